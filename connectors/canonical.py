@@ -1,0 +1,46 @@
+"""The canonical person record: the contract between connectors/ and linkage/.
+
+Every source, whatever its headers, is mapped to these fields before staging.
+`linkage/` reads only these names (from the DuckDB view `current_records`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: field name -> DuckDB type, in the order of the staging tables.
+PERSON_FIELDS: Final[dict[str, str]] = {
+    "source_record_id": "VARCHAR",
+    "nik": "VARCHAR",  # 16 digits, Nomor Induk Kependudukan
+    "no_kk": "VARCHAR",  # 16 digits, Nomor Kartu Keluarga (family card)
+    "full_name": "VARCHAR",
+    "birth_date": "DATE",
+    "birth_place": "VARCHAR",
+    "sex": "VARCHAR",  # 'L' (laki-laki) or 'P' (perempuan)
+    "relationship": "VARCHAR",  # to the head of family: KEPALA, ISTRI, ANAK, ...
+    "address": "VARCHAR",  # free text as the source wrote it
+    "street": "VARCHAR",
+    "house_number": "VARCHAR",
+    "rt": "VARCHAR",
+    "rw": "VARCHAR",
+    "kelurahan": "VARCHAR",
+    "kecamatan": "VARCHAR",
+    "city": "VARCHAR",
+    "phone": "VARCHAR",
+    "ppks": "VARCHAR[]",  # PPKS codes, see connectors/reference
+    "welfare_decile": "INTEGER",  # DTSEN desil 1..10
+}
+
+#: A service or benefit received, as a source records it.
+SERVICE_FIELDS: Final[dict[str, str]] = {
+    "source_record_id": "VARCHAR",  # the person record it belongs to
+    "program": "VARCHAR",
+    "service_date": "DATE",
+    "amount": "DECIMAL(14,2)",
+    "funder": "VARCHAR",
+}
+
+#: Fields that identify a person; a row with none of them is quarantined.
+IDENTIFYING_FIELDS: Final[tuple[str, ...]] = ("nik", "no_kk", "full_name")
+
+__all__ = ["IDENTIFYING_FIELDS", "PERSON_FIELDS", "SERVICE_FIELDS"]

@@ -1,0 +1,156 @@
+"""One settings object, read from the environment and an optional `hub.toml`.
+
+Precedence: environment variables > `hub.toml` (in the working directory, or the
+file named by `HUB_CONFIG`) > defaults. The object is passed down explicitly;
+nothing in the code base reads the environment on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from hub.errors import ConfigError
+
+Mode = Literal["dev", "production"]
+LinkageEngine = Literal["duckdb", "spark"]
+
+_ENV_KEYS: dict[str, str] = {
+    "HUB_HOME": "home",
+    "HUB_MODE": "mode",
+    "HUB_HOST": "host",
+    "HUB_PORT": "port",
+    "NEO4J_URI": "neo4j_uri",
+    "NEO4J_USER": "neo4j_user",
+    "NEO4J_PASSWORD": "neo4j_password",
+    "NEO4J_DATABASE": "neo4j_database",
+    "HUB_NEO4J_PORT": "neo4j_port",
+    "HUB_NEO4J_HEAP": "neo4j_heap",
+    "HUB_NEO4J_PAGECACHE_MB": "neo4j_pagecache_mb",
+    "HUB_LINKAGE_ENGINE": "linkage_engine",
+    "HUB_JWT_ISSUER": "jwt_issuer",
+    "HUB_JWT_JWKS": "jwt_jwks_file",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path(".hub")
+    mode: Mode = "dev"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # External Neo4j (Aura, a cluster, docker compose). When unset, the local
+    # launcher under graph/launcher is used on 127.0.0.1:neo4j_port.
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = None
+    neo4j_database: str = "neo4j"
+    neo4j_port: int = 7687
+    neo4j_heap: str = "2g"
+    neo4j_pagecache_mb: int = 1024
+    linkage_engine: LinkageEngine = "duckdb"
+    jwt_issuer: str | None = None
+    jwt_jwks_file: Path | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    # --- derived locations -------------------------------------------------
+    @property
+    def duckdb_path(self) -> Path:
+        return self.home / "hub.duckdb"
+
+    @property
+    def neo4j_home(self) -> Path:
+        return self.home / "neo4j"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def uses_local_neo4j(self) -> bool:
+        return self.neo4j_uri is None
+
+    @property
+    def bolt_uri(self) -> str:
+        return self.neo4j_uri or f"bolt://127.0.0.1:{self.neo4j_port}"
+
+    def neo4j_auth(self) -> tuple[str, str]:
+        """The Neo4j credentials; for the local server a random password is
+        made once and kept in `$HUB_HOME/keys/neo4j-password` (mode 0600)."""
+        if self.neo4j_password is not None:
+            return self.neo4j_user, self.neo4j_password
+        if not self.uses_local_neo4j:
+            raise ConfigError("NEO4J_URI is set but NEO4J_PASSWORD is not: set both.")
+        path = self.keys_dir / "neo4j-password"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(24))
+            path.chmod(0o600)
+        return self.neo4j_user, path.read_text().strip()
+
+    def with_home(self, home: Path) -> Settings:
+        return replace(self, home=home)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, toml_path: Path | None = None
+) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = toml_path or Path(env.get("HUB_CONFIG", "hub.toml"))
+    if path.exists():
+        values.update(_read_toml(path))
+    elif "HUB_CONFIG" in env:
+        raise ConfigError(f"HUB_CONFIG names {path}, which does not exist.")
+    for key, name in _ENV_KEYS.items():
+        if env.get(key):
+            values[name] = env[key]
+    return _build(values, origin=str(path))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or remove it.") from exc
+    flat: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, dict):  # [neo4j] uri = ... -> neo4j_uri
+            for k2, v2 in v.items():
+                flat[f"{k}_{k2}"] = v2
+        else:
+            flat[k] = v
+    return flat
+
+
+_KNOWN = set(Settings.__dataclass_fields__) - {"extra"}
+
+
+def _build(values: dict[str, Any], origin: str) -> Settings:
+    unknown = {k: v for k, v in values.items() if k not in _KNOWN}
+    known = {k: v for k, v in values.items() if k in _KNOWN}
+    try:
+        for k in ("port", "neo4j_port", "neo4j_pagecache_mb"):
+            if k in known:
+                known[k] = int(known[k])
+    except ValueError as exc:
+        raise ConfigError(f"{origin}: {exc}; ports and sizes are whole numbers.") from exc
+    for k in ("home", "jwt_jwks_file"):
+        if known.get(k) is not None:
+            known[k] = Path(known[k])
+    if known.get("mode", "dev") not in ("dev", "production"):
+        raise ConfigError(f"mode must be 'dev' or 'production', not {known['mode']!r}.")
+    if known.get("linkage_engine", "duckdb") not in ("duckdb", "spark"):
+        raise ConfigError(
+            f"linkage_engine must be 'duckdb' or 'spark', not {known['linkage_engine']!r}."
+        )
+    return Settings(**known, extra=unknown)
