@@ -1,0 +1,258 @@
+"""Reference data: the vocabulary of the hub, kept as versioned CSV files.
+
+PPKS (Pemerlu Pelayanan Kesejahteraan Sosial, the 26 categories of people who
+need social-welfare services, Permensos 8/2012), Kota Bandung's kecamatan
+(districts) and kelurahan (urban villages) with their Kemendagri codes, the
+regency/city codes that appear as NIK prefixes, programs with the PPKS they
+address and which pairs may be combined, and funder types.
+
+The files live next to this module; `REFERENCE_VERSION` changes whenever one
+of them does. Functions return plain frozen dataclasses; `load_reference`
+puts every table into DuckDB as `ref_*`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+import duckdb
+
+REFERENCE_VERSION: Final[str] = "2025.1"
+REFERENCE_DIR: Final[Path] = Path(__file__).resolve().parent
+BANDUNG_CITY_CODE: Final[str] = "3273"
+
+
+@dataclass(frozen=True)
+class Ppks:
+    code: str  # PPKS01..PPKS26
+    number: int
+    name: str
+    name_en: str
+    special_category: bool  # special-category personal data under UU PDP 27/2022
+    special_kind: str | None  # health, criminal, sexual, drugs, trafficking, violence
+
+
+@dataclass(frozen=True)
+class Kecamatan:
+    code: str  # 6 digits, e.g. 327301
+    name: str
+
+
+@dataclass(frozen=True)
+class Kelurahan:
+    code: str  # 10 digits, e.g. 3273011001
+    kecamatan_code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str  # 4 digits: province + regency/city, e.g. 3273
+    name: str
+    kind: str  # kabupaten | kota
+    province: str
+
+
+@dataclass(frozen=True)
+class Program:
+    code: str
+    name: str
+    funder_type: str
+    benefit_kind: str  # cash, food, health, education, rehab, housing
+    need: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ProgramPpks:
+    program_code: str
+    ppks_code: str
+
+
+@dataclass(frozen=True)
+class ProgramCombination:
+    program_a: str  # program_a < program_b
+    program_b: str
+    allowed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class FunderType:
+    code: str
+    name: str
+    public: bool  # paid from a state budget
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (REFERENCE_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() == "true"
+
+
+@cache
+def ppks() -> tuple[Ppks, ...]:
+    return tuple(
+        Ppks(
+            r["code"],
+            int(r["number"]),
+            r["name"],
+            r["name_en"],
+            _bool(r["special_category"]),
+            r["special_kind"] or None,
+        )
+        for r in _rows("ppks")
+    )
+
+
+@cache
+def kecamatan() -> tuple[Kecamatan, ...]:
+    return tuple(Kecamatan(r["code"], r["name"]) for r in _rows("kecamatan"))
+
+
+@cache
+def kelurahan() -> tuple[Kelurahan, ...]:
+    return tuple(Kelurahan(r["code"], r["kecamatan_code"], r["name"]) for r in _rows("kelurahan"))
+
+
+@cache
+def regions() -> tuple[Region, ...]:
+    return tuple(Region(r["code"], r["name"], r["kind"], r["province"]) for r in _rows("region"))
+
+
+@cache
+def programs() -> tuple[Program, ...]:
+    return tuple(
+        Program(
+            r["code"], r["name"], r["funder_type"], r["benefit_kind"], r["need"], r["description"]
+        )
+        for r in _rows("program")
+    )
+
+
+@cache
+def program_ppks() -> tuple[ProgramPpks, ...]:
+    return tuple(ProgramPpks(r["program_code"], r["ppks_code"]) for r in _rows("program_ppks"))
+
+
+@cache
+def program_combinations() -> tuple[ProgramCombination, ...]:
+    return tuple(
+        ProgramCombination(r["program_a"], r["program_b"], _bool(r["allowed"]), r["reason"])
+        for r in _rows("program_combination")
+    )
+
+
+@cache
+def funder_types() -> tuple[FunderType, ...]:
+    return tuple(FunderType(r["code"], r["name"], _bool(r["public"])) for r in _rows("funder_type"))
+
+
+def combination_allowed(program_a: str, program_b: str) -> bool:
+    """Whether one family may receive both programs; unknown pairs are allowed."""
+    a, b = sorted((program_a, program_b))
+    for c in program_combinations():
+        if (c.program_a, c.program_b) == (a, b):
+            return c.allowed
+    return True
+
+
+# table name -> (csv file, DuckDB column types in file order)
+_TABLES: Final[dict[str, tuple[str, dict[str, str]]]] = {
+    "ref_ppks": (
+        "ppks",
+        {
+            "code": "VARCHAR",
+            "number": "INTEGER",
+            "name": "VARCHAR",
+            "name_en": "VARCHAR",
+            "special_category": "BOOLEAN",
+            "special_kind": "VARCHAR",
+        },
+    ),
+    "ref_kecamatan": ("kecamatan", {"code": "VARCHAR", "name": "VARCHAR"}),
+    "ref_kelurahan": (
+        "kelurahan",
+        {"code": "VARCHAR", "kecamatan_code": "VARCHAR", "name": "VARCHAR"},
+    ),
+    "ref_region": (
+        "region",
+        {"code": "VARCHAR", "name": "VARCHAR", "kind": "VARCHAR", "province": "VARCHAR"},
+    ),
+    "ref_program": (
+        "program",
+        {
+            "code": "VARCHAR",
+            "name": "VARCHAR",
+            "funder_type": "VARCHAR",
+            "benefit_kind": "VARCHAR",
+            "need": "VARCHAR",
+            "description": "VARCHAR",
+        },
+    ),
+    "ref_program_ppks": ("program_ppks", {"program_code": "VARCHAR", "ppks_code": "VARCHAR"}),
+    "ref_program_combination": (
+        "program_combination",
+        {"program_a": "VARCHAR", "program_b": "VARCHAR", "allowed": "BOOLEAN", "reason": "VARCHAR"},
+    ),
+    "ref_funder_type": (
+        "funder_type",
+        {"code": "VARCHAR", "name": "VARCHAR", "public": "BOOLEAN"},
+    ),
+}
+
+_KEYS: Final[dict[str, str]] = {
+    "ref_ppks": "code",
+    "ref_kecamatan": "code",
+    "ref_kelurahan": "code",
+    "ref_region": "code",
+    "ref_program": "code",
+    "ref_program_ppks": "program_code, ppks_code",
+    "ref_program_combination": "program_a, program_b",
+    "ref_funder_type": "code",
+}
+
+
+def load_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or replace every `ref_*` table in `con`; safe to call again."""
+    for table, (name, columns) in _TABLES.items():
+        path = str(REFERENCE_DIR / f"{name}.csv")
+        types = ", ".join(f"'{c}': '{t}'" for c, t in columns.items())
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS "
+            f"SELECT * FROM read_csv(?, header = true, columns = {{{types}}}) "
+            f"ORDER BY {_KEYS[table]}",
+            [path],
+        )
+
+
+__all__ = [
+    "BANDUNG_CITY_CODE",
+    "REFERENCE_DIR",
+    "REFERENCE_VERSION",
+    "FunderType",
+    "Kecamatan",
+    "Kelurahan",
+    "Ppks",
+    "Program",
+    "ProgramCombination",
+    "ProgramPpks",
+    "Region",
+    "combination_allowed",
+    "funder_types",
+    "kecamatan",
+    "kelurahan",
+    "load_reference",
+    "ppks",
+    "program_combinations",
+    "program_ppks",
+    "programs",
+    "regions",
+]
