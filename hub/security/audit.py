@@ -1,0 +1,225 @@
+"""The audit log: every read or write of personal data, append-only and
+hash-chained, in the `audit_log` table of the security database.
+
+Each row's hash covers its own columns and the previous row's hash, so changing
+or removing a row breaks the chain from that row on; SQLite triggers refuse
+UPDATE and DELETE outright. Cutting rows off the end is only visible against a
+head hash kept elsewhere (`VerifyResult.head_hash`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hub.security.db import SecurityDB
+from hub.security.principal import Principal
+
+GENESIS_HASH = "0" * 64
+_COLUMNS = (
+    "seq, ts, subject, organization, role, operation, person_ids, household_ids, purpose,"
+    " prev_hash, hash"
+)
+_VERIFY_BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    subject: str
+    organization: str
+    role: str
+    operation: str
+    """What was done, e.g. `read:household`, `update:person`, `create:referral`."""
+    person_ids: Sequence[str] = ()
+    household_ids: Sequence[str] = ()
+    purpose: str | None = None
+    ts: datetime | None = None
+    """When; the log's clock is used when None."""
+
+    @classmethod
+    def of(
+        cls,
+        principal: Principal,
+        operation: str,
+        person_ids: Iterable[str] = (),
+        household_ids: Iterable[str] = (),
+        purpose: str | None = None,
+    ) -> AuditEvent:
+        return cls(
+            principal.subject,
+            principal.organization,
+            principal.role,
+            operation,
+            tuple(person_ids),
+            tuple(household_ids),
+            purpose,
+        )
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    seq: int
+    ts: datetime
+    subject: str
+    organization: str
+    role: str
+    operation: str
+    person_ids: tuple[str, ...]
+    household_ids: tuple[str, ...]
+    purpose: str | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    first_bad_seq: int | None
+    checked: int
+    """Rows that chained correctly before the first bad one (all rows when ok)."""
+    reason: str | None = None
+    head_hash: str = GENESIS_HASH
+    """The hash of the last good row: keep it elsewhere to detect truncation."""
+
+
+Row = tuple[int, str, str, str, str, str, str, str, str | None, str, str]
+
+
+def row_hash(row: Sequence[object]) -> str:
+    """The hash of a row from its stored columns: seq through prev_hash."""
+    payload = json.dumps(list(row[:10]), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _ids(ids: Sequence[str]) -> str:
+    return json.dumps([str(i) for i in ids])
+
+
+def _record(row: Row) -> AuditRecord:
+    seq, ts, subject, org, role, op, persons, households, purpose, prev, digest = row
+    return AuditRecord(
+        seq,
+        datetime.fromisoformat(ts),
+        subject,
+        org,
+        role,
+        op,
+        tuple(json.loads(persons)),
+        tuple(json.loads(households)),
+        purpose,
+        prev,
+        digest,
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditLog:
+    def __init__(self, db: SecurityDB, now: Callable[[], datetime] = _utcnow) -> None:
+        self.db = db
+        self._now = now
+
+    def append(self, event: AuditEvent) -> str:
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Iterable[AuditEvent]) -> list[str]:
+        """Append in one transaction (one fsync); returns the new rows' hashes."""
+        batch = list(events)
+        if not batch:
+            return []
+        for event in batch:
+            if not event.operation:
+                raise ValueError("An audit event needs an operation, e.g. 'read:household'.")
+        with self.db.write() as conn:
+            last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            seq, prev = last.fetchone() or (0, GENESIS_HASH)
+            rows: list[tuple[object, ...]] = []
+            for event in batch:
+                seq += 1
+                ts = (event.ts or self._now()).astimezone(UTC).isoformat(timespec="microseconds")
+                row: tuple[object, ...] = (
+                    seq,
+                    ts,
+                    event.subject,
+                    event.organization,
+                    event.role,
+                    event.operation,
+                    _ids(event.person_ids),
+                    _ids(event.household_ids),
+                    event.purpose,
+                    prev,
+                )
+                prev = row_hash(row)
+                rows.append((*row, prev))
+            conn.executemany(
+                f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return [str(row[-1]) for row in rows]
+
+    def verify(self) -> VerifyResult:
+        expected_seq, prev, checked = 1, GENESIS_HASH, 0
+        while True:
+            with self.db.read() as conn:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?",
+                    (expected_seq, _VERIFY_BATCH),
+                ).fetchall()
+            if not rows:
+                return VerifyResult(True, None, checked, head_hash=prev)
+            for row in rows:
+                reason = _check(row, expected_seq, prev)
+                if reason is not None:
+                    return VerifyResult(False, row[0], checked, reason, head_hash=prev)
+                expected_seq, prev, checked = row[0] + 1, row[10], checked + 1
+
+    def subject_access_report(self, person_id: str) -> list[AuditRecord]:
+        """Every event that read or changed this person's data, oldest first."""
+        return self._involving("person_ids", person_id)
+
+    def household_access_report(self, household_id: str) -> list[AuditRecord]:
+        return self._involving("household_ids", household_id)
+
+    def _involving(self, column: str, value: str) -> list[AuditRecord]:
+        needle = json.dumps(str(value))
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sql = (
+            f"SELECT {_COLUMNS} FROM audit_log WHERE {column} LIKE ? ESCAPE '\\'"
+            f" AND EXISTS (SELECT 1 FROM json_each(audit_log.{column}) WHERE value = ?)"
+            " ORDER BY seq"
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(sql, (pattern, str(value))).fetchall()
+        return [_record(row) for row in rows]
+
+    def tail(self, limit: int = 50) -> list[AuditRecord]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_record(row) for row in reversed(rows)]
+
+
+def _check(row: Row, expected_seq: int, prev: str) -> str | None:
+    if row[0] != expected_seq:
+        return f"rows {expected_seq}..{row[0] - 1} are missing"
+    if row[9] != prev:
+        return "prev_hash does not match the previous row's hash"
+    if row_hash(row) != row[10]:
+        return "the row's contents do not match its hash"
+    return None
+
+
+__all__ = [
+    "GENESIS_HASH",
+    "AuditEvent",
+    "AuditLog",
+    "AuditRecord",
+    "VerifyResult",
+    "row_hash",
+]

@@ -1,0 +1,193 @@
+"""`hub keys ...` and `hub audit ...`, as Typer sub-apps for hub.cli to mount.
+
+app.add_typer(make_keys_app(get_settings), name="keys")
+app.add_typer(make_audit_app(get_settings), name="audit")
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.security.audit import AuditLog, AuditRecord
+from hub.security.db import SecurityDB
+from hub.security.errors import AuditChainBroken
+from hub.security.keys import KeyRecord, KeyStore
+from hub.security.principal import ROLES
+from hub.settings import Settings, load_settings
+
+GetSettings = Callable[[], Settings]
+
+
+def _when(value: datetime | None) -> str:
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _key_json(record: KeyRecord) -> dict[str, object]:
+    return {
+        "key_id": record.key_id,
+        "organization": record.organization,
+        "role": record.role,
+        "label": record.label,
+        "created_at": record.created_at.isoformat(),
+        "revoked_at": record.revoked_at.isoformat() if record.revoked_at else None,
+        "last_used_at": record.last_used_at.isoformat() if record.last_used_at else None,
+        "replaces": record.replaces,
+    }
+
+
+def make_keys_app(get_settings: GetSettings = load_settings) -> typer.Typer:
+    app = typer.Typer(help="Issue, list, revoke and rotate per-organization API keys.")
+
+    def store() -> KeyStore:
+        return KeyStore(SecurityDB.from_settings(get_settings()))
+
+    @app.command()
+    def create(
+        org: Annotated[str, typer.Option("--org", help="Organization the key belongs to.")],
+        role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")],
+        label: Annotated[str | None, typer.Option("--label", help="A note for people.")] = None,
+    ) -> None:
+        """Create a key; the key itself is printed once, alone on the last line."""
+        keys = store()
+        try:
+            record, plaintext = keys.create(org, role, label)
+        finally:
+            keys.db.close()
+        typer.echo(f"Created key {record.key_id} for {record.organization} ({record.role}).")
+        typer.echo("Store it now: it is not kept and cannot be shown again.")
+        typer.echo(plaintext)
+
+    @app.command("list")
+    def list_(
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+        active: Annotated[bool, typer.Option("--active", help="Hide revoked keys.")] = False,
+    ) -> None:
+        """List keys (never the secrets)."""
+        keys = store()
+        try:
+            records = keys.list(include_revoked=not active)
+        finally:
+            keys.db.close()
+        if as_json:
+            typer.echo(json.dumps([_key_json(r) for r in records], indent=2))
+            return
+        table = Table("key id", "organization", "role", "label", "created", "last used", "revoked")
+        for r in records:
+            table.add_row(
+                r.key_id,
+                r.organization,
+                r.role,
+                r.label or "",
+                _when(r.created_at),
+                _when(r.last_used_at),
+                _when(r.revoked_at),
+            )
+        Console(width=140).print(table)
+
+    @app.command()
+    def revoke(key_id: Annotated[str, typer.Argument(help="The key id from `list`.")]) -> None:
+        """Revoke a key; requests with it fail from now on."""
+        keys = store()
+        try:
+            record = keys.revoke(key_id)
+        finally:
+            keys.db.close()
+        typer.echo(f"Revoked key {record.key_id} of {record.organization} ({record.role}).")
+
+    @app.command()
+    def rotate(key_id: Annotated[str, typer.Argument(help="The key id from `list`.")]) -> None:
+        """Replace a key with a new one (same organization and role); the old one
+        is revoked. The new key is printed alone on the last line."""
+        keys = store()
+        try:
+            record, plaintext = keys.rotate(key_id)
+        finally:
+            keys.db.close()
+        typer.echo(f"Revoked key {key_id}; its replacement is {record.key_id}.")
+        typer.echo("Store it now: it is not kept and cannot be shown again.")
+        typer.echo(plaintext)
+
+    return app
+
+
+def _event_json(record: AuditRecord) -> dict[str, object]:
+    return {
+        "seq": record.seq,
+        "ts": record.ts.isoformat(),
+        "subject": record.subject,
+        "organization": record.organization,
+        "role": record.role,
+        "operation": record.operation,
+        "person_ids": list(record.person_ids),
+        "household_ids": list(record.household_ids),
+        "purpose": record.purpose,
+    }
+
+
+def make_audit_app(get_settings: GetSettings = load_settings) -> typer.Typer:
+    app = typer.Typer(help="Check the audit log and report who touched a person's data.")
+
+    def log() -> AuditLog:
+        return AuditLog(SecurityDB.from_settings(get_settings()))
+
+    @app.command()
+    def verify() -> None:
+        """Check the hash chain; exits 1 naming the first bad row."""
+        audit = log()
+        try:
+            result = audit.verify()
+        finally:
+            audit.db.close()
+        if not result.ok:
+            assert result.first_bad_seq is not None
+            raise AuditChainBroken(
+                f"Audit chain broken at seq {result.first_bad_seq}: {result.reason}"
+                f" ({result.checked} rows before it check out). Keep a copy of"
+                f" {audit.db.path} and report it to the Dinsos data protection officer.",
+                first_bad_seq=result.first_bad_seq,
+            )
+        typer.echo(f"Audit chain intact: {result.checked} events; head {result.head_hash}.")
+
+    @app.command()
+    def report(
+        person: Annotated[str, typer.Option("--person", help="The person's id.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Subject access report: everyone who read or changed this person's data."""
+        audit = log()
+        try:
+            events = audit.subject_access_report(person)
+        finally:
+            audit.db.close()
+        if as_json:
+            typer.echo(json.dumps([_event_json(e) for e in events], indent=2))
+            return
+        table = Table("seq", "when (UTC)", "who", "organization", "role", "operation", "purpose")
+        for e in events:
+            table.add_row(
+                str(e.seq),
+                _when(e.ts),
+                e.subject,
+                e.organization,
+                e.role,
+                e.operation,
+                e.purpose or "",
+            )
+        console = Console(width=140)
+        console.print(table)
+        console.print(f"{len(events)} events involve person {person}.")
+
+    return app
+
+
+keys_app = make_keys_app()
+audit_app = make_audit_app()
+
+__all__ = ["audit_app", "keys_app", "make_audit_app", "make_keys_app"]

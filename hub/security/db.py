@@ -1,0 +1,113 @@
+"""The security database: `$HUB_HOME/security.sqlite`, shared by the server and
+the CLI (separate processes), so it runs in WAL mode with a busy timeout.
+
+One `SecurityDB` per process: `KeyStore` and `AuditLog` share its connection,
+and its lock makes that connection safe to use from several threads.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import TracebackType
+
+from hub.settings import Settings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id       TEXT PRIMARY KEY,
+    organization TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    label        TEXT,
+    salt         BLOB NOT NULL,
+    secret_hash  BLOB NOT NULL,
+    created_at   TEXT NOT NULL,
+    revoked_at   TEXT,
+    last_used_at TEXT,
+    replaces     TEXT
+);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq           INTEGER PRIMARY KEY,
+    ts            TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    organization  TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    operation     TEXT NOT NULL,
+    person_ids    TEXT NOT NULL,
+    household_ids TEXT NOT NULL,
+    purpose       TEXT,
+    prev_hash     TEXT NOT NULL,
+    hash          TEXT NOT NULL
+);
+
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be changed'); END;
+
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be deleted'); END;
+"""
+
+
+def security_db_path(settings: Settings) -> Path:
+    return settings.home / "security.sqlite"
+
+
+class SecurityDB:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            path, timeout=10.0, isolation_level=None, check_same_thread=False
+        )
+        self._lock = threading.RLock()
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=10000")
+            self._conn.executescript(SCHEMA)
+        with suppress(OSError):  # e.g. a file owned by another user
+            path.chmod(0o600)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SecurityDB:
+        return cls(security_db_path(settings))
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes SQLite's write lock up front, so a
+        read-then-write (the audit chain's last hash) cannot race another process."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SecurityDB:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+__all__ = ["SCHEMA", "SecurityDB", "security_db_path"]

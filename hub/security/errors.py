@@ -1,0 +1,86 @@
+"""Errors raised by the protection layer.
+
+hub.errors.HubError
+└── SecurityError               anything refused for protection reasons
+    ├── UnknownRoleError        a role name that is not one of the six roles
+    ├── InvalidOrganizationError an organization name that cannot be used
+    ├── KeyNotFoundError        `hub keys revoke/rotate` named a key that does not exist
+    ├── KeyRevokedError         the key exists but is already revoked
+    ├── Unauthenticated         no credentials, or credentials that do not check out (HTTP 401)
+    ├── Forbidden               the caller is known but the role does not allow this (HTTP 403)
+    ├── PurposeRequired         a read of personal data without a stated purpose (HTTP 400)
+    ├── RateLimited             too many requests for this key (HTTP 429)
+    └── AuditChainBroken        `hub audit verify` found a row that does not chain
+"""
+
+from __future__ import annotations
+
+from hub.errors import HubError
+
+
+class SecurityError(HubError):
+    status_code = 403
+
+
+class UnknownRoleError(SecurityError):
+    status_code = 400
+
+
+class InvalidOrganizationError(SecurityError):
+    status_code = 400
+
+
+class KeyNotFoundError(SecurityError):
+    status_code = 404
+
+
+class KeyRevokedError(SecurityError):
+    status_code = 409
+
+
+class Unauthenticated(SecurityError):
+    """`reason` is for the server log; the message is what the caller sees."""
+
+    status_code = 401
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
+class Forbidden(SecurityError):
+    status_code = 403
+
+
+class PurposeRequired(SecurityError):
+    status_code = 400
+
+
+class RateLimited(SecurityError):
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuditChainBroken(SecurityError):
+    status_code = 500
+
+    def __init__(self, message: str, first_bad_seq: int) -> None:
+        super().__init__(message)
+        self.first_bad_seq = first_bad_seq
+
+
+__all__ = [
+    "AuditChainBroken",
+    "Forbidden",
+    "InvalidOrganizationError",
+    "KeyNotFoundError",
+    "KeyRevokedError",
+    "PurposeRequired",
+    "RateLimited",
+    "SecurityError",
+    "Unauthenticated",
+    "UnknownRoleError",
+]

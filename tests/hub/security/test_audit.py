@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from hub.security.audit import GENESIS_HASH, AuditEvent, AuditLog
+from hub.security.db import SecurityDB
+from hub.security.principal import Principal
+
+WORKER = Principal("staff:siti", "dinsos-bandung", "social_worker", "jwt")
+FOUNDATION = Principal(
+    "key:0123456789abcdef", "yayasan-a", "foundation", "api_key", "0123456789abcdef"
+)
+
+
+@pytest.fixture
+def log(db: SecurityDB) -> AuditLog:
+    return AuditLog(db, now=lambda: datetime(2026, 11, 2, 9, 30, tzinfo=UTC))
+
+
+def fill(log: AuditLog) -> None:
+    log.append(AuditEvent.of(WORKER, "read:household", ["p1", "p2"], ["h1"], "case review"))
+    log.append_many(
+        [
+            AuditEvent.of(FOUNDATION, "read:household", ["p3"], ["h2"], "food aid"),
+            AuditEvent.of(FOUNDATION, "create:referral", ["p1"], ["h1"], "referral"),
+            AuditEvent.of(WORKER, "update:person", ["p10"], [], "correction"),
+        ]
+    )
+
+
+def test_append_chains_and_verifies(log: AuditLog) -> None:
+    first = log.append(AuditEvent.of(WORKER, "read:person", ["p1"], purpose="visit"))
+    more = log.append_many([AuditEvent.of(WORKER, "read:person", ["p2"])] * 3)
+    assert len({first, *more}) == 4
+    records = log.tail()
+    assert [r.seq for r in records] == [1, 2, 3, 4]
+    assert records[0].prev_hash == GENESIS_HASH
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(records))
+    result = log.verify()
+    assert (result.ok, result.first_bad_seq, result.checked) == (True, None, 4)
+    assert result.head_hash == more[-1]
+    assert log.append_many([]) == []
+
+
+def test_empty_log_verifies(log: AuditLog) -> None:
+    result = log.verify()
+    assert result.ok and result.checked == 0 and result.head_hash == GENESIS_HASH
+
+
+def test_update_and_delete_are_refused(log: AuditLog, db: SecurityDB) -> None:
+    fill(log)
+    with db.read() as conn:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE audit_log SET purpose = 'x' WHERE seq = 2")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("DELETE FROM audit_log WHERE seq = 2")
+    assert log.verify().ok
+
+
+def _tamper(db: SecurityDB, sql: str) -> None:
+    """What an attacker with file access does: drop the trigger and edit."""
+    conn = sqlite3.connect(db.path)
+    conn.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;" + sql)
+    conn.close()
+
+
+def test_tampering_with_a_row_is_detected(log: AuditLog, db: SecurityDB) -> None:
+    fill(log)
+    _tamper(db, "UPDATE audit_log SET organization = 'someone-else' WHERE seq = 2;")
+    result = log.verify()
+    assert (result.ok, result.first_bad_seq, result.checked) == (False, 2, 1)
+    assert result.reason is not None and "hash" in result.reason
+
+
+def test_deleting_a_row_is_detected(log: AuditLog, db: SecurityDB) -> None:
+    fill(log)
+    _tamper(db, "DELETE FROM audit_log WHERE seq = 3;")
+    result = log.verify()
+    assert (result.ok, result.first_bad_seq) == (False, 4)
+    assert "missing" in str(result.reason)
+
+
+def test_rewriting_a_hash_breaks_the_next_link(log: AuditLog, db: SecurityDB) -> None:
+    fill(log)
+    _tamper(db, "UPDATE audit_log SET purpose = 'x', hash = 'f' || substr(hash, 2) WHERE seq = 1;")
+    assert log.verify().first_bad_seq == 1
+
+
+def test_subject_access_report(log: AuditLog) -> None:
+    fill(log)
+    report = log.subject_access_report("p1")
+    assert [(r.seq, r.organization, r.operation) for r in report] == [
+        (1, "dinsos-bandung", "read:household"),
+        (3, "yayasan-a", "create:referral"),
+    ]
+    assert report[0].purpose == "case review"
+    assert report[0].ts == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    assert [r.seq for r in log.subject_access_report("p10")] == [4]  # not a prefix match of p1
+    assert log.subject_access_report("p%") == []
+    assert [r.seq for r in log.household_access_report("h1")] == [1, 3]
+
+
+def test_operation_is_required(log: AuditLog) -> None:
+    with pytest.raises(ValueError, match="operation"):
+        log.append(AuditEvent.of(WORKER, ""))
+
+
+def test_appends_from_threads_and_two_connections_keep_one_chain(db: SecurityDB) -> None:
+    other = SecurityDB(db.path)  # as if a second server process
+    logs = [AuditLog(db), AuditLog(other)]
+
+    def work(i: int) -> None:
+        for _ in range(25):
+            logs[i % 2].append(AuditEvent.of(WORKER, "read:person", [f"p{i}"]))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    result = AuditLog(db).verify()
+    assert result.ok and result.checked == 100
