@@ -1,0 +1,90 @@
+"""Connectors: read ~300 agency and foundation sources, map them to the canonical
+record, validate, quarantine, and stage versioned records in DuckDB.
+
+    configs = load_configs(Path("sources/"))
+    summaries = ingest(con, configs)
+    con.sql("SELECT * FROM current_records")   # the contract linkage/ reads
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+from connectors.config import HttpOptions, SourceConfig, load_configs
+from connectors.errors import (
+    ConnectorError,
+    EmptySourceError,
+    MissingColumnError,
+    SourceConfigError,
+    SourceEncodingError,
+    SourceHTTPError,
+    SourceReadError,
+    StagingError,
+)
+from connectors.mapping import FLAGS, REASONS
+from connectors.schema import ensure_staging_schema
+from connectors.staging import Progress, SourceSummary, ingest_source
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    configs: Sequence[SourceConfig],
+    progress: Progress | None = None,
+    *,
+    raise_errors: bool = True,
+) -> list[SourceSummary]:
+    """Ingest each source as one batch, in order.
+
+    With `raise_errors=False` a failing source is reported in its summary's
+    `error` and the others still run; its earlier data stays as it was.
+    """
+    ensure_staging_schema(con)
+    summaries: list[SourceSummary] = []
+    for config in configs:
+        try:
+            summaries.append(ingest_source(con, config, progress))
+        except ConnectorError as exc:
+            if raise_errors:
+                raise
+            summaries.append(SourceSummary(config.id, error=str(exc)))
+    return summaries
+
+
+def quarantined_rows(
+    con: duckdb.DuckDBPyConnection, source: str | None = None
+) -> list[dict[str, Any]]:
+    """Rejected rows of each source's latest successful batch, with reason and detail."""
+    ensure_staging_schema(con)
+    where = "WHERE source = ?" if source is not None else ""
+    cursor = con.execute(
+        "SELECT source, batch_id, row_number, source_record_id, reason, detail, raw"
+        f" FROM current_quarantine {where} ORDER BY source, row_number",
+        [source] if source is not None else [],
+    )
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+__all__ = [
+    "FLAGS",
+    "REASONS",
+    "ConnectorError",
+    "EmptySourceError",
+    "HttpOptions",
+    "MissingColumnError",
+    "Progress",
+    "SourceConfig",
+    "SourceConfigError",
+    "SourceEncodingError",
+    "SourceHTTPError",
+    "SourceReadError",
+    "SourceSummary",
+    "StagingError",
+    "ensure_staging_schema",
+    "ingest",
+    "load_configs",
+    "quarantined_rows",
+]

@@ -1,0 +1,291 @@
+"""SQL that maps raw source columns to canonical fields and validates them.
+
+Everything here builds set-based DuckDB SQL over the whole batch; no Python
+runs per row. The pieces are:
+
+- `clean`: trim, and read placeholders such as '' or '-' as missing;
+- value maps from the source TOML, case-insensitive;
+- parsing: NIK/KK digits, dates in the configured formats, sex, PPKS lists,
+  welfare decile (DTSEN desil), amounts written the Indonesian way (Rp 150.000,-);
+- `REASONS`: why a row is quarantined, first match wins;
+- `FLAGS`: suspicious but usable values, kept on the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from connectors.base import literal, quote
+from connectors.canonical import PERSON_FIELDS
+from connectors.config import SourceConfig
+
+#: Quarantine reasons, in the order they are checked.
+REASONS: Final[tuple[str, ...]] = (
+    "no_identifying_field",
+    "invalid_nik_structure",
+    "impossible_date",
+    "unknown_area",
+    "invalid_amount",
+    "duplicate_source_record_id",
+)
+
+FLAGS: Final[tuple[str, ...]] = (
+    "nik_outside_bandung",
+    "nik_date_mismatch",
+    "nik_sex_mismatch",
+    "kk_invalid_structure",
+    "sex_unrecognised",
+    "decile_out_of_range",
+    "area_close_match",
+)
+
+BANDUNG_PREFIX: Final = "3273"  # Kemendagri code of Kota Bandung
+#: Province codes (the first two NIK digits) that exist.
+PROVINCES: Final[tuple[str, ...]] = (
+    "11", "12", "13", "14", "15", "16", "17", "18", "19", "21", "31", "32", "33", "34", "35",
+    "36", "51", "52", "53", "61", "62", "63", "64", "65", "71", "72", "73", "74", "75", "76",
+    "81", "82", "91", "92", "93", "94", "95", "96",
+)  # fmt: skip
+DEFAULT_DATE_FORMATS: Final[tuple[str, ...]] = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y")
+_SEX_L = ("L", "LK", "LAKI-LAKI", "LAKI LAKI", "LAKI", "PRIA", "M", "MALE")
+_SEX_P = ("P", "PR", "PEREMPUAN", "WANITA", "W", "F", "FEMALE")
+_PLACEHOLDERS = ("", "-", "--", "NULL", "null", "N/A", "n/a", "#N/A", "NaN", "nan", "None")
+
+
+def clean(expr: str) -> str:
+    return f"CASE WHEN trim({expr}) IN ({', '.join(map(literal, _PLACEHOLDERS))}) THEN NULL ELSE trim({expr}) END"
+
+
+def value_map(expr: str, mapping: Mapping[str, str]) -> str:
+    if not mapping:
+        return expr
+    whens = " ".join(f"WHEN {literal(k.upper())} THEN {literal(v)}" for k, v in mapping.items())
+    return f"(CASE upper({expr}) {whens} ELSE {expr} END)"
+
+
+def parse_date(expr: str, formats: tuple[str, ...]) -> str:
+    """First configured format that parses; two-digit years never land in the future."""
+    tried = list(dict.fromkeys([*formats, *DEFAULT_DATE_FORMATS]))
+    parts = []
+    for fmt in tried:
+        one = f"try_strptime({expr}, {literal(fmt)})::DATE"
+        if "%y" in fmt:
+            one = f"(CASE WHEN {one} > current_date THEN ({one} - INTERVAL 100 YEAR)::DATE ELSE {one} END)"
+        parts.append(one)
+    return f"coalesce({', '.join(parts)})"
+
+
+def digits(expr: str) -> str:
+    """NIK/KK as written, without spaces, punctuation or a spreadsheet's trailing '.0'."""
+    return f"regexp_replace(regexp_replace({expr}, '\\.0$', ''), '[^0-9A-Za-z]', '', 'g')"
+
+
+def nik_ok(d: str) -> str:
+    day = f"try_cast(substr({d}, 7, 2) AS INTEGER)"
+    return (
+        f"(regexp_full_match({d}, '[0-9]{{16}}')"
+        f" AND substr({d}, 1, 2) IN ({', '.join(map(literal, PROVINCES))})"
+        f" AND substr({d}, 3, 2) <> '00' AND substr({d}, 5, 2) <> '00'"
+        f" AND {day} <= 71"
+        f" AND try_strptime(lpad(({day} % 40)::VARCHAR, 2, '0') || substr({d}, 9, 2) || '2000',"
+        " '%d%m%Y') IS NOT NULL)"
+    )
+
+
+def parse_amount(expr: str) -> str:
+    a = f"regexp_replace(regexp_replace(upper({expr}), '(RP\\.?|IDR|\\s)', '', 'g'), ',-$', '')"
+    return (
+        f"(CASE WHEN regexp_full_match({a}, '[0-9]{{1,3}}(\\.[0-9]{{3}})+(,[0-9]+)?')"
+        f" THEN try_cast(replace(replace({a}, '.', ''), ',', '.') AS DECIMAL(14,2))"
+        f" WHEN regexp_full_match({a}, '[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?')"
+        f" THEN try_cast(replace({a}, ',', '') AS DECIMAL(14,2))"
+        f" WHEN regexp_full_match({a}, '[0-9]+,[0-9]{{1,2}}')"
+        f" THEN try_cast(replace({a}, ',', '.') AS DECIMAL(14,2))"
+        f" ELSE try_cast({a} AS DECIMAL(14,2)) END)"
+    )
+
+
+def norm_area(expr: str) -> str:
+    """An area name reduced for matching: no 'Kel.'/'Kec.' prefix, letters and digits only."""
+    return (
+        f"regexp_replace(regexp_replace(upper({expr}),"
+        " '^(KELURAHAN|KEL|KECAMATAN|KEC|DESA|DS)[.\\s]+', ''), '[^A-Z0-9]', '', 'g')"
+    )
+
+
+class BatchSql:
+    """The SQL for one source: raw columns in `incoming`, canonical fields out."""
+
+    def __init__(
+        self,
+        config: SourceConfig,
+        resolved: Mapping[str, str],
+        row_expr: str,
+        area_tables: Mapping[str, str],
+    ) -> None:
+        self.config = config
+        self.row_expr = row_expr
+        #: canonical field -> actual source column
+        self.source_column = {fld: resolved[col] for col, fld in config.columns.items()}
+        self.service_column = {fld: resolved[col] for fld, col in config.services.items()}
+        self.area_tables = area_tables
+
+    # -- stage 1: raw text per field, value maps applied ---------------------------------
+    def text_columns(self) -> list[str]:
+        out = [f"{self.row_expr} AS row_number"]
+        for fld in PERSON_FIELDS:
+            col = self.source_column.get(fld)
+            if col is None:
+                out.append(f"NULL::VARCHAR AS r_{fld}")
+            elif fld == "ppks":
+                out.append(f"{clean('s.' + quote(col))} AS r_{fld}")
+            else:
+                vmap = self.config.values.get(fld, {})
+                out.append(f"{value_map(clean('s.' + quote(col)), vmap)} AS r_{fld}")
+        for fld in ("program", "service_date", "amount", "funder"):
+            col = self.service_column.get(fld)
+            if col is None:
+                out.append(f"NULL::VARCHAR AS r_{fld}")
+            else:
+                vmap = self.config.values.get(fld, {})
+                out.append(f"{value_map(clean('s.' + quote(col)), vmap)} AS r_{fld}")
+        return out
+
+    # -- stage 2: typed canonical values ---------------------------------------------------
+    def typed_columns(self) -> list[str]:
+        formats = self.config.date_formats
+        ppks_map = self.config.values.get("ppks", {})
+        sid = (
+            "r_source_record_id"
+            if "source_record_id" in self.source_column
+            else "row_number::VARCHAR"
+        )
+        ppks_item = value_map("trim(x)", ppks_map)
+        sex = "upper(r_sex)"
+        cols = {
+            "source_record_id": sid,
+            "nik": "CASE WHEN nik_valid THEN nik_digits ELSE r_nik END",
+            "no_kk": "CASE WHEN kk_valid THEN kk_digits ELSE r_no_kk END",
+            "birth_date": parse_date("r_birth_date", formats),
+            "sex": f"CASE WHEN {sex} IN ({', '.join(map(literal, _SEX_L))}) THEN 'L'"
+            f" WHEN {sex} IN ({', '.join(map(literal, _SEX_P))}) THEN 'P' END",
+            "ppks": "list_filter(list_transform(string_split_regex(r_ppks, '\\s*[,;|]\\s*'),"
+            f" lambda x: nullif({ppks_item}, '')), lambda x: x IS NOT NULL)",
+            "welfare_decile": "CASE WHEN try_cast(r_welfare_decile AS INTEGER) BETWEEN 1 AND 10"
+            " THEN try_cast(r_welfare_decile AS INTEGER) END",
+        }
+        out = [f"{cols.get(fld, 'r_' + fld)} AS {fld}" for fld in PERSON_FIELDS]
+        out += [
+            "r_program AS program",
+            f"{parse_date('r_service_date', formats)} AS service_date",
+            f"{parse_amount('r_amount')} AS amount",
+            "r_funder AS funder",
+        ]
+        return out
+
+    def helper_columns(self) -> list[str]:
+        return [
+            f"{digits('r_nik')} AS nik_digits",
+            f"{digits('r_no_kk')} AS kk_digits",
+        ]
+
+    def validity_columns(self) -> list[str]:
+        return [
+            f"coalesce({nik_ok('nik_digits')}, false) AS nik_valid",
+            "coalesce(regexp_full_match(kk_digits, '[0-9]{16}'), false) AS kk_valid",
+        ]
+
+    # -- stage 3: quarantine reason (first that applies) and flags ---------------------------
+    def reason_checks(self) -> list[tuple[str, str, str]]:
+        """(reason, condition, detail SQL) per check, in priority order."""
+        src = self.source_column
+        svc = self.service_column
+
+        def col(fld: str) -> str:
+            return literal(src.get(fld) or svc.get(fld) or fld)
+
+        bad_date = "(birth_date IS NULL OR birth_date > current_date OR birth_date < DATE '1900-01-01')"
+        checks = [
+            (
+                "no_identifying_field",
+                "r_nik IS NULL AND r_no_kk IS NULL AND r_full_name IS NULL",
+                "'none of nik, no_kk, full_name is filled in (columns ' || "
+                + literal(", ".join(src.get(f, "-") for f in ("nik", "no_kk", "full_name")))
+                + " || ')'",
+            ),
+            (
+                "invalid_nik_structure",
+                "r_nik IS NOT NULL AND NOT nik_valid",
+                f"'column ' || {col('nik')} || ': ' || r_nik || ' is not a NIK (16 digits, a real"
+                " province code and a DDMMYY birth date)'",
+            ),
+            (
+                "impossible_date",
+                f"r_birth_date IS NOT NULL AND {bad_date}",
+                f"'column ' || {col('birth_date')} || ': ' || r_birth_date || CASE WHEN birth_date"
+                f" IS NULL THEN ' matches none of the date formats {', '.join(self._formats())}'"
+                " ELSE ' is in the future or before 1900' END",
+            ),
+            (
+                "impossible_date",
+                "r_service_date IS NOT NULL AND (service_date IS NULL OR service_date < DATE '1900-01-01')",
+                f"'column ' || {col('service_date')} || ': ' || r_service_date ||"
+                f" ' is not a date in the formats {', '.join(self._formats())}'",
+            ),
+        ]
+        for fld, table in self.area_tables.items():
+            checks.append(
+                (
+                    "unknown_area",
+                    f"r_{fld} IS NOT NULL AND {fld}_match = 'none'",
+                    f"'column ' || {col(fld)} || ': ' || r_{fld} || ' matches no {fld} in {table}'",
+                )
+            )
+        checks.append(
+            (
+                "invalid_amount",
+                "r_amount IS NOT NULL AND amount IS NULL",
+                f"'column ' || {col('amount')} || ': ' || r_amount || ' is not an amount'",
+            )
+        )
+        return checks
+
+    def _formats(self) -> list[str]:
+        return list(dict.fromkeys([*self.config.date_formats, *DEFAULT_DATE_FORMATS]))
+
+    def reason_column(self) -> str:
+        whens = " ".join(f"WHEN {cond} THEN {literal(reason)}" for reason, cond, _ in self.reason_checks())
+        return f"CASE {whens} END AS reason"
+
+    def detail_expr(self) -> str:
+        parts = [f"CASE WHEN {cond} THEN {detail} END" for _, cond, detail in self.reason_checks()]
+        return f"concat_ws('; ', {', '.join(parts)})"
+
+    def flags_column(self) -> str:
+        day = "try_cast(substr(nik, 7, 2) AS INTEGER)"
+        checks = [
+            ("nik_outside_bandung", f"nik_valid AND NOT starts_with(nik, '{BANDUNG_PREFIX}')"),
+            (
+                "nik_date_mismatch",
+                f"nik_valid AND birth_date IS NOT NULL AND ({day} % 40 <> day(birth_date)"
+                " OR substr(nik, 9, 2) <> strftime(birth_date, '%m')"
+                " OR substr(nik, 11, 2) <> strftime(birth_date, '%y'))",
+            ),
+            ("nik_sex_mismatch", f"nik_valid AND sex IS NOT NULL AND ({day} > 40) <> (sex = 'P')"),
+            ("kk_invalid_structure", "r_no_kk IS NOT NULL AND NOT kk_valid"),
+            ("sex_unrecognised", "r_sex IS NOT NULL AND sex IS NULL"),
+            ("decile_out_of_range", "r_welfare_decile IS NOT NULL AND welfare_decile IS NULL"),
+        ]
+        if self.area_tables:
+            close = " OR ".join(f"{fld}_match = 'close'" for fld in self.area_tables)
+            checks.append(("area_close_match", close))
+        any_flag = " OR ".join(f"coalesce({c}, false)" for _, c in checks)
+        items = ", ".join(f"CASE WHEN {c} THEN '{name}' END" for name, c in checks)
+        return (
+            f"CASE WHEN {any_flag} THEN list_filter([{items}], lambda x: x IS NOT NULL)"
+            " ELSE []::VARCHAR[] END AS flags"
+        )
+
+
+__all__ = ["FLAGS", "REASONS", "BatchSql"]

@@ -1,0 +1,118 @@
+"""DuckDB staging tables and the views `linkage/` reads.
+
+    sources          one row per configured source and its last batch
+    batches          one row per ingest attempt (status ok | failed), with counts
+    raw_rows         raw values of every row that made a new record version
+                     (`raw` lines up with `batches.columns` of its batch)
+    records          every version of every record; never deleted
+    services         service/benefit rows, per record version
+    quarantine       rejected rows with a reason code and a detail
+    current_records  the latest version of each record, if it is active
+    current_services services of current records
+    current_quarantine  rejected rows of each source's latest successful batch
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from connectors.canonical import PERSON_FIELDS
+
+PERSON_COLUMNS = ", ".join(PERSON_FIELDS)
+
+
+def ensure_staging_schema(con: duckdb.DuckDBPyConnection) -> None:
+    person = ",\n    ".join(f"{name} {type_}" for name, type_ in PERSON_FIELDS.items())
+    con.execute(
+        f"""
+CREATE SEQUENCE IF NOT EXISTS staging_batch_id START 1;
+CREATE TABLE IF NOT EXISTS sources (
+    id VARCHAR PRIMARY KEY,
+    kind VARCHAR,
+    location VARCHAR,
+    organization VARCHAR,
+    organization_name VARCHAR,
+    organization_type VARCHAR,
+    personal VARCHAR[],
+    special_category VARCHAR[],
+    config_file VARCHAR,
+    last_batch_id BIGINT,
+    last_ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id BIGINT,
+    source VARCHAR,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    status VARCHAR,
+    columns VARCHAR[],
+    read_rows BIGINT,
+    staged_rows BIGINT,
+    quarantined_rows BIGINT,
+    new_records BIGINT,
+    changed_records BIGINT,
+    unchanged_records BIGINT,
+    withdrawn_records BIGINT,
+    warnings VARCHAR[],
+    error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS raw_rows (
+    source VARCHAR,
+    batch_id BIGINT,
+    row_number BIGINT,
+    content_hash VARCHAR,
+    raw VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS records (
+    record_key VARCHAR,
+    source VARCHAR,
+    organization VARCHAR,
+    version INTEGER,
+    batch_id BIGINT,
+    row_number BIGINT,
+    content_hash VARCHAR,
+    status VARCHAR,
+    valid_from TIMESTAMP,
+    valid_to TIMESTAMP,
+    {person},
+    flags VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS services (
+    record_key VARCHAR,
+    source VARCHAR,
+    organization VARCHAR,
+    version INTEGER,
+    batch_id BIGINT,
+    row_number BIGINT,
+    program VARCHAR,
+    service_date DATE,
+    amount DECIMAL(14,2),
+    funder VARCHAR
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    source VARCHAR,
+    batch_id BIGINT,
+    row_number BIGINT,
+    source_record_id VARCHAR,
+    reason VARCHAR,
+    detail VARCHAR,
+    raw JSON
+);
+CREATE OR REPLACE VIEW current_records AS
+SELECT record_key, source, organization, {PERSON_COLUMNS}, flags,
+       batch_id, row_number, content_hash, version
+FROM records WHERE valid_to IS NULL AND status = 'active';
+CREATE OR REPLACE VIEW current_services AS
+SELECT s.record_key, s.source, s.organization, s.program, s.service_date, s.amount, s.funder
+FROM services s
+JOIN records r ON r.record_key = s.record_key AND r.version = s.version
+WHERE r.valid_to IS NULL AND r.status = 'active';
+CREATE OR REPLACE VIEW current_quarantine AS
+SELECT q.* FROM quarantine q
+JOIN (SELECT source, max(batch_id) AS batch_id FROM batches WHERE status = 'ok' GROUP BY source) b
+  ON q.source = b.source AND q.batch_id = b.batch_id;
+"""
+    )
+
+
+__all__ = ["ensure_staging_schema"]

@@ -1,0 +1,425 @@
+"""Staging one source batch in DuckDB: map, validate, quarantine, version.
+
+One source is one transaction: a source that fails leaves earlier data as it
+was, and the failed attempt is recorded in `batches` with its error.
+Counts always reconcile: read = staged + quarantined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import duckdb
+
+from connectors.base import Loaded, Reader, literal, quote, resolve_columns
+from connectors.canonical import PERSON_FIELDS
+from connectors.config import SourceConfig
+from connectors.csv_file import CsvReader
+from connectors.errors import ConnectorError, EmptySourceError, StagingError
+from connectors.http_json import HttpJsonReader
+from connectors.json_file import JsonReader
+from connectors.mapping import BatchSql, clean, norm_area, value_map
+from connectors.schema import ensure_staging_schema
+from connectors.sql_table import SqlReader
+from connectors.xlsx_file import XlsxReader
+
+READERS: dict[str, Callable[[], Reader]] = {
+    "csv": CsvReader,
+    "xlsx": XlsxReader,
+    "json": JsonReader,
+    "http-json": HttpJsonReader,
+    "sql": SqlReader,
+}
+_AREA_REFS = {"kelurahan": "ref_kelurahan", "kecamatan": "ref_kecamatan"}
+_INCOMING = "_stg_incoming"
+
+
+@dataclass
+class SourceSummary:
+    source: str
+    read: int = 0
+    staged: int = 0
+    quarantined: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    unchanged: int = 0
+    new: int = 0
+    changed: int = 0
+    withdrawn: int = 0
+    warnings: list[str] = field(default_factory=list)
+    batch_id: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+#: progress(source_id, step, steps_done, steps_total)
+Progress = Callable[[str, str, int, int], None]
+STEPS = ("read", "map", "validate", "version", "commit")
+
+
+def ingest_source(
+    con: duckdb.DuckDBPyConnection,
+    config: SourceConfig,
+    progress: Progress | None = None,
+    reader: Reader | None = None,
+) -> SourceSummary:
+    """Read one source and stage it as one batch; raise ConnectorError on file-level errors."""
+    ensure_staging_schema(con)
+    started = dt.datetime.now()
+    clock = time.perf_counter()
+    batch_id = int(_one(con, "SELECT nextval('staging_batch_id')"))
+    summary = SourceSummary(config.id, batch_id=batch_id)
+
+    def step(i: int) -> None:
+        if progress is not None:
+            progress(config.id, STEPS[i], i, len(STEPS))
+
+    step(0)
+    try:
+        loaded = (reader or READERS[config.kind]()).load(con, config, _INCOMING)
+        resolved = resolve_columns(config, loaded, _delimiter_hint(config, loaded))
+        summary.read = int(_one(con, f"SELECT count(*) FROM {loaded.table}"))
+        if summary.read == 0 and not config.allow_empty:
+            raise EmptySourceError(
+                loaded.location,
+                "the source has a header but no data rows; nothing was changed. If it is really"
+                " empty now, set allow_empty = true to withdraw its records.",
+                row=loaded.header_row + 1,
+                source=config.id,
+            )
+        if "source_record_id" not in config.mapped_fields:
+            summary.warnings.append(
+                "no column is mapped to source_record_id: row numbers are used as ids, so"
+                " inserting or deleting rows in the source will look like changed records."
+            )
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _stage(con, config, loaded, resolved, summary, step)
+            _finish_batch(con, config, summary, started, loaded.columns)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    except ConnectorError as exc:
+        _record_failure(con, config, summary, started, str(exc))
+        raise
+    except duckdb.Error as exc:
+        _record_failure(con, config, summary, started, str(exc))
+        raise StagingError(f"source {config.id}: staging failed ({exc}); earlier data is intact.") from exc
+    finally:
+        _drop_temp(con)
+    summary.seconds = time.perf_counter() - clock
+    step(4)
+    return summary
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    config: SourceConfig,
+    loaded: Loaded,
+    resolved: Mapping[str, str],
+    summary: SourceSummary,
+    step: Callable[[int], None],
+) -> None:
+    src = literal(config.id)
+    batch = summary.batch_id
+    areas = _area_tables(con, config, resolved)
+    sql = BatchSql(config, resolved, loaded.row_expr, areas)
+    step(1)
+    area_joins = "".join(
+        f" LEFT JOIN _stg_area_{fld} a_{fld} ON a_{fld}.value = c.r_{fld}" for fld in areas
+    )
+    area_cols = "".join(f", coalesce(a_{fld}.match, 'exact') AS {fld}_match" for fld in areas)
+    person_text = ", ".join(_as_text(f) for f in PERSON_FIELDS)
+    con.execute(
+        f"""
+CREATE OR REPLACE TEMP TABLE _stg_m AS
+WITH t AS (SELECT s.rowid AS src_rowid, {", ".join(sql.text_columns())} FROM {loaded.table} s),
+h AS (SELECT *, {", ".join(sql.helper_columns())} FROM t),
+v AS (SELECT *, {", ".join(sql.validity_columns())} FROM h),
+c AS (SELECT src_rowid, row_number, nik_valid, kk_valid, COLUMNS('^r_'),
+             {", ".join(sql.typed_columns())} FROM v),
+a AS (SELECT c.*{area_cols} FROM c{area_joins})
+SELECT *, {sql.reason_column()}, {sql.flags_column()},
+       md5(concat_ws(chr(31), {person_text})) AS person_hash, NULL::BIGINT AS dup_of
+FROM a
+"""
+    )
+    step(2)
+    has_services = bool(config.services)
+    same_person = "AND m.person_hash = d.first_hash" if has_services else "AND false"
+    con.execute(
+        f"""
+CREATE OR REPLACE TEMP TABLE _stg_dups AS
+SELECT source_record_id, min(row_number) AS first_row, arg_min(person_hash, row_number) AS first_hash
+FROM _stg_m WHERE reason IS NULL GROUP BY source_record_id HAVING count(*) > 1;
+UPDATE _stg_m m SET reason = 'duplicate_source_record_id', dup_of = d.first_row
+FROM _stg_dups d
+WHERE m.source_record_id = d.source_record_id AND m.reason IS NULL
+  AND m.row_number <> d.first_row AND NOT (true {same_person});
+"""
+    )
+    sid_col = literal(sql.source_column.get("source_record_id", "row number"))
+    raw_json = "json_object(" + ", ".join(
+        f"{literal(c)}, s.{quote(c)}" for c in loaded.columns
+    ) + ")"
+    con.execute(
+        f"""
+INSERT INTO quarantine
+SELECT {src}, {batch}, m.row_number, m.source_record_id, m.reason,
+       CASE WHEN m.reason = 'duplicate_source_record_id'
+            THEN 'column ' || {sid_col} || ': ' || m.source_record_id
+                 || ' is already used on row ' || m.dup_of || ' with different values'
+            ELSE {sql.detail_expr()} END,
+       {raw_json}
+FROM _stg_m m JOIN {loaded.table} s ON s.rowid = m.src_rowid
+WHERE m.reason IS NOT NULL
+"""
+    )
+    for reason, n in con.execute(
+        f"SELECT reason, count(*) FROM quarantine WHERE batch_id = {batch} GROUP BY 1 ORDER BY 1"
+    ).fetchall():
+        summary.quarantined_by_reason[str(reason)] = int(n)
+    summary.quarantined = sum(summary.quarantined_by_reason.values())
+    summary.staged = summary.read - summary.quarantined
+
+    step(3)
+    _version(con, config, loaded, summary, has_services)
+
+
+def _version(
+    con: duckdb.DuckDBPyConnection,
+    config: SourceConfig,
+    loaded: Loaded,
+    summary: SourceSummary,
+    has_services: bool,
+) -> None:
+    src = literal(config.id)
+    org = literal(config.organization)
+    batch = summary.batch_id
+    now = "current_localtimestamp()"
+    service_text = "concat_ws(chr(31), " + ", ".join(
+        f"coalesce({c}::VARCHAR, '\\N')" for c in ("program", "service_date", "amount", "funder")
+    ) + ")"
+    if has_services:
+        content = "md5(r.person_hash || coalesce(sh.h, ''))"
+        service_join = f"""LEFT JOIN (
+            SELECT source_record_id, md5(string_agg({service_text}, chr(30) ORDER BY row_number)) AS h
+            FROM _stg_m WHERE reason IS NULL AND coalesce(program, service_date::VARCHAR,
+                 amount::VARCHAR, funder) IS NOT NULL GROUP BY 1) sh USING (source_record_id)"""
+    else:
+        content, service_join = "r.person_hash", ""
+    con.execute(
+        f"""
+CREATE OR REPLACE TEMP TABLE _stg_rec AS
+SELECT {src} || ':' || r.source_record_id AS record_key, r.*, {content} AS content_hash
+FROM _stg_m r LEFT JOIN _stg_dups d USING (source_record_id) {service_join}
+WHERE r.reason IS NULL AND (d.first_row IS NULL OR d.first_row = r.row_number);
+CREATE OR REPLACE TEMP TABLE _stg_prev AS
+SELECT record_key, version, status, content_hash FROM records
+WHERE source = {src} AND valid_to IS NULL;
+CREATE OR REPLACE TEMP TABLE _stg_change AS
+SELECT r.record_key,
+       CASE WHEN p.record_key IS NULL THEN 'new'
+            WHEN p.status = 'withdrawn' OR p.content_hash <> r.content_hash THEN 'changed'
+            ELSE 'unchanged' END AS kind,
+       p.version AS old_version, coalesce(p.version, 0) + 1 AS version
+FROM _stg_rec r LEFT JOIN _stg_prev p USING (record_key);
+INSERT INTO _stg_change
+SELECT p.record_key, 'withdrawn', p.version, p.version + 1 FROM _stg_prev p
+WHERE p.status = 'active'
+  AND p.record_key NOT IN (SELECT record_key FROM _stg_rec)
+  AND p.record_key NOT IN (SELECT {src} || ':' || source_record_id FROM _stg_m
+                           WHERE source_record_id IS NOT NULL);
+"""
+    )
+    counts = dict(con.execute("SELECT kind, count(*) FROM _stg_change GROUP BY 1").fetchall())
+    summary.new = int(counts.get("new", 0))
+    summary.changed = int(counts.get("changed", 0))
+    summary.unchanged = int(counts.get("unchanged", 0))
+    summary.withdrawn = int(counts.get("withdrawn", 0))
+    if summary.changed or summary.withdrawn:
+        con.execute(
+            f"""
+UPDATE records SET valid_to = {now}
+FROM _stg_change c
+WHERE records.source = {src} AND records.record_key = c.record_key
+  AND records.version = c.old_version AND c.kind IN ('changed', 'withdrawn');
+"""
+        )
+    fields = ", ".join(PERSON_FIELDS)
+    rfields = ", ".join(f"r.{f}" for f in PERSON_FIELDS)
+    con.execute(
+        f"""
+INSERT INTO records
+SELECT r.record_key, {src}, {org}, c.version, {batch}, r.row_number, r.content_hash, 'active',
+       {now}, NULL, {rfields}, r.flags
+FROM _stg_rec r JOIN _stg_change c USING (record_key)
+WHERE c.kind IN ('new', 'changed');
+"""
+    )
+    if summary.withdrawn:
+        con.execute(
+            f"""
+INSERT INTO records
+SELECT o.record_key, o.source, o.organization, c.version, {batch}, NULL, o.content_hash,
+       'withdrawn', {now}, NULL, {", ".join(f"o.{f}" for f in PERSON_FIELDS)}, o.flags
+FROM records o JOIN _stg_change c ON o.record_key = c.record_key AND o.version = c.old_version
+WHERE o.source = {src} AND c.kind = 'withdrawn';
+"""
+        )
+    del fields
+    if has_services:
+        con.execute(
+            f"""
+INSERT INTO services
+SELECT {src} || ':' || m.source_record_id, {src}, {org}, c.version, {batch}, m.row_number,
+       m.program, m.service_date, m.amount, m.funder
+FROM _stg_m m JOIN _stg_change c ON c.record_key = {src} || ':' || m.source_record_id
+WHERE m.reason IS NULL AND c.kind IN ('new', 'changed')
+  AND coalesce(m.program, m.service_date::VARCHAR, m.amount::VARCHAR, m.funder) IS NOT NULL;
+"""
+        )
+    raw = "[" + ", ".join(f"s.{quote(c)}" for c in loaded.columns) + "]"
+    raw_text = ", ".join(f"coalesce(s.{quote(c)}, '\\N')" for c in loaded.columns)
+    con.execute(
+        f"""
+INSERT INTO raw_rows
+SELECT {src}, {batch}, m.row_number,
+       md5(concat_ws(chr(31), {raw_text})),
+       {raw}
+FROM _stg_m m
+JOIN _stg_change c ON c.record_key = {src} || ':' || m.source_record_id
+JOIN {loaded.table} s ON s.rowid = m.src_rowid
+WHERE m.reason IS NULL AND c.kind IN ('new', 'changed');
+"""
+    )
+
+
+def _as_text(fld: str) -> str:
+    if PERSON_FIELDS[fld].endswith("[]"):
+        return f"coalesce(array_to_string({fld}, ','), '\\N')"
+    return f"coalesce({fld}::VARCHAR, '\\N')"
+
+
+def _area_tables(
+    con: duckdb.DuckDBPyConnection, config: SourceConfig, resolved: Mapping[str, str]
+) -> dict[str, str]:
+    """Build `_stg_area_<field>` (value -> exact|close|none) for mapped areas with a ref table."""
+    existing = {
+        str(r[0])
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_name IN"
+            " ('ref_kelurahan', 'ref_kecamatan')"
+        ).fetchall()
+    }
+    out: dict[str, str] = {}
+    col_of = {fld: resolved[col] for col, fld in config.columns.items()}
+    refs = " UNION ALL ".join(
+        f"SELECT {norm_area('name')} AS n, code::VARCHAR AS code FROM {t}" for t in sorted(existing)
+    )
+    for fld, table in _AREA_REFS.items():
+        if fld not in col_of or table not in existing:
+            continue
+        value = value_map(clean("s." + quote(col_of[fld])), config.values.get(fld, {}))
+        con.execute(
+            f"""
+CREATE OR REPLACE TEMP TABLE _stg_area_{fld} AS
+WITH v AS (SELECT DISTINCT {value} AS value FROM {_INCOMING} s),
+n AS (SELECT value, {norm_area("value")} AS n,
+             regexp_replace(value, '[^0-9]', '', 'g') AS code FROM v WHERE value IS NOT NULL),
+refs AS ({refs}),
+scored AS (
+    SELECT n.value,
+           bool_or(refs.n = n.n OR (n.code <> '' AND refs.code = n.code)) AS exact,
+           max(jaro_winkler_similarity(refs.n, n.n)) AS best
+    FROM n, refs GROUP BY n.value)
+SELECT value, CASE WHEN exact THEN 'exact' WHEN best >= 0.85 THEN 'close' ELSE 'none' END AS match
+FROM scored
+"""
+        )
+        out[fld] = table
+    return out
+
+
+def _delimiter_hint(config: SourceConfig, loaded: Loaded) -> str:
+    if config.kind != "csv" or len(loaded.columns) != 1:
+        return ""
+    header = loaded.columns[0]
+    for delim in (";", ",", "\t", "|"):
+        if delim in header and delim != config.delimiter:
+            shown = "\\t" if delim == "\t" else delim
+            return (
+                f" The header looks delimited by '{shown}', not"
+                f" '{config.delimiter or 'auto'}': set delimiter = \"{shown}\"."
+            )
+    return ""
+
+
+def _finish_batch(
+    con: duckdb.DuckDBPyConnection,
+    config: SourceConfig,
+    s: SourceSummary,
+    started: dt.datetime,
+    columns: list[str],
+) -> None:
+    con.execute(
+        "INSERT INTO batches VALUES (?, ?, ?, current_localtimestamp(), 'ok', ?, ?, ?, ?, ?, ?, ?,"
+        " ?, ?, NULL)",
+        [s.batch_id, config.id, started, columns, s.read, s.staged, s.quarantined, s.new,
+         s.changed, s.unchanged, s.withdrawn, s.warnings],
+    )  # fmt: skip
+    con.execute(
+        """
+INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())
+ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, location = excluded.location,
+  organization = excluded.organization, organization_name = excluded.organization_name,
+  organization_type = excluded.organization_type, personal = excluded.personal,
+  special_category = excluded.special_category, config_file = excluded.config_file,
+  last_batch_id = excluded.last_batch_id, last_ingested_at = excluded.last_ingested_at
+""",
+        [config.id, config.kind, config.location, config.organization, config.organization_name,
+         config.organization_type, list(config.personal), list(config.special_category),
+         str(config.config_file), s.batch_id],
+    )  # fmt: skip
+
+
+def _record_failure(
+    con: duckdb.DuckDBPyConnection,
+    config: SourceConfig,
+    s: SourceSummary,
+    started: dt.datetime,
+    error: str,
+) -> None:
+    s.error = error
+    try:
+        con.execute(
+            "INSERT INTO batches (batch_id, source, started_at, finished_at, status, read_rows,"
+            " error) VALUES (?, ?, ?, current_localtimestamp(), 'failed', ?, ?)",
+            [s.batch_id, config.id, started, s.read, error],
+        )
+    except duckdb.Error:
+        pass  # the failure itself is what the caller needs to see
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    names = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND"
+        " (table_name LIKE '\\_stg\\_%' ESCAPE '\\')"
+    ).fetchall()
+    for (name,) in names:
+        con.execute(f"DROP TABLE IF EXISTS temp.{quote(str(name))}")
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0]
+
+
+__all__ = ["READERS", "SourceSummary", "ingest_source"]

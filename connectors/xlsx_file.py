@@ -1,0 +1,96 @@
+"""XLSX workbooks (openpyxl, read-only), one sheet per source."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from typing import Any
+
+import pyarrow as pa
+from openpyxl import load_workbook
+
+from connectors.base import Reader, arrow_from_rows, to_text
+from connectors.config import SourceConfig
+from connectors.errors import EmptySourceError, MissingColumnError, SourceReadError
+
+
+class XlsxReader(Reader):
+    kind = "xlsx"
+
+    def read(self, config: SourceConfig) -> pa.Table:
+        path = config.path
+        if not path.is_file():
+            raise SourceReadError(str(path), "file not found; check 'location'.", source=config.id)
+        if path.stat().st_size == 0:
+            raise EmptySourceError(str(path), "the file is empty.", source=config.id)
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            raise SourceReadError(
+                str(path), f"not a readable .xlsx workbook ({exc}); re-save it as .xlsx.",
+                source=config.id,
+            ) from exc  # fmt: skip
+        try:
+            if config.sheet is not None and config.sheet not in book.sheetnames:
+                raise SourceReadError(
+                    str(path),
+                    f"no sheet named '{config.sheet}' (sheets: {', '.join(book.sheetnames)}).",
+                    source=config.id,
+                )
+            sheet = book[config.sheet] if config.sheet else book.worksheets[0]
+            rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+        if len(rows) < config.header_row:
+            raise EmptySourceError(
+                str(path), f"the sheet has no row {config.header_row} to read the header from.",
+                source=config.id,
+            )  # fmt: skip
+        header = [_header_text(v) for v in rows[config.header_row - 1]]
+        _check_header(config, header, rows, str(path))
+        width = max((i + 1 for i, h in enumerate(header) if h), default=0)
+        body = []
+        numbers = []
+        for n, row in enumerate(rows[config.header_row :], start=config.header_row + 1):
+            if any(v is not None and str(v).strip() for v in row[:width]):
+                body.append(row[:width])
+                numbers.append(n)
+        return arrow_from_rows(header[:width], body, numbers)
+
+
+def _header_text(value: Any) -> str:
+    return (to_text(value) or "").strip()
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+def _check_header(config: SourceConfig, header: list[str], rows: list[tuple[Any, ...]], file: str) -> None:
+    """Spot a title row above the header and say which row to set as `header_row`."""
+    wanted = [*config.columns, *config.services.values()]
+    have = {_norm(h) for h in header}
+    missing = [c for c in wanted if _norm(c) not in have]
+    if not missing:
+        return
+    best_row, best_hits = 0, 0
+    for i, row in enumerate(rows[:30], start=1):
+        cells = {_norm(_header_text(v)) for v in row}
+        hits = sum(_norm(c) in cells for c in wanted)
+        if hits > best_hits:
+            best_row, best_hits = i, hits
+    hint = ""
+    if best_row and best_row != config.header_row and best_hits > len(wanted) - len(missing):
+        hint = f" Row {best_row} looks like the header: set header_row = {best_row}."
+    found = ", ".join(repr(h) for h in header if h) or "nothing"
+    raise MissingColumnError(
+        file,
+        f"expected column(s) {', '.join(repr(m) for m in missing)} not found in header row"
+        f" {config.header_row} (found {found}).{hint}",
+        row=config.header_row,
+        column=missing[0],
+        source=config.id,
+    )
+
+
+__all__ = ["XlsxReader"]
