@@ -1,0 +1,107 @@
+'''Source configuration files: one TOML per source, the format connectors read.
+
+A generated city writes `config/<source_id>.toml` next to `sources/`::
+
+    id = "yayasan-001"            # unique source id
+    kind = "csv"                  # csv | xlsx | json | http-json | sql
+    location = "../sources/yayasan-001.csv"   # relative to the TOML file
+    organization = "ORG-YAYASAN-001"
+    organization_name = "Yayasan Peduli Cibaduyut"
+    organization_type = "foundation"   # agency | foundation | dinsos
+    encoding = "utf-8"            # optional: utf-8 (default), utf-8-sig, cp1252
+    delimiter = ";"               # csv only, optional (default ",")
+    header_row = 2                # optional, 1-based, for a title row above the header
+    sheet = "Penerima"            # xlsx only, optional (default: the first sheet)
+    date_formats = ["%d-%m-%Y", "%d/%m/%y"]
+    personal = ["nik", "no_kk", "full_name", "birth_date", "phone", "address"]
+    special_category = ["ppks"]
+
+    [columns]                     # source column -> canonical field (PERSON_FIELDS)
+    "Nama Lengkap" = "full_name"
+    "NIK" = "nik"
+
+    [values.sex]                  # value maps per canonical field
+    "Laki-laki" = "L"
+    "Perempuan" = "P"
+
+    [services]                    # optional: canonical service field -> source column
+    program = "Jenis Bantuan"     # (SERVICE_FIELDS; source_record_id is the row's own)
+    service_date = "Tanggal"
+    amount = "Nominal"
+    funder = "Sumber Dana"
+
+Conventions the reader must follow:
+
+- `date_formats` are tried in order, with Python `strptime` directives, except
+  that `%B` means an Indonesian month name (Januari ... Desember), as in
+  "12 Agustus 1975". `%d/%m/%y` occurs only where dates are recent enough
+  that Python's two-digit-year rule is right.
+- A list field (`ppks`) holds several values separated by `;`; a value map
+  for a list field applies to each element ("FAKIR MISKIN" -> "PPKS24").
+- A value map applies to the mapped column of that canonical field, and
+  `values.program` / `values.funder` apply to the service columns. Values not
+  in a map are kept as written. Empty cells are missing values.
+- `welfare_decile` may need a value map ("Desil 3" -> "3").
+- JSON sources are one array of flat objects; keys are the column names.
+- Columns not listed under `[columns]` or `[services]` are not canonical and
+  are kept only in the raw batch.
+'''
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Final
+
+from connectors.synthetic.spec import SourceSpec
+
+PERSONAL: Final[tuple[str, ...]] = (
+    "nik", "no_kk", "full_name", "birth_date", "birth_place", "phone", "address", "street",
+    "house_number", "rt", "rw",
+)  # fmt: skip
+SPECIAL_CATEGORY: Final[tuple[str, ...]] = ("ppks",)
+
+
+def _s(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _list(values: list[str]) -> str:
+    return "[" + ", ".join(_s(v) for v in values) + "]"
+
+
+def render(spec: SourceSpec) -> str:
+    mapped = set(spec.columns.values())
+    lines = [
+        f"id = {_s(spec.id)}",
+        f"kind = {_s(spec.kind)}",
+        f"location = {_s('../sources/' + spec.file_name)}",
+        f"organization = {_s(spec.organization)}",
+        f"organization_name = {_s(spec.organization_name)}",
+        f"organization_type = {_s(spec.organization_type)}",
+        f"encoding = {_s(spec.encoding)}",
+    ]
+    if spec.delimiter is not None:
+        lines.append(f"delimiter = {_s(spec.delimiter)}")
+    if spec.header_row is not None:
+        lines.append(f"header_row = {spec.header_row}")
+    if spec.sheet is not None:
+        lines.append(f"sheet = {_s(spec.sheet)}")
+    lines.append(f"date_formats = {_list(spec.date_formats)}")
+    lines.append(f"personal = {_list([f for f in PERSONAL if f in mapped])}")
+    lines.append(f"special_category = {_list([f for f in SPECIAL_CATEGORY if f in mapped])}")
+    lines += ["", "[columns]"]
+    lines += [f"{_s(col)} = {_s(field)}" for col, field in spec.columns.items()]
+    for field, mapping in spec.values.items():
+        lines += ["", f"[values.{field}]"]
+        lines += [f"{_s(k)} = {_s(v)}" for k, v in mapping.items()]
+    if spec.services:
+        lines += ["", "[services]"]
+        lines += [f"{field} = {_s(col)}" for field, col in spec.services.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write(spec: SourceSpec, config_dir: Path) -> Path:
+    path = config_dir / f"{spec.id}.toml"
+    path.write_text(render(spec), encoding="utf-8")
+    return path
