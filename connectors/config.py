@@ -28,7 +28,9 @@ from connectors.errors import SourceConfigError
 
 KINDS: Final[tuple[str, ...]] = ("csv", "xlsx", "json", "http-json", "sql")
 ORGANIZATION_TYPES: Final[tuple[str, ...]] = ("agency", "foundation", "dinsos")
-SERVICE_COLUMNS: Final[tuple[str, ...]] = tuple(f for f in SERVICE_FIELDS if f != "source_record_id")
+SERVICE_COLUMNS: Final[tuple[str, ...]] = tuple(
+    f for f in SERVICE_FIELDS if f != "source_record_id"
+)
 
 _KNOWN_KEYS: Final[frozenset[str]] = frozenset(
     {
@@ -139,13 +141,17 @@ def parse_config(data: Mapping[str, Any], file: Path, prefix: str = "") -> Sourc
         raise fail(unknown[0], f"unknown key; known keys are {', '.join(sorted(_KNOWN_KEYS))}.")
     for key in ("id", "kind", "location", "organization"):
         if not isinstance(data.get(key), str) or not data[key].strip():
-            raise fail(key, "missing or empty; every source needs id, kind, location, organization.")
+            raise fail(
+                key, "missing or empty; every source needs id, kind, location, organization."
+            )
     kind = data["kind"]
     if kind not in KINDS:
         raise fail("kind", f"unknown kind '{kind}'; use one of {', '.join(KINDS)}.")
     org_type = data.get("organization_type", "foundation")
     if org_type not in ORGANIZATION_TYPES:
-        raise fail("organization_type", f"'{org_type}' is not one of {', '.join(ORGANIZATION_TYPES)}.")
+        raise fail(
+            "organization_type", f"'{org_type}' is not one of {', '.join(ORGANIZATION_TYPES)}."
+        )
 
     columns = _str_table(data.get("columns", {}), fail, "columns")
     seen_fields: dict[str, str] = {}
@@ -163,7 +169,7 @@ def parse_config(data: Mapping[str, Any], file: Path, prefix: str = "") -> Sourc
 
     values_raw = data.get("values", {})
     if not isinstance(values_raw, dict):
-        raise fail("values", "must be a table of tables: [values.sex] \"Laki-laki\" = \"L\".")
+        raise fail("values", 'must be a table of tables: [values.sex] "Laki-laki" = "L".')
     values: dict[str, dict[str, str]] = {}
     for fld, vmap in values_raw.items():
         if fld not in PERSON_FIELDS and fld not in SERVICE_COLUMNS:
@@ -219,7 +225,7 @@ def _http_options(raw: Any, fail: Any) -> HttpOptions:
     if raw is None:
         return HttpOptions()
     if not isinstance(raw, dict):
-        raise fail("http", "must be a table: [http] token_env = \"PARTNER_TOKEN\".")
+        raise fail("http", 'must be a table: [http] token_env = "PARTNER_TOKEN".')
     unknown = sorted(set(raw) - _HTTP_KEYS)
     if unknown:
         raise fail(f"http.{unknown[0]}", f"unknown key; known: {', '.join(sorted(_HTTP_KEYS))}.")
@@ -242,7 +248,7 @@ def _http_options(raw: Any, fail: Any) -> HttpOptions:
 
 def _str_table(raw: Any, fail: Any, key: str) -> dict[str, str]:
     if not isinstance(raw, dict):
-        raise fail(key, "must be a table of \"name\" = \"value\" strings.")
+        raise fail(key, 'must be a table of "name" = "value" strings.')
     out: dict[str, str] = {}
     for k, v in raw.items():
         if isinstance(v, bool) or not isinstance(v, str | int | float):

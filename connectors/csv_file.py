@@ -12,7 +12,12 @@ import pyarrow as pa
 
 from connectors.base import Loaded, Reader, literal
 from connectors.config import SourceConfig
-from connectors.errors import EmptySourceError, SourceConfigError, SourceEncodingError, SourceReadError
+from connectors.errors import (
+    EmptySourceError,
+    SourceConfigError,
+    SourceEncodingError,
+    SourceReadError,
+)
 
 #: Python codec names DuckDB reads natively, and DuckDB's name for each.
 _NATIVE = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "iso8859-1": "latin-1"}
@@ -68,7 +73,9 @@ class CsvReader(Reader):
             except duckdb.Error as exc:
                 raise _explain(exc, path, encoding, config) from exc
         columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-        return Loaded(table, columns, f"(rowid + {config.header_row + 1})", config.header_row, str(path))
+        return Loaded(
+            table, columns, f"(rowid + {config.header_row + 1})", config.header_row, str(path)
+        )
 
 
 def _codec(config: SourceConfig) -> str:
@@ -99,7 +106,9 @@ def _explain(exc: duckdb.Error, path: Path, encoding: str, config: SourceConfig)
             return _encoding_error(data, err.start, encoding, config)
     line = re.search(r"Line: (\d+)", message)
     first = message.splitlines()[0] if message else type(exc).__name__
-    detail = next((m for m in message.splitlines() if m and not m.startswith(("CSV Error", "Original"))), "")
+    detail = next(
+        (m for m in message.splitlines() if m and not m.startswith(("CSV Error", "Original"))), ""
+    )
     return SourceReadError(
         str(path),
         f"cannot parse the CSV ({first}; {detail.strip()}). Check 'delimiter' and 'header_row'.",
@@ -108,7 +117,9 @@ def _explain(exc: duckdb.Error, path: Path, encoding: str, config: SourceConfig)
     )
 
 
-def _encoding_error(data: bytes, offset: int, encoding: str, config: SourceConfig) -> SourceReadError:
+def _encoding_error(
+    data: bytes, offset: int, encoding: str, config: SourceConfig
+) -> SourceReadError:
     """Name the line and column of the first byte that is not valid in `encoding`."""
     line_start = data.rfind(b"\n", 0, offset) + 1
     line_no = data.count(b"\n", 0, offset) + 1

@@ -35,7 +35,7 @@ class HttpJsonReader(Reader):
             if not token:
                 raise SourceConfigError(
                     str(config.config_file), "http.token_env",
-                    f"environment variable {opts.token_env} is not set; export the partner's token.",
+                    f"environment variable {opts.token_env} is not set; export the token.",
                 )  # fmt: skip
             headers["Authorization"] = f"Bearer {token}"
         records: list[dict[str, Any]] = []

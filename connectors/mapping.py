@@ -54,7 +54,8 @@ _PLACEHOLDERS = ("", "-", "--", "NULL", "null", "N/A", "n/a", "#N/A", "NaN", "na
 
 
 def clean(expr: str) -> str:
-    return f"CASE WHEN trim({expr}) IN ({', '.join(map(literal, _PLACEHOLDERS))}) THEN NULL ELSE trim({expr}) END"
+    missing = ", ".join(map(literal, _PLACEHOLDERS))
+    return f"CASE WHEN trim({expr}) IN ({missing}) THEN NULL ELSE trim({expr}) END"
 
 
 def value_map(expr: str, mapping: Mapping[str, str]) -> str:
@@ -71,7 +72,8 @@ def parse_date(expr: str, formats: tuple[str, ...]) -> str:
     for fmt in tried:
         one = f"try_strptime({expr}, {literal(fmt)})::DATE"
         if "%y" in fmt:
-            one = f"(CASE WHEN {one} > current_date THEN ({one} - INTERVAL 100 YEAR)::DATE ELSE {one} END)"
+            earlier = f"({one} - INTERVAL 100 YEAR)::DATE"
+            one = f"(CASE WHEN {one} > current_date THEN {earlier} ELSE {one} END)"
         parts.append(one)
     return f"coalesce({', '.join(parts)})"
 
@@ -205,7 +207,9 @@ class BatchSql:
         def col(fld: str) -> str:
             return literal(src.get(fld) or svc.get(fld) or fld)
 
-        bad_date = "(birth_date IS NULL OR birth_date > current_date OR birth_date < DATE '1900-01-01')"
+        bad_date = (
+            "(birth_date IS NULL OR birth_date > current_date OR birth_date < DATE '1900-01-01')"
+        )
         checks = [
             (
                 "no_identifying_field",
@@ -229,7 +233,8 @@ class BatchSql:
             ),
             (
                 "impossible_date",
-                "r_service_date IS NOT NULL AND (service_date IS NULL OR service_date < DATE '1900-01-01')",
+                "r_service_date IS NOT NULL"
+                " AND (service_date IS NULL OR service_date < DATE '1900-01-01')",
                 f"'column ' || {col('service_date')} || ': ' || r_service_date ||"
                 f" ' is not a date in the formats {', '.join(self._formats())}'",
             ),
@@ -255,7 +260,9 @@ class BatchSql:
         return list(dict.fromkeys([*self.config.date_formats, *DEFAULT_DATE_FORMATS]))
 
     def reason_column(self) -> str:
-        whens = " ".join(f"WHEN {cond} THEN {literal(reason)}" for reason, cond, _ in self.reason_checks())
+        whens = " ".join(
+            f"WHEN {cond} THEN {literal(reason)}" for reason, cond, _ in self.reason_checks()
+        )
         return f"CASE {whens} END AS reason"
 
     def detail_expr(self) -> str:

@@ -1,15 +1,15 @@
 """DuckDB staging tables and the views `linkage/` reads.
 
-    sources          one row per configured source and its last batch
-    batches          one row per ingest attempt (status ok | failed), with counts
-    raw_rows         raw values of every row that made a new record version
-                     (`raw` lines up with `batches.columns` of its batch)
-    records          every version of every record; never deleted
-    services         service/benefit rows, per record version
-    quarantine       rejected rows with a reason code and a detail
-    current_records  the latest version of each record, if it is active
-    current_services services of current records
-    current_quarantine  rejected rows of each source's latest successful batch
+sources          one row per configured source and its last batch
+batches          one row per ingest attempt (status ok | failed), with counts
+raw_rows         raw values of every row that made a new record version
+                 (`raw` lines up with `batches.columns` of its batch)
+records          every version of every record; never deleted
+services         service/benefit rows, per record version
+quarantine       rejected rows with a reason code and a detail
+current_records  the latest version of each record, if it is active
+current_services services of current records
+current_quarantine  rejected rows of each source's latest successful batch
 """
 
 from __future__ import annotations

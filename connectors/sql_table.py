@@ -22,15 +22,16 @@ class SqlReader(Reader):
             )  # fmt: skip
         path = config.path
         if not path.is_file():
-            raise SourceReadError(str(path), "database file not found; check 'location'.", source=config.id)
-        if config.query:
-            sql = config.query
-        else:
-            sql = 'SELECT * FROM "' + str(config.table).replace('"', '""') + '"'
+            raise SourceReadError(
+                str(path), "database file not found; check 'location'.", source=config.id
+            )
+        sql = config.query or 'SELECT * FROM "' + str(config.table).replace('"', '""') + '"'
         try:
             con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         except sqlite3.Error as exc:
-            raise SourceReadError(str(path), f"cannot open the database ({exc}).", source=config.id) from exc
+            raise SourceReadError(
+                str(path), f"cannot open the database ({exc}).", source=config.id
+            ) from exc
         try:
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description or ()]

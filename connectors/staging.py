@@ -7,6 +7,7 @@ Counts always reconcile: read = staged + quarantined.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
@@ -110,7 +111,9 @@ def ingest_source(
         raise
     except duckdb.Error as exc:
         _record_failure(con, config, summary, started, str(exc))
-        raise StagingError(f"source {config.id}: staging failed ({exc}); earlier data is intact.") from exc
+        raise StagingError(
+            f"source {config.id}: staging failed ({exc}); earlier data is intact."
+        ) from exc
     finally:
         _drop_temp(con)
     summary.seconds = time.perf_counter() - clock
@@ -156,7 +159,8 @@ FROM a
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE _stg_dups AS
-SELECT source_record_id, min(row_number) AS first_row, arg_min(person_hash, row_number) AS first_hash
+SELECT source_record_id, min(row_number) AS first_row,
+       arg_min(person_hash, row_number) AS first_hash
 FROM _stg_m WHERE reason IS NULL GROUP BY source_record_id HAVING count(*) > 1;
 UPDATE _stg_m m SET reason = 'duplicate_source_record_id', dup_of = d.first_row
 FROM _stg_dups d
@@ -165,9 +169,9 @@ WHERE m.source_record_id = d.source_record_id AND m.reason IS NULL
 """
     )
     sid_col = literal(sql.source_column.get("source_record_id", "row number"))
-    raw_json = "json_object(" + ", ".join(
-        f"{literal(c)}, s.{quote(c)}" for c in loaded.columns
-    ) + ")"
+    raw_json = (
+        "json_object(" + ", ".join(f"{literal(c)}, s.{quote(c)}" for c in loaded.columns) + ")"
+    )
     con.execute(
         f"""
 INSERT INTO quarantine
@@ -203,13 +207,19 @@ def _version(
     org = literal(config.organization)
     batch = summary.batch_id
     now = "current_localtimestamp()"
-    service_text = "concat_ws(chr(31), " + ", ".join(
-        f"coalesce({c}::VARCHAR, '\\N')" for c in ("program", "service_date", "amount", "funder")
-    ) + ")"
+    service_text = (
+        "concat_ws(chr(31), "
+        + ", ".join(
+            f"coalesce({c}::VARCHAR, '\\N')"
+            for c in ("program", "service_date", "amount", "funder")
+        )
+        + ")"
+    )
     if has_services:
         content = "md5(r.person_hash || coalesce(sh.h, ''))"
         service_join = f"""LEFT JOIN (
-            SELECT source_record_id, md5(string_agg({service_text}, chr(30) ORDER BY row_number)) AS h
+            SELECT source_record_id,
+                   md5(string_agg({service_text}, chr(30) ORDER BY row_number)) AS h
             FROM _stg_m WHERE reason IS NULL AND coalesce(program, service_date::VARCHAR,
                  amount::VARCHAR, funder) IS NOT NULL GROUP BY 1) sh USING (source_record_id)"""
     else:
@@ -397,14 +407,12 @@ def _record_failure(
     error: str,
 ) -> None:
     s.error = error
-    try:
+    with contextlib.suppress(duckdb.Error):  # the failure itself is what the caller needs
         con.execute(
             "INSERT INTO batches (batch_id, source, started_at, finished_at, status, read_rows,"
             " error) VALUES (?, ?, ?, current_localtimestamp(), 'failed', ?, ?)",
             [s.batch_id, config.id, started, s.read, error],
         )
-    except duckdb.Error:
-        pass  # the failure itself is what the caller needs to see
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
@@ -416,10 +424,10 @@ def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS temp.{quote(str(name))}")
 
 
-def _one(con: duckdb.DuckDBPyConnection, sql: str) -> object:
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     row = con.execute(sql).fetchone()
     assert row is not None
-    return row[0]
+    return int(row[0])
 
 
 __all__ = ["READERS", "SourceSummary", "ingest_source"]

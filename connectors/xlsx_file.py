@@ -66,7 +66,9 @@ def _norm(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
-def _check_header(config: SourceConfig, header: list[str], rows: list[tuple[Any, ...]], file: str) -> None:
+def _check_header(
+    config: SourceConfig, header: list[str], rows: list[tuple[Any, ...]], file: str
+) -> None:
     """Spot a title row above the header and say which row to set as `header_row`."""
     wanted = [*config.columns, *config.services.values()]
     have = {_norm(h) for h in header}

@@ -1,0 +1,135 @@
+"""`hub ingest` and `hub quarantine`, as a factory the hub CLI mounts.
+
+make_ingest_commands(app, open_db, default_config=Path("sources"))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connectors import ingest, load_configs, quarantined_rows
+from connectors.config import SourceConfig
+from connectors.errors import ConnectorError
+from connectors.staging import SourceSummary
+
+
+def make_ingest_commands(
+    app: typer.Typer,
+    open_db: Callable[[], duckdb.DuckDBPyConnection],
+    default_config: Path = Path("sources"),
+) -> None:
+    """Register `ingest` and `quarantine` on `app`; `open_db` opens the staging DuckDB."""
+
+    @app.command("ingest")
+    def ingest_command(
+        config: Annotated[
+            Path | None, typer.Option(help="A source TOML, or a directory of them.")
+        ] = None,
+        source: Annotated[str | None, typer.Option(help="Only this source id.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    ) -> None:
+        """Read sources, validate and stage their records (read = staged + quarantined)."""
+        console = Console(stderr=as_json)
+        try:
+            configs = load_configs(config or default_config)
+        except ConnectorError as exc:
+            raise _fail(console, str(exc)) from exc
+        if source is not None:
+            configs = [c for c in configs if c.id == source]
+            if not configs:
+                raise _fail(console, f"no source with id '{source}' in {config or default_config}.")
+        con = open_db()
+        try:
+            summaries = _ingest_with_progress(con, configs, console, quiet=as_json)
+        finally:
+            con.close()
+        if as_json:
+            typer.echo(json.dumps([s.as_dict() for s in summaries], ensure_ascii=False))
+        else:
+            console.print(summary_table(summaries))
+        failed = [s for s in summaries if s.error]
+        if failed:
+            for s in failed:
+                console.print(f"[red]error:[/red] {s.error}", soft_wrap=True)
+            raise typer.Exit(1)
+
+    @app.command("quarantine")
+    def quarantine_command(
+        source: Annotated[str | None, typer.Option(help="Only this source id.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    ) -> None:
+        """List rows rejected in each source's latest batch, with the reason."""
+        con = open_db()
+        try:
+            rows = quarantined_rows(con, source)
+        finally:
+            con.close()
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
+            return
+        table = Table("source", "row", "record id", "reason", "detail", title="Quarantine")
+        for r in rows:
+            table.add_row(
+                r["source"], str(r["row_number"]), r["source_record_id"] or "", r["reason"],
+                r["detail"],
+            )  # fmt: skip
+        Console().print(table)
+
+
+def _ingest_with_progress(
+    con: duckdb.DuckDBPyConnection,
+    configs: list[SourceConfig],
+    console: Console,
+    quiet: bool,
+) -> list[SourceSummary]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+        transient=len(configs) > 20,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(source: str, step: str, done: int, total: int) -> None:
+            if source not in tasks:
+                tasks[source] = bar.add_task(source, total=total, step=step)
+            bar.update(tasks[source], completed=done, step=step)
+
+        return ingest(con, configs, progress, raise_errors=False)
+
+
+def summary_table(summaries: list[SourceSummary]) -> Table:
+    table = Table(title="Ingest")
+    for name in ("source", "read", "staged", "quarantined", "by reason", "new", "changed",
+                 "unchanged", "withdrawn"):  # fmt: skip
+        table.add_column(name, justify="left" if name in ("source", "by reason") else "right")
+    for s in summaries:
+        if s.error:
+            table.add_row(s.source, "", "", "", "[red]failed[/red]", "", "", "", "")
+            continue
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.quarantined_by_reason.items()))
+        table.add_row(
+            s.source, str(s.read), str(s.staged), str(s.quarantined), reasons, str(s.new),
+            str(s.changed), str(s.unchanged), str(s.withdrawn),
+        )  # fmt: skip
+    return table
+
+
+def _fail(console: Console, message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+__all__ = ["make_ingest_commands", "summary_table"]
