@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -96,7 +97,7 @@ def _foundation_emissions(
     return foundations.emissions(pop, rng, profiles) if profiles else []
 
 
-def _write(emission: Emission, out: Path, truth: object) -> int:
+def _write(emission: Emission, out: Path, truth: BinaryIO) -> int:
     spec = emission.spec
     writers.write(emission.frame, spec, out / "sources" / spec.file_name)
     configs.write(spec, out / "config")
@@ -109,7 +110,7 @@ def _write(emission: Emission, out: Path, truth: object) -> int:
         }
     )
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    pacsv.write_csv(table, truth, write_options=options)  # type: ignore[arg-type]
+    pacsv.write_csv(table, truth, write_options=options)
     return len(emission.frame)
 
 

@@ -1,4 +1,4 @@
-'''Source configuration files: one TOML per source, the format connectors read.
+"""Source configuration files: one TOML per source, the format connectors read.
 
 A generated city writes `config/<source_id>.toml` next to `sources/`::
 
@@ -45,7 +45,7 @@ Conventions the reader must follow:
 - JSON sources are one array of flat objects; keys are the column names.
 - Columns not listed under `[columns]` or `[services]` are not canonical and
   are kept only in the raw batch.
-'''
+"""
 
 from __future__ import annotations
 

@@ -27,8 +27,8 @@ from connectors.synthetic.spec import Emission, SourceSpec
 NOISE: Final = SourceNoise(
     name=NameNoise(muhammad=0.5, old_spelling=0.04, title=0.06, patronym=0.03, typo=0.07,
                    nickname=0.10, p_for_f=0.04, mononym=0.18, drop_first=0.05),
-    nik_typo=0.05, head_nik=0.06, kk_missing=0.1, swap_day_month=0.05, default_date=0.04,
-    year_slip=0.03, birth_missing=0.05, phone_missing=0.15, address_missing=0.05,
+    nik_missing=0.25, nik_typo=0.05, head_nik=0.06, kk_missing=0.1, swap_day_month=0.05,
+    default_date=0.04, year_slip=0.03, birth_missing=0.05, phone_missing=0.15, address_missing=0.05,
 )  # fmt: skip
 
 # canonical (or service) field -> header, one dict per house style
@@ -97,9 +97,13 @@ class Foundation:
         return f"yayasan-{self.number:03d}"
 
 
-def _profile(rng: np.random.Generator, number: int, kec: list[tuple[str, str]], rows: int) -> Foundation:
+def _profile(
+    rng: np.random.Generator, number: int, kec: list[tuple[str, str]], rows: int
+) -> Foundation:
     kind = str(rng.choice(["foundation", "zakat", "csr"], p=[0.8, 0.12, 0.08]))
-    area = [kec[i] for i in sorted(rng.choice(len(kec), size=int(rng.integers(1, 4)), replace=False))]
+    area = [
+        kec[i] for i in sorted(rng.choice(len(kec), size=int(rng.integers(1, 4)), replace=False))
+    ]
     place = area[0][1]
     word = WORDS[int(rng.integers(0, len(WORDS)))]
     name = {
@@ -144,13 +148,14 @@ def _focus_mask(p: pd.DataFrame, focus: str) -> np.ndarray:
     age, dec = p["age"].to_numpy(), p["decile"].to_numpy()
     codes = p["ppks"].fillna("")
     disabled = (codes.str.contains("PPKS09") | codes.str.contains("PPKS05")).to_numpy()
-    return {
+    masks: dict[str, np.ndarray] = {
         "lansia": (age >= 60) & (dec <= 6),
         "anak": (age < 18) & (dec <= 5),
         "disabilitas": disabled | ((dec <= 3) & (age >= 18)),
         "fakir_miskin": dec <= 3,
         "umum": dec <= 5,
-    }[focus]
+    }
+    return masks[focus]
 
 
 def _choose(pop: Population, rng: np.random.Generator, found: list[Foundation]) -> pd.DataFrame:
@@ -219,7 +224,7 @@ def _emit(f: Foundation, v: pd.DataFrame) -> Emission:
     words = np.asarray([a[0] for a in aid], dtype=object)[kind]
     lo = np.asarray([a[3] for a in aid])[kind]
     hi = np.asarray([a[4] for a in aid])[kind]
-    amount = (lo + (hi - lo) * v["amount_step"].to_numpy()) // 50_000 * 50_000
+    amount = ((lo + (hi - lo) * v["amount_step"].to_numpy()) // 50_000 * 50_000).astype(np.int64)
     ids = pd.Series(np.arange(1, len(v) + 1)).astype("str")
     if f.style in (1, 3):
         ids = f"Y{f.number:03d}-" + ids.str.zfill(4)

@@ -63,6 +63,7 @@ def observe(
     d = noise.year_slip(d, rng, rates.year_slip)
     v["birth_date"] = noise.missing(d, rng, rates.birth_missing)
     v["phone"] = noise.missing(v["phone"], rng, rates.phone_missing)
+    v["house_number"] = v["house_number"].astype("int64").astype("str")
     gone = noise.pick(rng, len(v), rates.address_missing)
     for col in ("street", "house_number"):
         v[col] = v[col].where(~gone, None)

@@ -218,7 +218,9 @@ def build(rng: np.random.Generator, households: int) -> Population:
     p["nik_prefix"] = prefix
     region = {int(r.code): r.name.removeprefix("Kota ") for r in reference.regions()}
     born_far = prefix // 100 != 3273
-    place = np.where(rng.random(len(p)) < 0.8, "Bandung", names.draw(rng, names.BIRTH_PLACES, len(p)))
+    place = np.where(
+        rng.random(len(p)) < 0.8, "Bandung", names.draw(rng, names.BIRTH_PLACES, len(p))
+    )
     far_place = pd.Series(prefix // 100).map(region).to_numpy()
     p["birth_place"] = np.where(born_far & (rng.random(len(p)) < 0.8), far_place, place)
     p["ppks"] = _ppks(rng, p).to_numpy()

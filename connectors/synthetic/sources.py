@@ -74,7 +74,8 @@ def disdukcapil(pop: Population, rng: np.random.Generator) -> Emission:
         delimiter=",",
         date_formats=["%Y-%m-%d"],
         columns={
-            "ID_PDDK": "source_record_id", "NIK": "nik", "NO_KK": "no_kk", "NAMA_LGKP": "full_name", "TMPT_LHR": "birth_place",
+            "ID_PDDK": "source_record_id", "NIK": "nik", "NO_KK": "no_kk",
+            "NAMA_LGKP": "full_name", "TMPT_LHR": "birth_place",
             "TGL_LHR": "birth_date", "JENIS_KLMN": "sex", "STAT_HBKEL": "relationship",
             "ALAMAT": "address", "NO_RT": "rt", "NO_RW": "rw", "KEL_NAME": "kelurahan",
             "KEC_NAME": "kecamatan", "KAB_NAME": "city",
@@ -108,7 +109,9 @@ def _inverse(m: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _poor(pop: Population, rng: np.random.Generator, share: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def _poor(
+    pop: Population, rng: np.random.Generator, share: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
     """Households taken into a targeted register, chosen by decile."""
     p = pop.people
     hh_decile = p.groupby("household")["decile"].first().reindex(range(pop.households))
@@ -302,8 +305,11 @@ def dinkes(pop: Population, rng: np.random.Generator) -> Emission:
         health_codes = health_codes.where(~has, health_codes + ";" + code)
     health_codes = health_codes.str.lstrip(";").replace("", None)
     ids = _ids("RM-", len(v), 8)
-    pbi = np.where(v["decile"] <= 4, "PBI-JK", np.where(v["decile"] <= 6, "PBI-DAERAH", None))
+    decile = v["decile"].to_numpy()
+    pbi = pd.Series(np.select([decile <= 4, decile <= 6], ["PBI-JK", "PBI-DAERAH"], ""))
+    pbi = pbi.replace("", None)
     date = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 180, len(v)), unit="D")
+    visit = formats.dates(pd.Series(date), "%Y-%m-%d")
     f = pd.DataFrame({
         "id_pasien": ids,
         "nik": v["nik"],
@@ -316,7 +322,7 @@ def dinkes(pop: Population, rng: np.random.Generator) -> Emission:
         "no_hp": v["phone"],
         "kategori_ppks": health_codes,
         "jaminan": pbi,
-        "tgl_kunjungan": formats.dates(pd.Series(date), "%Y-%m-%d").where(pd.notna(pbi), None),
+        "tgl_kunjungan": visit.where(pbi.notna().to_numpy(), None),
     })  # fmt: skip
     spec = SourceSpec(
         id="dinkes",

@@ -68,7 +68,9 @@ def _freeze_zip(data: bytes, path: Path) -> None:
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 content = re.sub(
-                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>" + _STAMP.encode(), content
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*",
+                    rb"\g<1>" + _STAMP.encode(),
+                    content,
                 )
             fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
