@@ -1,0 +1,75 @@
+"""Constraints and indexes, created idempotently before any load.
+
+Community edition has uniqueness constraints only; there is one for every
+property the loader MERGEs on (a uniqueness constraint also gives the index
+that makes MERGE fast). The other indexes serve the look-ups of the API:
+by NIK/KK, by kelurahan/RT/RW, by decile, and fuzzy name search.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from neo4j import Driver
+
+#: (label, property) pairs the loader MERGEs on.
+UNIQUE_KEYS: Final[tuple[tuple[str, str], ...]] = (
+    ("Person", "person_id"),
+    ("Household", "household_id"),
+    ("Kecamatan", "code"),
+    ("Kelurahan", "code"),
+    ("Problem", "code"),
+    ("Program", "code"),
+    ("Funder", "code"),
+    ("Organization", "id"),
+    ("Service", "service_id"),
+    ("Assessment", "assessment_id"),
+    ("Referral", "referral_id"),
+    ("SourceRecord", "record_key"),
+    ("ChangeRequest", "request_id"),
+)
+
+#: (name, label, properties) range indexes for the API's look-ups.
+RANGE_INDEXES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
+    ("person_nik", "Person", ("nik",)),
+    ("person_no_kk", "Person", ("no_kk",)),
+    ("household_no_kk", "Household", ("no_kk",)),
+    ("household_area", "Household", ("kelurahan_code", "rt", "rw")),
+    ("household_decile", "Household", ("welfare_decile",)),
+    ("service_date", "Service", ("service_date",)),
+    ("source_record_org", "SourceRecord", ("organization",)),
+    ("referral_status", "Referral", ("status",)),
+)
+
+#: Full-text index over the name as written and its standardised tokens.
+NAME_INDEX: Final[str] = "person_names"
+
+
+def statements() -> list[str]:
+    out = [
+        f"CREATE CONSTRAINT {label.lower()}_{prop} IF NOT EXISTS "
+        f"FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+        for label, prop in UNIQUE_KEYS
+    ]
+    for name, label, props in RANGE_INDEXES:
+        cols = ", ".join(f"n.{p}" for p in props)
+        out.append(f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{label}) ON ({cols})")
+    out.append(
+        f"CREATE FULLTEXT INDEX {NAME_INDEX} IF NOT EXISTS FOR (n:Person) "
+        "ON EACH [n.full_name, n.name_tokens]"
+    )
+    return out
+
+
+def ensure(driver: Driver, database: str = "neo4j") -> int:
+    """Create every constraint and index that is missing, and wait until they
+    are online. Returns how many statements ran (all of them are no-ops when
+    everything exists)."""
+    stmts = statements()
+    for stmt in stmts:
+        driver.execute_query(stmt, database_=database)
+    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    return len(stmts)
+
+
+__all__ = ["NAME_INDEX", "RANGE_INDEXES", "UNIQUE_KEYS", "ensure", "statements"]

@@ -1,0 +1,102 @@
+"""Open Neo4j drivers, and turn "cannot reach Neo4j" into one clear error.
+
+The driver is created from plain values (uri, user, password, database), so the
+caller decides where they come from; `hub/` passes its settings in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+
+from graph.errors import GraphUnavailable
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the graph lives."""
+
+    uri: str
+    user: str
+    password: str
+    database: str = "neo4j"
+
+
+def open_driver(conn: Connection) -> Driver:
+    driver = GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password))
+    try:
+        driver.verify_connectivity()
+    except BaseException as exc:
+        driver.close()
+        raise unavailable(conn.uri, exc) from exc
+    return driver
+
+
+async def open_async_driver(conn: Connection, verify: bool = True) -> AsyncDriver:
+    driver = AsyncGraphDatabase.driver(conn.uri, auth=(conn.user, conn.password))
+    if verify:
+        try:
+            await driver.verify_connectivity()
+        except BaseException as exc:
+            await driver.close()
+            raise unavailable(conn.uri, exc) from exc
+    return driver
+
+
+@contextmanager
+def sync_driver(conn: Connection) -> Iterator[Driver]:
+    driver = open_driver(conn)
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+@asynccontextmanager
+async def async_driver(conn: Connection) -> AsyncIterator[AsyncDriver]:
+    driver = await open_async_driver(conn)
+    try:
+        yield driver
+    finally:
+        await driver.close()
+
+
+def unavailable(uri: str, exc: BaseException) -> BaseException:
+    """Map a driver failure to GraphUnavailable; other errors pass through."""
+    if isinstance(exc, AuthError):
+        return GraphUnavailable(
+            f"Neo4j at {uri} refused the credentials ({exc.message}): "
+            "check NEO4J_USER and NEO4J_PASSWORD."
+        )
+    if isinstance(exc, ServiceUnavailable | SessionExpired | OSError):
+        return GraphUnavailable(
+            f"Neo4j at {uri} cannot be reached ({exc}): start it with `hub neo4j start` "
+            "or check NEO4J_URI."
+        )
+    return exc
+
+
+async def guarded(uri: str, call: Callable[[], Awaitable[T]]) -> T:
+    """Await `call`, re-raising connection failures as GraphUnavailable."""
+    try:
+        return await call()
+    except (AuthError, ServiceUnavailable, SessionExpired, OSError) as exc:
+        raise unavailable(uri, exc) from exc
+
+
+__all__ = [
+    "Connection",
+    "async_driver",
+    "guarded",
+    "open_async_driver",
+    "open_driver",
+    "sync_driver",
+    "unavailable",
+]

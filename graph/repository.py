@@ -1,0 +1,508 @@
+"""Async reads and writes the API needs, one batched Cypher statement per call.
+
+Every read takes a `Scope`. A relationship-scoped caller (an agency or a
+foundation) names its organization, and the statement itself keeps only the
+households that organization serves (SERVES), submitted (a SourceRecord it
+submitted identifies a member) or was referred (a Referral TO it concerns the
+household). Special-category problems and assessments are filtered in Cypher
+too when `special_category` is false. The API layer masks on top of this; the
+graph never hands out what the scope does not allow.
+
+Batched reads take a list of ids and return a list aligned with it (None or []
+where nothing is visible), which is what a DataLoader wants.
+
+The class satisfies `schema.services.Repository` structurally; graph/ does not
+import schema/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Final, LiteralString, TypedDict, cast
+
+from neo4j import AsyncDriver, RoutingControl
+
+from graph.driver import guarded
+from graph.errors import GraphInputError
+from graph.loader import SPECS, prepare
+
+Row = dict[str, Any]
+
+
+class Scope(TypedDict):
+    """What a caller may see. `organization` None means every household."""
+
+    organization: str | None
+    special_category: bool
+
+
+class Page(TypedDict):
+    rows: list[Row]
+    total: int
+
+
+VISIBLE: Final = """(
+  $org IS NULL
+  OR EXISTS { MATCH (:Organization {id: $org})-[:SERVES]->(h) }
+  OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(:SourceRecord)
+                    -[:SUBMITTED_BY]->(:Organization {id: $org}) }
+  OR EXISTS { MATCH (h)<-[:CONCERNS]-(:Referral)-[:TO]->(:Organization {id: $org}) }
+)"""
+
+SHOWN_PROBLEM: Final = "($special OR NOT coalesce(pr.special_category, false))"
+
+HOUSEHOLD_FIELDS: Final = """
+  .household_id, .no_kk, .address, .street, .house_number, .rt, .rw,
+  .kelurahan_code, .kecamatan_code, .welfare_decile, .status,
+  kelurahan: head([(h)-[:LIVES_IN]->(k) | k.name]),
+  kecamatan: head([(h)-[:LIVES_IN]->()-[:IN]->(kc) | kc.name])
+"""
+HOUSEHOLD: Final = "h {" + HOUSEHOLD_FIELDS + "}"
+
+PERSON_FIELDS: Final = """
+  .person_id, .full_name, .nik, .no_kk, .birth_date, .birth_place, .sex,
+  .relationship, .phone, .status,
+  household_id: head([(p)-[:MEMBER_OF]->(x) | x.household_id])
+"""
+PERSON: Final = "p {" + PERSON_FIELDS + "}"
+
+REFERRAL_FIELDS: Final = """
+  .referral_id, .status, .created_at, .updated_at, .note, .history, .from_org, .to_org,
+  .program"""
+
+PROBLEM: Final = "pr {.code, .number, .name, .name_en, .special_category, .special_kind}"
+
+HOUSEHOLD_SORT: Final[dict[str, str]] = {
+    "HOUSEHOLD_ID": "h.household_id",
+    "DECILE": "h.welfare_decile",
+    "KELURAHAN": "h.kelurahan_code",
+}
+
+
+
+class GraphRepository:
+    def __init__(self, driver: AsyncDriver, database: str = "neo4j", uri: str = "") -> None:
+        self._driver = driver
+        self._database = database
+        self._uri = uri
+
+    # --- plumbing ------------------------------------------------------------
+    async def _run(self, query: LiteralString, params: Mapping[str, Any],
+                   write: bool = False) -> list[Row]:
+        async def call() -> list[Row]:
+            result = await self._driver.execute_query(
+                query,
+                dict(params),
+                database_=self._database,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+            )
+            return [_native(dict(r)) for r in result.records]
+
+        return await guarded(self._uri or "Neo4j", call)
+
+    async def _read(self, query: LiteralString, scope: Scope, **params: Any) -> list[Row]:
+        return await self._run(
+            query, {"org": scope["organization"], "special": scope["special_category"], **params}
+        )
+
+    async def _aligned(self, query: LiteralString, ids: Sequence[str], scope: Scope,
+                       field: str = "items") -> list[Any]:
+        rows = await self._read(query, scope, ids=list(ids))
+        by_id = {r["id"]: r[field] for r in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def ping(self) -> bool:
+        await self._run("RETURN 1 AS ok", {})
+        return True
+
+    # --- look-ups by id ---------------------------------------------------------
+    async def households(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
+        return await self._aligned(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
+            + " RETURN id, " + HOUSEHOLD + " AS items",
+            ids, scope,
+        )
+
+    async def persons(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
+        return await self._aligned(
+            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
+            "OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h "
+            "WHERE ($org IS NULL) OR (h IS NOT NULL AND " + VISIBLE + ") "
+            "RETURN id, " + PERSON + " AS items",
+            ids, scope,
+        )
+
+    async def members(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
+        return _lists(await self._aligned(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
+            + " CALL (h) { MATCH (p:Person)-[:MEMBER_OF]->(h) "
+            " RETURN p ORDER BY p.relationship <> 'KEPALA', p.person_id } "
+            "RETURN id, collect(" + PERSON + ") AS items",
+            household_ids, scope,
+        ))
+
+    async def person_problems(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
+        return _lists(await self._aligned(
+            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
+            "OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h "
+            "WHERE ($org IS NULL) OR (h IS NOT NULL AND " + VISIBLE + ") "
+            "CALL (p) { MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
+            + " RETURN pr ORDER BY pr.code } RETURN id, collect(" + PROBLEM + ") AS items",
+            person_ids, scope,
+        ))
+
+    async def household_problems(self, household_ids: Sequence[str],
+                                 scope: Scope) -> list[list[Row]]:
+        return _lists(await self._aligned(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
+            + " CALL (h) { MATCH (h)<-[:MEMBER_OF]-(:Person)-[:HAS_PROBLEM]->(pr:Problem) "
+            " WHERE " + SHOWN_PROBLEM + " RETURN DISTINCT pr ORDER BY pr.code } "
+            "RETURN id, collect(" + PROBLEM + ") AS items",
+            household_ids, scope,
+        ))
+
+    async def current_programs(self, household_ids: Sequence[str],
+                               scope: Scope) -> list[list[Row]]:
+        return _lists(await self._aligned(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
+            + " CALL (h) { MATCH (h)-[e:ENROLLED_IN]->(pg:Program) "
+            " WHERE coalesce(e.active, true) RETURN e, pg ORDER BY pg.code } "
+            "RETURN id, collect(pg {.code, .name, .benefit_kind, .need, since: e.since, "
+            " until: e.until, active: coalesce(e.active, true), organization: e.organization,"
+            " funder: head([(pg)-[:FUNDED_BY]->(f) | f.code])}) AS items",
+            household_ids, scope,
+        ))
+
+    async def service_history(self, household_ids: Sequence[str],
+                              scope: Scope) -> list[list[Row]]:
+        return _lists(await self._aligned(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
+            + " CALL (h) { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
+            " RETURN s ORDER BY s.service_date DESC, s.service_id } "
+            "RETURN id, collect(s {.service_id, .service_date, .amount, .program, .funder,"
+            " .organization, .source, .record_key,"
+            " person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS items",
+            household_ids, scope,
+        ))
+
+    async def assessments(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
+        return _lists(await self._aligned(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE $special AND "
+            + VISIBLE + " CALL (h) { MATCH (a:Assessment)-[:ASSESSES]->(h) "
+            " RETURN a ORDER BY a.assessed_on DESC } "
+            "RETURN id, collect(a {.assessment_id, .assessed_on, .social_worker, .organization,"
+            " .plan, .notes, household_id: id,"
+            " person_id: head([(a)-[:ABOUT]->(p) | p.person_id]),"
+            " ppks: [(a)-[:FOUND]->(pr) | pr.code]}) AS items",
+            household_ids, scope,
+        ))
+
+    async def referrals(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
+        return _lists(await self._aligned(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
+            + " CALL (h) { MATCH (r:Referral)-[:CONCERNS]->(h) "
+            " WHERE $org IS NULL OR r.from_org = $org OR r.to_org = $org "
+            " RETURN r ORDER BY r.created_at DESC } "
+            "RETURN id, collect(r {" + REFERRAL_FIELDS + ", household_id: id}) AS items",
+            household_ids, scope,
+        ))
+
+    async def referrals_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
+        """Referrals by id; a scoped caller sees only those from or to it."""
+        return await self._aligned(
+            "UNWIND $ids AS id MATCH (r:Referral {referral_id: id})-[:CONCERNS]->(h:Household) "
+            "WHERE $org IS NULL OR r.from_org = $org OR r.to_org = $org "
+            "RETURN id, r {" + REFERRAL_FIELDS + ", household_id: h.household_id} AS items",
+            ids, scope,
+        )
+
+    async def source_records(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
+        return _lists(await self._aligned(
+            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
+            "OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h "
+            "WHERE ($org IS NULL) OR (h IS NOT NULL AND " + VISIBLE + ") "
+            "CALL (p) { MATCH (sr:SourceRecord)-[i:IDENTIFIES]->(p) "
+            " RETURN sr, i ORDER BY sr.record_key } "
+            "RETURN id, collect(sr {.record_key, .source, .organization, .source_record_id,"
+            " .full_name, .nik, .no_kk, .birth_date, .address, person_id: id,"
+            " match_probability: i.match_probability,"
+            " evidence: [(sr)-[m:MATCHED]-(o:SourceRecord) | {other_record_key: o.record_key,"
+            "  match_probability: m.match_probability, match_weight: m.match_weight,"
+            "  evidence: m.evidence}]}) AS items",
+            person_ids, scope,
+        ))
+
+    # --- look-up lists ------------------------------------------------------------
+    async def search_persons(self, text: str, scope: Scope, *, kelurahan: str | None = None,
+                             rt: str | None = None, rw: str | None = None, offset: int = 0,
+                             limit: int = 20) -> Page:
+        query = lucene_query(text)
+        if not query:
+            raise GraphInputError("name: give at least one letter or digit to search for.")
+        rows = await self._read(
+            "CALL db.index.fulltext.queryNodes('person_names', $q) YIELD node AS p, score "
+            "MATCH (p)-[:MEMBER_OF]->(h:Household) "
+            "WHERE ($kel IS NULL OR h.kelurahan_code = $kel OR "
+            "  EXISTS { MATCH (h)-[:LIVES_IN]->(k) WHERE toLower(k.name) = toLower($kel) }) "
+            "  AND ($rt IS NULL OR h.rt = $rt) AND ($rw IS NULL OR h.rw = $rw) AND " + VISIBLE
+            + " WITH p, score ORDER BY score DESC, p.person_id "
+            "WITH collect(p {" + PERSON_FIELDS + ", score: score}) AS found "
+            "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
+            scope, q=query, kel=kelurahan, rt=_rtrw(rt), rw=_rtrw(rw), offset=offset,
+            limit=limit,
+        )
+        return _page(rows)
+
+    async def find_households(self, scope: Scope, *, filters: Mapping[str, Any],
+                              sort: str = "HOUSEHOLD_ID", descending: bool = False,
+                              offset: int = 0, limit: int = 20) -> Page:
+        order = HOUSEHOLD_SORT.get(sort)
+        if order is None:
+            raise GraphInputError(f"sort: {sort!r} is not one of {', '.join(HOUSEHOLD_SORT)}.")
+        direction: LiteralString = " DESC" if descending else ""
+        key = cast(LiteralString, order)
+        rows = await self._read(
+            "MATCH (h:Household) "
+            "WHERE ($kel IS NULL OR h.kelurahan_code = $kel) "
+            " AND ($kec IS NULL OR h.kecamatan_code = $kec) "
+            " AND ($rt IS NULL OR h.rt = $rt) AND ($rw IS NULL OR h.rw = $rw) "
+            " AND ($decile IS NULL OR h.welfare_decile = $decile) "
+            " AND ($max_decile IS NULL OR h.welfare_decile <= $max_decile) "
+            " AND ($no_kk IS NULL OR h.no_kk = $no_kk OR "
+            "   EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person) WHERE x.no_kk = $no_kk }) "
+            " AND ($nik IS NULL OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person {nik: $nik}) }) "
+            " AND ($ppks IS NULL OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)"
+            "   -[:HAS_PROBLEM]->(pr:Problem {code: $ppks}) WHERE " + SHOWN_PROBLEM + " }) "
+            " AND " + VISIBLE + " WITH h ORDER BY " + key + direction + ", h.household_id "
+            "WITH collect(" + HOUSEHOLD + ") AS found "
+            "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
+            scope,
+            kel=filters.get("kelurahan_code"), kec=filters.get("kecamatan_code"),
+            rt=_rtrw(filters.get("rt")), rw=_rtrw(filters.get("rw")),
+            decile=filters.get("decile"), max_decile=filters.get("max_decile"),
+            no_kk=filters.get("no_kk"), nik=filters.get("nik"), ppks=filters.get("ppks"),
+            offset=offset, limit=limit,
+        )
+        return _page(rows)
+
+    # --- analysis -------------------------------------------------------------------
+    async def coverage_gaps(self, scope: Scope, *, area: str | None = None,
+                            ppks: str | None = None, offset: int = 0,
+                            limit: int = 20) -> dict[str, Any]:
+        """Households with a problem and no active enrolment in a program that
+        addresses it: counts per (kelurahan, problem), and a page of households."""
+        rows = await self._read(
+            "MATCH (h:Household)<-[:MEMBER_OF]-(:Person)-[:HAS_PROBLEM]->(pr:Problem) "
+            "WHERE ($ppks IS NULL OR pr.code = $ppks) AND " + SHOWN_PROBLEM
+            + " AND ($area IS NULL OR h.kelurahan_code = $area OR h.kecamatan_code = $area) "
+            " AND " + VISIBLE + " "
+            " AND NOT EXISTS { MATCH (h)-[e:ENROLLED_IN]->(:Program)-[:ADDRESSES]->(pr) "
+            "   WHERE coalesce(e.active, true) } "
+            "WITH DISTINCT h, pr "
+            "WITH collect({h: h, pr: pr}) AS gaps "
+            "CALL (gaps) { UNWIND gaps AS g WITH g.h AS h, g.pr AS pr "
+            " RETURN collect({kelurahan_code: h.kelurahan_code, kecamatan_code: h.kecamatan_code,"
+            "  ppks: pr.code}) AS cells } "
+            "CALL (gaps) { UNWIND gaps AS g WITH g.h AS h, collect(g.pr.code) AS codes "
+            " ORDER BY h.household_id RETURN collect(h {" + HOUSEHOLD_FIELDS
+            + ", unmet_ppks: codes}) AS households } "
+            "RETURN cells, households[$offset..$offset + $limit] AS rows, "
+            " size(households) AS total",
+            scope, area=area, ppks=ppks, offset=offset, limit=limit,
+        )
+        first = rows[0] if rows else {"cells": [], "rows": [], "total": 0}
+        counts: dict[tuple[str, str, str], int] = {}
+        for c in first["cells"]:
+            k = (c["kecamatan_code"] or "", c["kelurahan_code"] or "", c["ppks"])
+            counts[k] = counts.get(k, 0) + 1
+        return {
+            "counts": [
+                {"kecamatan_code": k[0], "kelurahan_code": k[1], "ppks": k[2], "households": n}
+                for k, n in sorted(counts.items())
+            ],
+            "rows": first["rows"],
+            "total": first["total"],
+        }
+
+    async def duplicated_aid(self, scope: Scope, *, start: date, end: date, offset: int = 0,
+                             limit: int = 20) -> Page:
+        """Households that got benefits for the same need from programs of more
+        than one funder in [start, end], except allowed program combinations."""
+        if end < start:
+            raise GraphInputError("to: the end of the period is before its start.")
+        rows = await self._read(
+            "MATCH (h:Household)<-[:RECEIVED_BY]-(s1:Service)-[:UNDER]->(p1:Program), "
+            " (h)<-[:RECEIVED_BY]-(s2:Service)-[:UNDER]->(p2:Program) "
+            "WHERE s1.service_date >= $start AND s1.service_date <= $end "
+            " AND s2.service_date >= $start AND s2.service_date <= $end "
+            " AND p1.code < p2.code AND p1.need = p2.need "
+            " AND coalesce(s1.funder, '') <> coalesce(s2.funder, '') "
+            " AND NOT EXISTS { MATCH (p1)-[c:COMBINES_WITH]-(p2) WHERE c.allowed } "
+            " AND " + VISIBLE + " "
+            "WITH h, p1.need AS need, collect(DISTINCT s1) + collect(DISTINCT s2) AS ss "
+            "UNWIND ss AS s WITH h, need, s ORDER BY s.service_date, s.service_id "
+            "WITH h, need, collect(DISTINCT s) AS services ORDER BY h.household_id, need "
+            "WITH collect({household_id: h.household_id, need: need,"
+            " programs: reduce(a = [], s IN services | CASE WHEN s.program IN a THEN a"
+            "  ELSE a + s.program END), services: [s IN services | s {"
+            "  .service_id, .service_date, .amount, .program, .funder, .organization}]}) AS found "
+            "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
+            scope, start=start, end=end, offset=offset, limit=limit,
+        )
+        page = _page(rows)
+        for r in page["rows"]:
+            r["funders"] = sorted({s["funder"] for s in r["services"] if s["funder"]})
+        return page
+
+    async def programs(self, scope: Scope) -> list[Row]:
+        """Each program: funder, problems addressed, households reached
+        (enrolled or served), households in need, and the share covered."""
+        rows = await self._read(
+            "MATCH (pg:Program) "
+            "CALL (pg) { OPTIONAL MATCH (h:Household) WHERE "
+            "  (EXISTS { MATCH (h)-[e:ENROLLED_IN]->(pg) WHERE coalesce(e.active, true) } "
+            "   OR EXISTS { MATCH (h)<-[:RECEIVED_BY]-(:Service)-[:UNDER]->(pg) }) "
+            "  AND " + VISIBLE + " RETURN count(h) AS reached } "
+            "CALL (pg) { OPTIONAL MATCH (h:Household)<-[:MEMBER_OF]-(:Person)-[:HAS_PROBLEM]->"
+            "  (:Problem)<-[:ADDRESSES]-(pg) WHERE " + VISIBLE
+            + "  RETURN count(DISTINCT h) AS in_need } "
+            "RETURN pg {.code, .name, .benefit_kind, .need, .description,"
+            " funder: head([(pg)-[:FUNDED_BY]->(f) | f.code]),"
+            " ppks: [(pg)-[:ADDRESSES]->(pr) | pr.code],"
+            " households_reached: reached, households_in_need: in_need} AS row "
+            "ORDER BY row.code",
+            scope,
+        )
+        return [r["row"] for r in rows]
+
+    async def funders(self, scope: Scope) -> list[Row]:
+        """Each funder: its programs, households it reached, and the amount."""
+        rows = await self._read(
+            "MATCH (f:Funder) "
+            "CALL (f) { OPTIONAL MATCH (h:Household)<-[:RECEIVED_BY]-(s:Service)-[:FUNDED_BY]->(f) "
+            "  WHERE " + VISIBLE + " RETURN count(DISTINCT h) AS reached, "
+            "  sum(coalesce(s.amount, 0.0)) AS amount, count(s) AS services } "
+            "RETURN f {.code, .name, .kind, .public,"
+            " programs: [(pg:Program)-[:FUNDED_BY]->(f) | pg.code],"
+            " households_reached: reached, amount: amount, services: services} AS row "
+            "ORDER BY row.code",
+            scope,
+        )
+        return [r["row"] for r in rows]
+
+    async def poverty_indicators(self, scope: Scope, *, level: str = "KECAMATAN",
+                                 poor_decile: int = 1) -> list[Row]:
+        """Per area: registered households and people, people in households at
+        or below `poor_decile`, and counts per decile. Population (when the area
+        carries one) is the denominator of the rate, else registered people."""
+        if level not in ("KECAMATAN", "KELURAHAN"):
+            raise GraphInputError("level: choose KECAMATAN or KELURAHAN.")
+        area: LiteralString = "kc:Kecamatan" if level == "KECAMATAN" else "kc:Kelurahan"
+        path: LiteralString = (
+            "(h)-[:LIVES_IN]->(:Kelurahan)-[:IN]->(kc)" if level == "KECAMATAN"
+            else "(h)-[:LIVES_IN]->(kc)"
+        )
+        rows = await self._read(
+            "MATCH (" + area + ") "
+            "CALL (kc) { OPTIONAL MATCH (h:Household) WHERE EXISTS { MATCH " + path + " } "
+            "  AND " + VISIBLE + " "
+            "  OPTIONAL MATCH (p:Person)-[:MEMBER_OF]->(h) "
+            "  RETURN count(DISTINCT h) AS households, count(p) AS people,"
+            "  count(CASE WHEN h.welfare_decile <= $poor THEN p END) AS poor_people,"
+            "  collect(DISTINCT h {.household_id, .welfare_decile}) AS hs } "
+            "RETURN kc {.code, .name, .population, households: households, people: people,"
+            " poor_people: poor_people, deciles: hs} AS row ORDER BY row.code",
+            scope, poor=poor_decile,
+        )
+        out = []
+        for r in rows:
+            row = r["row"]
+            deciles: dict[int, int] = {}
+            for h in row.pop("deciles"):
+                if h["welfare_decile"] is not None:
+                    deciles[h["welfare_decile"]] = deciles.get(h["welfare_decile"], 0) + 1
+            row["by_decile"] = [{"decile": d, "households": n} for d, n in sorted(deciles.items())]
+            out.append(row)
+        return out
+
+    # --- writes -------------------------------------------------------------------
+    async def write_table(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Upsert rows of one loader table (see graph.loader), e.g. a submitted
+        record, a service delivery, an assessment, a referral or an enrolment."""
+        spec = SPECS.get(table)
+        if spec is None:
+            raise GraphInputError(f"unknown table {table!r}")
+        prepared = [prepare(spec, r, i) for i, r in enumerate(rows)]
+        await self._run(cast(LiteralString, spec.cypher), {"rows": prepared}, write=True)
+
+    async def advance_referral(self, referral_id: str, status: str, note: str | None,
+                               at: datetime, scope: Scope) -> Row | None:
+        rows = await self._run(
+            "MATCH (r:Referral {referral_id: $id})-[:CONCERNS]->(h:Household) "
+            "WHERE $org IS NULL OR r.to_org = $org OR r.from_org = $org "
+            "SET r.status = $status, r.updated_at = $at, r.note = coalesce($note, r.note), "
+            " r.history = coalesce(r.history, []) + [$status], r.row_hash = null "
+            "RETURN r {" + REFERRAL_FIELDS + ", household_id: h.household_id} AS row",
+            {"id": referral_id, "status": status, "note": note, "at": at,
+             "org": scope["organization"]},
+            write=True,
+        )
+        return rows[0]["row"] if rows else None
+
+    async def file_change_request(self, row: Mapping[str, Any]) -> Row:
+        rows = await self._run(
+            "MERGE (c:ChangeRequest {request_id: $row.request_id}) "
+            "SET c += $row WITH c "
+            "OPTIONAL MATCH (h:Household {household_id: $row.household_id}) "
+            "FOREACH (x IN CASE WHEN h IS NULL THEN [] ELSE [h] END |"
+            " MERGE (c)-[:CONCERNS]->(x)) "
+            "RETURN c {.*} AS row",
+            {"row": dict(row)},
+            write=True,
+        )
+        return rows[0]["row"]
+
+
+def lucene_query(text: str) -> str:
+    """Fuzzy full-text query from name text or standardised tokens: each token
+    must match, with edit distance 1 (2 for long tokens) or as a prefix."""
+    clean = "".join(ch if ch.isalnum() else " " for ch in text.lower())
+    tokens = [t for t in clean.split() if t and t not in ("and", "or", "not")]
+    parts = []
+    for t in tokens:
+        fuzz = "~2" if len(t) >= 7 else "~1" if len(t) >= 4 else ""
+        parts.append(f"({t}{fuzz} OR {t}*)")
+    return " AND ".join(parts)
+
+
+def _rtrw(value: Any) -> str | None:
+    """RT/RW as stored: three digits ('3' -> '003')."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    return text.zfill(3) if text.isdigit() else text
+
+
+def _page(rows: list[Row]) -> Page:
+    if not rows:
+        return {"rows": [], "total": 0}
+    return {"rows": rows[0]["rows"], "total": rows[0]["total"]}
+
+
+def _lists(items: list[Any]) -> list[list[Row]]:
+    return [x if x is not None else [] for x in items]
+
+
+def _native(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    to_native = getattr(value, "to_native", None)
+    if to_native is not None:
+        return to_native()
+    return value
+
+
+__all__ = ["GraphRepository", "Page", "Scope", "lucene_query"]

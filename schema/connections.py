@@ -1,0 +1,83 @@
+"""Relay-style connections: edges, node, cursor, pageInfo, with first/after.
+
+Cursors are opaque base64 strings over an offset into the sorted result.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from schema.errors import InputError
+from schema.services import Row
+
+T = TypeVar("T")
+
+MAX_FIRST = 100
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    node: T
+    cursor: str
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.b64encode(f"o:{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        kind, _, value = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+        if kind != "o" or not value.isdigit():
+            raise ValueError
+        return int(value) + 1
+    except ValueError:
+        raise InputError("after", "is not a cursor from this API; pass an edge's cursor "
+                                  "or pageInfo.endCursor.") from None
+
+
+def window(first: int, after: str | None) -> tuple[int, int]:
+    """(offset, limit) for first/after, validated."""
+    if not 1 <= first <= MAX_FIRST:
+        raise InputError("first", f"must be between 1 and {MAX_FIRST}.")
+    return decode_cursor(after), first
+
+
+def connection(rows: Sequence[Row], total: int, offset: int,
+               make: Callable[[Row], T]) -> Connection[T]:
+    edges = [Edge(node=make(r), cursor=encode_cursor(offset + i)) for i, r in enumerate(rows)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=offset + len(rows) < total,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
+
+
+__all__ = ["Connection", "Edge", "PageInfo", "connection", "decode_cursor", "encode_cursor",
+           "window"]

@@ -1,0 +1,65 @@
+"""Errors the API returns, each with an `extensions.code` clients can branch on.
+
+    GraphQLError (graphql-core)
+    ├── InputError        BAD_USER_INPUT: names the field and the reason
+    ├── Forbidden         FORBIDDEN: the caller's role or relationship does not allow it
+    ├── NotFound          NOT_FOUND: no such id visible to the caller
+    └── ServiceError      SERVICE_UNAVAILABLE: the graph store (or another service) is down
+
+`ServiceErrors` is a schema extension: it turns any `ConnectionError` raised
+by a service (graph's GraphUnavailable is one) into a ServiceError, so callers
+never see a driver stack trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+
+class InputError(GraphQLError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}",
+                         extensions={"code": "BAD_USER_INPUT", "field": field, "reason": reason})
+
+
+class Forbidden(GraphQLError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, extensions={"code": "FORBIDDEN"})
+
+
+class NotFound(GraphQLError):
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__(f"no {what} {ident!r} that you may see",
+                         extensions={"code": "NOT_FOUND", "id": ident})
+
+
+class ServiceError(GraphQLError):
+    def __init__(self, message: str, **kw: Any) -> None:
+        super().__init__(message, extensions={"code": "SERVICE_UNAVAILABLE"}, **kw)
+
+
+UNAVAILABLE = ("The welfare graph is unavailable right now; nothing was read or changed. "
+               "Try again in a minute, or tell the hub operator.")
+
+
+class ServiceErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [_service_error(e) for e in errors]
+
+
+def _service_error(error: GraphQLError) -> GraphQLError:
+    cause = error.original_error
+    if isinstance(cause, ConnectionError) and not isinstance(error, ServiceError):
+        return ServiceError(UNAVAILABLE, nodes=error.nodes, path=error.path)
+    return error
+
+
+__all__ = ["Forbidden", "InputError", "NotFound", "ServiceError", "ServiceErrors"]

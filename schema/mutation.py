@@ -1,0 +1,339 @@
+"""Mutations: submissions, services, assessments, referrals, enrolment,
+review decisions and change requests. Each publishes what it changed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from schema.context import Context
+from schema.errors import InputError, NotFound, ServiceError
+from schema.permissions import require_casework, require_write
+from schema.pubsub import household_topic, referral_topic
+from schema.types.assessment import Assessment
+from schema.types.program import Enrolment
+from schema.types.referral import TRANSITIONS, Referral, ReferralStatus
+from schema.types.service import Service
+from schema.types.subscription_events import HouseholdChange
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.input(description="A beneficiary record as a partner holds it (canonical fields).")
+class RecordInput:
+    source_record_id: str
+    full_name: str
+    nik: str | None = None
+    no_kk: str | None = None
+    birth_date: date | None = None
+    birth_place: str | None = None
+    sex: str | None = None
+    relationship: str | None = None
+    address: str | None = None
+    rt: str | None = None
+    rw: str | None = None
+    kelurahan: str | None = None
+    kecamatan: str | None = None
+    phone: str | None = None
+    ppks: list[str] = strawberry.field(default_factory=list)
+    welfare_decile: int | None = None
+
+
+@strawberry.type
+class SubmitResult:
+    record_key: strawberry.ID
+    person_id: strawberry.ID
+    household_id: strawberry.ID
+    match_probability: float | None
+    new_person: bool
+    new_household: bool
+
+
+@strawberry.input
+class ServiceInput:
+    household_id: strawberry.ID
+    person_id: strawberry.ID | None = None
+    program: str
+    service_date: date
+    amount: float | None = None
+    funder: str | None = None
+
+
+@strawberry.input
+class AssessmentInput:
+    household_id: strawberry.ID
+    person_id: strawberry.ID | None = None
+    assessed_on: date
+    ppks: list[str]
+    plan: str
+    notes: str | None = None
+
+
+@strawberry.input
+class ReferralInput:
+    household_id: strawberry.ID
+    to_organization: str
+    program: str | None = None
+    note: str | None = None
+
+
+@strawberry.input
+class EnrolmentInput:
+    household_id: strawberry.ID
+    program: str
+    since: date
+    until: date | None = None
+
+
+@strawberry.enum(description="usulan: propose a new beneficiary; perbaikan: correct data; "
+                             "penonaktifan: deactivate.")
+class ChangeKind(Enum):
+    USULAN = "usulan"
+    PERBAIKAN = "perbaikan"
+    PENONAKTIFAN = "penonaktifan"
+
+
+@strawberry.input
+class ChangeRequestInput:
+    kind: ChangeKind
+    household_id: strawberry.ID | None = None
+    person_id: strawberry.ID | None = None
+    reason: str
+    changes: strawberry.scalars.JSON | None = None
+
+
+@strawberry.type
+class ChangeRequest:
+    id: strawberry.ID
+    kind: str
+    household_id: strawberry.ID | None
+    person_id: strawberry.ID | None
+    reason: str
+    status: str
+    organization: str
+    filed_at: datetime
+
+
+@strawberry.enum
+class ReviewDecision(Enum):
+    SAME = "SAME"
+    NOT_SAME = "NOT_SAME"
+
+
+@strawberry.type
+class ReviewResult:
+    record_key_l: strawberry.ID
+    record_key_r: strawberry.ID
+    decision: ReviewDecision
+    reviewer: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _text(field: str, value: str) -> str:
+    if not value.strip():
+        raise InputError(field, "must not be empty.")
+    return value.strip()
+
+
+async def _visible_household(info: Info, field: str, household_id: str) -> dict[str, Any]:
+    row = await info.context.loaders.household.load(household_id)
+    if row is None:
+        raise InputError(field, f"no household {household_id!r} that you may see.")
+    return row
+
+
+def _changed(info: Info, household_id: str, kind: str) -> None:
+    info.context.pubsub.publish(
+        household_topic(household_id),
+        HouseholdChange(household_id=strawberry.ID(household_id), kind=kind, at=_now()))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Submit a beneficiary record; it is linked in real time "
+                                     "and visible in queries at once.")
+    async def submit_record(self, info: Info, record: RecordInput) -> SubmitResult:
+        require_write(info.context.principal)
+        intake = info.context.services.intake
+        if intake is None:
+            raise ServiceError("real-time linkage is not configured on this hub.")
+        _text("record.fullName", record.full_name)
+        _text("record.sourceRecordId", record.source_record_id)
+        for name, value in (("record.nik", record.nik), ("record.noKk", record.no_kk)):
+            if value is not None and not (value.isdigit() and len(value) == 16):
+                raise InputError(name, "must be 16 digits.")
+        if record.welfare_decile is not None and not 1 <= record.welfare_decile <= 10:
+            raise InputError("record.welfareDecile", "is between 1 and 10.")
+        org = str(info.context.principal.organization)
+        fields = strawberry.asdict(record)
+        linked = await intake.submit(fields, org)
+        pid, hid = str(linked["person_id"]), str(linked["household_id"])
+        repo = info.context.repository
+        if linked.get("new_household"):
+            await repo.write_table("households", [{
+                "household_id": hid, "no_kk": record.no_kk, "address": record.address,
+                "rt": record.rt, "rw": record.rw, "kelurahan_code": linked.get("kelurahan_code"),
+                "kecamatan_code": linked.get("kecamatan_code"),
+                "welfare_decile": record.welfare_decile, "status": "active"}])
+        if linked.get("new_person"):
+            await repo.write_table("persons", [{
+                "person_id": pid, "household_id": hid, "full_name": record.full_name,
+                "name_tokens": " ".join(linked.get("name_tokens") or []) or None,
+                "nik": record.nik, "no_kk": record.no_kk, "birth_date": record.birth_date,
+                "birth_place": record.birth_place, "sex": record.sex,
+                "relationship": record.relationship, "phone": record.phone,
+                "status": "active", "ppks": record.ppks}])
+        key = str(linked.get("record_key") or f"{org}:{record.source_record_id}")
+        await repo.write_table("source_records", [{
+            "record_key": key, "source": org, "organization": org,
+            "source_record_id": record.source_record_id, "person_id": pid,
+            "full_name": record.full_name, "nik": record.nik, "no_kk": record.no_kk,
+            "birth_date": record.birth_date, "address": record.address, "rt": record.rt,
+            "rw": record.rw, "kelurahan": record.kelurahan,
+            "match_probability": linked.get("match_probability"), "loaded_at": _now()}])
+        _changed(info, hid, "RECORD_SUBMITTED")
+        return SubmitResult(record_key=strawberry.ID(key), person_id=strawberry.ID(pid),
+                            household_id=strawberry.ID(hid),
+                            match_probability=linked.get("match_probability"),
+                            new_person=bool(linked.get("new_person")),
+                            new_household=bool(linked.get("new_household")))
+
+    @strawberry.mutation(description="Record a service or benefit delivered by your "
+                                     "organization.")
+    async def record_service(self, info: Info, service: ServiceInput) -> Service:
+        require_write(info.context.principal)
+        await _visible_household(info, "service.householdId", service.household_id)
+        if service.amount is not None and service.amount < 0:
+            raise InputError("service.amount", "must not be negative.")
+        org = str(info.context.principal.organization)
+        row = {"service_id": f"svc-{uuid.uuid4()}", "household_id": service.household_id,
+               "person_id": service.person_id,
+               "program": _text("service.program", service.program),
+               "service_date": service.service_date, "amount": service.amount,
+               "funder": service.funder or org, "organization": org, "source": org,
+               "record_key": None}
+        await info.context.repository.write_table("services", [row])
+        _changed(info, service.household_id, "SERVICE_RECORDED")
+        return Service.from_row(row)
+
+    @strawberry.mutation(description="Record a social worker's assessment.")
+    async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:
+        require_casework(info.context.principal)
+        await _visible_household(info, "assessment.householdId", assessment.household_id)
+        principal = info.context.principal
+        row = {"assessment_id": f"asm-{uuid.uuid4()}", "household_id": assessment.household_id,
+               "person_id": assessment.person_id, "assessed_on": assessment.assessed_on,
+               "social_worker": str(getattr(principal, "subject", None) or principal.role),
+               "organization": str(principal.organization),
+               "plan": _text("assessment.plan", assessment.plan), "notes": assessment.notes,
+               "ppks": assessment.ppks}
+        await info.context.repository.write_table("assessments", [row])
+        _changed(info, assessment.household_id, "ASSESSED")
+        return Assessment.from_row(row)
+
+    @strawberry.mutation(description="Refer a household to another organization.")
+    async def create_referral(self, info: Info, referral: ReferralInput) -> Referral:
+        require_write(info.context.principal)
+        await _visible_household(info, "referral.householdId", referral.household_id)
+        now = _now()
+        row = {"referral_id": f"ref-{uuid.uuid4()}", "household_id": referral.household_id,
+               "from_org": str(info.context.principal.organization),
+               "to_org": _text("referral.toOrganization", referral.to_organization),
+               "program": referral.program, "status": "OPEN", "created_at": now,
+               "updated_at": now, "note": referral.note, "history": ["OPEN"]}
+        await info.context.repository.write_table("referrals", [row])
+        result = Referral.from_row(row)
+        info.context.pubsub.publish(referral_topic(row["to_org"]), result)
+        _changed(info, referral.household_id, "REFERRED")
+        return result
+
+    @strawberry.mutation(description="Move a referral to its next status.")
+    async def advance_referral(self, info: Info, id: strawberry.ID, status: ReferralStatus,
+                               note: str | None = None) -> Referral:
+        require_write(info.context.principal)
+        repo, scope = info.context.repository, info.context.scope
+        current = (await repo.referrals_by_id([id], scope))[0]
+        if current is None:
+            raise NotFound("referral", id)
+        allowed = TRANSITIONS.get(current["status"], frozenset())
+        if status.value not in allowed:
+            raise InputError("status", f"a referral that is {current['status']} can move to "
+                             f"{', '.join(sorted(allowed)) or 'nothing'}, not {status.value}.")
+        row = await repo.advance_referral(id, status.value, note, _now(), scope)
+        if row is None:
+            raise NotFound("referral", id)
+        result = Referral.from_row(row)
+        for org in {row.get("to_org"), row.get("from_org")} - {None}:
+            info.context.pubsub.publish(referral_topic(str(org)), result)
+        _changed(info, row["household_id"], "REFERRAL_" + status.value)
+        return result
+
+    @strawberry.mutation(description="Enrol a household in a program.")
+    async def enrol_household(self, info: Info, enrolment: EnrolmentInput) -> Enrolment:
+        require_write(info.context.principal)
+        await _visible_household(info, "enrolment.householdId", enrolment.household_id)
+        if enrolment.until is not None and enrolment.until < enrolment.since:
+            raise InputError("enrolment.until", "is before enrolment.since.")
+        org = str(info.context.principal.organization)
+        active = enrolment.until is None or enrolment.until >= date.today()
+        row = {"household_id": enrolment.household_id,
+               "program": _text("enrolment.program", enrolment.program),
+               "since": enrolment.since, "until": enrolment.until, "active": active,
+               "organization": org}
+        await info.context.repository.write_table("enrolments", [row])
+        _changed(info, enrolment.household_id, "ENROLLED")
+        return Enrolment(program_code=enrolment.program, program_name=None, benefit_kind=None,
+                         need=None, funder=None, organization=org, since=enrolment.since,
+                         until=enrolment.until, active=active)
+
+    @strawberry.mutation(description="Decide an uncertain pair from the review queue; the "
+                                     "decision sticks across later linkage runs.")
+    async def decide_review_pair(self, info: Info, record_key_l: strawberry.ID,
+                                 record_key_r: strawberry.ID, decision: ReviewDecision,
+                                 note: str | None = None) -> ReviewResult:
+        require_casework(info.context.principal)
+        review = info.context.services.review
+        if review is None:
+            raise ServiceError("the review queue is not configured on this hub.")
+        if record_key_l == record_key_r:
+            raise InputError("recordKeyR", "a record cannot be paired with itself.")
+        principal = info.context.principal
+        reviewer = str(getattr(principal, "subject", None) or principal.organization)
+        await review.decide(record_key_l, record_key_r, decision is ReviewDecision.SAME,
+                            reviewer, note)
+        return ReviewResult(record_key_l=record_key_l, record_key_r=record_key_r,
+                            decision=decision, reviewer=reviewer)
+
+    @strawberry.mutation(description="File a change request: usulan (propose), perbaikan "
+                                     "(correct) or penonaktifan (deactivate).")
+    async def file_change_request(self, info: Info,
+                                  request: ChangeRequestInput) -> ChangeRequest:
+        require_write(info.context.principal)
+        if request.household_id is None and request.person_id is None \
+                and request.kind is not ChangeKind.USULAN:
+            raise InputError("request.householdId", "name the household or person to "
+                                                    f"{request.kind.value}.")
+        if request.household_id is not None:
+            await _visible_household(info, "request.householdId", request.household_id)
+        now = _now()
+        org = str(info.context.principal.organization)
+        row = {"request_id": f"chg-{uuid.uuid4()}", "kind": request.kind.value,
+               "household_id": request.household_id, "person_id": request.person_id,
+               "reason": _text("request.reason", request.reason), "status": "FILED",
+               "organization": org, "filed_at": now,
+               "changes": None if request.changes is None else str(request.changes)}
+        await info.context.repository.file_change_request(row)
+        if request.household_id:
+            _changed(info, request.household_id, "CHANGE_REQUESTED")
+        return ChangeRequest(id=strawberry.ID(row["request_id"]), kind=request.kind.value,
+                             household_id=request.household_id, person_id=request.person_id,
+                             reason=row["reason"], status="FILED", organization=org,
+                             filed_at=now)
+

@@ -1,0 +1,240 @@
+"""Root query fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from schema.connections import Connection, connection, window
+from schema.context import Context
+from schema.errors import InputError, NotFound
+from schema.permissions import require_aggregates, require_personal, suppress
+from schema.types.analysis import (
+    CoverageGapCount,
+    CoverageGaps,
+    DecileCount,
+    DuplicatedAid,
+    PovertyIndicator,
+)
+from schema.types.household import Household
+from schema.types.person import Person
+from schema.types.program import Funder, Program
+from schema.types.service import Service
+
+Info = strawberry.Info[Context, None]
+
+#: The city's poverty-rate target (Kota Bandung).
+POVERTY_TARGET = 0.0314
+
+
+@strawberry.enum
+class HouseholdSortField(Enum):
+    HOUSEHOLD_ID = "HOUSEHOLD_ID"
+    DECILE = "DECILE"
+    KELURAHAN = "KELURAHAN"
+
+
+@strawberry.enum
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.enum
+class AreaLevel(Enum):
+    KECAMATAN = "KECAMATAN"
+    KELURAHAN = "KELURAHAN"
+
+
+@strawberry.input
+class HouseholdSort:
+    field: HouseholdSortField = HouseholdSortField.HOUSEHOLD_ID
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input(description="Look-up by address, problem, decile or identifiers; "
+                              "all given filters must hold.")
+class HouseholdFilter:
+    kecamatan_code: str | None = None
+    kelurahan_code: str | None = None
+    rt: str | None = None
+    rw: str | None = None
+    ppks: str | None = None
+    decile: int | None = None
+    max_decile: int | None = None
+    nik: str | None = None
+    no_kk: str | None = None
+
+
+def _digits(field: str, value: str | None, length: int) -> str | None:
+    if value is None:
+        return None
+    clean = value.strip().replace(" ", "")
+    if not (clean.isdigit() and len(clean) == length):
+        raise InputError(field, f"must be {length} digits.")
+    return clean
+
+
+def _decile(field: str, value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= 10:
+        raise InputError(field, "a welfare decile (desil) is between 1 and 10.")
+    return value
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A household by id, if you may see it.")
+    async def household(self, info: Info, id: strawberry.ID) -> Household:
+        require_personal(info.context.principal)
+        row = await info.context.loaders.household.load(id)
+        if row is None:
+            raise NotFound("household", id)
+        return Household.from_row(row, info.context.policy)
+
+    @strawberry.field(description="A person by id, if you may see their household.")
+    async def person(self, info: Info, id: strawberry.ID) -> Person:
+        require_personal(info.context.principal)
+        row = await info.context.loaders.person.load(id)
+        if row is None:
+            raise NotFound("person", id)
+        return Person.from_row(row, info.context.policy)
+
+    @strawberry.field(description="Fuzzy name search (nicknames, old spellings, typos), "
+                                  "optionally within a kelurahan (code or name), RT and RW.")
+    async def search_persons(self, info: Info, name: str, kelurahan: str | None = None,
+                             rt: str | None = None, rw: str | None = None, first: int = 20,
+                             after: str | None = None) -> Connection[Person]:
+        require_personal(info.context.principal)
+        if not any(ch.isalnum() for ch in name):
+            raise InputError("name", "give at least one letter of the name.")
+        offset, limit = window(first, after)
+        normalise = info.context.services.name_normaliser
+        tokens = list(normalise(name)) if normalise is not None else []
+        text = " ".join(tokens) if tokens else name
+        page = await info.context.repository.search_persons(
+            text, info.context.scope, kelurahan=kelurahan, rt=rt, rw=rw, offset=offset,
+            limit=limit)
+        policy = info.context.policy
+        return connection(page["rows"], page["total"], offset,
+                          lambda r: Person.from_row(r, policy))
+
+    @strawberry.field(description="Households by address, problem, decile, NIK or KK.")
+    async def households(self, info: Info, filter: HouseholdFilter | None = None,
+                         sort: HouseholdSort | None = None, first: int = 20,
+                         after: str | None = None) -> Connection[Household]:
+        require_personal(info.context.principal)
+        offset, limit = window(first, after)
+        f = filter or HouseholdFilter()
+        sort = sort or HouseholdSort()
+        filters = {
+            "kecamatan_code": f.kecamatan_code, "kelurahan_code": f.kelurahan_code,
+            "rt": f.rt, "rw": f.rw, "ppks": f.ppks,
+            "decile": _decile("filter.decile", f.decile),
+            "max_decile": _decile("filter.maxDecile", f.max_decile),
+            "nik": _digits("filter.nik", f.nik, 16),
+            "no_kk": _digits("filter.noKk", f.no_kk, 16),
+        }
+        page = await info.context.repository.find_households(
+            info.context.scope, filters=filters, sort=sort.field.value,
+            descending=sort.direction is SortDirection.DESC, offset=offset, limit=limit)
+        policy = info.context.policy
+        return connection(page["rows"], page["total"], offset,
+                          lambda r: Household.from_row(r, policy))
+
+    @strawberry.field(description="Households with a problem and no active program that "
+                                  "addresses it, by area (kecamatan or kelurahan code) and PPKS.")
+    async def coverage_gaps(self, info: Info, area: str | None = None, ppks: str | None = None,
+                            first: int = 20, after: str | None = None) -> CoverageGaps:
+        policy = require_aggregates(info.context.principal)
+        offset, limit = window(first, after)
+        result = await info.context.repository.coverage_gaps(
+            info.context.scope, area=area, ppks=ppks, offset=offset, limit=limit)
+        counts = [CoverageGapCount(kecamatan_code=c["kecamatan_code"],
+                                   kelurahan_code=c["kelurahan_code"], ppks=c["ppks"],
+                                   households=suppress(c["households"], policy))
+                  for c in result["counts"]]
+        households = None
+        if policy.can_see_personal:
+            households = connection(result["rows"], result["total"], offset,
+                                    lambda r: Household.from_row(r, policy))
+        return CoverageGaps(counts=counts, total_households=suppress(result["total"], policy),
+                            households=households)
+
+    @strawberry.field(description="Overlapping benefits for the same need from several "
+                                  "funders in [from, to], leaving out allowed combinations.")
+    async def duplicated_aid(self, info: Info,
+                             from_: Annotated[date, strawberry.argument(name="from")],
+                             to: date, first: int = 20,
+                             after: str | None = None) -> Connection[DuplicatedAid]:
+        policy = require_personal(info.context.principal)
+        if to < from_:
+            raise InputError("to", "the end of the period is before its start.")
+        offset, limit = window(first, after)
+        page = await info.context.repository.duplicated_aid(
+            info.context.scope, start=from_, end=to, offset=offset, limit=limit)
+        households = await info.context.loaders.household.load_many(
+            [r["household_id"] for r in page["rows"]])
+        by_id = {h["household_id"]: h for h in households if h}
+
+        def make(r: dict[str, object]) -> DuplicatedAid:
+            return DuplicatedAid(
+                household=Household.from_row(by_id[str(r["household_id"])], policy),
+                need=str(r["need"]), programs=list(r["programs"]),  # type: ignore[call-overload]
+                funders=list(r["funders"]),  # type: ignore[call-overload]
+                services=[Service.from_row(s) for s in r["services"]])  # type: ignore[attr-defined]
+
+        rows = [r for r in page["rows"] if r["household_id"] in by_id]
+        return connection(rows, page["total"], offset, make)
+
+    @strawberry.field(description="Programs: funder, problems addressed, households reached "
+                                  "and the share of need covered.")
+    async def programs(self, info: Info) -> list[Program]:
+        policy = require_aggregates(info.context.principal)
+        rows = await info.context.repository.programs(info.context.scope)
+        return [Program(code=r["code"], name=r.get("name"), benefit_kind=r.get("benefit_kind"),
+                        need=r.get("need"), description=r.get("description"),
+                        funder=r.get("funder"), ppks=list(r.get("ppks") or []),
+                        households_reached=suppress(r["households_reached"], policy),
+                        households_in_need=suppress(r["households_in_need"], policy))
+                for r in rows]
+
+    @strawberry.field(description="Funders: who funds what, households reached, amounts.")
+    async def funders(self, info: Info) -> list[Funder]:
+        policy = require_aggregates(info.context.principal)
+        rows = await info.context.repository.funders(info.context.scope)
+        out = []
+        for r in rows:
+            reached = suppress(r["households_reached"], policy)
+            out.append(Funder(code=r["code"], name=r.get("name"), kind=r.get("kind"),
+                              public=r.get("public"), programs=list(r.get("programs") or []),
+                              households_reached=reached,
+                              services=r["services"] if reached is not None else None,
+                              amount=float(r["amount"]) if reached is not None else None))
+        return out
+
+    @strawberry.field(description="Poverty counts by kecamatan or kelurahan and decile, "
+                                  "against the city's target rate (3.14%).")
+    async def poverty_indicators(self, info: Info, level: AreaLevel = AreaLevel.KECAMATAN,
+                                 poor_decile: int = 1) -> list[PovertyIndicator]:
+        policy = require_aggregates(info.context.principal)
+        _decile("poorDecile", poor_decile)
+        rows = await info.context.repository.poverty_indicators(
+            info.context.scope, level=level.value, poor_decile=poor_decile)
+        out = []
+        for r in rows:
+            poor = suppress(r["poor_people"], policy)
+            base = r.get("population") or r["people"]
+            rate = round(poor / base, 4) if poor is not None and base else None
+            out.append(PovertyIndicator(
+                code=r["code"], name=r.get("name"), level=level.value,
+                households=suppress(r["households"], policy),
+                people=suppress(r["people"], policy), poor_people=poor,
+                population=r.get("population"), poverty_rate=rate, target=POVERTY_TARGET,
+                above_target=rate > POVERTY_TARGET if rate is not None else None,
+                by_decile=[DecileCount(decile=d["decile"],
+                                       households=suppress(d["households"], policy))
+                           for d in r["by_decile"]]))
+        return out

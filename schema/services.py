@@ -1,0 +1,100 @@
+"""What the resolvers need from the rest of the hub, as Protocols.
+
+schema/ never imports hub/ or graph/: `hub/` builds the implementations and
+puts them in the request context (see `schema.context`). `graph.repository.
+GraphRepository` satisfies `Repository` structurally; linkage's realtime linker
+is wrapped by hub/ into an `Intake`, and its review store into a `ReviewDecider`.
+
+Rows are plain dicts with the graph's snake_case keys. Implementations signal
+"the store is down" by raising a `ConnectionError` (graph's GraphUnavailable is
+one); the API turns that into a SERVICE_UNAVAILABLE error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol, TypedDict
+
+Row = dict[str, Any]
+
+
+class Scope(TypedDict):
+    """What a caller may see. `organization` None means every household;
+    otherwise only households that organization serves, submitted or was
+    referred. `special_category` False hides special-category PPKS and
+    assessments."""
+
+    organization: str | None
+    special_category: bool
+
+
+class Page(TypedDict):
+    rows: list[Row]
+    total: int
+
+
+class Repository(Protocol):
+    """Reads and writes of the one-data graph. Batched reads return lists
+    aligned with the ids they were given."""
+
+    async def households(self, ids: Sequence[str], scope: Scope) -> list[Row | None]: ...
+    async def persons(self, ids: Sequence[str], scope: Scope) -> list[Row | None]: ...
+    async def members(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]: ...
+    async def person_problems(self, person_ids: Sequence[str],
+                              scope: Scope) -> list[list[Row]]: ...
+    async def household_problems(self, household_ids: Sequence[str],
+                                 scope: Scope) -> list[list[Row]]: ...
+    async def current_programs(self, household_ids: Sequence[str],
+                               scope: Scope) -> list[list[Row]]: ...
+    async def service_history(self, household_ids: Sequence[str],
+                              scope: Scope) -> list[list[Row]]: ...
+    async def assessments(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]: ...
+    async def referrals_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]: ...
+    async def referrals(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]: ...
+    async def source_records(self, person_ids: Sequence[str],
+                             scope: Scope) -> list[list[Row]]: ...
+    async def search_persons(self, text: str, scope: Scope, *, kelurahan: str | None = None,
+                             rt: str | None = None, rw: str | None = None, offset: int = 0,
+                             limit: int = 20) -> Page: ...
+    async def find_households(self, scope: Scope, *, filters: Mapping[str, Any],
+                              sort: str = "HOUSEHOLD_ID", descending: bool = False,
+                              offset: int = 0, limit: int = 20) -> Page: ...
+    async def coverage_gaps(self, scope: Scope, *, area: str | None = None,
+                            ppks: str | None = None, offset: int = 0,
+                            limit: int = 20) -> dict[str, Any]: ...
+    async def duplicated_aid(self, scope: Scope, *, start: date, end: date, offset: int = 0,
+                             limit: int = 20) -> Page: ...
+    async def programs(self, scope: Scope) -> list[Row]: ...
+    async def funders(self, scope: Scope) -> list[Row]: ...
+    async def poverty_indicators(self, scope: Scope, *, level: str = "KECAMATAN",
+                                 poor_decile: int = 1) -> list[Row]: ...
+    async def write_table(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
+    async def advance_referral(self, referral_id: str, status: str, note: str | None,
+                               at: datetime, scope: Scope) -> Row | None: ...
+    async def file_change_request(self, row: Mapping[str, Any]) -> Row: ...
+
+
+class Intake(Protocol):
+    """Real-time linkage of one submitted record (linkage's realtime API).
+
+    Returns at least: record_key, person_id, household_id, match_probability,
+    and `new_person` / `new_household` (bool) telling whether the linker made
+    new identities (then the API writes them to the graph)."""
+
+    async def submit(self, record: Mapping[str, Any], organization: str) -> Row: ...
+
+
+class ReviewDecider(Protocol):
+    """Stores a reviewer's same / not-same decision on an uncertain pair; the
+    decision sticks across later linkage runs. Returns the stored decision."""
+
+    async def decide(self, record_key_l: str, record_key_r: str, same: bool,
+                     reviewer: str, note: str | None) -> Row: ...
+
+
+#: Standardises a free-text name into search tokens ("Moch. Soepriatna" ->
+#: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
+NameNormaliser = Callable[[str], Sequence[str]]
+
+__all__ = ["Intake", "NameNormaliser", "Page", "Repository", "ReviewDecider", "Row", "Scope"]

@@ -1,0 +1,69 @@
+"""Aggregates for analysts and Dinsos: coverage gaps, duplicated aid, poverty."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from schema.connections import Connection
+from schema.types.household import Household
+from schema.types.service import Service
+
+
+@strawberry.type(description="Households with a problem and no active program addressing "
+                             "it, in one kelurahan for one PPKS. `households` is null when "
+                             "the cell is suppressed (under 5, for aggregate-only roles).")
+class CoverageGapCount:
+    kecamatan_code: str | None
+    kelurahan_code: str | None
+    ppks: str
+    households: int | None
+
+
+@strawberry.type
+class CoverageGaps:
+    counts: list[CoverageGapCount]
+    total_households: int | None
+    households: Connection[Household] | None = strawberry.field(
+        description="The households themselves; null for aggregate-only roles.")
+
+
+@strawberry.type(description="A household that got benefits for the same need from programs "
+                             "of several funders in the period (not an allowed combination).")
+class DuplicatedAid:
+    household: Household
+    need: str
+    programs: list[str]
+    funders: list[str]
+    services: list[Service]
+
+
+@strawberry.type
+class DecileCount:
+    decile: int
+    households: int | None
+
+
+@strawberry.type(description="Poverty in one area against the city target.")
+class PovertyIndicator:
+    code: str
+    name: str | None
+    level: str
+    households: int | None
+    people: int | None
+    poor_people: int | None = strawberry.field(
+        description="People in households at or below the poor decile.")
+    population: int | None
+    poverty_rate: float | None = strawberry.field(
+        description="poorPeople / population (or / registered people when the area has no "
+                    "population figure).")
+    target: float
+    above_target: bool | None
+    by_decile: list[DecileCount]
+
+
+@strawberry.type
+class Period:
+    start: date
+    end: date

@@ -1,0 +1,87 @@
+"""A household: the people on one family card (KK) at one address, as linked."""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+
+from schema.context import Context
+from schema.permissions import Policy, mask
+from schema.services import Row
+from schema.types.assessment import Assessment
+from schema.types.person import Person
+from schema.types.problem import Problem, visible_problems
+from schema.types.program import Enrolment
+from schema.types.referral import Referral
+from schema.types.service import Service
+from schema.types.source_record import SourceRecord
+
+
+@strawberry.type(description="A household and its 360° view.")
+class Household:
+    id: strawberry.ID
+    no_kk: str | None = strawberry.field(description="Family-card number, masked for "
+                                                     "agencies and foundations.")
+    address: str | None
+    street: str | None
+    house_number: str | None
+    rt: str | None = strawberry.field(description="Rukun Tetangga, the neighbourhood unit.")
+    rw: str | None = strawberry.field(description="Rukun Warga, the unit above RT.")
+    kelurahan_code: str | None
+    kelurahan: str | None = strawberry.field(description="Village (kelurahan) name.")
+    kecamatan_code: str | None
+    kecamatan: str | None = strawberry.field(description="District (kecamatan) name.")
+    decile: int | None = strawberry.field(description="DTSEN welfare decile (desil) 1..10.")
+    status: str | None
+
+    @classmethod
+    def from_row(cls, row: Row, policy: Policy) -> Household:
+        return cls(id=strawberry.ID(row["household_id"]), no_kk=mask(row.get("no_kk"), policy),
+                   address=row.get("address"), street=row.get("street"),
+                   house_number=row.get("house_number"), rt=row.get("rt"), rw=row.get("rw"),
+                   kelurahan_code=row.get("kelurahan_code"), kelurahan=row.get("kelurahan"),
+                   kecamatan_code=row.get("kecamatan_code"), kecamatan=row.get("kecamatan"),
+                   decile=row.get("welfare_decile"), status=row.get("status"))
+
+    @strawberry.field
+    async def members(self, info: strawberry.Info[Context, None]) -> list[Person]:
+        rows = await info.context.loaders.members.load(self.id)
+        return [Person.from_row(r, info.context.policy) for r in rows]
+
+    @strawberry.field(description="Every PPKS problem of any member.")
+    async def problems(self, info: strawberry.Info[Context, None]) -> list[Problem]:
+        rows = await info.context.loaders.household_problems.load(self.id)
+        return visible_problems(rows, info.context.policy)
+
+    @strawberry.field(description="Active program enrolments.")
+    async def current_programs(self, info: strawberry.Info[Context, None]) -> list[Enrolment]:
+        rows = await info.context.loaders.current_programs.load(self.id)
+        return [Enrolment.from_row(r) for r in rows]
+
+    @strawberry.field(description="Every service received from every agency and foundation, "
+                                  "newest first.")
+    async def service_history(self, info: strawberry.Info[Context, None]) -> list[Service]:
+        rows = await info.context.loaders.service_history.load(self.id)
+        return [Service.from_row(r) for r in rows]
+
+    @strawberry.field(description="Assessments; empty unless you are a social worker or Dinsos.")
+    async def assessments(self, info: strawberry.Info[Context, None]) -> list[Assessment]:
+        if not info.context.policy.sees_special_category:
+            return []
+        rows = await info.context.loaders.assessments.load(self.id)
+        return [Assessment.from_row(r) for r in rows]
+
+    @strawberry.field(description="Referrals concerning this household (for agencies and "
+                                  "foundations: the ones from or to them).")
+    async def referrals(self, info: strawberry.Info[Context, None]) -> list[Referral]:
+        rows = await info.context.loaders.referrals.load(self.id)
+        return [Referral.from_row(r) for r in rows]
+
+    @strawberry.field(description="Source records of all members, with match evidence.")
+    async def source_records(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
+        loaders = info.context.loaders
+        members = await loaders.members.load(self.id)
+        per_person = await asyncio.gather(
+            *(loaders.source_records.load(m["person_id"]) for m in members))
+        return [SourceRecord.from_row(r, info.context.policy) for rows in per_person for r in rows]

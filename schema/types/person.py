@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from schema.context import Context
+from schema.permissions import Policy, mask
+from schema.services import Row
+from schema.types.problem import Problem, visible_problems
+from schema.types.source_record import SourceRecord
+
+if TYPE_CHECKING:
+    from schema.types.household import Household
+
+
+@strawberry.type(description="One person, as linked across every source.")
+class Person:
+    id: strawberry.ID
+    full_name: str | None
+    nik: str | None = strawberry.field(description="NIK, masked for agencies and foundations.")
+    no_kk: str | None = strawberry.field(description="Family-card number, masked likewise.")
+    birth_date: date | None
+    birth_place: str | None
+    sex: str | None
+    relationship: str | None = strawberry.field(description="To the head of family.")
+    household_id: strawberry.ID | None
+    search_score: float | None = strawberry.field(
+        default=None, description="Full-text relevance when found by searchPersons.")
+
+    @classmethod
+    def from_row(cls, row: Row, policy: Policy) -> Person:
+        hid = row.get("household_id")
+        return cls(id=strawberry.ID(row["person_id"]), full_name=row.get("full_name"),
+                   nik=mask(row.get("nik"), policy), no_kk=mask(row.get("no_kk"), policy),
+                   birth_date=row.get("birth_date"), birth_place=row.get("birth_place"),
+                   sex=row.get("sex"), relationship=row.get("relationship"),
+                   household_id=strawberry.ID(hid) if hid else None,
+                   search_score=row.get("score"))
+
+    @strawberry.field
+    async def household(
+        self, info: strawberry.Info[Context, None]
+    ) -> Annotated[Household, strawberry.lazy("schema.types.household")] | None:
+        from schema.types.household import Household
+
+        if self.household_id is None:
+            return None
+        row = await info.context.loaders.household.load(self.household_id)
+        return Household.from_row(row, info.context.policy) if row else None
+
+    @strawberry.field(description="PPKS problems; special categories only for social "
+                                  "workers and Dinsos.")
+    async def problems(self, info: strawberry.Info[Context, None]) -> list[Problem]:
+        rows = await info.context.loaders.person_problems.load(self.id)
+        return visible_problems(rows, info.context.policy)
+
+    @strawberry.field(description="Every source record linked to this person, with the "
+                                  "match evidence (lineage).")
+    async def source_records(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
+        rows = await info.context.loaders.source_records.load(self.id)
+        return [SourceRecord.from_row(r, info.context.policy) for r in rows]

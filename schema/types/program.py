@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from schema.services import Row
+
+
+@strawberry.type(description="A household's enrolment in a program.")
+class Enrolment:
+    program_code: str
+    program_name: str | None
+    benefit_kind: str | None
+    need: str | None
+    funder: str | None
+    organization: str | None
+    since: date | None
+    until: date | None
+    active: bool
+
+    @classmethod
+    def from_row(cls, row: Row) -> Enrolment:
+        return cls(program_code=row["code"], program_name=row.get("name"),
+                   benefit_kind=row.get("benefit_kind"), need=row.get("need"),
+                   funder=row.get("funder"), organization=row.get("organization"),
+                   since=row.get("since"), until=row.get("until"),
+                   active=bool(row.get("active", True)))
+
+
+@strawberry.type(description="An intervention program: who funds it, what it addresses, "
+                             "how many households it reaches and the share of need covered.")
+class Program:
+    code: str
+    name: str | None
+    benefit_kind: str | None
+    need: str | None
+    description: str | None
+    funder: str | None
+    ppks: list[str]
+    households_reached: int | None
+    households_in_need: int | None
+
+    @strawberry.field(description="Households reached / households with a problem the "
+                                  "program addresses; null when a count is suppressed.")
+    def share_of_need_covered(self) -> float | None:
+        if not self.households_in_need or self.households_reached is None:
+            return None
+        return round(min(self.households_reached / self.households_in_need, 1.0), 4)
+
+
+@strawberry.type(description="A funder: national, provincial or city budget, a foundation, "
+                             "CSR or zakat body.")
+class Funder:
+    code: str
+    name: str | None
+    kind: str | None
+    public: bool | None
+    programs: list[str]
+    households_reached: int | None
+    services: int | None
+    amount: float | None

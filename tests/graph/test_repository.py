@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from graph.repository import GraphRepository, Scope, lucene_query
+
+pytestmark = pytest.mark.anyio
+
+ALL: Scope = {"organization": None, "special_category": True}
+YAY_A: Scope = {"organization": "YAY-A", "special_category": False}
+YAY_B: Scope = {"organization": "YAY-B", "special_category": False}
+
+
+async def test_households_by_id_are_aligned_and_scoped(repository: GraphRepository) -> None:
+    rows = await repository.households(["H1", "nope", "H4"], ALL)
+    assert [r and r["household_id"] for r in rows] == ["H1", None, "H4"]
+    assert rows[0] is not None and rows[0]["kelurahan"] == "Gegerkalong"
+    # YAY-A served and submitted H1; YAY-B was referred H4
+    assert [r and r["household_id"] for r in await repository.households(["H1", "H4"], YAY_A)] == [
+        "H1", None]
+    assert [r and r["household_id"] for r in await repository.households(["H1", "H4"], YAY_B)] == [
+        None, "H4"]
+
+
+async def test_special_category_problems_are_filtered_in_cypher(
+    repository: GraphRepository,
+) -> None:
+    full = await repository.household_problems(["H1"], ALL)
+    assert {p["code"] for p in full[0]} == {"PPKS16", "PPKS24"}
+    scoped = await repository.household_problems(["H1"], YAY_A)
+    assert {p["code"] for p in scoped[0]} == {"PPKS24"}
+    assert (await repository.assessments(["H1"], YAY_A)) == [[]]
+    assert len((await repository.assessments(["H1"], ALL))[0]) == 1
+
+
+async def test_fuzzy_name_search(repository: GraphRepository) -> None:
+    page = await repository.search_persons("Jajang Sudrajat", ALL)
+    assert page["rows"][0]["person_id"] == "P4"
+    fuzzy = await repository.search_persons("hermawen", ALL)
+    assert [r["person_id"] for r in fuzzy["rows"]] == ["P1"]
+    in_isola = await repository.search_persons("asep", ALL, kelurahan="Isola")
+    assert in_isola["total"] == 0
+    assert (await repository.search_persons("asep", YAY_A))["total"] == 0
+
+
+async def test_household_filters_sorting_and_paging(repository: GraphRepository) -> None:
+    page = await repository.find_households(ALL, filters={"decile": 1}, limit=1)
+    assert page["total"] == 2 and page["rows"][0]["household_id"] == "H1"
+    by_nik = await repository.find_households(ALL, filters={"nik": "3273010101750003"})
+    assert [r["household_id"] for r in by_nik["rows"]] == ["H2"]
+    area = await repository.find_households(ALL, filters={"kelurahan_code": "3273011001",
+                                                          "rt": "1", "rw": "2"})
+    assert area["total"] == 2
+    desc = await repository.find_households(ALL, filters={}, sort="DECILE", descending=True)
+    assert desc["rows"][0]["household_id"] == "H4"
+
+
+async def test_coverage_gaps_and_duplicated_aid(repository: GraphRepository) -> None:
+    gaps = await repository.coverage_gaps(ALL)
+    # H1's ODHA member has no program addressing PPKS16; H3 and H4 have nothing
+    assert {r["household_id"] for r in gaps["rows"]} == {"H1", "H3", "H4"}
+    assert {(c["ppks"], c["households"]) for c in gaps["counts"]} == {
+        ("PPKS16", 1), ("PPKS24", 1), ("PPKS08", 1)}
+    scoped = await repository.coverage_gaps(YAY_A)
+    assert scoped["total"] == 0
+    dup = await repository.duplicated_aid(ALL, start=date(2026, 10, 1), end=date(2026, 10, 31))
+    assert [(r["household_id"], r["need"]) for r in dup["rows"]] == [("H1", "food")]
+    assert dup["rows"][0]["funders"] == ["APBN", "YAY-A"]
+
+
+async def test_programs_funders_and_poverty(repository: GraphRepository) -> None:
+    programs = {p["code"]: p for p in await repository.programs(ALL)}
+    assert programs["BPNT"]["households_reached"] == 2
+    assert programs["PKH"]["households_in_need"] == 3
+    funders = {f["code"]: f for f in await repository.funders(ALL)}
+    assert funders["APBN"]["households_reached"] == 2
+    poverty = {r["code"]: r for r in await repository.poverty_indicators(ALL)}
+    assert poverty["327301"]["households"] == 3 and poverty["327301"]["poor_people"] == 3
+
+
+async def test_lineage_with_match_evidence(repository: GraphRepository) -> None:
+    records = (await repository.source_records(["P1"], ALL))[0]
+    assert {r["record_key"] for r in records} == {"dtks:1", "yaya:1"}
+    yaya = next(r for r in records if r["record_key"] == "yaya:1")
+    assert yaya["evidence"][0]["other_record_key"] == "dtks:1"
+
+
+def test_lucene_query_escapes_and_fuzzes() -> None:
+    assert lucene_query('Hj. "Euis"') == "(hj OR hj*) AND (euis~1 OR euis*)"
+    assert lucene_query("+-!") == ""

@@ -1,0 +1,57 @@
+"""API tests run against a real Neo4j holding the tiny city of tests/graph/city.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import strawberry
+from gqlkit import Api, CountingDriver, FakeIntake, FakeReview
+
+from graph.driver import Connection, open_async_driver
+from graph.repository import GraphRepository
+from schema import build_schema
+from schema.context import Services
+from schema.pubsub import PubSub
+
+_GRAPH_TESTS = Path(__file__).resolve().parents[1] / "graph"
+if str(_GRAPH_TESTS) not in sys.path:
+    sys.path.insert(0, str(_GRAPH_TESTS))
+
+
+def _load(name: str, path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_graph_conftest = _load("satupintu_graph_conftest", _GRAPH_TESTS / "conftest.py")
+graph_connection = _graph_conftest.graph_connection
+neo4j_driver = _graph_conftest.neo4j_driver
+empty_graph = _graph_conftest.empty_graph
+city_graph = _graph_conftest.city_graph
+
+
+@pytest.fixture(scope="session")
+def gql_schema() -> strawberry.Schema:
+    return build_schema()
+
+
+@pytest.fixture
+async def api(city_graph: Any, graph_connection: Connection,
+              gql_schema: strawberry.Schema) -> AsyncIterator[Api]:
+    driver = await open_async_driver(graph_connection)
+    counter = CountingDriver(driver)
+    repository = GraphRepository(counter, graph_connection.database,  # type: ignore[arg-type]
+                                 graph_connection.uri)
+    intake = FakeIntake({"3273010202700004": ("P4", "H3")})
+    review = FakeReview()
+    services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review)
+    yield Api(gql_schema, services, counter, intake, review)
+    await driver.close()
