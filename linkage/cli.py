@@ -1,0 +1,142 @@
+"""The linkage commands of `hub`: link, review, export identities, evaluate.
+
+hub/ owns the Typer app and the database; it calls `make_linkage_commands` once.
+Errors are raised as `linkage.errors.LinkageError`, which the hub CLI prints as one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from linkage.evaluate import evaluate
+from linkage.export import export_identities
+from linkage.pipeline import STEPS, LinkageSettings, run_linkage
+from linkage.review import decide, list_open
+
+__all__ = ["make_linkage_commands"]
+
+
+def make_linkage_commands(
+    app: typer.Typer,
+    open_db: Callable[[], duckdb.DuckDBPyConnection],
+    model_dir: Callable[[], Path],
+) -> None:
+    console = Console()
+
+    @app.command("link")
+    def link_command(
+        train: Annotated[bool, typer.Option(help="Retrain the person model first.")] = False,
+        engine: Annotated[str, typer.Option(help="duckdb or spark.")] = "duckdb",
+    ) -> None:
+        """Link staged records into people and households with stable ids."""
+        con = open_db()
+        with RichProgress(console=console, transient=True) as bar:
+            task = bar.add_task("linking", total=len(STEPS))
+
+            def step(name: str) -> None:
+                bar.update(task, description=name, completed=STEPS.index(name))
+
+            summary = run_linkage(
+                con,
+                model_dir(),
+                progress=step,
+                train=train,
+                settings=LinkageSettings(engine=engine),
+            )
+        table = Table(title=f"hub link ({summary.model_version})")
+        for name in (
+            "pairs",
+            "clusters",
+            "persons",
+            "households",
+            "merges",
+            "splits",
+            "review_open",
+        ):
+            table.add_column(name.replace("_", " "), justify="right")
+        table.add_row(
+            *(
+                f"{getattr(summary, n):,}"
+                for n in (
+                    "pairs",
+                    "clusters",
+                    "persons",
+                    "households",
+                    "merges",
+                    "splits",
+                    "review_open",
+                )
+            )
+        )
+        console.print(table)
+
+    review = typer.Typer(help="Uncertain record pairs: list them, decide same / not same.")
+
+    @review.command("list")
+    def review_list(
+        limit: Annotated[int, typer.Option(help="How many pairs to show.")] = 20,
+    ) -> None:
+        """Open pairs in the review band, most uncertain first."""
+        pairs = list_open(open_db(), limit)
+        table = Table("pair id", "record", "record", "probability")
+        for pair in pairs:
+            probability = f"{pair.match_probability:.3f}" if pair.match_probability else "-"
+            table.add_row(pair.pair_id, pair.record_key_l, pair.record_key_r, probability)
+        console.print(table)
+
+    @review.command("decide")
+    def review_decide(
+        pair_id: Annotated[str, typer.Argument(help="Pair id from `hub review list`.")],
+        decision: Annotated[str, typer.Argument(help="same or not_same.")],
+        by: Annotated[str | None, typer.Option("--by", help="Who decides.")] = None,
+        note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    ) -> None:
+        """Record a decision; it overrides the model in every later `hub link`."""
+        decide(open_db(), decision, pair=pair_id, decided_by=by, note=note)
+        console.print(f"{pair_id}: {decision} (applied at the next `hub link`)")
+
+    app.add_typer(review, name="review")
+
+    export = typer.Typer(help="Export linkage results.")
+
+    @export.command("identities")
+    def export_command(
+        out: Annotated[Path, typer.Option(help="FILE.csv or FILE.parquet")],
+    ) -> None:
+        """The crosswalk: source, source_record_id, person_id, household_id, probability."""
+        rows = export_identities(open_db(), out)
+        console.print(f"{rows:,} identities written to {out}")
+
+    app.add_typer(export, name="export")
+
+    @app.command("evaluate")
+    def evaluate_command(
+        truth: Annotated[Path, typer.Option(help="truth.csv of a generated city.")],
+    ) -> None:
+        """Pairwise precision, recall and F1 for persons and households."""
+        result = evaluate(open_db(), truth)
+        table = Table(
+            "entity",
+            "precision",
+            "recall",
+            "F1",
+            "true pairs",
+            title=f"{result.records:,} records scored",
+        )
+        for name, scores in (("persons", result.persons), ("households", result.households)):
+            table.add_row(
+                name,
+                f"{scores.precision:.4f}",
+                f"{scores.recall:.4f}",
+                f"{scores.f1:.4f}",
+                f"{scores.true_pairs:,}",
+            )
+        console.print(table)

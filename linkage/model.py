@@ -1,0 +1,337 @@
+"""The person model: Splink comparisons and blocking for Indonesian welfare records.
+
+Trained unsupervised (u by random sampling, m by EM on a few blocking rules) and
+saved as versioned JSON under the model directory: `person-model-v{N}.json`.
+The newest version is the one used; older versions stay for audit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import splink.comparison_level_library as cll
+from splink import Linker, SettingsCreator, block_on
+from splink.internals.comparison_level_composition import And, Or
+
+from linkage.errors import ModelError
+
+__all__ = [
+    "HOME_KEY_SQL",
+    "MODEL_INPUT",
+    "TF_COLUMNS",
+    "SavedModel",
+    "latest_model",
+    "load_model",
+    "person_settings",
+    "prediction_blocking_rules",
+    "save_model",
+    "train_person_model",
+]
+
+#: One dwelling: kelurahan, RT, RW, street and house number all known and equal.
+HOME_KEY_SQL = (
+    "CASE WHEN address_key IS NOT NULL AND street_clean IS NOT NULL "
+    "AND house_number_clean IS NOT NULL "
+    "THEN address_key || '|' || street_clean || '|' || house_number_clean END"
+)
+
+#: The person model's input: its column name -> SQL over the standardised records
+#: (see linkage.standardise.OUTPUT_COLUMNS).
+MODEL_INPUT: dict[str, str] = {
+    "record_key": "record_key",
+    "nik_clean": "nik_clean",
+    "kk_clean": "kk_clean",
+    "name_clean": "name_clean",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "name_phonetic": "name_phonetic",
+    "first_name_phonetic": "first_name_phonetic",
+    "first_name_alias": "first_name_alias",
+    "name_key": "name_key",
+    "birth_date": "birth_date_clean",
+    "birth_year": "birth_year",
+    "birth_month": "birth_month",
+    "birth_day": "birth_day",
+    "nik_birth_date": "nik_birth_date",
+    "sex": "coalesce(sex_clean, nik_sex)",
+    "kelurahan_code": "kelurahan_code",
+    "kecamatan_code": "kecamatan_code",
+    "rt": "rt_clean",
+    "rw": "rw_clean",
+    "street_clean": "street_clean",
+    "address_key": "address_key",
+    "home_key": HOME_KEY_SQL,
+    "phone_clean": "phone_clean",
+}
+
+#: Columns with term-frequency adjustment ("Asep" agreeing says less than "Hermawan").
+TF_COLUMNS: tuple[str, ...] = ("name_clean", "nik_clean")
+
+_MODEL_FILE = re.compile(r"^person-model-v(\d+)\.json$")
+
+
+def _null(*cols: str) -> dict[str, Any]:
+    either = " OR ".join(f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in cols)
+    return {"sql_condition": either, "label_for_charts": "missing", "is_null_level": True}
+
+
+def _eq(col: str, label: str, tf: bool = False) -> dict[str, Any]:
+    level: dict[str, Any] = {"sql_condition": f'"{col}_l" = "{col}_r"', "label_for_charts": label}
+    if tf:
+        level["tf_adjustment_column"] = col
+        level["tf_adjustment_weight"] = 1.0
+    return level
+
+
+def _sql(condition: str, label: str) -> dict[str, Any]:
+    return {"sql_condition": condition, "label_for_charts": label}
+
+
+_ELSE = {"sql_condition": "ELSE", "label_for_charts": "all other"}
+
+
+def _nik() -> dict[str, Any]:
+    return {
+        "output_column_name": "nik",
+        "comparison_description": "NIK, with one-typo tolerance",
+        "comparison_levels": [
+            _null("nik_clean"),
+            _eq("nik_clean", "exact", tf=True),
+            cll.DamerauLevenshteinLevel("nik_clean", 1).configure(
+                label_for_charts="one typo (damerau-levenshtein <= 1)"
+            ),
+            _ELSE,
+        ],
+    }
+
+
+def _name() -> dict[str, Any]:
+    first_agrees = Or(
+        cll.ExactMatchLevel("first_name_alias"), cll.ExactMatchLevel("first_name_phonetic")
+    )
+    return {
+        "output_column_name": "name",
+        "comparison_description": "full name after standardisation (titles, Muhammad, ejaan lama)",
+        "comparison_levels": [
+            _null("name_clean"),
+            _eq("name_clean", "exact", tf=True),
+            _eq("name_key", "same name tokens"),
+            _eq("name_phonetic", "same phonetic key"),
+            cll.JaroWinklerLevel("name_clean", 0.94).configure(
+                label_for_charts="jaro-winkler >= 0.94"
+            ),
+            And(
+                first_agrees,
+                Or(
+                    cll.NullLevel("last_name"),
+                    cll.JaroWinklerLevel("last_name", 0.85),
+                ),
+            ).configure(label_for_charts="first name agrees, surname similar or absent"),
+            cll.JaroWinklerLevel("name_clean", 0.85).configure(
+                label_for_charts="jaro-winkler >= 0.85"
+            ),
+            Or(
+                cll.ExactMatchLevel("first_name_alias"),
+                cll.ExactMatchLevel("first_name_phonetic"),
+            ).configure(label_for_charts="first name only"),
+            _ELSE,
+        ],
+    }
+
+
+def _birth_date() -> dict[str, Any]:
+    nik_date = (
+        '("birth_date_l" = "nik_birth_date_r" OR "nik_birth_date_l" = "birth_date_r" '
+        'OR "nik_birth_date_l" = "nik_birth_date_r")'
+    )
+    return {
+        "output_column_name": "birth_date",
+        "comparison_description": "birth date, or the date inside the NIK",
+        "comparison_levels": [
+            {
+                "sql_condition": (
+                    '("birth_date_l" IS NULL AND "nik_birth_date_l" IS NULL) OR '
+                    '("birth_date_r" IS NULL AND "nik_birth_date_r" IS NULL)'
+                ),
+                "label_for_charts": "missing",
+                "is_null_level": True,
+            },
+            _eq("birth_date", "exact"),
+            _sql(nik_date, "agrees with the NIK birth date"),
+            _sql(
+                '"birth_year_l" = "birth_year_r" AND "birth_day_l" = "birth_month_r" '
+                'AND "birth_month_l" = "birth_day_r"',
+                "day and month swapped",
+            ),
+            _sql(
+                '"birth_year_l" = "birth_year_r" AND ("birth_month_l" = "birth_month_r" '
+                'OR "birth_day_l" = "birth_day_r")',
+                "same year, day or month differs",
+            ),
+            _sql(
+                '"birth_month_l" = "birth_month_r" AND "birth_day_l" = "birth_day_r" '
+                'AND abs("birth_year_l" - "birth_year_r") <= 10',
+                "same day and month, year differs",
+            ),
+            _ELSE,
+        ],
+    }
+
+
+def _sex() -> dict[str, Any]:
+    return {
+        "output_column_name": "sex",
+        "comparison_levels": [_null("sex"), _eq("sex", "exact"), _ELSE],
+    }
+
+
+def _address() -> dict[str, Any]:
+    return {
+        "output_column_name": "address",
+        "comparison_description": "kelurahan, RT/RW and street",
+        "comparison_levels": [
+            {
+                "sql_condition": (
+                    '("kelurahan_code_l" IS NULL AND "address_key_l" IS NULL) OR '
+                    '("kelurahan_code_r" IS NULL AND "address_key_r" IS NULL)'
+                ),
+                "label_for_charts": "missing",
+                "is_null_level": True,
+            },
+            _eq("home_key", "same house"),
+            And(
+                cll.CustomLevel('"address_key_l" = "address_key_r"'),
+                cll.JaroWinklerLevel("street_clean", 0.88),
+            ).configure(label_for_charts="same RT/RW and kelurahan, similar street"),
+            _eq("address_key", "same RT/RW and kelurahan"),
+            _sql(
+                '"kelurahan_code_l" = "kelurahan_code_r" AND "rw_l" = "rw_r"',
+                "same RW and kelurahan",
+            ),
+            _eq("kelurahan_code", "same kelurahan"),
+            _eq("kecamatan_code", "same kecamatan"),
+            _ELSE,
+        ],
+    }
+
+
+def _digits(col: str, description: str) -> dict[str, Any]:
+    return {
+        "output_column_name": col.removesuffix("_clean"),
+        "comparison_description": description,
+        "comparison_levels": [
+            _null(col),
+            _eq(col, "exact"),
+            cll.DamerauLevenshteinLevel(col, 1).configure(label_for_charts="one typo"),
+            _ELSE,
+        ],
+    }
+
+
+def prediction_blocking_rules() -> list[Any]:
+    return [
+        block_on("nik_clean"),
+        block_on("kk_clean"),
+        block_on("name_phonetic", "birth_year"),
+        block_on("first_name_phonetic", "birth_date"),
+        block_on("phone_clean"),
+        block_on("address_key", "first_name_phonetic"),
+        block_on("kelurahan_code", "birth_date"),
+    ]
+
+
+def person_settings() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_key",
+        comparisons=[
+            _nik(),
+            _name(),
+            _birth_date(),
+            _sex(),
+            _address(),
+            _digits("phone_clean", "phone number (+62 / 08 normalised)"),
+            _digits("kk_clean", "Nomor Kartu Keluarga (family card)"),
+        ],
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        max_iterations=20,
+    )
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """A trained model on disk. `version` is what identity_map.model_version records."""
+
+    path: Path
+    version: str
+    settings: dict[str, Any]
+
+
+def train_person_model(
+    linker_factory: Callable[[Any], Linker],
+    *,
+    seed: int = 42,
+    max_pairs: float = 1e6,
+) -> Linker:
+    """Train a fresh model on the registered records; return the trained linker."""
+    linker = linker_factory(person_settings())
+    training = linker.training
+    training.estimate_probability_two_random_records_match(
+        [
+            "l.nik_clean = r.nik_clean AND l.name_phonetic = r.name_phonetic",
+            "l.name_clean = r.name_clean AND l.birth_date = r.birth_date "
+            "AND l.kelurahan_code = r.kelurahan_code",
+        ],
+        recall=0.7,
+    )
+    training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    for rule in (
+        block_on("nik_clean"),
+        block_on("name_phonetic", "birth_date"),
+    ):
+        training.estimate_parameters_using_expectation_maximisation(
+            rule, fix_probability_two_random_records_match=True
+        )
+    return linker
+
+
+def save_model(linker: Linker, model_dir: Path) -> SavedModel:
+    model_dir.mkdir(parents=True, exist_ok=True)
+    current = latest_model(model_dir)
+    number = int(_MODEL_FILE.match(current.name).group(1)) + 1 if current else 1  # type: ignore[union-attr]
+    path = model_dir / f"person-model-v{number}.json"
+    settings: dict[str, Any] = linker.misc.save_model_to_json(str(path), overwrite=True)
+    return SavedModel(path, _version(path, number), settings)
+
+
+def latest_model(model_dir: Path) -> Path | None:
+    if not model_dir.is_dir():
+        return None
+    found = [(int(m.group(1)), p) for p in model_dir.iterdir() if (m := _MODEL_FILE.match(p.name))]
+    return max(found)[1] if found else None
+
+
+def load_model(model_dir: Path) -> SavedModel:
+    path = latest_model(model_dir)
+    if path is None:
+        raise ModelError(f"no trained person model in {model_dir}: run `hub link --train` first")
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ModelError(f"cannot read the person model {path}: {err}; retrain it") from err
+    match = _MODEL_FILE.match(path.name)
+    assert match is not None
+    return SavedModel(path, _version(path, int(match.group(1))), settings)
+
+
+def _version(path: Path, number: int) -> str:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+    return f"person-v{number}-{digest}"

@@ -1,0 +1,338 @@
+"""`run_linkage`: staged records in, stable person and household ids out.
+
+current_records ─ standardise ─▶ linkage_records
+    ─ Splink (duckdb | spark) ─▶ linkage_pairs   (pairs above the review band)
+    ─ review decisions, clustering ─▶ people ─ households ─▶ stable-id registry
+    ─▶ identity_map, link_evidence, review_queue
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from linkage._sql import scalar, table_exists
+from linkage.components import cluster
+from linkage.engine import LinkageEngine, make_engine
+from linkage.errors import NoStagedRecordsError
+from linkage.explain import write_link_evidence
+from linkage.households import group_households
+from linkage.model import (
+    MODEL_INPUT,
+    TF_COLUMNS,
+    SavedModel,
+    latest_model,
+    load_model,
+    save_model,
+    train_person_model,
+)
+from linkage.registry import assign_stable_ids, ensure_registry_tables
+from linkage.review import ensure_review_tables
+
+__all__ = [
+    "STEPS",
+    "LinkSummary",
+    "LinkageSettings",
+    "Progress",
+    "Standardiser",
+    "run_linkage",
+]
+
+Progress = Callable[[str], None]
+Standardiser = Callable[[duckdb.DuckDBPyConnection, str, str], None]
+
+#: The steps `run_linkage` reports to `progress`, in order.
+STEPS: tuple[str, ...] = (
+    "standardise",
+    "train",
+    "predict",
+    "cluster people",
+    "group households",
+    "assign stable ids",
+    "write identities",
+)
+
+RECORDS = "linkage_records"
+
+
+@dataclass(frozen=True)
+class LinkageSettings:
+    """Knobs for one linkage run. `engine` is 'duckdb' (default) or 'spark'."""
+
+    engine: str = "duckdb"
+    link_threshold: float = 0.95
+    review_threshold: float = 0.5
+    u_max_pairs: float = 1e6
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class LinkSummary:
+    pairs: int
+    clusters: int
+    persons: int
+    households: int
+    merges: int
+    splits: int
+    review_open: int
+    model_version: str = ""
+
+
+def run_linkage(
+    con: duckdb.DuckDBPyConnection,
+    model_dir: Path,
+    progress: Progress | None = None,
+    train: bool = False,
+    *,
+    settings: LinkageSettings | None = None,
+    standardiser: Standardiser | None = None,
+    engine: LinkageEngine | None = None,
+) -> LinkSummary:
+    """Link every current record; a model is trained when `train` or none is saved yet."""
+    settings = settings or LinkageSettings()
+    step = progress or (lambda _name: None)
+    require_staged_records(con)
+    now = datetime.now(UTC).replace(tzinfo=None)
+
+    step("standardise")
+    standardise_records(con, standardiser)
+    owned = engine is None
+    engine = engine or make_engine(settings.engine)
+    try:
+        model, pairs = _predict(con, engine, Path(model_dir), train, settings, step)
+    finally:
+        if owned:
+            engine.close()
+
+    step("cluster people")
+    ensure_review_tables(con)
+    ensure_registry_tables(con)
+    _cluster_people(con, settings)
+
+    step("group households")
+    group_households(con, RECORDS, "_person_clusters", "_household_clusters")
+
+    step("assign stable ids")
+    previous = _previous_ids(con)
+    reason = f"hub link ({model.version})"
+    people = assign_stable_ids(
+        con, "person", "_person_clusters", "_previous_person", "_person_ids", now, reason
+    )
+    households = assign_stable_ids(
+        con,
+        "household",
+        "_household_clusters",
+        "_previous_household",
+        "_household_ids",
+        now,
+        reason,
+    )
+
+    step("write identities")
+    _write_identity_map(con, model.version, now)
+    if previous:
+        _record_moves(con, now, reason)
+    write_link_evidence(con, model.settings, settings.review_threshold)
+    review_open = _refresh_review_queue(con, settings, now)
+    return LinkSummary(
+        pairs=pairs,
+        clusters=scalar(con, "SELECT count(DISTINCT cluster_key) FROM _person_clusters"),
+        persons=scalar(con, "SELECT count(DISTINCT person_id) FROM identity_map"),
+        households=scalar(con, "SELECT count(DISTINCT household_id) FROM identity_map"),
+        merges=people.merges + households.merges,
+        splits=people.splits + households.splits,
+        review_open=review_open,
+        model_version=model.version,
+    )
+
+
+def require_staged_records(con: duckdb.DuckDBPyConnection) -> None:
+    if not table_exists(con, "current_records"):
+        raise NoStagedRecordsError("the view current_records does not exist")
+    if scalar(con, "SELECT count(*) FROM (SELECT 1 FROM current_records LIMIT 1)") == 0:
+        raise NoStagedRecordsError("current_records is empty")
+
+
+def standardise_records(
+    con: duckdb.DuckDBPyConnection, standardiser: Standardiser | None = None
+) -> None:
+    from linkage.standardise.pipeline import standardise
+
+    _load_gazetteer(con)
+    (standardiser or standardise)(con, "current_records", RECORDS)
+
+
+def _load_gazetteer(con: duckdb.DuckDBPyConnection) -> None:
+    """Bandung's kelurahan and kecamatan (connectors/reference), unless staging has them."""
+    reference = Path(__file__).resolve().parent.parent / "connectors" / "reference"
+    for table, csv in (("ref_kelurahan", "kelurahan.csv"), ("ref_kecamatan", "kecamatan.csv")):
+        if not table_exists(con, table) and (reference / csv).exists():
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv($path, all_varchar=true)",
+                {"path": str(reference / csv)},
+            )
+
+
+def model_input(con: duckdb.DuckDBPyConnection, table: str = RECORDS) -> pa.Table:
+    """The model's columns as Arrow, with empty strings turned into NULL."""
+    select = ", ".join(f"{expr} AS {name}" for name, expr in MODEL_INPUT.items())
+    frame = f"SELECT {select} FROM {table}"
+    kinds = con.execute(f"DESCRIBE {frame}").fetchall()
+    cleaned = ", ".join(
+        f"nullif(trim({name}), '') AS {name}" if kind == "VARCHAR" else str(name)
+        for name, kind, *_ in kinds
+    )
+    return con.sql(f"SELECT {cleaned} FROM ({frame})").to_arrow_table()
+
+
+def _predict(
+    con: duckdb.DuckDBPyConnection,
+    engine: LinkageEngine,
+    model_dir: Path,
+    train: bool,
+    settings: LinkageSettings,
+    step: Progress,
+) -> tuple[SavedModel, int]:
+    from splink import Linker
+
+    records = engine.register(model_input(con), "records")
+    if train or latest_model(model_dir) is None:
+        step("train")
+        linker = train_person_model(
+            lambda s: Linker(records, s, log_level=None),
+            seed=settings.seed,
+            max_pairs=settings.u_max_pairs,
+        )
+        model = save_model(linker, model_dir)
+    else:
+        model = load_model(model_dir)
+        linker = Linker(records, model.settings, log_level=None)
+    step("predict")
+    for column in TF_COLUMNS:
+        linker.table_management.compute_tf_table(column)
+    predictions = linker.inference.predict(
+        threshold_match_probability=settings.review_threshold, warning_mode="never"
+    )
+    table = engine.to_arrow(predictions)
+    predictions.drop_table_from_database_and_remove_from_cache()
+    con.register("_predictions_arrow", table)
+    con.execute(
+        """CREATE OR REPLACE TABLE linkage_pairs AS
+           SELECT * RENAME (record_key_l AS record_key_l) FROM _predictions_arrow"""
+    )
+    con.unregister("_predictions_arrow")
+    return model, table.num_rows
+
+
+def _cluster_people(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _nodes AS SELECT record_key AS node FROM {RECORDS}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _link_edges AS
+            SELECT p.record_key_l AS node_l, p.record_key_r AS node_r,
+                   p.match_probability AS weight
+            FROM linkage_pairs p
+            WHERE p.match_probability >= {settings.link_threshold}
+              AND NOT EXISTS (
+                SELECT 1 FROM review_decisions d WHERE d.decision = 'not_same'
+                  AND d.record_key_l = least(p.record_key_l, p.record_key_r)
+                  AND d.record_key_r = greatest(p.record_key_l, p.record_key_r))
+            UNION ALL
+            SELECT d.record_key_l, d.record_key_r, 2.0 FROM review_decisions d
+            WHERE d.decision = 'same'
+              AND d.record_key_l IN (SELECT node FROM _nodes)
+              AND d.record_key_r IN (SELECT node FROM _nodes)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _cannot_link AS
+           SELECT record_key_l AS node_l, record_key_r AS node_r FROM review_decisions
+           WHERE decision = 'not_same'"""
+    )
+    cluster(con, "_nodes", "_link_edges", "_person_nodes", cannot_link="_cannot_link")
+    con.execute(
+        """CREATE OR REPLACE TABLE _person_clusters AS
+           SELECT node AS record_key, cluster_key FROM _person_nodes"""
+    )
+
+
+def _previous_ids(con: duckdb.DuckDBPyConnection) -> bool:
+    exists = table_exists(con, "identity_map")
+    for entity in ("person", "household"):
+        source = (
+            f"SELECT record_key, {entity}_id AS id FROM identity_map"
+            if exists
+            else "SELECT NULL::VARCHAR AS record_key, NULL::VARCHAR AS id WHERE false"
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _previous_{entity} AS {source}")
+    if exists:
+        con.execute("CREATE OR REPLACE TEMP TABLE _previous_map AS SELECT * FROM identity_map")
+    return bool(exists)
+
+
+def _write_identity_map(con: duckdb.DuckDBPyConnection, model_version: str, now: datetime) -> None:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _record_probability AS
+            WITH edges AS (
+                SELECT node_l AS record_key, least(weight, 1.0) AS p FROM _link_edges
+                UNION ALL SELECT node_r, least(weight, 1.0) FROM _link_edges)
+            SELECT record_key, max(p) AS p FROM edges GROUP BY 1"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE identity_map AS
+            SELECT r.record_key, r.source, r.source_record_id,
+                   pi.id AS person_id, hi.id AS household_id,
+                   coalesce(rp.p, 1.0) AS match_probability,
+                   $version AS model_version, $now AS linked_at
+            FROM {RECORDS} r
+            JOIN _person_clusters pc USING (record_key)
+            JOIN _person_ids pi ON pi.cluster_key = pc.cluster_key
+            JOIN _household_clusters hc USING (record_key)
+            JOIN _household_ids hi ON hi.cluster_key = hc.cluster_key
+            LEFT JOIN _record_probability rp USING (record_key)
+            ORDER BY r.record_key""",
+        {"version": model_version, "now": now},
+    )
+
+
+def _record_moves(con: duckdb.DuckDBPyConnection, now: datetime, reason: str) -> None:
+    """A person who kept their id but changed household (both still active) moved."""
+    first = scalar(con, "SELECT coalesce(max(event_id), 0) + 1 FROM identity_events")
+    con.execute(
+        f"""INSERT INTO identity_events
+            WITH moved AS (
+                SELECT DISTINCT n.person_id, o.household_id AS old_h, n.household_id AS new_h
+                FROM identity_map n JOIN _previous_map o USING (record_key)
+                JOIN household_registry hr ON hr.household_id = o.household_id
+                WHERE n.person_id = o.person_id AND n.household_id <> o.household_id
+                  AND hr.status = 'active')
+            SELECT {first} - 1 + row_number() OVER (ORDER BY person_id), $now, 'move',
+                   'household', [person_id, old_h, new_h], new_h, $reason
+            FROM moved""",
+        {"now": now, "reason": reason},
+    )
+
+
+def _refresh_review_queue(
+    con: duckdb.DuckDBPyConnection, settings: LinkageSettings, now: datetime
+) -> int:
+    con.execute(
+        # the pair id is linkage.review.pair_id, computed in SQL
+        f"""INSERT OR IGNORE INTO review_queue
+            SELECT substr(sha1(least(record_key_l, record_key_r) || chr(31)
+                              || greatest(record_key_l, record_key_r)), 1, 16),
+                   least(record_key_l, record_key_r), greatest(record_key_l, record_key_r),
+                   match_probability, 'open', $now
+            FROM linkage_pairs
+            WHERE match_probability >= {settings.review_threshold}
+              AND match_probability < {settings.link_threshold}""",
+        {"now": now},
+    )
+    con.execute(
+        """UPDATE review_queue SET status = 'decided'
+           WHERE status = 'open' AND pair_id IN (SELECT pair_id FROM review_decisions)"""
+    )
+    return scalar(con, "SELECT count(*) FROM review_queue WHERE status = 'open'")

@@ -1,0 +1,146 @@
+"""Review of uncertain pairs: a person decides, and the decision sticks.
+
+Pairs whose match probability falls in the review band go to `review_queue`.
+A decision ('same' / 'not_same') lands in `review_decisions` and overrides the
+model in every later run: 'same' forces a link, 'not_same' forbids one, even
+through other records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import duckdb
+
+from linkage._sql import first_row, table_exists
+from linkage.errors import ReviewError
+
+__all__ = [
+    "Decision",
+    "ReviewPair",
+    "decide",
+    "ensure_review_tables",
+    "list_open",
+    "pair_id",
+]
+
+Decision = Literal["same", "not_same"]
+
+
+def pair_id(record_key_a: str, record_key_b: str) -> str:
+    """A stable id for an unordered pair of records."""
+    left, right = sorted((record_key_a, record_key_b))
+    return hashlib.sha1(f"{left}\x1f{right}".encode()).hexdigest()[:16]
+
+
+def ensure_review_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS review_queue (
+            pair_id VARCHAR PRIMARY KEY,
+            record_key_l VARCHAR NOT NULL,
+            record_key_r VARCHAR NOT NULL,
+            match_probability DOUBLE,
+            status VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL)"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS review_decisions (
+            pair_id VARCHAR PRIMARY KEY,
+            record_key_l VARCHAR NOT NULL,
+            record_key_r VARCHAR NOT NULL,
+            decision VARCHAR NOT NULL,
+            decided_by VARCHAR,
+            decided_at TIMESTAMP NOT NULL,
+            note VARCHAR)"""
+    )
+
+
+@dataclass(frozen=True)
+class ReviewPair:
+    pair_id: str
+    record_key_l: str
+    record_key_r: str
+    match_probability: float | None
+    status: str
+
+
+def list_open(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[ReviewPair]:
+    ensure_review_tables(con)
+    rows = con.execute(
+        """SELECT pair_id, record_key_l, record_key_r, match_probability, status
+           FROM review_queue WHERE status = 'open'
+           ORDER BY abs(match_probability - 0.5), pair_id LIMIT $limit""",
+        {"limit": limit},
+    ).fetchall()
+    return [ReviewPair(*row) for row in rows]
+
+
+def decide(
+    con: duckdb.DuckDBPyConnection,
+    decision: str,
+    *,
+    pair: str | None = None,
+    record_keys: tuple[str, str] | None = None,
+    decided_by: str | None = None,
+    note: str | None = None,
+) -> str:
+    """Record a decision on a queued pair (by `pair`) or on any two records; return its pair id."""
+    if decision not in ("same", "not_same"):
+        raise ReviewError(f"unknown decision {decision!r}: use 'same' or 'not_same'")
+    ensure_review_tables(con)
+    if record_keys is not None:
+        left, right = sorted(record_keys)
+        if left == right:
+            raise ReviewError(f"a record cannot be reviewed against itself: {left}")
+        _require_records(con, (left, right))
+        pid = pair_id(left, right)
+    elif pair is not None:
+        found = first_row(
+            con,
+            "SELECT record_key_l, record_key_r FROM review_queue WHERE pair_id = $p",
+            {"p": pair},
+        )
+        if found is None:
+            raise ReviewError(
+                f"no pair {pair!r} in the review queue: list open pairs with `hub review list`"
+            )
+        left, right = sorted((str(found[0]), str(found[1])))
+        pid = pair
+    else:
+        raise ReviewError("name the pair to decide: a pair id or two record keys")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(
+        """INSERT OR REPLACE INTO review_decisions
+           VALUES ($pid, $l, $r, $decision, $by, $at, $note)""",
+        {
+            "pid": pid,
+            "l": left,
+            "r": right,
+            "decision": decision,
+            "by": decided_by,
+            "at": now,
+            "note": note,
+        },
+    )
+    con.execute("UPDATE review_queue SET status = 'decided' WHERE pair_id = $pid", {"pid": pid})
+    return pid
+
+
+def _require_records(con: duckdb.DuckDBPyConnection, keys: tuple[str, str]) -> None:
+    if not table_exists(con, "current_records"):
+        return
+    found = {
+        row[0]
+        for row in con.execute(
+            "SELECT record_key FROM current_records WHERE record_key IN ($a, $b)",
+            {"a": keys[0], "b": keys[1]},
+        ).fetchall()
+    }
+    missing = [k for k in keys if k not in found]
+    if missing:
+        raise ReviewError(
+            f"unknown record key(s) {', '.join(missing)}: check `hub export identities`"
+        )
