@@ -39,8 +39,18 @@ def open_driver(conn: Connection) -> Driver:
     return driver
 
 
-async def open_async_driver(conn: Connection, verify: bool = True) -> AsyncDriver:
-    driver = AsyncGraphDatabase.driver(conn.uri, auth=(conn.user, conn.password))
+async def open_async_driver(
+    conn: Connection, verify: bool = True, max_retry_seconds: float = 5.0
+) -> AsyncDriver:
+    """An async driver for the API. Transient failures are retried for at most
+    `max_retry_seconds` (the driver's default, 30 s, is too long for a caller
+    waiting on an answer) before GraphUnavailable."""
+    driver = AsyncGraphDatabase.driver(
+        conn.uri,
+        auth=(conn.user, conn.password),
+        max_transaction_retry_time=max_retry_seconds,
+        connection_acquisition_timeout=max_retry_seconds * 2,
+    )
     if verify:
         try:
             await driver.verify_connectivity()

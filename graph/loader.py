@@ -42,11 +42,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import pyarrow as pa
 from neo4j import Driver
@@ -54,7 +54,8 @@ from neo4j import Driver
 from graph.errors import GraphInputError
 
 Row = Mapping[str, Any]
-Rows = pa.Table | Sequence[Row]
+#: a pyarrow.Table or a sequence of mappings (pyarrow is untyped, hence Any)
+Rows: TypeAlias = Any
 
 DEFAULT_BATCH: Final[int] = 5_000
 
@@ -386,11 +387,9 @@ def _batches(spec: TableSpec, rows: Rows, size: int) -> Iterator[list[dict[str, 
                 f"expected columns: {', '.join(spec.columns)}."
             )
         wanted = [c for c in spec.columns if c in rows.column_names]
-        if "name_tokens" in rows.column_names and "name_tokens" not in wanted:
-            wanted.append("name_tokens")
-        rows = rows.select(wanted)
-        for start in range(0, rows.num_rows, size):
-            chunk = rows.slice(start, size).to_pylist()
+        table: Any = rows.select(wanted)
+        for start in range(0, table.num_rows, size):
+            chunk = table.slice(start, size).to_pylist()
             yield [prepare(spec, r, start + i) for i, r in enumerate(chunk)]
         return
     yield from _chunked(spec, rows, size)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Final, LiteralString, TypedDict, cast
+from typing import Any, Final, LiteralString, TypedDict
 
 from neo4j import AsyncDriver, RoutingControl
 
@@ -261,7 +261,6 @@ class GraphRepository:
         if order is None:
             raise GraphInputError(f"sort: {sort!r} is not one of {', '.join(HOUSEHOLD_SORT)}.")
         direction: LiteralString = " DESC" if descending else ""
-        key = cast(LiteralString, order)
         rows = await self._read(
             "MATCH (h:Household) "
             "WHERE ($kel IS NULL OR h.kelurahan_code = $kel) "
@@ -274,7 +273,7 @@ class GraphRepository:
             " AND ($nik IS NULL OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person {nik: $nik}) }) "
             " AND ($ppks IS NULL OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)"
             "   -[:HAS_PROBLEM]->(pr:Problem {code: $ppks}) WHERE " + SHOWN_PROBLEM + " }) "
-            " AND " + VISIBLE + " WITH h ORDER BY " + key + direction + ", h.household_id "
+            " AND " + VISIBLE + " WITH h ORDER BY " + order + direction + ", h.household_id "
             "WITH collect(" + HOUSEHOLD + ") AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
             scope,
@@ -311,7 +310,7 @@ class GraphRepository:
             " size(households) AS total",
             scope, area=area, ppks=ppks, offset=offset, limit=limit,
         )
-        first = rows[0] if rows else {"cells": [], "rows": [], "total": 0}
+        first: Row = rows[0] if rows else {"cells": [], "rows": [], "total": 0}
         counts: dict[tuple[str, str, str], int] = {}
         for c in first["cells"]:
             k = (c["kecamatan_code"] or "", c["kelurahan_code"] or "", c["ppks"])
@@ -434,7 +433,7 @@ class GraphRepository:
         if spec is None:
             raise GraphInputError(f"unknown table {table!r}")
         prepared = [prepare(spec, r, i) for i, r in enumerate(rows)]
-        await self._run(cast(LiteralString, spec.cypher), {"rows": prepared}, write=True)
+        await self._run(spec.cypher, {"rows": prepared}, write=True)
 
     async def advance_referral(self, referral_id: str, status: str, note: str | None,
                                at: datetime, scope: Scope) -> Row | None:
@@ -461,7 +460,8 @@ class GraphRepository:
             {"row": dict(row)},
             write=True,
         )
-        return rows[0]["row"]
+        out: Row = rows[0]["row"]
+        return out
 
 
 def lucene_query(text: str) -> str:

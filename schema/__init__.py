@@ -10,6 +10,7 @@ Protocols hub/ implements.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
@@ -29,9 +30,10 @@ def build_schema(
     from schema.query import Query
     from schema.subscription import Subscription
 
-    exts: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [*extensions]
+    exts: list[Any] = [*extensions]
     if caches:
-        exts += [ParserCache(maxsize=256), ValidationCache(maxsize=256)]
+        # factories: a fresh extension per request, the LRU caches are shared
+        exts += [lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
     exts.append(ServiceErrors)
     return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription,
                              extensions=exts)

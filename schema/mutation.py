@@ -1,3 +1,5 @@
+# strawberry.field(description=...) is typed as returning Any; the resolvers are typed.
+# mypy: disable-error-code="untyped-decorator"
 """Mutations: submissions, services, assessments, referrals, enrolment,
 review decisions and change requests. Each publishes what it changed."""
 
@@ -243,14 +245,16 @@ class Mutation:
         require_write(info.context.principal)
         await _visible_household(info, "referral.householdId", referral.household_id)
         now = _now()
-        row = {"referral_id": f"ref-{uuid.uuid4()}", "household_id": referral.household_id,
+        to_org = _text("referral.toOrganization", referral.to_organization)
+        row: dict[str, Any] = {
+               "referral_id": f"ref-{uuid.uuid4()}", "household_id": referral.household_id,
                "from_org": str(info.context.principal.organization),
-               "to_org": _text("referral.toOrganization", referral.to_organization),
+               "to_org": to_org,
                "program": referral.program, "status": "OPEN", "created_at": now,
                "updated_at": now, "note": referral.note, "history": ["OPEN"]}
         await info.context.repository.write_table("referrals", [row])
         result = Referral.from_row(row)
-        info.context.pubsub.publish(referral_topic(row["to_org"]), result)
+        info.context.pubsub.publish(referral_topic(to_org), result)
         _changed(info, referral.household_id, "REFERRED")
         return result
 
@@ -324,16 +328,18 @@ class Mutation:
             await _visible_household(info, "request.householdId", request.household_id)
         now = _now()
         org = str(info.context.principal.organization)
-        row = {"request_id": f"chg-{uuid.uuid4()}", "kind": request.kind.value,
+        request_id = f"chg-{uuid.uuid4()}"
+        reason = _text("request.reason", request.reason)
+        row = {"request_id": request_id, "kind": request.kind.value,
                "household_id": request.household_id, "person_id": request.person_id,
-               "reason": _text("request.reason", request.reason), "status": "FILED",
+               "reason": reason, "status": "FILED",
                "organization": org, "filed_at": now,
                "changes": None if request.changes is None else str(request.changes)}
         await info.context.repository.file_change_request(row)
         if request.household_id:
             _changed(info, request.household_id, "CHANGE_REQUESTED")
-        return ChangeRequest(id=strawberry.ID(row["request_id"]), kind=request.kind.value,
+        return ChangeRequest(id=strawberry.ID(request_id), kind=request.kind.value,
                              household_id=request.household_id, person_id=request.person_id,
-                             reason=row["reason"], status="FILED", organization=org,
+                             reason=reason, status="FILED", organization=org,
                              filed_at=now)
 

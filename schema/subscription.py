@@ -1,3 +1,5 @@
+# strawberry.field(description=...) is typed as returning Any; the resolvers are typed.
+# mypy: disable-error-code="untyped-decorator"
 """Subscriptions over graphql-transport-ws, fed by `schema.pubsub`."""
 
 from __future__ import annotations

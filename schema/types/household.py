@@ -1,3 +1,5 @@
+# strawberry.field(description=...) is typed as returning Any; the resolvers are typed.
+# mypy: disable-error-code="untyped-decorator"
 """A household: the people on one family card (KK) at one address, as linked."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="untyped-decorator"
 from __future__ import annotations
 
 from datetime import date

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import pytest
+from gqlkit import ADMIN, ANALYST, AUDITOR, YAY_A, Api
+
+pytestmark = pytest.mark.anyio
+
+GAPS = """query($area: String, $ppks: String) {
+  coverageGaps(area: $area, ppks: $ppks) {
+    totalHouseholds counts { kelurahanCode ppks households }
+    households { totalCount edges { node { id } } }
+  }
+}"""
+
+
+async def test_coverage_gaps_counts_and_list(api: Api) -> None:
+    gaps = (await api.data(GAPS, ADMIN))["coverageGaps"]
+    assert gaps["totalHouseholds"] == 3
+    assert {(c["kelurahanCode"], c["ppks"], c["households"]) for c in gaps["counts"]} == {
+        ("3273011001", "PPKS16", 1), ("3273011002", "PPKS24", 1), ("3273021001", "PPKS08", 1)}
+    assert [e["node"]["id"] for e in gaps["households"]["edges"]] == ["H1", "H3", "H4"]
+    only = (await api.data(GAPS, ADMIN, area="327302", ppks="PPKS08"))["coverageGaps"]
+    assert only["totalHouseholds"] == 1
+
+
+async def test_analyst_gets_suppressed_counts_and_no_list(api: Api) -> None:
+    gaps = (await api.data(GAPS, ANALYST))["coverageGaps"]
+    assert gaps["households"] is None
+    assert gaps["totalHouseholds"] is None  # 2 visible (no special category) < 5
+    assert all(c["households"] is None for c in gaps["counts"])
+    assert all(c["ppks"] != "PPKS16" for c in gaps["counts"])
+    denied = await api.run(GAPS, AUDITOR)
+    assert denied.errors and denied.errors[0].extensions["code"] == "FORBIDDEN"
+
+
+DUPLICATED = """query($from: Date!, $to: Date!) {
+  duplicatedAid(from: $from, to: $to) {
+    totalCount edges { node { household { id } need programs funders services { id } } }
+  }
+}"""
+
+
+async def test_duplicated_aid_leaves_out_allowed_combinations(api: Api) -> None:
+    dup = (await api.data(DUPLICATED, ADMIN, **{"from": "2026-10-01", "to": "2026-10-31"}))
+    nodes = [e["node"] for e in dup["duplicatedAid"]["edges"]]
+    assert [(n["household"]["id"], n["need"]) for n in nodes] == [("H1", "food")]
+    assert nodes[0]["programs"] == ["BPNT", "SEMBAKO-YAYASAN"]
+    assert nodes[0]["funders"] == ["APBN", "YAY-A"]
+    empty = await api.data(DUPLICATED, ADMIN, **{"from": "2025-01-01", "to": "2025-12-31"})
+    assert empty["duplicatedAid"]["totalCount"] == 0
+    bad = await api.run(DUPLICATED, ADMIN, **{"from": "2026-10-31", "to": "2026-10-01"})
+    assert bad.errors and bad.errors[0].extensions["field"] == "to"
+
+
+PROGRAMS = """{ programs { code funder ppks householdsReached householdsInNeed
+                          shareOfNeedCovered }
+               funders { code programs householdsReached amount } }"""
+
+
+async def test_programs_and_funders(api: Api) -> None:
+    data = await api.data(PROGRAMS, ADMIN)
+    programs = {p["code"]: p for p in data["programs"]}
+    assert programs["PKH"]["householdsReached"] == 1
+    assert programs["PKH"]["householdsInNeed"] == 3
+    assert programs["PKH"]["shareOfNeedCovered"] == pytest.approx(1 / 3, abs=1e-3)
+    funders = {f["code"]: f for f in data["funders"]}
+    assert funders["APBN"]["amount"] == 1_150_000.0
+    assert funders["YAY-A"]["programs"] == ["SEMBAKO-YAYASAN"]
+    scoped = await api.data(PROGRAMS, YAY_A)
+    assert {p["code"]: p for p in scoped["programs"]}["PKH"]["householdsReached"] == 0
+    analyst = await api.data(PROGRAMS, ANALYST)
+    assert {p["code"]: p for p in analyst["programs"]}["PKH"]["householdsReached"] is None
+
+
+POVERTY = """query($level: AreaLevel!) { povertyIndicators(level: $level) {
+  code name households people poorPeople povertyRate target aboveTarget
+  byDecile { decile households } } }"""
+
+
+async def test_poverty_indicators_against_the_target(api: Api) -> None:
+    rows = (await api.data(POVERTY, ADMIN, level="KECAMATAN"))["povertyIndicators"]
+    sukasari = next(r for r in rows if r["code"] == "327301")
+    assert sukasari["households"] == 3 and sukasari["people"] == 4
+    assert sukasari["poorPeople"] == 3 and sukasari["povertyRate"] == 0.75
+    assert sukasari["target"] == 0.0314 and sukasari["aboveTarget"] is True
+    assert {d["decile"]: d["households"] for d in sukasari["byDecile"]} == {1: 2, 2: 1}
+    kel = (await api.data(POVERTY, ADMIN, level="KELURAHAN"))["povertyIndicators"]
+    assert {r["code"] for r in kel} == {"3273011001", "3273011002", "3273021001"}
+    analyst = (await api.data(POVERTY, ANALYST, level="KECAMATAN"))["povertyIndicators"]
+    assert all(r["poorPeople"] in (None, 0) and r["povertyRate"] is None for r in analyst)

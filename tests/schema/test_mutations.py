@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import pytest
+from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, YAY_B, Api
+
+pytestmark = pytest.mark.anyio
+
+SUBMIT = """mutation($r: RecordInput!) { submitRecord(record: $r) {
+  recordKey personId householdId matchProbability newPerson newHousehold } }"""
+
+
+async def test_submit_record_links_and_is_visible_at_once(api: Api) -> None:
+    # Jajang (H3) is known to the linker by NIK; YAY-B submits him
+    known = await api.data(SUBMIT, YAY_B, r={"sourceRecordId": "b-7", "fullName": "Djadjang",
+                                             "nik": "3273010202700004"})
+    assert known["submitRecord"]["personId"] == "P4" and not known["submitRecord"]["newPerson"]
+    h = await api.data('{ household(id: "H3") { id sourceRecords { recordKey } } }', YAY_B)
+    assert "YAY-B:b-7" in {r["recordKey"] for r in h["household"]["sourceRecords"]}
+    new = await api.data(SUBMIT, YAY_B, r={"sourceRecordId": "b-8", "fullName": "Ujang Nurdin",
+                                           "ppks": ["PPKS24"], "welfareDecile": 2})
+    created = new["submitRecord"]
+    assert created["newPerson"] and created["newHousehold"]
+    found = await api.data('query { searchPersons(name: "ujang") { edges { node { id } } } }',
+                           YAY_B)
+    assert [e["node"]["id"] for e in found["searchPersons"]["edges"]] == [created["personId"]]
+
+
+async def test_submit_record_input_errors(api: Api) -> None:
+    bad = await api.run(SUBMIT, YAY_B, r={"sourceRecordId": "x", "fullName": "A", "nik": "12"})
+    assert bad.errors and bad.errors[0].extensions["field"] == "record.nik"
+    blank = await api.run(SUBMIT, YAY_B, r={"sourceRecordId": "x", "fullName": "  "})
+    assert blank.errors and blank.errors[0].extensions["field"] == "record.fullName"
+    denied = await api.run(SUBMIT, ANALYST, r={"sourceRecordId": "x", "fullName": "A"})
+    assert denied.errors and denied.errors[0].extensions["code"] == "FORBIDDEN"
+
+
+SERVICE = """mutation($s: ServiceInput!) { recordService(service: $s) {
+  id program organization funder amount } }"""
+
+
+async def test_record_service_appears_in_history(api: Api) -> None:
+    svc = (await api.data(SERVICE, YAY_A, s={"householdId": "H1", "program": "SANTUNAN-YAYASAN",
+                                             "serviceDate": "2026-11-02", "amount": 50000}))
+    assert svc["recordService"]["organization"] == "YAY-A"
+    h = await api.data('{ household(id: "H1") { serviceHistory { id program } } }', YAY_A)
+    assert h["household"]["serviceHistory"][0]["program"] == "SANTUNAN-YAYASAN"
+    other = await api.run(SERVICE, YAY_A, s={"householdId": "H4", "program": "X",
+                                             "serviceDate": "2026-11-02"})
+    assert other.errors and other.errors[0].extensions["field"] == "service.householdId"
+
+
+ASSESS = """mutation($a: AssessmentInput!) { recordAssessment(assessment: $a) { id ppks plan } }"""
+
+
+async def test_record_assessment_is_casework_only(api: Api) -> None:
+    a = {"householdId": "H3", "assessedOn": "2026-11-01", "ppks": ["PPKS24"], "plan": "PKH"}
+    done = await api.data(ASSESS, WORKER, a=a)
+    assert done["recordAssessment"]["ppks"] == ["PPKS24"]
+    h = await api.data('{ household(id: "H3") { assessments { id } } }', WORKER)
+    assert [x["id"] for x in h["household"]["assessments"]] == [done["recordAssessment"]["id"]]
+    denied = await api.run(ASSESS, YAY_A, a=a)
+    assert denied.errors and denied.errors[0].extensions["code"] == "FORBIDDEN"
+
+
+REFER = """mutation($r: ReferralInput!) { createReferral(referral: $r) { id status } }"""
+ADVANCE = """mutation($id: ID!, $s: ReferralStatus!) {
+  advanceReferral(id: $id, status: $s) { id status history } }"""
+
+
+async def test_referral_lifecycle_gives_the_receiver_visibility(api: Api) -> None:
+    before = await api.run('{ household(id: "H3") { id } }', YAY_A)
+    assert before.errors
+    ref = (await api.data(REFER, WORKER, r={"householdId": "H3", "toOrganization": "YAY-A",
+                                            "program": "SEMBAKO-YAYASAN"}))["createReferral"]
+    assert ref["status"] == "OPEN"
+    seen = await api.data('{ household(id: "H3") { referrals { id } } }', YAY_A)
+    assert seen["household"]["referrals"][0]["id"] == ref["id"]
+    accepted = (await api.data(ADVANCE, YAY_A, id=ref["id"], s="ACCEPTED"))["advanceReferral"]
+    assert accepted["history"] == ["OPEN", "ACCEPTED"]
+    wrong = await api.run(ADVANCE, YAY_A, id=ref["id"], s="OPEN")
+    assert wrong.errors and wrong.errors[0].extensions["field"] == "status"
+    stranger = await api.run(ADVANCE, YAY_B, id=ref["id"], s="COMPLETED")
+    assert stranger.errors and stranger.errors[0].extensions["code"] == "NOT_FOUND"
+
+
+ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) {
+  programCode active organization } }"""
+
+
+async def test_enrolment_closes_a_coverage_gap(api: Api) -> None:
+    await api.data(ENROL, ADMIN, e={"householdId": "H3", "program": "PKH",
+                                    "since": "2026-11-01"})
+    gaps = await api.data('{ coverageGaps(ppks: "PPKS24") { totalHouseholds } }', ADMIN)
+    assert gaps["coverageGaps"]["totalHouseholds"] == 0
+    h = await api.data('{ household(id: "H3") { currentPrograms { programCode } } }')
+    assert [p["programCode"] for p in h["household"]["currentPrograms"]] == ["PKH"]
+    bad = await api.run(ENROL, ADMIN, e={"householdId": "H3", "program": "PKH",
+                                         "since": "2026-11-01", "until": "2026-01-01"})
+    assert bad.errors and bad.errors[0].extensions["field"] == "enrolment.until"
+
+
+REVIEW = """mutation($l: ID!, $r: ID!, $d: ReviewDecision!) {
+  decideReviewPair(recordKeyL: $l, recordKeyR: $r, decision: $d) { decision reviewer } }"""
+
+
+async def test_review_decision_goes_to_the_review_service(api: Api) -> None:
+    out = await api.data(REVIEW, WORKER, l="dtks:1", r="yaya:1", d="NOT_SAME")
+    assert out["decideReviewPair"]["decision"] == "NOT_SAME"
+    assert api.review.decisions == [("dtks:1", "yaya:1", False, "tester", None)]
+    denied = await api.run(REVIEW, YAY_A, l="dtks:1", r="yaya:1", d="SAME")
+    assert denied.errors and denied.errors[0].extensions["code"] == "FORBIDDEN"
+
+
+CHANGE = """mutation($c: ChangeRequestInput!) { fileChangeRequest(request: $c) {
+  id kind status organization } }"""
+
+
+async def test_change_requests(api: Api) -> None:
+    for kind in ("USULAN", "PERBAIKAN", "PENONAKTIFAN"):
+        out = await api.data(CHANGE, YAY_A, c={"kind": kind, "householdId": "H1",
+                                               "reason": "moved", "changes": {"rt": "005"}})
+        assert out["fileChangeRequest"]["kind"] == kind.lower()
+    bad = await api.run(CHANGE, YAY_A, c={"kind": "PENONAKTIFAN", "reason": "died"})
+    assert bad.errors and bad.errors[0].extensions["field"] == "request.householdId"
