@@ -49,12 +49,28 @@ public final class Launcher {
             stopped.countDown();
         }, "neo4j-shutdown"));
 
-        dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
-                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
-                Map.of("password", password));
+        try {
+            setPassword(dbms, password);
+        } catch (RuntimeException e) {
+            System.err.println("ERROR setting the neo4j password: " + e.getMessage());
+            System.exit(1); // runs the shutdown hook
+        }
 
         System.out.println("READY bolt://127.0.0.1:" + port);
         System.out.flush();
         stopped.await();
+    }
+
+    /** Make the stored password the one from settings; unchanged is fine. */
+    private static void setPassword(DatabaseManagementService dbms, String password) {
+        try {
+            dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                    Map.of("password", password));
+        } catch (RuntimeException e) {
+            if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
+                throw e;
+            }
+        }
     }
 }
