@@ -1,0 +1,150 @@
+"""Addresses: RT/RW, street, house number, and kelurahan/kecamatan codes.
+
+RT (rukun tetangga) and RW (rukun warga) are the neighbourhood units under a
+kelurahan (urban village), itself under a kecamatan (district). Free text is
+read in upper case with old spelling folded (Djl. Tjiumbuleuit -> Ciumbuleuit):
+
+- RT/RW: "RT/RW 003/005", "RT 003/RW 005", "RT.3 RW.5", "RT 03 RW 05",
+  "Rt3/Rw5", "RT 03/05", and a bare "03/05" when the text names no RT or RW
+  (after the house number, "No. 12/3", is taken out). Each becomes three
+  digits, zero-padded; 0 is NULL.
+- house number: the text after "No"/"Nomor", else a number that ends the
+  street part.
+- street: the text before the first comma, house number, RT/RW, kelurahan,
+  kecamatan, city or regency marker; JALAN/JLN/JL -> JL, GANG/GG -> GG,
+  KOMPLEK(S)/KOMP -> KOMP, PERUMAHAN -> PERUM, KAMPUNG/KP -> KP, BLK -> BLOK.
+- kelurahan: the text after "Kel."/"Kelurahan"/"Desa"/"Ds."; kecamatan: after
+  "Kec."/"Kecamatan". Structured fields win over the free text.
+
+Place names are matched to the gazetteer (`ref_kelurahan`, `ref_kecamatan`)
+on a key of letters only (spaces, punctuation and prefixes dropped), first
+exactly, then by Jaro-Winkler similarity over distinct keys only: the best
+candidate is taken when its similarity is at least 0.90 (0.80 inside the
+kecamatan the record names) and beats the runner-up by 0.02. A kelurahan in
+the named kecamatan gets a 0.10 bonus in that ranking.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SIMILARITY_MIN: Final[float] = 0.90
+SIMILARITY_MIN_IN_KECAMATAN: Final[float] = 0.80
+KECAMATAN_BONUS: Final[float] = 0.10
+MARGIN: Final[float] = 0.02
+
+_RT_RW_PAIR = r"\bRT\s*[./]?\s*RW\s*[.:]?\s*(\d{1,3})\s*[/-]\s*(\d{1,3})"
+_RT = r"\bRT\s*[.:]?\s*(\d{1,3})"
+_RW = r"\bRW\s*[.:]?\s*(\d{1,3})"
+_RT_SLASH = r"\bRT\s*[.:]?\s*\d{1,3}\s*[/-]\s*(\d{1,3})"
+_BARE = r"(?:^|[\s,])(\d{1,3})\s*/\s*(\d{1,3})(?:$|[\s,])"
+_HOUSE_NO = r"\bNO(?:MOR)?\s*[.:]?\s*(\d+\s*[A-Z]?(?:\s*[/-]\s*\d+[A-Z]?)?)\b"
+_STREET_END = (
+    r"(?:,|\bNO(?:MOR)?\s*[.:]?\s*\d|\bRT|\bRW|\bKEL(?:URAHAN)?\b|\bKEC(?:AMATAN)?\b"
+    r"|\bDESA\b|\bDS\b|\bKOTA\b|\bKAB(?:UPATEN)?\b|\d{1,3}\s*/\s*\d{1,3}).*$"
+)
+# A place name runs over letters and spaces, up to a keyword that starts the next part.
+_KELURAHAN = r"\b(?:KELURAHAN|KEL|DESA|DS)\b\.?\s*([A-Z][A-Z ]*)"
+_KECAMATAN = r"\b(?:KECAMATAN|KEC)\b\.?\s*([A-Z][A-Z ]*)"
+_PLACE_END = r"\s*\b(?:KEL|KELURAHAN|DESA|DS|KEC|KECAMATAN|KOTA|KAB|KABUPATEN|RT|RW|NO)\b.*$"
+_STREET_WORDS: Final[tuple[tuple[str, str], ...]] = (
+    (r"\b(?:JALAN|JLN|JL)\b", "JL"),
+    (r"\b(?:GANG|GG)\b", "GG"),
+    (r"\b(?:KOMPLEKS|KOMPLEK|KOMPL|KOMP)\b", "KOMP"),
+    (r"\b(?:PERUMAHAN|PERUM)\b", "PERUM"),
+    (r"\b(?:KAMPUNG|KAMP|KP)\b", "KP"),
+    (r"\b(?:BLOK|BLK)\b", "BLOK"),
+)
+
+
+_STREET_WORDS_INPUT = "regexp_replace(address_text(s), '[^A-Z0-9]+', ' ', 'g')"
+
+
+def _street_words(sql: str) -> str:
+    for pattern, word in _STREET_WORDS:
+        sql = f"regexp_replace({sql}, '{pattern}', '{word}', 'g')"
+    return sql
+
+
+MACROS: Final[tuple[str, ...]] = (
+    """CREATE OR REPLACE TEMP MACRO address_text(x) AS
+    replace(replace(replace(upper(strip_accents(CAST(x AS VARCHAR))),
+        'OE', 'U'), 'DJ', 'J'), 'TJ', 'C')""",
+    """CREATE OR REPLACE TEMP MACRO rt_rw_pad(x) AS
+    CASE WHEN TRY_CAST(nullif(regexp_extract(CAST(x AS VARCHAR), '(\\d{1,3})', 1), '')
+                       AS INTEGER) > 0
+         THEN lpad(CAST(CAST(regexp_extract(CAST(x AS VARCHAR), '(\\d{1,3})', 1) AS INTEGER)
+                        AS VARCHAR), 3, '0') END""",
+    f"""CREATE OR REPLACE TEMP MACRO address_bare_rt_rw(a, i) AS
+    CASE WHEN NOT regexp_matches(a, '\\bR[TW]') THEN nullif(regexp_extract(
+        regexp_replace(a, '{_HOUSE_NO}', ' ', 'g'), '{_BARE}', i), '') END""",
+    f"""CREATE OR REPLACE TEMP MACRO address_rt(a) AS rt_rw_pad(coalesce(
+        nullif(regexp_extract(a, '{_RT_RW_PAIR}', 1), ''),
+        nullif(regexp_extract(a, '{_RT}', 1), ''),
+        address_bare_rt_rw(a, 1)))""",
+    f"""CREATE OR REPLACE TEMP MACRO address_rw(a) AS rt_rw_pad(coalesce(
+        nullif(regexp_extract(a, '{_RT_RW_PAIR}', 2), ''),
+        nullif(regexp_extract(a, '{_RW}', 1), ''),
+        nullif(regexp_extract(a, '{_RT_SLASH}', 1), ''),
+        address_bare_rt_rw(a, 2)))""",
+    f"""CREATE OR REPLACE TEMP MACRO address_house_number(a) AS
+    nullif(regexp_replace(regexp_extract(a, '{_HOUSE_NO}', 1), '\\s+', '', 'g'), '')""",
+    f"""CREATE OR REPLACE TEMP MACRO street_normalise(s) AS
+    nullif(trim(regexp_replace({_street_words(_STREET_WORDS_INPUT)}, '\\s+', ' ', 'g')), '')""",
+    f"""CREATE OR REPLACE TEMP MACRO address_street_part(a) AS
+    street_normalise(regexp_replace(a, '{_STREET_END}', ''))""",
+    # Both take the street part (`address_street_part`), not the whole address.
+    """CREATE OR REPLACE TEMP MACRO address_street(part) AS
+    nullif(regexp_replace(part, ' ?\\d+[A-Z]?$', ''), '')""",
+    """CREATE OR REPLACE TEMP MACRO address_street_number(part) AS
+    nullif(regexp_extract(part, ' (\\d+[A-Z]?)$', 1), '')""",
+    f"""CREATE OR REPLACE TEMP MACRO address_kelurahan(a) AS
+    nullif(trim(regexp_replace(regexp_extract(a, '{_KELURAHAN}', 1), '{_PLACE_END}', '')), '')""",
+    f"""CREATE OR REPLACE TEMP MACRO address_kecamatan(a) AS
+    nullif(trim(regexp_replace(regexp_extract(a, '{_KECAMATAN}', 1), '{_PLACE_END}', '')), '')""",
+    """CREATE OR REPLACE TEMP MACRO place_key(x) AS
+    nullif(regexp_replace(regexp_replace(address_text(x),
+        '^\\s*(?:KELURAHAN|KEL|DESA|DS|KECAMATAN|KEC)\\b\\.?', ''), '[^A-Z]', '', 'g'), '')""",
+)
+"""Address macros, registered by `register_macros`."""
+
+
+def match_kecamatan_sql(keys: str, ref_kecamatan: str) -> str:
+    """SELECT (kec_key, kecamatan_code, kecamatan_name) for each distinct key in `keys`."""
+    return f"""
+    WITH q AS (SELECT DISTINCT kec_key FROM {keys} WHERE kec_key IS NOT NULL),
+    ref AS (SELECT CAST(code AS VARCHAR) AS code, name, place_key(name) AS key
+            FROM {ref_kecamatan}),
+    c AS (SELECT q.kec_key, ref.code, ref.name,
+                 CASE WHEN q.kec_key = ref.key THEN 1.0
+                      ELSE jaro_winkler_similarity(q.kec_key, ref.key) END AS sim
+          FROM q CROSS JOIN ref),
+    r AS (SELECT *, row_number() OVER w AS rn, lead(sim) OVER w AS next_sim
+          FROM c WINDOW w AS (PARTITION BY kec_key ORDER BY sim DESC, code))
+    SELECT kec_key, code AS kecamatan_code, name AS kecamatan_name FROM r
+    WHERE rn = 1 AND sim >= {SIMILARITY_MIN}
+      AND (next_sim IS NULL OR next_sim <= sim - {MARGIN})"""
+
+
+def match_kelurahan_sql(keys: str, ref_kelurahan: str) -> str:
+    """SELECT (kel_key, kec_code, kelurahan_code, kelurahan_name, kelurahan_kecamatan_code)
+    for each distinct (kel_key, kec_code) in `keys`, `kec_code` the matched kecamatan."""
+    return f"""
+    WITH q AS (SELECT DISTINCT kel_key, kec_code FROM {keys} WHERE kel_key IS NOT NULL),
+    ref AS (SELECT CAST(code AS VARCHAR) AS code, name,
+                   CAST(kecamatan_code AS VARCHAR) AS kecamatan_code, place_key(name) AS key
+            FROM {ref_kelurahan}),
+    c AS (SELECT q.kel_key, q.kec_code, ref.code, ref.name, ref.kecamatan_code,
+                 CASE WHEN q.kel_key = ref.key THEN 1.0
+                      ELSE jaro_winkler_similarity(q.kel_key, ref.key) END AS sim,
+                 coalesce(ref.kecamatan_code = q.kec_code, false) AS in_kec
+          FROM q CROSS JOIN ref),
+    s AS (SELECT *, sim + CASE WHEN in_kec THEN {KECAMATAN_BONUS} ELSE 0 END AS score FROM c),
+    r AS (SELECT *, row_number() OVER w AS rn, lead(score) OVER w AS next_score
+          FROM s WINDOW w AS (PARTITION BY kel_key, kec_code ORDER BY score DESC, code))
+    SELECT kel_key, kec_code, code AS kelurahan_code, name AS kelurahan_name,
+           kecamatan_code AS kelurahan_kecamatan_code
+    FROM r
+    WHERE rn = 1
+      AND (sim >= {SIMILARITY_MIN} OR (in_kec AND sim >= {SIMILARITY_MIN_IN_KECAMATAN}))
+      AND (next_score IS NULL OR next_score <= score - {MARGIN})"""
