@@ -93,7 +93,7 @@ def _register_user_errors(*more: type[Exception]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="hub", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

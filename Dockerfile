@@ -1,0 +1,16 @@
+# The hub alone; Neo4j comes from the `neo4j` service in docker-compose.yml.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY hub ./hub
+COPY schema ./schema
+COPY linkage ./linkage
+COPY connectors ./connectors
+COPY graph ./graph
+RUN pip install --no-cache-dir . \
+ && useradd --system --home /var/lib/satupintu satupintu \
+ && mkdir -p /var/lib/satupintu && chown satupintu /var/lib/satupintu
+USER satupintu
+ENV HUB_HOME=/var/lib/satupintu HUB_HOST=0.0.0.0
+EXPOSE 8000
+CMD ["hub", "serve"]

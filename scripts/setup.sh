@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up a fresh checkout: the .venv, the hub package with its dev tools, and the
+# Maven-built local Neo4j launcher. Safe to run again; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: $1 is not installed: $2" >&2; exit 1; }; }
+need python3 "install Python 3.11+"
+need java "install a JDK 17 or 21 (Neo4j 5.26 runs on both), or set NEO4J_URI to an external Neo4j"
+need mvn "install Maven 3.8+ (it builds the local Neo4j launcher), or set NEO4J_URI"
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.satupintu-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing the hub and its dev tools into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[dev]"
+  touch "$stamp"
+fi
+if [ -z "${NEO4J_URI:-}" ] && [ ! -f graph/launcher/target/classes/org/satupintu/neo4j/Launcher.class ]; then
+  echo "setup: building the local Neo4j launcher (Maven; first time only)"
+  (cd graph/launcher && mvn -q -B package -DskipTests)
+fi

@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import pytest
+
+from hub.errors import ConfigError
+from hub.settings import load_settings
+
+
+def test_defaults_use_the_local_neo4j_under_dot_hub(tmp_path: Path) -> None:
+    s = load_settings({}, toml_path=tmp_path / "absent.toml")
+    assert s.home == Path(".hub")
+    assert s.uses_local_neo4j
+    assert s.bolt_uri == "bolt://127.0.0.1:7687"
+    assert s.mode == "dev"
+    assert s.duckdb_path == Path(".hub/hub.duckdb")
+
+
+def test_environment_overrides_toml(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text('home = "/srv/hub"\nport = 9000\n[neo4j]\nport = 7700\n')
+    s = load_settings({"HUB_PORT": "9100"}, toml_path=toml)
+    assert s.home == Path("/srv/hub")
+    assert s.port == 9100
+    assert s.neo4j_port == 7700
+
+
+def test_external_neo4j_is_selected_by_uri_and_needs_a_password(tmp_path: Path) -> None:
+    s = load_settings({"NEO4J_URI": "neo4j+s://x.databases.neo4j.io"}, toml_path=tmp_path / "n")
+    assert not s.uses_local_neo4j
+    with pytest.raises(ConfigError, match="NEO4J_PASSWORD"):
+        s.neo4j_auth()
+
+
+def test_local_password_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    s = load_settings({"HUB_HOME": str(tmp_path)}, toml_path=tmp_path / "n")
+    first = s.neo4j_auth()
+    assert first == s.neo4j_auth()
+    assert len(first[1]) >= 20
+    assert (tmp_path / "keys" / "neo4j-password").stat().st_mode & 0o077 == 0
+
+
+def test_bad_mode_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="mode must be"):
+        load_settings({"HUB_MODE": "staging"}, toml_path=tmp_path / "n")
+
+
+def test_bad_port_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="whole numbers"):
+        load_settings({"HUB_PORT": "eighty"}, toml_path=tmp_path / "n")
+
+
+def test_broken_toml_names_the_file(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text("home = \n")
+    with pytest.raises(ConfigError, match="hub.toml"):
+        load_settings({}, toml_path=toml)
