@@ -41,15 +41,23 @@ class HttpJsonReader(Reader):
         records: list[dict[str, Any]] = []
         with httpx.Client(headers=headers, timeout=opts.timeout, follow_redirects=True) as client:
             url: str | None = config.location
+            seen: set[str] = set()
             page = opts.first_page
             for page_no in range(1, opts.max_pages + 1):
                 if url is None:
                     break
-                params = dict(opts.params)
+                params = dict(opts.params) if page_no == 1 or not opts.next_path else {}
                 if opts.page_param:
                     params[opts.page_param] = str(page)
                 if opts.limit_param:
                     params[opts.limit_param] = str(opts.page_size)
+                key = str(httpx.URL(url).copy_merge_params(params))
+                if key in seen:
+                    raise SourceHTTPError(
+                        key, "the API sent the same page twice; check http.next_path or paging.",
+                        source=config.id,
+                    )  # fmt: skip
+                seen.add(key)
                 body = _get_json(client, url, params, page_no, config)
                 batch = find_records(body, f"{url} (page {page_no})", config, opts.records_path)
                 records.extend(batch)
@@ -63,7 +71,7 @@ def _get_json(
 ) -> Any:
     where = f"{url} (page {page_no})"
     try:
-        response = client.get(url, params=params)
+        response = client.get(url, params=params or None)
     except httpx.HTTPError as exc:
         raise SourceHTTPError(
             where, f"request failed ({exc}); is the partner's API reachable?", source=config.id

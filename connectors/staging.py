@@ -425,9 +425,8 @@ def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    assert row is not None
-    return int(row[0])
+    [(value,)] = con.execute(sql).fetchall()
+    return int(value)
 
 
 __all__ = ["READERS", "SourceSummary", "ingest_source"]
