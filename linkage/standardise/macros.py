@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+
 import duckdb
 
 from linkage.standardise import addresses, dates, names, nik, phones
 
 
+@cache
+def _statements() -> tuple[tuple[str, ...], str]:
+    statements = (
+        *names.MACROS,
+        *dates.MACROS,
+        *nik.MACROS,
+        *phones.MACROS,
+        *addresses.MACROS,
+    )
+    version = hashlib.sha256("\n".join(statements).encode()).hexdigest()[:16]
+    return statements, version
+
+
 def register_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create (or replace) the standardisation macros as TEMP macros on `con`.
 
-    Safe to call again. The ones meant for reuse, e.g. by connectors:
+    Safe and cheap to call again: a connection that already holds this
+    version of the macros is left as it is. The ones meant for reuse, e.g. by connectors:
 
     - `parse_date_any(text) -> DATE`: every date format the sources use
       (see `linkage.standardise.dates`);
@@ -21,11 +38,13 @@ def register_macros(con: duckdb.DuckDBPyConnection) -> None:
     - `rt_rw_pad(x) -> VARCHAR`: '3', 'RT 03' -> '003';
     - `street_normalise(x)`, `place_key(x)`, `name_word_phonetic(word)`.
     """
-    for statement in (
-        *names.MACROS,
-        *dates.MACROS,
-        *nik.MACROS,
-        *phones.MACROS,
-        *addresses.MACROS,
-    ):
+    statements, version = _statements()
+    try:
+        registered = con.execute("SELECT standardise_macros_version()").fetchone()
+    except duckdb.Error:
+        registered = None
+    if registered == (version,):
+        return
+    for statement in statements:
         con.execute(statement)
+    con.execute(f"CREATE OR REPLACE TEMP MACRO standardise_macros_version() AS '{version}'")

@@ -75,7 +75,7 @@ OUTPUT_COLUMNS: Final[dict[str, str]] = {
 }
 
 _TEMP_TABLES: Final[tuple[str, ...]] = (
-    "addresses", "rows", "words", "dictionary", "names", "places", "variants", "aliases",
+    "addresses", "rows", "words", "dictionary", "names", "places",
 )  # fmt: skip
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -110,7 +110,7 @@ def standardise(
         )
     register_macros(con)
     tag = f"_standardise_{uuid.uuid4().hex[:10]}"
-    variants, aliases = vocabulary.create_lookup_tables(con, tag)
+    variants, aliases = vocabulary.create_lookup_tables(con)
     passthrough = [c for c in columns if c not in OUTPUT_COLUMNS]
     gazetteer = _exists(con, ref_kelurahan) and _exists(con, ref_kecamatan)
     try:

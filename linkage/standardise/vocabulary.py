@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -87,17 +88,32 @@ def degree_pattern() -> str:
     return rf" (?:{_alternation(titles().degrees)})\b"
 
 
-def create_lookup_tables(con: duckdb.DuckDBPyConnection, prefix: str) -> tuple[str, str]:
-    """Create temp tables `{prefix}_variants(variant, canonical)` and
-    `{prefix}_aliases(name, alias_key, rank)`; returns their names."""
-    variants, aliases = f"{prefix}_variants", f"{prefix}_aliases"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {variants} (variant VARCHAR, canonical VARCHAR)")
-    con.executemany(f"INSERT INTO {variants} VALUES (?, ?)", list(name_variants()))
+def _values(rows: list[tuple[object, ...]]) -> str:
+    def literal(value: object) -> str:
+        return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
+
+    return ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
+
+
+@cache
+def _lookup_sql() -> tuple[str, str, str]:
+    variants = _values(list(name_variants()))
+    aliases = _values([(n, k, i) for i, (n, k) in enumerate(name_aliases())])
+    version = hashlib.sha256((variants + aliases).encode()).hexdigest()[:10]
+    return variants, aliases, version
+
+
+def create_lookup_tables(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """Create, once per connection and vocabulary version, the temp tables
+    `(variant, canonical)` and `(name, alias_key, rank)`; returns their names."""
+    variant_rows, alias_rows, version = _lookup_sql()
+    variants, aliases = f"_standardise_variants_{version}", f"_standardise_aliases_{version}"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {aliases} (name VARCHAR, alias_key VARCHAR, rank INTEGER)"
+        f"CREATE TEMP TABLE IF NOT EXISTS {variants} AS "
+        f"SELECT * FROM (VALUES {variant_rows}) AS t(variant, canonical)"
     )
-    con.executemany(
-        f"INSERT INTO {aliases} VALUES (?, ?, ?)",
-        [(n, k, i) for i, (n, k) in enumerate(name_aliases())],
+    con.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {aliases} AS "
+        f"SELECT * FROM (VALUES {alias_rows}) AS t(name, alias_key, rank)"
     )
     return variants, aliases
