@@ -30,7 +30,9 @@ class Connection:
 
 
 def open_driver(conn: Connection) -> Driver:
-    driver = GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password))
+    driver = GraphDatabase.driver(
+        conn.uri, auth=(conn.user, conn.password), notifications_min_severity="OFF"
+    )
     try:
         driver.verify_connectivity()
     except BaseException as exc:
@@ -50,6 +52,7 @@ async def open_async_driver(
         auth=(conn.user, conn.password),
         max_transaction_retry_time=max_retry_seconds,
         connection_acquisition_timeout=max_retry_seconds * 2,
+        notifications_min_severity="OFF",
     )
     if verify:
         try:

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final, LiteralString, TypedDict
 
-from neo4j import AsyncDriver, RoutingControl
+from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
 
 from graph.driver import guarded
 from graph.errors import GraphInputError
@@ -91,13 +91,18 @@ class GraphRepository:
     async def _run(self, query: LiteralString, params: Mapping[str, Any],
                    write: bool = False) -> list[Row]:
         async def call() -> list[Row]:
-            result = await self._driver.execute_query(
-                query,
-                dict(params),
-                database_=self._database,
-                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
-            )
-            return [_native(dict(r)) for r in result.records]
+            if write:
+                result = await self._driver.execute_query(
+                    query, dict(params), database_=self._database,
+                    routing_=RoutingControl.WRITE,
+                )
+                return [_native(dict(r)) for r in result.records]
+            # reads: one auto-commit RUN+PULL round trip instead of BEGIN/RUN/COMMIT
+            async with self._driver.session(
+                database=self._database, default_access_mode=READ_ACCESS
+            ) as session:
+                cursor = await session.run(query, dict(params))
+                return [_native(dict(r)) async for r in cursor]
 
         return await guarded(self._uri or "Neo4j", call)
 

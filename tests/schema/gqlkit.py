@@ -68,6 +68,25 @@ class CountingDriver:
         self.queries.append(query)
         return await self._driver.execute_query(query, *args, **kwargs)
 
+    def session(self, **kwargs: Any) -> Any:
+        return CountingSession(self, self._driver.session(**kwargs))
+
+
+class CountingSession:
+    def __init__(self, counter: CountingDriver, session: Any) -> None:
+        self._counter, self._session = counter, session
+
+    async def __aenter__(self) -> CountingSession:
+        await self._session.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._session.__aexit__(*exc)
+
+    async def run(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        self._counter.queries.append(query)
+        return await self._session.run(query, *args, **kwargs)
+
 
 @dataclass
 class Api:
