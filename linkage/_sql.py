@@ -20,10 +20,9 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | No
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        scalar(
-            con,
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = $name",
-            {"name": name},
-        )
-    )
+    """Does `name` resolve, as a later query would resolve it (table or view)?"""
+    try:
+        con.execute(f"DESCRIBE SELECT * FROM {name}").fetchall()
+    except duckdb.CatalogException:
+        return False
+    return True

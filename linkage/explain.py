@@ -22,9 +22,7 @@ COMPARISON_VALUES: dict[str, tuple[str, ...]] = {
     "name": ("name_clean",),
     "birth_date": ("birth_date", "nik_birth_date"),
     "sex": ("sex",),
-    "address": ("home_key", "address_key"),
-    "phone": ("phone_clean",),
-    "kk": ("kk_clean",),
+    "household": ("kk_clean", "home_key", "phone_clean"),
 }
 
 

@@ -30,8 +30,8 @@ def group_households(con: duckdb.DuckDBPyConnection, records: str, persons: str,
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _hh_rec AS
             SELECT r.record_key, p.cluster_key AS person, r.kk_clean AS kk,
-                   {HOME_KEY_SQL} AS address_key, r.phone_clean AS phone,
-                   r.relationship, r.batch_id
+                   {HOME_KEY_SQL} || '|' || r.rt_clean || '|' || r.rw_clean AS address_key,
+                   r.phone_clean AS phone, r.relationship, r.batch_id
             FROM {records} r JOIN {persons} p USING (record_key)"""
     )
     _canonical_kk(con)

@@ -34,12 +34,14 @@ __all__ = [
     "train_person_model",
 ]
 
-#: One dwelling: kelurahan, RT, RW, street and house number all known and equal.
+#: One dwelling: street and house number (RT/RW and kelurahan checked where known).
 HOME_KEY_SQL = (
-    "CASE WHEN address_key IS NOT NULL AND street_clean IS NOT NULL "
-    "AND house_number_clean IS NOT NULL "
-    "THEN address_key || '|' || street_clean || '|' || house_number_clean END"
+    "CASE WHEN street_clean IS NOT NULL AND house_number_clean IS NOT NULL "
+    "THEN street_clean || '|' || house_number_clean END"
 )
+
+#: Birth date, else the date inside the NIK (a record often has only one of them).
+DOB_SQL = "coalesce(birth_date_clean, nik_birth_date)"
 
 #: The person model's input: its column name -> SQL over the standardised records
 #: (see linkage.standardise.OUTPUT_COLUMNS).
@@ -54,10 +56,10 @@ MODEL_INPUT: dict[str, str] = {
     "first_name_phonetic": "first_name_phonetic",
     "first_name_alias": "first_name_alias",
     "name_key": "name_key",
-    "birth_date": "birth_date_clean",
-    "birth_year": "birth_year",
-    "birth_month": "birth_month",
-    "birth_day": "birth_day",
+    "birth_date": DOB_SQL,
+    "birth_year": f"year({DOB_SQL})",
+    "birth_month": f"month({DOB_SQL})",
+    "birth_day": f"day({DOB_SQL})",
     "nik_birth_date": "nik_birth_date",
     "sex": "coalesce(sex_clean, nik_sex)",
     "kelurahan_code": "kelurahan_code",
@@ -103,8 +105,12 @@ def _nik() -> dict[str, Any]:
         "comparison_levels": [
             _null("nik_clean"),
             _eq("nik_clean", "exact", tf=True),
+            And(
+                cll.DamerauLevenshteinLevel("nik_clean", 1),
+                cll.CustomLevel('substr("nik_clean_l", 7, 6) = substr("nik_clean_r", 7, 6)'),
+            ).configure(label_for_charts="one typo outside the birth date digits"),
             cll.DamerauLevenshteinLevel("nik_clean", 1).configure(
-                label_for_charts="one typo (damerau-levenshtein <= 1)"
+                label_for_charts="one typo in the birth date digits"
             ),
             _ELSE,
         ],
@@ -123,8 +129,8 @@ def _name() -> dict[str, Any]:
             _eq("name_clean", "exact", tf=True),
             _eq("name_key", "same name tokens"),
             _eq("name_phonetic", "same phonetic key"),
-            cll.JaroWinklerLevel("name_clean", 0.94).configure(
-                label_for_charts="jaro-winkler >= 0.94"
+            cll.DamerauLevenshteinLevel("name_clean", 2).configure(
+                label_for_charts="typo (damerau-levenshtein <= 2)"
             ),
             And(
                 first_agrees,
@@ -146,24 +152,16 @@ def _name() -> dict[str, Any]:
 
 
 def _birth_date() -> dict[str, Any]:
-    nik_date = (
-        '("birth_date_l" = "nik_birth_date_r" OR "nik_birth_date_l" = "birth_date_r" '
-        'OR "nik_birth_date_l" = "nik_birth_date_r")'
-    )
     return {
         "output_column_name": "birth_date",
-        "comparison_description": "birth date, or the date inside the NIK",
+        "comparison_description": "birth date, else the date inside the NIK",
         "comparison_levels": [
             {
-                "sql_condition": (
-                    '("birth_date_l" IS NULL AND "nik_birth_date_l" IS NULL) OR '
-                    '("birth_date_r" IS NULL AND "nik_birth_date_r" IS NULL)'
-                ),
+                "sql_condition": '"birth_date_l" IS NULL OR "birth_date_r" IS NULL',
                 "label_for_charts": "missing",
                 "is_null_level": True,
             },
             _eq("birth_date", "exact"),
-            _sql(nik_date, "agrees with the NIK birth date"),
             _sql(
                 '"birth_year_l" = "birth_year_r" AND "birth_day_l" = "birth_month_r" '
                 'AND "birth_month_l" = "birth_day_r"',
@@ -191,44 +189,51 @@ def _sex() -> dict[str, Any]:
     }
 
 
-def _address() -> dict[str, Any]:
+def _household() -> dict[str, Any]:
+    """KK, dwelling and phone as one comparison.
+
+    They all say "same household", not "same person": scored separately they
+    would add up and link every member of a family into one person.
+    """
+    same_kk = '"kk_clean_l" = "kk_clean_r"'
+    same_home = (
+        '"home_key_l" = "home_key_r" '
+        'AND coalesce("kelurahan_code_l" = "kelurahan_code_r", true) '
+        'AND coalesce("rt_l" = "rt_r", true) AND coalesce("rw_l" = "rw_r", true)'
+    )
+    same_phone = '"phone_clean_l" = "phone_clean_r"'
+    missing = " OR ".join(
+        f'("kk_clean_{s}" IS NULL AND "address_key_{s}" IS NULL AND "home_key_{s}" IS NULL '
+        f'AND "kelurahan_code_{s}" IS NULL AND "rt_{s}" IS NULL AND "phone_clean_{s}" IS NULL)'
+        for s in "lr"
+    )
     return {
-        "output_column_name": "address",
-        "comparison_description": "kelurahan, RT/RW and street",
+        "output_column_name": "household",
+        "comparison_description": "KK number, dwelling (kelurahan, RT/RW, street, number), phone",
         "comparison_levels": [
-            {
-                "sql_condition": (
-                    '("kelurahan_code_l" IS NULL AND "address_key_l" IS NULL) OR '
-                    '("kelurahan_code_r" IS NULL AND "address_key_r" IS NULL)'
-                ),
-                "label_for_charts": "missing",
-                "is_null_level": True,
-            },
-            _eq("home_key", "same house"),
+            {"sql_condition": missing, "label_for_charts": "missing", "is_null_level": True},
+            _sql(f"{same_kk} AND ({same_home} OR {same_phone})", "same KK and house or phone"),
+            _sql(same_kk, "same KK"),
+            _sql(f"{same_home} AND {same_phone}", "same house and phone"),
+            _sql(same_home, "same house"),
+            _sql(same_phone, "same phone"),
+            cll.DamerauLevenshteinLevel("kk_clean", 1).configure(label_for_charts="KK one typo"),
             And(
                 cll.CustomLevel('"address_key_l" = "address_key_r"'),
                 cll.JaroWinklerLevel("street_clean", 0.88),
             ).configure(label_for_charts="same RT/RW and kelurahan, similar street"),
             _eq("address_key", "same RT/RW and kelurahan"),
             _sql(
+                '"rt_l" = "rt_r" AND "rw_l" = "rw_r" AND '
+                '("kelurahan_code_l" IS NULL OR "kelurahan_code_r" IS NULL)',
+                "same RT/RW, kelurahan unknown",
+            ),
+            _sql(
                 '"kelurahan_code_l" = "kelurahan_code_r" AND "rw_l" = "rw_r"',
                 "same RW and kelurahan",
             ),
             _eq("kelurahan_code", "same kelurahan"),
             _eq("kecamatan_code", "same kecamatan"),
-            _ELSE,
-        ],
-    }
-
-
-def _digits(col: str, description: str) -> dict[str, Any]:
-    return {
-        "output_column_name": col.removesuffix("_clean"),
-        "comparison_description": description,
-        "comparison_levels": [
-            _null(col),
-            _eq(col, "exact"),
-            cll.DamerauLevenshteinLevel(col, 1).configure(label_for_charts="one typo"),
             _ELSE,
         ],
     }
@@ -243,6 +248,8 @@ def prediction_blocking_rules() -> list[Any]:
         block_on("phone_clean"),
         block_on("address_key", "first_name_phonetic"),
         block_on("kelurahan_code", "birth_date"),
+        block_on("name_phonetic", "rt", "rw"),
+        block_on("name_phonetic", "home_key"),
     ]
 
 
@@ -255,9 +262,7 @@ def person_settings() -> SettingsCreator:
             _name(),
             _birth_date(),
             _sex(),
-            _address(),
-            _digits("phone_clean", "phone number (+62 / 08 normalised)"),
-            _digits("kk_clean", "Nomor Kartu Keluarga (family card)"),
+            _household(),
         ],
         blocking_rules_to_generate_predictions=prediction_blocking_rules(),
         retain_matching_columns=True,

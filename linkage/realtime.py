@@ -1,0 +1,315 @@
+"""Real-time linking: one new record gets its person and household id at once.
+
+`RealtimeLinker` is built once (it loads the saved model and the standardised
+records of the last `hub link` into a private DuckDB); `link_record` then
+standardises the record, picks candidates with the blocking keys (indexed
+look-ups, not a scan of every pair), scores them with Splink's
+`predict_between`, and registers the identity it decides on. The next full
+`hub link` keeps the ids it handed out (stable-id registry).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from linkage._sql import first_row, scalar, table_exists
+from linkage.engine import DuckDBEngine
+from linkage.errors import LinkageError
+from linkage.explain import level_labels
+from linkage.model import MODEL_INPUT, TF_COLUMNS, load_model
+from linkage.pipeline import RECORDS, LinkageSettings, Standardiser, model_input
+from linkage.registry import ensure_registry_tables
+
+__all__ = ["LinkResult", "RealtimeLinker"]
+
+#: Candidate look-ups: each is a set of columns that must all be equal.
+CANDIDATE_KEYS: tuple[tuple[str, ...], ...] = (
+    ("nik_clean",),
+    ("kk_clean",),
+    ("phone_clean",),
+    ("name_phonetic", "birth_year"),
+    ("first_name_phonetic", "birth_date"),
+    ("address_key", "first_name_phonetic"),
+    ("name_phonetic", "rt", "rw"),
+    ("name_phonetic", "home_key"),
+)
+MAX_CANDIDATES = 500
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    person_id: str
+    household_id: str
+    match_probability: float | None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    is_new: bool = False
+    record_key: str = ""
+
+
+class RealtimeLinker:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        model_dir: Path,
+        *,
+        settings: LinkageSettings | None = None,
+        standardiser: Standardiser | None = None,
+    ) -> None:
+        from splink import Linker
+
+        from linkage.standardise.pipeline import standardise
+
+        if not (table_exists(con, "identity_map") and table_exists(con, RECORDS)):
+            raise LinkageError("no identities to link against: run `hub link` first")
+        self._con = con
+        self._settings = settings or LinkageSettings()
+        self._standardise = standardiser or standardise
+        self._model = load_model(Path(model_dir))
+        self._labels = {(c, g): label for c, g, label in level_labels(self._model.settings)}
+        self._engine = DuckDBEngine()
+        self._private = self._engine.connection
+        self._columns = list(MODEL_INPUT)
+        existing = model_input(con)
+        self._existing = self._engine.register(existing, "existing")
+        self._table = self._existing.physical_name
+        for key in CANDIDATE_KEYS:
+            self._private.execute(
+                f"CREATE INDEX IF NOT EXISTS idx_{'_'.join(key)} ON {self._table} ({key[0]})"
+            )
+        identities = con.sql(
+            "SELECT record_key, person_id, household_id FROM identity_map"
+        ).to_arrow_table()
+        self._private.register("_identities_arrow", identities)
+        self._private.execute("CREATE TABLE identities AS SELECT * FROM _identities_arrow")
+        self._private.unregister("_identities_arrow")
+        self._private.execute("CREATE INDEX idx_identities ON identities (record_key)")
+        self._copy_gazetteer(con)
+        self._linker = Linker(self._existing, self._model.settings, log_level=None)
+        for column in TF_COLUMNS:
+            self._linker.table_management.compute_tf_table(column)
+        self._counter = itertools.count(1)
+
+    def link_record(self, record: dict[str, Any]) -> LinkResult:
+        """Link one canonical record (connectors/canonical.py fields, plus `source`)."""
+        key = _record_key(record)
+        known = first_row(
+            self._private,
+            "SELECT person_id, household_id FROM identities WHERE record_key = $k",
+            {"k": key},
+        )
+        if known is not None:
+            return LinkResult(str(known[0]), str(known[1]), 1.0, [], False, key)
+        row = self._standardised(record, key)
+        candidates = self._candidates(row)
+        best: dict[str, Any] | None = None
+        if candidates.num_rows:
+            best = self._best_match(row, candidates)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if best is not None and best["match_probability"] >= self._settings.link_threshold:
+            person_id, household_id = self._identity_of(str(best["record_key_r"]))
+            result = LinkResult(
+                person_id,
+                household_id,
+                float(best["match_probability"]),
+                self._evidence(best),
+                False,
+                key,
+            )
+        else:
+            person_id = self._mint("person", now)
+            household_id = self._household_for(row) or self._mint("household", now)
+            probability = float(best["match_probability"]) if best else None
+            evidence = self._evidence(best) if best else []
+            result = LinkResult(person_id, household_id, probability, evidence, True, key)
+        self._remember(row, result, record, now)
+        return result
+
+    def close(self) -> None:
+        self._engine.close()
+
+    # internals
+
+    def _standardised(self, record: dict[str, Any], key: str) -> pa.Table:
+        from connectors.canonical import PERSON_FIELDS
+
+        columns = {"record_key": "VARCHAR", "source": "VARCHAR", **PERSON_FIELDS}
+        self._private.execute(
+            "CREATE OR REPLACE TEMP TABLE _rt_in ("
+            + ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+            + ")"
+        )
+        values = {**record, "record_key": key}
+        self._private.execute(
+            f"INSERT INTO _rt_in VALUES ({', '.join('?' for _ in columns)})",
+            [values.get(name) for name in columns],
+        )
+        self._private.execute("DROP TABLE IF EXISTS _rt_std")
+        self._standardise(self._private, "_rt_in", "_rt_std")
+        return model_input(self._private, "_rt_std")
+
+    def _candidates(self, row: pa.Table) -> pa.Table:
+        values = row.to_pylist()[0]
+        parts, params = [], {}
+        for number, key in enumerate(CANDIDATE_KEYS):
+            if any(values.get(column) is None for column in key):
+                continue
+            conditions = []
+            for column in key:
+                name = f"v{number}_{column}"
+                params[name] = values[column]
+                conditions.append(f"{column} = ${name}")
+            parts.append(f"SELECT * FROM {self._table} WHERE {' AND '.join(conditions)}")
+        if not parts:
+            return pa.table({})
+        sql = f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) LIMIT {MAX_CANDIDATES}"
+        return self._private.execute(sql, params).to_arrow_table()
+
+    def _best_match(self, row: pa.Table, candidates: pa.Table) -> dict[str, Any] | None:
+        number = next(self._counter)
+        new = self._engine.db_api.register(row, table_name=f"__rt_new_{number}")
+        found = self._engine.db_api.register(candidates, table_name=f"__rt_cand_{number}")
+        try:
+            scored = self._linker.inference.predict_between(
+                new,
+                found,
+                threshold_match_probability=self._settings.review_threshold / 10,
+                warning_mode="never",
+            )
+            cursor = self._private.execute(
+                f"SELECT * FROM {scored.physical_name} "
+                "ORDER BY match_probability DESC, record_key_r LIMIT 1"
+            )
+            names = [str(d[0]) for d in cursor.description or ()]
+            rows = cursor.fetchall()
+            scored.drop_table_from_database_and_remove_from_cache()
+        finally:
+            for frame in (new, found):
+                frame.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        return dict(zip(names, rows[0], strict=True)) if rows else None
+
+    def _evidence(self, pair: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for comparison in self._model.settings.get("comparisons", []):
+            name = comparison["output_column_name"]
+            gamma = pair.get(f"gamma_{name}")
+            if gamma is None:
+                continue
+            weight = (pair.get(f"mw_{name}") or 0.0) + (pair.get(f"mw_tf_adj_{name}") or 0.0)
+            out.append(
+                {
+                    "comparison": name,
+                    "level": self._labels.get((name, int(gamma)), ""),
+                    "match_weight": round(float(weight), 3),
+                }
+            )
+        return out
+
+    def _identity_of(self, record_key: str) -> tuple[str, str]:
+        row = first_row(
+            self._private,
+            "SELECT person_id, household_id FROM identities WHERE record_key = $k",
+            {"k": record_key},
+        )
+        if row is None:
+            raise LinkageError(f"record {record_key} has no identity: run `hub link` again")
+        return str(row[0]), str(row[1])
+
+    def _household_for(self, row: pa.Table) -> str | None:
+        """A new person joins the household of records sharing their KK, else house, else phone."""
+        values = row.to_pylist()[0]
+        for column in ("kk_clean", "home_key", "phone_clean"):
+            value = values.get(column)
+            if value is None:
+                continue
+            found = first_row(
+                self._private,
+                f"""SELECT i.household_id, count(*) AS n FROM {self._table} e
+                    JOIN identities i USING (record_key) WHERE e.{column} = $v
+                    GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1""",
+                {"v": value},
+            )
+            if found is not None:
+                return str(found[0])
+        return None
+
+    def _mint(self, entity: str, now: datetime) -> str:
+        ensure_registry_tables(self._con)
+        prefix = "P" if entity == "person" else "H"
+        number = scalar(
+            self._con,
+            f"SELECT coalesce(max(CAST(substr({entity}_id, 3) AS BIGINT)), 0) + 1 "
+            f"FROM {entity}_registry",
+        )
+        new_id = f"{prefix}-{number:09d}"
+        self._con.execute(
+            f"INSERT INTO {entity}_registry VALUES ($id, 'active', NULL, $now, $now)",
+            {"id": new_id, "now": now},
+        )
+        event = scalar(self._con, "SELECT coalesce(max(event_id), 0) + 1 FROM identity_events")
+        self._con.execute(
+            "INSERT INTO identity_events VALUES ($e, $now, 'create', $entity, [$id], NULL, "
+            "'realtime link')",
+            {"e": event, "now": now, "entity": entity, "id": new_id},
+        )
+        return new_id
+
+    def _remember(
+        self, row: pa.Table, result: LinkResult, record: dict[str, Any], now: datetime
+    ) -> None:
+        self._private.register("_rt_row", row)
+        self._private.execute(f"INSERT INTO {self._table} SELECT * FROM _rt_row")
+        self._private.unregister("_rt_row")
+        self._private.execute(
+            "INSERT INTO identities VALUES ($k, $p, $h)",
+            {"k": result.record_key, "p": result.person_id, "h": result.household_id},
+        )
+        self._con.execute(
+            """INSERT INTO identity_map VALUES ($k, $source, $sid, $p, $h, $prob, $model, $now)""",
+            {
+                "k": result.record_key,
+                "source": record.get("source"),
+                "sid": record.get("source_record_id"),
+                "p": result.person_id,
+                "h": result.household_id,
+                "prob": result.match_probability if not result.is_new else 1.0,
+                "model": self._model.version,
+                "now": now,
+            },
+        )
+        if result.evidence and not result.is_new:
+            self._con.execute(
+                "INSERT INTO link_evidence VALUES ($l, $r, $p, NULL, $e)",
+                {
+                    "l": result.record_key,
+                    "r": result.record_key,
+                    "p": result.match_probability,
+                    "e": json.dumps(result.evidence),
+                },
+            )
+
+    def _copy_gazetteer(self, con: duckdb.DuckDBPyConnection) -> None:
+        from linkage.pipeline import _load_gazetteer
+
+        for table in ("ref_kelurahan", "ref_kecamatan"):
+            if table_exists(con, table):
+                self._private.register(
+                    f"_{table}", con.sql(f"SELECT * FROM {table}").to_arrow_table()
+                )
+                self._private.execute(f"CREATE TABLE {table} AS SELECT * FROM _{table}")
+        _load_gazetteer(self._private)
+
+
+def _record_key(record: dict[str, Any]) -> str:
+    if record.get("record_key"):
+        return str(record["record_key"])
+    if not record.get("source") or not record.get("source_record_id"):
+        raise LinkageError("a record to link needs `source` and `source_record_id`")
+    return f"{record['source']}:{record['source_record_id']}"
