@@ -23,6 +23,7 @@ from connectors.config import SourceConfig
 #: Quarantine reasons, in the order they are checked.
 REASONS: Final[tuple[str, ...]] = (
     "no_identifying_field",
+    "missing_source_record_id",
     "invalid_nik_structure",
     "impossible_date",
     "unknown_area",
@@ -54,15 +55,20 @@ _PLACEHOLDERS = ("", "-", "--", "NULL", "null", "N/A", "n/a", "#N/A", "NaN", "na
 
 
 def clean(expr: str) -> str:
+    """Trimmed text, NULL for placeholders; cheap tests first, since this runs on every cell."""
     missing = ", ".join(map(literal, _PLACEHOLDERS))
-    return f"CASE WHEN trim({expr}) IN ({missing}) THEN NULL ELSE trim({expr}) END"
+    return (
+        f"CASE WHEN strlen({expr}) <= 8 AND trim({expr}) IN ({missing}) THEN NULL"
+        f" WHEN {expr} LIKE ' %' OR {expr} LIKE '% ' OR {expr} LIKE '\t%' OR {expr} LIKE '%\t'"
+        f" THEN trim({expr}) ELSE {expr} END"
+    )
 
 
 def value_map(expr: str, mapping: Mapping[str, str]) -> str:
     if not mapping:
         return expr
     whens = " ".join(f"WHEN {literal(k.upper())} THEN {literal(v)}" for k, v in mapping.items())
-    return f"(CASE upper({expr}) {whens} ELSE {expr} END)"
+    return f"coalesce(CASE upper({expr}) {whens} END, {expr})"
 
 
 def parse_date(expr: str, formats: tuple[str, ...]) -> str:
@@ -78,15 +84,19 @@ def parse_date(expr: str, formats: tuple[str, ...]) -> str:
     return f"coalesce({', '.join(parts)})"
 
 
+_SIXTEEN_DIGITS = "'" + "[0-9]" * 16 + "'"
+
+
 def digits(expr: str) -> str:
     """NIK/KK as written, without spaces, punctuation or a spreadsheet's trailing '.0'."""
-    return f"regexp_replace(regexp_replace({expr}, '\\.0$', ''), '[^0-9A-Za-z]', '', 'g')"
+    slow = f"regexp_replace(regexp_replace({expr}, '\\.0$', ''), '[^0-9A-Za-z]', '', 'g')"
+    return f"CASE WHEN {expr} GLOB {_SIXTEEN_DIGITS} THEN {expr} ELSE {slow} END"
 
 
 def nik_ok(d: str) -> str:
     day = f"try_cast(substr({d}, 7, 2) AS INTEGER)"
     return (
-        f"(regexp_full_match({d}, '[0-9]{{16}}')"
+        f"({d} GLOB {_SIXTEEN_DIGITS}"
         f" AND substr({d}, 1, 2) IN ({', '.join(map(literal, PROVINCES))})"
         f" AND substr({d}, 3, 2) <> '00' AND substr({d}, 5, 2) <> '00'"
         f" AND {day} <= 71"
@@ -195,7 +205,7 @@ class BatchSql:
     def validity_columns(self) -> list[str]:
         return [
             f"coalesce({nik_ok('nik_digits')}, false) AS nik_valid",
-            "coalesce(regexp_full_match(kk_digits, '[0-9]{16}'), false) AS kk_valid",
+            f"coalesce(kk_digits GLOB {_SIXTEEN_DIGITS}, false) AS kk_valid",
         ]
 
     # -- stage 3: quarantine reason (first that applies) and flags ---------------------------
@@ -239,6 +249,15 @@ class BatchSql:
                 f" ' is not a date in the formats {', '.join(self._formats())}'",
             ),
         ]
+        if "source_record_id" in src:
+            checks.insert(
+                1,
+                (
+                    "missing_source_record_id",
+                    "r_source_record_id IS NULL",
+                    f"'column ' || {col('source_record_id')} || ' is empty; every row needs its id'",
+                ),
+            )
         for fld, table in self.area_tables.items():
             checks.append(
                 (

@@ -1,0 +1,102 @@
+"""Ingest throughput for 1M CSV rows, as a ratio to DuckDB's own `read_csv`.
+
+    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--runs 3]
+
+Both sides read the same file into the same kind of database (a DuckDB file)
+in the same run; the ratio is read_csv seconds / ingest seconds (goal >= 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors import ingest, load_configs  # noqa: E402
+
+TOML = """id = "bench-dtks"
+kind = "csv"
+location = "people.csv"
+organization = "ORG-BENCH"
+delimiter = ","
+date_formats = ["%d-%m-%Y"]
+[columns]
+"ID" = "source_record_id"
+"NIK" = "nik"
+"NO_KK" = "no_kk"
+"NAMA" = "full_name"
+"TGL_LAHIR" = "birth_date"
+"JK" = "sex"
+"ALAMAT" = "address"
+"RT" = "rt"
+"RW" = "rw"
+"KELURAHAN" = "kelurahan"
+"KECAMATAN" = "kecamatan"
+"HP" = "phone"
+"DESIL" = "welfare_decile"
+[values.sex]
+"Laki-laki" = "L"
+"Perempuan" = "P"
+"""
+
+
+def make_csv(path: Path, rows: int) -> None:
+    duckdb.sql(
+        f"""
+COPY (
+  SELECT 'R' || i AS "ID",
+         '327301' || strftime(d, '%d%m%y') || lpad((i % 10000)::VARCHAR, 4, '0') AS "NIK",
+         '32730101' || lpad((i // 4)::VARCHAR, 8, '0') AS "NO_KK",
+         'Warga Nomor ' || i AS "NAMA",
+         strftime(d, '%d-%m-%Y') AS "TGL_LAHIR",
+         'Laki-laki' AS "JK",
+         'Jl. Mawar No. ' || (i % 200) AS "ALAMAT",
+         lpad((i % 20)::VARCHAR, 3, '0') AS "RT", lpad((i % 12)::VARCHAR, 3, '0') AS "RW",
+         'Cibaduyut' AS "KELURAHAN", 'Bojongloa Kidul' AS "KECAMATAN",
+         '0812' || lpad(i::VARCHAR, 8, '0') AS "HP", (1 + i % 10)::VARCHAR AS "DESIL"
+  FROM (SELECT i, DATE '1950-01-01' + (i % 20000)::INTEGER AS d FROM range({rows}) t(i))
+) TO '{path}' (HEADER, DELIMITER ',')
+"""
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        csv = root / "people.csv"
+        make_csv(csv, args.rows)
+        (root / "bench.toml").write_text(TOML)
+        configs = load_configs(root / "bench.toml")
+        base, ours = [], []
+        for run in range(args.runs):
+            con = duckdb.connect(str(root / f"base{run}.duckdb"))
+            t = time.perf_counter()
+            con.execute(f"CREATE TABLE people AS SELECT * FROM read_csv('{csv}')")
+            base.append(time.perf_counter() - t)
+            con.close()
+            con = duckdb.connect(str(root / f"ingest{run}.duckdb"))
+            t = time.perf_counter()
+            [summary] = ingest(con, configs)
+            ours.append(time.perf_counter() - t)
+            assert summary.read == args.rows == summary.staged + summary.quarantined
+            con.close()
+        b, o = statistics.median(base), statistics.median(ours)
+        print(f"rows                 {args.rows:>12,}")
+        print(f"duckdb read_csv      {b:>10.2f} s  ({args.rows / b:,.0f} rows/s)")
+        print(f"connectors.ingest    {o:>10.2f} s  ({args.rows / o:,.0f} rows/s)")
+        print(f"ratio read_csv/ingest {b / o:>9.2f}  (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()
