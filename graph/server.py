@@ -176,7 +176,9 @@ def wait_until_answering(server: LocalServer, timeout: float) -> None:
         if _bolt_answers(server):
             return
         time.sleep(0.5)
-    raise LocalServerError(f"Neo4j is running but {server.uri} does not answer; see {server.log_file}")
+    raise LocalServerError(
+        f"Neo4j is running but {server.uri} does not answer; see {server.log_file}"
+    )
 
 
 def stop(server: LocalServer, timeout: float = 60.0) -> bool:

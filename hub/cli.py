@@ -7,17 +7,27 @@ package are caught by meaning (USER_ERRORS) and printed as `hub: error: ...`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
-from typer._click import exceptions as click_errors
 from rich.console import Console
+from typer._click import exceptions as click_errors
 
+from connectors.cli import make_ingest_commands
+from connectors.errors import ConnectorError
+from connectors.synthetic import generate_city
 from graph.errors import GraphError
-from hub import localgraph
+from hub import localgraph, pipeline
+from hub.demo import run_demo
 from hub.errors import HubError
+from hub.security.cli import make_audit_app, make_keys_app
+from hub.server import serve_app
 from hub.settings import Settings, load_settings
+from linkage.cli import make_linkage_commands
+from linkage.errors import LinkageError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -83,12 +93,90 @@ def neo4j_status() -> None:
         raise typer.Exit(1)
 
 
-USER_ERRORS: tuple[type[Exception], ...] = (HubError, GraphError)
+def _open_db() -> duckdb.DuckDBPyConnection:
+    return pipeline.open_db(get_settings())
 
 
-def _register_user_errors(*more: type[Exception]) -> None:
-    global USER_ERRORS
-    USER_ERRORS = (*USER_ERRORS, *more)
+def _model_dir() -> Path:
+    return pipeline.model_dir(get_settings())
+
+
+make_ingest_commands(app, _open_db, default_config=Path("sources"))
+make_linkage_commands(app, _open_db, _model_dir)
+app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")
+app.add_typer(make_audit_app(get_settings), name="audit", help="The hash-chained audit log.")
+
+
+@app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder for sources/, config/ and truth.csv.")],
+    households: Annotated[int, typer.Option(min=1, help="How many households.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 1,
+    foundations: Annotated[int, typer.Option(min=0, help="How many foundation sources.")] = 300,
+) -> None:
+    """Write a synthetic Bandung with ground truth: sources, configs, truth.csv."""
+    summary = generate_city(households, seed, out, foundations, _progress_printer("generate"))
+    console.print(
+        f"{summary.households:,} households, {summary.people:,} people, "
+        f"{summary.records:,} records in {summary.sources} sources written to {out}"
+    )
+
+
+@app.command("load")
+def load_command() -> None:
+    """Load everything staged and linked into Neo4j (idempotent; unchanged rows write nothing)."""
+    settings = get_settings()
+    con = pipeline.open_db(settings)
+    try:
+        report = pipeline.load_graph(settings, con, _step_printer("load"))
+    finally:
+        con.close()
+    console.print(
+        f"loaded {sum(t.rows for t in report.tables.values()):,} rows: "
+        f"{report.entities_written:,} nodes+relationships created in {report.seconds:.1f} s"
+    )
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default from settings (127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Default from settings (8000).")] = None,
+) -> None:
+    """Serve GraphQL at /graphql (HTTP and websocket) with uvicorn."""
+    settings = get_settings()
+    localgraph.ensure_neo4j(settings)
+    serve_app(settings, host or settings.host, port or settings.port)
+
+
+@app.command("demo")
+def demo_command(
+    households: Annotated[int, typer.Option(min=10, help="Size of the synthetic city.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 2026,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                              help="Start the server at the end.")] = True,
+) -> None:
+    """Generate a synthetic city, ingest, link, load into Neo4j, print keys, and serve."""
+    run_demo(get_settings(), console, households=households, seed=seed, serve=serve_after)
+
+
+def _progress_printer(label: str) -> Callable[[str, int, int], None]:
+    last: dict[str, int] = {}
+
+    def report(step: str, done: int, total: int) -> None:
+        if done == total or last.get(step, -1) < 0:
+            console.print(f"[dim]{label}: {step} {done}/{total}[/dim]")
+        last[step] = done
+
+    return report
+
+
+def _step_printer(label: str) -> Callable[[str], None]:
+    return lambda step: console.print(f"[dim]{label}: {step}[/dim]")
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    HubError, GraphError, ConnectorError, LinkageError, FileNotFoundError
+)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -52,5 +52,5 @@ def test_bad_port_is_a_clear_error(tmp_path: Path) -> None:
 def test_broken_toml_names_the_file(tmp_path: Path) -> None:
     toml = tmp_path / "hub.toml"
     toml.write_text("home = \n")
-    with pytest.raises(ConfigError, match="hub.toml"):
+    with pytest.raises(ConfigError, match=r"hub\.toml"):
         load_settings({}, toml_path=toml)

@@ -1,0 +1,183 @@
+"""The Starlette application: `/graphql` (HTTP and websocket), `/health`.
+
+Every GraphQL call is authenticated (API key or staff JWT) before strawberry
+sees it; anonymous calls get 401 in every mode. The schema's resolvers get
+their services (graph repository, intake, review, pub/sub) through the context.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+
+from graph.driver import Connection, open_async_driver
+from graph.errors import GraphUnavailable
+from graph.repository import GraphRepository
+from hub.security import (
+    Authenticator,
+    JwtVerifier,
+    KeyStore,
+    Principal,
+    RateLimit,
+    RateLimiter,
+    SecurityDB,
+    SecurityError,
+    Unauthenticated,
+    purpose_from_headers,
+)
+from hub.security.authn import WWW_AUTHENTICATE
+from hub.settings import Settings
+from schema import build_schema
+from schema.context import Context, Services
+from schema.extensions import ProtectionLimits, TrustedDocuments, protection_extensions
+from schema.pubsub import PubSub
+
+
+@dataclass
+class Runtime:
+    """What the app holds for its lifetime."""
+
+    settings: Settings
+    security: SecurityDB
+    authenticator: Authenticator
+    limiter: RateLimiter
+    services: Services | None = None
+    extra_services: Mapping[str, Any] = field(default_factory=dict)
+
+
+def graph_connection(settings: Settings) -> Connection:
+    user, password = settings.neo4j_auth()
+    return Connection(uri=settings.bolt_uri, user=user, password=password,
+                      database=settings.neo4j_database)
+
+
+class HubGraphQL(GraphQL[Context, None]):
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        self.runtime = runtime
+        super().__init__(**kwargs)
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        services = self.runtime.services
+        if services is None:
+            raise GraphUnavailable("the graph is not connected yet; retry in a moment.")
+        principal = getattr(request, "state", None) and getattr(request.state, "principal", None)
+        if principal is None:  # websocket: set in on_ws_connect
+            principal = request.scope.get("satupintu.principal")
+        headers = getattr(request, "headers", {})
+        return Context.for_request(services, principal, request=request, response=response,
+                                   purpose=purpose_from_headers(headers))
+
+    async def on_ws_connect(self, context: Any) -> Any:
+        params = context.get("connection_params") if isinstance(context, dict) else None
+        try:
+            principal = self.runtime.authenticator.authenticate_connection_init(params)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"reason": "unauthenticated"}) from exc
+        request = context.get("request") if isinstance(context, dict) else None
+        if request is not None:
+            request.scope["satupintu.principal"] = principal
+        return await super().on_ws_connect(context)
+
+
+class Authenticate:
+    """ASGI middleware for /graphql over HTTP: 401 without valid credentials,
+    429 over the rate limit; the principal goes to `request.state.principal`."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            principal: Principal = self.runtime.authenticator.authenticate(request.headers)
+            self.runtime.limiter.check(principal.rate_limit_key)
+        except SecurityError as exc:
+            await _refusal(exc)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def _refusal(exc: SecurityError) -> Response:
+    headers = {}
+    status = getattr(exc, "status_code", 403)
+    if status == 401:
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+    retry = getattr(exc, "retry_after", None)
+    if retry is not None:
+        headers["Retry-After"] = str(max(1, int(retry + 0.999)))
+    message = "authentication required: send an API key (X-API-Key) or a bearer token" \
+        if status == 401 else str(exc)
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """The hub's ASGI app. Without `services`, the graph repository is opened
+    at start-up from the settings (the graph may come up later: /health says so)."""
+    security = SecurityDB.from_settings(settings)
+    runtime = Runtime(
+        settings=settings,
+        security=security,
+        authenticator=Authenticator(KeyStore(security), JwtVerifier.from_settings(settings)),
+        limiter=RateLimiter(RateLimit(rate=float(settings.extra.get("rate_limit", 200)),
+                                      burst=int(settings.extra.get("rate_burst", 400)))),
+        services=services,
+    )
+    production = settings.mode == "production"
+    trusted_path = settings.home / "trusted-documents.json"
+    trusted = TrustedDocuments.load(trusted_path) if trusted_path.exists() else None
+    schema = build_schema(protection_extensions(
+        settings.mode, ProtectionLimits(), trusted=trusted,
+        trusted_required=lambda ctx: production and trusted is not None
+        and ctx.principal.role in ("agency", "foundation"),
+        safe_errors=(SecurityError,),
+    ))
+    graphql = HubGraphQL(runtime, schema=schema, graphql_ide=None if production else "graphiql",
+                         allow_queries_via_get=False)
+
+    async def health(_: Request) -> JSONResponse:
+        ok = runtime.services is not None
+        return JSONResponse({"status": "ok" if ok else "starting", "graph": ok},
+                            status_code=200 if ok else 503)
+
+    async def graphql_ws(websocket: WebSocket) -> None:
+        await graphql(websocket.scope, websocket.receive, websocket.send)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        driver = None
+        if runtime.services is None:
+            conn = graph_connection(settings)
+            driver = await open_async_driver(conn)
+            runtime.services = Services(
+                repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub()
+            )
+        try:
+            yield
+        finally:
+            if driver is not None:
+                await driver.close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", Authenticate(graphql, runtime), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_ws),
+            Route("/health", health),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,127 @@
+"""`hub demo`: a synthetic Bandung, end to end, then the server.
+
+It narrates each step and ends with what to open: the GraphiQL URL, a key for
+each role, and example queries, one of them about a household whose member was
+recorded under two spellings by two sources.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from connectors import ingest, load_configs
+from connectors.synthetic import generate_city
+from hub import localgraph, pipeline
+from hub.security import KeyStore, SecurityDB
+from hub.server import serve_app
+from hub.settings import Settings
+from linkage.pipeline import run_linkage
+
+DEMO_KEYS: tuple[tuple[str, str], ...] = (
+    ("dinsos_admin", "ORG-DINSOS"),
+    ("social_worker", "ORG-DINSOS"),
+    ("agency", "ORG-DINKES"),
+    ("foundation", "ORG-YAYASAN-001"),
+    ("analyst", "ORG-BAPPEDA"),
+    ("auditor", "ORG-INSPEKTORAT"),
+)
+
+#: A person seen by exactly two sources under two spellings: the slice the
+#: demo shows first.
+_TWO_SPELLINGS = """
+    SELECT i.household_id, i.person_id,
+           list(DISTINCT c.full_name ORDER BY c.full_name) AS names,
+           list(DISTINCT c.source ORDER BY c.source) AS sources
+    FROM identity_map i JOIN current_records c USING (record_key)
+    GROUP BY i.household_id, i.person_id
+    HAVING count(DISTINCT c.source) = 2 AND count(DISTINCT c.full_name) = 2
+       AND count(*) = 2 AND count(DISTINCT upper(c.full_name)) = 2
+    ORDER BY i.person_id
+    LIMIT 1
+"""
+
+
+def run_demo(settings: Settings, console: Console, *, households: int, seed: int,
+             serve: bool) -> None:
+    city = settings.home / "demo-city"
+    started = time.perf_counter()
+
+    console.rule("[bold]Satupintu demo")
+    console.print(f"1/6 Neo4j: {localgraph.ensure_neo4j(settings)}")
+    if not (city / "truth.csv").exists():
+        console.print(f"2/6 generating a synthetic Bandung of {households:,} households in {city}")
+        generate_city(households, seed, city)
+    else:
+        console.print(f"2/6 using the synthetic city already in {city}")
+    con = pipeline.open_db(settings)
+    try:
+        summaries = ingest(con, load_configs(city / "config"))
+        read = sum(s.read for s in summaries)
+        staged = sum(s.staged for s in summaries)
+        console.print(f"3/6 ingested {len(summaries)} sources: {read:,} rows read, "
+                      f"{staged:,} staged, {read - staged:,} quarantined with a reason "
+                      "(`hub quarantine` lists them)")
+        model = pipeline.model_dir(settings)
+        summary = run_linkage(con, model, train=not any(model.glob("*.json")))
+        console.print(f"4/6 linked: {summary.persons:,} people in {summary.households:,} "
+                      f"households; {summary.review_open:,} uncertain pairs wait in "
+                      "`hub review list`")
+        report = pipeline.load_graph(settings, con)
+        console.print(f"5/6 loaded into Neo4j: {report.entities_written:,} nodes and "
+                      "relationships written")
+        example = _two_spellings(con)
+    finally:
+        con.close()
+    keys = _demo_keys(settings)
+    console.print(f"6/6 keys made; ready in {time.perf_counter() - started:.0f} s")
+    _narrate(settings, console, keys, example)
+    if serve:
+        serve_app(settings, settings.host, settings.port)
+
+
+def _two_spellings(con: duckdb.DuckDBPyConnection) -> tuple[str, list[str], list[str]] | None:
+    row = con.execute(_TWO_SPELLINGS).fetchone()
+    return (row[0], list(row[2]), list(row[3])) if row else None
+
+
+def _demo_keys(settings: Settings) -> dict[str, str]:
+    store = KeyStore(SecurityDB.from_settings(settings))
+    return {role: store.create(org, role, label="demo")[1] for role, org in DEMO_KEYS}
+
+
+def _narrate(settings: Settings, console: Console, keys: dict[str, str],
+             example: tuple[str, list[str], list[str]] | None) -> None:
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    table = Table(title="A key for each role (send as X-API-Key, or Authorization: Bearer)")
+    table.add_column("role")
+    table.add_column("organization")
+    table.add_column("key")
+    for role, org in DEMO_KEYS:
+        table.add_row(role, org, keys[role])
+    console.print(table)
+    console.print(f"\nOpen GraphiQL at [bold]{url}[/bold] and add the header "
+                  f'{{"X-API-Key": "{keys["social_worker"]}", "X-Purpose": "demo"}}.')
+    if example:
+        hid, names, sources = example
+        console.print(f"\nOne household, whose member appears as {' / '.join(names)} "
+                      f"in {', '.join(sources)}:")
+        console.print(household_query(hid), markup=False)
+    console.print("\nMore example queries per user group are in README.md.")
+
+
+def household_query(household_id: str) -> str:
+    return (
+        f'{{ household(id: "{household_id}") {{ id noKk address kelurahan rt rw decile\n'
+        "    members { id fullName nik birthDate\n"
+        "      sourceRecords { source fullName matchProbability } }\n"
+        "    serviceHistory { serviceDate program funder amount organization } } }"
+    )
+
+
+def demo_city(settings: Settings) -> Path:
+    return settings.home / "demo-city"

@@ -1,0 +1,52 @@
+"""The hub's steps wired together: staging database, graph load, and the
+model folder. Each step is also a CLI command (see hub.cli)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from connectors import ensure_staging_schema
+from connectors.reference import load_reference
+from graph.constraints import ensure as ensure_constraints
+from graph.driver import open_driver
+from graph.loader import LoadReport, load
+from hub.app import graph_connection
+from hub.errors import PipelineError
+from hub.graph_tables import graph_tables
+from hub.localgraph import ensure_neo4j
+from hub.settings import Settings
+
+
+def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """The staging DuckDB, with the reference data and staging tables in place."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(settings.duckdb_path))
+    except duckdb.IOException as exc:
+        raise PipelineError(
+            f"cannot open {settings.duckdb_path}: {exc}. Another hub process (`hub serve`, "
+            "`hub demo`) may hold it: stop that process first."
+        ) from exc
+    load_reference(con)
+    ensure_staging_schema(con)
+    return con
+
+
+def model_dir(settings: Settings) -> Path:
+    return settings.home / "models"
+
+
+def load_graph(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    progress: Callable[[str], None] | None = None,
+) -> LoadReport:
+    """Upsert everything staged and linked into Neo4j (constraints first)."""
+    ensure_neo4j(settings)
+    tables = graph_tables(con, progress)
+    with open_driver(graph_connection(settings)) as driver:
+        ensure_constraints(driver, settings.neo4j_database)
+        return load(driver, tables, settings.neo4j_database)
