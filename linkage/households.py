@@ -56,14 +56,16 @@ def group_households(con: duckdb.DuckDBPyConnection, records: str, persons: str,
            anchored AS (
                SELECT r.*, p.household FROM _hh_rec r JOIN _hh_person p USING (person)
                WHERE p.household IS NOT NULL),
+           shared AS (
+               SELECT o.person, a.household, o.relationship FROM orphan o
+               JOIN anchored a ON o.address_key = a.address_key
+               UNION ALL
+               SELECT o.person, a.household, o.relationship FROM orphan o
+               JOIN anchored a ON o.phone = a.phone),
            votes AS (
-               SELECT o.person, a.household,
-                      sum(CASE WHEN o.address_key = a.address_key THEN 2 ELSE 0 END
-                          + CASE WHEN o.phone = a.phone THEN 2 ELSE 0 END
-                          + CASE WHEN o.relationship IS NOT NULL THEN 1 ELSE 0 END) AS score
-               FROM orphan o JOIN anchored a
-                 ON o.address_key = a.address_key OR o.phone = a.phone
-               GROUP BY ALL),
+               SELECT person, household,
+                      sum(2 + CASE WHEN relationship IS NOT NULL THEN 1 ELSE 0 END) AS score
+               FROM shared GROUP BY ALL),
            best AS (
                SELECT *, row_number() OVER (
                    PARTITION BY person ORDER BY score DESC, household) AS rank
@@ -85,8 +87,10 @@ def group_households(con: duckdb.DuckDBPyConnection, records: str, persons: str,
                SELECT r.address_key, r.phone, 'P:' || p.person AS node
                FROM _hh_rec r JOIN _hh_person p USING (person) WHERE p.household IS NULL)
            SELECT DISTINCT a.node AS node_l, b.node AS node_r, 1.0 AS weight
-           FROM loose a JOIN loose b
-             ON (a.address_key = b.address_key OR a.phone = b.phone) AND a.node < b.node"""
+           FROM loose a JOIN loose b ON a.address_key = b.address_key AND a.node < b.node
+           UNION
+           SELECT a.node, b.node, 1.0
+           FROM loose a JOIN loose b ON a.phone = b.phone AND a.node < b.node"""
     )
     cluster(con, "_hh_nodes", "_hh_edges", "_hh_groups")
     con.execute(
@@ -107,9 +111,12 @@ def _canonical_kk(con: duckdb.DuckDBPyConnection) -> None:
         """CREATE OR REPLACE TEMP TABLE _kk_edges AS
            WITH held AS (
                SELECT DISTINCT person, kk, address_key FROM _hh_rec WHERE kk IS NOT NULL)
-           SELECT DISTINCT a.kk AS node_l, b.kk AS node_r, 1.0 AS weight
-           FROM held a JOIN held b
-             ON (a.person = b.person OR a.address_key = b.address_key) AND a.kk < b.kk
+           SELECT a.kk AS node_l, b.kk AS node_r, 1.0 AS weight
+           FROM held a JOIN held b ON a.person = b.person AND a.kk < b.kk
+           WHERE damerau_levenshtein(a.kk, b.kk) <= 1
+           UNION
+           SELECT a.kk, b.kk, 1.0
+           FROM held a JOIN held b ON a.address_key = b.address_key AND a.kk < b.kk
            WHERE damerau_levenshtein(a.kk, b.kk) <= 1"""
     )
     cluster(con, "_kk_nodes", "_kk_edges", "_kk_groups")

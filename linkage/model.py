@@ -22,8 +22,10 @@ from splink.internals.comparison_level_composition import And, Or
 from linkage.errors import ModelError
 
 __all__ = [
+    "DOB_SQL",
     "HOME_KEY_SQL",
     "MODEL_INPUT",
+    "NIK_SQL",
     "TF_COLUMNS",
     "SavedModel",
     "latest_model",
@@ -40,6 +42,14 @@ HOME_KEY_SQL = (
     "THEN street_clean || '|' || house_number_clean END"
 )
 
+#: The NIK, unless it is someone else's: clerks write the head of family's NIK for
+#: every member, so a NIK that disagrees with the record's own birth date while
+#: other people (other first names) carry it too is not used; nor a KK written as NIK.
+NIK_SQL = (
+    "CASE WHEN nik_is_kk OR (nik_date_mismatch AND count(DISTINCT first_name_phonetic) "
+    "OVER (PARTITION BY nik_clean) > 1) THEN NULL ELSE nik_clean END"
+)
+
 #: Birth date, else the date inside the NIK (a record often has only one of them).
 DOB_SQL = "coalesce(birth_date_clean, nik_birth_date)"
 
@@ -47,7 +57,7 @@ DOB_SQL = "coalesce(birth_date_clean, nik_birth_date)"
 #: (see linkage.standardise.OUTPUT_COLUMNS).
 MODEL_INPUT: dict[str, str] = {
     "record_key": "record_key",
-    "nik_clean": "nik_clean",
+    "nik_clean": NIK_SQL,
     "kk_clean": "kk_clean",
     "name_clean": "name_clean",
     "first_name": "first_name",
@@ -101,16 +111,23 @@ _ELSE = {"sql_condition": "ELSE", "label_for_charts": "all other"}
 def _nik() -> dict[str, Any]:
     return {
         "output_column_name": "nik",
-        "comparison_description": "NIK, with one-typo tolerance",
+        "comparison_description": "NIK, with one-typo tolerance (not when it is shared)",
         "comparison_levels": [
             _null("nik_clean"),
             _eq("nik_clean", "exact", tf=True),
             And(
                 cll.DamerauLevenshteinLevel("nik_clean", 1),
-                cll.CustomLevel('substr("nik_clean_l", 7, 6) = substr("nik_clean_r", 7, 6)'),
-            ).configure(label_for_charts="one typo outside the birth date digits"),
+                cll.CustomLevel('left("nik_clean_l", 12) = left("nik_clean_r", 12)'),
+            ).configure(label_for_charts="one typo in the serial digits"),
+            # A one-digit difference in the region or date digits is as often two
+            # people born the same day in neighbouring kecamatan (serials repeat):
+            # weak evidence, fixed rather than learned from random pairs.
             cll.DamerauLevenshteinLevel("nik_clean", 1).configure(
-                label_for_charts="one typo in the birth date digits"
+                label_for_charts="one typo in the region or date digits",
+                m_probability=0.02,
+                u_probability=0.01,
+                fix_m_probability=True,
+                fix_u_probability=True,
             ),
             _ELSE,
         ],
