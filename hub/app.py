@@ -20,10 +20,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 
 from graph.driver import Connection, open_async_driver
 from graph.errors import GraphUnavailable
 from graph.repository import GraphRepository
+from hub.media import GraphQLResponseMedia
 from hub.security import (
     Authenticator,
     JwtVerifier,
@@ -77,6 +80,14 @@ class HubGraphQL(GraphQL[Context, None]):
         headers = getattr(request, "headers", {})
         return Context.for_request(services, principal, request=request, response=response,
                                    purpose=purpose_from_headers(headers))
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """A request error (nothing executed: every error lacks a path) has no
+        `data` entry, as GraphQL over HTTP says; hub.media then answers 400."""
+        response = process_result(result)
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            response.pop("data", None)
+        return response
 
     async def on_ws_connect(self, context: Any) -> Any:
         params = context.get("connection_params") if isinstance(context, dict) else None
@@ -175,7 +186,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     return Starlette(
         routes=[
-            Route("/graphql", Authenticate(graphql, runtime), methods=["GET", "POST"]),
+            Route("/graphql", GraphQLResponseMedia(Authenticate(graphql, runtime)),
+                  methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_ws),
             Route("/health", health),
         ],
