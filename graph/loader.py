@@ -42,13 +42,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, LiteralString, TypeAlias
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from neo4j import Driver
 
 from graph.errors import GraphInputError
@@ -57,24 +59,43 @@ Row = Mapping[str, Any]
 #: a pyarrow.Table or a sequence of mappings (pyarrow is untyped, hence Any)
 Rows: TypeAlias = Any
 
-DEFAULT_BATCH: Final[int] = 5_000
+DEFAULT_BATCH: Final[int] = 20_000
+#: concurrent write transactions on the create-only path (2 cores: 2 writers)
+DEFAULT_WRITERS: Final[int] = 2
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """The contract of one input table."""
+    """The contract of one input table.
+
+    `upsert` and `create` are statement bodies over one input `row` (keys and
+    links flat, stored columns under `row.props`, plus `row.row_hash`); the
+    loader puts the UNWIND in front. `upsert` MERGEs and replaces changed
+    relationships; `create` is the fast path for a first load, used when
+    nothing of `target` exists yet, so every row is new.
+    """
 
     name: str
     keys: tuple[str, ...]
     properties: tuple[str, ...]
     links: tuple[str, ...]
-    cypher: str
+    upsert: str
+    create: str
+    #: the pattern whose emptiness allows `create`: a node or a relationship
+    target: str
     #: columns whose values are lists (default [] when missing)
     lists: tuple[str, ...] = ()
+    #: rows also mean (:Organization {id: organization})-[:SERVES]->(:Household)
+    serves: bool = False
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.keys + self.properties + self.links
+
+    @property
+    def cypher(self) -> str:
+        """The upsert over `$rows`, a list of `prepare`d rows."""
+        return "UNWIND $rows AS row " + self.upsert
 
 
 _CHANGED: Final[str] = (
@@ -82,68 +103,151 @@ _CHANGED: Final[str] = (
     "SET n += row.props, n.row_hash = row.row_hash"
 )
 
+def _node(label: str, key: str) -> str:
+    return (f"CREATE (n:{label} {{{key}: row.{key}, row_hash: row.row_hash}}) "
+            "SET n += row.props ")
+
+
+def _link(var: str, label: str, key: str, value: str, rel: str, tail: str = "") -> str:
+    """Link the new `n` to the node `value` names (created when missing, as
+    MERGE does on the upsert path), when `value` is not null."""
+    return (f"FOREACH (v IN CASE WHEN {value} IS NULL THEN [] ELSE [{value}] END |"
+            f" MERGE ({var}:{label} {{{key}: v}}) CREATE (n)-[{rel}]->({var}){tail}) ")
+
+
+def _each(var: str, label: str, key: str, values: str, rel: str) -> str:
+    return (f"FOREACH (v IN {values} |"
+            f" MERGE ({var}:{label} {{{key}: v}}) CREATE (n)-[{rel}]->({var})) ")
+
+
+def _pair(rel: str, a: str, b: str) -> str:
+    return (f"MERGE (a:{a}) MERGE (b:{b}) "
+            f"CREATE (a)-[n:{rel} {{row_hash: row.row_hash}}]->(b) SET n += row.props")
+
+
+#: First-load statements: CREATE the new node (every row is new), and its
+#: relationships with CREATE, since a new node has none yet.
+_CREATE: Final[dict[str, str]] = {
+    "kecamatan": _node("Kecamatan:Area", "code"),
+    "kelurahan": _node("Kelurahan:Area", "code")
+    + "WITH n, row MERGE (k:Kecamatan {code: row.props.kecamatan_code}) CREATE (n)-[:IN]->(k)",
+    "problems": _node("Problem", "code"),
+    "funders": _node("Funder", "code"),
+    "organizations": _node("Organization", "id"),
+    "programs": _node("Program", "code")
+    + _link("fu", "Funder", "code", "row.funder_type", ":FUNDED_BY")
+    + _each("p", "Problem", "code", "row.ppks", ":ADDRESSES"),
+    "program_combinations": _pair("COMBINES_WITH", "Program {code: row.program_a}",
+                                  "Program {code: row.program_b}"),
+    "households": _node("Household", "household_id")
+    + _link("k", "Kelurahan", "code", "row.props.kelurahan_code", ":LIVES_IN"),
+    "persons": _node("Person", "person_id")
+    + _link("h", "Household", "household_id", "row.household_id", ":MEMBER_OF")
+    + _each("p", "Problem", "code", "row.ppks", ":HAS_PROBLEM"),
+    "source_records": _node("SourceRecord", "record_key")
+    + _link("p", "Person", "person_id", "row.person_id", "i:IDENTIFIES",
+            " SET i.match_probability = row.props.match_probability")
+    + _link("o", "Organization", "id", "row.props.organization", ":SUBMITTED_BY"),
+    "match_evidence": _pair("MATCHED", "SourceRecord {record_key: row.record_key_l}",
+                            "SourceRecord {record_key: row.record_key_r}"),
+    # (:Organization)-[:SERVES]->(:Household) follows in one pass per table
+    "services": _node("Service", "service_id")
+    + _link("h", "Household", "household_id", "row.household_id", ":RECEIVED_BY")
+    + _link("p", "Person", "person_id", "row.person_id", ":RECEIVED_BY")
+    + _link("pr", "Program", "code", "row.props.program", ":UNDER")
+    + _link("fu", "Funder", "code", "row.props.funder", ":FUNDED_BY")
+    + _link("o", "Organization", "id", "row.props.organization", ":DELIVERED_BY"),
+    "enrolments": _pair("ENROLLED_IN", "Household {household_id: row.household_id}",
+                        "Program {code: row.program}"),
+    "assessments": _node("Assessment", "assessment_id")
+    + "MERGE (h:Household {household_id: row.household_id}) CREATE (n)-[:ASSESSES]->(h) "
+    + _link("p", "Person", "person_id", "row.person_id", ":ABOUT")
+    + _each("pr", "Problem", "code", "row.ppks", ":FOUND"),
+    "referrals": _node("Referral", "referral_id")
+    + "MERGE (h:Household {household_id: row.household_id}) CREATE (n)-[:CONCERNS]->(h) "
+    + _link("f", "Organization", "id", "row.props.from_org", ":FROM")
+    + _link("t", "Organization", "id", "row.props.to_org", ":TO")
+    + _link("pr", "Program", "code", "row.props.program", ":FOR_PROGRAM"),
+}
+
+#: One statement per batch of (organization, household_id) pairs.
+_SERVES: Final[str] = (
+    "UNWIND range(0, size($c.organization) - 1) AS i "
+    "MERGE (o:Organization {id: $c.organization[i]}) "
+    "MERGE (h:Household {household_id: $c.household_id[i]}) MERGE (o)-[:SERVES]->(h)"
+)
+
+
 SPECS: Final[dict[str, TableSpec]] = {
     s.name: s
     for s in (
         TableSpec(
             "kecamatan", ("code",), ("name", "population"), (),
-            "UNWIND $rows AS row MERGE (n:Kecamatan {code: row.code}) "
+            "MERGE (n:Kecamatan {code: row.code}) "
             "WITH n, row " + _CHANGED + " SET n:Area",
+            create=_CREATE["kecamatan"], target="(n:Kecamatan)",
         ),
         TableSpec(
             "kelurahan", ("code",), ("name", "kecamatan_code", "population"), (),
-            "UNWIND $rows AS row MERGE (n:Kelurahan {code: row.code}) "
+            "MERGE (n:Kelurahan {code: row.code}) "
             "WITH n, row " + _CHANGED + " SET n:Area "
             "MERGE (k:Kecamatan {code: row.props.kecamatan_code}) MERGE (n)-[:IN]->(k)",
+            create=_CREATE["kelurahan"], target="(n:Kelurahan)",
         ),
         TableSpec(
             "problems", ("code",), ("number", "name", "name_en", "special_category",
                                     "special_kind"), (),
-            "UNWIND $rows AS row MERGE (n:Problem {code: row.code}) WITH n, row " + _CHANGED,
+            "MERGE (n:Problem {code: row.code}) WITH n, row " + _CHANGED,
+            create=_CREATE["problems"], target="(n:Problem)",
         ),
         TableSpec(
             "funders", ("code",), ("name", "kind", "public"), (),
-            "UNWIND $rows AS row MERGE (n:Funder {code: row.code}) WITH n, row " + _CHANGED,
+            "MERGE (n:Funder {code: row.code}) WITH n, row " + _CHANGED,
+            create=_CREATE["funders"], target="(n:Funder)",
         ),
         TableSpec(
             "organizations", ("id",), ("name", "type"), (),
-            "UNWIND $rows AS row MERGE (n:Organization {id: row.id}) WITH n, row " + _CHANGED,
+            "MERGE (n:Organization {id: row.id}) WITH n, row " + _CHANGED,
+            create=_CREATE["organizations"], target="(n:Organization)",
         ),
         TableSpec(
             "programs", ("code",), ("name", "benefit_kind", "need", "description"),
             ("funder_type", "ppks"),
-            "UNWIND $rows AS row MERGE (n:Program {code: row.code}) WITH n, row " + _CHANGED + " "
+            "MERGE (n:Program {code: row.code}) WITH n, row " + _CHANGED + " "
             "WITH n, row CALL (n, row) { MATCH (n)-[old:ADDRESSES|FUNDED_BY]->() DELETE old } "
             "FOREACH (f IN CASE WHEN row.funder_type IS NULL THEN [] ELSE [row.funder_type] END |"
             " MERGE (fu:Funder {code: f}) MERGE (n)-[:FUNDED_BY]->(fu)) "
             "FOREACH (c IN row.ppks | MERGE (p:Problem {code: c}) MERGE (n)-[:ADDRESSES]->(p))",
+            create=_CREATE["programs"], target="(n:Program)",
             lists=("ppks",),
         ),
         TableSpec(
             "program_combinations", ("program_a", "program_b"), ("allowed", "reason"), (),
-            "UNWIND $rows AS row MERGE (a:Program {code: row.program_a}) "
+            "MERGE (a:Program {code: row.program_a}) "
             "MERGE (b:Program {code: row.program_b}) MERGE (a)-[n:COMBINES_WITH]->(b) "
             "WITH n, row " + _CHANGED,
+            create=_CREATE["program_combinations"], target="()-[n:COMBINES_WITH]->()",
         ),
         TableSpec(
             "households", ("household_id",),
             ("no_kk", "address", "street", "house_number", "rt", "rw", "kelurahan_code",
              "kecamatan_code", "welfare_decile", "status"),
             (),
-            "UNWIND $rows AS row MERGE (n:Household {household_id: row.household_id}) "
+            "MERGE (n:Household {household_id: row.household_id}) "
             "WITH n, row " + _CHANGED + " "
             "WITH n, row CALL (n, row) { MATCH (n)-[old:LIVES_IN]->(k) "
             " WHERE k.code <> row.props.kelurahan_code DELETE old } "
             "FOREACH (c IN CASE WHEN row.props.kelurahan_code IS NULL THEN [] "
             " ELSE [row.props.kelurahan_code] END |"
             " MERGE (k:Kelurahan {code: c}) MERGE (n)-[:LIVES_IN]->(k))",
+            create=_CREATE["households"], target="(n:Household)",
         ),
         TableSpec(
             "persons", ("person_id",),
             ("full_name", "name_tokens", "nik", "no_kk", "birth_date", "birth_place", "sex",
              "relationship", "phone", "status"),
             ("household_id", "ppks"),
-            "UNWIND $rows AS row MERGE (n:Person {person_id: row.person_id}) "
+            "MERGE (n:Person {person_id: row.person_id}) "
             "WITH n, row " + _CHANGED + " "
             "WITH n, row CALL (n, row) { MATCH (n)-[old:MEMBER_OF]->(h) "
             " WHERE h.household_id <> row.household_id DELETE old } "
@@ -153,6 +257,7 @@ SPECS: Final[dict[str, TableSpec]] = {
             " ELSE [row.household_id] END |"
             " MERGE (h:Household {household_id: hid}) MERGE (n)-[:MEMBER_OF]->(h)) "
             "FOREACH (c IN row.ppks | MERGE (p:Problem {code: c}) MERGE (n)-[:HAS_PROBLEM]->(p))",
+            create=_CREATE["persons"], target="(n:Person)",
             lists=("ppks",),
         ),
         TableSpec(
@@ -161,7 +266,7 @@ SPECS: Final[dict[str, TableSpec]] = {
              "birth_date", "address", "rt", "rw", "kelurahan", "match_probability",
              "loaded_at"),
             ("person_id",),
-            "UNWIND $rows AS row MERGE (n:SourceRecord {record_key: row.record_key}) "
+            "MERGE (n:SourceRecord {record_key: row.record_key}) "
             "WITH n, row " + _CHANGED + " "
             "WITH n, row CALL (n, row) { MATCH (n)-[old:IDENTIFIES|SUBMITTED_BY]->() DELETE old } "
             "FOREACH (pid IN CASE WHEN row.person_id IS NULL THEN [] ELSE [row.person_id] END |"
@@ -170,20 +275,22 @@ SPECS: Final[dict[str, TableSpec]] = {
             "FOREACH (o IN CASE WHEN row.props.organization IS NULL THEN [] "
             " ELSE [row.props.organization] END |"
             " MERGE (org:Organization {id: o}) MERGE (n)-[:SUBMITTED_BY]->(org))",
+            create=_CREATE["source_records"], target="(n:SourceRecord)",
         ),
         TableSpec(
             "match_evidence", ("record_key_l", "record_key_r"),
             ("match_probability", "match_weight", "evidence"), (),
-            "UNWIND $rows AS row MERGE (a:SourceRecord {record_key: row.record_key_l}) "
+            "MERGE (a:SourceRecord {record_key: row.record_key_l}) "
             "MERGE (b:SourceRecord {record_key: row.record_key_r}) "
             "MERGE (a)-[n:MATCHED]->(b) WITH n, row " + _CHANGED,
+            create=_CREATE["match_evidence"], target="()-[n:MATCHED]->()",
         ),
         TableSpec(
             "services", ("service_id",),
             ("service_date", "amount", "source", "record_key", "program", "funder",
              "organization"),
             ("household_id", "person_id"),
-            "UNWIND $rows AS row MERGE (n:Service {service_id: row.service_id}) "
+            "MERGE (n:Service {service_id: row.service_id}) "
             "WITH n, row " + _CHANGED + " "
             "WITH n, row CALL (n, row) {"
             " MATCH (n)-[old:RECEIVED_BY|UNDER|FUNDED_BY|DELIVERED_BY]->()"
@@ -204,28 +311,33 @@ SPECS: Final[dict[str, TableSpec]] = {
             "FOREACH (o IN CASE WHEN row.props.organization IS NULL THEN [] "
             " ELSE [row.props.organization] END |"
             " MERGE (org:Organization {id: o}) MERGE (n)-[:DELIVERED_BY]->(org))",
+            create=_CREATE["services"], target="(n:Service)",
+            serves=True,
         ),
         TableSpec(
             "enrolments", ("household_id", "program"),
             ("since", "until", "active", "organization"), (),
-            "UNWIND $rows AS row MERGE (h:Household {household_id: row.household_id}) "
+            "MERGE (h:Household {household_id: row.household_id}) "
             "MERGE (p:Program {code: row.program}) MERGE (h)-[n:ENROLLED_IN]->(p) "
             "WITH h, n, row " + _CHANGED + " "
             "FOREACH (o IN CASE WHEN row.props.organization IS NULL THEN [] "
             " ELSE [row.props.organization] END |"
             " MERGE (org:Organization {id: o}) MERGE (org)-[:SERVES]->(h))",
+            create=_CREATE["enrolments"], target="()-[n:ENROLLED_IN]->()",
+            serves=True,
         ),
         TableSpec(
             "assessments", ("assessment_id",),
             ("assessed_on", "social_worker", "organization", "plan", "notes"),
             ("household_id", "person_id", "ppks"),
-            "UNWIND $rows AS row MERGE (n:Assessment {assessment_id: row.assessment_id}) "
+            "MERGE (n:Assessment {assessment_id: row.assessment_id}) "
             "WITH n, row " + _CHANGED + " "
             "WITH n, row CALL (n, row) { MATCH (n)-[old:ASSESSES|FOUND|ABOUT]->() DELETE old } "
             "MERGE (h:Household {household_id: row.household_id}) MERGE (n)-[:ASSESSES]->(h) "
             "FOREACH (pid IN CASE WHEN row.person_id IS NULL THEN [] ELSE [row.person_id] END |"
             " MERGE (p:Person {person_id: pid}) MERGE (n)-[:ABOUT]->(p)) "
             "FOREACH (c IN row.ppks | MERGE (p:Problem {code: c}) MERGE (n)-[:FOUND]->(p))",
+            create=_CREATE["assessments"], target="(n:Assessment)",
             lists=("ppks",),
         ),
         TableSpec(
@@ -233,7 +345,7 @@ SPECS: Final[dict[str, TableSpec]] = {
             ("status", "created_at", "updated_at", "note", "history", "from_org", "to_org",
              "program"),
             ("household_id",),
-            "UNWIND $rows AS row MERGE (n:Referral {referral_id: row.referral_id}) "
+            "MERGE (n:Referral {referral_id: row.referral_id}) "
             "WITH n, row " + _CHANGED + " "
             "WITH n, row CALL (n, row) { MATCH (n)-[old:CONCERNS|FROM|TO|FOR_PROGRAM]->() "
             " DELETE old } "
@@ -246,6 +358,7 @@ SPECS: Final[dict[str, TableSpec]] = {
             "FOREACH (c IN CASE WHEN row.props.program IS NULL THEN []"
             " ELSE [row.props.program] END |"
             " MERGE (pr:Program {code: c}) MERGE (n)-[:FOR_PROGRAM]->(pr))",
+            create=_CREATE["referrals"], target="(n:Referral)",
         ),
     )
 }
@@ -291,12 +404,15 @@ def load(
     tables: Mapping[str, Rows],
     database: str = "neo4j",
     batch_size: int = DEFAULT_BATCH,
+    writers: int = DEFAULT_WRITERS,
 ) -> LoadReport:
     """Upsert every given table, in dependency order.
 
     Used for the full load and for incremental upserts alike: unchanged rows
     write nothing. Unknown table names are an error, so typos do not pass
     silently. Constraints must exist first (`graph.constraints.ensure`).
+    A table whose nodes (or relationships) do not exist yet takes the
+    create-only path, with `writers` concurrent transactions.
     """
     unknown = sorted(set(tables) - set(SPECS))
     if unknown:
@@ -306,7 +422,8 @@ def load(
     report = LoadReport()
     for name in ORDER:
         if name in tables:
-            report.tables[name] = load_table(driver, name, tables[name], database, batch_size)
+            report.tables[name] = load_table(driver, name, tables[name], database, batch_size,
+                                             writers)
     driver.execute_query(
         "MERGE (m:LoadMark {name: 'last_load'}) SET m.at = $at",
         at=datetime.now(UTC),
@@ -321,20 +438,37 @@ def load_table(
     rows: Rows,
     database: str = "neo4j",
     batch_size: int = DEFAULT_BATCH,
+    writers: int = DEFAULT_WRITERS,
 ) -> TableReport:
     spec = SPECS[name]
     report = TableReport()
     started = time.perf_counter()
-    for batch in _batches(spec, rows, batch_size):
-        summary = driver.execute_query(spec.cypher, rows=batch, database_=database).summary
-        c = summary.counters
-        report.rows += len(batch)
-        report.nodes_created += c.nodes_created
-        report.relationships_created += c.relationships_created
-        report.relationships_deleted += c.relationships_deleted
-        report.properties_set += c.properties_set
+    table = columns(spec, rows)
+    report.rows = table.num_rows
+    if table.num_rows:
+        fast = _all_new(spec, table) and _absent(driver, spec.target, database)
+        body = spec.create if fast else spec.upsert
+        statement = _unwind(spec, table) + body
+        batches = [_params(spec, table, s, batch_size)
+                   for s in range(0, table.num_rows, batch_size)]
+        _run_all(driver, statement, batches, database, writers if fast else 1, report)
+        if spec.serves and fast:
+            pairs = _serves_pairs(table)
+            _run_all(driver, _SERVES, [
+                {"c": {k: pairs[k].slice(s, batch_size).to_pylist() for k in pairs.column_names}}
+                for s in range(0, pairs.num_rows, batch_size)], database, 1, report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def upsert_statement(name: str, rows: Rows) -> tuple[LiteralString, dict[str, Any]]:
+    """The upsert of a few rows as one statement and its parameters, for
+    callers with their own (e.g. async) driver."""
+    spec = SPECS.get(name)
+    if spec is None:
+        raise GraphInputError(f"unknown table {name!r}: the loader takes {', '.join(ORDER)}.")
+    table = columns(spec, rows)
+    return _unwind(spec, table) + spec.upsert, _params(spec, table, 0, max(table.num_rows, 1))
 
 
 def last_load_at(driver: Driver, database: str = "neo4j") -> datetime | None:
@@ -348,66 +482,171 @@ def last_load_at(driver: Driver, database: str = "neo4j") -> datetime | None:
     return at.to_native() if hasattr(at, "to_native") else None
 
 
-def prepare(spec: TableSpec, raw: Row, index: int = 0) -> dict[str, Any]:
-    """One input row as the statement parameter: keys and links flat, stored
-    properties under `props`, plus the content hash."""
+def columns(spec: TableSpec, rows: Rows) -> Any:
+    """The input as an Arrow table in the form the statements take: the
+    contract's columns that are present, lists defaulted to [], decimals as
+    floats, `name_tokens` as one string, and a `row_hash` column."""
+    if not isinstance(rows, pa.Table):
+        rows = _from_rows(spec, list(rows))
+    missing = [k for k in spec.keys if k not in rows.column_names]
+    if missing:
+        raise GraphInputError(
+            f"table {spec.name} has no column(s) {', '.join(missing)}; "
+            f"expected columns: {', '.join(spec.columns)}."
+        )
+    table: Any = rows.select([c for c in spec.columns if c in rows.column_names])
+    table = table.combine_chunks()
     for key in spec.keys:
-        if raw.get(key) in (None, ""):
-            raise GraphInputError(
-                f"table {spec.name}, row {index}: column {key!r} is empty; "
-                f"it is the key ({', '.join(spec.keys)}) and must be set."
-            )
-    props = {c: _plain(raw.get(c)) for c in spec.properties}
-    if spec.name == "persons" and not props.get("name_tokens"):
-        props["name_tokens"] = (props.get("full_name") or "").lower()
-    elif isinstance(props.get("name_tokens"), list):
-        props["name_tokens"] = " ".join(str(t) for t in props["name_tokens"])
-    out: dict[str, Any] = {k: _plain(raw[k]) for k in spec.keys}
-    for link in spec.links:
-        value = _plain(raw.get(link))
-        out[link] = [] if value is None and link in spec.lists else value
-    if "ppks" in spec.lists and out.get("ppks") is None:
-        out["ppks"] = []
-    if spec.name == "programs" and out.get("ppks") is None:
-        out["ppks"] = []
-    out["props"] = props
-    digest = hashlib.blake2b(digest_size=10)
-    digest.update(repr(sorted(props.items())).encode())
-    digest.update(repr([out[link] for link in spec.links]).encode())
-    out["row_hash"] = digest.hexdigest()
-    return out
+        _check_key(spec, key, table.column(key))
+    for i, name in enumerate(table.column_names):
+        col = table.column(i)
+        fixed = _fixed(spec, name, col, table)
+        if fixed is not col:
+            table = table.set_column(i, name, fixed)
+    for name in spec.lists:
+        if name not in table.column_names:
+            table = table.append_column(name, _empty_lists(table.num_rows))
+    if spec.name == "persons" and "name_tokens" not in table.column_names:
+        full = table.column("full_name") if "full_name" in table.column_names else None
+        tokens = pc.utf8_lower(full) if full is not None else pa.nulls(table.num_rows, pa.string())
+        table = table.append_column("name_tokens", tokens)
+    return table.append_column("row_hash", pa.array(_hashes(spec, table), pa.string()))
 
 
-def _batches(spec: TableSpec, rows: Rows, size: int) -> Iterator[list[dict[str, Any]]]:
-    if isinstance(rows, pa.Table):
-        missing = [k for k in spec.keys if k not in rows.column_names]
-        if missing:
-            raise GraphInputError(
-                f"table {spec.name} has no column(s) {', '.join(missing)}; "
-                f"expected columns: {', '.join(spec.columns)}."
-            )
-        wanted = [c for c in spec.columns if c in rows.column_names]
-        table: Any = rows.select(wanted)
-        for start in range(0, table.num_rows, size):
-            chunk = table.slice(start, size).to_pylist()
-            yield [prepare(spec, r, start + i) for i, r in enumerate(chunk)]
-        return
-    yield from _chunked(spec, rows, size)
+def _from_rows(spec: TableSpec, rows: list[Row]) -> Any:
+    wanted = [*spec.keys, *(c for c in spec.properties + spec.links if any(c in r for r in rows))]
+    return pa.table({c: pa.array([_plain(r.get(c)) for r in rows]) for c in wanted})
 
 
-def _chunked(spec: TableSpec, rows: Iterable[Row], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for i, r in enumerate(rows):
-        batch.append(prepare(spec, r, i))
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _check_key(spec: TableSpec, key: str, col: Any) -> None:
+    empty = pc.is_null(col)
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        empty = pc.or_(empty, pc.equal(col, ""))
+    bad = pc.indices_nonzero(pc.fill_null(empty, True))
+    if len(bad):
+        raise GraphInputError(
+            f"table {spec.name}, row {bad[0].as_py()}: column {key!r} is empty; "
+            f"it is the key ({', '.join(spec.keys)}) and must be set."
+        )
+
+
+def _fixed(spec: TableSpec, name: str, col: Any, table: Any) -> Any:
+    """One column as the statements want it (see `columns`)."""
+    if pa.types.is_decimal(col.type):
+        return pc.cast(col, pa.float64())
+    if name in spec.lists:
+        if pa.types.is_null(col.type):
+            return _empty_lists(len(col))
+        return pc.fill_null(col, pa.scalar([], col.type))
+    if name == "name_tokens" and spec.name == "persons":
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            col = pc.binary_join(pc.cast(col, pa.list_(pa.string())), " ")
+        elif not pa.types.is_string(col.type):
+            col = pc.cast(col, pa.string())
+        if "full_name" in table.column_names:
+            blank = pc.fill_null(pc.equal(col, ""), True)
+            col = pc.if_else(blank, pc.utf8_lower(pc.cast(table.column("full_name"),
+                                                          pa.string())), col)
+    return col
+
+
+def _empty_lists(n: int) -> Any:
+    return pa.array([[] for _ in range(n)], pa.list_(pa.string()))
+
+
+def _hashes(spec: TableSpec, table: Any) -> list[str]:
+    """A content hash per row over the stored columns and the links, computed
+    column-wise (each value as text, null distinct from empty)."""
+    parts = []
+    for name in spec.properties + spec.links:
+        if name not in table.column_names:
+            parts.append(pa.nulls(table.num_rows, pa.string()))
+            continue
+        col = table.column(name)
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            col = pc.binary_join(pc.cast(col, pa.list_(pa.string())), "\x1f")
+        parts.append(pc.cast(col, pa.string()))
+    if not parts:
+        return ["" for _ in range(table.num_rows)]
+    joined = pc.binary_join_element_wise(*parts, "\x1e", null_handling="replace",
+                                         null_replacement="\x00")
+    blake = hashlib.blake2b
+    return [blake(text.encode(), digest_size=10).hexdigest() for text in joined.to_pylist()]
+
+
+def _all_new(spec: TableSpec, table: Any) -> bool:
+    """Keys are unique and lists hold no repeats, so CREATE makes exactly
+    what MERGE would."""
+    if len(spec.keys) == 1:
+        if pc.count_distinct(table.column(spec.keys[0])).as_py() != table.num_rows:
+            return False
+    elif table.group_by(list(spec.keys)).aggregate([]).num_rows != table.num_rows:
+        return False
+    for name in spec.lists:
+        col = table.column(name)
+        values = pc.list_flatten(col)
+        if len(values):
+            pairs = pa.table({"row": pc.list_parent_indices(col), "value": values})
+            if pairs.group_by(["row", "value"]).aggregate([]).num_rows != len(values):
+                return False
+    return True
+
+
+def _absent(driver: Driver, target: str, database: str) -> bool:
+    records = driver.execute_query(
+        "MATCH " + target + " RETURN count(n) AS c", database_=database).records
+    return int(records[0]["c"]) == 0
+
+
+def _unwind(spec: TableSpec, table: Any) -> LiteralString:
+    """UNWIND over the column lists in `$c`, rebuilding each `row` map."""
+    present = set(table.column_names)
+
+    def value(name: str) -> str:
+        if name in present:
+            return f"$c.{name}[i]"
+        return "[]" if name in spec.lists else "null"
+
+    flat = [f"{k}: {value(k)}" for k in spec.keys + spec.links]
+    props = ", ".join(f"{p}: {value(p)}" for p in spec.properties)
+    row = ", ".join([*flat, f"props: {{{props}}}", "row_hash: $c.row_hash[i]"])
+    return f"UNWIND range(0, size($c.row_hash) - 1) AS i WITH {{{row}}} AS row "
+
+
+def _params(spec: TableSpec, table: Any, start: int, size: int) -> dict[str, Any]:
+    chunk = table.slice(start, size)
+    return {"c": {name: chunk.column(name).to_pylist() for name in chunk.column_names}}
+
+
+def _serves_pairs(table: Any) -> Any:
+    if not {"organization", "household_id"} <= set(table.column_names):
+        return pa.table({"organization": pa.array([], pa.string()),
+                         "household_id": pa.array([], pa.string())})
+    pairs = table.select(["organization", "household_id"]).filter(
+        pc.and_(pc.is_valid(table.column("organization")),
+                pc.is_valid(table.column("household_id"))))
+    return pairs.group_by(["organization", "household_id"]).aggregate([])
+
+
+def _run_all(driver: Driver, statement: str, batches: list[dict[str, Any]], database: str,
+             writers: int, report: TableReport) -> None:
+    def run(params: dict[str, Any]) -> Any:
+        return driver.execute_query(statement, params, database_=database).summary.counters
+
+    if writers > 1 and len(batches) > 1:
+        with ThreadPoolExecutor(max_workers=writers) as pool:
+            counters = list(pool.map(run, batches))
+    else:
+        counters = [run(b) for b in batches]
+    for c in counters:
+        report.nodes_created += c.nodes_created
+        report.relationships_created += c.relationships_created
+        report.relationships_deleted += c.relationships_deleted
+        report.properties_set += c.properties_set
 
 
 def _plain(value: Any) -> Any:
-    """Values the Bolt driver can send: Decimal becomes float, tuples lists."""
+    """Values Arrow takes: Decimal becomes float, tuples lists."""
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, tuple):
@@ -417,13 +656,15 @@ def _plain(value: Any) -> Any:
 
 __all__ = [
     "DEFAULT_BATCH",
+    "DEFAULT_WRITERS",
     "ORDER",
     "SPECS",
     "LoadReport",
     "TableReport",
     "TableSpec",
+    "columns",
     "last_load_at",
     "load",
     "load_table",
-    "prepare",
+    "upsert_statement",
 ]

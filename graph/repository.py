@@ -25,7 +25,7 @@ from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
 
 from graph.driver import guarded
 from graph.errors import GraphInputError
-from graph.loader import SPECS, prepare
+from graph.loader import upsert_statement
 
 Row = dict[str, Any]
 
@@ -434,11 +434,10 @@ class GraphRepository:
     async def write_table(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Upsert rows of one loader table (see graph.loader), e.g. a submitted
         record, a service delivery, an assessment, a referral or an enrolment."""
-        spec = SPECS.get(table)
-        if spec is None:
-            raise GraphInputError(f"unknown table {table!r}")
-        prepared = [prepare(spec, r, i) for i, r in enumerate(rows)]
-        await self._run(spec.cypher, {"rows": prepared}, write=True)
+        if not rows:
+            return
+        query, params = upsert_statement(table, rows)
+        await self._run(query, params, write=True)
 
     async def advance_referral(self, referral_id: str, status: str, note: str | None,
                                at: datetime, scope: Scope) -> Row | None:
