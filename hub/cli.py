@@ -23,9 +23,11 @@ from graph.errors import GraphError
 from hub import localgraph, pipeline
 from hub.demo import run_demo
 from hub.errors import HubError
+from hub.report.cli import make_report_app
 from hub.security.cli import make_audit_app, make_keys_app
 from hub.server import serve_app
 from hub.settings import Settings, load_settings
+from hub.status import collect_status, healthy, print_status
 from linkage.cli import make_linkage_commands
 from linkage.errors import LinkageError
 
@@ -105,6 +107,21 @@ make_ingest_commands(app, _open_db, default_config=Path("sources"))
 make_linkage_commands(app, _open_db, _model_dir)
 app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")
 app.add_typer(make_audit_app(get_settings), name="audit", help="The hash-chained audit log.")
+app.add_typer(make_report_app(_open_db, console), name="report", help="The monthly report.")
+
+
+@app.command("status")
+def status_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """What is loaded, when, from which sources; DuckDB and Neo4j health (exit 1 if unhealthy)."""
+    report = collect_status(get_settings())
+    if as_json:
+        console.print_json(data=report)
+    else:
+        print_status(report, console)
+    if not healthy(report):
+        raise typer.Exit(1)
 
 
 @app.command("generate")

@@ -1,0 +1,46 @@
+"""What the graph holds, for `hub status`: node counts per label and the last load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from neo4j import GraphDatabase
+
+from graph.driver import Connection
+from graph.loader import last_load_at
+
+
+@dataclass
+class GraphStats:
+    uri: str
+    healthy: bool
+    error: str | None = None
+    last_load_at: datetime | None = None
+    nodes: dict[str, int] = field(default_factory=dict)
+
+
+def graph_stats(conn: Connection, timeout: float = 5.0) -> GraphStats:
+    """Probe the server with a short timeout; never raises for an unreachable graph."""
+    driver = GraphDatabase.driver(
+        conn.uri, auth=(conn.user, conn.password), connection_timeout=timeout,
+        connection_acquisition_timeout=timeout, max_transaction_retry_time=0,
+        notifications_min_severity="OFF",
+    )
+    try:
+        driver.verify_connectivity()
+        records = driver.execute_query(
+            "CALL db.labels() YIELD label "
+            "CALL (label) { MATCH (n) WHERE label IN labels(n) RETURN count(n) AS n } "
+            "RETURN label, n ORDER BY label",
+            database_=conn.database,
+        ).records
+        nodes = {str(r["label"]): int(r["n"]) for r in records}
+        return GraphStats(conn.uri, True, None, last_load_at(driver, conn.database), nodes)
+    except Exception as exc:  # the status report says what failed
+        return GraphStats(conn.uri, False, f"{type(exc).__name__}: {exc}".splitlines()[0])
+    finally:
+        driver.close()
+
+
+__all__ = ["GraphStats", "graph_stats"]

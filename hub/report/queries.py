@@ -1,0 +1,451 @@
+"""The monthly report's tables, computed set-based in DuckDB from staging
+(`records`, `current_services`, `sources`), the identity map and the
+reference data. Neo4j is not needed: the report works offline.
+
+`prepare()` builds the temp tables `_rp_*` once; each sheet is then one
+SELECT over them (see `SHEETS`). The dashboard reads the same aggregates.
+
+Definitions (also printed on the report's cover sheet):
+
+- a person is *first seen* when the first version of any of their records was
+  staged; *usulan baru* are the persons first seen in the month;
+- *perbaikan* are the other persons with a new version of a record staged in
+  the month, or who absorbed another id (a merge by linkage) in the month;
+- *penonaktifan* are persons that a source says are deceased (`meninggal`),
+  whose new address is outside Kota Bandung (`pindah`), or whose id was
+  merged into another as a duplicate (`duplikat`); the rules are data, in
+  `hub/report/rules.csv`;
+- a household's program is *active* when it received a service of it within
+  183 days before the last delivery seen up to the month's end (the graph's
+  enrolment rule); a *coverage gap* is a household with a PPKS problem and no
+  active program that addresses it;
+- a household is *poor* when its lowest DTSEN decile is 1 to 4 or a P3KE
+  source lists it; the rate is poor people over the city's population.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+
+from connectors.canonical import PERSON_FIELDS
+from hub.errors import PipelineError
+
+RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "rules.csv"
+POVERTY_TARGET: Final[float] = 0.0314  # Kota Bandung's target rate (3.14%)
+POOR_DECILE_MAX: Final[int] = 4
+#: Kota Bandung's population, the denominator of the poverty rate.
+CITY_POPULATION: Final[int] = 2_500_000
+ACTIVE_DAYS: Final[int] = 183
+TREND_MONTHS: Final[int] = 24
+
+_NEEDS: Final[tuple[str, ...]] = ("records", "identity_map", "linkage_records")
+
+
+@dataclass(frozen=True)
+class Period:
+    """One calendar month, [start, end)."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m}"
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        try:
+            start = dt.datetime.strptime(text.strip(), "%Y-%m").date()
+        except ValueError:
+            raise PipelineError(
+                f"--month {text!r}: write the month as YYYY-MM, e.g. 2026-11."
+            ) from None
+        end = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return cls(start, end)
+
+    def params(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end}
+
+
+_SCORE = """(CASE WHEN r.nik_valid THEN 4 ELSE 0 END)
+    + (CASE WHEN s.organization_type IN ('agency', 'dinsos') THEN 2 ELSE 0 END)
+    + (CASE WHEN r.birth_date_clean IS NOT NULL THEN 1 ELSE 0 END)
+    + (CASE WHEN r.address_key IS NOT NULL THEN 1 ELSE 0 END)"""
+
+_CHANGE_FIELDS = [f for f in PERSON_FIELDS if f != "source_record_id"]
+_CHANGED_LIST = "list_filter([" + ", ".join(
+    f"CASE WHEN n.{f} IS DISTINCT FROM o.{f} THEN '{f}' END" for f in _CHANGE_FIELDS
+) + "], lambda x: x IS NOT NULL)"
+
+_CITY_NORM = "upper(trim(regexp_replace({col}, '[^A-Za-z ]', ' ', 'g')))"
+
+_PREPARE: Final[tuple[tuple[str, str], ...]] = (
+    ("rules", f"""
+CREATE OR REPLACE TEMP TABLE _rp_rules AS
+SELECT rule, field, upper(trim(value)) AS value
+FROM read_csv('{RULES_FILE.as_posix()}', header = true, all_varchar = true)"""),
+    ("persons", f"""
+CREATE OR REPLACE TEMP TABLE _rp_person AS
+WITH linked AS (
+    SELECT r.*, i.person_id, i.household_id, {_SCORE} AS score
+    FROM linkage_records r JOIN identity_map i USING (record_key)
+    LEFT JOIN sources s ON s.id = r.source)
+SELECT person_id, mode(household_id) AS household_id,
+       mode(nik_clean) FILTER (WHERE nik_valid AND NOT nik_is_kk) AS nik,
+       mode(kk_clean) FILTER (WHERE kk_valid) AS no_kk,
+       arg_max(full_name, score) AS full_name,
+       mode(birth_place) AS birth_place, mode(birth_date_clean) AS birth_date,
+       mode(sex_clean) AS sex, mode(relationship) AS relationship,
+       arg_max(address, score + CASE WHEN address_key IS NOT NULL THEN 10 ELSE 0 END)
+           AS address,
+       mode(rt_clean) AS rt, mode(rw_clean) AS rw,
+       mode(kelurahan_code) AS kelurahan_code, mode(kecamatan_code) AS kecamatan_code,
+       min(welfare_decile) AS welfare_decile,
+       list_sort(list_distinct(flatten(list(coalesce(ppks, []))))) AS ppks,
+       list_sort(list_distinct(list(source))) AS sources
+FROM linked GROUP BY person_id"""),
+    ("first seen", """
+CREATE OR REPLACE TEMP TABLE _rp_first AS
+SELECT i.person_id, min(r.valid_from) AS first_seen
+FROM identity_map i JOIN records r USING (record_key) GROUP BY 1"""),
+    ("households", """
+CREATE OR REPLACE TEMP TABLE _rp_household AS
+SELECT p.household_id,
+       mode(p.no_kk) AS no_kk,
+       arg_max(p.full_name, p.relationship = 'KEPALA') AS head_name,
+       arg_max(p.address, p.address IS NOT NULL) AS address,
+       mode(p.rt) AS rt, mode(p.rw) AS rw,
+       mode(p.kelurahan_code) AS kelurahan_code, mode(p.kecamatan_code) AS kecamatan_code,
+       min(p.welfare_decile) AS welfare_decile,
+       count(*) AS persons,
+       bool_or(list_has_any(p.sources, (SELECT list(value) FROM _rp_rules
+                                        WHERE rule = 'p3ke_source'))) AS p3ke,
+       list_sort(list_distinct(flatten(list(p.ppks)))) AS ppks
+FROM _rp_person p GROUP BY 1"""),
+    ("poor households", f"""
+CREATE OR REPLACE TEMP TABLE _rp_poor AS
+SELECT household_id, coalesce(welfare_decile <= {POOR_DECILE_MAX}, false) OR p3ke AS poor
+FROM _rp_household"""),
+    ("services", """
+CREATE OR REPLACE TEMP TABLE _rp_service AS
+SELECT i.household_id, i.person_id, s.program, s.service_date, s.amount,
+       coalesce(nullif(s.funder, ''), p.funder_type, 'TIDAK_DIKETAHUI') AS funder
+FROM current_services s JOIN identity_map i USING (record_key)
+LEFT JOIN ref_program p ON p.code = s.program
+WHERE s.service_date < $end"""),
+    ("coverage gaps", f"""
+CREATE OR REPLACE TEMP TABLE _rp_gap AS
+WITH anchor AS (SELECT least(max(service_date), $end - INTERVAL 1 DAY)::DATE AS d
+                FROM _rp_service),
+active AS (
+    SELECT DISTINCT household_id, program FROM _rp_service, anchor
+    WHERE service_date > anchor.d - INTERVAL {ACTIVE_DAYS} DAY),
+need AS (SELECT household_id, unnest(ppks) AS ppks FROM _rp_household),
+met AS (
+    SELECT DISTINCT n.household_id, n.ppks FROM need n
+    JOIN ref_program_ppks pp ON pp.ppks_code = n.ppks
+    JOIN active a ON a.household_id = n.household_id AND a.program = pp.program_code)
+SELECT n.household_id, n.ppks, m.household_id IS NOT NULL AS covered
+FROM need n LEFT JOIN met m USING (household_id, ppks)"""),
+    ("changes", f"""
+CREATE OR REPLACE TEMP TABLE _rp_change AS
+SELECT n.record_key, n.source, n.version, n.valid_from, i.person_id,
+       {_CHANGED_LIST} AS changed_fields,
+       {_CITY_NORM.format(col="n.city")} AS city_norm,
+       {_CITY_NORM.format(col="o.city")} AS old_city_norm,
+       upper(trim(n.relationship)) AS relationship_norm,
+       lr.kelurahan_code, o.kelurahan AS old_kelurahan, n.kelurahan AS new_kelurahan
+FROM records n
+JOIN records o ON o.record_key = n.record_key AND o.version = n.version - 1
+LEFT JOIN identity_map i ON i.record_key = n.record_key
+LEFT JOIN linkage_records lr ON lr.record_key = n.record_key
+WHERE n.status = 'active' AND n.valid_from >= $start AND n.valid_from < $end"""),
+    ("deactivations", """
+CREATE OR REPLACE TEMP TABLE _rp_deactivation AS
+WITH deceased_value AS (
+    SELECT c.person_id, 'meninggal' AS reason,
+           'sumber ' || c.source || ' mencatat ' || c.relationship_norm AS detail, 1 AS rank
+    FROM _rp_change c JOIN _rp_rules u
+      ON u.rule = 'deceased_value' AND u.field = 'relationship' AND u.value = c.relationship_norm
+    WHERE c.person_id IS NOT NULL),
+first_deceased AS (
+    SELECT i.person_id, 'meninggal' AS reason,
+           'sumber ' || r.source || ' mencatat ' || upper(trim(r.relationship)) AS detail,
+           1 AS rank
+    FROM records r JOIN identity_map i USING (record_key)
+    JOIN _rp_rules u ON u.rule = 'deceased_value' AND u.value = upper(trim(r.relationship))
+    WHERE r.version = 1 AND r.status = 'active'
+      AND r.valid_from >= $start AND r.valid_from < $end),
+withdrawn AS (
+    SELECT coalesce(i.person_id, pn.person_id) AS person_id, 'meninggal' AS reason,
+           'baris dihapus oleh ' || w.source || ' (' || w.record_key || ')' AS detail, 1 AS rank
+    FROM records w
+    JOIN _rp_rules u ON u.rule = 'deceased_withdrawn' AND u.value = upper(w.source)
+    LEFT JOIN identity_map i ON i.record_key = w.record_key
+    LEFT JOIN _rp_person pn ON pn.nik = regexp_replace(w.nik, '[^0-9]', '', 'g')
+    WHERE w.status = 'withdrawn' AND w.valid_from >= $start AND w.valid_from < $end),
+moved AS (
+    SELECT c.person_id, 'pindah' AS reason,
+           'alamat baru di luar Kota Bandung: '
+             || coalesce(c.city_norm, '') || ' ' || coalesce(c.new_kelurahan, '') AS detail,
+           2 AS rank
+    FROM _rp_change c
+    WHERE c.person_id IS NOT NULL AND (
+        (nullif(c.city_norm, '') IS NOT NULL
+         AND c.city_norm NOT IN (SELECT value FROM _rp_rules WHERE rule = 'home_city')
+         AND coalesce(c.old_city_norm, '') IS DISTINCT FROM c.city_norm)
+        OR (c.kelurahan_code IS NULL AND nullif(trim(c.new_kelurahan), '') IS NOT NULL
+            AND upper(trim(c.old_kelurahan)) IN (SELECT upper(name) FROM ref_kelurahan)))),
+merged AS (
+    SELECT unnest(list_filter(e.ids, lambda x: x <> e.survivor_id)) AS person_id,
+           'duplikat' AS reason,
+           'digabung ke ' || e.survivor_id || ' oleh linkage (' || e.reason || ')' AS detail,
+           3 AS rank, e.survivor_id
+    FROM identity_events e
+    WHERE e.kind = 'merge' AND e.entity = 'person' AND e."at" >= $start AND e."at" < $end),
+alive AS (
+    SELECT *, NULL::VARCHAR AS survivor_id FROM deceased_value
+    UNION ALL SELECT *, NULL FROM first_deceased
+    UNION ALL SELECT *, NULL FROM withdrawn
+    UNION ALL SELECT *, NULL FROM moved)
+SELECT * FROM (
+    SELECT DISTINCT ON (person_id) person_id, reason, detail, survivor_id
+    FROM alive WHERE person_id IS NOT NULL ORDER BY person_id, rank, detail)
+UNION ALL
+SELECT person_id, reason, detail, survivor_id FROM merged"""),
+)
+
+#: The per-person columns, in a DTKS/SIKS-NG-like layout.
+PERSON_COLUMNS: Final[tuple[str, ...]] = (
+    "ID_INDIVIDU", "ID_KELUARGA", "NIK", "NO_KK", "NAMA", "TEMPAT_LAHIR", "TGL_LAHIR",
+    "JENIS_KELAMIN", "HUB_KELUARGA", "ALAMAT", "RT", "RW", "KELURAHAN", "KECAMATAN",
+    "KAB_KOTA", "DESIL", "PPKS", "SUMBER",
+)
+
+_PERSON_SELECT = """
+    p.person_id, p.household_id, p.nik, p.no_kk, p.full_name, p.birth_place, p.birth_date,
+    p.sex, p.relationship, p.address, p.rt, p.rw, kel.name, kec.name, 'KOTA BANDUNG',
+    p.welfare_decile, array_to_string(p.ppks, ', '), array_to_string(p.sources, ', ')"""
+
+_PERSON_JOINS = """
+    LEFT JOIN ref_kelurahan kel ON kel.code = p.kelurahan_code
+    LEFT JOIN ref_kecamatan kec ON kec.code = p.kecamatan_code"""
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    name: str  # the sheet's name in the workbook (31 characters at most)
+    title: str
+    columns: tuple[str, ...]
+    sql: str
+
+
+SHEETS: Final[tuple[SheetSpec, ...]] = (
+    SheetSpec(
+        "Usulan Baru", "Usulan baru: orang yang pertama tercatat bulan ini",
+        (*PERSON_COLUMNS, "PERTAMA_TERCATAT"),
+        f"""SELECT {_PERSON_SELECT}, f.first_seen
+            FROM _rp_person p JOIN _rp_first f USING (person_id) {_PERSON_JOINS}
+            WHERE f.first_seen >= $start AND f.first_seen < $end
+              AND p.person_id NOT IN (SELECT person_id FROM _rp_deactivation)
+            ORDER BY p.person_id""",
+    ),
+    SheetSpec(
+        "Perbaikan", "Perbaikan: data yang berubah bulan ini (versi baru, ID digabung)",
+        (*PERSON_COLUMNS, "JENIS_PERBAIKAN", "KETERANGAN"),
+        f"""WITH why AS (
+                SELECT person_id, 'perubahan data' AS kind,
+                       string_agg(source || ': ' || array_to_string(changed_fields, ', '), '; '
+                                  ORDER BY source, record_key) AS detail
+                FROM _rp_change WHERE person_id IS NOT NULL GROUP BY 1
+                UNION ALL
+                SELECT survivor_id, 'penggabungan ID',
+                       string_agg(array_to_string(
+                           list_filter(ids, lambda x: x <> survivor_id), ', '),
+                           ', ' ORDER BY event_id)
+                FROM identity_events
+                WHERE kind = 'merge' AND entity = 'person' AND "at" >= $start AND "at" < $end
+                GROUP BY 1),
+            one AS (SELECT person_id, string_agg(kind, ', ' ORDER BY kind) AS kind,
+                           string_agg(detail, ' | ' ORDER BY kind) AS detail
+                    FROM why GROUP BY 1)
+            SELECT {_PERSON_SELECT}, one.kind, one.detail
+            FROM _rp_person p JOIN one USING (person_id) JOIN _rp_first f USING (person_id)
+            {_PERSON_JOINS}
+            WHERE NOT (f.first_seen >= $start AND f.first_seen < $end)
+              AND p.person_id NOT IN (SELECT person_id FROM _rp_deactivation)
+            ORDER BY p.person_id""",
+    ),
+    SheetSpec(
+        "Penonaktifan", "Penonaktifan: meninggal, pindah, atau duplikat (dengan alasan)",
+        (*PERSON_COLUMNS, "ALASAN", "KETERANGAN", "ID_PENGGANTI"),
+        f"""SELECT d.person_id, p.household_id, p.nik, p.no_kk, p.full_name, p.birth_place,
+                   p.birth_date, p.sex, p.relationship, p.address, p.rt, p.rw, kel.name,
+                   kec.name, 'KOTA BANDUNG', p.welfare_decile, array_to_string(p.ppks, ', '),
+                   array_to_string(p.sources, ', '), d.reason, d.detail, d.survivor_id
+            FROM _rp_deactivation d
+            LEFT JOIN _rp_person p ON p.person_id = coalesce(d.survivor_id, d.person_id)
+            {_PERSON_JOINS}
+            ORDER BY d.reason, d.person_id""",
+    ),
+    SheetSpec(
+        "Rekap Wilayah PPKS Desil",
+        "Keluarga dan orang per kecamatan, kelurahan, PPKS dan desil",
+        ("KODE_KECAMATAN", "KECAMATAN", "KODE_KELURAHAN", "KELURAHAN", "PPKS", "NAMA_PPKS",
+         "DESIL", "KELUARGA", "ORANG"),
+        """WITH cells AS (
+                SELECT h.kecamatan_code, h.kelurahan_code, unnest(p.ppks) AS ppks,
+                       h.welfare_decile, p.household_id, p.person_id
+                FROM _rp_person p JOIN _rp_household h USING (household_id))
+            SELECT c.kecamatan_code, kec.name, c.kelurahan_code, kel.name, c.ppks, pp.name,
+                   c.welfare_decile,
+                   count(DISTINCT c.household_id), count(DISTINCT c.person_id)
+            FROM cells c
+            LEFT JOIN ref_kecamatan kec ON kec.code = c.kecamatan_code
+            LEFT JOIN ref_kelurahan kel ON kel.code = c.kelurahan_code
+            LEFT JOIN ref_ppks pp ON pp.code = c.ppks
+            GROUP BY ALL ORDER BY 1 NULLS LAST, 3 NULLS LAST, 5, 7 NULLS LAST""",
+    ),
+    SheetSpec(
+        "Layanan per Program", "Layanan per program: bulan ini dan kumulatif s.d. bulan ini",
+        ("PROGRAM", "NAMA_PROGRAM", "PENYANDANG_DANA", "LAYANAN_BULAN_INI",
+         "KELUARGA_BULAN_INI", "NILAI_BULAN_INI", "LAYANAN_KUMULATIF", "KELUARGA_KUMULATIF",
+         "NILAI_KUMULATIF"),
+        """SELECT s.program, rp.name, rp.funder_type,
+                  count(*) FILTER (WHERE s.service_date >= $start),
+                  count(DISTINCT s.household_id) FILTER (WHERE s.service_date >= $start),
+                  coalesce(sum(s.amount) FILTER (WHERE s.service_date >= $start), 0),
+                  count(*), count(DISTINCT s.household_id), coalesce(sum(s.amount), 0)
+           FROM _rp_service s LEFT JOIN ref_program rp ON rp.code = s.program
+           GROUP BY ALL ORDER BY s.program""",
+    ),
+    SheetSpec(
+        "Layanan per Penyandang Dana",
+        "Layanan per penyandang dana: bulan ini dan kumulatif s.d. bulan ini",
+        ("PENYANDANG_DANA", "NAMA", "LAYANAN_BULAN_INI", "KELUARGA_BULAN_INI",
+         "NILAI_BULAN_INI", "LAYANAN_KUMULATIF", "KELUARGA_KUMULATIF", "NILAI_KUMULATIF",
+         "PANGSA_NILAI"),
+        """SELECT s.funder, coalesce(f.name, s.funder),
+                  count(*) FILTER (WHERE s.service_date >= $start),
+                  count(DISTINCT s.household_id) FILTER (WHERE s.service_date >= $start),
+                  coalesce(sum(s.amount) FILTER (WHERE s.service_date >= $start), 0),
+                  count(*), count(DISTINCT s.household_id), coalesce(sum(s.amount), 0),
+                  round(coalesce(sum(s.amount), 0)
+                        / nullif(sum(sum(s.amount)) OVER (), 0), 4)::DOUBLE
+           FROM _rp_service s LEFT JOIN ref_funder_type f ON f.code = s.funder
+           GROUP BY ALL ORDER BY s.funder""",
+    ),
+    SheetSpec(
+        "Celah Cakupan",
+        "Keluarga dengan masalah PPKS tanpa program aktif yang menanganinya",
+        ("ID_KELUARGA", "NO_KK", "KEPALA_KELUARGA", "ALAMAT", "RT", "RW", "KELURAHAN",
+         "KECAMATAN", "DESIL", "PPKS_TANPA_PROGRAM"),
+        """SELECT h.household_id, h.no_kk, h.head_name, h.address, h.rt, h.rw, kel.name,
+                  kec.name, h.welfare_decile, string_agg(g.ppks, ', ' ORDER BY g.ppks)
+           FROM _rp_gap g JOIN _rp_household h USING (household_id)
+           LEFT JOIN ref_kelurahan kel ON kel.code = h.kelurahan_code
+           LEFT JOIN ref_kecamatan kec ON kec.code = h.kecamatan_code
+           WHERE NOT g.covered GROUP BY ALL ORDER BY h.household_id""",
+    ),
+    SheetSpec(
+        "Cakupan per Kecamatan",
+        "Keluarga dengan masalah PPKS yang tertangani program aktif, per kecamatan",
+        ("KODE_KECAMATAN", "KECAMATAN", "KELUARGA_BERMASALAH", "KELUARGA_TERLAYANI",
+         "KELUARGA_CELAH", "CAKUPAN"),
+        """WITH hh AS (SELECT household_id, bool_and(covered) AS covered FROM _rp_gap
+                       GROUP BY 1)
+           SELECT kec.code, kec.name, count(hh.household_id),
+                  count(hh.household_id) FILTER (WHERE hh.covered),
+                  count(hh.household_id) FILTER (WHERE NOT hh.covered),
+                  coalesce(round(count(hh.household_id) FILTER (WHERE hh.covered)
+                                 / nullif(count(hh.household_id), 0), 4), 0)::DOUBLE
+           FROM ref_kecamatan kec
+           LEFT JOIN _rp_household h ON h.kecamatan_code = kec.code
+           LEFT JOIN hh USING (household_id)
+           GROUP BY ALL ORDER BY kec.code""",
+    ),
+    SheetSpec(
+        "Target Kemiskinan",
+        "Kemajuan terhadap target kemiskinan 3,14% (miskin: desil 1-4 atau P3KE)",
+        ("KODE_KECAMATAN", "KECAMATAN", "KELUARGA_TERDAFTAR", "ORANG_TERDAFTAR",
+         "KELUARGA_MISKIN", "ORANG_MISKIN", "PANGSA_MISKIN_TERDAFTAR"),
+        """SELECT CASE WHEN grouping(h.kecamatan_code) = 1 THEN 'KOTA'
+                       ELSE coalesce(h.kecamatan_code, '-') END,
+                  CASE WHEN grouping(h.kecamatan_code) = 1 THEN 'KOTA BANDUNG'
+                       ELSE coalesce(any_value(kec.name), 'tidak diketahui') END,
+                  count(*), sum(h.persons)::BIGINT,
+                  count(*) FILTER (WHERE pr.poor),
+                  coalesce(sum(h.persons) FILTER (WHERE pr.poor), 0)::BIGINT,
+                  round(count(*) FILTER (WHERE pr.poor) / count(*), 4)::DOUBLE
+           FROM _rp_household h JOIN _rp_poor pr USING (household_id)
+           LEFT JOIN ref_kecamatan kec ON kec.code = h.kecamatan_code
+           GROUP BY GROUPING SETS ((h.kecamatan_code), ())
+           ORDER BY grouping(h.kecamatan_code), h.kecamatan_code NULLS LAST""",
+    ),
+    SheetSpec(
+        "Tren Bulanan",
+        "Tren bulan ke bulan: orang baru, layanan, keluarga terlayani, nilai",
+        ("BULAN", "ORANG_BARU", "LAYANAN", "KELUARGA_TERLAYANI", "NILAI"),
+        f"""WITH months AS (
+                SELECT generate_series::DATE AS m FROM generate_series(
+                    ($start - INTERVAL {TREND_MONTHS - 1} MONTH)::DATE, $start, INTERVAL 1 MONTH)),
+            fresh AS (SELECT date_trunc('month', first_seen)::DATE AS m, count(*) AS n
+                      FROM _rp_first GROUP BY 1),
+            served AS (SELECT date_trunc('month', service_date)::DATE AS m, count(*) AS n,
+                              count(DISTINCT household_id) AS h,
+                              coalesce(sum(amount), 0) AS amount
+                       FROM _rp_service GROUP BY 1)
+            SELECT strftime(months.m, '%Y-%m'), coalesce(fresh.n, 0), coalesce(served.n, 0),
+                   coalesce(served.h, 0), coalesce(served.amount, 0)
+            FROM months LEFT JOIN fresh USING (m) LEFT JOIN served USING (m)
+            ORDER BY months.m""",
+    ),
+)
+
+SHEET_BY_NAME: Final[dict[str, SheetSpec]] = {s.name: s for s in SHEETS}
+
+
+def require_linked(con: duckdb.DuckDBPyConnection) -> None:
+    present = {
+        str(r[0]) for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
+        ).fetchall()
+    }
+    missing = [t for t in _NEEDS if t not in present]
+    if missing:
+        raise PipelineError(
+            f"no linked data for the report ({', '.join(missing)} missing): "
+            "run `hub ingest` and `hub link` first."
+        )
+    if "identity_events" not in present:
+        con.execute(
+            "CREATE TEMP TABLE identity_events (event_id BIGINT, \"at\" TIMESTAMP, kind VARCHAR,"
+            " entity VARCHAR, ids VARCHAR[], survivor_id VARCHAR, reason VARCHAR)"
+        )
+
+
+PREPARE_STEPS: Final[tuple[str, ...]] = tuple(name for name, _ in _PREPARE)
+
+
+def prepare(con: duckdb.DuckDBPyConnection, period: Period, step: str | None = None) -> None:
+    """Build the `_rp_*` temp tables (all, or only `step`) for `period`."""
+    require_linked(con)
+    for name, sql in _PREPARE:
+        if step is None or step == name:
+            con.execute(sql, _used(sql, period.params()))
+
+
+def sheet_rows(
+    con: duckdb.DuckDBPyConnection, spec: SheetSpec, period: Period
+) -> list[tuple[Any, ...]]:
+    return con.execute(spec.sql, _used(spec.sql, period.params())).fetchall()
+
+
+def _used(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """DuckDB refuses named parameters a statement does not use."""
+    return {k: v for k, v in params.items() if f"${k}" in sql}

@@ -1,0 +1,144 @@
+"""`hub status`: what is loaded, when, and from which sources; the health of
+DuckDB and Neo4j. Read-only: DuckDB is opened read-only and Neo4j is probed
+with a short timeout, so status is safe to run next to any other command."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from graph.stats import graph_stats
+from hub.app import graph_connection
+from hub.settings import Settings
+
+_SOURCES = """
+SELECT s.id, s.kind, s.organization, s.last_batch_id, s.last_ingested_at,
+       b.read_rows, b.staged_rows, b.quarantined_rows, b.new_records, b.changed_records,
+       b.withdrawn_records,
+       (SELECT count(*) FROM current_records c WHERE c.source = s.id) AS current_records,
+       f.status AS last_attempt, f.error AS last_error
+FROM sources s
+LEFT JOIN batches b ON b.batch_id = s.last_batch_id
+LEFT JOIN (SELECT DISTINCT ON (source) source, status, error FROM batches
+           ORDER BY source, batch_id DESC) f ON f.source = s.id
+ORDER BY s.id"""
+
+_SOURCE_KEYS = ("id", "kind", "organization", "last_batch", "last_ingested_at", "read",
+                "staged", "quarantined", "new", "changed", "withdrawn", "current_records",
+                "last_attempt", "last_error")
+
+
+def collect_status(settings: Settings, probe_graph: bool = True) -> dict[str, Any]:
+    """Everything `hub status` shows, as plain JSON-ready values."""
+    out: dict[str, Any] = {"home": str(settings.home), "mode": settings.mode}
+    out["duckdb"], out["sources"], out["linkage"] = _duckdb_status(settings)
+    if probe_graph:
+        g = graph_stats(graph_connection(settings))
+        out["neo4j"] = {"uri": g.uri, "healthy": g.healthy, "error": g.error,
+                        "last_load_at": g.last_load_at, "nodes": g.nodes}
+    result: dict[str, Any] = _jsonable(out)
+    return result
+
+
+def _duckdb_status(settings: Settings) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
+    path = settings.duckdb_path
+    db: dict[str, Any] = {"path": str(path), "healthy": False, "error": None,
+                          "size_bytes": path.stat().st_size if path.exists() else 0}
+    if not path.exists():
+        db["error"] = "not created yet: run `hub ingest`"
+        return db, [], {}
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        db["error"] = (f"cannot open ({exc}); another hub process may be writing: "
+                       "retry when it ends").splitlines()[0]
+        return db, [], {}
+    try:
+        con.execute("SELECT 1").fetchall()
+        db["healthy"] = True
+        tables = {str(r[0]) for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
+        ).fetchall()}
+        sources = []
+        if {"sources", "batches", "current_records"} <= tables:
+            sources = [dict(zip(_SOURCE_KEYS, r, strict=True))
+                       for r in con.execute(_SOURCES).fetchall()]
+        return db, sources, _linkage(con, tables)
+    finally:
+        con.close()
+
+
+def _linkage(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, Any]:
+    if "identity_map" not in tables:
+        return {"linked": False}
+    version, at, persons, households, records = con.execute(
+        "SELECT any_value(model_version), max(linked_at), count(DISTINCT person_id),"
+        " count(DISTINCT household_id), count(*) FROM identity_map"
+    ).fetchone() or (None, None, 0, 0, 0)
+    reviews = 0
+    if "review_queue" in tables:
+        row = con.execute("SELECT count(*) FROM review_queue WHERE status = 'open'").fetchone()
+        reviews = int(row[0]) if row else 0
+    return {"linked": True, "model_version": version, "linked_at": at, "persons": persons,
+            "households": households, "records": records, "open_reviews": reviews}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) \
+            else value.isoformat()
+    return value
+
+
+def healthy(status: dict[str, Any]) -> bool:
+    return bool(status["duckdb"]["healthy"]) and bool(status.get("neo4j", {}).get("healthy"))
+
+
+def print_status(status: dict[str, Any], console: Console) -> None:
+    db = status["duckdb"]
+    console.print(f"[bold]HUB_HOME[/bold] {status['home']} ({status['mode']})")
+    console.print(_health("DuckDB", db["healthy"], db["error"],
+                          f"{db['path']} ({db['size_bytes'] / 1e6:.1f} MB)"))
+    graph = status.get("neo4j")
+    if graph is not None:
+        nodes = sum(graph["nodes"].values())
+        console.print(_health("Neo4j", graph["healthy"], graph["error"],
+                              f"{graph['uri']}, {nodes:,} nodes, last load "
+                              f"{graph['last_load_at'] or 'never'}"))
+        if graph["nodes"]:
+            console.print("  " + ", ".join(f"{k} {v:,}" for k, v in graph["nodes"].items()))
+    link = status["linkage"]
+    if link.get("linked"):
+        console.print(f"[bold]linkage[/bold] model {link['model_version']}, linked at "
+                      f"{link['linked_at']}: {link['persons']:,} persons, "
+                      f"{link['households']:,} households, {link['open_reviews']:,} open reviews")
+    else:
+        console.print("[bold]linkage[/bold] not run yet: `hub link`")
+    if not status["sources"]:
+        console.print("[bold]sources[/bold] none ingested yet: `hub ingest`")
+        return
+    table = Table(title="sources")
+    for col in ("source", "kind", "last batch", "last ingested", "staged", "quarantined",
+                "current", "last attempt"):
+        table.add_column(col)
+    for s in status["sources"]:
+        attempt = s["last_attempt"] or ""
+        if s["last_error"]:
+            attempt += f": {s['last_error'][:60]}"
+        table.add_row(s["id"], s["kind"], str(s["last_batch"]), str(s["last_ingested_at"]),
+                      f"{s['staged'] or 0:,}", f"{s['quarantined'] or 0:,}",
+                      f"{s['current_records']:,}", attempt)
+    console.print(table)
+
+
+def _health(name: str, ok: bool, error: str | None, detail: str) -> str:
+    word = "[green]healthy[/green]" if ok else f"[red]unhealthy[/red] ({error})"
+    return f"[bold]{name}[/bold] {word}: {detail}"
