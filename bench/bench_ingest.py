@@ -19,7 +19,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors import ingest, load_configs  # noqa: E402
+from connectors import ingest, load_configs
 
 TOML = """id = "bench-dtks"
 kind = "csv"

@@ -71,12 +71,32 @@ def value_map(expr: str, mapping: Mapping[str, str]) -> str:
     return f"coalesce(CASE upper({expr}) {whens} END, {expr})"
 
 
+#: Indonesian month names (and short forms) that differ from the English ones strptime knows.
+_MONTHS_ID: Final[tuple[tuple[str, str], ...]] = (
+    ("januari", "January"), ("februari", "February"), ("pebruari", "February"),
+    ("maret", "March"), ("mei", "May"), ("juni", "June"), ("juli", "July"),
+    ("agustus", "August"), ("oktober", "October"), ("nopember", "November"),
+    ("desember", "December"), ("agu", "Aug"), ("agt", "Aug"), ("ags", "Aug"),
+    ("okt", "Oct"), ("des", "Dec"),
+)  # fmt: skip
+
+
+def english_months(expr: str) -> str:
+    for indonesian, english in _MONTHS_ID:
+        expr = f"regexp_replace({expr}, '\\b{indonesian}\\b', '{english}', 'gi')"
+    return expr
+
+
 def parse_date(expr: str, formats: tuple[str, ...]) -> str:
-    """First configured format that parses; two-digit years never land in the future."""
+    """First configured format that parses; two-digit years never land in the future.
+
+    Formats with %B or %b read Indonesian month names too ("12 Maret 2025").
+    """
     tried = list(dict.fromkeys([*formats, *DEFAULT_DATE_FORMATS]))
     parts = []
     for fmt in tried:
-        one = f"try_strptime({expr}, {literal(fmt)})::DATE"
+        text = english_months(expr) if "%B" in fmt or "%b" in fmt else expr
+        one = f"try_strptime({text}, {literal(fmt)})::DATE"
         if "%y" in fmt:
             earlier = f"({one} - INTERVAL 100 YEAR)::DATE"
             one = f"(CASE WHEN {one} > current_date THEN {earlier} ELSE {one} END)"
@@ -255,7 +275,7 @@ class BatchSql:
                 (
                     "missing_source_record_id",
                     "r_source_record_id IS NULL",
-                    f"'column ' || {col('source_record_id')} || ' is empty; every row needs its id'",
+                    f"'column ' || {col('source_record_id')} || ' is empty; each row needs an id'",
                 ),
             )
         for fld, table in self.area_tables.items():

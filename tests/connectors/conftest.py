@@ -10,8 +10,9 @@ from connectors import SourceConfig, load_configs
 
 HEADER = "ID;Nama Lengkap;NIK;No KK;Tgl Lahir;JK;Kelurahan;Kecamatan"
 #: Budi: a valid Bandung NIK for a man born 15-01-1990; Siti: a woman (day + 40) born 15-01-1992.
-BUDI = "A1;Budi Santoso;3273011501900001;3273010101100001;15-01-1990;Laki-laki;Cibaduyut;Bojongloa Kidul"
-SITI = "A2;Siti Aminah;3273015501920002;3273010101100001;15-01-1992;Perempuan;Cibaduyut;Bojongloa Kidul"
+AREA = "Cibaduyut;Bojongloa Kidul"
+BUDI = f"A1;Budi Santoso;3273011501900001;3273010101100001;15-01-1990;Laki-laki;{AREA}"
+SITI = f"A2;Siti Aminah;3273015501920002;3273010101100001;15-01-1992;Perempuan;{AREA}"
 
 COLUMNS = """
 [columns]

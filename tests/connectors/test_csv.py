@@ -19,7 +19,8 @@ def test_csv_rows_become_current_records(
     [summary] = ingest(con, [config])
     assert (summary.read, summary.staged, summary.quarantined, summary.new) == (2, 2, 0, 2)
     rows = con.execute(
-        "SELECT record_key, nik, full_name, birth_date::VARCHAR, sex, kelurahan, row_number, version"
+        "SELECT record_key, nik, full_name, birth_date::VARCHAR, sex, kelurahan, row_number,"
+        " version"
         " FROM current_records ORDER BY record_key"
     ).fetchall()
     assert rows == [

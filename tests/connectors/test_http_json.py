@@ -98,7 +98,8 @@ def test_page_and_limit_paging(
 ) -> None:
     config = http_source(
         write_source, f"{server}/paged",
-        'records_path = "result.items"\npage_param = "page"\nlimit_param = "limit"\npage_size = 2\n',
+        'records_path = "result.items"\npage_param = "page"\nlimit_param = "limit"\n'
+        "page_size = 2\n",
         columns=COLUMNS,
     )  # fmt: skip
     [summary] = ingest(con, [config])
@@ -122,7 +123,8 @@ def test_http_500_keeps_earlier_data(
 ) -> None:
     ok = http_source(
         write_source, f"{server}/paged",
-        'page_param = "page"\nlimit_param = "limit"\nrecords_path = "result.items"\n', columns=COLUMNS,
+        'page_param = "page"\nlimit_param = "limit"\nrecords_path = "result.items"\n',
+        columns=COLUMNS,
     )  # fmt: skip
     ingest(con, [ok])
     broken = http_source(write_source, f"{server}/broken", "", columns=COLUMNS)

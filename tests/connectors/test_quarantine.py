@@ -20,7 +20,8 @@ funder = "Sumber"
     ("row", "reason", "words"),
     [
         ("A3;;;;15-01-1990;L;Cibaduyut;Bojongloa Kidul", "no_identifying_field", "none of nik"),
-        (BUDI.replace("A1", "A3").replace("3273011501900001", "32730115019"), "invalid_nik_structure",
+        (BUDI.replace("A1", "A3").replace("3273011501900001", "32730115019"),
+         "invalid_nik_structure",
          "column NIK: 32730115019"),
         (BUDI.replace("A1", "A3").replace("3273011501900001", "0073011501900001"),
          "invalid_nik_structure", "0073011501900001"),
@@ -29,7 +30,8 @@ funder = "Sumber"
         (BUDI.replace("A1", "A3").replace("15-01-1990", "31-02-1990"), "impossible_date",
          "column Tgl Lahir: 31-02-1990 matches none"),
         (BUDI.replace("A1", "A3").replace("15-01-1990", "15-01-2990"), "impossible_date", "future"),
-        (BUDI.replace("A1", "A3").replace("15-01-1990", "15-01-1890"), "impossible_date", "before 1900"),
+        (BUDI.replace("A1", "A3").replace("15-01-1990", "15-01-1890"), "impossible_date",
+         "before 1900"),
         (BUDI.replace("A1", "A2"), "duplicate_source_record_id", "already used on row 3"),
     ],
 )  # fmt: skip
