@@ -80,6 +80,39 @@ HOUSEHOLD_SORT: Final[dict[str, str]] = {
 }
 
 
+#: The parts of a household's 360° view, each a subquery on `h` (a visible
+#: household) giving one list; the same filters as the per-part methods.
+HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
+    "members": "CALL (h) { MATCH (p:Person)-[:MEMBER_OF]->(h) "
+    " WITH p ORDER BY p.relationship <> 'KEPALA', p.person_id "
+    " RETURN collect(p {" + PERSON_FIELDS + ", problems: COLLECT { "
+    "  MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
+    + "  WITH pr ORDER BY pr.code RETURN " + PROBLEM + " }}) AS members }",
+    "household_problems": "CALL (h) { "
+    " MATCH (h)<-[:MEMBER_OF]-(:Person)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
+    + " WITH DISTINCT pr ORDER BY pr.code RETURN collect(" + PROBLEM + ") AS household_problems }",
+    "current_programs": "CALL (h) { MATCH (h)-[e:ENROLLED_IN]->(pg:Program) "
+    " WHERE coalesce(e.active, true) WITH e, pg ORDER BY pg.code "
+    " RETURN collect(pg {.code, .name, .benefit_kind, .need, since: e.since, "
+    " until: e.until, active: coalesce(e.active, true), organization: e.organization,"
+    " funder: head([(pg)-[:FUNDED_BY]->(f) | f.code])}) AS current_programs }",
+    "service_history": "CALL (h) { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
+    " WITH s ORDER BY s.service_date DESC, s.service_id "
+    " RETURN collect(s {.service_id, .service_date, .amount, .program, .funder,"
+    " .organization, .source, .record_key,"
+    " person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS service_history }",
+    "assessments": "CALL (h) { OPTIONAL MATCH (a:Assessment)-[:ASSESSES]->(h) WHERE $special "
+    " WITH a ORDER BY a.assessed_on DESC "
+    " RETURN collect(a {.assessment_id, .assessed_on, .social_worker, .organization,"
+    " .plan, .notes, household_id: h.household_id,"
+    " person_id: head([(a)-[:ABOUT]->(p) | p.person_id]),"
+    " ppks: [(a)-[:FOUND]->(pr) | pr.code]}) AS assessments }",
+    "referrals": "CALL (h) { MATCH (r:Referral)-[:CONCERNS]->(h) "
+    " WHERE $org IS NULL OR r.from_org = $org OR r.to_org = $org "
+    " WITH r ORDER BY r.created_at DESC "
+    " RETURN collect(r {" + REFERRAL_FIELDS + ", household_id: h.household_id}) AS referrals }",
+}
+
 
 class GraphRepository:
     def __init__(self, driver: AsyncDriver, database: str = "neo4j", uri: str = "") -> None:
@@ -212,6 +245,24 @@ class GraphRepository:
             "RETURN id, collect(r {" + REFERRAL_FIELDS + ", household_id: id}) AS items",
             household_ids, scope,
         ))
+
+    async def household_parts(self, household_ids: Sequence[str], parts: Sequence[str],
+                              scope: Scope) -> list[dict[str, list[Row]] | None]:
+        """Several parts of the 360° view (see HOUSEHOLD_PARTS) for several
+        households in one statement; each part as its own method returns it.
+        Members carry their `problems` too (as `person_problems` gives them),
+        so a DataLoader can be primed with them."""
+        unknown = [p for p in parts if p not in HOUSEHOLD_PARTS]
+        if unknown or not parts:
+            raise GraphInputError(f"household parts: {unknown or 'none'} asked; "
+                                  f"choose from {', '.join(HOUSEHOLD_PARTS)}.")
+        wanted = [p for p in HOUSEHOLD_PARTS if p in parts]
+        query: LiteralString = (
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE + " ")
+        for part in wanted:
+            query += HOUSEHOLD_PARTS[part] + " "
+        query += "RETURN id, {" + ", ".join(f"{p}: {p}" for p in wanted) + "} AS items"
+        return await self._aligned(query, household_ids, scope)
 
     async def referrals_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         """Referrals by id; a scoped caller sees only those from or to it."""
@@ -509,4 +560,4 @@ def _native(value: Any) -> Any:
     return value
 
 
-__all__ = ["GraphRepository", "Page", "Scope", "lucene_query"]
+__all__ = ["HOUSEHOLD_PARTS", "GraphRepository", "Page", "Scope", "lucene_query"]

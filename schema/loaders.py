@@ -1,42 +1,132 @@
 """DataLoaders, made per request so caching never leaks between callers.
 
 Each loader turns the ids asked for during one execution tick into one
-repository call (one Cypher statement), scoped to the caller.
+repository call (one Cypher statement), scoped to the caller. The loaders of
+a household's 360° parts (members, problems, programs, services, assessments,
+referrals) go further when the repository offers `household_parts`: the parts
+asked for in the same tick share one statement, and the members' problems
+come with the members, so `person_problems` is primed rather than queried.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from schema.errors import Forbidden
 from schema.services import Repository, Row, Scope
 
 T = TypeVar("T")
 
+#: loader attribute -> part name of `household_parts`
+PARTS: dict[str, str] = {
+    "members": "members",
+    "household_problems": "household_problems",
+    "current_programs": "current_programs",
+    "service_history": "service_history",
+    "assessments": "assessments",
+    "referrals": "referrals",
+}
+
+
+class HouseholdParts:
+    """Collects the parts asked for while the event loop turns once, then
+    fetches them all in one `household_parts` call."""
+
+    def __init__(self, fetch: Callable[..., Awaitable[list[Any]]], scope: Scope,
+                 primed: Callable[[list[Row]], None]) -> None:
+        self._fetch = fetch
+        self._scope = scope
+        self._primed = primed
+        self._waiting: list[tuple[str, list[str], asyncio.Future[list[list[Row]]]]] = []
+        self._task: asyncio.Future[None] | None = None
+
+    async def load(self, part: str, ids: list[str]) -> list[list[Row]]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[list[Row]]] = loop.create_future()
+        if not self._waiting:
+            # two turns: sibling loaders dispatch in the same turn as this one
+            loop.call_soon(loop.call_soon, self._flush)
+        self._waiting.append((part, ids, future))
+        return await future
+
+    def _flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        self._task = asyncio.ensure_future(self._run(waiting))
+
+    async def _run(self, waiting: list[tuple[str, list[str],
+                                          asyncio.Future[list[list[Row]]]]]) -> None:
+        parts = sorted({part for part, _, _ in waiting})
+        ids = list(dict.fromkeys(i for _, keys, _ in waiting for i in keys))
+        try:
+            found = await self._fetch(ids, parts, self._scope)
+        except BaseException as exc:
+            for _, _, future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        by_id = dict(zip(ids, found, strict=True))
+        if "members" in parts:
+            self._primed([m for views in found if views for m in views["members"]])
+        for part, keys, future in waiting:
+            if not future.done():
+                future.set_result([
+                    (by_id[k] or {}).get(part) or [] for k in keys])
+
 
 class Loaders:
-    def __init__(self, repository: Repository, scope: Scope) -> None:
+    """`personal` False (a role that may not read named people) makes every
+    loader refuse before it reaches the graph: a second line behind the
+    resolvers' own checks."""
+
+    def __init__(self, repository: Repository, scope: Scope, *, personal: bool = True) -> None:
         def make(
             fn: Callable[[Sequence[str], Scope], Awaitable[list[T]]],
         ) -> DataLoader[str, T]:
             async def batch(keys: list[str]) -> list[T]:
+                if not personal:
+                    raise Forbidden("this role cannot read named people or households.")
                 return await fn(keys, scope)
 
             return DataLoader(batch, max_batch_size=1000)
 
         self.household: DataLoader[str, Row | None] = make(repository.households)
         self.person: DataLoader[str, Row | None] = make(repository.persons)
-        self.members: DataLoader[str, list[Row]] = make(repository.members)
         self.person_problems: DataLoader[str, list[Row]] = make(repository.person_problems)
-        self.household_problems: DataLoader[str, list[Row]] = make(
-            repository.household_problems)
-        self.current_programs: DataLoader[str, list[Row]] = make(repository.current_programs)
-        self.service_history: DataLoader[str, list[Row]] = make(repository.service_history)
-        self.assessments: DataLoader[str, list[Row]] = make(repository.assessments)
-        self.referrals: DataLoader[str, list[Row]] = make(repository.referrals)
         self.source_records: DataLoader[str, list[Row]] = make(repository.source_records)
+        self.members: DataLoader[str, list[Row]]
+        self.household_problems: DataLoader[str, list[Row]]
+        self.current_programs: DataLoader[str, list[Row]]
+        self.service_history: DataLoader[str, list[Row]]
+        self.assessments: DataLoader[str, list[Row]]
+        self.referrals: DataLoader[str, list[Row]]
+        fetch = getattr(repository, "household_parts", None)
+        if fetch is None:
+            for attr in PARTS:
+                setattr(self, attr, make(getattr(repository, attr)))
+            return
+        parts = HouseholdParts(fetch, scope, self._prime_member_problems)
+        for attr, part in PARTS.items():
+            setattr(self, attr, self._part_loader(parts, part, personal))
+
+    @staticmethod
+    def _part_loader(parts: HouseholdParts, part: str,
+                     personal: bool) -> DataLoader[str, list[Row]]:
+        async def batch(keys: list[str]) -> list[list[Row]]:
+            if not personal:
+                raise Forbidden("this role cannot read named people or households.")
+            return await parts.load(part, keys)
+
+        return DataLoader(batch, max_batch_size=1000)
+
+    def _prime_member_problems(self, members: list[Row]) -> None:
+        for member in members:
+            problems = member.pop("problems", None)
+            if problems is not None:
+                self.person_problems.prime(member["person_id"], problems)
 
 
-__all__ = ["Loaders"]
+__all__ = ["HouseholdParts", "Loaders"]
