@@ -142,7 +142,7 @@ def main() -> int:
                 driver = await open_async_driver(conn)
                 holder["services"] = Services(GraphRepository(driver, args.database, args.uri))
             return Context.for_request(holder["services"], Admin(), request=request,
-                                       response=response)
+                                       response=response, purpose="bench")
 
     bare_schema = strawberry.Schema(BareQuery, extensions=[
         lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)])

@@ -2,14 +2,15 @@
 
 Every GraphQL call is authenticated (API key or staff JWT) before strawberry
 sees it; anonymous calls get 401 in every mode. The schema's resolvers get
-their services (graph repository, intake, review, pub/sub) through the context.
+their services (graph repository, intake, review, pub/sub, and the audit log
+as `services.audit`) through the context.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -26,8 +27,10 @@ from strawberry.types import ExecutionResult
 from graph.driver import Connection, open_async_driver
 from graph.errors import GraphUnavailable
 from graph.repository import GraphRepository
+from hub.dashboard import dashboard_routes
 from hub.media import GraphQLResponseMedia
 from hub.security import (
+    AuditLog,
     Authenticator,
     JwtVerifier,
     KeyStore,
@@ -39,7 +42,8 @@ from hub.security import (
     Unauthenticated,
     purpose_from_headers,
 )
-from hub.security.authn import WWW_AUTHENTICATE
+from hub.security.audit import AuditLogSink
+from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
 from hub.settings import Settings
 from schema import build_schema
 from schema.context import Context, Services
@@ -77,9 +81,11 @@ class HubGraphQL(GraphQL[Context, None]):
         principal = getattr(request, "state", None) and getattr(request.state, "principal", None)
         if principal is None:  # websocket: set in on_ws_connect
             principal = request.scope.get("satupintu.principal")
-        headers = getattr(request, "headers", {})
+        purpose = purpose_from_headers(getattr(request, "headers", {}))
+        if purpose is None and hasattr(request, "scope"):  # websocket: connection_init
+            purpose = request.scope.get("satupintu.purpose")
         return Context.for_request(services, principal, request=request, response=response,
-                                   purpose=purpose_from_headers(headers))
+                                   purpose=purpose)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         """A request error (nothing executed: every error lacks a path) has no
@@ -98,6 +104,7 @@ class HubGraphQL(GraphQL[Context, None]):
         request = context.get("request") if isinstance(context, dict) else None
         if request is not None:
             request.scope["satupintu.principal"] = principal
+            request.scope["satupintu.purpose"] = _purpose_param(params)
         return await super().on_ws_connect(context)
 
 
@@ -124,6 +131,19 @@ class Authenticate:
         await self.app(scope, receive, send)
 
 
+def _purpose_param(params: object) -> str | None:
+    """`X-Purpose` (any case) in the connection_init payload or its `headers`."""
+    if not isinstance(params, Mapping):
+        return None
+    nested = params.get("headers")
+    for source in (params, nested if isinstance(nested, Mapping) else {}):
+        for name, value in source.items():
+            if isinstance(name, str) and name.lower() == PURPOSE_HEADER and \
+                    isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
 def _refusal(exc: SecurityError) -> Response:
     headers = {}
     status = getattr(exc, "status_code", 403)
@@ -141,6 +161,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     """The hub's ASGI app. Without `services`, the graph repository is opened
     at start-up from the settings (the graph may come up later: /health says so)."""
     security = SecurityDB.from_settings(settings)
+    audit = AuditLogSink(AuditLog(security))
+    if services is not None and services.audit is None:
+        services = replace(services, audit=audit)
     runtime = Runtime(
         settings=settings,
         security=security,
@@ -176,7 +199,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             conn = graph_connection(settings)
             driver = await open_async_driver(conn)
             runtime.services = Services(
-                repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub()
+                repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
+                audit=audit,
             )
         try:
             yield
@@ -190,6 +214,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                   methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_ws),
             Route("/health", health),
+            *dashboard_routes(settings, runtime.authenticator, runtime.limiter),
         ],
         lifespan=lifespan,
     )

@@ -23,9 +23,10 @@ def build_schema(
     *,
     caches: bool = True,
 ) -> strawberry.Schema:
-    """The schema with our error extension and strawberry's parser/validation
-    caches; `extensions` (e.g. the protection layer's limits, audit and
-    masking) run in the order given, before ours."""
+    """The schema with strawberry's parser/validation caches, the audit flush
+    (`schema.audit`) and our error extension; `extensions` (e.g. the
+    protection layer's limits and masking) run in the order given, before ours."""
+    from schema.audit import AuditFlush
     from schema.mutation import Mutation
     from schema.query import Query
     from schema.subscription import Subscription
@@ -34,7 +35,7 @@ def build_schema(
     if caches:
         # factories: a fresh extension per request, the LRU caches are shared
         exts += [lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
-    exts.append(ServiceErrors)
+    exts += [AuditFlush, ServiceErrors]
     return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription,
                              extensions=exts)
 

@@ -11,9 +11,10 @@ hub/ builds one `Services` at start-up and, per request, a `Context`:
             return Context.for_request(services, principal, request=request,
                                        response=response, purpose=...)
 
-Resolvers read `info.context.principal` (organization, role, optionally a
-`policy` with the flags of `schema.permissions.Policy`), `info.context.scope`
-(derived from it) and `info.context.loaders` (fresh DataLoaders per request).
+Resolvers read `info.context.principal` (organization, role), `info.context.
+policy` and `info.context.scope` (derived from the role), `info.context.loaders`
+(fresh DataLoaders per request) and `info.context.audit` (what the request
+touched, written to `services.audit` when it ends; see `schema.audit`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from schema.audit import AuditTrail
 from schema.loaders import Loaders
 from schema.permissions import Policy, policy_for, scope_for
 from schema.pubsub import PubSub
-from schema.services import Intake, NameNormaliser, Repository, ReviewDecider, Scope
+from schema.services import (
+    AuditSink,
+    Intake,
+    NameNormaliser,
+    Repository,
+    ReviewDecider,
+    Scope,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,9 @@ class Services:
     intake: Intake | None = None
     review: ReviewDecider | None = None
     name_normaliser: NameNormaliser | None = None
+    audit: AuditSink | None = None
+    """Where reads and writes of personal data are recorded; None records nothing
+    (only for tests and benchmarks: the hub always sets it)."""
 
 
 @dataclass
@@ -45,24 +57,29 @@ class Context:
     loaders: Loaders
     scope: Scope
     policy: Policy
+    audit: AuditTrail
     request: Any = None
     response: Any = None
-    purpose: str | None = None
 
     @classmethod
     def for_request(cls, services: Services, principal: Any, *, request: Any = None,
                     response: Any = None, purpose: str | None = None) -> Context:
         scope = scope_for(principal)
+        policy = policy_for(principal)
         return cls(
             services=services,
             principal=principal,
-            loaders=Loaders(services.repository, scope),
+            loaders=Loaders(services.repository, scope, personal=policy.can_see_personal),
             scope=scope,
-            policy=policy_for(principal),
+            policy=policy,
+            audit=AuditTrail(purpose.strip() or None if purpose else None),
             request=request,
             response=response,
-            purpose=purpose,
         )
+
+    @property
+    def purpose(self) -> str | None:
+        return self.audit.purpose
 
     @property
     def repository(self) -> Repository:

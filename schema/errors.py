@@ -3,6 +3,8 @@
     GraphQLError (graphql-core)
     ├── InputError        BAD_USER_INPUT: names the field and the reason
     ├── Forbidden         FORBIDDEN: the caller's role or relationship does not allow it
+    ├── PurposeRequired   PURPOSE_REQUIRED: personal data read without a stated purpose
+    ├── AuditUnavailable  AUDIT_UNAVAILABLE: the audit log refused the events; nothing shown
     ├── NotFound          NOT_FOUND: no such id visible to the caller
     └── ServiceError      SERVICE_UNAVAILABLE: the graph store (or another service) is down
 
@@ -29,6 +31,23 @@ class InputError(GraphQLError):
 class Forbidden(GraphQLError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason, extensions={"code": "FORBIDDEN"})
+
+
+class PurposeRequired(GraphQLError):
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            f"{field} reads personal data, which needs a stated purpose (UU PDP): send the "
+            "header `X-Purpose: <why>` (e.g. `X-Purpose: case review`), or the argument "
+            f"`purpose: \"<why>\"` on {field}.",
+            extensions={"code": "PURPOSE_REQUIRED", "field": field,
+                        "header": "X-Purpose", "argument": "purpose"})
+
+
+class AuditUnavailable(GraphQLError):
+    def __init__(self) -> None:
+        super().__init__("The audit log could not record this request, so its personal data "
+                         "is withheld; try again, or tell the hub operator.",
+                         extensions={"code": "AUDIT_UNAVAILABLE"})
 
 
 class NotFound(GraphQLError):
@@ -62,4 +81,5 @@ def _service_error(error: GraphQLError) -> GraphQLError:
     return error
 
 
-__all__ = ["Forbidden", "InputError", "NotFound", "ServiceError", "ServiceErrors"]
+__all__ = ["AuditUnavailable", "Forbidden", "InputError", "NotFound", "PurposeRequired",
+           "ServiceError", "ServiceErrors"]

@@ -12,8 +12,9 @@ from typing import Any
 
 import strawberry
 
+from schema.audit import wrote
 from schema.context import Context
-from schema.errors import InputError, NotFound, ServiceError
+from schema.errors import Forbidden, InputError, NotFound, ServiceError
 from schema.permissions import require_casework, require_write
 from schema.pubsub import household_topic, referral_topic
 from schema.types.assessment import Assessment
@@ -151,6 +152,19 @@ async def _visible_household(info: Info, field: str, household_id: str) -> dict[
     return row
 
 
+async def _visible_person(info: Info, field: str, person_id: str | None,
+                          household_id: str | None = None) -> None:
+    """The person must be one the caller may see (and in the household, if named)."""
+    if person_id is None:
+        return
+    row = await info.context.loaders.person.load(person_id)
+    if row is None:
+        raise InputError(field, f"no person {person_id!r} that you may see.")
+    if household_id is not None and row.get("household_id") != household_id:
+        raise InputError(field, f"person {person_id!r} is not a member of household "
+                                f"{household_id!r}.")
+
+
 def _changed(info: Info, household_id: str, kind: str) -> None:
     info.context.pubsub.publish(
         household_topic(household_id),
@@ -200,6 +214,7 @@ class Mutation:
             "birth_date": record.birth_date, "address": record.address, "rt": record.rt,
             "rw": record.rw, "kelurahan": record.kelurahan,
             "match_probability": linked.get("match_probability"), "loaded_at": _now()}])
+        wrote(info, persons=[pid], households=[hid])
         _changed(info, hid, "RECORD_SUBMITTED")
         return SubmitResult(record_key=strawberry.ID(key), person_id=strawberry.ID(pid),
                             household_id=strawberry.ID(hid),
@@ -210,11 +225,16 @@ class Mutation:
     @strawberry.mutation(description="Record a service or benefit delivered by your "
                                      "organization.")
     async def record_service(self, info: Info, service: ServiceInput) -> Service:
-        require_write(info.context.principal)
+        policy = require_write(info.context.principal)
+        org = str(info.context.principal.organization)
+        if policy.own_funding_only and service.funder not in (None, org):
+            raise Forbidden(f"a foundation records only services it funds itself: leave "
+                            f"service.funder empty or set it to {org!r}.")
         await _visible_household(info, "service.householdId", service.household_id)
+        await _visible_person(info, "service.personId", service.person_id,
+                              service.household_id)
         if service.amount is not None and service.amount < 0:
             raise InputError("service.amount", "must not be negative.")
-        org = str(info.context.principal.organization)
         row = {"service_id": f"svc-{uuid.uuid4()}", "household_id": service.household_id,
                "person_id": service.person_id,
                "program": _text("service.program", service.program),
@@ -222,6 +242,7 @@ class Mutation:
                "funder": service.funder or org, "organization": org, "source": org,
                "record_key": None}
         await info.context.repository.write_table("services", [row])
+        wrote(info, persons=[service.person_id], households=[service.household_id])
         _changed(info, service.household_id, "SERVICE_RECORDED")
         return Service.from_row(row)
 
@@ -229,6 +250,8 @@ class Mutation:
     async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:
         require_casework(info.context.principal)
         await _visible_household(info, "assessment.householdId", assessment.household_id)
+        await _visible_person(info, "assessment.personId", assessment.person_id,
+                              assessment.household_id)
         principal = info.context.principal
         row = {"assessment_id": f"asm-{uuid.uuid4()}", "household_id": assessment.household_id,
                "person_id": assessment.person_id, "assessed_on": assessment.assessed_on,
@@ -237,6 +260,7 @@ class Mutation:
                "plan": _text("assessment.plan", assessment.plan), "notes": assessment.notes,
                "ppks": assessment.ppks}
         await info.context.repository.write_table("assessments", [row])
+        wrote(info, persons=[assessment.person_id], households=[assessment.household_id])
         _changed(info, assessment.household_id, "ASSESSED")
         return Assessment.from_row(row)
 
@@ -255,6 +279,7 @@ class Mutation:
         await info.context.repository.write_table("referrals", [row])
         result = Referral.from_row(row)
         info.context.pubsub.publish(referral_topic(to_org), result)
+        wrote(info, households=[referral.household_id])
         _changed(info, referral.household_id, "REFERRED")
         return result
 
@@ -276,6 +301,7 @@ class Mutation:
         result = Referral.from_row(row)
         for org in {row.get("to_org"), row.get("from_org")} - {None}:
             info.context.pubsub.publish(referral_topic(str(org)), result)
+        wrote(info, households=[row["household_id"]])
         _changed(info, row["household_id"], "REFERRAL_" + status.value)
         return result
 
@@ -292,6 +318,7 @@ class Mutation:
                "since": enrolment.since, "until": enrolment.until, "active": active,
                "organization": org}
         await info.context.repository.write_table("enrolments", [row])
+        wrote(info, households=[enrolment.household_id])
         _changed(info, enrolment.household_id, "ENROLLED")
         return Enrolment(program_code=enrolment.program, program_name=None, benefit_kind=None,
                          need=None, funder=None, organization=org, since=enrolment.since,
@@ -312,6 +339,7 @@ class Mutation:
         reviewer = str(getattr(principal, "subject", None) or principal.organization)
         await review.decide(record_key_l, record_key_r, decision is ReviewDecision.SAME,
                             reviewer, note)
+        wrote(info)
         return ReviewResult(record_key_l=record_key_l, record_key_r=record_key_r,
                             decision=decision, reviewer=reviewer)
 
@@ -326,6 +354,8 @@ class Mutation:
                                                     f"{request.kind.value}.")
         if request.household_id is not None:
             await _visible_household(info, "request.householdId", request.household_id)
+        await _visible_person(info, "request.personId", request.person_id,
+                              request.household_id)
         now = _now()
         org = str(info.context.principal.organization)
         request_id = f"chg-{uuid.uuid4()}"
@@ -336,6 +366,7 @@ class Mutation:
                "organization": org, "filed_at": now,
                "changes": None if request.changes is None else str(request.changes)}
         await info.context.repository.file_change_request(row)
+        wrote(info, persons=[request.person_id], households=[request.household_id])
         if request.household_id:
             _changed(info, request.household_id, "CHANGE_REQUESTED")
         return ChangeRequest(id=strawberry.ID(request_id), kind=request.kind.value,

@@ -1,8 +1,12 @@
-"""What each role may see and do, as data.
+"""What each role may see and do: THE role table of the hub, as data.
 
-The flags match `hub.security.principal.RolePolicy`; when the principal in the
-context carries a `policy` with these flags, it wins over this table, so the
-protection layer stays the single source of truth once it is wired in.
+`hub.security.principal` re-exports `POLICIES` as its `ROLE_POLICIES` (schema/
+never imports hub/, so the table lives here, and the hub's test asserts the
+two names are one object). Resolvers and the Cypher scope ask the policy's
+flags (`policy.masks_identifiers`, ...) rather than compare role names.
+
+NIK (Nomor Induk Kependudukan) is the 16-digit identity number of a person;
+KK (Kartu Keluarga) is the 16-digit family-card number of a household.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from typing import Any, Final, Protocol
 
 from schema.errors import Forbidden
 from schema.services import Scope
+
+#: Cells (group counts) under this size are suppressed for aggregate-only roles.
+SMALL_CELL_THRESHOLD: Final = 5
 
 
 class Principal(Protocol):
@@ -27,38 +34,66 @@ class Principal(Protocol):
 @dataclass(frozen=True)
 class Policy:
     can_see_personal: bool
+    """Named people and households (names, addresses, identifiers) are visible."""
     sees_special_category: bool
+    """Special-category PPKS (health, criminal, sexual, drugs, trafficking,
+    violence) and assessments are visible on named people."""
     aggregates_only: bool
-    masks_nik_kk: bool
+    """Only counts and rates, with cells under `min_cell_size` suppressed."""
+    masks_identifiers: bool
+    """NIK, KK and phone numbers are shown masked (`3273**********01`)."""
     relationship_scoped: bool
+    """Sees only households it serves, submitted, or was referred."""
     audit_only: bool
+    """Reads the audit log and nothing else."""
     can_write: bool
+    """May submit records and services, refer, enrol and file change requests."""
+    casework: bool = False
+    """May record assessments and decide review pairs (social workers, Dinsos)."""
+    reads_audit_log: bool = False
+    own_funding_only: bool = False
+    """Services it records are funded by itself (a foundation's own money)."""
     min_cell_size: int = 0
+    description: str = ""
+
+    @property
+    def masks_nik_kk(self) -> bool:
+        return self.masks_identifiers
 
 
-_NONE = Policy(False, False, False, True, True, True, False)
+_NONE: Final = Policy(False, False, False, True, True, True, False,
+                      description="An unknown role: nothing.")
 
 POLICIES: Final = MappingProxyType({
     #                     personal special aggr  mask  scoped audit write
-    "dinsos_admin": Policy(True, True, False, False, False, False, True),
-    "social_worker": Policy(True, True, False, False, False, False, True),
-    "agency": Policy(True, False, False, True, True, False, True),
-    "foundation": Policy(True, False, False, True, True, False, True),
-    "analyst": Policy(False, False, True, True, False, False, False, min_cell_size=5),
-    "auditor": _NONE,
+    "dinsos_admin": Policy(True, True, False, False, False, False, True, casework=True,
+                           reads_audit_log=True,
+                           description="Dinas Sosial staff: everything, including "
+                                       "special-category PPKS, and the audit log."),
+    "social_worker": Policy(True, True, False, False, False, False, True, casework=True,
+                            description="Pekerja sosial: case work on named people, "
+                                        "including special-category PPKS and assessments."),
+    "agency": Policy(True, False, False, True, True, False, True,
+                     description="A partner agency: households it serves, submitted or was "
+                                 "referred; NIK, KK and phone masked."),
+    "foundation": Policy(True, False, False, True, True, False, True, own_funding_only=True,
+                         description="A foundation (yayasan): households it serves, submitted "
+                                     "or was referred; NIK, KK and phone masked; its own "
+                                     "services only."),
+    "analyst": Policy(False, False, True, True, False, False, False,
+                      min_cell_size=SMALL_CELL_THRESHOLD,
+                      description="Aggregates only, with cells under 5 suppressed; no named "
+                                  "people."),
+    "auditor": Policy(False, False, False, True, False, True, False, reads_audit_log=True,
+                      description="The audit log only."),
 })
 
-_FLAGS: Final = tuple(Policy.__dataclass_fields__)
+ROLE_NAMES: Final = tuple(POLICIES)
 
 
 def policy_for(principal: Any) -> Policy:
-    """The principal's own policy when it has one with our flags, else ours by role;
-    an unknown role may do nothing."""
-    own = getattr(principal, "policy", None)
-    if own is not None and all(hasattr(own, f) for f in _FLAGS):
-        return Policy(**{f: getattr(own, f) for f in _FLAGS})
-    role = getattr(principal, "role", None)
-    return POLICIES.get(str(role), _NONE)
+    """The policy of the principal's role; an unknown role may do nothing."""
+    return POLICIES.get(str(getattr(principal, "role", None)), _NONE)
 
 
 def scope_for(principal: Any) -> Scope:
@@ -69,44 +104,82 @@ def scope_for(principal: Any) -> Scope:
     }
 
 
+def _role(principal: Any) -> str:
+    return str(getattr(principal, "role", "unknown"))
+
+
 def require_personal(principal: Any) -> Policy:
     policy = policy_for(principal)
     if not policy.can_see_personal:
-        raise Forbidden(f"the {getattr(principal, 'role', 'unknown')} role cannot read "
-                        "named people or households; ask for aggregates instead.")
+        raise Forbidden(f"the {_role(principal)} role cannot read named people or households; "
+                        "ask for aggregates (coverageGaps counts, povertyIndicators, programs, "
+                        "funders) instead.")
     return policy
 
 
 def require_aggregates(principal: Any) -> Policy:
     policy = policy_for(principal)
     if policy.audit_only or not (policy.aggregates_only or policy.can_see_personal):
-        raise Forbidden(f"the {getattr(principal, 'role', 'unknown')} role cannot read "
-                        "aggregates.")
+        raise Forbidden(f"the {_role(principal)} role cannot read aggregates.")
     return policy
 
 
 def require_write(principal: Any) -> Policy:
     policy = policy_for(principal)
     if not policy.can_write:
-        raise Forbidden(f"the {getattr(principal, 'role', 'unknown')} role cannot change data.")
+        raise Forbidden(f"the {_role(principal)} role cannot change data.")
     return policy
 
 
 def require_casework(principal: Any) -> Policy:
     """Assessments and review decisions: social workers and Dinsos only."""
     policy = policy_for(principal)
-    if not (policy.sees_special_category and policy.can_write):
-        raise Forbidden("only social workers and Dinsos staff may do this.")
+    if not policy.casework:
+        raise Forbidden(f"the {_role(principal)} role cannot do this: only social workers and "
+                        "Dinsos staff record assessments and decide review pairs.")
     return policy
+
+
+def require_audit_reader(principal: Any) -> Policy:
+    policy = policy_for(principal)
+    if not policy.reads_audit_log:
+        raise Forbidden(f"the {_role(principal)} role cannot read the audit log; it is for "
+                        "the auditor and Dinsos administrators.")
+    return policy
+
+
+def mask_middle(value: str | None, keep_start: int, keep_end: int) -> str | None:
+    """Every character but the first `keep_start` and last `keep_end` as `*`;
+    values too short to keep anything are masked whole."""
+    if value is None:
+        return None
+    text = "".join(value.split())
+    if len(text) <= keep_start + keep_end:
+        return "*" * len(text)
+    return text[:keep_start] + "*" * (len(text) - keep_start - keep_end) + text[-keep_end:]
+
+
+def mask_nik(nik: str | None) -> str | None:
+    """`3273012345670001` -> `3273**********01` (the city code and two digits stay)."""
+    return mask_middle(nik, 4, 2)
+
+
+def mask_kk(kk: str | None) -> str | None:
+    return mask_middle(kk, 4, 2)
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """`081234567890` -> `0812*****890`."""
+    return mask_middle(phone, 4, 3)
 
 
 def mask(value: str | None, policy: Policy) -> str | None:
     """NIK/KK as `3273**********01` for roles that must not see them whole."""
-    if value is None or not policy.masks_nik_kk:
-        return value
-    if len(value) <= 6:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 6) + value[-2:]
+    return mask_nik(value) if policy.masks_identifiers else value
+
+
+def mask_contact(value: str | None, policy: Policy) -> str | None:
+    return mask_phone(value) if policy.masks_identifiers else value
 
 
 def suppress(count: int, policy: Policy) -> int | None:
@@ -116,5 +189,7 @@ def suppress(count: int, policy: Policy) -> int | None:
     return count
 
 
-__all__ = ["POLICIES", "Policy", "Principal", "mask", "policy_for", "require_aggregates",
-           "require_casework", "require_personal", "require_write", "scope_for", "suppress"]
+__all__ = ["POLICIES", "ROLE_NAMES", "SMALL_CELL_THRESHOLD", "Policy", "Principal", "mask",
+           "mask_contact", "mask_kk", "mask_middle", "mask_nik", "mask_phone", "policy_for",
+           "require_aggregates", "require_audit_reader", "require_casework",
+           "require_personal", "require_write", "scope_for", "suppress"]

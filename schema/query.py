@@ -9,11 +9,13 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
+from schema.audit import personal, read, rows_read
 from schema.connections import Connection, connection, window
 from schema.context import Context
-from schema.errors import InputError, NotFound
-from schema.permissions import require_aggregates, require_personal, suppress
+from schema.errors import InputError, NotFound, ServiceError
+from schema.permissions import require_aggregates, require_audit_reader, suppress
 from schema.types.analysis import (
     CoverageGapCount,
     CoverageGaps,
@@ -21,6 +23,7 @@ from schema.types.analysis import (
     DuplicatedAid,
     PovertyIndicator,
 )
+from schema.types.audit import AuditEvent
 from schema.types.household import Household
 from schema.types.person import Person
 from schema.types.program import Funder, Program
@@ -30,6 +33,10 @@ Info = strawberry.Info[Context, None]
 
 #: The city's poverty-rate target (Kota Bandung).
 POVERTY_TARGET = 0.0314
+
+PURPOSE_HELP = ("Why you read this personal data (recorded in the audit log); "
+                "instead of the X-Purpose header.")
+Purpose = Annotated[str | None, strawberry.argument(description=PURPOSE_HELP)]
 
 
 @strawberry.enum
@@ -80,6 +87,19 @@ def _digits(field: str, value: str | None, length: int) -> str | None:
     return clean
 
 
+def _selects(info: Info, name: str) -> bool:
+    """Whether the query asks for sub-field `name` of this field (fragments too)."""
+    pending = list(info.selected_fields[0].selections)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, SelectedField):
+            if node.name == name:
+                return True
+        else:
+            pending.extend(node.selections)
+    return False
+
+
 def _decile(field: str, value: int | None) -> int | None:
     if value is not None and not 1 <= value <= 10:
         raise InputError(field, "a welfare decile (desil) is between 1 and 10.")
@@ -89,27 +109,31 @@ def _decile(field: str, value: int | None) -> int | None:
 @strawberry.type
 class Query:
     @strawberry.field(description="A household by id, if you may see it.")
-    async def household(self, info: Info, id: strawberry.ID) -> Household:
-        require_personal(info.context.principal)
+    async def household(self, info: Info, id: strawberry.ID,
+                        purpose: Purpose = None) -> Household:
+        policy = personal(info, purpose)
         row = await info.context.loaders.household.load(id)
         if row is None:
             raise NotFound("household", id)
-        return Household.from_row(row, info.context.policy)
+        read(info, households=[id])
+        return Household.from_row(row, policy)
 
     @strawberry.field(description="A person by id, if you may see their household.")
-    async def person(self, info: Info, id: strawberry.ID) -> Person:
-        require_personal(info.context.principal)
+    async def person(self, info: Info, id: strawberry.ID, purpose: Purpose = None) -> Person:
+        policy = personal(info, purpose)
         row = await info.context.loaders.person.load(id)
         if row is None:
             raise NotFound("person", id)
-        return Person.from_row(row, info.context.policy)
+        rows_read(info, [row])
+        return Person.from_row(row, policy)
 
     @strawberry.field(description="Fuzzy name search (nicknames, old spellings, typos), "
                                   "optionally within a kelurahan (code or name), RT and RW.")
     async def search_persons(self, info: Info, name: str, kelurahan: str | None = None,
                              rt: str | None = None, rw: str | None = None, first: int = 20,
-                             after: str | None = None) -> Connection[Person]:
-        require_personal(info.context.principal)
+                             after: str | None = None,
+                             purpose: Purpose = None) -> Connection[Person]:
+        policy = personal(info, purpose)
         if not any(ch.isalnum() for ch in name):
             raise InputError("name", "give at least one letter of the name.")
         offset, limit = window(first, after)
@@ -119,15 +143,16 @@ class Query:
         page = await info.context.repository.search_persons(
             text, info.context.scope, kelurahan=kelurahan, rt=rt, rw=rw, offset=offset,
             limit=limit)
-        policy = info.context.policy
+        rows_read(info, page["rows"])
         return connection(page["rows"], page["total"], offset,
                           lambda r: Person.from_row(r, policy))
 
     @strawberry.field(description="Households by address, problem, decile, NIK or KK.")
     async def households(self, info: Info, filter: HouseholdFilter | None = None,
                          sort: HouseholdSort | None = None, first: int = 20,
-                         after: str | None = None) -> Connection[Household]:
-        require_personal(info.context.principal)
+                         after: str | None = None,
+                         purpose: Purpose = None) -> Connection[Household]:
+        policy = personal(info, purpose)
         offset, limit = window(first, after)
         f = filter or HouseholdFilter()
         sort = sort or HouseholdSort()
@@ -142,15 +167,19 @@ class Query:
         page = await info.context.repository.find_households(
             info.context.scope, filters=filters, sort=sort.field.value,
             descending=sort.direction is SortDirection.DESC, offset=offset, limit=limit)
-        policy = info.context.policy
+        rows_read(info, page["rows"])
         return connection(page["rows"], page["total"], offset,
                           lambda r: Household.from_row(r, policy))
 
     @strawberry.field(description="Households with a problem and no active program that "
                                   "addresses it, by area (kecamatan or kelurahan code) and PPKS.")
     async def coverage_gaps(self, info: Info, area: str | None = None, ppks: str | None = None,
-                            first: int = 20, after: str | None = None) -> CoverageGaps:
+                            first: int = 20, after: str | None = None,
+                            purpose: Purpose = None) -> CoverageGaps:
         policy = require_aggregates(info.context.principal)
+        named = policy.can_see_personal and _selects(info, "households")
+        if named:  # the counts need no purpose; the households themselves do
+            personal(info, purpose)
         offset, limit = window(first, after)
         result = await info.context.repository.coverage_gaps(
             info.context.scope, area=area, ppks=ppks, offset=offset, limit=limit)
@@ -159,7 +188,8 @@ class Query:
                                    households=suppress(c["households"], policy))
                   for c in result["counts"]]
         households = None
-        if policy.can_see_personal:
+        if named:
+            rows_read(info, result["rows"])
             households = connection(result["rows"], result["total"], offset,
                                     lambda r: Household.from_row(r, policy))
         return CoverageGaps(counts=counts, total_households=suppress(result["total"], policy),
@@ -169,9 +199,9 @@ class Query:
                                   "funders in [from, to], leaving out allowed combinations.")
     async def duplicated_aid(self, info: Info,
                              from_: Annotated[date, strawberry.argument(name="from")],
-                             to: date, first: int = 20,
-                             after: str | None = None) -> Connection[DuplicatedAid]:
-        policy = require_personal(info.context.principal)
+                             to: date, first: int = 20, after: str | None = None,
+                             purpose: Purpose = None) -> Connection[DuplicatedAid]:
+        policy = personal(info, purpose)
         if to < from_:
             raise InputError("to", "the end of the period is before its start.")
         offset, limit = window(first, after)
@@ -189,6 +219,7 @@ class Query:
                 services=[Service.from_row(s) for s in r["services"]])  # type: ignore[attr-defined]
 
         rows = [r for r in page["rows"] if r["household_id"] in by_id]
+        rows_read(info, rows)
         return connection(rows, page["total"], offset, make)
 
     @strawberry.field(description="Programs: funder, problems addressed, households reached "
@@ -240,3 +271,18 @@ class Query:
                                        households=suppress(d["households"], policy))
                            for d in r["by_decile"]]))
         return out
+
+    @strawberry.field(description="The audit log, newest first: who read or changed whose "
+                                  "data, when and why. For the auditor and Dinsos "
+                                  "administrators only.")
+    async def audit_log(self, info: Info, first: int = 20, after: str | None = None,
+                        person_id: strawberry.ID | None = None) -> Connection[AuditEvent]:
+        require_audit_reader(info.context.principal)
+        sink = info.context.services.audit
+        if sink is None:
+            raise ServiceError("the audit log is not configured on this hub.")
+        offset, limit = window(first, after)
+        page = await sink.entries(person_id=person_id, offset=offset, limit=limit)
+        if person_id is not None:
+            read(info, persons=[person_id])
+        return connection(page["rows"], page["total"], offset, AuditEvent.from_row)

@@ -13,6 +13,7 @@ one); the API turns that into a SERVICE_UNAVAILABLE error.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, TypedDict
 
@@ -93,8 +94,35 @@ class ReviewDecider(Protocol):
                      reviewer: str, note: str | None) -> Row: ...
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One read or write of personal data, as the API hands it to the audit log."""
+
+    subject: str
+    organization: str
+    role: str
+    operation: str
+    """`read:<field path>` or `write:<mutation>`, e.g. `read:household.members`."""
+    person_ids: tuple[str, ...] = ()
+    household_ids: tuple[str, ...] = ()
+    purpose: str | None = None
+
+
+class AuditSink(Protocol):
+    """The append-only audit log (hub's hash-chained AuditLog, adapted).
+
+    `record` appends a request's entries at once; `entries` pages the log
+    newest first, optionally only events involving one person, and returns
+    rows with: seq, ts, subject, organization, role, operation, person_ids,
+    household_ids, purpose, hash."""
+
+    async def record(self, entries: Sequence[AuditEntry]) -> None: ...
+    async def entries(self, *, person_id: str | None, offset: int, limit: int) -> Page: ...
+
+
 #: Standardises a free-text name into search tokens ("Moch. Soepriatna" ->
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["Intake", "NameNormaliser", "Page", "Repository", "ReviewDecider", "Row", "Scope"]
+__all__ = ["AuditEntry", "AuditSink", "Intake", "NameNormaliser", "Page", "Repository",
+           "ReviewDecider", "Row", "Scope"]

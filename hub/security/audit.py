@@ -9,6 +9,7 @@ head hash kept elsewhere (`VerifyResult.head_hash`).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
+from schema.services import AuditEntry, Page
 
 GENESIS_HASH = "0" * 64
 _COLUMNS = (
@@ -197,6 +199,22 @@ class AuditLog:
             rows = conn.execute(sql, (pattern, str(value))).fetchall()
         return [_record(row) for row in rows]
 
+    def page(self, person_id: str | None = None, offset: int = 0,
+             limit: int = 50) -> tuple[list[AuditRecord], int]:
+        """Newest first, optionally only events involving one person; and the total."""
+        where, params = "", tuple[str, ...]()
+        if person_id is not None:
+            where = (" WHERE EXISTS (SELECT 1 FROM json_each(audit_log.person_ids)"
+                     " WHERE value = ?)")
+            params = (str(person_id),)
+        with self.db.read() as conn:
+            total = conn.execute(f"SELECT count(*) FROM audit_log{where}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM audit_log{where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+        return [_record(row) for row in rows], int(total)
+
     def tail(self, limit: int = 50) -> list[AuditRecord]:
         with self.db.read() as conn:
             rows = conn.execute(
@@ -215,10 +233,28 @@ def _check(row: Row, expected_seq: int, prev: str) -> str | None:
     return None
 
 
+class AuditLogSink:
+    """The AuditLog as the schema's `AuditSink`: SQLite work off the event loop."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+
+    async def record(self, entries: Sequence[AuditEntry]) -> None:
+        events = [AuditEvent(e.subject, e.organization, e.role, e.operation, e.person_ids,
+                             e.household_ids, e.purpose) for e in entries]
+        if events:
+            await asyncio.to_thread(self.log.append_many, events)
+
+    async def entries(self, *, person_id: str | None, offset: int, limit: int) -> Page:
+        records, total = await asyncio.to_thread(self.log.page, person_id, offset, limit)
+        return {"rows": [dict(vars(r)) for r in records], "total": total}
+
+
 __all__ = [
     "GENESIS_HASH",
     "AuditEvent",
     "AuditLog",
+    "AuditLogSink",
     "AuditRecord",
     "VerifyResult",
     "row_hash",

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="untyped-decorator"
 """Aggregates for analysts and Dinsos: coverage gaps, duplicated aid, poverty."""
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ class CoverageGapCount:
     kelurahan_code: str | None
     ppks: str
     households: int | None
+
+    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
+                                  "for aggregate-only roles.")
+    def suppressed(self) -> bool:
+        return self.households is None
 
 
 @strawberry.type
@@ -44,6 +50,11 @@ class DecileCount:
     decile: int
     households: int | None
 
+    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
+                                  "for aggregate-only roles.")
+    def suppressed(self) -> bool:
+        return self.households is None
+
 
 @strawberry.type(description="Poverty in one area against the city target.")
 class PovertyIndicator:
@@ -61,6 +72,11 @@ class PovertyIndicator:
     target: float
     above_target: bool | None
     by_decile: list[DecileCount]
+
+    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
+                                  "for aggregate-only roles.")
+    def suppressed(self) -> bool:
+        return None in (self.households, self.people, self.poor_people)
 
 
 @strawberry.type

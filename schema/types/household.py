@@ -8,6 +8,7 @@ import asyncio
 
 import strawberry
 
+from schema.audit import read, rows_read
 from schema.context import Context
 from schema.permissions import Policy, mask
 from schema.services import Row
@@ -49,22 +50,26 @@ class Household:
     @strawberry.field
     async def members(self, info: strawberry.Info[Context, None]) -> list[Person]:
         rows = await info.context.loaders.members.load(self.id)
+        rows_read(info, rows)
         return [Person.from_row(r, info.context.policy) for r in rows]
 
     @strawberry.field(description="Every PPKS problem of any member.")
     async def problems(self, info: strawberry.Info[Context, None]) -> list[Problem]:
         rows = await info.context.loaders.household_problems.load(self.id)
+        read(info, households=[self.id])
         return visible_problems(rows, info.context.policy)
 
     @strawberry.field(description="Active program enrolments.")
     async def current_programs(self, info: strawberry.Info[Context, None]) -> list[Enrolment]:
         rows = await info.context.loaders.current_programs.load(self.id)
+        read(info, households=[self.id])
         return [Enrolment.from_row(r) for r in rows]
 
     @strawberry.field(description="Every service received from every agency and foundation, "
                                   "newest first.")
     async def service_history(self, info: strawberry.Info[Context, None]) -> list[Service]:
         rows = await info.context.loaders.service_history.load(self.id)
+        read(info, households=[self.id], persons=[r.get("person_id") for r in rows])
         return [Service.from_row(r) for r in rows]
 
     @strawberry.field(description="Assessments; empty unless you are a social worker or Dinsos.")
@@ -72,12 +77,14 @@ class Household:
         if not info.context.policy.sees_special_category:
             return []
         rows = await info.context.loaders.assessments.load(self.id)
+        read(info, households=[self.id], persons=[r.get("person_id") for r in rows])
         return [Assessment.from_row(r) for r in rows]
 
     @strawberry.field(description="Referrals concerning this household (for agencies and "
                                   "foundations: the ones from or to them).")
     async def referrals(self, info: strawberry.Info[Context, None]) -> list[Referral]:
         rows = await info.context.loaders.referrals.load(self.id)
+        read(info, households=[self.id])
         return [Referral.from_row(r) for r in rows]
 
     @strawberry.field(description="Source records of all members, with match evidence.")
@@ -86,4 +93,5 @@ class Household:
         members = await loaders.members.load(self.id)
         per_person = await asyncio.gather(
             *(loaders.source_records.load(m["person_id"]) for m in members))
+        read(info, households=[self.id], persons=[m["person_id"] for m in members])
         return [SourceRecord.from_row(r, info.context.policy) for rows in per_person for r in rows]

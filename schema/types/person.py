@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.audit import read
 from schema.context import Context
-from schema.permissions import Policy, mask
+from schema.permissions import Policy, mask, mask_contact
 from schema.services import Row
 from schema.types.problem import Problem, visible_problems
 from schema.types.source_record import SourceRecord
@@ -23,6 +24,7 @@ class Person:
     full_name: str | None
     nik: str | None = strawberry.field(description="NIK, masked for agencies and foundations.")
     no_kk: str | None = strawberry.field(description="Family-card number, masked likewise.")
+    phone: str | None = strawberry.field(description="Masked for agencies and foundations.")
     birth_date: date | None
     birth_place: str | None
     sex: str | None
@@ -36,6 +38,7 @@ class Person:
         hid = row.get("household_id")
         return cls(id=strawberry.ID(row["person_id"]), full_name=row.get("full_name"),
                    nik=mask(row.get("nik"), policy), no_kk=mask(row.get("no_kk"), policy),
+                   phone=mask_contact(row.get("phone"), policy),
                    birth_date=row.get("birth_date"), birth_place=row.get("birth_place"),
                    sex=row.get("sex"), relationship=row.get("relationship"),
                    household_id=strawberry.ID(hid) if hid else None,
@@ -50,16 +53,20 @@ class Person:
         if self.household_id is None:
             return None
         row = await info.context.loaders.household.load(self.household_id)
+        if row:
+            read(info, persons=[self.id], households=[self.household_id])
         return Household.from_row(row, info.context.policy) if row else None
 
     @strawberry.field(description="PPKS problems; special categories only for social "
                                   "workers and Dinsos.")
     async def problems(self, info: strawberry.Info[Context, None]) -> list[Problem]:
         rows = await info.context.loaders.person_problems.load(self.id)
+        read(info, persons=[self.id])
         return visible_problems(rows, info.context.policy)
 
     @strawberry.field(description="Every source record linked to this person, with the "
                                   "match evidence (lineage).")
     async def source_records(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
         rows = await info.context.loaders.source_records.load(self.id)
+        read(info, persons=[self.id])
         return [SourceRecord.from_row(r, info.context.policy) for r in rows]

@@ -42,6 +42,11 @@ class Program:
     households_reached: int | None
     households_in_need: int | None
 
+    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
+                                  "for aggregate-only roles.")
+    def suppressed(self) -> bool:
+        return None in (self.households_reached, self.households_in_need)
+
     @strawberry.field(description="Households reached / households with a problem the "
                                   "program addresses; null when a count is suppressed.")
     def share_of_need_covered(self) -> float | None:
@@ -61,3 +66,8 @@ class Funder:
     households_reached: int | None
     services: int | None
     amount: float | None
+
+    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
+                                  "for aggregate-only roles.")
+    def suppressed(self) -> bool:
+        return self.households_reached is None

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import strawberry
-from gqlkit import Api, CountingDriver, FakeIntake, FakeReview
+from gqlkit import Api, CountingDriver, FakeIntake, FakeReview, MemoryAudit
 
 from graph.driver import Connection, open_async_driver
 from graph.repository import GraphRepository
@@ -52,6 +52,8 @@ async def api(city_graph: Any, graph_connection: Connection,
                                  graph_connection.uri)
     intake = FakeIntake({"3273010202700004": ("P4", "H3")})
     review = FakeReview()
-    services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review)
-    yield Api(gql_schema, services, counter, intake, review)
+    audit = MemoryAudit()
+    services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review,
+                        audit=audit)
+    yield Api(gql_schema, services, counter, intake, review, audit)
     await driver.close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
 
 from schema.context import Context, Services
+from schema.services import AuditEntry, Page
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,26 @@ class FakeIntake:
                 "person_id": f"PN{n}", "household_id": f"HN{n}", "match_probability": None,
                 "new_person": True, "new_household": True, "kelurahan_code": "3273011002",
                 "name_tokens": [record["full_name"].lower()]}
+
+
+class MemoryAudit:
+    """An in-memory audit sink: what the hub's AuditLog would be given."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEntry] = []
+
+    async def record(self, entries: Sequence[AuditEntry]) -> None:
+        self.events.extend(entries)
+
+    async def entries(self, *, person_id: str | None, offset: int, limit: int) -> Page:
+        rows = [{"seq": i + 1, "ts": "2026-11-02T09:30:00+00:00", "hash": f"h{i}",
+                 **e.__dict__} for i, e in enumerate(self.events)
+                if person_id is None or person_id in e.person_ids]
+        rows.reverse()
+        return {"rows": rows[offset:offset + limit], "total": len(rows)}
+
+    def about(self, person_id: str) -> list[AuditEntry]:
+        return [e for e in self.events if person_id in e.person_ids]
 
 
 class FakeReview:
@@ -95,15 +117,19 @@ class Api:
     counter: CountingDriver
     intake: FakeIntake
     review: FakeReview
+    audit: MemoryAudit = field(default_factory=MemoryAudit)
 
-    async def run(self, query: str, principal: Any = ADMIN,
+    def context(self, principal: Any = ADMIN, purpose: str | None = "test") -> Context:
+        return Context.for_request(self.services, principal, purpose=purpose)
+
+    async def run(self, query: str, principal: Any = ADMIN, *, purpose: str | None = "test",
                   **variables: Any) -> strawberry.types.ExecutionResult:
-        context = Context.for_request(self.services, principal)
         return await self.schema.execute(query, variable_values=variables,
-                                         context_value=context)
+                                         context_value=self.context(principal, purpose))
 
-    async def data(self, query: str, principal: Any = ADMIN, **variables: Any) -> Any:
-        result = await self.run(query, principal, **variables)
+    async def data(self, query: str, principal: Any = ADMIN, *, purpose: str | None = "test",
+                   **variables: Any) -> Any:
+        result = await self.run(query, principal, purpose=purpose, **variables)
         assert result.errors is None, result.errors
         return result.data
 

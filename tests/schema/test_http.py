@@ -22,7 +22,7 @@ def app(api: Api, services: Services | None = None) -> Starlette:
     class App(GraphQL[Context, None]):
         async def get_context(self, request: Any, response: Any) -> Context:
             return Context.for_request(services or api.services, YAY_A, request=request,
-                                       response=response)
+                                       response=response, purpose="test")
 
     return Starlette(routes=[Route("/graphql", App(api.schema))])
 

@@ -17,7 +17,7 @@ async def _subscribe(api: Api, query: str, principal: Any, topic: str,
                      **variables: Any) -> AsyncGenerator[Any, None]:
     stream = await api.schema.subscribe(
         query, variable_values=variables,
-        context_value=Context.for_request(api.services, principal))
+        context_value=Context.for_request(api.services, principal, purpose="test"))
     assert isinstance(stream, AsyncGenerator), stream
     return stream
 
@@ -65,12 +65,12 @@ async def test_referrals_for_organization(api: Api) -> None:
 async def test_subscriptions_are_scoped(api: Api) -> None:
     other = await api.schema.subscribe(
         'subscription { referralsForOrganization(organization: "YAY-B") { status } }',
-        context_value=Context.for_request(api.services, YAY_A))
+        context_value=Context.for_request(api.services, YAY_A, purpose="test"))
     first = await other.__anext__() if isinstance(other, AsyncGenerator) else other
     assert first.errors and first.errors[0].extensions["code"] == "FORBIDDEN"
     hidden = await api.schema.subscribe(
         'subscription { householdChanged(id: "H4") { kind } }',
-        context_value=Context.for_request(api.services, YAY_A))
+        context_value=Context.for_request(api.services, YAY_A, purpose="test"))
     first = await hidden.__anext__() if isinstance(hidden, AsyncGenerator) else hidden
     assert first.errors and first.errors[0].extensions["code"] == "NOT_FOUND"
     assert ADMIN.role == "dinsos_admin"

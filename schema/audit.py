@@ -1,0 +1,135 @@
+"""Who read or changed whose data, collected per request and written once.
+
+Resolvers that hand out named people or households call `read(info, ...)`
+with the ids they return; mutations call `wrote(info, ...)`. The request's
+`AuditTrail` groups the ids by field path (`read:household.members`), and the
+`AuditFlush` extension appends them to the audit sink in one batch when the
+operation ends. If the sink fails, the response's data is withheld: personal
+data is never shown without a record of it.
+
+Reads of personal data need a purpose (UU PDP): the `X-Purpose` header, or a
+`purpose` argument on the root field, checked by `personal(info, purpose)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from schema.errors import AuditUnavailable, PurposeRequired
+from schema.permissions import Policy, require_personal
+from schema.services import AuditEntry
+
+
+@dataclass
+class _Touched:
+    persons: dict[str, None] = field(default_factory=dict)
+    households: dict[str, None] = field(default_factory=dict)
+    purpose: str | None = None
+
+
+class AuditTrail:
+    """The personal data one request touched, by operation, in first-seen order."""
+
+    def __init__(self, purpose: str | None = None) -> None:
+        self.purpose = purpose
+        """The request's purpose (the X-Purpose header)."""
+        self.root_purposes: dict[str, str] = {}
+        """A purpose given as an argument, by root field (response key)."""
+        self._touched: dict[str, _Touched] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._touched)
+
+    def purpose_for(self, root: str) -> str | None:
+        return self.root_purposes.get(root) or self.purpose
+
+    def touch(self, operation: str, root: str, persons: Iterable[object] = (),
+              households: Iterable[object] = ()) -> None:
+        entry = self._touched.get(operation)
+        if entry is None:
+            entry = self._touched[operation] = _Touched(purpose=self.purpose_for(root))
+        entry.persons.update((str(p), None) for p in persons if p is not None)
+        entry.households.update((str(h), None) for h in households if h is not None)
+
+    def drain(self, principal: Any) -> list[AuditEntry]:
+        """The entries so far (and forget them)."""
+        subject = str(getattr(principal, "subject", None) or principal.organization)
+        out = [AuditEntry(subject, str(principal.organization), str(principal.role), op,
+                          tuple(t.persons), tuple(t.households), t.purpose)
+               for op, t in self._touched.items()]
+        self._touched.clear()
+        return out
+
+
+def _path(info: strawberry.Info[Any, Any]) -> list[str]:
+    return [k for k in info.path.as_list() if isinstance(k, str)]
+
+
+def read(info: strawberry.Info[Any, Any], *, persons: Iterable[object] = (),
+         households: Iterable[object] = ()) -> None:
+    """Note that this field hands out these people's or households' data."""
+    path = _path(info)
+    info.context.audit.touch("read:" + ".".join(path), path[0], persons, households)
+
+
+def wrote(info: strawberry.Info[Any, Any], *, persons: Iterable[object] = (),
+          households: Iterable[object] = ()) -> None:
+    path = _path(info)
+    info.context.audit.touch("write:" + info.field_name, path[0], persons, households)
+
+
+def rows_read(info: strawberry.Info[Any, Any], rows: Iterable[dict[str, Any]]) -> None:
+    """`read` for graph rows carrying `person_id` and/or `household_id`."""
+    persons, households = [], []
+    for r in rows:
+        persons.append(r.get("person_id"))
+        households.append(r.get("household_id"))
+    read(info, persons=persons, households=households)
+
+
+def personal(info: strawberry.Info[Any, Any], purpose: str | None = None) -> Policy:
+    """The gate of every root field that returns named people or households:
+    the role must see personal data, and a purpose must be stated."""
+    policy = require_personal(info.context.principal)
+    root = _path(info)[0]
+    stated = (purpose or "").strip()
+    if stated:
+        info.context.audit.root_purposes[root] = stated
+    elif not info.context.audit.purpose_for(root):
+        raise PurposeRequired(info.field_name)
+    return policy
+
+
+async def flush(context: Any) -> None:
+    """Append what the request touched to the audit sink (if the hub has one)."""
+    trail: AuditTrail | None = getattr(context, "audit", None)
+    sink = getattr(getattr(context, "services", None), "audit", None)
+    if not trail or sink is None:
+        return
+    await sink.record(trail.drain(context.principal))
+
+
+class AuditFlush(SchemaExtension):
+    """Writes the request's audit entries when the operation ends; if that
+    fails the data is withheld and the caller gets AUDIT_UNAVAILABLE."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        ctx = self.execution_context
+        try:
+            await flush(ctx.context)
+        except Exception:  # any failure to record withholds the data
+            result = ctx.result
+            if result is not None:
+                result.data = None
+                result.errors = [AuditUnavailable()]
+            else:
+                raise AuditUnavailable() from None
+
+
+__all__ = ["AuditFlush", "AuditTrail", "flush", "personal", "read", "rows_read", "wrote"]
