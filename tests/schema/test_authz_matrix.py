@@ -1,0 +1,282 @@
+"""The authorization matrix: role x operation x own/other household x field.
+
+Generated from tables (tests/schema/authz.py holds the spec as role sets). Each
+case asserts what is visible AND what is denied: FORBIDDEN, an absent
+household (NOT_FOUND or not in the list), a masked value, or a hidden
+special-category problem / assessment. Mutations are in test_authz_mutations.
+
+One city is loaded for the whole module (these cases only read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import strawberry
+from authz import (
+    AGGREGATES,
+    AUDIT_READERS,
+    HOUSEHOLDS,
+    PERSONAL,
+    PRINCIPALS,
+    ROLES,
+    SCOPED,
+    SEES_ALL,
+    SPECIAL,
+    SUPPRESSED,
+    add_relationships,
+    error_code,
+    related,
+)
+from gqlkit import MemoryAudit
+from neo4j import Driver
+
+from graph.driver import Connection, open_async_driver
+from graph.repository import GraphRepository
+from schema.context import Context, Services
+from schema.permissions import mask_nik, mask_phone
+from schema.pubsub import PubSub, household_topic
+from schema.types.subscription_events import HouseholdChange
+
+pytestmark = pytest.mark.anyio
+
+# --- how each operation shows a household ---------------------------------------
+MEMBER = "id nik phone problems { code }"
+HOUSEHOLD = f"id noKk members {{ {MEMBER} }} assessments {{ id }}"
+
+View = dict[str, Any]
+
+
+def _household(data: Any, h: dict[str, str]) -> View | None:
+    return data["household"]
+
+
+def _person(data: Any, h: dict[str, str]) -> View | None:
+    person = data["person"]
+    return {**person["household"], "members": [person, *person["household"]["members"]]}
+
+
+def _search(data: Any, h: dict[str, str]) -> View | None:
+    nodes = [e["node"] for e in data["searchPersons"]["edges"] if e["node"]["id"] == h["pid"]]
+    if not nodes:
+        return None
+    return {**nodes[0]["household"], "members": [nodes[0], *nodes[0]["household"]["members"]]}
+
+
+def _households(data: Any, h: dict[str, str]) -> View | None:
+    nodes = [e["node"] for e in data["households"]["edges"] if e["node"]["id"] == h["hid"]]
+    return nodes[0] if nodes else None
+
+
+READS: dict[str, tuple[str, Callable[[Any, dict[str, str]], View | None]]] = {
+    "household": (f"query($hid: ID!) {{ household(id: $hid) {{ {HOUSEHOLD} }} }}", _household),
+    "person": (f"query($pid: ID!) {{ person(id: $pid) {{ {MEMBER} "
+               f"household {{ {HOUSEHOLD} }} }} }}", _person),
+    "searchPersons": (f"query($name: String!) {{ searchPersons(name: $name) {{ edges {{ node "
+                      f"{{ {MEMBER} household {{ {HOUSEHOLD} }} }} }} }} }}", _search),
+    "households(noKk)": (f"query($kk: String!) {{ households(filter: {{noKk: $kk}}) "
+                         f"{{ edges {{ node {{ {HOUSEHOLD} }} }} }} }}", _households),
+}
+FIELDS = ("nik", "noKk", "phone", "specialProblems", "assessments")
+
+
+@pytest.fixture(scope="module")
+def matrix_graph(neo4j_driver: Driver, graph_connection: Connection) -> Driver:
+    from city import city
+
+    from graph.loader import load
+
+    neo4j_driver.execute_query("MATCH (n) DETACH DELETE n", database_=graph_connection.database)
+    load(neo4j_driver, city(), graph_connection.database)
+    add_relationships(neo4j_driver, graph_connection.database)
+    return neo4j_driver
+
+
+@pytest.fixture(scope="module")
+async def services(matrix_graph: Driver,
+                   graph_connection: Connection) -> AsyncIterator[Services]:
+    driver = await open_async_driver(graph_connection)
+    yield Services(repository=GraphRepository(driver, graph_connection.database),
+                   pubsub=PubSub(), audit=MemoryAudit())
+    await driver.close()
+
+
+async def run(schema: strawberry.Schema, services: Services, role: str, query: str,
+              **variables: Any) -> Any:
+    context = Context.for_request(services, PRINCIPALS[role], purpose="matrix")
+    return await schema.execute(query, variable_values=variables, context_value=context)
+
+
+# --- 1. role x read operation x own/other x sensitive field ------------------------
+@pytest.mark.parametrize("field", FIELDS)
+@pytest.mark.parametrize("which", ["own", "other"])
+@pytest.mark.parametrize("operation", list(READS))
+@pytest.mark.parametrize("role", ROLES)
+async def test_read_matrix(gql_schema: strawberry.Schema, services: Services, role: str,
+                           operation: str, which: str, field: str) -> None:
+    h = HOUSEHOLDS[which]
+    query, view_of = READS[operation]
+    result = await run(gql_schema, services, role, query, **{
+        k: v for k, v in h.items() if f"${k}" in query})
+    if role not in PERSONAL:
+        assert error_code(result) == "FORBIDDEN" and not result.data
+        return
+    if not related(role, which):
+        assert error_code(result) in ("NOT_FOUND", None)
+        assert result.data is None or view_of(result.data, h) is None, "household leaked"
+        return
+    assert result.errors is None, result.errors
+    view = view_of(result.data, h)
+    assert view is not None and view["id"] == h["hid"]
+    person = next(m for m in view["members"] if m["id"] == h["pid"])
+    whole = role in SEES_ALL
+    problems = {p["code"] for m in view["members"] for p in m["problems"]}
+    if field == "nik":
+        assert person["nik"] == (h["nik"] if whole else mask_nik(h["nik"]))
+        assert whole or person["nik"].startswith("3273**********")
+    elif field == "noKk":
+        assert view["noKk"] == (h["kk"] if whole else mask_nik(h["kk"]))
+    elif field == "phone":
+        assert person["phone"] == (h["phone"] if whole else mask_phone(h["phone"]))
+    elif field == "specialProblems":
+        assert (SPECIAL in problems) is whole
+        assert "PPKS24" in problems or which == "other"  # ordinary problems stay visible
+    else:
+        assert bool(view["assessments"]) is whole
+
+
+# --- 2. role x root field (x own/other where a household is named) -----------------
+GATES: list[tuple[str, frozenset[str], str, bool]] = [
+    # field, allowed roles, query, names a household
+    ("household", PERSONAL, "query($hid: ID!) { household(id: $hid) { id } }", True),
+    ("person", PERSONAL, "query($pid: ID!) { person(id: $pid) { id } }", True),
+    ("searchPersons", PERSONAL,
+     "query($name: String!) { searchPersons(name: $name) { edges { node { id } } } }", True),
+    ("households", PERSONAL,
+     "query($kk: String!) { households(filter: {noKk: $kk}) { edges { node { id } } } }",
+     True),
+    ("coverageGaps.households", PERSONAL,
+     "{ coverageGaps { households { edges { node { id } } } } }", False),
+    ("duplicatedAid", PERSONAL, 'query { duplicatedAid(from: "2026-10-01", to: "2026-10-31") '
+                                "{ edges { node { household { id } need } } } }", False),
+    ("coverageGaps", AGGREGATES,
+     "{ coverageGaps { totalHouseholds counts { ppks households suppressed } } }", False),
+    ("povertyIndicators", AGGREGATES,
+     "{ povertyIndicators { code households suppressed byDecile { households suppressed } } }",
+     False),
+    ("programs", AGGREGATES, "{ programs { code householdsReached suppressed } }", False),
+    ("funders", AGGREGATES, "{ funders { code householdsReached amount suppressed } }", False),
+    ("auditLog", AUDIT_READERS,
+     "{ auditLog(first: 5) { totalCount edges { node { operation purpose } } } }", False),
+]
+
+
+def _gate_cases() -> list[Any]:
+    cases = []
+    for field, allowed, query, named in GATES:
+        for role in ROLES:
+            for which in ("own", "other") if named else ("-",):
+                cases.append(pytest.param(field, allowed, query, role, which,
+                                          id=f"{field}-{role}-{which}"))
+    return cases
+
+
+@pytest.mark.parametrize(("field", "allowed", "query", "role", "which"), _gate_cases())
+async def test_root_field_gate(gql_schema: strawberry.Schema, services: Services, field: str,
+                               allowed: frozenset[str], query: str, role: str,
+                               which: str) -> None:
+    h = HOUSEHOLDS.get(which, HOUSEHOLDS["own"])
+    result = await run(gql_schema, services, role, query,
+                       **{k: v for k, v in h.items() if f"${k}" in query})
+    if role not in allowed and field == "coverageGaps.households" and role in AGGREGATES:
+        assert result.errors is None  # the counts are theirs, the households are not: null
+        assert result.data == {"coverageGaps": {"households": None}}
+        return
+    if role not in allowed:
+        assert error_code(result) == "FORBIDDEN", result
+        assert not result.data
+        return
+    if which == "other" and role in SCOPED:  # named, but not theirs: absent
+        assert error_code(result) in ("NOT_FOUND", None)
+        ids = str(result.data)
+        assert h["hid"] not in ids and h["pid"] not in ids
+        return
+    assert result.errors is None, result.errors
+    text = str(result.data)
+    if field in ("coverageGaps", "povertyIndicators", "programs", "funders"):
+        # the tiny city has only cells under 5: analysts get null + suppressed
+        assert ("'suppressed': True" in text) is (role in SUPPRESSED)
+        assert ("None" in text) or role not in SUPPRESSED
+    if field == "coverageGaps.households" and role in SCOPED:
+        assert "H4" not in text  # H4 is a gap, but not theirs
+    if field == "duplicatedAid":
+        assert "H1" in text  # BPNT and SEMBAKO-YAYASAN in October
+
+
+async def test_analyst_asking_for_gap_households_gets_null(gql_schema: strawberry.Schema,
+                                                           services: Services) -> None:
+    result = await run(gql_schema, services, "analyst",
+                       "{ coverageGaps { totalHouseholds households { totalCount } } }")
+    assert result.errors is None
+    assert result.data["coverageGaps"] == {"totalHouseholds": None, "households": None}
+
+
+# --- 3. subscriptions: role x own/other ------------------------------------------
+async def _first_event(schema: strawberry.Schema, services: Services, role: str,
+                       query: str, topic: str, event: Any) -> Any:
+    stream = await schema.subscribe(
+        query, context_value=Context.for_request(services, PRINCIPALS[role], purpose="matrix"))
+    if not isinstance(stream, AsyncGenerator):
+        return stream
+    pending = asyncio.ensure_future(stream.__anext__())
+    for _ in range(200):
+        if services.pubsub.subscribers(topic) or pending.done():
+            break
+        await asyncio.sleep(0.005)
+    if not pending.done():
+        services.pubsub.publish(topic, event)
+    result = await asyncio.wait_for(pending, 5)
+    await stream.aclose()
+    return result
+
+
+@pytest.mark.parametrize("which", ["own", "other"])
+@pytest.mark.parametrize("role", ROLES)
+async def test_household_changed_subscription(gql_schema: strawberry.Schema,
+                                              services: Services, role: str,
+                                              which: str) -> None:
+    from datetime import UTC, datetime
+
+    hid = HOUSEHOLDS[which]["hid"]
+    event = HouseholdChange(household_id=strawberry.ID(hid), kind="SERVICE_RECORDED",
+                            at=datetime.now(UTC))
+    result = await _first_event(gql_schema, services, role,
+                                f'subscription {{ householdChanged(id: "{hid}") {{ '
+                                f"householdId kind }} }}", household_topic(hid), event)
+    if role not in PERSONAL:
+        assert error_code(result) == "FORBIDDEN"
+    elif not related(role, which):
+        assert error_code(result) == "NOT_FOUND"
+    else:
+        assert result.errors is None
+        assert result.data["householdChanged"] == {"householdId": hid,
+                                                   "kind": "SERVICE_RECORDED"}
+
+
+@pytest.mark.parametrize("whose", ["own", "other"])
+@pytest.mark.parametrize("role", ROLES)
+async def test_referrals_subscription(gql_schema: strawberry.Schema, services: Services,
+                                      role: str, whose: str) -> None:
+    org = PRINCIPALS[role].organization if whose == "own" else "YAY-B"
+    stream = await gql_schema.subscribe(
+        f'subscription {{ referralsForOrganization(organization: "{org}") {{ status }} }}',
+        context_value=Context.for_request(services, PRINCIPALS[role], purpose="matrix"))
+    if role in PERSONAL and not (role in SCOPED and whose == "other"):
+        assert isinstance(stream, AsyncGenerator)
+        await stream.aclose()
+        return
+    first = await stream.__anext__() if isinstance(stream, AsyncGenerator) else stream
+    assert error_code(first) == "FORBIDDEN"

@@ -1,0 +1,131 @@
+"""The authorization matrix for mutations: role x mutation x own/other household.
+
+Allowed: the change is made and a `write:<mutation>` audit event names the
+household. Denied: FORBIDDEN (the role may not), or the household is absent
+(the role may write but not about a household it is not related to). Each case
+starts from a fresh city.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from authz import (
+    CASEWORK,
+    HOUSEHOLDS,
+    PRINCIPALS,
+    ROLES,
+    WRITERS,
+    add_relationships,
+    error_code,
+    related,
+)
+from gqlkit import WORKER, Api
+from neo4j import Driver
+
+from graph.driver import Connection
+
+pytestmark = pytest.mark.anyio
+
+#: mutation -> (roles allowed, query over $hid, names a household)
+MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
+    "submitRecord": (WRITERS, 'mutation { submitRecord(record: {sourceRecordId: "m-1", '
+                              'fullName: "Ujang Nurdin"}) { householdId } }', False),
+    "recordService": (WRITERS, 'mutation($hid: ID!) { recordService(service: {householdId: '
+                               '$hid, program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }',
+                      True),
+    "recordAssessment": (CASEWORK, 'mutation($hid: ID!) { recordAssessment(assessment: '
+                                   '{householdId: $hid, assessedOn: "2026-11-01", '
+                                   'ppks: ["PPKS24"], plan: "PKH"}) { id } }', True),
+    "createReferral": (WRITERS, 'mutation($hid: ID!) { createReferral(referral: '
+                                '{householdId: $hid, toOrganization: "YAY-B"}) { id } }', True),
+    "advanceReferral": (WRITERS, "mutation($rid: ID!) { advanceReferral(id: $rid, "
+                                 "status: ACCEPTED) { id } }", True),
+    "enrolHousehold": (WRITERS, 'mutation($hid: ID!) { enrolHousehold(enrolment: '
+                                '{householdId: $hid, program: "PKH", since: "2026-11-01"}) '
+                                "{ active } }", True),
+    "decideReviewPair": (CASEWORK, 'mutation { decideReviewPair(recordKeyL: "dtks:1", '
+                                   'recordKeyR: "yaya:1", decision: SAME) { decision } }',
+                         False),
+    "fileChangeRequest": (WRITERS, 'mutation($hid: ID!) { fileChangeRequest(request: '
+                                   '{kind: PERBAIKAN, householdId: $hid, reason: "moved"}) '
+                                   "{ id } }", True),
+}
+
+
+@pytest.fixture
+def related_city(city_graph: Driver, graph_connection: Connection) -> Driver:
+    add_relationships(city_graph, graph_connection.database)
+    return city_graph
+
+
+async def _referral_for(api: Api, role: str, which: str) -> str:
+    """A referral the role is party to (own), or R1 (H4, DINSOS -> YAY-B) otherwise."""
+    if which == "other":
+        return "R1"
+    org = PRINCIPALS[role].organization
+    made = await api.data('mutation($hid: ID!, $to: String!) { createReferral(referral: '
+                          '{householdId: $hid, toOrganization: $to}) { id } }', WORKER,
+                          hid=HOUSEHOLDS["own"]["hid"], to=org)
+    api.audit.events.clear()
+    return str(made["createReferral"]["id"])
+
+
+def _cases() -> list[Any]:
+    return [pytest.param(name, role, which, id=f"{name}-{role}-{which}")
+            for name, (_, _, named) in MUTATIONS.items() for role in ROLES
+            for which in (("own", "other") if named else ("-",))]
+
+
+@pytest.mark.parametrize(("mutation", "role", "which"), _cases())
+async def test_mutation_matrix(api: Api, related_city: Driver, mutation: str, role: str,
+                               which: str) -> None:
+    allowed, query, named = MUTATIONS[mutation]
+    hid = HOUSEHOLDS.get(which, HOUSEHOLDS["own"])["hid"]
+    variables: dict[str, Any] = {"hid": hid} if "$hid" in query else {}
+    if "$rid" in query:
+        variables = {"rid": await _referral_for(api, role, which)}
+    result = await api.run(query, PRINCIPALS[role], **variables)
+    writes = [e for e in api.audit.events if e.operation == f"write:{mutation}"]
+    if role not in allowed:
+        assert error_code(result) == "FORBIDDEN", result.errors
+        assert writes == []
+        return
+    if named and not related(role, which):
+        assert error_code(result) in ("NOT_FOUND", "BAD_USER_INPUT"), result.errors
+        assert "householdId" in str(result.errors[0].extensions) or \
+            error_code(result) == "NOT_FOUND"
+        assert writes == []
+        return
+    assert result.errors is None, result.errors
+    assert len(writes) == 1
+    event = writes[0]
+    assert (event.organization, event.role) == (PRINCIPALS[role].organization, role)
+    if named:
+        assert event.household_ids == (hid,)
+
+
+async def test_foundation_records_only_services_it_funds(api: Api,
+                                                         related_city: Driver) -> None:
+    query = ('mutation($f: String) { recordService(service: {householdId: "H1", '
+             'program: "ZAKAT", serviceDate: "2026-11-03", funder: $f}) { funder } }')
+    foundation = PRINCIPALS["foundation"]
+    denied = await api.run(query, foundation, f="APBN")
+    assert error_code(denied) == "FORBIDDEN"
+    own = await api.data(query, foundation, f="YAY-A")
+    assert own["recordService"]["funder"] == "YAY-A"
+    agency = await api.data(query, PRINCIPALS["agency"], f="APBN")
+    assert agency["recordService"]["funder"] == "APBN"
+
+
+async def test_writes_about_a_person_check_the_person(api: Api, related_city: Driver) -> None:
+    foundation = PRINCIPALS["foundation"]
+    hidden = await api.run('mutation { fileChangeRequest(request: {kind: PERBAIKAN, '
+                           'personId: "P5", reason: "x"}) { id } }', foundation)
+    assert error_code(hidden) == "BAD_USER_INPUT"
+    assert hidden.errors and hidden.errors[0].extensions["field"] == "request.personId"
+    elsewhere = await api.run('mutation { recordService(service: {householdId: "H1", '
+                              'personId: "P3", program: "ZAKAT", serviceDate: "2026-11-03"}) '
+                              "{ id } }", PRINCIPALS["dinsos_admin"])
+    assert elsewhere.errors and elsewhere.errors[0].extensions["field"] == "service.personId"
