@@ -21,6 +21,7 @@ from connectors.errors import ConnectorError
 from connectors.synthetic import generate_city
 from graph.errors import GraphError
 from hub import localgraph, pipeline
+from hub.dashboard import login_link
 from hub.demo import run_demo
 from hub.errors import HubError
 from hub.report.cli import make_report_app
@@ -122,6 +123,21 @@ def status_command(
         print_status(report, console)
     if not healthy(report):
         raise typer.Exit(1)
+
+
+@app.command("dashboard-link")
+def dashboard_link(
+    org: Annotated[str, typer.Option(help="Organization shown on the dashboard.")] = "ORG-DINSOS",
+    role: Annotated[str, typer.Option(help="dinsos_admin or social_worker.")] = "dinsos_admin",
+    base_url: Annotated[str | None, typer.Option(help="Default http://HUB_HOST:HUB_PORT.")] = None,
+) -> None:
+    """Print a one-time sign-in link to /dashboard, valid for 5 minutes."""
+    settings = get_settings()
+    if role not in ("dinsos_admin", "social_worker"):
+        raise typer.BadParameter(f"{role!r}: the dashboard is for dinsos_admin or social_worker.",
+                                 param_hint="--role")
+    console.print(login_link(settings, org, role, base_url or
+                             f"http://{settings.host}:{settings.port}"), soft_wrap=True)
 
 
 @app.command("generate")
