@@ -92,6 +92,7 @@ class SparkEngine:
         try:
             from pyspark.sql import SparkSession
             from splink import SparkAPI
+            from splink.backends.spark import similarity_jar_location
         except ImportError as err:
             raise EngineError(
                 "the spark engine needs pyspark: `pip install 'satupintu[dev]'` "
@@ -103,6 +104,7 @@ class SparkEngine:
             .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
             .config("spark.ui.enabled", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.jars", similarity_jar_location())
             .getOrCreate()
         )
         self._spark.sparkContext.setCheckpointDir("/tmp/satupintu-spark-checkpoints")

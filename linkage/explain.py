@@ -7,14 +7,23 @@ its match weight (log2 Bayes factor, Splink's `mw_` columns) and the two values.
 
 from __future__ import annotations
 
+import html
 import json
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from linkage._sql import first_row
+from linkage._sql import first_row, table_exists
+from linkage.errors import LinkageError
 
-__all__ = ["COMPARISON_VALUES", "explain_pair", "level_labels", "write_link_evidence"]
+__all__ = [
+    "COMPARISON_VALUES",
+    "explain_pair",
+    "level_labels",
+    "write_link_evidence",
+    "write_qa_report",
+]
 
 #: The standardised values shown next to each comparison's evidence.
 COMPARISON_VALUES: dict[str, tuple[str, ...]] = {
@@ -111,3 +120,115 @@ def _register_levels(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -
         "CREATE OR REPLACE TEMP TABLE _levels (comparison VARCHAR, gamma INTEGER, label VARCHAR)"
     )
     con.executemany("INSERT INTO _levels VALUES (?, ?, ?)", level_labels(settings))
+
+
+def write_qa_report(
+    con: duckdb.DuckDBPyConnection,
+    model_dir: Path,
+    out: Path,
+    *,
+    truth: Path | None = None,
+    waterfall_pairs: int = 5,
+    clusters: int = 10,
+) -> Path:
+    """Write a linkage QA report (HTML) with Splink's charts; return its path.
+
+    Next to `out` it writes `<stem>-comparison-viewer.html` and
+    `<stem>-cluster-studio.html`, which the report embeds.
+    """
+    from splink import Linker
+
+    from linkage.engine import DuckDBEngine
+    from linkage.evaluate import evaluate
+    from linkage.model import load_model
+    from linkage.pipeline import RECORDS, model_input
+
+    for table in ("identity_map", "linkage_pairs", RECORDS):
+        if not table_exists(con, table):
+            raise LinkageError(f"no {table} to report on: run `hub link` first")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model = load_model(Path(model_dir))
+    engine = DuckDBEngine()
+    try:
+        records = engine.register(model_input(con), "records")
+        linker = Linker(records, model.settings, log_level=None)
+        pairs = _register_as(
+            engine, con.sql("SELECT * FROM linkage_pairs").to_arrow_table(), "__splink__df_predict"
+        )
+        clustered = _register_as(
+            engine,
+            con.sql(
+                "SELECT m.person_id AS cluster_id, i.* FROM identity_map m "
+                f"JOIN ({_model_input_sql()}) i USING (record_key)"
+            ).to_arrow_table(),
+            "__splink__df_clustered",
+        )
+        charts = linker.visualisations
+        sections = [("Match weights", charts.match_weights_chart().to_html())]
+        sample = pairs.as_record_list(limit=waterfall_pairs)
+        if sample:
+            sections.append(("Waterfall: example pairs", charts.waterfall_chart(sample).to_html()))
+        viewer = out.with_name(f"{out.stem}-comparison-viewer.html")
+        charts.comparison_viewer_dashboard(pairs, str(viewer), overwrite=True)
+        studio = out.with_name(f"{out.stem}-cluster-studio.html")
+        charts.cluster_studio_dashboard(
+            pairs,
+            clustered,
+            str(studio),
+            sampling_method="by_cluster_size",
+            sample_size=clusters,
+            overwrite=True,
+        )
+    finally:
+        engine.close()
+    if truth is not None:
+        result = evaluate(con, Path(truth))
+        rows = "".join(
+            f"<tr><td>{name}</td><td>{s.precision:.4f}</td><td>{s.recall:.4f}</td>"
+            f"<td>{s.f1:.4f}</td><td>{s.true_pairs:,}</td><td>{s.predicted_pairs:,}</td></tr>"
+            for name, s in (("persons", result.persons), ("households", result.households))
+        )
+        sections.insert(
+            0,
+            (
+                f"Evaluation against {html.escape(str(truth))} ({result.records:,} records)",
+                "<table><tr><th>entity</th><th>precision</th><th>recall</th><th>F1</th>"
+                f"<th>true pairs</th><th>predicted pairs</th></tr>{rows}</table>",
+            ),
+        )
+    sections.append(("Comparison viewer", _frame(viewer.name)))
+    sections.append(("Cluster studio", _frame(studio.name)))
+    body = "".join(f"<section><h2>{title}</h2>{content}</section>" for title, content in sections)
+    out.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>Satupintu linkage QA ({html.escape(model.version)})</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.2em .8em}</style>"
+        f"</head><body><h1>Linkage QA: {html.escape(model.version)}</h1>{body}</body></html>",
+        encoding="utf-8",
+    )
+    return out
+
+
+def _frame(name: str) -> str:
+    return (
+        f"<p><a href='{html.escape(name)}'>open full page</a></p>"
+        f"<iframe src='{html.escape(name)}' width='100%' height='900'></iframe>"
+    )
+
+
+def _register_as(engine: Any, table: Any, templated: str) -> Any:
+    """A real table (Splink's dashboards need rowid) under the name Splink's SQL expects."""
+    physical = f"qa{templated}"
+    engine.connection.register("_qa_arrow", table)
+    engine.connection.execute(f"CREATE TABLE {physical} AS SELECT * FROM _qa_arrow")
+    engine.connection.unregister("_qa_arrow")
+    return engine.db_api.register(physical, table_name=templated)
+
+
+def _model_input_sql() -> str:
+    from linkage.model import MODEL_INPUT
+    from linkage.pipeline import RECORDS
+
+    select = ", ".join(f"{expr} AS {name}" for name, expr in MODEL_INPUT.items())
+    return f"SELECT {select} FROM {RECORDS}"

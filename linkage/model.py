@@ -89,12 +89,12 @@ _MODEL_FILE = re.compile(r"^person-model-v(\d+)\.json$")
 
 
 def _null(*cols: str) -> dict[str, Any]:
-    either = " OR ".join(f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in cols)
+    either = " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in cols)
     return {"sql_condition": either, "label_for_charts": "missing", "is_null_level": True}
 
 
 def _eq(col: str, label: str, tf: bool = False) -> dict[str, Any]:
-    level: dict[str, Any] = {"sql_condition": f'"{col}_l" = "{col}_r"', "label_for_charts": label}
+    level: dict[str, Any] = {"sql_condition": f"{col}_l = {col}_r", "label_for_charts": label}
     if tf:
         level["tf_adjustment_column"] = col
         level["tf_adjustment_weight"] = 1.0
@@ -117,7 +117,7 @@ def _nik() -> dict[str, Any]:
             _eq("nik_clean", "exact", tf=True),
             And(
                 cll.DamerauLevenshteinLevel("nik_clean", 1),
-                cll.CustomLevel('left("nik_clean_l", 12) = left("nik_clean_r", 12)'),
+                cll.CustomLevel("left(nik_clean_l, 12) = left(nik_clean_r, 12)"),
             ).configure(label_for_charts="one typo in the serial digits"),
             # A one-digit difference in the region or date digits is as often two
             # people born the same day in neighbouring kecamatan (serials repeat):
@@ -174,24 +174,24 @@ def _birth_date() -> dict[str, Any]:
         "comparison_description": "birth date, else the date inside the NIK",
         "comparison_levels": [
             {
-                "sql_condition": '"birth_date_l" IS NULL OR "birth_date_r" IS NULL',
+                "sql_condition": "birth_date_l IS NULL OR birth_date_r IS NULL",
                 "label_for_charts": "missing",
                 "is_null_level": True,
             },
             _eq("birth_date", "exact"),
             _sql(
-                '"birth_year_l" = "birth_year_r" AND "birth_day_l" = "birth_month_r" '
-                'AND "birth_month_l" = "birth_day_r"',
+                "birth_year_l = birth_year_r AND birth_day_l = birth_month_r "
+                "AND birth_month_l = birth_day_r",
                 "day and month swapped",
             ),
             _sql(
-                '"birth_year_l" = "birth_year_r" AND ("birth_month_l" = "birth_month_r" '
-                'OR "birth_day_l" = "birth_day_r")',
+                "birth_year_l = birth_year_r AND (birth_month_l = birth_month_r "
+                "OR birth_day_l = birth_day_r)",
                 "same year, day or month differs",
             ),
             _sql(
-                '"birth_month_l" = "birth_month_r" AND "birth_day_l" = "birth_day_r" '
-                'AND abs("birth_year_l" - "birth_year_r") <= 10',
+                "birth_month_l = birth_month_r AND birth_day_l = birth_day_r "
+                "AND abs(birth_year_l - birth_year_r) <= 10",
                 "same day and month, year differs",
             ),
             _ELSE,
@@ -212,16 +212,16 @@ def _household() -> dict[str, Any]:
     They all say "same household", not "same person": scored separately they
     would add up and link every member of a family into one person.
     """
-    same_kk = '"kk_clean_l" = "kk_clean_r"'
+    same_kk = "kk_clean_l = kk_clean_r"
     same_home = (
-        '"home_key_l" = "home_key_r" '
-        'AND coalesce("kelurahan_code_l" = "kelurahan_code_r", true) '
-        'AND coalesce("rt_l" = "rt_r", true) AND coalesce("rw_l" = "rw_r", true)'
+        "home_key_l = home_key_r "
+        "AND coalesce(kelurahan_code_l = kelurahan_code_r, true) "
+        "AND coalesce(rt_l = rt_r, true) AND coalesce(rw_l = rw_r, true)"
     )
-    same_phone = '"phone_clean_l" = "phone_clean_r"'
+    same_phone = "phone_clean_l = phone_clean_r"
     missing = " OR ".join(
-        f'("kk_clean_{s}" IS NULL AND "address_key_{s}" IS NULL AND "home_key_{s}" IS NULL '
-        f'AND "kelurahan_code_{s}" IS NULL AND "rt_{s}" IS NULL AND "phone_clean_{s}" IS NULL)'
+        f"(kk_clean_{s} IS NULL AND address_key_{s} IS NULL AND home_key_{s} IS NULL "
+        f"AND kelurahan_code_{s} IS NULL AND rt_{s} IS NULL AND phone_clean_{s} IS NULL)"
         for s in "lr"
     )
     return {
@@ -236,17 +236,17 @@ def _household() -> dict[str, Any]:
             _sql(same_phone, "same phone"),
             cll.DamerauLevenshteinLevel("kk_clean", 1).configure(label_for_charts="KK one typo"),
             And(
-                cll.CustomLevel('"address_key_l" = "address_key_r"'),
+                cll.CustomLevel("address_key_l = address_key_r"),
                 cll.JaroWinklerLevel("street_clean", 0.88),
             ).configure(label_for_charts="same RT/RW and kelurahan, similar street"),
             _eq("address_key", "same RT/RW and kelurahan"),
             _sql(
-                '"rt_l" = "rt_r" AND "rw_l" = "rw_r" AND '
-                '("kelurahan_code_l" IS NULL OR "kelurahan_code_r" IS NULL)',
+                "rt_l = rt_r AND rw_l = rw_r AND "
+                "(kelurahan_code_l IS NULL OR kelurahan_code_r IS NULL)",
                 "same RT/RW, kelurahan unknown",
             ),
             _sql(
-                '"kelurahan_code_l" = "kelurahan_code_r" AND "rw_l" = "rw_r"',
+                "kelurahan_code_l = kelurahan_code_r AND rw_l = rw_r",
                 "same RW and kelurahan",
             ),
             _eq("kelurahan_code", "same kelurahan"),

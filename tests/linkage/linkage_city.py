@@ -43,8 +43,12 @@ CONTRACT_COLUMNS: dict[str, str] = {
 def stage(con: duckdb.DuckDBPyConnection, rows: Iterable[Mapping[str, Any]]) -> None:
     """(Re)create `current_records` holding `rows` (missing fields are NULL)."""
     columns = ", ".join(f'"{name}" {kind}' for name, kind in CONTRACT_COLUMNS.items())
-    con.execute("DROP VIEW IF EXISTS current_records")
-    con.execute("DROP TABLE IF EXISTS current_records")
+    kinds = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'current_records'"
+    ).fetchall()
+    if kinds:
+        kind = "VIEW" if kinds[0][0] == "VIEW" else "TABLE"
+        con.execute(f"DROP {kind} current_records")
     con.execute(f"CREATE TABLE current_records ({columns})")
     names = list(CONTRACT_COLUMNS)
     placeholders = ", ".join("?" for _ in names)

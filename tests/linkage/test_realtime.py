@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from linkage_city import mini_city, stage
+
+from linkage import LinkageError, run_linkage
+from linkage.realtime import RealtimeLinker
+
+
+def test_a_new_record_of_a_known_person_gets_their_ids(
+    con: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    rows, _ = mini_city(households=40, seed=41)
+    stage(con, rows)
+    run_linkage(con, model_dir)
+    known = next(r for r in rows if r["source"] == "dtks" and r["source_record_id"] == "p3-0")
+    person, household = con.execute(
+        "SELECT person_id, household_id FROM identity_map WHERE record_key = 'dtks:p3-0'"
+    ).fetchall()[0]
+    linker = RealtimeLinker(con, model_dir)
+
+    result = linker.link_record(
+        {
+            **known,
+            "source": "puskesmas",
+            "source_record_id": "rt-1",
+            "full_name": known["full_name"].upper(),
+            "nik": None,
+        }
+    )
+    assert (result.person_id, result.household_id, result.is_new) == (person, household, False)
+    assert result.match_probability is not None and result.match_probability >= 0.95
+    assert {e["comparison"] for e in result.evidence} >= {"name", "birth_date"}
+
+    stranger = linker.link_record(
+        {
+            "source": "puskesmas",
+            "source_record_id": "rt-2",
+            "full_name": "Zulkarnaen Batubara",
+            "birth_date": date(1931, 2, 3),
+            "sex": "L",
+            "kelurahan": "Ledeng",
+            "kecamatan": "Cidadap",
+            "street": "Jl. Sersan Bajuri",
+            "house_number": "999",
+        }
+    )
+    assert stranger.is_new and stranger.person_id != person
+    registered = con.execute(
+        "SELECT status FROM person_registry WHERE person_id = $p", {"p": stranger.person_id}
+    ).fetchall()
+    assert registered == [("active",)]
+    mapped = con.execute(
+        "SELECT person_id FROM identity_map WHERE record_key = 'puskesmas:rt-1'"
+    ).fetchall()
+    assert mapped == [(person,)]
+    # the same record again is recognised, not linked twice
+    again = linker.link_record({"source": "puskesmas", "source_record_id": "rt-2"})
+    assert (again.person_id, again.is_new) == (stranger.person_id, False)
+    linker.close()
+
+
+def test_realtime_needs_a_linked_city(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    with pytest.raises(LinkageError, match="hub link"):
+        RealtimeLinker(con, tmp_path)

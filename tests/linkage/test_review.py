@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from linkage_city import mini_city, stage
+
+from linkage import ReviewError, decide, list_open, pair_id, run_linkage
+from linkage.pipeline import LinkageSettings
+
+
+def test_uncertain_pairs_are_queued_and_a_decision_closes_them(
+    con: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    rows, _ = mini_city(households=40, seed=31)
+    stage(con, rows)
+    # a wide review band, so this small city has something to review
+    summary = run_linkage(
+        con, model_dir, settings=LinkageSettings(link_threshold=0.999999, review_threshold=0.5)
+    )
+    queue = list_open(con, limit=1000)
+    assert summary.review_open == len(queue) > 0
+    pair = queue[0]
+    assert pair.pair_id == pair_id(pair.record_key_r, pair.record_key_l)
+    decide(con, "same", pair=pair.pair_id, decided_by="pekerja sosial")
+    assert pair.pair_id not in {p.pair_id for p in list_open(con, limit=1000)}
+    run_linkage(
+        con, model_dir, settings=LinkageSettings(link_threshold=0.999999, review_threshold=0.5)
+    )
+    people = dict(con.execute("SELECT record_key, person_id FROM identity_map").fetchall())
+    assert people[pair.record_key_l] == people[pair.record_key_r]
+    assert pair.pair_id not in {p.pair_id for p in list_open(con, limit=1000)}
+
+
+def test_bad_decisions_are_refused(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(ReviewError, match="same' or 'not_same"):
+        decide(con, "maybe", pair="x")
+    with pytest.raises(ReviewError, match="hub review list"):
+        decide(con, "same", pair="no-such-pair")
+    with pytest.raises(ReviewError, match="itself"):
+        decide(con, "same", record_keys=("a:1", "a:1"))
