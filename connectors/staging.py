@@ -145,8 +145,9 @@ def _stage(
 CREATE OR REPLACE TEMP TABLE _stg_m AS
 WITH t AS (SELECT s.rowid AS src_rowid, {", ".join(sql.text_columns())} FROM {loaded.table} s),
 h AS (SELECT *, {", ".join(sql.helper_columns())} FROM t),
-v AS (SELECT *, {", ".join(sql.validity_columns())} FROM h),
-c AS (SELECT src_rowid, row_number, nik_valid, kk_valid, COLUMNS('^r_'),
+n AS (SELECT *, {", ".join(sql.part_columns())} FROM h),
+v AS (SELECT *, {", ".join(sql.validity_columns())} FROM n),
+c AS (SELECT src_rowid, row_number, COLUMNS('^nik_'), kk_valid, COLUMNS('^r_'),
              {", ".join(sql.typed_columns())} FROM v),
 a AS (SELECT c.*{area_cols} FROM c{area_joins}),
 q AS (SELECT *, {sql.reason_column()} FROM a)
