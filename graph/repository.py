@@ -248,20 +248,24 @@ class GraphRepository:
 
     async def household_parts(self, household_ids: Sequence[str], parts: Sequence[str],
                               scope: Scope) -> list[dict[str, list[Row]] | None]:
-        """Several parts of the 360° view (see HOUSEHOLD_PARTS) for several
+        """Several parts of the 360° view (see HOUSEHOLD_PARTS, and `household`
+        for the household itself as `households` gives it) for several
         households in one statement; each part as its own method returns it.
         Members carry their `problems` too (as `person_problems` gives them),
         so a DataLoader can be primed with them."""
-        unknown = [p for p in parts if p not in HOUSEHOLD_PARTS]
+        unknown = [p for p in parts if p not in HOUSEHOLD_PARTS and p != "household"]
         if unknown or not parts:
-            raise GraphInputError(f"household parts: {unknown or 'none'} asked; "
-                                  f"choose from {', '.join(HOUSEHOLD_PARTS)}.")
+            raise GraphInputError(f"household parts: {unknown or 'none'} asked; choose from "
+                                  f"household, {', '.join(HOUSEHOLD_PARTS)}.")
         wanted = [p for p in HOUSEHOLD_PARTS if p in parts]
         query: LiteralString = (
             "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE + " ")
         for part in wanted:
             query += HOUSEHOLD_PARTS[part] + " "
-        query += "RETURN id, {" + ", ".join(f"{p}: {p}" for p in wanted) + "} AS items"
+        fields = [f"{p}: {p}" for p in wanted]
+        if "household" in parts:
+            fields.append("household: " + HOUSEHOLD)
+        query += "RETURN id, {" + ", ".join(fields) + "} AS items"
         return await self._aligned(query, household_ids, scope)
 
     async def referrals_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:

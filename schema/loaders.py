@@ -6,6 +6,8 @@ a household's 360° parts (members, problems, programs, services, assessments,
 referrals) go further when the repository offers `household_parts`: the parts
 asked for in the same tick share one statement, and the members' problems
 come with the members, so `person_problems` is primed rather than queried.
+A household fetched by id brings its whole 360° view in the same statement,
+priming the part loaders: `household(id) { ...360 }` is one statement.
 """
 
 from __future__ import annotations
@@ -111,6 +113,25 @@ class Loaders:
         parts = HouseholdParts(fetch, scope, self._prime_member_problems)
         for attr, part in PARTS.items():
             setattr(self, attr, self._part_loader(parts, part, personal))
+
+        async def household_360(keys: list[str]) -> list[Row | None]:
+            # a household asked for by id is nearly always shown with its 360°
+            # view: fetch it all at once and prime the part loaders
+            if not personal:
+                raise Forbidden("this role cannot read named people or households.")
+            found = await fetch(keys, ["household", *PARTS.values()], scope)
+            out: list[Row | None] = []
+            for key, views in zip(keys, found, strict=True):
+                if not views:
+                    out.append(None)
+                    continue
+                self._prime_member_problems(views["members"])
+                for attr, part in PARTS.items():
+                    getattr(self, attr).prime(key, views[part])
+                out.append(views["household"])
+            return out
+
+        self.household = DataLoader(household_360, max_batch_size=1000)
 
     @staticmethod
     def _part_loader(parts: HouseholdParts, part: str,
