@@ -1,0 +1,204 @@
+"""/dashboard: sign-in (API key form, header, one-time link), roles, the
+session cookie, the charts; and a real headless Chromium rendering it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connectors.synthetic import generate_city
+from hub.app import create_app
+from hub.dashboard import COOKIE, login_link
+from hub.security import KeyStore, SecurityDB
+from hub.settings import Settings, load_settings
+
+
+def hub_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["HUB_HOME"] = str(home)
+    env["NEO4J_URI"] = os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687")
+    env["NEO4J_USER"] = os.environ.get("NEO4J_TEST_USER", "neo4j")
+    env["NEO4J_PASSWORD"] = os.environ.get("NEO4J_TEST_PASSWORD", "")
+    return env
+
+
+def hub(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "hub", *args], env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, f"hub {' '.join(args)}:\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    home = tmp_path_factory.mktemp("dash-home")
+    city = tmp_path_factory.mktemp("dash-city")
+    generate_city(households=120, seed=3, out=city, foundations=3)
+    env = hub_env(home)
+    hub(env, "ingest", "--config", str(city / "config"))
+    hub(env, "link", "--train")
+    return load_settings(env)
+
+
+def _key(settings: Settings, role: str) -> str:
+    return KeyStore(SecurityDB.from_settings(settings)).create("ORG-DINSOS", role)[1]
+
+
+@pytest.fixture
+async def client(linked: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(linked)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as c:
+        yield c
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_anonymous_is_sent_to_the_login_form(client: httpx.AsyncClient) -> None:
+    r = await client.get("/dashboard")
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard/login"
+    form = await client.get("/dashboard/login")
+    assert 'name="api_key"' in form.text and 'method="post"' in form.text
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_login_form_sets_a_strict_httponly_cookie(
+    client: httpx.AsyncClient, linked: Settings
+) -> None:
+    r = await client.post("/dashboard/login", data={"api_key": _key(linked, "social_worker")})
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/dashboard" in cookie
+    page = await client.get("/dashboard")
+    assert page.status_code == 200
+    for chart in ("chart-coverage", "chart-funding", "chart-trend"):
+        assert f'id="{chart}"' in page.text
+    assert "<script" not in page.text and "http://" not in page.text.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_other_roles_and_bad_keys_are_refused(
+    client: httpx.AsyncClient, linked: Settings
+) -> None:
+    analyst = _key(linked, "analyst")
+    r = await client.post("/dashboard/login", data={"api_key": analyst})
+    assert r.status_code == 403 and COOKIE not in r.headers.get("set-cookie", "")
+    r = await client.get("/dashboard", headers={"X-API-Key": analyst})
+    assert r.status_code == 403
+    r = await client.post("/dashboard/login", data={"api_key": "sp_nope.nope"})
+    assert r.status_code == 401
+    client.cookies.set(COOKIE, "forged.cookie")
+    r = await client.get("/dashboard")
+    assert r.status_code == 303
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_api_key_header_is_served_directly(
+    client: httpx.AsyncClient, linked: Settings
+) -> None:
+    r = await client.get("/dashboard", headers={"X-API-Key": _key(linked, "dinsos_admin")})
+    assert r.status_code == 200 and 'id="chart-coverage"' in r.text
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_revoked_key_ends_the_session(client: httpx.AsyncClient, linked: Settings) -> None:
+    store = KeyStore(SecurityDB.from_settings(linked))
+    record, key = store.create("ORG-DINSOS", "dinsos_admin")
+    await client.post("/dashboard/login", data={"api_key": key})
+    assert (await client.get("/dashboard")).status_code == 200
+    store.revoke(record.key_id)
+    assert (await client.get("/dashboard")).status_code == 303
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_one_time_link_works_once(client: httpx.AsyncClient, linked: Settings) -> None:
+    link = login_link(linked, "ORG-DINSOS", "social_worker", "http://hub")
+    first = await client.get(link)
+    assert first.status_code == 303 and COOKIE in first.headers["set-cookie"]
+    client.cookies.clear()
+    again = await client.get(link)
+    assert again.status_code == 401
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(linked: Settings) -> Iterator[str]:
+    port = _free_port()
+    env = hub_env(linked.home)
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail("hub serve did not answer /health")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.fail("chromium is not installed: run scripts/setup.sh as root with "
+                    "SATUPINTU_BROWSER=1 (apt-get install chromium)")
+    return subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", "--window-size=1200,1800", *args],
+        capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_headless_chromium_renders_the_charts(
+    server: str, linked: Settings, tmp_path: Path
+) -> None:
+    env = hub_env(linked.home)
+    dom = _chromium(tmp_path / "p1", "--dump-dom",
+                    hub(env, "dashboard-link", "--base-url", server).strip())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    for chart in ("chart-coverage", "chart-funding", "chart-trend"):
+        assert f'id="{chart}"' in dom.stdout
+    bars = dom.stdout.count('class="bar covered"')  # one per kecamatan with a PPKS household
+    assert 0 < bars <= 30 and dom.stdout.count('class="bar gap"') == bars
+    assert 'class="slice"' in dom.stdout and 'class="line"' in dom.stdout
+    shot = tmp_path / "dashboard.png"
+    link = hub(env, "dashboard-link", "--base-url", server).strip()
+    result = _chromium(tmp_path / "p2", f"--screenshot={shot}", link)
+    assert result.returncode == 0 and shot.stat().st_size > 20_000, result.stderr[-2000:]
+    keep = os.environ.get("HUB_DASHBOARD_SCREENSHOT")
+    if keep:
+        shutil.copy(shot, keep)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
