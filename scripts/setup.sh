@@ -24,3 +24,9 @@ if [ -z "${NEO4J_URI:-}" ] && [ ! -f graph/launcher/target/classes/org/satupintu
   echo "setup: building the local Neo4j launcher (Maven; first time only)"
   (cd graph/launcher && mvn -q -B package -DskipTests)
 fi
+# Headless Chromium for the dashboard's browser test, and LibreOffice for the report's
+# "opens in LibreOffice" check (Debian packages): as root, in CI or with SATUPINTU_BROWSER=1.
+if [ "$(id -u)" = 0 ] && { [ -n "${CI:-}" ] || [ -n "${SATUPINTU_BROWSER:-}" ]; }; then
+  command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium chromium-driver)
+  command -v libreoffice >/dev/null || apt-get install -y -q --no-install-recommends libreoffice-calc
+fi
