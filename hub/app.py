@@ -28,6 +28,7 @@ from graph.driver import Connection, open_async_driver
 from graph.errors import GraphUnavailable
 from graph.repository import GraphRepository
 from hub.dashboard import dashboard_routes
+from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
 from hub.security import (
     AuditLog,
@@ -78,14 +79,11 @@ class HubGraphQL(GraphQL[Context, None]):
         services = self.runtime.services
         if services is None:
             raise GraphUnavailable("the graph is not connected yet; retry in a moment.")
-        principal = getattr(request, "state", None) and getattr(request.state, "principal", None)
-        if principal is None:  # websocket: set in on_ws_connect
-            principal = request.scope.get("satupintu.principal")
-        purpose = purpose_from_headers(getattr(request, "headers", {}))
-        if purpose is None and hasattr(request, "scope"):  # websocket: connection_init
-            purpose = request.scope.get("satupintu.purpose")
+        # an empty starlette State is falsy: ask it for the attribute, do not `and` it
+        principal = getattr(getattr(request, "state", None), "principal", None)
+        # a websocket has no principal yet (None may do nothing): on_ws_connect binds one
         return Context.for_request(services, principal, request=request, response=response,
-                                   purpose=purpose)
+                                   purpose=purpose_from_headers(getattr(request, "headers", {})))
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         """A request error (nothing executed: every error lacks a path) has no
@@ -95,16 +93,16 @@ class HubGraphQL(GraphQL[Context, None]):
             response.pop("data", None)
         return response
 
-    async def on_ws_connect(self, context: Any) -> Any:
-        params = context.get("connection_params") if isinstance(context, dict) else None
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = context.connection_params
         try:
-            principal = self.runtime.authenticator.authenticate_connection_init(params)
-        except Unauthenticated as exc:
-            raise ConnectionRejectionError({"reason": "unauthenticated"}) from exc
-        request = context.get("request") if isinstance(context, dict) else None
-        if request is not None:
-            request.scope["satupintu.principal"] = principal
-            request.scope["satupintu.purpose"] = _purpose_param(params)
+            principal = self.runtime.authenticator.authenticate_connection_init(
+                params if isinstance(params, Mapping) else None)
+            self.runtime.limiter.check(principal.rate_limit_key)
+        except SecurityError as exc:
+            reason = "unauthenticated" if isinstance(exc, Unauthenticated) else str(exc)
+            raise ConnectionRejectionError({"reason": reason}) from exc
+        context.bind(principal, context.purpose or _purpose_param(params))
         return await super().on_ws_connect(context)
 
 
@@ -195,16 +193,18 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         driver = None
+        linkage = LinkageServices.open(settings)
         if runtime.services is None:
             conn = graph_connection(settings)
             driver = await open_async_driver(conn)
             runtime.services = Services(
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
-                audit=audit,
+                audit=audit, intake=linkage.intake, review=linkage.review,
             )
         try:
             yield
         finally:
+            linkage.close()
             if driver is not None:
                 await driver.close()
 
