@@ -3,9 +3,14 @@
 `RealtimeLinker` is built once (it loads the saved model and the standardised
 records of the last `hub link` into a private DuckDB); `link_record` then
 standardises the record, picks candidates with the blocking keys (indexed
-look-ups, not a scan of every pair), scores them with Splink's
-`predict_between`, and registers the identity it decides on. The next full
-`hub link` keeps the ids it handed out (stable-id registry).
+look-ups, not a scan of every pair), scores them, and registers the identity it
+decides on. The next full `hub link` keeps the ids it handed out.
+
+Scoring is Splink's: with `compiled=False` every call goes through
+`linker.inference.predict_between`; by default the SQL that `predict_between`
+runs (comparison vectors, then match weights) is generated once from the model
+and re-run on the one-row and candidate tables, which saves Splink's per-call
+SQL generation (about 0.25 s) and gives the same probabilities.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class RealtimeLinker:
         *,
         settings: LinkageSettings | None = None,
         standardiser: Standardiser | None = None,
+        compiled: bool = True,
     ) -> None:
         from splink import Linker
 
@@ -93,8 +99,29 @@ class RealtimeLinker:
         self._private.execute("CREATE INDEX idx_identities ON identities (record_key)")
         self._copy_gazetteer(con)
         self._linker = Linker(self._existing, self._model.settings, log_level=None)
+        tf_joins = []
         for column in TF_COLUMNS:
-            self._linker.table_management.compute_tf_table(column)
+            tf_table = self._linker.table_management.compute_tf_table(column).physical_name
+            tf_joins.append((column, tf_table))
+        self._tf_joins = tf_joins
+        self._private.execute(
+            f"CREATE TABLE existing_tf AS SELECT * FROM ({self._with_tf(self._table)})"
+        )
+        for key in CANDIDATE_KEYS:
+            self._private.execute(
+                f"CREATE INDEX IF NOT EXISTS tf_{'_'.join(key)} ON existing_tf ({key[0]})"
+            )
+        self._compiled = compiled
+        from connectors.canonical import PERSON_FIELDS
+
+        self._input_columns = {"record_key": "VARCHAR", "source": "VARCHAR", **PERSON_FIELDS}
+        self._private.execute(
+            f"CREATE TABLE _rt_left AS SELECT * FROM ({self._with_tf(self._table)}) LIMIT 0"
+        )
+        self._private.execute("CREATE TABLE _rt_right AS SELECT * FROM existing_tf LIMIT 0")
+        self._private.execute(
+            f"CREATE VIEW _rt_scored AS {_scoring_sql(self._linker, '_rt_left', '_rt_right')}"
+        )
         self._counter = itertools.count(1)
 
     def link_record(self, record: dict[str, Any]) -> LinkResult:
@@ -138,9 +165,7 @@ class RealtimeLinker:
     # internals
 
     def _standardised(self, record: dict[str, Any], key: str) -> pa.Table:
-        from connectors.canonical import PERSON_FIELDS
-
-        columns = {"record_key": "VARCHAR", "source": "VARCHAR", **PERSON_FIELDS}
+        columns = self._input_columns
         self._private.execute(
             "CREATE OR REPLACE TEMP TABLE _rt_in ("
             + ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
@@ -166,14 +191,17 @@ class RealtimeLinker:
                 name = f"v{number}_{column}"
                 params[name] = values[column]
                 conditions.append(f"{column} = ${name}")
-            parts.append(f"SELECT * FROM {self._table} WHERE {' AND '.join(conditions)}")
+            parts.append(f"SELECT * FROM existing_tf WHERE {' AND '.join(conditions)}")
         if not parts:
             return pa.table({})
         sql = f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) LIMIT {MAX_CANDIDATES}"
         return self._private.execute(sql, params).to_arrow_table()
 
     def _best_match(self, row: pa.Table, candidates: pa.Table) -> dict[str, Any] | None:
+        if self._compiled:
+            return self._best_match_compiled(row, candidates)
         number = next(self._counter)
+        candidates = candidates.drop_columns([f"tf_{column}" for column, _ in self._tf_joins])
         new = self._engine.db_api.register(row, table_name=f"__rt_new_{number}")
         found = self._engine.db_api.register(candidates, table_name=f"__rt_cand_{number}")
         try:
@@ -194,6 +222,34 @@ class RealtimeLinker:
             for frame in (new, found):
                 frame.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         return dict(zip(names, rows[0], strict=True)) if rows else None
+
+    def _best_match_compiled(self, row: pa.Table, candidates: pa.Table) -> dict[str, Any] | None:
+        con = self._private
+        con.register("_rt_row_arrow", row)
+        con.register("_rt_candidates_arrow", candidates)
+        try:
+            con.execute("DELETE FROM _rt_left")
+            con.execute("DELETE FROM _rt_right")
+            con.execute(f"INSERT INTO _rt_left SELECT * FROM ({self._with_tf('_rt_row_arrow')})")
+            con.execute("INSERT INTO _rt_right SELECT * FROM _rt_candidates_arrow")
+            cursor = con.execute(
+                "SELECT * FROM _rt_scored ORDER BY match_probability DESC, record_key_r LIMIT 1"
+            )
+            names = [str(d[0]) for d in cursor.description or ()]
+            rows = cursor.fetchall()
+        finally:
+            con.unregister("_rt_row_arrow")
+            con.unregister("_rt_candidates_arrow")
+        return dict(zip(names, rows[0], strict=True)) if rows else None
+
+    def _with_tf(self, table: str) -> str:
+        """`table` plus Splink's term-frequency columns (tf_<column>) from the full data."""
+        select = ["t.*"]
+        joins = []
+        for number, (column, tf_table) in enumerate(self._tf_joins):
+            select.append(f"tf{number}.tf_{column}")
+            joins.append(f"LEFT JOIN {tf_table} tf{number} ON tf{number}.{column} = t.{column}")
+        return f"SELECT {', '.join(select)} FROM {table} t {' '.join(joins)}"
 
     def _evidence(self, pair: dict[str, Any]) -> list[dict[str, Any]]:
         out = []
@@ -266,6 +322,7 @@ class RealtimeLinker:
     ) -> None:
         self._private.register("_rt_row", row)
         self._private.execute(f"INSERT INTO {self._table} SELECT * FROM _rt_row")
+        self._private.execute(f"INSERT INTO existing_tf SELECT * FROM ({self._with_tf('_rt_row')})")
         self._private.unregister("_rt_row")
         self._private.execute(
             "INSERT INTO identities VALUES ($k, $p, $h)",
@@ -305,6 +362,41 @@ class RealtimeLinker:
                 )
                 self._private.execute(f"CREATE TABLE {table} AS SELECT * FROM _{table}")
         _load_gazetteer(self._private)
+
+
+def _scoring_sql(linker: Any, left: str, right: str) -> str:
+    """The SQL `predict_between` runs to score left x right, generated once from the model."""
+    from splink.internals.comparison_vector_values import (
+        compute_comparison_vector_values_from_id_pairs_sqls,
+    )
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
+
+    settings = linker._settings_obj
+    unique_id = settings.column_info_settings.unique_id_input_column
+    pipeline = CTEPipeline()
+    pipeline.enqueue_sql(f"SELECT * FROM {left}", "__splink__df_concat_with_tf_left")
+    pipeline.enqueue_sql(f"SELECT * FROM {right}", "__splink__df_concat_with_tf_right")
+    pipeline.enqueue_sql(
+        f"""SELECT '0' AS match_key, l.{unique_id.name} AS join_key_l,
+                   r.{unique_id.name} AS join_key_r
+            FROM {left} l CROSS JOIN {right} r""",
+        "__splink__blocked_id_pairs",
+    )
+    pipeline.enqueue_list_of_sqls(
+        compute_comparison_vector_values_from_id_pairs_sqls(
+            settings._columns_to_select_for_blocking,
+            settings._columns_to_select_for_comparison_vector_values,
+            input_tablename_l="__splink__df_concat_with_tf_left",
+            input_tablename_r="__splink__df_concat_with_tf_right",
+            source_dataset_input_column=None,
+            unique_id_input_column=unique_id,
+            link_type=settings._link_type,
+            sql_dialect_str=linker._sql_dialect_str,
+        )
+    )
+    pipeline.enqueue_list_of_sqls(predict_from_comparison_vectors_sqls_using_settings(settings))
+    return str(pipeline.generate_cte_pipeline_sql())
 
 
 def _record_key(record: dict[str, Any]) -> str:

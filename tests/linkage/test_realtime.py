@@ -67,3 +67,20 @@ def test_a_new_record_of_a_known_person_gets_their_ids(
 def test_realtime_needs_a_linked_city(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     with pytest.raises(LinkageError, match="hub link"):
         RealtimeLinker(con, tmp_path)
+
+
+def test_compiled_scoring_matches_predict_between(
+    con: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    rows, _ = mini_city(households=30, seed=42)
+    stage(con, rows)
+    run_linkage(con, model_dir)
+    fast = RealtimeLinker(con, model_dir)
+    splink = RealtimeLinker(con, model_dir, compiled=False)
+    for number, row in enumerate(rows[:12]):
+        record = {**row, "source": "check", "source_record_id": str(number)}
+        record.pop("record_key", None)
+        a, b = fast.link_record(dict(record)), splink.link_record(dict(record))
+        assert a.person_id == b.person_id
+        assert a.match_probability == pytest.approx(b.match_probability)
+        assert a.evidence == b.evidence
