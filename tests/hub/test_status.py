@@ -1,0 +1,64 @@
+"""`hub status [--json]`: sources, linkage, graph and health, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from connectors.synthetic import generate_city
+
+
+def hub_env(home: Path, neo4j: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env["HUB_HOME"] = str(home)
+    env["NEO4J_URI"] = neo4j or os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687")
+    env["NEO4J_USER"] = os.environ.get("NEO4J_TEST_USER", "neo4j")
+    env["NEO4J_PASSWORD"] = os.environ.get("NEO4J_TEST_PASSWORD", "")
+    env["COLUMNS"] = "200"
+    return env
+
+
+def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hub", *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_empty_home_is_unhealthy_and_says_what_to_run(tmp_path: Path) -> None:
+    result = hub(hub_env(tmp_path), "status", "--json")
+    assert result.returncode == 1
+    status = json.loads(result.stdout)
+    assert status["duckdb"]["healthy"] is False
+    assert "hub ingest" in status["duckdb"]["error"]
+    assert status["sources"] == [] and status["neo4j"]["healthy"] is True
+
+
+@pytest.mark.slow
+def test_status_after_ingest_lists_every_source(tmp_path: Path) -> None:
+    city = tmp_path / "city"
+    generate_city(households=40, seed=2, out=city, foundations=2)
+    env = hub_env(tmp_path / "home")
+    assert hub(env, "ingest", "--config", str(city / "config")).returncode == 0
+    result = hub(env, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    ids = {s["id"] for s in status["sources"]}
+    assert {"dtks", "disdukcapil", "p3ke"} <= ids
+    for s in status["sources"]:
+        assert s["read"] == s["staged"] + s["quarantined"]
+        assert s["last_ingested_at"] and s["last_attempt"] == "ok"
+    assert status["duckdb"]["healthy"] and status["linkage"] == {"linked": False}
+    assert isinstance(status["neo4j"]["nodes"], dict)
+    text = hub(env, "status")
+    assert text.returncode == 0 and "DuckDB healthy" in text.stdout and "dtks" in text.stdout
+
+
+def test_unreachable_neo4j_is_reported_not_raised(tmp_path: Path) -> None:
+    result = hub(hub_env(tmp_path, neo4j="bolt://127.0.0.1:1"), "status", "--json")
+    assert result.returncode == 1
+    status = json.loads(result.stdout)
+    assert status["neo4j"]["healthy"] is False and status["neo4j"]["error"]
