@@ -71,6 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="in-memory databases, not files")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -80,12 +81,12 @@ def main() -> None:
         configs = load_configs(root / "bench.toml")
         base, ours = [], []
         for run in range(args.runs):
-            con = duckdb.connect(str(root / f"base{run}.duckdb"))
+            con = duckdb.connect(":memory:" if args.memory else str(root / f"base{run}.duckdb"))
             t = time.perf_counter()
             con.execute(f"CREATE TABLE people AS SELECT * FROM read_csv('{csv}')")
             base.append(time.perf_counter() - t)
             con.close()
-            con = duckdb.connect(str(root / f"ingest{run}.duckdb"))
+            con = duckdb.connect(":memory:" if args.memory else str(root / f"ingest{run}.duckdb"))
             t = time.perf_counter()
             [summary] = ingest(con, configs)
             ours.append(time.perf_counter() - t)

@@ -2,8 +2,8 @@
 
 sources          one row per configured source and its last batch
 batches          one row per ingest attempt (status ok | failed), with counts
-raw_rows         raw values of every row that made a new record version
-                 (`raw` lines up with `batches.columns` of its batch)
+raw_rows         raw values of every row that made a new record version, as a
+                 JSON array lined up with `batches.columns` of its batch
 records          every version of every record; never deleted
 services         service/benefit rows, per record version
 quarantine       rejected rows with a reason code and a detail
@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS raw_rows (
     batch_id BIGINT,
     row_number BIGINT,
     content_hash VARCHAR,
-    raw VARCHAR[]
+    raw JSON
 );
 CREATE TABLE IF NOT EXISTS records (
     record_key VARCHAR,

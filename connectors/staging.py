@@ -301,7 +301,7 @@ WHERE m.reason IS NULL AND c.kind IN ('new', 'changed')
   AND coalesce(m.program, m.service_date::VARCHAR, m.amount::VARCHAR, m.funder) IS NOT NULL;
 """
         )
-    raw = "[" + ", ".join(f"s.{quote(c)}" for c in loaded.columns) + "]"
+    raw = "to_json([" + ", ".join(f"s.{quote(c)}" for c in loaded.columns) + "])"
     raw_text = ", ".join(f"s.{quote(c)}" for c in loaded.columns)
     con.execute(
         f"""

@@ -36,7 +36,11 @@ def test_csv_rows_become_current_records(
         ),
         ("yayasan-001:A2", "3273015501920002", "Siti Aminah", "1992-01-15", "P", "Cibaduyut", 3, 1),
     ]
-    assert con.execute("SELECT count(*) FROM raw_rows").fetchone() == (2,)
+    raw = con.execute(
+        "SELECT r.raw ->> '$[1]', b.columns[2] FROM raw_rows r JOIN batches b USING (batch_id)"
+        " WHERE r.row_number = 2"
+    ).fetchone()
+    assert raw == ("Budi Santoso", "Nama Lengkap")
     source = con.execute("SELECT organization, organization_type FROM sources").fetchone()
     assert source == ("ORG-YAYASAN-001", "foundation")
 
