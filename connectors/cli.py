@@ -26,8 +26,12 @@ def make_ingest_commands(
     app: typer.Typer,
     open_db: Callable[[], duckdb.DuckDBPyConnection],
     default_config: Path = Path("sources"),
+    extra_configs: Callable[[], list[Path]] | None = None,
 ) -> None:
-    """Register `ingest` and `quarantine` on `app`; `open_db` opens the staging DuckDB."""
+    """Register `ingest` and `quarantine` on `app`; `open_db` opens the staging DuckDB.
+
+    `extra_configs` names config folders read on every ingest besides `--config`
+    (the hub's API submissions); folders that do not exist yet are skipped."""
 
     @app.command("ingest")
     def ingest_command(
@@ -41,6 +45,9 @@ def make_ingest_commands(
         console = Console(stderr=as_json)
         try:
             configs = load_configs(config or default_config)
+            for extra in extra_configs() if extra_configs else []:
+                if extra.is_dir() and any(extra.glob("*.toml")):
+                    configs += load_configs(extra)
         except ConnectorError as exc:
             raise _fail(console, str(exc)) from exc
         if source is not None:

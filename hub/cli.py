@@ -24,6 +24,7 @@ from hub import localgraph, pipeline
 from hub.dashboard import login_link
 from hub.demo import run_demo
 from hub.errors import HubError
+from hub.intake import IntakeStore
 from hub.report.cli import make_report_app
 from hub.security.cli import make_audit_app, make_keys_app
 from hub.server import serve_app
@@ -104,7 +105,8 @@ def _model_dir() -> Path:
     return pipeline.model_dir(get_settings())
 
 
-make_ingest_commands(app, _open_db, default_config=Path("sources"))
+make_ingest_commands(app, _open_db, default_config=Path("sources"),
+                     extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)])
 make_linkage_commands(app, _open_db, _model_dir)
 app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")
 app.add_typer(make_audit_app(get_settings), name="audit", help="The hash-chained audit log.")

@@ -43,7 +43,7 @@ class IntakeStore:
 
     def __init__(self, home: Path) -> None:
         self.path = home / "intake.sqlite"
-        self.config_dir = home / "intake" / "config"
+        self.config_dir = self.config_dir_of(home)
         self._lock = threading.Lock()
         home.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
@@ -52,6 +52,10 @@ class IntakeStore:
                 f"{_COLUMNS}, submitted_at TEXT NOT NULL, "
                 "PRIMARY KEY (organization, source_record_id))"
             )
+
+    @staticmethod
+    def config_dir_of(home: Path) -> Path:
+        return home / "intake" / "config"
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=30)

@@ -1,0 +1,96 @@
+"""Records submitted through the API: kept, linked in real time, then staged by
+`hub ingest` and kept under the same ids by the next `hub link`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from connectors import ingest, load_configs
+from connectors.reference import load_reference
+from connectors.synthetic import generate_city
+from hub.intake import Intake, IntakeStore, intake_source_id
+from linkage.pipeline import run_linkage
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    home = tmp_path_factory.mktemp("intake-home")
+    city = tmp_path_factory.mktemp("intake-city")
+    generate_city(households=150, seed=3, out=city, foundations=3)
+    con = duckdb.connect(str(home / "hub.duckdb"))
+    load_reference(con)
+    ingest(con, load_configs(city / "config"))
+    run_linkage(con, home / "models", train=True)
+    con.close()
+    return home, city
+
+
+def a_known_person(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    row = con.execute(
+        "SELECT c.full_name, c.birth_date, c.sex, c.kelurahan, c.rt, c.rw, c.nik, i.person_id,"
+        " i.household_id FROM current_records c JOIN identity_map i USING (record_key)"
+        " WHERE c.source = 'disdukcapil' AND c.nik IS NOT NULL ORDER BY c.record_key LIMIT 1"
+    ).fetchone()
+    assert row is not None
+    keys = ("full_name", "birth_date", "sex", "kelurahan", "rt", "rw", "nik", "person_id",
+            "household_id")
+    return dict(zip(keys, row, strict=True))
+
+
+async def test_a_submission_of_a_known_person_gets_their_ids(linked: tuple[Path, Path]) -> None:
+    home, _ = linked
+    con = duckdb.connect(str(home / "hub.duckdb"))
+    try:
+        known = a_known_person(con)
+        intake = Intake(con, home / "models", home)
+        record = {k: known[k] for k in ("full_name", "birth_date", "sex", "kelurahan", "rt",
+                                        "rw", "nik")}
+        result = await intake.submit({**record, "source_record_id": "K-1"}, "ORG-YAYASAN-X")
+        fresh = await intake.submit(
+            {"source_record_id": "N-1", "full_name": "Zulkarnaen Wiratmadja",
+             "birth_date": "1931-02-03", "sex": "L"}, "ORG-YAYASAN-X")
+        intake.close()
+    finally:
+        con.close()
+    assert (result["person_id"], result["household_id"]) == (known["person_id"],
+                                                             known["household_id"])
+    assert result["new_person"] is False
+    assert result["record_key"] == f"{intake_source_id('ORG-YAYASAN-X')}:K-1"
+    assert fresh["new_person"] is True
+    assert fresh["person_id"] != known["person_id"]
+
+
+async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
+    linked: tuple[Path, Path],
+) -> None:
+    home, _ = linked
+    con = duckdb.connect(str(home / "hub.duckdb"))
+    try:
+        intake = Intake(con, home / "models", home)
+        given = await intake.submit(
+            {"source_record_id": "S-9", "full_name": "Rahmat Hidayatullah",
+             "birth_date": "1944-04-04", "sex": "L", "kelurahan": "Sukaluyu"}, "ORG-YAYASAN-Y")
+        intake.close()
+        store = IntakeStore(home)
+        configs = load_configs(store.config_dir)
+        assert [c.id for c in configs if c.id.endswith("yayasan-y")] == ["api-org-yayasan-y"]
+        summary = ingest(con, configs)
+        assert all(s.read == s.staged + s.quarantined for s in summary)
+        run_linkage(con, home / "models")
+        after = con.execute(
+            "SELECT person_id, household_id FROM identity_map WHERE record_key = ?",
+            [given["record_key"]],
+        ).fetchone()
+    finally:
+        con.close()
+    assert after == (given["person_id"], given["household_id"])
