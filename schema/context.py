@@ -60,6 +60,8 @@ class Context:
     audit: AuditTrail
     request: Any = None
     response: Any = None
+    connection_params: Any = None
+    """A websocket's `connection_init` payload (strawberry sets it)."""
 
     @classmethod
     def for_request(cls, services: Services, principal: Any, *, request: Any = None,
@@ -76,6 +78,14 @@ class Context:
             request=request,
             response=response,
         )
+
+    def bind(self, principal: Any, purpose: str | None = None) -> None:
+        """Who is calling, once known: a websocket's context is made before its
+        `connection_init` authenticates it (until then the role is unknown and
+        may do nothing)."""
+        fresh = Context.for_request(self.services, principal, purpose=purpose or self.purpose)
+        self.principal, self.loaders, self.scope = principal, fresh.loaders, fresh.scope
+        self.policy, self.audit = fresh.policy, fresh.audit
 
     @property
     def purpose(self) -> str | None:

@@ -99,7 +99,8 @@ def policy_for(principal: Any) -> Policy:
 def scope_for(principal: Any) -> Scope:
     policy = policy_for(principal)
     return {
-        "organization": str(principal.organization) if policy.relationship_scoped else None,
+        "organization": (str(getattr(principal, "organization", ""))
+                         if policy.relationship_scoped else None),
         "special_category": policy.sees_special_category,
     }
 
