@@ -46,6 +46,7 @@ from hub.security import (
 from hub.security.audit import AuditLogSink
 from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
 from hub.settings import Settings
+from linkage.standardise.search import NameTokens
 from schema import build_schema
 from schema.context import Context, Services
 from schema.extensions import ProtectionLimits, TrustedDocuments, protection_extensions
@@ -200,6 +201,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             runtime.services = Services(
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
                 audit=audit, intake=linkage.intake, review=linkage.review,
+                name_normaliser=NameTokens(),
             )
         try:
             yield
