@@ -259,7 +259,10 @@ def _household() -> dict[str, Any]:
 def prediction_blocking_rules() -> list[Any]:
     return [
         block_on("nik_clean"),
-        block_on("kk_clean"),
+        # a KK groups a whole family across every source: pair its records only
+        # where something personal agrees too
+        block_on("kk_clean", "birth_year"),
+        block_on("kk_clean", "first_name_phonetic"),
         block_on("name_phonetic", "birth_year"),
         block_on("first_name_phonetic", "birth_date"),
         block_on("phone_clean"),

@@ -1,0 +1,221 @@
+"""Linkage accuracy and speed on a generated city, against vanilla Splink in the same run.
+
+    .venv/bin/python bench/bench_linkage.py --households 20000 --workdir /tmp/city20k
+
+Generates the city (unless --workdir already holds one), ingests every source,
+then runs (1) Satupintu linkage (train + link) and (2) a vanilla Splink set-up
+(first name, surname, birth date, exact NIK, kelurahan; default comparisons;
+households by shared KK), and prints pairwise precision / recall / F1 and times.
+It finishes with real-time linking latency (median and p95) for a sample of records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from connectors import ingest, load_configs  # noqa: E402
+from connectors.synthetic import generate_city  # noqa: E402
+from linkage import evaluate, run_linkage  # noqa: E402
+from linkage.components import cluster  # noqa: E402
+from linkage.evaluate import Evaluation  # noqa: E402
+from linkage.realtime import RealtimeLinker  # noqa: E402
+
+
+def staged_city(households: int, seed: int, workdir: Path) -> duckdb.DuckDBPyConnection:
+    database = workdir / "hub.duckdb"
+    if not (workdir / "truth.csv").exists():
+        generate_city(households, seed, workdir)
+    con = duckdb.connect(str(database))
+    tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+    if "current_records" not in tables:
+        ingest(con, load_configs(workdir / "config"))
+    return con
+
+
+def satupintu(con: duckdb.DuckDBPyConnection, workdir: Path) -> tuple[Evaluation, dict[str, float]]:
+    model_dir = workdir / "bench-model"
+    for old in model_dir.glob("person-model-v*.json"):
+        old.unlink()
+    for table in ("identity_map", "person_registry", "household_registry", "identity_events"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    run_linkage(con, model_dir, train=True)
+    times["train + link"] = time.perf_counter() - started
+    started = time.perf_counter()
+    run_linkage(con, model_dir)
+    times["link (saved model)"] = time.perf_counter() - started
+    return evaluate(con, workdir / "truth.csv"), times
+
+
+def vanilla(con: duckdb.DuckDBPyConnection, workdir: Path) -> tuple[Evaluation, dict[str, float]]:
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    started = time.perf_counter()
+    records = con.sql(
+        """SELECT record_key, source, source_record_id, no_kk,
+                  nullif(lower(split_part(trim(full_name), ' ', 1)), '') AS first_name,
+                  CASE WHEN trim(full_name) LIKE '% %'
+                       THEN lower(regexp_extract(trim(full_name), '(\\S+)$', 1)) END AS surname,
+                  birth_date, nullif(trim(nik), '') AS nik,
+                  nullif(lower(trim(kelurahan)), '') AS kelurahan
+           FROM current_records"""
+    ).to_arrow_table()
+    api = DuckDBAPI()
+    frame = api.register(records, dataset_display_name="vanilla")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_key",
+        comparisons=[
+            cl.NameComparison("first_name"),
+            cl.NameComparison("surname"),
+            cl.DateOfBirthComparison("birth_date", input_is_string=False),
+            cl.ExactMatch("nik"),
+            cl.ExactMatch("kelurahan"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("nik"),
+            block_on("first_name", "birth_date"),
+            block_on("surname", "birth_date"),
+        ],
+    )
+    linker = Linker(frame, settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        ["l.nik = r.nik AND l.birth_date = r.birth_date"], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    for rule in (block_on("nik"), block_on("first_name", "birth_date")):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.95)
+    con.register("_vanilla_clusters", clusters.as_pyarrow_table())
+    con.register("_vanilla_records", records)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _vanilla_people AS
+           SELECT r.record_key, r.source, r.source_record_id, r.no_kk, c.cluster_id AS person_id
+           FROM _vanilla_records r JOIN _vanilla_clusters c USING (record_key)"""
+    )
+    # households: people joined by a shared KK number
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _v_nodes AS
+           SELECT DISTINCT person_id AS node FROM _vanilla_people"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _v_edges AS
+           SELECT DISTINCT a.person_id AS node_l, b.person_id AS node_r, 1.0 AS weight
+           FROM _vanilla_people a JOIN _vanilla_people b
+             ON a.no_kk = b.no_kk AND a.person_id < b.person_id"""
+    )
+    cluster(con, "_v_nodes", "_v_edges", "_v_households")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE vanilla_identity AS
+           SELECT p.record_key, p.source, p.source_record_id, p.person_id,
+                  h.cluster_key AS household_id
+           FROM _vanilla_people p JOIN _v_households h ON h.node = p.person_id"""
+    )
+    elapsed = time.perf_counter() - started
+    return evaluate(con, workdir / "truth.csv", identities="vanilla_identity"), {
+        "train + link": elapsed
+    }
+
+
+def realtime_latency(
+    con: duckdb.DuckDBPyConnection, workdir: Path, samples: int
+) -> dict[str, float]:
+    started = time.perf_counter()
+    linker = RealtimeLinker(con, workdir / "bench-model")
+    load = time.perf_counter() - started
+    rows = con.execute(
+        f"""SELECT * EXCLUDE (record_key, organization, flags, batch_id, row_number,
+                              content_hash, version)
+            FROM current_records USING SAMPLE {samples} ROWS (reservoir, 7)"""
+    ).fetchall()
+    names = [
+        c
+        for c in con.execute(
+            """DESCRIBE SELECT * EXCLUDE (record_key, organization, flags, batch_id,
+                   row_number, content_hash, version) FROM current_records"""
+        ).fetchall()
+    ]
+    columns = [str(c[0]) for c in names]
+    latencies, same = [], 0
+    for values in rows:
+        record: dict[str, Any] = dict(zip(columns, values, strict=True))
+        original = con.execute(
+            "SELECT person_id FROM identity_map WHERE source = ? AND source_record_id = ?",
+            [record["source"], record["source_record_id"]],
+        ).fetchall()[0][0]
+        record["source"] = f"bench-{record['source']}"
+        begin = time.perf_counter()
+        result = linker.link_record(record)
+        latencies.append(time.perf_counter() - begin)
+        same += result.person_id == original
+    linker.close()
+    con.execute("DELETE FROM identity_map WHERE source LIKE 'bench-%'")
+    latencies.sort()
+    return {
+        "load (s)": load,
+        "median (ms)": 1000 * statistics.median(latencies),
+        "p95 (ms)": 1000 * latencies[max(0, int(0.95 * len(latencies)) - 1)],
+        "same person as batch": same / len(latencies),
+    }
+
+
+def _row(name: str, result: Evaluation, times: dict[str, float]) -> str:
+    p, h = result.persons, result.households
+    seconds = " / ".join(f"{k} {v:.1f}s" for k, v in times.items())
+    return (
+        f"| {name:<10} | {p.precision:.4f} | {p.recall:.4f} | {p.f1:.4f} "
+        f"| {h.precision:.4f} | {h.recall:.4f} | {h.f1:.4f} | {seconds} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/satupintu-bench-city"))
+    parser.add_argument("--realtime-samples", type=int, default=200)
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    con = staged_city(args.households, args.seed, args.workdir)
+    records = con.execute("SELECT count(*) FROM current_records").fetchall()[0][0]
+    print(
+        f"city: {args.households:,} households, {records:,} records "
+        f"(staged in {time.perf_counter() - started:.0f}s)"
+    )
+    ours, our_times = satupintu(con, args.workdir)
+    base, base_times = vanilla(con, args.workdir)
+    print(
+        "| setup      | person P | person R | person F1 | household P | household R "
+        "| household F1 | time |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    print(_row("satupintu", ours, our_times))
+    print(_row("vanilla", base, base_times))
+    print(
+        f"ratio (vanilla time / ours, saved model): "
+        f"{base_times['train + link'] / our_times['link (saved model)']:.2f}"
+    )
+    if args.realtime_samples:
+        latency = realtime_latency(con, args.workdir, args.realtime_samples)
+        print("realtime: " + ", ".join(f"{k} {v:.3f}" for k, v in latency.items()))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
