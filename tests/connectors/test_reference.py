@@ -65,6 +65,10 @@ def test_programs_reference_known_ppks_funders_and_combinations() -> None:
     assert reference.combination_allowed("PBI-JK", "PKH")
     assert not reference.combination_allowed("BLT", "PKH")
     assert not reference.combination_allowed("PBI-JK", "PBI-DAERAH")
+    # a foundation's food package on top of state food aid is the double-dipping
+    # Dinsos wants to see; zakat is the family's right and tops up anything
+    assert not reference.combination_allowed("BPNT", "SEMBAKO-YAYASAN")
+    assert reference.combination_allowed("PKH", "ZAKAT")
 
 
 def test_load_reference_is_idempotent() -> None:
