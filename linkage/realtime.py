@@ -140,6 +140,20 @@ class RealtimeLinker:
         if candidates.num_rows:
             best = self._best_match(row, candidates)
         now = datetime.now(UTC).replace(tzinfo=None)
+        self._con.begin()
+        try:
+            result = self._decide(row, best, key, now)
+            self._remember(row, result, record, now)
+        except BaseException:
+            self._con.rollback()
+            raise
+        self._con.commit()
+        return result
+
+    def _decide(
+        self, row: pa.Table, best: dict[str, Any] | None, key: str, now: datetime
+    ) -> LinkResult:
+        """The identity for a standardised record, minting new ids when nobody matches."""
         if best is not None and best["match_probability"] >= self._settings.link_threshold:
             person_id, household_id = self._identity_of(str(best["record_key_r"]))
             result = LinkResult(
@@ -156,7 +170,6 @@ class RealtimeLinker:
             probability = float(best["match_probability"]) if best else None
             evidence = self._evidence(best) if best else []
             result = LinkResult(person_id, household_id, probability, evidence, True, key)
-        self._remember(row, result, record, now)
         return result
 
     def close(self) -> None:
@@ -195,7 +208,7 @@ class RealtimeLinker:
         if not parts:
             return pa.table({})
         sql = f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) LIMIT {MAX_CANDIDATES}"
-        return self._private.execute(sql, params).to_arrow_table()
+        return self._private.sql(sql, params=params).to_arrow_table()
 
     def _best_match(self, row: pa.Table, candidates: pa.Table) -> dict[str, Any] | None:
         if self._compiled:
