@@ -180,6 +180,11 @@ def _load_gazetteer(con: duckdb.DuckDBPyConnection) -> None:
 
 def model_input(con: duckdb.DuckDBPyConnection, table: str = RECORDS) -> pa.Table:
     """The model's columns as Arrow, with empty strings turned into NULL."""
+    return con.sql(model_input_sql(con, table)).to_arrow_table()
+
+
+def model_input_sql(con: duckdb.DuckDBPyConnection, table: str = RECORDS) -> str:
+    """SQL selecting the model's columns from standardised `table` (empty strings -> NULL)."""
     select = ", ".join(f"{expr} AS {name}" for name, expr in MODEL_INPUT.items())
     frame = f"SELECT {select} FROM {table}"
     kinds = con.execute(f"DESCRIBE {frame}").fetchall()
@@ -187,7 +192,7 @@ def model_input(con: duckdb.DuckDBPyConnection, table: str = RECORDS) -> pa.Tabl
         f"nullif(trim({name}), '') AS {name}" if kind == "VARCHAR" else str(name)
         for name, kind, *_ in kinds
     )
-    return con.sql(f"SELECT {cleaned} FROM ({frame})").to_arrow_table()
+    return f"SELECT {cleaned} FROM ({frame})"
 
 
 def _predict(

@@ -30,7 +30,13 @@ from linkage.engine import DuckDBEngine
 from linkage.errors import LinkageError
 from linkage.explain import level_labels
 from linkage.model import MODEL_INPUT, TF_COLUMNS, load_model
-from linkage.pipeline import RECORDS, LinkageSettings, Standardiser, model_input
+from linkage.pipeline import (
+    RECORDS,
+    LinkageSettings,
+    Standardiser,
+    model_input,
+    model_input_sql,
+)
 from linkage.registry import ensure_registry_tables
 
 __all__ = ["LinkResult", "RealtimeLinker"]
@@ -112,6 +118,7 @@ class RealtimeLinker:
                 f"CREATE INDEX IF NOT EXISTS tf_{'_'.join(key)} ON existing_tf ({key[0]})"
             )
         self._compiled = compiled
+        self._input_sql: str | None = None
         from connectors.canonical import PERSON_FIELDS
 
         self._input_columns = {"record_key": "VARCHAR", "source": "VARCHAR", **PERSON_FIELDS}
@@ -191,7 +198,9 @@ class RealtimeLinker:
         )
         self._private.execute("DROP TABLE IF EXISTS _rt_std")
         self._standardise(self._private, "_rt_in", "_rt_std")
-        return model_input(self._private, "_rt_std")
+        if self._input_sql is None:
+            self._input_sql = model_input_sql(self._private, "_rt_std")
+        return self._private.sql(self._input_sql).to_arrow_table()
 
     def _candidates(self, row: pa.Table) -> pa.Table:
         values = row.to_pylist()[0]
