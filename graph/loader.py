@@ -6,6 +6,12 @@ the key columns it MERGEs on, the columns stored as properties, and the columns
 that only name a related node. The caller (hub/) builds these tables from
 staging and the identity map; graph/ never reads DuckDB itself.
 
+Each batch travels as columns (`$c.name[i]`), not as one map per row, and the
+input is shaped and hashed column-wise in Arrow: no per-row Python. A table
+whose nodes (or relationship type) do not exist yet, with unique keys, takes
+the create-only path (CREATE, no per-row clean-up of old relationships) with
+two concurrent writers; otherwise the MERGE upsert below runs.
+
 Incremental upserts: every row carries a content hash (`row_hash`) computed
 here from its stored columns. A node or relationship whose hash is unchanged is
 not touched, so re-loading the same data writes nothing, and an upsert of a
