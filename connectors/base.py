@@ -37,6 +37,7 @@ class Loaded:
     row_expr: str  # SQL giving each row's number in the source
     header_row: int
     location: str  # file or URL, for messages
+    rows: int | None = None  # row count, when loading already told it
 
 
 class Reader(ABC):
@@ -65,7 +66,7 @@ def load_arrow(
     finally:
         con.unregister(view)
     columns = [c for c in data.column_names if c != ROW_COLUMN]
-    return Loaded(table, columns, quote(ROW_COLUMN), header_row, location)
+    return Loaded(table, columns, quote(ROW_COLUMN), header_row, location, data.num_rows)
 
 
 def arrow_from_rows(

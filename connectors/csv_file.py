@@ -42,7 +42,7 @@ class CsvReader(Reader):
         path = config.path
         if not path.is_file():
             raise SourceReadError(str(path), "file not found; check 'location'.", source=config.id)
-        if path.stat().st_size == 0 or not path.read_bytes()[:4096].strip():
+        if path.stat().st_size == 0 or not _head(path).strip():
             raise EmptySourceError(
                 str(path), "the file is empty; ask the source for a new export.", source=config.id
             )
@@ -60,6 +60,7 @@ class CsvReader(Reader):
                 "header = true",
                 f"skip = {config.header_row - 1}",
                 "null_padding = true",
+                "parallel = true",
                 f"encoding = {literal(duck_encoding)}",
             ]
             if config.delimiter:
@@ -69,13 +70,23 @@ class CsvReader(Reader):
                 f"read_csv({literal(str(read_path))}, {', '.join(options)})"
             )
             try:
-                con.execute(sql)
+                [(rows,)] = con.execute(sql).fetchall()
             except duckdb.Error as exc:
                 raise _explain(exc, path, encoding, config) from exc
         columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
         return Loaded(
-            table, columns, f"(rowid + {config.header_row + 1})", config.header_row, str(path)
+            table,
+            columns,
+            f"(rowid + {config.header_row + 1})",
+            config.header_row,
+            str(path),
+            int(rows),
         )
+
+
+def _head(path: Path, size: int = 4096) -> bytes:
+    with path.open("rb") as f:
+        return f.read(size)
 
 
 def _codec(config: SourceConfig) -> str:

@@ -14,6 +14,8 @@ current_quarantine  rejected rows of each source's latest successful batch
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 from connectors.canonical import PERSON_FIELDS
@@ -22,9 +24,23 @@ PERSON_COLUMNS = ", ".join(PERSON_FIELDS)
 
 
 def ensure_staging_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing; one catalog look-up when the schema is already in place.
+
+    The last view carries a comment naming this code's DDL, so a changed DDL runs again.
+    """
+    marker = "satupintu staging " + hashlib.sha256(_DDL.encode()).hexdigest()[:16]
+    found = con.execute(
+        "SELECT comment FROM duckdb_views() WHERE view_name = 'current_quarantine'"
+        " AND schema_name = 'main' AND database_name = current_database()"
+    ).fetchall()
+    if found == [(marker,)]:
+        return
+    con.execute(_DDL + f"COMMENT ON VIEW current_quarantine IS '{marker}';")
+
+
+def _ddl() -> str:
     person = ",\n    ".join(f"{name} {type_}" for name, type_ in PERSON_FIELDS.items())
-    con.execute(
-        f"""
+    return f"""
 CREATE SEQUENCE IF NOT EXISTS staging_batch_id START 1;
 CREATE TABLE IF NOT EXISTS sources (
     id VARCHAR PRIMARY KEY,
@@ -112,7 +128,9 @@ SELECT q.* FROM quarantine q
 JOIN (SELECT source, max(batch_id) AS batch_id FROM batches WHERE status = 'ok' GROUP BY source) b
   ON q.source = b.source AND q.batch_id = b.batch_id;
 """
-    )
+
+
+_DDL = _ddl()
 
 
 __all__ = ["ensure_staging_schema"]

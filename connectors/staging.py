@@ -36,6 +36,7 @@ READERS: dict[str, Callable[[], Reader]] = {
 }
 _AREA_REFS = {"kelurahan": "ref_kelurahan", "kecamatan": "ref_kecamatan"}
 _INCOMING = "_stg_incoming"
+_TEMP_TABLES = ("_stg_incoming", "_stg_m", "_stg_dups", "_stg_rec", "_stg_change")
 
 
 @dataclass
@@ -84,7 +85,11 @@ def ingest_source(
     try:
         loaded = (reader or READERS[config.kind]()).load(con, config, _INCOMING)
         resolved = resolve_columns(config, loaded, _delimiter_hint(config, loaded))
-        summary.read = int(_one(con, f"SELECT count(*) FROM {loaded.table}"))
+        summary.read = (
+            loaded.rows
+            if loaded.rows is not None
+            else int(_one(con, f"SELECT count(*) FROM {loaded.table}"))
+        )
         if summary.read == 0 and not config.allow_empty:
             raise EmptySourceError(
                 loaded.location,
@@ -129,56 +134,59 @@ def _stage(
     summary: SourceSummary,
     step: Callable[[int], None],
 ) -> None:
+    """Map, validate and hash every row in one pass into `_stg_m`, then write from it."""
     src = literal(config.id)
     batch = summary.batch_id
-    areas = _area_tables(con, config, resolved)
-    sql = BatchSql(config, resolved, loaded.row_expr, areas)
+    areas = _area_refs(con, config)
+    sql = BatchSql(config, resolved, loaded.row_expr, {f: _AREA_REFS[f] for f in areas})
     step(1)
+    area_ctes = "".join(
+        f", area_{fld} AS ({_area_sql(config, resolved, fld, tables, loaded.table)})"
+        for fld, tables in areas.items()
+    )
     area_joins = "".join(
-        f" LEFT JOIN _stg_area_{fld} a_{fld} ON a_{fld}.value = c.r_{fld}" for fld in areas
+        f" LEFT JOIN area_{fld} a_{fld} ON a_{fld}.value = c.r_{fld}" for fld in areas
     )
     area_cols = "".join(f", coalesce(a_{fld}.match, 'exact') AS {fld}_match" for fld in areas)
-    person_text = ", ".join(PERSON_FIELDS)
+    raw_values = ", ".join(f"s.{quote(c)}" for c in loaded.columns)
     kept = ", ".join([*PERSON_FIELDS, "program", "service_date", "amount", "funder"])
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE _stg_m AS
-WITH t AS (SELECT s.rowid AS src_rowid, {", ".join(sql.text_columns())} FROM {loaded.table} s),
+WITH t AS (SELECT s.rowid AS src_rowid, {", ".join(sql.text_columns())},
+                  json_array({raw_values}) AS raw, {content_hash(raw_values)} AS raw_hash
+           FROM {loaded.table} s),
 h AS (SELECT *, {", ".join(sql.helper_columns())} FROM t),
 n AS (SELECT *, {", ".join(sql.part_columns())} FROM h),
 v AS (SELECT *, {", ".join(sql.validity_columns())} FROM n),
-c AS (SELECT src_rowid, row_number, COLUMNS('^nik_'), kk_valid, COLUMNS('^r_'),
-             {", ".join(sql.typed_columns())} FROM v),
+c AS (SELECT src_rowid, row_number, raw, raw_hash, COLUMNS('^nik_'), kk_valid, COLUMNS('^r_'),
+             {", ".join(sql.typed_columns())} FROM v){area_ctes},
 a AS (SELECT c.*{area_cols} FROM c{area_joins}),
 q AS (SELECT *, {sql.reason_column()} FROM a)
 SELECT {src} || ':' || source_record_id AS record_key, src_rowid, row_number, {kept},
        reason, CASE WHEN reason IS NOT NULL THEN {sql.detail_expr()} END AS detail,
        {sql.flags_column()},
-       {content_hash(person_text)} AS person_hash, NULL::BIGINT AS dup_of
+       {content_hash(", ".join(PERSON_FIELDS))} AS person_hash, NULL::BIGINT AS dup_of,
+       raw, raw_hash
 FROM q
 """
     )
     step(2)
     has_services = bool(config.services)
-    same_person = "AND m.person_hash = d.first_hash" if has_services else "AND false"
-    con.execute(
-        f"""
-CREATE OR REPLACE TEMP TABLE _stg_dups AS
-SELECT source_record_id, min(row_number) AS first_row,
-       arg_min(person_hash, row_number) AS first_hash
-FROM _stg_m WHERE reason IS NULL GROUP BY source_record_id HAVING count(*) > 1;
-UPDATE _stg_m m SET reason = 'duplicate_source_record_id', dup_of = d.first_row
-FROM _stg_dups d
-WHERE m.source_record_id = d.source_record_id AND m.reason IS NULL
-  AND m.row_number <> d.first_row AND NOT (true {same_person});
-"""
-    )
-    sid_col = literal(sql.source_column.get("source_record_id", "row number"))
-    raw_json = (
-        "json_object(" + ", ".join(f"{literal(c)}, s.{quote(c)}" for c in loaded.columns) + ")"
-    )
-    con.execute(
-        f"""
+    dups = _mark_duplicates(con, has_services)
+    by_reason = con.execute(
+        "SELECT reason, count(*) FROM _stg_m WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    summary.quarantined_by_reason = {str(r): int(n) for r, n in by_reason}
+    summary.quarantined = sum(summary.quarantined_by_reason.values())
+    summary.staged = summary.read - summary.quarantined
+    if summary.quarantined:
+        sid_col = literal(sql.source_column.get("source_record_id", "row number"))
+        raw_json = (
+            "json_object(" + ", ".join(f"{literal(c)}, s.{quote(c)}" for c in loaded.columns) + ")"
+        )
+        con.execute(
+            f"""
 INSERT INTO quarantine
 SELECT {src}, {batch}, m.row_number, m.source_record_id, m.reason,
        CASE WHEN m.reason = 'duplicate_source_record_id'
@@ -189,130 +197,184 @@ SELECT {src}, {batch}, m.row_number, m.source_record_id, m.reason,
 FROM _stg_m m JOIN {loaded.table} s ON s.rowid = m.src_rowid
 WHERE m.reason IS NOT NULL
 """
-    )
-    for reason, n in con.execute(
-        f"SELECT reason, count(*) FROM quarantine WHERE batch_id = {batch} GROUP BY 1 ORDER BY 1"
-    ).fetchall():
-        summary.quarantined_by_reason[str(reason)] = int(n)
-    summary.quarantined = sum(summary.quarantined_by_reason.values())
-    summary.staged = summary.read - summary.quarantined
-
+        )
     step(3)
-    _version(con, config, loaded, summary, has_services)
+    _version(con, config, summary, has_services, dups)
+
+
+def _mark_duplicates(con: duckdb.DuckDBPyConnection, has_services: bool) -> bool:
+    """Quarantine later rows that reuse a source_record_id; True if any id repeats.
+
+    With services, repeated rows of the same person are service rows, not duplicates.
+    """
+    [(repeated,)] = con.execute(
+        """
+CREATE OR REPLACE TEMP TABLE _stg_dups AS
+SELECT source_record_id, min(row_number) AS first_row,
+       arg_min(person_hash, row_number) AS first_hash
+FROM _stg_m WHERE reason IS NULL GROUP BY source_record_id HAVING count(*) > 1
+"""
+    ).fetchall()
+    if not repeated:
+        return False
+    same_person = "AND m.person_hash = d.first_hash" if has_services else "AND false"
+    con.execute(
+        f"""
+UPDATE _stg_m m SET reason = 'duplicate_source_record_id', dup_of = d.first_row
+FROM _stg_dups d
+WHERE m.source_record_id = d.source_record_id AND m.reason IS NULL
+  AND m.row_number <> d.first_row AND NOT (true {same_person});
+"""
+    )
+    return True
 
 
 def _version(
     con: duckdb.DuckDBPyConnection,
     config: SourceConfig,
-    loaded: Loaded,
     summary: SourceSummary,
     has_services: bool,
+    dups: bool,
 ) -> None:
+    """Write new and changed records (with their raw rows and services); withdraw the gone.
+
+    A source staged for the first time has nothing to compare with: every staged
+    record is new, so the writes read `_stg_m` directly.
+    """
     src = literal(config.id)
     org = literal(config.organization)
     batch = summary.batch_id
     now = "current_localtimestamp()"
-    service_text = (
-        "concat_ws(chr(31), "
-        + ", ".join(
-            f"coalesce({c}::VARCHAR, '\\N')"
-            for c in ("program", "service_date", "amount", "funder")
-        )
-        + ")"
-    )
     if has_services:
         content = content_hash("r.person_hash, sh.h")
         service_join = f"""LEFT JOIN (
             SELECT source_record_id,
-                   {content_hash(f"string_agg({service_text}, chr(30) ORDER BY row_number)")} AS h
-            FROM _stg_m WHERE reason IS NULL AND coalesce(program, service_date::VARCHAR,
-                 amount::VARCHAR, funder) IS NOT NULL GROUP BY 1) sh USING (source_record_id)"""
+                   {content_hash(f"string_agg({_SERVICE_TEXT}, chr(30) ORDER BY row_number)")} AS h
+            FROM _stg_m WHERE reason IS NULL AND {_HAS_SERVICE} GROUP BY 1) sh
+            USING (source_record_id)"""
     else:
         content, service_join = "r.person_hash", ""
-    rec_fields = ", ".join(f"r.{f}" for f in PERSON_FIELDS if f != "source_record_id")
-    con.execute(
-        f"""
-CREATE OR REPLACE TEMP VIEW _stg_rec AS
-SELECT r.record_key, r.source_record_id, r.row_number, {rec_fields}, r.flags,
-       {content} AS content_hash
-FROM _stg_m r LEFT JOIN _stg_dups d USING (source_record_id) {service_join}
-WHERE r.reason IS NULL AND (d.first_row IS NULL OR d.first_row = r.row_number);
-CREATE OR REPLACE TEMP TABLE _stg_prev AS
-SELECT record_key, version, status, content_hash FROM records
-WHERE source = {src} AND valid_to IS NULL;
-CREATE OR REPLACE TEMP TABLE _stg_change AS
-SELECT r.record_key,
-       CASE WHEN p.record_key IS NULL THEN 'new'
-            WHEN p.status = 'withdrawn' OR p.content_hash <> r.content_hash THEN 'changed'
-            ELSE 'unchanged' END AS kind,
-       p.version AS old_version, coalesce(p.version, 0) + 1 AS version
-FROM _stg_rec r LEFT JOIN _stg_prev p USING (record_key);
-INSERT INTO _stg_change
-SELECT p.record_key, 'withdrawn', p.version, p.version + 1 FROM _stg_prev p
-WHERE p.status = 'active'
-  AND p.record_key NOT IN (SELECT record_key FROM _stg_rec)
-  AND p.record_key NOT IN (SELECT record_key FROM _stg_m WHERE record_key IS NOT NULL);
-"""
-    )
-    counts = dict(con.execute("SELECT kind, count(*) FROM _stg_change GROUP BY 1").fetchall())
-    summary.new = int(counts.get("new", 0))
-    summary.changed = int(counts.get("changed", 0))
-    summary.unchanged = int(counts.get("unchanged", 0))
-    summary.withdrawn = int(counts.get("withdrawn", 0))
-    if summary.changed or summary.withdrawn:
-        con.execute(
+    if dups:
+        dup_join = " LEFT JOIN _stg_dups d USING (source_record_id)"
+        first_only = " AND (d.first_row IS NULL OR d.first_row = r.row_number)"
+    else:
+        dup_join = first_only = ""
+    rec_fields = ", ".join(f"r.{f}" for f in PERSON_FIELDS)
+    staged = f"FROM _stg_m r{dup_join} {service_join} WHERE r.reason IS NULL{first_only}"
+    if not _has_current(con, config.id):
+        [(summary.new,)] = con.execute(
             f"""
+INSERT INTO records
+SELECT r.record_key, {src}, {org}, 1, {batch}, r.row_number, {content}, 'active', {now},
+       NULL, {rec_fields}, r.flags
+{staged}
+"""
+        ).fetchall()
+        written = "m.reason IS NULL"
+        version = "1"
+        from_change = "_stg_m m"
+    else:
+        _diff(con, src, content, staged)
+        counts = dict(con.execute("SELECT kind, count(*) FROM _stg_change GROUP BY 1").fetchall())
+        summary.new = int(counts.get("new", 0))
+        summary.changed = int(counts.get("changed", 0))
+        summary.unchanged = int(counts.get("unchanged", 0))
+        summary.withdrawn = int(counts.get("withdrawn", 0))
+        if summary.changed or summary.withdrawn:
+            con.execute(
+                f"""
 UPDATE records SET valid_to = {now}
 FROM _stg_change c
 WHERE records.source = {src} AND records.record_key = c.record_key
   AND records.version = c.old_version AND c.kind IN ('changed', 'withdrawn');
 """
-        )
-    fields = ", ".join(PERSON_FIELDS)
-    rfields = ", ".join(f"r.{f}" for f in PERSON_FIELDS)
-    con.execute(
-        f"""
+            )
+        if summary.new or summary.changed:
+            con.execute(
+                f"""
 INSERT INTO records
 SELECT r.record_key, {src}, {org}, c.version, {batch}, r.row_number, r.content_hash, 'active',
-       {now}, NULL, {rfields}, r.flags
+       {now}, NULL, {rec_fields}, r.flags
 FROM _stg_rec r JOIN _stg_change c USING (record_key)
 WHERE c.kind IN ('new', 'changed');
 """
-    )
-    if summary.withdrawn:
-        con.execute(
-            f"""
+            )
+        if summary.withdrawn:
+            con.execute(
+                f"""
 INSERT INTO records
 SELECT o.record_key, o.source, o.organization, c.version, {batch}, NULL, o.content_hash,
        'withdrawn', {now}, NULL, {", ".join(f"o.{f}" for f in PERSON_FIELDS)}, o.flags
 FROM records o JOIN _stg_change c ON o.record_key = c.record_key AND o.version = c.old_version
 WHERE o.source = {src} AND c.kind = 'withdrawn';
 """
-        )
-    del fields
+            )
+        if not (summary.new or summary.changed):
+            return
+        written = "m.reason IS NULL AND c.kind IN ('new', 'changed')"
+        version = "c.version"
+        from_change = "_stg_m m JOIN _stg_change c USING (record_key)"
     if has_services:
         con.execute(
             f"""
 INSERT INTO services
-SELECT m.record_key, {src}, {org}, c.version, {batch}, m.row_number,
+SELECT m.record_key, {src}, {org}, {version}, {batch}, m.row_number,
        m.program, m.service_date, m.amount, m.funder
-FROM _stg_m m JOIN _stg_change c USING (record_key)
-WHERE m.reason IS NULL AND c.kind IN ('new', 'changed')
-  AND coalesce(m.program, m.service_date::VARCHAR, m.amount::VARCHAR, m.funder) IS NOT NULL;
+FROM {from_change}
+WHERE {written} AND {_HAS_SERVICE};
 """
         )
-    raw = "to_json([" + ", ".join(f"s.{quote(c)}" for c in loaded.columns) + "])"
-    raw_text = ", ".join(f"s.{quote(c)}" for c in loaded.columns)
     con.execute(
         f"""
 INSERT INTO raw_rows
-SELECT {src}, {batch}, m.row_number,
-       {content_hash(raw_text)},
-       {raw}
-FROM _stg_m m
-JOIN _stg_change c USING (record_key)
-JOIN {loaded.table} s ON s.rowid = m.src_rowid
-WHERE m.reason IS NULL AND c.kind IN ('new', 'changed');
+SELECT {src}, {batch}, m.row_number, m.raw_hash, m.raw
+FROM {from_change}
+WHERE {written};
+"""
+    )
+
+
+_SERVICE_TEXT = (
+    "concat_ws(chr(31), "
+    + ", ".join(
+        f"coalesce({c}::VARCHAR, '\\N')" for c in ("program", "service_date", "amount", "funder")
+    )
+    + ")"
+)
+_HAS_SERVICE = "coalesce(program, service_date::VARCHAR, amount::VARCHAR, funder) IS NOT NULL"
+
+
+def _has_current(con: duckdb.DuckDBPyConnection, source: str) -> bool:
+    """Whether the source has records to compare with (only staging writes `sources`)."""
+    rows = con.execute(
+        "SELECT 1 FROM sources WHERE id = ? AND last_batch_id IS NOT NULL", [source]
+    ).fetchall()
+    return bool(rows)
+
+
+def _diff(con: duckdb.DuckDBPyConnection, src: str, content: str, staged: str) -> None:
+    """`_stg_rec` (staged records with content hashes) and `_stg_change` (what happens)."""
+    rec_fields = ", ".join(f"r.{f}" for f in PERSON_FIELDS if f != "source_record_id")
+    con.execute(
+        f"""
+CREATE OR REPLACE TEMP TABLE _stg_rec AS
+SELECT r.record_key, r.source_record_id, r.row_number, {rec_fields}, r.flags,
+       {content} AS content_hash
+{staged};
+CREATE OR REPLACE TEMP TABLE _stg_change AS
+WITH prev AS (
+    SELECT record_key, version, status, content_hash FROM records
+    WHERE source = {src} AND valid_to IS NULL)
+SELECT r.record_key,
+       CASE WHEN p.record_key IS NULL THEN 'new'
+            WHEN p.status = 'withdrawn' OR p.content_hash <> r.content_hash THEN 'changed'
+            ELSE 'unchanged' END AS kind,
+       p.version AS old_version, coalesce(p.version, 0) + 1 AS version
+FROM _stg_rec r LEFT JOIN prev p USING (record_key)
+UNION ALL
+SELECT p.record_key, 'withdrawn', p.version, p.version + 1 FROM prev p
+WHERE p.status = 'active'
+  AND p.record_key NOT IN (SELECT record_key FROM _stg_m WHERE record_key IS NOT NULL);
 """
     )
 
@@ -326,30 +388,37 @@ def content_hash(values: str) -> str:
     return f"printf('%016x', hash({values}))"
 
 
-def _area_tables(
-    con: duckdb.DuckDBPyConnection, config: SourceConfig, resolved: Mapping[str, str]
-) -> dict[str, str]:
-    """Build `_stg_area_<field>` (value -> exact|close|none) for mapped areas with a ref table."""
-    existing = {
+def _area_refs(con: duckdb.DuckDBPyConnection, config: SourceConfig) -> dict[str, list[str]]:
+    """Mapped area fields whose reference table exists: field -> every area table there is
+    (a kelurahan written where a kecamatan is expected still matches)."""
+    if not set(_AREA_REFS) & config.mapped_fields:
+        return {}
+    names = ", ".join(literal(t) for t in _AREA_REFS.values())
+    existing = sorted(
         str(r[0])
         for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_name IN"
-            " ('ref_kelurahan', 'ref_kecamatan')"
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary"
+            f" AND database_name = current_database() AND table_name IN ({names})"
         ).fetchall()
-    }
-    out: dict[str, str] = {}
-    col_of = {fld: resolved[col] for col, fld in config.columns.items()}
-    refs = " UNION ALL ".join(
-        f"SELECT {norm_area('name')} AS n, code::VARCHAR AS code FROM {t}" for t in sorted(existing)
     )
-    for fld, table in _AREA_REFS.items():
-        if fld not in col_of or table not in existing:
-            continue
-        value = value_map(clean("s." + quote(col_of[fld])), config.values.get(fld, {}))
-        con.execute(
-            f"""
-CREATE OR REPLACE TEMP TABLE _stg_area_{fld} AS
-WITH v AS (SELECT DISTINCT {value} AS value FROM {_INCOMING} s),
+    return {
+        fld: existing
+        for fld, table in _AREA_REFS.items()
+        if fld in config.mapped_fields and table in existing
+    }
+
+
+def _area_sql(
+    config: SourceConfig, resolved: Mapping[str, str], fld: str, tables: list[str], incoming: str
+) -> str:
+    """Each distinct value of an area field -> exact | close | none."""
+    col_of = {f: resolved[col] for col, f in config.columns.items()}
+    value = value_map(clean("s." + quote(col_of[fld])), config.values.get(fld, {}))
+    refs = " UNION ALL ".join(
+        f"SELECT {norm_area('name')} AS n, code::VARCHAR AS code FROM {t}" for t in tables
+    )
+    return f"""
+WITH v AS (SELECT DISTINCT {value} AS value FROM {incoming} s),
 n AS (SELECT value, {norm_area("value")} AS n,
              regexp_replace(value, '[^0-9]', '', 'g') AS code FROM v WHERE value IS NOT NULL),
 refs AS ({refs}),
@@ -359,11 +428,7 @@ scored AS (
            max(jaro_winkler_similarity(refs.n, n.n)) AS best
     FROM n, refs GROUP BY n.value)
 SELECT value, CASE WHEN exact THEN 'exact' WHEN best >= 0.85 THEN 'close' ELSE 'none' END AS match
-FROM scored
-"""
-        )
-        out[fld] = table
-    return out
+FROM scored"""
 
 
 def _delimiter_hint(config: SourceConfig, loaded: Loaded) -> str:
@@ -425,13 +490,7 @@ def _record_failure(
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DROP VIEW IF EXISTS temp._stg_rec")
-    names = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND"
-        " (table_name LIKE '\\_stg\\_%' ESCAPE '\\')"
-    ).fetchall()
-    for (name,) in names:
-        con.execute(f"DROP TABLE IF EXISTS temp.{quote(str(name))}")
+    con.execute("".join(f"DROP TABLE IF EXISTS temp.{t};" for t in _TEMP_TABLES))
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
