@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+import duckdb
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -62,7 +63,8 @@ class Runtime:
     authenticator: Authenticator
     limiter: RateLimiter
     services: Services | None = None
-    extra_services: Mapping[str, Any] = field(default_factory=dict)
+    #: the staging DuckDB the server holds while it runs (see hub.intake)
+    staging: duckdb.DuckDBPyConnection | None = None
 
 
 def graph_connection(settings: Settings) -> Connection:
@@ -195,6 +197,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         driver = None
         linkage = LinkageServices.open(settings)
+        runtime.staging = linkage.con
         if runtime.services is None:
             conn = graph_connection(settings)
             driver = await open_async_driver(conn)
@@ -206,6 +209,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         try:
             yield
         finally:
+            runtime.staging = None
             linkage.close()
             if driver is not None:
                 await driver.close()
@@ -216,7 +220,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                   methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_ws),
             Route("/health", health),
-            *dashboard_routes(settings, runtime.authenticator, runtime.limiter),
+            *dashboard_routes(settings, runtime.authenticator, runtime.limiter,
+                              staging=lambda: runtime.staging),
         ],
         lifespan=lifespan,
     )

@@ -25,7 +25,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -117,10 +117,15 @@ class _Cache:
     entries: dict[tuple[str, float], Figures] = field(default_factory=dict)
 
 
-def figures(duckdb_path: Path, period: Period) -> Figures:
-    """The dashboard's three series, from the report's queries (read-only)."""
+def figures(
+    duckdb_path: Path, period: Period, shared: duckdb.DuckDBPyConnection | None = None
+) -> Figures:
+    """The dashboard's three series, from the report's queries. Inside `hub serve`
+    the server's own staging connection is `shared` (DuckDB refuses a second,
+    read-only open of a file this process holds); otherwise it opens read-only."""
     try:
-        con = duckdb.connect(str(duckdb_path), read_only=True)
+        con = shared.cursor() if shared is not None else duckdb.connect(
+            str(duckdb_path), read_only=True)
     except duckdb.Error as exc:
         return Figures(period.label, [], [], [], f"staging database unavailable: {exc}")
     try:
@@ -275,7 +280,8 @@ keluarga dengan masalah PPKS terlayani program aktif ({share}).</p>
 
 # --- routes --------------------------------------------------------------------------
 def dashboard_routes(
-    settings: Settings, authenticator: Authenticator, limiter: RateLimiter
+    settings: Settings, authenticator: Authenticator, limiter: RateLimiter,
+    staging: Callable[[], duckdb.DuckDBPyConnection | None] = lambda: None,
 ) -> list[Route]:
     key = secret(settings)
     used_links: dict[str, float] = {}
@@ -321,7 +327,7 @@ def dashboard_routes(
         stamp = path.stat().st_mtime if path.exists() else 0.0
         fig = cache.entries.get((period.label, stamp))
         if fig is None:
-            fig = await anyio.to_thread.run_sync(figures, path, period)
+            fig = await anyio.to_thread.run_sync(figures, path, period, staging())
             if fig.error is None:
                 cache.entries = {(period.label, stamp): fig}
         return dashboard_page(fig, f"{who.get('org')} ({who.get('role')})")
