@@ -135,7 +135,9 @@ def summary_table(summaries: list[SourceSummary]) -> Table:
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    """One line on standard error (where scripts look for it), exit 1."""
+    Console(stderr=True).print(f"hub: error: {message}", soft_wrap=True, markup=False,
+                               highlight=False)
     return typer.Exit(1)
 
 

@@ -45,8 +45,8 @@ def load_graph(
     progress: Callable[[str], None] | None = None,
 ) -> LoadReport:
     """Upsert everything staged and linked into Neo4j (constraints first)."""
+    tables = graph_tables(con, progress)  # first: nothing staged is the likelier mistake
     ensure_neo4j(settings)
-    tables = graph_tables(con, progress)
     with open_driver(graph_connection(settings)) as driver:
         ensure_constraints(driver, settings.neo4j_database)
         return load(driver, tables, settings.neo4j_database)
