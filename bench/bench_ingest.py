@@ -1,9 +1,11 @@
 """Ingest throughput for 1M CSV rows, as a ratio to DuckDB's own `read_csv`.
 
-    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--runs 3]
+    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--runs 3] [--no-record]
 
 Both sides read the same file into the same kind of database (a DuckDB file)
 in the same run; the ratio is read_csv seconds / ingest seconds (goal >= 0.5).
+Each side's figure is the median of the runs. The table (machine, date, command,
+figure, baseline, ratio) goes first under `## bench_ingest` in bench/results.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Figure, report
 
 from connectors import ingest, load_configs
 
@@ -72,6 +77,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--memory", action="store_true", help="in-memory databases, not files")
+    parser.add_argument("--no-record", action="store_true", help="leave bench/results.md alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -97,6 +103,19 @@ def main() -> None:
         print(f"duckdb read_csv      {b:>10.2f} s  ({args.rows / b:,.0f} rows/s)")
         print(f"connectors.ingest    {o:>10.2f} s  ({args.rows / o:,.0f} rows/s)")
         print(f"ratio read_csv/ingest {b / o:>9.2f}  (goal >= 0.5)")
+    if not args.no_record:
+        runs = ", ".join(f"{x:.2f}" for x in ours)
+        figure = Figure(
+            f"ingest {args.rows:,} CSV rows (s, median of {args.runs})",
+            f"{o:.2f} ({args.rows / o:,.0f} rows/s)",
+            f"DuckDB read_csv {b:.2f}",
+            f"{b / o:.2f}",
+        )
+        notes = [
+            f"goal (issue 3): ratio >= 0.5; {'in-memory' if args.memory else 'file'} databases",
+            f"ingest runs (s): {runs}; read_csv runs (s): {', '.join(f'{x:.2f}' for x in base)}",
+        ]
+        report("bench_ingest", [figure], notes)
 
 
 if __name__ == "__main__":
