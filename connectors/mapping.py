@@ -58,10 +58,9 @@ def clean(expr: str) -> str:
     """Trimmed text, NULL for placeholders; cheap tests first, since this runs on every cell."""
     missing = ", ".join(map(literal, _PLACEHOLDERS))
     return (
-        f"CASE WHEN {expr} LIKE ' %' OR {expr} LIKE '% '"
-        f" THEN CASE WHEN trim({expr}) IN ({missing}) THEN NULL ELSE trim({expr}) END"
-        f" WHEN strlen({expr}) > 4 THEN {expr}"  # every placeholder is short
-        f" WHEN {expr} IN ({missing}) THEN NULL ELSE {expr} END"
+        f"CASE WHEN strlen({expr}) > 4 AND NOT ({expr} LIKE ' %' OR {expr} LIKE '% ')"
+        f" THEN {expr}"  # every placeholder is short
+        f" WHEN trim({expr}) IN ({missing}) THEN NULL ELSE trim({expr}) END"
     )
 
 
