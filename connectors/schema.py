@@ -29,11 +29,14 @@ def ensure_staging_schema(con: duckdb.DuckDBPyConnection) -> None:
     The last view carries a comment naming this code's DDL, so a changed DDL runs again.
     """
     marker = "satupintu staging " + hashlib.sha256(_DDL.encode()).hexdigest()[:16]
-    found = con.execute(
-        "SELECT comment FROM duckdb_views() WHERE view_name = 'current_quarantine'"
-        " AND schema_name = 'main' AND database_name = current_database()"
+    tables = ", ".join(f"'{t}'" for t in _TABLES)
+    [found] = con.execute(
+        "SELECT (SELECT comment FROM duckdb_views() WHERE view_name = 'current_quarantine'"
+        "        AND schema_name = 'main' AND database_name = current_database()),"
+        "       (SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main'"
+        f"        AND database_name = current_database() AND table_name IN ({tables}))"
     ).fetchall()
-    if found == [(marker,)]:
+    if found == (marker, len(_TABLES)):
         return
     con.execute(_DDL + f"COMMENT ON VIEW current_quarantine IS '{marker}';")
 
@@ -131,6 +134,7 @@ JOIN (SELECT source, max(batch_id) AS batch_id FROM batches WHERE status = 'ok' 
 
 
 _DDL = _ddl()
+_TABLES = ("sources", "batches", "raw_rows", "records", "services", "quarantine")
 
 
 __all__ = ["ensure_staging_schema"]

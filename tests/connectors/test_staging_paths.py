@@ -77,6 +77,8 @@ def test_staging_schema_is_restored_when_part_of_it_is_gone(
     ensure_staging_schema(con)
     ensure_staging_schema(con)
     con.execute("DROP VIEW current_quarantine")
+    con.execute("DROP TABLE services")
     [summary] = ingest(con, [write_source(csv_text(BUDI, SITI))])
     assert summary.staged == 2
+    assert con.execute("SELECT count(*) FROM services").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM current_quarantine").fetchone() == (0,)
