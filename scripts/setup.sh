@@ -27,6 +27,11 @@ fi
 # Headless Chromium for the dashboard's browser test, and LibreOffice for the report's
 # "opens in LibreOffice" check (Debian packages): as root, in CI or with SATUPINTU_BROWSER=1.
 if [ "$(id -u)" = 0 ] && { [ -n "${CI:-}" ] || [ -n "${SATUPINTU_BROWSER:-}" ]; }; then
-  command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium chromium-driver)
-  command -v libreoffice >/dev/null || apt-get install -y -q --no-install-recommends libreoffice-calc
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium chromium-driver)
+  command -v libreoffice >/dev/null || missing+=(libreoffice-calc)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]} (Debian packages)"
+    apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  fi
 fi
