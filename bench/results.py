@@ -7,9 +7,11 @@ figure, baseline, ratio.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shlex
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,15 +56,18 @@ def table(figures: list[Figure], notes: Sequence[str] = ()) -> str:
 
 
 def record(bench: str, text: str, path: Path = RESULTS) -> None:
-    """Put `text` first in the section of `bench`, creating what is missing."""
+    """Put `text` first in the section of `bench`, creating what is missing.
+    Benches may finish at the same moment: the rewrite holds a file lock."""
     header = f"## {bench}"
-    old = path.read_text() if path.exists() else "# Benchmark results\n\nNewest first.\n"
-    if header in old:
-        at = old.index(header) + len(header)
-        new = old[:at] + "\n\n" + text + "\n" + old[at:].lstrip("\n")
-    else:
-        new = old.rstrip("\n") + f"\n\n{header}\n\n{text}"
-    path.write_text(new.rstrip("\n") + "\n")
+    with open(Path(tempfile.gettempdir()) / "satupintu-bench-results.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old = path.read_text() if path.exists() else "# Benchmark results\n\nNewest first.\n"
+        if header in old:
+            at = old.index(header) + len(header)
+            new = old[:at] + "\n\n" + text + "\n" + old[at:].lstrip("\n")
+        else:
+            new = old.rstrip("\n") + f"\n\n{header}\n\n{text}"
+        path.write_text(new.rstrip("\n") + "\n")
 
 
 def report(bench: str, figures: list[Figure], notes: Sequence[str] = ()) -> None:
