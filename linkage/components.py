@@ -1,14 +1,18 @@
 """Connected components in DuckDB, with cannot-link constraints.
 
-Labels propagate (each node takes the smallest label among its neighbours) until
-nothing changes; clusters here are small, so this converges in a few rounds.
+Node names are numbered in DuckDB and the components found with vectorised numpy
+(hooking and pointer jumping), then joined back: a million records take seconds.
 Clusters that would join a pair someone marked "not the same" are rebuilt greedily,
 strongest edge first, refusing any union that joins such a pair.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from linkage._sql import scalar
 
@@ -28,32 +32,57 @@ def cluster(
     The cluster key is the smallest node of the cluster.
     """
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _edges AS
-            SELECT node_l AS a, node_r AS b FROM {edges} WHERE node_l <> node_r
-            UNION SELECT node_r, node_l FROM {edges} WHERE node_l <> node_r"""
+        f"""CREATE OR REPLACE TEMP TABLE _node_ids AS
+            SELECT node, (row_number() OVER (ORDER BY node) - 1)::BIGINT AS i
+            FROM (SELECT DISTINCT node FROM {nodes})"""
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _labels AS SELECT node, node AS label FROM {nodes}")
-    while True:
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE _next AS
-               SELECT l.node, least(l.label, coalesce(min(n.label), l.label)) AS label
-               FROM _labels l
-               LEFT JOIN _edges e ON e.a = l.node
-               LEFT JOIN _labels n ON n.node = e.b
-               GROUP BY l.node, l.label"""
-        )
-        changed = scalar(
-            con,
-            "SELECT count(*) FROM _next JOIN _labels USING (node) "
-            "WHERE _next.label <> _labels.label",
-        )
-        con.execute("CREATE OR REPLACE TEMP TABLE _labels AS SELECT * FROM _next")
-        if changed == 0:
-            break
+    count = scalar(con, "SELECT count(*) FROM _node_ids")
+    pairs = con.sql(
+        f"""SELECT a.i AS a, b.i AS b FROM {edges} e
+            JOIN _node_ids a ON a.node = e.node_l JOIN _node_ids b ON b.node = e.node_r
+            WHERE e.node_l <> e.node_r"""
+    ).to_arrow_table()
+    labels = _components(
+        count,
+        pairs.column("a").to_numpy(zero_copy_only=False),
+        pairs.column("b").to_numpy(zero_copy_only=False),
+    )
+    con.register("_component_arrow", pa.table({"i": np.arange(count), "label": labels}))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _labels AS
+           SELECT n.node, root.node AS label
+           FROM _component_arrow c JOIN _node_ids n ON n.i = c.i
+           JOIN _node_ids root ON root.i = c.label"""
+    )
+    con.unregister("_component_arrow")
     if cannot_link is not None:
         _enforce_cannot_link(con, edges, cannot_link)
     con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT node, label AS cluster_key FROM _labels")
-    con.execute("DROP TABLE IF EXISTS _next")
+
+
+def _components(count: int, left: Any, right: Any) -> Any:
+    """Label every node with the smallest node index of its connected component.
+
+    Hooking (each edge pulls both ends to the smaller label) alternates with
+    pointer jumping (label = label of label), so long chains converge in a
+    logarithmic number of rounds; every round is a few vectorised numpy passes.
+    """
+    labels = np.arange(count, dtype=np.int64)
+    if len(left) == 0:
+        return labels
+    while True:
+        smaller = np.minimum(labels[left], labels[right])
+        hooked = labels.copy()
+        np.minimum.at(hooked, labels[left], smaller)
+        np.minimum.at(hooked, labels[right], smaller)
+        while True:
+            jumped = hooked[hooked]
+            if np.array_equal(jumped, hooked):
+                break
+            hooked = jumped
+        if np.array_equal(hooked, labels):
+            return labels
+        labels = hooked
 
 
 def _enforce_cannot_link(con: duckdb.DuckDBPyConnection, edges: str, cannot_link: str) -> None:

@@ -115,14 +115,18 @@ def _nik() -> dict[str, Any]:
         "comparison_levels": [
             _null("nik_clean"),
             _eq("nik_clean", "exact", tf=True),
+            # cheap equality first: DuckDB only computes the distance where it holds
             And(
-                cll.DamerauLevenshteinLevel("nik_clean", 1),
                 cll.CustomLevel("left(nik_clean_l, 12) = left(nik_clean_r, 12)"),
+                cll.DamerauLevenshteinLevel("nik_clean", 1),
             ).configure(label_for_charts="one typo in the serial digits"),
             # A one-digit difference in the region or date digits is as often two
             # people born the same day in neighbouring kecamatan (serials repeat):
             # weak evidence, fixed rather than learned from random pairs.
-            cll.DamerauLevenshteinLevel("nik_clean", 1).configure(
+            And(
+                cll.CustomLevel("right(nik_clean_l, 4) = right(nik_clean_r, 4)"),
+                cll.DamerauLevenshteinLevel("nik_clean", 1),
+            ).configure(
                 label_for_charts="one typo in the region or date digits",
                 m_probability=0.02,
                 u_probability=0.01,
@@ -146,9 +150,10 @@ def _name() -> dict[str, Any]:
             _eq("name_clean", "exact", tf=True),
             _eq("name_key", "same name tokens"),
             _eq("name_phonetic", "same phonetic key"),
-            cll.DamerauLevenshteinLevel("name_clean", 2).configure(
-                label_for_charts="typo (damerau-levenshtein <= 2)"
-            ),
+            And(
+                cll.CustomLevel("abs(length(name_clean_l) - length(name_clean_r)) <= 2"),
+                cll.DamerauLevenshteinLevel("name_clean", 2),
+            ).configure(label_for_charts="typo (damerau-levenshtein <= 2)"),
             And(
                 first_agrees,
                 Or(
@@ -234,7 +239,10 @@ def _household() -> dict[str, Any]:
             _sql(f"{same_home} AND {same_phone}", "same house and phone"),
             _sql(same_home, "same house"),
             _sql(same_phone, "same phone"),
-            cll.DamerauLevenshteinLevel("kk_clean", 1).configure(label_for_charts="KK one typo"),
+            And(
+                cll.CustomLevel("left(kk_clean_l, 6) = left(kk_clean_r, 6)"),
+                cll.DamerauLevenshteinLevel("kk_clean", 1),
+            ).configure(label_for_charts="KK one typo"),
             And(
                 cll.CustomLevel("address_key_l = address_key_r"),
                 cll.JaroWinklerLevel("street_clean", 0.88),
@@ -263,12 +271,20 @@ def prediction_blocking_rules() -> list[Any]:
         # where something personal agrees too
         block_on("kk_clean", "birth_year"),
         block_on("kk_clean", "first_name_phonetic"),
-        block_on("name_phonetic", "birth_year"),
+        # same name and birth year: common names ("Enung Rahmawati") make these
+        # blocks huge in a big city, so the month, the day or the kecamatan must
+        # agree too (or the kecamatan be unknown)
+        "l.name_phonetic = r.name_phonetic AND l.birth_year = r.birth_year AND "
+        "(l.birth_month = r.birth_month OR l.birth_day = r.birth_day "
+        "OR l.kecamatan_code = r.kecamatan_code "
+        "OR l.kecamatan_code IS NULL OR r.kecamatan_code IS NULL)",
         block_on("first_name_phonetic", "birth_date"),
         block_on("phone_clean"),
         block_on("address_key", "first_name_phonetic"),
         block_on("kelurahan_code", "birth_date"),
-        block_on("name_phonetic", "rt", "rw"),
+        # addresses whose kelurahan could not be read: same name, same RT/RW
+        "l.name_phonetic = r.name_phonetic AND l.rt = r.rt AND l.rw = r.rw AND "
+        "(l.kelurahan_code IS NULL OR r.kelurahan_code IS NULL)",
         block_on("name_phonetic", "home_key"),
     ]
 
