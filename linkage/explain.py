@@ -94,9 +94,13 @@ def write_link_evidence(
 
 
 def explain_pair(
-    con: duckdb.DuckDBPyConnection, record_key_a: str, record_key_b: str
+    con: duckdb.DuckDBPyConnection,
+    record_key_a: str,
+    record_key_b: str,
+    model_dir: Path | None = None,
 ) -> dict[str, Any] | None:
-    """The evidence for a scored pair, or None when the model never compared them."""
+    """The evidence for two records: from the last run when it scored them, else
+    (given `model_dir`) scored now with the saved model; None when neither applies."""
     left, right = sorted((record_key_a, record_key_b))
     row = first_row(
         con,
@@ -104,6 +108,8 @@ def explain_pair(
            WHERE record_key_l = $l AND record_key_r = $r""",
         {"l": left, "r": right},
     )
+    if row is None and model_dir is not None:
+        row = _score_now(con, left, right, Path(model_dir))
     if row is None:
         return None
     return {
@@ -113,6 +119,48 @@ def explain_pair(
         "match_weight": row[1],
         "comparisons": json.loads(row[2]),
     }
+
+
+def _score_now(
+    con: duckdb.DuckDBPyConnection, left: str, right: str, model_dir: Path
+) -> tuple[Any, ...] | None:
+    """Score one pair with Splink's predict_between (no blocking), as the run would."""
+    from splink import Linker
+
+    from linkage.engine import DuckDBEngine
+    from linkage.model import TF_COLUMNS, load_model
+    from linkage.pipeline import RECORDS, model_input_sql
+
+    if not table_exists(con, RECORDS):
+        return None
+    model = load_model(model_dir)
+    sql = model_input_sql(con)
+    engine = DuckDBEngine()
+    try:
+        everyone = engine.register(con.sql(sql).to_arrow_table(), "records")
+        linker = Linker(everyone, model.settings, log_level=None)
+        for column in TF_COLUMNS:
+            linker.table_management.compute_tf_table(column)
+        sides = []
+        for key in (left, right):
+            one = con.sql(f"SELECT * FROM ({sql}) WHERE record_key = $k", params={"k": key})
+            table = one.to_arrow_table()
+            if table.num_rows == 0:
+                return None
+            sides.append(engine.register(table, "pair"))
+        scored = linker.inference.predict_between(
+            sides[0],
+            sides[1],
+            blocking_rules_to_generate_predictions=["1 = 1"],
+            warning_mode="never",
+        )
+        pairs = engine.to_arrow(scored)
+    finally:
+        engine.close()
+    scratch = duckdb.connect()
+    scratch.register("scored_pair", pairs)
+    write_link_evidence(scratch, model.settings, 0.0, pairs="scored_pair")
+    return first_row(scratch, "SELECT match_probability, match_weight, evidence FROM link_evidence")
 
 
 def _register_levels(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:

@@ -98,3 +98,14 @@ def test_cli_commands(linked: duckdb.DuckDBPyConnection, model_dir: Path, tmp_pa
     assert result.exit_code == 0 and out.exists()
     result = runner.invoke(app, ["review", "decide", "nope", "same"])
     assert isinstance(result.exception, LinkageError)
+
+
+def test_any_pair_can_be_explained_with_the_saved_model(
+    linked: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    a, b = "dtks:p0-0", "dtks:p5-1"
+    assert explain_pair(linked, a, b) is None
+    explanation = explain_pair(linked, a, b, model_dir=model_dir)
+    assert explanation is not None
+    assert explanation["match_probability"] < 0.5
+    assert {c["comparison"] for c in explanation["comparisons"]} >= {"name", "birth_date"}
