@@ -6,6 +6,7 @@ package are caught by meaning (USER_ERRORS) and printed as `hub: error: ...`.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -215,6 +216,9 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Splink's training chatter (levels not observed, max_pairs advice) is for
+    # model developers; `hub link` reports what an operator needs.
+    logging.getLogger("splink").setLevel(logging.ERROR)
     try:
         code = app(args=argv, prog_name="hub", standalone_mode=False)
     except typer.Exit as exc:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 from rich.console import Console
-from rich.table import Table
 
 from connectors import ingest, load_configs
 from connectors.synthetic import generate_city
@@ -97,15 +96,15 @@ def _demo_keys(settings: Settings) -> dict[str, str]:
 def _narrate(settings: Settings, console: Console, keys: dict[str, str],
              example: tuple[str, list[str], list[str]] | None) -> None:
     url = f"http://{settings.host}:{settings.port}/graphql"
-    table = Table(title="A key for each role (send as X-API-Key, or Authorization: Bearer)")
-    table.add_column("role")
-    table.add_column("organization")
-    table.add_column("key")
+    console.print("\nA key for each role (send as X-API-Key, or Authorization: Bearer):")
     for role, org in DEMO_KEYS:
-        table.add_row(role, org, keys[role])
-    console.print(table)
-    console.print(f"\nOpen GraphiQL at [bold]{url}[/bold] and add the header "
-                  f'{{"X-API-Key": "{keys["social_worker"]}", "X-Purpose": "demo"}}.')
+        console.print(f"  {role:<14} {org:<16} {keys[role]}", soft_wrap=True, markup=False,
+                      highlight=False)
+    console.print(f"\nOpen GraphiQL at {url} and add the headers", markup=False)
+    console.print(f'  {{"X-API-Key": "{keys["social_worker"]}", "X-Purpose": "demo"}}',
+                  soft_wrap=True, markup=False, highlight=False)
+    console.print(f"The dashboard is at http://{settings.host}:{settings.port}/dashboard "
+                  "(sign in with the dinsos_admin or social_worker key).", markup=False)
     if example:
         hid, names, sources = example
         console.print(f"\nOne household, whose member appears as {' / '.join(names)} "
