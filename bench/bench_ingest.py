@@ -1,11 +1,16 @@
 """Ingest throughput for 1M CSV rows, as a ratio to DuckDB's own `read_csv`.
 
     .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--runs 3] [--no-record]
+        [--city HOUSEHOLDS]
 
 Both sides read the same file into the same kind of database (a DuckDB file)
 in the same run; the ratio is read_csv seconds / ingest seconds (goal >= 0.5).
 Each side's figure is the median of the runs. The table (machine, date, command,
 figure, baseline, ratio) goes first under `## bench_ingest` in bench/results.md.
+
+`--city N` also measures the fixed cost per source: a generated city of N
+households (~300 small foundation sources) is ingested into a fresh DuckDB file,
+against DuckDB's `read_csv` of each of its CSV sources into a fresh table.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from results import Figure, report
 
-from connectors import ingest, load_configs
+from connectors import SourceSummary, ingest, load_configs
+from connectors.reference import load_reference
+from connectors.synthetic import generate_city
 
 TOML = """id = "bench-dtks"
 kind = "csv"
@@ -78,6 +85,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--memory", action="store_true", help="in-memory databases, not files")
     parser.add_argument("--no-record", action="store_true", help="leave bench/results.md alone")
+    parser.add_argument("--city", type=int, default=0, help="households of a generated city")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -103,6 +111,7 @@ def main() -> None:
         print(f"duckdb read_csv      {b:>10.2f} s  ({args.rows / b:,.0f} rows/s)")
         print(f"connectors.ingest    {o:>10.2f} s  ({args.rows / o:,.0f} rows/s)")
         print(f"ratio read_csv/ingest {b / o:>9.2f}  (goal >= 0.5)")
+        city = [city_figure(root / "city", args.city)] if args.city else []
     if not args.no_record:
         runs = ", ".join(f"{x:.2f}" for x in ours)
         figure = Figure(
@@ -115,7 +124,38 @@ def main() -> None:
             f"goal (issue 3): ratio >= 0.5; {'in-memory' if args.memory else 'file'} databases",
             f"ingest runs (s): {runs}; read_csv runs (s): {', '.join(f'{x:.2f}' for x in base)}",
         ]
-        report("bench_ingest", [figure], notes)
+        report("bench_ingest", [figure, *city], notes)
+
+
+def city_figure(root: Path, households: int) -> Figure:
+    """Median seconds per small source: connectors.ingest against read_csv of the file."""
+    generate_city(households, 7, root)
+    configs = load_configs(root / "config")
+    con = duckdb.connect(str(root / "hub.duckdb"))
+    load_reference(con)
+    t = time.perf_counter()
+    summaries: list[SourceSummary] = ingest(con, configs)
+    total = time.perf_counter() - t
+    con.close()
+    small = {s.source for s in summaries if s.read < 200}
+    ours = statistics.median(s.seconds for s in summaries if s.source in small)
+    base = []
+    for i, config in enumerate(c for c in configs if c.id in small and c.kind == "csv"):
+        con = duckdb.connect(str(root / f"base{i % 2}.duckdb"))
+        t = time.perf_counter()
+        con.execute(f"CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv('{config.path}')")
+        base.append(time.perf_counter() - t)
+        con.close()
+    b = statistics.median(base)
+    print(f"city: {len(configs)} sources in {total:.1f} s; per small source {ours:.3f} s,"
+          f" read_csv {b:.3f} s")  # fmt: skip
+    return Figure(
+        f"per-source ingest, city of {households:,} households ({len(configs)} sources;"
+        f" median of {len(small)} small ones, s)",
+        f"{ours:.3f} (all sources {total:.1f} s)",
+        f"DuckDB read_csv {b:.3f}",
+        f"{b / ours:.2f}",
+    )
 
 
 if __name__ == "__main__":
