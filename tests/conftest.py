@@ -7,4 +7,4 @@ from pathlib import Path
 
 TESTS = Path(__file__).parent
 if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
+    sys.path.append(str(TESTS))
