@@ -14,28 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hubcli import hub, hub_env
 
 from connectors.synthetic import generate_city
 from hub.app import create_app
 from hub.dashboard import COOKIE, login_link
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings, load_settings
-
-
-def hub_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env["HUB_HOME"] = str(home)
-    env["NEO4J_URI"] = os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687")
-    env["NEO4J_USER"] = os.environ.get("NEO4J_TEST_USER", "neo4j")
-    env["NEO4J_PASSWORD"] = os.environ.get("NEO4J_TEST_PASSWORD", "")
-    return env
-
-
-def hub(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "hub", *args], env=env, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0, f"hub {' '.join(args)}:\n{result.stderr[-3000:]}"
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +168,7 @@ def test_headless_chromium_renders_the_charts(
 ) -> None:
     env = hub_env(linked.home)
     dom = _chromium(tmp_path / "p1", "--dump-dom",
-                    hub(env, "dashboard-link", "--base-url", server).strip())
+                    hub(env, "dashboard-link", "--base-url", server).stdout.strip())
     assert dom.returncode == 0, dom.stderr[-2000:]
     for chart in ("chart-coverage", "chart-funding", "chart-trend"):
         assert f'id="{chart}"' in dom.stdout
@@ -191,7 +176,7 @@ def test_headless_chromium_renders_the_charts(
     assert 0 < bars <= 30 and dom.stdout.count('class="bar gap"') == bars
     assert 'class="slice"' in dom.stdout and 'class="line"' in dom.stdout
     shot = tmp_path / "dashboard.png"
-    link = hub(env, "dashboard-link", "--base-url", server).strip()
+    link = hub(env, "dashboard-link", "--base-url", server).stdout.strip()
     result = _chromium(tmp_path / "p2", f"--screenshot={shot}", link)
     assert result.returncode == 0 and shot.stat().st_size > 20_000, result.stderr[-2000:]
     keep = os.environ.get("HUB_DASHBOARD_SCREENSHOT")

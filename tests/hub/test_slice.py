@@ -8,15 +8,13 @@ with both source records.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from hubcli import hub, hub_env
 
 from connectors.synthetic import generate_city
 from graph.driver import open_async_driver
@@ -37,20 +35,8 @@ query ($name: String!) {
 }"""
 
 
-def hub_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env["HUB_HOME"] = str(home)
-    env["NEO4J_URI"] = os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687")
-    env["NEO4J_USER"] = os.environ.get("NEO4J_TEST_USER", "neo4j")
-    env["NEO4J_PASSWORD"] = os.environ.get("NEO4J_TEST_PASSWORD", "")
-    return env
 
 
-def hub(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "hub", *args], env=env, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0, f"hub {' '.join(args)} failed:\n{result.stderr[-3000:]}"
-    return result.stdout
 
 
 @pytest.fixture(scope="module")

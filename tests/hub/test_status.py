@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from hubcli import hub_env
+from hubcli import run_hub as hub
 
 from connectors.synthetic import generate_city
-
-
-def hub_env(home: Path, neo4j: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env["HUB_HOME"] = str(home)
-    env["NEO4J_URI"] = neo4j or os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687")
-    env["NEO4J_USER"] = os.environ.get("NEO4J_TEST_USER", "neo4j")
-    env["NEO4J_PASSWORD"] = os.environ.get("NEO4J_TEST_PASSWORD", "")
-    env["COLUMNS"] = "200"
-    return env
-
-
-def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hub", *args], env=env, capture_output=True,
-                          text=True, timeout=300)
 
 
 def test_empty_home_is_unhealthy_and_says_what_to_run(tmp_path: Path) -> None:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from hubcli import hub, hub_env
 
 from connectors.synthetic import generate_city
 from hub.report.queries import SHEETS
@@ -26,20 +25,8 @@ MONTH = f"{dt.date.today():%Y-%m}"
 START = dt.date.today().replace(day=1)
 
 
-def hub_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env["HUB_HOME"] = str(home)
-    env["NEO4J_URI"] = os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687")
-    env["NEO4J_USER"] = os.environ.get("NEO4J_TEST_USER", "neo4j")
-    env["NEO4J_PASSWORD"] = os.environ.get("NEO4J_TEST_PASSWORD", "")
-    return env
 
 
-def hub(env: dict[str, str], *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "hub", *args], env=env, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == code, f"hub {' '.join(args)}:\n{result.stderr[-3000:]}"
-    return result
 
 
 @dataclass
