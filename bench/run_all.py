@@ -36,12 +36,15 @@ SCALES: dict[str, dict[str, list[str]]] = {
     "small": {
         "ingest": ["--rows", "100000", "--runs", "1"],
         "linkage": ["--households", "1000", "--realtime-samples", "50"],
+        "linkage_more": [],
         "graph_load": ["--households", "2000"],
         "api": ["--households", "2000", "--seconds", "5", "--connections", "8"],
     },
     "full": {
         "ingest": ["--rows", "1000000", "--runs", "3"],
-        "linkage": ["--households", "100000", "--realtime-samples", "200"],
+        # about 7.5 source records per household: ~100k records, then ~1M
+        "linkage": ["--households", "13500", "--realtime-samples", "200"],
+        "linkage_more": ["--households", "135000", "--realtime-samples", "200"],
         "graph_load": ["--households", "100000"],
         "api": ["--households", "100000", "--seconds", "20", "--connections", "16"],
     },
@@ -90,17 +93,19 @@ def figures(r: Run) -> list[Figure]:
             b, o = float(base[1]), float(ours[1])
             return [Figure(f"ingest {rows[1]} CSV rows (s)", f"{o:.2f}",
                            f"DuckDB read_csv {b:.2f}", f"{b / o:.2f}")]
-    if r.name == "linkage":
+    if r.name.startswith("linkage"):
         out: list[Figure] = []
         ours = re.search(r"^\| satupintu\s*\| (.+)$", r.out, re.M)
         base = re.search(r"^\| vanilla\s*\| (.+)$", r.out, re.M)
         ratio = re.search(r"ratio \(vanilla time / ours[^:]*\): ([\d.]+)", r.out)
         if ours and base:
             o, b = ours[1].split(" | "), base[1].split(" | ")
-            out.append(Figure("linkage person F1 / household F1", f"{o[2]} / {o[5]}",
+            count = re.search(r"records\s*[:=]?\s*([\d,]+)", r.out)
+            at = f" ({count[1]} records)" if count else ""
+            out.append(Figure(f"linkage person F1 / household F1{at}", f"{o[2]} / {o[5]}",
                               f"vanilla Splink {b[2]} / {b[5]}",
                               f"{float(o[2]) / max(float(b[2]), 1e-9):.3f}"))
-            out.append(Figure("linkage time", o[6].strip(" |"), b[6].strip(" |"),
+            out.append(Figure(f"linkage time{at}", o[6].strip(" |"), b[6].strip(" |"),
                               ratio[1] if ratio else "-"))
         real = re.search(r"realtime: (.+)", r.out)
         if real:
@@ -128,9 +133,12 @@ def main() -> int:
         ("ingest", "bench_ingest.py", size["ingest"]),
         ("linkage", "bench_linkage.py",
          [*size["linkage"], "--workdir", f"/tmp/satupintu-bench-{args.scale}"]),
+        ("linkage_1m", "bench_linkage.py",
+         [*size["linkage_more"], "--workdir", f"/tmp/satupintu-bench-{args.scale}-1m"]),
         ("graph_load", "bench_graph_load.py", [*size["graph_load"], *graph, "--wipe"]),
         ("api", "bench_api.py", [*size["api"], *graph, "--load", "--wipe"]),
     ]
+    plan = [(n, s, a) for n, s, a in plan if n != "linkage_1m" or size["linkage_more"]]
     runs = [run(n, s, a, timeout) for n, s, a in plan if not args.only or n in args.only]
     found = [f for r in runs for f in figures(r)]
     notes = [f"scale: {args.scale}; " + "; ".join(
