@@ -15,6 +15,17 @@ read in upper case with old spelling folded (Djl. Tjiumbuleuit -> Ciumbuleuit):
   KOMPLEK(S)/KOMP -> KOMP, PERUMAHAN -> PERUM, KAMPUNG/KP -> KP, BLK -> BLOK.
 - kelurahan: the text after "Kel."/"Kelurahan"/"Desa"/"Ds."; kecamatan: after
   "Kec."/"Kecamatan". Structured fields win over the free text.
+- without such a prefix, a kelurahan (or kecamatan) named anywhere after the
+  street part ("RT 07 RW 09 Cisaranten Kidul Gedebage", "Jl. Kopo No 12
+  Babakan Ciparay"): the words left once the street, numbers, RT/RW, city and
+  the other kind's prefixed phrase are taken out are cut into runs of 1 to 3
+  words; a run matches a gazetteer name exactly, or (6 letters or more) with a
+  Jaro-Winkler similarity of at least 0.90 and a length within 2 letters, and
+  only when it beats every other name by 0.02. The run with the most words
+  wins (Babakan Ciparay over Babakan), then the most similar, then the first.
+  An address whose street part runs to its end (no comma, number, RT/RW or
+  prefix after the street name) is not searched: "Jl. Kopo" is a street.
+  The run found goes through the same gazetteer matching as a prefixed name.
 
 Place names are matched to the gazetteer (`ref_kelurahan`, `ref_kecamatan`)
 on a key of letters only (spaces, punctuation and prefixes dropped), first
@@ -47,6 +58,21 @@ _STREET_END = (
 _KELURAHAN = r"\b(?:KELURAHAN|KEL|DESA|DS)\b\.?\s*([A-Z][A-Z ]*)"
 _KECAMATAN = r"\b(?:KECAMATAN|KEC)\b\.?\s*([A-Z][A-Z ]*)"
 _PLACE_END = r"\s*\b(?:KEL|KELURAHAN|DESA|DS|KEC|KECAMATAN|KOTA|KAB|KABUPATEN|RT|RW|NO)\b.*$"
+# A prefixed place phrase, dropped before searching the text for the other kind.
+KELURAHAN_PHRASE: Final[str] = r"\b(?:KELURAHAN|KEL|DESA|DS)\b\.?\s*[A-Z ]*"
+KECAMATAN_PHRASE: Final[str] = r"\b(?:KECAMATAN|KEC)\b\.?\s*[A-Z ]*"
+_STREET_WORD = (
+    r"\b(?:JALAN|JLN|JL|GANG|GG|KOMPLEKS|KOMPLEK|KOMPL|KOMP|PERUMAHAN|PERUM|KAMPUNG|KAMP|KP"
+    r"|BLOK|BLK)\b"
+)
+_REGION_PHRASE = r"\b(?:KOTA|KAB|KABUPATEN|PROV|PROVINSI)\b\.?\s*[A-Z]*"
+_MARKER_WORD = r"\b(?:RT|RW|NO|NOMOR|KELURAHAN|KEL|DESA|DS|KECAMATAN|KEC)\b"
+#: Anywhere search: shortest run looked up, shortest matched with typos, and
+#: the largest difference in letters between a run and a gazetteer name.
+FIND_MIN_LETTERS: Final[int] = 4
+FIND_MIN_LETTERS_FUZZY: Final[int] = 6
+FIND_MAX_LENGTH_GAP: Final[int] = 2
+FIND_MAX_WORDS: Final[int] = 3
 _STREET_WORDS: Final[tuple[tuple[str, str], ...]] = (
     (r"\b(?:JALAN|JLN|JL)\b", "JL"),
     (r"\b(?:GANG|GG)\b", "GG"),
@@ -102,6 +128,13 @@ MACROS: Final[tuple[str, ...]] = (
     nullif(trim(regexp_replace(regexp_extract(a, '{_KELURAHAN}', 1), '{_PLACE_END}', '')), '')""",
     f"""CREATE OR REPLACE TEMP MACRO address_kecamatan(a) AS
     nullif(trim(regexp_replace(regexp_extract(a, '{_KECAMATAN}', 1), '{_PLACE_END}', '')), '')""",
+    # The text searched for a place name without prefix: runs of words split by '|'.
+    f"""CREATE OR REPLACE TEMP MACRO address_place_text(a, drop_phrase) AS
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+        CASE WHEN regexp_matches(a, '{_STREET_END}') THEN regexp_extract(a, '{_STREET_END}', 0)
+             WHEN NOT regexp_matches(a, '{_STREET_WORD}') THEN a END,
+        drop_phrase, '|', 'g'), '{_REGION_PHRASE}', '|', 'g'),
+        '{_MARKER_WORD}', '|', 'g'), '[^A-Z ]+', '|', 'g')""",
     """CREATE OR REPLACE TEMP MACRO place_key(x) AS
     nullif(regexp_replace(regexp_replace(address_text(x),
         '^\\s*(?:KELURAHAN|KEL|DESA|DS|KECAMATAN|KEC)\\b\\.?', ''), '[^A-Z]', '', 'g'), '')""",
@@ -148,3 +181,42 @@ def match_kelurahan_sql(keys: str, ref_kelurahan: str) -> str:
     WHERE rn = 1
       AND (sim >= {SIMILARITY_MIN} OR (in_kec AND sim >= {SIMILARITY_MIN_IN_KECAMATAN}))
       AND (next_score IS NULL OR next_score <= score - {MARGIN})"""
+
+
+def find_place_sql(relation: str, text_column: str, ref: str) -> str:
+    """SELECT (address, place_key): the gazetteer name (as typed) found in each
+    `text_column` of `relation` (see `address_place_text`), once per distinct text."""
+    return f"""
+    WITH texts AS (
+        SELECT DISTINCT address, string_split({text_column}, '|') AS segments
+        FROM {relation} WHERE {text_column} IS NOT NULL),
+    segments AS (
+        SELECT address, generate_subscripts(segments, 1) AS seg, unnest(segments) AS segment
+        FROM texts),
+    words AS (
+        SELECT address, seg, list_filter(string_split(trim(segment), ' '), lambda w: w <> '') AS w
+        FROM segments),
+    starts AS (SELECT address, seg, w, unnest(range(1, len(w) + 1)) AS i FROM words),
+    grams AS (
+        SELECT address, seg, i, n, array_to_string(w[i:i + n - 1], '') AS key
+        FROM starts CROSS JOIN range(1, {FIND_MAX_WORDS + 1}) AS r(n)
+        WHERE i + n - 1 <= len(w)),
+    ref AS (SELECT DISTINCT place_key(name) AS key FROM {ref}),
+    q AS (SELECT DISTINCT key FROM grams WHERE length(key) >= {FIND_MIN_LETTERS}),
+    c AS (SELECT q.key, ref.key AS ref_key,
+                 CASE WHEN q.key = ref.key THEN 1.0
+                      ELSE jaro_winkler_similarity(q.key, ref.key) END AS sim
+          FROM q JOIN ref ON abs(length(q.key) - length(ref.key)) <= {FIND_MAX_LENGTH_GAP}),
+    r AS (SELECT *, row_number() OVER w AS rn, lead(sim) OVER w AS next_sim
+          FROM c WINDOW w AS (PARTITION BY key ORDER BY sim DESC, ref_key)),
+    found AS (
+        SELECT key, sim FROM r
+        WHERE rn = 1
+          AND (sim = 1.0 OR (sim >= {SIMILARITY_MIN}
+                             AND length(key) >= {FIND_MIN_LETTERS_FUZZY}))
+          AND (next_sim IS NULL OR next_sim <= sim - {MARGIN})),
+    best AS (
+        SELECT g.address, g.key, row_number() OVER (
+            PARTITION BY g.address ORDER BY g.n DESC, f.sim DESC, g.seg, g.i) AS rn
+        FROM grams g JOIN found f USING (key))
+    SELECT address, key AS place_key FROM best WHERE rn = 1"""

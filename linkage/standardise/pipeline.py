@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Final
 
 import duckdb
@@ -74,7 +75,8 @@ OUTPUT_COLUMNS: Final[dict[str, str]] = {
     "address_key": "kelurahan_code || rt_clean || rw_clean (NULL if any is NULL), for blocking",
 }
 
-_TEMP_TABLES: Final[tuple[str, ...]] = (
+#: The intermediate results, in the order they are computed.
+STAGES: Final[tuple[str, ...]] = (
     "addresses", "rows", "words", "dictionary", "names", "places",
 )  # fmt: skip
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
@@ -111,20 +113,60 @@ def standardise(
     register_macros(con)
     tag = f"_standardise_{uuid.uuid4().hex[:10]}"
     variants, aliases = vocabulary.create_lookup_tables(con)
-    passthrough = [c for c in columns if c not in OUTPUT_COLUMNS]
     gazetteer = _exists(con, ref_kelurahan) and _exists(con, ref_kecamatan)
+    stages, final = stage_sql(
+        StageInputs(
+            source=source_table,
+            columns=columns,
+            variants=variants,
+            aliases=aliases,
+            ref_kelurahan=ref_kelurahan if gazetteer else None,
+            ref_kecamatan=ref_kecamatan,
+            city_code=city_code,
+        ),
+        {stage: f"{tag}_{stage}" for stage in STAGES},
+    )
     try:
-        con.execute(_addresses_sql(tag, source_table))
-        con.execute(_rows_sql(tag, source_table, passthrough, columns["birth_date"], city_code))
-        con.execute(_words_sql(tag))
-        con.execute(_dictionary_sql(tag, variants, aliases))
-        con.execute(_names_sql(tag))
-        if gazetteer:
-            con.execute(_places_sql(tag, ref_kelurahan, ref_kecamatan))
-        con.execute(_final_sql(tag, target_table, passthrough, gazetteer))
+        for stage, select in stages:
+            con.execute(f"CREATE TEMP TABLE {tag}_{stage} AS {select}")
+        con.execute(f"CREATE OR REPLACE TABLE {target_table} AS {final}")
     finally:
-        for suffix in _TEMP_TABLES:
-            con.execute(f"DROP TABLE IF EXISTS {tag}_{suffix}")
+        for stage in STAGES:
+            con.execute(f"DROP TABLE IF EXISTS {tag}_{stage}")
+
+
+@dataclass(frozen=True)
+class StageInputs:
+    """What the standardisation SQL depends on besides the stage table names."""
+
+    source: str
+    columns: dict[str, str]
+    variants: str
+    aliases: str
+    ref_kelurahan: str | None  # None: no gazetteer, place codes are NULL
+    ref_kecamatan: str
+    city_code: str
+
+
+def stage_sql(inputs: StageInputs, tables: dict[str, str]) -> tuple[list[tuple[str, str]], str]:
+    """The SELECT of every stage, in order, and the final SELECT.
+
+    `tables` names each stage's result (`STAGES`): temp tables in the bulk
+    path, CTEs in `RecordStandardiser`; both run this same SQL.
+    """
+    passthrough = [c for c in inputs.columns if c not in OUTPUT_COLUMNS]
+    gazetteer = inputs.ref_kelurahan is not None
+    stages = [
+        ("addresses", _addresses_sql(inputs, gazetteer)),
+        ("rows", _rows_sql(tables, inputs, passthrough)),
+        ("words", _words_sql(tables)),
+        ("dictionary", _dictionary_sql(tables, inputs.variants, inputs.aliases)),
+        ("names", _names_sql(tables)),
+    ]
+    if gazetteer:
+        assert inputs.ref_kelurahan is not None
+        stages.append(("places", _places_sql(tables, inputs.ref_kelurahan, inputs.ref_kecamatan)))
+    return stages, _final_sql(tables, passthrough, gazetteer)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -143,28 +185,50 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return True
 
 
-def _addresses_sql(tag: str, source: str) -> str:
-    """Free-text addresses parsed once per distinct text."""
-    return f"""
-    CREATE TEMP TABLE {tag}_addresses AS
+def _addresses_sql(inputs: StageInputs, gazetteer: bool) -> str:
+    """Free-text addresses parsed once per distinct text; without a Kel./Kec. prefix
+    the kelurahan and kecamatan are looked for anywhere in the text (`addresses`)."""
+    parsed = f"""
     SELECT address, street_part, address_house_number(a) AS house_number,
         address_rt(a) AS rt, address_rw(a) AS rw,
-        place_key(address_kelurahan(a)) AS kel_key,
-        place_key(address_kecamatan(a)) AS kec_key
+        place_key(address_kelurahan(a)) AS prefixed_kel_key,
+        place_key(address_kecamatan(a)) AS prefixed_kec_key,
+        CASE WHEN address_kelurahan(a) IS NULL
+             THEN address_place_text(a, '{addresses.KECAMATAN_PHRASE}') END AS kel_text,
+        CASE WHEN address_kecamatan(a) IS NULL
+             THEN address_place_text(a, '{addresses.KELURAHAN_PHRASE}') END AS kec_text
     FROM (
         SELECT address, a, address_street_part(a) AS street_part
         FROM (
             SELECT address, address_text(address) AS a
-            FROM (SELECT DISTINCT CAST(address AS VARCHAR) AS address FROM {source})
+            FROM (SELECT DISTINCT CAST(address AS VARCHAR) AS address FROM {inputs.source})
             WHERE address IS NOT NULL
         )
     )"""
+    if not gazetteer:
+        return f"""
+        SELECT address, street_part, house_number, rt, rw,
+            prefixed_kel_key AS kel_key, prefixed_kec_key AS kec_key
+        FROM ({parsed})"""
+    assert inputs.ref_kelurahan is not None
+    kel = addresses.find_place_sql("parsed", "kel_text", inputs.ref_kelurahan)
+    kec = addresses.find_place_sql("parsed", "kec_text", inputs.ref_kecamatan)
+    return f"""
+    WITH parsed AS ({parsed}),
+    kel AS ({kel}),
+    kec AS ({kec})
+    SELECT p.address, p.street_part, p.house_number, p.rt, p.rw,
+        coalesce(p.prefixed_kel_key, kel.place_key) AS kel_key,
+        coalesce(p.prefixed_kec_key, kec.place_key) AS kec_key
+    FROM parsed p
+    LEFT JOIN kel ON kel.address = p.address
+    LEFT JOIN kec ON kec.address = p.address"""
 
 
-def _rows_sql(
-    tag: str, source: str, passthrough: list[str], birth_type: str, city_code: str
-) -> str:
+def _rows_sql(tables: dict[str, str], inputs: StageInputs, passthrough: list[str]) -> str:
     """Row-level columns, in layers so that no expression is computed twice."""
+    source, city_code = inputs.source, inputs.city_code
+    birth_type = inputs.columns["birth_date"]
     keep = ", ".join(f's."{c}"' for c in passthrough)
     birth = "s.birth_date" if birth_type == "DATE" else "parse_date_any(s.birth_date)"
     digits = (
@@ -172,7 +236,6 @@ def _rows_sql(
         "'[^0-9]', '', 'g')"
     )
     return f"""
-    CREATE TEMP TABLE {tag}_rows AS
     SELECT *,
         coalesce(nik_birth_date <> birth_date_clean, false) AS nik_date_mismatch,
         coalesce(nik_sex <> sex_clean, false) AS nik_sex_mismatch,
@@ -222,20 +285,19 @@ def _rows_sql(
                         coalesce(place_key(s.kelurahan), a.kel_key) AS _kel_key,
                         coalesce(place_key(s.kecamatan), a.kec_key) AS _kec_key
                     FROM {source} AS s
-                    LEFT JOIN {tag}_addresses AS a ON a.address = CAST(s.address AS VARCHAR)
+                    LEFT JOIN {tables["addresses"]} AS a ON a.address = CAST(s.address AS VARCHAR)
                 )
             )
         )
     )"""
 
 
-def _words_sql(tag: str) -> str:
+def _words_sql(tables: dict[str, str]) -> str:
     split = names.PATRONYM_SPLIT
     return f"""
-    CREATE TEMP TABLE {tag}_words AS
     WITH cleaned AS (
         SELECT full_name, {names.clean_name_sql("full_name")} AS name
-        FROM (SELECT DISTINCT full_name FROM {tag}_rows WHERE full_name IS NOT NULL)
+        FROM (SELECT DISTINCT full_name FROM {tables["rows"]} WHERE full_name IS NOT NULL)
     ),
     parts AS (
         SELECT full_name,
@@ -250,10 +312,9 @@ def _words_sql(tag: str) -> str:
     FROM parts WHERE patronym IS NOT NULL"""
 
 
-def _dictionary_sql(tag: str, variants: str, aliases: str) -> str:
+def _dictionary_sql(tables: dict[str, str], variants: str, aliases: str) -> str:
     return f"""
-    CREATE TEMP TABLE {tag}_dictionary AS
-    WITH words AS (SELECT DISTINCT word FROM {tag}_words),
+    WITH words AS (SELECT DISTINCT word FROM {tables["words"]}),
     canonical AS (
         SELECT w.word, coalesce(v1.canonical, v2.canonical, name_word_rules(w.word)) AS canonical
         FROM words w
@@ -266,16 +327,15 @@ def _dictionary_sql(tag: str, variants: str, aliases: str) -> str:
     FROM canonical c LEFT JOIN alias a ON a.name = c.canonical"""
 
 
-def _names_sql(tag: str) -> str:
+def _names_sql(tables: dict[str, str]) -> str:
     return f"""
-    CREATE TEMP TABLE {tag}_names AS
     WITH grouped AS (
         SELECT w.full_name,
             list_sort(list({{'pos': w.pos, 'word': d.canonical, 'phonetic': d.phonetic,
                             'alias': d.alias_keys}}) FILTER (WHERE w.part = 0)) AS given,
             list_sort(list({{'pos': w.pos, 'word': d.canonical}}) FILTER (WHERE w.part = 1))
                 AS patronym
-        FROM {tag}_words w JOIN {tag}_dictionary d USING (word)
+        FROM {tables["words"]} w JOIN {tables["dictionary"]} d USING (word)
         GROUP BY w.full_name
     )
     SELECT full_name,
@@ -295,10 +355,10 @@ def _names_sql(tag: str) -> str:
     FROM grouped"""
 
 
-def _places_sql(tag: str, ref_kelurahan: str, ref_kecamatan: str) -> str:
+def _places_sql(tables: dict[str, str], ref_kelurahan: str, ref_kecamatan: str) -> str:
     return f"""
-    CREATE TEMP TABLE {tag}_places AS
-    WITH keys AS (SELECT DISTINCT _kel_key AS kel_key, _kec_key AS kec_key FROM {tag}_rows),
+    WITH keys AS (
+        SELECT DISTINCT _kel_key AS kel_key, _kec_key AS kec_key FROM {tables["rows"]}),
     kec AS ({addresses.match_kecamatan_sql("keys", ref_kecamatan)}),
     keyed AS (
         SELECT keys.kel_key, keys.kec_key, kec.kecamatan_code AS kec_code
@@ -315,7 +375,7 @@ def _places_sql(tag: str, ref_kelurahan: str, ref_kecamatan: str) -> str:
         ON CAST(ref.code AS VARCHAR) = coalesce(kel.kelurahan_kecamatan_code, keyed.kec_code)"""
 
 
-def _final_sql(tag: str, target: str, passthrough: list[str], gazetteer: bool) -> str:
+def _final_sql(tables: dict[str, str], passthrough: list[str], gazetteer: bool) -> str:
     place = {
         "kelurahan_code": "p.kelurahan_code",
         "kelurahan_name": "p.kelurahan_name",
@@ -336,14 +396,13 @@ def _final_sql(tag: str, target: str, passthrough: list[str], gazetteer: bool) -
             value = f"r.{column}"
         select.append(f"{value} AS {column}")
     places = (
-        f"""LEFT JOIN {tag}_places p ON p.kel_key IS NOT DISTINCT FROM r._kel_key
+        f"""LEFT JOIN {tables["places"]} p ON p.kel_key IS NOT DISTINCT FROM r._kel_key
             AND p.kec_key IS NOT DISTINCT FROM r._kec_key"""
         if gazetteer
         else ""
     )
     return f"""
-    CREATE OR REPLACE TABLE {target} AS
     SELECT {", ".join(select)}
-    FROM {tag}_rows r
-    LEFT JOIN {tag}_names n ON n.full_name = r.full_name
+    FROM {tables["rows"]} r
+    LEFT JOIN {tables["names"]} n ON n.full_name = r.full_name
     {places}"""
