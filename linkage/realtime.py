@@ -38,6 +38,7 @@ from linkage.pipeline import (
     model_input_sql,
 )
 from linkage.registry import ensure_registry_tables
+from linkage.standardise.pipeline import standardise
 
 __all__ = ["LinkResult", "RealtimeLinker"]
 
@@ -53,6 +54,16 @@ CANDIDATE_KEYS: tuple[tuple[str, ...], ...] = (
     ("name_phonetic", "home_key"),
 )
 MAX_CANDIDATES = 500
+#: Arrow types of the canonical fields' DuckDB types, for the one-row input.
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "DATE": pa.date32(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "VARCHAR[]": pa.list_(pa.string()),
+}
 
 
 @dataclass(frozen=True)
@@ -77,13 +88,13 @@ class RealtimeLinker:
     ) -> None:
         from splink import Linker
 
-        from linkage.standardise.pipeline import standardise
+        from linkage.standardise.record import RecordStandardiser
 
         if not (table_exists(con, "identity_map") and table_exists(con, RECORDS)):
             raise LinkageError("no identities to link against: run `hub link` first")
         self._con = con
         self._settings = settings or LinkageSettings()
-        self._standardise = standardiser or standardise
+        self._standardise = standardiser
         self._model = load_model(Path(model_dir))
         self._labels = {(c, g): label for c, g, label in level_labels(self._model.settings)}
         self._engine = DuckDBEngine()
@@ -104,6 +115,12 @@ class RealtimeLinker:
         self._private.unregister("_identities_arrow")
         self._private.execute("CREATE INDEX idx_identities ON identities (record_key)")
         self._copy_gazetteer(con)
+        # By default one record is standardised by the bulk path's SQL on a
+        # connection kept ready (macros, vocabulary, gazetteer); `standardiser`
+        # (tests) goes through the temp-table path instead.
+        self._record_standardiser = (
+            RecordStandardiser(self._private) if standardiser is None else None
+        )
         self._linker = Linker(self._existing, self._model.settings, log_level=None)
         tf_joins = []
         for column in TF_COLUMNS:
@@ -122,6 +139,12 @@ class RealtimeLinker:
         from connectors.canonical import PERSON_FIELDS
 
         self._input_columns = {"record_key": "VARCHAR", "source": "VARCHAR", **PERSON_FIELDS}
+        kinds = self._input_columns.items()
+        self._input_schema = (
+            pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in kinds])
+            if all(kind in _ARROW_TYPES for _, kind in kinds)
+            else None
+        )
         self._private.execute(
             f"CREATE TABLE _rt_left AS SELECT * FROM ({self._with_tf(self._table)}) LIMIT 0"
         )
@@ -180,24 +203,45 @@ class RealtimeLinker:
         return result
 
     def close(self) -> None:
+        if self._record_standardiser is not None:
+            self._record_standardiser.close()
         self._engine.close()
 
     # internals
 
     def _standardised(self, record: dict[str, Any], key: str) -> pa.Table:
+        values = {**record, "record_key": key}
+        if self._record_standardiser is not None and self._input_schema is not None:
+            try:
+                row = pa.table(
+                    {name: [values.get(name)] for name in self._input_schema.names},
+                    schema=self._input_schema,
+                )
+            except (pa.ArrowException, TypeError, ValueError):
+                row = None  # e.g. a birth date as text: DuckDB casts it below
+            if row is not None:
+                standardised = self._record_standardiser.standardise(row)
+                self._private.register("_rt_std", standardised)
+                try:
+                    if self._input_sql is None:
+                        self._input_sql = model_input_sql(self._private, "_rt_std")
+                    return self._private.sql(self._input_sql).to_arrow_table()
+                finally:
+                    self._private.unregister("_rt_std")
         columns = self._input_columns
         self._private.execute(
             "CREATE OR REPLACE TEMP TABLE _rt_in ("
             + ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
             + ")"
         )
-        values = {**record, "record_key": key}
         self._private.execute(
             f"INSERT INTO _rt_in VALUES ({', '.join('?' for _ in columns)})",
             [values.get(name) for name in columns],
         )
         self._private.execute("DROP TABLE IF EXISTS _rt_std")
-        self._standardise(self._private, "_rt_in", "_rt_std")
+        (self._standardise or self._record_standardiser or standardise)(
+            self._private, "_rt_in", "_rt_std"
+        )
         if self._input_sql is None:
             self._input_sql = model_input_sql(self._private, "_rt_std")
         return self._private.sql(self._input_sql).to_arrow_table()

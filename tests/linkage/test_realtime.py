@@ -84,3 +84,43 @@ def test_compiled_scoring_matches_predict_between(
         assert a.person_id == b.person_id
         assert a.match_probability == pytest.approx(b.match_probability)
         assert a.evidence == b.evidence
+
+
+def test_default_record_standardiser_matches_the_bulk_path(
+    con: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    from linkage.standardise import standardise
+
+    rows, _ = mini_city(households=30, seed=43)
+    stage(con, rows)
+    run_linkage(con, model_dir)
+    fast = RealtimeLinker(con, model_dir)
+    bulk = RealtimeLinker(con, model_dir, standardiser=standardise)
+    assert fast._record_standardiser is not None and bulk._record_standardiser is None
+    records = [{**row, "source": "check"} for row in rows[:10]]
+    records.append(
+        {
+            "source": "check",
+            "source_record_id": "free-text",
+            "full_name": "H. Moch. Djoko Soesilo",
+            "birth_date": "1970-03-02",  # text: goes through the DuckDB cast
+            "address": "RT 07 RW 09 Cisaranten Kidul Gedebage",
+        }
+    )
+    records.append(
+        {
+            "source": "check",
+            "source_record_id": "free-text-2",
+            "full_name": "Siti Nurhayati",
+            "address": "Jl. Kopo No 12 Babakan Ciparay",
+        }
+    )
+    for record in records:
+        key = f"check:{record['source_record_id']}"
+        mine = fast._standardised(dict(record), key).to_pylist()
+        theirs = bulk._standardised(dict(record), key).to_pylist()
+        assert mine == theirs
+    placed = fast._standardised(records[-1], "check:x").to_pylist()[0]
+    assert placed["kelurahan_code"] == "3273031002"
+    fast.close()
+    bulk.close()
