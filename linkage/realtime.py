@@ -39,6 +39,7 @@ from linkage.pipeline import (
 )
 from linkage.registry import ensure_registry_tables
 from linkage.standardise.pipeline import standardise
+from linkage.standardise.record import RecordStandardiser, arrow_result
 
 __all__ = ["LinkResult", "RealtimeLinker"]
 
@@ -87,8 +88,6 @@ class RealtimeLinker:
         compiled: bool = True,
     ) -> None:
         from splink import Linker
-
-        from linkage.standardise.record import RecordStandardiser
 
         if not (table_exists(con, "identity_map") and table_exists(con, RECORDS)):
             raise LinkageError("no identities to link against: run `hub link` first")
@@ -225,7 +224,7 @@ class RealtimeLinker:
                 try:
                     if self._input_sql is None:
                         self._input_sql = model_input_sql(self._private, "_rt_std")
-                    return self._private.sql(self._input_sql).to_arrow_table()
+                    return arrow_result(self._private, self._input_sql)
                 finally:
                     self._private.unregister("_rt_std")
         columns = self._input_columns
