@@ -24,6 +24,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from results import Figure, report  # noqa: E402
+
 from connectors import ingest, load_configs  # noqa: E402
 from connectors.synthetic import generate_city  # noqa: E402
 from linkage import evaluate, run_linkage  # noqa: E402
@@ -188,6 +190,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/satupintu-bench-city"))
     parser.add_argument("--realtime-samples", type=int, default=200)
+    parser.add_argument("--no-record", action="store_true", help="leave bench/results.md alone")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -215,6 +218,42 @@ def main() -> None:
         print("realtime: " + ", ".join(f"{k} {v:.3f}" for k, v in latency.items()))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:,.0f} MB")
+    if not args.no_record:
+        notes = [
+            "goal (issue 4): person F1 >= 0.97, household F1 >= 0.985, precision >= 0.99; "
+            "vanilla person F1 <= 0.9 (else the generator is too easy)",
+            f"city: {args.households:,} households, seed {args.seed}, {records:,} records; "
+            f"peak RSS {peak:,.0f} MB",
+        ]
+        report("bench_linkage", _figures(ours, our_times, base, base_times), notes)
+
+
+def _figures(
+    ours: Evaluation, our_times: dict[str, float], base: Evaluation, base_times: dict[str, float]
+) -> list[Figure]:
+    figures = []
+    for level in ("persons", "households"):
+        o, b = getattr(ours, level), getattr(base, level)
+        for name in ("precision", "recall", "f1"):
+            mine, theirs = getattr(o, name), getattr(b, name)
+            figures.append(
+                Figure(
+                    f"{level[:-1]} {name}",
+                    f"{mine:.4f}",
+                    f"vanilla {theirs:.4f}",
+                    f"{mine / theirs:.3f}" if theirs else "-",
+                )
+            )
+    saved = our_times["link (saved model)"]
+    figures.append(
+        Figure(
+            "link time, saved model (s)",
+            f"{saved:.1f}",
+            f"vanilla train + link {base_times['train + link']:.1f}",
+            f"{base_times['train + link'] / saved:.2f}",
+        )
+    )
+    return figures
 
 
 if __name__ == "__main__":

@@ -173,6 +173,12 @@ def _name() -> dict[str, Any]:
     }
 
 
+def _placeholder(side: str) -> str:
+    """An unknown birthday written as 1 January, 1 July or 31 December of the year."""
+    d, m = f"birth_day_{side}", f"birth_month_{side}"
+    return f"(({d} = 1 AND {m} IN (1, 7)) OR ({d} = 31 AND {m} = 12))"
+
+
 def _birth_date() -> dict[str, Any]:
     return {
         "output_column_name": "birth_date",
@@ -188,6 +194,15 @@ def _birth_date() -> dict[str, Any]:
                 "birth_year_l = birth_year_r AND birth_day_l = birth_month_r "
                 "AND birth_month_l = birth_day_r",
                 "day and month swapped",
+            ),
+            _sql(
+                "damerau_levenshtein(CAST(birth_date_l AS VARCHAR), "
+                "CAST(birth_date_r AS VARCHAR)) <= 1",
+                "one digit slip (17/27, 1975/1957)",
+            ),
+            _sql(
+                f"birth_year_l = birth_year_r AND ({_placeholder('l')} OR {_placeholder('r')})",
+                "same year, one side a placeholder date (1 Jan, 1 Jul, 31 Dec)",
             ),
             _sql(
                 "birth_year_l = birth_year_r AND (birth_month_l = birth_month_r "
@@ -286,6 +301,14 @@ def prediction_blocking_rules() -> list[Any]:
         "l.name_phonetic = r.name_phonetic AND l.rt = r.rt AND l.rw = r.rw AND "
         "(l.kelurahan_code IS NULL OR r.kelurahan_code IS NULL)",
         block_on("name_phonetic", "home_key"),
+        # a foundation's mononym or nickname at the family's house: "Wawan" for
+        # "Hermawan Gumilar", often with no birth date and no NIK
+        block_on("first_name_alias", "home_key"),
+        block_on("kk_clean", "first_name_alias"),
+        block_on("kk_clean", "last_name"),
+        # a NIK with a slip in the serial digits, the birth date also damaged
+        "left(l.nik_clean, 12) = left(r.nik_clean, 12) "
+        "AND l.first_name_phonetic = r.first_name_phonetic",
     ]
 
 
@@ -331,7 +354,8 @@ def train_person_model(
             "l.name_clean = r.name_clean AND l.birth_date = r.birth_date "
             "AND l.kelurahan_code = r.kelurahan_code",
         ],
-        recall=0.7,
+        # a third of true pairs lack a shared valid NIK and an exact name and date
+        recall=0.5,
     )
     training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     for rule in (

@@ -72,7 +72,7 @@ def free_address(p: pd.DataFrame, prefix: str, rng: np.random.Generator) -> pd.S
     rt, rw = p[prefix + "rt"], p[prefix + "rw"]
     kel = p[prefix + "kelurahan"].astype("str")
     kec = p[prefix + "kecamatan"].astype("str")
-    style = rng.integers(0, 5, len(p))
+    style = rng.integers(0, 7, len(p))
     options = [
         street + " No " + no + " RT " + padded(rt, 2) + "/" + padded(rw, 2) + " Kel. " + kel,
         street + " No. " + no + ", RT " + padded(rt, 3) + "/RW " + padded(rw, 3) + ", " + kel,
@@ -81,6 +81,10 @@ def free_address(p: pd.DataFrame, prefix: str, rng: np.random.Generator) -> pd.S
         street + " no." + no + " RT." + rt.astype("str") + " RW." + rw.astype("str") + ", Kel "
         + kel + ", Kec " + kec + ", Bandung",
         "RT " + padded(rt, 2) + " RW " + padded(rw, 2) + " " + kel + " " + kec,
+        # no "Kel." and no "RT": the kelurahan is just a word after the numbers
+        street + " " + no + " " + padded(rt, 2) + "/" + padded(rw, 2) + " " + kel,
+        street.str.lower() + " no " + no + " rt " + rt.astype("str") + " rw " + rw.astype("str")
+        + " " + kel.str.lower() + " bandung",
     ]  # fmt: skip
     out = options[0]
     for i, text in enumerate(options[1:], 1):

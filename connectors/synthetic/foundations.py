@@ -25,10 +25,11 @@ from connectors.synthetic.sources import ppks_names, ppks_value_map
 from connectors.synthetic.spec import Emission, SourceSpec
 
 NOISE: Final = SourceNoise(
-    name=NameNoise(muhammad=0.5, old_spelling=0.04, title=0.06, patronym=0.03, typo=0.07,
-                   nickname=0.10, p_for_f=0.04, mononym=0.18, drop_first=0.05),
-    nik_missing=0.25, nik_typo=0.05, head_nik=0.06, kk_missing=0.1, swap_day_month=0.05,
-    default_date=0.04, year_slip=0.03, birth_missing=0.05, phone_missing=0.15, address_missing=0.05,
+    name=NameNoise(muhammad=0.6, old_spelling=0.06, title=0.08, patronym=0.03, typo=0.07,
+                   nickname=0.2, p_for_f=0.06, mononym=0.2, drop_first=0.05, call_name=0.02),
+    nik_missing=0.45, nik_typo=0.05, head_nik=0.06, kk_missing=0.1, swap_day_month=0.06,
+    default_date=0.05, year_slip=0.03, date_typo=0.03, birth_missing=0.08, phone_missing=0.15,
+    address_missing=0.05, unmatched=0.25,
 )  # fmt: skip
 
 # canonical (or service) field -> header, one dict per house style

@@ -54,6 +54,7 @@ class NameNoise:
     patronym: float = 0.0  # "bin"/"binti" and the father's name appended
     typo: float = 0.0
     nickname: float = 0.0
+    call_name: float = 0.0  # a Sundanese call name for the first word: Ujang, Neng, Aa
     p_for_f: float = 0.0  # Sundanese p/f: Fitri -> Pitri
     mononym: float = 0.0  # only the first word kept
     drop_first: float = 0.0  # "Rizki" for "Muhammad Rizki"
@@ -130,6 +131,26 @@ def patronym(
     return s.where(~mask, s + word + father)
 
 
+#: Call names (panggilan) that stand for any first name: a boy is "Ujang", a girl "Neng".
+CALL_MALE: tuple[str, ...] = ("Ujang", "Aa", "Asep", "Jang")
+CALL_FEMALE: tuple[str, ...] = ("Neng", "Euis", "Nyai")
+
+
+def call_name(s: pd.Series, female: np.ndarray, rng: np.random.Generator, rate: float) -> pd.Series:
+    """The first word replaced by a call name; the surname, if any, stays."""
+    mask = pick(rng, len(s), rate) & s.str.contains(" ", regex=False, na=False).to_numpy()
+    if not mask.any():
+        return s
+    n = len(s)
+    word = np.where(
+        female,
+        np.asarray(CALL_FEMALE, dtype=object)[rng.integers(0, len(CALL_FEMALE), n)],
+        np.asarray(CALL_MALE, dtype=object)[rng.integers(0, len(CALL_MALE), n)],
+    )
+    rest = s.str.replace(r"^\S+", "", n=1, regex=True)
+    return s.where(~mask, pd.Series(word, index=s.index, dtype="str") + rest)
+
+
 def first_word(s: pd.Series, rng: np.random.Generator, rate: float) -> pd.Series:
     return _apply(s, pick(rng, len(s), rate), r"^(\S+)\s.*$", r"\1")
 
@@ -147,6 +168,7 @@ def name(
 ) -> pd.Series:
     s = muhammad(s, rng, rates.muhammad)
     s = nicknames(s, rng, rates.nickname)
+    s = call_name(s, female, rng, rates.call_name)
     s = first_word(s, rng, rates.mononym)
     s = drop_first_word(s, rng, rates.drop_first)
     s = old_spelling(s, rng, rates.old_spelling)
@@ -193,6 +215,43 @@ def year_slip(d: pd.Series, rng: np.random.Generator, rate: float) -> pd.Series:
     mask = pick(rng, len(d), rate)
     years = rng.choice(np.asarray([-1, 1]), len(d))
     return d.where(~mask, d + pd.to_timedelta(years * 365, unit="D"))
+
+
+def date_typo(d: pd.Series, rng: np.random.Generator, rate: float) -> pd.Series:
+    """A slip in one digit group: the day off by ten, or the year's last two digits swapped."""
+    n = len(d)
+    mask = pick(rng, n, rate) & d.notna().to_numpy()
+    day, month, year = d.dt.day, d.dt.month, d.dt.year
+    day_slip = rng.random(n) < 0.5
+    new_day = np.where(day <= 18, day + 10, day - 10)
+    swapped = (year // 100) * 100 + (year % 10) * 10 + (year // 10) % 10
+    new_year = np.where(swapped > 2024, year + 1, swapped)
+    slipped = pd.to_datetime(
+        {
+            "year": np.where(day_slip, year, new_year)[mask],
+            "month": month[mask],
+            "day": np.where(day_slip, new_day, day)[mask],
+        },
+        errors="coerce",
+    )
+    out = d.copy()
+    out[mask] = slipped.to_numpy()
+    return out
+
+
+def invalid_nik(
+    s: pd.Series, kk: pd.Series, rng: np.random.Generator, mask: np.ndarray
+) -> pd.Series:
+    """NIKs that fail the Dukcapil check: empty, the KK number, cut short, a placeholder."""
+    n = len(s)
+    kind = rng.choice(4, size=n, p=[0.55, 0.2, 0.15, 0.1])
+    out = s.where(~(mask & (kind == 0)), None)
+    out = out.where(~(mask & (kind == 1)), kk)
+    out = out.where(~(mask & (kind == 2)), s.str.slice(0, 15))
+    placeholder = pd.Series(
+        rng.choice(np.asarray(["0", "-", "0000000000000000"]), n), index=s.index
+    )
+    return out.where(~(mask & (kind == 3)), placeholder)
 
 
 def same_for_household(

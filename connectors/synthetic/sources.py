@@ -126,11 +126,11 @@ def dtks(pop: Population, rng: np.random.Generator) -> Emission:
     in_old = p["old_seen"].to_numpy() & chosen[p["household"].to_numpy()]
     rows = np.flatnonzero(in_old)
     v = observe(pop, rows, np.ones(len(rows), bool), rng, SourceNoise(
-        name=NameNoise(muhammad=0.3, old_spelling=0.03, title=0.03, typo=0.04, nickname=0.02,
-                       p_for_f=0.02, mononym=0.03, patronym=0.01),
-        nik_missing=0.07, nik_typo=0.03, head_nik=0.02, kk_missing=0.02,
-        swap_day_month=0.02, default_date=0.02, year_slip=0.01, birth_missing=0.01,
-        address_missing=0.03,
+        name=NameNoise(muhammad=0.4, old_spelling=0.06, title=0.06, typo=0.05, nickname=0.03,
+                       p_for_f=0.03, mononym=0.04, patronym=0.02),
+        nik_typo=0.03, head_nik=0.06, kk_missing=0.03, swap_day_month=0.03, default_date=0.05,
+        year_slip=0.02, date_typo=0.02, birth_missing=0.01, address_missing=0.03,
+        unmatched=0.17,
     ))  # fmt: skip
     ids = _ids("ART", len(v), 9)
     f = pd.DataFrame({
@@ -148,7 +148,7 @@ def dtks(pop: Population, rng: np.random.Generator) -> Emission:
         "KELURAHAN": v["kelurahan"].str.upper(),
         "KECAMATAN": v["kecamatan"].str.upper(),
         "PPKS": ppks_names(v["ppks"], upper=True),
-        "KET_PADAN": np.where(v["nik"].isna(), "BELUM PADAN", "PADAN DUKCAPIL"),
+        "KET_PADAN": np.where(v["nik"].str.len() == 16, "PADAN DUKCAPIL", "BELUM PADAN"),
     })  # fmt: skip
     spec = SourceSpec(
         id="dtks",
@@ -179,8 +179,8 @@ def dtsen(pop: Population, rng: np.random.Generator) -> Emission:
     rows = np.flatnonzero(chosen[p["household"].to_numpy()])
     v = observe(pop, rows, np.zeros(len(rows), bool), rng, SourceNoise(
         name=NameNoise(muhammad=0.15, typo=0.02, nickname=0.005, title=0.01, mononym=0.01),
-        nik_missing=0.02, nik_typo=0.01, head_nik=0.005, swap_day_month=0.005,
-        default_date=0.01,
+        nik_missing=0.01, nik_typo=0.01, head_nik=0.01, swap_day_month=0.005,
+        default_date=0.01, unmatched=0.06,
     ))  # fmt: skip
     ids = _ids("DTSEN-", len(v), 9)
     kk_ids = v["no_kk"].fillna("")
@@ -233,8 +233,8 @@ def p3ke(pop: Population, rng: np.random.Generator) -> Emission:
     v = observe(pop, rows, old, rng, SourceNoise(
         name=NameNoise(muhammad=0.25, old_spelling=0.02, title=0.02, typo=0.03, nickname=0.02,
                        p_for_f=0.01, mononym=0.02),
-        nik_missing=0.04, nik_typo=0.02, head_nik=0.03, swap_day_month=0.02,
-        default_date=0.015, address_missing=0.02,
+        nik_missing=0.02, nik_typo=0.02, head_nik=0.03, swap_day_month=0.02,
+        default_date=0.015, date_typo=0.01, address_missing=0.02, unmatched=0.12,
     ))  # fmt: skip
     ids = _ids("P3KE", len(v), 9)
     f = pd.DataFrame({
@@ -293,10 +293,10 @@ def dinkes(pop: Population, rng: np.random.Generator) -> Emission:
     )
     rows = np.flatnonzero(take)
     v = observe(pop, rows, np.zeros(len(rows), bool), rng, SourceNoise(
-        name=NameNoise(muhammad=0.35, title=0.04, typo=0.04, nickname=0.03, p_for_f=0.02,
-                       mononym=0.05, drop_first=0.02),
-        nik_missing=0.12, nik_typo=0.03, head_nik=0.04, kk_missing=0.6, swap_day_month=0.03,
-        default_date=0.02, year_slip=0.02, phone_missing=0.2,
+        name=NameNoise(muhammad=0.4, old_spelling=0.04, title=0.06, typo=0.05, nickname=0.05,
+                       p_for_f=0.03, mononym=0.06, drop_first=0.02, call_name=0.01),
+        nik_missing=0.05, nik_typo=0.03, head_nik=0.04, kk_missing=0.6, swap_day_month=0.03,
+        default_date=0.03, year_slip=0.02, date_typo=0.02, phone_missing=0.2, unmatched=0.2,
     ))  # fmt: skip
     kept = v["ppks"].fillna("")
     health_codes = pd.Series("", index=v.index, dtype="str")
@@ -348,8 +348,10 @@ def disdik(pop: Population, rng: np.random.Generator) -> Emission:
     take = (p["role"].to_numpy() == CHILD) & (age >= 6) & (age <= 18) & (dec <= 5)
     rows = np.flatnonzero(take & (rng.random(len(p)) < 0.7))
     v = observe(pop, rows, np.zeros(len(rows), bool), rng, SourceNoise(
-        name=NameNoise(muhammad=0.3, typo=0.03, nickname=0.01, p_for_f=0.01, mononym=0.02),
-        nik_missing=0.1, nik_typo=0.02, head_nik=0.03, kk_missing=0.3, swap_day_month=0.02,
+        name=NameNoise(muhammad=0.4, typo=0.04, nickname=0.02, p_for_f=0.02, mononym=0.02,
+                       call_name=0.01),
+        nik_missing=0.03, nik_typo=0.02, head_nik=0.03, kk_missing=0.3, swap_day_month=0.02,
+        date_typo=0.01, unmatched=0.15,
         phone_missing=1.0,
     ))  # fmt: skip
     heads = p.loc[p["role"].isin([HEAD, SPOUSE])]
