@@ -96,23 +96,26 @@ MACROS: Final[tuple[str, ...]] = (
     """CREATE OR REPLACE TEMP MACRO address_text(x) AS
     replace(replace(replace(upper(strip_accents(CAST(x AS VARCHAR))),
         'OE', 'U'), 'DJ', 'J'), 'TJ', 'C')""",
+    # `x` appears once: a macro argument is pasted in wherever it is named, and
+    # address_rt/address_rw pass whole expressions (binding time doubled).
     """CREATE OR REPLACE TEMP MACRO rt_rw_pad(x) AS
-    CASE WHEN TRY_CAST(nullif(regexp_extract(CAST(x AS VARCHAR), '(\\d{1,3})', 1), '')
-                       AS INTEGER) > 0
-         THEN lpad(CAST(CAST(regexp_extract(CAST(x AS VARCHAR), '(\\d{1,3})', 1) AS INTEGER)
-                        AS VARCHAR), 3, '0') END""",
+    lpad(CAST(nullif(TRY_CAST(nullif(regexp_extract(CAST(x AS VARCHAR), '(\\d{1,3})', 1), '')
+                              AS INTEGER), 0) AS VARCHAR), 3, '0')""",
     f"""CREATE OR REPLACE TEMP MACRO address_bare_rt_rw(a, i) AS
     CASE WHEN NOT regexp_matches(a, '\\bR[TW]') THEN nullif(regexp_extract(
         regexp_replace(a, '{_HOUSE_NO}', ' ', 'g'), '{_BARE}', i), '') END""",
-    f"""CREATE OR REPLACE TEMP MACRO address_rt(a) AS rt_rw_pad(coalesce(
-        nullif(regexp_extract(a, '{_RT_RW_PAIR}', 1), ''),
-        nullif(regexp_extract(a, '{_RT}', 1), ''),
-        address_bare_rt_rw(a, 1)))""",
-    f"""CREATE OR REPLACE TEMP MACRO address_rw(a) AS rt_rw_pad(coalesce(
-        nullif(regexp_extract(a, '{_RT_RW_PAIR}', 2), ''),
-        nullif(regexp_extract(a, '{_RW}', 1), ''),
-        nullif(regexp_extract(a, '{_RT_SLASH}', 1), ''),
-        address_bare_rt_rw(a, 2)))""",
+    # `[a]` with a lambda names the argument once (see rt_rw_pad).
+    f"""CREATE OR REPLACE TEMP MACRO address_rt(a) AS
+    list_transform([a], lambda v: rt_rw_pad(coalesce(
+        nullif(regexp_extract(v, '{_RT_RW_PAIR}', 1), ''),
+        nullif(regexp_extract(v, '{_RT}', 1), ''),
+        address_bare_rt_rw(v, 1))))[1]""",
+    f"""CREATE OR REPLACE TEMP MACRO address_rw(a) AS
+    list_transform([a], lambda v: rt_rw_pad(coalesce(
+        nullif(regexp_extract(v, '{_RT_RW_PAIR}', 2), ''),
+        nullif(regexp_extract(v, '{_RW}', 1), ''),
+        nullif(regexp_extract(v, '{_RT_SLASH}', 1), ''),
+        address_bare_rt_rw(v, 2))))[1]""",
     f"""CREATE OR REPLACE TEMP MACRO address_house_number(a) AS
     nullif(regexp_replace(regexp_extract(a, '{_HOUSE_NO}', 1), '\\s+', '', 'g'), '')""",
     f"""CREATE OR REPLACE TEMP MACRO street_normalise(s) AS

@@ -93,12 +93,13 @@ MACROS: Final[tuple[str, ...]] = (
             w, 'DJ', '1'), 'TJ', '2'), 'SJ', '3'), 'J', 'Y'),
             '1', 'J'), '2', 'C'), '3', 'SY'), 'OE', 'U')
     ELSE w END""",
+    # Each argument is named once (a macro argument is pasted in wherever it is
+    # named): the pattern is anchored, so the replace is all or nothing.
     f"""CREATE OR REPLACE TEMP MACRO name_word_rules(w) AS
-    CASE WHEN regexp_matches(name_word_modern(w), '{MUHAMMAD_PATTERN}') THEN 'MUHAMMAD'
-    ELSE name_word_modern(w) END""",
+    regexp_replace(name_word_modern(w), '{MUHAMMAD_PATTERN}', 'MUHAMMAD')""",
     """CREATE OR REPLACE TEMP MACRO squeeze_letters(s) AS
-    array_to_string(
-        list_filter(string_split(s, ''), lambda c, i: i = 1 OR c <> s[i - 1]), '')""",
+    list_transform([s], lambda x: array_to_string(
+        list_filter(string_split(x, ''), lambda c, i: i = 1 OR c <> x[i - 1]), ''))[1]""",
     f"""CREATE OR REPLACE TEMP MACRO name_word_phonetic(w) AS
     nullif(squeeze_letters({_phonetic_steps(_PHONETIC_INPUT)}), '')""",
 )

@@ -14,18 +14,21 @@ from typing import Final
 MACROS: Final[tuple[str, ...]] = (
     """CREATE OR REPLACE TEMP MACRO phone_digits(x) AS
     regexp_replace(regexp_extract(CAST(x AS VARCHAR), '^[^/,;]*'), '[^0-9]', '', 'g')""",
+    # A macro argument is pasted in wherever it is named: `[d]` with a lambda
+    # names the (long) argument once, so it is bound and computed once.
     """CREATE OR REPLACE TEMP MACRO phone_62(d) AS
-    regexp_replace(
-        CASE WHEN d LIKE '0062%' THEN substr(d, 3)
-             WHEN d LIKE '62%' THEN d
-             WHEN d LIKE '0%' THEN '62' || substr(d, 2)
-             WHEN d LIKE '8%' THEN '62' || d END,
-        '^620+', '62')""",
+    list_transform([d], lambda v: regexp_replace(
+        CASE WHEN v LIKE '0062%' THEN substr(v, 3)
+             WHEN v LIKE '62%' THEN v
+             WHEN v LIKE '0%' THEN '62' || substr(v, 2)
+             WHEN v LIKE '8%' THEN '62' || v END,
+        '^620+', '62'))[1]""",
     """CREATE OR REPLACE TEMP MACRO phone_plausible(p) AS
-    CASE WHEN ((p LIKE '628%' AND length(p) BETWEEN 11 AND 15)
-               OR (regexp_matches(p, '^62[2-7]') AND length(p) BETWEEN 10 AND 13))
-              AND replace(substr(p, 4), substr(p, 4, 1), '') <> ''
-         THEN p END""",
+    list_transform([p], lambda v:
+        CASE WHEN ((v LIKE '628%' AND length(v) BETWEEN 11 AND 15)
+                   OR (regexp_matches(v, '^62[2-7]') AND length(v) BETWEEN 10 AND 13))
+                  AND replace(substr(v, 4), substr(v, 4, 1), '') <> ''
+             THEN v END)[1]""",
     "CREATE OR REPLACE TEMP MACRO phone_clean(x) AS phone_plausible(phone_62(phone_digits(x)))",
 )
 """Phone macros, registered by `register_macros`."""
