@@ -131,12 +131,15 @@ MACROS: Final[tuple[str, ...]] = (
     nullif(trim(regexp_replace(regexp_extract(a, '{_KELURAHAN}', 1), '{_PLACE_END}', '')), '')""",
     f"""CREATE OR REPLACE TEMP MACRO address_kecamatan(a) AS
     nullif(trim(regexp_replace(regexp_extract(a, '{_KECAMATAN}', 1), '{_PLACE_END}', '')), '')""",
-    # The text searched for a place name without prefix: runs of words split by '|'.
-    f"""CREATE OR REPLACE TEMP MACRO address_place_text(a, drop_phrase) AS
+    # The text searched for a place name without prefix: what follows the street
+    # part (all of it when there is no street word), then runs of words split by
+    # '|' once the other kind's prefixed phrase, city, RT/RW and numbers are out.
+    f"""CREATE OR REPLACE TEMP MACRO address_place_tail(a) AS
+    coalesce(nullif(regexp_extract(a, '{_STREET_END}', 0), ''),
+             CASE WHEN NOT regexp_matches(a, '{_STREET_WORD}') THEN a END)""",
+    f"""CREATE OR REPLACE TEMP MACRO address_place_words(tail, drop_phrase) AS
     regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-        CASE WHEN regexp_matches(a, '{_STREET_END}') THEN regexp_extract(a, '{_STREET_END}', 0)
-             WHEN NOT regexp_matches(a, '{_STREET_WORD}') THEN a END,
-        drop_phrase, '|', 'g'), '{_REGION_PHRASE}', '|', 'g'),
+        tail, drop_phrase, '|', 'g'), '{_REGION_PHRASE}', '|', 'g'),
         '{_MARKER_WORD}', '|', 'g'), '[^A-Z ]+', '|', 'g')""",
     """CREATE OR REPLACE TEMP MACRO place_key(x) AS
     nullif(regexp_replace(regexp_replace(address_text(x),
@@ -188,7 +191,7 @@ def match_kelurahan_sql(keys: str, ref_kelurahan: str) -> str:
 
 def find_place_sql(relation: str, text_column: str, ref: str) -> str:
     """SELECT (address, place_key): the gazetteer name (as typed) found in each
-    `text_column` of `relation` (see `address_place_text`), once per distinct text."""
+    `text_column` of `relation` (see `address_place_words`), once per distinct text."""
     return f"""
     WITH texts AS (
         SELECT DISTINCT address, string_split({text_column}, '|') AS segments

@@ -188,17 +188,24 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def _addresses_sql(inputs: StageInputs, gazetteer: bool) -> str:
     """Free-text addresses parsed once per distinct text; without a Kel./Kec. prefix
     the kelurahan and kecamatan are looked for anywhere in the text (`addresses`)."""
+    tail = ", address_place_tail(a) AS tail" if gazetteer else ""
+    texts = (
+        f""",
+        CASE WHEN kel_raw IS NULL
+             THEN address_place_words(tail, '{addresses.KECAMATAN_PHRASE}') END AS kel_text,
+        CASE WHEN kec_raw IS NULL
+             THEN address_place_words(tail, '{addresses.KELURAHAN_PHRASE}') END AS kec_text"""
+        if gazetteer
+        else ""
+    )
     parsed = f"""
     SELECT address, street_part, address_house_number(a) AS house_number,
         address_rt(a) AS rt, address_rw(a) AS rw,
-        place_key(address_kelurahan(a)) AS prefixed_kel_key,
-        place_key(address_kecamatan(a)) AS prefixed_kec_key,
-        CASE WHEN address_kelurahan(a) IS NULL
-             THEN address_place_text(a, '{addresses.KECAMATAN_PHRASE}') END AS kel_text,
-        CASE WHEN address_kecamatan(a) IS NULL
-             THEN address_place_text(a, '{addresses.KELURAHAN_PHRASE}') END AS kec_text
+        place_key(kel_raw) AS prefixed_kel_key,
+        place_key(kec_raw) AS prefixed_kec_key{texts}
     FROM (
-        SELECT address, a, address_street_part(a) AS street_part
+        SELECT address, a, address_street_part(a) AS street_part,
+            address_kelurahan(a) AS kel_raw, address_kecamatan(a) AS kec_raw{tail}
         FROM (
             SELECT address, address_text(address) AS a
             FROM (SELECT DISTINCT CAST(address AS VARCHAR) AS address FROM {inputs.source})
