@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from linkage._sql import scalar
 
-__all__ = ["cluster"]
+__all__ = ["cluster", "drop_ambiguous_links"]
 
 
 def cluster(
@@ -129,3 +129,62 @@ def _enforce_cannot_link(con: duckdb.DuckDBPyConnection, edges: str, cannot_link
     con.execute("CREATE OR REPLACE TEMP TABLE _relabel (node VARCHAR, label VARCHAR)")
     con.executemany("INSERT INTO _relabel VALUES (?, ?)", relabel)
     con.execute("UPDATE _labels SET label = r.label FROM _relabel r WHERE _labels.node = r.node")
+
+
+def drop_ambiguous_links(
+    con: duckdb.DuckDBPyConnection, nodes: str, edges: str, pairs: str, out: str, core: float
+) -> None:
+    """Write `out` as `edges` less the weak links of records that would join two people.
+
+    "Asep" on a foundation's list, at the house of "Asep Suryana" and his son
+    "Asep Gumilar", links weakly to both: clustered as it is, it would make father
+    and son one person. Core clusters are built from edges of at least `core`; a
+    record whose weaker edges reach two or more other core clusters that have no
+    scored pair between them (`pairs(record_key_l, record_key_r)`) keeps only the
+    edges to the one it matches clearly best, or none when two come close.
+    """
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _core_edges AS SELECT * FROM {edges} WHERE weight >= {core}"
+    )
+    cluster(con, nodes, "_core_edges", "_core")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _weak AS
+            WITH w AS (
+                SELECT e.node_l, e.node_r, e.weight, a.cluster_key AS cl, b.cluster_key AS cr
+                FROM {edges} e JOIN _core a ON a.node = e.node_l JOIN _core b ON b.node = e.node_r
+                WHERE e.weight < {core} AND a.cluster_key <> b.cluster_key)
+            SELECT node_l AS n, node_r AS m, cr AS other, weight FROM w
+            UNION ALL SELECT node_r, node_l, cl, weight FROM w"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ambiguous AS
+            WITH per AS (SELECT n, other, max(weight) AS w FROM _weak GROUP BY ALL),
+            many AS (SELECT n FROM per GROUP BY n HAVING count(*) > 1),
+            cand AS (SELECT per.* FROM per JOIN many USING (n)),
+            linked AS (
+                SELECT DISTINCT a.cluster_key AS x, b.cluster_key AS y
+                FROM {pairs} p JOIN _core a ON a.node = p.record_key_l
+                JOIN _core b ON b.node = p.record_key_r
+                WHERE a.cluster_key IN (SELECT other FROM cand)
+                  AND b.cluster_key IN (SELECT other FROM cand)),
+            conflict AS (
+                SELECT DISTINCT c1.n FROM cand c1
+                JOIN cand c2 ON c1.n = c2.n AND c1.other < c2.other
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM linked l
+                    WHERE (l.x = c1.other AND l.y = c2.other)
+                       OR (l.x = c2.other AND l.y = c1.other))),
+            ranked AS (
+                SELECT c.*, row_number() OVER (PARTITION BY c.n ORDER BY c.w DESC, c.other) AS rk,
+                       lead(c.w) OVER (PARTITION BY c.n ORDER BY c.w DESC, c.other) AS runner_up
+                FROM cand c JOIN conflict USING (n))
+            SELECT r.n, r.other FROM ranked r
+            WHERE r.rk > 1 OR r.w - r.runner_up < 0.02"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+            SELECT e.* FROM {edges} e
+            WHERE NOT EXISTS (
+                SELECT 1 FROM _weak w JOIN _ambiguous a ON a.n = w.n AND a.other = w.other
+                WHERE (w.n = e.node_l AND w.m = e.node_r) OR (w.n = e.node_r AND w.m = e.node_l))"""
+    )

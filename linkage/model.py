@@ -154,6 +154,17 @@ def _name() -> dict[str, Any]:
                 cll.CustomLevel("abs(length(name_clean_l) - length(name_clean_r)) <= 2"),
                 cll.DamerauLevenshteinLevel("name_clean", 2),
             ).configure(label_for_charts="typo (damerau-levenshtein <= 2)"),
+            {
+                # "Engkos" on a foundation's list, "Engkos Gunawan" in the registry
+                "sql_condition": "first_name_alias_l = first_name_alias_r "
+                "AND (last_name_l IS NULL OR last_name_r IS NULL)",
+                "label_for_charts": "single name, agrees with the first name",
+                # Where one side has only one name, agreeing on it is what a match
+                # looks like: m as for a name that agrees, not the share of all true
+                # pairs that happen to have a mononym (which EM would learn).
+                "m_probability": 0.5,
+                "fix_m_probability": True,
+            },
             And(
                 first_agrees,
                 Or(
@@ -301,6 +312,7 @@ def prediction_blocking_rules() -> list[Any]:
         "l.name_phonetic = r.name_phonetic AND l.rt = r.rt AND l.rw = r.rw AND "
         "(l.kelurahan_code IS NULL OR r.kelurahan_code IS NULL)",
         block_on("name_phonetic", "home_key"),
+        block_on("name_phonetic", "address_key"),
         # a foundation's mononym or nickname at the family's house: "Wawan" for
         # "Hermawan Gumilar", often with no birth date and no NIK
         block_on("first_name_alias", "home_key"),

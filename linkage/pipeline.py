@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage._sql import scalar, table_exists
-from linkage.components import cluster
+from linkage.components import cluster, drop_ambiguous_links
 from linkage.engine import LinkageEngine, make_engine
 from linkage.errors import NoStagedRecordsError
 from linkage.explain import write_link_evidence
@@ -257,7 +257,8 @@ def _cluster_people(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -
            SELECT record_key_l AS node_l, record_key_r AS node_r FROM review_decisions
            WHERE decision = 'not_same'"""
     )
-    cluster(con, "_nodes", "_link_edges", "_person_nodes", cannot_link="_cannot_link")
+    drop_ambiguous_links(con, "_nodes", "_link_edges", "linkage_pairs", "_clear_edges", 0.99)
+    cluster(con, "_nodes", "_clear_edges", "_person_nodes", cannot_link="_cannot_link")
     con.execute(
         """CREATE OR REPLACE TABLE _person_clusters AS
            SELECT node AS record_key, cluster_key FROM _person_nodes"""

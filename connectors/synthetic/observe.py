@@ -38,7 +38,7 @@ class SourceNoise:
 
 #: Extra damage on an unmatched row, on top of the source's own rates.
 UNMATCHED_NAME = noise.NameNoise(
-    muhammad=0.9, old_spelling=0.25, title=0.12, typo=0.15, nickname=0.3, p_for_f=0.3,
+    muhammad=0.9, old_spelling=0.25, title=0.12, typo=0.08, nickname=0.3, p_for_f=0.3,
     patronym=0.05, call_name=0.03,
 )  # fmt: skip
 UNMATCHED_DATE = {
