@@ -179,7 +179,7 @@ def dtsen(pop: Population, rng: np.random.Generator) -> Emission:
     rows = np.flatnonzero(chosen[p["household"].to_numpy()])
     v = observe(pop, rows, np.zeros(len(rows), bool), rng, SourceNoise(
         name=NameNoise(muhammad=0.15, typo=0.02, nickname=0.005, title=0.01, mononym=0.01),
-        nik_missing=0.01, nik_typo=0.01, head_nik=0.01, swap_day_month=0.005,
+        nik_missing=0.01, nik_typo=0.01, head_nik=0.02, swap_day_month=0.005,
         default_date=0.01, unmatched=0.06,
     ))  # fmt: skip
     ids = _ids("DTSEN-", len(v), 9)
@@ -231,9 +231,9 @@ def p3ke(pop: Population, rng: np.random.Generator) -> Emission:
     rows = np.flatnonzero(chosen[p["household"].to_numpy()])
     old = rng.random(len(rows)) < 0.5
     v = observe(pop, rows, old, rng, SourceNoise(
-        name=NameNoise(muhammad=0.25, old_spelling=0.02, title=0.02, typo=0.03, nickname=0.02,
+        name=NameNoise(muhammad=0.25, old_spelling=0.02, title=0.04, typo=0.03, nickname=0.02,
                        p_for_f=0.01, mononym=0.02),
-        nik_missing=0.02, nik_typo=0.02, head_nik=0.03, swap_day_month=0.02,
+        nik_missing=0.02, nik_typo=0.02, head_nik=0.05, swap_day_month=0.02,
         default_date=0.015, date_typo=0.01, address_missing=0.02, unmatched=0.12,
     ))  # fmt: skip
     ids = _ids("P3KE", len(v), 9)
