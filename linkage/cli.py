@@ -6,6 +6,7 @@ Errors are raised as `linkage.errors.LinkageError`, which the hub CLI prints as 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,9 @@ from rich.console import Console
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from linkage.errors import LinkageError
 from linkage.evaluate import evaluate
+from linkage.explain import explain_pair, write_qa_report
 from linkage.export import export_identities
 from linkage.pipeline import STEPS, LinkageSettings, run_linkage
 from linkage.review import decide, list_open
@@ -116,6 +119,41 @@ def make_linkage_commands(
         console.print(f"{rows:,} identities written to {out}")
 
     app.add_typer(export, name="export")
+
+    @app.command("explain")
+    def explain_command(
+        record_a: Annotated[str, typer.Argument(help="A record key, source:source_record_id.")],
+        record_b: Annotated[str, typer.Argument(help="The other record key.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Why two records are (or are not) one person: field-by-field match weights."""
+        found = explain_pair(open_db(), record_a, record_b, model_dir())
+        if found is None:
+            raise LinkageError(
+                f"no evidence for {record_a} and {record_b}: check the record keys "
+                "(`hub export identities`) and run `hub link` first"
+            )
+        if as_json:
+            typer.echo(json.dumps(found, default=str, ensure_ascii=False))
+            return
+        table = Table("comparison", "level", "match weight", "values",
+                      title=f"{found['record_key_l']} ~ {found['record_key_r']}: probability "
+                            f"{found['match_probability']:.4f}, weight "
+                            f"{found['match_weight'] or 0:.2f}")
+        for c in found["comparisons"]:
+            values = "; ".join(f"{k}: {v[0]} / {v[1]}" for k, v in c.get("values", {}).items())
+            table.add_row(c["comparison"], str(c["level"]), f"{c['match_weight']:+.2f}", values)
+        console.print(table)
+
+    @app.command("qa-report")
+    def qa_report_command(
+        out: Annotated[Path, typer.Option(help="The HTML file to write.")],
+        truth: Annotated[Path | None, typer.Option(help="truth.csv, for evaluation figures.")]
+        = None,
+    ) -> None:
+        """The linkage QA report: Splink's charts and, with --truth, the evaluation."""
+        written = write_qa_report(open_db(), model_dir(), out, truth=truth)
+        console.print(f"QA report written to {written}")
 
     @app.command("evaluate")
     def evaluate_command(
