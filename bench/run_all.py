@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,12 +130,15 @@ def main() -> int:
     timeout = 900.0 if args.scale == "small" else 6 * 3600.0
     graph = ["--uri", args.uri, "--user", args.user, "--password", args.password,
              "--no-record"]
+    # a fresh city every run: bench_linkage reuses a workdir's city, which would
+    # hide changes to the generator
+    work = Path(tempfile.mkdtemp(prefix=f"satupintu-bench-{args.scale}-"))
     plan = [
         ("ingest", "bench_ingest.py", size["ingest"]),
         ("linkage", "bench_linkage.py",
-         [*size["linkage"], "--workdir", f"/tmp/satupintu-bench-{args.scale}"]),
+         [*size["linkage"], "--workdir", str(work / "linkage")]),
         ("linkage_1m", "bench_linkage.py",
-         [*size["linkage_more"], "--workdir", f"/tmp/satupintu-bench-{args.scale}-1m"]),
+         [*size["linkage_more"], "--workdir", str(work / "linkage-1m")]),
         ("graph_load", "bench_graph_load.py", [*size["graph_load"], *graph, "--wipe"]),
         ("api", "bench_api.py", [*size["api"], *graph, "--load", "--wipe"]),
     ]
