@@ -287,6 +287,23 @@ def _write_identity_map(con: duckdb.DuckDBPyConnection, model_version: str, now:
                 UNION ALL SELECT node_r, least(weight, 1.0) FROM _link_edges)
             SELECT record_key, max(p) AS p FROM edges GROUP BY 1"""
     )
+    # Lineage outlives the record: a record that is no longer current (withdrawn
+    # by its source) keeps the ids it last had, so reports can still name the
+    # person it was, e.g. when the civil registry drops someone who died.
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS identity_retired (
+               record_key VARCHAR PRIMARY KEY, source VARCHAR, source_record_id VARCHAR,
+               person_id VARCHAR, household_id VARCHAR, retired_at TIMESTAMP)"""
+    )
+    if table_exists(con, "identity_map"):
+        con.execute(
+            f"""INSERT OR REPLACE INTO identity_retired
+                SELECT m.record_key, m.source, m.source_record_id, m.person_id,
+                       m.household_id, $now
+                FROM identity_map m
+                WHERE m.record_key NOT IN (SELECT record_key FROM {RECORDS})""",
+            {"now": now},
+        )
     con.execute(
         f"""CREATE OR REPLACE TABLE identity_map AS
             SELECT r.record_key, r.source, r.source_record_id,

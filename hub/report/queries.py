@@ -182,11 +182,13 @@ first_deceased AS (
     WHERE r.version = 1 AND r.status = 'active'
       AND r.valid_from >= $start AND r.valid_from < $end),
 withdrawn AS (
-    SELECT coalesce(i.person_id, pn.person_id) AS person_id, 'meninggal' AS reason,
+    SELECT coalesce(i.person_id, x.person_id, pn.person_id) AS person_id,
+           'meninggal' AS reason,
            'baris dihapus oleh ' || w.source || ' (' || w.record_key || ')' AS detail, 1 AS rank
     FROM records w
     JOIN _rp_rules u ON u.rule = 'deceased_withdrawn' AND u.value = upper(w.source)
     LEFT JOIN identity_map i ON i.record_key = w.record_key
+    LEFT JOIN identity_retired x ON x.record_key = w.record_key
     LEFT JOIN _rp_person pn ON pn.nik = regexp_replace(w.nik, '[^0-9]', '', 'g')
     WHERE w.status = 'withdrawn' AND w.valid_from >= $start AND w.valid_from < $end),
 moved AS (
@@ -435,6 +437,14 @@ PREPARE_STEPS: Final[tuple[str, ...]] = tuple(name for name, _ in _PREPARE)
 def prepare(con: duckdb.DuckDBPyConnection, period: Period, step: str | None = None) -> None:
     """Build the `_rp_*` temp tables (all, or only `step`) for `period`."""
     require_linked(con)
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'identity_retired'"
+    ).fetchone()
+    if not (found and found[0]):  # linked before retired lineage was kept
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE identity_retired (record_key VARCHAR, "
+            "person_id VARCHAR)"
+        )
     for name, sql in _PREPARE:
         if step is None or step == name:
             con.execute(sql, _used(sql, period.params()))

@@ -112,3 +112,21 @@ def test_a_merge_keeps_the_older_id_and_points_the_other_at_it(
         assert after[key][0] == (survivor if person in (a, b) else person)
     run_linkage(con, model_dir)
     assert _ids(con) == after
+
+
+def test_a_record_that_leaves_keeps_its_last_ids_in_identity_retired(
+    con: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    rows, _ = mini_city(households=30, seed=23)
+    stage(con, rows)
+    run_linkage(con, model_dir)
+    before = _ids(con)
+    gone = sorted(before)[0]
+    stage(con, [r for r in rows if f"{r['source']}:{r['source_record_id']}" != gone])
+    run_linkage(con, model_dir)
+    assert gone not in _ids(con)
+    retired = con.execute(
+        "SELECT person_id, household_id FROM identity_retired WHERE record_key = $k",
+        {"k": gone},
+    ).fetchall()
+    assert retired == [before[gone]]
