@@ -24,6 +24,7 @@ from hub.report.queries import SHEETS
 MONTH = f"{dt.date.today():%Y-%m}"
 START = dt.date.today().replace(day=1)
 
+
 @dataclass
 class City:
     home: Path
