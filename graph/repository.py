@@ -50,6 +50,13 @@ VISIBLE: Final = """(
   OR EXISTS { MATCH (h)<-[:CONCERNS]-(:Referral)-[:TO]->(:Organization {id: $org}) }
 )"""
 
+#: After `UNWIND $ids AS id MATCH (p:Person ...)`: keep `p` only when the caller may
+#: see the household it belongs to (a scoped caller never sees a person without one).
+PERSON_VISIBLE: Final = (
+    " OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h "
+    "WHERE ($org IS NULL) OR (h IS NOT NULL AND " + VISIBLE + ") "
+)
+
 SHOWN_PROBLEM: Final = "($special OR NOT coalesce(pr.special_category, false))"
 
 HOUSEHOLD_FIELDS: Final = """
@@ -165,8 +172,7 @@ class GraphRepository:
     async def persons(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         return await self._aligned(
             "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
-            "OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h "
-            "WHERE ($org IS NULL) OR (h IS NOT NULL AND " + VISIBLE + ") "
+            + PERSON_VISIBLE +
             "RETURN id, " + PERSON + " AS items",
             ids, scope,
         )
@@ -183,8 +189,7 @@ class GraphRepository:
     async def person_problems(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
         return _lists(await self._aligned(
             "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
-            "OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h "
-            "WHERE ($org IS NULL) OR (h IS NOT NULL AND " + VISIBLE + ") "
+            + PERSON_VISIBLE +
             "CALL (p) { MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
             + " RETURN pr ORDER BY pr.code } RETURN id, collect(" + PROBLEM + ") AS items",
             person_ids, scope,
@@ -280,8 +285,7 @@ class GraphRepository:
     async def source_records(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
         return _lists(await self._aligned(
             "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
-            "OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h "
-            "WHERE ($org IS NULL) OR (h IS NOT NULL AND " + VISIBLE + ") "
+            + PERSON_VISIBLE +
             "CALL (p) { MATCH (sr:SourceRecord)-[i:IDENTIFIES]->(p) "
             " RETURN sr, i ORDER BY sr.record_key } "
             "RETURN id, collect(sr {.record_key, .source, .organization, .source_record_id,"
