@@ -27,6 +27,7 @@ from connectors.canonical import PERSON_FIELDS
 from hub.settings import Settings
 from linkage.realtime import RealtimeLinker
 from linkage.review import decide
+from linkage.standardise.search import NameTokens
 
 _FIELDS: tuple[str, ...] = tuple(PERSON_FIELDS)
 _COLUMNS = ", ".join(f'"{f}" TEXT' for f in _FIELDS)
@@ -117,11 +118,7 @@ class Intake:
         self._linker = RealtimeLinker(con, model_dir)
         self._store = IntakeStore(home)
         self._lock = asyncio.Lock()
-        self._kelurahan = {
-            str(name).upper(): (str(code), str(kec))
-            for code, name, kec in con.execute(
-                "SELECT code, name, kecamatan_code FROM ref_kelurahan").fetchall()
-        }
+        self._names = NameTokens()
 
     async def submit(self, record: Mapping[str, Any], organization: str) -> dict[str, Any]:
         canonical = {f: record.get(f) for f in _FIELDS}
@@ -135,7 +132,7 @@ class Intake:
                 "SELECT count(*) FROM identity_map WHERE household_id = ? AND record_key <> ?",
                 [result.household_id, result.record_key],
             ).fetchone()
-        kelurahan = self._kelurahan.get(str(record.get("kelurahan") or "").upper())
+            kelurahan, kecamatan = self._linker.area_of(result.record_key)
         return {
             "record_key": result.record_key,
             "person_id": result.person_id,
@@ -143,14 +140,16 @@ class Intake:
             "match_probability": result.match_probability,
             "new_person": result.is_new,
             "new_household": result.is_new and not (shared and shared[0]),
-            "name_tokens": re.findall(r"[A-Z0-9]+", str(record.get("full_name") or "").upper()),
-            "kelurahan_code": kelurahan[0] if kelurahan else None,
-            "kecamatan_code": kelurahan[1] if kelurahan else None,
+            # the same tokens a bulk load indexes, so name search finds it at once
+            "name_tokens": self._names(str(record.get("full_name") or "")),
+            "kelurahan_code": kelurahan,
+            "kecamatan_code": kecamatan,
             "evidence": result.evidence,
         }
 
     def close(self) -> None:
         self._linker.close()
+        self._names.close()
 
 
 class Review:

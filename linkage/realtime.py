@@ -201,6 +201,15 @@ class RealtimeLinker:
             result = LinkResult(person_id, household_id, probability, evidence, True, key)
         return result
 
+    def area_of(self, record_key: str) -> tuple[str | None, str | None]:
+        """The kelurahan and kecamatan codes standardisation found for a linked record."""
+        row = first_row(
+            self._private,
+            f"SELECT kelurahan_code, kecamatan_code FROM {self._table} WHERE record_key = $k",
+            {"k": record_key},
+        )
+        return (row[0], row[1]) if row else (None, None)
+
     def close(self) -> None:
         if self._record_standardiser is not None:
             self._record_standardiser.close()

@@ -81,6 +81,9 @@ async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
             {"source_record_id": "S-9", "full_name": "Rahmat Hidayatullah",
              "birth_date": "1944-04-04", "sex": "L", "kelurahan": "Sukaluyu"}, "ORG-YAYASAN-Y")
         intake.close()
+        # the graph gets the linkage's own reading of the record
+        assert (given["kelurahan_code"], given["kecamatan_code"]) == ("3273181004", "327318")
+        assert given["name_tokens"] == ["RAHMAT", "HIDAYATULLAH"]
         store = IntakeStore(home)
         configs = load_configs(store.config_dir)
         assert [c.id for c in configs if c.id.endswith("yayasan-y")] == ["api-org-yayasan-y"]
