@@ -14,6 +14,7 @@ puts every table into DuckDB as `ref_*`.
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -221,7 +222,14 @@ _KEYS: Final[dict[str, str]] = {
 
 
 def load_reference(con: duckdb.DuckDBPyConnection) -> None:
-    """Create or replace every `ref_*` table in `con`; safe to call again."""
+    """Create or replace every `ref_*` table in `con`; safe to call again.
+
+    The hub calls this on every open of staging, so it does nothing when the
+    tables already hold these exact files (a digest of their bytes is kept in
+    `ref_loaded`): no rewrite of eight tables per command."""
+    digest = _files_digest()
+    if _loaded_digest(con) == digest:
+        return
     for table, (name, columns) in _TABLES.items():
         path = str(REFERENCE_DIR / f"{name}.csv")
         types = ", ".join(f"'{c}': '{t}'" for c, t in columns.items())
@@ -231,6 +239,27 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
             f"ORDER BY {_KEYS[table]}",
             [path],
         )
+    con.execute("CREATE OR REPLACE TABLE ref_loaded AS SELECT ? AS digest", [digest])
+
+
+def _files_digest() -> str:
+    sha = hashlib.sha256()
+    for name, _ in _TABLES.values():
+        sha.update((REFERENCE_DIR / f"{name}.csv").read_bytes())
+    return sha.hexdigest()
+
+
+def _loaded_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The digest the tables were loaded from, if every table is still there."""
+    wanted = [*_TABLES, "ref_loaded"]
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN (SELECT unnest($t))",
+        {"t": wanted},
+    ).fetchone()
+    if not found or found[0] != len(wanted):
+        return None
+    row = con.execute("SELECT digest FROM ref_loaded").fetchone()
+    return str(row[0]) if row else None
 
 
 __all__ = [

@@ -89,3 +89,16 @@ def test_load_reference_is_idempotent() -> None:
     assert special == (10,)
     for table in ("ref_region", "ref_program", "ref_program_ppks", "ref_program_combination"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone() != (0,)
+
+
+def test_load_reference_skips_unchanged_files_but_restores_a_dropped_table() -> None:
+    con = duckdb.connect()
+    reference.load_reference(con)
+    marker = "SELECT count(*) FROM ref_funder_type WHERE code = 'MARKER'"
+    con.execute("INSERT INTO ref_funder_type VALUES ('MARKER', 'kept when nothing changed', false)")
+    reference.load_reference(con)
+    assert con.execute(marker).fetchone() == (1,)
+    con.execute("DROP TABLE ref_ppks")
+    reference.load_reference(con)
+    assert con.execute("SELECT count(*) FROM ref_ppks").fetchone() == (26,)
+    assert con.execute(marker).fetchone() == (0,)
