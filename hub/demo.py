@@ -47,7 +47,7 @@ _TWO_SPELLINGS = """
 
 def run_demo(settings: Settings, console: Console, *, households: int, seed: int,
              serve: bool) -> None:
-    city = settings.home / "demo-city"
+    city = demo_city(settings)
     started = time.perf_counter()
 
     console.rule("[bold]Satupintu demo")
