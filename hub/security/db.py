@@ -1,8 +1,12 @@
 """The security database: `$HUB_HOME/security.sqlite`, shared by the server and
 the CLI (separate processes), so it runs in WAL mode with a busy timeout.
 
-One `SecurityDB` per process: `KeyStore` and `AuditLog` share its connection,
-and its lock makes that connection safe to use from several threads.
+One `SecurityDB` per process: `KeyStore` and `AuditLog` share it. It holds
+two connections, each behind its own lock so either is safe from several
+threads: one for reads and one for write transactions. WAL lets reads go on
+while a write transaction waits for SQLite's write lock (which another process,
+e.g. a second server worker appending to the audit log, may hold): an API key
+look-up on the server's event loop never queues behind an audit write.
 """
 
 from __future__ import annotations
@@ -52,6 +56,13 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be deleted'); E
 """
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
 def security_db_path(settings: Settings) -> Path:
     return settings.home / "security.sqlite"
 
@@ -60,15 +71,13 @@ class SecurityDB:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            path, timeout=10.0, isolation_level=None, check_same_thread=False
-        )
+        self._conn = _connect(path)
         self._lock = threading.RLock()
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA busy_timeout=10000")
             self._conn.executescript(SCHEMA)
+        self._reader = _connect(path)
+        self._read_lock = threading.RLock()
         with suppress(OSError):  # e.g. a file owned by another user
             path.chmod(0o600)
 
@@ -78,8 +87,9 @@ class SecurityDB:
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._conn
+        """The read connection (autocommit: each statement sees the latest commit)."""
+        with self._read_lock:
+            yield self._reader
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -95,6 +105,8 @@ class SecurityDB:
             self._conn.execute("COMMIT")
 
     def close(self) -> None:
+        with self._read_lock:
+            self._reader.close()
         with self._lock:
             self._conn.close()
 

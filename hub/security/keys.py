@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,7 @@ from hub.security.errors import (
 )
 from hub.security.principal import Principal, Role, parse_role
 
+_log = logging.getLogger(__name__)
 KEY_PREFIX = "sp"
 _ORG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 _KEY_ID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
@@ -99,10 +102,14 @@ class KeyStore:
         self.db = db
         self._now = now
         # last_used_at is written at most once per interval per key, so that
-        # authenticating is a read, not a write, on almost every request.
+        # authenticating is a read, not a write, on almost every request; and
+        # that write runs on a thread of its own, so the caller (the server's
+        # event loop) never waits for SQLite's write lock.
         self._touch_interval = touch_interval
         self._touched: dict[str, datetime] = {}
         self._touch_lock = threading.Lock()
+        self._toucher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="key-touch")
+        self._touching: list[Future[None]] = []
 
     def create(
         self, organization: str, role: str, label: str | None = None
@@ -142,6 +149,7 @@ class KeyStore:
         return record, f"{KEY_PREFIX}_{key_id}_{secret}"
 
     def list(self, include_revoked: bool = True) -> list[KeyRecord]:
+        self._settle()
         sql = f"SELECT {_COLUMNS} FROM api_keys"
         if not include_revoked:
             sql += " WHERE revoked_at IS NULL"
@@ -150,6 +158,7 @@ class KeyStore:
         return [_record(row) for row in rows]
 
     def get(self, key_id: str) -> KeyRecord:
+        self._settle()
         with self.db.read() as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)
@@ -214,10 +223,24 @@ class KeyStore:
             if last is not None and now - last < self._touch_interval:
                 return
             self._touched[key_id] = now
-        with self.db.read() as conn:
-            conn.execute(
-                "UPDATE api_keys SET last_used_at = ? WHERE key_id = ?", (_ts(now), key_id)
-            )
+            self._touching = [f for f in self._touching if not f.done()]
+            self._touching.append(self._toucher.submit(self._write_last_used, key_id, now))
+
+    def _write_last_used(self, key_id: str, now: datetime) -> None:
+        try:
+            with self.db.write() as conn:
+                conn.execute(
+                    "UPDATE api_keys SET last_used_at = ? WHERE key_id = ?", (_ts(now), key_id)
+                )
+        except sqlite3.Error as exc:  # bookkeeping only: the request was authenticated
+            _log.warning("could not record the last use of API key %s: %s", key_id, exc)
+
+    def _settle(self) -> None:
+        """Wait for last_used_at writes still queued, so reads see them."""
+        with self._touch_lock:
+            pending, self._touching = self._touching, []
+        for future in pending:
+            future.result()
 
 
 def _check_organization(organization: str) -> None:
