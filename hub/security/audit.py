@@ -234,16 +234,46 @@ def _check(row: Row, expected_seq: int, prev: str) -> str | None:
 
 
 class AuditLogSink:
-    """The AuditLog as the schema's `AuditSink`: SQLite work off the event loop."""
+    """The AuditLog as the schema's `AuditSink`: SQLite work off the event loop.
+
+    Group commit: the requests that finish while a batch is being written wait
+    together and go into the next transaction, one thread hop and one commit
+    for all of them. `record` returns only once its own events are committed
+    (or raises), so no response leaves before its audit record exists.
+    """
 
     def __init__(self, log: AuditLog) -> None:
         self.log = log
+        self._waiting: list[tuple[list[AuditEvent], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def record(self, entries: Sequence[AuditEntry]) -> None:
         events = [AuditEvent(e.subject, e.organization, e.role, e.operation, e.person_ids,
                              e.household_ids, e.purpose) for e in entries]
-        if events:
-            await asyncio.to_thread(self.log.append_many, events)
+        if not events:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._waiting.append((events, done))
+        writer = self._writer
+        if writer is None or writer.done() or writer.get_loop() is not loop:
+            self._writer = loop.create_task(self._write_waiting())
+        await done
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await asyncio.to_thread(self.log.append_many,
+                                        [e for events, _ in batch for e in events])
+            except Exception as exc:  # every request of the batch learns it
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
     async def entries(self, *, person_id: str | None, offset: int, limit: int) -> Page:
         records, total = await asyncio.to_thread(self.log.page, person_id, offset, limit)

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import asyncio
 import itertools
 import sqlite3
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import pytest
 
-from hub.security.audit import GENESIS_HASH, AuditEvent, AuditLog
+from hub.security.audit import GENESIS_HASH, AuditEvent, AuditLog, AuditLogSink
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
+from schema.services import AuditEntry
 
 WORKER = Principal("staff:siti", "dinsos-bandung", "social_worker", "jwt")
 FOUNDATION = Principal(
@@ -126,3 +129,56 @@ def test_appends_from_threads_and_two_connections_keep_one_chain(db: SecurityDB)
     other.close()
     result = AuditLog(db).verify()
     assert result.ok and result.checked == 100
+
+
+class _CountingLog(AuditLog):
+    """An AuditLog that counts its transactions (and can be made to fail)."""
+
+    def __init__(self, db: SecurityDB) -> None:
+        super().__init__(db)
+        self.transactions = 0
+        self.fail = False
+
+    def append_many(self, events: Iterable[AuditEvent]) -> list[str]:
+        self.transactions += 1
+        if self.fail:
+            raise sqlite3.OperationalError("database is locked")
+        return super().append_many(events)
+
+
+def _entry(i: int) -> AuditEntry:
+    return AuditEntry(WORKER.subject, WORKER.organization, WORKER.role, "read:household",
+                      (f"p{i}",), (f"h{i}",), "case review")
+
+
+@pytest.mark.anyio
+async def test_sink_commits_concurrent_requests_together_and_each_waits_for_its_commit(
+    db: SecurityDB,
+) -> None:
+    log = _CountingLog(db)
+    sink = AuditLogSink(log)
+
+    async def request(i: int) -> int:
+        await sink.record([_entry(i)])
+        # returning means this request's event is committed: it is in the log now
+        assert any(r.person_ids == (f"p{i}",) for r in AuditLog(db).tail(limit=100))
+        return i
+
+    assert sorted(await asyncio.gather(*(request(i) for i in range(40)))) == list(range(40))
+    result = AuditLog(db).verify()
+    assert result.ok and result.checked == 40
+    # one transaction for the first request, the other 39 waited and went together
+    assert log.transactions < 40
+
+
+@pytest.mark.anyio
+async def test_sink_failure_reaches_every_waiting_request(db: SecurityDB) -> None:
+    log = _CountingLog(db)
+    sink = AuditLogSink(log)
+    log.fail = True
+    outcomes = await asyncio.gather(*(sink.record([_entry(i)]) for i in range(5)),
+                                    return_exceptions=True)
+    assert all(isinstance(o, sqlite3.OperationalError) for o in outcomes)
+    log.fail = False
+    await sink.record([_entry(9)])  # the sink recovers for the next request
+    assert [r.person_ids for r in AuditLog(db).tail()] == [("p9",)]
