@@ -41,8 +41,18 @@ def ensure_staging_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_DDL + f"COMMENT ON VIEW current_quarantine IS '{marker}';")
 
 
+#: Columns of mostly distinct text (ids, NIK, names, hashes, raw rows): DuckDB's zstd
+#: writes them several times faster than its default dictionary and FSST analysis, at
+#: about the same size. Columns of few distinct values keep the default.
+_ZSTD = " USING COMPRESSION zstd"
+_DISTINCT = frozenset({"source_record_id", "nik", "full_name", "phone"})
+
+
 def _ddl() -> str:
-    person = ",\n    ".join(f"{name} {type_}" for name, type_ in PERSON_FIELDS.items())
+    person = ",\n    ".join(
+        f"{name} {type_}{_ZSTD if name in _DISTINCT else ''}"
+        for name, type_ in PERSON_FIELDS.items()
+    )
     return f"""
 CREATE SEQUENCE IF NOT EXISTS staging_batch_id START 1;
 CREATE TABLE IF NOT EXISTS sources (
@@ -79,17 +89,17 @@ CREATE TABLE IF NOT EXISTS raw_rows (
     source VARCHAR,
     batch_id BIGINT,
     row_number BIGINT,
-    content_hash VARCHAR,
-    raw JSON
+    content_hash VARCHAR{_ZSTD},
+    raw JSON{_ZSTD}
 );
 CREATE TABLE IF NOT EXISTS records (
-    record_key VARCHAR,
+    record_key VARCHAR{_ZSTD},
     source VARCHAR,
     organization VARCHAR,
     version INTEGER,
     batch_id BIGINT,
     row_number BIGINT,
-    content_hash VARCHAR,
+    content_hash VARCHAR{_ZSTD},
     status VARCHAR,
     valid_from TIMESTAMP,
     valid_to TIMESTAMP,

@@ -148,26 +148,22 @@ def _stage(
         f" LEFT JOIN area_{fld} a_{fld} ON a_{fld}.value = c.r_{fld}" for fld in areas
     )
     area_cols = "".join(f", coalesce(a_{fld}.match, 'exact') AS {fld}_match" for fld in areas)
-    raw_values = ", ".join(f"s.{quote(c)}" for c in loaded.columns)
     kept = ", ".join([*PERSON_FIELDS, "program", "service_date", "amount", "funder"])
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE _stg_m AS
-WITH t AS (SELECT s.rowid AS src_rowid, {", ".join(sql.text_columns())},
-                  json_array({raw_values}) AS raw, {content_hash(raw_values)} AS raw_hash
-           FROM {loaded.table} s),
+WITH t AS (SELECT s.rowid AS src_rowid, {", ".join(sql.text_columns())} FROM {loaded.table} s),
 h AS (SELECT *, {", ".join(sql.helper_columns())} FROM t),
 n AS (SELECT *, {", ".join(sql.part_columns())} FROM h),
 v AS (SELECT *, {", ".join(sql.validity_columns())} FROM n),
-c AS (SELECT src_rowid, row_number, raw, raw_hash, COLUMNS('^nik_'), kk_valid, COLUMNS('^r_'),
+c AS (SELECT src_rowid, row_number, COLUMNS('^nik_'), kk_valid, COLUMNS('^r_'),
              {", ".join(sql.typed_columns())} FROM v){area_ctes},
 a AS (SELECT c.*{area_cols} FROM c{area_joins}),
 q AS (SELECT *, {sql.reason_column()} FROM a)
 SELECT {src} || ':' || source_record_id AS record_key, src_rowid, row_number, {kept},
        reason, CASE WHEN reason IS NOT NULL THEN {sql.detail_expr()} END AS detail,
        {sql.flags_column()},
-       {content_hash(", ".join(PERSON_FIELDS))} AS person_hash, NULL::BIGINT AS dup_of,
-       raw, raw_hash
+       {content_hash(", ".join(PERSON_FIELDS))} AS person_hash, NULL::BIGINT AS dup_of
 FROM q
 """
     )
@@ -199,7 +195,7 @@ WHERE m.reason IS NOT NULL
 """
         )
     step(3)
-    _version(con, config, summary, has_services, dups)
+    _version(con, config, loaded, summary, has_services, dups)
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, has_services: bool) -> bool:
@@ -232,6 +228,7 @@ WHERE m.source_record_id = d.source_record_id AND m.reason IS NULL
 def _version(
     con: duckdb.DuckDBPyConnection,
     config: SourceConfig,
+    loaded: Loaded,
     summary: SourceSummary,
     has_services: bool,
     dups: bool,
@@ -273,6 +270,7 @@ SELECT r.record_key, {src}, {org}, 1, {batch}, r.row_number, {content}, 'active'
         written = "m.reason IS NULL"
         version = "1"
         from_change = "_stg_m m"
+        raw_filter = "ANTI JOIN (SELECT src_rowid FROM _stg_m WHERE reason IS NOT NULL) m"
     else:
         _diff(con, src, content, staged)
         counts = dict(con.execute("SELECT kind, count(*) FROM _stg_change GROUP BY 1").fetchall())
@@ -314,6 +312,8 @@ WHERE o.source = {src} AND c.kind = 'withdrawn';
         written = "m.reason IS NULL AND c.kind IN ('new', 'changed')"
         version = "c.version"
         from_change = "_stg_m m JOIN _stg_change c USING (record_key)"
+        raw_filter = f"SEMI JOIN (SELECT m.src_rowid FROM {from_change} WHERE {written}) m"
+    raw_values = ", ".join(f"s.{quote(c)}" for c in loaded.columns)
     if has_services:
         con.execute(
             f"""
@@ -327,9 +327,8 @@ WHERE {written} AND {_HAS_SERVICE};
     con.execute(
         f"""
 INSERT INTO raw_rows
-SELECT {src}, {batch}, m.row_number, m.raw_hash, m.raw
-FROM {from_change}
-WHERE {written};
+SELECT {src}, {batch}, {loaded.row_expr}, {content_hash(raw_values)}, json_array({raw_values})
+FROM {loaded.table} s {raw_filter} ON s.rowid = m.src_rowid;
 """
     )
 
