@@ -362,6 +362,7 @@ async def test_search_finds_a_member_under_the_old_spelling_of_their_name(
         candidates = rows(staging, f"""
             SELECT i.person_id, c.full_name FROM {LINKED}
             WHERE regexp_matches(lower(c.full_name), '[ujc]') AND c.full_name NOT LIKE '%.%'
+              AND c.full_name LIKE '% %'
             ORDER BY i.person_id, c.record_key""")
         chosen = next(((pid, name, old) for pid, name in candidates
                        if (old := old_spelling(name)) != name
