@@ -63,8 +63,7 @@ def foundation(staging: duckdb.DuckDBPyConnection) -> str:
 
 
 @pytest.fixture(scope="module")
-async def hub(city: GeneratedCity, staging: duckdb.DuckDBPyConnection,
-              foundation: str) -> AsyncIterator[Hub]:
+async def hub(city: GeneratedCity, foundation: str) -> AsyncIterator[Hub]:
     callers = {"admin": ("ORG-DINSOS", "dinsos_admin"), "worker": ("ORG-DINSOS", "social_worker"),
                "agency": (AGENCY, "agency"), "foundation": (foundation, "foundation"),
                "analyst": ("ORG-BAPPEDA", "analyst"), "auditor": ("ORG-INSPEKTORAT", "auditor")}
