@@ -5,6 +5,7 @@ batches          one row per ingest attempt (status ok | failed), with counts
 raw_rows         raw values of every row that made a new record version, as a
                  JSON array lined up with `batches.columns` of its batch
 records          every version of every record; never deleted
+                 (`content_hash` in both is a 64-bit hash, see staging.content_hash)
 services         service/benefit rows, per record version
 quarantine       rejected rows with a reason code and a detail
 current_records  the latest version of each record, if it is active
@@ -38,10 +39,26 @@ def ensure_staging_schema(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     if found == (marker, len(_TABLES)):
         return
-    con.execute(_DDL + f"COMMENT ON VIEW current_quarantine IS '{marker}';")
+    con.execute(_DDL)
+    _hashes_as_numbers(con)
+    con.execute(f"COMMENT ON VIEW current_quarantine IS '{marker}';")
 
 
-#: Columns of mostly distinct text (ids, NIK, names, hashes, raw rows): DuckDB's zstd
+def _hashes_as_numbers(con: duckdb.DuckDBPyConnection) -> None:
+    """Staging written before content hashes were UBIGINT holds them as 16 hex digits."""
+    old = con.execute(
+        "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'main'"
+        " AND database_name = current_database() AND table_name IN ('records', 'raw_rows')"
+        " AND column_name = 'content_hash' AND data_type = 'VARCHAR'"
+    ).fetchall()
+    for (table,) in old:
+        con.execute(
+            f"ALTER TABLE {table} ALTER content_hash TYPE UBIGINT"
+            " USING ('0x' || content_hash)::UBIGINT"
+        )
+
+
+#: Columns of mostly distinct text (ids, NIK, names, raw rows): DuckDB's zstd
 #: writes them several times faster than its default dictionary and FSST analysis, at
 #: about the same size. Columns of few distinct values keep the default.
 _ZSTD = " USING COMPRESSION zstd"
@@ -89,7 +106,7 @@ CREATE TABLE IF NOT EXISTS raw_rows (
     source VARCHAR,
     batch_id BIGINT,
     row_number BIGINT,
-    content_hash VARCHAR{_ZSTD},
+    content_hash UBIGINT,
     raw JSON{_ZSTD}
 );
 CREATE TABLE IF NOT EXISTS records (
@@ -99,7 +116,7 @@ CREATE TABLE IF NOT EXISTS records (
     version INTEGER,
     batch_id BIGINT,
     row_number BIGINT,
-    content_hash VARCHAR{_ZSTD},
+    content_hash UBIGINT,
     status VARCHAR,
     valid_from TIMESTAMP,
     valid_to TIMESTAMP,

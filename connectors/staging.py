@@ -379,12 +379,12 @@ WHERE p.status = 'active'
 
 
 def content_hash(values: str) -> str:
-    """A 64-bit hash as 16 hex digits, for change detection (DuckDB's `hash` of the values).
+    """A 64-bit hash (UBIGINT) for change detection: DuckDB's `hash` of the values.
 
     Much faster than md5 at CSV scale. Should a DuckDB upgrade change `hash`, the
     next ingest sees every record as changed once and writes identical new versions.
     """
-    return f"printf('%016x', hash({values}))"
+    return f"hash({values})"
 
 
 def _area_refs(con: duckdb.DuckDBPyConnection, config: SourceConfig) -> dict[str, list[str]]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -168,3 +170,18 @@ def test_row_numbers_fall_back_with_a_warning(
     assert summary.staged == 2 and summary.warnings
     keys = con.execute("SELECT record_key FROM current_records ORDER BY 1").fetchall()
     assert keys == [("yayasan-001:2",), ("yayasan-001:3",)]
+
+
+def test_raw_rows_give_back_every_value_exactly_as_read(
+    con: duckdb.DuckDBPyConnection, write_source: WriteSource
+) -> None:
+    dewi = 'A9;"Dewi ""Ayu"", S.Pd.";3273015501920002;;15-01-1992;P;Cibadúyut  ;Bojongloa\\Kidul'
+    ingest(con, [write_source(csv_text(BUDI, dewi))])
+    [(raw, number)] = con.execute(
+        "SELECT raw::VARCHAR, row_number FROM raw_rows WHERE raw ->> '$[0]' = 'A9'"
+    ).fetchall()
+    assert number == 3
+    assert json.loads(raw) == [
+        "A9", 'Dewi "Ayu", S.Pd.', "3273015501920002", None, "15-01-1992", "P",
+        "Cibadúyut  ", "Bojongloa\\Kidul",
+    ]  # fmt: skip

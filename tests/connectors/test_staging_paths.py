@@ -82,3 +82,23 @@ def test_staging_schema_is_restored_when_part_of_it_is_gone(
     assert summary.staged == 2
     assert con.execute("SELECT count(*) FROM services").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM current_quarantine").fetchone() == (0,)
+
+
+def test_staging_with_hex_content_hashes_is_migrated_and_sees_no_change(
+    con: duckdb.DuckDBPyConnection, write_source: WriteSource
+) -> None:
+    config = write_source(csv_text(BUDI, SITI))
+    ingest(con, [config])
+    for table in ("records", "raw_rows"):  # how staging stored hashes before they were numbers
+        con.execute(
+            f"ALTER TABLE {table} ALTER content_hash TYPE VARCHAR"
+            " USING printf('%016x', content_hash)"
+        )
+    con.execute("COMMENT ON VIEW current_quarantine IS NULL")
+    [again] = ingest(con, [config])
+    assert (again.unchanged, again.new, again.changed) == (2, 0, 0)
+    types = con.execute(
+        "SELECT DISTINCT data_type FROM duckdb_columns() WHERE column_name = 'content_hash'"
+        " AND table_name IN ('records', 'raw_rows')"
+    ).fetchall()
+    assert types == [("UBIGINT",)]
