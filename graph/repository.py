@@ -439,6 +439,15 @@ class GraphRepository:
         )
         return [r["row"] for r in rows]
 
+    async def program_funders(self, codes: Sequence[str]) -> dict[str, str | None]:
+        """Program code -> the code of its funder, for the programs that exist."""
+        rows = await self._run(
+            "UNWIND $codes AS code MATCH (pg:Program {code: code}) "
+            "RETURN code, head([(pg)-[:FUNDED_BY]->(f) | f.code]) AS funder",
+            {"codes": list(codes)},
+        )
+        return {r["code"]: r["funder"] for r in rows}
+
     async def funders(self, scope: Scope) -> list[Row]:
         """Each funder: its programs, households it reached, and the amount."""
         rows = await self._read(

@@ -91,12 +91,17 @@ _SQL: dict[str, str] = {
         SELECT record_key_l, record_key_r, match_probability, match_weight,
                CAST(evidence AS VARCHAR) AS evidence
         FROM link_evidence ORDER BY record_key_l, record_key_r""",
+    # A delivery whose source names no funder is paid by its program's funder
+    # (a health office's PBI-JK by APBN), so funding shares and duplicated aid
+    # see it; the id keeps the staged value, so it stays stable.
     "services": """
         SELECT 'S-' || md5(concat_ws('|', s.record_key, s.program, s.service_date,
                                      s.amount, s.funder, row_number() OVER w)) AS service_id,
-               s.service_date, s.amount, s.source, s.record_key, s.program, s.funder,
+               s.service_date, s.amount, s.source, s.record_key, s.program,
+               coalesce(s.funder, p.funder_type) AS funder,
                s.organization, i.household_id, i.person_id
         FROM current_services s JOIN identity_map i USING (record_key)
+        LEFT JOIN ref_program p ON p.code = s.program
         WINDOW w AS (PARTITION BY s.record_key, s.program, s.service_date, s.amount, s.funder
                      ORDER BY s.record_key)
         ORDER BY service_id""",

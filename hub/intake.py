@@ -132,7 +132,7 @@ class Intake:
                 "SELECT count(*) FROM identity_map WHERE household_id = ? AND record_key <> ?",
                 [result.household_id, result.record_key],
             ).fetchone()
-            kelurahan, kecamatan = self._linker.area_of(result.record_key)
+            address = self._linker.address_of(result.record_key)
         return {
             "record_key": result.record_key,
             "person_id": result.person_id,
@@ -142,8 +142,8 @@ class Intake:
             "new_household": result.is_new and not (shared and shared[0]),
             # the same tokens a bulk load indexes, so name search finds it at once
             "name_tokens": self._names(str(record.get("full_name") or "")),
-            "kelurahan_code": kelurahan,
-            "kecamatan_code": kecamatan,
+            # the address as standardisation read it, in the bulk load's form
+            **address,
             "evidence": result.evidence,
         }
 

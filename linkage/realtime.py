@@ -201,14 +201,18 @@ class RealtimeLinker:
             result = LinkResult(person_id, household_id, probability, evidence, True, key)
         return result
 
-    def area_of(self, record_key: str) -> tuple[str | None, str | None]:
-        """The kelurahan and kecamatan codes standardisation found for a linked record."""
+    def address_of(self, record_key: str) -> dict[str, str | None]:
+        """Where standardisation placed a linked record: kelurahan and kecamatan
+        codes, and RT/RW as the bulk pipeline writes them (three digits; the
+        model's input holds the cleaned `rt_clean`/`rw_clean` as `rt`/`rw`)."""
+        names = ("kelurahan_code", "kecamatan_code", "rt", "rw")
         row = first_row(
             self._private,
-            f"SELECT kelurahan_code, kecamatan_code FROM {self._table} WHERE record_key = $k",
+            f"SELECT kelurahan_code, kecamatan_code, rt, rw FROM {self._table}"
+            " WHERE record_key = $k",
             {"k": record_key},
         )
-        return (row[0], row[1]) if row else (None, None)
+        return dict(zip(names, row or (None,) * len(names), strict=True))
 
     def close(self) -> None:
         if self._record_standardiser is not None:

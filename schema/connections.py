@@ -1,6 +1,7 @@
 """Relay-style connections: edges, node, cursor, pageInfo, with first/after.
 
-Cursors are opaque base64 strings over an offset into the sorted result.
+Cursors are opaque base64 strings over an offset into the sorted result,
+optionally with the snapshot the offset counts in (`o:<offset>@<snapshot>`).
 """
 
 from __future__ import annotations
@@ -40,21 +41,31 @@ class Connection(Generic[T]):
     total_count: int
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.b64encode(f"o:{offset}".encode()).decode()
+def encode_cursor(offset: int, snapshot: int | None = None) -> str:
+    text = f"o:{offset}" if snapshot is None else f"o:{offset}@{snapshot}"
+    return base64.b64encode(text.encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
+def _parse(cursor: str) -> tuple[int, int | None]:
     try:
         kind, _, value = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
-        if kind != "o" or not value.isdigit():
+        offset, at, snapshot = value.partition("@")
+        if kind != "o" or not offset.isdigit() or (at and not snapshot.isdigit()):
             raise ValueError
-        return int(value) + 1
+        return int(offset), int(snapshot) if at else None
     except ValueError:
         raise InputError("after", "is not a cursor from this API; pass an edge's cursor "
                                   "or pageInfo.endCursor.") from None
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The offset of the first row after `cursor`."""
+    return 0 if cursor is None else _parse(cursor)[0] + 1
+
+
+def cursor_snapshot(cursor: str | None) -> int | None:
+    """The snapshot a cursor was made in, if any."""
+    return None if cursor is None else _parse(cursor)[1]
 
 
 def window(first: int, after: str | None) -> tuple[int, int]:
@@ -65,8 +76,9 @@ def window(first: int, after: str | None) -> tuple[int, int]:
 
 
 def connection(rows: Sequence[Row], total: int, offset: int,
-               make: Callable[[Row], T]) -> Connection[T]:
-    edges = [Edge(node=make(r), cursor=encode_cursor(offset + i)) for i, r in enumerate(rows)]
+               make: Callable[[Row], T], snapshot: int | None = None) -> Connection[T]:
+    edges = [Edge(node=make(r), cursor=encode_cursor(offset + i, snapshot))
+             for i, r in enumerate(rows)]
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -79,5 +91,5 @@ def connection(rows: Sequence[Row], total: int, offset: int,
     )
 
 
-__all__ = ["Connection", "Edge", "PageInfo", "connection", "decode_cursor", "encode_cursor",
-           "window"]
+__all__ = ["Connection", "Edge", "PageInfo", "connection", "cursor_snapshot", "decode_cursor",
+           "encode_cursor", "window"]

@@ -195,7 +195,8 @@ class Mutation:
         if linked.get("new_household"):
             await repo.write_table("households", [{
                 "household_id": hid, "no_kk": record.no_kk, "address": record.address,
-                "rt": record.rt, "rw": record.rw, "kelurahan_code": linked.get("kelurahan_code"),
+                "rt": linked.get("rt"), "rw": linked.get("rw"),
+                "kelurahan_code": linked.get("kelurahan_code"),
                 "kecamatan_code": linked.get("kecamatan_code"),
                 "welfare_decile": record.welfare_decile, "status": "active"}])
         if linked.get("new_person"):
@@ -235,11 +236,16 @@ class Mutation:
                               service.household_id)
         if service.amount is not None and service.amount < 0:
             raise InputError("service.amount", "must not be negative.")
+        program = _text("service.program", service.program)
+        funder = service.funder
+        if funder is None and not policy.own_funding_only:
+            # a public program is paid by its budget (PKH by APBN), not by the
+            # office that hands it out; an organization's own program by itself
+            funder = (await info.context.repository.program_funders([program])).get(program)
         row = {"service_id": f"svc-{uuid.uuid4()}", "household_id": service.household_id,
-               "person_id": service.person_id,
-               "program": _text("service.program", service.program),
+               "person_id": service.person_id, "program": program,
                "service_date": service.service_date, "amount": service.amount,
-               "funder": service.funder or org, "organization": org, "source": org,
+               "funder": funder or org, "organization": org, "source": org,
                "record_key": None}
         await info.context.repository.write_table("services", [row])
         wrote(info, persons=[service.person_id], households=[service.household_id])

@@ -12,7 +12,7 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from schema.audit import personal, read, rows_read
-from schema.connections import Connection, connection, window
+from schema.connections import Connection, connection, cursor_snapshot, window
 from schema.context import Context
 from schema.errors import InputError, NotFound, ServiceError
 from schema.permissions import require_aggregates, require_audit_reader, suppress
@@ -282,7 +282,9 @@ class Query:
         if sink is None:
             raise ServiceError("the audit log is not configured on this hub.")
         offset, limit = window(first, after)
-        page = await sink.entries(person_id=person_id, offset=offset, limit=limit)
+        page = await sink.entries(person_id=person_id, offset=offset, limit=limit,
+                                  as_of=cursor_snapshot(after))
         if person_id is not None:
             read(info, persons=[person_id])
-        return connection(page["rows"], page["total"], offset, AuditEvent.from_row)
+        return connection(page["rows"], page["total"], offset, AuditEvent.from_row,
+                          snapshot=page["as_of"])

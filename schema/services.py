@@ -35,6 +35,10 @@ class Page(TypedDict):
     total: int
 
 
+class AuditPage(Page):
+    as_of: int
+
+
 class Repository(Protocol):
     """Reads and writes of the one-data graph. Batched reads return lists
     aligned with the ids they were given."""
@@ -68,6 +72,7 @@ class Repository(Protocol):
                              limit: int = 20) -> Page: ...
     async def programs(self, scope: Scope) -> list[Row]: ...
     async def funders(self, scope: Scope) -> list[Row]: ...
+    async def program_funders(self, codes: Sequence[str]) -> dict[str, str | None]: ...
     async def poverty_indicators(self, scope: Scope, *, level: str = "KECAMATAN",
                                  poor_decile: int = 1) -> list[Row]: ...
     async def write_table(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
@@ -114,15 +119,19 @@ class AuditSink(Protocol):
     `record` appends a request's entries at once; `entries` pages the log
     newest first, optionally only events involving one person, and returns
     rows with: seq, ts, subject, organization, role, operation, person_ids,
-    household_ids, purpose, hash."""
+    household_ids, purpose, hash. Paging is over a snapshot: only events up
+    to seq `as_of` (when None, the newest now), which the page returns as
+    `as_of`; the log is append-only, so later pages of a snapshot never shift
+    while new events (such as reading the log) arrive."""
 
     async def record(self, entries: Sequence[AuditEntry]) -> None: ...
-    async def entries(self, *, person_id: str | None, offset: int, limit: int) -> Page: ...
+    async def entries(self, *, person_id: str | None, offset: int, limit: int,
+                      as_of: int | None = None) -> AuditPage: ...
 
 
 #: Standardises a free-text name into search tokens ("Moch. Soepriatna" ->
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["AuditEntry", "AuditSink", "Intake", "NameNormaliser", "Page", "Repository",
+__all__ = ["AuditEntry", "AuditPage", "AuditSink", "Intake", "NameNormaliser", "Page", "Repository",
            "ReviewDecider", "Row", "Scope"]

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
-from schema.services import AuditEntry, Page
+from schema.services import AuditEntry, AuditPage
 
 GENESIS_HASH = "0" * 64
 _COLUMNS = (
@@ -199,21 +199,28 @@ class AuditLog:
             rows = conn.execute(sql, (pattern, str(value))).fetchall()
         return [_record(row) for row in rows]
 
-    def page(self, person_id: str | None = None, offset: int = 0,
-             limit: int = 50) -> tuple[list[AuditRecord], int]:
-        """Newest first, optionally only events involving one person; and the total."""
-        where, params = "", tuple[str, ...]()
-        if person_id is not None:
-            where = (" WHERE EXISTS (SELECT 1 FROM json_each(audit_log.person_ids)"
-                     " WHERE value = ?)")
-            params = (str(person_id),)
+    def page(self, person_id: str | None = None, offset: int = 0, limit: int = 50,
+             as_of: int | None = None) -> tuple[list[AuditRecord], int, int]:
+        """Newest first, optionally only events involving one person, among the
+        events up to seq `as_of` (default: the newest now); the total among
+        them; and `as_of`. The log only grows, so the pages of one `as_of`
+        stay put while events are added."""
         with self.db.read() as conn:
+            if as_of is None:
+                as_of = int(conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log")
+                            .fetchone()[0])
+            where = " WHERE seq <= ?"
+            params: tuple[object, ...] = (as_of,)
+            if person_id is not None:
+                where += (" AND EXISTS (SELECT 1 FROM json_each(audit_log.person_ids)"
+                          " WHERE value = ?)")
+                params = (as_of, str(person_id))
             total = conn.execute(f"SELECT count(*) FROM audit_log{where}", params).fetchone()[0]
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM audit_log{where} ORDER BY seq DESC LIMIT ? OFFSET ?",
                 (*params, limit, offset),
             ).fetchall()
-        return [_record(row) for row in rows], int(total)
+        return [_record(row) for row in rows], int(total), as_of
 
     def tail(self, limit: int = 50) -> list[AuditRecord]:
         with self.db.read() as conn:
@@ -275,9 +282,11 @@ class AuditLogSink:
                     if not done.done():
                         done.set_result(None)
 
-    async def entries(self, *, person_id: str | None, offset: int, limit: int) -> Page:
-        records, total = await asyncio.to_thread(self.log.page, person_id, offset, limit)
-        return {"rows": [dict(vars(r)) for r in records], "total": total}
+    async def entries(self, *, person_id: str | None, offset: int, limit: int,
+                      as_of: int | None = None) -> AuditPage:
+        records, total, snapshot = await asyncio.to_thread(self.log.page, person_id, offset,
+                                                           limit, as_of)
+        return {"rows": [dict(vars(r)) for r in records], "total": total, "as_of": snapshot}
 
 
 __all__ = [

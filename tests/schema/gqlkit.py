@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from schema.context import Context, Services
-from schema.services import AuditEntry, Page
+from schema.services import AuditEntry, AuditPage
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,14 @@ class MemoryAudit:
     async def record(self, entries: Sequence[AuditEntry]) -> None:
         self.events.extend(entries)
 
-    async def entries(self, *, person_id: str | None, offset: int, limit: int) -> Page:
+    async def entries(self, *, person_id: str | None, offset: int, limit: int,
+                      as_of: int | None = None) -> AuditPage:
+        as_of = len(self.events) if as_of is None else as_of
         rows = [{"seq": i + 1, "ts": "2026-11-02T09:30:00+00:00", "hash": f"h{i}",
-                 **e.__dict__} for i, e in enumerate(self.events)
+                 **e.__dict__} for i, e in enumerate(self.events[:as_of])
                 if person_id is None or person_id in e.person_ids]
         rows.reverse()
-        return {"rows": rows[offset:offset + limit], "total": len(rows)}
+        return {"rows": rows[offset:offset + limit], "total": len(rows), "as_of": as_of}
 
     def about(self, person_id: str) -> list[AuditEntry]:
         return [e for e in self.events if person_id in e.person_ids]

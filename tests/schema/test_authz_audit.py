@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from gqlkit import ADMIN, ANALYST, AUDITOR, WORKER, YAY_A, Api
 
-from schema.services import AuditEntry, Page
+from schema.services import AuditEntry, AuditPage
 
 pytestmark = pytest.mark.anyio
 
@@ -95,7 +95,8 @@ class BrokenAudit:
     async def record(self, entries: Sequence[AuditEntry]) -> None:
         raise OSError("disk full")
 
-    async def entries(self, *, person_id: str | None, offset: int, limit: int) -> Page:
+    async def entries(self, *, person_id: str | None, offset: int, limit: int,
+                      as_of: int | None = None) -> AuditPage:
         raise OSError("disk full")
 
 

@@ -140,13 +140,6 @@ def ids(nodes: list[dict[str, Any]]) -> list[str]:
     return [str(n["id"]) for n in nodes]
 
 
-def known_bug(reason: str) -> pytest.MarkDecorator:
-    """A bug this suite found: the test fails until it is fixed, and then
-    XPASS(strict) says to drop the mark. Only an assertion counts, so an
-    unreachable Neo4j is still an error."""
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason="BUG: " + reason)
-
-
 def small_cell(n: int) -> tuple[int | None, bool]:
     """A count as an analyst gets it: under 5 (but not 0) withheld."""
     return (None, True) if 0 < n < 5 else (n, False)
@@ -476,9 +469,12 @@ FUNDERS = "{ funders { code programs householdsReached services amount suppresse
 
 async def test_funders_agree_with_staged_services(hub: Hub,
                                                   staging: duckdb.DuckDBPyConnection) -> None:
+    # a delivery whose source names no funder is paid by its program's funder
     per = {f: (n, k, float(a)) for f, n, k, a in rows(staging, f"""
-        SELECT s.funder, count(DISTINCT i.household_id), count(*), sum(coalesce(s.amount, 0))
-        FROM {SERVED} WHERE s.funder IS NOT NULL GROUP BY 1""")}
+        SELECT coalesce(s.funder, p.funder_type) AS funder, count(DISTINCT i.household_id),
+               count(*), sum(coalesce(s.amount, 0))
+        FROM {SERVED} LEFT JOIN ref_program p ON p.code = s.program
+        WHERE coalesce(s.funder, p.funder_type) IS NOT NULL GROUP BY 1""")}
     got = {f["code"]: f for f in (await hub.data("admin", FUNDERS))["funders"]}
     assert set(got) >= column(staging, "SELECT code FROM ref_funder_type") | set(per)
     assert per, "the city's sources name funders of their services"
@@ -598,8 +594,6 @@ async def test_submit_record_of_a_new_person_is_found_by_name_at_once(
     assert new["decile"] == 1
 
 
-@known_bug("submitRecord stores a new household's RT/RW as typed ('7'); the bulk "
-           "load and the filters use three digits ('007')")
 async def test_a_submitted_household_is_found_by_rt_and_rw_like_a_loaded_one(
         hub: Hub, staging: duckdb.DuckDBPyConnection) -> None:
     kel_code, kel_name = busiest_kelurahan(staging)
@@ -889,8 +883,6 @@ async def test_audit_log_pages_reads_and_writes_of_a_person_on_a_valid_chain(
     assert await hub.error_code("analyst", AUDIT, p=pid, first=5, after=None) == "FORBIDDEN"
 
 
-@known_bug("auditLog pages by offset, newest first, and each page read about a person "
-           "adds an event about them on top, so the next page repeats one")
 async def test_audit_log_of_one_person_pages_without_repeats(
         hub: Hub, staging: duckdb.DuckDBPyConnection) -> None:
     pid = str(one(staging, f"SELECT min(i.person_id) FROM {LINKED}"))
@@ -898,9 +890,6 @@ async def test_audit_log_of_one_person_pages_without_repeats(
 
 
 
-@known_bug("recordService without a funder stores the delivering organization as the "
-           "funder, so two programs of different funders delivered by Dinsos are never "
-           "duplicated aid")
 async def test_state_programs_of_two_funders_delivered_by_dinsos_are_duplicated_aid(
         hub: Hub, staging: duckdb.DuckDBPyConnection) -> None:
     # two programs for one need, funded by different budgets, which the reference

@@ -182,3 +182,15 @@ async def test_sink_failure_reaches_every_waiting_request(db: SecurityDB) -> Non
     log.fail = False
     await sink.record([_entry(9)])  # the sink recovers for the next request
     assert [r.person_ids for r in AuditLog(db).tail()] == [("p9",)]
+
+
+def test_pages_of_one_snapshot_stay_put_while_the_log_grows(log: AuditLog) -> None:
+    for i in range(5):
+        log.append(AuditEvent.of(WORKER, "read:person", ["p1", f"x{i}"]))
+    first, total, as_of = log.page("p1", offset=0, limit=2)
+    assert (total, as_of, [r.seq for r in first]) == (5, 5, [5, 4])
+    log.append(AuditEvent.of(WORKER, "read:auditLog", ["p1"]))  # reading the log is logged
+    second, total, same = log.page("p1", offset=2, limit=2, as_of=as_of)
+    assert (total, same, [r.seq for r in second]) == (5, 5, [3, 2])
+    newest, total, now = log.page("p1", offset=0, limit=2)
+    assert (total, now, newest[0].seq) == (6, 6, 6)
