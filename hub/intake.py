@@ -135,6 +135,7 @@ class Intake:
             address = self._linker.address_of(result.record_key)
         return {
             "record_key": result.record_key,
+            "source": source,
             "person_id": result.person_id,
             "household_id": result.household_id,
             "match_probability": result.match_probability,

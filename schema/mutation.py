@@ -209,7 +209,7 @@ class Mutation:
                 "status": "active", "ppks": record.ppks}])
         key = str(linked.get("record_key") or f"{org}:{record.source_record_id}")
         await repo.write_table("source_records", [{
-            "record_key": key, "source": org, "organization": org,
+            "record_key": key, "source": linked.get("source") or org, "organization": org,
             "source_record_id": record.source_record_id, "person_id": pid,
             "full_name": record.full_name, "nik": record.nik, "no_kk": record.no_kk,
             "birth_date": record.birth_date, "address": record.address, "rt": record.rt,

@@ -562,6 +562,11 @@ async def test_submit_record_links_a_known_person_and_opens_the_household_to_its
     h = (await hub.data("foundation", H360, id=hid))["household"]
     assert done["recordKey"] in {r["recordKey"] for r in h["sourceRecords"]}
     assert mask(nik) in {m["nik"] for m in h["members"]}
+    # under the source id the next ingest stages it with (record keys are
+    # `source:source_record_id` in staging), so the next load keeps it as it is
+    shown = [r["source"] for r in h["sourceRecords"] if r["recordKey"] == done["recordKey"]]
+    assert shown == [done["recordKey"].removesuffix(":gen-known-1")]
+    assert shown[0] != foundation
 
 
 def busiest_kelurahan(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
