@@ -146,6 +146,8 @@ class Intake:
             # the address as standardisation read it, in the bulk load's form
             **address,
             "evidence": result.evidence,
+            "matched_record_key": result.matched_record_key,
+            "match_weight": result.match_weight,
         }
 
     def close(self) -> None:

@@ -75,6 +75,9 @@ class LinkResult:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     is_new: bool = False
     record_key: str = ""
+    #: the existing record it was linked to, and that pair's match weight
+    matched_record_key: str | None = None
+    match_weight: float | None = None
 
 
 class RealtimeLinker:
@@ -185,6 +188,7 @@ class RealtimeLinker:
         """The identity for a standardised record, minting new ids when nobody matches."""
         if best is not None and best["match_probability"] >= self._settings.link_threshold:
             person_id, household_id = self._identity_of(str(best["record_key_r"]))
+            weight = best.get("match_weight")
             result = LinkResult(
                 person_id,
                 household_id,
@@ -192,6 +196,8 @@ class RealtimeLinker:
                 self._evidence(best),
                 False,
                 key,
+                str(best["record_key_r"]),
+                None if weight is None else float(weight),
             )
         else:
             person_id = self._mint("person", now)

@@ -5,6 +5,7 @@ review decisions and change requests. Each publishes what it changed."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -215,6 +216,14 @@ class Mutation:
             "birth_date": record.birth_date, "address": record.address, "rt": record.rt,
             "rw": record.rw, "kelurahan": record.kelurahan,
             "match_probability": linked.get("match_probability"), "loaded_at": _now()}])
+        matched = linked.get("matched_record_key")
+        if matched:  # the link's evidence, as a bulk load writes it
+            left, right = sorted((key, str(matched)))
+            await repo.write_table("match_evidence", [{
+                "record_key_l": left, "record_key_r": right,
+                "match_probability": linked.get("match_probability"),
+                "match_weight": linked.get("match_weight"),
+                "evidence": json.dumps(linked.get("evidence") or [])}])
         wrote(info, persons=[pid], households=[hid])
         _changed(info, hid, "RECORD_SUBMITTED")
         return SubmitResult(record_key=strawberry.ID(key), person_id=strawberry.ID(pid),

@@ -568,6 +568,17 @@ async def test_submit_record_links_a_known_person_and_opens_the_household_to_its
     assert shown == [done["recordKey"].removesuffix(":gen-known-1")]
     assert shown[0] != foundation
 
+    # with the evidence of the link, against a record of the same person
+    query = """query($id: ID!) { person(id: $id) { sourceRecords { recordKey
+      evidence { otherRecordKey matchProbability matchWeight fields } } } }"""
+    mine = [r for r in (await hub.data("worker", query, id=pid))["person"]["sourceRecords"]
+            if r["recordKey"] == done["recordKey"]]
+    [evidence] = mine[0]["evidence"]
+    assert evidence["otherRecordKey"] in column(
+        staging, "SELECT record_key FROM identity_map WHERE person_id = $1", pid)
+    assert evidence["matchProbability"] == pytest.approx(done["matchProbability"])
+    assert "nik" in {f["comparison"] for f in evidence["fields"]}
+
 
 def busiest_kelurahan(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     code, name = rows(con, """SELECT r.kelurahan_code, any_value(r.kelurahan_name)
