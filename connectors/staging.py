@@ -202,7 +202,15 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, has_services: bool) -> bool
     """Quarantine later rows that reuse a source_record_id; True if any id repeats.
 
     With services, repeated rows of the same person are service rows, not duplicates.
+    Grouping by a hash of the id is much cheaper than by the text; equal ids have equal
+    hashes, so the exact check runs only when some hash repeats.
     """
+    [(maybe,)] = con.execute(
+        "SELECT count(*) FROM (SELECT hash(source_record_id) AS h FROM _stg_m"
+        " WHERE reason IS NULL GROUP BY h HAVING count(*) > 1)"
+    ).fetchall()
+    if not maybe:
+        return False
     [(repeated,)] = con.execute(
         """
 CREATE OR REPLACE TEMP TABLE _stg_dups AS
