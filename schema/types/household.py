@@ -10,6 +10,7 @@ import strawberry
 
 from schema.audit import read, rows_read
 from schema.context import Context
+from schema.loaders import Resolved, now_or_later
 from schema.permissions import Policy, mask
 from schema.services import Row
 from schema.types.assessment import Assessment
@@ -47,45 +48,64 @@ class Household:
                    kecamatan_code=row.get("kecamatan_code"), kecamatan=row.get("kecamatan"),
                    decile=row.get("welfare_decile"), status=row.get("status"))
 
-    @strawberry.field
-    async def members(self, info: strawberry.Info[Context, None]) -> list[Person]:
-        rows = await info.context.loaders.members.load(self.id)
-        rows_read(info, rows)
-        return [Person.from_row(r, info.context.policy) for r in rows]
+    # The parts below resolve through `now_or_later`: at once when the 360°
+    # view came with the household, else batched across households.
 
-    @strawberry.field(description="Every PPKS problem of any member.")
-    async def problems(self, info: strawberry.Info[Context, None]) -> list[Problem]:
-        rows = await info.context.loaders.household_problems.load(self.id)
-        read(info, households=[self.id])
-        return visible_problems(rows, info.context.policy)
+    @strawberry.field(graphql_type=list[Person])
+    def members(self, info: strawberry.Info[Context, None]) -> Resolved[list[Person]]:
+        def shown(rows: list[Row]) -> list[Person]:
+            rows_read(info, rows)
+            return [Person.from_row(r, info.context.policy) for r in rows]
 
-    @strawberry.field(description="Active program enrolments.")
-    async def current_programs(self, info: strawberry.Info[Context, None]) -> list[Enrolment]:
-        rows = await info.context.loaders.current_programs.load(self.id)
-        read(info, households=[self.id])
-        return [Enrolment.from_row(r) for r in rows]
+        return now_or_later(info.context.loaders.members, self.id, shown)
 
-    @strawberry.field(description="Every service received from every agency and foundation, "
+    @strawberry.field(graphql_type=list[Problem], description="Every PPKS problem of any member.")
+    def problems(self, info: strawberry.Info[Context, None]) -> Resolved[list[Problem]]:
+        def shown(rows: list[Row]) -> list[Problem]:
+            read(info, households=[self.id])
+            return visible_problems(rows, info.context.policy)
+
+        return now_or_later(info.context.loaders.household_problems, self.id, shown)
+
+    @strawberry.field(graphql_type=list[Enrolment], description="Active program enrolments.")
+    def current_programs(self, info: strawberry.Info[Context, None]) -> Resolved[list[Enrolment]]:
+        def shown(rows: list[Row]) -> list[Enrolment]:
+            read(info, households=[self.id])
+            return [Enrolment.from_row(r) for r in rows]
+
+        return now_or_later(info.context.loaders.current_programs, self.id, shown)
+
+    @strawberry.field(graphql_type=list[Service],
+                      description="Every service received from every agency and foundation, "
                                   "newest first.")
-    async def service_history(self, info: strawberry.Info[Context, None]) -> list[Service]:
-        rows = await info.context.loaders.service_history.load(self.id)
-        read(info, households=[self.id], persons=[r.get("person_id") for r in rows])
-        return [Service.from_row(r) for r in rows]
+    def service_history(self, info: strawberry.Info[Context, None]) -> Resolved[list[Service]]:
+        def shown(rows: list[Row]) -> list[Service]:
+            read(info, households=[self.id], persons=[r.get("person_id") for r in rows])
+            return [Service.from_row(r) for r in rows]
 
-    @strawberry.field(description="Assessments; empty unless you are a social worker or Dinsos.")
-    async def assessments(self, info: strawberry.Info[Context, None]) -> list[Assessment]:
+        return now_or_later(info.context.loaders.service_history, self.id, shown)
+
+    @strawberry.field(graphql_type=list[Assessment],
+                      description="Assessments; empty unless you are a social worker or Dinsos.")
+    def assessments(self, info: strawberry.Info[Context, None]) -> Resolved[list[Assessment]]:
         if not info.context.policy.sees_special_category:
             return []
-        rows = await info.context.loaders.assessments.load(self.id)
-        read(info, households=[self.id], persons=[r.get("person_id") for r in rows])
-        return [Assessment.from_row(r) for r in rows]
 
-    @strawberry.field(description="Referrals concerning this household (for agencies and "
+        def shown(rows: list[Row]) -> list[Assessment]:
+            read(info, households=[self.id], persons=[r.get("person_id") for r in rows])
+            return [Assessment.from_row(r) for r in rows]
+
+        return now_or_later(info.context.loaders.assessments, self.id, shown)
+
+    @strawberry.field(graphql_type=list[Referral],
+                      description="Referrals concerning this household (for agencies and "
                                   "foundations: the ones from or to them).")
-    async def referrals(self, info: strawberry.Info[Context, None]) -> list[Referral]:
-        rows = await info.context.loaders.referrals.load(self.id)
-        read(info, households=[self.id])
-        return [Referral.from_row(r) for r in rows]
+    def referrals(self, info: strawberry.Info[Context, None]) -> Resolved[list[Referral]]:
+        def shown(rows: list[Row]) -> list[Referral]:
+            read(info, households=[self.id])
+            return [Referral.from_row(r) for r in rows]
+
+        return now_or_later(info.context.loaders.referrals, self.id, shown)
 
     @strawberry.field(description="Source records of all members, with match evidence.")
     async def source_records(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:

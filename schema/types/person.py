@@ -9,6 +9,7 @@ import strawberry
 
 from schema.audit import read
 from schema.context import Context
+from schema.loaders import Resolved, now_or_later
 from schema.permissions import Policy, mask, mask_contact
 from schema.services import Row
 from schema.types.problem import Problem, visible_problems
@@ -57,12 +58,16 @@ class Person:
             read(info, persons=[self.id], households=[self.household_id])
         return Household.from_row(row, info.context.policy) if row else None
 
-    @strawberry.field(description="PPKS problems; special categories only for social "
+    @strawberry.field(graphql_type=list[Problem],
+                      description="PPKS problems; special categories only for social "
                                   "workers and Dinsos.")
-    async def problems(self, info: strawberry.Info[Context, None]) -> list[Problem]:
-        rows = await info.context.loaders.person_problems.load(self.id)
-        read(info, persons=[self.id])
-        return visible_problems(rows, info.context.policy)
+    def problems(self, info: strawberry.Info[Context, None]) -> Resolved[list[Problem]]:
+        def shown(rows: list[Row]) -> list[Problem]:
+            read(info, persons=[self.id])
+            return visible_problems(rows, info.context.policy)
+
+        # a household's members come with their problems (primed)
+        return now_or_later(info.context.loaders.person_problems, self.id, shown)
 
     @strawberry.field(description="Every source record linked to this person, with the "
                                   "match evidence (lineage).")
