@@ -6,7 +6,9 @@
 Both sides read the same file into the same kind of database (a DuckDB file)
 in the same run; the ratio is read_csv seconds / ingest seconds (goal >= 0.5).
 Each side's figure is the median of the runs. The table (machine, date, command,
-figure, baseline, ratio) goes first under `## bench_ingest` in bench/results.md.
+figure, baseline, ratio; notes with both database files' sizes and the load
+average, since other work on the machine moves the figures) goes first under
+`## bench_ingest` in bench/results.md.
 
 `--city N` also measures the fixed cost per source: a generated city of N
 households (~300 small foundation sources) is ingested into a fresh DuckDB file,
@@ -16,6 +18,7 @@ against DuckDB's `read_csv` of each of its CSV sources into a fresh table.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -87,6 +90,7 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="leave bench/results.md alone")
     parser.add_argument("--city", type=int, default=0, help="households of a generated city")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         csv = root / "people.csv"
@@ -107,10 +111,13 @@ def main() -> None:
             assert summary.read == args.rows == summary.staged + summary.quarantined
             con.close()
         b, o = statistics.median(base), statistics.median(ours)
+        sizes = "" if args.memory else file_sizes(root, args.runs)
         print(f"rows                 {args.rows:>12,}")
         print(f"duckdb read_csv      {b:>10.2f} s  ({args.rows / b:,.0f} rows/s)")
         print(f"connectors.ingest    {o:>10.2f} s  ({args.rows / o:,.0f} rows/s)")
         print(f"ratio read_csv/ingest {b / o:>9.2f}  (goal >= 0.5)")
+        if sizes:
+            print(f"database files        {sizes}")
         city = [city_figure(root / "city", args.city)] if args.city else []
     if not args.no_record:
         runs = ", ".join(f"{x:.2f}" for x in ours)
@@ -123,8 +130,19 @@ def main() -> None:
         notes = [
             f"goal (issue 3): ratio >= 0.5; {'in-memory' if args.memory else 'file'} databases",
             f"ingest runs (s): {runs}; read_csv runs (s): {', '.join(f'{x:.2f}' for x in base)}",
+            f"load average (1 min) when the bench started: {load:.1f}",
+            *([f"database files: {sizes}"] if sizes else []),
         ]
         report("bench_ingest", [figure, *city], notes)
+
+
+def file_sizes(root: Path, runs: int) -> str:
+    """Size of each side's DuckDB file after its last run (closed, so checkpointed)."""
+    last = runs - 1
+    ingest_mb, base_mb = (
+        (root / f"{side}{last}.duckdb").stat().st_size / 1e6 for side in ("ingest", "base")
+    )
+    return f"ingest {ingest_mb:.0f} MB, read_csv {base_mb:.0f} MB"
 
 
 def city_figure(root: Path, households: int) -> Figure:
