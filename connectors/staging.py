@@ -148,7 +148,14 @@ def _stage(
         f" LEFT JOIN area_{fld} a_{fld} ON a_{fld}.value = c.r_{fld}" for fld in areas
     )
     area_cols = "".join(f", coalesce(a_{fld}.match, 'exact') AS {fld}_match" for fld in areas)
-    kept = ", ".join([*PERSON_FIELDS, "program", "service_date", "amount", "funder"])
+    has_services = bool(config.services)
+    # A field no column maps to is NULL on every row: `_stg_m` leaves it out, and the
+    # writes put a NULL of its type in its place (`_fields`).
+    mapped = frozenset(["source_record_id", *sql.source_column]) & set(PERSON_FIELDS)
+    kept = ", ".join(
+        [f for f in PERSON_FIELDS if f in mapped]
+        + (["program", "service_date", "amount", "funder"] if has_services else [])
+    )
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE _stg_m AS
@@ -168,7 +175,6 @@ FROM q
 """
     )
     step(2)
-    has_services = bool(config.services)
     dups = _mark_duplicates(con, has_services)
     by_reason = con.execute(
         "SELECT reason, count(*) FROM _stg_m WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 1"
@@ -195,7 +201,7 @@ WHERE m.reason IS NOT NULL
 """
         )
     step(3)
-    _version(con, config, loaded, summary, has_services, dups)
+    _version(con, config, loaded, summary, mapped, has_services, dups)
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, has_services: bool) -> bool:
@@ -238,6 +244,7 @@ def _version(
     config: SourceConfig,
     loaded: Loaded,
     summary: SourceSummary,
+    mapped: frozenset[str],
     has_services: bool,
     dups: bool,
 ) -> None:
@@ -264,15 +271,15 @@ def _version(
         first_only = " AND (d.first_row IS NULL OR d.first_row = r.row_number)"
     else:
         dup_join = first_only = ""
-    rec_fields = ", ".join(f"r.{f}" for f in PERSON_FIELDS)
-    staged = f"FROM _stg_m r{dup_join} {service_join} WHERE r.reason IS NULL{first_only}"
+    rec_fields = _fields(mapped)
+    from_staged = f"FROM _stg_m r{dup_join} {service_join} WHERE r.reason IS NULL{first_only}"
     if not _has_current(con, config.id):
         [(summary.new,)] = con.execute(
             f"""
 INSERT INTO records
 SELECT r.record_key, {src}, {org}, 1, {batch}, r.row_number, {content}, 'active', {now},
        NULL, {rec_fields}, r.flags
-{staged}
+{from_staged}
 """
         ).fetchall()
         written = "m.reason IS NULL"
@@ -280,7 +287,7 @@ SELECT r.record_key, {src}, {org}, 1, {batch}, r.row_number, {content}, 'active'
         from_change = "_stg_m m"
         raw_filter = "ANTI JOIN (SELECT src_rowid FROM _stg_m WHERE reason IS NOT NULL) m"
     else:
-        _diff(con, src, content, staged)
+        _diff(con, src, content, from_staged, mapped)
         counts = dict(con.execute("SELECT kind, count(*) FROM _stg_change GROUP BY 1").fetchall())
         summary.new = int(counts.get("new", 0))
         summary.changed = int(counts.get("changed", 0))
@@ -359,15 +366,17 @@ def _has_current(con: duckdb.DuckDBPyConnection, source: str) -> bool:
     return bool(rows)
 
 
-def _diff(con: duckdb.DuckDBPyConnection, src: str, content: str, staged: str) -> None:
+def _diff(
+    con: duckdb.DuckDBPyConnection, src: str, content: str, from_staged: str, mapped: frozenset[str]
+) -> None:
     """`_stg_rec` (staged records with content hashes) and `_stg_change` (what happens)."""
-    rec_fields = ", ".join(f"r.{f}" for f in PERSON_FIELDS if f != "source_record_id")
+    rec_fields = "".join(f", r.{f}" for f in PERSON_FIELDS if f in mapped - {"source_record_id"})
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE _stg_rec AS
-SELECT r.record_key, r.source_record_id, r.row_number, {rec_fields}, r.flags,
+SELECT r.record_key, r.source_record_id, r.row_number{rec_fields}, r.flags,
        {content} AS content_hash
-{staged};
+{from_staged};
 CREATE OR REPLACE TEMP TABLE _stg_change AS
 WITH prev AS (
     SELECT record_key, version, status, content_hash FROM records
@@ -383,6 +392,13 @@ SELECT p.record_key, 'withdrawn', p.version, p.version + 1 FROM prev p
 WHERE p.status = 'active'
   AND p.record_key NOT IN (SELECT record_key FROM _stg_m WHERE record_key IS NOT NULL);
 """
+    )
+
+
+def _fields(mapped: frozenset[str]) -> str:
+    """Every person field in table order: from `r` if mapped, else a NULL of its type."""
+    return ", ".join(
+        f"r.{f}" if f in mapped else f"NULL::{type_}" for f, type_ in PERSON_FIELDS.items()
     )
 
 
