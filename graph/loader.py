@@ -65,7 +65,7 @@ Row = Mapping[str, Any]
 #: a pyarrow.Table or a sequence of mappings (pyarrow is untyped, hence Any)
 Rows: TypeAlias = Any
 
-DEFAULT_BATCH: Final[int] = 20_000
+DEFAULT_BATCH: Final[int] = 5_000
 #: concurrent write transactions on the create-only path (2 cores: 2 writers)
 DEFAULT_WRITERS: Final[int] = 2
 
@@ -74,11 +74,12 @@ DEFAULT_WRITERS: Final[int] = 2
 class TableSpec:
     """The contract of one input table.
 
-    `upsert` and `create` are statement bodies over one input `row` (keys and
-    links flat, stored columns under `row.props`, plus `row.row_hash`); the
-    loader puts the UNWIND in front. `upsert` MERGEs and replaces changed
-    relationships; `create` is the fast path for a first load, used when
-    nothing of `target` exists yet, so every row is new.
+    `upsert` is a statement body over one input `row` (keys and links flat,
+    stored columns under `row.props`, plus `row.row_hash`); the loader puts the
+    UNWIND in front. It MERGEs and replaces changed relationships. `create` is
+    the fast path for a first load, used when nothing of `target` exists yet,
+    so every row is new: a `NodeCreate` for node tables, or a body over `row`
+    like `upsert` for relationship tables.
     """
 
     name: str
@@ -86,13 +87,15 @@ class TableSpec:
     properties: tuple[str, ...]
     links: tuple[str, ...]
     upsert: str
-    create: str
+    create: str | NodeCreate
     #: the pattern whose emptiness allows `create`: a node or a relationship
     target: str
     #: columns whose values are lists (default [] when missing)
     lists: tuple[str, ...] = ()
     #: rows also mean (:Organization {id: organization})-[:SERVES]->(:Household)
     serves: bool = False
+    #: link columns that must be set (the upsert MERGEs on them unguarded)
+    required: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -109,21 +112,33 @@ _CHANGED: Final[str] = (
     "SET n += row.props, n.row_hash = row.row_hash"
 )
 
-def _node(label: str, key: str) -> str:
-    return (f"CREATE (n:{label} {{{key}: row.{key}, row_hash: row.row_hash}}) "
-            "SET n += row.props ")
+
+@dataclass(frozen=True)
+class Edge:
+    """On the create path, `(n)-[:rel]->(:label {key: v})` for the value `v`
+    (or each value of a list column) of `column`, when it is not null."""
+
+    column: str
+    rel: str
+    label: str
+    key: str
+    #: a stored column the relationship also keeps, under the same name
+    rel_property: str | None = None
 
 
-def _link(var: str, label: str, key: str, value: str, rel: str, tail: str = "") -> str:
-    """Link the new `n` to the node `value` names (created when missing, as
-    MERGE does on the upsert path), when `value` is not null."""
-    return (f"FOREACH (v IN CASE WHEN {value} IS NULL THEN [] ELSE [{value}] END |"
-            f" MERGE ({var}:{label} {{{key}: v}}) CREATE (n)-[{rel}]->({var}){tail}) ")
+@dataclass(frozen=True)
+class NodeCreate:
+    """The create path of a node table: one CREATE per row with its stored
+    columns inline, then its edges.
 
+    The targets of each edge are looked up once per batch, not once per row:
+    the batch carries the sorted distinct target keys (`$v.<column>`), which
+    one MERGE per key resolves to nodes (creating a missing target, as the
+    upsert does), and per row the position of its key in that list
+    (`$l.<column>`)."""
 
-def _each(var: str, label: str, key: str, values: str, rel: str) -> str:
-    return (f"FOREACH (v IN {values} |"
-            f" MERGE ({var}:{label} {{{key}: v}}) CREATE (n)-[{rel}]->({var})) ")
+    label: str
+    edges: tuple[Edge, ...] = ()
 
 
 def _pair(rel: str, a: str, b: str) -> str:
@@ -131,49 +146,55 @@ def _pair(rel: str, a: str, b: str) -> str:
             f"CREATE (a)-[n:{rel} {{row_hash: row.row_hash}}]->(b) SET n += row.props")
 
 
+_FUNDER: Final = ("Funder", "code")
+_HOUSEHOLD: Final = ("Household", "household_id")
+_ORGANIZATION: Final = ("Organization", "id")
+_PERSON: Final = ("Person", "person_id")
+_PROBLEM: Final = ("Problem", "code")
+_PROGRAM: Final = ("Program", "code")
+
 #: First-load statements: CREATE the new node (every row is new), and its
 #: relationships with CREATE, since a new node has none yet.
-_CREATE: Final[dict[str, str]] = {
-    "kecamatan": _node("Kecamatan:Area", "code"),
-    "kelurahan": _node("Kelurahan:Area", "code")
-    + "WITH n, row MERGE (k:Kecamatan {code: row.props.kecamatan_code}) CREATE (n)-[:IN]->(k)",
-    "problems": _node("Problem", "code"),
-    "funders": _node("Funder", "code"),
-    "organizations": _node("Organization", "id"),
-    "programs": _node("Program", "code")
-    + _link("fu", "Funder", "code", "row.funder_type", ":FUNDED_BY")
-    + _each("p", "Problem", "code", "row.ppks", ":ADDRESSES"),
+_CREATE: Final[dict[str, str | NodeCreate]] = {
+    "kecamatan": NodeCreate("Kecamatan:Area"),
+    "kelurahan": NodeCreate("Kelurahan:Area", (
+        Edge("kecamatan_code", "IN", "Kecamatan", "code"),)),
+    "problems": NodeCreate("Problem"),
+    "funders": NodeCreate("Funder"),
+    "organizations": NodeCreate("Organization"),
+    "programs": NodeCreate("Program", (
+        Edge("funder_type", "FUNDED_BY", *_FUNDER),
+        Edge("ppks", "ADDRESSES", *_PROBLEM))),
     "program_combinations": _pair("COMBINES_WITH", "Program {code: row.program_a}",
                                   "Program {code: row.program_b}"),
-    "households": _node("Household", "household_id")
-    + _link("k", "Kelurahan", "code", "row.props.kelurahan_code", ":LIVES_IN"),
-    "persons": _node("Person", "person_id")
-    + _link("h", "Household", "household_id", "row.household_id", ":MEMBER_OF")
-    + _each("p", "Problem", "code", "row.ppks", ":HAS_PROBLEM"),
-    "source_records": _node("SourceRecord", "record_key")
-    + _link("p", "Person", "person_id", "row.person_id", "i:IDENTIFIES",
-            " SET i.match_probability = row.props.match_probability")
-    + _link("o", "Organization", "id", "row.props.organization", ":SUBMITTED_BY"),
+    "households": NodeCreate("Household", (
+        Edge("kelurahan_code", "LIVES_IN", "Kelurahan", "code"),)),
+    "persons": NodeCreate("Person", (
+        Edge("household_id", "MEMBER_OF", *_HOUSEHOLD),
+        Edge("ppks", "HAS_PROBLEM", *_PROBLEM))),
+    "source_records": NodeCreate("SourceRecord", (
+        Edge("person_id", "IDENTIFIES", *_PERSON, rel_property="match_probability"),
+        Edge("organization", "SUBMITTED_BY", *_ORGANIZATION))),
     "match_evidence": _pair("MATCHED", "SourceRecord {record_key: row.record_key_l}",
                             "SourceRecord {record_key: row.record_key_r}"),
     # (:Organization)-[:SERVES]->(:Household) follows in one pass per table
-    "services": _node("Service", "service_id")
-    + _link("h", "Household", "household_id", "row.household_id", ":RECEIVED_BY")
-    + _link("p", "Person", "person_id", "row.person_id", ":RECEIVED_BY")
-    + _link("pr", "Program", "code", "row.props.program", ":UNDER")
-    + _link("fu", "Funder", "code", "row.props.funder", ":FUNDED_BY")
-    + _link("o", "Organization", "id", "row.props.organization", ":DELIVERED_BY"),
+    "services": NodeCreate("Service", (
+        Edge("household_id", "RECEIVED_BY", *_HOUSEHOLD),
+        Edge("person_id", "RECEIVED_BY", *_PERSON),
+        Edge("program", "UNDER", *_PROGRAM),
+        Edge("funder", "FUNDED_BY", *_FUNDER),
+        Edge("organization", "DELIVERED_BY", *_ORGANIZATION))),
     "enrolments": _pair("ENROLLED_IN", "Household {household_id: row.household_id}",
                         "Program {code: row.program}"),
-    "assessments": _node("Assessment", "assessment_id")
-    + "MERGE (h:Household {household_id: row.household_id}) CREATE (n)-[:ASSESSES]->(h) "
-    + _link("p", "Person", "person_id", "row.person_id", ":ABOUT")
-    + _each("pr", "Problem", "code", "row.ppks", ":FOUND"),
-    "referrals": _node("Referral", "referral_id")
-    + "MERGE (h:Household {household_id: row.household_id}) CREATE (n)-[:CONCERNS]->(h) "
-    + _link("f", "Organization", "id", "row.props.from_org", ":FROM")
-    + _link("t", "Organization", "id", "row.props.to_org", ":TO")
-    + _link("pr", "Program", "code", "row.props.program", ":FOR_PROGRAM"),
+    "assessments": NodeCreate("Assessment", (
+        Edge("household_id", "ASSESSES", *_HOUSEHOLD),
+        Edge("person_id", "ABOUT", *_PERSON),
+        Edge("ppks", "FOUND", *_PROBLEM))),
+    "referrals": NodeCreate("Referral", (
+        Edge("household_id", "CONCERNS", *_HOUSEHOLD),
+        Edge("from_org", "FROM", *_ORGANIZATION),
+        Edge("to_org", "TO", *_ORGANIZATION),
+        Edge("program", "FOR_PROGRAM", *_PROGRAM))),
 }
 
 #: One statement per batch of (organization, household_id) pairs.
@@ -199,6 +220,7 @@ SPECS: Final[dict[str, TableSpec]] = {
             "WITH n, row " + _CHANGED + " SET n:Area "
             "MERGE (k:Kecamatan {code: row.props.kecamatan_code}) MERGE (n)-[:IN]->(k)",
             create=_CREATE["kelurahan"], target="(n:Kelurahan)",
+            required=("kecamatan_code",),
         ),
         TableSpec(
             "problems", ("code",), ("number", "name", "name_en", "special_category",
@@ -344,7 +366,7 @@ SPECS: Final[dict[str, TableSpec]] = {
             " MERGE (p:Person {person_id: pid}) MERGE (n)-[:ABOUT]->(p)) "
             "FOREACH (c IN row.ppks | MERGE (p:Problem {code: c}) MERGE (n)-[:FOUND]->(p))",
             create=_CREATE["assessments"], target="(n:Assessment)",
-            lists=("ppks",),
+            lists=("ppks",), required=("household_id",),
         ),
         TableSpec(
             "referrals", ("referral_id",),
@@ -365,6 +387,7 @@ SPECS: Final[dict[str, TableSpec]] = {
             " ELSE [row.props.program] END |"
             " MERGE (pr:Program {code: c}) MERGE (n)-[:FOR_PROGRAM]->(pr))",
             create=_CREATE["referrals"], target="(n:Referral)",
+            required=("household_id",),
         ),
     )
 }
@@ -453,11 +476,20 @@ def load_table(
     report.rows = table.num_rows
     if table.num_rows:
         fast = _all_new(spec, table) and _absent(driver, spec.target, database)
-        body = spec.create if fast else spec.upsert
-        statement = _unwind(spec, table) + body
-        batches = [_params(spec, table, s, batch_size)
-                   for s in range(0, table.num_rows, batch_size)]
-        _run_all(driver, statement, batches, database, writers if fast else 1, report)
+        if not fast:
+            _run_all(driver, _unwind(spec, table) + spec.upsert,
+                     [_params(spec, table, s, batch_size)
+                      for s in range(0, table.num_rows, batch_size)], database, 1, report)
+        elif isinstance(spec.create, NodeCreate):
+            _run_all(driver, _create_statement(spec, spec.create, table),
+                     [_create_params(spec, spec.create, table.slice(s, n))
+                      for s, n in _slices(table.num_rows, batch_size, writers)],
+                     database, writers, report)
+        else:
+            _run_all(driver, _unwind(spec, table) + spec.create,
+                     [_params(spec, table, s, n)
+                      for s, n in _slices(table.num_rows, batch_size, writers)],
+                     database, writers, report)
         if spec.serves and fast:
             pairs = _serves_pairs(table)
             _run_all(driver, _SERVES, [
@@ -504,6 +536,13 @@ def columns(spec: TableSpec, rows: Rows) -> Any:
     table = table.combine_chunks()
     for key in spec.keys:
         _check_key(spec, key, table.column(key))
+    for name in spec.required:
+        if name not in table.column_names:
+            raise GraphInputError(
+                f"table {spec.name} has no column {name!r}; every row must name its "
+                f"{name.removesuffix('_id').removesuffix('_code')}."
+            )
+        _check_key(spec, name, table.column(name))
     for i, name in enumerate(table.column_names):
         col = table.column(i)
         fixed = _fixed(spec, name, col, table)
@@ -624,6 +663,67 @@ def _params(spec: TableSpec, table: Any, start: int, size: int) -> dict[str, Any
     return {"c": {name: chunk.column(name).to_pylist() for name in chunk.column_names}}
 
 
+def _slices(rows: int, batch_size: int, writers: int) -> list[tuple[int, int]]:
+    """(start, length) of even batches of at most `batch_size` rows, their
+    number a multiple of `writers` so that no writer idles at the end."""
+    count = -(-rows // max(batch_size, 1))
+    if writers > 1 and count > 1:
+        count = -(-count // writers) * writers
+    size = -(-rows // count)
+    return [(s, size) for s in range(0, rows, size)]
+
+
+def _create_statement(spec: TableSpec, create: NodeCreate, table: Any) -> str:
+    """The create path of a node table over `$c` (stored columns), `$v` and
+    `$l` (edge targets, see `NodeCreate`); null columns are left out."""
+    present = set(table.column_names)
+    edges = [e for e in create.edges if e.column in present]
+    head = "".join(
+        f"CALL () {{ UNWIND $v.{e.column} AS v MERGE (t:{e.label} {{{e.key}: v}}) "
+        f"RETURN collect(t) AS {e.column}_nodes }} "
+        for e in edges)
+    stored = [f"{k}: $c.{k}[i]" for k in (*spec.keys, "row_hash", *spec.properties)
+              if k in present]
+    out = [head, "UNWIND range(0, size($c.row_hash) - 1) AS i ",
+           f"CREATE (n:{create.label} {{{', '.join(stored)}}}) "]
+    for e in edges:
+        rel = e.rel
+        if e.rel_property is not None and e.rel_property in present:
+            rel += f" {{{e.rel_property}: $c.{e.rel_property}[i]}}"
+        if e.column in spec.lists:
+            targets = f"[j IN $l.{e.column}[i] | {e.column}_nodes[j]]"
+        else:
+            targets = (f"CASE WHEN $l.{e.column}[i] IS NULL THEN [] "
+                       f"ELSE [{e.column}_nodes[$l.{e.column}[i]]] END")
+        out.append(f"FOREACH (t IN {targets} | CREATE (n)-[:{rel}]->(t)) ")
+    return "".join(out)
+
+
+def _create_params(spec: TableSpec, create: NodeCreate, chunk: Any) -> dict[str, Any]:
+    edge_only = {e.column for e in create.edges} - set(spec.keys + spec.properties)
+    stored = {name: chunk.column(name).to_pylist() for name in chunk.column_names
+              if name not in edge_only}
+    targets: dict[str, Any] = {}
+    positions: dict[str, Any] = {}
+    for e in create.edges:
+        if e.column not in chunk.column_names:
+            continue
+        col = chunk.column(e.column).combine_chunks()
+        values = pc.list_flatten(col) if e.column in spec.lists else col
+        keys = pc.unique(values).drop_null()
+        keys = keys.take(pc.array_sort_indices(keys))
+        if pa.types.is_null(values.type):
+            where = pa.nulls(len(values), pa.int32())
+        else:
+            where = pc.index_in(values, value_set=keys)
+        if e.column in spec.lists:
+            offsets = pc.subtract(col.offsets, col.offsets[0])
+            where = pa.ListArray.from_arrays(offsets, where)
+        targets[e.column] = keys.to_pylist()
+        positions[e.column] = where.to_pylist()
+    return {"c": stored, "v": targets, "l": positions}
+
+
 def _serves_pairs(table: Any) -> Any:
     if not {"organization", "household_id"} <= set(table.column_names):
         return pa.table({"organization": pa.array([], pa.string()),
@@ -665,7 +765,9 @@ __all__ = [
     "DEFAULT_WRITERS",
     "ORDER",
     "SPECS",
+    "Edge",
     "LoadReport",
+    "NodeCreate",
     "TableReport",
     "TableSpec",
     "columns",

@@ -6,7 +6,7 @@ from city import city
 from neo4j import Driver
 
 from graph.errors import GraphInputError
-from graph.loader import last_load_at, load
+from graph.loader import _slices, last_load_at, load
 
 
 def count(driver: Driver, cypher: str) -> int:
@@ -59,3 +59,71 @@ def test_rows_as_plain_mappings_and_clear_errors(empty_graph: Driver) -> None:
         load(empty_graph, {"organizations": [{"name": "no id"}]})
     with pytest.raises(GraphInputError, match="unknown table"):
         load(empty_graph, {"people": []})
+
+
+def test_first_load_links_every_row_to_its_own_target(empty_graph: Driver) -> None:
+    # many rows, many distinct targets, several batches on two writers: each
+    # relationship of the create path must reach the node its row names
+    kel = [{"code": f"K{k}", "name": f"Kel {k}", "kecamatan_code": f"C{k % 3}"}
+           for k in range(7)]
+    households = [{"household_id": f"H{h}", "kelurahan_code": f"K{h % 7}"} for h in range(50)]
+    services = [{"service_id": f"S{s}", "household_id": f"H{s % 50}", "program": f"PR{s % 5}",
+                 "organization": f"ORG{s % 4}", "funder": None if s % 6 == 0 else "APBN"}
+                for s in range(120)]
+    report = load(empty_graph, {"kelurahan": kel, "households": households,
+                                "services": services}, batch_size=16, writers=2)
+    assert report.tables["services"].nodes_created == 120 + 5 + 4 + 1  # new targets too
+    assert count(empty_graph, "MATCH (k:Kelurahan)-[:IN]->(c:Kecamatan) "
+                              "WHERE k.kecamatan_code = c.code RETURN count(*)") == 7
+    assert count(empty_graph, "MATCH (h:Household)-[:LIVES_IN]->(k:Kelurahan) "
+                              "WHERE h.kelurahan_code = k.code RETURN count(*)") == 50
+    assert count(empty_graph, "MATCH (s:Service)-[:UNDER]->(p:Program) "
+                              "WHERE s.program = p.code RETURN count(*)") == 120
+    assert count(empty_graph, "MATCH (s:Service)-[:DELIVERED_BY]->(o:Organization) "
+                              "WHERE s.organization = o.id RETURN count(*)") == 120
+    assert count(empty_graph, "MATCH (s:Service)-[:FUNDED_BY]->(:Funder {code: 'APBN'}) "
+                              "RETURN count(*)") == 100
+    assert count(empty_graph, "MATCH (s:Service)-[:RECEIVED_BY]->(h:Household) "
+                              "RETURN count(*)") == 120
+    assert count(empty_graph, "MATCH (s:Service)-[:RECEIVED_BY]->(h:Household) "
+                              "WHERE h.household_id = 'H' + toString(toInteger("
+                              "substring(s.service_id, 1)) % 50) RETURN count(*)") == 120
+    assert count(empty_graph, "MATCH (o:Organization)-[:SERVES]->(:Household) "
+                              "RETURN count(*)") == 100  # (s % 4, s % 50) pairs
+
+
+def test_first_load_creates_a_missing_link_target_instead_of_losing_the_link(
+    empty_graph: Driver,
+) -> None:
+    load(empty_graph, {"households": [{"household_id": "H1"}]})
+    report = load(empty_graph, {"persons": [
+        {"person_id": "P1", "household_id": "H1", "ppks": ["PPKS24"]},
+        {"person_id": "P2", "household_id": "H-unknown"},
+    ]})
+    assert report.tables["persons"].relationships_created == 3
+    assert count(empty_graph, "MATCH (:Person {person_id:'P2'})-[:MEMBER_OF]->"
+                              "(h:Household {household_id:'H-unknown'}) RETURN count(h)") == 1
+    assert count(empty_graph, "MATCH (:Person)-[:HAS_PROBLEM]->(p:Problem {code:'PPKS24'}) "
+                              "RETURN count(p)") == 1
+    assert count(empty_graph, "MATCH (h:Household) RETURN count(h)") == 2
+    assert not load(empty_graph, {"persons": [
+        {"person_id": "P1", "household_id": "H1", "ppks": ["PPKS24"]},
+        {"person_id": "P2", "household_id": "H-unknown"},
+    ]}).changed
+
+
+def test_a_row_without_its_required_link_is_refused(empty_graph: Driver) -> None:
+    with pytest.raises(GraphInputError, match="column 'household_id' is empty"):
+        load(empty_graph, {"referrals": [{"referral_id": "R1", "household_id": None}]})
+    with pytest.raises(GraphInputError, match="no column 'kecamatan_code'"):
+        load(empty_graph, {"kelurahan": [{"code": "K1", "name": "Kel"}]})
+    assert count(empty_graph, "MATCH (n) RETURN count(n)") == 0
+
+
+def test_first_load_batches_are_even_and_a_multiple_of_the_writers() -> None:
+    assert _slices(60_203, 5_000, 2) == [(s, 4_301) for s in range(0, 60_203, 4_301)]
+    assert len(_slices(60_203, 5_000, 2)) == 14
+    assert _slices(20_000, 5_000, 2) == [(0, 5_000), (5_000, 5_000), (10_000, 5_000),
+                                         (15_000, 5_000)]
+    assert _slices(3, 5_000, 2) == [(0, 3)]
+    assert _slices(7, 2, 1) == [(0, 2), (2, 2), (4, 2), (6, 2)]
