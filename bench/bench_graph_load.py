@@ -82,11 +82,13 @@ def city(households: int, seed: int = 7) -> dict[str, pa.Table]:
 
 
 def wipe(driver: Any) -> None:
-    while True:
-        summary = driver.execute_query(
-            "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c").records
-        if summary[0]["c"] == 0:
-            return
+    """Empty the database in bounded transactions: relationships first, since
+    DETACH DELETE of a dense node (a program with 100k households) would
+    delete all of its relationships in one transaction."""
+    for query in ("MATCH ()-[r]->() WITH r LIMIT 50000 DELETE r RETURN count(*) AS c",
+                  "MATCH (n) WITH n LIMIT 50000 DELETE n RETURN count(*) AS c"):
+        while driver.execute_query(query).records[0]["c"]:
+            pass
 
 
 def raw_baseline(driver: Any, nodes: int, rels: int, batch: int) -> float:
