@@ -455,7 +455,10 @@ class GraphRepository:
             "CALL (f) { OPTIONAL MATCH (h:Household)<-[:RECEIVED_BY]-(s:Service)-[:FUNDED_BY]->(f) "
             "  WHERE " + VISIBLE + " RETURN count(DISTINCT h) AS reached, "
             "  sum(coalesce(s.amount, 0.0)) AS amount, count(s) AS services } "
-            "RETURN f {.code, .name, .kind, .public,"
+            "RETURN f {.code, .kind, .public,"
+            # an organization funding its own deliveries is named as the organization
+            " name: coalesce(f.name, head(COLLECT {"
+            "  MATCH (o:Organization {id: f.code}) RETURN o.name })),"
             " programs: [(pg:Program)-[:FUNDED_BY]->(f) | pg.code],"
             " households_reached: reached, amount: amount, services: services} AS row "
             "ORDER BY row.code",

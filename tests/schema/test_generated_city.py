@@ -703,6 +703,11 @@ async def test_record_service_shows_in_the_history_and_in_duplicated_aid(
     assert (done["organization"], done["funder"]) == (foundation, foundation)
     history = (await hub.data("foundation", H360, id=own))["household"]["serviceHistory"]
     assert history[0]["serviceDate"] == "2026-11-20" and history[0]["source"] == foundation
+    # and shows among the funders under its own name
+    [funder] = [f for f in (await hub.data("admin", "{ funders { code name services } }"))
+                ["funders"] if f["code"] == foundation]
+    named = city.cypher("MATCH (o:Organization {id: $id}) RETURN o.name AS name", id=foundation)
+    assert funder["name"] == named[0]["name"] and funder["name"] and funder["services"] >= 1
     assert await hub.error_code("foundation", SERVICE, s={
         "householdId": own, "program": "BPNT", "serviceDate": "2026-11-20",
         "funder": "APBN"}) == "FORBIDDEN"
