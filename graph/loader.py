@@ -65,7 +65,7 @@ Row = Mapping[str, Any]
 #: a pyarrow.Table or a sequence of mappings (pyarrow is untyped, hence Any)
 Rows: TypeAlias = Any
 
-DEFAULT_BATCH: Final[int] = 5_000
+DEFAULT_BATCH: Final[int] = 3_000
 #: concurrent write transactions on the create-only path (2 cores: 2 writers)
 DEFAULT_WRITERS: Final[int] = 2
 
