@@ -355,8 +355,8 @@ def main() -> int:
         try:
             hub_url = f"http://127.0.0.1:{hub_port}/graphql"
             check(hub_url, bodies[0], keys[0])
-            # warm-up: plans cached in Neo4j, pools filled
-            wrk(hub_url, bodies, keys, 3, args.connections, args.threads, work)
+            # warm-up: plans cached and code compiled in Neo4j, pools filled
+            wrk(hub_url, bodies, keys, 10, args.connections, args.threads, work)
             base = wrk(f"http://127.0.0.1:{bare_port}/graphql",
                        [json.dumps({"query": "{ hello }"})], keys, args.seconds,
                        args.connections, args.threads, work)

@@ -51,7 +51,7 @@ class Settings:
     neo4j_password: str | None = None
     neo4j_database: str = "neo4j"
     neo4j_port: int = 7687
-    neo4j_heap: str = "2g"
+    neo4j_heap: str = "4g"
     neo4j_pagecache_mb: int = 1024
     linkage_engine: LinkageEngine = "duckdb"
     jwt_issuer: str | None = None

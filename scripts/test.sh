@@ -7,7 +7,7 @@ bash scripts/setup.sh
 
 export HUB_HOME="${HUB_TEST_HOME:-$PWD/.hub-test}"
 export HUB_NEO4J_PORT="${HUB_TEST_NEO4J_PORT:-7697}"
-export HUB_NEO4J_HEAP="${HUB_NEO4J_HEAP:-1g}"
+export HUB_NEO4J_HEAP="${HUB_NEO4J_HEAP:-2g}"
 export HUB_NEO4J_PAGECACHE_MB="${HUB_NEO4J_PAGECACHE_MB:-512}"
 unset HUB_CONFIG
 
