@@ -158,7 +158,8 @@ class KeyStore:
         return [_record(row) for row in rows]
 
     def get(self, key_id: str) -> KeyRecord:
-        self._settle()
+        """The key as stored now (a last use still being written may be missing;
+        `list` waits for those)."""
         with self.db.read() as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)
@@ -236,7 +237,8 @@ class KeyStore:
             _log.warning("could not record the last use of API key %s: %s", key_id, exc)
 
     def _settle(self) -> None:
-        """Wait for last_used_at writes still queued, so reads see them."""
+        """Wait for last_used_at writes still queued, so `list` sees them. Never
+        called while holding the write lock: the writes it waits for need it."""
         with self._touch_lock:
             pending, self._touching = self._touching, []
         for future in pending:

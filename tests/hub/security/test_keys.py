@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -101,15 +102,39 @@ def test_list_and_last_used_is_throttled(db: SecurityDB) -> None:
     store.revoke(b.key_id)
     assert [r.key_id for r in store.list()] == [a.key_id, b.key_id]
     assert [r.key_id for r in store.list(include_revoked=False)] == [a.key_id]
+
+    def last_used(key_id: str) -> datetime | None:  # list() waits for queued writes
+        return next(r.last_used_at for r in store.list() if r.key_id == key_id)
+
     store.authenticate(a_plain)
-    assert store.get(a.key_id).last_used_at == clock[0]
+    assert last_used(a.key_id) == clock[0]
     first_use = clock[0]
     clock[0] += timedelta(seconds=10)
     store.authenticate(a_plain)
-    assert store.get(a.key_id).last_used_at == first_use
+    assert last_used(a.key_id) == first_use
     clock[0] += timedelta(minutes=2)
     store.authenticate(a_plain)
-    assert store.get(a.key_id).last_used_at == clock[0]
+    assert last_used(a.key_id) == clock[0]
+
+
+def test_revoke_and_rotate_right_after_use_do_not_wait_on_the_last_use_write(
+        db: SecurityDB) -> None:
+    store = KeyStore(db)
+    done: list[str] = []
+
+    def use_then_change() -> None:
+        a, a_plain = store.create("dinsos", "analyst")
+        b, b_plain = store.create("dinsos", "analyst")
+        assert store.authenticate(a_plain) is not None  # queues a last-use write
+        store.revoke(a.key_id)
+        assert store.authenticate(b_plain) is not None
+        store.rotate(b.key_id)
+        done.append("ok")
+
+    worker = threading.Thread(target=use_then_change, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert done == ["ok"], "revoke/rotate hung behind the queued last-use write"
 
 
 def test_revocation_in_another_process_takes_effect(tmp_path: Path) -> None:
