@@ -240,47 +240,71 @@ def _check(row: Row, expected_seq: int, prev: str) -> str | None:
     return None
 
 
+class _Batch:
+    """The requests of one event loop waiting for the audit writer."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[list[AuditEvent], asyncio.Future[None]]] = []
+        self.writer: asyncio.Task[None] | None = None
+
+
 class AuditLogSink:
     """The AuditLog as the schema's `AuditSink`: SQLite work off the event loop.
 
     Group commit: the requests that finish while a batch is being written wait
     together and go into the next transaction, one thread hop and one commit
     for all of them. `record` returns only once its own events are committed
-    (or raises), so no response leaves before its audit record exists.
+    (or raises), so no response leaves before its audit record exists. Each
+    event loop has its own queue and writer.
     """
 
     def __init__(self, log: AuditLog) -> None:
         self.log = log
-        self._waiting: list[tuple[list[AuditEvent], asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._batches: dict[asyncio.AbstractEventLoop, _Batch] = {}
 
     async def record(self, entries: Sequence[AuditEntry]) -> None:
         events = [AuditEvent(e.subject, e.organization, e.role, e.operation, e.person_ids,
                              e.household_ids, e.purpose) for e in entries]
         if not events:
             return
+        if not all(e.operation for e in events):  # refused here, not in a neighbour's batch
+            raise ValueError("An audit event needs an operation, e.g. 'read:household'.")
         loop = asyncio.get_running_loop()
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = _Batch()
         done: asyncio.Future[None] = loop.create_future()
-        self._waiting.append((events, done))
-        writer = self._writer
-        if writer is None or writer.done() or writer.get_loop() is not loop:
-            self._writer = loop.create_task(self._write_waiting())
+        batch.waiting.append((events, done))
+        if batch.writer is None:
+            batch.writer = loop.create_task(self._write_waiting(loop, batch))
         await done
 
-    async def _write_waiting(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting, []
-            try:
-                await asyncio.to_thread(self.log.append_many,
-                                        [e for events, _ in batch for e in events])
-            except Exception as exc:  # every request of the batch learns it
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+    async def _write_waiting(self, loop: asyncio.AbstractEventLoop, batch: _Batch) -> None:
+        try:
+            while batch.waiting:
+                taken, batch.waiting = batch.waiting, []
+                try:
+                    await asyncio.to_thread(self.log.append_many,
+                                            [e for events, _ in taken for e in events])
+                except BaseException as exc:  # every request of the batch learns it
+                    for _, done in taken:
+                        if not done.done():
+                            if isinstance(exc, asyncio.CancelledError):
+                                done.cancel()
+                            else:
+                                done.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    for _, done in taken:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            for _, done in batch.waiting:  # only left when the writer was cancelled
+                done.cancel()
+            batch.writer = None
+            if self._batches.get(loop) is batch:
+                del self._batches[loop]
 
     async def entries(self, *, person_id: str | None, offset: int, limit: int,
                       as_of: int | None = None) -> AuditPage:

@@ -132,15 +132,21 @@ def test_appends_from_threads_and_two_connections_keep_one_chain(db: SecurityDB)
 
 
 class _CountingLog(AuditLog):
-    """An AuditLog that counts its transactions (and can be made to fail)."""
+    """An AuditLog that counts its transactions, can hold the first one until
+    released, and can be made to fail."""
 
     def __init__(self, db: SecurityDB) -> None:
         super().__init__(db)
         self.transactions = 0
         self.fail = False
+        self.writing = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
 
     def append_many(self, events: Iterable[AuditEvent]) -> list[str]:
         self.transactions += 1
+        self.writing.set()
+        self.release.wait(timeout=30)
         if self.fail:
             raise sqlite3.OperationalError("database is locked")
         return super().append_many(events)
@@ -152,11 +158,12 @@ def _entry(i: int) -> AuditEntry:
 
 
 @pytest.mark.anyio
-async def test_sink_commits_concurrent_requests_together_and_each_waits_for_its_commit(
+async def test_sink_commits_requests_that_arrive_during_a_write_together(
     db: SecurityDB,
 ) -> None:
     log = _CountingLog(db)
     sink = AuditLogSink(log)
+    log.release.clear()
 
     async def request(i: int) -> int:
         await sink.record([_entry(i)])
@@ -164,11 +171,31 @@ async def test_sink_commits_concurrent_requests_together_and_each_waits_for_its_
         assert any(r.person_ids == (f"p{i}",) for r in AuditLog(db).tail(limit=100))
         return i
 
-    assert sorted(await asyncio.gather(*(request(i) for i in range(40)))) == list(range(40))
+    first = asyncio.ensure_future(request(0))
+    while not log.writing.is_set():  # the first request's transaction is under way
+        await asyncio.sleep(0.01)
+    later = [asyncio.ensure_future(request(i)) for i in range(1, 40)]
+    await asyncio.sleep(0.05)
+    assert not first.done() and not any(t.done() for t in later)
+    log.release.set()
+    assert sorted(await asyncio.gather(first, *later)) == list(range(40))
+    # one transaction for the first request; the 39 that came meanwhile, one more
+    assert log.transactions == 2
     result = AuditLog(db).verify()
     assert result.ok and result.checked == 40
-    # one transaction for the first request, the other 39 waited and went together
-    assert log.transactions < 40
+
+
+@pytest.mark.anyio
+async def test_sink_refuses_an_event_without_operation_without_failing_others(
+    db: SecurityDB,
+) -> None:
+    sink = AuditLogSink(AuditLog(db))
+    bad = AuditEntry(WORKER.subject, WORKER.organization, WORKER.role, "", ("p9",), (), None)
+    outcomes = await asyncio.gather(sink.record([_entry(1)]), sink.record([bad]),
+                                    sink.record([_entry(2)]), return_exceptions=True)
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], ValueError)
+    assert sorted(r.person_ids for r in AuditLog(db).tail()) == [("p1",), ("p2",)]
 
 
 @pytest.mark.anyio
