@@ -78,6 +78,9 @@ REFERRAL_FIELDS: Final = """
   .referral_id, .status, .created_at, .updated_at, .note, .history, .from_org, .to_org,
   .program"""
 
+#: The code of program `pg`'s funder.
+PROGRAM_FUNDER: Final = "head([(pg)-[:FUNDED_BY]->(f) | f.code])"
+
 PROBLEM: Final = "pr {.code, .number, .name, .name_en, .special_category, .special_kind}"
 
 HOUSEHOLD_SORT: Final[dict[str, str]] = {
@@ -102,7 +105,7 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     " WHERE coalesce(e.active, true) WITH e, pg ORDER BY pg.code "
     " RETURN collect(pg {.code, .name, .benefit_kind, .need, since: e.since, "
     " until: e.until, active: coalesce(e.active, true), organization: e.organization,"
-    " funder: head([(pg)-[:FUNDED_BY]->(f) | f.code])}) AS current_programs }",
+    " funder: " + PROGRAM_FUNDER + "}) AS current_programs }",
     "service_history": "CALL (h) { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
     " WITH s ORDER BY s.service_date DESC, s.service_id "
     " RETURN collect(s {.service_id, .service_date, .amount, .program, .funder,"
@@ -213,7 +216,7 @@ class GraphRepository:
             " WHERE coalesce(e.active, true) RETURN e, pg ORDER BY pg.code } "
             "RETURN id, collect(pg {.code, .name, .benefit_kind, .need, since: e.since, "
             " until: e.until, active: coalesce(e.active, true), organization: e.organization,"
-            " funder: head([(pg)-[:FUNDED_BY]->(f) | f.code])}) AS items",
+            " funder: " + PROGRAM_FUNDER + "}) AS items",
             household_ids, scope,
         ))
 
@@ -431,7 +434,7 @@ class GraphRepository:
             "  (:Problem)<-[:ADDRESSES]-(pg) WHERE " + VISIBLE
             + "  RETURN count(DISTINCT h) AS in_need } "
             "RETURN pg {.code, .name, .benefit_kind, .need, .description,"
-            " funder: head([(pg)-[:FUNDED_BY]->(f) | f.code]),"
+            " funder: " + PROGRAM_FUNDER + ","
             " ppks: [(pg)-[:ADDRESSES]->(pr) | pr.code],"
             " households_reached: reached, households_in_need: in_need} AS row "
             "ORDER BY row.code",
@@ -443,7 +446,7 @@ class GraphRepository:
         """Program code -> the code of its funder, for the programs that exist."""
         rows = await self._run(
             "UNWIND $codes AS code MATCH (pg:Program {code: code}) "
-            "RETURN code, head([(pg)-[:FUNDED_BY]->(f) | f.code]) AS funder",
+            "RETURN code, " + PROGRAM_FUNDER + " AS funder",
             {"codes": list(codes)},
         )
         return {r["code"]: r["funder"] for r in rows}

@@ -9,7 +9,7 @@ columns are the contract of the graph loader table of the same name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import duckdb
 
@@ -32,6 +32,11 @@ _LINKED = f"""
     JOIN identity_map i USING (record_key)
     LEFT JOIN sources s ON s.id = r.source
 """
+
+#: Who paid for a staged delivery (services `s`, joined to ref_program `p`): the
+#: funder its source names, else its program's funder (a health office's
+#: PBI-JK by APBN). The monthly report uses the same rule.
+SERVICE_FUNDER: Final = "coalesce(nullif(s.funder, ''), p.funder_type)"
 
 _SQL: dict[str, str] = {
     "kecamatan": "SELECT code, name FROM ref_kecamatan ORDER BY code",
@@ -91,14 +96,13 @@ _SQL: dict[str, str] = {
         SELECT record_key_l, record_key_r, match_probability, match_weight,
                CAST(evidence AS VARCHAR) AS evidence
         FROM link_evidence ORDER BY record_key_l, record_key_r""",
-    # A delivery whose source names no funder is paid by its program's funder
-    # (a health office's PBI-JK by APBN), so funding shares and duplicated aid
-    # see it; the id keeps the staged value, so it stays stable.
-    "services": """
+    # the funder by SERVICE_FUNDER, so funding shares and duplicated aid see
+    # every delivery; the id keeps the staged value, so it stays stable
+    "services": f"""
         SELECT 'S-' || md5(concat_ws('|', s.record_key, s.program, s.service_date,
                                      s.amount, s.funder, row_number() OVER w)) AS service_id,
                s.service_date, s.amount, s.source, s.record_key, s.program,
-               coalesce(s.funder, p.funder_type) AS funder,
+               {SERVICE_FUNDER} AS funder,
                s.organization, i.household_id, i.person_id
         FROM current_services s JOIN identity_map i USING (record_key)
         LEFT JOIN ref_program p ON p.code = s.program

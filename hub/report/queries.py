@@ -34,6 +34,7 @@ import duckdb
 
 from connectors.canonical import PERSON_FIELDS
 from hub.errors import PipelineError
+from hub.graph_tables import SERVICE_FUNDER
 
 RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "rules.csv"
 POVERTY_TARGET: Final[float] = 0.0314  # Kota Bandung's target rate (3.14%)
@@ -131,10 +132,10 @@ FROM _rp_person p GROUP BY 1"""),
 CREATE OR REPLACE TEMP TABLE _rp_poor AS
 SELECT household_id, coalesce(welfare_decile <= {POOR_DECILE_MAX}, false) OR p3ke AS poor
 FROM _rp_household"""),
-    ("services", """
+    ("services", f"""
 CREATE OR REPLACE TEMP TABLE _rp_service AS
 SELECT i.household_id, i.person_id, s.program, s.service_date, s.amount,
-       coalesce(nullif(s.funder, ''), p.funder_type, 'TIDAK_DIKETAHUI') AS funder
+       coalesce({SERVICE_FUNDER}, 'TIDAK_DIKETAHUI') AS funder
 FROM current_services s JOIN identity_map i USING (record_key)
 LEFT JOIN ref_program p ON p.code = s.program
 WHERE s.service_date < $end"""),
