@@ -47,6 +47,7 @@ rows changed since `last_load_at()`.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -542,7 +543,8 @@ def columns(spec: TableSpec, rows: Rows) -> Any:
                 f"table {spec.name} has no column {name!r}; every row must name its "
                 f"{name.removesuffix('_id').removesuffix('_code')}."
             )
-        _check_key(spec, name, table.column(name))
+        _check_key(spec, name, table.column(name), f"every {spec.name} row links to its "
+                   f"{name.removesuffix('_id').removesuffix('_code')}, so it must be set.")
     for i, name in enumerate(table.column_names):
         col = table.column(i)
         fixed = _fixed(spec, name, col, table)
@@ -563,7 +565,8 @@ def _from_rows(spec: TableSpec, rows: list[Row]) -> Any:
     return pa.table({c: pa.array([_plain(r.get(c)) for r in rows]) for c in wanted})
 
 
-def _check_key(spec: TableSpec, key: str, col: Any) -> None:
+def _check_key(spec: TableSpec, key: str, col: Any, why: str = "") -> None:
+    """Refuse a null or empty value in `col`; `why` says why it must be set."""
     empty = pc.is_null(col)
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         empty = pc.or_(empty, pc.equal(col, ""))
@@ -571,7 +574,7 @@ def _check_key(spec: TableSpec, key: str, col: Any) -> None:
     if len(bad):
         raise GraphInputError(
             f"table {spec.name}, row {bad[0].as_py()}: column {key!r} is empty; "
-            f"it is the key ({', '.join(spec.keys)}) and must be set."
+            + (why or f"it is the key ({', '.join(spec.keys)}) and must be set.")
         )
 
 
@@ -664,13 +667,14 @@ def _params(spec: TableSpec, table: Any, start: int, size: int) -> dict[str, Any
 
 
 def _slices(rows: int, batch_size: int, writers: int) -> list[tuple[int, int]]:
-    """(start, length) of even batches of at most `batch_size` rows, their
-    number a multiple of `writers` so that no writer idles at the end."""
+    """(start, length) of batches of at most `batch_size` rows, lengths within
+    one of each other, their number a multiple of `writers` (when there are
+    rows enough) so that no writer idles at the end."""
     count = -(-rows // max(batch_size, 1))
     if writers > 1 and count > 1:
-        count = -(-count // writers) * writers
-    size = -(-rows // count)
-    return [(s, size) for s in range(0, rows, size)]
+        count = min(-(-count // writers) * writers, rows)
+    bounds = [i * rows // count for i in range(count + 1)] if count else [0]
+    return list(zip(bounds, (b - a for a, b in itertools.pairwise(bounds)), strict=False))
 
 
 def _create_statement(spec: TableSpec, create: NodeCreate, table: Any) -> str:

@@ -121,9 +121,16 @@ def test_a_row_without_its_required_link_is_refused(empty_graph: Driver) -> None
 
 
 def test_first_load_batches_are_even_and_a_multiple_of_the_writers() -> None:
-    assert _slices(60_203, 5_000, 2) == [(s, 4_301) for s in range(0, 60_203, 4_301)]
-    assert len(_slices(60_203, 5_000, 2)) == 14
+    for rows, batch, writers, count in ((60_203, 5_000, 2, 14), (5, 2, 2, 4),
+                                        (10_001, 3_000, 2, 4), (9, 2, 3, 6)):
+        slices = _slices(rows, batch, writers)
+        assert len(slices) == count, (rows, batch, writers)
+        assert [s for s, _ in slices] == [sum(n for _, n in slices[:i])
+                                          for i in range(count)]  # contiguous
+        assert sum(n for _, n in slices) == rows
+        assert max(n for _, n in slices) <= batch
+        assert max(n for _, n in slices) - min(n for _, n in slices) <= 1
     assert _slices(20_000, 5_000, 2) == [(0, 5_000), (5_000, 5_000), (10_000, 5_000),
                                          (15_000, 5_000)]
     assert _slices(3, 5_000, 2) == [(0, 3)]
-    assert _slices(7, 2, 1) == [(0, 2), (2, 2), (4, 2), (6, 2)]
+    assert _slices(7, 2, 1) == [(0, 1), (1, 2), (3, 2), (5, 2)]
