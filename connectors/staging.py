@@ -209,14 +209,16 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection, has_services: bool) -> bool
 
     With services, repeated rows of the same person are service rows, not duplicates.
     Grouping by a hash of the id is much cheaper than by the text; equal ids have equal
-    hashes, so the exact check runs only when some hash repeats.
+    hashes, so the exact check runs only when some hash repeats. A source with services
+    repeats ids by design, so it goes straight to the exact check.
     """
-    [(maybe,)] = con.execute(
-        "SELECT count(*) FROM (SELECT hash(source_record_id) AS h FROM _stg_m"
-        " WHERE reason IS NULL GROUP BY h HAVING count(*) > 1)"
-    ).fetchall()
-    if not maybe:
-        return False
+    if not has_services:
+        [(maybe,)] = con.execute(
+            "SELECT count(*) FROM (SELECT hash(source_record_id) AS h FROM _stg_m"
+            " WHERE reason IS NULL GROUP BY h HAVING count(*) > 1)"
+        ).fetchall()
+        if not maybe:
+            return False
     [(repeated,)] = con.execute(
         """
 CREATE OR REPLACE TEMP TABLE _stg_dups AS
