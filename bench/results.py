@@ -33,8 +33,15 @@ def machine() -> str:
     return f"{os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), {ram:.0f} GB RAM"
 
 
+def redact(argv: list[str]) -> list[str]:
+    """`argv` with the value of --password hidden."""
+    return ["***" if i and argv[i - 1] == "--password" else a for i, a in enumerate(argv)]
+
+
 def command() -> str:
-    return " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
+    """The command line as run, with the value of --password hidden."""
+    shown = redact([Path(sys.executable).name, *sys.argv])
+    return " ".join(shlex.quote(a) if a != "***" else a for a in shown)
 
 
 def table(figures: list[Figure], notes: Sequence[str] = ()) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results import Figure, record, table
+from results import Figure, record, redact, table
 
 BENCH = Path(__file__).resolve().parent
 
@@ -71,11 +71,7 @@ def run(name: str, script: str, args: list[str], timeout: float) -> Run:
         code, out = -1, f"timed out after {timeout:.0f} s\n{exc.stdout or ''}"
     seconds = time.perf_counter() - started
     print(f"{name}: exit {code} in {seconds:.0f} s", file=sys.stderr)
-    return Run(name, _redact(argv[1:]), code, seconds, out)
-
-
-def _redact(argv: list[str]) -> list[str]:
-    return ["***" if i and argv[i - 1] == "--password" else a for i, a in enumerate(argv)]
+    return Run(name, redact(argv[1:]), code, seconds, out)
 
 
 _MD_ROW = re.compile(r"^\| (?!figure |---)(.+?) \| (.+?) \| (.+?) \| (.+?) \|$", re.M)
