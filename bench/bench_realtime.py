@@ -36,10 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_linkage import staged_city  # noqa: E402
 from results import Figure, report  # noqa: E402
 
-from connectors import ingest, load_configs  # noqa: E402
-from connectors.synthetic import generate_city  # noqa: E402
 from linkage import run_linkage  # noqa: E402
 from linkage.pipeline import _load_gazetteer  # noqa: E402
 from linkage.realtime import RealtimeLinker  # noqa: E402
@@ -51,17 +50,12 @@ STAGING_ONLY = ("record_key", "organization", "flags", "batch_id", "row_number",
 
 def linked_city(households: int, seed: int, workdir: Path) -> Path:
     """The path of a DuckDB file holding the city, linked once with a trained model."""
-    database = workdir / "hub.duckdb"
-    if not (workdir / "truth.csv").exists():
-        generate_city(households, seed, workdir)
-    con = duckdb.connect(str(database))
+    con = staged_city(households, seed, workdir)
     tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
-    if "current_records" not in tables:
-        ingest(con, load_configs(workdir / "config"))
     if "identity_map" not in tables or not list((workdir / "model").glob("*.json")):
         run_linkage(con, workdir / "model", train=True)
     con.close()
-    return database
+    return workdir / "hub.duckdb"
 
 
 def percentile(values: list[float], share: float) -> float:
