@@ -2,8 +2,9 @@
 
 A reader turns a source into rows of raw strings, exactly as exported, with
 the row number a person would look up in the file. Most readers build an Arrow
-table (`read`); the staging step loads it into a DuckDB temp table (`load`).
-CSV overrides `load` to let DuckDB parse the file directly.
+table (`read`); the staging step reads it in place through a DuckDB view
+(`load`, no copy). CSV overrides `load`: Arrow's multi-threaded parser in the
+dialect DuckDB sniffs, and DuckDB's own `read_csv` for anything unusual.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ ROW_COLUMN = "__row_number"
 
 @dataclass(frozen=True)
 class Loaded:
-    """A source loaded into a DuckDB temp table of VARCHAR columns."""
+    """A source loaded as a DuckDB relation of VARCHAR columns: a temp table, or a view
+    over an Arrow table registered on the connection (`release` drops either)."""
 
     table: str
     columns: list[str]
@@ -38,6 +40,13 @@ class Loaded:
     header_row: int
     location: str  # file or URL, for messages
     rows: int | None = None  # row count, when loading already told it
+    rowid: str = "rowid"  # a column unique per row, for joining back to the raw values
+
+
+def release(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop what `load` made under `table`, whichever kind it was."""
+    con.unregister(table)  # a no-op unless an Arrow table is registered under the name
+    con.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 class Reader(ABC):
@@ -59,14 +68,12 @@ def describe(config: SourceConfig) -> str:
 def load_arrow(
     con: duckdb.DuckDBPyConnection, data: pa.Table, table: str, *, header_row: int, location: str
 ) -> Loaded:
-    view = f"{table}_arrow"
-    con.register(view, data)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}")
-    finally:
-        con.unregister(view)
+    """Register `data` as `table` (DuckDB scans it in place, in parallel, without a copy)."""
+    release(con, table)
+    con.register(table, data)
     columns = [c for c in data.column_names if c != ROW_COLUMN]
-    return Loaded(table, columns, quote(ROW_COLUMN), header_row, location, data.num_rows)
+    row = quote(ROW_COLUMN)
+    return Loaded(table, columns, row, header_row, location, data.num_rows, rowid=row)
 
 
 def arrow_from_rows(
@@ -157,4 +164,13 @@ def resolve_columns(config: SourceConfig, loaded: Loaded, hint: str = "") -> dic
     return resolved
 
 
-__all__ = ["ROW_COLUMN", "Loaded", "Reader", "arrow_from_rows", "resolve_columns", "to_text"]
+__all__ = [
+    "ROW_COLUMN",
+    "Loaded",
+    "Reader",
+    "arrow_from_rows",
+    "load_arrow",
+    "release",
+    "resolve_columns",
+    "to_text",
+]

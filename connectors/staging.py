@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from connectors.base import Loaded, Reader, literal, quote, resolve_columns
+from connectors.base import Loaded, Reader, literal, quote, release, resolve_columns
 from connectors.canonical import PERSON_FIELDS
 from connectors.config import SourceConfig
 from connectors.csv_file import CsvReader
@@ -36,7 +36,7 @@ READERS: dict[str, Callable[[], Reader]] = {
 }
 _AREA_REFS = {"kelurahan": "ref_kelurahan", "kecamatan": "ref_kecamatan"}
 _INCOMING = "_stg_incoming"
-_TEMP_TABLES = ("_stg_incoming", "_stg_m", "_stg_dups", "_stg_rec", "_stg_change")
+_TEMP_TABLES = ("_stg_m", "_stg_dups", "_stg_rec", "_stg_change")
 
 
 @dataclass
@@ -159,7 +159,8 @@ def _stage(
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE _stg_m AS
-WITH t AS (SELECT s.rowid AS src_rowid, {", ".join(sql.text_columns())} FROM {loaded.table} s),
+WITH t AS (SELECT s.{loaded.rowid} AS src_rowid, {", ".join(sql.text_columns())}
+           FROM {loaded.table} s),
 h AS (SELECT *, {", ".join(sql.helper_columns())} FROM t),
 n AS (SELECT *, {", ".join(sql.part_columns())} FROM h),
 v AS (SELECT *, {", ".join(sql.validity_columns())} FROM n),
@@ -196,7 +197,7 @@ SELECT {src}, {batch}, m.row_number, m.source_record_id, m.reason,
                  || ' is already used on row ' || m.dup_of || ' with different values'
             ELSE m.detail END,
        {raw_json}
-FROM _stg_m m JOIN {loaded.table} s ON s.rowid = m.src_rowid
+FROM _stg_m m JOIN {loaded.table} s ON s.{loaded.rowid} = m.src_rowid
 WHERE m.reason IS NOT NULL
 """
         )
@@ -341,11 +342,12 @@ FROM {from_change}
 WHERE {written} AND {_HAS_SERVICE};
 """
         )
-    con.execute(
+    con.execute(  # the raw row's hash is its JSON text's: one string to hash, not many
         f"""
 INSERT INTO raw_rows
-SELECT {src}, {batch}, {loaded.row_expr}, {content_hash(raw_values)}, json_array({raw_values})
-FROM {loaded.table} s {raw_filter} ON s.rowid = m.src_rowid;
+SELECT {src}, {batch}, row_number, {content_hash("raw")}, raw
+FROM (SELECT {loaded.row_expr} AS row_number, json_array({raw_values}) AS raw
+      FROM {loaded.table} s {raw_filter} ON s.{loaded.rowid} = m.src_rowid);
 """
     )
 
@@ -515,6 +517,7 @@ def _record_failure(
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    release(con, _INCOMING)
     con.execute("".join(f"DROP TABLE IF EXISTS temp.{t};" for t in _TEMP_TABLES))
 
 

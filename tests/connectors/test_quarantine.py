@@ -27,6 +27,11 @@ funder = "Sumber"
          "invalid_nik_structure", "0073011501900001"),
         (BUDI.replace("A1", "A3").replace("3273011501900001", "3273013201900001"),
          "invalid_nik_structure", "3273013201900001"),
+        # 16 characters a number cast would read (exponent, hex) are still not 16 digits
+        (BUDI.replace("A1", "A3").replace("3273011501900001", "327301150190e004"),
+         "invalid_nik_structure", "327301150190e004"),
+        (BUDI.replace("A1", "A3").replace("3273011501900001", "0x73011501900001"),
+         "invalid_nik_structure", "0x73011501900001"),
         (BUDI.replace("A1", "A3").replace("15-01-1990", "31-02-1990"), "impossible_date",
          "column Tgl Lahir: 31-02-1990 matches none"),
         (BUDI.replace("A1", "A3").replace("15-01-1990", "15-01-2990"), "impossible_date", "future"),
@@ -102,9 +107,10 @@ def test_suspicious_values_are_flagged_not_dropped(
         BUDI.replace("A1", "A3").replace("3273011501900001", "3204011501900001"),  # Kab. Bandung
         BUDI.replace("A1", "A4").replace("3273010101100001", "32730101"),  # short KK
         BUDI.replace("A1", "A5").replace("Laki-laki", "X"),
+        BUDI.replace("A1", "A6").replace("3273010101100001", "327301010110E004"),  # not digits
     ]
     [summary] = ingest(con, [write_source(csv_text(*rows))])
-    assert summary.staged == 5 and summary.quarantined == 0
+    assert summary.staged == 6 and summary.quarantined == 0
     flags = dict(con.execute("SELECT source_record_id, flags FROM current_records").fetchall())
     assert flags == {
         "A1": ["nik_date_mismatch"],
@@ -112,6 +118,7 @@ def test_suspicious_values_are_flagged_not_dropped(
         "A3": ["nik_outside_bandung"],
         "A4": ["kk_invalid_structure"],
         "A5": ["sex_unrecognised"],
+        "A6": ["kk_invalid_structure"],
     }
 
 
