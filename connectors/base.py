@@ -27,6 +27,8 @@ from connectors.errors import MissingColumnError
 
 #: Column holding the row number in Arrow tables from readers.
 ROW_COLUMN = "__row_number"
+#: Arrow tables from this many rows up are staged in place rather than copied.
+IN_PLACE_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,24 @@ def describe(config: SourceConfig) -> str:
 def load_arrow(
     con: duckdb.DuckDBPyConnection, data: pa.Table, table: str, *, header_row: int, location: str
 ) -> Loaded:
-    """Register `data` as `table` (DuckDB scans it in place, in parallel, without a copy)."""
+    """`data` as the relation `table`: a big table is scanned in place (in parallel, no
+    copy); a small one is copied into a temp table, since every scan of Arrow data from
+    Python has a fixed cost that outweighs the copy of a few thousand rows."""
     release(con, table)
-    con.register(table, data)
-    columns = [c for c in data.column_names if c != ROW_COLUMN]
     row = quote(ROW_COLUMN)
-    return Loaded(table, columns, row, header_row, location, data.num_rows, rowid=row)
+    if data.num_rows >= IN_PLACE_ROWS:
+        con.register(table, data)
+        rowid = row
+    else:
+        view = f"{table}_arrow"
+        con.register(view, data)
+        try:
+            con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {view}")
+        finally:
+            con.unregister(view)
+        rowid = "rowid"
+    columns = [c for c in data.column_names if c != ROW_COLUMN]
+    return Loaded(table, columns, row, header_row, location, data.num_rows, rowid=rowid)
 
 
 def arrow_from_rows(

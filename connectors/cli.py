@@ -136,8 +136,9 @@ def summary_table(summaries: list[SourceSummary]) -> Table:
 
 def _fail(console: Console, message: str) -> typer.Exit:
     """One line on standard error (where scripts look for it), exit 1."""
-    Console(stderr=True).print(f"hub: error: {message}", soft_wrap=True, markup=False,
-                               highlight=False)
+    Console(stderr=True).print(
+        f"hub: error: {message}", soft_wrap=True, markup=False, highlight=False
+    )
     return typer.Exit(1)
 
 

@@ -34,6 +34,9 @@ from connectors.errors import (
 _NATIVE = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1", "iso8859-1": "latin-1"}
 _NATIVE_UTF16 = {"utf-16": "utf-16"}
 _NATIVE_UTF8 = frozenset(k for k, v in _NATIVE.items() if v == "utf-8")
+#: Smaller files go straight to DuckDB: Arrow saves the copy of big ones, while for a
+#: foundation's sheet of a few hundred rows the sniffing around it costs more.
+ARROW_MIN_BYTES = 4_000_000
 
 
 class CsvReader(Reader):
@@ -58,7 +61,7 @@ class CsvReader(Reader):
             raise EmptySourceError(
                 str(path), "the file is empty; ask the source for a new export.", source=config.id
             )
-        if _codec(config) in _NATIVE_UTF8:
+        if _codec(config) in _NATIVE_UTF8 and path.stat().st_size >= ARROW_MIN_BYTES:
             data = arrow_read(con, path, config)
             if data is not None:
                 where = str(path)

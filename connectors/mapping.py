@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from connectors.base import literal, quote
-from connectors.canonical import PERSON_FIELDS
+from connectors.canonical import PERSON_FIELDS, SERVICE_FIELDS
 from connectors.config import SourceConfig
 
 #: Quarantine reasons, in the order they are checked.
@@ -128,26 +128,37 @@ def digits(expr: str) -> str:
     return f"CASE WHEN {sixteen_digits(expr)} THEN {expr} ELSE {slow} END"
 
 
-def nik_parts(d: str) -> list[str]:
-    """The NIK `PPKKCC DDMMYY NNNN` as integers (NULL unless 16 digits): integer
-    arithmetic is much cheaper than string slicing at CSV scale."""
-    num = f"CASE WHEN {sixteen_digits(d)} THEN {d}::BIGINT END"
+#: The NIK `PPKKCC DDMMYY NNNN` as integers: name -> divisor and modulus (0: none).
+_NIK_PARTS: Final[dict[str, tuple[int, int]]] = {
+    "nik_region": (1000000000000, 0),  # PPKK
+    "nik_kecamatan": (10000000000, 100),  # CC
+    "nik_day": (100000000, 100),  # DD, +40 for women
+    "nik_month": (1000000, 100),
+    "nik_yy": (10000, 100),
+}
+
+
+def nik_parts(d: str | None) -> list[str]:
+    """The parts of the NIK in `d` (all NULL for None): integer arithmetic is much cheaper
+    than string slicing at CSV scale. They mean something only where `nik_ok` holds."""
+    num = f"try_cast({d} AS BIGINT)"
     return [
-        f"{num} // 1000000000000 AS nik_region",  # PPKK
-        f"({num} // 10000000000) % 100 AS nik_kecamatan",  # CC
-        f"({num} // 100000000) % 100 AS nik_day",  # DD, +40 for women
-        f"({num} // 1000000) % 100 AS nik_month",
-        f"({num} // 10000) % 100 AS nik_yy",
+        "NULL::BIGINT AS " + name
+        if d is None
+        else f"({num} // {div}){f' % {mod}' if mod else ''} AS {name}"
+        for name, (div, mod) in _NIK_PARTS.items()
     ]
 
 
 def nik_ok() -> str:
-    """A real province and regency code, a kecamatan, and a calendar day (any leap year)."""
+    """16 digits with a real province and regency code, a kecamatan, and a calendar day
+    (any leap year)."""
     provinces = ", ".join(str(int(p)) for p in PROVINCES)
     last_day = "CASE nik_month WHEN 2 THEN 29 WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30"
     last_day += " WHEN 11 THEN 30 ELSE 31 END"
     return (
-        f"(nik_region // 100 IN ({provinces}) AND nik_region % 100 <> 0 AND nik_kecamatan <> 0"
+        f"({sixteen_digits('nik_digits')} AND nik_region // 100 IN ({provinces})"
+        " AND nik_region % 100 <> 0 AND nik_kecamatan <> 0"
         " AND nik_month BETWEEN 1 AND 12 AND nik_day <= 71"
         f" AND nik_day % 40 BETWEEN 1 AND {last_day})"
     )
@@ -235,33 +246,48 @@ class BatchSql:
             "welfare_decile": "CASE WHEN try_cast(r_welfare_decile AS INTEGER) BETWEEN 1 AND 10"
             " THEN try_cast(r_welfare_decile AS INTEGER) END",
         }
-        out = [f"{cols.get(fld, 'r_' + fld)} AS {fld}" for fld in PERSON_FIELDS]
+        services = {
+            "program": "r_program",
+            "service_date": parse_date("r_service_date", formats),
+            "amount": parse_amount("r_amount"),
+            "funder": "r_funder",
+        }
+        # An unmapped field is a typed NULL: its parsing would only make the plan bigger,
+        # and planning is most of the time of a small source.
+        out = [
+            f"{cols.get(fld, 'r_' + fld) if self.mapped(fld) else f'NULL::{type_}'} AS {fld}"
+            for fld, type_ in PERSON_FIELDS.items()
+        ]
         out += [
-            "r_program AS program",
-            f"{parse_date('r_service_date', formats)} AS service_date",
-            f"{parse_amount('r_amount')} AS amount",
-            "r_funder AS funder",
+            f"{expr if self.mapped(fld) else f'NULL::{SERVICE_FIELDS[fld]}'} AS {fld}"
+            for fld, expr in services.items()
         ]
         return out
 
+    def mapped(self, fld: str) -> bool:
+        """Whether some column feeds `fld` (source_record_id falls back to row numbers)."""
+        return fld == "source_record_id" or fld in self.source_column or fld in self.service_column
+
     def helper_columns(self) -> list[str]:
         return [
-            f"{digits('r_nik')} AS nik_digits",
-            f"{digits('r_no_kk')} AS kk_digits",
+            f"{digits('r_nik') if self.mapped('nik') else 'NULL::VARCHAR'} AS nik_digits",
+            f"{digits('r_no_kk') if self.mapped('no_kk') else 'NULL::VARCHAR'} AS kk_digits",
         ]
 
     def part_columns(self) -> list[str]:
-        return nik_parts("nik_digits")
+        return nik_parts("nik_digits" if self.mapped("nik") else None)
 
     def validity_columns(self) -> list[str]:
-        return [
-            f"coalesce({nik_ok()}, false) AS nik_valid",
-            f"coalesce({sixteen_digits('kk_digits')}, false) AS kk_valid",
-        ]
+        nik = f"coalesce({nik_ok()}, false)" if self.mapped("nik") else "false"
+        kk = f"coalesce({sixteen_digits('kk_digits')}, false)" if self.mapped("no_kk") else "false"
+        return [f"{nik} AS nik_valid", f"{kk} AS kk_valid"]
 
     # -- stage 3: quarantine reason (first that applies) and flags ---------------------------
     def reason_checks(self) -> list[tuple[str, str, str]]:
-        """(reason, condition, detail SQL) per check, in priority order."""
+        """(reason, condition, detail SQL) per check, in priority order.
+
+        A check of a field no column feeds could never hold, so it is left out.
+        """
         src = self.source_column
         svc = self.service_column
 
@@ -271,8 +297,11 @@ class BatchSql:
         bad_date = (
             "(birth_date IS NULL OR birth_date > current_date OR birth_date < DATE '1900-01-01')"
         )
+        formats = ", ".join(self._formats())
+        #: (the raw field the check reads, reason, condition, detail)
         checks = [
             (
+                None,
                 "no_identifying_field",
                 "r_nik IS NULL AND r_no_kk IS NULL AND r_full_name IS NULL",
                 "'none of nik, no_kk, full_name is filled in (columns ' || "
@@ -280,51 +309,55 @@ class BatchSql:
                 + " || ')'",
             ),
             (
+                "source_record_id" if "source_record_id" in src else "",
+                "missing_source_record_id",
+                "r_source_record_id IS NULL",
+                f"'column ' || {col('source_record_id')} || ' is empty; each row needs an id'",
+            ),
+            (
+                "nik",
                 "invalid_nik_structure",
                 "r_nik IS NOT NULL AND NOT nik_valid",
                 f"'column ' || {col('nik')} || ': ' || r_nik || ' is not a NIK (16 digits, a real"
                 " province code and a DDMMYY birth date)'",
             ),
             (
+                "birth_date",
                 "impossible_date",
                 f"r_birth_date IS NOT NULL AND {bad_date}",
                 f"'column ' || {col('birth_date')} || ': ' || r_birth_date || CASE WHEN birth_date"
-                f" IS NULL THEN ' matches none of the date formats {', '.join(self._formats())}'"
+                f" IS NULL THEN ' matches none of the date formats {formats}'"
                 " ELSE ' is in the future or before 1900' END",
             ),
             (
+                "service_date",
                 "impossible_date",
                 "r_service_date IS NOT NULL"
                 " AND (service_date IS NULL OR service_date < DATE '1900-01-01')",
                 f"'column ' || {col('service_date')} || ': ' || r_service_date ||"
-                f" ' is not a date in the formats {', '.join(self._formats())}'",
+                f" ' is not a date in the formats {formats}'",
             ),
-        ]
-        if "source_record_id" in src:
-            checks.insert(
-                1,
+            *(
                 (
-                    "missing_source_record_id",
-                    "r_source_record_id IS NULL",
-                    f"'column ' || {col('source_record_id')} || ' is empty; each row needs an id'",
-                ),
-            )
-        for fld, table in self.area_tables.items():
-            checks.append(
-                (
+                    fld,
                     "unknown_area",
                     f"r_{fld} IS NOT NULL AND {fld}_match = 'none'",
                     f"'column ' || {col(fld)} || ': ' || r_{fld} || ' matches no {fld} in {table}'",
                 )
-            )
-        checks.append(
+                for fld, table in self.area_tables.items()
+            ),
             (
+                "amount",
                 "invalid_amount",
                 "r_amount IS NOT NULL AND amount IS NULL",
                 f"'column ' || {col('amount')} || ': ' || r_amount || ' is not an amount'",
-            )
-        )
-        return checks
+            ),
+        ]
+        return [
+            (reason, cond, detail)
+            for needs, reason, cond, detail in checks
+            if needs is None or (needs and self.mapped(needs))
+        ]
 
     def _formats(self) -> list[str]:
         return list(dict.fromkeys([*self.config.date_formats, *DEFAULT_DATE_FORMATS]))
@@ -340,23 +373,36 @@ class BatchSql:
         return f"concat_ws('; ', {', '.join(parts)})"
 
     def flags_column(self) -> str:
+        #: (flag, condition, the fields it reads: all must be mapped)
         checks = [
-            ("nik_outside_bandung", f"nik_valid AND nik_region <> {BANDUNG_PREFIX}"),
+            ("nik_outside_bandung", f"nik_valid AND nik_region <> {BANDUNG_PREFIX}", ("nik",)),
             (
                 "nik_date_mismatch",
                 "nik_valid AND birth_date IS NOT NULL AND (nik_day % 40 <> day(birth_date)"
                 " OR nik_month <> month(birth_date) OR nik_yy <> year(birth_date) % 100)",
+                ("nik", "birth_date"),
             ),
-            ("nik_sex_mismatch", "nik_valid AND sex IS NOT NULL AND (nik_day > 40) <> (sex = 'P')"),
-            ("kk_invalid_structure", "r_no_kk IS NOT NULL AND NOT kk_valid"),
-            ("sex_unrecognised", "r_sex IS NOT NULL AND sex IS NULL"),
-            ("decile_out_of_range", "r_welfare_decile IS NOT NULL AND welfare_decile IS NULL"),
+            (
+                "nik_sex_mismatch",
+                "nik_valid AND sex IS NOT NULL AND (nik_day > 40) <> (sex = 'P')",
+                ("nik", "sex"),
+            ),
+            ("kk_invalid_structure", "r_no_kk IS NOT NULL AND NOT kk_valid", ("no_kk",)),
+            ("sex_unrecognised", "r_sex IS NOT NULL AND sex IS NULL", ("sex",)),
+            (
+                "decile_out_of_range",
+                "r_welfare_decile IS NOT NULL AND welfare_decile IS NULL",
+                ("welfare_decile",),
+            ),
         ]
         if self.area_tables:
             close = " OR ".join(f"{fld}_match = 'close'" for fld in self.area_tables)
-            checks.append(("area_close_match", close))
-        any_flag = " OR ".join(f"coalesce({c}, false)" for _, c in checks)
-        items = ", ".join(f"CASE WHEN {c} THEN '{name}' END" for name, c in checks)
+            checks.append(("area_close_match", close, ()))
+        live = [(name, c) for name, c, needs in checks if all(map(self.mapped, needs))]
+        if not live:
+            return "[]::VARCHAR[] AS flags"
+        any_flag = " OR ".join(f"coalesce({c}, false)" for _, c in live)
+        items = ", ".join(f"CASE WHEN {c} THEN '{name}' END" for name, c in live)
         return (
             f"CASE WHEN {any_flag} THEN list_filter([{items}], lambda x: x IS NOT NULL)"
             " ELSE []::VARCHAR[] END AS flags"

@@ -1,14 +1,18 @@
 """The two ways a CSV file is parsed give the same values, names and row numbers.
 
-Arrow's reader takes the usual exports; DuckDB's `read_csv` takes the rest. Each
-case below is parsed both ways and compared cell by cell.
+Arrow's reader takes big files in the usual export dialects; DuckDB's `read_csv`
+takes small files and everything unusual. Each case below is parsed both ways
+(the size thresholds set to 0) and compared cell by cell.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
+from connectors import base, csv_file
 from connectors.base import ROW_COLUMN, Loaded
 from connectors.csv_file import CsvReader, arrow_read, duckdb_read
 from tests.connectors.conftest import HEADER, WriteSource
@@ -37,6 +41,13 @@ USUAL = {
 }
 
 
+@pytest.fixture
+def arrow_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arrow's path and in-place staging for files of any size."""
+    monkeypatch.setattr(csv_file, "ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(base, "IN_PLACE_ROWS", 0)
+
+
 def _table(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> list[tuple[object, ...]]:
     cols = ", ".join(f'"{c}"' for c in loaded.columns)
     return con.execute(
@@ -44,6 +55,7 @@ def _table(con: duckdb.DuckDBPyConnection, loaded: Loaded) -> list[tuple[object,
     ).fetchall()
 
 
+@pytest.mark.usefixtures("arrow_always")
 @pytest.mark.parametrize("case", sorted(USUAL))
 def test_arrow_and_duckdb_read_the_usual_exports_the_same(
     case: str, con: duckdb.DuckDBPyConnection, write_source: WriteSource
@@ -60,12 +72,28 @@ def test_arrow_and_duckdb_read_the_usual_exports_the_same(
     assert _table(con, fast) == _table(con, slow)
 
 
+@pytest.mark.usefixtures("arrow_always")
 def test_quoted_line_breaks_keep_the_row_numbers_of_their_first_line(
     con: duckdb.DuckDBPyConnection, write_source: WriteSource
 ) -> None:
     config = write_source('ID,Alamat\nA1,"Jl. Mawar 3\nRT 01"\nA2,Gg. Melati\n', extra="")
     loaded = CsvReader().load(con, config, "incoming")
+    assert loaded.rowid == f'"{ROW_COLUMN}"'
     assert _table(con, loaded) == [(2, "A1", "Jl. Mawar 3\nRT 01"), (3, "A2", "Gg. Melati")]
+
+
+def test_big_files_take_arrows_path_and_small_ones_duckdbs(
+    con: duckdb.DuckDBPyConnection, write_source: WriteSource, tmp_path: Path
+) -> None:
+    row = "A{};Budi Santoso bin Ahmad;3273011501900001;Jl. Mawar No. 3 RT 001 RW 002\n"
+    rows = max(csv_file.ARROW_MIN_BYTES // len(row) + 1, base.IN_PLACE_ROWS)
+    big = write_source("ID;Nama;NIK;Alamat\n" + "".join(row.format(i) for i in range(rows)))
+    assert big.path.stat().st_size >= csv_file.ARROW_MIN_BYTES
+    loaded = CsvReader().load(con, big, "big")
+    assert loaded.rowid == f'"{ROW_COLUMN}"' and loaded.rows == rows
+    assert con.execute(f"SELECT max({loaded.row_expr}) FROM big").fetchall() == [(rows + 1,)]
+    small = write_source("ID;Nama\nA1;Budi\n", file="small.csv", id="yayasan-002")
+    assert CsvReader().load(con, small, "small").rowid == "rowid"
 
 
 UNUSUAL = {
@@ -80,6 +108,7 @@ UNUSUAL = {
 }
 
 
+@pytest.mark.usefixtures("arrow_always")
 @pytest.mark.parametrize("case", sorted(UNUSUAL))
 def test_unusual_files_go_to_duckdb_and_still_load(
     case: str, con: duckdb.DuckDBPyConnection, write_source: WriteSource
