@@ -62,7 +62,7 @@ class CsvReader(Reader):
                 str(path), "the file is empty; ask the source for a new export.", source=config.id
             )
         if _codec(config) in _NATIVE_UTF8 and path.stat().st_size >= ARROW_MIN_BYTES:
-            data = arrow_read(con, path, config)
+            data = arrow_read(con, config)
             if data is not None:
                 where = str(path)
                 return load_arrow(con, data, table, header_row=config.header_row, location=where)
@@ -83,19 +83,23 @@ def duckdb_read(con: duckdb.DuckDBPyConnection, config: SourceConfig, table: str
             read_path.write_text(text, encoding="utf-8")
             duck_encoding = "utf-8"
         options = ", ".join(_options(config, duck_encoding))
-        sql = (
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM "
-            f"read_csv({literal(str(read_path))}, {options}, parallel = {{}})"
-        )
+
+        def create(parallel: bool) -> int:
+            [(rows,)] = con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_csv("
+                f"{literal(str(read_path))}, {options}, parallel = {str(parallel).lower()})"
+            ).fetchall()
+            return int(rows)
+
         try:
             try:
-                [(rows,)] = con.execute(sql.format("true")).fetchall()
+                rows = create(parallel=True)
             except duckdb.Error as exc:
                 # DuckDB's parallel scanner cannot pad short rows of a file with
                 # line breaks inside quotes; its single-threaded one can.
                 if "parallel=false" not in str(exc):
                     raise
-                [(rows,)] = con.execute(sql.format("false")).fetchall()
+                rows = create(parallel=False)
         except duckdb.Error as exc:
             raise _explain(exc, path, encoding, config) from exc
     columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
@@ -105,7 +109,7 @@ def duckdb_read(con: duckdb.DuckDBPyConnection, config: SourceConfig, table: str
         f"(rowid + {config.header_row + 1})",
         config.header_row,
         str(path),
-        int(rows),
+        rows,
     )
 
 
@@ -123,9 +127,10 @@ def _options(config: SourceConfig, encoding: str) -> list[str]:
     return options
 
 
-def arrow_read(con: duckdb.DuckDBPyConnection, path: Path, config: SourceConfig) -> pa.Table | None:
+def arrow_read(con: duckdb.DuckDBPyConnection, config: SourceConfig) -> pa.Table | None:
     """A UTF-8 file as an Arrow table of strings plus `ROW_COLUMN`, or None when it needs
     DuckDB's reader: a dialect Arrow cannot follow, or any row Arrow refuses."""
+    path = config.path
     try:
         [(delim, quote, escape, comment, skipped, header, columns)] = con.execute(
             "SELECT Delimiter, Quote, Escape, Comment, SkipRows, HasHeader, Columns"

@@ -62,7 +62,7 @@ def test_arrow_and_duckdb_read_the_usual_exports_the_same(
 ) -> None:
     text, extra = USUAL[case]
     config = write_source(text, extra=extra)
-    data = arrow_read(con, config.path, config)
+    data = arrow_read(con, config)
     assert data is not None, "the usual export should take Arrow's path"
     fast = CsvReader().load(con, config, "fast")
     assert fast.rowid == f'"{ROW_COLUMN}"'  # registered in place, not copied
@@ -115,7 +115,7 @@ def test_unusual_files_go_to_duckdb_and_still_load(
 ) -> None:
     text, extra, encoding = UNUSUAL[case]
     config = write_source(text.encode(encoding), extra=f'{extra}\nencoding = "{encoding}"'.strip())
-    assert encoding != "utf-8" or arrow_read(con, config.path, config) is None
+    assert encoding != "utf-8" or arrow_read(con, config) is None
     loaded = CsvReader().load(con, config, "incoming")
     assert loaded.rowid == "rowid"  # DuckDB's temp table
     rows = _table(con, loaded)
@@ -125,3 +125,11 @@ def test_unusual_files_go_to_duckdb_and_still_load(
         assert rows[0][-1] is None  # the missing cell, padded
     else:
         assert rows[0][2] == "Dédé"
+
+
+def test_braces_in_the_file_name_are_only_a_name(
+    con: duckdb.DuckDBPyConnection, write_source: WriteSource
+) -> None:
+    config = write_source("ID;Nama Lengkap\nA1;Budi\n", file="laporan {2026} {x}.csv")
+    loaded = CsvReader().load(con, config, "incoming")
+    assert _table(con, loaded) == [(2, "A1", "Budi")]
