@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from connectors.synthetic import generate_city
+
 
 def hub_env(home: Path, neo4j: str | None = None) -> dict[str, str]:
     """The test process's environment without HUB_* settings, with HUB_HOME set
@@ -32,3 +36,16 @@ def hub(env: dict[str, str], *args: str, code: int = 0) -> subprocess.CompletedP
     result = run_hub(env, *args)
     assert result.returncode == code, f"hub {' '.join(args)}:\n{result.stderr[-3000:]}"
     return result
+
+
+def linked_city(
+    factory: pytest.TempPathFactory, name: str, *, households: int, seed: int, foundations: int
+) -> tuple[dict[str, str], Path]:
+    """A generated city ingested and linked (with training) by the `hub` CLI in a fresh
+    HUB_HOME: (the environment to run `hub` in, the city's folder)."""
+    city = factory.mktemp(f"{name}-city")
+    generate_city(households=households, seed=seed, out=city, foundations=foundations)
+    env = hub_env(factory.mktemp(f"{name}-home"))
+    hub(env, "ingest", "--config", str(city / "config"))
+    hub(env, "link", "--train")
+    return env, city

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hubcli import hub, hub_env
+from hubcli import hub, hub_env, linked_city
 
-from connectors.synthetic import generate_city
 from hub.app import create_app
 from hub.dashboard import COOKIE, login_link
 from hub.security import KeyStore, SecurityDB
@@ -25,12 +24,7 @@ from hub.settings import Settings, load_settings
 
 @pytest.fixture(scope="module")
 def linked(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home = tmp_path_factory.mktemp("dash-home")
-    city = tmp_path_factory.mktemp("dash-city")
-    generate_city(households=120, seed=3, out=city, foundations=3)
-    env = hub_env(home)
-    hub(env, "ingest", "--config", str(city / "config"))
-    hub(env, "link", "--train")
+    env, _ = linked_city(tmp_path_factory, "dash", households=120, seed=3, foundations=3)
     return load_settings(env)
 
 

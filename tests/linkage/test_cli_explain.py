@@ -7,20 +7,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hubcli import hub, hub_env
-
-from connectors.synthetic import generate_city
+from hubcli import hub, linked_city
 
 
 @pytest.fixture(scope="module")
 def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
-    home = tmp_path_factory.mktemp("explain-home")
-    city = tmp_path_factory.mktemp("explain-city")
-    generate_city(households=120, seed=5, out=city, foundations=2)
-    env = hub_env(home)
-    hub(env, "ingest", "--config", str(city / "config"))
-    hub(env, "link", "--train")
-    return env, city
+    return linked_city(tmp_path_factory, "explain", households=120, seed=5, foundations=2)
 
 
 def test_explain_gives_field_by_field_weights_for_a_link(

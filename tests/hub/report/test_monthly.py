@@ -16,9 +16,8 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from hubcli import hub, hub_env
+from hubcli import hub, hub_env, linked_city
 
-from connectors.synthetic import generate_city
 from hub.report.queries import SHEETS
 
 MONTH = f"{dt.date.today():%Y-%m}"
@@ -65,12 +64,8 @@ def _last_month(home: Path) -> None:
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> City:
-    home = tmp_path_factory.mktemp("report-home")
-    src = tmp_path_factory.mktemp("report-city")
-    generate_city(households=150, seed=7, out=src, foundations=3)
-    env = hub_env(home)
-    hub(env, "ingest", "--config", str(src / "config"))
-    hub(env, "link", "--train")
+    env, src = linked_city(tmp_path_factory, "report", households=150, seed=7, foundations=3)
+    home = Path(env["HUB_HOME"])
     _last_month(home)
     changed = _rewrite_disdukcapil(src / "sources" / "disdukcapil.csv")
     hub(env, "ingest", "--config", str(src / "config"), "--source", "disdukcapil")
