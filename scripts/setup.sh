@@ -24,14 +24,26 @@ if [ -z "${NEO4J_URI:-}" ] && [ ! -f graph/launcher/target/classes/org/satupintu
   echo "setup: building the local Neo4j launcher (Maven; first time only)"
   (cd graph/launcher && mvn -q -B package -DskipTests)
 fi
-# Headless Chromium for the dashboard's browser test, and LibreOffice for the report's
-# "opens in LibreOffice" check (Debian packages): as root, in CI or with SATUPINTU_BROWSER=1.
-if [ "$(id -u)" = 0 ] && { [ -n "${CI:-}" ] || [ -n "${SATUPINTU_BROWSER:-}" ]; }; then
+# The test command's own tools, from Debian's packages: headless Chromium for the browser
+# tests and LibreOffice for the report's "opens in LibreOffice" check. `scripts/test.sh`
+# asks for them with --test; they are installed as root, or through sudo when it needs no
+# password, and a clear line says what to run when neither is possible.
+if [ "${1:-}" = "--test" ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium chromium-driver)
   command -v libreoffice >/dev/null || missing+=(libreoffice-calc)
   if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup: installing ${missing[*]} (Debian packages)"
-    apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    if [ "$(id -u)" = 0 ]; then
+      as_root=()
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      as_root=(sudo -n)
+    else
+      echo "setup: the tests need ${missing[*]}: run 'sudo apt-get install ${missing[*]}' once" >&2
+      exit 1
+    fi
+    echo "setup: installing ${missing[*]} for the tests (Debian packages)"
+    "${as_root[@]}" apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends \
+      "${missing[@]}" >/dev/null
   fi
 fi

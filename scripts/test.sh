@@ -3,7 +3,7 @@
 # Graph tests talk to that real server; they fail (never skip) when it is down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 
 export HUB_HOME="${HUB_TEST_HOME:-$PWD/.hub-test}"
 export HUB_NEO4J_PORT="${HUB_TEST_NEO4J_PORT:-7697}"

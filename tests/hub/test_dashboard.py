@@ -147,8 +147,8 @@ def server(linked: Settings) -> Iterator[str]:
 def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.fail("chromium is not installed: run scripts/setup.sh as root with "
-                    "SATUPINTU_BROWSER=1 (apt-get install chromium)")
+        pytest.fail("chromium is not installed: scripts/test.sh installs it "
+                    "(apt-get install chromium)")
     return subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
