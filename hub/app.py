@@ -8,8 +8,10 @@ as `services.audit`) through the context.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -53,6 +55,8 @@ from schema import build_schema
 from schema.context import Context, Services
 from schema.extensions import ProtectionLimits, TrustedDocuments, protection_extensions
 from schema.pubsub import PubSub
+
+_log = logging.getLogger("hub.audit")
 
 
 @dataclass
@@ -159,11 +163,22 @@ def _refusal(exc: SecurityError) -> Response:
     return JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)
 
 
+async def export_anchors(log: AuditLog, interval_s: int) -> None:
+    """Export the audit chain's head now and every `interval_s` seconds; a
+    failure is logged and the next round tries again (verify names the cause)."""
+    while True:
+        try:
+            await asyncio.to_thread(log.anchor)
+        except Exception as exc:  # the server keeps serving; verify reports it
+            _log.error("audit anchor not exported: %s", exc)
+        await asyncio.sleep(max(1, interval_s))
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """The hub's ASGI app. Without `services`, the graph repository is opened
     at start-up from the settings (the graph may come up later: /health says so)."""
     security = SecurityDB.from_settings(settings)
-    audit = AuditLogSink(AuditLog(security))
+    audit = AuditLogSink(AuditLog.from_settings(settings, security))
     if services is not None and services.audit is None:
         services = replace(services, audit=audit)
     runtime = Runtime(
@@ -210,9 +225,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)
         gc.freeze()
+        anchoring = asyncio.create_task(export_anchors(audit.log,
+                                                       settings.audit_anchor_interval_s))
         try:
             yield
         finally:
+            anchoring.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await anchoring
             runtime.staging = None
             linkage.close()
             if driver is not None:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.security.audit import AuditLog, AuditRecord
+from hub.security.chain import AnchorError
 from hub.security.db import SecurityDB
 from hub.security.errors import AuditChainBroken
 from hub.security.keys import KeyRecord, KeyStore
@@ -135,25 +136,39 @@ def make_audit_app(get_settings: GetSettings = load_settings) -> typer.Typer:
     app = typer.Typer(help="Check the audit log and report who touched a person's data.")
 
     def log() -> AuditLog:
-        return AuditLog(SecurityDB.from_settings(get_settings()))
+        return AuditLog.from_settings(get_settings())
 
     @app.command()
     def verify() -> None:
-        """Check the hash chain; exits 1 naming the first bad row."""
+        """Check the keyed chain and the exported anchors; exits 1 with one line
+        naming the first bad row or the missing tail."""
         audit = log()
         try:
             result = audit.verify()
         finally:
             audit.db.close()
         if not result.ok:
-            assert result.first_bad_seq is not None
             raise AuditChainBroken(
-                f"Audit chain broken at seq {result.first_bad_seq}: {result.reason}"
-                f" ({result.checked} rows before it check out). Keep a copy of"
-                f" {audit.db.path} and report it to the Dinsos data protection officer.",
-                first_bad_seq=result.first_bad_seq,
+                f"{result.message()} Keep a copy of {audit.db.path} and the anchors files"
+                " and report it to the Dinsos data protection officer.",
+                first_bad_seq=result.first_bad_seq or 0,
             )
-        typer.echo(f"Audit chain intact: {result.checked} events; head {result.head_hash}.")
+        typer.echo(result.message())
+
+    @app.command()
+    def anchor() -> None:
+        """Export the chain's head (sequence, HMAC, time) to the anchors files
+        outside the database; the server also does this every
+        `audit_anchor_interval_s` seconds."""
+        audit = log()
+        try:
+            head = audit.anchor()
+        except AnchorError as exc:
+            raise AuditChainBroken(f"Not anchored: {exc}.", first_bad_seq=0) from exc
+        finally:
+            audit.db.close()
+        files = ", ".join(str(p) for p in audit.chain.anchor_files)
+        typer.echo(f"Anchored seq {head.seq} ({head.hash[:16]}…) at {head.ts} in {files}.")
 
     @app.command()
     def report(
