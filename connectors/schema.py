@@ -1,6 +1,7 @@
 """DuckDB staging tables and the views `linkage/` reads.
 
-sources          one row per configured source and its last batch
+sources          one row per configured source and its last batch, with its
+                 declared legal basis, purposes and retention rule (UU PDP)
 batches          one row per ingest attempt (status ok | failed), with counts
 raw_rows         raw values of every row that made a new record version, as a
                  JSON array lined up with `batches.columns` of its batch
@@ -85,8 +86,14 @@ CREATE TABLE IF NOT EXISTS sources (
     special_category VARCHAR[],
     config_file VARCHAR,
     last_batch_id BIGINT,
-    last_ingested_at TIMESTAMP
+    last_ingested_at TIMESTAMP,
+    legal_basis VARCHAR,
+    purposes VARCHAR[],
+    retention VARCHAR
 );
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS legal_basis VARCHAR;
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS purposes VARCHAR[];
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS retention VARCHAR;
 CREATE TABLE IF NOT EXISTS batches (
     batch_id BIGINT,
     source VARCHAR,

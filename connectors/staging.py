@@ -103,6 +103,11 @@ def ingest_source(
                 "no column is mapped to source_record_id: row numbers are used as ids, so"
                 " inserting or deleting rows in the source will look like changed records."
             )
+        if config.legal_basis is None and config.personal:
+            summary.warnings.append(
+                "no legal_basis is declared for this source's personal data (UU PDP Art. 20):"
+                " add legal_basis and purposes to its TOML."
+            )
         con.execute("BEGIN TRANSACTION")
         try:
             _stage(con, config, loaded, resolved, summary, step)
@@ -487,16 +492,22 @@ def _finish_batch(
     )  # fmt: skip
     con.execute(
         """
-INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())
+INSERT INTO sources (id, kind, location, organization, organization_name, organization_type,
+  personal, special_category, config_file, last_batch_id, last_ingested_at, legal_basis,
+  purposes, retention)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp(), ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, location = excluded.location,
   organization = excluded.organization, organization_name = excluded.organization_name,
   organization_type = excluded.organization_type, personal = excluded.personal,
   special_category = excluded.special_category, config_file = excluded.config_file,
-  last_batch_id = excluded.last_batch_id, last_ingested_at = excluded.last_ingested_at
+  last_batch_id = excluded.last_batch_id, last_ingested_at = excluded.last_ingested_at,
+  legal_basis = excluded.legal_basis, purposes = excluded.purposes,
+  retention = excluded.retention
 """,
         [config.id, config.kind, config.location, config.organization, config.organization_name,
          config.organization_type, list(config.personal), list(config.special_category),
-         str(config.config_file), s.batch_id],
+         str(config.config_file), s.batch_id, config.legal_basis, list(config.purposes),
+         config.retention],
     )  # fmt: skip
 
 

@@ -49,6 +49,7 @@ from hub.security import (
 )
 from hub.security.audit import AuditLogSink
 from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
+from hub.security.purposes import PurposeRegistry
 from hub.settings import Settings
 from linkage.standardise.search import NameTokens
 from schema import build_schema
@@ -179,8 +180,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     at start-up from the settings (the graph may come up later: /health says so)."""
     security = SecurityDB.from_settings(settings)
     audit = AuditLogSink(AuditLog.from_settings(settings, security))
+    purposes = PurposeRegistry(strict=settings.mode == "production")
     if services is not None and services.audit is None:
         services = replace(services, audit=audit)
+    if services is not None and services.purposes is None:
+        services = replace(services, purposes=purposes)
     runtime = Runtime(
         settings=settings,
         security=security,
@@ -219,7 +223,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             driver = await open_async_driver(conn)
             runtime.services = Services(
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
-                audit=audit, intake=linkage.intake, review=linkage.review,
+                audit=audit, purposes=purposes, intake=linkage.intake, review=linkage.review,
                 name_normaliser=NameTokens(),
             )
         # everything alive now lives as long as the app: keep it out of the
