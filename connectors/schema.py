@@ -9,6 +9,8 @@ records          every version of every record; never deleted
                  (`content_hash` in both is a 64-bit hash, see staging.content_hash)
 services         service/benefit rows, per record version
 quarantine       rejected rows with a reason code and a detail
+erased_records   tombstones of erased records (source, SHA-256 of the record key,
+                 when, cause): an erased record is not staged again
 current_records  the latest version of each record, if it is active
 current_services services of current records
 current_quarantine  rejected rows of each source's latest successful batch
@@ -144,6 +146,12 @@ CREATE TABLE IF NOT EXISTS services (
     amount DECIMAL(14,2),
     funder VARCHAR
 );
+CREATE TABLE IF NOT EXISTS erased_records (
+    source VARCHAR,
+    record_key_sha VARCHAR PRIMARY KEY,
+    erased_at TIMESTAMP,
+    cause VARCHAR
+);
 CREATE TABLE IF NOT EXISTS quarantine (
     source VARCHAR,
     batch_id BIGINT,
@@ -170,7 +178,8 @@ JOIN (SELECT source, max(batch_id) AS batch_id FROM batches WHERE status = 'ok' 
 
 
 _DDL = _ddl()
-_TABLES = ("sources", "batches", "raw_rows", "records", "services", "quarantine")
+_TABLES = ("sources", "batches", "raw_rows", "records", "services", "quarantine",
+           "erased_records")
 
 
 __all__ = ["ensure_staging_schema"]

@@ -180,6 +180,12 @@ SELECT {src} || ':' || source_record_id AS record_key, src_rowid, row_number, {k
 FROM q
 """
     )
+    suppressed = _drop_erased(con, src)
+    if suppressed:
+        summary.warnings.append(
+            f"{suppressed} rows are records erased on request or by retention and were not"
+            " staged again; ask the source to stop sending them."
+        )
     step(2)
     dups = _mark_duplicates(con, has_services)
     by_reason = con.execute(
@@ -187,7 +193,7 @@ FROM q
     ).fetchall()
     summary.quarantined_by_reason = {str(r): int(n) for r, n in by_reason}
     summary.quarantined = sum(summary.quarantined_by_reason.values())
-    summary.staged = summary.read - summary.quarantined
+    summary.staged = summary.read - summary.quarantined - suppressed
     if summary.quarantined:
         sid_col = literal(sql.source_column.get("source_record_id", "row number"))
         raw_json = (
@@ -208,6 +214,16 @@ WHERE m.reason IS NOT NULL
         )
     step(3)
     _version(con, config, loaded, summary, mapped, has_services, dups)
+
+
+def _drop_erased(con: duckdb.DuckDBPyConnection, src: str) -> int:
+    """Drop incoming rows of erased records (see connectors.erasure); their count."""
+    if not _one(con, f"SELECT count(*) FROM erased_records WHERE source = {src}"):
+        return 0
+    return int(_one(con, f"""
+WITH gone AS (DELETE FROM _stg_m WHERE sha256(record_key) IN
+    (SELECT record_key_sha FROM erased_records WHERE source = {src}) RETURNING 1)
+SELECT count(*) FROM gone"""))
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, has_services: bool) -> bool:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hub.security.audit import AuditLog, AuditRecord
@@ -132,7 +134,15 @@ def _event_json(record: AuditRecord) -> dict[str, object]:
     }
 
 
-def make_audit_app(get_settings: GetSettings = load_settings) -> typer.Typer:
+class SubjectAccess(Protocol):
+    """The full subject access report (hub.subject_access, wired by hub.cli)."""
+
+    def build(self, person_id: str) -> dict[str, Any]: ...
+    def to_html(self, report: dict[str, Any]) -> str: ...
+
+
+def make_audit_app(get_settings: GetSettings = load_settings,
+                   subject_access: SubjectAccess | None = None) -> typer.Typer:
     app = typer.Typer(help="Check the audit log and report who touched a person's data.")
 
     def log() -> AuditLog:
@@ -174,30 +184,39 @@ def make_audit_app(get_settings: GetSettings = load_settings) -> typer.Typer:
     def report(
         person: Annotated[str, typer.Option("--person", help="The person's id.")],
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        html_file: Annotated[Path | None, typer.Option(
+            "--html", help="Also write the report as an HTML page to this file.")] = None,
     ) -> None:
-        """Subject access report: everyone who read or changed this person's data."""
-        audit = log()
-        try:
-            events = audit.subject_access_report(person)
-        finally:
-            audit.db.close()
+        """Subject access report: a copy of the person's data, the sources that
+        hold it, the links made, and everyone who read or changed it."""
+        if subject_access is None:
+            audit = log()
+            try:
+                events = audit.subject_access_report(person)
+            finally:
+                audit.db.close()
+            report: dict[str, Any] = {"person_id": person,
+                                      "reads": [_event_json(e) for e in events]}
+        else:
+            report = subject_access.build(person)
+        if html_file is not None and subject_access is not None:
+            html_file.write_text(subject_access.to_html(report), encoding="utf-8")
         if as_json:
-            typer.echo(json.dumps([_event_json(e) for e in events], indent=2))
+            typer.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
             return
-        table = Table("seq", "when (UTC)", "who", "organization", "role", "operation", "purpose")
-        for e in events:
-            table.add_row(
-                str(e.seq),
-                _when(e.ts),
-                e.subject,
-                e.organization,
-                e.role,
-                e.operation,
-                e.purpose or "",
-            )
         console = Console(width=140)
+        for key in ("records", "services", "links", "match_evidence", "identity_events"):
+            if key in report:
+                console.print(f"{key.replace('_', ' ')}: {len(report[key])}")
+        table = Table("seq", "when (UTC)", "who", "organization", "role", "operation", "purpose")
+        for e in report["reads"]:
+            table.add_row(str(e["seq"]), e["ts"][:19].replace("T", " "), escape(e["subject"]),
+                          escape(e["organization"]), e["role"], escape(e["operation"]),
+                          escape(e["purpose"] or ""))
         console.print(table)
-        console.print(f"{len(events)} events involve person {person}.")
+        console.print(f"{len(report['reads'])} events involve person {person}.")
+        if html_file is not None:
+            console.print(f"HTML report written to {html_file}.")
 
     return app
 
