@@ -227,3 +227,21 @@ def test_chain_config_from_settings_honours_the_key_file(tmp_path: Path) -> None
     chain = ChainConfig.from_settings(settings)
     assert (tmp_path / "vault" / "k").exists() and chain.key_created
     assert not (settings.home / "keys" / "audit-key").exists()
+
+
+@pytest.mark.anyio
+async def test_the_server_exports_the_head_on_its_schedule(db: SecurityDB, log: AuditLog) -> None:
+    import asyncio
+
+    from hub.app import export_anchors
+
+    _fill(log, 3)
+    task = asyncio.create_task(export_anchors(log, interval_s=1))
+    try:
+        for _ in range(500):  # until the first export is written (it runs at once)
+            if any(a.seq == 3 for a in log.chain.read_anchors()):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+    assert [a.seq for a in log.chain.read_anchors()] == [0, 3]
