@@ -23,7 +23,7 @@ from hub.errors import HubError
 from hub.localgraph import ensure_neo4j
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings
-from linkage.erasure import forget_records, records_of_person
+from linkage.erasure import forget_records, known_person, records_of_person
 
 ERASE_PURPOSE = "subject_access [legal_obligation]"
 RETENTION_PURPOSE = "oversight [legal_obligation]"
@@ -52,6 +52,9 @@ def erase_person(settings: Settings, con: duckdb.DuckDBPyConnection, person_id: 
     if not reason.strip():
         raise HubError("say why with --reason (e.g. the request's letter number); it is audited.")
     keys = records_of_person(con, person_id)
+    if not keys and not known_person(con, person_id):
+        raise HubError(f"no person {person_id} in the identity map or the registry: check the"
+                       " id (hub audit report --person shows what the hub holds).")
     result = _erase(settings, con, keys, "request", dry_run, also=[person_id])
     if not dry_run:
         _audit(settings, actor, "erase:person", [person_id, *result.persons], result,

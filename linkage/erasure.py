@@ -35,6 +35,13 @@ def records_of_person(con: duckdb.DuckDBPyConnection, person_id: str) -> list[st
     return [r[0] for r in rows]
 
 
+def known_person(con: duckdb.DuckDBPyConnection, person_id: str) -> bool:
+    """Whether the registry has ever given out this id (erased ones included)."""
+    return _exists(con, "person_registry") and bool(con.execute(
+        "SELECT count(*) FROM person_registry WHERE person_id = ?", [person_id]
+    ).fetchone()[0])  # type: ignore[index]
+
+
 def forget_records(con: duckdb.DuckDBPyConnection, record_keys: Sequence[str],
                    now: dt.datetime) -> Forgotten:
     keys = list(record_keys)
@@ -87,4 +94,4 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
                             [table]).fetchone()[0])  # type: ignore[index]
 
 
-__all__ = ["Forgotten", "forget_records", "records_of_person"]
+__all__ = ["Forgotten", "forget_records", "known_person", "records_of_person"]

@@ -72,3 +72,28 @@ def test_staging_records_the_declaration_and_warns_without_a_basis(
 def test_every_kind_of_synthetic_organization_declares_a_basis() -> None:
     for basis, codes, _retention in DECLARED.values():
         assert basis in LEGAL_BASES and set(codes) <= set(purposes())
+
+
+def test_retention_lets_go_only_records_no_longer_delivered(
+        con: duckdb.DuckDBPyConnection, write_source: WriteSource) -> None:
+    import datetime as dt
+
+    from connectors.erasure import erase_staged, expired_records
+    from tests.connectors.conftest import SITI
+
+    head = 'delimiter = ";"\ndate_formats = ["%d-%m-%Y"]\n'
+    kept = write_source(csv_text(BUDI, SITI), extra=head + 'retention = "6 months"')
+    ingest(con, [kept])
+    ingest(con, [write_source(csv_text(BUDI), extra=head + 'retention = "6 months"')])
+    now = dt.datetime.now()
+    assert expired_records(con, now) == []  # SITI withdrawn just now: kept six months
+    later = now + dt.timedelta(days=200)
+    assert expired_records(con, later) == [("yayasan-001:A2", "yayasan-001: 6 months")]
+    assert erase_staged(con, ["yayasan-001:A2"], "retention", later) == 1
+    assert con.execute("SELECT count(*) FROM records WHERE record_key = 'yayasan-001:A2'"
+                       ).fetchone() == (0,)
+    assert erase_staged(con, ["yayasan-001:A2"], "retention", later) == 0  # idempotent
+    again = write_source(csv_text(BUDI, SITI), extra=head + 'retention = "6 months"')
+    [summary] = ingest(con, [again])  # the source sends SITI again: not staged again
+    assert summary.staged == 1 and any("erased" in w for w in summary.warnings)
+    assert expired_records(con, later) == []

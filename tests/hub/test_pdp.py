@@ -114,6 +114,9 @@ def test_erasure_removes_a_person_everywhere_once_and_for_good(
 
     again = hub(env, "erase", "--person", person, "--reason", "surat permohonan 7/2026")
     assert "erased 0 records" in again.stdout
+    unknown = hub(env, "erase", "--person", "P-999999999", "--reason", "typo", code=1)
+    assert unknown.stderr.strip().startswith("hub: error: no person P-999999999")
+    assert len(unknown.stderr.strip().splitlines()) == 1
     verify = hub(env, "audit", "verify")
     assert "intact" in verify.stdout
 
