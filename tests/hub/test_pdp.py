@@ -163,3 +163,21 @@ def test_retention_erases_withdrawn_records_of_an_until_withdrawn_source(
     assert found[0]["n"] == 0
     assert "erased 0 records" in hub(env, "retention", "apply").stdout
     assert "intact" in hub(env, "audit", "verify").stdout
+
+
+def test_erasing_the_last_member_takes_the_household_with_it(
+        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    env, _ = city
+    with staging(env) as con:
+        person, household = con.execute(
+            "SELECT any_value(person_id), household_id FROM identity_map GROUP BY household_id"
+            " HAVING count(DISTINCT person_id) = 1 ORDER BY household_id LIMIT 1").fetchone()
+    erased = hub(env, "erase", "--person", person, "--reason", "permohonan 9/2026")
+    assert "1 people and 1 households" in erased.stdout
+    with staging(env) as con:
+        assert con.execute("SELECT status FROM household_registry WHERE household_id = ?",
+                           [household]).fetchone() == ("erased",)
+    found, _, _ = graph.execute_query(
+        "OPTIONAL MATCH (h:Household {household_id: $h}) RETURN count(h) AS n",
+        {"h": household})
+    assert found[0]["n"] == 0
