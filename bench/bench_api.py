@@ -57,7 +57,7 @@ HOUSEHOLD_360 = """query($id: ID!) { household(id: $id) {
   serviceHistory { id serviceDate program funder amount }
   assessments { id } referrals { id status }
 } }"""
-PURPOSE = "bench: household 360 throughput"
+PURPOSE = "social_assistance: bench household 360 throughput"
 FOUNDATIONS = [f"YAY-{i:03d}" for i in range(1, 21)]
 
 

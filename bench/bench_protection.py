@@ -167,7 +167,7 @@ async def main(args: argparse.Namespace) -> None:
     rnd = random.Random(1)
     everyone = [f"BH{i:06d}" for i in range(args.households)]
     served = everyone[::4]
-    purpose = {"X-Purpose": "bench: household 360"}
+    purpose = {"X-Purpose": "social_assistance: bench household 360"}
     runs: dict[str, list[float]] = {"off": [], "on": [], "on, foundation": []}
     plan: list[tuple[str, Any, list[str], dict[str, str]]] = [
         ("off", off, everyone, {}),

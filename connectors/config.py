@@ -13,10 +13,17 @@ Adding the 301st foundation is writing one small file like this::
     "Laki-laki" = "L"
     [services]                        # service field -> source column
     program = "Jenis Bantuan"
+
+UU PDP: `legal_basis` (one of connectors.legal.LEGAL_BASES) and `purposes`
+(codes of the purpose registry, reference/purposes.csv) say why the hub may
+hold the source's personal data; `retention` says how long: "24 months" (after
+the source last delivered a record) or "until withdrawn" (erased once the
+source withdraws it). Without `retention` records are kept.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +32,7 @@ from typing import Any, Final
 
 from connectors.canonical import PERSON_FIELDS, SERVICE_FIELDS
 from connectors.errors import SourceConfigError
+from connectors.legal import LEGAL_BASES, purposes
 
 KINDS: Final[tuple[str, ...]] = ("csv", "xlsx", "json", "http-json", "sql")
 ORGANIZATION_TYPES: Final[tuple[str, ...]] = ("agency", "foundation", "dinsos")
@@ -37,7 +45,7 @@ _KNOWN_KEYS: Final[frozenset[str]] = frozenset(
         "id", "kind", "location", "organization", "organization_name", "organization_type",
         "encoding", "delimiter", "header_row", "sheet", "date_formats", "personal",
         "special_category", "columns", "values", "services", "http", "sql", "query", "table",
-        "allow_empty", "description",
+        "allow_empty", "description", "legal_basis", "purposes", "retention",
     }
 )  # fmt: skip
 _HTTP_KEYS: Final[frozenset[str]] = frozenset(
@@ -90,6 +98,16 @@ class SourceConfig:
     query: str | None = None
     table: str | None = None
     allow_empty: bool = False
+    #: UU PDP Art. 20 basis for holding this source's personal data (None: undeclared)
+    legal_basis: str | None = None
+    #: purpose registry codes the data is held for
+    purposes: tuple[str, ...] = ()
+    #: "N months" after last delivered, "until withdrawn", or None (kept)
+    retention: str | None = None
+
+    @property
+    def retention_months(self) -> int | None:
+        return retention_months(self.retention)
 
     @property
     def path(self) -> Path:
@@ -196,6 +214,17 @@ def parse_config(data: Mapping[str, Any], file: Path, prefix: str = "") -> Sourc
     if kind == "sql" and not (query or table):
         raise fail("query", "a sql source needs 'query' or 'table'.")
 
+    legal_basis = _opt_str(data, "legal_basis", fail)
+    if legal_basis is not None and legal_basis not in LEGAL_BASES:
+        raise fail("legal_basis", f"'{legal_basis}' is not a UU PDP Art. 20 basis; use one of"
+                   f" {', '.join(LEGAL_BASES)}.")
+    declared = _str_list(data, "purposes", fail)
+    for code in declared:
+        if code not in purposes():
+            raise fail("purposes", f"'{code}' is not in the purpose registry; use one of"
+                       f" {', '.join(purposes())}.")
+    retention = _retention(_opt_str(data, "retention", fail), fail)
+
     return SourceConfig(
         id=data["id"].strip(),
         kind=kind,
@@ -218,7 +247,33 @@ def parse_config(data: Mapping[str, Any], file: Path, prefix: str = "") -> Sourc
         query=query,
         table=table,
         allow_empty=bool(data.get("allow_empty", False)),
+        legal_basis=legal_basis,
+        purposes=declared,
+        retention=retention,
     )
+
+
+_MONTHS = re.compile(r"(\d+)\s*months?")
+UNTIL_WITHDRAWN: Final[str] = "until withdrawn"
+
+
+def retention_months(retention: str | None) -> int | None:
+    """The months of a "N months" retention rule, else None."""
+    found = _MONTHS.fullmatch(retention or "")
+    return int(found.group(1)) if found else None
+
+
+def _retention(raw: str | None, fail: Any) -> str | None:
+    if raw is None:
+        return None
+    text = " ".join(raw.lower().replace("_", " ").split())
+    if text == UNTIL_WITHDRAWN:
+        return text
+    months = retention_months(text)
+    if months is None or months < 1:
+        raise fail("retention", f"'{raw}' is not a rule; write \"24 months\" or"
+                   " \"until withdrawn\".")
+    return f"{months} months"
 
 
 def _http_options(raw: Any, fail: Any) -> HttpOptions:
@@ -271,4 +326,12 @@ def _opt_str(data: Mapping[str, Any], key: str, fail: Any) -> str | None:
     return raw
 
 
-__all__ = ["KINDS", "HttpOptions", "SourceConfig", "load_configs", "parse_config"]
+__all__ = [
+    "KINDS",
+    "UNTIL_WITHDRAWN",
+    "HttpOptions",
+    "SourceConfig",
+    "load_configs",
+    "parse_config",
+    "retention_months",
+]

@@ -1,6 +1,7 @@
 """DuckDB staging tables and the views `linkage/` reads.
 
-sources          one row per configured source and its last batch
+sources          one row per configured source and its last batch, with its
+                 declared legal basis, purposes and retention rule (UU PDP)
 batches          one row per ingest attempt (status ok | failed), with counts
 raw_rows         raw values of every row that made a new record version, as a
                  JSON array lined up with `batches.columns` of its batch
@@ -8,6 +9,8 @@ records          every version of every record; never deleted
                  (`content_hash` in both is a 64-bit hash, see staging.content_hash)
 services         service/benefit rows, per record version
 quarantine       rejected rows with a reason code and a detail
+erased_records   tombstones of erased records (source, SHA-256 of the record key,
+                 when, cause): an erased record is not staged again
 current_records  the latest version of each record, if it is active
 current_services services of current records
 current_quarantine  rejected rows of each source's latest successful batch
@@ -85,8 +88,14 @@ CREATE TABLE IF NOT EXISTS sources (
     special_category VARCHAR[],
     config_file VARCHAR,
     last_batch_id BIGINT,
-    last_ingested_at TIMESTAMP
+    last_ingested_at TIMESTAMP,
+    legal_basis VARCHAR,
+    purposes VARCHAR[],
+    retention VARCHAR
 );
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS legal_basis VARCHAR;
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS purposes VARCHAR[];
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS retention VARCHAR;
 CREATE TABLE IF NOT EXISTS batches (
     batch_id BIGINT,
     source VARCHAR,
@@ -137,6 +146,12 @@ CREATE TABLE IF NOT EXISTS services (
     amount DECIMAL(14,2),
     funder VARCHAR
 );
+CREATE TABLE IF NOT EXISTS erased_records (
+    source VARCHAR,
+    record_key_sha VARCHAR PRIMARY KEY,
+    erased_at TIMESTAMP,
+    cause VARCHAR
+);
 CREATE TABLE IF NOT EXISTS quarantine (
     source VARCHAR,
     batch_id BIGINT,
@@ -163,7 +178,8 @@ JOIN (SELECT source, max(batch_id) AS batch_id FROM batches WHERE status = 'ok' 
 
 
 _DDL = _ddl()
-_TABLES = ("sources", "batches", "raw_rows", "records", "services", "quarantine")
+_TABLES = ("sources", "batches", "raw_rows", "records", "services", "quarantine",
+           "erased_records")
 
 
 __all__ = ["ensure_staging_schema"]

@@ -103,6 +103,11 @@ def ingest_source(
                 "no column is mapped to source_record_id: row numbers are used as ids, so"
                 " inserting or deleting rows in the source will look like changed records."
             )
+        if config.legal_basis is None and config.personal:
+            summary.warnings.append(
+                "no legal_basis is declared for this source's personal data (UU PDP Art. 20):"
+                " add legal_basis and purposes to its TOML."
+            )
         con.execute("BEGIN TRANSACTION")
         try:
             _stage(con, config, loaded, resolved, summary, step)
@@ -175,6 +180,12 @@ SELECT {src} || ':' || source_record_id AS record_key, src_rowid, row_number, {k
 FROM q
 """
     )
+    suppressed = _drop_erased(con, src)
+    if suppressed:
+        summary.warnings.append(
+            f"{suppressed} rows are records erased on request or by retention and were not"
+            " staged again; ask the source to stop sending them."
+        )
     step(2)
     dups = _mark_duplicates(con, has_services)
     by_reason = con.execute(
@@ -182,7 +193,7 @@ FROM q
     ).fetchall()
     summary.quarantined_by_reason = {str(r): int(n) for r, n in by_reason}
     summary.quarantined = sum(summary.quarantined_by_reason.values())
-    summary.staged = summary.read - summary.quarantined
+    summary.staged = summary.read - summary.quarantined - suppressed
     if summary.quarantined:
         sid_col = literal(sql.source_column.get("source_record_id", "row number"))
         raw_json = (
@@ -203,6 +214,16 @@ WHERE m.reason IS NOT NULL
         )
     step(3)
     _version(con, config, loaded, summary, mapped, has_services, dups)
+
+
+def _drop_erased(con: duckdb.DuckDBPyConnection, src: str) -> int:
+    """Drop incoming rows of erased records (see connectors.erasure); their count."""
+    if not _one(con, f"SELECT count(*) FROM erased_records WHERE source = {src}"):
+        return 0
+    return int(_one(con, f"""
+WITH gone AS (DELETE FROM _stg_m WHERE sha256(record_key) IN
+    (SELECT record_key_sha FROM erased_records WHERE source = {src}) RETURNING 1)
+SELECT count(*) FROM gone"""))
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, has_services: bool) -> bool:
@@ -487,16 +508,22 @@ def _finish_batch(
     )  # fmt: skip
     con.execute(
         """
-INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())
+INSERT INTO sources (id, kind, location, organization, organization_name, organization_type,
+  personal, special_category, config_file, last_batch_id, last_ingested_at, legal_basis,
+  purposes, retention)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp(), ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, location = excluded.location,
   organization = excluded.organization, organization_name = excluded.organization_name,
   organization_type = excluded.organization_type, personal = excluded.personal,
   special_category = excluded.special_category, config_file = excluded.config_file,
-  last_batch_id = excluded.last_batch_id, last_ingested_at = excluded.last_ingested_at
+  last_batch_id = excluded.last_batch_id, last_ingested_at = excluded.last_ingested_at,
+  legal_basis = excluded.legal_basis, purposes = excluded.purposes,
+  retention = excluded.retention
 """,
         [config.id, config.kind, config.location, config.organization, config.organization_name,
          config.organization_type, list(config.personal), list(config.special_category),
-         str(config.config_file), s.batch_id],
+         str(config.config_file), s.batch_id, config.legal_basis, list(config.purposes),
+         config.retention],
     )  # fmt: skip
 
 

@@ -8,8 +8,10 @@ as `services.audit`) through the context.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -47,12 +49,15 @@ from hub.security import (
 )
 from hub.security.audit import AuditLogSink
 from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
+from hub.security.purposes import PurposeRegistry
 from hub.settings import Settings
 from linkage.standardise.search import NameTokens
 from schema import build_schema
 from schema.context import Context, Services
 from schema.extensions import ProtectionLimits, TrustedDocuments, protection_extensions
 from schema.pubsub import PubSub
+
+_log = logging.getLogger("hub.audit")
 
 
 @dataclass
@@ -159,13 +164,27 @@ def _refusal(exc: SecurityError) -> Response:
     return JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)
 
 
+async def export_anchors(log: AuditLog, interval_s: int) -> None:
+    """Export the audit chain's head now and every `interval_s` seconds; a
+    failure is logged and the next round tries again (verify names the cause)."""
+    while True:
+        try:
+            await asyncio.to_thread(log.anchor)
+        except Exception as exc:  # the server keeps serving; verify reports it
+            _log.error("audit anchor not exported: %s", exc)
+        await asyncio.sleep(max(1, interval_s))
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """The hub's ASGI app. Without `services`, the graph repository is opened
     at start-up from the settings (the graph may come up later: /health says so)."""
     security = SecurityDB.from_settings(settings)
-    audit = AuditLogSink(AuditLog(security))
+    audit = AuditLogSink(AuditLog.from_settings(settings, security))
+    purposes = PurposeRegistry(strict=settings.mode == "production")
     if services is not None and services.audit is None:
         services = replace(services, audit=audit)
+    if services is not None and services.purposes is None:
+        services = replace(services, purposes=purposes)
     runtime = Runtime(
         settings=settings,
         security=security,
@@ -204,15 +223,20 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             driver = await open_async_driver(conn)
             runtime.services = Services(
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
-                audit=audit, intake=linkage.intake, review=linkage.review,
+                audit=audit, purposes=purposes, intake=linkage.intake, review=linkage.review,
                 name_normaliser=NameTokens(),
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)
         gc.freeze()
+        anchoring = asyncio.create_task(export_anchors(audit.log,
+                                                       settings.audit_anchor_interval_s))
         try:
             yield
         finally:
+            anchoring.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await anchoring
             runtime.staging = None
             linkage.close()
             if driver is not None:

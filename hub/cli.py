@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import duckdb
 import typer
@@ -21,7 +21,7 @@ from connectors.cli import make_ingest_commands
 from connectors.errors import ConnectorError
 from connectors.synthetic import generate_city
 from graph.errors import GraphError
-from hub import localgraph, pipeline
+from hub import erasure, localgraph, pipeline, subject_access
 from hub.dashboard import login_link
 from hub.demo import run_demo
 from hub.errors import HubError
@@ -110,7 +110,21 @@ make_ingest_commands(app, _open_db, default_config=Path("sources"),
                      extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)])
 make_linkage_commands(app, _open_db, _model_dir)
 app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")
-app.add_typer(make_audit_app(get_settings), name="audit", help="The hash-chained audit log.")
+class _SubjectAccess:
+    def build(self, person_id: str) -> dict[str, Any]:
+        settings = get_settings()
+        con = pipeline.open_db(settings)
+        try:
+            return subject_access.build_report(settings, con, person_id)
+        finally:
+            con.close()
+
+    def to_html(self, report: dict[str, Any]) -> str:
+        return subject_access.to_html(report)
+
+
+app.add_typer(make_audit_app(get_settings, _SubjectAccess()), name="audit",
+              help="The keyed, anchored audit log and subject access reports.")
 app.add_typer(make_report_app(_open_db, console), name="report", help="The monthly report.")
 
 
@@ -171,6 +185,42 @@ def load_command() -> None:
         f"loaded {sum(t.rows for t in report.tables.values()):,} rows: "
         f"{report.entities_written:,} nodes+relationships created in {report.seconds:.1f} s"
     )
+
+
+retention_app = typer.Typer(help="Retention rules per source (UU PDP).")
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("apply")
+def retention_apply(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go.")] = False,
+) -> None:
+    """Erase the records each source's `retention` rule lets go, from staging,
+    the identity map and the graph; audited. Safe to run again."""
+    settings = get_settings()
+    con = pipeline.open_db(settings)
+    try:
+        result = erasure.apply_retention(settings, con, dry_run=dry_run)
+    finally:
+        con.close()
+    console.print(result.summary())
+
+
+@app.command("erase")
+def erase_command(
+    person: Annotated[str, typer.Option("--person", help="The person's id (P-...).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, e.g. the request's number.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would go.")] = False,
+) -> None:
+    """Erase a person on request (UU PDP Art. 8): every record linked to them in
+    staging, the identity map and the graph; audited without the erased data."""
+    settings = get_settings()
+    con = pipeline.open_db(settings)
+    try:
+        result = erasure.erase_person(settings, con, person, reason, dry_run=dry_run)
+    finally:
+        con.close()
+    console.print(f"{person}: {result.summary()}")
 
 
 @app.command("serve")

@@ -35,6 +35,9 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_LINKAGE_ENGINE": "linkage_engine",
     "HUB_JWT_ISSUER": "jwt_issuer",
     "HUB_JWT_JWKS": "jwt_jwks_file",
+    "HUB_AUDIT_KEY_FILE": "audit_key_file",
+    "HUB_AUDIT_ANCHOR_DIR": "audit_anchor_dir",
+    "HUB_AUDIT_ANCHOR_INTERVAL": "audit_anchor_interval_s",
 }
 
 
@@ -56,6 +59,11 @@ class Settings:
     linkage_engine: LinkageEngine = "duckdb"
     jwt_issuer: str | None = None
     jwt_jwks_file: Path | None = None
+    # The audit chain's HMAC key (default $HUB_HOME/keys/audit-key), a second
+    # directory for its exported head (anchors), and how often the server exports it.
+    audit_key_file: Path | None = None
+    audit_anchor_dir: Path | None = None
+    audit_anchor_interval_s: int = 300
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -139,12 +147,12 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
     unknown = {k: v for k, v in values.items() if k not in _KNOWN}
     known = {k: v for k, v in values.items() if k in _KNOWN}
     try:
-        for k in ("port", "neo4j_port", "neo4j_pagecache_mb"):
+        for k in ("port", "neo4j_port", "neo4j_pagecache_mb", "audit_anchor_interval_s"):
             if k in known:
                 known[k] = int(known[k])
     except ValueError as exc:
         raise ConfigError(f"{origin}: {exc}; ports and sizes are whole numbers.") from exc
-    for k in ("home", "jwt_jwks_file"):
+    for k in ("home", "jwt_jwks_file", "audit_key_file", "audit_anchor_dir"):
         if known.get(k) is not None:
             known[k] = Path(known[k])
     if known.get("mode", "dev") not in ("dev", "production"):

@@ -8,7 +8,9 @@ operation ends. If the sink fails, the response's data is withheld: personal
 data is never shown without a record of it.
 
 Reads of personal data need a purpose (UU PDP): the `X-Purpose` header, or a
-`purpose` argument on the root field, checked by `personal(info, purpose)`.
+`purpose` argument on the root field, checked by `personal(info, purpose)`
+against the purpose registry (`services.purposes`), which also gives the
+legal basis the audit log records with it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from typing import Any
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from schema.errors import AuditUnavailable, PurposeRequired
+from schema.errors import AuditUnavailable, PurposeRequired, PurposeUnknown
 from schema.permissions import Policy, require_personal
-from schema.services import AuditEntry
+from schema.services import AuditEntry, PurposeResolver
 
 
 @dataclass
@@ -35,11 +37,14 @@ class _Touched:
 class AuditTrail:
     """The personal data one request touched, by operation, in first-seen order."""
 
-    def __init__(self, purpose: str | None = None) -> None:
+    def __init__(self, purpose: str | None = None,
+                 registry: PurposeResolver | None = None) -> None:
         self.purpose = purpose
         """The request's purpose (the X-Purpose header)."""
+        self.registry = registry
         self.root_purposes: dict[str, str] = {}
-        """A purpose given as an argument, by root field (response key)."""
+        """The purpose of each root field (response key) as recorded: resolved
+        against the registry by `personal`."""
         self._touched: dict[str, _Touched] = {}
 
     def __bool__(self) -> bool:
@@ -47,6 +52,13 @@ class AuditTrail:
 
     def purpose_for(self, root: str) -> str | None:
         return self.root_purposes.get(root) or self.purpose
+
+    def _recorded(self, purpose: str | None) -> str | None:
+        """A purpose not resolved by `personal` (a write's), as the log keeps it."""
+        if purpose is None or self.registry is None or \
+                purpose in self.root_purposes.values():
+            return purpose
+        return self.registry.resolve(purpose) or f"{purpose} [unregistered]"
 
     def touch(self, operation: str, root: str, persons: Iterable[object] = (),
               households: Iterable[object] = ()) -> None:
@@ -60,7 +72,7 @@ class AuditTrail:
         """The entries so far (and forget them)."""
         subject = str(getattr(principal, "subject", None) or principal.organization)
         out = [AuditEntry(subject, str(principal.organization), str(principal.role), op,
-                          tuple(t.persons), tuple(t.households), t.purpose)
+                          tuple(t.persons), tuple(t.households), self._recorded(t.purpose))
                for op, t in self._touched.items()]
         self._touched.clear()
         return out
@@ -97,11 +109,16 @@ def personal(info: strawberry.Info[Any, Any], purpose: str | None = None) -> Pol
     the role must see personal data, and a purpose must be stated."""
     policy = require_personal(info.context.principal)
     root = _path(info)[0]
-    stated = (purpose or "").strip()
-    if stated:
-        info.context.audit.root_purposes[root] = stated
-    elif not info.context.audit.purpose_for(root):
+    stated = (purpose or "").strip() or info.context.audit.purpose_for(root)
+    if not stated:
         raise PurposeRequired(info.field_name)
+    registry = getattr(info.context.services, "purposes", None)
+    if registry is not None:
+        recorded = registry.resolve(stated)
+        if recorded is None:
+            raise PurposeUnknown(info.field_name, stated, registry.codes())
+        stated = recorded
+    info.context.audit.root_purposes[root] = stated
     return policy
 
 

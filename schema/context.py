@@ -30,6 +30,7 @@ from schema.services import (
     AuditSink,
     Intake,
     NameNormaliser,
+    PurposeResolver,
     Repository,
     ReviewDecider,
     Scope,
@@ -45,6 +46,8 @@ class Services:
     intake: Intake | None = None
     review: ReviewDecider | None = None
     name_normaliser: NameNormaliser | None = None
+    purposes: PurposeResolver | None = None
+    """The purpose registry; None takes any stated purpose as free text."""
     audit: AuditSink | None = None
     """Where reads and writes of personal data are recorded; None records nothing
     (only for tests and benchmarks: the hub always sets it)."""
@@ -74,7 +77,7 @@ class Context:
             loaders=Loaders(services.repository, scope, personal=policy.can_see_personal),
             scope=scope,
             policy=policy,
-            audit=AuditTrail(purpose.strip() or None if purpose else None),
+            audit=AuditTrail(purpose.strip() or None if purpose else None, services.purposes),
             request=request,
             response=response,
         )

@@ -4,6 +4,7 @@
     ├── InputError        BAD_USER_INPUT: names the field and the reason
     ├── Forbidden         FORBIDDEN: the caller's role or relationship does not allow it
     ├── PurposeRequired   PURPOSE_REQUIRED: personal data read without a stated purpose
+    ├── PurposeUnknown    PURPOSE_UNKNOWN: a purpose that is not in the purpose registry
     ├── AuditUnavailable  AUDIT_UNAVAILABLE: the audit log refused the events; nothing shown
     ├── NotFound          NOT_FOUND: no such id visible to the caller
     └── ServiceError      SERVICE_UNAVAILABLE: the graph store (or another service) is down
@@ -15,7 +16,7 @@ never see a driver stack trace.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphql import GraphQLError
@@ -41,6 +42,15 @@ class PurposeRequired(GraphQLError):
             f"`purpose: \"<why>\"` on {field}.",
             extensions={"code": "PURPOSE_REQUIRED", "field": field,
                         "header": "X-Purpose", "argument": "purpose"})
+
+
+class PurposeUnknown(GraphQLError):
+    def __init__(self, field: str, stated: str, codes: Sequence[str]) -> None:
+        super().__init__(
+            f"{field}: the purpose {stated[:80]!r} is not registered (UU PDP): start"
+            " X-Purpose with one of " + ", ".join(codes)
+            + ", optionally followed by ': <note>', e.g. `X-Purpose: case_management: home visit`.",
+            extensions={"code": "PURPOSE_UNKNOWN", "field": field, "purposes": list(codes)})
 
 
 class AuditUnavailable(GraphQLError):

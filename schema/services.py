@@ -113,6 +113,15 @@ class AuditEntry:
     purpose: str | None = None
 
 
+class PurposeResolver(Protocol):
+    """The purpose registry (UU PDP): a stated purpose (`code` or `code: note`)
+    -> what the audit log records (with the purpose's legal basis), or None
+    when it is not registered and must be refused."""
+
+    def resolve(self, stated: str) -> str | None: ...
+    def codes(self) -> Sequence[str]: ...
+
+
 class AuditSink(Protocol):
     """The append-only audit log (hub's hash-chained AuditLog, adapted).
 
@@ -133,5 +142,5 @@ class AuditSink(Protocol):
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["AuditEntry", "AuditPage", "AuditSink", "Intake", "NameNormaliser", "Page", "Repository",
-           "ReviewDecider", "Row", "Scope"]
+__all__ = ["AuditEntry", "AuditPage", "AuditSink", "Intake", "NameNormaliser", "Page",
+           "PurposeResolver", "Repository", "ReviewDecider", "Row", "Scope"]

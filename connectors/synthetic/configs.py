@@ -15,6 +15,9 @@ A generated city writes `config/<source_id>.toml` next to `sources/`::
     date_formats = ["%d-%m-%Y", "%d/%m/%y"]
     personal = ["nik", "no_kk", "full_name", "birth_date", "phone", "address"]
     special_category = ["ppks"]
+    legal_basis = "consent"       # UU PDP Art. 20 basis (connectors.legal.LEGAL_BASES)
+    purposes = ["foundation_service", "referral"]   # purpose registry codes
+    retention = "until withdrawn" # or "60 months" (after last delivered)
 
     [columns]                     # source column -> canonical field (PERSON_FIELDS)
     "Nama Lengkap" = "full_name"
@@ -61,6 +64,16 @@ PERSONAL: Final[tuple[str, ...]] = (
 )  # fmt: skip
 SPECIAL_CATEGORY: Final[tuple[str, ...]] = ("ppks",)
 
+#: What each kind of organization declares (UU PDP Art. 20): Dinsos keeps DTKS
+#: by law, agencies serve the public, foundations hold data by consent.
+DECLARED: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
+    "dinsos": ("legal_obligation",
+               ("social_assistance", "eligibility_verification", "case_management"),
+               "60 months"),
+    "agency": ("public_task", ("social_assistance", "referral"), "60 months"),
+    "foundation": ("consent", ("foundation_service", "referral"), "until withdrawn"),
+}
+
 
 def _s(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
@@ -90,6 +103,10 @@ def render(spec: SourceSpec) -> str:
     lines.append(f"date_formats = {_list(spec.date_formats)}")
     lines.append(f"personal = {_list([f for f in PERSONAL if f in mapped])}")
     lines.append(f"special_category = {_list([f for f in SPECIAL_CATEGORY if f in mapped])}")
+    basis, purposes, retention = DECLARED[spec.organization_type]
+    lines.append(f"legal_basis = {_s(basis)}")
+    lines.append(f"purposes = {_list(list(purposes))}")
+    lines.append(f"retention = {_s(retention)}")
     lines += ["", "[columns]"]
     lines += [f"{_s(col)} = {_s(field)}" for col, field in spec.columns.items()]
     for field, mapping in spec.values.items():

@@ -5,7 +5,9 @@ role lets them see, and a tamper-evident record of every read and write.
     keys        per-organization API keys in $HUB_HOME/security.sqlite
     jwt         staff JWT bearer tokens against an issuer and a JWKS file
     authn       headers or a websocket connection_init payload -> Principal
-    audit       the append-only, hash-chained audit log
+    audit       the append-only audit log, HMAC-chained
+    chain       the audit key and the anchors files outside the database
+    purposes    the purpose registry (connectors.legal) as the API's resolver
     ratelimit   a token bucket per key
     cli         `hub keys ...` and `hub audit ...`
 """

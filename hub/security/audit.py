@@ -1,26 +1,36 @@
 """The audit log: every read or write of personal data, append-only and
 hash-chained, in the `audit_log` table of the security database.
 
-Each row's hash covers its own columns and the previous row's hash, so changing
-or removing a row breaks the chain from that row on; SQLite triggers refuse
-UPDATE and DELETE outright. Cutting rows off the end is only visible against a
-head hash kept elsewhere (`VerifyResult.head_hash`).
+Each row's hash is an HMAC (key outside the database, see `hub.security.chain`)
+over its own columns and the previous row's hash, so changing or removing a
+row breaks the chain from that row on, and a chain recomputed without the key
+does not verify; SQLite triggers refuse UPDATE and DELETE outright. The head is
+exported to anchors files outside the database (`anchor`), so a tail cut off
+the log is found by `verify` too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hub.security.chain import (
+    GENESIS_HASH,
+    Anchor,
+    AnchorError,
+    ChainConfig,
+    keyed_hash,
+    now_text,
+    plain_hash,
+)
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
+from hub.settings import Settings
 from schema.services import AuditEntry, AuditPage
 
-GENESIS_HASH = "0" * 64
 _COLUMNS = (
     "seq, ts, subject, organization, role, operation, person_ids, household_ids, purpose,"
     " prev_hash, hash"
@@ -84,16 +94,21 @@ class VerifyResult:
     """Rows that chained correctly before the first bad one (all rows when ok)."""
     reason: str | None = None
     head_hash: str = GENESIS_HASH
-    """The hash of the last good row: keep it elsewhere to detect truncation."""
+    """The hash of the last good row (what `anchor` exports)."""
+    anchored_seq: int = 0
+    """The newest exported anchor the log was checked against."""
+
+    def message(self) -> str:
+        """One line for people: what is wrong, or that all is well."""
+        if self.ok:
+            return (f"Audit chain intact: {self.checked} events; head {self.head_hash};"
+                    f" checked against the anchor at seq {self.anchored_seq}.")
+        where = "" if self.first_bad_seq is None else f" at seq {self.first_bad_seq}"
+        return (f"Audit chain broken{where}: {self.reason} ({self.checked} rows before it"
+                " check out).")
 
 
 Row = tuple[int, str, str, str, str, str, str, str, str | None, str, str]
-
-
-def row_hash(row: Sequence[object]) -> str:
-    """The hash of a row from its stored columns: seq through prev_hash."""
-    payload = json.dumps(list(row[:10]), ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _ids(ids: Sequence[str]) -> str:
@@ -122,9 +137,46 @@ def _utcnow() -> datetime:
 
 
 class AuditLog:
-    def __init__(self, db: SecurityDB, now: Callable[[], datetime] = _utcnow) -> None:
+    """The log in one security database. `chain` holds the HMAC key and the
+    anchors files (default: beside the database, `keys/audit-key` and
+    `audit-anchors.jsonl`). Opening a log that has no key yet makes the key and
+    marks the rows so far as legacy (plain SHA-256), in the database and in a
+    first anchor, so they keep verifying."""
+
+    def __init__(self, db: SecurityDB, now: Callable[[], datetime] = _utcnow,
+                 chain: ChainConfig | None = None) -> None:
         self.db = db
         self._now = now
+        self.chain = chain or ChainConfig.beside(db.path)
+        self._mark_keyed_start()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, db: SecurityDB | None = None) -> AuditLog:
+        return cls(db or SecurityDB.from_settings(settings),
+                   chain=ChainConfig.from_settings(settings))
+
+    def _mark_keyed_start(self) -> None:
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM audit_meta WHERE name = 'legacy_until'").fetchone():
+                return
+            last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            seq, head = last.fetchone() or (0, GENESIS_HASH)
+            try:
+                anchors = self.chain.read_anchors()
+            except AnchorError:
+                return  # verify names it
+            # Mark only a log that is new or meets its key for the first time: a
+            # known key with no marker and no anchors means they were removed,
+            # and marking now would bless whatever is in the database.
+            if anchors or not (seq == 0 or self.chain.key_created):
+                return
+            conn.execute("INSERT INTO audit_meta (name, value) VALUES ('legacy_until', ?)",
+                         (str(seq),))
+            self.chain.write_anchor(Anchor(seq, head, now_text(self._now()), seq))
+
+    def _hash(self, row: Sequence[object], legacy_until: int) -> str:
+        return plain_hash(row) if int(str(row[0])) <= legacy_until \
+            else keyed_hash(self.chain.key, row)
 
     def append(self, event: AuditEvent) -> str:
         return self.append_many([event])[0]
@@ -156,7 +208,7 @@ class AuditLog:
                     event.purpose,
                     prev,
                 )
-                prev = row_hash(row)
+                prev = keyed_hash(self.chain.key, row)
                 rows.append((*row, prev))
             conn.executemany(
                 f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -165,7 +217,31 @@ class AuditLog:
         return [str(row[-1]) for row in rows]
 
     def verify(self) -> VerifyResult:
-        expected_seq, prev, checked = 1, GENESIS_HASH, 0
+        """Check every row with the key (legacy rows with the old rule) and
+        against every exported anchor: a changed row, a chain recomputed
+        without the key, and a tail cut off after an anchor all fail here."""
+        try:
+            anchors = self.chain.read_anchors()
+        except AnchorError as exc:
+            return VerifyResult(False, None, 0, str(exc))
+        if not anchors:
+            files = ", ".join(str(p) for p in self.chain.anchor_files)
+            return VerifyResult(False, None, 0, f"no anchors in {files}: the exported heads"
+                                " are gone, so a rewritten or shortened log cannot be ruled out")
+        legacy_until = anchors[0].legacy_until
+        with self.db.read() as conn:
+            marked = conn.execute("SELECT value FROM audit_meta WHERE name = 'legacy_until'")
+            row = marked.fetchone()
+        if row is None or int(row[0]) != legacy_until:
+            return VerifyResult(False, None, 0, "the database's keyed-chain marker"
+                                f" ({None if row is None else row[0]}) differs from the anchors'"
+                                f" ({legacy_until}): the database was replaced or rewritten")
+        return self._walk(1, GENESIS_HASH, anchors, legacy_until)
+
+    def _walk(self, start: int, prev: str, anchors: list[Anchor],
+              legacy_until: int) -> VerifyResult:
+        by_seq = {a.seq: a for a in anchors if a.seq >= start}
+        expected_seq, checked = start, 0
         while True:
             with self.db.read() as conn:
                 rows = conn.execute(
@@ -173,12 +249,58 @@ class AuditLog:
                     (expected_seq, _VERIFY_BATCH),
                 ).fetchall()
             if not rows:
-                return VerifyResult(True, None, checked, head_hash=prev)
+                break
             for row in rows:
-                reason = _check(row, expected_seq, prev)
+                reason = self._check(row, expected_seq, prev, legacy_until)
+                anchor = by_seq.get(row[0])
+                if reason is None and anchor is not None and anchor.hash != row[10]:
+                    reason = f"the row differs from the head exported at {anchor.ts}"
                 if reason is not None:
                     return VerifyResult(False, row[0], checked, reason, head_hash=prev)
                 expected_seq, prev, checked = row[0] + 1, row[10], checked + 1
+        head_seq = expected_seq - 1
+        last = max(anchors, key=lambda a: a.seq)
+        if last.seq > head_seq:
+            return VerifyResult(False, head_seq + 1, checked,
+                                f"rows {head_seq + 1}..{last.seq} are missing: the anchor"
+                                f" exported at {last.ts} names seq {last.seq}", head_hash=prev)
+        if last.seq == head_seq == 0 and last.hash != prev:
+            return VerifyResult(False, None, 0, "the anchor at seq 0 does not match")
+        return VerifyResult(True, None, checked, head_hash=prev, anchored_seq=last.seq)
+
+    def _check(self, row: Row, expected_seq: int, prev: str, legacy_until: int) -> str | None:
+        if row[0] != expected_seq:
+            return f"rows {expected_seq}..{row[0] - 1} are missing"
+        if row[9] != prev:
+            return "prev_hash does not match the previous row's hash"
+        if self._hash(row, legacy_until) != row[10]:
+            return "the row's contents do not match its keyed hash"
+        return None
+
+    def anchor(self) -> Anchor:
+        """Export the head (sequence, hash, time) to the anchors files, after
+        checking the rows since the last anchor; unchanged heads are not
+        written again. Raises `AnchorError` when that check fails: a broken
+        chain must not be blessed."""
+        anchors = self.chain.read_anchors()
+        if not anchors:
+            raise AnchorError("no anchors to continue from; run `hub audit verify`")
+        last = max(anchors, key=lambda a: a.seq)
+        with self.db.read() as conn:
+            start = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (last.seq,))
+            found = start.fetchone()
+        if last.seq and (found is None or found[0] != last.hash):
+            raise AnchorError(f"row {last.seq} no longer matches its anchor of {last.ts};"
+                              " run `hub audit verify`")
+        result = self._walk(last.seq + 1, last.hash, anchors, last.legacy_until)
+        if not result.ok:
+            raise AnchorError(result.message())
+        head_seq = last.seq + result.checked
+        if head_seq == last.seq:
+            return last
+        anchor = Anchor(head_seq, result.head_hash, now_text(self._now()), last.legacy_until)
+        self.chain.write_anchor(anchor)
+        return anchor
 
     def subject_access_report(self, person_id: str) -> list[AuditRecord]:
         """Every event that read or changed this person's data, oldest first."""
@@ -228,16 +350,6 @@ class AuditLog:
                 f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT ?", (limit,)
             ).fetchall()
         return [_record(row) for row in reversed(rows)]
-
-
-def _check(row: Row, expected_seq: int, prev: str) -> str | None:
-    if row[0] != expected_seq:
-        return f"rows {expected_seq}..{row[0] - 1} are missing"
-    if row[9] != prev:
-        return "prev_hash does not match the previous row's hash"
-    if row_hash(row) != row[10]:
-        return "the row's contents do not match its hash"
-    return None
 
 
 class _Batch:
@@ -320,5 +432,4 @@ __all__ = [
     "AuditLogSink",
     "AuditRecord",
     "VerifyResult",
-    "row_hash",
 ]

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hub.security.audit import AuditLog, AuditRecord
+from hub.security.chain import AnchorError
 from hub.security.db import SecurityDB
 from hub.security.errors import AuditChainBroken
 from hub.security.keys import KeyRecord, KeyStore
@@ -131,58 +134,89 @@ def _event_json(record: AuditRecord) -> dict[str, object]:
     }
 
 
-def make_audit_app(get_settings: GetSettings = load_settings) -> typer.Typer:
+class SubjectAccess(Protocol):
+    """The full subject access report (hub.subject_access, wired by hub.cli)."""
+
+    def build(self, person_id: str) -> dict[str, Any]: ...
+    def to_html(self, report: dict[str, Any]) -> str: ...
+
+
+def make_audit_app(get_settings: GetSettings = load_settings,
+                   subject_access: SubjectAccess | None = None) -> typer.Typer:
     app = typer.Typer(help="Check the audit log and report who touched a person's data.")
 
     def log() -> AuditLog:
-        return AuditLog(SecurityDB.from_settings(get_settings()))
+        return AuditLog.from_settings(get_settings())
 
     @app.command()
     def verify() -> None:
-        """Check the hash chain; exits 1 naming the first bad row."""
+        """Check the keyed chain and the exported anchors; exits 1 with one line
+        naming the first bad row or the missing tail."""
         audit = log()
         try:
             result = audit.verify()
         finally:
             audit.db.close()
         if not result.ok:
-            assert result.first_bad_seq is not None
             raise AuditChainBroken(
-                f"Audit chain broken at seq {result.first_bad_seq}: {result.reason}"
-                f" ({result.checked} rows before it check out). Keep a copy of"
-                f" {audit.db.path} and report it to the Dinsos data protection officer.",
-                first_bad_seq=result.first_bad_seq,
+                f"{result.message()} Keep a copy of {audit.db.path} and the anchors files"
+                " and report it to the Dinsos data protection officer.",
+                first_bad_seq=result.first_bad_seq or 0,
             )
-        typer.echo(f"Audit chain intact: {result.checked} events; head {result.head_hash}.")
+        typer.echo(result.message())
+
+    @app.command()
+    def anchor() -> None:
+        """Export the chain's head (sequence, HMAC, time) to the anchors files
+        outside the database; the server also does this every
+        `audit_anchor_interval_s` seconds."""
+        audit = log()
+        try:
+            head = audit.anchor()
+        except AnchorError as exc:
+            raise AuditChainBroken(f"Not anchored: {exc}.", first_bad_seq=0) from exc
+        finally:
+            audit.db.close()
+        files = ", ".join(str(p) for p in audit.chain.anchor_files)
+        typer.echo(f"Anchored seq {head.seq} ({head.hash[:16]}…) at {head.ts} in {files}.")
 
     @app.command()
     def report(
         person: Annotated[str, typer.Option("--person", help="The person's id.")],
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        html_file: Annotated[Path | None, typer.Option(
+            "--html", help="Also write the report as an HTML page to this file.")] = None,
     ) -> None:
-        """Subject access report: everyone who read or changed this person's data."""
-        audit = log()
-        try:
-            events = audit.subject_access_report(person)
-        finally:
-            audit.db.close()
+        """Subject access report: a copy of the person's data, the sources that
+        hold it, the links made, and everyone who read or changed it."""
+        if subject_access is None:
+            audit = log()
+            try:
+                events = audit.subject_access_report(person)
+            finally:
+                audit.db.close()
+            report: dict[str, Any] = {"person_id": person,
+                                      "reads": [_event_json(e) for e in events]}
+        else:
+            report = subject_access.build(person)
+        if html_file is not None and subject_access is not None:
+            html_file.write_text(subject_access.to_html(report), encoding="utf-8")
         if as_json:
-            typer.echo(json.dumps([_event_json(e) for e in events], indent=2))
+            typer.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
             return
-        table = Table("seq", "when (UTC)", "who", "organization", "role", "operation", "purpose")
-        for e in events:
-            table.add_row(
-                str(e.seq),
-                _when(e.ts),
-                e.subject,
-                e.organization,
-                e.role,
-                e.operation,
-                e.purpose or "",
-            )
         console = Console(width=140)
+        for key in ("records", "services", "links", "match_evidence", "identity_events"):
+            if key in report:
+                console.print(f"{key.replace('_', ' ')}: {len(report[key])}")
+        table = Table("seq", "when (UTC)", "who", "organization", "role", "operation", "purpose")
+        for e in report["reads"]:
+            table.add_row(str(e["seq"]), e["ts"][:19].replace("T", " "), escape(e["subject"]),
+                          escape(e["organization"]), e["role"], escape(e["operation"]),
+                          escape(e["purpose"] or ""))
         console.print(table)
-        console.print(f"{len(events)} events involve person {person}.")
+        console.print(f"{len(report['reads'])} events involve person {person}.")
+        if html_file is not None:
+            console.print(f"HTML report written to {html_file}.")
 
     return app
 

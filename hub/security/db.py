@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS audit_log (
     hash          TEXT NOT NULL
 );
 
+-- where the keyed (HMAC) chain starts; the anchors files outside hold the same
+CREATE TABLE IF NOT EXISTS audit_meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be changed'); END;
 

@@ -869,8 +869,8 @@ async def test_audit_log_pages_reads_and_writes_of_a_person_on_a_valid_chain(
         hub: Hub, staging: duckdb.DuckDBPyConnection, city: GeneratedCity) -> None:
     pid = str(one(staging, f"SELECT min(i.person_id) FROM {LINKED}"))
     query = 'query($id: ID!) { person(id: $id) { id fullName } }'
-    await hub.data("worker", query, id=pid, purpose="generated-city audit check")
-    await hub.data("worker", query, id=pid, purpose="second look")
+    await hub.data("worker", query, id=pid, purpose="case_management: audit check")
+    await hub.data("worker", query, id=pid, purpose="case_management: second look")
 
     log = AuditLog(SecurityDB.from_settings(city.settings))
     before = [r.seq for r in log.subject_access_report(pid)]
@@ -879,8 +879,11 @@ async def test_audit_log_pages_reads_and_writes_of_a_person_on_a_valid_chain(
     events = [e["node"] for e in page["edges"]]
     assert [e["seq"] for e in events] == before[::-1], "newest first, this person's only"
     assert all(pid in e["personIds"] for e in events)
-    mine = [e for e in events if e["purpose"] in ("generated-city audit check", "second look")]
-    assert [e["purpose"] for e in mine][:2] == ["second look", "generated-city audit check"]
+    # recorded with the purpose's legal basis from the purpose registry
+    check, second = (f"case_management [public_task]: {n}" for n in ("audit check",
+                                                                      "second look"))
+    mine = [e for e in events if e["purpose"] in (check, second)]
+    assert [e["purpose"] for e in mine][:2] == [second, check]
     assert {(e["role"], e["organization"]) for e in mine} == {("social_worker", "ORG-DINSOS")}
     assert all(e["operation"].startswith("read:person") for e in mine)
     # reading the log about a person is itself a read of their data
@@ -892,12 +895,13 @@ async def test_audit_log_pages_reads_and_writes_of_a_person_on_a_valid_chain(
     hid = str(one(staging, "SELECT household_id FROM identity_map WHERE person_id = $1", pid))
     await hub.data("admin", CHANGE, c={"kind": "PENONAKTIFAN", "householdId": hid,
                                        "personId": pid, "reason": "died in October"},
-                   purpose="monthly update")
+                   purpose="eligibility_verification: monthly update")
     every = await hub.walk("admin", AUDIT, "auditLog", first=100)
     assert len({e["seq"] for e in every}) == len(every)
     newest = every[0]
     assert (newest["operation"], newest["role"], newest["purpose"]) == \
-        ("write:fileChangeRequest", "dinsos_admin", "monthly update")
+        ("write:fileChangeRequest", "dinsos_admin",
+         "eligibility_verification [legal_obligation]: monthly update")
     assert (newest["personIds"], newest["householdIds"]) == ([pid], [hid])
     verdict = log.verify()
     assert verdict.ok and verdict.checked == len(every)

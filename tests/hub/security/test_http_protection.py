@@ -25,7 +25,7 @@ from starlette.websockets import WebSocketDisconnect
 from graph.driver import Connection, open_async_driver
 from graph.repository import GraphRepository
 from hub.app import create_app
-from hub.security import KeyStore, SecurityDB
+from hub.security import AuditLog, KeyStore, SecurityDB
 from hub.settings import Settings
 from schema.context import Services
 from schema.extensions import MASKED_MESSAGE, document_id
@@ -112,18 +112,19 @@ async def test_a_read_is_audited_with_its_purpose_and_shows_in_the_access_report
     refused = await post(app, {"query": PERSON}, {"X-API-Key": worker})
     assert refused.json()["errors"][0]["extensions"]["code"] == "PURPOSE_REQUIRED"
     response = await post(app, {"query": PERSON},
-                          {"X-API-Key": worker, "X-Purpose": "home visit"})
+                          {"X-API-Key": worker, "X-Purpose": "case_management: home visit"})
     assert response.json() == {"data": {"person": {"fullName": "Hermawan",
                                                    "nik": "3273011204800001"}}}
 
     report = hub_cli(tmp_path, "audit", "report", "--person", "P1", "--json")
     assert report.returncode == 0, report.stderr
-    events = json.loads(report.stdout)
+    events = json.loads(report.stdout)["reads"]
     assert [(e["organization"], e["role"], e["operation"], e["purpose"]) for e in events] == [
-        ("DINSOS", "social_worker", "read:person", "home visit")]
+        ("DINSOS", "social_worker", "read:person", "case_management [public_task]: home visit")]
     assert events[0]["subject"].startswith("key:")
     table = hub_cli(tmp_path, "audit", "report", "--person", "P1")
-    assert "home visit" in table.stdout and "1 events involve person P1" in table.stdout
+    # the first report is itself a read of P1, and is logged
+    assert "home visit" in table.stdout and "2 events involve person P1" in table.stdout
     assert hub_cli(tmp_path, "audit", "verify").returncode == 0
 
     # someone with file access edits the purpose: the chain says so
@@ -151,6 +152,31 @@ async def test_rate_limit_per_key_gives_429_with_retry_after(tmp_path: Path,
     assert (await post(app, query, {"X-API-Key": other})).status_code == 200  # per key
 
 
+@pytest.mark.anyio
+async def test_an_unregistered_purpose_is_refused_in_production_and_kept_as_text_in_dev(
+        tmp_path: Path, services: Services) -> None:
+    prod, dev = settings(tmp_path, "production"), settings(tmp_path / "dev")
+    headers = {"X-API-Key": key(prod, "DINSOS", "social_worker"), "X-Purpose": "curiosity"}
+    refused = (await post(create_app(prod, services), {"query": PERSON}, headers)).json()
+    assert refused["data"] is None
+    error = refused["errors"][0]
+    assert error["extensions"]["code"] == "PURPOSE_UNKNOWN"
+    assert "case_management" in error["message"] and "curiosity" in error["message"]
+    argument = '{ person(id: "P1", purpose: "referral: to Dinkes") { id } }'
+    ok = await post(create_app(prod, services), {"query": argument},
+                    {"X-API-Key": headers["X-API-Key"]})
+    assert ok.json() == {"data": {"person": {"id": "P1"}}}
+    with SecurityDB.from_settings(prod) as db:
+        assert [e.purpose for e in AuditLog(db).tail()] == ["referral [public_task]: to Dinkes"]
+
+    dev_key = key(dev, "DINSOS", "social_worker")
+    kept = await post(create_app(dev, services), {"query": PERSON},
+                      {"X-API-Key": dev_key, "X-Purpose": "curiosity"})
+    assert "errors" not in kept.json()
+    with SecurityDB.from_settings(dev) as db:
+        assert [e.purpose for e in AuditLog(db).tail()] == ["curiosity [unregistered]"]
+
+
 # --- query limits -----------------------------------------------------------------------
 DEEP = '{ household(id: "H1") { ' + "members { household { " * 6 + "id" + " } }" * 6 + " } }"
 ALIASES = "{ " + " ".join(f"a{i}: programs {{ code }}" for i in range(20)) + " }"
@@ -166,7 +192,8 @@ async def test_query_limits_over_http(tmp_path: Path, services: Services, query:
     s = settings(tmp_path)
     app = create_app(s, services)
     response = await post(app, {"query": query},
-                          {"X-API-Key": key(s, "DINSOS", "dinsos_admin"), "X-Purpose": "t"})
+                          {"X-API-Key": key(s, "DINSOS", "dinsos_admin"),
+                           "X-Purpose": "oversight"})
     body = response.json()
     assert body.get("data") is None and body["errors"], body
     assert says in json.dumps(body["errors"]).lower()
@@ -186,7 +213,7 @@ async def test_production_has_no_introspection_no_graphiql_and_masks_errors(
         tmp_path: Path, services: Services) -> None:
     prod, dev = settings(tmp_path, "production"), settings(tmp_path / "dev")
     admin = key(prod, "DINSOS", "dinsos_admin")
-    headers = {"X-API-Key": admin, "X-Purpose": "t"}
+    headers = {"X-API-Key": admin, "X-Purpose": "oversight"}
     app = create_app(prod, services)
 
     introspect = (await post(app, {"query": "{ __schema { types { name } } }"}, headers)).json()
@@ -219,7 +246,7 @@ async def test_production_partners_run_only_trusted_documents(tmp_path: Path,
     (tmp_path / "trusted-documents.json").write_text(json.dumps({document_id(known): known}))
     s = settings(tmp_path, "production")
     app = create_app(s, services)
-    agency = {"X-API-Key": key(s, "YAY-A", "foundation"), "X-Purpose": "aid"}
+    agency = {"X-API-Key": key(s, "YAY-A", "foundation"), "X-Purpose": "foundation_service"}
 
     free = (await post(app, {"query": known}, agency)).json()
     assert free.get("data") is None and "trusted documents" in free["errors"][0]["message"]
@@ -230,7 +257,7 @@ async def test_production_partners_run_only_trusted_documents(tmp_path: Path,
     unknown = (await post(app, {"extensions": {"documentId": "sha256:" + "0" * 64}},
                           agency)).json()
     assert "Unknown document id" in unknown["errors"][0]["message"]
-    staff = {"X-API-Key": key(s, "DINSOS", "social_worker"), "X-Purpose": "case"}
+    staff = {"X-API-Key": key(s, "DINSOS", "social_worker"), "X-Purpose": "case_management"}
     assert (await post(app, {"query": known}, staff)).json()["data"]["household"]["id"] == "H1"
 
 

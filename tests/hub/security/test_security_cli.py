@@ -91,7 +91,7 @@ def test_audit_verify_and_report(audit_app: typer.Typer, settings: Settings) -> 
     assert ok.exit_code == 0 and "2 events" in ok.output
 
     report = runner.invoke(audit_app, ["report", "--person", "p1", "--json"])
-    assert [e["seq"] for e in json.loads(report.output)] == [1]
+    assert [e["seq"] for e in json.loads(report.output)["reads"]] == [1]
     table = runner.invoke(audit_app, ["report", "--person", "p1"])
     assert "staff:siti" in table.output and "1 events involve person p1" in table.output
 

@@ -1,0 +1,116 @@
+"""Retention and erasure wired together: staging (connectors.erasure), the
+linkage tables (linkage.erasure), the graph (graph.erasure) and the audit log.
+
+The audit event names the person ids (internal ids, kept as `erased` in the
+registry so they are never reused), the cause, and counts: never the erased
+values themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+
+from connectors.erasure import erase_staged, expired_records
+from graph.driver import open_driver
+from graph.erasure import erase as erase_in_graph
+from hub.app import graph_connection
+from hub.errors import HubError
+from hub.localgraph import ensure_neo4j
+from hub.security.audit import AuditEvent, AuditLog
+from hub.settings import Settings
+from linkage.erasure import forget_records, known_person, records_of_person
+
+ERASE_PURPOSE = "subject_access [legal_obligation]"
+RETENTION_PURPOSE = "oversight [legal_obligation]"
+
+
+@dataclass
+class Erasure:
+    record_keys: list[str]
+    persons: list[str] = field(default_factory=list)
+    households: list[str] = field(default_factory=list)
+    staged_records: int = 0
+    graph: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "would erase" if self.dry_run else "erased"
+        graph = ", ".join(f"{n} {k}" for k, n in self.graph.items() if n)
+        return (f"{verb} {len(self.record_keys)} records ({self.staged_records} staged), "
+                f"{len(self.persons)} people and {len(self.households)} households"
+                + (f"; graph: {graph}" if graph else ""))
+
+
+def erase_person(settings: Settings, con: duckdb.DuckDBPyConnection, person_id: str,
+                 reason: str, *, actor: str | None = None, dry_run: bool = False) -> Erasure:
+    """Erase one person on request: every record linked to them, in every store."""
+    if not reason.strip():
+        raise HubError("say why with --reason (e.g. the request's letter number); it is audited.")
+    keys = records_of_person(con, person_id)
+    if not keys and not known_person(con, person_id):
+        raise HubError(f"no person {person_id} in the identity map or the registry: check the"
+                       " id (hub audit report --person shows what the hub holds).")
+    result = _erase(settings, con, keys, "request", dry_run, also=[person_id])
+    if not dry_run:
+        _audit(settings, actor, "erase:person", [person_id, *result.persons], result,
+               f"{ERASE_PURPOSE}: {reason.strip()}")
+    return result
+
+
+def apply_retention(settings: Settings, con: duckdb.DuckDBPyConnection, *,
+                    actor: str | None = None, dry_run: bool = False,
+                    now: dt.datetime | None = None) -> Erasure:
+    """Erase every record its source's retention rule lets go."""
+    expired = expired_records(con, now or dt.datetime.now())
+    result = _erase(settings, con, [k for k, _ in expired], "retention", dry_run)
+    if not dry_run and expired:
+        rules = sorted({rule for _, rule in expired})
+        _audit(settings, actor, "erase:retention", result.persons, result,
+               f"{RETENTION_PURPOSE}: retention rules " + "; ".join(rules))
+    return result
+
+
+def _erase(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[str], cause: str,
+           dry_run: bool, also: Sequence[str] = ()) -> Erasure:
+    now = dt.datetime.now()
+    result = Erasure(list(keys), dry_run=dry_run)
+    if dry_run:
+        result.staged_records = len(keys)
+        return result
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result.staged_records = erase_staged(con, keys, cause, now)
+        forgotten = forget_records(con, keys, now)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    # a person with no record left, and the one asked about even when the
+    # staging side was already erased (a retry after the graph was down)
+    result.persons = sorted({*forgotten.persons, *also})
+    result.households = list(forgotten.households)
+    ensure_neo4j(settings)
+    with open_driver(graph_connection(settings)) as driver:
+        result.graph = erase_in_graph(driver, settings.neo4j_database, record_keys=keys,
+                                      persons=result.persons, households=result.households)
+    return result
+
+
+def _audit(settings: Settings, actor: str | None, operation: str, persons: Sequence[str],
+           result: Erasure, purpose: str) -> None:
+    subject = actor or f"cli:{getpass.getuser()}"
+    log = AuditLog.from_settings(settings)
+    try:
+        log.append(AuditEvent(subject, "DINSOS", "dinsos_admin", operation,
+                              tuple(dict.fromkeys(persons)), tuple(result.households),
+                              f"{purpose} ({result.summary()})"))
+    finally:
+        log.db.close()
+
+
+__all__ = ["Erasure", "apply_retention", "erase_person"]

@@ -1,0 +1,156 @@
+"""What makes the audit chain survive a rewrite of security.sqlite: a key and
+anchors that live outside the database.
+
+- The key: 32 random bytes in `$HUB_HOME/keys/audit-key` (hex, mode 0600),
+  made once; `audit_key_file` in hub.toml / `HUB_AUDIT_KEY_FILE` puts it
+  elsewhere. Each row's hash is HMAC-SHA256 under it, so a chain recomputed
+  without the key does not verify.
+- Rows written before the key existed keep their plain SHA-256 hashes: the
+  first anchor marks how far they go (`legacy_until`) and their head.
+- Anchors: append-only JSON lines (sequence, hash, time, legacy marker, and an
+  HMAC over them) in `$HUB_HOME/audit-anchors.jsonl`, and also in
+  `audit_anchor_dir` when set (a mount another machine keeps). A tail cut off
+  the log, or a row changed before an anchored one, disagrees with them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from hub.settings import Settings
+
+GENESIS_HASH = "0" * 64
+ANCHORS_FILE = "audit-anchors.jsonl"
+KEY_FILE = "audit-key"
+
+
+def _payload(row: Sequence[object]) -> bytes:
+    return json.dumps(list(row[:10]), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def plain_hash(row: Sequence[object]) -> str:
+    """The rule before the key (rows up to `legacy_until`): SHA-256 of seq..prev_hash."""
+    return hashlib.sha256(_payload(row)).hexdigest()
+
+
+def keyed_hash(key: bytes, row: Sequence[object]) -> str:
+    return hmac.new(key, _payload(row), hashlib.sha256).hexdigest()
+
+
+def load_or_create_key(path: Path) -> tuple[bytes, bool]:
+    """The key in `path`, made (0600, exclusively) when missing; and whether it was made."""
+    try:
+        return bytes.fromhex(path.read_text().strip()), False
+    except FileNotFoundError:
+        pass
+    except ValueError as exc:
+        raise ValueError(f"{path} does not hold a hex audit key; restore it from backup.") from exc
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return load_or_create_key(path)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip()), True
+
+
+@dataclass(frozen=True)
+class Anchor:
+    seq: int
+    hash: str
+    ts: str
+    legacy_until: int
+
+    def mac(self, key: bytes) -> str:
+        msg = f"{self.seq}|{self.hash}|{self.ts}|{self.legacy_until}".encode()
+        return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+class AnchorError(ValueError):
+    """An anchors file that cannot be trusted (not signed with this key, not JSON)."""
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    """The key and where the anchors go."""
+
+    key: bytes
+    anchor_files: tuple[Path, ...]
+    key_created: bool = False
+
+    @classmethod
+    def beside(cls, db_path: Path) -> ChainConfig:
+        """The default layout for a security database in a hub home."""
+        home = db_path.parent
+        key, created = load_or_create_key(home / "keys" / KEY_FILE)
+        return cls(key, (home / ANCHORS_FILE,), created)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChainConfig:
+        key_path = settings.audit_key_file or settings.keys_dir / KEY_FILE
+        key, created = load_or_create_key(key_path)
+        files = [settings.home / ANCHORS_FILE]
+        if settings.audit_anchor_dir is not None:
+            files.append(settings.audit_anchor_dir / ANCHORS_FILE)
+        return cls(key, tuple(files), created)
+
+    def write_anchor(self, anchor: Anchor) -> None:
+        line = json.dumps({"seq": anchor.seq, "hash": anchor.hash, "ts": anchor.ts,
+                           "legacy_until": anchor.legacy_until, "mac": anchor.mac(self.key)})
+        for path in self.anchor_files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+
+    def read_anchors(self) -> list[Anchor]:
+        """Every anchor in every file, checked against the key, by sequence."""
+        found: dict[tuple[int, str], Anchor] = {}
+        for path in self.anchor_files:
+            if not path.exists():
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    raw = json.loads(line)
+                    anchor = Anchor(int(raw["seq"]), str(raw["hash"]), str(raw["ts"]),
+                                    int(raw["legacy_until"]))
+                    mac = str(raw["mac"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise AnchorError(f"{path} line {n} is not an anchor ({exc})") from exc
+                if not hmac.compare_digest(mac, anchor.mac(self.key)):
+                    raise AnchorError(f"{path} line {n} is not signed with this audit key")
+                found.setdefault((anchor.seq, anchor.hash), anchor)
+        anchors = sorted(found.values(), key=lambda a: (a.seq, a.ts))
+        markers = {a.legacy_until for a in anchors}
+        if len(markers) > 1:
+            raise AnchorError(f"the anchors disagree on where keyed rows start: {sorted(markers)}")
+        return anchors
+
+
+def now_text(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
+__all__ = [
+    "ANCHORS_FILE",
+    "GENESIS_HASH",
+    "KEY_FILE",
+    "Anchor",
+    "AnchorError",
+    "ChainConfig",
+    "keyed_hash",
+    "load_or_create_key",
+    "plain_hash",
+]

@@ -1,0 +1,183 @@
+"""UU PDP duties against a real city: the subject access report, erasure on
+request and retention, through the `hub` CLI, checked in DuckDB and Neo4j."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from hubcli import hub, linked_city
+from neo4j import Driver, GraphDatabase
+
+from hub.subject_access import to_html
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
+    env, src = linked_city(tmp_path_factory, "pdp", households=60, seed=3, foundations=2)
+    hub(env, "load")
+    return env, src
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[Driver]:
+    driver = GraphDatabase.driver(os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
+                                  auth=("neo4j", os.environ.get("NEO4J_TEST_PASSWORD", "")))
+    yield driver
+    driver.close()
+
+
+def staging(env: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"), read_only=True)
+
+
+def people_with_records(env: dict[str, str], n: int) -> list[tuple[str, list[str]]]:
+    """People held by at least two records, in households with other members."""
+    with staging(env) as con:
+        rows = con.execute("""
+            SELECT person_id, list(record_key ORDER BY record_key) FROM identity_map m
+            WHERE (SELECT count(DISTINCT person_id) FROM identity_map o
+                   WHERE o.household_id = m.household_id) > 1
+            GROUP BY person_id HAVING count(*) >= 2 ORDER BY person_id LIMIT ?""",
+                           [n]).fetchall()
+    return [(p, list(keys)) for p, keys in rows]
+
+
+def report(env: dict[str, str], person: str, *extra: str) -> dict[str, Any]:
+    return dict(json.loads(hub(env, "audit", "report", "--person", person, "--json",
+                               *extra).stdout))
+
+
+def test_the_subject_access_report_is_a_copy_of_the_persons_data(
+        city: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    env, _ = city
+    [(person, keys)] = people_with_records(env, 1)
+    page = tmp_path / "sar.html"
+    sar = report(env, person, "--html", str(page))
+    assert sorted(r["record_key"] for r in sar["records"]) == keys
+    assert all(r["legal_basis"] and r["organization"] for r in sar["records"])
+    assert {link["record_key"] for link in sar["links"]} == set(keys)
+    assert all({e["record_key_l"], e["record_key_r"]} <= set(keys)
+               for e in sar["match_evidence"])
+    assert sar["graph"]["person"]["person_id"] == person
+    assert sar["graph"]["household"]["household_id"] == sar["links"][0]["household_id"]
+    assert sorted(sar["graph"]["record_keys"]) == keys
+    assert all({m["record_key"], m["linked_to"]} <= set(keys) for m in sar["graph"]["matches"])
+    html_text = page.read_text(encoding="utf-8")
+    assert person in html_text and "<script" not in html_text
+    again = report(env, person)  # producing the report was a read, and is in the next one
+    assert [e["operation"] for e in again["reads"]] == ["read:subject_access_report"]
+
+
+def test_html_escapes_every_value() -> None:
+    page = to_html({"person_id": "<b>P</b>", "records": [
+        {"full_name": "<script>alert(1)</script>", "address": '=HYPERLINK("x")"'}],
+        "graph": None, "reads": []})
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;P&lt;/b&gt;" in page and "&quot;x&quot;" in page
+
+
+def test_erasure_removes_a_person_everywhere_once_and_for_good(
+        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    env, src = city
+    person, keys = people_with_records(env, 2)[1]
+    with staging(env) as con:
+        [(name, nik, household)] = con.execute(
+            "SELECT any_value(r.full_name), any_value(r.nik), any_value(m.household_id)"
+            " FROM records r JOIN identity_map m USING (record_key) WHERE m.person_id = ?",
+            [person]).fetchall()
+    erased = hub(env, "erase", "--person", person, "--reason", "surat permohonan 7/2026")
+    assert f"erased {len(keys)} records" in erased.stdout
+
+    with staging(env) as con:
+        for table in ("records", "services", "identity_map", "linkage_records"):
+            left = con.execute(f"SELECT count(*) FROM {table} WHERE record_key IN"
+                               " (SELECT unnest(?))", [keys]).fetchone()
+            assert left == (0,), table
+        assert con.execute("SELECT count(*) FROM link_evidence WHERE record_key_l IN"
+                           " (SELECT unnest($k)) OR record_key_r IN (SELECT unnest($k))",
+                           {"k": keys}).fetchone() == (0,)
+        assert con.execute("SELECT status FROM person_registry WHERE person_id = ?",
+                           [person]).fetchone() == ("erased",)
+        assert con.execute("SELECT count(*) FROM erased_records").fetchone()[0] >= len(keys)
+    found, _, _ = graph.execute_query(
+        "OPTIONAL MATCH (p:Person {person_id: $p}) OPTIONAL MATCH (r:SourceRecord)"
+        " WHERE r.record_key IN $k RETURN count(DISTINCT p) AS p, count(DISTINCT r) AS r,"
+        " COUNT { (:Person)-[:MEMBER_OF]->(:Household {household_id: $h}) } AS members",
+        {"p": person, "k": keys, "h": household})
+    assert (found[0]["p"], found[0]["r"]) == (0, 0) and found[0]["members"] >= 1
+
+    again = hub(env, "erase", "--person", person, "--reason", "surat permohonan 7/2026")
+    assert "erased 0 records" in again.stdout
+    unknown = hub(env, "erase", "--person", "P-999999999", "--reason", "typo", code=1)
+    assert unknown.stderr.strip().startswith("hub: error: no person P-999999999")
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    verify = hub(env, "audit", "verify")
+    assert "intact" in verify.stdout
+
+    sar = report(env, person)
+    assert sar["records"] == [] and sar["graph"] is None and sar["links"] == []
+    erasures = [e for e in sar["reads"] if e["operation"] == "erase:person"]
+    assert len(erasures) == 2 and "surat permohonan 7/2026" in erasures[0]["purpose"]
+    log = json.dumps(sar["reads"])
+    assert name not in log and (nik is None or nik not in log)
+
+    hub(env, "ingest", "--config", str(src / "config"))  # the sources still send them
+    with staging(env) as con:
+        assert con.execute("SELECT count(*) FROM records WHERE record_key IN"
+                           " (SELECT unnest(?))", [keys]).fetchone() == (0,)
+        warned = con.execute("SELECT count(*) FROM (SELECT unnest(warnings) AS w"
+                             " FROM batches) WHERE w LIKE '%erased on request%'").fetchone()
+        assert warned is not None and warned[0] >= 1
+
+
+def test_retention_erases_withdrawn_records_of_an_until_withdrawn_source(
+        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    env, src = city
+    data = src / "sources" / "yayasan-001.csv"  # seed 3: a CSV, retention "until withdrawn"
+    assert 'retention = "until withdrawn"' in (src / "config" / "yayasan-001.toml").read_text()
+    lines = data.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    dropped = lines.pop()
+    data.write_text("\ufeff" + "".join(lines), encoding="utf-8")
+    key = "yayasan-001:" + dropped.split(",")[0].strip('"')
+    hub(env, "ingest", "--config", str(src / "config" / "yayasan-001.toml"))
+    with staging(env) as con:
+        assert con.execute("SELECT count(*) FROM current_records WHERE record_key = ?",
+                           [key]).fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM records WHERE record_key = ?",
+                           [key]).fetchone()[0] > 0  # withdrawn, still kept
+    dry = hub(env, "retention", "apply", "--dry-run")
+    assert "would erase 1 records" in dry.stdout
+    applied = hub(env, "retention", "apply")
+    assert "erased 1 records" in applied.stdout
+    with staging(env) as con:
+        assert con.execute("SELECT count(*) FROM records WHERE record_key = ?",
+                           [key]).fetchone() == (0,)
+    found, _, _ = graph.execute_query(
+        "MATCH (r:SourceRecord {record_key: $k}) RETURN count(r) AS n", {"k": key})
+    assert found[0]["n"] == 0
+    assert "erased 0 records" in hub(env, "retention", "apply").stdout
+    assert "intact" in hub(env, "audit", "verify").stdout
+
+
+def test_erasing_the_last_member_takes_the_household_with_it(
+        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    env, _ = city
+    with staging(env) as con:
+        person, household = con.execute(
+            "SELECT any_value(person_id), household_id FROM identity_map GROUP BY household_id"
+            " HAVING count(DISTINCT person_id) = 1 ORDER BY household_id LIMIT 1").fetchone()
+    erased = hub(env, "erase", "--person", person, "--reason", "permohonan 9/2026")
+    assert "1 people and 1 households" in erased.stdout
+    with staging(env) as con:
+        assert con.execute("SELECT status FROM household_registry WHERE household_id = ?",
+                           [household]).fetchone() == ("erased",)
+    found, _, _ = graph.execute_query(
+        "OPTIONAL MATCH (h:Household {household_id: $h}) RETURN count(h) AS n",
+        {"h": household})
+    assert found[0]["n"] == 0
