@@ -47,6 +47,8 @@ from hub.security import (
 )
 from hub.security.audit import AuditLogSink
 from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
+from hub.security.grants import SqliteGrants
+from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings
 from linkage.standardise.search import NameTokens
 from schema import build_schema
@@ -164,8 +166,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     at start-up from the settings (the graph may come up later: /health says so)."""
     security = SecurityDB.from_settings(settings)
     audit = AuditLogSink(AuditLog(security))
-    if services is not None and services.audit is None:
-        services = replace(services, audit=audit)
+    grants = SqliteGrants(security)
+    watch = SubmissionWatch.from_settings(security, settings)
+    if services is not None:
+        services = replace(services, audit=services.audit or audit,
+                           grants=services.grants or grants,
+                           submissions=services.submissions or watch)
     runtime = Runtime(
         settings=settings,
         security=security,
@@ -205,7 +211,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             runtime.services = Services(
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
                 audit=audit, intake=linkage.intake, review=linkage.review,
-                name_normaliser=NameTokens(),
+                name_normaliser=NameTokens(), grants=grants, submissions=watch,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)
