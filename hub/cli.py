@@ -28,6 +28,7 @@ from hub.errors import HubError
 from hub.intake import IntakeStore
 from hub.report.cli import make_report_app
 from hub.security.cli import make_audit_app, make_keys_app
+from hub.security.watch_cli import make_alerts_app, make_consents_app
 from hub.server import serve_app
 from hub.settings import Settings, load_settings
 from hub.status import collect_status, healthy, print_status
@@ -111,6 +112,9 @@ make_ingest_commands(app, _open_db, default_config=Path("sources"),
 make_linkage_commands(app, _open_db, _model_dir)
 app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")
 app.add_typer(make_audit_app(get_settings), name="audit", help="The hash-chained audit log.")
+app.add_typer(make_alerts_app(get_settings), name="alerts", help="Submission pattern alerts.")
+app.add_typer(make_consents_app(get_settings), name="consents",
+              help="Consent receipts and link confirmations.")
 app.add_typer(make_report_app(_open_db, console), name="report", help="The monthly report.")
 
 
