@@ -116,18 +116,7 @@ class SqliteGrants:
 
     # --- consent receipts -----------------------------------------------------
     async def record_consent(self, receipt: Mapping[str, Any]) -> Row:
-        row: dict[str, Any] = {c: receipt.get(c) for c in _RECEIPT}
-        key = str(row["receipt_id"] or f"consent-{uuid.uuid4()}")
-        row["receipt_id"] = key
-        values = [json.dumps(sorted(v)) if c == "categories"
-                  else utc_stamp(v) if isinstance(v, datetime) else v
-                  for c, v in row.items()]
-        await asyncio.to_thread(self._write, "INSERT INTO consent_receipts "
-                                f"({', '.join(_RECEIPT)}) VALUES "
-                                f"({', '.join('?' for _ in _RECEIPT)})", values)
-        found = await self._one("consent_receipts", _RECEIPT, "receipt_id", key)
-        assert found is not None
-        return found
+        return await self._insert("consent_receipts", _RECEIPT, "consent", receipt)
 
     async def withdraw_consent(self, receipt_id: str, withdrawn_by: str, reason: str | None,
                                at: datetime, organization: str | None = None) -> Row | None:
@@ -147,16 +136,7 @@ class SqliteGrants:
 
     # --- link confirmations ---------------------------------------------------
     async def confirm_link(self, link: Mapping[str, Any]) -> Row:
-        row: dict[str, Any] = {c: link.get(c) for c in _LINK}
-        key = str(row["link_id"] or f"link-{uuid.uuid4()}")
-        row["link_id"] = key
-        values = [utc_stamp(v) if isinstance(v, datetime) else v for v in row.values()]
-        await asyncio.to_thread(self._write, "INSERT INTO link_confirmations "
-                                f"({', '.join(_LINK)}) VALUES "
-                                f"({', '.join('?' for _ in _LINK)})", values)
-        found = await self._one("link_confirmations", _LINK, "link_id", key)
-        assert found is not None
-        return found
+        return await self._insert("link_confirmations", _LINK, "link", link)
 
     async def revoke_link(self, link_id: str, revoked_by: str, at: datetime) -> Row | None:
         changed = await asyncio.to_thread(
@@ -172,6 +152,21 @@ class SqliteGrants:
                                 organization, offset, limit)
 
     # --- plumbing ---------------------------------------------------------------
+    async def _insert(self, table: str, columns: Sequence[str], prefix: str,
+                      given: Mapping[str, Any]) -> Row:
+        """A new row (its id, the first column, made when not given), read back."""
+        row: dict[str, Any] = {c: given.get(c) for c in columns}
+        key = str(row[columns[0]] or f"{prefix}-{uuid.uuid4()}")
+        row[columns[0]] = key
+        values = [json.dumps(sorted(v)) if c == "categories"
+                  else utc_stamp(v) if isinstance(v, datetime) else v
+                  for c, v in row.items()]
+        await asyncio.to_thread(self._write, f"INSERT INTO {table} ({', '.join(columns)}) "
+                                f"VALUES ({', '.join('?' for _ in columns)})", values)
+        found = await self._one(table, columns, columns[0], key)
+        assert found is not None
+        return found
+
     def _write(self, sql: str, values: Sequence[Any]) -> int:
         with self._db.write() as con:
             return con.execute(sql, list(values)).rowcount
