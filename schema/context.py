@@ -75,9 +75,9 @@ class Context:
                     response: Any = None, purpose: str | None = None) -> Context:
         policy = policy_for(principal)
         opened: list[str] = []
-        if policy.relationship_scoped and services.grants is not None:
-            opened = services.grants.opened_persons(str(principal.organization),
-                                                    datetime.now(UTC))
+        organization = getattr(principal, "organization", None)  # None before a websocket binds
+        if policy.relationship_scoped and organization and services.grants is not None:
+            opened = services.grants.opened_persons(str(organization), datetime.now(UTC))
         scope = scope_for(principal, opened)
         return cls(
             services=services,
