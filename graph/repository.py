@@ -213,14 +213,16 @@ class GraphRepository:
     async def persons(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         """A person whose household the caller may see, whole; a person the
         caller only submitted a record about, as its newest such record has
-        them (name, NIK, KK, birth date: what it sent), marked `submitted_only`."""
+        them (name, NIK, KK, birth date: what it sent), marked `submitted_only`,
+        without `household_id` (which would tell which submitted people live
+        together); `linked_household_id` has it for the API's own checks."""
         return await self._aligned(
             "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
             + PERSON_SEEN +
             "RETURN id, CASE WHEN whole THEN " + PERSON + " ELSE "
             " {person_id: p.person_id, full_name: own.full_name, nik: own.nik,"
-            "  no_kk: own.no_kk, birth_date: own.birth_date, household_id: h.household_id,"
-            "  submitted_only: true} END AS items",
+            "  no_kk: own.no_kk, birth_date: own.birth_date, household_id: null,"
+            "  linked_household_id: h.household_id, submitted_only: true} END AS items",
             ids, scope,
         )
 

@@ -52,7 +52,9 @@ class RecordInput:
 class SubmitResult:
     record_key: strawberry.ID
     person_id: strawberry.ID
-    household_id: strawberry.ID
+    household_id: strawberry.ID | None = strawberry.field(
+        description="The household, when it is open to you (one you registered, serve, were "
+                    "referred or hold consent or a confirmed link for); otherwise null.")
     match_probability: float | None
     new_person: bool
     new_household: bool
@@ -60,7 +62,9 @@ class SubmitResult:
 
 @strawberry.input
 class ServiceInput:
-    household_id: strawberry.ID
+    household_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The household; leave it out for a person you submitted "
+                                  "whose household is not open to you (give personId).")
     person_id: strawberry.ID | None = None
     program: str
     service_date: date
@@ -167,23 +171,33 @@ async def _visible_person(info: Info, field: str, person_id: str | None,
                                 f"{household_id!r}.")
 
 
-async def _served_household(info: Info, service: ServiceInput) -> bool:
-    """Check the caller may record this delivery. A household it sees, fine;
-    a person it only submitted a record about (not their household), too, but
-    the delivery then opens nothing (returns True: the link is pending until
-    Dinsos confirms it, the person consents or it is referred)."""
-    if await info.context.loaders.household.load(service.household_id) is not None:
+async def _served_household(info: Info, service: ServiceInput) -> tuple[str, bool]:
+    """The household a delivery goes to, and whether its link is pending. A
+    household the caller sees: the delivery counts. A person it only submitted
+    a record about (named by personId, with no householdId, which it is not
+    told): the delivery is kept for that person's household but opens nothing
+    (pending until Dinsos confirms the link, the person consents or it is
+    referred). A householdId it may not see is refused whatever the person,
+    so the answer never tells where someone lives."""
+    if service.household_id is not None:
+        if await info.context.loaders.household.load(service.household_id) is None:
+            raise InputError("service.householdId", f"no household {service.household_id!r} "
+                             "that you may see; for a person you submitted, give only "
+                             "service.personId.")
         await _visible_person(info, "service.personId", service.person_id,
                               service.household_id)
-        return False
+        return str(service.household_id), False
     person = (await info.context.loaders.person.load(service.person_id)
               if service.person_id is not None else None)
-    if person is None or not person.get("submitted_only") \
-            or person.get("household_id") != service.household_id:
-        raise InputError("service.householdId", f"no household {service.household_id!r} "
-                         "that you may see; for a person you submitted, give their "
-                         "service.personId too.")
-    return True
+    if person is None:
+        raise InputError("service.personId", "give service.householdId, or the personId of "
+                         "someone you may see or submitted.")
+    if person.get("submitted_only") and person.get("linked_household_id"):
+        return str(person["linked_household_id"]), True
+    if person.get("household_id"):
+        return str(person["household_id"]), False
+    raise InputError("service.personId", f"person {service.person_id!r} belongs to no "
+                     "household yet; give service.householdId.")
 
 
 def _changed(info: Info, household_id: str, kind: str) -> None:
@@ -262,8 +276,9 @@ class Mutation(GrantMutations):
                 info.context.audit.touch("alert:" + str(alert["kind"]), "submitRecord",
                                          persons=[pid])
         _changed(info, hid, "RECORD_SUBMITTED")
+        shown = await info.context.loaders.household.load(hid) is not None
         return SubmitResult(record_key=strawberry.ID(key), person_id=strawberry.ID(pid),
-                            household_id=strawberry.ID(hid),
+                            household_id=strawberry.ID(hid) if shown else None,
                             match_probability=linked.get("match_probability"),
                             new_person=bool(linked.get("new_person")),
                             new_household=bool(linked.get("new_household")))
@@ -276,7 +291,7 @@ class Mutation(GrantMutations):
         if policy.own_funding_only and service.funder not in (None, org):
             raise Forbidden(f"a foundation records only services it funds itself: leave "
                             f"service.funder empty or set it to {org!r}.")
-        pending = await _served_household(info, service)
+        household_id, pending = await _served_household(info, service)
         if service.amount is not None and service.amount < 0:
             raise InputError("service.amount", "must not be negative.")
         program = _text("service.program", service.program)
@@ -285,16 +300,16 @@ class Mutation(GrantMutations):
             # a public program is paid by its budget (PKH by APBN), not by the
             # office that hands it out; an organization's own program by itself
             funder = (await info.context.repository.program_funders([program])).get(program)
-        row = {"service_id": f"svc-{uuid.uuid4()}", "household_id": service.household_id,
+        row = {"service_id": f"svc-{uuid.uuid4()}", "household_id": household_id,
                "person_id": service.person_id, "program": program,
                "service_date": service.service_date, "amount": service.amount,
                "funder": funder or org, "organization": org, "source": org,
                "record_key": None, "link_pending": pending}
         await info.context.repository.write_table("services", [row])
         if info.context.services.submissions is not None:
-            await info.context.services.submissions.served(org, service.household_id, _now())
-        wrote(info, persons=[service.person_id], households=[service.household_id])
-        _changed(info, service.household_id, "SERVICE_RECORDED")
+            await info.context.services.submissions.served(org, household_id, _now())
+        wrote(info, persons=[service.person_id], households=[household_id])
+        _changed(info, household_id, "SERVICE_RECORDED")
         return Service.from_row(row)
 
     @strawberry.mutation(description="Record a social worker's assessment.")

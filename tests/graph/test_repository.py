@@ -35,7 +35,8 @@ async def test_an_api_record_shows_its_person_as_sent_not_the_household(
     assert await repository.members(["H2"], YAY_B) == [[]]
     [person] = await repository.persons(["P3"], YAY_B)
     assert person is not None and person["submitted_only"]
-    assert (person["full_name"], person["household_id"]) == ("Asep S.", "H2")
+    assert (person["full_name"], person["household_id"]) == ("Asep S.", None)
+    assert person["linked_household_id"] == "H2"  # for the API's checks, never shown
     assert "relationship" not in person and "phone" not in person
     assert await repository.person_problems(["P3"], YAY_B) == [[]]
     [records] = await repository.source_records(["P3"], YAY_B)

@@ -558,7 +558,7 @@ async def test_submit_record_of_a_known_person_opens_the_household_only_once_con
     record = {"sourceRecordId": "gen-known-1", "fullName": name, "nik": nik,
               "birthDate": born.isoformat(), "sex": sex, "kelurahan": kel, "rt": rt, "rw": rw}
     done = (await hub.data("foundation", SUBMIT, r=record))["submitRecord"]
-    assert (done["personId"], done["householdId"]) == (pid, hid)
+    assert (done["personId"], done["householdId"]) == (pid, None)  # not told where they live
     assert not done["newPerson"] and not done["newHousehold"]
     assert column(staging, "SELECT person_id FROM identity_map WHERE record_key = $1",
                   done["recordKey"]) == {pid}
@@ -566,10 +566,10 @@ async def test_submit_record_of_a_known_person_opens_the_household_only_once_con
     # the submitter sees its record and the person as it sent them, masked, and no more
     assert await hub.error_code("foundation", H360, id=hid) == "NOT_FOUND"
     seen = (await hub.data("foundation", """query($id: ID!) { person(id: $id) { fullName nik
-      problems { code } household { id } sourceRecords { recordKey source } } }""",
+      householdId problems { code } household { id } sourceRecords { recordKey source } } }""",
                            id=pid))["person"]
-    assert (seen["fullName"], seen["nik"], seen["problems"], seen["household"]) == \
-        (name, mask(nik), [], None)
+    assert (seen["fullName"], seen["nik"], seen["householdId"], seen["problems"],
+            seen["household"]) == (name, mask(nik), None, [], None)
     assert [r["recordKey"] for r in seen["sourceRecords"]] == [done["recordKey"]]
     # under the source id the next ingest stages it with (record keys are
     # `source:source_record_id` in staging), so the next load keeps it as it is

@@ -34,8 +34,8 @@ SUBMIT = """mutation($r: RecordInput!) { submitRecord(record: $r) {
   recordKey personId householdId newPerson } }"""
 H360 = """{ household(id: "H1") { id members { id fullName } problems { code }
   currentPrograms { programCode } serviceHistory { program organization } } }"""
-PERSON = """{ person(id: "P1") { fullName nik birthDate problems { code } household { id }
-  sourceRecords { recordKey evidence { otherRecordKey } } } }"""
+PERSON = """{ person(id: "P1") { fullName nik birthDate householdId problems { code }
+  household { id } sourceRecords { recordKey evidence { otherRecordKey } } } }"""
 CONSENT = """mutation($c: ConsentInput!) { recordConsent(consent: $c) {
   id personId organization categories purpose legalBasis method recordedBy validUntil
   withdrawnAt inForce } }"""
@@ -64,7 +64,8 @@ async def probed(api: Api) -> Api:
     """YAY-B has submitted Hermawan's NIK, name and birth date."""
     api.intake.known[NIK] = ("P1", "H1")
     done = (await api.data(SUBMIT, YAY_B, r=PROBE))["submitRecord"]
-    assert (done["personId"], done["householdId"], done["newPerson"]) == ("P1", "H1", False)
+    # linked to Hermawan, but not told his household (which would show who lives together)
+    assert (done["personId"], done["householdId"], done["newPerson"]) == ("P1", None, False)
     return api
 
 
@@ -74,7 +75,8 @@ async def assert_closed(api: Api) -> None:
     assert code(await api.run('{ person(id: "P2") { id } }', YAY_B)) == "NOT_FOUND"
     person = (await api.data(PERSON, YAY_B))["person"]
     assert person == {"fullName": "Wawan Hermawan", "nik": "3273**********01",
-                      "birthDate": "1980-04-12", "problems": [], "household": None,
+                      "birthDate": "1980-04-12", "householdId": None, "problems": [],
+                      "household": None,
                       "sourceRecords": [{"recordKey": "YAY-B:probe-1", "evidence": []}]}
     found = await api.data('{ searchPersons(name: "euis") { edges { node { id } } } }', YAY_B)
     assert found["searchPersons"]["edges"] == []
@@ -189,8 +191,8 @@ SERVICE = """mutation($s: ServiceInput!) { recordService(service: $s) { id organ
 
 async def test_a_service_for_a_submitted_person_is_kept_but_opens_nothing(
         probed: Api, neo4j_driver: Any) -> None:
-    service = {"householdId": "H1", "personId": "P1", "program": "SEMBAKO-YAYASAN",
-               "serviceDate": "2026-11-20", "amount": 100000}
+    service = {"personId": "P1", "program": "SEMBAKO-YAYASAN", "serviceDate": "2026-11-20",
+               "amount": 100000}
     done = (await probed.data(SERVICE, YAY_B, s=service))["recordService"]
     assert done["organization"] == "YAY-B"
     await assert_closed(probed)
@@ -200,10 +202,11 @@ async def test_a_service_for_a_submitted_person_is_kept_but_opens_nothing(
     assert serves[0]["n"] == 0
     history = (await probed.data(H360, ADMIN))["household"]["serviceHistory"]
     assert "YAY-B" in {s["organization"] for s in history}  # Dinsos sees the delivery
-    # a delivery to someone it did not submit, or without naming the person, is refused
+    # a delivery to someone it did not submit, without naming the person, or naming a
+    # household it may not see (even the right one: that would confirm where P1 lives)
     for s in ({**service, "personId": "P2"}, {k: v for k, v in service.items()
                                                if k != "personId"},
-              {**service, "householdId": "H2"}):
+              {**service, "householdId": "H1"}, {**service, "householdId": "H2"}):
         refused = await probed.run(SERVICE, YAY_B, s=s)
         assert code(refused) == "BAD_USER_INPUT", s
 
