@@ -120,14 +120,11 @@ class SqliteGrants:
 
     async def withdraw_consent(self, receipt_id: str, withdrawn_by: str, reason: str | None,
                                at: datetime, organization: str | None = None) -> Row | None:
-        changed = await asyncio.to_thread(
-            self._write, "UPDATE consent_receipts SET withdrawn_at = ?, withdrawn_by = ?, "
-            "withdrawal_reason = ? WHERE receipt_id = ? AND withdrawn_at IS NULL "
-            "AND (? IS NULL OR organization = ?)",
-            [utc_stamp(at), withdrawn_by, reason, receipt_id, organization, organization])
-        if not changed:
-            return None
-        return await self._one("consent_receipts", _RECEIPT, "receipt_id", receipt_id)
+        return await self._stamp_once(
+            "consent_receipts", _RECEIPT, receipt_id, {"withdrawn_at": utc_stamp(at),
+                                                       "withdrawn_by": withdrawn_by,
+                                                       "withdrawal_reason": reason},
+            organization)
 
     async def consents(self, *, person_id: str | None, organization: str | None,
                        offset: int, limit: int) -> Page:
@@ -139,12 +136,8 @@ class SqliteGrants:
         return await self._insert("link_confirmations", _LINK, "link", link)
 
     async def revoke_link(self, link_id: str, revoked_by: str, at: datetime) -> Row | None:
-        changed = await asyncio.to_thread(
-            self._write, "UPDATE link_confirmations SET revoked_at = ?, revoked_by = ? "
-            "WHERE link_id = ? AND revoked_at IS NULL", [utc_stamp(at), revoked_by, link_id])
-        if not changed:
-            return None
-        return await self._one("link_confirmations", _LINK, "link_id", link_id)
+        return await self._stamp_once("link_confirmations", _LINK, link_id,
+                                      {"revoked_at": utc_stamp(at), "revoked_by": revoked_by})
 
     async def links(self, *, person_id: str | None, organization: str | None,
                     offset: int, limit: int) -> Page:
@@ -166,6 +159,19 @@ class SqliteGrants:
         found = await self._one(table, columns, columns[0], key)
         assert found is not None
         return found
+
+    async def _stamp_once(self, table: str, columns: Sequence[str], key: str,
+                          stamps: Mapping[str, Any],
+                          organization: str | None = None) -> Row | None:
+        """Stamp a row still in force (its first stamp column unset; when
+        `organization` is given, only a row of that organization) and read it
+        back; None when there is no such row."""
+        first = next(iter(stamps))
+        changed = await asyncio.to_thread(
+            self._write, f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in stamps)} "
+            f"WHERE {columns[0]} = ? AND {first} IS NULL AND (? IS NULL OR organization = ?)",
+            [*stamps.values(), key, organization, organization])
+        return await self._one(table, columns, columns[0], key) if changed else None
 
     def _write(self, sql: str, values: Sequence[Any]) -> int:
         with self._db.write() as con:
