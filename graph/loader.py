@@ -293,7 +293,7 @@ SPECS: Final[dict[str, TableSpec]] = {
             "source_records", ("record_key",),
             ("source", "organization", "source_record_id", "full_name", "nik", "no_kk",
              "birth_date", "address", "rt", "rw", "kelurahan", "match_probability",
-             "loaded_at"),
+             "loaded_at", "via_api"),
             ("person_id",),
             "MERGE (n:SourceRecord {record_key: row.record_key}) "
             "WITH n, row " + _CHANGED + " "
@@ -317,7 +317,7 @@ SPECS: Final[dict[str, TableSpec]] = {
         TableSpec(
             "services", ("service_id",),
             ("service_date", "amount", "source", "record_key", "program", "funder",
-             "organization"),
+             "organization", "link_pending"),
             ("household_id", "person_id"),
             "MERGE (n:Service {service_id: row.service_id}) "
             "WITH n, row " + _CHANGED + " "
@@ -327,7 +327,9 @@ SPECS: Final[dict[str, TableSpec]] = {
             "FOREACH (hid IN CASE WHEN row.household_id IS NULL THEN [] "
             " ELSE [row.household_id] END |"
             " MERGE (h:Household {household_id: hid}) MERGE (n)-[:RECEIVED_BY]->(h)"
-            " FOREACH (o IN CASE WHEN row.props.organization IS NULL THEN [] "
+            # a delivery to a person the organization only submitted opens nothing
+            " FOREACH (o IN CASE WHEN row.props.organization IS NULL"
+            "  OR coalesce(row.props.link_pending, false) THEN [] "
             "  ELSE [row.props.organization] END |"
             "  MERGE (org:Organization {id: o}) MERGE (org)-[:SERVES]->(h))) "
             "FOREACH (pid IN CASE WHEN row.person_id IS NULL THEN [] ELSE [row.person_id] END |"

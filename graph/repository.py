@@ -2,9 +2,14 @@
 
 Every read takes a `Scope`. A relationship-scoped caller (an agency or a
 foundation) names its organization, and the statement itself keeps only the
-households that organization serves (SERVES), submitted (a SourceRecord it
-submitted identifies a member) or was referred (a Referral TO it concerns the
-household). Special-category problems and assessments are filtered in Cypher
+households opened to that organization (see `VISIBLE`): it serves them
+(SERVES), a live referral TO it concerns them, a person in them is `opened`
+to it (an active consent receipt or a Dinsos link confirmation, which the
+scope carries as person ids), Dinsos ingested its records about a member from
+its files, or every record of every member is its own. Submitting a record
+through the API about a known person does not open the household: the
+submitter sees only that person, as it sent them (`persons`, `source_records`).
+Special-category problems and assessments are filtered in Cypher
 too when `special_category` is false. The API layer masks on top of this; the
 graph never hands out what the scope does not allow.
 
@@ -31,10 +36,13 @@ Row = dict[str, Any]
 
 
 class Scope(TypedDict):
-    """What a caller may see. `organization` None means every household."""
+    """What a caller may see. `organization` None means every household;
+    `opened` lists persons whose households are opened to the organization by
+    consent or a confirmed link."""
 
     organization: str | None
     special_category: bool
+    opened: list[str]
 
 
 class Page(TypedDict):
@@ -42,12 +50,30 @@ class Page(TypedDict):
     total: int
 
 
+#: A referral that no longer stands (declined or cancelled) opens nothing.
+CLOSED_REFERRAL: Final = "['DECLINED', 'CANCELLED']"
+
+#: Records the caller's organization submitted itself.
+OWN_RECORD: Final = "EXISTS { MATCH (sr)-[:SUBMITTED_BY]->(:Organization {id: $org}) }"
+
+#: Whether household `h` is open to the caller. Its records open it when Dinsos
+#: ingested them from the organization's own files (a data-sharing agreement);
+#: a record it submitted through the API (`via_api`) opens it only when the
+#: household holds nothing else, being made of the organization's own records:
+#: submitting a known person's NIK, name and birth date must not be a way to
+#: look up their household.
 VISIBLE: Final = """(
   $org IS NULL
   OR EXISTS { MATCH (:Organization {id: $org})-[:SERVES]->(h) }
-  OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(:SourceRecord)
-                    -[:SUBMITTED_BY]->(:Organization {id: $org}) }
-  OR EXISTS { MATCH (h)<-[:CONCERNS]-(:Referral)-[:TO]->(:Organization {id: $org}) }
+  OR EXISTS { MATCH (h)<-[:CONCERNS]-(r:Referral)-[:TO]->(:Organization {id: $org})
+              WHERE NOT coalesce(r.status, 'OPEN') IN """ + CLOSED_REFERRAL + """ }
+  OR (size($opened) > 0
+      AND EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person) WHERE x.person_id IN $opened })
+  OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(sr:SourceRecord)
+                    -[:SUBMITTED_BY]->(:Organization {id: $org})
+              WHERE NOT coalesce(sr.via_api, false)
+                 OR NOT EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(o:SourceRecord)
+                     WHERE NOT EXISTS { (o)-[:SUBMITTED_BY]->(:Organization {id: $org}) } } }
 )"""
 
 #: After `UNWIND $ids AS id MATCH (p:Person ...)`: keep `p` only when the caller may
@@ -55,6 +81,17 @@ VISIBLE: Final = """(
 PERSON_VISIBLE: Final = (
     " OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h "
     "WHERE ($org IS NULL) OR (h IS NOT NULL AND " + VISIBLE + ") "
+)
+
+#: After `UNWIND $ids AS id MATCH (p:Person ...)`: keep `p` when the caller may
+#: see its household (`whole`) or submitted a record about it (`own`, its newest).
+PERSON_SEEN: Final = (
+    " OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h, "
+    " ($org IS NULL OR (h IS NOT NULL AND " + VISIBLE + ")) AS whole "
+    "WITH id, p, h, whole, CASE WHEN whole THEN null ELSE head(COLLECT { "
+    " MATCH (sr:SourceRecord)-[:IDENTIFIES]->(p) WHERE " + OWN_RECORD
+    + " RETURN sr ORDER BY sr.loaded_at DESC, sr.record_key }) END AS own "
+    "WHERE whole OR own IS NOT NULL "
 )
 
 SHOWN_PROBLEM: Final = "($special OR NOT coalesce(pr.special_category, false))"
@@ -151,7 +188,8 @@ class GraphRepository:
 
     async def _read(self, query: LiteralString, scope: Scope, **params: Any) -> list[Row]:
         return await self._run(
-            query, {"org": scope["organization"], "special": scope["special_category"], **params}
+            query, {"org": scope["organization"], "special": scope["special_category"],
+                    "opened": list(scope.get("opened") or []), **params}
         )
 
     async def _aligned(self, query: LiteralString, ids: Sequence[str], scope: Scope,
@@ -173,10 +211,18 @@ class GraphRepository:
         )
 
     async def persons(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
+        """A person whose household the caller may see, whole; a person the
+        caller only submitted a record about, as its newest such record has
+        them (name, NIK, KK, birth date: what it sent), marked `submitted_only`,
+        without `household_id` (which would tell which submitted people live
+        together); `linked_household_id` has it for the API's own checks."""
         return await self._aligned(
             "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
-            + PERSON_VISIBLE +
-            "RETURN id, " + PERSON + " AS items",
+            + PERSON_SEEN +
+            "RETURN id, CASE WHEN whole THEN " + PERSON + " ELSE "
+            " {person_id: p.person_id, full_name: own.full_name, nik: own.nik,"
+            "  no_kk: own.no_kk, birth_date: own.birth_date, household_id: null,"
+            "  linked_household_id: h.household_id, submitted_only: true} END AS items",
             ids, scope,
         )
 
@@ -286,17 +332,21 @@ class GraphRepository:
         )
 
     async def source_records(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
+        """Every record of a person whose household the caller may see, with
+        the match evidence; of a person it only submitted, its own records
+        and no evidence (which would name the other records)."""
         return _lists(await self._aligned(
             "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
-            + PERSON_VISIBLE +
-            "CALL (p) { MATCH (sr:SourceRecord)-[i:IDENTIFIES]->(p) "
-            " RETURN sr, i ORDER BY sr.record_key } "
+            + PERSON_SEEN +
+            "CALL (p, whole) { MATCH (sr:SourceRecord)-[i:IDENTIFIES]->(p) "
+            " WHERE whole OR " + OWN_RECORD + " RETURN sr, i ORDER BY sr.record_key } "
             "RETURN id, collect(sr {.record_key, .source, .organization, .source_record_id,"
             " .full_name, .nik, .no_kk, .birth_date, .address, person_id: id,"
             " match_probability: i.match_probability,"
-            " evidence: [(sr)-[m:MATCHED]-(o:SourceRecord) | {other_record_key: o.record_key,"
+            " evidence: CASE WHEN whole THEN [(sr)-[m:MATCHED]-(o:SourceRecord) |"
+            "  {other_record_key: o.record_key,"
             "  match_probability: m.match_probability, match_weight: m.match_weight,"
-            "  evidence: m.evidence}]}) AS items",
+            "  evidence: m.evidence}] ELSE [] END}) AS items",
             person_ids, scope,
         ))
 

@@ -49,7 +49,9 @@ from hub.security import (
 )
 from hub.security.audit import AuditLogSink
 from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
+from hub.security.grants import SqliteGrants
 from hub.security.purposes import PurposeRegistry
+from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings
 from linkage.standardise.search import NameTokens
 from schema import build_schema
@@ -181,10 +183,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     security = SecurityDB.from_settings(settings)
     audit = AuditLogSink(AuditLog.from_settings(settings, security))
     purposes = PurposeRegistry(strict=settings.mode == "production")
-    if services is not None and services.audit is None:
-        services = replace(services, audit=audit)
-    if services is not None and services.purposes is None:
-        services = replace(services, purposes=purposes)
+    grants = SqliteGrants(security)
+    watch = SubmissionWatch.from_settings(security, settings)
+    if services is not None:
+        services = replace(services, audit=services.audit or audit,
+                           purposes=services.purposes or purposes,
+                           grants=services.grants or grants,
+                           submissions=services.submissions or watch)
     runtime = Runtime(
         settings=settings,
         security=security,
@@ -224,7 +229,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             runtime.services = Services(
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
                 audit=audit, purposes=purposes, intake=linkage.intake, review=linkage.review,
-                name_normaliser=NameTokens(),
+                name_normaliser=NameTokens(), grants=grants, submissions=watch,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)

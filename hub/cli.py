@@ -28,6 +28,7 @@ from hub.errors import HubError
 from hub.intake import IntakeStore
 from hub.report.cli import make_report_app
 from hub.security.cli import make_audit_app, make_keys_app
+from hub.security.watch_cli import make_alerts_app, make_consents_app
 from hub.server import serve_app
 from hub.settings import Settings, load_settings
 from hub.status import collect_status, healthy, print_status
@@ -125,6 +126,9 @@ class _SubjectAccess:
 
 app.add_typer(make_audit_app(get_settings, _SubjectAccess()), name="audit",
               help="The keyed, anchored audit log and subject access reports.")
+app.add_typer(make_alerts_app(get_settings), name="alerts", help="Submission pattern alerts.")
+app.add_typer(make_consents_app(get_settings), name="consents",
+              help="Consent receipts and link confirmations.")
 app.add_typer(make_report_app(_open_db, console), name="report", help="The monthly report.")
 
 

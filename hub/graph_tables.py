@@ -14,6 +14,7 @@ from typing import Any, Final
 import duckdb
 
 from hub.errors import PipelineError
+from hub.intake import INTAKE_SOURCE_PREFIX
 
 #: A person's representative values come from their best record: the one
 #: with a valid NIK, from an agency, with the most fields filled in.
@@ -89,7 +90,8 @@ _SQL: dict[str, str] = {
     "source_records": """
         SELECT c.record_key, c.source, c.organization, c.source_record_id, c.full_name,
                c.nik, c.no_kk, c.birth_date, c.address, c.rt, c.rw, c.kelurahan,
-               i.match_probability, i.linked_at AS loaded_at, i.person_id
+               i.match_probability, i.linked_at AS loaded_at, i.person_id,
+               starts_with(c.source, '""" + INTAKE_SOURCE_PREFIX + """') AS via_api
         FROM current_records c JOIN identity_map i USING (record_key)
         ORDER BY c.record_key""",
     "match_evidence": """

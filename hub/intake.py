@@ -33,9 +33,16 @@ _FIELDS: tuple[str, ...] = tuple(PERSON_FIELDS)
 _COLUMNS = ", ".join(f'"{f}" TEXT' for f in _FIELDS)
 
 
+#: Every source of API submissions is named with this prefix; the graph marks
+#: their records `via_api`, and such a record does not open a known person's
+#: household to its submitter (a file source so named is treated alike: the
+#: safe direction).
+INTAKE_SOURCE_PREFIX = "api-"
+
+
 def intake_source_id(organization: str) -> str:
     """`api-<organization>`: the source id of an organization's submissions."""
-    return "api-" + re.sub(r"[^a-z0-9]+", "-", organization.lower()).strip("-")
+    return INTAKE_SOURCE_PREFIX + re.sub(r"[^a-z0-9]+", "-", organization.lower()).strip("-")
 
 
 class IntakeStore:

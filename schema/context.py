@@ -20,6 +20,7 @@ touched, written to `services.audit` when it ends; see `schema.audit`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from schema.audit import AuditTrail
@@ -27,6 +28,7 @@ from schema.loaders import Loaders
 from schema.permissions import Policy, policy_for, scope_for
 from schema.pubsub import PubSub
 from schema.services import (
+    AccessGrants,
     AuditSink,
     Intake,
     NameNormaliser,
@@ -34,6 +36,7 @@ from schema.services import (
     Repository,
     ReviewDecider,
     Scope,
+    SubmissionGuard,
 )
 
 
@@ -51,6 +54,10 @@ class Services:
     audit: AuditSink | None = None
     """Where reads and writes of personal data are recorded; None records nothing
     (only for tests and benchmarks: the hub always sets it)."""
+    grants: AccessGrants | None = None
+    """Consent receipts and link confirmations; None opens nothing beyond the graph."""
+    submissions: SubmissionGuard | None = None
+    """The submission budget and alerts; None leaves `submitRecord` unwatched."""
 
 
 @dataclass
@@ -69,8 +76,12 @@ class Context:
     @classmethod
     def for_request(cls, services: Services, principal: Any, *, request: Any = None,
                     response: Any = None, purpose: str | None = None) -> Context:
-        scope = scope_for(principal)
         policy = policy_for(principal)
+        opened: list[str] = []
+        organization = getattr(principal, "organization", None)  # None before a websocket binds
+        if policy.relationship_scoped and organization and services.grants is not None:
+            opened = services.grants.opened_persons(str(organization), datetime.now(UTC))
+        scope = scope_for(principal, opened)
         return cls(
             services=services,
             principal=principal,

@@ -7,6 +7,7 @@
     ├── PurposeUnknown    PURPOSE_UNKNOWN: a purpose that is not in the purpose registry
     ├── AuditUnavailable  AUDIT_UNAVAILABLE: the audit log refused the events; nothing shown
     ├── NotFound          NOT_FOUND: no such id visible to the caller
+    ├── RateLimited       RATE_LIMITED: over a budget (e.g. submissions); says when to retry
     └── ServiceError      SERVICE_UNAVAILABLE: the graph store (or another service) is down
 
 `ServiceErrors` is a schema extension: it turns any `ConnectionError` raised
@@ -66,6 +67,14 @@ class NotFound(GraphQLError):
                          extensions={"code": "NOT_FOUND", "id": ident})
 
 
+class RateLimited(GraphQLError):
+    def __init__(self, what: str, retry_after: float) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(f"too many {what} from your organization: retry in {seconds} s, or "
+                         "ask Dinsos for a higher limit.",
+                         extensions={"code": "RATE_LIMITED", "retryAfter": seconds})
+
+
 class ServiceError(GraphQLError):
     def __init__(self, message: str, **kw: Any) -> None:
         super().__init__(message, extensions={"code": "SERVICE_UNAVAILABLE"}, **kw)
@@ -92,4 +101,4 @@ def _service_error(error: GraphQLError) -> GraphQLError:
 
 
 __all__ = ["AuditUnavailable", "Forbidden", "InputError", "NotFound", "PurposeRequired",
-           "ServiceError", "ServiceErrors"]
+           "RateLimited", "ServiceError", "ServiceErrors"]

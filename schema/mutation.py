@@ -15,7 +15,8 @@ import strawberry
 
 from schema.audit import wrote
 from schema.context import Context
-from schema.errors import Forbidden, InputError, NotFound, ServiceError
+from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
+from schema.grants import GrantMutations
 from schema.permissions import require_casework, require_write
 from schema.pubsub import household_topic, referral_topic
 from schema.types.assessment import Assessment
@@ -51,7 +52,9 @@ class RecordInput:
 class SubmitResult:
     record_key: strawberry.ID
     person_id: strawberry.ID
-    household_id: strawberry.ID
+    household_id: strawberry.ID | None = strawberry.field(
+        description="The household, when it is open to you (one you registered, serve, were "
+                    "referred or hold consent or a confirmed link for); otherwise null.")
     match_probability: float | None
     new_person: bool
     new_household: bool
@@ -59,7 +62,9 @@ class SubmitResult:
 
 @strawberry.input
 class ServiceInput:
-    household_id: strawberry.ID
+    household_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The household; leave it out for a person you submitted "
+                                  "whose household is not open to you (give personId).")
     person_id: strawberry.ID | None = None
     program: str
     service_date: date
@@ -166,6 +171,35 @@ async def _visible_person(info: Info, field: str, person_id: str | None,
                                 f"{household_id!r}.")
 
 
+async def _served_household(info: Info, service: ServiceInput) -> tuple[str, bool]:
+    """The household a delivery goes to, and whether its link is pending. A
+    household the caller sees: the delivery counts. A person it only submitted
+    a record about (named by personId, with no householdId, which it is not
+    told): the delivery is kept for that person's household but opens nothing
+    (pending until Dinsos confirms the link, the person consents or it is
+    referred). A householdId it may not see is refused whatever the person,
+    so the answer never tells where someone lives."""
+    if service.household_id is not None:
+        if await info.context.loaders.household.load(service.household_id) is None:
+            raise InputError("service.householdId", f"no household {service.household_id!r} "
+                             "that you may see; for a person you submitted, give only "
+                             "service.personId.")
+        await _visible_person(info, "service.personId", service.person_id,
+                              service.household_id)
+        return str(service.household_id), False
+    person = (await info.context.loaders.person.load(service.person_id)
+              if service.person_id is not None else None)
+    if person is None:
+        raise InputError("service.personId", "give service.householdId, or the personId of "
+                         "someone you may see or submitted.")
+    if person.get("submitted_only") and person.get("linked_household_id"):
+        return str(person["linked_household_id"]), True
+    if person.get("household_id"):
+        return str(person["household_id"]), False
+    raise InputError("service.personId", f"person {service.person_id!r} belongs to no "
+                     "household yet; give service.householdId.")
+
+
 def _changed(info: Info, household_id: str, kind: str) -> None:
     info.context.pubsub.publish(
         household_topic(household_id),
@@ -173,14 +207,20 @@ def _changed(info: Info, household_id: str, kind: str) -> None:
 
 
 @strawberry.type
-class Mutation:
-    @strawberry.mutation(description="Submit a beneficiary record; it is linked in real time "
-                                     "and visible in queries at once.")
+class Mutation(GrantMutations):
+    @strawberry.mutation(description="Submit a beneficiary record; it is linked in real time. "
+                                     "You see the record and the person as you sent them; "
+                                     "the rest of a known person's household opens only "
+                                     "when Dinsos confirms the link, the person consents, "
+                                     "or it is referred to you. Submissions have their own "
+                                     "budget per organization.")
     async def submit_record(self, info: Info, record: RecordInput) -> SubmitResult:
         require_write(info.context.principal)
         intake = info.context.services.intake
         if intake is None:
             raise ServiceError("real-time linkage is not configured on this hub.")
+        org = str(info.context.principal.organization)
+        watch = info.context.services.submissions
         _text("record.fullName", record.full_name)
         _text("record.sourceRecordId", record.source_record_id)
         for name, value in (("record.nik", record.nik), ("record.noKk", record.no_kk)):
@@ -188,7 +228,9 @@ class Mutation:
                 raise InputError(name, "must be 16 digits.")
         if record.welfare_decile is not None and not 1 <= record.welfare_decile <= 10:
             raise InputError("record.welfareDecile", "is between 1 and 10.")
-        org = str(info.context.principal.organization)
+        wait = watch.admit(org) if watch is not None else 0.0
+        if wait > 0:
+            raise RateLimited("submissions", wait)
         fields = strawberry.asdict(record)
         linked = await intake.submit(fields, org)
         pid, hid = str(linked["person_id"]), str(linked["household_id"])
@@ -215,7 +257,8 @@ class Mutation:
             "full_name": record.full_name, "nik": record.nik, "no_kk": record.no_kk,
             "birth_date": record.birth_date, "address": record.address, "rt": record.rt,
             "rw": record.rw, "kelurahan": record.kelurahan,
-            "match_probability": linked.get("match_probability"), "loaded_at": _now()}])
+            "match_probability": linked.get("match_probability"), "loaded_at": _now(),
+            "via_api": True}])
         matched = linked.get("matched_record_key")
         if matched:  # the link's evidence, as a bulk load writes it
             left, right = sorted((key, str(matched)))
@@ -225,9 +268,17 @@ class Mutation:
                 "match_weight": linked.get("match_weight"),
                 "evidence": json.dumps(linked.get("evidence") or [])}])
         wrote(info, persons=[pid], households=[hid])
+        if watch is not None:
+            for alert in await watch.submitted(org, person_id=pid, household_id=hid,
+                                               nik_given=record.nik is not None,
+                                               matched=not linked.get("new_person"),
+                                               at=_now()):
+                info.context.audit.touch("alert:" + str(alert["kind"]), "submitRecord",
+                                         persons=[pid])
         _changed(info, hid, "RECORD_SUBMITTED")
+        shown = await info.context.loaders.household.load(hid) is not None
         return SubmitResult(record_key=strawberry.ID(key), person_id=strawberry.ID(pid),
-                            household_id=strawberry.ID(hid),
+                            household_id=strawberry.ID(hid) if shown else None,
                             match_probability=linked.get("match_probability"),
                             new_person=bool(linked.get("new_person")),
                             new_household=bool(linked.get("new_household")))
@@ -240,9 +291,7 @@ class Mutation:
         if policy.own_funding_only and service.funder not in (None, org):
             raise Forbidden(f"a foundation records only services it funds itself: leave "
                             f"service.funder empty or set it to {org!r}.")
-        await _visible_household(info, "service.householdId", service.household_id)
-        await _visible_person(info, "service.personId", service.person_id,
-                              service.household_id)
+        household_id, pending = await _served_household(info, service)
         if service.amount is not None and service.amount < 0:
             raise InputError("service.amount", "must not be negative.")
         program = _text("service.program", service.program)
@@ -251,14 +300,16 @@ class Mutation:
             # a public program is paid by its budget (PKH by APBN), not by the
             # office that hands it out; an organization's own program by itself
             funder = (await info.context.repository.program_funders([program])).get(program)
-        row = {"service_id": f"svc-{uuid.uuid4()}", "household_id": service.household_id,
+        row = {"service_id": f"svc-{uuid.uuid4()}", "household_id": household_id,
                "person_id": service.person_id, "program": program,
                "service_date": service.service_date, "amount": service.amount,
                "funder": funder or org, "organization": org, "source": org,
-               "record_key": None}
+               "record_key": None, "link_pending": pending}
         await info.context.repository.write_table("services", [row])
-        wrote(info, persons=[service.person_id], households=[service.household_id])
-        _changed(info, service.household_id, "SERVICE_RECORDED")
+        if info.context.services.submissions is not None:
+            await info.context.services.submissions.served(org, household_id, _now())
+        wrote(info, persons=[service.person_id], households=[household_id])
+        _changed(info, household_id, "SERVICE_RECORDED")
         return Service.from_row(row)
 
     @strawberry.mutation(description="Record a social worker's assessment.")

@@ -11,7 +11,9 @@ KK (Kartu Keluarga) is the 16-digit family-card number of a household.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
@@ -43,7 +45,10 @@ class Policy:
     masks_identifiers: bool
     """NIK, KK and phone numbers are shown masked (`3273**********01`)."""
     relationship_scoped: bool
-    """Sees only households it serves, submitted, or was referred."""
+    """Sees only households opened to it: it serves them, was referred them,
+    holds a consent or a Dinsos-confirmed link for a member, or made them of
+    its own records. A record it submits about a known person shows it that
+    person as it sent them, not the household."""
     audit_only: bool
     """Reads the audit log and nothing else."""
     can_write: bool
@@ -74,12 +79,13 @@ POLICIES: Final = MappingProxyType({
                             description="Pekerja sosial: case work on named people, "
                                         "including special-category PPKS and assessments."),
     "agency": Policy(True, False, False, True, True, False, True,
-                     description="A partner agency: households it serves, submitted or was "
-                                 "referred; NIK, KK and phone masked."),
+                     description="A partner agency: households it serves, was referred, "
+                                 "or holds consent or a confirmed link for; NIK, KK "
+                                 "and phone masked."),
     "foundation": Policy(True, False, False, True, True, False, True, own_funding_only=True,
-                         description="A foundation (yayasan): households it serves, submitted "
-                                     "or was referred; NIK, KK and phone masked; its own "
-                                     "services only."),
+                         description="A foundation (yayasan): households it serves, was "
+                                     "referred, or holds consent or a confirmed link for; "
+                                     "NIK, KK and phone masked; its own services only."),
     "analyst": Policy(False, False, True, True, False, False, False,
                       min_cell_size=SMALL_CELL_THRESHOLD,
                       description="Aggregates only, with cells under 5 suppressed; no named "
@@ -96,13 +102,40 @@ def policy_for(principal: Any) -> Policy:
     return POLICIES.get(str(getattr(principal, "role", None)), _NONE)
 
 
-def scope_for(principal: Any) -> Scope:
+def scope_for(principal: Any, opened: Sequence[str] = ()) -> Scope:
+    """What the principal may see; `opened` are persons whose households consent
+    or a confirmed link open to its organization (ignored for unscoped roles)."""
     policy = policy_for(principal)
+    scoped = policy.relationship_scoped
     return {
-        "organization": (str(getattr(principal, "organization", ""))
-                         if policy.relationship_scoped else None),
+        "organization": str(getattr(principal, "organization", "")) if scoped else None,
         "special_category": policy.sees_special_category,
+        "opened": list(opened) if scoped else [],
     }
+
+
+class ConsentCategory(Enum):
+    """What a consent receipt may cover (ISO/IEC TS 27560's data categories, as
+    the household view shows them)."""
+
+    IDENTITY = "IDENTITY"
+    """The person's own name and identifiers."""
+    HOUSEHOLD = "HOUSEHOLD"
+    """The other members and the address."""
+    PROBLEMS = "PROBLEMS"
+    """PPKS problems (special categories stay hidden from scoped roles)."""
+    PROGRAMS = "PROGRAMS"
+    """Enrolments."""
+    SERVICES = "SERVICES"
+    """The service history."""
+
+
+CONSENT_CATEGORIES: Final = tuple(c.value for c in ConsentCategory)
+
+#: A consent opens a person's household to an organization only when it covers
+#: all of these, the parts of the household view; a narrower consent is kept as
+#: a receipt and opens nothing.
+HOUSEHOLD_VIEW_CATEGORIES: Final = frozenset({"HOUSEHOLD", "PROBLEMS", "PROGRAMS", "SERVICES"})
 
 
 def _role(principal: Any) -> str:
@@ -138,6 +171,17 @@ def require_casework(principal: Any) -> Policy:
     if not policy.casework:
         raise Forbidden(f"the {_role(principal)} role cannot do this: only social workers and "
                         "Dinsos staff record assessments and decide review pairs.")
+    return policy
+
+
+def require_alert_reader(principal: Any) -> Policy:
+    """Consent receipts, link confirmations and submission alerts: Dinsos
+    roles and the auditor."""
+    policy = policy_for(principal)
+    if not (policy.casework or policy.reads_audit_log):
+        raise Forbidden(f"the {_role(principal)} role cannot read consent receipts, link "
+                        "confirmations or submission alerts; they are for Dinsos staff and "
+                        "the auditor.")
     return policy
 
 
@@ -190,7 +234,28 @@ def suppress(count: int, policy: Policy) -> int | None:
     return count
 
 
-__all__ = ["POLICIES", "ROLE_NAMES", "SMALL_CELL_THRESHOLD", "Policy", "Principal", "mask",
-           "mask_contact", "mask_kk", "mask_middle", "mask_nik", "mask_phone", "policy_for",
-           "require_aggregates", "require_audit_reader", "require_casework",
-           "require_personal", "require_write", "scope_for", "suppress"]
+__all__ = [
+    "CONSENT_CATEGORIES",
+    "HOUSEHOLD_VIEW_CATEGORIES",
+    "POLICIES",
+    "ROLE_NAMES",
+    "SMALL_CELL_THRESHOLD",
+    "ConsentCategory",
+    "Policy",
+    "Principal",
+    "mask",
+    "mask_contact",
+    "mask_kk",
+    "mask_middle",
+    "mask_nik",
+    "mask_phone",
+    "policy_for",
+    "require_aggregates",
+    "require_alert_reader",
+    "require_audit_reader",
+    "require_casework",
+    "require_personal",
+    "require_write",
+    "scope_for",
+    "suppress",
+]

@@ -15,6 +15,7 @@ from schema.audit import personal, read, rows_read
 from schema.connections import Connection, connection, cursor_snapshot, window
 from schema.context import Context
 from schema.errors import InputError, NotFound, ServiceError
+from schema.grants import GrantQueries
 from schema.permissions import require_aggregates, require_audit_reader, suppress
 from schema.types.analysis import (
     CoverageGapCount,
@@ -107,7 +108,7 @@ def _decile(field: str, value: int | None) -> int | None:
 
 
 @strawberry.type
-class Query:
+class Query(GrantQueries):
     @strawberry.field(description="A household by id, if you may see it.")
     async def household(self, info: Info, id: strawberry.ID,
                         purpose: Purpose = None) -> Household:

@@ -22,12 +22,15 @@ Row = dict[str, Any]
 
 class Scope(TypedDict):
     """What a caller may see. `organization` None means every household;
-    otherwise only households that organization serves, submitted or was
-    referred. `special_category` False hides special-category PPKS and
-    assessments."""
+    otherwise only households opened to that organization (it serves them, a
+    live referral to it concerns them, or they hold only its own records).
+    `opened` lists persons whose households are opened to it besides: an
+    active consent receipt or a Dinsos link confirmation (see `AccessGrants`).
+    `special_category` False hides special-category PPKS and assessments."""
 
     organization: str | None
     special_category: bool
+    opened: list[str]
 
 
 class Page(TypedDict):
@@ -99,6 +102,62 @@ class ReviewDecider(Protocol):
                      reviewer: str, note: str | None) -> Row: ...
 
 
+class AccessGrants(Protocol):
+    """Consent receipts (ISO/IEC TS 27560 in spirit) and Dinsos link
+    confirmations: what opens a person's household to an organization beyond
+    its own services and referrals. The hub keeps them in SQLite; another
+    store (PostgreSQL) plugs in by implementing this.
+
+    A receipt row has: receipt_id, person_id, organization, categories (list),
+    purpose, legal_basis, method, recorded_by, recorded_at, valid_from,
+    valid_until, withdrawn_at, withdrawn_by, withdrawal_reason, note. A link
+    row: link_id, person_id, organization, confirmed_by, confirmed_at, basis,
+    note, revoked_at, revoked_by."""
+
+    def opened_persons(self, organization: str, at: datetime) -> list[str]:
+        """Persons whose households are opened to the organization at `at`:
+        a confirmed, unrevoked link, or a consent in force (not withdrawn,
+        `valid_from` <= at < `valid_until`) covering the household view.
+        Synchronous: it is asked once per request, when the scope is made."""
+        ...
+
+    async def record_consent(self, receipt: Mapping[str, Any]) -> Row: ...
+    async def withdraw_consent(self, receipt_id: str, withdrawn_by: str, reason: str | None,
+                               at: datetime, organization: str | None = None) -> Row | None:
+        """Withdraw a receipt in force (when `organization` is given, only one
+        given to it); None when there is no such receipt."""
+        ...
+
+    async def consents(self, *, person_id: str | None, organization: str | None,
+                       offset: int, limit: int) -> Page: ...
+    async def confirm_link(self, link: Mapping[str, Any]) -> Row: ...
+    async def revoke_link(self, link_id: str, revoked_by: str, at: datetime) -> Row | None: ...
+    async def links(self, *, person_id: str | None, organization: str | None,
+                    offset: int, limit: int) -> Page: ...
+
+
+class SubmissionGuard(Protocol):
+    """Watches `submitRecord`: a budget per organization, and alerts on
+    unusual patterns (many NIKs and no services, many misses, many matches).
+    Alert rows have: alert_id, organization, kind, count, threshold,
+    window_hours, raised_at, detail."""
+
+    def admit(self, organization: str) -> float:
+        """0.0 when the organization may submit now; else seconds to wait."""
+        ...
+
+    async def submitted(self, organization: str, *, person_id: str, household_id: str,
+                        nik_given: bool, matched: bool, at: datetime) -> list[Row]:
+        """Note a linked submission; returns the alerts it raised (new ones only)."""
+        ...
+
+    async def served(self, organization: str, household_id: str, at: datetime) -> None:
+        """Note a service the organization recorded for a household."""
+        ...
+
+    async def alerts(self, *, organization: str | None, offset: int, limit: int) -> Page: ...
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One read or write of personal data, as the API hands it to the audit log."""
@@ -142,5 +201,6 @@ class AuditSink(Protocol):
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["AuditEntry", "AuditPage", "AuditSink", "Intake", "NameNormaliser", "Page",
-           "PurposeResolver", "Repository", "ReviewDecider", "Row", "Scope"]
+__all__ = ["AccessGrants", "AuditEntry", "AuditPage", "AuditSink", "Intake", "NameNormaliser",
+           "Page", "PurposeResolver", "Repository", "ReviewDecider", "Row", "Scope",
+           "SubmissionGuard"]

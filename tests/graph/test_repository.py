@@ -8,20 +8,47 @@ from graph.repository import GraphRepository, Scope, lucene_query
 
 pytestmark = pytest.mark.anyio
 
-ALL: Scope = {"organization": None, "special_category": True}
-YAY_A: Scope = {"organization": "YAY-A", "special_category": False}
-YAY_B: Scope = {"organization": "YAY-B", "special_category": False}
+ALL: Scope = {"organization": None, "special_category": True, "opened": []}
+YAY_A: Scope = {"organization": "YAY-A", "special_category": False, "opened": []}
+YAY_B: Scope = {"organization": "YAY-B", "special_category": False, "opened": []}
 
 
 async def test_households_by_id_are_aligned_and_scoped(repository: GraphRepository) -> None:
     rows = await repository.households(["H1", "nope", "H4"], ALL)
     assert [r and r["household_id"] for r in rows] == ["H1", None, "H4"]
     assert rows[0] is not None and rows[0]["kelurahan"] == "Gegerkalong"
-    # YAY-A served and submitted H1; YAY-B was referred H4
+    # YAY-A served H1 and Dinsos loaded its records; YAY-B was referred H4
     assert [r and r["household_id"] for r in await repository.households(["H1", "H4"], YAY_A)] == [
         "H1", None]
     assert [r and r["household_id"] for r in await repository.households(["H1", "H4"], YAY_B)] == [
         None, "H4"]
+
+
+async def test_an_api_record_shows_its_person_as_sent_not_the_household(
+    repository: GraphRepository,
+) -> None:
+    await repository.write_table("source_records", [{
+        "record_key": "api-yay-b:9", "source": "api-yay-b", "organization": "YAY-B",
+        "source_record_id": "9", "person_id": "P3", "full_name": "Asep S.",
+        "nik": "3273010101750003", "via_api": True}])
+    assert await repository.households(["H2"], YAY_B) == [None]
+    assert await repository.members(["H2"], YAY_B) == [[]]
+    [person] = await repository.persons(["P3"], YAY_B)
+    assert person is not None and person["submitted_only"]
+    assert (person["full_name"], person["household_id"]) == ("Asep S.", None)
+    assert person["linked_household_id"] == "H2"  # for the API's checks, never shown
+    assert "relationship" not in person and "phone" not in person
+    assert await repository.person_problems(["P3"], YAY_B) == [[]]
+    [records] = await repository.source_records(["P3"], YAY_B)
+    assert [(r["record_key"], r["evidence"]) for r in records] == [("api-yay-b:9", [])]
+    assert await repository.persons(["P3"], YAY_A) == [None]  # another organization: nothing
+    # a consent in force or a confirmed link (the scope's `opened`) opens it
+    opened: Scope = {**YAY_B, "opened": ["P3"]}
+    assert [r and r["household_id"] for r in await repository.households(["H2"], opened)] == [
+        "H2"]
+    [whole] = await repository.persons(["P3"], opened)
+    assert whole is not None and whole["full_name"] == "Asep Saepudin"
+    assert len((await repository.source_records(["P3"], opened))[0]) == 2
 
 
 async def test_special_category_problems_are_filtered_in_cypher(

@@ -11,6 +11,7 @@ import pytest
 from connectors import ingest, load_configs
 from connectors.reference import load_reference
 from connectors.synthetic import generate_city
+from hub.graph_tables import graph_tables
 from hub.intake import Intake, IntakeStore, intake_source_id
 from linkage.pipeline import run_linkage
 
@@ -94,6 +95,11 @@ async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
             "SELECT person_id, household_id FROM identity_map WHERE record_key = ?",
             [given["record_key"]],
         ).fetchone()
+        # loaded into the graph as an API record: it opens no known person's household
+        records = graph_tables(con)["source_records"].to_pylist()
     finally:
         con.close()
     assert after == (given["person_id"], given["household_id"])
+    via_api = {r["record_key"]: r["via_api"] for r in records}
+    assert via_api[given["record_key"]] is True
+    assert {v for k, v in via_api.items() if not k.startswith("api-")} == {False}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,9 @@ from gqlkit import Api, CountingDriver, FakeIntake, FakeReview, MemoryAudit
 
 from graph.driver import Connection, open_async_driver
 from graph.repository import GraphRepository
+from hub.security.db import SecurityDB
+from hub.security.grants import SqliteGrants
+from hub.security.submissions import SubmissionLimits, SubmissionWatch
 from schema import build_schema
 from schema.context import Services
 from schema.pubsub import PubSub
@@ -44,8 +47,16 @@ def gql_schema() -> strawberry.Schema:
 
 
 @pytest.fixture
-async def api(city_graph: Any, graph_connection: Connection,
-              gql_schema: strawberry.Schema) -> AsyncIterator[Api]:
+def security_db(tmp_path: Path) -> Iterator[SecurityDB]:
+    """A fresh security database (consent receipts, link confirmations, alerts)."""
+    db = SecurityDB(tmp_path / "security.sqlite")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+async def api(city_graph: Any, graph_connection: Connection, gql_schema: strawberry.Schema,
+              security_db: SecurityDB) -> AsyncIterator[Api]:
     driver = await open_async_driver(graph_connection)
     counter = CountingDriver(driver)
     repository = GraphRepository(counter, graph_connection.database,  # type: ignore[arg-type]
@@ -54,6 +65,7 @@ async def api(city_graph: Any, graph_connection: Connection,
     review = FakeReview()
     audit = MemoryAudit()
     services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review,
-                        audit=audit)
+                        audit=audit, grants=SqliteGrants(security_db),
+                        submissions=SubmissionWatch(security_db, SubmissionLimits()))
     yield Api(gql_schema, services, counter, intake, review, audit)
     await driver.close()

@@ -36,6 +36,9 @@ from neo4j import Driver
 
 from graph.driver import Connection, open_async_driver
 from graph.repository import GraphRepository
+from hub.security.db import SecurityDB
+from hub.security.grants import SqliteGrants
+from hub.security.submissions import SubmissionLimits, SubmissionWatch
 from schema.context import Context, Services
 from schema.permissions import mask_nik, mask_phone
 from schema.pubsub import PubSub, household_topic
@@ -96,11 +99,14 @@ def matrix_graph(neo4j_driver: Driver, graph_connection: Connection) -> Driver:
 
 
 @pytest.fixture(scope="module")
-async def services(matrix_graph: Driver,
-                   graph_connection: Connection) -> AsyncIterator[Services]:
+async def services(matrix_graph: Driver, graph_connection: Connection,
+                   tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Services]:
     driver = await open_async_driver(graph_connection)
+    db = SecurityDB(tmp_path_factory.mktemp("matrix-security") / "security.sqlite")
     yield Services(repository=GraphRepository(driver, graph_connection.database),
-                   pubsub=PubSub(), audit=MemoryAudit())
+                   pubsub=PubSub(), audit=MemoryAudit(), grants=SqliteGrants(db),
+                   submissions=SubmissionWatch(db, SubmissionLimits()))
+    db.close()
     await driver.close()
 
 
@@ -171,6 +177,12 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
     ("funders", AGGREGATES, "{ funders { code householdsReached amount suppressed } }", False),
     ("auditLog", AUDIT_READERS,
      "{ auditLog(first: 5) { totalCount edges { node { operation purpose } } } }", False),
+    ("consents", SEES_ALL | SCOPED | {"auditor"},
+     "{ consents(first: 5) { totalCount edges { node { personId organization } } } }", False),
+    ("linkConfirmations", SEES_ALL | {"auditor"},
+     "{ linkConfirmations(first: 5) { totalCount edges { node { personId } } } }", False),
+    ("submissionAlerts", SEES_ALL | {"auditor"},
+     "{ submissionAlerts(first: 5) { totalCount edges { node { kind } } } }", False),
 ]
 
 

@@ -48,6 +48,11 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
     "decideReviewPair": (CASEWORK, 'mutation { decideReviewPair(recordKeyL: "dtks:1", '
                                    'recordKeyR: "yaya:1", decision: SAME) { decision } }',
                          False),
+    "recordConsent": (CASEWORK, 'mutation { recordConsent(consent: {personId: "P1", '
+                                'organization: "YAY-B", categories: [HOUSEHOLD], purpose: "aid", '
+                                'validUntil: "2099-01-01T00:00:00Z"}) { id } }', False),
+    "confirmLink": (CASEWORK, 'mutation { confirmLink(link: {personId: "P1", organization: '
+                              '"YAY-B", basis: "home visit"}) { id } }', False),
     "fileChangeRequest": (WRITERS, 'mutation($hid: ID!) { fileChangeRequest(request: '
                                    '{kind: PERBAIKAN, householdId: $hid, reason: "moved"}) '
                                    "{ id } }", True),

@@ -536,8 +536,11 @@ SUBMIT = """mutation($r: RecordInput!) { submitRecord(record: $r) {
   recordKey personId householdId matchProbability newPerson newHousehold } }"""
 
 
-async def test_submit_record_links_a_known_person_and_opens_the_household_to_its_submitter(
+async def test_submit_record_of_a_known_person_opens_the_household_only_once_confirmed(
         hub: Hub, staging: duckdb.DuckDBPyConnection, foundation: str) -> None:
+    """The look-up attack (issue 14): a foundation submits a known NIK, name and
+    birth date. It sees the person as it sent them, not the household, until
+    Dinsos confirms the link."""
     hidden = all_households(staging) - visible_to(staging, foundation)
     row = rows(staging, """
         SELECT i.person_id, i.household_id, r.full_name, r.nik_clean, r.birth_date_clean,
@@ -546,6 +549,8 @@ async def test_submit_record_links_a_known_person_and_opens_the_household_to_its
         WHERE r.nik_valid AND NOT r.nik_is_kk AND r.birth_date_clean IS NOT NULL
           AND r.kelurahan_name IS NOT NULL AND i.household_id IN (SELECT unnest($1))
           AND r.source = 'disdukcapil'
+          AND i.household_id IN (SELECT household_id FROM identity_map
+                                 GROUP BY 1 HAVING count(DISTINCT person_id) > 1)
         ORDER BY i.household_id LIMIT 1""", sorted(hidden))[0]
     pid, hid, name, nik, born, sex, kel, rt, rw = row
     assert await hub.error_code("foundation", H360, id=hid) == "NOT_FOUND"
@@ -553,20 +558,36 @@ async def test_submit_record_links_a_known_person_and_opens_the_household_to_its
     record = {"sourceRecordId": "gen-known-1", "fullName": name, "nik": nik,
               "birthDate": born.isoformat(), "sex": sex, "kelurahan": kel, "rt": rt, "rw": rw}
     done = (await hub.data("foundation", SUBMIT, r=record))["submitRecord"]
-    assert (done["personId"], done["householdId"]) == (pid, hid)
+    assert (done["personId"], done["householdId"]) == (pid, None)  # not told where they live
     assert not done["newPerson"] and not done["newHousehold"]
     assert column(staging, "SELECT person_id FROM identity_map WHERE record_key = $1",
                   done["recordKey"]) == {pid}
 
-    # visible at once, to the submitter, masked
+    # the submitter sees its record and the person as it sent them, masked, and no more
+    assert await hub.error_code("foundation", H360, id=hid) == "NOT_FOUND"
+    seen = (await hub.data("foundation", """query($id: ID!) { person(id: $id) { fullName nik
+      householdId problems { code } household { id } sourceRecords { recordKey source } } }""",
+                           id=pid))["person"]
+    assert (seen["fullName"], seen["nik"], seen["householdId"], seen["problems"],
+            seen["household"]) == (name, mask(nik), None, [], None)
+    assert [r["recordKey"] for r in seen["sourceRecords"]] == [done["recordKey"]]
+    # under the source id the next ingest stages it with (record keys are
+    # `source:source_record_id` in staging), so the next load keeps it as it is
+    shown = [r["source"] for r in seen["sourceRecords"]]
+    assert shown == [done["recordKey"].removesuffix(":gen-known-1")]
+    assert shown[0] != foundation
+
+    # Dinsos confirms the link: the household opens, masked; revoked, it closes
+    link = (await hub.data("admin", """mutation($p: ID!, $o: String!) { confirmLink(link:
+      {personId: $p, organization: $o, basis: "home visit"}) { id } }""", p=pid,
+                           o=foundation))["confirmLink"]
     h = (await hub.data("foundation", H360, id=hid))["household"]
     assert done["recordKey"] in {r["recordKey"] for r in h["sourceRecords"]}
     assert mask(nik) in {m["nik"] for m in h["members"]}
-    # under the source id the next ingest stages it with (record keys are
-    # `source:source_record_id` in staging), so the next load keeps it as it is
-    shown = [r["source"] for r in h["sourceRecords"] if r["recordKey"] == done["recordKey"]]
-    assert shown == [done["recordKey"].removesuffix(":gen-known-1")]
-    assert shown[0] != foundation
+    assert set(ids(h["members"])) == column(
+        staging, "SELECT person_id FROM identity_map WHERE household_id = $1", hid)
+    await hub.data("admin", 'mutation($id: ID!) { revokeLink(id: $id) { id } }', id=link["id"])
+    assert await hub.error_code("foundation", H360, id=hid) == "NOT_FOUND"
 
     # with the evidence of the link, against a record of the same person
     query = """query($id: ID!) { person(id: $id) { sourceRecords { recordKey

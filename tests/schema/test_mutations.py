@@ -9,13 +9,17 @@ SUBMIT = """mutation($r: RecordInput!) { submitRecord(record: $r) {
   recordKey personId householdId matchProbability newPerson newHousehold } }"""
 
 
-async def test_submit_record_links_and_is_visible_at_once(api: Api) -> None:
+async def test_submit_record_links_and_shows_the_submitter_what_it_sent(api: Api) -> None:
     # Jajang (H3) is known to the linker by NIK; YAY-B submits him
     known = await api.data(SUBMIT, YAY_B, r={"sourceRecordId": "b-7", "fullName": "Djadjang",
                                              "nik": "3273010202700004"})
     assert known["submitRecord"]["personId"] == "P4" and not known["submitRecord"]["newPerson"]
-    h = await api.data('{ household(id: "H3") { id sourceRecords { recordKey } } }', YAY_B)
-    assert "YAY-B:b-7" in {r["recordKey"] for r in h["household"]["sourceRecords"]}
+    # the submitter sees the person as it sent them, not Jajang's household
+    p = await api.data('{ person(id: "P4") { fullName sourceRecords { recordKey } } }', YAY_B)
+    assert p["person"]["fullName"] == "Djadjang"
+    assert [r["recordKey"] for r in p["person"]["sourceRecords"]] == ["YAY-B:b-7"]
+    hidden = await api.run('{ household(id: "H3") { id } }', YAY_B)
+    assert hidden.errors and hidden.errors[0].extensions["code"] == "NOT_FOUND"
     new = await api.data(SUBMIT, YAY_B, r={"sourceRecordId": "b-8", "fullName": "Ujang Nurdin",
                                            "ppks": ["PPKS24"], "welfareDecile": 2})
     created = new["submitRecord"]

@@ -1,0 +1,223 @@
+# strawberry.field(description=...) is typed as returning Any; the resolvers are typed.
+# mypy: disable-error-code="untyped-decorator"
+"""What opens a household to an organization beyond its services and
+referrals: consent receipts and Dinsos link confirmations (mutations and
+lists), and the alerts the submission watch raises.
+
+Dinsos roles (social workers and administrators) record consent and confirm
+links: an organization cannot open a household for itself. An organization
+may withdraw a consent given to it (giving up access), and lists its own
+receipts; the person's withdrawal is recorded by Dinsos. Every change is in
+the audit log (`write:<mutation>` with the person's id).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+
+from schema.audit import read, wrote
+from schema.connections import Connection, connection, window
+from schema.context import Context
+from schema.errors import Forbidden, InputError, NotFound, ServiceError
+from schema.permissions import (
+    ConsentCategory,
+    policy_for,
+    require_alert_reader,
+    require_casework,
+    require_write,
+)
+from schema.services import AccessGrants, SubmissionGuard
+from schema.types.consent import ConsentReceipt, LinkConfirmation, SubmissionAlert
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.input(description="A consent the person gave to an organization.")
+class ConsentInput:
+    person_id: strawberry.ID
+    organization: str
+    categories: list[ConsentCategory]
+    purpose: str
+    valid_until: datetime
+    valid_from: datetime | None = None
+    legal_basis: str = "consent (UU PDP No. 27/2022, art. 20(2)a)"
+    method: str = "signed form"
+    note: str | None = None
+
+
+@strawberry.input(description="Dinsos checked that an organization serves this person.")
+class LinkInput:
+    person_id: strawberry.ID
+    organization: str
+    basis: str
+    note: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _text(field: str, value: str) -> str:
+    if not value.strip():
+        raise InputError(field, "must not be empty.")
+    return value.strip()
+
+
+def _who(info: Info) -> str:
+    principal = info.context.principal
+    return str(getattr(principal, "subject", None) or principal.organization)
+
+
+def _grants(info: Info) -> AccessGrants:
+    grants = info.context.services.grants
+    if grants is None:
+        raise ServiceError("consent receipts are not configured on this hub.")
+    return grants
+
+
+def _watch(info: Info) -> SubmissionGuard:
+    watch = info.context.services.submissions
+    if watch is None:
+        raise ServiceError("the submission watch is not configured on this hub.")
+    return watch
+
+
+async def _known_person(info: Info, field: str, person_id: str) -> str | None:
+    """The person must exist (Dinsos sees everyone); returns their household."""
+    row = await info.context.loaders.person.load(person_id)
+    if row is None:
+        raise InputError(field, f"no person {person_id!r}.")
+    hid = row.get("household_id")
+    return str(hid) if hid else None
+
+
+def _own_organization(info: Info, organization: str | None) -> str | None:
+    """A scoped role lists only what concerns itself; others what they ask for."""
+    if policy_for(info.context.principal).relationship_scoped:
+        own = str(info.context.principal.organization)
+        if organization not in (None, own):
+            raise Forbidden("you may list only the consents given to your own organization.")
+        return own
+    return organization
+
+
+@strawberry.type
+class GrantMutations:
+    @strawberry.mutation(description="Record a person's consent that an organization may see "
+                                     "categories of their data (Dinsos roles). With "
+                                     "HOUSEHOLD, PROBLEMS, PROGRAMS and SERVICES it opens "
+                                     "the person's household to the organization until "
+                                     "validUntil or withdrawal.")
+    async def record_consent(self, info: Info, consent: ConsentInput) -> ConsentReceipt:
+        require_casework(info.context.principal)
+        grants = _grants(info)
+        now = _now()
+        if not consent.categories:
+            raise InputError("consent.categories", "name at least one category.")
+        valid_from = _aware(consent.valid_from) if consent.valid_from else now
+        valid_until = _aware(consent.valid_until)
+        if valid_until <= max(valid_from, now):
+            raise InputError("consent.validUntil", "must be in the future and after validFrom.")
+        hid = await _known_person(info, "consent.personId", consent.person_id)
+        row = await grants.record_consent({
+            "receipt_id": None, "person_id": str(consent.person_id),
+            "organization": _text("consent.organization", consent.organization),
+            "categories": sorted({c.value for c in consent.categories}),
+            "purpose": _text("consent.purpose", consent.purpose),
+            "legal_basis": _text("consent.legalBasis", consent.legal_basis),
+            "method": _text("consent.method", consent.method),
+            "recorded_by": _who(info), "recorded_at": now, "valid_from": valid_from,
+            "valid_until": valid_until, "note": consent.note})
+        wrote(info, persons=[consent.person_id], households=[hid])
+        return ConsentReceipt.from_row(row, now)
+
+    @strawberry.mutation(description="Withdraw a consent: Dinsos roles when the person "
+                                     "withdraws it, or the organization it was given to. "
+                                     "What it opened closes at once.")
+    async def withdraw_consent(self, info: Info, id: strawberry.ID,
+                               reason: str | None = None) -> ConsentReceipt:
+        policy = require_write(info.context.principal)
+        only = None if policy.casework else str(info.context.principal.organization)
+        now = _now()
+        row = await _grants(info).withdraw_consent(str(id), _who(info), reason, now,
+                                                   organization=only)
+        if row is None:
+            raise NotFound("consent in force", id)
+        wrote(info, persons=[row["person_id"]])
+        return ConsentReceipt.from_row(row, now)
+
+    @strawberry.mutation(description="Confirm that an organization serves a person (Dinsos "
+                                     "roles): the person's household opens to it.")
+    async def confirm_link(self, info: Info, link: LinkInput) -> LinkConfirmation:
+        require_casework(info.context.principal)
+        hid = await _known_person(info, "link.personId", link.person_id)
+        row = await _grants(info).confirm_link({
+            "link_id": None, "person_id": str(link.person_id),
+            "organization": _text("link.organization", link.organization),
+            "confirmed_by": _who(info), "confirmed_at": _now(),
+            "basis": _text("link.basis", link.basis), "note": link.note})
+        wrote(info, persons=[link.person_id], households=[hid])
+        return LinkConfirmation.from_row(row)
+
+    @strawberry.mutation(description="Revoke a link confirmation (Dinsos roles).")
+    async def revoke_link(self, info: Info, id: strawberry.ID) -> LinkConfirmation:
+        require_casework(info.context.principal)
+        row = await _grants(info).revoke_link(str(id), _who(info), _now())
+        if row is None:
+            raise NotFound("link confirmation in force", id)
+        wrote(info, persons=[row["person_id"]])
+        return LinkConfirmation.from_row(row)
+
+
+@strawberry.type
+class GrantQueries:
+    @strawberry.field(description="Consent receipts, newest first: Dinsos roles and the "
+                                  "auditor see all, an organization those given to it.")
+    async def consents(self, info: Info, person_id: strawberry.ID | None = None,
+                       organization: str | None = None, first: int = 20,
+                       after: str | None = None) -> Connection[ConsentReceipt]:
+        principal = info.context.principal
+        if not policy_for(principal).relationship_scoped:
+            require_alert_reader(principal)
+        else:
+            require_write(principal)
+        org = _own_organization(info, organization)
+        offset, limit = window(first, after)
+        page = await _grants(info).consents(person_id=person_id, organization=org,
+                                            offset=offset, limit=limit)
+        read(info, persons=[r["person_id"] for r in page["rows"]])
+        now = _now()
+        return connection(page["rows"], page["total"], offset,
+                          lambda r: ConsentReceipt.from_row(r, now))
+
+    @strawberry.field(description="Link confirmations, newest first (Dinsos roles and the "
+                                  "auditor).")
+    async def link_confirmations(self, info: Info, person_id: strawberry.ID | None = None,
+                                 organization: str | None = None, first: int = 20,
+                                 after: str | None = None) -> Connection[LinkConfirmation]:
+        require_alert_reader(info.context.principal)
+        offset, limit = window(first, after)
+        page = await _grants(info).links(person_id=person_id, organization=organization,
+                                         offset=offset, limit=limit)
+        read(info, persons=[r["person_id"] for r in page["rows"]])
+        return connection(page["rows"], page["total"], offset, LinkConfirmation.from_row)
+
+    @strawberry.field(description="Alerts on unusual submission patterns, newest first "
+                                  "(Dinsos roles and the auditor).")
+    async def submission_alerts(self, info: Info, organization: str | None = None,
+                                first: int = 20,
+                                after: str | None = None) -> Connection[SubmissionAlert]:
+        require_alert_reader(info.context.principal)
+        offset, limit = window(first, after)
+        page = await _watch(info).alerts(organization=organization, offset=offset,
+                                         limit=limit)
+        return connection(page["rows"], page["total"], offset, SubmissionAlert.from_row)
+
+
+__all__ = ["ConsentInput", "GrantMutations", "GrantQueries", "LinkInput"]
