@@ -12,9 +12,16 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
-from graph.errors import GraphUnavailable
+from graph.errors import GraphError, GraphQueryError, GraphUnavailable
 
 T = TypeVar("T")
 
@@ -96,12 +103,26 @@ def unavailable(uri: str, exc: BaseException) -> BaseException:
     return exc
 
 
+def refused(uri: str, exc: Neo4jError | DriverError) -> GraphError:
+    """A statement Neo4j failed, as a GraphError that carries its status code but
+    not the server's message (Java exception text, parts of the statement)."""
+    code = getattr(exc, "code", None)
+    if isinstance(exc, TransientError):
+        return GraphUnavailable(f"Neo4j at {uri} is busy ({code}); try again in a moment.")
+    what = f" ({code})" if code else ""
+    return GraphQueryError(f"Neo4j at {uri} refused a statement{what}; nothing was changed. "
+                           "The hub log has the statement's error.", code)
+
+
 async def guarded(uri: str, call: Callable[[], Awaitable[T]]) -> T:
-    """Await `call`, re-raising connection failures as GraphUnavailable."""
+    """Await `call`, re-raising connection failures as GraphUnavailable and other
+    driver and server errors as GraphQueryError (the original stays as the cause)."""
     try:
         return await call()
     except (AuthError, ServiceUnavailable, SessionExpired, OSError) as exc:
         raise unavailable(uri, exc) from exc
+    except (Neo4jError, DriverError) as exc:
+        raise refused(uri, exc) from exc
 
 
 __all__ = [
@@ -110,6 +131,7 @@ __all__ = [
     "guarded",
     "open_async_driver",
     "open_driver",
+    "refused",
     "sync_driver",
     "unavailable",
 ]

@@ -5,7 +5,9 @@
     ├── GraphUnavailable      Neo4j cannot be reached or refused the credentials
     │                         (also a ConnectionError, so callers that must not
     │                         import graph/ can catch it by meaning)
-    └── GraphInputError       rows handed to the loader or repository are unusable
+    ├── GraphInputError       rows handed to the loader or repository are unusable
+    └── GraphQueryError       Neo4j refused or failed a statement (the message names
+                              its status code, never the server's Java text)
 """
 
 from __future__ import annotations
@@ -25,3 +27,11 @@ class GraphUnavailable(GraphError, ConnectionError):
 
 class GraphInputError(GraphError, ValueError):
     """A table or row lacks a column the graph needs, or a value is out of range."""
+
+
+class GraphQueryError(GraphError):
+    """Neo4j answered a statement with an error; `code` is its Neo4j status code."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
