@@ -97,21 +97,29 @@ def unavailable(uri: str, exc: BaseException) -> BaseException:
         )
     if isinstance(exc, ServiceUnavailable | SessionExpired | OSError):
         return GraphUnavailable(
-            f"Neo4j at {uri} cannot be reached ({exc}): start it with `hub neo4j start` "
-            "or check NEO4J_URI."
+            f"Neo4j at {uri} cannot be reached ({_reason(exc)}): start it with "
+            "`hub neo4j start` or check NEO4J_URI."
         )
     return exc
 
 
-def refused(uri: str, exc: Neo4jError | DriverError) -> GraphError:
-    """A statement Neo4j failed, as a GraphError that carries its status code but
-    not the server's message (Java exception text, parts of the statement)."""
+def _reason(exc: BaseException) -> str:
+    """The driver's explanation on one line: its last `(reason ...)`, if it gives one."""
+    text = " ".join(str(exc).split())
+    _, found, reason = text.rpartition("(reason ")
+    return reason.rstrip(")") if found else (text[:200] or type(exc).__name__)
+
+
+def refused(server: str, exc: Neo4jError | DriverError) -> GraphError:
+    """A statement Neo4j failed, as a GraphError that carries its status code but not
+    the server's message (Java exception text, parts of the statement). `server` names
+    it in the message, e.g. "Neo4j at bolt://127.0.0.1:7687"."""
     code = getattr(exc, "code", None)
     if isinstance(exc, TransientError):
-        return GraphUnavailable(f"Neo4j at {uri} is busy ({code}); try again in a moment.")
+        return GraphUnavailable(f"{server} is busy ({code}); try again in a moment.")
     what = f" ({code})" if code else ""
-    return GraphQueryError(f"Neo4j at {uri} refused a statement{what}; nothing was changed. "
-                           "The hub log has the statement's error.", code)
+    return GraphQueryError(f"{server} refused a statement{what}; that statement wrote "
+                           "nothing.", code)
 
 
 async def guarded(uri: str, call: Callable[[], Awaitable[T]]) -> T:
@@ -122,7 +130,7 @@ async def guarded(uri: str, call: Callable[[], Awaitable[T]]) -> T:
     except (AuthError, ServiceUnavailable, SessionExpired, OSError) as exc:
         raise unavailable(uri, exc) from exc
     except (Neo4jError, DriverError) as exc:
-        raise refused(uri, exc) from exc
+        raise refused(f"Neo4j at {uri}", exc) from exc
 
 
 __all__ = [

@@ -3,8 +3,9 @@
     GraphError
     ├── LocalServerError      the local Neo4j launcher cannot be built or started
     ├── GraphUnavailable      Neo4j cannot be reached or refused the credentials
-    │                         (also a ConnectionError, so callers that must not
-    │                         import graph/ can catch it by meaning)
+    │   │                     (also a ConnectionError, so callers that must not
+    │   │                     import graph/ can catch it by meaning)
+    │   └── LoadInterrupted   Neo4j stopped answering during a load
     ├── GraphInputError       rows handed to the loader or repository are unusable
     └── GraphQueryError       Neo4j refused or failed a statement (the message names
                               its status code, never the server's Java text)
@@ -23,6 +24,20 @@ class LocalServerError(GraphError):
 
 class GraphUnavailable(GraphError, ConnectionError):
     pass
+
+
+class LoadInterrupted(GraphUnavailable):
+    """Neo4j stopped answering during a load, in table `table`, after `done` of
+    `total` tables were written. The load is an upsert: running it again repairs."""
+
+    def __init__(self, server: str, table: str, done: int, total: int) -> None:
+        super().__init__(
+            f"{server} stopped answering during the load, while writing {table} (after {done} "
+            f"of {total} tables); start it and run `hub load` again: the load is safe to "
+            "repeat.")
+        self.table = table
+        self.done = done
+        self.total = total
 
 
 class GraphInputError(GraphError, ValueError):
