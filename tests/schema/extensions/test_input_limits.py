@@ -10,12 +10,13 @@ shows internals."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from gqlkit import YAY_A
 from graphql import (
     GraphQLField,
     GraphQLInputType,
@@ -36,8 +37,8 @@ from hub.body_limit import MAX_BODY_BYTES
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings
 from schema import build_schema
-from schema.context import Services
-from schema.extensions import INPUT_LIMITS, unknown_coordinates
+from schema.context import Context, Services
+from schema.extensions import INPUT_LIMITS, protection_extensions, unknown_coordinates
 from schema.pubsub import PubSub
 
 HUGE = 20_000
@@ -257,3 +258,21 @@ async def test_a_giant_body_gets_413(app: tuple[Starlette, dict[str, str]]) -> N
 
 def test_every_limit_names_a_real_coordinate() -> None:
     assert unknown_coordinates(build_schema()._schema, INPUT_LIMITS) == set()
+
+
+@pytest.mark.anyio
+async def test_subscription_arguments_are_limited_too(api: Any) -> None:
+    schema = build_schema(protection_extensions("dev"))
+    for query, variables, coordinate in (
+        ('subscription { householdChanged(id: "' + NAME + '") { kind } }', None,
+         "Subscription.householdChanged(id:)"),
+        ("subscription($o: String!) { referralsForOrganization(organization: $o) { id } }",
+         {"o": NAME}, "Subscription.referralsForOrganization(organization:)"),
+    ):
+        stream = await schema.subscribe(query, variable_values=variables, context_value=(
+            Context.for_request(api.services, YAY_A, purpose="test")))
+        first = await stream.__anext__() if isinstance(stream, AsyncGenerator) else stream
+        assert first.errors, first
+        error = first.errors[0]
+        assert error.extensions is not None and error.extensions["code"] == "BAD_USER_INPUT"
+        assert error.extensions["field"].startswith(coordinate)
