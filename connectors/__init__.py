@@ -68,6 +68,28 @@ def quarantined_rows(
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def flagged_rows(
+    con: duckdb.DuckDBPyConnection, source: str | None = None, flag: str | None = None
+) -> list[dict[str, Any]]:
+    """Staged current records that carry flags (suspicious but usable), with the flags."""
+    ensure_staging_schema(con)
+    where = ["len(flags) > 0"]
+    params: list[Any] = []
+    if source is not None:
+        where.append("source = ?")
+        params.append(source)
+    if flag is not None:
+        where.append("list_contains(flags, ?)")
+        params.append(flag)
+    cursor = con.execute(
+        "SELECT source, row_number, source_record_id, full_name, flags FROM current_records"
+        f" WHERE {' AND '.join(where)} ORDER BY source, row_number",
+        params,
+    )
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 __all__ = [
     "FLAGS",
     "REASONS",
@@ -84,6 +106,7 @@ __all__ = [
     "SourceSummary",
     "StagingError",
     "ensure_staging_schema",
+    "flagged_rows",
     "ingest",
     "load_configs",
     "quarantined_rows",

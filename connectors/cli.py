@@ -15,10 +15,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from connectors import ingest, load_configs, quarantined_rows
+from connectors import flagged_rows, ingest, load_configs, quarantined_rows
 from connectors.config import SourceConfig
 from connectors.errors import ConnectorError
+from connectors.formula import escape_cell
 from connectors.staging import SourceSummary
 
 
@@ -72,24 +74,44 @@ def make_ingest_commands(
     @app.command("quarantine")
     def quarantine_command(
         source: Annotated[str | None, typer.Option(help="Only this source id.")] = None,
+        flagged: Annotated[bool, typer.Option(
+            "--flagged", help="Staged rows with flags (suspicious but usable) instead.")] = False,
+        flag: Annotated[str | None, typer.Option(
+            help="With --flagged: only rows with this flag, e.g. formula_like_value.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
     ) -> None:
-        """List rows rejected in each source's latest batch, with the reason."""
+        """List rows rejected in each source's latest batch, with the reason (or, with
+        --flagged, the staged rows that carry flags)."""
         con = open_db()
         try:
-            rows = quarantined_rows(con, source)
+            rows = flagged_rows(con, source, flag) if flagged else quarantined_rows(con, source)
         finally:
             con.close()
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
             return
-        table = Table("source", "row", "record id", "reason", "detail", title="Quarantine")
-        for r in rows:
-            table.add_row(
-                r["source"], str(r["row_number"]), r["source_record_id"] or "", r["reason"],
-                r["detail"],
-            )  # fmt: skip
+        if flagged:
+            table = _plain_table("Flagged", ("source", "row", "record id", "name", "flags"), [
+                (r["source"], r["row_number"], r["source_record_id"], r["full_name"],
+                 ", ".join(r["flags"])) for r in rows])
+        else:
+            table = _plain_table("Quarantine", ("source", "row", "record id", "reason", "detail"), [
+                (r["source"], r["row_number"], r["source_record_id"], r["reason"], r["detail"])
+                for r in rows])
         Console().print(table)
+
+
+def _plain_table(title: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]) -> Table:
+    """A table of source values as plain text: no Rich markup, no control characters,
+    and formula-like cells escaped (people paste these tables into spreadsheets)."""
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(Text(_printable(escape_cell("" if v is None else str(v)))) for v in row))
+    return table
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _ingest_with_progress(

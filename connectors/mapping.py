@@ -19,6 +19,7 @@ from typing import Final
 from connectors.base import literal, quote
 from connectors.canonical import PERSON_FIELDS, SERVICE_FIELDS
 from connectors.config import SourceConfig
+from connectors.formula import formula_like_sql
 
 #: Quarantine reasons, in the order they are checked.
 REASONS: Final[tuple[str, ...]] = (
@@ -39,6 +40,7 @@ FLAGS: Final[tuple[str, ...]] = (
     "sex_unrecognised",
     "decile_out_of_range",
     "area_close_match",
+    "formula_like_value",
 )
 
 BANDUNG_PREFIX: Final = "3273"  # Kemendagri code of Kota Bandung
@@ -398,6 +400,12 @@ class BatchSql:
         if self.area_tables:
             close = " OR ".join(f"{fld}_match = 'close'" for fld in self.area_tables)
             checks.append(("area_close_match", close, ()))
+        # a text that a spreadsheet would run as a formula, in any mapped field: the row
+        # is staged, and every report escapes it on the way out (connectors.formula)
+        texts = [f for f in (*PERSON_FIELDS, *SERVICE_FIELDS) if self.mapped(f)]
+        if texts:
+            formula = " OR ".join(formula_like_sql(f"r_{f}") for f in dict.fromkeys(texts))
+            checks.append(("formula_like_value", formula, ()))
         live = [(name, c) for name, c, needs in checks if all(map(self.mapped, needs))]
         if not live:
             return "[]::VARCHAR[] AS flags"

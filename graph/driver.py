@@ -12,9 +12,16 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
-from graph.errors import GraphUnavailable
+from graph.errors import GraphError, GraphQueryError, GraphUnavailable
 
 T = TypeVar("T")
 
@@ -90,18 +97,40 @@ def unavailable(uri: str, exc: BaseException) -> BaseException:
         )
     if isinstance(exc, ServiceUnavailable | SessionExpired | OSError):
         return GraphUnavailable(
-            f"Neo4j at {uri} cannot be reached ({exc}): start it with `hub neo4j start` "
-            "or check NEO4J_URI."
+            f"Neo4j at {uri} cannot be reached ({_reason(exc)}): start it with "
+            "`hub neo4j start` or check NEO4J_URI."
         )
     return exc
 
 
+def _reason(exc: BaseException) -> str:
+    """The driver's explanation on one line: its last `(reason ...)`, if it gives one."""
+    text = " ".join(str(exc).split())
+    _, found, reason = text.rpartition("(reason ")
+    return reason.rstrip(")") if found else (text[:200] or type(exc).__name__)
+
+
+def refused(server: str, exc: Neo4jError | DriverError) -> GraphError:
+    """A statement Neo4j failed, as a GraphError that carries its status code but not
+    the server's message (Java exception text, parts of the statement). `server` names
+    it in the message, e.g. "Neo4j at bolt://127.0.0.1:7687"."""
+    code = getattr(exc, "code", None)
+    if isinstance(exc, TransientError):
+        return GraphUnavailable(f"{server} is busy ({code}); try again in a moment.")
+    what = f" ({code})" if code else ""
+    return GraphQueryError(f"{server} refused a statement{what}; that statement wrote "
+                           "nothing.", code)
+
+
 async def guarded(uri: str, call: Callable[[], Awaitable[T]]) -> T:
-    """Await `call`, re-raising connection failures as GraphUnavailable."""
+    """Await `call`, re-raising connection failures as GraphUnavailable and other
+    driver and server errors as GraphQueryError (the original stays as the cause)."""
     try:
         return await call()
     except (AuthError, ServiceUnavailable, SessionExpired, OSError) as exc:
         raise unavailable(uri, exc) from exc
+    except (Neo4jError, DriverError) as exc:
+        raise refused(f"Neo4j at {uri}", exc) from exc
 
 
 __all__ = [
@@ -110,6 +139,7 @@ __all__ = [
     "guarded",
     "open_async_driver",
     "open_driver",
+    "refused",
     "sync_driver",
     "unavailable",
 ]

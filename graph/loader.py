@@ -49,7 +49,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,8 +59,16 @@ from typing import Any, Final, LiteralString, TypeAlias
 import pyarrow as pa
 import pyarrow.compute as pc
 from neo4j import Driver
+from neo4j.exceptions import (
+    DriverError,
+    IncompleteCommit,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
-from graph.errors import GraphInputError
+from graph.driver import refused
+from graph.errors import GraphInputError, LoadInterrupted
 
 Row = Mapping[str, Any]
 #: a pyarrow.Table or a sequence of mappings (pyarrow is untyped, hence Any)
@@ -437,14 +445,20 @@ def load(
     database: str = "neo4j",
     batch_size: int = DEFAULT_BATCH,
     writers: int = DEFAULT_WRITERS,
+    progress: Callable[[str], None] | None = None,
+    server: str = "Neo4j",
 ) -> LoadReport:
-    """Upsert every given table, in dependency order.
+    """Upsert every given table, in dependency order (`progress` hears each table's
+    name before it starts; `server` names Neo4j in errors, e.g. "Neo4j at bolt://...").
 
     Used for the full load and for incremental upserts alike: unchanged rows
     write nothing. Unknown table names are an error, so typos do not pass
     silently. Constraints must exist first (`graph.constraints.ensure`).
     A table whose nodes (or relationships) do not exist yet takes the
     create-only path, with `writers` concurrent transactions.
+
+    Neo4j going away mid-load raises LoadInterrupted (which table, how many were
+    done); since every write is an upsert, running the load again repairs the graph.
     """
     unknown = sorted(set(tables) - set(SPECS))
     if unknown:
@@ -452,15 +466,25 @@ def load(
             f"unknown table(s) {', '.join(unknown)}: the loader takes {', '.join(ORDER)}."
         )
     report = LoadReport()
-    for name in ORDER:
-        if name in tables:
+    names = [n for n in ORDER if n in tables]
+    for done, name in enumerate(names):
+        if progress is not None:
+            progress(f"{name} ({done + 1} of {len(names)} tables)")
+        try:
             report.tables[name] = load_table(driver, name, tables[name], database, batch_size,
                                              writers)
-    driver.execute_query(
-        "MERGE (m:LoadMark {name: 'last_load'}) SET m.at = $at",
-        at=datetime.now(UTC),
-        database_=database,
-    )
+        except (ServiceUnavailable, SessionExpired, IncompleteCommit, OSError) as exc:
+            raise LoadInterrupted(server, name, done, len(names)) from exc
+        except (Neo4jError, DriverError) as exc:
+            raise refused(server, exc) from exc
+    try:
+        driver.execute_query(
+            "MERGE (m:LoadMark {name: 'last_load'}) SET m.at = $at",
+            at=datetime.now(UTC),
+            database_=database,
+        )
+    except (ServiceUnavailable, SessionExpired, IncompleteCommit, OSError) as exc:
+        raise LoadInterrupted(server, "the load mark", len(names), len(names)) from exc
     return report
 
 
@@ -747,7 +771,14 @@ def _run_all(driver: Driver, statement: str, batches: list[dict[str, Any]], data
 
     if writers > 1 and len(batches) > 1:
         with ThreadPoolExecutor(max_workers=writers) as pool:
-            counters = list(pool.map(run, batches))
+            futures = [pool.submit(run, b) for b in batches]
+            try:
+                counters = [f.result() for f in futures]
+            except BaseException:
+                # the batches not started yet would each retry a dead server in turn
+                for f in futures:
+                    f.cancel()
+                raise
     else:
         counters = [run(b) for b in batches]
     for c in counters:

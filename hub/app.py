@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -31,6 +32,7 @@ from strawberry.types import ExecutionResult
 from graph.driver import Connection, open_async_driver
 from graph.errors import GraphUnavailable
 from graph.repository import GraphRepository
+from hub.body_limit import MAX_BODY_BYTES, BodyLimit
 from hub.dashboard import dashboard_routes
 from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
@@ -257,4 +259,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                               staging=lambda: runtime.staging),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(BodyLimit, max_bytes=max_body_bytes(settings))],
     )
+
+
+def max_body_bytes(settings: Settings) -> int:
+    """The largest request body (and websocket message) the server takes:
+    `max_body_bytes` in hub.toml, 256 KiB by default."""
+    return int(settings.extra.get("max_body_bytes", MAX_BODY_BYTES))

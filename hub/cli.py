@@ -25,6 +25,7 @@ from hub import erasure, localgraph, pipeline, subject_access
 from hub.dashboard import login_link
 from hub.demo import run_demo
 from hub.errors import HubError
+from hub.failures import DEBUG_ENV, debug_requested, describe
 from hub.intake import IntakeStore
 from hub.report.cli import make_report_app
 from hub.security.cli import make_audit_app, make_keys_app
@@ -64,6 +65,8 @@ def _root(
     home: Annotated[
         Path | None, typer.Option("--home", help="Working folder (default $HUB_HOME or .hub/).")
     ] = None,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help=f"Show the traceback of a failure (also {DEBUG_ENV}=1).")] = False,
 ) -> None:
     settings = load_settings()
     _State.settings = settings.with_home(home) if home else settings
@@ -270,11 +273,17 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run `hub`; every failure ends as one line on standard error and exit 1 (a
+    traceback only with `--debug` or HUB_DEBUG=1)."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = debug_requested(args)
     # Splink's training chatter (levels not observed, max_pairs advice) is for
     # model developers; `hub link` reports what an operator needs.
     logging.getLogger("splink").setLevel(logging.ERROR)
+    if not debug:  # the driver's retry warnings: the one line below says what happened
+        logging.getLogger("neo4j").setLevel(logging.CRITICAL)
     try:
-        code = app(args=argv, prog_name="hub", standalone_mode=False)
+        code = app(args=args, prog_name="hub", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -287,8 +296,18 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print(f"hub: error: {exc.format_message()}{_help_hint(exc)}",
                           soft_wrap=True, markup=False)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("hub: interrupted")
+        sys.exit(130)
     except USER_ERRORS as exc:
+        if debug:
+            raise
         err_console.print(f"hub: error: {exc}", soft_wrap=True, markup=False)
+        sys.exit(1)
+    except Exception as exc:  # anything else: one line, never a traceback
+        if debug:
+            raise
+        err_console.print(f"hub: error: {describe(exc)}", soft_wrap=True, markup=False)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 

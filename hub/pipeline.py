@@ -47,6 +47,8 @@ def load_graph(
     """Upsert everything staged and linked into Neo4j (constraints first)."""
     tables = graph_tables(con, progress)  # first: nothing staged is the likelier mistake
     ensure_neo4j(settings)
-    with open_driver(graph_connection(settings)) as driver:
+    conn = graph_connection(settings)
+    with open_driver(conn) as driver:
         ensure_constraints(driver, settings.neo4j_database)
-        return load(driver, tables, settings.neo4j_database)
+        return load(driver, tables, settings.neo4j_database, progress=progress,
+                    server=f"Neo4j at {conn.uri}")

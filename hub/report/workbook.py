@@ -1,5 +1,6 @@
 """Write the monthly report: one .xlsx (openpyxl, with charts) and, optionally,
-one CSV per sheet. The rows come from `hub.report.queries`."""
+one CSV per sheet. The rows come from `hub.report.queries`; every cell goes
+through `connectors.formula.escape_row`, so source text never becomes a formula."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Font
 
+from connectors.formula import escape_row
 from hub.errors import PipelineError
 from hub.report import queries
 from hub.report.queries import SHEETS, Period, SheetSpec
@@ -129,7 +131,7 @@ def _write_xlsx(
     ws.column_dimensions["A"].width = 48
     ws.column_dimensions["B"].width = 90
     for row in cover:
-        ws.append(list(row))
+        ws.append(escape_row(row))
     for spec in SHEETS:
         _write_sheet(wb, spec, data[spec.name])
     try:
@@ -151,7 +153,7 @@ def _write_sheet(wb: Workbook, spec: SheetSpec, rows: list[tuple[Any, ...]]) -> 
         header.append(cell)
     ws.append(header)
     for row in rows:
-        ws.append(list(row))
+        ws.append(escape_row(row))
     n = len(rows)
     chart = _CHARTS.get(spec.name)
     if chart is not None and n:
@@ -225,6 +227,6 @@ def _write_csv(
         with path.open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(columns)
-            writer.writerows(rows)
+            writer.writerows(map(escape_row, rows))
         written.append(path)
     return written

@@ -1,4 +1,4 @@
-"""Masked errors in production: an unexpected exception reaches the caller as
+"""Masked errors, in every mode: an unexpected exception reaches the caller as
 "Internal error" with no message or trace; the server log keeps the original.
 
 Errors meant for callers pass through: GraphQL validation errors, GraphQLErrors

@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 from schema.extensions.aliases import alias_rule
 from schema.extensions.batch_size import DEFAULT_BATCH_ARGUMENTS, batch_size_rule, max_batch_size
 from schema.extensions.depth import depth_rule
+from schema.extensions.input_limits import INPUT_LIMITS, InputLimits, input_limits
 from schema.extensions.introspection import introspection_rule
 from schema.extensions.masking import masked_errors
 from schema.extensions.rules import validation_rules
@@ -33,6 +34,7 @@ class ProtectionLimits:
     max_aliases: int = 15
     max_batch: int = 100
     batch_arguments: tuple[str, ...] = DEFAULT_BATCH_ARGUMENTS
+    inputs: InputLimits = INPUT_LIMITS
 
 
 def protection_extensions(
@@ -43,9 +45,10 @@ def protection_extensions(
     trusted_required: Callable[[Any], bool] | None = None,
     safe_errors: tuple[type[BaseException], ...] = (),
 ) -> list[ExtensionFactory]:
-    """In every mode: depth, token, alias and batch-size limits, and trusted
-    documents when a store is given. In production also: no introspection and
-    masked errors (exceptions in `safe_errors` keep their message)."""
+    """In every mode: depth, token, alias, batch-size and input-size limits, masked
+    errors (unexpected exceptions become "Internal error"; GraphQL errors raised on
+    purpose and exceptions in `safe_errors` keep their message), and trusted
+    documents when a store is given. In production also: no introspection."""
     if mode not in ("dev", "production"):
         raise ValueError(f"mode must be 'dev' or 'production', not {mode!r}.")
     limits = limits or ProtectionLimits()
@@ -57,15 +60,14 @@ def protection_extensions(
     ]
     if production:
         rules.append(introspection_rule())
-    extensions: list[ExtensionFactory] = []
-    if production:
-        extensions.append(masked_errors(safe_errors))
+    extensions: list[ExtensionFactory] = [masked_errors(safe_errors)]
     if trusted is not None:
         extensions.append(trusted_documents(trusted, trusted_required or (lambda _ctx: False)))
     extensions += [
         max_tokens(limits.max_tokens),
         validation_rules(rules),
         max_batch_size(limits.max_batch, limits.batch_arguments),
+        input_limits(limits.inputs),
     ]
     return extensions
 
