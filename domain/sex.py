@@ -11,7 +11,9 @@ from typing import Final
 
 #: Every word the hub reads as a sex, upper-case and without spaces, with its code.
 SEX_WORDS: Final[dict[str, str]] = {
-    **dict.fromkeys(("L", "LK", "LAKI-LAKI", "LAKILAKI", "LAKI2", "LAKI", "PRIA", "M", "MALE"), "L"),
+    **dict.fromkeys(
+        ("L", "LK", "LAKI-LAKI", "LAKILAKI", "LAKI2", "LAKI", "PRIA", "M", "MALE"), "L"
+    ),
     **dict.fromkeys(("P", "PR", "PEREMPUAN", "WANITA", "W", "F", "FEMALE"), "P"),
 }
 

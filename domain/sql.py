@@ -75,7 +75,8 @@ def _is_16_digits(d: str) -> str:
 def nik_day_month(d: str) -> tuple[str, str]:
     """The day of the month (40 taken off for women) and the month of the NIK digits `d`."""
     code = f"({_number(d)} // 100000000 % 100)"
-    day = f"(CASE WHEN {code} > {FEMALE_DAY_OFFSET} THEN {code} - {FEMALE_DAY_OFFSET} ELSE {code} END)"
+    off = FEMALE_DAY_OFFSET
+    day = f"(CASE WHEN {code} > {off} THEN {code} - {off} ELSE {code} END)"
     return day, f"({_number(d)} // 1000000 % 100)"
 
 
