@@ -13,6 +13,7 @@ from typing import Any
 
 import strawberry
 
+from domain.identity import PROBLEMS, id_digits, kk_problem, nik_problem
 from schema.audit import wrote
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, ServiceError
@@ -172,6 +173,17 @@ def _changed(info: Info, household_id: str, kind: str) -> None:
         HouseholdChange(household_id=strawberry.ID(household_id), kind=kind, at=_now()))
 
 
+def _identity_numbers(record: RecordInput) -> None:
+    """NIK and KK by the rules every path uses (`domain.identity`); kept as their digits."""
+    for name, label, problem in (
+        ("record.nik", "NIK", nik_problem(record.nik)),
+        ("record.noKk", "KK number", kk_problem(record.no_kk)),
+    ):
+        if problem is not None:  # the value is not echoed: errors may be logged
+            raise InputError(name, f"not a valid {label}: it {PROBLEMS[problem]}.")
+    record.nik, record.no_kk = id_digits(record.nik), id_digits(record.no_kk)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Submit a beneficiary record; it is linked in real time "
@@ -183,9 +195,7 @@ class Mutation:
             raise ServiceError("real-time linkage is not configured on this hub.")
         _text("record.fullName", record.full_name)
         _text("record.sourceRecordId", record.source_record_id)
-        for name, value in (("record.nik", record.nik), ("record.noKk", record.no_kk)):
-            if value is not None and not (value.isdigit() and len(value) == 16):
-                raise InputError(name, "must be 16 digits.")
+        _identity_numbers(record)
         if record.welfare_decile is not None and not 1 <= record.welfare_decile <= 10:
             raise InputError("record.welfareDecile", "is between 1 and 10.")
         org = str(info.context.principal.organization)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
+from domain.roles import ROLE_NAMES  # re-exported: the names live in domain.roles
 from schema.errors import Forbidden
 from schema.services import Scope
 
@@ -88,7 +89,6 @@ POLICIES: Final = MappingProxyType({
                       description="The audit log only."),
 })
 
-ROLE_NAMES: Final = tuple(POLICIES)
 
 
 def policy_for(principal: Any) -> Policy:

@@ -11,6 +11,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types.nodes import SelectedField
 
+from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET
 from schema.audit import personal, read, rows_read
 from schema.connections import Connection, connection, cursor_snapshot, window
 from schema.context import Context
@@ -30,9 +31,6 @@ from schema.types.program import Funder, Program
 from schema.types.service import Service
 
 Info = strawberry.Info[Context, None]
-
-#: The city's poverty-rate target (Kota Bandung).
-POVERTY_TARGET = 0.0314
 
 PURPOSE_HELP = ("Why you read this personal data (recorded in the audit log); "
                 "instead of the X-Purpose header.")
@@ -249,9 +247,11 @@ class Query:
         return out
 
     @strawberry.field(description="Poverty counts by kecamatan or kelurahan and decile, "
-                                  "against the city's target rate (3.14%).")
+                                  f"against the city's target rate ({POVERTY_TARGET:.2%}). "
+                                  "Poor: people in households at or below poorDecile "
+                                  f"(the hub's definition: {POOR_DECILE_MAX}).")
     async def poverty_indicators(self, info: Info, level: AreaLevel = AreaLevel.KECAMATAN,
-                                 poor_decile: int = 1) -> list[PovertyIndicator]:
+                                 poor_decile: int = POOR_DECILE_MAX) -> list[PovertyIndicator]:
         policy = require_aggregates(info.context.principal)
         _decile("poorDecile", poor_decile)
         rows = await info.context.repository.poverty_indicators(
