@@ -27,6 +27,7 @@ from connectors.config import SourceConfig
 from domain import sql as rules
 from domain.city import CITY_CODE
 from domain.identity import FEMALE_DAY_OFFSET
+from domain.thresholds import DECILE_MAX, DECILE_MIN
 
 #: Quarantine reasons, in the order they are checked.
 REASONS: Final[tuple[str, ...]] = (
@@ -207,7 +208,8 @@ class BatchSql:
             "sex": rules.sex_code("r_sex"),
             "ppks": "list_filter(list_transform(string_split_regex(r_ppks, '\\s*[,;|]\\s*'),"
             f" lambda x: nullif({ppks_item}, '')), lambda x: x IS NOT NULL)",
-            "welfare_decile": "CASE WHEN try_cast(r_welfare_decile AS INTEGER) BETWEEN 1 AND 10"
+            "welfare_decile": "CASE WHEN try_cast(r_welfare_decile AS INTEGER)"
+            f" BETWEEN {DECILE_MIN} AND {DECILE_MAX}"
             " THEN try_cast(r_welfare_decile AS INTEGER) END",
         }
         services = {

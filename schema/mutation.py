@@ -14,6 +14,7 @@ from typing import Any
 import strawberry
 
 from domain.identity import PROBLEMS, id_digits, kk_problem, nik_problem
+from domain.thresholds import is_decile
 from schema.audit import wrote
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, ServiceError
@@ -196,7 +197,7 @@ class Mutation:
         _text("record.fullName", record.full_name)
         _text("record.sourceRecordId", record.source_record_id)
         _identity_numbers(record)
-        if record.welfare_decile is not None and not 1 <= record.welfare_decile <= 10:
+        if record.welfare_decile is not None and not is_decile(record.welfare_decile):
             raise InputError("record.welfareDecile", "is between 1 and 10.")
         org = str(info.context.principal.organization)
         fields = strawberry.asdict(record)

@@ -11,7 +11,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types.nodes import SelectedField
 
-from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET
+from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET, is_decile
 from schema.audit import personal, read, rows_read
 from schema.connections import Connection, connection, cursor_snapshot, window
 from schema.context import Context
@@ -99,7 +99,7 @@ def _selects(info: Info, name: str) -> bool:
 
 
 def _decile(field: str, value: int | None) -> int | None:
-    if value is not None and not 1 <= value <= 10:
+    if value is not None and not is_decile(value):
         raise InputError(field, "a welfare decile (desil) is between 1 and 10.")
     return value
 
