@@ -57,8 +57,13 @@ def id_digits(text: str | None) -> str | None:
     return out or None
 
 
-def _is_16_digits(digits: str) -> bool:
-    return len(digits) == ID_LENGTH and digits.isascii() and digits.isdigit()
+def _number_problem(digits: str) -> str | None:
+    """What a NIK and a KK number share: 16 digits from a district of Kemendagri's list."""
+    if not (len(digits) == ID_LENGTH and digits.isascii() and digits.isdigit()):
+        return "not_16_digits"
+    if digits[:6] not in district_codes():
+        return "unknown_district"
+    return None
 
 
 def nik_problem(text: str | None) -> str | None:
@@ -66,10 +71,9 @@ def nik_problem(text: str | None) -> str | None:
     digits = id_digits(text)
     if digits is None:
         return None
-    if not _is_16_digits(digits):
-        return "not_16_digits"
-    if digits[:6] not in district_codes():
-        return "unknown_district"
+    shared = _number_problem(digits)
+    if shared is not None:
+        return shared
     day, month = int(digits[6:8]), int(digits[8:10])
     if day > FEMALE_DAY_OFFSET:
         day -= FEMALE_DAY_OFFSET
@@ -83,13 +87,7 @@ def nik_problem(text: str | None) -> str | None:
 def kk_problem(text: str | None) -> str | None:
     """The first code of `PROBLEMS` that applies to the KK number `text`; None when valid."""
     digits = id_digits(text)
-    if digits is None:
-        return None
-    if not _is_16_digits(digits):
-        return "not_16_digits"
-    if digits[:6] not in district_codes():
-        return "unknown_district"
-    return None
+    return None if digits is None else _number_problem(digits)
 
 
 def valid_nik(text: str | None) -> str | None:

@@ -103,7 +103,7 @@ def batch() -> dict[str, dict[str, Any]]:
     con = duckdb.connect()
     con.register("raw_cases", _raw_rows())
     standardise(con, "raw_cases", "std_cases")
-    rows = con.execute("SELECT * FROM std_cases").to_arrow_table().to_pylist()
+    rows = con.sql("SELECT * FROM std_cases").to_arrow_table().to_pylist()
     con.close()
     return {r["source_record_id"]: r for r in rows}
 
