@@ -11,6 +11,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types.nodes import SelectedField
 
+from domain.identity import ID_LENGTH, id_digits
 from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET, is_decile
 from schema.audit import personal, read, rows_read
 from schema.connections import Connection, connection, cursor_snapshot, window
@@ -76,12 +77,13 @@ class HouseholdFilter:
     no_kk: str | None = None
 
 
-def _digits(field: str, value: str | None, length: int) -> str | None:
-    if value is None:
+def _digits(field: str, value: str | None) -> str | None:
+    """A NIK or KK to look up, written as every path reads it (`domain.identity.id_digits`)."""
+    clean = id_digits(value)
+    if clean is None:
         return None
-    clean = value.strip().replace(" ", "")
-    if not (clean.isdigit() and len(clean) == length):
-        raise InputError(field, f"must be {length} digits.")
+    if not (clean.isascii() and clean.isdigit() and len(clean) == ID_LENGTH):
+        raise InputError(field, f"must be {ID_LENGTH} digits.")
     return clean
 
 
@@ -159,8 +161,8 @@ class Query:
             "rt": f.rt, "rw": f.rw, "ppks": f.ppks,
             "decile": _decile("filter.decile", f.decile),
             "max_decile": _decile("filter.maxDecile", f.max_decile),
-            "nik": _digits("filter.nik", f.nik, 16),
-            "no_kk": _digits("filter.noKk", f.no_kk, 16),
+            "nik": _digits("filter.nik", f.nik),
+            "no_kk": _digits("filter.noKk", f.no_kk),
         }
         page = await info.context.repository.find_households(
             info.context.scope, filters=filters, sort=sort.field.value,
