@@ -40,7 +40,8 @@ SERVICE_FIELDS: Final[dict[str, str]] = {
     "funder": "VARCHAR",
 }
 
-#: Fields that identify a person; a row with none of them is quarantined.
+#: Fields that identify a person; a row with none of them usable (no valid NIK, no valid
+#: KK, no name) is quarantined. A malformed NIK or KK alone is a flagged field.
 IDENTIFYING_FIELDS: Final[tuple[str, ...]] = ("nik", "no_kk", "full_name")
 
 __all__ = ["IDENTIFYING_FIELDS", "PERSON_FIELDS", "SERVICE_FIELDS"]

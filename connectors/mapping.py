@@ -7,8 +7,13 @@ runs per row. The pieces are:
 - value maps from the source TOML, case-insensitive;
 - parsing: NIK/KK digits, dates in the configured formats, sex, PPKS lists,
   welfare decile (DTSEN desil), amounts written the Indonesian way (Rp 150.000,-);
-- `REASONS`: why a row is quarantined, first match wins;
-- `FLAGS`: suspicious but usable values, kept on the record.
+  the NIK/KK and sex rules are `domain.sql`'s, shared with linkage and the API;
+- `REASONS`: why a row is quarantined, first match wins: only for a row that
+  identifies nobody or cannot be staged;
+- `FLAGS`: suspicious or bad values, kept on the record. A malformed NIK or KK is
+  a bad field, not a bad row: the row is staged with the value as written and
+  the flag `nik_invalid_structure` / `kk_invalid_structure`; linkage leaves the
+  value out of its comparisons, and the monthly report lists it for correction.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from connectors.base import literal, quote
 from connectors.canonical import PERSON_FIELDS, SERVICE_FIELDS
 from connectors.config import SourceConfig
 from connectors.formula import formula_like_sql
+from domain import sql as rules
+from domain.city import CITY_CODE
+from domain.identity import FEMALE_DAY_OFFSET
+from domain.thresholds import DECILE_MAX, DECILE_MIN
 
 #: Quarantine reasons, in the order they are checked.
 REASONS: Final[tuple[str, ...]] = (
     "no_identifying_field",
     "missing_source_record_id",
-    "invalid_nik_structure",
     "impossible_date",
     "unknown_area",
     "invalid_amount",
@@ -33,6 +41,7 @@ REASONS: Final[tuple[str, ...]] = (
 )
 
 FLAGS: Final[tuple[str, ...]] = (
+    "nik_invalid_structure",
     "nik_outside_bandung",
     "nik_date_mismatch",
     "nik_sex_mismatch",
@@ -43,16 +52,7 @@ FLAGS: Final[tuple[str, ...]] = (
     "formula_like_value",
 )
 
-BANDUNG_PREFIX: Final = "3273"  # Kemendagri code of Kota Bandung
-#: Province codes (the first two NIK digits) that exist.
-PROVINCES: Final[tuple[str, ...]] = (
-    "11", "12", "13", "14", "15", "16", "17", "18", "19", "21", "31", "32", "33", "34", "35",
-    "36", "51", "52", "53", "61", "62", "63", "64", "65", "71", "72", "73", "74", "75", "76",
-    "81", "82", "91", "92", "93", "94", "95", "96",
-)  # fmt: skip
 DEFAULT_DATE_FORMATS: Final[tuple[str, ...]] = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y")
-_SEX_L = ("L", "LK", "LAKI-LAKI", "LAKI LAKI", "LAKI", "PRIA", "M", "MALE")
-_SEX_P = ("P", "PR", "PEREMPUAN", "WANITA", "W", "F", "FEMALE")
 _PLACEHOLDERS = ("", "-", "--", "NULL", "null", "N/A", "n/a", "#N/A", "NaN", "nan", "None")
 _LONGEST_PLACEHOLDER = max(map(len, _PLACEHOLDERS))
 
@@ -111,25 +111,6 @@ def parse_date(expr: str, formats: tuple[str, ...]) -> str:
     return f"coalesce({', '.join(parts)})"
 
 
-def sixteen_digits(expr: str) -> str:
-    """Whether `expr` is 16 ASCII digits, the first not 0 (no province code starts with 0).
-
-    Twice as fast as a GLOB of 16 digit classes: 16 bytes that cast to a number of 16
-    digits can hold nothing else, once the letters a cast reads (1e15, 0x..) are excluded.
-    """
-    return (
-        f"(strlen({expr}) = 16 AND try_cast({expr} AS UBIGINT) >= 1000000000000000"
-        f" AND NOT (contains({expr}, 'e') OR contains({expr}, 'E')"
-        f" OR contains({expr}, 'x') OR contains({expr}, 'X')))"
-    )
-
-
-def digits(expr: str) -> str:
-    """NIK/KK as written, without spaces, punctuation or a spreadsheet's trailing '.0'."""
-    slow = f"regexp_replace(regexp_replace({expr}, '\\.0$', ''), '[^0-9A-Za-z]', '', 'g')"
-    return f"CASE WHEN {sixteen_digits(expr)} THEN {expr} ELSE {slow} END"
-
-
 #: The NIK `PPKKCC DDMMYY NNNN` as integers: name -> divisor and modulus (0: none).
 _NIK_PARTS: Final[dict[str, tuple[int, int]]] = {
     "nik_region": (1000000000000, 0),  # PPKK
@@ -150,20 +131,6 @@ def nik_parts(d: str | None) -> list[str]:
         else f"({num} // {div}){f' % {mod}' if mod else ''} AS {name}"
         for name, (div, mod) in _NIK_PARTS.items()
     ]
-
-
-def nik_ok() -> str:
-    """16 digits with a real province and regency code, a kecamatan, and a calendar day
-    (any leap year)."""
-    provinces = ", ".join(str(int(p)) for p in PROVINCES)
-    last_day = "CASE nik_month WHEN 2 THEN 29 WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30"
-    last_day += " WHEN 11 THEN 30 ELSE 31 END"
-    return (
-        f"({sixteen_digits('nik_digits')} AND nik_region // 100 IN ({provinces})"
-        " AND nik_region % 100 <> 0 AND nik_kecamatan <> 0"
-        " AND nik_month BETWEEN 1 AND 12 AND nik_day <= 71"
-        f" AND nik_day % 40 BETWEEN 1 AND {last_day})"
-    )
 
 
 def parse_amount(expr: str) -> str:
@@ -235,17 +202,16 @@ class BatchSql:
             else "row_number::VARCHAR"
         )
         ppks_item = value_map("trim(x)", ppks_map)
-        sex = "upper(r_sex)"
         cols = {
             "source_record_id": sid,
             "nik": "CASE WHEN nik_valid THEN nik_digits ELSE r_nik END",
             "no_kk": "CASE WHEN kk_valid THEN kk_digits ELSE r_no_kk END",
             "birth_date": parse_date("r_birth_date", formats),
-            "sex": f"CASE WHEN {sex} IN ({', '.join(map(literal, _SEX_L))}) THEN 'L'"
-            f" WHEN {sex} IN ({', '.join(map(literal, _SEX_P))}) THEN 'P' END",
+            "sex": rules.sex_code("r_sex"),
             "ppks": "list_filter(list_transform(string_split_regex(r_ppks, '\\s*[,;|]\\s*'),"
             f" lambda x: nullif({ppks_item}, '')), lambda x: x IS NOT NULL)",
-            "welfare_decile": "CASE WHEN try_cast(r_welfare_decile AS INTEGER) BETWEEN 1 AND 10"
+            "welfare_decile": "CASE WHEN try_cast(r_welfare_decile AS INTEGER)"
+            f" BETWEEN {DECILE_MIN} AND {DECILE_MAX}"
             " THEN try_cast(r_welfare_decile AS INTEGER) END",
         }
         services = {
@@ -272,16 +238,17 @@ class BatchSql:
 
     def helper_columns(self) -> list[str]:
         return [
-            f"{digits('r_nik') if self.mapped('nik') else 'NULL::VARCHAR'} AS nik_digits",
-            f"{digits('r_no_kk') if self.mapped('no_kk') else 'NULL::VARCHAR'} AS kk_digits",
+            f"{rules.id_digits('r_nik') if self.mapped('nik') else 'NULL::VARCHAR'} AS nik_digits",
+            f"{rules.id_digits('r_no_kk') if self.mapped('no_kk') else 'NULL::VARCHAR'}"
+            " AS kk_digits",
         ]
 
     def part_columns(self) -> list[str]:
         return nik_parts("nik_digits" if self.mapped("nik") else None)
 
     def validity_columns(self) -> list[str]:
-        nik = f"coalesce({nik_ok()}, false)" if self.mapped("nik") else "false"
-        kk = f"coalesce({sixteen_digits('kk_digits')}, false)" if self.mapped("no_kk") else "false"
+        nik = rules.nik_valid("nik_digits") if self.mapped("nik") else "false"
+        kk = rules.kk_valid("kk_digits") if self.mapped("no_kk") else "false"
         return [f"{nik} AS nik_valid", f"{kk} AS kk_valid"]
 
     # -- stage 3: quarantine reason (first that applies) and flags ---------------------------
@@ -305,23 +272,18 @@ class BatchSql:
             (
                 None,
                 "no_identifying_field",
-                "r_nik IS NULL AND r_no_kk IS NULL AND r_full_name IS NULL",
-                "'none of nik, no_kk, full_name is filled in (columns ' || "
+                "NOT nik_valid AND NOT kk_valid AND r_full_name IS NULL",
+                "'none of nik, no_kk, full_name holds a usable value (columns ' || "
                 + literal(", ".join(src.get(f, "-") for f in ("nik", "no_kk", "full_name")))
-                + " || ')'",
+                + " || ')' || CASE WHEN r_nik IS NOT NULL OR r_no_kk IS NOT NULL"
+                " THEN '; nik or no_kk is malformed: ' || concat_ws(', ', r_nik, r_no_kk)"
+                " ELSE '' END",
             ),
             (
                 "source_record_id" if "source_record_id" in src else "",
                 "missing_source_record_id",
                 "r_source_record_id IS NULL",
                 f"'column ' || {col('source_record_id')} || ' is empty; each row needs an id'",
-            ),
-            (
-                "nik",
-                "invalid_nik_structure",
-                "r_nik IS NOT NULL AND NOT nik_valid",
-                f"'column ' || {col('nik')} || ': ' || r_nik || ' is not a NIK (16 digits, a real"
-                " province code and a DDMMYY birth date)'",
             ),
             (
                 "birth_date",
@@ -377,16 +339,18 @@ class BatchSql:
     def flags_column(self) -> str:
         #: (flag, condition, the fields it reads: all must be mapped)
         checks = [
-            ("nik_outside_bandung", f"nik_valid AND nik_region <> {BANDUNG_PREFIX}", ("nik",)),
+            ("nik_invalid_structure", "r_nik IS NOT NULL AND NOT nik_valid", ("nik",)),
+            ("nik_outside_bandung", f"nik_valid AND nik_region <> {CITY_CODE}", ("nik",)),
             (
                 "nik_date_mismatch",
-                "nik_valid AND birth_date IS NOT NULL AND (nik_day % 40 <> day(birth_date)"
+                "nik_valid AND birth_date IS NOT NULL"
+                f" AND (nik_day % {FEMALE_DAY_OFFSET} <> day(birth_date)"
                 " OR nik_month <> month(birth_date) OR nik_yy <> year(birth_date) % 100)",
                 ("nik", "birth_date"),
             ),
             (
                 "nik_sex_mismatch",
-                "nik_valid AND sex IS NOT NULL AND (nik_day > 40) <> (sex = 'P')",
+                f"nik_valid AND sex IS NOT NULL AND (nik_day > {FEMALE_DAY_OFFSET}) <> (sex = 'P')",
                 ("nik", "sex"),
             ),
             ("kk_invalid_structure", "r_no_kk IS NOT NULL AND NOT kk_valid", ("no_kk",)),

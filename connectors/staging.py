@@ -26,6 +26,7 @@ from connectors.mapping import BatchSql, clean, norm_area, value_map
 from connectors.schema import ensure_staging_schema
 from connectors.sql_table import SqlReader
 from connectors.xlsx_file import XlsxReader
+from domain import sql as identity_sql
 
 READERS: dict[str, Callable[[], Reader]] = {
     "csv": CsvReader,
@@ -144,6 +145,8 @@ def _stage(
     batch = summary.batch_id
     areas = _area_refs(con, config)
     sql = BatchSql(config, resolved, loaded.row_expr, {f: _AREA_REFS[f] for f in areas})
+    for statement in identity_sql.SETUP:  # the district list the NIK/KK checks read
+        con.execute(statement)
     step(1)
     area_ctes = "".join(
         f", area_{fld} AS ({_area_sql(config, resolved, fld, tables, loaded.table)})"

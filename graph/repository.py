@@ -28,6 +28,7 @@ from typing import Any, Final, LiteralString, TypedDict
 
 from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
 
+from domain.thresholds import POOR_DECILE_MAX
 from graph.driver import guarded
 from graph.errors import GraphInputError
 from graph.loader import upsert_statement
@@ -520,7 +521,7 @@ class GraphRepository:
         return [r["row"] for r in rows]
 
     async def poverty_indicators(self, scope: Scope, *, level: str = "KECAMATAN",
-                                 poor_decile: int = 1) -> list[Row]:
+                                 poor_decile: int = POOR_DECILE_MAX) -> list[Row]:
         """Per area: registered households and people, people in households at
         or below `poor_decile`, and counts per decile. Population (when the area
         carries one) is the denominator of the rate, else registered people."""

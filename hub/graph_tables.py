@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import duckdb
 
+from domain.thresholds import ACTIVE_DAYS
 from hub.errors import PipelineError
 from hub.intake import INTAKE_SOURCE_PREFIX
 
@@ -112,8 +113,8 @@ _SQL: dict[str, str] = {
                      ORDER BY s.record_key)
         ORDER BY service_id""",
     # A household is enrolled in a program it received within the 6 months
-    # before the latest delivery the hub has seen.
-    "enrolments": """
+    # before the latest delivery the hub has seen (domain.thresholds.ACTIVE_DAYS).
+    "enrolments": f"""
         WITH latest AS (SELECT max(service_date) AS d FROM current_services),
         per AS (
             SELECT i.household_id, s.program, min(s.service_date) AS since,
@@ -123,7 +124,7 @@ _SQL: dict[str, str] = {
             WHERE s.program IN (SELECT code FROM ref_program)
             GROUP BY ALL)
         SELECT household_id, program, since, until,
-               until >= (SELECT d FROM latest) - INTERVAL 183 DAY AS active, organization
+               until >= (SELECT d FROM latest) - INTERVAL {ACTIVE_DAYS} DAY AS active, organization
         FROM per ORDER BY household_id, program""",
 }
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import strawberry
 
+from domain.identity import PROBLEMS, id_digits, kk_problem, nik_problem
+from domain.thresholds import is_decile
 from schema.audit import wrote
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
@@ -206,6 +208,17 @@ def _changed(info: Info, household_id: str, kind: str) -> None:
         HouseholdChange(household_id=strawberry.ID(household_id), kind=kind, at=_now()))
 
 
+def _identity_numbers(record: RecordInput) -> None:
+    """NIK and KK by the rules every path uses (`domain.identity`); kept as their digits."""
+    for name, label, problem in (
+        ("record.nik", "NIK", nik_problem(record.nik)),
+        ("record.noKk", "KK number", kk_problem(record.no_kk)),
+    ):
+        if problem is not None:  # the value is not echoed: errors may be logged
+            raise InputError(name, f"not a valid {label}: it {PROBLEMS[problem]}.")
+    record.nik, record.no_kk = id_digits(record.nik), id_digits(record.no_kk)
+
+
 @strawberry.type
 class Mutation(GrantMutations):
     @strawberry.mutation(description="Submit a beneficiary record; it is linked in real time. "
@@ -223,10 +236,8 @@ class Mutation(GrantMutations):
         watch = info.context.services.submissions
         _text("record.fullName", record.full_name)
         _text("record.sourceRecordId", record.source_record_id)
-        for name, value in (("record.nik", record.nik), ("record.noKk", record.no_kk)):
-            if value is not None and not (value.isdigit() and len(value) == 16):
-                raise InputError(name, "must be 16 digits.")
-        if record.welfare_decile is not None and not 1 <= record.welfare_decile <= 10:
+        _identity_numbers(record)
+        if record.welfare_decile is not None and not is_decile(record.welfare_decile):
             raise InputError("record.welfareDecile", "is between 1 and 10.")
         wait = watch.admit(org) if watch is not None else 0.0
         if wait > 0:

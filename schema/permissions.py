@@ -17,6 +17,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
+from domain.roles import ROLE_NAMES  # re-exported: the names live in domain.roles
 from schema.errors import Forbidden
 from schema.services import Scope
 
@@ -94,7 +95,6 @@ POLICIES: Final = MappingProxyType({
                       description="The audit log only."),
 })
 
-ROLE_NAMES: Final = tuple(POLICIES)
 
 
 def policy_for(principal: Any) -> Policy:

@@ -11,6 +11,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types.nodes import SelectedField
 
+from domain.identity import ID_LENGTH, id_digits
+from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET, is_decile
 from schema.audit import personal, read, rows_read
 from schema.connections import Connection, connection, cursor_snapshot, window
 from schema.context import Context
@@ -31,9 +33,6 @@ from schema.types.program import Funder, Program
 from schema.types.service import Service
 
 Info = strawberry.Info[Context, None]
-
-#: The city's poverty-rate target (Kota Bandung).
-POVERTY_TARGET = 0.0314
 
 PURPOSE_HELP = ("Why you read this personal data (recorded in the audit log); "
                 "instead of the X-Purpose header.")
@@ -79,12 +78,13 @@ class HouseholdFilter:
     no_kk: str | None = None
 
 
-def _digits(field: str, value: str | None, length: int) -> str | None:
-    if value is None:
+def _digits(field: str, value: str | None) -> str | None:
+    """A NIK or KK to look up, written as every path reads it (`domain.identity.id_digits`)."""
+    clean = id_digits(value)
+    if clean is None:
         return None
-    clean = value.strip().replace(" ", "")
-    if not (clean.isdigit() and len(clean) == length):
-        raise InputError(field, f"must be {length} digits.")
+    if not (clean.isascii() and clean.isdigit() and len(clean) == ID_LENGTH):
+        raise InputError(field, f"must be {ID_LENGTH} digits.")
     return clean
 
 
@@ -102,7 +102,7 @@ def _selects(info: Info, name: str) -> bool:
 
 
 def _decile(field: str, value: int | None) -> int | None:
-    if value is not None and not 1 <= value <= 10:
+    if value is not None and not is_decile(value):
         raise InputError(field, "a welfare decile (desil) is between 1 and 10.")
     return value
 
@@ -162,8 +162,8 @@ class Query(GrantQueries):
             "rt": f.rt, "rw": f.rw, "ppks": f.ppks,
             "decile": _decile("filter.decile", f.decile),
             "max_decile": _decile("filter.maxDecile", f.max_decile),
-            "nik": _digits("filter.nik", f.nik, 16),
-            "no_kk": _digits("filter.noKk", f.no_kk, 16),
+            "nik": _digits("filter.nik", f.nik),
+            "no_kk": _digits("filter.noKk", f.no_kk),
         }
         page = await info.context.repository.find_households(
             info.context.scope, filters=filters, sort=sort.field.value,
@@ -250,9 +250,11 @@ class Query(GrantQueries):
         return out
 
     @strawberry.field(description="Poverty counts by kecamatan or kelurahan and decile, "
-                                  "against the city's target rate (3.14%).")
+                                  f"against the city's target rate ({POVERTY_TARGET:.2%}). "
+                                  "Poor: people in households at or below poorDecile "
+                                  f"(the hub's definition: {POOR_DECILE_MAX}).")
     async def poverty_indicators(self, info: Info, level: AreaLevel = AreaLevel.KECAMATAN,
-                                 poor_decile: int = 1) -> list[PovertyIndicator]:
+                                 poor_decile: int = POOR_DECILE_MAX) -> list[PovertyIndicator]:
         policy = require_aggregates(info.context.principal)
         _decile("poorDecile", poor_decile)
         rows = await info.context.repository.poverty_indicators(

@@ -6,8 +6,8 @@ need social-welfare services, Permensos 8/2012), Kota Bandung's kecamatan
 regency/city codes that appear as NIK prefixes, programs with the PPKS they
 address and which pairs may be combined, and funder types.
 
-The files live next to this module; `REFERENCE_VERSION` changes whenever one
-of them does. Functions return plain frozen dataclasses; `load_reference`
+The files live next to this module; `REFERENCE_VERSION` (kept in `domain.city`)
+changes whenever one of them does. Functions return plain frozen dataclasses; `load_reference`
 puts every table into DuckDB as `ref_*`.
 """
 
@@ -22,9 +22,9 @@ from typing import Final
 
 import duckdb
 
-REFERENCE_VERSION: Final[str] = "2025.1"
+from domain.city import REFERENCE_VERSION
+
 REFERENCE_DIR: Final[Path] = Path(__file__).resolve().parent
-BANDUNG_CITY_CODE: Final[str] = "3273"
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,6 @@ def _loaded_digest(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 __all__ = [
-    "BANDUNG_CITY_CODE",
     "REFERENCE_DIR",
     "REFERENCE_VERSION",
     "FunderType",

@@ -17,6 +17,8 @@ import pandas as pd
 
 from connectors import reference
 from connectors.synthetic import names, nik
+from domain import regions
+from domain.city import CITY_CODE
 
 TODAY: Final = np.datetime64("2025-06-30")
 
@@ -172,11 +174,15 @@ def _nik_prefix(rng: np.random.Generator, kec_code: np.ndarray) -> np.ndarray:
     n = len(kec_code)
     kec_all = np.asarray([int(k.code) for k in reference.kecamatan()])
     outside = np.asarray(
-        [int(r.code) for r in reference.regions() if r.code != reference.BANDUNG_CITY_CODE]
+        [int(r.code) for r in reference.regions() if r.code != CITY_CODE]
     )
     west_java = outside < 3300
     w = np.where(west_java, 6.0, 1.0)
-    far = outside[rng.choice(len(outside), size=n, p=w / w.sum())] * 100 + rng.integers(1, 26, n)
+    region = rng.choice(len(outside), size=n, p=w / w.sum())
+    # a real district of the region (Kemendagri's list), as a real NIK starts with one
+    codes = [[int(a.code) for a in regions.districts_of(str(code))] for code in outside]
+    district = np.asarray([[c[k % len(c)] for k in range(25)] for c in codes], dtype=np.int64)
+    far = district[region, rng.integers(0, 25, n)]
     u = rng.random(n)
     return np.select([u < 0.76, u < 0.88], [kec_code, kec_all[rng.integers(0, 30, n)]], far)
 
@@ -217,7 +223,7 @@ def build(rng: np.random.Generator, households: int) -> Population:
     p["nik"] = nik.numbers(prefix, nik_date, p["female"].to_numpy()).to_numpy()
     p["nik_prefix"] = prefix
     region = {int(r.code): r.name.removeprefix("Kota ") for r in reference.regions()}
-    born_far = prefix // 100 != 3273
+    born_far = prefix // 100 != int(CITY_CODE)
     place = np.where(
         rng.random(len(p)) < 0.8, "Bandung", names.draw(rng, names.BIRTH_PLACES, len(p))
     )

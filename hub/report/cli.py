@@ -12,7 +12,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hub.report.queries import CITY_POPULATION, Period
+from domain.city import CITY_POPULATION
+from domain.thresholds import POVERTY_TARGET
+from hub.report.queries import Period
 from hub.report.workbook import monthly_report
 
 
@@ -72,7 +74,7 @@ def make_report_app(
         rate = summary.poverty["rate"]
         console.print(
             f"poverty: {summary.poverty['poor_people']:,} poor people, "
-            f"rate {float(rate):.2%} against the 3.14% target"
+            f"rate {float(rate):.2%} against the {POVERTY_TARGET:.2%} target"
         )
         console.print(
             f"wrote {out}" + (f" and {len(summary.csv_files)} CSV files in {csv}" if csv else "")

@@ -10,17 +10,21 @@ Definitions (also printed on the report's cover sheet):
 - a person is *first seen* when the first version of any of their records was
   staged; *usulan baru* are the persons first seen in the month;
 - *perbaikan* are the other persons with a new version of a record staged in
-  the month, or who absorbed another id (a merge by linkage) in the month;
+  the month, or who absorbed another id (a merge by linkage) in the month, and
+  every person one of whose current records has a malformed NIK or KK number
+  (a candidate correction: the row was staged and linked on its other fields,
+  the number left out; the reason is `domain.identity`'s problem code);
 - *penonaktifan* are persons that a source says are deceased (`meninggal`),
   whose new address is outside Kota Bandung (`pindah`), or whose id was
   merged into another as a duplicate (`duplikat`); the rules are data, in
   `hub/report/rules.csv`;
 - a household's program is *active* when it received a service of it within
-  183 days before the last delivery seen up to the month's end (the graph's
-  enrolment rule); a *coverage gap* is a household with a PPKS problem and no
-  active program that addresses it;
-- a household is *poor* when its lowest DTSEN decile is 1 to 4 or a P3KE
-  source lists it; the rate is poor people over the city's population.
+  `domain.thresholds.ACTIVE_DAYS` (183) days before the last delivery seen up
+  to the month's end (the graph's enrolment rule); a *coverage gap* is a
+  household with a PPKS problem and no active program that addresses it;
+- a household is *poor* when its lowest DTSEN decile is 1 to
+  `domain.thresholds.POOR_DECILE_MAX` (4) or a P3KE source lists it; the rate
+  is poor people over the city's population (`domain.city`).
 """
 
 from __future__ import annotations
@@ -33,15 +37,15 @@ from typing import Any, Final
 import duckdb
 
 from connectors.canonical import PERSON_FIELDS
+from domain import sql as identity_sql
+from domain.city import CITY_NAME, CITY_NAME_UPPER
+from domain.city import CITY_POPULATION as CITY_POPULATION  # re-exported for the workbook
+from domain.thresholds import ACTIVE_DAYS, POOR_DECILE_MAX
+from domain.thresholds import POVERTY_TARGET as POVERTY_TARGET
 from hub.errors import PipelineError
 from hub.graph_tables import SERVICE_FUNDER
 
 RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "rules.csv"
-POVERTY_TARGET: Final[float] = 0.0314  # Kota Bandung's target rate (3.14%)
-POOR_DECILE_MAX: Final[int] = 4
-#: Kota Bandung's population, the denominator of the poverty rate.
-CITY_POPULATION: Final[int] = 2_500_000
-ACTIVE_DAYS: Final[int] = 183
 TREND_MONTHS: Final[int] = 24
 
 _NEEDS: Final[tuple[str, ...]] = ("records", "identity_map", "linkage_records")
@@ -82,6 +86,11 @@ _CHANGE_FIELDS = [f for f in PERSON_FIELDS if f != "source_record_id"]
 _CHANGED_LIST = "list_filter([" + ", ".join(
     f"CASE WHEN n.{f} IS DISTINCT FROM o.{f} THEN '{f}' END" for f in _CHANGE_FIELDS
 ) + "], lambda x: x IS NOT NULL)"
+
+def _percent(rate: float) -> str:
+    """3,14%: a rate as an Indonesian reader writes it."""
+    return f"{rate:.2%}".replace(".", ",")
+
 
 _CITY_NORM = "upper(trim(regexp_replace({col}, '[^A-Za-z ]', ' ', 'g')))"
 
@@ -166,7 +175,21 @@ JOIN records o ON o.record_key = n.record_key AND o.version = n.version - 1
 LEFT JOIN identity_map i ON i.record_key = n.record_key
 LEFT JOIN linkage_records lr ON lr.record_key = n.record_key
 WHERE n.status = 'active' AND n.valid_from >= $start AND n.valid_from < $end"""),
-    ("deactivations", """
+    ("id corrections", f"""
+CREATE OR REPLACE TEMP TABLE _rp_id_fix AS
+SELECT i.person_id, f.kind,
+       r.source || ': ' || f.label || ' ' || f.raw || ' (' || coalesce(f.problem, '?') || ')'
+           AS detail
+FROM current_records r JOIN identity_map i USING (record_key),
+LATERAL (
+    SELECT 'perbaikan NIK' AS kind, 'NIK' AS label, r.nik AS raw,
+           {identity_sql.nik_problem(identity_sql.id_digits("r.nik"))} AS problem
+    WHERE list_contains(r.flags, 'nik_invalid_structure')
+    UNION ALL
+    SELECT 'perbaikan No KK', 'No KK', r.no_kk,
+           {identity_sql.kk_problem(identity_sql.id_digits("r.no_kk"))}
+    WHERE list_contains(r.flags, 'kk_invalid_structure')) f"""),
+    ("deactivations", f"""
 CREATE OR REPLACE TEMP TABLE _rp_deactivation AS
 WITH deceased_value AS (
     SELECT c.person_id, 'meninggal' AS reason,
@@ -194,7 +217,7 @@ withdrawn AS (
     WHERE w.status = 'withdrawn' AND w.valid_from >= $start AND w.valid_from < $end),
 moved AS (
     SELECT c.person_id, 'pindah' AS reason,
-           'alamat baru di luar Kota Bandung: '
+           'alamat baru di luar {CITY_NAME}: '
              || coalesce(c.city_norm, '') || ' ' || coalesce(c.new_kelurahan, '') AS detail,
            2 AS rank
     FROM _rp_change c
@@ -230,9 +253,9 @@ PERSON_COLUMNS: Final[tuple[str, ...]] = (
     "KAB_KOTA", "DESIL", "PPKS", "SUMBER",
 )
 
-_PERSON_SELECT = """
+_PERSON_SELECT = f"""
     p.person_id, p.household_id, p.nik, p.no_kk, p.full_name, p.birth_place, p.birth_date,
-    p.sex, p.relationship, p.address, p.rt, p.rw, kel.name, kec.name, 'KOTA BANDUNG',
+    p.sex, p.relationship, p.address, p.rt, p.rw, kel.name, kec.name, '{CITY_NAME_UPPER}',
     p.welfare_decile, array_to_string(p.ppks, ', '), array_to_string(p.sources, ', ')"""
 
 _PERSON_JOINS = """
@@ -259,28 +282,33 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
             ORDER BY p.person_id""",
     ),
     SheetSpec(
-        "Perbaikan", "Perbaikan: data yang berubah bulan ini (versi baru, ID digabung)",
+        "Perbaikan",
+        "Perbaikan: data yang berubah bulan ini (versi baru, ID digabung) dan NIK/KK yang "
+        "harus diperbaiki",
         (*PERSON_COLUMNS, "JENIS_PERBAIKAN", "KETERANGAN"),
         f"""WITH why AS (
                 SELECT person_id, 'perubahan data' AS kind,
                        string_agg(source || ': ' || array_to_string(changed_fields, ', '), '; '
-                                  ORDER BY source, record_key) AS detail
+                                  ORDER BY source, record_key) AS detail, false AS fix
                 FROM _rp_change WHERE person_id IS NOT NULL GROUP BY 1
                 UNION ALL
                 SELECT survivor_id, 'penggabungan ID',
                        string_agg(array_to_string(
                            list_filter(ids, lambda x: x <> survivor_id), ', '),
-                           ', ' ORDER BY event_id)
+                           ', ' ORDER BY event_id), false
                 FROM identity_events
                 WHERE kind = 'merge' AND entity = 'person' AND "at" >= $start AND "at" < $end
-                GROUP BY 1),
+                GROUP BY 1
+                UNION ALL
+                SELECT person_id, kind, string_agg(detail, '; ' ORDER BY detail), true
+                FROM _rp_id_fix GROUP BY ALL),
             one AS (SELECT person_id, string_agg(kind, ', ' ORDER BY kind) AS kind,
-                           string_agg(detail, ' | ' ORDER BY kind) AS detail
+                           string_agg(detail, ' | ' ORDER BY kind) AS detail, bool_or(fix) AS fix
                     FROM why GROUP BY 1)
             SELECT {_PERSON_SELECT}, one.kind, one.detail
             FROM _rp_person p JOIN one USING (person_id) JOIN _rp_first f USING (person_id)
             {_PERSON_JOINS}
-            WHERE NOT (f.first_seen >= $start AND f.first_seen < $end)
+            WHERE (one.fix OR NOT (f.first_seen >= $start AND f.first_seen < $end))
               AND p.person_id NOT IN (SELECT person_id FROM _rp_deactivation)
             ORDER BY p.person_id""",
     ),
@@ -289,7 +317,7 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
         (*PERSON_COLUMNS, "ALASAN", "KETERANGAN", "ID_PENGGANTI"),
         f"""SELECT d.person_id, p.household_id, p.nik, p.no_kk, p.full_name, p.birth_place,
                    p.birth_date, p.sex, p.relationship, p.address, p.rt, p.rw, kel.name,
-                   kec.name, 'KOTA BANDUNG', p.welfare_decile, array_to_string(p.ppks, ', '),
+                   kec.name, '{CITY_NAME_UPPER}', p.welfare_decile, array_to_string(p.ppks, ', '),
                    array_to_string(p.sources, ', '), d.reason, d.detail, d.survivor_id
             FROM _rp_deactivation d
             LEFT JOIN _rp_person p ON p.person_id = coalesce(d.survivor_id, d.person_id)
@@ -374,12 +402,13 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
     ),
     SheetSpec(
         "Target Kemiskinan",
-        "Kemajuan terhadap target kemiskinan 3,14% (miskin: desil 1-4 atau P3KE)",
+        f"Kemajuan terhadap target kemiskinan {_percent(POVERTY_TARGET)} (miskin: desil 1-"
+        f"{POOR_DECILE_MAX} atau P3KE)",
         ("KODE_KECAMATAN", "KECAMATAN", "KELUARGA_TERDAFTAR", "ORANG_TERDAFTAR",
          "KELUARGA_MISKIN", "ORANG_MISKIN", "PANGSA_MISKIN_TERDAFTAR"),
-        """SELECT CASE WHEN grouping(h.kecamatan_code) = 1 THEN 'KOTA'
+        f"""SELECT CASE WHEN grouping(h.kecamatan_code) = 1 THEN 'KOTA'
                        ELSE coalesce(h.kecamatan_code, '-') END,
-                  CASE WHEN grouping(h.kecamatan_code) = 1 THEN 'KOTA BANDUNG'
+                  CASE WHEN grouping(h.kecamatan_code) = 1 THEN '{CITY_NAME_UPPER}'
                        ELSE coalesce(any_value(kec.name), 'tidak diketahui') END,
                   count(*), sum(h.persons)::BIGINT,
                   count(*) FILTER (WHERE pr.poor),
@@ -438,6 +467,8 @@ PREPARE_STEPS: Final[tuple[str, ...]] = tuple(name for name, _ in _PREPARE)
 def prepare(con: duckdb.DuckDBPyConnection, period: Period, step: str | None = None) -> None:
     """Build the `_rp_*` temp tables (all, or only `step`) for `period`."""
     require_linked(con)
+    for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
+        con.execute(statement)
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'identity_retired'"
     ).fetchone()

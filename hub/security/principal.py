@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal
 
+from domain.roles import ROLE_NAMES, Role
 from hub.security.errors import UnknownRoleError
 from schema.permissions import (
     POLICIES,
@@ -25,15 +26,13 @@ from schema.permissions import (
 )
 from schema.permissions import Policy as RolePolicy
 
-Role = Literal["dinsos_admin", "social_worker", "agency", "foundation", "analyst", "auditor"]
 AuthMethod = Literal["api_key", "jwt"]
 
 ROLE_POLICIES: Mapping[str, RolePolicy] = POLICIES
 """The one role table; it lives in schema.permissions (schema/ cannot import hub/)."""
 
-ROLES: tuple[Role, ...] = get_args(Role)
-if set(ROLES) != set(ROLE_POLICIES):  # pragma: no cover - a programming error
-    raise RuntimeError("hub.security.principal.Role and schema.permissions.POLICIES disagree")
+ROLES: tuple[Role, ...] = ROLE_NAMES
+"""The role names, kept once in `domain.roles`."""
 
 
 def parse_role(value: str) -> Role:

@@ -31,9 +31,11 @@ def register_macros(con: duckdb.DuckDBPyConnection) -> None:
 
     - `parse_date_any(text) -> DATE`: every date format the sources use
       (see `linkage.standardise.dates`);
-    - `id16_clean(x) -> VARCHAR`: a NIK or KK number, digits only, NULL unless 16;
-    - `nik_birth_date(nik) -> DATE`, `nik_sex(nik) -> 'L'|'P'`, `nik_valid(nik)`;
-    - `sex_clean(x) -> 'L'|'P'`: L/Laki-laki/M/Male, P/Perempuan/W/Wanita/F;
+    - `id_digits(x) -> VARCHAR`: a NIK or KK number without separators;
+    - `nik_problem(d)`, `kk_problem(d) -> VARCHAR`: why the digits are not valid, or NULL
+      (`domain.identity`), and `nik_valid(nik)`;
+    - `nik_birth_date(nik) -> DATE`, `nik_sex(nik) -> 'L'|'P'`;
+    - `sex_clean(x) -> 'L'|'P'`: the whole sex word (`domain.sex`), PRIA is 'L';
     - `phone_clean(x) -> VARCHAR`: 62...;
     - `rt_rw_pad(x) -> VARCHAR`: '3', 'RT 03' -> '003';
     - `street_normalise(x)`, `place_key(x)`, `name_word_phonetic(word)`.

@@ -15,6 +15,8 @@ from typing import Final
 
 import duckdb
 
+from domain.city import CITY_CODE
+from domain.identity import FEMALE_DAY_OFFSET
 from linkage.errors import LinkageError
 from linkage.standardise import addresses, names, vocabulary
 from linkage.standardise.macros import register_macros
@@ -41,22 +43,28 @@ OUTPUT_COLUMNS: Final[dict[str, str]] = {
     "first_name_alias_keys": "VARCHAR[]: every formal name first_name may stand for, "
     "else [first_name]; two names may be the same person when these overlap",
     "patronym": "canonical words after BIN/BINTI/BT, or NULL",
-    "nik_clean": "NIK digits when exactly 16, else NULL",
-    "nik_valid": "nik_clean has a real province code, a decodable birth date and a "
-    "non-zero serial (false when NULL)",
+    "nik_clean": "NIK digits when the NIK is valid (domain.identity: 16 digits, a district "
+    "of Kemendagri's list, a DDMMYY birth date with day + 40 for women, a serial not 0000), "
+    "else NULL: a malformed NIK is left out of every comparison",
+    "nik_valid": "nik_clean is not NULL",
+    "nik_problem": "why the NIK as written is not valid (a domain.identity.PROBLEMS code: "
+    "not_16_digits, unknown_district, impossible_birth_date, zero_serial), else NULL",
     "nik_region": "first 4 digits of nik_clean: province and regency/city (3273 Bandung)",
     "nik_district": "first 6 digits of nik_clean: kecamatan of first registration",
     "nik_birth_date": "DATE decoded from digits 7-12 (day - 40 for women; yy later "
     "than this year's yy -> 19yy); NULL if not a real date",
-    "nik_sex": "'P' when the NIK day is over 40, else 'L'; NULL when the date does not decode",
+    "nik_sex": "'P' when the NIK day is over 40, else 'L'; NULL when the NIK is not valid",
     "nik_date_mismatch": "nik_birth_date and birth_date_clean both known and different",
     "nik_sex_mismatch": "nik_sex and sex_clean both known and different",
     "nik_outside_bandung": "nik_clean known and nik_region is not the city code (3273)",
     "nik_is_kk": "nik_clean equals kk_clean (a KK number written as NIK)",
-    "kk_clean": "no_kk digits when exactly 16, else NULL",
-    "kk_valid": "kk_clean has a real province and regency code (false when NULL)",
+    "kk_clean": "no_kk digits when the KK number is valid (16 digits, a district of "
+    "Kemendagri's list), else NULL",
+    "kk_valid": "kk_clean is not NULL",
+    "kk_problem": "why no_kk as written is not valid (not_16_digits, unknown_district), else NULL",
     "kk_region": "first 4 digits of kk_clean",
-    "sex_clean": "'L' or 'P' from sex (L/M/Laki-laki/Male, P/W/F/Perempuan/Wanita)",
+    "sex_clean": "'L' or 'P' from the whole sex word (domain.sex: L/LK/Laki-laki/Pria/M, "
+    "P/PR/Perempuan/Wanita/W/F), NULL for any other",
     "birth_date_clean": "birth_date as DATE (text parsed by parse_date_any), NULL when "
     "before 1900-01-01 or after today",
     "birth_year": "year of birth_date_clean",
@@ -89,7 +97,7 @@ def standardise(
     *,
     ref_kelurahan: str = "ref_kelurahan",
     ref_kecamatan: str = "ref_kecamatan",
-    city_code: str = "3273",
+    city_code: str = CITY_CODE,
 ) -> None:
     """Write `target_table`: every column of `source_table` plus `OUTPUT_COLUMNS`.
 
@@ -238,10 +246,6 @@ def _rows_sql(tables: dict[str, str], inputs: StageInputs, passthrough: list[str
     birth_type = inputs.columns["birth_date"]
     keep = ", ".join(f's."{c}"' for c in passthrough)
     birth = "s.birth_date" if birth_type == "DATE" else "parse_date_any(s.birth_date)"
-    digits = (
-        "regexp_replace(regexp_replace(CAST(s.{0} AS VARCHAR), '\\.0+\\s*$', ''), "
-        "'[^0-9]', '', 'g')"
-    )
     return f"""
     SELECT *,
         coalesce(nik_birth_date <> birth_date_clean, false) AS nik_date_mismatch,
@@ -253,26 +257,26 @@ def _rows_sql(tables: dict[str, str], inputs: StageInputs, passthrough: list[str
         day(birth_date_clean) AS birth_day
     FROM (
         SELECT *,
-            coalesce(id16_region_valid(nik_clean) AND nik_birth_date IS NOT NULL
-                     AND substr(nik_clean, 13, 4) <> '0000', false) AS nik_valid,
-            CASE WHEN nik_birth_date IS NOT NULL
-                 THEN CASE WHEN nik_day_code(nik_clean) > 40 THEN 'P' ELSE 'L' END
-            END AS nik_sex
+            nik_clean IS NOT NULL AS nik_valid,
+            CASE WHEN nik_clean IS NOT NULL
+                 THEN CASE WHEN nik_day_code(nik_clean) > {FEMALE_DAY_OFFSET} THEN 'P' ELSE 'L' END
+            END AS nik_sex,
+            left(nik_clean, 4) AS nik_region,
+            left(nik_clean, 6) AS nik_district,
+            nik_birth_date(nik_clean) AS nik_birth_date,
+            kk_clean IS NOT NULL AS kk_valid,
+            left(kk_clean, 4) AS kk_region
         FROM (
-            SELECT *,
-                left(nik_clean, 4) AS nik_region,
-                left(nik_clean, 6) AS nik_district,
-                nik_birth_date(nik_clean) AS nik_birth_date,
-                id16_region_valid(kk_clean) AS kk_valid,
-                left(kk_clean, 4) AS kk_region
+            SELECT * EXCLUDE (_nik_digits, _kk_digits),
+                CASE WHEN nik_problem IS NULL THEN _nik_digits END AS nik_clean,
+                CASE WHEN kk_problem IS NULL THEN _kk_digits END AS kk_clean
             FROM (
-                SELECT * EXCLUDE (_nik_digits, _kk_digits),
-                    CASE WHEN length(_nik_digits) = 16 THEN _nik_digits END AS nik_clean,
-                    CASE WHEN length(_kk_digits) = 16 THEN _kk_digits END AS kk_clean
+                SELECT *, nik_problem(_nik_digits) AS nik_problem,
+                    kk_problem(_kk_digits) AS kk_problem
                 FROM (
                     SELECT {keep},
-                        {digits.format("nik")} AS _nik_digits,
-                        {digits.format("no_kk")} AS _kk_digits,
+                        id_digits(s.nik) AS _nik_digits,
+                        id_digits(s.no_kk) AS _kk_digits,
                         sex_clean(s.sex) AS sex_clean,
                         CASE WHEN {birth} BETWEEN DATE '1900-01-01' AND current_date
                              THEN CAST({birth} AS DATE) END AS birth_date_clean,

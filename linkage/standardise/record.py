@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from domain.city import CITY_CODE
 from linkage.errors import LinkageError
 from linkage.standardise import vocabulary
 from linkage.standardise.macros import register_macros
@@ -54,7 +55,7 @@ class RecordStandardiser:
         *,
         ref_kelurahan: str = "ref_kelurahan",
         ref_kecamatan: str = "ref_kecamatan",
-        city_code: str = "3273",
+        city_code: str = CITY_CODE,
     ) -> None:
         for name in (ref_kelurahan, ref_kecamatan):
             if not _IDENTIFIER.match(name):

@@ -54,7 +54,7 @@ def test_a_row_now_quarantined_keeps_its_last_good_version(
     con: duckdb.DuckDBPyConnection, write_source: WriteSource
 ) -> None:
     ingest(con, [write_source(csv_text(BUDI, SITI))])
-    [s] = ingest(con, [write_source(csv_text(BUDI, SITI.replace("3273015501920002", "123")))])
+    [s] = ingest(con, [write_source(csv_text(BUDI, SITI.replace("15-01-1992", "15-01-2992")))])
     assert (s.quarantined, s.withdrawn, s.unchanged) == (1, 0, 1)
     assert con.execute("SELECT count(*) FROM current_records").fetchone() == (2,)
 

@@ -20,18 +20,9 @@ funder = "Sumber"
     ("row", "reason", "words"),
     [
         ("A3;;;;15-01-1990;L;Cibaduyut;Bojongloa Kidul", "no_identifying_field", "none of nik"),
-        (BUDI.replace("A1", "A3").replace("3273011501900001", "32730115019"),
-         "invalid_nik_structure",
-         "column NIK: 32730115019"),
-        (BUDI.replace("A1", "A3").replace("3273011501900001", "0073011501900001"),
-         "invalid_nik_structure", "0073011501900001"),
-        (BUDI.replace("A1", "A3").replace("3273011501900001", "3273013201900001"),
-         "invalid_nik_structure", "3273013201900001"),
-        # 16 characters a number cast would read (exponent, hex) are still not 16 digits
-        (BUDI.replace("A1", "A3").replace("3273011501900001", "327301150190e004"),
-         "invalid_nik_structure", "327301150190e004"),
-        (BUDI.replace("A1", "A3").replace("3273011501900001", "0x73011501900001"),
-         "invalid_nik_structure", "0x73011501900001"),
+        # a malformed NIK alone identifies nobody
+        ("A3;;32730115019;;15-01-1990;L;Cibaduyut;Bojongloa Kidul", "no_identifying_field",
+         "malformed: 32730115019"),
         (BUDI.replace("A1", "A3").replace("15-01-1990", "31-02-1990"), "impossible_date",
          "column Tgl Lahir: 31-02-1990 matches none"),
         (BUDI.replace("A1", "A3").replace("15-01-1990", "15-01-2990"), "impossible_date", "future"),
@@ -104,7 +95,7 @@ def test_suspicious_values_are_flagged_not_dropped(
     rows = [
         BUDI.replace("15-01-1990", "16-01-1990"),  # NIK says 15-01-90
         SITI.replace("Perempuan", "Laki-laki"),  # NIK day + 40 says woman
-        BUDI.replace("A1", "A3").replace("3273011501900001", "3204011501900001"),  # Kab. Bandung
+        BUDI.replace("A1", "A3").replace("3273011501900001", "3204051501900001"),  # Kab. Bandung
         BUDI.replace("A1", "A4").replace("3273010101100001", "32730101"),  # short KK
         BUDI.replace("A1", "A5").replace("Laki-laki", "X"),
         BUDI.replace("A1", "A6").replace("3273010101100001", "327301010110E004"),  # not digits
@@ -120,6 +111,34 @@ def test_suspicious_values_are_flagged_not_dropped(
         "A5": ["sex_unrecognised"],
         "A6": ["kk_invalid_structure"],
     }
+
+
+@pytest.mark.parametrize(
+    "nik",
+    [
+        "32730115019",  # too short
+        "0073011501900001",  # no province 00
+        "9701011501900001",  # no province 97
+        "3273013201900001",  # day 32
+        "327301150190e004",  # 16 characters a number cast reads (exponent) are not digits
+        "0x73011501900001",  # nor are hex ones
+    ],
+)
+def test_a_malformed_nik_is_a_flagged_field_not_a_quarantined_row(
+    con: duckdb.DuckDBPyConnection, write_source: WriteSource, nik: str
+) -> None:
+    row = BUDI.replace("A1", "A3").replace("3273011501900001", nik)
+    [summary] = ingest(con, [write_source(csv_text(BUDI, SITI, row))])
+    assert (summary.read, summary.staged, summary.quarantined) == (3, 3, 0)
+    staged = con.execute(
+        "SELECT nik, full_name, flags FROM current_records WHERE source_record_id = 'A3'"
+    ).fetchone()
+    assert staged == (nik, "Budi Santoso", ["nik_invalid_structure"])
+    lineage = con.execute(
+        "SELECT raw FROM raw_rows r JOIN current_records c USING (source)"
+        " WHERE c.source_record_id = 'A3' AND r.row_number = 4"
+    ).fetchone()
+    assert lineage is not None and nik in lineage[0]
 
 
 def test_two_digit_years_never_land_in_the_future(

@@ -52,7 +52,7 @@ def test_first_ingest_stages_what_a_comparing_ingest_stages(
         == again.quarantined_by_reason
         == {
             "duplicate_source_record_id": 1,
-            "invalid_nik_structure": 1,
+            "invalid_amount": 1,  # a malformed NIK (123) only flags its field
             "no_identifying_field": 1,
         }
     )

@@ -104,7 +104,7 @@ async def test_programs_funders_and_poverty(repository: GraphRepository) -> None
     funders = {f["code"]: f for f in await repository.funders(ALL)}
     assert funders["APBN"]["households_reached"] == 2
     poverty = {r["code"]: r for r in await repository.poverty_indicators(ALL)}
-    assert poverty["327301"]["households"] == 3 and poverty["327301"]["poor_people"] == 3
+    assert poverty["327301"]["households"] == 3 and poverty["327301"]["poor_people"] == 4
 
 
 async def test_lineage_with_match_evidence(repository: GraphRepository) -> None:

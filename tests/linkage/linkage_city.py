@@ -147,7 +147,8 @@ def mini_city(
     rows: list[dict[str, Any]] = []
     truth: dict[str, tuple[str, str]] = {}
     for h in range(households):
-        kk = f"3273{rng.randrange(10**11, 10**12)}"
+        # issued in Sukasari (327301): a KK starts with a real district
+        kk = f"327301{str(rng.randrange(10**11, 10**12))[2:]}"
         kel, kec = rng.choice(KELURAHAN)
         street, number = rng.choice(STREETS), str(rng.randrange(1, 200))
         rt, rw = f"{rng.randrange(1, 12):03d}", f"{rng.randrange(1, 9):02d}"

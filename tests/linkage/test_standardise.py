@@ -181,7 +181,7 @@ def test_nik_decoded_for_a_man_born_after_2000(con: duckdb.DuckDBPyConnection) -
 
 
 def test_nik_mismatch_flags(con: duckdb.DuckDBPyConnection) -> None:
-    row = _standardise(con, nik="3204014512850001", sex="L", birth_date=dt.date(1985, 5, 12))
+    row = _standardise(con, nik="3204054512850001", sex="L", birth_date=dt.date(1985, 5, 12))
     assert row["nik_date_mismatch"] is True
     assert row["nik_sex_mismatch"] is True
     assert row["nik_outside_bandung"] is True
@@ -207,6 +207,27 @@ def test_nik_punctuation_and_spreadsheet_suffix_removed(con: duckdb.DuckDBPyConn
 def test_nik_with_impossible_date_is_invalid(con: duckdb.DuckDBPyConnection) -> None:
     row = _standardise(con, nik="3273013502850001")
     assert (row["nik_birth_date"], row["nik_sex"], row["nik_valid"]) == (None, None, False)
+    assert (row["nik_clean"], row["nik_problem"]) == (None, "impossible_birth_date")
+
+
+@pytest.mark.parametrize(
+    ("nik", "problem"),
+    [("9701014512850001", "unknown_district"), ("3273994512850001", "unknown_district"),
+     ("3273014512850000", "zero_serial"), ("327301451285", "not_16_digits")],
+)  # fmt: skip
+def test_malformed_nik_is_left_out_of_comparisons(
+    con: duckdb.DuckDBPyConnection, nik: str, problem: str
+) -> None:
+    """A malformed NIK is a bad field: nulled for comparisons, its reason kept, the raw
+    value passing through in `nik`."""
+    row = _standardise(con, nik=nik, no_kk="0273010101090001")
+    assert (row["nik"], row["nik_clean"], row["nik_problem"]) == (nik, None, problem)
+    assert (row["nik_region"], row["nik_district"], row["nik_outside_bandung"]) == (
+        None, None, False,
+    )  # fmt: skip
+    assert (row["kk_clean"], row["kk_valid"], row["kk_problem"]) == (
+        None, False, "unknown_district",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -324,6 +345,8 @@ def test_birth_date_parts(con: duckdb.DuckDBPyConnection) -> None:
 def test_sex_spellings(con: duckdb.DuckDBPyConnection) -> None:
     assert _standardise(con, sex="Perempuan")["sex_clean"] == "P"
     assert _standardise(con, sex="Laki-laki")["sex_clean"] == "L"
+    assert _standardise(con, sex="PRIA")["sex_clean"] == "L"  # not 'P' for its first letter
+    assert _standardise(con, sex="Wanita")["sex_clean"] == "P"
 
 
 def test_nulls_pass_through(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,13 @@
+"""The domain's rules, each written once: every package of the hub may import this one,
+and it imports nothing of ours (only the standard library).
+
+- `domain.identity`: NIK and KK structure (district of issue, birth date with day + 40
+  for women, serial), Python;
+- `domain.sql`: the same identity rules, and the sex words, as DuckDB SQL;
+- `domain.regions`: Kemendagri's province, regency and district codes (idn-area-data,
+  ODbL; see `domain/regions/NOTICE.md`);
+- `domain.sex`: the words sources write for a sex, read as 'L' or 'P';
+- `domain.city`: the city served (code 3273, name, population, data versions);
+- `domain.thresholds`: "active" (183 days), "poor" (decile <= 4 or P3KE), the targets;
+- `domain.roles`: the role names.
+"""

@@ -1,0 +1,40 @@
+"""The numbers that define the hub's terms: active, poor, and the city's targets."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: A household's program is *active* when it received a service of it within this many
+#: days before the last delivery seen (half a year).
+ACTIVE_DAYS: Final[int] = 183
+#: A household is *poor* when its lowest DTSEN welfare decile (desil) is at most this,
+#: or a P3KE source lists it (extreme poverty).
+POOR_DECILE_MAX: Final[int] = 4
+#: The welfare deciles DTSEN uses.
+DECILE_MIN: Final[int] = 1
+DECILE_MAX: Final[int] = 10
+#: Kota Bandung's poverty rate in 2022 (BPS), the baseline the target is measured from.
+POVERTY_BASELINE: Final[float] = 0.0425
+#: The city's poverty-rate target.
+POVERTY_TARGET: Final[float] = 0.0314
+
+
+def is_decile(value: int) -> bool:
+    return DECILE_MIN <= value <= DECILE_MAX
+
+
+def is_poor_decile(decile: int | None) -> bool:
+    """The decile half of the *poor* rule (a P3KE listing is the other)."""
+    return decile is not None and decile <= POOR_DECILE_MAX
+
+
+__all__ = [
+    "ACTIVE_DAYS",
+    "DECILE_MAX",
+    "DECILE_MIN",
+    "POOR_DECILE_MAX",
+    "POVERTY_BASELINE",
+    "POVERTY_TARGET",
+    "is_decile",
+    "is_poor_decile",
+]
