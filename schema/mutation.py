@@ -16,7 +16,7 @@ import strawberry
 from schema.audit import wrote
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, ServiceError
-from schema.permissions import require_casework, require_write
+from schema.permissions import provenance_for, require_casework, require_write
 from schema.pubsub import household_topic, referral_topic
 from schema.types.assessment import Assessment
 from schema.types.program import Enrolment
@@ -259,7 +259,7 @@ class Mutation:
         await info.context.repository.write_table("services", [row])
         wrote(info, persons=[service.person_id], households=[service.household_id])
         _changed(info, service.household_id, "SERVICE_RECORDED")
-        return Service.from_row(row)
+        return Service.from_row(row, provenance_for(info.context.principal))
 
     @strawberry.mutation(description="Record a social worker's assessment.")
     async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:

@@ -11,6 +11,7 @@ KK (Kartu Keluarga) is the 16-digit family-card number of a household.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Protocol
@@ -53,6 +54,11 @@ class Policy:
     reads_audit_log: bool = False
     own_funding_only: bool = False
     """Services it records are funded by itself (a foundation's own money)."""
+    names_other_providers: bool = True
+    """Other organizations are named on what they hold or did: their source records
+    (source, record key and id), services, enrolments, match evidence and funding.
+    When False only counts, programs, dates and amounts of others show (see
+    `Provenance` and README, Protection)."""
     min_cell_size: int = 0
     description: str = ""
 
@@ -73,10 +79,11 @@ POLICIES: Final = MappingProxyType({
     "social_worker": Policy(True, True, False, False, False, False, True, casework=True,
                             description="Pekerja sosial: case work on named people, "
                                         "including special-category PPKS and assessments."),
-    "agency": Policy(True, False, False, True, True, False, True,
+    "agency": Policy(True, False, False, True, True, False, True, names_other_providers=False,
                      description="A partner agency: households it serves, submitted or was "
                                  "referred; NIK, KK and phone masked."),
     "foundation": Policy(True, False, False, True, True, False, True, own_funding_only=True,
+                         names_other_providers=False,
                          description="A foundation (yayasan): households it serves, submitted "
                                      "or was referred; NIK, KK and phone masked; its own "
                                      "services only."),
@@ -103,6 +110,38 @@ def scope_for(principal: Any) -> Scope:
                          if policy.relationship_scoped else None),
         "special_category": policy.sees_special_category,
     }
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which organizations a caller may see named on records, services, enrolments,
+    match evidence and funding: every one, or only its own.
+
+    The rule (README, Protection): an agency or foundation learns enough to avoid
+    duplicated aid (that others hold records on a person or served a household, how
+    many, and the programs, dates and amounts of that aid), never who serves whom
+    (another organization's name, source, record key or record id)."""
+
+    organization: str
+    names_others: bool
+
+    def shows(self, owner: object) -> bool:
+        """Whether something held or done by `owner` (an organization id) may name it."""
+        return self.names_others or (owner is not None and str(owner) == self.organization)
+
+    def name(self, value: str | None, owner: object) -> str | None:
+        """`value` (an organization, a source, a record key) when `owner` may be named."""
+        return value if self.shows(owner) else None
+
+    def funder(self, code: str | None, is_organization: object) -> str | None:
+        """A funder: a kind of budget (APBN, FOUNDATION, ZAKAT) always shows; a funder
+        that is an organization (its own money) is named like any organization."""
+        return self.name(code, code) if is_organization else code
+
+
+def provenance_for(principal: Any) -> Provenance:
+    return Provenance(organization=str(getattr(principal, "organization", "")),
+                      names_others=policy_for(principal).names_other_providers)
 
 
 def _role(principal: Any) -> str:
@@ -183,6 +222,63 @@ def mask_contact(value: str | None, policy: Policy) -> str | None:
     return mask_phone(value) if policy.masks_identifiers else value
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
+#: Every value match evidence carries (linkage's standardised columns, the
+#: `values` of each comparison; see `linkage.explain.COMPARISON_VALUES`), with how
+#: a role that masks identifiers sees it: masked, or as it is. A value under a key
+#: not declared here is withheld from those roles (null), so a new column is hidden
+#: until it is declared; tests/linkage checks that every column is.
+EVIDENCE_VALUES: Final[Mapping[str, Callable[[Any], Any]]] = MappingProxyType({
+    "nik_clean": mask_nik,
+    "kk_clean": mask_kk,
+    "phone_clean": mask_phone,
+    "name_clean": _as_is,
+    "birth_date": _as_is,
+    "nik_birth_date": _as_is,
+    "sex": _as_is,
+    "home_key": _as_is,
+})
+#: What each comparison of the evidence says besides its values (no personal data).
+EVIDENCE_KEYS: Final = ("comparison", "level", "match_weight")
+
+
+def mask_evidence(evidence: Any, policy: Policy) -> Any:
+    """Match evidence (a list of comparisons, as linkage writes it) as the role may
+    see it: identifiers masked per EVIDENCE_VALUES, undeclared values and anything
+    not in that shape withheld."""
+    if not policy.masks_identifiers:
+        return evidence
+    if not isinstance(evidence, list):
+        return None
+    return [_masked_comparison(c) for c in evidence if isinstance(c, Mapping)]
+
+
+def _masked_comparison(comparison: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: comparison[k] for k in EVIDENCE_KEYS if k in comparison}
+    values = comparison.get("values")
+    if isinstance(values, Mapping):
+        out["values"] = {str(k): _masked_value(str(k), v) for k, v in values.items()}
+    return out
+
+
+def _masked_value(key: str, value: Any) -> Any:
+    show = EVIDENCE_VALUES.get(key)
+    if show is None:
+        return None
+    if isinstance(value, list):
+        return [_shown(show, v) for v in value]
+    return _shown(show, value)
+
+
+def _shown(show: Callable[[Any], Any], value: Any) -> Any:
+    if value is None or show is _as_is:
+        return value
+    return show(str(value))
+
+
 def suppress(count: int, policy: Policy) -> int | None:
     """A count, or None when it is a small cell the role must not see."""
     if policy.min_cell_size and 0 < count < policy.min_cell_size:
@@ -190,7 +286,8 @@ def suppress(count: int, policy: Policy) -> int | None:
     return count
 
 
-__all__ = ["POLICIES", "ROLE_NAMES", "SMALL_CELL_THRESHOLD", "Policy", "Principal", "mask",
-           "mask_contact", "mask_kk", "mask_middle", "mask_nik", "mask_phone", "policy_for",
+__all__ = ["EVIDENCE_KEYS", "EVIDENCE_VALUES", "POLICIES", "ROLE_NAMES", "SMALL_CELL_THRESHOLD",
+           "Policy", "Principal", "Provenance", "mask", "mask_contact", "mask_evidence",
+           "mask_kk", "mask_middle", "mask_nik", "mask_phone", "policy_for", "provenance_for",
            "require_aggregates", "require_audit_reader", "require_casework",
            "require_personal", "require_write", "scope_for", "suppress"]

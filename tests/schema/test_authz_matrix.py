@@ -206,7 +206,15 @@ async def test_root_field_gate(gql_schema: strawberry.Schema, services: Services
         return
     assert result.errors is None, result.errors
     text = str(result.data)
-    if field in ("coverageGaps", "povertyIndicators", "programs", "funders"):
+    if field == "funders" and role in SCOPED:
+        # what YAY-A paid for out of its own money on a partner's households is who
+        # serves whom: withheld from everyone but YAY-A; APBN is a budget, shown
+        funders = {f["code"]: f for f in result.data["funders"]}
+        mine = PRINCIPALS[role].organization == "YAY-A"
+        assert funders["YAY-A"]["suppressed"] is not mine
+        assert (funders["YAY-A"]["householdsReached"] is None) is not mine
+        assert funders["APBN"]["householdsReached"] == 1 and not funders["APBN"]["suppressed"]
+    elif field in ("coverageGaps", "povertyIndicators", "programs", "funders"):
         # the tiny city has only cells under 5: analysts get null + suppressed
         assert ("'suppressed': True" in text) is (role in SUPPRESSED)
         assert ("None" in text) or role not in SUPPRESSED
