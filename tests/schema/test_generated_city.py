@@ -18,16 +18,21 @@ from typing import Any
 
 import duckdb
 import pytest
-from generated_city import GeneratedCity, Hub, build_city, mask, old_spelling, serve
-from neo4j import Driver
+from generated_city import (
+    GeneratedCity,
+    Hub,
+    busiest_foundation,
+    load_city_graph,
+    mask,
+    old_spelling,
+    serve,
+)
 
-from graph.driver import Connection
 from hub.security import AuditLog, SecurityDB
 from linkage.standardise.search import NameTokens
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
-HOUSEHOLDS, SEED, FOUNDATIONS = 200, 2026, 8
 AGENCY = "ORG-DINKES"  # its sources carry health PPKS, which are special-category
 
 
@@ -37,13 +42,10 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory, neo4j_driver: Driver,
-         graph_connection: Connection) -> GeneratedCity:
-    """Built once for the module; it empties the graph first, as the other graph
-    fixtures do, so this module may run between them."""
-    root = tmp_path_factory.mktemp("generated-city")
-    return build_city(root, graph_connection, neo4j_driver, households=HOUSEHOLDS, seed=SEED,
-                      foundations=FOUNDATIONS)
+def city(generated_city: GeneratedCity) -> GeneratedCity:
+    """The shared city, loaded into an emptied graph for this module (as the other
+    graph fixtures do, so this module may run between them)."""
+    return load_city_graph(generated_city)
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +57,7 @@ def staging(city: GeneratedCity) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @pytest.fixture(scope="module")
 def foundation(staging: duckdb.DuckDBPyConnection) -> str:
-    """The foundation with the most households among its records."""
-    return str(one(staging, """
-        SELECT c.organization FROM current_records c JOIN identity_map i USING (record_key)
-        JOIN sources s ON s.id = c.source WHERE s.organization_type = 'foundation'
-        GROUP BY 1 ORDER BY count(DISTINCT i.household_id) DESC, 1 LIMIT 1"""))
+    return busiest_foundation(staging)
 
 
 @pytest.fixture(scope="module")
