@@ -44,7 +44,8 @@ from schema.types.subscription_events import HouseholdChange
 pytestmark = pytest.mark.anyio
 
 # --- how each operation shows a household ---------------------------------------
-MEMBER = "id nik phone problems { code }"
+MEMBER = ("id nik phone problems { code } "
+          "sourceRecords { recordKey organization evidence { otherRecordKey fields } }")
 HOUSEHOLD = f"id noKk members {{ {MEMBER} }} assessments {{ id }}"
 
 View = dict[str, Any]
@@ -80,7 +81,7 @@ READS: dict[str, tuple[str, Callable[[Any, dict[str, str]], View | None]]] = {
     "households(noKk)": (f"query($kk: String!) {{ households(filter: {{noKk: $kk}}) "
                          f"{{ edges {{ node {{ {HOUSEHOLD} }} }} }} }}", _households),
 }
-FIELDS = ("nik", "noKk", "phone", "specialProblems", "assessments")
+FIELDS = ("nik", "noKk", "phone", "specialProblems", "assessments", "evidence")
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +145,14 @@ async def test_read_matrix(gql_schema: strawberry.Schema, services: Services, ro
     elif field == "specialProblems":
         assert (SPECIAL in problems) is whole
         assert "PPKS24" in problems or which == "other"  # ordinary problems stay visible
+    elif field == "evidence":  # the compared values; only H1's link has evidence
+        text = str(person["sourceRecords"])
+        assert (h["nik"] in text and h["kk"] in text and h["phone"] in text) is \
+            (whole and which == "own")
+        if not whole:  # their own records only, and no other source named
+            assert {r["organization"] for r in person["sourceRecords"]} <= \
+                {PRINCIPALS[role].organization}
+            assert "dtks" not in text
     else:
         assert bool(view["assessments"]) is whole
 

@@ -1,0 +1,48 @@
+"""Match evidence as a role that masks identifiers sees it: one declaration
+(`schema.permissions.EVIDENCE_VALUES`) says how each compared value shows."""
+
+from __future__ import annotations
+
+from linkage.explain import COMPARISON_VALUES
+from schema.permissions import EVIDENCE_VALUES, POLICIES, mask_evidence
+
+NIK, KK, PHONE = "3273011204800001", "3273010101010001", "081234567890"
+EVIDENCE = [
+    {"comparison": "nik", "level": "exact", "match_weight": 3.2,
+     "values": {"nik_clean": [NIK, NIK], "nik_raw": [NIK, None]}, "note": NIK},
+    {"comparison": "household", "level": "same KK", "match_weight": 0.5,
+     "values": {"kk_clean": [KK, None], "phone_clean": [PHONE, PHONE],
+                "home_key": ["jl contoh|1", "jl contoh|1"]}},
+]
+
+
+def test_every_value_linkage_writes_into_evidence_is_declared() -> None:
+    """A column added to the evidence must be declared (masked or shown); until it is,
+    it is withheld from agencies and foundations."""
+    written = {column for columns in COMPARISON_VALUES.values() for column in columns}
+    assert written == set(EVIDENCE_VALUES)
+
+
+def test_identifiers_are_masked_and_undeclared_values_withheld() -> None:
+    for role in ("agency", "foundation", "analyst", "auditor"):
+        assert mask_evidence(EVIDENCE, POLICIES[role]) == [
+            {"comparison": "nik", "level": "exact", "match_weight": 3.2,
+             "values": {"nik_clean": ["3273**********01", "3273**********01"],
+                        "nik_raw": None}},
+            {"comparison": "household", "level": "same KK", "match_weight": 0.5,
+             "values": {"kk_clean": ["3273**********01", None],
+                        "phone_clean": ["0812*****890", "0812*****890"],
+                        "home_key": ["jl contoh|1", "jl contoh|1"]}},
+        ]
+
+
+def test_evidence_in_another_shape_is_withheld_whole() -> None:
+    foundation = POLICIES["foundation"]
+    assert mask_evidence({"nik": NIK}, foundation) is None
+    assert mask_evidence(NIK, foundation) is None
+    assert mask_evidence([NIK], foundation) == []
+
+
+def test_dinsos_roles_see_the_evidence_as_it_is() -> None:
+    for role in ("dinsos_admin", "social_worker"):
+        assert mask_evidence(EVIDENCE, POLICIES[role]) is EVIDENCE
