@@ -11,6 +11,7 @@ KK (Kartu Keluarga) is the 16-digit family-card number of a household.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -222,6 +223,31 @@ def mask_contact(value: str | None, policy: Policy) -> str | None:
     return mask_phone(value) if policy.masks_identifiers else value
 
 
+#: In free text (notes, purposes): a NIK or KK (16 digits) and a phone number
+#: (0 or +62, then 8 and 9 to 12 more digits), spaces, dots or dashes allowed between.
+_TEXT_IDENTIFIERS: Final = (
+    (re.compile(r"(?<!\d)\d(?:[ .-]?\d){15}(?!\d)"), mask_nik),
+    (re.compile(r"(?<![\d+])(?:\+?62|0)[ .-]?8(?:[ .-]?\d){7,11}(?!\d)"), mask_phone),
+)
+
+
+def mask_text(text: str | None, policy: Policy) -> str | None:
+    """Free text someone wrote (a referral note, a purpose), with any NIK, KK or phone
+    number in it masked for roles that must not see them whole."""
+    if text is None or not policy.masks_identifiers:
+        return text
+    for pattern, masker in _TEXT_IDENTIFIERS:
+        text = pattern.sub(_masked_match(masker), text)
+    return text
+
+
+def _masked_match(masker: Callable[[str | None], str | None]) -> Callable[[re.Match[str]], str]:
+    def masked(match: re.Match[str]) -> str:
+        return masker("".join(ch for ch in match.group() if ch.isdigit())) or ""
+
+    return masked
+
+
 def _as_is(value: Any) -> Any:
     return value
 
@@ -288,6 +314,7 @@ def suppress(count: int, policy: Policy) -> int | None:
 
 __all__ = ["EVIDENCE_KEYS", "EVIDENCE_VALUES", "POLICIES", "ROLE_NAMES", "SMALL_CELL_THRESHOLD",
            "Policy", "Principal", "Provenance", "mask", "mask_contact", "mask_evidence",
-           "mask_kk", "mask_middle", "mask_nik", "mask_phone", "policy_for", "provenance_for",
+           "mask_kk", "mask_middle", "mask_nik", "mask_phone", "mask_text", "policy_for",
+           "provenance_for",
            "require_aggregates", "require_audit_reader", "require_casework",
            "require_personal", "require_write", "scope_for", "suppress"]

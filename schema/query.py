@@ -287,7 +287,7 @@ class Query:
                                   "administrators only.")
     async def audit_log(self, info: Info, first: int = 20, after: str | None = None,
                         person_id: strawberry.ID | None = None) -> Connection[AuditEvent]:
-        require_audit_reader(info.context.principal)
+        policy = require_audit_reader(info.context.principal)
         sink = info.context.services.audit
         if sink is None:
             raise ServiceError("the audit log is not configured on this hub.")
@@ -296,5 +296,6 @@ class Query:
                                   as_of=cursor_snapshot(after))
         if person_id is not None:
             read(info, persons=[person_id])
-        return connection(page["rows"], page["total"], offset, AuditEvent.from_row,
+        return connection(page["rows"], page["total"], offset,
+                          lambda r: AuditEvent.from_row(r, policy),
                           snapshot=page["as_of"])

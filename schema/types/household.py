@@ -105,7 +105,7 @@ class Household:
     def referrals(self, info: strawberry.Info[Context, None]) -> Resolved[list[Referral]]:
         def shown(rows: list[Row]) -> list[Referral]:
             read(info, households=[self.id])
-            return [Referral.from_row(r) for r in rows]
+            return [Referral.from_row(r).shown_to(info.context.policy) for r in rows]
 
         return now_or_later(info.context.loaders.referrals, self.id, shown)
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from linkage.explain import COMPARISON_VALUES
-from schema.permissions import EVIDENCE_VALUES, POLICIES, mask_evidence
+from schema.permissions import EVIDENCE_VALUES, POLICIES, mask_evidence, mask_text
 
 NIK, KK, PHONE = "3273011204800001", "3273010101010001", "081234567890"
 EVIDENCE = [
@@ -46,3 +46,14 @@ def test_evidence_in_another_shape_is_withheld_whole() -> None:
 def test_dinsos_roles_see_the_evidence_as_it_is() -> None:
     for role in ("dinsos_admin", "social_worker"):
         assert mask_evidence(EVIDENCE, POLICIES[role]) is EVIDENCE
+
+
+def test_identifiers_written_into_free_text_are_masked() -> None:
+    """A referral note or a purpose someone typed a NIK, KK or phone number into."""
+    text = "NIK 3273011204800001, KK 3273-0101-0101-0001, call 0812 3456 7890 (H-000000285)"
+    for role in ("agency", "foundation", "auditor"):
+        assert mask_text(text, POLICIES[role]) == \
+            "NIK 3273**********01, KK 3273**********01, call 0812*****890 (H-000000285)"
+    assert mask_text(text, POLICIES["social_worker"]) == text
+    assert mask_text("delivered 2026-11-20, 250000 rupiah", POLICIES["foundation"]) == \
+        "delivered 2026-11-20, 250000 rupiah"
