@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import strawberry
-from generated_city import FOUNDATIONS, HOUSEHOLDS, SEED, GeneratedCity, build_city
+from generated_city import (
+    FOUNDATIONS,
+    HOUSEHOLDS,
+    SEED,
+    GeneratedCity,
+    build_city,
+    load_city_graph,
+)
 from gqlkit import Api, CountingDriver, FakeIntake, FakeReview, MemoryAudit
 from neo4j import Driver
 
@@ -48,6 +56,21 @@ def generated_city(tmp_path_factory: pytest.TempPathFactory, neo4j_driver: Drive
     root = tmp_path_factory.mktemp("generated-city")
     return build_city(root, graph_connection, neo4j_driver, households=HOUSEHOLDS, seed=SEED,
                       foundations=FOUNDATIONS)
+
+
+@pytest.fixture(scope="module")
+def city(generated_city: GeneratedCity) -> GeneratedCity:
+    """The shared city, loaded into an emptied graph for the module that asks (as the
+    other graph fixtures do, so such a module may run between them)."""
+    return load_city_graph(generated_city)
+
+
+@pytest.fixture(scope="module")
+def staging(city: GeneratedCity) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The shared city's staging DuckDB."""
+    con = city.staging()
+    yield con
+    con.close()
 
 
 @pytest.fixture(scope="session")

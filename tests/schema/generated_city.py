@@ -50,6 +50,8 @@ class GeneratedCity:
 #: 200 households, 8 foundations. Its staged records and match evidence carry real
 #: NIK, KK and phone values, and ORG-DINKES's sources special-category (health) PPKS.
 HOUSEHOLDS, SEED, FOUNDATIONS = 200, 2026, 8
+#: The city's agency whose sources carry health PPKS, which are special-category.
+AGENCY = "ORG-DINKES"
 
 
 def build_city(root: Path, conn: Connection, driver: Driver, *, households: int, seed: int,

@@ -11,7 +11,7 @@ tests come first; the mutation tests follow and each re-derives what it checks.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,10 +19,10 @@ from typing import Any
 import duckdb
 import pytest
 from generated_city import (
+    AGENCY,
     GeneratedCity,
     Hub,
     busiest_foundation,
-    load_city_graph,
     mask,
     old_spelling,
     serve,
@@ -33,26 +33,11 @@ from linkage.standardise.search import NameTokens
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
-AGENCY = "ORG-DINKES"  # its sources carry health PPKS, which are special-category
 
 
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def city(generated_city: GeneratedCity) -> GeneratedCity:
-    """The shared city, loaded into an emptied graph for this module (as the other
-    graph fixtures do, so this module may run between them)."""
-    return load_city_graph(generated_city)
-
-
-@pytest.fixture(scope="module")
-def staging(city: GeneratedCity) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = city.staging()
-    yield con
-    con.close()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 import pytest
 from asgi_ws import graphql_ws
-from generated_city import GeneratedCity, Hub, busiest_foundation, load_city_graph, serve
+from generated_city import AGENCY, GeneratedCity, Hub, busiest_foundation, serve
 from schemawalk import (
     INTROSPECTION,
     TOKEN_BUDGET,
@@ -40,7 +40,6 @@ from schemawalk import (
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
-AGENCY = "ORG-DINKES"  # its sources carry health PPKS, which are special-category
 ORGANIZATIONS = {"dinsos_admin": "ORG-DINSOS", "social_worker": "ORG-DINSOS",
                  "agency": AGENCY, "analyst": "ORG-BAPPEDA", "auditor": "ORG-INSPEKTORAT"}
 ROLES = ("dinsos_admin", "social_worker", "agency", "foundation", "analyst", "auditor")
@@ -63,18 +62,6 @@ PPKS_CODE = re.compile(r"PPKS\d\d")
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def city(generated_city: GeneratedCity) -> GeneratedCity:
-    return load_city_graph(generated_city)
-
-
-@pytest.fixture(scope="module")
-def staging(city: GeneratedCity) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = city.staging()
-    yield con
-    con.close()
 
 
 @pytest.fixture(scope="module")
