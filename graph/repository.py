@@ -119,6 +119,10 @@ REFERRAL_FIELDS: Final = """
 #: The code of program `pg`'s funder.
 PROGRAM_FUNDER: Final = "head([(pg)-[:FUNDED_BY]->(f) | f.code])"
 
+#: Whether service `s` is funded by an organization's own money (its funder is an
+#: Organization's id) rather than by a kind of budget (APBN, FOUNDATION, ZAKAT).
+FUNDER_IS_ORGANIZATION: Final = "EXISTS { MATCH (:Organization {id: s.funder}) }"
+
 PROBLEM: Final = "pr {.code, .number, .name, .name_en, .special_category, .special_kind}"
 
 HOUSEHOLD_SORT: Final[dict[str, str]] = {
@@ -147,8 +151,8 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     "service_history": "CALL (h) { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
     " WITH s ORDER BY s.service_date DESC, s.service_id "
     " RETURN collect(s {.service_id, .service_date, .amount, .program, .funder,"
-    " .organization, .source, .record_key,"
-    " person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS service_history }",
+    " .organization, .source, .record_key, funder_is_organization: " + FUNDER_IS_ORGANIZATION
+    + ", person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS service_history }",
     "assessments": "CALL (h) { OPTIONAL MATCH (a:Assessment)-[:ASSESSES]->(h) WHERE $special "
     " WITH a ORDER BY a.assessed_on DESC "
     " RETURN collect(a {.assessment_id, .assessed_on, .social_worker, .organization,"
@@ -274,7 +278,8 @@ class GraphRepository:
             + " CALL (h) { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
             " RETURN s ORDER BY s.service_date DESC, s.service_id } "
             "RETURN id, collect(s {.service_id, .service_date, .amount, .program, .funder,"
-            " .organization, .source, .record_key,"
+            " .organization, .source, .record_key, funder_is_organization: "
+            + FUNDER_IS_ORGANIZATION + ", "
             " person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS items",
             household_ids, scope,
         ))
@@ -346,6 +351,7 @@ class GraphRepository:
             " match_probability: i.match_probability,"
             " evidence: CASE WHEN whole THEN [(sr)-[m:MATCHED]-(o:SourceRecord) |"
             "  {other_record_key: o.record_key,"
+            "  other_organization: o.organization,"
             "  match_probability: m.match_probability, match_weight: m.match_weight,"
             "  evidence: m.evidence}] ELSE [] END}) AS items",
             person_ids, scope,
@@ -463,7 +469,8 @@ class GraphRepository:
             "WITH collect({household_id: h.household_id, need: need,"
             " programs: reduce(a = [], s IN services | CASE WHEN s.program IN a THEN a"
             "  ELSE a + s.program END), services: [s IN services | s {"
-            "  .service_id, .service_date, .amount, .program, .funder, .organization}]}) AS found "
+            "  .service_id, .service_date, .amount, .program, .funder, .organization, .source,"
+            "  funder_is_organization: " + FUNDER_IS_ORGANIZATION + "}]}) AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
             scope, start=start, end=end, offset=offset, limit=limit,
         )
@@ -514,6 +521,7 @@ class GraphRepository:
             " name: coalesce(f.name, head(COLLECT {"
             "  MATCH (o:Organization {id: f.code}) RETURN o.name })),"
             " programs: [(pg:Program)-[:FUNDED_BY]->(f) | pg.code],"
+            " is_organization: EXISTS { MATCH (:Organization {id: f.code}) },"
             " households_reached: reached, amount: amount, services: services} AS row "
             "ORDER BY row.code",
             scope,

@@ -19,7 +19,7 @@ from schema.audit import wrote
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
-from schema.permissions import require_casework, require_write
+from schema.permissions import provenance_for, require_casework, require_write
 from schema.pubsub import household_topic, referral_topic
 from schema.types.assessment import Assessment
 from schema.types.program import Enrolment
@@ -321,7 +321,7 @@ class Mutation(GrantMutations):
             await info.context.services.submissions.served(org, household_id, _now())
         wrote(info, persons=[service.person_id], households=[household_id])
         _changed(info, household_id, "SERVICE_RECORDED")
-        return Service.from_row(row)
+        return Service.from_row(row, provenance_for(info.context.principal))
 
     @strawberry.mutation(description="Record a social worker's assessment.")
     async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:

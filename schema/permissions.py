@@ -11,7 +11,8 @@ KK (Kartu Keluarga) is the 16-digit family-card number of a household.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
@@ -59,6 +60,11 @@ class Policy:
     reads_audit_log: bool = False
     own_funding_only: bool = False
     """Services it records are funded by itself (a foundation's own money)."""
+    names_other_providers: bool = True
+    """Other organizations are named on what they hold or did: their source records
+    (source, record key and id), services, enrolments, match evidence and funding.
+    When False only counts, programs, dates and amounts of others show (see
+    `Provenance` and README, Protection)."""
     min_cell_size: int = 0
     description: str = ""
 
@@ -79,11 +85,12 @@ POLICIES: Final = MappingProxyType({
     "social_worker": Policy(True, True, False, False, False, False, True, casework=True,
                             description="Pekerja sosial: case work on named people, "
                                         "including special-category PPKS and assessments."),
-    "agency": Policy(True, False, False, True, True, False, True,
+    "agency": Policy(True, False, False, True, True, False, True, names_other_providers=False,
                      description="A partner agency: households it serves, was referred, "
                                  "or holds consent or a confirmed link for; NIK, KK "
                                  "and phone masked."),
     "foundation": Policy(True, False, False, True, True, False, True, own_funding_only=True,
+                         names_other_providers=False,
                          description="A foundation (yayasan): households it serves, was "
                                      "referred, or holds consent or a confirmed link for; "
                                      "NIK, KK and phone masked; its own services only."),
@@ -136,6 +143,38 @@ CONSENT_CATEGORIES: Final = tuple(c.value for c in ConsentCategory)
 #: all of these, the parts of the household view; a narrower consent is kept as
 #: a receipt and opens nothing.
 HOUSEHOLD_VIEW_CATEGORIES: Final = frozenset({"HOUSEHOLD", "PROBLEMS", "PROGRAMS", "SERVICES"})
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which organizations a caller may see named on records, services, enrolments,
+    match evidence and funding: every one, or only its own.
+
+    The rule (README, Protection): an agency or foundation learns enough to avoid
+    duplicated aid (that others hold records on a person or served a household, how
+    many, and the programs, dates and amounts of that aid), never who serves whom
+    (another organization's name, source, record key or record id)."""
+
+    organization: str
+    names_others: bool
+
+    def shows(self, owner: object) -> bool:
+        """Whether something held or done by `owner` (an organization id) may name it."""
+        return self.names_others or (owner is not None and str(owner) == self.organization)
+
+    def name(self, value: str | None, owner: object) -> str | None:
+        """`value` (an organization, a source, a record key) when `owner` may be named."""
+        return value if self.shows(owner) else None
+
+    def funder(self, code: str | None, is_organization: object) -> str | None:
+        """A funder: a kind of budget (APBN, FOUNDATION, ZAKAT) always shows; a funder
+        that is an organization (its own money) is named like any organization."""
+        return self.name(code, code) if is_organization else code
+
+
+def provenance_for(principal: Any) -> Provenance:
+    return Provenance(organization=str(getattr(principal, "organization", "")),
+                      names_others=policy_for(principal).names_other_providers)
 
 
 def _role(principal: Any) -> str:
@@ -227,6 +266,88 @@ def mask_contact(value: str | None, policy: Policy) -> str | None:
     return mask_phone(value) if policy.masks_identifiers else value
 
 
+#: In free text (notes, purposes): a NIK or KK (16 digits) and a phone number
+#: (0 or +62, then 8 and 9 to 12 more digits), spaces, dots or dashes allowed between.
+_TEXT_IDENTIFIERS: Final = (
+    (re.compile(r"(?<!\d)\d(?:[ .-]?\d){15}(?!\d)"), mask_nik),
+    (re.compile(r"(?<![\d+])(?:\+?62|0)[ .-]?8(?:[ .-]?\d){7,11}(?!\d)"), mask_phone),
+)
+
+
+def mask_text(text: str | None, policy: Policy) -> str | None:
+    """Free text someone wrote (a referral note, a purpose), with any NIK, KK or phone
+    number in it masked for roles that must not see them whole."""
+    if text is None or not policy.masks_identifiers:
+        return text
+    for pattern, masker in _TEXT_IDENTIFIERS:
+        text = pattern.sub(_masked_match(masker), text)
+    return text
+
+
+def _masked_match(masker: Callable[[str | None], str | None]) -> Callable[[re.Match[str]], str]:
+    def masked(match: re.Match[str]) -> str:
+        return masker("".join(ch for ch in match.group() if ch.isdigit())) or ""
+
+    return masked
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+#: Every value match evidence carries (linkage's standardised columns, the
+#: `values` of each comparison; see `linkage.explain.COMPARISON_VALUES`), with how
+#: a role that masks identifiers sees it: masked, or as it is. A value under a key
+#: not declared here is withheld from those roles (null), so a new column is hidden
+#: until it is declared; tests/linkage checks that every column is.
+EVIDENCE_VALUES: Final[Mapping[str, Callable[[Any], Any]]] = MappingProxyType({
+    "nik_clean": mask_nik,
+    "kk_clean": mask_kk,
+    "phone_clean": mask_phone,
+    "name_clean": _as_is,
+    "birth_date": _as_is,
+    "nik_birth_date": _as_is,
+    "sex": _as_is,
+    "home_key": _as_is,
+})
+#: What each comparison of the evidence says besides its values (no personal data).
+EVIDENCE_KEYS: Final = ("comparison", "level", "match_weight")
+
+
+def mask_evidence(evidence: Any, policy: Policy) -> Any:
+    """Match evidence (a list of comparisons, as linkage writes it) as the role may
+    see it: identifiers masked per EVIDENCE_VALUES, undeclared values and anything
+    not in that shape withheld."""
+    if not policy.masks_identifiers:
+        return evidence
+    if not isinstance(evidence, list):
+        return None
+    return [_masked_comparison(c) for c in evidence if isinstance(c, Mapping)]
+
+
+def _masked_comparison(comparison: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: comparison[k] for k in EVIDENCE_KEYS if k in comparison}
+    values = comparison.get("values")
+    if isinstance(values, Mapping):
+        out["values"] = {str(k): _masked_value(str(k), v) for k, v in values.items()}
+    return out
+
+
+def _masked_value(key: str, value: Any) -> Any:
+    show = EVIDENCE_VALUES.get(key)
+    if show is None:
+        return None
+    if isinstance(value, list):
+        return [_shown(show, v) for v in value]
+    return _shown(show, value)
+
+
+def _shown(show: Callable[[Any], Any], value: Any) -> Any:
+    if value is None or show is _as_is:
+        return value
+    return show(str(value))
+
+
 def suppress(count: int, policy: Policy) -> int | None:
     """A count, or None when it is a small cell the role must not see."""
     if policy.min_cell_size and 0 < count < policy.min_cell_size:
@@ -236,6 +357,8 @@ def suppress(count: int, policy: Policy) -> int | None:
 
 __all__ = [
     "CONSENT_CATEGORIES",
+    "EVIDENCE_KEYS",
+    "EVIDENCE_VALUES",
     "HOUSEHOLD_VIEW_CATEGORIES",
     "POLICIES",
     "ROLE_NAMES",
@@ -243,13 +366,17 @@ __all__ = [
     "ConsentCategory",
     "Policy",
     "Principal",
+    "Provenance",
     "mask",
     "mask_contact",
+    "mask_evidence",
     "mask_kk",
     "mask_middle",
     "mask_nik",
     "mask_phone",
+    "mask_text",
     "policy_for",
+    "provenance_for",
     "require_aggregates",
     "require_alert_reader",
     "require_audit_reader",

@@ -18,7 +18,12 @@ from schema.connections import Connection, connection, cursor_snapshot, window
 from schema.context import Context
 from schema.errors import InputError, NotFound, ServiceError
 from schema.grants import GrantQueries
-from schema.permissions import require_aggregates, require_audit_reader, suppress
+from schema.permissions import (
+    provenance_for,
+    require_aggregates,
+    require_audit_reader,
+    suppress,
+)
 from schema.types.analysis import (
     CoverageGapCount,
     CoverageGaps,
@@ -211,13 +216,15 @@ class Query(GrantQueries):
         households = await info.context.loaders.household.load_many(
             [r["household_id"] for r in page["rows"]])
         by_id = {h["household_id"]: h for h in households if h}
+        shown = provenance_for(info.context.principal)
 
         def make(r: dict[str, object]) -> DuplicatedAid:
+            services = [Service.from_row(s, shown) for s in r["services"]]  # type: ignore[attr-defined]
             return DuplicatedAid(
                 household=Household.from_row(by_id[str(r["household_id"])], policy),
                 need=str(r["need"]), programs=list(r["programs"]),  # type: ignore[call-overload]
-                funders=list(r["funders"]),  # type: ignore[call-overload]
-                services=[Service.from_row(s) for s in r["services"]])  # type: ignore[attr-defined]
+                funders=sorted({s.funder for s in services if s.funder}),
+                services=services)
 
         rows = [r for r in page["rows"] if r["household_id"] in by_id]
         rows_read(info, rows)
@@ -238,10 +245,13 @@ class Query(GrantQueries):
     @strawberry.field(description="Funders: who funds what, households reached, amounts.")
     async def funders(self, info: Info) -> list[Funder]:
         policy = require_aggregates(info.context.principal)
+        shown = provenance_for(info.context.principal)
         rows = await info.context.repository.funders(info.context.scope)
         out = []
         for r in rows:
-            reached = suppress(r["households_reached"], policy)
+            # how many of your households another organization paid for is who serves whom
+            named = shown.funder(r["code"], r.get("is_organization")) is not None
+            reached = suppress(r["households_reached"], policy) if named else None
             out.append(Funder(code=r["code"], name=r.get("name"), kind=r.get("kind"),
                               public=r.get("public"), programs=list(r.get("programs") or []),
                               households_reached=reached,
@@ -280,7 +290,7 @@ class Query(GrantQueries):
                                   "administrators only.")
     async def audit_log(self, info: Info, first: int = 20, after: str | None = None,
                         person_id: strawberry.ID | None = None) -> Connection[AuditEvent]:
-        require_audit_reader(info.context.principal)
+        policy = require_audit_reader(info.context.principal)
         sink = info.context.services.audit
         if sink is None:
             raise ServiceError("the audit log is not configured on this hub.")
@@ -289,5 +299,6 @@ class Query(GrantQueries):
                                   as_of=cursor_snapshot(after))
         if person_id is not None:
             read(info, persons=[person_id])
-        return connection(page["rows"], page["total"], offset, AuditEvent.from_row,
+        return connection(page["rows"], page["total"], offset,
+                          lambda r: AuditEvent.from_row(r, policy),
                           snapshot=page["as_of"])

@@ -51,4 +51,4 @@ class Subscription:
         async for event in info.context.pubsub.subscribe(referral_topic(organization)):
             read(info, households=[event.household_id])
             await flush(info.context)
-            yield event
+            yield event.shown_to(info.context.policy)

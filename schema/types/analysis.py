@@ -41,7 +41,9 @@ class DuplicatedAid:
     household: Household
     need: str
     programs: list[str]
-    funders: list[str]
+    funders: list[str] = strawberry.field(
+        description="The funders of these services; an organization's own money is left out "
+                    "for agencies and foundations unless it is theirs.")
     services: list[Service]
 
 

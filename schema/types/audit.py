@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from schema.permissions import Policy, mask_text
 from schema.services import Row
 
 
@@ -26,10 +27,10 @@ class AuditEvent:
     hash: str
 
     @classmethod
-    def from_row(cls, row: Row) -> AuditEvent:
+    def from_row(cls, row: Row, policy: Policy) -> AuditEvent:
         return cls(seq=int(row["seq"]), at=row["ts"], subject=row["subject"],
                    organization=row["organization"], role=row["role"],
                    operation=row["operation"],
                    person_ids=[strawberry.ID(p) for p in row["person_ids"]],
                    household_ids=[strawberry.ID(h) for h in row["household_ids"]],
-                   purpose=row.get("purpose"), hash=row["hash"])
+                   purpose=mask_text(row.get("purpose"), policy), hash=row["hash"])

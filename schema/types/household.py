@@ -11,7 +11,7 @@ import strawberry
 from schema.audit import read, rows_read
 from schema.context import Context
 from schema.loaders import Resolved, now_or_later
-from schema.permissions import Policy, mask
+from schema.permissions import Policy, mask, provenance_for
 from schema.services import Row
 from schema.types.assessment import Assessment
 from schema.types.person import Person
@@ -19,7 +19,7 @@ from schema.types.problem import Problem, visible_problems
 from schema.types.program import Enrolment
 from schema.types.referral import Referral
 from schema.types.service import Service
-from schema.types.source_record import SourceRecord
+from schema.types.source_record import SourceRecord, other_organizations, visible_records
 
 
 @strawberry.type(description="A household and its 360° view.")
@@ -71,7 +71,8 @@ class Household:
     def current_programs(self, info: strawberry.Info[Context, None]) -> Resolved[list[Enrolment]]:
         def shown(rows: list[Row]) -> list[Enrolment]:
             read(info, households=[self.id])
-            return [Enrolment.from_row(r) for r in rows]
+            shown_to = provenance_for(info.context.principal)
+            return [Enrolment.from_row(r, shown_to) for r in rows]
 
         return now_or_later(info.context.loaders.current_programs, self.id, shown)
 
@@ -81,7 +82,8 @@ class Household:
     def service_history(self, info: strawberry.Info[Context, None]) -> Resolved[list[Service]]:
         def shown(rows: list[Row]) -> list[Service]:
             read(info, households=[self.id], persons=[r.get("person_id") for r in rows])
-            return [Service.from_row(r) for r in rows]
+            shown_to = provenance_for(info.context.principal)
+            return [Service.from_row(r, shown_to) for r in rows]
 
         return now_or_later(info.context.loaders.service_history, self.id, shown)
 
@@ -103,15 +105,29 @@ class Household:
     def referrals(self, info: strawberry.Info[Context, None]) -> Resolved[list[Referral]]:
         def shown(rows: list[Row]) -> list[Referral]:
             read(info, households=[self.id])
-            return [Referral.from_row(r) for r in rows]
+            return [Referral.from_row(r).shown_to(info.context.policy) for r in rows]
 
         return now_or_later(info.context.loaders.referrals, self.id, shown)
 
-    @strawberry.field(description="Source records of all members, with match evidence.")
+    @strawberry.field(description="Source records of all members, with match evidence "
+                                  "(for agencies and foundations: their own records).")
     async def source_records(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
+        rows = await self._member_records(info)
+        return visible_records(rows, info.context.policy, provenance_for(info.context.principal))
+
+    @strawberry.field(description="How many organizations other than yours hold a record on "
+                                  "a member or delivered a service here (agencies and "
+                                  "foundations are not told which).")
+    async def other_organizations(self, info: strawberry.Info[Context, None]) -> int:
+        records = await self._member_records(info)
+        services = await info.context.loaders.service_history.load(self.id)
+        owners = [r.get("organization") for r in [*records, *services]]
+        return other_organizations(owners, provenance_for(info.context.principal))
+
+    async def _member_records(self, info: strawberry.Info[Context, None]) -> list[Row]:
         loaders = info.context.loaders
         members = await loaders.members.load(self.id)
         per_person = await asyncio.gather(
             *(loaders.source_records.load(m["person_id"]) for m in members))
         read(info, households=[self.id], persons=[m["person_id"] for m in members])
-        return [SourceRecord.from_row(r, info.context.policy) for rows in per_person for r in rows]
+        return [r for rows in per_person for r in rows]

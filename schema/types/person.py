@@ -10,10 +10,10 @@ import strawberry
 from schema.audit import read
 from schema.context import Context
 from schema.loaders import Resolved, now_or_later
-from schema.permissions import Policy, mask, mask_contact
+from schema.permissions import Policy, mask, mask_contact, provenance_for
 from schema.services import Row
 from schema.types.problem import Problem, visible_problems
-from schema.types.source_record import SourceRecord
+from schema.types.source_record import SourceRecord, other_organizations, visible_records
 
 if TYPE_CHECKING:
     from schema.types.household import Household
@@ -70,8 +70,17 @@ class Person:
         return now_or_later(info.context.loaders.person_problems, self.id, shown)
 
     @strawberry.field(description="Every source record linked to this person, with the "
-                                  "match evidence (lineage).")
+                                  "match evidence (lineage); for agencies and foundations "
+                                  "their own records only.")
     async def source_records(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
         rows = await info.context.loaders.source_records.load(self.id)
         read(info, persons=[self.id])
-        return [SourceRecord.from_row(r, info.context.policy) for r in rows]
+        return visible_records(rows, info.context.policy, provenance_for(info.context.principal))
+
+    @strawberry.field(description="How many organizations other than yours hold a record on "
+                                  "this person (agencies and foundations are not told which).")
+    async def other_organizations(self, info: strawberry.Info[Context, None]) -> int:
+        rows = await info.context.loaders.source_records.load(self.id)
+        read(info, persons=[self.id])
+        return other_organizations((r.get("organization") for r in rows),
+                                   provenance_for(info.context.principal))

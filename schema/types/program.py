@@ -5,6 +5,7 @@ from datetime import date
 
 import strawberry
 
+from schema.permissions import Provenance
 from schema.services import Row
 
 
@@ -14,17 +15,20 @@ class Enrolment:
     program_name: str | None
     benefit_kind: str | None
     need: str | None
-    funder: str | None
-    organization: str | None
+    funder: str | None = strawberry.field(description="The program's funder.")
+    organization: str | None = strawberry.field(
+        description="Who delivers it; null when another organization and you are an agency "
+                    "or foundation.")
     since: date | None
     until: date | None
     active: bool
 
     @classmethod
-    def from_row(cls, row: Row) -> Enrolment:
+    def from_row(cls, row: Row, shown: Provenance) -> Enrolment:
+        owner = row.get("organization")
         return cls(program_code=row["code"], program_name=row.get("name"),
                    benefit_kind=row.get("benefit_kind"), need=row.get("need"),
-                   funder=row.get("funder"), organization=row.get("organization"),
+                   funder=row.get("funder"), organization=shown.name(owner, owner),
                    since=row.get("since"), until=row.get("until"),
                    active=bool(row.get("active", True)))
 
@@ -67,7 +71,8 @@ class Funder:
     services: int | None
     amount: float | None
 
-    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
-                                  "for aggregate-only roles.")
+    @strawberry.field(description="True when the counts here are withheld (null): under 5 "
+                                  "for aggregate-only roles, or another organization's own "
+                                  "money on your households for agencies and foundations.")
     def suppressed(self) -> bool:
         return self.households_reached is None

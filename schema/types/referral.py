@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from enum import Enum
 
 import strawberry
 
+from schema.permissions import Policy, mask_text
 from schema.services import Row
 
 
@@ -50,6 +52,10 @@ class Referral:
                    program=row.get("program"), status=row.get("status") or "OPEN",
                    note=row.get("note"), created_at=_dt(row.get("created_at")),
                    updated_at=_dt(row.get("updated_at")), history=list(row.get("history") or []))
+
+    def shown_to(self, policy: Policy) -> Referral:
+        """As the role may read it: identifiers someone wrote into the note masked."""
+        return dataclasses.replace(self, note=mask_text(self.note, policy))
 
 
 def _dt(value: object) -> datetime | None:

@@ -11,10 +11,24 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 import pyarrow as pa
+
+#: Why yaya:1 (Wawan) is dtks:1 (Hermawan), as linkage writes it: each comparison
+#: with the two values compared, whole NIK, KK and phone numbers among them.
+EVIDENCE_H1: list[dict[str, Any]] = [
+    {"comparison": "nik", "level": "exact", "match_weight": 3.2,
+     "values": {"nik_clean": ["3273011204800001", "3273011204800001"]}},
+    {"comparison": "name", "level": "nickname", "match_weight": 1.4,
+     "values": {"name_clean": ["hermawan", "wawan"]}},
+    {"comparison": "household", "level": "same KK", "match_weight": 0.5,
+     "values": {"kk_clean": ["3273010101010001", "3273010101010001"],
+                "home_key": ["jl contoh|1", None],
+                "phone_clean": ["081234567890", "081234567890"]}},
+]
 
 
 def table(rows: list[dict[str, Any]]) -> pa.Table:
@@ -92,8 +106,7 @@ def city() -> dict[str, pa.Table]:
         ]),
         "match_evidence": table([
             {"record_key_l": "dtks:1", "record_key_r": "yaya:1", "match_probability": 0.97,
-             "match_weight": 5.1,
-             "evidence": '{"nik": "exact", "full_name": "nickname Wawan~Hermawan"}'},
+             "match_weight": 5.1, "evidence": json.dumps(EVIDENCE_H1)},
         ]),
         "services": table([
             _service("S1", "H1", "P1", "BPNT", date(2026, 10, 5), 200000, "APBN", "DINSOS"),

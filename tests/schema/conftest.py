@@ -8,9 +8,19 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import strawberry
+from generated_city import (
+    FOUNDATIONS,
+    HOUSEHOLDS,
+    SEED,
+    GeneratedCity,
+    build_city,
+    load_city_graph,
+)
 from gqlkit import Api, CountingDriver, FakeIntake, FakeReview, MemoryAudit
+from neo4j import Driver
 
 from graph.driver import Connection, open_async_driver
 from graph.repository import GraphRepository
@@ -39,6 +49,31 @@ graph_connection = _graph_conftest.graph_connection
 neo4j_driver = _graph_conftest.neo4j_driver
 empty_graph = _graph_conftest.empty_graph
 city_graph = _graph_conftest.city_graph
+
+
+@pytest.fixture(scope="session")
+def generated_city(tmp_path_factory: pytest.TempPathFactory, neo4j_driver: Driver,
+                   graph_connection: Connection) -> GeneratedCity:
+    """A generated city, staged and linked once for the session; a module serving it
+    loads it into the graph first (`generated_city.load_city_graph`)."""
+    root = tmp_path_factory.mktemp("generated-city")
+    return build_city(root, graph_connection, neo4j_driver, households=HOUSEHOLDS, seed=SEED,
+                      foundations=FOUNDATIONS)
+
+
+@pytest.fixture(scope="module")
+def city(generated_city: GeneratedCity) -> GeneratedCity:
+    """The shared city, loaded into an emptied graph for the module that asks (as the
+    other graph fixtures do, so such a module may run between them)."""
+    return load_city_graph(generated_city)
+
+
+@pytest.fixture(scope="module")
+def staging(city: GeneratedCity) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The shared city's staging DuckDB."""
+    con = city.staging()
+    yield con
+    con.close()
 
 
 @pytest.fixture(scope="session")

@@ -46,9 +46,17 @@ class GeneratedCity:
         return [dict(r) for r in records]
 
 
+#: The city the generated-city modules share (conftest's session fixture builds it once):
+#: 200 households, 8 foundations. Its staged records and match evidence carry real
+#: NIK, KK and phone values, and ORG-DINKES's sources special-category (health) PPKS.
+HOUSEHOLDS, SEED, FOUNDATIONS = 200, 2026, 8
+#: The city's agency whose sources carry health PPKS, which are special-category.
+AGENCY = "ORG-DINKES"
+
+
 def build_city(root: Path, conn: Connection, driver: Driver, *, households: int, seed: int,
                foundations: int) -> GeneratedCity:
-    """Generate a city, then ingest, link and load it into an emptied graph."""
+    """Generate a city, then ingest and link it (`load_city_graph` loads it)."""
     settings = Settings(home=root / "home", neo4j_uri=conn.uri, neo4j_user=conn.user,
                         neo4j_password=conn.password, neo4j_database=conn.database)
     city = root / "city"
@@ -60,12 +68,33 @@ def build_city(root: Path, conn: Connection, driver: Driver, *, households: int,
     try:
         ingest(con, load_configs(city / "config"))
         run_linkage(con, pipeline.model_dir(settings), train=True)
-        driver.execute_query("MATCH (n) DETACH DELETE n", database_=conn.database)
-        pipeline.load_graph(settings, con)
     finally:
         con.close()
         splink.setLevel(level)
     return GeneratedCity(settings, city, driver, conn.database)
+
+
+def load_city_graph(city: GeneratedCity) -> GeneratedCity:
+    """Empty the graph and load the city from its staging, as `hub load` does: each
+    module that serves the shared city starts from it (other graph tests load their
+    own data in between, and mutations write to the graph only)."""
+    city.driver.execute_query("MATCH (n) DETACH DELETE n", database_=city.database)
+    con = pipeline.open_db(city.settings)
+    try:
+        pipeline.load_graph(city.settings, con)
+    finally:
+        con.close()
+    return city
+
+
+def busiest_foundation(staging: duckdb.DuckDBPyConnection) -> str:
+    """The foundation with the most households among its records."""
+    found = staging.execute("""
+        SELECT c.organization FROM current_records c JOIN identity_map i USING (record_key)
+        JOIN sources s ON s.id = c.source WHERE s.organization_type = 'foundation'
+        GROUP BY 1 ORDER BY count(DISTINCT i.household_id) DESC, 1 LIMIT 1""").fetchall()
+    assert found, "the city has no foundation records"
+    return str(found[0][0])
 
 
 class GraphQLFailed(AssertionError):
@@ -78,6 +107,8 @@ class Hub:
 
     client: httpx.AsyncClient
     keys: Mapping[str, str]
+    app: Any = None
+    """The ASGI app itself (for websockets, which httpx does not speak)."""
 
     async def body(self, caller: str, query: str, *, purpose: str | None = "generated-city test",
                    **variables: Any) -> dict[str, Any]:
@@ -144,7 +175,7 @@ async def serve(city: GeneratedCity, callers: Mapping[str, tuple[str, str]]) -> 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-            yield Hub(client, keys)
+            yield Hub(client, keys, app)
 
 
 def mask(value: str | None) -> str | None:

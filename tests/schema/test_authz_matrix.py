@@ -47,7 +47,8 @@ from schema.types.subscription_events import HouseholdChange
 pytestmark = pytest.mark.anyio
 
 # --- how each operation shows a household ---------------------------------------
-MEMBER = "id nik phone problems { code }"
+MEMBER = ("id nik phone problems { code } "
+          "sourceRecords { recordKey organization evidence { otherRecordKey fields } }")
 HOUSEHOLD = f"id noKk members {{ {MEMBER} }} assessments {{ id }}"
 
 View = dict[str, Any]
@@ -83,7 +84,7 @@ READS: dict[str, tuple[str, Callable[[Any, dict[str, str]], View | None]]] = {
     "households(noKk)": (f"query($kk: String!) {{ households(filter: {{noKk: $kk}}) "
                          f"{{ edges {{ node {{ {HOUSEHOLD} }} }} }} }}", _households),
 }
-FIELDS = ("nik", "noKk", "phone", "specialProblems", "assessments")
+FIELDS = ("nik", "noKk", "phone", "specialProblems", "assessments", "evidence")
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +151,14 @@ async def test_read_matrix(gql_schema: strawberry.Schema, services: Services, ro
     elif field == "specialProblems":
         assert (SPECIAL in problems) is whole
         assert "PPKS24" in problems or which == "other"  # ordinary problems stay visible
+    elif field == "evidence":  # the compared values; only H1's link has evidence
+        text = str(person["sourceRecords"])
+        assert (h["nik"] in text and h["kk"] in text and h["phone"] in text) is \
+            (whole and which == "own")
+        if not whole:  # their own records only, and no other source named
+            assert {r["organization"] for r in person["sourceRecords"]} <= \
+                {PRINCIPALS[role].organization}
+            assert "dtks" not in text
     else:
         assert bool(view["assessments"]) is whole
 
@@ -218,7 +227,15 @@ async def test_root_field_gate(gql_schema: strawberry.Schema, services: Services
         return
     assert result.errors is None, result.errors
     text = str(result.data)
-    if field in ("coverageGaps", "povertyIndicators", "programs", "funders"):
+    if field == "funders" and role in SCOPED:
+        # what YAY-A paid for out of its own money on a partner's households is who
+        # serves whom: withheld from everyone but YAY-A; APBN is a budget, shown
+        funders = {f["code"]: f for f in result.data["funders"]}
+        mine = PRINCIPALS[role].organization == "YAY-A"
+        assert funders["YAY-A"]["suppressed"] is not mine
+        assert (funders["YAY-A"]["householdsReached"] is None) is not mine
+        assert funders["APBN"]["householdsReached"] == 1 and not funders["APBN"]["suppressed"]
+    elif field in ("coverageGaps", "povertyIndicators", "programs", "funders"):
         # the tiny city has only cells under 5: analysts get null + suppressed
         assert ("'suppressed': True" in text) is (role in SUPPRESSED)
         assert ("None" in text) or role not in SUPPRESSED

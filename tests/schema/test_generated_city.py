@@ -11,24 +11,28 @@ tests come first; the mutation tests follow and each re-derives what it checks.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 import pytest
-from generated_city import GeneratedCity, Hub, build_city, mask, old_spelling, serve
-from neo4j import Driver
+from generated_city import (
+    AGENCY,
+    GeneratedCity,
+    Hub,
+    busiest_foundation,
+    mask,
+    old_spelling,
+    serve,
+)
 
-from graph.driver import Connection
 from hub.security import AuditLog, SecurityDB
 from linkage.standardise.search import NameTokens
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
-HOUSEHOLDS, SEED, FOUNDATIONS = 200, 2026, 8
-AGENCY = "ORG-DINKES"  # its sources carry health PPKS, which are special-category
 
 
 @pytest.fixture(scope="module")
@@ -37,29 +41,8 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory, neo4j_driver: Driver,
-         graph_connection: Connection) -> GeneratedCity:
-    """Built once for the module; it empties the graph first, as the other graph
-    fixtures do, so this module may run between them."""
-    root = tmp_path_factory.mktemp("generated-city")
-    return build_city(root, graph_connection, neo4j_driver, households=HOUSEHOLDS, seed=SEED,
-                      foundations=FOUNDATIONS)
-
-
-@pytest.fixture(scope="module")
-def staging(city: GeneratedCity) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = city.staging()
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
 def foundation(staging: duckdb.DuckDBPyConnection) -> str:
-    """The foundation with the most households among its records."""
-    return str(one(staging, """
-        SELECT c.organization FROM current_records c JOIN identity_map i USING (record_key)
-        JOIN sources s ON s.id = c.source WHERE s.organization_type = 'foundation'
-        GROUP BY 1 ORDER BY count(DISTINCT i.household_id) DESC, 1 LIMIT 1"""))
+    return busiest_foundation(staging)
 
 
 @pytest.fixture(scope="module")

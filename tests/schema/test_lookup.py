@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from city import EVIDENCE_H1
 from gqlkit import ADMIN, ANALYST, AUDITOR, YAY_A, YAY_B, Api
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +30,8 @@ async def test_household_360_for_dinsos(api: Api) -> None:
     assert [s["program"] for s in h["serviceHistory"]] == ["SEMBAKO-YAYASAN", "BPNT"]
     assert h["assessments"][0]["ppks"] == ["PPKS16"]
     evidence = [e for r in h["sourceRecords"] for e in r["evidence"]]
-    assert evidence and evidence[0]["fields"]["nik"] == "exact"
+    assert evidence and evidence[0]["fields"] == EVIDENCE_H1
+    assert {e["otherRecordKey"] for e in evidence} == {"dtks:1", "yaya:1"}
 
 
 async def test_foundation_sees_its_household_masked_without_special_category(api: Api) -> None:
@@ -39,6 +41,18 @@ async def test_foundation_sees_its_household_masked_without_special_category(api
     assert {p["code"] for p in h["problems"]} == {"PPKS24"}
     assert all(p["code"] != "PPKS16" for m in h["members"] for p in m["problems"])
     assert h["assessments"] == []
+    # its own record only; the link's evidence masked, the other end (DINSOS's) unnamed
+    [record] = h["sourceRecords"]
+    assert (record["recordKey"], record["organization"]) == ("yaya:1", "YAY-A")
+    [evidence] = record["evidence"]
+    assert evidence["otherRecordKey"] is None
+    nik, name, household = evidence["fields"]
+    assert nik["values"] == {"nik_clean": ["3273**********01", "3273**********01"]}
+    assert name == EVIDENCE_H1[1]
+    assert household["values"] == {"kk_clean": ["3273**********01", "3273**********01"],
+                                   "home_key": ["jl contoh|1", None],
+                                   "phone_clean": ["0812*****890", "0812*****890"]}
+    assert [s["organization"] for s in h["serviceHistory"]] == ["YAY-A", None]
 
 
 async def test_foundation_cannot_see_other_households(api: Api) -> None:
