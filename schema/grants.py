@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
+from schema import inputs
 from schema.audit import read, wrote
 from schema.connections import Connection, connection, window
 from schema.context import Context
@@ -55,18 +56,8 @@ class LinkInput:
     note: str | None = None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _text(field: str, value: str) -> str:
-    if not value.strip():
-        raise InputError(field, "must not be empty.")
-    return value.strip()
 
 
 def _who(info: Info) -> str:
@@ -117,7 +108,7 @@ class GrantMutations:
     async def record_consent(self, info: Info, consent: ConsentInput) -> ConsentReceipt:
         require_casework(info.context.principal)
         grants = _grants(info)
-        now = _now()
+        now = inputs.now()
         if not consent.categories:
             raise InputError("consent.categories", "name at least one category.")
         valid_from = _aware(consent.valid_from) if consent.valid_from else now
@@ -127,11 +118,11 @@ class GrantMutations:
         hid = await _known_person(info, "consent.personId", consent.person_id)
         row = await grants.record_consent({
             "receipt_id": None, "person_id": str(consent.person_id),
-            "organization": _text("consent.organization", consent.organization),
+            "organization": inputs.required_text("consent.organization", consent.organization),
             "categories": sorted({c.value for c in consent.categories}),
-            "purpose": _text("consent.purpose", consent.purpose),
-            "legal_basis": _text("consent.legalBasis", consent.legal_basis),
-            "method": _text("consent.method", consent.method),
+            "purpose": inputs.required_text("consent.purpose", consent.purpose),
+            "legal_basis": inputs.required_text("consent.legalBasis", consent.legal_basis),
+            "method": inputs.required_text("consent.method", consent.method),
             "recorded_by": _who(info), "recorded_at": now, "valid_from": valid_from,
             "valid_until": valid_until, "note": consent.note})
         wrote(info, persons=[consent.person_id], households=[hid])
@@ -144,7 +135,7 @@ class GrantMutations:
                                reason: str | None = None) -> ConsentReceipt:
         policy = require_write(info.context.principal)
         only = None if policy.casework else str(info.context.principal.organization)
-        now = _now()
+        now = inputs.now()
         row = await _grants(info).withdraw_consent(str(id), _who(info), reason, now,
                                                    organization=only)
         if row is None:
@@ -159,16 +150,16 @@ class GrantMutations:
         hid = await _known_person(info, "link.personId", link.person_id)
         row = await _grants(info).confirm_link({
             "link_id": None, "person_id": str(link.person_id),
-            "organization": _text("link.organization", link.organization),
-            "confirmed_by": _who(info), "confirmed_at": _now(),
-            "basis": _text("link.basis", link.basis), "note": link.note})
+            "organization": inputs.required_text("link.organization", link.organization),
+            "confirmed_by": _who(info), "confirmed_at": inputs.now(),
+            "basis": inputs.required_text("link.basis", link.basis), "note": link.note})
         wrote(info, persons=[link.person_id], households=[hid])
         return LinkConfirmation.from_row(row)
 
     @strawberry.mutation(description="Revoke a link confirmation (Dinsos roles).")
     async def revoke_link(self, info: Info, id: strawberry.ID) -> LinkConfirmation:
         require_casework(info.context.principal)
-        row = await _grants(info).revoke_link(str(id), _who(info), _now())
+        row = await _grants(info).revoke_link(str(id), _who(info), inputs.now())
         if row is None:
             raise NotFound("link confirmation in force", id)
         wrote(info, persons=[row["person_id"]])
@@ -192,7 +183,7 @@ class GrantQueries:
         page = await _grants(info).consents(person_id=person_id, organization=org,
                                             offset=offset, limit=limit)
         read(info, persons=[r["person_id"] for r in page["rows"]])
-        now = _now()
+        now = inputs.now()
         return connection(page["rows"], page["total"], offset,
                           lambda r: ConsentReceipt.from_row(r, now))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -15,6 +15,7 @@ import strawberry
 
 from domain.identity import PROBLEMS, id_digits, kk_problem, nik_problem
 from domain.thresholds import is_decile
+from schema import inputs
 from schema.audit import wrote
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
@@ -143,16 +144,6 @@ class ReviewResult:
     reviewer: str
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _text(field: str, value: str) -> str:
-    if not value.strip():
-        raise InputError(field, "must not be empty.")
-    return value.strip()
-
-
 async def _visible_household(info: Info, field: str, household_id: str) -> dict[str, Any]:
     row = await info.context.loaders.household.load(household_id)
     if row is None:
@@ -205,7 +196,7 @@ async def _served_household(info: Info, service: ServiceInput) -> tuple[str, boo
 def _changed(info: Info, household_id: str, kind: str) -> None:
     info.context.pubsub.publish(
         household_topic(household_id),
-        HouseholdChange(household_id=strawberry.ID(household_id), kind=kind, at=_now()))
+        HouseholdChange(household_id=strawberry.ID(household_id), kind=kind, at=inputs.now()))
 
 
 def _identity_numbers(record: RecordInput) -> None:
@@ -234,8 +225,8 @@ class Mutation(GrantMutations):
             raise ServiceError("real-time linkage is not configured on this hub.")
         org = str(info.context.principal.organization)
         watch = info.context.services.submissions
-        _text("record.fullName", record.full_name)
-        _text("record.sourceRecordId", record.source_record_id)
+        inputs.required_text("record.fullName", record.full_name)
+        inputs.required_text("record.sourceRecordId", record.source_record_id)
         _identity_numbers(record)
         if record.welfare_decile is not None and not is_decile(record.welfare_decile):
             raise InputError("record.welfareDecile", "is between 1 and 10.")
@@ -268,7 +259,7 @@ class Mutation(GrantMutations):
             "full_name": record.full_name, "nik": record.nik, "no_kk": record.no_kk,
             "birth_date": record.birth_date, "address": record.address, "rt": record.rt,
             "rw": record.rw, "kelurahan": record.kelurahan,
-            "match_probability": linked.get("match_probability"), "loaded_at": _now(),
+            "match_probability": linked.get("match_probability"), "loaded_at": inputs.now(),
             "via_api": True}])
         matched = linked.get("matched_record_key")
         if matched:  # the link's evidence, as a bulk load writes it
@@ -283,7 +274,7 @@ class Mutation(GrantMutations):
             for alert in await watch.submitted(org, person_id=pid, household_id=hid,
                                                nik_given=record.nik is not None,
                                                matched=not linked.get("new_person"),
-                                               at=_now()):
+                                               at=inputs.now()):
                 info.context.audit.touch("alert:" + str(alert["kind"]), "submitRecord",
                                          persons=[pid])
         _changed(info, hid, "RECORD_SUBMITTED")
@@ -305,7 +296,7 @@ class Mutation(GrantMutations):
         household_id, pending = await _served_household(info, service)
         if service.amount is not None and service.amount < 0:
             raise InputError("service.amount", "must not be negative.")
-        program = _text("service.program", service.program)
+        program = inputs.required_text("service.program", service.program)
         funder = service.funder
         if funder is None and not policy.own_funding_only:
             # a public program is paid by its budget (PKH by APBN), not by the
@@ -318,7 +309,7 @@ class Mutation(GrantMutations):
                "record_key": None, "link_pending": pending}
         await info.context.repository.write_table("services", [row])
         if info.context.services.submissions is not None:
-            await info.context.services.submissions.served(org, household_id, _now())
+            await info.context.services.submissions.served(org, household_id, inputs.now())
         wrote(info, persons=[service.person_id], households=[household_id])
         _changed(info, household_id, "SERVICE_RECORDED")
         return Service.from_row(row, provenance_for(info.context.principal))
@@ -334,7 +325,8 @@ class Mutation(GrantMutations):
                "person_id": assessment.person_id, "assessed_on": assessment.assessed_on,
                "social_worker": str(getattr(principal, "subject", None) or principal.role),
                "organization": str(principal.organization),
-               "plan": _text("assessment.plan", assessment.plan), "notes": assessment.notes,
+               "plan": inputs.required_text("assessment.plan", assessment.plan),
+               "notes": assessment.notes,
                "ppks": assessment.ppks}
         await info.context.repository.write_table("assessments", [row])
         wrote(info, persons=[assessment.person_id], households=[assessment.household_id])
@@ -345,8 +337,8 @@ class Mutation(GrantMutations):
     async def create_referral(self, info: Info, referral: ReferralInput) -> Referral:
         require_write(info.context.principal)
         await _visible_household(info, "referral.householdId", referral.household_id)
-        now = _now()
-        to_org = _text("referral.toOrganization", referral.to_organization)
+        now = inputs.now()
+        to_org = inputs.required_text("referral.toOrganization", referral.to_organization)
         row: dict[str, Any] = {
                "referral_id": f"ref-{uuid.uuid4()}", "household_id": referral.household_id,
                "from_org": str(info.context.principal.organization),
@@ -372,7 +364,7 @@ class Mutation(GrantMutations):
         if status.value not in allowed:
             raise InputError("status", f"a referral that is {current['status']} can move to "
                              f"{', '.join(sorted(allowed)) or 'nothing'}, not {status.value}.")
-        row = await repo.advance_referral(id, status.value, note, _now(), scope)
+        row = await repo.advance_referral(id, status.value, note, inputs.now(), scope)
         if row is None:
             raise NotFound("referral", id)
         result = Referral.from_row(row)
@@ -391,7 +383,7 @@ class Mutation(GrantMutations):
         org = str(info.context.principal.organization)
         active = enrolment.until is None or enrolment.until >= date.today()
         row = {"household_id": enrolment.household_id,
-               "program": _text("enrolment.program", enrolment.program),
+               "program": inputs.required_text("enrolment.program", enrolment.program),
                "since": enrolment.since, "until": enrolment.until, "active": active,
                "organization": org}
         await info.context.repository.write_table("enrolments", [row])
@@ -433,10 +425,10 @@ class Mutation(GrantMutations):
             await _visible_household(info, "request.householdId", request.household_id)
         await _visible_person(info, "request.personId", request.person_id,
                               request.household_id)
-        now = _now()
+        now = inputs.now()
         org = str(info.context.principal.organization)
         request_id = f"chg-{uuid.uuid4()}"
-        reason = _text("request.reason", request.reason)
+        reason = inputs.required_text("request.reason", request.reason)
         row = {"request_id": request_id, "kind": request.kind.value,
                "household_id": request.household_id, "person_id": request.person_id,
                "reason": reason, "status": "FILED",
