@@ -66,6 +66,7 @@ MODEL_INPUT: dict[str, str] = {
     "first_name_phonetic": "first_name_phonetic",
     "first_name_alias": "first_name_alias",
     "name_key": "name_key",
+    "name_tokens": "name_tokens",
     "birth_date": DOB_SQL,
     "birth_year": f"year({DOB_SQL})",
     "birth_month": f"month({DOB_SQL})",
@@ -82,8 +83,10 @@ MODEL_INPUT: dict[str, str] = {
     "phone_clean": "phone_clean",
 }
 
-#: Columns with term-frequency adjustment ("Asep" agreeing says less than "Hermawan").
-TF_COLUMNS: tuple[str, ...] = ("name_clean", "nik_clean")
+#: Columns with term-frequency adjustment ("Asep" agreeing says less than "Hermawan"):
+#: the full name, the NIK (a shared head-of-family NIK is frequent) and the first
+#: name, for the levels where only one word agrees (Asep, Siti, Nur, Muhammad).
+TF_COLUMNS: tuple[str, ...] = ("name_clean", "nik_clean", "first_name_alias")
 
 _MODEL_FILE = re.compile(r"^person-model-v(\d+)\.json$")
 
@@ -106,6 +109,13 @@ def _sql(condition: str, label: str) -> dict[str, Any]:
 
 
 _ELSE = {"sql_condition": "ELSE", "label_for_charts": "all other"}
+
+#: One name's words all among the other's (order ignored), the shorter side non-empty.
+_WORDS_WITHIN = (
+    "len(name_tokens_l) >= 1 AND len(name_tokens_r) >= 1 AND len(name_tokens_l) <> "
+    "len(name_tokens_r) AND (list_has_all(name_tokens_l, name_tokens_r) "
+    "OR list_has_all(name_tokens_r, name_tokens_l))"
+)
 
 
 def _nik() -> dict[str, Any]:
@@ -164,6 +174,15 @@ def _name() -> dict[str, Any]:
                 # pairs that happen to have a mononym (which EM would learn).
                 "m_probability": 0.5,
                 "fix_m_probability": True,
+                # one "Asep" agreeing with "Asep Sunandar" says less than one "Engkos"
+                "tf_adjustment_column": "first_name_alias",
+                "tf_adjustment_weight": 1.0,
+            },
+            {
+                # token level: "Fajar Suryana" for "Muhammad Fajar Suryana", "Nurjanah"
+                # for "Neneng Nurjanah": every word of one name is a word of the other
+                "sql_condition": f"{_WORDS_WITHIN}",
+                "label_for_charts": "every word of one name is in the other (words missing)",
             },
             And(
                 first_agrees,
@@ -175,10 +194,9 @@ def _name() -> dict[str, Any]:
             cll.JaroWinklerLevel("name_clean", 0.85).configure(
                 label_for_charts="jaro-winkler >= 0.85"
             ),
-            Or(
-                cll.ExactMatchLevel("first_name_alias"),
-                cll.ExactMatchLevel("first_name_phonetic"),
-            ).configure(label_for_charts="first name only"),
+            # Asep, Siti, Nur, Muhammad agreeing alone say little: term frequency
+            _eq("first_name_alias", "first name only", tf=True),
+            _eq("first_name_phonetic", "first name only, by sound"),
             _ELSE,
         ],
     }
@@ -313,6 +331,9 @@ def prediction_blocking_rules() -> list[Any]:
         "(l.kelurahan_code IS NULL OR r.kelurahan_code IS NULL)",
         block_on("name_phonetic", "home_key"),
         block_on("name_phonetic", "address_key"),
+        # a foundation's row with no NIK and no birth date: a word of the name in
+        # common at the same RT/RW and kelurahan ("Nurjanah" for "Neneng Nurjanah")
+        "l.address_key = r.address_key AND list_has_any(l.name_tokens, r.name_tokens)",
         # a foundation's mononym or nickname at the family's house: "Wawan" for
         # "Hermawan Gumilar", often with no birth date and no NIK
         block_on("first_name_alias", "home_key"),

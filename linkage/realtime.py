@@ -53,6 +53,8 @@ CANDIDATE_KEYS: tuple[tuple[str, ...], ...] = (
     ("address_key", "first_name_phonetic"),
     ("name_phonetic", "rt", "rw"),
     ("name_phonetic", "home_key"),
+    # the batch rule "same RT/RW and kelurahan, a word of the name in common"
+    ("address_key",),
 )
 MAX_CANDIDATES = 500
 #: Arrow types of the canonical fields' DuckDB types, for the one-row input.
