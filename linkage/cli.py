@@ -87,12 +87,23 @@ def make_linkage_commands(
     def review_list(
         limit: Annotated[int, typer.Option(help="How many pairs to show.")] = 20,
     ) -> None:
-        """Open pairs in the review band, most uncertain first."""
+        """Open pairs, costliest first (households receiving aid), with their evidence."""
         pairs = list_open(open_db(), limit)
-        table = Table("pair id", "record", "record", "probability")
+        table = Table("pair id", "records", "probability", "cost", "evidence", "check")
         for pair in pairs:
             probability = f"{pair.match_probability:.3f}" if pair.match_probability else "-"
-            table.add_row(pair.pair_id, pair.record_key_l, pair.record_key_r, probability)
+            evidence = "; ".join(
+                f"{c['comparison']}: {c['level']} ({float(str(c['match_weight'] or 0)):+.1f})"
+                for c in pair.evidence
+            )
+            table.add_row(
+                pair.pair_id,
+                f"{pair.record_key_l}\n{pair.record_key_r}",
+                probability,
+                pair.cost_reason,
+                evidence,
+                ", ".join(pair.to_check),
+            )
         console.print(table)
 
     @review.command("decide")

@@ -3,11 +3,12 @@
 Evidence, strongest first:
 
 1. the KK (Kartu Keluarga, family card) number: people whose records carry the
-   same KK are one household. A person with several KKs belongs to the newest
-   card (digits 7-12 are its issue date) that other people also hold: a family
-   that moved or a child who married gets a new card, and older snapshots (DTKS,
-   P3KE) still show the old one; a number held by one person only (a slip) does
-   not move them. Two KK numbers one typo apart held by the same person, or at the
+   same KK are one household. A person with several KKs belongs to the card that
+   other people also hold (a number held by one person only is a slip), on which
+   they are head or spouse rather than child (a child who married has their own
+   card; older snapshots such as DTKS and P3KE still list them as ANAK), and of
+   those the newest (digits 7-12 are the issue date: a family that moved gets a
+   new card). Two KK numbers one typo apart held by the same person, or at the
    same address, are treated as one card;
 2. for people with no KK anywhere, each of their records votes for the household
    of other records (people with a KK) by:
@@ -72,7 +73,9 @@ def group_households(con: duckdb.DuckDBPyConnection, records: str, persons: str,
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _hh_person AS
            WITH counted AS (
-               SELECT person, k.canonical AS kk, count(*) AS n, max(batch_id) AS latest
+               SELECT person, k.canonical AS kk, count(*) AS n, max(batch_id) AS latest,
+                      max(CASE WHEN relationship IN ('KEPALA', 'ISTRI', 'SUAMI', 'PASANGAN')
+                               THEN 2 WHEN relationship IS NOT NULL THEN 1 END) AS stage
                FROM _hh_rec JOIN _hh_kk k ON k.node = _hh_rec.kk GROUP BY ALL),
            cards AS (
                SELECT kk, count(*) AS holders,
@@ -81,7 +84,8 @@ def group_households(con: duckdb.DuckDBPyConnection, records: str, persons: str,
            ranked AS (
                SELECT counted.*, row_number() OVER (
                    PARTITION BY person
-                   ORDER BY holders >= 2 DESC, issued DESC NULLS LAST, n DESC, latest DESC,
+                   ORDER BY holders >= 2 DESC, stage DESC NULLS LAST, issued DESC NULLS LAST,
+                            n DESC, latest DESC,
                             counted.kk) AS rank,
                    sum(n) OVER (PARTITION BY person) AS carried
                FROM counted JOIN cards USING (kk))
@@ -212,7 +216,7 @@ def _write_evidence(con: duckdb.DuckDBPyConnection) -> None:
                        ELSE 'alone' END AS rule,
                   coalesce(a.via, l.via) AS via_record_key,
                   CASE WHEN p.kk IS NOT NULL
-                       THEN 'KK ' || p.kk || ' (the newest card shared with family) on '
+                       THEN 'KK ' || p.kk || ' (shared with family; newest as head or spouse) on '
                             || p.n || ' of the person''s ' || p.carried || ' records with a KK'
                             || CASE WHEN r.kk IS NULL THEN '; this record has no KK'
                                     WHEN r.kk <> p.kk THEN '; this record has KK ' || r.kk

@@ -334,6 +334,9 @@ def prediction_blocking_rules() -> list[Any]:
         # a foundation's row with no NIK and no birth date: a word of the name in
         # common at the same RT/RW and kelurahan ("Nurjanah" for "Neneng Nurjanah")
         "l.address_key = r.address_key AND list_has_any(l.name_tokens, r.name_tokens)",
+        # ... or the same name in the same kelurahan, where the RT/RW was not written
+        "l.name_phonetic = r.name_phonetic AND l.kelurahan_code = r.kelurahan_code "
+        "AND (l.birth_date IS NULL OR r.birth_date IS NULL)",
         # a foundation's mononym or nickname at the family's house: "Wawan" for
         # "Hermawan Gumilar", often with no birth date and no NIK
         block_on("first_name_alias", "home_key"),

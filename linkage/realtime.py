@@ -55,6 +55,7 @@ CANDIDATE_KEYS: tuple[tuple[str, ...], ...] = (
     ("name_phonetic", "home_key"),
     # the batch rule "same RT/RW and kelurahan, a word of the name in common"
     ("address_key",),
+    ("name_phonetic", "kelurahan_code"),
 )
 MAX_CANDIDATES = 500
 #: Arrow types of the canonical fields' DuckDB types, for the one-row input.
