@@ -106,12 +106,8 @@ def _model_dir() -> Path:
     return pipeline.model_dir(get_settings())
 
 
-make_ingest_commands(
-    app,
-    _open_db,
-    default_config=Path("sources"),
-    extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)],
-)
+make_ingest_commands(app, _open_db, default_config=Path("sources"),
+                     extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)])
 make_linkage_commands(app, _open_db, _model_dir)
 app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")
 app.add_typer(make_audit_app(get_settings), name="audit", help="The hash-chained audit log.")
@@ -141,13 +137,10 @@ def dashboard_link(
     """Print a one-time sign-in link to /dashboard, valid for 5 minutes."""
     settings = get_settings()
     if role not in ("dinsos_admin", "social_worker"):
-        raise typer.BadParameter(
-            f"{role!r}: the dashboard is for dinsos_admin or social_worker.", param_hint="--role"
-        )
-    console.print(
-        login_link(settings, org, role, base_url or f"http://{settings.host}:{settings.port}"),
-        soft_wrap=True,
-    )
+        raise typer.BadParameter(f"{role!r}: the dashboard is for dinsos_admin or social_worker.",
+                                 param_hint="--role")
+    console.print(login_link(settings, org, role, base_url or
+                             f"http://{settings.host}:{settings.port}"), soft_wrap=True)
 
 
 @app.command("generate")
@@ -156,19 +149,16 @@ def generate(
     households: Annotated[int, typer.Option(min=1, help="How many households.")] = 1000,
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 1,
     foundations: Annotated[int, typer.Option(min=0, help="How many foundation sources.")] = 300,
-    profile: Annotated[
-        str | None,
-        typer.Option(help="Error profile: standard (default), wide, or a profile TOML file."),
-    ] = None,
+    profile: Annotated[str | None, typer.Option(
+        help="Error profile: standard (default), wide, or a profile TOML file.")] = None,
 ) -> None:
     """Write a synthetic Bandung with ground truth: sources, configs, truth.csv."""
     try:
         chosen = load_profile(profile)
     except ProfileError as exc:
         raise typer.BadParameter(str(exc), param_hint="--profile") from exc
-    summary = generate_city(
-        households, seed, out, foundations, _progress_printer("generate"), chosen
-    )
+    summary = generate_city(households, seed, out, foundations, _progress_printer("generate"),
+                            chosen)
     console.print(
         f"{summary.households:,} households, {summary.people:,} people, "
         f"{summary.records:,} records in {summary.sources} sources written to {out}"
@@ -205,9 +195,8 @@ def serve(
 def demo_command(
     households: Annotated[int, typer.Option(min=10, help="Size of the synthetic city.")] = 2000,
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 2026,
-    serve_after: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Start the server at the end.")
-    ] = True,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                              help="Start the server at the end.")] = True,
 ) -> None:
     """Generate a synthetic city, ingest, link, load into Neo4j, print keys, and serve."""
     run_demo(get_settings(), console, households=households, seed=seed, serve=serve_after)
@@ -229,11 +218,7 @@ def _step_printer(label: str) -> Callable[[str], None]:
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (
-    HubError,
-    GraphError,
-    ConnectorError,
-    LinkageError,
-    FileNotFoundError,
+    HubError, GraphError, ConnectorError, LinkageError, FileNotFoundError
 )
 
 
@@ -252,9 +237,8 @@ def main(argv: list[str] | None = None) -> None:
         err_console.print(exc.format_message())
         sys.exit(0)
     except click_errors.ClickException as exc:  # usage errors, missing files, unknown options
-        err_console.print(
-            f"hub: error: {exc.format_message()}{_help_hint(exc)}", soft_wrap=True, markup=False
-        )
+        err_console.print(f"hub: error: {exc.format_message()}{_help_hint(exc)}",
+                          soft_wrap=True, markup=False)
         sys.exit(exc.exit_code)
     except USER_ERRORS as exc:
         err_console.print(f"hub: error: {exc}", soft_wrap=True, markup=False)

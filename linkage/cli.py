@@ -21,6 +21,7 @@ from linkage.errors import LinkageError
 from linkage.evaluate import evaluate
 from linkage.explain import explain_pair, write_qa_report
 from linkage.export import export_identities
+from linkage.households import explain_household
 from linkage.pipeline import STEPS, LinkageSettings, run_linkage
 from linkage.review import decide, list_open
 
@@ -147,26 +148,41 @@ def make_linkage_commands(
         if as_json:
             typer.echo(json.dumps(found, default=str, ensure_ascii=False))
             return
-        table = Table(
-            "comparison",
-            "level",
-            "match weight",
-            "values",
-            title=f"{found['record_key_l']} ~ {found['record_key_r']}: probability "
-            f"{found['match_probability']:.4f}, weight "
-            f"{found['match_weight'] or 0:.2f}",
-        )
+        table = Table("comparison", "level", "match weight", "values",
+                      title=f"{found['record_key_l']} ~ {found['record_key_r']}: probability "
+                            f"{found['match_probability']:.4f}, weight "
+                            f"{found['match_weight'] or 0:.2f}")
         for c in found["comparisons"]:
             values = "; ".join(f"{k}: {v[0]} / {v[1]}" for k, v in c.get("values", {}).items())
             table.add_row(c["comparison"], str(c["level"]), f"{c['match_weight']:+.2f}", values)
         console.print(table)
 
+    @app.command("explain-household")
+    def explain_household_command(
+        record: Annotated[str, typer.Argument(help="A record key, source:source_record_id.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Why a record sits in its household: the rule, the record it joined through."""
+        found = explain_household(open_db(), record)
+        if found is None:
+            raise LinkageError(
+                f"no household evidence for {record}: check the record key "
+                "(`hub export identities`) and run `hub link` first"
+            )
+        if as_json:
+            typer.echo(json.dumps(found, default=str, ensure_ascii=False))
+            return
+        console.print(f"{record} in household {found['household_id']}: rule {found['rule']}")
+        console.print(f"  {found['detail']}")
+        if found["via_record_key"]:
+            console.print(f"  joined through {found['via_record_key']}")
+        console.print(f"  other records: {', '.join(found['other_records']) or '-'}")
+
     @app.command("qa-report")
     def qa_report_command(
         out: Annotated[Path, typer.Option(help="The HTML file to write.")],
-        truth: Annotated[
-            Path | None, typer.Option(help="truth.csv, for evaluation figures.")
-        ] = None,
+        truth: Annotated[Path | None, typer.Option(help="truth.csv, for evaluation figures.")]
+        = None,
     ) -> None:
         """The linkage QA report: Splink's charts and, with --truth, the evaluation."""
         written = write_qa_report(open_db(), model_dir(), out, truth=truth)

@@ -81,6 +81,9 @@ MODEL_INPUT: dict[str, str] = {
     "address_key": "address_key",
     "home_key": HOME_KEY_SQL,
     "phone_clean": "phone_clean",
+    # neither NIK nor birth date: a name-only row (its own column, so that the name
+    # comparison does not use nik_clean and is still trained by EM on the NIK block)
+    "name_only": f"({NIK_SQL}) IS NULL AND ({DOB_SQL}) IS NULL",
 }
 
 #: Columns with term-frequency adjustment ("Asep" agreeing says less than "Hermawan"):
@@ -148,6 +151,20 @@ def _nik() -> dict[str, Any]:
     }
 
 
+#: Two names that are one name of two words or more: equal, the same words in
+#: another order, or every word of a two-word name within the other.
+_SAME_NAME_2 = (
+    "last_name_l IS NOT NULL AND last_name_r IS NOT NULL AND (name_key_l = name_key_r "
+    "OR (len(name_tokens_l) >= 2 AND len(name_tokens_r) >= 2 AND ("
+    "list_has_all(name_tokens_l, name_tokens_r) OR list_has_all(name_tokens_r, name_tokens_l))))"
+)
+_NAME_ONLY = "name_only_l OR name_only_r"
+_SAME_HOME_OR_PHONE = (
+    "(home_key_l = home_key_r AND coalesce(kelurahan_code_l = kelurahan_code_r, true)) "
+    "OR phone_clean_l = phone_clean_r"
+)
+
+
 def _name() -> dict[str, Any]:
     first_agrees = Or(
         cll.ExactMatchLevel("first_name_alias"), cll.ExactMatchLevel("first_name_phonetic")
@@ -157,6 +174,24 @@ def _name() -> dict[str, Any]:
         "comparison_description": "full name after standardisation (titles, Muhammad, ejaan lama)",
         "comparison_levels": [
             _null("name_clean"),
+            {
+                # A foundation's "Hermawan Gumilar" with no NIK and no birth date, at
+                # the registry's Hermawan Gumilar's house or phone: the household
+                # comparison alone scores it as any family member, but a family
+                # seldom holds two people with one full name. Fixed u: random pairs
+                # (the u sample) almost never agree on both.
+                # Only where one side has neither NIK nor birth date, so the level
+                # takes nothing from the pairs EM learns on (and never occurs in
+                # them): m and u are fixed.
+                "sql_condition": f"({_SAME_NAME_2}) AND ({_SAME_HOME_OR_PHONE}) "
+                f"AND ({_NAME_ONLY})",
+                "label_for_charts": "no NIK or birth date on one side: same name "
+                "(two words or more) at the same house or phone",
+                "m_probability": 0.3,
+                "u_probability": 1e-6,
+                "fix_m_probability": True,
+                "fix_u_probability": True,
+            },
             _eq("name_clean", "exact", tf=True),
             _eq("name_key", "same name tokens"),
             _eq("name_phonetic", "same phonetic key"),

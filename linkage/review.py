@@ -115,26 +115,27 @@ def list_open(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[ReviewPai
 def _cost_sql(con: duckdb.DuckDBPyConnection) -> str:
     if not table_exists(con, "identity_map"):
         return "0"
+    nothing = "SELECT NULL::VARCHAR WHERE false"
     aid = (
-        "SELECT DISTINCT m.household_id FROM identity_map m "
-        "JOIN current_services s USING (record_key)"
+        "SELECT m.household_id FROM identity_map m JOIN current_services s USING (record_key)"
         if table_exists(con, "current_services")
-        else "SELECT NULL::VARCHAR AS household_id WHERE false"
+        else nothing
     )
     listed = (
-        "SELECT DISTINCT m.household_id FROM identity_map m JOIN current_records c "
-        "USING (record_key) WHERE c.welfare_decile <= 4 OR len(c.ppks) > 0"
+        "SELECT m.household_id FROM identity_map m JOIN current_records c USING (record_key) "
+        "WHERE c.welfare_decile <= 4 OR len(c.ppks) > 0"
         if table_exists(con, "current_records")
-        else "SELECT NULL::VARCHAR AS household_id WHERE false"
+        else nothing
     )
-    households = (
-        "(SELECT household_id FROM identity_map "
-        "WHERE record_key IN (q.record_key_l, q.record_key_r))"
-    )
-    return (
-        f"CASE WHEN EXISTS ({aid} WHERE m.household_id IN {households}) THEN 2 "
-        f"WHEN EXISTS ({listed} AND m.household_id IN {households}) THEN 1 ELSE 0 END"
-    )
+
+    def touches(households: str) -> str:
+        return (
+            "EXISTS (SELECT 1 FROM identity_map h "
+            "WHERE h.record_key IN (q.record_key_l, q.record_key_r) "
+            f"AND h.household_id IN ({households}))"
+        )
+
+    return f"CASE WHEN {touches(aid)} THEN 2 WHEN {touches(listed)} THEN 1 ELSE 0 END"
 
 
 def _evidence_sql(con: duckdb.DuckDBPyConnection) -> str:
