@@ -25,6 +25,8 @@ __all__ = [
     "DOB_SQL",
     "HOME_KEY_SQL",
     "MODEL_INPUT",
+    "NAMES_AGREE_SQL",
+    "NAMES_DISAGREE_GAMMA",
     "NIK_SQL",
     "TF_COLUMNS",
     "SavedModel",
@@ -49,6 +51,14 @@ NIK_SQL = (
     "CASE WHEN nik_is_kk OR (nik_date_mismatch AND count(DISTINCT first_name_phonetic) "
     "OVER (PARTITION BY nik_clean) > 1) THEN NULL ELSE nik_clean END"
 )
+
+#: A pair may be linked without a clerk only when the names have something in
+#: common (any level of the name comparison but "all other"): a NIK and a birth
+#: date that agree under names sharing no word, sound or alias are most often a
+#: head of family's NIK written for a member whose own birth date is missing.
+#: Batch (linkage.pipeline) and real time (linkage.realtime) both apply it.
+NAMES_AGREE_SQL = "gamma_name <> 0"
+NAMES_DISAGREE_GAMMA = 0
 
 #: Birth date, else the date inside the NIK (a record often has only one of them).
 DOB_SQL = "coalesce(birth_date_clean, nik_birth_date)"

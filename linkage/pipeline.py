@@ -24,6 +24,7 @@ from linkage.explain import write_link_evidence
 from linkage.households import group_households
 from linkage.model import (
     MODEL_INPUT,
+    NAMES_AGREE_SQL,
     TF_COLUMNS,
     SavedModel,
     latest_model,
@@ -242,6 +243,7 @@ def _cluster_people(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -
                    p.match_probability AS weight
             FROM linkage_pairs p
             WHERE p.match_probability >= {settings.link_threshold}
+              AND p.{NAMES_AGREE_SQL}
               AND NOT EXISTS (
                 SELECT 1 FROM review_decisions d WHERE d.decision = 'not_same'
                   AND d.record_key_l = least(p.record_key_l, p.record_key_r)
