@@ -66,8 +66,12 @@ class LinkageSettings:
     """Knobs for one linkage run. `engine` is 'duckdb' (default) or 'spark'."""
 
     engine: str = "duckdb"
-    link_threshold: float = 0.95
+    link_threshold: float = 0.9
+    #: pairs scored at or above this are kept, with their evidence (link_evidence)
     review_threshold: float = 0.5
+    #: the clerk's queue holds pairs from here up to link_threshold: below it a
+    #: pair is more often two family members than one person, and left unlinked
+    queue_floor: float = 0.7
     u_max_pairs: float = 1e6
     seed: int = 42
 
@@ -358,7 +362,7 @@ def _refresh_review_queue(
                 SELECT least(record_key_l, record_key_r) AS l,
                        greatest(record_key_l, record_key_r) AS r, match_probability
                 FROM linkage_pairs
-                WHERE match_probability >= {settings.review_threshold}
+                WHERE match_probability >= {max(settings.review_threshold, settings.queue_floor)}
                   AND match_probability < {settings.link_threshold}),
             between_people AS (
                 SELECT b.*, least(pl.cluster_key, pr.cluster_key) AS a,
