@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import duckdb
 import typer
@@ -139,15 +139,12 @@ def make_linkage_commands(
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Why two records are (or are not) one person: field-by-field match weights."""
-        found = explain_pair(open_db(), record_a, record_b, model_dir())
-        if found is None:
-            raise LinkageError(
-                f"no evidence for {record_a} and {record_b}: check the record keys "
-                "(`hub export identities`) and run `hub link` first"
-            )
+        found = _found(
+            explain_pair(open_db(), record_a, record_b, model_dir()),
+            f"evidence for {record_a} and {record_b}",
+        )
         if as_json:
-            typer.echo(json.dumps(found, default=str, ensure_ascii=False))
-            return
+            return _echo_json(found)
         table = Table("comparison", "level", "match weight", "values",
                       title=f"{found['record_key_l']} ~ {found['record_key_r']}: probability "
                             f"{found['match_probability']:.4f}, weight "
@@ -163,15 +160,9 @@ def make_linkage_commands(
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Why a record sits in its household: the rule, the record it joined through."""
-        found = explain_household(open_db(), record)
-        if found is None:
-            raise LinkageError(
-                f"no household evidence for {record}: check the record key "
-                "(`hub export identities`) and run `hub link` first"
-            )
+        found = _found(explain_household(open_db(), record), f"household evidence for {record}")
         if as_json:
-            typer.echo(json.dumps(found, default=str, ensure_ascii=False))
-            return
+            return _echo_json(found)
         console.print(f"{record} in household {found['household_id']}: rule {found['rule']}")
         console.print(f"  {found['detail']}")
         if found["via_record_key"]:
@@ -211,3 +202,15 @@ def make_linkage_commands(
                 f"{scores.true_pairs:,}",
             )
         console.print(table)
+
+
+def _found(found: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    if found is None:
+        raise LinkageError(
+            f"no {what}: check the record keys (`hub export identities`) and run `hub link` first"
+        )
+    return found
+
+
+def _echo_json(found: dict[str, Any]) -> None:
+    typer.echo(json.dumps(found, default=str, ensure_ascii=False))
