@@ -123,11 +123,23 @@ def _sql(condition: str, label: str) -> dict[str, Any]:
 
 _ELSE = {"sql_condition": "ELSE", "label_for_charts": "all other"}
 
+#: SQL that reads the same in DuckDB and Spark (the spark engine runs the same model).
+def _count(words: str) -> str:
+    return f"cardinality({words})"
+
+
+def _within(inner: str, outer: str) -> str:
+    """Every word of `inner` is a word of `outer`."""
+    return (
+        f"cardinality(array_intersect({outer}, {inner})) = cardinality(array_distinct({inner}))"
+    )
+
+
 #: One name's words all among the other's (order ignored), the shorter side non-empty.
 _WORDS_WITHIN = (
-    "len(name_tokens_l) >= 1 AND len(name_tokens_r) >= 1 AND len(name_tokens_l) <> "
-    "len(name_tokens_r) AND (list_has_all(name_tokens_l, name_tokens_r) "
-    "OR list_has_all(name_tokens_r, name_tokens_l))"
+    f"{_count('name_tokens_l')} >= 1 AND {_count('name_tokens_r')} >= 1 AND "
+    f"{_count('name_tokens_l')} <> {_count('name_tokens_r')} AND "
+    f"({_within('name_tokens_r', 'name_tokens_l')} OR {_within('name_tokens_l', 'name_tokens_r')})"
 )
 
 
@@ -165,8 +177,8 @@ def _nik() -> dict[str, Any]:
 #: another order, or every word of a two-word name within the other.
 _SAME_NAME_2 = (
     "last_name_l IS NOT NULL AND last_name_r IS NOT NULL AND (name_key_l = name_key_r "
-    "OR (len(name_tokens_l) >= 2 AND len(name_tokens_r) >= 2 AND ("
-    "list_has_all(name_tokens_l, name_tokens_r) OR list_has_all(name_tokens_r, name_tokens_l))))"
+    f"OR ({_count('name_tokens_l')} >= 2 AND {_count('name_tokens_r')} >= 2 AND ("
+    f"{_within('name_tokens_r', 'name_tokens_l')} OR {_within('name_tokens_l', 'name_tokens_r')})))"
 )
 _NAME_ONLY = "name_only_l OR name_only_r"
 _SAME_HOME_OR_PHONE = (
@@ -378,7 +390,8 @@ def prediction_blocking_rules() -> list[Any]:
         block_on("name_phonetic", "address_key"),
         # a foundation's row with no NIK and no birth date: a word of the name in
         # common at the same RT/RW and kelurahan ("Nurjanah" for "Neneng Nurjanah")
-        "l.address_key = r.address_key AND list_has_any(l.name_tokens, r.name_tokens)",
+        "l.address_key = r.address_key "
+        "AND cardinality(array_intersect(l.name_tokens, r.name_tokens)) > 0",
         # ... or the same name in the same kelurahan, where the RT/RW was not written
         "l.name_phonetic = r.name_phonetic AND l.kelurahan_code = r.kelurahan_code "
         "AND (l.birth_date IS NULL OR r.birth_date IS NULL)",
