@@ -13,7 +13,8 @@ HELDOUT = ROOT / "bench" / "heldout-profile.toml"
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
 
 
 def test_the_standard_profile_writes_the_city_it_always_did(tmp_path: Path) -> None:
