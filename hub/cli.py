@@ -19,7 +19,7 @@ from typer._click import exceptions as click_errors
 
 from connectors.cli import make_ingest_commands
 from connectors.errors import ConnectorError
-from connectors.synthetic import generate_city
+from connectors.synthetic import ProfileError, generate_city, load_profile
 from graph.errors import GraphError
 from hub import erasure, localgraph, pipeline, subject_access
 from hub.dashboard import login_link
@@ -170,9 +170,16 @@ def generate(
     households: Annotated[int, typer.Option(min=1, help="How many households.")] = 1000,
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 1,
     foundations: Annotated[int, typer.Option(min=0, help="How many foundation sources.")] = 300,
+    profile: Annotated[str | None, typer.Option(
+        help="Error profile: standard (default), wide, or a profile TOML file.")] = None,
 ) -> None:
     """Write a synthetic Bandung with ground truth: sources, configs, truth.csv."""
-    summary = generate_city(households, seed, out, foundations, _progress_printer("generate"))
+    try:
+        chosen = load_profile(profile)
+    except ProfileError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--profile") from exc
+    summary = generate_city(households, seed, out, foundations, _progress_printer("generate"),
+                            chosen)
     console.print(
         f"{summary.households:,} households, {summary.people:,} people, "
         f"{summary.records:,} records in {summary.sources} sources written to {out}"

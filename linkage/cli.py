@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import duckdb
 import typer
@@ -21,6 +21,7 @@ from linkage.errors import LinkageError
 from linkage.evaluate import evaluate
 from linkage.explain import explain_pair, write_qa_report
 from linkage.export import export_identities
+from linkage.households import explain_household
 from linkage.pipeline import STEPS, LinkageSettings, run_linkage
 from linkage.review import decide, list_open
 
@@ -87,12 +88,23 @@ def make_linkage_commands(
     def review_list(
         limit: Annotated[int, typer.Option(help="How many pairs to show.")] = 20,
     ) -> None:
-        """Open pairs in the review band, most uncertain first."""
+        """Open pairs, costliest first (households receiving aid), with their evidence."""
         pairs = list_open(open_db(), limit)
-        table = Table("pair id", "record", "record", "probability")
+        table = Table("pair id", "records", "probability", "cost", "evidence", "check")
         for pair in pairs:
             probability = f"{pair.match_probability:.3f}" if pair.match_probability else "-"
-            table.add_row(pair.pair_id, pair.record_key_l, pair.record_key_r, probability)
+            evidence = "; ".join(
+                f"{c['comparison']}: {c['level']} ({float(str(c['match_weight'] or 0)):+.1f})"
+                for c in pair.evidence
+            )
+            table.add_row(
+                pair.pair_id,
+                f"{pair.record_key_l}\n{pair.record_key_r}",
+                probability,
+                pair.cost_reason,
+                evidence,
+                ", ".join(pair.to_check),
+            )
         console.print(table)
 
     @review.command("decide")
@@ -127,15 +139,12 @@ def make_linkage_commands(
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Why two records are (or are not) one person: field-by-field match weights."""
-        found = explain_pair(open_db(), record_a, record_b, model_dir())
-        if found is None:
-            raise LinkageError(
-                f"no evidence for {record_a} and {record_b}: check the record keys "
-                "(`hub export identities`) and run `hub link` first"
-            )
+        found = _found(
+            explain_pair(open_db(), record_a, record_b, model_dir()),
+            f"evidence for {record_a} and {record_b}",
+        )
         if as_json:
-            typer.echo(json.dumps(found, default=str, ensure_ascii=False))
-            return
+            return _echo_json(found)
         table = Table("comparison", "level", "match weight", "values",
                       title=f"{found['record_key_l']} ~ {found['record_key_r']}: probability "
                             f"{found['match_probability']:.4f}, weight "
@@ -144,6 +153,21 @@ def make_linkage_commands(
             values = "; ".join(f"{k}: {v[0]} / {v[1]}" for k, v in c.get("values", {}).items())
             table.add_row(c["comparison"], str(c["level"]), f"{c['match_weight']:+.2f}", values)
         console.print(table)
+
+    @app.command("explain-household")
+    def explain_household_command(
+        record: Annotated[str, typer.Argument(help="A record key, source:source_record_id.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Why a record sits in its household: the rule, the record it joined through."""
+        found = _found(explain_household(open_db(), record), f"household evidence for {record}")
+        if as_json:
+            return _echo_json(found)
+        console.print(f"{record} in household {found['household_id']}: rule {found['rule']}")
+        console.print(f"  {found['detail']}")
+        if found["via_record_key"]:
+            console.print(f"  joined through {found['via_record_key']}")
+        console.print(f"  other records: {', '.join(found['other_records']) or '-'}")
 
     @app.command("qa-report")
     def qa_report_command(
@@ -178,3 +202,15 @@ def make_linkage_commands(
                 f"{scores.true_pairs:,}",
             )
         console.print(table)
+
+
+def _found(found: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    if found is None:
+        raise LinkageError(
+            f"no {what}: check the record keys (`hub export identities`) and run `hub link` first"
+        )
+    return found
+
+
+def _echo_json(found: dict[str, Any]) -> None:
+    typer.echo(json.dumps(found, default=str, ensure_ascii=False))

@@ -25,6 +25,8 @@ __all__ = [
     "DOB_SQL",
     "HOME_KEY_SQL",
     "MODEL_INPUT",
+    "NAMES_AGREE_SQL",
+    "NAMES_DISAGREE_GAMMA",
     "NIK_SQL",
     "TF_COLUMNS",
     "SavedModel",
@@ -50,6 +52,14 @@ NIK_SQL = (
     "OVER (PARTITION BY nik_clean) > 1) THEN NULL ELSE nik_clean END"
 )
 
+#: A pair may be linked without a clerk only when the names have something in
+#: common (any level of the name comparison but "all other"): a NIK and a birth
+#: date that agree under names sharing no word, sound or alias are most often a
+#: head of family's NIK written for a member whose own birth date is missing.
+#: Batch (linkage.pipeline) and real time (linkage.realtime) both apply it.
+NAMES_AGREE_SQL = "gamma_name <> 0"
+NAMES_DISAGREE_GAMMA = 0
+
 #: Birth date, else the date inside the NIK (a record often has only one of them).
 DOB_SQL = "coalesce(birth_date_clean, nik_birth_date)"
 
@@ -66,6 +76,7 @@ MODEL_INPUT: dict[str, str] = {
     "first_name_phonetic": "first_name_phonetic",
     "first_name_alias": "first_name_alias",
     "name_key": "name_key",
+    "name_tokens": "name_tokens",
     "birth_date": DOB_SQL,
     "birth_year": f"year({DOB_SQL})",
     "birth_month": f"month({DOB_SQL})",
@@ -80,10 +91,15 @@ MODEL_INPUT: dict[str, str] = {
     "address_key": "address_key",
     "home_key": HOME_KEY_SQL,
     "phone_clean": "phone_clean",
+    # neither NIK nor birth date: a name-only row (its own column, so that the name
+    # comparison does not use nik_clean and is still trained by EM on the NIK block)
+    "name_only": f"({NIK_SQL}) IS NULL AND ({DOB_SQL}) IS NULL",
 }
 
-#: Columns with term-frequency adjustment ("Asep" agreeing says less than "Hermawan").
-TF_COLUMNS: tuple[str, ...] = ("name_clean", "nik_clean")
+#: Columns with term-frequency adjustment ("Asep" agreeing says less than "Hermawan"):
+#: the full name, the NIK (a shared head-of-family NIK is frequent) and the first
+#: name, for the levels where only one word agrees (Asep, Siti, Nur, Muhammad).
+TF_COLUMNS: tuple[str, ...] = ("name_clean", "nik_clean", "first_name_alias")
 
 _MODEL_FILE = re.compile(r"^person-model-v(\d+)\.json$")
 
@@ -106,6 +122,25 @@ def _sql(condition: str, label: str) -> dict[str, Any]:
 
 
 _ELSE = {"sql_condition": "ELSE", "label_for_charts": "all other"}
+
+#: SQL that reads the same in DuckDB and Spark (the spark engine runs the same model).
+def _count(words: str) -> str:
+    return f"cardinality({words})"
+
+
+def _within(inner: str, outer: str) -> str:
+    """Every word of `inner` is a word of `outer`."""
+    return (
+        f"cardinality(array_intersect({outer}, {inner})) = cardinality(array_distinct({inner}))"
+    )
+
+
+#: One name's words all among the other's (order ignored), the shorter side non-empty.
+_WORDS_WITHIN = (
+    f"{_count('name_tokens_l')} >= 1 AND {_count('name_tokens_r')} >= 1 AND "
+    f"{_count('name_tokens_l')} <> {_count('name_tokens_r')} AND "
+    f"({_within('name_tokens_r', 'name_tokens_l')} OR {_within('name_tokens_l', 'name_tokens_r')})"
+)
 
 
 def _nik() -> dict[str, Any]:
@@ -138,6 +173,20 @@ def _nik() -> dict[str, Any]:
     }
 
 
+#: Two names that are one name of two words or more: equal, the same words in
+#: another order, or every word of a two-word name within the other.
+_SAME_NAME_2 = (
+    "last_name_l IS NOT NULL AND last_name_r IS NOT NULL AND (name_key_l = name_key_r "
+    f"OR ({_count('name_tokens_l')} >= 2 AND {_count('name_tokens_r')} >= 2 AND ("
+    f"{_within('name_tokens_r', 'name_tokens_l')} OR {_within('name_tokens_l', 'name_tokens_r')})))"
+)
+_NAME_ONLY = "name_only_l OR name_only_r"
+_SAME_HOME_OR_PHONE = (
+    "(home_key_l = home_key_r AND coalesce(kelurahan_code_l = kelurahan_code_r, true)) "
+    "OR phone_clean_l = phone_clean_r"
+)
+
+
 def _name() -> dict[str, Any]:
     first_agrees = Or(
         cll.ExactMatchLevel("first_name_alias"), cll.ExactMatchLevel("first_name_phonetic")
@@ -147,6 +196,24 @@ def _name() -> dict[str, Any]:
         "comparison_description": "full name after standardisation (titles, Muhammad, ejaan lama)",
         "comparison_levels": [
             _null("name_clean"),
+            {
+                # A foundation's "Hermawan Gumilar" with no NIK and no birth date, at
+                # the registry's Hermawan Gumilar's house or phone: the household
+                # comparison alone scores it as any family member, but a family
+                # seldom holds two people with one full name. Fixed u: random pairs
+                # (the u sample) almost never agree on both.
+                # Only where one side has neither NIK nor birth date, so the level
+                # takes nothing from the pairs EM learns on (and never occurs in
+                # them): m and u are fixed.
+                "sql_condition": f"({_SAME_NAME_2}) AND ({_SAME_HOME_OR_PHONE}) "
+                f"AND ({_NAME_ONLY})",
+                "label_for_charts": "no NIK or birth date on one side: same name "
+                "(two words or more) at the same house or phone",
+                "m_probability": 0.3,
+                "u_probability": 1e-6,
+                "fix_m_probability": True,
+                "fix_u_probability": True,
+            },
             _eq("name_clean", "exact", tf=True),
             _eq("name_key", "same name tokens"),
             _eq("name_phonetic", "same phonetic key"),
@@ -164,6 +231,15 @@ def _name() -> dict[str, Any]:
                 # pairs that happen to have a mononym (which EM would learn).
                 "m_probability": 0.5,
                 "fix_m_probability": True,
+                # one "Asep" agreeing with "Asep Sunandar" says less than one "Engkos"
+                "tf_adjustment_column": "first_name_alias",
+                "tf_adjustment_weight": 1.0,
+            },
+            {
+                # token level: "Fajar Suryana" for "Muhammad Fajar Suryana", "Nurjanah"
+                # for "Neneng Nurjanah": every word of one name is a word of the other
+                "sql_condition": f"{_WORDS_WITHIN}",
+                "label_for_charts": "every word of one name is in the other (words missing)",
             },
             And(
                 first_agrees,
@@ -175,10 +251,9 @@ def _name() -> dict[str, Any]:
             cll.JaroWinklerLevel("name_clean", 0.85).configure(
                 label_for_charts="jaro-winkler >= 0.85"
             ),
-            Or(
-                cll.ExactMatchLevel("first_name_alias"),
-                cll.ExactMatchLevel("first_name_phonetic"),
-            ).configure(label_for_charts="first name only"),
+            # Asep, Siti, Nur, Muhammad agreeing alone say little: term frequency
+            _eq("first_name_alias", "first name only", tf=True),
+            _eq("first_name_phonetic", "first name only, by sound"),
             _ELSE,
         ],
     }
@@ -313,6 +388,13 @@ def prediction_blocking_rules() -> list[Any]:
         "(l.kelurahan_code IS NULL OR r.kelurahan_code IS NULL)",
         block_on("name_phonetic", "home_key"),
         block_on("name_phonetic", "address_key"),
+        # a foundation's row with no NIK and no birth date: a word of the name in
+        # common at the same RT/RW and kelurahan ("Nurjanah" for "Neneng Nurjanah")
+        "l.address_key = r.address_key "
+        "AND cardinality(array_intersect(l.name_tokens, r.name_tokens)) > 0",
+        # ... or the same name in the same kelurahan, where the RT/RW was not written
+        "l.name_phonetic = r.name_phonetic AND l.kelurahan_code = r.kelurahan_code "
+        "AND (l.birth_date IS NULL OR r.birth_date IS NULL)",
         # a foundation's mononym or nickname at the family's house: "Wawan" for
         # "Hermawan Gumilar", often with no birth date and no NIK
         block_on("first_name_alias", "home_key"),

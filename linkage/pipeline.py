@@ -24,6 +24,7 @@ from linkage.explain import write_link_evidence
 from linkage.households import group_households
 from linkage.model import (
     MODEL_INPUT,
+    NAMES_AGREE_SQL,
     TF_COLUMNS,
     SavedModel,
     latest_model,
@@ -65,8 +66,12 @@ class LinkageSettings:
     """Knobs for one linkage run. `engine` is 'duckdb' (default) or 'spark'."""
 
     engine: str = "duckdb"
-    link_threshold: float = 0.95
+    link_threshold: float = 0.9
+    #: pairs scored at or above this are kept, with their evidence (link_evidence)
     review_threshold: float = 0.5
+    #: the clerk's queue holds pairs from here up to link_threshold: below it a
+    #: pair is more often two family members than one person, and left unlinked
+    queue_floor: float = 0.7
     u_max_pairs: float = 1e6
     seed: int = 42
 
@@ -242,6 +247,7 @@ def _cluster_people(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -
                    p.match_probability AS weight
             FROM linkage_pairs p
             WHERE p.match_probability >= {settings.link_threshold}
+              AND p.{NAMES_AGREE_SQL}
               AND NOT EXISTS (
                 SELECT 1 FROM review_decisions d WHERE d.decision = 'not_same'
                   AND d.record_key_l = least(p.record_key_l, p.record_key_r)
@@ -342,16 +348,43 @@ def _record_moves(con: duckdb.DuckDBPyConnection, now: datetime, reason: str) ->
 def _refresh_review_queue(
     con: duckdb.DuckDBPyConnection, settings: LinkageSettings, now: datetime
 ) -> int:
+    """Queue the uncertain pairs whose answer would change an identity.
+
+    A pair in the review band whose records are already one person (through other,
+    certain links) needs no clerk; of the band pairs between two people only the
+    strongest is asked (one answer settles the two people). Open pairs that no
+    longer qualify leave the queue; decided ones stay decided.
+    """
     con.execute(
         # the pair id is linkage.review.pair_id, computed in SQL
-        f"""INSERT OR IGNORE INTO review_queue
-            SELECT substr(sha1(least(record_key_l, record_key_r) || chr(31)
-                              || greatest(record_key_l, record_key_r)), 1, 16),
-                   least(record_key_l, record_key_r), greatest(record_key_l, record_key_r),
-                   match_probability, 'open', $now
-            FROM linkage_pairs
-            WHERE match_probability >= {settings.review_threshold}
-              AND match_probability < {settings.link_threshold}""",
+        f"""CREATE OR REPLACE TEMP TABLE _review_candidates AS
+            WITH band AS (
+                SELECT least(record_key_l, record_key_r) AS l,
+                       greatest(record_key_l, record_key_r) AS r, match_probability
+                FROM linkage_pairs
+                WHERE match_probability >= {max(settings.review_threshold, settings.queue_floor)}
+                  AND match_probability < {settings.link_threshold}),
+            between_people AS (
+                SELECT b.*, least(pl.cluster_key, pr.cluster_key) AS a,
+                       greatest(pl.cluster_key, pr.cluster_key) AS z
+                FROM band b
+                JOIN _person_clusters pl ON pl.record_key = b.l
+                JOIN _person_clusters pr ON pr.record_key = b.r
+                WHERE pl.cluster_key <> pr.cluster_key),
+            strongest AS (
+                SELECT *, row_number() OVER (
+                    PARTITION BY a, z ORDER BY match_probability DESC, l, r) AS rank
+                FROM between_people)
+            SELECT substr(sha1(l || chr(31) || r), 1, 16) AS pair_id, l, r, match_probability
+            FROM strongest WHERE rank = 1"""
+    )
+    con.execute(
+        """DELETE FROM review_queue WHERE status = 'open'
+           AND pair_id NOT IN (SELECT pair_id FROM _review_candidates)"""
+    )
+    con.execute(
+        """INSERT OR IGNORE INTO review_queue
+           SELECT pair_id, l, r, match_probability, 'open', $now FROM _review_candidates""",
         {"now": now},
     )
     con.execute(

@@ -29,7 +29,13 @@ from linkage._sql import first_row, scalar, table_exists
 from linkage.engine import DuckDBEngine
 from linkage.errors import LinkageError
 from linkage.explain import level_labels
-from linkage.model import MODEL_INPUT, TF_COLUMNS, load_model
+from linkage.model import (
+    MODEL_INPUT,
+    NAMES_AGREE_SQL,
+    NAMES_DISAGREE_GAMMA,
+    TF_COLUMNS,
+    load_model,
+)
 from linkage.pipeline import (
     RECORDS,
     LinkageSettings,
@@ -53,6 +59,9 @@ CANDIDATE_KEYS: tuple[tuple[str, ...], ...] = (
     ("address_key", "first_name_phonetic"),
     ("name_phonetic", "rt", "rw"),
     ("name_phonetic", "home_key"),
+    # the batch rule "same RT/RW and kelurahan, a word of the name in common"
+    ("address_key",),
+    ("name_phonetic", "kelurahan_code"),
 )
 MAX_CANDIDATES = 500
 #: Arrow types of the canonical fields' DuckDB types, for the one-row input.
@@ -186,7 +195,11 @@ class RealtimeLinker:
         self, row: pa.Table, best: dict[str, Any] | None, key: str, now: datetime
     ) -> LinkResult:
         """The identity for a standardised record, minting new ids when nobody matches."""
-        if best is not None and best["match_probability"] >= self._settings.link_threshold:
+        if (
+            best is not None
+            and best["match_probability"] >= self._settings.link_threshold
+            and best.get("gamma_name") != NAMES_DISAGREE_GAMMA
+        ):
             person_id, household_id = self._identity_of(str(best["record_key_r"]))
             weight = best.get("match_weight")
             result = LinkResult(
@@ -297,7 +310,7 @@ class RealtimeLinker:
             )
             cursor = self._private.execute(
                 f"SELECT * FROM {scored.physical_name} "
-                "ORDER BY match_probability DESC, record_key_r LIMIT 1"
+                f"ORDER BY {NAMES_AGREE_SQL} DESC, match_probability DESC, record_key_r LIMIT 1"
             )
             names = [str(d[0]) for d in cursor.description or ()]
             rows = cursor.fetchall()
@@ -317,7 +330,8 @@ class RealtimeLinker:
             con.execute(f"INSERT INTO _rt_left SELECT * FROM ({self._with_tf('_rt_row_arrow')})")
             con.execute("INSERT INTO _rt_right SELECT * FROM _rt_candidates_arrow")
             cursor = con.execute(
-                "SELECT * FROM _rt_scored ORDER BY match_probability DESC, record_key_r LIMIT 1"
+                f"SELECT * FROM _rt_scored ORDER BY {NAMES_AGREE_SQL} DESC, "
+                "match_probability DESC, record_key_r LIMIT 1"
             )
             names = [str(d[0]) for d in cursor.description or ()]
             rows = cursor.fetchall()

@@ -1,6 +1,11 @@
 """Review of uncertain pairs: a person decides, and the decision sticks.
 
-Pairs whose match probability falls in the review band go to `review_queue`.
+Pairs whose match probability falls in the review band, between two people the
+run keeps apart, go to `review_queue` (one pair per two people). `list_open`
+orders them by what a wrong answer costs: pairs touching a household that
+receives aid first, then households on a welfare list (DTSEN decile 1-4 or a
+PPKS category), then the rest; within a tier the most uncertain first. Each pair
+comes with its evidence and the fields a clerk should check to settle it.
 A decision ('same' / 'not_same') lands in `review_decisions` and overrides the
 model in every later run: 'same' forces a link, 'not_same' forbids one, even
 through other records.
@@ -9,7 +14,8 @@ through other records.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -19,6 +25,7 @@ from linkage._sql import first_row, table_exists
 from linkage.errors import ReviewError
 
 __all__ = [
+    "COST_TIERS",
     "Decision",
     "ReviewPair",
     "decide",
@@ -58,6 +65,14 @@ def ensure_review_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+#: Cost tiers of a wrong answer, highest first.
+COST_TIERS: dict[int, str] = {
+    2: "household receives aid",
+    1: "household on a welfare list",
+    0: "no aid recorded",
+}
+
+
 @dataclass(frozen=True)
 class ReviewPair:
     pair_id: str
@@ -65,17 +80,71 @@ class ReviewPair:
     record_key_r: str
     match_probability: float | None
     status: str
+    cost: int = 0  # a COST_TIERS key
+    evidence: list[dict[str, object]] = field(default_factory=list)
+    to_check: list[str] = field(default_factory=list)  # comparisons missing or disagreeing
+
+    @property
+    def cost_reason(self) -> str:
+        return COST_TIERS.get(self.cost, "")
 
 
 def list_open(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[ReviewPair]:
+    """Open pairs, costliest first (see the module doc), with their evidence."""
     ensure_review_tables(con)
     rows = con.execute(
-        """SELECT pair_id, record_key_l, record_key_r, match_probability, status
-           FROM review_queue WHERE status = 'open'
-           ORDER BY abs(match_probability - 0.5), pair_id LIMIT $limit""",
+        f"""WITH q AS (SELECT * FROM review_queue WHERE status = 'open')
+            SELECT q.pair_id, q.record_key_l, q.record_key_r, q.match_probability, q.status,
+                   {_cost_sql(con)} AS cost, {_evidence_sql(con)} AS evidence
+            FROM q ORDER BY cost DESC, abs(q.match_probability - 0.5), q.pair_id
+            LIMIT $limit""",
         {"limit": limit},
     ).fetchall()
-    return [ReviewPair(*row) for row in rows]
+    out = []
+    for pid, left, right, probability, status, cost, evidence in rows:
+        found = json.loads(evidence) if evidence else []
+        check = [
+            str(c["comparison"])
+            for c in found
+            if c.get("match_weight") is None or float(c["match_weight"]) <= 0
+        ]
+        out.append(ReviewPair(pid, left, right, probability, status, int(cost), found, check))
+    return out
+
+
+def _cost_sql(con: duckdb.DuckDBPyConnection) -> str:
+    if not table_exists(con, "identity_map"):
+        return "0"
+    nothing = "SELECT NULL::VARCHAR WHERE false"
+    aid = (
+        "SELECT m.household_id FROM identity_map m JOIN current_services s USING (record_key)"
+        if table_exists(con, "current_services")
+        else nothing
+    )
+    listed = (
+        "SELECT m.household_id FROM identity_map m JOIN current_records c USING (record_key) "
+        "WHERE c.welfare_decile <= 4 OR len(c.ppks) > 0"
+        if table_exists(con, "current_records")
+        else nothing
+    )
+
+    def touches(households: str) -> str:
+        return (
+            "EXISTS (SELECT 1 FROM identity_map h "
+            "WHERE h.record_key IN (q.record_key_l, q.record_key_r) "
+            f"AND h.household_id IN ({households}))"
+        )
+
+    return f"CASE WHEN {touches(aid)} THEN 2 WHEN {touches(listed)} THEN 1 ELSE 0 END"
+
+
+def _evidence_sql(con: duckdb.DuckDBPyConnection) -> str:
+    if not table_exists(con, "link_evidence"):
+        return "NULL"
+    return (
+        "(SELECT CAST(e.evidence AS VARCHAR) FROM link_evidence e "
+        "WHERE e.record_key_l = q.record_key_l AND e.record_key_r = q.record_key_r)"
+    )
 
 
 def decide(

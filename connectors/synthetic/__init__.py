@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from connectors.synthetic import configs, foundations, population, sources, writers
+from connectors.synthetic.profile import PROFILES, Profile, ProfileError, load_profile
 from connectors.synthetic.spec import Emission
 
 Progress = Callable[[str, int, int], None]
@@ -50,8 +51,11 @@ def generate_city(
     out: Path,
     foundations: int = 300,
     progress: Progress | None = None,
+    profile: Profile = PROFILES["standard"],
 ) -> GenerateSummary:
-    """Write `out/sources/*`, `out/config/*.toml` and `out/truth.csv`."""
+    """Write `out/sources/*`, `out/config/*.toml` and `out/truth.csv`.
+
+    `profile` widens the sources' errors (see `connectors.synthetic.profile`)."""
     if households < 1:
         raise ValueError(f"households must be at least 1, not {households}.")
     report = progress or (lambda step, done, total: None)
@@ -67,11 +71,12 @@ def generate_city(
     with truth_path.open("wb") as truth:
         truth.write((",".join(TRUTH_COLUMNS) + "\n").encode())
         for make in sources.AGENCY_SOURCES:
-            emission = make(pop, rng)
+            emission = profile.rename(make(pop, rng, profile))
             counts[emission.spec.id] = _write(emission, out, truth)
             report(emission.spec.id, len(counts) + 1, total)
-        profiles = foundations_profiles(rng, foundations, households)
-        for emission in _foundation_emissions(pop, rng, profiles):
+        profiles = foundations_profiles(rng, foundations, households, profile)
+        for emission in _foundation_emissions(pop, rng, profiles, profile):
+            emission = profile.rename(emission)
             counts[emission.spec.id] = _write(emission, out, truth)
             report(emission.spec.id, len(counts) + 1, total)
     report("done", total, total)
@@ -86,15 +91,18 @@ def generate_city(
 
 
 def foundations_profiles(
-    rng: np.random.Generator, count: int, households: int
+    rng: np.random.Generator, count: int, households: int, profile: Profile = PROFILES["standard"]
 ) -> list[foundations.Foundation]:
-    return foundations.profiles(rng, count, households)
+    return foundations.profiles(rng, count, households, profile)
 
 
 def _foundation_emissions(
-    pop: population.Population, rng: np.random.Generator, profiles: list[foundations.Foundation]
+    pop: population.Population,
+    rng: np.random.Generator,
+    profiles: list[foundations.Foundation],
+    profile: Profile,
 ) -> list[Emission]:
-    return foundations.emissions(pop, rng, profiles) if profiles else []
+    return foundations.emissions(pop, rng, profiles, profile) if profiles else []
 
 
 def _write(emission: Emission, out: Path, truth: BinaryIO) -> int:
@@ -114,4 +122,12 @@ def _write(emission: Emission, out: Path, truth: BinaryIO) -> int:
     return len(emission.frame)
 
 
-__all__ = ["GenerateSummary", "Progress", "generate_city"]
+__all__ = [
+    "PROFILES",
+    "GenerateSummary",
+    "Profile",
+    "ProfileError",
+    "Progress",
+    "generate_city",
+    "load_profile",
+]

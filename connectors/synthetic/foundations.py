@@ -21,6 +21,7 @@ from connectors.synthetic import formats
 from connectors.synthetic.noise import NameNoise
 from connectors.synthetic.observe import SourceNoise, observe
 from connectors.synthetic.population import Population
+from connectors.synthetic.profile import PROFILES, Profile
 from connectors.synthetic.sources import ppks_names, ppks_value_map
 from connectors.synthetic.spec import Emission, SourceSpec
 
@@ -92,14 +93,26 @@ class Foundation:
     delimiter: str
     encoding: str
     rows: int
+    bare: bool = False  # knows only a name, a free-text address and a household phone
 
     @property
     def id(self) -> str:
         return f"yayasan-{self.number:03d}"
 
 
+#: What a bare list (a mosque's, an RT head's) writes: who, where, a phone, what was given.
+BARE_FIELDS: Final[tuple[str, ...]] = (
+    "source_record_id", "full_name", "address", "phone", "program", "service_date", "amount",
+    "funder",
+)  # fmt: skip
+
+
 def _profile(
-    rng: np.random.Generator, number: int, kec: list[tuple[str, str]], rows: int
+    rng: np.random.Generator,
+    number: int,
+    kec: list[tuple[str, str]],
+    rows: int,
+    profile: Profile = PROFILES["standard"],
 ) -> Foundation:
     kind = str(rng.choice(["foundation", "zakat", "csr"], p=[0.8, 0.12, 0.08]))
     area = [
@@ -118,31 +131,52 @@ def _profile(
                 "ppks": 0.25}  # fmt: skip
     fields += [f for f, p in optional.items() if rng.random() < p]
     file_kind = "xlsx" if rng.random() < 0.4 else "csv"
+    # drawn in this order so that the standard profile's cities stay byte-identical
+    focus = FOCI[int(rng.integers(0, len(FOCI)))]
+    style = int(rng.integers(0, len(HEADERS)))
+    date_format = DATE_FORMATS[int(rng.integers(0, len(DATE_FORMATS)))]
+    sex_style = str(rng.choice(["LP", "long", "digit", "pria"]))
+    case = str(rng.choice(["title", "upper", "lower"], p=[0.6, 0.35, 0.05]))
+    split_address = bool(rng.random() < 0.3)
+    title_row = bool(rng.random() < (0.45 if file_kind == "xlsx" else 0.15))
+    delimiter = str(rng.choice([",", ";"]))
+    encoding = str(rng.choice(["utf-8", "utf-8-sig", "cp1252"], p=[0.6, 0.3, 0.1]))
+    bare = False
+    if not profile.standard:  # no extra draws for the standard profile
+        bare = bool(rng.random() < profile.foundation_bare)
+        split_address = split_address and not bare and bool(rng.random() >= profile.free_address)
+        fields = list(BARE_FIELDS) if bare else fields
     return Foundation(
         number=number,
         kind=kind,
         name=name,
-        focus=FOCI[int(rng.integers(0, len(FOCI)))],
+        focus=focus,
         kecamatan=tuple(code for code, _ in area),
         file_kind=file_kind,
-        style=int(rng.integers(0, len(HEADERS))),
-        date_format=DATE_FORMATS[int(rng.integers(0, len(DATE_FORMATS)))],
-        sex_style=str(rng.choice(["LP", "long", "digit", "pria"])),
-        case=str(rng.choice(["title", "upper", "lower"], p=[0.6, 0.35, 0.05])),
+        style=style,
+        date_format=date_format,
+        sex_style=sex_style,
+        case=case,
         fields=tuple(fields),
-        split_address=bool(rng.random() < 0.3),
-        title_row=bool(rng.random() < (0.45 if file_kind == "xlsx" else 0.15)),
-        delimiter=str(rng.choice([",", ";"])),
-        encoding=str(rng.choice(["utf-8", "utf-8-sig", "cp1252"], p=[0.6, 0.3, 0.1])),
+        split_address=split_address,
+        title_row=title_row,
+        delimiter=delimiter,
+        encoding=encoding,
         rows=rows,
+        bare=bare,
     )
 
 
-def profiles(rng: np.random.Generator, count: int, households: int) -> list[Foundation]:
+def profiles(
+    rng: np.random.Generator,
+    count: int,
+    households: int,
+    profile: Profile = PROFILES["standard"],
+) -> list[Foundation]:
     kec = [(k.code, k.name) for k in reference.kecamatan()]
     mean = max(12.0, households * 0.3 / max(count, 1))
     sizes = np.maximum(8, rng.lognormal(np.log(mean), 0.6, count)).astype(int)
-    return [_profile(rng, i + 1, kec, int(sizes[i])) for i in range(count)]
+    return [_profile(rng, i + 1, kec, int(sizes[i]), profile) for i in range(count)]
 
 
 def _focus_mask(p: pd.DataFrame, focus: str) -> np.ndarray:
@@ -197,11 +231,19 @@ _FUNDER_TYPES: Final[dict[str, str]] = {
 }  # fmt: skip
 
 
-def emissions(pop: Population, rng: np.random.Generator, found: list[Foundation]) -> list[Emission]:
+def emissions(
+    pop: Population,
+    rng: np.random.Generator,
+    found: list[Foundation],
+    profile: Profile = PROFILES["standard"],
+) -> list[Emission]:
     chosen = _choose(pop, rng, found)
     old = pop.people["moved"].to_numpy()[chosen["row"]] & (rng.random(len(chosen)) < 0.4)
-    v = observe(pop, chosen["row"].to_numpy(), old, rng, NOISE)
+    v = observe(pop, chosen["row"].to_numpy(), old, rng, profile.widen(NOISE))
     v["foundation"] = chosen["foundation"].to_numpy()
+    bare = np.asarray([f.bare for f in found])[v["foundation"].to_numpy()]
+    if bare.any():  # a bare list writes the household's phone, whoever answered it
+        v["phone"] = v["phone"].where(~bare, v["household_phone"])
     v["address_text"] = formats.free_address(v, "", rng)
     v["phone_text"] = formats.phone(v["phone"].fillna("0"), rng).where(v["phone"].notna(), None)
     v["draw"] = rng.random(len(v))

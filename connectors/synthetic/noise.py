@@ -58,6 +58,7 @@ class NameNoise:
     p_for_f: float = 0.0  # Sundanese p/f: Fitri -> Pitri
     mononym: float = 0.0  # only the first word kept
     drop_first: float = 0.0  # "Rizki" for "Muhammad Rizki"
+    kh_ch: float = 0.0  # older Arabic spellings: Chairul for Khairul, Sjarif for Syarif
 
 
 def pick(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
@@ -95,6 +96,14 @@ def old_spelling(s: pd.Series, rng: np.random.Generator, rate: float) -> pd.Seri
     only = rng.integers(-1, len(_OLD_SPELLING) // 2, len(s))  # -1: every rule
     for i, (pattern, repl) in enumerate(_OLD_SPELLING):
         s = _apply(s, mask & ((only == -1) | (only == i // 2)), pattern, repl, n=-1)
+    return s
+
+
+def old_arabic(s: pd.Series, rng: np.random.Generator, rate: float) -> pd.Series:
+    """Older spellings of Arabic sounds: Chairul for Khairul, Sjarif for Syarif."""
+    mask = pick(rng, len(s), rate)
+    for pattern, repl in (("Kh", "Ch"), ("kh", "ch"), ("Sy", "Sj"), ("sy", "sj")):
+        s = _apply(s, mask, pattern, repl, n=-1)
     return s
 
 
@@ -174,6 +183,8 @@ def name(
     s = old_spelling(s, rng, rates.old_spelling)
     s = p_for_f(s, rng, rates.p_for_f)
     s = typos(s, rng, rates.typo)
+    if rates.kh_ch > 0:  # no draw at rate 0: older profiles stay byte-identical
+        s = old_arabic(s, rng, rates.kh_ch)
     s = patronym(s, father, female, rng, rates.patronym)
     return titles(s, female, rng, rates.title)
 

@@ -24,6 +24,9 @@ class SourceNoise:
     nik_typo: float = 0.0
     head_nik: float = 0.0  # share of households whose head's NIK is written for all
     kk_missing: float = 0.0
+    # households whose members other than the head lose the KK (about half each),
+    # while the source still lists the family together at one address
+    family_kk_missing: float = 0.0
     birth_missing: float = 0.0
     swap_day_month: float = 0.0
     default_date: float = 0.0
@@ -81,6 +84,10 @@ def observe(
     v["nik"] = noise.missing(v["nik"], rng, rates.nik_missing)
     v["nik"] = noise.invalid_nik(v["nik"], v["no_kk"], rng, bad)
     v["no_kk"] = noise.missing(v["no_kk"], rng, rates.kk_missing)
+    if rates.family_kk_missing > 0:  # no draw at rate 0: older profiles stay byte-identical
+        family = noise.pick(rng, pop.households, rates.family_kk_missing)[v["household"]]
+        member = (v["role"].to_numpy() != HEAD) & noise.pick(rng, len(v), 0.5)
+        v["no_kk"] = v["no_kk"].where(~(family & member), None)
     d = v["birth_date"]
     d = noise.swap_day_month(d, rng, rates.swap_day_month)
     d = noise.default_date(d, rng, rates.default_date)

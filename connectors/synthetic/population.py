@@ -209,7 +209,7 @@ def build(rng: np.random.Generator, households: int) -> Population:
 
     p = _members(rng, hh)
     h = p["household"].to_numpy()
-    for col in ("decile", "kec_code", "no_kk", "hh_draw", "moved"):
+    for col in ("decile", "kec_code", "no_kk", "hh_draw", "moved", "household_phone"):
         p[col] = hh[col].to_numpy()[h]
     p["person"] = np.arange(len(p))
     p["full_name"] = names.full_names(rng, p["female"].to_numpy()).to_numpy()

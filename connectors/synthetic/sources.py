@@ -20,6 +20,7 @@ from connectors.synthetic import formats
 from connectors.synthetic.noise import NameNoise
 from connectors.synthetic.observe import SourceNoise, observe
 from connectors.synthetic.population import CHILD, HEAD, SPOUSE, Population
+from connectors.synthetic.profile import PROFILES, Profile
 from connectors.synthetic.spec import Emission, SourceSpec
 
 
@@ -42,7 +43,13 @@ def _emit(spec: SourceSpec, frame: pd.DataFrame, ids: pd.Series, v: pd.DataFrame
     return Emission(spec, frame, ids, v["person"], v["household"])
 
 
-def disdukcapil(pop: Population, rng: np.random.Generator) -> Emission:
+_STANDARD = PROFILES["standard"]
+
+
+def disdukcapil(
+    pop: Population, rng: np.random.Generator, profile: Profile = _STANDARD
+) -> Emission:
+    """The registry is the reference: a profile renames its headers, adds no errors."""
     p = pop.people
     rows = np.flatnonzero(rng.random(len(p)) < 0.985)
     v = observe(pop, rows, np.zeros(len(rows), bool), rng, SourceNoise(
@@ -119,19 +126,19 @@ def _poor(
     return chosen
 
 
-def dtks(pop: Population, rng: np.random.Generator) -> Emission:
+def dtks(pop: Population, rng: np.random.Generator, profile: Profile = _STANDARD) -> Emission:
     p = pop.people
     chosen = _poor(pop, rng, lambda d: np.select([d <= 4, d <= 6], [0.78, 0.15], 0.0))
     # an old snapshot: split children sit in their parents' household
     in_old = p["old_seen"].to_numpy() & chosen[p["household"].to_numpy()]
     rows = np.flatnonzero(in_old)
-    v = observe(pop, rows, np.ones(len(rows), bool), rng, SourceNoise(
+    v = observe(pop, rows, np.ones(len(rows), bool), rng, profile.widen(SourceNoise(
         name=NameNoise(muhammad=0.4, old_spelling=0.06, title=0.06, typo=0.05, nickname=0.03,
                        p_for_f=0.03, mononym=0.04, patronym=0.02),
         nik_typo=0.03, head_nik=0.06, kk_missing=0.03, swap_day_month=0.03, default_date=0.05,
         year_slip=0.02, date_typo=0.02, birth_missing=0.01, address_missing=0.03,
         unmatched=0.17,
-    ))  # fmt: skip
+    )))  # fmt: skip
     ids = _ids("ART", len(v), 9)
     f = pd.DataFrame({
         "IDARTBDT": ids,
@@ -173,15 +180,15 @@ def dtks(pop: Population, rng: np.random.Generator) -> Emission:
     return _emit(spec, f, ids, v)
 
 
-def dtsen(pop: Population, rng: np.random.Generator) -> Emission:
+def dtsen(pop: Population, rng: np.random.Generator, profile: Profile = _STANDARD) -> Emission:
     p = pop.people
     chosen = _poor(pop, rng, lambda d: np.where(d <= 5, 0.92, 0.04))
     rows = np.flatnonzero(chosen[p["household"].to_numpy()])
-    v = observe(pop, rows, np.zeros(len(rows), bool), rng, SourceNoise(
+    v = observe(pop, rows, np.zeros(len(rows), bool), rng, profile.widen(SourceNoise(
         name=NameNoise(muhammad=0.15, typo=0.02, nickname=0.005, title=0.01, mononym=0.01),
         nik_missing=0.01, nik_typo=0.01, head_nik=0.02, swap_day_month=0.005,
         default_date=0.01, unmatched=0.06,
-    ))  # fmt: skip
+    )))  # fmt: skip
     ids = _ids("DTSEN-", len(v), 9)
     kk_ids = v["no_kk"].fillna("")
     f = pd.DataFrame({
@@ -225,17 +232,17 @@ def dtsen(pop: Population, rng: np.random.Generator) -> Emission:
     return _emit(spec, f, ids, v)
 
 
-def p3ke(pop: Population, rng: np.random.Generator) -> Emission:
+def p3ke(pop: Population, rng: np.random.Generator, profile: Profile = _STANDARD) -> Emission:
     p = pop.people
     chosen = _poor(pop, rng, lambda d: np.where(d <= 2, 0.85, np.where(d == 3, 0.1, 0.0)))
     rows = np.flatnonzero(chosen[p["household"].to_numpy()])
     old = rng.random(len(rows)) < 0.5
-    v = observe(pop, rows, old, rng, SourceNoise(
+    v = observe(pop, rows, old, rng, profile.widen(SourceNoise(
         name=NameNoise(muhammad=0.25, old_spelling=0.02, title=0.04, typo=0.03, nickname=0.02,
                        p_for_f=0.01, mononym=0.02),
         nik_missing=0.02, nik_typo=0.02, head_nik=0.05, swap_day_month=0.02,
         default_date=0.015, date_typo=0.01, address_missing=0.02, unmatched=0.12,
-    ))  # fmt: skip
+    )))  # fmt: skip
     ids = _ids("P3KE", len(v), 9)
     f = pd.DataFrame({
         "ID Anggota": ids,
@@ -280,7 +287,7 @@ def p3ke(pop: Population, rng: np.random.Generator) -> Emission:
 _HEALTH_PPKS = ("PPKS05", "PPKS09", "PPKS16", "PPKS17")
 
 
-def dinkes(pop: Population, rng: np.random.Generator) -> Emission:
+def dinkes(pop: Population, rng: np.random.Generator, profile: Profile = _STANDARD) -> Emission:
     p = pop.people
     codes = p["ppks"].fillna("")
     health = np.zeros(len(p), bool)
@@ -292,12 +299,12 @@ def dinkes(pop: Population, rng: np.random.Generator) -> Emission:
         | ((p["decile"].to_numpy() <= 4) & (rng.random(len(p)) < 0.15))
     )
     rows = np.flatnonzero(take)
-    v = observe(pop, rows, np.zeros(len(rows), bool), rng, SourceNoise(
+    v = observe(pop, rows, np.zeros(len(rows), bool), rng, profile.widen(SourceNoise(
         name=NameNoise(muhammad=0.4, old_spelling=0.04, title=0.06, typo=0.05, nickname=0.05,
                        p_for_f=0.03, mononym=0.06, drop_first=0.02, call_name=0.01),
         nik_missing=0.05, nik_typo=0.03, head_nik=0.04, kk_missing=0.6, swap_day_month=0.03,
         default_date=0.03, year_slip=0.02, date_typo=0.02, phone_missing=0.2, unmatched=0.2,
-    ))  # fmt: skip
+    )))  # fmt: skip
     kept = v["ppks"].fillna("")
     health_codes = pd.Series("", index=v.index, dtype="str")
     for code in _HEALTH_PPKS:
@@ -342,18 +349,18 @@ def dinkes(pop: Population, rng: np.random.Generator) -> Emission:
     return _emit(spec, f, ids, v)
 
 
-def disdik(pop: Population, rng: np.random.Generator) -> Emission:
+def disdik(pop: Population, rng: np.random.Generator, profile: Profile = _STANDARD) -> Emission:
     p = pop.people
     age, dec = p["age"].to_numpy(), p["decile"].to_numpy()
     take = (p["role"].to_numpy() == CHILD) & (age >= 6) & (age <= 18) & (dec <= 5)
     rows = np.flatnonzero(take & (rng.random(len(p)) < 0.7))
-    v = observe(pop, rows, np.zeros(len(rows), bool), rng, SourceNoise(
+    v = observe(pop, rows, np.zeros(len(rows), bool), rng, profile.widen(SourceNoise(
         name=NameNoise(muhammad=0.4, typo=0.04, nickname=0.02, p_for_f=0.02, mononym=0.02,
                        call_name=0.01),
         nik_missing=0.03, nik_typo=0.02, head_nik=0.03, kk_missing=0.3, swap_day_month=0.02,
         date_typo=0.01, unmatched=0.15,
         phone_missing=1.0,
-    ))  # fmt: skip
+    )))  # fmt: skip
     heads = p.loc[p["role"].isin([HEAD, SPOUSE])]
     mother = heads.loc[heads["female"]].groupby("household")["full_name"].first()
     ids = "00" + pd.Series(80_000_000 + np.arange(len(v)) * 7).astype("str")
@@ -400,7 +407,7 @@ def disdik(pop: Population, rng: np.random.Generator) -> Emission:
     return _emit(spec, f, ids, v)
 
 
-AGENCY_SOURCES: tuple[Callable[[Population, np.random.Generator], Emission], ...] = (
+AGENCY_SOURCES: tuple[Callable[[Population, np.random.Generator, Profile], Emission], ...] = (
     disdukcapil,
     dtks,
     dtsen,

@@ -23,6 +23,7 @@ def hub(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (("ingest", "--config", "/no/such/sources"), 1, "/no/such/sources"),
         (("generate",), 2, "Missing option '--out'"),
         (("generate", "--out", "x", "--households", "0"), 2, "--households"),
+        (("generate", "--out", "x", "--profile", "nope"), 2, "no profile 'nope'"),
         (("link",), 1, "run `hub ingest` first"),
         (("load",), 1, "hub ingest"),
         (("export", "identities", "--out", "ids.csv"), 1, "hub link"),

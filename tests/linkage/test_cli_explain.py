@@ -50,3 +50,21 @@ def test_qa_report_writes_html_with_the_evaluation(
     html = out.read_text(encoding="utf-8")
     assert "<html" in html.lower()
     assert "F1" in html or "f1" in html
+
+
+def test_explain_household_names_the_rule_and_the_record_it_joined_through(
+    linked: tuple[dict[str, str], Path],
+) -> None:
+    env, _ = linked
+    with duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"), read_only=True) as con:
+        rules = dict(con.execute(
+            "SELECT rule, min(record_key) FROM household_evidence GROUP BY rule").fetchall())
+    assert "kk" in rules
+    out = json.loads(hub(env, "explain-household", rules["kk"], "--json").stdout)
+    assert out["rule"] == "kk" and out["detail"].startswith("KK ")
+    joined = [r for r in rules if r not in ("kk", "alone")]
+    if joined:  # a city of this size may have no member without a KK
+        other = json.loads(hub(env, "explain-household", rules[joined[0]], "--json").stdout)
+        assert other["rule"] == joined[0] and other["via_record_key"]
+    result = hub(env, "explain-household", "nope:1", code=1)
+    assert "hub link" in result.stderr and result.stderr.strip().count("\n") == 0

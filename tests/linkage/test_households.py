@@ -10,6 +10,7 @@ import duckdb
 from linkage_city import mini_city, stage
 
 from linkage import run_linkage
+from linkage.households import explain_household
 
 KK = "3273011203150004"
 NEW_KK = "3273011907240002"
@@ -157,3 +158,57 @@ def test_a_member_with_a_new_family_card_splits_off(
         "SELECT person_id FROM identity_map WHERE record_key = 'dtks:f-3'"
     ).fetchall()[0][0]
     assert [person, home, after["dtks:f-3"]] in [list(m[0]) for m in moves]
+
+
+def test_a_member_listed_with_the_family_but_without_a_kk_joins_it(
+    con: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    rows, _ = mini_city(households=30, seed=73)
+    family = [{**r, "row_number": i + 1} for i, r in enumerate(_family())]
+    # a late-born child only this source knows, the KK cell left empty and the
+    # address typed as one line (no street or number the others can match)
+    child = _member(
+        "dtks", "f-5", "Dede Suryana", date(2016, 2, 14), "L", None, None, "ANAK",
+        street=None, house_number=None, address="RT 4 RW 2 Isola", row_number=5,
+    )  # fmt: skip
+    stranger = _member(
+        "dtks", "s-1", "Tatang Sobari", date(1960, 3, 3), "L", None, None, "KEPALA",
+        street=None, house_number=None, address="Jl. Lain 3", row_number=40,
+    )  # fmt: skip
+    stage(con, rows + family + [child, stranger])
+    run_linkage(con, model_dir)
+    households = _households(con)
+    assert households["dtks:f-5"] == households["dtks:f-1"]
+    assert households["dtks:s-1"] != households["dtks:f-1"]
+    explained = explain_household(con, "dtks:f-5")
+    assert explained is not None
+    assert explained["rule"] == "family block"
+    assert str(explained["via_record_key"]).startswith("dtks:f-")
+    assert "dtks:f-1" in explained["other_records"]
+    kk = explain_household(con, "dtks:f-2")
+    assert kk is not None and kk["rule"] == "kk" and KK in str(kk["detail"])
+
+
+def test_a_child_who_heads_a_new_family_card_leaves_the_parents_household(
+    con: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    """An old list still shows her as ANAK on the parents' card; the registry has her
+    as head of her own card, which wins even when the parents' card is newer."""
+    rows, _ = mini_city(households=30, seed=74)
+    old_list = [{**r, "source": "p3ke"} for r in _family()]
+    registry = [r for r in _family() if r["source_record_id"] != "f-3"]
+    own = _member(
+        "dtks", "f-3", "Rina Suryana", date(1999, 1, 23), "P", "3273016301990003",
+        "3273010101100001", "KEPALA", street="Jl. Sarijadi Raya", house_number="88",
+        rt="007", rw="05", kelurahan="Sarijadi",
+    )  # fmt: skip
+    husband = _member(
+        "dtks", "f-9", "Ujang Permana", date(1996, 4, 4), "L", "3273010404960001",
+        "3273010101100001", "SUAMI", street="Jl. Sarijadi Raya", house_number="88",
+        rt="007", rw="05", kelurahan="Sarijadi",
+    )  # fmt: skip
+    stage(con, rows + old_list + registry + [own, husband])
+    run_linkage(con, model_dir)
+    households = _households(con)
+    assert households["dtks:f-3"] == households["p3ke:f-3"] == households["dtks:f-9"]
+    assert households["dtks:f-3"] != households["dtks:f-1"] == households["p3ke:f-1"]

@@ -40,3 +40,36 @@ def test_bad_decisions_are_refused(con: duckdb.DuckDBPyConnection) -> None:
         decide(con, "same", pair="no-such-pair")
     with pytest.raises(ReviewError, match="itself"):
         decide(con, "same", record_keys=("a:1", "a:1"))
+
+
+def test_the_queue_puts_households_receiving_aid_first_with_evidence(
+    con: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    rows, _ = mini_city(households=40, seed=31)
+    stage(con, rows)
+    run_linkage(
+        con, model_dir, settings=LinkageSettings(link_threshold=0.999999, review_threshold=0.5)
+    )
+    queue = list_open(con, limit=1000)
+    assert len(queue) > 1
+    # mark the household of the last pair's first record as receiving aid
+    last = queue[-1]
+    con.execute(
+        """CREATE TABLE current_services AS
+           SELECT record_key, 'dinsos' AS source, 'PKH' AS program FROM identity_map
+           WHERE household_id = (SELECT household_id FROM identity_map WHERE record_key = $k)""",
+        {"k": last.record_key_l},
+    )
+    again = list_open(con, limit=1000)
+    assert again[0].cost == 2 and again[0].cost_reason == "household receives aid"
+    assert [p.cost for p in again] == sorted((p.cost for p in again), reverse=True)
+    assert last.pair_id in {p.pair_id for p in again if p.cost == 2}
+    for pair in again:
+        assert {c["comparison"] for c in pair.evidence} >= {"name", "birth_date"}
+        weak = {c["comparison"] for c in pair.evidence if float(c["match_weight"] or 0) <= 0}
+        assert set(pair.to_check) == weak
+    # one pair per two people: no two open pairs join the same two person ids
+    people = dict(con.execute("SELECT record_key, person_id FROM identity_map").fetchall())
+    joined = [frozenset((people[p.record_key_l], people[p.record_key_r])) for p in again]
+    assert len(joined) == len(set(joined))
+    assert all(len(j) == 2 for j in joined)
