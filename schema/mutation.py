@@ -153,17 +153,24 @@ async def _visible_household(info: Info, field: str, household_id: str) -> dict[
     return row
 
 
-async def _visible_person(info: Info, field: str, person_id: str | None,
-                          household_id: str | None = None) -> None:
-    """The person must be one the caller may see (and in the household, if named)."""
+async def _resolve(info: Info, field: str, target: Any) -> None:
+    """`target.household_id` (when set) and `target.person_id` must be ones
+    the caller may see, the person a member of the household; an id merged
+    into another is replaced by its survivor's, so the fact lands there."""
+    household_id = getattr(target, "household_id", None)
+    if household_id is not None:
+        row = await _visible_household(info, field + ".householdId", household_id)
+        target.household_id = household_id = strawberry.ID(row["household_id"])
+    person_id = target.person_id
     if person_id is None:
         return
-    row = await info.context.loaders.person.load(person_id)
-    if row is None:
-        raise InputError(field, f"no person {person_id!r} that you may see.")
-    if household_id is not None and row.get("household_id") != household_id:
-        raise InputError(field, f"person {person_id!r} is not a member of household "
-                                f"{household_id!r}.")
+    found = await info.context.loaders.person.load(person_id)
+    if found is None:
+        raise InputError(field + ".personId", f"no person {person_id!r} that you may see.")
+    if household_id is not None and found.get("household_id") != household_id:
+        raise InputError(field + ".personId", f"person {person_id!r} is not a member of "
+                                              f"household {household_id!r}.")
+    target.person_id = strawberry.ID(found["person_id"])
 
 
 def _changed(info: Info, household_id: str, kind: str) -> None:
@@ -240,9 +247,7 @@ class Mutation:
         if policy.own_funding_only and service.funder not in (None, org):
             raise Forbidden(f"a foundation records only services it funds itself: leave "
                             f"service.funder empty or set it to {org!r}.")
-        await _visible_household(info, "service.householdId", service.household_id)
-        await _visible_person(info, "service.personId", service.person_id,
-                              service.household_id)
+        await _resolve(info, "service", service)
         if service.amount is not None and service.amount < 0:
             raise InputError("service.amount", "must not be negative.")
         program = _text("service.program", service.program)
@@ -264,9 +269,7 @@ class Mutation:
     @strawberry.mutation(description="Record a social worker's assessment.")
     async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:
         require_casework(info.context.principal)
-        await _visible_household(info, "assessment.householdId", assessment.household_id)
-        await _visible_person(info, "assessment.personId", assessment.person_id,
-                              assessment.household_id)
+        await _resolve(info, "assessment", assessment)
         principal = info.context.principal
         row = {"assessment_id": f"asm-{uuid.uuid4()}", "household_id": assessment.household_id,
                "person_id": assessment.person_id, "assessed_on": assessment.assessed_on,
@@ -282,7 +285,8 @@ class Mutation:
     @strawberry.mutation(description="Refer a household to another organization.")
     async def create_referral(self, info: Info, referral: ReferralInput) -> Referral:
         require_write(info.context.principal)
-        await _visible_household(info, "referral.householdId", referral.household_id)
+        referral.household_id = strawberry.ID((await _visible_household(
+            info, "referral.householdId", referral.household_id))["household_id"])
         now = _now()
         to_org = _text("referral.toOrganization", referral.to_organization)
         row: dict[str, Any] = {
@@ -323,7 +327,8 @@ class Mutation:
     @strawberry.mutation(description="Enrol a household in a program.")
     async def enrol_household(self, info: Info, enrolment: EnrolmentInput) -> Enrolment:
         require_write(info.context.principal)
-        await _visible_household(info, "enrolment.householdId", enrolment.household_id)
+        enrolment.household_id = strawberry.ID((await _visible_household(
+            info, "enrolment.householdId", enrolment.household_id))["household_id"])
         if enrolment.until is not None and enrolment.until < enrolment.since:
             raise InputError("enrolment.until", "is before enrolment.since.")
         org = str(info.context.principal.organization)
@@ -367,10 +372,7 @@ class Mutation:
                 and request.kind is not ChangeKind.USULAN:
             raise InputError("request.householdId", "name the household or person to "
                                                     f"{request.kind.value}.")
-        if request.household_id is not None:
-            await _visible_household(info, "request.householdId", request.household_id)
-        await _visible_person(info, "request.personId", request.person_id,
-                              request.household_id)
+        await _resolve(info, "request", request)
         now = _now()
         org = str(info.context.principal.organization)
         request_id = f"chg-{uuid.uuid4()}"
