@@ -39,6 +39,7 @@ SCALES: dict[str, dict[str, list[str]]] = {
         "linkage": ["--households", "1000", "--realtime-samples", "50"],
         "linkage_more": [],
         "graph_load": ["--households", "2000"],
+        "hub_load": ["--households", "2000"],
         "api": ["--households", "2000", "--seconds", "5", "--connections", "8"],
     },
     "full": {
@@ -47,6 +48,8 @@ SCALES: dict[str, dict[str, list[str]]] = {
         "linkage": ["--households", "13500", "--realtime-samples", "200"],
         "linkage_more": ["--households", "135000", "--realtime-samples", "200"],
         "graph_load": ["--households", "100000"],
+        # issue 12 measured `hub load` of a 20k-household pipeline output
+        "hub_load": ["--households", "20000"],
         "api": ["--households", "100000", "--seconds", "20", "--connections", "16"],
     },
 }
@@ -136,6 +139,8 @@ def main() -> int:
         ("linkage_1m", "bench_linkage.py",
          [*size["linkage_more"], "--workdir", str(work / "linkage-1m")]),
         ("graph_load", "bench_graph_load.py", [*size["graph_load"], *graph, "--wipe"]),
+        ("hub_load", "bench_hub_load.py",
+         [*size["hub_load"], *graph, "--workdir", str(work / "hub-load"), "--wipe"]),
         ("api", "bench_api.py", [*size["api"], *graph, "--load", "--wipe"]),
     ]
     plan = [(n, s, a) for n, s, a in plan if n != "linkage_1m" or size["linkage_more"]]

@@ -49,8 +49,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -420,6 +421,14 @@ class TableReport:
 @dataclass
 class LoadReport:
     tables: dict[str, TableReport] = field(default_factory=dict)
+    #: set by callers that send only changed rows: rows built, rows sent
+    rows_built: int = 0
+    rows_sent: int = 0
+    #: identities retired, of them merged into a survivor, and gone rows dropped
+    #: (see graph.lifecycle)
+    retired: int = 0
+    merged: int = 0
+    dropped: int = 0
 
     @property
     def entities_written(self) -> int:
@@ -432,7 +441,7 @@ class LoadReport:
 
     @property
     def changed(self) -> bool:
-        return any(
+        return bool(self.retired or self.dropped) or any(
             t.nodes_created or t.relationships_created or t.relationships_deleted
             or t.properties_set
             for t in self.tables.values()
@@ -505,17 +514,17 @@ def load_table(
         fast = _all_new(spec, table) and _absent(driver, spec.target, database)
         if not fast:
             _run_all(driver, _unwind(spec, table) + spec.upsert,
-                     [_params(spec, table, s, batch_size)
-                      for s in range(0, table.num_rows, batch_size)], database, 1, report)
+                     (_params(spec, table, s, batch_size)
+                      for s in range(0, table.num_rows, batch_size)), database, 1, report)
         elif isinstance(spec.create, NodeCreate):
             _run_all(driver, _create_statement(spec, spec.create, table),
-                     [_create_params(spec, spec.create, table.slice(s, n))
-                      for s, n in _slices(table.num_rows, batch_size, writers)],
+                     (_create_params(spec, spec.create, table.slice(s, n))
+                      for s, n in _slices(table.num_rows, batch_size, writers)),
                      database, writers, report)
         else:
             _run_all(driver, _unwind(spec, table) + spec.create,
-                     [_params(spec, table, s, n)
-                      for s, n in _slices(table.num_rows, batch_size, writers)],
+                     (_params(spec, table, s, n)
+                      for s, n in _slices(table.num_rows, batch_size, writers)),
                      database, writers, report)
         if spec.serves and fast:
             pairs = _serves_pairs(table)
@@ -550,7 +559,8 @@ def last_load_at(driver: Driver, database: str = "neo4j") -> datetime | None:
 def columns(spec: TableSpec, rows: Rows) -> Any:
     """The input as an Arrow table in the form the statements take: the
     contract's columns that are present, lists defaulted to [], decimals as
-    floats, `name_tokens` as one string, and a `row_hash` column."""
+    floats, `name_tokens` as one string, and a `row_hash` column (the input's
+    own `row_hash` column when it has one, e.g. computed in DuckDB)."""
     if not isinstance(rows, pa.Table):
         rows = _from_rows(spec, list(rows))
     missing = [k for k in spec.keys if k not in rows.column_names]
@@ -559,6 +569,7 @@ def columns(spec: TableSpec, rows: Rows) -> Any:
             f"table {spec.name} has no column(s) {', '.join(missing)}; "
             f"expected columns: {', '.join(spec.columns)}."
         )
+    given = rows.column("row_hash") if "row_hash" in rows.column_names else None
     table: Any = rows.select([c for c in spec.columns if c in rows.column_names])
     table = table.combine_chunks()
     for key in spec.keys:
@@ -583,6 +594,8 @@ def columns(spec: TableSpec, rows: Rows) -> Any:
         full = table.column("full_name") if "full_name" in table.column_names else None
         tokens = pc.utf8_lower(full) if full is not None else pa.nulls(table.num_rows, pa.string())
         table = table.append_column("name_tokens", tokens)
+    if given is not None and given.null_count == 0:  # the caller's content hash
+        return table.append_column("row_hash", pc.cast(given, pa.string()).combine_chunks())
     return table.append_column("row_hash", pa.array(_hashes(spec, table), pa.string()))
 
 
@@ -764,19 +777,27 @@ def _serves_pairs(table: Any) -> Any:
     return pairs.group_by(["organization", "household_id"]).aggregate([])
 
 
-def _run_all(driver: Driver, statement: str, batches: list[dict[str, Any]], database: str,
+def _run_all(driver: Driver, statement: str, batches: Iterable[dict[str, Any]], database: str,
              writers: int, report: TableReport) -> None:
+    """Run `statement` once per batch. With several writers the batches'
+    parameters are built while earlier batches run (at most two per writer
+    wait), so Python's shaping overlaps the server's writing."""
     def run(params: dict[str, Any]) -> Any:
         return driver.execute_query(statement, params, database_=database).summary.counters
 
-    if writers > 1 and len(batches) > 1:
+    counters = []
+    if writers > 1:
         with ThreadPoolExecutor(max_workers=writers) as pool:
-            futures = [pool.submit(run, b) for b in batches]
+            waiting: deque[Future[Any]] = deque()
             try:
-                counters = [f.result() for f in futures]
+                for params in batches:
+                    waiting.append(pool.submit(run, params))
+                    if len(waiting) >= 2 * writers:
+                        counters.append(waiting.popleft().result())
+                counters.extend(f.result() for f in waiting)
             except BaseException:
                 # the batches not started yet would each retry a dead server in turn
-                for f in futures:
+                for f in waiting:
                     f.cancel()
                 raise
     else:

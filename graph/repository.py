@@ -80,16 +80,16 @@ VISIBLE: Final = """(
 #: After `UNWIND $ids AS id MATCH (p:Person ...)`: keep `p` only when the caller may
 #: see the household it belongs to (a scoped caller never sees a person without one).
 PERSON_VISIBLE: Final = (
-    " OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h "
+    " OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h, resolved_from "
     "WHERE ($org IS NULL) OR (h IS NOT NULL AND " + VISIBLE + ") "
 )
 
-#: After `UNWIND $ids AS id MATCH (p:Person ...)`: keep `p` when the caller may
+#: After `... WITH id, p, resolved_from` (RESOLVE_PERSON): keep `p` when the caller may
 #: see its household (`whole`) or submitted a record about it (`own`, its newest).
 PERSON_SEEN: Final = (
-    " OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h, "
+    " OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h, resolved_from, "
     " ($org IS NULL OR (h IS NOT NULL AND " + VISIBLE + ")) AS whole "
-    "WITH id, p, h, whole, CASE WHEN whole THEN null ELSE head(COLLECT { "
+    "WITH id, p, h, resolved_from, whole, CASE WHEN whole THEN null ELSE head(COLLECT { "
     " MATCH (sr:SourceRecord)-[:IDENTIFIES]->(p) WHERE " + OWN_RECORD
     + " RETURN sr ORDER BY sr.loaded_at DESC, sr.record_key }) END AS own "
     "WHERE whole OR own IS NOT NULL "
@@ -97,9 +97,28 @@ PERSON_SEEN: Final = (
 
 SHOWN_PROBLEM: Final = "($special OR NOT coalesce(pr.special_category, false))"
 
+#: Household `h` / person `p` is current (not merged into another, not withdrawn;
+#: a person also neither deceased nor moved away): only those are counted.
+ACTIVE_H: Final = "coalesce(h.status, 'active') = 'active'"
+ACTIVE_P: Final = "coalesce(p.status, 'active') = 'active'"
+
+#: `UNWIND $ids AS id` to `id, h, resolved_from`: a merged (retired) id
+#: resolves to the household it was merged into; `resolved_from` is then the
+#: id asked for, else null. Partners keep our ids: an old one keeps answering.
+RESOLVE_HOUSEHOLD: Final = (
+    "UNWIND $ids AS id MATCH (h0:Household {household_id: id}) "
+    "OPTIONAL MATCH (h0)-[:MERGED_INTO]->(s:Household) "
+    "WITH id, coalesce(s, h0) AS h, CASE WHEN s IS NULL THEN NULL ELSE id END AS resolved_from "
+)
+RESOLVE_PERSON: Final = (
+    "UNWIND $ids AS id MATCH (p0:Person {person_id: id}) "
+    "OPTIONAL MATCH (p0)-[:MERGED_INTO]->(s:Person) "
+    "WITH id, coalesce(s, p0) AS p, CASE WHEN s IS NULL THEN NULL ELSE id END AS resolved_from "
+)
+
 HOUSEHOLD_FIELDS: Final = """
   .household_id, .no_kk, .address, .street, .house_number, .rt, .rw,
-  .kelurahan_code, .kecamatan_code, .welfare_decile, .status,
+  .kelurahan_code, .kecamatan_code, .welfare_decile, .status, .survivor_id,
   kelurahan: head([(h)-[:LIVES_IN]->(k) | k.name]),
   kecamatan: head([(h)-[:LIVES_IN]->()-[:IN]->(kc) | kc.name])
 """
@@ -107,7 +126,7 @@ HOUSEHOLD: Final = "h {" + HOUSEHOLD_FIELDS + "}"
 
 PERSON_FIELDS: Final = """
   .person_id, .full_name, .nik, .no_kk, .birth_date, .birth_place, .sex,
-  .relationship, .phone, .status,
+  .relationship, .phone, .status, .survivor_id,
   household_id: head([(p)-[:MEMBER_OF]->(x) | x.household_id])
 """
 PERSON: Final = "p {" + PERSON_FIELDS + "}"
@@ -141,8 +160,9 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     "  MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
     + "  WITH pr ORDER BY pr.code RETURN " + PROBLEM + " }}) AS members }",
     "household_problems": "CALL (h) { "
-    " MATCH (h)<-[:MEMBER_OF]-(:Person)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
-    + " WITH DISTINCT pr ORDER BY pr.code RETURN collect(" + PROBLEM + ") AS household_problems }",
+    " MATCH (h)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
+    + " AND " + ACTIVE_P + " WITH DISTINCT pr ORDER BY pr.code "
+    " RETURN collect(" + PROBLEM + ") AS household_problems }",
     "current_programs": "CALL (h) { MATCH (h)-[e:ENROLLED_IN]->(pg:Program) "
     " WHERE coalesce(e.active, true) WITH e, pg ORDER BY pg.code "
     " RETURN collect(pg {.code, .name, .benefit_kind, .need, since: e.since, "
@@ -210,8 +230,8 @@ class GraphRepository:
     # --- look-ups by id ---------------------------------------------------------
     async def households(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         return await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " RETURN id, " + HOUSEHOLD + " AS items",
+            RESOLVE_HOUSEHOLD + "WHERE " + VISIBLE
+            + " RETURN id, h {" + HOUSEHOLD_FIELDS + ", resolved_from: resolved_from} AS items",
             ids, scope,
         )
 
@@ -222,9 +242,9 @@ class GraphRepository:
         without `household_id` (which would tell which submitted people live
         together); `linked_household_id` has it for the API's own checks."""
         return await self._aligned(
-            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
-            + PERSON_SEEN +
-            "RETURN id, CASE WHEN whole THEN " + PERSON + " ELSE "
+            RESOLVE_PERSON + PERSON_SEEN +
+            "RETURN id, CASE WHEN whole THEN p {" + PERSON_FIELDS
+            + ", resolved_from: resolved_from} ELSE "
             " {person_id: p.person_id, full_name: own.full_name, nik: own.nik,"
             "  no_kk: own.no_kk, birth_date: own.birth_date, household_id: null,"
             "  linked_household_id: h.household_id, submitted_only: true} END AS items",
@@ -242,7 +262,7 @@ class GraphRepository:
 
     async def person_problems(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
         return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
+            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) WITH id, p, null AS resolved_from "
             + PERSON_VISIBLE +
             "CALL (p) { MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
             + " RETURN pr ORDER BY pr.code } RETURN id, collect(" + PROBLEM + ") AS items",
@@ -253,8 +273,9 @@ class GraphRepository:
                                  scope: Scope) -> list[list[Row]]:
         return _lists(await self._aligned(
             "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (h)<-[:MEMBER_OF]-(:Person)-[:HAS_PROBLEM]->(pr:Problem) "
-            " WHERE " + SHOWN_PROBLEM + " RETURN DISTINCT pr ORDER BY pr.code } "
+            + " CALL (h) { MATCH (h)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->(pr:Problem) "
+            " WHERE " + SHOWN_PROBLEM + " AND " + ACTIVE_P
+            + " RETURN DISTINCT pr ORDER BY pr.code } "
             "RETURN id, collect(" + PROBLEM + ") AS items",
             household_ids, scope,
         ))
@@ -318,13 +339,12 @@ class GraphRepository:
             raise GraphInputError(f"household parts: {unknown or 'none'} asked; choose from "
                                   f"household, {', '.join(HOUSEHOLD_PARTS)}.")
         wanted = [p for p in HOUSEHOLD_PARTS if p in parts]
-        query: LiteralString = (
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE + " ")
+        query: LiteralString = RESOLVE_HOUSEHOLD + "WHERE " + VISIBLE + " "
         for part in wanted:
             query += HOUSEHOLD_PARTS[part] + " "
         fields = [f"{p}: {p}" for p in wanted]
         if "household" in parts:
-            fields.append("household: " + HOUSEHOLD)
+            fields.append("household: h {" + HOUSEHOLD_FIELDS + ", resolved_from: resolved_from}")
         query += "RETURN id, {" + ", ".join(fields) + "} AS items"
         return await self._aligned(query, household_ids, scope)
 
@@ -342,7 +362,7 @@ class GraphRepository:
         the match evidence; of a person it only submitted, its own records
         and no evidence (which would name the other records)."""
         return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
+            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) WITH id, p, null AS resolved_from "
             + PERSON_SEEN +
             "CALL (p, whole) { MATCH (sr:SourceRecord)-[i:IDENTIFIES]->(p) "
             " WHERE whole OR " + OWN_RECORD + " RETURN sr, i ORDER BY sr.record_key } "
@@ -360,12 +380,13 @@ class GraphRepository:
     # --- look-up lists ------------------------------------------------------------
     async def search_persons(self, text: str, scope: Scope, *, kelurahan: str | None = None,
                              rt: str | None = None, rw: str | None = None, offset: int = 0,
-                             limit: int = 20) -> Page:
+                             limit: int = 20, statuses: Sequence[str] = ("active",)) -> Page:
         query = lucene_query(text)
         if not query:
             raise GraphInputError("name: give at least one letter or digit to search for.")
         rows = await self._read(
             "CALL db.index.fulltext.queryNodes('person_names', $q) YIELD node AS p, score "
+            "WHERE coalesce(p.status, 'active') IN $statuses "
             "MATCH (p)-[:MEMBER_OF]->(h:Household) "
             "WHERE ($kel IS NULL OR h.kelurahan_code = $kel OR "
             "  EXISTS { MATCH (h)-[:LIVES_IN]->(k) WHERE toLower(k.name) = toLower($kel) }) "
@@ -374,7 +395,7 @@ class GraphRepository:
             "WITH collect(p {" + PERSON_FIELDS + ", score: score}) AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
             scope, q=query, kel=kelurahan, rt=_rtrw(rt), rw=_rtrw(rw), offset=offset,
-            limit=limit,
+            limit=limit, statuses=list(statuses),
         )
         return _page(rows)
 
@@ -387,7 +408,8 @@ class GraphRepository:
         direction: LiteralString = " DESC" if descending else ""
         rows = await self._read(
             "MATCH (h:Household) "
-            "WHERE ($kel IS NULL OR h.kelurahan_code = $kel) "
+            "WHERE coalesce(h.status, 'active') IN $statuses "
+            " AND ($kel IS NULL OR h.kelurahan_code = $kel) "
             " AND ($kec IS NULL OR h.kecamatan_code = $kec) "
             " AND ($rt IS NULL OR h.rt = $rt) AND ($rw IS NULL OR h.rw = $rw) "
             " AND ($decile IS NULL OR h.welfare_decile = $decile) "
@@ -395,8 +417,9 @@ class GraphRepository:
             " AND ($no_kk IS NULL OR h.no_kk = $no_kk OR "
             "   EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person) WHERE x.no_kk = $no_kk }) "
             " AND ($nik IS NULL OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person {nik: $nik}) }) "
-            " AND ($ppks IS NULL OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)"
-            "   -[:HAS_PROBLEM]->(pr:Problem {code: $ppks}) WHERE " + SHOWN_PROBLEM + " }) "
+            " AND ($ppks IS NULL OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(p:Person)"
+            "   -[:HAS_PROBLEM]->(pr:Problem {code: $ppks}) WHERE " + SHOWN_PROBLEM
+            + " AND " + ACTIVE_P + " }) "
             " AND " + VISIBLE + " WITH h ORDER BY " + order + direction + ", h.household_id "
             "WITH collect(" + HOUSEHOLD + ") AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
@@ -405,7 +428,7 @@ class GraphRepository:
             rt=_rtrw(filters.get("rt")), rw=_rtrw(filters.get("rw")),
             decile=filters.get("decile"), max_decile=filters.get("max_decile"),
             no_kk=filters.get("no_kk"), nik=filters.get("nik"), ppks=filters.get("ppks"),
-            offset=offset, limit=limit,
+            statuses=list(filters.get("statuses") or ["active"]), offset=offset, limit=limit,
         )
         return _page(rows)
 
@@ -416,8 +439,9 @@ class GraphRepository:
         """Households with a problem and no active enrolment in a program that
         addresses it: counts per (kelurahan, problem), and a page of households."""
         rows = await self._read(
-            "MATCH (h:Household)<-[:MEMBER_OF]-(:Person)-[:HAS_PROBLEM]->(pr:Problem) "
+            "MATCH (h:Household)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->(pr:Problem) "
             "WHERE ($ppks IS NULL OR pr.code = $ppks) AND " + SHOWN_PROBLEM
+            + " AND " + ACTIVE_H + " AND " + ACTIVE_P
             + " AND ($area IS NULL OR h.kelurahan_code = $area OR h.kecamatan_code = $area) "
             " AND " + VISIBLE + " "
             " AND NOT EXISTS { MATCH (h)-[e:ENROLLED_IN]->(:Program)-[:ADDRESSES]->(pr) "
@@ -462,7 +486,7 @@ class GraphRepository:
             " AND p1.code < p2.code AND p1.need = p2.need "
             " AND coalesce(s1.funder, '') <> coalesce(s2.funder, '') "
             " AND NOT EXISTS { MATCH (p1)-[c:COMBINES_WITH]-(p2) WHERE c.allowed } "
-            " AND " + VISIBLE + " "
+            " AND " + ACTIVE_H + " AND " + VISIBLE + " "
             "WITH h, p1.need AS need, collect(DISTINCT s1) + collect(DISTINCT s2) AS ss "
             "UNWIND ss AS s WITH h, need, s ORDER BY s.service_date, s.service_id "
             "WITH h, need, collect(DISTINCT s) AS services ORDER BY h.household_id, need "
@@ -487,9 +511,10 @@ class GraphRepository:
             "CALL (pg) { OPTIONAL MATCH (h:Household) WHERE "
             "  (EXISTS { MATCH (h)-[e:ENROLLED_IN]->(pg) WHERE coalesce(e.active, true) } "
             "   OR EXISTS { MATCH (h)<-[:RECEIVED_BY]-(:Service)-[:UNDER]->(pg) }) "
-            "  AND " + VISIBLE + " RETURN count(h) AS reached } "
-            "CALL (pg) { OPTIONAL MATCH (h:Household)<-[:MEMBER_OF]-(:Person)-[:HAS_PROBLEM]->"
-            "  (:Problem)<-[:ADDRESSES]-(pg) WHERE " + VISIBLE
+            "  AND " + ACTIVE_H + " AND " + VISIBLE + " RETURN count(h) AS reached } "
+            "CALL (pg) { OPTIONAL MATCH (h:Household)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->"
+            "  (:Problem)<-[:ADDRESSES]-(pg) WHERE " + ACTIVE_H + " AND " + ACTIVE_P
+            + " AND " + VISIBLE
             + "  RETURN count(DISTINCT h) AS in_need } "
             "RETURN pg {.code, .name, .benefit_kind, .need, .description,"
             " funder: " + PROGRAM_FUNDER + ","
@@ -514,7 +539,7 @@ class GraphRepository:
         rows = await self._read(
             "MATCH (f:Funder) "
             "CALL (f) { OPTIONAL MATCH (h:Household)<-[:RECEIVED_BY]-(s:Service)-[:FUNDED_BY]->(f) "
-            "  WHERE " + VISIBLE + " RETURN count(DISTINCT h) AS reached, "
+            "  WHERE " + ACTIVE_H + " AND " + VISIBLE + " RETURN count(DISTINCT h) AS reached, "
             "  sum(coalesce(s.amount, 0.0)) AS amount, count(s) AS services } "
             "RETURN f {.code, .kind, .public,"
             # an organization funding its own deliveries is named as the organization
@@ -543,8 +568,8 @@ class GraphRepository:
         rows = await self._read(
             "MATCH (" + area + ") "
             "CALL (kc) { OPTIONAL MATCH (h:Household) WHERE EXISTS { MATCH " + path + " } "
-            "  AND " + VISIBLE + " "
-            "  OPTIONAL MATCH (p:Person)-[:MEMBER_OF]->(h) "
+            "  AND " + ACTIVE_H + " AND " + VISIBLE + " "
+            "  OPTIONAL MATCH (p:Person)-[:MEMBER_OF]->(h) WHERE " + ACTIVE_P + " "
             "  RETURN count(DISTINCT h) AS households, count(p) AS people,"
             "  count(CASE WHEN h.welfare_decile <= $poor THEN p END) AS poor_people,"
             "  collect(DISTINCT h {.household_id, .welfare_decile}) AS hs } "
@@ -593,6 +618,9 @@ class GraphRepository:
             "OPTIONAL MATCH (h:Household {household_id: $row.household_id}) "
             "FOREACH (x IN CASE WHEN h IS NULL THEN [] ELSE [h] END |"
             " MERGE (c)-[:CONCERNS]->(x)) "
+            "WITH c OPTIONAL MATCH (p:Person {person_id: $row.person_id}) "
+            "FOREACH (x IN CASE WHEN p IS NULL THEN [] ELSE [p] END |"
+            " MERGE (c)-[:ABOUT]->(x)) "
             "RETURN c {.*} AS row",
             {"row": dict(row)},
             write=True,

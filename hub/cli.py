@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -192,12 +193,16 @@ def load_command() -> None:
     settings = get_settings()
     con = pipeline.open_db(settings)
     try:
+        started = time.perf_counter()
         report = pipeline.load_graph(settings, con, _step_printer("load"))
+        seconds = time.perf_counter() - started
     finally:
         con.close()
     console.print(
-        f"loaded {sum(t.rows for t in report.tables.values()):,} rows: "
-        f"{report.entities_written:,} nodes+relationships created in {report.seconds:.1f} s"
+        f"loaded {report.rows_sent:,} changed of {report.rows_built:,} rows: "
+        f"{report.entities_written:,} nodes+relationships created, {report.retired:,} ids "
+        f"retired ({report.merged:,} merged), {report.dropped:,} gone rows dropped "
+        f"in {seconds:.1f} s"
     )
 
 

@@ -14,11 +14,15 @@ from typing import Any, Final
 import duckdb
 
 from domain.thresholds import ACTIVE_DAYS
+from hub import person_status
 from hub.errors import PipelineError
 from hub.intake import INTAKE_SOURCE_PREFIX
+from hub.person_status import current_status_sql
 
 #: A person's representative values come from their best record: the one
-#: with a valid NIK, from an agency, with the most fields filled in.
+#: with a valid NIK, from an agency, with the most fields filled in. Every
+#: mode and arg_max breaks ties by value, so the same input gives the same
+#: tables (and an unchanged reload sends nothing).
 _RECORD_SCORE = """
     (CASE WHEN r.nik_valid THEN 4 ELSE 0 END)
     + (CASE WHEN s.organization_type IN ('agency', 'dinsos') THEN 2 ELSE 0 END)
@@ -63,37 +67,42 @@ _SQL: dict[str, str] = {
     "households": f"""
         WITH linked AS ({_LINKED})
         SELECT household_id,
-               mode(kk_clean) FILTER (WHERE kk_valid) AS no_kk,
-               arg_max(address, address_key IS NOT NULL) AS address,
-               arg_max(street_clean, address_key IS NOT NULL) AS street,
-               arg_max(house_number_clean, address_key IS NOT NULL) AS house_number,
-               mode(rt_clean) AS rt, mode(rw_clean) AS rw,
-               mode(kelurahan_code) AS kelurahan_code, mode(kecamatan_code) AS kecamatan_code,
+               mode(kk_clean ORDER BY kk_clean) FILTER (WHERE kk_valid) AS no_kk,
+               arg_max(address, (address_key IS NOT NULL, address)) AS address,
+               arg_max(street_clean, (address_key IS NOT NULL, street_clean)) AS street,
+               arg_max(house_number_clean, (address_key IS NOT NULL, house_number_clean))
+                   AS house_number,
+               mode(rt_clean ORDER BY rt_clean) AS rt, mode(rw_clean ORDER BY rw_clean) AS rw,
+               mode(kelurahan_code ORDER BY kelurahan_code) AS kelurahan_code,
+               mode(kecamatan_code ORDER BY kecamatan_code) AS kecamatan_code,
                min(welfare_decile) AS welfare_decile,
                'active' AS status
         FROM linked GROUP BY household_id ORDER BY household_id""",
     "persons": f"""
-        WITH linked AS ({_LINKED})
+        WITH linked AS ({_LINKED}), gone AS ({current_status_sql()})
         SELECT person_id,
-               arg_max(full_name, record_score) AS full_name,
+               arg_max(full_name, (record_score, full_name)) AS full_name,
                list_sort(list_distinct(flatten(list(name_tokens)))) AS name_tokens,
-               mode(nik_clean) FILTER (WHERE nik_valid AND NOT nik_is_kk) AS nik,
-               mode(kk_clean) FILTER (WHERE kk_valid) AS no_kk,
-               mode(birth_date_clean) AS birth_date,
-               mode(birth_place) AS birth_place,
-               mode(sex_clean) AS sex,
-               mode(relationship) AS relationship,
-               mode(phone_clean) AS phone,
-               'active' AS status,
-               mode(household_id) AS household_id,
+               mode(nik_clean ORDER BY nik_clean) FILTER (WHERE nik_valid AND NOT nik_is_kk) AS nik,
+               mode(kk_clean ORDER BY kk_clean) FILTER (WHERE kk_valid) AS no_kk,
+               mode(birth_date_clean ORDER BY birth_date_clean) AS birth_date,
+               mode(birth_place ORDER BY birth_place) AS birth_place,
+               mode(sex_clean ORDER BY sex_clean) AS sex,
+               mode(relationship ORDER BY relationship) AS relationship,
+               mode(phone_clean ORDER BY phone_clean) AS phone,
+               coalesce(max(gone.status), 'active') AS status,
+               mode(household_id ORDER BY household_id) AS household_id,
                list_sort(list_distinct(flatten(list(coalesce(ppks, []))))) AS ppks
-        FROM linked GROUP BY person_id ORDER BY person_id""",
+        FROM linked LEFT JOIN gone USING (person_id) GROUP BY person_id ORDER BY person_id""",
     "source_records": """
         SELECT c.record_key, c.source, c.organization, c.source_record_id, c.full_name,
                c.nik, c.no_kk, c.birth_date, c.address, c.rt, c.rw, c.kelurahan,
-               i.match_probability, i.linked_at AS loaded_at, i.person_id,
+               i.match_probability, v.valid_from AS loaded_at, i.person_id,
                starts_with(c.source, '""" + INTAKE_SOURCE_PREFIX + """') AS via_api
         FROM current_records c JOIN identity_map i USING (record_key)
+        -- loaded_at: when this version of the record was staged (not when it was
+        -- last linked, which would change every record on every `hub link`)
+        JOIN records v ON v.record_key = c.record_key AND v.version = c.version
         ORDER BY c.record_key""",
     "match_evidence": """
         SELECT record_key_l, record_key_r, match_probability, match_weight,
@@ -118,8 +127,8 @@ _SQL: dict[str, str] = {
         WITH latest AS (SELECT max(service_date) AS d FROM current_services),
         per AS (
             SELECT i.household_id, s.program, min(s.service_date) AS since,
-                   max(s.service_date) AS until, arg_max(s.organization, s.service_date)
-                   AS organization
+                   max(s.service_date) AS until,
+                   arg_max(s.organization, (s.service_date, s.organization)) AS organization
             FROM current_services s JOIN identity_map i USING (record_key)
             WHERE s.program IN (SELECT code FROM ref_program)
             GROUP BY ALL)
@@ -131,24 +140,30 @@ _SQL: dict[str, str] = {
 #: The loader's tables, in the order they are built.
 TABLES: tuple[str, ...] = tuple(_SQL)
 
-_NEEDS = ("linkage_records", "identity_map", "current_records", "ref_ppks")
+_NEEDS = ("linkage_records", "identity_map", "identity_retired", "current_records", "ref_ppks")
+
+
+def table_queries(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The SELECT of every loader table there is data for, by name; the
+    temp tables they read are made here."""
+    missing = [t for t in _NEEDS if not _exists(con, t)]
+    if missing:
+        raise PipelineError(
+            f"nothing to load: {', '.join(missing)} missing; run `hub ingest` and `hub link` first."
+        )
+    person_status.prepare(con)
+    return {name: sql for name, sql in _SQL.items()
+            if name != "match_evidence" or _exists(con, "link_evidence")}
 
 
 def graph_tables(
     con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
     """Every loader table as Arrow, from what is staged and linked."""
-    missing = [t for t in _NEEDS if not _exists(con, t)]
-    if missing:
-        raise PipelineError(
-            f"nothing to load: {', '.join(missing)} missing; run `hub ingest` and `hub link` first."
-        )
     out: dict[str, Any] = {}
-    for name, sql in _SQL.items():
+    for name, sql in table_queries(con).items():
         if progress:
             progress(name)
-        if name == "match_evidence" and not _exists(con, "link_evidence"):
-            continue
         out[name] = con.sql(sql).to_arrow_table()
     return out
 

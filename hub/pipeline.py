@@ -12,10 +12,11 @@ from connectors import ensure_staging_schema
 from connectors.reference import load_reference
 from graph.constraints import ensure as ensure_constraints
 from graph.driver import open_driver
-from graph.loader import LoadReport, load
+from graph.loader import LoadReport
 from hub.app import graph_connection
 from hub.errors import PipelineError
-from hub.graph_tables import graph_tables
+from hub.graph_sync import sync
+from hub.graph_tables import table_queries
 from hub.localgraph import ensure_neo4j
 from hub.settings import Settings
 
@@ -44,11 +45,12 @@ def load_graph(
     con: duckdb.DuckDBPyConnection,
     progress: Callable[[str], None] | None = None,
 ) -> LoadReport:
-    """Upsert everything staged and linked into Neo4j (constraints first)."""
-    tables = graph_tables(con, progress)  # first: nothing staged is the likelier mistake
+    """Make the graph equal what is staged and linked (constraints first):
+    only changed rows are sent, retired ids retired, gone rows dropped."""
+    table_queries(con)  # first: nothing staged is the likelier mistake
     ensure_neo4j(settings)
     conn = graph_connection(settings)
     with open_driver(conn) as driver:
         ensure_constraints(driver, settings.neo4j_database)
-        return load(driver, tables, settings.neo4j_database, progress=progress,
+        return sync(con, driver, settings.neo4j_database, progress,
                     server=f"Neo4j at {conn.uri}")

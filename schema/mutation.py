@@ -151,17 +151,24 @@ async def _visible_household(info: Info, field: str, household_id: str) -> dict[
     return row
 
 
-async def _visible_person(info: Info, field: str, person_id: str | None,
-                          household_id: str | None = None) -> None:
-    """The person must be one the caller may see (and in the household, if named)."""
+async def _resolve(info: Info, field: str, target: Any) -> None:
+    """`target.household_id` (when set) and `target.person_id` must be ones
+    the caller may see, the person a member of the household; an id merged
+    into another is replaced by its survivor's, so the fact lands there."""
+    household_id = getattr(target, "household_id", None)
+    if household_id is not None:
+        row = await _visible_household(info, field + ".householdId", household_id)
+        target.household_id = household_id = strawberry.ID(row["household_id"])
+    person_id = target.person_id
     if person_id is None:
         return
-    row = await info.context.loaders.person.load(person_id)
-    if row is None:
-        raise InputError(field, f"no person {person_id!r} that you may see.")
-    if household_id is not None and row.get("household_id") != household_id:
-        raise InputError(field, f"person {person_id!r} is not a member of household "
-                                f"{household_id!r}.")
+    found = await info.context.loaders.person.load(person_id)
+    if found is None:
+        raise InputError(field + ".personId", f"no person {person_id!r} that you may see.")
+    if household_id is not None and found.get("household_id") != household_id:
+        raise InputError(field + ".personId", f"person {person_id!r} is not a member of "
+                                              f"household {household_id!r}.")
+    target.person_id = strawberry.ID(found["person_id"])
 
 
 async def _served_household(info: Info, service: ServiceInput) -> tuple[str, bool]:
@@ -177,8 +184,7 @@ async def _served_household(info: Info, service: ServiceInput) -> tuple[str, boo
             raise InputError("service.householdId", f"no household {service.household_id!r} "
                              "that you may see; for a person you submitted, give only "
                              "service.personId.")
-        await _visible_person(info, "service.personId", service.person_id,
-                              service.household_id)
+        await _resolve(info, "service", service)  # a merged id: its survivor
         return str(service.household_id), False
     person = (await info.context.loaders.person.load(service.person_id)
               if service.person_id is not None else None)
@@ -188,6 +194,7 @@ async def _served_household(info: Info, service: ServiceInput) -> tuple[str, boo
     if person.get("submitted_only") and person.get("linked_household_id"):
         return str(person["linked_household_id"]), True
     if person.get("household_id"):
+        service.person_id = strawberry.ID(person["person_id"])  # a merged id: its survivor
         return str(person["household_id"]), False
     raise InputError("service.personId", f"person {service.person_id!r} belongs to no "
                      "household yet; give service.householdId.")
@@ -317,9 +324,7 @@ class Mutation(GrantMutations):
     @strawberry.mutation(description="Record a social worker's assessment.")
     async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:
         require_casework(info.context.principal)
-        await _visible_household(info, "assessment.householdId", assessment.household_id)
-        await _visible_person(info, "assessment.personId", assessment.person_id,
-                              assessment.household_id)
+        await _resolve(info, "assessment", assessment)
         principal = info.context.principal
         row = {"assessment_id": f"asm-{uuid.uuid4()}", "household_id": assessment.household_id,
                "person_id": assessment.person_id, "assessed_on": assessment.assessed_on,
@@ -336,7 +341,8 @@ class Mutation(GrantMutations):
     @strawberry.mutation(description="Refer a household to another organization.")
     async def create_referral(self, info: Info, referral: ReferralInput) -> Referral:
         require_write(info.context.principal)
-        await _visible_household(info, "referral.householdId", referral.household_id)
+        referral.household_id = strawberry.ID((await _visible_household(
+            info, "referral.householdId", referral.household_id))["household_id"])
         now = inputs.now()
         to_org = inputs.required_text("referral.toOrganization", referral.to_organization)
         row: dict[str, Any] = {
@@ -377,7 +383,8 @@ class Mutation(GrantMutations):
     @strawberry.mutation(description="Enrol a household in a program.")
     async def enrol_household(self, info: Info, enrolment: EnrolmentInput) -> Enrolment:
         require_write(info.context.principal)
-        await _visible_household(info, "enrolment.householdId", enrolment.household_id)
+        enrolment.household_id = strawberry.ID((await _visible_household(
+            info, "enrolment.householdId", enrolment.household_id))["household_id"])
         if enrolment.until is not None and enrolment.until < enrolment.since:
             raise InputError("enrolment.until", "is before enrolment.since.")
         org = str(info.context.principal.organization)
@@ -421,10 +428,7 @@ class Mutation(GrantMutations):
                 and request.kind is not ChangeKind.USULAN:
             raise InputError("request.householdId", "name the household or person to "
                                                     f"{request.kind.value}.")
-        if request.household_id is not None:
-            await _visible_household(info, "request.householdId", request.household_id)
-        await _visible_person(info, "request.personId", request.person_id,
-                              request.household_id)
+        await _resolve(info, "request", request)
         now = inputs.now()
         org = str(info.context.principal.organization)
         request_id = f"chg-{uuid.uuid4()}"

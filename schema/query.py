@@ -33,7 +33,7 @@ from schema.types.analysis import (
 )
 from schema.types.audit import AuditEvent
 from schema.types.household import Household
-from schema.types.person import Person
+from schema.types.person import Person, PersonStatus
 from schema.types.program import Funder, Program
 from schema.types.service import Service
 
@@ -69,6 +69,14 @@ class HouseholdSort:
     direction: SortDirection = SortDirection.ASC
 
 
+@strawberry.enum(description="ACTIVE households, or those MERGED into another (their id "
+                             "resolves to it) or WITHDRAWN (every record withdrawn).")
+class HouseholdStatus(Enum):
+    ACTIVE = "active"
+    MERGED = "merged"
+    WITHDRAWN = "withdrawn"
+
+
 @strawberry.input(description="Look-up by address, problem, decile or identifiers; "
                               "all given filters must hold.")
 class HouseholdFilter:
@@ -81,6 +89,8 @@ class HouseholdFilter:
     max_decile: int | None = None
     nik: str | None = None
     no_kk: str | None = None
+    status: list[HouseholdStatus] | None = strawberry.field(
+        default=None, description="Default: active households only.")
 
 
 def _digits(field: str, value: str | None) -> str | None:
@@ -114,17 +124,20 @@ def _decile(field: str, value: int | None) -> int | None:
 
 @strawberry.type
 class Query(GrantQueries):
-    @strawberry.field(description="A household by id, if you may see it.")
+    @strawberry.field(description="A household by id, if you may see it. An id merged into "
+                                  "another household answers with that one (see resolvedFrom).")
     async def household(self, info: Info, id: strawberry.ID,
                         purpose: Purpose = None) -> Household:
         policy = personal(info, purpose)
         row = await info.context.loaders.household.load(id)
         if row is None:
             raise NotFound("household", id)
-        read(info, households=[id])
+        read(info, households=[row["household_id"]])
         return Household.from_row(row, policy)
 
-    @strawberry.field(description="A person by id, if you may see their household.")
+    @strawberry.field(description="A person by id, if you may see their household. An id "
+                                  "merged into another person answers with that one "
+                                  "(see resolvedFrom).")
     async def person(self, info: Info, id: strawberry.ID, purpose: Purpose = None) -> Person:
         policy = personal(info, purpose)
         row = await info.context.loaders.person.load(id)
@@ -134,11 +147,12 @@ class Query(GrantQueries):
         return Person.from_row(row, policy)
 
     @strawberry.field(description="Fuzzy name search (nicknames, old spellings, typos), "
-                                  "optionally within a kelurahan (code or name), RT and RW.")
+                                  "optionally within a kelurahan (code or name), RT and RW, "
+                                  "among persons of the given statuses (default: active).")
     async def search_persons(self, info: Info, name: str, kelurahan: str | None = None,
                              rt: str | None = None, rw: str | None = None, first: int = 20,
-                             after: str | None = None,
-                             purpose: Purpose = None) -> Connection[Person]:
+                             after: str | None = None, purpose: Purpose = None,
+                             status: list[PersonStatus] | None = None) -> Connection[Person]:
         policy = personal(info, purpose)
         if not any(ch.isalnum() for ch in name):
             raise InputError("name", "give at least one letter of the name.")
@@ -148,7 +162,7 @@ class Query(GrantQueries):
         text = " ".join(tokens) if tokens else name
         page = await info.context.repository.search_persons(
             text, info.context.scope, kelurahan=kelurahan, rt=rt, rw=rw, offset=offset,
-            limit=limit)
+            limit=limit, statuses=[s.value for s in status or [PersonStatus.ACTIVE]])
         rows_read(info, page["rows"])
         return connection(page["rows"], page["total"], offset,
                           lambda r: Person.from_row(r, policy))
@@ -169,6 +183,7 @@ class Query(GrantQueries):
             "max_decile": _decile("filter.maxDecile", f.max_decile),
             "nik": _digits("filter.nik", f.nik),
             "no_kk": _digits("filter.noKk", f.no_kk),
+            "statuses": [s.value for s in f.status or [HouseholdStatus.ACTIVE]],
         }
         page = await info.context.repository.find_households(
             info.context.scope, filters=filters, sort=sort.field.value,

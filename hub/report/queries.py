@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 import duckdb
@@ -44,8 +43,14 @@ from domain.thresholds import ACTIVE_DAYS, POOR_DECILE_MAX
 from domain.thresholds import POVERTY_TARGET as POVERTY_TARGET
 from hub.errors import PipelineError
 from hub.graph_tables import SERVICE_FUNDER
+from hub.person_status import (
+    RULES_SELECT,
+    city_norm,
+    deceased_source,
+    deceased_value,
+    outside_city,
+)
 
-RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "rules.csv"
 TREND_MONTHS: Final[int] = 24
 
 _NEEDS: Final[tuple[str, ...]] = ("records", "identity_map", "linkage_records")
@@ -92,13 +97,9 @@ def _percent(rate: float) -> str:
     return f"{rate:.2%}".replace(".", ",")
 
 
-_CITY_NORM = "upper(trim(regexp_replace({col}, '[^A-Za-z ]', ' ', 'g')))"
 
 _PREPARE: Final[tuple[tuple[str, str], ...]] = (
-    ("rules", f"""
-CREATE OR REPLACE TEMP TABLE _rp_rules AS
-SELECT rule, field, upper(trim(value)) AS value
-FROM read_csv('{RULES_FILE.as_posix()}', header = true, all_varchar = true)"""),
+    ("rules", f"CREATE OR REPLACE TEMP TABLE _rp_rules AS {RULES_SELECT}"),
     ("persons", f"""
 CREATE OR REPLACE TEMP TABLE _rp_person AS
 WITH linked AS (
@@ -166,8 +167,8 @@ FROM need n LEFT JOIN met m USING (household_id, ppks)"""),
 CREATE OR REPLACE TEMP TABLE _rp_change AS
 SELECT n.record_key, n.source, n.version, n.valid_from, i.person_id,
        {_CHANGED_LIST} AS changed_fields,
-       {_CITY_NORM.format(col="n.city")} AS city_norm,
-       {_CITY_NORM.format(col="o.city")} AS old_city_norm,
+       {city_norm("n.city")} AS city_norm,
+       {city_norm("o.city")} AS old_city_norm,
        upper(trim(n.relationship)) AS relationship_norm,
        lr.kelurahan_code, o.kelurahan AS old_kelurahan, n.kelurahan AS new_kelurahan
 FROM records n
@@ -194,27 +195,26 @@ CREATE OR REPLACE TEMP TABLE _rp_deactivation AS
 WITH deceased_value AS (
     SELECT c.person_id, 'meninggal' AS reason,
            'sumber ' || c.source || ' mencatat ' || c.relationship_norm AS detail, 1 AS rank
-    FROM _rp_change c JOIN _rp_rules u
-      ON u.rule = 'deceased_value' AND u.field = 'relationship' AND u.value = c.relationship_norm
-    WHERE c.person_id IS NOT NULL),
+    FROM _rp_change c
+    WHERE c.person_id IS NOT NULL AND {deceased_value("c.relationship_norm", "_rp_rules")}),
 first_deceased AS (
     SELECT i.person_id, 'meninggal' AS reason,
            'sumber ' || r.source || ' mencatat ' || upper(trim(r.relationship)) AS detail,
            1 AS rank
     FROM records r JOIN identity_map i USING (record_key)
-    JOIN _rp_rules u ON u.rule = 'deceased_value' AND u.value = upper(trim(r.relationship))
     WHERE r.version = 1 AND r.status = 'active'
+      AND {deceased_value("r.relationship", "_rp_rules")}
       AND r.valid_from >= $start AND r.valid_from < $end),
 withdrawn AS (
     SELECT coalesce(i.person_id, x.person_id, pn.person_id) AS person_id,
            'meninggal' AS reason,
            'baris dihapus oleh ' || w.source || ' (' || w.record_key || ')' AS detail, 1 AS rank
     FROM records w
-    JOIN _rp_rules u ON u.rule = 'deceased_withdrawn' AND u.value = upper(w.source)
     LEFT JOIN identity_map i ON i.record_key = w.record_key
     LEFT JOIN identity_retired x ON x.record_key = w.record_key
     LEFT JOIN _rp_person pn ON pn.nik = regexp_replace(w.nik, '[^0-9]', '', 'g')
-    WHERE w.status = 'withdrawn' AND w.valid_from >= $start AND w.valid_from < $end),
+    WHERE w.status = 'withdrawn' AND w.valid_from >= $start AND w.valid_from < $end
+      AND {deceased_source("w.source", "_rp_rules")}),
 moved AS (
     SELECT c.person_id, 'pindah' AS reason,
            'alamat baru di luar {CITY_NAME}: '
@@ -222,8 +222,7 @@ moved AS (
            2 AS rank
     FROM _rp_change c
     WHERE c.person_id IS NOT NULL AND (
-        (nullif(c.city_norm, '') IS NOT NULL
-         AND c.city_norm NOT IN (SELECT value FROM _rp_rules WHERE rule = 'home_city')
+        ({outside_city("c.city_norm", "_rp_rules")}
          AND coalesce(c.old_city_norm, '') IS DISTINCT FROM c.city_norm)
         OR (c.kelurahan_code IS NULL AND nullif(trim(c.new_kelurahan), '') IS NOT NULL
             AND upper(trim(c.old_kelurahan)) IN (SELECT upper(name) FROM ref_kelurahan)))),

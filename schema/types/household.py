@@ -14,7 +14,7 @@ from schema.loaders import Resolved, now_or_later
 from schema.permissions import Policy, mask, provenance_for
 from schema.services import Row
 from schema.types.assessment import Assessment
-from schema.types.person import Person
+from schema.types.person import RESOLVED_FROM_HELP, Person, PersonStatus
 from schema.types.problem import Problem, visible_problems
 from schema.types.program import Enrolment
 from schema.types.referral import Referral
@@ -37,7 +37,10 @@ class Household:
     kecamatan_code: str | None
     kecamatan: str | None = strawberry.field(description="District (kecamatan) name.")
     decile: int | None = strawberry.field(description="DTSEN welfare decile (desil) 1..10.")
-    status: str | None
+    status: str | None = strawberry.field(description="active, merged (into another household, "
+                                                       "see resolvedFrom) or withdrawn.")
+    resolved_from: strawberry.ID | None = strawberry.field(default=None,
+                                                           description=RESOLVED_FROM_HELP)
 
     @classmethod
     def from_row(cls, row: Row, policy: Policy) -> Household:
@@ -46,14 +49,20 @@ class Household:
                    house_number=row.get("house_number"), rt=row.get("rt"), rw=row.get("rw"),
                    kelurahan_code=row.get("kelurahan_code"), kelurahan=row.get("kelurahan"),
                    kecamatan_code=row.get("kecamatan_code"), kecamatan=row.get("kecamatan"),
-                   decile=row.get("welfare_decile"), status=row.get("status"))
+                   decile=row.get("welfare_decile"), status=row.get("status"),
+                   resolved_from=row.get("resolved_from"))
 
     # The parts below resolve through `now_or_later`: at once when the 360°
     # view came with the household, else batched across households.
 
-    @strawberry.field(graphql_type=list[Person])
-    def members(self, info: strawberry.Info[Context, None]) -> Resolved[list[Person]]:
+    @strawberry.field(graphql_type=list[Person],
+                      description="Members with the given statuses (default: active only).")
+    def members(self, info: strawberry.Info[Context, None],
+                status: list[PersonStatus] | None = None) -> Resolved[list[Person]]:
+        wanted = {s.value for s in status or [PersonStatus.ACTIVE]}
+
         def shown(rows: list[Row]) -> list[Person]:
+            rows = [r for r in rows if (r.get("status") or "active") in wanted]
             rows_read(info, rows)
             return [Person.from_row(r, info.context.policy) for r in rows]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -19,6 +20,22 @@ if TYPE_CHECKING:
     from schema.types.household import Household
 
 
+@strawberry.enum(description="A person's status from the sources: ACTIVE, DECEASED (a source "
+                             "says so, or the civil registry withdrew the row), MOVED (address "
+                             "outside the city), WITHDRAWN (every source withdrew its record), "
+                             "MERGED (the id was found to be a duplicate of another person).")
+class PersonStatus(Enum):
+    ACTIVE = "active"
+    DECEASED = "deceased"
+    MOVED = "moved"
+    WITHDRAWN = "withdrawn"
+    MERGED = "merged"
+
+
+RESOLVED_FROM_HELP = ("The id you asked for, when linkage merged it into this one. Ids are "
+                      "never reused or dropped: an old id keeps answering with its survivor.")
+
+
 @strawberry.type(description="One person, as linked across every source.")
 class Person:
     id: strawberry.ID
@@ -31,6 +48,11 @@ class Person:
     sex: str | None
     relationship: str | None = strawberry.field(description="To the head of family.")
     household_id: strawberry.ID | None
+    status: str | None = strawberry.field(
+        default="active", description="active, deceased, moved, withdrawn or merged "
+                                      "(see PersonStatus).")
+    resolved_from: strawberry.ID | None = strawberry.field(default=None,
+                                                           description=RESOLVED_FROM_HELP)
     search_score: float | None = strawberry.field(
         default=None, description="Full-text relevance when found by searchPersons.")
 
@@ -43,7 +65,8 @@ class Person:
                    birth_date=row.get("birth_date"), birth_place=row.get("birth_place"),
                    sex=row.get("sex"), relationship=row.get("relationship"),
                    household_id=strawberry.ID(hid) if hid else None,
-                   search_score=row.get("score"))
+                   status=row.get("status") or "active",
+                   resolved_from=row.get("resolved_from"), search_score=row.get("score"))
 
     @strawberry.field
     async def household(

@@ -1,0 +1,159 @@
+"""Keeping the graph equal to the linkage output, sending only what changed.
+
+`hub load` builds every loader table in DuckDB (hub.graph_tables), plus the
+retired person and household ids (hub.person_status.retired_sql). Each row
+gets a 64-bit content hash, computed in DuckDB. What the last successful load
+sent is kept in DuckDB too (`graph_load_state`: table, key, hash), so:
+
+- a row whose key and hash were loaded before is not sent to Neo4j at all;
+  an unchanged reload sends nothing;
+- a key that was loaded before and is gone now names a row to remove from
+  the graph (a withdrawn record's SourceRecord and its staged services,
+  match evidence and enrolments that no longer hold, see graph.lifecycle);
+- retired ids (merged into a survivor, or all records withdrawn) are retired
+  in the graph, their facts moved to the survivor.
+
+The state belongs to one graph: the graph's LoadMark carries a token that
+the state also records. When they differ (a new or wiped Neo4j, another
+database) everything is sent, the loader's own per-row hashes keep that
+cheap, and records withdrawn in staging are dropped from the graph.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import duckdb
+from neo4j import Driver
+
+from graph.lifecycle import DROPPABLE, drop, load_token, retire, set_load_token
+from graph.loader import SPECS, LoadReport, load
+from hub.graph_tables import table_queries
+from hub.person_status import retired_sql
+
+#: retired-id tables: name -> the entity they retire
+RETIRED: Final[dict[str, str]] = {"retired_persons": "person",
+                                  "retired_households": "household"}
+
+_STATE_DDL: Final[str] = """
+CREATE TABLE IF NOT EXISTS graph_load_state (tbl VARCHAR, key VARCHAR, row_hash UBIGINT);
+CREATE TABLE IF NOT EXISTS graph_load_mark (graph_id VARCHAR, loaded_at TIMESTAMP);
+"""
+
+_SEP: Final[str] = "chr(31)"
+
+
+@dataclass
+class Plan:
+    """What one load sends: changed rows per loader table, gone keys per
+    table, and the retired ids; `known` is False when the state did not
+    belong to this graph (everything is sent)."""
+
+    tables: dict[str, Any] = field(default_factory=dict)
+    gone: dict[str, list[Any]] = field(default_factory=dict)
+    retired: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    known: bool = False
+    rows: int = 0
+
+    @property
+    def sent(self) -> int:
+        return sum(t.num_rows for t in self.tables.values())
+
+
+def _key(name: str) -> str:
+    keys = SPECS[name].keys if name in SPECS else ("id",)
+    if len(keys) == 1:
+        return f"CAST(q.{keys[0]} AS VARCHAR)"
+    return "concat_ws(" + _SEP + ", " + ", ".join(f"q.{k}" for k in keys) + ")"
+
+
+def plan(con: duckdb.DuckDBPyConnection, token: str | None,
+         progress: Callable[[str], None] | None = None) -> Plan:
+    """Build every table with its hashes and compare with the state of the
+    graph whose token is `token`."""
+    con.execute(_STATE_DDL)
+    queries = table_queries(con)
+    queries.update({name: retired_sql(entity) for name, entity in RETIRED.items()})
+    marks = con.execute("SELECT graph_id FROM graph_load_mark").fetchall()
+    out = Plan(known=token is not None and [(token,)] == marks)
+    for name, sql in queries.items():
+        if progress:
+            progress(name)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _gs_{name} AS "
+                    f"SELECT q.*, {_key(name)} AS _key, hash(q) AS _hash FROM ({sql}) q")
+        out.rows += _count(con, f"_gs_{name}")
+        rows = (f"SELECT * EXCLUDE (_key, _hash), CAST(_hash AS VARCHAR) AS row_hash "
+                f"FROM _gs_{name} c")
+        if out.known:
+            rows += (" ANTI JOIN (SELECT key, row_hash FROM graph_load_state WHERE tbl = "
+                     f"'{name}') s ON s.key = c._key AND s.row_hash = c._hash")
+            gone = con.execute(
+                "SELECT key FROM graph_load_state WHERE tbl = $t "
+                f"AND key NOT IN (SELECT _key FROM _gs_{name}) ORDER BY key", {"t": name}
+            ).fetchall()
+            if gone and name in DROPPABLE:
+                split = len(SPECS[name].keys) > 1
+                out.gone[name] = [k.split("\x1f") if split else k for (k,) in gone]
+        table = con.sql(rows + " ORDER BY c._key").to_arrow_table()
+        if name in RETIRED:
+            out.retired[RETIRED[name]] = table.drop_columns(["row_hash"]).to_pylist()
+        else:
+            out.tables[name] = table
+    if not out.known:  # no state for this graph: drop every withdrawn record
+        out.gone["source_records"] = [k for (k,) in con.execute(
+            "SELECT record_key FROM records WHERE valid_to IS NULL AND status = 'withdrawn' "
+            "ORDER BY 1").fetchall()]
+    return out
+
+
+def commit(con: duckdb.DuckDBPyConnection, token: str) -> None:
+    """Record what is now in the graph whose token is `token`."""
+    names = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_gs\\_%' "
+        "ESCAPE '\\'").fetchall()]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM graph_load_state")
+        for table in names:
+            con.execute(f"INSERT INTO graph_load_state SELECT $t, _key, _hash FROM {table}",
+                        {"t": table.removeprefix("_gs_")})
+        con.execute("DELETE FROM graph_load_mark")
+        con.execute("INSERT INTO graph_load_mark VALUES ($t, now())", {"t": token})
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j",
+         progress: Callable[[str], None] | None = None, server: str = "Neo4j") -> LoadReport:
+    """Make the graph equal the linkage output: upsert what changed, retire
+    merged and withdrawn ids, drop gone rows; then record the new state."""
+    token = load_token(driver, database)
+    todo = plan(con, token, progress)
+    if progress:
+        progress("write")
+    report = load(driver, todo.tables, database, progress=progress, server=server)
+    report.rows_built, report.rows_sent = todo.rows, todo.sent
+    for entity in ("person", "household"):  # persons first: merged ones leave households
+        rows = todo.retired.get(entity, [])
+        report.retired += len(rows)
+        report.merged += retire(driver, entity, rows, database)
+    for table, keys in todo.gone.items():
+        report.dropped += drop(driver, table, keys, database)
+    if not todo.known:  # a new token: another home's state never matches this graph's
+        token = uuid.uuid4().hex
+        set_load_token(driver, token, database)
+    commit(con, str(token))
+    return report
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    [(n,)] = con.execute(f"SELECT count(*) FROM {table}").fetchall()
+    return int(n)
+
+
+__all__ = ["RETIRED", "Plan", "commit", "plan", "sync"]
