@@ -15,7 +15,7 @@ import tomllib
 from typing import Any
 
 import pytest
-from generated_city import GeneratedCity, Hub, build_city, serve
+from generated_city import GeneratedCity, Hub, build_city, load_city_graph, serve
 from neo4j import Driver
 
 from connectors import ingest, load_configs
@@ -39,8 +39,9 @@ def anyio_backend() -> str:
 def city(tmp_path_factory: pytest.TempPathFactory, neo4j_driver: Driver,
          graph_connection: Connection) -> GeneratedCity:
     root = tmp_path_factory.mktemp("lifecycle-city")
-    return build_city(root, graph_connection, neo4j_driver, households=HOUSEHOLDS, seed=SEED,
-                      foundations=FOUNDATIONS)
+    return load_city_graph(build_city(root, graph_connection, neo4j_driver,
+                                      households=HOUSEHOLDS, seed=SEED,
+                                      foundations=FOUNDATIONS))
 
 
 def rows(city: GeneratedCity, sql: str, *params: Any) -> list[tuple[Any, ...]]:
