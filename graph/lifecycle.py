@@ -9,8 +9,9 @@ agree with it, set-based, one UNWIND statement per batch:
   survivor_id}`. A merged id (status 'merged', a survivor) keeps its node,
   marked with its status and `survivor_id`, with one `MERGED_INTO` relationship
   to the survivor; everything attached to it moves to the survivor: services,
-  assessments, referrals, change requests, enrolments, the organizations that
-  serve it, its remaining members (households); its services, assessments,
+  assessments, referrals, change requests, enrolments, its remaining members
+  (households; SERVES and referrals by scoped organizations carry no access,
+  see `_HOUSEHOLD_MOVES`); its services, assessments,
   change requests and source records (persons). A merged person leaves its
   household (no MEMBER_OF), so it is never counted as a member. An id whose
   records were all withdrawn (status 'withdrawn' or 'deceased', no survivor)
@@ -44,11 +45,26 @@ _HOUSEHOLD_MOVES: Final[LiteralString] = (
     " MERGE (x)-[:RECEIVED_BY]->(s) DELETE r } "
     "CALL (h, s) { MATCH (h)<-[r:ASSESSES]-(x:Assessment)"
     " MERGE (x)-[:ASSESSES]->(s) DELETE r } "
+    # a referral keeps its history on the survivor; one a relationship-scoped
+    # organization made is marked `merged_from`, and VISIBLE then lets it open
+    # nothing: it was made on a household that may have been open to that
+    # organization only because it was made of its own records
     "CALL (h, s) { MATCH (h)<-[r:CONCERNS]-(x)"
     " MERGE (x)-[:CONCERNS]->(s) SET x.household_id = CASE WHEN x.household_id IS NULL"
-    "  THEN NULL ELSE s.household_id END DELETE r } "
+    "  THEN NULL ELSE s.household_id END,"
+    "  x.merged_from = CASE WHEN x:Referral AND coalesce(x.from_scoped, false)"
+    "   THEN h.household_id ELSE x.merged_from END DELETE r } "
+    # SERVES is not carried over as such: an organization that recorded a service
+    # or enrolment through the API on a household open to it only through its own
+    # submitted records would otherwise open the real household it is merged
+    # into. It moves only for an organization whose own files (ingested by
+    # Dinsos, not via the API) hold a record of a member; a staged delivery
+    # re-derives its SERVES from the re-linked services on the next load.
     "CALL (h, s) { MATCH (h)<-[r:SERVES]-(o:Organization)"
-    " MERGE (o)-[:SERVES]->(s) DELETE r } "
+    " WHERE EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(sr:SourceRecord)"
+    "  -[:SUBMITTED_BY]->(o) WHERE NOT coalesce(sr.via_api, false) }"
+    " MERGE (o)-[:SERVES]->(s) } "
+    "CALL (h) { MATCH (h)<-[r:SERVES]-(:Organization) DELETE r } "
     "CALL (h, s) { MATCH (h)<-[r:MEMBER_OF]-(p:Person)"
     " MERGE (p)-[:MEMBER_OF]->(s) DELETE r } "
     # an enrolment joins the survivor's enrolment in the same program

@@ -383,7 +383,7 @@ SPECS: Final[dict[str, TableSpec]] = {
         TableSpec(
             "referrals", ("referral_id",),
             ("status", "created_at", "updated_at", "note", "history", "from_org", "to_org",
-             "program"),
+             "program", "from_scoped"),
             ("household_id",),
             "MERGE (n:Referral {referral_id: row.referral_id}) "
             "WITH n, row " + _CHANGED + " "

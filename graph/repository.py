@@ -62,20 +62,28 @@ OWN_RECORD: Final = "EXISTS { MATCH (sr)-[:SUBMITTED_BY]->(:Organization {id: $o
 #: a record it submitted through the API (`via_api`) opens it only when the
 #: household holds nothing else, being made of the organization's own records:
 #: submitting a known person's NIK, name and birth date must not be a way to
-#: look up their household.
-VISIBLE: Final = """(
+#: look up their household. A referral a scoped organization made on a
+#: household later merged into another (`merged_from`, see graph.lifecycle)
+#: opens nothing. `GRANTED` is every basis but the last rule (`OWN_SUBMISSIONS`).
+GRANTED: Final = """(
   $org IS NULL
   OR EXISTS { MATCH (:Organization {id: $org})-[:SERVES]->(h) }
   OR EXISTS { MATCH (h)<-[:CONCERNS]-(r:Referral)-[:TO]->(:Organization {id: $org})
-              WHERE NOT coalesce(r.status, 'OPEN') IN """ + CLOSED_REFERRAL + """ }
+              WHERE NOT coalesce(r.status, 'OPEN') IN """ + CLOSED_REFERRAL + """
+                AND r.merged_from IS NULL }
   OR (size($opened) > 0
       AND EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person) WHERE x.person_id IN $opened })
   OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(sr:SourceRecord)
                     -[:SUBMITTED_BY]->(:Organization {id: $org})
-              WHERE NOT coalesce(sr.via_api, false)
-                 OR NOT EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(o:SourceRecord)
-                     WHERE NOT EXISTS { (o)-[:SUBMITTED_BY]->(:Organization {id: $org}) } } }
+              WHERE NOT coalesce(sr.via_api, false) }
 )"""
+OWN_SUBMISSIONS: Final = """(
+  EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(:SourceRecord)
+                 -[:SUBMITTED_BY]->(:Organization {id: $org}) }
+  AND NOT EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(o:SourceRecord)
+                   WHERE NOT EXISTS { (o)-[:SUBMITTED_BY]->(:Organization {id: $org}) } }
+)"""
+VISIBLE: Final = "(" + GRANTED + " OR " + OWN_SUBMISSIONS + ")"
 
 #: After `UNWIND $ids AS id MATCH (p:Person ...)`: keep `p` only when the caller may
 #: see the household it belongs to (a scoped caller never sees a person without one).
@@ -235,6 +243,15 @@ class GraphRepository:
             ids, scope,
         )
 
+    async def granted(self, household_ids: Sequence[str], scope: Scope) -> list[bool]:
+        """Whether each household is open to the caller on a basis other than
+        being made only of records it submitted through the API (`GRANTED`):
+        what the caller records there may open it (SERVES)."""
+        found = await self._aligned(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) "
+            "RETURN id, " + GRANTED + " AS items", household_ids, scope)
+        return [bool(f) for f in found]
+
     async def persons(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         """A person whose household the caller may see, whole; a person the
         caller only submitted a record about, as its newest such record has
@@ -247,7 +264,8 @@ class GraphRepository:
             + ", resolved_from: resolved_from} ELSE "
             " {person_id: p.person_id, full_name: own.full_name, nik: own.nik,"
             "  no_kk: own.no_kk, birth_date: own.birth_date, household_id: null,"
-            "  linked_household_id: h.household_id, submitted_only: true} END AS items",
+            "  linked_household_id: h.household_id, status: p.status,"
+            "  submitted_only: true} END AS items",
             ids, scope,
         )
 

@@ -125,6 +125,11 @@ async def test_merge_by_review_retires_the_duplicate_and_moves_its_facts(
     [moved] = city.cypher("""MATCH (c:ChangeRequest {request_id: $id}) RETURN c.household_id AS h,
         c.person_id AS p, [(c)-[:CONCERNS]->(x) | x.household_id] AS about""", id=change)
     assert moved == {"h": new_h, "p": new_p, "about": [new_h]}
+    # Dinsos's referral keeps opening the household to the foundation (a scoped
+    # organization's would be marked `merged_from` and open nothing)
+    [ref] = city.cypher("""MATCH (r:Referral {referral_id: $id})-[:CONCERNS]->(h)
+        RETURN h.household_id AS h, r.merged_from AS merged_from""", id=referral)
+    assert ref == {"h": new_h, "merged_from": None}
     [enrolled] = city.cypher("""MATCH (:Household {household_id: $id})-[e:ENROLLED_IN]->
         (:Program {code: 'ATENSI'}) RETURN e.active AS active""", id=new_h)
     assert enrolled["active"] is True
