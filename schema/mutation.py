@@ -20,7 +20,7 @@ from schema.audit import wrote
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
-from schema.permissions import provenance_for, require_casework, require_write
+from schema.permissions import mask_text, provenance_for, require_casework, require_write
 from schema.pubsub import household_topic, referral_topic
 from schema.types.assessment import Assessment
 from schema.types.program import Enrolment
@@ -60,7 +60,10 @@ class SubmitResult:
                     "referred or hold consent or a confirmed link for); otherwise null.")
     match_probability: float | None
     new_person: bool
-    new_household: bool
+    new_household: bool | None = strawberry.field(
+        description="Whether the record made a new household; null unless the household "
+                    "is open to you (else it would tell whether a KK number, address or "
+                    "phone is registered).")
 
 
 @strawberry.input
@@ -171,31 +174,45 @@ async def _resolve(info: Info, field: str, target: Any) -> None:
     target.person_id = strawberry.ID(found["person_id"])
 
 
+async def _pending(info: Info, household_id: str) -> bool:
+    """Whether a delivery to a household the caller sees stays pending: it sees
+    it only because the household is made of records it submitted through the
+    API. Its delivery must open nothing (no SERVES), or a later re-link merging
+    that household into the real one would carry the access there."""
+    if info.context.scope["organization"] is None:
+        return False
+    return not (await info.context.repository.granted([household_id],
+                                                      info.context.scope))[0]
+
+
 async def _served_household(info: Info, service: ServiceInput) -> tuple[str, bool]:
     """The household a delivery goes to, and whether its link is pending. A
-    household the caller sees: the delivery counts. A person it only submitted
-    a record about (named by personId, with no householdId, which it is not
-    told): the delivery is kept for that person's household but opens nothing
-    (pending until Dinsos confirms the link, the person consents or it is
-    referred). A householdId it may not see is refused whatever the person,
-    so the answer never tells where someone lives."""
+    household the caller sees on some basis of its own (it serves it, was
+    referred it, holds consent or a confirmed link, its files hold a member):
+    the delivery counts. One it sees only as made of its own API submissions,
+    or a person it only submitted a record about (named by personId, with no
+    householdId, which it is not told): the delivery is kept for that
+    household but opens nothing (pending until Dinsos confirms the link, the
+    person consents or it is referred). A householdId it may not see is
+    refused whatever the person, so the answer never tells where someone lives."""
     if service.household_id is not None:
         if await info.context.loaders.household.load(service.household_id) is None:
             raise InputError("service.householdId", f"no household {service.household_id!r} "
                              "that you may see; for a person you submitted, give only "
                              "service.personId.")
         await _resolve(info, "service", service)  # a merged id: its survivor
-        return str(service.household_id), False
+        return str(service.household_id), await _pending(info, str(service.household_id))
     person = (await info.context.loaders.person.load(service.person_id)
               if service.person_id is not None else None)
     if person is None:
         raise InputError("service.personId", "give service.householdId, or the personId of "
                          "someone you may see or submitted.")
+    if person.get("person_id"):
+        service.person_id = strawberry.ID(person["person_id"])  # a merged id: its survivor
     if person.get("submitted_only") and person.get("linked_household_id"):
         return str(person["linked_household_id"]), True
     if person.get("household_id"):
-        service.person_id = strawberry.ID(person["person_id"])  # a merged id: its survivor
-        return str(person["household_id"]), False
+        return str(person["household_id"]), await _pending(info, str(person["household_id"]))
     raise InputError("service.personId", f"person {service.person_id!r} belongs to no "
                      "household yet; give service.householdId.")
 
@@ -290,7 +307,7 @@ class Mutation(GrantMutations):
                             household_id=strawberry.ID(hid) if shown else None,
                             match_probability=linked.get("match_probability"),
                             new_person=bool(linked.get("new_person")),
-                            new_household=bool(linked.get("new_household")))
+                            new_household=bool(linked.get("new_household")) if shown else None)
 
     @strawberry.mutation(description="Record a service or benefit delivered by your "
                                      "organization.")
@@ -315,7 +332,9 @@ class Mutation(GrantMutations):
                "funder": funder or org, "organization": org, "source": org,
                "record_key": None, "link_pending": pending}
         await info.context.repository.write_table("services", [row])
-        if info.context.services.submissions is not None:
+        # a pending delivery opens nothing, so it does not count as serving the
+        # NIKs submitted (UNSERVED_NIKS would be silenced by it)
+        if info.context.services.submissions is not None and not pending:
             await info.context.services.submissions.served(org, household_id, inputs.now())
         wrote(info, persons=[service.person_id], households=[household_id])
         _changed(info, household_id, "SERVICE_RECORDED")
@@ -340,28 +359,35 @@ class Mutation(GrantMutations):
 
     @strawberry.mutation(description="Refer a household to another organization.")
     async def create_referral(self, info: Info, referral: ReferralInput) -> Referral:
-        require_write(info.context.principal)
+        policy = require_write(info.context.principal)
+        from_org = str(info.context.principal.organization)
+        to_org = inputs.required_text("referral.toOrganization", referral.to_organization)
+        # a scoped organization referring to itself would open the household to
+        # itself (Dinsos sees everything, so its units may refer among themselves)
+        if policy.relationship_scoped and to_org == from_org:
+            raise InputError("referral.toOrganization", "a referral goes to another "
+                                                        "organization, not your own.")
         referral.household_id = strawberry.ID((await _visible_household(
             info, "referral.householdId", referral.household_id))["household_id"])
         now = inputs.now()
-        to_org = inputs.required_text("referral.toOrganization", referral.to_organization)
         row: dict[str, Any] = {
                "referral_id": f"ref-{uuid.uuid4()}", "household_id": referral.household_id,
-               "from_org": str(info.context.principal.organization),
-               "to_org": to_org,
+               "from_org": from_org, "to_org": to_org,
                "program": referral.program, "status": "OPEN", "created_at": now,
-               "updated_at": now, "note": referral.note, "history": ["OPEN"]}
+               "updated_at": now, "note": referral.note, "history": ["OPEN"],
+               # a scoped maker's referral opens nothing once its household is merged
+               "from_scoped": policy.relationship_scoped}
         await info.context.repository.write_table("referrals", [row])
         result = Referral.from_row(row)
-        info.context.pubsub.publish(referral_topic(to_org), result)
+        info.context.pubsub.publish(referral_topic(to_org), result)  # masked per subscriber
         wrote(info, households=[referral.household_id])
         _changed(info, referral.household_id, "REFERRED")
-        return result
+        return result.shown_to(policy)
 
     @strawberry.mutation(description="Move a referral to its next status.")
     async def advance_referral(self, info: Info, id: strawberry.ID, status: ReferralStatus,
                                note: str | None = None) -> Referral:
-        require_write(info.context.principal)
+        policy = require_write(info.context.principal)
         repo, scope = info.context.repository, info.context.scope
         current = (await repo.referrals_by_id([id], scope))[0]
         if current is None:
@@ -378,7 +404,7 @@ class Mutation(GrantMutations):
             info.context.pubsub.publish(referral_topic(str(org)), result)
         wrote(info, households=[row["household_id"]])
         _changed(info, row["household_id"], "REFERRAL_" + status.value)
-        return result
+        return result.shown_to(policy)
 
     @strawberry.mutation(description="Enrol a household in a program.")
     async def enrol_household(self, info: Info, enrolment: EnrolmentInput) -> Enrolment:
@@ -444,6 +470,7 @@ class Mutation(GrantMutations):
             _changed(info, request.household_id, "CHANGE_REQUESTED")
         return ChangeRequest(id=strawberry.ID(request_id), kind=request.kind.value,
                              household_id=request.household_id, person_id=request.person_id,
-                             reason=reason, status="FILED", organization=org,
+                             reason=mask_text(reason, info.context.policy) or "",
+                             status="FILED", organization=org,
                              filed_at=now)
 

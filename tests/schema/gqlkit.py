@@ -32,6 +32,8 @@ class FakeIntake:
 
     def __init__(self, known: dict[str, tuple[str, str]]) -> None:
         self.known = known
+        #: KK number -> household an unknown person joins (as linkage joins by KK)
+        self.households_by_kk: dict[str, str] = {}
         self.calls: list[dict[str, Any]] = []
 
     async def submit(self, record: Any, organization: str) -> dict[str, Any]:
@@ -43,9 +45,11 @@ class FakeIntake:
                     "person_id": pid, "household_id": hid, "match_probability": 0.98,
                     "new_person": False, "new_household": False}
         n = len(self.calls)
+        joined = self.households_by_kk.get(record.get("no_kk") or "")
         return {"record_key": f"{organization}:{record['source_record_id']}",
-                "person_id": f"PN{n}", "household_id": f"HN{n}", "match_probability": None,
-                "new_person": True, "new_household": True, "kelurahan_code": "3273011002",
+                "person_id": f"PN{n}", "household_id": joined or f"HN{n}",
+                "match_probability": None, "new_person": True, "new_household": joined is None,
+                "kelurahan_code": "3273011002",
                 "name_tokens": [record["full_name"].lower()]}
 
 

@@ -19,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from gqlkit import ADMIN, ANALYST, AUDITOR, WORKER, YAY_A, YAY_B, Api
+from gqlkit import ADMIN, ANALYST, AUDITOR, WORKER, YAY_A, YAY_B, Api, Principal
 
+from graph.lifecycle import retire
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
@@ -223,7 +224,7 @@ def person(n: int, nik: bool = True) -> dict[str, Any]:
     record: dict[str, Any] = {"sourceRecordId": f"r-{n}", "fullName": f"Orang Baru {n}",
                               "birthDate": "1960-01-01"}
     if nik:
-        record["nik"] = f"32730101016{n:05d}"
+        record["nik"] = f"32730101016{n + 1:05d}"  # a serial of 0000 is no NIK
     return record
 
 
@@ -271,15 +272,125 @@ async def test_many_matches_raise_an_alert(api: Api, security_db: SecurityDB) ->
 async def test_niks_without_services_raise_an_alert_and_served_ones_do_not(
         api: Api, security_db: SecurityDB) -> None:
     watched(api, security_db, unserved_niks=2)
-    first = (await api.data(SUBMIT, YAY_A, r=person(1)))["submitRecord"]
-    # YAY-A serves the household it made of its own record: that one counts as served
-    await api.data(SERVICE, YAY_A, s={"householdId": first["householdId"],
-                                      "program": "SEMBAKO-YAYASAN",
+    # YAY-A submits Hermawan (H1, which it serves) and serves H1: that NIK counts as served
+    api.intake.known[NIK] = ("P1", "H1")
+    await api.data(SUBMIT, YAY_A, r={**PROBE, "sourceRecordId": "a-1"})
+    await api.data(SERVICE, YAY_A, s={"householdId": "H1", "program": "SEMBAKO-YAYASAN",
                                       "serviceDate": "2026-11-20"})
     await api.data(SUBMIT, YAY_A, r=person(2))
     assert (await api.data(ALERTS, ADMIN))["submissionAlerts"]["totalCount"] == 0
-    for n in (3, 4):
-        await api.data(SUBMIT, YAY_B, r=person(n))
+    # YAY-B records services for what it submitted, but each is pending (a household
+    # made of its own API records, a person it only submitted): they do not count
+    api.intake.known[PROBE_B["nik"]] = ("P2", "H1")
+    for record in (person(3), PROBE_B):
+        made = (await api.data(SUBMIT, YAY_B, r=record))["submitRecord"]
+        at = ({"householdId": made["householdId"]} if made["householdId"]
+              else {"personId": made["personId"]})
+        await api.data(SERVICE, YAY_B, s={**at, "program": "SEMBAKO-YAYASAN",
+                                          "serviceDate": "2026-11-20"})
     alerts = (await api.data(ALERTS, ADMIN))["submissionAlerts"]["edges"]
     assert [(e["node"]["organization"], e["node"]["kind"], e["node"]["count"])
             for e in alerts] == [("YAY-B", "UNSERVED_NIKS", 2)]
+
+
+PROBE_B = {"sourceRecordId": "probe-2", "fullName": "Euis", "nik": "3273015506820002"}
+
+
+# --- re-linking: a household made of one's own records merged into the real one ---
+
+YAY_C = Principal("YAY-C", "foundation")
+
+
+async def test_a_merge_does_not_carry_access_won_on_an_own_record_household(
+        api: Api, neo4j_driver: Any) -> None:
+    """The attack: YAY-B submits Hermawan, and the real-time linker
+    misses and makes a new household of YAY-B's record alone (open to YAY-B). YAY-B
+    records a service and an enrolment there, refers it to itself and to YAY-C.
+    Linkage later merges that household into H1: nothing of this opens H1."""
+    made = (await api.data(SUBMIT, YAY_B, r=PROBE))["submitRecord"]  # the linker misses
+    pid, hid = made["personId"], made["householdId"]
+    assert hid is not None and made["newPerson"]  # its own household, open to it
+    # the service is kept, but the household is open only as made of its records
+    await api.data(SERVICE, YAY_B, s={"householdId": hid, "program": "SEMBAKO-YAYASAN",
+                                      "serviceDate": "2026-11-20"})
+    pending, _, _ = neo4j_driver.execute_query(
+        "MATCH (s:Service)-[:RECEIVED_BY]->(:Household {household_id: $h}) "
+        "RETURN s.link_pending AS p, "
+        "COUNT { (:Organization {id: 'YAY-B'})-[:SERVES]->(:Household {household_id: $h}) }"
+        " AS serves", h=hid)
+    assert [(r["p"], r["serves"]) for r in pending] == [(True, 0)]
+    refer = ('mutation($h: ID!, $o: String!) { createReferral(referral: {householdId: $h, '
+             'toOrganization: $o}) { id } }')
+    own = await api.run(refer, YAY_B, h=hid, o="YAY-B")
+    assert code(own) == "BAD_USER_INPUT"
+    assert own.errors and own.errors[0].extensions["field"] == "referral.toOrganization"
+    await api.data(refer, YAY_B, h=hid, o="YAY-C")  # to an accomplice
+    # an enrolment still says YAY-B serves it (SERVES)
+    await api.data('mutation($h: ID!) { enrolHousehold(enrolment: {householdId: $h, '
+                   'program: "SEMBAKO-YAYASAN", since: "2026-11-01"}) { active } }',
+                   YAY_B, h=hid)
+
+    # the nightly re-link finds the record is Hermawan's
+    retire(neo4j_driver, "person", [{"id": pid, "status": "merged", "survivor_id": "P1"}])
+    retire(neo4j_driver, "household", [{"id": hid, "status": "merged", "survivor_id": "H1"}])
+
+    await assert_closed(api)
+    assert code(await api.run(H360, YAY_C)) == "NOT_FOUND"
+    assert code(await api.run(f'{{ household(id: "{hid}") {{ id }} }}', YAY_B)) == "NOT_FOUND"
+    # the facts themselves moved: Dinsos sees the delivery and the referral on H1
+    h1 = (await api.data('{ household(id: "H1") { serviceHistory { organization } '
+                         "referrals { toOrganization } } }", ADMIN))["household"]
+    assert "YAY-B" in {s["organization"] for s in h1["serviceHistory"]}
+    assert "YAY-C" in {r["toOrganization"] for r in h1["referrals"]}
+    # and the household's own foundation keeps its access
+    assert len((await api.data(H360, YAY_A))["household"]["members"]) == 2
+
+
+async def test_new_household_is_told_only_when_the_household_is_open(api: Api) -> None:
+    """Probing: a record of an unknown person with H1's KK number. Whether it joined
+    a household would tell the KK is registered."""
+    api.intake.households_by_kk["3273010101010001"] = "H1"
+    query = """mutation($r: RecordInput!) { submitRecord(record: $r) {
+      personId householdId newPerson newHousehold } }"""
+    joined = (await api.data(query, YAY_B, r={
+        "sourceRecordId": "kk-probe", "fullName": "Siapa Saja",
+        "noKk": "3273010101010001"}))["submitRecord"]
+    assert (joined["householdId"], joined["newHousehold"]) == (None, None)
+    fresh = (await api.data(query, YAY_B, r={"sourceRecordId": "fresh",
+                                             "fullName": "Orang Lain"}))["submitRecord"]
+    assert fresh["householdId"] is not None and fresh["newHousehold"] is True
+
+
+async def test_consent_and_link_under_a_merged_id_open_the_survivor(
+        api: Api, neo4j_driver: Any) -> None:
+    """Dinsos records consent under an id that was merged into P1: it is kept
+    for P1, so it opens P1's household."""
+    neo4j_driver.execute_query("MERGE (:Person {person_id: 'P1-OLD'})")
+    retire(neo4j_driver, "person", [{"id": "P1-OLD", "status": "merged",
+                                     "survivor_id": "P1"}])
+    api.intake.known[NIK] = ("P1", "H1")
+    await api.data(SUBMIT, YAY_B, r=PROBE)
+    receipt = (await api.data(CONSENT, WORKER, c={**consent(), "personId": "P1-OLD"}))
+    assert receipt["recordConsent"]["personId"] == "P1"
+    await assert_open(api)
+    await api.data(WITHDRAW, WORKER, id=receipt["recordConsent"]["id"])
+    await assert_closed(api)
+    link = (await api.data(CONFIRM.replace('"P1"', '"P1-OLD"'), WORKER))["confirmLink"]
+    assert link["personId"] == "P1"
+    await assert_open(api)
+
+
+async def test_a_delivery_to_a_submitted_persons_old_id_lands_on_the_survivor(
+        probed: Api, neo4j_driver: Any) -> None:
+    neo4j_driver.execute_query("MERGE (:Person {person_id: 'P1-OLD'})")
+    retire(neo4j_driver, "person", [{"id": "P1-OLD", "status": "merged",
+                                     "survivor_id": "P1"}])
+    await probed.data(SERVICE, YAY_B, s={"personId": "P1-OLD", "program": "SEMBAKO-YAYASAN",
+                                         "serviceDate": "2026-11-21"})
+    landed, _, _ = neo4j_driver.execute_query(
+        "MATCH (s:Service {organization: 'YAY-B'})-[:RECEIVED_BY]->(p:Person) "
+        "RETURN p.person_id AS p, s.link_pending AS pending")
+    assert [(r["p"], r["pending"]) for r in landed] == [("P1", True)]
+    shown = (await probed.data('{ person(id: "P1-OLD") { id status householdId } }',
+                               YAY_B))["person"]
+    assert shown == {"id": "P1", "status": "active", "householdId": None}
