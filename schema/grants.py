@@ -79,13 +79,15 @@ def _watch(info: Info) -> SubmissionGuard:
     return watch
 
 
-async def _known_person(info: Info, field: str, person_id: str) -> str | None:
-    """The person must exist (Dinsos sees everyone); returns their household."""
+async def _known_person(info: Info, field: str, person_id: str) -> tuple[str, str | None]:
+    """The person must exist (Dinsos sees everyone); returns their current id (a
+    merged id's survivor: what is recorded under the old id would open nothing)
+    and their household."""
     row = await info.context.loaders.person.load(person_id)
     if row is None:
         raise InputError(field, f"no person {person_id!r}.")
     hid = row.get("household_id")
-    return str(hid) if hid else None
+    return str(row["person_id"]), str(hid) if hid else None
 
 
 def _own_organization(info: Info, organization: str | None) -> str | None:
@@ -115,9 +117,9 @@ class GrantMutations:
         valid_until = _aware(consent.valid_until)
         if valid_until <= max(valid_from, now):
             raise InputError("consent.validUntil", "must be in the future and after validFrom.")
-        hid = await _known_person(info, "consent.personId", consent.person_id)
+        pid, hid = await _known_person(info, "consent.personId", consent.person_id)
         row = await grants.record_consent({
-            "receipt_id": None, "person_id": str(consent.person_id),
+            "receipt_id": None, "person_id": pid,
             "organization": inputs.required_text("consent.organization", consent.organization),
             "categories": sorted({c.value for c in consent.categories}),
             "purpose": inputs.required_text("consent.purpose", consent.purpose),
@@ -125,8 +127,8 @@ class GrantMutations:
             "method": inputs.required_text("consent.method", consent.method),
             "recorded_by": _who(info), "recorded_at": now, "valid_from": valid_from,
             "valid_until": valid_until, "note": consent.note})
-        wrote(info, persons=[consent.person_id], households=[hid])
-        return ConsentReceipt.from_row(row, now)
+        wrote(info, persons=[pid], households=[hid])
+        return ConsentReceipt.from_row(row, now).shown_to(info.context.policy)
 
     @strawberry.mutation(description="Withdraw a consent: Dinsos roles when the person "
                                      "withdraws it, or the organization it was given to. "
@@ -141,20 +143,20 @@ class GrantMutations:
         if row is None:
             raise NotFound("consent in force", id)
         wrote(info, persons=[row["person_id"]])
-        return ConsentReceipt.from_row(row, now)
+        return ConsentReceipt.from_row(row, now).shown_to(info.context.policy)
 
     @strawberry.mutation(description="Confirm that an organization serves a person (Dinsos "
                                      "roles): the person's household opens to it.")
     async def confirm_link(self, info: Info, link: LinkInput) -> LinkConfirmation:
         require_casework(info.context.principal)
-        hid = await _known_person(info, "link.personId", link.person_id)
+        pid, hid = await _known_person(info, "link.personId", link.person_id)
         row = await _grants(info).confirm_link({
-            "link_id": None, "person_id": str(link.person_id),
+            "link_id": None, "person_id": pid,
             "organization": inputs.required_text("link.organization", link.organization),
             "confirmed_by": _who(info), "confirmed_at": inputs.now(),
             "basis": inputs.required_text("link.basis", link.basis), "note": link.note})
-        wrote(info, persons=[link.person_id], households=[hid])
-        return LinkConfirmation.from_row(row)
+        wrote(info, persons=[pid], households=[hid])
+        return LinkConfirmation.from_row(row).shown_to(info.context.policy)
 
     @strawberry.mutation(description="Revoke a link confirmation (Dinsos roles).")
     async def revoke_link(self, info: Info, id: strawberry.ID) -> LinkConfirmation:
@@ -163,7 +165,7 @@ class GrantMutations:
         if row is None:
             raise NotFound("link confirmation in force", id)
         wrote(info, persons=[row["person_id"]])
-        return LinkConfirmation.from_row(row)
+        return LinkConfirmation.from_row(row).shown_to(info.context.policy)
 
 
 @strawberry.type
@@ -185,7 +187,7 @@ class GrantQueries:
         read(info, persons=[r["person_id"] for r in page["rows"]])
         now = inputs.now()
         return connection(page["rows"], page["total"], offset,
-                          lambda r: ConsentReceipt.from_row(r, now))
+                          lambda r: ConsentReceipt.from_row(r, now).shown_to(info.context.policy))
 
     @strawberry.field(description="Link confirmations, newest first (Dinsos roles and the "
                                   "auditor).")
@@ -197,7 +199,8 @@ class GrantQueries:
         page = await _grants(info).links(person_id=person_id, organization=organization,
                                          offset=offset, limit=limit)
         read(info, persons=[r["person_id"] for r in page["rows"]])
-        return connection(page["rows"], page["total"], offset, LinkConfirmation.from_row)
+        return connection(page["rows"], page["total"], offset,
+                          lambda r: LinkConfirmation.from_row(r).shown_to(info.context.policy))
 
     @strawberry.field(description="Alerts on unusual submission patterns, newest first "
                                   "(Dinsos roles and the auditor).")

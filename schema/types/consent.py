@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import strawberry
 
-from schema.permissions import ConsentCategory
+from schema.permissions import ConsentCategory, Policy, mask_text
 from schema.services import Row
 
 strawberry.enum(ConsentCategory, description=(
@@ -53,6 +54,13 @@ class ConsentReceipt:
                    withdrawal_reason=row["withdrawal_reason"], note=row["note"],
                    in_force=in_force)
 
+    def shown_to(self, policy: Policy) -> ConsentReceipt:
+        """As the role may read it: identifiers written into the free text masked."""
+        return dataclasses.replace(
+            self, purpose=mask_text(self.purpose, policy) or "",
+            note=mask_text(self.note, policy),
+            withdrawal_reason=mask_text(self.withdrawal_reason, policy))
+
 
 @strawberry.type(description="Dinsos confirmed that an organization serves this person: "
                              "their household opens to it until the link is revoked.")
@@ -73,6 +81,11 @@ class LinkConfirmation:
                    organization=row["organization"], confirmed_by=row["confirmed_by"],
                    confirmed_at=row["confirmed_at"], basis=row["basis"], note=row["note"],
                    revoked_at=row["revoked_at"], revoked_by=row["revoked_by"])
+
+    def shown_to(self, policy: Policy) -> LinkConfirmation:
+        """As the role may read it: identifiers written into the free text masked."""
+        return dataclasses.replace(self, basis=mask_text(self.basis, policy) or "",
+                                   note=mask_text(self.note, policy))
 
 
 @strawberry.type(description="An unusual pattern of submissions by one organization.")
