@@ -66,9 +66,14 @@ def erase_staged(con: duckdb.DuckDBPyConnection, record_keys: Sequence[str], cau
     con.execute("DELETE FROM services WHERE record_key IN (SELECT record_key FROM _erase)")
     con.execute("DELETE FROM quarantine WHERE source || ':' || source_record_id IN"
                 " (SELECT record_key FROM _erase)")
+    # a tombstone for every key asked for, staged or not (a record submitted
+    # through the API and linked, not ingested yet, is only in the identity
+    # map); the source is the key's prefix (`source:source_record_id`)
     con.execute("""INSERT INTO erased_records
-                   SELECT DISTINCT source, sha256(record_key), ?::TIMESTAMP, ? FROM records
-                   WHERE record_key IN (SELECT record_key FROM _erase)
+                   SELECT DISTINCT coalesce(s.source, split_part(e.record_key, ':', 1)),
+                          sha256(e.record_key), ?::TIMESTAMP, ?
+                   FROM _erase e LEFT JOIN (SELECT DISTINCT record_key, source FROM records) s
+                   USING (record_key) WHERE e.record_key LIKE '%:%'
                    ON CONFLICT DO NOTHING""", [now, cause])
     con.execute("DELETE FROM records WHERE record_key IN (SELECT record_key FROM _erase)")
     con.execute("DROP TABLE _erase")

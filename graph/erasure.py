@@ -1,6 +1,7 @@
-"""Erasing people from the graph: their source records, their own services
-and assessments, the person, and a household left without members with what
-hangs on it (services, assessments, referrals). Idempotent."""
+"""Erasing people from the graph: their source records, their own services,
+assessments and change requests, the person, and a household left without
+members with what hangs on it (services, assessments, referrals, change
+requests). Idempotent."""
 
 from __future__ import annotations
 
@@ -22,15 +23,21 @@ _PERSONS = """
 UNWIND $persons AS pid
 MATCH (p:Person {person_id: pid})
 CALL (p) { OPTIONAL MATCH (x)-[:RECEIVED_BY|ABOUT]->(p)
-           WHERE x:Service OR x:Assessment OR x:Referral DETACH DELETE x }
+           WHERE x:Service OR x:Assessment OR x:Referral OR x:ChangeRequest
+           DETACH DELETE x }
 DETACH DELETE p
 RETURN count(*) AS n"""
+
+_CHANGE_REQUESTS = """
+MATCH (c:ChangeRequest) WHERE c.person_id IN $persons OR c.household_id IN $households
+DETACH DELETE c RETURN count(*) AS n"""
 
 _HOUSEHOLDS = """
 UNWIND $households AS hid
 MATCH (h:Household {household_id: hid}) WHERE NOT EXISTS { (:Person)-[:MEMBER_OF]->(h) }
 CALL (h) { OPTIONAL MATCH (x)-[:RECEIVED_BY|ASSESSES|CONCERNS]->(h)
-           WHERE x:Service OR x:Assessment OR x:Referral DETACH DELETE x }
+           WHERE x:Service OR x:Assessment OR x:Referral OR x:ChangeRequest
+           DETACH DELETE x }
 DETACH DELETE h
 RETURN count(*) AS n"""
 
@@ -42,7 +49,8 @@ def erase(driver: Driver, database: str, *, record_keys: Sequence[str],
                               "households": list(households)}
     counts: dict[str, int] = {}
     for name, cypher in (("records", _RECORDS), ("services", _SERVICES_OF_RECORDS),
-                         ("persons", _PERSONS), ("households", _HOUSEHOLDS)):
+                         ("persons", _PERSONS), ("households", _HOUSEHOLDS),
+                         ("change_requests", _CHANGE_REQUESTS)):
         records, _, _ = driver.execute_query(cypher, params, database_=database)
         counts[name] = int(records[0]["n"]) if records else 0
     return counts

@@ -101,9 +101,16 @@ def _retire_statement(entity: Entity) -> LiteralString:
         "UNWIND $rows AS row MATCH (h:" + label + " {" + key + ": row.id}) "
         # row_hash NULL: should the id ever be current again, its upsert rewrites it
         "SET h.status = row.status, h.survivor_id = row.survivor_id, h.row_hash = NULL "
+        # a merged node keeps its id, status and survivor, nothing personal
+        # (names, NIK, KK, phone, birth date, address, name tokens): they are
+        # the survivor's now
+        "FOREACH (_ IN CASE WHEN row.survivor_id IS NULL THEN [] ELSE [1] END |"
+        " SET h = {" + key + ": h." + key + ", status: row.status,"
+        " survivor_id: row.survivor_id}) "
         "WITH h, row CALL (h) { MATCH (h)-[old:MERGED_INTO]->() DELETE old } "
         "WITH h, row WHERE row.survivor_id IS NOT NULL "
-        "MERGE (s:" + label + " {" + key + ": row.survivor_id}) "
+        # MATCH: a survivor that is gone (erased) is never made again
+        "MATCH (s:" + label + " {" + key + ": row.survivor_id}) "
         "MERGE (h)-[:MERGED_INTO]->(s) "
         "WITH h, s " + moves
         + "RETURN count(*) AS merged"

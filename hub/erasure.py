@@ -17,13 +17,14 @@ import duckdb
 
 from connectors.erasure import erase_staged, expired_records
 from graph.driver import open_driver
-from graph.erasure import erase as erase_in_graph
 from hub.app import graph_connection
 from hub.errors import HubError
+from hub.graph_sync import drain_erasures, queue_erasure
+from hub.intake import IntakeStore
 from hub.localgraph import ensure_neo4j
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings
-from linkage.erasure import forget_records, known_person, records_of_person
+from linkage.erasure import forget_records, known_person, merge_chain, records_of_person
 
 ERASE_PURPOSE = "subject_access [legal_obligation]"
 RETENTION_PURPOSE = "oversight [legal_obligation]"
@@ -51,11 +52,12 @@ def erase_person(settings: Settings, con: duckdb.DuckDBPyConnection, person_id: 
     """Erase one person on request: every record linked to them, in every store."""
     if not reason.strip():
         raise HubError("say why with --reason (e.g. the request's letter number); it is audited.")
-    keys = records_of_person(con, person_id)
+    keys = records_of_person(con, person_id)  # under every id the person had
     if not keys and not known_person(con, person_id):
         raise HubError(f"no person {person_id} in the identity map or the registry: check the"
                        " id (hub audit report --person shows what the hub holds).")
-    result = _erase(settings, con, keys, "request", dry_run, also=[person_id])
+    result = _erase(settings, con, keys, "request", dry_run,
+                    also=merge_chain(con, "person", [person_id]))
     if not dry_run:
         _audit(settings, actor, "erase:person", [person_id, *result.persons], result,
                f"{ERASE_PURPOSE}: {reason.strip()}")
@@ -86,18 +88,24 @@ def _erase(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[st
     try:
         result.staged_records = erase_staged(con, keys, cause, now)
         forgotten = forget_records(con, keys, now)
+        # a person with no record left, and the one asked about (under all its
+        # ids) even when the staging side was already erased
+        result.persons = sorted({*forgotten.persons, *also})
+        result.households = list(forgotten.households)
+        queue_erasure(con, record_keys=keys, persons=result.persons,
+                      households=result.households)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    # a person with no record left, and the one asked about even when the
-    # staging side was already erased (a retry after the graph was down)
-    result.persons = sorted({*forgotten.persons, *also})
-    result.households = list(forgotten.households)
+    # submissions through the API not ingested yet: `hub ingest` must not stage them again
+    if (settings.home / "intake.sqlite").exists():
+        IntakeStore(settings.home).forget(keys)
+    # the graph loses what is queued: these, and what an earlier erasure could
+    # not reach (Neo4j down); on failure the queue keeps it for the next run
     ensure_neo4j(settings)
     with open_driver(graph_connection(settings)) as driver:
-        result.graph = erase_in_graph(driver, settings.neo4j_database, record_keys=keys,
-                                      persons=result.persons, households=result.households)
+        result.graph = drain_erasures(con, driver, settings.neo4j_database)
     return result
 
 

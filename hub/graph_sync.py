@@ -17,18 +17,24 @@ The state belongs to one graph: the graph's LoadMark carries a token that
 the state also records. When they differ (a new or wiped Neo4j, another
 database) everything is sent, the loader's own per-row hashes keep that
 cheap, and records withdrawn in staging are dropped from the graph.
+
+Erasure (hub.erasure) queues what the graph must lose in DuckDB
+(`graph_erasure_pending`), in the transaction that erases it from staging,
+and drops its keys from the state; the queue is drained at once, and again by
+every later erasure and load, so a graph that was down catches up.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import duckdb
 from neo4j import Driver
 
+from graph.erasure import erase as erase_in_graph
 from graph.lifecycle import DROPPABLE, drop, load_token, retire, set_load_token
 from graph.loader import SPECS, LoadReport, load
 from hub.graph_tables import table_queries
@@ -44,6 +50,15 @@ CREATE TABLE IF NOT EXISTS graph_load_mark (graph_id VARCHAR, loaded_at TIMESTAM
 """
 
 _SEP: Final[str] = "chr(31)"
+
+_PENDING_DDL: Final[str] = """
+CREATE TABLE IF NOT EXISTS graph_erasure_pending (
+    kind VARCHAR, id VARCHAR, queued_at TIMESTAMP DEFAULT now(), PRIMARY KEY (kind, id));
+"""
+
+#: what a pending graph erasure names: kind -> the parameter of graph.erasure.erase
+_PENDING_KINDS: Final[dict[str, str]] = {"record": "record_keys", "person": "persons",
+                                         "household": "households"}
 
 
 @dataclass
@@ -132,6 +147,7 @@ def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j"
          progress: Callable[[str], None] | None = None, server: str = "Neo4j") -> LoadReport:
     """Make the graph equal the linkage output: upsert what changed, retire
     merged and withdrawn ids, drop gone rows; then record the new state."""
+    drain_erasures(con, driver, database)  # erasures the graph missed, first
     token = load_token(driver, database)
     todo = plan(con, token, progress)
     if progress:
@@ -151,9 +167,46 @@ def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j"
     return report
 
 
+def queue_erasure(con: duckdb.DuckDBPyConnection, *, record_keys: Sequence[str],
+                  persons: Sequence[str], households: Sequence[str]) -> None:
+    """Remember that these records, people and households must go from the
+    graph, and forget that they were loaded. Runs in the caller's transaction
+    (the one erasing them from staging), so a graph that is down when they are
+    erased is cleaned by the next `drain_erasures` (hub erase, hub retention
+    apply, hub load)."""
+    con.execute(_STATE_DDL + _PENDING_DDL)
+    for kind, ids in (("record", record_keys), ("person", persons),
+                      ("household", households)):
+        con.execute("INSERT INTO graph_erasure_pending (kind, id) SELECT $k, unnest($i)"
+                    " ON CONFLICT DO NOTHING", {"k": kind, "i": list(ids)})
+    everything = [*record_keys, *persons, *households]
+    # a key of the state may join two record keys (match evidence)
+    con.execute(f"DELETE FROM graph_load_state WHERE list_has_any(string_split(key, {_SEP}),"
+                " $ids::VARCHAR[])", {"ids": everything})
+
+
+def drain_erasures(con: duckdb.DuckDBPyConnection, driver: Driver,
+                   database: str = "neo4j") -> dict[str, int]:
+    """Erase from the graph everything queued by `queue_erasure`, then clear
+    the queue; counts deleted per kind."""
+    con.execute(_PENDING_DDL)
+    rows = con.execute("SELECT kind, list(id ORDER BY id) FROM graph_erasure_pending"
+                       " GROUP BY kind").fetchall()
+    if not rows:
+        return {}
+    todo: dict[str, list[str]] = {param: [] for param in _PENDING_KINDS.values()}
+    for kind, ids in rows:
+        todo[_PENDING_KINDS[kind]] = list(ids)
+    counts = erase_in_graph(driver, database, **todo)
+    for kind, ids in rows:  # only what was drained: a concurrent erasure keeps its own
+        con.execute("DELETE FROM graph_erasure_pending WHERE kind = $k"
+                    " AND id IN (SELECT unnest($i))", {"k": kind, "i": list(ids)})
+    return counts
+
+
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     [(n,)] = con.execute(f"SELECT count(*) FROM {table}").fetchall()
     return int(n)
 
 
-__all__ = ["RETIRED", "Plan", "commit", "plan", "sync"]
+__all__ = ["RETIRED", "Plan", "commit", "drain_erasures", "plan", "queue_erasure", "sync"]

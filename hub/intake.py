@@ -15,7 +15,7 @@ import asyncio
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -81,6 +81,26 @@ class IntakeStore:
             )
         self._write_config(organization)
 
+    def forget(self, record_keys: Sequence[str]) -> int:
+        """Delete the submissions behind these record keys (`api-<org>:<id>`),
+        so that `hub ingest` never stages an erased one again; how many went."""
+        wanted: dict[str, set[str]] = {}
+        for key in record_keys:
+            source, _, record_id = key.partition(":")
+            if source.startswith(INTAKE_SOURCE_PREFIX) and record_id:
+                wanted.setdefault(source, set()).add(record_id)
+        if not wanted:
+            return 0
+        gone = 0
+        with self._lock, self._connect() as con:
+            for (organization,) in con.execute(
+                    "SELECT DISTINCT organization FROM submissions").fetchall():
+                ids = wanted.get(intake_source_id(organization), set())
+                gone += sum(con.execute("DELETE FROM submissions WHERE organization = ? AND"
+                                        " source_record_id = ?", [organization, i]).rowcount
+                            for i in sorted(ids))
+        return gone
+
     def _write_config(self, organization: str) -> None:
         source = intake_source_id(organization)
         path = self.config_dir / f"{source}.toml"
@@ -95,6 +115,8 @@ class IntakeStore:
             f'organization_name = "{organization} (API submissions)"\n'
             'organization_type = "foundation"\n'
             'date_formats = ["%Y-%m-%d"]\n'
+            # erasure deletes submissions: an organization may have none left
+            "allow_empty = true\n"
             f"query = \"SELECT * FROM submissions WHERE organization = '{org}'\"\n"
             'personal = ["nik", "no_kk", "full_name", "birth_date", "phone", "address"]\n'
             'special_category = ["ppks"]\n\n'

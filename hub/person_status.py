@@ -93,9 +93,9 @@ def current_status_sql() -> str:
 
 def retired_sql(entity: str) -> str:
     """id, status, survivor_id of every retired person or household id:
-    'merged' into its (final) survivor, or all of its records withdrawn
-    ('withdrawn'; for a person withdrawn by the civil registry, 'deceased').
-    Needs `prepare` first."""
+    'merged' into its (final) survivor (unless that one was erased), or all
+    of its records withdrawn ('withdrawn'; for a person withdrawn by the
+    civil registry, 'deceased'). Needs `prepare` first."""
     dead = (f"""bool_or(w.status = 'withdrawn' AND {deceased_source('w.source', _RULES)})"""
             if entity == "person" else "false")
     return f"""
@@ -106,14 +106,18 @@ def retired_sql(entity: str) -> str:
             SELECT c.id, r.survivor_id, c.depth + 1 FROM chain c
             JOIN {entity}_registry r ON r.{entity}_id = c.survivor_id
             WHERE r.status = 'merged' AND r.survivor_id IS NOT NULL AND c.depth < 50),
-        merged AS (
+        final AS (
             SELECT id, arg_max(survivor_id, depth) AS survivor_id FROM chain GROUP BY id),
+        -- a chain ending at an erased id is gone from the graph: nothing to retire
+        merged AS (
+            SELECT * FROM final WHERE survivor_id NOT IN
+                (SELECT {entity}_id FROM {entity}_registry WHERE status = 'erased')),
         orphan AS (
             SELECT x.{entity}_id AS id, {dead} AS dead
             FROM identity_retired x
             LEFT JOIN records w ON w.record_key = x.record_key AND w.valid_to IS NULL
             WHERE x.{entity}_id NOT IN (SELECT {entity}_id FROM identity_map)
-              AND x.{entity}_id NOT IN (SELECT id FROM merged)
+              AND x.{entity}_id NOT IN (SELECT id FROM final)
             GROUP BY 1)
         SELECT id, 'merged' AS status, survivor_id FROM merged
         UNION ALL

@@ -25,13 +25,36 @@ class Forgotten:
     """Everyone who held one of the records (including the above)."""
 
 
+def merge_chain(con: duckdb.DuckDBPyConnection, entity: str, ids: Sequence[str]) -> list[str]:
+    """These ids with every id joined to them by the registry's merges, both
+    ways: the ids merged into them (at any depth) and those they were merged
+    into. One person (or household) under all the ids it ever had."""
+    table = f"{entity}_registry"
+    found = set(ids)
+    if not found or not _exists(con, table):
+        return sorted(found)
+    rows = con.execute(
+        f"""WITH RECURSIVE edge(a, b) AS (
+                SELECT {entity}_id, survivor_id FROM {table} WHERE survivor_id IS NOT NULL
+                UNION ALL
+                SELECT survivor_id, {entity}_id FROM {table} WHERE survivor_id IS NOT NULL),
+            reach(id) AS (
+                SELECT unnest($ids::VARCHAR[])
+                UNION
+                SELECT e.b FROM reach r JOIN edge e ON e.a = r.id)
+            SELECT id FROM reach""", {"ids": sorted(found)}).fetchall()
+    return sorted(found | {r[0] for r in rows})
+
+
 def records_of_person(con: duckdb.DuckDBPyConnection, person_id: str) -> list[str]:
-    """Every record key linked to this person now or before (lineage)."""
-    sql = " UNION ".join(f"SELECT record_key FROM {t} WHERE person_id = ?"
+    """Every record key linked to this person, under any id it had (merges
+    followed both ways), now or before (lineage)."""
+    ids = merge_chain(con, "person", [person_id])
+    sql = " UNION ".join(f"SELECT record_key FROM {t} WHERE person_id IN (SELECT unnest($ids))"
                          for t in ("identity_map", "identity_retired") if _exists(con, t))
     if not sql:
         return []
-    rows = con.execute(sql + " ORDER BY 1", [person_id] * sql.count("?")).fetchall()
+    rows = con.execute(sql + " ORDER BY 1", {"ids": ids}).fetchall()
     return [r[0] for r in rows]
 
 
@@ -57,8 +80,13 @@ def forget_records(con: duckdb.DuckDBPyConnection, record_keys: Sequence[str],
             continue
         where = " OR ".join(f'"{c}" IN (SELECT unnest($keys))' for c in columns)
         con.execute(f'DELETE FROM "{table}" WHERE {where}', {"keys": keys})
-    gone_p = _without_records(con, "person_id", persons)
-    gone_h = _without_records(con, "household_id", households)
+    # an id left with no record goes, with every old id merged into it
+    gone_p = _without_records(con, "person_id",
+                              merge_chain(con, "person", _without_records(
+                                  con, "person_id", persons)))
+    gone_h = _without_records(con, "household_id",
+                              merge_chain(con, "household", _without_records(
+                                  con, "household_id", households)))
     for entity, ids in (("person", gone_p), ("household", gone_h)):
         if ids and _exists(con, f"{entity}_registry"):
             con.execute(f"UPDATE {entity}_registry SET status = 'erased', updated_at = $now"
@@ -94,4 +122,4 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
                             [table]).fetchone()[0])  # type: ignore[index]
 
 
-__all__ = ["Forgotten", "forget_records", "known_person", "records_of_person"]
+__all__ = ["Forgotten", "forget_records", "known_person", "merge_chain", "records_of_person"]

@@ -3,9 +3,12 @@ request and retention, through the `hub` CLI, checked in DuckDB and Neo4j."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import sqlite3
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,9 @@ import pytest
 from hubcli import hub, linked_city
 from neo4j import Driver, GraphDatabase
 
+from hub.intake import Intake, IntakeStore
 from hub.subject_access import to_html
+from linkage.review import decide
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +186,129 @@ def test_erasing_the_last_member_takes_the_household_with_it(
         "OPTIONAL MATCH (h:Household {household_id: $h}) RETURN count(h) AS n",
         {"h": household})
     assert found[0]["n"] == 0
+
+
+def live_alone(env: dict[str, str], n: int) -> list[tuple[str, str, list[str]]]:
+    """(household, person, record keys) of people who live alone."""
+    with staging(env) as con:
+        rows = con.execute("""
+            WITH alone AS (SELECT household_id, min(person_id) AS person_id FROM identity_map
+                           GROUP BY 1 HAVING count(DISTINCT person_id) = 1)
+            SELECT a.household_id, a.person_id, list(i.record_key ORDER BY i.record_key)
+            FROM alone a JOIN identity_map i USING (person_id) GROUP BY ALL ORDER BY 1
+            LIMIT ?""", [n]).fetchall()
+    return [(h, p, list(keys)) for h, p, keys in rows]
+
+
+def test_erasing_an_old_id_erases_the_person_under_every_id_it_had(
+        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    env, _ = city
+    (ha, pa, ka), (hb, pb, kb) = live_alone(env, 2)
+    with duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb")) as con:
+        decide(con, "same", record_keys=(ka[0], kb[0]), decided_by="test", note="one person")
+    hub(env, "link")
+    hub(env, "load")
+    with staging(env) as con:
+        [(old_p, new_p)] = con.execute(
+            "SELECT person_id, survivor_id FROM person_registry WHERE status = 'merged'"
+            " AND person_id IN (?, ?)", [pa, pb]).fetchall()
+        [(old_h, new_h)] = con.execute(
+            "SELECT household_id, survivor_id FROM household_registry WHERE status = 'merged'"
+            " AND household_id IN (?, ?)", [ha, hb]).fetchall()
+    # a retired node keeps its id, status and survivor, nothing personal
+    props, _, _ = graph.execute_query(
+        "MATCH (n) WHERE n.person_id = $p OR n.household_id = $h"
+        " RETURN keys(n) AS k ORDER BY size(keys(n))", {"p": old_p, "h": old_h})
+    assert sorted(map(sorted, (r["k"] for r in props))) == [
+        ["household_id", "status", "survivor_id"], ["person_id", "status", "survivor_id"]]
+    # a change request filed about the survivor, as the API files it
+    graph.execute_query(
+        "MATCH (p:Person {person_id: $p})-[:MEMBER_OF]->(h:Household)"
+        " CREATE (c:ChangeRequest {request_id: 'CR-erase', person_id: $p,"
+        " household_id: h.household_id, reason: 'NIK salah', changes: '{\"nik\": \"x\"}'})"
+        " CREATE (c)-[:ABOUT]->(p) CREATE (c)-[:CONCERNS]->(h)", {"p": new_p})
+
+    erased = hub(env, "erase", "--person", old_p, "--reason", "permohonan 11/2026")
+    assert f"erased {len(ka) + len(kb)} records" in erased.stdout
+    ids = [old_p, new_p, old_h, new_h]
+    with staging(env) as con:
+        assert con.execute("SELECT count(*) FROM person_registry WHERE person_id IN (?, ?)"
+                           " AND status = 'erased'", [old_p, new_p]).fetchone() == (2,)
+        assert con.execute("SELECT count(*) FROM household_registry WHERE household_id IN"
+                           " (?, ?) AND status = 'erased'", [old_h, new_h]).fetchone() == (2,)
+        stale = con.execute(
+            "SELECT count(*) FROM graph_load_state WHERE list_has_any(string_split(key,"
+            " chr(31)), $ids)", {"ids": [*ka, *kb, *ids]}).fetchone()
+        assert stale == (0,)
+
+    def left() -> dict[str, Any]:
+        found, _, _ = graph.execute_query(
+            "OPTIONAL MATCH (n) WHERE n.person_id IN $ids OR n.household_id IN $ids"
+            " OR n.record_key IN $keys OR n.request_id = 'CR-erase' RETURN count(n) AS n",
+            {"ids": ids, "keys": [*ka, *kb]})
+        return dict(found[0])
+
+    assert left() == {"n": 0}
+    hub(env, "load")  # a full resend retires nothing into the erased survivor
+    assert left() == {"n": 0}
+    assert "erased 0 records" in hub(env, "erase", "--person", new_p, "--reason",
+                                     "permohonan 11/2026").stdout
+
+
+def test_an_erased_api_submission_never_comes_back(
+        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    env, _ = city
+    home = Path(env["HUB_HOME"])
+    record = {"source_record_id": "REQ-77", "full_name": "Siti Erasa Hapuskan",
+              "nik": "3273015505900007", "birth_date": date(1990, 5, 15), "sex": "P",
+              "address": "Jl. Cihampelas No. 5", "city": "Kota Bandung"}
+    with duckdb.connect(str(home / "hub.duckdb")) as con:
+        intake = Intake(con, home / "models", home)
+        try:
+            answer = asyncio.run(intake.submit(record, "YAYASAN-ERASE"))
+        finally:
+            intake.close()
+    key, person = answer["record_key"], answer["person_id"]
+    hub(env, "erase", "--person", person, "--reason", "permohonan 12/2026")
+    with sqlite3.connect(home / "intake.sqlite") as lite:
+        assert lite.execute("SELECT count(*) FROM submissions WHERE source_record_id ="
+                            " 'REQ-77'").fetchone() == (0,)
+    hub(env, "ingest", "--config", str(IntakeStore.config_dir_of(home)))
+    hub(env, "link")
+    hub(env, "load")
+    with staging(env) as con:
+        assert con.execute("SELECT count(*) FROM erased_records WHERE record_key_sha ="
+                           " sha256(?)", [key]).fetchone() == (1,)
+        for table in ("records", "identity_map"):
+            assert con.execute(f"SELECT count(*) FROM {table} WHERE record_key = ?",
+                               [key]).fetchone() == (0,), table
+    found, _, _ = graph.execute_query(
+        "OPTIONAL MATCH (r:SourceRecord {record_key: $k}) OPTIONAL MATCH (p:Person)"
+        " WHERE p.full_name = $n RETURN count(r) + count(p) AS n",
+        {"k": key, "n": record["full_name"]})
+    assert found[0]["n"] == 0
+
+
+def test_an_erasure_the_graph_missed_is_finished_by_the_next_run(
+        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    env, _ = city
+    [(person, keys)] = people_with_records(env, 1)
+    down = {**env, "NEO4J_URI": "bolt://127.0.0.1:9"}  # nothing listens there
+    failed = hub(down, "erase", "--person", person, "--reason", "permohonan 13/2026", code=1)
+    assert failed.stderr.startswith("hub: error:")
+    with staging(env) as con:  # staging is erased, and the graph's share is queued
+        assert con.execute("SELECT count(*) FROM records WHERE record_key IN"
+                           " (SELECT unnest(?))", [keys]).fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM graph_erasure_pending WHERE id = ?",
+                           [person]).fetchone() == (1,)
+    found, _, _ = graph.execute_query(
+        "MATCH (p:Person {person_id: $p}) RETURN count(p) AS n", {"p": person})
+    assert found[0]["n"] == 1
+
+    assert "erased 0 records" in hub(env, "retention", "apply").stdout
+    found, _, _ = graph.execute_query(
+        "OPTIONAL MATCH (p:Person {person_id: $p}) OPTIONAL MATCH (r:SourceRecord)"
+        " WHERE r.record_key IN $k RETURN count(p) + count(r) AS n", {"p": person, "k": keys})
+    assert found[0]["n"] == 0
+    with staging(env) as con:
+        assert con.execute("SELECT count(*) FROM graph_erasure_pending").fetchone() == (0,)
