@@ -20,8 +20,8 @@ from rich.text import Text
 from connectors import flagged_rows, ingest, load_configs, quarantined_rows
 from connectors.config import SourceConfig
 from connectors.errors import ConnectorError
-from connectors.formula import escape_cell
 from connectors.staging import SourceSummary
+from domain.formula import escape_cell
 
 
 def make_ingest_commands(

@@ -24,9 +24,9 @@ from typing import Final
 from connectors.base import literal, quote
 from connectors.canonical import PERSON_FIELDS, SERVICE_FIELDS
 from connectors.config import SourceConfig
-from connectors.formula import formula_like_sql
 from domain import sql as rules
 from domain.city import CITY_CODE
+from domain.formula import formula_like_sql
 from domain.identity import FEMALE_DAY_OFFSET
 from domain.thresholds import DECILE_MAX, DECILE_MIN
 
@@ -365,7 +365,7 @@ class BatchSql:
             close = " OR ".join(f"{fld}_match = 'close'" for fld in self.area_tables)
             checks.append(("area_close_match", close, ()))
         # a text that a spreadsheet would run as a formula, in any mapped field: the row
-        # is staged, and every report escapes it on the way out (connectors.formula)
+        # is staged, and every report escapes it on the way out (domain.formula)
         texts = [f for f in (*PERSON_FIELDS, *SERVICE_FIELDS) if self.mapped(f)]
         if texts:
             formula = " OR ".join(formula_like_sql(f"r_{f}") for f in dict.fromkeys(texts))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from connectors.formula import escape_row
+from domain.formula import escape_row
 from linkage._sql import scalar, table_exists
 from linkage.errors import LinkageError
 

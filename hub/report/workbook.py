@@ -1,6 +1,6 @@
 """Write the monthly report: one .xlsx (openpyxl, with charts) and, optionally,
 one CSV per sheet. The rows come from `hub.report.queries`; every cell goes
-through `connectors.formula.escape_row`, so source text never becomes a formula."""
+through `domain.formula.escape_row`, so source text never becomes a formula."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Font
 
-from connectors.formula import escape_row
+from domain.formula import escape_row
 from hub.errors import PipelineError
 from hub.report import queries
 from hub.report.queries import SHEETS, Period, SheetSpec

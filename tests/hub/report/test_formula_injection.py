@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 from hubcli import hub, hub_env
 
-from connectors.formula import escape_cell, formula_like
 from connectors.synthetic import generate_city
+from domain.formula import escape_cell, formula_like
 from hub.dashboard import funding_svg
 
 MONTH = f"{dt.date.today():%Y-%m}"
