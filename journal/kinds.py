@@ -1,0 +1,53 @@
+"""Every kind of fact the journal holds: one home for their names.
+
+A kind is `<entity>.<verb>`. The feed and the subscriptions carry them as they
+are; the report selects by kind.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# API writes
+SUBMISSION_RECEIVED: Final = "submission.received"
+SERVICE_RECORDED: Final = "service.recorded"
+ENROLMENT_RECORDED: Final = "enrolment.recorded"
+ASSESSMENT_RECORDED: Final = "assessment.recorded"
+REFERRAL_CREATED: Final = "referral.created"
+REFERRAL_MOVED: Final = "referral.moved"
+REVIEW_DECIDED: Final = "review.decided"
+CHANGE_REQUEST_FILED: Final = "change_request.filed"
+CHANGE_REQUEST_VERIFIED: Final = "change_request.verified"
+CHANGE_REQUEST_APPROVED: Final = "change_request.approved"
+CHANGE_REQUEST_APPLIED: Final = "change_request.applied"
+CHANGE_REQUEST_REJECTED: Final = "change_request.rejected"
+
+# pipeline runs
+HOUSEHOLD_MERGED: Final = "household.merged"
+HOUSEHOLD_SPLIT: Final = "household.split"
+PERSON_MERGED: Final = "person.merged"
+PERSON_RETIRED: Final = "person.retired"
+DECILE_CHANGED: Final = "household.decile_changed"
+LINK_PUBLISHED: Final = "link.published"
+LOAD_PUBLISHED: Final = "load.published"
+
+API: Final = frozenset({
+    SUBMISSION_RECEIVED, SERVICE_RECORDED, ENROLMENT_RECORDED, ASSESSMENT_RECORDED,
+    REFERRAL_CREATED, REFERRAL_MOVED, REVIEW_DECIDED, CHANGE_REQUEST_FILED,
+    CHANGE_REQUEST_VERIFIED, CHANGE_REQUEST_APPROVED, CHANGE_REQUEST_APPLIED,
+    CHANGE_REQUEST_REJECTED,
+})
+PIPELINE: Final = frozenset({
+    HOUSEHOLD_MERGED, HOUSEHOLD_SPLIT, PERSON_MERGED, PERSON_RETIRED, DECILE_CHANGED,
+    LINK_PUBLISHED, LOAD_PUBLISHED,
+})
+ALL: Final = API | PIPELINE
+
+
+def origin_of(kind: str) -> str:
+    """'api' or 'pipeline'; a kind not listed here is refused."""
+    if kind in API:
+        return "api"
+    if kind in PIPELINE:
+        return "pipeline"
+    raise ValueError(f"unknown journal fact kind {kind!r}")

@@ -1,0 +1,183 @@
+"""`Journal`: the facts in `$HUB_HOME/journal.sqlite`.
+
+SQLite in WAL mode: any number of processes read while one appends, and every
+append takes the write lock first (`BEGIN IMMEDIATE`), so sequence numbers are
+handed out in commit order and a reader that has seen `seq` n will never later
+find a fact below n appear (the feed's cursor relies on it).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from journal.facts import Fact, NewFact
+from journal.kinds import origin_of
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS facts (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        subject TEXT,
+        actor TEXT,
+        organization TEXT,
+        household_ids TEXT NOT NULL,
+        person_ids TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        key TEXT UNIQUE
+    )""",
+    "CREATE INDEX IF NOT EXISTS facts_kind_at ON facts (kind, at)",
+    "CREATE TABLE IF NOT EXISTS fact_households (seq INTEGER NOT NULL, household_id TEXT NOT NULL,"
+    " PRIMARY KEY (household_id, seq))",
+)
+_COLUMNS = "seq, at, kind, origin, payload, household_ids, person_ids, subject, actor, organization"
+#: the most facts one read returns
+MAX_READ = 1000
+
+
+def journal_path(home: Path) -> Path:
+    return home / "journal.sqlite"
+
+
+class Journal:
+    """Append and read facts. Thread-safe; one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._transaction() as con:
+            for statement in _SCHEMA:
+                con.execute(statement)
+
+    @classmethod
+    def at_home(cls, home: Path) -> Journal:
+        return cls(journal_path(home))
+
+    def _connection(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                  check_same_thread=False)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            self._local.con = con
+        return con
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        con = self._connection()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def append(self, facts: Sequence[NewFact]) -> list[int]:
+        """Store the facts in order, in one transaction; their sequence numbers
+        (a fact whose key is already stored gets the stored one's)."""
+        seqs: list[int] = []
+        if not facts:
+            return seqs
+        now = datetime.now(UTC)
+        with self._transaction() as con:
+            for fact in facts:
+                if fact.key is not None:
+                    found = con.execute("SELECT seq FROM facts WHERE key = ?",
+                                        [fact.key]).fetchone()
+                    if found is not None:
+                        seqs.append(int(found[0]))
+                        continue
+                at = (fact.at or now).astimezone(UTC).isoformat()
+                cursor = con.execute(
+                    "INSERT INTO facts (at, kind, origin, subject, actor, organization,"
+                    " household_ids, person_ids, payload, key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [at, fact.kind, origin_of(fact.kind), fact.subject, fact.actor,
+                     fact.organization, json.dumps(list(fact.household_ids)),
+                     json.dumps(list(fact.person_ids)),
+                     json.dumps(dict(fact.payload), default=_jsonable, sort_keys=True),
+                     fact.key],
+                )
+                seq = int(cursor.lastrowid or 0)
+                con.executemany(
+                    "INSERT OR IGNORE INTO fact_households VALUES (?, ?)",
+                    [(seq, h) for h in dict.fromkeys(fact.household_ids)],
+                )
+                seqs.append(seq)
+        return seqs
+
+    def head(self) -> int:
+        """The newest sequence number (0 for an empty journal)."""
+        row = self._connection().execute("SELECT coalesce(max(seq), 0) FROM facts").fetchone()
+        return int(row[0]) if row else 0
+
+    def read(self, after: int = 0, limit: int = 100, *,
+             kinds: Collection[str] | None = None,
+             household_ids: Collection[str] | None = None) -> list[Fact]:
+        """Facts with `seq > after`, oldest first, at most `limit` (≤ MAX_READ);
+        only these kinds, only facts about these households, when given."""
+        limit = max(0, min(limit, MAX_READ))
+        where: list[str] = ["f.seq > ?"]
+        params: list[object] = [after]
+        if kinds is not None:
+            where.append(f"f.kind IN ({', '.join('?' for _ in kinds)})")
+            params.extend(kinds)
+        if household_ids is not None:
+            ids = list(household_ids)
+            if not ids:
+                return []
+            where.append("f.seq IN (SELECT seq FROM fact_households WHERE household_id IN "
+                         f"({', '.join('?' for _ in ids)}))")
+            params.extend(ids)
+        rows = self._connection().execute(
+            f"SELECT {_COLUMNS} FROM facts f WHERE {' AND '.join(where)} ORDER BY f.seq LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        return [_fact(row) for row in rows]
+
+    def between(self, start: datetime, end: datetime,
+                kinds: Collection[str]) -> list[Fact]:
+        """Every fact of these kinds with `start <= at < end`, oldest first
+        (the report's month)."""
+        rows = self._connection().execute(
+            f"SELECT {_COLUMNS} FROM facts WHERE at >= ? AND at < ? AND kind IN "
+            f"({', '.join('?' for _ in kinds)}) ORDER BY seq",
+            [_utc(start), _utc(end), *kinds],
+        ).fetchall()
+        return [_fact(row) for row in rows]
+
+    def close(self) -> None:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+
+def _utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _fact(row: Sequence[Any]) -> Fact:
+    seq, at, kind, origin, payload, households, persons, subject, actor, organization = row
+    return Fact(seq=int(seq), at=datetime.fromisoformat(at), kind=str(kind), origin=str(origin),
+                payload=json.loads(payload), household_ids=tuple(json.loads(households)),
+                person_ids=tuple(json.loads(persons)), subject=subject, actor=actor,
+                organization=organization)

@@ -1,0 +1,90 @@
+"""The journal keeps facts in one order, once each, across processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from journal import Journal, NewFact, kinds
+
+
+def _service(household: str, **extra: object) -> NewFact:
+    return NewFact(kind=kinds.SERVICE_RECORDED, household_ids=(household,),
+                   payload={"program": "PKH", **extra}, organization="YAY-A")
+
+
+def test_facts_come_back_in_append_order_with_their_fields(tmp_path: Path) -> None:
+    journal = Journal.at_home(tmp_path)
+    seqs = journal.append([_service("H-1", amount=5), _service("H-2")])
+    assert seqs == sorted(seqs) and len(set(seqs)) == 2
+    facts = journal.read()
+    assert [f.seq for f in facts] == seqs
+    assert facts[0].household_ids == ("H-1",)
+    assert facts[0].payload == {"program": "PKH", "amount": 5}
+    assert facts[0].origin == "api" and facts[0].organization == "YAY-A"
+    assert journal.head() == seqs[-1]
+    assert journal.read(after=seqs[0]) == facts[1:]
+
+
+def test_a_fact_with_a_stored_key_is_not_stored_again(tmp_path: Path) -> None:
+    journal = Journal.at_home(tmp_path)
+    first = journal.append([NewFact(kinds.PERSON_MERGED, key="merge:P-1", person_ids=("P-1",))])
+    again = journal.append([NewFact(kinds.PERSON_MERGED, key="merge:P-1", person_ids=("P-1",))])
+    assert again == first
+    assert len(journal.read()) == 1
+
+
+def test_reads_select_by_household_and_kind(tmp_path: Path) -> None:
+    journal = Journal.at_home(tmp_path)
+    journal.append([_service("H-1"), _service("H-2"),
+                    NewFact(kinds.HOUSEHOLD_MERGED, household_ids=("H-1", "H-3"))])
+    assert [f.household_ids for f in journal.read(household_ids=["H-1"])] == \
+        [("H-1",), ("H-1", "H-3")]
+    assert journal.read(household_ids=[]) == []
+    merged = journal.read(kinds=[kinds.HOUSEHOLD_MERGED])
+    assert [f.origin for f in merged] == ["pipeline"]
+
+
+def test_an_unknown_kind_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    journal = Journal.at_home(tmp_path)
+    with pytest.raises(ValueError, match="unknown journal fact kind"):
+        journal.append([_service("H-1"), NewFact(kind="household.teleported")])
+    assert journal.read() == []
+
+
+def test_between_selects_a_period_by_time(tmp_path: Path) -> None:
+    journal = Journal.at_home(tmp_path)
+    march = datetime(2026, 3, 20, tzinfo=UTC)
+    journal.append([NewFact(kinds.SERVICE_RECORDED, at=march - timedelta(days=40)),
+                    NewFact(kinds.SERVICE_RECORDED, at=march),
+                    NewFact(kinds.ENROLMENT_RECORDED, at=march)])
+    got = journal.between(datetime(2026, 3, 1), datetime(2026, 4, 1),
+                          [kinds.SERVICE_RECORDED])
+    assert [f.at for f in got] == [march]
+
+
+def _append_many(path: str, worker: int) -> None:
+    journal = Journal(Path(path))
+    for n in range(50):
+        journal.append([_service(f"H-{worker}-{n}")])
+
+
+def test_processes_appending_at_once_get_distinct_growing_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    Journal(path)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_many, args=(str(path), w)) for w in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    facts = Journal(path).read(limit=1000)
+    assert len(facts) == 150
+    assert [f.seq for f in facts] == sorted({f.seq for f in facts})
+    for worker_id in range(3):  # each process's own facts stay in its order
+        mine = [h for f in facts for h in f.household_ids if h.startswith(f"H-{worker_id}-")]
+        assert mine == [f"H-{worker_id}-{n}" for n in range(50)]
