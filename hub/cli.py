@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import duckdb
 import typer
 from rich.console import Console
-from typer._click import exceptions as click_errors
 
 from connectors.cli import make_ingest_commands
 from connectors.errors import ConnectorError
@@ -301,10 +300,10 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         err_console.print("hub: aborted")
         sys.exit(130)
-    except click_errors.NoArgsIsHelpError as exc:
-        err_console.print(exc.format_message())
-        sys.exit(0)
-    except click_errors.ClickException as exc:  # usage errors, missing files, unknown options
+    except typer.TyperException as exc:  # usage errors, missing files, unknown options
+        if _is_help_request(exc):  # `hub keys` alone: its help, and success
+            err_console.print(exc.format_message())
+            sys.exit(0)
         err_console.print(f"hub: error: {exc.format_message()}{_help_hint(exc)}",
                           soft_wrap=True, markup=False)
         sys.exit(exc.exit_code)
@@ -324,7 +323,13 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _help_hint(exc: click_errors.ClickException) -> str:
+def _is_help_request(exc: typer.TyperException) -> bool:
+    """`hub` alone (no_args_is_help) raises NoArgsIsHelpError, which only
+    Typer's private click package exports; its name is the public promise."""
+    return any(kind.__name__ == "NoArgsIsHelpError" for kind in type(exc).__mro__)
+
+
+def _help_hint(exc: typer.TyperException) -> str:
     ctx = getattr(exc, "ctx", None)
     if ctx is None:
         return ""
