@@ -17,7 +17,7 @@ from typing import Any
 
 import splink.comparison_level_library as cll
 from splink import Linker, SettingsCreator, block_on
-from splink.internals.comparison_level_composition import And, Or
+from splink.comparison_level_library import And, Or
 
 from linkage.errors import ModelError
 
