@@ -231,10 +231,6 @@ class GraphRepository:
         by_id = {r["id"]: r[field] for r in rows}
         return [by_id.get(i) for i in ids]
 
-    async def ping(self) -> bool:
-        await self._run("RETURN 1 AS ok", {})
-        return True
-
     # --- look-ups by id ---------------------------------------------------------
     async def households(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         return await self._aligned(

@@ -2,7 +2,6 @@
 
     HubError                    anything the CLI prints as one line and exits 1
     ├── ConfigError             settings or a config file are wrong
-    ├── Neo4jServerError        the local Neo4j cannot be built, started or reached
     └── PipelineError           a step (ingest, link, load) cannot run on what it was given
 
 Packages below hub/ (connectors, linkage, graph) raise their own errors; the CLI
@@ -19,9 +18,6 @@ class HubError(Exception):
 class ConfigError(HubError):
     pass
 
-
-class Neo4jServerError(HubError):
-    pass
 
 
 class PipelineError(HubError):
