@@ -685,8 +685,8 @@ class GraphRepository:
     async def apply_change_request(self, row: Mapping[str, Any]) -> Row | None:
         """What an applied request does to the data (its person and household
         ids resolved to their survivors), noted on the request as `effect`:
-        a perbaikan sets its corrections on the person and household and adds
-        the request to their `corrections`; a penonaktifan marks the person,
+        a perbaikan sets its corrections (if it names any) on the person and
+        household and adds the request to their `corrections`; a penonaktifan marks the person,
         or every member of the household and the household, withdrawn
         (`status_reason` names the request); an usulan marks the household
         (the person's, when only a person is named) `proposed_by` the request.
@@ -705,15 +705,17 @@ class GraphRepository:
             "WITH c, p, coalesce(h0, ph) AS h "
             "CALL (c, p, h) { "
             " WITH c, p, h WHERE c.kind = 'perbaikan' "
-            " FOREACH (x IN CASE WHEN p IS NULL OR size(keys($person)) = 0 THEN [] ELSE [p] END |"
+            " FOREACH (x IN CASE WHEN p IS NULL THEN [] ELSE [p] END |"
             "  SET x += $person, x.corrections = [r IN coalesce(x.corrections, []) "
             "   WHERE r <> c.request_id] + c.request_id) "
-            " FOREACH (x IN CASE WHEN h IS NULL OR size(keys($household)) = 0 THEN [] "
-            "  ELSE [h] END |"
+            " FOREACH (x IN CASE WHEN h IS NULL OR (p IS NOT NULL AND size(keys($household)) = 0)"
+            "  THEN [] ELSE [h] END |"
             "  SET x += $household, x.corrections = [r IN coalesce(x.corrections, []) "
             "   WHERE r <> c.request_id] + c.request_id) "
-            " RETURN 'corrected ' + reduce(t = '', k IN keys($person) + keys($household) |"
-            "  t + CASE WHEN t = '' THEN '' ELSE ', ' END + k) AS effect "
+            " WITH keys($person) + keys($household) AS fields "
+            " RETURN CASE WHEN size(fields) = 0 THEN 'noted for correction (no field given)' "
+            "  ELSE 'corrected ' + reduce(t = '', k IN fields |"
+            "  t + CASE WHEN t = '' THEN '' ELSE ', ' END + k) END AS effect "
             " UNION "
             " WITH c, p, h WHERE c.kind = 'penonaktifan' "
             " CALL (p, h, c) { WITH p, h, c WHERE p IS NOT NULL "

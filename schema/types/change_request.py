@@ -90,15 +90,18 @@ CORRECTABLE: Final[dict[str, tuple[str, str, Callable[[str, Any], Any]]]] = {
 def corrections(kind: ChangeKind, changes: Any, household_id: str | None,
                 person_id: str | None) -> dict[str, dict[str, Any]] | None:
     """A perbaikan's corrections as `{"person": {...}, "household": {...}}`
-    (graph property names); other kinds carry none."""
+    (graph property names), or None when it names none (its reason says what
+    is wrong); other kinds carry none."""
     if kind is not ChangeKind.PERBAIKAN:
         if changes:
             raise InputError("request.changes", "only a perbaikan carries changes, not a "
                                                 f"{kind.value} request.")
         return None
+    if changes is None:  # described in the reason only: applied, it is noted, nothing set
+        return None
     if not isinstance(changes, dict) or not changes:
         raise InputError("request.changes", "name what to correct, e.g. "
-                                            '{"birthDate": "1957-12-22"}.')
+                                            '{"birthDate": "1957-12-22"}, or leave it out.')
     out: dict[str, dict[str, Any]] = {"person": {}, "household": {}}
     for key, value in changes.items():
         rule = CORRECTABLE.get(key)

@@ -138,13 +138,23 @@ async def test_an_usulan_marks_the_household_proposed(api: Api) -> None:
     assert done["effect"] == "household H1 proposed"
 
 
+async def test_a_perbaikan_in_words_only_is_noted(api: Api) -> None:
+    rid = (await api.data(FILE, YAY_A, c={"kind": "PERBAIKAN", "personId": "P1",
+                                          "reason": "his KK lists a dead son"}
+                          ))["fileChangeRequest"]["id"]
+    for name, who in (("verifyChangeRequest", WORKER), ("approveChangeRequest", HEAD),
+                      ("applyChangeRequest", HEAD)):
+        done = await step(api, name, rid, who)
+    assert done["effect"] == "noted for correction (no field given)"
+
+
 async def test_what_a_perbaikan_may_correct(api: Api) -> None:
     def bad(changes: Any, kind: str = "PERBAIKAN") -> dict[str, Any]:
         return {"kind": kind, "householdId": "H1", "personId": "P1", "reason": "r",
                 "changes": changes}
     for changes, kind in (({"fullName": "Wawan"}, "PERBAIKAN"), ({"nik": "1"}, "PERBAIKAN"),
                           ({"birthDate": "17-08-1945"}, "PERBAIKAN"),
-                          ({"welfareDecile": 11}, "PERBAIKAN"), (None, "PERBAIKAN"),
+                          ({"welfareDecile": 11}, "PERBAIKAN"), ({}, "PERBAIKAN"),
                           ({"rt": "1"}, "USULAN")):
         result = await api.run(FILE, YAY_A, c=bad(changes, kind))
         assert result.errors, changes
