@@ -91,8 +91,9 @@ async def test_a_perbaikan_goes_from_filed_to_applied(api: Api) -> None:
 
 
 async def test_rejection_needs_a_reason_and_ends_the_request(api: Api) -> None:
-    rid = (await api.data(FILE, YAY_A, c={"kind": "USULAN", "householdId": "H1",
-                                          "reason": "a widow, no income"}))["fileChangeRequest"]["id"]
+    filed = await api.data(FILE, YAY_A, c={"kind": "USULAN", "householdId": "H1",
+                                           "reason": "a widow, no income"})
+    rid = filed["fileChangeRequest"]["id"]
     await step(api, "verifyChangeRequest", rid, WORKER)
     # at VERIFIED only who approves may reject: Dinsos
     assert await code(api, REJECT, WORKER, id=rid, r="no") == "FORBIDDEN"
