@@ -22,6 +22,7 @@ from schema.errors import InputError, NotFound
 from schema.journaling import append, fact
 from schema.permissions import (
     CHANGE_REQUEST_REJECTED,
+    require_change_mover,
     require_change_step,
     require_personal,
     require_write,
@@ -55,7 +56,7 @@ async def _move(info: Info, request_id: str, target: str,
                 extra: dict[str, Any] | None = None) -> ChangeRequest:
     """Move a request to `target` (the next status or REJECTED): check the
     step, journal it, then change the graph (and, for APPLIED, the data)."""
-    require_personal(info.context.principal)
+    require_change_mover(info.context.principal)
     repo = info.context.repository
     current = (await repo.change_requests_by_id([request_id], info.context.scope))[0]
     if current is None:

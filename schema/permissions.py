@@ -263,10 +263,11 @@ def require_change_step(principal: Any, current: str, target: str) -> None:
                         f"{' or '.join(sorted(roles))} does.")
 
 
-def sees_every_change_request(principal: Any) -> bool:
-    """Dinsos roles see every change request; an agency or foundation only the
-    ones it filed (`require_personal` keeps analysts and auditors out)."""
-    return not policy_for(principal).relationship_scoped
+def require_change_mover(principal: Any) -> None:
+    """Only the roles that take some step of the lifecycle move change requests."""
+    if not any(_role(principal) in roles for _, roles in CHANGE_REQUEST_STEPS.values()):
+        raise Forbidden(f"the {_role(principal)} role cannot verify, approve, apply or reject "
+                        "change requests; social workers and Dinsos do.")
 
 
 def mask_middle(value: str | None, keep_start: int, keep_end: int) -> str | None:
