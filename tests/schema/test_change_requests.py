@@ -33,6 +33,14 @@ async def step(api: Api, name: str, request_id: str, who: Any) -> dict[str, Any]
     return out
 
 
+async def through(api: Api, request_id: str, *steps: tuple[str, Any]) -> dict[str, Any]:
+    """Take the steps (mutation, who) in order; the request after the last."""
+    done: dict[str, Any] = {}
+    for name, who in steps:
+        done = await step(api, name, request_id, who)
+    return done
+
+
 async def code(api: Api, query: str, who: Any, **variables: Any) -> str:
     result = await api.run(query, who, **variables)
     assert result.errors, f"expected an error, got {result.data}"
@@ -120,9 +128,8 @@ async def test_a_penonaktifan_withdraws_the_person(api: Api) -> None:
             (await api.data(search, ADMIN))["searchPersons"]["edges"]] == ["P2"]
     rid = (await api.data(FILE, YAY_A, c={"kind": "PENONAKTIFAN", "personId": "P2",
                                           "reason": "moved to Garut"}))["fileChangeRequest"]["id"]
-    for name, who in (("verifyChangeRequest", WORKER), ("approveChangeRequest", HEAD),
-                      ("applyChangeRequest", ADMIN)):
-        done = await step(api, name, rid, who)
+    done = await through(api, rid, ("verifyChangeRequest", WORKER), ("approveChangeRequest", HEAD),
+                         ("applyChangeRequest", ADMIN))
     assert done["effect"] == "person P2 withdrawn"
     person = (await api.data('{ person(id: "P2") { status } }', ADMIN))["person"]
     assert person["status"] == "withdrawn"
@@ -133,9 +140,8 @@ async def test_a_penonaktifan_withdraws_the_person(api: Api) -> None:
 async def test_an_usulan_marks_the_household_proposed(api: Api) -> None:
     rid = (await api.data(FILE, YAY_A, c={"kind": "USULAN", "personId": "P1",
                                           "reason": "lost his job"}))["fileChangeRequest"]["id"]
-    for name, who in (("verifyChangeRequest", ADMIN), ("approveChangeRequest", HEAD),
-                      ("applyChangeRequest", HEAD)):
-        done = await step(api, name, rid, who)
+    done = await through(api, rid, ("verifyChangeRequest", ADMIN), ("approveChangeRequest", HEAD),
+                         ("applyChangeRequest", HEAD))
     assert done["effect"] == "household H1 proposed"
 
 
@@ -143,9 +149,8 @@ async def test_a_perbaikan_in_words_only_is_noted(api: Api) -> None:
     rid = (await api.data(FILE, YAY_A, c={"kind": "PERBAIKAN", "personId": "P1",
                                           "reason": "his KK lists a dead son"}
                           ))["fileChangeRequest"]["id"]
-    for name, who in (("verifyChangeRequest", WORKER), ("approveChangeRequest", HEAD),
-                      ("applyChangeRequest", HEAD)):
-        done = await step(api, name, rid, who)
+    done = await through(api, rid, ("verifyChangeRequest", WORKER), ("approveChangeRequest", HEAD),
+                         ("applyChangeRequest", HEAD))
     assert done["effect"] == "noted for correction (no field given)"
 
 
