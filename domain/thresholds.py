@@ -38,3 +38,10 @@ __all__ = [
     "is_decile",
     "is_poor_decile",
 ]
+
+#: The monthly cut-off day (as in the DTSEN update cycle): month M's report
+#: covers the day after M-1's cut-off up to and including M's cut-off day.
+#: A setting (`report_cutoff_day`); this is its default.
+REPORT_CUTOFF_DAY: Final[int] = 17
+#: the latest cut-off day every month has
+REPORT_CUTOFF_MAX: Final[int] = 28

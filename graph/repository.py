@@ -22,6 +22,7 @@ import schema/.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Final, LiteralString, TypedDict
@@ -641,6 +642,101 @@ class GraphRepository:
         )
         out: Row = rows[0]["row"]
         return out
+
+
+    # --- change requests ------------------------------------------------------------
+    async def change_requests(self, scope: Scope, *, statuses: Sequence[str],
+                              kinds: Sequence[str], offset: int = 0, limit: int = 20) -> Page:
+        """Change requests newest first; a scoped caller sees those it filed."""
+        rows = await self._read(
+            "MATCH (c:ChangeRequest) WHERE ($org IS NULL OR c.organization = $org) "
+            " AND (size($statuses) = 0 OR c.status IN $statuses) "
+            " AND (size($kinds) = 0 OR c.kind IN $kinds) "
+            "WITH c ORDER BY c.filed_at DESC, c.request_id "
+            "WITH collect(c {.*}) AS found "
+            "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
+            scope, statuses=list(statuses), kinds=list(kinds), offset=offset, limit=limit,
+        )
+        return _page(rows)
+
+    async def change_requests_by_id(self, ids: Sequence[str],
+                                    scope: Scope) -> list[Row | None]:
+        return await self._aligned(
+            "UNWIND $ids AS id MATCH (c:ChangeRequest {request_id: id}) "
+            "WHERE $org IS NULL OR c.organization = $org RETURN id, c {.*} AS items",
+            ids, scope,
+        )
+
+    async def move_change_request(self, request_id: str, expected: str,
+                                  row: Mapping[str, Any]) -> Row | None:
+        """Set `row` on the request if it is still `expected` (else None: another
+        step took it first)."""
+        rows = await self._run(
+            "MATCH (c:ChangeRequest {request_id: $id}) WHERE c.status = $expected "
+            "SET c += $row RETURN c {.*} AS row",
+            {"id": request_id, "expected": expected, "row": dict(row)}, write=True,
+        )
+        return rows[0]["row"] if rows else None
+
+    async def apply_change_request(self, row: Mapping[str, Any]) -> Row | None:
+        """What an applied request does to the data (its person and household
+        ids resolved to their survivors), noted on the request as `effect`:
+        a perbaikan sets its corrections (if it names any) on the person and
+        household and adds the request to their `corrections`; a penonaktifan marks the person,
+        or every member of the household and the household, withdrawn
+        (`status_reason` names the request); an usulan marks the household
+        (the person's, when only a person is named) `proposed_by` the request.
+        Safe to repeat: `hub load` applies every applied request again after
+        the sources' rows were written."""
+        fixes = json.loads(row["changes"]) if row.get("changes") else {}
+        rows = await self._run(
+            "MATCH (c:ChangeRequest {request_id: $id}) "
+            "OPTIONAL MATCH (p0:Person {person_id: $pid}) "
+            "OPTIONAL MATCH (p0)-[:MERGED_INTO]->(ps:Person) "
+            "WITH c, coalesce(ps, p0) AS p "
+            "OPTIONAL MATCH (h0:Household {household_id: $hid}) "
+            "OPTIONAL MATCH (h0)-[:MERGED_INTO]->(hs:Household) "
+            "WITH c, p, coalesce(hs, h0) AS h0 "
+            "OPTIONAL MATCH (p)-[:MEMBER_OF]->(ph:Household) "
+            "WITH c, p, coalesce(h0, ph) AS h "
+            "CALL (c, p, h) { "
+            " WITH c, p, h WHERE c.kind = 'perbaikan' "
+            " FOREACH (x IN CASE WHEN p IS NULL THEN [] ELSE [p] END |"
+            "  SET x += $person, x.corrections = [r IN coalesce(x.corrections, []) "
+            "   WHERE r <> c.request_id] + c.request_id) "
+            " FOREACH (x IN CASE WHEN h IS NULL OR (p IS NOT NULL AND size(keys($household)) = 0)"
+            "  THEN [] ELSE [h] END |"
+            "  SET x += $household, x.corrections = [r IN coalesce(x.corrections, []) "
+            "   WHERE r <> c.request_id] + c.request_id) "
+            " WITH keys($person) + keys($household) AS fields "
+            " RETURN CASE WHEN size(fields) = 0 THEN 'noted for correction (no field given)' "
+            "  ELSE 'corrected ' + reduce(t = '', k IN fields |"
+            "  t + CASE WHEN t = '' THEN '' ELSE ', ' END + k) END AS effect "
+            " UNION "
+            " WITH c, p, h WHERE c.kind = 'penonaktifan' "
+            " CALL (p, h, c) { WITH p, h, c WHERE p IS NOT NULL "
+            "  SET p.status = 'withdrawn', p.status_reason = 'change request ' + c.request_id "
+            "  RETURN 'person ' + p.person_id + ' withdrawn' AS effect "
+            "  UNION WITH p, h, c WHERE p IS NULL AND h IS NOT NULL "
+            "  SET h.status = 'withdrawn', h.status_reason = 'change request ' + c.request_id "
+            "  WITH h, c CALL (h, c) { MATCH (m:Person)-[:MEMBER_OF]->(h) "
+            "   WHERE coalesce(m.status, 'active') = 'active' "
+            "   SET m.status = 'withdrawn', m.status_reason = 'change request ' + c.request_id } "
+            "  RETURN 'household ' + h.household_id + ' and its members withdrawn' AS effect } "
+            " RETURN effect "
+            " UNION "
+            " WITH c, p, h WHERE c.kind = 'usulan' "
+            " FOREACH (x IN CASE WHEN h IS NULL THEN [] ELSE [h] END |"
+            "  SET x.proposed_by = c.request_id) "
+            " RETURN CASE WHEN h IS NULL THEN 'proposed (no household in the data yet)' "
+            "  ELSE 'household ' + h.household_id + ' proposed' END AS effect } "
+            "SET c.effect = effect RETURN c {.*} AS row",
+            {"id": row["request_id"], "pid": row.get("person_id"),
+             "hid": row.get("household_id"), "person": fixes.get("person") or {},
+             "household": fixes.get("household") or {}},
+            write=True,
+        )
+        return rows[0]["row"] if rows else None
 
 
 def lucene_query(text: str) -> str:

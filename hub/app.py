@@ -55,6 +55,7 @@ from hub.security.grants import SqliteGrants
 from hub.security.purposes import PurposeRegistry
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings
+from journal import Journal
 from linkage.standardise.search import NameTokens
 from schema import build_schema
 from schema.context import Context, Services
@@ -232,6 +233,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
                 audit=audit, purposes=purposes, intake=linkage.intake, review=linkage.review,
                 name_normaliser=NameTokens(), grants=grants, submissions=watch,
+                journal=Journal.at_home(settings.home),
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)

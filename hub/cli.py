@@ -132,7 +132,8 @@ app.add_typer(make_audit_app(get_settings, _SubjectAccess()), name="audit",
 app.add_typer(make_alerts_app(get_settings), name="alerts", help="Submission pattern alerts.")
 app.add_typer(make_consents_app(get_settings), name="consents",
               help="Consent receipts and link confirmations.")
-app.add_typer(make_report_app(_open_db, console), name="report", help="The monthly report.")
+app.add_typer(make_report_app(_open_db, console, get_settings), name="report",
+              help="The monthly report.")
 
 
 @app.command("status")

@@ -40,6 +40,7 @@ from starlette.routing import Route
 from hub.report.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
 from hub.security import Authenticator, RateLimiter, SecurityError
 from hub.settings import Settings
+from journal import Journal
 
 DASHBOARD_ROLES: Final[frozenset[str]] = frozenset({"dinsos_admin", "social_worker"})
 COOKIE: Final[str] = "hub_dashboard"
@@ -114,11 +115,12 @@ class Figures:
 
 @dataclass
 class _Cache:
-    entries: dict[tuple[str, float], Figures] = field(default_factory=dict)
+    entries: dict[tuple[str, float, int], Figures] = field(default_factory=dict)
 
 
 def figures(
-    duckdb_path: Path, period: Period, shared: duckdb.DuckDBPyConnection | None = None
+    duckdb_path: Path, period: Period, shared: duckdb.DuckDBPyConnection | None = None,
+    journal: Journal | None = None,
 ) -> Figures:
     """The dashboard's three series, from the report's queries. Inside `hub serve`
     the server's own staging connection is `shared` (DuckDB refuses a second,
@@ -129,7 +131,7 @@ def figures(
     except duckdb.Error as exc:
         return Figures(period.label, [], [], [], f"staging database unavailable: {exc}")
     try:
-        prepare(con, period)
+        prepare(con, period, journal=journal)  # with what the API wrote, as the report
         cov = sheet_rows(con, SHEET_BY_NAME["Cakupan per Kecamatan"], period)
         fund = sheet_rows(con, SHEET_BY_NAME["Layanan per Penyandang Dana"], period)
         trend = sheet_rows(con, SHEET_BY_NAME["Tren Bulanan"], period)
@@ -286,6 +288,7 @@ def dashboard_routes(
     key = secret(settings)
     used_links: dict[str, float] = {}
     cache = _Cache()
+    journal = Journal.at_home(settings.home)
     secure = settings.mode == "production"
 
     def session(request: Request) -> dict[str, Any] | None:
@@ -318,18 +321,20 @@ def dashboard_routes(
         if who.get("role") not in DASHBOARD_ROLES:
             return _page("403", "<h1>403</h1><p>Dasbor hanya untuk peran dinsos_admin dan "
                          "social_worker.</p>", 403)
-        month = request.query_params.get("month") or f"{dt.date.today():%Y-%m}"
+        month = request.query_params.get("month")
         try:
-            period = Period.parse(month)
+            period = (Period.parse(month, settings.report_cutoff_day) if month else
+                      Period.containing(dt.date.today(), settings.report_cutoff_day))
         except Exception as exc:
             return _page("400", f"<p>{_E(str(exc))}</p>", 400)
         path = settings.duckdb_path
-        stamp = path.stat().st_mtime if path.exists() else 0.0
-        fig = cache.entries.get((period.label, stamp))
+        # staging's and the journal's state: a service recorded through the API shows at once
+        stamp = (path.stat().st_mtime if path.exists() else 0.0), journal.head()
+        fig = cache.entries.get((period.label, *stamp))
         if fig is None:
-            fig = await anyio.to_thread.run_sync(figures, path, period, staging())
+            fig = await anyio.to_thread.run_sync(figures, path, period, staging(), journal)
             if fig.error is None:
-                cache.entries = {(period.label, stamp): fig}
+                cache.entries = {(period.label, *stamp): fig}
         return dashboard_page(fig, f"{who.get('org')} ({who.get('role')})")
 
     async def login(request: Request) -> Response:

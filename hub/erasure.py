@@ -24,6 +24,7 @@ from hub.intake import IntakeStore
 from hub.localgraph import ensure_neo4j
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings
+from journal import Journal
 from linkage.erasure import forget_records, known_person, merge_chain, records_of_person
 
 ERASE_PURPOSE = "subject_access [legal_obligation]"
@@ -101,6 +102,8 @@ def _erase(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[st
     # submissions through the API not ingested yet: `hub ingest` must not stage them again
     if (settings.home / "intake.sqlite").exists():
         IntakeStore(settings.home).forget(keys)
+    # the journal forgets what the API recorded about them (hub load would replay it)
+    Journal.at_home(settings.home).forget(persons=result.persons, households=result.households)
     # the graph loses what is queued: these, and what an earlier erasure could
     # not reach (Neo4j down); on failure the queue keeps it for the next run
     ensure_neo4j(settings)

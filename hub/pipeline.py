@@ -17,8 +17,10 @@ from hub.app import graph_connection
 from hub.errors import PipelineError
 from hub.graph_sync import sync
 from hub.graph_tables import table_queries
+from hub.journal_replay import replay
 from hub.localgraph import ensure_neo4j
 from hub.settings import Settings
+from journal import Journal
 
 
 def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -52,5 +54,7 @@ def load_graph(
     conn = graph_connection(settings)
     with open_driver(conn) as driver:
         ensure_constraints(driver, settings.neo4j_database)
-        return sync(con, driver, settings.neo4j_database, progress,
-                    server=f"Neo4j at {conn.uri}")
+        report = sync(con, driver, settings.neo4j_database, progress,
+                      server=f"Neo4j at {conn.uri}")
+    replay(conn, Journal.at_home(settings.home))  # what the API wrote (hub.journal_replay)
+    return report

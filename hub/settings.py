@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from domain.thresholds import REPORT_CUTOFF_DAY, REPORT_CUTOFF_MAX
 from hub.errors import ConfigError
 
 Mode = Literal["dev", "production"]
@@ -38,6 +39,7 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_AUDIT_KEY_FILE": "audit_key_file",
     "HUB_AUDIT_ANCHOR_DIR": "audit_anchor_dir",
     "HUB_AUDIT_ANCHOR_INTERVAL": "audit_anchor_interval_s",
+    "HUB_REPORT_CUTOFF_DAY": "report_cutoff_day",
 }
 
 
@@ -64,6 +66,9 @@ class Settings:
     audit_key_file: Path | None = None
     audit_anchor_dir: Path | None = None
     audit_anchor_interval_s: int = 300
+    # The monthly report's cut-off day (`[report] cutoff_day`): month M runs from
+    # the day after M-1's cut-off to M's, inclusive (DTSEN's cycle: the 17th).
+    report_cutoff_day: int = REPORT_CUTOFF_DAY
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -147,7 +152,8 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
     unknown = {k: v for k, v in values.items() if k not in _KNOWN}
     known = {k: v for k, v in values.items() if k in _KNOWN}
     try:
-        for k in ("port", "neo4j_port", "neo4j_pagecache_mb", "audit_anchor_interval_s"):
+        for k in ("port", "neo4j_port", "neo4j_pagecache_mb", "audit_anchor_interval_s",
+                  "report_cutoff_day"):
             if k in known:
                 known[k] = int(known[k])
     except ValueError as exc:
@@ -161,4 +167,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
         raise ConfigError(
             f"linkage_engine must be 'duckdb' or 'spark', not {known['linkage_engine']!r}."
         )
+    if not 1 <= known.get("report_cutoff_day", REPORT_CUTOFF_DAY) <= REPORT_CUTOFF_MAX:
+        raise ConfigError(f"report_cutoff_day is a day of the month, 1 to {REPORT_CUTOFF_MAX} "
+                          f"(every month has it), not {known['report_cutoff_day']}.")
     return Settings(**known, extra=unknown)

@@ -156,6 +156,28 @@ class Journal:
         ).fetchall()
         return [_fact(row) for row in rows]
 
+    def forget(self, *, persons: Collection[str] = (),
+               households: Collection[str] = ()) -> int:
+        """Erasure (UU PDP): delete every fact about these persons or these
+        households; how many went. Sequence numbers are never reused, so a
+        reader's cursor stays valid."""
+        people, homes = list(persons), list(households)
+        if not people and not homes:
+            return 0
+        marks_p = ", ".join("?" for _ in people) or "NULL"
+        marks_h = ", ".join("?" for _ in homes) or "NULL"
+        with self._transaction() as con:
+            seqs = [int(r[0]) for r in con.execute(
+                f"SELECT f.seq FROM facts f, json_each(f.person_ids) j WHERE j.value IN ({marks_p})"
+                f" UNION SELECT seq FROM fact_households WHERE household_id IN ({marks_h})",
+                [*people, *homes]).fetchall()]
+            for i in range(0, len(seqs), 500):
+                chunk = seqs[i:i + 500]
+                marks = ", ".join("?" for _ in chunk)
+                con.execute(f"DELETE FROM fact_households WHERE seq IN ({marks})", chunk)
+                con.execute(f"DELETE FROM facts WHERE seq IN ({marks})", chunk)
+        return len(seqs)
+
     def close(self) -> None:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
         if con is not None:

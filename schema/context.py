@@ -31,6 +31,7 @@ from schema.services import (
     AccessGrants,
     AuditSink,
     Intake,
+    JournalWriter,
     NameNormaliser,
     PurposeResolver,
     Repository,
@@ -58,6 +59,9 @@ class Services:
     """Consent receipts and link confirmations; None opens nothing beyond the graph."""
     submissions: SubmissionGuard | None = None
     """The submission budget and alerts; None leaves `submitRecord` unwatched."""
+    journal: JournalWriter | None = None
+    """Where every API write is appended before it reaches the graph; None keeps
+    no journal (only for tests and benchmarks: the hub always sets it)."""
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -15,18 +15,21 @@ import strawberry
 
 from domain.identity import PROBLEMS, id_digits, kk_problem, nik_problem
 from domain.thresholds import is_decile
+from journal import kinds
 from schema import inputs
 from schema.audit import wrote
+from schema.change_requests import ChangeRequestMutations
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
-from schema.permissions import mask_text, provenance_for, require_casework, require_write
-from schema.pubsub import household_topic, referral_topic
+from schema.journaling import append, fact, journaled_write
+from schema.permissions import provenance_for, require_casework, require_write
+from schema.pubsub import referral_topic
+from schema.targets import changed, resolve, visible_household
 from schema.types.assessment import Assessment
 from schema.types.program import Enrolment
 from schema.types.referral import TRANSITIONS, Referral, ReferralStatus
 from schema.types.service import Service
-from schema.types.subscription_events import HouseholdChange
 
 Info = strawberry.Info[Context, None]
 
@@ -104,35 +107,6 @@ class EnrolmentInput:
     until: date | None = None
 
 
-@strawberry.enum(description="usulan: propose a new beneficiary; perbaikan: correct data; "
-                             "penonaktifan: deactivate.")
-class ChangeKind(Enum):
-    USULAN = "usulan"
-    PERBAIKAN = "perbaikan"
-    PENONAKTIFAN = "penonaktifan"
-
-
-@strawberry.input
-class ChangeRequestInput:
-    kind: ChangeKind
-    household_id: strawberry.ID | None = None
-    person_id: strawberry.ID | None = None
-    reason: str
-    changes: strawberry.scalars.JSON | None = None
-
-
-@strawberry.type
-class ChangeRequest:
-    id: strawberry.ID
-    kind: str
-    household_id: strawberry.ID | None
-    person_id: strawberry.ID | None
-    reason: str
-    status: str
-    organization: str
-    filed_at: datetime
-
-
 @strawberry.enum
 class ReviewDecision(Enum):
     SAME = "SAME"
@@ -145,33 +119,6 @@ class ReviewResult:
     record_key_r: strawberry.ID
     decision: ReviewDecision
     reviewer: str
-
-
-async def _visible_household(info: Info, field: str, household_id: str) -> dict[str, Any]:
-    row = await info.context.loaders.household.load(household_id)
-    if row is None:
-        raise InputError(field, f"no household {household_id!r} that you may see.")
-    return row
-
-
-async def _resolve(info: Info, field: str, target: Any) -> None:
-    """`target.household_id` (when set) and `target.person_id` must be ones
-    the caller may see, the person a member of the household; an id merged
-    into another is replaced by its survivor's, so the fact lands there."""
-    household_id = getattr(target, "household_id", None)
-    if household_id is not None:
-        row = await _visible_household(info, field + ".householdId", household_id)
-        target.household_id = household_id = strawberry.ID(row["household_id"])
-    person_id = target.person_id
-    if person_id is None:
-        return
-    found = await info.context.loaders.person.load(person_id)
-    if found is None:
-        raise InputError(field + ".personId", f"no person {person_id!r} that you may see.")
-    if household_id is not None and found.get("household_id") != household_id:
-        raise InputError(field + ".personId", f"person {person_id!r} is not a member of "
-                                              f"household {household_id!r}.")
-    target.person_id = strawberry.ID(found["person_id"])
 
 
 async def _pending(info: Info, household_id: str) -> bool:
@@ -200,7 +147,7 @@ async def _served_household(info: Info, service: ServiceInput) -> tuple[str, boo
             raise InputError("service.householdId", f"no household {service.household_id!r} "
                              "that you may see; for a person you submitted, give only "
                              "service.personId.")
-        await _resolve(info, "service", service)  # a merged id: its survivor
+        await resolve(info, "service", service)  # a merged id: its survivor
         return str(service.household_id), await _pending(info, str(service.household_id))
     person = (await info.context.loaders.person.load(service.person_id)
               if service.person_id is not None else None)
@@ -217,12 +164,6 @@ async def _served_household(info: Info, service: ServiceInput) -> tuple[str, boo
                      "household yet; give service.householdId.")
 
 
-def _changed(info: Info, household_id: str, kind: str) -> None:
-    info.context.pubsub.publish(
-        household_topic(household_id),
-        HouseholdChange(household_id=strawberry.ID(household_id), kind=kind, at=inputs.now()))
-
-
 def _identity_numbers(record: RecordInput) -> None:
     """NIK and KK by the rules every path uses (`domain.identity`); kept as their digits."""
     for name, label, problem in (
@@ -235,7 +176,7 @@ def _identity_numbers(record: RecordInput) -> None:
 
 
 @strawberry.type
-class Mutation(GrantMutations):
+class Mutation(GrantMutations, ChangeRequestMutations):
     @strawberry.mutation(description="Submit a beneficiary record; it is linked in real time. "
                                      "You see the record and the person as you sent them; "
                                      "the rest of a known person's household opens only "
@@ -301,7 +242,7 @@ class Mutation(GrantMutations):
                                                at=inputs.now()):
                 info.context.audit.touch("alert:" + str(alert["kind"]), "submitRecord",
                                          persons=[pid])
-        _changed(info, hid, "RECORD_SUBMITTED")
+        changed(info, hid, "RECORD_SUBMITTED")
         shown = await info.context.loaders.household.load(hid) is not None
         return SubmitResult(record_key=strawberry.ID(key), person_id=strawberry.ID(pid),
                             household_id=strawberry.ID(hid) if shown else None,
@@ -331,19 +272,20 @@ class Mutation(GrantMutations):
                "service_date": service.service_date, "amount": service.amount,
                "funder": funder or org, "organization": org, "source": org,
                "record_key": None, "link_pending": pending}
-        await info.context.repository.write_table("services", [row])
+        await journaled_write(info, kinds.SERVICE_RECORDED, "services", row,
+                              households=[household_id], persons=[service.person_id])
         # a pending delivery opens nothing, so it does not count as serving the
         # NIKs submitted (UNSERVED_NIKS would be silenced by it)
         if info.context.services.submissions is not None and not pending:
             await info.context.services.submissions.served(org, household_id, inputs.now())
         wrote(info, persons=[service.person_id], households=[household_id])
-        _changed(info, household_id, "SERVICE_RECORDED")
+        changed(info, household_id, "SERVICE_RECORDED")
         return Service.from_row(row, provenance_for(info.context.principal))
 
     @strawberry.mutation(description="Record a social worker's assessment.")
     async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:
         require_casework(info.context.principal)
-        await _resolve(info, "assessment", assessment)
+        await resolve(info, "assessment", assessment)
         principal = info.context.principal
         row = {"assessment_id": f"asm-{uuid.uuid4()}", "household_id": assessment.household_id,
                "person_id": assessment.person_id, "assessed_on": assessment.assessed_on,
@@ -352,9 +294,11 @@ class Mutation(GrantMutations):
                "plan": inputs.required_text("assessment.plan", assessment.plan),
                "notes": assessment.notes,
                "ppks": assessment.ppks}
-        await info.context.repository.write_table("assessments", [row])
+        await journaled_write(info, kinds.ASSESSMENT_RECORDED, "assessments", row,
+                              households=[assessment.household_id],
+                              persons=[assessment.person_id])
         wrote(info, persons=[assessment.person_id], households=[assessment.household_id])
-        _changed(info, assessment.household_id, "ASSESSED")
+        changed(info, assessment.household_id, "ASSESSED")
         return Assessment.from_row(row)
 
     @strawberry.mutation(description="Refer a household to another organization.")
@@ -367,7 +311,7 @@ class Mutation(GrantMutations):
         if policy.relationship_scoped and to_org == from_org:
             raise InputError("referral.toOrganization", "a referral goes to another "
                                                         "organization, not your own.")
-        referral.household_id = strawberry.ID((await _visible_household(
+        referral.household_id = strawberry.ID((await visible_household(
             info, "referral.householdId", referral.household_id))["household_id"])
         now = inputs.now()
         row: dict[str, Any] = {
@@ -377,11 +321,12 @@ class Mutation(GrantMutations):
                "updated_at": now, "note": referral.note, "history": ["OPEN"],
                # a scoped maker's referral opens nothing once its household is merged
                "from_scoped": policy.relationship_scoped}
-        await info.context.repository.write_table("referrals", [row])
+        await journaled_write(info, kinds.REFERRAL_CREATED, "referrals", row,
+                              households=[referral.household_id])
         result = Referral.from_row(row)
         info.context.pubsub.publish(referral_topic(to_org), result)  # masked per subscriber
         wrote(info, households=[referral.household_id])
-        _changed(info, referral.household_id, "REFERRED")
+        changed(info, referral.household_id, "REFERRED")
         return result.shown_to(policy)
 
     @strawberry.mutation(description="Move a referral to its next status.")
@@ -396,20 +341,28 @@ class Mutation(GrantMutations):
         if status.value not in allowed:
             raise InputError("status", f"a referral that is {current['status']} can move to "
                              f"{', '.join(sorted(allowed)) or 'nothing'}, not {status.value}.")
-        row = await repo.advance_referral(id, status.value, note, inputs.now(), scope)
+        at = inputs.now()
+        moved = {"referral_id": current["referral_id"], "household_id": current["household_id"],
+                 "from_org": current.get("from_org"), "to_org": current.get("to_org"),
+                 "program": current.get("program"), "status": status.value,
+                 "updated_at": at, "note": note if note is not None else current.get("note"),
+                 "history": [*(current.get("history") or []), status.value]}
+        await append(info, [fact(info, kinds.REFERRAL_MOVED, moved, table="referrals",
+                                 households=[current["household_id"]])])
+        row = await repo.advance_referral(id, status.value, note, at, scope)
         if row is None:
             raise NotFound("referral", id)
         result = Referral.from_row(row)
         for org in {row.get("to_org"), row.get("from_org")} - {None}:
             info.context.pubsub.publish(referral_topic(str(org)), result)
         wrote(info, households=[row["household_id"]])
-        _changed(info, row["household_id"], "REFERRAL_" + status.value)
+        changed(info, row["household_id"], "REFERRAL_" + status.value)
         return result.shown_to(policy)
 
     @strawberry.mutation(description="Enrol a household in a program.")
     async def enrol_household(self, info: Info, enrolment: EnrolmentInput) -> Enrolment:
         require_write(info.context.principal)
-        enrolment.household_id = strawberry.ID((await _visible_household(
+        enrolment.household_id = strawberry.ID((await visible_household(
             info, "enrolment.householdId", enrolment.household_id))["household_id"])
         if enrolment.until is not None and enrolment.until < enrolment.since:
             raise InputError("enrolment.until", "is before enrolment.since.")
@@ -419,9 +372,10 @@ class Mutation(GrantMutations):
                "program": inputs.required_text("enrolment.program", enrolment.program),
                "since": enrolment.since, "until": enrolment.until, "active": active,
                "organization": org}
-        await info.context.repository.write_table("enrolments", [row])
+        await journaled_write(info, kinds.ENROLMENT_RECORDED, "enrolments", row,
+                              households=[enrolment.household_id])
         wrote(info, households=[enrolment.household_id])
-        _changed(info, enrolment.household_id, "ENROLLED")
+        changed(info, enrolment.household_id, "ENROLLED")
         return Enrolment(program_code=enrolment.program, program_name=None, benefit_kind=None,
                          need=None, funder=None, organization=org, since=enrolment.since,
                          until=enrolment.until, active=active)
@@ -444,33 +398,3 @@ class Mutation(GrantMutations):
         wrote(info)
         return ReviewResult(record_key_l=record_key_l, record_key_r=record_key_r,
                             decision=decision, reviewer=reviewer)
-
-    @strawberry.mutation(description="File a change request: usulan (propose), perbaikan "
-                                     "(correct) or penonaktifan (deactivate).")
-    async def file_change_request(self, info: Info,
-                                  request: ChangeRequestInput) -> ChangeRequest:
-        require_write(info.context.principal)
-        if request.household_id is None and request.person_id is None \
-                and request.kind is not ChangeKind.USULAN:
-            raise InputError("request.householdId", "name the household or person to "
-                                                    f"{request.kind.value}.")
-        await _resolve(info, "request", request)
-        now = inputs.now()
-        org = str(info.context.principal.organization)
-        request_id = f"chg-{uuid.uuid4()}"
-        reason = inputs.required_text("request.reason", request.reason)
-        row = {"request_id": request_id, "kind": request.kind.value,
-               "household_id": request.household_id, "person_id": request.person_id,
-               "reason": reason, "status": "FILED",
-               "organization": org, "filed_at": now,
-               "changes": None if request.changes is None else str(request.changes)}
-        await info.context.repository.file_change_request(row)
-        wrote(info, persons=[request.person_id], households=[request.household_id])
-        if request.household_id:
-            _changed(info, request.household_id, "CHANGE_REQUESTED")
-        return ChangeRequest(id=strawberry.ID(request_id), kind=request.kind.value,
-                             household_id=request.household_id, person_id=request.person_id,
-                             reason=mask_text(reason, info.context.policy) or "",
-                             status="FILED", organization=org,
-                             filed_at=now)
-

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, Final, Protocol
 
 from domain.roles import ROLE_NAMES  # re-exported: the names live in domain.roles
-from schema.errors import Forbidden
+from schema.errors import Forbidden, InputError
 from schema.services import Scope
 
 #: Cells (group counts) under this size are suppressed for aggregate-only roles.
@@ -230,6 +230,44 @@ def require_audit_reader(principal: Any) -> Policy:
         raise Forbidden(f"the {_role(principal)} role cannot read the audit log; it is for "
                         "the auditor and Dinsos administrators.")
     return policy
+
+
+#: The change-request lifecycle, one home for who may take which step: a
+#: request in the status on the left moves to the status given, by one of the
+#: roles given; whoever may take a request's next step may reject it instead,
+#: with a reason. FILED -> VERIFIED (a social worker checks it against the
+#: family and the records) -> APPROVED (Dinsos) -> APPLIED (Dinsos applies it
+#: to the data); REJECTED ends it at any step.
+CHANGE_REQUEST_STEPS: Final[Mapping[str, tuple[str, frozenset[str]]]] = MappingProxyType({
+    "FILED": ("VERIFIED", frozenset({"social_worker", "dinsos_admin"})),
+    "VERIFIED": ("APPROVED", frozenset({"dinsos_admin"})),
+    "APPROVED": ("APPLIED", frozenset({"dinsos_admin"})),
+})
+CHANGE_REQUEST_REJECTED: Final = "REJECTED"
+
+
+def require_change_step(principal: Any, current: str, target: str) -> None:
+    """May the principal move a change request that is `current` to `target`
+    (the next status, or REJECTED)? Raises Forbidden, or InputError for a
+    move the lifecycle does not have."""
+    step = CHANGE_REQUEST_STEPS.get(current)
+    if step is None:
+        raise InputError("id", f"a change request that is {current} is closed; it moves "
+                               "no further.")
+    following, roles = step
+    if target not in (following, CHANGE_REQUEST_REJECTED):
+        raise InputError("id", f"a change request that is {current} moves to {following} "
+                               f"or {CHANGE_REQUEST_REJECTED}, not {target}.")
+    if _role(principal) not in roles:
+        raise Forbidden(f"the {_role(principal)} role cannot move a {current} change request: "
+                        f"{' or '.join(sorted(roles))} does.")
+
+
+def require_change_mover(principal: Any) -> None:
+    """Only the roles that take some step of the lifecycle move change requests."""
+    if not any(_role(principal) in roles for _, roles in CHANGE_REQUEST_STEPS.values()):
+        raise Forbidden(f"the {_role(principal)} role cannot verify, approve, apply or reject "
+                        "change requests; social workers and Dinsos do.")
 
 
 def mask_middle(value: str | None, keep_start: int, keep_end: int) -> str | None:

@@ -14,6 +14,7 @@ from strawberry.types.nodes import SelectedField
 from domain.identity import ID_LENGTH, id_digits
 from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET, is_decile
 from schema.audit import personal, read, rows_read
+from schema.change_requests import ChangeRequestQueries
 from schema.connections import Connection, connection, cursor_snapshot, window
 from schema.context import Context
 from schema.errors import InputError, NotFound, ServiceError
@@ -123,7 +124,7 @@ def _decile(field: str, value: int | None) -> int | None:
 
 
 @strawberry.type
-class Query(GrantQueries):
+class Query(GrantQueries, ChangeRequestQueries):
     @strawberry.field(description="A household by id, if you may see it. An id merged into "
                                   "another household answers with that one (see resolvedFrom).")
     async def household(self, info: Info, id: strawberry.ID,

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any, Protocol, TypedDict
 
 from domain.thresholds import POOR_DECILE_MAX
+from journal import NewFact
 
 Row = dict[str, Any]
 
@@ -85,6 +86,21 @@ class Repository(Protocol):
     async def advance_referral(self, referral_id: str, status: str, note: str | None,
                                at: datetime, scope: Scope) -> Row | None: ...
     async def file_change_request(self, row: Mapping[str, Any]) -> Row: ...
+    async def change_requests(self, scope: Scope, *, statuses: Sequence[str],
+                              kinds: Sequence[str], offset: int = 0, limit: int = 20) -> Page: ...
+    async def change_requests_by_id(self, ids: Sequence[str],
+                                    scope: Scope) -> list[Row | None]: ...
+    async def move_change_request(self, request_id: str, expected: str,
+                                  row: Mapping[str, Any]) -> Row | None: ...
+    async def apply_change_request(self, row: Mapping[str, Any]) -> Row | None: ...
+
+
+class JournalWriter(Protocol):
+    """The journal (`journal.Journal`): every API write appends its fact here
+    before it is applied to the graph, so the graph, the monthly report, the
+    dashboard and the feed read the same record (see `schema.journaling`)."""
+
+    def append(self, facts: Sequence[NewFact]) -> list[int]: ...
 
 
 class Intake(Protocol):
@@ -204,6 +220,7 @@ class AuditSink(Protocol):
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["AccessGrants", "AuditEntry", "AuditPage", "AuditSink", "Intake", "NameNormaliser",
+__all__ = ["AccessGrants", "AuditEntry", "AuditPage", "AuditSink", "Intake", "JournalWriter",
+           "NameNormaliser",
            "Page", "PurposeResolver", "Repository", "ReviewDecider", "Row", "Scope",
            "SubmissionGuard"]

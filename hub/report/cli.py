@@ -16,10 +16,13 @@ from domain.city import CITY_POPULATION
 from domain.thresholds import POVERTY_TARGET
 from hub.report.queries import Period
 from hub.report.workbook import monthly_report
+from hub.settings import Settings
+from journal import Journal
 
 
 def make_report_app(
-    open_db: Callable[[], duckdb.DuckDBPyConnection], console: Console
+    open_db: Callable[[], duckdb.DuckDBPyConnection], console: Console,
+    get_settings: Callable[[], Settings],
 ) -> typer.Typer:
     app = typer.Typer(help="Reports: the monthly update to Kemensos.", no_args_is_help=True)
 
@@ -35,8 +38,13 @@ def make_report_app(
         ] = CITY_POPULATION,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     ) -> None:
-        """The month's update to Kemensos: new, corrected and deactivated persons, summaries."""
-        period = Period.parse(month)
+        """The month's update to Kemensos: new, corrected and deactivated persons (from the
+        sources and from the change requests approved in the month), services (staged and
+        recorded through the API), summaries. The month ends on the cut-off day
+        (`report_cutoff_day`, default the 17th)."""
+        settings = get_settings()
+        period = Period.parse(month, settings.report_cutoff_day)
+        journal = Journal.at_home(settings.home)
         con = open_db()
         try:
             with Progress(
@@ -53,7 +61,8 @@ def make_report_app(
                 def progress(step: str, done: int, total: int) -> None:
                     bar.update(task, description=step, completed=done, total=total)
 
-                summary = monthly_report(con, period, out, csv, progress, population)
+                summary = monthly_report(con, period, out, csv, progress, population,
+                                         journal=journal)
         finally:
             con.close()
         if as_json:

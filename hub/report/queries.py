@@ -39,7 +39,12 @@ from connectors.canonical import PERSON_FIELDS
 from domain import sql as identity_sql
 from domain.city import CITY_NAME, CITY_NAME_UPPER
 from domain.city import CITY_POPULATION as CITY_POPULATION  # re-exported for the workbook
-from domain.thresholds import ACTIVE_DAYS, POOR_DECILE_MAX
+from domain.thresholds import (
+    ACTIVE_DAYS,
+    POOR_DECILE_MAX,
+    REPORT_CUTOFF_DAY,
+    REPORT_CUTOFF_MAX,
+)
 from domain.thresholds import POVERTY_TARGET as POVERTY_TARGET
 from hub.errors import PipelineError
 from hub.graph_tables import SERVICE_FUNDER
@@ -50,6 +55,8 @@ from hub.person_status import (
     deceased_value,
     outside_city,
 )
+from hub.report import api_facts
+from journal import Journal
 
 TREND_MONTHS: Final[int] = 24
 
@@ -58,28 +65,51 @@ _NEEDS: Final[tuple[str, ...]] = ("records", "identity_map", "linkage_records")
 
 @dataclass(frozen=True)
 class Period:
-    """One calendar month, [start, end)."""
+    """One report month, [start, end): from the day after the previous month's
+    cut-off day up to and including this month's (`domain.thresholds.
+    REPORT_CUTOFF_DAY`, the setting `report_cutoff_day`). With the 17th,
+    2026-11 runs from 18 October to 17 November. `month` is its first day."""
 
     start: dt.date
     end: dt.date
+    month: dt.date
+    cutoff_day: int = REPORT_CUTOFF_DAY
 
     @property
     def label(self) -> str:
-        return f"{self.start:%Y-%m}"
+        return f"{self.month:%Y-%m}"
 
     @classmethod
-    def parse(cls, text: str) -> Period:
+    def of_month(cls, month: dt.date, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
+        if not 1 <= cutoff_day <= REPORT_CUTOFF_MAX:
+            raise PipelineError(f"the report's cut-off day is 1 to {REPORT_CUTOFF_MAX}, "
+                                f"not {cutoff_day}.")
+        first = month.replace(day=1)
+        before = (first - dt.timedelta(days=1)).replace(day=1)
+        return cls(before.replace(day=cutoff_day) + dt.timedelta(days=1),
+                   first.replace(day=cutoff_day) + dt.timedelta(days=1), first, cutoff_day)
+
+    @classmethod
+    def parse(cls, text: str, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
         try:
-            start = dt.datetime.strptime(text.strip(), "%Y-%m").date()
+            month = dt.datetime.strptime(text.strip(), "%Y-%m").date()
         except ValueError:
             raise PipelineError(
                 f"--month {text!r}: write the month as YYYY-MM, e.g. 2026-11."
             ) from None
-        end = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        return cls(start, end)
+        return cls.of_month(month, cutoff_day)
+
+    @classmethod
+    def containing(cls, day: dt.date, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
+        """The report month a day belongs to (after the cut-off: the next one)."""
+        month = day.replace(day=1)
+        if day.day > cutoff_day:
+            month = (month + dt.timedelta(days=31)).replace(day=1)
+        return cls.of_month(month, cutoff_day)
 
     def params(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end}
+        return {"start": self.start, "end": self.end, "month": self.month,
+                "cutoff": self.cutoff_day}
 
 
 _SCORE = """(CASE WHEN r.nik_valid THEN 4 ELSE 0 END)
@@ -91,6 +121,11 @@ _CHANGE_FIELDS = [f for f in PERSON_FIELDS if f != "source_record_id"]
 _CHANGED_LIST = "list_filter([" + ", ".join(
     f"CASE WHEN n.{f} IS DISTINCT FROM o.{f} THEN '{f}' END" for f in _CHANGE_FIELDS
 ) + "], lambda x: x IS NOT NULL)"
+
+#: the report month (its first day) a date or time `{}` falls in, by the cut-off day
+_REPORT_MONTH: Final = ("(date_trunc('month', CAST({} AS DATE) - CAST($cutoff AS INTEGER))"
+                        " + INTERVAL 1 MONTH)::DATE")
+
 
 def _percent(rate: float) -> str:
     """3,14%: a rate as an Indonesian reader writes it."""
@@ -148,7 +183,20 @@ SELECT i.household_id, i.person_id, s.program, s.service_date, s.amount,
        coalesce({SERVICE_FUNDER}, 'TIDAK_DIKETAHUI') AS funder
 FROM current_services s JOIN identity_map i USING (record_key)
 LEFT JOIN ref_program p ON p.code = s.program
+WHERE s.service_date < $end
+UNION ALL
+SELECT s.household_id, s.person_id, s.program, s.service_date, s.amount,
+       coalesce({SERVICE_FUNDER}, 'TIDAK_DIKETAHUI')
+FROM _rp_api_service s LEFT JOIN ref_program p ON p.code = s.program
 WHERE s.service_date < $end"""),
+    ("requests", """
+CREATE OR REPLACE TEMP TABLE _rp_request AS
+SELECT q.*, coalesce(q.person_id, m.person_id) AS member_id,
+       'permohonan ' || q.request_id || ' (' || q.organization || ', disetujui '
+         || strftime(q.approved_at, '%Y-%m-%d') || ')'
+         || coalesce(': ' || nullif(q.changes, ''), '') || '; alasan: ' || q.reason AS detail
+FROM _rp_api_request q
+LEFT JOIN _rp_person m ON q.person_id IS NULL AND m.household_id = q.household_id"""),
     ("coverage gaps", f"""
 CREATE OR REPLACE TEMP TABLE _rp_gap AS
 WITH anchor AS (SELECT least(max(service_date), $end - INTERVAL 1 DAY)::DATE AS d
@@ -233,8 +281,12 @@ merged AS (
            3 AS rank, e.survivor_id
     FROM identity_events e
     WHERE e.kind = 'merge' AND e.entity = 'person' AND e."at" >= $start AND e."at" < $end),
+requested AS (
+    SELECT member_id AS person_id, 'permohonan' AS reason, detail, 0 AS rank
+    FROM _rp_request WHERE kind = 'penonaktifan'),
 alive AS (
-    SELECT *, NULL::VARCHAR AS survivor_id FROM deceased_value
+    SELECT *, NULL::VARCHAR AS survivor_id FROM requested
+    UNION ALL SELECT *, NULL FROM deceased_value
     UNION ALL SELECT *, NULL FROM first_deceased
     UNION ALL SELECT *, NULL FROM withdrawn
     UNION ALL SELECT *, NULL FROM moved)
@@ -257,6 +309,11 @@ _PERSON_SELECT = f"""
     p.sex, p.relationship, p.address, p.rt, p.rw, kel.name, kec.name, '{CITY_NAME_UPPER}',
     p.welfare_decile, array_to_string(p.ppks, ', '), array_to_string(p.sources, ', ')"""
 
+#: the same columns for the person a change request names (maybe not staged yet)
+_REQUEST_PERSON_SELECT = _PERSON_SELECT.replace(
+    "p.person_id, p.household_id",
+    "coalesce(p.person_id, q.member_id), coalesce(p.household_id, q.household_id)")
+
 _PERSON_JOINS = """
     LEFT JOIN ref_kelurahan kel ON kel.code = p.kelurahan_code
     LEFT JOIN ref_kecamatan kec ON kec.code = p.kecamatan_code"""
@@ -272,18 +329,26 @@ class SheetSpec:
 
 SHEETS: Final[tuple[SheetSpec, ...]] = (
     SheetSpec(
-        "Usulan Baru", "Usulan baru: orang yang pertama tercatat bulan ini",
-        (*PERSON_COLUMNS, "PERTAMA_TERCATAT"),
-        f"""SELECT {_PERSON_SELECT}, f.first_seen
+        "Usulan Baru", "Usulan baru: orang yang pertama tercatat bulan ini, dan usulan yang "
+        "disetujui bulan ini",
+        (*PERSON_COLUMNS, "PERTAMA_TERCATAT", "KETERANGAN"),
+        f"""SELECT {_PERSON_SELECT}, f.first_seen, 'pertama tercatat di sumber'
             FROM _rp_person p JOIN _rp_first f USING (person_id) {_PERSON_JOINS}
             WHERE f.first_seen >= $start AND f.first_seen < $end
               AND p.person_id NOT IN (SELECT person_id FROM _rp_deactivation)
-            ORDER BY p.person_id""",
+              AND p.person_id NOT IN (SELECT member_id FROM _rp_request
+                                      WHERE kind = 'usulan' AND member_id IS NOT NULL)
+            UNION ALL
+            SELECT {_REQUEST_PERSON_SELECT}, f.first_seen, q.detail
+            FROM _rp_request q LEFT JOIN _rp_person p ON p.person_id = q.member_id
+            LEFT JOIN _rp_first f ON f.person_id = q.member_id {_PERSON_JOINS}
+            WHERE q.kind = 'usulan'
+            ORDER BY 1 NULLS LAST, 20""",
     ),
     SheetSpec(
         "Perbaikan",
-        "Perbaikan: data yang berubah bulan ini (versi baru, ID digabung) dan NIK/KK yang "
-        "harus diperbaiki",
+        "Perbaikan: data yang berubah bulan ini (versi baru, ID digabung), NIK/KK yang "
+        "harus diperbaiki, dan permohonan perbaikan yang disetujui bulan ini",
         (*PERSON_COLUMNS, "JENIS_PERBAIKAN", "KETERANGAN"),
         f"""WITH why AS (
                 SELECT person_id, 'perubahan data' AS kind,
@@ -300,7 +365,12 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
                 GROUP BY 1
                 UNION ALL
                 SELECT person_id, kind, string_agg(detail, '; ' ORDER BY detail), true
-                FROM _rp_id_fix GROUP BY ALL),
+                FROM _rp_id_fix GROUP BY ALL
+                UNION ALL
+                SELECT member_id, 'permohonan perbaikan',
+                       string_agg(detail, '; ' ORDER BY request_id), true
+                FROM _rp_request WHERE kind = 'perbaikan' AND member_id IS NOT NULL
+                GROUP BY 1),
             one AS (SELECT person_id, string_agg(kind, ', ' ORDER BY kind) AS kind,
                            string_agg(detail, ' | ' ORDER BY kind) AS detail, bool_or(fix) AS fix
                     FROM why GROUP BY 1)
@@ -312,7 +382,8 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
             ORDER BY p.person_id""",
     ),
     SheetSpec(
-        "Penonaktifan", "Penonaktifan: meninggal, pindah, atau duplikat (dengan alasan)",
+        "Penonaktifan", "Penonaktifan: meninggal, pindah, duplikat, atau atas permohonan yang "
+        "disetujui bulan ini (dengan alasan)",
         (*PERSON_COLUMNS, "ALASAN", "KETERANGAN", "ID_PENGGANTI"),
         f"""SELECT d.person_id, p.household_id, p.nik, p.no_kk, p.full_name, p.birth_place,
                    p.birth_date, p.sex, p.relationship, p.address, p.rt, p.rw, kel.name,
@@ -424,10 +495,10 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
         ("BULAN", "ORANG_BARU", "LAYANAN", "KELUARGA_TERLAYANI", "NILAI"),
         f"""WITH months AS (
                 SELECT generate_series::DATE AS m FROM generate_series(
-                    ($start - INTERVAL {TREND_MONTHS - 1} MONTH)::DATE, $start, INTERVAL 1 MONTH)),
-            fresh AS (SELECT date_trunc('month', first_seen)::DATE AS m, count(*) AS n
+                    ($month - INTERVAL {TREND_MONTHS - 1} MONTH)::DATE, $month, INTERVAL 1 MONTH)),
+            fresh AS (SELECT {_REPORT_MONTH.format("first_seen")} AS m, count(*) AS n
                       FROM _rp_first GROUP BY 1),
-            served AS (SELECT date_trunc('month', service_date)::DATE AS m, count(*) AS n,
+            served AS (SELECT {_REPORT_MONTH.format("service_date")} AS m, count(*) AS n,
                               count(DISTINCT household_id) AS h,
                               coalesce(sum(amount), 0) AS amount
                        FROM _rp_service GROUP BY 1)
@@ -460,12 +531,18 @@ def require_linked(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-PREPARE_STEPS: Final[tuple[str, ...]] = tuple(name for name, _ in _PREPARE)
+#: the first step: what was written through the API, from the journal (hub.report.api_facts)
+JOURNAL_STEP: Final = "journal"
+PREPARE_STEPS: Final[tuple[str, ...]] = (JOURNAL_STEP, *(name for name, _ in _PREPARE))
 
 
-def prepare(con: duckdb.DuckDBPyConnection, period: Period, step: str | None = None) -> None:
-    """Build the `_rp_*` temp tables (all, or only `step`) for `period`."""
+def prepare(con: duckdb.DuckDBPyConnection, period: Period, step: str | None = None,
+            journal: Journal | None = None) -> None:
+    """Build the `_rp_*` temp tables (all, or only `step`) for `period`, with
+    what the API wrote from `journal` (None: the staged data only)."""
     require_linked(con)
+    if step is None or step == JOURNAL_STEP:
+        api_facts.stage(con, period.start, period.end, journal)
     for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
         con.execute(statement)
     found = con.execute(

@@ -22,6 +22,7 @@ from domain.formula import escape_row
 from hub.errors import PipelineError
 from hub.report import queries
 from hub.report.queries import SHEETS, Period, SheetSpec
+from journal import Journal
 
 COVER = "Ringkasan"
 
@@ -45,6 +46,7 @@ def monthly_report(
     csv_dir: Path | None = None,
     progress: Progress | None = None,
     population: int = queries.CITY_POPULATION,
+    journal: Journal | None = None,
 ) -> ReportSummary:
     """Compute every sheet for `period` and write `out` (.xlsx) and the CSVs."""
     if out.suffix.lower() != ".xlsx":
@@ -61,7 +63,7 @@ def monthly_report(
     queries.require_linked(con)
     for name in queries.PREPARE_STEPS:
         tick(name)
-        queries.prepare(con, period, name)
+        queries.prepare(con, period, name, journal)
     data: dict[str, list[tuple[Any, ...]]] = {}
     for spec in SHEETS:
         tick(spec.name)
@@ -98,6 +100,8 @@ def _cover_rows(period: Period, summary: ReportSummary) -> list[tuple[Any, ...]]
     rows: list[tuple[Any, ...]] = [
         ("Laporan bulanan Dinas Sosial Kota Bandung ke Kemensos", ""),
         ("Bulan", period.label),
+        ("Periode", f"{period.start:%Y-%m-%d} s.d. {period.end - dt.timedelta(days=1):%Y-%m-%d}"
+                    f" (tanggal batas {period.cutoff_day})"),
         ("Dibuat", dt.datetime.now().replace(microsecond=0)),
         ("", ""),
         ("Lembar", "Baris"),

@@ -19,6 +19,7 @@ from neo4j import Driver, GraphDatabase
 
 from hub.intake import Intake, IntakeStore
 from hub.subject_access import to_html
+from journal import Journal, NewFact, kinds
 from linkage.review import decide
 
 
@@ -96,8 +97,15 @@ def test_erasure_removes_a_person_everywhere_once_and_for_good(
             "SELECT any_value(r.full_name), any_value(r.nik), any_value(m.household_id)"
             " FROM records r JOIN identity_map m USING (record_key) WHERE m.person_id = ?",
             [person]).fetchall()
+    # a service recorded through the API about the person, and one about a housemate
+    journal = Journal.at_home(Path(env["HUB_HOME"]))
+    about, other = journal.append([
+        NewFact(kind=kinds.SERVICE_RECORDED, household_ids=(household,), person_ids=(person,)),
+        NewFact(kind=kinds.SERVICE_RECORDED, household_ids=(household,), person_ids=("P-x",))])
     erased = hub(env, "erase", "--person", person, "--reason", "surat permohonan 7/2026")
     assert f"erased {len(keys)} records" in erased.stdout
+    # the journal forgot the person's facts (`hub load` would have replayed them)
+    assert [f.seq for f in journal.read(about - 1)] == [other]
 
     with staging(env) as con:
         for table in ("records", "services", "identity_map", "linkage_records"):

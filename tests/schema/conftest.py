@@ -27,6 +27,7 @@ from graph.repository import GraphRepository
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
+from journal import Journal
 from schema import build_schema
 from schema.context import Services
 from schema.pubsub import PubSub
@@ -91,7 +92,7 @@ def security_db(tmp_path: Path) -> Iterator[SecurityDB]:
 
 @pytest.fixture
 async def api(city_graph: Any, graph_connection: Connection, gql_schema: strawberry.Schema,
-              security_db: SecurityDB) -> AsyncIterator[Api]:
+              security_db: SecurityDB, tmp_path: Path) -> AsyncIterator[Api]:
     driver = await open_async_driver(graph_connection)
     counter = CountingDriver(driver)
     repository = GraphRepository(counter, graph_connection.database,  # type: ignore[arg-type]
@@ -101,6 +102,7 @@ async def api(city_graph: Any, graph_connection: Connection, gql_schema: strawbe
     audit = MemoryAudit()
     services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review,
                         audit=audit, grants=SqliteGrants(security_db),
-                        submissions=SubmissionWatch(security_db, SubmissionLimits()))
+                        submissions=SubmissionWatch(security_db, SubmissionLimits()),
+                        journal=Journal(tmp_path / "journal.sqlite"))
     yield Api(gql_schema, services, counter, intake, review, audit)
     await driver.close()

@@ -27,6 +27,7 @@ from hub import pipeline
 from hub.app import create_app
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings
+from journal import journal_path
 from linkage.pipeline import run_linkage
 
 
@@ -79,6 +80,10 @@ def load_city_graph(city: GeneratedCity) -> GeneratedCity:
     module that serves the shared city starts from it (other graph tests load their
     own data in between, and mutations write to the graph only)."""
     city.driver.execute_query("MATCH (n) DETACH DELETE n", database_=city.database)
+    # and a fresh journal: `hub load` replays it, and each module starts from the sources
+    for suffix in ("", "-wal", "-shm"):
+        journal_path(city.settings.home).with_name(f"journal.sqlite{suffix}").unlink(
+            missing_ok=True)
     con = pipeline.open_db(city.settings)
     try:
         pipeline.load_graph(city.settings, con)

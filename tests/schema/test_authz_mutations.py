@@ -53,6 +53,14 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
                                 'validUntil: "2099-01-01T00:00:00Z"}) { id } }', False),
     "confirmLink": (CASEWORK, 'mutation { confirmLink(link: {personId: "P1", organization: '
                               '"YAY-B", basis: "home visit"}) { id } }', False),
+    "verifyChangeRequest": (CASEWORK, 'mutation($cid: ID!) { verifyChangeRequest(id: $cid) '
+                                      "{ status } }", True),
+    "approveChangeRequest": (frozenset({"dinsos_admin"}), 'mutation($cid: ID!) { '
+                             "approveChangeRequest(id: $cid) { status } }", True),
+    "applyChangeRequest": (frozenset({"dinsos_admin"}), 'mutation($cid: ID!) { '
+                           "applyChangeRequest(id: $cid) { status } }", True),
+    "rejectChangeRequest": (CASEWORK, 'mutation($cid: ID!) { rejectChangeRequest(id: $cid, '
+                                      'reason: "not poor") { status } }', True),
     "fileChangeRequest": (WRITERS, 'mutation($hid: ID!) { fileChangeRequest(request: '
                                    '{kind: PERBAIKAN, householdId: $hid, reason: "moved"}) '
                                    "{ id } }", True),
@@ -77,6 +85,28 @@ async def _referral_for(api: Api, role: str, which: str) -> str:
     return str(made["createReferral"]["id"])
 
 
+#: mutation -> the steps a request it acts on has been through (rejecting a FILED one)
+_CHANGE_STEPS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "verifyChangeRequest": (), "rejectChangeRequest": (),
+    "approveChangeRequest": (("verifyChangeRequest", WORKER),),
+    "applyChangeRequest": (("verifyChangeRequest", WORKER),
+                           ("approveChangeRequest", PRINCIPALS["dinsos_admin"])),
+}
+
+
+async def _change_request_for(api: Api, mutation: str, which: str) -> str:
+    """A request about the own or other household, filed by Dinsos and moved to
+    where `mutation` takes it from."""
+    hid = HOUSEHOLDS[which]["hid"]
+    made = await api.data('mutation($hid: ID!) { fileChangeRequest(request: {kind: USULAN, '
+                          'householdId: $hid, reason: "poor"}) { id } }', WORKER, hid=hid)
+    rid = str(made["fileChangeRequest"]["id"])
+    for step, who in _CHANGE_STEPS[mutation]:
+        await api.data(f'mutation {{ {step}(id: "{rid}") {{ id }} }}', who)
+    api.audit.events.clear()
+    return rid
+
+
 def _cases() -> list[Any]:
     return [pytest.param(name, role, which, id=f"{name}-{role}-{which}")
             for name, (_, _, named) in MUTATIONS.items() for role in ROLES
@@ -91,6 +121,8 @@ async def test_mutation_matrix(api: Api, related_city: Driver, mutation: str, ro
     variables: dict[str, Any] = {"hid": hid} if "$hid" in query else {}
     if "$rid" in query:
         variables = {"rid": await _referral_for(api, role, which)}
+    if "$cid" in query:
+        variables = {"cid": await _change_request_for(api, mutation, which)}
     result = await api.run(query, PRINCIPALS[role], **variables)
     writes = [e for e in api.audit.events if e.operation == f"write:{mutation}"]
     if role not in allowed:

@@ -14,5 +14,7 @@ def test_schema_has_every_root_field() -> None:
                  "duplicatedAid(", "programs:", "funders:", "povertyIndicators(",
                  "submitRecord(", "recordService(", "recordAssessment(", "createReferral(",
                  "advanceReferral(", "enrolHousehold(", "decideReviewPair(",
-                 "fileChangeRequest(", "householdChanged(", "referralsForOrganization("):
+                 "fileChangeRequest(", "verifyChangeRequest(", "approveChangeRequest(",
+                 "applyChangeRequest(", "rejectChangeRequest(", "changeRequests(",
+                 "householdChanged(", "referralsForOrganization("):
         assert name in text, name

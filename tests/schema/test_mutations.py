@@ -121,8 +121,9 @@ CHANGE = """mutation($c: ChangeRequestInput!) { fileChangeRequest(request: $c) {
 
 async def test_change_requests(api: Api) -> None:
     for kind in ("USULAN", "PERBAIKAN", "PENONAKTIFAN"):
+        changes = {"rt": "005"} if kind == "PERBAIKAN" else None
         out = await api.data(CHANGE, YAY_A, c={"kind": kind, "householdId": "H1",
-                                               "reason": "moved", "changes": {"rt": "005"}})
+                                               "reason": "moved", "changes": changes})
         assert out["fileChangeRequest"]["kind"] == kind.lower()
     bad = await api.run(CHANGE, YAY_A, c={"kind": "PENONAKTIFAN", "reason": "died"})
     assert bad.errors and bad.errors[0].extensions["field"] == "request.householdId"

@@ -148,7 +148,28 @@ async def hub(city: GeneratedCity, staging: duckdb.DuckDBPyConnection,
                 a={"householdId": hid, "assessedOn": "2026-11-02", "ppks": ["PPKS16"],
                    "plan": SPECIAL_PLAN})
             await _refer(running, hid, organizations[role], f"NIK {nik}, call {phone}")
+            await _change_requests(running, role, hid, f"NIK {nik}, call {phone}")
         yield running
+
+
+async def _change_requests(hub: Hub, role: str, household: str, text: str) -> None:
+    """Two requests the organization files with identifiers in their reasons: one
+    applied, one rejected with identifiers in the rejection too."""
+    done = []
+    for changes in ({"address": "Jl. Walk 1"}, None):
+        filed = await hub.data(role, """mutation($c: ChangeRequestInput!) {
+            fileChangeRequest(request: $c) { id } }""", c={
+            "kind": "PERBAIKAN" if changes else "USULAN", "householdId": household,
+            "reason": text, "changes": changes})
+        rid = filed["fileChangeRequest"]["id"]
+        await hub.data("social_worker", f'mutation {{ verifyChangeRequest(id: "{rid}") '
+                                        "{ id } }")
+        done.append(rid)
+    applied, rejected = done
+    for step in ("approveChangeRequest", "applyChangeRequest"):
+        await hub.data("dinsos_admin", f'mutation {{ {step}(id: "{applied}") {{ id }} }}')
+    await hub.data("dinsos_admin", """mutation($id: ID!, $r: String!) {
+        rejectChangeRequest(id: $id, reason: $r) { id } }""", id=rejected, r=text)
 
 
 def _household_of(staging: duckdb.DuckDBPyConnection, organization: str) -> str:

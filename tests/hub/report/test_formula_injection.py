@@ -18,8 +18,11 @@ from hubcli import hub, hub_env
 from connectors.synthetic import generate_city
 from domain.formula import escape_cell, formula_like
 from hub.dashboard import funding_svg
+from hub.report.queries import Period
 
-MONTH = f"{dt.date.today():%Y-%m}"
+#: the report month today falls in (by the default cut-off day, the 17th)
+PERIOD = Period.containing(dt.date.today())
+MONTH = PERIOD.label
 HYPERLINK = '=HYPERLINK("http://evil.example/x","Klik")'
 DDE = "+cmd|' /C calc'!A0"
 #: (source, record id, name, address): rows nobody else holds, so each is its own person

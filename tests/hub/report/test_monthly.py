@@ -18,10 +18,12 @@ import openpyxl
 import pytest
 from hubcli import hub, hub_env, linked_city
 
-from hub.report.queries import SHEETS
+from hub.report.queries import SHEETS, Period
 
-MONTH = f"{dt.date.today():%Y-%m}"
-START = dt.date.today().replace(day=1)
+#: the report month today falls in (by the default cut-off day, the 17th)
+PERIOD = Period.containing(dt.date.today())
+MONTH = PERIOD.label
+START = PERIOD.start
 
 
 @dataclass

@@ -1,0 +1,171 @@
+"""Replaying the journal's API facts into the graph, after every `hub load`.
+
+The graph is rebuilt from two things: staging (what `hub load` writes) and the
+journal (what was written through the API: services, enrolments,
+assessments, referrals and change requests). After the sources' rows are
+written, `replay` writes each API-recorded row's latest state again, through
+the same repository the API uses:
+
+- rows are folded per id in journal order (a referral's creation, then each
+  move), so each is written once, as it stands now;
+- a household or person id merged into another since is written on its
+  survivor; a row whose household is no longer in the graph (erased) is left
+  out, and so is the person of a row whose person is gone;
+- change requests are stored as they stand, and every applied one is applied
+  again (a source row written by this load may have undone its correction or
+  withdrawal).
+
+Every write is an upsert with the loader's row hash, so a replay on a graph
+that already holds the rows changes nothing: it is safe to repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final, TypeVar
+
+from graph.driver import Connection, open_async_driver
+from graph.repository import GraphRepository, Scope
+from journal import Journal, kinds
+from journal.store import MAX_READ
+from schema.journaling import subject_of
+
+#: the facts replayed
+REPLAYED: Final = frozenset({
+    kinds.SERVICE_RECORDED, kinds.ENROLMENT_RECORDED, kinds.ASSESSMENT_RECORDED,
+    kinds.REFERRAL_CREATED, kinds.REFERRAL_MOVED, kinds.CHANGE_REQUEST_FILED,
+    kinds.CHANGE_REQUEST_VERIFIED, kinds.CHANGE_REQUEST_APPROVED,
+    kinds.CHANGE_REQUEST_APPLIED, kinds.CHANGE_REQUEST_REJECTED,
+})
+#: the loader tables, in the order they are written
+TABLES: Final = ("services", "enrolments", "assessments", "referrals")
+CHANGE_REQUESTS: Final = "change_requests"
+#: JSON keeps dates as text: the typed columns of each table
+_TYPED: Final[dict[str, dict[str, Callable[[str], Any]]]] = {
+    "services": {"service_date": date.fromisoformat},
+    "enrolments": {"since": date.fromisoformat, "until": date.fromisoformat},
+    "assessments": {"assessed_on": date.fromisoformat},
+    "referrals": {"created_at": datetime.fromisoformat, "updated_at": datetime.fromisoformat},
+    CHANGE_REQUESTS: {name: datetime.fromisoformat for name in (
+        "filed_at", "verified_at", "approved_at", "applied_at", "rejected_at")},
+}
+_EVERYTHING: Final[Scope] = {"organization": None, "special_category": True, "opened": []}
+_BATCH: Final = 500
+
+T = TypeVar("T")
+
+
+@dataclass
+class ReplayReport:
+    facts: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+    left_out: int = 0
+    applied: int = 0
+
+
+def fold(journal: Journal) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+    """Each replayed row's latest state, per table and id, in journal order."""
+    state: dict[str, dict[str, dict[str, Any]]] = {}
+    after, count = 0, 0
+    while True:
+        facts = journal.read(after, MAX_READ, kinds=REPLAYED)
+        if not facts:
+            return state, count
+        for fact in facts:
+            table, row = fact.payload.get("table"), fact.payload.get("row")
+            if isinstance(table, str) and isinstance(row, Mapping):
+                typed = _typed(table, row)
+                key = subject_of(typed)
+                if key is not None:
+                    state.setdefault(table, {}).setdefault(key, {}).update(typed)
+                    count += 1
+        after = facts[-1].seq
+
+
+def _typed(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for name, parse in _TYPED.get(table, {}).items():
+        if isinstance(out.get(name), str):
+            out[name] = parse(out[name])
+    return out
+
+
+async def _survivors(repo: GraphRepository, rows: list[dict[str, Any]]) -> int:
+    """Point the rows at surviving ids; drop (in place) the ones whose household
+    is gone. Returns how many were dropped."""
+    households = sorted({str(r["household_id"]) for r in rows if r.get("household_id")})
+    persons = sorted({str(r["person_id"]) for r in rows if r.get("person_id")})
+    found_h = dict(zip(households, await repo.households(households, _EVERYTHING),
+                       strict=True))
+    found_p = dict(zip(persons, await repo.persons(persons, _EVERYTHING), strict=True))
+    kept: list[dict[str, Any]] = []
+    for row in rows:
+        if row.get("household_id"):
+            h = found_h.get(str(row["household_id"]))
+            if h is None:
+                continue
+            row["household_id"] = h["household_id"]
+        if row.get("person_id"):
+            p = found_p.get(str(row["person_id"]))
+            row["person_id"] = p["person_id"] if p else None
+            if p is None and not row.get("household_id"):
+                continue
+        kept.append(row)
+    dropped = len(rows) - len(kept)
+    rows[:] = kept
+    return dropped
+
+
+async def replay_into(repo: GraphRepository, journal: Journal) -> ReplayReport:
+    state, count = fold(journal)
+    report = ReplayReport(facts=count)
+    for table in TABLES:
+        rows = list(state.get(table, {}).values())
+        report.left_out += await _survivors(repo, rows)
+        for i in range(0, len(rows), _BATCH):
+            await repo.write_table(table, rows[i:i + _BATCH])
+        report.rows[table] = len(rows)
+    requests = list(state.get(CHANGE_REQUESTS, {}).values())
+    for row in requests:  # an usulan may name nobody: only ids that are gone are dropped
+        if row.get("household_id") or row.get("person_id"):
+            one = [row]
+            report.left_out += await _survivors(repo, one)
+            if not one:
+                continue
+        await repo.file_change_request(row)
+        if row.get("status") == "APPLIED":
+            await repo.apply_change_request(row)
+            report.applied += 1
+    report.rows[CHANGE_REQUESTS] = len(requests)
+    return report
+
+
+async def _replay(conn: Connection, journal: Journal) -> ReplayReport:
+    driver = await open_async_driver(conn)
+    try:
+        return await replay_into(GraphRepository(driver, conn.database, conn.uri), journal)
+    finally:
+        await driver.close()
+
+
+def _blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to its end from synchronous code, also when the caller
+    is itself inside an event loop (then on a thread of its own)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def replay(conn: Connection, journal: Journal) -> ReplayReport:
+    """Write the journal's API facts into the graph at `conn` (see the module)."""
+    return _blocking(lambda: _replay(conn, journal))
+
+
+__all__ = ["REPLAYED", "ReplayReport", "fold", "replay", "replay_into"]

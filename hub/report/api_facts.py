@@ -1,0 +1,88 @@
+"""What was written through the API, from the journal, as the report's temp
+tables: `_rp_api_service` (every service recorded through the API before the
+month's end) and `_rp_api_request` (the change requests approved in the
+month that were still approved or applied at its end). The report's sheets
+and the dashboard count them with the staged ones (see hub.report.queries).
+
+A fact's time is when it was recorded (UTC); the month's boundaries are the
+report period's days (`Period`, by the cut-off day) at 00:00 UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+import duckdb
+
+from journal import Journal, kinds
+
+_SERVICE_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_service (
+    service_id VARCHAR, household_id VARCHAR, person_id VARCHAR, program VARCHAR,
+    service_date DATE, amount DOUBLE, funder VARCHAR, organization VARCHAR)"""
+_REQUEST_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_request (
+    request_id VARCHAR, kind VARCHAR, household_id VARCHAR, person_id VARCHAR,
+    organization VARCHAR, reason VARCHAR, changes VARCHAR, approved_at TIMESTAMP)"""
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: a request approved in the month counts unless it was rejected by the month's end
+_STILL_APPROVED: Final = frozenset({"APPROVED", "APPLIED"})
+_CHANGE_KINDS: Final = (kinds.CHANGE_REQUEST_FILED, kinds.CHANGE_REQUEST_VERIFIED,
+                        kinds.CHANGE_REQUEST_APPROVED, kinds.CHANGE_REQUEST_APPLIED,
+                        kinds.CHANGE_REQUEST_REJECTED)
+
+
+def _utc(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _row(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    row = payload.get("row")
+    return row if isinstance(row, Mapping) else {}
+
+
+def corrections_text(changes: Any) -> str | None:
+    """A perbaikan's corrections as `field=value, ...` (its stored JSON)."""
+    if not changes:
+        return None
+    fixes = json.loads(changes) if isinstance(changes, str) else changes
+    pairs = [f"{k}={v}" for level in ("person", "household")
+             for k, v in sorted((fixes.get(level) or {}).items())]
+    return ", ".join(pairs) or None
+
+
+def stage(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
+          journal: Journal | None) -> None:
+    """Create and fill the two tables for the period [start, end)."""
+    con.execute(_SERVICE_DDL)
+    con.execute(_REQUEST_DDL)
+    if journal is None:
+        return
+    services = []
+    for fact in journal.between(_EPOCH, _utc(end), [kinds.SERVICE_RECORDED]):
+        r = _row(fact.payload)
+        services.append((r.get("service_id"), r.get("household_id"), r.get("person_id"),
+                         r.get("program"), r.get("service_date"), r.get("amount"),
+                         r.get("funder"), r.get("organization")))
+    if services:
+        con.executemany("INSERT INTO _rp_api_service VALUES (?, ?, ?, ?, ?, ?, ?, ?)", services)
+    latest: dict[str, Mapping[str, Any]] = {}
+    approved: dict[str, dt.datetime] = {}
+    for fact in journal.between(_EPOCH, _utc(end), _CHANGE_KINDS):
+        r = _row(fact.payload)
+        key = str(r.get("request_id"))
+        latest[key] = r
+        if fact.kind == kinds.CHANGE_REQUEST_APPROVED and fact.at >= _utc(start):
+            approved[key] = fact.at
+    requests = [(key, r.get("kind"), r.get("household_id"), r.get("person_id"),
+                 r.get("organization"), r.get("reason"), corrections_text(r.get("changes")),
+                 at.astimezone(dt.UTC).replace(tzinfo=None))
+                for key, at in approved.items()
+                if (r := latest[key]).get("status") in _STILL_APPROVED]
+    if requests:
+        con.executemany("INSERT INTO _rp_api_request VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        requests)
+
+
+__all__ = ["corrections_text", "stage"]

@@ -1,0 +1,101 @@
+"""Journaled writes: the one seam through which every API write reaches the graph.
+
+A mutation hands `journaled_write` the kind of fact, the loader table and the
+row; the fact is appended to the journal (`services.journal`) first, then the
+row is written to the graph. So the journal holds every write the graph got
+(and a write whose graph step failed is still recorded: `hub load` replays
+the journal, see hub.journal_replay), and the monthly report, the dashboard
+and the feed read the same facts.
+
+A fact's payload has the partner-facing summary at its top level (the ids,
+program, dates, amount, status: `SUMMARY_KEYS`) and, under `row`, what the
+graph needs to be rebuilt (`table` names its loader table). No NIK, KK, phone
+number or name is written: rows carry ids, and free text (a note, a plan, a
+reason) is kept with any NIK, KK or phone number typed into it masked.
+Special-category findings (an assessment's PPKS) are only in `row`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+import strawberry
+
+from journal import NewFact
+from schema.permissions import POLICIES, mask_text
+
+#: the keys of a row shown at the top of a fact's payload, for partners
+SUMMARY_KEYS: Final = (
+    "service_id", "assessment_id", "referral_id", "request_id", "household_id", "person_id",
+    "program", "service_date", "since", "until", "assessed_on", "amount", "status", "kind",
+    "from_org", "to_org", "organization", "funder", "link_pending", "active",
+)
+#: free-text fields: kept, with identifiers typed into them masked
+FREE_TEXT: Final = ("note", "notes", "plan", "reason", "rejection_reason")
+#: rows never carry these (a submission's personal data stays in intake and staging)
+IDENTIFYING: Final = frozenset({"nik", "no_kk", "phone", "full_name", "name_tokens"})
+
+_MASKING: Final = POLICIES["agency"]
+#: the id a row is known by (the fact's `subject`); an enrolment is its household:program
+_IDS: Final = ("service_id", "assessment_id", "referral_id", "request_id")
+
+
+def subject_of(row: Mapping[str, Any]) -> str | None:
+    for name in _IDS:
+        if row.get(name):
+            return str(row[name])
+    if row.get("household_id") and row.get("program"):
+        return f"{row['household_id']}:{row['program']}"
+    return None
+
+
+def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row as the journal keeps it: no identifying fields, free text masked."""
+    out = {k: v for k, v in row.items() if k not in IDENTIFYING}
+    for name in FREE_TEXT:
+        if isinstance(out.get(name), str):
+            out[name] = mask_text(out[name], _MASKING)
+    return out
+
+
+def fact(info: strawberry.Info[Any, Any], kind: str, row: Mapping[str, Any], *,
+         table: str | None, households: Iterable[object] = (),
+         persons: Iterable[object] = (), key: str | None = None) -> NewFact:
+    """The fact an API write appends: who did it, about whom, the row."""
+    principal = info.context.principal
+    kept = clean_row(row)
+    payload: dict[str, Any] = {k: kept[k] for k in SUMMARY_KEYS if k in kept}
+    payload["table"] = table
+    payload["row"] = kept
+    return NewFact(
+        kind=kind, payload=payload,
+        household_ids=tuple(dict.fromkeys(str(h) for h in households if h)),
+        person_ids=tuple(dict.fromkeys(str(p) for p in persons if p)),
+        subject=subject_of(row),
+        actor=str(getattr(principal, "subject", None) or principal.role),
+        organization=str(getattr(principal, "organization", None) or "") or None,
+        key=key,
+    )
+
+
+async def append(info: strawberry.Info[Any, Any], facts: list[NewFact]) -> None:
+    """Append to the journal (off the event loop: SQLite may wait for another
+    process's append)."""
+    journal = info.context.services.journal
+    if journal is not None:
+        await asyncio.to_thread(journal.append, facts)
+
+
+async def journaled_write(info: strawberry.Info[Any, Any], kind: str, table: str,
+                          row: Mapping[str, Any], *, households: Iterable[object] = (),
+                          persons: Iterable[object] = ()) -> None:
+    """Journal the row's fact, then upsert the row into the graph's `table`."""
+    await append(info, [fact(info, kind, row, table=table, households=households,
+                             persons=persons)])
+    await info.context.repository.write_table(table, [row])
+
+
+__all__ = ["FREE_TEXT", "SUMMARY_KEYS", "append", "clean_row", "fact", "journaled_write",
+           "subject_of"]

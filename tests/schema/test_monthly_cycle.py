@@ -1,0 +1,131 @@
+"""The monthly cycle on the generated city, through the served API: a
+foundation records a service and files change requests, a social worker
+verifies them, Dinsos approves them; the month's report and the dashboard
+then count the service and list the approved requests, and `hub load` on a
+fresh graph brings them back from the journal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import openpyxl
+import pytest
+from generated_city import GeneratedCity, busiest_foundation, serve
+
+from hub import pipeline
+from hub.dashboard import figures
+from hub.report.queries import Period
+from hub.report.workbook import monthly_report
+from journal import Journal
+
+pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
+
+PROGRAM = "SANTUNAN-BULANAN"
+AMOUNT = 123456.0
+EVIL = '=HYPERLINK("http://evil.example","klik")'
+
+FILE = """mutation($c: ChangeRequestInput!) { fileChangeRequest(request: $c) { id } }"""
+SERVICE = """mutation($s: ServiceInput!) { recordService(service: $s) { id } }"""
+
+
+def report(con: duckdb.DuckDBPyConnection, city: GeneratedCity, period: Period,
+           out: Path) -> dict[str, list[dict[str, Any]]]:
+    """`hub report monthly` for `period`, each sheet's rows as dicts."""
+    monthly_report(con, period, out, journal=Journal.at_home(city.settings.home))
+    book = openpyxl.load_workbook(out, read_only=True)
+    sheets: dict[str, list[dict[str, Any]]] = {}
+    for name in ("Layanan per Program", "Perbaikan", "Penonaktifan", "Usulan Baru"):
+        rows = list(book[name].iter_rows(values_only=True))
+        header = [str(h) for h in rows[0]]
+        sheets[name] = [dict(zip(header, (*r, *[None] * (len(header) - len(r))), strict=True))
+                        for r in rows[1:]]
+    return sheets
+
+
+def members(con: duckdb.DuckDBPyConnection, organization: str) -> list[tuple[str, str]]:
+    """(household, person) pairs of households the organization's own files name."""
+    return [(str(h), str(p)) for h, p in con.execute(
+        """SELECT DISTINCT i.household_id, i.person_id FROM current_records c
+           JOIN identity_map i USING (record_key) WHERE c.organization = $1
+           ORDER BY 1, 2""", [organization]).fetchall()]
+
+
+async def test_the_month_holds_what_the_api_recorded(
+        city: GeneratedCity, staging: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    foundation = busiest_foundation(staging)
+    (hid, pid), *rest = members(staging, foundation)
+    other = next(p for h, p in rest if p != pid)
+    period = Period.containing(dt.datetime.now(dt.UTC).date())
+    before = report(staging, city, period, tmp_path / "before.xlsx")
+    fig_before = figures(city.settings.duckdb_path, period, staging,
+                         Journal.at_home(city.settings.home))
+    callers = {"foundation": (foundation, "foundation"),
+               "worker": ("ORG-DINSOS", "social_worker"),
+               "admin": ("ORG-DINSOS", "dinsos_admin"), "head": ("ORG-DINSOS", "dinsos_admin")}
+    async with serve(city, callers) as hub:
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        service = (await hub.data("foundation", SERVICE, s={
+            "householdId": hid, "program": PROGRAM, "serviceDate": today,
+            "amount": AMOUNT}))["recordService"]["id"]
+        await hub.data("foundation", SERVICE, s={"householdId": hid, "program": EVIL,
+                                                 "serviceDate": today})
+        fix = (await hub.data("foundation", FILE, c={
+            "kind": "PERBAIKAN", "householdId": hid, "personId": pid,
+            "reason": "KTP: lahir di Garut", "changes": {"birthPlace": "Garut"}}
+        ))["fileChangeRequest"]["id"]
+        leave = (await hub.data("foundation", FILE, c={
+            "kind": "PENONAKTIFAN", "personId": other, "reason": "pindah ke Garut"}
+        ))["fileChangeRequest"]["id"]
+        pending = (await hub.data("foundation", FILE, c={
+            "kind": "USULAN", "householdId": hid, "reason": "belum disetujui"}
+        ))["fileChangeRequest"]["id"]
+        for rid in (fix, leave, pending):
+            await hub.data("worker", f'mutation {{ verifyChangeRequest(id: "{rid}") {{ id }} }}')
+        for rid in (fix, leave):
+            await hub.data("head", f'mutation {{ approveChangeRequest(id: "{rid}") {{ id }} }}')
+        await hub.data("admin", f'mutation {{ applyChangeRequest(id: "{fix}") {{ id }} }}')
+
+    after = report(staging, city, period, tmp_path / "after.xlsx")
+    # the service is counted this month, and its amount
+    def program_row(sheets: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        return next((r for r in sheets["Layanan per Program"] if r["PROGRAM"] == PROGRAM),
+                    {"LAYANAN_BULAN_INI": 0, "NILAI_BULAN_INI": 0})
+    assert program_row(after)["LAYANAN_BULAN_INI"] == program_row(before)["LAYANAN_BULAN_INI"] + 1
+    assert program_row(after)["NILAI_BULAN_INI"] == program_row(before)["NILAI_BULAN_INI"] + AMOUNT
+    # text typed into the API reaches the sheet as text, never as a formula
+    assert "'" + EVIL in [r["PROGRAM"] for r in after["Layanan per Program"]]
+    # the approved perbaikan is listed on its person, marked as a request
+    [fixed] = [r for r in after["Perbaikan"] if fix in str(r["KETERANGAN"])]
+    assert fixed["ID_INDIVIDU"] == pid and "permohonan perbaikan" in fixed["JENIS_PERBAIKAN"]
+    assert "birth_place=Garut" in fixed["KETERANGAN"] and foundation in fixed["KETERANGAN"]
+    # the approved penonaktifan too; the usulan awaiting approval is not
+    [left] = [r for r in after["Penonaktifan"] if leave in str(r["KETERANGAN"])]
+    assert (left["ID_INDIVIDU"], left["ALASAN"]) == (other, "permohonan")
+    assert not [r for r in after["Usulan Baru"] if pending in str(r["KETERANGAN"])]
+    assert not any(fix in str(r) for r in before["Perbaikan"])
+    # the dashboard's funding figures count the foundation's own money now
+    fig_after = figures(city.settings.duckdb_path, period, staging,
+                        Journal.at_home(city.settings.home))
+    def funded(fig: Any) -> float:
+        return sum(amount for code, _, amount, _ in fig.funding if code == foundation)
+    assert funded(fig_after) == funded(fig_before) + AMOUNT
+
+    # a fresh graph gets the API's service and requests back from the journal
+    city.driver.execute_query("MATCH (n) DETACH DELETE n", database_=city.database)
+    con = pipeline.open_db(city.settings)
+    try:
+        pipeline.load_graph(city.settings, con)
+    finally:
+        con.close()
+    assert city.cypher("MATCH (s:Service {service_id: $id})-[:RECEIVED_BY]->(h:Household) "
+                       "RETURN h.household_id AS h, s.amount AS amount", id=service) == \
+        [{"h": hid, "amount": AMOUNT}]
+    stored = city.cypher("MATCH (c:ChangeRequest) RETURN c.request_id AS id, c.status AS s "
+                         "ORDER BY id")
+    assert sorted((r["id"], r["s"]) for r in stored) == sorted(
+        [(fix, "APPLIED"), (leave, "APPROVED"), (pending, "VERIFIED")])
+    assert city.cypher("MATCH (p:Person {person_id: $id}) RETURN p.birth_place AS b",
+                       id=pid) == [{"b": "Garut"}]
