@@ -36,6 +36,7 @@ from hub.settings import Settings, load_settings
 from hub.status import collect_status, healthy, print_status
 from linkage.cli import make_linkage_commands
 from linkage.errors import LinkageError
+from linkage.pipeline import LinkSummary
 
 console = Console()
 err_console = Console(stderr=True)
@@ -111,9 +112,14 @@ def _model_dir() -> Path:
     return pipeline.model_dir(get_settings())
 
 
+def _link(con: duckdb.DuckDBPyConnection, model: Path, **options: Any) -> LinkSummary:
+    return pipeline.link(get_settings(), con, model, **options)
+
+
 make_ingest_commands(app, _open_db, default_config=Path("sources"),
-                     extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)])
-make_linkage_commands(app, _open_db, _model_dir)
+                     extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)],
+                     after_ingest=lambda con: pipeline.publish_staging(get_settings(), con))
+make_linkage_commands(app, _open_db, _model_dir, run=_link)
 app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")
 class _SubjectAccess:
     def build(self, person_id: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -18,7 +19,12 @@ from hub.errors import PipelineError
 from hub.graph_sync import sync
 from hub.graph_tables import table_queries
 from hub.localgraph import ensure_neo4j
+from hub.published import Generation, publish
 from hub.settings import Settings
+from journal import Journal, NewFact, kinds
+from linkage.ledger import IdentityLedger
+from linkage.pipeline import LinkSummary, run_linkage
+from linkage.reconcile import reconcile
 
 
 def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -54,3 +60,31 @@ def load_graph(
         ensure_constraints(driver, settings.neo4j_database)
         return sync(con, driver, settings.neo4j_database, progress,
                     server=f"Neo4j at {conn.uri}")
+
+
+def publish_staging(settings: Settings, con: duckdb.DuckDBPyConnection) -> Generation:
+    """Publish what `con` holds as the servers' next staging generation (hub.published)."""
+    return publish(con, settings.duckdb_path, settings.home)
+
+
+def link(settings: Settings, con: duckdb.DuckDBPyConnection, model: Path,
+         **options: Any) -> LinkSummary:
+    """`hub link`: reconcile what the servers handed out (ids minted in real time,
+    review decisions; linkage.reconcile), link with ids from the shared ledger,
+    then publish the result for the servers."""
+    ledger = IdentityLedger.at_home(settings.home)
+    try:
+        reconcile(con, ledger)
+        summary = run_linkage(con, model, allocator=ledger, **options)
+    finally:
+        ledger.close()
+    generation = publish_staging(settings, con)
+    journal = Journal.at_home(settings.home)
+    try:
+        journal.append([NewFact(kinds.LINK_PUBLISHED, {
+            "generation": generation.number, "model_version": summary.model_version,
+            "persons": summary.persons, "households": summary.households,
+            "merges": summary.merges, "splits": summary.splits})])
+    finally:
+        journal.close()
+    return summary

@@ -58,6 +58,8 @@ class Services:
     """Consent receipts and link confirmations; None opens nothing beyond the graph."""
     submissions: SubmissionGuard | None = None
     """The submission budget and alerts; None leaves `submitRecord` unwatched."""
+    journal: Any = None
+    """The journal of every change (journal.Journal); None records nothing."""
 
 
 @dataclass
