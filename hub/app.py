@@ -214,7 +214,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     async def health(_: Request) -> JSONResponse:
         ok = runtime.services is not None
-        return JSONResponse({"status": "ok" if ok else "starting", "graph": ok},
+        generations = runtime.linkage.generations if runtime.linkage is not None else None
+        return JSONResponse({"status": "ok" if ok else "starting", "graph": ok,
+                             # the published staging generation served (hub.published)
+                             "staging": generations.name if generations is not None else None},
                             status_code=200 if ok else 503)
 
     async def graphql_ws(websocket: WebSocket) -> None:

@@ -226,6 +226,8 @@ def retention_apply(
     con = pipeline.open_db(settings)
     try:
         result = erasure.apply_retention(settings, con, dry_run=dry_run)
+        if not dry_run and result.record_keys:
+            pipeline.publish_staging(settings, con, erased=True)
     finally:
         con.close()
     console.print(result.summary())
@@ -243,6 +245,8 @@ def erase_command(
     con = pipeline.open_db(settings)
     try:
         result = erasure.erase_person(settings, con, person, reason, dry_run=dry_run)
+        if not dry_run:
+            pipeline.publish_staging(settings, con, erased=True)
     finally:
         con.close()
     console.print(f"{person}: {result.summary()}")

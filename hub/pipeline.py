@@ -19,7 +19,7 @@ from hub.errors import PipelineError
 from hub.graph_sync import sync
 from hub.graph_tables import table_queries
 from hub.localgraph import ensure_neo4j
-from hub.published import Generation, publish
+from hub.published import KEEP_PREVIOUS, Generation, publish
 from hub.settings import Settings
 from journal import Journal, NewFact, kinds
 from linkage.ledger import IdentityLedger
@@ -62,16 +62,20 @@ def load_graph(
                     server=f"Neo4j at {conn.uri}")
 
 
-def publish_staging(settings: Settings, con: duckdb.DuckDBPyConnection) -> Generation:
-    """Publish what `con` holds as the servers' next staging generation (hub.published)."""
-    return publish(con, settings.duckdb_path, settings.home)
+def publish_staging(settings: Settings, con: duckdb.DuckDBPyConnection, *,
+                    erased: bool = False) -> Generation:
+    """Publish what `con` holds as the servers' next staging generation
+    (hub.published); after an erasure, no older generation is kept."""
+    return publish(con, settings.duckdb_path, settings.home,
+                   keep_previous=0 if erased else KEEP_PREVIOUS)
 
 
-def link(settings: Settings, con: duckdb.DuckDBPyConnection, model: Path,
+def link(settings: Settings, con: duckdb.DuckDBPyConnection, model: Path, /,
          **options: Any) -> LinkSummary:
     """`hub link`: reconcile what the servers handed out (ids minted in real time,
     review decisions; linkage.reconcile), link with ids from the shared ledger,
-    then publish the result for the servers."""
+    then publish the result for the servers. `options` go to `run_linkage`
+    (its own `settings` among them)."""
     ledger = IdentityLedger.at_home(settings.home)
     try:
         reconcile(con, ledger)

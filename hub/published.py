@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["Generation", "current", "open_generation", "publish", "published_dir"]
+__all__ = ["KEEP_PREVIOUS", "Generation", "current", "open_generation", "publish", "published_dir"]
 
 _NAME = re.compile(r"^staging-(\d{6,})\.duckdb$")
 #: generations kept besides the current one
@@ -76,9 +76,13 @@ def open_generation(home: Path) -> tuple[Generation, duckdb.DuckDBPyConnection] 
     raise RuntimeError(f"{published_dir(home)}: the current generation keeps vanishing")
 
 
-def publish(con: duckdb.DuckDBPyConnection, database: Path, home: Path) -> Generation:
+def publish(con: duckdb.DuckDBPyConnection, database: Path, home: Path,
+            keep_previous: int = KEEP_PREVIOUS) -> Generation:
     """Publish the staging database `con` holds (the file `database`) as the
-    next generation; the caller must be its only writer (`hub link`, `hub ingest`)."""
+    next generation; the caller must be its only writer (`hub link`, `hub ingest`).
+    `keep_previous=0` deletes every older generation at once (after an erasure:
+    erased data must not stay in a copy; a reader that just read CURRENT
+    follows it to the new one)."""
     con.execute("CHECKPOINT")
     folder = published_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,7 +98,7 @@ def publish(con: duckdb.DuckDBPyConnection, database: Path, home: Path) -> Gener
     _fsync(pointer)
     os.replace(pointer, folder / "CURRENT")
     _fsync(folder)
-    for old in sorted(numbers)[:-KEEP_PREVIOUS] if KEEP_PREVIOUS else sorted(numbers):
+    for old in sorted(numbers)[:-keep_previous] if keep_previous else sorted(numbers):
         (folder / f"staging-{old:06d}.duckdb").unlink(missing_ok=True)
     return Generation(number, final)
 

@@ -27,7 +27,6 @@ from hub import pipeline
 from hub.app import create_app
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings
-from linkage.pipeline import run_linkage
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def build_city(root: Path, conn: Connection, driver: Driver, *, households: int,
     con = pipeline.open_db(settings)
     try:
         ingest(con, load_configs(city / "config"))
-        run_linkage(con, pipeline.model_dir(settings), train=True)
+        pipeline.link(settings, con, pipeline.model_dir(settings), train=True)
     finally:
         con.close()
         splink.setLevel(level)
