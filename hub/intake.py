@@ -37,6 +37,7 @@ from linkage.ledger import IdentityLedger, ReviewDecisionRow
 from linkage.realtime import RealtimeLinker
 from linkage.review import resolve_pair
 from linkage.standardise.search import NameTokens
+from schema.errors import ServiceError
 
 _log = logging.getLogger("hub.intake")
 _FIELDS: tuple[str, ...] = tuple(PERSON_FIELDS)
@@ -169,9 +170,9 @@ class Intake:
             with self._generations.lease() as held:
                 linker = held.linker if held is not None else None
                 if linker is None:
-                    raise ConnectionError(
-                        "real-time linkage waits for a linked city: run `hub link`; "
-                        "the submission is kept and linked at the next run.")
+                    raise ServiceError(
+                        "real-time linkage waits for a linked city (`hub link`); the "
+                        "submission is kept and linked by the next run.")
                 result = await asyncio.to_thread(linker.link_record,
                                                  {**canonical, "source": source})
                 address = linker.address_of(result.record_key)
@@ -235,7 +236,7 @@ class Review:
                ) -> tuple[str, str, str, tuple[str, ...]]:
         with self._generations.lease() as held:
             if held is None:
-                raise ConnectionError("the review queue waits for a linked city: run `hub link`.")
+                raise ServiceError("the review queue waits for a linked city (`hub link`).")
             con = held.con.cursor()
             try:
                 pair, left, right = resolve_pair(con, decision, record_keys=keys)
@@ -320,7 +321,12 @@ class Generations:
         except BaseException:
             con.close()
             raise
-        fresh = Held(generation, con, linker)
+        self._swap(Held(generation, con, linker))
+        return True
+
+    def _swap(self, fresh: Held | None) -> None:
+        """Make `fresh` current; the old one closes now if nobody uses it, else
+        when its last user lets go."""
         close_now = False
         with self._lock:
             old, self._current = self._current, fresh
@@ -329,7 +335,6 @@ class Generations:
                 close_now = old.users == 0
         if old is not None and close_now:
             old.close()
-        return True
 
     def _linker(self, con: duckdb.DuckDBPyConnection) -> RealtimeLinker | None:
         if not (table_exists(con, "identity_map") and table_exists(con, "linkage_records")):
@@ -350,14 +355,7 @@ class Generations:
                 _log.error("staging generation not taken: %s", describe(exc))
 
     def close(self) -> None:
-        close_now = False
-        with self._lock:
-            held, self._current = self._current, None
-            if held is not None:
-                held.retired = True
-                close_now = held.users == 0
-        if held is not None and close_now:
-            held.close()
+        self._swap(None)
 
 
 def bootstrap_publish(settings: Settings) -> None:
