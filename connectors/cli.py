@@ -29,11 +29,14 @@ def make_ingest_commands(
     open_db: Callable[[], duckdb.DuckDBPyConnection],
     default_config: Path = Path("sources"),
     extra_configs: Callable[[], list[Path]] | None = None,
+    after_ingest: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> None:
     """Register `ingest` and `quarantine` on `app`; `open_db` opens the staging DuckDB.
 
     `extra_configs` names config folders read on every ingest besides `--config`
-    (the hub's API submissions); folders that do not exist yet are skipped."""
+    (the hub's API submissions); folders that do not exist yet are skipped.
+    `after_ingest` runs on the open database after a successful ingest (the
+    hub publishes it for its servers)."""
 
     @app.command("ingest")
     def ingest_command(
@@ -59,6 +62,8 @@ def make_ingest_commands(
         con = open_db()
         try:
             summaries = _ingest_with_progress(con, configs, console, quiet=as_json)
+            if after_ingest is not None:
+                after_ingest(con)
         finally:
             con.close()
         if as_json:

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import duckdb
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -74,8 +73,8 @@ class Runtime:
     authenticator: Authenticator
     limiter: RateLimiter
     services: Services | None = None
-    #: the staging DuckDB the server holds while it runs (see hub.intake)
-    staging: duckdb.DuckDBPyConnection | None = None
+    #: the published staging generation the server reads (see hub.intake)
+    linkage: LinkageServices | None = None
 
 
 def graph_connection(settings: Settings) -> Connection:
@@ -215,7 +214,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     async def health(_: Request) -> JSONResponse:
         ok = runtime.services is not None
-        return JSONResponse({"status": "ok" if ok else "starting", "graph": ok},
+        generations = runtime.linkage.generations if runtime.linkage is not None else None
+        return JSONResponse({"status": "ok" if ok else "starting", "graph": ok,
+                             # the published staging generation served (hub.published)
+                             "staging": generations.name if generations is not None else None},
                             status_code=200 if ok else 503)
 
     async def graphql_ws(websocket: WebSocket) -> None:
@@ -224,8 +226,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         driver = None
-        linkage = LinkageServices.open(settings)
-        runtime.staging = linkage.con
+        journal = Journal.at_home(settings.home)
+        linkage = await asyncio.to_thread(LinkageServices.open, settings, journal)
+        runtime.linkage = linkage
         if runtime.services is None:
             conn = graph_connection(settings)
             driver = await open_async_driver(conn)
@@ -233,21 +236,26 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
                 audit=audit, purposes=purposes, intake=linkage.intake, review=linkage.review,
                 name_normaliser=NameTokens(), grants=grants, submissions=watch,
-                journal=Journal.at_home(settings.home),
+                journal=journal,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)
         gc.freeze()
         anchoring = asyncio.create_task(export_anchors(audit.log,
                                                        settings.audit_anchor_interval_s))
+        watching = asyncio.create_task(linkage.generations.watch()) \
+            if linkage.generations is not None else None
         try:
             yield
         finally:
-            anchoring.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await anchoring
-            runtime.staging = None
+            for task in (anchoring, watching):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            runtime.linkage = None
             linkage.close()
+            journal.close()
             if driver is not None:
                 await driver.close()
 
@@ -258,7 +266,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             WebSocketRoute("/graphql", graphql_ws),
             Route("/health", health),
             *dashboard_routes(settings, runtime.authenticator, runtime.limiter,
-                              staging=lambda: runtime.staging),
+                              staging=lambda: runtime.linkage.generations
+                              if runtime.linkage is not None else None),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodyLimit, max_bytes=max_body_bytes(settings))],

@@ -35,6 +35,7 @@ from hub.settings import Settings, load_settings
 from hub.status import collect_status, healthy, print_status
 from linkage.cli import make_linkage_commands
 from linkage.errors import LinkageError
+from linkage.pipeline import LinkSummary
 
 console = Console()
 err_console = Console(stderr=True)
@@ -110,9 +111,14 @@ def _model_dir() -> Path:
     return pipeline.model_dir(get_settings())
 
 
+def _link(con: duckdb.DuckDBPyConnection, model: Path, **options: Any) -> LinkSummary:
+    return pipeline.link(get_settings(), con, model, **options)
+
+
 make_ingest_commands(app, _open_db, default_config=Path("sources"),
-                     extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)])
-make_linkage_commands(app, _open_db, _model_dir)
+                     extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)],
+                     after_ingest=lambda con: pipeline.publish_staging(get_settings(), con))
+make_linkage_commands(app, _open_db, _model_dir, run=_link)
 app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")
 class _SubjectAccess:
     def build(self, person_id: str) -> dict[str, Any]:
@@ -220,6 +226,8 @@ def retention_apply(
     con = pipeline.open_db(settings)
     try:
         result = erasure.apply_retention(settings, con, dry_run=dry_run)
+        if not dry_run and result.record_keys:
+            pipeline.publish_staging(settings, con, erased=True)
     finally:
         con.close()
     console.print(result.summary())
@@ -237,6 +245,8 @@ def erase_command(
     con = pipeline.open_db(settings)
     try:
         result = erasure.erase_person(settings, con, person, reason, dry_run=dry_run)
+        if not dry_run:
+            pipeline.publish_staging(settings, con, erased=True)
     finally:
         con.close()
     console.print(f"{person}: {result.summary()}")

@@ -11,7 +11,8 @@ SameSite=Strict, HMAC-signed with `$HUB_HOME/keys/dashboard-secret`, 8 hours):
   server exchanges for the cookie (for a headless browser or a kiosk).
 
 Other roles get 403. The figures come from the monthly report's queries
-(DuckDB, read-only), cached until the staging database changes.
+(DuckDB, read-only, on the published staging generation the server holds),
+cached until a new generation is published.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs
 
 import anyio.to_thread
@@ -37,10 +38,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from hub.published import current
 from hub.report.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
 from hub.security import Authenticator, RateLimiter, SecurityError
 from hub.settings import Settings
 from journal import Journal
+
+if TYPE_CHECKING:
+    from hub.intake import Generations
 
 DASHBOARD_ROLES: Final[frozenset[str]] = frozenset({"dinsos_admin", "social_worker"})
 COOKIE: Final[str] = "hub_dashboard"
@@ -115,7 +120,7 @@ class Figures:
 
 @dataclass
 class _Cache:
-    entries: dict[tuple[str, float, int], Figures] = field(default_factory=dict)
+    entries: dict[tuple[str, str, int], Figures] = field(default_factory=dict)
 
 
 def figures(
@@ -123,8 +128,8 @@ def figures(
     journal: Journal | None = None,
 ) -> Figures:
     """The dashboard's three series, from the report's queries. Inside `hub serve`
-    the server's own staging connection is `shared` (DuckDB refuses a second,
-    read-only open of a file this process holds); otherwise it opens read-only."""
+    the server's connection to the published generation is `shared`; otherwise
+    the file opens read-only."""
     try:
         con = shared.cursor() if shared is not None else duckdb.connect(
             str(duckdb_path), read_only=True)
@@ -283,8 +288,10 @@ keluarga dengan masalah PPKS terlayani program aktif ({share}).</p>
 # --- routes --------------------------------------------------------------------------
 def dashboard_routes(
     settings: Settings, authenticator: Authenticator, limiter: RateLimiter,
-    staging: Callable[[], duckdb.DuckDBPyConnection | None] = lambda: None,
+    staging: Callable[[], Generations | None] = lambda: None,
 ) -> list[Route]:
+    """`staging`: the server's published generations (hub.intake); without them
+    the dashboard reads the current published generation, else hub.duckdb."""
     key = secret(settings)
     used_links: dict[str, float] = {}
     cache = _Cache()
@@ -327,14 +334,28 @@ def dashboard_routes(
                       Period.containing(dt.date.today(), settings.report_cutoff_day))
         except Exception as exc:
             return _page("400", f"<p>{_E(str(exc))}</p>", 400)
-        path = settings.duckdb_path
-        # staging's and the journal's state: a service recorded through the API shows at once
-        stamp = (path.stat().st_mtime if path.exists() else 0.0), journal.head()
-        fig = cache.entries.get((period.label, *stamp))
-        if fig is None:
-            fig = await anyio.to_thread.run_sync(figures, path, period, staging(), journal)
-            if fig.error is None:
-                cache.entries = {(period.label, *stamp): fig}
+        generations = staging()
+        # the journal's head too: a service recorded through the API shows at once
+        head = journal.head()
+
+        def compute() -> tuple[str, Figures]:
+            if generations is None:
+                found = current(settings.home)
+                path = found.path if found is not None else settings.duckdb_path
+                stamp = f"{path}:{path.stat().st_mtime if path.exists() else 0.0}"
+                cached = cache.entries.get((period.label, stamp, head))
+                return stamp, cached or figures(path, period, journal=journal)
+            with generations.lease() as held:
+                if held is None:
+                    return "", Figures(period.label, [], [], [],
+                                       "no published staging yet: run `hub link`")
+                stamp = held.generation.name
+                cached = cache.entries.get((period.label, stamp, head))
+                return stamp, cached or figures(held.generation.path, period, held.con, journal)
+
+        stamp, fig = await anyio.to_thread.run_sync(compute)
+        if fig.error is None:
+            cache.entries = {(period.label, stamp, head): fig}
         return dashboard_page(fig, f"{who.get('org')} ({who.get('role')})")
 
     async def login(request: Request) -> Response:

@@ -19,7 +19,6 @@ from hub import localgraph, pipeline
 from hub.security import KeyStore, SecurityDB
 from hub.server import serve_app
 from hub.settings import Settings
-from linkage.pipeline import run_linkage
 
 DEMO_KEYS: tuple[tuple[str, str], ...] = (
     ("dinsos_admin", "ORG-DINSOS"),
@@ -66,7 +65,7 @@ def run_demo(settings: Settings, console: Console, *, households: int, seed: int
                       f"{staged:,} staged, {read - staged:,} quarantined with a reason "
                       "(`hub quarantine` lists them)")
         model = pipeline.model_dir(settings)
-        summary = run_linkage(con, model, train=not any(model.glob("*.json")))
+        summary = pipeline.link(settings, con, model, train=not any(model.glob("*.json")))
         console.print(f"4/6 linked: {summary.persons:,} people in {summary.households:,} "
                       f"households; {summary.review_open:,} uncertain pairs wait in "
                       "`hub review list`")

@@ -26,6 +26,7 @@ from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings
 from journal import Journal
 from linkage.erasure import forget_records, known_person, merge_chain, records_of_person
+from linkage.ledger import IdentityLedger
 
 ERASE_PURPOSE = "subject_access [legal_obligation]"
 RETENTION_PURPOSE = "oversight [legal_obligation]"
@@ -54,6 +55,10 @@ def erase_person(settings: Settings, con: duckdb.DuckDBPyConnection, person_id: 
     if not reason.strip():
         raise HubError("say why with --reason (e.g. the request's letter number); it is audited.")
     keys = records_of_person(con, person_id)  # under every id the person had
+    # and records linked through the API but not staged yet (linkage.ledger)
+    pending = [a.record_key for a in IdentityLedger.at_home(settings.home).assignments()
+               if a.person_id == person_id]
+    keys = sorted({*keys, *pending})
     if not keys and not known_person(con, person_id):
         raise HubError(f"no person {person_id} in the identity map or the registry: check the"
                        " id (hub audit report --person shows what the hub holds).")
@@ -104,6 +109,7 @@ def _erase(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[st
         IntakeStore(settings.home).forget(keys)
     # the journal forgets what the API recorded about them (hub load would replay it)
     Journal.at_home(settings.home).forget(persons=result.persons, households=result.households)
+    IdentityLedger.at_home(settings.home).forget(keys, result.persons)
     # the graph loses what is queued: these, and what an earlier erasure could
     # not reach (Neo4j down); on failure the queue keeps it for the next run
     ensure_neo4j(settings)

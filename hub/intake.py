@@ -3,7 +3,9 @@ and staged like any other source on the next `hub ingest`.
 
 Each submission is written first to `$HUB_HOME/intake.sqlite` (SQLite, so
 the server and the CLI can both use it), then linked in real time against the
-existing identities. Every submitting organization gets a source config under
+identities of the published staging generation (hub.published); the ids it gets
+are kept in the identity ledger (linkage.ledger), never in staging, so the
+server holds no lock on `hub.duckdb`. Every submitting organization gets a source config under
 `$HUB_HOME/intake/config/`, which `hub ingest` reads along with the others, so
 submissions get the same validation, quarantine and lineage as a file source,
 and the next full `hub link` keeps the ids handed out here.
@@ -12,10 +14,12 @@ and the next full `hub link` keeps the ids handed out here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,11 +28,18 @@ from typing import Any
 import duckdb
 
 from connectors.canonical import PERSON_FIELDS
+from hub.failures import describe
+from hub.published import Generation, current, open_generation, publish
 from hub.settings import Settings
+from journal import Journal, NewFact, kinds
+from linkage._sql import table_exists
+from linkage.ledger import IdentityLedger, ReviewDecisionRow
 from linkage.realtime import RealtimeLinker
-from linkage.review import decide
+from linkage.review import resolve_pair
 from linkage.standardise.search import NameTokens
+from schema.errors import ServiceError
 
+_log = logging.getLogger("hub.intake")
 _FIELDS: tuple[str, ...] = tuple(PERSON_FIELDS)
 _COLUMNS = ", ".join(f'"{f}" TEXT' for f in _FIELDS)
 
@@ -139,13 +150,15 @@ def _text(value: Any) -> str | None:
 class Intake:
     """The schema's `Intake` service: keep, then link in real time.
 
-    The linker is not thread-safe; submissions are linked one at a time in a
-    worker thread so the event loop keeps serving reads."""
+    The linker is the current published generation's (see `Generations`); it is
+    not thread-safe, so submissions are linked one at a time in a worker thread
+    and the event loop keeps serving reads."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, model_dir: Path, home: Path) -> None:
-        self._con = con
-        self._linker = RealtimeLinker(con, model_dir)
+    def __init__(self, generations: Generations, home: Path,
+                 journal: Journal | None = None) -> None:
+        self._generations = generations
         self._store = IntakeStore(home)
+        self._journal = journal
         self._lock = asyncio.Lock()
         self._names = NameTokens()
 
@@ -154,14 +167,22 @@ class Intake:
         source = intake_source_id(organization)
         async with self._lock:
             await asyncio.to_thread(self._store.save, organization, canonical)
-            result = await asyncio.to_thread(
-                self._linker.link_record, {**canonical, "source": source}
-            )
-            shared = self._con.execute(
-                "SELECT count(*) FROM identity_map WHERE household_id = ? AND record_key <> ?",
-                [result.household_id, result.record_key],
-            ).fetchone()
-            address = self._linker.address_of(result.record_key)
+            with self._generations.lease() as held:
+                linker = held.linker if held is not None else None
+                if linker is None:
+                    raise ServiceError(
+                        "real-time linkage waits for a linked city (`hub link`); the "
+                        "submission is kept and linked by the next run.")
+                result = await asyncio.to_thread(linker.link_record,
+                                                 {**canonical, "source": source})
+                address = linker.address_of(result.record_key)
+        if self._journal is not None:
+            await asyncio.to_thread(self._journal.append, [NewFact(
+                kinds.SUBMISSION_RECEIVED,
+                {"source": source, "person_id": result.person_id,
+                 "new_person": result.is_new, "new_household": result.new_household},
+                household_ids=(result.household_id,), person_ids=(result.person_id,),
+                subject=result.record_key, organization=organization)])
         return {
             "record_key": result.record_key,
             "source": source,
@@ -169,7 +190,7 @@ class Intake:
             "household_id": result.household_id,
             "match_probability": result.match_probability,
             "new_person": result.is_new,
-            "new_household": result.is_new and not (shared and shared[0]),
+            "new_household": result.new_household,
             # the same tokens a bulk load indexes, so name search finds it at once
             "name_tokens": self._names(str(record.get("full_name") or "")),
             # the address as standardisation read it, in the bulk load's form
@@ -180,57 +201,200 @@ class Intake:
         }
 
     def close(self) -> None:
-        self._linker.close()
         self._names.close()
 
 
 class Review:
-    """The schema's `ReviewDecider`: a reviewer's decision, kept in staging so
-    that every later `hub link` honours it."""
+    """The schema's `ReviewDecider`: a reviewer's decision, checked against the
+    published staging and kept in the identity ledger, from which every later
+    `hub link` takes it (linkage.reconcile)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con = con
-        self._lock = asyncio.Lock()
+    def __init__(self, generations: Generations, ledger: IdentityLedger,
+                 journal: Journal | None = None) -> None:
+        self._generations = generations
+        self._ledger = ledger
+        self._journal = journal
 
     async def decide(self, record_key_l: str, record_key_r: str, same: bool,
                      reviewer: str, note: str | None) -> dict[str, Any]:
         decision = "same" if same else "not_same"
-        async with self._lock:
-            pair = await asyncio.to_thread(
-                decide, self._con, decision, record_keys=(record_key_l, record_key_r),
-                decided_by=reviewer, note=note,
-            )
-        return {"pair_id": pair, "record_key_l": min(record_key_l, record_key_r),
-                "record_key_r": max(record_key_l, record_key_r), "decision": decision,
-                "decided_by": reviewer, "note": note}
+        pair, left, right, households = await asyncio.to_thread(
+            self._check, decision, (record_key_l, record_key_r))
+        at = datetime.now(UTC)
+        await asyncio.to_thread(self._ledger.save_decision, ReviewDecisionRow(
+            pair, left, right, decision, reviewer, at, note))
+        if self._journal is not None:
+            await asyncio.to_thread(self._journal.append, [NewFact(
+                kinds.REVIEW_DECIDED,
+                {"pair_id": pair, "record_key_l": left, "record_key_r": right,
+                 "decision": decision},
+                household_ids=households, subject=pair, actor=reviewer, at=at)])
+        return {"pair_id": pair, "record_key_l": left, "record_key_r": right,
+                "decision": decision, "decided_by": reviewer, "note": note}
+
+    def _check(self, decision: str, keys: tuple[str, str]
+               ) -> tuple[str, str, str, tuple[str, ...]]:
+        with self._generations.lease() as held:
+            if held is None:
+                raise ServiceError("the review queue waits for a linked city (`hub link`).")
+            con = held.con.cursor()
+            try:
+                pair, left, right = resolve_pair(con, decision, record_keys=keys)
+                households: tuple[str, ...] = ()
+                if table_exists(con, "identity_map"):
+                    households = tuple(str(r[0]) for r in con.execute(
+                        "SELECT DISTINCT household_id FROM identity_map WHERE record_key IN"
+                        " (?, ?) ORDER BY 1", [left, right]).fetchall())
+                return pair, left, right, households
+            finally:
+                con.close()
+
+
+@dataclass
+class Held:
+    """One published generation as a server holds it: the read-only connection,
+    the real-time linker built on it, and how many requests use it now."""
+
+    generation: Generation
+    con: duckdb.DuckDBPyConnection
+    linker: RealtimeLinker | None
+    users: int = 0
+    retired: bool = False
+
+    def close(self) -> None:
+        if self.linker is not None:
+            self.linker.close()
+        self.con.close()
+
+
+class Generations:
+    """The published staging generation a server reads (hub.published), swapped
+    for a newer one without failing a request: the new one is opened and its
+    linker built first (in the caller's thread), then it becomes current; the
+    old one is closed when its last user lets go."""
+
+    def __init__(self, settings: Settings, ledger: IdentityLedger) -> None:
+        self._home = settings.home
+        self._models = settings.home / "models"
+        self._ledger = ledger
+        self._lock = threading.Lock()
+        self._current: Held | None = None
+        self._checked = 0.0
+
+    @property
+    def name(self) -> str | None:
+        held = self._current
+        return held.generation.name if held is not None else None
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[Held | None]:
+        with self._lock:
+            held = self._current
+            if held is not None:
+                held.users += 1
+        try:
+            yield held
+        finally:
+            if held is not None:
+                self._release(held)
+
+    def _release(self, held: Held) -> None:
+        with self._lock:
+            held.users -= 1
+            done = held.retired and held.users == 0
+        if done:
+            held.close()
+
+    def refresh(self) -> bool:
+        """Take the current published generation if it is not the one held
+        (blocking: run it in a worker thread); whether it swapped."""
+        found = current(self._home)
+        if found is None or (self._current is not None and
+                             self._current.generation == found):
+            return False
+        opened = open_generation(self._home)
+        if opened is None:
+            return False
+        generation, con = opened
+        try:
+            linker = self._linker(con)
+        except BaseException:
+            con.close()
+            raise
+        self._swap(Held(generation, con, linker))
+        return True
+
+    def _swap(self, fresh: Held | None) -> None:
+        """Make `fresh` current; the old one closes now if nobody uses it, else
+        when its last user lets go."""
+        close_now = False
+        with self._lock:
+            old, self._current = self._current, fresh
+            if old is not None:
+                old.retired = True
+                close_now = old.users == 0
+        if old is not None and close_now:
+            old.close()
+
+    def _linker(self, con: duckdb.DuckDBPyConnection) -> RealtimeLinker | None:
+        if not (table_exists(con, "identity_map") and table_exists(con, "linkage_records")):
+            return None
+        if not (self._models.exists() and any(self._models.glob("*.json"))):
+            return None
+        return RealtimeLinker(con, self._models, ledger=self._ledger)
+
+    async def watch(self, interval_s: float = 1.0) -> None:
+        """Look for a new generation every `interval_s` seconds, for ever; a
+        failure is logged and the next round tries again (the old one serves)."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                if await asyncio.to_thread(self.refresh):
+                    _log.info("serving staging generation %s", self.name)
+            except Exception as exc:  # keep serving the generation held
+                _log.error("staging generation not taken: %s", describe(exc))
+
+    def close(self) -> None:
+        self._swap(None)
+
+
+def bootstrap_publish(settings: Settings) -> None:
+    """Publish hub.duckdb once when nothing is published yet (a home linked
+    before generations existed). Skipped when another process holds it: its
+    own publish will come."""
+    if current(settings.home) is not None or not settings.duckdb_path.exists():
+        return
+    try:
+        con = duckdb.connect(str(settings.duckdb_path))
+    except duckdb.Error:
+        return
+    try:
+        publish(con, settings.duckdb_path, settings.home)
+    finally:
+        con.close()
 
 
 @dataclass
 class LinkageServices:
-    """The staging database the server holds while it runs, with the intake
-    (when a linked city and a saved model exist) and the review service."""
+    """What a server uses of the linkage: the published staging generations
+    (read-only; several server processes may share one), the intake and the
+    review service, both writing to the identity ledger, never to staging."""
 
-    con: duckdb.DuckDBPyConnection | None = None
+    generations: Generations | None = None
     intake: Intake | None = None
     review: Review | None = None
 
     @classmethod
-    def open(cls, settings: Settings) -> LinkageServices:
-        if not settings.duckdb_path.exists():
-            return cls()
-        con = duckdb.connect(str(settings.duckdb_path))
-        has_identities = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'identity_map'"
-        ).fetchone()
-        models = settings.home / "models"
-        has_model = models.exists() and any(models.glob("*.json"))
-        intake = None
-        if has_identities and has_identities[0] and has_model:
-            intake = Intake(con, models, settings.home)
-        return cls(con, intake, Review(con))
+    def open(cls, settings: Settings, journal: Journal | None = None) -> LinkageServices:
+        bootstrap_publish(settings)
+        ledger = IdentityLedger.at_home(settings.home)
+        generations = Generations(settings, ledger)
+        generations.refresh()
+        return cls(generations, Intake(generations, settings.home, journal),
+                   Review(generations, ledger, journal))
 
     def close(self) -> None:
         if self.intake is not None:
             self.intake.close()
-        if self.con is not None:
-            self.con.close()
+        if self.generations is not None:
+            self.generations.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -19,8 +20,12 @@ from hub.graph_sync import sync
 from hub.graph_tables import table_queries
 from hub.journal_replay import replay
 from hub.localgraph import ensure_neo4j
+from hub.published import KEEP_PREVIOUS, Generation, publish
 from hub.settings import Settings
-from journal import Journal
+from journal import Journal, NewFact, kinds
+from linkage.ledger import IdentityLedger
+from linkage.pipeline import LinkSummary, run_linkage
+from linkage.reconcile import reconcile
 
 
 def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -58,3 +63,35 @@ def load_graph(
                       server=f"Neo4j at {conn.uri}")
     replay(conn, Journal.at_home(settings.home))  # what the API wrote (hub.journal_replay)
     return report
+
+
+def publish_staging(settings: Settings, con: duckdb.DuckDBPyConnection, *,
+                    erased: bool = False) -> Generation:
+    """Publish what `con` holds as the servers' next staging generation
+    (hub.published); after an erasure, no older generation is kept."""
+    return publish(con, settings.duckdb_path, settings.home,
+                   keep_previous=0 if erased else KEEP_PREVIOUS)
+
+
+def link(settings: Settings, con: duckdb.DuckDBPyConnection, model: Path, /,
+         **options: Any) -> LinkSummary:
+    """`hub link`: reconcile what the servers handed out (ids minted in real time,
+    review decisions; linkage.reconcile), link with ids from the shared ledger,
+    then publish the result for the servers. `options` go to `run_linkage`
+    (its own `settings` among them)."""
+    ledger = IdentityLedger.at_home(settings.home)
+    try:
+        reconcile(con, ledger)
+        summary = run_linkage(con, model, allocator=ledger, **options)
+    finally:
+        ledger.close()
+    generation = publish_staging(settings, con)
+    journal = Journal.at_home(settings.home)
+    try:
+        journal.append([NewFact(kinds.LINK_PUBLISHED, {
+            "generation": generation.number, "model_version": summary.model_version,
+            "persons": summary.persons, "households": summary.households,
+            "merges": summary.merges, "splits": summary.splits})])
+    finally:
+        journal.close()
+    return summary

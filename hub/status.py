@@ -1,6 +1,8 @@
 """`hub status`: what is loaded, when, and from which sources; the health of
 DuckDB and Neo4j. Read-only: DuckDB is opened read-only and Neo4j is probed
-with a short timeout, so status is safe to run next to any other command."""
+with a short timeout, so status is safe to run next to any other command. While
+another command writes `hub.duckdb` (`hub link`, `hub ingest`), status reads the
+published generation the servers read (hub.published) and says so."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from rich.table import Table
 
 from graph.stats import graph_stats
 from hub.app import graph_connection
+from hub.published import current, open_generation
 from hub.settings import Settings
 
 _SOURCES = """
@@ -46,17 +49,27 @@ def collect_status(settings: Settings, probe_graph: bool = True) -> dict[str, An
 
 def _duckdb_status(settings: Settings) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
     path = settings.duckdb_path
+    published = current(settings.home)
     db: dict[str, Any] = {"path": str(path), "healthy": False, "error": None,
-                          "size_bytes": path.stat().st_size if path.exists() else 0}
+                          "size_bytes": path.stat().st_size if path.exists() else 0,
+                          "read": str(path),
+                          "published": published.name if published else None}
     if not path.exists():
         db["error"] = "not created yet: run `hub ingest`"
         return db, [], {}
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        db["error"] = (f"cannot open ({exc}); another hub process may be writing: "
-                       "retry when it ends").splitlines()[0]
-        return db, [], {}
+        busy = (f"cannot open ({exc}); another hub process may be writing: "
+                "retry when it ends").splitlines()[0]
+        opened = open_generation(settings.home)
+        if opened is None:
+            db["error"] = busy
+            return db, [], {}
+        generation, con = opened
+        db["read"] = str(generation.path)
+        db["note"] = (f"{path.name} is being written by another hub command; this is the "
+                      f"published generation {generation.name}, what the servers read")
     try:
         con.execute("SELECT 1").fetchall()
         db["healthy"] = True
@@ -106,7 +119,10 @@ def print_status(status: dict[str, Any], console: Console) -> None:
     db = status["duckdb"]
     console.print(f"[bold]HUB_HOME[/bold] {status['home']} ({status['mode']})")
     console.print(_health("DuckDB", db["healthy"], db["error"],
-                          f"{db['path']} ({db['size_bytes'] / 1e6:.1f} MB)"))
+                          f"{db['path']} ({db['size_bytes'] / 1e6:.1f} MB), servers read "
+                          f"{db.get('published') or 'nothing published yet'}"))
+    if db.get("note"):
+        console.print(f"  read: {db['note']}")
     graph = status.get("neo4j")
     if graph is not None:
         nodes = sum(graph["nodes"].values())

@@ -22,7 +22,7 @@ from linkage.evaluate import evaluate
 from linkage.explain import explain_pair, write_qa_report
 from linkage.export import export_identities
 from linkage.households import explain_household
-from linkage.pipeline import STEPS, LinkageSettings, run_linkage
+from linkage.pipeline import STEPS, LinkageSettings, LinkSummary, run_linkage
 from linkage.review import decide, list_open
 
 __all__ = ["make_linkage_commands"]
@@ -32,7 +32,9 @@ def make_linkage_commands(
     app: typer.Typer,
     open_db: Callable[[], duckdb.DuckDBPyConnection],
     model_dir: Callable[[], Path],
+    run: Callable[..., LinkSummary] = run_linkage,
 ) -> None:
+    """`run` links (default `run_linkage`; the hub reconciles first and publishes after)."""
     console = Console()
 
     @app.command("link")
@@ -48,7 +50,7 @@ def make_linkage_commands(
             def step(name: str) -> None:
                 bar.update(task, description=name, completed=STEPS.index(name))
 
-            summary = run_linkage(
+            summary = run(
                 con,
                 model_dir(),
                 progress=step,

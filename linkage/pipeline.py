@@ -32,7 +32,7 @@ from linkage.model import (
     save_model,
     train_person_model,
 )
-from linkage.registry import assign_stable_ids, ensure_registry_tables
+from linkage.registry import IdAllocator, assign_stable_ids, ensure_registry_tables
 from linkage.review import ensure_review_tables
 
 __all__ = [
@@ -97,8 +97,10 @@ def run_linkage(
     settings: LinkageSettings | None = None,
     standardiser: Standardiser | None = None,
     engine: LinkageEngine | None = None,
+    allocator: IdAllocator | None = None,
 ) -> LinkSummary:
-    """Link every current record; a model is trained when `train` or none is saved yet."""
+    """Link every current record; a model is trained when `train` or none is saved yet.
+    New ids come from `allocator` when given (see linkage.registry)."""
     settings = settings or LinkageSettings()
     step = progress or (lambda _name: None)
     require_staged_records(con)
@@ -126,7 +128,8 @@ def run_linkage(
     previous = _previous_ids(con)
     reason = f"hub link ({model.version})"
     people = assign_stable_ids(
-        con, "person", "_person_clusters", "_previous_person", "_person_ids", now, reason
+        con, "person", "_person_clusters", "_previous_person", "_person_ids", now, reason,
+        allocator,
     )
     households = assign_stable_ids(
         con,
@@ -136,6 +139,7 @@ def run_linkage(
         "_household_ids",
         now,
         reason,
+        allocator,
     )
 
     step("write identities")

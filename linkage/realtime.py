@@ -6,6 +6,14 @@ standardises the record, picks candidates with the blocking keys (indexed
 look-ups, not a scan of every pair), scores them, and registers the identity it
 decides on. The next full `hub link` keeps the ids it handed out.
 
+The linker never writes to the staging database it reads (a server reads a
+read-only published copy). What it decides goes to the identity ledger
+(linkage.ledger), shared by every server process: new ids come from the
+ledger's counters, and each assignment is recorded there with the record. Before
+it links a record, a linker takes in the assignments other processes recorded
+since it last looked, all under the ledger's write lock, so one person
+submitted to two server processes gets one identity.
+
 Scoring is Splink's: with `compiled=False` every call goes through
 `linker.inference.predict_between`; by default the SQL that `predict_between`
 runs (comparison vectors, then match weights) is generated once from the model
@@ -15,20 +23,23 @@ SQL generation (about 0.25 s) and gives the same probabilities.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-import json
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from linkage._sql import first_row, scalar, table_exists
+from linkage._sql import first_row, table_exists
 from linkage.engine import DuckDBEngine
 from linkage.errors import LinkageError
 from linkage.explain import level_labels
+from linkage.ledger import Assignment, IdentityLedger, LedgerSession
 from linkage.model import (
     MODEL_INPUT,
     NAMES_AGREE_SQL,
@@ -43,7 +54,7 @@ from linkage.pipeline import (
     model_input,
     model_input_sql,
 )
-from linkage.registry import ensure_registry_tables
+from linkage.registry import highest_number
 from linkage.standardise.pipeline import standardise
 from linkage.standardise.record import RecordStandardiser, arrow_result
 
@@ -87,14 +98,22 @@ class LinkResult:
     #: the existing record it was linked to, and that pair's match weight
     matched_record_key: str | None = None
     match_weight: float | None = None
+    #: a household id was minted for this record (nobody it lives with is known)
+    new_household: bool = False
 
 
 class RealtimeLinker:
+    """Links one record at a time against a linked staging database (read only).
+
+    `ledger`: where ids come from and assignments go (see the module doc); a
+    linker without one (tests, benches) gets a private ledger of its own."""
+
     def __init__(
         self,
         con: duckdb.DuckDBPyConnection,
         model_dir: Path,
         *,
+        ledger: IdentityLedger | None = None,
         settings: LinkageSettings | None = None,
         standardiser: Standardiser | None = None,
         compiled: bool = True,
@@ -103,7 +122,14 @@ class RealtimeLinker:
 
         if not (table_exists(con, "identity_map") and table_exists(con, RECORDS)):
             raise LinkageError("no identities to link against: run `hub link` first")
-        self._con = con
+        self._ledger = ledger or IdentityLedger(
+            Path(tempfile.mkdtemp(prefix="satupintu-ledger-")) / "identities.sqlite"
+        )
+        self._floors = {
+            entity: highest_number(con, entity) if table_exists(con, f"{entity}_registry") else 0
+            for entity in ("person", "household")
+        }
+        self._survivors = _survivors(con)
         self._settings = settings or LinkageSettings()
         self._standardise = standardiser
         self._model = load_model(Path(model_dir))
@@ -164,35 +190,85 @@ class RealtimeLinker:
             f"CREATE VIEW _rt_scored AS {_scoring_sql(self._linker, '_rt_left', '_rt_right')}"
         )
         self._counter = itertools.count(1)
+        self._seen = 0
+        self._take_in(self._ledger.assignments())
 
     def link_record(self, record: dict[str, Any]) -> LinkResult:
         """Link one canonical record (connectors/canonical.py fields, plus `source`)."""
         key = _record_key(record)
+        known = self._known(key)
+        if known is not None:
+            return known
+        row = self._standardised(record, key)
+        with self._ledger.exclusive() as ledger:
+            self._take_in(ledger.since(self._seen))
+            known = self._known(key)
+            if known is not None:
+                return known
+            candidates = self._candidates(row)
+            best: dict[str, Any] | None = None
+            if candidates.num_rows:
+                best = self._best_match(row, candidates)
+            result = self._decide(row, best, key, ledger)
+            minted = ("person",) * result.is_new + ("household",) * result.new_household
+            self._seen = ledger.record(Assignment(
+                record_key=key, source=record.get("source"),
+                source_record_id=record.get("source_record_id"), person_id=result.person_id,
+                household_id=result.household_id,
+                match_probability=result.match_probability if not result.is_new else 1.0,
+                model_version=self._model.version, evidence=result.evidence,
+                matched_record_key=result.matched_record_key, match_weight=result.match_weight,
+                minted=minted, record={k: v for k, v in record.items() if k != "record_key"},
+                linked_at=datetime.now(UTC),
+            ))
+            self._remember(row, result)
+        return result
+
+    def _known(self, key: str) -> LinkResult | None:
         known = first_row(
             self._private,
             "SELECT person_id, household_id FROM identities WHERE record_key = $k",
             {"k": key},
         )
-        if known is not None:
-            return LinkResult(str(known[0]), str(known[1]), 1.0, [], False, key)
-        row = self._standardised(record, key)
-        candidates = self._candidates(row)
-        best: dict[str, Any] | None = None
-        if candidates.num_rows:
-            best = self._best_match(row, candidates)
-        now = datetime.now(UTC).replace(tzinfo=None)
-        self._con.begin()
-        try:
-            result = self._decide(row, best, key, now)
-            self._remember(row, result, record, now)
-        except BaseException:
-            self._con.rollback()
-            raise
-        self._con.commit()
-        return result
+        if known is None:
+            return None
+        return LinkResult(str(known[0]), str(known[1]), 1.0, [], False, key)
+
+    def _take_in(self, assignments: list[Assignment]) -> None:
+        """Add what other processes linked (and this linker has not seen) to the
+        records it links against, under the ids they were given."""
+        for found in assignments:
+            self._seen = max(self._seen, found.seq)
+            if self._known(found.record_key) is not None:
+                continue  # the staging read wins: a full link has placed it
+            record = self._decoded(found.record)
+            row = self._standardised({**record, "source": found.source}, found.record_key)
+            self._remember(row, LinkResult(
+                self._survivor(found.person_id), self._survivor(found.household_id),
+                found.match_probability, [], False, found.record_key))
+
+    def _decoded(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A record as the ledger kept it (JSON), with its dates as dates again."""
+        out = dict(record)
+        for name, kind in self._input_columns.items():
+            value = out.get(name)
+            if kind == "DATE" and isinstance(value, str):
+                # unreadable: standardisation reads it as text, as it did the first time
+                with contextlib.suppress(ValueError):
+                    out[name] = date.fromisoformat(value)
+        return out
+
+    def _survivor(self, identity: str) -> str:
+        seen = {identity}
+        while identity in self._survivors:
+            identity = self._survivors[identity]
+            if identity in seen:
+                break
+            seen.add(identity)
+        return identity
 
     def _decide(
-        self, row: pa.Table, best: dict[str, Any] | None, key: str, now: datetime
+        self, row: pa.Table, best: dict[str, Any] | None, key: str, ledger: LedgerSession
     ) -> LinkResult:
         """The identity for a standardised record, minting new ids when nobody matches."""
         if (
@@ -213,11 +289,13 @@ class RealtimeLinker:
                 None if weight is None else float(weight),
             )
         else:
-            person_id = self._mint("person", now)
-            household_id = self._household_for(row) or self._mint("household", now)
+            person_id = self._mint("person", ledger)
+            joined = self._household_for(row)
+            household_id = joined or self._mint("household", ledger)
             probability = float(best["match_probability"]) if best else None
             evidence = self._evidence(best) if best else []
-            result = LinkResult(person_id, household_id, probability, evidence, True, key)
+            result = LinkResult(person_id, household_id, probability, evidence, True, key,
+                                new_household=joined is None)
         return result
 
     def address_of(self, record_key: str) -> dict[str, str | None]:
@@ -394,30 +472,11 @@ class RealtimeLinker:
                 return str(found[0])
         return None
 
-    def _mint(self, entity: str, now: datetime) -> str:
-        ensure_registry_tables(self._con)
+    def _mint(self, entity: str, ledger: LedgerSession) -> str:
         prefix = "P" if entity == "person" else "H"
-        number = scalar(
-            self._con,
-            f"SELECT coalesce(max(CAST(substr({entity}_id, 3) AS BIGINT)), 0) + 1 "
-            f"FROM {entity}_registry",
-        )
-        new_id = f"{prefix}-{number:09d}"
-        self._con.execute(
-            f"INSERT INTO {entity}_registry VALUES ($id, 'active', NULL, $now, $now)",
-            {"id": new_id, "now": now},
-        )
-        event = scalar(self._con, "SELECT coalesce(max(event_id), 0) + 1 FROM identity_events")
-        self._con.execute(
-            "INSERT INTO identity_events VALUES ($e, $now, 'create', $entity, [$id], NULL, "
-            "'realtime link')",
-            {"e": event, "now": now, "entity": entity, "id": new_id},
-        )
-        return new_id
+        return f"{prefix}-{ledger.allocate(entity, 1, self._floors[entity]):09d}"
 
-    def _remember(
-        self, row: pa.Table, result: LinkResult, record: dict[str, Any], now: datetime
-    ) -> None:
+    def _remember(self, row: pa.Table, result: LinkResult) -> None:
         self._private.register("_rt_row", row)
         self._private.execute(f"INSERT INTO {self._table} SELECT * FROM _rt_row")
         self._private.execute(f"INSERT INTO existing_tf SELECT * FROM ({self._with_tf('_rt_row')})")
@@ -426,29 +485,6 @@ class RealtimeLinker:
             "INSERT INTO identities VALUES ($k, $p, $h)",
             {"k": result.record_key, "p": result.person_id, "h": result.household_id},
         )
-        self._con.execute(
-            """INSERT INTO identity_map VALUES ($k, $source, $sid, $p, $h, $prob, $model, $now)""",
-            {
-                "k": result.record_key,
-                "source": record.get("source"),
-                "sid": record.get("source_record_id"),
-                "p": result.person_id,
-                "h": result.household_id,
-                "prob": result.match_probability if not result.is_new else 1.0,
-                "model": self._model.version,
-                "now": now,
-            },
-        )
-        if result.evidence and not result.is_new:
-            self._con.execute(
-                "INSERT INTO link_evidence VALUES ($l, $r, $p, NULL, $e)",
-                {
-                    "l": result.record_key,
-                    "r": result.record_key,
-                    "p": result.match_probability,
-                    "e": json.dumps(result.evidence),
-                },
-            )
 
     def _copy_gazetteer(self, con: duckdb.DuckDBPyConnection) -> None:
         from linkage.pipeline import _load_gazetteer
@@ -495,6 +531,21 @@ def _scoring_sql(linker: Any, left: str, right: str) -> str:
     )
     pipeline.enqueue_list_of_sqls(predict_from_comparison_vectors_sqls_using_settings(settings))
     return str(pipeline.generate_cte_pipeline_sql())
+
+
+def _survivors(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Merged id -> the id it was merged into, from both registries."""
+    out: dict[str, str] = {}
+    for entity in ("person", "household"):
+        if table_exists(con, f"{entity}_registry"):
+            out.update(
+                (str(old), str(new))
+                for old, new in con.execute(
+                    f"SELECT {entity}_id, survivor_id FROM {entity}_registry "
+                    "WHERE status = 'merged' AND survivor_id IS NOT NULL"
+                ).fetchall()
+            )
+    return out
 
 
 def _record_key(record: dict[str, Any]) -> str:

@@ -10,23 +10,46 @@ maps its new clusters onto the ids of the previous run by record overlap:
   an old id it is the split-off part of that id and the split is recorded.
 
 Ids are never renumbered or reused. Every change is an `identity_events` row.
+New numbers come from an `IdAllocator` when one is given (the hub passes its
+identity ledger, which the servers' real-time linkers mint from too, so a link
+running next to a server never hands out an id the server has handed out).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 import duckdb
 
 from linkage._sql import scalar
 
-__all__ = ["Entity", "RegistryChanges", "assign_stable_ids", "ensure_registry_tables"]
+__all__ = [
+    "Entity",
+    "IdAllocator",
+    "RegistryChanges",
+    "assign_stable_ids",
+    "ensure_registry_tables",
+    "highest_number",
+]
 
 Entity = Literal["person", "household"]
 
 _PREFIX: dict[Entity, str] = {"person": "P", "household": "H"}
+
+
+class IdAllocator(Protocol):
+    """Hands out id numbers shared by every process (linkage.ledger.IdentityLedger)."""
+
+    def allocate(self, entity: str, count: int = 1, floor: int = 0) -> int:
+        """Reserve `count` numbers above `floor` and above all handed out before; the first."""
+        ...
+
+
+def highest_number(con: duckdb.DuckDBPyConnection, entity: str) -> int:
+    """The highest id number in `entity`'s registry (0 when there is none)."""
+    return _next_number(con, f"{entity}_registry", entity) - 1
 
 
 def ensure_registry_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -66,10 +89,12 @@ def assign_stable_ids(
     out: str,
     now: datetime,
     reason: str,
+    allocator: IdAllocator | None = None,
 ) -> RegistryChanges:
     """Write `out(cluster_key, id)` for every cluster in `clusters(record_key, cluster_key)`.
 
     `previous(record_key, id)` holds the ids of the last run (empty on the first run).
+    New numbers come from `allocator` when given, else after the registry's highest.
     """
     prefix = _PREFIX[entity]
     registry = f"{entity}_registry"
@@ -98,6 +123,14 @@ def assign_stable_ids(
         """
     )
     next_number = _next_number(con, registry, entity)
+    if allocator is not None:
+        fresh = scalar(
+            con,
+            f"""SELECT count(*) FROM (SELECT DISTINCT cluster_key FROM {clusters})
+                WHERE cluster_key NOT IN (SELECT cluster_key FROM _heir WHERE rank = 1)""",
+        )
+        if fresh:
+            next_number = allocator.allocate(entity, fresh, next_number - 1)
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {out} AS

@@ -32,6 +32,7 @@ __all__ = [
     "ensure_review_tables",
     "list_open",
     "pair_id",
+    "resolve_pair",
 ]
 
 Decision = Literal["same", "not_same"]
@@ -157,29 +158,8 @@ def decide(
     note: str | None = None,
 ) -> str:
     """Record a decision on a queued pair (by `pair`) or on any two records; return its pair id."""
-    if decision not in ("same", "not_same"):
-        raise ReviewError(f"unknown decision {decision!r}: use 'same' or 'not_same'")
     ensure_review_tables(con)
-    if record_keys is not None:
-        left, right = sorted(record_keys)
-        if left == right:
-            raise ReviewError(f"a record cannot be reviewed against itself: {left}")
-        _require_records(con, (left, right))
-        pid = pair_id(left, right)
-    elif pair is not None:
-        found = first_row(
-            con,
-            "SELECT record_key_l, record_key_r FROM review_queue WHERE pair_id = $p",
-            {"p": pair},
-        )
-        if found is None:
-            raise ReviewError(
-                f"no pair {pair!r} in the review queue: list open pairs with `hub review list`"
-            )
-        left, right = sorted((str(found[0]), str(found[1])))
-        pid = pair
-    else:
-        raise ReviewError("name the pair to decide: a pair id or two record keys")
+    pid, left, right = resolve_pair(con, decision, pair=pair, record_keys=record_keys)
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
         """INSERT OR REPLACE INTO review_decisions
@@ -196,6 +176,42 @@ def decide(
     )
     con.execute("UPDATE review_queue SET status = 'decided' WHERE pair_id = $pid", {"pid": pid})
     return pid
+
+
+def resolve_pair(
+    con: duckdb.DuckDBPyConnection,
+    decision: str,
+    *,
+    pair: str | None = None,
+    record_keys: tuple[str, str] | None = None,
+) -> tuple[str, str, str]:
+    """Check a decision and name its pair: (pair id, left key, right key). Reads
+    only, so a server may check against a read-only published staging."""
+    if decision not in ("same", "not_same"):
+        raise ReviewError(f"unknown decision {decision!r}: use 'same' or 'not_same'")
+    if record_keys is not None:
+        left, right = sorted(record_keys)
+        if left == right:
+            raise ReviewError(f"a record cannot be reviewed against itself: {left}")
+        _require_records(con, (left, right))
+        return pair_id(left, right), left, right
+    if pair is not None:
+        found = (
+            first_row(
+                con,
+                "SELECT record_key_l, record_key_r FROM review_queue WHERE pair_id = $p",
+                {"p": pair},
+            )
+            if table_exists(con, "review_queue")
+            else None
+        )
+        if found is None:
+            raise ReviewError(
+                f"no pair {pair!r} in the review queue: list open pairs with `hub review list`"
+            )
+        left, right = sorted((str(found[0]), str(found[1])))
+        return pair, left, right
+    raise ReviewError("name the pair to decide: a pair id or two record keys")
 
 
 def _require_records(con: duckdb.DuckDBPyConnection, keys: tuple[str, str]) -> None:

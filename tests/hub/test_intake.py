@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from connectors import ingest, load_configs
-from connectors.reference import load_reference
 from connectors.synthetic import generate_city
+from hub import pipeline
 from hub.graph_tables import graph_tables
-from hub.intake import Intake, IntakeStore, intake_source_id
-from linkage.pipeline import run_linkage
+from hub.intake import IntakeStore, LinkageServices, intake_source_id
+from hub.settings import Settings
+from journal import Journal, kinds
+from linkage.ledger import IdentityLedger
 
 pytestmark = pytest.mark.anyio
 
@@ -28,10 +31,10 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     home = tmp_path_factory.mktemp("intake-home")
     city = tmp_path_factory.mktemp("intake-city")
     generate_city(households=150, seed=3, out=city, foundations=3)
-    con = duckdb.connect(str(home / "hub.duckdb"))
-    load_reference(con)
+    settings = Settings(home=home)
+    con = pipeline.open_db(settings)
     ingest(con, load_configs(city / "config"))
-    run_linkage(con, home / "models", train=True)
+    pipeline.link(settings, con, home / "models", train=True)
     con.close()
     return home, city
 
@@ -50,56 +53,78 @@ def a_known_person(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
 
 async def test_a_submission_of_a_known_person_gets_their_ids(linked: tuple[Path, Path]) -> None:
     home, _ = linked
-    con = duckdb.connect(str(home / "hub.duckdb"))
-    try:
+    with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as con:
         known = a_known_person(con)
-        intake = Intake(con, home / "models", home)
+    services = LinkageServices.open(Settings(home=home), Journal.at_home(home))
+    assert services.intake is not None
+    try:
         record = {k: known[k] for k in ("full_name", "birth_date", "sex", "kelurahan", "rt",
                                         "rw", "nik")}
-        result = await intake.submit({**record, "source_record_id": "K-1"}, "ORG-YAYASAN-X")
-        fresh = await intake.submit(
+        result = await services.intake.submit({**record, "source_record_id": "K-1"},
+                                              "ORG-YAYASAN-X")
+        fresh = await services.intake.submit(
             {"source_record_id": "N-1", "full_name": "Zulkarnaen Wiratmadja",
              "birth_date": "1931-02-03", "sex": "L"}, "ORG-YAYASAN-X")
-        intake.close()
     finally:
-        con.close()
+        services.close()
     assert (result["person_id"], result["household_id"]) == (known["person_id"],
                                                              known["household_id"])
     assert result["new_person"] is False
     assert result["record_key"] == f"{intake_source_id('ORG-YAYASAN-X')}:K-1"
     assert fresh["new_person"] is True
     assert fresh["person_id"] != known["person_id"]
+    # kept in the ledger, not in staging, and journalled without the person's data
+    ledger = IdentityLedger.at_home(home)
+    kept = ledger.assignment(fresh["record_key"])
+    assert kept is not None and (kept.person_id, kept.minted[0]) == (fresh["person_id"],
+                                                                     "person")
+    facts = Journal.at_home(home).read(kinds=[kinds.SUBMISSION_RECEIVED])
+    about = [f for f in facts if f.subject == fresh["record_key"]]
+    assert [(f.organization, f.household_ids) for f in about] == [
+        ("ORG-YAYASAN-X", (fresh["household_id"],))]
+    assert "Zulkarnaen" not in json.dumps(dict(about[0].payload))
+    with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM identity_map WHERE record_key = ?",
+                           [fresh["record_key"]]).fetchone() == (0,)
 
 
 async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
     linked: tuple[Path, Path],
 ) -> None:
     home, _ = linked
-    con = duckdb.connect(str(home / "hub.duckdb"))
+    settings = Settings(home=home)
+    services = LinkageServices.open(settings)
+    assert services.intake is not None
     try:
-        intake = Intake(con, home / "models", home)
-        given = await intake.submit(
+        given = await services.intake.submit(
             {"source_record_id": "S-9", "full_name": "Rahmat Hidayatullah",
              "birth_date": "1944-04-04", "sex": "L", "kelurahan": "Sukaluyu"}, "ORG-YAYASAN-Y")
-        intake.close()
-        # the graph gets the linkage's own reading of the record
-        assert (given["kelurahan_code"], given["kecamatan_code"]) == ("3273181004", "327318")
-        assert given["name_tokens"] == ["RAHMAT", "HIDAYATULLAH"]
+    finally:
+        services.close()
+    # the graph gets the linkage's own reading of the record
+    assert (given["kelurahan_code"], given["kecamatan_code"]) == ("3273181004", "327318")
+    assert given["name_tokens"] == ["RAHMAT", "HIDAYATULLAH"]
+    con = pipeline.open_db(settings)
+    try:
         store = IntakeStore(home)
         configs = load_configs(store.config_dir)
         assert [c.id for c in configs if c.id.endswith("yayasan-y")] == ["api-org-yayasan-y"]
         summary = ingest(con, configs)
         assert all(s.read == s.staged + s.quarantined for s in summary)
-        run_linkage(con, home / "models")
+        pipeline.link(settings, con, home / "models")
         after = con.execute(
             "SELECT person_id, household_id FROM identity_map WHERE record_key = ?",
             [given["record_key"]],
         ).fetchone()
+        registered = con.execute(
+            "SELECT status FROM person_registry WHERE person_id = ?", [given["person_id"]]
+        ).fetchall()
         # loaded into the graph as an API record: it opens no known person's household
         records = graph_tables(con)["source_records"].to_pylist()
     finally:
         con.close()
     assert after == (given["person_id"], given["household_id"])
+    assert registered == [("active",)]
     via_api = {r["record_key"]: r["via_api"] for r in records}
     assert via_api[given["record_key"]] is True
     assert {v for k, v in via_api.items() if not k.startswith("api-")} == {False}

@@ -17,9 +17,11 @@ import pytest
 from hubcli import hub, linked_city
 from neo4j import Driver, GraphDatabase
 
-from hub.intake import Intake, IntakeStore
+from hub.intake import IntakeStore, LinkageServices
+from hub.settings import Settings
 from hub.subject_access import to_html
 from journal import Journal, NewFact, kinds
+from linkage.ledger import IdentityLedger
 from linkage.review import decide
 
 
@@ -270,17 +272,18 @@ def test_an_erased_api_submission_never_comes_back(
     record = {"source_record_id": "REQ-77", "full_name": "Siti Erasa Hapuskan",
               "nik": "3273015505900007", "birth_date": date(1990, 5, 15), "sex": "P",
               "address": "Jl. Cihampelas No. 5", "city": "Kota Bandung"}
-    with duckdb.connect(str(home / "hub.duckdb")) as con:
-        intake = Intake(con, home / "models", home)
-        try:
-            answer = asyncio.run(intake.submit(record, "YAYASAN-ERASE"))
-        finally:
-            intake.close()
+    services = LinkageServices.open(Settings(home=home))
+    assert services.intake is not None
+    try:
+        answer = asyncio.run(services.intake.submit(record, "YAYASAN-ERASE"))
+    finally:
+        services.close()
     key, person = answer["record_key"], answer["person_id"]
     hub(env, "erase", "--person", person, "--reason", "permohonan 12/2026")
     with sqlite3.connect(home / "intake.sqlite") as lite:
         assert lite.execute("SELECT count(*) FROM submissions WHERE source_record_id ="
                             " 'REQ-77'").fetchone() == (0,)
+    assert IdentityLedger.at_home(home).assignment(key) is None
     hub(env, "ingest", "--config", str(IntakeStore.config_dir_of(home)))
     hub(env, "link")
     hub(env, "load")

@@ -8,11 +8,12 @@ import pytest
 from linkage_city import mini_city, stage
 
 from linkage import LinkageError, run_linkage
+from linkage.ledger import IdentityLedger
 from linkage.realtime import RealtimeLinker
 
 
 def test_a_new_record_of_a_known_person_gets_their_ids(
-    con: duckdb.DuckDBPyConnection, model_dir: Path
+    con: duckdb.DuckDBPyConnection, model_dir: Path, tmp_path: Path
 ) -> None:
     rows, _ = mini_city(households=40, seed=41)
     stage(con, rows)
@@ -21,7 +22,8 @@ def test_a_new_record_of_a_known_person_gets_their_ids(
     person, household = con.execute(
         "SELECT person_id, household_id FROM identity_map WHERE record_key = 'dtks:p3-0'"
     ).fetchall()[0]
-    linker = RealtimeLinker(con, model_dir)
+    ledger = IdentityLedger(tmp_path / "identities.sqlite")
+    linker = RealtimeLinker(con, model_dir, ledger=ledger)
 
     result = linker.link_record(
         {
@@ -50,14 +52,16 @@ def test_a_new_record_of_a_known_person_gets_their_ids(
         }
     )
     assert stranger.is_new and stranger.person_id != person
-    registered = con.execute(
-        "SELECT status FROM person_registry WHERE person_id = $p", {"p": stranger.person_id}
-    ).fetchall()
-    assert registered == [("active",)]
-    mapped = con.execute(
-        "SELECT person_id FROM identity_map WHERE record_key = 'puskesmas:rt-1'"
-    ).fetchall()
-    assert mapped == [(person,)]
+    # the new id is above every id staging holds, and nothing is written to staging
+    highest = con.execute("SELECT max(person_id) FROM person_registry").fetchone()
+    assert highest is not None and stranger.person_id > highest[0]
+    assert con.execute(
+        "SELECT count(*) FROM identity_map WHERE record_key LIKE 'puskesmas:%'"
+    ).fetchone() == (0,)
+    kept = ledger.assignment("puskesmas:rt-1")
+    assert kept is not None and (kept.person_id, kept.minted) == (person, ())
+    minted = ledger.assignment("puskesmas:rt-2")
+    assert minted is not None and "person" in minted.minted
     # the same record again is recognised, not linked twice
     again = linker.link_record({"source": "puskesmas", "source_record_id": "rt-2"})
     assert (again.person_id, again.is_new) == (stranger.person_id, False)
@@ -124,3 +128,51 @@ def test_default_record_standardiser_matches_the_bulk_path(
     assert placed["kelurahan_code"] == "3273031002"
     fast.close()
     bulk.close()
+
+
+def test_two_linkers_sharing_a_ledger_give_one_person_one_identity(
+    con: duckdb.DuckDBPyConnection, model_dir: Path, tmp_path: Path
+) -> None:
+    """Two server processes each hold a linker on the same staging and share the
+    ledger: the same new person submitted to both gets one identity, and two new
+    people submitted at the same moment get two different ids."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows, _ = mini_city(households=30, seed=44)
+    stage(con, rows)
+    run_linkage(con, model_dir)
+    path = tmp_path / "identities.sqlite"
+    first = RealtimeLinker(con, model_dir, ledger=IdentityLedger(path))
+    second = RealtimeLinker(con, model_dir, ledger=IdentityLedger(path))
+    person = {
+        "full_name": "Zulkarnaen Batubara",
+        "birth_date": date(1931, 2, 3),
+        "sex": "L",
+        "kelurahan": "Ledeng",
+        "kecamatan": "Cidadap",
+        "street": "Jl. Sersan Bajuri",
+        "house_number": "999",
+        "phone": "081299887766",
+    }
+    other = {**person, "full_name": "Yuyun Wahyuningsih", "sex": "P",
+             "birth_date": date(1977, 8, 9), "phone": "081311223344"}
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            a = pool.submit(first.link_record, {**person, "source": "yayasan-a",
+                                                "source_record_id": "1"})
+            b = pool.submit(second.link_record, {**other, "source": "yayasan-b",
+                                                 "source_record_id": "1"})
+            stranger_a, stranger_b = a.result(), b.result()
+        assert stranger_a.is_new and stranger_b.is_new
+        assert stranger_a.person_id != stranger_b.person_id
+        # the same person reaches the other process, under another record
+        again = second.link_record({**person, "source": "yayasan-c", "source_record_id": "7"})
+        assert (again.person_id, again.is_new) == (stranger_a.person_id, False)
+        # and the same record resubmitted to the other process is recognised
+        same = first.link_record({"source": "yayasan-b", "source_record_id": "1"})
+        assert (same.person_id, same.is_new) == (stranger_b.person_id, False)
+    finally:
+        first.close()
+        second.close()
+    numbers = [a.person_id for a in IdentityLedger(path).assignments() if "person" in a.minted]
+    assert len(numbers) == len(set(numbers)) == 2

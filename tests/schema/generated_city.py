@@ -28,7 +28,6 @@ from hub.app import create_app
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings
 from journal import journal_path
-from linkage.pipeline import run_linkage
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def build_city(root: Path, conn: Connection, driver: Driver, *, households: int,
     con = pipeline.open_db(settings)
     try:
         ingest(con, load_configs(city / "config"))
-        run_linkage(con, pipeline.model_dir(settings), train=True)
+        pipeline.link(settings, con, pipeline.model_dir(settings), train=True)
     finally:
         con.close()
         splink.setLevel(level)

@@ -29,6 +29,7 @@ from generated_city import (
 )
 
 from hub.security import AuditLog, SecurityDB
+from linkage.ledger import IdentityLedger
 from linkage.standardise.search import NameTokens
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
@@ -520,7 +521,8 @@ SUBMIT = """mutation($r: RecordInput!) { submitRecord(record: $r) {
 
 
 async def test_submit_record_of_a_known_person_opens_the_household_only_once_confirmed(
-        hub: Hub, staging: duckdb.DuckDBPyConnection, foundation: str) -> None:
+        hub: Hub, staging: duckdb.DuckDBPyConnection, foundation: str,
+        city: GeneratedCity) -> None:
     """The look-up attack (issue 14): a foundation submits a known NIK, name and
     birth date. It sees the person as it sent them, not the household, until
     Dinsos confirms the link."""
@@ -543,8 +545,8 @@ async def test_submit_record_of_a_known_person_opens_the_household_only_once_con
     done = (await hub.data("foundation", SUBMIT, r=record))["submitRecord"]
     assert (done["personId"], done["householdId"]) == (pid, None)  # not told where they live
     assert not done["newPerson"] and not done["newHousehold"]
-    assert column(staging, "SELECT person_id FROM identity_map WHERE record_key = $1",
-                  done["recordKey"]) == {pid}
+    kept = IdentityLedger.at_home(city.settings.home).assignment(done["recordKey"])
+    assert kept is not None and kept.person_id == pid
 
     # the submitter sees its record and the person as it sent them, masked, and no more
     assert await hub.error_code("foundation", H360, id=hid) == "NOT_FOUND"
@@ -592,7 +594,8 @@ def busiest_kelurahan(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
 
 
 async def test_submit_record_of_a_new_person_is_found_by_name_at_once(
-        hub: Hub, staging: duckdb.DuckDBPyConnection, foundation: str) -> None:
+        hub: Hub, staging: duckdb.DuckDBPyConnection, foundation: str,
+        city: GeneratedCity) -> None:
     kel_code, kel_name = busiest_kelurahan(staging)
     record = {"sourceRecordId": "gen-new-1", "fullName": "Tjitjih Soekmawati Poerbasari",
               "birthDate": "1951-03-09", "sex": "P", "kelurahan": kel_name, "rt": "4",
@@ -601,8 +604,10 @@ async def test_submit_record_of_a_new_person_is_found_by_name_at_once(
     done = (await hub.data("foundation", SUBMIT, r=record))["submitRecord"]
     assert done["newPerson"] and done["newHousehold"]
     assert done["personId"] not in known
-    assert rows(staging, "SELECT person_id, household_id FROM identity_map WHERE record_key = $1",
-                done["recordKey"]) == [(done["personId"], done["householdId"])]
+    # kept in the identity ledger, which the next `hub link` reconciles into staging
+    kept = IdentityLedger.at_home(city.settings.home).assignment(done["recordKey"])
+    assert kept is not None
+    assert (kept.person_id, kept.household_id) == (done["personId"], done["householdId"])
 
     found = await hub.walk("foundation", SEARCH, "searchPersons", first=5,
                            name="Cicih Sukmawati")
@@ -849,17 +854,17 @@ DECIDE = """mutation($l: ID!, $r: ID!, $d: ReviewDecision!, $note: String) {
     recordKeyL recordKeyR decision reviewer } }"""
 
 
-async def test_review_decision_is_kept_in_staging(hub: Hub,
-                                                  staging: duckdb.DuckDBPyConnection) -> None:
+async def test_review_decision_is_kept_for_the_next_link(
+        hub: Hub, staging: duckdb.DuckDBPyConnection, city: GeneratedCity) -> None:
     left, right = rows(staging, """SELECT record_key_l, record_key_r FROM review_queue
                                    WHERE status = 'open' ORDER BY pair_id LIMIT 1""")[0]
     assert await hub.error_code("foundation", DECIDE, l=left, r=right, d="SAME") == "FORBIDDEN"
     done = (await hub.data("worker", DECIDE, l=left, r=right, d="NOT_SAME",
                            note="different mothers' names"))["decideReviewPair"]
     assert (done["recordKeyL"], done["recordKeyR"], done["decision"]) == (left, right, "NOT_SAME")
-    kept = rows(staging, """SELECT decision, note FROM review_decisions
-                            WHERE record_key_l = $1 AND record_key_r = $2""",
-                min(left, right), max(left, right))
+    kept = [(d.decision, d.note) for d in
+            IdentityLedger.at_home(city.settings.home).decisions()
+            if (d.record_key_l, d.record_key_r) == (min(left, right), max(left, right))]
     assert kept == [("not_same", "different mothers' names")]
 
 

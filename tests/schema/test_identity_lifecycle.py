@@ -22,7 +22,6 @@ from connectors import ingest, load_configs
 from graph.driver import Connection
 from graph.loader import LoadReport
 from hub import pipeline
-from linkage.pipeline import run_linkage
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
@@ -58,7 +57,7 @@ def relink_and_load(city: GeneratedCity, *, reingest: bool = False) -> LoadRepor
     try:
         if reingest:
             ingest(con, load_configs(city.city / "config"))
-        run_linkage(con, pipeline.model_dir(city.settings))
+        pipeline.link(city.settings, con, pipeline.model_dir(city.settings))
         return pipeline.load_graph(city.settings, con)
     finally:
         con.close()
