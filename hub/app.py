@@ -55,11 +55,13 @@ from hub.security.grants import SqliteGrants
 from hub.security.purposes import PurposeRegistry
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings
+from journal import Journal
 from linkage.standardise.search import NameTokens
 from schema import build_schema
 from schema.context import Context, Services
 from schema.extensions import ProtectionLimits, TrustedDocuments, protection_extensions
 from schema.pubsub import PubSub
+from schema.tailer import JournalTailer
 
 _log = logging.getLogger("hub.audit")
 
@@ -187,8 +189,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     purposes = PurposeRegistry(strict=settings.mode == "production")
     grants = SqliteGrants(security)
     watch = SubmissionWatch.from_settings(security, settings)
+    journal = Journal.at_home(settings.home)
     if services is not None:
         services = replace(services, audit=services.audit or audit,
+                           journal=services.journal or journal,
                            purposes=services.purposes or purposes,
                            grants=services.grants or grants,
                            submissions=services.submissions or watch)
@@ -232,18 +236,24 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
                 audit=audit, purposes=purposes, intake=linkage.intake, review=linkage.review,
                 name_normaliser=NameTokens(), grants=grants, submissions=watch,
+                journal=journal,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)
         gc.freeze()
         anchoring = asyncio.create_task(export_anchors(audit.log,
                                                        settings.audit_anchor_interval_s))
+        # this process's one publisher of subscriptions (see schema.tailer)
+        tailer = JournalTailer(runtime.services.journal or journal, runtime.services.pubsub)
+        await tailer.poll()  # from the head: what is appended from now on
+        tailing = asyncio.create_task(tailer.run())
         try:
             yield
         finally:
-            anchoring.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await anchoring
+            for task in (anchoring, tailing):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             runtime.staging = None
             linkage.close()
             if driver is not None:

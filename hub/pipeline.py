@@ -15,6 +15,7 @@ from graph.driver import open_driver
 from graph.loader import LoadReport
 from hub.app import graph_connection
 from hub.errors import PipelineError
+from journal import Journal
 from hub.graph_sync import sync
 from hub.graph_tables import table_queries
 from hub.localgraph import ensure_neo4j
@@ -53,4 +54,4 @@ def load_graph(
     with open_driver(conn) as driver:
         ensure_constraints(driver, settings.neo4j_database)
         return sync(con, driver, settings.neo4j_database, progress,
-                    server=f"Neo4j at {conn.uri}")
+                    server=f"Neo4j at {conn.uri}", journal=Journal.at_home(settings.home))

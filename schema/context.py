@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from journal import Journal
 from schema.audit import AuditTrail
 from schema.loaders import Loaders
 from schema.permissions import Policy, policy_for, scope_for
@@ -58,6 +59,9 @@ class Services:
     """Consent receipts and link confirmations; None opens nothing beyond the graph."""
     submissions: SubmissionGuard | None = None
     """The submission budget and alerts; None leaves `submitRecord` unwatched."""
+    journal: Journal | None = None
+    """The journal of every change: mutations append to it, each process's
+    tailer (schema.tailer) publishes it, the feed reads it; None: no feed."""
 
 
 @dataclass

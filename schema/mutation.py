@@ -15,18 +15,17 @@ import strawberry
 
 from domain.identity import PROBLEMS, id_digits, kk_problem, nik_problem
 from domain.thresholds import is_decile
+from journal import NewFact, kinds
 from schema import inputs
 from schema.audit import wrote
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
 from schema.permissions import mask_text, provenance_for, require_casework, require_write
-from schema.pubsub import household_topic, referral_topic
 from schema.types.assessment import Assessment
 from schema.types.program import Enrolment
 from schema.types.referral import TRANSITIONS, Referral, ReferralStatus
 from schema.types.service import Service
-from schema.types.subscription_events import HouseholdChange
 
 Info = strawberry.Info[Context, None]
 
@@ -217,10 +216,24 @@ async def _served_household(info: Info, service: ServiceInput) -> tuple[str, boo
                      "household yet; give service.householdId.")
 
 
-def _changed(info: Info, household_id: str, kind: str) -> None:
-    info.context.pubsub.publish(
-        household_topic(household_id),
-        HouseholdChange(household_id=strawberry.ID(household_id), kind=kind, at=inputs.now()))
+#: what each mutation changed, as a journal fact kind
+_FACT_KINDS = {"RECORD_SUBMITTED": kinds.SUBMISSION_RECEIVED,
+               "SERVICE_RECORDED": kinds.SERVICE_RECORDED, "ASSESSED": kinds.ASSESSMENT_RECORDED,
+               "REFERRED": kinds.REFERRAL_CREATED, "ENROLLED": kinds.ENROLMENT_RECORDED,
+               "CHANGE_REQUESTED": kinds.CHANGE_REQUEST_FILED}
+
+
+def _changed(info: Info, household_id: str, kind: str, subject: str | None = None) -> None:
+    """Journal the change; every server process's tailer publishes it to the
+    subscriptions (schema.tailer), so nothing is published here."""
+    journal = info.context.services.journal
+    if journal is None:
+        return
+    status = kind.removeprefix("REFERRAL_") if kind.startswith("REFERRAL_") else None
+    journal.append([NewFact(
+        kind=kinds.REFERRAL_MOVED if status else _FACT_KINDS[kind], subject=subject,
+        household_ids=(household_id,), organization=info.context.principal.organization,
+        payload={"referral_id": subject, "status": status} if subject else {})])
 
 
 def _identity_numbers(record: RecordInput) -> None:
@@ -379,9 +392,8 @@ class Mutation(GrantMutations):
                "from_scoped": policy.relationship_scoped}
         await info.context.repository.write_table("referrals", [row])
         result = Referral.from_row(row)
-        info.context.pubsub.publish(referral_topic(to_org), result)  # masked per subscriber
         wrote(info, households=[referral.household_id])
-        _changed(info, referral.household_id, "REFERRED")
+        _changed(info, referral.household_id, "REFERRED", subject=row["referral_id"])
         return result.shown_to(policy)
 
     @strawberry.mutation(description="Move a referral to its next status.")
@@ -400,10 +412,9 @@ class Mutation(GrantMutations):
         if row is None:
             raise NotFound("referral", id)
         result = Referral.from_row(row)
-        for org in {row.get("to_org"), row.get("from_org")} - {None}:
-            info.context.pubsub.publish(referral_topic(str(org)), result)
         wrote(info, households=[row["household_id"]])
-        _changed(info, row["household_id"], "REFERRAL_" + status.value)
+        _changed(info, row["household_id"], "REFERRAL_" + status.value,
+                 subject=str(row["referral_id"]))
         return result.shown_to(policy)
 
     @strawberry.mutation(description="Enrol a household in a program.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -25,11 +27,13 @@ from neo4j import Driver
 from graph.driver import Connection, open_async_driver
 from graph.repository import GraphRepository
 from hub.security.db import SecurityDB
+from journal import Journal
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
 from schema import build_schema
 from schema.context import Services
 from schema.pubsub import PubSub
+from schema.tailer import JournalTailer
 
 _GRAPH_TESTS = Path(__file__).resolve().parents[1] / "graph"
 if str(_GRAPH_TESTS) not in sys.path:
@@ -91,7 +95,7 @@ def security_db(tmp_path: Path) -> Iterator[SecurityDB]:
 
 @pytest.fixture
 async def api(city_graph: Any, graph_connection: Connection, gql_schema: strawberry.Schema,
-              security_db: SecurityDB) -> AsyncIterator[Api]:
+              security_db: SecurityDB, tmp_path: Path) -> AsyncIterator[Api]:
     driver = await open_async_driver(graph_connection)
     counter = CountingDriver(driver)
     repository = GraphRepository(counter, graph_connection.database,  # type: ignore[arg-type]
@@ -101,6 +105,14 @@ async def api(city_graph: Any, graph_connection: Connection, gql_schema: strawbe
     audit = MemoryAudit()
     services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review,
                         audit=audit, grants=SqliteGrants(security_db),
-                        submissions=SubmissionWatch(security_db, SubmissionLimits()))
+                        submissions=SubmissionWatch(security_db, SubmissionLimits()),
+                        journal=Journal.at_home(tmp_path))  # one file, two handles
+    # the process's journal tailer, as the hub's lifespan runs it
+    tailer = JournalTailer(Journal.at_home(tmp_path), services.pubsub, interval_s=0.02)
+    await tailer.poll()
+    tailing = asyncio.create_task(tailer.run())
     yield Api(gql_schema, services, counter, intake, review, audit)
+    tailing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await tailing
     await driver.close()
