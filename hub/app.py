@@ -53,6 +53,7 @@ from hub.security.audit import AuditLogSink
 from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
 from hub.security.grants import SqliteGrants
 from hub.security.purposes import PurposeRegistry
+from hub.security.ratelimit import SharedBuckets, ratelimit_path
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings
 from journal import Journal
@@ -201,7 +202,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         security=security,
         authenticator=Authenticator(KeyStore(security), JwtVerifier.from_settings(settings)),
         limiter=RateLimiter(RateLimit(rate=float(settings.extra.get("rate_limit", 200)),
-                                      burst=int(settings.extra.get("rate_burst", 400)))),
+                                      burst=int(settings.extra.get("rate_burst", 400))),
+                            shared=SharedBuckets(ratelimit_path(settings.home))),
         services=services,
     )
     production = settings.mode == "production"

@@ -38,6 +38,8 @@ from schemawalk import (
     split,
 )
 
+from journal import Journal, NewFact, kinds
+
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
 ORGANIZATIONS = {"dinsos_admin": "ORG-DINSOS", "social_worker": "ORG-DINSOS",
@@ -148,6 +150,11 @@ async def hub(city: GeneratedCity, staging: duckdb.DuckDBPyConnection,
                 a={"householdId": hid, "assessedOn": "2026-11-02", "ppks": ["PPKS16"],
                    "plan": SPECIAL_PLAN})
             await _refer(running, hid, organizations[role], f"NIK {nik}, call {phone}")
+            # a change-feed fact whose payload carries identifiers, whole and in free text
+            Journal.at_home(city.settings.home).append([NewFact(
+                kind=kinds.CHANGE_REQUEST_FILED, household_ids=(hid,), subject=hid,
+                organization=organizations["dinsos_admin"],
+                payload={"nik": nik, "phone": phone, "note": f"NIK {nik}, call {phone}"})])
         yield running
 
 
@@ -332,6 +339,8 @@ async def test_no_identifier_or_special_category_reaches_a_role_that_may_not_see
         assert _household_of(staging, organizations[role]) in done.harvest.of("Household", "id")
         assert "Subscription.householdChanged" in done.delivered
         assert "Subscription.referralsForOrganization" in done.delivered
+        assert "Subscription.feed" in done.delivered
+        assert ("FeedEvent", "payload") in masked
 
 
 async def test_the_walk_reaches_every_field_and_subscription(schema_map: SchemaMap,
