@@ -30,7 +30,7 @@ from hub.security import KeyStore, SecurityDB
 from hub.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "graph"))
-from city import city  # noqa: E402  (tests/graph's fixture city: H1..H4)
+from city import city
 
 pytestmark = [pytest.mark.graph, pytest.mark.slow]
 

@@ -27,9 +27,9 @@ from neo4j import Driver
 from graph.driver import Connection, open_async_driver
 from graph.repository import GraphRepository
 from hub.security.db import SecurityDB
-from journal import Journal
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
+from journal import Journal
 from schema import build_schema
 from schema.context import Services
 from schema.pubsub import PubSub
