@@ -7,8 +7,9 @@ and the ids it retires with what the graph holds now, before the load writes:
 - `household.split`   members of a household moved to households that did
                       not exist before, and the old household stays;
 - `person.merged`     a person id retired into its survivor;
-- `person.retired`    a person id whose records were all withdrawn (or who
-                      died: the payload's `status` says which);
+- `person.retired`    a person id whose records were all withdrawn, or a
+                      person no longer active (deceased, moved): the
+                      payload's `status` says which;
 - `household.decile_changed`  a household's welfare decile moved;
 - `service.loaded`    a service from a source file that the graph did not hold.
 
@@ -33,9 +34,10 @@ from journal import NewFact, kinds
 _HOUSEHOLDS: Final[LiteralString] = (
     "UNWIND $ids AS hid OPTIONAL MATCH (h:Household {household_id: hid}) "
     "RETURN hid AS id, h IS NOT NULL AS known, h.welfare_decile AS decile")
-_MEMBERSHIP: Final[LiteralString] = (
-    "UNWIND $ids AS pid OPTIONAL MATCH (:Person {person_id: pid})-[:MEMBER_OF]->(h:Household) "
-    "RETURN pid AS id, min(h.household_id) AS household_id")
+_PERSONS: Final[LiteralString] = (
+    "UNWIND $ids AS pid OPTIONAL MATCH (p:Person {person_id: pid}) "
+    "OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) "
+    "RETURN pid AS id, p.status AS status, min(h.household_id) AS household_id")
 _SERVICES: Final[LiteralString] = (
     "UNWIND $ids AS sid MATCH (s:Service {service_id: sid}) RETURN sid AS id")
 
@@ -55,13 +57,15 @@ def derive(driver: Driver, database: str, tables: Mapping[str, Any],
     member_ids = {str(r["person_id"]) for r in persons} | \
         {str(r["id"]) for r in retired_persons} | \
         {str(r["survivor_id"]) for r in retired_persons if r.get("survivor_id")}
-    member_of = {row["id"]: row["household_id"] for row in _read(
-        driver, database, _MEMBERSHIP, sorted(member_ids))}
+    people = _read(driver, database, _PERSONS, sorted(member_ids))
+    member_of = {row["id"]: row["household_id"] for row in people}
+    status_of = {row["id"]: row["status"] for row in people}
     known_services = {row["id"] for row in _read(
         driver, database, _SERVICES, [str(r["service_id"]) for r in services])}
     facts: list[NewFact] = []
     facts += _household_merges(retired_households, epoch)
     facts += _person_retirements(retired_persons, member_of, epoch)
+    facts += _status_changes(persons, status_of, member_of, epoch)
     facts += _splits(persons, member_of, {r["id"] for r in before if r["known"]},
                      {str(r["id"]) for r in retired_households}, epoch)
     facts += _deciles(households, {r["id"]: r["decile"] for r in before if r["known"]}, epoch)
@@ -114,6 +118,24 @@ def _person_retirements(rows: Iterable[Mapping[str, Any]], member_of: Mapping[st
                 kind=kinds.PERSON_RETIRED, subject=pid, household_ids=households,
                 person_ids=(pid,), payload={"person_id": pid, "status": status},
                 key=f"{kinds.PERSON_RETIRED}:{pid}:{status}@{epoch}"))
+    return out
+
+
+def _status_changes(persons: Iterable[Mapping[str, Any]], before: Mapping[str, str | None],
+                    member_of: Mapping[str, str | None], epoch: str) -> list[NewFact]:
+    """A person who keeps their id but is no longer active (the civil registry
+    says deceased or moved, every record withdrawn)."""
+    out = []
+    for row in persons:
+        pid, status = str(row["person_id"]), row.get("status")
+        old = before.get(pid)
+        if old is None or status in (None, "active", old):
+            continue
+        households = tuple(h for h in (row.get("household_id") or member_of.get(pid),) if h)
+        out.append(NewFact(
+            kind=kinds.PERSON_RETIRED, subject=pid, household_ids=households,
+            person_ids=(pid,), payload={"person_id": pid, "status": status, "from": old},
+            key=f"{kinds.PERSON_RETIRED}:{pid}:{status}@{epoch}"))
     return out
 
 

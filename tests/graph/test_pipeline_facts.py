@@ -17,6 +17,7 @@ CREATE (h1:Household {household_id: 'H1', welfare_decile: 3}),
        (h2:Household {household_id: 'H2', welfare_decile: 5}),
        (:Person {person_id: 'P1'})-[:MEMBER_OF]->(h1),
        (:Person {person_id: 'P2'})-[:MEMBER_OF]->(h1),
+       (:Person {person_id: 'P5', status: 'active'})-[:MEMBER_OF]->(h1),
        (:Person {person_id: 'P3'})-[:MEMBER_OF]->(h2),
        (:Person {person_id: 'P4'})-[:MEMBER_OF]->(h2),
        (:Service {service_id: 'S-1'})-[:RECEIVED_BY]->(h1)
@@ -25,7 +26,8 @@ CREATE (h1:Household {household_id: 'H1', welfare_decile: 3}),
 TABLES = {
     "households": [{"household_id": "H1", "welfare_decile": 2},
                    {"household_id": "H9", "welfare_decile": 1}],
-    "persons": [{"person_id": "P2", "household_id": "H9", "full_name": "Siti Aminah"}],
+    "persons": [{"person_id": "P2", "household_id": "H9", "full_name": "Siti Aminah"},
+                {"person_id": "P5", "household_id": "H1", "status": "moved"}],
     "services": [
         {"service_id": "S-1", "household_id": "H1", "person_id": "P1", "program": "PKH"},
         {"service_id": "S-2", "household_id": "H1", "person_id": "P1", "program": "BPNT",
@@ -46,15 +48,16 @@ def test_a_load_tells_merges_splits_retirements_deciles_and_new_services(
     assert sorted(by_kind) == sorted([
         kinds.HOUSEHOLD_MERGED, kinds.PERSON_MERGED, kinds.PERSON_RETIRED,
         kinds.HOUSEHOLD_SPLIT, kinds.DECILE_CHANGED, kinds.SERVICE_LOADED])
-    assert len(facts) == len(by_kind)  # S-1 was in the graph: not news
+    # S-1 was in the graph: not news; P4 retired and P5 moved away: two retirements
+    assert len(facts) == len(by_kind) + 1
     merged = by_kind[kinds.HOUSEHOLD_MERGED]
     assert (merged.household_ids, dict(merged.payload)) == (
         ("H2", "H1"), {"household_id": "H2", "survivor_id": "H1"})
     person = by_kind[kinds.PERSON_MERGED]
     assert set(person.household_ids) == {"H2", "H1"} and person.person_ids == ("P3", "P1")
-    retired = by_kind[kinds.PERSON_RETIRED]
-    assert (retired.subject, retired.payload["status"], retired.household_ids) == (
-        "P4", "deceased", ("H2",))
+    retired = {f.subject: (f.payload["status"], f.household_ids) for f in facts
+               if f.kind == kinds.PERSON_RETIRED}
+    assert retired == {"P4": ("deceased", ("H2",)), "P5": ("moved", ("H1",))}
     split = by_kind[kinds.HOUSEHOLD_SPLIT]
     assert (split.household_ids, split.payload["into"], split.person_ids) == (
         ("H1", "H9"), ["H9"], ("P2",))
