@@ -37,10 +37,10 @@ from neo4j import Driver
 from graph.erasure import erase as erase_in_graph
 from graph.lifecycle import DROPPABLE, drop, load_token, retire, set_load_token
 from graph.loader import SPECS, LoadReport, load
-from journal import Journal
 from hub.graph_tables import table_queries
 from hub.load_facts import load_facts
 from hub.person_status import retired_sql
+from journal import Journal
 
 #: retired-id tables: name -> the entity they retire
 RETIRED: Final[dict[str, str]] = {"retired_persons": "person",

@@ -15,11 +15,11 @@ from graph.driver import open_driver
 from graph.loader import LoadReport
 from hub.app import graph_connection
 from hub.errors import PipelineError
-from journal import Journal
 from hub.graph_sync import sync
 from hub.graph_tables import table_queries
 from hub.localgraph import ensure_neo4j
 from hub.settings import Settings
+from journal import Journal
 
 
 def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:

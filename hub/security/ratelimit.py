@@ -110,6 +110,7 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, stamp)
         self._lock = threading.Lock()
         self.shared = shared
+        self._refused: dict[str, float] = {}  # key -> when the shared bucket has tokens again
 
     def try_acquire(self, key: str, cost: float = 1.0) -> float:
         """0.0 when allowed; otherwise the seconds to wait before retrying."""
@@ -130,6 +131,11 @@ class RateLimiter:
         """Spend from this process's lease; take a new one when it runs out or lapses."""
         now = self._clock()
         with self._lock:
+            blocked = self._refused.get(key)
+            if blocked is not None:
+                if now < blocked:  # told to wait: do not ask the shared store again
+                    return blocked - now
+                del self._refused[key]
             tokens, leased_at = self._buckets.get(key, (0.0, now))
             if now - leased_at > LEASE_TTL_S:
                 tokens = 0.0
@@ -138,6 +144,9 @@ class RateLimiter:
                 return 0.0
             taken, wait = shared.take(key, self.limit.lease, cost, self.limit)
             if not taken:
+                if len(self._refused) > self._max_keys:
+                    self._refused = {k: t for k, t in self._refused.items() if t > now}
+                self._refused[key] = now + wait
                 return wait
             self._store(key, tokens + taken - cost, now)
             return 0.0
