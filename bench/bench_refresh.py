@@ -3,7 +3,8 @@ with 1 and 2 server processes (issue 12: p99 <= 100 ms and 0 errors during a
 refresh; 2 workers >= 1.6x the throughput of 1).
 
     python bench/bench_refresh.py [--households 2000] [--workers 1,2] [--seconds 15]
-        [--clients 16] [--refresh full|load] [--neo4j-uri bolt://127.0.0.1:7703]
+        [--clients 16] [--refresh full|load] [--separate-staging]
+        [--neo4j-uri bolt://127.0.0.1:7703 --password ...]
 
 It builds a city in a temporary HUB_HOME the way an office does (`hub generate`,
 `hub ingest`, `hub link`, `hub load` as subprocesses, on the Neo4j named by
@@ -30,6 +31,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -145,18 +147,34 @@ def refresh_steps(env: dict[str, str], kind: str) -> list[list[str]]:
     return [["ingest", "--config", env["BENCH_CONFIG_DIR"]], ["link"], ["load"]]
 
 
+def refresh_env(env: dict[str, str], separate: bool, kind: str) -> dict[str, str]:
+    """Where the refresh runs: the served home, or (`--separate-staging`) a copy
+    of it loading into the same Neo4j, for a hub whose server still holds the
+    staging DuckDB for writing. For `--refresh load` the load state is
+    forgotten first, so the load sends every row again."""
+    out = dict(env)
+    if separate:
+        home = Path(env["HUB_HOME"])
+        copy = home.with_name("refresh-home")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(home, copy, ignore=shutil.ignore_patterns("*.wal", "*.lock"))
+        out["HUB_HOME"] = str(copy)
+    if kind == "load":
+        import duckdb
+        try:
+            con = duckdb.connect(str(Path(out["HUB_HOME"]) / "hub.duckdb"))
+            try:
+                con.execute("DELETE FROM graph_load_state")
+            finally:
+                con.close()
+        except duckdb.Error as exc:
+            print(f"  (could not reset the load state: {str(exc).splitlines()[0]})")
+    return out
+
+
 async def refresh_phase(env: dict[str, str], base: str, api_keys: list[str], ids: list[str],
                         kind: str, seconds: float) -> dict[str, Any]:
     """The clients run while the refresh commands run one after the other."""
-    if kind == "load":  # forget what the graph holds, so the load sends everything again
-        import duckdb
-        con = duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"))
-        try:
-            con.execute("DELETE FROM graph_load_state")
-        except duckdb.Error as exc:  # the server holds the file (before staging is read-only)
-            print(f"  (could not reset the load state: {str(exc).splitlines()[0]})")
-        finally:
-            con.close()
     results: list[dict[str, Any]] = []
     start = time.perf_counter()
 
@@ -183,6 +201,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--refresh", choices=("full", "load"), default="full")
+    parser.add_argument("--separate-staging", action="store_true",
+                        help="run the refresh on a copy of the home (same Neo4j): for a "
+                             "server that still holds the staging DuckDB for writing")
     parser.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_TEST_URI",
                                                               "bolt://127.0.0.1:7687"))
     parser.add_argument("--password", default=os.environ.get("NEO4J_TEST_PASSWORD", ""))
@@ -192,14 +213,16 @@ def main() -> None:
         env = build(Path(tmp), args.households, args.neo4j_uri, args.password)
         api_keys, ids = keys(env, args.clients), household_ids(env)
         report: dict[str, Any] = {"households": args.households, "clients": args.clients,
-                                  "refresh": args.refresh, "runs": {}}
+                                  "refresh": args.refresh,
+                                  "separate_staging": args.separate_staging, "runs": {}}
         for workers in (int(w) for w in args.workers.split(",")):
             proc, base = serve(env, workers)
             try:
                 idle = asyncio.run(clients(base, api_keys, ids,
                                            deadline(time.perf_counter() + args.seconds)))
-                busy = asyncio.run(refresh_phase(env, base, api_keys, ids, args.refresh,
-                                                 args.seconds))
+                busy = asyncio.run(refresh_phase(
+                    refresh_env(env, args.separate_staging, args.refresh), base, api_keys,
+                    ids, args.refresh, args.seconds))
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
