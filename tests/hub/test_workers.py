@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hubcli import hub_env, run_hub
+from hubcli import hub_env, run_hub, served
 from websockets.sync.client import connect
 
 from graph.constraints import ensure
@@ -36,12 +34,6 @@ pytestmark = [pytest.mark.graph, pytest.mark.slow]
 
 BURST = 6
 READ = '{ household(id: "H1") { id members { id } } }'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -63,30 +55,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def servers(home: Path) -> Iterator[list[str]]:
     env = {**hub_env(home / "hub-home"), "HUB_CONFIG": str(home / "hub.toml")}
-    procs, bases = [], []
-    try:
-        for _ in range(2):
-            port = _free_port()
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "hub", "serve", "--port", str(port)], env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            bases.append(f"http://127.0.0.1:{port}")
-        for base in bases:
-            for _ in range(150):
-                try:
-                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                import time
-                time.sleep(0.2)
-            else:
-                pytest.fail(f"hub serve at {base} did not answer /health")
-        yield bases
-    finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(timeout=20)
+    with served(env) as one, served(env) as two:
+        yield [one, two]
 
 
 def _key(home: Path, role: str = "dinsos_admin") -> str:
