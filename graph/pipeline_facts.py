@@ -31,6 +31,8 @@ from neo4j import Driver
 
 from journal import NewFact, kinds
 
+#: ids per read of what the graph holds
+_CHUNK: Final = 20_000
 _HOUSEHOLDS: Final[LiteralString] = (
     "UNWIND $ids AS hid OPTIONAL MATCH (h:Household {household_id: hid}) "
     "RETURN hid AS id, h IS NOT NULL AS known, h.welfare_decile AS decile")
@@ -82,10 +84,12 @@ def _rows(table: Any) -> list[dict[str, Any]]:
 
 def _read(driver: Driver, database: str, query: LiteralString,
           ids: list[str]) -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    records, _, _ = driver.execute_query(query, {"ids": ids}, database_=database)
-    return [dict(r) for r in records]
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(ids), _CHUNK):
+        records, _, _ = driver.execute_query(query, {"ids": ids[start:start + _CHUNK]},
+                                             database_=database)
+        out += [dict(r) for r in records]
+    return out
 
 
 def _household_merges(rows: Iterable[Mapping[str, Any]], epoch: str) -> list[NewFact]:

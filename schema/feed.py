@@ -29,8 +29,8 @@ from schema.types.feed import FeedEvent, FeedPage
 
 Info = strawberry.Info[Context, None]
 
-#: the most events one page returns
-MAX_FEED_PAGE: Final = 200
+#: the most events one page returns (the API's `first:` limit, schema.extensions)
+MAX_FEED_PAGE: Final = 100
 #: facts read from the journal per visibility check
 _BATCH: Final = 500
 #: batches one page looks through before it answers (with an end cursor past
@@ -108,7 +108,7 @@ class FeedQueries:
     @strawberry.field(description="The change feed, oldest first: what changed on the "
                                   "households you may see (pipeline runs and API writes). "
                                   "Start without `after` (from the beginning), then pass "
-                                  "the page's endCursor. At most 200 events a page.")
+                                  "the page's endCursor. At most 100 events a page.")
     async def feed(self, info: Info, after: str | None = None, first: int = 50,
                    purpose: PurposeArg = None) -> FeedPage:
         personal(info, purpose)

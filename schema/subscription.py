@@ -13,6 +13,7 @@ it is sent."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -81,19 +82,24 @@ class Subscription:
         last = start if start is not None else await asyncio.to_thread(journal.head)
         # the published fact only wakes us: we read the journal from our own
         # cursor, so nothing is missed or repeated whatever the tailer dropped
-        wake: Fact | None = None
         updates = info.context.pubsub.subscribe(FEED_TOPIC)
+        woken = asyncio.ensure_future(anext(updates))
+        await asyncio.sleep(0)  # listening now: what is appended from here wakes us
         try:
             while True:
-                if wake is None or wake.seq > last:
-                    while batch := await asyncio.to_thread(journal.read, last, 200):
-                        last = batch[-1].seq
-                        shown = await visible(info.context, batch)
-                        if shown:
-                            events = deliver(info, shown)
-                            await flush(info.context)
-                            for event in events:
-                                yield event
-                wake = await updates.__anext__()
+                while batch := await asyncio.to_thread(journal.read, last, 200):
+                    last = batch[-1].seq
+                    shown = await visible(info.context, batch)
+                    if shown:
+                        events = deliver(info, shown)
+                        await flush(info.context)
+                        for event in events:
+                            yield event
+                while (await woken).seq <= last:  # already read
+                    woken = asyncio.ensure_future(anext(updates))
+                woken = asyncio.ensure_future(anext(updates))
         finally:
+            woken.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await woken
             await updates.aclose()  # type: ignore[attr-defined]

@@ -103,12 +103,13 @@ async def api(city_graph: Any, graph_connection: Connection, gql_schema: strawbe
     intake = FakeIntake({"3273010202700004": ("P4", "H3")})
     review = FakeReview()
     audit = MemoryAudit()
+    journal = Journal.at_home(tmp_path)
     services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review,
                         audit=audit, grants=SqliteGrants(security_db),
                         submissions=SubmissionWatch(security_db, SubmissionLimits()),
-                        journal=Journal.at_home(tmp_path))  # one file, two handles
+                        journal=journal)
     # the process's journal tailer, as the hub's lifespan runs it
-    tailer = JournalTailer(Journal.at_home(tmp_path), services.pubsub, interval_s=0.02)
+    tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)
     await tailer.poll()
     tailing = asyncio.create_task(tailer.run())
     yield Api(gql_schema, services, counter, intake, review, audit)
