@@ -99,3 +99,16 @@ async def test_feed_subscription_streams_new_facts_from_the_tailer(api: Api) -> 
     await stream.aclose()
     assert result.errors is None, result.errors
     assert result.data == {"feed": {"kind": kinds.SERVICE_RECORDED, "householdIds": ["H1"]}}
+
+
+async def test_feed_subscription_with_a_cursor_replays_what_followed_it(api: Api) -> None:
+    seqs = seed(api)
+    stream = await api.schema.subscribe(
+        "subscription($after: String) { feed(after: $after) { cursor kind } }",
+        variable_values={"after": str(seqs[0])},
+        context_value=Context.for_request(api.services, YAY_A, purpose="test"))
+    assert isinstance(stream, AsyncGenerator), stream
+    first = await asyncio.wait_for(stream.__anext__(), 5)
+    await stream.aclose()
+    # YAY-A's next visible fact after the cursor is the merge into H1, not H4's decile
+    assert first.data == {"feed": {"cursor": str(seqs[3]), "kind": kinds.HOUSEHOLD_MERGED}}
