@@ -7,8 +7,8 @@ refresh; 2 workers >= 1.6x the throughput of 1).
         [--neo4j-uri bolt://127.0.0.1:7703 --password ...]
 
 It builds a city in a temporary HUB_HOME the way an office does (`hub generate`,
-`hub ingest`, `hub link`, `hub load` as subprocesses, on the Neo4j named by
---neo4j-uri, which it WIPES by loading into it), then for each worker count
+`hub ingest`, `hub link`, `hub load` as subprocesses, loading into the Neo4j
+named by --neo4j-uri: use a throw-away server), then for each worker count
 starts `hub serve --workers N`, and with `--clients` concurrent clients (one API
 key each, rate limit raised so the bench measures the server) asks the
 household-360 query (bench_api.HOUSEHOLD_360) of random households:
