@@ -2,7 +2,7 @@
 with 1 and 2 server processes (issue 12: p99 <= 100 ms and 0 errors during a
 refresh; 2 workers >= 1.6x the throughput of 1).
 
-    python bench/bench_refresh.py [--households 2000] [--workers 1,2] [--seconds 15]
+    python bench/bench_refresh.py [--households 2000] [--workers 1,2] [--seconds 15] [--warmup 5]
         [--clients 16] [--refresh full|load] [--separate-staging]
         [--neo4j-uri bolt://127.0.0.1:7703 --password ...]
 
@@ -15,8 +15,12 @@ household-360 query (bench_api.HOUSEHOLD_360) of random households:
 
 - idle: for `--seconds`;
 - refresh: while `hub ingest && hub link && hub load` run (`--refresh full`),
-  or `hub load` alone after touching the staging state so it reloads
-  (`--refresh load`), and at least `--seconds`.
+  or `hub load` alone after forgetting the load state so it sends every row
+  again (`--refresh load`), and at least `--seconds`.
+
+`--separate-staging` serves a copy of the home without the staging DuckDB, for
+a hub whose server still holds staging for writing (a refresh, or a second
+worker, could not open it otherwise).
 
 Reported per phase: requests, errors (non-200 or GraphQL errors), requests/s,
 p50 and p99 in ms; the refresh commands' exit codes and first error line
@@ -147,29 +151,31 @@ def refresh_steps(env: dict[str, str], kind: str) -> list[list[str]]:
     return [["ingest", "--config", env["BENCH_CONFIG_DIR"]], ["link"], ["load"]]
 
 
-def refresh_env(env: dict[str, str], separate: bool, kind: str) -> dict[str, str]:
-    """Where the refresh runs: the served home, or (`--separate-staging`) a copy
-    of it loading into the same Neo4j, for a hub whose server still holds the
-    staging DuckDB for writing. For `--refresh load` the load state is
-    forgotten first, so the load sends every row again."""
-    out = dict(env)
-    if separate:
-        home = Path(env["HUB_HOME"])
-        copy = home.with_name("refresh-home")
-        shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(home, copy, ignore=shutil.ignore_patterns("*.wal", "*.lock"))
-        out["HUB_HOME"] = str(copy)
-    if kind == "load":
-        import duckdb
+def served_env(env: dict[str, str], separate: bool) -> dict[str, str]:
+    """Where the server runs: the home itself, or (`--separate-staging`) a copy
+    of it without the staging DuckDB (same keys, journal and Neo4j), for a hub
+    whose server still holds staging for writing, which would stop a refresh
+    and a second worker. Household-360 reads only the graph either way."""
+    if not separate:
+        return env
+    home = Path(env["HUB_HOME"])
+    copy = home.with_name("served-home")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(home, copy, ignore=shutil.ignore_patterns("hub.duckdb*"))
+    return {**env, "HUB_HOME": str(copy)}
+
+
+def forget_load_state(env: dict[str, str]) -> None:
+    """So that `hub load` sends every row again (`--refresh load`)."""
+    import duckdb
+    try:
+        con = duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"))
         try:
-            con = duckdb.connect(str(Path(out["HUB_HOME"]) / "hub.duckdb"))
-            try:
-                con.execute("DELETE FROM graph_load_state")
-            finally:
-                con.close()
-        except duckdb.Error as exc:
-            print(f"  (could not reset the load state: {str(exc).splitlines()[0]})")
-    return out
+            con.execute("DELETE FROM graph_load_state")
+        finally:
+            con.close()
+    except duckdb.Error as exc:  # the server holds it: the load will send only changes
+        print(f"  (could not reset the load state: {str(exc).splitlines()[0]})")
 
 
 async def refresh_phase(env: dict[str, str], base: str, api_keys: list[str], ids: list[str],
@@ -200,6 +206,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--warmup", type=float, default=5,
+                        help="seconds of unmeasured load after each start")
     parser.add_argument("--refresh", choices=("full", "load"), default="full")
     parser.add_argument("--separate-staging", action="store_true",
                         help="run the refresh on a copy of the home (same Neo4j): for a "
@@ -212,17 +220,24 @@ def main() -> None:
         print(f"building a city of {args.households} households", flush=True)
         env = build(Path(tmp), args.households, args.neo4j_uri, args.password)
         api_keys, ids = keys(env, args.clients), household_ids(env)
+        serving = served_env(env, args.separate_staging)
         report: dict[str, Any] = {"households": args.households, "clients": args.clients,
                                   "refresh": args.refresh,
                                   "separate_staging": args.separate_staging, "runs": {}}
         for workers in (int(w) for w in args.workers.split(",")):
-            proc, base = serve(env, workers)
+            proc, base = serve(serving, workers)
             try:
+                asyncio.run(clients(base, api_keys, ids,  # warm-up, not measured
+                                    deadline(time.perf_counter() + args.warmup)))
                 idle = asyncio.run(clients(base, api_keys, ids,
                                            deadline(time.perf_counter() + args.seconds)))
-                busy = asyncio.run(refresh_phase(
-                    refresh_env(env, args.separate_staging, args.refresh), base, api_keys,
-                    ids, args.refresh, args.seconds))
+                if args.refresh == "load":
+                    forget_load_state(env)
+                busy = asyncio.run(refresh_phase(env, base, api_keys, ids, args.refresh,
+                                                 args.seconds))
+                if proc.poll() is not None:
+                    raise SystemExit(f"hub serve --workers {workers} exited (code "
+                                     f"{proc.returncode}) during the run")
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
