@@ -52,6 +52,7 @@ from hub.security.audit import AuditLogSink
 from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
 from hub.security.grants import SqliteGrants
 from hub.security.purposes import PurposeRegistry
+from hub.security.ratelimit import SharedBuckets, ratelimit_path
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings
 from journal import Journal
@@ -60,6 +61,7 @@ from schema import build_schema
 from schema.context import Context, Services
 from schema.extensions import ProtectionLimits, TrustedDocuments, protection_extensions
 from schema.pubsub import PubSub
+from schema.tailer import JournalTailer
 
 _log = logging.getLogger("hub.audit")
 
@@ -187,8 +189,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     purposes = PurposeRegistry(strict=settings.mode == "production")
     grants = SqliteGrants(security)
     watch = SubmissionWatch.from_settings(security, settings)
+    journal = Journal.at_home(settings.home)
     if services is not None:
         services = replace(services, audit=services.audit or audit,
+                           journal=services.journal or journal,
                            purposes=services.purposes or purposes,
                            grants=services.grants or grants,
                            submissions=services.submissions or watch)
@@ -197,7 +201,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         security=security,
         authenticator=Authenticator(KeyStore(security), JwtVerifier.from_settings(settings)),
         limiter=RateLimiter(RateLimit(rate=float(settings.extra.get("rate_limit", 200)),
-                                      burst=int(settings.extra.get("rate_burst", 400)))),
+                                      burst=int(settings.extra.get("rate_burst", 400))),
+                            shared=SharedBuckets(ratelimit_path(settings.home))),
         services=services,
     )
     production = settings.mode == "production"
@@ -245,10 +250,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                                                        settings.audit_anchor_interval_s))
         watching = asyncio.create_task(linkage.generations.watch()) \
             if linkage.generations is not None else None
+        # this process's one publisher of subscriptions (see schema.tailer)
+        tailer = JournalTailer(runtime.services.journal or journal, runtime.services.pubsub)
+        await tailer.poll()  # from the head: what is appended from now on
+        tailing = asyncio.create_task(tailer.run())
         try:
             yield
         finally:
-            for task in (anchoring, watching):
+            for task in (anchoring, watching, tailing):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

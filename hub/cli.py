@@ -256,11 +256,14 @@ def erase_command(
 def serve(
     host: Annotated[str | None, typer.Option(help="Default from settings (127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Default from settings (8000).")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Server processes on the one port (rate limits, audit and "
+                    "subscriptions stay shared).")] = 1,
 ) -> None:
     """Serve GraphQL at /graphql (HTTP and websocket) with uvicorn."""
     settings = get_settings()
     localgraph.ensure_neo4j(settings)
-    serve_app(settings, host or settings.host, port or settings.port)
+    serve_app(settings, host or settings.host, port or settings.port, workers)
 
 
 @app.command("demo")

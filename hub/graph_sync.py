@@ -38,7 +38,9 @@ from graph.erasure import erase as erase_in_graph
 from graph.lifecycle import DROPPABLE, drop, load_token, retire, set_load_token
 from graph.loader import SPECS, LoadReport, load
 from hub.graph_tables import table_queries
+from hub.load_facts import load_facts
 from hub.person_status import retired_sql
+from journal import Journal
 
 #: retired-id tables: name -> the entity they retire
 RETIRED: Final[dict[str, str]] = {"retired_persons": "person",
@@ -144,12 +146,15 @@ def commit(con: duckdb.DuckDBPyConnection, token: str) -> None:
 
 
 def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j",
-         progress: Callable[[str], None] | None = None, server: str = "Neo4j") -> LoadReport:
+         progress: Callable[[str], None] | None = None, server: str = "Neo4j",
+         journal: Journal | None = None) -> LoadReport:
     """Make the graph equal the linkage output: upsert what changed, retire
-    merged and withdrawn ids, drop gone rows; then record the new state."""
+    merged and withdrawn ids, drop gone rows; append what that changed about
+    identities to the journal (hub.load_facts); then record the new state."""
     drain_erasures(con, driver, database)  # erasures the graph missed, first
     token = load_token(driver, database)
     todo = plan(con, token, progress)
+    facts = load_facts(con, driver, database, todo) if journal is not None else []
     if progress:
         progress("write")
     report = load(driver, todo.tables, database, progress=progress, server=server)
@@ -163,6 +168,8 @@ def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j"
     if not todo.known:  # a new token: another home's state never matches this graph's
         token = uuid.uuid4().hex
         set_load_token(driver, token, database)
+    if journal is not None:
+        journal.append(facts)
     commit(con, str(token))
     return report
 

@@ -60,7 +60,7 @@ def load_graph(
     with open_driver(conn) as driver:
         ensure_constraints(driver, settings.neo4j_database)
         report = sync(con, driver, settings.neo4j_database, progress,
-                      server=f"Neo4j at {conn.uri}")
+                      server=f"Neo4j at {conn.uri}", journal=Journal.at_home(settings.home))
     replay(conn, Journal.at_home(settings.home))  # what the API wrote (hub.journal_replay)
     return report
 

@@ -30,6 +30,8 @@ PERSON_RETIRED: Final = "person.retired"
 DECILE_CHANGED: Final = "household.decile_changed"
 LINK_PUBLISHED: Final = "link.published"
 LOAD_PUBLISHED: Final = "load.published"
+#: a service from a source file, new in the graph after a load
+SERVICE_LOADED: Final = "service.loaded"
 
 API: Final = frozenset({
     SUBMISSION_RECEIVED, SERVICE_RECORDED, ENROLMENT_RECORDED, ASSESSMENT_RECORDED,
@@ -39,7 +41,7 @@ API: Final = frozenset({
 })
 PIPELINE: Final = frozenset({
     HOUSEHOLD_MERGED, HOUSEHOLD_SPLIT, PERSON_MERGED, PERSON_RETIRED, DECILE_CHANGED,
-    LINK_PUBLISHED, LOAD_PUBLISHED,
+    LINK_PUBLISHED, LOAD_PUBLISHED, SERVICE_LOADED,
 })
 ALL: Final = API | PIPELINE
 

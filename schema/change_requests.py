@@ -27,7 +27,7 @@ from schema.permissions import (
     require_personal,
     require_write,
 )
-from schema.targets import changed, resolve
+from schema.targets import resolve
 from schema.types.change_request import (
     ChangeKind,
     ChangeRequest,
@@ -83,8 +83,6 @@ async def _move(info: Info, request_id: str, target: str,
     if target == "APPLIED":
         moved = await repo.apply_change_request(moved) or moved
     wrote(info, persons=[moved.get("person_id")], households=[moved.get("household_id")])
-    if moved.get("household_id"):
-        changed(info, str(moved["household_id"]), "CHANGE_REQUEST_" + target)
     return ChangeRequest.from_row(moved).shown_to(info.context.policy)
 
 
@@ -115,8 +113,6 @@ class ChangeRequestMutations:
                                  persons=[request.person_id])])
         stored = await info.context.repository.file_change_request(row)
         wrote(info, persons=[request.person_id], households=[request.household_id])
-        if request.household_id:
-            changed(info, request.household_id, "CHANGE_REQUESTED")
         return ChangeRequest.from_row(stored).shown_to(info.context.policy)
 
     @strawberry.mutation(description="Verify a filed change request against the family and "

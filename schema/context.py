@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from journal import Journal
 from schema.audit import AuditTrail
 from schema.loaders import Loaders
 from schema.permissions import Policy, policy_for, scope_for
@@ -31,7 +32,6 @@ from schema.services import (
     AccessGrants,
     AuditSink,
     Intake,
-    JournalWriter,
     NameNormaliser,
     PurposeResolver,
     Repository,
@@ -59,9 +59,11 @@ class Services:
     """Consent receipts and link confirmations; None opens nothing beyond the graph."""
     submissions: SubmissionGuard | None = None
     """The submission budget and alerts; None leaves `submitRecord` unwatched."""
-    journal: JournalWriter | None = None
-    """Where every API write is appended before it reaches the graph; None keeps
-    no journal (only for tests and benchmarks: the hub always sets it)."""
+    journal: Journal | None = None
+    """The journal of every change: every API write is appended to it before it
+    reaches the graph (schema.journaling), each process's tailer (schema.tailer)
+    publishes it, the feed reads it. None keeps no journal and no feed (only
+    tests and benchmarks: the hub always sets it)."""
 
 
 @dataclass

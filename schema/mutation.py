@@ -24,8 +24,7 @@ from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceE
 from schema.grants import GrantMutations
 from schema.journaling import append, fact, journaled_write
 from schema.permissions import provenance_for, require_casework, require_write
-from schema.pubsub import referral_topic
-from schema.targets import changed, resolve, visible_household
+from schema.targets import resolve, visible_household
 from schema.types.assessment import Assessment
 from schema.types.program import Enrolment
 from schema.types.referral import TRANSITIONS, Referral, ReferralStatus
@@ -242,7 +241,6 @@ class Mutation(GrantMutations, ChangeRequestMutations):
                                                at=inputs.now()):
                 info.context.audit.touch("alert:" + str(alert["kind"]), "submitRecord",
                                          persons=[pid])
-        changed(info, hid, "RECORD_SUBMITTED")
         shown = await info.context.loaders.household.load(hid) is not None
         return SubmitResult(record_key=strawberry.ID(key), person_id=strawberry.ID(pid),
                             household_id=strawberry.ID(hid) if shown else None,
@@ -279,7 +277,6 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         if info.context.services.submissions is not None and not pending:
             await info.context.services.submissions.served(org, household_id, inputs.now())
         wrote(info, persons=[service.person_id], households=[household_id])
-        changed(info, household_id, "SERVICE_RECORDED")
         return Service.from_row(row, provenance_for(info.context.principal))
 
     @strawberry.mutation(description="Record a social worker's assessment.")
@@ -298,7 +295,6 @@ class Mutation(GrantMutations, ChangeRequestMutations):
                               households=[assessment.household_id],
                               persons=[assessment.person_id])
         wrote(info, persons=[assessment.person_id], households=[assessment.household_id])
-        changed(info, assessment.household_id, "ASSESSED")
         return Assessment.from_row(row)
 
     @strawberry.mutation(description="Refer a household to another organization.")
@@ -324,9 +320,7 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         await journaled_write(info, kinds.REFERRAL_CREATED, "referrals", row,
                               households=[referral.household_id])
         result = Referral.from_row(row)
-        info.context.pubsub.publish(referral_topic(to_org), result)  # masked per subscriber
         wrote(info, households=[referral.household_id])
-        changed(info, referral.household_id, "REFERRED")
         return result.shown_to(policy)
 
     @strawberry.mutation(description="Move a referral to its next status.")
@@ -353,10 +347,7 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         if row is None:
             raise NotFound("referral", id)
         result = Referral.from_row(row)
-        for org in {row.get("to_org"), row.get("from_org")} - {None}:
-            info.context.pubsub.publish(referral_topic(str(org)), result)
         wrote(info, households=[row["household_id"]])
-        changed(info, row["household_id"], "REFERRAL_" + status.value)
         return result.shown_to(policy)
 
     @strawberry.mutation(description="Enrol a household in a program.")
@@ -375,7 +366,6 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         await journaled_write(info, kinds.ENROLMENT_RECORDED, "enrolments", row,
                               households=[enrolment.household_id])
         wrote(info, households=[enrolment.household_id])
-        changed(info, enrolment.household_id, "ENROLLED")
         return Enrolment(program_code=enrolment.program, program_name=None, benefit_kind=None,
                          need=None, funder=None, organization=org, since=enrolment.since,
                          until=enrolment.until, active=active)

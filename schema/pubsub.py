@@ -1,8 +1,14 @@
-"""In-process publish/subscribe for subscriptions.
+"""Publish/subscribe inside one server process, fed by the journal.
 
-Mutations publish events on topics such as `household:H1` or `referrals:YAY-B`;
-each subscriber gets its own bounded queue. One process only: a multi-worker
-deployment would put a broker behind the same two methods.
+Nothing publishes here but each process's journal tailer (`schema.tailer`):
+a mutation, a `hub load` or another worker process appends a fact to the
+journal, and every process's tailer publishes it on the topics below, so a
+subscriber on any worker sees every change once. Each subscriber gets its
+own bounded queue.
+
+    household:H1   a `HouseholdChange` for each household a fact names
+    referrals      every referral fact (the subscription re-reads the referral)
+    feed           every fact (the feed subscription filters per caller)
 """
 
 from __future__ import annotations
@@ -10,7 +16,12 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Final
+
+#: every journal fact, as the tailer read it
+FEED_TOPIC: Final = "feed"
+#: every referral fact (created or moved)
+REFERRALS_TOPIC: Final = "referrals"
 
 
 class PubSub:
@@ -47,8 +58,4 @@ def household_topic(household_id: str) -> str:
     return f"household:{household_id}"
 
 
-def referral_topic(organization: str) -> str:
-    return f"referrals:{organization}"
-
-
-__all__ = ["PubSub", "household_topic", "referral_topic"]
+__all__ = ["FEED_TOPIC", "REFERRALS_TOPIC", "PubSub", "household_topic"]

@@ -18,6 +18,7 @@ from schema.change_requests import ChangeRequestQueries
 from schema.connections import Connection, connection, cursor_snapshot, window
 from schema.context import Context
 from schema.errors import InputError, NotFound, ServiceError
+from schema.feed import FeedQueries
 from schema.grants import GrantQueries
 from schema.permissions import (
     provenance_for,
@@ -124,7 +125,7 @@ def _decile(field: str, value: int | None) -> int | None:
 
 
 @strawberry.type
-class Query(GrantQueries, ChangeRequestQueries):
+class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
     @strawberry.field(description="A household by id, if you may see it. An id merged into "
                                   "another household answers with that one (see resolvedFrom).")
     async def household(self, info: Info, id: strawberry.ID,

@@ -18,7 +18,6 @@ from datetime import date, datetime
 from typing import Any, Protocol, TypedDict
 
 from domain.thresholds import POOR_DECILE_MAX
-from journal import NewFact
 
 Row = dict[str, Any]
 
@@ -93,14 +92,6 @@ class Repository(Protocol):
     async def move_change_request(self, request_id: str, expected: str,
                                   row: Mapping[str, Any]) -> Row | None: ...
     async def apply_change_request(self, row: Mapping[str, Any]) -> Row | None: ...
-
-
-class JournalWriter(Protocol):
-    """The journal (`journal.Journal`): every API write appends its fact here
-    before it is applied to the graph, so the graph, the monthly report, the
-    dashboard and the feed read the same record (see `schema.journaling`)."""
-
-    def append(self, facts: Sequence[NewFact]) -> list[int]: ...
 
 
 class Intake(Protocol):
@@ -220,7 +211,7 @@ class AuditSink(Protocol):
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["AccessGrants", "AuditEntry", "AuditPage", "AuditSink", "Intake", "JournalWriter",
+__all__ = ["AccessGrants", "AuditEntry", "AuditPage", "AuditSink", "Intake",
            "NameNormaliser",
            "Page", "PurposeResolver", "Repository", "ReviewDecider", "Row", "Scope",
            "SubmissionGuard"]

@@ -1,23 +1,31 @@
 # strawberry.field(description=...) is typed as returning Any; the resolvers are typed.
 # mypy: disable-error-code="untyped-decorator"
-"""Subscriptions over graphql-transport-ws, fed by `schema.pubsub`.
+"""Subscriptions over graphql-transport-ws, fed by the journal.
 
-Same gates as queries: a role that sees named households, a purpose (the
-X-Purpose header, `X-Purpose` in the connection_init payload, or the
-`purpose` argument), and the caller's scope. Each delivered event is written
-to the audit log before it is sent."""
+Every change is a journal fact; each server process's tailer (schema.tailer)
+publishes it on the process's `PubSub`, so a subscriber on any worker sees
+changes made through any worker and by `hub load`. Same gates as queries:
+a role that sees named households, a purpose (the X-Purpose header,
+`X-Purpose` in the connection_init payload, or the `purpose` argument), and
+the caller's scope. Each delivered event is written to the audit log before
+it is sent."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
 
+from journal import Fact
 from schema.audit import flush, personal, read
 from schema.context import Context
 from schema.errors import Forbidden, NotFound
-from schema.pubsub import household_topic, referral_topic
+from schema.feed import deliver, journal_of, parse_cursor, visible
+from schema.pubsub import FEED_TOPIC, REFERRALS_TOPIC, household_topic
+from schema.types.feed import FeedEvent
 from schema.types.referral import Referral
 from schema.types.subscription_events import HouseholdChange
 
@@ -44,11 +52,54 @@ class Subscription:
     async def referrals_for_organization(
         self, info: Info, organization: str, purpose: Purpose = None
     ) -> AsyncGenerator[Referral, None]:
-        personal(info, purpose)
+        policy = personal(info, purpose)
         scoped = info.context.scope["organization"]
         if scoped is not None and scoped != organization:
             raise Forbidden("you may follow only your own organization's referrals.")
-        async for event in info.context.pubsub.subscribe(referral_topic(organization)):
-            read(info, households=[event.household_id])
+        repository, scope = info.context.repository, info.context.scope
+        fact: Fact
+        async for fact in info.context.pubsub.subscribe(REFERRALS_TOPIC):
+            referral_id = fact.subject or fact.payload.get("referral_id")
+            if not referral_id:
+                continue
+            # as it is now, and only if the caller may see it
+            row = (await repository.referrals_by_id([str(referral_id)], scope))[0]
+            if row is None or organization not in (row.get("to_org"), row.get("from_org")):
+                continue
+            read(info, households=[row["household_id"]])
             await flush(info.context)
-            yield event.shown_to(info.context.policy)
+            yield Referral.from_row(row).shown_to(policy)
+
+    @strawberry.subscription(description="The change feed as it happens: the same events "
+                                          "as the `feed` query, about households you may "
+                                          "see. With `after`, the events since that cursor "
+                                          "come first.")
+    async def feed(self, info: Info, after: str | None = None,
+                   purpose: Purpose = None) -> AsyncGenerator[FeedEvent, None]:
+        personal(info, purpose)
+        journal = journal_of(info.context)
+        start = parse_cursor(after)
+        last = start if start is not None else await asyncio.to_thread(journal.head)
+        # the published fact only wakes us: we read the journal from our own
+        # cursor, so nothing is missed or repeated whatever the tailer dropped
+        updates = info.context.pubsub.subscribe(FEED_TOPIC)
+        woken = asyncio.ensure_future(anext(updates))
+        await asyncio.sleep(0)  # listening now: what is appended from here wakes us
+        try:
+            while True:
+                while batch := await asyncio.to_thread(journal.read, last, 200):
+                    last = batch[-1].seq
+                    shown = await visible(info.context, batch)
+                    if shown:
+                        events = deliver(info, shown)
+                        await flush(info.context)
+                        for event in events:
+                            yield event
+                while (await woken).seq <= last:  # already read
+                    woken = asyncio.ensure_future(anext(updates))
+                woken = asyncio.ensure_future(anext(updates))
+        finally:
+            woken.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await woken
+            await updates.aclose()  # type: ignore[attr-defined]

@@ -7,11 +7,8 @@ from typing import Any
 
 import strawberry
 
-from schema import inputs
 from schema.context import Context
 from schema.errors import InputError
-from schema.pubsub import household_topic
-from schema.types.subscription_events import HouseholdChange
 
 Info = strawberry.Info[Context, None]
 
@@ -43,10 +40,4 @@ async def resolve(info: Info, field: str, target: Any) -> None:
     target.person_id = strawberry.ID(found["person_id"])
 
 
-def changed(info: Info, household_id: str, kind: str) -> None:
-    info.context.pubsub.publish(
-        household_topic(household_id),
-        HouseholdChange(household_id=strawberry.ID(household_id), kind=kind, at=inputs.now()))
-
-
-__all__ = ["changed", "resolve", "visible_household"]
+__all__ = ["resolve", "visible_household"]

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from connectors.synthetic import generate_city
@@ -49,3 +54,29 @@ def linked_city(
     hub(env, "ingest", "--config", str(city / "config"))
     hub(env, "link", "--train")
     return env, city
+
+
+@contextmanager
+def served(env: dict[str, str], *args: str) -> Iterator[str]:
+    """`hub serve ARGS` on a free port in its own process, until /health answers
+    200: its base URL; stopped at the end."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", str(port), *args],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"hub serve at {base} did not answer /health")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

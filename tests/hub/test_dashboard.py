@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from hubcli import hub, hub_env, linked_city
+from hubcli import hub, hub_env, linked_city, served
 
 from hub.app import create_app
 from hub.dashboard import COOKIE, login_link
@@ -115,33 +112,10 @@ async def test_one_time_link_works_once(client: httpx.AsyncClient, linked: Setti
     assert again.status_code == 401
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(linked: Settings) -> Iterator[str]:
-    port = _free_port()
-    env = hub_env(linked.home)
-    proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("hub serve did not answer /health")
+    with served(hub_env(linked.home)) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

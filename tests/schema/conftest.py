@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.util
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +33,7 @@ from journal import Journal
 from schema import build_schema
 from schema.context import Services
 from schema.pubsub import PubSub
+from schema.tailer import JournalTailer
 
 _GRAPH_TESTS = Path(__file__).resolve().parents[1] / "graph"
 if str(_GRAPH_TESTS) not in sys.path:
@@ -100,9 +103,17 @@ async def api(city_graph: Any, graph_connection: Connection, gql_schema: strawbe
     intake = FakeIntake({"3273010202700004": ("P4", "H3")})
     review = FakeReview()
     audit = MemoryAudit()
+    journal = Journal.at_home(tmp_path)
     services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review,
                         audit=audit, grants=SqliteGrants(security_db),
                         submissions=SubmissionWatch(security_db, SubmissionLimits()),
-                        journal=Journal(tmp_path / "journal.sqlite"))
+                        journal=journal)
+    # the process's journal tailer, as the hub's lifespan runs it
+    tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)
+    await tailer.poll()
+    tailing = asyncio.create_task(tailer.run())
     yield Api(gql_schema, services, counter, intake, review, audit)
+    tailing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await tailing
     await driver.close()

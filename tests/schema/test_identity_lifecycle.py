@@ -22,6 +22,7 @@ from connectors import ingest, load_configs
 from graph.driver import Connection
 from graph.loader import LoadReport
 from hub import pipeline
+from journal import Journal, kinds
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
@@ -108,6 +109,14 @@ async def test_merge_by_review_retires_the_duplicate_and_moves_its_facts(
     [(old_h, (_, new_h))] = [(k, v) for k, v in hh.items() if v[0] == "merged"]
     assert {old_p, new_p} == {pa, pb} and {old_h, new_h} == {ha, hb}
     assert report.retired >= 2 and report.merged >= 2
+    # the load told the journal (the feed, every worker's subscriptions)
+    journal = Journal.at_home(city.settings.home)
+    told = {(f.kind, f.subject): f for f in journal.read(
+        after=0, limit=1000, kinds=[kinds.HOUSEHOLD_MERGED, kinds.PERSON_MERGED])}
+    assert told[(kinds.HOUSEHOLD_MERGED, old_h)].payload["survivor_id"] == new_h
+    assert set(told[(kinds.HOUSEHOLD_MERGED, old_h)].household_ids) == {old_h, new_h}
+    assert told[(kinds.PERSON_MERGED, old_p)].payload["survivor_id"] == new_p
+    head = journal.head()
 
     # the retired nodes stay, point to their survivor, and hold nothing any more
     [ghost_h] = city.cypher("""MATCH (h:Household {household_id: $id}) RETURN h.status AS status,
@@ -168,6 +177,7 @@ async def test_merge_by_review_retires_the_duplicate_and_moves_its_facts(
     before = city.cypher("MATCH (n) RETURN count(n) AS n")
     unchanged = relink_and_load(city)
     assert (unchanged.rows_sent, unchanged.retired, unchanged.dropped) == (0, 0, 0)
+    assert journal.read(after=head, limit=1000, kinds=sorted(kinds.PIPELINE)) == []
     assert city.cypher("MATCH (n) RETURN count(n) AS n") == before
     assert_no_ghosts(city)
 
@@ -253,6 +263,9 @@ async def test_withdrawn_and_changed_rows_give_statuses_and_drop_out(
         "MATCH (p:Person) WHERE p.person_id IN $ids RETURN p.person_id AS id, p.status AS status",
         ids=[dead, away, gone])}
     assert statuses == {dead: "deceased", away: "moved", gone: "withdrawn"}
+    retired = {f.subject: f.payload["status"] for f in Journal.at_home(city.settings.home)
+               .read(after=0, limit=1000, kinds=[kinds.PERSON_RETIRED])}
+    assert {dead: "deceased", away: "moved", gone: "withdrawn"}.items() <= retired.items()
     assert_no_ghosts(city)
 
     search = """query($name: String!, $status: [PersonStatus!]) {

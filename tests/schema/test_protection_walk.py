@@ -38,6 +38,8 @@ from schemawalk import (
     split,
 )
 
+from journal import Journal, NewFact, kinds
+
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
 ORGANIZATIONS = {"dinsos_admin": "ORG-DINSOS", "social_worker": "ORG-DINSOS",
@@ -149,6 +151,11 @@ async def hub(city: GeneratedCity, staging: duckdb.DuckDBPyConnection,
                    "plan": SPECIAL_PLAN})
             await _refer(running, hid, organizations[role], f"NIK {nik}, call {phone}")
             await _change_requests(running, role, hid, f"NIK {nik}, call {phone}")
+            # a change-feed fact whose payload carries identifiers, whole and in free text
+            Journal.at_home(city.settings.home).append([NewFact(
+                kind=kinds.CHANGE_REQUEST_FILED, household_ids=(hid,), subject=hid,
+                organization=organizations["dinsos_admin"],
+                payload={"nik": nik, "phone": phone, "note": f"NIK {nik}, call {phone}"})])
         yield running
 
 
@@ -353,6 +360,8 @@ async def test_no_identifier_or_special_category_reaches_a_role_that_may_not_see
         assert _household_of(staging, organizations[role]) in done.harvest.of("Household", "id")
         assert "Subscription.householdChanged" in done.delivered
         assert "Subscription.referralsForOrganization" in done.delivered
+        assert "Subscription.feed" in done.delivered
+        assert ("FeedEvent", "payload") in masked
 
 
 async def test_the_walk_reaches_every_field_and_subscription(schema_map: SchemaMap,

@@ -8,7 +8,7 @@ import pytest
 from gqlkit import ADMIN, WORKER, YAY_A, YAY_B, Api
 
 from schema.context import Context
-from schema.pubsub import household_topic, referral_topic
+from schema.pubsub import REFERRALS_TOPIC, household_topic
 
 pytestmark = pytest.mark.anyio
 
@@ -51,13 +51,13 @@ async def test_household_changed_after_a_service(api: Api) -> None:
 async def test_referrals_for_organization(api: Api) -> None:
     stream = await _subscribe(
         api, 'subscription { referralsForOrganization(organization: "YAY-B") { householdId '
-             'status fromOrganization } }', YAY_B, referral_topic("YAY-B"))
+             'status fromOrganization } }', YAY_B, REFERRALS_TOPIC)
 
     async def trigger() -> None:
         await api.data("""mutation { createReferral(referral: {householdId: "H2",
             toOrganization: "YAY-B"}) { id } }""", WORKER)
 
-    data = await _first(stream, api, referral_topic("YAY-B"), trigger)
+    data = await _first(stream, api, REFERRALS_TOPIC, trigger)
     assert data["referralsForOrganization"] == {"householdId": "H2", "status": "OPEN",
                                                 "fromOrganization": "DINSOS"}
 

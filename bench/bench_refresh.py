@@ -1,0 +1,260 @@
+"""Household-360 p99 and throughput while idle and during a full refresh,
+with 1 and 2 server processes (issue 12: p99 <= 100 ms and 0 errors during a
+refresh; 2 workers >= 1.6x the throughput of 1).
+
+    python bench/bench_refresh.py [--households 2000] [--workers 1,2] [--seconds 15] [--warmup 5]
+        [--clients 16] [--refresh full|load] [--separate-staging]
+        [--neo4j-uri bolt://127.0.0.1:7703 --password ...]
+
+It builds a city in a temporary HUB_HOME the way an office does (`hub generate`,
+`hub ingest`, `hub link`, `hub load` as subprocesses, loading into the Neo4j
+named by --neo4j-uri: use a throw-away server), then for each worker count
+starts `hub serve --workers N`, and with `--clients` concurrent clients (one API
+key each, rate limit raised so the bench measures the server) asks the
+household-360 query (bench_api.HOUSEHOLD_360) of random households:
+
+- idle: for `--seconds`;
+- refresh: while `hub ingest && hub link && hub load` run (`--refresh full`),
+  or `hub load` alone after forgetting the load state so it sends every row
+  again (`--refresh load`), and at least `--seconds`.
+
+`--separate-staging` serves a copy of the home without the staging DuckDB, for
+a hub whose server still holds staging for writing (a refresh, or a second
+worker, could not open it otherwise).
+
+Reported per phase: requests, errors (non-200 or GraphQL errors), requests/s,
+p50 and p99 in ms; the refresh commands' exit codes and first error line
+separately (a failing refresh is not a failed request). The speed-up is the
+2-worker idle throughput over the 1-worker one, from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_api import HOUSEHOLD_360
+
+HUB = [sys.executable, "-m", "hub"]
+
+
+def hub(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([*HUB, *args], env=env, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise SystemExit(f"hub {' '.join(args)} failed: {done.stderr.strip()[-500:]}")
+    return done
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build(root: Path, households: int, uri: str, password: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env.update(HUB_HOME=str(root / "home"), NEO4J_URI=uri, NEO4J_USER="neo4j",
+               NEO4J_PASSWORD=password, HUB_CONFIG=str(root / "hub.toml"))
+    (root / "hub.toml").write_text("rate_limit = 1000000\nrate_burst = 1000000\n")
+    hub(env, "generate", "--households", str(households), "--seed", "12",
+        "--out", str(root / "city"))
+    env["BENCH_CONFIG_DIR"] = str(root / "city" / "config")
+    for step in (["ingest", "--config", str(root / "city" / "config")], ["link"], ["load"]):
+        print("  hub", " ".join(step), flush=True)
+        hub(env, *step)
+    return env
+
+
+def keys(env: dict[str, str], n: int) -> list[str]:
+    return [hub(env, "keys", "create", "--org", "ORG-DINSOS", "--role", "dinsos_admin")
+            .stdout.strip().splitlines()[-1] for _ in range(n)]
+
+
+def household_ids(env: dict[str, str]) -> list[str]:
+    import duckdb
+    con = duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"), read_only=True)
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT DISTINCT household_id FROM identity_map ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+
+
+async def clients(base: str, api_keys: list[str], ids: list[str],
+                  until: Any) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    started = time.perf_counter()
+
+    async def one(key: str) -> None:
+        nonlocal errors
+        headers = {"X-API-Key": key, "X-Purpose": "bench"}
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            while not until():
+                body = {"query": HOUSEHOLD_360, "variables": {"id": random.choice(ids)}}
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post("/graphql", json=body, headers=headers)
+                    ok = r.status_code == 200 and not r.json().get("errors")
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - t0)
+                errors += not ok
+
+    await asyncio.gather(*(one(k) for k in api_keys))
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies) or [0.0]
+    return {"requests": len(latencies), "errors": errors,
+            "rps": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(statistics.median(ordered) * 1000, 1),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1)}
+
+
+def deadline(at: float) -> Any:
+    return lambda: time.perf_counter() >= at
+
+
+def serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([*HUB, "serve", "--port", str(port), "--workers", str(workers)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("hub serve did not come up")
+
+
+def refresh_steps(env: dict[str, str], kind: str) -> list[list[str]]:
+    if kind == "load":
+        return [["load"]]
+    return [["ingest", "--config", env["BENCH_CONFIG_DIR"]], ["link"], ["load"]]
+
+
+def served_env(env: dict[str, str], separate: bool) -> dict[str, str]:
+    """Where the server runs: the home itself, or (`--separate-staging`) a copy
+    of it without the staging DuckDB (same keys, journal and Neo4j), for a hub
+    whose server still holds staging for writing, which would stop a refresh
+    and a second worker. Household-360 reads only the graph either way."""
+    if not separate:
+        return env
+    home = Path(env["HUB_HOME"])
+    copy = home.with_name("served-home")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(home, copy, ignore=shutil.ignore_patterns("hub.duckdb*"))
+    return {**env, "HUB_HOME": str(copy)}
+
+
+def forget_load_state(env: dict[str, str]) -> None:
+    """So that `hub load` sends every row again (`--refresh load`)."""
+    import duckdb
+    try:
+        con = duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"))
+        try:
+            con.execute("DELETE FROM graph_load_state")
+        finally:
+            con.close()
+    except duckdb.Error as exc:  # the server holds it: the load will send only changes
+        print(f"  (could not reset the load state: {str(exc).splitlines()[0]})")
+
+
+async def refresh_phase(env: dict[str, str], base: str, api_keys: list[str], ids: list[str],
+                        kind: str, seconds: float) -> dict[str, Any]:
+    """The clients run while the refresh commands run one after the other."""
+    results: list[dict[str, Any]] = []
+    start = time.perf_counter()
+
+    async def run_steps() -> None:
+        for step in refresh_steps(env, kind):
+            t0 = time.perf_counter()
+            done = await asyncio.to_thread(hub, env, *step, check=False)
+            first = next((line for line in done.stderr.splitlines() if line.strip()), "")
+            results.append({"command": "hub " + step[0], "exit": done.returncode,
+                            "seconds": round(time.perf_counter() - t0, 1),
+                            "error": first if done.returncode else None})
+
+    task = asyncio.create_task(run_steps())
+    measured = await clients(base, api_keys, ids,
+                             lambda: task.done() and time.perf_counter() - start >= seconds)
+    await task
+    return {**measured, "refresh": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--households", type=int, default=2000)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--warmup", type=float, default=5,
+                        help="seconds of unmeasured load after each start")
+    parser.add_argument("--refresh", choices=("full", "load"), default="full")
+    parser.add_argument("--separate-staging", action="store_true",
+                        help="run the refresh on a copy of the home (same Neo4j): for a "
+                             "server that still holds the staging DuckDB for writing")
+    parser.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_TEST_URI",
+                                                              "bolt://127.0.0.1:7687"))
+    parser.add_argument("--password", default=os.environ.get("NEO4J_TEST_PASSWORD", ""))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
+        print(f"building a city of {args.households} households", flush=True)
+        env = build(Path(tmp), args.households, args.neo4j_uri, args.password)
+        api_keys, ids = keys(env, args.clients), household_ids(env)
+        serving = served_env(env, args.separate_staging)
+        report: dict[str, Any] = {"households": args.households, "clients": args.clients,
+                                  "refresh": args.refresh,
+                                  "separate_staging": args.separate_staging, "runs": {}}
+        for workers in (int(w) for w in args.workers.split(",")):
+            proc, base = serve(serving, workers)
+            try:
+                asyncio.run(clients(base, api_keys, ids,  # warm-up, not measured
+                                    deadline(time.perf_counter() + args.warmup)))
+                idle = asyncio.run(clients(base, api_keys, ids,
+                                           deadline(time.perf_counter() + args.seconds)))
+                if args.refresh == "load":
+                    forget_load_state(env)
+                busy = asyncio.run(refresh_phase(env, base, api_keys, ids, args.refresh,
+                                                 args.seconds))
+                if proc.poll() is not None:
+                    raise SystemExit(f"hub serve --workers {workers} exited (code "
+                                     f"{proc.returncode}) during the run")
+            finally:
+                proc.terminate()
+                proc.wait(timeout=60)
+            report["runs"][workers] = {"idle": idle, "refresh": busy}
+            print(json.dumps({"workers": workers, "idle": idle, "refresh": busy}), flush=True)
+        runs = report["runs"]
+        if 1 in runs and 2 in runs and runs[1]["idle"]["rps"]:
+            report["speedup_2_over_1"] = round(runs[2]["idle"]["rps"] / runs[1]["idle"]["rps"], 2)
+        for workers, run in runs.items():
+            busy = run["refresh"]
+            run["goal_met"] = busy["p99_ms"] <= 100 and busy["errors"] == 0
+            print(f"workers={workers}: idle {run['idle']['rps']} req/s p99 "
+                  f"{run['idle']['p99_ms']} ms; refresh {busy['rps']} req/s p99 "
+                  f"{busy['p99_ms']} ms, {busy['errors']} errors; refresh commands: "
+                  + ", ".join(f"{r['command']} exit {r['exit']}" for r in busy["refresh"]))
+        print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+# strawberry.field(description=...) is typed as returning Any; the resolvers are typed.
+# mypy: disable-error-code="untyped-decorator"
+"""The change feed: the journal's facts, as each caller may see them.
+
+A partner that cannot hold a websocket pages through `feed(after, first)`;
+one that can subscribes to `feed` (schema.subscription). Both show a fact to
+an organization only when it may see one of the households the fact names
+(the graph's VISIBLE rule, asked once per batch through
+`Repository.granted`); Dinsos roles see every fact, and only they see facts
+that name no household. Payloads are masked as the role reads (see
+`schema.types.feed`), and every delivered fact is audited as a read of its
+households and people.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Annotated, Final
+
+import strawberry
+
+from journal import Fact, Journal
+from schema.audit import personal, read
+from schema.context import Context
+from schema.errors import InputError, ServiceError
+from schema.permissions import provenance_for
+from schema.types.feed import FeedEvent, FeedPage
+
+Info = strawberry.Info[Context, None]
+
+#: the most events one page returns (the API's `first:` limit, schema.extensions)
+MAX_FEED_PAGE: Final = 100
+#: facts read from the journal per visibility check
+_BATCH: Final = 500
+#: batches one page looks through before it answers (with an end cursor past
+#: what it skipped), so a partner that may see little is not held up
+_MAX_BATCHES: Final = 20
+
+
+def journal_of(context: Context) -> Journal:
+    journal = context.services.journal
+    if journal is None:
+        raise ServiceError("the change feed is not available on this server.")
+    return journal
+
+
+def parse_cursor(after: str | None) -> int | None:
+    """A feed cursor (a journal seq, opaque to callers); None for none."""
+    if after is None:
+        return None
+    text = after.strip()
+    if not text.isascii() or not text.isdigit():
+        raise InputError("after", "a cursor from a feed event or page (endCursor).")
+    return int(text)
+
+
+async def visible(context: Context, facts: Sequence[Fact]) -> list[Fact]:
+    """The facts this caller may see, in order, with one graph call."""
+    if context.scope["organization"] is None:
+        return list(facts)
+    households = sorted({h for f in facts for h in f.household_ids})
+    shown = set()
+    if households:
+        granted = await context.services.repository.granted(households, context.scope)
+        shown = {h for h, ok in zip(households, granted, strict=True) if ok}
+    return [f for f in facts if shown.intersection(f.household_ids)]
+
+
+async def page(context: Context, after: int, first: int) -> tuple[list[Fact], int, bool]:
+    """Up to `first` visible facts after `after`; the cursor of the last fact
+    looked at; whether more facts follow it."""
+    journal = journal_of(context)
+    found: list[Fact] = []
+    last = after
+    for _ in range(_MAX_BATCHES):
+        batch = await asyncio.to_thread(journal.read, last, _BATCH)
+        if not batch:
+            break
+        shown = {f.seq for f in await visible(context, batch)}
+        for fact in batch:
+            last = fact.seq
+            if fact.seq in shown:
+                found.append(fact)
+                if len(found) == first:
+                    break
+        if len(found) == first or len(batch) < _BATCH:
+            break
+    head = await asyncio.to_thread(journal.head)
+    return found, last, last < head
+
+
+def deliver(info: Info, facts: Sequence[Fact]) -> list[FeedEvent]:
+    """The facts as the caller reads them, noted in the audit trail."""
+    read(info, persons=[p for f in facts for p in f.person_ids],
+         households=[h for f in facts for h in f.household_ids])
+    policy, provenance = info.context.policy, provenance_for(info.context.principal)
+    return [FeedEvent.shown(f, policy, provenance) for f in facts]
+
+
+PurposeArg = Annotated[str | None, strawberry.argument(
+    description="Why you read these changes (recorded in the audit log); instead of the "
+                "X-Purpose header.")]
+
+
+@strawberry.type
+class FeedQueries:
+    @strawberry.field(description="The change feed, oldest first: what changed on the "
+                                  "households you may see (pipeline runs and API writes). "
+                                  "Start without `after` (from the beginning), then pass "
+                                  "the page's endCursor. At most 100 events a page.")
+    async def feed(self, info: Info, after: str | None = None, first: int = 50,
+                   purpose: PurposeArg = None) -> FeedPage:
+        personal(info, purpose)
+        if not 1 <= first <= MAX_FEED_PAGE:
+            raise InputError("first", f"between 1 and {MAX_FEED_PAGE}.")
+        facts, last, more = await page(info.context, parse_cursor(after) or 0, first)
+        return FeedPage(events=deliver(info, facts), end_cursor=str(last), has_next_page=more)
+
+
+__all__ = ["MAX_FEED_PAGE", "FeedQueries", "deliver", "journal_of", "page", "parse_cursor",
+           "visible"]
