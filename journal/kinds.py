@@ -43,6 +43,8 @@ PIPELINE: Final = frozenset({
     HOUSEHOLD_MERGED, HOUSEHOLD_SPLIT, PERSON_MERGED, PERSON_RETIRED, DECILE_CHANGED,
     LINK_PUBLISHED, LOAD_PUBLISHED, SERVICE_LOADED,
 })
+#: a pipeline run that finished (one per run, changed or not), not a change to a household
+RUNS: Final = frozenset({LINK_PUBLISHED, LOAD_PUBLISHED})
 ALL: Final = API | PIPELINE
 
 

@@ -25,6 +25,7 @@ from schema.context import Context
 from schema.errors import Forbidden, NotFound
 from schema.feed import deliver, journal_of, parse_cursor, visible
 from schema.pubsub import FEED_TOPIC, REFERRALS_TOPIC, household_topic
+from schema.services import Repository, Row, Scope
 from schema.types.feed import FeedEvent
 from schema.types.referral import Referral
 from schema.types.subscription_events import HouseholdChange
@@ -63,7 +64,7 @@ class Subscription:
             if not referral_id:
                 continue
             # as it is now, and only if the caller may see it
-            row = (await repository.referrals_by_id([str(referral_id)], scope))[0]
+            row = await _settled(repository, str(referral_id), scope, fact.payload.get("status"))
             if row is None or organization not in (row.get("to_org"), row.get("from_org")):
                 continue
             read(info, households=[row["household_id"]])
@@ -103,3 +104,22 @@ class Subscription:
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                 await woken
             await updates.aclose()  # type: ignore[attr-defined]
+
+
+#: how long a subscription waits for the graph to hold a journaled write: the
+#: journal is written first (schema.journaling), the graph a few ms later
+SETTLE_TRIES, SETTLE_PAUSE_S = 20, 0.05
+
+
+async def _settled(repository: Repository, referral_id: str, scope: Scope,
+                   status: object) -> Row | None:
+    """The referral as the graph holds it once the fact's write has landed
+    (it exists, with the fact's status); None if it never shows (or is not
+    the caller's to see)."""
+    row: Row | None = None
+    for _ in range(SETTLE_TRIES):
+        row = (await repository.referrals_by_id([referral_id], scope))[0]
+        if row is not None and (status is None or row.get("status") == status):
+            return row
+        await asyncio.sleep(SETTLE_PAUSE_S)
+    return row

@@ -20,6 +20,9 @@ _HOLDER_KEYS: Final = frozenset({"source", "record_key", "source_record_id"})
 #: identifiers, masked for roles that mask them
 _IDENTIFIER_KEYS: Final = frozenset({"nik", "no_kk", "kk"})
 _CONTACT_KEYS: Final = frozenset({"phone"})
+#: the journal's copy of the written row, kept to rebuild the graph
+#: (schema.journaling): free text and special-category findings, never shown
+_REBUILD_KEYS: Final = frozenset({"row", "table"})
 
 
 @strawberry.type(description="One change in the hub: a pipeline run (household merged or "
@@ -54,11 +57,14 @@ class FeedEvent:
 
 def shown_payload(payload: Mapping[str, Any], policy: Policy, provenance: Provenance,
                   owner: object) -> dict[str, Any]:
-    """The payload as the role may read it: organizations it may not name and
+    """The payload as the role may read it: the summary only (never the row kept
+    for rebuilding), organizations it may not name and
     what would tell who holds a record withheld (null), NIK / KK / phone and
     any such number in free text masked."""
     out: dict[str, Any] = {}
     for key, value in payload.items():
+        if key in _REBUILD_KEYS:
+            continue
         if key in _ORGANIZATION_KEYS:
             out[key] = provenance.name(value, value)
         elif key in _HOLDER_KEYS:
