@@ -60,6 +60,10 @@ NIK_SQL = (
 NAMES_AGREE_SQL = "gamma_name <> 0"
 NAMES_DISAGREE_GAMMA = 0
 
+#: Birth years this far apart (and not one digit slip) are two generations:
+#: parent and child, who share a household, a phone and often a name and a NIK.
+GENERATION_YEARS = 13
+
 #: Birth date, else the date inside the NIK (a record often has only one of them).
 DOB_SQL = "coalesce(birth_date_clean, nik_birth_date)"
 
@@ -300,6 +304,17 @@ def _birth_date() -> dict[str, Any]:
                 "AND abs(birth_year_l - birth_year_r) <= 10",
                 "same day and month, year differs",
             ),
+            {
+                # Father and son both "Iwan", the head's NIK written for the son:
+                # NIK, name and household all agree, only the dates tell a
+                # generation apart. A true pair this far apart and not one digit
+                # slip (the level above) is rare: m fixed small, u learned.
+                "sql_condition": f"abs(birth_year_l - birth_year_r) >= {GENERATION_YEARS}",
+                "label_for_charts": f"born {GENERATION_YEARS} or more years apart "
+                "(another generation)",
+                "m_probability": 1e-4,
+                "fix_m_probability": True,
+            },
             _ELSE,
         ],
     }
