@@ -154,6 +154,19 @@ def _nik() -> dict[str, Any]:
         "comparison_levels": [
             _null("nik_clean"),
             _eq("nik_clean", "exact", tf=True),
+            {
+                # Twins, and two people born the same day in one kecamatan, get
+                # consecutive serials (...0001, ...0002): as often that as a slip
+                # of the last digit, so neither for nor against (m = u).
+                "sql_condition": "left(nik_clean_l, 15) = left(nik_clean_r, 15) "
+                "AND abs(CAST(right(nik_clean_l, 1) AS INTEGER) "
+                "- CAST(right(nik_clean_r, 1) AS INTEGER)) = 1",
+                "label_for_charts": "consecutive serials (twins, or born the same day nearby)",
+                "m_probability": 0.001,
+                "u_probability": 0.001,
+                "fix_m_probability": True,
+                "fix_u_probability": True,
+            },
             # cheap equality first: DuckDB only computes the distance where it holds
             And(
                 cll.CustomLevel("left(nik_clean_l, 12) = left(nik_clean_r, 12)"),
