@@ -30,8 +30,10 @@ __all__ = [
     "NIK_SQL",
     "TF_COLUMNS",
     "SavedModel",
+    "WRITTEN_DATES_AGREE_GAMMA",
     "latest_model",
     "load_model",
+    "names_agree",
     "person_settings",
     "prediction_blocking_rules",
     "save_model",
@@ -56,8 +58,11 @@ NIK_SQL = (
 #: common (any level of the name comparison but "all other"): a NIK and a birth
 #: date that agree under names sharing no word, sound or alias are most often a
 #: head of family's NIK written for a member whose own birth date is missing.
-#: Batch (linkage.pipeline) and real time (linkage.realtime) both apply it.
-NAMES_AGREE_SQL = "gamma_name <> 0"
+#: Batch (linkage.pipeline) and real time (linkage.realtime) both apply it
+#: (NAMES_AGREE_SQL and names_agree, defined after the birth-date comparison).
+#: Except where both records' own written birth dates agree (not a date read from
+#: a NIK): then a name with nothing in common is a nickname ("Yana" for Mulyana,
+#: "Iis" for Iskandar), and the pair links on its score like any other.
 NAMES_DISAGREE_GAMMA = 0
 
 #: Birth years this far apart (and not one digit slip) are two generations:
@@ -82,6 +87,7 @@ MODEL_INPUT: dict[str, str] = {
     "name_key": "name_key",
     "name_tokens": "name_tokens",
     "birth_date": DOB_SQL,
+    "birth_written": "birth_date_clean",
     "birth_year": f"year({DOB_SQL})",
     "birth_month": f"month({DOB_SQL})",
     "birth_day": f"day({DOB_SQL})",
@@ -292,7 +298,8 @@ def _birth_date() -> dict[str, Any]:
                 "label_for_charts": "missing",
                 "is_null_level": True,
             },
-            _eq("birth_date", "exact"),
+            _eq("birth_written", "exact, as written on both records"),
+            _eq("birth_date", "exact (one side read from the NIK)"),
             _sql(
                 "birth_year_l = birth_year_r AND birth_day_l = birth_month_r "
                 "AND birth_month_l = birth_day_r",
@@ -331,6 +338,25 @@ def _birth_date() -> dict[str, Any]:
             _ELSE,
         ],
     }
+
+
+def _birth_levels() -> int:
+    return sum(1 for level in _birth_date()["comparison_levels"] if not level.get("is_null_level"))
+
+
+#: gamma_birth_date of "exact, as written on both records" (the top level)
+WRITTEN_DATES_AGREE_GAMMA = _birth_levels() - 1
+NAMES_AGREE_SQL = (
+    f"(gamma_name <> {NAMES_DISAGREE_GAMMA} OR gamma_birth_date = {WRITTEN_DATES_AGREE_GAMMA})"
+)
+
+
+def names_agree(pair: dict[str, Any]) -> bool:
+    """NAMES_AGREE_SQL for one scored pair (real time)."""
+    return (
+        pair.get("gamma_name") != NAMES_DISAGREE_GAMMA
+        or pair.get("gamma_birth_date") == WRITTEN_DATES_AGREE_GAMMA
+    )
 
 
 def _sex() -> dict[str, Any]:

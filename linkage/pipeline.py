@@ -255,7 +255,7 @@ def _cluster_people(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -
                    p.match_probability AS weight
             FROM linkage_pairs p
             WHERE p.match_probability >= {settings.link_threshold}
-              AND p.{NAMES_AGREE_SQL}
+              AND {NAMES_AGREE_SQL}
               AND NOT EXISTS (
                 SELECT 1 FROM review_decisions d WHERE d.decision = 'not_same'
                   AND d.record_key_l = least(p.record_key_l, p.record_key_r)
