@@ -328,11 +328,11 @@ def _birth_date() -> dict[str, Any]:
                 # Father and son both "Iwan", the head's NIK written for the son:
                 # NIK, name and household all agree, only the dates tell a
                 # generation apart. A true pair this far apart and not one digit
-                # slip (the level above) is rare: m fixed small, u learned.
+                # slip (the level above) is rare enough to settle it: m fixed tiny, u learned.
                 "sql_condition": f"abs(birth_year_l - birth_year_r) >= {GENERATION_YEARS}",
                 "label_for_charts": f"born {GENERATION_YEARS} or more years apart "
                 "(another generation)",
-                "m_probability": 1e-4,
+                "m_probability": 1e-7,
                 "fix_m_probability": True,
             },
             _ELSE,
