@@ -8,10 +8,11 @@ cannot tell from a relative. Once households are grouped, though, the row sits
 in one family (through its phone, dwelling or family block), and within one
 family a name seldom fits two people.
 
-The rule, the same for batch (`link_in_household`) and real time (`context_match`):
-a person whose records all have neither NIK nor birth date joins the one member
-of its household whose name it fits best, when that member is the only one at
-that level and their sexes (where both are known) agree. Levels, best first:
+The rule (batch, after households are grouped): a person none of whose records
+has a valid NIK joins the one member of its household whose name it fits best,
+when that member is the only one at that level, their sexes (where both are
+known) agree, and their birth years (where both are known) are at most one
+apart. Levels, best first:
 
 3. the same name: same words in any order, same sound, or two typos apart;
 2. every word of one name is a word of the other ("Hermawan" in "Hermawan
@@ -30,10 +31,10 @@ import duckdb
 
 from linkage._sql import scalar
 
-__all__ = ["CONTEXT_LEVELS", "NAME_FIT_SQL", "WEAK_SQL", "context_match", "link_in_household"]
+__all__ = ["CONTEXT_LEVELS", "NAME_FIT_SQL", "WEAK_SQL", "link_in_household"]
 
-#: A standardised record with neither a usable NIK nor a birth date.
-WEAK_SQL = "({t}.nik_clean IS NULL AND {t}.birth_date_clean IS NULL)"
+#: A standardised record without a valid NIK (most have no birth date either).
+WEAK_SQL = "({t}.nik_clean IS NULL)"
 
 #: Label of each level of NAME_FIT_SQL.
 CONTEXT_LEVELS: dict[int, str] = {
@@ -108,7 +109,7 @@ def _choose(fits: str) -> str:
 def link_in_household(
     con: duckdb.DuckDBPyConnection, records: str, persons: str, households: str
 ) -> int:
-    """Join weak persons to the one member of their household their name fits.
+    """Join persons without a NIK to the one member of their household their name fits.
 
     `persons(record_key, cluster_key)` is updated in place; `households(record_key,
     cluster_key)` is read (a person's records are all in one household). Each link
@@ -121,6 +122,7 @@ def link_in_household(
         f"""CREATE OR REPLACE TEMP TABLE _ctx_rec AS
             SELECT r.record_key, p.cluster_key AS person, h.cluster_key AS household,
                    {weak} AS weak, coalesce(r.sex_clean, r.nik_sex) AS sex,
+                   year(r.birth_date_clean) AS birth_year,
                    r.name_clean, r.name_tokens, r.name_key, r.name_phonetic, r.last_name,
                    r.first_name_alias_keys
             FROM {records} r JOIN {persons} p USING (record_key)
@@ -129,7 +131,9 @@ def link_in_household(
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _ctx_person AS
            SELECT person, any_value(household) AS household, bool_and(weak) AS weak,
-                  coalesce(list_distinct(list(sex) FILTER (WHERE sex IS NOT NULL)), []) AS sexes
+                  coalesce(list_distinct(list(sex) FILTER (WHERE sex IS NOT NULL)), []) AS sexes,
+                  coalesce(list_distinct(list(birth_year) FILTER (WHERE birth_year IS NOT NULL)),
+                           []) AS years
            FROM _ctx_rec GROUP BY person"""
     )
     decided = (
@@ -152,6 +156,9 @@ def link_in_household(
                  AND NOT mp.weak
                  AND (len(wp.sexes) = 0 OR len(mp.sexes) = 0
                       OR len(list_intersect(wp.sexes, mp.sexes)) > 0)
+                 AND (len(wp.years) = 0 OR len(mp.years) = 0
+                      OR list_bool_or(list_transform(wp.years, lambda x: list_bool_or(
+                             list_transform(mp.years, lambda y: abs(x - y) <= 1)))))
             JOIN _ctx_rec m ON m.person = mp.person
             WHERE wp.weak {decided}"""
     )
@@ -169,24 +176,3 @@ def link_in_household(
             FROM _ctx_join j WHERE {persons}.cluster_key = j.weak"""
     )
     return scalar(con, "SELECT count(*) FROM _ctx_join")
-
-
-def context_match(
-    con: duckdb.DuckDBPyConnection, record: str, members: str
-) -> tuple[str, int] | None:
-    """The member a weak record is, from `members(record_key, person_id, ...standardised)`:
-    (person_id, level) when exactly one person of the household fits best, else None.
-
-    `record` is a one-row table of the standardised record (it must be weak and
-    already placed in the household whose records `members` holds).
-    """
-    rows = con.execute(
-        f"""WITH fits AS (
-                SELECT w.record_key AS weak, m.person_id AS member, {NAME_FIT_SQL} AS level,
-                       w.record_key AS via_w, m.record_key AS via_m
-                FROM {record} w JOIN {members} m
-                  ON (w.sex IS NULL OR m.sex IS NULL OR w.sex = m.sex)
-                WHERE {WEAK_SQL.format(t="w")})
-            {_choose("fits")}"""
-    ).fetchall()
-    return (str(rows[0][1]), int(rows[0][2])) if rows else None

@@ -35,9 +35,10 @@ def _family() -> list[dict[str, Any]]:
     return rows  # fmt: skip
 
 
-def _bare(record_id: str, name: str) -> dict[str, Any]:
+def _bare(record_id: str, name: str, born: date | None = None) -> dict[str, Any]:
     """A foundation's row: a name, a free-text address and the household's phone."""
     return {
+        "birth_date": born,
         "source": "yayasan-031",
         "source_record_id": record_id,
         "full_name": name,
@@ -49,7 +50,13 @@ def _bare(record_id: str, name: str) -> dict[str, Any]:
 @pytest.fixture
 def linked(con: duckdb.DuckDBPyConnection, model_dir: Path) -> duckdb.DuckDBPyConnection:
     rows, _ = mini_city(households=30, seed=85)
-    bare = [_bare("a", "Ramdani"), _bare("b", "Muhammad"), _bare("c", "Eis Komariah")]
+    bare = [
+        _bare("a", "Ramdani"),
+        _bare("b", "Muhammad"),
+        _bare("c", "Eis Komariah"),
+        # an unknown birthday written as 1 January of the year
+        _bare("d", "Dodi", born=date(2000, 1, 1)),
+    ]
     stage(con, rows + _family() + bare)
     run_linkage(con, model_dir)
     return con
@@ -78,10 +85,14 @@ def test_a_name_two_relatives_share_links_to_neither(
     people = _people(linked)
     father, son = people["disdukcapil:di-1"], people["disdukcapil:di-3"]
     assert father != son
+    # "Dodi" fits father and son alike; the birth year says which
+    assert people["yayasan-031:d"] == son
     # father and son both "Muhammad Dodi ...": the bare "Muhammad" is left alone ...
     assert people["yayasan-031:b"] not in (father, son)
     # ... but still in the family's household
-    households = dict(linked.execute("SELECT record_key, household_id FROM identity_map").fetchall())
+    households = dict(
+        linked.execute("SELECT record_key, household_id FROM identity_map").fetchall()
+    )
     assert households["yayasan-031:b"] == households["disdukcapil:di-1"]
 
 
