@@ -9,10 +9,11 @@ in one family (through its phone, dwelling or family block), and within one
 family a name seldom fits two people.
 
 The rule (batch, after households are grouped): a person none of whose records
-has a valid NIK joins the one member of its household whose name it fits best,
-when that member is the only one at that level, their sexes (where both are
-known) agree, and their birth years (where both are known) are at most one
-apart. Levels, best first:
+has a NIK of its own (none, or one with no birth date beside it that another
+person carries too: the head's, written for a member) joins the one member of
+its household whose name it fits best, when that member is the only one at that
+level, their sexes (where both are known) agree, and their birth years (where
+both are known) are at most one apart. Levels, best first:
 
 3. the same name: same words in any order, same sound, or two typos apart;
 2. every word of one name is a word of the other ("Hermawan" in "Hermawan
@@ -118,10 +119,19 @@ def link_in_household(
     Returns the number of weak persons joined.
     """
     weak = WEAK_SQL.format(t="r")
+    # a NIK on a row with no birth date, carried by another person too, is most
+    # often the head's written for a member: it neither identifies the row nor
+    # tells its sex
+    borrowed = (
+        "(r.nik_clean IS NOT NULL AND r.birth_date_clean IS NULL "
+        "AND count(DISTINCT p.cluster_key) OVER (PARTITION BY r.nik_clean) > 1)"
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _ctx_rec AS
             SELECT r.record_key, p.cluster_key AS person, h.cluster_key AS household,
-                   {weak} AS weak, coalesce(r.sex_clean, r.nik_sex) AS sex,
+                   {weak} OR {borrowed} AS weak,
+                   CASE WHEN {borrowed} THEN r.sex_clean
+                        ELSE coalesce(r.sex_clean, r.nik_sex) END AS sex,
                    year(r.birth_date_clean) AS birth_year,
                    r.name_clean, r.name_tokens, r.name_key, r.name_phonetic, r.last_name,
                    r.first_name_alias_keys

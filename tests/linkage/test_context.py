@@ -35,10 +35,13 @@ def _family() -> list[dict[str, Any]]:
     return rows  # fmt: skip
 
 
-def _bare(record_id: str, name: str, born: date | None = None) -> dict[str, Any]:
+def _bare(
+    record_id: str, name: str, born: date | None = None, nik: str | None = None
+) -> dict[str, Any]:
     """A foundation's row: a name, a free-text address and the household's phone."""
     return {
         "birth_date": born,
+        "nik": nik,
         "source": "yayasan-031",
         "source_record_id": record_id,
         "full_name": name,
@@ -53,7 +56,8 @@ def linked(con: duckdb.DuckDBPyConnection, model_dir: Path) -> duckdb.DuckDBPyCo
     bare = [
         _bare("a", "Ramdani"),
         _bare("b", "Muhammad"),
-        _bare("c", "Eis Komariah"),
+        # the head's NIK written for his wife, no birth date
+        _bare("c", "Eis Komariah", nik="3273061204700001"),
         # an unknown birthday written as 1 January of the year
         _bare("d", "Dodi", born=date(2000, 1, 1)),
     ]
@@ -70,7 +74,8 @@ def test_a_name_and_a_phone_join_the_one_member_the_name_fits(
     linked: duckdb.DuckDBPyConnection,
 ) -> None:
     people = _people(linked)
-    # "Ramdani": a word of the youngest son's name only; "Eis": the mother, one typo
+    # "Ramdani": a word of the youngest son's name only; "Eis": the mother, one
+    # typo, under her husband's NIK
     assert people["yayasan-031:a"] == people["disdukcapil:di-4"]
     assert people["yayasan-031:c"] == people["disdukcapil:di-2"]
     link = linked.execute(
