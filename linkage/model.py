@@ -178,14 +178,19 @@ def _nik() -> dict[str, Any]:
                 cll.CustomLevel("left(nik_clean_l, 12) = left(nik_clean_r, 12)"),
                 cll.DamerauLevenshteinLevel("nik_clean", 1),
             ).configure(label_for_charts="one typo in the serial digits"),
-            # A one-digit difference in the region or date digits is as often two
-            # people born the same day in neighbouring kecamatan (serials repeat):
-            # weak evidence, fixed rather than learned from random pairs.
+            # A one-digit difference in the date digits: weak evidence, fixed
+            # rather than learned from random pairs. One in the region digits
+            # (date and serial equal) is no level of its own: serials start at
+            # 0001 in every kecamatan, so it is most often two people born the
+            # same day in neighbouring kecamatan, and counts as another NIK.
             And(
-                cll.CustomLevel("right(nik_clean_l, 4) = right(nik_clean_r, 4)"),
+                cll.CustomLevel(
+                    "left(nik_clean_l, 6) = left(nik_clean_r, 6) "
+                    "AND right(nik_clean_l, 4) = right(nik_clean_r, 4)"
+                ),
                 cll.DamerauLevenshteinLevel("nik_clean", 1),
             ).configure(
-                label_for_charts="one typo in the region or date digits",
+                label_for_charts="one typo in the date digits",
                 m_probability=0.02,
                 u_probability=0.01,
                 fix_m_probability=True,
