@@ -303,8 +303,16 @@ def _birth_date() -> dict[str, Any]:
                 "label_for_charts": "missing",
                 "is_null_level": True,
             },
-            _eq("birth_written", "exact, as written on both records"),
-            _eq("birth_date", "exact (one side read from the NIK)"),
+            # 1 July 1989 on both sides is only "born in 1989" twice: the
+            # placeholder level below, not an exact date
+            _sql(
+                f"birth_written_l = birth_written_r AND NOT {_placeholder('l')}",
+                "exact, as written on both records",
+            ),
+            _sql(
+                f"birth_date_l = birth_date_r AND NOT {_placeholder('l')}",
+                "exact (one side read from the NIK)",
+            ),
             _sql(
                 "birth_year_l = birth_year_r AND birth_day_l = birth_month_r "
                 "AND birth_month_l = birth_day_r",
