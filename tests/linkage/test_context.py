@@ -12,6 +12,7 @@ from linkage_city import mini_city, stage
 
 from linkage import run_linkage
 from linkage.context import CONTEXT_LEVELS
+from linkage.explain import explain_pair
 
 PHONE = "081398765432"
 KK = "3273061505120007"
@@ -71,7 +72,7 @@ def _people(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def test_a_name_and_a_phone_join_the_one_member_the_name_fits(
-    linked: duckdb.DuckDBPyConnection,
+    linked: duckdb.DuckDBPyConnection, model_dir: Path
 ) -> None:
     people = _people(linked)
     # "Ramdani": a word of the youngest son's name only; "Eis": the mother, one
@@ -79,9 +80,13 @@ def test_a_name_and_a_phone_join_the_one_member_the_name_fits(
     assert people["yayasan-031:a"] == people["disdukcapil:di-4"]
     assert people["yayasan-031:c"] == people["disdukcapil:di-2"]
     link = linked.execute(
-        "SELECT level, detail FROM context_links WHERE record_key_l = 'yayasan-031:a'"
+        "SELECT level, detail, record_key_r FROM context_links "
+        "WHERE record_key_l = 'yayasan-031:a'"
     ).fetchall()
     assert link and CONTEXT_LEVELS[link[0][0]] in link[0][1]
+    # `hub explain` on the two records says why they are one person
+    explained = explain_pair(linked, "yayasan-031:a", link[0][2], model_dir)
+    assert explained is not None and explained["household_context"] == link[0][1]
 
 
 def test_a_name_two_relatives_share_links_to_neither(
