@@ -155,6 +155,8 @@ def make_linkage_commands(
             values = "; ".join(f"{k}: {v[0]} / {v[1]}" for k, v in c.get("values", {}).items())
             table.add_row(c["comparison"], str(c["level"]), f"{c['match_weight']:+.2f}", values)
         console.print(table)
+        if found.get("household_context"):
+            console.print(f"one person by household context: {found['household_context']}")
 
     @app.command("explain-household")
     def explain_household_command(

@@ -118,7 +118,22 @@ def explain_pair(
         "match_probability": row[0],
         "match_weight": row[1],
         "comparisons": json.loads(row[2]),
+        "household_context": _context_link(con, left, right),
     }
+
+
+def _context_link(con: duckdb.DuckDBPyConnection, left: str, right: str) -> str | None:
+    """Why linkage.context joined the two records' people, when it did (else None)."""
+    if not table_exists(con, "context_links"):
+        return None
+    row = first_row(
+        con,
+        """SELECT detail FROM context_links
+           WHERE least(record_key_l, record_key_r) = $l
+             AND greatest(record_key_l, record_key_r) = $r""",
+        {"l": left, "r": right},
+    )
+    return None if row is None else str(row[0])
 
 
 def _score_now(

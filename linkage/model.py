@@ -29,9 +29,11 @@ __all__ = [
     "NAMES_DISAGREE_GAMMA",
     "NIK_SQL",
     "TF_COLUMNS",
+    "WRITTEN_DATES_AGREE_GAMMA",
     "SavedModel",
     "latest_model",
     "load_model",
+    "names_agree",
     "person_settings",
     "prediction_blocking_rules",
     "save_model",
@@ -56,9 +58,16 @@ NIK_SQL = (
 #: common (any level of the name comparison but "all other"): a NIK and a birth
 #: date that agree under names sharing no word, sound or alias are most often a
 #: head of family's NIK written for a member whose own birth date is missing.
-#: Batch (linkage.pipeline) and real time (linkage.realtime) both apply it.
-NAMES_AGREE_SQL = "gamma_name <> 0"
+#: Batch (linkage.pipeline) and real time (linkage.realtime) both apply it
+#: (NAMES_AGREE_SQL and names_agree, defined after the birth-date comparison).
+#: Except where both records' own written birth dates agree (not a date read from
+#: a NIK): then a name with nothing in common is a nickname ("Yana" for Mulyana,
+#: "Iis" for Iskandar), and the pair links on its score like any other.
 NAMES_DISAGREE_GAMMA = 0
+
+#: Birth years this far apart (and not one digit slip) are two generations:
+#: parent and child, who share a household, a phone and often a name and a NIK.
+GENERATION_YEARS = 13
 
 #: Birth date, else the date inside the NIK (a record often has only one of them).
 DOB_SQL = "coalesce(birth_date_clean, nik_birth_date)"
@@ -78,6 +87,7 @@ MODEL_INPUT: dict[str, str] = {
     "name_key": "name_key",
     "name_tokens": "name_tokens",
     "birth_date": DOB_SQL,
+    "birth_written": "birth_date_clean",
     "birth_year": f"year({DOB_SQL})",
     "birth_month": f"month({DOB_SQL})",
     "birth_day": f"day({DOB_SQL})",
@@ -150,19 +160,37 @@ def _nik() -> dict[str, Any]:
         "comparison_levels": [
             _null("nik_clean"),
             _eq("nik_clean", "exact", tf=True),
+            {
+                # Twins, and two people born the same day in one kecamatan, get
+                # consecutive serials (...0001, ...0002): as often that as a slip
+                # of the last digit, so neither for nor against (m = u).
+                "sql_condition": "left(nik_clean_l, 15) = left(nik_clean_r, 15) "
+                "AND abs(CAST(right(nik_clean_l, 1) AS INTEGER) "
+                "- CAST(right(nik_clean_r, 1) AS INTEGER)) = 1",
+                "label_for_charts": "consecutive serials (twins, or born the same day nearby)",
+                "m_probability": 0.001,
+                "u_probability": 0.001,
+                "fix_m_probability": True,
+                "fix_u_probability": True,
+            },
             # cheap equality first: DuckDB only computes the distance where it holds
             And(
                 cll.CustomLevel("left(nik_clean_l, 12) = left(nik_clean_r, 12)"),
                 cll.DamerauLevenshteinLevel("nik_clean", 1),
             ).configure(label_for_charts="one typo in the serial digits"),
-            # A one-digit difference in the region or date digits is as often two
-            # people born the same day in neighbouring kecamatan (serials repeat):
-            # weak evidence, fixed rather than learned from random pairs.
+            # A one-digit difference in the date digits: weak evidence, fixed
+            # rather than learned from random pairs. One in the region digits
+            # (date and serial equal) is no level of its own: serials start at
+            # 0001 in every kecamatan, so it is most often two people born the
+            # same day in neighbouring kecamatan, and counts as another NIK.
             And(
-                cll.CustomLevel("right(nik_clean_l, 4) = right(nik_clean_r, 4)"),
+                cll.CustomLevel(
+                    "left(nik_clean_l, 6) = left(nik_clean_r, 6) "
+                    "AND right(nik_clean_l, 4) = right(nik_clean_r, 4)"
+                ),
                 cll.DamerauLevenshteinLevel("nik_clean", 1),
             ).configure(
-                label_for_charts="one typo in the region or date digits",
+                label_for_charts="one typo in the date digits",
                 m_probability=0.02,
                 u_probability=0.01,
                 fix_m_probability=True,
@@ -275,7 +303,16 @@ def _birth_date() -> dict[str, Any]:
                 "label_for_charts": "missing",
                 "is_null_level": True,
             },
-            _eq("birth_date", "exact"),
+            # 1 July 1989 on both sides is only "born in 1989" twice: the
+            # placeholder level below, not an exact date
+            _sql(
+                f"birth_written_l = birth_written_r AND NOT {_placeholder('l')}",
+                "exact, as written on both records",
+            ),
+            _sql(
+                f"birth_date_l = birth_date_r AND NOT {_placeholder('l')}",
+                "exact (one side read from the NIK)",
+            ),
             _sql(
                 "birth_year_l = birth_year_r AND birth_day_l = birth_month_r "
                 "AND birth_month_l = birth_day_r",
@@ -300,9 +337,39 @@ def _birth_date() -> dict[str, Any]:
                 "AND abs(birth_year_l - birth_year_r) <= 10",
                 "same day and month, year differs",
             ),
+            {
+                # Father and son both "Iwan", the head's NIK written for the son:
+                # NIK, name and household all agree, only the dates tell a
+                # generation apart. A true pair this far apart and not one digit
+                # slip (the level above) is rare enough to settle it: m fixed tiny, u learned.
+                "sql_condition": f"abs(birth_year_l - birth_year_r) >= {GENERATION_YEARS}",
+                "label_for_charts": f"born {GENERATION_YEARS} or more years apart "
+                "(another generation)",
+                "m_probability": 1e-7,
+                "fix_m_probability": True,
+            },
             _ELSE,
         ],
     }
+
+
+def _birth_levels() -> int:
+    return sum(1 for level in _birth_date()["comparison_levels"] if not level.get("is_null_level"))
+
+
+#: gamma_birth_date of "exact, as written on both records" (the top level)
+WRITTEN_DATES_AGREE_GAMMA = _birth_levels() - 1
+NAMES_AGREE_SQL = (
+    f"(gamma_name <> {NAMES_DISAGREE_GAMMA} OR gamma_birth_date = {WRITTEN_DATES_AGREE_GAMMA})"
+)
+
+
+def names_agree(pair: dict[str, Any]) -> bool:
+    """NAMES_AGREE_SQL for one scored pair (real time)."""
+    return (
+        pair.get("gamma_name") != NAMES_DISAGREE_GAMMA
+        or pair.get("gamma_birth_date") == WRITTEN_DATES_AGREE_GAMMA
+    )
 
 
 def _sex() -> dict[str, Any]:

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from linkage._sql import scalar, table_exists
 from linkage.components import cluster, drop_ambiguous_links
+from linkage.context import link_in_household
 from linkage.engine import LinkageEngine, make_engine
 from linkage.errors import NoStagedRecordsError
 from linkage.explain import write_link_evidence
@@ -123,6 +124,13 @@ def run_linkage(
 
     step("group households")
     group_households(con, RECORDS, "_person_clusters", "_household_clusters")
+    # records with only a name join the one member of their household they fit
+    # (a person's records share one household, so households stand as grouped)
+    if link_in_household(con, RECORDS, "_person_clusters", "_household_clusters"):
+        con.execute(
+            """INSERT INTO _link_edges
+               SELECT record_key_l, record_key_r, 0.95 FROM context_links"""
+        )
 
     step("assign stable ids")
     previous = _previous_ids(con)
@@ -251,7 +259,7 @@ def _cluster_people(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -
                    p.match_probability AS weight
             FROM linkage_pairs p
             WHERE p.match_probability >= {settings.link_threshold}
-              AND p.{NAMES_AGREE_SQL}
+              AND {NAMES_AGREE_SQL}
               AND NOT EXISTS (
                 SELECT 1 FROM review_decisions d WHERE d.decision = 'not_same'
                   AND d.record_key_l = least(p.record_key_l, p.record_key_r)

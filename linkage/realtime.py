@@ -43,9 +43,9 @@ from linkage.ledger import Assignment, IdentityLedger, LedgerSession
 from linkage.model import (
     MODEL_INPUT,
     NAMES_AGREE_SQL,
-    NAMES_DISAGREE_GAMMA,
     TF_COLUMNS,
     load_model,
+    names_agree,
 )
 from linkage.pipeline import (
     RECORDS,
@@ -274,7 +274,7 @@ class RealtimeLinker:
         if (
             best is not None
             and best["match_probability"] >= self._settings.link_threshold
-            and best.get("gamma_name") != NAMES_DISAGREE_GAMMA
+            and names_agree(best)
         ):
             person_id, household_id = self._identity_of(str(best["record_key_r"]))
             weight = best.get("match_weight")
