@@ -9,16 +9,14 @@ find a fact below n appear (the feed's cursor relies on it).
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from journal.facts import Fact, NewFact
 from journal.kinds import origin_of
+from journal.sqlite import SqliteFile
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS facts (
@@ -52,36 +50,14 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._transaction() as con:
+        self._file = SqliteFile(path)
+        with self._file.write() as con:
             for statement in _SCHEMA:
                 con.execute(statement)
 
     @classmethod
     def at_home(cls, home: Path) -> Journal:
         return cls(journal_path(home))
-
-    def _connection(self) -> sqlite3.Connection:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                  check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            self._local.con = con
-        return con
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        con = self._connection()
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
 
     def append(self, facts: Sequence[NewFact]) -> list[int]:
         """Store the facts in order, in one transaction; their sequence numbers
@@ -90,7 +66,7 @@ class Journal:
         if not facts:
             return seqs
         now = datetime.now(UTC)
-        with self._transaction() as con:
+        with self._file.write() as con:
             for fact in facts:
                 if fact.key is not None:
                     found = con.execute("SELECT seq FROM facts WHERE key = ?",
@@ -118,7 +94,7 @@ class Journal:
 
     def head(self) -> int:
         """The newest sequence number (0 for an empty journal)."""
-        row = self._connection().execute("SELECT coalesce(max(seq), 0) FROM facts").fetchone()
+        row = self._file.connection().execute("SELECT coalesce(max(seq), 0) FROM facts").fetchone()
         return int(row[0]) if row else 0
 
     def read(self, after: int = 0, limit: int = 100, *,
@@ -139,7 +115,7 @@ class Journal:
             where.append("f.seq IN (SELECT seq FROM fact_households WHERE household_id IN "
                          f"({', '.join('?' for _ in ids)}))")
             params.extend(ids)
-        rows = self._connection().execute(
+        rows = self._file.connection().execute(
             f"SELECT {_COLUMNS} FROM facts f WHERE {' AND '.join(where)} ORDER BY f.seq LIMIT ?",
             [*params, limit],
         ).fetchall()
@@ -149,7 +125,7 @@ class Journal:
                 kinds: Collection[str]) -> list[Fact]:
         """Every fact of these kinds with `start <= at < end`, oldest first
         (the report's month)."""
-        rows = self._connection().execute(
+        rows = self._file.connection().execute(
             f"SELECT {_COLUMNS} FROM facts WHERE at >= ? AND at < ? AND kind IN "
             f"({', '.join('?' for _ in kinds)}) ORDER BY seq",
             [_utc(start), _utc(end), *kinds],
@@ -166,7 +142,7 @@ class Journal:
             return 0
         marks_p = ", ".join("?" for _ in people) or "NULL"
         marks_h = ", ".join("?" for _ in homes) or "NULL"
-        with self._transaction() as con:
+        with self._file.write() as con:
             seqs = [int(r[0]) for r in con.execute(
                 f"SELECT f.seq FROM facts f, json_each(f.person_ids) j WHERE j.value IN ({marks_p})"
                 f" UNION SELECT seq FROM fact_households WHERE household_id IN ({marks_h})",
@@ -179,10 +155,7 @@ class Journal:
         return len(seqs)
 
     def close(self) -> None:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        self._file.close()
 
 
 def _utc(moment: datetime) -> str:

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+
+from journal.sqlite import SqliteFile
 
 __all__ = ["Assignment", "IdentityLedger", "LedgerSession", "ReviewDecisionRow", "ledger_path"]
 
@@ -152,8 +153,7 @@ class IdentityLedger:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._file = SqliteFile(path, timeout_s=60)
         with self.exclusive() as session:
             for statement in _SCHEMA:
                 session._con.execute(statement)
@@ -162,28 +162,12 @@ class IdentityLedger:
     def at_home(cls, home: Path) -> IdentityLedger:
         return cls(ledger_path(home))
 
-    def _connection(self) -> sqlite3.Connection:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=60, isolation_level=None,
-                                  check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            self._local.con = con
-        return con
-
     @contextmanager
     def exclusive(self) -> Iterator[LedgerSession]:
         """The write lock of every process, for the block: read, mint and
         record as one step (a second process waits)."""
-        con = self._connection()
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with self._file.write() as con:
             yield LedgerSession(con)
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
 
     def allocate(self, entity: str, count: int = 1, floor: int = 0) -> int:
         """`LedgerSession.allocate` in a transaction of its own (`hub link`)."""
@@ -191,12 +175,12 @@ class IdentityLedger:
             return session.allocate(entity, count, floor)
 
     def assignments(self) -> list[Assignment]:
-        rows = self._connection().execute(
+        rows = self._file.connection().execute(
             f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments ORDER BY seq").fetchall()
         return [_assignment(row) for row in rows]
 
     def assignment(self, record_key: str) -> Assignment | None:
-        row = self._connection().execute(
+        row = self._file.connection().execute(
             f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments WHERE record_key = ?",
             [record_key]).fetchone()
         return _assignment(row) if row else None
@@ -211,7 +195,7 @@ class IdentityLedger:
             )
 
     def decisions(self) -> list[ReviewDecisionRow]:
-        rows = self._connection().execute(
+        rows = self._file.connection().execute(
             "SELECT pair_id, record_key_l, record_key_r, decision, decided_by, decided_at, note"
             " FROM decisions ORDER BY decided_at, pair_id").fetchall()
         return [ReviewDecisionRow(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]),
@@ -235,10 +219,7 @@ class IdentityLedger:
             return gone
 
     def close(self) -> None:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        self._file.close()
 
 
 def _jsonable(value: Any) -> Any:
