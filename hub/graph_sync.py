@@ -146,7 +146,8 @@ def commit(con: duckdb.DuckDBPyConnection, token: str) -> None:
 
 
 def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j",
-         progress: Callable[[str], None] | None = None, server: str = "Neo4j") -> LoadReport:
+         progress: Callable[[str], None] | None = None, server: str = "Neo4j",
+         transaction_rows: int | None = None) -> LoadReport:
     """Make the graph equal the linkage output: upsert what changed, retire
     merged and withdrawn ids, drop gone rows, a whole household per
     transaction (graph.household_load); then publish the load's generation
@@ -162,7 +163,7 @@ def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j"
              for entity in ("person", "household")]
     steps += [drop_step(driver, table, keys, database) for table, keys in todo.gone.items()]
     report = load(driver, todo.tables, database, progress=progress, server=server,
-                  steps=steps)
+                  steps=steps, transaction_rows=transaction_rows)
     report.rows_built, report.rows_sent = todo.rows, todo.sent
     report.retired = sum(len(v) for v in todo.retired.values())
     report.merged = sum(report.steps.get(f"retire {e}", 0) for e in ("person", "household"))
