@@ -21,13 +21,14 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final, LiteralString
+from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from neo4j import Driver, ManagedTransaction
 
 from graph import loader as ld
+from graph.lifecycle import households_now
 from graph.transactions import Step, Touched, plan_transactions, touched_by_lists
 
 #: Tables whose rows belong to a household, written household by household.
@@ -37,21 +38,6 @@ HOUSEHOLD_TABLES: Final[tuple[str, ...]] = (
 
 #: Rows (all tables and steps) per transaction, about: whole households each.
 DEFAULT_TRANSACTION_ROWS: Final[int] = 12_000
-
-#: table -> the households its rows (by key, `$keys`) are in now, in the graph
-_NOW: Final[dict[str, LiteralString]] = {
-    "persons": "UNWIND $keys AS k MATCH (:Person {person_id: k})-[:MEMBER_OF]->(h) "
-               "RETURN k AS key, collect(h.household_id) AS hh",
-    "source_records": "UNWIND $keys AS k MATCH (:SourceRecord {record_key: k})-[:IDENTIFIES]->"
-                      "(:Person)-[:MEMBER_OF]->(h) RETURN k AS key, collect(h.household_id) AS hh",
-    "services": "UNWIND $keys AS k MATCH (:Service {service_id: k})-[:RECEIVED_BY]->"
-                "(h:Household) RETURN k AS key, collect(h.household_id) AS hh",
-    "assessments": "UNWIND $keys AS k MATCH (:Assessment {assessment_id: k})-[:ASSESSES]->"
-                   "(h) RETURN k AS key, collect(h.household_id) AS hh",
-    "referrals": "UNWIND $keys AS k MATCH (:Referral {referral_id: k})-[:CONCERNS]->(h) "
-                 "RETURN k AS key, collect(h.household_id) AS hh",
-}
-
 
 @dataclass
 class _Table:
@@ -139,14 +125,11 @@ def _touched(driver: Driver, name: str, table: Any, given: Any, fast: bool,
     else:
         primary = pa.nulls(table.num_rows, pa.string())
     also: dict[int, list[str]] = {}
-    if not fast and name in _NOW:  # where the graph holds these rows now
+    if not fast and len(spec.keys) == 1:  # where the graph holds these rows now
         keys = table.column(spec.keys[0]).to_pylist()
         position = {k: i for i, k in enumerate(keys)}
-        now: dict[int, list[str]] = {}
-        for start in range(0, len(keys), 20_000):
-            for r in driver.execute_query(_NOW[name], keys=keys[start:start + 20_000],
-                                          database_=database).records:
-                now[position[r["key"]]] = [str(h) for h in r["hh"]]
+        now = {position[k]: hh for k, hh in households_now(driver, name, keys,
+                                                            database).items()}
         firsts = primary.to_pylist()
         fill = list(firsts)
         for i, old in now.items():
@@ -186,7 +169,8 @@ _Result = list[tuple[str, Any, int | None, float]]
 def _run(driver: Driver, batches: Iterator[list[tuple[str, str, dict[str, Any], str | None]]],
          database: str, writers: int) -> Iterator[_Result]:
     """Run each batch of statements as one transaction, `writers` at a time;
-    the next batches' parameters are built while earlier ones run."""
+    the next batches' parameters are built while earlier ones run (with one
+    writer too)."""
     def run(batch: list[tuple[str, str, dict[str, Any], str | None]]) -> _Result:
         def work(tx: ManagedTransaction) -> _Result:
             out: _Result = []
@@ -200,11 +184,7 @@ def _run(driver: Driver, batches: Iterator[list[tuple[str, str, dict[str, Any], 
         with driver.session(database=database) as session:
             return session.execute_write(work)
 
-    if writers <= 1:
-        for batch in batches:
-            yield run(batch)
-        return
-    with ThreadPoolExecutor(max_workers=writers) as pool:
+    with ThreadPoolExecutor(max_workers=max(writers, 1)) as pool:
         waiting: deque[Future[_Result]] = deque()
         try:
             for batch in batches:

@@ -137,19 +137,19 @@ _DROP: Final[dict[str, LiteralString]] = {
 DROPPABLE: Final[tuple[str, ...]] = tuple(_DROP)
 
 
-#: entity or table -> the households (`hh`) its ids or keys (`$keys`, as `key`)
-#: touch in the graph now: where a retired id is a member and where its
-#: survivor is; where a gone row hangs
-_HOUSEHOLDS: Final[dict[str, LiteralString]] = {
-    "person": "UNWIND $keys AS k MATCH (p:Person {person_id: k}) "
-              "OPTIONAL MATCH (p)-[:MEMBER_OF]->(h) "
-              "OPTIONAL MATCH (:Person {person_id: p.survivor_id})-[:MEMBER_OF]->(s) "
-              "RETURN k AS key, collect(DISTINCT h.household_id) + "
-              "collect(DISTINCT s.household_id) AS hh",
+#: loader table -> the households its rows (by key, `$keys`) hang on in the
+#: graph now (as `key`, `hh`): where a row that moves or goes was
+_HOUSEHOLDS_NOW: Final[dict[str, LiteralString]] = {
+    "persons": "UNWIND $keys AS k MATCH (:Person {person_id: k})-[:MEMBER_OF]->(h) "
+               "RETURN k AS key, collect(h.household_id) AS hh",
     "source_records": "UNWIND $keys AS k MATCH (:SourceRecord {record_key: k})-[:IDENTIFIES]->"
                       "(:Person)-[:MEMBER_OF]->(h) RETURN k AS key, collect(h.household_id) AS hh",
     "services": "UNWIND $keys AS k MATCH (:Service {service_id: k})-[:RECEIVED_BY]->"
                 "(h:Household) RETURN k AS key, collect(h.household_id) AS hh",
+    "assessments": "UNWIND $keys AS k MATCH (:Assessment {assessment_id: k})-[:ASSESSES]->"
+                   "(h) RETURN k AS key, collect(h.household_id) AS hh",
+    "referrals": "UNWIND $keys AS k MATCH (:Referral {referral_id: k})-[:CONCERNS]->(h) "
+                 "RETURN k AS key, collect(h.household_id) AS hh",
 }
 
 
@@ -171,14 +171,16 @@ def _clean_retired(entity: Entity, rows: Sequence[Mapping[str, Any]]) -> list[di
     return clean
 
 
-def _households_now(driver: Driver, kind: str, keys: list[Any],
-                    database: str) -> dict[Any, list[str]]:
-    statement = _HOUSEHOLDS.get(kind)
+def households_now(driver: Driver, table: str, keys: Sequence[Any],
+                   database: str = "neo4j") -> dict[Any, list[str]]:
+    """key -> the households the graph holds that row of `table` in now (no
+    entry for a key it does not hold, or a table without households)."""
+    statement = _HOUSEHOLDS_NOW.get(table)
     if statement is None or not keys:
         return {}
     out: dict[Any, list[str]] = {}
     for start in range(0, len(keys), 20_000):
-        for r in driver.execute_query(statement, keys=keys[start:start + 20_000],
+        for r in driver.execute_query(statement, keys=list(keys[start:start + 20_000]),
                                       database_=database).records:
             out[r["key"]] = [str(h) for h in r["hh"] if h is not None]
     return out
@@ -195,8 +197,8 @@ def retire_step(driver: Driver, entity: Entity, rows: Sequence[Mapping[str, Any]
         households = [[r["id"], *([r["survivor_id"]] if r["survivor_id"] else [])]
                       for r in clean]
     else:
-        now = _households_now(driver, "person", [r["id"] for r in clean], database)
-        survivors = _households_now(driver, "person", [r["survivor_id"] for r in clean
+        now = households_now(driver, "persons", [r["id"] for r in clean], database)
+        survivors = households_now(driver, "persons", [r["survivor_id"] for r in clean
                                                        if r["survivor_id"]], database)
         households = [now.get(r["id"], []) + survivors.get(r["survivor_id"], [])
                       for r in clean]
@@ -212,9 +214,10 @@ def drop_step(driver: Driver, table: str, keys: Sequence[Any],
         raise GraphInputError(f"drop: table {table!r} is not one of {', '.join(_DROP)}.")
     if table == "enrolments":
         households = [[k[0]] for k in keys]
+    elif table == "match_evidence":
+        households = [[] for _ in keys]
     else:
-        now = _households_now(driver, table, list(keys) if table != "match_evidence" else [],
-                              database)
+        now = households_now(driver, table, keys, database)
         households = [now.get(k, []) for k in keys]
     return Step(f"drop {table}", statement, list(keys), households)
 
@@ -262,5 +265,6 @@ def set_load_token(driver: Driver, token: str, database: str = "neo4j") -> None:
                          token=token, database_=database)
 
 
-__all__ = ["DROPPABLE", "RETIRED_STATUSES", "Entity", "drop", "drop_step", "load_token",
+__all__ = ["DROPPABLE", "RETIRED_STATUSES", "Entity", "drop", "drop_step", "households_now",
+           "load_token",
            "retire", "retire_step", "set_load_token"]

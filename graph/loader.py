@@ -485,7 +485,7 @@ def load(
     were done); since every write is an upsert and each household's
     transaction is whole, running the load again repairs the graph.
     """
-    from graph import household_load
+    from graph import household_load  # it builds on this module: imported here, not on top
 
     unknown = sorted(set(tables) - set(SPECS))
     if unknown:
