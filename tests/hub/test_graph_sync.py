@@ -46,6 +46,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, P
     with open_driver(conn) as driver:
         ensure(driver, conn.database)
         yield settings, src, driver
+        wipe(driver)  # later modules load their own cities: leave them no ids of this one
 
 
 def wipe(driver: Driver) -> None:
