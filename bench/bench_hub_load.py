@@ -190,7 +190,9 @@ def main() -> None:
     print(f"city: {args.households:,} households" + (f", built in {built:.0f} s" if built else
                                                     ", reused"))
     wipe(conn)
+    loads = [os.getloadavg()[0]]
     full_s, full = timed_load(settings)
+    loads.append(os.getloadavg()[0])
     nodes, rels = graph_size(conn)
     print(f"full load: {nodes:,} nodes + {rels:,} rels in {full_s:.1f} s; "
           + ", ".join(f"{k} {t.seconds:.1f}s" for k, t in full.tables.items() if t.seconds > 0.3))
@@ -201,7 +203,9 @@ def main() -> None:
     records = count_records(settings)
     counts = change_source(args.workdir / "city", args.change, records)
     relink(settings, args.workdir / "city")
+    loads.append(os.getloadavg()[0])
     change_s, change = timed_load(settings)
+    loads.append(os.getloadavg()[0])
     touched = sum(counts.values())
     print(f"change of {touched:,} records ({touched / records:.2%}): {change_s:.2f} s, "
           f"{change.rows_sent:,} rows sent, {change.retired} retired, {change.dropped} dropped")
@@ -222,8 +226,14 @@ def main() -> None:
                    f"{k} {v}" for k, v in counts.items()) + ")",
                f"full load {full_s:.1f} s", f"{change_s / full_s:.3f} of full"),
     ]
-    notes = [f"load average at the start {load_at_start:.1f}, at the end "
-             f"{os.getloadavg()[0]:.1f} (2 cores, shared with other work)"]
+    notes = [f"load average (1 min) at the start {load_at_start:.1f}; before and after the "
+             "full load " + " / ".join(f"{x:.1f}" for x in loads[:2]) + "; before and after "
+             "the 1% change's load " + " / ".join(f"{x:.1f}" for x in loads[2:])
+             + f"; at the end {os.getloadavg()[0]:.1f} (2 cores, shared with the other "
+             "helpers' test runs and benches: absolute times are several times a quiet "
+             "machine's, the ratios are same-run)",
+             "each household's rows (and its lifecycle moves) are written in one "
+             "transaction, two transactions at a time (graph.household_load)"]
     if args.no_record:
         print(table(figures, notes))
     else:

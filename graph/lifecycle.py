@@ -33,6 +33,7 @@ from typing import Any, Final, Literal, LiteralString
 from neo4j import Driver
 
 from graph.errors import GraphInputError
+from graph.transactions import Step
 
 Entity = Literal["person", "household"]
 
@@ -117,17 +118,17 @@ def _retire_statement(entity: Entity) -> LiteralString:
     )
 
 
-#: table -> statement deleting loaded rows that are gone, over `$keys`
+#: table -> statement deleting loaded rows that are gone, over `$rows` (their keys)
 _DROP: Final[dict[str, LiteralString]] = {
-    "source_records": "UNWIND $keys AS k MATCH (n:SourceRecord {record_key: k}) "
+    "source_records": "UNWIND $rows AS k MATCH (n:SourceRecord {record_key: k}) "
                       "DETACH DELETE n",
     # only staged deliveries have a record_key; those recorded through the API stay
-    "services": "UNWIND $keys AS k MATCH (n:Service {service_id: k}) "
+    "services": "UNWIND $rows AS k MATCH (n:Service {service_id: k}) "
                 "WHERE n.record_key IS NOT NULL DETACH DELETE n",
-    "match_evidence": "UNWIND $keys AS k "
+    "match_evidence": "UNWIND $rows AS k "
                       "MATCH (:SourceRecord {record_key: k[0]})-[n:MATCHED]->"
                       "(:SourceRecord {record_key: k[1]}) DELETE n",
-    "enrolments": "UNWIND $keys AS k "
+    "enrolments": "UNWIND $rows AS k "
                   "MATCH (:Household {household_id: k[0]})-[n:ENROLLED_IN]->"
                   "(:Program {code: k[1]}) DELETE n",
 }
@@ -136,10 +137,23 @@ _DROP: Final[dict[str, LiteralString]] = {
 DROPPABLE: Final[tuple[str, ...]] = tuple(_DROP)
 
 
-def retire(driver: Driver, entity: Entity, rows: Sequence[Mapping[str, Any]],
-           database: str = "neo4j", batch_size: int = 2_000) -> int:
-    """Mark `rows` ({id, status, survivor_id}) retired; returns how many were
-    merged into a survivor (their facts moved there)."""
+#: loader table -> the households its rows (by key, `$keys`) hang on in the
+#: graph now (as `key`, `hh`): where a row that moves or goes was
+_HOUSEHOLDS_NOW: Final[dict[str, LiteralString]] = {
+    "persons": "UNWIND $keys AS k MATCH (:Person {person_id: k})-[:MEMBER_OF]->(h) "
+               "RETURN k AS key, collect(h.household_id) AS hh",
+    "source_records": "UNWIND $keys AS k MATCH (:SourceRecord {record_key: k})-[:IDENTIFIES]->"
+                      "(:Person)-[:MEMBER_OF]->(h) RETURN k AS key, collect(h.household_id) AS hh",
+    "services": "UNWIND $keys AS k MATCH (:Service {service_id: k})-[:RECEIVED_BY]->"
+                "(h:Household) RETURN k AS key, collect(h.household_id) AS hh",
+    "assessments": "UNWIND $keys AS k MATCH (:Assessment {assessment_id: k})-[:ASSESSES]->"
+                   "(h) RETURN k AS key, collect(h.household_id) AS hh",
+    "referrals": "UNWIND $keys AS k MATCH (:Referral {referral_id: k})-[:CONCERNS]->(h) "
+                 "RETURN k AS key, collect(h.household_id) AS hh",
+}
+
+
+def _clean_retired(entity: Entity, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if entity not in ("person", "household"):
         raise GraphInputError(f"retire: {entity!r} is not 'person' or 'household'.")
     clean = []
@@ -154,6 +168,65 @@ def retire(driver: Driver, entity: Entity, rows: Sequence[Mapping[str, Any]],
                 f"retire {entity} row {i} ({r['id']}): a merged id names its survivor, "
                 "another one, and only a merged id does.")
         clean.append({"id": r["id"], "status": status, "survivor_id": survivor or None})
+    return clean
+
+
+def households_now(driver: Driver, table: str, keys: Sequence[Any],
+                   database: str = "neo4j") -> dict[Any, list[str]]:
+    """key -> the households the graph holds that row of `table` in now (no
+    entry for a key it does not hold, or a table without households)."""
+    statement = _HOUSEHOLDS_NOW.get(table)
+    if statement is None or not keys:
+        return {}
+    out: dict[Any, list[str]] = {}
+    for start in range(0, len(keys), 20_000):
+        for r in driver.execute_query(statement, keys=list(keys[start:start + 20_000]),
+                                      database_=database).records:
+            out[r["key"]] = [str(h) for h in r["hh"] if h is not None]
+    return out
+
+
+def retire_step(driver: Driver, entity: Entity, rows: Sequence[Mapping[str, Any]],
+                database: str = "neo4j") -> Step:
+    """`retire` as a step of the load (graph.loader.load `steps`): each row
+    runs in the transaction of the households it touches (a household and
+    its survivor; a person's household and its survivor's), so a reader
+    never sees a merge half done."""
+    clean = _clean_retired(entity, rows)
+    if entity == "household":
+        households = [[r["id"], *([r["survivor_id"]] if r["survivor_id"] else [])]
+                      for r in clean]
+    else:
+        now = households_now(driver, "persons", [r["id"] for r in clean], database)
+        survivors = households_now(driver, "persons", [r["survivor_id"] for r in clean
+                                                       if r["survivor_id"]], database)
+        households = [now.get(r["id"], []) + survivors.get(r["survivor_id"], [])
+                      for r in clean]
+    return Step(f"retire {entity}", _retire_statement(entity), clean, households, "merged")
+
+
+def drop_step(driver: Driver, table: str, keys: Sequence[Any],
+              database: str = "neo4j") -> Step:
+    """`drop` as a step of the load, in the transaction of the household each
+    gone row hangs on (match evidence: none, it joins two records)."""
+    statement = _DROP.get(table)
+    if statement is None:
+        raise GraphInputError(f"drop: table {table!r} is not one of {', '.join(_DROP)}.")
+    if table == "enrolments":
+        households = [[k[0]] for k in keys]
+    elif table == "match_evidence":
+        households = [[] for _ in keys]
+    else:
+        now = households_now(driver, table, keys, database)
+        households = [now.get(k, []) for k in keys]
+    return Step(f"drop {table}", statement, list(keys), households)
+
+
+def retire(driver: Driver, entity: Entity, rows: Sequence[Mapping[str, Any]],
+           database: str = "neo4j", batch_size: int = 2_000) -> int:
+    """Mark `rows` ({id, status, survivor_id}) retired; returns how many were
+    merged into a survivor (their facts moved there)."""
+    clean = _clean_retired(entity, rows)
     statement = _retire_statement(entity)
     merged = 0
     for start in range(0, len(clean), batch_size):
@@ -172,12 +245,10 @@ def drop(driver: Driver, table: str, keys: Sequence[Any], database: str = "neo4j
         raise GraphInputError(f"drop: table {table!r} is not one of {', '.join(_DROP)}.")
     gone = 0
     for start in range(0, len(keys), batch_size):
-        counters = driver.execute_query(statement, keys=list(keys[start:start + batch_size]),
+        counters = driver.execute_query(statement, rows=list(keys[start:start + batch_size]),
                                         database_=database).summary.counters
         gone += counters.nodes_deleted + counters.relationships_deleted
     return gone
-
-
 
 
 def load_token(driver: Driver, database: str = "neo4j") -> str | None:
@@ -194,5 +265,6 @@ def set_load_token(driver: Driver, token: str, database: str = "neo4j") -> None:
                          token=token, database_=database)
 
 
-__all__ = ["DROPPABLE", "RETIRED_STATUSES", "Entity", "drop", "load_token", "retire",
-           "set_load_token"]
+__all__ = ["DROPPABLE", "RETIRED_STATUSES", "Entity", "drop", "drop_step", "households_now",
+           "load_token",
+           "retire", "retire_step", "set_load_token"]

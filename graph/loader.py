@@ -50,7 +50,7 @@ import hashlib
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +70,7 @@ from neo4j.exceptions import (
 
 from graph.driver import refused
 from graph.errors import GraphInputError, LoadInterrupted
+from graph.transactions import Step
 
 Row = Mapping[str, Any]
 #: a pyarrow.Table or a sequence of mappings (pyarrow is untyped, hence Any)
@@ -407,6 +408,9 @@ SPECS: Final[dict[str, TableSpec]] = {
 #: Load order: reference data first, so relationships find their targets.
 ORDER: Final[tuple[str, ...]] = tuple(SPECS)
 
+#: Written after the households: pairs of records of any households.
+_AFTER_HOUSEHOLDS: Final[tuple[str, ...]] = ("match_evidence",)
+
 
 @dataclass
 class TableReport:
@@ -429,6 +433,8 @@ class LoadReport:
     retired: int = 0
     merged: int = 0
     dropped: int = 0
+    #: lifecycle steps run with the households (graph.lifecycle): name -> count
+    steps: dict[str, int] = field(default_factory=dict)
 
     @property
     def entities_written(self) -> int:
@@ -456,19 +462,31 @@ def load(
     writers: int = DEFAULT_WRITERS,
     progress: Callable[[str], None] | None = None,
     server: str = "Neo4j",
+    steps: Sequence[Step] = (),
+    transaction_rows: int | None = None,
 ) -> LoadReport:
-    """Upsert every given table, in dependency order (`progress` hears each table's
-    name before it starts; `server` names Neo4j in errors, e.g. "Neo4j at bolt://...").
+    """Upsert every given table, in dependency order (`progress` hears each
+    phase's name before it starts; `server` names Neo4j in errors, e.g.
+    "Neo4j at bolt://...").
+
+    The reference tables go table by table. The household tables
+    (graph.household_load.HOUSEHOLD_TABLES) and the lifecycle `steps`
+    (graph.lifecycle) go a whole household per transaction, `writers`
+    transactions at a time: a reader never sees half a household. Match
+    evidence (between records, not of one household) follows.
 
     Used for the full load and for incremental upserts alike: unchanged rows
     write nothing. Unknown table names are an error, so typos do not pass
     silently. Constraints must exist first (`graph.constraints.ensure`).
     A table whose nodes (or relationships) do not exist yet takes the
-    create-only path, with `writers` concurrent transactions.
+    create-only path.
 
-    Neo4j going away mid-load raises LoadInterrupted (which table, how many were
-    done); since every write is an upsert, running the load again repairs the graph.
+    Neo4j going away mid-load raises LoadInterrupted (which phase, how many
+    were done); since every write is an upsert and each household's
+    transaction is whole, running the load again repairs the graph.
     """
+    from graph import household_load  # it builds on this module: imported here, not on top
+
     unknown = sorted(set(tables) - set(SPECS))
     if unknown:
         raise GraphInputError(
@@ -476,14 +494,26 @@ def load(
         )
     report = LoadReport()
     names = [n for n in ORDER if n in tables]
-    for done, name in enumerate(names):
+    grouped = [n for n in names if n in household_load.HOUSEHOLD_TABLES]
+    phases: list[tuple[str, list[str]]] = [
+        (n, [n]) for n in names if n not in grouped and n not in _AFTER_HOUSEHOLDS]
+    if grouped or steps:
+        phases.append(("households", grouped))
+    phases += [(n, [n]) for n in names if n in _AFTER_HOUSEHOLDS]
+    for done, (phase, members) in enumerate(phases):
         if progress is not None:
-            progress(f"{name} ({done + 1} of {len(names)} tables)")
+            progress(f"{phase} ({done + 1} of {len(phases)} steps)")
         try:
-            report.tables[name] = load_table(driver, name, tables[name], database, batch_size,
-                                             writers)
+            if phase == "households" and members is grouped:
+                household_load.write(
+                    driver, {n: tables[n] for n in grouped}, steps, database, writers,
+                    transaction_rows or household_load.DEFAULT_TRANSACTION_ROWS, report,
+                    report.steps)
+            else:
+                report.tables[phase] = load_table(driver, phase, tables[phase], database,
+                                                  batch_size, writers)
         except (ServiceUnavailable, SessionExpired, IncompleteCommit, OSError) as exc:
-            raise LoadInterrupted(server, name, done, len(names)) from exc
+            raise LoadInterrupted(server, phase, done, len(phases)) from exc
         except (Neo4jError, DriverError) as exc:
             raise refused(server, exc) from exc
     try:
@@ -493,7 +523,7 @@ def load(
             database_=database,
         )
     except (ServiceUnavailable, SessionExpired, IncompleteCommit, OSError) as exc:
-        raise LoadInterrupted(server, "the load mark", len(names), len(names)) from exc
+        raise LoadInterrupted(server, "the load mark", len(phases), len(phases)) from exc
     return report
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from neo4j import GraphDatabase
 
 from graph.driver import Connection
+from graph.generation import Generation, generations
 from graph.loader import last_load_at
 
 
@@ -18,6 +19,9 @@ class GraphStats:
     error: str | None = None
     last_load_at: datetime | None = None
     nodes: dict[str, int] = field(default_factory=dict)
+    #: the published load generation, and a later one still loading (or stopped)
+    generation: Generation | None = None
+    loading: Generation | None = None
 
 
 def graph_stats(conn: Connection, timeout: float = 5.0) -> GraphStats:
@@ -36,7 +40,9 @@ def graph_stats(conn: Connection, timeout: float = 5.0) -> GraphStats:
             database_=conn.database,
         ).records
         nodes = {str(r["label"]): int(r["n"]) for r in records}
-        return GraphStats(conn.uri, True, None, last_load_at(driver, conn.database), nodes)
+        current, loading = generations(driver, conn.database)
+        return GraphStats(conn.uri, True, None, last_load_at(driver, conn.database), nodes,
+                          current, loading)
     except Exception as exc:  # the status report says what failed
         return GraphStats(conn.uri, False, f"{type(exc).__name__}: {exc}".splitlines()[0])
     finally:

@@ -35,12 +35,14 @@ import duckdb
 from neo4j import Driver
 
 from graph.erasure import erase as erase_in_graph
-from graph.lifecycle import DROPPABLE, drop, load_token, retire, set_load_token
+from graph.generation import begin as begin_generation
+from graph.generation import publish as publish_generation
+from graph.lifecycle import DROPPABLE, drop_step, load_token, retire_step, set_load_token
 from graph.loader import SPECS, LoadReport, load
 from hub.graph_tables import table_queries
 from hub.load_facts import load_facts
 from hub.person_status import retired_sql
-from journal import Journal
+from journal import Journal, NewFact, kinds
 
 #: retired-id tables: name -> the entity they retire
 RETIRED: Final[dict[str, str]] = {"retired_persons": "person",
@@ -147,29 +149,40 @@ def commit(con: duckdb.DuckDBPyConnection, token: str) -> None:
 
 def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j",
          progress: Callable[[str], None] | None = None, server: str = "Neo4j",
-         journal: Journal | None = None) -> LoadReport:
+         journal: Journal | None = None, transaction_rows: int | None = None) -> LoadReport:
     """Make the graph equal the linkage output: upsert what changed, retire
-    merged and withdrawn ids, drop gone rows; append what that changed about
-    identities to the journal (hub.load_facts); then record the new state."""
+    merged and withdrawn ids, drop gone rows, a whole household per
+    transaction (graph.household_load); then publish the load's generation
+    (graph.generation), append what the load changed about identities to the
+    journal (hub.load_facts) and record the new state."""
     drain_erasures(con, driver, database)  # erasures the graph missed, first
     token = load_token(driver, database)
     todo = plan(con, token, progress)
     facts = load_facts(con, driver, database, todo) if journal is not None else []
     if progress:
         progress("write")
-    report = load(driver, todo.tables, database, progress=progress, server=server)
+    generation = begin_generation(driver, database)
+    # persons first: merged ones leave households before those are retired
+    steps = [retire_step(driver, entity, todo.retired.get(entity, []), database)
+             for entity in ("person", "household")]
+    steps += [drop_step(driver, table, keys, database) for table, keys in todo.gone.items()]
+    report = load(driver, todo.tables, database, progress=progress, server=server,
+                  steps=steps, transaction_rows=transaction_rows)
     report.rows_built, report.rows_sent = todo.rows, todo.sent
-    for entity in ("person", "household"):  # persons first: merged ones leave households
-        rows = todo.retired.get(entity, [])
-        report.retired += len(rows)
-        report.merged += retire(driver, entity, rows, database)
-    for table, keys in todo.gone.items():
-        report.dropped += drop(driver, table, keys, database)
+    report.retired = sum(len(v) for v in todo.retired.values())
+    report.merged = sum(report.steps.get(f"retire {e}", 0) for e in ("person", "household"))
+    report.dropped = sum(n for k, n in report.steps.items() if k.startswith("drop "))
     if not todo.known:  # a new token: another home's state never matches this graph's
         token = uuid.uuid4().hex
         set_load_token(driver, token, database)
+    publish_generation(driver, generation, {
+        "rows_sent": report.rows_sent, "rows_built": report.rows_built,
+        "retired": report.retired, "merged": report.merged, "dropped": report.dropped,
+        "written": report.entities_written}, database)
     if journal is not None:
-        journal.append(facts)
+        journal.append([*facts, NewFact(kinds.LOAD_PUBLISHED, {
+            "generation": generation, "rows_sent": report.rows_sent,
+            "retired": report.retired, "merged": report.merged, "dropped": report.dropped})])
     commit(con, str(token))
     return report
 

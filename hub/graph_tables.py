@@ -39,6 +39,27 @@ _LINKED = f"""
     LEFT JOIN sources s ON s.id = r.source
 """
 
+#: The graph keeps linkage scores at a precision that a re-link leaves alone.
+#: Splink's term-frequency adjustments move every score a little whenever any
+#: record changes; at full precision every SourceRecord and MATCHED row would
+#: then look changed and be re-sent (a 1% change re-sent 56% of the rows).
+#: Probabilities keep 3 decimals, weights (the pair's and each comparison's
+#: in the evidence) 1: what a social worker reads, and what the API shows.
+PROBABILITY_DECIMALS: Final = 3
+WEIGHT_DECIMALS: Final = 1
+
+
+def _probability(column: str) -> str:
+    return f"round({column}, {PROBABILITY_DECIMALS})"
+
+
+def _weights_in(evidence: str) -> str:
+    """The evidence JSON with every comparison's match_weight rounded."""
+    return (f"CAST(to_json(list_transform(CAST({evidence} AS JSON[]), lambda c: json_merge_patch(c,"
+            f" json_object('match_weight', round(CAST(json_extract_string(c, 'match_weight')"
+            f" AS DOUBLE), {WEIGHT_DECIMALS}))))) AS VARCHAR)")
+
+
 #: Who paid for a staged delivery (services `s`, joined to ref_program `p`): the
 #: funder its source names, else its program's funder (a health office's
 #: PBI-JK by APBN). The monthly report uses the same rule.
@@ -97,16 +118,23 @@ _SQL: dict[str, str] = {
     "source_records": """
         SELECT c.record_key, c.source, c.organization, c.source_record_id, c.full_name,
                c.nik, c.no_kk, c.birth_date, c.address, c.rt, c.rw, c.kelurahan,
-               i.match_probability, v.valid_from AS loaded_at, i.person_id,
-               starts_with(c.source, '""" + INTAKE_SOURCE_PREFIX + """') AS via_api
+               """ + _probability("i.match_probability") + """ AS match_probability,
+               v.valid_from AS loaded_at, i.person_id,
+               starts_with(c.source, '""" + INTAKE_SOURCE_PREFIX + """') AS via_api,
+               -- not stored: the household whose transaction writes the record
+               -- (its person's, as in `persons`), see graph.household_load
+               home.household_id
         FROM current_records c JOIN identity_map i USING (record_key)
+        JOIN (SELECT person_id, mode(household_id ORDER BY household_id) AS household_id
+              FROM identity_map GROUP BY person_id) home USING (person_id)
         -- loaded_at: when this version of the record was staged (not when it was
         -- last linked, which would change every record on every `hub link`)
         JOIN records v ON v.record_key = c.record_key AND v.version = c.version
         ORDER BY c.record_key""",
-    "match_evidence": """
-        SELECT record_key_l, record_key_r, match_probability, match_weight,
-               CAST(evidence AS VARCHAR) AS evidence
+    "match_evidence": f"""
+        SELECT record_key_l, record_key_r, {_probability("match_probability")} AS match_probability,
+               round(match_weight, {WEIGHT_DECIMALS}) AS match_weight,
+               {_weights_in("evidence")} AS evidence
         FROM link_evidence ORDER BY record_key_l, record_key_r""",
     # the funder by SERVICE_FUNDER, so funding shares and duplicated aid see
     # every delivery; the id keeps the staged value, so it stays stable

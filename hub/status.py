@@ -13,6 +13,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from graph.generation import Generation
 from graph.stats import graph_stats
 from hub.app import graph_connection
 from hub.published import current, open_generation
@@ -42,9 +43,18 @@ def collect_status(settings: Settings, probe_graph: bool = True) -> dict[str, An
     if probe_graph:
         g = graph_stats(graph_connection(settings))
         out["neo4j"] = {"uri": g.uri, "healthy": g.healthy, "error": g.error,
-                        "last_load_at": g.last_load_at, "nodes": g.nodes}
+                        "last_load_at": g.last_load_at, "nodes": g.nodes,
+                        "generation": _generation(g.generation),
+                        "loading": _generation(g.loading)}
     result: dict[str, Any] = _jsonable(out)
     return result
+
+
+def _generation(g: Generation | None) -> dict[str, Any] | None:
+    if g is None:
+        return None
+    return {"number": g.number, "status": g.status, "started_at": g.started_at,
+            "finished_at": g.finished_at, **g.counts}
 
 
 def _duckdb_status(settings: Settings) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
@@ -129,6 +139,15 @@ def print_status(status: dict[str, Any], console: Console) -> None:
         console.print(_health("Neo4j", graph["healthy"], graph["error"],
                               f"{graph['uri']}, {nodes:,} nodes, last load "
                               f"{graph['last_load_at'] or 'never'}"))
+        gen, loading = graph.get("generation"), graph.get("loading")
+        if gen:
+            console.print(f"  load generation {gen['number']}, published {gen['finished_at']}"
+                          f" ({gen.get('rows_sent', 0):,} rows sent)")
+        if loading:
+            console.print(f"  load generation {loading['number']} loading since "
+                          f"{loading['started_at']} (readers see generation "
+                          f"{gen['number'] if gen else 'none'} until it is published; "
+                          "if no load runs, it stopped: run `hub load` again)")
         if graph["nodes"]:
             console.print("  " + ", ".join(f"{k} {v:,}" for k, v in graph["nodes"].items()))
     link = status["linkage"]

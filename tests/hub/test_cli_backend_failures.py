@@ -59,7 +59,7 @@ def counts(env: dict[str, str]) -> dict[str, int]:
     conn = Connection(f"bolt://127.0.0.1:{env['HUB_NEO4J_PORT']}", "neo4j", PASSWORD)
     with sync_driver(conn) as driver:
         nodes = driver.execute_query(
-            "MATCH (n) WHERE NOT n:LoadMark UNWIND labels(n) AS label "
+            "MATCH (n) WHERE NOT n:LoadMark AND NOT n:LoadGeneration UNWIND labels(n) AS label "
             "RETURN label, count(*) AS n").records
         rels = driver.execute_query(
             "MATCH ()-[r]->() RETURN type(r) AS label, count(*) AS n").records
@@ -112,8 +112,10 @@ def test_neo4j_killed_mid_load_is_one_line_and_a_second_load_repairs(
     hub(local, "neo4j", "start")
     partial = counts(local)
     assert partial.get("Kecamatan", 0) > 0  # the tables before the kill were written
+    assert "generation 1 loading since" in hub(local, "status").stdout  # never published
     hub(local, "load")
     repaired = counts(local)
+    assert "load generation 2, published" in hub(local, "status").stdout
     wipe(local)
     hub(local, "load")
     clean = counts(local)

@@ -1,0 +1,202 @@
+"""The household tables written a whole household per transaction.
+
+`loader.load` writes the reference tables table by table, then hands the
+household tables (`HOUSEHOLD_TABLES`) and the lifecycle steps (graph.lifecycle)
+here: every transaction holds whole households (graph.transactions) and runs,
+for them, each table's statement and then each step, so a reader sees a
+household either before or after the load, never half of it. Transactions
+run `writers` at a time; the rows that touch no household follow after all
+of them.
+
+Where a row lands: its `household_id` (for a SourceRecord, its person's,
+which the caller passes as an extra `household_id` column) and, when the
+table is upserted into a graph that has it already, the household the graph
+holds it in now (so a move is one transaction for both households).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from neo4j import Driver, ManagedTransaction
+
+from graph import loader as ld
+from graph.lifecycle import households_now
+from graph.transactions import Step, Touched, plan_transactions, touched_by_lists
+
+#: Tables whose rows belong to a household, written household by household.
+HOUSEHOLD_TABLES: Final[tuple[str, ...]] = (
+    "households", "persons", "source_records", "services", "enrolments", "assessments",
+    "referrals")
+
+#: Rows (all tables and steps) per transaction, about: whole households each.
+DEFAULT_TRANSACTION_ROWS: Final[int] = 12_000
+
+@dataclass
+class _Table:
+    name: str
+    table: Any
+    fast: bool
+    statement: str
+
+
+def household_column(rows: ld.Rows) -> Any:
+    """The `household_id` the caller gave each row, or None."""
+    if isinstance(rows, pa.Table):
+        if "household_id" not in rows.column_names:
+            return None
+        return pc.cast(rows.column("household_id"), pa.string()).combine_chunks()
+    values = [r.get("household_id") for r in rows]
+    return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def write(driver: Driver, tables: Mapping[str, ld.Rows], steps: Sequence[Step],
+          database: str, writers: int, transaction_rows: int, report: ld.LoadReport,
+          step_counts: dict[str, int]) -> None:
+    """Write the household tables and run the steps, whole households per
+    transaction (see the module's doc)."""
+    work: dict[str, _Table] = {}
+    touched: dict[str, Touched] = {}
+    for name in (n for n in ld.ORDER if n in tables and n in HOUSEHOLD_TABLES):
+        spec = ld.SPECS[name]
+        given = household_column(tables[name])
+        table = ld.columns(spec, tables[name])
+        report.tables[name] = ld.TableReport(rows=table.num_rows)
+        if not table.num_rows:
+            continue
+        fast = ld._all_new(spec, table) and ld._absent(driver, spec.target, database)
+        if isinstance(spec.create, ld.NodeCreate):
+            statement = (ld._create_statement(spec, spec.create, table) if fast
+                         else ld._unwind(spec, table) + spec.upsert)
+        else:
+            statement = ld._unwind(spec, table) + (spec.create if fast else spec.upsert)
+        work[name] = _Table(name, table, fast, statement)
+        touched[name] = _touched(driver, name, table, given, fast, database)
+    for step in steps:
+        if step.rows:
+            touched[step.name] = touched_by_lists(step.households)
+    plan = plan_transactions(touched, transaction_rows)
+    by_name = {s.name: s for s in steps}
+
+    def statements(txn: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], str | None]]:
+        out: list[tuple[str, str, dict[str, Any], str | None]] = []
+        for name, rows in txn.items():
+            if name in work:
+                out.extend(_table_statements(work[name], rows))
+            else:
+                step = by_name[name]
+                out.append((name, step.statement,
+                            {"rows": [step.rows[i] for i in rows.to_pylist()]}, step.count))
+        return out
+
+    homed = [t for t in plan if _has_home(t, touched)]
+    homeless = [t for t in plan if not _has_home(t, touched)]
+    for batch in (homed, homeless):  # the homeless may name nodes of the homed ones
+        for results in _run(driver, (statements(t) for t in batch), database, writers):
+            for name, counters, count, seconds in results:
+                if name in work:
+                    tr = report.tables[name]
+                    tr.nodes_created += counters.nodes_created
+                    tr.relationships_created += counters.relationships_created
+                    tr.relationships_deleted += counters.relationships_deleted
+                    tr.properties_set += counters.properties_set
+                    tr.seconds += seconds
+                else:
+                    step_counts[name] = step_counts.get(name, 0) + (
+                        count if count is not None
+                        else counters.nodes_deleted + counters.relationships_deleted)
+
+
+def _touched(driver: Driver, name: str, table: Any, given: Any, fast: bool,
+             database: str) -> Touched:
+    spec = ld.SPECS[name]
+    if name == "households" or "household_id" in table.column_names:
+        primary = pc.cast(table.column(spec.keys[0] if name == "households"
+                                       else "household_id"), pa.string()).combine_chunks()
+    elif given is not None:
+        primary = given
+    else:
+        primary = pa.nulls(table.num_rows, pa.string())
+    also: dict[int, list[str]] = {}
+    if not fast and len(spec.keys) == 1:  # where the graph holds these rows now
+        keys = table.column(spec.keys[0]).to_pylist()
+        position = {k: i for i, k in enumerate(keys)}
+        now = {position[k]: hh for k, hh in households_now(driver, name, keys,
+                                                            database).items()}
+        firsts = primary.to_pylist()
+        fill = list(firsts)
+        for i, old in now.items():
+            if firsts[i] is None and old:
+                fill[i] = old[0]
+            others = [h for h in old if h != fill[i]]
+            if others:
+                also[i] = others
+        if fill != firsts:
+            primary = pa.array(fill, pa.string())
+    return Touched(primary, also)
+
+
+def _has_home(txn: dict[str, Any], touched: Mapping[str, Touched]) -> bool:
+    name, rows = next(iter(txn.items()))
+    return bool(touched[name].primary[rows[0].as_py()].is_valid)
+
+
+def _table_statements(t: _Table, rows: Any) -> Iterator[tuple[str, str, dict[str, Any],
+                                                              str | None]]:
+    spec = ld.SPECS[t.name]
+    chunk = t.table.take(rows)
+    if t.fast and isinstance(spec.create, ld.NodeCreate):
+        yield t.name, t.statement, ld._create_params(spec, spec.create, chunk), None
+    else:
+        yield t.name, t.statement, ld._params(spec, chunk, 0, chunk.num_rows), None
+    if spec.serves and t.fast:
+        pairs = ld._serves_pairs(chunk)
+        if pairs.num_rows:
+            yield t.name, ld._SERVES, {"c": {k: pairs.column(k).to_pylist()
+                                             for k in pairs.column_names}}, None
+
+
+_Result = list[tuple[str, Any, int | None, float]]
+
+
+def _run(driver: Driver, batches: Iterator[list[tuple[str, str, dict[str, Any], str | None]]],
+         database: str, writers: int) -> Iterator[_Result]:
+    """Run each batch of statements as one transaction, `writers` at a time;
+    the next batches' parameters are built while earlier ones run (with one
+    writer too)."""
+    def run(batch: list[tuple[str, str, dict[str, Any], str | None]]) -> _Result:
+        def work(tx: ManagedTransaction) -> _Result:
+            out: _Result = []
+            for name, statement, params, count in batch:
+                started = time.perf_counter()
+                result = tx.run(statement, params)
+                total = sum(int(r[count]) for r in result) if count else None
+                out.append((name, result.consume().counters, total,
+                            time.perf_counter() - started))
+            return out
+        with driver.session(database=database) as session:
+            return session.execute_write(work)
+
+    with ThreadPoolExecutor(max_workers=max(writers, 1)) as pool:
+        waiting: deque[Future[_Result]] = deque()
+        try:
+            for batch in batches:
+                waiting.append(pool.submit(run, batch))
+                if len(waiting) >= 2 * writers:
+                    yield waiting.popleft().result()
+            while waiting:
+                yield waiting.popleft().result()
+        except BaseException:
+            for f in waiting:
+                f.cancel()
+            raise
+
+
+__all__ = ["DEFAULT_TRANSACTION_ROWS", "HOUSEHOLD_TABLES", "household_column", "write"]
