@@ -3,7 +3,7 @@ with 1 and 2 server processes (issue 12: p99 <= 100 ms and 0 errors during a
 refresh; 2 workers >= 1.6x the throughput of 1).
 
     python bench/bench_refresh.py [--households 2000] [--workers 1,2] [--seconds 15] [--warmup 5]
-        [--clients 16] [--refresh full|load] [--separate-staging]
+        [--clients 16] [--refresh full|load]
         [--neo4j-uri bolt://127.0.0.1:7703 --password ...]
 
 It builds a city in a temporary HUB_HOME the way an office does (`hub generate`,
@@ -18,9 +18,9 @@ household-360 query (bench_api.HOUSEHOLD_360) of random households:
   or `hub load` alone after forgetting the load state so it sends every row
   again (`--refresh load`), and at least `--seconds`.
 
-`--separate-staging` serves a copy of the home without the staging DuckDB, for
-a hub whose server still holds staging for writing (a refresh, or a second
-worker, could not open it otherwise).
+The server and the refresh share one home: the server reads the published
+staging generation, the refresh writes `hub.duckdb` (see README, *Refresh
+while serving*).
 
 Reported per phase: requests, errors (non-200 or GraphQL errors), requests/s,
 p50 and p99 in ms; the refresh commands' exit codes and first error line
@@ -35,7 +35,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import socket
 import statistics
 import subprocess
@@ -151,20 +150,6 @@ def refresh_steps(env: dict[str, str], kind: str) -> list[list[str]]:
     return [["ingest", "--config", env["BENCH_CONFIG_DIR"]], ["link"], ["load"]]
 
 
-def served_env(env: dict[str, str], separate: bool) -> dict[str, str]:
-    """Where the server runs: the home itself, or (`--separate-staging`) a copy
-    of it without the staging DuckDB (same keys, journal and Neo4j), for a hub
-    whose server still holds staging for writing, which would stop a refresh
-    and a second worker. Household-360 reads only the graph either way."""
-    if not separate:
-        return env
-    home = Path(env["HUB_HOME"])
-    copy = home.with_name("served-home")
-    shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(home, copy, ignore=shutil.ignore_patterns("hub.duckdb*"))
-    return {**env, "HUB_HOME": str(copy)}
-
-
 def forget_load_state(env: dict[str, str]) -> None:
     """So that `hub load` sends every row again (`--refresh load`)."""
     import duckdb
@@ -209,9 +194,6 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5,
                         help="seconds of unmeasured load after each start")
     parser.add_argument("--refresh", choices=("full", "load"), default="full")
-    parser.add_argument("--separate-staging", action="store_true",
-                        help="run the refresh on a copy of the home (same Neo4j): for a "
-                             "server that still holds the staging DuckDB for writing")
     parser.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_TEST_URI",
                                                               "bolt://127.0.0.1:7687"))
     parser.add_argument("--password", default=os.environ.get("NEO4J_TEST_PASSWORD", ""))
@@ -220,12 +202,10 @@ def main() -> None:
         print(f"building a city of {args.households} households", flush=True)
         env = build(Path(tmp), args.households, args.neo4j_uri, args.password)
         api_keys, ids = keys(env, args.clients), household_ids(env)
-        serving = served_env(env, args.separate_staging)
         report: dict[str, Any] = {"households": args.households, "clients": args.clients,
-                                  "refresh": args.refresh,
-                                  "separate_staging": args.separate_staging, "runs": {}}
+                                  "refresh": args.refresh, "runs": {}}
         for workers in (int(w) for w in args.workers.split(",")):
-            proc, base = serve(serving, workers)
+            proc, base = serve(env, workers)
             try:
                 asyncio.run(clients(base, api_keys, ids,  # warm-up, not measured
                                     deadline(time.perf_counter() + args.warmup)))
