@@ -43,6 +43,12 @@ PIPELINE: Final = frozenset({
     HOUSEHOLD_MERGED, HOUSEHOLD_SPLIT, PERSON_MERGED, PERSON_RETIRED, DECILE_CHANGED,
     LINK_PUBLISHED, LOAD_PUBLISHED, SERVICE_LOADED,
 })
+#: facts that reveal special-category data (UU PDP: a person was assessed for a
+#: social-welfare problem): shown only to roles that see special categories
+SPECIAL_CATEGORY: Final = frozenset({ASSESSMENT_RECORDED})
+#: facts whose subject is a source record key (who holds which record): the
+#: subject is shown with its organization only
+SUBJECT_IS_RECORD_KEY: Final = frozenset({SUBMISSION_RECEIVED})
 #: a pipeline run that finished (one per run, changed or not), not a change to a household
 RUNS: Final = frozenset({LINK_PUBLISHED, LOAD_PUBLISHED})
 ALL: Final = API | PIPELINE

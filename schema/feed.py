@@ -20,7 +20,7 @@ from typing import Annotated, Final
 
 import strawberry
 
-from journal import Fact, Journal
+from journal import Fact, Journal, kinds
 from schema.audit import personal, read
 from schema.context import Context
 from schema.errors import InputError, ServiceError
@@ -56,7 +56,11 @@ def parse_cursor(after: str | None) -> int | None:
 
 
 async def visible(context: Context, facts: Sequence[Fact]) -> list[Fact]:
-    """The facts this caller may see, in order, with one graph call."""
+    """The facts this caller may see, in order, with one graph call: about a
+    household it may see (any, for Dinsos roles), and a special-category fact
+    only if its role sees those."""
+    if not context.policy.sees_special_category:
+        facts = [f for f in facts if f.kind not in kinds.SPECIAL_CATEGORY]
     if context.scope["organization"] is None:
         return list(facts)
     households = sorted({h for f in facts for h in f.household_ids})

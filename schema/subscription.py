@@ -19,13 +19,14 @@ from typing import Annotated
 
 import strawberry
 
-from journal import Fact
+from journal import Fact, kinds
 from schema.audit import flush, personal, read
 from schema.context import Context
 from schema.errors import Forbidden, NotFound
 from schema.feed import deliver, journal_of, parse_cursor, visible
 from schema.pubsub import FEED_TOPIC, REFERRALS_TOPIC, household_topic
 from schema.services import Repository, Row, Scope
+from schema.tailer import change_kind
 from schema.types.feed import FeedEvent
 from schema.types.referral import Referral
 from schema.types.subscription_events import HouseholdChange
@@ -43,7 +44,11 @@ class Subscription:
         personal(info, purpose)
         if await info.context.loaders.household.load(id) is None:
             raise NotFound("household", id)
+        hidden = set() if info.context.policy.sees_special_category else {
+            change_kind(k) for k in kinds.SPECIAL_CATEGORY}
         async for event in info.context.pubsub.subscribe(household_topic(id)):
+            if event.kind in hidden:
+                continue
             read(info, households=[event.household_id])
             await flush(info.context)
             yield event
@@ -61,8 +66,9 @@ class Subscription:
         fact: Fact
         async for fact in info.context.pubsub.subscribe(REFERRALS_TOPIC):
             referral_id = fact.subject or fact.payload.get("referral_id")
-            if not referral_id:
-                continue
+            parties = {fact.payload.get("from_org"), fact.payload.get("to_org")} - {None}
+            if not referral_id or (scoped is not None and parties and organization not in parties):
+                continue  # not this organization's: no graph look-up, no wait
             # as it is now, and only if the caller may see it
             row = await _settled(repository, str(referral_id), scope, fact.payload.get("status"))
             if row is None or organization not in (row.get("to_org"), row.get("from_org")):

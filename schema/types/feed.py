@@ -9,14 +9,15 @@ from typing import Any, Final
 import strawberry
 from strawberry.scalars import JSON
 
-from journal import Fact
+from journal import Fact, kinds
 from schema.permissions import Policy, Provenance, mask, mask_contact, mask_text
 
 #: payload keys that name an organization: shown only when the caller may name it
 _ORGANIZATION_KEYS: Final = frozenset({"organization", "from_org", "to_org",
-                                       "from_organization", "to_organization"})
+                                       "from_organization", "to_organization", "funder"})
 #: payload keys that say who holds a record: shown with its organization only
-_HOLDER_KEYS: Final = frozenset({"source", "record_key", "source_record_id"})
+_HOLDER_KEYS: Final = frozenset({"source", "record_key", "source_record_id",
+                                 "record_key_l", "record_key_r", "matched_record_key"})
 #: identifiers, masked for roles that mask them
 _IDENTIFIER_KEYS: Final = frozenset({"nik", "no_kk", "kk"})
 _CONTACT_KEYS: Final = frozenset({"phone"})
@@ -50,7 +51,9 @@ class FeedEvent:
         return cls(cursor=str(fact.seq), kind=fact.kind, origin=fact.origin, at=fact.at,
                    household_ids=[strawberry.ID(h) for h in fact.household_ids],
                    person_ids=[strawberry.ID(p) for p in fact.person_ids],
-                   subject=strawberry.ID(fact.subject) if fact.subject else None,
+                   subject=strawberry.ID(fact.subject) if fact.subject and (
+                       fact.kind not in kinds.SUBJECT_IS_RECORD_KEY
+                       or provenance.shows(owner)) else None,
                    organization=provenance.name(fact.organization, fact.organization),
                    payload=JSON(shown_payload(fact.payload, policy, provenance, owner)))
 

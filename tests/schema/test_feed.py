@@ -112,3 +112,33 @@ async def test_feed_subscription_with_a_cursor_replays_what_followed_it(api: Api
     await stream.aclose()
     # YAY-A's next visible fact after the cursor is the merge into H1, not H4's decile
     assert first.data == {"feed": {"cursor": str(seqs[3]), "kind": kinds.HOUSEHOLD_MERGED}}
+
+
+async def test_a_foundation_learns_no_assessment_funder_or_record_key_of_others(
+        api: Api) -> None:
+    journal = api.services.journal
+    assert journal is not None
+    seqs = journal.append([
+        # another organization's delivery, paid by itself: its id as the funder
+        NewFact(kind=kinds.SERVICE_RECORDED, household_ids=("H1",), subject="S-2",
+                organization="YAY-B", payload={"program": "ZAKAT", "funder": "YAY-B"}),
+        # a person assessed: special category, for Dinsos roles only
+        NewFact(kind=kinds.ASSESSMENT_RECORDED, household_ids=("H1",), person_ids=("P1",),
+                subject="A-1", organization="ORG-DINSOS", payload={"assessment_id": "A-1"}),
+        # another organization's submission, and a review naming its record key
+        NewFact(kind=kinds.SUBMISSION_RECEIVED, household_ids=("H1",),
+                subject="api-yay-b:12345", organization="YAY-B"),
+        NewFact(kind=kinds.REVIEW_DECIDED, household_ids=("H1",), subject="pair-1",
+                organization="ORG-DINSOS", payload={"record_key_l": "api-yay-b:12345",
+                                                    "record_key_r": "dtks:9"}),
+    ])
+    shown = {int(e["cursor"]): e for e in await pages(api, YAY_A, first=50)}
+    assert seqs[1] not in shown  # the assessment
+    assert shown[seqs[0]]["payload"]["funder"] is None
+    assert shown[seqs[2]]["subject"] is None
+    review = shown[seqs[3]]["payload"]
+    assert review["record_key_l"] is None and review["record_key_r"] is None
+    # Dinsos staff see all of it
+    staff = {int(e["cursor"]): e for e in await pages(api, WORKER, first=50)}
+    assert staff[seqs[1]]["kind"] == kinds.ASSESSMENT_RECORDED
+    assert staff[seqs[2]]["subject"] == "api-yay-b:12345"
