@@ -195,6 +195,22 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
 }
 
 
+#: whether the graph holds an API-written row, by table (see `missing`)
+_PRESENT: Final[dict[str, LiteralString]] = {
+    "services": "UNWIND $keys AS k RETURN k.i AS i, "
+                "EXISTS { MATCH (:Service {service_id: k.service_id}) } AS found",
+    "assessments": "UNWIND $keys AS k RETURN k.i AS i, "
+                   "EXISTS { MATCH (:Assessment {assessment_id: k.assessment_id}) } AS found",
+    "referrals": "UNWIND $keys AS k RETURN k.i AS i, "
+                 "EXISTS { MATCH (:Referral {referral_id: k.referral_id}) } AS found",
+    "enrolments": "UNWIND $keys AS k RETURN k.i AS i, EXISTS { MATCH (:Household "
+                  "{household_id: k.household_id})-[:ENROLLED_IN]->(:Program {code: k.program}) "
+                  "} AS found",
+    "change_requests": "UNWIND $keys AS k RETURN k.i AS i, "
+                       "EXISTS { MATCH (:ChangeRequest {request_id: k.request_id}) } AS found",
+}
+
+
 class GraphRepository:
     def __init__(self, driver: AsyncDriver, database: str = "neo4j", uri: str = "") -> None:
         self._driver = driver
@@ -625,6 +641,16 @@ class GraphRepository:
             write=True,
         )
         return rows[0]["row"] if rows else None
+
+    async def missing(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[bool]:
+        """For each row of an API-written table (`_PRESENT`), whether the graph
+        lacks it (by its key), so a replay fills only what is missing."""
+        query = _PRESENT[table]
+        keys = [{**{k: row.get(k) for k in ("service_id", "assessment_id", "referral_id",
+                                             "request_id", "household_id", "program")},
+                 "i": n} for n, row in enumerate(rows)]
+        found = {r["i"] for r in await self._run(query, {"keys": keys}) if r["found"]}
+        return [n not in found for n in range(len(rows))]
 
     async def file_change_request(self, row: Mapping[str, Any]) -> Row:
         rows = await self._run(

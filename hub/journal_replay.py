@@ -3,8 +3,12 @@
 The graph is rebuilt from two things: staging (what `hub load` writes) and the
 journal (what was written through the API: services, enrolments,
 assessments, referrals and change requests). After the sources' rows are
-written, `replay` writes each API-recorded row's latest state again, through
-the same repository the API uses:
+written, `replay` writes each API-recorded row the graph lacks (a fresh or
+restored Neo4j, a write that never reached it), as it stands in the journal,
+through the same repository the API uses. A row the graph holds is never
+written again: the API keeps it current, and an API write made while the load
+ran must not be put back to an older state (nor its free text to the
+journal's masked copy).
 
 - rows are folded per id in journal order (a referral's creation, then each
   move), so each is written once, as it stands now;
@@ -15,8 +19,8 @@ the same repository the API uses:
   again (a source row written by this load may have undone its correction or
   withdrawal).
 
-Every write is an upsert with the loader's row hash, so a replay on a graph
-that already holds the rows changes nothing: it is safe to repeat.
+So a replay on a graph that already holds the rows writes nothing but the
+applied corrections again: it is safe to repeat.
 """
 
 from __future__ import annotations
@@ -120,27 +124,41 @@ async def _survivors(repo: GraphRepository, rows: list[dict[str, Any]]) -> int:
     return dropped
 
 
+async def _missing(repo: GraphRepository, table: str,
+                   rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows the graph lacks, in batches."""
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(rows), _BATCH):
+        batch = rows[i:i + _BATCH]
+        out += [row for row, gone in zip(batch, await repo.missing(table, batch), strict=True)
+                if gone]
+    return out
+
+
 async def replay_into(repo: GraphRepository, journal: Journal) -> ReplayReport:
     state, count = fold(journal)
     report = ReplayReport(facts=count)
     for table in TABLES:
         rows = list(state.get(table, {}).values())
         report.left_out += await _survivors(repo, rows)
+        rows = await _missing(repo, table, rows)
         for i in range(0, len(rows), _BATCH):
             await repo.write_table(table, rows[i:i + _BATCH])
         report.rows[table] = len(rows)
     requests = list(state.get(CHANGE_REQUESTS, {}).values())
+    absent = {str(r["request_id"]) for r in await _missing(repo, CHANGE_REQUESTS, requests)}
     for row in requests:  # an usulan may name nobody: only ids that are gone are dropped
         if row.get("household_id") or row.get("person_id"):
             one = [row]
             report.left_out += await _survivors(repo, one)
             if not one:
                 continue
-        await repo.file_change_request(row)
+        if str(row["request_id"]) in absent:
+            await repo.file_change_request(row)
         if row.get("status") == "APPLIED":
             await repo.apply_change_request(row)
             report.applied += 1
-    report.rows[CHANGE_REQUESTS] = len(requests)
+    report.rows[CHANGE_REQUESTS] = len(absent)
     return report
 
 
