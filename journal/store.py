@@ -9,6 +9,7 @@ find a fact below n appear (the feed's cursor relies on it).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,35 +63,20 @@ class Journal:
     def append(self, facts: Sequence[NewFact]) -> list[int]:
         """Store the facts in order, in one transaction; their sequence numbers
         (a fact whose key is already stored gets the stored one's)."""
-        seqs: list[int] = []
         if not facts:
-            return seqs
+            return []
         now = datetime.now(UTC)
         with self._file.write() as con:
-            for fact in facts:
-                if fact.key is not None:
-                    found = con.execute("SELECT seq FROM facts WHERE key = ?",
-                                        [fact.key]).fetchone()
-                    if found is not None:
-                        seqs.append(int(found[0]))
-                        continue
-                at = (fact.at or now).astimezone(UTC).isoformat()
-                cursor = con.execute(
-                    "INSERT INTO facts (at, kind, origin, subject, actor, organization,"
-                    " household_ids, person_ids, payload, key) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [at, fact.kind, origin_of(fact.kind), fact.subject, fact.actor,
-                     fact.organization, json.dumps(list(fact.household_ids)),
-                     json.dumps(list(fact.person_ids)),
-                     json.dumps(dict(fact.payload), default=_jsonable, sort_keys=True),
-                     fact.key],
-                )
-                seq = int(cursor.lastrowid or 0)
-                con.executemany(
-                    "INSERT OR IGNORE INTO fact_households VALUES (?, ?)",
-                    [(seq, h) for h in dict.fromkeys(fact.household_ids)],
-                )
-                seqs.append(seq)
-        return seqs
+            return [_insert(con, fact, now)[0] for fact in facts]
+
+    def claim(self, fact: NewFact) -> bool:
+        """Append a keyed fact unless its key is stored already; whether this
+        call stored it. Of several processes racing on one key exactly one wins
+        (a change request's step out of a status is claimed this way)."""
+        if fact.key is None:
+            raise ValueError("only a fact with a key can be claimed")
+        with self._file.write() as con:
+            return _insert(con, fact, datetime.now(UTC))[1]
 
     def head(self) -> int:
         """The newest sequence number (0 for an empty journal)."""
@@ -176,3 +162,25 @@ def _fact(row: Sequence[Any]) -> Fact:
                 payload=json.loads(payload), household_ids=tuple(json.loads(households)),
                 person_ids=tuple(json.loads(persons)), subject=subject, actor=actor,
                 organization=organization)
+
+
+def _insert(con: sqlite3.Connection, fact: NewFact, now: datetime) -> tuple[int, bool]:
+    """Store one fact inside the caller's write transaction: its sequence
+    number, and whether it was stored now (False: its key was stored before)."""
+    if fact.key is not None:
+        found = con.execute("SELECT seq FROM facts WHERE key = ?", [fact.key]).fetchone()
+        if found is not None:
+            return int(found[0]), False
+    at = (fact.at or now).astimezone(UTC).isoformat()
+    cursor = con.execute(
+        "INSERT INTO facts (at, kind, origin, subject, actor, organization,"
+        " household_ids, person_ids, payload, key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        [at, fact.kind, origin_of(fact.kind), fact.subject, fact.actor,
+         fact.organization, json.dumps(list(fact.household_ids)),
+         json.dumps(list(fact.person_ids)),
+         json.dumps(dict(fact.payload), default=_jsonable, sort_keys=True), fact.key],
+    )
+    seq = int(cursor.lastrowid or 0)
+    con.executemany("INSERT OR IGNORE INTO fact_households VALUES (?, ?)",
+                    [(seq, h) for h in dict.fromkeys(fact.household_ids)])
+    return seq, True

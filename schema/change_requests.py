@@ -19,7 +19,7 @@ from schema.audit import rows_read, wrote
 from schema.connections import Connection, connection, window
 from schema.context import Context
 from schema.errors import InputError, NotFound
-from schema.journaling import append, fact
+from schema.journaling import append, claim, fact
 from schema.permissions import (
     CHANGE_REQUEST_REJECTED,
     require_change_mover,
@@ -73,10 +73,12 @@ async def _move(info: Info, request_id: str, target: str,
                               "history": [*(current.get("history") or [status]), target],
                               **(extra or {})}
     row = {**current, **update}
-    await append(info, [fact(info, kind, row, table="change_requests",
-                             households=[current.get("household_id")],
-                             persons=[current.get("person_id")],
-                             key=f"{request_id}:{target}")])
+    # one step out of each status: whoever claims it in the journal first moves it
+    if not await claim(info, fact(info, kind, row, table="change_requests",
+                                  households=[current.get("household_id")],
+                                  persons=[current.get("person_id")],
+                                  key=f"{request_id}:from:{status}")):
+        raise InputError("id", f"the request moved on meanwhile; it is no longer {status}.")
     moved = await repo.move_change_request(request_id, status, update)
     if moved is None:  # another step won the race; nothing was changed here
         raise InputError("id", f"the request moved on meanwhile; it is no longer {status}.")

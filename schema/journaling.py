@@ -88,6 +88,16 @@ async def append(info: strawberry.Info[Any, Any], facts: list[NewFact]) -> None:
         await asyncio.to_thread(journal.append, facts)
 
 
+async def claim(info: strawberry.Info[Any, Any], one: NewFact) -> bool:
+    """Append a keyed fact unless another write claimed its key first (two
+    steps racing out of one status: the journal decides); True without a
+    journal."""
+    journal = info.context.services.journal
+    if journal is None:
+        return True
+    return await asyncio.to_thread(journal.claim, one)
+
+
 async def journaled_write(info: strawberry.Info[Any, Any], kind: str, table: str,
                           row: Mapping[str, Any], *, households: Iterable[object] = (),
                           persons: Iterable[object] = ()) -> None:
@@ -97,5 +107,5 @@ async def journaled_write(info: strawberry.Info[Any, Any], kind: str, table: str
     await info.context.repository.write_table(table, [row])
 
 
-__all__ = ["FREE_TEXT", "SUMMARY_KEYS", "append", "clean_row", "fact", "journaled_write",
+__all__ = ["FREE_TEXT", "SUMMARY_KEYS", "append", "claim", "clean_row", "fact", "journaled_write",
            "subject_of"]

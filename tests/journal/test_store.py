@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,3 +89,23 @@ def test_processes_appending_at_once_get_distinct_growing_numbers(tmp_path: Path
     for worker_id in range(3):  # each process's own facts stay in its order
         mine = [h for f in facts for h in f.household_ids if h.startswith(f"H-{worker_id}-")]
         assert mine == [f"H-{worker_id}-{n}" for n in range(50)]
+
+
+def _claim(path: str, worker: int, results: Any) -> None:
+    results.put(Journal(Path(path)).claim(
+        NewFact(kinds.CHANGE_REQUEST_APPROVED, subject=f"by-{worker}", key="chg-1:from:VERIFIED")))
+
+
+def test_of_processes_claiming_one_key_exactly_one_wins(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    Journal(path)
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    workers = [context.Process(target=_claim, args=(str(path), w, results)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert sorted(results.get(timeout=5) for _ in workers) == [False, False, False, True]
+    assert len(Journal(path).read()) == 1

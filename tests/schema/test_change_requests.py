@@ -198,3 +198,25 @@ async def test_the_list_by_status_follows_the_role(api: Api) -> None:
     # nobody else's request can be moved by a foundation, nor seen to exist
     assert await code(api, STEP.format(name="verifyChangeRequest"), YAY_B, id=mine[1]) in (
         "FORBIDDEN", "NOT_FOUND")
+
+
+async def test_a_step_another_process_claimed_first_is_refused(api: Api) -> None:
+    """Two steps out of one status race (an approval here, a rejection in another
+    server process): the journal's claim on `<id>:from:<status>` decides, and
+    the loser changes nothing."""
+    from journal import NewFact
+
+    filed = await api.data(FILE, YAY_A, c={"kind": "USULAN", "householdId": "H1",
+                                           "reason": "no income since June"})
+    rid = filed["fileChangeRequest"]["id"]
+    await step(api, "verifyChangeRequest", rid, WORKER)
+    # the other process's rejection has claimed the step, its graph write not yet done
+    assert journal(api).claim(NewFact(kinds.CHANGE_REQUEST_REJECTED, subject=rid,
+                                      key=f"{rid}:from:VERIFIED"))
+    lost = await api.run(STEP.format(name="approveChangeRequest"), HEAD, id=rid)
+    assert lost.errors and "moved on meanwhile" in lost.errors[0].message
+    approvals = journal(api).read(0, 1000, kinds=[kinds.CHANGE_REQUEST_APPROVED])
+    assert rid not in [f.subject for f in approvals]
+    listed = await api.data("query($s: ChangeRequestStatus) { changeRequests(status: $s) "
+                            "{ edges { node { id } } } }", ADMIN, s="VERIFIED")
+    assert rid in [e["node"]["id"] for e in listed["changeRequests"]["edges"]]
