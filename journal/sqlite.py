@@ -21,6 +21,8 @@ class SqliteFile:
         self._timeout = timeout_s
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (autocommit outside `write()`)."""
@@ -31,6 +33,8 @@ class SqliteFile:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             self._local.con = con
+            with self._guard:
+                self._opened.append(con)
         return con
 
     @contextmanager
@@ -47,8 +51,9 @@ class SqliteFile:
         con.execute("COMMIT")
 
     def close(self) -> None:
-        """Close this thread's connection."""
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is not None:
+        """Close the connections of every thread (a worker thread's too)."""
+        with self._guard:
+            opened, self._opened = self._opened, []
+        for con in opened:
             con.close()
-            self._local.con = None
+        self._local = threading.local()
