@@ -351,8 +351,15 @@ class Generations:
             try:
                 if await asyncio.to_thread(self.refresh):
                     _log.info("serving staging generation %s", self.name)
-            except Exception as exc:  # keep serving the generation held
+            except Exception as exc:  # keep serving the generation held...
                 _log.error("staging generation not taken: %s", describe(exc))
+                held = self._current
+                if held is not None and not held.generation.path.exists():
+                    # ...unless it was unpublished (an erasure keeps no older
+                    # generation): serving it would keep erased records alive
+                    _log.error("generation %s was withdrawn: not serving staging until "
+                               "the next one is taken", held.generation.name)
+                    self._swap(None)
 
     def close(self) -> None:
         self._swap(None)
