@@ -83,6 +83,31 @@ def stage(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
     if requests:
         con.executemany("INSERT INTO _rp_api_request VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         requests)
+    for table in ("_rp_api_service", "_rp_api_request"):
+        _to_survivors(con, table)
+
+
+#: the longest merge chain followed (A merged into B, B later into C, ...)
+_MAX_CHAIN: Final = 20
+
+
+def _to_survivors(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Households and persons merged since the API wrote about them, replaced
+    by their survivors (the registries' `survivor_id`, followed along chains),
+    as the staged rows are."""
+    for entity in ("household", "person"):
+        registry = f"{entity}_registry"
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                           [registry]).fetchall()[0][0]:
+            continue
+        for _ in range(_MAX_CHAIN):
+            moved = con.execute(
+                f"UPDATE {table} t SET {entity}_id = r.survivor_id FROM {registry} r "
+                f"WHERE r.{entity}_id = t.{entity}_id AND r.status = 'merged' "
+                "AND r.survivor_id IS NOT NULL AND r.survivor_id <> r."
+                f"{entity}_id").fetchall()
+            if not moved or not moved[0][0]:
+                break
 
 
 __all__ = ["corrections_text", "stage"]

@@ -1,0 +1,40 @@
+"""What the API recorded reaches the report on the ids that survive: a service
+recorded on a household merged since counts for its survivor (chains too)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from hub.report.api_facts import stage
+from journal import Journal, NewFact, kinds
+from linkage.registry import ensure_registry_tables
+
+
+def test_services_on_merged_households_and_persons_count_for_their_survivors(
+        tmp_path: Path) -> None:
+    con = duckdb.connect()
+    ensure_registry_tables(con)
+    now = dt.datetime(2026, 11, 1)
+    # H-1 merged into H-2, which was later merged into H-3; P-1 merged into P-2
+    con.executemany("INSERT INTO household_registry (household_id, status, survivor_id, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    [("H-1", "merged", "H-2", now, now), ("H-2", "merged", "H-3", now, now),
+                     ("H-3", "active", None, now, now), ("H-9", "active", None, now, now)])
+    con.executemany("INSERT INTO person_registry (person_id, status, survivor_id, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    [("P-1", "merged", "P-2", now, now), ("P-2", "active", None, now, now)])
+    journal = Journal.at_home(tmp_path)
+    journal.append([
+        NewFact(kinds.SERVICE_RECORDED, household_ids=(h,), at=dt.datetime(2026, 11, 5,
+                                                                           tzinfo=dt.UTC),
+                payload={"row": {"service_id": f"svc-{h}", "household_id": h,
+                                 "person_id": p, "program": "PKH",
+                                 "service_date": "2026-11-05", "amount": 100}})
+        for h, p in (("H-1", "P-1"), ("H-9", None))])
+    stage(con, dt.date(2026, 10, 18), dt.date(2026, 11, 18), journal)
+    rows = con.execute("SELECT service_id, household_id, person_id FROM _rp_api_service "
+                       "ORDER BY 1").fetchall()
+    assert rows == [("svc-H-1", "H-3", "P-2"), ("svc-H-9", "H-9", None)]
