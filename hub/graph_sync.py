@@ -158,7 +158,8 @@ def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j"
     drain_erasures(con, driver, database)  # erasures the graph missed, first
     token = load_token(driver, database)
     todo = plan(con, token, progress)
-    facts = load_facts(con, driver, database, todo) if journal is not None else []
+    facts = kept_facts(con, load_facts(con, driver, database, todo)) \
+        if journal is not None else []
     if progress:
         progress("write")
     generation = begin_generation(driver, database)
@@ -183,8 +184,24 @@ def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j"
         journal.append([*facts, NewFact(kinds.LOAD_PUBLISHED, {
             "generation": generation, "rows_sent": report.rows_sent,
             "retired": report.retired, "merged": report.merged, "dropped": report.dropped})])
+        con.execute("DELETE FROM graph_pending_facts")  # the journal has them now
     commit(con, str(token))
     return report
+
+
+def kept_facts(con: duckdb.DuckDBPyConnection, fresh: Sequence[NewFact]) -> list[NewFact]:
+    """The facts a load that did not finish derived, then `fresh`; all kept in
+    staging (`graph_pending_facts`) until the journal has them. A load killed
+    between its graph writes and its journal append would otherwise lose them:
+    the re-run derives from a graph that already holds the new state. Their
+    keys make appending one twice harmless."""
+    con.execute("CREATE TABLE IF NOT EXISTS graph_pending_facts (n BIGINT, fact VARCHAR)")
+    old = [NewFact.from_json(str(r[0])) for r in
+           con.execute("SELECT fact FROM graph_pending_facts ORDER BY n").fetchall()]
+    if fresh:
+        con.executemany("INSERT INTO graph_pending_facts VALUES (?, ?)",
+                        [(len(old) + i, f.to_json()) for i, f in enumerate(fresh)])
+    return [*old, *fresh]
 
 
 def queue_erasure(con: duckdb.DuckDBPyConnection, *, record_keys: Sequence[str],

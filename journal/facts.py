@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,29 @@ class NewFact:
     organization: str | None = None
     key: str | None = None
     at: datetime | None = None
+
+    def to_json(self) -> str:
+        """The fact as JSON text (to keep it somewhere until it is appended)."""
+        return json.dumps({
+            "kind": self.kind, "payload": dict(self.payload),
+            "household_ids": list(self.household_ids), "person_ids": list(self.person_ids),
+            "subject": self.subject, "actor": self.actor, "organization": self.organization,
+            "key": self.key, "at": self.at.isoformat() if self.at else None,
+        }, default=_iso, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> NewFact:
+        data = json.loads(text)
+        at = data.pop("at")
+        return cls(**{**data, "household_ids": tuple(data["household_ids"]),
+                      "person_ids": tuple(data["person_ids"])},
+                   at=datetime.fromisoformat(at) if at else None)
+
+
+def _iso(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 @dataclass(frozen=True)

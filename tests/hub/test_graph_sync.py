@@ -23,8 +23,9 @@ from graph.driver import Connection, open_driver
 from graph.generation import generations
 from graph.loader import LoadReport
 from hub import pipeline
-from hub.graph_sync import sync
+from hub.graph_sync import kept_facts, sync
 from hub.settings import Settings
+from journal import NewFact, kinds
 from linkage.pipeline import run_linkage
 
 pytestmark = [pytest.mark.graph, pytest.mark.slow]
@@ -148,3 +149,26 @@ def test_a_reader_never_sees_half_a_household(city: tuple[Settings, Path, Driver
     current, loading = generations(driver)
     assert current is not None and loading is None
     assert current.counts["rows_sent"] == report.rows_sent
+
+
+def test_facts_of_a_load_that_did_not_finish_are_kept_for_the_next(tmp_path: Path) -> None:
+    """A load killed after its graph writes, before its journal append: the
+    re-run derives nothing (the graph already holds the new state), so the
+    facts the first run derived must still be there for it."""
+    import datetime as dt
+
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "hub.duckdb"))
+    merged = NewFact(kinds.HOUSEHOLD_MERGED, {"survivor_id": "H-2", "at": dt.date(2026, 12, 1)},
+                     household_ids=("H-1", "H-2"), subject="H-1", key="merge:H-1:m1",
+                     at=dt.datetime(2026, 12, 2, 3, 4, tzinfo=dt.UTC))
+    assert kept_facts(con, [merged]) == [merged]  # first run; then it dies
+    con.close()
+    con = duckdb.connect(str(tmp_path / "hub.duckdb"))
+    decile = NewFact(kinds.DECILE_CHANGED, {"from": 3, "to": 2}, household_ids=("H-5",),
+                     key="decile:H-5:m1")
+    again = kept_facts(con, [decile])  # the re-run: the first run's facts first
+    assert [f.key for f in again] == ["merge:H-1:m1", "decile:H-5:m1"]
+    assert again[0].household_ids == ("H-1", "H-2") and again[0].at == merged.at
+    assert again[0].payload == {"survivor_id": "H-2", "at": "2026-12-01"}
