@@ -66,6 +66,7 @@ def _assignments(con: duckdb.DuckDBPyConnection, ledger: IdentityLedger) -> int:
                WHERE a.record_key IN (SELECT record_key FROM current_records)
                  AND a.record_key NOT IN (SELECT record_key FROM identity_map)"""
         )
+        _supersede(con)
     finally:
         con.unregister("_ledger_assignments")
     count = scalar(con, "SELECT count(*) FROM _reconciled")
@@ -86,6 +87,35 @@ def _assignments(con: duckdb.DuckDBPyConnection, ledger: IdentityLedger) -> int:
         con.rollback()
         raise
     return count
+
+
+def _supersede(con: duckdb.DuckDBPyConnection) -> None:
+    """A record a server linked while `hub ingest` and an earlier link already
+    gave it ids: the server's ids (handed to the submitter, written to the
+    graph) join the registry as merged into the link's, so `hub load` retires
+    them with a MERGED_INTO their survivor instead of leaving a ghost."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for entity in ("person", "household"):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _superseded AS
+                SELECT DISTINCT a.{entity}_id AS old_id, m.{entity}_id AS survivor_id
+                FROM _ledger_assignments a JOIN identity_map m USING (record_key)
+                WHERE a.{entity}_id <> m.{entity}_id
+                  AND a.{entity}_id NOT IN (SELECT {entity}_id FROM {entity}_registry)
+                  AND a.{entity}_id NOT IN (SELECT {entity}_id FROM identity_map)"""
+        )
+        if not scalar(con, "SELECT count(*) FROM _superseded"):
+            continue
+        con.execute(
+            f"INSERT INTO {entity}_registry SELECT old_id, 'merged', survivor_id, $now, $now "
+            "FROM _superseded", {"now": now})
+        first = scalar(con, "SELECT coalesce(max(event_id), 0) + 1 FROM identity_events")
+        con.execute(
+            f"""INSERT INTO identity_events
+                SELECT {first} - 1 + row_number() OVER (ORDER BY old_id), $now, 'merge',
+                       '{entity}', [survivor_id, old_id], survivor_id,
+                       'realtime id superseded by hub link'
+                FROM _superseded""", {"now": now})
 
 
 def _register_minted(con: duckdb.DuckDBPyConnection, entity: str) -> None:
