@@ -229,9 +229,9 @@ def main() -> None:
     notes = [f"load average (1 min) at the start {load_at_start:.1f}; before and after the "
              "full load " + " / ".join(f"{x:.1f}" for x in loads[:2]) + "; before and after "
              "the 1% change's load " + " / ".join(f"{x:.1f}" for x in loads[2:])
-             + f"; at the end {os.getloadavg()[0]:.1f} (2 cores, shared with the other "
-             "helpers' test runs and benches: absolute times are several times a quiet "
-             "machine's, the ratios are same-run)",
+             + f"; at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a load "
+             "average above the core count means other work shared the machine: then the "
+             "absolute times are not a quiet machine's; the ratios are same-run)",
              "each household's rows (and its lifecycle moves) are written in one "
              "transaction, two transactions at a time (graph.household_load)"]
     if args.no_record:
