@@ -34,7 +34,7 @@ class NewFact:
             "household_ids": list(self.household_ids), "person_ids": list(self.person_ids),
             "subject": self.subject, "actor": self.actor, "organization": self.organization,
             "key": self.key, "at": self.at.isoformat() if self.at else None,
-        }, default=_iso, sort_keys=True)
+        }, default=jsonable, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> NewFact:
@@ -45,7 +45,8 @@ class NewFact:
                    at=datetime.fromisoformat(at) if at else None)
 
 
-def _iso(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Dates and times in a payload as ISO text (json.dumps' `default`)."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from journal.facts import Fact, NewFact
+from journal.facts import Fact, NewFact, jsonable
 from journal.kinds import origin_of
 from journal.sqlite import SqliteFile
 
@@ -150,12 +150,6 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
 def _fact(row: Sequence[Any]) -> Fact:
     seq, at, kind, origin, payload, households, persons, subject, actor, organization = row
     return Fact(seq=int(seq), at=datetime.fromisoformat(at), kind=str(kind), origin=str(origin),
@@ -178,7 +172,7 @@ def _insert(con: sqlite3.Connection, fact: NewFact, now: datetime) -> tuple[int,
         [at, fact.kind, origin_of(fact.kind), fact.subject, fact.actor,
          fact.organization, json.dumps(list(fact.household_ids)),
          json.dumps(list(fact.person_ids)),
-         json.dumps(dict(fact.payload), default=_jsonable, sort_keys=True), fact.key],
+         json.dumps(dict(fact.payload), default=jsonable, sort_keys=True), fact.key],
     )
     seq = int(cursor.lastrowid or 0)
     con.executemany("INSERT OR IGNORE INTO fact_households VALUES (?, ?)",
