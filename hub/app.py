@@ -231,7 +231,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         driver = None
-        journal = Journal.at_home(settings.home)
         linkage = await asyncio.to_thread(LinkageServices.open, settings, journal)
         runtime.linkage = linkage
         if runtime.services is None:
@@ -274,7 +273,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                   methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_ws),
             Route("/health", health),
-            *dashboard_routes(settings, runtime.authenticator, runtime.limiter,
+            *dashboard_routes(settings, runtime.authenticator, runtime.limiter, journal,
                               staging=lambda: runtime.linkage.generations
                               if runtime.linkage is not None else None),
         ],

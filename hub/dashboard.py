@@ -288,14 +288,14 @@ keluarga dengan masalah PPKS terlayani program aktif ({share}).</p>
 # --- routes --------------------------------------------------------------------------
 def dashboard_routes(
     settings: Settings, authenticator: Authenticator, limiter: RateLimiter,
-    staging: Callable[[], Generations | None] = lambda: None,
+    journal: Journal, staging: Callable[[], Generations | None] = lambda: None,
 ) -> list[Route]:
-    """`staging`: the server's published generations (hub.intake); without them
+    """`journal`: the app's journal (what the API recorded counts too);
+    `staging`: the server's published generations (hub.intake); without them
     the dashboard reads the current published generation, else hub.duckdb."""
     key = secret(settings)
     used_links: dict[str, float] = {}
     cache = _Cache()
-    journal = Journal.at_home(settings.home)
     secure = settings.mode == "production"
 
     def session(request: Request) -> dict[str, Any] | None:

@@ -57,11 +57,15 @@ def load_graph(
     table_queries(con)  # first: nothing staged is the likelier mistake
     ensure_neo4j(settings)
     conn = graph_connection(settings)
-    with open_driver(conn) as driver:
-        ensure_constraints(driver, settings.neo4j_database)
-        report = sync(con, driver, settings.neo4j_database, progress,
-                      server=f"Neo4j at {conn.uri}", journal=Journal.at_home(settings.home))
-    replay(conn, Journal.at_home(settings.home))  # what the API wrote (hub.journal_replay)
+    journal = Journal.at_home(settings.home)
+    try:
+        with open_driver(conn) as driver:
+            ensure_constraints(driver, settings.neo4j_database)
+            report = sync(con, driver, settings.neo4j_database, progress,
+                          server=f"Neo4j at {conn.uri}", journal=journal)
+        replay(conn, journal)  # what the API wrote (hub.journal_replay)
+    finally:
+        journal.close()
     return report
 
 
