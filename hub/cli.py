@@ -27,6 +27,7 @@ from hub.demo import run_demo
 from hub.errors import HubError
 from hub.failures import DEBUG_ENV, debug_requested, describe
 from hub.intake import IntakeStore
+from hub.priority import yield_to_server
 from hub.report.cli import make_report_app
 from hub.security.cli import make_audit_app, make_keys_app
 from hub.security.watch_cli import make_alerts_app, make_consents_app
@@ -63,6 +64,7 @@ def get_settings() -> Settings:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     home: Annotated[
         Path | None, typer.Option("--home", help="Working folder (default $HUB_HOME or .hub/).")
     ] = None,
@@ -71,6 +73,7 @@ def _root(
 ) -> None:
     settings = load_settings()
     _State.settings = settings.with_home(home) if home else settings
+    yield_to_server(ctx.invoked_subcommand, settings)
 
 
 @neo4j_app.command("start")

@@ -40,6 +40,7 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_AUDIT_ANCHOR_DIR": "audit_anchor_dir",
     "HUB_AUDIT_ANCHOR_INTERVAL": "audit_anchor_interval_s",
     "HUB_REPORT_CUTOFF_DAY": "report_cutoff_day",
+    "HUB_REFRESH_NICE": "refresh_nice",
 }
 
 
@@ -69,6 +70,10 @@ class Settings:
     # The monthly report's cut-off day (`[report] cutoff_day`): month M runs from
     # the day after M-1's cut-off to M's, inclusive (DTSEN's cycle: the 17th).
     report_cutoff_day: int = REPORT_CUTOFF_DAY
+    # How much lower than the server the batch commands run (`nice`, 0-19):
+    # `hub ingest`, `link`, `load`, `report` and `generate` give the CPU to
+    # `hub serve` when both want it, so the API keeps its latency during a refresh.
+    refresh_nice: int = 10
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -153,7 +158,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
     known = {k: v for k, v in values.items() if k in _KNOWN}
     try:
         for k in ("port", "neo4j_port", "neo4j_pagecache_mb", "audit_anchor_interval_s",
-                  "report_cutoff_day"):
+                  "report_cutoff_day", "refresh_nice"):
             if k in known:
                 known[k] = int(known[k])
     except ValueError as exc:
@@ -170,4 +175,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
     if not 1 <= known.get("report_cutoff_day", REPORT_CUTOFF_DAY) <= REPORT_CUTOFF_MAX:
         raise ConfigError(f"report_cutoff_day is a day of the month, 1 to {REPORT_CUTOFF_MAX} "
                           f"(every month has it), not {known['report_cutoff_day']}.")
+    if not 0 <= known.get("refresh_nice", 0) <= 19:
+        raise ConfigError(f"refresh_nice is a niceness, 0 (as the server) to 19 (only idle "
+                          f"CPU), not {known['refresh_nice']}.")
     return Settings(**known, extra=unknown)
