@@ -12,8 +12,8 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from domain.shapes import Row
 from schema.errors import InputError
-from schema.services import Row
 
 T = TypeVar("T")
 

@@ -39,9 +39,7 @@ from hub.security.keys import (
 )
 from hub.security.principal import (
     ROLE_POLICIES,
-    ROLES,
     Principal,
-    Role,
     RolePolicy,
     mask_kk,
     mask_nik,
@@ -51,7 +49,6 @@ from hub.security.principal import (
 from hub.security.ratelimit import RateLimit, RateLimiter
 
 __all__ = [
-    "ROLES",
     "ROLE_POLICIES",
     "AuditChainBroken",
     "AuditEvent",
@@ -71,7 +68,6 @@ __all__ = [
     "RateLimit",
     "RateLimited",
     "RateLimiter",
-    "Role",
     "RolePolicy",
     "SecurityDB",
     "SecurityError",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from domain.shapes import AuditPage
 from hub.security.chain import (
     GENESIS_HASH,
     Anchor,
@@ -29,7 +30,7 @@ from hub.security.chain import (
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
 from hub.settings import Settings
-from schema.services import AuditEntry, AuditPage
+from schema.services import AuditEntry
 
 _COLUMNS = (
     "seq, ts, subject, organization, role, operation, person_ids, household_ids, purpose,"
