@@ -41,7 +41,6 @@ from bench_graph_load import wipe as wipe_graph
 from results import Figure, table
 
 from connectors import ingest, load_configs
-from connectors.synthetic import generate_city
 from graph.constraints import ensure
 from graph.driver import Connection, open_driver
 from graph.loader import load
@@ -49,6 +48,7 @@ from hub import pipeline
 from hub.graph_tables import graph_tables
 from hub.settings import Settings
 from linkage.pipeline import run_linkage
+from simulator import generate_city
 
 CHANGED_SOURCE = "disdukcapil"
 

@@ -10,13 +10,13 @@ import duckdb
 import pytest
 
 from connectors import ingest, load_configs
-from connectors.synthetic import generate_city
 from hub import pipeline
 from hub.graph_tables import graph_tables
 from hub.intake import IntakeStore, LinkageServices, intake_source_id
 from hub.settings import Settings
 from journal import Journal, kinds
 from linkage.ledger import IdentityLedger
+from simulator import generate_city
 
 pytestmark = pytest.mark.anyio
 

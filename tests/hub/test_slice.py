@@ -16,13 +16,13 @@ import httpx
 import pytest
 from hubcli import hub, hub_env
 
-from connectors.synthetic import generate_city
 from graph.driver import open_async_driver
 from graph.repository import GraphRepository
 from hub.app import create_app, graph_connection
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings, load_settings
 from schema.context import Services
+from simulator import generate_city
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "slice"
 

@@ -21,13 +21,13 @@ import httpx
 from neo4j import Driver
 
 from connectors import ingest, load_configs
-from connectors.synthetic import generate_city
 from graph.driver import Connection
 from hub import pipeline
 from hub.app import create_app
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings
 from journal import journal_path
+from simulator import generate_city
 
 
 @dataclass(frozen=True)

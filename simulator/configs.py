@@ -56,7 +56,7 @@ import json
 from pathlib import Path
 from typing import Final
 
-from connectors.synthetic.spec import SourceSpec
+from simulator.spec import SourceSpec
 
 PERSONAL: Final[tuple[str, ...]] = (
     "nik", "no_kk", "full_name", "birth_date", "birth_place", "phone", "address", "street",
