@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from connectors.config import HttpOptions, SourceConfig, load_configs
+from connectors.config import HttpOptions, SourceConfig, load_configs, write_config
 from connectors.errors import (
     ConnectorError,
     EmptySourceError,
@@ -110,4 +110,5 @@ __all__ = [
     "ingest",
     "load_configs",
     "quarantined_rows",
+    "write_config",
 ]
