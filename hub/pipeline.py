@@ -14,14 +14,13 @@ from connectors.reference import load_reference
 from graph.constraints import ensure as ensure_constraints
 from graph.driver import open_driver
 from graph.loader import LoadReport
-from hub.app import graph_connection
 from hub.errors import PipelineError
 from hub.graph_sync import sync
 from hub.graph_tables import table_queries
 from hub.journal_replay import replay
 from hub.localgraph import ensure_neo4j
 from hub.published import KEEP_PREVIOUS, Generation, publish
-from hub.settings import Settings
+from hub.settings import Settings, graph_connection
 from journal import Journal, NewFact, kinds
 from linkage.ledger import IdentityLedger
 from linkage.pipeline import LinkSummary, run_linkage

@@ -15,9 +15,8 @@ from rich.table import Table
 
 from graph.generation import Generation
 from graph.stats import graph_stats
-from hub.app import graph_connection
 from hub.published import current, open_generation
-from hub.settings import Settings
+from hub.settings import Settings, graph_connection
 
 _SOURCES = """
 SELECT s.id, s.kind, s.organization, s.last_batch_id, s.last_ingested_at,

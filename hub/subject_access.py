@@ -23,9 +23,8 @@ from connectors.canonical import PERSON_FIELDS
 from graph.driver import open_driver
 from graph.errors import GraphError
 from graph.subject import subject_graph
-from hub.app import graph_connection
 from hub.security.audit import AuditEvent, AuditLog
-from hub.settings import Settings
+from hub.settings import Settings, graph_connection
 from linkage.erasure import records_of_person
 
 PURPOSE = "subject_access [legal_obligation]"

@@ -63,3 +63,14 @@ def test_imports_of_ours_only_what_the_layering_allows(package: str) -> None:
     for path, name in imports(package):
         if name.split(".")[0] in OUR_PACKAGES:
             assert any(under(name, allowed) for allowed in OURS[package]), (path, name)
+
+
+#: The server entry points: only they take the web app; the offline pipeline (hub ingest,
+#: link, load, status, erasure...) takes its settings and connections from hub.settings.
+APP_ENTRY_POINTS = {"hub/app.py", "hub/server.py"}
+
+
+def test_only_the_server_entry_points_import_the_web_app() -> None:
+    importers = {str(path.relative_to(ROOT)) for path, name in imports("hub")
+                 if under(name, "hub.app")}
+    assert importers <= APP_ENTRY_POINTS

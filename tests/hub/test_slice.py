@@ -18,9 +18,9 @@ from hubcli import hub, hub_env
 
 from graph.driver import open_async_driver
 from graph.repository import GraphRepository
-from hub.app import create_app, graph_connection
+from hub.app import create_app
 from hub.security import KeyStore, SecurityDB
-from hub.settings import Settings, load_settings
+from hub.settings import Settings, graph_connection, load_settings
 from schema.context import Services
 from simulator import generate_city
 
