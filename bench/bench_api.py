@@ -309,10 +309,10 @@ def main() -> int:
         p.error("wrk is needed for the load (apt-get install -y wrk)")
 
     from graph.constraints import ensure
-    from graph.driver import Connection, open_driver
+    from graph.driver import GraphTarget, open_driver
     from graph.loader import load
 
-    conn = Connection(args.uri, args.user, args.password, args.database)
+    conn = GraphTarget(args.uri, args.user, args.password, args.database)
     sync = open_driver(conn)
     if args.load:
         if not args.wipe:

@@ -54,7 +54,7 @@ from hub.security.grants import SqliteGrants
 from hub.security.purposes import PurposeRegistry
 from hub.security.ratelimit import SharedBuckets, ratelimit_path
 from hub.security.submissions import SubmissionWatch
-from hub.settings import Settings, graph_connection
+from hub.settings import Settings, graph_target
 from journal import Journal
 from linkage.standardise.search import NameTokens
 from schema import build_schema
@@ -228,7 +228,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         linkage = await asyncio.to_thread(LinkageServices.open, settings, journal)
         runtime.linkage = linkage
         if runtime.services is None:
-            conn = graph_connection(settings)
+            conn = graph_target(settings)
             driver = await open_async_driver(conn)
             runtime.services = Services(
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),

@@ -17,11 +17,9 @@ from hub.security.authn import Authenticator, authenticate, purpose_from_headers
 from hub.security.db import SecurityDB, security_db_path
 from hub.security.errors import (
     AuditChainBroken,
-    Forbidden,
     InvalidOrganizationError,
     KeyNotFoundError,
     KeyRevokedError,
-    PurposeRequired,
     RateLimited,
     SecurityError,
     Unauthenticated,
@@ -55,7 +53,6 @@ __all__ = [
     "AuditLog",
     "AuditRecord",
     "Authenticator",
-    "Forbidden",
     "InvalidOrganizationError",
     "JwtOutcome",
     "JwtVerifier",
@@ -64,7 +61,6 @@ __all__ = [
     "KeyRevokedError",
     "KeyStore",
     "Principal",
-    "PurposeRequired",
     "RateLimit",
     "RateLimited",
     "RateLimiter",
