@@ -162,7 +162,10 @@ def render_config(data: Mapping[str, Any], file: Path) -> str:
     quotes, backslashes, newlines, control characters, any script). It is parsed and
     checked as the reader will (against `file`, for a relative location) first, so a
     writer cannot leave a configuration that `hub ingest` refuses."""
-    text = tomli_w.dumps(data)
+    try:
+        text = tomli_w.dumps(data)
+    except TypeError as exc:  # None, or an object TOML has no type for
+        raise SourceConfigError(str(file), None, f"cannot be written as TOML ({exc}).") from exc
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -74,6 +74,14 @@ def test_text_that_is_not_unicode_is_refused_with_the_file_named(tmp_path: Path)
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_value_toml_cannot_hold_is_refused_with_the_file_named(tmp_path: Path) -> None:
+    file = tmp_path / "bad.toml"
+    with pytest.raises(SourceConfigError, match="cannot be written as TOML") as caught:
+        write_config(file, declaration("Yayasan") | {"sheet": None})
+    assert str(file) in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_config_is_replaced_whole(tmp_path: Path) -> None:
     file = tmp_path / "yayasan-tricky.toml"
     write_config(file, declaration("first"))
