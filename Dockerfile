@@ -2,11 +2,14 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY domain ./domain
+COPY journal ./journal
 COPY hub ./hub
 COPY schema ./schema
 COPY linkage ./linkage
 COPY connectors ./connectors
 COPY graph ./graph
+COPY simulator ./simulator
 RUN pip install --no-cache-dir . \
  && useradd --system --home /var/lib/satupintu satupintu \
  && mkdir -p /var/lib/satupintu && chown satupintu /var/lib/satupintu

@@ -17,7 +17,7 @@ both, and writes the table to bench/results.md.
 Shortcut, documented: the city is not linked from source exports (Splink at
 100k households takes too long on 2 cores for a throughput bench); its
 households and people are the synthetic generator's ground truth
-(`connectors.synthetic.population.build`: real names, NIK/KK, addresses,
+(`simulator.population.build`: real names, NIK/KK, addresses,
 deciles, PPKS), one DTSEN source record per person, and services/enrolments
 drawn per household (PKH/BPNT for deciles 1-4 from DINSOS, foundation aid for
 a share of the rest), all written through `graph.loader.load`.
@@ -65,7 +65,7 @@ FOUNDATIONS = [f"YAY-{i:03d}" for i in range(1, 21)]
 def truth_city(households: int, seed: int = 11) -> dict[str, Any]:
     """Loader tables from the generator's ground truth (see the module docstring)."""
     from connectors import reference
-    from connectors.synthetic import population
+    from simulator import population
 
     rng = np.random.default_rng(seed)
     people = population.build(rng, households).people
@@ -309,10 +309,10 @@ def main() -> int:
         p.error("wrk is needed for the load (apt-get install -y wrk)")
 
     from graph.constraints import ensure
-    from graph.driver import Connection, open_driver
+    from graph.driver import GraphTarget, open_driver
     from graph.loader import load
 
-    conn = Connection(args.uri, args.user, args.password, args.database)
+    conn = GraphTarget(args.uri, args.user, args.password, args.database)
     sync = open_driver(conn)
     if args.load:
         if not args.wipe:

@@ -29,7 +29,7 @@ import results
 from results import Figure, table
 
 from graph.constraints import ensure
-from graph.driver import Connection, open_driver
+from graph.driver import GraphTarget, open_driver
 from graph.loader import DEFAULT_BATCH, DEFAULT_WRITERS, load
 
 NAMES = ["asep", "euis", "hermawan", "siti", "jajang", "dedi", "yusuf", "nining", "ujang",
@@ -123,7 +123,7 @@ def main() -> int:
     args = parser.parse_args()
     if not args.wipe:
         parser.error("this benchmark deletes everything in the database: pass --wipe")
-    conn = Connection(args.uri, args.user, args.password, args.database)
+    conn = GraphTarget(args.uri, args.user, args.password, args.database)
     driver = open_driver(conn)
     tables = city(args.households)
     wipe(driver)

@@ -41,14 +41,14 @@ from bench_graph_load import wipe as wipe_graph
 from results import Figure, table
 
 from connectors import ingest, load_configs
-from connectors.synthetic import generate_city
 from graph.constraints import ensure
-from graph.driver import Connection, open_driver
+from graph.driver import GraphTarget, open_driver
 from graph.loader import load
 from hub import pipeline
 from hub.graph_tables import graph_tables
 from hub.settings import Settings
 from linkage.pipeline import run_linkage
+from simulator import generate_city
 
 CHANGED_SOURCE = "disdukcapil"
 
@@ -72,7 +72,7 @@ def build(workdir: Path, households: int, seed: int, settings: Settings) -> floa
     return time.perf_counter() - started
 
 
-def graph_size(conn: Connection) -> tuple[int, int]:
+def graph_size(conn: GraphTarget) -> tuple[int, int]:
     with open_driver(conn) as driver:
         nodes = driver.execute_query("MATCH (n) RETURN count(n) AS c",
                                      database_=conn.database).records[0]["c"]
@@ -81,7 +81,7 @@ def graph_size(conn: Connection) -> tuple[int, int]:
     return int(nodes), int(rels)
 
 
-def wipe(conn: Connection) -> None:
+def wipe(conn: GraphTarget) -> None:
     with open_driver(conn) as driver:
         wipe_graph(driver)
 
@@ -96,7 +96,7 @@ def timed_load(settings: Settings) -> tuple[float, Any]:
         con.close()
 
 
-def baseline_reload(settings: Settings, conn: Connection) -> float:
+def baseline_reload(settings: Settings, conn: GraphTarget) -> float:
     """Every table built and handed to the loader, as `hub load` did before."""
     con = pipeline.open_db(settings)
     try:
@@ -182,7 +182,7 @@ def main() -> None:
         parser.error("this bench WIPES the database at --uri: pass --wipe to confirm.")
     logging.getLogger("splink").setLevel(logging.ERROR)
     load_at_start = os.getloadavg()[0]
-    conn = Connection(uri=args.uri, user=args.user, password=args.password,
+    conn = GraphTarget(uri=args.uri, user=args.user, password=args.password,
                       database=args.database)
     settings = Settings(home=args.workdir / "home", neo4j_uri=args.uri, neo4j_user=args.user,
                         neo4j_password=args.password, neo4j_database=args.database)

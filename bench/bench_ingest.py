@@ -34,7 +34,7 @@ from results import Figure, report
 
 from connectors import SourceSummary, ingest, load_configs
 from connectors.reference import load_reference
-from connectors.synthetic import generate_city
+from simulator import generate_city
 
 TOML = """id = "bench-dtks"
 kind = "csv"

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from results import Figure, report  # noqa: E402
 
 from graph.constraints import ensure  # noqa: E402
-from graph.driver import Connection, open_async_driver, open_driver  # noqa: E402
+from graph.driver import GraphTarget, open_async_driver, open_driver  # noqa: E402
 from graph.loader import load  # noqa: E402
 from graph.repository import GraphRepository  # noqa: E402
 from hub.app import create_app  # noqa: E402
@@ -147,7 +147,7 @@ def bare_app(services: Services) -> Starlette:
 
 
 async def main(args: argparse.Namespace) -> None:
-    conn = Connection(args.uri, args.user, args.password, args.database)
+    conn = GraphTarget(args.uri, args.user, args.password, args.database)
     if args.wipe:
         sync = open_driver(conn)
         sync.execute_query("MATCH (n) DETACH DELETE n", database_=conn.database)

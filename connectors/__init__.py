@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from connectors.config import HttpOptions, SourceConfig, load_configs
+from connectors.config import HttpOptions, SourceConfig, load_configs, write_config
 from connectors.errors import (
     ConnectorError,
     EmptySourceError,
@@ -25,8 +25,8 @@ from connectors.errors import (
     StagingError,
 )
 from connectors.mapping import FLAGS, REASONS
-from connectors.schema import ensure_staging_schema
 from connectors.staging import Progress, SourceSummary, ingest_source
+from connectors.staging_tables import ensure_staging_tables
 
 
 def ingest(
@@ -41,7 +41,7 @@ def ingest(
     With `raise_errors=False` a failing source is reported in its summary's
     `error` and the others still run; its earlier data stays as it was.
     """
-    ensure_staging_schema(con)
+    ensure_staging_tables(con)
     summaries: list[SourceSummary] = []
     for config in configs:
         try:
@@ -57,7 +57,7 @@ def quarantined_rows(
     con: duckdb.DuckDBPyConnection, source: str | None = None
 ) -> list[dict[str, Any]]:
     """Rejected rows of each source's latest successful batch, with reason and detail."""
-    ensure_staging_schema(con)
+    ensure_staging_tables(con)
     where = "WHERE source = ?" if source is not None else ""
     cursor = con.execute(
         "SELECT source, batch_id, row_number, source_record_id, reason, detail, raw"
@@ -72,7 +72,7 @@ def flagged_rows(
     con: duckdb.DuckDBPyConnection, source: str | None = None, flag: str | None = None
 ) -> list[dict[str, Any]]:
     """Staged current records that carry flags (suspicious but usable), with the flags."""
-    ensure_staging_schema(con)
+    ensure_staging_tables(con)
     where = ["len(flags) > 0"]
     params: list[Any] = []
     if source is not None:
@@ -105,9 +105,10 @@ __all__ = [
     "SourceReadError",
     "SourceSummary",
     "StagingError",
-    "ensure_staging_schema",
+    "ensure_staging_tables",
     "flagged_rows",
     "ingest",
     "load_configs",
     "quarantined_rows",
+    "write_config",
 ]

@@ -1,4 +1,4 @@
-"""Reading source configurations: one TOML per source, or `[[source]]` lists.
+"""Reading and writing source configurations: one TOML per source, or `[[source]]` lists.
 
 Adding the 301st foundation is writing one small file like this::
 
@@ -19,16 +19,23 @@ UU PDP: `legal_basis` (one of connectors.legal.LEGAL_BASES) and `purposes`
 hold the source's personal data; `retention` says how long: "24 months" (after
 the source last delivered a record) or "until withdrawn" (erased once the
 source withdraws it). Without `retention` records are kept.
+
+Programs that write configurations (the simulator, the API intake) write them with
+`write_config`, which checks them as `parse_config` will before the file exists.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+
+import tomli_w
 
 from connectors.canonical import PERSON_FIELDS, SERVICE_FIELDS
 from connectors.errors import SourceConfigError
@@ -148,6 +155,39 @@ def read_config_file(file: Path) -> list[SourceConfig]:
     if "source" in data and isinstance(data["source"], list):
         return [parse_config(item, file, f"source[{i}].") for i, item in enumerate(data["source"])]
     return [parse_config(data, file)]
+
+
+def render_config(data: Mapping[str, Any], file: Path) -> str:
+    """`data` as TOML that `read_config_file` reads back to the same values (any text:
+    quotes, backslashes, newlines, control characters, any script). It is parsed and
+    checked as the reader will (against `file`, for a relative location) first, so a
+    writer cannot leave a configuration that `hub ingest` refuses."""
+    try:
+        text = tomli_w.dumps(data)
+    except TypeError as exc:  # None, or an object TOML has no type for
+        raise SourceConfigError(str(file), None, f"cannot be written as TOML ({exc}).") from exc
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SourceConfigError(str(file), None, f"a value is not valid Unicode text ({exc}).") \
+            from exc
+    parse_config(tomllib.loads(text), file)
+    return text
+
+
+def write_config(file: Path, data: Mapping[str, Any]) -> None:
+    """Write one source configuration to `file` (see `render_config`). The file is
+    replaced at once, so a reader never sees half of it."""
+    text = render_config(data, file)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.replace(tmp, file)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def parse_config(data: Mapping[str, Any], file: Path, prefix: str = "") -> SourceConfig:
@@ -333,5 +373,7 @@ __all__ = [
     "SourceConfig",
     "load_configs",
     "parse_config",
+    "render_config",
     "retention_months",
+    "write_config",
 ]

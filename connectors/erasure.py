@@ -17,12 +17,12 @@ from collections.abc import Sequence
 import duckdb
 
 from connectors.config import UNTIL_WITHDRAWN, retention_months
-from connectors.schema import ensure_staging_schema
+from connectors.staging_tables import ensure_staging_tables
 
 
 def expired_records(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[tuple[str, str]]:
     """(record_key, rule) of every record its source's retention rule lets go."""
-    ensure_staging_schema(con)
+    ensure_staging_tables(con)
     rules = con.execute("SELECT id, retention FROM sources WHERE retention IS NOT NULL").fetchall()
     out: list[tuple[str, str]] = []
     for source, rule in rules:
@@ -54,7 +54,7 @@ def erase_staged(con: duckdb.DuckDBPyConnection, record_keys: Sequence[str], cau
     """Delete every trace of these records from staging and tombstone them; how
     many records had something to delete. Idempotent. Runs in the caller's
     transaction when there is one."""
-    ensure_staging_schema(con)
+    ensure_staging_tables(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _erase (record_key VARCHAR)")
     con.execute("INSERT INTO _erase SELECT unnest(?::VARCHAR[])", [list(record_keys)])
     found = int(con.execute(

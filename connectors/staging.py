@@ -23,8 +23,8 @@ from connectors.errors import ConnectorError, EmptySourceError, StagingError
 from connectors.http_json import HttpJsonReader
 from connectors.json_file import JsonReader
 from connectors.mapping import BatchSql, clean, norm_area, value_map
-from connectors.schema import ensure_staging_schema
 from connectors.sql_table import SqlReader
+from connectors.staging_tables import ensure_staging_tables
 from connectors.xlsx_file import XlsxReader
 from domain import sql as identity_sql
 
@@ -72,7 +72,7 @@ def ingest_source(
     reader: Reader | None = None,
 ) -> SourceSummary:
     """Read one source and stage it as one batch; raise ConnectorError on file-level errors."""
-    ensure_staging_schema(con)
+    ensure_staging_tables(con)
     started = dt.datetime.now()
     clock = time.perf_counter()
     batch_id = int(_one(con, "SELECT nextval('staging_batch_id')"))

@@ -1,13 +1,12 @@
 """Open Neo4j drivers, and turn "cannot reach Neo4j" into one clear error.
 
-The driver is created from plain values (uri, user, password, database), so the
-caller decides where they come from; `hub/` passes its settings in.
+The driver is opened on a `GraphTarget` (uri, user, password, database), plain
+values, so the caller decides where they come from (`hub.settings.graph_target`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -27,8 +26,9 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Connection:
-    """Where the graph lives."""
+class GraphTarget:
+    """Where the graph lives and how to log in: what a driver is opened on (not an
+    open connection; `open_driver` and `open_async_driver` make those)."""
 
     uri: str
     user: str
@@ -36,27 +36,27 @@ class Connection:
     database: str = "neo4j"
 
 
-def open_driver(conn: Connection) -> Driver:
+def open_driver(target: GraphTarget) -> Driver:
     driver = GraphDatabase.driver(
-        conn.uri, auth=(conn.user, conn.password), notifications_min_severity="OFF"
+        target.uri, auth=(target.user, target.password), notifications_min_severity="OFF"
     )
     try:
         driver.verify_connectivity()
     except BaseException as exc:
         driver.close()
-        raise unavailable(conn.uri, exc) from exc
+        raise unavailable(target.uri, exc) from exc
     return driver
 
 
 async def open_async_driver(
-    conn: Connection, verify: bool = True, max_retry_seconds: float = 5.0
+    target: GraphTarget, verify: bool = True, max_retry_seconds: float = 5.0
 ) -> AsyncDriver:
     """An async driver for the API. Transient failures are retried for at most
     `max_retry_seconds` (the driver's default, 30 s, is too long for a caller
     waiting on an answer) before GraphUnavailable."""
     driver = AsyncGraphDatabase.driver(
-        conn.uri,
-        auth=(conn.user, conn.password),
+        target.uri,
+        auth=(target.user, target.password),
         max_transaction_retry_time=max_retry_seconds,
         connection_acquisition_timeout=max_retry_seconds * 2,
         notifications_min_severity="OFF",
@@ -66,26 +66,8 @@ async def open_async_driver(
             await driver.verify_connectivity()
         except BaseException as exc:
             await driver.close()
-            raise unavailable(conn.uri, exc) from exc
+            raise unavailable(target.uri, exc) from exc
     return driver
-
-
-@contextmanager
-def sync_driver(conn: Connection) -> Iterator[Driver]:
-    driver = open_driver(conn)
-    try:
-        yield driver
-    finally:
-        driver.close()
-
-
-@asynccontextmanager
-async def async_driver(conn: Connection) -> AsyncIterator[AsyncDriver]:
-    driver = await open_async_driver(conn)
-    try:
-        yield driver
-    finally:
-        await driver.close()
 
 
 def unavailable(uri: str, exc: BaseException) -> BaseException:
@@ -134,12 +116,10 @@ async def guarded(uri: str, call: Callable[[], Awaitable[T]]) -> T:
 
 
 __all__ = [
-    "Connection",
-    "async_driver",
+    "GraphTarget",
     "guarded",
     "open_async_driver",
     "open_driver",
     "refused",
-    "sync_driver",
     "unavailable",
 ]

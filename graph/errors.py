@@ -1,7 +1,7 @@
 """Errors raised by graph/.
 
     GraphError
-    ├── LocalServerError      the local Neo4j launcher cannot be built or started
+    ├── LocalNeo4jError       the local Neo4j launcher cannot be built or started
     ├── GraphUnavailable      Neo4j cannot be reached or refused the credentials
     │   │                     (also a ConnectionError, so callers that must not
     │   │                     import graph/ can catch it by meaning)
@@ -18,7 +18,7 @@ class GraphError(Exception):
     """Something about the graph store, phrased for the person who can fix it."""
 
 
-class LocalServerError(GraphError):
+class LocalNeo4jError(GraphError):
     pass
 
 

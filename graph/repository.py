@@ -25,32 +25,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Final, LiteralString, TypedDict
+from typing import Any, Final, LiteralString
 
 from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
 
+from domain.shapes import Page, Row, Scope
 from domain.thresholds import POOR_DECILE_MAX
 from graph.driver import guarded
 from graph.errors import GraphInputError
 from graph.loader import upsert_statement
-
-Row = dict[str, Any]
-
-
-class Scope(TypedDict):
-    """What a caller may see. `organization` None means every household;
-    `opened` lists persons whose households are opened to the organization by
-    consent or a confirmed link."""
-
-    organization: str | None
-    special_category: bool
-    opened: list[str]
-
-
-class Page(TypedDict):
-    rows: list[Row]
-    total: int
-
 
 #: A referral that no longer stands (declined or cancelled) opens nothing.
 CLOSED_REFERRAL: Final = "['DECLINED', 'CANCELLED']"

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from neo4j import GraphDatabase
 
-from graph.driver import Connection
+from graph.driver import GraphTarget
 from graph.generation import Generation, generations
 from graph.loader import last_load_at
 
@@ -24,7 +24,7 @@ class GraphStats:
     loading: Generation | None = None
 
 
-def graph_stats(conn: Connection, timeout: float = 5.0) -> GraphStats:
+def graph_stats(conn: GraphTarget, timeout: float = 5.0) -> GraphStats:
     """Probe the server with a short timeout; never raises for an unreachable graph."""
     driver = GraphDatabase.driver(
         conn.uri, auth=(conn.user, conn.password), connection_timeout=timeout,

@@ -28,7 +28,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
-from graph.driver import Connection, open_async_driver
+from graph.driver import open_async_driver
 from graph.errors import GraphUnavailable
 from graph.repository import GraphRepository
 from hub.body_limit import MAX_BODY_BYTES, BodyLimit
@@ -54,7 +54,7 @@ from hub.security.grants import SqliteGrants
 from hub.security.purposes import PurposeRegistry
 from hub.security.ratelimit import SharedBuckets, ratelimit_path
 from hub.security.submissions import SubmissionWatch
-from hub.settings import Settings
+from hub.settings import Settings, graph_target
 from journal import Journal
 from linkage.standardise.search import NameTokens
 from schema import build_schema
@@ -77,12 +77,6 @@ class Runtime:
     services: Services | None = None
     #: the published staging generation the server reads (see hub.intake)
     linkage: LinkageServices | None = None
-
-
-def graph_connection(settings: Settings) -> Connection:
-    user, password = settings.neo4j_auth()
-    return Connection(uri=settings.bolt_uri, user=user, password=password,
-                      database=settings.neo4j_database)
 
 
 class HubGraphQL(GraphQL[Context, None]):
@@ -234,7 +228,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         linkage = await asyncio.to_thread(LinkageServices.open, settings, journal)
         runtime.linkage = linkage
         if runtime.services is None:
-            conn = graph_connection(settings)
+            conn = graph_target(settings)
             driver = await open_async_driver(conn)
             runtime.services = Services(
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),

@@ -19,7 +19,6 @@ from rich.console import Console
 
 from connectors.cli import make_ingest_commands
 from connectors.errors import ConnectorError
-from connectors.synthetic import ProfileError, generate_city, load_profile
 from graph.errors import GraphError
 from hub import erasure, localgraph, pipeline, subject_access
 from hub.dashboard import login_link
@@ -37,6 +36,7 @@ from hub.status import collect_status, healthy, print_status
 from linkage.cli import make_linkage_commands
 from linkage.errors import LinkageError
 from linkage.pipeline import LinkSummary
+from simulator import ProfileError, generate_city, load_profile
 
 console = Console()
 err_console = Console(stderr=True)

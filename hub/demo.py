@@ -14,11 +14,11 @@ import duckdb
 from rich.console import Console
 
 from connectors import ingest, load_configs
-from connectors.synthetic import generate_city
 from hub import localgraph, pipeline
 from hub.security import KeyStore, SecurityDB
 from hub.server import serve_app
 from hub.settings import Settings
+from simulator import generate_city
 
 DEMO_KEYS: tuple[tuple[str, str], ...] = (
     ("dinsos_admin", "ORG-DINSOS"),

@@ -17,13 +17,12 @@ import duckdb
 
 from connectors.erasure import erase_staged, expired_records
 from graph.driver import open_driver
-from hub.app import graph_connection
 from hub.errors import HubError
 from hub.graph_sync import drain_erasures, queue_erasure
 from hub.intake import IntakeStore
 from hub.localgraph import ensure_neo4j
 from hub.security.audit import AuditEvent, AuditLog
-from hub.settings import Settings
+from hub.settings import Settings, graph_target
 from journal import Journal
 from linkage.erasure import forget_records, known_person, merge_chain, records_of_person
 from linkage.ledger import IdentityLedger
@@ -113,7 +112,7 @@ def _erase(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[st
     # the graph loses what is queued: these, and what an earlier erasure could
     # not reach (Neo4j down); on failure the queue keeps it for the next run
     ensure_neo4j(settings)
-    with open_driver(graph_connection(settings)) as driver:
+    with open_driver(graph_target(settings)) as driver:
         result.graph = drain_erasures(con, driver, settings.neo4j_database)
     return result
 

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from connectors.canonical import PERSON_FIELDS
+from connectors.config import write_config
 from hub.failures import describe
 from hub.published import Generation, current, open_generation, publish
 from hub.settings import Settings
@@ -117,23 +118,22 @@ class IntakeStore:
         path = self.config_dir / f"{source}.toml"
         if path.exists():
             return
-        self.config_dir.mkdir(parents=True, exist_ok=True)
         org = organization.replace("'", "''")
-        columns = "\n".join(f'"{f}" = "{f}"' for f in _FIELDS)
-        path.write_text(
-            f'id = "{source}"\nkind = "sql"\nlocation = "../../intake.sqlite"\n'
-            f'organization = "{organization}"\n'
-            f'organization_name = "{organization} (API submissions)"\n'
-            'organization_type = "foundation"\n'
-            'date_formats = ["%Y-%m-%d"]\n'
+        write_config(path, {
+            "id": source,
+            "kind": "sql",
+            "location": "../../intake.sqlite",
+            "organization": organization,
+            "organization_name": f"{organization} (API submissions)",
+            "organization_type": "foundation",
+            "date_formats": ["%Y-%m-%d"],
             # erasure deletes submissions: an organization may have none left
-            "allow_empty = true\n"
-            f"query = \"SELECT * FROM submissions WHERE organization = '{org}'\"\n"
-            'personal = ["nik", "no_kk", "full_name", "birth_date", "phone", "address"]\n'
-            'special_category = ["ppks"]\n\n'
-            f"[columns]\n{columns}\n",
-            encoding="utf-8",
-        )
+            "allow_empty": True,
+            "query": f"SELECT * FROM submissions WHERE organization = '{org}'",
+            "personal": ["nik", "no_kk", "full_name", "birth_date", "phone", "address"],
+            "special_category": ["ppks"],
+            "columns": {f: f for f in _FIELDS},
+        })
 
 
 def _text(value: Any) -> str | None:

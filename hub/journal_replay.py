@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, TypeVar
 
-from graph.driver import Connection, open_async_driver
-from graph.repository import GraphRepository, Scope
+from domain.shapes import Scope
+from graph.driver import GraphTarget, open_async_driver
+from graph.repository import GraphRepository
 from journal import Journal, kinds
 from journal.store import MAX_READ
 from schema.journaling import subject_of
@@ -162,7 +163,7 @@ async def replay_into(repo: GraphRepository, journal: Journal) -> ReplayReport:
     return report
 
 
-async def _replay(conn: Connection, journal: Journal) -> ReplayReport:
+async def _replay(conn: GraphTarget, journal: Journal) -> ReplayReport:
     driver = await open_async_driver(conn)
     try:
         return await replay_into(GraphRepository(driver, conn.database, conn.uri), journal)
@@ -181,7 +182,7 @@ def _blocking(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(lambda: asyncio.run(make())).result()
 
 
-def replay(conn: Connection, journal: Journal) -> ReplayReport:
+def replay(conn: GraphTarget, journal: Journal) -> ReplayReport:
     """Write the journal's API facts into the graph at `conn` (see the module)."""
     return _blocking(lambda: _replay(conn, journal))
 

@@ -6,19 +6,19 @@ set (Aura, a cluster, docker compose) the local launcher is never used.
 
 from __future__ import annotations
 
-from graph.server import LocalServer, ServerStatus, start, status, stop
+from graph.local_neo4j import LocalNeo4j, LocalNeo4jStatus, start, status, stop
 from hub.errors import ConfigError
 from hub.settings import Settings
 
 
-def local_server(settings: Settings) -> LocalServer:
+def local_neo4j(settings: Settings) -> LocalNeo4j:
     if not settings.uses_local_neo4j:
         raise ConfigError(
             f"NEO4J_URI is set ({settings.neo4j_uri}): the hub uses that server and does not "
             "start or stop a local one."
         )
     user, password = settings.neo4j_auth()
-    return LocalServer(
+    return LocalNeo4j(
         home=settings.neo4j_home,
         logs=settings.logs_dir,
         port=settings.neo4j_port,
@@ -29,16 +29,16 @@ def local_server(settings: Settings) -> LocalServer:
     )
 
 
-def start_local(settings: Settings) -> ServerStatus:
-    return start(local_server(settings))
+def start_local(settings: Settings) -> LocalNeo4jStatus:
+    return start(local_neo4j(settings))
 
 
 def stop_local(settings: Settings) -> bool:
-    return stop(local_server(settings))
+    return stop(local_neo4j(settings))
 
 
-def local_status(settings: Settings) -> ServerStatus:
-    return status(local_server(settings))
+def local_status(settings: Settings) -> LocalNeo4jStatus:
+    return status(local_neo4j(settings))
 
 
 def ensure_neo4j(settings: Settings) -> str:

@@ -9,19 +9,18 @@ from typing import Any
 
 import duckdb
 
-from connectors import ensure_staging_schema
+from connectors import ensure_staging_tables
 from connectors.reference import load_reference
 from graph.constraints import ensure as ensure_constraints
 from graph.driver import open_driver
 from graph.loader import LoadReport
-from hub.app import graph_connection
 from hub.errors import PipelineError
 from hub.graph_sync import sync
 from hub.graph_tables import table_queries
 from hub.journal_replay import replay
 from hub.localgraph import ensure_neo4j
 from hub.published import KEEP_PREVIOUS, Generation, publish
-from hub.settings import Settings
+from hub.settings import Settings, graph_target
 from journal import Journal, NewFact, kinds
 from linkage.ledger import IdentityLedger
 from linkage.pipeline import LinkSummary, run_linkage
@@ -39,7 +38,7 @@ def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:
             "`hub demo`) may hold it: stop that process first."
         ) from exc
     load_reference(con)
-    ensure_staging_schema(con)
+    ensure_staging_tables(con)
     return con
 
 
@@ -56,7 +55,7 @@ def load_graph(
     only changed rows are sent, retired ids retired, gone rows dropped."""
     table_queries(con)  # first: nothing staged is the likelier mistake
     ensure_neo4j(settings)
-    conn = graph_connection(settings)
+    conn = graph_target(settings)
     journal = Journal.at_home(settings.home)
     try:
         with open_driver(conn) as driver:

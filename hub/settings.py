@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from domain.thresholds import REPORT_CUTOFF_DAY, REPORT_CUTOFF_MAX
+from graph.driver import GraphTarget
 from hub.errors import ConfigError
 
 Mode = Literal["dev", "production"]
@@ -117,6 +118,13 @@ class Settings:
 
     def with_home(self, home: Path) -> Settings:
         return replace(self, home=home)
+
+
+def graph_target(settings: Settings) -> GraphTarget:
+    """Where the graph is and how to log in: the server and every CLI command take it here."""
+    user, password = settings.neo4j_auth()
+    return GraphTarget(uri=settings.bolt_uri, user=user, password=password,
+                       database=settings.neo4j_database)
 
 
 def load_settings(

@@ -15,9 +15,8 @@ from rich.table import Table
 
 from graph.generation import Generation
 from graph.stats import graph_stats
-from hub.app import graph_connection
 from hub.published import current, open_generation
-from hub.settings import Settings
+from hub.settings import Settings, graph_target
 
 _SOURCES = """
 SELECT s.id, s.kind, s.organization, s.last_batch_id, s.last_ingested_at,
@@ -41,7 +40,7 @@ def collect_status(settings: Settings, probe_graph: bool = True) -> dict[str, An
     out: dict[str, Any] = {"home": str(settings.home), "mode": settings.mode}
     out["duckdb"], out["sources"], out["linkage"] = _duckdb_status(settings)
     if probe_graph:
-        g = graph_stats(graph_connection(settings))
+        g = graph_stats(graph_target(settings))
         out["neo4j"] = {"uri": g.uri, "healthy": g.healthy, "error": g.error,
                         "last_load_at": g.last_load_at, "nodes": g.nodes,
                         "generation": _generation(g.generation),

@@ -23,9 +23,8 @@ from connectors.canonical import PERSON_FIELDS
 from graph.driver import open_driver
 from graph.errors import GraphError
 from graph.subject import subject_graph
-from hub.app import graph_connection
 from hub.security.audit import AuditEvent, AuditLog
-from hub.settings import Settings
+from hub.settings import Settings, graph_target
 from linkage.erasure import records_of_person
 
 PURPOSE = "subject_access [legal_obligation]"
@@ -102,7 +101,7 @@ def build_report(settings: Settings, con: duckdb.DuckDBPyConnection, person_id: 
                               "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     report.update(staged_part(con, person_id))
     try:
-        with open_driver(graph_connection(settings)) as driver:
+        with open_driver(graph_target(settings)) as driver:
             report["graph"] = subject_graph(driver, settings.neo4j_database, person_id)
     except (GraphError, ConnectionError, OSError) as exc:
         report["graph"] = None

@@ -17,7 +17,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
 
 import duckdb
 
@@ -26,7 +25,6 @@ from linkage.errors import ReviewError
 
 __all__ = [
     "COST_TIERS",
-    "Decision",
     "ReviewPair",
     "decide",
     "ensure_review_tables",
@@ -34,9 +32,6 @@ __all__ = [
     "pair_id",
     "resolve_pair",
 ]
-
-Decision = Literal["same", "not_same"]
-
 
 def pair_id(record_key_a: str, record_key_b: str) -> str:
     """A stable id for an unordered pair of records."""

@@ -16,10 +16,10 @@ import strawberry
 from journal import kinds
 from schema import inputs
 from schema.audit import rows_read, wrote
-from schema.connections import Connection, connection, window
 from schema.context import Context
 from schema.errors import InputError, NotFound
 from schema.journaling import append, claim, fact
+from schema.pagination import Connection, connection, window
 from schema.permissions import (
     CHANGE_REQUEST_REJECTED,
     require_change_mover,

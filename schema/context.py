@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.shapes import Scope
 from journal import Journal
 from schema.audit import AuditTrail
 from schema.loaders import Loaders
@@ -36,7 +37,6 @@ from schema.services import (
     PurposeResolver,
     Repository,
     ReviewDecider,
-    Scope,
     SubmissionGuard,
 )
 

@@ -19,9 +19,9 @@ import strawberry
 
 from schema import inputs
 from schema.audit import read, wrote
-from schema.connections import Connection, connection, window
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, ServiceError
+from schema.pagination import Connection, connection, window
 from schema.permissions import (
     ConsentCategory,
     policy_for,

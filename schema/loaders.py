@@ -22,8 +22,9 @@ from typing import Any, TypeAlias, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from domain.shapes import Row, Scope
 from schema.errors import Forbidden
-from schema.services import Repository, Row, Scope
+from schema.services import Repository
 
 T = TypeVar("T")
 R = TypeVar("R")

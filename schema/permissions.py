@@ -18,9 +18,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
-from domain.roles import ROLE_NAMES  # re-exported: the names live in domain.roles
+from domain.shapes import Scope
 from schema.errors import Forbidden, InputError
-from schema.services import Scope
 
 #: Cells (group counts) under this size are suppressed for aggregate-only roles.
 SMALL_CELL_THRESHOLD: Final = 5
@@ -399,7 +398,6 @@ __all__ = [
     "EVIDENCE_VALUES",
     "HOUSEHOLD_VIEW_CATEGORIES",
     "POLICIES",
-    "ROLE_NAMES",
     "SMALL_CELL_THRESHOLD",
     "ConsentCategory",
     "Policy",

@@ -15,11 +15,11 @@ from domain.identity import ID_LENGTH, id_digits
 from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET, is_decile
 from schema.audit import personal, read, rows_read
 from schema.change_requests import ChangeRequestQueries
-from schema.connections import Connection, connection, cursor_snapshot, window
 from schema.context import Context
 from schema.errors import InputError, NotFound, ServiceError
 from schema.feed import FeedQueries
 from schema.grants import GrantQueries
+from schema.pagination import Connection, connection, cursor_snapshot, window
 from schema.permissions import (
     provenance_for,
     require_aggregates,

@@ -5,9 +5,10 @@ puts them in the request context (see `schema.context`). `graph.repository.
 GraphRepository` satisfies `Repository` structurally; linkage's realtime linker
 is wrapped by hub/ into an `Intake`, and its review store into a `ReviewDecider`.
 
-Rows are plain dicts with the graph's snake_case keys. Implementations signal
-"the store is down" by raising a `ConnectionError` (graph's GraphUnavailable is
-one); the API turns that into a SERVICE_UNAVAILABLE error.
+Rows, scopes and pages are `domain.shapes`' (plain dicts with the graph's
+snake_case keys). Implementations signal "the store is down" by raising a
+`ConnectionError` (graph's GraphUnavailable is one); the API turns that into a
+SERVICE_UNAVAILABLE error.
 """
 
 from __future__ import annotations
@@ -15,33 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol
 
+from domain.shapes import AuditPage, Page, Row, Scope
 from domain.thresholds import POOR_DECILE_MAX
-
-Row = dict[str, Any]
-
-
-class Scope(TypedDict):
-    """What a caller may see. `organization` None means every household;
-    otherwise only households opened to that organization (it serves them, a
-    live referral to it concerns them, or they hold only its own records).
-    `opened` lists persons whose households are opened to it besides: an
-    active consent receipt or a Dinsos link confirmation (see `AccessGrants`).
-    `special_category` False hides special-category PPKS and assessments."""
-
-    organization: str | None
-    special_category: bool
-    opened: list[str]
-
-
-class Page(TypedDict):
-    rows: list[Row]
-    total: int
-
-
-class AuditPage(Page):
-    as_of: int
 
 
 class Repository(Protocol):
@@ -211,7 +189,5 @@ class AuditSink(Protocol):
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["AccessGrants", "AuditEntry", "AuditPage", "AuditSink", "Intake",
-           "NameNormaliser",
-           "Page", "PurposeResolver", "Repository", "ReviewDecider", "Row", "Scope",
-           "SubmissionGuard"]
+__all__ = ["AccessGrants", "AuditEntry", "AuditSink", "Intake", "NameNormaliser",
+           "PurposeResolver", "Repository", "ReviewDecider", "SubmissionGuard"]

@@ -19,13 +19,14 @@ from typing import Annotated
 
 import strawberry
 
+from domain.shapes import Row, Scope
 from journal import Fact, kinds
 from schema.audit import flush, personal, read
 from schema.context import Context
 from schema.errors import Forbidden, NotFound
 from schema.feed import deliver, journal_of, parse_cursor, visible
 from schema.pubsub import FEED_TOPIC, REFERRALS_TOPIC, household_topic
-from schema.services import Repository, Row, Scope
+from schema.services import Repository
 from schema.tailer import change_kind
 from schema.types.feed import FeedEvent
 from schema.types.referral import Referral

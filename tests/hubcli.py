@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.synthetic import generate_city
+from simulator import generate_city
 
 
 def hub_env(home: Path, neo4j: str | None = None) -> dict[str, str]:

@@ -17,11 +17,9 @@ from hub.security.authn import Authenticator, authenticate, purpose_from_headers
 from hub.security.db import SecurityDB, security_db_path
 from hub.security.errors import (
     AuditChainBroken,
-    Forbidden,
     InvalidOrganizationError,
     KeyNotFoundError,
     KeyRevokedError,
-    PurposeRequired,
     RateLimited,
     SecurityError,
     Unauthenticated,
@@ -39,9 +37,7 @@ from hub.security.keys import (
 )
 from hub.security.principal import (
     ROLE_POLICIES,
-    ROLES,
     Principal,
-    Role,
     RolePolicy,
     mask_kk,
     mask_nik,
@@ -51,14 +47,12 @@ from hub.security.principal import (
 from hub.security.ratelimit import RateLimit, RateLimiter
 
 __all__ = [
-    "ROLES",
     "ROLE_POLICIES",
     "AuditChainBroken",
     "AuditEvent",
     "AuditLog",
     "AuditRecord",
     "Authenticator",
-    "Forbidden",
     "InvalidOrganizationError",
     "JwtOutcome",
     "JwtVerifier",
@@ -67,11 +61,9 @@ __all__ = [
     "KeyRevokedError",
     "KeyStore",
     "Principal",
-    "PurposeRequired",
     "RateLimit",
     "RateLimited",
     "RateLimiter",
-    "Role",
     "RolePolicy",
     "SecurityDB",
     "SecurityError",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from domain.shapes import AuditPage
 from hub.security.chain import (
     GENESIS_HASH,
     Anchor,
@@ -29,7 +30,7 @@ from hub.security.chain import (
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
 from hub.settings import Settings
-from schema.services import AuditEntry, AuditPage
+from schema.services import AuditEntry
 
 _COLUMNS = (
     "seq, ts, subject, organization, role, operation, person_ids, household_ids, purpose,"
@@ -108,14 +109,15 @@ class VerifyResult:
                 " check out).")
 
 
-Row = tuple[int, str, str, str, str, str, str, str, str | None, str, str]
+#: One audit_log row as SQLite returns it (not a `domain.shapes.Row`: a tuple, in column order).
+AuditLogRow = tuple[int, str, str, str, str, str, str, str, str | None, str, str]
 
 
 def _ids(ids: Sequence[str]) -> str:
     return json.dumps([str(i) for i in ids])
 
 
-def _record(row: Row) -> AuditRecord:
+def _record(row: AuditLogRow) -> AuditRecord:
     seq, ts, subject, org, role, op, persons, households, purpose, prev, digest = row
     return AuditRecord(
         seq,
@@ -268,7 +270,8 @@ class AuditLog:
             return VerifyResult(False, None, 0, "the anchor at seq 0 does not match")
         return VerifyResult(True, None, checked, head_hash=prev, anchored_seq=last.seq)
 
-    def _check(self, row: Row, expected_seq: int, prev: str, legacy_until: int) -> str | None:
+    def _check(self, row: AuditLogRow, expected_seq: int, prev: str,
+               legacy_until: int) -> str | None:
         if row[0] != expected_seq:
             return f"rows {expected_seq}..{row[0] - 1} are missing"
         if row[9] != prev:

@@ -17,12 +17,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from domain.roles import ROLE_NAMES
 from hub.security.audit import AuditLog, AuditRecord
 from hub.security.chain import AnchorError
 from hub.security.db import SecurityDB
 from hub.security.errors import AuditChainBroken
 from hub.security.keys import KeyRecord, KeyStore
-from hub.security.principal import ROLES
 from hub.settings import Settings, load_settings
 
 GetSettings = Callable[[], Settings]
@@ -54,7 +54,7 @@ def make_keys_app(get_settings: GetSettings = load_settings) -> typer.Typer:
     @app.command()
     def create(
         org: Annotated[str, typer.Option("--org", help="Organization the key belongs to.")],
-        role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")],
+        role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLE_NAMES)}.")],
         label: Annotated[str | None, typer.Option("--label", help="A note for people.")] = None,
     ) -> None:
         """Create a key; the key itself is printed once, alone on the last line."""

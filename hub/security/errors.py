@@ -1,5 +1,8 @@
 """Errors raised by the protection layer.
 
+What a GraphQL caller may not do (a role that does not allow it, a read without a
+purpose) is refused in schema/ (`schema.errors.Forbidden`, `PurposeRequired`).
+
 hub.errors.HubError
 └── SecurityError               anything refused for protection reasons
     ├── UnknownRoleError        a role name that is not one of the six roles
@@ -7,8 +10,6 @@ hub.errors.HubError
     ├── KeyNotFoundError        `hub keys revoke/rotate` named a key that does not exist
     ├── KeyRevokedError         the key exists but is already revoked
     ├── Unauthenticated         no credentials, or credentials that do not check out (HTTP 401)
-    ├── Forbidden               the caller is known but the role does not allow this (HTTP 403)
-    ├── PurposeRequired         a read of personal data without a stated purpose (HTTP 400)
     ├── RateLimited             too many requests for this key (HTTP 429)
     └── AuditChainBroken        `hub audit verify` found a row that does not chain
 """
@@ -48,14 +49,6 @@ class Unauthenticated(SecurityError):
         self.reason = reason or message
 
 
-class Forbidden(SecurityError):
-    status_code = 403
-
-
-class PurposeRequired(SecurityError):
-    status_code = 400
-
-
 class RateLimited(SecurityError):
     status_code = 429
 
@@ -74,11 +67,9 @@ class AuditChainBroken(SecurityError):
 
 __all__ = [
     "AuditChainBroken",
-    "Forbidden",
     "InvalidOrganizationError",
     "KeyNotFoundError",
     "KeyRevokedError",
-    "PurposeRequired",
     "RateLimited",
     "SecurityError",
     "Unauthenticated",

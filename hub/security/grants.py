@@ -23,11 +23,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.shapes import Page, Row
 from hub.security.db import SecurityDB
 from schema.permissions import HOUSEHOLD_VIEW_CATEGORIES
-from schema.services import Page
-
-Row = dict[str, Any]
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS consent_receipts (

@@ -20,13 +20,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from domain.roles import Role
 from hub.security.db import SecurityDB
 from hub.security.errors import (
     InvalidOrganizationError,
     KeyNotFoundError,
     KeyRevokedError,
 )
-from hub.security.principal import Principal, Role, parse_role
+from hub.security.principal import Principal, parse_role
 
 _log = logging.getLogger(__name__)
 KEY_PREFIX = "sp"

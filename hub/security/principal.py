@@ -31,15 +31,11 @@ AuthMethod = Literal["api_key", "jwt"]
 ROLE_POLICIES: Mapping[str, RolePolicy] = POLICIES
 """The one role table; it lives in schema.permissions (schema/ cannot import hub/)."""
 
-ROLES: tuple[Role, ...] = ROLE_NAMES
-"""The role names, kept once in `domain.roles`."""
-
-
 def parse_role(value: str) -> Role:
-    for role in ROLES:
+    for role in ROLE_NAMES:
         if value == role:
             return role
-    raise UnknownRoleError(f"Unknown role {value!r}: use one of {', '.join(ROLES)}.")
+    raise UnknownRoleError(f"Unknown role {value!r}: use one of {', '.join(ROLE_NAMES)}.")
 
 
 @dataclass(frozen=True)
@@ -61,12 +57,10 @@ class Principal:
 
 
 __all__ = [
-    "ROLES",
     "ROLE_POLICIES",
     "SMALL_CELL_THRESHOLD",
     "AuthMethod",
     "Principal",
-    "Role",
     "RolePolicy",
     "mask_kk",
     "mask_middle",

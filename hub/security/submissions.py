@@ -29,14 +29,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.shapes import Page, Row
 from hub.errors import ConfigError
 from hub.security.db import SecurityDB
 from hub.security.grants import utc_stamp
 from hub.security.ratelimit import RateLimit, RateLimiter
 from hub.settings import Settings
-from schema.services import Page
-
-Row = dict[str, Any]
 
 UNSERVED_NIKS = "UNSERVED_NIKS"
 MANY_MISSES = "MANY_MISSES"

@@ -3,7 +3,7 @@
 
 Errors meant for callers pass through: GraphQL validation errors, GraphQLErrors
 raised on purpose, and the exception types listed in `safe` (for example the
-hub's Unauthenticated or Forbidden)."""
+hub's SecurityError: Unauthenticated, RateLimited)."""
 
 from __future__ import annotations
 

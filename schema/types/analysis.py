@@ -7,7 +7,7 @@ from datetime import date
 
 import strawberry
 
-from schema.connections import Connection
+from schema.pagination import Connection
 from schema.types.household import Household
 from schema.types.service import Service
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import strawberry
 
-from schema.services import Row
+from domain.shapes import Row
 
 
 @strawberry.type(description="A social worker's (pekerja sosial) assessment of a household: "

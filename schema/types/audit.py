@@ -6,8 +6,8 @@ from datetime import datetime
 
 import strawberry
 
+from domain.shapes import Row
 from schema.permissions import Policy, mask_text
-from schema.services import Row
 
 
 @strawberry.type(description="One read or write of personal data: who, as what, when, "

@@ -16,10 +16,10 @@ from typing import Any, Final
 
 import strawberry
 
+from domain.shapes import Row
 from domain.thresholds import is_decile
 from schema.errors import InputError
 from schema.permissions import Policy, mask_text
-from schema.services import Row
 
 
 @strawberry.enum(description="usulan: propose a new beneficiary; perbaikan: correct data; "

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import strawberry
 
+from domain.shapes import Row
 from schema.permissions import ConsentCategory, Policy, mask_text
-from schema.services import Row
 
 strawberry.enum(ConsentCategory, description=(
     "What a consent covers: IDENTITY (the person's name and identifiers), HOUSEHOLD (other "

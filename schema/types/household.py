@@ -8,11 +8,11 @@ import asyncio
 
 import strawberry
 
+from domain.shapes import Row
 from schema.audit import read, rows_read
 from schema.context import Context
 from schema.loaders import Resolved, now_or_later
 from schema.permissions import Policy, mask, provenance_for
-from schema.services import Row
 from schema.types.assessment import Assessment
 from schema.types.person import RESOLVED_FROM_HELP, Person, PersonStatus
 from schema.types.problem import Problem, visible_problems

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from domain.shapes import Row
 from schema.audit import read
 from schema.context import Context
 from schema.loaders import Resolved, now_or_later
 from schema.permissions import Policy, mask, mask_contact, provenance_for
-from schema.services import Row
 from schema.types.problem import Problem, visible_problems
 from schema.types.source_record import SourceRecord, other_organizations, visible_records
 

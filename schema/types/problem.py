@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.shapes import Row
 from schema.permissions import Policy
-from schema.services import Row
 
 
 @strawberry.type(description="A PPKS category (problem) as data.")

@@ -5,8 +5,8 @@ from datetime import date
 
 import strawberry
 
+from domain.shapes import Row
 from schema.permissions import Provenance
-from schema.services import Row
 
 
 @strawberry.type(description="A household's enrolment in a program.")

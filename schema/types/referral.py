@@ -6,8 +6,8 @@ from enum import Enum
 
 import strawberry
 
+from domain.shapes import Row
 from schema.permissions import Policy, mask_text
-from schema.services import Row
 
 
 @strawberry.enum(description="Where a referral stands.")

@@ -4,8 +4,8 @@ from datetime import date
 
 import strawberry
 
+from domain.shapes import Row
 from schema.permissions import Provenance
-from schema.services import Row
 
 _OTHERS = " Null when another organization's and you are an agency or foundation."
 

@@ -7,8 +7,8 @@ from datetime import date
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.shapes import Row
 from schema.permissions import Policy, Provenance, mask, mask_evidence
-from schema.services import Row
 
 
 @strawberry.type(description="Why two source records were linked: the match probability, "

@@ -10,7 +10,7 @@ import pytest
 from connectors import SourceConfigError, ingest
 from connectors.config import parse_config
 from connectors.legal import LEGAL_BASES, purposes, resolve
-from connectors.synthetic.configs import DECLARED
+from simulator.configs import DECLARED
 from tests.connectors.conftest import BUDI, WriteSource, csv_text
 
 BASE = {"id": "y1", "kind": "csv", "location": "x.csv", "organization": "Y",

@@ -6,7 +6,7 @@ import connectors
 def test_public_names_exist_and_are_listed() -> None:
     for name in connectors.__all__:
         assert hasattr(connectors, name), name
-    assert {"ingest", "load_configs", "ensure_staging_schema", "quarantined_rows"} <= set(
+    assert {"ingest", "load_configs", "ensure_staging_tables", "quarantined_rows"} <= set(
         connectors.__all__
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from connectors import ensure_staging_schema, ingest
+from connectors import ensure_staging_tables, ingest
 from tests.connectors.conftest import BUDI, SITI, WriteSource, csv_text
 
 HEADER = "ID;Nama Lengkap;NIK;Bantuan;Tanggal;Nominal"
@@ -74,8 +74,8 @@ def test_raw_rows_are_kept_for_every_staged_row_of_a_new_record(
 def test_staging_schema_is_restored_when_part_of_it_is_gone(
     con: duckdb.DuckDBPyConnection, write_source: WriteSource
 ) -> None:
-    ensure_staging_schema(con)
-    ensure_staging_schema(con)
+    ensure_staging_tables(con)
+    ensure_staging_tables(con)
     con.execute("DROP VIEW current_quarantine")
     con.execute("DROP TABLE services")
     [summary] = ingest(con, [write_source(csv_text(BUDI, SITI))])

@@ -13,12 +13,12 @@ import pytest
 from neo4j import Driver
 
 from graph.constraints import ensure
-from graph.driver import Connection, open_async_driver, open_driver
+from graph.driver import GraphTarget, open_async_driver, open_driver
 from graph.repository import GraphRepository
 
 
-def connection() -> Connection:
-    return Connection(
+def connection() -> GraphTarget:
+    return GraphTarget(
         uri=os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
         user=os.environ.get("NEO4J_TEST_USER", "neo4j"),
         password=os.environ.get("NEO4J_TEST_PASSWORD", ""),
@@ -27,44 +27,44 @@ def connection() -> Connection:
 
 
 @pytest.fixture(scope="session")
-def graph_connection() -> Connection:
+def graph_target() -> GraphTarget:
     return connection()
 
 
 @pytest.fixture(scope="session")
-def neo4j_driver(graph_connection: Connection) -> Iterator[Driver]:
+def neo4j_driver(graph_target: GraphTarget) -> Iterator[Driver]:
     try:
-        driver = open_driver(graph_connection)
+        driver = open_driver(graph_target)
     except Exception as exc:
         pytest.fail(f"the test Neo4j is unreachable: {exc}", pytrace=False)
-    ensure(driver, graph_connection.database)
+    ensure(driver, graph_target.database)
     yield driver
     driver.close()
 
 
 @pytest.fixture
-def empty_graph(neo4j_driver: Driver, graph_connection: Connection) -> Driver:
+def empty_graph(neo4j_driver: Driver, graph_target: GraphTarget) -> Driver:
     neo4j_driver.execute_query(
         "MATCH (n) DETACH DELETE n",
-        database_=graph_connection.database,
+        database_=graph_target.database,
     )
     return neo4j_driver
 
 
 @pytest.fixture
-def city_graph(empty_graph: Driver, graph_connection: Connection) -> Driver:
+def city_graph(empty_graph: Driver, graph_target: GraphTarget) -> Driver:
     from city import city
 
     from graph.loader import load
 
-    load(empty_graph, city(), graph_connection.database)
+    load(empty_graph, city(), graph_target.database)
     return empty_graph
 
 
 @pytest.fixture
 async def repository(
-    city_graph: Driver, graph_connection: Connection
+    city_graph: Driver, graph_target: GraphTarget
 ) -> AsyncIterator[GraphRepository]:
-    driver = await open_async_driver(graph_connection)
-    yield GraphRepository(driver, graph_connection.database, graph_connection.uri)
+    driver = await open_async_driver(graph_target)
+    yield GraphRepository(driver, graph_target.database, graph_target.uri)
     await driver.close()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
-from graph.driver import Connection
+from graph.driver import GraphTarget
 from graph.errors import GraphInputError
 from graph.lifecycle import drop, load_token, retire, set_load_token
 
@@ -22,12 +22,12 @@ def one(driver: Driver, query: str, **params: Any) -> dict[str, Any]:
 
 
 def test_a_merged_household_keeps_its_node_and_hands_its_facts_to_the_survivor(
-        city_graph: Driver, graph_connection: Connection) -> None:
+        city_graph: Driver, graph_target: GraphTarget) -> None:
     # H1 (two members, two services, an assessment, BPNT, served by DINSOS and YAY-A)
     # turns out to be H2 (PKH and BPNT since 2025)
     merged = retire(city_graph, "household",
                     [{"id": "H1", "status": "merged", "survivor_id": "H2"}],
-                    graph_connection.database)
+                    graph_target.database)
     assert merged == 1
     ghost = one(city_graph, """MATCH (h:Household {household_id: 'H1'})
         RETURN h.status AS status, h.survivor_id AS survivor,
@@ -55,8 +55,8 @@ def test_a_merged_household_keeps_its_node_and_hands_its_facts_to_the_survivor(
 
 
 def test_a_merged_person_leaves_its_household_and_chains_end_at_the_last_survivor(
-        city_graph: Driver, graph_connection: Connection) -> None:
-    db = graph_connection.database
+        city_graph: Driver, graph_target: GraphTarget) -> None:
+    db = graph_target.database
     retire(city_graph, "person", [{"id": "P2", "status": "merged", "survivor_id": "P1"}], db)
     # later P1 itself turns out to be P3: the caller names the final survivor for both
     retire(city_graph, "person", [{"id": "P1", "status": "merged", "survivor_id": "P3"},
@@ -75,8 +75,8 @@ def test_a_merged_person_leaves_its_household_and_chains_end_at_the_last_survivo
 
 
 def test_withdrawn_ids_keep_their_place_and_gone_rows_drop(
-        city_graph: Driver, graph_connection: Connection) -> None:
-    db = graph_connection.database
+        city_graph: Driver, graph_target: GraphTarget) -> None:
+    db = graph_target.database
     assert retire(city_graph, "person", [{"id": "P5", "status": "deceased"}], db) == 0
     row = one(city_graph, """MATCH (p:Person {person_id: 'P5'}) RETURN p.status AS status,
         [(p)-[:MEMBER_OF]->(h) | h.household_id] AS homes""")
@@ -94,8 +94,8 @@ def test_withdrawn_ids_keep_their_place_and_gone_rows_drop(
 
 
 def test_bad_retire_and_drop_input_is_refused(city_graph: Driver,
-                                              graph_connection: Connection) -> None:
-    db = graph_connection.database
+                                              graph_target: GraphTarget) -> None:
+    db = graph_target.database
     for bad in ({"id": "H1", "status": "merged"},                      # no survivor
                 {"id": "H1", "status": "withdrawn", "survivor_id": "H2"},
                 {"id": "H1", "status": "merged", "survivor_id": "H1"},
@@ -110,8 +110,8 @@ def test_bad_retire_and_drop_input_is_refused(city_graph: Driver,
 
 
 def test_the_load_token_names_the_graph(empty_graph: Driver,
-                                        graph_connection: Connection) -> None:
-    db = graph_connection.database
+                                        graph_target: GraphTarget) -> None:
+    db = graph_target.database
     assert load_token(empty_graph, db) is None
     set_load_token(empty_graph, "abc", db)
     assert load_token(empty_graph, db) == "abc"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from neo4j import Driver
 
-from graph.driver import Connection
+from graph.driver import GraphTarget
 from graph.pipeline_facts import derive
 from journal import Journal, kinds
 
@@ -41,9 +41,9 @@ RETIRED = {
 
 
 def test_a_load_tells_merges_splits_retirements_deciles_and_new_services(
-        empty_graph: Driver, graph_connection: Connection, tmp_path: Path) -> None:
-    empty_graph.execute_query(BEFORE, database_=graph_connection.database)
-    facts = derive(empty_graph, graph_connection.database, TABLES, RETIRED, epoch="e1")
+        empty_graph: Driver, graph_target: GraphTarget, tmp_path: Path) -> None:
+    empty_graph.execute_query(BEFORE, database_=graph_target.database)
+    facts = derive(empty_graph, graph_target.database, TABLES, RETIRED, epoch="e1")
     by_kind = {f.kind: f for f in facts}
     assert sorted(by_kind) == sorted([
         kinds.HOUSEHOLD_MERGED, kinds.PERSON_MERGED, kinds.PERSON_RETIRED,
@@ -72,9 +72,9 @@ def test_a_load_tells_merges_splits_retirements_deciles_and_new_services(
 
     journal = Journal.at_home(tmp_path)
     first = journal.append(facts)
-    again = journal.append(derive(empty_graph, graph_connection.database, TABLES, RETIRED,
+    again = journal.append(derive(empty_graph, graph_target.database, TABLES, RETIRED,
                                   epoch="e1"))
     assert again == first and journal.head() == len(facts)  # a re-run load adds nothing
-    later = journal.append(derive(empty_graph, graph_connection.database, TABLES, RETIRED,
+    later = journal.append(derive(empty_graph, graph_target.database, TABLES, RETIRED,
                                   epoch="e2"))
     assert min(later) > max(first)  # the same change in a later load is news again

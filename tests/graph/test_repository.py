@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from graph.repository import GraphRepository, Scope, lucene_query
+from domain.shapes import Scope
+from graph.repository import GraphRepository, lucene_query
 
 pytestmark = pytest.mark.anyio
 

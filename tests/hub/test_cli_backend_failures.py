@@ -21,7 +21,7 @@ import pytest
 from hubcli import hub, linked_city, run_hub
 from test_cli_neo4j import free_port
 
-from graph.driver import Connection, sync_driver
+from graph.driver import GraphTarget, open_driver
 
 PASSWORD = "hole-six-test"
 
@@ -56,8 +56,8 @@ def local(city: dict[str, str]) -> Iterator[dict[str, str]]:
 
 
 def counts(env: dict[str, str]) -> dict[str, int]:
-    conn = Connection(f"bolt://127.0.0.1:{env['HUB_NEO4J_PORT']}", "neo4j", PASSWORD)
-    with sync_driver(conn) as driver:
+    conn = GraphTarget(f"bolt://127.0.0.1:{env['HUB_NEO4J_PORT']}", "neo4j", PASSWORD)
+    with open_driver(conn) as driver:
         nodes = driver.execute_query(
             "MATCH (n) WHERE NOT n:LoadMark AND NOT n:LoadGeneration UNWIND labels(n) AS label "
             "RETURN label, count(*) AS n").records
@@ -67,8 +67,8 @@ def counts(env: dict[str, str]) -> dict[str, int]:
 
 
 def wipe(env: dict[str, str]) -> None:
-    conn = Connection(f"bolt://127.0.0.1:{env['HUB_NEO4J_PORT']}", "neo4j", PASSWORD)
-    with sync_driver(conn) as driver:
+    conn = GraphTarget(f"bolt://127.0.0.1:{env['HUB_NEO4J_PORT']}", "neo4j", PASSWORD)
+    with open_driver(conn) as driver:
         driver.execute_query("MATCH (n) DETACH DELETE n")
 
 

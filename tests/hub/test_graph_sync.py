@@ -19,7 +19,7 @@ from neo4j import Driver
 
 from connectors import ingest, load_configs
 from graph.constraints import ensure
-from graph.driver import Connection, open_driver
+from graph.driver import GraphTarget, open_driver
 from graph.generation import generations
 from graph.loader import LoadReport
 from hub import pipeline
@@ -42,7 +42,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, P
     env, src = linked_city(tmp_path_factory, "sync", households=80, seed=7, foundations=2)
     settings = Settings(home=Path(env["HUB_HOME"]), neo4j_uri=env["NEO4J_URI"],
                         neo4j_user=env["NEO4J_USER"], neo4j_password=env["NEO4J_PASSWORD"])
-    conn = Connection(uri=settings.neo4j_uri, user=settings.neo4j_user,
+    conn = GraphTarget(uri=settings.neo4j_uri, user=settings.neo4j_user,
                       password=settings.neo4j_password, database=settings.neo4j_database)
     with open_driver(conn) as driver:
         ensure(driver, conn.database)

@@ -10,13 +10,13 @@ import duckdb
 import pytest
 
 from connectors import ingest, load_configs
-from connectors.synthetic import generate_city
 from hub import pipeline
 from hub.graph_tables import graph_tables
 from hub.intake import IntakeStore, LinkageServices, intake_source_id
 from hub.settings import Settings
 from journal import Journal, kinds
 from linkage.ledger import IdentityLedger
+from simulator import generate_city
 
 pytestmark = pytest.mark.anyio
 
@@ -128,3 +128,16 @@ async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
     via_api = {r["record_key"]: r["via_api"] for r in records}
     assert via_api[given["record_key"]] is True
     assert {v for k, v in via_api.items() if not k.startswith("api-")} == {False}
+
+
+@pytest.mark.parametrize("organization", ['ORG "QUOTED"', "ORG\\BACKSLASH", "O'BRIEN & SONS"])
+def test_an_api_intake_config_reads_back_for_any_organization_name(
+    tmp_path: Path, organization: str
+) -> None:
+    store = IntakeStore(tmp_path)
+    store.save(organization, {"source_record_id": "R1", "full_name": "Budi"})
+    [config] = load_configs(store.config_dir)
+    assert config.id == intake_source_id(organization)
+    assert config.organization == organization
+    quoted = organization.replace("'", "''")
+    assert config.query == f"SELECT * FROM submissions WHERE organization = '{quoted}'"

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graph.driver import Connection, open_async_driver
+from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from hub.app import create_app
 from hub.media import wants_graphql_response
@@ -47,7 +47,7 @@ def test_accept_negotiation(accept: str, expected: bool) -> None:
 async def client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     settings = load_settings({"HUB_HOME": str(tmp_path)}, toml_path=tmp_path / "none.toml")
     key = KeyStore(SecurityDB.from_settings(settings)).create("ORG-DINSOS", "dinsos_admin")[1]
-    conn = Connection(
+    conn = GraphTarget(
         uri=os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
         user=os.environ.get("NEO4J_TEST_USER", "neo4j"),
         password=os.environ.get("NEO4J_TEST_PASSWORD", ""),

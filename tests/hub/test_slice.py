@@ -16,13 +16,13 @@ import httpx
 import pytest
 from hubcli import hub, hub_env
 
-from connectors.synthetic import generate_city
 from graph.driver import open_async_driver
 from graph.repository import GraphRepository
-from hub.app import create_app, graph_connection
+from hub.app import create_app
 from hub.security import KeyStore, SecurityDB
-from hub.settings import Settings, load_settings
+from hub.settings import Settings, graph_target, load_settings
 from schema.context import Services
+from simulator import generate_city
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "slice"
 
@@ -60,7 +60,7 @@ async def test_two_spellings_from_two_sources_are_one_person_in_one_household(
 ) -> None:
     settings = linked_city
     key = KeyStore(SecurityDB.from_settings(settings)).create("ORG-DINSOS", "social_worker")[1]
-    conn = graph_connection(settings)
+    conn = graph_target(settings)
     driver = await open_async_driver(conn)
     try:
         app = create_app(settings, Services(repository=GraphRepository(driver, conn.database)))

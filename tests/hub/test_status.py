@@ -9,7 +9,7 @@ import pytest
 from hubcli import hub_env
 from hubcli import run_hub as hub
 
-from connectors.synthetic import generate_city
+from simulator import generate_city
 
 
 def test_empty_home_is_unhealthy_and_says_what_to_run(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from hubcli import hub_env, run_hub, served
 from websockets.sync.client import connect
 
 from graph.constraints import ensure
-from graph.driver import Connection, open_driver
+from graph.driver import GraphTarget, open_driver
 from graph.loader import load
 from hub.security import KeyStore, SecurityDB
 from hub.settings import load_settings
@@ -39,7 +39,7 @@ READ = '{ household(id: "H1") { id members { id } } }'
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("workers")
-    conn = Connection(uri=os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
+    conn = GraphTarget(uri=os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
                       user=os.environ.get("NEO4J_TEST_USER", "neo4j"),
                       password=os.environ.get("NEO4J_TEST_PASSWORD", ""),
                       database=os.environ.get("NEO4J_TEST_DATABASE", "neo4j"))

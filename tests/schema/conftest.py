@@ -24,7 +24,7 @@ from generated_city import (
 from gqlkit import Api, CountingDriver, FakeIntake, FakeReview, MemoryAudit
 from neo4j import Driver
 
-from graph.driver import Connection, open_async_driver
+from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
@@ -49,7 +49,7 @@ def _load(name: str, path: Path) -> Any:
 
 
 _graph_conftest = _load("satupintu_graph_conftest", _GRAPH_TESTS / "conftest.py")
-graph_connection = _graph_conftest.graph_connection
+graph_target = _graph_conftest.graph_target
 neo4j_driver = _graph_conftest.neo4j_driver
 empty_graph = _graph_conftest.empty_graph
 city_graph = _graph_conftest.city_graph
@@ -57,11 +57,11 @@ city_graph = _graph_conftest.city_graph
 
 @pytest.fixture(scope="session")
 def generated_city(tmp_path_factory: pytest.TempPathFactory, neo4j_driver: Driver,
-                   graph_connection: Connection) -> GeneratedCity:
+                   graph_target: GraphTarget) -> GeneratedCity:
     """A generated city, staged and linked once for the session; a module serving it
     loads it into the graph first (`generated_city.load_city_graph`)."""
     root = tmp_path_factory.mktemp("generated-city")
-    return build_city(root, graph_connection, neo4j_driver, households=HOUSEHOLDS, seed=SEED,
+    return build_city(root, graph_target, neo4j_driver, households=HOUSEHOLDS, seed=SEED,
                       foundations=FOUNDATIONS)
 
 
@@ -94,12 +94,12 @@ def security_db(tmp_path: Path) -> Iterator[SecurityDB]:
 
 
 @pytest.fixture
-async def api(city_graph: Any, graph_connection: Connection, gql_schema: strawberry.Schema,
+async def api(city_graph: Any, graph_target: GraphTarget, gql_schema: strawberry.Schema,
               security_db: SecurityDB, tmp_path: Path) -> AsyncIterator[Api]:
-    driver = await open_async_driver(graph_connection)
+    driver = await open_async_driver(graph_target)
     counter = CountingDriver(driver)
-    repository = GraphRepository(counter, graph_connection.database,  # type: ignore[arg-type]
-                                 graph_connection.uri)
+    repository = GraphRepository(counter, graph_target.database,  # type: ignore[arg-type]
+                                 graph_target.uri)
     intake = FakeIntake({"3273010202700004": ("P4", "H3")})
     review = FakeReview()
     audit = MemoryAudit()

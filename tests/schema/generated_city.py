@@ -21,13 +21,13 @@ import httpx
 from neo4j import Driver
 
 from connectors import ingest, load_configs
-from connectors.synthetic import generate_city
-from graph.driver import Connection
+from graph.driver import GraphTarget
 from hub import pipeline
 from hub.app import create_app
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings
 from journal import journal_path
+from simulator import generate_city
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ HOUSEHOLDS, SEED, FOUNDATIONS = 200, 2026, 8
 AGENCY = "ORG-DINKES"
 
 
-def build_city(root: Path, conn: Connection, driver: Driver, *, households: int, seed: int,
+def build_city(root: Path, conn: GraphTarget, driver: Driver, *, households: int, seed: int,
                foundations: int) -> GeneratedCity:
     """Generate a city, then ingest and link it (`load_city_graph` loads it)."""
     settings = Settings(home=root / "home", neo4j_uri=conn.uri, neo4j_user=conn.user,

@@ -8,8 +8,9 @@ from typing import Any
 
 import strawberry
 
+from domain.shapes import AuditPage
 from schema.context import Context, Services
-from schema.services import AuditEntry, AuditPage
+from schema.services import AuditEntry
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 from gqlkit import ADMIN, ANALYST, AUDITOR, WORKER, YAY_A, Api
 
-from schema.services import AuditEntry, AuditPage
+from domain.shapes import AuditPage
+from schema.services import AuditEntry
 
 pytestmark = pytest.mark.anyio
 

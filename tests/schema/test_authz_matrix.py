@@ -34,7 +34,7 @@ from authz import (
 from gqlkit import MemoryAudit
 from neo4j import Driver
 
-from graph.driver import Connection, open_async_driver
+from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
@@ -88,23 +88,23 @@ FIELDS = ("nik", "noKk", "phone", "specialProblems", "assessments", "evidence")
 
 
 @pytest.fixture(scope="module")
-def matrix_graph(neo4j_driver: Driver, graph_connection: Connection) -> Driver:
+def matrix_graph(neo4j_driver: Driver, graph_target: GraphTarget) -> Driver:
     from city import city
 
     from graph.loader import load
 
-    neo4j_driver.execute_query("MATCH (n) DETACH DELETE n", database_=graph_connection.database)
-    load(neo4j_driver, city(), graph_connection.database)
-    add_relationships(neo4j_driver, graph_connection.database)
+    neo4j_driver.execute_query("MATCH (n) DETACH DELETE n", database_=graph_target.database)
+    load(neo4j_driver, city(), graph_target.database)
+    add_relationships(neo4j_driver, graph_target.database)
     return neo4j_driver
 
 
 @pytest.fixture(scope="module")
-async def services(matrix_graph: Driver, graph_connection: Connection,
+async def services(matrix_graph: Driver, graph_target: GraphTarget,
                    tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Services]:
-    driver = await open_async_driver(graph_connection)
+    driver = await open_async_driver(graph_target)
     db = SecurityDB(tmp_path_factory.mktemp("matrix-security") / "security.sqlite")
-    yield Services(repository=GraphRepository(driver, graph_connection.database),
+    yield Services(repository=GraphRepository(driver, graph_target.database),
                    pubsub=PubSub(), audit=MemoryAudit(), grants=SqliteGrants(db),
                    submissions=SubmissionWatch(db, SubmissionLimits()))
     db.close()

@@ -24,7 +24,7 @@ from authz import (
 from gqlkit import WORKER, Api
 from neo4j import Driver
 
-from graph.driver import Connection
+from graph.driver import GraphTarget
 
 pytestmark = pytest.mark.anyio
 
@@ -68,8 +68,8 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
 
 
 @pytest.fixture
-def related_city(city_graph: Driver, graph_connection: Connection) -> Driver:
-    add_relationships(city_graph, graph_connection.database)
+def related_city(city_graph: Driver, graph_target: GraphTarget) -> Driver:
+    add_relationships(city_graph, graph_target.database)
     return city_graph
 
 

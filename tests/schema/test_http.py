@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from graph.driver import Connection, open_async_driver
+from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from schema.context import Context, Services
 
@@ -50,7 +50,7 @@ async def test_input_error_over_http_names_the_field(api: Api) -> None:
 
 
 async def test_neo4j_down_is_a_clear_service_error(api: Api) -> None:
-    down = Connection(uri="bolt://127.0.0.1:1", user="neo4j", password="x")
+    down = GraphTarget(uri="bolt://127.0.0.1:1", user="neo4j", password="x")
     driver = await open_async_driver(down, verify=False, max_retry_seconds=0.5)
     services = Services(repository=GraphRepository(driver, "neo4j", down.uri))
     response = await post(app(api, services), {"query": '{ household(id: "H1") { id } }'})

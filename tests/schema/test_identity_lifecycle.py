@@ -19,7 +19,7 @@ from generated_city import GeneratedCity, Hub, build_city, load_city_graph, serv
 from neo4j import Driver
 
 from connectors import ingest, load_configs
-from graph.driver import Connection
+from graph.driver import GraphTarget
 from graph.loader import LoadReport
 from hub import pipeline
 from journal import Journal, kinds
@@ -37,9 +37,9 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory, neo4j_driver: Driver,
-         graph_connection: Connection) -> GeneratedCity:
+         graph_target: GraphTarget) -> GeneratedCity:
     root = tmp_path_factory.mktemp("lifecycle-city")
-    return load_city_graph(build_city(root, graph_connection, neo4j_driver,
+    return load_city_graph(build_city(root, graph_target, neo4j_driver,
                                       households=HOUSEHOLDS, seed=SEED,
                                       foundations=FOUNDATIONS))
 

@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from graph.driver import Connection, open_async_driver
+from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from hub.app import create_app
 from hub.security import AuditLog, KeyStore, SecurityDB
@@ -38,7 +38,7 @@ assert _spec and _spec.loader
 _graph = importlib.util.module_from_spec(_spec)
 sys.path.insert(0, str(_GRAPH))
 _spec.loader.exec_module(_graph)
-graph_connection = _graph.graph_connection
+graph_target = _graph.graph_target
 neo4j_driver = _graph.neo4j_driver
 empty_graph = _graph.empty_graph
 city_graph = _graph.city_graph
@@ -52,9 +52,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def services(city_graph: Any, graph_connection: Connection) -> AsyncIterator[Services]:
-    driver = await open_async_driver(graph_connection)
-    yield Services(repository=GraphRepository(driver, graph_connection.database),
+async def services(city_graph: Any, graph_target: GraphTarget) -> AsyncIterator[Services]:
+    driver = await open_async_driver(graph_target)
+    yield Services(repository=GraphRepository(driver, graph_target.database),
                    pubsub=PubSub())
     await driver.close()
 

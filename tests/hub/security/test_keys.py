@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.roles import ROLE_NAMES as ROLES
 from hub.security import principal as principal_module
 from hub.security.db import SecurityDB
 from hub.security.errors import (
@@ -23,7 +24,7 @@ from hub.security.keys import (
     revoke_key,
     rotate_key,
 )
-from hub.security.principal import ROLES, mask_kk, mask_nik, mask_phone
+from hub.security.principal import mask_kk, mask_nik, mask_phone
 
 
 def test_create_then_authenticate(keys: KeyStore) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import domain.roles
 import schema.permissions
-from hub.security import ROLE_POLICIES, ROLES, Principal, mask_nik
+from domain.roles import ROLE_NAMES as ROLES
+from hub.security import ROLE_POLICIES, Principal, mask_nik
 
 
 def test_the_hub_uses_the_schemas_role_table() -> None:
     assert ROLE_POLICIES is schema.permissions.POLICIES
-    assert ROLES is schema.permissions.ROLE_NAMES is domain.roles.ROLE_NAMES
     assert tuple(schema.permissions.POLICIES) == ROLES  # one policy per role, in order
     assert mask_nik is schema.permissions.mask_nik
     for role in ROLES:

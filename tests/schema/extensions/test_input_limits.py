@@ -30,7 +30,7 @@ from graphql import (
 )
 from starlette.applications import Starlette
 
-from graph.driver import Connection, open_async_driver
+from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from hub.app import create_app
 from hub.body_limit import MAX_BODY_BYTES
@@ -55,14 +55,14 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def app(city_graph: Any, graph_connection: Connection,
+async def app(city_graph: Any, graph_target: GraphTarget,
               tmp_path: Path) -> AsyncIterator[tuple[Starlette, dict[str, str]]]:
-    driver = await open_async_driver(graph_connection)
+    driver = await open_async_driver(graph_target)
     settings = Settings(home=tmp_path, extra={"rate_limit": 10_000, "rate_burst": 10_000})
     with SecurityDB.from_settings(settings) as db:
         key = KeyStore(db).create("DINSOS", "dinsos_admin")[1]
-    services = Services(repository=GraphRepository(driver, graph_connection.database,
-                                                   graph_connection.uri), pubsub=PubSub())
+    services = Services(repository=GraphRepository(driver, graph_target.database,
+                                                   graph_target.uri), pubsub=PubSub())
     yield create_app(settings, services), {"X-API-Key": key, "X-Purpose": "limits test"}
     await driver.close()
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from openpyxl import Workbook
 
-from connectors.synthetic.spec import SourceSpec
+from simulator.spec import SourceSpec
 
 _FIXED_TIME = (2025, 7, 1, 0, 0, 0)
 _STAMP = "2025-07-01T00:00:00Z"

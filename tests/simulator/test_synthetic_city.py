@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
+import simulator
 from connectors import ingest, load_configs
 from connectors.reference import load_reference
 
-synthetic = pytest.importorskip("connectors.synthetic")
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    c = duckdb.connect()
+    yield c
+    c.close()
 
 
 @pytest.mark.slow
 def test_generated_city_ingests_and_reconciles(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
-    synthetic.generate_city(households=300, seed=1, out=tmp_path)
+    simulator.generate_city(households=300, seed=1, out=tmp_path)
     load_reference(con)
     configs = load_configs(tmp_path / "config")
     assert len(configs) > 300

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from connectors.synthetic import names, noise
-from connectors.synthetic.population import CHILD, HEAD, Population
+from simulator import names, noise
+from simulator.population import CHILD, HEAD, Population
 
 
 @dataclass(frozen=True)

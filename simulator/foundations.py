@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from connectors import reference
-from connectors.synthetic import formats
-from connectors.synthetic.noise import NameNoise
-from connectors.synthetic.observe import SourceNoise, observe
-from connectors.synthetic.population import Population
-from connectors.synthetic.profile import PROFILES, Profile
-from connectors.synthetic.sources import ppks_names, ppks_value_map
-from connectors.synthetic.spec import Emission, SourceSpec
+from simulator import formats
+from simulator.noise import NameNoise
+from simulator.observe import SourceNoise, observe
+from simulator.population import Population
+from simulator.profile import PROFILES, Profile
+from simulator.sources import ppks_names, ppks_value_map
+from simulator.spec import Emission, SourceSpec
 
 NOISE: Final = SourceNoise(
     name=NameNoise(muhammad=0.6, old_spelling=0.06, title=0.08, patronym=0.03, typo=0.07,

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from connectors import reference
 from connectors.canonical import PERSON_FIELDS, SERVICE_FIELDS
-from connectors.synthetic import GenerateSummary, generate_city
+from simulator import GenerateSummary, generate_city
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from connectors.synthetic import noise, population, sources
+from simulator import noise, population, sources
 
 
 def test_invalid_nik_only_on_masked_rows_and_never_a_valid_nik() -> None:

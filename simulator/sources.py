@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from connectors import reference
-from connectors.synthetic import formats
-from connectors.synthetic.noise import NameNoise
-from connectors.synthetic.observe import SourceNoise, observe
-from connectors.synthetic.population import CHILD, HEAD, SPOUSE, Population
-from connectors.synthetic.profile import PROFILES, Profile
-from connectors.synthetic.spec import Emission, SourceSpec
+from simulator import formats
+from simulator.noise import NameNoise
+from simulator.observe import SourceNoise, observe
+from simulator.population import CHILD, HEAD, SPOUSE, Population
+from simulator.profile import PROFILES, Profile
+from simulator.spec import Emission, SourceSpec
 
 
 def ppks_names(codes: pd.Series, upper: bool) -> pd.Series:

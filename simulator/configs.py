@@ -52,11 +52,11 @@ Conventions the reader must follow:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from connectors.synthetic.spec import SourceSpec
+from connectors.config import write_config
+from simulator.spec import SourceSpec
 
 PERSONAL: Final[tuple[str, ...]] = (
     "nik", "no_kk", "full_name", "birth_date", "birth_place", "phone", "address", "street",
@@ -75,50 +75,36 @@ DECLARED: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
 }
 
 
-def _s(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _list(values: list[str]) -> str:
-    return "[" + ", ".join(_s(v) for v in values) + "]"
-
-
-def render(spec: SourceSpec) -> str:
+def declaration(spec: SourceSpec) -> dict[str, Any]:
+    """The source configuration `spec` needs, as the keys `connectors.config` reads."""
     mapped = set(spec.columns.values())
-    lines = [
-        f"id = {_s(spec.id)}",
-        f"kind = {_s(spec.kind)}",
-        f"location = {_s('../sources/' + spec.file_name)}",
-        f"organization = {_s(spec.organization)}",
-        f"organization_name = {_s(spec.organization_name)}",
-        f"organization_type = {_s(spec.organization_type)}",
-        f"encoding = {_s(spec.encoding)}",
-    ]
-    if spec.delimiter is not None:
-        lines.append(f"delimiter = {_s(spec.delimiter)}")
-    if spec.header_row is not None:
-        lines.append(f"header_row = {spec.header_row}")
-    if spec.sheet is not None:
-        lines.append(f"sheet = {_s(spec.sheet)}")
-    lines.append(f"date_formats = {_list(spec.date_formats)}")
-    lines.append(f"personal = {_list([f for f in PERSONAL if f in mapped])}")
-    lines.append(f"special_category = {_list([f for f in SPECIAL_CATEGORY if f in mapped])}")
     basis, purposes, retention = DECLARED[spec.organization_type]
-    lines.append(f"legal_basis = {_s(basis)}")
-    lines.append(f"purposes = {_list(list(purposes))}")
-    lines.append(f"retention = {_s(retention)}")
-    lines += ["", "[columns]"]
-    lines += [f"{_s(col)} = {_s(field)}" for col, field in spec.columns.items()]
-    for field, mapping in spec.values.items():
-        lines += ["", f"[values.{field}]"]
-        lines += [f"{_s(k)} = {_s(v)}" for k, v in mapping.items()]
+    optional = {"delimiter": spec.delimiter, "header_row": spec.header_row, "sheet": spec.sheet}
+    data: dict[str, Any] = {
+        "id": spec.id,
+        "kind": spec.kind,
+        "location": "../sources/" + spec.file_name,
+        "organization": spec.organization,
+        "organization_name": spec.organization_name,
+        "organization_type": spec.organization_type,
+        "encoding": spec.encoding,
+        **{key: value for key, value in optional.items() if value is not None},
+        "date_formats": list(spec.date_formats),
+        "personal": [f for f in PERSONAL if f in mapped],
+        "special_category": [f for f in SPECIAL_CATEGORY if f in mapped],
+        "legal_basis": basis,
+        "purposes": list(purposes),
+        "retention": retention,
+        "columns": dict(spec.columns),
+    }
+    if spec.values:
+        data["values"] = {field: dict(mapping) for field, mapping in spec.values.items()}
     if spec.services:
-        lines += ["", "[services]"]
-        lines += [f"{field} = {_s(col)}" for field, col in spec.services.items()]
-    return "\n".join(lines) + "\n"
+        data["services"] = dict(spec.services)
+    return data
 
 
 def write(spec: SourceSpec, config_dir: Path) -> Path:
     path = config_dir / f"{spec.id}.toml"
-    path.write_text(render(spec), encoding="utf-8")
+    write_config(path, declaration(spec))
     return path

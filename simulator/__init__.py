@@ -18,9 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from connectors.synthetic import configs, foundations, population, sources, writers
-from connectors.synthetic.profile import PROFILES, Profile, ProfileError, load_profile
-from connectors.synthetic.spec import Emission
+from simulator import configs, foundations, population, sources, writers
+from simulator.profile import PROFILES, Profile, ProfileError, load_profile
+from simulator.spec import Emission
 
 Progress = Callable[[str, int, int], None]
 
@@ -55,7 +55,7 @@ def generate_city(
 ) -> GenerateSummary:
     """Write `out/sources/*`, `out/config/*.toml` and `out/truth.csv`.
 
-    `profile` widens the sources' errors (see `connectors.synthetic.profile`)."""
+    `profile` widens the sources' errors (see `simulator.profile`)."""
     if households < 1:
         raise ValueError(f"households must be at least 1, not {households}.")
     report = progress or (lambda step, done, total: None)

@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectors.synthetic import PROFILES, ProfileError, generate_city, load_profile
+from simulator import PROFILES, ProfileError, generate_city, load_profile
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "bench" / "heldout-profile.toml"
 
 

@@ -27,7 +27,7 @@ from connectors.canonical import PERSON_FIELDS
 PERSON_COLUMNS = ", ".join(PERSON_FIELDS)
 
 
-def ensure_staging_schema(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing; one catalog look-up when the schema is already in place.
 
     The last view carries a comment naming this code's DDL, so a changed DDL runs again.
@@ -182,4 +182,4 @@ _TABLES = ("sources", "batches", "raw_rows", "records", "services", "quarantine"
            "erased_records")
 
 
-__all__ = ["ensure_staging_schema"]
+__all__ = ["ensure_staging_tables"]

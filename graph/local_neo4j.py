@@ -20,7 +20,7 @@ from pathlib import Path
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
-from graph.errors import LocalServerError
+from graph.errors import LocalNeo4jError
 
 LAUNCHER_DIR = Path(__file__).parent / "launcher"
 MAIN_CLASS = "org.satupintu.neo4j.Launcher"
@@ -34,7 +34,7 @@ JVM_OPENS = (
 
 
 @dataclass(frozen=True)
-class LocalServer:
+class LocalNeo4j:
     """Where the local server keeps its things and how it listens."""
 
     home: Path  # data folder ($HUB_HOME/neo4j)
@@ -59,7 +59,7 @@ class LocalServer:
 
 
 @dataclass(frozen=True)
-class ServerStatus:
+class LocalNeo4jStatus:
     running: bool
     pid: int | None
     uri: str
@@ -76,7 +76,7 @@ def build_launcher(launcher_dir: Path = LAUNCHER_DIR, log: Path | None = None) -
     """`mvn package` the launcher; its runtime classpath lands in target/lib."""
     mvn = shutil.which("mvn")
     if mvn is None:
-        raise LocalServerError(
+        raise LocalNeo4jError(
             "Maven (mvn) is not on PATH: install Maven 3.8+ or set NEO4J_URI to an external Neo4j."
         )
     _require_java()
@@ -96,13 +96,13 @@ def build_launcher(launcher_dir: Path = LAUNCHER_DIR, log: Path | None = None) -
             (line for line in (result.stdout + result.stderr).splitlines() if "ERROR" in line),
             "unknown error",
         )
-        raise LocalServerError(f"building the Neo4j launcher failed: {first.strip()}{where}")
+        raise LocalNeo4jError(f"building the Neo4j launcher failed: {first.strip()}{where}")
 
 
-def status(server: LocalServer) -> ServerStatus:
+def status(server: LocalNeo4j) -> LocalNeo4jStatus:
     pid = _read_pid(server.pid_file)
     alive = pid is not None and _alive(pid)
-    return ServerStatus(
+    return LocalNeo4jStatus(
         running=alive,
         pid=pid if alive else None,
         uri=server.uri,
@@ -110,14 +110,14 @@ def status(server: LocalServer) -> ServerStatus:
     )
 
 
-def start(server: LocalServer, timeout: float = 180.0) -> ServerStatus:
+def start(server: LocalNeo4j, timeout: float = 180.0) -> LocalNeo4jStatus:
     current = status(server)
     if current.running:
         if not current.answering:
             wait_until_answering(server, timeout)
         return status(server)
     if _port_taken(server.port):
-        raise LocalServerError(
+        raise LocalNeo4jError(
             f"port {server.port} on 127.0.0.1 is taken by another program: "
             "stop it or set HUB_NEO4J_PORT to a free port."
         )
@@ -158,7 +158,7 @@ def start(server: LocalServer, timeout: float = 180.0) -> ServerStatus:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             server.pid_file.unlink(missing_ok=True)
-            raise LocalServerError(
+            raise LocalNeo4jError(
                 f"Neo4j exited during start-up (code {proc.returncode}): {_last_error(server)}; "
                 f"full log in {server.log_file}"
             )
@@ -168,23 +168,23 @@ def start(server: LocalServer, timeout: float = 180.0) -> ServerStatus:
             return status(server)
         time.sleep(0.5)
     stop(server)
-    raise LocalServerError(
+    raise LocalNeo4jError(
         f"Neo4j did not answer on {server.uri} within {timeout:.0f} s; see {server.log_file}"
     )
 
 
-def wait_until_answering(server: LocalServer, timeout: float) -> None:
+def wait_until_answering(server: LocalNeo4j, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if _bolt_answers(server):
             return
         time.sleep(0.5)
-    raise LocalServerError(
+    raise LocalNeo4jError(
         f"Neo4j is running but {server.uri} does not answer; see {server.log_file}"
     )
 
 
-def stop(server: LocalServer, timeout: float = 60.0) -> bool:
+def stop(server: LocalNeo4j, timeout: float = 60.0) -> bool:
     """Stop the server; returns False when it was not running."""
     pid = _read_pid(server.pid_file)
     if pid is None or not _alive(pid):
@@ -204,20 +204,20 @@ def _require_java() -> str:
     home = os.environ.get("JAVA_HOME")
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
     if not java or not Path(java).exists():
-        raise LocalServerError(
+        raise LocalNeo4jError(
             "Java 17 or 21 is not installed (no `java` on PATH or in JAVA_HOME): "
             "install a JDK or set NEO4J_URI to an external Neo4j."
         )
     return java
 
 
-def _bolt_answers(server: LocalServer) -> bool:
+def _bolt_answers(server: LocalNeo4j) -> bool:
     try:
         with GraphDatabase.driver(server.uri, auth=(server.user, server.password)) as driver:
             driver.verify_connectivity()
         return True
     except AuthError as exc:
-        raise LocalServerError(
+        raise LocalNeo4jError(
             f"Neo4j at {server.uri} refused the password from settings ({exc.message}); "
             "set NEO4J_PASSWORD to the one it was started with."
         ) from exc
@@ -225,7 +225,7 @@ def _bolt_answers(server: LocalServer) -> bool:
         return False
 
 
-def _launcher_ready(server: LocalServer, offset: int) -> bool:
+def _launcher_ready(server: LocalNeo4j, offset: int) -> bool:
     with server.log_file.open("rb") as log:
         log.seek(offset)
         return b"READY bolt://" in log.read()
@@ -256,7 +256,7 @@ def _alive(pid: int) -> bool:
     return not (stat.exists() and ") Z" in stat.read_text())
 
 
-def _last_error(server: LocalServer) -> str:
+def _last_error(server: LocalNeo4j) -> str:
     try:
         lines = server.log_file.read_text(errors="replace").splitlines()
     except FileNotFoundError:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from connectors.synthetic import names, nik
+from simulator import names, nik
 
 _MUHAMMAD_RE = "^(" + "|".join(s.replace(".", r"\.") for s, _ in names.MUHAMMAD) + r")(\s|$)"
 

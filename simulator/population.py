@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from connectors import reference
-from connectors.synthetic import names, nik
 from domain import regions
 from domain.city import CITY_CODE
+from simulator import names, nik
 
 TODAY: Final = np.datetime64("2025-06-30")
 

@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from connectors.synthetic.observe import SourceNoise
-from connectors.synthetic.spec import Emission
+from simulator.observe import SourceNoise
+from simulator.spec import Emission
 
 _NAME_RATES: Final = ("mononym", "nickname", "old_spelling", "kh_ch", "muhammad", "typo",
                       "drop_first")  # fmt: skip

@@ -1,4 +1,7 @@
-"""Relay-style connections: edges, node, cursor, pageInfo, with first/after.
+"""Paging a list in GraphQL: Relay-style connections (edges, node, cursor,
+pageInfo, with first/after). `Connection` here is Relay's word for a page of a
+list, and it names the GraphQL types (`HouseholdConnection`...); it is not a
+connection to a store.
 
 Cursors are opaque base64 strings over an offset into the sorted result,
 optionally with the snapshot the offset counts in (`o:<offset>@<snapshot>`).
@@ -12,8 +15,8 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from domain.shapes import Row
 from schema.errors import InputError
-from schema.services import Row
 
 T = TypeVar("T")
 
