@@ -32,8 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, TypeVar
 
-from graph.driver import Connection, open_async_driver
-from graph.repository import GraphRepository, Scope
+from graph import Connection, GraphRepository, Scope, open_async_driver
 from journal import Journal, kinds
 from journal.store import MAX_READ
 from schema.journaling import subject_of

@@ -6,7 +6,7 @@ set (Aura, a cluster, docker compose) the local launcher is never used.
 
 from __future__ import annotations
 
-from graph.server import LocalServer, ServerStatus, start, status, stop
+from graph import LocalServer, ServerStatus, server_status, start_server, stop_server
 from hub.errors import ConfigError
 from hub.settings import Settings
 
@@ -30,15 +30,15 @@ def local_server(settings: Settings) -> LocalServer:
 
 
 def start_local(settings: Settings) -> ServerStatus:
-    return start(local_server(settings))
+    return start_server(local_server(settings))
 
 
 def stop_local(settings: Settings) -> bool:
-    return stop(local_server(settings))
+    return stop_server(local_server(settings))
 
 
 def local_status(settings: Settings) -> ServerStatus:
-    return status(local_server(settings))
+    return server_status(local_server(settings))
 
 
 def ensure_neo4j(settings: Settings) -> str:
