@@ -138,7 +138,6 @@ PERSON_FIELDS: Final = """
   .relationship, .phone, .status, .survivor_id,
   household_id: head([(p)-[:MEMBER_OF]->(x) | x.household_id])
 """
-PERSON: Final = "p {" + PERSON_FIELDS + "}"
 
 REFERRAL_FIELDS: Final = """
   .referral_id, .status, .created_at, .updated_at, .note, .history, .from_org, .to_org,
@@ -161,7 +160,7 @@ HOUSEHOLD_SORT: Final[dict[str, str]] = {
 
 
 #: The parts of a household's 360° view, each a subquery on `h` (a visible
-#: household) giving one list; the same filters as the per-part methods.
+#: household) giving one list; `household_parts` asks for any of them at once.
 HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     "members": "CALL (h) { MATCH (p:Person)-[:MEMBER_OF]->(h) "
     " WITH p ORDER BY p.relationship <> 'KEPALA', p.person_id "
@@ -282,15 +281,6 @@ class GraphRepository:
             ids, scope,
         )
 
-    async def members(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (p:Person)-[:MEMBER_OF]->(h) "
-            " RETURN p ORDER BY p.relationship <> 'KEPALA', p.person_id } "
-            "RETURN id, collect(" + PERSON + ") AS items",
-            household_ids, scope,
-        ))
-
     async def person_problems(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
         return _lists(await self._aligned(
             "UNWIND $ids AS id MATCH (p:Person {person_id: id}) WITH id, p, null AS resolved_from "
@@ -300,71 +290,13 @@ class GraphRepository:
             person_ids, scope,
         ))
 
-    async def household_problems(self, household_ids: Sequence[str],
-                                 scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (h)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->(pr:Problem) "
-            " WHERE " + SHOWN_PROBLEM + " AND " + ACTIVE_P
-            + " RETURN DISTINCT pr ORDER BY pr.code } "
-            "RETURN id, collect(" + PROBLEM + ") AS items",
-            household_ids, scope,
-        ))
-
-    async def current_programs(self, household_ids: Sequence[str],
-                               scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (h)-[e:ENROLLED_IN]->(pg:Program) "
-            " WHERE coalesce(e.active, true) RETURN e, pg ORDER BY pg.code } "
-            "RETURN id, collect(pg {.code, .name, .benefit_kind, .need, since: e.since, "
-            " until: e.until, active: coalesce(e.active, true), organization: e.organization,"
-            " funder: " + PROGRAM_FUNDER + "}) AS items",
-            household_ids, scope,
-        ))
-
-    async def service_history(self, household_ids: Sequence[str],
-                              scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
-            " RETURN s ORDER BY s.service_date DESC, s.service_id } "
-            "RETURN id, collect(s {.service_id, .service_date, .amount, .program, .funder,"
-            " .organization, .source, .record_key, funder_is_organization: "
-            + FUNDER_IS_ORGANIZATION + ", "
-            " person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS items",
-            household_ids, scope,
-        ))
-
-    async def assessments(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE $special AND "
-            + VISIBLE + " CALL (h) { MATCH (a:Assessment)-[:ASSESSES]->(h) "
-            " RETURN a ORDER BY a.assessed_on DESC } "
-            "RETURN id, collect(a {.assessment_id, .assessed_on, .social_worker, .organization,"
-            " .plan, .notes, household_id: id,"
-            " person_id: head([(a)-[:ABOUT]->(p) | p.person_id]),"
-            " ppks: [(a)-[:FOUND]->(pr) | pr.code]}) AS items",
-            household_ids, scope,
-        ))
-
-    async def referrals(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (r:Referral)-[:CONCERNS]->(h) "
-            " WHERE $org IS NULL OR r.from_org = $org OR r.to_org = $org "
-            " RETURN r ORDER BY r.created_at DESC } "
-            "RETURN id, collect(r {" + REFERRAL_FIELDS + ", household_id: id}) AS items",
-            household_ids, scope,
-        ))
-
     async def household_parts(self, household_ids: Sequence[str], parts: Sequence[str],
-                              scope: Scope) -> list[dict[str, list[Row]] | None]:
-        """Several parts of the 360° view (see HOUSEHOLD_PARTS, and `household`
-        for the household itself as `households` gives it) for several
-        households in one statement; each part as its own method returns it.
-        Members carry their `problems` too (as `person_problems` gives them),
-        so a DataLoader can be primed with them."""
+                              scope: Scope) -> list[dict[str, Any] | None]:
+        """Parts of the 360° view (see HOUSEHOLD_PARTS, and `household` for
+        the household itself as `households` gives it) for several households
+        in one statement: the API's only way to them. Members carry their
+        `problems` too (as `person_problems` gives them), so a DataLoader can
+        be primed with them."""
         unknown = [p for p in parts if p not in HOUSEHOLD_PARTS and p != "household"]
         if unknown or not parts:
             raise GraphInputError(f"household parts: {unknown or 'none'} asked; choose from "
