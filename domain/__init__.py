@@ -9,5 +9,7 @@ and it imports nothing of ours (only the standard library).
 - `domain.sex`: the words sources write for a sex, read as 'L' or 'P';
 - `domain.city`: the city served (code 3273, name, population, data versions);
 - `domain.thresholds`: "active" (183 days), "poor" (decile <= 4 or P3KE), the targets;
-- `domain.roles`: the role names.
+- `domain.roles`: the role names;
+- `domain.rows`: the typed rows the API writes (a household's fields among them),
+  journals and replays.
 """

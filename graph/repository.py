@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Final, LiteralString, TypedDict
 
 from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
 
+from domain.rows import HOUSEHOLD_FIELDS, ChangeRequest, GraphRow, ReferralMove, WrittenRow
 from domain.thresholds import POOR_DECILE_MAX
 from graph.driver import guarded
 from graph.errors import GraphInputError
@@ -125,13 +126,16 @@ RESOLVE_PERSON: Final = (
     "WITH id, coalesce(s, p0) AS p, CASE WHEN s IS NULL THEN NULL ELSE id END AS resolved_from "
 )
 
-HOUSEHOLD_FIELDS: Final = """
-  .household_id, .no_kk, .address, .street, .house_number, .rt, .rw,
-  .kelurahan_code, .kecamatan_code, .welfare_decile, .status, .survivor_id,
-  kelurahan: head([(h)-[:LIVES_IN]->(k) | k.name]),
-  kecamatan: head([(h)-[:LIVES_IN]->()-[:IN]->(kc) | kc.name])
-"""
-HOUSEHOLD: Final = "h {" + HOUSEHOLD_FIELDS + "}"
+#: A household as the API reads it: its fields (`domain.rows.Household`), the
+#: household it was merged into, and the names of its kelurahan and kecamatan.
+HOUSEHOLD_PROJECTION: Final = (
+    " " + ", ".join("." + name for name in HOUSEHOLD_FIELDS) + ", .survivor_id,"
+    " kelurahan: head([(h)-[:LIVES_IN]->(k) | k.name]),"
+    " kecamatan: head([(h)-[:LIVES_IN]->()-[:IN]->(kc) | kc.name]) "
+)
+HOUSEHOLD: Final = "h {" + HOUSEHOLD_PROJECTION + "}"
+#: ... and, after RESOLVE_HOUSEHOLD, the merged id it was asked by
+HOUSEHOLD_RESOLVED: Final = "h {" + HOUSEHOLD_PROJECTION + ", resolved_from: resolved_from}"
 
 PERSON_FIELDS: Final = """
   .person_id, .full_name, .nik, .no_kk, .birth_date, .birth_place, .sex,
@@ -194,7 +198,7 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
 }
 
 
-#: whether the graph holds an API-written row, by table (see `missing`)
+#: whether the graph holds an API-written row, by entity (see `missing`)
 _PRESENT: Final[dict[str, LiteralString]] = {
     "services": "UNWIND $keys AS k RETURN k.i AS i, "
                 "EXISTS { MATCH (:Service {service_id: k.service_id}) } AS found",
@@ -251,7 +255,7 @@ class GraphRepository:
     async def households(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         return await self._aligned(
             RESOLVE_HOUSEHOLD + "WHERE " + VISIBLE
-            + " RETURN id, h {" + HOUSEHOLD_FIELDS + ", resolved_from: resolved_from} AS items",
+            + " RETURN id, " + HOUSEHOLD_RESOLVED + " AS items",
             ids, scope,
         )
 
@@ -307,7 +311,7 @@ class GraphRepository:
             query += HOUSEHOLD_PARTS[part] + " "
         fields = [f"{p}: {p}" for p in wanted]
         if "household" in parts:
-            fields.append("household: h {" + HOUSEHOLD_FIELDS + ", resolved_from: resolved_from}")
+            fields.append("household: " + HOUSEHOLD_RESOLVED)
         query += "RETURN id, {" + ", ".join(fields) + "} AS items"
         return await self._aligned(query, household_ids, scope)
 
@@ -415,7 +419,7 @@ class GraphRepository:
             " RETURN collect({kelurahan_code: h.kelurahan_code, kecamatan_code: h.kecamatan_code,"
             "  ppks: pr.code}) AS cells } "
             "CALL (gaps) { UNWIND gaps AS g WITH g.h AS h, collect(g.pr.code) AS codes "
-            " ORDER BY h.household_id RETURN collect(h {" + HOUSEHOLD_FIELDS
+            " ORDER BY h.household_id RETURN collect(h {" + HOUSEHOLD_PROJECTION
             + ", unmet_ppks: codes}) AS households } "
             "RETURN cells, households[$offset..$offset + $limit] AS rows, "
             " size(households) AS total",
@@ -552,39 +556,45 @@ class GraphRepository:
         return out
 
     # --- writes -------------------------------------------------------------------
-    async def write_table(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Upsert rows of one loader table (see graph.loader), e.g. a submitted
-        record, a service delivery, an assessment, a referral or an enrolment."""
-        if not rows:
-            return
-        query, params = upsert_statement(table, rows)
-        await self._run(query, params, write=True)
+    async def write(self, rows: Sequence[WrittenRow]) -> None:
+        """Upsert typed rows (`domain.rows`), e.g. a submitted record's
+        household, person, record and evidence, a service delivery, an
+        assessment, a referral or an enrolment: the rows of each entity as one
+        statement (the loader's upsert of its table), entities in the order
+        they first come."""
+        tables: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            tables.setdefault(row.ENTITY, []).append(row.as_dict())
+        for table, batch in tables.items():
+            query, params = upsert_statement(table, batch)
+            await self._run(query, params, write=True)
 
-    async def advance_referral(self, referral_id: str, status: str, note: str | None,
-                               at: datetime, scope: Scope) -> Row | None:
+    async def advance_referral(self, move: ReferralMove, scope: Scope) -> Row | None:
+        """Move a referral from or to the caller's organization (any, unscoped)."""
         rows = await self._run(
             "MATCH (r:Referral {referral_id: $id})-[:CONCERNS]->(h:Household) "
             "WHERE $org IS NULL OR r.to_org = $org OR r.from_org = $org "
             "SET r.status = $status, r.updated_at = $at, r.note = coalesce($note, r.note), "
             " r.history = coalesce(r.history, []) + [$status], r.row_hash = null "
             "RETURN r {" + REFERRAL_FIELDS + ", household_id: h.household_id} AS row",
-            {"id": referral_id, "status": status, "note": note, "at": at,
-             "org": scope["organization"]},
+            {"id": move.referral_id, "status": move.status, "note": move.note,
+             "at": move.updated_at, "org": scope["organization"]},
             write=True,
         )
         return rows[0]["row"] if rows else None
 
-    async def missing(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[bool]:
-        """For each row of an API-written table (`_PRESENT`), whether the graph
-        lacks it (by its key), so a replay fills only what is missing."""
-        query = _PRESENT[table]
-        keys = [{**{k: row.get(k) for k in ("service_id", "assessment_id", "referral_id",
-                                             "request_id", "household_id", "program")},
-                 "i": n} for n, row in enumerate(rows)]
+    async def missing(self, rows: Sequence[GraphRow]) -> list[bool]:
+        """For each row of one journaled entity (`_PRESENT`), whether the graph
+        lacks it (by its keys), so a replay fills only what is missing."""
+        if not rows:
+            return []
+        query = _PRESENT[rows[0].ENTITY]
+        keys = [{**{k: getattr(row, k) for k in row.KEYS}, "i": n}
+                for n, row in enumerate(rows)]
         found = {r["i"] for r in await self._run(query, {"keys": keys}) if r["found"]}
         return [n not in found for n in range(len(rows))]
 
-    async def file_change_request(self, row: Mapping[str, Any]) -> Row:
+    async def file_change_request(self, row: ChangeRequest) -> Row:
         rows = await self._run(
             "MERGE (c:ChangeRequest {request_id: $row.request_id}) "
             "SET c += $row WITH c "
@@ -595,7 +605,7 @@ class GraphRepository:
             "FOREACH (x IN CASE WHEN p IS NULL THEN [] ELSE [p] END |"
             " MERGE (c)-[:ABOUT]->(x)) "
             "RETURN c {.*} AS row",
-            {"row": dict(row)},
+            {"row": row.as_dict()},
             write=True,
         )
         out: Row = rows[0]["row"]
@@ -625,18 +635,17 @@ class GraphRepository:
             ids, scope,
         )
 
-    async def move_change_request(self, request_id: str, expected: str,
-                                  row: Mapping[str, Any]) -> Row | None:
-        """Set `row` on the request if it is still `expected` (else None: another
-        step took it first)."""
+    async def move_change_request(self, expected: str, row: ChangeRequest) -> Row | None:
+        """Set `row` (the request as it now stands) on the request if it is
+        still `expected` (else None: another step took it first)."""
         rows = await self._run(
             "MATCH (c:ChangeRequest {request_id: $id}) WHERE c.status = $expected "
             "SET c += $row RETURN c {.*} AS row",
-            {"id": request_id, "expected": expected, "row": dict(row)}, write=True,
+            {"id": row.request_id, "expected": expected, "row": row.as_dict()}, write=True,
         )
         return rows[0]["row"] if rows else None
 
-    async def apply_change_request(self, row: Mapping[str, Any]) -> Row | None:
+    async def apply_change_request(self, row: ChangeRequest) -> Row | None:
         """What an applied request does to the data (its person and household
         ids resolved to their survivors), noted on the request as `effect`:
         a perbaikan sets its corrections (if it names any) on the person and
@@ -646,7 +655,7 @@ class GraphRepository:
         (the person's, when only a person is named) `proposed_by` the request.
         Safe to repeat: `hub load` applies every applied request again after
         the sources' rows were written."""
-        fixes = json.loads(row["changes"]) if row.get("changes") else {}
+        fixes = json.loads(row.changes) if row.changes else {}
         rows = await self._run(
             "MATCH (c:ChangeRequest {request_id: $id}) "
             "OPTIONAL MATCH (p0:Person {person_id: $pid}) "
@@ -689,8 +698,8 @@ class GraphRepository:
             " RETURN CASE WHEN h IS NULL THEN 'proposed (no household in the data yet)' "
             "  ELSE 'household ' + h.household_id + ' proposed' END AS effect } "
             "SET c.effect = effect RETURN c {.*} AS row",
-            {"id": row["request_id"], "pid": row.get("person_id"),
-             "hid": row.get("household_id"), "person": fixes.get("person") or {},
+            {"id": row.request_id, "pid": row.person_id,
+             "hid": row.household_id, "person": fixes.get("person") or {},
              "household": fixes.get("household") or {}},
             write=True,
         )

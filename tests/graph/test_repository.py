@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from domain.rows import SourceRecord
 from graph.errors import GraphInputError
 from graph.repository import GraphRepository, Scope, lucene_query
 
@@ -28,10 +29,10 @@ async def test_households_by_id_are_aligned_and_scoped(repository: GraphReposito
 async def test_an_api_record_shows_its_person_as_sent_not_the_household(
     repository: GraphRepository,
 ) -> None:
-    await repository.write_table("source_records", [{
-        "record_key": "api-yay-b:9", "source": "api-yay-b", "organization": "YAY-B",
-        "source_record_id": "9", "person_id": "P3", "full_name": "Asep S.",
-        "nik": "3273010101750003", "via_api": True}])
+    await repository.write([SourceRecord(
+        record_key="api-yay-b:9", source="api-yay-b", organization="YAY-B",
+        source_record_id="9", person_id="P3", full_name="Asep S.",
+        nik="3273010101750003", via_api=True)])
     assert await repository.households(["H2"], YAY_B) == [None]
     assert await repository.household_parts(["H2"], ["members"], YAY_B) == [None]
     [person] = await repository.persons(["P3"], YAY_B)
