@@ -6,10 +6,9 @@ assessments, referrals and change requests). After the sources' rows are
 written, `replay` writes each API-recorded row the graph lacks (a fresh or
 restored Neo4j, a write that never reached it), as it stands in the journal,
 through the same repository the API uses, as the same typed rows
-(`domain.rows`). A row the graph holds is never
-written again: the API keeps it current, and an API write made while the load
-ran must not be put back to an older state (nor its free text to the
-journal's masked copy).
+(`domain.rows`). A row the graph holds is never written again: the API keeps
+it current, and an API write made while the load ran must not be put back to
+an older state (nor its free text to the journal's masked copy).
 
 - rows are folded per id in journal order (a referral's creation, then each
   move), so each is written once, as it stands now;
@@ -110,7 +109,8 @@ async def _survivors(repo: GraphRepository, rows: list[dict[str, Any]]) -> int:
 
 async def _missing(repo: GraphRepository, table: str,
                    rows: list[dict[str, Any]]) -> list[Any]:
-    """The rows the graph lacks, typed (`domain.rows`), in batches."""
+    """The rows the graph lacks, typed (`domain.rows`), in batches: rows of
+    `table`'s entity (a `WrittenRow` but for change requests)."""
     out: list[GraphRow] = []
     typed = [JOURNALED[table].from_mapping(row) for row in rows]
     for i in range(0, len(typed), _BATCH):

@@ -2,16 +2,17 @@
 
 A mutation hands `journaled_write` the kind of fact and the typed row
 (`domain.rows`); the fact is appended to the journal (`services.journal`)
-first, then the row is written to the graph. So the journal holds every write the graph got
-(and a write whose graph step failed is still recorded: `hub load` replays
-the journal, see hub.journal_replay), and the monthly report, the dashboard
-and the feed read the same facts.
+first, then the row is written to the graph. So the journal holds every
+write the graph got (and a write whose graph step failed is still recorded:
+`hub load` replays the journal, see hub.journal_replay), and the monthly
+report, the dashboard and the feed read the same facts.
 
 A fact's payload has the partner-facing summary at its top level (the ids,
 program, dates, amount, status: `SUMMARY_KEYS`) and, under `row`, what the
-graph needs to be rebuilt (`table` names its entity, `domain.rows.JOURNALED`). No NIK, KK, phone
-number or name is written: rows carry ids, and free text (a note, a plan, a
-reason) is kept with any NIK, KK or phone number typed into it masked.
+graph needs to be rebuilt (`table` names its entity, see
+`domain.rows.JOURNALED`). No NIK, KK, phone number or name is written: rows
+carry ids, and free text (a note, a plan, a reason) is kept with any NIK, KK
+or phone number typed into it masked.
 Special-category findings (an assessment's PPKS) are only in `row`.
 """
 
@@ -39,6 +40,7 @@ FREE_TEXT: Final = ("note", "notes", "plan", "reason", "rejection_reason")
 IDENTIFYING: Final = frozenset({"nik", "no_kk", "phone", "full_name", "name_tokens"})
 
 _MASKING: Final = POLICIES["agency"]
+
 
 def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """The row as the journal keeps it: no identifying fields, free text masked."""
