@@ -1,7 +1,7 @@
 """The one-data graph in Neo4j: what the rest of the hub may use of it.
 
 hub/ and bench/ import these names from `graph` and never a submodule
-(`tests/graph/test_public_api.py` checks both): the modules behind them are
+(`tests/graph/test_graph_facade.py` checks both): the modules behind them are
 graph/'s own to rearrange.
 
 - the connection and its errors: `Connection`, `open_driver`, `open_async_driver`,
