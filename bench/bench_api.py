@@ -20,7 +20,7 @@ households and people are the synthetic generator's ground truth
 (`simulator.population.build`: real names, NIK/KK, addresses,
 deciles, PPKS), one DTSEN source record per person, and services/enrolments
 drawn per household (PKH/BPNT for deciles 1-4 from DINSOS, foundation aid for
-a share of the rest), all written through `graph.loader.load`.
+a share of the rest), all written through `graph.load`.
 """
 
 from __future__ import annotations
@@ -308,9 +308,7 @@ def main() -> int:
     if shutil.which("wrk") is None:
         p.error("wrk is needed for the load (apt-get install -y wrk)")
 
-    from graph.constraints import ensure
-    from graph.driver import GraphTarget, open_driver
-    from graph.loader import load
+    from graph import GraphTarget, ensure_constraints, load, open_driver
 
     conn = GraphTarget(args.uri, args.user, args.password, args.database)
     sync = open_driver(conn)
@@ -322,7 +320,7 @@ def main() -> int:
         started = time.perf_counter()
         tables = truth_city(args.households)
         wipe(sync)
-        ensure(sync, args.database)
+        ensure_constraints(sync, args.database)
         report = load(sync, tables, args.database)
         print(f"loaded {report.entities_written:,} nodes+rels in "
               f"{time.perf_counter() - started:.0f} s (city built and loaded)")

@@ -28,9 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import results
 from results import Figure, table
 
-from graph.constraints import ensure
-from graph.driver import GraphTarget, open_driver
-from graph.loader import DEFAULT_BATCH, DEFAULT_WRITERS, load
+from graph import DEFAULT_BATCH, DEFAULT_WRITERS, GraphTarget, ensure_constraints, load, open_driver
 
 NAMES = ["asep", "euis", "hermawan", "siti", "jajang", "dedi", "yusuf", "nining", "ujang",
          "cucu", "agus", "rina", "dadang", "iis", "wawan", "tati", "supriatna", "muhammad"]
@@ -127,7 +125,7 @@ def main() -> int:
     driver = open_driver(conn)
     tables = city(args.households)
     wipe(driver)
-    ensure(driver, args.database)
+    ensure_constraints(driver, args.database)
 
     report = load(driver, tables, args.database, args.batch, args.writers)
     nodes = sum(t.nodes_created for t in report.tables.values())

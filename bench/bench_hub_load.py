@@ -41,9 +41,7 @@ from bench_graph_load import wipe as wipe_graph
 from results import Figure, table
 
 from connectors import ingest, load_configs
-from graph.constraints import ensure
-from graph.driver import GraphTarget, open_driver
-from graph.loader import load
+from graph import GraphTarget, ensure_constraints, load, open_driver
 from hub import pipeline
 from hub.graph_tables import graph_tables
 from hub.settings import Settings
@@ -103,7 +101,7 @@ def baseline_reload(settings: Settings, conn: GraphTarget) -> float:
         started = time.perf_counter()
         tables = graph_tables(con)
         with open_driver(conn) as driver:
-            ensure(driver, conn.database)
+            ensure_constraints(driver, conn.database)
             load(driver, tables, conn.database)
         return time.perf_counter() - started
     finally:

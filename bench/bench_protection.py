@@ -45,10 +45,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from results import Figure, report  # noqa: E402
 
-from graph.constraints import ensure  # noqa: E402
-from graph.driver import GraphTarget, open_async_driver, open_driver  # noqa: E402
-from graph.loader import load  # noqa: E402
-from graph.repository import GraphRepository  # noqa: E402
+from graph import (  # noqa: E402
+    GraphRepository,
+    GraphTarget,
+    ensure_constraints,
+    load,
+    open_async_driver,
+    open_driver,
+)
 from hub.app import create_app  # noqa: E402
 from hub.security import KeyStore, SecurityDB  # noqa: E402
 from hub.settings import Settings  # noqa: E402
@@ -151,7 +155,7 @@ async def main(args: argparse.Namespace) -> None:
     if args.wipe:
         sync = open_driver(conn)
         sync.execute_query("MATCH (n) DETACH DELETE n", database_=conn.database)
-        ensure(sync, conn.database)
+        ensure_constraints(sync, conn.database)
         load(sync, city(args.households), conn.database)
         sync.close()
     driver = await open_async_driver(conn)

@@ -11,4 +11,6 @@ and it imports nothing of ours (only the standard library).
 - `domain.thresholds`: "active" (183 days), "poor" (decile <= 4 or P3KE), the targets;
 - `domain.roles`: the role names;
 - `domain.shapes`: the shapes every read crosses packages with (`Row`, `Scope`, `Page`).
+- `domain.rows`: the typed rows the API writes (a household's fields among them),
+  journals and replays.
 """

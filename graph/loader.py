@@ -68,6 +68,7 @@ from neo4j.exceptions import (
     SessionExpired,
 )
 
+from domain.rows import HOUSEHOLD_PROPERTIES
 from graph.driver import refused
 from graph.errors import GraphInputError, LoadInterrupted
 from graph.transactions import Step
@@ -269,8 +270,7 @@ SPECS: Final[dict[str, TableSpec]] = {
         ),
         TableSpec(
             "households", ("household_id",),
-            ("no_kk", "address", "street", "house_number", "rt", "rw", "kelurahan_code",
-             "kecamatan_code", "welfare_decile", "status"),
+            HOUSEHOLD_PROPERTIES,
             (),
             "MERGE (n:Household {household_id: row.household_id}) "
             "WITH n, row " + _CHANGED + " "

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Final, LiteralString
 
 from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
 
+from domain.rows import HOUSEHOLD_FIELDS, ChangeRequest, GraphRow, ReferralMove, WrittenRow
 from domain.shapes import Page, Row, Scope
 from domain.thresholds import POOR_DECILE_MAX
 from graph.driver import guarded
@@ -108,20 +109,22 @@ RESOLVE_PERSON: Final = (
     "WITH id, coalesce(s, p0) AS p, CASE WHEN s IS NULL THEN NULL ELSE id END AS resolved_from "
 )
 
-HOUSEHOLD_FIELDS: Final = """
-  .household_id, .no_kk, .address, .street, .house_number, .rt, .rw,
-  .kelurahan_code, .kecamatan_code, .welfare_decile, .status, .survivor_id,
-  kelurahan: head([(h)-[:LIVES_IN]->(k) | k.name]),
-  kecamatan: head([(h)-[:LIVES_IN]->()-[:IN]->(kc) | kc.name])
-"""
-HOUSEHOLD: Final = "h {" + HOUSEHOLD_FIELDS + "}"
+#: A household as the API reads it: its fields (`domain.rows.Household`), the
+#: household it was merged into, and the names of its kelurahan and kecamatan.
+HOUSEHOLD_PROJECTION: Final = (
+    " " + ", ".join("." + name for name in HOUSEHOLD_FIELDS) + ", .survivor_id,"
+    " kelurahan: head([(h)-[:LIVES_IN]->(k) | k.name]),"
+    " kecamatan: head([(h)-[:LIVES_IN]->()-[:IN]->(kc) | kc.name]) "
+)
+HOUSEHOLD: Final = "h {" + HOUSEHOLD_PROJECTION + "}"
+#: ... and, after RESOLVE_HOUSEHOLD, the merged id it was asked by
+HOUSEHOLD_RESOLVED: Final = "h {" + HOUSEHOLD_PROJECTION + ", resolved_from: resolved_from}"
 
 PERSON_FIELDS: Final = """
   .person_id, .full_name, .nik, .no_kk, .birth_date, .birth_place, .sex,
   .relationship, .phone, .status, .survivor_id,
   household_id: head([(p)-[:MEMBER_OF]->(x) | x.household_id])
 """
-PERSON: Final = "p {" + PERSON_FIELDS + "}"
 
 REFERRAL_FIELDS: Final = """
   .referral_id, .status, .created_at, .updated_at, .note, .history, .from_org, .to_org,
@@ -144,7 +147,7 @@ HOUSEHOLD_SORT: Final[dict[str, str]] = {
 
 
 #: The parts of a household's 360° view, each a subquery on `h` (a visible
-#: household) giving one list; the same filters as the per-part methods.
+#: household) giving one list; `household_parts` asks for any of them at once.
 HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     "members": "CALL (h) { MATCH (p:Person)-[:MEMBER_OF]->(h) "
     " WITH p ORDER BY p.relationship <> 'KEPALA', p.person_id "
@@ -178,7 +181,7 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
 }
 
 
-#: whether the graph holds an API-written row, by table (see `missing`)
+#: whether the graph holds an API-written row, by entity (see `missing`)
 _PRESENT: Final[dict[str, LiteralString]] = {
     "services": "UNWIND $keys AS k RETURN k.i AS i, "
                 "EXISTS { MATCH (:Service {service_id: k.service_id}) } AS found",
@@ -235,7 +238,7 @@ class GraphRepository:
     async def households(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         return await self._aligned(
             RESOLVE_HOUSEHOLD + "WHERE " + VISIBLE
-            + " RETURN id, h {" + HOUSEHOLD_FIELDS + ", resolved_from: resolved_from} AS items",
+            + " RETURN id, " + HOUSEHOLD_RESOLVED + " AS items",
             ids, scope,
         )
 
@@ -265,15 +268,6 @@ class GraphRepository:
             ids, scope,
         )
 
-    async def members(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (p:Person)-[:MEMBER_OF]->(h) "
-            " RETURN p ORDER BY p.relationship <> 'KEPALA', p.person_id } "
-            "RETURN id, collect(" + PERSON + ") AS items",
-            household_ids, scope,
-        ))
-
     async def person_problems(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
         return _lists(await self._aligned(
             "UNWIND $ids AS id MATCH (p:Person {person_id: id}) WITH id, p, null AS resolved_from "
@@ -283,71 +277,13 @@ class GraphRepository:
             person_ids, scope,
         ))
 
-    async def household_problems(self, household_ids: Sequence[str],
-                                 scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (h)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->(pr:Problem) "
-            " WHERE " + SHOWN_PROBLEM + " AND " + ACTIVE_P
-            + " RETURN DISTINCT pr ORDER BY pr.code } "
-            "RETURN id, collect(" + PROBLEM + ") AS items",
-            household_ids, scope,
-        ))
-
-    async def current_programs(self, household_ids: Sequence[str],
-                               scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (h)-[e:ENROLLED_IN]->(pg:Program) "
-            " WHERE coalesce(e.active, true) RETURN e, pg ORDER BY pg.code } "
-            "RETURN id, collect(pg {.code, .name, .benefit_kind, .need, since: e.since, "
-            " until: e.until, active: coalesce(e.active, true), organization: e.organization,"
-            " funder: " + PROGRAM_FUNDER + "}) AS items",
-            household_ids, scope,
-        ))
-
-    async def service_history(self, household_ids: Sequence[str],
-                              scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
-            " RETURN s ORDER BY s.service_date DESC, s.service_id } "
-            "RETURN id, collect(s {.service_id, .service_date, .amount, .program, .funder,"
-            " .organization, .source, .record_key, funder_is_organization: "
-            + FUNDER_IS_ORGANIZATION + ", "
-            " person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS items",
-            household_ids, scope,
-        ))
-
-    async def assessments(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE $special AND "
-            + VISIBLE + " CALL (h) { MATCH (a:Assessment)-[:ASSESSES]->(h) "
-            " RETURN a ORDER BY a.assessed_on DESC } "
-            "RETURN id, collect(a {.assessment_id, .assessed_on, .social_worker, .organization,"
-            " .plan, .notes, household_id: id,"
-            " person_id: head([(a)-[:ABOUT]->(p) | p.person_id]),"
-            " ppks: [(a)-[:FOUND]->(pr) | pr.code]}) AS items",
-            household_ids, scope,
-        ))
-
-    async def referrals(self, household_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE " + VISIBLE
-            + " CALL (h) { MATCH (r:Referral)-[:CONCERNS]->(h) "
-            " WHERE $org IS NULL OR r.from_org = $org OR r.to_org = $org "
-            " RETURN r ORDER BY r.created_at DESC } "
-            "RETURN id, collect(r {" + REFERRAL_FIELDS + ", household_id: id}) AS items",
-            household_ids, scope,
-        ))
-
     async def household_parts(self, household_ids: Sequence[str], parts: Sequence[str],
-                              scope: Scope) -> list[dict[str, list[Row]] | None]:
-        """Several parts of the 360° view (see HOUSEHOLD_PARTS, and `household`
-        for the household itself as `households` gives it) for several
-        households in one statement; each part as its own method returns it.
-        Members carry their `problems` too (as `person_problems` gives them),
-        so a DataLoader can be primed with them."""
+                              scope: Scope) -> list[dict[str, Any] | None]:
+        """Parts of the 360° view (see HOUSEHOLD_PARTS, and `household` for
+        the household itself as `households` gives it) for several households
+        in one statement: the API's only way to them. Members carry their
+        `problems` too (as `person_problems` gives them), so a DataLoader can
+        be primed with them."""
         unknown = [p for p in parts if p not in HOUSEHOLD_PARTS and p != "household"]
         if unknown or not parts:
             raise GraphInputError(f"household parts: {unknown or 'none'} asked; choose from "
@@ -358,7 +294,7 @@ class GraphRepository:
             query += HOUSEHOLD_PARTS[part] + " "
         fields = [f"{p}: {p}" for p in wanted]
         if "household" in parts:
-            fields.append("household: h {" + HOUSEHOLD_FIELDS + ", resolved_from: resolved_from}")
+            fields.append("household: " + HOUSEHOLD_RESOLVED)
         query += "RETURN id, {" + ", ".join(fields) + "} AS items"
         return await self._aligned(query, household_ids, scope)
 
@@ -466,7 +402,7 @@ class GraphRepository:
             " RETURN collect({kelurahan_code: h.kelurahan_code, kecamatan_code: h.kecamatan_code,"
             "  ppks: pr.code}) AS cells } "
             "CALL (gaps) { UNWIND gaps AS g WITH g.h AS h, collect(g.pr.code) AS codes "
-            " ORDER BY h.household_id RETURN collect(h {" + HOUSEHOLD_FIELDS
+            " ORDER BY h.household_id RETURN collect(h {" + HOUSEHOLD_PROJECTION
             + ", unmet_ppks: codes}) AS households } "
             "RETURN cells, households[$offset..$offset + $limit] AS rows, "
             " size(households) AS total",
@@ -603,39 +539,45 @@ class GraphRepository:
         return out
 
     # --- writes -------------------------------------------------------------------
-    async def write_table(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Upsert rows of one loader table (see graph.loader), e.g. a submitted
-        record, a service delivery, an assessment, a referral or an enrolment."""
-        if not rows:
-            return
-        query, params = upsert_statement(table, rows)
-        await self._run(query, params, write=True)
+    async def write(self, rows: Sequence[WrittenRow]) -> None:
+        """Upsert typed rows (`domain.rows`), e.g. a submitted record's
+        household, person, record and evidence, a service delivery, an
+        assessment, a referral or an enrolment: the rows of each entity as one
+        statement (the loader's upsert of its table), entities in the order
+        they first come."""
+        tables: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            tables.setdefault(row.ENTITY, []).append(row.as_dict())
+        for table, batch in tables.items():
+            query, params = upsert_statement(table, batch)
+            await self._run(query, params, write=True)
 
-    async def advance_referral(self, referral_id: str, status: str, note: str | None,
-                               at: datetime, scope: Scope) -> Row | None:
+    async def advance_referral(self, move: ReferralMove, scope: Scope) -> Row | None:
+        """Move a referral from or to the caller's organization (any, unscoped)."""
         rows = await self._run(
             "MATCH (r:Referral {referral_id: $id})-[:CONCERNS]->(h:Household) "
             "WHERE $org IS NULL OR r.to_org = $org OR r.from_org = $org "
             "SET r.status = $status, r.updated_at = $at, r.note = coalesce($note, r.note), "
             " r.history = coalesce(r.history, []) + [$status], r.row_hash = null "
             "RETURN r {" + REFERRAL_FIELDS + ", household_id: h.household_id} AS row",
-            {"id": referral_id, "status": status, "note": note, "at": at,
-             "org": scope["organization"]},
+            {"id": move.referral_id, "status": move.status, "note": move.note,
+             "at": move.updated_at, "org": scope["organization"]},
             write=True,
         )
         return rows[0]["row"] if rows else None
 
-    async def missing(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[bool]:
-        """For each row of an API-written table (`_PRESENT`), whether the graph
-        lacks it (by its key), so a replay fills only what is missing."""
-        query = _PRESENT[table]
-        keys = [{**{k: row.get(k) for k in ("service_id", "assessment_id", "referral_id",
-                                             "request_id", "household_id", "program")},
-                 "i": n} for n, row in enumerate(rows)]
+    async def missing(self, rows: Sequence[GraphRow]) -> list[bool]:
+        """For each row of one journaled entity (`_PRESENT`), whether the graph
+        lacks it (by its keys), so a replay fills only what is missing."""
+        if not rows:
+            return []
+        query = _PRESENT[rows[0].ENTITY]
+        keys = [{**{k: getattr(row, k) for k in row.KEYS}, "i": n}
+                for n, row in enumerate(rows)]
         found = {r["i"] for r in await self._run(query, {"keys": keys}) if r["found"]}
         return [n not in found for n in range(len(rows))]
 
-    async def file_change_request(self, row: Mapping[str, Any]) -> Row:
+    async def file_change_request(self, row: ChangeRequest) -> Row:
         rows = await self._run(
             "MERGE (c:ChangeRequest {request_id: $row.request_id}) "
             "SET c += $row WITH c "
@@ -646,7 +588,7 @@ class GraphRepository:
             "FOREACH (x IN CASE WHEN p IS NULL THEN [] ELSE [p] END |"
             " MERGE (c)-[:ABOUT]->(x)) "
             "RETURN c {.*} AS row",
-            {"row": dict(row)},
+            {"row": row.as_dict()},
             write=True,
         )
         out: Row = rows[0]["row"]
@@ -676,18 +618,17 @@ class GraphRepository:
             ids, scope,
         )
 
-    async def move_change_request(self, request_id: str, expected: str,
-                                  row: Mapping[str, Any]) -> Row | None:
-        """Set `row` on the request if it is still `expected` (else None: another
-        step took it first)."""
+    async def move_change_request(self, expected: str, row: ChangeRequest) -> Row | None:
+        """Set `row` (the request as it now stands) on the request if it is
+        still `expected` (else None: another step took it first)."""
         rows = await self._run(
             "MATCH (c:ChangeRequest {request_id: $id}) WHERE c.status = $expected "
             "SET c += $row RETURN c {.*} AS row",
-            {"id": request_id, "expected": expected, "row": dict(row)}, write=True,
+            {"id": row.request_id, "expected": expected, "row": row.as_dict()}, write=True,
         )
         return rows[0]["row"] if rows else None
 
-    async def apply_change_request(self, row: Mapping[str, Any]) -> Row | None:
+    async def apply_change_request(self, row: ChangeRequest) -> Row | None:
         """What an applied request does to the data (its person and household
         ids resolved to their survivors), noted on the request as `effect`:
         a perbaikan sets its corrections (if it names any) on the person and
@@ -697,7 +638,7 @@ class GraphRepository:
         (the person's, when only a person is named) `proposed_by` the request.
         Safe to repeat: `hub load` applies every applied request again after
         the sources' rows were written."""
-        fixes = json.loads(row["changes"]) if row.get("changes") else {}
+        fixes = json.loads(row.changes) if row.changes else {}
         rows = await self._run(
             "MATCH (c:ChangeRequest {request_id: $id}) "
             "OPTIONAL MATCH (p0:Person {person_id: $pid}) "
@@ -740,8 +681,8 @@ class GraphRepository:
             " RETURN CASE WHEN h IS NULL THEN 'proposed (no household in the data yet)' "
             "  ELSE 'household ' + h.household_id + ' proposed' END AS effect } "
             "SET c.effect = effect RETURN c {.*} AS row",
-            {"id": row["request_id"], "pid": row.get("person_id"),
-             "hid": row.get("household_id"), "person": fixes.get("person") or {},
+            {"id": row.request_id, "pid": row.person_id,
+             "hid": row.household_id, "person": fixes.get("person") or {},
              "household": fixes.get("household") or {}},
             write=True,
         )

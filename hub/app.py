@@ -28,9 +28,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
-from graph.driver import open_async_driver
-from graph.errors import GraphUnavailable
-from graph.repository import GraphRepository
+from graph import GraphRepository, GraphUnavailable, open_async_driver
 from hub.body_limit import MAX_BODY_BYTES, BodyLimit
 from hub.dashboard import dashboard_routes
 from hub.intake import LinkageServices

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from connectors.cli import make_ingest_commands
 from connectors.errors import ConnectorError
-from graph.errors import GraphError
+from graph import GraphError
 from hub import erasure, localgraph, pipeline, subject_access
 from hub.dashboard import login_link
 from hub.demo import run_demo

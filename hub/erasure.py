@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from connectors.erasure import erase_staged, expired_records
-from graph.driver import open_driver
+from graph import open_driver
 from hub.errors import HubError
 from hub.graph_sync import drain_erasures, queue_erasure
 from hub.intake import IntakeStore

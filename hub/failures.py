@@ -13,7 +13,7 @@ import os
 import duckdb
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from graph.driver import refused
+from graph import refused
 
 DEBUG_ENV = "HUB_DEBUG"
 

@@ -34,11 +34,19 @@ from typing import Any, Final
 import duckdb
 from neo4j import Driver
 
-from graph.erasure import erase as erase_in_graph
-from graph.generation import begin as begin_generation
-from graph.generation import publish as publish_generation
-from graph.lifecycle import DROPPABLE, drop_step, load_token, retire_step, set_load_token
-from graph.loader import SPECS, LoadReport, load
+from graph import (
+    DROPPABLE,
+    SPECS,
+    LoadReport,
+    begin_generation,
+    drop_step,
+    erase_in_graph,
+    load,
+    load_token,
+    publish_generation,
+    retire_step,
+    set_load_token,
+)
 from hub.graph_tables import table_queries
 from hub.load_facts import load_facts
 from hub.person_status import retired_sql

@@ -5,10 +5,10 @@ journal (what was written through the API: services, enrolments,
 assessments, referrals and change requests). After the sources' rows are
 written, `replay` writes each API-recorded row the graph lacks (a fresh or
 restored Neo4j, a write that never reached it), as it stands in the journal,
-through the same repository the API uses. A row the graph holds is never
-written again: the API keeps it current, and an API write made while the load
-ran must not be put back to an older state (nor its free text to the
-journal's masked copy).
+through the same repository the API uses, as the same typed rows
+(`domain.rows`). A row the graph holds is never written again: the API keeps
+it current, and an API write made while the load ran must not be put back to
+an older state (nor its free text to the journal's masked copy).
 
 - rows are folded per id in journal order (a referral's creation, then each
   move), so each is written once, as it stands now;
@@ -29,15 +29,13 @@ import asyncio
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Final, TypeVar
 
+from domain.rows import JOURNALED, ChangeRequest, GraphRow
 from domain.shapes import Scope
-from graph.driver import GraphTarget, open_async_driver
-from graph.repository import GraphRepository
+from graph import GraphRepository, GraphTarget, open_async_driver
 from journal import Journal, kinds
 from journal.store import MAX_READ
-from schema.journaling import subject_of
 
 #: the facts replayed
 REPLAYED: Final = frozenset({
@@ -46,18 +44,9 @@ REPLAYED: Final = frozenset({
     kinds.CHANGE_REQUEST_VERIFIED, kinds.CHANGE_REQUEST_APPROVED,
     kinds.CHANGE_REQUEST_APPLIED, kinds.CHANGE_REQUEST_REJECTED,
 })
-#: the loader tables, in the order they are written
+#: the entities written as rows, in this order; then the change requests
 TABLES: Final = ("services", "enrolments", "assessments", "referrals")
-CHANGE_REQUESTS: Final = "change_requests"
-#: JSON keeps dates as text: the typed columns of each table
-_TYPED: Final[dict[str, dict[str, Callable[[str], Any]]]] = {
-    "services": {"service_date": date.fromisoformat},
-    "enrolments": {"since": date.fromisoformat, "until": date.fromisoformat},
-    "assessments": {"assessed_on": date.fromisoformat},
-    "referrals": {"created_at": datetime.fromisoformat, "updated_at": datetime.fromisoformat},
-    CHANGE_REQUESTS: {name: datetime.fromisoformat for name in (
-        "filed_at", "verified_at", "approved_at", "applied_at", "rejected_at")},
-}
+CHANGE_REQUESTS: Final = ChangeRequest.ENTITY
 _EVERYTHING: Final[Scope] = {"organization": None, "special_category": True, "opened": []}
 _BATCH: Final = 500
 
@@ -73,7 +62,8 @@ class ReplayReport:
 
 
 def fold(journal: Journal) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
-    """Each replayed row's latest state, per table and id, in journal order."""
+    """Each replayed row's latest state, per entity and id, in journal order
+    (a referral's moves folded into it), its values typed as its row's."""
     state: dict[str, dict[str, dict[str, Any]]] = {}
     after, count = 0, 0
     while True:
@@ -82,21 +72,14 @@ def fold(journal: Journal) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
             return state, count
         for fact in facts:
             table, row = fact.payload.get("table"), fact.payload.get("row")
-            if isinstance(table, str) and isinstance(row, Mapping):
-                typed = _typed(table, row)
-                key = subject_of(typed)
+            kind = JOURNALED.get(table) if isinstance(table, str) else None
+            if kind is not None and isinstance(row, Mapping):
+                typed = kind.typed(row)
+                key = kind.key_of(typed)
                 if key is not None:
-                    state.setdefault(table, {}).setdefault(key, {}).update(typed)
+                    state.setdefault(kind.ENTITY, {}).setdefault(key, {}).update(typed)
                     count += 1
         after = facts[-1].seq
-
-
-def _typed(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    for name, parse in _TYPED.get(table, {}).items():
-        if isinstance(out.get(name), str):
-            out[name] = parse(out[name])
-    return out
 
 
 async def _survivors(repo: GraphRepository, rows: list[dict[str, Any]]) -> int:
@@ -126,13 +109,14 @@ async def _survivors(repo: GraphRepository, rows: list[dict[str, Any]]) -> int:
 
 
 async def _missing(repo: GraphRepository, table: str,
-                   rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows the graph lacks, in batches."""
-    out: list[dict[str, Any]] = []
-    for i in range(0, len(rows), _BATCH):
-        batch = rows[i:i + _BATCH]
-        out += [row for row, gone in zip(batch, await repo.missing(table, batch), strict=True)
-                if gone]
+                   rows: list[dict[str, Any]]) -> list[Any]:
+    """The rows the graph lacks, typed (`domain.rows`), in batches: rows of
+    `table`'s entity (a `WrittenRow` but for change requests)."""
+    out: list[GraphRow] = []
+    typed = [JOURNALED[table].from_mapping(row) for row in rows]
+    for i in range(0, len(typed), _BATCH):
+        batch = typed[i:i + _BATCH]
+        out += [row for row, gone in zip(batch, await repo.missing(batch), strict=True) if gone]
     return out
 
 
@@ -142,22 +126,23 @@ async def replay_into(repo: GraphRepository, journal: Journal) -> ReplayReport:
     for table in TABLES:
         rows = list(state.get(table, {}).values())
         report.left_out += await _survivors(repo, rows)
-        rows = await _missing(repo, table, rows)
-        for i in range(0, len(rows), _BATCH):
-            await repo.write_table(table, rows[i:i + _BATCH])
-        report.rows[table] = len(rows)
+        missing = await _missing(repo, table, rows)
+        for i in range(0, len(missing), _BATCH):
+            await repo.write(missing[i:i + _BATCH])
+        report.rows[table] = len(missing)
     requests = list(state.get(CHANGE_REQUESTS, {}).values())
-    absent = {str(r["request_id"]) for r in await _missing(repo, CHANGE_REQUESTS, requests)}
+    absent = {r.key for r in await _missing(repo, CHANGE_REQUESTS, requests)}
     for row in requests:  # an usulan may name nobody: only ids that are gone are dropped
         if row.get("household_id") or row.get("person_id"):
             one = [row]
             report.left_out += await _survivors(repo, one)
             if not one:
                 continue
-        if str(row["request_id"]) in absent:
-            await repo.file_change_request(row)
-        if row.get("status") == "APPLIED":
-            await repo.apply_change_request(row)
+        request = ChangeRequest.from_mapping(row)
+        if request.key in absent:
+            await repo.file_change_request(request)
+        if request.status == "APPLIED":
+            await repo.apply_change_request(request)
             report.applied += 1
     report.rows[CHANGE_REQUESTS] = len(absent)
     return report

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import duckdb
 from neo4j import Driver
 
-from graph.pipeline_facts import derive
+from graph import derive_facts
 from journal import NewFact
 
 if TYPE_CHECKING:
@@ -23,4 +23,4 @@ def load_facts(con: duckdb.DuckDBPyConnection, driver: Driver, database: str,
         return []
     marks = con.execute("SELECT max(loaded_at) FROM graph_load_mark").fetchall()
     epoch = str(marks[0][0]) if marks and marks[0][0] is not None else "first"
-    return derive(driver, database, todo.tables, todo.retired, epoch)
+    return derive_facts(driver, database, todo.tables, todo.retired, epoch)

@@ -6,7 +6,7 @@ set (Aura, a cluster, docker compose) the local launcher is never used.
 
 from __future__ import annotations
 
-from graph.local_neo4j import LocalNeo4j, LocalNeo4jStatus, start, status, stop
+from graph import LocalNeo4j, LocalNeo4jStatus, server_status, start_server, stop_server
 from hub.errors import ConfigError
 from hub.settings import Settings
 
@@ -30,15 +30,15 @@ def local_neo4j(settings: Settings) -> LocalNeo4j:
 
 
 def start_local(settings: Settings) -> LocalNeo4jStatus:
-    return start(local_neo4j(settings))
+    return start_server(local_neo4j(settings))
 
 
 def stop_local(settings: Settings) -> bool:
-    return stop(local_neo4j(settings))
+    return stop_server(local_neo4j(settings))
 
 
 def local_status(settings: Settings) -> LocalNeo4jStatus:
-    return status(local_neo4j(settings))
+    return server_status(local_neo4j(settings))
 
 
 def ensure_neo4j(settings: Settings) -> str:

@@ -11,9 +11,7 @@ import duckdb
 
 from connectors import ensure_staging_tables
 from connectors.reference import load_reference
-from graph.constraints import ensure as ensure_constraints
-from graph.driver import open_driver
-from graph.loader import LoadReport
+from graph import LoadReport, ensure_constraints, open_driver
 from hub.errors import PipelineError
 from hub.graph_sync import sync
 from hub.graph_tables import table_queries

@@ -13,8 +13,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from graph.generation import Generation
-from graph.stats import graph_stats
+from graph import Generation, graph_stats
 from hub.published import current, open_generation
 from hub.settings import Settings, graph_target
 

@@ -20,9 +20,7 @@ from typing import Any
 import duckdb
 
 from connectors.canonical import PERSON_FIELDS
-from graph.driver import open_driver
-from graph.errors import GraphError
-from graph.subject import subject_graph
+from graph import GraphError, open_driver, subject_graph
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings, graph_target
 from linkage.erasure import records_of_person

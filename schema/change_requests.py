@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import strawberry
 
+from domain.rows import ChangeRequest as ChangeRequestRow
 from journal import kinds
 from schema import inputs
 from schema.audit import rows_read, wrote
@@ -72,18 +73,17 @@ async def _move(info: Info, request_id: str, target: str,
     update: dict[str, Any] = {"status": target, by: who, at: now,
                               "history": [*(current.get("history") or [status]), target],
                               **(extra or {})}
-    row = {**current, **update}
+    row = ChangeRequestRow.from_mapping({**current, **update})
     # one step out of each status: whoever claims it in the journal first moves it
-    if not await claim(info, fact(info, kind, row, table="change_requests",
-                                  households=[current.get("household_id")],
+    if not await claim(info, fact(info, kind, row, households=[current.get("household_id")],
                                   persons=[current.get("person_id")],
                                   key=f"{request_id}:from:{status}")):
         raise InputError("id", f"the request moved on meanwhile; it is no longer {status}.")
-    moved = await repo.move_change_request(request_id, status, update)
+    moved = await repo.move_change_request(status, row)
     if moved is None:  # another step won the race; nothing was changed here
         raise InputError("id", f"the request moved on meanwhile; it is no longer {status}.")
     if target == "APPLIED":
-        moved = await repo.apply_change_request(moved) or moved
+        moved = await repo.apply_change_request(ChangeRequestRow.from_mapping(moved)) or moved
     wrote(info, persons=[moved.get("person_id")], households=[moved.get("household_id")])
     return ChangeRequest.from_row(moved).shown_to(info.context.policy)
 
@@ -103,15 +103,15 @@ class ChangeRequestMutations:
         fixes = corrections(request.kind, request.changes, request.household_id,
                             request.person_id)
         now = inputs.now()
-        row: dict[str, Any] = {
-            "request_id": f"chg-{uuid.uuid4()}", "kind": request.kind.value,
-            "household_id": request.household_id, "person_id": request.person_id,
-            "reason": inputs.required_text("request.reason", request.reason),
-            "status": "FILED", "history": ["FILED"],
-            "organization": str(info.context.principal.organization), "filed_at": now,
-            "filed_by": _who(info), "changes": None if fixes is None else json.dumps(fixes)}
+        row = ChangeRequestRow(
+            request_id=f"chg-{uuid.uuid4()}", kind=request.kind.value,
+            household_id=request.household_id, person_id=request.person_id,
+            reason=inputs.required_text("request.reason", request.reason),
+            status="FILED", history=("FILED",),
+            organization=str(info.context.principal.organization), filed_at=now,
+            filed_by=_who(info), changes=None if fixes is None else json.dumps(fixes))
         await append(info, [fact(info, kinds.CHANGE_REQUEST_FILED, row,
-                                 table="change_requests", households=[request.household_id],
+                                 households=[request.household_id],
                                  persons=[request.person_id])])
         stored = await info.context.repository.file_change_request(row)
         wrote(info, persons=[request.person_id], households=[request.household_id])

@@ -1,17 +1,18 @@
 """Journaled writes: the one seam through which every API write reaches the graph.
 
-A mutation hands `journaled_write` the kind of fact, the loader table and the
-row; the fact is appended to the journal (`services.journal`) first, then the
-row is written to the graph. So the journal holds every write the graph got
-(and a write whose graph step failed is still recorded: `hub load` replays
-the journal, see hub.journal_replay), and the monthly report, the dashboard
-and the feed read the same facts.
+A mutation hands `journaled_write` the kind of fact and the typed row
+(`domain.rows`); the fact is appended to the journal (`services.journal`)
+first, then the row is written to the graph. So the journal holds every
+write the graph got (and a write whose graph step failed is still recorded:
+`hub load` replays the journal, see hub.journal_replay), and the monthly
+report, the dashboard and the feed read the same facts.
 
 A fact's payload has the partner-facing summary at its top level (the ids,
 program, dates, amount, status: `SUMMARY_KEYS`) and, under `row`, what the
-graph needs to be rebuilt (`table` names its loader table). No NIK, KK, phone
-number or name is written: rows carry ids, and free text (a note, a plan, a
-reason) is kept with any NIK, KK or phone number typed into it masked.
+graph needs to be rebuilt (`table` names its entity, see
+`domain.rows.JOURNALED`). No NIK, KK, phone number or name is written: rows
+carry ids, and free text (a note, a plan, a reason) is kept with any NIK, KK
+or phone number typed into it masked.
 Special-category findings (an assessment's PPKS) are only in `row`.
 """
 
@@ -23,6 +24,7 @@ from typing import Any, Final
 
 import strawberry
 
+from domain.rows import GraphRow, WrittenRow
 from journal import NewFact
 from schema.permissions import POLICIES, mask_text
 
@@ -38,17 +40,6 @@ FREE_TEXT: Final = ("note", "notes", "plan", "reason", "rejection_reason")
 IDENTIFYING: Final = frozenset({"nik", "no_kk", "phone", "full_name", "name_tokens"})
 
 _MASKING: Final = POLICIES["agency"]
-#: the id a row is known by (the fact's `subject`); an enrolment is its household:program
-_IDS: Final = ("service_id", "assessment_id", "referral_id", "request_id")
-
-
-def subject_of(row: Mapping[str, Any]) -> str | None:
-    for name in _IDS:
-        if row.get(name):
-            return str(row[name])
-    if row.get("household_id") and row.get("program"):
-        return f"{row['household_id']}:{row['program']}"
-    return None
 
 
 def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,20 +51,21 @@ def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def fact(info: strawberry.Info[Any, Any], kind: str, row: Mapping[str, Any], *,
-         table: str | None, households: Iterable[object] = (),
-         persons: Iterable[object] = (), key: str | None = None) -> NewFact:
-    """The fact an API write appends: who did it, about whom, the row."""
+def fact(info: strawberry.Info[Any, Any], kind: str, row: GraphRow, *,
+         households: Iterable[object] = (), persons: Iterable[object] = (),
+         key: str | None = None) -> NewFact:
+    """The fact an API write appends: who did it, about whom, the row (the
+    subject is the row's id; an enrolment's is household:program)."""
     principal = info.context.principal
-    kept = clean_row(row)
+    kept = clean_row(row.as_dict())
     payload: dict[str, Any] = {k: kept[k] for k in SUMMARY_KEYS if k in kept}
-    payload["table"] = table
+    payload["table"] = row.ENTITY
     payload["row"] = kept
     return NewFact(
         kind=kind, payload=payload,
         household_ids=tuple(dict.fromkeys(str(h) for h in households if h)),
         person_ids=tuple(dict.fromkeys(str(p) for p in persons if p)),
-        subject=subject_of(row),
+        subject=row.key,
         actor=str(getattr(principal, "subject", None) or principal.role),
         organization=str(getattr(principal, "organization", None) or "") or None,
         key=key,
@@ -98,14 +90,12 @@ async def claim(info: strawberry.Info[Any, Any], one: NewFact) -> bool:
     return await asyncio.to_thread(journal.claim, one)
 
 
-async def journaled_write(info: strawberry.Info[Any, Any], kind: str, table: str,
-                          row: Mapping[str, Any], *, households: Iterable[object] = (),
+async def journaled_write(info: strawberry.Info[Any, Any], kind: str, row: WrittenRow, *,
+                          households: Iterable[object] = (),
                           persons: Iterable[object] = ()) -> None:
-    """Journal the row's fact, then upsert the row into the graph's `table`."""
-    await append(info, [fact(info, kind, row, table=table, households=households,
-                             persons=persons)])
-    await info.context.repository.write_table(table, [row])
+    """Journal the row's fact, then upsert the row into the graph."""
+    await append(info, [fact(info, kind, row, households=households, persons=persons)])
+    await info.context.repository.write([row])
 
 
-__all__ = ["FREE_TEXT", "SUMMARY_KEYS", "append", "claim", "clean_row", "fact", "journaled_write",
-           "subject_of"]
+__all__ = ["FREE_TEXT", "SUMMARY_KEYS", "append", "claim", "clean_row", "fact", "journaled_write"]

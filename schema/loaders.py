@@ -3,7 +3,7 @@
 Each loader turns the ids asked for during one execution tick into one
 repository call (one Cypher statement), scoped to the caller. The loaders of
 a household's 360° parts (members, problems, programs, services, assessments,
-referrals) go further when the repository offers `household_parts`: the parts
+referrals) go further, through the repository's `household_parts`: the parts
 asked for in the same tick share one statement, and the members' problems
 come with the members, so `person_problems` is primed rather than queried.
 A household fetched by id brings its whole 360° view in the same statement,
@@ -127,11 +127,7 @@ class Loaders:
         self.service_history: DataLoader[str, list[Row]]
         self.assessments: DataLoader[str, list[Row]]
         self.referrals: DataLoader[str, list[Row]]
-        fetch = getattr(repository, "household_parts", None)
-        if fetch is None:
-            for attr in PARTS:
-                setattr(self, attr, make(getattr(repository, attr)))
-            return
+        fetch = repository.household_parts
         parts = HouseholdParts(fetch, scope, self._prime_member_problems)
         for attr, part in PARTS.items():
             setattr(self, attr, self._part_loader(parts, part, personal))

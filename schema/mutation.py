@@ -9,11 +9,12 @@ import json
 import uuid
 from datetime import date
 from enum import Enum
-from typing import Any
 
 import strawberry
 
+from domain import rows
 from domain.identity import PROBLEMS, id_digits, kk_problem, nik_problem
+from domain.shapes import Row
 from domain.thresholds import is_decile
 from journal import kinds
 from schema import inputs
@@ -163,6 +164,47 @@ async def _served_household(info: Info, service: ServiceInput) -> tuple[str, boo
                      "household yet; give service.householdId.")
 
 
+def _submitted_rows(record: RecordInput, linked: Row, org: str,
+                    key: str) -> list[rows.WrittenRow]:
+    """What a linked submission writes to the graph: its household and person
+    when the linker made them new, the record, and the link's evidence (as a
+    bulk load writes it), in that order."""
+    pid, hid = str(linked["person_id"]), str(linked["household_id"])
+    out: list[rows.WrittenRow] = []
+    if linked.get("new_household"):
+        out.append(rows.Household(
+            household_id=hid, no_kk=record.no_kk, address=record.address,
+            rt=linked.get("rt"), rw=linked.get("rw"),
+            kelurahan_code=linked.get("kelurahan_code"),
+            kecamatan_code=linked.get("kecamatan_code"),
+            welfare_decile=record.welfare_decile, status="active"))
+    if linked.get("new_person"):
+        out.append(rows.Person(
+            person_id=pid, household_id=hid, full_name=record.full_name,
+            name_tokens=" ".join(linked.get("name_tokens") or []) or None,
+            nik=record.nik, no_kk=record.no_kk, birth_date=record.birth_date,
+            birth_place=record.birth_place, sex=record.sex,
+            relationship=record.relationship, phone=record.phone,
+            status="active", ppks=tuple(record.ppks)))
+    out.append(rows.SourceRecord(
+        record_key=key, source=linked.get("source") or org, organization=org,
+        source_record_id=record.source_record_id, person_id=pid,
+        full_name=record.full_name, nik=record.nik, no_kk=record.no_kk,
+        birth_date=record.birth_date, address=record.address, rt=record.rt,
+        rw=record.rw, kelurahan=record.kelurahan,
+        match_probability=linked.get("match_probability"), loaded_at=inputs.now(),
+        via_api=True))
+    matched = linked.get("matched_record_key")
+    if matched:
+        left, right = sorted((key, str(matched)))
+        out.append(rows.MatchEvidence(
+            record_key_l=left, record_key_r=right,
+            match_probability=linked.get("match_probability"),
+            match_weight=linked.get("match_weight"),
+            evidence=json.dumps(linked.get("evidence") or [])))
+    return out
+
+
 def _identity_numbers(record: RecordInput) -> None:
     """NIK and KK by the rules every path uses (`domain.identity`); kept as their digits."""
     for name, label, problem in (
@@ -200,39 +242,8 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         fields = strawberry.asdict(record)
         linked = await intake.submit(fields, org)
         pid, hid = str(linked["person_id"]), str(linked["household_id"])
-        repo = info.context.repository
-        if linked.get("new_household"):
-            await repo.write_table("households", [{
-                "household_id": hid, "no_kk": record.no_kk, "address": record.address,
-                "rt": linked.get("rt"), "rw": linked.get("rw"),
-                "kelurahan_code": linked.get("kelurahan_code"),
-                "kecamatan_code": linked.get("kecamatan_code"),
-                "welfare_decile": record.welfare_decile, "status": "active"}])
-        if linked.get("new_person"):
-            await repo.write_table("persons", [{
-                "person_id": pid, "household_id": hid, "full_name": record.full_name,
-                "name_tokens": " ".join(linked.get("name_tokens") or []) or None,
-                "nik": record.nik, "no_kk": record.no_kk, "birth_date": record.birth_date,
-                "birth_place": record.birth_place, "sex": record.sex,
-                "relationship": record.relationship, "phone": record.phone,
-                "status": "active", "ppks": record.ppks}])
         key = str(linked.get("record_key") or f"{org}:{record.source_record_id}")
-        await repo.write_table("source_records", [{
-            "record_key": key, "source": linked.get("source") or org, "organization": org,
-            "source_record_id": record.source_record_id, "person_id": pid,
-            "full_name": record.full_name, "nik": record.nik, "no_kk": record.no_kk,
-            "birth_date": record.birth_date, "address": record.address, "rt": record.rt,
-            "rw": record.rw, "kelurahan": record.kelurahan,
-            "match_probability": linked.get("match_probability"), "loaded_at": inputs.now(),
-            "via_api": True}])
-        matched = linked.get("matched_record_key")
-        if matched:  # the link's evidence, as a bulk load writes it
-            left, right = sorted((key, str(matched)))
-            await repo.write_table("match_evidence", [{
-                "record_key_l": left, "record_key_r": right,
-                "match_probability": linked.get("match_probability"),
-                "match_weight": linked.get("match_weight"),
-                "evidence": json.dumps(linked.get("evidence") or [])}])
+        await info.context.repository.write(_submitted_rows(record, linked, org, key))
         wrote(info, persons=[pid], households=[hid])
         if watch is not None:
             for alert in await watch.submitted(org, person_id=pid, household_id=hid,
@@ -265,37 +276,37 @@ class Mutation(GrantMutations, ChangeRequestMutations):
             # a public program is paid by its budget (PKH by APBN), not by the
             # office that hands it out; an organization's own program by itself
             funder = (await info.context.repository.program_funders([program])).get(program)
-        row = {"service_id": f"svc-{uuid.uuid4()}", "household_id": household_id,
-               "person_id": service.person_id, "program": program,
-               "service_date": service.service_date, "amount": service.amount,
-               "funder": funder or org, "organization": org, "source": org,
-               "record_key": None, "link_pending": pending}
-        await journaled_write(info, kinds.SERVICE_RECORDED, "services", row,
+        row = rows.Service(service_id=f"svc-{uuid.uuid4()}", household_id=household_id,
+                           person_id=service.person_id, program=program,
+                           service_date=service.service_date, amount=service.amount,
+                           funder=funder or org, organization=org, source=org,
+                           record_key=None, link_pending=pending)
+        await journaled_write(info, kinds.SERVICE_RECORDED, row,
                               households=[household_id], persons=[service.person_id])
         # a pending delivery opens nothing, so it does not count as serving the
         # NIKs submitted (UNSERVED_NIKS would be silenced by it)
         if info.context.services.submissions is not None and not pending:
             await info.context.services.submissions.served(org, household_id, inputs.now())
         wrote(info, persons=[service.person_id], households=[household_id])
-        return Service.from_row(row, provenance_for(info.context.principal))
+        return Service.from_row(row.as_dict(), provenance_for(info.context.principal))
 
     @strawberry.mutation(description="Record a social worker's assessment.")
     async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:
         require_casework(info.context.principal)
         await resolve(info, "assessment", assessment)
         principal = info.context.principal
-        row = {"assessment_id": f"asm-{uuid.uuid4()}", "household_id": assessment.household_id,
-               "person_id": assessment.person_id, "assessed_on": assessment.assessed_on,
-               "social_worker": str(getattr(principal, "subject", None) or principal.role),
-               "organization": str(principal.organization),
-               "plan": inputs.required_text("assessment.plan", assessment.plan),
-               "notes": assessment.notes,
-               "ppks": assessment.ppks}
-        await journaled_write(info, kinds.ASSESSMENT_RECORDED, "assessments", row,
+        row = rows.Assessment(
+            assessment_id=f"asm-{uuid.uuid4()}", household_id=assessment.household_id,
+            person_id=assessment.person_id, assessed_on=assessment.assessed_on,
+            social_worker=str(getattr(principal, "subject", None) or principal.role),
+            organization=str(principal.organization),
+            plan=inputs.required_text("assessment.plan", assessment.plan),
+            notes=assessment.notes, ppks=tuple(assessment.ppks))
+        await journaled_write(info, kinds.ASSESSMENT_RECORDED, row,
                               households=[assessment.household_id],
                               persons=[assessment.person_id])
         wrote(info, persons=[assessment.person_id], households=[assessment.household_id])
-        return Assessment.from_row(row)
+        return Assessment.from_row(row.as_dict())
 
     @strawberry.mutation(description="Refer a household to another organization.")
     async def create_referral(self, info: Info, referral: ReferralInput) -> Referral:
@@ -310,16 +321,15 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         referral.household_id = strawberry.ID((await visible_household(
             info, "referral.householdId", referral.household_id))["household_id"])
         now = inputs.now()
-        row: dict[str, Any] = {
-               "referral_id": f"ref-{uuid.uuid4()}", "household_id": referral.household_id,
-               "from_org": from_org, "to_org": to_org,
-               "program": referral.program, "status": "OPEN", "created_at": now,
-               "updated_at": now, "note": referral.note, "history": ["OPEN"],
-               # a scoped maker's referral opens nothing once its household is merged
-               "from_scoped": policy.relationship_scoped}
-        await journaled_write(info, kinds.REFERRAL_CREATED, "referrals", row,
+        row = rows.Referral(
+            referral_id=f"ref-{uuid.uuid4()}", household_id=referral.household_id,
+            from_org=from_org, to_org=to_org, program=referral.program, status="OPEN",
+            created_at=now, updated_at=now, note=referral.note, history=("OPEN",),
+            # a scoped maker's referral opens nothing once its household is merged
+            from_scoped=policy.relationship_scoped)
+        await journaled_write(info, kinds.REFERRAL_CREATED, row,
                               households=[referral.household_id])
-        result = Referral.from_row(row)
+        result = Referral.from_row(row.as_dict())
         wrote(info, households=[referral.household_id])
         return result.shown_to(policy)
 
@@ -336,14 +346,15 @@ class Mutation(GrantMutations, ChangeRequestMutations):
             raise InputError("status", f"a referral that is {current['status']} can move to "
                              f"{', '.join(sorted(allowed)) or 'nothing'}, not {status.value}.")
         at = inputs.now()
-        moved = {"referral_id": current["referral_id"], "household_id": current["household_id"],
-                 "from_org": current.get("from_org"), "to_org": current.get("to_org"),
-                 "program": current.get("program"), "status": status.value,
-                 "updated_at": at, "note": note if note is not None else current.get("note"),
-                 "history": [*(current.get("history") or []), status.value]}
-        await append(info, [fact(info, kinds.REFERRAL_MOVED, moved, table="referrals",
+        moved = rows.ReferralMove(
+            referral_id=current["referral_id"], household_id=current["household_id"],
+            from_org=current.get("from_org"), to_org=current.get("to_org"),
+            program=current.get("program"), status=status.value, updated_at=at,
+            note=note if note is not None else current.get("note"),
+            history=(*(current.get("history") or []), status.value))
+        await append(info, [fact(info, kinds.REFERRAL_MOVED, moved,
                                  households=[current["household_id"]])])
-        row = await repo.advance_referral(id, status.value, note, at, scope)
+        row = await repo.advance_referral(moved, scope)
         if row is None:
             raise NotFound("referral", id)
         result = Referral.from_row(row)
@@ -359,11 +370,11 @@ class Mutation(GrantMutations, ChangeRequestMutations):
             raise InputError("enrolment.until", "is before enrolment.since.")
         org = str(info.context.principal.organization)
         active = enrolment.until is None or enrolment.until >= date.today()
-        row = {"household_id": enrolment.household_id,
-               "program": inputs.required_text("enrolment.program", enrolment.program),
-               "since": enrolment.since, "until": enrolment.until, "active": active,
-               "organization": org}
-        await journaled_write(info, kinds.ENROLMENT_RECORDED, "enrolments", row,
+        row = rows.Enrolment(
+            household_id=enrolment.household_id,
+            program=inputs.required_text("enrolment.program", enrolment.program),
+            since=enrolment.since, until=enrolment.until, active=active, organization=org)
+        await journaled_write(info, kinds.ENROLMENT_RECORDED, row,
                               households=[enrolment.household_id])
         wrote(info, households=[enrolment.household_id])
         return Enrolment(program_code=enrolment.program, program_name=None, benefit_kind=None,

@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Final
 
 import strawberry
 
+from domain.rows import HOUSEHOLD_FIELDS
 from domain.shapes import Row
 from schema.audit import read, rows_read
 from schema.context import Context
@@ -20,6 +22,9 @@ from schema.types.program import Enrolment
 from schema.types.referral import Referral
 from schema.types.service import Service
 from schema.types.source_record import SourceRecord, other_organizations, visible_records
+
+#: The fields of `domain.rows.Household` that the API names otherwise.
+SHOWN_AS: Final[dict[str, str]] = {"household_id": "id", "welfare_decile": "decile"}
 
 
 @strawberry.type(description="A household and its 360° view.")
@@ -44,12 +49,13 @@ class Household:
 
     @classmethod
     def from_row(cls, row: Row, policy: Policy) -> Household:
-        return cls(id=strawberry.ID(row["household_id"]), no_kk=mask(row.get("no_kk"), policy),
-                   address=row.get("address"), street=row.get("street"),
-                   house_number=row.get("house_number"), rt=row.get("rt"), rw=row.get("rw"),
-                   kelurahan_code=row.get("kelurahan_code"), kelurahan=row.get("kelurahan"),
-                   kecamatan_code=row.get("kecamatan_code"), kecamatan=row.get("kecamatan"),
-                   decile=row.get("welfare_decile"), status=row.get("status"),
+        """Every field of `domain.rows.Household` (by its name here, `SHOWN_AS`),
+        the KK number masked by the policy, and the area names."""
+        shown: dict[str, Any] = {SHOWN_AS.get(name, name): row.get(name)
+                                 for name in HOUSEHOLD_FIELDS}
+        shown["id"] = strawberry.ID(row["household_id"])
+        shown["no_kk"] = mask(row.get("no_kk"), policy)
+        return cls(**shown, kelurahan=row.get("kelurahan"), kecamatan=row.get("kecamatan"),
                    resolved_from=row.get("resolved_from"))
 
     # The parts below resolve through `now_or_later`: at once when the 360°

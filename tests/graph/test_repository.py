@@ -4,7 +4,9 @@ from datetime import date
 
 import pytest
 
+from domain.rows import SourceRecord
 from domain.shapes import Scope
+from graph.errors import GraphInputError
 from graph.repository import GraphRepository, lucene_query
 
 pytestmark = pytest.mark.anyio
@@ -28,12 +30,12 @@ async def test_households_by_id_are_aligned_and_scoped(repository: GraphReposito
 async def test_an_api_record_shows_its_person_as_sent_not_the_household(
     repository: GraphRepository,
 ) -> None:
-    await repository.write_table("source_records", [{
-        "record_key": "api-yay-b:9", "source": "api-yay-b", "organization": "YAY-B",
-        "source_record_id": "9", "person_id": "P3", "full_name": "Asep S.",
-        "nik": "3273010101750003", "via_api": True}])
+    await repository.write([SourceRecord(
+        record_key="api-yay-b:9", source="api-yay-b", organization="YAY-B",
+        source_record_id="9", person_id="P3", full_name="Asep S.",
+        nik="3273010101750003", via_api=True)])
     assert await repository.households(["H2"], YAY_B) == [None]
-    assert await repository.members(["H2"], YAY_B) == [[]]
+    assert await repository.household_parts(["H2"], ["members"], YAY_B) == [None]
     [person] = await repository.persons(["P3"], YAY_B)
     assert person is not None and person["submitted_only"]
     assert (person["full_name"], person["household_id"]) == ("Asep S.", None)
@@ -55,12 +57,36 @@ async def test_an_api_record_shows_its_person_as_sent_not_the_household(
 async def test_special_category_problems_are_filtered_in_cypher(
     repository: GraphRepository,
 ) -> None:
-    full = await repository.household_problems(["H1"], ALL)
-    assert {p["code"] for p in full[0]} == {"PPKS16", "PPKS24"}
-    scoped = await repository.household_problems(["H1"], YAY_A)
-    assert {p["code"] for p in scoped[0]} == {"PPKS24"}
-    assert (await repository.assessments(["H1"], YAY_A)) == [[]]
-    assert len((await repository.assessments(["H1"], ALL))[0]) == 1
+    wanted = ["household_problems", "members", "assessments"]
+    [full] = await repository.household_parts(["H1"], wanted, ALL)
+    [scoped] = await repository.household_parts(["H1"], wanted, YAY_A)
+    assert full is not None and scoped is not None
+    assert {p["code"] for p in full["household_problems"]} == {"PPKS16", "PPKS24"}
+    assert {p["code"] for p in scoped["household_problems"]} == {"PPKS24"}
+    # a member's own problems are filtered the same way
+    assert {c["code"] for m in full["members"] for c in m["problems"]} == {"PPKS16", "PPKS24"}
+    assert {c["code"] for m in scoped["members"] for c in m["problems"]} == {"PPKS24"}
+    assert scoped["assessments"] == []
+    assert len(full["assessments"]) == 1
+
+
+async def test_household_parts_come_in_one_call_aligned_with_the_ids(
+    repository: GraphRepository,
+) -> None:
+    every = ["household", "members", "household_problems", "current_programs",
+             "service_history", "assessments", "referrals"]
+    views = await repository.household_parts(["H1", "nope", "H4"], every, ALL)
+    assert [v and v["household"]["household_id"] for v in views] == ["H1", None, "H4"]
+    h1 = views[0]
+    assert h1 is not None and set(h1) == set(every)
+    assert h1["household"]["kelurahan"] == "Gegerkalong"
+    assert h1["members"][0]["relationship"] == "KEPALA"  # the head first
+    assert {s["program"] for s in h1["service_history"]} >= {"BPNT"}
+    # only the parts asked for; an unknown part is an input error
+    [members_only] = await repository.household_parts(["H1"], ["members"], ALL)
+    assert members_only is not None and set(members_only) == {"members"}
+    with pytest.raises(GraphInputError, match="household parts"):
+        await repository.household_parts(["H1"], ["memberz"], ALL)
 
 
 async def test_fuzzy_name_search(repository: GraphRepository) -> None:

@@ -18,12 +18,14 @@ from hubcli import linked_city
 from neo4j import Driver
 
 from connectors import ingest, load_configs
+from domain.rows import HOUSEHOLD_FIELDS
 from graph.constraints import ensure
 from graph.driver import GraphTarget, open_driver
 from graph.generation import generations
 from graph.loader import LoadReport
 from hub import pipeline
 from hub.graph_sync import kept_facts, sync
+from hub.graph_tables import table_queries
 from hub.settings import Settings
 from journal import NewFact, kinds
 from linkage.pipeline import run_linkage
@@ -108,6 +110,19 @@ def test_a_relink_sends_only_the_rows_that_changed(
     assert sent.get("source_records") == edited, sent
     assert 0 < small.rows_sent <= 10 * edited, sent
     assert small.rows_sent < full.rows_sent / 20
+
+
+def test_the_households_table_carries_exactly_the_household_fields(
+    city: tuple[Settings, Path, Driver],
+) -> None:
+    """What hub load sends for households is `domain.rows.Household`, field for
+    field (see README, "Adding a household field")."""
+    con = pipeline.open_db(city[0])
+    try:
+        columns = con.sql(table_queries(con)["households"]).columns
+    finally:
+        con.close()
+    assert tuple(columns) == HOUSEHOLD_FIELDS
 
 
 def test_a_reader_never_sees_half_a_household(city: tuple[Settings, Path, Driver]) -> None:
