@@ -40,7 +40,7 @@ from bench_linkage import staged_city  # noqa: E402
 from results import Figure, report  # noqa: E402
 
 from linkage import run_linkage  # noqa: E402
-from linkage.pipeline import _load_gazetteer  # noqa: E402
+from linkage.gazetteer import ensure_gazetteer  # noqa: E402
 from linkage.realtime import RealtimeLinker  # noqa: E402
 from linkage.standardise import standardise  # noqa: E402
 from linkage.standardise.record import RecordStandardiser  # noqa: E402
@@ -66,7 +66,7 @@ def percentile(values: list[float], share: float) -> float:
 def standardise_times(rows: pa.Table) -> tuple[list[float], list[float]]:
     """Seconds per record: RecordStandardiser, then the full standardise() path."""
     scratch = duckdb.connect()
-    _load_gazetteer(scratch)
+    ensure_gazetteer(scratch)
     standardiser = RecordStandardiser(scratch)
     ours, baseline = [], []
     for i in range(rows.num_rows):

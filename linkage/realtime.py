@@ -39,6 +39,7 @@ from linkage._sql import first_row, table_exists
 from linkage.engine import DuckDBEngine
 from linkage.errors import LinkageError
 from linkage.explain import level_labels
+from linkage.gazetteer import ensure_gazetteer
 from linkage.ledger import Assignment, IdentityLedger, LedgerSession
 from linkage.model import (
     MODEL_INPUT,
@@ -487,15 +488,13 @@ class RealtimeLinker:
         )
 
     def _copy_gazetteer(self, con: duckdb.DuckDBPyConnection) -> None:
-        from linkage.pipeline import _load_gazetteer
-
         for table in ("ref_kelurahan", "ref_kecamatan"):
             if table_exists(con, table):
                 self._private.register(
                     f"_{table}", con.sql(f"SELECT * FROM {table}").to_arrow_table()
                 )
                 self._private.execute(f"CREATE TABLE {table} AS SELECT * FROM _{table}")
-        _load_gazetteer(self._private)
+        ensure_gazetteer(self._private)
 
 
 def _scoring_sql(linker: Any, left: str, right: str) -> str:
