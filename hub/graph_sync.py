@@ -1,7 +1,7 @@
 """Keeping the graph equal to the linkage output, sending only what changed.
 
 `hub load` builds every loader table in DuckDB (hub.graph_tables), plus the
-retired person and household ids (hub.person_status.retired_sql). Each row
+retired person and household ids (linkage.status.retired_sql). Each row
 gets a 64-bit content hash, computed in DuckDB. What the last successful load
 sent is kept in DuckDB too (`graph_load_state`: table, key, hash), so:
 
@@ -41,8 +41,8 @@ from graph.lifecycle import DROPPABLE, drop_step, load_token, retire_step, set_l
 from graph.loader import SPECS, LoadReport, load
 from hub.graph_tables import table_queries
 from hub.load_facts import load_facts
-from hub.person_status import retired_sql
 from journal import Journal, NewFact, kinds
+from linkage.status import retired_sql
 
 #: retired-id tables: name -> the entity they retire
 RETIRED: Final[dict[str, str]] = {"retired_persons": "person",

@@ -14,10 +14,10 @@ from typing import Any, Final
 import duckdb
 
 from domain.thresholds import ACTIVE_DAYS
-from hub import person_status
 from hub.errors import PipelineError
 from hub.intake import INTAKE_SOURCE_PREFIX
-from hub.person_status import current_status_sql
+from linkage import status as person_status
+from linkage.status import current_status_sql
 
 #: A person's representative values come from their best record: the one
 #: with a valid NIK, from an agency, with the most fields filled in. Every

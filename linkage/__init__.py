@@ -24,8 +24,17 @@ from linkage.explain import explain_pair
 from linkage.export import export_identities
 from linkage.pipeline import STEPS, LinkageSettings, LinkSummary, run_linkage
 from linkage.review import decide, list_open, pair_id
+from linkage.status import (
+    STATUS_RULES_SELECT,
+    city_norm,
+    deceased_source,
+    deceased_value,
+    outside_city,
+    rules_select,
+)
 
 __all__ = [
+    "STATUS_RULES_SELECT",
     "STEPS",
     "EngineError",
     "Evaluation",
@@ -37,11 +46,16 @@ __all__ = [
     "ReviewError",
     "Scores",
     "TruthFileError",
+    "city_norm",
+    "deceased_source",
+    "deceased_value",
     "decide",
     "evaluate",
     "explain_pair",
     "export_identities",
     "list_open",
+    "outside_city",
     "pair_id",
+    "rules_select",
     "run_linkage",
 ]
