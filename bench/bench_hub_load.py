@@ -46,9 +46,8 @@ from graph.constraints import ensure
 from graph.driver import Connection, open_driver
 from graph.loader import load
 from hub import pipeline
-from hub.graph_tables import graph_tables
 from hub.settings import Settings
-from linkage.pipeline import run_linkage
+from linkage import output_tables, run_linkage
 
 CHANGED_SOURCE = "disdukcapil"
 
@@ -101,7 +100,7 @@ def baseline_reload(settings: Settings, conn: Connection) -> float:
     con = pipeline.open_db(settings)
     try:
         started = time.perf_counter()
-        tables = graph_tables(con)
+        tables = output_tables(con)
         with open_driver(conn) as driver:
             ensure(driver, conn.database)
             load(driver, tables, conn.database)

@@ -51,8 +51,8 @@ from linkage.model import (
     load_model,
     names_agree,
 )
+from linkage.output import is_linked
 from linkage.pipeline import (
-    RECORDS,
     LinkageSettings,
     Standardiser,
     model_input,
@@ -127,7 +127,7 @@ class RealtimeLinker:
     ) -> None:
         from splink import Linker
 
-        if not (table_exists(con, "identity_map") and table_exists(con, RECORDS)):
+        if not is_linked(con):
             raise LinkageError("no identities to link against: run `hub link` first")
         self._ledger = ledger or IdentityLedger(
             Path(tempfile.mkdtemp(prefix="satupintu-ledger-")) / "identities.sqlite"

@@ -48,10 +48,11 @@ from domain.thresholds import (
 )
 from domain.thresholds import POVERTY_TARGET as POVERTY_TARGET
 from hub.errors import PipelineError
-from hub.graph_tables import SERVICE_FUNDER
 from hub.report import api_facts
 from journal import Journal
 from linkage import (
+    RECORD_SCORE,
+    SERVICE_FUNDER,
     STATUS_RULES_SELECT,
     city_norm,
     deceased_source,
@@ -117,10 +118,8 @@ class Period:
                 "cutoff": self.cutoff_day}
 
 
-_SCORE = """(CASE WHEN r.nik_valid THEN 4 ELSE 0 END)
-    + (CASE WHEN s.organization_type IN ('agency', 'dinsos') THEN 2 ELSE 0 END)
-    + (CASE WHEN r.birth_date_clean IS NOT NULL THEN 1 ELSE 0 END)
-    + (CASE WHEN r.address_key IS NOT NULL THEN 1 ELSE 0 END)"""
+#: a person's best record (linkage.output): r a linkage_records row, s its source
+_SCORE = RECORD_SCORE
 
 _CHANGE_FIELDS = [f for f in PERSON_FIELDS if f != "source_record_id"]
 _CHANGED_LIST = "list_filter([" + ", ".join(
