@@ -33,10 +33,13 @@ from results import Figure, report  # noqa: E402
 
 from connectors import ingest, load_configs  # noqa: E402
 from connectors.synthetic import Profile, generate_city, load_profile  # noqa: E402
-from linkage import evaluate, run_linkage  # noqa: E402
-from linkage.components import cluster  # noqa: E402
-from linkage.evaluate import Evaluation  # noqa: E402
-from linkage.realtime import RealtimeLinker  # noqa: E402
+from linkage import (  # noqa: E402
+    Evaluation,
+    RealtimeLinker,
+    cluster,
+    evaluate,
+    run_linkage,
+)
 
 
 def staged_city(

@@ -39,11 +39,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_linkage import staged_city  # noqa: E402
 from results import Figure, report  # noqa: E402
 
-from linkage import run_linkage  # noqa: E402
-from linkage.gazetteer import ensure_gazetteer  # noqa: E402
-from linkage.realtime import RealtimeLinker  # noqa: E402
-from linkage.standardise import standardise  # noqa: E402
-from linkage.standardise.record import RecordStandardiser  # noqa: E402
+from linkage import (  # noqa: E402
+    RealtimeLinker,
+    RecordStandardiser,
+    ensure_gazetteer,
+    run_linkage,
+    standardise,
+)
 
 STAGING_ONLY = ("record_key", "organization", "flags", "batch_id", "row_number", "content_hash")
 

@@ -26,7 +26,7 @@ from graph.subject import subject_graph
 from hub.app import graph_connection
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings
-from linkage.erasure import records_of_person
+from linkage import records_of_person
 
 PURPOSE = "subject_access [legal_obligation]"
 
