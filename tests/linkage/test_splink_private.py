@@ -69,3 +69,14 @@ def test_a_moved_name_is_named_and_real_time_falls_back_to_predict_between(
     a, b = fallback.link_record(dict(record)), public.link_record(dict(record))
     assert (a.person_id, a.match_probability, a.evidence) == (
         b.person_id, b.match_probability, b.evidence)
+
+
+def test_no_other_module_uses_splink_internals() -> None:
+    import linkage.splink_private as home
+
+    root = Path(home.__file__).resolve().parent
+    private = ("splink.internals", *(f".{name}" for name in home.LINKER_ATTRIBUTES))
+    users = [f"{path.relative_to(root)}: {word}" for path in root.rglob("*.py")
+             if path.name != "splink_private.py"
+             for word in private if word in path.read_text(encoding="utf-8")]
+    assert users == []
