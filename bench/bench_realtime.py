@@ -44,7 +44,7 @@ from linkage import (  # noqa: E402
     RecordStandardiser,
     ensure_gazetteer,
     run_linkage,
-    standardise,
+    standardise_table,
 )
 
 STAGING_ONLY = ("record_key", "organization", "flags", "batch_id", "row_number", "content_hash")
@@ -80,7 +80,7 @@ def standardise_times(rows: pa.Table) -> tuple[list[float], list[float]]:
         scratch.register("_one_arrow", one)
         scratch.execute("CREATE OR REPLACE TEMP TABLE _one AS SELECT * FROM _one_arrow")
         scratch.unregister("_one_arrow")
-        standardise(scratch, "_one", "_one_std")
+        standardise_table(scratch, "_one", "_one_std")
         baseline.append(time.perf_counter() - begin)
     standardiser.close()
     scratch.close()
@@ -116,7 +116,7 @@ def link_times(
     con = duckdb.connect(str(copy))
     begin = time.perf_counter()
     linker = (
-        RealtimeLinker(con, model_dir, standardiser=standardise)
+        RealtimeLinker(con, model_dir, standardiser=standardise_table)
         if baseline
         else RealtimeLinker(con, model_dir)
     )

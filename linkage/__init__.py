@@ -53,7 +53,7 @@ from linkage.pipeline import STEPS, LinkageSettings, LinkSummary, run_linkage
 from linkage.realtime import LinkResult, RealtimeLinker
 from linkage.reconcile import reconcile
 from linkage.review import decide, list_open, pair_id, resolve_pair
-from linkage.standardise import standardise
+from linkage.standardise import standardise as standardise_table
 from linkage.standardise.record import RecordStandardiser
 from linkage.standardise.search import NameTokens
 from linkage.status import (
@@ -118,5 +118,5 @@ __all__ = [
     "resolve_pair",
     "rules_select",
     "run_linkage",
-    "standardise",
+    "standardise_table",
 ]

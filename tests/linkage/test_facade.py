@@ -5,6 +5,7 @@ outside linkage/ (tests aside) imports a submodule of linkage."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import types
 from pathlib import Path
 
@@ -24,6 +25,10 @@ def test_every_name_in_all_is_importable_and_public() -> None:
         assert not name.startswith("_"), name
         value = getattr(linkage, name)  # importable: `from linkage import name`
         assert not isinstance(value, types.ModuleType), f"{name} is a module, not an API"
+        # a name may be its own module's main function (evaluate, reconcile), but
+        # must not hide a subpackage with a public surface (linkage.standardise)
+        spec = importlib.util.find_spec(f"linkage.{name}")
+        assert spec is None or spec.submodule_search_locations is None, f"{name} hides a package"
         module = getattr(value, "__module__", None) or "linkage"
         assert module.startswith("linkage"), (name, module)  # ours, not re-exported
         assert not any(part.startswith("_") for part in module.split(".")), (name, module)
