@@ -43,9 +43,8 @@ from results import Figure, table
 from connectors import ingest, load_configs
 from graph import GraphTarget, ensure_constraints, load, open_driver
 from hub import pipeline
-from hub.graph_tables import graph_tables
 from hub.settings import Settings
-from linkage.pipeline import run_linkage
+from linkage import output_tables, run_linkage
 from simulator import generate_city
 
 CHANGED_SOURCE = "disdukcapil"
@@ -99,7 +98,7 @@ def baseline_reload(settings: Settings, conn: GraphTarget) -> float:
     con = pipeline.open_db(settings)
     try:
         started = time.perf_counter()
-        tables = graph_tables(con)
+        tables = output_tables(con)
         with open_driver(conn) as driver:
             ensure_constraints(driver, conn.database)
             load(driver, tables, conn.database)

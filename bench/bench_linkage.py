@@ -32,10 +32,13 @@ sys.path.insert(0, str(ROOT))
 from results import Figure, report  # noqa: E402
 
 from connectors import ingest, load_configs  # noqa: E402
-from linkage import evaluate, run_linkage  # noqa: E402
-from linkage.components import cluster  # noqa: E402
-from linkage.evaluate import Evaluation  # noqa: E402
-from linkage.realtime import RealtimeLinker  # noqa: E402
+from linkage import (  # noqa: E402
+    Evaluation,
+    RealtimeLinker,
+    cluster,
+    evaluate,
+    run_linkage,
+)
 from simulator import Profile, generate_city, load_profile  # noqa: E402
 
 

@@ -39,11 +39,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_linkage import staged_city  # noqa: E402
 from results import Figure, report  # noqa: E402
 
-from linkage import run_linkage  # noqa: E402
-from linkage.pipeline import _load_gazetteer  # noqa: E402
-from linkage.realtime import RealtimeLinker  # noqa: E402
-from linkage.standardise import standardise  # noqa: E402
-from linkage.standardise.record import RecordStandardiser  # noqa: E402
+from linkage import (  # noqa: E402
+    RealtimeLinker,
+    RecordStandardiser,
+    ensure_gazetteer,
+    run_linkage,
+    standardise_table,
+)
 
 STAGING_ONLY = ("record_key", "organization", "flags", "batch_id", "row_number", "content_hash")
 
@@ -66,7 +68,7 @@ def percentile(values: list[float], share: float) -> float:
 def standardise_times(rows: pa.Table) -> tuple[list[float], list[float]]:
     """Seconds per record: RecordStandardiser, then the full standardise() path."""
     scratch = duckdb.connect()
-    _load_gazetteer(scratch)
+    ensure_gazetteer(scratch)
     standardiser = RecordStandardiser(scratch)
     ours, baseline = [], []
     for i in range(rows.num_rows):
@@ -78,7 +80,7 @@ def standardise_times(rows: pa.Table) -> tuple[list[float], list[float]]:
         scratch.register("_one_arrow", one)
         scratch.execute("CREATE OR REPLACE TEMP TABLE _one AS SELECT * FROM _one_arrow")
         scratch.unregister("_one_arrow")
-        standardise(scratch, "_one", "_one_std")
+        standardise_table(scratch, "_one", "_one_std")
         baseline.append(time.perf_counter() - begin)
     standardiser.close()
     scratch.close()
@@ -114,7 +116,7 @@ def link_times(
     con = duckdb.connect(str(copy))
     begin = time.perf_counter()
     linker = (
-        RealtimeLinker(con, model_dir, standardiser=standardise)
+        RealtimeLinker(con, model_dir, standardiser=standardise_table)
         if baseline
         else RealtimeLinker(con, model_dir)
     )

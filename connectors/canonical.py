@@ -44,4 +44,9 @@ SERVICE_FIELDS: Final[dict[str, str]] = {
 #: KK, no name) is quarantined. A malformed NIK or KK alone is a flagged field.
 IDENTIFYING_FIELDS: Final[tuple[str, ...]] = ("nik", "no_kk", "full_name")
 
-__all__ = ["IDENTIFYING_FIELDS", "PERSON_FIELDS", "SERVICE_FIELDS"]
+#: Every source of API submissions (hub.intake) is named with this prefix, `api-<organization>`;
+#: linkage marks their records `via_api`, and such a record does not open a known person's
+#: household to its submitter (a file source so named is treated alike: the safe direction).
+INTAKE_SOURCE_PREFIX: Final[str] = "api-"
+
+__all__ = ["IDENTIFYING_FIELDS", "INTAKE_SOURCE_PREFIX", "PERSON_FIELDS", "SERVICE_FIELDS"]

@@ -54,7 +54,7 @@ from hub.security.ratelimit import SharedBuckets, ratelimit_path
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings, graph_target
 from journal import Journal
-from linkage.standardise.search import NameTokens
+from linkage import NameTokens
 from schema import build_schema
 from schema.context import Context, Services
 from schema.extensions import ProtectionLimits, TrustedDocuments, protection_extensions

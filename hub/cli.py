@@ -33,9 +33,7 @@ from hub.security.watch_cli import make_alerts_app, make_consents_app
 from hub.server import serve_app
 from hub.settings import Settings, load_settings
 from hub.status import collect_status, healthy, print_status
-from linkage.cli import make_linkage_commands
-from linkage.errors import LinkageError
-from linkage.pipeline import LinkSummary
+from linkage import LinkageError, LinkSummary, make_linkage_commands
 from simulator import ProfileError, generate_city, load_profile
 
 console = Console()

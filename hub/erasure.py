@@ -24,8 +24,13 @@ from hub.localgraph import ensure_neo4j
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings, graph_target
 from journal import Journal
-from linkage.erasure import forget_records, known_person, merge_chain, records_of_person
-from linkage.ledger import IdentityLedger
+from linkage import (
+    IdentityLedger,
+    forget_records,
+    known_person,
+    merge_chain,
+    records_of_person,
+)
 
 ERASE_PURPOSE = "subject_access [legal_obligation]"
 RETENTION_PURPOSE = "oversight [legal_obligation]"

@@ -1,7 +1,7 @@
 """Keeping the graph equal to the linkage output, sending only what changed.
 
-`hub load` builds every loader table in DuckDB (hub.graph_tables), plus the
-retired person and household ids (hub.person_status.retired_sql). Each row
+`hub load` asks linkage for its output (linkage.output: every loader table,
+plus the retired person and household ids), built in DuckDB. Each row
 gets a 64-bit content hash, computed in DuckDB. What the last successful load
 sent is kept in DuckDB too (`graph_load_state`: table, key, hash), so:
 
@@ -47,14 +47,9 @@ from graph import (
     retire_step,
     set_load_token,
 )
-from hub.graph_tables import table_queries
 from hub.load_facts import load_facts
-from hub.person_status import retired_sql
 from journal import Journal, NewFact, kinds
-
-#: retired-id tables: name -> the entity they retire
-RETIRED: Final[dict[str, str]] = {"retired_persons": "person",
-                                  "retired_households": "household"}
+from linkage import RETIRED, output_queries
 
 _STATE_DDL: Final[str] = """
 CREATE TABLE IF NOT EXISTS graph_load_state (tbl VARCHAR, key VARCHAR, row_hash UBIGINT);
@@ -102,8 +97,7 @@ def plan(con: duckdb.DuckDBPyConnection, token: str | None,
     """Build every table with its hashes and compare with the state of the
     graph whose token is `token`."""
     con.execute(_STATE_DDL)
-    queries = table_queries(con)
-    queries.update({name: retired_sql(entity) for name, entity in RETIRED.items()})
+    queries = output_queries(con)
     marks = con.execute("SELECT graph_id FROM graph_load_mark").fetchall()
     out = Plan(known=token is not None and [(token,)] == marks)
     for name, sql in queries.items():
@@ -254,4 +248,4 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(n)
 
 
-__all__ = ["RETIRED", "Plan", "commit", "drain_erasures", "plan", "queue_erasure", "sync"]
+__all__ = ["Plan", "commit", "drain_erasures", "plan", "queue_erasure", "sync"]

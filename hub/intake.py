@@ -27,29 +27,26 @@ from typing import Any
 
 import duckdb
 
-from connectors.canonical import PERSON_FIELDS
+from connectors.canonical import INTAKE_SOURCE_PREFIX, PERSON_FIELDS
 from connectors.config import write_config
 from hub.failures import describe
 from hub.published import Generation, current, open_generation, publish
 from hub.settings import Settings
 from journal import Journal, NewFact, kinds
-from linkage._sql import table_exists
-from linkage.ledger import IdentityLedger, ReviewDecisionRow
-from linkage.realtime import RealtimeLinker
-from linkage.review import resolve_pair
-from linkage.standardise.search import NameTokens
+from linkage import (
+    IdentityLedger,
+    NameTokens,
+    RealtimeLinker,
+    ReviewDecisionRow,
+    is_linked,
+    latest_model,
+    resolve_pair,
+)
 from schema.errors import ServiceError
 
 _log = logging.getLogger("hub.intake")
 _FIELDS: tuple[str, ...] = tuple(PERSON_FIELDS)
 _COLUMNS = ", ".join(f'"{f}" TEXT' for f in _FIELDS)
-
-
-#: Every source of API submissions is named with this prefix; the graph marks
-#: their records `via_api`, and such a record does not open a known person's
-#: household to its submitter (a file source so named is treated alike: the
-#: safe direction).
-INTAKE_SOURCE_PREFIX = "api-"
 
 
 def intake_source_id(organization: str) -> str:
@@ -241,7 +238,7 @@ class Review:
             try:
                 pair, left, right = resolve_pair(con, decision, record_keys=keys)
                 households: tuple[str, ...] = ()
-                if table_exists(con, "identity_map"):
+                if is_linked(con):
                     households = tuple(str(r[0]) for r in con.execute(
                         "SELECT DISTINCT household_id FROM identity_map WHERE record_key IN"
                         " (?, ?) ORDER BY 1", [left, right]).fetchall())
@@ -337,9 +334,7 @@ class Generations:
             old.close()
 
     def _linker(self, con: duckdb.DuckDBPyConnection) -> RealtimeLinker | None:
-        if not (table_exists(con, "identity_map") and table_exists(con, "linkage_records")):
-            return None
-        if not (self._models.exists() and any(self._models.glob("*.json"))):
+        if not is_linked(con) or latest_model(self._models) is None:
             return None
         return RealtimeLinker(con, self._models, ledger=self._ledger)
 

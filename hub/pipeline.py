@@ -14,15 +14,12 @@ from connectors.reference import load_reference
 from graph import LoadReport, ensure_constraints, open_driver
 from hub.errors import PipelineError
 from hub.graph_sync import sync
-from hub.graph_tables import table_queries
 from hub.journal_replay import replay
 from hub.localgraph import ensure_neo4j
 from hub.published import KEEP_PREVIOUS, Generation, publish
 from hub.settings import Settings, graph_target
 from journal import Journal, NewFact, kinds
-from linkage.ledger import IdentityLedger
-from linkage.pipeline import LinkSummary, run_linkage
-from linkage.reconcile import reconcile
+from linkage import IdentityLedger, LinkSummary, output_views, reconcile, run_linkage
 
 
 def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -51,7 +48,7 @@ def load_graph(
 ) -> LoadReport:
     """Make the graph equal what is staged and linked (constraints first):
     only changed rows are sent, retired ids retired, gone rows dropped."""
-    table_queries(con)  # first: nothing staged is the likelier mistake
+    output_views(con)  # first: nothing staged or linked is the likelier mistake
     ensure_neo4j(settings)
     conn = graph_target(settings)
     journal = Journal.at_home(settings.home)

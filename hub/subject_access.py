@@ -23,7 +23,7 @@ from connectors.canonical import PERSON_FIELDS
 from graph import GraphError, open_driver, subject_graph
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings, graph_target
-from linkage.erasure import records_of_person
+from linkage import records_of_person
 
 PURPOSE = "subject_access [legal_obligation]"
 

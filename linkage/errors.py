@@ -2,6 +2,7 @@
 
 LinkageError                 anything linkage cannot do with what it was given
 ├── NoStagedRecordsError     `current_records` is missing or empty: run `hub ingest`
+├── NotLinkedError           no linkage output yet: run `hub ingest` and `hub link`
 ├── ModelError               the saved person model is missing, unreadable or stale
 ├── EngineError              the chosen engine (duckdb | spark) cannot run here
 ├── ReviewError              a review decision names an unknown pair or decision
@@ -15,6 +16,7 @@ __all__ = [
     "LinkageError",
     "ModelError",
     "NoStagedRecordsError",
+    "NotLinkedError",
     "ReviewError",
     "TruthFileError",
 ]
@@ -28,6 +30,15 @@ class NoStagedRecordsError(LinkageError):
     def __init__(self, detail: str = "") -> None:
         message = "no staged records: run `hub ingest` first"
         super().__init__(f"{message} ({detail})" if detail else message)
+
+
+class NotLinkedError(LinkageError):
+    """What the linkage output is computed from is missing."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"nothing linked yet: {', '.join(missing)} missing; "
+                         "run `hub ingest` and `hub link` first.")
+        self.missing = missing
 
 
 class ModelError(LinkageError):

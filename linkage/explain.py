@@ -16,6 +16,7 @@ import duckdb
 
 from linkage._sql import first_row, table_exists
 from linkage.errors import LinkageError
+from linkage.splink_private import CLUSTERED_TABLE, PREDICT_TABLE
 
 __all__ = [
     "COMPARISON_VALUES",
@@ -217,7 +218,7 @@ def write_qa_report(
         records = engine.register(model_input(con), "records")
         linker = Linker(records, model.settings, log_level=None)
         pairs = _register_as(
-            engine, con.sql("SELECT * FROM linkage_pairs").to_arrow_table(), "__splink__df_predict"
+            engine, con.sql("SELECT * FROM linkage_pairs").to_arrow_table(), PREDICT_TABLE
         )
         clustered = _register_as(
             engine,
@@ -225,7 +226,7 @@ def write_qa_report(
                 "SELECT m.person_id AS cluster_id, i.* FROM identity_map m "
                 f"JOIN ({_model_input_sql()}) i USING (record_key)"
             ).to_arrow_table(),
-            "__splink__df_clustered",
+            CLUSTERED_TABLE,
         )
         charts = linker.visualisations
         sections = [("Match weights", charts.match_weights_chart().to_html())]

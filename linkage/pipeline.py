@@ -22,6 +22,7 @@ from linkage.context import link_in_household
 from linkage.engine import LinkageEngine, make_engine
 from linkage.errors import NoStagedRecordsError
 from linkage.explain import write_link_evidence
+from linkage.gazetteer import ensure_gazetteer
 from linkage.households import group_households
 from linkage.model import (
     MODEL_INPUT,
@@ -180,19 +181,8 @@ def standardise_records(
 ) -> None:
     from linkage.standardise.pipeline import standardise
 
-    _load_gazetteer(con)
+    ensure_gazetteer(con)
     (standardiser or standardise)(con, "current_records", RECORDS)
-
-
-def _load_gazetteer(con: duckdb.DuckDBPyConnection) -> None:
-    """Bandung's kelurahan and kecamatan (connectors/reference), unless staging has them."""
-    reference = Path(__file__).resolve().parent.parent / "connectors" / "reference"
-    for table, csv in (("ref_kelurahan", "kelurahan.csv"), ("ref_kecamatan", "kecamatan.csv")):
-        if not table_exists(con, table) and (reference / csv).exists():
-            con.execute(
-                f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv($path, all_varchar=true)",
-                {"path": str(reference / csv)},
-            )
 
 
 def model_input(con: duckdb.DuckDBPyConnection, table: str = RECORDS) -> pa.Table:

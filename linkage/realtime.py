@@ -18,13 +18,16 @@ Scoring is Splink's: with `compiled=False` every call goes through
 `linker.inference.predict_between`; by default the SQL that `predict_between`
 runs (comparison vectors, then match weights) is generated once from the model
 and re-run on the one-row and candidate tables, which saves Splink's per-call
-SQL generation (about 0.25 s) and gives the same probabilities.
+SQL generation (about 0.25 s) and gives the same probabilities. Getting that SQL
+needs Splink's private API, kept in linkage.splink_private; if an upgrade moved
+it, the linker logs so and scores through `predict_between`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +42,7 @@ from linkage._sql import first_row, table_exists
 from linkage.engine import DuckDBEngine
 from linkage.errors import LinkageError
 from linkage.explain import level_labels
+from linkage.gazetteer import ensure_gazetteer
 from linkage.ledger import Assignment, IdentityLedger, LedgerSession
 from linkage.model import (
     MODEL_INPUT,
@@ -47,18 +51,21 @@ from linkage.model import (
     load_model,
     names_agree,
 )
+from linkage.output import is_linked
 from linkage.pipeline import (
-    RECORDS,
     LinkageSettings,
     Standardiser,
     model_input,
     model_input_sql,
 )
 from linkage.registry import highest_number
+from linkage.splink_private import SplinkInternalsError, scoring_sql
 from linkage.standardise.pipeline import standardise
 from linkage.standardise.record import RecordStandardiser, arrow_result
 
 __all__ = ["LinkResult", "RealtimeLinker"]
+
+_log = logging.getLogger("linkage.realtime")
 
 #: Candidate look-ups: each is a set of columns that must all be equal.
 CANDIDATE_KEYS: tuple[tuple[str, ...], ...] = (
@@ -120,7 +127,7 @@ class RealtimeLinker:
     ) -> None:
         from splink import Linker
 
-        if not (table_exists(con, "identity_map") and table_exists(con, RECORDS)):
+        if not is_linked(con):
             raise LinkageError("no identities to link against: run `hub link` first")
         self._ledger = ledger or IdentityLedger(
             Path(tempfile.mkdtemp(prefix="satupintu-ledger-")) / "identities.sqlite"
@@ -171,7 +178,6 @@ class RealtimeLinker:
             self._private.execute(
                 f"CREATE INDEX IF NOT EXISTS tf_{'_'.join(key)} ON existing_tf ({key[0]})"
             )
-        self._compiled = compiled
         self._input_sql: str | None = None
         from connectors.canonical import PERSON_FIELDS
 
@@ -186,9 +192,7 @@ class RealtimeLinker:
             f"CREATE TABLE _rt_left AS SELECT * FROM ({self._with_tf(self._table)}) LIMIT 0"
         )
         self._private.execute("CREATE TABLE _rt_right AS SELECT * FROM existing_tf LIMIT 0")
-        self._private.execute(
-            f"CREATE VIEW _rt_scored AS {_scoring_sql(self._linker, '_rt_left', '_rt_right')}"
-        )
+        self._compiled = compiled and self._compile()
         self._counter = itertools.count(1)
         self._seen = 0
         self._take_in(self._ledger.assignments())
@@ -317,6 +321,18 @@ class RealtimeLinker:
         self._engine.close()
 
     # internals
+
+    def _compile(self) -> bool:
+        """Make the view `_rt_scored` score `_rt_left` x `_rt_right` (see the
+        module doc); False when Splink moved what that needs (scoring then goes
+        through predict_between)."""
+        try:
+            sql = scoring_sql(self._linker, "_rt_left", "_rt_right")
+        except SplinkInternalsError as exc:
+            _log.warning("real-time scoring through predict_between: %s", exc)
+            return False
+        self._private.execute(f"CREATE VIEW _rt_scored AS {sql}")
+        return True
 
     def _standardised(self, record: dict[str, Any], key: str) -> pa.Table:
         values = {**record, "record_key": key}
@@ -487,50 +503,13 @@ class RealtimeLinker:
         )
 
     def _copy_gazetteer(self, con: duckdb.DuckDBPyConnection) -> None:
-        from linkage.pipeline import _load_gazetteer
-
         for table in ("ref_kelurahan", "ref_kecamatan"):
             if table_exists(con, table):
                 self._private.register(
                     f"_{table}", con.sql(f"SELECT * FROM {table}").to_arrow_table()
                 )
                 self._private.execute(f"CREATE TABLE {table} AS SELECT * FROM _{table}")
-        _load_gazetteer(self._private)
-
-
-def _scoring_sql(linker: Any, left: str, right: str) -> str:
-    """The SQL `predict_between` runs to score left x right, generated once from the model."""
-    from splink.internals.comparison_vector_values import (
-        compute_comparison_vector_values_from_id_pairs_sqls,
-    )
-    from splink.internals.pipeline import CTEPipeline
-    from splink.internals.predict import predict_from_comparison_vectors_sqls_using_settings
-
-    settings = linker._settings_obj
-    unique_id = settings.column_info_settings.unique_id_input_column
-    pipeline = CTEPipeline()
-    pipeline.enqueue_sql(f"SELECT * FROM {left}", "__splink__df_concat_with_tf_left")
-    pipeline.enqueue_sql(f"SELECT * FROM {right}", "__splink__df_concat_with_tf_right")
-    pipeline.enqueue_sql(
-        f"""SELECT '0' AS match_key, l.{unique_id.name} AS join_key_l,
-                   r.{unique_id.name} AS join_key_r
-            FROM {left} l CROSS JOIN {right} r""",
-        "__splink__blocked_id_pairs",
-    )
-    pipeline.enqueue_list_of_sqls(
-        compute_comparison_vector_values_from_id_pairs_sqls(
-            settings._columns_to_select_for_blocking,
-            settings._columns_to_select_for_comparison_vector_values,
-            input_tablename_l="__splink__df_concat_with_tf_left",
-            input_tablename_r="__splink__df_concat_with_tf_right",
-            source_dataset_input_column=None,
-            unique_id_input_column=unique_id,
-            link_type=settings._link_type,
-            sql_dialect_str=linker._sql_dialect_str,
-        )
-    )
-    pipeline.enqueue_list_of_sqls(predict_from_comparison_vectors_sqls_using_settings(settings))
-    return str(pipeline.generate_cte_pipeline_sql())
+        ensure_gazetteer(self._private)
 
 
 def _survivors(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

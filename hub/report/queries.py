@@ -17,7 +17,7 @@ Definitions (also printed on the report's cover sheet):
 - *penonaktifan* are persons that a source says are deceased (`meninggal`),
   whose new address is outside Kota Bandung (`pindah`), or whose id was
   merged into another as a duplicate (`duplikat`); the rules are data, in
-  `hub/report/rules.csv`;
+  `linkage/status_rules.csv` (linkage.status);
 - a household's program is *active* when it received a service of it within
   `domain.thresholds.ACTIVE_DAYS` (183) days before the last delivery seen up
   to the month's end (the graph's enrolment rule); a *coverage gap* is a
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import duckdb
@@ -47,18 +48,23 @@ from domain.thresholds import (
 )
 from domain.thresholds import POVERTY_TARGET as POVERTY_TARGET
 from hub.errors import PipelineError
-from hub.graph_tables import SERVICE_FUNDER
-from hub.person_status import (
-    RULES_SELECT,
+from hub.report import api_facts
+from journal import Journal
+from linkage import (
+    RECORD_SCORE,
+    SERVICE_FUNDER,
+    STATUS_RULES_SELECT,
     city_norm,
     deceased_source,
     deceased_value,
     outside_city,
+    rules_select,
 )
-from hub.report import api_facts
-from journal import Journal
 
 TREND_MONTHS: Final[int] = 24
+#: the report's own rules (the P3KE sources); a person's status rules are
+#: linkage's (linkage/status_rules.csv)
+REPORT_RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "rules.csv"
 
 _NEEDS: Final[tuple[str, ...]] = ("records", "identity_map", "linkage_records")
 
@@ -112,10 +118,8 @@ class Period:
                 "cutoff": self.cutoff_day}
 
 
-_SCORE = """(CASE WHEN r.nik_valid THEN 4 ELSE 0 END)
-    + (CASE WHEN s.organization_type IN ('agency', 'dinsos') THEN 2 ELSE 0 END)
-    + (CASE WHEN r.birth_date_clean IS NOT NULL THEN 1 ELSE 0 END)
-    + (CASE WHEN r.address_key IS NOT NULL THEN 1 ELSE 0 END)"""
+#: a person's best record (linkage.output): r a linkage_records row, s its source
+_SCORE = RECORD_SCORE
 
 _CHANGE_FIELDS = [f for f in PERSON_FIELDS if f != "source_record_id"]
 _CHANGED_LIST = "list_filter([" + ", ".join(
@@ -134,7 +138,8 @@ def _percent(rate: float) -> str:
 
 
 _PREPARE: Final[tuple[tuple[str, str], ...]] = (
-    ("rules", f"CREATE OR REPLACE TEMP TABLE _rp_rules AS {RULES_SELECT}"),
+    ("rules", f"CREATE OR REPLACE TEMP TABLE _rp_rules AS {STATUS_RULES_SELECT} "
+              f"UNION ALL {rules_select(REPORT_RULES_FILE)}"),
     ("persons", f"""
 CREATE OR REPLACE TEMP TABLE _rp_person AS
 WITH linked AS (

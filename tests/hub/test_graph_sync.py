@@ -25,10 +25,9 @@ from graph.generation import generations
 from graph.loader import LoadReport
 from hub import pipeline
 from hub.graph_sync import kept_facts, sync
-from hub.graph_tables import table_queries
 from hub.settings import Settings
 from journal import NewFact, kinds
-from linkage.pipeline import run_linkage
+from linkage import output_queries, run_linkage
 
 pytestmark = [pytest.mark.graph, pytest.mark.slow]
 
@@ -119,7 +118,7 @@ def test_the_households_table_carries_exactly_the_household_fields(
     field (see README, "Adding a household field")."""
     con = pipeline.open_db(city[0])
     try:
-        columns = con.sql(table_queries(con)["households"]).columns
+        columns = con.sql(output_queries(con)["households"]).columns
     finally:
         con.close()
     assert tuple(columns) == HOUSEHOLD_FIELDS

@@ -11,10 +11,10 @@ import pytest
 
 from connectors import ingest, load_configs
 from hub import pipeline
-from hub.graph_tables import graph_tables
 from hub.intake import IntakeStore, LinkageServices, intake_source_id
 from hub.settings import Settings
 from journal import Journal, kinds
+from linkage import output_tables
 from linkage.ledger import IdentityLedger
 from simulator import generate_city
 
@@ -120,7 +120,7 @@ async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
             "SELECT status FROM person_registry WHERE person_id = ?", [given["person_id"]]
         ).fetchall()
         # loaded into the graph as an API record: it opens no known person's household
-        records = graph_tables(con)["source_records"].to_pylist()
+        records = output_tables(con)["source_records"].to_pylist()
     finally:
         con.close()
     assert after == (given["person_id"], given["household_id"])

@@ -9,14 +9,14 @@ import duckdb
 import pytest
 
 from connectors.canonical import PERSON_FIELDS
-from linkage.pipeline import _load_gazetteer
+from linkage.gazetteer import ensure_gazetteer
 from linkage.standardise import standardise
 
 
 @pytest.fixture
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
-    _load_gazetteer(connection)
+    ensure_gazetteer(connection)
     yield connection
     connection.close()
 

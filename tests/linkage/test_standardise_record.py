@@ -13,7 +13,7 @@ import pytest
 from linkage_city import mini_city, stage
 
 from linkage.errors import LinkageError
-from linkage.pipeline import _load_gazetteer
+from linkage.gazetteer import ensure_gazetteer
 from linkage.standardise import OUTPUT_COLUMNS, standardise
 from linkage.standardise.record import RecordStandardiser
 
@@ -80,7 +80,7 @@ def varied_rows(count: int = 200, seed: int = 5) -> list[dict[str, Any]]:
 @pytest.fixture
 def city() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
-    _load_gazetteer(connection)
+    ensure_gazetteer(connection)
     stage(connection, varied_rows())
     standardise(connection, "current_records", "bulk")
     yield connection

@@ -28,8 +28,8 @@ from generated_city import (
     serve,
 )
 
-from hub.graph_tables import PROBABILITY_DECIMALS, WEIGHT_DECIMALS
 from hub.security import AuditLog, SecurityDB
+from linkage import PROBABILITY_DECIMALS, WEIGHT_DECIMALS
 from linkage.ledger import IdentityLedger
 from linkage.standardise.search import NameTokens
 

@@ -1,29 +1,85 @@
-"""The loader's input tables, built set-based in DuckDB from staging, the
-identity map and the reference data.
+"""Linkage's output: the linked city as tables with a documented contract.
 
-graph/ never reads DuckDB and linkage/ never knows the graph: this module is
-the one place that joins them. Each function returns an Arrow table whose
-columns are the contract of the graph loader table of the same name.
+`output_views(con)` creates one temp view per table on the staging connection
+`con`, named `linkage_out_<table>`, and returns table -> view for every table
+there is data for; `output_queries(con)` gives a SELECT of each, and
+`output_tables(con)` the row tables as Arrow. They are computed set-based in
+DuckDB from staging (`current_records`, `records`, `current_services`,
+`sources`, the reference tables), linkage's standardised records
+(`linkage_records`) and its identity tables (`identity_map`,
+`identity_retired`, the registries, `link_evidence`). The graph loader's input
+tables are exactly these: the same names, the same columns in this order
+(`COLUMNS`, checked by tests/linkage/test_output.py).
+
+Reference data, passed through from connectors/reference:
+
+- kecamatan (code, name); kelurahan (code, name, kecamatan_code);
+- problems (code, number, name, name_en, special_category, special_kind): PPKS;
+- funders (code, name, public); programs (code, name, benefit_kind, need,
+  description, funder_type, ppks), ppks the PPKS codes it addresses;
+- program_combinations (program_a, program_b, allowed, reason);
+- organizations (id, name, type): every organization a source names, type
+  'agency' unless the source says otherwise.
+
+The linked city, one row per current identity:
+
+- households (household_id, no_kk, address, street, house_number, rt, rw,
+  kelurahan_code, kecamatan_code, welfare_decile, status): the most common
+  valid KK and place of the members' records, the address of a record that
+  standardisation placed, the lowest welfare decile; status 'active';
+- persons (person_id, full_name, name_tokens, nik, no_kk, birth_date,
+  birth_place, sex, relationship, phone, status, household_id, ppks): the name
+  of the person's best record (a valid NIK, then an agency's, then the most
+  fields filled in: `RECORD_SCORE`), the most common valid value of every
+  other field, all name tokens and PPKS codes; status by linkage.status
+  (active, deceased or moved);
+- source_records (record_key, source, organization, source_record_id,
+  full_name, nik, no_kk, birth_date, address, rt, rw, kelurahan,
+  match_probability, loaded_at, person_id, via_api, household_id): every
+  current record as the source wrote it, when this version was staged, its
+  person, whether it came through the API (`INTAKE_SOURCE_PREFIX`) and its
+  person's household;
+- match_evidence (record_key_l, record_key_r, match_probability,
+  match_weight, evidence): each linked pair and its comparisons, as JSON;
+- services (service_id, service_date, amount, source, record_key, program,
+  funder, organization, household_id, person_id): each staged delivery, its
+  funder by `SERVICE_FUNDER`, and a stable id from its values;
+- enrolments (household_id, program, since, until, active, organization): a
+  household's deliveries of a program; active within
+  `domain.thresholds.ACTIVE_DAYS` of the latest delivery seen.
+
+Retired ids (`RETIRED`: table -> entity), linkage.status.retired_sql:
+
+- retired_persons (id, status, survivor_id) and retired_households (id,
+  status, survivor_id): 'merged' into
+  the final survivor, or 'withdrawn' ('deceased' for a person the civil
+  registry withdrew) when no current record is left.
+
+Every `mode` and `arg_max` breaks ties by value, so the same input gives the
+same rows, and scores keep the precision a re-link leaves alone
+(`PROBABILITY_DECIMALS`, `WEIGHT_DECIMALS`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 import duckdb
+import pyarrow as pa
 
+from connectors.canonical import INTAKE_SOURCE_PREFIX
 from domain.thresholds import ACTIVE_DAYS
-from hub import person_status
-from hub.errors import PipelineError
-from hub.intake import INTAKE_SOURCE_PREFIX
-from hub.person_status import current_status_sql
+from linkage import status
+from linkage._sql import table_exists
+from linkage.errors import NotLinkedError
 
 #: A person's representative values come from their best record: the one
-#: with a valid NIK, from an agency, with the most fields filled in. Every
+#: with a valid NIK, from an agency, with the most fields filled in (`r` a
+#: linkage_records row, `s` its row of `sources`). Every
 #: mode and arg_max breaks ties by value, so the same input gives the same
 #: tables (and an unchanged reload sends nothing).
-_RECORD_SCORE = """
+RECORD_SCORE: Final[str] = """
     (CASE WHEN r.nik_valid THEN 4 ELSE 0 END)
     + (CASE WHEN s.organization_type IN ('agency', 'dinsos') THEN 2 ELSE 0 END)
     + (CASE WHEN r.birth_date_clean IS NOT NULL THEN 1 ELSE 0 END)
@@ -33,13 +89,13 @@ _RECORD_SCORE = """
 _LINKED = f"""
     SELECT r.*, i.person_id, i.household_id, i.match_probability,
            coalesce(s.organization_type, 'agency') AS organization_type,
-           {_RECORD_SCORE} AS record_score
+           {RECORD_SCORE} AS record_score
     FROM linkage_records r
     JOIN identity_map i USING (record_key)
     LEFT JOIN sources s ON s.id = r.source
 """
 
-#: The graph keeps linkage scores at a precision that a re-link leaves alone.
+#: The output keeps linkage scores at a precision that a re-link leaves alone.
 #: Splink's term-frequency adjustments move every score a little whenever any
 #: record changes; at full precision every SourceRecord and MATCHED row would
 #: then look changed and be re-sent (a 1% change re-sent 56% of the rows).
@@ -100,7 +156,7 @@ _SQL: dict[str, str] = {
                'active' AS status
         FROM linked GROUP BY household_id ORDER BY household_id""",
     "persons": f"""
-        WITH linked AS ({_LINKED}), gone AS ({current_status_sql()})
+        WITH linked AS ({_LINKED}), gone AS ({status.current_status_sql()})
         SELECT person_id,
                arg_max(full_name, (record_score, full_name)) AS full_name,
                list_sort(list_distinct(flatten(list(name_tokens)))) AS name_tokens,
@@ -165,41 +221,106 @@ _SQL: dict[str, str] = {
         FROM per ORDER BY household_id, program""",
 }
 
-#: The loader's tables, in the order they are built.
-TABLES: tuple[str, ...] = tuple(_SQL)
+#: The row tables, in the order a consumer builds them (reference data first).
+TABLES: Final[tuple[str, ...]] = tuple(_SQL)
 
-_NEEDS = ("linkage_records", "identity_map", "identity_retired", "current_records", "ref_ppks")
+#: The retired-id tables: table -> the entity whose ids it retires.
+RETIRED: Final[dict[str, str]] = {"retired_persons": "person", "retired_households": "household"}
+
+#: Every table's columns, in order: the contract (see the module doc).
+COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "kecamatan": ("code", "name"),
+    "kelurahan": ("code", "name", "kecamatan_code"),
+    "problems": ("code", "number", "name", "name_en", "special_category", "special_kind"),
+    "funders": ("code", "name", "public"),
+    "organizations": ("id", "name", "type"),
+    "programs": ("code", "name", "benefit_kind", "need", "description", "funder_type", "ppks"),
+    "program_combinations": ("program_a", "program_b", "allowed", "reason"),
+    "households": ("household_id", "no_kk", "address", "street", "house_number", "rt", "rw",
+                   "kelurahan_code", "kecamatan_code", "welfare_decile", "status"),
+    "persons": ("person_id", "full_name", "name_tokens", "nik", "no_kk", "birth_date",
+                "birth_place", "sex", "relationship", "phone", "status", "household_id", "ppks"),
+    "source_records": ("record_key", "source", "organization", "source_record_id", "full_name",
+                       "nik", "no_kk", "birth_date", "address", "rt", "rw", "kelurahan",
+                       "match_probability", "loaded_at", "person_id", "via_api", "household_id"),
+    "match_evidence": ("record_key_l", "record_key_r", "match_probability", "match_weight",
+                       "evidence"),
+    "services": ("service_id", "service_date", "amount", "source", "record_key", "program",
+                 "funder", "organization", "household_id", "person_id"),
+    "enrolments": ("household_id", "program", "since", "until", "active", "organization"),
+    "retired_persons": ("id", "status", "survivor_id"),
+    "retired_households": ("id", "status", "survivor_id"),
+}
+
+VIEW_PREFIX: Final[str] = "linkage_out_"
+
+#: what the output is computed from: staging and `hub link` made them
+_NEEDS: Final[tuple[str, ...]] = (
+    "linkage_records", "identity_map", "identity_retired", "current_records", "ref_ppks")
+#: tables only some runs have: a table is left out without them
+_OPTIONAL: Final[dict[str, str]] = {"match_evidence": "link_evidence"}
 
 
-def table_queries(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """The SELECT of every loader table there is data for, by name; the
-    temp tables they read are made here."""
-    missing = [t for t in _NEEDS if not _exists(con, t)]
+def view_name(table: str) -> str:
+    """The temp view that holds `table` of the output."""
+    return VIEW_PREFIX + table
+
+
+def is_linked(con: duckdb.DuckDBPyConnection) -> bool:
+    """Has `hub link` run on this staging (identity map and standardised records)?"""
+    return table_exists(con, "identity_map") and table_exists(con, "linkage_records")
+
+
+def output_views(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """(Re)create the output's temp views on `con`: table -> view, for every
+    table there is data for (the row tables, then the retired ids). Raises
+    NotLinkedError when staging or the identity tables are missing."""
+    missing = [t for t in _NEEDS if not table_exists(con, t)]
     if missing:
-        raise PipelineError(
-            f"nothing to load: {', '.join(missing)} missing; run `hub ingest` and `hub link` first."
-        )
-    person_status.prepare(con)
-    return {name: sql for name, sql in _SQL.items()
-            if name != "match_evidence" or _exists(con, "link_evidence")}
+        raise NotLinkedError(missing)
+    status.prepare(con)
+    queries = {name: sql for name, sql in _SQL.items()
+               if name not in _OPTIONAL or table_exists(con, _OPTIONAL[name])}
+    queries.update({name: status.retired_sql(entity) for name, entity in RETIRED.items()})
+    out = {}
+    for name, sql in queries.items():
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view_name(name)} AS {sql}")
+        out[name] = view_name(name)
+    return out
 
 
-def graph_tables(
+def output_queries(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """A SELECT of every table `output_views` makes, by table name."""
+    return {name: f"SELECT * FROM {view}" for name, view in output_views(con).items()}
+
+
+def output_tables(
     con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | None = None
-) -> dict[str, Any]:
-    """Every loader table as Arrow, from what is staged and linked."""
-    out: dict[str, Any] = {}
-    for name, sql in table_queries(con).items():
+) -> dict[str, pa.Table]:
+    """Every row table there is data for, as Arrow (the retired ids are in
+    `output_queries`); `progress` is told each table's name before it is read."""
+    out: dict[str, pa.Table] = {}
+    for name, sql in output_queries(con).items():
+        if name in RETIRED:
+            continue
         if progress:
             progress(name)
         out[name] = con.sql(sql).to_arrow_table()
     return out
 
 
-def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $n "
-        "UNION ALL SELECT count(*) FROM duckdb_views() WHERE view_name = $n",
-        {"n": name},
-    ).fetchall()
-    return sum(int(r[0]) for r in row) > 0
+__all__ = [
+    "COLUMNS",
+    "PROBABILITY_DECIMALS",
+    "RECORD_SCORE",
+    "RETIRED",
+    "SERVICE_FUNDER",
+    "TABLES",
+    "VIEW_PREFIX",
+    "WEIGHT_DECIMALS",
+    "is_linked",
+    "output_queries",
+    "output_tables",
+    "output_views",
+    "view_name",
+]

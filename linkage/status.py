@@ -1,15 +1,17 @@
 """A person's status from the sources: active, deceased, moved or withdrawn.
 
-One home for the rules the monthly report (its penonaktifan sheet) and the
-graph (each Person's `status`) both use. The rules are data, in
-`hub/report/rules.csv`: a source writes the person as deceased in the
-relationship/status column (`deceased_value`), the civil registry withdrew
-the person's row (`deceased_withdrawn`), or the address is in another city
-(`home_city` lists the names that mean Kota Bandung).
+One home for the rules the graph (each Person's `status`, through
+linkage.output) and the monthly report (its penonaktifan sheet) both use. The
+rules are data, in `linkage/status_rules.csv` (columns rule, field, value,
+meaning): a source writes the person as deceased in the relationship/status
+column (`deceased_value`), the civil registry withdrew the person's row
+(`deceased_withdrawn`), or the address is in another city (`home_city` lists
+the names that mean Kota Bandung). 'merged' comes from the identity registry.
 
-The SQL pieces take the name of a table loaded by `rules_table` (columns
-rule, field, value, all upper-cased), so the report and the graph read the
-same file the same way.
+The SQL pieces take the name of a table of rules loaded by `rules_table` or
+`STATUS_RULES_SELECT` (rule, field, value, the value upper-cased), so every
+reader reads the same file the same way; `rules_select` reads a rules file of
+the same layout (the report keeps its own rules so).
 """
 
 from __future__ import annotations
@@ -19,22 +21,28 @@ from typing import Final
 
 import duckdb
 
-RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "report" / "rules.csv"
+STATUS_RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "status_rules.csv"
 
 #: The statuses a person in the graph can have; 'merged' is given by linkage.
 STATUSES: Final[tuple[str, ...]] = ("active", "deceased", "moved", "withdrawn", "merged")
 
 
-#: The rules as a table: rule, field, value (upper case).
-RULES_SELECT: Final[str] = (
-    "SELECT rule, field, upper(trim(value)) AS value "
-    f"FROM read_csv('{RULES_FILE.as_posix()}', header = true, all_varchar = true)"
-)
+def rules_select(path: Path) -> str:
+    """A rules CSV (rule, field, value, meaning) as a SELECT of rule, field and
+    the value upper-cased."""
+    return (
+        "SELECT rule, field, upper(trim(value)) AS value "
+        f"FROM read_csv('{path.as_posix()}', header = true, all_varchar = true)"
+    )
+
+
+#: The status rules as a table: rule, field, value (upper case).
+STATUS_RULES_SELECT: Final[str] = rules_select(STATUS_RULES_FILE)
 
 
 def rules_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """(Re)load the rules into the temp table `table`."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {RULES_SELECT}")
+    """(Re)load the status rules into the temp table `table`."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {STATUS_RULES_SELECT}")
 
 
 def city_norm(col: str) -> str:
@@ -130,6 +138,17 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     rules_table(con, _RULES)
 
 
-__all__ = ["RULES_FILE", "RULES_SELECT", "STATUSES", "city_norm", "current_status_sql",
-           "deceased_source", "deceased_value", "outside_city", "prepare", "retired_sql",
-           "rules_table"]
+__all__ = [
+    "STATUSES",
+    "STATUS_RULES_FILE",
+    "STATUS_RULES_SELECT",
+    "city_norm",
+    "current_status_sql",
+    "deceased_source",
+    "deceased_value",
+    "outside_city",
+    "prepare",
+    "retired_sql",
+    "rules_select",
+    "rules_table",
+]
