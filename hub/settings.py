@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from domain.thresholds import REPORT_CUTOFF_DAY, REPORT_CUTOFF_MAX
-from graph.driver import GraphTarget
+from graph import GraphTarget
 from hub.errors import ConfigError
 
 Mode = Literal["dev", "production"]

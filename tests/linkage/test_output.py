@@ -19,10 +19,10 @@ import duckdb
 import pytest
 
 import linkage
-from connectors import ensure_staging_schema, ingest, load_configs
+from connectors import ensure_staging_tables, ingest, load_configs
 from connectors.canonical import INTAKE_SOURCE_PREFIX
 from connectors.reference import load_reference
-from connectors.synthetic import generate_city
+from simulator import generate_city
 from linkage import COLUMNS, RETIRED, TABLES, NotLinkedError, output_tables, output_views
 from linkage.output import VIEW_PREFIX
 
@@ -47,7 +47,7 @@ class City:
     def open(self) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(self.db))
         load_reference(con)
-        ensure_staging_schema(con)
+        ensure_staging_tables(con)
         return con
 
 
@@ -97,7 +97,7 @@ def test_every_table_has_its_documented_columns(staging: duckdb.DuckDBPyConnecti
 def test_without_linkage_there_is_no_output(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "empty.duckdb"))
     load_reference(con)
-    ensure_staging_schema(con)
+    ensure_staging_tables(con)
     assert not linkage.is_linked(con)
     with pytest.raises(NotLinkedError, match="hub link") as raised:
         output_views(con)
