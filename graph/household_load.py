@@ -17,9 +17,7 @@ holds it in now (so a move is one transaction for both households).
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
 
 import pyarrow as pa
@@ -140,9 +138,8 @@ _Result = list[tuple[str, Any, int | None, float]]
 
 def _run(driver: Driver, batches: Iterator[list[tuple[str, str, dict[str, Any], str | None]]],
          database: str, writers: int) -> Iterator[_Result]:
-    """Run each batch of statements as one transaction, `writers` at a time;
-    the next batches' parameters are built while earlier ones run (with one
-    writer too)."""
+    """Run each batch of statements as one transaction, `writers` at a time
+    (see `loader.pipelined`)."""
     def run(batch: list[tuple[str, str, dict[str, Any], str | None]]) -> _Result:
         def work(tx: ManagedTransaction) -> _Result:
             out: _Result = []
@@ -156,19 +153,7 @@ def _run(driver: Driver, batches: Iterator[list[tuple[str, str, dict[str, Any], 
         with driver.session(database=database) as session:
             return session.execute_write(work)
 
-    with ThreadPoolExecutor(max_workers=max(writers, 1)) as pool:
-        waiting: deque[Future[_Result]] = deque()
-        try:
-            for batch in batches:
-                waiting.append(pool.submit(run, batch))
-                if len(waiting) >= 2 * writers:
-                    yield waiting.popleft().result()
-            while waiting:
-                yield waiting.popleft().result()
-        except BaseException:
-            for f in waiting:
-                f.cancel()
-            raise
+    return ld.pipelined(run, batches, writers)
 
 
 __all__ = ["DEFAULT_TRANSACTION_ROWS", "HOUSEHOLD_TABLES", "household_column", "write"]

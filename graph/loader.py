@@ -25,12 +25,12 @@ import hashlib
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final, LiteralString, TypeAlias
+from typing import Any, Final, LiteralString, TypeAlias, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -56,6 +56,9 @@ Rows: TypeAlias = "pa.Table | Sequence[Row]"
 DEFAULT_BATCH: Final[int] = 3_000
 #: concurrent write transactions on the create-only path (2 cores: 2 writers)
 DEFAULT_WRITERS: Final[int] = 2
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: table name -> its declaration (graph.model)
 SPECS: Final[dict[str, Table]] = BY_NAME
@@ -407,33 +410,36 @@ def _slices(rows: int, batch_size: int, writers: int) -> list[tuple[int, int]]:
     return list(zip(bounds, (b - a for a, b in itertools.pairwise(bounds)), strict=False))
 
 
+def pipelined(work: Callable[[T], R], items: Iterable[T], writers: int) -> Iterator[R]:
+    """`work(item)` for each item, `writers` at a time, the results in order.
+    The items are made (parameters built) while earlier ones run, at most two
+    per writer waiting, so Python's shaping overlaps the server's writing."""
+    writers = max(writers, 1)
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        waiting: deque[Future[R]] = deque()
+        try:
+            for item in items:
+                waiting.append(pool.submit(work, item))
+                if len(waiting) >= 2 * writers:
+                    yield waiting.popleft().result()
+            while waiting:
+                yield waiting.popleft().result()
+        except BaseException:
+            # the items not started yet would each retry a dead server in turn
+            for f in waiting:
+                f.cancel()
+            raise
+
+
 def _run_all(driver: Driver, batches: Iterable[tuple[str, dict[str, Any]]], database: str,
              writers: int, report: TableReport) -> None:
-    """Run each (statement, parameters) batch. With several writers the
-    batches' parameters are built while earlier batches run (at most two per
-    writer wait), so Python's shaping overlaps the server's writing."""
+    """Run each (statement, parameters) batch, `writers` at a time (see
+    `pipelined`), and add up what they wrote."""
     def run(batch: tuple[str, dict[str, Any]]) -> Any:
         statement, params = batch
         return driver.execute_query(statement, params, database_=database).summary.counters
 
-    counters = []
-    if writers > 1:
-        with ThreadPoolExecutor(max_workers=writers) as pool:
-            waiting: deque[Future[Any]] = deque()
-            try:
-                for params in batches:
-                    waiting.append(pool.submit(run, params))
-                    if len(waiting) >= 2 * writers:
-                        counters.append(waiting.popleft().result())
-                counters.extend(f.result() for f in waiting)
-            except BaseException:
-                # the batches not started yet would each retry a dead server in turn
-                for f in waiting:
-                    f.cancel()
-                raise
-    else:
-        counters = [run(b) for b in batches]
-    for c in counters:
+    for c in pipelined(run, batches, writers):
         report.nodes_created += c.nodes_created
         report.relationships_created += c.relationships_created
         report.relationships_deleted += c.relationships_deleted
@@ -463,6 +469,7 @@ __all__ = [
     "last_load_at",
     "load",
     "load_table",
+    "pipelined",
     "prepare",
     "upsert_statement",
 ]
