@@ -9,6 +9,7 @@ import re
 import pyarrow as pa
 import pytest
 from neo4j import Driver
+from test_loader import count
 
 from graph import statements
 from graph.loader import columns
@@ -77,10 +78,6 @@ def test_every_relationship_is_declared_once() -> None:
             key = (source, link.rel, link.target.label)
             assert key not in seen, f"{key} declared by {seen.get(key)} and {table.name}"
             seen[key] = table.name
-
-
-def count(driver: Driver, cypher: str) -> int:
-    return int(driver.execute_query(cypher).records[0][0])
 
 
 def run(driver: Driver, table: Table, rows: list[dict[str, object]], fast: bool) -> None:
