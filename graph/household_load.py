@@ -26,7 +26,7 @@ from neo4j import Driver, ManagedTransaction
 
 from graph import loader as ld
 from graph.lifecycle import households_now
-from graph.model import TABLES
+from graph.model import HOUSEHOLD, TABLES
 from graph.transactions import Step, Touched, plan_transactions, touched_by_lists
 
 #: Tables whose rows belong to a household, written household by household.
@@ -35,6 +35,7 @@ HOUSEHOLD_TABLES: Final[tuple[str, ...]] = tuple(
 
 #: Rows (all tables and steps) per transaction, about: whole households each.
 DEFAULT_TRANSACTION_ROWS: Final[int] = 12_000
+
 
 def household_column(rows: ld.Rows) -> Any:
     """The `household_id` the caller gave each row, or None."""
@@ -102,9 +103,10 @@ def write(driver: Driver, tables: Mapping[str, ld.Rows], steps: Sequence[Step],
 def _touched(driver: Driver, name: str, table: Any, given: Any, fast: bool,
              database: str) -> Touched:
     spec = ld.SPECS[name]
-    if name == "households" or "household_id" in table.column_names:
-        primary = pc.cast(table.column(spec.keys[0] if name == "households"
-                                       else "household_id"), pa.string()).combine_chunks()
+    own = spec.node == HOUSEHOLD  # a household's row lands in itself
+    if own or HOUSEHOLD.key in table.column_names:
+        primary = pc.cast(table.column(spec.keys[0] if own else HOUSEHOLD.key),
+                          pa.string()).combine_chunks()
     elif given is not None:
         primary = given
     else:

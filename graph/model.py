@@ -235,5 +235,14 @@ TABLES: Final[tuple[Table, ...]] = (
 #: table name -> its declaration
 BY_NAME: Final[dict[str, Table]] = {t.name: t for t in TABLES}
 
+#: Every node kind the loader writes or links to (each key gets a uniqueness
+#: constraint, graph.constraints), in order of first mention.
+NODES: Final[tuple[Node, ...]] = tuple(dict.fromkeys(
+    node for t in TABLES for node in (
+        *((t.node,) if t.node else ()),
+        *((t.relationship.start.node, t.relationship.end.node) if t.relationship else ()),
+        *(link.target for link in t.links),
+        *(end.node for p in t.pairs for end in (p.start, p.end)))))
 
-__all__ = ["BY_NAME", "TABLES", "End", "Link", "Node", "Pair", "Phase", "Table"]
+
+__all__ = ["BY_NAME", "NODES", "TABLES", "End", "Link", "Node", "Pair", "Phase", "Table"]
