@@ -12,20 +12,12 @@ from typing import Final
 
 from neo4j import Driver
 
-#: (label, property) pairs the loader MERGEs on.
+from graph.model import NODES
+
+#: (label, property) pairs MERGEd on: every key of the loader's nodes
+#: (graph.model), and the change requests the API files.
 UNIQUE_KEYS: Final[tuple[tuple[str, str], ...]] = (
-    ("Person", "person_id"),
-    ("Household", "household_id"),
-    ("Kecamatan", "code"),
-    ("Kelurahan", "code"),
-    ("Problem", "code"),
-    ("Program", "code"),
-    ("Funder", "code"),
-    ("Organization", "id"),
-    ("Service", "service_id"),
-    ("Assessment", "assessment_id"),
-    ("Referral", "referral_id"),
-    ("SourceRecord", "record_key"),
+    *((node.label, node.key) for node in NODES),
     ("ChangeRequest", "request_id"),
 )
 

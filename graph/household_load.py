@@ -17,10 +17,7 @@ holds it in now (so a move is one transaction for both households).
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Final
 
 import pyarrow as pa
@@ -29,22 +26,15 @@ from neo4j import Driver, ManagedTransaction
 
 from graph import loader as ld
 from graph.lifecycle import households_now
+from graph.model import HOUSEHOLD, TABLES
 from graph.transactions import Step, Touched, plan_transactions, touched_by_lists
 
 #: Tables whose rows belong to a household, written household by household.
-HOUSEHOLD_TABLES: Final[tuple[str, ...]] = (
-    "households", "persons", "source_records", "services", "enrolments", "assessments",
-    "referrals")
+HOUSEHOLD_TABLES: Final[tuple[str, ...]] = tuple(
+    t.name for t in TABLES if t.phase == "household")
 
 #: Rows (all tables and steps) per transaction, about: whole households each.
 DEFAULT_TRANSACTION_ROWS: Final[int] = 12_000
-
-@dataclass
-class _Table:
-    name: str
-    table: Any
-    fast: bool
-    statement: str
 
 
 def household_column(rows: ld.Rows) -> Any:
@@ -62,23 +52,16 @@ def write(driver: Driver, tables: Mapping[str, ld.Rows], steps: Sequence[Step],
           step_counts: dict[str, int]) -> None:
     """Write the household tables and run the steps, whole households per
     transaction (see the module's doc)."""
-    work: dict[str, _Table] = {}
+    work: dict[str, ld.Writes] = {}
     touched: dict[str, Touched] = {}
     for name in (n for n in ld.ORDER if n in tables and n in HOUSEHOLD_TABLES):
-        spec = ld.SPECS[name]
         given = household_column(tables[name])
-        table = ld.columns(spec, tables[name])
-        report.tables[name] = ld.TableReport(rows=table.num_rows)
-        if not table.num_rows:
+        writes = ld.prepare(driver, name, tables[name], database)
+        report.tables[name] = ld.TableReport(rows=writes.data.num_rows)
+        if not writes.data.num_rows:
             continue
-        fast = ld._all_new(spec, table) and ld._absent(driver, spec.target, database)
-        if isinstance(spec.create, ld.NodeCreate):
-            statement = (ld._create_statement(spec, spec.create, table) if fast
-                         else ld._unwind(spec, table) + spec.upsert)
-        else:
-            statement = ld._unwind(spec, table) + (spec.create if fast else spec.upsert)
-        work[name] = _Table(name, table, fast, statement)
-        touched[name] = _touched(driver, name, table, given, fast, database)
+        work[name] = writes
+        touched[name] = _touched(driver, name, writes.data, given, writes.fast, database)
     for step in steps:
         if step.rows:
             touched[step.name] = touched_by_lists(step.households)
@@ -89,7 +72,10 @@ def write(driver: Driver, tables: Mapping[str, ld.Rows], steps: Sequence[Step],
         out: list[tuple[str, str, dict[str, Any], str | None]] = []
         for name, rows in txn.items():
             if name in work:
-                out.extend(_table_statements(work[name], rows))
+                chunk = work[name].data.take(rows)
+                out.append((name, work[name].statement, work[name].params(chunk), None))
+                out.extend((name, statement, params, None) for statement, params
+                           in work[name].pair_batches(chunk, chunk.num_rows or 1))
             else:
                 step = by_name[name]
                 out.append((name, step.statement,
@@ -117,9 +103,10 @@ def write(driver: Driver, tables: Mapping[str, ld.Rows], steps: Sequence[Step],
 def _touched(driver: Driver, name: str, table: Any, given: Any, fast: bool,
              database: str) -> Touched:
     spec = ld.SPECS[name]
-    if name == "households" or "household_id" in table.column_names:
-        primary = pc.cast(table.column(spec.keys[0] if name == "households"
-                                       else "household_id"), pa.string()).combine_chunks()
+    own = spec.node == HOUSEHOLD  # a household's row lands in itself
+    if own or HOUSEHOLD.key in table.column_names:
+        primary = pc.cast(table.column(spec.keys[0] if own else HOUSEHOLD.key),
+                          pa.string()).combine_chunks()
     elif given is not None:
         primary = given
     else:
@@ -148,29 +135,13 @@ def _has_home(txn: dict[str, Any], touched: Mapping[str, Touched]) -> bool:
     return bool(touched[name].primary[rows[0].as_py()].is_valid)
 
 
-def _table_statements(t: _Table, rows: Any) -> Iterator[tuple[str, str, dict[str, Any],
-                                                              str | None]]:
-    spec = ld.SPECS[t.name]
-    chunk = t.table.take(rows)
-    if t.fast and isinstance(spec.create, ld.NodeCreate):
-        yield t.name, t.statement, ld._create_params(spec, spec.create, chunk), None
-    else:
-        yield t.name, t.statement, ld._params(spec, chunk, 0, chunk.num_rows), None
-    if spec.serves and t.fast:
-        pairs = ld._serves_pairs(chunk)
-        if pairs.num_rows:
-            yield t.name, ld._SERVES, {"c": {k: pairs.column(k).to_pylist()
-                                             for k in pairs.column_names}}, None
-
-
 _Result = list[tuple[str, Any, int | None, float]]
 
 
 def _run(driver: Driver, batches: Iterator[list[tuple[str, str, dict[str, Any], str | None]]],
          database: str, writers: int) -> Iterator[_Result]:
-    """Run each batch of statements as one transaction, `writers` at a time;
-    the next batches' parameters are built while earlier ones run (with one
-    writer too)."""
+    """Run each batch of statements as one transaction, `writers` at a time
+    (see `loader.pipelined`)."""
     def run(batch: list[tuple[str, str, dict[str, Any], str | None]]) -> _Result:
         def work(tx: ManagedTransaction) -> _Result:
             out: _Result = []
@@ -184,19 +155,7 @@ def _run(driver: Driver, batches: Iterator[list[tuple[str, str, dict[str, Any], 
         with driver.session(database=database) as session:
             return session.execute_write(work)
 
-    with ThreadPoolExecutor(max_workers=max(writers, 1)) as pool:
-        waiting: deque[Future[_Result]] = deque()
-        try:
-            for batch in batches:
-                waiting.append(pool.submit(run, batch))
-                if len(waiting) >= 2 * writers:
-                    yield waiting.popleft().result()
-            while waiting:
-                yield waiting.popleft().result()
-        except BaseException:
-            for f in waiting:
-                f.cancel()
-            raise
+    return ld.pipelined(run, batches, writers)
 
 
 __all__ = ["DEFAULT_TRANSACTION_ROWS", "HOUSEHOLD_TABLES", "household_column", "write"]

@@ -32,7 +32,9 @@ from typing import Any, Final, Literal, LiteralString
 
 from neo4j import Driver
 
+from graph import statements
 from graph.errors import GraphInputError
+from graph.model import BY_NAME, TABLES
 from graph.transactions import Step
 
 Entity = Literal["person", "household"]
@@ -119,18 +121,12 @@ def _retire_statement(entity: Entity) -> LiteralString:
 
 
 #: table -> statement deleting loaded rows that are gone, over `$rows` (their keys)
-_DROP: Final[dict[str, LiteralString]] = {
-    "source_records": "UNWIND $rows AS k MATCH (n:SourceRecord {record_key: k}) "
-                      "DETACH DELETE n",
+_DROP: Final[dict[str, str]] = {
+    "source_records": statements.drop(BY_NAME["source_records"]),
     # only staged deliveries have a record_key; those recorded through the API stay
-    "services": "UNWIND $rows AS k MATCH (n:Service {service_id: k}) "
-                "WHERE n.record_key IS NOT NULL DETACH DELETE n",
-    "match_evidence": "UNWIND $rows AS k "
-                      "MATCH (:SourceRecord {record_key: k[0]})-[n:MATCHED]->"
-                      "(:SourceRecord {record_key: k[1]}) DELETE n",
-    "enrolments": "UNWIND $rows AS k "
-                  "MATCH (:Household {household_id: k[0]})-[n:ENROLLED_IN]->"
-                  "(:Program {code: k[1]}) DELETE n",
+    "services": statements.drop(BY_NAME["services"], "n.record_key IS NOT NULL"),
+    "match_evidence": statements.drop(BY_NAME["match_evidence"]),
+    "enrolments": statements.drop(BY_NAME["enrolments"]),
 }
 
 #: The loader tables whose gone rows `drop` can remove.
@@ -139,18 +135,8 @@ DROPPABLE: Final[tuple[str, ...]] = tuple(_DROP)
 
 #: loader table -> the households its rows (by key, `$keys`) hang on in the
 #: graph now (as `key`, `hh`): where a row that moves or goes was
-_HOUSEHOLDS_NOW: Final[dict[str, LiteralString]] = {
-    "persons": "UNWIND $keys AS k MATCH (:Person {person_id: k})-[:MEMBER_OF]->(h) "
-               "RETURN k AS key, collect(h.household_id) AS hh",
-    "source_records": "UNWIND $keys AS k MATCH (:SourceRecord {record_key: k})-[:IDENTIFIES]->"
-                      "(:Person)-[:MEMBER_OF]->(h) RETURN k AS key, collect(h.household_id) AS hh",
-    "services": "UNWIND $keys AS k MATCH (:Service {service_id: k})-[:RECEIVED_BY]->"
-                "(h:Household) RETURN k AS key, collect(h.household_id) AS hh",
-    "assessments": "UNWIND $keys AS k MATCH (:Assessment {assessment_id: k})-[:ASSESSES]->"
-                   "(h) RETURN k AS key, collect(h.household_id) AS hh",
-    "referrals": "UNWIND $keys AS k MATCH (:Referral {referral_id: k})-[:CONCERNS]->(h) "
-                 "RETURN k AS key, collect(h.household_id) AS hh",
-}
+_HOUSEHOLDS_NOW: Final[dict[str, str]] = {
+    t.name: q for t in TABLES if (q := statements.households_now(t)) is not None}
 
 
 def _clean_retired(entity: Entity, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
