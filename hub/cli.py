@@ -22,12 +22,12 @@ from connectors.errors import ConnectorError
 from connectors.synthetic import ProfileError, generate_city, load_profile
 from graph.errors import GraphError
 from hub import erasure, localgraph, pipeline, subject_access
-from hub.dashboard import login_link
+from reports.dashboard import login_link
 from hub.demo import run_demo
 from hub.errors import HubError
 from hub.failures import DEBUG_ENV, debug_requested, describe
 from hub.intake import IntakeStore
-from hub.report.cli import make_report_app
+from hub.report_cli import make_report_app
 from hub.security.cli import make_audit_app, make_keys_app
 from hub.security.watch_cli import make_alerts_app, make_consents_app
 from hub.server import serve_app
@@ -36,6 +36,7 @@ from hub.status import collect_status, healthy, print_status
 from linkage.cli import make_linkage_commands
 from linkage.errors import LinkageError
 from linkage.pipeline import LinkSummary
+from reports.errors import ReportError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -293,7 +294,7 @@ def _step_printer(label: str) -> Callable[[str], None]:
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (
-    HubError, GraphError, ConnectorError, LinkageError, FileNotFoundError
+    HubError, GraphError, ConnectorError, LinkageError, ReportError, FileNotFoundError
 )
 
 

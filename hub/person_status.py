@@ -2,7 +2,7 @@
 
 One home for the rules the monthly report (its penonaktifan sheet) and the
 graph (each Person's `status`) both use. The rules are data, in
-`hub/report/rules.csv`: a source writes the person as deceased in the
+`hub/status_rules.csv`: a source writes the person as deceased in the
 relationship/status column (`deceased_value`), the civil registry withdrew
 the person's row (`deceased_withdrawn`), or the address is in another city
 (`home_city` lists the names that mean Kota Bandung).
@@ -19,7 +19,7 @@ from typing import Final
 
 import duckdb
 
-RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "report" / "rules.csv"
+RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "status_rules.csv"
 
 #: The statuses a person in the graph can have; 'merged' is given by linkage.
 STATUSES: Final[tuple[str, ...]] = ("active", "deceased", "moved", "withdrawn", "merged")

@@ -16,10 +16,10 @@ import pytest
 from generated_city import GeneratedCity, busiest_foundation, serve
 
 from hub import pipeline
-from hub.dashboard import figures
-from hub.report.queries import Period
-from hub.report.workbook import monthly_report
 from journal import Journal
+from reports.dashboard import figures
+from reports.queries import Period
+from reports.workbook import monthly_report
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from hub.report.api_facts import stage
 from journal import Journal, NewFact, kinds
 from linkage.registry import ensure_registry_tables
+from reports.api_facts import stage
 
 
 def test_services_on_merged_households_and_persons_count_for_their_survivors(

@@ -17,7 +17,7 @@ Definitions (also printed on the report's cover sheet):
 - *penonaktifan* are persons that a source says are deceased (`meninggal`),
   whose new address is outside Kota Bandung (`pindah`), or whose id was
   merged into another as a duplicate (`duplikat`); the rules are data, in
-  `hub/report/rules.csv`;
+  `hub/status_rules.csv`;
 - a household's program is *active* when it received a service of it within
   `domain.thresholds.ACTIVE_DAYS` (183) days before the last delivery seen up
   to the month's end (the graph's enrolment rule); a *coverage gap* is a
@@ -46,7 +46,6 @@ from domain.thresholds import (
     REPORT_CUTOFF_MAX,
 )
 from domain.thresholds import POVERTY_TARGET as POVERTY_TARGET
-from hub.errors import PipelineError
 from hub.graph_tables import SERVICE_FUNDER
 from hub.person_status import (
     RULES_SELECT,
@@ -55,12 +54,18 @@ from hub.person_status import (
     deceased_value,
     outside_city,
 )
-from hub.report import api_facts
 from journal import Journal
+from reports import api_facts
+from reports.errors import ReportError
 
 TREND_MONTHS: Final[int] = 24
 
-_NEEDS: Final[tuple[str, ...]] = ("records", "identity_map", "linkage_records")
+#: What the report reads from ingest (staging) and from linkage's output; see README
+#: "Monthly report to Kemensos" for the columns.
+_NEEDS: Final[tuple[str, ...]] = (
+    "records", "current_records", "current_services", "sources",  # ingest
+    "linkage_records", "identity_map", "identity_retired", "identity_events",  # linkage
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class Period:
     @classmethod
     def of_month(cls, month: dt.date, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
         if not 1 <= cutoff_day <= REPORT_CUTOFF_MAX:
-            raise PipelineError(f"the report's cut-off day is 1 to {REPORT_CUTOFF_MAX}, "
+            raise ReportError(f"the report's cut-off day is 1 to {REPORT_CUTOFF_MAX}, "
                                 f"not {cutoff_day}.")
         first = month.replace(day=1)
         before = (first - dt.timedelta(days=1)).replace(day=1)
@@ -94,7 +99,7 @@ class Period:
         try:
             month = dt.datetime.strptime(text.strip(), "%Y-%m").date()
         except ValueError:
-            raise PipelineError(
+            raise ReportError(
                 f"--month {text!r}: write the month as YYYY-MM, e.g. 2026-11."
             ) from None
         return cls.of_month(month, cutoff_day)
@@ -520,18 +525,13 @@ def require_linked(con: duckdb.DuckDBPyConnection) -> None:
     }
     missing = [t for t in _NEEDS if t not in present]
     if missing:
-        raise PipelineError(
+        raise ReportError(
             f"no linked data for the report ({', '.join(missing)} missing): "
             "run `hub ingest` and `hub link` first."
         )
-    if "identity_events" not in present:
-        con.execute(
-            "CREATE TEMP TABLE identity_events (event_id BIGINT, \"at\" TIMESTAMP, kind VARCHAR,"
-            " entity VARCHAR, ids VARCHAR[], survivor_id VARCHAR, reason VARCHAR)"
-        )
 
 
-#: the first step: what was written through the API, from the journal (hub.report.api_facts)
+#: the first step: what was written through the API, from the journal (reports.api_facts)
 JOURNAL_STEP: Final = "journal"
 PREPARE_STEPS: Final[tuple[str, ...]] = (JOURNAL_STEP, *(name for name, _ in _PREPARE))
 
@@ -545,14 +545,6 @@ def prepare(con: duckdb.DuckDBPyConnection, period: Period, step: str | None = N
         api_facts.stage(con, period.start, period.end, journal)
     for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
         con.execute(statement)
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'identity_retired'"
-    ).fetchone()
-    if not (found and found[0]):  # linked before retired lineage was kept
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE identity_retired (record_key VARCHAR, "
-            "person_id VARCHAR)"
-        )
     for name, sql in _PREPARE:
         if step is None or step == name:
             con.execute(sql, _used(sql, period.params()))

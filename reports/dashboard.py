@@ -39,7 +39,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from hub.published import current
-from hub.report.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
+from reports.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
 from hub.security import Authenticator, RateLimiter, SecurityError
 from hub.settings import Settings
 from journal import Journal

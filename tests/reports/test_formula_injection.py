@@ -17,8 +17,8 @@ from hubcli import hub, hub_env
 
 from connectors.synthetic import generate_city
 from domain.formula import escape_cell, formula_like
-from hub.dashboard import funding_svg
-from hub.report.queries import Period
+from reports.dashboard import funding_svg
+from reports.queries import Period
 
 #: the report month today falls in (by the default cut-off day, the 17th)
 PERIOD = Period.containing(dt.date.today())

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from hubcli import hub, hub_env, linked_city
 
-from hub.report.queries import SHEETS, Period
+from reports.queries import SHEETS, Period
 
 #: the report month today falls in (by the default cut-off day, the 17th)
 PERIOD = Period.containing(dt.date.today())

@@ -2,7 +2,7 @@
 tables: `_rp_api_service` (every service recorded through the API before the
 month's end) and `_rp_api_request` (the change requests approved in the
 month that were still approved or applied at its end). The report's sheets
-and the dashboard count them with the staged ones (see hub.report.queries).
+and the dashboard count them with the staged ones (see reports.queries).
 
 A fact's time is when it was recorded (UTC); the month's boundaries are the
 report period's days (`Period`, by the cut-off day) at 00:00 UTC.
