@@ -32,7 +32,7 @@ from graph.driver import Connection, open_async_driver
 from graph.errors import GraphUnavailable
 from graph.repository import GraphRepository
 from hub.body_limit import MAX_BODY_BYTES, BodyLimit
-from reports.dashboard import dashboard_routes
+from hub.dashboard import dashboard_routes
 from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
 from hub.security import (

@@ -22,7 +22,7 @@ from connectors.errors import ConnectorError
 from connectors.synthetic import ProfileError, generate_city, load_profile
 from graph.errors import GraphError
 from hub import erasure, localgraph, pipeline, subject_access
-from reports.dashboard import login_link
+from hub.dashboard import login_link
 from hub.demo import run_demo
 from hub.errors import HubError
 from hub.failures import DEBUG_ENV, debug_requested, describe

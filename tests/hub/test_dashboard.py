@@ -14,7 +14,7 @@ import pytest
 from hubcli import hub, hub_env, linked_city, served
 
 from hub.app import create_app
-from reports.dashboard import COOKIE, login_link
+from hub.dashboard import COOKIE, login_link
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings, load_settings
 

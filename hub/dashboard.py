@@ -1,0 +1,192 @@
+"""`/dashboard`'s routes: sign-in, roles, caching. The figures and the pages are
+`reports.dashboard`'s; the tokens are `hub.security.tokens`'.
+
+Sign-in, three ways, all ending in the same session cookie (HttpOnly,
+SameSite=Strict, HMAC-signed with `$HUB_HOME/keys/dashboard-secret`, 8 hours):
+
+- the login form posts an API key of a `dinsos_admin` or `social_worker`;
+- a request with the API key in a header (`X-API-Key`, `Authorization`) is
+  served directly, without a cookie;
+- `hub dashboard-link` prints a one-time link valid for 5 minutes, which the
+  server exchanges for the cookie (for a headless browser or a kiosk).
+
+Other roles get 403. The figures are read (DuckDB, read-only) on the published
+staging generation the server holds, cached until a new generation is
+published or the journal grows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qs
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from hub.published import current
+from hub.security import Authenticator, RateLimiter, SecurityError, TokenSigner, token_secret
+from hub.settings import Settings
+from journal import Journal
+from reports.dashboard import Figures, dashboard_page, figures, login_form, message_page
+from reports.queries import Period
+
+if TYPE_CHECKING:
+    from hub.intake import Generations
+
+DASHBOARD_ROLES: Final[frozenset[str]] = frozenset({"dinsos_admin", "social_worker"})
+COOKIE: Final[str] = "hub_dashboard"
+SESSION_SECONDS: Final[int] = 8 * 3600
+LINK_SECONDS: Final[int] = 300
+SESSION, LINK = "session", "link"
+
+_HEADERS: Final[dict[str, str]] = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def signer(settings: Settings) -> TokenSigner:
+    """The dashboard's token signer, with its secret next to the other keys."""
+    return TokenSigner(token_secret(settings.keys_dir / "dashboard-secret"))
+
+
+def login_link(settings: Settings, organization: str, role: str, base_url: str) -> str:
+    """A one-time sign-in link for `hub dashboard-link`, valid for 5 minutes."""
+    if role not in DASHBOARD_ROLES:
+        raise ValueError(f"role {role!r} cannot see the dashboard: use dinsos_admin or "
+                         "social_worker.")
+    token = signer(settings).issue(LINK, {
+        "org": organization, "role": role, "sub": f"link:{organization}",
+        "nonce": secrets.token_hex(8)}, LINK_SECONDS)
+    return f"{base_url.rstrip('/')}/dashboard/login?token={token}"
+
+
+def _html(text: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status_code=status, headers=_HEADERS)
+
+
+def dashboard_routes(
+    settings: Settings, authenticator: Authenticator, limiter: RateLimiter,
+    journal: Journal, staging: Callable[[], Generations | None] = lambda: None,
+) -> list[Route]:
+    """`journal`: the app's journal (what the API recorded counts too);
+    `staging`: the server's published generations (hub.intake); without them
+    the dashboard reads the current published generation, else hub.duckdb."""
+    tokens = signer(settings)
+    used_links: dict[str, float] = {}
+    cache: dict[tuple[str, str, int], Figures] = {}
+    secure = settings.mode == "production"
+
+    def session(request: Request) -> dict[str, Any] | None:
+        if request.headers.get("x-api-key") or request.headers.get("authorization"):
+            try:
+                p = authenticator.authenticate(request.headers)
+            except SecurityError:
+                return None
+            return {"sub": p.subject, "org": p.organization, "role": p.role}
+        payload = tokens.verify(request.cookies.get(COOKIE), SESSION)
+        if payload and payload.get("key_id"):
+            try:
+                if not authenticator.keys.get(str(payload["key_id"])).active:
+                    return None
+            except SecurityError:
+                return None
+        return payload
+
+    def signed_in(payload: dict[str, Any]) -> Response:
+        cookie = tokens.issue(SESSION, payload, SESSION_SECONDS)
+        response = RedirectResponse("/dashboard", status_code=303, headers=_HEADERS)
+        response.set_cookie(COOKIE, cookie, max_age=SESSION_SECONDS, path="/dashboard",
+                            httponly=True, samesite="strict", secure=secure)
+        return response
+
+    async def show(request: Request) -> Response:
+        who = session(request)
+        if who is None:
+            return RedirectResponse("/dashboard/login", status_code=303, headers=_HEADERS)
+        if who.get("role") not in DASHBOARD_ROLES:
+            return _html(message_page("403", "Dasbor hanya untuk peran dinsos_admin dan "
+                                      "social_worker."), 403)
+        month = request.query_params.get("month")
+        try:
+            period = (Period.parse(month, settings.report_cutoff_day) if month else
+                      Period.containing(dt.date.today(), settings.report_cutoff_day))
+        except Exception as exc:
+            return _html(message_page("400", str(exc)), 400)
+        generations = staging()
+        # the journal's head too: a service recorded through the API shows at once
+        head = journal.head()
+
+        def compute() -> tuple[str, Figures]:
+            if generations is None:
+                found = current(settings.home)
+                path = found.path if found is not None else settings.duckdb_path
+                stamp = f"{path}:{path.stat().st_mtime if path.exists() else 0.0}"
+                cached = cache.get((period.label, stamp, head))
+                return stamp, cached or figures(path, period, journal=journal)
+            with generations.lease() as held:
+                if held is None:
+                    return "", Figures(period.label, [], [], [],
+                                       "no published staging yet: run `hub link`")
+                stamp = held.generation.name
+                cached = cache.get((period.label, stamp, head))
+                return stamp, cached or figures(held.generation.path, period, held.con, journal)
+
+        stamp, fig = await anyio.to_thread.run_sync(compute)
+        if fig.error is not None:
+            return _html(dashboard_page(fig, ""), 503)
+        cache.clear()
+        cache[(period.label, stamp, head)] = fig
+        return _html(dashboard_page(fig, f"{who.get('org')} ({who.get('role')})"))
+
+    async def login(request: Request) -> Response:
+        if request.method == "GET":
+            token = request.query_params.get("token")
+            if not token:
+                return _html(login_form())
+            payload = tokens.verify(token, LINK)
+            now = time.time()
+            for nonce, exp in list(used_links.items()):
+                if exp < now:
+                    del used_links[nonce]
+            if payload is None or payload["nonce"] in used_links:
+                return _html(login_form("Tautan tidak berlaku (kedaluwarsa atau sudah "
+                                        "dipakai)."), 401)
+            used_links[payload["nonce"]] = float(payload["exp"])
+            return signed_in({"sub": payload["sub"], "org": payload["org"],
+                              "role": payload["role"]})
+        client = request.client.host if request.client else "unknown"
+        try:
+            limiter.check(f"dashboard-login:{client}")
+        except SecurityError:
+            return _html(login_form("Terlalu banyak percobaan; coba lagi sebentar lagi."), 429)
+        form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
+        api_key = (form.get("api_key") or [""])[0].strip()
+        try:
+            p = authenticator.authenticate({"x-api-key": api_key})
+        except SecurityError:
+            return _html(login_form("API key tidak dikenal atau sudah dicabut."), 401)
+        if p.role not in DASHBOARD_ROLES:
+            return _html(login_form(f"Peran {p.role} tidak dapat membuka dasbor."), 403)
+        return signed_in({"sub": p.subject, "org": p.organization, "role": p.role,
+                          "key_id": p.key_id})
+
+    async def logout(_: Request) -> Response:
+        response = RedirectResponse("/dashboard/login", status_code=303, headers=_HEADERS)
+        response.delete_cookie(COOKIE, path="/dashboard", httponly=True, samesite="strict")
+        return response
+
+    return [
+        Route("/dashboard", show, methods=["GET"]),
+        Route("/dashboard/login", login, methods=["GET", "POST"]),
+        Route("/dashboard/logout", logout, methods=["POST"]),
+    ]
