@@ -29,7 +29,6 @@ from typing import Any, Final, LiteralString, TypedDict
 
 from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
 
-from domain.thresholds import POOR_DECILE_MAX
 from graph.driver import guarded
 from graph.errors import GraphInputError
 from graph.loader import upsert_statement
@@ -584,40 +583,16 @@ class GraphRepository:
         )
         return [r["row"] for r in rows]
 
-    async def poverty_indicators(self, scope: Scope, *, level: str = "KECAMATAN",
-                                 poor_decile: int = POOR_DECILE_MAX) -> list[Row]:
-        """Per area: registered households and people, people in households at
-        or below `poor_decile`, and counts per decile. Population (when the area
-        carries one) is the denominator of the rate, else registered people."""
-        if level not in ("KECAMATAN", "KELURAHAN"):
-            raise GraphInputError("level: choose KECAMATAN or KELURAHAN.")
-        area: LiteralString = "kc:Kecamatan" if level == "KECAMATAN" else "kc:Kelurahan"
-        path: LiteralString = (
-            "(h)-[:LIVES_IN]->(:Kelurahan)-[:IN]->(kc)" if level == "KECAMATAN"
-            else "(h)-[:LIVES_IN]->(kc)"
-        )
+    async def visible_households(self, scope: Scope) -> list[str]:
+        """The ids of the active households `scope` may see, for figures computed
+        elsewhere (the poverty figures are the reports' and are narrowed to
+        these for a scoped caller)."""
         rows = await self._read(
-            "MATCH (" + area + ") "
-            "CALL (kc) { OPTIONAL MATCH (h:Household) WHERE EXISTS { MATCH " + path + " } "
-            "  AND " + ACTIVE_H + " AND " + VISIBLE + " "
-            "  OPTIONAL MATCH (p:Person)-[:MEMBER_OF]->(h) WHERE " + ACTIVE_P + " "
-            "  RETURN count(DISTINCT h) AS households, count(p) AS people,"
-            "  count(CASE WHEN h.welfare_decile <= $poor THEN p END) AS poor_people,"
-            "  collect(DISTINCT h {.household_id, .welfare_decile}) AS hs } "
-            "RETURN kc {.code, .name, .population, households: households, people: people,"
-            " poor_people: poor_people, deciles: hs} AS row ORDER BY row.code",
-            scope, poor=poor_decile,
+            "MATCH (h:Household) WHERE " + ACTIVE_H + " AND " + VISIBLE + " "
+            "RETURN h.household_id AS id ORDER BY id",
+            scope,
         )
-        out = []
-        for r in rows:
-            row = r["row"]
-            deciles: dict[int, int] = {}
-            for h in row.pop("deciles"):
-                if h["welfare_decile"] is not None:
-                    deciles[h["welfare_decile"]] = deciles.get(h["welfare_decile"], 0) + 1
-            row["by_decile"] = [{"decile": d, "households": n} for d, n in sorted(deciles.items())]
-            out.append(row)
-        return out
+        return [str(r["id"]) for r in rows]
 
     # --- writes -------------------------------------------------------------------
     async def write_table(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:

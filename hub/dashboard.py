@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs
 
 import anyio.to_thread
+import duckdb
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from hub.published import current
+from hub.analytics import published_staging
 from hub.security import Authenticator, RateLimiter, SecurityError, TokenSigner, token_secret
 from hub.settings import Settings
 from journal import Journal
@@ -127,19 +128,17 @@ def dashboard_routes(
         head = journal.head()
 
         def compute() -> tuple[str, Figures]:
-            if generations is None:
-                found = current(settings.home)
-                path = found.path if found is not None else settings.duckdb_path
-                stamp = f"{path}:{path.stat().st_mtime if path.exists() else 0.0}"
-                cached = cache.get((period.label, stamp, head))
-                return stamp, cached or figures(path, period, journal=journal)
-            with generations.lease() as held:
-                if held is None:
-                    return "", Figures(period.label, [], [], [],
-                                       "no published staging yet: run `hub link`")
-                stamp = held.generation.name
-                cached = cache.get((period.label, stamp, head))
-                return stamp, cached or figures(held.generation.path, period, held.con, journal)
+            try:
+                with published_staging(settings, generations) as opened:
+                    if opened is None:
+                        return "", Figures(period.label, [], [], [],
+                                           "no published staging yet: run `hub link`")
+                    stamp, con = opened
+                    cached = cache.get((period.label, stamp, head))
+                    return stamp, cached or figures(con, period, journal)
+            except duckdb.Error as exc:
+                return "", Figures(period.label, [], [], [],
+                                   f"staging database unavailable: {exc}")
 
         stamp, fig = await anyio.to_thread.run_sync(compute)
         if fig.error is not None:

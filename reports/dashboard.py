@@ -11,7 +11,6 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 
 import duckdb
@@ -30,27 +29,17 @@ class Figures:
     error: str | None = None
 
 
-def figures(
-    duckdb_path: Path, period: Period, shared: duckdb.DuckDBPyConnection | None = None,
-    journal: Journal | None = None,
-) -> Figures:
-    """The dashboard's three series, from the report's queries. Inside `hub serve`
-    the server's connection to the published generation is `shared`; otherwise
-    the file opens read-only."""
+def figures(con: duckdb.DuckDBPyConnection, period: Period,
+            journal: Journal | None = None) -> Figures:
+    """The dashboard's three series from the report's queries, on `con` (staging),
+    with what the API recorded from `journal`, as the report counts it."""
     try:
-        con = shared.cursor() if shared is not None else duckdb.connect(
-            str(duckdb_path), read_only=True)
-    except duckdb.Error as exc:
-        return Figures(period.label, [], [], [], f"staging database unavailable: {exc}")
-    try:
-        prepare(con, period, journal=journal)  # with what the API wrote, as the report
+        prepare(con, period, journal=journal)
         cov = sheet_rows(con, SHEET_BY_NAME["Cakupan per Kecamatan"], period)
         fund = sheet_rows(con, SHEET_BY_NAME["Layanan per Penyandang Dana"], period)
         trend = sheet_rows(con, SHEET_BY_NAME["Tren Bulanan"], period)
     except Exception as exc:  # shown on the page, e.g. "run hub link first"
         return Figures(period.label, [], [], [], str(exc))
-    finally:
-        con.close()
     return Figures(
         period.label,
         [(r[1], r[2], r[3], r[4], r[5]) for r in cov],

@@ -22,9 +22,12 @@ Definitions (also printed on the report's cover sheet):
   `domain.thresholds.ACTIVE_DAYS` (183) days before the last delivery seen up
   to the month's end (the graph's enrolment rule); a *coverage gap* is a
   household with a PPKS problem and no active program that addresses it;
-- a household is *poor* when its lowest DTSEN decile is 1 to
+- the poverty figures count the households with at least one person still
+  active (not deceased, not moved out: `hub.person_status`) and those persons;
+  a household is *poor* when its lowest DTSEN decile is 1 to
   `domain.thresholds.POOR_DECILE_MAX` (4) or a P3KE source lists it; the rate
-  is poor people over the city's population (`domain.city`).
+  is poor people over the city's population (`domain.city`). The API's
+  `povertyIndicators` reads the same figures (`reports.analytics`).
 """
 
 from __future__ import annotations
@@ -50,10 +53,12 @@ from hub.graph_tables import SERVICE_FUNDER
 from hub.person_status import (
     RULES_SELECT,
     city_norm,
+    current_status_sql,
     deceased_source,
     deceased_value,
     outside_city,
 )
+from hub.person_status import prepare as status_rules
 from journal import Journal
 from reports import api_facts
 from reports.errors import ReportError
@@ -132,6 +137,15 @@ _REPORT_MONTH: Final = ("(date_trunc('month', CAST({} AS DATE) - CAST($cutoff AS
                         " + INTERVAL 1 MONTH)::DATE")
 
 
+def poor_sql(decile_max: int | str) -> str:
+    """Whether a `_rp_counted` household is *poor*: its lowest decile is at most
+    `decile_max` (a number, or a `$parameter`), or a P3KE source lists it."""
+    return f"(coalesce(welfare_decile <= {decile_max}, false) OR p3ke)"
+
+
+_POOR: Final = poor_sql(POOR_DECILE_MAX)
+
+
 def _percent(rate: float) -> str:
     """3,14%: a rate as an Indonesian reader writes it."""
     return f"{rate:.2%}".replace(".", ",")
@@ -178,10 +192,14 @@ SELECT p.household_id,
                                         WHERE rule = 'p3ke_source'))) AS p3ke,
        list_sort(list_distinct(flatten(list(p.ppks)))) AS ppks
 FROM _rp_person p GROUP BY 1"""),
-    ("poor households", f"""
-CREATE OR REPLACE TEMP TABLE _rp_poor AS
-SELECT household_id, coalesce(welfare_decile <= {POOR_DECILE_MAX}, false) OR p3ke AS poor
-FROM _rp_household"""),
+    ("counted households", f"""
+CREATE OR REPLACE TEMP TABLE _rp_counted AS
+WITH gone AS ({current_status_sql()})
+SELECT h.household_id, h.kecamatan_code, h.kelurahan_code, h.welfare_decile, h.p3ke,
+       count(*) AS people
+FROM _rp_household h JOIN _rp_person p USING (household_id)
+WHERE p.person_id NOT IN (SELECT person_id FROM gone)
+GROUP BY ALL"""),
     ("services", f"""
 CREATE OR REPLACE TEMP TABLE _rp_service AS
 SELECT i.household_id, i.person_id, s.program, s.service_date, s.amount,
@@ -324,6 +342,14 @@ _PERSON_JOINS = """
     LEFT JOIN ref_kecamatan kec ON kec.code = p.kecamatan_code"""
 
 
+#: services, households served and amount in the month, then cumulative (`_rp_service s`)
+_SERVED: Final = """
+    count(*) FILTER (WHERE s.service_date >= $start),
+    count(DISTINCT s.household_id) FILTER (WHERE s.service_date >= $start),
+    coalesce(sum(s.amount) FILTER (WHERE s.service_date >= $start), 0),
+    count(*), count(DISTINCT s.household_id), coalesce(sum(s.amount), 0)"""
+
+
 @dataclass(frozen=True)
 class SheetSpec:
     name: str  # the sheet's name in the workbook (31 characters at most)
@@ -422,11 +448,7 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
         ("PROGRAM", "NAMA_PROGRAM", "PENYANDANG_DANA", "LAYANAN_BULAN_INI",
          "KELUARGA_BULAN_INI", "NILAI_BULAN_INI", "LAYANAN_KUMULATIF", "KELUARGA_KUMULATIF",
          "NILAI_KUMULATIF"),
-        """SELECT s.program, rp.name, rp.funder_type,
-                  count(*) FILTER (WHERE s.service_date >= $start),
-                  count(DISTINCT s.household_id) FILTER (WHERE s.service_date >= $start),
-                  coalesce(sum(s.amount) FILTER (WHERE s.service_date >= $start), 0),
-                  count(*), count(DISTINCT s.household_id), coalesce(sum(s.amount), 0)
+        f"""SELECT s.program, rp.name, rp.funder_type, {_SERVED}
            FROM _rp_service s LEFT JOIN ref_program rp ON rp.code = s.program
            GROUP BY ALL ORDER BY s.program""",
     ),
@@ -436,11 +458,7 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
         ("PENYANDANG_DANA", "NAMA", "LAYANAN_BULAN_INI", "KELUARGA_BULAN_INI",
          "NILAI_BULAN_INI", "LAYANAN_KUMULATIF", "KELUARGA_KUMULATIF", "NILAI_KUMULATIF",
          "PANGSA_NILAI"),
-        """SELECT s.funder, coalesce(f.name, s.funder),
-                  count(*) FILTER (WHERE s.service_date >= $start),
-                  count(DISTINCT s.household_id) FILTER (WHERE s.service_date >= $start),
-                  coalesce(sum(s.amount) FILTER (WHERE s.service_date >= $start), 0),
-                  count(*), count(DISTINCT s.household_id), coalesce(sum(s.amount), 0),
+        f"""SELECT s.funder, coalesce(f.name, s.funder), {_SERVED},
                   round(coalesce(sum(s.amount), 0)
                         / nullif(sum(sum(s.amount)) OVER (), 0), 4)::DOUBLE
            FROM _rp_service s LEFT JOIN ref_funder_type f ON f.code = s.funder
@@ -485,11 +503,11 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
                        ELSE coalesce(h.kecamatan_code, '-') END,
                   CASE WHEN grouping(h.kecamatan_code) = 1 THEN '{CITY_NAME_UPPER}'
                        ELSE coalesce(any_value(kec.name), 'tidak diketahui') END,
-                  count(*), sum(h.persons)::BIGINT,
-                  count(*) FILTER (WHERE pr.poor),
-                  coalesce(sum(h.persons) FILTER (WHERE pr.poor), 0)::BIGINT,
-                  round(count(*) FILTER (WHERE pr.poor) / count(*), 4)::DOUBLE
-           FROM _rp_household h JOIN _rp_poor pr USING (household_id)
+                  count(*), sum(h.people)::BIGINT,
+                  count(*) FILTER (WHERE {_POOR}),
+                  coalesce(sum(h.people) FILTER (WHERE {_POOR}), 0)::BIGINT,
+                  round(count(*) FILTER (WHERE {_POOR}) / count(*), 4)::DOUBLE
+           FROM _rp_counted h
            LEFT JOIN ref_kecamatan kec ON kec.code = h.kecamatan_code
            GROUP BY GROUPING SETS ((h.kecamatan_code), ())
            ORDER BY grouping(h.kecamatan_code), h.kecamatan_code NULLS LAST""",
@@ -545,6 +563,7 @@ def prepare(con: duckdb.DuckDBPyConnection, period: Period, step: str | None = N
         api_facts.stage(con, period.start, period.end, journal)
     for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
         con.execute(statement)
+    status_rules(con)  # the rules a person's status (deceased, moved) is read by
     for name, sql in _PREPARE:
         if step is None or step == name:
             con.execute(sql, _used(sql, period.params()))

@@ -19,6 +19,7 @@ from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Font
 
 from domain.formula import escape_row
+from domain.thresholds import POOR_DECILE_MAX
 from journal import Journal
 from reports import queries
 from reports.errors import ReportError
@@ -111,8 +112,9 @@ def _cover_rows(period: Period, summary: ReportSummary) -> list[tuple[Any, ...]]
         ("", ""),
         ("Target kemiskinan", ""),
         ("Penduduk kota (penyebut)", p["population"]),
-        ("Keluarga miskin terdaftar (desil 1-4 atau P3KE)", p["poor_households"]),
-        ("Orang dalam keluarga miskin", p["poor_people"]),
+        (f"Keluarga miskin terdaftar (desil 1-{POOR_DECILE_MAX} atau P3KE)",
+         p["poor_households"]),
+        ("Orang aktif dalam keluarga miskin", p["poor_people"]),
         ("Tingkat kemiskinan (orang miskin / penduduk)", p["rate"]),
         ("Target", p["target_rate"]),
         ("Orang di atas target", p["people_above_target"]),

@@ -279,13 +279,21 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
     @strawberry.field(description="Poverty counts by kecamatan or kelurahan and decile, "
                                   f"against the city's target rate ({POVERTY_TARGET:.2%}). "
                                   "Poor: people in households at or below poorDecile "
-                                  f"(the hub's definition: {POOR_DECILE_MAX}).")
+                                  f"(the hub's definition: {POOR_DECILE_MAX}) or listed by "
+                                  "P3KE. The monthly report's figures: active people of "
+                                  "the households staged and linked.")
     async def poverty_indicators(self, info: Info, level: AreaLevel = AreaLevel.KECAMATAN,
                                  poor_decile: int = POOR_DECILE_MAX) -> list[PovertyIndicator]:
         policy = require_aggregates(info.context.principal)
         _decile("poorDecile", poor_decile)
-        rows = await info.context.repository.poverty_indicators(
-            info.context.scope, level=level.value, poor_decile=poor_decile)
+        analytics = info.context.services.analytics
+        if analytics is None:
+            raise ServiceError("the city figures are not configured on this hub.")
+        scope = info.context.scope
+        households = None if scope["organization"] is None else \
+            await info.context.repository.visible_households(scope)
+        rows = await analytics.poverty(level=level.value, poor_decile=poor_decile,
+                                       households=households)
         out = []
         for r in rows:
             poor = suppress(r["poor_people"], policy)

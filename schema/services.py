@@ -79,8 +79,7 @@ class Repository(Protocol):
     async def programs(self, scope: Scope) -> list[Row]: ...
     async def funders(self, scope: Scope) -> list[Row]: ...
     async def program_funders(self, codes: Sequence[str]) -> dict[str, str | None]: ...
-    async def poverty_indicators(self, scope: Scope, *, level: str = "KECAMATAN",
-                                 poor_decile: int = POOR_DECILE_MAX) -> list[Row]: ...
+    async def visible_households(self, scope: Scope) -> list[str]: ...
     async def write_table(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
     async def advance_referral(self, referral_id: str, status: str, note: str | None,
                                at: datetime, scope: Scope) -> Row | None: ...
@@ -92,6 +91,21 @@ class Repository(Protocol):
     async def move_change_request(self, request_id: str, expected: str,
                                   row: Mapping[str, Any]) -> Row | None: ...
     async def apply_change_request(self, row: Mapping[str, Any]) -> Row | None: ...
+
+
+class Analytics(Protocol):
+    """City figures computed where the monthly report computes them (hub/ wires
+    `reports.analytics` on the published staging generation and the journal),
+    so the API and the report give one figure, not two.
+
+    `poverty` returns, per area of `level` (KECAMATAN or KELURAHAN), a row with:
+    code, name, population (None when the reference data has none), households,
+    people (active persons), poor_people (in households at or below
+    `poor_decile` or listed by P3KE) and by_decile ([{decile, households}]);
+    counted only among `households` when given (a scoped caller's)."""
+
+    async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
+                      households: Sequence[str] | None = None) -> list[Row]: ...
 
 
 class Intake(Protocol):
@@ -211,7 +225,7 @@ class AuditSink(Protocol):
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["AccessGrants", "AuditEntry", "AuditPage", "AuditSink", "Intake",
+__all__ = ["AccessGrants", "Analytics", "AuditEntry", "AuditPage", "AuditSink", "Intake",
            "NameNormaliser",
            "Page", "PurposeResolver", "Repository", "ReviewDecider", "Row", "Scope",
            "SubmissionGuard"]

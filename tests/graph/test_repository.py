@@ -97,14 +97,20 @@ async def test_coverage_gaps_and_duplicated_aid(repository: GraphRepository) -> 
     assert dup["rows"][0]["funders"] == ["APBN", "YAY-A"]
 
 
-async def test_programs_funders_and_poverty(repository: GraphRepository) -> None:
+async def test_programs_and_funders(repository: GraphRepository) -> None:
     programs = {p["code"]: p for p in await repository.programs(ALL)}
     assert programs["BPNT"]["households_reached"] == 2
     assert programs["PKH"]["households_in_need"] == 3
     funders = {f["code"]: f for f in await repository.funders(ALL)}
     assert funders["APBN"]["households_reached"] == 2
-    poverty = {r["code"]: r for r in await repository.poverty_indicators(ALL)}
-    assert poverty["327301"]["households"] == 3 and poverty["327301"]["poor_people"] == 4
+
+
+async def test_visible_households_follow_the_scope(repository: GraphRepository) -> None:
+    everyone = await repository.visible_households(ALL)
+    assert everyone == sorted(everyone) and {"H1", "H4"} <= set(everyone)
+    mine = await repository.visible_households(YAY_A)
+    assert "H1" in mine and "H4" not in mine  # H4 is not open to YAY-A
+    assert set(mine) < set(everyone)
 
 
 async def test_lineage_with_match_evidence(repository: GraphRepository) -> None:

@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 import strawberry
 
+from domain.thresholds import POOR_DECILE_MAX
+from reports.analytics import poverty
 from schema.context import Context, Services
 from schema.services import AuditEntry, AuditPage
 
@@ -83,6 +87,30 @@ class FakeReview:
                      note: str | None) -> dict[str, Any]:
         self.decisions.append((record_key_l, record_key_r, same, reviewer, note))
         return {"same": same}
+
+
+class CityAnalytics:
+    """`schema.services.Analytics` for the tiny graph city (tests/graph/city.py): the
+    reports' own `poverty` (reports.analytics) run on the city's households, laid
+    out in DuckDB as the report's counted households (`_rp_counted`: every person
+    of the tiny city is active, and no P3KE source lists a household)."""
+
+    def __init__(self, tables: dict[str, pa.Table]) -> None:
+        self.con = duckdb.connect()
+        kecamatan, kelurahan = tables["kecamatan"], tables["kelurahan"]
+        households, persons = tables["households"], tables["persons"]
+        self.con.execute("CREATE TABLE ref_kecamatan AS SELECT * FROM kecamatan")
+        self.con.execute("CREATE TABLE ref_kelurahan AS SELECT * FROM kelurahan")
+        self.con.execute("""CREATE TABLE _rp_counted AS
+            SELECT h.household_id, h.kecamatan_code, h.kelurahan_code, h.welfare_decile,
+                   false AS p3ke, count(*) AS people
+            FROM households h JOIN persons p USING (household_id) GROUP BY ALL""")
+        del kecamatan, kelurahan, households, persons  # registered by name above
+
+    async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
+                      households: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        return poverty(self.con.cursor(), level, poor_decile=poor_decile,
+                       households=households)
 
 
 class CountingDriver:

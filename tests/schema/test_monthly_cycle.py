@@ -60,7 +60,7 @@ async def test_the_month_holds_what_the_api_recorded(
     other = next(p for h, p in rest if p != pid)
     period = Period.containing(dt.datetime.now(dt.UTC).date())
     before = report(staging, city, period, tmp_path / "before.xlsx")
-    fig_before = figures(city.settings.duckdb_path, period, staging,
+    fig_before = figures(staging, period,
                          Journal.at_home(city.settings.home))
     callers = {"foundation": (foundation, "foundation"),
                "worker": ("ORG-DINSOS", "social_worker"),
@@ -107,7 +107,7 @@ async def test_the_month_holds_what_the_api_recorded(
     assert not [r for r in after["Usulan Baru"] if pending in str(r["KETERANGAN"])]
     assert not any(fix in str(r) for r in before["Perbaikan"])
     # the dashboard's funding figures count the foundation's own money now
-    fig_after = figures(city.settings.duckdb_path, period, staging,
+    fig_after = figures(staging, period,
                         Journal.at_home(city.settings.home))
     def funded(fig: Any) -> float:
         return sum(amount for code, _, amount, _ in fig.funding if code == foundation)

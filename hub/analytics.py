@@ -1,0 +1,91 @@
+"""The API's city figures from the reports (`schema.services.Analytics`), read
+on the staging generation the server publishes, as the dashboard reads it.
+
+`published_staging` is the one way the server's readers of staging open it:
+the generation the server holds (hub.intake.Generations) when it holds one,
+else the current published generation, else hub.duckdb, read-only."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+import duckdb
+
+from domain.thresholds import POOR_DECILE_MAX
+from hub.published import current
+from hub.settings import Settings
+from reports.analytics import poverty, prepare_poverty
+from reports.errors import ReportError
+from reports.queries import Period
+
+if TYPE_CHECKING:
+    from hub.intake import Generations
+
+Staging = Callable[[], "Generations | None"]
+
+
+@contextlib.contextmanager
+def published_staging(
+    settings: Settings, generations: Generations | None,
+) -> Iterator[tuple[str, duckdb.DuckDBPyConnection] | None]:
+    """(a stamp naming what is read, a connection of its own) for the published
+    staging, or None when the server holds no generation yet."""
+    if generations is None:
+        found = current(settings.home)
+        path = found.path if found is not None else settings.duckdb_path
+        stamp = f"{path}:{path.stat().st_mtime if path.exists() else 0.0}"
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            yield stamp, con
+        finally:
+            con.close()
+        return
+    with generations.lease() as held:
+        if held is None:
+            yield None
+            return
+        cursor = held.con.cursor()
+        try:
+            yield held.generation.name, cursor
+        finally:
+            cursor.close()
+
+
+class StagingAnalytics:
+    """`schema.services.Analytics` on the published staging: the figures of
+    `reports.analytics`, the whole city's cached per staging generation."""
+
+    def __init__(self, settings: Settings, staging: Staging = lambda: None) -> None:
+        self._settings = settings
+        self._staging = staging
+        self._cache: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+
+    async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
+                      households: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        return await anyio.to_thread.run_sync(self._poverty, level, poor_decile, households)
+
+    def _poverty(self, level: str, poor_decile: int,
+                 households: Sequence[str] | None) -> list[dict[str, Any]]:
+        with published_staging(self._settings, self._staging()) as opened:
+            if opened is None:
+                raise ConnectionError("no published staging yet: run `hub link`.")
+            stamp, con = opened
+            key = (stamp, level, poor_decile)
+            if households is None and key in self._cache:
+                return self._cache[key]
+            try:
+                prepare_poverty(con, Period.containing(dt.date.today(),
+                                                       self._settings.report_cutoff_day))
+            except ReportError as exc:  # nothing linked yet: the figures are unavailable
+                raise ConnectionError(str(exc)) from exc
+            rows = poverty(con, level, poor_decile=poor_decile, households=households)
+        if households is None:
+            self._cache = {key: rows}
+        return rows
+
+
+__all__ = ["StagingAnalytics", "published_staging"]
