@@ -463,45 +463,6 @@ class GraphRepository:
         return _page(rows)
 
     # --- analysis -------------------------------------------------------------------
-    async def coverage_gaps(self, scope: Scope, *, area: str | None = None,
-                            ppks: str | None = None, offset: int = 0,
-                            limit: int = 20) -> dict[str, Any]:
-        """Households with a problem and no active enrolment in a program that
-        addresses it: counts per (kelurahan, problem), and a page of households."""
-        rows = await self._read(
-            "MATCH (h:Household)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->(pr:Problem) "
-            "WHERE ($ppks IS NULL OR pr.code = $ppks) AND " + SHOWN_PROBLEM
-            + " AND " + ACTIVE_H + " AND " + ACTIVE_P
-            + " AND ($area IS NULL OR h.kelurahan_code = $area OR h.kecamatan_code = $area) "
-            " AND " + VISIBLE + " "
-            " AND NOT EXISTS { MATCH (h)-[e:ENROLLED_IN]->(:Program)-[:ADDRESSES]->(pr) "
-            "   WHERE coalesce(e.active, true) } "
-            "WITH DISTINCT h, pr "
-            "WITH collect({h: h, pr: pr}) AS gaps "
-            "CALL (gaps) { UNWIND gaps AS g WITH g.h AS h, g.pr AS pr "
-            " RETURN collect({kelurahan_code: h.kelurahan_code, kecamatan_code: h.kecamatan_code,"
-            "  ppks: pr.code}) AS cells } "
-            "CALL (gaps) { UNWIND gaps AS g WITH g.h AS h, collect(g.pr.code) AS codes "
-            " ORDER BY h.household_id RETURN collect(h {" + HOUSEHOLD_FIELDS
-            + ", unmet_ppks: codes}) AS households } "
-            "RETURN cells, households[$offset..$offset + $limit] AS rows, "
-            " size(households) AS total",
-            scope, area=area, ppks=ppks, offset=offset, limit=limit,
-        )
-        first: Row = rows[0] if rows else {"cells": [], "rows": [], "total": 0}
-        counts: dict[tuple[str, str, str], int] = {}
-        for c in first["cells"]:
-            k = (c["kecamatan_code"] or "", c["kelurahan_code"] or "", c["ppks"])
-            counts[k] = counts.get(k, 0) + 1
-        return {
-            "counts": [
-                {"kecamatan_code": k[0], "kelurahan_code": k[1], "ppks": k[2], "households": n}
-                for k, n in sorted(counts.items())
-            ],
-            "rows": first["rows"],
-            "total": first["total"],
-        }
-
     async def duplicated_aid(self, scope: Scope, *, start: date, end: date, offset: int = 0,
                              limit: int = 20) -> Page:
         """Households that got benefits for the same need from programs of more

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio.to_thread
 import duckdb
@@ -18,7 +18,8 @@ import duckdb
 from domain.thresholds import POOR_DECILE_MAX
 from hub.published import current
 from hub.settings import Settings
-from reports.analytics import poverty, prepare_poverty
+from journal import Journal
+from reports.analytics import coverage_gaps, poverty, prepare_figures
 from reports.errors import ReportError
 from reports.queries import Period
 
@@ -56,36 +57,56 @@ def published_staging(
 
 
 class StagingAnalytics:
-    """`schema.services.Analytics` on the published staging: the figures of
-    `reports.analytics`, the whole city's cached per staging generation."""
+    """`schema.services.Analytics` on the published staging and the journal: the
+    figures of `reports.analytics`, the whole city's cached until a new staging
+    generation is published or the journal grows."""
 
-    def __init__(self, settings: Settings, staging: Staging = lambda: None) -> None:
+    def __init__(self, settings: Settings, journal: Journal,
+                 staging: Staging = lambda: None) -> None:
         self._settings = settings
+        self._journal = journal
         self._staging = staging
-        self._cache: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}
 
     async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
                       households: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        return await anyio.to_thread.run_sync(self._poverty, level, poor_decile, households)
+        return cast(list[dict[str, Any]], await self._figure(
+            ("poverty", level, poor_decile), households,
+            lambda con: poverty(con, level, poor_decile=poor_decile, households=households)))
 
-    def _poverty(self, level: str, poor_decile: int,
-                 households: Sequence[str] | None) -> list[dict[str, Any]]:
+    async def coverage_gaps(self, *, area: str | None = None, ppks: str | None = None,
+                            special_category: bool = True,
+                            households: Sequence[str] | None = None) -> dict[str, Any]:
+        return cast(dict[str, Any], await self._figure(
+            ("gaps", area, ppks, special_category), households,
+            lambda con: coverage_gaps(con, area=area, ppks=ppks,
+                                      special_category=special_category,
+                                      households=households)))
+
+    async def _figure(self, what: tuple[Any, ...], households: Sequence[str] | None,
+                      read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        return await anyio.to_thread.run_sync(self._read, what, households, read)
+
+    def _read(self, what: tuple[Any, ...], households: Sequence[str] | None,
+              read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        head = self._journal.head()
         with published_staging(self._settings, self._staging()) as opened:
             if opened is None:
                 raise ConnectionError("no published staging yet: run `hub link`.")
             stamp, con = opened
-            key = (stamp, level, poor_decile)
+            key = (stamp, head, *what)
             if households is None and key in self._cache:
                 return self._cache[key]
+            period = Period.containing(dt.date.today(), self._settings.report_cutoff_day)
             try:
-                prepare_poverty(con, Period.containing(dt.date.today(),
-                                                       self._settings.report_cutoff_day))
+                prepare_figures(con, period, self._journal)
             except ReportError as exc:  # nothing linked yet: the figures are unavailable
                 raise ConnectionError(str(exc)) from exc
-            rows = poverty(con, level, poor_decile=poor_decile, households=households)
+            found = read(con)
         if households is None:
-            self._cache = {key: rows}
-        return rows
+            self._cache = {k: v for k, v in self._cache.items() if k[:2] == key[:2]}
+            self._cache[key] = found
+        return found
 
 
 __all__ = ["StagingAnalytics", "published_staging"]

@@ -191,7 +191,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     grants = SqliteGrants(security)
     watch = SubmissionWatch.from_settings(security, settings)
     journal = Journal.at_home(settings.home)
-    analytics = StagingAnalytics(settings, lambda: runtime.linkage.generations
+    analytics = StagingAnalytics(settings, journal, lambda: runtime.linkage.generations
                                  if runtime.linkage is not None else None)
     if services is not None:
         services = replace(services, audit=services.audit or audit,

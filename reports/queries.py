@@ -21,7 +21,9 @@ Definitions (also printed on the report's cover sheet):
 - a household's program is *active* when it received a service of it within
   `domain.thresholds.ACTIVE_DAYS` (183) days before the last delivery seen up
   to the month's end (the graph's enrolment rule); a *coverage gap* is a
-  household with a PPKS problem and no active program that addresses it;
+  household with an active person with a PPKS problem and no active program
+  that addresses it (an enrolment recorded through the API is active from its
+  start until its end) (the API's `coverageGaps` reads the same, `reports.analytics`);
 - the poverty figures count the households with at least one person still
   active (not deceased, not moved out: `hub.person_status`) and those persons;
   a household is *poor* when its lowest DTSEN decile is 1 to
@@ -192,13 +194,14 @@ SELECT p.household_id,
                                         WHERE rule = 'p3ke_source'))) AS p3ke,
        list_sort(list_distinct(flatten(list(p.ppks)))) AS ppks
 FROM _rp_person p GROUP BY 1"""),
-    ("counted households", f"""
+    ("statuses", f"""
+CREATE OR REPLACE TEMP TABLE _rp_gone AS {current_status_sql()}"""),
+    ("counted households", """
 CREATE OR REPLACE TEMP TABLE _rp_counted AS
-WITH gone AS ({current_status_sql()})
 SELECT h.household_id, h.kecamatan_code, h.kelurahan_code, h.welfare_decile, h.p3ke,
        count(*) AS people
 FROM _rp_household h JOIN _rp_person p USING (household_id)
-WHERE p.person_id NOT IN (SELECT person_id FROM gone)
+WHERE p.person_id NOT IN (SELECT person_id FROM _rp_gone)
 GROUP BY ALL"""),
     ("services", f"""
 CREATE OR REPLACE TEMP TABLE _rp_service AS
@@ -226,8 +229,12 @@ WITH anchor AS (SELECT least(max(service_date), $end - INTERVAL 1 DAY)::DATE AS 
                 FROM _rp_service),
 active AS (
     SELECT DISTINCT household_id, program FROM _rp_service, anchor
-    WHERE service_date > anchor.d - INTERVAL {ACTIVE_DAYS} DAY),
-need AS (SELECT household_id, unnest(ppks) AS ppks FROM _rp_household),
+    WHERE service_date >= anchor.d - INTERVAL {ACTIVE_DAYS} DAY
+    UNION
+    SELECT household_id, program FROM _rp_api_enrolment, anchor
+    WHERE since < $end AND coalesce(until >= anchor.d, true)),
+need AS (SELECT DISTINCT household_id, unnest(ppks) AS ppks FROM _rp_person
+         WHERE person_id NOT IN (SELECT person_id FROM _rp_gone)),
 met AS (
     SELECT DISTINCT n.household_id, n.ppks FROM need n
     JOIN ref_program_ppks pp ON pp.ppks_code = n.ppks
@@ -319,6 +326,9 @@ SELECT * FROM (
 UNION ALL
 SELECT person_id, reason, detail, survivor_id FROM merged"""),
 )
+
+#: each preparation step's statement, by name (`prepare` runs them in order)
+PREPARE_SQL: Final[dict[str, str]] = dict(_PREPARE)
 
 #: The per-person columns, in a DTKS/SIKS-NG-like layout.
 PERSON_COLUMNS: Final[tuple[str, ...]] = (

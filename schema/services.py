@@ -71,9 +71,6 @@ class Repository(Protocol):
     async def find_households(self, scope: Scope, *, filters: Mapping[str, Any],
                               sort: str = "HOUSEHOLD_ID", descending: bool = False,
                               offset: int = 0, limit: int = 20) -> Page: ...
-    async def coverage_gaps(self, scope: Scope, *, area: str | None = None,
-                            ppks: str | None = None, offset: int = 0,
-                            limit: int = 20) -> dict[str, Any]: ...
     async def duplicated_aid(self, scope: Scope, *, start: date, end: date, offset: int = 0,
                              limit: int = 20) -> Page: ...
     async def programs(self, scope: Scope) -> list[Row]: ...
@@ -102,10 +99,19 @@ class Analytics(Protocol):
     code, name, population (None when the reference data has none), households,
     people (active persons), poor_people (in households at or below
     `poor_decile` or listed by P3KE) and by_decile ([{decile, households}]);
-    counted only among `households` when given (a scoped caller's)."""
+    counted only among `households` when given (a scoped caller's).
+
+    `coverage_gaps` returns `counts` ([{kecamatan_code, kelurahan_code, ppks,
+    households}]) and `households` ([{household_id, unmet_ppks}], by id): the
+    households with an active person with a PPKS problem and no active program
+    that addresses it, in `area` (a kecamatan or kelurahan code) and of `ppks`
+    when given, special-category problems only when `special_category`."""
 
     async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
                       households: Sequence[str] | None = None) -> list[Row]: ...
+    async def coverage_gaps(self, *, area: str | None = None, ppks: str | None = None,
+                            special_category: bool = True,
+                            households: Sequence[str] | None = None) -> dict[str, Any]: ...
 
 
 class Intake(Protocol):

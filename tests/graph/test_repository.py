@@ -84,14 +84,7 @@ async def test_household_filters_sorting_and_paging(repository: GraphRepository)
     assert desc["rows"][0]["household_id"] == "H4"
 
 
-async def test_coverage_gaps_and_duplicated_aid(repository: GraphRepository) -> None:
-    gaps = await repository.coverage_gaps(ALL)
-    # H1's ODHA member has no program addressing PPKS16; H3 and H4 have nothing
-    assert {r["household_id"] for r in gaps["rows"]} == {"H1", "H3", "H4"}
-    assert {(c["ppks"], c["households"]) for c in gaps["counts"]} == {
-        ("PPKS16", 1), ("PPKS24", 1), ("PPKS08", 1)}
-    scoped = await repository.coverage_gaps(YAY_A)
-    assert scoped["total"] == 0
+async def test_duplicated_aid(repository: GraphRepository) -> None:
     dup = await repository.duplicated_aid(ALL, start=date(2026, 10, 1), end=date(2026, 10, 31))
     assert [(r["household_id"], r["need"]) for r in dup["rows"]] == [("H1", "food")]
     assert dup["rows"][0]["funders"] == ["APBN", "YAY-A"]

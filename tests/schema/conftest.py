@@ -108,7 +108,7 @@ async def api(city_graph: Any, graph_connection: Connection, gql_schema: strawbe
     services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review,
                         audit=audit, grants=SqliteGrants(security_db),
                         submissions=SubmissionWatch(security_db, SubmissionLimits()),
-                        journal=journal, analytics=CityAnalytics(tiny_city()))
+                        journal=journal, analytics=CityAnalytics(tiny_city(), journal))
     # the process's journal tailer, as the hub's lifespan runs it
     tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)
     await tailer.poll()

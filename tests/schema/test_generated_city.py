@@ -402,6 +402,15 @@ async def test_coverage_gaps_agree_with_staging(hub: Hub, staging: duckdb.DuckDB
     assert Counter({(c["kelurahanCode"], c["ppks"]): c["households"]
                     for c in city_wide["counts"]}) == Counter((areas[h][1], c) for h, c in gaps)
 
+    # one figure: the monthly report's Celah Cakupan sheet lists the same households
+    period = Period.containing(date.today())
+    con = staging.cursor()
+    prepare(con, period)
+    sheet = sheet_rows(con, SHEET_BY_NAME["Celah Cakupan"], period)
+    con.close()
+    assert {str(r[0]): set(str(r[9]).split(", ")) for r in sheet} == {
+        h: {c for g, c in gaps if g == h} for h, _ in gaps}
+
     # analysts get the counts, small cells withheld
     analyst = (await hub.data("analyst", GAP_COUNTS, ppks=code))["coverageGaps"]
     total = len({h for h, c in gaps if c == code})
