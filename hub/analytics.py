@@ -59,7 +59,8 @@ def published_staging(
 class StagingAnalytics:
     """`schema.services.Analytics` on the published staging and the journal: the
     figures of `reports.analytics`, the whole city's cached until a new staging
-    generation is published or the journal grows."""
+    generation is published (and the coverage gaps, which count what the API
+    recorded, until the journal grows)."""
 
     def __init__(self, settings: Settings, journal: Journal,
                  staging: Staging = lambda: None) -> None:
@@ -67,44 +68,49 @@ class StagingAnalytics:
         self._journal = journal
         self._staging = staging
         self._cache: dict[tuple[Any, ...], Any] = {}
+        self._head: int | None = None  # the journal's head the cached gaps hold for
 
     async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
                       households: Sequence[str] | None = None) -> list[dict[str, Any]]:
         return cast(list[dict[str, Any]], await self._figure(
-            ("poverty", level, poor_decile), households,
+            ("poverty", False, level, poor_decile), households,
             lambda con: poverty(con, level, poor_decile=poor_decile, households=households)))
 
     async def coverage_gaps(self, *, area: str | None = None, ppks: str | None = None,
                             special_category: bool = True,
                             households: Sequence[str] | None = None) -> dict[str, Any]:
         return cast(dict[str, Any], await self._figure(
-            ("gaps", area, ppks, special_category), households,
+            ("gaps", True, area, ppks, special_category), households,
             lambda con: coverage_gaps(con, area=area, ppks=ppks,
                                       special_category=special_category,
                                       households=households)))
 
     async def _figure(self, what: tuple[Any, ...], households: Sequence[str] | None,
                       read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        """`what`: (name, whether it reads the journal, arguments...)."""
         return await anyio.to_thread.run_sync(self._read, what, households, read)
 
     def _read(self, what: tuple[Any, ...], households: Sequence[str] | None,
               read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
-        head = self._journal.head()
+        head = self._journal.head() if what[1] else None
+        period = Period.containing(dt.date.today(), self._settings.report_cutoff_day)
         with published_staging(self._settings, self._staging()) as opened:
             if opened is None:
                 raise ConnectionError("no published staging yet: run `hub link`.")
             stamp, con = opened
-            key = (stamp, head, *what)
+            key = (stamp, head, period.label, *what)
             if households is None and key in self._cache:
                 return self._cache[key]
-            period = Period.containing(dt.date.today(), self._settings.report_cutoff_day)
             try:
                 prepare_figures(con, period, self._journal)
             except ReportError as exc:  # nothing linked yet: the figures are unavailable
                 raise ConnectionError(str(exc)) from exc
             found = read(con)
-        if households is None:
-            self._cache = {k: v for k, v in self._cache.items() if k[:2] == key[:2]}
+        if households is None:  # keep what still holds: this generation, this journal
+            if head is not None:
+                self._head = head
+            self._cache = {k: v for k, v in self._cache.items()
+                           if k[0] == stamp and k[1] in (self._head, None)}
             self._cache[key] = found
         return found
 

@@ -212,7 +212,8 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
                           lambda r: Household.from_row(r, policy))
 
     @strawberry.field(description="Households with a problem and no active program that "
-                                  "addresses it, by area (kecamatan or kelurahan code) and PPKS.")
+                                  "addresses it, by area (kecamatan or kelurahan code) and PPKS: "
+                                  "the monthly report's coverage gaps.")
     async def coverage_gaps(self, info: Info, area: str | None = None, ppks: str | None = None,
                             first: int = 20, after: str | None = None,
                             purpose: Purpose = None) -> CoverageGaps:
