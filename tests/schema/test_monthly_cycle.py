@@ -132,8 +132,9 @@ async def test_the_month_holds_what_the_api_recorded(
 
 
 ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) { active } }"""
-GAPS = """query($ppks: String) { coverageGaps(ppks: $ppks, first: 500) {
-  households { edges { node { id } } } } }"""
+GAPS = """query($ppks: String, $first: Int!, $after: String) {
+  coverageGaps(ppks: $ppks, first: $first, after: $after) { households {
+    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } } }"""
 
 
 async def test_an_enrolment_closes_a_gap_in_the_api_and_the_report_alike(
@@ -153,8 +154,9 @@ async def test_an_enrolment_closes_a_gap_in_the_api_and_the_report_alike(
                                    "WHERE ppks_code = $1", [code]).fetchall()
     async with serve(city, {"admin": ("ORG-DINSOS", "dinsos_admin")}) as hub:
         async def api_gaps() -> set[str]:
-            data = (await hub.data("admin", GAPS, ppks=code))["coverageGaps"]
-            return {e["node"]["id"] for e in data["households"]["edges"]}
+            nodes = await hub.walk("admin", GAPS, "coverageGaps.households", first=100,
+                                   ppks=code)
+            return {str(n["id"]) for n in nodes}
 
         assert hid in await api_gaps()
         enrolled = await hub.data("admin", ENROL, e={
