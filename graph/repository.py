@@ -31,7 +31,6 @@ from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
 
 from domain.rows import HOUSEHOLD_FIELDS, ChangeRequest, GraphRow, ReferralMove, WrittenRow
 from domain.shapes import Page, Row, Scope
-from domain.thresholds import POOR_DECILE_MAX
 from graph.driver import guarded
 from graph.errors import GraphInputError
 from graph.loader import upsert_statement
@@ -383,45 +382,6 @@ class GraphRepository:
         return _page(rows)
 
     # --- analysis -------------------------------------------------------------------
-    async def coverage_gaps(self, scope: Scope, *, area: str | None = None,
-                            ppks: str | None = None, offset: int = 0,
-                            limit: int = 20) -> dict[str, Any]:
-        """Households with a problem and no active enrolment in a program that
-        addresses it: counts per (kelurahan, problem), and a page of households."""
-        rows = await self._read(
-            "MATCH (h:Household)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->(pr:Problem) "
-            "WHERE ($ppks IS NULL OR pr.code = $ppks) AND " + SHOWN_PROBLEM
-            + " AND " + ACTIVE_H + " AND " + ACTIVE_P
-            + " AND ($area IS NULL OR h.kelurahan_code = $area OR h.kecamatan_code = $area) "
-            " AND " + VISIBLE + " "
-            " AND NOT EXISTS { MATCH (h)-[e:ENROLLED_IN]->(:Program)-[:ADDRESSES]->(pr) "
-            "   WHERE coalesce(e.active, true) } "
-            "WITH DISTINCT h, pr "
-            "WITH collect({h: h, pr: pr}) AS gaps "
-            "CALL (gaps) { UNWIND gaps AS g WITH g.h AS h, g.pr AS pr "
-            " RETURN collect({kelurahan_code: h.kelurahan_code, kecamatan_code: h.kecamatan_code,"
-            "  ppks: pr.code}) AS cells } "
-            "CALL (gaps) { UNWIND gaps AS g WITH g.h AS h, collect(g.pr.code) AS codes "
-            " ORDER BY h.household_id RETURN collect(h {" + HOUSEHOLD_PROJECTION
-            + ", unmet_ppks: codes}) AS households } "
-            "RETURN cells, households[$offset..$offset + $limit] AS rows, "
-            " size(households) AS total",
-            scope, area=area, ppks=ppks, offset=offset, limit=limit,
-        )
-        first: Row = rows[0] if rows else {"cells": [], "rows": [], "total": 0}
-        counts: dict[tuple[str, str, str], int] = {}
-        for c in first["cells"]:
-            k = (c["kecamatan_code"] or "", c["kelurahan_code"] or "", c["ppks"])
-            counts[k] = counts.get(k, 0) + 1
-        return {
-            "counts": [
-                {"kecamatan_code": k[0], "kelurahan_code": k[1], "ppks": k[2], "households": n}
-                for k, n in sorted(counts.items())
-            ],
-            "rows": first["rows"],
-            "total": first["total"],
-        }
-
     async def duplicated_aid(self, scope: Scope, *, start: date, end: date, offset: int = 0,
                              limit: int = 20) -> Page:
         """Households that got benefits for the same need from programs of more
@@ -503,40 +463,16 @@ class GraphRepository:
         )
         return [r["row"] for r in rows]
 
-    async def poverty_indicators(self, scope: Scope, *, level: str = "KECAMATAN",
-                                 poor_decile: int = POOR_DECILE_MAX) -> list[Row]:
-        """Per area: registered households and people, people in households at
-        or below `poor_decile`, and counts per decile. Population (when the area
-        carries one) is the denominator of the rate, else registered people."""
-        if level not in ("KECAMATAN", "KELURAHAN"):
-            raise GraphInputError("level: choose KECAMATAN or KELURAHAN.")
-        area: LiteralString = "kc:Kecamatan" if level == "KECAMATAN" else "kc:Kelurahan"
-        path: LiteralString = (
-            "(h)-[:LIVES_IN]->(:Kelurahan)-[:IN]->(kc)" if level == "KECAMATAN"
-            else "(h)-[:LIVES_IN]->(kc)"
-        )
+    async def visible_households(self, scope: Scope) -> list[str]:
+        """The ids of the active households `scope` may see, for figures computed
+        elsewhere (the poverty figures are the reports' and are narrowed to
+        these for a scoped caller)."""
         rows = await self._read(
-            "MATCH (" + area + ") "
-            "CALL (kc) { OPTIONAL MATCH (h:Household) WHERE EXISTS { MATCH " + path + " } "
-            "  AND " + ACTIVE_H + " AND " + VISIBLE + " "
-            "  OPTIONAL MATCH (p:Person)-[:MEMBER_OF]->(h) WHERE " + ACTIVE_P + " "
-            "  RETURN count(DISTINCT h) AS households, count(p) AS people,"
-            "  count(CASE WHEN h.welfare_decile <= $poor THEN p END) AS poor_people,"
-            "  collect(DISTINCT h {.household_id, .welfare_decile}) AS hs } "
-            "RETURN kc {.code, .name, .population, households: households, people: people,"
-            " poor_people: poor_people, deciles: hs} AS row ORDER BY row.code",
-            scope, poor=poor_decile,
+            "MATCH (h:Household) WHERE " + ACTIVE_H + " AND " + VISIBLE + " "
+            "RETURN h.household_id AS id ORDER BY id",
+            scope,
         )
-        out = []
-        for r in rows:
-            row = r["row"]
-            deciles: dict[int, int] = {}
-            for h in row.pop("deciles"):
-                if h["welfare_decile"] is not None:
-                    deciles[h["welfare_decile"]] = deciles.get(h["welfare_decile"], 0) + 1
-            row["by_decile"] = [{"decile": d, "households": n} for d, n in sorted(deciles.items())]
-            out.append(row)
-        return out
+        return [str(r["id"]) for r in rows]
 
     # --- writes -------------------------------------------------------------------
     async def write(self, rows: Sequence[WrittenRow]) -> None:

@@ -29,6 +29,7 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
 from graph import GraphRepository, GraphUnavailable, open_async_driver
+from hub.analytics import StagingAnalytics
 from hub.body_limit import MAX_BODY_BYTES, BodyLimit
 from hub.dashboard import dashboard_routes
 from hub.intake import LinkageServices
@@ -182,8 +183,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     grants = SqliteGrants(security)
     watch = SubmissionWatch.from_settings(security, settings)
     journal = Journal.at_home(settings.home)
+    analytics = StagingAnalytics(settings, journal, lambda: runtime.linkage.generations
+                                 if runtime.linkage is not None else None)
     if services is not None:
         services = replace(services, audit=services.audit or audit,
+                           analytics=services.analytics or analytics,
                            journal=services.journal or journal,
                            purposes=services.purposes or purposes,
                            grants=services.grants or grants,
@@ -232,7 +236,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
                 audit=audit, purposes=purposes, intake=linkage.intake, review=linkage.review,
                 name_normaliser=NameTokens(), grants=grants, submissions=watch,
-                journal=journal,
+                journal=journal, analytics=analytics,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)

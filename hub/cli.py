@@ -27,13 +27,14 @@ from hub.errors import HubError
 from hub.failures import DEBUG_ENV, debug_requested, describe
 from hub.intake import IntakeStore
 from hub.priority import yield_to_server
-from hub.report.cli import make_report_app
+from hub.report_cli import make_report_app
 from hub.security.cli import make_audit_app, make_keys_app
 from hub.security.watch_cli import make_alerts_app, make_consents_app
 from hub.server import serve_app
 from hub.settings import Settings, load_settings
 from hub.status import collect_status, healthy, print_status
 from linkage import LinkageError, LinkSummary, make_linkage_commands
+from reports.errors import ReportError
 from simulator import ProfileError, generate_city, load_profile
 
 console = Console()
@@ -294,7 +295,7 @@ def _step_printer(label: str) -> Callable[[str], None]:
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (
-    HubError, GraphError, ConnectorError, LinkageError, FileNotFoundError
+    HubError, GraphError, ConnectorError, LinkageError, ReportError, FileNotFoundError
 )
 
 

@@ -59,11 +59,13 @@ from linkage.standardise.search import NameTokens
 from linkage.status import (
     STATUS_RULES_SELECT,
     city_norm,
+    current_status_sql,
     deceased_source,
     deceased_value,
     outside_city,
     rules_select,
 )
+from linkage.status import prepare as prepare_status_rules
 
 __all__ = [
     "COLUMNS",
@@ -94,6 +96,7 @@ __all__ = [
     "TruthFileError",
     "city_norm",
     "cluster",
+    "current_status_sql",
     "deceased_source",
     "deceased_value",
     "decide",
@@ -113,6 +116,7 @@ __all__ = [
     "output_views",
     "outside_city",
     "pair_id",
+    "prepare_status_rules",
     "reconcile",
     "records_of_person",
     "resolve_pair",

@@ -31,6 +31,7 @@ from schema.permissions import Policy, policy_for, scope_for
 from schema.pubsub import PubSub
 from schema.services import (
     AccessGrants,
+    Analytics,
     AuditSink,
     Intake,
     NameNormaliser,
@@ -59,6 +60,9 @@ class Services:
     """Consent receipts and link confirmations; None opens nothing beyond the graph."""
     submissions: SubmissionGuard | None = None
     """The submission budget and alerts; None leaves `submitRecord` unwatched."""
+    analytics: Analytics | None = None
+    """The city figures the monthly report computes (`povertyIndicators`); None
+    answers them with SERVICE_UNAVAILABLE."""
     journal: Journal | None = None
     """The journal of every change: every API write is appended to it before it
     reaches the graph (schema.journaling), each process's tailer (schema.tailer)

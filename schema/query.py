@@ -26,6 +26,7 @@ from schema.permissions import (
     require_audit_reader,
     suppress,
 )
+from schema.services import Analytics
 from schema.types.analysis import (
     CoverageGapCount,
     CoverageGaps,
@@ -124,6 +125,22 @@ def _decile(field: str, value: int | None) -> int | None:
     return value
 
 
+def _analytics(info: Info) -> Analytics:
+    analytics = info.context.services.analytics
+    if analytics is None:
+        raise ServiceError("the city figures are not configured on this hub.")
+    return analytics
+
+
+async def _among(info: Info) -> list[str] | None:
+    """The households a city figure counts for the caller: all (None), or for a
+    relationship-scoped organization those the graph opens to it."""
+    scope = info.context.scope
+    if scope["organization"] is None:
+        return None
+    return await info.context.repository.visible_households(scope)
+
+
 @strawberry.type
 class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
     @strawberry.field(description="A household by id, if you may see it. An id merged into "
@@ -195,7 +212,8 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
                           lambda r: Household.from_row(r, policy))
 
     @strawberry.field(description="Households with a problem and no active program that "
-                                  "addresses it, by area (kecamatan or kelurahan code) and PPKS.")
+                                  "addresses it, by area (kecamatan or kelurahan code) and PPKS: "
+                                  "the monthly report's coverage gaps.")
     async def coverage_gaps(self, info: Info, area: str | None = None, ppks: str | None = None,
                             first: int = 20, after: str | None = None,
                             purpose: Purpose = None) -> CoverageGaps:
@@ -204,18 +222,23 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
         if named:  # the counts need no purpose; the households themselves do
             personal(info, purpose)
         offset, limit = window(first, after)
-        result = await info.context.repository.coverage_gaps(
-            info.context.scope, area=area, ppks=ppks, offset=offset, limit=limit)
+        scope = info.context.scope
+        result = await _analytics(info).coverage_gaps(
+            area=area, ppks=ppks, special_category=scope["special_category"],
+            households=await _among(info))
         counts = [CoverageGapCount(kecamatan_code=c["kecamatan_code"],
                                    kelurahan_code=c["kelurahan_code"], ppks=c["ppks"],
                                    households=suppress(c["households"], policy))
                   for c in result["counts"]]
+        total = len(result["households"])
         households = None
         if named:
-            rows_read(info, result["rows"])
-            households = connection(result["rows"], result["total"], offset,
+            ids = [h["household_id"] for h in result["households"][offset:offset + limit]]
+            rows = [r for r in await info.context.loaders.household.load_many(ids) if r]
+            rows_read(info, rows)
+            households = connection(rows, total, offset,
                                     lambda r: Household.from_row(r, policy))
-        return CoverageGaps(counts=counts, total_households=suppress(result["total"], policy),
+        return CoverageGaps(counts=counts, total_households=suppress(total, policy),
                             households=households)
 
     @strawberry.field(description="Overlapping benefits for the same need from several "
@@ -279,13 +302,15 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
     @strawberry.field(description="Poverty counts by kecamatan or kelurahan and decile, "
                                   f"against the city's target rate ({POVERTY_TARGET:.2%}). "
                                   "Poor: people in households at or below poorDecile "
-                                  f"(the hub's definition: {POOR_DECILE_MAX}).")
+                                  f"(the hub's definition: {POOR_DECILE_MAX}) or listed by "
+                                  "P3KE. The monthly report's figures: active people of "
+                                  "the households staged and linked.")
     async def poverty_indicators(self, info: Info, level: AreaLevel = AreaLevel.KECAMATAN,
                                  poor_decile: int = POOR_DECILE_MAX) -> list[PovertyIndicator]:
         policy = require_aggregates(info.context.principal)
         _decile("poorDecile", poor_decile)
-        rows = await info.context.repository.poverty_indicators(
-            info.context.scope, level=level.value, poor_decile=poor_decile)
+        rows = await _analytics(info).poverty(level=level.value, poor_decile=poor_decile,
+                                              households=await _among(info))
         out = []
         for r in rows:
             poor = suppress(r["poor_people"], policy)

@@ -48,16 +48,12 @@ class Repository(Protocol):
     async def find_households(self, scope: Scope, *, filters: Mapping[str, Any],
                               sort: str = "HOUSEHOLD_ID", descending: bool = False,
                               offset: int = 0, limit: int = 20) -> Page: ...
-    async def coverage_gaps(self, scope: Scope, *, area: str | None = None,
-                            ppks: str | None = None, offset: int = 0,
-                            limit: int = 20) -> dict[str, Any]: ...
     async def duplicated_aid(self, scope: Scope, *, start: date, end: date, offset: int = 0,
                              limit: int = 20) -> Page: ...
     async def programs(self, scope: Scope) -> list[Row]: ...
     async def funders(self, scope: Scope) -> list[Row]: ...
     async def program_funders(self, codes: Sequence[str]) -> dict[str, str | None]: ...
-    async def poverty_indicators(self, scope: Scope, *, level: str = "KECAMATAN",
-                                 poor_decile: int = POOR_DECILE_MAX) -> list[Row]: ...
+    async def visible_households(self, scope: Scope) -> list[str]: ...
     async def write(self, rows: Sequence[WrittenRow]) -> None:
         """Upsert typed rows (`domain.rows`), in order."""
         ...
@@ -70,6 +66,30 @@ class Repository(Protocol):
                                     scope: Scope) -> list[Row | None]: ...
     async def move_change_request(self, expected: str, row: ChangeRequest) -> Row | None: ...
     async def apply_change_request(self, row: ChangeRequest) -> Row | None: ...
+
+
+class Analytics(Protocol):
+    """City figures computed where the monthly report computes them (hub/ wires
+    `reports.analytics` on the published staging generation and the journal),
+    so the API and the report give one figure, not two.
+
+    `poverty` returns, per area of `level` (KECAMATAN or KELURAHAN), a row with:
+    code, name, population (None when the reference data has none), households,
+    people (active persons), poor_people (in households at or below
+    `poor_decile` or listed by P3KE) and by_decile ([{decile, households}]);
+    counted only among `households` when given (a scoped caller's).
+
+    `coverage_gaps` returns `counts` ([{kecamatan_code, kelurahan_code, ppks,
+    households}]) and `households` ([{household_id, unmet_ppks}], by id): the
+    households with an active person with a PPKS problem and no active program
+    that addresses it, in `area` (a kecamatan or kelurahan code) and of `ppks`
+    when given, special-category problems only when `special_category`."""
+
+    async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
+                      households: Sequence[str] | None = None) -> list[Row]: ...
+    async def coverage_gaps(self, *, area: str | None = None, ppks: str | None = None,
+                            special_category: bool = True,
+                            households: Sequence[str] | None = None) -> dict[str, Any]: ...
 
 
 class Intake(Protocol):
@@ -189,5 +209,5 @@ class AuditSink(Protocol):
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["AccessGrants", "AuditEntry", "AuditSink", "Intake", "NameNormaliser",
+__all__ = ["AccessGrants", "Analytics", "AuditEntry", "AuditSink", "Intake", "NameNormaliser",
            "PurposeResolver", "Repository", "ReviewDecider", "SubmissionGuard"]

@@ -9,6 +9,7 @@ role lets them see, and a tamper-evident record of every read and write.
     chain       the audit key and the anchors files outside the database
     purposes    the purpose registry (connectors.legal) as the API's resolver
     ratelimit   a token bucket per key
+    tokens      short HMAC-signed tokens (the dashboard's session and sign-in link)
     cli         `hub keys ...` and `hub audit ...`
 """
 
@@ -45,6 +46,7 @@ from hub.security.principal import (
     parse_role,
 )
 from hub.security.ratelimit import RateLimit, RateLimiter
+from hub.security.tokens import TokenSigner, token_secret
 
 __all__ = [
     "ROLE_POLICIES",
@@ -67,6 +69,7 @@ __all__ = [
     "RolePolicy",
     "SecurityDB",
     "SecurityError",
+    "TokenSigner",
     "Unauthenticated",
     "UnknownRoleError",
     "VerifyResult",
@@ -82,4 +85,5 @@ __all__ = [
     "revoke_key",
     "rotate_key",
     "security_db_path",
+    "token_secret",
 ]

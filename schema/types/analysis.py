@@ -66,7 +66,7 @@ class PovertyIndicator:
     households: int | None
     people: int | None
     poor_people: int | None = strawberry.field(
-        description="People in households at or below the poor decile.")
+        description="People in households at or below the poor decile or listed by P3KE.")
     population: int | None
     poverty_rate: float | None = strawberry.field(
         description="poorPeople / population (or / registered people when the area has no "

@@ -4,8 +4,10 @@ domain/ and journal/ import nothing of ours and nothing outside the standard
 library (journal/ may use domain/), so every package may import them. Of our
 other packages, each imports only what `OURS` lists: graph/ and schema/ nothing
 else of ours, linkage/ only the connectors' canonical contract, connectors/
-never the simulator, and the simulator only the reference data and the source
-configuration format of the connectors it writes for."""
+never the simulator, the simulator only the reference data and the source
+configuration format of the connectors it writes for, and reports/ staging's
+contract, linkage's output and the journal; hub/ wires reports/ and schema/
+gets its figures through the request context, so nothing else imports it."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ OURS: dict[str, tuple[str, ...]] = {
     "schema": ("schema", "domain", "journal"),
     "linkage": ("linkage", "domain", "journal", "connectors.canonical"),
     "simulator": ("simulator", "domain", "connectors.reference", "connectors.config"),
+    "reports": ("reports", "domain", "journal", "connectors", "linkage"),
 }
 OUR_PACKAGES = {*OURS, "hub"}
 
@@ -88,3 +91,9 @@ def test_every_package_is_installed_type_checked_and_in_the_image() -> None:
     assert installed == packages
     assert set(project["tool"]["mypy"]["packages"]) == packages
     assert copied == packages
+
+
+def test_nothing_of_ours_but_hub_imports_reports() -> None:
+    for package in set(OURS) - {"reports"}:
+        for path, name in imports(package):
+            assert not under(name, "reports"), (path, name)

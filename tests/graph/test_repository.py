@@ -111,27 +111,26 @@ async def test_household_filters_sorting_and_paging(repository: GraphRepository)
     assert desc["rows"][0]["household_id"] == "H4"
 
 
-async def test_coverage_gaps_and_duplicated_aid(repository: GraphRepository) -> None:
-    gaps = await repository.coverage_gaps(ALL)
-    # H1's ODHA member has no program addressing PPKS16; H3 and H4 have nothing
-    assert {r["household_id"] for r in gaps["rows"]} == {"H1", "H3", "H4"}
-    assert {(c["ppks"], c["households"]) for c in gaps["counts"]} == {
-        ("PPKS16", 1), ("PPKS24", 1), ("PPKS08", 1)}
-    scoped = await repository.coverage_gaps(YAY_A)
-    assert scoped["total"] == 0
+async def test_duplicated_aid(repository: GraphRepository) -> None:
     dup = await repository.duplicated_aid(ALL, start=date(2026, 10, 1), end=date(2026, 10, 31))
     assert [(r["household_id"], r["need"]) for r in dup["rows"]] == [("H1", "food")]
     assert dup["rows"][0]["funders"] == ["APBN", "YAY-A"]
 
 
-async def test_programs_funders_and_poverty(repository: GraphRepository) -> None:
+async def test_programs_and_funders(repository: GraphRepository) -> None:
     programs = {p["code"]: p for p in await repository.programs(ALL)}
     assert programs["BPNT"]["households_reached"] == 2
     assert programs["PKH"]["households_in_need"] == 3
     funders = {f["code"]: f for f in await repository.funders(ALL)}
     assert funders["APBN"]["households_reached"] == 2
-    poverty = {r["code"]: r for r in await repository.poverty_indicators(ALL)}
-    assert poverty["327301"]["households"] == 3 and poverty["327301"]["poor_people"] == 4
+
+
+async def test_visible_households_follow_the_scope(repository: GraphRepository) -> None:
+    everyone = await repository.visible_households(ALL)
+    assert everyone == sorted(everyone) and {"H1", "H4"} <= set(everyone)
+    mine = await repository.visible_households(YAY_A)
+    assert "H1" in mine and "H4" not in mine  # H4 is not open to YAY-A
+    assert set(mine) < set(everyone)
 
 
 async def test_lineage_with_match_evidence(repository: GraphRepository) -> None:

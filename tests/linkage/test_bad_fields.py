@@ -14,8 +14,8 @@ from linkage_city import mini_city
 
 from connectors import ingest, load_configs
 from connectors.reference import load_reference
-from hub.report.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
 from linkage import run_linkage
+from reports.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
 
 FIELDS = ("source_record_id", "nik", "no_kk", "full_name", "birth_date", "sex", "relationship",
           "street", "house_number", "rt", "rw", "kelurahan", "kecamatan", "phone")  # fmt: skip

@@ -22,9 +22,9 @@ import linkage
 from connectors import ensure_staging_tables, ingest, load_configs
 from connectors.canonical import INTAKE_SOURCE_PREFIX
 from connectors.reference import load_reference
-from simulator import generate_city
 from linkage import COLUMNS, RETIRED, TABLES, NotLinkedError, output_tables, output_views
 from linkage.output import VIEW_PREFIX
+from simulator import generate_city
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ from generated_city import (
     build_city,
     load_city_graph,
 )
-from gqlkit import Api, CountingDriver, FakeIntake, FakeReview, MemoryAudit
+from gqlkit import Api, CityAnalytics, CountingDriver, FakeIntake, FakeReview, MemoryAudit
 from neo4j import Driver
 
 from graph.driver import GraphTarget, open_async_driver
@@ -48,6 +48,7 @@ def _load(name: str, path: Path) -> Any:
     return module
 
 
+tiny_city = _load("satupintu_graph_city", _GRAPH_TESTS / "city.py").city
 _graph_conftest = _load("satupintu_graph_conftest", _GRAPH_TESTS / "conftest.py")
 graph_target = _graph_conftest.graph_target
 neo4j_driver = _graph_conftest.neo4j_driver
@@ -107,7 +108,7 @@ async def api(city_graph: Any, graph_target: GraphTarget, gql_schema: strawberry
     services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review,
                         audit=audit, grants=SqliteGrants(security_db),
                         submissions=SubmissionWatch(security_db, SubmissionLimits()),
-                        journal=journal)
+                        journal=journal, analytics=CityAnalytics(tiny_city(), journal))
     # the process's journal tailer, as the hub's lifespan runs it
     tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)
     await tailer.poll()

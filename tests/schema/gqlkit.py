@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 import strawberry
 
 from domain.shapes import AuditPage
+from domain.thresholds import POOR_DECILE_MAX
+from journal import Journal
+from reports.analytics import coverage_gaps, poverty
+from reports.api_facts import stage
+from reports.queries import PREPARE_SQL, Period
 from schema.context import Context, Services
 from schema.services import AuditEntry
 
@@ -84,6 +92,58 @@ class FakeReview:
                      note: str | None) -> dict[str, Any]:
         self.decisions.append((record_key_l, record_key_r, same, reviewer, note))
         return {"same": same}
+
+
+class CityAnalytics:
+    """`schema.services.Analytics` for the tiny graph city (tests/graph/city.py): the
+    reports' own figures (reports.analytics) and coverage rule (the report's
+    "coverage gaps" step) on the city's tables, laid out in DuckDB as the report's
+    prepared tables. Every person of the tiny city is active, no P3KE source lists
+    a household, it has no staged services, and its enrolments are as if recorded
+    through the API (with those the API records in `journal`)."""
+
+    def __init__(self, tables: dict[str, pa.Table], journal: Journal | None = None) -> None:
+        self.journal = journal
+        self.enrolments = tables["enrolments"]
+        self.con = duckdb.connect()
+        for name in ("kecamatan", "kelurahan", "problems", "households", "persons",
+                     "programs"):
+            self.con.register(f"city_{name}", tables[name])
+        self.con.execute("""
+            CREATE TABLE ref_kecamatan AS SELECT * FROM city_kecamatan;
+            CREATE TABLE ref_kelurahan AS SELECT * FROM city_kelurahan;
+            CREATE TABLE ref_ppks AS SELECT code, special_category FROM city_problems;
+            CREATE TABLE ref_program_ppks AS
+                SELECT code AS program_code, unnest(ppks) AS ppks_code FROM city_programs;
+            CREATE TABLE _rp_household AS
+                SELECT household_id, kecamatan_code, kelurahan_code FROM city_households;
+            CREATE TABLE _rp_person AS SELECT person_id, household_id, ppks FROM city_persons;
+            CREATE TABLE _rp_gone (person_id VARCHAR, status VARCHAR);
+            CREATE TABLE _rp_service (household_id VARCHAR, program VARCHAR,
+                                      service_date DATE);
+            CREATE TABLE _rp_counted AS
+                SELECT h.household_id, h.kecamatan_code, h.kelurahan_code, h.welfare_decile,
+                       false AS p3ke, count(*) AS people
+                FROM city_households h JOIN city_persons p USING (household_id) GROUP BY ALL""")
+
+    async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
+                      households: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        return poverty(self.con.cursor(), level, poor_decile=poor_decile,
+                       households=households)
+
+    async def coverage_gaps(self, *, area: str | None = None, ppks: str | None = None,
+                            special_category: bool = True,
+                            households: Sequence[str] | None = None) -> dict[str, Any]:
+        period = Period.containing(date.today())
+        con = self.con.cursor()
+        stage(con, period.start, period.end, self.journal)
+        enrolments = self.enrolments
+        con.execute("INSERT INTO _rp_api_enrolment BY NAME "
+                    "SELECT household_id, program, since, until, organization FROM enrolments")
+        con.execute(PREPARE_SQL["coverage gaps"], {"end": period.end})
+        del enrolments  # read by name above
+        return coverage_gaps(con, area=area, ppks=ppks, special_category=special_category,
+                             households=households)
 
 
 class CountingDriver:

@@ -31,7 +31,8 @@ from authz import (
     error_code,
     related,
 )
-from gqlkit import MemoryAudit
+from city import city as tiny_city
+from gqlkit import CityAnalytics, MemoryAudit
 from neo4j import Driver
 
 from graph.driver import GraphTarget, open_async_driver
@@ -106,7 +107,8 @@ async def services(matrix_graph: Driver, graph_target: GraphTarget,
     db = SecurityDB(tmp_path_factory.mktemp("matrix-security") / "security.sqlite")
     yield Services(repository=GraphRepository(driver, graph_target.database),
                    pubsub=PubSub(), audit=MemoryAudit(), grants=SqliteGrants(db),
-                   submissions=SubmissionWatch(db, SubmissionLimits()))
+                   submissions=SubmissionWatch(db, SubmissionLimits()),
+                   analytics=CityAnalytics(tiny_city()))
     db.close()
     await driver.close()
 

@@ -32,6 +32,7 @@ from hub.security import AuditLog, SecurityDB
 from linkage import PROBABILITY_DECIMALS, WEIGHT_DECIMALS
 from linkage.ledger import IdentityLedger
 from linkage.standardise.search import NameTokens
+from reports.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
@@ -401,6 +402,15 @@ async def test_coverage_gaps_agree_with_staging(hub: Hub, staging: duckdb.DuckDB
     assert Counter({(c["kelurahanCode"], c["ppks"]): c["households"]
                     for c in city_wide["counts"]}) == Counter((areas[h][1], c) for h, c in gaps)
 
+    # one figure: the monthly report's Celah Cakupan sheet lists the same households
+    period = Period.containing(date.today())
+    con = staging.cursor()
+    prepare(con, period)
+    sheet = sheet_rows(con, SHEET_BY_NAME["Celah Cakupan"], period)
+    con.close()
+    assert {str(r[0]): set(str(r[9]).split(", ")) for r in sheet} == {
+        h: {c for g, c in gaps if g == h} for h, _ in gaps}
+
     # analysts get the counts, small cells withheld
     analyst = (await hub.data("analyst", GAP_COUNTS, ppks=code))["coverageGaps"]
     total = len({h for h, c in gaps if c == code})
@@ -480,42 +490,49 @@ POVERTY = """query($level: AreaLevel!, $poor: Int!) { povertyIndicators(level: $
   suppressed byDecile { decile households suppressed } } }"""
 
 
-async def test_poverty_indicators_by_kecamatan_and_kelurahan(
-        hub: Hub, staging: duckdb.DuckDBPyConnection, city: GeneratedCity) -> None:
-    lives = {r["h"]: r["k"] for r in city.cypher(
-        "MATCH (h:Household)-[:LIVES_IN]->(k:Kelurahan) RETURN h.household_id AS h, k.code AS k")}
+async def test_poverty_indicators_are_the_monthly_reports_figures(
+        hub: Hub, staging: duckdb.DuckDBPyConnection) -> None:
+    """One figure, computed once (reports.analytics): the API's povertyIndicators and
+    the monthly report's Target Kemiskinan sheet agree on the same city, per
+    kecamatan and for the whole city; the kelurahan rows add up to them."""
+    period = Period.containing(date.today())
+    con = staging.cursor()
+    prepare(con, period)
+    sheet = {str(r[0]): r for r in sheet_rows(con, SHEET_BY_NAME["Target Kemiskinan"], period)}
+    con.close()
+    got = (await hub.data("admin", POVERTY, level="KECAMATAN", poor=4))["povertyIndicators"]
+    assert {r["code"] for r in got} == column(staging, "SELECT code FROM ref_kecamatan")
+    for row in got:
+        # the report lists the kecamatan with households; the API every kecamatan
+        _, _, households, people, _, poor, _ = sheet.get(row["code"], (0,) * 7)
+        assert (row["households"], row["people"], row["poorPeople"]) == (
+            households, people, poor), row["code"]
+        assert row["level"] == "KECAMATAN"
+        rate = round(poor / people, 4) if people else None
+        assert row["povertyRate"] == rate
+        assert row["aboveTarget"] == (rate > row["target"] if rate is not None else None)
+        assert sum(d["households"] for d in row["byDecile"]) <= row["households"]
+    city_row = sheet["KOTA"]
+    unplaced = sheet.get("-", (0,) * 7)
+    for i, key in ((2, "households"), (3, "people"), (5, "poorPeople")):
+        assert sum(r[key] for r in got) + unplaced[i] == city_row[i], key
+    assert city_row[3] > 0 and 0 < city_row[5] <= city_row[3]
+
+    kel = (await hub.data("admin", POVERTY, level="KELURAHAN", poor=4))["povertyIndicators"]
     kecamatan_of = dict(rows(staging, "SELECT code, kecamatan_code FROM ref_kelurahan"))
-    people = dict(rows(staging, "SELECT household_id, count(DISTINCT person_id) FROM identity_map "
-                                "GROUP BY 1"))
-    by_decile = deciles(staging)
-    assert any(d is not None and d <= 4 for d in by_decile.values())
-    for level in ("KECAMATAN", "KELURAHAN"):
-        got = (await hub.data("admin", POVERTY, level=level, poor=4))["povertyIndicators"]
-        area = {h: kecamatan_of[k] if level == "KECAMATAN" else k for h, k in lives.items()}
-        assert len(got) == len(set(kecamatan_of.values() if level == "KECAMATAN"
-                                   else kecamatan_of))
-        members: dict[str, list[str]] = defaultdict(list)
-        for h in lives:
-            members[area[h]].append(h)
-        for row in got:
-            hs = members.get(row["code"], [])
-            n_people = sum(people[h] for h in hs)
-            poor = sum(people[h] for h in hs if (by_decile.get(h) or 99) <= 4)
-            assert (row["households"], row["people"], row["poorPeople"]) == \
-                (len(hs), n_people, poor), row["code"]
-            assert row["level"] == level
-            rate = round(poor / n_people, 4) if n_people else None
-            assert row["povertyRate"] == rate
-            assert row["aboveTarget"] == (rate > row["target"] if rate is not None else None)
-            assert {d["decile"]: d["households"] for d in row["byDecile"]} == dict(
-                Counter(by_decile[h] for h in hs if by_decile.get(h) is not None))
+    assert {r["code"] for r in kel} == set(kecamatan_of)
+    per_kecamatan: Counter[str] = Counter()
+    for r in kel:
+        per_kecamatan[kecamatan_of[r["code"]]] += r["households"]
+    assert all(per_kecamatan[r["code"]] <= r["households"] for r in got)
+
+    strict = (await hub.data("admin", POVERTY, level="KECAMATAN", poor=1))["povertyIndicators"]
+    assert sum(r["poorPeople"] for r in strict) <= sum(r["poorPeople"] for r in got)
     analyst = (await hub.data("analyst", POVERTY, level="KECAMATAN", poor=4))["povertyIndicators"]
-    for row in analyst:
-        hs = [h for h in lives if kecamatan_of[lives[h]] == row["code"]]
-        assert row["households"] == small_cell(len(hs))[0]
-        for d in row["byDecile"]:
-            n = sum(1 for h in hs if by_decile.get(h) == d["decile"])
-            assert (d["households"], d["suppressed"]) == small_cell(n)
+    for mine, full in zip(analyst, got, strict=True):
+        assert mine["households"] == small_cell(full["households"])[0]
+        for d, f in zip(mine["byDecile"], full["byDecile"], strict=True):
+            assert (d["households"], d["suppressed"]) == small_cell(f["households"])
 
 
 # --- mutations (they change the city: everything after this reads it afresh) ------------------

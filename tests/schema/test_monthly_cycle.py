@@ -16,10 +16,10 @@ import pytest
 from generated_city import GeneratedCity, busiest_foundation, serve
 
 from hub import pipeline
-from hub.dashboard import figures
-from hub.report.queries import Period
-from hub.report.workbook import monthly_report
 from journal import Journal
+from reports.dashboard import figures
+from reports.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
+from reports.workbook import monthly_report
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
@@ -60,7 +60,7 @@ async def test_the_month_holds_what_the_api_recorded(
     other = next(p for h, p in rest if p != pid)
     period = Period.containing(dt.datetime.now(dt.UTC).date())
     before = report(staging, city, period, tmp_path / "before.xlsx")
-    fig_before = figures(city.settings.duckdb_path, period, staging,
+    fig_before = figures(staging, period,
                          Journal.at_home(city.settings.home))
     callers = {"foundation": (foundation, "foundation"),
                "worker": ("ORG-DINSOS", "social_worker"),
@@ -107,7 +107,7 @@ async def test_the_month_holds_what_the_api_recorded(
     assert not [r for r in after["Usulan Baru"] if pending in str(r["KETERANGAN"])]
     assert not any(fix in str(r) for r in before["Perbaikan"])
     # the dashboard's funding figures count the foundation's own money now
-    fig_after = figures(city.settings.duckdb_path, period, staging,
+    fig_after = figures(staging, period,
                         Journal.at_home(city.settings.home))
     def funded(fig: Any) -> float:
         return sum(amount for code, _, amount, _ in fig.funding if code == foundation)
@@ -129,3 +129,41 @@ async def test_the_month_holds_what_the_api_recorded(
         [(fix, "APPLIED"), (leave, "APPROVED"), (pending, "VERIFIED")])
     assert city.cypher("MATCH (p:Person {person_id: $id}) RETURN p.birth_place AS b",
                        id=pid) == [{"b": "Garut"}]
+
+
+ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) { active } }"""
+GAPS = """query($ppks: String, $first: Int!, $after: String) {
+  coverageGaps(ppks: $ppks, first: $first, after: $after) { households {
+    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } } }"""
+
+
+async def test_an_enrolment_closes_a_gap_in_the_api_and_the_report_alike(
+        city: GeneratedCity, staging: duckdb.DuckDBPyConnection) -> None:
+    period = Period.containing(dt.datetime.now(dt.UTC).date())
+
+    def report_gaps() -> set[str]:
+        con = staging.cursor()
+        prepare(con, period, journal=Journal.at_home(city.settings.home))
+        rows = sheet_rows(con, SHEET_BY_NAME["Celah Cakupan"], period)
+        con.close()
+        return {f"{r[0]}:{code}" for r in rows for code in str(r[9]).split(", ")}
+
+    before = report_gaps()
+    hid, code = sorted(before)[0].split(":")
+    [(program,)] = staging.execute("SELECT min(program_code) FROM ref_program_ppks "
+                                   "WHERE ppks_code = $1", [code]).fetchall()
+    async with serve(city, {"admin": ("ORG-DINSOS", "dinsos_admin")}) as hub:
+        async def api_gaps() -> set[str]:
+            nodes = await hub.walk("admin", GAPS, "coverageGaps.households", first=100,
+                                   ppks=code)
+            return {str(n["id"]) for n in nodes}
+
+        assert hid in await api_gaps()
+        enrolled = await hub.data("admin", ENROL, e={
+            "householdId": hid, "program": program, "since": period.start.isoformat()})
+        assert enrolled["enrolHousehold"]["active"] is True
+        # the API's figure follows the journal at once (its cache holds per journal head)
+        assert hid not in await api_gaps()
+    after = report_gaps()
+    assert f"{hid}:{code}" not in after and after < before
+    assert {gap.split(":")[0] for gap in before - after} == {hid}  # only its own gaps close

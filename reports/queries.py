@@ -21,10 +21,15 @@ Definitions (also printed on the report's cover sheet):
 - a household's program is *active* when it received a service of it within
   `domain.thresholds.ACTIVE_DAYS` (183) days before the last delivery seen up
   to the month's end (the graph's enrolment rule); a *coverage gap* is a
-  household with a PPKS problem and no active program that addresses it;
-- a household is *poor* when its lowest DTSEN decile is 1 to
+  household with an active person with a PPKS problem and no active program
+  that addresses it (an enrolment recorded through the API is active from its
+  start until its end) (the API's `coverageGaps` reads the same, `reports.analytics`);
+- the poverty figures count the households with at least one person still
+  active (not deceased, not moved out: `linkage.status`) and those persons;
+  a household is *poor* when its lowest DTSEN decile is 1 to
   `domain.thresholds.POOR_DECILE_MAX` (4) or a P3KE source lists it; the rate
-  is poor people over the city's population (`domain.city`).
+  is poor people over the city's population (`domain.city`). The API's
+  `povertyIndicators` reads the same figures (`reports.analytics`).
 """
 
 from __future__ import annotations
@@ -47,26 +52,33 @@ from domain.thresholds import (
     REPORT_CUTOFF_MAX,
 )
 from domain.thresholds import POVERTY_TARGET as POVERTY_TARGET
-from hub.errors import PipelineError
-from hub.report import api_facts
 from journal import Journal
 from linkage import (
     RECORD_SCORE,
     SERVICE_FUNDER,
     STATUS_RULES_SELECT,
     city_norm,
+    current_status_sql,
     deceased_source,
     deceased_value,
     outside_city,
+    prepare_status_rules,
     rules_select,
 )
+from reports import api_facts
+from reports.errors import ReportError
 
 TREND_MONTHS: Final[int] = 24
 #: the report's own rules (the P3KE sources); a person's status rules are
 #: linkage's (linkage/status_rules.csv)
 REPORT_RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "rules.csv"
 
-_NEEDS: Final[tuple[str, ...]] = ("records", "identity_map", "linkage_records")
+#: What the report reads from ingest (staging) and from linkage's output; see README
+#: "Monthly report to Kemensos" for the columns.
+_NEEDS: Final[tuple[str, ...]] = (
+    "records", "current_records", "current_services", "sources",  # ingest
+    "linkage_records", "identity_map", "identity_retired", "identity_events",  # linkage
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,7 @@ class Period:
     @classmethod
     def of_month(cls, month: dt.date, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
         if not 1 <= cutoff_day <= REPORT_CUTOFF_MAX:
-            raise PipelineError(f"the report's cut-off day is 1 to {REPORT_CUTOFF_MAX}, "
+            raise ReportError(f"the report's cut-off day is 1 to {REPORT_CUTOFF_MAX}, "
                                 f"not {cutoff_day}.")
         first = month.replace(day=1)
         before = (first - dt.timedelta(days=1)).replace(day=1)
@@ -100,7 +112,7 @@ class Period:
         try:
             month = dt.datetime.strptime(text.strip(), "%Y-%m").date()
         except ValueError:
-            raise PipelineError(
+            raise ReportError(
                 f"--month {text!r}: write the month as YYYY-MM, e.g. 2026-11."
             ) from None
         return cls.of_month(month, cutoff_day)
@@ -129,6 +141,15 @@ _CHANGED_LIST = "list_filter([" + ", ".join(
 #: the report month (its first day) a date or time `{}` falls in, by the cut-off day
 _REPORT_MONTH: Final = ("(date_trunc('month', CAST({} AS DATE) - CAST($cutoff AS INTEGER))"
                         " + INTERVAL 1 MONTH)::DATE")
+
+
+def poor_sql(decile_max: int | str) -> str:
+    """Whether a `_rp_counted` household is *poor*: its lowest decile is at most
+    `decile_max` (a number, or a `$parameter`), or a P3KE source lists it."""
+    return f"(coalesce(welfare_decile <= {decile_max}, false) OR p3ke)"
+
+
+_POOR: Final = poor_sql(POOR_DECILE_MAX)
 
 
 def _percent(rate: float) -> str:
@@ -178,10 +199,15 @@ SELECT p.household_id,
                                         WHERE rule = 'p3ke_source'))) AS p3ke,
        list_sort(list_distinct(flatten(list(p.ppks)))) AS ppks
 FROM _rp_person p GROUP BY 1"""),
-    ("poor households", f"""
-CREATE OR REPLACE TEMP TABLE _rp_poor AS
-SELECT household_id, coalesce(welfare_decile <= {POOR_DECILE_MAX}, false) OR p3ke AS poor
-FROM _rp_household"""),
+    ("statuses", f"""
+CREATE OR REPLACE TEMP TABLE _rp_gone AS {current_status_sql()}"""),
+    ("counted households", """
+CREATE OR REPLACE TEMP TABLE _rp_counted AS
+SELECT h.household_id, h.kecamatan_code, h.kelurahan_code, h.welfare_decile, h.p3ke,
+       count(*) AS people
+FROM _rp_household h JOIN _rp_person p USING (household_id)
+WHERE p.person_id NOT IN (SELECT person_id FROM _rp_gone)
+GROUP BY ALL"""),
     ("services", f"""
 CREATE OR REPLACE TEMP TABLE _rp_service AS
 SELECT i.household_id, i.person_id, s.program, s.service_date, s.amount,
@@ -208,8 +234,12 @@ WITH anchor AS (SELECT least(max(service_date), $end - INTERVAL 1 DAY)::DATE AS 
                 FROM _rp_service),
 active AS (
     SELECT DISTINCT household_id, program FROM _rp_service, anchor
-    WHERE service_date > anchor.d - INTERVAL {ACTIVE_DAYS} DAY),
-need AS (SELECT household_id, unnest(ppks) AS ppks FROM _rp_household),
+    WHERE service_date >= anchor.d - INTERVAL {ACTIVE_DAYS} DAY
+    UNION
+    SELECT household_id, program FROM _rp_api_enrolment, anchor
+    WHERE since < $end AND coalesce(until >= anchor.d, true)),
+need AS (SELECT DISTINCT household_id, unnest(ppks) AS ppks FROM _rp_person
+         WHERE person_id NOT IN (SELECT person_id FROM _rp_gone)),
 met AS (
     SELECT DISTINCT n.household_id, n.ppks FROM need n
     JOIN ref_program_ppks pp ON pp.ppks_code = n.ppks
@@ -302,6 +332,9 @@ UNION ALL
 SELECT person_id, reason, detail, survivor_id FROM merged"""),
 )
 
+#: each preparation step's statement, by name (`prepare` runs them in order)
+PREPARE_SQL: Final[dict[str, str]] = dict(_PREPARE)
+
 #: The per-person columns, in a DTKS/SIKS-NG-like layout.
 PERSON_COLUMNS: Final[tuple[str, ...]] = (
     "ID_INDIVIDU", "ID_KELUARGA", "NIK", "NO_KK", "NAMA", "TEMPAT_LAHIR", "TGL_LAHIR",
@@ -322,6 +355,14 @@ _REQUEST_PERSON_SELECT = _PERSON_SELECT.replace(
 _PERSON_JOINS = """
     LEFT JOIN ref_kelurahan kel ON kel.code = p.kelurahan_code
     LEFT JOIN ref_kecamatan kec ON kec.code = p.kecamatan_code"""
+
+
+#: services, households served and amount in the month, then cumulative (`_rp_service s`)
+_SERVED: Final = """
+    count(*) FILTER (WHERE s.service_date >= $start),
+    count(DISTINCT s.household_id) FILTER (WHERE s.service_date >= $start),
+    coalesce(sum(s.amount) FILTER (WHERE s.service_date >= $start), 0),
+    count(*), count(DISTINCT s.household_id), coalesce(sum(s.amount), 0)"""
 
 
 @dataclass(frozen=True)
@@ -422,11 +463,7 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
         ("PROGRAM", "NAMA_PROGRAM", "PENYANDANG_DANA", "LAYANAN_BULAN_INI",
          "KELUARGA_BULAN_INI", "NILAI_BULAN_INI", "LAYANAN_KUMULATIF", "KELUARGA_KUMULATIF",
          "NILAI_KUMULATIF"),
-        """SELECT s.program, rp.name, rp.funder_type,
-                  count(*) FILTER (WHERE s.service_date >= $start),
-                  count(DISTINCT s.household_id) FILTER (WHERE s.service_date >= $start),
-                  coalesce(sum(s.amount) FILTER (WHERE s.service_date >= $start), 0),
-                  count(*), count(DISTINCT s.household_id), coalesce(sum(s.amount), 0)
+        f"""SELECT s.program, rp.name, rp.funder_type, {_SERVED}
            FROM _rp_service s LEFT JOIN ref_program rp ON rp.code = s.program
            GROUP BY ALL ORDER BY s.program""",
     ),
@@ -436,11 +473,7 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
         ("PENYANDANG_DANA", "NAMA", "LAYANAN_BULAN_INI", "KELUARGA_BULAN_INI",
          "NILAI_BULAN_INI", "LAYANAN_KUMULATIF", "KELUARGA_KUMULATIF", "NILAI_KUMULATIF",
          "PANGSA_NILAI"),
-        """SELECT s.funder, coalesce(f.name, s.funder),
-                  count(*) FILTER (WHERE s.service_date >= $start),
-                  count(DISTINCT s.household_id) FILTER (WHERE s.service_date >= $start),
-                  coalesce(sum(s.amount) FILTER (WHERE s.service_date >= $start), 0),
-                  count(*), count(DISTINCT s.household_id), coalesce(sum(s.amount), 0),
+        f"""SELECT s.funder, coalesce(f.name, s.funder), {_SERVED},
                   round(coalesce(sum(s.amount), 0)
                         / nullif(sum(sum(s.amount)) OVER (), 0), 4)::DOUBLE
            FROM _rp_service s LEFT JOIN ref_funder_type f ON f.code = s.funder
@@ -485,11 +518,11 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
                        ELSE coalesce(h.kecamatan_code, '-') END,
                   CASE WHEN grouping(h.kecamatan_code) = 1 THEN '{CITY_NAME_UPPER}'
                        ELSE coalesce(any_value(kec.name), 'tidak diketahui') END,
-                  count(*), sum(h.persons)::BIGINT,
-                  count(*) FILTER (WHERE pr.poor),
-                  coalesce(sum(h.persons) FILTER (WHERE pr.poor), 0)::BIGINT,
-                  round(count(*) FILTER (WHERE pr.poor) / count(*), 4)::DOUBLE
-           FROM _rp_household h JOIN _rp_poor pr USING (household_id)
+                  count(*), sum(h.people)::BIGINT,
+                  count(*) FILTER (WHERE {_POOR}),
+                  coalesce(sum(h.people) FILTER (WHERE {_POOR}), 0)::BIGINT,
+                  round(count(*) FILTER (WHERE {_POOR}) / count(*), 4)::DOUBLE
+           FROM _rp_counted h
            LEFT JOIN ref_kecamatan kec ON kec.code = h.kecamatan_code
            GROUP BY GROUPING SETS ((h.kecamatan_code), ())
            ORDER BY grouping(h.kecamatan_code), h.kecamatan_code NULLS LAST""",
@@ -525,18 +558,13 @@ def require_linked(con: duckdb.DuckDBPyConnection) -> None:
     }
     missing = [t for t in _NEEDS if t not in present]
     if missing:
-        raise PipelineError(
+        raise ReportError(
             f"no linked data for the report ({', '.join(missing)} missing): "
             "run `hub ingest` and `hub link` first."
         )
-    if "identity_events" not in present:
-        con.execute(
-            "CREATE TEMP TABLE identity_events (event_id BIGINT, \"at\" TIMESTAMP, kind VARCHAR,"
-            " entity VARCHAR, ids VARCHAR[], survivor_id VARCHAR, reason VARCHAR)"
-        )
 
 
-#: the first step: what was written through the API, from the journal (hub.report.api_facts)
+#: the first step: what was written through the API, from the journal (reports.api_facts)
 JOURNAL_STEP: Final = "journal"
 PREPARE_STEPS: Final[tuple[str, ...]] = (JOURNAL_STEP, *(name for name, _ in _PREPARE))
 
@@ -550,14 +578,7 @@ def prepare(con: duckdb.DuckDBPyConnection, period: Period, step: str | None = N
         api_facts.stage(con, period.start, period.end, journal)
     for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
         con.execute(statement)
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'identity_retired'"
-    ).fetchone()
-    if not (found and found[0]):  # linked before retired lineage was kept
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE identity_retired (record_key VARCHAR, "
-            "person_id VARCHAR)"
-        )
+    prepare_status_rules(con)  # the rules a person's status (deceased, moved) is read by
     for name, sql in _PREPARE:
         if step is None or step == name:
             con.execute(sql, _used(sql, period.params()))

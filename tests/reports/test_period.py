@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import ConfigError, PipelineError
-from hub.report.queries import Period
+from hub.errors import ConfigError
 from hub.settings import load_settings
+from reports.errors import ReportError
+from reports.queries import Period
 
 D = dt.date
 
@@ -38,7 +39,7 @@ def test_a_day_belongs_to_the_month_whose_cut_off_it_reaches() -> None:
 
 
 def test_the_cut_off_day_is_a_day_every_month_has(tmp_path: Path) -> None:
-    with pytest.raises(PipelineError, match="1 to 28"):
+    with pytest.raises(ReportError, match="1 to 28"):
         Period.parse("2026-11", 29)
     toml = tmp_path / "hub.toml"
     toml.write_text("[report]\ncutoff_day = 5\n", encoding="utf-8")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from hub.report.api_facts import stage
 from journal import Journal, NewFact, kinds
 from linkage.registry import ensure_registry_tables
+from reports.api_facts import stage
 
 
 def test_services_on_merged_households_and_persons_count_for_their_survivors(
@@ -38,3 +38,25 @@ def test_services_on_merged_households_and_persons_count_for_their_survivors(
     rows = con.execute("SELECT service_id, household_id, person_id FROM _rp_api_service "
                        "ORDER BY 1").fetchall()
     assert rows == [("svc-H-1", "H-3", "P-2"), ("svc-H-9", "H-9", None)]
+
+
+def test_an_enrolment_counts_as_last_recorded_before_the_month_ends(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    ensure_registry_tables(con)
+    now = dt.datetime(2026, 11, 1)
+    con.execute("INSERT INTO household_registry VALUES ('H-1', 'merged', 'H-2', $n, $n), "
+                "('H-2', 'active', NULL, $n, $n)", {"n": now})
+    journal = Journal.at_home(tmp_path)
+
+    def enrol(day: int, until: str | None) -> NewFact:
+        return NewFact(kinds.ENROLMENT_RECORDED, household_ids=("H-1",),
+                       at=dt.datetime(2026, 11, day, tzinfo=dt.UTC),
+                       payload={"row": {"household_id": "H-1", "program": "PKH",
+                                        "since": "2026-11-01", "until": until}})
+
+    # enrolled on the 2nd, ended on the 10th, and (after the cut-off) enrolled again
+    journal.append([enrol(2, None), enrol(10, "2026-11-10"), enrol(20, None)])
+    stage(con, dt.date(2026, 10, 18), dt.date(2026, 11, 18), journal)
+    rows = con.execute("SELECT household_id, program, since, until "
+                       "FROM _rp_api_enrolment").fetchall()
+    assert rows == [("H-2", "PKH", dt.date(2026, 11, 1), dt.date(2026, 11, 10))]

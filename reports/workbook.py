@@ -1,5 +1,5 @@
 """Write the monthly report: one .xlsx (openpyxl, with charts) and, optionally,
-one CSV per sheet. The rows come from `hub.report.queries`; every cell goes
+one CSV per sheet. The rows come from `reports.queries`; every cell goes
 through `domain.formula.escape_row`, so source text never becomes a formula."""
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Font
 
 from domain.formula import escape_row
-from hub.errors import PipelineError
-from hub.report import queries
-from hub.report.queries import SHEETS, Period, SheetSpec
+from domain.thresholds import POOR_DECILE_MAX
 from journal import Journal
+from reports import queries
+from reports.errors import ReportError
+from reports.queries import SHEETS, Period, SheetSpec
 
 COVER = "Ringkasan"
 
@@ -50,7 +51,7 @@ def monthly_report(
 ) -> ReportSummary:
     """Compute every sheet for `period` and write `out` (.xlsx) and the CSVs."""
     if out.suffix.lower() != ".xlsx":
-        raise PipelineError(f"--out {out}: the report is an Excel file; name it *.xlsx.")
+        raise ReportError(f"--out {out}: the report is an Excel file; name it *.xlsx.")
     steps = [*queries.PREPARE_STEPS, *(s.name for s in SHEETS), "write"]
     done = 0
 
@@ -111,8 +112,9 @@ def _cover_rows(period: Period, summary: ReportSummary) -> list[tuple[Any, ...]]
         ("", ""),
         ("Target kemiskinan", ""),
         ("Penduduk kota (penyebut)", p["population"]),
-        ("Keluarga miskin terdaftar (desil 1-4 atau P3KE)", p["poor_households"]),
-        ("Orang dalam keluarga miskin", p["poor_people"]),
+        (f"Keluarga miskin terdaftar (desil 1-{POOR_DECILE_MAX} atau P3KE)",
+         p["poor_households"]),
+        ("Orang aktif dalam keluarga miskin", p["poor_people"]),
         ("Tingkat kemiskinan (orang miskin / penduduk)", p["rate"]),
         ("Target", p["target_rate"]),
         ("Orang di atas target", p["people_above_target"]),
@@ -141,7 +143,7 @@ def _write_xlsx(
     try:
         wb.save(out)
     except OSError as exc:
-        raise PipelineError(f"cannot write {out}: {exc.strerror}; check the folder.") from exc
+        raise ReportError(f"cannot write {out}: {exc.strerror}; check the folder.") from exc
 
 
 def _write_sheet(wb: Workbook, spec: SheetSpec, rows: list[tuple[Any, ...]]) -> None:

@@ -14,10 +14,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from domain.city import CITY_POPULATION
 from domain.thresholds import POVERTY_TARGET
-from hub.report.queries import Period
-from hub.report.workbook import monthly_report
 from hub.settings import Settings
 from journal import Journal
+from reports.queries import Period
+from reports.workbook import monthly_report
 
 
 def make_report_app(

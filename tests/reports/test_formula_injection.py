@@ -16,8 +16,8 @@ import pytest
 from hubcli import hub, hub_env
 
 from domain.formula import escape_cell, formula_like
-from hub.dashboard import funding_svg
-from hub.report.queries import Period
+from reports.dashboard import funding_svg
+from reports.queries import Period
 from simulator import generate_city
 
 #: the report month today falls in (by the default cut-off day, the 17th)

@@ -1,8 +1,10 @@
 """What was written through the API, from the journal, as the report's temp
 tables: `_rp_api_service` (every service recorded through the API before the
-month's end) and `_rp_api_request` (the change requests approved in the
-month that were still approved or applied at its end). The report's sheets
-and the dashboard count them with the staged ones (see hub.report.queries).
+month's end), `_rp_api_enrolment` (each household's enrolment in a program
+recorded through the API before the month's end, as last recorded) and
+`_rp_api_request` (the change requests approved in the month that were still
+approved or applied at its end). The report's sheets
+and the dashboard count them with the staged ones (see reports.queries).
 
 A fact's time is when it was recorded (UTC); the month's boundaries are the
 report period's days (`Period`, by the cut-off day) at 00:00 UTC.
@@ -22,6 +24,8 @@ from journal import Journal, kinds
 _SERVICE_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_service (
     service_id VARCHAR, household_id VARCHAR, person_id VARCHAR, program VARCHAR,
     service_date DATE, amount DOUBLE, funder VARCHAR, organization VARCHAR)"""
+_ENROLMENT_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_enrolment (
+    household_id VARCHAR, program VARCHAR, since DATE, until DATE, organization VARCHAR)"""
 _REQUEST_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_request (
     request_id VARCHAR, kind VARCHAR, household_id VARCHAR, person_id VARCHAR,
     organization VARCHAR, reason VARCHAR, changes VARCHAR, approved_at TIMESTAMP)"""
@@ -56,9 +60,11 @@ def stage(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
           journal: Journal | None) -> None:
     """Create and fill the two tables for the period [start, end)."""
     con.execute(_SERVICE_DDL)
+    con.execute(_ENROLMENT_DDL)
     con.execute(_REQUEST_DDL)
     if journal is None:
         return
+    _stage_enrolments(con, end, journal)
     services = []
     for fact in journal.between(_EPOCH, _utc(end), [kinds.SERVICE_RECORDED]):
         r = _row(fact.payload)
@@ -85,17 +91,31 @@ def stage(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
                         requests)
     for table in ("_rp_api_service", "_rp_api_request"):
         _to_survivors(con, table)
+    _to_survivors(con, "_rp_api_enrolment", ("household",))
+
+
+def _stage_enrolments(con: duckdb.DuckDBPyConnection, end: dt.date, journal: Journal) -> None:
+    """The last enrolment recorded for each household and program before `end`."""
+    latest: dict[tuple[Any, Any], Mapping[str, Any]] = {}
+    for fact in journal.between(_EPOCH, _utc(end), [kinds.ENROLMENT_RECORDED]):
+        r = _row(fact.payload)
+        latest[(r.get("household_id"), r.get("program"))] = r
+    rows = [(h, p, r.get("since"), r.get("until"), r.get("organization"))
+            for (h, p), r in latest.items()]
+    if rows:
+        con.executemany("INSERT INTO _rp_api_enrolment VALUES (?, ?, ?, ?, ?)", rows)
 
 
 #: the longest merge chain followed (A merged into B, B later into C, ...)
 _MAX_CHAIN: Final = 20
 
 
-def _to_survivors(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def _to_survivors(con: duckdb.DuckDBPyConnection, table: str,
+                  entities: tuple[str, ...] = ("household", "person")) -> None:
     """Households and persons merged since the API wrote about them, replaced
     by their survivors (the registries' `survivor_id`, followed along chains),
     as the staged rows are."""
-    for entity in ("household", "person"):
+    for entity in entities:
         registry = f"{entity}_registry"
         if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
                            [registry]).fetchall()[0][0]:

@@ -1,0 +1,118 @@
+"""The API's city figures from the reports (`schema.services.Analytics`), read
+on the staging generation the server publishes, as the dashboard reads it.
+
+`published_staging` is the one way the server's readers of staging open it:
+the generation the server holds (hub.intake.Generations) when it holds one,
+else the current published generation, else hub.duckdb, read-only."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import anyio.to_thread
+import duckdb
+
+from domain.thresholds import POOR_DECILE_MAX
+from hub.published import current
+from hub.settings import Settings
+from journal import Journal
+from reports.analytics import coverage_gaps, poverty, prepare_figures
+from reports.errors import ReportError
+from reports.queries import Period
+
+if TYPE_CHECKING:
+    from hub.intake import Generations
+
+Staging = Callable[[], "Generations | None"]
+
+
+@contextlib.contextmanager
+def published_staging(
+    settings: Settings, generations: Generations | None,
+) -> Iterator[tuple[str, duckdb.DuckDBPyConnection] | None]:
+    """(a stamp naming what is read, a connection of its own) for the published
+    staging, or None when the server holds no generation yet."""
+    if generations is None:
+        found = current(settings.home)
+        path = found.path if found is not None else settings.duckdb_path
+        stamp = f"{path}:{path.stat().st_mtime if path.exists() else 0.0}"
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            yield stamp, con
+        finally:
+            con.close()
+        return
+    with generations.lease() as held:
+        if held is None:
+            yield None
+            return
+        cursor = held.con.cursor()
+        try:
+            yield held.generation.name, cursor
+        finally:
+            cursor.close()
+
+
+class StagingAnalytics:
+    """`schema.services.Analytics` on the published staging and the journal: the
+    figures of `reports.analytics`, the whole city's cached until a new staging
+    generation is published (and the coverage gaps, which count what the API
+    recorded, until the journal grows)."""
+
+    def __init__(self, settings: Settings, journal: Journal,
+                 staging: Staging = lambda: None) -> None:
+        self._settings = settings
+        self._journal = journal
+        self._staging = staging
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._head: int | None = None  # the journal's head the cached gaps hold for
+
+    async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
+                      households: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        return cast(list[dict[str, Any]], await self._figure(
+            ("poverty", False, level, poor_decile), households,
+            lambda con: poverty(con, level, poor_decile=poor_decile, households=households)))
+
+    async def coverage_gaps(self, *, area: str | None = None, ppks: str | None = None,
+                            special_category: bool = True,
+                            households: Sequence[str] | None = None) -> dict[str, Any]:
+        return cast(dict[str, Any], await self._figure(
+            ("gaps", True, area, ppks, special_category), households,
+            lambda con: coverage_gaps(con, area=area, ppks=ppks,
+                                      special_category=special_category,
+                                      households=households)))
+
+    async def _figure(self, what: tuple[Any, ...], households: Sequence[str] | None,
+                      read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        """`what`: (name, whether it reads the journal, arguments...)."""
+        return await anyio.to_thread.run_sync(self._read, what, households, read)
+
+    def _read(self, what: tuple[Any, ...], households: Sequence[str] | None,
+              read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        head = self._journal.head() if what[1] else None
+        period = Period.containing(dt.date.today(), self._settings.report_cutoff_day)
+        with published_staging(self._settings, self._staging()) as opened:
+            if opened is None:
+                raise ConnectionError("no published staging yet: run `hub link`.")
+            stamp, con = opened
+            key = (stamp, head, period.label, *what)
+            if households is None and key in self._cache:
+                return self._cache[key]
+            try:
+                prepare_figures(con, period, self._journal)
+            except ReportError as exc:  # nothing linked yet: the figures are unavailable
+                raise ConnectionError(str(exc)) from exc
+            found = read(con)
+        if households is None:  # keep what still holds: this generation, this journal
+            if head is not None:
+                self._head = head
+            self._cache = {k: v for k, v in self._cache.items()
+                           if k[0] == stamp and k[1] in (self._head, None)}
+            self._cache[key] = found
+        return found
+
+
+__all__ = ["StagingAnalytics", "published_staging"]
