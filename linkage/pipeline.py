@@ -8,8 +8,10 @@ current_records ─ standardise ─▶ linkage_records
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +43,8 @@ __all__ = [
     "LinkSummary",
     "LinkageSettings",
     "Progress",
+    "StageClock",
+    "StageTime",
     "Standardiser",
     "run_linkage",
 ]
@@ -48,18 +52,72 @@ __all__ = [
 Progress = Callable[[str], None]
 Standardiser = Callable[[duckdb.DuckDBPyConnection, str, str], None]
 
-#: The steps `run_linkage` reports to `progress`, in order.
+#: The steps `run_linkage` reports to `progress`, in order ("train" only when it trains).
 STEPS: tuple[str, ...] = (
     "standardise",
+    "model input",
     "train",
     "predict",
     "cluster people",
     "group households",
+    "household context",
     "assign stable ids",
     "write identities",
+    "link evidence",
+    "review queue",
 )
 
 RECORDS = "linkage_records"
+
+_log = logging.getLogger("linkage.pipeline")
+
+
+@dataclass(frozen=True)
+class StageTime:
+    """One step of a run: wall seconds, and CPU seconds of the whole process
+    (every DuckDB thread; far below wall time when the machine is busy)."""
+
+    step: str
+    seconds: float
+    cpu_seconds: float
+
+
+class StageClock:
+    """Times each step of one run: a step ends when the next starts.
+
+    Called with a step's name as it starts (it forwards the name to `progress`);
+    `finish` ends the last step and returns the steps in order. Each step is
+    also logged (logger `linkage.pipeline`, INFO), so an office sees where a
+    slow `hub link` spends its time.
+    """
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self._progress = progress
+        self._current: str | None = None
+        self._started = (0.0, 0.0)
+        self._times: dict[str, StageTime] = {}
+
+    def __call__(self, name: str) -> None:
+        self._stop()
+        self._current, self._started = name, (time.perf_counter(), time.process_time())
+        if self._progress is not None:
+            self._progress(name)
+
+    def _stop(self) -> None:
+        if self._current is None:
+            return
+        wall = time.perf_counter() - self._started[0]
+        cpu = time.process_time() - self._started[1]
+        before = self._times.get(self._current, StageTime(self._current, 0.0, 0.0))
+        self._times[self._current] = StageTime(
+            self._current, before.seconds + wall, before.cpu_seconds + cpu
+        )
+        _log.info("hub link: %s took %.2f s (CPU %.2f s)", self._current, wall, cpu)
+        self._current = None
+
+    def finish(self) -> tuple[StageTime, ...]:
+        self._stop()
+        return tuple(self._times.values())
 
 
 @dataclass(frozen=True)
@@ -87,6 +145,8 @@ class LinkSummary:
     splits: int
     review_open: int
     model_version: str = ""
+    #: the time each step took, in the order they ran (STEPS)
+    stages: tuple[StageTime, ...] = field(default=())
 
 
 def run_linkage(
@@ -103,7 +163,7 @@ def run_linkage(
     """Link every current record; a model is trained when `train` or none is saved yet.
     New ids come from `allocator` when given (see linkage.registry)."""
     settings = settings or LinkageSettings()
-    step = progress or (lambda _name: None)
+    step = StageClock(progress)
     require_staged_records(con)
     now = datetime.now(UTC).replace(tzinfo=None)
 
@@ -124,6 +184,7 @@ def run_linkage(
 
     step("group households")
     group_households(con, RECORDS, "_person_clusters", "_household_clusters")
+    step("household context")
     # records with only a name join the one member of their household they fit
     # (a person's records share one household, so households stand as grouped)
     if link_in_household(con, RECORDS, "_person_clusters", "_household_clusters"):
@@ -154,7 +215,9 @@ def run_linkage(
     _write_identity_map(con, model.version, now)
     if previous:
         _record_moves(con, now, reason)
+    step("link evidence")
     write_link_evidence(con, model.settings, settings.review_threshold)
+    step("review queue")
     review_open = _refresh_review_queue(con, settings, now)
     return LinkSummary(
         pairs=pairs,
@@ -165,6 +228,7 @@ def run_linkage(
         splits=people.splits + households.splits,
         review_open=review_open,
         model_version=model.version,
+        stages=step.finish(),
     )
 
 
@@ -222,6 +286,7 @@ def _predict(
 ) -> tuple[SavedModel, int]:
     from splink import Linker
 
+    step("model input")
     records = engine.register(model_input(con), "records")
     if train or latest_model(model_dir) is None:
         step("train")
@@ -237,6 +302,10 @@ def _predict(
     step("predict")
     for column in TF_COLUMNS:
         linker.table_management.compute_tf_table(column)
+    rules = model.settings["blocking_rules_to_generate_predictions"]
+    blocked = engine.blocked_pairs(records, rules)
+    if blocked is not None:
+        linker.table_management.register_blocked_pairs_for_predict(blocked)
     predictions = linker.inference.predict(
         threshold_match_probability=settings.review_threshold, warning_mode="never"
     )
