@@ -9,11 +9,13 @@ connection, so its scratch tables never leak into `.hub/hub.duckdb`.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 import duckdb
 import pyarrow as pa
 
+from linkage.blocking import block_pairs
 from linkage.errors import EngineError
 
 __all__ = ["DuckDBEngine", "EngineName", "LinkageEngine", "SparkEngine", "make_engine"]
@@ -33,6 +35,11 @@ class LinkageEngine(Protocol):
         """Load an Arrow table into the engine; return a Splink dataframe."""
 
     def to_arrow(self, splink_df: Any) -> pa.Table: ...
+
+    def blocked_pairs(self, records: Any, rules: Sequence[Any]) -> Any | None:
+        """The candidate pairs of `records` (a Splink dataframe) under `rules`, as a
+        Splink dataframe for `register_blocked_pairs_for_predict`; None: let
+        Splink block."""
 
     def close(self) -> None: ...
 
@@ -79,6 +86,12 @@ class DuckDBEngine:
     def to_arrow(self, splink_df: Any) -> pa.Table:
         return self._con.sql(f"SELECT * FROM {splink_df.physical_name}").to_arrow_table()
 
+    def blocked_pairs(self, records: Any, rules: Sequence[Any]) -> Any:
+        """All rules in one set-based pass (linkage.blocking)."""
+        physical = self._names.fresh("blocked_pairs")
+        block_pairs(self._con, records.physical_name, rules, physical)
+        return self._api.register(physical, dataset_display_name=physical)
+
     def close(self) -> None:
         self._con.close()
 
@@ -124,6 +137,10 @@ class SparkEngine:
     def to_arrow(self, splink_df: Any) -> pa.Table:
         frame = splink_df.as_spark_dataframe()
         return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
+
+    def blocked_pairs(self, records: Any, rules: Sequence[Any]) -> None:
+        """Splink blocks on Spark as it always has."""
+        return None
 
     def close(self) -> None:
         """Leave the session running: pyspark sessions are per process and costly."""
