@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -47,6 +48,7 @@ __all__ = [
     "StageTime",
     "Standardiser",
     "run_linkage",
+    "score_pairs",
 ]
 
 Progress = Callable[[str], None]
@@ -58,12 +60,12 @@ STEPS: tuple[str, ...] = (
     "model input",
     "train",
     "predict",
+    "link evidence",
     "cluster people",
     "group households",
     "household context",
     "assign stable ids",
     "write identities",
-    "link evidence",
     "review queue",
 )
 
@@ -170,7 +172,7 @@ def run_linkage(
     step("standardise")
     standardise_records(con, standardiser)
     owned = engine is None
-    engine = engine or make_engine(settings.engine)
+    engine = engine or make_engine(settings.engine, beside=con)
     try:
         model, pairs = _predict(con, engine, Path(model_dir), train, settings, step)
     finally:
@@ -215,8 +217,6 @@ def run_linkage(
     _write_identity_map(con, model.version, now)
     if previous:
         _record_moves(con, now, reason)
-    step("link evidence")
-    write_link_evidence(con, model.settings, settings.review_threshold)
     step("review queue")
     review_open = _refresh_review_queue(con, settings, now)
     return LinkSummary(
@@ -284,10 +284,12 @@ def _predict(
     settings: LinkageSettings,
     step: Progress,
 ) -> tuple[SavedModel, int]:
+    """Score the candidate pairs; write `linkage_pairs` (narrow) and `link_evidence`."""
     from splink import Linker
 
     step("model input")
-    records = engine.register(model_input(con), "records")
+    records = engine.register_query(con, model_input_sql(con), "records")
+    linker = None
     if train or latest_model(model_dir) is None:
         step("train")
         linker = train_person_model(
@@ -298,26 +300,56 @@ def _predict(
         model = save_model(linker, model_dir)
     else:
         model = load_model(model_dir)
-        linker = Linker(records, model.settings, log_level=None)
     step("predict")
+    predictions = score_pairs(engine, records, model.settings, settings.review_threshold, linker)
+    engine.expose(predictions, con, "_scored_pairs")
+    gammas = [
+        str(c[0])
+        for c in con.execute("DESCRIBE _scored_pairs").fetchall()
+        if str(c[0]).startswith("gamma_")
+    ]
+    con.execute(
+        f"""CREATE OR REPLACE TABLE linkage_pairs AS
+            SELECT record_key_l, record_key_r, match_key, match_probability, match_weight,
+                   {", ".join(gammas)}
+            FROM _scored_pairs"""
+    )
+    step("link evidence")
+    write_link_evidence(con, model.settings, settings.review_threshold, pairs="_scored_pairs")
+    _drop_relation(con, "_scored_pairs")
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return model, scalar(con, "SELECT count(*) FROM linkage_pairs")
+
+
+def score_pairs(
+    engine: LinkageEngine,
+    records: Any,
+    model_settings: dict[str, Any],
+    threshold: float,
+    linker: Any = None,
+) -> Any:
+    """Splink's scored pairs (all its columns) of `records` at `threshold` and up,
+    blocked by the engine where it can (linkage.blocking); `linker`: one already
+    made on `records` with these settings (training made it)."""
+    from splink import Linker
+
+    linker = linker or Linker(records, model_settings, log_level=None)
     for column in TF_COLUMNS:
         linker.table_management.compute_tf_table(column)
-    rules = model.settings["blocking_rules_to_generate_predictions"]
+    rules = model_settings["blocking_rules_to_generate_predictions"]
     blocked = engine.blocked_pairs(records, rules)
     if blocked is not None:
         linker.table_management.register_blocked_pairs_for_predict(blocked)
-    predictions = linker.inference.predict(
-        threshold_match_probability=settings.review_threshold, warning_mode="never"
-    )
-    table = engine.to_arrow(predictions)
-    predictions.drop_table_from_database_and_remove_from_cache()
-    con.register("_predictions_arrow", table)
-    con.execute(
-        """CREATE OR REPLACE TABLE linkage_pairs AS
-           SELECT * RENAME (record_key_l AS record_key_l) FROM _predictions_arrow"""
-    )
-    con.unregister("_predictions_arrow")
-    return model, table.num_rows
+    return linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+
+
+def _drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    kinds = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = $n", {"n": name}
+    ).fetchall()
+    if kinds:
+        kind = "VIEW" if kinds[0][0] == "VIEW" else "TABLE"
+        con.execute(f"DROP {kind} {name}")
 
 
 def _cluster_people(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> None:
