@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 from linkage_city import mini_city, stage
-from splink import Linker
+from splink import Linker, block_on
 
 from linkage.blocking import block_pairs, blocked_pairs_sql
 from linkage.engine import DuckDBEngine
@@ -59,3 +59,23 @@ def test_a_pair_found_by_several_rules_is_kept_once_with_the_first() -> None:
     assert found == [("0", "a", "b"), ("0", "a", "c"), ("0", "b", "c")]
     only_names = con.execute(blocked_pairs_sql("t", rules[1:])).fetchall()
     assert only_names == [("0", "a", "b")]
+
+
+def test_a_word_in_common_joins_word_by_word_as_the_array_rule_would() -> None:
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE t AS SELECT * FROM (VALUES
+               ('a', 'rt1', ['NENENG', 'NURJANAH']), ('b', 'rt1', ['NURJANAH']),
+               ('c', 'rt1', ['ASEP', 'NURJANAH', 'NURJANAH']), ('d', 'rt2', ['NURJANAH']),
+               ('e', 'rt1', NULL), ('f', 'rt1', ['ASEP']))
+           AS v(record_key, address_key, name_tokens)"""
+    )
+    exploded = block_on("address_key", "name_tokens", arrays_to_explode=["name_tokens"])
+    intersect = (
+        "l.address_key = r.address_key "
+        "AND cardinality(array_intersect(l.name_tokens, r.name_tokens)) > 0"
+    )
+    by_word = con.execute(blocked_pairs_sql("t", [exploded])).fetchall()
+    by_array = con.execute(blocked_pairs_sql("t", [intersect])).fetchall()
+    assert sorted(by_word) == sorted(by_array) == [
+        ("0", "a", "b"), ("0", "a", "c"), ("0", "b", "c"), ("0", "c", "f")]
