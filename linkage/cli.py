@@ -28,6 +28,21 @@ from linkage.review import decide, list_open
 __all__ = ["make_linkage_commands"]
 
 
+def _profile_table(summary: LinkSummary) -> Table:
+    """Wall and CPU seconds of each step (CPU: every thread of the process)."""
+    table = Table("step", "seconds", "CPU seconds", "share", title="where the time went")
+    total = sum(stage.seconds for stage in summary.stages) or 1.0
+    for stage in summary.stages:
+        table.add_row(
+            stage.step, f"{stage.seconds:.2f}", f"{stage.cpu_seconds:.2f}",
+            f"{stage.seconds / total:.0%}",
+        )
+    table.add_row(
+        "total", f"{total:.2f}", f"{sum(s.cpu_seconds for s in summary.stages):.2f}", "100%"
+    )
+    return table
+
+
 def make_linkage_commands(
     app: typer.Typer,
     open_db: Callable[[], duckdb.DuckDBPyConnection],
@@ -41,6 +56,9 @@ def make_linkage_commands(
     def link_command(
         train: Annotated[bool, typer.Option(help="Retrain the person model first.")] = False,
         engine: Annotated[str, typer.Option(help="duckdb or spark.")] = "duckdb",
+        profile: Annotated[
+            bool, typer.Option("--profile", help="Print the time each step took.")
+        ] = False,
     ) -> None:
         """Link staged records into people and households with stable ids."""
         con = open_db()
@@ -83,6 +101,8 @@ def make_linkage_commands(
             )
         )
         console.print(table)
+        if profile:
+            console.print(_profile_table(summary))
 
     review = typer.Typer(help="Uncertain record pairs: list them, decide same / not same.")
 

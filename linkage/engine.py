@@ -3,17 +3,25 @@
 The rest of linkage/ talks to one small interface, `LinkageEngine`: hand it an
 Arrow table, get a Splink dataframe back; hand it a Splink dataframe, get Arrow
 back. Splink works in the engine's own database, never in the hub's staging
-connection, so its scratch tables never leak into `.hub/hub.duckdb`.
+database, so its scratch tables never leak into `.hub/hub.duckdb`.
+
+A DuckDB engine made `beside` the staging connection shares its database
+instance (memory limit, threads, buffer pool) but keeps Splink's tables in an
+in-memory catalog of its own, attached for the run and detached at `close`:
+records go in and scored pairs come out by SQL, never copied through Arrow.
 """
 
 from __future__ import annotations
 
 import itertools
+import uuid
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 import duckdb
 import pyarrow as pa
 
+from linkage.blocking import block_pairs
 from linkage.errors import EngineError
 
 __all__ = ["DuckDBEngine", "EngineName", "LinkageEngine", "SparkEngine", "make_engine"]
@@ -34,6 +42,18 @@ class LinkageEngine(Protocol):
 
     def to_arrow(self, splink_df: Any) -> pa.Table: ...
 
+    def register_query(self, con: duckdb.DuckDBPyConnection, sql: str, name: str) -> Any:
+        """The result of `sql` over the persistent tables of `con`, as a Splink dataframe."""
+
+    def expose(self, splink_df: Any, con: duckdb.DuckDBPyConnection, name: str) -> None:
+        """Make `splink_df` readable in `con` as the temp view or table `name`
+        (valid until the engine closes)."""
+
+    def blocked_pairs(self, records: Any, rules: Sequence[Any]) -> Any | None:
+        """The candidate pairs of `records` (a Splink dataframe) under `rules`, as a
+        Splink dataframe for `register_blocked_pairs_for_predict`; None: let
+        Splink block."""
+
     def close(self) -> None: ...
 
 
@@ -50,10 +70,29 @@ class _Names:
 class DuckDBEngine:
     name: EngineName = "duckdb"
 
-    def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
+    def __init__(
+        self,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        *,
+        beside: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
         from splink import DuckDBAPI
 
-        self._con = duckdb.connect()
+        self._beside = beside
+        self._catalog: str | None = None
+        if beside is None:
+            self._con = duckdb.connect()
+        else:
+            home = beside.execute("SELECT current_database()").fetchall()[0][0]
+            self._catalog = f"splink_scratch_{uuid.uuid4().hex[:12]}"
+            beside.execute(f"ATTACH ':memory:' AS {self._catalog}").fetchall()
+            self._con = beside.cursor()
+            self._con.execute(f"USE {self._catalog}").fetchall()
+            # unqualified names: Splink's own tables first, then the staging tables
+            self._con.execute(
+                f"SET search_path = '{self._catalog}.main,\"{home}\".main'"
+            ).fetchall()
         if threads:
             self._con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
@@ -79,8 +118,32 @@ class DuckDBEngine:
     def to_arrow(self, splink_df: Any) -> pa.Table:
         return self._con.sql(f"SELECT * FROM {splink_df.physical_name}").to_arrow_table()
 
+    def register_query(self, con: duckdb.DuckDBPyConnection, sql: str, name: str) -> Any:
+        if self._beside is None:
+            return self.register(con.sql(sql).to_arrow_table(), name)
+        physical = self._names.fresh(name)
+        self._con.execute(f"CREATE TABLE {physical} AS {sql}").fetchall()
+        return self._api.register(physical, dataset_display_name=physical)
+
+    def expose(self, splink_df: Any, con: duckdb.DuckDBPyConnection, name: str) -> None:
+        if self._beside is None:
+            _arrow_to_temp(con, self.to_arrow(splink_df), name)
+            return
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW {name} AS
+                SELECT * FROM {self._catalog}.main.{splink_df.physical_name}"""
+        ).fetchall()
+
+    def blocked_pairs(self, records: Any, rules: Sequence[Any]) -> Any:
+        """All rules in one set-based pass (linkage.blocking)."""
+        physical = self._names.fresh("blocked_pairs")
+        block_pairs(self._con, records.physical_name, rules, physical)
+        return self._api.register(physical, dataset_display_name=physical)
+
     def close(self) -> None:
         self._con.close()
+        if self._beside is not None:
+            self._beside.execute(f"DETACH {self._catalog}").fetchall()
 
 
 class SparkEngine:
@@ -125,13 +188,37 @@ class SparkEngine:
         frame = splink_df.as_spark_dataframe()
         return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
 
+    def register_query(self, con: duckdb.DuckDBPyConnection, sql: str, name: str) -> Any:
+        return self.register(con.sql(sql).to_arrow_table(), name)
+
+    def expose(self, splink_df: Any, con: duckdb.DuckDBPyConnection, name: str) -> None:
+        _arrow_to_temp(con, self.to_arrow(splink_df), name)
+
+    def blocked_pairs(self, records: Any, rules: Sequence[Any]) -> None:
+        """Splink blocks on Spark as it always has."""
+        return None
+
     def close(self) -> None:
         """Leave the session running: pyspark sessions are per process and costly."""
 
 
-def make_engine(name: str = "duckdb") -> LinkageEngine:
+def _arrow_to_temp(con: duckdb.DuckDBPyConnection, arrow: pa.Table, name: str) -> None:
+    con.register("_engine_arrow", arrow)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _engine_arrow"
+        ).fetchall()
+    finally:
+        con.unregister("_engine_arrow")
+
+
+def make_engine(
+    name: str = "duckdb", beside: duckdb.DuckDBPyConnection | None = None
+) -> LinkageEngine:
+    """An engine; a DuckDB one made `beside` a connection shares its database
+    instance (see the module doc)."""
     if name == "duckdb":
-        return DuckDBEngine()
+        return DuckDBEngine(beside=beside)
     if name == "spark":
         return SparkEngine()
     raise EngineError(f"unknown linkage engine {name!r}: use 'duckdb' or 'spark'")

@@ -51,28 +51,39 @@ def level_labels(settings: dict[str, Any]) -> list[tuple[str, int, str]]:
     return out
 
 
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _evidence_sql(settings: dict[str, Any], columns: set[str]) -> str:
+    """A JSON array with one object per comparison: its name, the level that
+    applied (its label, by gamma), the match weight and the two values."""
+    labels: dict[str, list[tuple[int, str]]] = {}
+    for comparison, gamma, label in level_labels(settings):
+        labels.setdefault(comparison, []).append((gamma, label))
     parts = []
     for comparison in settings.get("comparisons", []):
         name = comparison["output_column_name"]
         if f"gamma_{name}" not in columns:
             continue
         values = ", ".join(
-            f'\'{col}\', [CAST("{col}_l" AS VARCHAR), CAST("{col}_r" AS VARCHAR)]'
+            f'"{col}" := [CAST("{col}_l" AS VARCHAR), CAST("{col}_r" AS VARCHAR)]'
             for col in COMPARISON_VALUES.get(name, ())
             if f"{col}_l" in columns
         )
-        weight = f'"mw_{name}"' if f"mw_{name}" in columns else "NULL"
+        weight = f'"mw_{name}"' if f"mw_{name}" in columns else "NULL::DOUBLE"
         if f"mw_tf_adj_{name}" in columns:
             weight = f'({weight} + coalesce("mw_tf_adj_{name}", 0))'
+        level = " ".join(f"WHEN {g} THEN {_quote(label)}" for g, label in labels[name])
         parts.append(
-            f"""json_object('comparison', '{name}',
-                   'level', (SELECT label FROM _levels
-                             WHERE comparison = '{name}' AND gamma = "gamma_{name}"),
-                   'match_weight', round({weight}, 3),
-                   'values', json_object({values}))"""
+            f"""to_json(struct_pack(comparison := {_quote(name)},
+                   level := CASE "gamma_{name}" {level} END,
+                   match_weight := round({weight}, 3),
+                   "values" := {f"struct_pack({values})" if values else "'{}'::JSON"}))"""
         )
-    return "json_array(" + ", ".join(parts) + ")" if parts else "json_array()"
+    if not parts:
+        return "'[]'::JSON"
+    return "CAST('[' || " + " || ',' || ".join(parts) + " || ']' AS JSON)"
 
 
 def write_link_evidence(
@@ -82,7 +93,6 @@ def write_link_evidence(
     pairs: str = "linkage_pairs",
 ) -> None:
     """(Re)build `link_evidence` from the scored pairs of the last run."""
-    _register_levels(con, settings)
     columns = {row[0] for row in con.execute(f"DESCRIBE {pairs}").fetchall()}
     con.execute(
         f"""CREATE OR REPLACE TABLE link_evidence AS
@@ -179,13 +189,6 @@ def _score_now(
     return first_row(scratch, "SELECT match_probability, match_weight, evidence FROM link_evidence")
 
 
-def _register_levels(con: duckdb.DuckDBPyConnection, settings: dict[str, Any]) -> None:
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _levels (comparison VARCHAR, gamma INTEGER, label VARCHAR)"
-    )
-    con.executemany("INSERT INTO _levels VALUES (?, ?, ?)", level_labels(settings))
-
-
 def write_qa_report(
     con: duckdb.DuckDBPyConnection,
     model_dir: Path,
@@ -198,14 +201,16 @@ def write_qa_report(
     """Write a linkage QA report (HTML) with Splink's charts; return its path.
 
     Next to `out` it writes `<stem>-comparison-viewer.html` and
-    `<stem>-cluster-studio.html`, which the report embeds.
+    `<stem>-cluster-studio.html`, which the report embeds. The pairs are scored
+    again with the saved model (`hub link` keeps only their scores and evidence,
+    not every intermediate column Splink's charts read).
     """
     from splink import Linker
 
     from linkage.engine import DuckDBEngine
     from linkage.evaluate import evaluate
     from linkage.model import load_model
-    from linkage.pipeline import RECORDS, model_input
+    from linkage.pipeline import RECORDS, LinkageSettings, model_input, score_pairs
 
     for table in ("identity_map", "linkage_pairs", RECORDS):
         if not table_exists(con, table):
@@ -217,9 +222,10 @@ def write_qa_report(
     try:
         records = engine.register(model_input(con), "records")
         linker = Linker(records, model.settings, log_level=None)
-        pairs = _register_as(
-            engine, con.sql("SELECT * FROM linkage_pairs").to_arrow_table(), PREDICT_TABLE
+        scored = score_pairs(
+            engine, records, model.settings, LinkageSettings().review_threshold, linker
         )
+        pairs = _register_as(engine, engine.to_arrow(scored), PREDICT_TABLE)
         clustered = _register_as(
             engine,
             con.sql(

@@ -8,10 +8,13 @@ current_records ─ standardise ─▶ linkage_records
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -42,25 +45,82 @@ __all__ = [
     "LinkSummary",
     "LinkageSettings",
     "Progress",
+    "StageClock",
+    "StageTime",
     "Standardiser",
     "run_linkage",
+    "score_pairs",
 ]
 
 Progress = Callable[[str], None]
 Standardiser = Callable[[duckdb.DuckDBPyConnection, str, str], None]
 
-#: The steps `run_linkage` reports to `progress`, in order.
+#: The steps `run_linkage` reports to `progress`, in order ("train" only when it trains).
 STEPS: tuple[str, ...] = (
     "standardise",
+    "model input",
     "train",
     "predict",
+    "link evidence",
     "cluster people",
     "group households",
+    "household context",
     "assign stable ids",
     "write identities",
+    "review queue",
 )
 
 RECORDS = "linkage_records"
+
+_log = logging.getLogger("linkage.pipeline")
+
+
+@dataclass(frozen=True)
+class StageTime:
+    """One step of a run: wall seconds, and CPU seconds of the whole process
+    (every DuckDB thread; far below wall time when the machine is busy)."""
+
+    step: str
+    seconds: float
+    cpu_seconds: float
+
+
+class StageClock:
+    """Times each step of one run: a step ends when the next starts.
+
+    Called with a step's name as it starts (it forwards the name to `progress`);
+    `finish` ends the last step and returns the steps in order. Each step is
+    also logged (logger `linkage.pipeline`, INFO), so an office sees where a
+    slow `hub link` spends its time.
+    """
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self._progress = progress
+        self._current: str | None = None
+        self._started = (0.0, 0.0)
+        self._times: dict[str, StageTime] = {}
+
+    def __call__(self, name: str) -> None:
+        self._stop()
+        self._current, self._started = name, (time.perf_counter(), time.process_time())
+        if self._progress is not None:
+            self._progress(name)
+
+    def _stop(self) -> None:
+        if self._current is None:
+            return
+        wall = time.perf_counter() - self._started[0]
+        cpu = time.process_time() - self._started[1]
+        before = self._times.get(self._current, StageTime(self._current, 0.0, 0.0))
+        self._times[self._current] = StageTime(
+            self._current, before.seconds + wall, before.cpu_seconds + cpu
+        )
+        _log.info("hub link: %s took %.2f s (CPU %.2f s)", self._current, wall, cpu)
+        self._current = None
+
+    def finish(self) -> tuple[StageTime, ...]:
+        self._stop()
+        return tuple(self._times.values())
 
 
 @dataclass(frozen=True)
@@ -88,6 +148,8 @@ class LinkSummary:
     splits: int
     review_open: int
     model_version: str = ""
+    #: the time each step took, in the order they ran (STEPS)
+    stages: tuple[StageTime, ...] = field(default=())
 
 
 def run_linkage(
@@ -104,14 +166,14 @@ def run_linkage(
     """Link every current record; a model is trained when `train` or none is saved yet.
     New ids come from `allocator` when given (see linkage.registry)."""
     settings = settings or LinkageSettings()
-    step = progress or (lambda _name: None)
+    step = StageClock(progress)
     require_staged_records(con)
     now = datetime.now(UTC).replace(tzinfo=None)
 
     step("standardise")
     standardise_records(con, standardiser)
     owned = engine is None
-    engine = engine or make_engine(settings.engine)
+    engine = engine or make_engine(settings.engine, beside=con)
     try:
         model, pairs = _predict(con, engine, Path(model_dir), train, settings, step)
     finally:
@@ -125,6 +187,7 @@ def run_linkage(
 
     step("group households")
     group_households(con, RECORDS, "_person_clusters", "_household_clusters")
+    step("household context")
     # records with only a name join the one member of their household they fit
     # (a person's records share one household, so households stand as grouped)
     if link_in_household(con, RECORDS, "_person_clusters", "_household_clusters"):
@@ -155,7 +218,7 @@ def run_linkage(
     _write_identity_map(con, model.version, now)
     if previous:
         _record_moves(con, now, reason)
-    write_link_evidence(con, model.settings, settings.review_threshold)
+    step("review queue")
     review_open = _refresh_review_queue(con, settings, now)
     return LinkSummary(
         pairs=pairs,
@@ -166,6 +229,7 @@ def run_linkage(
         splits=people.splits + households.splits,
         review_open=review_open,
         model_version=model.version,
+        stages=step.finish(),
     )
 
 
@@ -210,9 +274,12 @@ def _predict(
     settings: LinkageSettings,
     step: Progress,
 ) -> tuple[SavedModel, int]:
+    """Score the candidate pairs; write `linkage_pairs` (narrow) and `link_evidence`."""
     from splink import Linker
 
-    records = engine.register(model_input(con), "records")
+    step("model input")
+    records = engine.register_query(con, model_input_sql(con), "records")
+    linker = None
     if train or latest_model(model_dir) is None:
         step("train")
         linker = train_person_model(
@@ -223,22 +290,56 @@ def _predict(
         model = save_model(linker, model_dir)
     else:
         model = load_model(model_dir)
-        linker = Linker(records, model.settings, log_level=None)
     step("predict")
+    predictions = score_pairs(engine, records, model.settings, settings.review_threshold, linker)
+    engine.expose(predictions, con, "_scored_pairs")
+    gammas = [
+        str(c[0])
+        for c in con.execute("DESCRIBE _scored_pairs").fetchall()
+        if str(c[0]).startswith("gamma_")
+    ]
+    con.execute(
+        f"""CREATE OR REPLACE TABLE linkage_pairs AS
+            SELECT record_key_l, record_key_r, match_key, match_probability, match_weight,
+                   {", ".join(gammas)}
+            FROM _scored_pairs"""
+    )
+    step("link evidence")
+    write_link_evidence(con, model.settings, settings.review_threshold, pairs="_scored_pairs")
+    _drop_relation(con, "_scored_pairs")
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return model, scalar(con, "SELECT count(*) FROM linkage_pairs")
+
+
+def score_pairs(
+    engine: LinkageEngine,
+    records: Any,
+    model_settings: dict[str, Any],
+    threshold: float,
+    linker: Any = None,
+) -> Any:
+    """Splink's scored pairs (all its columns) of `records` at `threshold` and up,
+    blocked by the engine where it can (linkage.blocking); `linker`: one already
+    made on `records` with these settings (training made it)."""
+    from splink import Linker
+
+    linker = linker or Linker(records, model_settings, log_level=None)
     for column in TF_COLUMNS:
         linker.table_management.compute_tf_table(column)
-    predictions = linker.inference.predict(
-        threshold_match_probability=settings.review_threshold, warning_mode="never"
-    )
-    table = engine.to_arrow(predictions)
-    predictions.drop_table_from_database_and_remove_from_cache()
-    con.register("_predictions_arrow", table)
-    con.execute(
-        """CREATE OR REPLACE TABLE linkage_pairs AS
-           SELECT * RENAME (record_key_l AS record_key_l) FROM _predictions_arrow"""
-    )
-    con.unregister("_predictions_arrow")
-    return model, table.num_rows
+    rules = model_settings["blocking_rules_to_generate_predictions"]
+    blocked = engine.blocked_pairs(records, rules)
+    if blocked is not None:
+        linker.table_management.register_blocked_pairs_for_predict(blocked)
+    return linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+
+
+def _drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    kinds = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = $n", {"n": name}
+    ).fetchall()
+    if kinds:
+        kind = "VIEW" if kinds[0][0] == "VIEW" else "TABLE"
+        con.execute(f"DROP {kind} {name}")
 
 
 def _cluster_people(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> None:

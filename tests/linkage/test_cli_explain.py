@@ -68,3 +68,16 @@ def test_explain_household_names_the_rule_and_the_record_it_joined_through(
         assert other["rule"] == joined[0] and other["via_record_key"]
     result = hub(env, "explain-household", "nope:1", code=1)
     assert "hub link" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_link_profile_prints_the_time_of_every_step(
+    linked: tuple[dict[str, str], Path],
+) -> None:
+    from linkage import STEPS
+
+    env, _ = linked
+    out = hub(env, "link", "--profile").stdout
+    assert "where the time went" in out
+    for step in STEPS:
+        if step != "train":  # the saved model is used
+            assert step in out, step

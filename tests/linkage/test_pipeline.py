@@ -8,7 +8,7 @@ import duckdb
 import pytest
 from linkage_city import mini_city, stage
 
-from linkage import LinkSummary, NoStagedRecordsError, run_linkage
+from linkage import STEPS, LinkSummary, NoStagedRecordsError, run_linkage
 
 
 def _ids(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
@@ -44,6 +44,19 @@ def test_identity_map_has_one_row_per_record(
     assert pattern
     assert summary.persons < len(rows)
     assert summary.households <= summary.persons
+
+
+def test_summary_times_every_step_in_order(
+    con: duckdb.DuckDBPyConnection, model_dir: Path
+) -> None:
+    rows, _ = mini_city(households=20, seed=13)
+    stage(con, rows)
+    reported: list[str] = []
+    summary = run_linkage(con, model_dir, progress=reported.append)
+    steps = [stage.step for stage in summary.stages]
+    assert steps == reported  # every step reported to progress is timed, once
+    assert steps == [s for s in STEPS if s != "train"]  # a saved model: no training
+    assert all(stage.seconds >= 0 and stage.cpu_seconds >= 0 for stage in summary.stages)
 
 
 def test_rerun_on_unchanged_data_keeps_every_id(
