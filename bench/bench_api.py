@@ -74,57 +74,93 @@ def truth_city(households: int, seed: int = 11) -> dict[str, Any]:
     hid = np.char.add("H", np.char.zfill(people["household"].to_numpy().astype(str), 7))
     pid = np.char.add("P", np.char.zfill(people["person"].to_numpy().astype(str), 8))
     kec_code = people["kecamatan"].map(kec_name).to_numpy()
-    kel_code = np.array([kel.get((c, n)) for c, n in zip(kec_code, people["kelurahan"],
-                                                         strict=True)], dtype=object)
+    kel_code = np.array(
+        [kel.get((c, n)) for c, n in zip(kec_code, people["kelurahan"], strict=True)], dtype=object
+    )
     ppks = [[] if not isinstance(v, str) else v.split(";") for v in people["ppks"]]
-    persons = pa.table({
-        "person_id": pid, "household_id": hid, "full_name": people["full_name"].to_numpy(),
-        "nik": people["nik"].astype(str).to_numpy(), "no_kk": people["no_kk"].astype(str),
-        "birth_date": pa.array(people["birth_date"].dt.date.to_numpy(), pa.date32()),
-        "birth_place": people["birth_place"].to_numpy(), "sex": people["sex"].to_numpy(),
-        "relationship": people["relationship"].to_numpy(),
-        "phone": pa.array([p if isinstance(p, str) else None for p in people["phone"]]),
-        "status": ["active"] * len(people), "ppks": pa.array(ppks, pa.list_(pa.string())),
-    })
+    persons = pa.table(
+        {
+            "person_id": pid,
+            "household_id": hid,
+            "full_name": people["full_name"].to_numpy(),
+            "nik": people["nik"].astype(str).to_numpy(),
+            "no_kk": people["no_kk"].astype(str),
+            "birth_date": pa.array(people["birth_date"].dt.date.to_numpy(), pa.date32()),
+            "birth_place": people["birth_place"].to_numpy(),
+            "sex": people["sex"].to_numpy(),
+            "relationship": people["relationship"].to_numpy(),
+            "phone": pa.array([p if isinstance(p, str) else None for p in people["phone"]]),
+            "status": ["active"] * len(people),
+            "ppks": pa.array(ppks, pa.list_(pa.string())),
+        }
+    )
     heads = people.drop_duplicates("household")
     first = heads.index.to_numpy()
-    hh = pa.table({
-        "household_id": hid[first], "no_kk": heads["no_kk"].astype(str).to_numpy(),
-        "address": (heads["street"] + " No. " + heads["house_number"].astype(str)).to_numpy(),
-        "street": heads["street"].to_numpy(), "house_number": heads["house_number"].astype(str),
-        "rt": heads["rt"].astype(str).str.zfill(3), "rw": heads["rw"].astype(str).str.zfill(3),
-        "kelurahan_code": kel_code[first], "kecamatan_code": kec_code[first],
-        "welfare_decile": heads["decile"].to_numpy(), "status": ["active"] * len(heads),
-    })
+    hh = pa.table(
+        {
+            "household_id": hid[first],
+            "no_kk": heads["no_kk"].astype(str).to_numpy(),
+            "address": (heads["street"] + " No. " + heads["house_number"].astype(str)).to_numpy(),
+            "street": heads["street"].to_numpy(),
+            "house_number": heads["house_number"].astype(str),
+            "rt": heads["rt"].astype(str).str.zfill(3),
+            "rw": heads["rw"].astype(str).str.zfill(3),
+            "kelurahan_code": kel_code[first],
+            "kecamatan_code": kec_code[first],
+            "welfare_decile": heads["decile"].to_numpy(),
+            "status": ["active"] * len(heads),
+        }
+    )
     services, enrolments = _aid(rng, hid[first], heads["decile"].to_numpy())
     return {
-        "kecamatan": pa.Table.from_pylist([{"code": k.code, "name": k.name}
-                                           for k in reference.kecamatan()]),
-        "kelurahan": pa.Table.from_pylist([{"code": k.code, "name": k.name,
-                                            "kecamatan_code": k.kecamatan_code}
-                                           for k in reference.kelurahan()]),
+        "kecamatan": pa.Table.from_pylist(
+            [{"code": k.code, "name": k.name} for k in reference.kecamatan()]
+        ),
+        "kelurahan": pa.Table.from_pylist(
+            [
+                {"code": k.code, "name": k.name, "kecamatan_code": k.kecamatan_code}
+                for k in reference.kelurahan()
+            ]
+        ),
         "problems": pa.Table.from_pylist([vars(p) for p in reference.ppks()]),
         "funders": pa.Table.from_pylist([vars(f) for f in reference.funder_types()]),
         "organizations": pa.Table.from_pylist(
             [{"id": "DINSOS", "name": "Dinas Sosial", "type": "dinsos"}]
-            + [{"id": f, "name": f"Yayasan {f}", "type": "foundation"} for f in FOUNDATIONS]),
-        "programs": pa.Table.from_pylist([
-            {**vars(p), "ppks": [x.ppks_code for x in reference.program_ppks()
-                                 if x.program_code == p.code]} for p in reference.programs()]),
+            + [{"id": f, "name": f"Yayasan {f}", "type": "foundation"} for f in FOUNDATIONS]
+        ),
+        "programs": pa.Table.from_pylist(
+            [
+                {
+                    **vars(p),
+                    "ppks": [
+                        x.ppks_code for x in reference.program_ppks() if x.program_code == p.code
+                    ],
+                }
+                for p in reference.programs()
+            ]
+        ),
         "households": hh,
         "persons": persons,
-        "source_records": pa.table({
-            "record_key": np.char.add("dtsen:", pid), "source": ["dtsen"] * len(pid),
-            "organization": ["DINSOS"] * len(pid), "source_record_id": pid,
-            "full_name": persons["full_name"], "nik": persons["nik"], "person_id": pid,
-            "match_probability": [1.0] * len(pid)}),
+        "source_records": pa.table(
+            {
+                "record_key": np.char.add("dtsen:", pid),
+                "source": ["dtsen"] * len(pid),
+                "organization": ["DINSOS"] * len(pid),
+                "source_record_id": pid,
+                "full_name": persons["full_name"],
+                "nik": persons["nik"],
+                "person_id": pid,
+                "match_probability": [1.0] * len(pid),
+            }
+        ),
         "services": services,
         "enrolments": enrolments,
     }
 
 
-def _aid(rng: np.random.Generator, hids: np.ndarray,
-         deciles: np.ndarray) -> tuple[pa.Table, pa.Table]:
+def _aid(
+    rng: np.random.Generator, hids: np.ndarray, deciles: np.ndarray
+) -> tuple[pa.Table, pa.Table]:
     from connectors import reference
 
     funder = {p.code: p.funder_type for p in reference.programs()}
@@ -135,25 +171,44 @@ def _aid(rng: np.random.Generator, hids: np.ndarray,
         if rng.random() < 0.15:
             plan.append("SEMBAKO-YAYASAN" if "SEMBAKO-YAYASAN" in funder else "BPNT")
         for program in plan:
-            org = "DINSOS" if funder.get(program) in public else \
-                FOUNDATIONS[int(rng.integers(len(FOUNDATIONS)))]
+            org = (
+                "DINSOS"
+                if funder.get(program) in public
+                else FOUNDATIONS[int(rng.integers(len(FOUNDATIONS)))]
+            )
             months = sorted(rng.choice(12, size=int(rng.integers(1, 4)), replace=False))
             for m in months:
-                rows.append({"service_id": f"S-{h}-{program}-{m}", "household_id": h,
-                             "program": program, "service_date": f"2026-{m + 1:02d}-05",
-                             "amount": 300000.0, "funder": funder.get(program),
-                             "organization": org, "source": "bench"})
-            enrol[(h, program)] = {"household_id": h, "program": program,
-                                   "since": f"2026-{months[0] + 1:02d}-05",
-                                   "until": f"2026-{months[-1] + 1:02d}-05",
-                                   "active": True, "organization": org}
+                rows.append(
+                    {
+                        "service_id": f"S-{h}-{program}-{m}",
+                        "household_id": h,
+                        "program": program,
+                        "service_date": f"2026-{m + 1:02d}-05",
+                        "amount": 300000.0,
+                        "funder": funder.get(program),
+                        "organization": org,
+                        "source": "bench",
+                    }
+                )
+            enrol[(h, program)] = {
+                "household_id": h,
+                "program": program,
+                "since": f"2026-{months[0] + 1:02d}-05",
+                "until": f"2026-{months[-1] + 1:02d}-05",
+                "active": True,
+                "organization": org,
+            }
     services = pa.Table.from_pylist(rows)
-    services = services.set_column(services.column_names.index("service_date"), "service_date",
-                                   services["service_date"].cast(pa.date32()))
+    services = services.set_column(
+        services.column_names.index("service_date"),
+        "service_date",
+        services["service_date"].cast(pa.date32()),
+    )
     enrolments = pa.Table.from_pylist(list(enrol.values()))
     for col in ("since", "until"):
-        enrolments = enrolments.set_column(enrolments.column_names.index(col), col,
-                                           enrolments[col].cast(pa.date32()))
+        enrolments = enrolments.set_column(
+            enrolments.column_names.index(col), col, enrolments[col].cast(pa.date32())
+        )
     return services, enrolments
 
 
@@ -180,8 +235,10 @@ def bare_app() -> Any:
         def hello(self) -> str:
             return "world"
 
-    schema = strawberry.Schema(BareQuery, extensions=[
-        lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)])
+    schema = strawberry.Schema(
+        BareQuery,
+        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    )
     return Starlette(routes=[Route("/graphql", GraphQL(schema))])
 
 
@@ -191,16 +248,36 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def uvicorn(factory: str, port: int, env: dict[str, str],
-            workers: int = 1) -> subprocess.Popen[bytes]:
+def uvicorn(
+    factory: str, port: int, env: dict[str, str], workers: int = 1
+) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"bench_api:{factory}", "--factory",
-         "--workers", str(workers),
-         "--app-dir", str(ROOT / "bench"), "--host", "127.0.0.1", "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
-         "--no-access-log"],
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"bench_api:{factory}",
+            "--factory",
+            "--workers",
+            str(workers),
+            "--app-dir",
+            str(ROOT / "bench"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        start_new_session=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -256,17 +333,43 @@ end
 """
 
 
-def wrk(url: str, bodies: list[str], keys: list[str], seconds: float, connections: int,
-        threads: int, work: Path) -> dict[str, float]:
+def wrk(
+    url: str,
+    bodies: list[str],
+    keys: list[str],
+    seconds: float,
+    connections: int,
+    threads: int,
+    work: Path,
+) -> dict[str, float]:
     (work / "bodies.txt").write_text("\n".join(bodies) + "\n")
     (work / "keys.txt").write_text("\n".join(keys) + "\n")
     (work / "bench.lua").write_text(WRK_LUA)
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:.0f}s",
-         "--timeout", "10s", "-s", str(work / "bench.lua"), url],
-        env={**os.environ, "BENCH_BODIES": str(work / "bodies.txt"),
-             "BENCH_KEYS": str(work / "keys.txt"), "BENCH_PURPOSE": PURPOSE},
-        capture_output=True, text=True, check=True).stdout
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds:.0f}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(work / "bench.lua"),
+            url,
+        ],
+        env={
+            **os.environ,
+            "BENCH_BODIES": str(work / "bodies.txt"),
+            "BENCH_KEYS": str(work / "keys.txt"),
+            "BENCH_PURPOSE": PURPOSE,
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     found = re.search(r"^BENCH (\{.*\})$", out, re.M)
     if found is None:
         raise SystemExit(f"wrk gave no summary:\n{out}")
@@ -277,13 +380,18 @@ def wrk(url: str, bodies: list[str], keys: list[str], seconds: float, connection
 
 def check(url: str, body: str, key: str) -> None:
     """One request answered correctly before the load, so errors cannot pass as speed."""
-    r = httpx.post(url, content=body, timeout=30, headers={
-        "Content-Type": "application/json", "X-API-Key": key, "X-Purpose": PURPOSE})
+    r = httpx.post(
+        url,
+        content=body,
+        timeout=30,
+        headers={"Content-Type": "application/json", "X-API-Key": key, "X-Purpose": PURPOSE},
+    )
     data = r.json()
     if r.status_code != 200 or data.get("errors") or not data["data"]["household"]["members"]:
         raise SystemExit(f"household 360 is not answered correctly: {r.status_code} {data}")
-    anonymous = httpx.post(url, content=body, timeout=30,
-                           headers={"Content-Type": "application/json"})
+    anonymous = httpx.post(
+        url, content=body, timeout=30, headers={"Content-Type": "application/json"}
+    )
     if anonymous.status_code != 401:
         raise SystemExit(f"an anonymous call got {anonymous.status_code}, not 401")
 
@@ -301,8 +409,12 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
-    p.add_argument("--workers", type=int, default=1,
-                   help="uvicorn worker processes per app (rate limits are per process)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes per app (rate limits are per process)",
+    )
     p.add_argument("--no-record", action="store_true", help="do not write bench/results.md")
     args = p.parse_args()
     if shutil.which("wrk") is None:
@@ -322,14 +434,21 @@ def main() -> int:
         wipe(sync)
         ensure_constraints(sync, args.database)
         report = load(sync, tables, args.database)
-        print(f"loaded {report.entities_written:,} nodes+rels in "
-              f"{time.perf_counter() - started:.0f} s (city built and loaded)")
+        print(
+            f"loaded {report.entities_written:,} nodes+rels in "
+            f"{time.perf_counter() - started:.0f} s (city built and loaded)"
+        )
     counts = sync.execute_query(
         "MATCH (h:Household) WITH count(h) AS h MATCH (p:Person) RETURN h, count(p) AS p",
-        database_=args.database).records[0]
-    ids = [r["id"] for r in sync.execute_query(
-        "MATCH (h:Household) RETURN h.household_id AS id ORDER BY rand() LIMIT 5000",
-        database_=args.database).records]
+        database_=args.database,
+    ).records[0]
+    ids = [
+        r["id"]
+        for r in sync.execute_query(
+            "MATCH (h:Household) RETURN h.household_id AS id ORDER BY rand() LIMIT 5000",
+            database_=args.database,
+        ).records
+    ]
     sync.close()
     if not ids:
         print("no households in the graph: pass --load --wipe", file=sys.stderr)
@@ -340,26 +459,40 @@ def main() -> int:
         from hub.security import KeyStore, SecurityDB
         from hub.settings import load_settings
 
-        env = {"HUB_HOME": str(work / "hub"), "HUB_MODE": "production", "NEO4J_URI": args.uri,
-               "NEO4J_USER": args.user, "NEO4J_PASSWORD": args.password,
-               "NEO4J_DATABASE": args.database}
+        env = {
+            "HUB_HOME": str(work / "hub"),
+            "HUB_MODE": "production",
+            "NEO4J_URI": args.uri,
+            "NEO4J_USER": args.user,
+            "NEO4J_PASSWORD": args.password,
+            "NEO4J_DATABASE": args.database,
+        }
         store = KeyStore(SecurityDB.from_settings(load_settings(env)))
-        keys = [store.create("DINSOS", "dinsos_admin", f"bench client {i}")[1]
-                for i in range(args.connections)]
+        keys = [
+            store.create("DINSOS", "dinsos_admin", f"bench client {i}")[1]
+            for i in range(args.connections)
+        ]
         bare_port, hub_port = free_port(), free_port()
         bodies = [json.dumps({"query": HOUSEHOLD_360, "variables": {"id": i}}) for i in ids]
-        procs = [uvicorn("bare_app", bare_port, {}, args.workers),
-                 uvicorn("hub_app", hub_port, env, args.workers)]
+        procs = [
+            uvicorn("bare_app", bare_port, {}, args.workers),
+            uvicorn("hub_app", hub_port, env, args.workers),
+        ]
         try:
             hub_url = f"http://127.0.0.1:{hub_port}/graphql"
             check(hub_url, bodies[0], keys[0])
             # warm-up: plans cached and code compiled in Neo4j, pools filled
             wrk(hub_url, bodies, keys, 10, args.connections, args.threads, work)
-            base = wrk(f"http://127.0.0.1:{bare_port}/graphql",
-                       [json.dumps({"query": "{ hello }"})], keys, args.seconds,
-                       args.connections, args.threads, work)
-            h360 = wrk(hub_url, bodies, keys, args.seconds, args.connections, args.threads,
-                       work)
+            base = wrk(
+                f"http://127.0.0.1:{bare_port}/graphql",
+                [json.dumps({"query": "{ hello }"})],
+                keys,
+                args.seconds,
+                args.connections,
+                args.threads,
+                work,
+            )
+            h360 = wrk(hub_url, bodies, keys, args.seconds, args.connections, args.threads, work)
         finally:
             for proc in procs:
                 stop(proc)
@@ -367,24 +500,39 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     for name, s in (("bare strawberry", base), ("household 360", h360)):
-        print(f"{name:16s} {s['rps']:8.0f} req/s  p50 {s['p50']:6.1f} ms  "
-              f"p99 {s['p99']:6.1f} ms  errors {s['errors']:.0f}")
+        print(
+            f"{name:16s} {s['rps']:8.0f} req/s  p50 {s['p50']:6.1f} ms  "
+            f"p99 {s['p99']:6.1f} ms  errors {s['errors']:.0f}"
+        )
     figures = [
-        Figure(f"household 360, req/s at {args.connections} connections",
-               f"{h360['rps']:,.0f}", f"bare strawberry {base['rps']:,.0f}",
-               f"{h360['rps'] / base['rps']:.3f}"),
-        Figure("household 360, p50 / p99 latency (ms)", f"{h360['p50']:.1f} / {h360['p99']:.1f}",
-               f"{base['p50']:.1f} / {base['p99']:.1f}", f"{h360['p99'] / base['p99']:.1f}"),
-        Figure("errors (non-200 or GraphQL errors)", f"{h360['errors']:.0f} of "
-               f"{h360['requests']:.0f}", f"{base['errors']:.0f} of {base['requests']:.0f}", "-"),
+        Figure(
+            f"household 360, req/s at {args.connections} connections",
+            f"{h360['rps']:,.0f}",
+            f"bare strawberry {base['rps']:,.0f}",
+            f"{h360['rps'] / base['rps']:.3f}",
+        ),
+        Figure(
+            "household 360, p50 / p99 latency (ms)",
+            f"{h360['p50']:.1f} / {h360['p99']:.1f}",
+            f"{base['p50']:.1f} / {base['p99']:.1f}",
+            f"{h360['p99'] / base['p99']:.1f}",
+        ),
+        Figure(
+            "errors (non-200 or GraphQL errors)",
+            f"{h360['errors']:.0f} of {h360['requests']:.0f}",
+            f"{base['errors']:.0f} of {base['requests']:.0f}",
+            "-",
+        ),
     ]
-    notes = [f"graph: {counts['h']:,} households, {counts['p']:,} people "
-             "(generator truth, see bench_api.py docstring)",
-             f"load: wrk, {args.threads} thread(s), {args.connections} connections, "
-             f"{args.seconds:.0f} s per app; uvicorn (uvloop, httptools), {args.workers} "
-             "worker process(es) per app; "
-             "hub in production mode, API key + X-Purpose on every request",
-             "goal (issue 5): >= 300 req/s with p99 <= 50 ms at 16 connections, 100k households"]
+    notes = [
+        f"graph: {counts['h']:,} households, {counts['p']:,} people "
+        "(generator truth, see bench_api.py docstring)",
+        f"load: wrk, {args.threads} thread(s), {args.connections} connections, "
+        f"{args.seconds:.0f} s per app; uvicorn (uvloop, httptools), {args.workers} "
+        "worker process(es) per app; "
+        "hub in production mode, API key + X-Purpose on every request",
+        "goal (issue 5): >= 300 req/s with p99 <= 50 ms at 16 connections, 100k households",
+    ]
     if args.no_record:
         print(table(figures, notes))
     else:

@@ -30,8 +30,26 @@ from results import Figure, table
 
 from graph import DEFAULT_BATCH, DEFAULT_WRITERS, GraphTarget, ensure_constraints, load, open_driver
 
-NAMES = ["asep", "euis", "hermawan", "siti", "jajang", "dedi", "yusuf", "nining", "ujang",
-         "cucu", "agus", "rina", "dadang", "iis", "wawan", "tati", "supriatna", "muhammad"]
+NAMES = [
+    "asep",
+    "euis",
+    "hermawan",
+    "siti",
+    "jajang",
+    "dedi",
+    "yusuf",
+    "nining",
+    "ujang",
+    "cucu",
+    "agus",
+    "rina",
+    "dadang",
+    "iis",
+    "wawan",
+    "tati",
+    "supriatna",
+    "muhammad",
+]
 #: the raw baseline's batch, as measured before the loader changed
 RAW_BATCH = 5_000
 PROGRAMS = ["PKH", "BPNT", "PBI-JK", "BLT", "KIP", "SEMBAKO-YAYASAN", "ZAKAT"]
@@ -45,32 +63,64 @@ def city(households: int, seed: int = 7) -> dict[str, pa.Table]:
     for h in range(households):
         hid = f"H{h}"
         code = rnd.choice(kel)
-        hh.append({"household_id": hid, "no_kk": f"3273{h:012d}", "rt": f"{rnd.randint(1, 15):03d}",
-                   "rw": f"{rnd.randint(1, 12):03d}", "kelurahan_code": code,
-                   "kecamatan_code": code[:6], "welfare_decile": rnd.randint(1, 10),
-                   "address": f"Jl. Bench {h}"})
+        hh.append(
+            {
+                "household_id": hid,
+                "no_kk": f"3273{h:012d}",
+                "rt": f"{rnd.randint(1, 15):03d}",
+                "rw": f"{rnd.randint(1, 12):03d}",
+                "kelurahan_code": code,
+                "kecamatan_code": code[:6],
+                "welfare_decile": rnd.randint(1, 10),
+                "address": f"Jl. Bench {h}",
+            }
+        )
         for m in range(rnd.randint(1, 5)):
             name = f"{rnd.choice(NAMES)} {rnd.choice(NAMES)}"
-            persons.append({"person_id": f"P{pid}", "household_id": hid, "full_name": name.title(),
-                            "name_tokens": name, "nik": f"3273{pid:012d}",
-                            "birth_date": date(1950, 1, 1) + timedelta(days=rnd.randint(0, 25000)),
-                            "sex": rnd.choice("LP"), "relationship": "KEPALA" if m == 0 else "ANAK",
-                            "ppks": ["PPKS24"] if rnd.random() < 0.3 else []})
-            records.append({"record_key": f"dtks:{pid}", "source": "dtks",
-                            "organization": "DINSOS", "source_record_id": str(pid),
-                            "person_id": f"P{pid}", "full_name": name.title(),
-                            "match_probability": 1.0})
+            persons.append(
+                {
+                    "person_id": f"P{pid}",
+                    "household_id": hid,
+                    "full_name": name.title(),
+                    "name_tokens": name,
+                    "nik": f"3273{pid:012d}",
+                    "birth_date": date(1950, 1, 1) + timedelta(days=rnd.randint(0, 25000)),
+                    "sex": rnd.choice("LP"),
+                    "relationship": "KEPALA" if m == 0 else "ANAK",
+                    "ppks": ["PPKS24"] if rnd.random() < 0.3 else [],
+                }
+            )
+            records.append(
+                {
+                    "record_key": f"dtks:{pid}",
+                    "source": "dtks",
+                    "organization": "DINSOS",
+                    "source_record_id": str(pid),
+                    "person_id": f"P{pid}",
+                    "full_name": name.title(),
+                    "match_probability": 1.0,
+                }
+            )
             pid += 1
         for s in range(rnd.randint(0, 3)):
-            services.append({"service_id": f"S{h}-{s}", "household_id": hid,
-                             "program": rnd.choice(PROGRAMS),
-                             "service_date": date(2026, rnd.randint(1, 12), 1),
-                             "amount": 100000.0, "funder": "APBN", "organization": "DINSOS"})
+            services.append(
+                {
+                    "service_id": f"S{h}-{s}",
+                    "household_id": hid,
+                    "program": rnd.choice(PROGRAMS),
+                    "service_date": date(2026, rnd.randint(1, 12), 1),
+                    "amount": 100000.0,
+                    "funder": "APBN",
+                    "organization": "DINSOS",
+                }
+            )
     return {
-        "kecamatan": pa.Table.from_pylist([{"code": f"32730{k:02d}", "name": f"Kec {k}"}
-                                           for k in range(1, 31)]),
-        "kelurahan": pa.Table.from_pylist([{"code": c, "name": f"Kel {c}",
-                                            "kecamatan_code": c[:6]} for c in kel]),
+        "kecamatan": pa.Table.from_pylist(
+            [{"code": f"32730{k:02d}", "name": f"Kec {k}"} for k in range(1, 31)]
+        ),
+        "kelurahan": pa.Table.from_pylist(
+            [{"code": c, "name": f"Kel {c}", "kecamatan_code": c[:6]} for c in kel]
+        ),
         "organizations": pa.Table.from_pylist([{"id": "DINSOS", "name": "Dinsos"}]),
         "households": pa.Table.from_pylist(hh),
         "persons": pa.Table.from_pylist(persons),
@@ -83,8 +133,10 @@ def wipe(driver: Any) -> None:
     """Empty the database in bounded transactions: relationships first, since
     DETACH DELETE of a dense node (a program with 100k households) would
     delete all of its relationships in one transaction."""
-    for query in ("MATCH ()-[r]->() WITH r LIMIT 50000 DELETE r RETURN count(*) AS c",
-                  "MATCH (n) WITH n LIMIT 50000 DELETE n RETURN count(*) AS c"):
+    for query in (
+        "MATCH ()-[r]->() WITH r LIMIT 50000 DELETE r RETURN count(*) AS c",
+        "MATCH (n) WITH n LIMIT 50000 DELETE n RETURN count(*) AS c",
+    ):
         while driver.execute_query(query).records[0]["c"]:
             pass
 
@@ -95,14 +147,20 @@ def raw_baseline(driver: Any, nodes: int, rels: int, batch: int) -> float:
     driver.execute_query("CALL db.awaitIndexes(300)")
     started = time.perf_counter()
     for start in range(0, nodes, batch):
-        rows = [{"id": i, "name": f"n{i}", "v": i % 10}
-                for i in range(start, min(nodes, start + batch))]
+        rows = [
+            {"id": i, "name": f"n{i}", "v": i % 10} for i in range(start, min(nodes, start + batch))
+        ]
         driver.execute_query("UNWIND $rows AS row CREATE (n:Raw) SET n = row", rows=rows)
     for start in range(0, rels, batch):
-        rows = [{"a": i % nodes, "b": (i * 7 + 1) % nodes}
-                for i in range(start, min(rels, start + batch))]
-        driver.execute_query("UNWIND $rows AS row MATCH (a:Raw {id: row.a}) "
-                             "MATCH (b:Raw {id: row.b}) CREATE (a)-[:R]->(b)", rows=rows)
+        rows = [
+            {"a": i % nodes, "b": (i * 7 + 1) % nodes}
+            for i in range(start, min(rels, start + batch))
+        ]
+        driver.execute_query(
+            "UNWIND $rows AS row MATCH (a:Raw {id: row.a}) "
+            "MATCH (b:Raw {id: row.b}) CREATE (a)-[:R]->(b)",
+            rows=rows,
+        )
     return time.perf_counter() - started
 
 
@@ -143,21 +201,30 @@ def main() -> int:
 
     print("rows: " + ", ".join(f"{k}={v.rows}" for k, v in report.tables.items()))
     for name, t in report.tables.items():
-        print(f"  {name:16s} {t.rows:8d} rows {t.seconds:7.2f} s "
-              f"{(t.nodes_created + t.relationships_created) / max(t.seconds, 1e-9):10,.0f} /s")
+        print(
+            f"  {name:16s} {t.rows:8d} rows {t.seconds:7.2f} s "
+            f"{(t.nodes_created + t.relationships_created) / max(t.seconds, 1e-9):10,.0f} /s"
+        )
     figures = [
-        Figure("full load into an empty graph, nodes+relationships/s",
-               f"{loader_rate:,.0f} ({nodes:,} nodes + {rels:,} rels in {report.seconds:.1f} s)",
-               f"raw UNWIND CREATE {raw_rate:,.0f} ({raw_s:.1f} s)",
-               f"{loader_rate / raw_rate:.2f}"),
-        Figure("no-change reload (incremental upsert of identical data)",
-               f"{reload_s:.1f} s, changed={again.changed}",
-               f"full load {report.seconds:.1f} s", f"{reload_s / report.seconds:.2f}"),
+        Figure(
+            "full load into an empty graph, nodes+relationships/s",
+            f"{loader_rate:,.0f} ({nodes:,} nodes + {rels:,} rels in {report.seconds:.1f} s)",
+            f"raw UNWIND CREATE {raw_rate:,.0f} ({raw_s:.1f} s)",
+            f"{loader_rate / raw_rate:.2f}",
+        ),
+        Figure(
+            "no-change reload (incremental upsert of identical data)",
+            f"{reload_s:.1f} s, changed={again.changed}",
+            f"full load {report.seconds:.1f} s",
+            f"{reload_s / report.seconds:.2f}",
+        ),
     ]
-    notes = [f"city: {args.households:,} households, batch {args.batch:,}, "
-             f"{args.writers} writer(s); baseline: rows as maps, {args.raw_batch:,} per "
-             "batch, nodes by CREATE then relationships by MATCH on an indexed id",
-             "goal (issue 5): >= 50,000 nodes+relationships/s"]
+    notes = [
+        f"city: {args.households:,} households, batch {args.batch:,}, "
+        f"{args.writers} writer(s); baseline: rows as maps, {args.raw_batch:,} per "
+        "batch, nodes by CREATE then relationships by MATCH on an indexed id",
+        "goal (issue 5): >= 50,000 nodes+relationships/s",
+    ]
     if args.no_record:
         print(table(figures, notes))
     else:
@@ -166,8 +233,9 @@ def main() -> int:
 
 
 def wipe_raw(driver: Any) -> None:
-    while driver.execute_query("MATCH (n:Raw) WITH n LIMIT 20000 DETACH DELETE n "
-                               "RETURN count(*) AS c").records[0]["c"]:
+    while driver.execute_query(
+        "MATCH (n:Raw) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS c"
+    ).records[0]["c"]:
         pass
     driver.execute_query("DROP INDEX raw_id IF EXISTS")
 

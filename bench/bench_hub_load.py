@@ -71,10 +71,12 @@ def build(workdir: Path, households: int, seed: int, settings: Settings) -> floa
 
 def graph_size(conn: GraphTarget) -> tuple[int, int]:
     with open_driver(conn) as driver:
-        nodes = driver.execute_query("MATCH (n) RETURN count(n) AS c",
-                                     database_=conn.database).records[0]["c"]
-        rels = driver.execute_query("MATCH ()-[r]->() RETURN count(r) AS c",
-                                    database_=conn.database).records[0]["c"]
+        nodes = driver.execute_query(
+            "MATCH (n) RETURN count(n) AS c", database_=conn.database
+        ).records[0]["c"]
+        rels = driver.execute_query(
+            "MATCH ()-[r]->() RETURN count(r) AS c", database_=conn.database
+        ).records[0]["c"]
     return int(nodes), int(rels)
 
 
@@ -169,8 +171,9 @@ def main() -> None:
     parser.add_argument("--database", default="neo4j")
     parser.add_argument("--households", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--change", type=float, default=0.01,
-                        help="share of all records the change touches")
+    parser.add_argument(
+        "--change", type=float, default=0.01, help="share of all records the change touches"
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/satupintu-bench-hub-load"))
     parser.add_argument("--wipe", action="store_true", help="required: the graph is wiped")
     parser.add_argument("--no-record", action="store_true")
@@ -179,20 +182,28 @@ def main() -> None:
         parser.error("this bench WIPES the database at --uri: pass --wipe to confirm.")
     logging.getLogger("splink").setLevel(logging.ERROR)
     load_at_start = os.getloadavg()[0]
-    conn = GraphTarget(uri=args.uri, user=args.user, password=args.password,
-                      database=args.database)
-    settings = Settings(home=args.workdir / "home", neo4j_uri=args.uri, neo4j_user=args.user,
-                        neo4j_password=args.password, neo4j_database=args.database)
+    conn = GraphTarget(uri=args.uri, user=args.user, password=args.password, database=args.database)
+    settings = Settings(
+        home=args.workdir / "home",
+        neo4j_uri=args.uri,
+        neo4j_user=args.user,
+        neo4j_password=args.password,
+        neo4j_database=args.database,
+    )
     built = build(args.workdir, args.households, args.seed, settings)
-    print(f"city: {args.households:,} households" + (f", built in {built:.0f} s" if built else
-                                                    ", reused"))
+    print(
+        f"city: {args.households:,} households"
+        + (f", built in {built:.0f} s" if built else ", reused")
+    )
     wipe(conn)
     loads = [os.getloadavg()[0]]
     full_s, full = timed_load(settings)
     loads.append(os.getloadavg()[0])
     nodes, rels = graph_size(conn)
-    print(f"full load: {nodes:,} nodes + {rels:,} rels in {full_s:.1f} s; "
-          + ", ".join(f"{k} {t.seconds:.1f}s" for k, t in full.tables.items() if t.seconds > 0.3))
+    print(
+        f"full load: {nodes:,} nodes + {rels:,} rels in {full_s:.1f} s; "
+        + ", ".join(f"{k} {t.seconds:.1f}s" for k, t in full.tables.items() if t.seconds > 0.3)
+    )
     same_s, same = timed_load(settings)
     print(f"unchanged reload: {same_s:.2f} s, {same.rows_sent} of {same.rows_built} rows sent")
     base_s = baseline_reload(settings, conn)
@@ -204,33 +215,47 @@ def main() -> None:
     change_s, change = timed_load(settings)
     loads.append(os.getloadavg()[0])
     touched = sum(counts.values())
-    print(f"change of {touched:,} records ({touched / records:.2%}): {change_s:.2f} s, "
-          f"{change.rows_sent:,} rows sent, {change.retired} retired, {change.dropped} dropped")
+    print(
+        f"change of {touched:,} records ({touched / records:.2%}): {change_s:.2f} s, "
+        f"{change.rows_sent:,} rows sent, {change.retired} retired, {change.dropped} dropped"
+    )
     (args.workdir / f"built-{args.households}-{args.seed}").unlink()  # the city changed
     wipe(conn)  # in bounded transactions: a test's one-statement wipe of ~1M entities fails
 
     rate = (nodes + rels) / full_s
     figures = [
-        Figure(f"`hub load` full, {args.households:,} households, nodes+relationships/s",
-               f"{rate:,.0f} ({nodes:,} nodes + {rels:,} rels in {full_s:.1f} s)",
-               "goal 50,000", f"{rate / 50_000:.2f}"),
-        Figure("`hub load` unchanged reload (s)",
-               f"{same_s:.2f} ({same.rows_sent} of {same.rows_built:,} rows sent)",
-               f"full load {full_s:.1f} s; every row to the loader {base_s:.1f} s",
-               f"{same_s / full_s:.3f} of full"),
-        Figure(f"`hub load` after a change of {touched / records:.1%} of records (s)",
-               f"{change_s:.2f} ({change.rows_sent:,} rows sent; " + ", ".join(
-                   f"{k} {v}" for k, v in counts.items()) + ")",
-               f"full load {full_s:.1f} s", f"{change_s / full_s:.3f} of full"),
+        Figure(
+            f"`hub load` full, {args.households:,} households, nodes+relationships/s",
+            f"{rate:,.0f} ({nodes:,} nodes + {rels:,} rels in {full_s:.1f} s)",
+            "goal 50,000",
+            f"{rate / 50_000:.2f}",
+        ),
+        Figure(
+            "`hub load` unchanged reload (s)",
+            f"{same_s:.2f} ({same.rows_sent} of {same.rows_built:,} rows sent)",
+            f"full load {full_s:.1f} s; every row to the loader {base_s:.1f} s",
+            f"{same_s / full_s:.3f} of full",
+        ),
+        Figure(
+            f"`hub load` after a change of {touched / records:.1%} of records (s)",
+            f"{change_s:.2f} ({change.rows_sent:,} rows sent; "
+            + ", ".join(f"{k} {v}" for k, v in counts.items())
+            + ")",
+            f"full load {full_s:.1f} s",
+            f"{change_s / full_s:.3f} of full",
+        ),
     ]
-    notes = [f"load average (1 min) at the start {load_at_start:.1f}; before and after the "
-             "full load " + " / ".join(f"{x:.1f}" for x in loads[:2]) + "; before and after "
-             "the 1% change's load " + " / ".join(f"{x:.1f}" for x in loads[2:])
-             + f"; at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a load "
-             "average above the core count means other work shared the machine: then the "
-             "absolute times are not a quiet machine's; the ratios are same-run)",
-             "each household's rows (and its lifecycle moves) are written in one "
-             "transaction, two transactions at a time (graph.household_load)"]
+    notes = [
+        f"load average (1 min) at the start {load_at_start:.1f}; before and after the "
+        "full load " + " / ".join(f"{x:.1f}" for x in loads[:2]) + "; before and after "
+        "the 1% change's load "
+        + " / ".join(f"{x:.1f}" for x in loads[2:])
+        + f"; at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a load "
+        "average above the core count means other work shared the machine: then the "
+        "absolute times are not a quiet machine's; the ratios are same-run)",
+        "each household's rows (and its lifecycle moves) are written in one "
+        "transaction, two transactions at a time (graph.household_load)",
+    ]
     if args.no_record:
         print(table(figures, notes))
     else:

@@ -96,7 +96,9 @@ def in_own_process(setup: str, workdir: Path) -> dict[str, Any]:
     """`run_setup` in a child process (this script with --setup)."""
     done = subprocess.run(
         [sys.executable, __file__, "--setup", setup, "--workdir", str(workdir)],
-        check=True, stdout=subprocess.PIPE, text=True,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")][-1]
     result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
@@ -268,10 +270,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     print(_row("satupintu", ours, our_times))
     print(_row("vanilla", theirs, base_times))
-    print(
-        f"ratio (vanilla time / ours, saved model): "
-        f"{base['seconds'] / link['seconds']:.2f}"
-    )
+    print(f"ratio (vanilla time / ours, saved model): {base['seconds'] / link['seconds']:.2f}")
     print(
         f"CPU seconds: ours {link['cpu_seconds']:.1f} (train + link {train['cpu_seconds']:.1f}), "
         f"vanilla {base['cpu_seconds']:.1f}; ratio (vanilla / ours) "
@@ -281,8 +280,12 @@ def main() -> None:
         f"peak RSS, each in its own process: ours {link['peak_rss_mb']:,.0f} MB "
         f"(train + link {train['peak_rss_mb']:,.0f} MB), vanilla {base['peak_rss_mb']:,.0f} MB"
     )
-    print("ours, saved-model link, per step (wall s / CPU s): " + ", ".join(
-        f"{s['step']} {s['seconds']:.1f}/{s['cpu_seconds']:.1f}" for s in link["stages"]))
+    print(
+        "ours, saved-model link, per step (wall s / CPU s): "
+        + ", ".join(
+            f"{s['step']} {s['seconds']:.1f}/{s['cpu_seconds']:.1f}" for s in link["stages"]
+        )
+    )
     queue = link["review_open"] / records
     print(f"review queue: {link['review_open']:,} open pairs, {queue:.2%} of records")
     if args.realtime_samples:
@@ -303,19 +306,37 @@ def main() -> None:
                 ">= 0.995; link time <= 0.6x vanilla, peak memory <= vanilla's; review queue "
                 "<= 1% of records"
             )
-        notes.append("saved-model link per step (wall s / CPU s): " + ", ".join(
-            f"{s['step']} {s['seconds']:.1f}/{s['cpu_seconds']:.1f}" for s in link["stages"]))
+        notes.append(
+            "saved-model link per step (wall s / CPU s): "
+            + ", ".join(
+                f"{s['step']} {s['seconds']:.1f}/{s['cpu_seconds']:.1f}" for s in link["stages"]
+            )
+        )
         figures = _figures(ours, our_times, theirs, base_times)
-        figures.append(Figure(
-            "link CPU seconds, saved model", f"{link['cpu_seconds']:.1f}",
-            f"vanilla train + link {base['cpu_seconds']:.1f}",
-            f"{base['cpu_seconds'] / link['cpu_seconds']:.2f}"))
-        figures.append(Figure(
-            "peak RSS, own process (MB)", f"{link['peak_rss_mb']:,.0f}",
-            f"vanilla {base['peak_rss_mb']:,.0f}",
-            f"{base['peak_rss_mb'] / link['peak_rss_mb']:.2f}"))
-        figures.append(Figure("review queue, open pairs (% of records)",
-                              f"{link['review_open']:,} ({queue:.2%})", "-", "-"))
+        figures.append(
+            Figure(
+                "link CPU seconds, saved model",
+                f"{link['cpu_seconds']:.1f}",
+                f"vanilla train + link {base['cpu_seconds']:.1f}",
+                f"{base['cpu_seconds'] / link['cpu_seconds']:.2f}",
+            )
+        )
+        figures.append(
+            Figure(
+                "peak RSS, own process (MB)",
+                f"{link['peak_rss_mb']:,.0f}",
+                f"vanilla {base['peak_rss_mb']:,.0f}",
+                f"{base['peak_rss_mb'] / link['peak_rss_mb']:.2f}",
+            )
+        )
+        figures.append(
+            Figure(
+                "review queue, open pairs (% of records)",
+                f"{link['review_open']:,} ({queue:.2%})",
+                "-",
+                "-",
+            )
+        )
         report("bench_linkage", figures, notes)
 
 

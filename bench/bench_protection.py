@@ -80,41 +80,104 @@ def city(households: int, seed: int = 7) -> dict[str, pa.Table]:
     hh, people, services, records = [], [], [], []
     for i in range(households):
         hid, k = f"BH{i:06d}", kel[i % len(kel)]
-        hh.append({"household_id": hid, "no_kk": f"3273{i:012d}", "address": f"Jl. {i}",
-                   "street": "Jl. Bench", "house_number": str(i), "rt": "001", "rw": "002",
-                   "kelurahan_code": k, "kecamatan_code": k[:6],
-                   "welfare_decile": rnd.randint(1, 10), "status": "active"})
+        hh.append(
+            {
+                "household_id": hid,
+                "no_kk": f"3273{i:012d}",
+                "address": f"Jl. {i}",
+                "street": "Jl. Bench",
+                "house_number": str(i),
+                "rt": "001",
+                "rw": "002",
+                "kelurahan_code": k,
+                "kecamatan_code": k[:6],
+                "welfare_decile": rnd.randint(1, 10),
+                "status": "active",
+            }
+        )
         for j in range(3):
             pid = f"BP{i:06d}{j}"
-            people.append({"person_id": pid, "household_id": hid, "full_name": f"Warga {i} {j}",
-                           "name_tokens": f"warga {i} {j}", "nik": f"32730101{i:06d}{j:02d}",
-                           "no_kk": None, "birth_date": date(1980, 1, 1 + j),
-                           "birth_place": "Bandung", "sex": "L" if j else "P",
-                           "relationship": "KEPALA" if j == 0 else "ANAK",
-                           "phone": f"0812{i:06d}{j:02d}", "status": "active",
-                           "ppks": [rnd.choice(PPKS)]})
-            records.append({"record_key": f"dtks:{pid}", "source": "dtks",
-                            "organization": "DINSOS", "source_record_id": pid,
-                            "person_id": pid, "full_name": f"Warga {i} {j}",
-                            "match_probability": 1.0})
+            people.append(
+                {
+                    "person_id": pid,
+                    "household_id": hid,
+                    "full_name": f"Warga {i} {j}",
+                    "name_tokens": f"warga {i} {j}",
+                    "nik": f"32730101{i:06d}{j:02d}",
+                    "no_kk": None,
+                    "birth_date": date(1980, 1, 1 + j),
+                    "birth_place": "Bandung",
+                    "sex": "L" if j else "P",
+                    "relationship": "KEPALA" if j == 0 else "ANAK",
+                    "phone": f"0812{i:06d}{j:02d}",
+                    "status": "active",
+                    "ppks": [rnd.choice(PPKS)],
+                }
+            )
+            records.append(
+                {
+                    "record_key": f"dtks:{pid}",
+                    "source": "dtks",
+                    "organization": "DINSOS",
+                    "source_record_id": pid,
+                    "person_id": pid,
+                    "full_name": f"Warga {i} {j}",
+                    "match_probability": 1.0,
+                }
+            )
         org = FOUNDATION if i % 4 == 0 else "DINSOS"
-        services.append({"service_id": f"BS{i:06d}", "household_id": hid,
-                         "person_id": f"BP{i:06d}0", "program": "BPNT",
-                         "service_date": date(2026, 10, 5), "amount": 200000.0,
-                         "funder": "APBN", "organization": org, "source": org.lower(),
-                         "record_key": None})
+        services.append(
+            {
+                "service_id": f"BS{i:06d}",
+                "household_id": hid,
+                "person_id": f"BP{i:06d}0",
+                "program": "BPNT",
+                "service_date": date(2026, 10, 5),
+                "amount": 200000.0,
+                "funder": "APBN",
+                "organization": org,
+                "source": org.lower(),
+                "record_key": None,
+            }
+        )
     return {
         "kecamatan": t([{"code": f"32730{k}", "name": f"Kec {k}"} for k in range(1, 6)]),
         "kelurahan": t([{"code": k, "name": f"Kel {k}", "kecamatan_code": k[:6]} for k in kel]),
-        "problems": t([{"code": c, "number": int(c[4:]), "name": c, "name_en": c,
-                        "special_category": c == "PPKS16",
-                        "special_kind": "health" if c == "PPKS16" else None} for c in PPKS]),
+        "problems": t(
+            [
+                {
+                    "code": c,
+                    "number": int(c[4:]),
+                    "name": c,
+                    "name_en": c,
+                    "special_category": c == "PPKS16",
+                    "special_kind": "health" if c == "PPKS16" else None,
+                }
+                for c in PPKS
+            ]
+        ),
         "funders": t([{"code": "APBN", "name": "APBN", "kind": "APBN", "public": True}]),
-        "organizations": t([{"id": "DINSOS", "name": "Dinsos", "type": "agency"},
-                            {"id": FOUNDATION, "name": "Yayasan", "type": "foundation"}]),
-        "programs": t([{"code": "BPNT", "name": "BPNT", "benefit_kind": "food", "need": "food",
-                        "funder_type": "APBN", "ppks": ["PPKS24"]}]),
-        "households": t(hh), "persons": t(people), "source_records": t(records),
+        "organizations": t(
+            [
+                {"id": "DINSOS", "name": "Dinsos", "type": "agency"},
+                {"id": FOUNDATION, "name": "Yayasan", "type": "foundation"},
+            ]
+        ),
+        "programs": t(
+            [
+                {
+                    "code": "BPNT",
+                    "name": "BPNT",
+                    "benefit_kind": "food",
+                    "need": "food",
+                    "funder_type": "APBN",
+                    "ppks": ["PPKS24"],
+                }
+            ]
+        ),
+        "households": t(hh),
+        "persons": t(people),
+        "source_records": t(records),
         "services": t(services),
     }
 
@@ -124,10 +187,14 @@ async def drive(app: Any, ids: list[str], headers: dict[str, str], concurrency: 
     transport = httpx.ASGITransport(app=app)
     gate = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+
         async def one(hid: str) -> None:
             async with gate:
-                r = await client.post("/graphql", headers=headers, json={
-                    "query": HOUSEHOLD_360, "variables": {"id": hid}})
+                r = await client.post(
+                    "/graphql",
+                    headers=headers,
+                    json={"query": HOUSEHOLD_360, "variables": {"id": hid}},
+                )
                 body = r.json()
                 if r.status_code != 200 or body.get("errors") or not body["data"]["household"]:
                     raise RuntimeError(f"{hid}: {r.status_code} {str(body)[:300]}")
@@ -143,11 +210,11 @@ def bare_app(services: Services) -> Starlette:
 
     class Unprotected(GraphQL[Context, None]):
         async def get_context(self, request: Any, response: Any = None) -> Context:
-            return Context.for_request(services, Admin(), request=request, response=response,
-                                       purpose="bench")
+            return Context.for_request(
+                services, Admin(), request=request, response=response, purpose="bench"
+            )
 
-    return Starlette(routes=[Route("/graphql", Unprotected(build_schema()),
-                                   methods=["POST"])])
+    return Starlette(routes=[Route("/graphql", Unprotected(build_schema()), methods=["POST"])])
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -161,8 +228,9 @@ async def main(args: argparse.Namespace) -> None:
     driver = await open_async_driver(conn)
     repository = GraphRepository(driver, conn.database, conn.uri)
     home = Path(tempfile.mkdtemp(prefix="bench-protection-"))
-    settings = Settings(home=home, mode="production", extra={"rate_limit": 1e9,
-                                                              "rate_burst": 10**9})
+    settings = Settings(
+        home=home, mode="production", extra={"rate_limit": 1e9, "rate_burst": 10**9}
+    )
     with SecurityDB.from_settings(settings) as db:
         admin = KeyStore(db).create("DINSOS", "dinsos_admin")[1]
         foundation = KeyStore(db).create(FOUNDATION, "foundation")[1]
@@ -183,8 +251,9 @@ async def main(args: argparse.Namespace) -> None:
         await drive(app, rnd.choices(ids, k=min(200, per_round)), headers, args.concurrency)
     for _ in range(args.rounds):
         for name, app, ids, headers in plan:
-            runs[name].append(await drive(app, rnd.choices(ids, k=per_round), headers,
-                                          args.concurrency))
+            runs[name].append(
+                await drive(app, rnd.choices(ids, k=per_round), headers, args.concurrency)
+            )
     await driver.close()
     with SecurityDB.from_settings(settings) as db:
         from hub.security import AuditLog
@@ -195,15 +264,25 @@ async def main(args: argparse.Namespace) -> None:
         return max(runs[name])
 
     base = best("off")
-    figures = [Figure(f"household 360 req/s, protection {name}", f"{best(name):,.0f}",
-                      f"{base:,.0f} (off)", f"{best(name) / base:.2f}")
-               for name in runs]
-    report("bench_protection", figures, notes=[
-        f"{args.households:,} households x 3 people, {args.requests:,} requests per app in "
-        f"{args.rounds} alternating rounds (best round), concurrency {args.concurrency}, "
-        "in-process ASGI (httpx), Neo4j " + args.uri,
-        f"audit log after the run: {verified.checked:,} events, chain intact: {verified.ok}",
-    ])
+    figures = [
+        Figure(
+            f"household 360 req/s, protection {name}",
+            f"{best(name):,.0f}",
+            f"{base:,.0f} (off)",
+            f"{best(name) / base:.2f}",
+        )
+        for name in runs
+    ]
+    report(
+        "bench_protection",
+        figures,
+        notes=[
+            f"{args.households:,} households x 3 people, {args.requests:,} requests per app in "
+            f"{args.rounds} alternating rounds (best round), concurrency {args.concurrency}, "
+            "in-process ASGI (httpx), Neo4j " + args.uri,
+            f"audit log after the run: {verified.checked:,} events, chain intact: {verified.ok}",
+        ],
+    )
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -218,7 +297,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--concurrency", type=int, default=8)
     return p.parse_args(argv)
-
 
 
 if __name__ == "__main__":

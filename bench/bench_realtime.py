@@ -159,11 +159,9 @@ def main() -> None:
             USING SAMPLE {max(args.records, args.std_records)} ROWS (reservoir, 7)"""
     ).to_arrow_table()
     print(f"city: {args.households:,} households, {total:,} records; {args.runs} runs")
-    std_rows = (
-        con.sql(
-            f"SELECT * FROM current_records USING SAMPLE {args.std_records} ROWS (reservoir, 3)"
-        ).to_arrow_table()
-    )
+    std_rows = con.sql(
+        f"SELECT * FROM current_records USING SAMPLE {args.std_records} ROWS (reservoir, 3)"
+    ).to_arrow_table()
     con.close()
     records = perturbed(sample.slice(0, args.records).to_pylist(), args.seed)
 

@@ -82,12 +82,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build(root: Path, households: int, uri: str, password: str,
-          nice: int | None) -> dict[str, str]:
+def build(root: Path, households: int, uri: str, password: str, nice: int | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env.update(HUB_HOME=str(root / "home"), NEO4J_URI=uri, NEO4J_USER="neo4j",
-               NEO4J_PASSWORD=password, HUB_CONFIG=str(root / "hub.toml"),
-               BENCH_CONFIG_DIR=str(root / "city" / "config"))
+    env.update(
+        HUB_HOME=str(root / "home"),
+        NEO4J_URI=uri,
+        NEO4J_USER="neo4j",
+        NEO4J_PASSWORD=password,
+        HUB_CONFIG=str(root / "hub.toml"),
+        BENCH_CONFIG_DIR=str(root / "city" / "config"),
+    )
     if nice is not None:
         env["HUB_REFRESH_NICE"] = str(nice)
     built = root / "built"
@@ -95,8 +99,16 @@ def build(root: Path, households: int, uri: str, password: str,
         print(f"  reusing the city in {root}", flush=True)
         return env
     (root / "hub.toml").write_text("rate_limit = 1000000\nrate_burst = 1000000\n")
-    hub(env, "generate", "--households", str(households), "--seed", "12",
-        "--out", str(root / "city"))
+    hub(
+        env,
+        "generate",
+        "--households",
+        str(households),
+        "--seed",
+        "12",
+        "--out",
+        str(root / "city"),
+    )
     for step in (["ingest", "--config", str(root / "city" / "config")], ["link"], ["load"]):
         print("  hub", " ".join(step), flush=True)
         hub(env, *step)
@@ -105,22 +117,30 @@ def build(root: Path, households: int, uri: str, password: str,
 
 
 def keys(env: dict[str, str], n: int) -> list[str]:
-    return [hub(env, "keys", "create", "--org", "ORG-DINSOS", "--role", "dinsos_admin")
-            .stdout.strip().splitlines()[-1] for _ in range(n)]
+    return [
+        hub(env, "keys", "create", "--org", "ORG-DINSOS", "--role", "dinsos_admin")
+        .stdout.strip()
+        .splitlines()[-1]
+        for _ in range(n)
+    ]
 
 
 def household_ids(env: dict[str, str]) -> list[str]:
     import duckdb
+
     con = duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"), read_only=True)
     try:
-        return [r[0] for r in con.execute(
-            "SELECT DISTINCT household_id FROM identity_map ORDER BY 1").fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT household_id FROM identity_map ORDER BY 1"
+            ).fetchall()
+        ]
     finally:
         con.close()
 
 
-async def clients(base: str, api_keys: list[str], ids: list[str],
-                  until: Any) -> dict[str, Any]:
+async def clients(base: str, api_keys: list[str], ids: list[str], until: Any) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
     started = time.perf_counter()
@@ -146,14 +166,18 @@ async def clients(base: str, api_keys: list[str], ids: list[str],
 
 def summary(latencies: list[float], errors: int, elapsed: float) -> dict[str, Any]:
     ordered = sorted(latencies) or [0.0]
-    return {"requests": len(latencies), "errors": errors,
-            "rps": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(statistics.median(ordered) * 1000, 1),
-            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1)}
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
+    }
 
 
-async def at_rate(base: str, api_keys: list[str], ids: list[str], rate: float,
-                  until: Any) -> dict[str, Any]:
+async def at_rate(
+    base: str, api_keys: list[str], ids: list[str], rate: float, until: Any
+) -> dict[str, Any]:
     """Open loop: one request every 1/rate s whatever the answers do; each
     latency counts from the request's scheduled time."""
     latencies: list[float] = []
@@ -164,8 +188,9 @@ async def at_rate(base: str, api_keys: list[str], ids: list[str], rate: float,
         nonlocal errors
         body = {"query": HOUSEHOLD_360, "variables": {"id": random.choice(ids)}}
         try:
-            r = await client.post("/graphql", json=body,
-                                  headers={"X-API-Key": key, "X-Purpose": "bench"})
+            r = await client.post(
+                "/graphql", json=body, headers={"X-API-Key": key, "X-Purpose": "bench"}
+            )
             ok = r.status_code == 200 and not r.json().get("errors")
         except httpx.HTTPError:
             ok = False
@@ -192,8 +217,12 @@ def deadline(at: float) -> Any:
 
 def serve(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    proc = subprocess.Popen([*HUB, "serve", "--port", str(port), "--workers", str(workers)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*HUB, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -215,6 +244,7 @@ def refresh_steps(env: dict[str, str], kind: str) -> list[list[str]]:
 def forget_load_state(env: dict[str, str]) -> None:
     """So that `hub load` sends every row again (`--refresh load`)."""
     import duckdb
+
     try:
         con = duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"))
         try:
@@ -225,8 +255,15 @@ def forget_load_state(env: dict[str, str]) -> None:
         print(f"  (could not reset the load state: {str(exc).splitlines()[0]})")
 
 
-async def refresh_phase(env: dict[str, str], base: str, api_keys: list[str], ids: list[str],
-                        kind: str, seconds: float, rate: float) -> dict[str, Any]:
+async def refresh_phase(
+    env: dict[str, str],
+    base: str,
+    api_keys: list[str],
+    ids: list[str],
+    kind: str,
+    seconds: float,
+    rate: float,
+) -> dict[str, Any]:
     """Requests at `rate` while the refresh commands run one after the other."""
     results: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -236,13 +273,19 @@ async def refresh_phase(env: dict[str, str], base: str, api_keys: list[str], ids
             t0 = time.perf_counter()
             done = await asyncio.to_thread(hub, env, *step, check=False)
             first = next((line for line in done.stderr.splitlines() if line.strip()), "")
-            results.append({"command": "hub " + step[0], "exit": done.returncode,
-                            "seconds": round(time.perf_counter() - t0, 1),
-                            "error": first if done.returncode else None})
+            results.append(
+                {
+                    "command": "hub " + step[0],
+                    "exit": done.returncode,
+                    "seconds": round(time.perf_counter() - t0, 1),
+                    "error": first if done.returncode else None,
+                }
+            )
 
     task = asyncio.create_task(run_steps())
-    measured = await at_rate(base, api_keys, ids, rate,
-                             lambda: task.done() and time.perf_counter() - start >= seconds)
+    measured = await at_rate(
+        base, api_keys, ids, rate, lambda: task.done() and time.perf_counter() - start >= seconds
+    )
     await task
     return {**measured, "refresh": results}
 
@@ -253,17 +296,28 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--warmup", type=float, default=5,
-                        help="seconds of unmeasured load after each start")
-    parser.add_argument("--rate", type=float, default=0,
-                        help="open-loop requests/s (default: half the first idle throughput)")
+    parser.add_argument(
+        "--warmup", type=float, default=5, help="seconds of unmeasured load after each start"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="open-loop requests/s (default: half the first idle throughput)",
+    )
     parser.add_argument("--refresh", choices=("full", "load"), default="full")
-    parser.add_argument("--refresh-nice", type=int, default=None,
-                        help="HUB_REFRESH_NICE for the refresh commands (default: the hub's, 10)")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="build the city here once and reuse it (same Neo4j)")
-    parser.add_argument("--neo4j-uri", default=os.environ.get("NEO4J_TEST_URI",
-                                                              "bolt://127.0.0.1:7687"))
+    parser.add_argument(
+        "--refresh-nice",
+        type=int,
+        default=None,
+        help="HUB_REFRESH_NICE for the refresh commands (default: the hub's, 10)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="build the city here once and reuse it (same Neo4j)"
+    )
+    parser.add_argument(
+        "--neo4j-uri", default=os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687")
+    )
     parser.add_argument("--password", default=os.environ.get("NEO4J_TEST_PASSWORD", ""))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
@@ -272,9 +326,14 @@ def main() -> None:
         print(f"building a city of {args.households} households", flush=True)
         env = build(root, args.households, args.neo4j_uri, args.password, args.refresh_nice)
         api_keys, ids = keys(env, args.clients), household_ids(env)
-        report: dict[str, Any] = {"households": args.households, "clients": args.clients,
-                                  "refresh": args.refresh, "cores": os.cpu_count(),
-                                  "refresh_nice": args.refresh_nice, "runs": {}}
+        report: dict[str, Any] = {
+            "households": args.households,
+            "clients": args.clients,
+            "refresh": args.refresh,
+            "cores": os.cpu_count(),
+            "refresh_nice": args.refresh_nice,
+            "runs": {},
+        }
         rate = args.rate
         for workers in (int(w) for w in args.workers.split(",")):
             run, rate = measure(env, workers, api_keys, ids, args, rate)
@@ -285,26 +344,42 @@ def main() -> None:
         print(json.dumps(report, indent=1))
 
 
-def measure(env: dict[str, str], workers: int, api_keys: list[str], ids: list[str],
-            args: argparse.Namespace, rate: float) -> tuple[dict[str, Any], float]:
+def measure(
+    env: dict[str, str],
+    workers: int,
+    api_keys: list[str],
+    ids: list[str],
+    args: argparse.Namespace,
+    rate: float,
+) -> tuple[dict[str, Any], float]:
     proc, base = serve(env, workers)
     try:
-        asyncio.run(clients(base, api_keys, ids,  # warm-up, not measured
-                            deadline(time.perf_counter() + args.warmup)))
+        asyncio.run(
+            clients(
+                base,
+                api_keys,
+                ids,  # warm-up, not measured
+                deadline(time.perf_counter() + args.warmup),
+            )
+        )
         meter = Meter(cpu_groups(proc.pid, args.neo4j_uri))
-        saturated = asyncio.run(clients(base, api_keys, ids,
-                                        deadline(time.perf_counter() + args.seconds)))
+        saturated = asyncio.run(
+            clients(base, api_keys, ids, deadline(time.perf_counter() + args.seconds))
+        )
         saturated.update(meter.read(saturated["requests"]))
         rate = rate or max(1.0, round(saturated["rps"] / 2))
-        idle = asyncio.run(at_rate(base, api_keys, ids, rate,
-                                   deadline(time.perf_counter() + args.seconds)))
+        idle = asyncio.run(
+            at_rate(base, api_keys, ids, rate, deadline(time.perf_counter() + args.seconds))
+        )
         if args.refresh == "load":
             forget_load_state(env)
-        busy = asyncio.run(refresh_phase(env, base, api_keys, ids, args.refresh,
-                                         args.seconds, rate))
+        busy = asyncio.run(
+            refresh_phase(env, base, api_keys, ids, args.refresh, args.seconds, rate)
+        )
         if proc.poll() is not None:
-            raise SystemExit(f"hub serve --workers {workers} exited (code "
-                             f"{proc.returncode}) during the run")
+            raise SystemExit(
+                f"hub serve --workers {workers} exited (code {proc.returncode}) during the run"
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -325,15 +400,19 @@ def conclude(report: dict[str, Any]) -> None:
     runs = report["runs"]
     if 1 in runs and 2 in runs and runs[1]["saturated"]["rps"]:
         report["speedup_2_over_1"] = round(
-            runs[2]["saturated"]["rps"] / runs[1]["saturated"]["rps"], 2)
+            runs[2]["saturated"]["rps"] / runs[1]["saturated"]["rps"], 2
+        )
     for workers, run in runs.items():
         busy = run["refresh"]
         run["goal_met"] = busy["p99_ms"] <= 100 and busy["errors"] == 0
-        print(f"workers={workers}: saturated {run['saturated']['rps']} req/s; at "
-              f"{report['rate']} req/s idle p99 {run['idle']['p99_ms']} ms, during the "
-              f"refresh p99 {busy['p99_ms']} ms, {busy['errors']} errors; refresh: "
-              + ", ".join(f"{r['command']} exit {r['exit']} {r['seconds']} s"
-                          for r in busy["refresh"]))
+        print(
+            f"workers={workers}: saturated {run['saturated']['rps']} req/s; at "
+            f"{report['rate']} req/s idle p99 {run['idle']['p99_ms']} ms, during the "
+            f"refresh p99 {busy['p99_ms']} ms, {busy['errors']} errors; refresh: "
+            + ", ".join(
+                f"{r['command']} exit {r['exit']} {r['seconds']} s" for r in busy["refresh"]
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def _stat(pid: int) -> list[str] | None:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return raw[raw.rindex(")") + 2:].split()  # fields from the 3rd on (state, ppid, …)
+    return raw[raw.rindex(")") + 2 :].split()  # fields from the 3rd on (state, ppid, …)
 
 
 def descendants(pid: int) -> list[int]:
@@ -82,9 +82,10 @@ class Meter:
 
     def read(self, requests: int) -> dict[str, float]:
         elapsed = time.perf_counter() - self.started
-        used = {name: cpu_seconds(pids) - self.before[name]
-                for name, pids in self.groups.items()}
-        figures = {f"{name}_cpu_ms_per_request": round(1000 * secs / max(requests, 1), 2)
-                   for name, secs in used.items()}
+        used = {name: cpu_seconds(pids) - self.before[name] for name, pids in self.groups.items()}
+        figures = {
+            f"{name}_cpu_ms_per_request": round(1000 * secs / max(requests, 1), 2)
+            for name, secs in used.items()
+        }
         figures["cores_busy"] = round(sum(used.values()) / elapsed, 2)
         return figures

@@ -91,8 +91,14 @@ def figures(r: Run) -> list[Figure]:
         rows = re.search(r"rows\s+([\d,]+)", r.out)
         if base and ours and rows:
             b, o = float(base[1]), float(ours[1])
-            return [Figure(f"ingest {rows[1]} CSV rows (s)", f"{o:.2f}",
-                           f"DuckDB read_csv {b:.2f}", f"{b / o:.2f}")]
+            return [
+                Figure(
+                    f"ingest {rows[1]} CSV rows (s)",
+                    f"{o:.2f}",
+                    f"DuckDB read_csv {b:.2f}",
+                    f"{b / o:.2f}",
+                )
+            ]
     if r.name.startswith("linkage"):
         out: list[Figure] = []
         ours = re.search(r"^\| satupintu\s*\| (.+)$", r.out, re.M)
@@ -102,11 +108,22 @@ def figures(r: Run) -> list[Figure]:
             o, b = ours[1].split(" | "), base[1].split(" | ")
             count = re.search(r"records\s*[:=]?\s*([\d,]+)", r.out)
             at = f" ({count[1]} records)" if count else ""
-            out.append(Figure(f"linkage person F1 / household F1{at}", f"{o[2]} / {o[5]}",
-                              f"vanilla Splink {b[2]} / {b[5]}",
-                              f"{float(o[2]) / max(float(b[2]), 1e-9):.3f}"))
-            out.append(Figure(f"linkage time{at}", o[6].strip(" |"), b[6].strip(" |"),
-                              ratio[1] if ratio else "-"))
+            out.append(
+                Figure(
+                    f"linkage person F1 / household F1{at}",
+                    f"{o[2]} / {o[5]}",
+                    f"vanilla Splink {b[2]} / {b[5]}",
+                    f"{float(o[2]) / max(float(b[2]), 1e-9):.3f}",
+                )
+            )
+            out.append(
+                Figure(
+                    f"linkage time{at}",
+                    o[6].strip(" |"),
+                    b[6].strip(" |"),
+                    ratio[1] if ratio else "-",
+                )
+            )
         real = re.search(r"realtime: (.+)", r.out)
         if real:
             out.append(Figure("real-time link of one record", real[1], "-", "-"))
@@ -127,27 +144,33 @@ def main() -> int:
     args = p.parse_args()
     size = SCALES[args.scale]
     timeout = 900.0 if args.scale == "small" else 6 * 3600.0
-    graph = ["--uri", args.uri, "--user", args.user, "--password", args.password,
-             "--no-record"]
+    graph = ["--uri", args.uri, "--user", args.user, "--password", args.password, "--no-record"]
     # a fresh city every run: bench_linkage reuses a workdir's city, which would
     # hide changes to the generator
     work = Path(tempfile.mkdtemp(prefix=f"satupintu-bench-{args.scale}-"))
     plan = [
         ("ingest", "bench_ingest.py", size["ingest"]),
-        ("linkage", "bench_linkage.py",
-         [*size["linkage"], "--workdir", str(work / "linkage")]),
-        ("linkage_1m", "bench_linkage.py",
-         [*size["linkage_more"], "--workdir", str(work / "linkage-1m")]),
+        ("linkage", "bench_linkage.py", [*size["linkage"], "--workdir", str(work / "linkage")]),
+        (
+            "linkage_1m",
+            "bench_linkage.py",
+            [*size["linkage_more"], "--workdir", str(work / "linkage-1m")],
+        ),
         ("graph_load", "bench_graph_load.py", [*size["graph_load"], *graph, "--wipe"]),
-        ("hub_load", "bench_hub_load.py",
-         [*size["hub_load"], *graph, "--workdir", str(work / "hub-load"), "--wipe"]),
+        (
+            "hub_load",
+            "bench_hub_load.py",
+            [*size["hub_load"], *graph, "--workdir", str(work / "hub-load"), "--wipe"],
+        ),
         ("api", "bench_api.py", [*size["api"], *graph, "--load", "--wipe"]),
     ]
     plan = [(n, s, a) for n, s, a in plan if n != "linkage_1m" or size["linkage_more"]]
     runs = [run(n, s, a, timeout) for n, s, a in plan if not args.only or n in args.only]
     found = [f for r in runs for f in figures(r)]
-    notes = [f"scale: {args.scale}; " + "; ".join(
-        f"{r.name} `{' '.join(r.argv)}` {r.seconds:.0f} s" for r in runs)]
+    notes = [
+        f"scale: {args.scale}; "
+        + "; ".join(f"{r.name} `{' '.join(r.argv)}` {r.seconds:.0f} s" for r in runs)
+    ]
     text = table(found, notes)
     print(text)
     if not args.no_record:

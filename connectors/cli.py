@@ -79,10 +79,16 @@ def make_ingest_commands(
     @app.command("quarantine")
     def quarantine_command(
         source: Annotated[str | None, typer.Option(help="Only this source id.")] = None,
-        flagged: Annotated[bool, typer.Option(
-            "--flagged", help="Staged rows with flags (suspicious but usable) instead.")] = False,
-        flag: Annotated[str | None, typer.Option(
-            help="With --flagged: only rows with this flag, e.g. formula_like_value.")] = None,
+        flagged: Annotated[
+            bool,
+            typer.Option(
+                "--flagged", help="Staged rows with flags (suspicious but usable) instead."
+            ),
+        ] = False,
+        flag: Annotated[
+            str | None,
+            typer.Option(help="With --flagged: only rows with this flag, e.g. formula_like_value."),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
     ) -> None:
         """List rows rejected in each source's latest batch, with the reason (or, with
@@ -96,13 +102,29 @@ def make_ingest_commands(
             typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
             return
         if flagged:
-            table = _plain_table("Flagged", ("source", "row", "record id", "name", "flags"), [
-                (r["source"], r["row_number"], r["source_record_id"], r["full_name"],
-                 ", ".join(r["flags"])) for r in rows])
+            table = _plain_table(
+                "Flagged",
+                ("source", "row", "record id", "name", "flags"),
+                [
+                    (
+                        r["source"],
+                        r["row_number"],
+                        r["source_record_id"],
+                        r["full_name"],
+                        ", ".join(r["flags"]),
+                    )
+                    for r in rows
+                ],
+            )
         else:
-            table = _plain_table("Quarantine", ("source", "row", "record id", "reason", "detail"), [
-                (r["source"], r["row_number"], r["source_record_id"], r["reason"], r["detail"])
-                for r in rows])
+            table = _plain_table(
+                "Quarantine",
+                ("source", "row", "record id", "reason", "detail"),
+                [
+                    (r["source"], r["row_number"], r["source_record_id"], r["reason"], r["detail"])
+                    for r in rows
+                ],
+            )
         Console().print(table)
 
 

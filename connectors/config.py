@@ -169,8 +169,9 @@ def render_config(data: Mapping[str, Any], file: Path) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise SourceConfigError(str(file), None, f"a value is not valid Unicode text ({exc}).") \
-            from exc
+        raise SourceConfigError(
+            str(file), None, f"a value is not valid Unicode text ({exc})."
+        ) from exc
     parse_config(tomllib.loads(text), file)
     return text
 
@@ -256,13 +257,17 @@ def parse_config(data: Mapping[str, Any], file: Path, prefix: str = "") -> Sourc
 
     legal_basis = _opt_str(data, "legal_basis", fail)
     if legal_basis is not None and legal_basis not in LEGAL_BASES:
-        raise fail("legal_basis", f"'{legal_basis}' is not a UU PDP Art. 20 basis; use one of"
-                   f" {', '.join(LEGAL_BASES)}.")
+        raise fail(
+            "legal_basis",
+            f"'{legal_basis}' is not a UU PDP Art. 20 basis; use one of {', '.join(LEGAL_BASES)}.",
+        )
     declared = _str_list(data, "purposes", fail)
     for code in declared:
         if code not in purposes():
-            raise fail("purposes", f"'{code}' is not in the purpose registry; use one of"
-                       f" {', '.join(purposes())}.")
+            raise fail(
+                "purposes",
+                f"'{code}' is not in the purpose registry; use one of {', '.join(purposes())}.",
+            )
     retention = _retention(_opt_str(data, "retention", fail), fail)
 
     return SourceConfig(
@@ -311,8 +316,7 @@ def _retention(raw: str | None, fail: Any) -> str | None:
         return text
     months = retention_months(text)
     if months is None or months < 1:
-        raise fail("retention", f"'{raw}' is not a rule; write \"24 months\" or"
-                   " \"until withdrawn\".")
+        raise fail("retention", f'\'{raw}\' is not a rule; write "24 months" or "until withdrawn".')
     return f"{months} months"
 
 

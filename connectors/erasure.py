@@ -49,32 +49,41 @@ def _months_before(when: dt.datetime, months: int) -> dt.datetime:
     return when.replace(year=year, month=month + 1, day=day)
 
 
-def erase_staged(con: duckdb.DuckDBPyConnection, record_keys: Sequence[str], cause: str,
-                 now: dt.datetime) -> int:
+def erase_staged(
+    con: duckdb.DuckDBPyConnection, record_keys: Sequence[str], cause: str, now: dt.datetime
+) -> int:
     """Delete every trace of these records from staging and tombstone them; how
     many records had something to delete. Idempotent. Runs in the caller's
     transaction when there is one."""
     ensure_staging_tables(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _erase (record_key VARCHAR)")
     con.execute("INSERT INTO _erase SELECT unnest(?::VARCHAR[])", [list(record_keys)])
-    found = int(con.execute(
-        "SELECT count(DISTINCT record_key) FROM records WHERE record_key IN"
-        " (SELECT record_key FROM _erase)").fetchone()[0])  # type: ignore[index]
+    found = int(
+        con.execute(  # type: ignore[index]
+            "SELECT count(DISTINCT record_key) FROM records WHERE record_key IN"
+            " (SELECT record_key FROM _erase)"
+        ).fetchone()[0]
+    )
     con.execute("""DELETE FROM raw_rows WHERE (source, batch_id, row_number) IN
                    (SELECT source, batch_id, row_number FROM records
                     WHERE record_key IN (SELECT record_key FROM _erase))""")
     con.execute("DELETE FROM services WHERE record_key IN (SELECT record_key FROM _erase)")
-    con.execute("DELETE FROM quarantine WHERE source || ':' || source_record_id IN"
-                " (SELECT record_key FROM _erase)")
+    con.execute(
+        "DELETE FROM quarantine WHERE source || ':' || source_record_id IN"
+        " (SELECT record_key FROM _erase)"
+    )
     # a tombstone for every key asked for, staged or not (a record submitted
     # through the API and linked, not ingested yet, is only in the identity
     # map); the source is the key's prefix (`source:source_record_id`)
-    con.execute("""INSERT INTO erased_records
+    con.execute(
+        """INSERT INTO erased_records
                    SELECT DISTINCT coalesce(s.source, split_part(e.record_key, ':', 1)),
                           sha256(e.record_key), ?::TIMESTAMP, ?
                    FROM _erase e LEFT JOIN (SELECT DISTINCT record_key, source FROM records) s
                    USING (record_key) WHERE e.record_key LIKE '%:%'
-                   ON CONFLICT DO NOTHING""", [now, cause])
+                   ON CONFLICT DO NOTHING""",
+        [now, cause],
+    )
     con.execute("DELETE FROM records WHERE record_key IN (SELECT record_key FROM _erase)")
     con.execute("DROP TABLE _erase")
     return found

@@ -223,10 +223,15 @@ def _drop_erased(con: duckdb.DuckDBPyConnection, src: str) -> int:
     """Drop incoming rows of erased records (see connectors.erasure); their count."""
     if not _one(con, f"SELECT count(*) FROM erased_records WHERE source = {src}"):
         return 0
-    return int(_one(con, f"""
+    return int(
+        _one(
+            con,
+            f"""
 WITH gone AS (DELETE FROM _stg_m WHERE sha256(record_key) IN
     (SELECT record_key_sha FROM erased_records WHERE source = {src}) RETURNING 1)
-SELECT count(*) FROM gone"""))
+SELECT count(*) FROM gone""",
+        )
+    )
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, has_services: bool) -> bool:

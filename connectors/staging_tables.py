@@ -178,8 +178,7 @@ JOIN (SELECT source, max(batch_id) AS batch_id FROM batches WHERE status = 'ok' 
 
 
 _DDL = _ddl()
-_TABLES = ("sources", "batches", "raw_rows", "records", "services", "quarantine",
-           "erased_records")
+_TABLES = ("sources", "batches", "raw_rows", "records", "services", "quarantine", "erased_records")
 
 
 __all__ = ["ensure_staging_tables"]

@@ -52,8 +52,10 @@ def formula_like_sql(expr: str) -> str:
     nearly no cell starts with one of the prefixes."""
     codes = ", ".join(str(ord(c)) for c in FORMULA_PREFIXES)
     pattern = FORMULA_PATTERN.replace("'", "''")
-    return (f"(CASE WHEN ascii({expr}) IN ({codes}) "
-            f"THEN regexp_matches({expr}, '{pattern}') ELSE false END)")
+    return (
+        f"(CASE WHEN ascii({expr}) IN ({codes}) "
+        f"THEN regexp_matches({expr}, '{pattern}') ELSE false END)"
+    )
 
 
 __all__ = [

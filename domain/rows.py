@@ -53,8 +53,9 @@ class GraphRow:
         """The row's fields found in `data`, dates and times read back from the
         ISO text JSON keeps them as, lists as tuples; other keys left out."""
         hints = _hints(cls)
-        return {name: _parsed(hints[name], data[name]) for name in cls.field_names()
-                if name in data}
+        return {
+            name: _parsed(hints[name], data[name]) for name in cls.field_names() if name in data
+        }
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Self:
@@ -263,16 +264,19 @@ class ChangeRequest(GraphRow):
 HOUSEHOLD_FIELDS: Final[tuple[str, ...]] = Household.field_names()
 #: What the graph stores on a household besides its key.
 HOUSEHOLD_PROPERTIES: Final[tuple[str, ...]] = tuple(
-    f for f in HOUSEHOLD_FIELDS if f not in Household.KEYS)
+    f for f in HOUSEHOLD_FIELDS if f not in Household.KEYS
+)
 
 #: The rows `GraphRepository.write` takes (a referral's move and a change
 #: request have their own statements).
-WrittenRow: TypeAlias = (Household | Person | SourceRecord | MatchEvidence | Service | Enrolment
-                         | Assessment | Referral)
+WrittenRow: TypeAlias = (
+    Household | Person | SourceRecord | MatchEvidence | Service | Enrolment | Assessment | Referral
+)
 
 #: The rows the API journals, by entity (a journal fact's `table`).
 JOURNALED: Final[dict[str, type[GraphRow]]] = {
-    row.ENTITY: row for row in (Service, Enrolment, Assessment, Referral, ChangeRequest)}
+    row.ENTITY: row for row in (Service, Enrolment, Assessment, Referral, ChangeRequest)
+}
 
 
 _HINTS: dict[type[GraphRow], dict[str, Any]] = {}

@@ -100,8 +100,9 @@ def refused(server: str, exc: Neo4jError | DriverError) -> GraphError:
     if isinstance(exc, TransientError):
         return GraphUnavailable(f"{server} is busy ({code}); try again in a moment.")
     what = f" ({code})" if code else ""
-    return GraphQueryError(f"{server} refused a statement{what}; that statement wrote "
-                           "nothing.", code)
+    return GraphQueryError(
+        f"{server} refused a statement{what}; that statement wrote nothing.", code
+    )
 
 
 async def guarded(uri: str, call: Callable[[], Awaitable[T]]) -> T:

@@ -42,15 +42,28 @@ DETACH DELETE h
 RETURN count(*) AS n"""
 
 
-def erase(driver: Driver, database: str, *, record_keys: Sequence[str],
-          persons: Sequence[str], households: Sequence[str]) -> dict[str, int]:
+def erase(
+    driver: Driver,
+    database: str,
+    *,
+    record_keys: Sequence[str],
+    persons: Sequence[str],
+    households: Sequence[str],
+) -> dict[str, int]:
     """Delete these records, people and (memberless) households; counts deleted."""
-    params: dict[str, Any] = {"keys": list(record_keys), "persons": list(persons),
-                              "households": list(households)}
+    params: dict[str, Any] = {
+        "keys": list(record_keys),
+        "persons": list(persons),
+        "households": list(households),
+    }
     counts: dict[str, int] = {}
-    for name, cypher in (("records", _RECORDS), ("services", _SERVICES_OF_RECORDS),
-                         ("persons", _PERSONS), ("households", _HOUSEHOLDS),
-                         ("change_requests", _CHANGE_REQUESTS)):
+    for name, cypher in (
+        ("records", _RECORDS),
+        ("services", _SERVICES_OF_RECORDS),
+        ("persons", _PERSONS),
+        ("households", _HOUSEHOLDS),
+        ("change_requests", _CHANGE_REQUESTS),
+    ):
         records, _, _ = driver.execute_query(cypher, params, database_=database)
         counts[name] = int(records[0]["n"]) if records else 0
     return counts

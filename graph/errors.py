@@ -1,14 +1,14 @@
 """Errors raised by graph/.
 
-    GraphError
-    ├── LocalNeo4jError       the local Neo4j launcher cannot be built or started
-    ├── GraphUnavailable      Neo4j cannot be reached or refused the credentials
-    │   │                     (also a ConnectionError, so callers that must not
-    │   │                     import graph/ can catch it by meaning)
-    │   └── LoadInterrupted   Neo4j stopped answering during a load
-    ├── GraphInputError       rows handed to the loader or repository are unusable
-    └── GraphQueryError       Neo4j refused or failed a statement (the message names
-                              its status code, never the server's Java text)
+GraphError
+├── LocalNeo4jError       the local Neo4j launcher cannot be built or started
+├── GraphUnavailable      Neo4j cannot be reached or refused the credentials
+│   │                     (also a ConnectionError, so callers that must not
+│   │                     import graph/ can catch it by meaning)
+│   └── LoadInterrupted   Neo4j stopped answering during a load
+├── GraphInputError       rows handed to the loader or repository are unusable
+└── GraphQueryError       Neo4j refused or failed a statement (the message names
+                          its status code, never the server's Java text)
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ class LoadInterrupted(GraphUnavailable):
         super().__init__(
             f"{server} stopped answering during the load, while writing {table} (after {done} "
             f"of {total} tables); start it and run `hub load` again: the load is safe to "
-            "repeat.")
+            "repeat."
+        )
         self.table = table
         self.done = done
         self.total = total

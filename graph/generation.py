@@ -36,26 +36,33 @@ def begin(driver: Driver, database: str = "neo4j") -> int:
     records = driver.execute_query(
         "OPTIONAL MATCH (g:LoadGeneration) WITH coalesce(max(g.number), 0) + 1 AS n "
         "CREATE (g:LoadGeneration {number: n, status: 'loading', started_at: datetime()}) "
-        "RETURN n", database_=database).records
+        "RETURN n",
+        database_=database,
+    ).records
     return int(records[0]["n"])
 
 
-def publish(driver: Driver, number: int, counts: Mapping[str, int],
-            database: str = "neo4j") -> None:
+def publish(
+    driver: Driver, number: int, counts: Mapping[str, int], database: str = "neo4j"
+) -> None:
     """Mark generation `number` published, with what it wrote."""
     driver.execute_query(
         "MATCH (g:LoadGeneration {number: $n}) SET g.status = 'published', "
         "g.finished_at = datetime(), g += $counts",
-        n=number, counts={k: int(v) for k, v in counts.items() if k in _COUNTS},
-        database_=database)
+        n=number,
+        counts={k: int(v) for k, v in counts.items() if k in _COUNTS},
+        database_=database,
+    )
 
 
-def generations(driver: Driver, database: str = "neo4j") -> tuple[Generation | None,
-                                                                    Generation | None]:
+def generations(
+    driver: Driver, database: str = "neo4j"
+) -> tuple[Generation | None, Generation | None]:
     """The current (last published) generation, and a later unfinished one."""
     records = driver.execute_query(
-        "MATCH (g:LoadGeneration) WITH g ORDER BY g.number DESC LIMIT 50 "
-        "RETURN properties(g) AS g", database_=database).records
+        "MATCH (g:LoadGeneration) WITH g ORDER BY g.number DESC LIMIT 50 RETURN properties(g) AS g",
+        database_=database,
+    ).records
     current = pending = None
     for r in records:
         g = _generation(r["g"])
@@ -72,9 +79,13 @@ def _generation(props: dict[str, Any]) -> Generation:
         out = v.to_native() if hasattr(v, "to_native") else v
         return out if isinstance(out, datetime) else None
 
-    return Generation(int(props["number"]), str(props.get("status")),
-                      native(props.get("started_at")), native(props.get("finished_at")),
-                      {k: int(props[k]) for k in _COUNTS if props.get(k) is not None})
+    return Generation(
+        int(props["number"]),
+        str(props.get("status")),
+        native(props.get("started_at")),
+        native(props.get("finished_at")),
+        {k: int(props[k]) for k in _COUNTS if props.get(k) is not None},
+    )
 
 
 __all__ = ["Generation", "begin", "generations", "publish"]

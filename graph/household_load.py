@@ -30,8 +30,7 @@ from graph.model import HOUSEHOLD, TABLES
 from graph.transactions import Step, Touched, plan_transactions, touched_by_lists
 
 #: Tables whose rows belong to a household, written household by household.
-HOUSEHOLD_TABLES: Final[tuple[str, ...]] = tuple(
-    t.name for t in TABLES if t.phase == "household")
+HOUSEHOLD_TABLES: Final[tuple[str, ...]] = tuple(t.name for t in TABLES if t.phase == "household")
 
 #: Rows (all tables and steps) per transaction, about: whole households each.
 DEFAULT_TRANSACTION_ROWS: Final[int] = 12_000
@@ -47,9 +46,16 @@ def household_column(rows: ld.Rows) -> Any:
     return pa.array([None if v is None else str(v) for v in values], pa.string())
 
 
-def write(driver: Driver, tables: Mapping[str, ld.Rows], steps: Sequence[Step],
-          database: str, writers: int, transaction_rows: int, report: ld.LoadReport,
-          step_counts: dict[str, int]) -> None:
+def write(
+    driver: Driver,
+    tables: Mapping[str, ld.Rows],
+    steps: Sequence[Step],
+    database: str,
+    writers: int,
+    transaction_rows: int,
+    report: ld.LoadReport,
+    step_counts: dict[str, int],
+) -> None:
     """Write the household tables and run the steps, whole households per
     transaction (see the module's doc)."""
     work: dict[str, ld.Writes] = {}
@@ -74,12 +80,20 @@ def write(driver: Driver, tables: Mapping[str, ld.Rows], steps: Sequence[Step],
             if name in work:
                 chunk = work[name].data.take(rows)
                 out.append((name, work[name].statement, work[name].params(chunk), None))
-                out.extend((name, statement, params, None) for statement, params
-                           in work[name].pair_batches(chunk, chunk.num_rows or 1))
+                out.extend(
+                    (name, statement, params, None)
+                    for statement, params in work[name].pair_batches(chunk, chunk.num_rows or 1)
+                )
             else:
                 step = by_name[name]
-                out.append((name, step.statement,
-                            {"rows": [step.rows[i] for i in rows.to_pylist()]}, step.count))
+                out.append(
+                    (
+                        name,
+                        step.statement,
+                        {"rows": [step.rows[i] for i in rows.to_pylist()]},
+                        step.count,
+                    )
+                )
         return out
 
     homed = [t for t in plan if _has_home(t, touched)]
@@ -96,17 +110,21 @@ def write(driver: Driver, tables: Mapping[str, ld.Rows], steps: Sequence[Step],
                     tr.seconds += seconds
                 else:
                     step_counts[name] = step_counts.get(name, 0) + (
-                        count if count is not None
-                        else counters.nodes_deleted + counters.relationships_deleted)
+                        count
+                        if count is not None
+                        else counters.nodes_deleted + counters.relationships_deleted
+                    )
 
 
-def _touched(driver: Driver, name: str, table: Any, given: Any, fast: bool,
-             database: str) -> Touched:
+def _touched(
+    driver: Driver, name: str, table: Any, given: Any, fast: bool, database: str
+) -> Touched:
     spec = ld.SPECS[name]
     own = spec.node == HOUSEHOLD  # a household's row lands in itself
     if own or HOUSEHOLD.key in table.column_names:
-        primary = pc.cast(table.column(spec.keys[0] if own else HOUSEHOLD.key),
-                          pa.string()).combine_chunks()
+        primary = pc.cast(
+            table.column(spec.keys[0] if own else HOUSEHOLD.key), pa.string()
+        ).combine_chunks()
     elif given is not None:
         primary = given
     else:
@@ -115,8 +133,7 @@ def _touched(driver: Driver, name: str, table: Any, given: Any, fast: bool,
     if not fast and len(spec.keys) == 1:  # where the graph holds these rows now
         keys = table.column(spec.keys[0]).to_pylist()
         position = {k: i for i, k in enumerate(keys)}
-        now = {position[k]: hh for k, hh in households_now(driver, name, keys,
-                                                            database).items()}
+        now = {position[k]: hh for k, hh in households_now(driver, name, keys, database).items()}
         firsts = primary.to_pylist()
         fill = list(firsts)
         for i, old in now.items():
@@ -138,10 +155,15 @@ def _has_home(txn: dict[str, Any], touched: Mapping[str, Touched]) -> bool:
 _Result = list[tuple[str, Any, int | None, float]]
 
 
-def _run(driver: Driver, batches: Iterator[list[tuple[str, str, dict[str, Any], str | None]]],
-         database: str, writers: int) -> Iterator[_Result]:
+def _run(
+    driver: Driver,
+    batches: Iterator[list[tuple[str, str, dict[str, Any], str | None]]],
+    database: str,
+    writers: int,
+) -> Iterator[_Result]:
     """Run each batch of statements as one transaction, `writers` at a time
     (see `loader.pipelined`)."""
+
     def run(batch: list[tuple[str, str, dict[str, Any], str | None]]) -> _Result:
         def work(tx: ManagedTransaction) -> _Result:
             out: _Result = []
@@ -149,9 +171,9 @@ def _run(driver: Driver, batches: Iterator[list[tuple[str, str, dict[str, Any], 
                 started = time.perf_counter()
                 result = tx.run(statement, params)
                 total = sum(int(r[count]) for r in result) if count else None
-                out.append((name, result.consume().counters, total,
-                            time.perf_counter() - started))
+                out.append((name, result.consume().counters, total, time.perf_counter() - started))
             return out
+
         with driver.session(database=database) as session:
             return session.execute_write(work)
 

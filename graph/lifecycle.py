@@ -115,8 +115,7 @@ def _retire_statement(entity: Entity) -> LiteralString:
         # MATCH: a survivor that is gone (erased) is never made again
         "MATCH (s:" + label + " {" + key + ": row.survivor_id}) "
         "MERGE (h)-[:MERGED_INTO]->(s) "
-        "WITH h, s " + moves
-        + "RETURN count(*) AS merged"
+        "WITH h, s " + moves + "RETURN count(*) AS merged"
     )
 
 
@@ -136,7 +135,8 @@ DROPPABLE: Final[tuple[str, ...]] = tuple(_DROP)
 #: loader table -> the households its rows (by key, `$keys`) hang on in the
 #: graph now (as `key`, `hh`): where a row that moves or goes was
 _HOUSEHOLDS_NOW: Final[dict[str, str]] = {
-    t.name: q for t in TABLES if (q := statements.households_now(t)) is not None}
+    t.name: q for t in TABLES if (q := statements.households_now(t)) is not None
+}
 
 
 def _clean_retired(entity: Entity, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -148,17 +148,20 @@ def _clean_retired(entity: Entity, rows: Sequence[Mapping[str, Any]]) -> list[di
         if not r.get("id") or status not in RETIRED_STATUSES:
             raise GraphInputError(
                 f"retire {entity} row {i}: give an id and a status of "
-                f"{', '.join(sorted(RETIRED_STATUSES))} (got {r.get('id')!r}, {status!r}).")
+                f"{', '.join(sorted(RETIRED_STATUSES))} (got {r.get('id')!r}, {status!r})."
+            )
         if (status == "merged") != bool(survivor) or survivor == r["id"]:
             raise GraphInputError(
                 f"retire {entity} row {i} ({r['id']}): a merged id names its survivor, "
-                "another one, and only a merged id does.")
+                "another one, and only a merged id does."
+            )
         clean.append({"id": r["id"], "status": status, "survivor_id": survivor or None})
     return clean
 
 
-def households_now(driver: Driver, table: str, keys: Sequence[Any],
-                   database: str = "neo4j") -> dict[Any, list[str]]:
+def households_now(
+    driver: Driver, table: str, keys: Sequence[Any], database: str = "neo4j"
+) -> dict[Any, list[str]]:
     """key -> the households the graph holds that row of `table` in now (no
     entry for a key it does not hold, or a table without households)."""
     statement = _HOUSEHOLDS_NOW.get(table)
@@ -166,33 +169,33 @@ def households_now(driver: Driver, table: str, keys: Sequence[Any],
         return {}
     out: dict[Any, list[str]] = {}
     for start in range(0, len(keys), 20_000):
-        for r in driver.execute_query(statement, keys=list(keys[start:start + 20_000]),
-                                      database_=database).records:
+        for r in driver.execute_query(
+            statement, keys=list(keys[start : start + 20_000]), database_=database
+        ).records:
             out[r["key"]] = [str(h) for h in r["hh"] if h is not None]
     return out
 
 
-def retire_step(driver: Driver, entity: Entity, rows: Sequence[Mapping[str, Any]],
-                database: str = "neo4j") -> Step:
+def retire_step(
+    driver: Driver, entity: Entity, rows: Sequence[Mapping[str, Any]], database: str = "neo4j"
+) -> Step:
     """`retire` as a step of the load (graph.loader.load `steps`): each row
     runs in the transaction of the households it touches (a household and
     its survivor; a person's household and its survivor's), so a reader
     never sees a merge half done."""
     clean = _clean_retired(entity, rows)
     if entity == "household":
-        households = [[r["id"], *([r["survivor_id"]] if r["survivor_id"] else [])]
-                      for r in clean]
+        households = [[r["id"], *([r["survivor_id"]] if r["survivor_id"] else [])] for r in clean]
     else:
         now = households_now(driver, "persons", [r["id"] for r in clean], database)
-        survivors = households_now(driver, "persons", [r["survivor_id"] for r in clean
-                                                       if r["survivor_id"]], database)
-        households = [now.get(r["id"], []) + survivors.get(r["survivor_id"], [])
-                      for r in clean]
+        survivors = households_now(
+            driver, "persons", [r["survivor_id"] for r in clean if r["survivor_id"]], database
+        )
+        households = [now.get(r["id"], []) + survivors.get(r["survivor_id"], []) for r in clean]
     return Step(f"retire {entity}", _retire_statement(entity), clean, households, "merged")
 
 
-def drop_step(driver: Driver, table: str, keys: Sequence[Any],
-              database: str = "neo4j") -> Step:
+def drop_step(driver: Driver, table: str, keys: Sequence[Any], database: str = "neo4j") -> Step:
     """`drop` as a step of the load, in the transaction of the household each
     gone row hangs on (match evidence: none, it joins two records)."""
     statement = _DROP.get(table)
@@ -208,22 +211,33 @@ def drop_step(driver: Driver, table: str, keys: Sequence[Any],
     return Step(f"drop {table}", statement, list(keys), households)
 
 
-def retire(driver: Driver, entity: Entity, rows: Sequence[Mapping[str, Any]],
-           database: str = "neo4j", batch_size: int = 2_000) -> int:
+def retire(
+    driver: Driver,
+    entity: Entity,
+    rows: Sequence[Mapping[str, Any]],
+    database: str = "neo4j",
+    batch_size: int = 2_000,
+) -> int:
     """Mark `rows` ({id, status, survivor_id}) retired; returns how many were
     merged into a survivor (their facts moved there)."""
     clean = _clean_retired(entity, rows)
     statement = _retire_statement(entity)
     merged = 0
     for start in range(0, len(clean), batch_size):
-        records = driver.execute_query(statement, rows=clean[start:start + batch_size],
-                                       database_=database).records
+        records = driver.execute_query(
+            statement, rows=clean[start : start + batch_size], database_=database
+        ).records
         merged += int(records[0]["merged"]) if records else 0
     return merged
 
 
-def drop(driver: Driver, table: str, keys: Sequence[Any], database: str = "neo4j",
-         batch_size: int = 5_000) -> int:
+def drop(
+    driver: Driver,
+    table: str,
+    keys: Sequence[Any],
+    database: str = "neo4j",
+    batch_size: int = 5_000,
+) -> int:
     """Delete the loaded rows of `table` with these keys (a list [a, b] for a
     two-column key); returns how many nodes and relationships went."""
     statement = _DROP.get(table)
@@ -231,8 +245,9 @@ def drop(driver: Driver, table: str, keys: Sequence[Any], database: str = "neo4j
         raise GraphInputError(f"drop: table {table!r} is not one of {', '.join(_DROP)}.")
     gone = 0
     for start in range(0, len(keys), batch_size):
-        counters = driver.execute_query(statement, rows=list(keys[start:start + batch_size]),
-                                        database_=database).summary.counters
+        counters = driver.execute_query(
+            statement, rows=list(keys[start : start + batch_size]), database_=database
+        ).summary.counters
         gone += counters.nodes_deleted + counters.relationships_deleted
     return gone
 
@@ -247,10 +262,22 @@ def load_token(driver: Driver, database: str = "neo4j") -> str | None:
 
 
 def set_load_token(driver: Driver, token: str, database: str = "neo4j") -> None:
-    driver.execute_query("MERGE (m:LoadMark {name: 'last_load'}) SET m.graph_id = $token",
-                         token=token, database_=database)
+    driver.execute_query(
+        "MERGE (m:LoadMark {name: 'last_load'}) SET m.graph_id = $token",
+        token=token,
+        database_=database,
+    )
 
 
-__all__ = ["DROPPABLE", "RETIRED_STATUSES", "Entity", "drop", "drop_step", "households_now",
-           "load_token",
-           "retire", "retire_step", "set_load_token"]
+__all__ = [
+    "DROPPABLE",
+    "RETIRED_STATUSES",
+    "Entity",
+    "drop",
+    "drop_step",
+    "households_now",
+    "load_token",
+    "retire",
+    "retire_step",
+    "set_load_token",
+]

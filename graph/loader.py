@@ -92,10 +92,17 @@ class Writes:
         out = []
         for pair in self.table.pairs:
             both = statements.pair_columns(pair, chunk)
-            out += [(statements.pairs(pair),
-                     {"c": {k: both.column(k).slice(s, size).to_pylist()
-                            for k in both.column_names}})
-                    for s in range(0, both.num_rows, size)]
+            out += [
+                (
+                    statements.pairs(pair),
+                    {
+                        "c": {
+                            k: both.column(k).slice(s, size).to_pylist() for k in both.column_names
+                        }
+                    },
+                )
+                for s in range(0, both.num_rows, size)
+            ]
         return out
 
 
@@ -144,7 +151,9 @@ class LoadReport:
     @property
     def changed(self) -> bool:
         return bool(self.retired or self.dropped) or any(
-            t.nodes_created or t.relationships_created or t.relationships_deleted
+            t.nodes_created
+            or t.relationships_created
+            or t.relationships_deleted
             or t.properties_set
             for t in self.tables.values()
         )
@@ -191,8 +200,7 @@ def load(
     report = LoadReport()
     names = [n for n in ORDER if n in tables]
     grouped = [n for n in names if SPECS[n].phase == "household"]
-    phases: list[tuple[str, list[str]]] = [
-        (n, [n]) for n in names if SPECS[n].phase == "reference"]
+    phases: list[tuple[str, list[str]]] = [(n, [n]) for n in names if SPECS[n].phase == "reference"]
     if grouped or steps:
         phases.append(("households", grouped))
     phases += [(n, [n]) for n in names if SPECS[n].phase == "after"]
@@ -202,12 +210,19 @@ def load(
         try:
             if phase == "households" and members is grouped:
                 household_load.write(
-                    driver, {n: tables[n] for n in grouped}, steps, database, writers,
-                    transaction_rows or household_load.DEFAULT_TRANSACTION_ROWS, report,
-                    report.steps)
+                    driver,
+                    {n: tables[n] for n in grouped},
+                    steps,
+                    database,
+                    writers,
+                    transaction_rows or household_load.DEFAULT_TRANSACTION_ROWS,
+                    report,
+                    report.steps,
+                )
             else:
-                report.tables[phase] = load_table(driver, phase, tables[phase], database,
-                                                  batch_size, writers)
+                report.tables[phase] = load_table(
+                    driver, phase, tables[phase], database, batch_size, writers
+                )
         except (ServiceUnavailable, SessionExpired, IncompleteCommit, OSError) as exc:
             raise LoadInterrupted(server, phase, done, len(phases)) from exc
         except (Neo4jError, DriverError) as exc:
@@ -239,10 +254,18 @@ def load_table(
     data = writes.data
     report.rows = data.num_rows
     if data.num_rows:
-        slices = (_slices(data.num_rows, batch_size, writers) if writes.fast
-                  else [(s, batch_size) for s in range(0, data.num_rows, batch_size)])
-        _run_all(driver, ((writes.statement, writes.params(data.slice(s, n))) for s, n in slices),
-                 database, writers if writes.fast else 1, report)
+        slices = (
+            _slices(data.num_rows, batch_size, writers)
+            if writes.fast
+            else [(s, batch_size) for s in range(0, data.num_rows, batch_size)]
+        )
+        _run_all(
+            driver,
+            ((writes.statement, writes.params(data.slice(s, n))) for s, n in slices),
+            database,
+            writers if writes.fast else 1,
+            report,
+        )
         _run_all(driver, writes.pair_batches(data, batch_size), database, 1, report)
     report.seconds = time.perf_counter() - started
     return report
@@ -255,8 +278,10 @@ def upsert_statement(name: str, rows: Rows) -> tuple[LiteralString, dict[str, An
     if table is None:
         raise GraphInputError(f"unknown table {name!r}: the loader takes {', '.join(ORDER)}.")
     data = columns(table, rows)
-    return (statements.upsert(table, data.column_names),
-            {"c": {c: data.column(c).to_pylist() for c in data.column_names}})
+    return (
+        statements.upsert(table, data.column_names),
+        {"c": {c: data.column(c).to_pylist() for c in data.column_names}},
+    )
 
 
 def last_load_at(driver: Driver, database: str = "neo4j") -> datetime | None:
@@ -294,8 +319,13 @@ def columns(spec: Table, rows: Rows) -> Any:
                 f"table {spec.name} has no column {name!r}; every row must name its "
                 f"{name.removesuffix('_id').removesuffix('_code')}."
             )
-        _check_key(spec, name, table.column(name), f"every {spec.name} row links to its "
-                   f"{name.removesuffix('_id').removesuffix('_code')}, so it must be set.")
+        _check_key(
+            spec,
+            name,
+            table.column(name),
+            f"every {spec.name} row links to its "
+            f"{name.removesuffix('_id').removesuffix('_code')}, so it must be set.",
+        )
     for i, name in enumerate(table.column_names):
         col = table.column(i)
         fixed = _fixed(spec, name, col, table)
@@ -314,8 +344,10 @@ def columns(spec: Table, rows: Rows) -> Any:
 
 
 def _from_rows(spec: Table, rows: list[Row]) -> Any:
-    wanted = [*spec.keys, *(c for c in spec.properties + spec.link_columns
-                            if any(c in r for r in rows))]
+    wanted = [
+        *spec.keys,
+        *(c for c in spec.properties + spec.link_columns if any(c in r for r in rows)),
+    ]
     return pa.table({c: pa.array([_plain(r.get(c)) for r in rows]) for c in wanted})
 
 
@@ -347,8 +379,9 @@ def _fixed(spec: Table, name: str, col: Any, table: Any) -> Any:
             col = pc.cast(col, pa.string())
         if spec.tokens_of in table.column_names:
             blank = pc.fill_null(pc.equal(col, ""), True)
-            col = pc.if_else(blank, pc.utf8_lower(pc.cast(table.column(spec.tokens_of),
-                                                          pa.string())), col)
+            col = pc.if_else(
+                blank, pc.utf8_lower(pc.cast(table.column(spec.tokens_of), pa.string())), col
+            )
     return col
 
 
@@ -370,8 +403,9 @@ def _hashes(spec: Table, table: Any) -> list[str]:
         parts.append(pc.cast(col, pa.string()))
     if not parts:
         return ["" for _ in range(table.num_rows)]
-    joined = pc.binary_join_element_wise(*parts, "\x1e", null_handling="replace",
-                                         null_replacement="\x00")
+    joined = pc.binary_join_element_wise(
+        *parts, "\x1e", null_handling="replace", null_replacement="\x00"
+    )
     blake = hashlib.blake2b
     return [blake(text.encode(), digest_size=10).hexdigest() for text in joined.to_pylist()]
 
@@ -431,10 +465,16 @@ def pipelined(work: Callable[[T], R], items: Iterable[T], writers: int) -> Itera
             raise
 
 
-def _run_all(driver: Driver, batches: Iterable[tuple[str, dict[str, Any]]], database: str,
-             writers: int, report: TableReport) -> None:
+def _run_all(
+    driver: Driver,
+    batches: Iterable[tuple[str, dict[str, Any]]],
+    database: str,
+    writers: int,
+    report: TableReport,
+) -> None:
     """Run each (statement, parameters) batch, `writers` at a time (see
     `pipelined`), and add up what they wrote."""
+
     def run(batch: tuple[str, dict[str, Any]]) -> Any:
         statement, params = batch
         return driver.execute_query(statement, params, database_=database).summary.counters

@@ -150,7 +150,10 @@ def start(server: LocalNeo4j, timeout: float = 180.0) -> LocalNeo4jStatus:
     offset = server.log_file.stat().st_size if server.log_file.exists() else 0
     with server.log_file.open("ab") as log:
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     server.pid_file.write_text(str(proc.pid))

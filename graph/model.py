@@ -169,67 +169,162 @@ REFERRAL: Final = Node("Referral", "referral_id")
 def _serves(unless: str | None = None) -> Pair:
     """(:Organization)-[:SERVES]->(:Household): a delivery or enrolment by
     the organization opens the household to it (see graph.repository VISIBLE)."""
-    return Pair("SERVES", End(ORGANIZATION, "organization"), End(HOUSEHOLD, "household_id"),
-                unless)
+    return Pair("SERVES", End(ORGANIZATION, "organization"), End(HOUSEHOLD, "household_id"), unless)
 
 
 #: Every loader table, in load order (reference data first, so relationships
 #: find their targets).
 TABLES: Final[tuple[Table, ...]] = (
     Table("kecamatan", ("name", "population"), KECAMATAN),
-    Table("kelurahan", ("name", "kecamatan_code", "population"), KELURAHAN, links=(
-        Link("kecamatan_code", "IN", KECAMATAN, required=True),)),
-    Table("problems", ("number", "name", "name_en", "special_category", "special_kind"),
-          PROBLEM),
+    Table(
+        "kelurahan",
+        ("name", "kecamatan_code", "population"),
+        KELURAHAN,
+        links=(Link("kecamatan_code", "IN", KECAMATAN, required=True),),
+    ),
+    Table("problems", ("number", "name", "name_en", "special_category", "special_kind"), PROBLEM),
     Table("funders", ("name", "kind", "public"), FUNDER),
     Table("organizations", ("name", "type"), ORGANIZATION),
-    Table("programs", ("name", "benefit_kind", "need", "description"), PROGRAM, links=(
-        Link("funder_type", "FUNDED_BY", FUNDER),
-        Link("ppks", "ADDRESSES", PROBLEM, many=True))),
-    Table("program_combinations", ("allowed", "reason"), relationship=Pair(
-        "COMBINES_WITH", End(PROGRAM, "program_a"), End(PROGRAM, "program_b"))),
-    Table("households", HOUSEHOLD_PROPERTIES, HOUSEHOLD, phase="household", links=(
-              Link("kelurahan_code", "LIVES_IN", KELURAHAN),)),
-    Table("persons", ("full_name", "name_tokens", "nik", "no_kk", "birth_date", "birth_place",
-                      "sex", "relationship", "phone", "status"),
-          PERSON, phase="household", tokens_of="full_name", links=(
-              Link("household_id", "MEMBER_OF", HOUSEHOLD),
-              Link("ppks", "HAS_PROBLEM", PROBLEM, many=True))),
-    Table("source_records", ("source", "organization", "source_record_id", "full_name", "nik",
-                             "no_kk", "birth_date", "address", "rt", "rw", "kelurahan",
-                             "match_probability", "loaded_at", "via_api"),
-          SOURCE_RECORD, phase="household", links=(
-              Link("person_id", "IDENTIFIES", PERSON, properties=("match_probability",)),
-              Link("organization", "SUBMITTED_BY", ORGANIZATION))),
-    Table("match_evidence", ("match_probability", "match_weight", "evidence"), phase="after",
-          relationship=Pair("MATCHED", End(SOURCE_RECORD, "record_key_l"),
-                            End(SOURCE_RECORD, "record_key_r"))),
-    Table("services", ("service_date", "amount", "source", "record_key", "program", "funder",
-                       "organization", "link_pending"),
-          SERVICE, phase="household", links=(
-              Link("household_id", "RECEIVED_BY", HOUSEHOLD),
-              Link("person_id", "RECEIVED_BY", PERSON),
-              Link("program", "UNDER", PROGRAM),
-              Link("funder", "FUNDED_BY", FUNDER),
-              Link("organization", "DELIVERED_BY", ORGANIZATION)),
-          # a delivery to a person the organization only submitted opens nothing
-          pairs=(_serves(unless="link_pending"),)),
-    Table("enrolments", ("since", "until", "active", "organization"), phase="household",
-          relationship=Pair("ENROLLED_IN", End(HOUSEHOLD, "household_id"),
-                            End(PROGRAM, "program")),
-          pairs=(_serves(),)),
-    Table("assessments", ("assessed_on", "social_worker", "organization", "plan", "notes"),
-          ASSESSMENT, phase="household", links=(
-              Link("household_id", "ASSESSES", HOUSEHOLD, required=True),
-              Link("person_id", "ABOUT", PERSON),
-              Link("ppks", "FOUND", PROBLEM, many=True))),
-    Table("referrals", ("status", "created_at", "updated_at", "note", "history", "from_org",
-                        "to_org", "program", "from_scoped"),
-          REFERRAL, phase="household", links=(
-              Link("household_id", "CONCERNS", HOUSEHOLD, required=True),
-              Link("from_org", "FROM", ORGANIZATION),
-              Link("to_org", "TO", ORGANIZATION),
-              Link("program", "FOR_PROGRAM", PROGRAM))),
+    Table(
+        "programs",
+        ("name", "benefit_kind", "need", "description"),
+        PROGRAM,
+        links=(
+            Link("funder_type", "FUNDED_BY", FUNDER),
+            Link("ppks", "ADDRESSES", PROBLEM, many=True),
+        ),
+    ),
+    Table(
+        "program_combinations",
+        ("allowed", "reason"),
+        relationship=Pair("COMBINES_WITH", End(PROGRAM, "program_a"), End(PROGRAM, "program_b")),
+    ),
+    Table(
+        "households",
+        HOUSEHOLD_PROPERTIES,
+        HOUSEHOLD,
+        phase="household",
+        links=(Link("kelurahan_code", "LIVES_IN", KELURAHAN),),
+    ),
+    Table(
+        "persons",
+        (
+            "full_name",
+            "name_tokens",
+            "nik",
+            "no_kk",
+            "birth_date",
+            "birth_place",
+            "sex",
+            "relationship",
+            "phone",
+            "status",
+        ),
+        PERSON,
+        phase="household",
+        tokens_of="full_name",
+        links=(
+            Link("household_id", "MEMBER_OF", HOUSEHOLD),
+            Link("ppks", "HAS_PROBLEM", PROBLEM, many=True),
+        ),
+    ),
+    Table(
+        "source_records",
+        (
+            "source",
+            "organization",
+            "source_record_id",
+            "full_name",
+            "nik",
+            "no_kk",
+            "birth_date",
+            "address",
+            "rt",
+            "rw",
+            "kelurahan",
+            "match_probability",
+            "loaded_at",
+            "via_api",
+        ),
+        SOURCE_RECORD,
+        phase="household",
+        links=(
+            Link("person_id", "IDENTIFIES", PERSON, properties=("match_probability",)),
+            Link("organization", "SUBMITTED_BY", ORGANIZATION),
+        ),
+    ),
+    Table(
+        "match_evidence",
+        ("match_probability", "match_weight", "evidence"),
+        phase="after",
+        relationship=Pair(
+            "MATCHED", End(SOURCE_RECORD, "record_key_l"), End(SOURCE_RECORD, "record_key_r")
+        ),
+    ),
+    Table(
+        "services",
+        (
+            "service_date",
+            "amount",
+            "source",
+            "record_key",
+            "program",
+            "funder",
+            "organization",
+            "link_pending",
+        ),
+        SERVICE,
+        phase="household",
+        links=(
+            Link("household_id", "RECEIVED_BY", HOUSEHOLD),
+            Link("person_id", "RECEIVED_BY", PERSON),
+            Link("program", "UNDER", PROGRAM),
+            Link("funder", "FUNDED_BY", FUNDER),
+            Link("organization", "DELIVERED_BY", ORGANIZATION),
+        ),
+        # a delivery to a person the organization only submitted opens nothing
+        pairs=(_serves(unless="link_pending"),),
+    ),
+    Table(
+        "enrolments",
+        ("since", "until", "active", "organization"),
+        phase="household",
+        relationship=Pair("ENROLLED_IN", End(HOUSEHOLD, "household_id"), End(PROGRAM, "program")),
+        pairs=(_serves(),),
+    ),
+    Table(
+        "assessments",
+        ("assessed_on", "social_worker", "organization", "plan", "notes"),
+        ASSESSMENT,
+        phase="household",
+        links=(
+            Link("household_id", "ASSESSES", HOUSEHOLD, required=True),
+            Link("person_id", "ABOUT", PERSON),
+            Link("ppks", "FOUND", PROBLEM, many=True),
+        ),
+    ),
+    Table(
+        "referrals",
+        (
+            "status",
+            "created_at",
+            "updated_at",
+            "note",
+            "history",
+            "from_org",
+            "to_org",
+            "program",
+            "from_scoped",
+        ),
+        REFERRAL,
+        phase="household",
+        links=(
+            Link("household_id", "CONCERNS", HOUSEHOLD, required=True),
+            Link("from_org", "FROM", ORGANIZATION),
+            Link("to_org", "TO", ORGANIZATION),
+            Link("program", "FOR_PROGRAM", PROGRAM),
+        ),
+    ),
 )
 
 #: table name -> its declaration
@@ -237,12 +332,18 @@ BY_NAME: Final[dict[str, Table]] = {t.name: t for t in TABLES}
 
 #: Every node kind the loader writes or links to (each key gets a uniqueness
 #: constraint, graph.constraints), in order of first mention.
-NODES: Final[tuple[Node, ...]] = tuple(dict.fromkeys(
-    node for t in TABLES for node in (
-        *((t.node,) if t.node else ()),
-        *((t.relationship.start.node, t.relationship.end.node) if t.relationship else ()),
-        *(link.target for link in t.links),
-        *(end.node for p in t.pairs for end in (p.start, p.end)))))
+NODES: Final[tuple[Node, ...]] = tuple(
+    dict.fromkeys(
+        node
+        for t in TABLES
+        for node in (
+            *((t.node,) if t.node else ()),
+            *((t.relationship.start.node, t.relationship.end.node) if t.relationship else ()),
+            *(link.target for link in t.links),
+            *(end.node for p in t.pairs for end in (p.start, p.end)),
+        )
+    )
+)
 
 
 __all__ = ["BY_NAME", "NODES", "TABLES", "End", "Link", "Node", "Pair", "Phase", "Table"]

@@ -35,17 +35,25 @@ from journal import NewFact, kinds
 _CHUNK: Final = 20_000
 _HOUSEHOLDS: Final[LiteralString] = (
     "UNWIND $ids AS hid OPTIONAL MATCH (h:Household {household_id: hid}) "
-    "RETURN hid AS id, h IS NOT NULL AS known, h.welfare_decile AS decile")
+    "RETURN hid AS id, h IS NOT NULL AS known, h.welfare_decile AS decile"
+)
 _PERSONS: Final[LiteralString] = (
     "UNWIND $ids AS pid OPTIONAL MATCH (p:Person {person_id: pid}) "
     "OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) "
-    "RETURN pid AS id, p.status AS status, min(h.household_id) AS household_id")
+    "RETURN pid AS id, p.status AS status, min(h.household_id) AS household_id"
+)
 _SERVICES: Final[LiteralString] = (
-    "UNWIND $ids AS sid MATCH (s:Service {service_id: sid}) RETURN sid AS id")
+    "UNWIND $ids AS sid MATCH (s:Service {service_id: sid}) RETURN sid AS id"
+)
 
 
-def derive(driver: Driver, database: str, tables: Mapping[str, Any],
-           retired: Mapping[str, Sequence[Mapping[str, Any]]], epoch: str) -> list[NewFact]:
+def derive(
+    driver: Driver,
+    database: str,
+    tables: Mapping[str, Any],
+    retired: Mapping[str, Sequence[Mapping[str, Any]]],
+    epoch: str,
+) -> list[NewFact]:
     """The facts of a load: `tables` are the changed rows per loader table
     (pyarrow tables or lists of dicts), `retired` the retired ids per entity
     ({id, status, survivor_id}); call it before the load writes."""
@@ -54,22 +62,30 @@ def derive(driver: Driver, database: str, tables: Mapping[str, Any],
     services = _rows(tables.get("services"))
     retired_persons = list(retired.get("person", ()))
     retired_households = list(retired.get("household", ()))
-    before = _read(driver, database, _HOUSEHOLDS,
-                   [str(r["household_id"]) for r in households])
-    member_ids = {str(r["person_id"]) for r in persons} | \
-        {str(r["id"]) for r in retired_persons} | \
-        {str(r["survivor_id"]) for r in retired_persons if r.get("survivor_id")}
+    before = _read(driver, database, _HOUSEHOLDS, [str(r["household_id"]) for r in households])
+    member_ids = (
+        {str(r["person_id"]) for r in persons}
+        | {str(r["id"]) for r in retired_persons}
+        | {str(r["survivor_id"]) for r in retired_persons if r.get("survivor_id")}
+    )
     people = _read(driver, database, _PERSONS, sorted(member_ids))
     member_of = {row["id"]: row["household_id"] for row in people}
     status_of = {row["id"]: row["status"] for row in people}
-    known_services = {row["id"] for row in _read(
-        driver, database, _SERVICES, [str(r["service_id"]) for r in services])}
+    known_services = {
+        row["id"]
+        for row in _read(driver, database, _SERVICES, [str(r["service_id"]) for r in services])
+    }
     facts: list[NewFact] = []
     facts += _household_merges(retired_households, epoch)
     facts += _person_retirements(retired_persons, member_of, epoch)
     facts += _status_changes(persons, status_of, member_of, epoch)
-    facts += _splits(persons, member_of, {r["id"] for r in before if r["known"]},
-                     {str(r["id"]) for r in retired_households}, epoch)
+    facts += _splits(
+        persons,
+        member_of,
+        {r["id"] for r in before if r["known"]},
+        {str(r["id"]) for r in retired_households},
+        epoch,
+    )
     facts += _deciles(households, {r["id"]: r["decile"] for r in before if r["known"]}, epoch)
     facts += _loaded_services(services, known_services, epoch)
     return facts
@@ -82,12 +98,14 @@ def _rows(table: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def _read(driver: Driver, database: str, query: LiteralString,
-          ids: list[str]) -> list[dict[str, Any]]:
+def _read(
+    driver: Driver, database: str, query: LiteralString, ids: list[str]
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for start in range(0, len(ids), _CHUNK):
-        records, _, _ = driver.execute_query(query, {"ids": ids[start:start + _CHUNK]},
-                                             database_=database)
+        records, _, _ = driver.execute_query(
+            query, {"ids": ids[start : start + _CHUNK]}, database_=database
+        )
         out += [dict(r) for r in records]
     return out
 
@@ -97,36 +115,62 @@ def _household_merges(rows: Iterable[Mapping[str, Any]], epoch: str) -> list[New
     for row in rows:
         hid, survivor, status = str(row["id"]), row.get("survivor_id"), str(row["status"])
         if status == "merged" and survivor:
-            out.append(NewFact(
-                kind=kinds.HOUSEHOLD_MERGED, subject=hid, household_ids=(hid, str(survivor)),
-                payload={"household_id": hid, "survivor_id": str(survivor)},
-                key=f"{kinds.HOUSEHOLD_MERGED}:{hid}>{survivor}@{epoch}"))
+            out.append(
+                NewFact(
+                    kind=kinds.HOUSEHOLD_MERGED,
+                    subject=hid,
+                    household_ids=(hid, str(survivor)),
+                    payload={"household_id": hid, "survivor_id": str(survivor)},
+                    key=f"{kinds.HOUSEHOLD_MERGED}:{hid}>{survivor}@{epoch}",
+                )
+            )
     return out
 
 
-def _person_retirements(rows: Iterable[Mapping[str, Any]], member_of: Mapping[str, str | None],
-                        epoch: str) -> list[NewFact]:
+def _person_retirements(
+    rows: Iterable[Mapping[str, Any]], member_of: Mapping[str, str | None], epoch: str
+) -> list[NewFact]:
     out = []
     for row in rows:
         pid, survivor, status = str(row["id"]), row.get("survivor_id"), str(row["status"])
-        households = tuple(dict.fromkeys(h for h in (
-            member_of.get(pid), member_of.get(str(survivor)) if survivor else None) if h))
+        households = tuple(
+            dict.fromkeys(
+                h
+                for h in (member_of.get(pid), member_of.get(str(survivor)) if survivor else None)
+                if h
+            )
+        )
         if status == "merged" and survivor:
-            out.append(NewFact(
-                kind=kinds.PERSON_MERGED, subject=pid, household_ids=households,
-                person_ids=(pid, str(survivor)),
-                payload={"person_id": pid, "survivor_id": str(survivor)},
-                key=f"{kinds.PERSON_MERGED}:{pid}>{survivor}@{epoch}"))
+            out.append(
+                NewFact(
+                    kind=kinds.PERSON_MERGED,
+                    subject=pid,
+                    household_ids=households,
+                    person_ids=(pid, str(survivor)),
+                    payload={"person_id": pid, "survivor_id": str(survivor)},
+                    key=f"{kinds.PERSON_MERGED}:{pid}>{survivor}@{epoch}",
+                )
+            )
         else:
-            out.append(NewFact(
-                kind=kinds.PERSON_RETIRED, subject=pid, household_ids=households,
-                person_ids=(pid,), payload={"person_id": pid, "status": status},
-                key=f"{kinds.PERSON_RETIRED}:{pid}:{status}@{epoch}"))
+            out.append(
+                NewFact(
+                    kind=kinds.PERSON_RETIRED,
+                    subject=pid,
+                    household_ids=households,
+                    person_ids=(pid,),
+                    payload={"person_id": pid, "status": status},
+                    key=f"{kinds.PERSON_RETIRED}:{pid}:{status}@{epoch}",
+                )
+            )
     return out
 
 
-def _status_changes(persons: Iterable[Mapping[str, Any]], before: Mapping[str, str | None],
-                    member_of: Mapping[str, str | None], epoch: str) -> list[NewFact]:
+def _status_changes(
+    persons: Iterable[Mapping[str, Any]],
+    before: Mapping[str, str | None],
+    member_of: Mapping[str, str | None],
+    epoch: str,
+) -> list[NewFact]:
     """A person who keeps their id but is no longer active (the civil registry
     says deceased or moved, every record withdrawn)."""
     out = []
@@ -136,15 +180,26 @@ def _status_changes(persons: Iterable[Mapping[str, Any]], before: Mapping[str, s
         if old is None or status in (None, "active", old):
             continue
         households = tuple(h for h in (row.get("household_id") or member_of.get(pid),) if h)
-        out.append(NewFact(
-            kind=kinds.PERSON_RETIRED, subject=pid, household_ids=households,
-            person_ids=(pid,), payload={"person_id": pid, "status": status, "from": old},
-            key=f"{kinds.PERSON_RETIRED}:{pid}:{status}@{epoch}"))
+        out.append(
+            NewFact(
+                kind=kinds.PERSON_RETIRED,
+                subject=pid,
+                household_ids=households,
+                person_ids=(pid,),
+                payload={"person_id": pid, "status": status, "from": old},
+                key=f"{kinds.PERSON_RETIRED}:{pid}:{status}@{epoch}",
+            )
+        )
     return out
 
 
-def _splits(persons: Iterable[Mapping[str, Any]], member_of: Mapping[str, str | None],
-            existing: set[str], retired: set[str], epoch: str) -> list[NewFact]:
+def _splits(
+    persons: Iterable[Mapping[str, Any]],
+    member_of: Mapping[str, str | None],
+    existing: set[str],
+    retired: set[str],
+    epoch: str,
+) -> list[NewFact]:
     """Members moving from a household that stays to one the graph did not hold."""
     moved: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for row in persons:
@@ -156,16 +211,22 @@ def _splits(persons: Iterable[Mapping[str, Any]], member_of: Mapping[str, str | 
     for old, into in sorted(moved.items()):
         new_ids = sorted(into)
         people = tuple(sorted(p for ps in into.values() for p in ps))
-        out.append(NewFact(
-            kind=kinds.HOUSEHOLD_SPLIT, subject=old, household_ids=(old, *new_ids),
-            person_ids=people,
-            payload={"household_id": old, "into": new_ids, "persons_moved": len(people)},
-            key=f"{kinds.HOUSEHOLD_SPLIT}:{old}>{','.join(new_ids)}@{epoch}"))
+        out.append(
+            NewFact(
+                kind=kinds.HOUSEHOLD_SPLIT,
+                subject=old,
+                household_ids=(old, *new_ids),
+                person_ids=people,
+                payload={"household_id": old, "into": new_ids, "persons_moved": len(people)},
+                key=f"{kinds.HOUSEHOLD_SPLIT}:{old}>{','.join(new_ids)}@{epoch}",
+            )
+        )
     return out
 
 
-def _deciles(rows: Iterable[Mapping[str, Any]], before: Mapping[str, Any],
-             epoch: str) -> list[NewFact]:
+def _deciles(
+    rows: Iterable[Mapping[str, Any]], before: Mapping[str, Any], epoch: str
+) -> list[NewFact]:
     out = []
     for row in rows:
         hid = str(row["household_id"])
@@ -173,29 +234,45 @@ def _deciles(rows: Iterable[Mapping[str, Any]], before: Mapping[str, Any],
             continue
         old, new = before[hid], row.get("welfare_decile")
         if old != new:
-            out.append(NewFact(
-                kind=kinds.DECILE_CHANGED, subject=hid, household_ids=(hid,),
-                payload={"household_id": hid, "from": old, "to": new},
-                key=f"{kinds.DECILE_CHANGED}:{hid}:{old}>{new}@{epoch}"))
+            out.append(
+                NewFact(
+                    kind=kinds.DECILE_CHANGED,
+                    subject=hid,
+                    household_ids=(hid,),
+                    payload={"household_id": hid, "from": old, "to": new},
+                    key=f"{kinds.DECILE_CHANGED}:{hid}:{old}>{new}@{epoch}",
+                )
+            )
     return out
 
 
-def _loaded_services(rows: Iterable[Mapping[str, Any]], known: set[str],
-                     epoch: str) -> list[NewFact]:
+def _loaded_services(
+    rows: Iterable[Mapping[str, Any]], known: set[str], epoch: str
+) -> list[NewFact]:
     out = []
     for row in rows:
         sid = str(row["service_id"])
         if sid in known or not row.get("household_id"):
             continue
         hid = str(row["household_id"])
-        out.append(NewFact(
-            kind=kinds.SERVICE_LOADED, subject=sid, household_ids=(hid,),
-            person_ids=(str(row["person_id"]),) if row.get("person_id") else (),
-            organization=row.get("organization"),
-            payload={"service_id": sid, "household_id": hid, "program": row.get("program"),
-                     "service_date": row.get("service_date"),
-                     "organization": row.get("organization"), "source": row.get("source")},
-            key=f"{kinds.SERVICE_LOADED}:{sid}@{epoch}"))
+        out.append(
+            NewFact(
+                kind=kinds.SERVICE_LOADED,
+                subject=sid,
+                household_ids=(hid,),
+                person_ids=(str(row["person_id"]),) if row.get("person_id") else (),
+                organization=row.get("organization"),
+                payload={
+                    "service_id": sid,
+                    "household_id": hid,
+                    "program": row.get("program"),
+                    "service_date": row.get("service_date"),
+                    "organization": row.get("organization"),
+                    "source": row.get("source"),
+                },
+                key=f"{kinds.SERVICE_LOADED}:{sid}@{epoch}",
+            )
+        )
     return out
 
 

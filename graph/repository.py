@@ -49,11 +49,14 @@ OWN_RECORD: Final = "EXISTS { MATCH (sr)-[:SUBMITTED_BY]->(:Organization {id: $o
 #: look up their household. A referral a scoped organization made on a
 #: household later merged into another (`merged_from`, see graph.lifecycle)
 #: opens nothing. `GRANTED` is every basis but the last rule (`OWN_SUBMISSIONS`).
-GRANTED: Final = """(
+GRANTED: Final = (
+    """(
   $org IS NULL
   OR EXISTS { MATCH (:Organization {id: $org})-[:SERVES]->(h) }
   OR EXISTS { MATCH (h)<-[:CONCERNS]-(r:Referral)-[:TO]->(:Organization {id: $org})
-              WHERE NOT coalesce(r.status, 'OPEN') IN """ + CLOSED_REFERRAL + """
+              WHERE NOT coalesce(r.status, 'OPEN') IN """
+    + CLOSED_REFERRAL
+    + """
                 AND r.merged_from IS NULL }
   OR (size($opened) > 0
       AND EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person) WHERE x.person_id IN $opened })
@@ -61,6 +64,7 @@ GRANTED: Final = """(
                     -[:SUBMITTED_BY]->(:Organization {id: $org})
               WHERE NOT coalesce(sr.via_api, false) }
 )"""
+)
 OWN_SUBMISSIONS: Final = """(
   EXISTS { MATCH (h)<-[:MEMBER_OF]-(:Person)<-[:IDENTIFIES]-(:SourceRecord)
                  -[:SUBMITTED_BY]->(:Organization {id: $org}) }
@@ -82,7 +86,8 @@ PERSON_SEEN: Final = (
     " OPTIONAL MATCH (p)-[:MEMBER_OF]->(h:Household) WITH id, p, h, resolved_from, "
     " ($org IS NULL OR (h IS NOT NULL AND " + VISIBLE + ")) AS whole "
     "WITH id, p, h, resolved_from, whole, CASE WHEN whole THEN null ELSE head(COLLECT { "
-    " MATCH (sr:SourceRecord)-[:IDENTIFIES]->(p) WHERE " + OWN_RECORD
+    " MATCH (sr:SourceRecord)-[:IDENTIFIES]->(p) WHERE "
+    + OWN_RECORD
     + " RETURN sr ORDER BY sr.loaded_at DESC, sr.record_key }) END AS own "
     "WHERE whole OR own IS NOT NULL "
 )
@@ -151,11 +156,17 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     "members": "CALL (h) { MATCH (p:Person)-[:MEMBER_OF]->(h) "
     " WITH p ORDER BY p.relationship <> 'KEPALA', p.person_id "
     " RETURN collect(p {" + PERSON_FIELDS + ", problems: COLLECT { "
-    "  MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
-    + "  WITH pr ORDER BY pr.code RETURN " + PROBLEM + " }}) AS members }",
+    "  MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE "
+    + SHOWN_PROBLEM
+    + "  WITH pr ORDER BY pr.code RETURN "
+    + PROBLEM
+    + " }}) AS members }",
     "household_problems": "CALL (h) { "
-    " MATCH (h)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
-    + " AND " + ACTIVE_P + " WITH DISTINCT pr ORDER BY pr.code "
+    " MATCH (h)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->(pr:Problem) WHERE "
+    + SHOWN_PROBLEM
+    + " AND "
+    + ACTIVE_P
+    + " WITH DISTINCT pr ORDER BY pr.code "
     " RETURN collect(" + PROBLEM + ") AS household_problems }",
     "current_programs": "CALL (h) { MATCH (h)-[e:ENROLLED_IN]->(pg:Program) "
     " WHERE coalesce(e.active, true) WITH e, pg ORDER BY pg.code "
@@ -165,7 +176,8 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     "service_history": "CALL (h) { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
     " WITH s ORDER BY s.service_date DESC, s.service_id "
     " RETURN collect(s {.service_id, .service_date, .amount, .program, .funder,"
-    " .organization, .source, .record_key, funder_is_organization: " + FUNDER_IS_ORGANIZATION
+    " .organization, .source, .record_key, funder_is_organization: "
+    + FUNDER_IS_ORGANIZATION
     + ", person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS service_history }",
     "assessments": "CALL (h) { OPTIONAL MATCH (a:Assessment)-[:ASSESSES]->(h) WHERE $special "
     " WITH a ORDER BY a.assessed_on DESC "
@@ -183,16 +195,16 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
 #: whether the graph holds an API-written row, by entity (see `missing`)
 _PRESENT: Final[dict[str, LiteralString]] = {
     "services": "UNWIND $keys AS k RETURN k.i AS i, "
-                "EXISTS { MATCH (:Service {service_id: k.service_id}) } AS found",
+    "EXISTS { MATCH (:Service {service_id: k.service_id}) } AS found",
     "assessments": "UNWIND $keys AS k RETURN k.i AS i, "
-                   "EXISTS { MATCH (:Assessment {assessment_id: k.assessment_id}) } AS found",
+    "EXISTS { MATCH (:Assessment {assessment_id: k.assessment_id}) } AS found",
     "referrals": "UNWIND $keys AS k RETURN k.i AS i, "
-                 "EXISTS { MATCH (:Referral {referral_id: k.referral_id}) } AS found",
+    "EXISTS { MATCH (:Referral {referral_id: k.referral_id}) } AS found",
     "enrolments": "UNWIND $keys AS k RETURN k.i AS i, EXISTS { MATCH (:Household "
-                  "{household_id: k.household_id})-[:ENROLLED_IN]->(:Program {code: k.program}) "
-                  "} AS found",
+    "{household_id: k.household_id})-[:ENROLLED_IN]->(:Program {code: k.program}) "
+    "} AS found",
     "change_requests": "UNWIND $keys AS k RETURN k.i AS i, "
-                       "EXISTS { MATCH (:ChangeRequest {request_id: k.request_id}) } AS found",
+    "EXISTS { MATCH (:ChangeRequest {request_id: k.request_id}) } AS found",
 }
 
 
@@ -203,12 +215,15 @@ class GraphRepository:
         self._uri = uri
 
     # --- plumbing ------------------------------------------------------------
-    async def _run(self, query: LiteralString, params: Mapping[str, Any],
-                   write: bool = False) -> list[Row]:
+    async def _run(
+        self, query: LiteralString, params: Mapping[str, Any], write: bool = False
+    ) -> list[Row]:
         async def call() -> list[Row]:
             if write:
                 result = await self._driver.execute_query(
-                    query, dict(params), database_=self._database,
+                    query,
+                    dict(params),
+                    database_=self._database,
                     routing_=RoutingControl.WRITE,
                 )
                 return [_native(dict(r)) for r in result.records]
@@ -223,12 +238,18 @@ class GraphRepository:
 
     async def _read(self, query: LiteralString, scope: Scope, **params: Any) -> list[Row]:
         return await self._run(
-            query, {"org": scope["organization"], "special": scope["special_category"],
-                    "opened": list(scope.get("opened") or []), **params}
+            query,
+            {
+                "org": scope["organization"],
+                "special": scope["special_category"],
+                "opened": list(scope.get("opened") or []),
+                **params,
+            },
         )
 
-    async def _aligned(self, query: LiteralString, ids: Sequence[str], scope: Scope,
-                       field: str = "items") -> list[Any]:
+    async def _aligned(
+        self, query: LiteralString, ids: Sequence[str], scope: Scope, field: str = "items"
+    ) -> list[Any]:
         rows = await self._read(query, scope, ids=list(ids))
         by_id = {r["id"]: r[field] for r in rows}
         return [by_id.get(i) for i in ids]
@@ -236,9 +257,14 @@ class GraphRepository:
     # --- look-ups by id ---------------------------------------------------------
     async def households(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         return await self._aligned(
-            RESOLVE_HOUSEHOLD + "WHERE " + VISIBLE
-            + " RETURN id, " + HOUSEHOLD_RESOLVED + " AS items",
-            ids, scope,
+            RESOLVE_HOUSEHOLD
+            + "WHERE "
+            + VISIBLE
+            + " RETURN id, "
+            + HOUSEHOLD_RESOLVED
+            + " AS items",
+            ids,
+            scope,
         )
 
     async def granted(self, household_ids: Sequence[str], scope: Scope) -> list[bool]:
@@ -247,7 +273,10 @@ class GraphRepository:
         what the caller records there may open it (SERVES)."""
         found = await self._aligned(
             "UNWIND $ids AS id MATCH (h:Household {household_id: id}) "
-            "RETURN id, " + GRANTED + " AS items", household_ids, scope)
+            "RETURN id, " + GRANTED + " AS items",
+            household_ids,
+            scope,
+        )
         return [bool(f) for f in found]
 
     async def persons(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
@@ -257,27 +286,38 @@ class GraphRepository:
         without `household_id` (which would tell which submitted people live
         together); `linked_household_id` has it for the API's own checks."""
         return await self._aligned(
-            RESOLVE_PERSON + PERSON_SEEN +
-            "RETURN id, CASE WHEN whole THEN p {" + PERSON_FIELDS
+            RESOLVE_PERSON
+            + PERSON_SEEN
+            + "RETURN id, CASE WHEN whole THEN p {"
+            + PERSON_FIELDS
             + ", resolved_from: resolved_from} ELSE "
             " {person_id: p.person_id, full_name: own.full_name, nik: own.nik,"
             "  no_kk: own.no_kk, birth_date: own.birth_date, household_id: null,"
             "  linked_household_id: h.household_id, status: p.status,"
             "  submitted_only: true} END AS items",
-            ids, scope,
+            ids,
+            scope,
         )
 
     async def person_problems(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) WITH id, p, null AS resolved_from "
-            + PERSON_VISIBLE +
-            "CALL (p) { MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE " + SHOWN_PROBLEM
-            + " RETURN pr ORDER BY pr.code } RETURN id, collect(" + PROBLEM + ") AS items",
-            person_ids, scope,
-        ))
+        return _lists(
+            await self._aligned(
+                "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
+                "WITH id, p, null AS resolved_from "
+                + PERSON_VISIBLE
+                + "CALL (p) { MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE "
+                + SHOWN_PROBLEM
+                + " RETURN pr ORDER BY pr.code } RETURN id, collect("
+                + PROBLEM
+                + ") AS items",
+                person_ids,
+                scope,
+            )
+        )
 
-    async def household_parts(self, household_ids: Sequence[str], parts: Sequence[str],
-                              scope: Scope) -> list[dict[str, Any] | None]:
+    async def household_parts(
+        self, household_ids: Sequence[str], parts: Sequence[str], scope: Scope
+    ) -> list[dict[str, Any] | None]:
         """Parts of the 360° view (see HOUSEHOLD_PARTS, and `household` for
         the household itself as `households` gives it) for several households
         in one statement: the API's only way to them. Members carry their
@@ -285,8 +325,10 @@ class GraphRepository:
         be primed with them."""
         unknown = [p for p in parts if p not in HOUSEHOLD_PARTS and p != "household"]
         if unknown or not parts:
-            raise GraphInputError(f"household parts: {unknown or 'none'} asked; choose from "
-                                  f"household, {', '.join(HOUSEHOLD_PARTS)}.")
+            raise GraphInputError(
+                f"household parts: {unknown or 'none'} asked; choose from "
+                f"household, {', '.join(HOUSEHOLD_PARTS)}."
+            )
         wanted = [p for p in HOUSEHOLD_PARTS if p in parts]
         query: LiteralString = RESOLVE_HOUSEHOLD + "WHERE " + VISIBLE + " "
         for part in wanted:
@@ -303,33 +345,47 @@ class GraphRepository:
             "UNWIND $ids AS id MATCH (r:Referral {referral_id: id})-[:CONCERNS]->(h:Household) "
             "WHERE $org IS NULL OR r.from_org = $org OR r.to_org = $org "
             "RETURN id, r {" + REFERRAL_FIELDS + ", household_id: h.household_id} AS items",
-            ids, scope,
+            ids,
+            scope,
         )
 
     async def source_records(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
         """Every record of a person whose household the caller may see, with
         the match evidence; of a person it only submitted, its own records
         and no evidence (which would name the other records)."""
-        return _lists(await self._aligned(
-            "UNWIND $ids AS id MATCH (p:Person {person_id: id}) WITH id, p, null AS resolved_from "
-            + PERSON_SEEN +
-            "CALL (p, whole) { MATCH (sr:SourceRecord)-[i:IDENTIFIES]->(p) "
-            " WHERE whole OR " + OWN_RECORD + " RETURN sr, i ORDER BY sr.record_key } "
-            "RETURN id, collect(sr {.record_key, .source, .organization, .source_record_id,"
-            " .full_name, .nik, .no_kk, .birth_date, .address, person_id: id,"
-            " match_probability: i.match_probability,"
-            " evidence: CASE WHEN whole THEN [(sr)-[m:MATCHED]-(o:SourceRecord) |"
-            "  {other_record_key: o.record_key,"
-            "  other_organization: o.organization,"
-            "  match_probability: m.match_probability, match_weight: m.match_weight,"
-            "  evidence: m.evidence}] ELSE [] END}) AS items",
-            person_ids, scope,
-        ))
+        return _lists(
+            await self._aligned(
+                "UNWIND $ids AS id MATCH (p:Person {person_id: id}) "
+                "WITH id, p, null AS resolved_from "
+                + PERSON_SEEN
+                + "CALL (p, whole) { MATCH (sr:SourceRecord)-[i:IDENTIFIES]->(p) "
+                " WHERE whole OR " + OWN_RECORD + " RETURN sr, i ORDER BY sr.record_key } "
+                "RETURN id, collect(sr {.record_key, .source, .organization, .source_record_id,"
+                " .full_name, .nik, .no_kk, .birth_date, .address, person_id: id,"
+                " match_probability: i.match_probability,"
+                " evidence: CASE WHEN whole THEN [(sr)-[m:MATCHED]-(o:SourceRecord) |"
+                "  {other_record_key: o.record_key,"
+                "  other_organization: o.organization,"
+                "  match_probability: m.match_probability, match_weight: m.match_weight,"
+                "  evidence: m.evidence}] ELSE [] END}) AS items",
+                person_ids,
+                scope,
+            )
+        )
 
     # --- look-up lists ------------------------------------------------------------
-    async def search_persons(self, text: str, scope: Scope, *, kelurahan: str | None = None,
-                             rt: str | None = None, rw: str | None = None, offset: int = 0,
-                             limit: int = 20, statuses: Sequence[str] = ("active",)) -> Page:
+    async def search_persons(
+        self,
+        text: str,
+        scope: Scope,
+        *,
+        kelurahan: str | None = None,
+        rt: str | None = None,
+        rw: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+        statuses: Sequence[str] = ("active",),
+    ) -> Page:
         query = lucene_query(text)
         if not query:
             raise GraphInputError("name: give at least one letter or digit to search for.")
@@ -339,18 +395,32 @@ class GraphRepository:
             "MATCH (p)-[:MEMBER_OF]->(h:Household) "
             "WHERE ($kel IS NULL OR h.kelurahan_code = $kel OR "
             "  EXISTS { MATCH (h)-[:LIVES_IN]->(k) WHERE toLower(k.name) = toLower($kel) }) "
-            "  AND ($rt IS NULL OR h.rt = $rt) AND ($rw IS NULL OR h.rw = $rw) AND " + VISIBLE
+            "  AND ($rt IS NULL OR h.rt = $rt) AND ($rw IS NULL OR h.rw = $rw) AND "
+            + VISIBLE
             + " WITH p, score ORDER BY score DESC, p.person_id "
             "WITH collect(p {" + PERSON_FIELDS + ", score: score}) AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
-            scope, q=query, kel=kelurahan, rt=_rtrw(rt), rw=_rtrw(rw), offset=offset,
-            limit=limit, statuses=list(statuses),
+            scope,
+            q=query,
+            kel=kelurahan,
+            rt=_rtrw(rt),
+            rw=_rtrw(rw),
+            offset=offset,
+            limit=limit,
+            statuses=list(statuses),
         )
         return _page(rows)
 
-    async def find_households(self, scope: Scope, *, filters: Mapping[str, Any],
-                              sort: str = "HOUSEHOLD_ID", descending: bool = False,
-                              offset: int = 0, limit: int = 20) -> Page:
+    async def find_households(
+        self,
+        scope: Scope,
+        *,
+        filters: Mapping[str, Any],
+        sort: str = "HOUSEHOLD_ID",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page:
         order = HOUSEHOLD_SORT.get(sort)
         if order is None:
             raise GraphInputError(f"sort: {sort!r} is not one of {', '.join(HOUSEHOLD_SORT)}.")
@@ -367,23 +437,34 @@ class GraphRepository:
             "   EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person) WHERE x.no_kk = $no_kk }) "
             " AND ($nik IS NULL OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(x:Person {nik: $nik}) }) "
             " AND ($ppks IS NULL OR EXISTS { MATCH (h)<-[:MEMBER_OF]-(p:Person)"
-            "   -[:HAS_PROBLEM]->(pr:Problem {code: $ppks}) WHERE " + SHOWN_PROBLEM
-            + " AND " + ACTIVE_P + " }) "
+            "   -[:HAS_PROBLEM]->(pr:Problem {code: $ppks}) WHERE "
+            + SHOWN_PROBLEM
+            + " AND "
+            + ACTIVE_P
+            + " }) "
             " AND " + VISIBLE + " WITH h ORDER BY " + order + direction + ", h.household_id "
             "WITH collect(" + HOUSEHOLD + ") AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
             scope,
-            kel=filters.get("kelurahan_code"), kec=filters.get("kecamatan_code"),
-            rt=_rtrw(filters.get("rt")), rw=_rtrw(filters.get("rw")),
-            decile=filters.get("decile"), max_decile=filters.get("max_decile"),
-            no_kk=filters.get("no_kk"), nik=filters.get("nik"), ppks=filters.get("ppks"),
-            statuses=list(filters.get("statuses") or ["active"]), offset=offset, limit=limit,
+            kel=filters.get("kelurahan_code"),
+            kec=filters.get("kecamatan_code"),
+            rt=_rtrw(filters.get("rt")),
+            rw=_rtrw(filters.get("rw")),
+            decile=filters.get("decile"),
+            max_decile=filters.get("max_decile"),
+            no_kk=filters.get("no_kk"),
+            nik=filters.get("nik"),
+            ppks=filters.get("ppks"),
+            statuses=list(filters.get("statuses") or ["active"]),
+            offset=offset,
+            limit=limit,
         )
         return _page(rows)
 
     # --- analysis -------------------------------------------------------------------
-    async def duplicated_aid(self, scope: Scope, *, start: date, end: date, offset: int = 0,
-                             limit: int = 20) -> Page:
+    async def duplicated_aid(
+        self, scope: Scope, *, start: date, end: date, offset: int = 0, limit: int = 20
+    ) -> Page:
         """Households that got benefits for the same need from programs of more
         than one funder in [start, end], except allowed program combinations."""
         if end < start:
@@ -406,7 +487,11 @@ class GraphRepository:
             "  .service_id, .service_date, .amount, .program, .funder, .organization, .source,"
             "  funder_is_organization: " + FUNDER_IS_ORGANIZATION + "}]}) AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
-            scope, start=start, end=end, offset=offset, limit=limit,
+            scope,
+            start=start,
+            end=end,
+            offset=offset,
+            limit=limit,
         )
         page = _page(rows)
         for r in page["rows"]:
@@ -423,8 +508,12 @@ class GraphRepository:
             "   OR EXISTS { MATCH (h)<-[:RECEIVED_BY]-(:Service)-[:UNDER]->(pg) }) "
             "  AND " + ACTIVE_H + " AND " + VISIBLE + " RETURN count(h) AS reached } "
             "CALL (pg) { OPTIONAL MATCH (h:Household)<-[:MEMBER_OF]-(p:Person)-[:HAS_PROBLEM]->"
-            "  (:Problem)<-[:ADDRESSES]-(pg) WHERE " + ACTIVE_H + " AND " + ACTIVE_P
-            + " AND " + VISIBLE
+            "  (:Problem)<-[:ADDRESSES]-(pg) WHERE "
+            + ACTIVE_H
+            + " AND "
+            + ACTIVE_P
+            + " AND "
+            + VISIBLE
             + "  RETURN count(DISTINCT h) AS in_need } "
             "RETURN pg {.code, .name, .benefit_kind, .need, .description,"
             " funder: " + PROGRAM_FUNDER + ","
@@ -496,8 +585,13 @@ class GraphRepository:
             "SET r.status = $status, r.updated_at = $at, r.note = coalesce($note, r.note), "
             " r.history = coalesce(r.history, []) + [$status], r.row_hash = null "
             "RETURN r {" + REFERRAL_FIELDS + ", household_id: h.household_id} AS row",
-            {"id": move.referral_id, "status": move.status, "note": move.note,
-             "at": move.updated_at, "org": scope["organization"]},
+            {
+                "id": move.referral_id,
+                "status": move.status,
+                "note": move.note,
+                "at": move.updated_at,
+                "org": scope["organization"],
+            },
             write=True,
         )
         return rows[0]["row"] if rows else None
@@ -508,8 +602,7 @@ class GraphRepository:
         if not rows:
             return []
         query = _PRESENT[rows[0].ENTITY]
-        keys = [{**{k: getattr(row, k) for k in row.KEYS}, "i": n}
-                for n, row in enumerate(rows)]
+        keys = [{**{k: getattr(row, k) for k in row.KEYS}, "i": n} for n, row in enumerate(rows)]
         found = {r["i"] for r in await self._run(query, {"keys": keys}) if r["found"]}
         return [n not in found for n in range(len(rows))]
 
@@ -530,10 +623,16 @@ class GraphRepository:
         out: Row = rows[0]["row"]
         return out
 
-
     # --- change requests ------------------------------------------------------------
-    async def change_requests(self, scope: Scope, *, statuses: Sequence[str],
-                              kinds: Sequence[str], offset: int = 0, limit: int = 20) -> Page:
+    async def change_requests(
+        self,
+        scope: Scope,
+        *,
+        statuses: Sequence[str],
+        kinds: Sequence[str],
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page:
         """Change requests newest first; a scoped caller sees those it filed."""
         rows = await self._read(
             "MATCH (c:ChangeRequest) WHERE ($org IS NULL OR c.organization = $org) "
@@ -542,16 +641,20 @@ class GraphRepository:
             "WITH c ORDER BY c.filed_at DESC, c.request_id "
             "WITH collect(c {.*}) AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
-            scope, statuses=list(statuses), kinds=list(kinds), offset=offset, limit=limit,
+            scope,
+            statuses=list(statuses),
+            kinds=list(kinds),
+            offset=offset,
+            limit=limit,
         )
         return _page(rows)
 
-    async def change_requests_by_id(self, ids: Sequence[str],
-                                    scope: Scope) -> list[Row | None]:
+    async def change_requests_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
         return await self._aligned(
             "UNWIND $ids AS id MATCH (c:ChangeRequest {request_id: id}) "
             "WHERE $org IS NULL OR c.organization = $org RETURN id, c {.*} AS items",
-            ids, scope,
+            ids,
+            scope,
         )
 
     async def move_change_request(self, expected: str, row: ChangeRequest) -> Row | None:
@@ -560,7 +663,8 @@ class GraphRepository:
         rows = await self._run(
             "MATCH (c:ChangeRequest {request_id: $id}) WHERE c.status = $expected "
             "SET c += $row RETURN c {.*} AS row",
-            {"id": row.request_id, "expected": expected, "row": row.as_dict()}, write=True,
+            {"id": row.request_id, "expected": expected, "row": row.as_dict()},
+            write=True,
         )
         return rows[0]["row"] if rows else None
 
@@ -617,9 +721,13 @@ class GraphRepository:
             " RETURN CASE WHEN h IS NULL THEN 'proposed (no household in the data yet)' "
             "  ELSE 'household ' + h.household_id + ' proposed' END AS effect } "
             "SET c.effect = effect RETURN c {.*} AS row",
-            {"id": row.request_id, "pid": row.person_id,
-             "hid": row.household_id, "person": fixes.get("person") or {},
-             "household": fixes.get("household") or {}},
+            {
+                "id": row.request_id,
+                "pid": row.person_id,
+                "hid": row.household_id,
+                "person": fixes.get("person") or {},
+                "household": fixes.get("household") or {},
+            },
             write=True,
         )
         return rows[0]["row"] if rows else None

@@ -65,10 +65,13 @@ def _stored(table: Table, present: Collection[str], names: Collection[str]) -> s
 def _pair_merge(table: Table, present: Collection[str], pair: Pair) -> str:
     """Merge `pair` for row i, unless an end is null or its `unless` holds."""
     unless = value(table, present, pair.unless) if pair.unless else None
-    return (f"FOREACH (a IN {each(value(table, present, pair.start.column), unless)} | "
-            f"FOREACH (b IN {each(value(table, present, pair.end.column))} | "
-            + _merge(pair.start, "x", "a") + _merge(pair.end, "y", "b")
-            + f"MERGE (x)-[:{pair.rel}]->(y))) ")
+    return (
+        f"FOREACH (a IN {each(value(table, present, pair.start.column), unless)} | "
+        f"FOREACH (b IN {each(value(table, present, pair.end.column))} | "
+        + _merge(pair.start, "x", "a")
+        + _merge(pair.end, "y", "b")
+        + f"MERGE (x)-[:{pair.rel}]->(y))) "
+    )
 
 
 def upsert(table: Table, present: Collection[str]) -> str:
@@ -80,12 +83,14 @@ def upsert(table: Table, present: Collection[str]) -> str:
     else:
         rel = table.relationship
         assert rel is not None
-        out = [_ROWS, _merge(rel.start, "a", f"$c.{rel.start.column}[i]"),
-               _merge(rel.end, "b", f"$c.{rel.end.column}[i]"),
-               f"MERGE (a)-[n:{rel.rel}]->(b) "]
+        out = [
+            _ROWS,
+            _merge(rel.start, "a", f"$c.{rel.start.column}[i]"),
+            _merge(rel.end, "b", f"$c.{rel.end.column}[i]"),
+            f"MERGE (a)-[n:{rel.rel}]->(b) ",
+        ]
     labels = "".join(f", n:{label}" for label in (table.node.also if table.node else ()))
-    out.append(f"WITH n, i {_CHANGED}"
-               f"SET n += {{{props}}}, n.row_hash = $c.row_hash[i]{labels} ")
+    out.append(f"WITH n, i {_CHANGED}SET n += {{{props}}}, n.row_hash = $c.row_hash[i]{labels} ")
     for link in table.links:
         targets = _targets(table, present, link)
         label, key = link.target.label, link.target.key
@@ -94,7 +99,8 @@ def upsert(table: Table, present: Collection[str]) -> str:
             f"WITH n, i CALL (n, i) {{ MATCH (n)-[old:{link.rel}]->(t:{label}) "
             f"WHERE NOT t.{key} IN {targets} DELETE old }} "
             f"FOREACH (v IN {targets} | MERGE (t:{label} {{{key}: v}}) "
-            f"MERGE (n)-[r:{link.rel}]->(t){kept}) ")
+            f"MERGE (n)-[r:{link.rel}]->(t){kept}) "
+        )
     out += [_pair_merge(table, present, pair) for pair in table.pairs]
     return "".join(out)
 
@@ -105,8 +111,11 @@ def _ends(table: Table, present: Collection[str]) -> list[tuple[str, End, Link |
     out: list[tuple[str, End, Link | None]] = []
     if table.relationship is not None:
         out += [("start", table.relationship.start, None), ("end", table.relationship.end, None)]
-    out += [(f"link{k}", End(link.target, link.column), link)
-            for k, link in enumerate(table.links) if link.column in present]
+    out += [
+        (f"link{k}", End(link.target, link.column), link)
+        for k, link in enumerate(table.links)
+        if link.column in present
+    ]
     return out
 
 
@@ -114,8 +123,11 @@ def create(table: Table, present: Collection[str]) -> str:
     """The create path of a batch with columns `present` (see the module's
     doc); its parameters are `create_params`."""
     ends = _ends(table, present)
-    out = [f"CALL () {{ UNWIND $v.{name} AS v {_merge(end, 't', 'v')}"
-           f"RETURN collect(t) AS {name}_nodes }} " for name, end, _ in ends]
+    out = [
+        f"CALL () {{ UNWIND $v.{name} AS v {_merge(end, 't', 'v')}"
+        f"RETURN collect(t) AS {name}_nodes }} "
+        for name, end, _ in ends
+    ]
     out.append(_ROWS)
     if table.node is not None:
         stored = _stored(table, present, (*table.keys, "row_hash", *table.properties))
@@ -123,16 +135,19 @@ def create(table: Table, present: Collection[str]) -> str:
     else:
         assert table.relationship is not None
         stored = _stored(table, present, ("row_hash", *table.properties))
-        out.append(f"WITH start_nodes[$l.start[i]] AS a, end_nodes[$l.end[i]] AS b, i "
-                   f"CREATE (a)-[n:{table.relationship.rel} {{{stored}}}]->(b) ")
+        out.append(
+            f"WITH start_nodes[$l.start[i]] AS a, end_nodes[$l.end[i]] AS b, i "
+            f"CREATE (a)-[n:{table.relationship.rel} {{{stored}}}]->(b) "
+        )
     for name, _, link in ends:
         if link is None:
             continue
         positions = f"$l.{name}[i]" if link.many else each(f"$l.{name}[i]")
         kept = _stored(table, present, link.properties)
         rel = link.rel + (f" {{{kept}}}" if kept else "")
-        out.append(f"FOREACH (t IN [j IN {positions} | {name}_nodes[j]] | "
-                   f"CREATE (n)-[:{rel}]->(t)) ")
+        out.append(
+            f"FOREACH (t IN [j IN {positions} | {name}_nodes[j]] | CREATE (n)-[:{rel}]->(t)) "
+        )
     return "".join(out)
 
 
@@ -142,8 +157,11 @@ def create_params(table: Table, chunk: Any) -> dict[str, Any]:
     named_only = set(table.link_columns)
     if table.relationship is not None:
         named_only |= set(table.keys)
-    stored = {name: chunk.column(name).to_pylist() for name in chunk.column_names
-              if name not in named_only}
+    stored = {
+        name: chunk.column(name).to_pylist()
+        for name in chunk.column_names
+        if name not in named_only
+    }
     targets: dict[str, Any] = {}
     positions: dict[str, Any] = {}
     for name, end, link in _ends(table, present):
@@ -166,9 +184,12 @@ def create_params(table: Table, chunk: Any) -> dict[str, Any]:
 
 def pairs(pair: Pair) -> str:
     """Merge each of a batch of distinct pairs (`pair_columns`)."""
-    return ("UNWIND range(0, size($c.start) - 1) AS i "
-            + _merge(pair.start, "x", "$c.start[i]") + _merge(pair.end, "y", "$c.end[i]")
-            + f"MERGE (x)-[:{pair.rel}]->(y)")
+    return (
+        "UNWIND range(0, size($c.start) - 1) AS i "
+        + _merge(pair.start, "x", "$c.start[i]")
+        + _merge(pair.end, "y", "$c.end[i]")
+        + f"MERGE (x)-[:{pair.rel}]->(y)"
+    )
 
 
 def pair_columns(pair: Pair, chunk: Any) -> Any:
@@ -176,13 +197,16 @@ def pair_columns(pair: Pair, chunk: Any) -> Any:
     names = set(chunk.column_names)
     if not {pair.start.column, pair.end.column} <= names:
         return pa.table({"start": pa.array([], pa.string()), "end": pa.array([], pa.string())})
-    keep = pc.and_(pc.is_valid(chunk.column(pair.start.column)),
-                   pc.is_valid(chunk.column(pair.end.column)))
+    keep = pc.and_(
+        pc.is_valid(chunk.column(pair.start.column)), pc.is_valid(chunk.column(pair.end.column))
+    )
     if pair.unless is not None and pair.unless in names:
-        keep = pc.and_(keep, pc.invert(pc.fill_null(
-            pc.cast(chunk.column(pair.unless), pa.bool_()), False)))
-    both = pa.table({"start": chunk.column(pair.start.column),
-                     "end": chunk.column(pair.end.column)}).filter(keep)
+        keep = pc.and_(
+            keep, pc.invert(pc.fill_null(pc.cast(chunk.column(pair.unless), pa.bool_()), False))
+        )
+    both = pa.table(
+        {"start": chunk.column(pair.start.column), "end": chunk.column(pair.end.column)}
+    ).filter(keep)
     return both.group_by(["start", "end"]).aggregate([])
 
 
@@ -194,8 +218,10 @@ def drop(table: Table, where: str = "") -> str:
     else:
         rel = table.relationship
         assert rel is not None
-        found = (f"MATCH (:{rel.start.node.label} {{{rel.start.node.key}: k[0]}})-[n:{rel.rel}]->"
-                 f"(:{rel.end.node.label} {{{rel.end.node.key}: k[1]}}) ")
+        found = (
+            f"MATCH (:{rel.start.node.label} {{{rel.start.node.key}: k[0]}})-[n:{rel.rel}]->"
+            f"(:{rel.end.node.label} {{{rel.end.node.key}: k[1]}}) "
+        )
     gone = "DETACH DELETE n" if table.node is not None else "DELETE n"
     return f"UNWIND $rows AS k {found}" + (f"WHERE {where} " if where else "") + gone
 
@@ -237,5 +263,15 @@ def target(table: Table) -> str:
     return f"MATCH {pattern} WITH n LIMIT 1 RETURN count(n) AS c"
 
 
-__all__ = ["create", "create_params", "drop", "each", "households_now", "pair_columns", "pairs",
-           "target", "upsert", "value"]
+__all__ = [
+    "create",
+    "create_params",
+    "drop",
+    "each",
+    "households_now",
+    "pair_columns",
+    "pairs",
+    "target",
+    "upsert",
+    "value",
+]

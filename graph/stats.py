@@ -27,8 +27,11 @@ class GraphStats:
 def graph_stats(conn: GraphTarget, timeout: float = 5.0) -> GraphStats:
     """Probe the server with a short timeout; never raises for an unreachable graph."""
     driver = GraphDatabase.driver(
-        conn.uri, auth=(conn.user, conn.password), connection_timeout=timeout,
-        connection_acquisition_timeout=timeout, max_transaction_retry_time=0,
+        conn.uri,
+        auth=(conn.user, conn.password),
+        connection_timeout=timeout,
+        connection_acquisition_timeout=timeout,
+        max_transaction_retry_time=0,
         notifications_min_severity="OFF",
     )
     try:
@@ -41,8 +44,9 @@ def graph_stats(conn: GraphTarget, timeout: float = 5.0) -> GraphStats:
         ).records
         nodes = {str(r["label"]): int(r["n"]) for r in records}
         current, loading = generations(driver, conn.database)
-        return GraphStats(conn.uri, True, None, last_load_at(driver, conn.database), nodes,
-                          current, loading)
+        return GraphStats(
+            conn.uri, True, None, last_load_at(driver, conn.database), nodes, current, loading
+        )
     except Exception as exc:  # the status report says what failed
         return GraphStats(conn.uri, False, f"{type(exc).__name__}: {exc}".splitlines()[0])
     finally:

@@ -51,8 +51,9 @@ def subject_graph(driver: Driver, database: str, person_id: str) -> dict[str, An
     if not records:
         return None
     found = _clean(records[0].data())
-    matches, _, _ = driver.execute_query(_MATCHES, {"keys": found["record_keys"]},
-                                         database_=database)
+    matches, _, _ = driver.execute_query(
+        _MATCHES, {"keys": found["record_keys"]}, database_=database
+    )
     found["matches"] = [_clean(r.data()) for r in matches]
     return dict(found)
 

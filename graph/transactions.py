@@ -77,12 +77,21 @@ def plan_transactions(touched: Mapping[str, Touched], rows: int) -> list[dict[st
         if roots:
             keys = pa.array(list(roots), pa.string())
             where = pc.index_in(unit, value_set=keys)
-            unit = pc.if_else(pc.is_valid(where),
-                              pc.take(pa.array(list(roots.values()), pa.string()), where),
-                              unit)
+            unit = pc.if_else(
+                pc.is_valid(where),
+                pc.take(pa.array(list(roots.values()), pa.string()), where),
+                unit,
+            )
         size = len(unit)
-        parts.append(pa.table({"unit": unit, "name": pa.array([n] * size, pa.int32()),
-                               "row": pa.array(range(size), pa.int64())}))
+        parts.append(
+            pa.table(
+                {
+                    "unit": unit,
+                    "name": pa.array([n] * size, pa.int32()),
+                    "row": pa.array(range(size), pa.int64()),
+                }
+            )
+        )
     if not parts:
         return []
     everything = pa.concat_tables(parts)

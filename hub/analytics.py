@@ -31,7 +31,8 @@ Staging = Callable[[], "Generations | None"]
 
 @contextlib.contextmanager
 def published_staging(
-    settings: Settings, generations: Generations | None,
+    settings: Settings,
+    generations: Generations | None,
 ) -> Iterator[tuple[str, duckdb.DuckDBPyConnection] | None]:
     """(a stamp naming what is read, a connection of its own) for the published
     staging, or None when the server holds no generation yet."""
@@ -62,36 +63,69 @@ class StagingAnalytics:
     generation is published (and the coverage gaps, which count what the API
     recorded, until the journal grows)."""
 
-    def __init__(self, settings: Settings, journal: Journal,
-                 staging: Staging = lambda: None) -> None:
+    def __init__(
+        self, settings: Settings, journal: Journal, staging: Staging = lambda: None
+    ) -> None:
         self._settings = settings
         self._journal = journal
         self._staging = staging
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._head: int | None = None  # the journal's head the cached gaps hold for
 
-    async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
-                      households: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        return cast(list[dict[str, Any]], await self._figure(
-            ("poverty", False, level, poor_decile), households,
-            lambda con: poverty(con, level, poor_decile=poor_decile, households=households)))
+    async def poverty(
+        self,
+        *,
+        level: str,
+        poor_decile: int = POOR_DECILE_MAX,
+        households: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        return cast(
+            list[dict[str, Any]],
+            await self._figure(
+                ("poverty", False, level, poor_decile),
+                households,
+                lambda con: poverty(con, level, poor_decile=poor_decile, households=households),
+            ),
+        )
 
-    async def coverage_gaps(self, *, area: str | None = None, ppks: str | None = None,
-                            special_category: bool = True,
-                            households: Sequence[str] | None = None) -> dict[str, Any]:
-        return cast(dict[str, Any], await self._figure(
-            ("gaps", True, area, ppks, special_category), households,
-            lambda con: coverage_gaps(con, area=area, ppks=ppks,
-                                      special_category=special_category,
-                                      households=households)))
+    async def coverage_gaps(
+        self,
+        *,
+        area: str | None = None,
+        ppks: str | None = None,
+        special_category: bool = True,
+        households: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            await self._figure(
+                ("gaps", True, area, ppks, special_category),
+                households,
+                lambda con: coverage_gaps(
+                    con,
+                    area=area,
+                    ppks=ppks,
+                    special_category=special_category,
+                    households=households,
+                ),
+            ),
+        )
 
-    async def _figure(self, what: tuple[Any, ...], households: Sequence[str] | None,
-                      read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+    async def _figure(
+        self,
+        what: tuple[Any, ...],
+        households: Sequence[str] | None,
+        read: Callable[[duckdb.DuckDBPyConnection], Any],
+    ) -> Any:
         """`what`: (name, whether it reads the journal, arguments...)."""
         return await anyio.to_thread.run_sync(self._read, what, households, read)
 
-    def _read(self, what: tuple[Any, ...], households: Sequence[str] | None,
-              read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+    def _read(
+        self,
+        what: tuple[Any, ...],
+        households: Sequence[str] | None,
+        read: Callable[[duckdb.DuckDBPyConnection], Any],
+    ) -> Any:
         head = self._journal.head() if what[1] else None
         period = Period.containing(dt.date.today(), self._settings.report_cutoff_day)
         with published_staging(self._settings, self._staging()) as opened:
@@ -109,8 +143,9 @@ class StagingAnalytics:
         if households is None:  # keep what still holds: this generation, this journal
             if head is not None:
                 self._head = head
-            self._cache = {k: v for k, v in self._cache.items()
-                           if k[0] == stamp and k[1] in (self._head, None)}
+            self._cache = {
+                k: v for k, v in self._cache.items() if k[0] == stamp and k[1] in (self._head, None)
+            }
             self._cache[key] = found
         return found
 

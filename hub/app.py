@@ -90,8 +90,13 @@ class HubGraphQL(GraphQL[Context, None]):
         # an empty starlette State is falsy: ask it for the attribute, do not `and` it
         principal = getattr(getattr(request, "state", None), "principal", None)
         # a websocket has no principal yet (None may do nothing): on_ws_connect binds one
-        return Context.for_request(services, principal, request=request, response=response,
-                                   purpose=purpose_from_headers(getattr(request, "headers", {})))
+        return Context.for_request(
+            services,
+            principal,
+            request=request,
+            response=response,
+            purpose=purpose_from_headers(getattr(request, "headers", {})),
+        )
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         """A request error (nothing executed: every error lacks a path) has no
@@ -105,7 +110,8 @@ class HubGraphQL(GraphQL[Context, None]):
         params = context.connection_params
         try:
             principal = self.runtime.authenticator.authenticate_connection_init(
-                params if isinstance(params, Mapping) else None)
+                params if isinstance(params, Mapping) else None
+            )
             self.runtime.limiter.check(principal.rate_limit_key)
         except SecurityError as exc:
             reason = "unauthenticated" if isinstance(exc, Unauthenticated) else str(exc)
@@ -144,8 +150,12 @@ def _purpose_param(params: object) -> str | None:
     nested = params.get("headers")
     for source in (params, nested if isinstance(nested, Mapping) else {}):
         for name, value in source.items():
-            if isinstance(name, str) and name.lower() == PURPOSE_HEADER and \
-                    isinstance(value, str) and value.strip():
+            if (
+                isinstance(name, str)
+                and name.lower() == PURPOSE_HEADER
+                and isinstance(value, str)
+                and value.strip()
+            ):
                 return value.strip()
     return None
 
@@ -158,8 +168,11 @@ def _refusal(exc: SecurityError) -> Response:
     retry = getattr(exc, "retry_after", None)
     if retry is not None:
         headers["Retry-After"] = str(max(1, int(retry + 0.999)))
-    message = "authentication required: send an API key (X-API-Key) or a bearer token" \
-        if status == 401 else str(exc)
+    message = (
+        "authentication required: send an API key (X-API-Key) or a bearer token"
+        if status == 401
+        else str(exc)
+    )
     return JSONResponse({"errors": [{"message": message}]}, status_code=status, headers=headers)
 
 
@@ -183,43 +196,69 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     grants = SqliteGrants(security)
     watch = SubmissionWatch.from_settings(security, settings)
     journal = Journal.at_home(settings.home)
-    analytics = StagingAnalytics(settings, journal, lambda: runtime.linkage.generations
-                                 if runtime.linkage is not None else None)
+    analytics = StagingAnalytics(
+        settings,
+        journal,
+        lambda: runtime.linkage.generations if runtime.linkage is not None else None,
+    )
     if services is not None:
-        services = replace(services, audit=services.audit or audit,
-                           analytics=services.analytics or analytics,
-                           journal=services.journal or journal,
-                           purposes=services.purposes or purposes,
-                           grants=services.grants or grants,
-                           submissions=services.submissions or watch)
+        services = replace(
+            services,
+            audit=services.audit or audit,
+            analytics=services.analytics or analytics,
+            journal=services.journal or journal,
+            purposes=services.purposes or purposes,
+            grants=services.grants or grants,
+            submissions=services.submissions or watch,
+        )
     runtime = Runtime(
         settings=settings,
         security=security,
         authenticator=Authenticator(KeyStore(security), JwtVerifier.from_settings(settings)),
-        limiter=RateLimiter(RateLimit(rate=float(settings.extra.get("rate_limit", 200)),
-                                      burst=int(settings.extra.get("rate_burst", 400))),
-                            shared=SharedBuckets(ratelimit_path(settings.home))),
+        limiter=RateLimiter(
+            RateLimit(
+                rate=float(settings.extra.get("rate_limit", 200)),
+                burst=int(settings.extra.get("rate_burst", 400)),
+            ),
+            shared=SharedBuckets(ratelimit_path(settings.home)),
+        ),
         services=services,
     )
     production = settings.mode == "production"
     trusted_path = settings.home / "trusted-documents.json"
     trusted = TrustedDocuments.load(trusted_path) if trusted_path.exists() else None
-    schema = build_schema(protection_extensions(
-        settings.mode, ProtectionLimits(), trusted=trusted,
-        trusted_required=lambda ctx: production and trusted is not None
-        and ctx.principal.role in ("agency", "foundation"),
-        safe_errors=(SecurityError,),
-    ))
-    graphql = HubGraphQL(runtime, schema=schema, graphql_ide=None if production else "graphiql",
-                         allow_queries_via_get=False)
+    schema = build_schema(
+        protection_extensions(
+            settings.mode,
+            ProtectionLimits(),
+            trusted=trusted,
+            trusted_required=lambda ctx: (
+                production
+                and trusted is not None
+                and ctx.principal.role in ("agency", "foundation")
+            ),
+            safe_errors=(SecurityError,),
+        )
+    )
+    graphql = HubGraphQL(
+        runtime,
+        schema=schema,
+        graphql_ide=None if production else "graphiql",
+        allow_queries_via_get=False,
+    )
 
     async def health(_: Request) -> JSONResponse:
         ok = runtime.services is not None
         generations = runtime.linkage.generations if runtime.linkage is not None else None
-        return JSONResponse({"status": "ok" if ok else "starting", "graph": ok,
-                             # the published staging generation served (hub.published)
-                             "staging": generations.name if generations is not None else None},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {
+                "status": "ok" if ok else "starting",
+                "graph": ok,
+                # the published staging generation served (hub.published)
+                "staging": generations.name if generations is not None else None,
+            },
+            status_code=200 if ok else 503,
+        )
 
     async def graphql_ws(websocket: WebSocket) -> None:
         await graphql(websocket.scope, websocket.receive, websocket.send)
@@ -233,18 +272,27 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             conn = graph_target(settings)
             driver = await open_async_driver(conn)
             runtime.services = Services(
-                repository=GraphRepository(driver, conn.database, conn.uri), pubsub=PubSub(),
-                audit=audit, purposes=purposes, intake=linkage.intake, review=linkage.review,
-                name_normaliser=NameTokens(), grants=grants, submissions=watch,
-                journal=journal, analytics=analytics,
+                repository=GraphRepository(driver, conn.database, conn.uri),
+                pubsub=PubSub(),
+                audit=audit,
+                purposes=purposes,
+                intake=linkage.intake,
+                review=linkage.review,
+                name_normaliser=NameTokens(),
+                grants=grants,
+                submissions=watch,
+                journal=journal,
+                analytics=analytics,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)
         gc.freeze()
-        anchoring = asyncio.create_task(export_anchors(audit.log,
-                                                       settings.audit_anchor_interval_s))
-        watching = asyncio.create_task(linkage.generations.watch()) \
-            if linkage.generations is not None else None
+        anchoring = asyncio.create_task(export_anchors(audit.log, settings.audit_anchor_interval_s))
+        watching = (
+            asyncio.create_task(linkage.generations.watch())
+            if linkage.generations is not None
+            else None
+        )
         # this process's one publisher of subscriptions (see schema.tailer)
         tailer = JournalTailer(runtime.services.journal or journal, runtime.services.pubsub)
         await tailer.poll()  # from the head: what is appended from now on
@@ -265,13 +313,22 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     return Starlette(
         routes=[
-            Route("/graphql", GraphQLResponseMedia(Authenticate(graphql, runtime)),
-                  methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLResponseMedia(Authenticate(graphql, runtime)),
+                methods=["GET", "POST"],
+            ),
             WebSocketRoute("/graphql", graphql_ws),
             Route("/health", health),
-            *dashboard_routes(settings, runtime.authenticator, runtime.limiter, journal,
-                              staging=lambda: runtime.linkage.generations
-                              if runtime.linkage is not None else None),
+            *dashboard_routes(
+                settings,
+                runtime.authenticator,
+                runtime.limiter,
+                journal,
+                staging=lambda: (
+                    runtime.linkage.generations if runtime.linkage is not None else None
+                ),
+            ),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodyLimit, max_bytes=max_body_bytes(settings))],

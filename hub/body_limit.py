@@ -20,11 +20,15 @@ MAX_BODY_BYTES: Final = 256 * 1024
 
 def too_large(max_bytes: int) -> JSONResponse:
     return JSONResponse(
-        {"errors": [{
-            "message": f"The request body is larger than {max_bytes:,} bytes; send less "
-                       "(page through results, or split the work into several requests).",
-            "extensions": {"code": "PAYLOAD_TOO_LARGE", "limit": max_bytes},
-        }]},
+        {
+            "errors": [
+                {
+                    "message": f"The request body is larger than {max_bytes:,} bytes; send less "
+                    "(page through results, or split the work into several requests).",
+                    "extensions": {"code": "PAYLOAD_TOO_LARGE", "limit": max_bytes},
+                }
+            ]
+        },
         status_code=413,
     )
 

@@ -67,8 +67,9 @@ def _root(
     home: Annotated[
         Path | None, typer.Option("--home", help="Working folder (default $HUB_HOME or .hub/).")
     ] = None,
-    debug: Annotated[bool, typer.Option(
-        "--debug", help=f"Show the traceback of a failure (also {DEBUG_ENV}=1).")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help=f"Show the traceback of a failure (also {DEBUG_ENV}=1).")
+    ] = False,
 ) -> None:
     settings = load_settings()
     _State.settings = settings.with_home(home) if home else settings
@@ -117,11 +118,17 @@ def _link(con: duckdb.DuckDBPyConnection, model: Path, **options: Any) -> LinkSu
     return pipeline.link(get_settings(), con, model, **options)
 
 
-make_ingest_commands(app, _open_db, default_config=Path("sources"),
-                     extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)],
-                     after_ingest=lambda con: pipeline.publish_staging(get_settings(), con))
+make_ingest_commands(
+    app,
+    _open_db,
+    default_config=Path("sources"),
+    extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)],
+    after_ingest=lambda con: pipeline.publish_staging(get_settings(), con),
+)
 make_linkage_commands(app, _open_db, _model_dir, run=_link)
 app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")
+
+
 class _SubjectAccess:
     def build(self, person_id: str) -> dict[str, Any]:
         settings = get_settings()
@@ -135,13 +142,20 @@ class _SubjectAccess:
         return subject_access.to_html(report)
 
 
-app.add_typer(make_audit_app(get_settings, _SubjectAccess()), name="audit",
-              help="The keyed, anchored audit log and subject access reports.")
+app.add_typer(
+    make_audit_app(get_settings, _SubjectAccess()),
+    name="audit",
+    help="The keyed, anchored audit log and subject access reports.",
+)
 app.add_typer(make_alerts_app(get_settings), name="alerts", help="Submission pattern alerts.")
-app.add_typer(make_consents_app(get_settings), name="consents",
-              help="Consent receipts and link confirmations.")
-app.add_typer(make_report_app(_open_db, console, get_settings), name="report",
-              help="The monthly report.")
+app.add_typer(
+    make_consents_app(get_settings),
+    name="consents",
+    help="Consent receipts and link confirmations.",
+)
+app.add_typer(
+    make_report_app(_open_db, console, get_settings), name="report", help="The monthly report."
+)
 
 
 @app.command("status")
@@ -167,10 +181,13 @@ def dashboard_link(
     """Print a one-time sign-in link to /dashboard, valid for 5 minutes."""
     settings = get_settings()
     if role not in ("dinsos_admin", "social_worker"):
-        raise typer.BadParameter(f"{role!r}: the dashboard is for dinsos_admin or social_worker.",
-                                 param_hint="--role")
-    console.print(login_link(settings, org, role, base_url or
-                             f"http://{settings.host}:{settings.port}"), soft_wrap=True)
+        raise typer.BadParameter(
+            f"{role!r}: the dashboard is for dinsos_admin or social_worker.", param_hint="--role"
+        )
+    console.print(
+        login_link(settings, org, role, base_url or f"http://{settings.host}:{settings.port}"),
+        soft_wrap=True,
+    )
 
 
 @app.command("generate")
@@ -179,16 +196,19 @@ def generate(
     households: Annotated[int, typer.Option(min=1, help="How many households.")] = 1000,
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 1,
     foundations: Annotated[int, typer.Option(min=0, help="How many foundation sources.")] = 300,
-    profile: Annotated[str | None, typer.Option(
-        help="Error profile: standard (default), wide, or a profile TOML file.")] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Error profile: standard (default), wide, or a profile TOML file."),
+    ] = None,
 ) -> None:
     """Write a synthetic Bandung with ground truth: sources, configs, truth.csv."""
     try:
         chosen = load_profile(profile)
     except ProfileError as exc:
         raise typer.BadParameter(str(exc), param_hint="--profile") from exc
-    summary = generate_city(households, seed, out, foundations, _progress_printer("generate"),
-                            chosen)
+    summary = generate_city(
+        households, seed, out, foundations, _progress_printer("generate"), chosen
+    )
     console.print(
         f"{summary.households:,} households, {summary.people:,} people, "
         f"{summary.records:,} records in {summary.sources} sources written to {out}"
@@ -258,9 +278,14 @@ def erase_command(
 def serve(
     host: Annotated[str | None, typer.Option(help="Default from settings (127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Default from settings (8000).")] = None,
-    workers: Annotated[int, typer.Option(
-        min=1, help="Server processes on the one port (rate limits, audit and "
-                    "subscriptions stay shared).")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes on the one port (rate limits, audit and "
+            "subscriptions stay shared).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve GraphQL at /graphql (HTTP and websocket) with uvicorn."""
     settings = get_settings()
@@ -272,8 +297,9 @@ def serve(
 def demo_command(
     households: Annotated[int, typer.Option(min=10, help="Size of the synthetic city.")] = 2000,
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 2026,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
-                                              help="Start the server at the end.")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server at the end.")
+    ] = True,
 ) -> None:
     """Generate a synthetic city, ingest, link, load into Neo4j, print keys, and serve."""
     run_demo(get_settings(), console, households=households, seed=seed, serve=serve_after)
@@ -295,7 +321,12 @@ def _step_printer(label: str) -> Callable[[str], None]:
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (
-    HubError, GraphError, ConnectorError, LinkageError, ReportError, FileNotFoundError
+    HubError,
+    GraphError,
+    ConnectorError,
+    LinkageError,
+    ReportError,
+    FileNotFoundError,
 )
 
 
@@ -320,8 +351,9 @@ def main(argv: list[str] | None = None) -> None:
         if _is_help_request(exc):  # `hub keys` alone: its help, and success
             err_console.print(exc.format_message())
             sys.exit(0)
-        err_console.print(f"hub: error: {exc.format_message()}{_help_hint(exc)}",
-                          soft_wrap=True, markup=False)
+        err_console.print(
+            f"hub: error: {exc.format_message()}{_help_hint(exc)}", soft_wrap=True, markup=False
+        )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("hub: interrupted")

@@ -63,11 +63,19 @@ def signer(settings: Settings) -> TokenSigner:
 def login_link(settings: Settings, organization: str, role: str, base_url: str) -> str:
     """A one-time sign-in link for `hub dashboard-link`, valid for 5 minutes."""
     if role not in DASHBOARD_ROLES:
-        raise ValueError(f"role {role!r} cannot see the dashboard: use dinsos_admin or "
-                         "social_worker.")
-    token = signer(settings).issue(LINK, {
-        "org": organization, "role": role, "sub": f"link:{organization}",
-        "nonce": secrets.token_hex(8)}, LINK_SECONDS)
+        raise ValueError(
+            f"role {role!r} cannot see the dashboard: use dinsos_admin or social_worker."
+        )
+    token = signer(settings).issue(
+        LINK,
+        {
+            "org": organization,
+            "role": role,
+            "sub": f"link:{organization}",
+            "nonce": secrets.token_hex(8),
+        },
+        LINK_SECONDS,
+    )
     return f"{base_url.rstrip('/')}/dashboard/login?token={token}"
 
 
@@ -76,8 +84,11 @@ def _html(text: str, status: int = 200) -> HTMLResponse:
 
 
 def dashboard_routes(
-    settings: Settings, authenticator: Authenticator, limiter: RateLimiter,
-    journal: Journal, staging: Callable[[], Generations | None] = lambda: None,
+    settings: Settings,
+    authenticator: Authenticator,
+    limiter: RateLimiter,
+    journal: Journal,
+    staging: Callable[[], Generations | None] = lambda: None,
 ) -> list[Route]:
     """`journal`: the app's journal (what the API recorded counts too);
     `staging`: the server's published generations (hub.intake); without them
@@ -106,8 +117,15 @@ def dashboard_routes(
     def signed_in(payload: dict[str, Any]) -> Response:
         cookie = tokens.issue(SESSION, payload, SESSION_SECONDS)
         response = RedirectResponse("/dashboard", status_code=303, headers=_HEADERS)
-        response.set_cookie(COOKIE, cookie, max_age=SESSION_SECONDS, path="/dashboard",
-                            httponly=True, samesite="strict", secure=secure)
+        response.set_cookie(
+            COOKIE,
+            cookie,
+            max_age=SESSION_SECONDS,
+            path="/dashboard",
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+        )
         return response
 
     async def show(request: Request) -> Response:
@@ -115,12 +133,16 @@ def dashboard_routes(
         if who is None:
             return RedirectResponse("/dashboard/login", status_code=303, headers=_HEADERS)
         if who.get("role") not in DASHBOARD_ROLES:
-            return _html(message_page("403", "Dasbor hanya untuk peran dinsos_admin dan "
-                                      "social_worker."), 403)
+            return _html(
+                message_page("403", "Dasbor hanya untuk peran dinsos_admin dan social_worker."), 403
+            )
         month = request.query_params.get("month")
         try:
-            period = (Period.parse(month, settings.report_cutoff_day) if month else
-                      Period.containing(dt.date.today(), settings.report_cutoff_day))
+            period = (
+                Period.parse(month, settings.report_cutoff_day)
+                if month
+                else Period.containing(dt.date.today(), settings.report_cutoff_day)
+            )
         except Exception as exc:
             return _html(message_page("400", str(exc)), 400)
         generations = staging()
@@ -131,14 +153,14 @@ def dashboard_routes(
             try:
                 with published_staging(settings, generations) as opened:
                     if opened is None:
-                        return "", Figures(period.label, [], [], [],
-                                           "no published staging yet: run `hub link`")
+                        return "", Figures(
+                            period.label, [], [], [], "no published staging yet: run `hub link`"
+                        )
                     stamp, con = opened
                     cached = cache.get((period.label, stamp, head))
                     return stamp, cached or figures(con, period, journal)
             except duckdb.Error as exc:
-                return "", Figures(period.label, [], [], [],
-                                   f"staging database unavailable: {exc}")
+                return "", Figures(period.label, [], [], [], f"staging database unavailable: {exc}")
 
         stamp, fig = await anyio.to_thread.run_sync(compute)
         if fig.error is not None:
@@ -158,11 +180,13 @@ def dashboard_routes(
                 if exp < now:
                     del used_links[nonce]
             if payload is None or payload["nonce"] in used_links:
-                return _html(login_form("Tautan tidak berlaku (kedaluwarsa atau sudah "
-                                        "dipakai)."), 401)
+                return _html(
+                    login_form("Tautan tidak berlaku (kedaluwarsa atau sudah dipakai)."), 401
+                )
             used_links[payload["nonce"]] = float(payload["exp"])
-            return signed_in({"sub": payload["sub"], "org": payload["org"],
-                              "role": payload["role"]})
+            return signed_in(
+                {"sub": payload["sub"], "org": payload["org"], "role": payload["role"]}
+            )
         client = request.client.host if request.client else "unknown"
         try:
             limiter.check(f"dashboard-login:{client}")
@@ -176,8 +200,9 @@ def dashboard_routes(
             return _html(login_form("API key tidak dikenal atau sudah dicabut."), 401)
         if p.role not in DASHBOARD_ROLES:
             return _html(login_form(f"Peran {p.role} tidak dapat membuka dasbor."), 403)
-        return signed_in({"sub": p.subject, "org": p.organization, "role": p.role,
-                          "key_id": p.key_id})
+        return signed_in(
+            {"sub": p.subject, "org": p.organization, "role": p.role, "key_id": p.key_id}
+        )
 
     async def logout(_: Request) -> Response:
         response = RedirectResponse("/dashboard/login", status_code=303, headers=_HEADERS)

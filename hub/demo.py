@@ -44,8 +44,9 @@ _TWO_SPELLINGS = """
 """
 
 
-def run_demo(settings: Settings, console: Console, *, households: int, seed: int,
-             serve: bool) -> None:
+def run_demo(
+    settings: Settings, console: Console, *, households: int, seed: int, serve: bool
+) -> None:
     city = demo_city(settings)
     started = time.perf_counter()
 
@@ -61,17 +62,22 @@ def run_demo(settings: Settings, console: Console, *, households: int, seed: int
         summaries = ingest(con, load_configs(city / "config"))
         read = sum(s.read for s in summaries)
         staged = sum(s.staged for s in summaries)
-        console.print(f"3/6 ingested {len(summaries)} sources: {read:,} rows read, "
-                      f"{staged:,} staged, {read - staged:,} quarantined with a reason "
-                      "(`hub quarantine` lists them)")
+        console.print(
+            f"3/6 ingested {len(summaries)} sources: {read:,} rows read, "
+            f"{staged:,} staged, {read - staged:,} quarantined with a reason "
+            "(`hub quarantine` lists them)"
+        )
         model = pipeline.model_dir(settings)
         summary = pipeline.link(settings, con, model, train=not any(model.glob("*.json")))
-        console.print(f"4/6 linked: {summary.persons:,} people in {summary.households:,} "
-                      f"households; {summary.review_open:,} uncertain pairs wait in "
-                      "`hub review list`")
+        console.print(
+            f"4/6 linked: {summary.persons:,} people in {summary.households:,} "
+            f"households; {summary.review_open:,} uncertain pairs wait in "
+            "`hub review list`"
+        )
         report = pipeline.load_graph(settings, con)
-        console.print(f"5/6 loaded into Neo4j: {report.entities_written:,} nodes and "
-                      "relationships written")
+        console.print(
+            f"5/6 loaded into Neo4j: {report.entities_written:,} nodes and relationships written"
+        )
         example = _two_spellings(con)
     finally:
         con.close()
@@ -92,22 +98,35 @@ def _demo_keys(settings: Settings) -> dict[str, str]:
     return {role: store.create(org, role, label="demo")[1] for role, org in DEMO_KEYS}
 
 
-def _narrate(settings: Settings, console: Console, keys: dict[str, str],
-             example: tuple[str, list[str], list[str]] | None) -> None:
+def _narrate(
+    settings: Settings,
+    console: Console,
+    keys: dict[str, str],
+    example: tuple[str, list[str], list[str]] | None,
+) -> None:
     url = f"http://{settings.host}:{settings.port}/graphql"
     console.print("\nA key for each role (send as X-API-Key, or Authorization: Bearer):")
     for role, org in DEMO_KEYS:
-        console.print(f"  {role:<14} {org:<16} {keys[role]}", soft_wrap=True, markup=False,
-                      highlight=False)
+        console.print(
+            f"  {role:<14} {org:<16} {keys[role]}", soft_wrap=True, markup=False, highlight=False
+        )
     console.print(f"\nOpen GraphiQL at {url} and add the headers", markup=False)
-    console.print(f'  {{"X-API-Key": "{keys["social_worker"]}", "X-Purpose": "demo"}}',
-                  soft_wrap=True, markup=False, highlight=False)
-    console.print(f"The dashboard is at http://{settings.host}:{settings.port}/dashboard "
-                  "(sign in with the dinsos_admin or social_worker key).", markup=False)
+    console.print(
+        f'  {{"X-API-Key": "{keys["social_worker"]}", "X-Purpose": "demo"}}',
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+    console.print(
+        f"The dashboard is at http://{settings.host}:{settings.port}/dashboard "
+        "(sign in with the dinsos_admin or social_worker key).",
+        markup=False,
+    )
     if example:
         hid, names, sources = example
-        console.print(f"\nOne household, whose member appears as {' / '.join(names)} "
-                      f"in {', '.join(sources)}:")
+        console.print(
+            f"\nOne household, whose member appears as {' / '.join(names)} in {', '.join(sources)}:"
+        )
         console.print(household_query(hid), markup=False)
     console.print("\nMore example queries per user group are in README.md.")
 

@@ -48,47 +48,85 @@ class Erasure:
     def summary(self) -> str:
         verb = "would erase" if self.dry_run else "erased"
         graph = ", ".join(f"{n} {k}" for k, n in self.graph.items() if n)
-        return (f"{verb} {len(self.record_keys)} records ({self.staged_records} staged), "
-                f"{len(self.persons)} people and {len(self.households)} households"
-                + (f"; graph: {graph}" if graph else ""))
+        return (
+            f"{verb} {len(self.record_keys)} records ({self.staged_records} staged), "
+            f"{len(self.persons)} people and {len(self.households)} households"
+            + (f"; graph: {graph}" if graph else "")
+        )
 
 
-def erase_person(settings: Settings, con: duckdb.DuckDBPyConnection, person_id: str,
-                 reason: str, *, actor: str | None = None, dry_run: bool = False) -> Erasure:
+def erase_person(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    person_id: str,
+    reason: str,
+    *,
+    actor: str | None = None,
+    dry_run: bool = False,
+) -> Erasure:
     """Erase one person on request: every record linked to them, in every store."""
     if not reason.strip():
         raise HubError("say why with --reason (e.g. the request's letter number); it is audited.")
     keys = records_of_person(con, person_id)  # under every id the person had
     # and records linked through the API but not staged yet (linkage.ledger)
-    pending = [a.record_key for a in IdentityLedger.at_home(settings.home).assignments()
-               if a.person_id == person_id]
+    pending = [
+        a.record_key
+        for a in IdentityLedger.at_home(settings.home).assignments()
+        if a.person_id == person_id
+    ]
     keys = sorted({*keys, *pending})
     if not keys and not known_person(con, person_id):
-        raise HubError(f"no person {person_id} in the identity map or the registry: check the"
-                       " id (hub audit report --person shows what the hub holds).")
-    result = _erase(settings, con, keys, "request", dry_run,
-                    also=merge_chain(con, "person", [person_id]))
+        raise HubError(
+            f"no person {person_id} in the identity map or the registry: check the"
+            " id (hub audit report --person shows what the hub holds)."
+        )
+    result = _erase(
+        settings, con, keys, "request", dry_run, also=merge_chain(con, "person", [person_id])
+    )
     if not dry_run:
-        _audit(settings, actor, "erase:person", [person_id, *result.persons], result,
-               f"{ERASE_PURPOSE}: {reason.strip()}")
+        _audit(
+            settings,
+            actor,
+            "erase:person",
+            [person_id, *result.persons],
+            result,
+            f"{ERASE_PURPOSE}: {reason.strip()}",
+        )
     return result
 
 
-def apply_retention(settings: Settings, con: duckdb.DuckDBPyConnection, *,
-                    actor: str | None = None, dry_run: bool = False,
-                    now: dt.datetime | None = None) -> Erasure:
+def apply_retention(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    actor: str | None = None,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+) -> Erasure:
     """Erase every record its source's retention rule lets go."""
     expired = expired_records(con, now or dt.datetime.now())
     result = _erase(settings, con, [k for k, _ in expired], "retention", dry_run)
     if not dry_run and expired:
         rules = sorted({rule for _, rule in expired})
-        _audit(settings, actor, "erase:retention", result.persons, result,
-               f"{RETENTION_PURPOSE}: retention rules " + "; ".join(rules))
+        _audit(
+            settings,
+            actor,
+            "erase:retention",
+            result.persons,
+            result,
+            f"{RETENTION_PURPOSE}: retention rules " + "; ".join(rules),
+        )
     return result
 
 
-def _erase(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[str], cause: str,
-           dry_run: bool, also: Sequence[str] = ()) -> Erasure:
+def _erase(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    keys: Sequence[str],
+    cause: str,
+    dry_run: bool,
+    also: Sequence[str] = (),
+) -> Erasure:
     now = dt.datetime.now()
     result = Erasure(list(keys), dry_run=dry_run)
     if dry_run:
@@ -102,8 +140,7 @@ def _erase(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[st
         # ids) even when the staging side was already erased
         result.persons = sorted({*forgotten.persons, *also})
         result.households = list(forgotten.households)
-        queue_erasure(con, record_keys=keys, persons=result.persons,
-                      households=result.households)
+        queue_erasure(con, record_keys=keys, persons=result.persons, households=result.households)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -122,14 +159,28 @@ def _erase(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[st
     return result
 
 
-def _audit(settings: Settings, actor: str | None, operation: str, persons: Sequence[str],
-           result: Erasure, purpose: str) -> None:
+def _audit(
+    settings: Settings,
+    actor: str | None,
+    operation: str,
+    persons: Sequence[str],
+    result: Erasure,
+    purpose: str,
+) -> None:
     subject = actor or f"cli:{getpass.getuser()}"
     log = AuditLog.from_settings(settings)
     try:
-        log.append(AuditEvent(subject, "DINSOS", "dinsos_admin", operation,
-                              tuple(dict.fromkeys(persons)), tuple(result.households),
-                              f"{purpose} ({result.summary()})"))
+        log.append(
+            AuditEvent(
+                subject,
+                "DINSOS",
+                "dinsos_admin",
+                operation,
+                tuple(dict.fromkeys(persons)),
+                tuple(result.households),
+                f"{purpose} ({result.summary()})",
+            )
+        )
     finally:
         log.db.close()
 

@@ -19,6 +19,5 @@ class ConfigError(HubError):
     pass
 
 
-
 class PipelineError(HubError):
     pass

@@ -64,8 +64,11 @@ CREATE TABLE IF NOT EXISTS graph_erasure_pending (
 """
 
 #: what a pending graph erasure names: kind -> the parameter of graph.erasure.erase
-_PENDING_KINDS: Final[dict[str, str]] = {"record": "record_keys", "person": "persons",
-                                         "household": "households"}
+_PENDING_KINDS: Final[dict[str, str]] = {
+    "record": "record_keys",
+    "person": "persons",
+    "household": "households",
+}
 
 
 @dataclass
@@ -92,8 +95,9 @@ def _key(name: str) -> str:
     return "concat_ws(" + _SEP + ", " + ", ".join(f"q.{k}" for k in keys) + ")"
 
 
-def plan(con: duckdb.DuckDBPyConnection, token: str | None,
-         progress: Callable[[str], None] | None = None) -> Plan:
+def plan(
+    con: duckdb.DuckDBPyConnection, token: str | None, progress: Callable[[str], None] | None = None
+) -> Plan:
     """Build every table with its hashes and compare with the state of the
     graph whose token is `token`."""
     con.execute(_STATE_DDL)
@@ -103,17 +107,23 @@ def plan(con: duckdb.DuckDBPyConnection, token: str | None,
     for name, sql in queries.items():
         if progress:
             progress(name)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _gs_{name} AS "
-                    f"SELECT q.*, {_key(name)} AS _key, hash(q) AS _hash FROM ({sql}) q")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _gs_{name} AS "
+            f"SELECT q.*, {_key(name)} AS _key, hash(q) AS _hash FROM ({sql}) q"
+        )
         out.rows += _count(con, f"_gs_{name}")
-        rows = (f"SELECT * EXCLUDE (_key, _hash), CAST(_hash AS VARCHAR) AS row_hash "
-                f"FROM _gs_{name} c")
+        rows = (
+            f"SELECT * EXCLUDE (_key, _hash), CAST(_hash AS VARCHAR) AS row_hash FROM _gs_{name} c"
+        )
         if out.known:
-            rows += (" ANTI JOIN (SELECT key, row_hash FROM graph_load_state WHERE tbl = "
-                     f"'{name}') s ON s.key = c._key AND s.row_hash = c._hash")
+            rows += (
+                " ANTI JOIN (SELECT key, row_hash FROM graph_load_state WHERE tbl = "
+                f"'{name}') s ON s.key = c._key AND s.row_hash = c._hash"
+            )
             gone = con.execute(
                 "SELECT key FROM graph_load_state WHERE tbl = $t "
-                f"AND key NOT IN (SELECT _key FROM _gs_{name}) ORDER BY key", {"t": name}
+                f"AND key NOT IN (SELECT _key FROM _gs_{name}) ORDER BY key",
+                {"t": name},
             ).fetchall()
             if gone and name in DROPPABLE:
                 split = len(SPECS[name].keys) > 1
@@ -124,23 +134,34 @@ def plan(con: duckdb.DuckDBPyConnection, token: str | None,
         else:
             out.tables[name] = table
     if not out.known:  # no state for this graph: drop every withdrawn record
-        out.gone["source_records"] = [k for (k,) in con.execute(
-            "SELECT record_key FROM records WHERE valid_to IS NULL AND status = 'withdrawn' "
-            "ORDER BY 1").fetchall()]
+        out.gone["source_records"] = [
+            k
+            for (k,) in con.execute(
+                "SELECT record_key FROM records WHERE valid_to IS NULL AND status = 'withdrawn' "
+                "ORDER BY 1"
+            ).fetchall()
+        ]
     return out
 
 
 def commit(con: duckdb.DuckDBPyConnection, token: str) -> None:
     """Record what is now in the graph whose token is `token`."""
-    names = [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_gs\\_%' "
-        "ESCAPE '\\'").fetchall()]
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary "
+            "AND table_name LIKE '\\_gs\\_%' "
+            "ESCAPE '\\'"
+        ).fetchall()
+    ]
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM graph_load_state")
         for table in names:
-            con.execute(f"INSERT INTO graph_load_state SELECT $t, _key, _hash FROM {table}",
-                        {"t": table.removeprefix("_gs_")})
+            con.execute(
+                f"INSERT INTO graph_load_state SELECT $t, _key, _hash FROM {table}",
+                {"t": table.removeprefix("_gs_")},
+            )
         con.execute("DELETE FROM graph_load_mark")
         con.execute("INSERT INTO graph_load_mark VALUES ($t, now())", {"t": token})
         con.execute("COMMIT")
@@ -149,9 +170,15 @@ def commit(con: duckdb.DuckDBPyConnection, token: str) -> None:
         raise
 
 
-def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j",
-         progress: Callable[[str], None] | None = None, server: str = "Neo4j",
-         journal: Journal | None = None, transaction_rows: int | None = None) -> LoadReport:
+def sync(
+    con: duckdb.DuckDBPyConnection,
+    driver: Driver,
+    database: str = "neo4j",
+    progress: Callable[[str], None] | None = None,
+    server: str = "Neo4j",
+    journal: Journal | None = None,
+    transaction_rows: int | None = None,
+) -> LoadReport:
     """Make the graph equal the linkage output: upsert what changed, retire
     merged and withdrawn ids, drop gone rows, a whole household per
     transaction (graph.household_load); then publish the load's generation
@@ -160,17 +187,25 @@ def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j"
     drain_erasures(con, driver, database)  # erasures the graph missed, first
     token = load_token(driver, database)
     todo = plan(con, token, progress)
-    facts = kept_facts(con, load_facts(con, driver, database, todo)) \
-        if journal is not None else []
+    facts = kept_facts(con, load_facts(con, driver, database, todo)) if journal is not None else []
     if progress:
         progress("write")
     generation = begin_generation(driver, database)
     # persons first: merged ones leave households before those are retired
-    steps = [retire_step(driver, entity, todo.retired.get(entity, []), database)
-             for entity in ("person", "household")]
+    steps = [
+        retire_step(driver, entity, todo.retired.get(entity, []), database)
+        for entity in ("person", "household")
+    ]
     steps += [drop_step(driver, table, keys, database) for table, keys in todo.gone.items()]
-    report = load(driver, todo.tables, database, progress=progress, server=server,
-                  steps=steps, transaction_rows=transaction_rows)
+    report = load(
+        driver,
+        todo.tables,
+        database,
+        progress=progress,
+        server=server,
+        steps=steps,
+        transaction_rows=transaction_rows,
+    )
     report.rows_built, report.rows_sent = todo.rows, todo.sent
     report.retired = sum(len(v) for v in todo.retired.values())
     report.merged = sum(report.steps.get(f"retire {e}", 0) for e in ("person", "household"))
@@ -178,14 +213,35 @@ def sync(con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j"
     if not todo.known:  # a new token: another home's state never matches this graph's
         token = uuid.uuid4().hex
         set_load_token(driver, token, database)
-    publish_generation(driver, generation, {
-        "rows_sent": report.rows_sent, "rows_built": report.rows_built,
-        "retired": report.retired, "merged": report.merged, "dropped": report.dropped,
-        "written": report.entities_written}, database)
+    publish_generation(
+        driver,
+        generation,
+        {
+            "rows_sent": report.rows_sent,
+            "rows_built": report.rows_built,
+            "retired": report.retired,
+            "merged": report.merged,
+            "dropped": report.dropped,
+            "written": report.entities_written,
+        },
+        database,
+    )
     if journal is not None:
-        journal.append([*facts, NewFact(kinds.LOAD_PUBLISHED, {
-            "generation": generation, "rows_sent": report.rows_sent,
-            "retired": report.retired, "merged": report.merged, "dropped": report.dropped})])
+        journal.append(
+            [
+                *facts,
+                NewFact(
+                    kinds.LOAD_PUBLISHED,
+                    {
+                        "generation": generation,
+                        "rows_sent": report.rows_sent,
+                        "retired": report.retired,
+                        "merged": report.merged,
+                        "dropped": report.dropped,
+                    },
+                ),
+            ]
+        )
         con.execute("DELETE FROM graph_pending_facts")  # the journal has them now
     commit(con, str(token))
     return report
@@ -198,39 +254,55 @@ def kept_facts(con: duckdb.DuckDBPyConnection, fresh: Sequence[NewFact]) -> list
     the re-run derives from a graph that already holds the new state. Their
     keys make appending one twice harmless."""
     con.execute("CREATE TABLE IF NOT EXISTS graph_pending_facts (n BIGINT, fact VARCHAR)")
-    old = [NewFact.from_json(str(r[0])) for r in
-           con.execute("SELECT fact FROM graph_pending_facts ORDER BY n").fetchall()]
+    old = [
+        NewFact.from_json(str(r[0]))
+        for r in con.execute("SELECT fact FROM graph_pending_facts ORDER BY n").fetchall()
+    ]
     if fresh:
-        con.executemany("INSERT INTO graph_pending_facts VALUES (?, ?)",
-                        [(len(old) + i, f.to_json()) for i, f in enumerate(fresh)])
+        con.executemany(
+            "INSERT INTO graph_pending_facts VALUES (?, ?)",
+            [(len(old) + i, f.to_json()) for i, f in enumerate(fresh)],
+        )
     return [*old, *fresh]
 
 
-def queue_erasure(con: duckdb.DuckDBPyConnection, *, record_keys: Sequence[str],
-                  persons: Sequence[str], households: Sequence[str]) -> None:
+def queue_erasure(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    record_keys: Sequence[str],
+    persons: Sequence[str],
+    households: Sequence[str],
+) -> None:
     """Remember that these records, people and households must go from the
     graph, and forget that they were loaded. Runs in the caller's transaction
     (the one erasing them from staging), so a graph that is down when they are
     erased is cleaned by the next `drain_erasures` (hub erase, hub retention
     apply, hub load)."""
     con.execute(_STATE_DDL + _PENDING_DDL)
-    for kind, ids in (("record", record_keys), ("person", persons),
-                      ("household", households)):
-        con.execute("INSERT INTO graph_erasure_pending (kind, id) SELECT $k, unnest($i)"
-                    " ON CONFLICT DO NOTHING", {"k": kind, "i": list(ids)})
+    for kind, ids in (("record", record_keys), ("person", persons), ("household", households)):
+        con.execute(
+            "INSERT INTO graph_erasure_pending (kind, id) SELECT $k, unnest($i)"
+            " ON CONFLICT DO NOTHING",
+            {"k": kind, "i": list(ids)},
+        )
     everything = [*record_keys, *persons, *households]
     # a key of the state may join two record keys (match evidence)
-    con.execute(f"DELETE FROM graph_load_state WHERE list_has_any(string_split(key, {_SEP}),"
-                " $ids::VARCHAR[])", {"ids": everything})
+    con.execute(
+        f"DELETE FROM graph_load_state WHERE list_has_any(string_split(key, {_SEP}),"
+        " $ids::VARCHAR[])",
+        {"ids": everything},
+    )
 
 
-def drain_erasures(con: duckdb.DuckDBPyConnection, driver: Driver,
-                   database: str = "neo4j") -> dict[str, int]:
+def drain_erasures(
+    con: duckdb.DuckDBPyConnection, driver: Driver, database: str = "neo4j"
+) -> dict[str, int]:
     """Erase from the graph everything queued by `queue_erasure`, then clear
     the queue; counts deleted per kind."""
     con.execute(_PENDING_DDL)
-    rows = con.execute("SELECT kind, list(id ORDER BY id) FROM graph_erasure_pending"
-                       " GROUP BY kind").fetchall()
+    rows = con.execute(
+        "SELECT kind, list(id ORDER BY id) FROM graph_erasure_pending GROUP BY kind"
+    ).fetchall()
     if not rows:
         return {}
     todo: dict[str, list[str]] = {param: [] for param in _PENDING_KINDS.values()}
@@ -238,8 +310,10 @@ def drain_erasures(con: duckdb.DuckDBPyConnection, driver: Driver,
         todo[_PENDING_KINDS[kind]] = list(ids)
     counts = erase_in_graph(driver, database, **todo)
     for kind, ids in rows:  # only what was drained: a concurrent erasure keeps its own
-        con.execute("DELETE FROM graph_erasure_pending WHERE kind = $k"
-                    " AND id IN (SELECT unnest($i))", {"k": kind, "i": list(ids)})
+        con.execute(
+            "DELETE FROM graph_erasure_pending WHERE kind = $k AND id IN (SELECT unnest($i))",
+            {"k": kind, "i": list(ids)},
+        )
     return counts
 
 

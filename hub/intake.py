@@ -103,11 +103,16 @@ class IntakeStore:
         gone = 0
         with self._lock, self._connect() as con:
             for (organization,) in con.execute(
-                    "SELECT DISTINCT organization FROM submissions").fetchall():
+                "SELECT DISTINCT organization FROM submissions"
+            ).fetchall():
                 ids = wanted.get(intake_source_id(organization), set())
-                gone += sum(con.execute("DELETE FROM submissions WHERE organization = ? AND"
-                                        " source_record_id = ?", [organization, i]).rowcount
-                            for i in sorted(ids))
+                gone += sum(
+                    con.execute(
+                        "DELETE FROM submissions WHERE organization = ? AND source_record_id = ?",
+                        [organization, i],
+                    ).rowcount
+                    for i in sorted(ids)
+                )
         return gone
 
     def _write_config(self, organization: str) -> None:
@@ -116,21 +121,24 @@ class IntakeStore:
         if path.exists():
             return
         org = organization.replace("'", "''")
-        write_config(path, {
-            "id": source,
-            "kind": "sql",
-            "location": "../../intake.sqlite",
-            "organization": organization,
-            "organization_name": f"{organization} (API submissions)",
-            "organization_type": "foundation",
-            "date_formats": ["%Y-%m-%d"],
-            # erasure deletes submissions: an organization may have none left
-            "allow_empty": True,
-            "query": f"SELECT * FROM submissions WHERE organization = '{org}'",
-            "personal": ["nik", "no_kk", "full_name", "birth_date", "phone", "address"],
-            "special_category": ["ppks"],
-            "columns": {f: f for f in _FIELDS},
-        })
+        write_config(
+            path,
+            {
+                "id": source,
+                "kind": "sql",
+                "location": "../../intake.sqlite",
+                "organization": organization,
+                "organization_name": f"{organization} (API submissions)",
+                "organization_type": "foundation",
+                "date_formats": ["%Y-%m-%d"],
+                # erasure deletes submissions: an organization may have none left
+                "allow_empty": True,
+                "query": f"SELECT * FROM submissions WHERE organization = '{org}'",
+                "personal": ["nik", "no_kk", "full_name", "birth_date", "phone", "address"],
+                "special_category": ["ppks"],
+                "columns": {f: f for f in _FIELDS},
+            },
+        )
 
 
 def _text(value: Any) -> str | None:
@@ -151,8 +159,9 @@ class Intake:
     not thread-safe, so submissions are linked one at a time in a worker thread
     and the event loop keeps serving reads."""
 
-    def __init__(self, generations: Generations, home: Path,
-                 journal: Journal | None = None) -> None:
+    def __init__(
+        self, generations: Generations, home: Path, journal: Journal | None = None
+    ) -> None:
         self._generations = generations
         self._store = IntakeStore(home)
         self._journal = journal
@@ -169,17 +178,31 @@ class Intake:
                 if linker is None:
                     raise ServiceError(
                         "real-time linkage waits for a linked city (`hub link`); the "
-                        "submission is kept and linked by the next run.")
-                result = await asyncio.to_thread(linker.link_record,
-                                                 {**canonical, "source": source})
+                        "submission is kept and linked by the next run."
+                    )
+                result = await asyncio.to_thread(
+                    linker.link_record, {**canonical, "source": source}
+                )
                 address = linker.address_of(result.record_key)
         if self._journal is not None:
-            await asyncio.to_thread(self._journal.append, [NewFact(
-                kinds.SUBMISSION_RECEIVED,
-                {"source": source, "person_id": result.person_id,
-                 "new_person": result.is_new, "new_household": result.new_household},
-                household_ids=(result.household_id,), person_ids=(result.person_id,),
-                subject=result.record_key, organization=organization)])
+            await asyncio.to_thread(
+                self._journal.append,
+                [
+                    NewFact(
+                        kinds.SUBMISSION_RECEIVED,
+                        {
+                            "source": source,
+                            "person_id": result.person_id,
+                            "new_person": result.is_new,
+                            "new_household": result.new_household,
+                        },
+                        household_ids=(result.household_id,),
+                        person_ids=(result.person_id,),
+                        subject=result.record_key,
+                        organization=organization,
+                    )
+                ],
+            )
         return {
             "record_key": result.record_key,
             "source": source,
@@ -206,31 +229,54 @@ class Review:
     published staging and kept in the identity ledger, from which every later
     `hub link` takes it (linkage.reconcile)."""
 
-    def __init__(self, generations: Generations, ledger: IdentityLedger,
-                 journal: Journal | None = None) -> None:
+    def __init__(
+        self, generations: Generations, ledger: IdentityLedger, journal: Journal | None = None
+    ) -> None:
         self._generations = generations
         self._ledger = ledger
         self._journal = journal
 
-    async def decide(self, record_key_l: str, record_key_r: str, same: bool,
-                     reviewer: str, note: str | None) -> dict[str, Any]:
+    async def decide(
+        self, record_key_l: str, record_key_r: str, same: bool, reviewer: str, note: str | None
+    ) -> dict[str, Any]:
         decision = "same" if same else "not_same"
         pair, left, right, households = await asyncio.to_thread(
-            self._check, decision, (record_key_l, record_key_r))
+            self._check, decision, (record_key_l, record_key_r)
+        )
         at = datetime.now(UTC)
-        await asyncio.to_thread(self._ledger.save_decision, ReviewDecisionRow(
-            pair, left, right, decision, reviewer, at, note))
+        await asyncio.to_thread(
+            self._ledger.save_decision,
+            ReviewDecisionRow(pair, left, right, decision, reviewer, at, note),
+        )
         if self._journal is not None:
-            await asyncio.to_thread(self._journal.append, [NewFact(
-                kinds.REVIEW_DECIDED,
-                {"pair_id": pair, "record_key_l": left, "record_key_r": right,
-                 "decision": decision},
-                household_ids=households, subject=pair, actor=reviewer, at=at)])
-        return {"pair_id": pair, "record_key_l": left, "record_key_r": right,
-                "decision": decision, "decided_by": reviewer, "note": note}
+            await asyncio.to_thread(
+                self._journal.append,
+                [
+                    NewFact(
+                        kinds.REVIEW_DECIDED,
+                        {
+                            "pair_id": pair,
+                            "record_key_l": left,
+                            "record_key_r": right,
+                            "decision": decision,
+                        },
+                        household_ids=households,
+                        subject=pair,
+                        actor=reviewer,
+                        at=at,
+                    )
+                ],
+            )
+        return {
+            "pair_id": pair,
+            "record_key_l": left,
+            "record_key_r": right,
+            "decision": decision,
+            "decided_by": reviewer,
+            "note": note,
+        }
 
-    def _check(self, decision: str, keys: tuple[str, str]
-               ) -> tuple[str, str, str, tuple[str, ...]]:
+    def _check(self, decision: str, keys: tuple[str, str]) -> tuple[str, str, str, tuple[str, ...]]:
         with self._generations.lease() as held:
             if held is None:
                 raise ServiceError("the review queue waits for a linked city (`hub link`).")
@@ -239,9 +285,14 @@ class Review:
                 pair, left, right = resolve_pair(con, decision, record_keys=keys)
                 households: tuple[str, ...] = ()
                 if is_linked(con):
-                    households = tuple(str(r[0]) for r in con.execute(
-                        "SELECT DISTINCT household_id FROM identity_map WHERE record_key IN"
-                        " (?, ?) ORDER BY 1", [left, right]).fetchall())
+                    households = tuple(
+                        str(r[0])
+                        for r in con.execute(
+                            "SELECT DISTINCT household_id FROM identity_map WHERE record_key IN"
+                            " (?, ?) ORDER BY 1",
+                            [left, right],
+                        ).fetchall()
+                    )
                 return pair, left, right, households
             finally:
                 con.close()
@@ -306,8 +357,7 @@ class Generations:
         """Take the current published generation if it is not the one held
         (blocking: run it in a worker thread); whether it swapped."""
         found = current(self._home)
-        if found is None or (self._current is not None and
-                             self._current.generation == found):
+        if found is None or (self._current is not None and self._current.generation == found):
             return False
         opened = open_generation(self._home)
         if opened is None:
@@ -352,8 +402,11 @@ class Generations:
                 if held is not None and not held.generation.path.exists():
                     # ...unless it was unpublished (an erasure keeps no older
                     # generation): serving it would keep erased records alive
-                    _log.error("generation %s was withdrawn: not serving staging until "
-                               "the next one is taken", held.generation.name)
+                    _log.error(
+                        "generation %s was withdrawn: not serving staging until "
+                        "the next one is taken",
+                        held.generation.name,
+                    )
                     self._swap(None)
 
     def close(self) -> None:
@@ -392,8 +445,11 @@ class LinkageServices:
         ledger = IdentityLedger.at_home(settings.home)
         generations = Generations(settings, ledger)
         generations.refresh()
-        return cls(generations, Intake(generations, settings.home, journal),
-                   Review(generations, ledger, journal))
+        return cls(
+            generations,
+            Intake(generations, settings.home, journal),
+            Review(generations, ledger, journal),
+        )
 
     def close(self) -> None:
         if self.intake is not None:

@@ -38,12 +38,20 @@ from journal import Journal, kinds
 from journal.store import MAX_READ
 
 #: the facts replayed
-REPLAYED: Final = frozenset({
-    kinds.SERVICE_RECORDED, kinds.ENROLMENT_RECORDED, kinds.ASSESSMENT_RECORDED,
-    kinds.REFERRAL_CREATED, kinds.REFERRAL_MOVED, kinds.CHANGE_REQUEST_FILED,
-    kinds.CHANGE_REQUEST_VERIFIED, kinds.CHANGE_REQUEST_APPROVED,
-    kinds.CHANGE_REQUEST_APPLIED, kinds.CHANGE_REQUEST_REJECTED,
-})
+REPLAYED: Final = frozenset(
+    {
+        kinds.SERVICE_RECORDED,
+        kinds.ENROLMENT_RECORDED,
+        kinds.ASSESSMENT_RECORDED,
+        kinds.REFERRAL_CREATED,
+        kinds.REFERRAL_MOVED,
+        kinds.CHANGE_REQUEST_FILED,
+        kinds.CHANGE_REQUEST_VERIFIED,
+        kinds.CHANGE_REQUEST_APPROVED,
+        kinds.CHANGE_REQUEST_APPLIED,
+        kinds.CHANGE_REQUEST_REJECTED,
+    }
+)
 #: the entities written as rows, in this order; then the change requests
 TABLES: Final = ("services", "enrolments", "assessments", "referrals")
 CHANGE_REQUESTS: Final = ChangeRequest.ENTITY
@@ -87,8 +95,7 @@ async def _survivors(repo: GraphRepository, rows: list[dict[str, Any]]) -> int:
     is gone. Returns how many were dropped."""
     households = sorted({str(r["household_id"]) for r in rows if r.get("household_id")})
     persons = sorted({str(r["person_id"]) for r in rows if r.get("person_id")})
-    found_h = dict(zip(households, await repo.households(households, _EVERYTHING),
-                       strict=True))
+    found_h = dict(zip(households, await repo.households(households, _EVERYTHING), strict=True))
     found_p = dict(zip(persons, await repo.persons(persons, _EVERYTHING), strict=True))
     kept: list[dict[str, Any]] = []
     for row in rows:
@@ -108,14 +115,13 @@ async def _survivors(repo: GraphRepository, rows: list[dict[str, Any]]) -> int:
     return dropped
 
 
-async def _missing(repo: GraphRepository, table: str,
-                   rows: list[dict[str, Any]]) -> list[Any]:
+async def _missing(repo: GraphRepository, table: str, rows: list[dict[str, Any]]) -> list[Any]:
     """The rows the graph lacks, typed (`domain.rows`), in batches: rows of
     `table`'s entity (a `WrittenRow` but for change requests)."""
     out: list[GraphRow] = []
     typed = [JOURNALED[table].from_mapping(row) for row in rows]
     for i in range(0, len(typed), _BATCH):
-        batch = typed[i:i + _BATCH]
+        batch = typed[i : i + _BATCH]
         out += [row for row, gone in zip(batch, await repo.missing(batch), strict=True) if gone]
     return out
 
@@ -128,7 +134,7 @@ async def replay_into(repo: GraphRepository, journal: Journal) -> ReplayReport:
         report.left_out += await _survivors(repo, rows)
         missing = await _missing(repo, table, rows)
         for i in range(0, len(missing), _BATCH):
-            await repo.write(missing[i:i + _BATCH])
+            await repo.write(missing[i : i + _BATCH])
         report.rows[table] = len(missing)
     requests = list(state.get(CHANGE_REQUESTS, {}).values())
     absent = {r.key for r in await _missing(repo, CHANGE_REQUESTS, requests)}

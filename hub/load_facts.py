@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from hub.graph_sync import Plan
 
 
-def load_facts(con: duckdb.DuckDBPyConnection, driver: Driver, database: str,
-               todo: Plan) -> list[NewFact]:
+def load_facts(
+    con: duckdb.DuckDBPyConnection, driver: Driver, database: str, todo: Plan
+) -> list[NewFact]:
     if not todo.known:
         return []
     marks = con.execute("SELECT max(loaded_at) FROM graph_load_mark").fetchall()

@@ -57,18 +57,24 @@ class GraphQLResponseMedia:
             if message.get("more_body", False):
                 return
             assert start is not None
-            headers = [(k, v) for k, v in start.get("headers", [])
-                       if k.lower() not in (b"content-type", b"content-length")]
-            is_json = any(k.lower() == b"content-type" and v.startswith(b"application/json")
-                          for k, v in start.get("headers", []))
+            headers = [
+                (k, v)
+                for k, v in start.get("headers", [])
+                if k.lower() not in (b"content-type", b"content-length")
+            ]
+            is_json = any(
+                k.lower() == b"content-type" and v.startswith(b"application/json")
+                for k, v in start.get("headers", [])
+            )
             status = start["status"]
             if is_json:
                 headers.append((b"content-type", f"{GRAPHQL_RESPONSE}; charset=utf-8".encode()))
                 if status == 200 and body.lstrip().startswith(b'{"errors"'):
                     status = 400
             else:
-                headers += [(k, v) for k, v in start.get("headers", [])
-                            if k.lower() == b"content-type"]
+                headers += [
+                    (k, v) for k, v in start.get("headers", []) if k.lower() == b"content-type"
+                ]
             headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": bytes(body)})

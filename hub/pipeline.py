@@ -55,24 +55,33 @@ def load_graph(
     try:
         with open_driver(conn) as driver:
             ensure_constraints(driver, settings.neo4j_database)
-            report = sync(con, driver, settings.neo4j_database, progress,
-                          server=f"Neo4j at {conn.uri}", journal=journal)
+            report = sync(
+                con,
+                driver,
+                settings.neo4j_database,
+                progress,
+                server=f"Neo4j at {conn.uri}",
+                journal=journal,
+            )
         replay(conn, journal)  # what the API wrote (hub.journal_replay)
     finally:
         journal.close()
     return report
 
 
-def publish_staging(settings: Settings, con: duckdb.DuckDBPyConnection, *,
-                    erased: bool = False) -> Generation:
+def publish_staging(
+    settings: Settings, con: duckdb.DuckDBPyConnection, *, erased: bool = False
+) -> Generation:
     """Publish what `con` holds as the servers' next staging generation
     (hub.published); after an erasure, no older generation is kept."""
-    return publish(con, settings.duckdb_path, settings.home,
-                   keep_previous=0 if erased else KEEP_PREVIOUS)
+    return publish(
+        con, settings.duckdb_path, settings.home, keep_previous=0 if erased else KEEP_PREVIOUS
+    )
 
 
-def link(settings: Settings, con: duckdb.DuckDBPyConnection, model: Path, /,
-         **options: Any) -> LinkSummary:
+def link(
+    settings: Settings, con: duckdb.DuckDBPyConnection, model: Path, /, **options: Any
+) -> LinkSummary:
     """`hub link`: reconcile what the servers handed out (ids minted in real time,
     review decisions; linkage.reconcile), link with ids from the shared ledger,
     then publish the result for the servers. `options` go to `run_linkage`
@@ -86,10 +95,21 @@ def link(settings: Settings, con: duckdb.DuckDBPyConnection, model: Path, /,
     generation = publish_staging(settings, con)
     journal = Journal.at_home(settings.home)
     try:
-        journal.append([NewFact(kinds.LINK_PUBLISHED, {
-            "generation": generation.number, "model_version": summary.model_version,
-            "persons": summary.persons, "households": summary.households,
-            "merges": summary.merges, "splits": summary.splits})])
+        journal.append(
+            [
+                NewFact(
+                    kinds.LINK_PUBLISHED,
+                    {
+                        "generation": generation.number,
+                        "model_version": summary.model_version,
+                        "persons": summary.persons,
+                        "households": summary.households,
+                        "merges": summary.merges,
+                        "splits": summary.splits,
+                    },
+                )
+            ]
+        )
     finally:
         journal.close()
     return summary

@@ -76,8 +76,9 @@ def open_generation(home: Path) -> tuple[Generation, duckdb.DuckDBPyConnection] 
     raise RuntimeError(f"{published_dir(home)}: the current generation keeps vanishing")
 
 
-def publish(con: duckdb.DuckDBPyConnection, database: Path, home: Path,
-            keep_previous: int = KEEP_PREVIOUS) -> Generation:
+def publish(
+    con: duckdb.DuckDBPyConnection, database: Path, home: Path, keep_previous: int = KEEP_PREVIOUS
+) -> Generation:
     """Publish the staging database `con` holds (the file `database`) as the
     next generation; the caller must be its only writer (`hub link`, `hub ingest`).
     `keep_previous=0` deletes every older generation at once (after an erasure:

@@ -21,7 +21,8 @@ from reports.workbook import monthly_report
 
 
 def make_report_app(
-    open_db: Callable[[], duckdb.DuckDBPyConnection], console: Console,
+    open_db: Callable[[], duckdb.DuckDBPyConnection],
+    console: Console,
     get_settings: Callable[[], Settings],
 ) -> typer.Typer:
     app = typer.Typer(help="Reports: the monthly update to Kemensos.", no_args_is_help=True)
@@ -61,8 +62,9 @@ def make_report_app(
                 def progress(step: str, done: int, total: int) -> None:
                     bar.update(task, description=step, completed=done, total=total)
 
-                summary = monthly_report(con, period, out, csv, progress, population,
-                                         journal=journal)
+                summary = monthly_report(
+                    con, period, out, csv, progress, population, journal=journal
+                )
         finally:
             con.close()
         if as_json:

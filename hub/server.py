@@ -21,9 +21,15 @@ from hub.settings import Settings, load_settings
 
 
 def _options(settings: Settings, host: str, port: int) -> dict[str, Any]:
-    return {"host": host, "port": port, "log_level": "info", "proxy_headers": False,
-            "server_header": False, "ws": "websockets-sansio",
-            "ws_max_size": max_body_bytes(settings)}
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "proxy_headers": False,
+        "server_header": False,
+        "ws": "websockets-sansio",
+        "ws_max_size": max_body_bytes(settings),
+    }
 
 
 def worker_app() -> Starlette:
@@ -38,5 +44,6 @@ def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> Non
         uvicorn.Server(uvicorn.Config(create_app(settings), **_options(settings, host, port))).run()
         return
     os.environ["HUB_HOME"] = str(settings.home)  # the workers load the same settings
-    uvicorn.run("hub.server:worker_app", factory=True, workers=workers,
-                **_options(settings, host, port))
+    uvicorn.run(
+        "hub.server:worker_app", factory=True, workers=workers, **_options(settings, host, port)
+    )

@@ -123,8 +123,9 @@ class Settings:
 def graph_target(settings: Settings) -> GraphTarget:
     """Where the graph is and how to log in: the server and every CLI command take it here."""
     user, password = settings.neo4j_auth()
-    return GraphTarget(uri=settings.bolt_uri, user=user, password=password,
-                       database=settings.neo4j_database)
+    return GraphTarget(
+        uri=settings.bolt_uri, user=user, password=password, database=settings.neo4j_database
+    )
 
 
 def load_settings(
@@ -165,8 +166,14 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
     unknown = {k: v for k, v in values.items() if k not in _KNOWN}
     known = {k: v for k, v in values.items() if k in _KNOWN}
     try:
-        for k in ("port", "neo4j_port", "neo4j_pagecache_mb", "audit_anchor_interval_s",
-                  "report_cutoff_day", "refresh_nice"):
+        for k in (
+            "port",
+            "neo4j_port",
+            "neo4j_pagecache_mb",
+            "audit_anchor_interval_s",
+            "report_cutoff_day",
+            "refresh_nice",
+        ):
             if k in known:
                 known[k] = int(known[k])
     except ValueError as exc:
@@ -181,9 +188,13 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             f"linkage_engine must be 'duckdb' or 'spark', not {known['linkage_engine']!r}."
         )
     if not 1 <= known.get("report_cutoff_day", REPORT_CUTOFF_DAY) <= REPORT_CUTOFF_MAX:
-        raise ConfigError(f"report_cutoff_day is a day of the month, 1 to {REPORT_CUTOFF_MAX} "
-                          f"(every month has it), not {known['report_cutoff_day']}.")
+        raise ConfigError(
+            f"report_cutoff_day is a day of the month, 1 to {REPORT_CUTOFF_MAX} "
+            f"(every month has it), not {known['report_cutoff_day']}."
+        )
     if not 0 <= known.get("refresh_nice", 0) <= 19:
-        raise ConfigError(f"refresh_nice is a niceness, 0 (as the server) to 19 (only idle "
-                          f"CPU), not {known['refresh_nice']}.")
+        raise ConfigError(
+            f"refresh_nice is a niceness, 0 (as the server) to 19 (only idle "
+            f"CPU), not {known['refresh_nice']}."
+        )
     return Settings(**known, extra=unknown)

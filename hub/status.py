@@ -29,9 +29,22 @@ LEFT JOIN (SELECT DISTINCT ON (source) source, status, error FROM batches
            ORDER BY source, batch_id DESC) f ON f.source = s.id
 ORDER BY s.id"""
 
-_SOURCE_KEYS = ("id", "kind", "organization", "last_batch", "last_ingested_at", "read",
-                "staged", "quarantined", "new", "changed", "withdrawn", "current_records",
-                "last_attempt", "last_error")
+_SOURCE_KEYS = (
+    "id",
+    "kind",
+    "organization",
+    "last_batch",
+    "last_ingested_at",
+    "read",
+    "staged",
+    "quarantined",
+    "new",
+    "changed",
+    "withdrawn",
+    "current_records",
+    "last_attempt",
+    "last_error",
+)
 
 
 def collect_status(settings: Settings, probe_graph: bool = True) -> dict[str, Any]:
@@ -40,10 +53,15 @@ def collect_status(settings: Settings, probe_graph: bool = True) -> dict[str, An
     out["duckdb"], out["sources"], out["linkage"] = _duckdb_status(settings)
     if probe_graph:
         g = graph_stats(graph_target(settings))
-        out["neo4j"] = {"uri": g.uri, "healthy": g.healthy, "error": g.error,
-                        "last_load_at": g.last_load_at, "nodes": g.nodes,
-                        "generation": _generation(g.generation),
-                        "loading": _generation(g.loading)}
+        out["neo4j"] = {
+            "uri": g.uri,
+            "healthy": g.healthy,
+            "error": g.error,
+            "last_load_at": g.last_load_at,
+            "nodes": g.nodes,
+            "generation": _generation(g.generation),
+            "loading": _generation(g.loading),
+        }
     result: dict[str, Any] = _jsonable(out)
     return result
 
@@ -51,43 +69,59 @@ def collect_status(settings: Settings, probe_graph: bool = True) -> dict[str, An
 def _generation(g: Generation | None) -> dict[str, Any] | None:
     if g is None:
         return None
-    return {"number": g.number, "status": g.status, "started_at": g.started_at,
-            "finished_at": g.finished_at, **g.counts}
+    return {
+        "number": g.number,
+        "status": g.status,
+        "started_at": g.started_at,
+        "finished_at": g.finished_at,
+        **g.counts,
+    }
 
 
 def _duckdb_status(settings: Settings) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
     path = settings.duckdb_path
     published = current(settings.home)
-    db: dict[str, Any] = {"path": str(path), "healthy": False, "error": None,
-                          "size_bytes": path.stat().st_size if path.exists() else 0,
-                          "read": str(path),
-                          "published": published.name if published else None}
+    db: dict[str, Any] = {
+        "path": str(path),
+        "healthy": False,
+        "error": None,
+        "size_bytes": path.stat().st_size if path.exists() else 0,
+        "read": str(path),
+        "published": published.name if published else None,
+    }
     if not path.exists():
         db["error"] = "not created yet: run `hub ingest`"
         return db, [], {}
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        busy = (f"cannot open ({exc}); another hub process may be writing: "
-                "retry when it ends").splitlines()[0]
+        busy = (
+            f"cannot open ({exc}); another hub process may be writing: retry when it ends"
+        ).splitlines()[0]
         opened = open_generation(settings.home)
         if opened is None:
             db["error"] = busy
             return db, [], {}
         generation, con = opened
         db["read"] = str(generation.path)
-        db["note"] = (f"{path.name} is being written by another hub command; this is the "
-                      f"published generation {generation.name}, what the servers read")
+        db["note"] = (
+            f"{path.name} is being written by another hub command; this is the "
+            f"published generation {generation.name}, what the servers read"
+        )
     try:
         con.execute("SELECT 1").fetchall()
         db["healthy"] = True
-        tables = {str(r[0]) for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
-        ).fetchall()}
+        tables = {
+            str(r[0])
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
+            ).fetchall()
+        }
         sources = []
         if {"sources", "batches", "current_records"} <= tables:
-            sources = [dict(zip(_SOURCE_KEYS, r, strict=True))
-                       for r in con.execute(_SOURCES).fetchall()]
+            sources = [
+                dict(zip(_SOURCE_KEYS, r, strict=True)) for r in con.execute(_SOURCES).fetchall()
+            ]
         return db, sources, _linkage(con, tables)
     finally:
         con.close()
@@ -104,8 +138,15 @@ def _linkage(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, Any]
     if "review_queue" in tables:
         row = con.execute("SELECT count(*) FROM review_queue WHERE status = 'open'").fetchone()
         reviews = int(row[0]) if row else 0
-    return {"linked": True, "model_version": version, "linked_at": at, "persons": persons,
-            "households": households, "records": records, "open_reviews": reviews}
+    return {
+        "linked": True,
+        "model_version": version,
+        "linked_at": at,
+        "persons": persons,
+        "households": households,
+        "records": records,
+        "open_reviews": reviews,
+    }
 
 
 def _jsonable(value: Any) -> Any:
@@ -114,8 +155,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) \
+        return (
+            value.isoformat(timespec="seconds")
+            if isinstance(value, dt.datetime)
             else value.isoformat()
+        )
     return value
 
 
@@ -126,49 +170,81 @@ def healthy(status: dict[str, Any]) -> bool:
 def print_status(status: dict[str, Any], console: Console) -> None:
     db = status["duckdb"]
     console.print(f"[bold]HUB_HOME[/bold] {status['home']} ({status['mode']})")
-    console.print(_health("DuckDB", db["healthy"], db["error"],
-                          f"{db['path']} ({db['size_bytes'] / 1e6:.1f} MB), servers read "
-                          f"{db.get('published') or 'nothing published yet'}"))
+    console.print(
+        _health(
+            "DuckDB",
+            db["healthy"],
+            db["error"],
+            f"{db['path']} ({db['size_bytes'] / 1e6:.1f} MB), servers read "
+            f"{db.get('published') or 'nothing published yet'}",
+        )
+    )
     if db.get("note"):
         console.print(f"  read: {db['note']}")
     graph = status.get("neo4j")
     if graph is not None:
         nodes = sum(graph["nodes"].values())
-        console.print(_health("Neo4j", graph["healthy"], graph["error"],
-                              f"{graph['uri']}, {nodes:,} nodes, last load "
-                              f"{graph['last_load_at'] or 'never'}"))
+        console.print(
+            _health(
+                "Neo4j",
+                graph["healthy"],
+                graph["error"],
+                f"{graph['uri']}, {nodes:,} nodes, last load {graph['last_load_at'] or 'never'}",
+            )
+        )
         gen, loading = graph.get("generation"), graph.get("loading")
         if gen:
-            console.print(f"  load generation {gen['number']}, published {gen['finished_at']}"
-                          f" ({gen.get('rows_sent', 0):,} rows sent)")
+            console.print(
+                f"  load generation {gen['number']}, published {gen['finished_at']}"
+                f" ({gen.get('rows_sent', 0):,} rows sent)"
+            )
         if loading:
-            console.print(f"  load generation {loading['number']} loading since "
-                          f"{loading['started_at']} (readers see generation "
-                          f"{gen['number'] if gen else 'none'} until it is published; "
-                          "if no load runs, it stopped: run `hub load` again)")
+            console.print(
+                f"  load generation {loading['number']} loading since "
+                f"{loading['started_at']} (readers see generation "
+                f"{gen['number'] if gen else 'none'} until it is published; "
+                "if no load runs, it stopped: run `hub load` again)"
+            )
         if graph["nodes"]:
             console.print("  " + ", ".join(f"{k} {v:,}" for k, v in graph["nodes"].items()))
     link = status["linkage"]
     if link.get("linked"):
-        console.print(f"[bold]linkage[/bold] model {link['model_version']}, linked at "
-                      f"{link['linked_at']}: {link['persons']:,} persons, "
-                      f"{link['households']:,} households, {link['open_reviews']:,} open reviews")
+        console.print(
+            f"[bold]linkage[/bold] model {link['model_version']}, linked at "
+            f"{link['linked_at']}: {link['persons']:,} persons, "
+            f"{link['households']:,} households, {link['open_reviews']:,} open reviews"
+        )
     else:
         console.print("[bold]linkage[/bold] not run yet: `hub link`")
     if not status["sources"]:
         console.print("[bold]sources[/bold] none ingested yet: `hub ingest`")
         return
     table = Table(title="sources")
-    for col in ("source", "kind", "last batch", "last ingested", "staged", "quarantined",
-                "current", "last attempt"):
+    for col in (
+        "source",
+        "kind",
+        "last batch",
+        "last ingested",
+        "staged",
+        "quarantined",
+        "current",
+        "last attempt",
+    ):
         table.add_column(col)
     for s in status["sources"]:
         attempt = s["last_attempt"] or ""
         if s["last_error"]:
             attempt += f": {s['last_error'][:60]}"
-        table.add_row(s["id"], s["kind"], str(s["last_batch"]), str(s["last_ingested_at"]),
-                      f"{s['staged'] or 0:,}", f"{s['quarantined'] or 0:,}",
-                      f"{s['current_records']:,}", attempt)
+        table.add_row(
+            s["id"],
+            s["kind"],
+            str(s["last_batch"]),
+            str(s["last_ingested_at"]),
+            f"{s['staged'] or 0:,}",
+            f"{s['quarantined'] or 0:,}",
+            f"{s['current_records']:,}",
+            attempt,
+        )
     console.print(table)
 
 

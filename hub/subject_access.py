@@ -31,8 +31,10 @@ PURPOSE = "subject_access [legal_obligation]"
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: object) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description or ()]
-    return [{k: _plain(v) for k, v in zip(names, row, strict=True) if v is not None}
-            for row in cursor.fetchall()]
+    return [
+        {k: _plain(v) for k, v in zip(names, row, strict=True) if v is not None}
+        for row in cursor.fetchall()
+    ]
 
 
 def _plain(value: Any) -> Any:
@@ -44,59 +46,111 @@ def _plain(value: Any) -> Any:
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
-                            " AND database_name = current_database()", [table]).fetchone()[0])  # type: ignore[index]
+    return bool(
+        con.execute(  # type: ignore[index]
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+            " AND database_name = current_database()",
+            [table],
+        ).fetchone()[0]
+    )
 
 
 def staged_part(con: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, Any]:
     keys = records_of_person(con, person_id)
     fields = ", ".join(f"r.{f}" for f in PERSON_FIELDS)
-    out: dict[str, Any] = {"records": _rows(con, f"""
+    out: dict[str, Any] = {
+        "records": _rows(
+            con,
+            f"""
         SELECT r.source, r.organization, s.organization_name, s.organization_type,
                s.legal_basis, s.purposes, s.retention, r.record_key, r.status, r.version,
                r.valid_from AS staged_at, {fields}
         FROM records r LEFT JOIN sources s ON s.id = r.source
         WHERE r.record_key IN (SELECT unnest($k)) AND r.valid_to IS NULL
-        ORDER BY r.record_key""", {"k": keys})}
-    out["services"] = _rows(con, """
+        ORDER BY r.record_key""",
+            {"k": keys},
+        )
+    }
+    out["services"] = _rows(
+        con,
+        """
         SELECT s.record_key, s.source, s.organization, s.program, s.service_date, s.amount,
                s.funder
         FROM services s JOIN records r ON r.record_key = s.record_key AND r.version = s.version
         WHERE r.valid_to IS NULL AND s.record_key IN (SELECT unnest($k))
-        ORDER BY s.service_date, s.record_key""", {"k": keys})
-    out["links"] = _rows(con, """
+        ORDER BY s.service_date, s.record_key""",
+        {"k": keys},
+    )
+    out["links"] = (
+        _rows(
+            con,
+            """
         SELECT record_key, person_id, household_id, match_probability, model_version, linked_at
         FROM identity_map WHERE person_id = $p ORDER BY record_key""",
-                         {"p": person_id}) if _has(con, "identity_map") else []
+            {"p": person_id},
+        )
+        if _has(con, "identity_map")
+        else []
+    )
     # only pairs of the person's own records: evidence against someone else's
     # record would show that person's values
-    out["match_evidence"] = _rows(con, """
+    out["match_evidence"] = (
+        _rows(
+            con,
+            """
         SELECT record_key_l, record_key_r, match_probability, match_weight, evidence
         FROM link_evidence WHERE record_key_l IN (SELECT unnest($k))
            AND record_key_r IN (SELECT unnest($k)) ORDER BY 1, 2""",
-                                  {"k": keys}) if _has(con, "link_evidence") else []
-    out["identity_events"] = _rows(con, """
+            {"k": keys},
+        )
+        if _has(con, "link_evidence")
+        else []
+    )
+    out["identity_events"] = (
+        _rows(
+            con,
+            """
         SELECT event_id, "at", kind, entity, ids, survivor_id, reason FROM identity_events
         WHERE list_contains(ids, $p) OR survivor_id = $p ORDER BY event_id""",
-                                   {"p": person_id}) if _has(con, "identity_events") else []
-    registry = _rows(con, "SELECT status, survivor_id, created_at, updated_at"
-                     " FROM person_registry WHERE person_id = $p",
-                     {"p": person_id}) if _has(con, "person_registry") else []
+            {"p": person_id},
+        )
+        if _has(con, "identity_events")
+        else []
+    )
+    registry = (
+        _rows(
+            con,
+            "SELECT status, survivor_id, created_at, updated_at"
+            " FROM person_registry WHERE person_id = $p",
+            {"p": person_id},
+        )
+        if _has(con, "person_registry")
+        else []
+    )
     out["registry"] = registry[0] if registry else None
     return out
 
 
 def _event(e: Any) -> dict[str, Any]:
-    return {"seq": e.seq, "ts": e.ts.isoformat(), "subject": e.subject,
-            "organization": e.organization, "role": e.role, "operation": e.operation,
-            "purpose": e.purpose}
+    return {
+        "seq": e.seq,
+        "ts": e.ts.isoformat(),
+        "subject": e.subject,
+        "organization": e.organization,
+        "role": e.role,
+        "operation": e.operation,
+        "purpose": e.purpose,
+    }
 
 
-def build_report(settings: Settings, con: duckdb.DuckDBPyConnection, person_id: str,
-                 *, actor: str | None = None) -> dict[str, Any]:
+def build_report(
+    settings: Settings, con: duckdb.DuckDBPyConnection, person_id: str, *, actor: str | None = None
+) -> dict[str, Any]:
     """The whole report; producing it is itself audited (it reads the person's data)."""
-    report: dict[str, Any] = {"person_id": person_id,
-                              "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    report: dict[str, Any] = {
+        "person_id": person_id,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     report.update(staged_part(con, person_id))
     try:
         with open_driver(graph_target(settings)) as driver:
@@ -107,8 +161,17 @@ def build_report(settings: Settings, con: duckdb.DuckDBPyConnection, person_id: 
     log = AuditLog.from_settings(settings)
     try:
         report["reads"] = [_event(e) for e in log.subject_access_report(person_id)]
-        log.append(AuditEvent(actor or f"cli:{getpass.getuser()}", "DINSOS", "dinsos_admin",
-                              "read:subject_access_report", (person_id,), (), PURPOSE))
+        log.append(
+            AuditEvent(
+                actor or f"cli:{getpass.getuser()}",
+                "DINSOS",
+                "dinsos_admin",
+                "read:subject_access_report",
+                (person_id,),
+                (),
+                PURPOSE,
+            )
+        )
     finally:
         log.db.close()
     return report
@@ -129,8 +192,9 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> str:
         return "<p>None.</p>"
     cols = list(dict.fromkeys(k for r in rows for k in r))
     head = "".join(f"<th>{_cell(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c))}</td>" for c in cols) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -147,28 +211,43 @@ _SECTIONS = (
 def to_html(report: Mapping[str, Any]) -> str:
     """One page; every value goes through html.escape (no script or markup from data)."""
     graph = report.get("graph") or {}
-    parts = [f"<h1>Laporan akses data pribadi / Subject access report: "
-             f"{_cell(report['person_id'])}</h1>",
-             f"<p>Generated {_cell(report.get('generated_at'))}.</p>"]
+    parts = [
+        f"<h1>Laporan akses data pribadi / Subject access report: "
+        f"{_cell(report['person_id'])}</h1>",
+        f"<p>Generated {_cell(report.get('generated_at'))}.</p>",
+    ]
     if graph:
-        parts += ["<h2>You, as the hub knows you</h2>", _table([graph.get("person") or {}]),
-                  "<h2>Your household</h2>", _table([graph.get("household") or {}]),
-                  _table(graph.get("members") or []),
-                  "<h2>Problems (PPKS)</h2>", _table([{"code": c} for c in graph["problems"]])]
-        for key, title in (("services", "Services in the graph"),
-                           ("assessments", "Assessments"), ("referrals", "Referrals")):
+        parts += [
+            "<h2>You, as the hub knows you</h2>",
+            _table([graph.get("person") or {}]),
+            "<h2>Your household</h2>",
+            _table([graph.get("household") or {}]),
+            _table(graph.get("members") or []),
+            "<h2>Problems (PPKS)</h2>",
+            _table([{"code": c} for c in graph["problems"]]),
+        ]
+        for key, title in (
+            ("services", "Services in the graph"),
+            ("assessments", "Assessments"),
+            ("referrals", "Referrals"),
+        ):
             parts += [f"<h2>{title}</h2>", _table(graph.get(key) or [])]
     elif report.get("graph_unavailable"):
         parts.append(f"<p>{_cell(report['graph_unavailable'])}</p>")
     for key, title in _SECTIONS:
         parts += [f"<h2>{title}</h2>", _table(report.get(key) or [])]
-    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-             "td,th{border:1px solid #999;padding:2px 6px;font-size:90%;vertical-align:top}")
-    return ("<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';"
-            " style-src 'unsafe-inline'\">"
-            f"<title>Subject access report</title><style>{style}</style></head><body>"
-            + "".join(parts) + "</body></html>")
+    style = (
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #999;padding:2px 6px;font-size:90%;vertical-align:top}"
+    )
+    return (
+        '<!doctype html><html lang="id"><head><meta charset="utf-8">'
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\';'
+        " style-src 'unsafe-inline'\">"
+        f"<title>Subject access report</title><style>{style}</style></head><body>"
+        + "".join(parts)
+        + "</body></html>"
+    )
 
 
 __all__ = ["build_report", "staged_part", "to_html", "to_json"]

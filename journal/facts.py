@@ -29,20 +29,34 @@ class NewFact:
 
     def to_json(self) -> str:
         """The fact as JSON text (to keep it somewhere until it is appended)."""
-        return json.dumps({
-            "kind": self.kind, "payload": dict(self.payload),
-            "household_ids": list(self.household_ids), "person_ids": list(self.person_ids),
-            "subject": self.subject, "actor": self.actor, "organization": self.organization,
-            "key": self.key, "at": self.at.isoformat() if self.at else None,
-        }, default=jsonable, sort_keys=True)
+        return json.dumps(
+            {
+                "kind": self.kind,
+                "payload": dict(self.payload),
+                "household_ids": list(self.household_ids),
+                "person_ids": list(self.person_ids),
+                "subject": self.subject,
+                "actor": self.actor,
+                "organization": self.organization,
+                "key": self.key,
+                "at": self.at.isoformat() if self.at else None,
+            },
+            default=jsonable,
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> NewFact:
         data = json.loads(text)
         at = data.pop("at")
-        return cls(**{**data, "household_ids": tuple(data["household_ids"]),
-                      "person_ids": tuple(data["person_ids"])},
-                   at=datetime.fromisoformat(at) if at else None)
+        return cls(
+            **{
+                **data,
+                "household_ids": tuple(data["household_ids"]),
+                "person_ids": tuple(data["person_ids"]),
+            },
+            at=datetime.fromisoformat(at) if at else None,
+        )
 
 
 def jsonable(value: Any) -> Any:

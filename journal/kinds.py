@@ -33,16 +33,34 @@ LOAD_PUBLISHED: Final = "load.published"
 #: a service from a source file, new in the graph after a load
 SERVICE_LOADED: Final = "service.loaded"
 
-API: Final = frozenset({
-    SUBMISSION_RECEIVED, SERVICE_RECORDED, ENROLMENT_RECORDED, ASSESSMENT_RECORDED,
-    REFERRAL_CREATED, REFERRAL_MOVED, REVIEW_DECIDED, CHANGE_REQUEST_FILED,
-    CHANGE_REQUEST_VERIFIED, CHANGE_REQUEST_APPROVED, CHANGE_REQUEST_APPLIED,
-    CHANGE_REQUEST_REJECTED,
-})
-PIPELINE: Final = frozenset({
-    HOUSEHOLD_MERGED, HOUSEHOLD_SPLIT, PERSON_MERGED, PERSON_RETIRED, DECILE_CHANGED,
-    LINK_PUBLISHED, LOAD_PUBLISHED, SERVICE_LOADED,
-})
+API: Final = frozenset(
+    {
+        SUBMISSION_RECEIVED,
+        SERVICE_RECORDED,
+        ENROLMENT_RECORDED,
+        ASSESSMENT_RECORDED,
+        REFERRAL_CREATED,
+        REFERRAL_MOVED,
+        REVIEW_DECIDED,
+        CHANGE_REQUEST_FILED,
+        CHANGE_REQUEST_VERIFIED,
+        CHANGE_REQUEST_APPROVED,
+        CHANGE_REQUEST_APPLIED,
+        CHANGE_REQUEST_REJECTED,
+    }
+)
+PIPELINE: Final = frozenset(
+    {
+        HOUSEHOLD_MERGED,
+        HOUSEHOLD_SPLIT,
+        PERSON_MERGED,
+        PERSON_RETIRED,
+        DECILE_CHANGED,
+        LINK_PUBLISHED,
+        LOAD_PUBLISHED,
+        SERVICE_LOADED,
+    }
+)
 #: facts that reveal special-category data (UU PDP: a person was assessed for a
 #: social-welfare problem): shown only to roles that see special categories
 SPECIAL_CATEGORY: Final = frozenset({ASSESSMENT_RECORDED})

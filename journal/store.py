@@ -83,9 +83,14 @@ class Journal:
         row = self._file.connection().execute("SELECT coalesce(max(seq), 0) FROM facts").fetchone()
         return int(row[0]) if row else 0
 
-    def read(self, after: int = 0, limit: int = 100, *,
-             kinds: Collection[str] | None = None,
-             household_ids: Collection[str] | None = None) -> list[Fact]:
+    def read(
+        self,
+        after: int = 0,
+        limit: int = 100,
+        *,
+        kinds: Collection[str] | None = None,
+        household_ids: Collection[str] | None = None,
+    ) -> list[Fact]:
         """Facts with `seq > after`, oldest first, at most `limit` (≤ MAX_READ);
         only these kinds, only facts about these households, when given."""
         limit = max(0, min(limit, MAX_READ))
@@ -98,28 +103,37 @@ class Journal:
             ids = list(household_ids)
             if not ids:
                 return []
-            where.append("f.seq IN (SELECT seq FROM fact_households WHERE household_id IN "
-                         f"({', '.join('?' for _ in ids)}))")
+            where.append(
+                "f.seq IN (SELECT seq FROM fact_households WHERE household_id IN "
+                f"({', '.join('?' for _ in ids)}))"
+            )
             params.extend(ids)
-        rows = self._file.connection().execute(
-            f"SELECT {_COLUMNS} FROM facts f WHERE {' AND '.join(where)} ORDER BY f.seq LIMIT ?",
-            [*params, limit],
-        ).fetchall()
+        rows = (
+            self._file.connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM facts f WHERE {' AND '.join(where)} "
+                "ORDER BY f.seq LIMIT ?",
+                [*params, limit],
+            )
+            .fetchall()
+        )
         return [_fact(row) for row in rows]
 
-    def between(self, start: datetime, end: datetime,
-                kinds: Collection[str]) -> list[Fact]:
+    def between(self, start: datetime, end: datetime, kinds: Collection[str]) -> list[Fact]:
         """Every fact of these kinds with `start <= at < end`, oldest first
         (the report's month)."""
-        rows = self._file.connection().execute(
-            f"SELECT {_COLUMNS} FROM facts WHERE at >= ? AND at < ? AND kind IN "
-            f"({', '.join('?' for _ in kinds)}) ORDER BY seq",
-            [_utc(start), _utc(end), *kinds],
-        ).fetchall()
+        rows = (
+            self._file.connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM facts WHERE at >= ? AND at < ? AND kind IN "
+                f"({', '.join('?' for _ in kinds)}) ORDER BY seq",
+                [_utc(start), _utc(end), *kinds],
+            )
+            .fetchall()
+        )
         return [_fact(row) for row in rows]
 
-    def forget(self, *, persons: Collection[str] = (),
-               households: Collection[str] = ()) -> int:
+    def forget(self, *, persons: Collection[str] = (), households: Collection[str] = ()) -> int:
         """Erasure (UU PDP): delete every fact about these persons or these
         households; how many went. Sequence numbers are never reused, so a
         reader's cursor stays valid."""
@@ -129,12 +143,17 @@ class Journal:
         marks_p = ", ".join("?" for _ in people) or "NULL"
         marks_h = ", ".join("?" for _ in homes) or "NULL"
         with self._file.write() as con:
-            seqs = [int(r[0]) for r in con.execute(
-                f"SELECT f.seq FROM facts f, json_each(f.person_ids) j WHERE j.value IN ({marks_p})"
-                f" UNION SELECT seq FROM fact_households WHERE household_id IN ({marks_h})",
-                [*people, *homes]).fetchall()]
+            seqs = [
+                int(r[0])
+                for r in con.execute(
+                    "SELECT f.seq FROM facts f, json_each(f.person_ids) j "
+                    f"WHERE j.value IN ({marks_p})"
+                    f" UNION SELECT seq FROM fact_households WHERE household_id IN ({marks_h})",
+                    [*people, *homes],
+                ).fetchall()
+            ]
             for i in range(0, len(seqs), 500):
-                chunk = seqs[i:i + 500]
+                chunk = seqs[i : i + 500]
                 marks = ", ".join("?" for _ in chunk)
                 con.execute(f"DELETE FROM fact_households WHERE seq IN ({marks})", chunk)
                 con.execute(f"DELETE FROM facts WHERE seq IN ({marks})", chunk)
@@ -152,10 +171,18 @@ def _utc(moment: datetime) -> str:
 
 def _fact(row: Sequence[Any]) -> Fact:
     seq, at, kind, origin, payload, households, persons, subject, actor, organization = row
-    return Fact(seq=int(seq), at=datetime.fromisoformat(at), kind=str(kind), origin=str(origin),
-                payload=json.loads(payload), household_ids=tuple(json.loads(households)),
-                person_ids=tuple(json.loads(persons)), subject=subject, actor=actor,
-                organization=organization)
+    return Fact(
+        seq=int(seq),
+        at=datetime.fromisoformat(at),
+        kind=str(kind),
+        origin=str(origin),
+        payload=json.loads(payload),
+        household_ids=tuple(json.loads(households)),
+        person_ids=tuple(json.loads(persons)),
+        subject=subject,
+        actor=actor,
+        organization=organization,
+    )
 
 
 def _insert(con: sqlite3.Connection, fact: NewFact, now: datetime) -> tuple[int, bool]:
@@ -169,12 +196,22 @@ def _insert(con: sqlite3.Connection, fact: NewFact, now: datetime) -> tuple[int,
     cursor = con.execute(
         "INSERT INTO facts (at, kind, origin, subject, actor, organization,"
         " household_ids, person_ids, payload, key) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        [at, fact.kind, origin_of(fact.kind), fact.subject, fact.actor,
-         fact.organization, json.dumps(list(fact.household_ids)),
-         json.dumps(list(fact.person_ids)),
-         json.dumps(dict(fact.payload), default=jsonable, sort_keys=True), fact.key],
+        [
+            at,
+            fact.kind,
+            origin_of(fact.kind),
+            fact.subject,
+            fact.actor,
+            fact.organization,
+            json.dumps(list(fact.household_ids)),
+            json.dumps(list(fact.person_ids)),
+            json.dumps(dict(fact.payload), default=jsonable, sort_keys=True),
+            fact.key,
+        ],
     )
     seq = int(cursor.lastrowid or 0)
-    con.executemany("INSERT OR IGNORE INTO fact_households VALUES (?, ?)",
-                    [(seq, h) for h in dict.fromkeys(fact.household_ids)])
+    con.executemany(
+        "INSERT OR IGNORE INTO fact_households VALUES (?, ?)",
+        [(seq, h) for h in dict.fromkeys(fact.household_ids)],
+    )
     return seq, True

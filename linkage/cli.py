@@ -34,7 +34,9 @@ def _profile_table(summary: LinkSummary) -> Table:
     total = sum(stage.seconds for stage in summary.stages) or 1.0
     for stage in summary.stages:
         table.add_row(
-            stage.step, f"{stage.seconds:.2f}", f"{stage.cpu_seconds:.2f}",
+            stage.step,
+            f"{stage.seconds:.2f}",
+            f"{stage.cpu_seconds:.2f}",
             f"{stage.seconds / total:.0%}",
         )
     table.add_row(
@@ -167,10 +169,15 @@ def make_linkage_commands(
         )
         if as_json:
             return _echo_json(found)
-        table = Table("comparison", "level", "match weight", "values",
-                      title=f"{found['record_key_l']} ~ {found['record_key_r']}: probability "
-                            f"{found['match_probability']:.4f}, weight "
-                            f"{found['match_weight'] or 0:.2f}")
+        table = Table(
+            "comparison",
+            "level",
+            "match weight",
+            "values",
+            title=f"{found['record_key_l']} ~ {found['record_key_r']}: probability "
+            f"{found['match_probability']:.4f}, weight "
+            f"{found['match_weight'] or 0:.2f}",
+        )
         for c in found["comparisons"]:
             values = "; ".join(f"{k}: {v[0]} / {v[1]}" for k, v in c.get("values", {}).items())
             table.add_row(c["comparison"], str(c["level"]), f"{c['match_weight']:+.2f}", values)
@@ -196,8 +203,9 @@ def make_linkage_commands(
     @app.command("qa-report")
     def qa_report_command(
         out: Annotated[Path, typer.Option(help="The HTML file to write.")],
-        truth: Annotated[Path | None, typer.Option(help="truth.csv, for evaluation figures.")]
-        = None,
+        truth: Annotated[
+            Path | None, typer.Option(help="truth.csv, for evaluation figures.")
+        ] = None,
     ) -> None:
         """The linkage QA report: Splink's charts and, with --truth, the evaluation."""
         written = write_qa_report(open_db(), model_dir(), out, truth=truth)

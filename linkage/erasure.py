@@ -42,7 +42,9 @@ def merge_chain(con: duckdb.DuckDBPyConnection, entity: str, ids: Sequence[str])
                 SELECT unnest($ids::VARCHAR[])
                 UNION
                 SELECT e.b FROM reach r JOIN edge e ON e.a = r.id)
-            SELECT id FROM reach""", {"ids": sorted(found)}).fetchall()
+            SELECT id FROM reach""",
+        {"ids": sorted(found)},
+    ).fetchall()
     return sorted(found | {r[0] for r in rows})
 
 
@@ -50,8 +52,11 @@ def records_of_person(con: duckdb.DuckDBPyConnection, person_id: str) -> list[st
     """Every record key linked to this person, under any id it had (merges
     followed both ways), now or before (lineage)."""
     ids = merge_chain(con, "person", [person_id])
-    sql = " UNION ".join(f"SELECT record_key FROM {t} WHERE person_id IN (SELECT unnest($ids))"
-                         for t in ("identity_map", "identity_retired") if _exists(con, t))
+    sql = " UNION ".join(
+        f"SELECT record_key FROM {t} WHERE person_id IN (SELECT unnest($ids))"
+        for t in ("identity_map", "identity_retired")
+        if _exists(con, t)
+    )
     if not sql:
         return []
     rows = con.execute(sql + " ORDER BY 1", {"ids": ids}).fetchall()
@@ -60,13 +65,16 @@ def records_of_person(con: duckdb.DuckDBPyConnection, person_id: str) -> list[st
 
 def known_person(con: duckdb.DuckDBPyConnection, person_id: str) -> bool:
     """Whether the registry has ever given out this id (erased ones included)."""
-    return _exists(con, "person_registry") and bool(con.execute(
-        "SELECT count(*) FROM person_registry WHERE person_id = ?", [person_id]
-    ).fetchone()[0])  # type: ignore[index]
+    return _exists(con, "person_registry") and bool(
+        con.execute(  # type: ignore[index]
+            "SELECT count(*) FROM person_registry WHERE person_id = ?", [person_id]
+        ).fetchone()[0]
+    )
 
 
-def forget_records(con: duckdb.DuckDBPyConnection, record_keys: Sequence[str],
-                   now: dt.datetime) -> Forgotten:
+def forget_records(
+    con: duckdb.DuckDBPyConnection, record_keys: Sequence[str], now: dt.datetime
+) -> Forgotten:
     keys = list(record_keys)
     persons, households = _owners(con, keys)
     tables = con.execute(
@@ -81,16 +89,21 @@ def forget_records(con: duckdb.DuckDBPyConnection, record_keys: Sequence[str],
         where = " OR ".join(f'"{c}" IN (SELECT unnest($keys))' for c in columns)
         con.execute(f'DELETE FROM "{table}" WHERE {where}', {"keys": keys})
     # an id left with no record goes, with every old id merged into it
-    gone_p = _without_records(con, "person_id",
-                              merge_chain(con, "person", _without_records(
-                                  con, "person_id", persons)))
-    gone_h = _without_records(con, "household_id",
-                              merge_chain(con, "household", _without_records(
-                                  con, "household_id", households)))
+    gone_p = _without_records(
+        con, "person_id", merge_chain(con, "person", _without_records(con, "person_id", persons))
+    )
+    gone_h = _without_records(
+        con,
+        "household_id",
+        merge_chain(con, "household", _without_records(con, "household_id", households)),
+    )
     for entity, ids in (("person", gone_p), ("household", gone_h)):
         if ids and _exists(con, f"{entity}_registry"):
-            con.execute(f"UPDATE {entity}_registry SET status = 'erased', updated_at = $now"
-                        f" WHERE {entity}_id IN (SELECT unnest($ids))", {"now": now, "ids": ids})
+            con.execute(
+                f"UPDATE {entity}_registry SET status = 'erased', updated_at = $now"
+                f" WHERE {entity}_id IN (SELECT unnest($ids))",
+                {"now": now, "ids": ids},
+            )
     return Forgotten(tuple(gone_p), tuple(gone_h), tuple(persons))
 
 
@@ -99,9 +112,11 @@ def _owners(con: duckdb.DuckDBPyConnection, keys: list[str]) -> tuple[list[str],
     households: set[str] = set()
     for table in ("identity_map", "identity_retired"):
         if _exists(con, table):
-            for p, h in con.execute(f"SELECT person_id, household_id FROM {table}"
-                                    " WHERE record_key IN (SELECT unnest($k))", {"k": keys}
-                                    ).fetchall():
+            for p, h in con.execute(
+                f"SELECT person_id, household_id FROM {table}"
+                " WHERE record_key IN (SELECT unnest($k))",
+                {"k": keys},
+            ).fetchall():
                 persons.add(p)
                 households.add(h)
     return sorted(persons), sorted(households)
@@ -110,16 +125,24 @@ def _owners(con: duckdb.DuckDBPyConnection, keys: list[str]) -> tuple[list[str],
 def _without_records(con: duckdb.DuckDBPyConnection, column: str, ids: list[str]) -> list[str]:
     if not ids or not _exists(con, "identity_map"):
         return ids
-    left = {r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM identity_map"
-                                      f" WHERE {column} IN (SELECT unnest($i))", {"i": ids}
-                                      ).fetchall()}
+    left = {
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT {column} FROM identity_map WHERE {column} IN (SELECT unnest($i))",
+            {"i": ids},
+        ).fetchall()
+    }
     return [i for i in ids if i not in left]
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
-                            " AND schema_name = 'main' AND database_name = current_database()",
-                            [table]).fetchone()[0])  # type: ignore[index]
+    return bool(
+        con.execute(  # type: ignore[index]
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?"
+            " AND schema_name = 'main' AND database_name = current_database()",
+            [table],
+        ).fetchone()[0]
+    )
 
 
 __all__ = ["Forgotten", "forget_records", "known_person", "merge_chain", "records_of_person"]

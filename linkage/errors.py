@@ -36,8 +36,10 @@ class NotLinkedError(LinkageError):
     """What the linkage output is computed from is missing."""
 
     def __init__(self, missing: list[str]) -> None:
-        super().__init__(f"nothing linked yet: {', '.join(missing)} missing; "
-                         "run `hub ingest` and `hub link` first.")
+        super().__init__(
+            f"nothing linked yet: {', '.join(missing)} missing; "
+            "run `hub ingest` and `hub link` first."
+        )
         self.missing = missing
 
 

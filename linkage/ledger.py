@@ -132,13 +132,25 @@ class LedgerSession:
         self._con.execute(
             f"INSERT OR IGNORE INTO assignments ({_ASSIGNMENT_COLUMNS.replace('seq, ', '')}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [a.record_key, a.source, a.source_record_id, a.person_id, a.household_id,
-             a.match_probability, a.model_version, json.dumps(a.evidence), a.matched_record_key,
-             a.match_weight, json.dumps(list(a.minted)),
-             json.dumps(dict(a.record), default=_jsonable, sort_keys=True), at],
+            [
+                a.record_key,
+                a.source,
+                a.source_record_id,
+                a.person_id,
+                a.household_id,
+                a.match_probability,
+                a.model_version,
+                json.dumps(a.evidence),
+                a.matched_record_key,
+                a.match_weight,
+                json.dumps(list(a.minted)),
+                json.dumps(dict(a.record), default=_jsonable, sort_keys=True),
+                at,
+            ],
         )
-        row = self._con.execute("SELECT seq FROM assignments WHERE record_key = ?",
-                                [a.record_key]).fetchone()
+        row = self._con.execute(
+            "SELECT seq FROM assignments WHERE record_key = ?", [a.record_key]
+        ).fetchone()
         return int(row[0]) if row else 0
 
 
@@ -175,14 +187,21 @@ class IdentityLedger:
             return session.allocate(entity, count, floor)
 
     def assignments(self) -> list[Assignment]:
-        rows = self._file.connection().execute(
-            f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments ORDER BY seq").fetchall()
+        rows = (
+            self._file.connection()
+            .execute(f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments ORDER BY seq")
+            .fetchall()
+        )
         return [_assignment(row) for row in rows]
 
     def assignment(self, record_key: str) -> Assignment | None:
-        row = self._file.connection().execute(
-            f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments WHERE record_key = ?",
-            [record_key]).fetchone()
+        row = (
+            self._file.connection()
+            .execute(
+                f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments WHERE record_key = ?", [record_key]
+            )
+            .fetchone()
+        )
         return _assignment(row) if row else None
 
     def save_decision(self, decision: ReviewDecisionRow) -> None:
@@ -190,16 +209,30 @@ class IdentityLedger:
         with self.exclusive() as session:
             session._con.execute(
                 "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [d.pair_id, d.record_key_l, d.record_key_r, d.decision, d.decided_by,
-                 d.decided_at.isoformat(), d.note],
+                [
+                    d.pair_id,
+                    d.record_key_l,
+                    d.record_key_r,
+                    d.decision,
+                    d.decided_by,
+                    d.decided_at.isoformat(),
+                    d.note,
+                ],
             )
 
     def decisions(self) -> list[ReviewDecisionRow]:
-        rows = self._file.connection().execute(
-            "SELECT pair_id, record_key_l, record_key_r, decision, decided_by, decided_at, note"
-            " FROM decisions ORDER BY decided_at, pair_id").fetchall()
-        return [ReviewDecisionRow(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]),
-                                  r[6]) for r in rows]
+        rows = (
+            self._file.connection()
+            .execute(
+                "SELECT pair_id, record_key_l, record_key_r, decision, decided_by, decided_at, note"
+                " FROM decisions ORDER BY decided_at, pair_id"
+            )
+            .fetchall()
+        )
+        return [
+            ReviewDecisionRow(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]), r[6])
+            for r in rows
+        ]
 
     def forget(self, record_keys: Sequence[str] = (), person_ids: Sequence[str] = ()) -> int:
         """Erase the assignments of these records or people, and decisions
@@ -208,14 +241,18 @@ class IdentityLedger:
             con = session._con
             keys = list(record_keys)
             for person in person_ids:
-                keys += [r[0] for r in con.execute(
-                    "SELECT record_key FROM assignments WHERE person_id = ?", [person])]
+                keys += [
+                    r[0]
+                    for r in con.execute(
+                        "SELECT record_key FROM assignments WHERE person_id = ?", [person]
+                    )
+                ]
             gone = 0
             for key in dict.fromkeys(keys):
-                gone += con.execute("DELETE FROM assignments WHERE record_key = ?",
-                                    [key]).rowcount
-                con.execute("DELETE FROM decisions WHERE record_key_l = ? OR record_key_r = ?",
-                            [key, key])
+                gone += con.execute("DELETE FROM assignments WHERE record_key = ?", [key]).rowcount
+                con.execute(
+                    "DELETE FROM decisions WHERE record_key_l = ? OR record_key_r = ?", [key, key]
+                )
             return gone
 
     def close(self) -> None:
@@ -231,12 +268,35 @@ def _jsonable(value: Any) -> Any:
 
 
 def _assignment(row: Sequence[Any]) -> Assignment:
-    (seq, key, source, sid, person, household, probability, version, evidence, matched,
-     weight, minted, record, at) = row
+    (
+        seq,
+        key,
+        source,
+        sid,
+        person,
+        household,
+        probability,
+        version,
+        evidence,
+        matched,
+        weight,
+        minted,
+        record,
+        at,
+    ) = row
     return Assignment(
-        record_key=key, source=source, source_record_id=sid, person_id=person,
-        household_id=household, match_probability=probability, model_version=version or "",
-        evidence=json.loads(evidence), matched_record_key=matched, match_weight=weight,
-        minted=tuple(json.loads(minted)), record=json.loads(record),
-        linked_at=datetime.fromisoformat(at), seq=int(seq),
+        record_key=key,
+        source=source,
+        source_record_id=sid,
+        person_id=person,
+        household_id=household,
+        match_probability=probability,
+        model_version=version or "",
+        evidence=json.loads(evidence),
+        matched_record_key=matched,
+        match_weight=weight,
+        minted=tuple(json.loads(minted)),
+        record=json.loads(record),
+        linked_at=datetime.fromisoformat(at),
+        seq=int(seq),
     )

@@ -133,6 +133,7 @@ def _sql(condition: str, label: str) -> dict[str, Any]:
 
 _ELSE = {"sql_condition": "ELSE", "label_for_charts": "all other"}
 
+
 #: SQL that reads the same in DuckDB and Spark (the spark engine runs the same model).
 def _count(words: str) -> str:
     return f"cardinality({words})"
@@ -140,9 +141,7 @@ def _count(words: str) -> str:
 
 def _within(inner: str, outer: str) -> str:
     """Every word of `inner` is a word of `outer`."""
-    return (
-        f"cardinality(array_intersect({outer}, {inner})) = cardinality(array_distinct({inner}))"
-    )
+    return f"cardinality(array_intersect({outer}, {inner})) = cardinality(array_distinct({inner}))"
 
 
 #: One name's words all among the other's (order ignored), the shorter side non-empty.
@@ -233,8 +232,7 @@ def _name() -> dict[str, Any]:
                 # Only where one side has neither NIK nor birth date, so the level
                 # takes nothing from the pairs EM learns on (and never occurs in
                 # them): m and u are fixed.
-                "sql_condition": f"({_SAME_NAME_2}) AND ({_SAME_HOME_OR_PHONE}) "
-                f"AND ({_NAME_ONLY})",
+                "sql_condition": f"({_SAME_NAME_2}) AND ({_SAME_HOME_OR_PHONE}) AND ({_NAME_ONLY})",
                 "label_for_charts": "no NIK or birth date on one side: same name "
                 "(two words or more) at the same house or phone",
                 "m_probability": 0.3,

@@ -111,9 +111,11 @@ def _probability(column: str) -> str:
 
 def _weights_in(evidence: str) -> str:
     """The evidence JSON with every comparison's match_weight rounded."""
-    return (f"CAST(to_json(list_transform(CAST({evidence} AS JSON[]), lambda c: json_merge_patch(c,"
-            f" json_object('match_weight', round(CAST(json_extract_string(c, 'match_weight')"
-            f" AS DOUBLE), {WEIGHT_DECIMALS}))))) AS VARCHAR)")
+    return (
+        f"CAST(to_json(list_transform(CAST({evidence} AS JSON[]), lambda c: json_merge_patch(c,"
+        f" json_object('match_weight', round(CAST(json_extract_string(c, 'match_weight')"
+        f" AS DOUBLE), {WEIGHT_DECIMALS}))))) AS VARCHAR)"
+    )
 
 
 #: Who paid for a staged delivery (services `s`, joined to ref_program `p`): the
@@ -174,9 +176,13 @@ _SQL: dict[str, str] = {
     "source_records": """
         SELECT c.record_key, c.source, c.organization, c.source_record_id, c.full_name,
                c.nik, c.no_kk, c.birth_date, c.address, c.rt, c.rw, c.kelurahan,
-               """ + _probability("i.match_probability") + """ AS match_probability,
+               """
+    + _probability("i.match_probability")
+    + """ AS match_probability,
                v.valid_from AS loaded_at, i.person_id,
-               starts_with(c.source, '""" + INTAKE_SOURCE_PREFIX + """') AS via_api,
+               starts_with(c.source, '"""
+    + INTAKE_SOURCE_PREFIX
+    + """') AS via_api,
                -- not stored: the household whose transaction writes the record
                -- (its person's, as in `persons`), see graph.household_load
                home.household_id
@@ -236,17 +242,72 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "organizations": ("id", "name", "type"),
     "programs": ("code", "name", "benefit_kind", "need", "description", "funder_type", "ppks"),
     "program_combinations": ("program_a", "program_b", "allowed", "reason"),
-    "households": ("household_id", "no_kk", "address", "street", "house_number", "rt", "rw",
-                   "kelurahan_code", "kecamatan_code", "welfare_decile", "status"),
-    "persons": ("person_id", "full_name", "name_tokens", "nik", "no_kk", "birth_date",
-                "birth_place", "sex", "relationship", "phone", "status", "household_id", "ppks"),
-    "source_records": ("record_key", "source", "organization", "source_record_id", "full_name",
-                       "nik", "no_kk", "birth_date", "address", "rt", "rw", "kelurahan",
-                       "match_probability", "loaded_at", "person_id", "via_api", "household_id"),
-    "match_evidence": ("record_key_l", "record_key_r", "match_probability", "match_weight",
-                       "evidence"),
-    "services": ("service_id", "service_date", "amount", "source", "record_key", "program",
-                 "funder", "organization", "household_id", "person_id"),
+    "households": (
+        "household_id",
+        "no_kk",
+        "address",
+        "street",
+        "house_number",
+        "rt",
+        "rw",
+        "kelurahan_code",
+        "kecamatan_code",
+        "welfare_decile",
+        "status",
+    ),
+    "persons": (
+        "person_id",
+        "full_name",
+        "name_tokens",
+        "nik",
+        "no_kk",
+        "birth_date",
+        "birth_place",
+        "sex",
+        "relationship",
+        "phone",
+        "status",
+        "household_id",
+        "ppks",
+    ),
+    "source_records": (
+        "record_key",
+        "source",
+        "organization",
+        "source_record_id",
+        "full_name",
+        "nik",
+        "no_kk",
+        "birth_date",
+        "address",
+        "rt",
+        "rw",
+        "kelurahan",
+        "match_probability",
+        "loaded_at",
+        "person_id",
+        "via_api",
+        "household_id",
+    ),
+    "match_evidence": (
+        "record_key_l",
+        "record_key_r",
+        "match_probability",
+        "match_weight",
+        "evidence",
+    ),
+    "services": (
+        "service_id",
+        "service_date",
+        "amount",
+        "source",
+        "record_key",
+        "program",
+        "funder",
+        "organization",
+        "household_id",
+        "person_id",
+    ),
     "enrolments": ("household_id", "program", "since", "until", "active", "organization"),
     "retired_persons": ("id", "status", "survivor_id"),
     "retired_households": ("id", "status", "survivor_id"),
@@ -256,7 +317,12 @@ VIEW_PREFIX: Final[str] = "linkage_out_"
 
 #: what the output is computed from: staging and `hub link` made them
 _NEEDS: Final[tuple[str, ...]] = (
-    "linkage_records", "identity_map", "identity_retired", "current_records", "ref_ppks")
+    "linkage_records",
+    "identity_map",
+    "identity_retired",
+    "current_records",
+    "ref_ppks",
+)
 #: tables only some runs have: a table is left out without them
 _OPTIONAL: Final[dict[str, str]] = {"match_evidence": "link_evidence"}
 
@@ -279,8 +345,11 @@ def output_views(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     if missing:
         raise NotLinkedError(missing)
     status.prepare(con)
-    queries = {name: sql for name, sql in _SQL.items()
-               if name not in _OPTIONAL or table_exists(con, _OPTIONAL[name])}
+    queries = {
+        name: sql
+        for name, sql in _SQL.items()
+        if name not in _OPTIONAL or table_exists(con, _OPTIONAL[name])
+    }
     queries.update({name: status.retired_sql(entity) for name, entity in RETIRED.items()})
     out = {}
     for name, sql in queries.items():

@@ -200,7 +200,13 @@ def run_linkage(
     previous = _previous_ids(con)
     reason = f"hub link ({model.version})"
     people = assign_stable_ids(
-        con, "person", "_person_clusters", "_previous_person", "_person_ids", now, reason,
+        con,
+        "person",
+        "_person_clusters",
+        "_previous_person",
+        "_person_ids",
+        now,
+        reason,
         allocator,
     )
     households = assign_stable_ids(

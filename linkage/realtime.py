@@ -215,16 +215,23 @@ class RealtimeLinker:
                 best = self._best_match(row, candidates)
             result = self._decide(row, best, key, ledger)
             minted = ("person",) * result.is_new + ("household",) * result.new_household
-            self._seen = ledger.record(Assignment(
-                record_key=key, source=record.get("source"),
-                source_record_id=record.get("source_record_id"), person_id=result.person_id,
-                household_id=result.household_id,
-                match_probability=result.match_probability if not result.is_new else 1.0,
-                model_version=self._model.version, evidence=result.evidence,
-                matched_record_key=result.matched_record_key, match_weight=result.match_weight,
-                minted=minted, record={k: v for k, v in record.items() if k != "record_key"},
-                linked_at=datetime.now(UTC),
-            ))
+            self._seen = ledger.record(
+                Assignment(
+                    record_key=key,
+                    source=record.get("source"),
+                    source_record_id=record.get("source_record_id"),
+                    person_id=result.person_id,
+                    household_id=result.household_id,
+                    match_probability=result.match_probability if not result.is_new else 1.0,
+                    model_version=self._model.version,
+                    evidence=result.evidence,
+                    matched_record_key=result.matched_record_key,
+                    match_weight=result.match_weight,
+                    minted=minted,
+                    record={k: v for k, v in record.items() if k != "record_key"},
+                    linked_at=datetime.now(UTC),
+                )
+            )
             self._remember(row, result)
         return result
 
@@ -247,9 +254,17 @@ class RealtimeLinker:
                 continue  # the staging read wins: a full link has placed it
             record = self._decoded(found.record)
             row = self._standardised({**record, "source": found.source}, found.record_key)
-            self._remember(row, LinkResult(
-                self._survivor(found.person_id), self._survivor(found.household_id),
-                found.match_probability, [], False, found.record_key))
+            self._remember(
+                row,
+                LinkResult(
+                    self._survivor(found.person_id),
+                    self._survivor(found.household_id),
+                    found.match_probability,
+                    [],
+                    False,
+                    found.record_key,
+                ),
+            )
 
     def _decoded(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """A record as the ledger kept it (JSON), with its dates as dates again."""
@@ -298,8 +313,15 @@ class RealtimeLinker:
             household_id = joined or self._mint("household", ledger)
             probability = float(best["match_probability"]) if best else None
             evidence = self._evidence(best) if best else []
-            result = LinkResult(person_id, household_id, probability, evidence, True, key,
-                                new_household=joined is None)
+            result = LinkResult(
+                person_id,
+                household_id,
+                probability,
+                evidence,
+                True,
+                key,
+                new_household=joined is None,
+            )
         return result
 
     def address_of(self, record_key: str) -> dict[str, str | None]:

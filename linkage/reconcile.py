@@ -44,20 +44,27 @@ def reconcile(con: duckdb.DuckDBPyConnection, ledger: IdentityLedger) -> Reconci
 
 def _assignments(con: duckdb.DuckDBPyConnection, ledger: IdentityLedger) -> int:
     found = ledger.assignments()
-    if not found or not table_exists(con, "identity_map") or \
-            not table_exists(con, "current_records"):
+    if (
+        not found
+        or not table_exists(con, "identity_map")
+        or not table_exists(con, "current_records")
+    ):
         return 0
-    table = pa.table({
-        "record_key": [a.record_key for a in found],
-        "source": [a.source for a in found],
-        "source_record_id": [a.source_record_id for a in found],
-        "person_id": [a.person_id for a in found],
-        "household_id": [a.household_id for a in found],
-        "match_probability": pa.array([a.match_probability for a in found], pa.float64()),
-        "model_version": [a.model_version for a in found],
-        "linked_at": pa.array([(a.linked_at or datetime.now(UTC)).replace(tzinfo=None)
-                               for a in found], pa.timestamp("us")),
-    })
+    table = pa.table(
+        {
+            "record_key": [a.record_key for a in found],
+            "source": [a.source for a in found],
+            "source_record_id": [a.source_record_id for a in found],
+            "person_id": [a.person_id for a in found],
+            "household_id": [a.household_id for a in found],
+            "match_probability": pa.array([a.match_probability for a in found], pa.float64()),
+            "model_version": [a.model_version for a in found],
+            "linked_at": pa.array(
+                [(a.linked_at or datetime.now(UTC)).replace(tzinfo=None) for a in found],
+                pa.timestamp("us"),
+            ),
+        }
+    )
     con.register("_ledger_assignments", table)
     try:
         con.execute(
@@ -108,14 +115,18 @@ def _supersede(con: duckdb.DuckDBPyConnection) -> None:
             continue
         con.execute(
             f"INSERT INTO {entity}_registry SELECT old_id, 'merged', survivor_id, $now, $now "
-            "FROM _superseded", {"now": now})
+            "FROM _superseded",
+            {"now": now},
+        )
         first = scalar(con, "SELECT coalesce(max(event_id), 0) + 1 FROM identity_events")
         con.execute(
             f"""INSERT INTO identity_events
                 SELECT {first} - 1 + row_number() OVER (ORDER BY old_id), $now, 'merge',
                        '{entity}', [survivor_id, old_id], survivor_id,
                        'realtime id superseded by hub link'
-                FROM _superseded""", {"now": now})
+                FROM _superseded""",
+            {"now": now},
+        )
 
 
 def _register_minted(con: duckdb.DuckDBPyConnection, entity: str) -> None:
@@ -142,17 +153,25 @@ def _decisions(con: duckdb.DuckDBPyConnection, ledger: IdentityLedger) -> int:
     found = ledger.decisions()
     if not found:
         return 0
-    table = pa.table({
-        "pair_id": [d.pair_id for d in found],
-        "record_key_l": [d.record_key_l for d in found],
-        "record_key_r": [d.record_key_r for d in found],
-        "decision": [d.decision for d in found],
-        "decided_by": [d.decided_by for d in found],
-        "decided_at": pa.array([d.decided_at.astimezone(UTC).replace(tzinfo=None)
-                                if d.decided_at.tzinfo else d.decided_at for d in found],
-                               pa.timestamp("us")),
-        "note": [d.note for d in found],
-    })
+    table = pa.table(
+        {
+            "pair_id": [d.pair_id for d in found],
+            "record_key_l": [d.record_key_l for d in found],
+            "record_key_r": [d.record_key_r for d in found],
+            "decision": [d.decision for d in found],
+            "decided_by": [d.decided_by for d in found],
+            "decided_at": pa.array(
+                [
+                    d.decided_at.astimezone(UTC).replace(tzinfo=None)
+                    if d.decided_at.tzinfo
+                    else d.decided_at
+                    for d in found
+                ],
+                pa.timestamp("us"),
+            ),
+            "note": [d.note for d in found],
+        }
+    )
     con.register("_ledger_decisions", table)
     try:
         con.execute(

@@ -33,6 +33,7 @@ __all__ = [
     "resolve_pair",
 ]
 
+
 def pair_id(record_key_a: str, record_key_b: str) -> str:
     """A stable id for an unordered pair of records."""
     left, right = sorted((record_key_a, record_key_b))

@@ -52,8 +52,10 @@ def city_norm(col: str) -> str:
 
 def deceased_value(col: str, rules: str) -> str:
     """`col` (a relationship/status value) says the person died."""
-    return (f"upper(trim({col})) IN (SELECT value FROM {rules} "
-            "WHERE rule = 'deceased_value' AND field = 'relationship')")
+    return (
+        f"upper(trim({col})) IN (SELECT value FROM {rules} "
+        "WHERE rule = 'deceased_value' AND field = 'relationship')"
+    )
 
 
 def deceased_source(col: str, rules: str) -> str:
@@ -64,8 +66,10 @@ def deceased_source(col: str, rules: str) -> str:
 def outside_city(col: str, rules: str) -> str:
     """`col` (a city) is filled in and is not Kota Bandung."""
     norm = city_norm(col)
-    return (f"(nullif({norm}, '') IS NOT NULL "
-            f"AND {norm} NOT IN (SELECT value FROM {rules} WHERE rule = 'home_city'))")
+    return (
+        f"(nullif({norm}, '') IS NOT NULL "
+        f"AND {norm} NOT IN (SELECT value FROM {rules} WHERE rule = 'home_city'))"
+    )
 
 
 _RULES: Final[str] = "_status_rules"
@@ -85,11 +89,11 @@ def current_status_sql() -> str:
             SELECT DISTINCT x.person_id FROM records w
             JOIN identity_retired x USING (record_key)
             WHERE w.valid_to IS NULL AND w.status = 'withdrawn'
-              AND {deceased_source('w.source', _RULES)}),
+              AND {deceased_source("w.source", _RULES)}),
         per AS (
             SELECT person_id,
-                   bool_or({deceased_value('relationship', _RULES)}) AS dead,
-                   arg_max({outside_city('city', _RULES)}, valid_from) AS away
+                   bool_or({deceased_value("relationship", _RULES)}) AS dead,
+                   arg_max({outside_city("city", _RULES)}, valid_from) AS away
             FROM cur GROUP BY person_id)
         SELECT person_id,
                CASE WHEN dead OR person_id IN (SELECT person_id FROM registry_dead)
@@ -104,8 +108,11 @@ def retired_sql(entity: str) -> str:
     'merged' into its (final) survivor (unless that one was erased), or all
     of its records withdrawn ('withdrawn'; for a person withdrawn by the
     civil registry, 'deceased'). Needs `prepare` first."""
-    dead = (f"""bool_or(w.status = 'withdrawn' AND {deceased_source('w.source', _RULES)})"""
-            if entity == "person" else "false")
+    dead = (
+        f"""bool_or(w.status = 'withdrawn' AND {deceased_source("w.source", _RULES)})"""
+        if entity == "person"
+        else "false"
+    )
     return f"""
         WITH RECURSIVE chain(id, survivor_id, depth) AS (
             SELECT {entity}_id, survivor_id, 1 FROM {entity}_registry

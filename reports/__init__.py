@@ -14,5 +14,12 @@ from reports.errors import ReportError
 from reports.queries import POVERTY_TARGET, SHEETS, Period, SheetSpec
 from reports.workbook import ReportSummary, monthly_report
 
-__all__ = ["POVERTY_TARGET", "SHEETS", "Period", "ReportError", "ReportSummary", "SheetSpec",
-           "monthly_report"]
+__all__ = [
+    "POVERTY_TARGET",
+    "SHEETS",
+    "Period",
+    "ReportError",
+    "ReportSummary",
+    "SheetSpec",
+    "monthly_report",
+]

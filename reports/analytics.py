@@ -26,12 +26,21 @@ from reports.queries import Period, poor_sql, prepare
 #: the area tables a figure is given for, by level
 LEVELS: Final[dict[str, str]] = {"KECAMATAN": "ref_kecamatan", "KELURAHAN": "ref_kelurahan"}
 #: the steps of `reports.queries.prepare` the figures read
-_STEPS: Final = ("journal", "rules", "persons", "households", "statuses", "counted households",
-                 "services", "coverage gaps")
+_STEPS: Final = (
+    "journal",
+    "rules",
+    "persons",
+    "households",
+    "statuses",
+    "counted households",
+    "services",
+    "coverage gaps",
+)
 
 
-def prepare_figures(con: duckdb.DuckDBPyConnection, period: Period,
-                    journal: Journal | None = None) -> None:
+def prepare_figures(
+    con: duckdb.DuckDBPyConnection, period: Period, journal: Journal | None = None
+) -> None:
     """Build the temp tables the figures read (`_rp_counted`, `_rp_gap`), as the
     report does for `period`, with what the API recorded from `journal`."""
     for step in _STEPS:
@@ -47,9 +56,13 @@ def _among(households: Sequence[str] | None) -> dict[str, Any]:
 _AMONG: Final = "($all OR household_id IN (SELECT unnest($ids::VARCHAR[])))"
 
 
-def poverty(con: duckdb.DuckDBPyConnection, level: str = "KECAMATAN", *,
-            poor_decile: int = POOR_DECILE_MAX,
-            households: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def poverty(
+    con: duckdb.DuckDBPyConnection,
+    level: str = "KECAMATAN",
+    *,
+    poor_decile: int = POOR_DECILE_MAX,
+    households: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
     """Per area of `level` (every one in the reference data, in code order):
     households counted, their active people, poor people, and households per
     decile; only among `households` when given (a scoped caller's). Needs
@@ -60,28 +73,47 @@ def poverty(con: duckdb.DuckDBPyConnection, level: str = "KECAMATAN", *,
     column = f"{level.lower()}_code"
     params = _among(households)
     counted = f"SELECT * FROM _rp_counted WHERE {_AMONG}"
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         WITH c AS ({counted})
         SELECT a.code, a.name, count(c.household_id), coalesce(sum(c.people), 0)::BIGINT,
                coalesce(sum(c.people) FILTER (WHERE {poor_sql("$poor")}), 0)::BIGINT
         FROM {table} a LEFT JOIN c ON c.{column} = a.code
-        GROUP BY ALL ORDER BY a.code""", {**params, "poor": poor_decile}).fetchall()
+        GROUP BY ALL ORDER BY a.code""",
+        {**params, "poor": poor_decile},
+    ).fetchall()
     deciles: dict[str, list[dict[str, int]]] = {}
-    for code, decile, n in con.execute(f"""
+    for code, decile, n in con.execute(
+        f"""
             WITH c AS ({counted})
             SELECT {column}, welfare_decile, count(*) FROM c
             WHERE {column} IS NOT NULL AND welfare_decile IS NOT NULL
-            GROUP BY ALL ORDER BY 1, 2""", params).fetchall():
+            GROUP BY ALL ORDER BY 1, 2""",
+        params,
+    ).fetchall():
         deciles.setdefault(str(code), []).append({"decile": int(decile), "households": int(n)})
-    return [{"code": code, "name": name, "population": None, "households": int(h),
-             "people": int(people), "poor_people": int(poor),
-             "by_decile": deciles.get(str(code), [])}
-            for code, name, h, people, poor in rows]
+    return [
+        {
+            "code": code,
+            "name": name,
+            "population": None,
+            "households": int(h),
+            "people": int(people),
+            "poor_people": int(poor),
+            "by_decile": deciles.get(str(code), []),
+        }
+        for code, name, h, people, poor in rows
+    ]
 
 
-def coverage_gaps(con: duckdb.DuckDBPyConnection, *, area: str | None = None,
-                  ppks: str | None = None, special_category: bool = True,
-                  households: Sequence[str] | None = None) -> dict[str, Any]:
+def coverage_gaps(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    area: str | None = None,
+    ppks: str | None = None,
+    special_category: bool = True,
+    households: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """The coverage gaps (the report's Celah Cakupan), in `area` (a kecamatan or
     kelurahan code) and of problem `ppks` when given, special-category problems
     only when `special_category`, among `households` when given: `counts` per
@@ -98,15 +130,23 @@ def coverage_gaps(con: duckdb.DuckDBPyConnection, *, area: str | None = None,
           AND ($special OR NOT coalesce(r.special_category, false))
           AND ($area::VARCHAR IS NULL OR h.kelurahan_code = $area
                OR h.kecamatan_code = $area)"""
-    counts = con.execute(f"""
+    counts = con.execute(
+        f"""
         SELECT kecamatan_code, kelurahan_code, ppks, count(DISTINCT household_id)
-        FROM ({gaps}) GROUP BY ALL ORDER BY ALL""", params).fetchall()
-    listed = con.execute(f"""
+        FROM ({gaps}) GROUP BY ALL ORDER BY ALL""",
+        params,
+    ).fetchall()
+    listed = con.execute(
+        f"""
         SELECT household_id, list(ppks ORDER BY ppks)
-        FROM ({gaps}) GROUP BY 1 ORDER BY 1""", params).fetchall()
+        FROM ({gaps}) GROUP BY 1 ORDER BY 1""",
+        params,
+    ).fetchall()
     return {
-        "counts": [{"kecamatan_code": kec, "kelurahan_code": kel, "ppks": code,
-                    "households": int(n)} for kec, kel, code, n in counts],
+        "counts": [
+            {"kecamatan_code": kec, "kelurahan_code": kel, "ppks": code, "households": int(n)}
+            for kec, kel, code, n in counts
+        ],
         "households": [{"household_id": h, "unmet_ppks": list(codes)} for h, codes in listed],
     }
 

@@ -32,9 +32,13 @@ _REQUEST_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_request (
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: a request approved in the month counts unless it was rejected by the month's end
 _STILL_APPROVED: Final = frozenset({"APPROVED", "APPLIED"})
-_CHANGE_KINDS: Final = (kinds.CHANGE_REQUEST_FILED, kinds.CHANGE_REQUEST_VERIFIED,
-                        kinds.CHANGE_REQUEST_APPROVED, kinds.CHANGE_REQUEST_APPLIED,
-                        kinds.CHANGE_REQUEST_REJECTED)
+_CHANGE_KINDS: Final = (
+    kinds.CHANGE_REQUEST_FILED,
+    kinds.CHANGE_REQUEST_VERIFIED,
+    kinds.CHANGE_REQUEST_APPROVED,
+    kinds.CHANGE_REQUEST_APPLIED,
+    kinds.CHANGE_REQUEST_REJECTED,
+)
 
 
 def _utc(day: dt.date) -> dt.datetime:
@@ -51,13 +55,17 @@ def corrections_text(changes: Any) -> str | None:
     if not changes:
         return None
     fixes = json.loads(changes) if isinstance(changes, str) else changes
-    pairs = [f"{k}={v}" for level in ("person", "household")
-             for k, v in sorted((fixes.get(level) or {}).items())]
+    pairs = [
+        f"{k}={v}"
+        for level in ("person", "household")
+        for k, v in sorted((fixes.get(level) or {}).items())
+    ]
     return ", ".join(pairs) or None
 
 
-def stage(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
-          journal: Journal | None) -> None:
+def stage(
+    con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, journal: Journal | None
+) -> None:
     """Create and fill the two tables for the period [start, end)."""
     con.execute(_SERVICE_DDL)
     con.execute(_ENROLMENT_DDL)
@@ -68,9 +76,18 @@ def stage(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
     services = []
     for fact in journal.between(_EPOCH, _utc(end), [kinds.SERVICE_RECORDED]):
         r = _row(fact.payload)
-        services.append((r.get("service_id"), r.get("household_id"), r.get("person_id"),
-                         r.get("program"), r.get("service_date"), r.get("amount"),
-                         r.get("funder"), r.get("organization")))
+        services.append(
+            (
+                r.get("service_id"),
+                r.get("household_id"),
+                r.get("person_id"),
+                r.get("program"),
+                r.get("service_date"),
+                r.get("amount"),
+                r.get("funder"),
+                r.get("organization"),
+            )
+        )
     if services:
         con.executemany("INSERT INTO _rp_api_service VALUES (?, ?, ?, ?, ?, ?, ?, ?)", services)
     latest: dict[str, Mapping[str, Any]] = {}
@@ -81,14 +98,22 @@ def stage(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date,
         latest[key] = r
         if fact.kind == kinds.CHANGE_REQUEST_APPROVED and fact.at >= _utc(start):
             approved[key] = fact.at
-    requests = [(key, r.get("kind"), r.get("household_id"), r.get("person_id"),
-                 r.get("organization"), r.get("reason"), corrections_text(r.get("changes")),
-                 at.astimezone(dt.UTC).replace(tzinfo=None))
-                for key, at in approved.items()
-                if (r := latest[key]).get("status") in _STILL_APPROVED]
+    requests = [
+        (
+            key,
+            r.get("kind"),
+            r.get("household_id"),
+            r.get("person_id"),
+            r.get("organization"),
+            r.get("reason"),
+            corrections_text(r.get("changes")),
+            at.astimezone(dt.UTC).replace(tzinfo=None),
+        )
+        for key, at in approved.items()
+        if (r := latest[key]).get("status") in _STILL_APPROVED
+    ]
     if requests:
-        con.executemany("INSERT INTO _rp_api_request VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        requests)
+        con.executemany("INSERT INTO _rp_api_request VALUES (?, ?, ?, ?, ?, ?, ?, ?)", requests)
     for table in ("_rp_api_service", "_rp_api_request"):
         _to_survivors(con, table)
     _to_survivors(con, "_rp_api_enrolment", ("household",))
@@ -100,8 +125,10 @@ def _stage_enrolments(con: duckdb.DuckDBPyConnection, end: dt.date, journal: Jou
     for fact in journal.between(_EPOCH, _utc(end), [kinds.ENROLMENT_RECORDED]):
         r = _row(fact.payload)
         latest[(r.get("household_id"), r.get("program"))] = r
-    rows = [(h, p, r.get("since"), r.get("until"), r.get("organization"))
-            for (h, p), r in latest.items()]
+    rows = [
+        (h, p, r.get("since"), r.get("until"), r.get("organization"))
+        for (h, p), r in latest.items()
+    ]
     if rows:
         con.executemany("INSERT INTO _rp_api_enrolment VALUES (?, ?, ?, ?, ?)", rows)
 
@@ -110,22 +137,25 @@ def _stage_enrolments(con: duckdb.DuckDBPyConnection, end: dt.date, journal: Jou
 _MAX_CHAIN: Final = 20
 
 
-def _to_survivors(con: duckdb.DuckDBPyConnection, table: str,
-                  entities: tuple[str, ...] = ("household", "person")) -> None:
+def _to_survivors(
+    con: duckdb.DuckDBPyConnection, table: str, entities: tuple[str, ...] = ("household", "person")
+) -> None:
     """Households and persons merged since the API wrote about them, replaced
     by their survivors (the registries' `survivor_id`, followed along chains),
     as the staged rows are."""
     for entity in entities:
         registry = f"{entity}_registry"
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                           [registry]).fetchall()[0][0]:
+        if not con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [registry]
+        ).fetchall()[0][0]:
             continue
         for _ in range(_MAX_CHAIN):
             moved = con.execute(
                 f"UPDATE {table} t SET {entity}_id = r.survivor_id FROM {registry} r "
                 f"WHERE r.{entity}_id = t.{entity}_id AND r.status = 'merged' "
                 "AND r.survivor_id IS NOT NULL AND r.survivor_id <> r."
-                f"{entity}_id").fetchall()
+                f"{entity}_id"
+            ).fetchall()
             if not moved or not moved[0][0]:
                 break
 

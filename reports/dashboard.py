@@ -29,8 +29,9 @@ class Figures:
     error: str | None = None
 
 
-def figures(con: duckdb.DuckDBPyConnection, period: Period,
-            journal: Journal | None = None) -> Figures:
+def figures(
+    con: duckdb.DuckDBPyConnection, period: Period, journal: Journal | None = None
+) -> Figures:
     """The dashboard's three series from the report's queries, on `con` (staging),
     with what the API recorded from `journal`, as the report counts it."""
     try:
@@ -49,8 +50,16 @@ def figures(con: duckdb.DuckDBPyConnection, period: Period,
 
 
 # --- charts (inline SVG) ----------------------------------------------------------------
-_PALETTE: Final[tuple[str, ...]] = ("#1b6ca8", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-                                    "#edc948", "#b07aa1", "#9c755f")
+_PALETTE: Final[tuple[str, ...]] = (
+    "#1b6ca8",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#b07aa1",
+    "#9c755f",
+)
 _E = html.escape
 
 
@@ -60,10 +69,12 @@ def coverage_svg(rows: Sequence[tuple[Any, ...]]) -> str:
     height = 40 + len(shown) * (bar + gap)
     top = max((int(r[1]) for r in shown), default=0) or 1
     scale = (width - left - 70) / top
-    parts = [f'<svg id="chart-coverage" role="img" aria-label="Cakupan per kecamatan" '
-             f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}">',
-             '<g font-size="12" font-family="sans-serif">']
+    parts = [
+        f'<svg id="chart-coverage" role="img" aria-label="Cakupan per kecamatan" '
+        f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">',
+        '<g font-size="12" font-family="sans-serif">',
+    ]
     for i, (name, need, covered, gap_n, share) in enumerate(shown):
         y = 24 + i * (bar + gap)
         wc, wg = covered * scale, gap_n * scale
@@ -74,11 +85,14 @@ def coverage_svg(rows: Sequence[tuple[Any, ...]]) -> str:
             f'<rect class="bar gap" x="{left + wc:.1f}" y="{y}" width="{wg:.1f}" '
             f'height="{bar}" fill="{_PALETTE[3]}"><title>{_E(str(name))}: {gap_n} celah'
             f'</title></rect><text x="{left + wc + wg + 6:.1f}" y="{y + 12}">'
-            f'{float(share):.0%} ({need})</text>')
-    parts.append(f'<rect x="{left}" y="4" width="12" height="12" fill="{_PALETTE[2]}"/>'
-                 f'<text x="{left + 16}" y="14">terlayani program aktif</text>'
-                 f'<rect x="{left + 190}" y="4" width="12" height="12" fill="{_PALETTE[3]}"/>'
-                 f'<text x="{left + 206}" y="14">celah cakupan</text></g></svg>')
+            f"{float(share):.0%} ({need})</text>"
+        )
+    parts.append(
+        f'<rect x="{left}" y="4" width="12" height="12" fill="{_PALETTE[2]}"/>'
+        f'<text x="{left + 16}" y="14">terlayani program aktif</text>'
+        f'<rect x="{left + 190}" y="4" width="12" height="12" fill="{_PALETTE[3]}"/>'
+        f'<text x="{left + 206}" y="14">celah cakupan</text></g></svg>'
+    )
     return "".join(parts)
 
 
@@ -86,9 +100,11 @@ def funding_svg(rows: Sequence[tuple[Any, ...]]) -> str:
     size, r, cx, cy = 420, 110, 130, 130
     total = sum(float(x[2]) for x in rows)
     height = max(260, 30 + 22 * len(rows))
-    parts = [f'<svg id="chart-funding" role="img" aria-label="Pangsa pendanaan" '
-             f'xmlns="http://www.w3.org/2000/svg" width="{size}" height="{height}">'
-             '<g font-size="12" font-family="sans-serif">']
+    parts = [
+        f'<svg id="chart-funding" role="img" aria-label="Pangsa pendanaan" '
+        f'xmlns="http://www.w3.org/2000/svg" width="{size}" height="{height}">'
+        '<g font-size="12" font-family="sans-serif">'
+    ]
     angle = -math.pi / 2
     for i, (code, name, amount, _share) in enumerate(rows):
         color = _PALETTE[i % len(_PALETTE)]
@@ -100,13 +116,17 @@ def funding_svg(rows: Sequence[tuple[Any, ...]]) -> str:
             x1, y1 = cx + r * math.cos(angle), cy + r * math.sin(angle)
             x2, y2 = cx + r * math.cos(end), cy + r * math.sin(end)
             large = 1 if frac > 0.5 else 0
-            parts.append(f'<path class="slice" d="M{cx},{cy} L{x1:.1f},{y1:.1f} A{r},{r} 0 '
-                         f'{large} 1 {x2:.1f},{y2:.1f} Z" fill="{color}"><title>'
-                         f'{_E(str(name))}: {frac:.1%}</title></path>')
+            parts.append(
+                f'<path class="slice" d="M{cx},{cy} L{x1:.1f},{y1:.1f} A{r},{r} 0 '
+                f'{large} 1 {x2:.1f},{y2:.1f} Z" fill="{color}"><title>'
+                f"{_E(str(name))}: {frac:.1%}</title></path>"
+            )
             angle = end
         ly = 20 + i * 22
-        parts.append(f'<rect x="260" y="{ly - 10}" width="12" height="12" fill="{color}"/>'
-                     f'<text x="278" y="{ly}">{_E(str(code))} {frac:.1%}</text>')
+        parts.append(
+            f'<rect x="260" y="{ly - 10}" width="12" height="12" fill="{color}"/>'
+            f'<text x="278" y="{ly}">{_E(str(code))} {frac:.1%}</text>'
+        )
     if not total:
         parts.append(f'<text x="{cx}" y="{cy}" text-anchor="middle">belum ada nilai</text>')
     parts.append("</g></svg>")
@@ -119,25 +139,36 @@ def trend_svg(rows: Sequence[tuple[Any, ...]]) -> str:
     top = max((max(int(r[1]), int(r[2]), int(r[3])) for r in rows), default=0) or 1
     sx = (width - left - 20) / (n - 1)
     sy = (height - bottom - 30) / top
-    parts = [f'<svg id="chart-trend" role="img" aria-label="Tren bulanan" '
-             f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
-             '<g font-size="11" font-family="sans-serif">',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - 20}" '
-             f'y2="{height - bottom}" stroke="#999"/>',
-             f'<text x="{left - 6}" y="{30}" text-anchor="end">{top}</text>']
-    series = ((1, "orang baru", _PALETTE[0]), (2, "layanan", _PALETTE[1]),
-              (3, "keluarga terlayani", _PALETTE[2]))
+    parts = [
+        f'<svg id="chart-trend" role="img" aria-label="Tren bulanan" '
+        f'xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+        '<g font-size="11" font-family="sans-serif">',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 20}" '
+        f'y2="{height - bottom}" stroke="#999"/>',
+        f'<text x="{left - 6}" y="{30}" text-anchor="end">{top}</text>',
+    ]
+    series = (
+        (1, "orang baru", _PALETTE[0]),
+        (2, "layanan", _PALETTE[1]),
+        (3, "keluarga terlayani", _PALETTE[2]),
+    )
     for k, (col, label, color) in enumerate(series):
-        points = " ".join(f"{left + i * sx:.1f},{height - bottom - int(r[col]) * sy:.1f}"
-                          for i, r in enumerate(rows))
-        parts.append(f'<polyline class="line" points="{points}" fill="none" stroke="{color}" '
-                     f'stroke-width="2"><title>{label}</title></polyline>'
-                     f'<rect x="{left + 10 + k * 150}" y="4" width="12" height="12" '
-                     f'fill="{color}"/><text x="{left + 26 + k * 150}" y="14">{label}</text>')
+        points = " ".join(
+            f"{left + i * sx:.1f},{height - bottom - int(r[col]) * sy:.1f}"
+            for i, r in enumerate(rows)
+        )
+        parts.append(
+            f'<polyline class="line" points="{points}" fill="none" stroke="{color}" '
+            f'stroke-width="2"><title>{label}</title></polyline>'
+            f'<rect x="{left + 10 + k * 150}" y="4" width="12" height="12" '
+            f'fill="{color}"/><text x="{left + 26 + k * 150}" y="14">{label}</text>'
+        )
     for i, r in enumerate(rows):
         if i % 3 == 0 or i == len(rows) - 1:
-            parts.append(f'<text x="{left + i * sx:.1f}" y="{height - bottom + 16}" '
-                         f'text-anchor="middle">{_E(str(r[0]))}</text>')
+            parts.append(
+                f'<text x="{left + i * sx:.1f}" y="{height - bottom + 16}" '
+                f'text-anchor="middle">{_E(str(r[0]))}</text>'
+            )
     parts.append("</g></svg>")
     return "".join(parts)
 
@@ -151,8 +182,10 @@ input{padding:6px;font-size:14px;width:340px}button{padding:6px 12px}"""
 
 def page(title: str, body: str) -> str:
     """A whole page around `body` (HTML already escaped); `title` is escaped here."""
-    return (f'<!doctype html><html lang="id"><head><meta charset="utf-8"><title>{_E(title)}'
-            f'</title><style>{_STYLE}</style></head><body>{body}</body></html>')
+    return (
+        f'<!doctype html><html lang="id"><head><meta charset="utf-8"><title>{_E(title)}'
+        f"</title><style>{_STYLE}</style></head><body>{body}</body></html>"
+    )
 
 
 def message_page(title: str, message: str) -> str:
@@ -162,21 +195,27 @@ def message_page(title: str, message: str) -> str:
 
 def login_form(message: str = "") -> str:
     note = f'<p class="note" id="login-error">{_E(message)}</p>' if message else ""
-    return page("Masuk — Dasbor Satupintu", f"""<h1>Dasbor Satupintu</h1>{note}
+    return page(
+        "Masuk — Dasbor Satupintu",
+        f"""<h1>Dasbor Satupintu</h1>{note}
 <form method="post" action="/dashboard/login"><p><label>API key (dinsos_admin atau
 social_worker)<br><input type="password" name="api_key" autocomplete="off" required></label></p>
-<p><button type="submit">Masuk</button></p></form>""")
+<p><button type="submit">Masuk</button></p></form>""",
+    )
 
 
 def dashboard_page(fig: Figures, who: str) -> str:
     """The dashboard for `who` (escaped), or the data error when there is one."""
     if fig.error:
-        return page("Dasbor Satupintu", f"<h1>Dasbor Satupintu</h1><p id='data-error'>"
-                    f"{_E(fig.error)}</p>")
+        return page(
+            "Dasbor Satupintu", f"<h1>Dasbor Satupintu</h1><p id='data-error'>{_E(fig.error)}</p>"
+        )
     total_need = sum(int(r[1]) for r in fig.coverage)
     total_cov = sum(int(r[2]) for r in fig.coverage)
     share = f"{total_cov / total_need:.0%}" if total_need else "-"
-    return page("Dasbor Satupintu", f"""<h1>Dasbor Satupintu — {_E(fig.month)}</h1>
+    return page(
+        "Dasbor Satupintu",
+        f"""<h1>Dasbor Satupintu — {_E(fig.month)}</h1>
 <p class="note">Masuk sebagai {_E(who)}.
 <form class="inline" method="post" action="/dashboard/logout"><button>Keluar</button></form></p>
 <section><h2>Cakupan per kecamatan</h2><p class="note">{total_cov:,} dari {total_need:,}
@@ -184,4 +223,5 @@ keluarga dengan masalah PPKS terlayani program aktif ({share}).</p>
 {coverage_svg(fig.coverage)}</section>
 <section><h2>Pangsa pendanaan</h2><p class="note">Nilai layanan kumulatif per penyandang dana.</p>
 {funding_svg(fig.funding)}</section>
-<section><h2>Tren bulan ke bulan</h2>{trend_svg(fig.trend)}</section>""")
+<section><h2>Tren bulan ke bulan</h2>{trend_svg(fig.trend)}</section>""",
+    )

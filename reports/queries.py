@@ -76,8 +76,14 @@ REPORT_RULES_FILE: Final[Path] = Path(__file__).resolve().parent / "rules.csv"
 #: What the report reads from ingest (staging) and from linkage's output; see README
 #: "Monthly report to Kemensos" for the columns.
 _NEEDS: Final[tuple[str, ...]] = (
-    "records", "current_records", "current_services", "sources",  # ingest
-    "linkage_records", "identity_map", "identity_retired", "identity_events",  # linkage
+    "records",
+    "current_records",
+    "current_services",
+    "sources",  # ingest
+    "linkage_records",
+    "identity_map",
+    "identity_retired",
+    "identity_events",  # linkage
 )
 
 
@@ -100,12 +106,17 @@ class Period:
     @classmethod
     def of_month(cls, month: dt.date, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
         if not 1 <= cutoff_day <= REPORT_CUTOFF_MAX:
-            raise ReportError(f"the report's cut-off day is 1 to {REPORT_CUTOFF_MAX}, "
-                                f"not {cutoff_day}.")
+            raise ReportError(
+                f"the report's cut-off day is 1 to {REPORT_CUTOFF_MAX}, not {cutoff_day}."
+            )
         first = month.replace(day=1)
         before = (first - dt.timedelta(days=1)).replace(day=1)
-        return cls(before.replace(day=cutoff_day) + dt.timedelta(days=1),
-                   first.replace(day=cutoff_day) + dt.timedelta(days=1), first, cutoff_day)
+        return cls(
+            before.replace(day=cutoff_day) + dt.timedelta(days=1),
+            first.replace(day=cutoff_day) + dt.timedelta(days=1),
+            first,
+            cutoff_day,
+        )
 
     @classmethod
     def parse(cls, text: str, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
@@ -126,21 +137,28 @@ class Period:
         return cls.of_month(month, cutoff_day)
 
     def params(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "month": self.month,
-                "cutoff": self.cutoff_day}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "month": self.month,
+            "cutoff": self.cutoff_day,
+        }
 
 
 #: a person's best record (linkage.output): r a linkage_records row, s its source
 _SCORE = RECORD_SCORE
 
 _CHANGE_FIELDS = [f for f in PERSON_FIELDS if f != "source_record_id"]
-_CHANGED_LIST = "list_filter([" + ", ".join(
-    f"CASE WHEN n.{f} IS DISTINCT FROM o.{f} THEN '{f}' END" for f in _CHANGE_FIELDS
-) + "], lambda x: x IS NOT NULL)"
+_CHANGED_LIST = (
+    "list_filter(["
+    + ", ".join(f"CASE WHEN n.{f} IS DISTINCT FROM o.{f} THEN '{f}' END" for f in _CHANGE_FIELDS)
+    + "], lambda x: x IS NOT NULL)"
+)
 
 #: the report month (its first day) a date or time `{}` falls in, by the cut-off day
-_REPORT_MONTH: Final = ("(date_trunc('month', CAST({} AS DATE) - CAST($cutoff AS INTEGER))"
-                        " + INTERVAL 1 MONTH)::DATE")
+_REPORT_MONTH: Final = (
+    "(date_trunc('month', CAST({} AS DATE) - CAST($cutoff AS INTEGER)) + INTERVAL 1 MONTH)::DATE"
+)
 
 
 def poor_sql(decile_max: int | str) -> str:
@@ -157,11 +175,15 @@ def _percent(rate: float) -> str:
     return f"{rate:.2%}".replace(".", ",")
 
 
-
 _PREPARE: Final[tuple[tuple[str, str], ...]] = (
-    ("rules", f"CREATE OR REPLACE TEMP TABLE _rp_rules AS {STATUS_RULES_SELECT} "
-              f"UNION ALL {rules_select(REPORT_RULES_FILE)}"),
-    ("persons", f"""
+    (
+        "rules",
+        f"CREATE OR REPLACE TEMP TABLE _rp_rules AS {STATUS_RULES_SELECT} "
+        f"UNION ALL {rules_select(REPORT_RULES_FILE)}",
+    ),
+    (
+        "persons",
+        f"""
 CREATE OR REPLACE TEMP TABLE _rp_person AS
 WITH linked AS (
     SELECT r.*, i.person_id, i.household_id, {_SCORE} AS score
@@ -180,12 +202,18 @@ SELECT person_id, mode(household_id) AS household_id,
        min(welfare_decile) AS welfare_decile,
        list_sort(list_distinct(flatten(list(coalesce(ppks, []))))) AS ppks,
        list_sort(list_distinct(list(source))) AS sources
-FROM linked GROUP BY person_id"""),
-    ("first seen", """
+FROM linked GROUP BY person_id""",
+    ),
+    (
+        "first seen",
+        """
 CREATE OR REPLACE TEMP TABLE _rp_first AS
 SELECT i.person_id, min(r.valid_from) AS first_seen
-FROM identity_map i JOIN records r USING (record_key) GROUP BY 1"""),
-    ("households", """
+FROM identity_map i JOIN records r USING (record_key) GROUP BY 1""",
+    ),
+    (
+        "households",
+        """
 CREATE OR REPLACE TEMP TABLE _rp_household AS
 SELECT p.household_id,
        mode(p.no_kk) AS no_kk,
@@ -198,17 +226,26 @@ SELECT p.household_id,
        bool_or(list_has_any(p.sources, (SELECT list(value) FROM _rp_rules
                                         WHERE rule = 'p3ke_source'))) AS p3ke,
        list_sort(list_distinct(flatten(list(p.ppks)))) AS ppks
-FROM _rp_person p GROUP BY 1"""),
-    ("statuses", f"""
-CREATE OR REPLACE TEMP TABLE _rp_gone AS {current_status_sql()}"""),
-    ("counted households", """
+FROM _rp_person p GROUP BY 1""",
+    ),
+    (
+        "statuses",
+        f"""
+CREATE OR REPLACE TEMP TABLE _rp_gone AS {current_status_sql()}""",
+    ),
+    (
+        "counted households",
+        """
 CREATE OR REPLACE TEMP TABLE _rp_counted AS
 SELECT h.household_id, h.kecamatan_code, h.kelurahan_code, h.welfare_decile, h.p3ke,
        count(*) AS people
 FROM _rp_household h JOIN _rp_person p USING (household_id)
 WHERE p.person_id NOT IN (SELECT person_id FROM _rp_gone)
-GROUP BY ALL"""),
-    ("services", f"""
+GROUP BY ALL""",
+    ),
+    (
+        "services",
+        f"""
 CREATE OR REPLACE TEMP TABLE _rp_service AS
 SELECT i.household_id, i.person_id, s.program, s.service_date, s.amount,
        coalesce({SERVICE_FUNDER}, 'TIDAK_DIKETAHUI') AS funder
@@ -219,16 +256,22 @@ UNION ALL
 SELECT s.household_id, s.person_id, s.program, s.service_date, s.amount,
        coalesce({SERVICE_FUNDER}, 'TIDAK_DIKETAHUI')
 FROM _rp_api_service s LEFT JOIN ref_program p ON p.code = s.program
-WHERE s.service_date < $end"""),
-    ("requests", """
+WHERE s.service_date < $end""",
+    ),
+    (
+        "requests",
+        """
 CREATE OR REPLACE TEMP TABLE _rp_request AS
 SELECT q.*, coalesce(q.person_id, m.person_id) AS member_id,
        'permohonan ' || q.request_id || ' (' || q.organization || ', disetujui '
          || strftime(q.approved_at, '%Y-%m-%d') || ')'
          || coalesce(': ' || nullif(q.changes, ''), '') || '; alasan: ' || q.reason AS detail
 FROM _rp_api_request q
-LEFT JOIN _rp_person m ON q.person_id IS NULL AND m.household_id = q.household_id"""),
-    ("coverage gaps", f"""
+LEFT JOIN _rp_person m ON q.person_id IS NULL AND m.household_id = q.household_id""",
+    ),
+    (
+        "coverage gaps",
+        f"""
 CREATE OR REPLACE TEMP TABLE _rp_gap AS
 WITH anchor AS (SELECT least(max(service_date), $end - INTERVAL 1 DAY)::DATE AS d
                 FROM _rp_service),
@@ -245,8 +288,11 @@ met AS (
     JOIN ref_program_ppks pp ON pp.ppks_code = n.ppks
     JOIN active a ON a.household_id = n.household_id AND a.program = pp.program_code)
 SELECT n.household_id, n.ppks, m.household_id IS NOT NULL AS covered
-FROM need n LEFT JOIN met m USING (household_id, ppks)"""),
-    ("changes", f"""
+FROM need n LEFT JOIN met m USING (household_id, ppks)""",
+    ),
+    (
+        "changes",
+        f"""
 CREATE OR REPLACE TEMP TABLE _rp_change AS
 SELECT n.record_key, n.source, n.version, n.valid_from, i.person_id,
        {_CHANGED_LIST} AS changed_fields,
@@ -258,8 +304,11 @@ FROM records n
 JOIN records o ON o.record_key = n.record_key AND o.version = n.version - 1
 LEFT JOIN identity_map i ON i.record_key = n.record_key
 LEFT JOIN linkage_records lr ON lr.record_key = n.record_key
-WHERE n.status = 'active' AND n.valid_from >= $start AND n.valid_from < $end"""),
-    ("id corrections", f"""
+WHERE n.status = 'active' AND n.valid_from >= $start AND n.valid_from < $end""",
+    ),
+    (
+        "id corrections",
+        f"""
 CREATE OR REPLACE TEMP TABLE _rp_id_fix AS
 SELECT i.person_id, f.kind,
        r.source || ': ' || f.label || ' ' || f.raw || ' (' || coalesce(f.problem, '?') || ')'
@@ -272,8 +321,11 @@ LATERAL (
     UNION ALL
     SELECT 'perbaikan No KK', 'No KK', r.no_kk,
            {identity_sql.kk_problem(identity_sql.id_digits("r.no_kk"))}
-    WHERE list_contains(r.flags, 'kk_invalid_structure')) f"""),
-    ("deactivations", f"""
+    WHERE list_contains(r.flags, 'kk_invalid_structure')) f""",
+    ),
+    (
+        "deactivations",
+        f"""
 CREATE OR REPLACE TEMP TABLE _rp_deactivation AS
 WITH deceased_value AS (
     SELECT c.person_id, 'meninggal' AS reason,
@@ -329,7 +381,8 @@ SELECT * FROM (
     SELECT DISTINCT ON (person_id) person_id, reason, detail, survivor_id
     FROM alive WHERE person_id IS NOT NULL ORDER BY person_id, rank, detail)
 UNION ALL
-SELECT person_id, reason, detail, survivor_id FROM merged"""),
+SELECT person_id, reason, detail, survivor_id FROM merged""",
+    ),
 )
 
 #: each preparation step's statement, by name (`prepare` runs them in order)
@@ -337,9 +390,24 @@ PREPARE_SQL: Final[dict[str, str]] = dict(_PREPARE)
 
 #: The per-person columns, in a DTKS/SIKS-NG-like layout.
 PERSON_COLUMNS: Final[tuple[str, ...]] = (
-    "ID_INDIVIDU", "ID_KELUARGA", "NIK", "NO_KK", "NAMA", "TEMPAT_LAHIR", "TGL_LAHIR",
-    "JENIS_KELAMIN", "HUB_KELUARGA", "ALAMAT", "RT", "RW", "KELURAHAN", "KECAMATAN",
-    "KAB_KOTA", "DESIL", "PPKS", "SUMBER",
+    "ID_INDIVIDU",
+    "ID_KELUARGA",
+    "NIK",
+    "NO_KK",
+    "NAMA",
+    "TEMPAT_LAHIR",
+    "TGL_LAHIR",
+    "JENIS_KELAMIN",
+    "HUB_KELUARGA",
+    "ALAMAT",
+    "RT",
+    "RW",
+    "KELURAHAN",
+    "KECAMATAN",
+    "KAB_KOTA",
+    "DESIL",
+    "PPKS",
+    "SUMBER",
 )
 
 _PERSON_SELECT = f"""
@@ -350,7 +418,8 @@ _PERSON_SELECT = f"""
 #: the same columns for the person a change request names (maybe not staged yet)
 _REQUEST_PERSON_SELECT = _PERSON_SELECT.replace(
     "p.person_id, p.household_id",
-    "coalesce(p.person_id, q.member_id), coalesce(p.household_id, q.household_id)")
+    "coalesce(p.person_id, q.member_id), coalesce(p.household_id, q.household_id)",
+)
 
 _PERSON_JOINS = """
     LEFT JOIN ref_kelurahan kel ON kel.code = p.kelurahan_code
@@ -375,8 +444,8 @@ class SheetSpec:
 
 SHEETS: Final[tuple[SheetSpec, ...]] = (
     SheetSpec(
-        "Usulan Baru", "Usulan baru: orang yang pertama tercatat bulan ini, dan usulan yang "
-        "disetujui bulan ini",
+        "Usulan Baru",
+        "Usulan baru: orang yang pertama tercatat bulan ini, dan usulan yang disetujui bulan ini",
         (*PERSON_COLUMNS, "PERTAMA_TERCATAT", "KETERANGAN"),
         f"""SELECT {_PERSON_SELECT}, f.first_seen, 'pertama tercatat di sumber'
             FROM _rp_person p JOIN _rp_first f USING (person_id) {_PERSON_JOINS}
@@ -428,7 +497,8 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
             ORDER BY p.person_id""",
     ),
     SheetSpec(
-        "Penonaktifan", "Penonaktifan: meninggal, pindah, duplikat, atau atas permohonan yang "
+        "Penonaktifan",
+        "Penonaktifan: meninggal, pindah, duplikat, atau atas permohonan yang "
         "disetujui bulan ini (dengan alasan)",
         (*PERSON_COLUMNS, "ALASAN", "KETERANGAN", "ID_PENGGANTI"),
         f"""SELECT d.person_id, p.household_id, p.nik, p.no_kk, p.full_name, p.birth_place,
@@ -443,8 +513,17 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
     SheetSpec(
         "Rekap Wilayah PPKS Desil",
         "Keluarga dan orang per kecamatan, kelurahan, PPKS dan desil",
-        ("KODE_KECAMATAN", "KECAMATAN", "KODE_KELURAHAN", "KELURAHAN", "PPKS", "NAMA_PPKS",
-         "DESIL", "KELUARGA", "ORANG"),
+        (
+            "KODE_KECAMATAN",
+            "KECAMATAN",
+            "KODE_KELURAHAN",
+            "KELURAHAN",
+            "PPKS",
+            "NAMA_PPKS",
+            "DESIL",
+            "KELUARGA",
+            "ORANG",
+        ),
         """WITH cells AS (
                 SELECT h.kecamatan_code, h.kelurahan_code, unnest(p.ppks) AS ppks,
                        h.welfare_decile, p.household_id, p.person_id
@@ -459,10 +538,19 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
             GROUP BY ALL ORDER BY 1 NULLS LAST, 3 NULLS LAST, 5, 7 NULLS LAST""",
     ),
     SheetSpec(
-        "Layanan per Program", "Layanan per program: bulan ini dan kumulatif s.d. bulan ini",
-        ("PROGRAM", "NAMA_PROGRAM", "PENYANDANG_DANA", "LAYANAN_BULAN_INI",
-         "KELUARGA_BULAN_INI", "NILAI_BULAN_INI", "LAYANAN_KUMULATIF", "KELUARGA_KUMULATIF",
-         "NILAI_KUMULATIF"),
+        "Layanan per Program",
+        "Layanan per program: bulan ini dan kumulatif s.d. bulan ini",
+        (
+            "PROGRAM",
+            "NAMA_PROGRAM",
+            "PENYANDANG_DANA",
+            "LAYANAN_BULAN_INI",
+            "KELUARGA_BULAN_INI",
+            "NILAI_BULAN_INI",
+            "LAYANAN_KUMULATIF",
+            "KELUARGA_KUMULATIF",
+            "NILAI_KUMULATIF",
+        ),
         f"""SELECT s.program, rp.name, rp.funder_type, {_SERVED}
            FROM _rp_service s LEFT JOIN ref_program rp ON rp.code = s.program
            GROUP BY ALL ORDER BY s.program""",
@@ -470,9 +558,17 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
     SheetSpec(
         "Layanan per Penyandang Dana",
         "Layanan per penyandang dana: bulan ini dan kumulatif s.d. bulan ini",
-        ("PENYANDANG_DANA", "NAMA", "LAYANAN_BULAN_INI", "KELUARGA_BULAN_INI",
-         "NILAI_BULAN_INI", "LAYANAN_KUMULATIF", "KELUARGA_KUMULATIF", "NILAI_KUMULATIF",
-         "PANGSA_NILAI"),
+        (
+            "PENYANDANG_DANA",
+            "NAMA",
+            "LAYANAN_BULAN_INI",
+            "KELUARGA_BULAN_INI",
+            "NILAI_BULAN_INI",
+            "LAYANAN_KUMULATIF",
+            "KELUARGA_KUMULATIF",
+            "NILAI_KUMULATIF",
+            "PANGSA_NILAI",
+        ),
         f"""SELECT s.funder, coalesce(f.name, s.funder), {_SERVED},
                   round(coalesce(sum(s.amount), 0)
                         / nullif(sum(sum(s.amount)) OVER (), 0), 4)::DOUBLE
@@ -482,8 +578,18 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
     SheetSpec(
         "Celah Cakupan",
         "Keluarga dengan masalah PPKS tanpa program aktif yang menanganinya",
-        ("ID_KELUARGA", "NO_KK", "KEPALA_KELUARGA", "ALAMAT", "RT", "RW", "KELURAHAN",
-         "KECAMATAN", "DESIL", "PPKS_TANPA_PROGRAM"),
+        (
+            "ID_KELUARGA",
+            "NO_KK",
+            "KEPALA_KELUARGA",
+            "ALAMAT",
+            "RT",
+            "RW",
+            "KELURAHAN",
+            "KECAMATAN",
+            "DESIL",
+            "PPKS_TANPA_PROGRAM",
+        ),
         """SELECT h.household_id, h.no_kk, h.head_name, h.address, h.rt, h.rw, kel.name,
                   kec.name, h.welfare_decile, string_agg(g.ppks, ', ' ORDER BY g.ppks)
            FROM _rp_gap g JOIN _rp_household h USING (household_id)
@@ -494,8 +600,14 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
     SheetSpec(
         "Cakupan per Kecamatan",
         "Keluarga dengan masalah PPKS yang tertangani program aktif, per kecamatan",
-        ("KODE_KECAMATAN", "KECAMATAN", "KELUARGA_BERMASALAH", "KELUARGA_TERLAYANI",
-         "KELUARGA_CELAH", "CAKUPAN"),
+        (
+            "KODE_KECAMATAN",
+            "KECAMATAN",
+            "KELUARGA_BERMASALAH",
+            "KELUARGA_TERLAYANI",
+            "KELUARGA_CELAH",
+            "CAKUPAN",
+        ),
         """WITH hh AS (SELECT household_id, bool_and(covered) AS covered FROM _rp_gap
                        GROUP BY 1)
            SELECT kec.code, kec.name, count(hh.household_id),
@@ -512,8 +624,15 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
         "Target Kemiskinan",
         f"Kemajuan terhadap target kemiskinan {_percent(POVERTY_TARGET)} (miskin: desil 1-"
         f"{POOR_DECILE_MAX} atau P3KE)",
-        ("KODE_KECAMATAN", "KECAMATAN", "KELUARGA_TERDAFTAR", "ORANG_TERDAFTAR",
-         "KELUARGA_MISKIN", "ORANG_MISKIN", "PANGSA_MISKIN_TERDAFTAR"),
+        (
+            "KODE_KECAMATAN",
+            "KECAMATAN",
+            "KELUARGA_TERDAFTAR",
+            "ORANG_TERDAFTAR",
+            "KELUARGA_MISKIN",
+            "ORANG_MISKIN",
+            "PANGSA_MISKIN_TERDAFTAR",
+        ),
         f"""SELECT CASE WHEN grouping(h.kecamatan_code) = 1 THEN 'KOTA'
                        ELSE coalesce(h.kecamatan_code, '-') END,
                   CASE WHEN grouping(h.kecamatan_code) = 1 THEN '{CITY_NAME_UPPER}'
@@ -552,7 +671,8 @@ SHEET_BY_NAME: Final[dict[str, SheetSpec]] = {s.name: s for s in SHEETS}
 
 def require_linked(con: duckdb.DuckDBPyConnection) -> None:
     present = {
-        str(r[0]) for r in con.execute(
+        str(r[0])
+        for r in con.execute(
             "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()"
         ).fetchall()
     }
@@ -569,8 +689,12 @@ JOURNAL_STEP: Final = "journal"
 PREPARE_STEPS: Final[tuple[str, ...]] = (JOURNAL_STEP, *(name for name, _ in _PREPARE))
 
 
-def prepare(con: duckdb.DuckDBPyConnection, period: Period, step: str | None = None,
-            journal: Journal | None = None) -> None:
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    step: str | None = None,
+    journal: Journal | None = None,
+) -> None:
     """Build the `_rp_*` temp tables (all, or only `step`) for `period`, with
     what the API wrote from `journal` (None: the staged data only)."""
     require_linked(con)

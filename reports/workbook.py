@@ -101,8 +101,11 @@ def _cover_rows(period: Period, summary: ReportSummary) -> list[tuple[Any, ...]]
     rows: list[tuple[Any, ...]] = [
         ("Laporan bulanan Dinas Sosial Kota Bandung ke Kemensos", ""),
         ("Bulan", period.label),
-        ("Periode", f"{period.start:%Y-%m-%d} s.d. {period.end - dt.timedelta(days=1):%Y-%m-%d}"
-                    f" (tanggal batas {period.cutoff_day})"),
+        (
+            "Periode",
+            f"{period.start:%Y-%m-%d} s.d. {period.end - dt.timedelta(days=1):%Y-%m-%d}"
+            f" (tanggal batas {period.cutoff_day})",
+        ),
         ("Dibuat", dt.datetime.now().replace(microsecond=0)),
         ("", ""),
         ("Lembar", "Baris"),
@@ -112,8 +115,7 @@ def _cover_rows(period: Period, summary: ReportSummary) -> list[tuple[Any, ...]]
         ("", ""),
         ("Target kemiskinan", ""),
         ("Penduduk kota (penyebut)", p["population"]),
-        (f"Keluarga miskin terdaftar (desil 1-{POOR_DECILE_MAX} atau P3KE)",
-         p["poor_households"]),
+        (f"Keluarga miskin terdaftar (desil 1-{POOR_DECILE_MAX} atau P3KE)", p["poor_households"]),
         ("Orang aktif dalam keluarga miskin", p["poor_people"]),
         ("Tingkat kemiskinan (orang miskin / penduduk)", p["rate"]),
         ("Target", p["target_rate"]),
@@ -172,8 +174,9 @@ def _coverage_chart(ws: Any, n: int) -> BarChart:
     chart.title = "Cakupan keluarga bermasalah per kecamatan"
     chart.grouping = "stacked"
     chart.overlap = 100
-    chart.add_data(Reference(ws, min_col=4, max_col=5, min_row=1, max_row=n + 1),
-                   titles_from_data=True)
+    chart.add_data(
+        Reference(ws, min_col=4, max_col=5, min_row=1, max_row=n + 1), titles_from_data=True
+    )
     chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=n + 1))
     chart.height, chart.width = 16, 18
     return chart
@@ -191,8 +194,9 @@ def _trend_chart(ws: Any, n: int) -> LineChart:
     chart = LineChart()
     chart.title = "Tren bulanan"
     chart.y_axis.title = "jumlah"
-    chart.add_data(Reference(ws, min_col=2, max_col=4, min_row=1, max_row=n + 1),
-                   titles_from_data=True)
+    chart.add_data(
+        Reference(ws, min_col=2, max_col=4, min_row=1, max_row=n + 1), titles_from_data=True
+    )
     chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
     chart.width = 22
     return chart

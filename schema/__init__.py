@@ -36,8 +36,9 @@ def build_schema(
         # factories: a fresh extension per request, the LRU caches are shared
         exts += [lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
     exts += [AuditFlush, ServiceErrors]
-    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription,
-                             extensions=exts)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=exts
+    )
 
 
 __all__ = ["build_schema"]

@@ -37,8 +37,7 @@ class _Touched:
 class AuditTrail:
     """The personal data one request touched, by operation, in first-seen order."""
 
-    def __init__(self, purpose: str | None = None,
-                 registry: PurposeResolver | None = None) -> None:
+    def __init__(self, purpose: str | None = None, registry: PurposeResolver | None = None) -> None:
         self.purpose = purpose
         """The request's purpose (the X-Purpose header)."""
         self.registry = registry
@@ -55,13 +54,17 @@ class AuditTrail:
 
     def _recorded(self, purpose: str | None) -> str | None:
         """A purpose not resolved by `personal` (a write's), as the log keeps it."""
-        if purpose is None or self.registry is None or \
-                purpose in self.root_purposes.values():
+        if purpose is None or self.registry is None or purpose in self.root_purposes.values():
             return purpose
         return self.registry.resolve(purpose) or f"{purpose} [unregistered]"
 
-    def touch(self, operation: str, root: str, persons: Iterable[object] = (),
-              households: Iterable[object] = ()) -> None:
+    def touch(
+        self,
+        operation: str,
+        root: str,
+        persons: Iterable[object] = (),
+        households: Iterable[object] = (),
+    ) -> None:
         entry = self._touched.get(operation)
         if entry is None:
             entry = self._touched[operation] = _Touched(purpose=self.purpose_for(root))
@@ -71,9 +74,18 @@ class AuditTrail:
     def drain(self, principal: Any) -> list[AuditEntry]:
         """The entries so far (and forget them)."""
         subject = str(getattr(principal, "subject", None) or principal.organization)
-        out = [AuditEntry(subject, str(principal.organization), str(principal.role), op,
-                          tuple(t.persons), tuple(t.households), self._recorded(t.purpose))
-               for op, t in self._touched.items()]
+        out = [
+            AuditEntry(
+                subject,
+                str(principal.organization),
+                str(principal.role),
+                op,
+                tuple(t.persons),
+                tuple(t.households),
+                self._recorded(t.purpose),
+            )
+            for op, t in self._touched.items()
+        ]
         self._touched.clear()
         return out
 
@@ -82,15 +94,23 @@ def _path(info: strawberry.Info[Any, Any]) -> list[str]:
     return [k for k in info.path.as_list() if isinstance(k, str)]
 
 
-def read(info: strawberry.Info[Any, Any], *, persons: Iterable[object] = (),
-         households: Iterable[object] = ()) -> None:
+def read(
+    info: strawberry.Info[Any, Any],
+    *,
+    persons: Iterable[object] = (),
+    households: Iterable[object] = (),
+) -> None:
     """Note that this field hands out these people's or households' data."""
     path = _path(info)
     info.context.audit.touch("read:" + ".".join(path), path[0], persons, households)
 
 
-def wrote(info: strawberry.Info[Any, Any], *, persons: Iterable[object] = (),
-          households: Iterable[object] = ()) -> None:
+def wrote(
+    info: strawberry.Info[Any, Any],
+    *,
+    persons: Iterable[object] = (),
+    households: Iterable[object] = (),
+) -> None:
     path = _path(info)
     info.context.audit.touch("write:" + info.field_name, path[0], persons, households)
 

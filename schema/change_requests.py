@@ -53,8 +53,9 @@ def _who(info: Info) -> str:
     return str(getattr(principal, "subject", None) or principal.organization)
 
 
-async def _move(info: Info, request_id: str, target: str,
-                extra: dict[str, Any] | None = None) -> ChangeRequest:
+async def _move(
+    info: Info, request_id: str, target: str, extra: dict[str, Any] | None = None
+) -> ChangeRequest:
     """Move a request to `target` (the next status or REJECTED): check the
     step, journal it, then change the graph (and, for APPLIED, the data)."""
     require_change_mover(info.context.principal)
@@ -66,18 +67,31 @@ async def _move(info: Info, request_id: str, target: str,
     require_change_step(info.context.principal, status, target)
     who = _who(info)
     if target == "APPROVED" and current.get("verified_by") == who:
-        raise InputError("id", "the request was verified by you; another person approves it "
-                               "(four eyes).")
+        raise InputError(
+            "id", "the request was verified by you; another person approves it (four eyes)."
+        )
     kind, by, at = _STEP[target]
     now = inputs.now()
-    update: dict[str, Any] = {"status": target, by: who, at: now,
-                              "history": [*(current.get("history") or [status]), target],
-                              **(extra or {})}
+    update: dict[str, Any] = {
+        "status": target,
+        by: who,
+        at: now,
+        "history": [*(current.get("history") or [status]), target],
+        **(extra or {}),
+    }
     row = ChangeRequestRow.from_mapping({**current, **update})
     # one step out of each status: whoever claims it in the journal first moves it
-    if not await claim(info, fact(info, kind, row, households=[current.get("household_id")],
-                                  persons=[current.get("person_id")],
-                                  key=f"{request_id}:from:{status}")):
+    if not await claim(
+        info,
+        fact(
+            info,
+            kind,
+            row,
+            households=[current.get("household_id")],
+            persons=[current.get("person_id")],
+            key=f"{request_id}:from:{status}",
+        ),
+    ):
         raise InputError("id", f"the request moved on meanwhile; it is no longer {status}.")
     moved = await repo.move_change_request(status, row)
     if moved is None:  # another step won the race; nothing was changed here
@@ -90,76 +104,119 @@ async def _move(info: Info, request_id: str, target: str,
 
 @strawberry.type
 class ChangeRequestMutations:
-    @strawberry.mutation(description="File a change request: usulan (propose), perbaikan "
-                                     "(correct) or penonaktifan (deactivate).")
-    async def file_change_request(self, info: Info,
-                                  request: ChangeRequestInput) -> ChangeRequest:
+    @strawberry.mutation(
+        description="File a change request: usulan (propose), perbaikan "
+        "(correct) or penonaktifan (deactivate)."
+    )
+    async def file_change_request(self, info: Info, request: ChangeRequestInput) -> ChangeRequest:
         require_write(info.context.principal)
-        if request.household_id is None and request.person_id is None \
-                and request.kind is not ChangeKind.USULAN:
-            raise InputError("request.householdId", "name the household or person to "
-                                                    f"{request.kind.value}.")
+        if (
+            request.household_id is None
+            and request.person_id is None
+            and request.kind is not ChangeKind.USULAN
+        ):
+            raise InputError(
+                "request.householdId", f"name the household or person to {request.kind.value}."
+            )
         await resolve(info, "request", request)
-        fixes = corrections(request.kind, request.changes, request.household_id,
-                            request.person_id)
+        fixes = corrections(request.kind, request.changes, request.household_id, request.person_id)
         now = inputs.now()
         row = ChangeRequestRow(
-            request_id=f"chg-{uuid.uuid4()}", kind=request.kind.value,
-            household_id=request.household_id, person_id=request.person_id,
+            request_id=f"chg-{uuid.uuid4()}",
+            kind=request.kind.value,
+            household_id=request.household_id,
+            person_id=request.person_id,
             reason=inputs.required_text("request.reason", request.reason),
-            status="FILED", history=("FILED",),
-            organization=str(info.context.principal.organization), filed_at=now,
-            filed_by=_who(info), changes=None if fixes is None else json.dumps(fixes))
-        await append(info, [fact(info, kinds.CHANGE_REQUEST_FILED, row,
-                                 households=[request.household_id],
-                                 persons=[request.person_id])])
+            status="FILED",
+            history=("FILED",),
+            organization=str(info.context.principal.organization),
+            filed_at=now,
+            filed_by=_who(info),
+            changes=None if fixes is None else json.dumps(fixes),
+        )
+        await append(
+            info,
+            [
+                fact(
+                    info,
+                    kinds.CHANGE_REQUEST_FILED,
+                    row,
+                    households=[request.household_id],
+                    persons=[request.person_id],
+                )
+            ],
+        )
         stored = await info.context.repository.file_change_request(row)
         wrote(info, persons=[request.person_id], households=[request.household_id])
         return ChangeRequest.from_row(stored).shown_to(info.context.policy)
 
-    @strawberry.mutation(description="Verify a filed change request against the family and "
-                                     "the records (social workers, Dinsos).")
+    @strawberry.mutation(
+        description="Verify a filed change request against the family and "
+        "the records (social workers, Dinsos)."
+    )
     async def verify_change_request(self, info: Info, id: strawberry.ID) -> ChangeRequest:
         return await _move(info, id, "VERIFIED")
 
-    @strawberry.mutation(description="Approve a verified change request (Dinsos "
-                                     "administrators; not the one who verified it). The "
-                                     "month's approved requests go to Kemensos in the "
-                                     "monthly report.")
+    @strawberry.mutation(
+        description="Approve a verified change request (Dinsos "
+        "administrators; not the one who verified it). The "
+        "month's approved requests go to Kemensos in the "
+        "monthly report."
+    )
     async def approve_change_request(self, info: Info, id: strawberry.ID) -> ChangeRequest:
         return await _move(info, id, "APPROVED")
 
-    @strawberry.mutation(description="Apply an approved change request to the data (Dinsos "
-                                     "administrators): a perbaikan's corrections are set on "
-                                     "the person or household and noted there; a "
-                                     "penonaktifan marks the person (or every member) "
-                                     "withdrawn; an usulan marks the household proposed.")
+    @strawberry.mutation(
+        description="Apply an approved change request to the data (Dinsos "
+        "administrators): a perbaikan's corrections are set on "
+        "the person or household and noted there; a "
+        "penonaktifan marks the person (or every member) "
+        "withdrawn; an usulan marks the household proposed."
+    )
     async def apply_change_request(self, info: Info, id: strawberry.ID) -> ChangeRequest:
         return await _move(info, id, "APPLIED")
 
-    @strawberry.mutation(description="Reject a change request with a reason, at any step "
-                                     "before it is applied (whoever may take its next step).")
-    async def reject_change_request(self, info: Info, id: strawberry.ID,
-                                    reason: str) -> ChangeRequest:
+    @strawberry.mutation(
+        description="Reject a change request with a reason, at any step "
+        "before it is applied (whoever may take its next step)."
+    )
+    async def reject_change_request(
+        self, info: Info, id: strawberry.ID, reason: str
+    ) -> ChangeRequest:
         text = inputs.required_text("reason", reason)
         return await _move(info, id, CHANGE_REQUEST_REJECTED, {"rejection_reason": text})
 
 
 @strawberry.type
 class ChangeRequestQueries:
-    @strawberry.field(description="Change requests, newest first, by status and kind: Dinsos "
-                                  "roles see all, an agency or foundation those it filed.")
-    async def change_requests(self, info: Info, status: ChangeRequestStatus | None = None,
-                              kind: ChangeKind | None = None, first: int = 20,
-                              after: str | None = None) -> Connection[ChangeRequest]:
+    @strawberry.field(
+        description="Change requests, newest first, by status and kind: Dinsos "
+        "roles see all, an agency or foundation those it filed."
+    )
+    async def change_requests(
+        self,
+        info: Info,
+        status: ChangeRequestStatus | None = None,
+        kind: ChangeKind | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[ChangeRequest]:
         policy = require_personal(info.context.principal)
         offset, limit = window(first, after)
         page = await info.context.repository.change_requests(
-            info.context.scope, statuses=[status.value] if status else [],
-            kinds=[kind.value] if kind else [], offset=offset, limit=limit)
+            info.context.scope,
+            statuses=[status.value] if status else [],
+            kinds=[kind.value] if kind else [],
+            offset=offset,
+            limit=limit,
+        )
         rows_read(info, page["rows"])
-        return connection(page["rows"], page["total"], offset,
-                          lambda r: ChangeRequest.from_row(r).shown_to(policy))
+        return connection(
+            page["rows"],
+            page["total"],
+            offset,
+            lambda r: ChangeRequest.from_row(r).shown_to(policy),
+        )
 
 
 __all__ = ["ChangeRequestMutations", "ChangeRequestQueries"]

@@ -84,8 +84,15 @@ class Context:
     """A websocket's `connection_init` payload (strawberry sets it)."""
 
     @classmethod
-    def for_request(cls, services: Services, principal: Any, *, request: Any = None,
-                    response: Any = None, purpose: str | None = None) -> Context:
+    def for_request(
+        cls,
+        services: Services,
+        principal: Any,
+        *,
+        request: Any = None,
+        response: Any = None,
+        purpose: str | None = None,
+    ) -> Context:
         policy = policy_for(principal)
         opened: list[str] = []
         organization = getattr(principal, "organization", None)  # None before a websocket binds

@@ -26,8 +26,10 @@ from strawberry.extensions import SchemaExtension
 
 class InputError(GraphQLError):
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}",
-                         extensions={"code": "BAD_USER_INPUT", "field": field, "reason": reason})
+        super().__init__(
+            f"{field}: {reason}",
+            extensions={"code": "BAD_USER_INPUT", "field": field, "reason": reason},
+        )
 
 
 class Forbidden(GraphQLError):
@@ -40,39 +42,51 @@ class PurposeRequired(GraphQLError):
         super().__init__(
             f"{field} reads personal data, which needs a stated purpose (UU PDP): send the "
             "header `X-Purpose: <why>` (e.g. `X-Purpose: case review`), or the argument "
-            f"`purpose: \"<why>\"` on {field}.",
-            extensions={"code": "PURPOSE_REQUIRED", "field": field,
-                        "header": "X-Purpose", "argument": "purpose"})
+            f'`purpose: "<why>"` on {field}.',
+            extensions={
+                "code": "PURPOSE_REQUIRED",
+                "field": field,
+                "header": "X-Purpose",
+                "argument": "purpose",
+            },
+        )
 
 
 class PurposeUnknown(GraphQLError):
     def __init__(self, field: str, stated: str, codes: Sequence[str]) -> None:
         super().__init__(
             f"{field}: the purpose {stated[:80]!r} is not registered (UU PDP): start"
-            " X-Purpose with one of " + ", ".join(codes)
+            " X-Purpose with one of "
+            + ", ".join(codes)
             + ", optionally followed by ': <note>', e.g. `X-Purpose: case_management: home visit`.",
-            extensions={"code": "PURPOSE_UNKNOWN", "field": field, "purposes": list(codes)})
+            extensions={"code": "PURPOSE_UNKNOWN", "field": field, "purposes": list(codes)},
+        )
 
 
 class AuditUnavailable(GraphQLError):
     def __init__(self) -> None:
-        super().__init__("The audit log could not record this request, so its personal data "
-                         "is withheld; try again, or tell the hub operator.",
-                         extensions={"code": "AUDIT_UNAVAILABLE"})
+        super().__init__(
+            "The audit log could not record this request, so its personal data "
+            "is withheld; try again, or tell the hub operator.",
+            extensions={"code": "AUDIT_UNAVAILABLE"},
+        )
 
 
 class NotFound(GraphQLError):
     def __init__(self, what: str, ident: str) -> None:
-        super().__init__(f"no {what} {ident!r} that you may see",
-                         extensions={"code": "NOT_FOUND", "id": ident})
+        super().__init__(
+            f"no {what} {ident!r} that you may see", extensions={"code": "NOT_FOUND", "id": ident}
+        )
 
 
 class RateLimited(GraphQLError):
     def __init__(self, what: str, retry_after: float) -> None:
         seconds = max(1, int(retry_after + 0.999))
-        super().__init__(f"too many {what} from your organization: retry in {seconds} s, or "
-                         "ask Dinsos for a higher limit.",
-                         extensions={"code": "RATE_LIMITED", "retryAfter": seconds})
+        super().__init__(
+            f"too many {what} from your organization: retry in {seconds} s, or "
+            "ask Dinsos for a higher limit.",
+            extensions={"code": "RATE_LIMITED", "retryAfter": seconds},
+        )
 
 
 class ServiceError(GraphQLError):
@@ -80,8 +94,10 @@ class ServiceError(GraphQLError):
         super().__init__(message, extensions={"code": "SERVICE_UNAVAILABLE"}, **kw)
 
 
-UNAVAILABLE = ("The welfare graph is unavailable right now; nothing was read or changed. "
-               "Try again in a minute, or tell the hub operator.")
+UNAVAILABLE = (
+    "The welfare graph is unavailable right now; nothing was read or changed. "
+    "Try again in a minute, or tell the hub operator."
+)
 
 
 class ServiceErrors(SchemaExtension):
@@ -100,5 +116,13 @@ def _service_error(error: GraphQLError) -> GraphQLError:
     return error
 
 
-__all__ = ["AuditUnavailable", "Forbidden", "InputError", "NotFound", "PurposeRequired",
-           "RateLimited", "ServiceError", "ServiceErrors"]
+__all__ = [
+    "AuditUnavailable",
+    "Forbidden",
+    "InputError",
+    "NotFound",
+    "PurposeRequired",
+    "RateLimited",
+    "ServiceError",
+    "ServiceErrors",
+]

@@ -96,25 +96,35 @@ async def page(context: Context, after: int, first: int) -> tuple[list[Fact], in
 
 def deliver(info: Info, facts: Sequence[Fact]) -> list[FeedEvent]:
     """The facts as the caller reads them, noted in the audit trail."""
-    read(info, persons=[p for f in facts for p in f.person_ids],
-         households=[h for f in facts for h in f.household_ids])
+    read(
+        info,
+        persons=[p for f in facts for p in f.person_ids],
+        households=[h for f in facts for h in f.household_ids],
+    )
     policy, provenance = info.context.policy, provenance_for(info.context.principal)
     return [FeedEvent.shown(f, policy, provenance) for f in facts]
 
 
-PurposeArg = Annotated[str | None, strawberry.argument(
-    description="Why you read these changes (recorded in the audit log); instead of the "
-                "X-Purpose header.")]
+PurposeArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Why you read these changes (recorded in the audit log); instead of the "
+        "X-Purpose header."
+    ),
+]
 
 
 @strawberry.type
 class FeedQueries:
-    @strawberry.field(description="The change feed, oldest first: what changed on the "
-                                  "households you may see (pipeline runs and API writes). "
-                                  "Start without `after` (from the beginning), then pass "
-                                  "the page's endCursor. At most 100 events a page.")
-    async def feed(self, info: Info, after: str | None = None, first: int = 50,
-                   purpose: PurposeArg = None) -> FeedPage:
+    @strawberry.field(
+        description="The change feed, oldest first: what changed on the "
+        "households you may see (pipeline runs and API writes). "
+        "Start without `after` (from the beginning), then pass "
+        "the page's endCursor. At most 100 events a page."
+    )
+    async def feed(
+        self, info: Info, after: str | None = None, first: int = 50, purpose: PurposeArg = None
+    ) -> FeedPage:
         personal(info, purpose)
         if not 1 <= first <= MAX_FEED_PAGE:
             raise InputError("first", f"between 1 and {MAX_FEED_PAGE}.")
@@ -122,5 +132,12 @@ class FeedQueries:
         return FeedPage(events=deliver(info, facts), end_cursor=str(last), has_next_page=more)
 
 
-__all__ = ["MAX_FEED_PAGE", "FeedQueries", "deliver", "journal_of", "page", "parse_cursor",
-           "visible"]
+__all__ = [
+    "MAX_FEED_PAGE",
+    "FeedQueries",
+    "deliver",
+    "journal_of",
+    "page",
+    "parse_cursor",
+    "visible",
+]

@@ -102,11 +102,13 @@ def _own_organization(info: Info, organization: str | None) -> str | None:
 
 @strawberry.type
 class GrantMutations:
-    @strawberry.mutation(description="Record a person's consent that an organization may see "
-                                     "categories of their data (Dinsos roles). With "
-                                     "HOUSEHOLD, PROBLEMS, PROGRAMS and SERVICES it opens "
-                                     "the person's household to the organization until "
-                                     "validUntil or withdrawal.")
+    @strawberry.mutation(
+        description="Record a person's consent that an organization may see "
+        "categories of their data (Dinsos roles). With "
+        "HOUSEHOLD, PROBLEMS, PROGRAMS and SERVICES it opens "
+        "the person's household to the organization until "
+        "validUntil or withdrawal."
+    )
     async def record_consent(self, info: Info, consent: ConsentInput) -> ConsentReceipt:
         require_casework(info.context.principal)
         grants = _grants(info)
@@ -118,43 +120,62 @@ class GrantMutations:
         if valid_until <= max(valid_from, now):
             raise InputError("consent.validUntil", "must be in the future and after validFrom.")
         pid, hid = await _known_person(info, "consent.personId", consent.person_id)
-        row = await grants.record_consent({
-            "receipt_id": None, "person_id": pid,
-            "organization": inputs.required_text("consent.organization", consent.organization),
-            "categories": sorted({c.value for c in consent.categories}),
-            "purpose": inputs.required_text("consent.purpose", consent.purpose),
-            "legal_basis": inputs.required_text("consent.legalBasis", consent.legal_basis),
-            "method": inputs.required_text("consent.method", consent.method),
-            "recorded_by": _who(info), "recorded_at": now, "valid_from": valid_from,
-            "valid_until": valid_until, "note": consent.note})
+        row = await grants.record_consent(
+            {
+                "receipt_id": None,
+                "person_id": pid,
+                "organization": inputs.required_text("consent.organization", consent.organization),
+                "categories": sorted({c.value for c in consent.categories}),
+                "purpose": inputs.required_text("consent.purpose", consent.purpose),
+                "legal_basis": inputs.required_text("consent.legalBasis", consent.legal_basis),
+                "method": inputs.required_text("consent.method", consent.method),
+                "recorded_by": _who(info),
+                "recorded_at": now,
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+                "note": consent.note,
+            }
+        )
         wrote(info, persons=[pid], households=[hid])
         return ConsentReceipt.from_row(row, now).shown_to(info.context.policy)
 
-    @strawberry.mutation(description="Withdraw a consent: Dinsos roles when the person "
-                                     "withdraws it, or the organization it was given to. "
-                                     "What it opened closes at once.")
-    async def withdraw_consent(self, info: Info, id: strawberry.ID,
-                               reason: str | None = None) -> ConsentReceipt:
+    @strawberry.mutation(
+        description="Withdraw a consent: Dinsos roles when the person "
+        "withdraws it, or the organization it was given to. "
+        "What it opened closes at once."
+    )
+    async def withdraw_consent(
+        self, info: Info, id: strawberry.ID, reason: str | None = None
+    ) -> ConsentReceipt:
         policy = require_write(info.context.principal)
         only = None if policy.casework else str(info.context.principal.organization)
         now = inputs.now()
-        row = await _grants(info).withdraw_consent(str(id), _who(info), reason, now,
-                                                   organization=only)
+        row = await _grants(info).withdraw_consent(
+            str(id), _who(info), reason, now, organization=only
+        )
         if row is None:
             raise NotFound("consent in force", id)
         wrote(info, persons=[row["person_id"]])
         return ConsentReceipt.from_row(row, now).shown_to(info.context.policy)
 
-    @strawberry.mutation(description="Confirm that an organization serves a person (Dinsos "
-                                     "roles): the person's household opens to it.")
+    @strawberry.mutation(
+        description="Confirm that an organization serves a person (Dinsos "
+        "roles): the person's household opens to it."
+    )
     async def confirm_link(self, info: Info, link: LinkInput) -> LinkConfirmation:
         require_casework(info.context.principal)
         pid, hid = await _known_person(info, "link.personId", link.person_id)
-        row = await _grants(info).confirm_link({
-            "link_id": None, "person_id": pid,
-            "organization": inputs.required_text("link.organization", link.organization),
-            "confirmed_by": _who(info), "confirmed_at": inputs.now(),
-            "basis": inputs.required_text("link.basis", link.basis), "note": link.note})
+        row = await _grants(info).confirm_link(
+            {
+                "link_id": None,
+                "person_id": pid,
+                "organization": inputs.required_text("link.organization", link.organization),
+                "confirmed_by": _who(info),
+                "confirmed_at": inputs.now(),
+                "basis": inputs.required_text("link.basis", link.basis),
+                "note": link.note,
+            }
+        )
         wrote(info, persons=[pid], households=[hid])
         return LinkConfirmation.from_row(row).shown_to(info.context.policy)
 
@@ -170,11 +191,18 @@ class GrantMutations:
 
 @strawberry.type
 class GrantQueries:
-    @strawberry.field(description="Consent receipts, newest first: Dinsos roles and the "
-                                  "auditor see all, an organization those given to it.")
-    async def consents(self, info: Info, person_id: strawberry.ID | None = None,
-                       organization: str | None = None, first: int = 20,
-                       after: str | None = None) -> Connection[ConsentReceipt]:
+    @strawberry.field(
+        description="Consent receipts, newest first: Dinsos roles and the "
+        "auditor see all, an organization those given to it."
+    )
+    async def consents(
+        self,
+        info: Info,
+        person_id: strawberry.ID | None = None,
+        organization: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[ConsentReceipt]:
         principal = info.context.principal
         if not policy_for(principal).relationship_scoped:
             require_alert_reader(principal)
@@ -182,35 +210,52 @@ class GrantQueries:
             require_write(principal)
         org = _own_organization(info, organization)
         offset, limit = window(first, after)
-        page = await _grants(info).consents(person_id=person_id, organization=org,
-                                            offset=offset, limit=limit)
+        page = await _grants(info).consents(
+            person_id=person_id, organization=org, offset=offset, limit=limit
+        )
         read(info, persons=[r["person_id"] for r in page["rows"]])
         now = inputs.now()
-        return connection(page["rows"], page["total"], offset,
-                          lambda r: ConsentReceipt.from_row(r, now).shown_to(info.context.policy))
+        return connection(
+            page["rows"],
+            page["total"],
+            offset,
+            lambda r: ConsentReceipt.from_row(r, now).shown_to(info.context.policy),
+        )
 
-    @strawberry.field(description="Link confirmations, newest first (Dinsos roles and the "
-                                  "auditor).")
-    async def link_confirmations(self, info: Info, person_id: strawberry.ID | None = None,
-                                 organization: str | None = None, first: int = 20,
-                                 after: str | None = None) -> Connection[LinkConfirmation]:
+    @strawberry.field(
+        description="Link confirmations, newest first (Dinsos roles and the auditor)."
+    )
+    async def link_confirmations(
+        self,
+        info: Info,
+        person_id: strawberry.ID | None = None,
+        organization: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[LinkConfirmation]:
         require_alert_reader(info.context.principal)
         offset, limit = window(first, after)
-        page = await _grants(info).links(person_id=person_id, organization=organization,
-                                         offset=offset, limit=limit)
+        page = await _grants(info).links(
+            person_id=person_id, organization=organization, offset=offset, limit=limit
+        )
         read(info, persons=[r["person_id"] for r in page["rows"]])
-        return connection(page["rows"], page["total"], offset,
-                          lambda r: LinkConfirmation.from_row(r).shown_to(info.context.policy))
+        return connection(
+            page["rows"],
+            page["total"],
+            offset,
+            lambda r: LinkConfirmation.from_row(r).shown_to(info.context.policy),
+        )
 
-    @strawberry.field(description="Alerts on unusual submission patterns, newest first "
-                                  "(Dinsos roles and the auditor).")
-    async def submission_alerts(self, info: Info, organization: str | None = None,
-                                first: int = 20,
-                                after: str | None = None) -> Connection[SubmissionAlert]:
+    @strawberry.field(
+        description="Alerts on unusual submission patterns, newest first "
+        "(Dinsos roles and the auditor)."
+    )
+    async def submission_alerts(
+        self, info: Info, organization: str | None = None, first: int = 20, after: str | None = None
+    ) -> Connection[SubmissionAlert]:
         require_alert_reader(info.context.principal)
         offset, limit = window(first, after)
-        page = await _watch(info).alerts(organization=organization, offset=offset,
-                                         limit=limit)
+        page = await _watch(info).alerts(organization=organization, offset=offset, limit=limit)
         return connection(page["rows"], page["total"], offset, SubmissionAlert.from_row)
 
 

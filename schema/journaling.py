@@ -30,9 +30,26 @@ from schema.permissions import POLICIES, mask_text
 
 #: the keys of a row shown at the top of a fact's payload, for partners
 SUMMARY_KEYS: Final = (
-    "service_id", "assessment_id", "referral_id", "request_id", "household_id", "person_id",
-    "program", "service_date", "since", "until", "assessed_on", "amount", "status", "kind",
-    "from_org", "to_org", "organization", "funder", "link_pending", "active",
+    "service_id",
+    "assessment_id",
+    "referral_id",
+    "request_id",
+    "household_id",
+    "person_id",
+    "program",
+    "service_date",
+    "since",
+    "until",
+    "assessed_on",
+    "amount",
+    "status",
+    "kind",
+    "from_org",
+    "to_org",
+    "organization",
+    "funder",
+    "link_pending",
+    "active",
 )
 #: free-text fields: kept, with identifiers typed into them masked
 FREE_TEXT: Final = ("note", "notes", "plan", "reason", "rejection_reason")
@@ -51,9 +68,15 @@ def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def fact(info: strawberry.Info[Any, Any], kind: str, row: GraphRow, *,
-         households: Iterable[object] = (), persons: Iterable[object] = (),
-         key: str | None = None) -> NewFact:
+def fact(
+    info: strawberry.Info[Any, Any],
+    kind: str,
+    row: GraphRow,
+    *,
+    households: Iterable[object] = (),
+    persons: Iterable[object] = (),
+    key: str | None = None,
+) -> NewFact:
     """The fact an API write appends: who did it, about whom, the row (the
     subject is the row's id; an enrolment's is household:program)."""
     principal = info.context.principal
@@ -62,7 +85,8 @@ def fact(info: strawberry.Info[Any, Any], kind: str, row: GraphRow, *,
     payload["table"] = row.ENTITY
     payload["row"] = kept
     return NewFact(
-        kind=kind, payload=payload,
+        kind=kind,
+        payload=payload,
         household_ids=tuple(dict.fromkeys(str(h) for h in households if h)),
         person_ids=tuple(dict.fromkeys(str(p) for p in persons if p)),
         subject=row.key,
@@ -90,9 +114,14 @@ async def claim(info: strawberry.Info[Any, Any], one: NewFact) -> bool:
     return await asyncio.to_thread(journal.claim, one)
 
 
-async def journaled_write(info: strawberry.Info[Any, Any], kind: str, row: WrittenRow, *,
-                          households: Iterable[object] = (),
-                          persons: Iterable[object] = ()) -> None:
+async def journaled_write(
+    info: strawberry.Info[Any, Any],
+    kind: str,
+    row: WrittenRow,
+    *,
+    households: Iterable[object] = (),
+    persons: Iterable[object] = (),
+) -> None:
     """Journal the row's fact, then upsert the row into the graph."""
     await append(info, [fact(info, kind, row, households=households, persons=persons)])
     await info.context.repository.write([row])

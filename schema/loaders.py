@@ -45,6 +45,7 @@ def now_or_later(loader: DataLoader[str, T], key: str, then: Callable[[T], R]) -
 
     return later()
 
+
 #: loader attribute -> part name of `household_parts`
 PARTS: dict[str, str] = {
     "members": "members",
@@ -60,8 +61,12 @@ class HouseholdParts:
     """Collects the parts asked for while the event loop turns once, then
     fetches them all in one `household_parts` call."""
 
-    def __init__(self, fetch: Callable[..., Awaitable[list[Any]]], scope: Scope,
-                 primed: Callable[[list[Row]], None]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[..., Awaitable[list[Any]]],
+        scope: Scope,
+        primed: Callable[[list[Row]], None],
+    ) -> None:
         self._fetch = fetch
         self._scope = scope
         self._primed = primed
@@ -81,8 +86,9 @@ class HouseholdParts:
         waiting, self._waiting = self._waiting, []
         self._task = asyncio.ensure_future(self._run(waiting))
 
-    async def _run(self, waiting: list[tuple[str, list[str],
-                                          asyncio.Future[list[list[Row]]]]]) -> None:
+    async def _run(
+        self, waiting: list[tuple[str, list[str], asyncio.Future[list[list[Row]]]]]
+    ) -> None:
         parts = sorted({part for part, _, _ in waiting})
         ids = list(dict.fromkeys(i for _, keys, _ in waiting for i in keys))
         try:
@@ -97,8 +103,7 @@ class HouseholdParts:
             self._primed([m for views in found if views for m in views["members"]])
         for part, keys, future in waiting:
             if not future.done():
-                future.set_result([
-                    (by_id[k] or {}).get(part) or [] for k in keys])
+                future.set_result([(by_id[k] or {}).get(part) or [] for k in keys])
 
 
 class Loaders:
@@ -152,8 +157,9 @@ class Loaders:
         self.household = DataLoader(household_360, max_batch_size=1000)
 
     @staticmethod
-    def _part_loader(parts: HouseholdParts, part: str,
-                     personal: bool) -> DataLoader[str, list[Row]]:
+    def _part_loader(
+        parts: HouseholdParts, part: str, personal: bool
+    ) -> DataLoader[str, list[Row]]:
         async def batch(keys: list[str]) -> list[list[Row]]:
             if not personal:
                 raise Forbidden("this role cannot read named people or households.")

@@ -60,20 +60,24 @@ class SubmitResult:
     person_id: strawberry.ID
     household_id: strawberry.ID | None = strawberry.field(
         description="The household, when it is open to you (one you registered, serve, were "
-                    "referred or hold consent or a confirmed link for); otherwise null.")
+        "referred or hold consent or a confirmed link for); otherwise null."
+    )
     match_probability: float | None
     new_person: bool
     new_household: bool | None = strawberry.field(
         description="Whether the record made a new household; null unless the household "
-                    "is open to you (else it would tell whether a KK number, address or "
-                    "phone is registered).")
+        "is open to you (else it would tell whether a KK number, address or "
+        "phone is registered)."
+    )
 
 
 @strawberry.input
 class ServiceInput:
     household_id: strawberry.ID | None = strawberry.field(
-        default=None, description="The household; leave it out for a person you submitted "
-                                  "whose household is not open to you (give personId).")
+        default=None,
+        description="The household; leave it out for a person you submitted "
+        "whose household is not open to you (give personId).",
+    )
     person_id: strawberry.ID | None = None
     program: str
     service_date: date
@@ -128,8 +132,7 @@ async def _pending(info: Info, household_id: str) -> bool:
     that household into the real one would carry the access there."""
     if info.context.scope["organization"] is None:
         return False
-    return not (await info.context.repository.granted([household_id],
-                                                      info.context.scope))[0]
+    return not (await info.context.repository.granted([household_id], info.context.scope))[0]
 
 
 async def _served_household(info: Info, service: ServiceInput) -> tuple[str, bool]:
@@ -144,64 +147,106 @@ async def _served_household(info: Info, service: ServiceInput) -> tuple[str, boo
     refused whatever the person, so the answer never tells where someone lives."""
     if service.household_id is not None:
         if await info.context.loaders.household.load(service.household_id) is None:
-            raise InputError("service.householdId", f"no household {service.household_id!r} "
-                             "that you may see; for a person you submitted, give only "
-                             "service.personId.")
+            raise InputError(
+                "service.householdId",
+                f"no household {service.household_id!r} "
+                "that you may see; for a person you submitted, give only "
+                "service.personId.",
+            )
         await resolve(info, "service", service)  # a merged id: its survivor
         return str(service.household_id), await _pending(info, str(service.household_id))
-    person = (await info.context.loaders.person.load(service.person_id)
-              if service.person_id is not None else None)
+    person = (
+        await info.context.loaders.person.load(service.person_id)
+        if service.person_id is not None
+        else None
+    )
     if person is None:
-        raise InputError("service.personId", "give service.householdId, or the personId of "
-                         "someone you may see or submitted.")
+        raise InputError(
+            "service.personId",
+            "give service.householdId, or the personId of someone you may see or submitted.",
+        )
     if person.get("person_id"):
         service.person_id = strawberry.ID(person["person_id"])  # a merged id: its survivor
     if person.get("submitted_only") and person.get("linked_household_id"):
         return str(person["linked_household_id"]), True
     if person.get("household_id"):
         return str(person["household_id"]), await _pending(info, str(person["household_id"]))
-    raise InputError("service.personId", f"person {service.person_id!r} belongs to no "
-                     "household yet; give service.householdId.")
+    raise InputError(
+        "service.personId",
+        f"person {service.person_id!r} belongs to no household yet; give service.householdId.",
+    )
 
 
-def _submitted_rows(record: RecordInput, linked: Row, org: str,
-                    key: str) -> list[rows.WrittenRow]:
+def _submitted_rows(record: RecordInput, linked: Row, org: str, key: str) -> list[rows.WrittenRow]:
     """What a linked submission writes to the graph: its household and person
     when the linker made them new, the record, and the link's evidence (as a
     bulk load writes it), in that order."""
     pid, hid = str(linked["person_id"]), str(linked["household_id"])
     out: list[rows.WrittenRow] = []
     if linked.get("new_household"):
-        out.append(rows.Household(
-            household_id=hid, no_kk=record.no_kk, address=record.address,
-            rt=linked.get("rt"), rw=linked.get("rw"),
-            kelurahan_code=linked.get("kelurahan_code"),
-            kecamatan_code=linked.get("kecamatan_code"),
-            welfare_decile=record.welfare_decile, status="active"))
+        out.append(
+            rows.Household(
+                household_id=hid,
+                no_kk=record.no_kk,
+                address=record.address,
+                rt=linked.get("rt"),
+                rw=linked.get("rw"),
+                kelurahan_code=linked.get("kelurahan_code"),
+                kecamatan_code=linked.get("kecamatan_code"),
+                welfare_decile=record.welfare_decile,
+                status="active",
+            )
+        )
     if linked.get("new_person"):
-        out.append(rows.Person(
-            person_id=pid, household_id=hid, full_name=record.full_name,
-            name_tokens=" ".join(linked.get("name_tokens") or []) or None,
-            nik=record.nik, no_kk=record.no_kk, birth_date=record.birth_date,
-            birth_place=record.birth_place, sex=record.sex,
-            relationship=record.relationship, phone=record.phone,
-            status="active", ppks=tuple(record.ppks)))
-    out.append(rows.SourceRecord(
-        record_key=key, source=linked.get("source") or org, organization=org,
-        source_record_id=record.source_record_id, person_id=pid,
-        full_name=record.full_name, nik=record.nik, no_kk=record.no_kk,
-        birth_date=record.birth_date, address=record.address, rt=record.rt,
-        rw=record.rw, kelurahan=record.kelurahan,
-        match_probability=linked.get("match_probability"), loaded_at=inputs.now(),
-        via_api=True))
+        out.append(
+            rows.Person(
+                person_id=pid,
+                household_id=hid,
+                full_name=record.full_name,
+                name_tokens=" ".join(linked.get("name_tokens") or []) or None,
+                nik=record.nik,
+                no_kk=record.no_kk,
+                birth_date=record.birth_date,
+                birth_place=record.birth_place,
+                sex=record.sex,
+                relationship=record.relationship,
+                phone=record.phone,
+                status="active",
+                ppks=tuple(record.ppks),
+            )
+        )
+    out.append(
+        rows.SourceRecord(
+            record_key=key,
+            source=linked.get("source") or org,
+            organization=org,
+            source_record_id=record.source_record_id,
+            person_id=pid,
+            full_name=record.full_name,
+            nik=record.nik,
+            no_kk=record.no_kk,
+            birth_date=record.birth_date,
+            address=record.address,
+            rt=record.rt,
+            rw=record.rw,
+            kelurahan=record.kelurahan,
+            match_probability=linked.get("match_probability"),
+            loaded_at=inputs.now(),
+            via_api=True,
+        )
+    )
     matched = linked.get("matched_record_key")
     if matched:
         left, right = sorted((key, str(matched)))
-        out.append(rows.MatchEvidence(
-            record_key_l=left, record_key_r=right,
-            match_probability=linked.get("match_probability"),
-            match_weight=linked.get("match_weight"),
-            evidence=json.dumps(linked.get("evidence") or [])))
+        out.append(
+            rows.MatchEvidence(
+                record_key_l=left,
+                record_key_r=right,
+                match_probability=linked.get("match_probability"),
+                match_weight=linked.get("match_weight"),
+                evidence=json.dumps(linked.get("evidence") or []),
+            )
+        )
     return out
 
 
@@ -218,12 +263,14 @@ def _identity_numbers(record: RecordInput) -> None:
 
 @strawberry.type
 class Mutation(GrantMutations, ChangeRequestMutations):
-    @strawberry.mutation(description="Submit a beneficiary record; it is linked in real time. "
-                                     "You see the record and the person as you sent them; "
-                                     "the rest of a known person's household opens only "
-                                     "when Dinsos confirms the link, the person consents, "
-                                     "or it is referred to you. Submissions have their own "
-                                     "budget per organization.")
+    @strawberry.mutation(
+        description="Submit a beneficiary record; it is linked in real time. "
+        "You see the record and the person as you sent them; "
+        "the rest of a known person's household opens only "
+        "when Dinsos confirms the link, the person consents, "
+        "or it is referred to you. Submissions have their own "
+        "budget per organization."
+    )
     async def submit_record(self, info: Info, record: RecordInput) -> SubmitResult:
         require_write(info.context.principal)
         intake = info.context.services.intake
@@ -246,27 +293,36 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         await info.context.repository.write(_submitted_rows(record, linked, org, key))
         wrote(info, persons=[pid], households=[hid])
         if watch is not None:
-            for alert in await watch.submitted(org, person_id=pid, household_id=hid,
-                                               nik_given=record.nik is not None,
-                                               matched=not linked.get("new_person"),
-                                               at=inputs.now()):
-                info.context.audit.touch("alert:" + str(alert["kind"]), "submitRecord",
-                                         persons=[pid])
+            for alert in await watch.submitted(
+                org,
+                person_id=pid,
+                household_id=hid,
+                nik_given=record.nik is not None,
+                matched=not linked.get("new_person"),
+                at=inputs.now(),
+            ):
+                info.context.audit.touch(
+                    "alert:" + str(alert["kind"]), "submitRecord", persons=[pid]
+                )
         shown = await info.context.loaders.household.load(hid) is not None
-        return SubmitResult(record_key=strawberry.ID(key), person_id=strawberry.ID(pid),
-                            household_id=strawberry.ID(hid) if shown else None,
-                            match_probability=linked.get("match_probability"),
-                            new_person=bool(linked.get("new_person")),
-                            new_household=bool(linked.get("new_household")) if shown else None)
+        return SubmitResult(
+            record_key=strawberry.ID(key),
+            person_id=strawberry.ID(pid),
+            household_id=strawberry.ID(hid) if shown else None,
+            match_probability=linked.get("match_probability"),
+            new_person=bool(linked.get("new_person")),
+            new_household=bool(linked.get("new_household")) if shown else None,
+        )
 
-    @strawberry.mutation(description="Record a service or benefit delivered by your "
-                                     "organization.")
+    @strawberry.mutation(description="Record a service or benefit delivered by your organization.")
     async def record_service(self, info: Info, service: ServiceInput) -> Service:
         policy = require_write(info.context.principal)
         org = str(info.context.principal.organization)
         if policy.own_funding_only and service.funder not in (None, org):
-            raise Forbidden(f"a foundation records only services it funds itself: leave "
-                            f"service.funder empty or set it to {org!r}.")
+            raise Forbidden(
+                f"a foundation records only services it funds itself: leave "
+                f"service.funder empty or set it to {org!r}."
+            )
         household_id, pending = await _served_household(info, service)
         if service.amount is not None and service.amount < 0:
             raise InputError("service.amount", "must not be negative.")
@@ -276,13 +332,26 @@ class Mutation(GrantMutations, ChangeRequestMutations):
             # a public program is paid by its budget (PKH by APBN), not by the
             # office that hands it out; an organization's own program by itself
             funder = (await info.context.repository.program_funders([program])).get(program)
-        row = rows.Service(service_id=f"svc-{uuid.uuid4()}", household_id=household_id,
-                           person_id=service.person_id, program=program,
-                           service_date=service.service_date, amount=service.amount,
-                           funder=funder or org, organization=org, source=org,
-                           record_key=None, link_pending=pending)
-        await journaled_write(info, kinds.SERVICE_RECORDED, row,
-                              households=[household_id], persons=[service.person_id])
+        row = rows.Service(
+            service_id=f"svc-{uuid.uuid4()}",
+            household_id=household_id,
+            person_id=service.person_id,
+            program=program,
+            service_date=service.service_date,
+            amount=service.amount,
+            funder=funder or org,
+            organization=org,
+            source=org,
+            record_key=None,
+            link_pending=pending,
+        )
+        await journaled_write(
+            info,
+            kinds.SERVICE_RECORDED,
+            row,
+            households=[household_id],
+            persons=[service.person_id],
+        )
         # a pending delivery opens nothing, so it does not count as serving the
         # NIKs submitted (UNSERVED_NIKS would be silenced by it)
         if info.context.services.submissions is not None and not pending:
@@ -296,15 +365,23 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         await resolve(info, "assessment", assessment)
         principal = info.context.principal
         row = rows.Assessment(
-            assessment_id=f"asm-{uuid.uuid4()}", household_id=assessment.household_id,
-            person_id=assessment.person_id, assessed_on=assessment.assessed_on,
+            assessment_id=f"asm-{uuid.uuid4()}",
+            household_id=assessment.household_id,
+            person_id=assessment.person_id,
+            assessed_on=assessment.assessed_on,
             social_worker=str(getattr(principal, "subject", None) or principal.role),
             organization=str(principal.organization),
             plan=inputs.required_text("assessment.plan", assessment.plan),
-            notes=assessment.notes, ppks=tuple(assessment.ppks))
-        await journaled_write(info, kinds.ASSESSMENT_RECORDED, row,
-                              households=[assessment.household_id],
-                              persons=[assessment.person_id])
+            notes=assessment.notes,
+            ppks=tuple(assessment.ppks),
+        )
+        await journaled_write(
+            info,
+            kinds.ASSESSMENT_RECORDED,
+            row,
+            households=[assessment.household_id],
+            persons=[assessment.person_id],
+        )
         wrote(info, persons=[assessment.person_id], households=[assessment.household_id])
         return Assessment.from_row(row.as_dict())
 
@@ -316,26 +393,38 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         # a scoped organization referring to itself would open the household to
         # itself (Dinsos sees everything, so its units may refer among themselves)
         if policy.relationship_scoped and to_org == from_org:
-            raise InputError("referral.toOrganization", "a referral goes to another "
-                                                        "organization, not your own.")
-        referral.household_id = strawberry.ID((await visible_household(
-            info, "referral.householdId", referral.household_id))["household_id"])
+            raise InputError(
+                "referral.toOrganization", "a referral goes to another organization, not your own."
+            )
+        referral.household_id = strawberry.ID(
+            (await visible_household(info, "referral.householdId", referral.household_id))[
+                "household_id"
+            ]
+        )
         now = inputs.now()
         row = rows.Referral(
-            referral_id=f"ref-{uuid.uuid4()}", household_id=referral.household_id,
-            from_org=from_org, to_org=to_org, program=referral.program, status="OPEN",
-            created_at=now, updated_at=now, note=referral.note, history=("OPEN",),
+            referral_id=f"ref-{uuid.uuid4()}",
+            household_id=referral.household_id,
+            from_org=from_org,
+            to_org=to_org,
+            program=referral.program,
+            status="OPEN",
+            created_at=now,
+            updated_at=now,
+            note=referral.note,
+            history=("OPEN",),
             # a scoped maker's referral opens nothing once its household is merged
-            from_scoped=policy.relationship_scoped)
-        await journaled_write(info, kinds.REFERRAL_CREATED, row,
-                              households=[referral.household_id])
+            from_scoped=policy.relationship_scoped,
+        )
+        await journaled_write(info, kinds.REFERRAL_CREATED, row, households=[referral.household_id])
         result = Referral.from_row(row.as_dict())
         wrote(info, households=[referral.household_id])
         return result.shown_to(policy)
 
     @strawberry.mutation(description="Move a referral to its next status.")
-    async def advance_referral(self, info: Info, id: strawberry.ID, status: ReferralStatus,
-                               note: str | None = None) -> Referral:
+    async def advance_referral(
+        self, info: Info, id: strawberry.ID, status: ReferralStatus, note: str | None = None
+    ) -> Referral:
         policy = require_write(info.context.principal)
         repo, scope = info.context.repository, info.context.scope
         current = (await repo.referrals_by_id([id], scope))[0]
@@ -343,17 +432,26 @@ class Mutation(GrantMutations, ChangeRequestMutations):
             raise NotFound("referral", id)
         allowed = TRANSITIONS.get(current["status"], frozenset())
         if status.value not in allowed:
-            raise InputError("status", f"a referral that is {current['status']} can move to "
-                             f"{', '.join(sorted(allowed)) or 'nothing'}, not {status.value}.")
+            raise InputError(
+                "status",
+                f"a referral that is {current['status']} can move to "
+                f"{', '.join(sorted(allowed)) or 'nothing'}, not {status.value}.",
+            )
         at = inputs.now()
         moved = rows.ReferralMove(
-            referral_id=current["referral_id"], household_id=current["household_id"],
-            from_org=current.get("from_org"), to_org=current.get("to_org"),
-            program=current.get("program"), status=status.value, updated_at=at,
+            referral_id=current["referral_id"],
+            household_id=current["household_id"],
+            from_org=current.get("from_org"),
+            to_org=current.get("to_org"),
+            program=current.get("program"),
+            status=status.value,
+            updated_at=at,
             note=note if note is not None else current.get("note"),
-            history=(*(current.get("history") or []), status.value))
-        await append(info, [fact(info, kinds.REFERRAL_MOVED, moved,
-                                 households=[current["household_id"]])])
+            history=(*(current.get("history") or []), status.value),
+        )
+        await append(
+            info, [fact(info, kinds.REFERRAL_MOVED, moved, households=[current["household_id"]])]
+        )
         row = await repo.advance_referral(moved, scope)
         if row is None:
             raise NotFound("referral", id)
@@ -364,8 +462,11 @@ class Mutation(GrantMutations, ChangeRequestMutations):
     @strawberry.mutation(description="Enrol a household in a program.")
     async def enrol_household(self, info: Info, enrolment: EnrolmentInput) -> Enrolment:
         require_write(info.context.principal)
-        enrolment.household_id = strawberry.ID((await visible_household(
-            info, "enrolment.householdId", enrolment.household_id))["household_id"])
+        enrolment.household_id = strawberry.ID(
+            (await visible_household(info, "enrolment.householdId", enrolment.household_id))[
+                "household_id"
+            ]
+        )
         if enrolment.until is not None and enrolment.until < enrolment.since:
             raise InputError("enrolment.until", "is before enrolment.since.")
         org = str(info.context.principal.organization)
@@ -373,19 +474,39 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         row = rows.Enrolment(
             household_id=enrolment.household_id,
             program=inputs.required_text("enrolment.program", enrolment.program),
-            since=enrolment.since, until=enrolment.until, active=active, organization=org)
-        await journaled_write(info, kinds.ENROLMENT_RECORDED, row,
-                              households=[enrolment.household_id])
+            since=enrolment.since,
+            until=enrolment.until,
+            active=active,
+            organization=org,
+        )
+        await journaled_write(
+            info, kinds.ENROLMENT_RECORDED, row, households=[enrolment.household_id]
+        )
         wrote(info, households=[enrolment.household_id])
-        return Enrolment(program_code=enrolment.program, program_name=None, benefit_kind=None,
-                         need=None, funder=None, organization=org, since=enrolment.since,
-                         until=enrolment.until, active=active)
+        return Enrolment(
+            program_code=enrolment.program,
+            program_name=None,
+            benefit_kind=None,
+            need=None,
+            funder=None,
+            organization=org,
+            since=enrolment.since,
+            until=enrolment.until,
+            active=active,
+        )
 
-    @strawberry.mutation(description="Decide an uncertain pair from the review queue; the "
-                                     "decision sticks across later linkage runs.")
-    async def decide_review_pair(self, info: Info, record_key_l: strawberry.ID,
-                                 record_key_r: strawberry.ID, decision: ReviewDecision,
-                                 note: str | None = None) -> ReviewResult:
+    @strawberry.mutation(
+        description="Decide an uncertain pair from the review queue; the "
+        "decision sticks across later linkage runs."
+    )
+    async def decide_review_pair(
+        self,
+        info: Info,
+        record_key_l: strawberry.ID,
+        record_key_r: strawberry.ID,
+        decision: ReviewDecision,
+        note: str | None = None,
+    ) -> ReviewResult:
         require_casework(info.context.principal)
         review = info.context.services.review
         if review is None:
@@ -394,8 +515,13 @@ class Mutation(GrantMutations, ChangeRequestMutations):
             raise InputError("recordKeyR", "a record cannot be paired with itself.")
         principal = info.context.principal
         reviewer = str(getattr(principal, "subject", None) or principal.organization)
-        await review.decide(record_key_l, record_key_r, decision is ReviewDecision.SAME,
-                            reviewer, note)
+        await review.decide(
+            record_key_l, record_key_r, decision is ReviewDecision.SAME, reviewer, note
+        )
         wrote(info)
-        return ReviewResult(record_key_l=record_key_l, record_key_r=record_key_r,
-                            decision=decision, reviewer=reviewer)
+        return ReviewResult(
+            record_key_l=record_key_l,
+            record_key_r=record_key_r,
+            decision=decision,
+            reviewer=reviewer,
+        )

@@ -57,8 +57,9 @@ def _parse(cursor: str) -> tuple[int, int | None]:
             raise ValueError
         return int(offset), int(snapshot) if at else None
     except ValueError:
-        raise InputError("after", "is not a cursor from this API; pass an edge's cursor "
-                                  "or pageInfo.endCursor.") from None
+        raise InputError(
+            "after", "is not a cursor from this API; pass an edge's cursor or pageInfo.endCursor."
+        ) from None
 
 
 def decode_cursor(cursor: str | None) -> int:
@@ -78,10 +79,16 @@ def window(first: int, after: str | None) -> tuple[int, int]:
     return decode_cursor(after), first
 
 
-def connection(rows: Sequence[Row], total: int, offset: int,
-               make: Callable[[Row], T], snapshot: int | None = None) -> Connection[T]:
-    edges = [Edge(node=make(r), cursor=encode_cursor(offset + i, snapshot))
-             for i, r in enumerate(rows)]
+def connection(
+    rows: Sequence[Row],
+    total: int,
+    offset: int,
+    make: Callable[[Row], T],
+    snapshot: int | None = None,
+) -> Connection[T]:
+    edges = [
+        Edge(node=make(r), cursor=encode_cursor(offset + i, snapshot)) for i, r in enumerate(rows)
+    ]
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -94,5 +101,13 @@ def connection(rows: Sequence[Row], total: int, offset: int,
     )
 
 
-__all__ = ["Connection", "Edge", "PageInfo", "connection", "cursor_snapshot", "decode_cursor",
-           "encode_cursor", "window"]
+__all__ = [
+    "Connection",
+    "Edge",
+    "PageInfo",
+    "connection",
+    "cursor_snapshot",
+    "decode_cursor",
+    "encode_cursor",
+    "window",
+]

@@ -72,35 +72,89 @@ class Policy:
         return self.masks_identifiers
 
 
-_NONE: Final = Policy(False, False, False, True, True, True, False,
-                      description="An unknown role: nothing.")
+_NONE: Final = Policy(
+    False, False, False, True, True, True, False, description="An unknown role: nothing."
+)
 
-POLICIES: Final = MappingProxyType({
-    #                     personal special aggr  mask  scoped audit write
-    "dinsos_admin": Policy(True, True, False, False, False, False, True, casework=True,
-                           reads_audit_log=True,
-                           description="Dinas Sosial staff: everything, including "
-                                       "special-category PPKS, and the audit log."),
-    "social_worker": Policy(True, True, False, False, False, False, True, casework=True,
-                            description="Pekerja sosial: case work on named people, "
-                                        "including special-category PPKS and assessments."),
-    "agency": Policy(True, False, False, True, True, False, True, names_other_providers=False,
-                     description="A partner agency: households it serves, was referred, "
-                                 "or holds consent or a confirmed link for; NIK, KK "
-                                 "and phone masked."),
-    "foundation": Policy(True, False, False, True, True, False, True, own_funding_only=True,
-                         names_other_providers=False,
-                         description="A foundation (yayasan): households it serves, was "
-                                     "referred, or holds consent or a confirmed link for; "
-                                     "NIK, KK and phone masked; its own services only."),
-    "analyst": Policy(False, False, True, True, False, False, False,
-                      min_cell_size=SMALL_CELL_THRESHOLD,
-                      description="Aggregates only, with cells under 5 suppressed; no named "
-                                  "people."),
-    "auditor": Policy(False, False, False, True, False, True, False, reads_audit_log=True,
-                      description="The audit log only."),
-})
-
+POLICIES: Final = MappingProxyType(
+    {
+        #                     personal special aggr  mask  scoped audit write
+        "dinsos_admin": Policy(
+            True,
+            True,
+            False,
+            False,
+            False,
+            False,
+            True,
+            casework=True,
+            reads_audit_log=True,
+            description="Dinas Sosial staff: everything, including "
+            "special-category PPKS, and the audit log.",
+        ),
+        "social_worker": Policy(
+            True,
+            True,
+            False,
+            False,
+            False,
+            False,
+            True,
+            casework=True,
+            description="Pekerja sosial: case work on named people, "
+            "including special-category PPKS and assessments.",
+        ),
+        "agency": Policy(
+            True,
+            False,
+            False,
+            True,
+            True,
+            False,
+            True,
+            names_other_providers=False,
+            description="A partner agency: households it serves, was referred, "
+            "or holds consent or a confirmed link for; NIK, KK "
+            "and phone masked.",
+        ),
+        "foundation": Policy(
+            True,
+            False,
+            False,
+            True,
+            True,
+            False,
+            True,
+            own_funding_only=True,
+            names_other_providers=False,
+            description="A foundation (yayasan): households it serves, was "
+            "referred, or holds consent or a confirmed link for; "
+            "NIK, KK and phone masked; its own services only.",
+        ),
+        "analyst": Policy(
+            False,
+            False,
+            True,
+            True,
+            False,
+            False,
+            False,
+            min_cell_size=SMALL_CELL_THRESHOLD,
+            description="Aggregates only, with cells under 5 suppressed; no named people.",
+        ),
+        "auditor": Policy(
+            False,
+            False,
+            False,
+            True,
+            False,
+            True,
+            False,
+            reads_audit_log=True,
+            description="The audit log only.",
+        ),
+    }
+)
 
 
 def policy_for(principal: Any) -> Policy:
@@ -172,8 +226,10 @@ class Provenance:
 
 
 def provenance_for(principal: Any) -> Provenance:
-    return Provenance(organization=str(getattr(principal, "organization", "")),
-                      names_others=policy_for(principal).names_other_providers)
+    return Provenance(
+        organization=str(getattr(principal, "organization", "")),
+        names_others=policy_for(principal).names_other_providers,
+    )
 
 
 def _role(principal: Any) -> str:
@@ -183,9 +239,11 @@ def _role(principal: Any) -> str:
 def require_personal(principal: Any) -> Policy:
     policy = policy_for(principal)
     if not policy.can_see_personal:
-        raise Forbidden(f"the {_role(principal)} role cannot read named people or households; "
-                        "ask for aggregates (coverageGaps counts, povertyIndicators, programs, "
-                        "funders) instead.")
+        raise Forbidden(
+            f"the {_role(principal)} role cannot read named people or households; "
+            "ask for aggregates (coverageGaps counts, povertyIndicators, programs, "
+            "funders) instead."
+        )
     return policy
 
 
@@ -207,8 +265,10 @@ def require_casework(principal: Any) -> Policy:
     """Assessments and review decisions: social workers and Dinsos only."""
     policy = policy_for(principal)
     if not policy.casework:
-        raise Forbidden(f"the {_role(principal)} role cannot do this: only social workers and "
-                        "Dinsos staff record assessments and decide review pairs.")
+        raise Forbidden(
+            f"the {_role(principal)} role cannot do this: only social workers and "
+            "Dinsos staff record assessments and decide review pairs."
+        )
     return policy
 
 
@@ -217,17 +277,21 @@ def require_alert_reader(principal: Any) -> Policy:
     roles and the auditor."""
     policy = policy_for(principal)
     if not (policy.casework or policy.reads_audit_log):
-        raise Forbidden(f"the {_role(principal)} role cannot read consent receipts, link "
-                        "confirmations or submission alerts; they are for Dinsos staff and "
-                        "the auditor.")
+        raise Forbidden(
+            f"the {_role(principal)} role cannot read consent receipts, link "
+            "confirmations or submission alerts; they are for Dinsos staff and "
+            "the auditor."
+        )
     return policy
 
 
 def require_audit_reader(principal: Any) -> Policy:
     policy = policy_for(principal)
     if not policy.reads_audit_log:
-        raise Forbidden(f"the {_role(principal)} role cannot read the audit log; it is for "
-                        "the auditor and Dinsos administrators.")
+        raise Forbidden(
+            f"the {_role(principal)} role cannot read the audit log; it is for "
+            "the auditor and Dinsos administrators."
+        )
     return policy
 
 
@@ -237,11 +301,13 @@ def require_audit_reader(principal: Any) -> Policy:
 #: with a reason. FILED -> VERIFIED (a social worker checks it against the
 #: family and the records) -> APPROVED (Dinsos) -> APPLIED (Dinsos applies it
 #: to the data); REJECTED ends it at any step.
-CHANGE_REQUEST_STEPS: Final[Mapping[str, tuple[str, frozenset[str]]]] = MappingProxyType({
-    "FILED": ("VERIFIED", frozenset({"social_worker", "dinsos_admin"})),
-    "VERIFIED": ("APPROVED", frozenset({"dinsos_admin"})),
-    "APPROVED": ("APPLIED", frozenset({"dinsos_admin"})),
-})
+CHANGE_REQUEST_STEPS: Final[Mapping[str, tuple[str, frozenset[str]]]] = MappingProxyType(
+    {
+        "FILED": ("VERIFIED", frozenset({"social_worker", "dinsos_admin"})),
+        "VERIFIED": ("APPROVED", frozenset({"dinsos_admin"})),
+        "APPROVED": ("APPLIED", frozenset({"dinsos_admin"})),
+    }
+)
 CHANGE_REQUEST_REJECTED: Final = "REJECTED"
 
 
@@ -251,22 +317,30 @@ def require_change_step(principal: Any, current: str, target: str) -> None:
     move the lifecycle does not have."""
     step = CHANGE_REQUEST_STEPS.get(current)
     if step is None:
-        raise InputError("id", f"a change request that is {current} is closed; it moves "
-                               "no further.")
+        raise InputError(
+            "id", f"a change request that is {current} is closed; it moves no further."
+        )
     following, roles = step
     if target not in (following, CHANGE_REQUEST_REJECTED):
-        raise InputError("id", f"a change request that is {current} moves to {following} "
-                               f"or {CHANGE_REQUEST_REJECTED}, not {target}.")
+        raise InputError(
+            "id",
+            f"a change request that is {current} moves to {following} "
+            f"or {CHANGE_REQUEST_REJECTED}, not {target}.",
+        )
     if _role(principal) not in roles:
-        raise Forbidden(f"the {_role(principal)} role cannot move a {current} change request: "
-                        f"{' or '.join(sorted(roles))} does.")
+        raise Forbidden(
+            f"the {_role(principal)} role cannot move a {current} change request: "
+            f"{' or '.join(sorted(roles))} does."
+        )
 
 
 def require_change_mover(principal: Any) -> None:
     """Only the roles that take some step of the lifecycle move change requests."""
     if not any(_role(principal) in roles for _, roles in CHANGE_REQUEST_STEPS.values()):
-        raise Forbidden(f"the {_role(principal)} role cannot verify, approve, apply or reject "
-                        "change requests; social workers and Dinsos do.")
+        raise Forbidden(
+            f"the {_role(principal)} role cannot verify, approve, apply or reject "
+            "change requests; social workers and Dinsos do."
+        )
 
 
 def mask_middle(value: str | None, keep_start: int, keep_end: int) -> str | None:
@@ -337,16 +411,18 @@ def _as_is(value: Any) -> Any:
 #: a role that masks identifiers sees it: masked, or as it is. A value under a key
 #: not declared here is withheld from those roles (null), so a new column is hidden
 #: until it is declared; tests/linkage checks that every column is.
-EVIDENCE_VALUES: Final[Mapping[str, Callable[[Any], Any]]] = MappingProxyType({
-    "nik_clean": mask_nik,
-    "kk_clean": mask_kk,
-    "phone_clean": mask_phone,
-    "name_clean": _as_is,
-    "birth_date": _as_is,
-    "nik_birth_date": _as_is,
-    "sex": _as_is,
-    "home_key": _as_is,
-})
+EVIDENCE_VALUES: Final[Mapping[str, Callable[[Any], Any]]] = MappingProxyType(
+    {
+        "nik_clean": mask_nik,
+        "kk_clean": mask_kk,
+        "phone_clean": mask_phone,
+        "name_clean": _as_is,
+        "birth_date": _as_is,
+        "nik_birth_date": _as_is,
+        "sex": _as_is,
+        "home_key": _as_is,
+    }
+)
 #: What each comparison of the evidence says besides its values (no personal data).
 EVIDENCE_KEYS: Final = ("comparison", "level", "match_weight")
 

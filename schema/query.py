@@ -42,8 +42,9 @@ from schema.types.service import Service
 
 Info = strawberry.Info[Context, None]
 
-PURPOSE_HELP = ("Why you read this personal data (recorded in the audit log); "
-                "instead of the X-Purpose header.")
+PURPOSE_HELP = (
+    "Why you read this personal data (recorded in the audit log); instead of the X-Purpose header."
+)
 Purpose = Annotated[str | None, strawberry.argument(description=PURPOSE_HELP)]
 
 
@@ -72,16 +73,19 @@ class HouseholdSort:
     direction: SortDirection = SortDirection.ASC
 
 
-@strawberry.enum(description="ACTIVE households, or those MERGED into another (their id "
-                             "resolves to it) or WITHDRAWN (every record withdrawn).")
+@strawberry.enum(
+    description="ACTIVE households, or those MERGED into another (their id "
+    "resolves to it) or WITHDRAWN (every record withdrawn)."
+)
 class HouseholdStatus(Enum):
     ACTIVE = "active"
     MERGED = "merged"
     WITHDRAWN = "withdrawn"
 
 
-@strawberry.input(description="Look-up by address, problem, decile or identifiers; "
-                              "all given filters must hold.")
+@strawberry.input(
+    description="Look-up by address, problem, decile or identifiers; all given filters must hold."
+)
 class HouseholdFilter:
     kecamatan_code: str | None = None
     kelurahan_code: str | None = None
@@ -93,7 +97,8 @@ class HouseholdFilter:
     nik: str | None = None
     no_kk: str | None = None
     status: list[HouseholdStatus] | None = strawberry.field(
-        default=None, description="Default: active households only.")
+        default=None, description="Default: active households only."
+    )
 
 
 def _digits(field: str, value: str | None) -> str | None:
@@ -143,10 +148,11 @@ async def _among(info: Info) -> list[str] | None:
 
 @strawberry.type
 class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
-    @strawberry.field(description="A household by id, if you may see it. An id merged into "
-                                  "another household answers with that one (see resolvedFrom).")
-    async def household(self, info: Info, id: strawberry.ID,
-                        purpose: Purpose = None) -> Household:
+    @strawberry.field(
+        description="A household by id, if you may see it. An id merged into "
+        "another household answers with that one (see resolvedFrom)."
+    )
+    async def household(self, info: Info, id: strawberry.ID, purpose: Purpose = None) -> Household:
         policy = personal(info, purpose)
         row = await info.context.loaders.household.load(id)
         if row is None:
@@ -154,9 +160,11 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
         read(info, households=[row["household_id"]])
         return Household.from_row(row, policy)
 
-    @strawberry.field(description="A person by id, if you may see their household. An id "
-                                  "merged into another person answers with that one "
-                                  "(see resolvedFrom).")
+    @strawberry.field(
+        description="A person by id, if you may see their household. An id "
+        "merged into another person answers with that one "
+        "(see resolvedFrom)."
+    )
     async def person(self, info: Info, id: strawberry.ID, purpose: Purpose = None) -> Person:
         policy = personal(info, purpose)
         row = await info.context.loaders.person.load(id)
@@ -165,13 +173,23 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
         rows_read(info, [row])
         return Person.from_row(row, policy)
 
-    @strawberry.field(description="Fuzzy name search (nicknames, old spellings, typos), "
-                                  "optionally within a kelurahan (code or name), RT and RW, "
-                                  "among persons of the given statuses (default: active).")
-    async def search_persons(self, info: Info, name: str, kelurahan: str | None = None,
-                             rt: str | None = None, rw: str | None = None, first: int = 20,
-                             after: str | None = None, purpose: Purpose = None,
-                             status: list[PersonStatus] | None = None) -> Connection[Person]:
+    @strawberry.field(
+        description="Fuzzy name search (nicknames, old spellings, typos), "
+        "optionally within a kelurahan (code or name), RT and RW, "
+        "among persons of the given statuses (default: active)."
+    )
+    async def search_persons(
+        self,
+        info: Info,
+        name: str,
+        kelurahan: str | None = None,
+        rt: str | None = None,
+        rw: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+        purpose: Purpose = None,
+        status: list[PersonStatus] | None = None,
+    ) -> Connection[Person]:
         policy = personal(info, purpose)
         if not any(ch.isalnum() for ch in name):
             raise InputError("name", "give at least one letter of the name.")
@@ -180,24 +198,38 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
         tokens = list(normalise(name)) if normalise is not None else []
         text = " ".join(tokens) if tokens else name
         page = await info.context.repository.search_persons(
-            text, info.context.scope, kelurahan=kelurahan, rt=rt, rw=rw, offset=offset,
-            limit=limit, statuses=[s.value for s in status or [PersonStatus.ACTIVE]])
+            text,
+            info.context.scope,
+            kelurahan=kelurahan,
+            rt=rt,
+            rw=rw,
+            offset=offset,
+            limit=limit,
+            statuses=[s.value for s in status or [PersonStatus.ACTIVE]],
+        )
         rows_read(info, page["rows"])
-        return connection(page["rows"], page["total"], offset,
-                          lambda r: Person.from_row(r, policy))
+        return connection(page["rows"], page["total"], offset, lambda r: Person.from_row(r, policy))
 
     @strawberry.field(description="Households by address, problem, decile, NIK or KK.")
-    async def households(self, info: Info, filter: HouseholdFilter | None = None,
-                         sort: HouseholdSort | None = None, first: int = 20,
-                         after: str | None = None,
-                         purpose: Purpose = None) -> Connection[Household]:
+    async def households(
+        self,
+        info: Info,
+        filter: HouseholdFilter | None = None,
+        sort: HouseholdSort | None = None,
+        first: int = 20,
+        after: str | None = None,
+        purpose: Purpose = None,
+    ) -> Connection[Household]:
         policy = personal(info, purpose)
         offset, limit = window(first, after)
         f = filter or HouseholdFilter()
         sort = sort or HouseholdSort()
         filters = {
-            "kecamatan_code": f.kecamatan_code, "kelurahan_code": f.kelurahan_code,
-            "rt": f.rt, "rw": f.rw, "ppks": f.ppks,
+            "kecamatan_code": f.kecamatan_code,
+            "kelurahan_code": f.kelurahan_code,
+            "rt": f.rt,
+            "rw": f.rw,
+            "ppks": f.ppks,
             "decile": _decile("filter.decile", f.decile),
             "max_decile": _decile("filter.maxDecile", f.max_decile),
             "nik": _digits("filter.nik", f.nik),
@@ -205,18 +237,32 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
             "statuses": [s.value for s in f.status or [HouseholdStatus.ACTIVE]],
         }
         page = await info.context.repository.find_households(
-            info.context.scope, filters=filters, sort=sort.field.value,
-            descending=sort.direction is SortDirection.DESC, offset=offset, limit=limit)
+            info.context.scope,
+            filters=filters,
+            sort=sort.field.value,
+            descending=sort.direction is SortDirection.DESC,
+            offset=offset,
+            limit=limit,
+        )
         rows_read(info, page["rows"])
-        return connection(page["rows"], page["total"], offset,
-                          lambda r: Household.from_row(r, policy))
+        return connection(
+            page["rows"], page["total"], offset, lambda r: Household.from_row(r, policy)
+        )
 
-    @strawberry.field(description="Households with a problem and no active program that "
-                                  "addresses it, by area (kecamatan or kelurahan code) and PPKS: "
-                                  "the monthly report's coverage gaps.")
-    async def coverage_gaps(self, info: Info, area: str | None = None, ppks: str | None = None,
-                            first: int = 20, after: str | None = None,
-                            purpose: Purpose = None) -> CoverageGaps:
+    @strawberry.field(
+        description="Households with a problem and no active program that "
+        "addresses it, by area (kecamatan or kelurahan code) and PPKS: "
+        "the monthly report's coverage gaps."
+    )
+    async def coverage_gaps(
+        self,
+        info: Info,
+        area: str | None = None,
+        ppks: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+        purpose: Purpose = None,
+    ) -> CoverageGaps:
         policy = require_aggregates(info.context.principal)
         named = policy.can_see_personal and _selects(info, "households")
         if named:  # the counts need no purpose; the households themselves do
@@ -224,37 +270,54 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
         offset, limit = window(first, after)
         scope = info.context.scope
         result = await _analytics(info).coverage_gaps(
-            area=area, ppks=ppks, special_category=scope["special_category"],
-            households=await _among(info))
-        counts = [CoverageGapCount(kecamatan_code=c["kecamatan_code"],
-                                   kelurahan_code=c["kelurahan_code"], ppks=c["ppks"],
-                                   households=suppress(c["households"], policy))
-                  for c in result["counts"]]
+            area=area,
+            ppks=ppks,
+            special_category=scope["special_category"],
+            households=await _among(info),
+        )
+        counts = [
+            CoverageGapCount(
+                kecamatan_code=c["kecamatan_code"],
+                kelurahan_code=c["kelurahan_code"],
+                ppks=c["ppks"],
+                households=suppress(c["households"], policy),
+            )
+            for c in result["counts"]
+        ]
         total = len(result["households"])
         households = None
         if named:
-            ids = [h["household_id"] for h in result["households"][offset:offset + limit]]
+            ids = [h["household_id"] for h in result["households"][offset : offset + limit]]
             rows = [r for r in await info.context.loaders.household.load_many(ids) if r]
             rows_read(info, rows)
-            households = connection(rows, total, offset,
-                                    lambda r: Household.from_row(r, policy))
-        return CoverageGaps(counts=counts, total_households=suppress(total, policy),
-                            households=households)
+            households = connection(rows, total, offset, lambda r: Household.from_row(r, policy))
+        return CoverageGaps(
+            counts=counts, total_households=suppress(total, policy), households=households
+        )
 
-    @strawberry.field(description="Overlapping benefits for the same need from several "
-                                  "funders in [from, to], leaving out allowed combinations.")
-    async def duplicated_aid(self, info: Info,
-                             from_: Annotated[date, strawberry.argument(name="from")],
-                             to: date, first: int = 20, after: str | None = None,
-                             purpose: Purpose = None) -> Connection[DuplicatedAid]:
+    @strawberry.field(
+        description="Overlapping benefits for the same need from several "
+        "funders in [from, to], leaving out allowed combinations."
+    )
+    async def duplicated_aid(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+        first: int = 20,
+        after: str | None = None,
+        purpose: Purpose = None,
+    ) -> Connection[DuplicatedAid]:
         policy = personal(info, purpose)
         if to < from_:
             raise InputError("to", "the end of the period is before its start.")
         offset, limit = window(first, after)
         page = await info.context.repository.duplicated_aid(
-            info.context.scope, start=from_, end=to, offset=offset, limit=limit)
+            info.context.scope, start=from_, end=to, offset=offset, limit=limit
+        )
         households = await info.context.loaders.household.load_many(
-            [r["household_id"] for r in page["rows"]])
+            [r["household_id"] for r in page["rows"]]
+        )
         by_id = {h["household_id"]: h for h in households if h}
         shown = provenance_for(info.context.principal)
 
@@ -262,25 +325,37 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
             services = [Service.from_row(s, shown) for s in r["services"]]  # type: ignore[attr-defined]
             return DuplicatedAid(
                 household=Household.from_row(by_id[str(r["household_id"])], policy),
-                need=str(r["need"]), programs=list(r["programs"]),  # type: ignore[call-overload]
+                need=str(r["need"]),
+                programs=list(r["programs"]),  # type: ignore[call-overload]
                 funders=sorted({s.funder for s in services if s.funder}),
-                services=services)
+                services=services,
+            )
 
         rows = [r for r in page["rows"] if r["household_id"] in by_id]
         rows_read(info, rows)
         return connection(rows, page["total"], offset, make)
 
-    @strawberry.field(description="Programs: funder, problems addressed, households reached "
-                                  "and the share of need covered.")
+    @strawberry.field(
+        description="Programs: funder, problems addressed, households reached "
+        "and the share of need covered."
+    )
     async def programs(self, info: Info) -> list[Program]:
         policy = require_aggregates(info.context.principal)
         rows = await info.context.repository.programs(info.context.scope)
-        return [Program(code=r["code"], name=r.get("name"), benefit_kind=r.get("benefit_kind"),
-                        need=r.get("need"), description=r.get("description"),
-                        funder=r.get("funder"), ppks=list(r.get("ppks") or []),
-                        households_reached=suppress(r["households_reached"], policy),
-                        households_in_need=suppress(r["households_in_need"], policy))
-                for r in rows]
+        return [
+            Program(
+                code=r["code"],
+                name=r.get("name"),
+                benefit_kind=r.get("benefit_kind"),
+                need=r.get("need"),
+                description=r.get("description"),
+                funder=r.get("funder"),
+                ppks=list(r.get("ppks") or []),
+                households_reached=suppress(r["households_reached"], policy),
+                households_in_need=suppress(r["households_in_need"], policy),
+            )
+            for r in rows
+        ]
 
     @strawberry.field(description="Funders: who funds what, households reached, amounts.")
     async def funders(self, info: Info) -> list[Funder]:
@@ -292,55 +367,89 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
             # how many of your households another organization paid for is who serves whom
             named = shown.funder(r["code"], r.get("is_organization")) is not None
             reached = suppress(r["households_reached"], policy) if named else None
-            out.append(Funder(code=r["code"], name=r.get("name"), kind=r.get("kind"),
-                              public=r.get("public"), programs=list(r.get("programs") or []),
-                              households_reached=reached,
-                              services=r["services"] if reached is not None else None,
-                              amount=float(r["amount"]) if reached is not None else None))
+            out.append(
+                Funder(
+                    code=r["code"],
+                    name=r.get("name"),
+                    kind=r.get("kind"),
+                    public=r.get("public"),
+                    programs=list(r.get("programs") or []),
+                    households_reached=reached,
+                    services=r["services"] if reached is not None else None,
+                    amount=float(r["amount"]) if reached is not None else None,
+                )
+            )
         return out
 
-    @strawberry.field(description="Poverty counts by kecamatan or kelurahan and decile, "
-                                  f"against the city's target rate ({POVERTY_TARGET:.2%}). "
-                                  "Poor: people in households at or below poorDecile "
-                                  f"(the hub's definition: {POOR_DECILE_MAX}) or listed by "
-                                  "P3KE. The monthly report's figures: active people of "
-                                  "the households staged and linked.")
-    async def poverty_indicators(self, info: Info, level: AreaLevel = AreaLevel.KECAMATAN,
-                                 poor_decile: int = POOR_DECILE_MAX) -> list[PovertyIndicator]:
+    @strawberry.field(
+        description="Poverty counts by kecamatan or kelurahan and decile, "
+        f"against the city's target rate ({POVERTY_TARGET:.2%}). "
+        "Poor: people in households at or below poorDecile "
+        f"(the hub's definition: {POOR_DECILE_MAX}) or listed by "
+        "P3KE. The monthly report's figures: active people of "
+        "the households staged and linked."
+    )
+    async def poverty_indicators(
+        self, info: Info, level: AreaLevel = AreaLevel.KECAMATAN, poor_decile: int = POOR_DECILE_MAX
+    ) -> list[PovertyIndicator]:
         policy = require_aggregates(info.context.principal)
         _decile("poorDecile", poor_decile)
-        rows = await _analytics(info).poverty(level=level.value, poor_decile=poor_decile,
-                                              households=await _among(info))
+        rows = await _analytics(info).poverty(
+            level=level.value, poor_decile=poor_decile, households=await _among(info)
+        )
         out = []
         for r in rows:
             poor = suppress(r["poor_people"], policy)
             base = suppress(r.get("population") or r["people"], policy)
             rate = round(poor / base, 4) if poor is not None and base else None
-            out.append(PovertyIndicator(
-                code=r["code"], name=r.get("name"), level=level.value,
-                households=suppress(r["households"], policy),
-                people=suppress(r["people"], policy), poor_people=poor,
-                population=r.get("population"), poverty_rate=rate, target=POVERTY_TARGET,
-                above_target=rate > POVERTY_TARGET if rate is not None else None,
-                by_decile=[DecileCount(decile=d["decile"],
-                                       households=suppress(d["households"], policy))
-                           for d in r["by_decile"]]))
+            out.append(
+                PovertyIndicator(
+                    code=r["code"],
+                    name=r.get("name"),
+                    level=level.value,
+                    households=suppress(r["households"], policy),
+                    people=suppress(r["people"], policy),
+                    poor_people=poor,
+                    population=r.get("population"),
+                    poverty_rate=rate,
+                    target=POVERTY_TARGET,
+                    above_target=rate > POVERTY_TARGET if rate is not None else None,
+                    by_decile=[
+                        DecileCount(
+                            decile=d["decile"], households=suppress(d["households"], policy)
+                        )
+                        for d in r["by_decile"]
+                    ],
+                )
+            )
         return out
 
-    @strawberry.field(description="The audit log, newest first: who read or changed whose "
-                                  "data, when and why. For the auditor and Dinsos "
-                                  "administrators only.")
-    async def audit_log(self, info: Info, first: int = 20, after: str | None = None,
-                        person_id: strawberry.ID | None = None) -> Connection[AuditEvent]:
+    @strawberry.field(
+        description="The audit log, newest first: who read or changed whose "
+        "data, when and why. For the auditor and Dinsos "
+        "administrators only."
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        person_id: strawberry.ID | None = None,
+    ) -> Connection[AuditEvent]:
         policy = require_audit_reader(info.context.principal)
         sink = info.context.services.audit
         if sink is None:
             raise ServiceError("the audit log is not configured on this hub.")
         offset, limit = window(first, after)
-        page = await sink.entries(person_id=person_id, offset=offset, limit=limit,
-                                  as_of=cursor_snapshot(after))
+        page = await sink.entries(
+            person_id=person_id, offset=offset, limit=limit, as_of=cursor_snapshot(after)
+        )
         if person_id is not None:
             read(info, persons=[person_id])
-        return connection(page["rows"], page["total"], offset,
-                          lambda r: AuditEvent.from_row(r, policy),
-                          snapshot=page["as_of"])
+        return connection(
+            page["rows"],
+            page["total"],
+            offset,
+            lambda r: AuditEvent.from_row(r, policy),
+            snapshot=page["as_of"],
+        )

@@ -30,26 +30,43 @@ class Repository(Protocol):
     async def households(self, ids: Sequence[str], scope: Scope) -> list[Row | None]: ...
     async def persons(self, ids: Sequence[str], scope: Scope) -> list[Row | None]: ...
     async def granted(self, household_ids: Sequence[str], scope: Scope) -> list[bool]: ...
-    async def person_problems(self, person_ids: Sequence[str],
-                              scope: Scope) -> list[list[Row]]: ...
-    async def household_parts(self, household_ids: Sequence[str], parts: Sequence[str],
-                              scope: Scope) -> list[dict[str, Any] | None]:
+    async def person_problems(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]: ...
+    async def household_parts(
+        self, household_ids: Sequence[str], parts: Sequence[str], scope: Scope
+    ) -> list[dict[str, Any] | None]:
         """Parts of each household's 360° view (`household`, `members`,
         `household_problems`, `current_programs`, `service_history`,
         `assessments`, `referrals`), one statement for all: a dict of the
         parts asked for per household, None where it is not visible."""
         ...
+
     async def referrals_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]: ...
-    async def source_records(self, person_ids: Sequence[str],
-                             scope: Scope) -> list[list[Row]]: ...
-    async def search_persons(self, text: str, scope: Scope, *, kelurahan: str | None = None,
-                             rt: str | None = None, rw: str | None = None, offset: int = 0,
-                             limit: int = 20, statuses: Sequence[str] = ("active",)) -> Page: ...
-    async def find_households(self, scope: Scope, *, filters: Mapping[str, Any],
-                              sort: str = "HOUSEHOLD_ID", descending: bool = False,
-                              offset: int = 0, limit: int = 20) -> Page: ...
-    async def duplicated_aid(self, scope: Scope, *, start: date, end: date, offset: int = 0,
-                             limit: int = 20) -> Page: ...
+    async def source_records(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]: ...
+    async def search_persons(
+        self,
+        text: str,
+        scope: Scope,
+        *,
+        kelurahan: str | None = None,
+        rt: str | None = None,
+        rw: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+        statuses: Sequence[str] = ("active",),
+    ) -> Page: ...
+    async def find_households(
+        self,
+        scope: Scope,
+        *,
+        filters: Mapping[str, Any],
+        sort: str = "HOUSEHOLD_ID",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page: ...
+    async def duplicated_aid(
+        self, scope: Scope, *, start: date, end: date, offset: int = 0, limit: int = 20
+    ) -> Page: ...
     async def programs(self, scope: Scope) -> list[Row]: ...
     async def funders(self, scope: Scope) -> list[Row]: ...
     async def program_funders(self, codes: Sequence[str]) -> dict[str, str | None]: ...
@@ -60,10 +77,16 @@ class Repository(Protocol):
 
     async def advance_referral(self, move: ReferralMove, scope: Scope) -> Row | None: ...
     async def file_change_request(self, row: ChangeRequest) -> Row: ...
-    async def change_requests(self, scope: Scope, *, statuses: Sequence[str],
-                              kinds: Sequence[str], offset: int = 0, limit: int = 20) -> Page: ...
-    async def change_requests_by_id(self, ids: Sequence[str],
-                                    scope: Scope) -> list[Row | None]: ...
+    async def change_requests(
+        self,
+        scope: Scope,
+        *,
+        statuses: Sequence[str],
+        kinds: Sequence[str],
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page: ...
+    async def change_requests_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]: ...
     async def move_change_request(self, expected: str, row: ChangeRequest) -> Row | None: ...
     async def apply_change_request(self, row: ChangeRequest) -> Row | None: ...
 
@@ -85,11 +108,21 @@ class Analytics(Protocol):
     that addresses it, in `area` (a kecamatan or kelurahan code) and of `ppks`
     when given, special-category problems only when `special_category`."""
 
-    async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
-                      households: Sequence[str] | None = None) -> list[Row]: ...
-    async def coverage_gaps(self, *, area: str | None = None, ppks: str | None = None,
-                            special_category: bool = True,
-                            households: Sequence[str] | None = None) -> dict[str, Any]: ...
+    async def poverty(
+        self,
+        *,
+        level: str,
+        poor_decile: int = POOR_DECILE_MAX,
+        households: Sequence[str] | None = None,
+    ) -> list[Row]: ...
+    async def coverage_gaps(
+        self,
+        *,
+        area: str | None = None,
+        ppks: str | None = None,
+        special_category: bool = True,
+        households: Sequence[str] | None = None,
+    ) -> dict[str, Any]: ...
 
 
 class Intake(Protocol):
@@ -106,8 +139,9 @@ class ReviewDecider(Protocol):
     """Stores a reviewer's same / not-same decision on an uncertain pair; the
     decision sticks across later linkage runs. Returns the stored decision."""
 
-    async def decide(self, record_key_l: str, record_key_r: str, same: bool,
-                     reviewer: str, note: str | None) -> Row: ...
+    async def decide(
+        self, record_key_l: str, record_key_r: str, same: bool, reviewer: str, note: str | None
+    ) -> Row: ...
 
 
 class AccessGrants(Protocol):
@@ -130,18 +164,26 @@ class AccessGrants(Protocol):
         ...
 
     async def record_consent(self, receipt: Mapping[str, Any]) -> Row: ...
-    async def withdraw_consent(self, receipt_id: str, withdrawn_by: str, reason: str | None,
-                               at: datetime, organization: str | None = None) -> Row | None:
+    async def withdraw_consent(
+        self,
+        receipt_id: str,
+        withdrawn_by: str,
+        reason: str | None,
+        at: datetime,
+        organization: str | None = None,
+    ) -> Row | None:
         """Withdraw a receipt in force (when `organization` is given, only one
         given to it); None when there is no such receipt."""
         ...
 
-    async def consents(self, *, person_id: str | None, organization: str | None,
-                       offset: int, limit: int) -> Page: ...
+    async def consents(
+        self, *, person_id: str | None, organization: str | None, offset: int, limit: int
+    ) -> Page: ...
     async def confirm_link(self, link: Mapping[str, Any]) -> Row: ...
     async def revoke_link(self, link_id: str, revoked_by: str, at: datetime) -> Row | None: ...
-    async def links(self, *, person_id: str | None, organization: str | None,
-                    offset: int, limit: int) -> Page: ...
+    async def links(
+        self, *, person_id: str | None, organization: str | None, offset: int, limit: int
+    ) -> Page: ...
 
 
 class SubmissionGuard(Protocol):
@@ -154,8 +196,16 @@ class SubmissionGuard(Protocol):
         """0.0 when the organization may submit now; else seconds to wait."""
         ...
 
-    async def submitted(self, organization: str, *, person_id: str, household_id: str,
-                        nik_given: bool, matched: bool, at: datetime) -> list[Row]:
+    async def submitted(
+        self,
+        organization: str,
+        *,
+        person_id: str,
+        household_id: str,
+        nik_given: bool,
+        matched: bool,
+        at: datetime,
+    ) -> list[Row]:
         """Note a linked submission; returns the alerts it raised (new ones only)."""
         ...
 
@@ -201,13 +251,24 @@ class AuditSink(Protocol):
     while new events (such as reading the log) arrive."""
 
     async def record(self, entries: Sequence[AuditEntry]) -> None: ...
-    async def entries(self, *, person_id: str | None, offset: int, limit: int,
-                      as_of: int | None = None) -> AuditPage: ...
+    async def entries(
+        self, *, person_id: str | None, offset: int, limit: int, as_of: int | None = None
+    ) -> AuditPage: ...
 
 
 #: Standardises a free-text name into search tokens ("Moch. Soepriatna" ->
 #: ["muhammad", "supriatna"]); linkage's standardisation plugs in here.
 NameNormaliser = Callable[[str], Sequence[str]]
 
-__all__ = ["AccessGrants", "Analytics", "AuditEntry", "AuditSink", "Intake", "NameNormaliser",
-           "PurposeResolver", "Repository", "ReviewDecider", "SubmissionGuard"]
+__all__ = [
+    "AccessGrants",
+    "Analytics",
+    "AuditEntry",
+    "AuditSink",
+    "Intake",
+    "NameNormaliser",
+    "PurposeResolver",
+    "Repository",
+    "ReviewDecider",
+    "SubmissionGuard",
+]

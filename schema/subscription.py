@@ -33,20 +33,28 @@ from schema.types.referral import Referral
 from schema.types.subscription_events import HouseholdChange
 
 Info = strawberry.Info[Context, None]
-Purpose = Annotated[str | None, strawberry.argument(
-    description="Why you follow this personal data (recorded in the audit log).")]
+Purpose = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Why you follow this personal data (recorded in the audit log)."
+    ),
+]
 
 
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="Changes to one household you may see.")
-    async def household_changed(self, info: Info, id: strawberry.ID,
-                                purpose: Purpose = None) -> AsyncGenerator[HouseholdChange, None]:
+    async def household_changed(
+        self, info: Info, id: strawberry.ID, purpose: Purpose = None
+    ) -> AsyncGenerator[HouseholdChange, None]:
         personal(info, purpose)
         if await info.context.loaders.household.load(id) is None:
             raise NotFound("household", id)
-        hidden = set() if info.context.policy.sees_special_category else {
-            change_kind(k) for k in kinds.SPECIAL_CATEGORY}
+        hidden = (
+            set()
+            if info.context.policy.sees_special_category
+            else {change_kind(k) for k in kinds.SPECIAL_CATEGORY}
+        )
         async for event in info.context.pubsub.subscribe(household_topic(id)):
             if event.kind in hidden:
                 continue
@@ -54,8 +62,10 @@ class Subscription:
             await flush(info.context)
             yield event
 
-    @strawberry.subscription(description="New and updated referrals to or from an "
-                                         "organization (your own, unless you see all).")
+    @strawberry.subscription(
+        description="New and updated referrals to or from an "
+        "organization (your own, unless you see all)."
+    )
     async def referrals_for_organization(
         self, info: Info, organization: str, purpose: Purpose = None
     ) -> AsyncGenerator[Referral, None]:
@@ -78,12 +88,15 @@ class Subscription:
             await flush(info.context)
             yield Referral.from_row(row).shown_to(policy)
 
-    @strawberry.subscription(description="The change feed as it happens: the same events "
-                                          "as the `feed` query, about households you may "
-                                          "see. With `after`, the events since that cursor "
-                                          "come first.")
-    async def feed(self, info: Info, after: str | None = None,
-                   purpose: Purpose = None) -> AsyncGenerator[FeedEvent, None]:
+    @strawberry.subscription(
+        description="The change feed as it happens: the same events "
+        "as the `feed` query, about households you may "
+        "see. With `after`, the events since that cursor "
+        "come first."
+    )
+    async def feed(
+        self, info: Info, after: str | None = None, purpose: Purpose = None
+    ) -> AsyncGenerator[FeedEvent, None]:
         personal(info, purpose)
         journal = journal_of(info.context)
         start = parse_cursor(after)
@@ -118,8 +131,9 @@ class Subscription:
 SETTLE_TRIES, SETTLE_PAUSE_S = 20, 0.05
 
 
-async def _settled(repository: Repository, referral_id: str, scope: Scope,
-                   status: object) -> Row | None:
+async def _settled(
+    repository: Repository, referral_id: str, scope: Scope, status: object
+) -> Row | None:
     """The referral as the graph holds it once the fact's write has landed
     (it exists, with the fact's status); None if it never shows (or is not
     the caller's to see)."""

@@ -33,8 +33,9 @@ def change_kind(fact_kind: str) -> str:
 
 
 class JournalTailer:
-    def __init__(self, journal: Journal, pubsub: PubSub,
-                 interval_s: float = POLL_INTERVAL_S) -> None:
+    def __init__(
+        self, journal: Journal, pubsub: PubSub, interval_s: float = POLL_INTERVAL_S
+    ) -> None:
         self.journal = journal
         self.pubsub = pubsub
         self.interval_s = interval_s
@@ -45,9 +46,15 @@ class JournalTailer:
     def publish(self, facts: list[Fact]) -> None:
         for fact in facts:
             for hid in dict.fromkeys(fact.household_ids):
-                self.pubsub.publish(household_topic(hid), HouseholdChange(
-                    household_id=strawberry.ID(hid), kind=change_kind(fact.kind), at=fact.at,
-                    cursor=str(fact.seq)))
+                self.pubsub.publish(
+                    household_topic(hid),
+                    HouseholdChange(
+                        household_id=strawberry.ID(hid),
+                        kind=change_kind(fact.kind),
+                        at=fact.at,
+                        cursor=str(fact.seq),
+                    ),
+                )
             if fact.kind.startswith("referral."):
                 self.pubsub.publish(REFERRALS_TOPIC, fact)
             self.pubsub.publish(FEED_TOPIC, fact)

@@ -35,8 +35,10 @@ async def resolve(info: Info, field: str, target: Any) -> None:
     if found is None:
         raise InputError(field + ".personId", f"no person {person_id!r} that you may see.")
     if household_id is not None and found.get("household_id") != household_id:
-        raise InputError(field + ".personId", f"person {person_id!r} is not a member of "
-                                              f"household {household_id!r}.")
+        raise InputError(
+            field + ".personId",
+            f"person {person_id!r} is not a member of household {household_id!r}.",
+        )
     target.person_id = strawberry.ID(found["person_id"])
 
 

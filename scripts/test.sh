@@ -21,6 +21,6 @@ if [ -z "${NEO4J_TEST_URI:-}" ]; then
 
 fi
 
-echo "== ruff";  .venv/bin/ruff check .
+echo "== ruff";  .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy";  .venv/bin/mypy
 echo "== pytest"; .venv/bin/python -m pytest -q "$@"

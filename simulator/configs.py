@@ -67,9 +67,11 @@ SPECIAL_CATEGORY: Final[tuple[str, ...]] = ("ppks",)
 #: What each kind of organization declares (UU PDP Art. 20): Dinsos keeps DTKS
 #: by law, agencies serve the public, foundations hold data by consent.
 DECLARED: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
-    "dinsos": ("legal_obligation",
-               ("social_assistance", "eligibility_verification", "case_management"),
-               "60 months"),
+    "dinsos": (
+        "legal_obligation",
+        ("social_assistance", "eligibility_verification", "case_management"),
+        "60 months",
+    ),
     "agency": ("public_task", ("social_assistance", "referral"), "60 months"),
     "foundation": ("consent", ("foundation_service", "referral"), "until withdrawn"),
 }

@@ -173,9 +173,7 @@ def _ppks(rng: np.random.Generator, p: pd.DataFrame) -> pd.Series:
 def _nik_prefix(rng: np.random.Generator, kec_code: np.ndarray) -> np.ndarray:
     n = len(kec_code)
     kec_all = np.asarray([int(k.code) for k in reference.kecamatan()])
-    outside = np.asarray(
-        [int(r.code) for r in reference.regions() if r.code != CITY_CODE]
-    )
+    outside = np.asarray([int(r.code) for r in reference.regions() if r.code != CITY_CODE])
     west_java = outside < 3300
     w = np.where(west_java, 6.0, 1.0)
     region = rng.choice(len(outside), size=n, p=w / w.sum())

@@ -102,11 +102,14 @@ class VerifyResult:
     def message(self) -> str:
         """One line for people: what is wrong, or that all is well."""
         if self.ok:
-            return (f"Audit chain intact: {self.checked} events; head {self.head_hash};"
-                    f" checked against the anchor at seq {self.anchored_seq}.")
+            return (
+                f"Audit chain intact: {self.checked} events; head {self.head_hash};"
+                f" checked against the anchor at seq {self.anchored_seq}."
+            )
         where = "" if self.first_bad_seq is None else f" at seq {self.first_bad_seq}"
-        return (f"Audit chain broken{where}: {self.reason} ({self.checked} rows before it"
-                " check out).")
+        return (
+            f"Audit chain broken{where}: {self.reason} ({self.checked} rows before it check out)."
+        )
 
 
 #: One audit_log row as SQLite returns it (not a `domain.shapes.Row`: a tuple, in column order).
@@ -145,8 +148,12 @@ class AuditLog:
     marks the rows so far as legacy (plain SHA-256), in the database and in a
     first anchor, so they keep verifying."""
 
-    def __init__(self, db: SecurityDB, now: Callable[[], datetime] = _utcnow,
-                 chain: ChainConfig | None = None) -> None:
+    def __init__(
+        self,
+        db: SecurityDB,
+        now: Callable[[], datetime] = _utcnow,
+        chain: ChainConfig | None = None,
+    ) -> None:
         self.db = db
         self._now = now
         self.chain = chain or ChainConfig.beside(db.path)
@@ -154,8 +161,9 @@ class AuditLog:
 
     @classmethod
     def from_settings(cls, settings: Settings, db: SecurityDB | None = None) -> AuditLog:
-        return cls(db or SecurityDB.from_settings(settings),
-                   chain=ChainConfig.from_settings(settings))
+        return cls(
+            db or SecurityDB.from_settings(settings), chain=ChainConfig.from_settings(settings)
+        )
 
     def _mark_keyed_start(self) -> None:
         with self.db.write() as conn:
@@ -172,13 +180,15 @@ class AuditLog:
             # and marking now would bless whatever is in the database.
             if anchors or not (seq == 0 or self.chain.key_created):
                 return
-            conn.execute("INSERT INTO audit_meta (name, value) VALUES ('legacy_until', ?)",
-                         (str(seq),))
+            conn.execute(
+                "INSERT INTO audit_meta (name, value) VALUES ('legacy_until', ?)", (str(seq),)
+            )
             self.chain.write_anchor(Anchor(seq, head, now_text(self._now()), seq))
 
     def _hash(self, row: Sequence[object], legacy_until: int) -> str:
-        return plain_hash(row) if int(str(row[0])) <= legacy_until \
-            else keyed_hash(self.chain.key, row)
+        return (
+            plain_hash(row) if int(str(row[0])) <= legacy_until else keyed_hash(self.chain.key, row)
+        )
 
     def append(self, event: AuditEvent) -> str:
         return self.append_many([event])[0]
@@ -228,20 +238,31 @@ class AuditLog:
             return VerifyResult(False, None, 0, str(exc))
         if not anchors:
             files = ", ".join(str(p) for p in self.chain.anchor_files)
-            return VerifyResult(False, None, 0, f"no anchors in {files}: the exported heads"
-                                " are gone, so a rewritten or shortened log cannot be ruled out")
+            return VerifyResult(
+                False,
+                None,
+                0,
+                f"no anchors in {files}: the exported heads"
+                " are gone, so a rewritten or shortened log cannot be ruled out",
+            )
         legacy_until = anchors[0].legacy_until
         with self.db.read() as conn:
             marked = conn.execute("SELECT value FROM audit_meta WHERE name = 'legacy_until'")
             row = marked.fetchone()
         if row is None or int(row[0]) != legacy_until:
-            return VerifyResult(False, None, 0, "the database's keyed-chain marker"
-                                f" ({None if row is None else row[0]}) differs from the anchors'"
-                                f" ({legacy_until}): the database was replaced or rewritten")
+            return VerifyResult(
+                False,
+                None,
+                0,
+                "the database's keyed-chain marker"
+                f" ({None if row is None else row[0]}) differs from the anchors'"
+                f" ({legacy_until}): the database was replaced or rewritten",
+            )
         return self._walk(1, GENESIS_HASH, anchors, legacy_until)
 
-    def _walk(self, start: int, prev: str, anchors: list[Anchor],
-              legacy_until: int) -> VerifyResult:
+    def _walk(
+        self, start: int, prev: str, anchors: list[Anchor], legacy_until: int
+    ) -> VerifyResult:
         by_seq = {a.seq: a for a in anchors if a.seq >= start}
         expected_seq, checked = start, 0
         while True:
@@ -263,15 +284,21 @@ class AuditLog:
         head_seq = expected_seq - 1
         last = max(anchors, key=lambda a: a.seq)
         if last.seq > head_seq:
-            return VerifyResult(False, head_seq + 1, checked,
-                                f"rows {head_seq + 1}..{last.seq} are missing: the anchor"
-                                f" exported at {last.ts} names seq {last.seq}", head_hash=prev)
+            return VerifyResult(
+                False,
+                head_seq + 1,
+                checked,
+                f"rows {head_seq + 1}..{last.seq} are missing: the anchor"
+                f" exported at {last.ts} names seq {last.seq}",
+                head_hash=prev,
+            )
         if last.seq == head_seq == 0 and last.hash != prev:
             return VerifyResult(False, None, 0, "the anchor at seq 0 does not match")
         return VerifyResult(True, None, checked, head_hash=prev, anchored_seq=last.seq)
 
-    def _check(self, row: AuditLogRow, expected_seq: int, prev: str,
-               legacy_until: int) -> str | None:
+    def _check(
+        self, row: AuditLogRow, expected_seq: int, prev: str, legacy_until: int
+    ) -> str | None:
         if row[0] != expected_seq:
             return f"rows {expected_seq}..{row[0] - 1} are missing"
         if row[9] != prev:
@@ -293,8 +320,9 @@ class AuditLog:
             start = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (last.seq,))
             found = start.fetchone()
         if last.seq and (found is None or found[0] != last.hash):
-            raise AnchorError(f"row {last.seq} no longer matches its anchor of {last.ts};"
-                              " run `hub audit verify`")
+            raise AnchorError(
+                f"row {last.seq} no longer matches its anchor of {last.ts}; run `hub audit verify`"
+            )
         result = self._walk(last.seq + 1, last.hash, anchors, last.legacy_until)
         if not result.ok:
             raise AnchorError(result.message())
@@ -324,21 +352,28 @@ class AuditLog:
             rows = conn.execute(sql, (pattern, str(value))).fetchall()
         return [_record(row) for row in rows]
 
-    def page(self, person_id: str | None = None, offset: int = 0, limit: int = 50,
-             as_of: int | None = None) -> tuple[list[AuditRecord], int, int]:
+    def page(
+        self,
+        person_id: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+        as_of: int | None = None,
+    ) -> tuple[list[AuditRecord], int, int]:
         """Newest first, optionally only events involving one person, among the
         events up to seq `as_of` (default: the newest now); the total among
         them; and `as_of`. The log only grows, so the pages of one `as_of`
         stay put while events are added."""
         with self.db.read() as conn:
             if as_of is None:
-                as_of = int(conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log")
-                            .fetchone()[0])
+                as_of = int(
+                    conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
+                )
             where = " WHERE seq <= ?"
             params: tuple[object, ...] = (as_of,)
             if person_id is not None:
-                where += (" AND EXISTS (SELECT 1 FROM json_each(audit_log.person_ids)"
-                          " WHERE value = ?)")
+                where += (
+                    " AND EXISTS (SELECT 1 FROM json_each(audit_log.person_ids) WHERE value = ?)"
+                )
                 params = (as_of, str(person_id))
             total = conn.execute(f"SELECT count(*) FROM audit_log{where}", params).fetchone()[0]
             rows = conn.execute(
@@ -378,8 +413,18 @@ class AuditLogSink:
         self._batches: dict[asyncio.AbstractEventLoop, _Batch] = {}
 
     async def record(self, entries: Sequence[AuditEntry]) -> None:
-        events = [AuditEvent(e.subject, e.organization, e.role, e.operation, e.person_ids,
-                             e.household_ids, e.purpose) for e in entries]
+        events = [
+            AuditEvent(
+                e.subject,
+                e.organization,
+                e.role,
+                e.operation,
+                e.person_ids,
+                e.household_ids,
+                e.purpose,
+            )
+            for e in entries
+        ]
         if not events:
             return
         if not all(e.operation for e in events):  # refused here, not in a neighbour's batch
@@ -399,8 +444,9 @@ class AuditLogSink:
             while batch.waiting:
                 taken, batch.waiting = batch.waiting, []
                 try:
-                    await asyncio.to_thread(self.log.append_many,
-                                            [e for events, _ in taken for e in events])
+                    await asyncio.to_thread(
+                        self.log.append_many, [e for events, _ in taken for e in events]
+                    )
                 except BaseException as exc:  # every request of the batch learns it
                     for _, done in taken:
                         if not done.done():
@@ -421,10 +467,12 @@ class AuditLogSink:
             if self._batches.get(loop) is batch:
                 del self._batches[loop]
 
-    async def entries(self, *, person_id: str | None, offset: int, limit: int,
-                      as_of: int | None = None) -> AuditPage:
-        records, total, snapshot = await asyncio.to_thread(self.log.page, person_id, offset,
-                                                           limit, as_of)
+    async def entries(
+        self, *, person_id: str | None, offset: int, limit: int, as_of: int | None = None
+    ) -> AuditPage:
+        records, total, snapshot = await asyncio.to_thread(
+            self.log.page, person_id, offset, limit, as_of
+        )
         return {"rows": [dict(vars(r)) for r in records], "total": total, "as_of": snapshot}
 
 

@@ -104,8 +104,15 @@ class ChainConfig:
         return cls(key, tuple(files), created)
 
     def write_anchor(self, anchor: Anchor) -> None:
-        line = json.dumps({"seq": anchor.seq, "hash": anchor.hash, "ts": anchor.ts,
-                           "legacy_until": anchor.legacy_until, "mac": anchor.mac(self.key)})
+        line = json.dumps(
+            {
+                "seq": anchor.seq,
+                "hash": anchor.hash,
+                "ts": anchor.ts,
+                "legacy_until": anchor.legacy_until,
+                "mac": anchor.mac(self.key),
+            }
+        )
         for path in self.anchor_files:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as out:
@@ -124,8 +131,9 @@ class ChainConfig:
                     continue
                 try:
                     raw = json.loads(line)
-                    anchor = Anchor(int(raw["seq"]), str(raw["hash"]), str(raw["ts"]),
-                                    int(raw["legacy_until"]))
+                    anchor = Anchor(
+                        int(raw["seq"]), str(raw["hash"]), str(raw["ts"]), int(raw["legacy_until"])
+                    )
                     mac = str(raw["mac"])
                 except (ValueError, KeyError, TypeError) as exc:
                     raise AnchorError(f"{path} line {n} is not an anchor ({exc})") from exc

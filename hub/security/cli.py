@@ -141,8 +141,9 @@ class SubjectAccess(Protocol):
     def to_html(self, report: dict[str, Any]) -> str: ...
 
 
-def make_audit_app(get_settings: GetSettings = load_settings,
-                   subject_access: SubjectAccess | None = None) -> typer.Typer:
+def make_audit_app(
+    get_settings: GetSettings = load_settings, subject_access: SubjectAccess | None = None
+) -> typer.Typer:
     app = typer.Typer(help="Check the audit log and report who touched a person's data.")
 
     def log() -> AuditLog:
@@ -184,8 +185,10 @@ def make_audit_app(get_settings: GetSettings = load_settings,
     def report(
         person: Annotated[str, typer.Option("--person", help="The person's id.")],
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-        html_file: Annotated[Path | None, typer.Option(
-            "--html", help="Also write the report as an HTML page to this file.")] = None,
+        html_file: Annotated[
+            Path | None,
+            typer.Option("--html", help="Also write the report as an HTML page to this file."),
+        ] = None,
     ) -> None:
         """Subject access report: a copy of the person's data, the sources that
         hold it, the links made, and everyone who read or changed it."""
@@ -195,8 +198,10 @@ def make_audit_app(get_settings: GetSettings = load_settings,
                 events = audit.subject_access_report(person)
             finally:
                 audit.db.close()
-            report: dict[str, Any] = {"person_id": person,
-                                      "reads": [_event_json(e) for e in events]}
+            report: dict[str, Any] = {
+                "person_id": person,
+                "reads": [_event_json(e) for e in events],
+            }
         else:
             report = subject_access.build(person)
         if html_file is not None and subject_access is not None:
@@ -210,9 +215,15 @@ def make_audit_app(get_settings: GetSettings = load_settings,
                 console.print(f"{key.replace('_', ' ')}: {len(report[key])}")
         table = Table("seq", "when (UTC)", "who", "organization", "role", "operation", "purpose")
         for e in report["reads"]:
-            table.add_row(str(e["seq"]), e["ts"][:19].replace("T", " "), escape(e["subject"]),
-                          escape(e["organization"]), e["role"], escape(e["operation"]),
-                          escape(e["purpose"] or ""))
+            table.add_row(
+                str(e["seq"]),
+                e["ts"][:19].replace("T", " "),
+                escape(e["subject"]),
+                escape(e["organization"]),
+                e["role"],
+                escape(e["operation"]),
+                escape(e["purpose"] or ""),
+            )
         console.print(table)
         console.print(f"{len(report['reads'])} events involve person {person}.")
         if html_file is not None:

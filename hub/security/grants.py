@@ -60,13 +60,37 @@ TABLES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS link_by_person ON link_confirmations (person_id)",
 )
 
-_RECEIPT = ("receipt_id", "person_id", "organization", "categories", "purpose", "legal_basis",
-            "method", "recorded_by", "recorded_at", "valid_from", "valid_until", "withdrawn_at",
-            "withdrawn_by", "withdrawal_reason", "note")
-_LINK = ("link_id", "person_id", "organization", "confirmed_by", "confirmed_at", "basis",
-         "note", "revoked_at", "revoked_by")
-_TIMES = frozenset({"recorded_at", "valid_from", "valid_until", "withdrawn_at", "confirmed_at",
-                    "revoked_at"})
+_RECEIPT = (
+    "receipt_id",
+    "person_id",
+    "organization",
+    "categories",
+    "purpose",
+    "legal_basis",
+    "method",
+    "recorded_by",
+    "recorded_at",
+    "valid_from",
+    "valid_until",
+    "withdrawn_at",
+    "withdrawn_by",
+    "withdrawal_reason",
+    "note",
+)
+_LINK = (
+    "link_id",
+    "person_id",
+    "organization",
+    "confirmed_by",
+    "confirmed_at",
+    "basis",
+    "note",
+    "revoked_at",
+    "revoked_by",
+)
+_TIMES = frozenset(
+    {"recorded_at", "valid_from", "valid_until", "withdrawn_at", "confirmed_at", "revoked_at"}
+)
 
 
 def ensure_tables(db: SecurityDB) -> None:
@@ -104,10 +128,13 @@ class SqliteGrants:
             consents = con.execute(
                 "SELECT person_id, categories FROM consent_receipts WHERE organization = ? "
                 "AND withdrawn_at IS NULL AND valid_from <= ? AND valid_until > ?",
-                (organization, now, now)).fetchall()
+                (organization, now, now),
+            ).fetchall()
             links = con.execute(
                 "SELECT person_id FROM link_confirmations WHERE organization = ? "
-                "AND revoked_at IS NULL", (organization,)).fetchall()
+                "AND revoked_at IS NULL",
+                (organization,),
+            ).fetchall()
         opened = {p for p, cats in consents if set(json.loads(cats)) >= HOUSEHOLD_VIEW_CATEGORIES}
         opened.update(p for (p,) in links)
         return sorted(opened)
@@ -116,90 +143,139 @@ class SqliteGrants:
     async def record_consent(self, receipt: Mapping[str, Any]) -> Row:
         return await self._insert("consent_receipts", _RECEIPT, "consent", receipt)
 
-    async def withdraw_consent(self, receipt_id: str, withdrawn_by: str, reason: str | None,
-                               at: datetime, organization: str | None = None) -> Row | None:
+    async def withdraw_consent(
+        self,
+        receipt_id: str,
+        withdrawn_by: str,
+        reason: str | None,
+        at: datetime,
+        organization: str | None = None,
+    ) -> Row | None:
         return await self._stamp_once(
-            "consent_receipts", _RECEIPT, receipt_id, {"withdrawn_at": utc_stamp(at),
-                                                       "withdrawn_by": withdrawn_by,
-                                                       "withdrawal_reason": reason},
-            organization)
+            "consent_receipts",
+            _RECEIPT,
+            receipt_id,
+            {
+                "withdrawn_at": utc_stamp(at),
+                "withdrawn_by": withdrawn_by,
+                "withdrawal_reason": reason,
+            },
+            organization,
+        )
 
-    async def consents(self, *, person_id: str | None, organization: str | None,
-                       offset: int, limit: int) -> Page:
-        return await self._page("consent_receipts", _RECEIPT, "recorded_at", person_id,
-                                organization, offset, limit)
+    async def consents(
+        self, *, person_id: str | None, organization: str | None, offset: int, limit: int
+    ) -> Page:
+        return await self._page(
+            "consent_receipts", _RECEIPT, "recorded_at", person_id, organization, offset, limit
+        )
 
     # --- link confirmations ---------------------------------------------------
     async def confirm_link(self, link: Mapping[str, Any]) -> Row:
         return await self._insert("link_confirmations", _LINK, "link", link)
 
     async def revoke_link(self, link_id: str, revoked_by: str, at: datetime) -> Row | None:
-        return await self._stamp_once("link_confirmations", _LINK, link_id,
-                                      {"revoked_at": utc_stamp(at), "revoked_by": revoked_by})
+        return await self._stamp_once(
+            "link_confirmations",
+            _LINK,
+            link_id,
+            {"revoked_at": utc_stamp(at), "revoked_by": revoked_by},
+        )
 
-    async def links(self, *, person_id: str | None, organization: str | None,
-                    offset: int, limit: int) -> Page:
-        return await self._page("link_confirmations", _LINK, "confirmed_at", person_id,
-                                organization, offset, limit)
+    async def links(
+        self, *, person_id: str | None, organization: str | None, offset: int, limit: int
+    ) -> Page:
+        return await self._page(
+            "link_confirmations", _LINK, "confirmed_at", person_id, organization, offset, limit
+        )
 
     # --- plumbing ---------------------------------------------------------------
-    async def _insert(self, table: str, columns: Sequence[str], prefix: str,
-                      given: Mapping[str, Any]) -> Row:
+    async def _insert(
+        self, table: str, columns: Sequence[str], prefix: str, given: Mapping[str, Any]
+    ) -> Row:
         """A new row (its id, the first column, made when not given), read back."""
         row: dict[str, Any] = {c: given.get(c) for c in columns}
         key = str(row[columns[0]] or f"{prefix}-{uuid.uuid4()}")
         row[columns[0]] = key
-        values = [json.dumps(sorted(v)) if c == "categories"
-                  else utc_stamp(v) if isinstance(v, datetime) else v
-                  for c, v in row.items()]
-        await asyncio.to_thread(self._write, f"INSERT INTO {table} ({', '.join(columns)}) "
-                                f"VALUES ({', '.join('?' for _ in columns)})", values)
+        values = [
+            json.dumps(sorted(v))
+            if c == "categories"
+            else utc_stamp(v)
+            if isinstance(v, datetime)
+            else v
+            for c, v in row.items()
+        ]
+        await asyncio.to_thread(
+            self._write,
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            values,
+        )
         found = await self._one(table, columns, columns[0], key)
         assert found is not None
         return found
 
-    async def _stamp_once(self, table: str, columns: Sequence[str], key: str,
-                          stamps: Mapping[str, Any],
-                          organization: str | None = None) -> Row | None:
+    async def _stamp_once(
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: str,
+        stamps: Mapping[str, Any],
+        organization: str | None = None,
+    ) -> Row | None:
         """Stamp a row still in force (its first stamp column unset; when
         `organization` is given, only a row of that organization) and read it
         back; None when there is no such row."""
         first = next(iter(stamps))
         changed = await asyncio.to_thread(
-            self._write, f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in stamps)} "
+            self._write,
+            f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in stamps)} "
             f"WHERE {columns[0]} = ? AND {first} IS NULL AND (? IS NULL OR organization = ?)",
-            [*stamps.values(), key, organization, organization])
+            [*stamps.values(), key, organization, organization],
+        )
         return await self._one(table, columns, columns[0], key) if changed else None
 
     def _write(self, sql: str, values: Sequence[Any]) -> int:
         with self._db.write() as con:
             return con.execute(sql, list(values)).rowcount
 
-    async def _one(self, table: str, columns: Sequence[str], key: str,
-                   value: str) -> Row | None:
+    async def _one(self, table: str, columns: Sequence[str], key: str, value: str) -> Row | None:
         def read() -> Row | None:
             with self._db.read() as con:
-                found = con.execute(f"SELECT {', '.join(columns)} FROM {table} "
-                                    f"WHERE {key} = ?", (value,)).fetchone()
+                found = con.execute(
+                    f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ?", (value,)
+                ).fetchone()
             return _row(columns, found) if found else None
 
         return await asyncio.to_thread(read)
 
-    async def _page(self, table: str, columns: Sequence[str], order: str,
-                    person_id: str | None, organization: str | None, offset: int,
-                    limit: int) -> Page:
+    async def _page(
+        self,
+        table: str,
+        columns: Sequence[str],
+        order: str,
+        person_id: str | None,
+        organization: str | None,
+        offset: int,
+        limit: int,
+    ) -> Page:
         where = "(? IS NULL OR person_id = ?) AND (? IS NULL OR organization = ?)"
         params = [person_id, person_id, organization, organization]
 
         def read() -> Page:
             with self._db.read() as con:
-                total = con.execute(f"SELECT count(*) FROM {table} WHERE {where}",
-                                    params).fetchone()
-                found = con.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where} "
-                                    f"ORDER BY {order} DESC, rowid DESC LIMIT ? OFFSET ?",
-                                    [*params, limit, offset]).fetchall()
-            return {"rows": [_row(columns, r) for r in found],
-                    "total": int(total[0]) if total else 0}
+                total = con.execute(
+                    f"SELECT count(*) FROM {table} WHERE {where}", params
+                ).fetchone()
+                found = con.execute(
+                    f"SELECT {', '.join(columns)} FROM {table} WHERE {where} "
+                    f"ORDER BY {order} DESC, rowid DESC LIMIT ? OFFSET ?",
+                    [*params, limit, offset],
+                ).fetchall()
+            return {
+                "rows": [_row(columns, r) for r in found],
+                "total": int(total[0]) if total else 0,
+            }
 
         return await asyncio.to_thread(read)
 

@@ -31,6 +31,7 @@ AuthMethod = Literal["api_key", "jwt"]
 ROLE_POLICIES: Mapping[str, RolePolicy] = POLICIES
 """The one role table; it lives in schema.permissions (schema/ cannot import hub/)."""
 
+
 def parse_role(value: str) -> Role:
     for role in ROLE_NAMES:
         if value == role:

@@ -56,12 +56,15 @@ class SharedBuckets:
 
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, timeout=10.0, isolation_level=None,
-                                     check_same_thread=False)
+        self._conn = sqlite3.connect(
+            path, timeout=10.0, isolation_level=None, check_same_thread=False
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=OFF")  # losing the last refills on a crash is fine
-        self._conn.execute("CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY,"
-                           " tokens REAL NOT NULL, stamp REAL NOT NULL)")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY,"
+            " tokens REAL NOT NULL, stamp REAL NOT NULL)"
+        )
         self._clock = clock
         self._lock = threading.Lock()
         self._writes = 0
@@ -74,17 +77,22 @@ class SharedBuckets:
             now = self._clock()
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                row = self._conn.execute("SELECT tokens, stamp FROM buckets WHERE key = ?",
-                                         [key]).fetchone()
-                tokens = burst if row is None else \
-                    min(burst, row[0] + max(0.0, now - row[1]) * rate)
+                row = self._conn.execute(
+                    "SELECT tokens, stamp FROM buckets WHERE key = ?", [key]
+                ).fetchone()
+                tokens = (
+                    burst if row is None else min(burst, row[0] + max(0.0, now - row[1]) * rate)
+                )
                 taken = min(tokens, max(want, cost)) if tokens >= cost else 0.0
-                self._conn.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)",
-                                   [key, tokens - taken, now])
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", [key, tokens - taken, now]
+                )
                 self._writes += 1
                 if self._writes % _SWEEP_EVERY == 0:  # refilled buckets say nothing
-                    self._conn.execute("DELETE FROM buckets WHERE tokens + (? - stamp) * ? >= ?",
-                                       [now, rate, burst])
+                    self._conn.execute(
+                        "DELETE FROM buckets WHERE tokens + (? - stamp) * ? >= ?",
+                        [now, rate, burst],
+                    )
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
@@ -170,8 +178,9 @@ class RateLimiter:
         them changes nothing."""
         rate, burst = self.limit.rate, self.limit.burst
         if self.shared is not None:
-            self._buckets = {k: (t, s) for k, (t, s) in self._buckets.items()
-                             if now - s <= LEASE_TTL_S}
+            self._buckets = {
+                k: (t, s) for k, (t, s) in self._buckets.items() if now - s <= LEASE_TTL_S
+            }
             return
         self._buckets = {
             k: (t, s) for k, (t, s) in self._buckets.items() if t + (now - s) * rate < burst

@@ -83,27 +83,46 @@ class SubmissionLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SubmissionLimits:
-        given = {k.removeprefix("submissions_"): v for k, v in settings.extra.items()
-                 if k.startswith("submissions_")}
+        given = {
+            k.removeprefix("submissions_"): v
+            for k, v in settings.extra.items()
+            if k.startswith("submissions_")
+        }
         fields = cls.__dataclass_fields__
         unknown = sorted(set(given) - set(fields))
         if unknown:
-            raise ConfigError(f"[submissions] {', '.join(unknown)}: unknown; the settings are "
-                              f"{', '.join(fields)}.")
+            raise ConfigError(
+                f"[submissions] {', '.join(unknown)}: unknown; the settings are "
+                f"{', '.join(fields)}."
+            )
         try:
-            values: dict[str, Any] = {k: (int(v) if fields[k].type in ("int", int)
-                                          else float(v)) for k, v in given.items()}
+            values: dict[str, Any] = {
+                k: (int(v) if fields[k].type in ("int", int) else float(v))
+                for k, v in given.items()
+            }
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"[submissions]: {exc}; the limits are numbers.") from exc
         limits = cls(**values)
-        if min(limits.rate_per_minute, limits.burst, limits.window_hours, limits.unserved_niks,
-               limits.misses, limits.matches) <= 0:
+        if (
+            min(
+                limits.rate_per_minute,
+                limits.burst,
+                limits.window_hours,
+                limits.unserved_niks,
+                limits.misses,
+                limits.matches,
+            )
+            <= 0
+        ):
             raise ConfigError("[submissions]: every limit and threshold must be above 0.")
         return limits
 
     def thresholds(self) -> dict[str, int]:
-        return {UNSERVED_NIKS: self.unserved_niks, MANY_MISSES: self.misses,
-                MANY_MATCHES: self.matches}
+        return {
+            UNSERVED_NIKS: self.unserved_niks,
+            MANY_MISSES: self.misses,
+            MANY_MATCHES: self.matches,
+        }
 
 
 #: How each pattern is counted over the window's events (parameters: org, since).
@@ -122,25 +141,34 @@ _COUNTS: dict[str, str] = {
           AND kind = 'submitted' AND matched""",
 }
 
-_ALERT = ("alert_id", "organization", "kind", "count", "threshold", "window_hours",
-          "raised_at", "detail")
+_ALERT = (
+    "alert_id",
+    "organization",
+    "kind",
+    "count",
+    "threshold",
+    "window_hours",
+    "raised_at",
+    "detail",
+)
 
 _DETAIL = {
     UNSERVED_NIKS: "{count} distinct NIKs submitted in {hours:g} h with no service recorded "
-                   "for their households: check that this organization is not looking "
-                   "people up.",
+    "for their households: check that this organization is not looking "
+    "people up.",
     MANY_MISSES: "{count} submissions in {hours:g} h matched no one: check for guessed or "
-                 "made-up identities.",
+    "made-up identities.",
     MANY_MATCHES: "{count} submissions in {hours:g} h matched people the hub already knows: "
-                  "check that they are this organization's beneficiaries.",
+    "check that they are this organization's beneficiaries.",
 }
 
 
 class SubmissionWatch:
     """The schema's `SubmissionGuard` over the security database."""
 
-    def __init__(self, db: SecurityDB, limits: SubmissionLimits,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, db: SecurityDB, limits: SubmissionLimits, clock: Callable[[], float] | None = None
+    ) -> None:
         self._db = db
         self.limits = limits
         bucket = RateLimit(rate=limits.rate_per_minute / 60.0, burst=limits.burst)
@@ -157,41 +185,78 @@ class SubmissionWatch:
     def admit(self, organization: str) -> float:
         return self._limiter.try_acquire(organization)
 
-    async def submitted(self, organization: str, *, person_id: str, household_id: str,
-                        nik_given: bool, matched: bool, at: datetime) -> list[Row]:
+    async def submitted(
+        self,
+        organization: str,
+        *,
+        person_id: str,
+        household_id: str,
+        nik_given: bool,
+        matched: bool,
+        at: datetime,
+    ) -> list[Row]:
         async with self._lock:  # one check per organization at a time: no double alerts
-            return await asyncio.to_thread(self._submitted, organization, person_id,
-                                           household_id, nik_given, matched, at)
+            return await asyncio.to_thread(
+                self._submitted, organization, person_id, household_id, nik_given, matched, at
+            )
 
     async def served(self, organization: str, household_id: str, at: datetime) -> None:
-        await asyncio.to_thread(self._note, organization, "served", None, household_id,
-                                False, False, at)
+        await asyncio.to_thread(
+            self._note, organization, "served", None, household_id, False, False, at
+        )
 
     async def alerts(self, *, organization: str | None, offset: int, limit: int) -> Page:
         def read() -> Page:
             where = "? IS NULL OR organization = ?"
             with self._db.read() as con:
-                total = con.execute(f"SELECT count(*) FROM submission_alerts WHERE {where}",
-                                    (organization, organization)).fetchone()
+                total = con.execute(
+                    f"SELECT count(*) FROM submission_alerts WHERE {where}",
+                    (organization, organization),
+                ).fetchone()
                 found = con.execute(
                     f"SELECT {', '.join(_ALERT)} FROM submission_alerts WHERE {where} "
                     "ORDER BY raised_at DESC, rowid DESC LIMIT ? OFFSET ?",
-                    (organization, organization, limit, offset)).fetchall()
+                    (organization, organization, limit, offset),
+                ).fetchall()
             return {"rows": [_alert(r) for r in found], "total": int(total[0]) if total else 0}
 
         return await asyncio.to_thread(read)
 
     # --- in a worker thread -------------------------------------------------------
-    def _note(self, organization: str, kind: str, person_id: str | None,
-              household_id: str | None, nik_given: bool, matched: bool, at: datetime) -> None:
+    def _note(
+        self,
+        organization: str,
+        kind: str,
+        person_id: str | None,
+        household_id: str | None,
+        nik_given: bool,
+        matched: bool,
+        at: datetime,
+    ) -> None:
         with self._db.write() as con:
-            con.execute("INSERT INTO submission_events (organization, at, kind, person_id, "
-                        "household_id, nik_given, matched) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (organization, utc_stamp(at), kind, person_id, household_id,
-                         int(nik_given), int(matched)))
+            con.execute(
+                "INSERT INTO submission_events (organization, at, kind, person_id, "
+                "household_id, nik_given, matched) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    organization,
+                    utc_stamp(at),
+                    kind,
+                    person_id,
+                    household_id,
+                    int(nik_given),
+                    int(matched),
+                ),
+            )
 
-    def _submitted(self, organization: str, person_id: str, household_id: str,
-                   nik_given: bool, matched: bool, at: datetime) -> list[Row]:
+    def _submitted(
+        self,
+        organization: str,
+        person_id: str,
+        household_id: str,
+        nik_given: bool,
+        matched: bool,
+        at: datetime,
+    ) -> list[Row]:
         self._note(organization, "submitted", person_id, household_id, nik_given, matched, at)
         since = utc_stamp(at - timedelta(hours=self.limits.window_hours))
         raised: list[Row] = []
@@ -203,19 +268,32 @@ class SubmissionWatch:
                     continue
                 already = con.execute(
                     "SELECT 1 FROM submission_alerts WHERE organization = ? AND kind = ? "
-                    "AND raised_at >= ?", (organization, kind, since)).fetchone()
+                    "AND raised_at >= ?",
+                    (organization, kind, since),
+                ).fetchone()
                 if already:
                     continue
-                row = (f"alert-{uuid.uuid4()}", organization, kind, count, threshold,
-                       self.limits.window_hours, utc_stamp(at),
-                       _DETAIL[kind].format(count=count, hours=self.limits.window_hours))
-                con.execute(f"INSERT INTO submission_alerts ({', '.join(_ALERT)}) VALUES "
-                            f"({', '.join('?' for _ in _ALERT)})", row)
+                row = (
+                    f"alert-{uuid.uuid4()}",
+                    organization,
+                    kind,
+                    count,
+                    threshold,
+                    self.limits.window_hours,
+                    utc_stamp(at),
+                    _DETAIL[kind].format(count=count, hours=self.limits.window_hours),
+                )
+                con.execute(
+                    f"INSERT INTO submission_alerts ({', '.join(_ALERT)}) VALUES "
+                    f"({', '.join('?' for _ in _ALERT)})",
+                    row,
+                )
                 raised.append(_alert(row))
             # events older than any window still asked about are no longer needed
-            con.execute("DELETE FROM submission_events WHERE organization = ? AND at < ?",
-                        (organization, utc_stamp(at - timedelta(
-                            hours=2 * self.limits.window_hours))))
+            con.execute(
+                "DELETE FROM submission_events WHERE organization = ? AND at < ?",
+                (organization, utc_stamp(at - timedelta(hours=2 * self.limits.window_hours))),
+            )
         return raised
 
 
@@ -225,5 +303,4 @@ def _alert(values: Any) -> Row:
     return row
 
 
-__all__ = ["MANY_MATCHES", "MANY_MISSES", "UNSERVED_NIKS", "SubmissionLimits",
-           "SubmissionWatch"]
+__all__ = ["MANY_MATCHES", "MANY_MISSES", "UNSERVED_NIKS", "SubmissionLimits", "SubmissionWatch"]

@@ -45,9 +45,16 @@ def _show(rows: list[dict[str, Any]], as_json: bool, columns: dict[str, str], wh
         return
     table = Table(*columns.values())
     for r in rows:
-        table.add_row(*(_when(r[c]) if isinstance(r[c], datetime) or c.endswith("_at")
-                        else ", ".join(r[c]) if isinstance(r[c], list) else str(r[c] or "")
-                        for c in columns))
+        table.add_row(
+            *(
+                _when(r[c])
+                if isinstance(r[c], datetime) or c.endswith("_at")
+                else ", ".join(r[c])
+                if isinstance(r[c], list)
+                else str(r[c] or "")
+                for c in columns
+            )
+        )
     console = Console(width=160)
     console.print(table)
     console.print(f"{len(rows)} {what}.")
@@ -58,8 +65,10 @@ def _group() -> None:
 
 
 def make_alerts_app(get_settings: GetSettings = load_settings) -> typer.Typer:
-    app = typer.Typer(help="Alerts on unusual submission patterns (see [submissions] in "
-                           "hub.toml for the thresholds).")
+    app = typer.Typer(
+        help="Alerts on unusual submission patterns (see [submissions] in "
+        "hub.toml for the thresholds)."
+    )
     app.callback()(_group)
 
     @app.command("list")
@@ -68,47 +77,75 @@ def make_alerts_app(get_settings: GetSettings = load_settings) -> typer.Typer:
         settings = get_settings()
         db = SecurityDB.from_settings(settings)
         try:
-            page = asyncio.run(SubmissionWatch.from_settings(db, settings).alerts(
-                organization=org, offset=0, limit=_MOST))
+            page = asyncio.run(
+                SubmissionWatch.from_settings(db, settings).alerts(
+                    organization=org, offset=0, limit=_MOST
+                )
+            )
         finally:
             db.close()
-        _show(page["rows"], as_json, {"raised_at": "raised (UTC)", "organization":
-                                      "organization", "kind": "kind", "count": "count",
-                                      "threshold": "threshold", "detail": "detail"}, "alerts")
+        _show(
+            page["rows"],
+            as_json,
+            {
+                "raised_at": "raised (UTC)",
+                "organization": "organization",
+                "kind": "kind",
+                "count": "count",
+                "threshold": "threshold",
+                "detail": "detail",
+            },
+            "alerts",
+        )
 
     return app
 
 
 def make_consents_app(get_settings: GetSettings = load_settings) -> typer.Typer:
-    app = typer.Typer(help="Consent receipts and Dinsos link confirmations (recorded through "
-                           "GraphQL: recordConsent, withdrawConsent, confirmLink, revokeLink).")
+    app = typer.Typer(
+        help="Consent receipts and Dinsos link confirmations (recorded through "
+        "GraphQL: recordConsent, withdrawConsent, confirmLink, revokeLink)."
+    )
     app.callback()(_group)
 
     @app.command("list")
-    def list_(person: Annotated[str | None, typer.Option("--person",
-                                                         help="Only this person.")] = None,
-              org: Org = None, as_json: AsJson = False,
-              links: Annotated[bool, typer.Option("--links", help="Link confirmations "
-                                                  "instead of consent receipts.")] = False,
-              ) -> None:
+    def list_(
+        person: Annotated[str | None, typer.Option("--person", help="Only this person.")] = None,
+        org: Org = None,
+        as_json: AsJson = False,
+        links: Annotated[
+            bool, typer.Option("--links", help="Link confirmations instead of consent receipts.")
+        ] = False,
+    ) -> None:
         """Consent receipts (or link confirmations), newest first."""
         db = SecurityDB.from_settings(get_settings())
         try:
             grants = SqliteGrants(db)
             read = grants.links if links else grants.consents
-            page = asyncio.run(read(person_id=person, organization=org, offset=0,
-                                    limit=_MOST))
+            page = asyncio.run(read(person_id=person, organization=org, offset=0, limit=_MOST))
         finally:
             db.close()
         if links:
-            columns = {"link_id": "link", "person_id": "person", "organization": "organization",
-                       "confirmed_by": "by", "confirmed_at": "confirmed (UTC)",
-                       "basis": "basis", "revoked_at": "revoked (UTC)"}
+            columns = {
+                "link_id": "link",
+                "person_id": "person",
+                "organization": "organization",
+                "confirmed_by": "by",
+                "confirmed_at": "confirmed (UTC)",
+                "basis": "basis",
+                "revoked_at": "revoked (UTC)",
+            }
         else:
-            columns = {"receipt_id": "receipt", "person_id": "person",
-                       "organization": "organization", "categories": "categories",
-                       "purpose": "purpose", "valid_until": "valid until (UTC)",
-                       "withdrawn_at": "withdrawn (UTC)", "recorded_by": "recorded by"}
+            columns = {
+                "receipt_id": "receipt",
+                "person_id": "person",
+                "organization": "organization",
+                "categories": "categories",
+                "purpose": "purpose",
+                "valid_until": "valid until (UTC)",
+                "withdrawn_at": "withdrawn (UTC)",
+                "recorded_by": "recorded by",
+            }
         _show(page["rows"], as_json, columns, "link confirmations" if links else "receipts")
 
     return app

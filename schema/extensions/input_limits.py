@@ -105,8 +105,9 @@ INPUT_LIMITS = InputLimits(
 class InputTooLarge(InputError):
     """BAD_USER_INPUT with the coordinate (`field`) and the `limit` in the extensions."""
 
-    def __init__(self, coordinate: str, reason: str, limit: int,
-                 variable: str | None = None) -> None:
+    def __init__(
+        self, coordinate: str, reason: str, limit: int, variable: str | None = None
+    ) -> None:
         where = coordinate if variable is None else f"{coordinate} (variable ${variable})"
         super().__init__(where, reason)
         assert self.extensions is not None
@@ -115,35 +116,51 @@ class InputTooLarge(InputError):
             self.extensions["variable"] = variable
 
 
-def check_string(value: str, coordinate: str, limits: InputLimits,
-                 variable: str | None = None) -> InputTooLarge | None:
+def check_string(
+    value: str, coordinate: str, limits: InputLimits, variable: str | None = None
+) -> InputTooLarge | None:
     limit = limits.string_limit(coordinate)
     if len(value) <= limit:
         return None
-    return InputTooLarge(coordinate, f"{len(value):,} characters is too long; at most "
-                         f"{limit:,} characters are allowed.", limit, variable)
+    return InputTooLarge(
+        coordinate,
+        f"{len(value):,} characters is too long; at most {limit:,} characters are allowed.",
+        limit,
+        variable,
+    )
 
 
-def check_list(length: int, coordinate: str, limits: InputLimits,
-               variable: str | None = None) -> InputTooLarge | None:
+def check_list(
+    length: int, coordinate: str, limits: InputLimits, variable: str | None = None
+) -> InputTooLarge | None:
     limit = limits.list_limit(coordinate)
     if length <= limit:
         return None
-    return InputTooLarge(coordinate, f"{length:,} items is too many; at most {limit:,} "
-                         "are allowed.", limit, variable)
+    return InputTooLarge(
+        coordinate, f"{length:,} items is too many; at most {limit:,} are allowed.", limit, variable
+    )
 
 
-def check_json(value: Any, coordinate: str, limits: InputLimits,
-               variable: str | None = None) -> InputTooLarge | None:
+def check_json(
+    value: Any, coordinate: str, limits: InputLimits, variable: str | None = None
+) -> InputTooLarge | None:
     limit = limits.json_limit(coordinate)
     if _depth(value, limits.json_depth) > limits.json_depth:
-        return InputTooLarge(coordinate, f"JSON nested more than {limits.json_depth} levels "
-                             "deep is not accepted.", limits.json_depth, variable)
+        return InputTooLarge(
+            coordinate,
+            f"JSON nested more than {limits.json_depth} levels deep is not accepted.",
+            limits.json_depth,
+            variable,
+        )
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
     if size <= limit:
         return None
-    return InputTooLarge(coordinate, f"{size:,} characters of JSON is too large; at most "
-                         f"{limit:,} are allowed.", limit, variable)
+    return InputTooLarge(
+        coordinate,
+        f"{size:,} characters of JSON is too large; at most {limit:,} are allowed.",
+        limit,
+        variable,
+    )
 
 
 def _depth(value: Any, stop: int) -> int:
@@ -160,8 +177,13 @@ def _depth(value: Any, stop: int) -> int:
     return deepest
 
 
-def check_value(value: Any, type_: GraphQLInputType | None, coordinate: str,
-                limits: InputLimits, variable: str | None = None) -> InputTooLarge | None:
+def check_value(
+    value: Any,
+    type_: GraphQLInputType | None,
+    coordinate: str,
+    limits: InputLimits,
+    variable: str | None = None,
+) -> InputTooLarge | None:
     """The first oversized part of a variable's value (JSON as sent) at a position of
     type `type_`; values of the wrong shape are left to graphql-core's coercion."""
     if value is None or type_ is None:
@@ -179,8 +201,9 @@ def check_value(value: Any, type_: GraphQLInputType | None, coordinate: str,
             return None
         for name, input_field in named.fields.items():
             if name in value:
-                error = check_value(value[name], input_field.type, f"{named.name}.{name}",
-                                    limits, variable)
+                error = check_value(
+                    value[name], input_field.type, f"{named.name}.{name}", limits, variable
+                )
                 if error is not None:
                     return error
         return None
@@ -290,23 +313,26 @@ class _Walker(Visitor):
         if not self._literal():
             return None
         if self._json(self.info.get_parent_input_type()):
-            self._report(check_json(value_from_ast_untyped(node), self.coordinates[-1],
-                                    self.limits))
+            self._report(
+                check_json(value_from_ast_untyped(node), self.coordinates[-1], self.limits)
+            )
             return self.SKIP
         self._report(check_list(len(node.values), self.coordinates[-1], self.limits))
         return None
 
     def enter_object_value(self, node: ObjectValueNode, *_args: object) -> Any:
         if self._literal() and self._json(self.info.get_input_type()):
-            self._report(check_json(value_from_ast_untyped(node), self.coordinates[-1],
-                                    self.limits))
+            self._report(
+                check_json(value_from_ast_untyped(node), self.coordinates[-1], self.limits)
+            )
             return self.SKIP
         return None
 
     def enter_variable(self, node: VariableNode, *_args: object) -> None:
         if self._literal():
             self.plan.usages.append(
-                (node.name.value, self.info.get_input_type(), self.coordinates[-1]))
+                (node.name.value, self.info.get_input_type(), self.coordinates[-1])
+            )
 
 
 def input_plan(schema: GraphQLSchema, document: DocumentNode, limits: InputLimits) -> InputPlan:
@@ -360,8 +386,11 @@ def unknown_coordinates(schema: GraphQLSchema, limits: InputLimits) -> set[str]:
         if is_input_object_type(type_):
             known.update(f"{type_.name}.{name}" for name in type_.fields)
         elif isinstance(type_, GraphQLObjectType):
-            known.update(f"{type_.name}.{name}({arg}:)"
-                         for name, fld in type_.fields.items() for arg in fld.args)
+            known.update(
+                f"{type_.name}.{name}({arg}:)"
+                for name, fld in type_.fields.items()
+                for arg in fld.args
+            )
     return limits.coordinates() - known
 
 

@@ -12,17 +12,21 @@ from schema.types.household import Household
 from schema.types.service import Service
 
 
-@strawberry.type(description="Households with a problem and no active program addressing "
-                             "it, in one kelurahan for one PPKS. `households` is null when "
-                             "the cell is suppressed (under 5, for aggregate-only roles).")
+@strawberry.type(
+    description="Households with a problem and no active program addressing "
+    "it, in one kelurahan for one PPKS. `households` is null when "
+    "the cell is suppressed (under 5, for aggregate-only roles)."
+)
 class CoverageGapCount:
     kecamatan_code: str | None
     kelurahan_code: str | None
     ppks: str
     households: int | None
 
-    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
-                                  "for aggregate-only roles.")
+    @strawberry.field(
+        description="True when a count here is under 5 and withheld (null) "
+        "for aggregate-only roles."
+    )
     def suppressed(self) -> bool:
         return self.households is None
 
@@ -32,18 +36,22 @@ class CoverageGaps:
     counts: list[CoverageGapCount]
     total_households: int | None
     households: Connection[Household] | None = strawberry.field(
-        description="The households themselves; null for aggregate-only roles.")
+        description="The households themselves; null for aggregate-only roles."
+    )
 
 
-@strawberry.type(description="A household that got benefits for the same need from programs "
-                             "of several funders in the period (not an allowed combination).")
+@strawberry.type(
+    description="A household that got benefits for the same need from programs "
+    "of several funders in the period (not an allowed combination)."
+)
 class DuplicatedAid:
     household: Household
     need: str
     programs: list[str]
     funders: list[str] = strawberry.field(
         description="The funders of these services; an organization's own money is left out "
-                    "for agencies and foundations unless it is theirs.")
+        "for agencies and foundations unless it is theirs."
+    )
     services: list[Service]
 
 
@@ -52,8 +60,10 @@ class DecileCount:
     decile: int
     households: int | None
 
-    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
-                                  "for aggregate-only roles.")
+    @strawberry.field(
+        description="True when a count here is under 5 and withheld (null) "
+        "for aggregate-only roles."
+    )
     def suppressed(self) -> bool:
         return self.households is None
 
@@ -66,17 +76,21 @@ class PovertyIndicator:
     households: int | None
     people: int | None
     poor_people: int | None = strawberry.field(
-        description="People in households at or below the poor decile or listed by P3KE.")
+        description="People in households at or below the poor decile or listed by P3KE."
+    )
     population: int | None
     poverty_rate: float | None = strawberry.field(
         description="poorPeople / population (or / registered people when the area has no "
-                    "population figure).")
+        "population figure)."
+    )
     target: float
     above_target: bool | None
     by_decile: list[DecileCount]
 
-    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
-                                  "for aggregate-only roles.")
+    @strawberry.field(
+        description="True when a count here is under 5 and withheld (null) "
+        "for aggregate-only roles."
+    )
     def suppressed(self) -> bool:
         return None in (self.households, self.people, self.poor_people)
 

@@ -22,17 +22,21 @@ from schema.errors import InputError
 from schema.permissions import Policy, mask_text
 
 
-@strawberry.enum(description="usulan: propose a new beneficiary; perbaikan: correct data; "
-                             "penonaktifan: deactivate.")
+@strawberry.enum(
+    description="usulan: propose a new beneficiary; perbaikan: correct data; "
+    "penonaktifan: deactivate."
+)
 class ChangeKind(Enum):
     USULAN = "usulan"
     PERBAIKAN = "perbaikan"
     PENONAKTIFAN = "penonaktifan"
 
 
-@strawberry.enum(description="Where a change request stands: FILED -> VERIFIED (a social "
-                             "worker) -> APPROVED (Dinsos) -> APPLIED (Dinsos), or REJECTED "
-                             "with a reason at any step.")
+@strawberry.enum(
+    description="Where a change request stands: FILED -> VERIFIED (a social "
+    "worker) -> APPROVED (Dinsos) -> APPLIED (Dinsos), or REJECTED "
+    "with a reason at any step."
+)
 class ChangeRequestStatus(Enum):
     FILED = "FILED"
     VERIFIED = "VERIFIED"
@@ -48,11 +52,13 @@ class ChangeRequestInput:
     person_id: strawberry.ID | None = None
     reason: str
     changes: strawberry.scalars.JSON | None = strawberry.field(
-        default=None, description="A perbaikan's corrected values: on the person birthDate "
-                                  "(YYYY-MM-DD), birthPlace, sex, relationship; on the "
-                                  "household address, rt, rw, welfareDecile. Names, NIK and "
-                                  "KK numbers are corrected at their source (Disdukcapil), "
-                                  "not here.")
+        default=None,
+        description="A perbaikan's corrected values: on the person birthDate "
+        "(YYYY-MM-DD), birthPlace, sex, relationship; on the "
+        "household address, rt, rw, welfareDecile. Names, NIK and "
+        "KK numbers are corrected at their source (Disdukcapil), "
+        "not here.",
+    )
 
 
 def _text(field: str, value: Any) -> str:
@@ -87,33 +93,38 @@ CORRECTABLE: Final[dict[str, tuple[str, str, Callable[[str, Any], Any]]]] = {
 }
 
 
-def corrections(kind: ChangeKind, changes: Any, household_id: str | None,
-                person_id: str | None) -> dict[str, dict[str, Any]] | None:
+def corrections(
+    kind: ChangeKind, changes: Any, household_id: str | None, person_id: str | None
+) -> dict[str, dict[str, Any]] | None:
     """A perbaikan's corrections as `{"person": {...}, "household": {...}}`
     (graph property names), or None when it names none (its reason says what
     is wrong); other kinds carry none."""
     if kind is not ChangeKind.PERBAIKAN:
         if changes:
-            raise InputError("request.changes", "only a perbaikan carries changes, not a "
-                                                f"{kind.value} request.")
+            raise InputError(
+                "request.changes", f"only a perbaikan carries changes, not a {kind.value} request."
+            )
         return None
     if changes is None:  # described in the reason only: applied, it is noted, nothing set
         return None
     if not isinstance(changes, dict) or not changes:
-        raise InputError("request.changes", "name what to correct, e.g. "
-                                            '{"birthDate": "1957-12-22"}, or leave it out.')
+        raise InputError(
+            "request.changes",
+            'name what to correct, e.g. {"birthDate": "1957-12-22"}, or leave it out.',
+        )
     out: dict[str, dict[str, Any]] = {"person": {}, "household": {}}
     for key, value in changes.items():
         rule = CORRECTABLE.get(key)
         if rule is None:
-            raise InputError("request.changes", f"{key!r} cannot be corrected here; a "
-                             f"perbaikan corrects {', '.join(CORRECTABLE)}.")
+            raise InputError(
+                "request.changes",
+                f"{key!r} cannot be corrected here; a perbaikan corrects {', '.join(CORRECTABLE)}.",
+            )
         level, name, check = rule
         if level == "person" and person_id is None:
             raise InputError("request.personId", f"name the person whose {key} to correct.")
         if level == "household" and household_id is None:
-            raise InputError("request.householdId", f"name the household whose {key} to "
-                                                    "correct.")
+            raise InputError("request.householdId", f"name the household whose {key} to correct.")
         out[level][name] = check(f"request.changes.{key}", value)
     return out
 
@@ -138,7 +149,8 @@ class ChangeRequest:
     applied_by: str | None = None
     applied_at: datetime | None = None
     effect: str | None = strawberry.field(
-        default=None, description="What applying it did to the data.")
+        default=None, description="What applying it did to the data."
+    )
     rejected_by: str | None = None
     rejected_at: datetime | None = None
     rejection_reason: str | None = None
@@ -147,29 +159,47 @@ class ChangeRequest:
     def from_row(cls, row: Row) -> ChangeRequest:
         changes = row.get("changes")
         return cls(
-            id=strawberry.ID(row["request_id"]), kind=row["kind"],
-            household_id=_id(row.get("household_id")), person_id=_id(row.get("person_id")),
-            reason=row.get("reason") or "", status=row.get("status") or "FILED",
-            organization=row.get("organization") or "", filed_at=row["filed_at"],
+            id=strawberry.ID(row["request_id"]),
+            kind=row["kind"],
+            household_id=_id(row.get("household_id")),
+            person_id=_id(row.get("person_id")),
+            reason=row.get("reason") or "",
+            status=row.get("status") or "FILED",
+            organization=row.get("organization") or "",
+            filed_at=row["filed_at"],
             filed_by=row.get("filed_by"),
             changes=json.loads(changes) if isinstance(changes, str) else changes,
             history=list(row.get("history") or []),
-            verified_by=row.get("verified_by"), verified_at=row.get("verified_at"),
-            approved_by=row.get("approved_by"), approved_at=row.get("approved_at"),
-            applied_by=row.get("applied_by"), applied_at=row.get("applied_at"),
-            effect=row.get("effect"), rejected_by=row.get("rejected_by"),
-            rejected_at=row.get("rejected_at"), rejection_reason=row.get("rejection_reason"))
+            verified_by=row.get("verified_by"),
+            verified_at=row.get("verified_at"),
+            approved_by=row.get("approved_by"),
+            approved_at=row.get("approved_at"),
+            applied_by=row.get("applied_by"),
+            applied_at=row.get("applied_at"),
+            effect=row.get("effect"),
+            rejected_by=row.get("rejected_by"),
+            rejected_at=row.get("rejected_at"),
+            rejection_reason=row.get("rejection_reason"),
+        )
 
     def shown_to(self, policy: Policy) -> ChangeRequest:
         """Identifiers someone typed into the reasons masked for roles that see them masked."""
         return dataclasses.replace(
-            self, reason=mask_text(self.reason, policy) or "",
-            rejection_reason=mask_text(self.rejection_reason, policy))
+            self,
+            reason=mask_text(self.reason, policy) or "",
+            rejection_reason=mask_text(self.rejection_reason, policy),
+        )
 
 
 def _id(value: object) -> strawberry.ID | None:
     return None if value is None else strawberry.ID(str(value))
 
 
-__all__ = ["CORRECTABLE", "ChangeKind", "ChangeRequest", "ChangeRequestInput",
-           "ChangeRequestStatus", "corrections"]
+__all__ = [
+    "CORRECTABLE",
+    "ChangeKind",
+    "ChangeRequest",
+    "ChangeRequestInput",
+    "ChangeRequestStatus",
+    "corrections",
+]

@@ -13,11 +13,20 @@ from journal import Fact, kinds
 from schema.permissions import Policy, Provenance, mask, mask_contact, mask_text
 
 #: payload keys that name an organization: shown only when the caller may name it
-_ORGANIZATION_KEYS: Final = frozenset({"organization", "from_org", "to_org",
-                                       "from_organization", "to_organization", "funder"})
+_ORGANIZATION_KEYS: Final = frozenset(
+    {"organization", "from_org", "to_org", "from_organization", "to_organization", "funder"}
+)
 #: payload keys that say who holds a record: shown with its organization only
-_HOLDER_KEYS: Final = frozenset({"source", "record_key", "source_record_id",
-                                 "record_key_l", "record_key_r", "matched_record_key"})
+_HOLDER_KEYS: Final = frozenset(
+    {
+        "source",
+        "record_key",
+        "source_record_id",
+        "record_key_l",
+        "record_key_r",
+        "matched_record_key",
+    }
+)
 #: identifiers, masked for roles that mask them
 _IDENTIFIER_KEYS: Final = frozenset({"nik", "no_kk", "kk"})
 _CONTACT_KEYS: Final = frozenset({"phone"})
@@ -26,11 +35,13 @@ _CONTACT_KEYS: Final = frozenset({"phone"})
 _REBUILD_KEYS: Final = frozenset({"row", "table"})
 
 
-@strawberry.type(description="One change in the hub: a pipeline run (household merged or "
-                             "split, person merged or retired, decile changed, service "
-                             "loaded from a source file) or a write through the API (service, "
-                             "enrolment, assessment, referral, change request, submission). "
-                             "Re-read the household for its new state.")
+@strawberry.type(
+    description="One change in the hub: a pipeline run (household merged or "
+    "split, person merged or retired, decile changed, service "
+    "loaded from a source file) or a write through the API (service, "
+    "enrolment, assessment, referral, change request, submission). "
+    "Re-read the household for its new state."
+)
 class FeedEvent:
     cursor: str = strawberry.field(description="Its place in the feed: pass it as `after`.")
     kind: str = strawberry.field(description="`entity.verb`, e.g. household.merged.")
@@ -39,27 +50,37 @@ class FeedEvent:
     household_ids: list[strawberry.ID]
     person_ids: list[strawberry.ID]
     subject: strawberry.ID | None = strawberry.field(
-        description="The id of what changed (a household, person, service, referral).")
+        description="The id of what changed (a household, person, service, referral)."
+    )
     organization: str | None = strawberry.field(
-        description="The organization that made the change, when you may see it named.")
+        description="The organization that made the change, when you may see it named."
+    )
     payload: JSON = strawberry.field(
-        description="What changed: ids, codes, dates, deciles; masked as your role reads.")
+        description="What changed: ids, codes, dates, deciles; masked as your role reads."
+    )
 
     @classmethod
     def shown(cls, fact: Fact, policy: Policy, provenance: Provenance) -> FeedEvent:
         owner = fact.organization or fact.payload.get("organization")
-        return cls(cursor=str(fact.seq), kind=fact.kind, origin=fact.origin, at=fact.at,
-                   household_ids=[strawberry.ID(h) for h in fact.household_ids],
-                   person_ids=[strawberry.ID(p) for p in fact.person_ids],
-                   subject=strawberry.ID(fact.subject) if fact.subject and (
-                       fact.kind not in kinds.SUBJECT_IS_RECORD_KEY
-                       or provenance.shows(owner)) else None,
-                   organization=provenance.name(fact.organization, fact.organization),
-                   payload=JSON(shown_payload(fact.payload, policy, provenance, owner)))
+        return cls(
+            cursor=str(fact.seq),
+            kind=fact.kind,
+            origin=fact.origin,
+            at=fact.at,
+            household_ids=[strawberry.ID(h) for h in fact.household_ids],
+            person_ids=[strawberry.ID(p) for p in fact.person_ids],
+            subject=strawberry.ID(fact.subject)
+            if fact.subject
+            and (fact.kind not in kinds.SUBJECT_IS_RECORD_KEY or provenance.shows(owner))
+            else None,
+            organization=provenance.name(fact.organization, fact.organization),
+            payload=JSON(shown_payload(fact.payload, policy, provenance, owner)),
+        )
 
 
-def shown_payload(payload: Mapping[str, Any], policy: Policy, provenance: Provenance,
-                  owner: object) -> dict[str, Any]:
+def shown_payload(
+    payload: Mapping[str, Any], policy: Policy, provenance: Provenance, owner: object
+) -> dict[str, Any]:
     """The payload as the role may read it: the summary only (never the row kept
     for rebuilding), organizations it may not name and
     what would tell who holds a record withheld (null), NIK / KK / phone and
@@ -96,5 +117,6 @@ class FeedPage:
     events: list[FeedEvent]
     end_cursor: str = strawberry.field(
         description="Pass as `after` for the next page (also when `events` is empty: "
-                    "facts you may not see are skipped).")
+        "facts you may not see are skipped)."
+    )
     has_next_page: bool

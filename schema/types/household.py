@@ -30,8 +30,9 @@ SHOWN_AS: Final[dict[str, str]] = {"household_id": "id", "welfare_decile": "deci
 @strawberry.type(description="A household and its 360° view.")
 class Household:
     id: strawberry.ID
-    no_kk: str | None = strawberry.field(description="Family-card number, masked for "
-                                                     "agencies and foundations.")
+    no_kk: str | None = strawberry.field(
+        description="Family-card number, masked for agencies and foundations."
+    )
     address: str | None
     street: str | None
     house_number: str | None
@@ -42,29 +43,39 @@ class Household:
     kecamatan_code: str | None
     kecamatan: str | None = strawberry.field(description="District (kecamatan) name.")
     decile: int | None = strawberry.field(description="DTSEN welfare decile (desil) 1..10.")
-    status: str | None = strawberry.field(description="active, merged (into another household, "
-                                                       "see resolvedFrom) or withdrawn.")
-    resolved_from: strawberry.ID | None = strawberry.field(default=None,
-                                                           description=RESOLVED_FROM_HELP)
+    status: str | None = strawberry.field(
+        description="active, merged (into another household, see resolvedFrom) or withdrawn."
+    )
+    resolved_from: strawberry.ID | None = strawberry.field(
+        default=None, description=RESOLVED_FROM_HELP
+    )
 
     @classmethod
     def from_row(cls, row: Row, policy: Policy) -> Household:
         """Every field of `domain.rows.Household` (by its name here, `SHOWN_AS`),
         the KK number masked by the policy, and the area names."""
-        shown: dict[str, Any] = {SHOWN_AS.get(name, name): row.get(name)
-                                 for name in HOUSEHOLD_FIELDS}
+        shown: dict[str, Any] = {
+            SHOWN_AS.get(name, name): row.get(name) for name in HOUSEHOLD_FIELDS
+        }
         shown["id"] = strawberry.ID(row["household_id"])
         shown["no_kk"] = mask(row.get("no_kk"), policy)
-        return cls(**shown, kelurahan=row.get("kelurahan"), kecamatan=row.get("kecamatan"),
-                   resolved_from=row.get("resolved_from"))
+        return cls(
+            **shown,
+            kelurahan=row.get("kelurahan"),
+            kecamatan=row.get("kecamatan"),
+            resolved_from=row.get("resolved_from"),
+        )
 
     # The parts below resolve through `now_or_later`: at once when the 360°
     # view came with the household, else batched across households.
 
-    @strawberry.field(graphql_type=list[Person],
-                      description="Members with the given statuses (default: active only).")
-    def members(self, info: strawberry.Info[Context, None],
-                status: list[PersonStatus] | None = None) -> Resolved[list[Person]]:
+    @strawberry.field(
+        graphql_type=list[Person],
+        description="Members with the given statuses (default: active only).",
+    )
+    def members(
+        self, info: strawberry.Info[Context, None], status: list[PersonStatus] | None = None
+    ) -> Resolved[list[Person]]:
         wanted = {s.value for s in status or [PersonStatus.ACTIVE]}
 
         def shown(rows: list[Row]) -> list[Person]:
@@ -91,9 +102,10 @@ class Household:
 
         return now_or_later(info.context.loaders.current_programs, self.id, shown)
 
-    @strawberry.field(graphql_type=list[Service],
-                      description="Every service received from every agency and foundation, "
-                                  "newest first.")
+    @strawberry.field(
+        graphql_type=list[Service],
+        description="Every service received from every agency and foundation, newest first.",
+    )
     def service_history(self, info: strawberry.Info[Context, None]) -> Resolved[list[Service]]:
         def shown(rows: list[Row]) -> list[Service]:
             read(info, households=[self.id], persons=[r.get("person_id") for r in rows])
@@ -102,8 +114,10 @@ class Household:
 
         return now_or_later(info.context.loaders.service_history, self.id, shown)
 
-    @strawberry.field(graphql_type=list[Assessment],
-                      description="Assessments; empty unless you are a social worker or Dinsos.")
+    @strawberry.field(
+        graphql_type=list[Assessment],
+        description="Assessments; empty unless you are a social worker or Dinsos.",
+    )
     def assessments(self, info: strawberry.Info[Context, None]) -> Resolved[list[Assessment]]:
         if not info.context.policy.sees_special_category:
             return []
@@ -114,9 +128,11 @@ class Household:
 
         return now_or_later(info.context.loaders.assessments, self.id, shown)
 
-    @strawberry.field(graphql_type=list[Referral],
-                      description="Referrals concerning this household (for agencies and "
-                                  "foundations: the ones from or to them).")
+    @strawberry.field(
+        graphql_type=list[Referral],
+        description="Referrals concerning this household (for agencies and "
+        "foundations: the ones from or to them).",
+    )
     def referrals(self, info: strawberry.Info[Context, None]) -> Resolved[list[Referral]]:
         def shown(rows: list[Row]) -> list[Referral]:
             read(info, households=[self.id])
@@ -124,15 +140,19 @@ class Household:
 
         return now_or_later(info.context.loaders.referrals, self.id, shown)
 
-    @strawberry.field(description="Source records of all members, with match evidence "
-                                  "(for agencies and foundations: their own records).")
+    @strawberry.field(
+        description="Source records of all members, with match evidence "
+        "(for agencies and foundations: their own records)."
+    )
     async def source_records(self, info: strawberry.Info[Context, None]) -> list[SourceRecord]:
         rows = await self._member_records(info)
         return visible_records(rows, info.context.policy, provenance_for(info.context.principal))
 
-    @strawberry.field(description="How many organizations other than yours hold a record on "
-                                  "a member or delivered a service here (agencies and "
-                                  "foundations are not told which).")
+    @strawberry.field(
+        description="How many organizations other than yours hold a record on "
+        "a member or delivered a service here (agencies and "
+        "foundations are not told which)."
+    )
     async def other_organizations(self, info: strawberry.Info[Context, None]) -> int:
         records = await self._member_records(info)
         services = await info.context.loaders.service_history.load(self.id)
@@ -143,6 +163,7 @@ class Household:
         loaders = info.context.loaders
         members = await loaders.members.load(self.id)
         per_person = await asyncio.gather(
-            *(loaders.source_records.load(m["person_id"]) for m in members))
+            *(loaders.source_records.load(m["person_id"]) for m in members)
+        )
         read(info, households=[self.id], persons=[m["person_id"] for m in members])
         return [r for rows in per_person for r in rows]

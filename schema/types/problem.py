@@ -16,18 +16,26 @@ class Problem:
     name: str
     name_en: str | None
     special_category: bool = strawberry.field(
-        description="Special-category personal data under UU PDP (health, criminal, ...).")
+        description="Special-category personal data under UU PDP (health, criminal, ...)."
+    )
     special_kind: str | None
 
     @classmethod
     def from_row(cls, row: Row) -> Problem:
-        return cls(code=row["code"], number=row.get("number"), name=row.get("name") or "",
-                   name_en=row.get("name_en"),
-                   special_category=bool(row.get("special_category")),
-                   special_kind=row.get("special_kind"))
+        return cls(
+            code=row["code"],
+            number=row.get("number"),
+            name=row.get("name") or "",
+            name_en=row.get("name_en"),
+            special_category=bool(row.get("special_category")),
+            special_kind=row.get("special_kind"),
+        )
 
 
 def visible_problems(rows: list[Row], policy: Policy) -> list[Problem]:
     """Problems the caller may see on a named person (the graph filters too)."""
-    return [Problem.from_row(r) for r in rows
-            if policy.sees_special_category or not r.get("special_category")]
+    return [
+        Problem.from_row(r)
+        for r in rows
+        if policy.sees_special_category or not r.get("special_category")
+    ]

@@ -18,7 +18,8 @@ class Enrolment:
     funder: str | None = strawberry.field(description="The program's funder.")
     organization: str | None = strawberry.field(
         description="Who delivers it; null when another organization and you are an agency "
-                    "or foundation.")
+        "or foundation."
+    )
     since: date | None
     until: date | None
     active: bool
@@ -26,15 +27,23 @@ class Enrolment:
     @classmethod
     def from_row(cls, row: Row, shown: Provenance) -> Enrolment:
         owner = row.get("organization")
-        return cls(program_code=row["code"], program_name=row.get("name"),
-                   benefit_kind=row.get("benefit_kind"), need=row.get("need"),
-                   funder=row.get("funder"), organization=shown.name(owner, owner),
-                   since=row.get("since"), until=row.get("until"),
-                   active=bool(row.get("active", True)))
+        return cls(
+            program_code=row["code"],
+            program_name=row.get("name"),
+            benefit_kind=row.get("benefit_kind"),
+            need=row.get("need"),
+            funder=row.get("funder"),
+            organization=shown.name(owner, owner),
+            since=row.get("since"),
+            until=row.get("until"),
+            active=bool(row.get("active", True)),
+        )
 
 
-@strawberry.type(description="An intervention program: who funds it, what it addresses, "
-                             "how many households it reaches and the share of need covered.")
+@strawberry.type(
+    description="An intervention program: who funds it, what it addresses, "
+    "how many households it reaches and the share of need covered."
+)
 class Program:
     code: str
     name: str | None
@@ -46,21 +55,26 @@ class Program:
     households_reached: int | None
     households_in_need: int | None
 
-    @strawberry.field(description="True when a count here is under 5 and withheld (null) "
-                                  "for aggregate-only roles.")
+    @strawberry.field(
+        description="True when a count here is under 5 and withheld (null) "
+        "for aggregate-only roles."
+    )
     def suppressed(self) -> bool:
         return None in (self.households_reached, self.households_in_need)
 
-    @strawberry.field(description="Households reached / households with a problem the "
-                                  "program addresses; null when a count is suppressed.")
+    @strawberry.field(
+        description="Households reached / households with a problem the "
+        "program addresses; null when a count is suppressed."
+    )
     def share_of_need_covered(self) -> float | None:
         if not self.households_in_need or self.households_reached is None:
             return None
         return round(min(self.households_reached / self.households_in_need, 1.0), 4)
 
 
-@strawberry.type(description="A funder: national, provincial or city budget, a foundation, "
-                             "CSR or zakat body.")
+@strawberry.type(
+    description="A funder: national, provincial or city budget, a foundation, CSR or zakat body."
+)
 class Funder:
     code: str
     name: str | None
@@ -71,8 +85,10 @@ class Funder:
     services: int | None
     amount: float | None
 
-    @strawberry.field(description="True when the counts here are withheld (null): under 5 "
-                                  "for aggregate-only roles, or another organization's own "
-                                  "money on your households for agencies and foundations.")
+    @strawberry.field(
+        description="True when the counts here are withheld (null): under 5 "
+        "for aggregate-only roles, or another organization's own "
+        "money on your households for agencies and foundations."
+    )
     def suppressed(self) -> bool:
         return self.households_reached is None

@@ -46,12 +46,18 @@ class Referral:
 
     @classmethod
     def from_row(cls, row: Row) -> Referral:
-        return cls(id=strawberry.ID(row["referral_id"]),
-                   household_id=strawberry.ID(row["household_id"]),
-                   from_organization=row.get("from_org"), to_organization=row.get("to_org"),
-                   program=row.get("program"), status=row.get("status") or "OPEN",
-                   note=row.get("note"), created_at=_dt(row.get("created_at")),
-                   updated_at=_dt(row.get("updated_at")), history=list(row.get("history") or []))
+        return cls(
+            id=strawberry.ID(row["referral_id"]),
+            household_id=strawberry.ID(row["household_id"]),
+            from_organization=row.get("from_org"),
+            to_organization=row.get("to_org"),
+            program=row.get("program"),
+            status=row.get("status") or "OPEN",
+            note=row.get("note"),
+            created_at=_dt(row.get("created_at")),
+            updated_at=_dt(row.get("updated_at")),
+            history=list(row.get("history") or []),
+        )
 
     def shown_to(self, policy: Policy) -> Referral:
         """As the role may read it: identifiers someone wrote into the note masked."""

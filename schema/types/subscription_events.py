@@ -5,10 +5,12 @@ from datetime import datetime
 import strawberry
 
 
-@strawberry.type(description="Something changed on a household: re-read what you need. "
-                             "`kind` is the journal fact's kind in capitals "
-                             "(`service.recorded` -> SERVICE_RECORDED); `cursor` is its place "
-                             "in the feed.")
+@strawberry.type(
+    description="Something changed on a household: re-read what you need. "
+    "`kind` is the journal fact's kind in capitals "
+    "(`service.recorded` -> SERVICE_RECORDED); `cursor` is its place "
+    "in the feed."
+)
 class HouseholdChange:
     household_id: strawberry.ID
     kind: str

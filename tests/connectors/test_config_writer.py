@@ -20,7 +20,7 @@ TRICKY = [
     "ꦧꦤ꧀ꦢꦸꦁ (Javanese), 万隆, Bandung 🌋",
     "ends with a backslash \\",
     "''' and \"\"\" and ' and \\\" together",
-    "key = \"value\" # not a comment",
+    'key = "value" # not a comment',
     "[values.sex]",
     "",
 ]

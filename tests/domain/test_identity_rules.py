@@ -62,9 +62,7 @@ def test_a_nik_starts_with_a_real_district(nik: str) -> None:
      ("3273012902010001", None),  # 29 February: a real day in some year
      ("3273016902010001", None)],  # ... for a woman too
 )  # fmt: skip
-def test_a_nik_holds_a_calendar_day_with_40_added_for_women(
-    nik: str, problem: str | None
-) -> None:
+def test_a_nik_holds_a_calendar_day_with_40_added_for_women(nik: str, problem: str | None) -> None:
     assert nik_problem(nik) == problem
 
 

@@ -75,18 +75,23 @@ APP_ENTRY_POINTS = {"hub/app.py", "hub/server.py"}
 
 
 def test_only_the_server_entry_points_import_the_web_app() -> None:
-    importers = {str(path.relative_to(ROOT)) for path, name in imports("hub")
-                 if under(name, "hub.app")}
+    importers = {
+        str(path.relative_to(ROOT)) for path, name in imports("hub") if under(name, "hub.app")
+    }
     assert importers <= APP_ENTRY_POINTS
 
 
 def test_every_package_is_installed_type_checked_and_in_the_image() -> None:
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    installed = {name.rstrip("*") for name in
-                 project["tool"]["setuptools"]["packages"]["find"]["include"]}
-    copied = {line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines()
-              if line.startswith("COPY ") and line.split()[2] == f"./{line.split()[1]}"}
+    installed = {
+        name.rstrip("*") for name in project["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    copied = {
+        line.split()[1]
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ") and line.split()[2] == f"./{line.split()[1]}"
+    }
     assert packages == OUR_PACKAGES
     assert installed == packages
     assert set(project["tool"]["mypy"]["packages"]) == packages

@@ -24,7 +24,7 @@ def test_the_citys_districts_are_the_reference_kecamatan() -> None:
 def test_the_licence_and_attribution_ship_with_the_data() -> None:
     notice = (regions.REGION_DIR / "NOTICE.md").read_text()
     assert "Open Database License" in notice and "idn-area-data 4.0.1" in notice
-    assert (regions.REGION_DIR / "LICENSE-ODbL.md").read_text().startswith(
-        "# Open Database License"
+    assert (
+        (regions.REGION_DIR / "LICENSE-ODbL.md").read_text().startswith("# Open Database License")
     )
     assert regions.REGION_DATA_VERSION == "idn-area-data 4.0.1"

@@ -34,32 +34,57 @@ def _through_json(row: rows.GraphRow) -> dict[str, object]:
 
 def test_a_row_comes_back_from_the_journal_as_it_went_in() -> None:
     at = datetime(2026, 11, 30, 8, 15, tzinfo=UTC)
-    referral = rows.Referral(referral_id="ref-1", household_id="H1", from_org="DINSOS",
-                             to_org="YAY-A", status="OPEN", created_at=at, updated_at=at,
-                             history=("OPEN",), from_scoped=False)
-    service = rows.Service(service_id="svc-1", household_id="H1", program="BPNT",
-                           service_date=date(2026, 11, 2), amount=200_000.0)
+    referral = rows.Referral(
+        referral_id="ref-1",
+        household_id="H1",
+        from_org="DINSOS",
+        to_org="YAY-A",
+        status="OPEN",
+        created_at=at,
+        updated_at=at,
+        history=("OPEN",),
+        from_scoped=False,
+    )
+    service = rows.Service(
+        service_id="svc-1",
+        household_id="H1",
+        program="BPNT",
+        service_date=date(2026, 11, 2),
+        amount=200_000.0,
+    )
     for row in (referral, service):
         assert type(row).from_mapping(_through_json(row)) == row
     assert _through_json(referral)["history"] == ["OPEN"]  # lists for the graph and JSON
 
 
 def test_typed_keeps_only_what_was_given_so_a_move_folds_into_its_referral() -> None:
-    move = rows.ReferralMove(referral_id="ref-1", status="ACCEPTED",
-                             updated_at=datetime(2026, 12, 1, 9, 0),
-                             history=("OPEN", "ACCEPTED"))
+    move = rows.ReferralMove(
+        referral_id="ref-1",
+        status="ACCEPTED",
+        updated_at=datetime(2026, 12, 1, 9, 0),
+        history=("OPEN", "ACCEPTED"),
+    )
     given = {k: v for k, v in _through_json(move).items() if v is not None}
     typed = rows.Referral.typed({**given, "unknown": 1})
-    assert typed == {"referral_id": "ref-1", "status": "ACCEPTED",
-                     "updated_at": datetime(2026, 12, 1, 9, 0), "history": ("OPEN", "ACCEPTED")}
+    assert typed == {
+        "referral_id": "ref-1",
+        "status": "ACCEPTED",
+        "updated_at": datetime(2026, 12, 1, 9, 0),
+        "history": ("OPEN", "ACCEPTED"),
+    }
 
 
 def test_each_row_is_known_by_its_keys() -> None:
     assert rows.Enrolment(household_id="H1", program="PKH").key == "H1:PKH"
     assert rows.Service(service_id="svc-9").key == "svc-9"
     assert rows.Enrolment.key_of({"household_id": "H1"}) is None
-    assert set(rows.JOURNALED) == {"services", "enrolments", "assessments", "referrals",
-                                   "change_requests"}
+    assert set(rows.JOURNALED) == {
+        "services",
+        "enrolments",
+        "assessments",
+        "referrals",
+        "change_requests",
+    }
 
 
 def test_rows_are_frozen() -> None:
@@ -99,9 +124,12 @@ def _readme_files() -> set[str]:
 def test_the_readme_names_every_file_a_household_field_touches() -> None:
     """A field only households carry (`house_number`) is named, in the packages
     between staging and the API, exactly in the files the README lists."""
-    named = {str(p.relative_to(ROOT)) for package in ("domain", "graph", "schema", "hub")
-             for p in (ROOT / package).rglob("*.py")
-             if re.search(r"\bhouse_number\b", p.read_text(encoding="utf-8"))}
+    named = {
+        str(p.relative_to(ROOT))
+        for package in ("domain", "graph", "schema", "hub")
+        for p in (ROOT / package).rglob("*.py")
+        if re.search(r"\bhouse_number\b", p.read_text(encoding="utf-8"))
+    }
     output = ROOT / "linkage" / "output.py"  # linkage's output view computes it
     if re.search(r"\bhouse_number\b", output.read_text(encoding="utf-8")):
         named.add("linkage/output.py")

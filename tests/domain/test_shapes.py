@@ -22,8 +22,11 @@ def modules() -> Iterator[tuple[Path, ast.Module]]:
 
 
 def is_dict_alias(node: ast.expr | None) -> bool:
-    return (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
-            and node.value.id == "dict")
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "dict"
+    )
 
 
 def test_no_module_outside_domain_defines_a_shape_again() -> None:
@@ -32,8 +35,13 @@ def test_no_module_outside_domain_defines_a_shape_again() -> None:
         for node in tree.body:
             if isinstance(node, ast.ClassDef) and node.name in SHAPES:
                 found.append((path, node.name))
-            targets = (node.targets if isinstance(node, ast.Assign)
-                       else [node.target] if isinstance(node, ast.AnnAssign) else [])
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
             for target in targets:
                 name = target.id if isinstance(target, ast.Name) else ""
                 # graph.loader's input `Row` (a Mapping) is another shape, not this one

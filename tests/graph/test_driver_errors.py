@@ -12,12 +12,14 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_a_statement_neo4j_refuses_becomes_a_plain_graph_error(
-        repository: GraphRepository) -> None:
+    repository: GraphRepository,
+) -> None:
     # an unparsable full-text query: Lucene's parser fails inside the server
     with pytest.raises(GraphQueryError) as info:
         await repository._run(
             "CALL db.index.fulltext.queryNodes('person_names', $q) YIELD node RETURN node",
-            {"q": "((( AND OR"})
+            {"q": "((( AND OR"},
+        )
     message = str(info.value)
     assert info.value.code is not None and info.value.code.startswith("Neo.ClientError")
     assert info.value.code in message and "wrote nothing" in message

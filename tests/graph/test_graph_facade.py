@@ -16,9 +16,11 @@ SKIPPED = {"graph", "tests", ".venv", ".hub-test", "node_modules", ".git"}
 
 
 def _public_names() -> set[str]:
-    return {name for name, value in vars(graph).items()
-            if not name.startswith("_") and not isinstance(value, ModuleType)
-            and name != "annotations"}
+    return {
+        name
+        for name, value in vars(graph).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType) and name != "annotations"
+    }
 
 
 def _graph_imports(path: Path) -> list[tuple[int, str]]:
@@ -26,17 +28,25 @@ def _graph_imports(path: Path) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, a.name) for a in node.names
-                      if a.name == "graph" or a.name.startswith("graph.")]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
-                node.module == "graph" or node.module.startswith("graph.")):
+            found += [
+                (node.lineno, a.name)
+                for a in node.names
+                if a.name == "graph" or a.name.startswith("graph.")
+            ]
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and (node.module == "graph" or node.module.startswith("graph."))
+        ):
             found += [(node.lineno, f"{node.module}:{a.name}") for a in node.names]
     return found
 
 
 def _through_facade(what: str) -> bool:
-    return what == "graph" or (what.startswith("graph:")
-                               and what.removeprefix("graph:") in graph.__all__)
+    return what == "graph" or (
+        what.startswith("graph:") and what.removeprefix("graph:") in graph.__all__
+    )
 
 
 def _importers() -> dict[str, list[tuple[int, str]]]:
@@ -61,8 +71,10 @@ def test_all_lists_exactly_the_public_names_and_each_imports() -> None:
 
 def test_nothing_outside_graph_imports_a_submodule() -> None:
     importers = _importers()
-    wrong = {path: [(line, what) for line, what in found if not _through_facade(what)]
-             for path, found in importers.items()}
+    wrong = {
+        path: [(line, what) for line, what in found if not _through_facade(what)]
+        for path, found in importers.items()
+    }
     assert {path: bad for path, bad in wrong.items() if bad} == {}
 
 
@@ -75,7 +87,12 @@ def test_hub_imports_graph_through_its_facade_only() -> None:
 
 def test_the_check_sees_a_submodule_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("import graph.loader\nfrom graph.driver import open_driver\n"
-                      "from graph import load\n", encoding="utf-8")
-    assert _graph_imports(sample) == [(1, "graph.loader"), (2, "graph.driver:open_driver"),
-                                      (3, "graph:load")]
+    sample.write_text(
+        "import graph.loader\nfrom graph.driver import open_driver\nfrom graph import load\n",
+        encoding="utf-8",
+    )
+    assert _graph_imports(sample) == [
+        (1, "graph.loader"),
+        (2, "graph.driver:open_driver"),
+        (3, "graph:load"),
+    ]

@@ -22,18 +22,32 @@ async def test_households_by_id_are_aligned_and_scoped(repository: GraphReposito
     assert rows[0] is not None and rows[0]["kelurahan"] == "Gegerkalong"
     # YAY-A served H1 and Dinsos loaded its records; YAY-B was referred H4
     assert [r and r["household_id"] for r in await repository.households(["H1", "H4"], YAY_A)] == [
-        "H1", None]
+        "H1",
+        None,
+    ]
     assert [r and r["household_id"] for r in await repository.households(["H1", "H4"], YAY_B)] == [
-        None, "H4"]
+        None,
+        "H4",
+    ]
 
 
 async def test_an_api_record_shows_its_person_as_sent_not_the_household(
     repository: GraphRepository,
 ) -> None:
-    await repository.write([SourceRecord(
-        record_key="api-yay-b:9", source="api-yay-b", organization="YAY-B",
-        source_record_id="9", person_id="P3", full_name="Asep S.",
-        nik="3273010101750003", via_api=True)])
+    await repository.write(
+        [
+            SourceRecord(
+                record_key="api-yay-b:9",
+                source="api-yay-b",
+                organization="YAY-B",
+                source_record_id="9",
+                person_id="P3",
+                full_name="Asep S.",
+                nik="3273010101750003",
+                via_api=True,
+            )
+        ]
+    )
     assert await repository.households(["H2"], YAY_B) == [None]
     assert await repository.household_parts(["H2"], ["members"], YAY_B) == [None]
     [person] = await repository.persons(["P3"], YAY_B)
@@ -47,8 +61,7 @@ async def test_an_api_record_shows_its_person_as_sent_not_the_household(
     assert await repository.persons(["P3"], YAY_A) == [None]  # another organization: nothing
     # a consent in force or a confirmed link (the scope's `opened`) opens it
     opened: Scope = {**YAY_B, "opened": ["P3"]}
-    assert [r and r["household_id"] for r in await repository.households(["H2"], opened)] == [
-        "H2"]
+    assert [r and r["household_id"] for r in await repository.households(["H2"], opened)] == ["H2"]
     [whole] = await repository.persons(["P3"], opened)
     assert whole is not None and whole["full_name"] == "Asep Saepudin"
     assert len((await repository.source_records(["P3"], opened))[0]) == 2
@@ -73,8 +86,15 @@ async def test_special_category_problems_are_filtered_in_cypher(
 async def test_household_parts_come_in_one_call_aligned_with_the_ids(
     repository: GraphRepository,
 ) -> None:
-    every = ["household", "members", "household_problems", "current_programs",
-             "service_history", "assessments", "referrals"]
+    every = [
+        "household",
+        "members",
+        "household_problems",
+        "current_programs",
+        "service_history",
+        "assessments",
+        "referrals",
+    ]
     views = await repository.household_parts(["H1", "nope", "H4"], every, ALL)
     assert [v and v["household"]["household_id"] for v in views] == ["H1", None, "H4"]
     h1 = views[0]
@@ -104,8 +124,9 @@ async def test_household_filters_sorting_and_paging(repository: GraphRepository)
     assert page["total"] == 2 and page["rows"][0]["household_id"] == "H1"
     by_nik = await repository.find_households(ALL, filters={"nik": "3273010101750003"})
     assert [r["household_id"] for r in by_nik["rows"]] == ["H2"]
-    area = await repository.find_households(ALL, filters={"kelurahan_code": "3273011001",
-                                                          "rt": "1", "rw": "2"})
+    area = await repository.find_households(
+        ALL, filters={"kelurahan_code": "3273011001", "rt": "1", "rw": "2"}
+    )
     assert area["total"] == 2
     desc = await repository.find_households(ALL, filters={}, sort="DECILE", descending=True)
     assert desc["rows"][0]["household_id"] == "H4"

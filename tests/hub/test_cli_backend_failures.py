@@ -45,9 +45,13 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def local(city: dict[str, str]) -> Iterator[dict[str, str]]:
     """The linked city's HUB_HOME with its own local Neo4j (the launcher), started."""
     env = {k: v for k, v in city.items() if not k.startswith("NEO4J_")}
-    env |= {"HUB_NEO4J_PORT": str(free_port()), "HUB_NEO4J_HEAP": "512m",
-            "HUB_NEO4J_PAGECACHE_MB": "64", "NEO4J_PASSWORD": PASSWORD,
-            "PYTHONUNBUFFERED": "1"}
+    env |= {
+        "HUB_NEO4J_PORT": str(free_port()),
+        "HUB_NEO4J_HEAP": "512m",
+        "HUB_NEO4J_PAGECACHE_MB": "64",
+        "NEO4J_PASSWORD": PASSWORD,
+        "PYTHONUNBUFFERED": "1",
+    }
     hub(env, "neo4j", "start")
     try:
         yield env
@@ -60,9 +64,11 @@ def counts(env: dict[str, str]) -> dict[str, int]:
     with open_driver(conn) as driver:
         nodes = driver.execute_query(
             "MATCH (n) WHERE NOT n:LoadMark AND NOT n:LoadGeneration UNWIND labels(n) AS label "
-            "RETURN label, count(*) AS n").records
+            "RETURN label, count(*) AS n"
+        ).records
         rels = driver.execute_query(
-            "MATCH ()-[r]->() RETURN type(r) AS label, count(*) AS n").records
+            "MATCH ()-[r]->() RETURN type(r) AS label, count(*) AS n"
+        ).records
     return {r["label"]: r["n"] for r in [*nodes, *rels]}
 
 
@@ -82,11 +88,15 @@ def _gone(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_neo4j_killed_mid_load_is_one_line_and_a_second_load_repairs(
-        local: dict[str, str]) -> None:
+def test_neo4j_killed_mid_load_is_one_line_and_a_second_load_repairs(local: dict[str, str]) -> None:
     home = Path(local["HUB_HOME"])
-    load = subprocess.Popen([sys.executable, "-m", "hub", "load"], env=local, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    load = subprocess.Popen(
+        [sys.executable, "-m", "hub", "load"],
+        env=local,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert load.stdout is not None
     seen = []
     for line in load.stdout:  # the load names each table before writing it
@@ -104,7 +114,8 @@ def test_neo4j_killed_mid_load_is_one_line_and_a_second_load_repairs(
     load.send_signal(signal.SIGCONT)
     stdout, stderr = load.communicate(timeout=300)
     line = one_line_without_traceback(
-        subprocess.CompletedProcess(load.args, load.returncode, "".join(seen) + stdout, stderr))
+        subprocess.CompletedProcess(load.args, load.returncode, "".join(seen) + stdout, stderr)
+    )
     port = local["HUB_NEO4J_PORT"]
     assert f"Neo4j at bolt://127.0.0.1:{port} stopped answering during the load" in line
     assert "run `hub load` again" in line and "safe to repeat" in line
@@ -136,8 +147,11 @@ def test_neo4j_down_at_start_is_one_line(city: dict[str, str]) -> None:
 def test_a_locked_staging_database_is_one_line(city: dict[str, str]) -> None:
     holder = duckdb.connect(str(Path(city["HUB_HOME"]) / "hub.duckdb"))
     try:
-        for command in (("load",), ("link",), ("report", "monthly", "--month", "2026-01",
-                                               "--out", "/tmp/never.xlsx")):
+        for command in (
+            ("load",),
+            ("link",),
+            ("report", "monthly", "--month", "2026-01", "--out", "/tmp/never.xlsx"),
+        ):
             line = one_line_without_traceback(run_hub(city, *command))
             assert "hub.duckdb" in line and "stop that process" in line, command
     finally:

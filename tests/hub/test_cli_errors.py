@@ -13,8 +13,9 @@ import pytest
 def hub(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "NEO4J_"))}
     env["HUB_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "hub", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize(

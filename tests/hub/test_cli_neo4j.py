@@ -21,8 +21,12 @@ def free_port() -> int:
 
 def run(home: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "HUB_"))}
-    env |= {"HUB_HOME": str(home), "HUB_NEO4J_PORT": str(port), "HUB_NEO4J_HEAP": "512m",
-            "HUB_NEO4J_PAGECACHE_MB": "64"}
+    env |= {
+        "HUB_HOME": str(home),
+        "HUB_NEO4J_PORT": str(port),
+        "HUB_NEO4J_HEAP": "512m",
+        "HUB_NEO4J_PAGECACHE_MB": "64",
+    }
     return subprocess.run([*HUB, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -62,10 +66,15 @@ def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_missing_java_is_one_clear_line(tmp_path: Path) -> None:
-    env = {"PATH": str(tmp_path), "HUB_HOME": str(tmp_path), "JAVA_HOME": str(tmp_path / "no"),
-           "HUB_NEO4J_PORT": str(free_port())}
-    result = subprocess.run([*HUB, "neo4j", "start"], env=env, capture_output=True, text=True,
-                            timeout=60)
+    env = {
+        "PATH": str(tmp_path),
+        "HUB_HOME": str(tmp_path),
+        "JAVA_HOME": str(tmp_path / "no"),
+        "HUB_NEO4J_PORT": str(free_port()),
+    }
+    result = subprocess.run(
+        [*HUB, "neo4j", "start"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "Java" in result.stderr

@@ -60,7 +60,8 @@ async def test_login_form_sets_a_strict_httponly_cookie(
     for chart in ("chart-coverage", "chart-funding", "chart-trend"):
         assert f'id="{chart}"' in page.text
     assert "<script" not in page.text and "http://" not in page.text.replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
     assert "default-src 'none'" in page.headers["content-security-policy"]
 
 
@@ -121,13 +122,28 @@ def server(linked: Settings) -> Iterator[str]:
 def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.fail("chromium is not installed: scripts/test.sh installs it "
-                    "(apt-get install chromium)")
+        pytest.fail(
+            "chromium is not installed: scripts/test.sh installs it (apt-get install chromium)"
+        )
     return subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}", "--window-size=1200,1800", *args],
-        capture_output=True, text=True, timeout=120)
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--window-size=1200,1800",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow
@@ -135,8 +151,11 @@ def test_headless_chromium_renders_the_charts(
     server: str, linked: Settings, tmp_path: Path
 ) -> None:
     env = hub_env(linked.home)
-    dom = _chromium(tmp_path / "p1", "--dump-dom",
-                    hub(env, "dashboard-link", "--base-url", server).stdout.strip())
+    dom = _chromium(
+        tmp_path / "p1",
+        "--dump-dom",
+        hub(env, "dashboard-link", "--base-url", server).stdout.strip(),
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     for chart in ("chart-coverage", "chart-funding", "chart-trend"):
         assert f'id="{chart}"' in dom.stdout

@@ -41,10 +41,18 @@ RETURN COUNT { (h)<-[:MEMBER_OF]-(:Person) } AS members,
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Path, Driver]]:
     env, src = linked_city(tmp_path_factory, "sync", households=80, seed=7, foundations=2)
-    settings = Settings(home=Path(env["HUB_HOME"]), neo4j_uri=env["NEO4J_URI"],
-                        neo4j_user=env["NEO4J_USER"], neo4j_password=env["NEO4J_PASSWORD"])
-    conn = GraphTarget(uri=settings.neo4j_uri, user=settings.neo4j_user,
-                      password=settings.neo4j_password, database=settings.neo4j_database)
+    settings = Settings(
+        home=Path(env["HUB_HOME"]),
+        neo4j_uri=env["NEO4J_URI"],
+        neo4j_user=env["NEO4J_USER"],
+        neo4j_password=env["NEO4J_PASSWORD"],
+    )
+    conn = GraphTarget(
+        uri=settings.neo4j_uri,
+        user=settings.neo4j_user,
+        password=settings.neo4j_password,
+        database=settings.neo4j_database,
+    )
     with open_driver(conn) as driver:
         ensure(driver, conn.database)
         yield settings, src, driver
@@ -53,8 +61,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, P
 
 def wipe(driver: Driver) -> None:
     with driver.session() as session:  # IN TRANSACTIONS needs an implicit transaction
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
-                    ).consume()
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS").consume()
 
 
 def load(settings: Settings, driver: Driver, **kw: Any) -> LoadReport:
@@ -82,15 +89,14 @@ def edit_addresses(src: Path, n: int) -> int:
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
     col = {name: i for i, name in enumerate(header)}
-    for row in body[::len(body) // n][:n]:
+    for row in body[:: len(body) // n][:n]:
         row[col["ALAMAT"]] += " (PINDAH RUMAH)"
     with path.open("w", newline="", encoding="utf-8") as f:
         csv.writer(f, quoting=csv.QUOTE_ALL).writerows([header, *body])
     return n
 
 
-def test_a_relink_sends_only_the_rows_that_changed(
-        city: tuple[Settings, Path, Driver]) -> None:
+def test_a_relink_sends_only_the_rows_that_changed(city: tuple[Settings, Path, Driver]) -> None:
     settings, src, driver = city
     wipe(driver)
     full = load(settings, driver)
@@ -128,11 +134,15 @@ def test_a_reader_never_sees_half_a_household(city: tuple[Settings, Path, Driver
     settings, _, driver = city
     wipe(driver)
     load(settings, driver)
-    after = {r["id"]: (r["members"], r["services"]) for r in driver.execute_query(
-        "MATCH (h:Household) WHERE COUNT { (h)<-[:MEMBER_OF]-() } > 1 "
-        "AND COUNT { (h)<-[:RECEIVED_BY]-(:Service) } > 0 "
-        "RETURN h.household_id AS id, COUNT { (h)<-[:MEMBER_OF]-() } AS members, "
-        "COUNT { (h)<-[:RECEIVED_BY]-(:Service) } AS services ORDER BY id LIMIT 12").records}
+    after = {
+        r["id"]: (r["members"], r["services"])
+        for r in driver.execute_query(
+            "MATCH (h:Household) WHERE COUNT { (h)<-[:MEMBER_OF]-() } > 1 "
+            "AND COUNT { (h)<-[:RECEIVED_BY]-(:Service) } > 0 "
+            "RETURN h.household_id AS id, COUNT { (h)<-[:MEMBER_OF]-() } AS members, "
+            "COUNT { (h)<-[:RECEIVED_BY]-(:Service) } AS services ORDER BY id LIMIT 12"
+        ).records
+    }
     assert len(after) >= 4, "the city needs households with members and services"
     last = generations(driver)[0]
     assert last is not None and last.status == "published"
@@ -145,8 +155,7 @@ def test_a_reader_never_sees_half_a_household(city: tuple[Settings, Path, Driver
         while not done.is_set():
             for hid in after:
                 rows = driver.execute_query(HOUSEHOLD_360, id=hid).records
-                seen.append((hid, *((rows[0]["members"], rows[0]["services"]) if rows
-                                    else (0, 0))))
+                seen.append((hid, *((rows[0]["members"], rows[0]["services"]) if rows else (0, 0))))
 
     thread = threading.Thread(target=reader)
     thread.start()
@@ -174,14 +183,20 @@ def test_facts_of_a_load_that_did_not_finish_are_kept_for_the_next(tmp_path: Pat
     import duckdb
 
     con = duckdb.connect(str(tmp_path / "hub.duckdb"))
-    merged = NewFact(kinds.HOUSEHOLD_MERGED, {"survivor_id": "H-2", "at": dt.date(2026, 12, 1)},
-                     household_ids=("H-1", "H-2"), subject="H-1", key="merge:H-1:m1",
-                     at=dt.datetime(2026, 12, 2, 3, 4, tzinfo=dt.UTC))
+    merged = NewFact(
+        kinds.HOUSEHOLD_MERGED,
+        {"survivor_id": "H-2", "at": dt.date(2026, 12, 1)},
+        household_ids=("H-1", "H-2"),
+        subject="H-1",
+        key="merge:H-1:m1",
+        at=dt.datetime(2026, 12, 2, 3, 4, tzinfo=dt.UTC),
+    )
     assert kept_facts(con, [merged]) == [merged]  # first run; then it dies
     con.close()
     con = duckdb.connect(str(tmp_path / "hub.duckdb"))
-    decile = NewFact(kinds.DECILE_CHANGED, {"from": 3, "to": 2}, household_ids=("H-5",),
-                     key="decile:H-5:m1")
+    decile = NewFact(
+        kinds.DECILE_CHANGED, {"from": 3, "to": 2}, household_ids=("H-5",), key="decile:H-5:m1"
+    )
     again = kept_facts(con, [decile])  # the re-run: the first run's facts first
     assert [f.key for f in again] == ["merge:H-1:m1", "decile:H-5:m1"]
     assert again[0].household_ids == ("H-1", "H-2") and again[0].at == merged.at

@@ -46,8 +46,17 @@ def a_known_person(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
         " WHERE c.source = 'disdukcapil' AND c.nik IS NOT NULL ORDER BY c.record_key LIMIT 1"
     ).fetchone()
     assert row is not None
-    keys = ("full_name", "birth_date", "sex", "kelurahan", "rt", "rw", "nik", "person_id",
-            "household_id")
+    keys = (
+        "full_name",
+        "birth_date",
+        "sex",
+        "kelurahan",
+        "rt",
+        "rw",
+        "nik",
+        "person_id",
+        "household_id",
+    )
     return dict(zip(keys, row, strict=True))
 
 
@@ -58,17 +67,27 @@ async def test_a_submission_of_a_known_person_gets_their_ids(linked: tuple[Path,
     services = LinkageServices.open(Settings(home=home), Journal.at_home(home))
     assert services.intake is not None
     try:
-        record = {k: known[k] for k in ("full_name", "birth_date", "sex", "kelurahan", "rt",
-                                        "rw", "nik")}
-        result = await services.intake.submit({**record, "source_record_id": "K-1"},
-                                              "ORG-YAYASAN-X")
+        record = {
+            k: known[k] for k in ("full_name", "birth_date", "sex", "kelurahan", "rt", "rw", "nik")
+        }
+        result = await services.intake.submit(
+            {**record, "source_record_id": "K-1"}, "ORG-YAYASAN-X"
+        )
         fresh = await services.intake.submit(
-            {"source_record_id": "N-1", "full_name": "Zulkarnaen Wiratmadja",
-             "birth_date": "1931-02-03", "sex": "L"}, "ORG-YAYASAN-X")
+            {
+                "source_record_id": "N-1",
+                "full_name": "Zulkarnaen Wiratmadja",
+                "birth_date": "1931-02-03",
+                "sex": "L",
+            },
+            "ORG-YAYASAN-X",
+        )
     finally:
         services.close()
-    assert (result["person_id"], result["household_id"]) == (known["person_id"],
-                                                             known["household_id"])
+    assert (result["person_id"], result["household_id"]) == (
+        known["person_id"],
+        known["household_id"],
+    )
     assert result["new_person"] is False
     assert result["record_key"] == f"{intake_source_id('ORG-YAYASAN-X')}:K-1"
     assert fresh["new_person"] is True
@@ -76,16 +95,17 @@ async def test_a_submission_of_a_known_person_gets_their_ids(linked: tuple[Path,
     # kept in the ledger, not in staging, and journalled without the person's data
     ledger = IdentityLedger.at_home(home)
     kept = ledger.assignment(fresh["record_key"])
-    assert kept is not None and (kept.person_id, kept.minted[0]) == (fresh["person_id"],
-                                                                     "person")
+    assert kept is not None and (kept.person_id, kept.minted[0]) == (fresh["person_id"], "person")
     facts = Journal.at_home(home).read(kinds=[kinds.SUBMISSION_RECEIVED])
     about = [f for f in facts if f.subject == fresh["record_key"]]
     assert [(f.organization, f.household_ids) for f in about] == [
-        ("ORG-YAYASAN-X", (fresh["household_id"],))]
+        ("ORG-YAYASAN-X", (fresh["household_id"],))
+    ]
     assert "Zulkarnaen" not in json.dumps(dict(about[0].payload))
     with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM identity_map WHERE record_key = ?",
-                           [fresh["record_key"]]).fetchone() == (0,)
+        assert con.execute(
+            "SELECT count(*) FROM identity_map WHERE record_key = ?", [fresh["record_key"]]
+        ).fetchone() == (0,)
 
 
 async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
@@ -97,8 +117,15 @@ async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
     assert services.intake is not None
     try:
         given = await services.intake.submit(
-            {"source_record_id": "S-9", "full_name": "Rahmat Hidayatullah",
-             "birth_date": "1944-04-04", "sex": "L", "kelurahan": "Sukaluyu"}, "ORG-YAYASAN-Y")
+            {
+                "source_record_id": "S-9",
+                "full_name": "Rahmat Hidayatullah",
+                "birth_date": "1944-04-04",
+                "sex": "L",
+                "kelurahan": "Sukaluyu",
+            },
+            "ORG-YAYASAN-Y",
+        )
     finally:
         services.close()
     # the graph gets the linkage's own reading of the record

@@ -54,17 +54,18 @@ async def client(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, str]]
     )
     driver = await open_async_driver(conn)
     app = create_app(settings, Services(repository=GraphRepository(driver, conn.database)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://hub") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as http:
         yield http, key
     await driver.close()
 
 
-async def post(client: tuple[httpx.AsyncClient, str], query: str,
-               accept: str) -> httpx.Response:
+async def post(client: tuple[httpx.AsyncClient, str], query: str, accept: str) -> httpx.Response:
     http, key = client
-    return await http.post("/graphql", json={"query": query},
-                           headers={"X-API-Key": key, "Accept": accept})
+    return await http.post(
+        "/graphql", json={"query": query}, headers={"X-API-Key": key, "Accept": accept}
+    )
 
 
 async def test_a_valid_query_is_200_with_the_graphql_response_type(

@@ -34,8 +34,10 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path
 
 @pytest.fixture(scope="module")
 def graph() -> Iterator[Driver]:
-    driver = GraphDatabase.driver(os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
-                                  auth=("neo4j", os.environ.get("NEO4J_TEST_PASSWORD", "")))
+    driver = GraphDatabase.driver(
+        os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
+        auth=("neo4j", os.environ.get("NEO4J_TEST_PASSWORD", "")),
+    )
     yield driver
     driver.close()
 
@@ -47,22 +49,26 @@ def staging(env: dict[str, str]) -> duckdb.DuckDBPyConnection:
 def people_with_records(env: dict[str, str], n: int) -> list[tuple[str, list[str]]]:
     """People held by at least two records, in households with other members."""
     with staging(env) as con:
-        rows = con.execute("""
+        rows = con.execute(
+            """
             SELECT person_id, list(record_key ORDER BY record_key) FROM identity_map m
             WHERE (SELECT count(DISTINCT person_id) FROM identity_map o
                    WHERE o.household_id = m.household_id) > 1
             GROUP BY person_id HAVING count(*) >= 2 ORDER BY person_id LIMIT ?""",
-                           [n]).fetchall()
+            [n],
+        ).fetchall()
     return [(p, list(keys)) for p, keys in rows]
 
 
 def report(env: dict[str, str], person: str, *extra: str) -> dict[str, Any]:
-    return dict(json.loads(hub(env, "audit", "report", "--person", person, "--json",
-                               *extra).stdout))
+    return dict(
+        json.loads(hub(env, "audit", "report", "--person", person, "--json", *extra).stdout)
+    )
 
 
 def test_the_subject_access_report_is_a_copy_of_the_persons_data(
-        city: tuple[dict[str, str], Path], tmp_path: Path) -> None:
+    city: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
     env, _ = city
     [(person, keys)] = people_with_records(env, 1)
     page = tmp_path / "sar.html"
@@ -70,8 +76,7 @@ def test_the_subject_access_report_is_a_copy_of_the_persons_data(
     assert sorted(r["record_key"] for r in sar["records"]) == keys
     assert all(r["legal_basis"] and r["organization"] for r in sar["records"])
     assert {link["record_key"] for link in sar["links"]} == set(keys)
-    assert all({e["record_key_l"], e["record_key_r"]} <= set(keys)
-               for e in sar["match_evidence"])
+    assert all({e["record_key_l"], e["record_key_r"]} <= set(keys) for e in sar["match_evidence"])
     assert sar["graph"]["person"]["person_id"] == person
     assert sar["graph"]["household"]["household_id"] == sar["links"][0]["household_id"]
     assert sorted(sar["graph"]["record_keys"]) == keys
@@ -83,27 +88,37 @@ def test_the_subject_access_report_is_a_copy_of_the_persons_data(
 
 
 def test_html_escapes_every_value() -> None:
-    page = to_html({"person_id": "<b>P</b>", "records": [
-        {"full_name": "<script>alert(1)</script>", "address": '=HYPERLINK("x")"'}],
-        "graph": None, "reads": []})
+    page = to_html(
+        {
+            "person_id": "<b>P</b>",
+            "records": [{"full_name": "<script>alert(1)</script>", "address": '=HYPERLINK("x")"'}],
+            "graph": None,
+            "reads": [],
+        }
+    )
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;P&lt;/b&gt;" in page and "&quot;x&quot;" in page
 
 
 def test_erasure_removes_a_person_everywhere_once_and_for_good(
-        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    city: tuple[dict[str, str], Path], graph: Driver
+) -> None:
     env, src = city
     person, keys = people_with_records(env, 2)[1]
     with staging(env) as con:
         [(name, nik, household)] = con.execute(
             "SELECT any_value(r.full_name), any_value(r.nik), any_value(m.household_id)"
             " FROM records r JOIN identity_map m USING (record_key) WHERE m.person_id = ?",
-            [person]).fetchall()
+            [person],
+        ).fetchall()
     # a service recorded through the API about the person, and one about a housemate
     journal = Journal.at_home(Path(env["HUB_HOME"]))
-    about, other = journal.append([
-        NewFact(kind=kinds.SERVICE_RECORDED, household_ids=(household,), person_ids=(person,)),
-        NewFact(kind=kinds.SERVICE_RECORDED, household_ids=(household,), person_ids=("P-x",))])
+    about, other = journal.append(
+        [
+            NewFact(kind=kinds.SERVICE_RECORDED, household_ids=(household,), person_ids=(person,)),
+            NewFact(kind=kinds.SERVICE_RECORDED, household_ids=(household,), person_ids=("P-x",)),
+        ]
+    )
     erased = hub(env, "erase", "--person", person, "--reason", "surat permohonan 7/2026")
     assert f"erased {len(keys)} records" in erased.stdout
     # the journal forgot the person's facts (`hub load` would have replayed them)
@@ -111,20 +126,25 @@ def test_erasure_removes_a_person_everywhere_once_and_for_good(
 
     with staging(env) as con:
         for table in ("records", "services", "identity_map", "linkage_records"):
-            left = con.execute(f"SELECT count(*) FROM {table} WHERE record_key IN"
-                               " (SELECT unnest(?))", [keys]).fetchone()
+            left = con.execute(
+                f"SELECT count(*) FROM {table} WHERE record_key IN (SELECT unnest(?))", [keys]
+            ).fetchone()
             assert left == (0,), table
-        assert con.execute("SELECT count(*) FROM link_evidence WHERE record_key_l IN"
-                           " (SELECT unnest($k)) OR record_key_r IN (SELECT unnest($k))",
-                           {"k": keys}).fetchone() == (0,)
-        assert con.execute("SELECT status FROM person_registry WHERE person_id = ?",
-                           [person]).fetchone() == ("erased",)
+        assert con.execute(
+            "SELECT count(*) FROM link_evidence WHERE record_key_l IN"
+            " (SELECT unnest($k)) OR record_key_r IN (SELECT unnest($k))",
+            {"k": keys},
+        ).fetchone() == (0,)
+        assert con.execute(
+            "SELECT status FROM person_registry WHERE person_id = ?", [person]
+        ).fetchone() == ("erased",)
         assert con.execute("SELECT count(*) FROM erased_records").fetchone()[0] >= len(keys)
     found, _, _ = graph.execute_query(
         "OPTIONAL MATCH (p:Person {person_id: $p}) OPTIONAL MATCH (r:SourceRecord)"
         " WHERE r.record_key IN $k RETURN count(DISTINCT p) AS p, count(DISTINCT r) AS r,"
         " COUNT { (:Person)-[:MEMBER_OF]->(:Household {household_id: $h}) } AS members",
-        {"p": person, "k": keys, "h": household})
+        {"p": person, "k": keys, "h": household},
+    )
     assert (found[0]["p"], found[0]["r"]) == (0, 0) and found[0]["members"] >= 1
 
     again = hub(env, "erase", "--person", person, "--reason", "surat permohonan 7/2026")
@@ -144,15 +164,19 @@ def test_erasure_removes_a_person_everywhere_once_and_for_good(
 
     hub(env, "ingest", "--config", str(src / "config"))  # the sources still send them
     with staging(env) as con:
-        assert con.execute("SELECT count(*) FROM records WHERE record_key IN"
-                           " (SELECT unnest(?))", [keys]).fetchone() == (0,)
-        warned = con.execute("SELECT count(*) FROM (SELECT unnest(warnings) AS w"
-                             " FROM batches) WHERE w LIKE '%erased on request%'").fetchone()
+        assert con.execute(
+            "SELECT count(*) FROM records WHERE record_key IN (SELECT unnest(?))", [keys]
+        ).fetchone() == (0,)
+        warned = con.execute(
+            "SELECT count(*) FROM (SELECT unnest(warnings) AS w"
+            " FROM batches) WHERE w LIKE '%erased on request%'"
+        ).fetchone()
         assert warned is not None and warned[0] >= 1
 
 
 def test_retention_erases_withdrawn_records_of_an_until_withdrawn_source(
-        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    city: tuple[dict[str, str], Path], graph: Driver
+) -> None:
     env, src = city
     data = src / "sources" / "yayasan-001.csv"  # seed 3: a CSV, retention "until withdrawn"
     assert 'retention = "until withdrawn"' in (src / "config" / "yayasan-001.toml").read_text()
@@ -162,56 +186,68 @@ def test_retention_erases_withdrawn_records_of_an_until_withdrawn_source(
     key = "yayasan-001:" + dropped.split(",")[0].strip('"')
     hub(env, "ingest", "--config", str(src / "config" / "yayasan-001.toml"))
     with staging(env) as con:
-        assert con.execute("SELECT count(*) FROM current_records WHERE record_key = ?",
-                           [key]).fetchone() == (0,)
-        assert con.execute("SELECT count(*) FROM records WHERE record_key = ?",
-                           [key]).fetchone()[0] > 0  # withdrawn, still kept
+        assert con.execute(
+            "SELECT count(*) FROM current_records WHERE record_key = ?", [key]
+        ).fetchone() == (0,)
+        assert (
+            con.execute("SELECT count(*) FROM records WHERE record_key = ?", [key]).fetchone()[0]
+            > 0
+        )  # withdrawn, still kept
     dry = hub(env, "retention", "apply", "--dry-run")
     assert "would erase 1 records" in dry.stdout
     applied = hub(env, "retention", "apply")
     assert "erased 1 records" in applied.stdout
     with staging(env) as con:
-        assert con.execute("SELECT count(*) FROM records WHERE record_key = ?",
-                           [key]).fetchone() == (0,)
+        assert con.execute(
+            "SELECT count(*) FROM records WHERE record_key = ?", [key]
+        ).fetchone() == (0,)
     found, _, _ = graph.execute_query(
-        "MATCH (r:SourceRecord {record_key: $k}) RETURN count(r) AS n", {"k": key})
+        "MATCH (r:SourceRecord {record_key: $k}) RETURN count(r) AS n", {"k": key}
+    )
     assert found[0]["n"] == 0
     assert "erased 0 records" in hub(env, "retention", "apply").stdout
     assert "intact" in hub(env, "audit", "verify").stdout
 
 
 def test_erasing_the_last_member_takes_the_household_with_it(
-        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    city: tuple[dict[str, str], Path], graph: Driver
+) -> None:
     env, _ = city
     with staging(env) as con:
         person, household = con.execute(
             "SELECT any_value(person_id), household_id FROM identity_map GROUP BY household_id"
-            " HAVING count(DISTINCT person_id) = 1 ORDER BY household_id LIMIT 1").fetchone()
+            " HAVING count(DISTINCT person_id) = 1 ORDER BY household_id LIMIT 1"
+        ).fetchone()
     erased = hub(env, "erase", "--person", person, "--reason", "permohonan 9/2026")
     assert "1 people and 1 households" in erased.stdout
     with staging(env) as con:
-        assert con.execute("SELECT status FROM household_registry WHERE household_id = ?",
-                           [household]).fetchone() == ("erased",)
+        assert con.execute(
+            "SELECT status FROM household_registry WHERE household_id = ?", [household]
+        ).fetchone() == ("erased",)
     found, _, _ = graph.execute_query(
-        "OPTIONAL MATCH (h:Household {household_id: $h}) RETURN count(h) AS n",
-        {"h": household})
+        "OPTIONAL MATCH (h:Household {household_id: $h}) RETURN count(h) AS n", {"h": household}
+    )
     assert found[0]["n"] == 0
 
 
 def live_alone(env: dict[str, str], n: int) -> list[tuple[str, str, list[str]]]:
     """(household, person, record keys) of people who live alone."""
     with staging(env) as con:
-        rows = con.execute("""
+        rows = con.execute(
+            """
             WITH alone AS (SELECT household_id, min(person_id) AS person_id FROM identity_map
                            GROUP BY 1 HAVING count(DISTINCT person_id) = 1)
             SELECT a.household_id, a.person_id, list(i.record_key ORDER BY i.record_key)
             FROM alone a JOIN identity_map i USING (person_id) GROUP BY ALL ORDER BY 1
-            LIMIT ?""", [n]).fetchall()
+            LIMIT ?""",
+            [n],
+        ).fetchall()
     return [(h, p, list(keys)) for h, p, keys in rows]
 
 
 def test_erasing_an_old_id_erases_the_person_under_every_id_it_had(
-        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    city: tuple[dict[str, str], Path], graph: Driver
+) -> None:
     env, _ = city
     (ha, pa, ka), (hb, pb, kb) = live_alone(env, 2)
     with duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb")) as con:
@@ -221,57 +257,84 @@ def test_erasing_an_old_id_erases_the_person_under_every_id_it_had(
     with staging(env) as con:
         [(old_p, new_p)] = con.execute(
             "SELECT person_id, survivor_id FROM person_registry WHERE status = 'merged'"
-            " AND person_id IN (?, ?)", [pa, pb]).fetchall()
+            " AND person_id IN (?, ?)",
+            [pa, pb],
+        ).fetchall()
         [(old_h, new_h)] = con.execute(
             "SELECT household_id, survivor_id FROM household_registry WHERE status = 'merged'"
-            " AND household_id IN (?, ?)", [ha, hb]).fetchall()
+            " AND household_id IN (?, ?)",
+            [ha, hb],
+        ).fetchall()
     # a retired node keeps its id, status and survivor, nothing personal
     props, _, _ = graph.execute_query(
         "MATCH (n) WHERE n.person_id = $p OR n.household_id = $h"
-        " RETURN keys(n) AS k ORDER BY size(keys(n))", {"p": old_p, "h": old_h})
+        " RETURN keys(n) AS k ORDER BY size(keys(n))",
+        {"p": old_p, "h": old_h},
+    )
     assert sorted(map(sorted, (r["k"] for r in props))) == [
-        ["household_id", "status", "survivor_id"], ["person_id", "status", "survivor_id"]]
+        ["household_id", "status", "survivor_id"],
+        ["person_id", "status", "survivor_id"],
+    ]
     # a change request filed about the survivor, as the API files it
     graph.execute_query(
         "MATCH (p:Person {person_id: $p})-[:MEMBER_OF]->(h:Household)"
         " CREATE (c:ChangeRequest {request_id: 'CR-erase', person_id: $p,"
         " household_id: h.household_id, reason: 'NIK salah', changes: '{\"nik\": \"x\"}'})"
-        " CREATE (c)-[:ABOUT]->(p) CREATE (c)-[:CONCERNS]->(h)", {"p": new_p})
+        " CREATE (c)-[:ABOUT]->(p) CREATE (c)-[:CONCERNS]->(h)",
+        {"p": new_p},
+    )
 
     erased = hub(env, "erase", "--person", old_p, "--reason", "permohonan 11/2026")
     assert f"erased {len(ka) + len(kb)} records" in erased.stdout
     ids = [old_p, new_p, old_h, new_h]
     with staging(env) as con:
-        assert con.execute("SELECT count(*) FROM person_registry WHERE person_id IN (?, ?)"
-                           " AND status = 'erased'", [old_p, new_p]).fetchone() == (2,)
-        assert con.execute("SELECT count(*) FROM household_registry WHERE household_id IN"
-                           " (?, ?) AND status = 'erased'", [old_h, new_h]).fetchone() == (2,)
+        assert con.execute(
+            "SELECT count(*) FROM person_registry WHERE person_id IN (?, ?) AND status = 'erased'",
+            [old_p, new_p],
+        ).fetchone() == (2,)
+        assert con.execute(
+            "SELECT count(*) FROM household_registry WHERE household_id IN"
+            " (?, ?) AND status = 'erased'",
+            [old_h, new_h],
+        ).fetchone() == (2,)
         stale = con.execute(
             "SELECT count(*) FROM graph_load_state WHERE list_has_any(string_split(key,"
-            " chr(31)), $ids)", {"ids": [*ka, *kb, *ids]}).fetchone()
+            " chr(31)), $ids)",
+            {"ids": [*ka, *kb, *ids]},
+        ).fetchone()
         assert stale == (0,)
 
     def left() -> dict[str, Any]:
         found, _, _ = graph.execute_query(
             "OPTIONAL MATCH (n) WHERE n.person_id IN $ids OR n.household_id IN $ids"
             " OR n.record_key IN $keys OR n.request_id = 'CR-erase' RETURN count(n) AS n",
-            {"ids": ids, "keys": [*ka, *kb]})
+            {"ids": ids, "keys": [*ka, *kb]},
+        )
         return dict(found[0])
 
     assert left() == {"n": 0}
     hub(env, "load")  # a full resend retires nothing into the erased survivor
     assert left() == {"n": 0}
-    assert "erased 0 records" in hub(env, "erase", "--person", new_p, "--reason",
-                                     "permohonan 11/2026").stdout
+    assert (
+        "erased 0 records"
+        in hub(env, "erase", "--person", new_p, "--reason", "permohonan 11/2026").stdout
+    )
 
 
 def test_an_erased_api_submission_never_comes_back(
-        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    city: tuple[dict[str, str], Path], graph: Driver
+) -> None:
     env, _ = city
     home = Path(env["HUB_HOME"])
-    record = {"source_record_id": "REQ-77", "full_name": "Siti Erasa Hapuskan",
-              "nik": "3273015505900007", "birth_date": date(1990, 5, 15), "sex": "P",
-              "address": "Jl. Cihampelas No. 5", "city": "Kota Bandung"}
+    record = {
+        "source_record_id": "REQ-77",
+        "full_name": "Siti Erasa Hapuskan",
+        "nik": "3273015505900007",
+        "birth_date": date(1990, 5, 15),
+        "sex": "P",
+        "address": "Jl. Cihampelas No. 5",
+        "city": "Kota Bandung",
+    }
     services = LinkageServices.open(Settings(home=home))
     assert services.intake is not None
     try:
@@ -281,45 +344,55 @@ def test_an_erased_api_submission_never_comes_back(
     key, person = answer["record_key"], answer["person_id"]
     hub(env, "erase", "--person", person, "--reason", "permohonan 12/2026")
     with sqlite3.connect(home / "intake.sqlite") as lite:
-        assert lite.execute("SELECT count(*) FROM submissions WHERE source_record_id ="
-                            " 'REQ-77'").fetchone() == (0,)
+        assert lite.execute(
+            "SELECT count(*) FROM submissions WHERE source_record_id = 'REQ-77'"
+        ).fetchone() == (0,)
     assert IdentityLedger.at_home(home).assignment(key) is None
     hub(env, "ingest", "--config", str(IntakeStore.config_dir_of(home)))
     hub(env, "link")
     hub(env, "load")
     with staging(env) as con:
-        assert con.execute("SELECT count(*) FROM erased_records WHERE record_key_sha ="
-                           " sha256(?)", [key]).fetchone() == (1,)
+        assert con.execute(
+            "SELECT count(*) FROM erased_records WHERE record_key_sha = sha256(?)", [key]
+        ).fetchone() == (1,)
         for table in ("records", "identity_map"):
-            assert con.execute(f"SELECT count(*) FROM {table} WHERE record_key = ?",
-                               [key]).fetchone() == (0,), table
+            assert con.execute(
+                f"SELECT count(*) FROM {table} WHERE record_key = ?", [key]
+            ).fetchone() == (0,), table
     found, _, _ = graph.execute_query(
         "OPTIONAL MATCH (r:SourceRecord {record_key: $k}) OPTIONAL MATCH (p:Person)"
         " WHERE p.full_name = $n RETURN count(r) + count(p) AS n",
-        {"k": key, "n": record["full_name"]})
+        {"k": key, "n": record["full_name"]},
+    )
     assert found[0]["n"] == 0
 
 
 def test_an_erasure_the_graph_missed_is_finished_by_the_next_run(
-        city: tuple[dict[str, str], Path], graph: Driver) -> None:
+    city: tuple[dict[str, str], Path], graph: Driver
+) -> None:
     env, _ = city
     [(person, keys)] = people_with_records(env, 1)
     down = {**env, "NEO4J_URI": "bolt://127.0.0.1:9"}  # nothing listens there
     failed = hub(down, "erase", "--person", person, "--reason", "permohonan 13/2026", code=1)
     assert failed.stderr.startswith("hub: error:")
     with staging(env) as con:  # staging is erased, and the graph's share is queued
-        assert con.execute("SELECT count(*) FROM records WHERE record_key IN"
-                           " (SELECT unnest(?))", [keys]).fetchone() == (0,)
-        assert con.execute("SELECT count(*) FROM graph_erasure_pending WHERE id = ?",
-                           [person]).fetchone() == (1,)
+        assert con.execute(
+            "SELECT count(*) FROM records WHERE record_key IN (SELECT unnest(?))", [keys]
+        ).fetchone() == (0,)
+        assert con.execute(
+            "SELECT count(*) FROM graph_erasure_pending WHERE id = ?", [person]
+        ).fetchone() == (1,)
     found, _, _ = graph.execute_query(
-        "MATCH (p:Person {person_id: $p}) RETURN count(p) AS n", {"p": person})
+        "MATCH (p:Person {person_id: $p}) RETURN count(p) AS n", {"p": person}
+    )
     assert found[0]["n"] == 1
 
     assert "erased 0 records" in hub(env, "retention", "apply").stdout
     found, _, _ = graph.execute_query(
         "OPTIONAL MATCH (p:Person {person_id: $p}) OPTIONAL MATCH (r:SourceRecord)"
-        " WHERE r.record_key IN $k RETURN count(p) + count(r) AS n", {"p": person, "k": keys})
+        " WHERE r.record_key IN $k RETURN count(p) + count(r) AS n",
+        {"p": person, "k": keys},
+    )
     assert found[0]["n"] == 0
     with staging(env) as con:
         assert con.execute("SELECT count(*) FROM graph_erasure_pending").fetchone() == (0,)

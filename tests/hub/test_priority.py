@@ -23,8 +23,12 @@ print(after - before)
 
 
 def _lowered_by(command: str, nice: int) -> int:
-    done = subprocess.run([sys.executable, "-c", _PROBE.format(nice=nice), command],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(nice=nice), command],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(done.stdout.strip())
 
 

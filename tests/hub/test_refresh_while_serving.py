@@ -60,23 +60,34 @@ def _health(base: str) -> dict[str, Any]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     env, city = linked_city(tmp_path_factory, "refresh", households=60, seed=12, foundations=2)
     # a graph of this city only (other modules' cities use the same ids)
-    with GraphDatabase.driver(env["NEO4J_URI"],
-                              auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"])) as driver:
+    with GraphDatabase.driver(
+        env["NEO4J_URI"], auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"])
+    ) as driver:
         driver.execute_query("MATCH (n) DETACH DELETE n")
     hub(env, "load")
-    key = hub(env, "keys", "create", "--org", "ORG-DINSOS", "--role",
-              "dinsos_admin").stdout.strip().splitlines()[-1]
+    key = (
+        hub(env, "keys", "create", "--org", "ORG-DINSOS", "--role", "dinsos_admin")
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
             if _health(base).get("staging"):
                 break
             if proc.poll() is not None:
-                pytest.fail(f"hub serve ended: {proc.stderr.read().decode()[-2000:]}"
-                            if proc.stderr else "hub serve ended")
+                pytest.fail(
+                    f"hub serve ended: {proc.stderr.read().decode()[-2000:]}"
+                    if proc.stderr
+                    else "hub serve ended"
+                )
             time.sleep(0.2)
         else:
             pytest.fail("hub serve did not answer /health with a staging generation")
@@ -128,8 +139,11 @@ class Clients:
             self.failures.append(what)
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.served.base, timeout=60, headers={
-            "X-API-Key": self.served.key, "X-Purpose": "refresh-while-serving test"})
+        return httpx.Client(
+            base_url=self.served.base,
+            timeout=60,
+            headers={"X-API-Key": self.served.key, "X-Purpose": "refresh-while-serving test"},
+        )
 
     def reader(self, number: int) -> None:
         with self.client() as client:
@@ -140,8 +154,7 @@ class Clients:
                 found = self.call(client, H360, id=hid)
                 answer = (found or {}).get("household") or {}
                 # a household the re-link merged answers as its survivor
-                if found is not None and hid not in (answer.get("id"),
-                                                     answer.get("resolvedFrom")):
+                if found is not None and hid not in (answer.get("id"), answer.get("resolvedFrom")):
                     self.fail(f"household {hid} answered as {answer}")
                 self.call(client, SEARCH, name=self.names[turn % len(self.names)])
 
@@ -155,8 +168,12 @@ class Clients:
         self.serial += 1
         n = self.serial
         if n % 2:  # somebody new, far from everyone in the city and from each other
-            record = {"sourceRecordId": f"new-{n}", "fullName": f"Zulkarnaen Wiratmadja {_word(n)}",
-                      "birthDate": f"19{20 + n % 10}-0{1 + n % 9}-1{n % 10}", "sex": "L"}
+            record = {
+                "sourceRecordId": f"new-{n}",
+                "fullName": f"Zulkarnaen Wiratmadja {_word(n)}",
+                "birthDate": f"19{20 + n % 10}-0{1 + n % 9}-1{n % 10}",
+                "sex": "L",
+            }
         else:  # a known person, as a partner would send them
             record = {"sourceRecordId": f"known-{n}", **self.known[n % len(self.known)]}
         done = self.call(client, SUBMIT, r=record)
@@ -181,17 +198,33 @@ def _word(n: int) -> str:
 
 def _city_sample(home: Path) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as con:
-        households = [r[0] for r in con.execute(
-            "SELECT DISTINCT household_id FROM identity_map ORDER BY 1 LIMIT 20").fetchall()]
-        names = [r[0] for r in con.execute(
-            "SELECT full_name FROM current_records WHERE full_name IS NOT NULL "
-            "ORDER BY record_key LIMIT 10").fetchall()]
-        known = [dict(zip(("fullName", "birthDate", "sex", "nik"), (r[0], r[1].isoformat(),
-                                                                      r[2], r[3]), strict=True))
-                 for r in con.execute(
-            "SELECT c.full_name, c.birth_date, c.sex, c.nik FROM current_records c "
-            "WHERE c.source = 'disdukcapil' AND c.nik IS NOT NULL AND c.birth_date IS NOT NULL "
-            "AND c.sex IN ('L', 'P') ORDER BY c.record_key LIMIT 5").fetchall()]
+        households = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT household_id FROM identity_map ORDER BY 1 LIMIT 20"
+            ).fetchall()
+        ]
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT full_name FROM current_records WHERE full_name IS NOT NULL "
+                "ORDER BY record_key LIMIT 10"
+            ).fetchall()
+        ]
+        known = [
+            dict(
+                zip(
+                    ("fullName", "birthDate", "sex", "nik"),
+                    (r[0], r[1].isoformat(), r[2], r[3]),
+                    strict=True,
+                )
+            )
+            for r in con.execute(
+                "SELECT c.full_name, c.birth_date, c.sex, c.nik FROM current_records c "
+                "WHERE c.source = 'disdukcapil' AND c.nik IS NOT NULL AND c.birth_date IS NOT NULL "
+                "AND c.sex IN ('L', 'P') ORDER BY c.record_key LIMIT 5"
+            ).fetchall()
+        ]
     return households, names, known
 
 
@@ -227,19 +260,25 @@ def test_ingest_link_load_and_status_while_clients_query_and_submit(served: Serv
     # every submission is kept: in the intake, and, after the next refresh (the
     # server still running), under the person id the API handed out
     with sqlite3.connect(served.home / "intake.sqlite") as lite:
-        kept = {f"api-org-dinsos:{r[0]}" for r in lite.execute(
-            "SELECT source_record_id FROM submissions WHERE organization = 'ORG-DINSOS'")}
+        kept = {
+            f"api-org-dinsos:{r[0]}"
+            for r in lite.execute(
+                "SELECT source_record_id FROM submissions WHERE organization = 'ORG-DINSOS'"
+            )
+        }
     assert {key for key, _ in clients.submitted} <= kept
     hub(served.env, "ingest", "--config", str(served.city / "config"))
     hub(served.env, "link")
     with duckdb.connect(str(served.home / "hub.duckdb"), read_only=True) as con:
-        linked = dict(con.execute("SELECT record_key, person_id FROM identity_map WHERE "
-                                  "record_key LIKE 'api-%'").fetchall())
+        linked = dict(
+            con.execute(
+                "SELECT record_key, person_id FROM identity_map WHERE record_key LIKE 'api-%'"
+            ).fetchall()
+        )
     assert {key: linked.get(key) for key, _ in clients.submitted} == dict(clients.submitted)
 
 
-def test_status_reads_the_published_generation_while_staging_is_written(
-        served: Served) -> None:
+def test_status_reads_the_published_generation_while_staging_is_written(served: Served) -> None:
     """`hub status` while a writer holds hub.duckdb: it reads what the servers
     read and says so."""
     with duckdb.connect(str(served.home / "hub.duckdb")):  # a writer, as `hub link` is
@@ -273,9 +312,15 @@ def test_a_reader_sees_a_whole_generation_while_one_is_published(tmp_path: Path)
                 continue
             generation, reading = opened
             try:
-                seen.append((generation.number, *reading.execute(
-                    "SELECT (SELECT max(generation) FROM a), (SELECT count(*) FROM a), "
-                    "(SELECT max(generation) FROM b), (SELECT count(*) FROM b)").fetchone()))
+                seen.append(
+                    (
+                        generation.number,
+                        *reading.execute(
+                            "SELECT (SELECT max(generation) FROM a), (SELECT count(*) FROM a), "
+                            "(SELECT max(generation) FROM b), (SELECT count(*) FROM b)"
+                        ).fetchone(),
+                    )
+                )
             except duckdb.Error as exc:
                 errors.append(str(exc))
             finally:

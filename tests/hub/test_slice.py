@@ -35,10 +35,6 @@ query ($name: String!) {
 }"""
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def linked_city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     home = tmp_path_factory.mktemp("slice-home")
@@ -67,7 +63,8 @@ async def test_two_spellings_from_two_sources_are_one_person_in_one_household(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
             response = await client.post(
-                "/graphql", json={"query": QUERY, "variables": {"name": "Rizki Ramadhan"}},
+                "/graphql",
+                json={"query": QUERY, "variables": {"name": "Rizki Ramadhan"}},
                 headers={"X-API-Key": key, "X-Purpose": "test"},
             )
     finally:

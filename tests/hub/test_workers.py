@@ -39,10 +39,12 @@ READ = '{ household(id: "H1") { id members { id } } }'
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("workers")
-    conn = GraphTarget(uri=os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
-                      user=os.environ.get("NEO4J_TEST_USER", "neo4j"),
-                      password=os.environ.get("NEO4J_TEST_PASSWORD", ""),
-                      database=os.environ.get("NEO4J_TEST_DATABASE", "neo4j"))
+    conn = GraphTarget(
+        uri=os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
+        user=os.environ.get("NEO4J_TEST_USER", "neo4j"),
+        password=os.environ.get("NEO4J_TEST_PASSWORD", ""),
+        database=os.environ.get("NEO4J_TEST_DATABASE", "neo4j"),
+    )
     with open_driver(conn) as driver:
         ensure(driver, conn.database)
         driver.execute_query("MATCH (n) DETACH DELETE n", database_=conn.database)
@@ -69,21 +71,24 @@ def _key(home: Path, role: str = "dinsos_admin") -> str:
 
 
 def _post(base: str, key: str, query: str) -> httpx.Response:
-    return httpx.post(f"{base}/graphql", json={"query": query}, timeout=30,
-                      headers={"X-API-Key": key, "X-Purpose": "workers test"})
+    return httpx.post(
+        f"{base}/graphql",
+        json={"query": query},
+        timeout=30,
+        headers={"X-API-Key": key, "X-Purpose": "workers test"},
+    )
 
 
-def test_the_rate_limit_is_one_bucket_for_both_processes(home: Path,
-                                                         servers: list[str]) -> None:
+def test_the_rate_limit_is_one_bucket_for_both_processes(home: Path, servers: list[str]) -> None:
     key = _key(home)
-    codes = [_post(servers[i % 2], key, "{ __typename }").status_code
-             for i in range(2 * BURST)]
+    codes = [_post(servers[i % 2], key, "{ __typename }").status_code for i in range(2 * BURST)]
     assert codes.count(200) == BURST
     assert codes.count(429) == BURST
 
 
 def test_the_audit_chain_verifies_after_concurrent_writes_from_both(
-        home: Path, servers: list[str]) -> None:
+    home: Path, servers: list[str]
+) -> None:
     keys = [_key(home) for _ in range(8)]
 
     def reads(i: int) -> list[int]:
@@ -106,20 +111,43 @@ def test_the_audit_chain_verifies_after_concurrent_writes_from_both(
 
 
 def test_a_subscription_on_one_process_gets_a_write_through_the_other(
-        home: Path, servers: list[str]) -> None:
+    home: Path, servers: list[str]
+) -> None:
     listen, write = _key(home), _key(home)
     ws_url = servers[0].replace("http://", "ws://") + "/graphql"
-    with connect(ws_url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                 open_timeout=10) as ws:
-        ws.send(json.dumps({"type": "connection_init",
-                            "payload": {"apiKey": listen, "X-Purpose": "workers test"}}))
+    with connect(
+        ws_url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        open_timeout=10,
+    ) as ws:
+        ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"apiKey": listen, "X-Purpose": "workers test"},
+                }
+            )
+        )
         assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
-        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-            "query": 'subscription { householdChanged(id: "H1") { householdId kind } }'}}))
+        ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {
+                        "query": 'subscription { householdChanged(id: "H1") { householdId kind } }'
+                    },
+                }
+            )
+        )
         message: dict[str, object] = {}
         for _ in range(5):  # the subscription may not listen yet when the first write lands
-            written = _post(servers[1], write, """mutation { recordService(service:
-                {householdId: "H1", program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""")
+            written = _post(
+                servers[1],
+                write,
+                """mutation { recordService(service:
+                {householdId: "H1", program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""",
+            )
             assert written.status_code == 200 and "errors" not in written.json(), written.text
             try:
                 message = json.loads(ws.recv(timeout=3))
@@ -127,5 +155,6 @@ def test_a_subscription_on_one_process_gets_a_write_through_the_other(
             except TimeoutError:
                 continue
         assert message.get("type") == "next", message
-        assert message["payload"] == {"data": {"householdChanged": {
-            "householdId": "H1", "kind": "SERVICE_RECORDED"}}}
+        assert message["payload"] == {
+            "data": {"householdChanged": {"householdId": "H1", "kind": "SERVICE_RECORDED"}}
+        }

@@ -13,8 +13,12 @@ from journal import Journal, NewFact, kinds
 
 
 def _service(household: str, **extra: object) -> NewFact:
-    return NewFact(kind=kinds.SERVICE_RECORDED, household_ids=(household,),
-                   payload={"program": "PKH", **extra}, organization="YAY-A")
+    return NewFact(
+        kind=kinds.SERVICE_RECORDED,
+        household_ids=(household,),
+        payload={"program": "PKH", **extra},
+        organization="YAY-A",
+    )
 
 
 def test_facts_come_back_in_append_order_with_their_fields(tmp_path: Path) -> None:
@@ -40,10 +44,17 @@ def test_a_fact_with_a_stored_key_is_not_stored_again(tmp_path: Path) -> None:
 
 def test_reads_select_by_household_and_kind(tmp_path: Path) -> None:
     journal = Journal.at_home(tmp_path)
-    journal.append([_service("H-1"), _service("H-2"),
-                    NewFact(kinds.HOUSEHOLD_MERGED, household_ids=("H-1", "H-3"))])
-    assert [f.household_ids for f in journal.read(household_ids=["H-1"])] == \
-        [("H-1",), ("H-1", "H-3")]
+    journal.append(
+        [
+            _service("H-1"),
+            _service("H-2"),
+            NewFact(kinds.HOUSEHOLD_MERGED, household_ids=("H-1", "H-3")),
+        ]
+    )
+    assert [f.household_ids for f in journal.read(household_ids=["H-1"])] == [
+        ("H-1",),
+        ("H-1", "H-3"),
+    ]
     assert journal.read(household_ids=[]) == []
     merged = journal.read(kinds=[kinds.HOUSEHOLD_MERGED])
     assert [f.origin for f in merged] == ["pipeline"]
@@ -59,11 +70,14 @@ def test_an_unknown_kind_is_refused_and_nothing_is_stored(tmp_path: Path) -> Non
 def test_between_selects_a_period_by_time(tmp_path: Path) -> None:
     journal = Journal.at_home(tmp_path)
     march = datetime(2026, 3, 20, tzinfo=UTC)
-    journal.append([NewFact(kinds.SERVICE_RECORDED, at=march - timedelta(days=40)),
-                    NewFact(kinds.SERVICE_RECORDED, at=march),
-                    NewFact(kinds.ENROLMENT_RECORDED, at=march)])
-    got = journal.between(datetime(2026, 3, 1), datetime(2026, 4, 1),
-                          [kinds.SERVICE_RECORDED])
+    journal.append(
+        [
+            NewFact(kinds.SERVICE_RECORDED, at=march - timedelta(days=40)),
+            NewFact(kinds.SERVICE_RECORDED, at=march),
+            NewFact(kinds.ENROLMENT_RECORDED, at=march),
+        ]
+    )
+    got = journal.between(datetime(2026, 3, 1), datetime(2026, 4, 1), [kinds.SERVICE_RECORDED])
     assert [f.at for f in got] == [march]
 
 
@@ -92,8 +106,13 @@ def test_processes_appending_at_once_get_distinct_growing_numbers(tmp_path: Path
 
 
 def _claim(path: str, worker: int, results: Any) -> None:
-    results.put(Journal(Path(path)).claim(
-        NewFact(kinds.CHANGE_REQUEST_APPROVED, subject=f"by-{worker}", key="chg-1:from:VERIFIED")))
+    results.put(
+        Journal(Path(path)).claim(
+            NewFact(
+                kinds.CHANGE_REQUEST_APPROVED, subject=f"by-{worker}", key="chg-1:from:VERIFIED"
+            )
+        )
+    )
 
 
 def test_of_processes_claiming_one_key_exactly_one_wins(tmp_path: Path) -> None:

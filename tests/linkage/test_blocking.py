@@ -14,8 +14,9 @@ from linkage.model import TF_COLUMNS, load_model
 from linkage.pipeline import model_input, standardise_records
 
 
-def _predictions(engine: DuckDBEngine, records: object, settings: dict[str, object],
-                 ours: bool) -> list[tuple[object, ...]]:
+def _predictions(
+    engine: DuckDBEngine, records: object, settings: dict[str, object], ours: bool
+) -> list[tuple[object, ...]]:
     linker = Linker(records, settings, log_level=None)
     for column in TF_COLUMNS:
         linker.table_management.compute_tf_table(column)
@@ -23,9 +24,12 @@ def _predictions(engine: DuckDBEngine, records: object, settings: dict[str, obje
         pairs = engine.blocked_pairs(records, settings["blocking_rules_to_generate_predictions"])
         linker.table_management.register_blocked_pairs_for_predict(pairs)
     scored = linker.inference.predict(threshold_match_probability=0.01, warning_mode="never")
-    return sorted(engine.connection.execute(
-        f"""SELECT record_key_l, record_key_r, match_key, round(match_weight, 9)
-            FROM {scored.physical_name}""").fetchall())
+    return sorted(
+        engine.connection.execute(
+            f"""SELECT record_key_l, record_key_r, match_key, round(match_weight, 9)
+            FROM {scored.physical_name}"""
+        ).fetchall()
+    )
 
 
 def test_scores_the_same_pairs_as_splinks_own_blocking(
@@ -77,5 +81,8 @@ def test_a_word_in_common_joins_word_by_word_as_the_array_rule_would() -> None:
     )
     by_word = con.execute(blocked_pairs_sql("t", [exploded])).fetchall()
     by_array = con.execute(blocked_pairs_sql("t", [intersect])).fetchall()
-    assert sorted(by_word) == sorted(by_array) == [
-        ("0", "a", "b"), ("0", "a", "c"), ("0", "b", "c"), ("0", "c", "f")]
+    assert (
+        sorted(by_word)
+        == sorted(by_array)
+        == [("0", "a", "b"), ("0", "a", "c"), ("0", "b", "c"), ("0", "c", "f")]
+    )

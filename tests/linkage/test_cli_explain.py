@@ -20,8 +20,10 @@ def test_explain_gives_field_by_field_weights_for_a_link(
 ) -> None:
     env, _ = linked
     with duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"), read_only=True) as con:
-        row = con.execute("SELECT record_key_l, record_key_r, match_weight FROM link_evidence "
-                          "ORDER BY match_probability DESC LIMIT 1").fetchone()
+        row = con.execute(
+            "SELECT record_key_l, record_key_r, match_weight FROM link_evidence "
+            "ORDER BY match_probability DESC LIMIT 1"
+        ).fetchone()
     assert row is not None
     out = json.loads(hub(env, "explain", row[0], row[1], "--json").stdout)
     assert (out["record_key_l"], out["record_key_r"]) == (row[0], row[1])
@@ -57,8 +59,11 @@ def test_explain_household_names_the_rule_and_the_record_it_joined_through(
 ) -> None:
     env, _ = linked
     with duckdb.connect(str(Path(env["HUB_HOME"]) / "hub.duckdb"), read_only=True) as con:
-        rules = dict(con.execute(
-            "SELECT rule, min(record_key) FROM household_evidence GROUP BY rule").fetchall())
+        rules = dict(
+            con.execute(
+                "SELECT rule, min(record_key) FROM household_evidence GROUP BY rule"
+            ).fetchall()
+        )
     assert "kk" in rules
     out = json.loads(hub(env, "explain-household", rules["kk"], "--json").stdout)
     assert out["rule"] == "kk" and out["detail"].startswith("KK ")

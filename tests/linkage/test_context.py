@@ -19,8 +19,15 @@ KK = "3273061505120007"
 
 
 def _family() -> list[dict[str, Any]]:
-    home = {"no_kk": KK, "street": "Jl. Sukasenang", "house_number": "14", "rt": "002",
-            "rw": "05", "kelurahan": "Isola", "kecamatan": "Sukasari"}
+    home = {
+        "no_kk": KK,
+        "street": "Jl. Sukasenang",
+        "house_number": "14",
+        "rt": "002",
+        "rw": "05",
+        "kelurahan": "Isola",
+        "kecamatan": "Sukasari",
+    }
     people = [
         ("1", "Muhammad Dodi", "3273061204700001", date(1970, 4, 12), "L", "KEPALA", PHONE),
         ("2", "Euis Komariah", "3273065509740001", date(1974, 9, 15), "P", "ISTRI", None),
@@ -30,9 +37,19 @@ def _family() -> list[dict[str, Any]]:
     rows = []
     for number, name, nik, born, sex, role, phone in people:
         for source in ("disdukcapil", "dtsen"):
-            rows.append({**home, "source": source, "source_record_id": f"{source[:2]}-{number}",
-                         "full_name": name, "nik": nik, "birth_date": born, "sex": sex,
-                         "relationship": role, "phone": phone})
+            rows.append(
+                {
+                    **home,
+                    "source": source,
+                    "source_record_id": f"{source[:2]}-{number}",
+                    "full_name": name,
+                    "nik": nik,
+                    "birth_date": born,
+                    "sex": sex,
+                    "relationship": role,
+                    "phone": phone,
+                }
+            )
     return rows  # fmt: skip
 
 
@@ -80,8 +97,7 @@ def test_a_name_and_a_phone_join_the_one_member_the_name_fits(
     assert people["yayasan-031:a"] == people["disdukcapil:di-4"]
     assert people["yayasan-031:c"] == people["disdukcapil:di-2"]
     link = linked.execute(
-        "SELECT level, detail, record_key_r FROM context_links "
-        "WHERE record_key_l = 'yayasan-031:a'"
+        "SELECT level, detail, record_key_r FROM context_links WHERE record_key_l = 'yayasan-031:a'"
     ).fetchall()
     assert link and CONTEXT_LEVELS[link[0][0]] in link[0][1]
     # `hub explain` on the two records says why they are one person
@@ -111,9 +127,16 @@ def test_a_son_under_his_fathers_nik_and_name_stays_his_own_person(
 ) -> None:
     # clerks write the head's NIK for every member; father and son are both "Iwan"
     rows, _ = mini_city(households=30, seed=86)
-    home = {"no_kk": "3273062002100004", "street": "Gg. Bojong", "house_number": "3",
-            "rt": "004", "rw": "02", "kelurahan": "Isola", "kecamatan": "Sukasari",
-            "phone": "081277788899"}
+    home = {
+        "no_kk": "3273062002100004",
+        "street": "Gg. Bojong",
+        "house_number": "3",
+        "rt": "004",
+        "rw": "02",
+        "kelurahan": "Isola",
+        "kecamatan": "Sukasari",
+        "phone": "081277788899",
+    }
     family = [
         {**home, "source": "disdukcapil", "source_record_id": "f", "full_name": "Iwan",
          "nik": "3273062605790001", "birth_date": date(1979, 5, 26), "sex": "L",

@@ -13,9 +13,15 @@ import linkage
 
 ROOT = Path(linkage.__file__).resolve().parent.parent
 #: where the callers live: every package and folder of ours but linkage/ and tests/
-CALLERS = sorted(p for p in ROOT.iterdir() if p.is_dir() and p.name not in {"linkage", "tests"}
-                 and not p.name.startswith(".") and not p.name.endswith(".egg-info")
-                 and any(p.rglob("*.py")))
+CALLERS = sorted(
+    p
+    for p in ROOT.iterdir()
+    if p.is_dir()
+    and p.name not in {"linkage", "tests"}
+    and not p.name.startswith(".")
+    and not p.name.endswith(".egg-info")
+    and any(p.rglob("*.py"))
+)
 
 
 def test_every_name_in_all_is_importable_and_public() -> None:
@@ -40,8 +46,12 @@ def _linkage_imports(path: Path) -> list[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found += [a.name for a in node.names if a.name.split(".")[0] == "linkage"]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and node.module.split(".")[0] == "linkage":
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and node.module.split(".")[0] == "linkage"
+        ):
             found += [f"{node.module}:{a.name}" for a in node.names]
     return found
 

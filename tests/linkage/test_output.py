@@ -106,16 +106,27 @@ def test_without_linkage_there_is_no_output(tmp_path: Path) -> None:
 
 def _score(record: dict[str, Any], agencies: set[str]) -> int:
     """The best-record rule as the module doc states it."""
-    return (4 * bool(record["nik_valid"]) + 2 * (record["source"] in agencies)
-            + (record["birth_date_clean"] is not None) + (record["address_key"] is not None))
+    return (
+        4 * bool(record["nik_valid"])
+        + 2 * (record["source"] in agencies)
+        + (record["birth_date_clean"] is not None)
+        + (record["address_key"] is not None)
+    )
 
 
 def test_a_person_is_named_by_their_best_record(staging: duckdb.DuckDBPyConnection) -> None:
-    agencies = {r["id"] for r in dicts(
-        staging, "SELECT id FROM sources WHERE organization_type IN ('agency', 'dinsos')")}
-    records = dicts(staging, """SELECT i.person_id, r.source, r.full_name, r.nik_valid,
+    agencies = {
+        r["id"]
+        for r in dicts(
+            staging, "SELECT id FROM sources WHERE organization_type IN ('agency', 'dinsos')"
+        )
+    }
+    records = dicts(
+        staging,
+        """SELECT i.person_id, r.source, r.full_name, r.nik_valid,
                                        r.birth_date_clean, r.address_key
-                                FROM linkage_records r JOIN identity_map i USING (record_key)""")
+                                FROM linkage_records r JOIN identity_map i USING (record_key)""",
+    )
     by_person: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         by_person.setdefault(record["person_id"], []).append(record)
@@ -132,30 +143,41 @@ def test_a_person_is_named_by_their_best_record(staging: duckdb.DuckDBPyConnecti
 
 
 def test_source_records_and_scores_as_the_graph_keeps_them(
-        staging: duckdb.DuckDBPyConnection) -> None:
+    staging: duckdb.DuckDBPyConnection,
+) -> None:
     tables = output_tables(staging)
     records = tables["source_records"].to_pylist()
     current = {r["record_key"] for r in dicts(staging, "SELECT record_key FROM current_records")}
 
     assert {r["record_key"] for r in records} == current
     assert all(r["via_api"] == r["source"].startswith(INTAKE_SOURCE_PREFIX) for r in records)
-    assert all(r["match_probability"] is None or round(r["match_probability"], 3)
-               == r["match_probability"] for r in records)
+    assert all(
+        r["match_probability"] is None or round(r["match_probability"], 3) == r["match_probability"]
+        for r in records
+    )
     evidence = tables["match_evidence"].to_pylist()
     assert evidence and all(round(e["match_weight"], 1) == e["match_weight"] for e in evidence)
 
 
 def test_a_service_is_funded_by_its_source_else_its_program(
-        staging: duckdb.DuckDBPyConnection) -> None:
-    staged = dicts(staging, """SELECT s.record_key, s.program, s.service_date, s.funder,
+    staging: duckdb.DuckDBPyConnection,
+) -> None:
+    staged = dicts(
+        staging,
+        """SELECT s.record_key, s.program, s.service_date, s.funder,
                                       p.funder_type FROM current_services s
-                               LEFT JOIN ref_program p ON p.code = s.program""")
-    expected = sorted((s["record_key"], s["program"], s["service_date"],
-                       s["funder"] or s["funder_type"]) for s in staged)
+                               LEFT JOIN ref_program p ON p.code = s.program""",
+    )
+    expected = sorted(
+        (s["record_key"], s["program"], s["service_date"], s["funder"] or s["funder_type"])
+        for s in staged
+    )
     services = output_tables(staging)["services"].to_pylist()
 
-    assert sorted((s["record_key"], s["program"], s["service_date"], s["funder"])
-                  for s in services) == expected
+    assert (
+        sorted((s["record_key"], s["program"], s["service_date"], s["funder"]) for s in services)
+        == expected
+    )
     assert len({s["service_id"] for s in services}) == len(services)
 
 
@@ -183,8 +205,8 @@ def _edit(city: City, source: str, changes: dict[str, dict[str, str] | None]) ->
     skip = config.header_row - 1  # title lines above the header stay as they are
     header = lines[skip]
     at = header.index(next(k for k, v in config.columns.items() if v == "source_record_id"))
-    out = lines[:skip + 1]
-    for row in lines[skip + 1:]:
+    out = lines[: skip + 1]
+    for row in lines[skip + 1 :]:
         change = changes.get(row[at], {})
         if change is None:
             continue
@@ -200,22 +222,34 @@ def test_statuses_follow_the_sources_after_a_reingest(city: City, tmp_path: Path
     mine = city.copy(tmp_path)
     con = mine.open()
     try:
-        several = dicts(con, """
+        several = dicts(
+            con,
+            """
             SELECT person_id, source_record_id FROM identity_map WHERE source = 'disdukcapil'
               AND person_id IN (SELECT person_id FROM identity_map GROUP BY 1 HAVING count(*) >= 2)
               AND person_id NOT IN (SELECT person_id FROM identity_map WHERE source = 'disdukcapil'
                                     GROUP BY 1 HAVING count(*) > 1)
-            ORDER BY person_id LIMIT 3""")
-        alone = dicts(con, """
+            ORDER BY person_id LIMIT 3""",
+        )
+        alone = dicts(
+            con,
+            """
             SELECT i.person_id, i.source, i.source_record_id FROM identity_map i
             JOIN sources s ON s.id = i.source
             WHERE i.source <> 'disdukcapil' AND s.kind = 'csv' AND i.person_id IN (
                 SELECT person_id FROM identity_map GROUP BY 1 HAVING count(*) = 1)
-            ORDER BY i.person_id LIMIT 1""")
+            ORDER BY i.person_id LIMIT 1""",
+        )
         (word, away, registry), [gone] = several, alone
-        _edit(mine, "disdukcapil", {word["source_record_id"]: {"STAT_HBKEL": "MENINGGAL"},
-                                    away["source_record_id"]: {"KAB_NAME": "KABUPATEN GARUT"},
-                                    registry["source_record_id"]: None})
+        _edit(
+            mine,
+            "disdukcapil",
+            {
+                word["source_record_id"]: {"STAT_HBKEL": "MENINGGAL"},
+                away["source_record_id"]: {"KAB_NAME": "KABUPATEN GARUT"},
+                registry["source_record_id"]: None,
+            },
+        )
         _edit(mine, gone["source"], {gone["source_record_id"]: None})
         ingest(con, load_configs(mine.folder / "config"))
         linkage.run_linkage(con, mine.models)
@@ -231,7 +265,10 @@ def test_statuses_follow_the_sources_after_a_reingest(city: City, tmp_path: Path
     assert statuses[away["person_id"]] == "moved"  # the latest record is outside the city
     assert statuses[registry["person_id"]] == "deceased"  # the civil registry withdrew the row
     assert gone["person_id"] not in statuses  # no current record left: retired
-    assert retired[gone["person_id"]] == {"id": gone["person_id"], "status": "withdrawn",
-                                          "survivor_id": None}
+    assert retired[gone["person_id"]] == {
+        "id": gone["person_id"],
+        "status": "withdrawn",
+        "survivor_id": None,
+    }
     others = set(statuses) - {word["person_id"], away["person_id"], registry["person_id"]}
     assert {statuses[p] for p in others} <= {"active", "deceased", "moved"}

@@ -46,9 +46,7 @@ def test_identity_map_has_one_row_per_record(
     assert summary.households <= summary.persons
 
 
-def test_summary_times_every_step_in_order(
-    con: duckdb.DuckDBPyConnection, model_dir: Path
-) -> None:
+def test_summary_times_every_step_in_order(con: duckdb.DuckDBPyConnection, model_dir: Path) -> None:
     rows, _ = mini_city(households=20, seed=13)
     stage(con, rows)
     reported: list[str] = []

@@ -154,14 +154,21 @@ def test_two_linkers_sharing_a_ledger_give_one_person_one_identity(
         "house_number": "999",
         "phone": "081299887766",
     }
-    other = {**person, "full_name": "Yuyun Wahyuningsih", "sex": "P",
-             "birth_date": date(1977, 8, 9), "phone": "081311223344"}
+    other = {
+        **person,
+        "full_name": "Yuyun Wahyuningsih",
+        "sex": "P",
+        "birth_date": date(1977, 8, 9),
+        "phone": "081311223344",
+    }
     try:
         with ThreadPoolExecutor(2) as pool:
-            a = pool.submit(first.link_record, {**person, "source": "yayasan-a",
-                                                "source_record_id": "1"})
-            b = pool.submit(second.link_record, {**other, "source": "yayasan-b",
-                                                 "source_record_id": "1"})
+            a = pool.submit(
+                first.link_record, {**person, "source": "yayasan-a", "source_record_id": "1"}
+            )
+            b = pool.submit(
+                second.link_record, {**other, "source": "yayasan-b", "source_record_id": "1"}
+            )
             stranger_a, stranger_b = a.result(), b.result()
         assert stranger_a.is_new and stranger_b.is_new
         assert stranger_a.person_id != stranger_b.person_id

@@ -26,9 +26,19 @@ def _staging() -> duckdb.DuckDBPyConnection:
 
 def _assign(ledger: IdentityLedger, key: str, person: str, household: str) -> None:
     with ledger.exclusive() as session:
-        session.record(Assignment(key, "api-yay-a", key.split(":")[1], person, household,
-                                  None, "m1", minted=("person", "household"),
-                                  linked_at=datetime(2026, 12, 2, tzinfo=UTC)))
+        session.record(
+            Assignment(
+                key,
+                "api-yay-a",
+                key.split(":")[1],
+                person,
+                household,
+                None,
+                "m1",
+                minted=("person", "household"),
+                linked_at=datetime(2026, 12, 2, tzinfo=UTC),
+            )
+        )
 
 
 def test_a_realtime_id_the_link_superseded_is_merged_into_the_links(tmp_path: Path) -> None:
@@ -36,22 +46,33 @@ def test_a_realtime_id_the_link_superseded_is_merged_into_the_links(tmp_path: Pa
     ledger = IdentityLedger.at_home(tmp_path)
     # the batch link got there first: api-yay-a:1 is P-000000007 in H-000000003
     con.execute("INSERT INTO current_records VALUES ('api-yay-a:1'), ('api-yay-a:2')")
-    con.execute("INSERT INTO identity_map VALUES ('api-yay-a:1', 'api-yay-a', '1', "
-                "'P-000000007', 'H-000000003', 0.99, 'm1', now())")
+    con.execute(
+        "INSERT INTO identity_map VALUES ('api-yay-a:1', 'api-yay-a', '1', "
+        "'P-000000007', 'H-000000003', 0.99, 'm1', now())"
+    )
     _assign(ledger, "api-yay-a:1", "P-000000050", "H-000000040")  # the server's, too late
     _assign(ledger, "api-yay-a:2", "P-000000051", "H-000000041")  # a plain new one
     done = reconcile(con, ledger)
     assert done.assignments == 1
-    registry = dict(con.execute("SELECT person_id, coalesce(survivor_id, status) "
-                                "FROM person_registry").fetchall())
+    registry = dict(
+        con.execute(
+            "SELECT person_id, coalesce(survivor_id, status) FROM person_registry"
+        ).fetchall()
+    )
     assert registry == {"P-000000050": "P-000000007", "P-000000051": "active"}
-    households = dict(con.execute("SELECT household_id, coalesce(survivor_id, status) "
-                                  "FROM household_registry").fetchall())
+    households = dict(
+        con.execute(
+            "SELECT household_id, coalesce(survivor_id, status) FROM household_registry"
+        ).fetchall()
+    )
     assert households == {"H-000000040": "H-000000003", "H-000000041": "active"}
-    merges = con.execute("SELECT entity, ids FROM identity_events WHERE kind = 'merge' "
-                         "ORDER BY entity").fetchall()
-    assert merges == [("household", ["H-000000003", "H-000000040"]),
-                      ("person", ["P-000000007", "P-000000050"])]
+    merges = con.execute(
+        "SELECT entity, ids FROM identity_events WHERE kind = 'merge' ORDER BY entity"
+    ).fetchall()
+    assert merges == [
+        ("household", ["H-000000003", "H-000000040"]),
+        ("person", ["P-000000007", "P-000000050"]),
+    ]
     # safe to repeat
     reconcile(con, ledger)
     assert con.execute("SELECT count(*) FROM identity_events").fetchone() == (len(merges) + 2,)

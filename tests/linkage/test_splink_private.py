@@ -36,12 +36,16 @@ def rows(con: duckdb.DuckDBPyConnection, model_dir: Path) -> list[dict[str, Any]
 
 
 @pytest.fixture
-def linker(con: duckdb.DuckDBPyConnection, model_dir: Path,
-           rows: list[dict[str, Any]]) -> Iterator[Any]:
+def linker(
+    con: duckdb.DuckDBPyConnection, model_dir: Path, rows: list[dict[str, Any]]
+) -> Iterator[Any]:
     engine = DuckDBEngine()
     try:
-        yield Linker(engine.register(model_input(con), "records"),
-                     load_model(model_dir).settings, log_level=None)
+        yield Linker(
+            engine.register(model_input(con), "records"),
+            load_model(model_dir).settings,
+            log_level=None,
+        )
     finally:
         engine.close()
 
@@ -53,8 +57,12 @@ def test_every_private_name_still_resolves(linker: Any) -> None:
 
 
 def test_a_moved_name_is_named_and_real_time_falls_back_to_predict_between(
-    con: duckdb.DuckDBPyConnection, model_dir: Path, rows: list[dict[str, Any]], linker: Any,
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    con: duckdb.DuckDBPyConnection,
+    model_dir: Path,
+    rows: list[dict[str, Any]],
+    linker: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.delattr(MOVED)  # as an upgrade that moved it would
 
@@ -68,7 +76,10 @@ def test_a_moved_name_is_named_and_real_time_falls_back_to_predict_between(
     record = {**rows[0], "source": "check", "source_record_id": "1", "record_key": None}
     a, b = fallback.link_record(dict(record)), public.link_record(dict(record))
     assert (a.person_id, a.match_probability, a.evidence) == (
-        b.person_id, b.match_probability, b.evidence)
+        b.person_id,
+        b.match_probability,
+        b.evidence,
+    )
 
 
 def test_no_other_module_uses_splink_internals() -> None:
@@ -76,7 +87,11 @@ def test_no_other_module_uses_splink_internals() -> None:
 
     root = Path(home.__file__).resolve().parent
     private = ("splink.internals", *(f".{name}" for name in home.LINKER_ATTRIBUTES))
-    users = [f"{path.relative_to(root)}: {word}" for path in root.rglob("*.py")
-             if path.name != "splink_private.py"
-             for word in private if word in path.read_text(encoding="utf-8")]
+    users = [
+        f"{path.relative_to(root)}: {word}"
+        for path in root.rglob("*.py")
+        if path.name != "splink_private.py"
+        for word in private
+        if word in path.read_text(encoding="utf-8")
+    ]
     assert users == []

@@ -14,29 +14,52 @@ from reports.api_facts import stage
 
 
 def test_services_on_merged_households_and_persons_count_for_their_survivors(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     con = duckdb.connect()
     ensure_registry_tables(con)
     now = dt.datetime(2026, 11, 1)
     # H-1 merged into H-2, which was later merged into H-3; P-1 merged into P-2
-    con.executemany("INSERT INTO household_registry (household_id, status, survivor_id, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    [("H-1", "merged", "H-2", now, now), ("H-2", "merged", "H-3", now, now),
-                     ("H-3", "active", None, now, now), ("H-9", "active", None, now, now)])
-    con.executemany("INSERT INTO person_registry (person_id, status, survivor_id, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    [("P-1", "merged", "P-2", now, now), ("P-2", "active", None, now, now)])
+    con.executemany(
+        "INSERT INTO household_registry (household_id, status, survivor_id, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        [
+            ("H-1", "merged", "H-2", now, now),
+            ("H-2", "merged", "H-3", now, now),
+            ("H-3", "active", None, now, now),
+            ("H-9", "active", None, now, now),
+        ],
+    )
+    con.executemany(
+        "INSERT INTO person_registry (person_id, status, survivor_id, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        [("P-1", "merged", "P-2", now, now), ("P-2", "active", None, now, now)],
+    )
     journal = Journal.at_home(tmp_path)
-    journal.append([
-        NewFact(kinds.SERVICE_RECORDED, household_ids=(h,), at=dt.datetime(2026, 11, 5,
-                                                                           tzinfo=dt.UTC),
-                payload={"row": {"service_id": f"svc-{h}", "household_id": h,
-                                 "person_id": p, "program": "PKH",
-                                 "service_date": "2026-11-05", "amount": 100}})
-        for h, p in (("H-1", "P-1"), ("H-9", None))])
+    journal.append(
+        [
+            NewFact(
+                kinds.SERVICE_RECORDED,
+                household_ids=(h,),
+                at=dt.datetime(2026, 11, 5, tzinfo=dt.UTC),
+                payload={
+                    "row": {
+                        "service_id": f"svc-{h}",
+                        "household_id": h,
+                        "person_id": p,
+                        "program": "PKH",
+                        "service_date": "2026-11-05",
+                        "amount": 100,
+                    }
+                },
+            )
+            for h, p in (("H-1", "P-1"), ("H-9", None))
+        ]
+    )
     stage(con, dt.date(2026, 10, 18), dt.date(2026, 11, 18), journal)
-    rows = con.execute("SELECT service_id, household_id, person_id FROM _rp_api_service "
-                       "ORDER BY 1").fetchall()
+    rows = con.execute(
+        "SELECT service_id, household_id, person_id FROM _rp_api_service ORDER BY 1"
+    ).fetchall()
     assert rows == [("svc-H-1", "H-3", "P-2"), ("svc-H-9", "H-9", None)]
 
 
@@ -44,19 +67,32 @@ def test_an_enrolment_counts_as_last_recorded_before_the_month_ends(tmp_path: Pa
     con = duckdb.connect()
     ensure_registry_tables(con)
     now = dt.datetime(2026, 11, 1)
-    con.execute("INSERT INTO household_registry VALUES ('H-1', 'merged', 'H-2', $n, $n), "
-                "('H-2', 'active', NULL, $n, $n)", {"n": now})
+    con.execute(
+        "INSERT INTO household_registry VALUES ('H-1', 'merged', 'H-2', $n, $n), "
+        "('H-2', 'active', NULL, $n, $n)",
+        {"n": now},
+    )
     journal = Journal.at_home(tmp_path)
 
     def enrol(day: int, until: str | None) -> NewFact:
-        return NewFact(kinds.ENROLMENT_RECORDED, household_ids=("H-1",),
-                       at=dt.datetime(2026, 11, day, tzinfo=dt.UTC),
-                       payload={"row": {"household_id": "H-1", "program": "PKH",
-                                        "since": "2026-11-01", "until": until}})
+        return NewFact(
+            kinds.ENROLMENT_RECORDED,
+            household_ids=("H-1",),
+            at=dt.datetime(2026, 11, day, tzinfo=dt.UTC),
+            payload={
+                "row": {
+                    "household_id": "H-1",
+                    "program": "PKH",
+                    "since": "2026-11-01",
+                    "until": until,
+                }
+            },
+        )
 
     # enrolled on the 2nd, ended on the 10th, and (after the cut-off) enrolled again
     journal.append([enrol(2, None), enrol(10, "2026-11-10"), enrol(20, None)])
     stage(con, dt.date(2026, 10, 18), dt.date(2026, 11, 18), journal)
-    rows = con.execute("SELECT household_id, program, since, until "
-                       "FROM _rp_api_enrolment").fetchall()
+    rows = con.execute(
+        "SELECT household_id, program, since, until FROM _rp_api_enrolment"
+    ).fetchall()
     assert rows == [("H-2", "PKH", dt.date(2026, 11, 1), dt.date(2026, 11, 10))]

@@ -46,8 +46,15 @@ def _poison_csv(path: Path) -> None:
     template = rows[0]
     for i, (source, rid, name, address) in enumerate(POISON):
         if source == "yayasan-001":
-            rows.append({**template, "ID": rid, "NAMA": name, "ALAMAT": address,
-                         "TGL LAHIR": f"0{i + 1}-02-1931"})
+            rows.append(
+                {
+                    **template,
+                    "ID": rid,
+                    "NAMA": name,
+                    "ALAMAT": address,
+                    "TGL LAHIR": f"0{i + 1}-02-1931",
+                }
+            )
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(template), quoting=csv.QUOTE_ALL)
         writer.writeheader()
@@ -64,8 +71,9 @@ def _poison_xlsx(path: Path) -> None:
         if source != "yayasan-002":
             continue
         row = dict(zip(header, template, strict=True))
-        row.update({"ID": rid, "NAMA": name, "ALAMAT": address, "NIK": None,
-                    "TGL LAHIR": "1931-03-09"})
+        row.update(
+            {"ID": rid, "NAMA": name, "ALAMAT": address, "NIK": None, "TGL LAHIR": "1931-03-09"}
+        )
         sheet.append([row[h] for h in header])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str):
@@ -83,15 +91,23 @@ def poisoned(tmp_path_factory: pytest.TempPathFactory) -> Poisoned:
     hub(env, "ingest", "--config", str(city / "config"))
     hub(env, "link", "--train")
     out = tmp_path_factory.mktemp("formula-out")
-    hub(env, "report", "monthly", "--month", MONTH, "--out", str(out / "laporan.xlsx"),
-        "--csv", str(out / "csv"))
+    hub(
+        env,
+        "report",
+        "monthly",
+        "--month",
+        MONTH,
+        "--out",
+        str(out / "laporan.xlsx"),
+        "--csv",
+        str(out / "csv"),
+    )
     hub(env, "export", "identities", "--out", str(out / "identities.csv"))
     return Poisoned(env, out)
 
 
 def test_formula_rows_are_staged_with_a_flag(poisoned: Poisoned) -> None:
-    result = hub(poisoned.env, "quarantine", "--flagged", "--flag", "formula_like_value",
-                 "--json")
+    result = hub(poisoned.env, "quarantine", "--flagged", "--flag", "formula_like_value", "--json")
     flagged = {(r["source"], r["source_record_id"]) for r in json.loads(result.stdout)}
     assert {(s, rid) for s, rid, _, _ in POISON} <= flagged
     table = hub(poisoned.env, "quarantine", "--flagged").stdout
@@ -101,8 +117,13 @@ def test_formula_rows_are_staged_with_a_flag(poisoned: Poisoned) -> None:
 
 def test_no_sheet_carries_source_data_as_a_formula(poisoned: Poisoned) -> None:
     book = openpyxl.load_workbook(poisoned.out / "laporan.xlsx")
-    formulas = [(ws.title, c.coordinate, c.value) for ws in book.worksheets
-                for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    formulas = [
+        (ws.title, c.coordinate, c.value)
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
     assert formulas == []
     names = {c.value for row in book["Usulan Baru"].iter_rows() for c in row}
     assert "'" + HYPERLINK in names and "'" + DDE in names and "'=1+2" in names

@@ -44,16 +44,28 @@ def _rewrite_disdukcapil(path: Path) -> dict[str, str]:
     corrected["ALAMAT"] = corrected["ALAMAT"] + " BLOK C"
     rows.remove(withdrawn)
     new = dict(corrected)
-    new.update({"ID_PDDK": "PDDK9999999999", "NIK": "3273015505990001", "NAMA_LGKP": "SITI BARU",
-                "TGL_LHR": "1999-05-15", "JENIS_KLMN": "2", "STAT_HBKEL": "ANAK"})
+    new.update(
+        {
+            "ID_PDDK": "PDDK9999999999",
+            "NIK": "3273015505990001",
+            "NAMA_LGKP": "SITI BARU",
+            "TGL_LHR": "1999-05-15",
+            "JENIS_KLMN": "2",
+            "STAT_HBKEL": "ANAK",
+        }
+    )
     rows.append(new)
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields, quoting=csv.QUOTE_ALL)
         writer.writeheader()
         writer.writerows(rows)
-    return {"dead": dead["ID_PDDK"], "moved": moved["ID_PDDK"],
-            "corrected": corrected["ID_PDDK"], "withdrawn": withdrawn["ID_PDDK"],
-            "new": new["ID_PDDK"]}
+    return {
+        "dead": dead["ID_PDDK"],
+        "moved": moved["ID_PDDK"],
+        "corrected": corrected["ID_PDDK"],
+        "withdrawn": withdrawn["ID_PDDK"],
+        "new": new["ID_PDDK"],
+    }
 
 
 def _last_month(home: Path) -> None:
@@ -79,7 +91,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
            WHERE q.status = 'open' AND a.person_id <> b.person_id
              AND a.record_key IN (SELECT record_key FROM current_records)
              AND b.record_key IN (SELECT record_key FROM current_records)
-           ORDER BY q.match_probability DESC LIMIT 1""").fetchone()
+           ORDER BY q.match_probability DESC LIMIT 1"""
+    ).fetchone()
     con.close()
     assert pair is not None, "the synthetic city has no open review pair to decide"
     hub(env, "review", "decide", pair[0], "same")
@@ -90,8 +103,17 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
 @pytest.fixture(scope="module")
 def report(city: City, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("report-out")
-    hub(city.env, "report", "monthly", "--month", MONTH, "--out", str(out / "r.xlsx"),
-        "--csv", str(out / "csv"))
+    hub(
+        city.env,
+        "report",
+        "monthly",
+        "--month",
+        MONTH,
+        "--out",
+        str(out / "r.xlsx"),
+        "--csv",
+        str(out / "csv"),
+    )
     return out / "r.xlsx", out / "csv"
 
 
@@ -106,8 +128,10 @@ def _sheet(path: Path, name: str) -> list[dict[str, object]]:
 
 def _person_of(city: City, source_record_id: str) -> str:
     con = duckdb.connect(str(city.home / "hub.duckdb"), read_only=True)
-    row = con.execute("SELECT person_id FROM identity_map WHERE record_key = ?",
-                      [f"disdukcapil:{source_record_id}"]).fetchone()
+    row = con.execute(
+        "SELECT person_id FROM identity_map WHERE record_key = ?",
+        [f"disdukcapil:{source_record_id}"],
+    ).fetchone()
     con.close()
     assert row is not None
     return str(row[0])
@@ -132,9 +156,14 @@ def test_usulan_baru_is_the_persons_first_seen_this_month(
 ) -> None:
     rows = _sheet(report[0], "Usulan Baru")
     con = duckdb.connect(str(city.home / "hub.duckdb"), read_only=True)
-    expected = {r[0] for r in con.execute(
-        """SELECT i.person_id FROM identity_map i JOIN records r USING (record_key)
-           GROUP BY 1 HAVING min(r.valid_from) >= ?""", [START]).fetchall()}
+    expected = {
+        r[0]
+        for r in con.execute(
+            """SELECT i.person_id FROM identity_map i JOIN records r USING (record_key)
+           GROUP BY 1 HAVING min(r.valid_from) >= ?""",
+            [START],
+        ).fetchall()
+    }
     con.close()
     assert {r["ID_INDIVIDU"] for r in rows} == expected
     new = next(r for r in rows if r["NIK"] == "3273015505990001")
@@ -143,9 +172,7 @@ def test_usulan_baru_is_the_persons_first_seen_this_month(
 
 
 @pytest.mark.slow
-def test_penonaktifan_gives_a_reason_for_each_person(
-    city: City, report: tuple[Path, Path]
-) -> None:
+def test_penonaktifan_gives_a_reason_for_each_person(city: City, report: tuple[Path, Path]) -> None:
     rows = _sheet(report[0], "Penonaktifan")
     reason = {r["ID_INDIVIDU"]: r["ALASAN"] for r in rows}
     assert reason[_person_of(city, city.changed["dead"])] == "meninggal"
@@ -158,7 +185,8 @@ def test_penonaktifan_gives_a_reason_for_each_person(
     merged = con.execute(
         """SELECT count(*) FROM (SELECT unnest(ids) AS id, survivor_id FROM identity_events
            WHERE kind = 'merge' AND entity = 'person' AND "at" >= ?) WHERE id <> survivor_id""",
-        [START]).fetchone()
+        [START],
+    ).fetchone()
     con.close()
     assert merged is not None and len(duplicates) == merged[0]
 
@@ -225,26 +253,57 @@ def test_csv_option_writes_one_file_per_sheet(report: tuple[Path, Path]) -> None
 def test_libreoffice_opens_the_workbook(report: tuple[Path, Path], tmp_path: Path) -> None:
     office = shutil.which("libreoffice") or shutil.which("soffice")
     if office is None:
-        pytest.fail("libreoffice is not installed: scripts/test.sh installs it "
-                    "(apt-get install libreoffice-calc)")
+        pytest.fail(
+            "libreoffice is not installed: scripts/test.sh installs it "
+            "(apt-get install libreoffice-calc)"
+        )
     profile = f"-env:UserInstallation=file://{tmp_path / 'profile'}"
     for target in ("pdf", "csv"):
         result = subprocess.run(
-            [office, "--headless", profile, "--convert-to", target, "--outdir",
-             str(tmp_path), str(report[0])], capture_output=True, text=True, timeout=180)
+            [
+                office,
+                "--headless",
+                profile,
+                "--convert-to",
+                target,
+                "--outdir",
+                str(tmp_path),
+                str(report[0]),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert result.returncode == 0, result.stderr
         out = tmp_path / f"r.{target}"
         assert out.exists() and out.stat().st_size > 0, result.stdout + result.stderr
 
 
 def test_bad_month_is_one_clear_line(tmp_path: Path) -> None:
-    result = hub(hub_env(tmp_path), "report", "monthly", "--month", "2026/11", "--out",
-                 str(tmp_path / "r.xlsx"), code=1)
+    result = hub(
+        hub_env(tmp_path),
+        "report",
+        "monthly",
+        "--month",
+        "2026/11",
+        "--out",
+        str(tmp_path / "r.xlsx"),
+        code=1,
+    )
     assert result.stderr.strip().splitlines() == [
-        "hub: error: --month '2026/11': write the month as YYYY-MM, e.g. 2026-11."]
+        "hub: error: --month '2026/11': write the month as YYYY-MM, e.g. 2026-11."
+    ]
 
 
 def test_report_before_linking_says_what_to_run(tmp_path: Path) -> None:
-    result = hub(hub_env(tmp_path), "report", "monthly", "--month", "2026-11", "--out",
-                 str(tmp_path / "r.xlsx"), code=1)
+    result = hub(
+        hub_env(tmp_path),
+        "report",
+        "monthly",
+        "--month",
+        "2026-11",
+        "--out",
+        str(tmp_path / "r.xlsx"),
+        code=1,
+    )
     assert "run `hub ingest` and `hub link` first" in result.stderr

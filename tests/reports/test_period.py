@@ -19,7 +19,11 @@ D = dt.date
 def test_a_month_runs_from_the_last_cut_off_to_this_one() -> None:
     nov = Period.parse("2026-11")
     assert (nov.start, nov.end, nov.label, nov.cutoff_day) == (
-        D(2026, 10, 18), D(2026, 11, 18), "2026-11", 17)
+        D(2026, 10, 18),
+        D(2026, 11, 18),
+        "2026-11",
+        17,
+    )
     jan = Period.parse("2027-01", 5)
     assert (jan.start, jan.end) == (D(2026, 12, 6), D(2027, 1, 6))
     feb = Period.parse("2027-02", 28)
@@ -45,8 +49,7 @@ def test_the_cut_off_day_is_a_day_every_month_has(tmp_path: Path) -> None:
     toml.write_text("[report]\ncutoff_day = 5\n", encoding="utf-8")
     assert load_settings({}, toml_path=toml).report_cutoff_day == 5
     assert load_settings({}, toml_path=tmp_path / "absent").report_cutoff_day == 17
-    assert load_settings({"HUB_REPORT_CUTOFF_DAY": "20"},
-                         toml_path=toml).report_cutoff_day == 20
+    assert load_settings({"HUB_REPORT_CUTOFF_DAY": "20"}, toml_path=toml).report_cutoff_day == 20
     for bad in ("0", "31"):
         with pytest.raises(ConfigError, match="report_cutoff_day"):
             load_settings({"HUB_REPORT_CUTOFF_DAY": bad}, toml_path=toml)

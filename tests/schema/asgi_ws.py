@@ -21,11 +21,20 @@ class AsgiWebSocket:
     def __init__(self, app: Any, path: str = "/graphql") -> None:
         self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        scope = {"type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws",
-                 "http_version": "1.1", "path": path, "raw_path": path.encode(),
-                 "root_path": "", "query_string": b"", "client": ("127.0.0.1", 50000),
-                 "server": ("hub", 80), "subprotocols": [PROTOCOL],
-                 "headers": [(b"host", b"hub"), (b"sec-websocket-protocol", PROTOCOL.encode())]}
+        scope = {
+            "type": "websocket",
+            "asgi": {"version": "3.0"},
+            "scheme": "ws",
+            "http_version": "1.1",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "client": ("127.0.0.1", 50000),
+            "server": ("hub", 80),
+            "subprotocols": [PROTOCOL],
+            "headers": [(b"host", b"hub"), (b"sec-websocket-protocol", PROTOCOL.encode())],
+        }
         self._task = asyncio.ensure_future(app(scope, self._to_app.get, self._from_app.put))
 
     async def accept(self) -> None:

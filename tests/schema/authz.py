@@ -37,10 +37,22 @@ SUPPRESSED = frozenset({"analyst"})
 
 # --- the households ----------------------------------------------------------
 HOUSEHOLDS: dict[str, dict[str, str]] = {
-    "own": {"hid": "H1", "pid": "P1", "name": "Hermawan", "kk": "3273010101010001",
-            "nik": "3273011204800001", "phone": "081234567890"},
-    "other": {"hid": "H4", "pid": "P5", "name": "Siti Aminah", "kk": "3273020101010004",
-              "nik": "3273024303400005", "phone": "082198765432"},
+    "own": {
+        "hid": "H1",
+        "pid": "P1",
+        "name": "Hermawan",
+        "kk": "3273010101010001",
+        "nik": "3273011204800001",
+        "phone": "081234567890",
+    },
+    "other": {
+        "hid": "H4",
+        "pid": "P5",
+        "name": "Siti Aminah",
+        "kk": "3273020101010004",
+        "nik": "3273024303400005",
+        "phone": "082198765432",
+    },
 }
 SPECIAL = "PPKS16"
 

@@ -57,13 +57,15 @@ city_graph = _graph_conftest.city_graph
 
 
 @pytest.fixture(scope="session")
-def generated_city(tmp_path_factory: pytest.TempPathFactory, neo4j_driver: Driver,
-                   graph_target: GraphTarget) -> GeneratedCity:
+def generated_city(
+    tmp_path_factory: pytest.TempPathFactory, neo4j_driver: Driver, graph_target: GraphTarget
+) -> GeneratedCity:
     """A generated city, staged and linked once for the session; a module serving it
     loads it into the graph first (`generated_city.load_city_graph`)."""
     root = tmp_path_factory.mktemp("generated-city")
-    return build_city(root, graph_target, neo4j_driver, households=HOUSEHOLDS, seed=SEED,
-                      foundations=FOUNDATIONS)
+    return build_city(
+        root, graph_target, neo4j_driver, households=HOUSEHOLDS, seed=SEED, foundations=FOUNDATIONS
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,20 +97,35 @@ def security_db(tmp_path: Path) -> Iterator[SecurityDB]:
 
 
 @pytest.fixture
-async def api(city_graph: Any, graph_target: GraphTarget, gql_schema: strawberry.Schema,
-              security_db: SecurityDB, tmp_path: Path) -> AsyncIterator[Api]:
+async def api(
+    city_graph: Any,
+    graph_target: GraphTarget,
+    gql_schema: strawberry.Schema,
+    security_db: SecurityDB,
+    tmp_path: Path,
+) -> AsyncIterator[Api]:
     driver = await open_async_driver(graph_target)
     counter = CountingDriver(driver)
-    repository = GraphRepository(counter, graph_target.database,  # type: ignore[arg-type]
-                                 graph_target.uri)
+    repository = GraphRepository(
+        counter,
+        graph_target.database,  # type: ignore[arg-type]
+        graph_target.uri,
+    )
     intake = FakeIntake({"3273010202700004": ("P4", "H3")})
     review = FakeReview()
     audit = MemoryAudit()
     journal = Journal.at_home(tmp_path)
-    services = Services(repository=repository, pubsub=PubSub(), intake=intake, review=review,
-                        audit=audit, grants=SqliteGrants(security_db),
-                        submissions=SubmissionWatch(security_db, SubmissionLimits()),
-                        journal=journal, analytics=CityAnalytics(tiny_city(), journal))
+    services = Services(
+        repository=repository,
+        pubsub=PubSub(),
+        intake=intake,
+        review=review,
+        audit=audit,
+        grants=SqliteGrants(security_db),
+        submissions=SubmissionWatch(security_db, SubmissionLimits()),
+        journal=journal,
+        analytics=CityAnalytics(tiny_city(), journal),
+    )
     # the process's journal tailer, as the hub's lifespan runs it
     tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)
     await tailer.poll()

@@ -54,11 +54,17 @@ HOUSEHOLDS, SEED, FOUNDATIONS = 200, 2026, 8
 AGENCY = "ORG-DINKES"
 
 
-def build_city(root: Path, conn: GraphTarget, driver: Driver, *, households: int, seed: int,
-               foundations: int) -> GeneratedCity:
+def build_city(
+    root: Path, conn: GraphTarget, driver: Driver, *, households: int, seed: int, foundations: int
+) -> GeneratedCity:
     """Generate a city, then ingest and link it (`load_city_graph` loads it)."""
-    settings = Settings(home=root / "home", neo4j_uri=conn.uri, neo4j_user=conn.user,
-                        neo4j_password=conn.password, neo4j_database=conn.database)
+    settings = Settings(
+        home=root / "home",
+        neo4j_uri=conn.uri,
+        neo4j_user=conn.user,
+        neo4j_password=conn.password,
+        neo4j_database=conn.database,
+    )
     city = root / "city"
     generate_city(households, seed, city, foundations=foundations)
     splink = logging.getLogger("splink")
@@ -82,7 +88,8 @@ def load_city_graph(city: GeneratedCity) -> GeneratedCity:
     # and a fresh journal: `hub load` replays it, and each module starts from the sources
     for suffix in ("", "-wal", "-shm"):
         journal_path(city.settings.home).with_name(f"journal.sqlite{suffix}").unlink(
-            missing_ok=True)
+            missing_ok=True
+        )
     con = pipeline.open_db(city.settings)
     try:
         pipeline.load_graph(city.settings, con)
@@ -114,19 +121,32 @@ class Hub:
     app: Any = None
     """The ASGI app itself (for websockets, which httpx does not speak)."""
 
-    async def body(self, caller: str, query: str, *, purpose: str | None = "generated-city test",
-                   **variables: Any) -> dict[str, Any]:
+    async def body(
+        self,
+        caller: str,
+        query: str,
+        *,
+        purpose: str | None = "generated-city test",
+        **variables: Any,
+    ) -> dict[str, Any]:
         headers = {"X-API-Key": self.keys[caller]}
         if purpose is not None:
             headers["X-Purpose"] = purpose
-        response = await self.client.post("/graphql", headers=headers,
-                                          json={"query": query, "variables": variables})
+        response = await self.client.post(
+            "/graphql", headers=headers, json={"query": query, "variables": variables}
+        )
         assert response.status_code in (200, 400), response.text
         body: dict[str, Any] = response.json()
         return body
 
-    async def data(self, caller: str, query: str, *, purpose: str | None = "generated-city test",
-                   **variables: Any) -> dict[str, Any]:
+    async def data(
+        self,
+        caller: str,
+        query: str,
+        *,
+        purpose: str | None = "generated-city test",
+        **variables: Any,
+    ) -> dict[str, Any]:
         body = await self.body(caller, query, purpose=purpose, **variables)
         if body.get("errors"):
             raise GraphQLFailed(f"{caller}: {body['errors']}")
@@ -139,8 +159,9 @@ class Hub:
         assert errors, f"{caller} expected an error, got {body.get('data')}"
         return str(errors[0].get("extensions", {}).get("code"))
 
-    async def walk(self, caller: str, query: str, path: str, *, first: int,
-                   **variables: Any) -> list[dict[str, Any]]:
+    async def walk(
+        self, caller: str, query: str, path: str, *, first: int, **variables: Any
+    ) -> list[dict[str, Any]]:
         """Every node of the connection at `path` (dotted) page by page, with
         `$first` and `$after`; insists on Relay's promises on the way."""
         nodes: list[dict[str, Any]] = []
@@ -173,8 +194,10 @@ class Hub:
 async def serve(city: GeneratedCity, callers: Mapping[str, tuple[str, str]]) -> AsyncIterator[Hub]:
     """The hub's app as `hub serve` runs it; `callers` maps a name to (organization, role)."""
     store = KeyStore(SecurityDB.from_settings(city.settings))
-    keys = {name: store.create(org, role, label="generated-city test")[1]
-            for name, (org, role) in callers.items()}
+    keys = {
+        name: store.create(org, role, label="generated-city test")[1]
+        for name, (org, role) in callers.items()
+    }
     app = create_app(city.settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -198,7 +221,6 @@ def old_spelling(name: str) -> str:
         if not any(ch in lower for ch in "ujc"):
             out.append(word)
             continue
-        old = (lower.replace("u", "oe").replace("j", "dj").replace("c", "tj")
-               .replace("y", "j"))
+        old = lower.replace("u", "oe").replace("j", "dj").replace("c", "tj").replace("y", "j")
         out.append(old.capitalize())
     return " ".join(out)

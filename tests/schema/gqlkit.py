@@ -50,16 +50,26 @@ class FakeIntake:
         nik = record.get("nik")
         if nik in self.known:
             pid, hid = self.known[nik]
-            return {"record_key": f"{organization}:{record['source_record_id']}",
-                    "person_id": pid, "household_id": hid, "match_probability": 0.98,
-                    "new_person": False, "new_household": False}
+            return {
+                "record_key": f"{organization}:{record['source_record_id']}",
+                "person_id": pid,
+                "household_id": hid,
+                "match_probability": 0.98,
+                "new_person": False,
+                "new_household": False,
+            }
         n = len(self.calls)
         joined = self.households_by_kk.get(record.get("no_kk") or "")
-        return {"record_key": f"{organization}:{record['source_record_id']}",
-                "person_id": f"PN{n}", "household_id": joined or f"HN{n}",
-                "match_probability": None, "new_person": True, "new_household": joined is None,
-                "kelurahan_code": "3273011002",
-                "name_tokens": [record["full_name"].lower()]}
+        return {
+            "record_key": f"{organization}:{record['source_record_id']}",
+            "person_id": f"PN{n}",
+            "household_id": joined or f"HN{n}",
+            "match_probability": None,
+            "new_person": True,
+            "new_household": joined is None,
+            "kelurahan_code": "3273011002",
+            "name_tokens": [record["full_name"].lower()],
+        }
 
 
 class MemoryAudit:
@@ -71,14 +81,17 @@ class MemoryAudit:
     async def record(self, entries: Sequence[AuditEntry]) -> None:
         self.events.extend(entries)
 
-    async def entries(self, *, person_id: str | None, offset: int, limit: int,
-                      as_of: int | None = None) -> AuditPage:
+    async def entries(
+        self, *, person_id: str | None, offset: int, limit: int, as_of: int | None = None
+    ) -> AuditPage:
         as_of = len(self.events) if as_of is None else as_of
-        rows = [{"seq": i + 1, "ts": "2026-11-02T09:30:00+00:00", "hash": f"h{i}",
-                 **e.__dict__} for i, e in enumerate(self.events[:as_of])
-                if person_id is None or person_id in e.person_ids]
+        rows = [
+            {"seq": i + 1, "ts": "2026-11-02T09:30:00+00:00", "hash": f"h{i}", **e.__dict__}
+            for i, e in enumerate(self.events[:as_of])
+            if person_id is None or person_id in e.person_ids
+        ]
         rows.reverse()
-        return {"rows": rows[offset:offset + limit], "total": len(rows), "as_of": as_of}
+        return {"rows": rows[offset : offset + limit], "total": len(rows), "as_of": as_of}
 
     def about(self, person_id: str) -> list[AuditEntry]:
         return [e for e in self.events if person_id in e.person_ids]
@@ -88,8 +101,9 @@ class FakeReview:
     def __init__(self) -> None:
         self.decisions: list[tuple[str, str, bool, str, str | None]] = []
 
-    async def decide(self, record_key_l: str, record_key_r: str, same: bool, reviewer: str,
-                     note: str | None) -> dict[str, Any]:
+    async def decide(
+        self, record_key_l: str, record_key_r: str, same: bool, reviewer: str, note: str | None
+    ) -> dict[str, Any]:
         self.decisions.append((record_key_l, record_key_r, same, reviewer, note))
         return {"same": same}
 
@@ -106,8 +120,7 @@ class CityAnalytics:
         self.journal = journal
         self.enrolments = tables["enrolments"]
         self.con = duckdb.connect()
-        for name in ("kecamatan", "kelurahan", "problems", "households", "persons",
-                     "programs"):
+        for name in ("kecamatan", "kelurahan", "problems", "households", "persons", "programs"):
             self.con.register(f"city_{name}", tables[name])
         self.con.execute("""
             CREATE TABLE ref_kecamatan AS SELECT * FROM city_kecamatan;
@@ -126,24 +139,36 @@ class CityAnalytics:
                        false AS p3ke, count(*) AS people
                 FROM city_households h JOIN city_persons p USING (household_id) GROUP BY ALL""")
 
-    async def poverty(self, *, level: str, poor_decile: int = POOR_DECILE_MAX,
-                      households: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        return poverty(self.con.cursor(), level, poor_decile=poor_decile,
-                       households=households)
+    async def poverty(
+        self,
+        *,
+        level: str,
+        poor_decile: int = POOR_DECILE_MAX,
+        households: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        return poverty(self.con.cursor(), level, poor_decile=poor_decile, households=households)
 
-    async def coverage_gaps(self, *, area: str | None = None, ppks: str | None = None,
-                            special_category: bool = True,
-                            households: Sequence[str] | None = None) -> dict[str, Any]:
+    async def coverage_gaps(
+        self,
+        *,
+        area: str | None = None,
+        ppks: str | None = None,
+        special_category: bool = True,
+        households: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
         period = Period.containing(date.today())
         con = self.con.cursor()
         stage(con, period.start, period.end, self.journal)
         enrolments = self.enrolments
-        con.execute("INSERT INTO _rp_api_enrolment BY NAME "
-                    "SELECT household_id, program, since, until, organization FROM enrolments")
+        con.execute(
+            "INSERT INTO _rp_api_enrolment BY NAME "
+            "SELECT household_id, program, since, until, organization FROM enrolments"
+        )
         con.execute(PREPARE_SQL["coverage gaps"], {"end": period.end})
         del enrolments  # read by name above
-        return coverage_gaps(con, area=area, ppks=ppks, special_category=special_category,
-                             households=households)
+        return coverage_gaps(
+            con, area=area, ppks=ppks, special_category=special_category, households=households
+        )
 
 
 class CountingDriver:
@@ -189,15 +214,16 @@ class Api:
     def context(self, principal: Any = ADMIN, purpose: str | None = "test") -> Context:
         return Context.for_request(self.services, principal, purpose=purpose)
 
-    async def run(self, query: str, principal: Any = ADMIN, *, purpose: str | None = "test",
-                  **variables: Any) -> strawberry.types.ExecutionResult:
-        return await self.schema.execute(query, variable_values=variables,
-                                         context_value=self.context(principal, purpose))
+    async def run(
+        self, query: str, principal: Any = ADMIN, *, purpose: str | None = "test", **variables: Any
+    ) -> strawberry.types.ExecutionResult:
+        return await self.schema.execute(
+            query, variable_values=variables, context_value=self.context(principal, purpose)
+        )
 
-    async def data(self, query: str, principal: Any = ADMIN, *, purpose: str | None = "test",
-                   **variables: Any) -> Any:
+    async def data(
+        self, query: str, principal: Any = ADMIN, *, purpose: str | None = "test", **variables: Any
+    ) -> Any:
         result = await self.run(query, principal, purpose=purpose, **variables)
         assert result.errors is None, result.errors
         return result.data
-
-

@@ -88,8 +88,7 @@ class Field:
 class Harvest:
     """Leaf values seen in answers, by (type, field), in first-seen order."""
 
-    values: dict[tuple[str, str], dict[str, Any]] = field(
-        default_factory=lambda: defaultdict(dict))
+    values: dict[tuple[str, str], dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
 
     def add(self, owner: str, name: str, value: Any) -> None:
         for v in value if isinstance(value, list) else [value]:
@@ -115,13 +114,22 @@ class SchemaMap:
             self.kinds[name] = t["kind"]
             if t.get("fields") is not None:
                 self.fields[name] = {
-                    f["name"]: Field(name, f["name"], TypeRef.read(f["type"]),
-                                     tuple(Arg(a["name"], TypeRef.read(a["type"]),
-                                               a.get("defaultValue")) for a in f["args"]))
-                    for f in t["fields"]}
+                    f["name"]: Field(
+                        name,
+                        f["name"],
+                        TypeRef.read(f["type"]),
+                        tuple(
+                            Arg(a["name"], TypeRef.read(a["type"]), a.get("defaultValue"))
+                            for a in f["args"]
+                        ),
+                    )
+                    for f in t["fields"]
+                }
             if t.get("inputFields") is not None:
-                self.inputs[name] = tuple(Arg(a["name"], TypeRef.read(a["type"]),
-                                              a.get("defaultValue")) for a in t["inputFields"])
+                self.inputs[name] = tuple(
+                    Arg(a["name"], TypeRef.read(a["type"]), a.get("defaultValue"))
+                    for a in t["inputFields"]
+                )
             if t.get("enumValues") is not None:
                 self.enums[name] = [e["name"] for e in t["enumValues"]]
 
@@ -156,16 +164,16 @@ class SchemaMap:
         return {"edges", "pageInfo"} <= set(self.fields.get(named, {}))
 
     # --- selections -------------------------------------------------------------------
-    def selection(self, owner: str, depth: int = MAX_DEPTH,
-                  taken: set[str] | None = None) -> Tree:
+    def selection(self, owner: str, depth: int = MAX_DEPTH, taken: set[str] | None = None) -> Tree:
         """Every field reachable from `owner`: each object-typed field once (where the
         walk meets it first), each with every scalar field of its type."""
         taken = set() if taken is None else taken
         tree: Tree = {}
         for f in self.fields[owner].values():
             if any(a.needed for a in f.args):
-                raise AssertionError(f"{f.key} needs an argument below the root: teach the "
-                                     "walk how to make one")
+                raise AssertionError(
+                    f"{f.key} needs an argument below the root: teach the walk how to make one"
+                )
             kind = self.kinds[f.type.named]
             if kind in ("SCALAR", "ENUM"):
                 tree[f.name] = None
@@ -207,17 +215,22 @@ class SchemaMap:
             else:
                 options[arg.name] = [self._made(arg.type)]
         for scalar, args in spans.items():  # ordered values span what was seen
-            seen = sorted(_distinct(self._by_scalar(scalar, own) + self._by_scalar(scalar, known)),
-                          key=json.dumps)
+            seen = sorted(
+                _distinct(self._by_scalar(scalar, own) + self._by_scalar(scalar, known)),
+                key=json.dumps,
+            )
             if not seen:
-                raise AssertionError(f"no value of {scalar} seen for {root.key}: teach the "
-                                     "walk where to find one")
+                raise AssertionError(
+                    f"no value of {scalar} seen for {root.key}: teach the walk where to find one"
+                )
             for i, arg in enumerate(args):
                 at = 0 if len(args) == 1 else round(i * (len(seen) - 1) / (len(args) - 1))
                 options[arg.name] = [seen[at]]
         tries = max(len(v) for v in options.values())
-        return [{name: values[min(i, len(values) - 1)] for name, values in options.items()}
-                for i in range(min(tries, TRIES))]
+        return [
+            {name: values[min(i, len(values) - 1)] for name, values in options.items()}
+            for i in range(min(tries, TRIES))
+        ]
 
     def _by_name(self, arg: Arg, target: str, harvest: Harvest) -> list[Any]:
         """The first of: the target's field of that name; its fields ending in the name;
@@ -228,10 +241,16 @@ class SchemaMap:
         tiers = [
             [(target, arg.name)],
             [(target, f) for f in fields if f.lower().endswith(name) and f != arg.name],
-            [(f[:-2].capitalize(), "id") for f in fields
-             if name == "id" and f.endswith("Id") and f[:-2].capitalize() in self.fields],
-            [(owner, f) for (owner, f) in list(harvest.values)
-             if f.lower().endswith(name) and self._scalar_of(owner, f) == arg.type.named],
+            [
+                (f[:-2].capitalize(), "id")
+                for f in fields
+                if name == "id" and f.endswith("Id") and f[:-2].capitalize() in self.fields
+            ],
+            [
+                (owner, f)
+                for (owner, f) in list(harvest.values)
+                if f.lower().endswith(name) and self._scalar_of(owner, f) == arg.type.named
+            ],
         ]
         for tier in tiers:
             found = [v for owner, f in tier for v in harvest.of(owner, f)]
@@ -240,8 +259,12 @@ class SchemaMap:
         return []
 
     def _by_scalar(self, scalar: str, harvest: Harvest) -> list[Any]:
-        return [v for (owner, f) in list(harvest.values) if self._scalar_of(owner, f) == scalar
-                for v in harvest.of(owner, f)]
+        return [
+            v
+            for (owner, f) in list(harvest.values)
+            if self._scalar_of(owner, f) == scalar
+            for v in harvest.of(owner, f)
+        ]
 
     def _scalar_of(self, owner: str, name: str) -> str | None:
         f = self.fields.get(owner, {}).get(name)
@@ -319,8 +342,7 @@ def render(tree: Tree) -> str:
 
 def tokens(text: str) -> int:
     """At least as many as GraphQL's lexer counts (names, punctuators, values)."""
-    return len(re.findall(r'"(?:[^"\\]|\\.)*"|[_A-Za-z][_0-9A-Za-z]*|-?\d[\d.eE+-]*|[^\s,]',
-                          text))
+    return len(re.findall(r'"(?:[^"\\]|\\.)*"|[_A-Za-z][_0-9A-Za-z]*|-?\d[\d.eE+-]*|[^\s,]', text))
 
 
 def split(tree: Tree, budget: int) -> list[Tree]:

@@ -17,7 +17,10 @@ async def test_coverage_gaps_counts_and_list(api: Api) -> None:
     gaps = (await api.data(GAPS, ADMIN))["coverageGaps"]
     assert gaps["totalHouseholds"] == 3
     assert {(c["kelurahanCode"], c["ppks"], c["households"]) for c in gaps["counts"]} == {
-        ("3273011001", "PPKS16", 1), ("3273011002", "PPKS24", 1), ("3273021001", "PPKS08", 1)}
+        ("3273011001", "PPKS16", 1),
+        ("3273011002", "PPKS24", 1),
+        ("3273021001", "PPKS08", 1),
+    }
     assert [e["node"]["id"] for e in gaps["households"]["edges"]] == ["H1", "H3", "H4"]
     only = (await api.data(GAPS, ADMIN, area="327302", ppks="PPKS08"))["coverageGaps"]
     assert only["totalHouseholds"] == 1
@@ -41,7 +44,7 @@ DUPLICATED = """query($from: Date!, $to: Date!) {
 
 
 async def test_duplicated_aid_leaves_out_allowed_combinations(api: Api) -> None:
-    dup = (await api.data(DUPLICATED, ADMIN, **{"from": "2026-10-01", "to": "2026-10-31"}))
+    dup = await api.data(DUPLICATED, ADMIN, **{"from": "2026-10-01", "to": "2026-10-31"})
     nodes = [e["node"] for e in dup["duplicatedAid"]["edges"]]
     assert [(n["household"]["id"], n["need"]) for n in nodes] == [("H1", "food")]
     assert nodes[0]["programs"] == ["BPNT", "SEMBAKO-YAYASAN"]

@@ -21,14 +21,17 @@ HOUSEHOLD_360 = """query($id: ID!) { household(id: $id) { id
   assessments { id } referrals { id } } }"""
 
 
-@pytest.mark.parametrize("query", [
-    '{ household(id: "H1") { id } }',
-    '{ person(id: "P1") { id } }',
-    '{ searchPersons(name: "Hermawan") { totalCount } }',
-    "{ households { totalCount } }",
-    '{ duplicatedAid(from: "2026-10-01", to: "2026-10-31") { totalCount } }',
-    "{ coverageGaps { households { totalCount } } }",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ household(id: "H1") { id } }',
+        '{ person(id: "P1") { id } }',
+        '{ searchPersons(name: "Hermawan") { totalCount } }',
+        "{ households { totalCount } }",
+        '{ duplicatedAid(from: "2026-10-01", to: "2026-10-31") { totalCount } }',
+        "{ coverageGaps { households { totalCount } } }",
+    ],
+)
 async def test_personal_reads_need_a_purpose(api: Api, query: str) -> None:
     result = await api.run(query, WORKER, purpose=None)
     assert result.data is None and result.errors
@@ -39,24 +42,30 @@ async def test_personal_reads_need_a_purpose(api: Api, query: str) -> None:
 
 
 async def test_purpose_as_an_argument(api: Api) -> None:
-    data = await api.data('{ person(id: "P1", purpose: "home visit") { id } }', WORKER,
-                          purpose=None)
+    data = await api.data(
+        '{ person(id: "P1", purpose: "home visit") { id } }', WORKER, purpose=None
+    )
     assert data == {"person": {"id": "P1"}}
-    assert [(e.operation, e.purpose) for e in api.audit.events] == [
-        ("read:person", "home visit")]
+    assert [(e.operation, e.purpose) for e in api.audit.events] == [("read:person", "home visit")]
     # the argument covers its own field only
-    mixed = await api.run('{ a: person(id: "P1", purpose: "visit") { id } '
-                          'b: household(id: "H2") { id } }', WORKER, purpose=None)
+    mixed = await api.run(
+        '{ a: person(id: "P1", purpose: "visit") { id } b: household(id: "H2") { id } }',
+        WORKER,
+        purpose=None,
+    )
     assert mixed.errors and mixed.errors[0].extensions["code"] == "PURPOSE_REQUIRED"
 
 
-@pytest.mark.parametrize(("who", "query"), [
-    (ANALYST, "{ coverageGaps { totalHouseholds counts { households suppressed } } }"),
-    (ANALYST, "{ povertyIndicators { code households } }"),
-    (ANALYST, "{ programs { code householdsReached } funders { code } }"),
-    (ADMIN, "{ coverageGaps { totalHouseholds } }"),
-    (AUDITOR, "{ auditLog { totalCount } }"),
-])
+@pytest.mark.parametrize(
+    ("who", "query"),
+    [
+        (ANALYST, "{ coverageGaps { totalHouseholds counts { households suppressed } } }"),
+        (ANALYST, "{ povertyIndicators { code households } }"),
+        (ANALYST, "{ programs { code householdsReached } funders { code } }"),
+        (ADMIN, "{ coverageGaps { totalHouseholds } }"),
+        (AUDITOR, "{ auditLog { totalCount } }"),
+    ],
+)
 async def test_aggregates_need_no_purpose(api: Api, who: object, query: str) -> None:
     await api.data(query, who, purpose=None)
     assert api.audit.events == []
@@ -66,16 +75,26 @@ async def test_household_360_records_every_part_with_the_people_in_it(api: Api) 
     await api.data(HOUSEHOLD_360, WORKER, purpose="case review", id="H1")
     by_op = {e.operation: e for e in api.audit.events}
     assert set(by_op) == {
-        "read:household", "read:household.members", "read:household.members.problems",
-        "read:household.members.sourceRecords", "read:household.problems",
-        "read:household.currentPrograms", "read:household.serviceHistory",
-        "read:household.assessments", "read:household.referrals"}
+        "read:household",
+        "read:household.members",
+        "read:household.members.problems",
+        "read:household.members.sourceRecords",
+        "read:household.problems",
+        "read:household.currentPrograms",
+        "read:household.serviceHistory",
+        "read:household.assessments",
+        "read:household.referrals",
+    }
     assert by_op["read:household"].household_ids == ("H1",)
     assert by_op["read:household.members"].person_ids == ("P1", "P2")
     assert by_op["read:household.assessments"].person_ids == ("P2",)
     event = by_op["read:household.members"]
     assert (event.subject, event.organization, event.role, event.purpose) == (
-        "tester", "DINSOS", "social_worker", "case review")
+        "tester",
+        "DINSOS",
+        "social_worker",
+        "case review",
+    )
 
 
 async def test_a_search_records_only_what_it_returned(api: Api) -> None:
@@ -96,8 +115,9 @@ class BrokenAudit:
     async def record(self, entries: Sequence[AuditEntry]) -> None:
         raise OSError("disk full")
 
-    async def entries(self, *, person_id: str | None, offset: int, limit: int,
-                      as_of: int | None = None) -> AuditPage:
+    async def entries(
+        self, *, person_id: str | None, offset: int, limit: int, as_of: int | None = None
+    ) -> AuditPage:
         raise OSError("disk full")
 
 
@@ -116,9 +136,13 @@ async def test_audit_log_field(api: Api) -> None:
         organization role operation personIds purpose } } } }"""
     log = (await api.data(query, AUDITOR, p="P1"))["auditLog"]
     assert log["totalCount"] == 1
-    assert log["edges"][0]["node"] == {"organization": "DINSOS", "role": "social_worker",
-                                       "operation": "read:person", "personIds": ["P1"],
-                                       "purpose": "visit"}
+    assert log["edges"][0]["node"] == {
+        "organization": "DINSOS",
+        "role": "social_worker",
+        "operation": "read:person",
+        "personIds": ["P1"],
+        "purpose": "visit",
+    }
     everything = (await api.data(query, ADMIN))["auditLog"]
     assert everything["totalCount"] >= 2
     for who in (WORKER, YAY_A, ANALYST):

@@ -48,8 +48,10 @@ from schema.types.subscription_events import HouseholdChange
 pytestmark = pytest.mark.anyio
 
 # --- how each operation shows a household ---------------------------------------
-MEMBER = ("id nik phone problems { code } "
-          "sourceRecords { recordKey organization evidence { otherRecordKey fields } }")
+MEMBER = (
+    "id nik phone problems { code } "
+    "sourceRecords { recordKey organization evidence { otherRecordKey fields } }"
+)
 HOUSEHOLD = f"id noKk members {{ {MEMBER} }} assessments {{ id }}"
 
 View = dict[str, Any]
@@ -78,12 +80,20 @@ def _households(data: Any, h: dict[str, str]) -> View | None:
 
 READS: dict[str, tuple[str, Callable[[Any, dict[str, str]], View | None]]] = {
     "household": (f"query($hid: ID!) {{ household(id: $hid) {{ {HOUSEHOLD} }} }}", _household),
-    "person": (f"query($pid: ID!) {{ person(id: $pid) {{ {MEMBER} "
-               f"household {{ {HOUSEHOLD} }} }} }}", _person),
-    "searchPersons": (f"query($name: String!) {{ searchPersons(name: $name) {{ edges {{ node "
-                      f"{{ {MEMBER} household {{ {HOUSEHOLD} }} }} }} }} }}", _search),
-    "households(noKk)": (f"query($kk: String!) {{ households(filter: {{noKk: $kk}}) "
-                         f"{{ edges {{ node {{ {HOUSEHOLD} }} }} }} }}", _households),
+    "person": (
+        f"query($pid: ID!) {{ person(id: $pid) {{ {MEMBER} household {{ {HOUSEHOLD} }} }} }}",
+        _person,
+    ),
+    "searchPersons": (
+        f"query($name: String!) {{ searchPersons(name: $name) {{ edges {{ node "
+        f"{{ {MEMBER} household {{ {HOUSEHOLD} }} }} }} }} }}",
+        _search,
+    ),
+    "households(noKk)": (
+        f"query($kk: String!) {{ households(filter: {{noKk: $kk}}) "
+        f"{{ edges {{ node {{ {HOUSEHOLD} }} }} }} }}",
+        _households,
+    ),
 }
 FIELDS = ("nik", "noKk", "phone", "specialProblems", "assessments", "evidence")
 
@@ -101,20 +111,26 @@ def matrix_graph(neo4j_driver: Driver, graph_target: GraphTarget) -> Driver:
 
 
 @pytest.fixture(scope="module")
-async def services(matrix_graph: Driver, graph_target: GraphTarget,
-                   tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Services]:
+async def services(
+    matrix_graph: Driver, graph_target: GraphTarget, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Services]:
     driver = await open_async_driver(graph_target)
     db = SecurityDB(tmp_path_factory.mktemp("matrix-security") / "security.sqlite")
-    yield Services(repository=GraphRepository(driver, graph_target.database),
-                   pubsub=PubSub(), audit=MemoryAudit(), grants=SqliteGrants(db),
-                   submissions=SubmissionWatch(db, SubmissionLimits()),
-                   analytics=CityAnalytics(tiny_city()))
+    yield Services(
+        repository=GraphRepository(driver, graph_target.database),
+        pubsub=PubSub(),
+        audit=MemoryAudit(),
+        grants=SqliteGrants(db),
+        submissions=SubmissionWatch(db, SubmissionLimits()),
+        analytics=CityAnalytics(tiny_city()),
+    )
     db.close()
     await driver.close()
 
 
-async def run(schema: strawberry.Schema, services: Services, role: str, query: str,
-              **variables: Any) -> Any:
+async def run(
+    schema: strawberry.Schema, services: Services, role: str, query: str, **variables: Any
+) -> Any:
     context = Context.for_request(services, PRINCIPALS[role], purpose="matrix")
     return await schema.execute(query, variable_values=variables, context_value=context)
 
@@ -124,12 +140,19 @@ async def run(schema: strawberry.Schema, services: Services, role: str, query: s
 @pytest.mark.parametrize("which", ["own", "other"])
 @pytest.mark.parametrize("operation", list(READS))
 @pytest.mark.parametrize("role", ROLES)
-async def test_read_matrix(gql_schema: strawberry.Schema, services: Services, role: str,
-                           operation: str, which: str, field: str) -> None:
+async def test_read_matrix(
+    gql_schema: strawberry.Schema,
+    services: Services,
+    role: str,
+    operation: str,
+    which: str,
+    field: str,
+) -> None:
     h = HOUSEHOLDS[which]
     query, view_of = READS[operation]
-    result = await run(gql_schema, services, role, query, **{
-        k: v for k, v in h.items() if f"${k}" in query})
+    result = await run(
+        gql_schema, services, role, query, **{k: v for k, v in h.items() if f"${k}" in query}
+    )
     if role not in PERSONAL:
         assert error_code(result) == "FORBIDDEN" and not result.data
         return
@@ -155,11 +178,13 @@ async def test_read_matrix(gql_schema: strawberry.Schema, services: Services, ro
         assert "PPKS24" in problems or which == "other"  # ordinary problems stay visible
     elif field == "evidence":  # the compared values; only H1's link has evidence
         text = str(person["sourceRecords"])
-        assert (h["nik"] in text and h["kk"] in text and h["phone"] in text) is \
-            (whole and which == "own")
+        assert (h["nik"] in text and h["kk"] in text and h["phone"] in text) is (
+            whole and which == "own"
+        )
         if not whole:  # their own records only, and no other source named
-            assert {r["organization"] for r in person["sourceRecords"]} <= \
-                {PRINCIPALS[role].organization}
+            assert {r["organization"] for r in person["sourceRecords"]} <= {
+                PRINCIPALS[role].organization
+            }
             assert "dtks" not in text
     else:
         assert bool(view["assessments"]) is whole
@@ -170,30 +195,69 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
     # field, allowed roles, query, names a household
     ("household", PERSONAL, "query($hid: ID!) { household(id: $hid) { id } }", True),
     ("person", PERSONAL, "query($pid: ID!) { person(id: $pid) { id } }", True),
-    ("searchPersons", PERSONAL,
-     "query($name: String!) { searchPersons(name: $name) { edges { node { id } } } }", True),
-    ("households", PERSONAL,
-     "query($kk: String!) { households(filter: {noKk: $kk}) { edges { node { id } } } }",
-     True),
-    ("coverageGaps.households", PERSONAL,
-     "{ coverageGaps { households { edges { node { id } } } } }", False),
-    ("duplicatedAid", PERSONAL, 'query { duplicatedAid(from: "2026-10-01", to: "2026-10-31") '
-                                "{ edges { node { household { id } need } } } }", False),
-    ("coverageGaps", AGGREGATES,
-     "{ coverageGaps { totalHouseholds counts { ppks households suppressed } } }", False),
-    ("povertyIndicators", AGGREGATES,
-     "{ povertyIndicators { code households suppressed byDecile { households suppressed } } }",
-     False),
+    (
+        "searchPersons",
+        PERSONAL,
+        "query($name: String!) { searchPersons(name: $name) { edges { node { id } } } }",
+        True,
+    ),
+    (
+        "households",
+        PERSONAL,
+        "query($kk: String!) { households(filter: {noKk: $kk}) { edges { node { id } } } }",
+        True,
+    ),
+    (
+        "coverageGaps.households",
+        PERSONAL,
+        "{ coverageGaps { households { edges { node { id } } } } }",
+        False,
+    ),
+    (
+        "duplicatedAid",
+        PERSONAL,
+        'query { duplicatedAid(from: "2026-10-01", to: "2026-10-31") '
+        "{ edges { node { household { id } need } } } }",
+        False,
+    ),
+    (
+        "coverageGaps",
+        AGGREGATES,
+        "{ coverageGaps { totalHouseholds counts { ppks households suppressed } } }",
+        False,
+    ),
+    (
+        "povertyIndicators",
+        AGGREGATES,
+        "{ povertyIndicators { code households suppressed byDecile { households suppressed } } }",
+        False,
+    ),
     ("programs", AGGREGATES, "{ programs { code householdsReached suppressed } }", False),
     ("funders", AGGREGATES, "{ funders { code householdsReached amount suppressed } }", False),
-    ("auditLog", AUDIT_READERS,
-     "{ auditLog(first: 5) { totalCount edges { node { operation purpose } } } }", False),
-    ("consents", SEES_ALL | SCOPED | {"auditor"},
-     "{ consents(first: 5) { totalCount edges { node { personId organization } } } }", False),
-    ("linkConfirmations", SEES_ALL | {"auditor"},
-     "{ linkConfirmations(first: 5) { totalCount edges { node { personId } } } }", False),
-    ("submissionAlerts", SEES_ALL | {"auditor"},
-     "{ submissionAlerts(first: 5) { totalCount edges { node { kind } } } }", False),
+    (
+        "auditLog",
+        AUDIT_READERS,
+        "{ auditLog(first: 5) { totalCount edges { node { operation purpose } } } }",
+        False,
+    ),
+    (
+        "consents",
+        SEES_ALL | SCOPED | {"auditor"},
+        "{ consents(first: 5) { totalCount edges { node { personId organization } } } }",
+        False,
+    ),
+    (
+        "linkConfirmations",
+        SEES_ALL | {"auditor"},
+        "{ linkConfirmations(first: 5) { totalCount edges { node { personId } } } }",
+        False,
+    ),
+    (
+        "submissionAlerts",
+        SEES_ALL | {"auditor"},
+        "{ submissionAlerts(first: 5) { totalCount edges { node { kind } } } }",
+        False,
+    ),
 ]
 
 
@@ -202,18 +266,26 @@ def _gate_cases() -> list[Any]:
     for field, allowed, query, named in GATES:
         for role in ROLES:
             for which in ("own", "other") if named else ("-",):
-                cases.append(pytest.param(field, allowed, query, role, which,
-                                          id=f"{field}-{role}-{which}"))
+                cases.append(
+                    pytest.param(field, allowed, query, role, which, id=f"{field}-{role}-{which}")
+                )
     return cases
 
 
 @pytest.mark.parametrize(("field", "allowed", "query", "role", "which"), _gate_cases())
-async def test_root_field_gate(gql_schema: strawberry.Schema, services: Services, field: str,
-                               allowed: frozenset[str], query: str, role: str,
-                               which: str) -> None:
+async def test_root_field_gate(
+    gql_schema: strawberry.Schema,
+    services: Services,
+    field: str,
+    allowed: frozenset[str],
+    query: str,
+    role: str,
+    which: str,
+) -> None:
     h = HOUSEHOLDS.get(which, HOUSEHOLDS["own"])
-    result = await run(gql_schema, services, role, query,
-                       **{k: v for k, v in h.items() if f"${k}" in query})
+    result = await run(
+        gql_schema, services, role, query, **{k: v for k, v in h.items() if f"${k}" in query}
+    )
     if role not in allowed and field == "coverageGaps.households" and role in AGGREGATES:
         assert result.errors is None  # the counts are theirs, the households are not: null
         assert result.data == {"coverageGaps": {"households": None}}
@@ -247,19 +319,26 @@ async def test_root_field_gate(gql_schema: strawberry.Schema, services: Services
         assert "H1" in text  # BPNT and SEMBAKO-YAYASAN in October
 
 
-async def test_analyst_asking_for_gap_households_gets_null(gql_schema: strawberry.Schema,
-                                                           services: Services) -> None:
-    result = await run(gql_schema, services, "analyst",
-                       "{ coverageGaps { totalHouseholds households { totalCount } } }")
+async def test_analyst_asking_for_gap_households_gets_null(
+    gql_schema: strawberry.Schema, services: Services
+) -> None:
+    result = await run(
+        gql_schema,
+        services,
+        "analyst",
+        "{ coverageGaps { totalHouseholds households { totalCount } } }",
+    )
     assert result.errors is None
     assert result.data["coverageGaps"] == {"totalHouseholds": None, "households": None}
 
 
 # --- 3. subscriptions: role x own/other ------------------------------------------
-async def _first_event(schema: strawberry.Schema, services: Services, role: str,
-                       query: str, topic: str, event: Any) -> Any:
+async def _first_event(
+    schema: strawberry.Schema, services: Services, role: str, query: str, topic: str, event: Any
+) -> Any:
     stream = await schema.subscribe(
-        query, context_value=Context.for_request(services, PRINCIPALS[role], purpose="matrix"))
+        query, context_value=Context.for_request(services, PRINCIPALS[role], purpose="matrix")
+    )
     if not isinstance(stream, AsyncGenerator):
         return stream
     pending = asyncio.ensure_future(stream.__anext__())
@@ -276,35 +355,42 @@ async def _first_event(schema: strawberry.Schema, services: Services, role: str,
 
 @pytest.mark.parametrize("which", ["own", "other"])
 @pytest.mark.parametrize("role", ROLES)
-async def test_household_changed_subscription(gql_schema: strawberry.Schema,
-                                              services: Services, role: str,
-                                              which: str) -> None:
+async def test_household_changed_subscription(
+    gql_schema: strawberry.Schema, services: Services, role: str, which: str
+) -> None:
     from datetime import UTC, datetime
 
     hid = HOUSEHOLDS[which]["hid"]
-    event = HouseholdChange(household_id=strawberry.ID(hid), kind="SERVICE_RECORDED",
-                            at=datetime.now(UTC))
-    result = await _first_event(gql_schema, services, role,
-                                f'subscription {{ householdChanged(id: "{hid}") {{ '
-                                f"householdId kind }} }}", household_topic(hid), event)
+    event = HouseholdChange(
+        household_id=strawberry.ID(hid), kind="SERVICE_RECORDED", at=datetime.now(UTC)
+    )
+    result = await _first_event(
+        gql_schema,
+        services,
+        role,
+        f'subscription {{ householdChanged(id: "{hid}") {{ householdId kind }} }}',
+        household_topic(hid),
+        event,
+    )
     if role not in PERSONAL:
         assert error_code(result) == "FORBIDDEN"
     elif not related(role, which):
         assert error_code(result) == "NOT_FOUND"
     else:
         assert result.errors is None
-        assert result.data["householdChanged"] == {"householdId": hid,
-                                                   "kind": "SERVICE_RECORDED"}
+        assert result.data["householdChanged"] == {"householdId": hid, "kind": "SERVICE_RECORDED"}
 
 
 @pytest.mark.parametrize("whose", ["own", "other"])
 @pytest.mark.parametrize("role", ROLES)
-async def test_referrals_subscription(gql_schema: strawberry.Schema, services: Services,
-                                      role: str, whose: str) -> None:
+async def test_referrals_subscription(
+    gql_schema: strawberry.Schema, services: Services, role: str, whose: str
+) -> None:
     org = PRINCIPALS[role].organization if whose == "own" else "YAY-B"
     stream = await gql_schema.subscribe(
         f'subscription {{ referralsForOrganization(organization: "{org}") {{ status }} }}',
-        context_value=Context.for_request(services, PRINCIPALS[role], purpose="matrix"))
+        context_value=Context.for_request(services, PRINCIPALS[role], purpose="matrix"),
+    )
     if role in PERSONAL and not (role in SCOPED and whose == "other"):
         assert isinstance(stream, AsyncGenerator)
         await stream.aclose()

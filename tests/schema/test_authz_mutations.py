@@ -30,40 +30,89 @@ pytestmark = pytest.mark.anyio
 
 #: mutation -> (roles allowed, query over $hid, names a household)
 MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
-    "submitRecord": (WRITERS, 'mutation { submitRecord(record: {sourceRecordId: "m-1", '
-                              'fullName: "Ujang Nurdin"}) { householdId } }', False),
-    "recordService": (WRITERS, 'mutation($hid: ID!) { recordService(service: {householdId: '
-                               '$hid, program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }',
-                      True),
-    "recordAssessment": (CASEWORK, 'mutation($hid: ID!) { recordAssessment(assessment: '
-                                   '{householdId: $hid, assessedOn: "2026-11-01", '
-                                   'ppks: ["PPKS24"], plan: "PKH"}) { id } }', True),
-    "createReferral": (WRITERS, 'mutation($hid: ID!) { createReferral(referral: '
-                                '{householdId: $hid, toOrganization: "YAY-B"}) { id } }', True),
-    "advanceReferral": (WRITERS, "mutation($rid: ID!) { advanceReferral(id: $rid, "
-                                 "status: ACCEPTED) { id } }", True),
-    "enrolHousehold": (WRITERS, 'mutation($hid: ID!) { enrolHousehold(enrolment: '
-                                '{householdId: $hid, program: "PKH", since: "2026-11-01"}) '
-                                "{ active } }", True),
-    "decideReviewPair": (CASEWORK, 'mutation { decideReviewPair(recordKeyL: "dtks:1", '
-                                   'recordKeyR: "yaya:1", decision: SAME) { decision } }',
-                         False),
-    "recordConsent": (CASEWORK, 'mutation { recordConsent(consent: {personId: "P1", '
-                                'organization: "YAY-B", categories: [HOUSEHOLD], purpose: "aid", '
-                                'validUntil: "2099-01-01T00:00:00Z"}) { id } }', False),
-    "confirmLink": (CASEWORK, 'mutation { confirmLink(link: {personId: "P1", organization: '
-                              '"YAY-B", basis: "home visit"}) { id } }', False),
-    "verifyChangeRequest": (CASEWORK, 'mutation($cid: ID!) { verifyChangeRequest(id: $cid) '
-                                      "{ status } }", True),
-    "approveChangeRequest": (frozenset({"dinsos_admin"}), 'mutation($cid: ID!) { '
-                             "approveChangeRequest(id: $cid) { status } }", True),
-    "applyChangeRequest": (frozenset({"dinsos_admin"}), 'mutation($cid: ID!) { '
-                           "applyChangeRequest(id: $cid) { status } }", True),
-    "rejectChangeRequest": (CASEWORK, 'mutation($cid: ID!) { rejectChangeRequest(id: $cid, '
-                                      'reason: "not poor") { status } }', True),
-    "fileChangeRequest": (WRITERS, 'mutation($hid: ID!) { fileChangeRequest(request: '
-                                   '{kind: PERBAIKAN, householdId: $hid, reason: "moved"}) '
-                                   "{ id } }", True),
+    "submitRecord": (
+        WRITERS,
+        'mutation { submitRecord(record: {sourceRecordId: "m-1", '
+        'fullName: "Ujang Nurdin"}) { householdId } }',
+        False,
+    ),
+    "recordService": (
+        WRITERS,
+        "mutation($hid: ID!) { recordService(service: {householdId: "
+        '$hid, program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }',
+        True,
+    ),
+    "recordAssessment": (
+        CASEWORK,
+        "mutation($hid: ID!) { recordAssessment(assessment: "
+        '{householdId: $hid, assessedOn: "2026-11-01", '
+        'ppks: ["PPKS24"], plan: "PKH"}) { id } }',
+        True,
+    ),
+    "createReferral": (
+        WRITERS,
+        "mutation($hid: ID!) { createReferral(referral: "
+        '{householdId: $hid, toOrganization: "YAY-B"}) { id } }',
+        True,
+    ),
+    "advanceReferral": (
+        WRITERS,
+        "mutation($rid: ID!) { advanceReferral(id: $rid, status: ACCEPTED) { id } }",
+        True,
+    ),
+    "enrolHousehold": (
+        WRITERS,
+        "mutation($hid: ID!) { enrolHousehold(enrolment: "
+        '{householdId: $hid, program: "PKH", since: "2026-11-01"}) '
+        "{ active } }",
+        True,
+    ),
+    "decideReviewPair": (
+        CASEWORK,
+        'mutation { decideReviewPair(recordKeyL: "dtks:1", '
+        'recordKeyR: "yaya:1", decision: SAME) { decision } }',
+        False,
+    ),
+    "recordConsent": (
+        CASEWORK,
+        'mutation { recordConsent(consent: {personId: "P1", '
+        'organization: "YAY-B", categories: [HOUSEHOLD], purpose: "aid", '
+        'validUntil: "2099-01-01T00:00:00Z"}) { id } }',
+        False,
+    ),
+    "confirmLink": (
+        CASEWORK,
+        'mutation { confirmLink(link: {personId: "P1", organization: '
+        '"YAY-B", basis: "home visit"}) { id } }',
+        False,
+    ),
+    "verifyChangeRequest": (
+        CASEWORK,
+        "mutation($cid: ID!) { verifyChangeRequest(id: $cid) { status } }",
+        True,
+    ),
+    "approveChangeRequest": (
+        frozenset({"dinsos_admin"}),
+        "mutation($cid: ID!) { approveChangeRequest(id: $cid) { status } }",
+        True,
+    ),
+    "applyChangeRequest": (
+        frozenset({"dinsos_admin"}),
+        "mutation($cid: ID!) { applyChangeRequest(id: $cid) { status } }",
+        True,
+    ),
+    "rejectChangeRequest": (
+        CASEWORK,
+        'mutation($cid: ID!) { rejectChangeRequest(id: $cid, reason: "not poor") { status } }',
+        True,
+    ),
+    "fileChangeRequest": (
+        WRITERS,
+        "mutation($hid: ID!) { fileChangeRequest(request: "
+        '{kind: PERBAIKAN, householdId: $hid, reason: "moved"}) '
+        "{ id } }",
+        True,
+    ),
 }
 
 
@@ -78,19 +127,26 @@ async def _referral_for(api: Api, role: str, which: str) -> str:
     if which == "other":
         return "R1"
     org = PRINCIPALS[role].organization
-    made = await api.data('mutation($hid: ID!, $to: String!) { createReferral(referral: '
-                          '{householdId: $hid, toOrganization: $to}) { id } }', WORKER,
-                          hid=HOUSEHOLDS["own"]["hid"], to=org)
+    made = await api.data(
+        "mutation($hid: ID!, $to: String!) { createReferral(referral: "
+        "{householdId: $hid, toOrganization: $to}) { id } }",
+        WORKER,
+        hid=HOUSEHOLDS["own"]["hid"],
+        to=org,
+    )
     api.audit.events.clear()
     return str(made["createReferral"]["id"])
 
 
 #: mutation -> the steps a request it acts on has been through (rejecting a FILED one)
 _CHANGE_STEPS: dict[str, tuple[tuple[str, Any], ...]] = {
-    "verifyChangeRequest": (), "rejectChangeRequest": (),
+    "verifyChangeRequest": (),
+    "rejectChangeRequest": (),
     "approveChangeRequest": (("verifyChangeRequest", WORKER),),
-    "applyChangeRequest": (("verifyChangeRequest", WORKER),
-                           ("approveChangeRequest", PRINCIPALS["dinsos_admin"])),
+    "applyChangeRequest": (
+        ("verifyChangeRequest", WORKER),
+        ("approveChangeRequest", PRINCIPALS["dinsos_admin"]),
+    ),
 }
 
 
@@ -98,8 +154,12 @@ async def _change_request_for(api: Api, mutation: str, which: str) -> str:
     """A request about the own or other household, filed by Dinsos and moved to
     where `mutation` takes it from."""
     hid = HOUSEHOLDS[which]["hid"]
-    made = await api.data('mutation($hid: ID!) { fileChangeRequest(request: {kind: USULAN, '
-                          'householdId: $hid, reason: "poor"}) { id } }', WORKER, hid=hid)
+    made = await api.data(
+        "mutation($hid: ID!) { fileChangeRequest(request: {kind: USULAN, "
+        'householdId: $hid, reason: "poor"}) { id } }',
+        WORKER,
+        hid=hid,
+    )
     rid = str(made["fileChangeRequest"]["id"])
     for step, who in _CHANGE_STEPS[mutation]:
         await api.data(f'mutation {{ {step}(id: "{rid}") {{ id }} }}', who)
@@ -108,14 +168,18 @@ async def _change_request_for(api: Api, mutation: str, which: str) -> str:
 
 
 def _cases() -> list[Any]:
-    return [pytest.param(name, role, which, id=f"{name}-{role}-{which}")
-            for name, (_, _, named) in MUTATIONS.items() for role in ROLES
-            for which in (("own", "other") if named else ("-",))]
+    return [
+        pytest.param(name, role, which, id=f"{name}-{role}-{which}")
+        for name, (_, _, named) in MUTATIONS.items()
+        for role in ROLES
+        for which in (("own", "other") if named else ("-",))
+    ]
 
 
 @pytest.mark.parametrize(("mutation", "role", "which"), _cases())
-async def test_mutation_matrix(api: Api, related_city: Driver, mutation: str, role: str,
-                               which: str) -> None:
+async def test_mutation_matrix(
+    api: Api, related_city: Driver, mutation: str, role: str, which: str
+) -> None:
     allowed, query, named = MUTATIONS[mutation]
     hid = HOUSEHOLDS.get(which, HOUSEHOLDS["own"])["hid"]
     variables: dict[str, Any] = {"hid": hid} if "$hid" in query else {}
@@ -131,8 +195,9 @@ async def test_mutation_matrix(api: Api, related_city: Driver, mutation: str, ro
         return
     if named and not related(role, which):
         assert error_code(result) in ("NOT_FOUND", "BAD_USER_INPUT"), result.errors
-        assert "householdId" in str(result.errors[0].extensions) or \
-            error_code(result) == "NOT_FOUND"
+        assert (
+            "householdId" in str(result.errors[0].extensions) or error_code(result) == "NOT_FOUND"
+        )
         assert writes == []
         return
     assert result.errors is None, result.errors
@@ -143,10 +208,11 @@ async def test_mutation_matrix(api: Api, related_city: Driver, mutation: str, ro
         assert event.household_ids == (hid,)
 
 
-async def test_foundation_records_only_services_it_funds(api: Api,
-                                                         related_city: Driver) -> None:
-    query = ('mutation($f: String) { recordService(service: {householdId: "H1", '
-             'program: "ZAKAT", serviceDate: "2026-11-03", funder: $f}) { funder } }')
+async def test_foundation_records_only_services_it_funds(api: Api, related_city: Driver) -> None:
+    query = (
+        'mutation($f: String) { recordService(service: {householdId: "H1", '
+        'program: "ZAKAT", serviceDate: "2026-11-03", funder: $f}) { funder } }'
+    )
     foundation = PRINCIPALS["foundation"]
     denied = await api.run(query, foundation, f="APBN")
     assert error_code(denied) == "FORBIDDEN"
@@ -158,11 +224,17 @@ async def test_foundation_records_only_services_it_funds(api: Api,
 
 async def test_writes_about_a_person_check_the_person(api: Api, related_city: Driver) -> None:
     foundation = PRINCIPALS["foundation"]
-    hidden = await api.run('mutation { fileChangeRequest(request: {kind: PERBAIKAN, '
-                           'personId: "P5", reason: "x"}) { id } }', foundation)
+    hidden = await api.run(
+        "mutation { fileChangeRequest(request: {kind: PERBAIKAN, "
+        'personId: "P5", reason: "x"}) { id } }',
+        foundation,
+    )
     assert error_code(hidden) == "BAD_USER_INPUT"
     assert hidden.errors and hidden.errors[0].extensions["field"] == "request.personId"
-    elsewhere = await api.run('mutation { recordService(service: {householdId: "H1", '
-                              'personId: "P3", program: "ZAKAT", serviceDate: "2026-11-03"}) '
-                              "{ id } }", PRINCIPALS["dinsos_admin"])
+    elsewhere = await api.run(
+        'mutation { recordService(service: {householdId: "H1", '
+        'personId: "P3", program: "ZAKAT", serviceDate: "2026-11-03"}) '
+        "{ id } }",
+        PRINCIPALS["dinsos_admin"],
+    )
     assert elsewhere.errors and elsewhere.errors[0].extensions["field"] == "service.personId"

@@ -10,11 +10,30 @@ def test_schema_file_is_in_sync() -> None:
 
 def test_schema_has_every_root_field() -> None:
     text = sdl()
-    for name in ("household(", "person(", "searchPersons(", "households(", "coverageGaps(",
-                 "duplicatedAid(", "programs:", "funders:", "povertyIndicators(",
-                 "submitRecord(", "recordService(", "recordAssessment(", "createReferral(",
-                 "advanceReferral(", "enrolHousehold(", "decideReviewPair(",
-                 "fileChangeRequest(", "verifyChangeRequest(", "approveChangeRequest(",
-                 "applyChangeRequest(", "rejectChangeRequest(", "changeRequests(",
-                 "householdChanged(", "referralsForOrganization("):
+    for name in (
+        "household(",
+        "person(",
+        "searchPersons(",
+        "households(",
+        "coverageGaps(",
+        "duplicatedAid(",
+        "programs:",
+        "funders:",
+        "povertyIndicators(",
+        "submitRecord(",
+        "recordService(",
+        "recordAssessment(",
+        "createReferral(",
+        "advanceReferral(",
+        "enrolHousehold(",
+        "decideReviewPair(",
+        "fileChangeRequest(",
+        "verifyChangeRequest(",
+        "approveChangeRequest(",
+        "applyChangeRequest(",
+        "rejectChangeRequest(",
+        "changeRequests(",
+        "householdChanged(",
+        "referralsForOrganization(",
+    ):
         assert name in text, name

@@ -27,16 +27,35 @@ def seed(api: Api) -> list[int]:
     nothing (Dinsos only), and a merge naming H4 and H1."""
     journal = api.services.journal
     assert journal is not None
-    return journal.append([
-        NewFact(kind=kinds.SERVICE_RECORDED, household_ids=("H1",), subject="S-1",
-                organization="YAY-B", payload={"program": "ZAKAT", "organization": "YAY-B",
-                                               "note": f"checked KTP {NIK}", "nik": NIK}),
-        NewFact(kind=kinds.DECILE_CHANGED, household_ids=("H4",), subject="H4",
-                payload={"household_id": "H4", "from": 3, "to": 2}),
-        NewFact(kind=kinds.LINK_PUBLISHED, payload={"run": "r1"}),
-        NewFact(kind=kinds.HOUSEHOLD_MERGED, household_ids=("H4", "H1"), subject="H4",
-                payload={"household_id": "H4", "survivor_id": "H1"}),
-    ])
+    return journal.append(
+        [
+            NewFact(
+                kind=kinds.SERVICE_RECORDED,
+                household_ids=("H1",),
+                subject="S-1",
+                organization="YAY-B",
+                payload={
+                    "program": "ZAKAT",
+                    "organization": "YAY-B",
+                    "note": f"checked KTP {NIK}",
+                    "nik": NIK,
+                },
+            ),
+            NewFact(
+                kind=kinds.DECILE_CHANGED,
+                household_ids=("H4",),
+                subject="H4",
+                payload={"household_id": "H4", "from": 3, "to": 2},
+            ),
+            NewFact(kind=kinds.LINK_PUBLISHED, payload={"run": "r1"}),
+            NewFact(
+                kind=kinds.HOUSEHOLD_MERGED,
+                household_ids=("H4", "H1"),
+                subject="H4",
+                payload={"household_id": "H4", "survivor_id": "H1"},
+            ),
+        ]
+    )
 
 
 async def pages(api: Api, principal: Any, first: int) -> list[dict[str, Any]]:
@@ -68,8 +87,9 @@ async def test_a_foundation_sees_only_facts_about_its_households_masked(api: Api
     # another organization is not named to a foundation
     assert service["organization"] is None and service["payload"]["organization"] is None
     # audited as a read of the households it was shown
-    reads = [e for e in api.audit.events if e.operation == "read:feed"
-             and e.organization == "YAY-A"]
+    reads = [
+        e for e in api.audit.events if e.operation == "read:feed" and e.organization == "YAY-A"
+    ]
     assert reads and {h for e in reads for h in e.household_ids} == {"H1", "H4"}
 
 
@@ -86,15 +106,19 @@ async def test_feed_refuses_bad_cursors_pages_and_roles(api: Api) -> None:
 async def test_feed_subscription_streams_new_facts_from_the_tailer(api: Api) -> None:
     stream = await api.schema.subscribe(
         "subscription { feed { kind householdIds } }",
-        context_value=Context.for_request(api.services, WORKER, purpose="test"))
+        context_value=Context.for_request(api.services, WORKER, purpose="test"),
+    )
     assert isinstance(stream, AsyncGenerator), stream
     pending = asyncio.ensure_future(stream.__anext__())
     for _ in range(200):
         if api.services.pubsub.subscribers(FEED_TOPIC):
             break
         await asyncio.sleep(0.01)
-    await api.data("""mutation { recordService(service: {householdId: "H1",
-        program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""", WORKER)
+    await api.data(
+        """mutation { recordService(service: {householdId: "H1",
+        program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""",
+        WORKER,
+    )
     result = await asyncio.wait_for(pending, 5)
     await stream.aclose()
     assert result.errors is None, result.errors
@@ -106,7 +130,8 @@ async def test_feed_subscription_with_a_cursor_replays_what_followed_it(api: Api
     stream = await api.schema.subscribe(
         "subscription($after: String) { feed(after: $after) { cursor kind } }",
         variable_values={"after": str(seqs[0])},
-        context_value=Context.for_request(api.services, YAY_A, purpose="test"))
+        context_value=Context.for_request(api.services, YAY_A, purpose="test"),
+    )
     assert isinstance(stream, AsyncGenerator), stream
     first = await asyncio.wait_for(stream.__anext__(), 5)
     await stream.aclose()
@@ -114,24 +139,44 @@ async def test_feed_subscription_with_a_cursor_replays_what_followed_it(api: Api
     assert first.data == {"feed": {"cursor": str(seqs[3]), "kind": kinds.HOUSEHOLD_MERGED}}
 
 
-async def test_a_foundation_learns_no_assessment_funder_or_record_key_of_others(
-        api: Api) -> None:
+async def test_a_foundation_learns_no_assessment_funder_or_record_key_of_others(api: Api) -> None:
     journal = api.services.journal
     assert journal is not None
-    seqs = journal.append([
-        # another organization's delivery, paid by itself: its id as the funder
-        NewFact(kind=kinds.SERVICE_RECORDED, household_ids=("H1",), subject="S-2",
-                organization="YAY-B", payload={"program": "ZAKAT", "funder": "YAY-B"}),
-        # a person assessed: special category, for Dinsos roles only
-        NewFact(kind=kinds.ASSESSMENT_RECORDED, household_ids=("H1",), person_ids=("P1",),
-                subject="A-1", organization="ORG-DINSOS", payload={"assessment_id": "A-1"}),
-        # another organization's submission, and a review naming its record key
-        NewFact(kind=kinds.SUBMISSION_RECEIVED, household_ids=("H1",),
-                subject="api-yay-b:12345", organization="YAY-B"),
-        NewFact(kind=kinds.REVIEW_DECIDED, household_ids=("H1",), subject="pair-1",
-                organization="ORG-DINSOS", payload={"record_key_l": "api-yay-b:12345",
-                                                    "record_key_r": "dtks:9"}),
-    ])
+    seqs = journal.append(
+        [
+            # another organization's delivery, paid by itself: its id as the funder
+            NewFact(
+                kind=kinds.SERVICE_RECORDED,
+                household_ids=("H1",),
+                subject="S-2",
+                organization="YAY-B",
+                payload={"program": "ZAKAT", "funder": "YAY-B"},
+            ),
+            # a person assessed: special category, for Dinsos roles only
+            NewFact(
+                kind=kinds.ASSESSMENT_RECORDED,
+                household_ids=("H1",),
+                person_ids=("P1",),
+                subject="A-1",
+                organization="ORG-DINSOS",
+                payload={"assessment_id": "A-1"},
+            ),
+            # another organization's submission, and a review naming its record key
+            NewFact(
+                kind=kinds.SUBMISSION_RECEIVED,
+                household_ids=("H1",),
+                subject="api-yay-b:12345",
+                organization="YAY-B",
+            ),
+            NewFact(
+                kind=kinds.REVIEW_DECIDED,
+                household_ids=("H1",),
+                subject="pair-1",
+                organization="ORG-DINSOS",
+                payload={"record_key_l": "api-yay-b:12345", "record_key_r": "dtks:9"},
+            ),
+        ]
+    )
     shown = {int(e["cursor"]): e for e in await pages(api, YAY_A, first=50)}
     assert seqs[1] not in shown  # the assessment
     assert shown[seqs[0]]["payload"]["funder"] is None

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.anyio
 def app(api: Api, services: Services | None = None) -> Starlette:
     class App(GraphQL[Context, None]):
         async def get_context(self, request: Any, response: Any) -> Context:
-            return Context.for_request(services or api.services, YAY_A, request=request,
-                                       response=response, purpose="test")
+            return Context.for_request(
+                services or api.services, YAY_A, request=request, response=response, purpose="test"
+            )
 
     return Starlette(routes=[Route("/graphql", App(api.schema))])
 
@@ -30,13 +31,18 @@ def app(api: Api, services: Services | None = None) -> Starlette:
 async def post(asgi: Starlette, body: dict[str, Any]) -> httpx.Response:
     transport = httpx.ASGITransport(app=asgi)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-        return await client.post("/graphql", json=body, headers={
-            "accept": "application/graphql-response+json, application/json"})
+        return await client.post(
+            "/graphql",
+            json=body,
+            headers={"accept": "application/graphql-response+json, application/json"},
+        )
 
 
 async def test_graphql_over_http(api: Api) -> None:
-    response = await post(app(api), {"query": 'query($id: ID!) { household(id: $id) { noKk } }',
-                                     "variables": {"id": "H1"}})
+    response = await post(
+        app(api),
+        {"query": "query($id: ID!) { household(id: $id) { noKk } }", "variables": {"id": "H1"}},
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/")
     assert response.json() == {"data": {"household": {"noKk": "3273**********01"}}}
@@ -45,8 +51,11 @@ async def test_graphql_over_http(api: Api) -> None:
 async def test_input_error_over_http_names_the_field(api: Api) -> None:
     response = await post(app(api), {"query": '{ searchPersons(name: "??") { totalCount } }'})
     error = response.json()["errors"][0]
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "name",
-                                   "reason": "give at least one letter of the name."}
+    assert error["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "field": "name",
+        "reason": "give at least one letter of the name.",
+    }
 
 
 async def test_neo4j_down_is_a_clear_service_error(api: Api) -> None:

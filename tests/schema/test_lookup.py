@@ -49,9 +49,11 @@ async def test_foundation_sees_its_household_masked_without_special_category(api
     nik, name, household = evidence["fields"]
     assert nik["values"] == {"nik_clean": ["3273**********01", "3273**********01"]}
     assert name == EVIDENCE_H1[1]
-    assert household["values"] == {"kk_clean": ["3273**********01", "3273**********01"],
-                                   "home_key": ["jl contoh|1", None],
-                                   "phone_clean": ["0812*****890", "0812*****890"]}
+    assert household["values"] == {
+        "kk_clean": ["3273**********01", "3273**********01"],
+        "home_key": ["jl contoh|1", None],
+        "phone_clean": ["0812*****890", "0812*****890"],
+    }
     assert [s["organization"] for s in h["serviceHistory"]] == ["YAY-A", None]
 
 
@@ -69,8 +71,10 @@ async def test_analyst_and_auditor_read_no_named_people(api: Api) -> None:
 
 
 async def test_person_with_lineage(api: Api) -> None:
-    p = (await api.data("""query { person(id: "P1") { fullName household { id }
-        sourceRecords { recordKey } } }"""))["person"]
+    p = (
+        await api.data("""query { person(id: "P1") { fullName household { id }
+        sourceRecords { recordKey } } }""")
+    )["person"]
     assert p["household"]["id"] == "H1"
     assert {r["recordKey"] for r in p["sourceRecords"]} == {"dtks:1", "yaya:1"}
 
@@ -89,8 +93,9 @@ async def test_search_persons_is_fuzzy_and_paged(api: Api) -> None:
     page1 = (await api.data(SEARCH, name="a", first=1))["searchPersons"]
     assert page1["pageInfo"]["hasNextPage"] or page1["totalCount"] == 1
     if page1["pageInfo"]["hasNextPage"]:
-        page2 = (await api.data(SEARCH, name="a", first=1,
-                                after=page1["pageInfo"]["endCursor"]))["searchPersons"]
+        page2 = (await api.data(SEARCH, name="a", first=1, after=page1["pageInfo"]["endCursor"]))[
+            "searchPersons"
+        ]
         assert page2["edges"][0]["node"]["id"] != page1["edges"][0]["node"]["id"]
 
 
@@ -105,8 +110,10 @@ async def test_search_uses_the_name_normaliser(api: Api) -> None:
 async def test_input_errors_name_the_field(api: Api) -> None:
     result = await api.run(SEARCH, name="!!")
     assert result.errors and result.errors[0].extensions == {
-        "code": "BAD_USER_INPUT", "field": "name",
-        "reason": "give at least one letter of the name."}
+        "code": "BAD_USER_INPUT",
+        "field": "name",
+        "reason": "give at least one letter of the name.",
+    }
     bad = await api.run(SEARCH, name="asep", first=1000)
     assert bad.errors and bad.errors[0].extensions["field"] == "first"
     cursor = await api.run(SEARCH, name="asep", after="nonsense")
@@ -125,8 +132,9 @@ async def test_households_filters_and_sorting(api: Api) -> None:
     assert [e["node"]["id"] for e in by_ppks["edges"]] == ["H1", "H2", "H3"]
     by_kk = (await api.data(HOUSEHOLDS, filter={"noKk": "3273020101010004"}))["households"]
     assert [e["node"]["id"] for e in by_kk["edges"]] == ["H4"]
-    sorted_desc = (await api.data(HOUSEHOLDS, sort={"field": "DECILE", "direction": "DESC"},
-                                  first=2))["households"]
+    sorted_desc = (
+        await api.data(HOUSEHOLDS, sort={"field": "DECILE", "direction": "DESC"}, first=2)
+    )["households"]
     assert sorted_desc["edges"][0]["node"]["id"] == "H4" and sorted_desc["pageInfo"]["hasNextPage"]
     bad = await api.run(HOUSEHOLDS, filter={"nik": "123"})
     assert bad.errors and bad.errors[0].extensions["field"] == "filter.nik"

@@ -32,23 +32,51 @@ def assert_masked(result: Any) -> None:
 
 
 async def test_mutation_results_mask_identifiers_for_a_scoped_role(api: Api) -> None:
-    made = await api.run("""mutation($n: String!) { createReferral(referral: {householdId: "H1",
-        toOrganization: "YAY-B", note: $n}) { id note } }""", YAY_A, n=TEXT)
+    made = await api.run(
+        """mutation($n: String!) { createReferral(referral: {householdId: "H1",
+        toOrganization: "YAY-B", note: $n}) { id note } }""",
+        YAY_A,
+        n=TEXT,
+    )
     assert_masked(made)
-    advanced = await api.run("""mutation($id: ID!, $n: String!) { advanceReferral(id: $id,
-        status: CANCELLED, note: $n) { note } }""", YAY_A,
-                             id=made.data["createReferral"]["id"], n=TEXT)
+    advanced = await api.run(
+        """mutation($id: ID!, $n: String!) { advanceReferral(id: $id,
+        status: CANCELLED, note: $n) { note } }""",
+        YAY_A,
+        id=made.data["createReferral"]["id"],
+        n=TEXT,
+    )
     assert_masked(advanced)
-    assert_masked(await api.run("""mutation($r: String!) { fileChangeRequest(request:
-        {kind: PERBAIKAN, householdId: "H1", reason: $r}) { reason } }""", YAY_A, r=TEXT))
+    assert_masked(
+        await api.run(
+            """mutation($r: String!) { fileChangeRequest(request:
+        {kind: PERBAIKAN, householdId: "H1", reason: $r}) { reason } }""",
+            YAY_A,
+            r=TEXT,
+        )
+    )
 
-    receipt = (await api.data("""mutation($c: ConsentInput!) { recordConsent(consent: $c)
-        { id purpose note } }""", WORKER, c={
-        "personId": "P1", "organization": "YAY-A", "purpose": TEXT, "note": TEXT,
-        "categories": ["IDENTITY"], "validUntil": (datetime.now(UTC)
-                                                  + timedelta(days=30)).isoformat()}))
+    receipt = await api.data(
+        """mutation($c: ConsentInput!) { recordConsent(consent: $c)
+        { id purpose note } }""",
+        WORKER,
+        c={
+            "personId": "P1",
+            "organization": "YAY-A",
+            "purpose": TEXT,
+            "note": TEXT,
+            "categories": ["IDENTITY"],
+            "validUntil": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+        },
+    )
     assert receipt["recordConsent"]["purpose"] == TEXT  # Dinsos sees what it wrote
     assert_masked(await api.run("""{ consents { edges { node { purpose note } } } }""", YAY_A))
-    assert_masked(await api.run("""mutation($id: ID!, $r: String!) { withdrawConsent(id: $id,
-        reason: $r) { purpose note withdrawalReason } }""", YAY_A,
-                                id=receipt["recordConsent"]["id"], r=TEXT))
+    assert_masked(
+        await api.run(
+            """mutation($id: ID!, $r: String!) { withdrawConsent(id: $id,
+        reason: $r) { purpose note withdrawalReason } }""",
+            YAY_A,
+            id=receipt["recordConsent"]["id"],
+            r=TEXT,
+        )
+    )

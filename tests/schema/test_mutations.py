@@ -11,8 +11,11 @@ SUBMIT = """mutation($r: RecordInput!) { submitRecord(record: $r) {
 
 async def test_submit_record_links_and_shows_the_submitter_what_it_sent(api: Api) -> None:
     # Jajang (H3) is known to the linker by NIK; YAY-B submits him
-    known = await api.data(SUBMIT, YAY_B, r={"sourceRecordId": "b-7", "fullName": "Djadjang",
-                                             "nik": "3273010202700004"})
+    known = await api.data(
+        SUBMIT,
+        YAY_B,
+        r={"sourceRecordId": "b-7", "fullName": "Djadjang", "nik": "3273010202700004"},
+    )
     assert known["submitRecord"]["personId"] == "P4" and not known["submitRecord"]["newPerson"]
     # the submitter sees the person as it sent them, not Jajang's household
     p = await api.data('{ person(id: "P4") { fullName sourceRecords { recordKey } } }', YAY_B)
@@ -20,12 +23,21 @@ async def test_submit_record_links_and_shows_the_submitter_what_it_sent(api: Api
     assert [r["recordKey"] for r in p["person"]["sourceRecords"]] == ["YAY-B:b-7"]
     hidden = await api.run('{ household(id: "H3") { id } }', YAY_B)
     assert hidden.errors and hidden.errors[0].extensions["code"] == "NOT_FOUND"
-    new = await api.data(SUBMIT, YAY_B, r={"sourceRecordId": "b-8", "fullName": "Ujang Nurdin",
-                                           "ppks": ["PPKS24"], "welfareDecile": 2})
+    new = await api.data(
+        SUBMIT,
+        YAY_B,
+        r={
+            "sourceRecordId": "b-8",
+            "fullName": "Ujang Nurdin",
+            "ppks": ["PPKS24"],
+            "welfareDecile": 2,
+        },
+    )
     created = new["submitRecord"]
     assert created["newPerson"] and created["newHousehold"]
-    found = await api.data('query { searchPersons(name: "ujang") { edges { node { id } } } }',
-                           YAY_B)
+    found = await api.data(
+        'query { searchPersons(name: "ujang") { edges { node { id } } } }', YAY_B
+    )
     assert [e["node"]["id"] for e in found["searchPersons"]["edges"]] == [created["personId"]]
 
 
@@ -43,13 +55,22 @@ SERVICE = """mutation($s: ServiceInput!) { recordService(service: $s) {
 
 
 async def test_record_service_appears_in_history(api: Api) -> None:
-    svc = (await api.data(SERVICE, YAY_A, s={"householdId": "H1", "program": "SANTUNAN-YAYASAN",
-                                             "serviceDate": "2026-11-02", "amount": 50000}))
+    svc = await api.data(
+        SERVICE,
+        YAY_A,
+        s={
+            "householdId": "H1",
+            "program": "SANTUNAN-YAYASAN",
+            "serviceDate": "2026-11-02",
+            "amount": 50000,
+        },
+    )
     assert svc["recordService"]["organization"] == "YAY-A"
     h = await api.data('{ household(id: "H1") { serviceHistory { id program } } }', YAY_A)
     assert h["household"]["serviceHistory"][0]["program"] == "SANTUNAN-YAYASAN"
-    other = await api.run(SERVICE, YAY_A, s={"householdId": "H4", "program": "X",
-                                             "serviceDate": "2026-11-02"})
+    other = await api.run(
+        SERVICE, YAY_A, s={"householdId": "H4", "program": "X", "serviceDate": "2026-11-02"}
+    )
     assert other.errors and other.errors[0].extensions["field"] == "service.householdId"
 
 
@@ -74,8 +95,13 @@ ADVANCE = """mutation($id: ID!, $s: ReferralStatus!) {
 async def test_referral_lifecycle_gives_the_receiver_visibility(api: Api) -> None:
     before = await api.run('{ household(id: "H3") { id } }', YAY_A)
     assert before.errors
-    ref = (await api.data(REFER, WORKER, r={"householdId": "H3", "toOrganization": "YAY-A",
-                                            "program": "SEMBAKO-YAYASAN"}))["createReferral"]
+    ref = (
+        await api.data(
+            REFER,
+            WORKER,
+            r={"householdId": "H3", "toOrganization": "YAY-A", "program": "SEMBAKO-YAYASAN"},
+        )
+    )["createReferral"]
     assert ref["status"] == "OPEN"
     seen = await api.data('{ household(id: "H3") { referrals { id } } }', YAY_A)
     assert seen["household"]["referrals"][0]["id"] == ref["id"]
@@ -92,14 +118,16 @@ ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) {
 
 
 async def test_enrolment_closes_a_coverage_gap(api: Api) -> None:
-    await api.data(ENROL, ADMIN, e={"householdId": "H3", "program": "PKH",
-                                    "since": "2026-11-01"})
+    await api.data(ENROL, ADMIN, e={"householdId": "H3", "program": "PKH", "since": "2026-11-01"})
     gaps = await api.data('{ coverageGaps(ppks: "PPKS24") { totalHouseholds } }', ADMIN)
     assert gaps["coverageGaps"]["totalHouseholds"] == 0
     h = await api.data('{ household(id: "H3") { currentPrograms { programCode } } }')
     assert [p["programCode"] for p in h["household"]["currentPrograms"]] == ["PKH"]
-    bad = await api.run(ENROL, ADMIN, e={"householdId": "H3", "program": "PKH",
-                                         "since": "2026-11-01", "until": "2026-01-01"})
+    bad = await api.run(
+        ENROL,
+        ADMIN,
+        e={"householdId": "H3", "program": "PKH", "since": "2026-11-01", "until": "2026-01-01"},
+    )
     assert bad.errors and bad.errors[0].extensions["field"] == "enrolment.until"
 
 
@@ -122,8 +150,11 @@ CHANGE = """mutation($c: ChangeRequestInput!) { fileChangeRequest(request: $c) {
 async def test_change_requests(api: Api) -> None:
     for kind in ("USULAN", "PERBAIKAN", "PENONAKTIFAN"):
         changes = {"rt": "005"} if kind == "PERBAIKAN" else None
-        out = await api.data(CHANGE, YAY_A, c={"kind": kind, "householdId": "H1",
-                                               "reason": "moved", "changes": changes})
+        out = await api.data(
+            CHANGE,
+            YAY_A,
+            c={"kind": kind, "householdId": "H1", "reason": "moved", "changes": changes},
+        )
         assert out["fileChangeRequest"]["kind"] == kind.lower()
     bad = await api.run(CHANGE, YAY_A, c={"kind": "PENONAKTIFAN", "reason": "died"})
     assert bad.errors and bad.errors[0].extensions["field"] == "request.householdId"

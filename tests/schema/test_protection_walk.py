@@ -42,8 +42,13 @@ from journal import Journal, NewFact, kinds
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
 
-ORGANIZATIONS = {"dinsos_admin": "ORG-DINSOS", "social_worker": "ORG-DINSOS",
-                 "agency": AGENCY, "analyst": "ORG-BAPPEDA", "auditor": "ORG-INSPEKTORAT"}
+ORGANIZATIONS = {
+    "dinsos_admin": "ORG-DINSOS",
+    "social_worker": "ORG-DINSOS",
+    "agency": AGENCY,
+    "analyst": "ORG-BAPPEDA",
+    "auditor": "ORG-INSPEKTORAT",
+}
 ROLES = ("dinsos_admin", "social_worker", "agency", "foundation", "analyst", "auditor")
 # --- the specification (README, Protection), not schema.permissions -------------------
 SEES_IDENTIFIERS = frozenset({"dinsos_admin", "social_worker"})
@@ -73,6 +78,7 @@ def organizations(staging: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 # --- what must not leak ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Secrets:
     niks_kks: frozenset[str]
@@ -89,7 +95,7 @@ class Secrets:
         for run in set(DIGIT_RUN.findall(text)):
             digits = re.sub(r"\D", "", run)
             for size in sizes:
-                found |= {digits[i:i + size] for i in range(len(digits) - size + 1)} & wanted
+                found |= {digits[i : i + size] for i in range(len(digits) - size + 1)} & wanted
         return found
 
     def special_in(self, text: str) -> set[str]:
@@ -104,7 +110,7 @@ def _digits(value: object) -> str:
 def _phone_core(digits: str) -> str:
     for prefix in ("62", "0"):
         if digits.startswith(prefix):
-            return digits[len(prefix):]
+            return digits[len(prefix) :]
     return digits
 
 
@@ -113,49 +119,76 @@ def secrets(staging: duckdb.DuckDBPyConnection, city: GeneratedCity) -> Secrets:
     ids: set[str] = set()
     phones: set[str] = set()
     for nik, kk, phone in staging.execute(
-            "SELECT nik_clean, kk_clean, phone_clean FROM linkage_records UNION ALL "
-            "SELECT nik, no_kk, phone FROM current_records").fetchall():
+        "SELECT nik_clean, kk_clean, phone_clean FROM linkage_records UNION ALL "
+        "SELECT nik, no_kk, phone FROM current_records"
+    ).fetchall():
         ids |= {d for d in (_digits(nik), _digits(kk)) if len(d) == 16}
         if len(_digits(phone)) >= 9:
             phones.add(_phone_core(_digits(phone)))
-    for row in city.cypher("MATCH (p:Person) RETURN p.nik AS a, p.no_kk AS b, p.phone AS c "
-                           "UNION ALL MATCH (h:Household) RETURN h.no_kk AS a, null AS b, "
-                           "null AS c"):
+    for row in city.cypher(
+        "MATCH (p:Person) RETURN p.nik AS a, p.no_kk AS b, p.phone AS c "
+        "UNION ALL MATCH (h:Household) RETURN h.no_kk AS a, null AS b, "
+        "null AS c"
+    ):
         ids |= {d for d in (_digits(row["a"]), _digits(row["b"])) if len(d) == 16}
         if len(_digits(row["c"])) >= 9:
             phones.add(_phone_core(_digits(row["c"])))
     special = staging.execute(
-        "SELECT code, name, name_en FROM ref_ppks WHERE special_category").fetchall()
+        "SELECT code, name, name_en FROM ref_ppks WHERE special_category"
+    ).fetchall()
     assert ids and phones and special
-    return Secrets(frozenset(ids), frozenset(phones), frozenset(s[0] for s in special),
-                   frozenset({SPECIAL_PLAN} | {w for s in special for w in s[1:] if w}))
+    return Secrets(
+        frozenset(ids),
+        frozenset(phones),
+        frozenset(s[0] for s in special),
+        frozenset({SPECIAL_PLAN} | {w for s in special for w in s[1:] if w}),
+    )
 
 
 # --- the served city, with something special to hide ----------------------------------
 
+
 @pytest.fixture(scope="module")
-async def hub(city: GeneratedCity, staging: duckdb.DuckDBPyConnection,
-              organizations: dict[str, str]) -> AsyncIterator[Hub]:
+async def hub(
+    city: GeneratedCity, staging: duckdb.DuckDBPyConnection, organizations: dict[str, str]
+) -> AsyncIterator[Hub]:
     callers = {role: (organizations[role], role) for role in ROLES}
     async with serve(city, callers) as running:
         for role in SCOPED:  # a special-category assessment and a referral on their ground,
             hid = _household_of(staging, organizations[role])  # identifiers in free text
-            nik, phone = staging.execute("""
+            nik, phone = staging.execute(
+                """
                 SELECT r.nik_clean, (SELECT min(phone_clean) FROM linkage_records)
                 FROM linkage_records r JOIN identity_map i USING (record_key)
                 WHERE i.household_id = $1 AND r.nik_clean IS NOT NULL LIMIT 1""",
-                [hid]).fetchall()[0]
-            await running.data("dinsos_admin", """mutation($a: AssessmentInput!) {
-                recordAssessment(assessment: $a) { id } }""", purpose=f"{PURPOSE}, NIK {nik}",
-                a={"householdId": hid, "assessedOn": "2026-11-02", "ppks": ["PPKS16"],
-                   "plan": SPECIAL_PLAN})
+                [hid],
+            ).fetchall()[0]
+            await running.data(
+                "dinsos_admin",
+                """mutation($a: AssessmentInput!) {
+                recordAssessment(assessment: $a) { id } }""",
+                purpose=f"{PURPOSE}, NIK {nik}",
+                a={
+                    "householdId": hid,
+                    "assessedOn": "2026-11-02",
+                    "ppks": ["PPKS16"],
+                    "plan": SPECIAL_PLAN,
+                },
+            )
             await _refer(running, hid, organizations[role], f"NIK {nik}, call {phone}")
             await _change_requests(running, role, hid, f"NIK {nik}, call {phone}")
             # a change-feed fact whose payload carries identifiers, whole and in free text
-            Journal.at_home(city.settings.home).append([NewFact(
-                kind=kinds.CHANGE_REQUEST_FILED, household_ids=(hid,), subject=hid,
-                organization=organizations["dinsos_admin"],
-                payload={"nik": nik, "phone": phone, "note": f"NIK {nik}, call {phone}"})])
+            Journal.at_home(city.settings.home).append(
+                [
+                    NewFact(
+                        kind=kinds.CHANGE_REQUEST_FILED,
+                        household_ids=(hid,),
+                        subject=hid,
+                        organization=organizations["dinsos_admin"],
+                        payload={"nik": nik, "phone": phone, "note": f"NIK {nik}, call {phone}"},
+                    )
+                ]
+            )
         yield running
 
 
@@ -164,37 +197,57 @@ async def _change_requests(hub: Hub, role: str, household: str, text: str) -> No
     applied, one rejected with identifiers in the rejection too."""
     done = []
     for changes in ({"address": "Jl. Walk 1"}, None):
-        filed = await hub.data(role, """mutation($c: ChangeRequestInput!) {
-            fileChangeRequest(request: $c) { id } }""", c={
-            "kind": "PERBAIKAN" if changes else "USULAN", "householdId": household,
-            "reason": text, "changes": changes})
+        filed = await hub.data(
+            role,
+            """mutation($c: ChangeRequestInput!) {
+            fileChangeRequest(request: $c) { id } }""",
+            c={
+                "kind": "PERBAIKAN" if changes else "USULAN",
+                "householdId": household,
+                "reason": text,
+                "changes": changes,
+            },
+        )
         rid = filed["fileChangeRequest"]["id"]
-        await hub.data("social_worker", f'mutation {{ verifyChangeRequest(id: "{rid}") '
-                                        "{ id } }")
+        await hub.data("social_worker", f'mutation {{ verifyChangeRequest(id: "{rid}") {{ id }} }}')
         done.append(rid)
     applied, rejected = done
     for step in ("approveChangeRequest", "applyChangeRequest"):
         await hub.data("dinsos_admin", f'mutation {{ {step}(id: "{applied}") {{ id }} }}')
-    await hub.data("dinsos_admin", """mutation($id: ID!, $r: String!) {
-        rejectChangeRequest(id: $id, reason: $r) { id } }""", id=rejected, r=text)
+    await hub.data(
+        "dinsos_admin",
+        """mutation($id: ID!, $r: String!) {
+        rejectChangeRequest(id: $id, reason: $r) { id } }""",
+        id=rejected,
+        r=text,
+    )
 
 
 def _household_of(staging: duckdb.DuckDBPyConnection, organization: str) -> str:
     """A household the organization submitted records about, one with a special-category
     problem if it has one."""
-    return str(staging.execute("""
+    return str(
+        staging.execute(
+            """
         SELECT i.household_id FROM current_records c JOIN identity_map i USING (record_key)
         WHERE c.organization = $1
         ORDER BY EXISTS (SELECT 1 FROM linkage_records r JOIN identity_map j USING (record_key)
                          JOIN ref_ppks p ON list_contains(r.ppks, p.code)
                          WHERE j.household_id = i.household_id AND p.special_category) DESC,
-                 i.household_id LIMIT 1""", [organization]).fetchall()[0][0])
+                 i.household_id LIMIT 1""",
+            [organization],
+        ).fetchall()[0][0]
+    )
 
 
 async def _refer(hub: Hub, household: str, organization: str, note: str = "walk") -> None:
-    await hub.data("dinsos_admin", """mutation($r: ReferralInput!) {
-        createReferral(referral: $r) { id } }""", purpose=f"{PURPOSE}: {note}",
-        r={"householdId": household, "toOrganization": organization, "note": note})
+    await hub.data(
+        "dinsos_admin",
+        """mutation($r: ReferralInput!) {
+        createReferral(referral: $r) { id } }""",
+        purpose=f"{PURPOSE}: {note}",
+        r={"householdId": household, "toOrganization": organization, "note": note},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +256,7 @@ async def schema_map(hub: Hub) -> SchemaMap:
 
 
 # --- the walk -----------------------------------------------------------------------------
+
 
 @dataclass
 class Walk:
@@ -221,8 +275,7 @@ class Walk:
             yield "error", "message", error
 
 
-async def walk(hub: Hub, smap: SchemaMap, role: str, known: Walk | None,
-               organization: str) -> Walk:
+async def walk(hub: Hub, smap: SchemaMap, role: str, known: Walk | None, organization: str) -> Walk:
     done = Walk(role)
     reference = known.harvest if known else done.harvest
     for root in smap.roots(smap.query):
@@ -235,8 +288,7 @@ async def walk(hub: Hub, smap: SchemaMap, role: str, known: Walk | None,
     return done
 
 
-async def _query(hub: Hub, smap: SchemaMap, done: Walk, root: Field,
-                 args: dict[str, Any]) -> None:
+async def _query(hub: Hub, smap: SchemaMap, done: Walk, root: Field, args: dict[str, Any]) -> None:
     named = root.type.named
     paged = smap.is_connection(named) and {"first", "after"} <= {a.name for a in root.args}
     if smap.kinds[named] != "OBJECT":
@@ -260,14 +312,16 @@ async def _query(hub: Hub, smap: SchemaMap, done: Walk, root: Field,
             raise AssertionError(f"{root.key} has more than {MAX_PAGES} pages: walk them all")
 
 
-async def _answer(hub: Hub, smap: SchemaMap, done: Walk, doc: str,
-                  keys: set[str]) -> dict[str, Any] | None:
+async def _answer(
+    hub: Hub, smap: SchemaMap, done: Walk, doc: str, keys: set[str]
+) -> dict[str, Any] | None:
     body = await hub.body(done.role, doc, purpose=PURPOSE)
     return _record(smap, smap.query, done, body, keys)
 
 
-def _record(smap: SchemaMap, owner: str, done: Walk, body: dict[str, Any],
-            keys: set[str]) -> dict[str, Any] | None:
+def _record(
+    smap: SchemaMap, owner: str, done: Walk, body: dict[str, Any], keys: set[str]
+) -> dict[str, Any] | None:
     data = body.get("data")
     errors = body.get("errors") or []
     done.errors += [json.dumps(e) for e in errors]
@@ -284,8 +338,9 @@ def _call(args: dict[str, Any]) -> str:
     return f"({render_args(shown)})" if shown else ""
 
 
-async def _subscribe(hub: Hub, smap: SchemaMap, done: Walk, root: Field, args: dict[str, Any],
-                     organization: str) -> None:
+async def _subscribe(
+    hub: Hub, smap: SchemaMap, done: Walk, root: Field, args: dict[str, Any], organization: str
+) -> None:
     """Subscribe as the role, then have Dinsos refer a household (the one named, or
     one of the role's) to the organization (the one named, or the role's): that
     changes the household and is a referral to the organization."""
@@ -308,8 +363,16 @@ async def _subscribe(hub: Hub, smap: SchemaMap, done: Walk, root: Field, args: d
                 continue
             payload = message.get("payload")
             if message.get("type") == "next" and isinstance(payload, dict):
-                if _record(smap, smap.subscription or "", done, payload,
-                           smap.keys_of(root.type.named, tree) | {root.key}) is not None:
+                if (
+                    _record(
+                        smap,
+                        smap.subscription or "",
+                        done,
+                        payload,
+                        smap.keys_of(root.type.named, tree) | {root.key},
+                    )
+                    is not None
+                ):
                     done.delivered.add(root.key)
             else:
                 done.errors.append(json.dumps(payload))
@@ -323,22 +386,38 @@ async def admin_walk(hub: Hub, schema_map: SchemaMap, organizations: dict[str, s
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_no_identifier_or_special_category_reaches_a_role_that_may_not_see_it(
-        role: str, hub: Hub, schema_map: SchemaMap, admin_walk: Walk, secrets: Secrets,
-        organizations: dict[str, str], staging: duckdb.DuckDBPyConnection) -> None:
-    done = admin_walk if role == "dinsos_admin" else await walk(
-        hub, schema_map, role, admin_walk, organizations[role])
+    role: str,
+    hub: Hub,
+    schema_map: SchemaMap,
+    admin_walk: Walk,
+    secrets: Secrets,
+    organizations: dict[str, str],
+    staging: duckdb.DuckDBPyConnection,
+) -> None:
+    done = (
+        admin_walk
+        if role == "dinsos_admin"
+        else await walk(hub, schema_map, role, admin_walk, organizations[role])
+    )
 
     by_field: dict[tuple[str, str], list[str]] = {}
     for owner, name, text in done.texts():
         by_field.setdefault((owner, name), []).append(text)
-    identifiers = {f"{o}.{n}": found for (o, n), texts in by_field.items()
-                   if (found := secrets.identifiers_in("\n".join(texts)))}
-    special = {f"{o}.{n}": found for (o, n), texts in by_field.items()
-               if (o, n) not in CATALOGUE and (found := secrets.special_in("\n".join(texts)))}
+    identifiers = {
+        f"{o}.{n}": found
+        for (o, n), texts in by_field.items()
+        if (found := secrets.identifiers_in("\n".join(texts)))
+    }
+    special = {
+        f"{o}.{n}": found
+        for (o, n), texts in by_field.items()
+        if (o, n) not in CATALOGUE and (found := secrets.special_in("\n".join(texts)))
+    }
 
     if role in SEES_IDENTIFIERS:  # the walk reached whole identifiers, evidence among them
-        assert secrets.identifiers_in(" ".join(
-            t for o, _, t in done.leaves if o == "MatchEvidence")), "evidence without values"
+        assert secrets.identifiers_in(
+            " ".join(t for o, _, t in done.leaves if o == "MatchEvidence")
+        ), "evidence without values"
         assert {"Person.nik", "Person.noKk", "Household.noKk"} <= set(identifiers)
         assert secrets.phones & set().union(*identifiers.values()), "no phone reached"
     else:
@@ -364,8 +443,9 @@ async def test_no_identifier_or_special_category_reaches_a_role_that_may_not_see
         assert ("FeedEvent", "payload") in masked
 
 
-async def test_the_walk_reaches_every_field_and_subscription(schema_map: SchemaMap,
-                                                             admin_walk: Walk) -> None:
+async def test_the_walk_reaches_every_field_and_subscription(
+    schema_map: SchemaMap, admin_walk: Walk
+) -> None:
     reachable = schema_map.reachable(schema_map.query)
     assert reachable - admin_walk.answered == set()
     assert schema_map.subscription is not None
@@ -396,12 +476,14 @@ def _compared(nodes: list[dict[str, Any]]) -> dict[tuple[str, int, str], list[An
 
 
 def _masked(value: str | None, keep_end: int) -> str | None:
-    return None if value is None else value[:4] + "*" * (len(value) - 4 - keep_end) + \
-        value[-keep_end:]
+    return (
+        None if value is None else value[:4] + "*" * (len(value) - 4 - keep_end) + value[-keep_end:]
+    )
 
 
 async def test_a_foundation_reading_its_own_households_gets_no_whole_nik_through_evidence(
-        hub: Hub, secrets: Secrets) -> None:
+    hub: Hub, secrets: Secrets
+) -> None:
     """Hole 1: `households` as a foundation key returned 16-digit NIKs (and KK and
     phone numbers) in `sourceRecords.evidence.fields`."""
     mine = await hub.walk("foundation", OWN_EVIDENCE, "households", first=50)
@@ -431,7 +513,9 @@ WHO_SERVES = """query($id: ID!) { household(id: $id) { otherOrganizations
 def _linked_to_others(staging: duckdb.DuckDBPyConnection, organization: str) -> str:
     """A household where the organization's record was linked by evidence to another
     organization's record, served by the most other organizations."""
-    return str(staging.execute("""
+    return str(
+        staging.execute(
+            """
         WITH rec AS (SELECT c.record_key, c.organization, i.household_id
                      FROM current_records c JOIN identity_map i USING (record_key))
         SELECT a.household_id FROM link_evidence e
@@ -441,7 +525,10 @@ def _linked_to_others(staging: duckdb.DuckDBPyConnection, organization: str) -> 
         GROUP BY 1 ORDER BY (SELECT count(DISTINCT s.organization) FROM current_services s
                              JOIN identity_map i USING (record_key)
                              WHERE i.household_id = a.household_id) DESC, 1
-        LIMIT 1""", [organization]).fetchall()[0][0])
+        LIMIT 1""",
+            [organization],
+        ).fetchall()[0][0]
+    )
 
 
 def _others(organizations: list[str | None], own: str) -> int:
@@ -449,7 +536,8 @@ def _others(organizations: list[str | None], own: str) -> int:
 
 
 async def test_a_foundation_learns_that_others_serve_a_person_but_not_who(
-        hub: Hub, staging: duckdb.DuckDBPyConnection, organizations: dict[str, str]) -> None:
+    hub: Hub, staging: duckdb.DuckDBPyConnection, organizations: dict[str, str]
+) -> None:
     """Hole 2: evidence named the other source (`otherRecordKey`), so a foundation
     learned which organizations hold records on the people it serves."""
     own = organizations["foundation"]
@@ -460,8 +548,9 @@ async def test_a_foundation_learns_that_others_serve_a_person_but_not_who(
     # Dinsos sees who: other organizations' records, their keys in the evidence
     records = [r for m in full["members"] for r in m["sourceRecords"]]
     assert {r["organization"] for r in records} - {own}
-    assert any(e["otherRecordKey"] for r in records if r["organization"] == own
-               for e in r["evidence"])
+    assert any(
+        e["otherRecordKey"] for r in records if r["organization"] == own for e in r["evidence"]
+    )
 
     # the foundation: its own records, with the evidence of each link but not its other end
     mine = [r for m in seen["members"] for r in m["sourceRecords"]]
@@ -470,21 +559,31 @@ async def test_a_foundation_learns_that_others_serve_a_person_but_not_who(
     assert evidence and all(e["otherRecordKey"] is None for e in evidence)
     # how many others, and what they gave when: enough to avoid duplicated aid
     services = [s["organization"] for s in full["serviceHistory"]]
-    assert seen["otherOrganizations"] == _others(
-        [r["organization"] for r in records] + services, own) > 0
+    assert (
+        seen["otherOrganizations"]
+        == _others([r["organization"] for r in records] + services, own)
+        > 0
+    )
     for m_full, m_seen in zip(full["members"], seen["members"], strict=True):
         assert m_seen["otherOrganizations"] == _others(
-            [r["organization"] for r in m_full["sourceRecords"]], own)
-    assert [(s["id"], s["serviceDate"], s["program"], s["amount"])
-            for s in seen["serviceHistory"]] == \
-        [(s["id"], s["serviceDate"], s["program"], s["amount"]) for s in full["serviceHistory"]]
-    assert [p["programCode"] for p in seen["currentPrograms"]] == \
-        [p["programCode"] for p in full["currentPrograms"]]
+            [r["organization"] for r in m_full["sourceRecords"]], own
+        )
+    assert [
+        (s["id"], s["serviceDate"], s["program"], s["amount"]) for s in seen["serviceHistory"]
+    ] == [(s["id"], s["serviceDate"], s["program"], s["amount"]) for s in full["serviceHistory"]]
+    assert [p["programCode"] for p in seen["currentPrograms"]] == [
+        p["programCode"] for p in full["currentPrograms"]
+    ]
 
     # and not one other organization's name, source or record key anywhere
-    names = {str(n) for row in staging.execute(
-        "SELECT id, organization FROM sources WHERE organization <> $1", [own]).fetchall()
-        for n in row if n}
+    names = {
+        str(n)
+        for row in staging.execute(
+            "SELECT id, organization FROM sources WHERE organization <> $1", [own]
+        ).fetchall()
+        for n in row
+        if n
+    }
     names |= {r["recordKey"] for r in records if r["organization"] != own}
     text = json.dumps(seen)
     assert not {n for n in names if n in text}, "another organization is named"

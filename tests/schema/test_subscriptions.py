@@ -13,17 +13,19 @@ from schema.pubsub import REFERRALS_TOPIC, household_topic
 pytestmark = pytest.mark.anyio
 
 
-async def _subscribe(api: Api, query: str, principal: Any, topic: str,
-                     **variables: Any) -> AsyncGenerator[Any, None]:
+async def _subscribe(
+    api: Api, query: str, principal: Any, topic: str, **variables: Any
+) -> AsyncGenerator[Any, None]:
     stream = await api.schema.subscribe(
-        query, variable_values=variables,
-        context_value=Context.for_request(api.services, principal, purpose="test"))
+        query,
+        variable_values=variables,
+        context_value=Context.for_request(api.services, principal, purpose="test"),
+    )
     assert isinstance(stream, AsyncGenerator), stream
     return stream
 
 
-async def _first(stream: AsyncGenerator[Any, None], api: Api, topic: str,
-                 trigger: Any) -> Any:
+async def _first(stream: AsyncGenerator[Any, None], api: Api, topic: str, trigger: Any) -> Any:
     pending = asyncio.ensure_future(stream.__anext__())
     for _ in range(100):
         if api.services.pubsub.subscribers(topic):
@@ -41,8 +43,11 @@ async def test_household_changed_after_a_service(api: Api) -> None:
     stream = await _subscribe(api, query, YAY_A, household_topic("H1"))
 
     async def trigger() -> None:
-        await api.data("""mutation { recordService(service: {householdId: "H1",
-            program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""", YAY_A)
+        await api.data(
+            """mutation { recordService(service: {householdId: "H1",
+            program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""",
+            YAY_A,
+        )
 
     data = await _first(stream, api, household_topic("H1"), trigger)
     assert data["householdChanged"] == {"householdId": "H1", "kind": "SERVICE_RECORDED"}
@@ -50,27 +55,39 @@ async def test_household_changed_after_a_service(api: Api) -> None:
 
 async def test_referrals_for_organization(api: Api) -> None:
     stream = await _subscribe(
-        api, 'subscription { referralsForOrganization(organization: "YAY-B") { householdId '
-             'status fromOrganization } }', YAY_B, REFERRALS_TOPIC)
+        api,
+        'subscription { referralsForOrganization(organization: "YAY-B") { householdId '
+        "status fromOrganization } }",
+        YAY_B,
+        REFERRALS_TOPIC,
+    )
 
     async def trigger() -> None:
-        await api.data("""mutation { createReferral(referral: {householdId: "H2",
-            toOrganization: "YAY-B"}) { id } }""", WORKER)
+        await api.data(
+            """mutation { createReferral(referral: {householdId: "H2",
+            toOrganization: "YAY-B"}) { id } }""",
+            WORKER,
+        )
 
     data = await _first(stream, api, REFERRALS_TOPIC, trigger)
-    assert data["referralsForOrganization"] == {"householdId": "H2", "status": "OPEN",
-                                                "fromOrganization": "DINSOS"}
+    assert data["referralsForOrganization"] == {
+        "householdId": "H2",
+        "status": "OPEN",
+        "fromOrganization": "DINSOS",
+    }
 
 
 async def test_subscriptions_are_scoped(api: Api) -> None:
     other = await api.schema.subscribe(
         'subscription { referralsForOrganization(organization: "YAY-B") { status } }',
-        context_value=Context.for_request(api.services, YAY_A, purpose="test"))
+        context_value=Context.for_request(api.services, YAY_A, purpose="test"),
+    )
     first = await other.__anext__() if isinstance(other, AsyncGenerator) else other
     assert first.errors and first.errors[0].extensions["code"] == "FORBIDDEN"
     hidden = await api.schema.subscribe(
         'subscription { householdChanged(id: "H4") { kind } }',
-        context_value=Context.for_request(api.services, YAY_A, purpose="test"))
+        context_value=Context.for_request(api.services, YAY_A, purpose="test"),
+    )
     first = await hidden.__anext__() if isinstance(hidden, AsyncGenerator) else hidden
     assert first.errors and first.errors[0].extensions["code"] == "NOT_FOUND"
     assert ADMIN.role == "dinsos_admin"

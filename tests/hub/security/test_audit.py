@@ -153,8 +153,15 @@ class _CountingLog(AuditLog):
 
 
 def _entry(i: int) -> AuditEntry:
-    return AuditEntry(WORKER.subject, WORKER.organization, WORKER.role, "read:household",
-                      (f"p{i}",), (f"h{i}",), "case review")
+    return AuditEntry(
+        WORKER.subject,
+        WORKER.organization,
+        WORKER.role,
+        "read:household",
+        (f"p{i}",),
+        (f"h{i}",),
+        "case review",
+    )
 
 
 @pytest.mark.anyio
@@ -191,8 +198,12 @@ async def test_sink_refuses_an_event_without_operation_without_failing_others(
 ) -> None:
     sink = AuditLogSink(AuditLog(db))
     bad = AuditEntry(WORKER.subject, WORKER.organization, WORKER.role, "", ("p9",), (), None)
-    outcomes = await asyncio.gather(sink.record([_entry(1)]), sink.record([bad]),
-                                    sink.record([_entry(2)]), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        sink.record([_entry(1)]),
+        sink.record([bad]),
+        sink.record([_entry(2)]),
+        return_exceptions=True,
+    )
     assert outcomes[0] is None and outcomes[2] is None
     assert isinstance(outcomes[1], ValueError)
     assert sorted(r.person_ids for r in AuditLog(db).tail()) == [("p1",), ("p2",)]
@@ -203,8 +214,9 @@ async def test_sink_failure_reaches_every_waiting_request(db: SecurityDB) -> Non
     log = _CountingLog(db)
     sink = AuditLogSink(log)
     log.fail = True
-    outcomes = await asyncio.gather(*(sink.record([_entry(i)]) for i in range(5)),
-                                    return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(sink.record([_entry(i)]) for i in range(5)), return_exceptions=True
+    )
     assert all(isinstance(o, sqlite3.OperationalError) for o in outcomes)
     log.fail = False
     await sink.record([_entry(9)])  # the sink recovers for the next request

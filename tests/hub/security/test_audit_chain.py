@@ -22,20 +22,23 @@ from hub.security.principal import Principal
 from hub.settings import Settings
 
 WORKER = Principal("staff:siti", "dinsos-bandung", "social_worker", "jwt")
-_COLS = ("seq, ts, subject, organization, role, operation, person_ids, household_ids,"
-         " purpose, prev_hash")
+_COLS = (
+    "seq, ts, subject, organization, role, operation, person_ids, household_ids, purpose, prev_hash"
+)
 
 
 def _fill(log: AuditLog, n: int, first: int = 0) -> None:
-    log.append_many(AuditEvent.of(WORKER, "read:person", [f"p{first + i}"], purpose="visit")
-                    for i in range(n))
+    log.append_many(
+        AuditEvent.of(WORKER, "read:person", [f"p{first + i}"], purpose="visit") for i in range(n)
+    )
 
 
 def _raw(db: SecurityDB) -> sqlite3.Connection:
     """The attacker's connection: no triggers in the way."""
     conn = sqlite3.connect(db.path, isolation_level=None)
-    conn.executescript("DROP TRIGGER IF EXISTS audit_log_no_update;"
-                       " DROP TRIGGER IF EXISTS audit_log_no_delete;")
+    conn.executescript(
+        "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
+    )
     return conn
 
 
@@ -50,8 +53,9 @@ def _recompute_plain_chain(conn: sqlite3.Connection) -> None:
     for row in conn.execute(f"SELECT {_COLS} FROM audit_log ORDER BY seq").fetchall():
         row = (*row[:9], prev)
         prev = _plain(row)
-        conn.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?",
-                     (row[9], prev, row[0]))
+        conn.execute(
+            "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", (row[9], prev, row[0])
+        )
 
 
 @pytest.fixture
@@ -67,8 +71,7 @@ def test_the_key_is_made_once_outside_the_database(db: SecurityDB, log: AuditLog
     assert log.chain.key.hex() not in db.path.read_bytes().hex()
 
 
-def test_a_consistently_recomputed_plain_chain_is_detected(db: SecurityDB,
-                                                            log: AuditLog) -> None:
+def test_a_consistently_recomputed_plain_chain_is_detected(db: SecurityDB, log: AuditLog) -> None:
     _fill(log, 5)
     conn = _raw(db)
     conn.execute("UPDATE audit_log SET organization = 'nobody' WHERE seq = 3")
@@ -80,7 +83,8 @@ def test_a_consistently_recomputed_plain_chain_is_detected(db: SecurityDB,
 
 
 def test_moving_the_legacy_marker_to_pass_off_a_plain_chain_is_detected(
-        db: SecurityDB, log: AuditLog) -> None:
+    db: SecurityDB, log: AuditLog
+) -> None:
     _fill(log, 5)
     conn = _raw(db)
     _recompute_plain_chain(conn)
@@ -90,8 +94,7 @@ def test_moving_the_legacy_marker_to_pass_off_a_plain_chain_is_detected(
     assert not result.ok and "marker" in str(result.reason)
 
 
-def test_a_truncated_tail_is_detected_against_the_anchor(db: SecurityDB,
-                                                        log: AuditLog) -> None:
+def test_a_truncated_tail_is_detected_against_the_anchor(db: SecurityDB, log: AuditLog) -> None:
     _fill(log, 6)
     assert log.anchor().seq == 6
     conn = _raw(db)
@@ -146,7 +149,8 @@ def test_a_forged_anchor_is_refused(db: SecurityDB, log: AuditLog) -> None:
 
 
 def test_a_second_anchor_directory_catches_a_cut_of_both_log_and_local_anchors(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     settings = Settings(home=tmp_path / "home", audit_anchor_dir=tmp_path / "remote")
     with SecurityDB.from_settings(settings) as db:
         log = AuditLog.from_settings(settings, db)
@@ -169,11 +173,24 @@ def test_an_old_unkeyed_log_keeps_verifying_and_continues_keyed(tmp_path: Path) 
         prev = GENESIS_HASH
         with db.write() as conn:
             for seq in (1, 2, 3):
-                row = (seq, "2026-11-01T00:00:00.000000+00:00", "staff:a", "dinsos", "auditor",
-                       "read:person", json.dumps([f"p{seq}"]), "[]", None, prev)
+                row = (
+                    seq,
+                    "2026-11-01T00:00:00.000000+00:00",
+                    "staff:a",
+                    "dinsos",
+                    "auditor",
+                    "read:person",
+                    json.dumps([f"p{seq}"]),
+                    "[]",
+                    None,
+                    prev,
+                )
                 prev = _plain(row)
-                conn.execute(f"INSERT INTO audit_log ({_COLS}, hash) VALUES"
-                             " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, prev))
+                conn.execute(
+                    f"INSERT INTO audit_log ({_COLS}, hash) VALUES"
+                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*row, prev),
+                )
         log = AuditLog(db)
         assert log.chain.key_created
         _fill(log, 2)

@@ -32,8 +32,9 @@ from schema.extensions import MASKED_MESSAGE, document_id
 from schema.pubsub import PubSub
 
 _GRAPH = Path(__file__).resolve().parents[2] / "graph"
-_spec = importlib.util.spec_from_file_location("satupintu_graph_conftest_http",
-                                               _GRAPH / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "satupintu_graph_conftest_http", _GRAPH / "conftest.py"
+)
 assert _spec and _spec.loader
 _graph = importlib.util.module_from_spec(_spec)
 sys.path.insert(0, str(_GRAPH))
@@ -54,8 +55,7 @@ def anyio_backend() -> str:
 @pytest.fixture
 async def services(city_graph: Any, graph_target: GraphTarget) -> AsyncIterator[Services]:
     driver = await open_async_driver(graph_target)
-    yield Services(repository=GraphRepository(driver, graph_target.database),
-                   pubsub=PubSub())
+    yield Services(repository=GraphRepository(driver, graph_target.database), pubsub=PubSub())
     await driver.close()
 
 
@@ -68,8 +68,11 @@ def key(s: Settings, org: str, role: str) -> str:
         return KeyStore(db).create(org, role)[1]
 
 
-async def post(app: Starlette, body: dict[str, Any], headers: dict[str, str] | None = None,
-               ) -> httpx.Response:
+async def post(
+    app: Starlette,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
         return await client.post("/graphql", json=body, headers=headers or {})
@@ -84,14 +87,14 @@ async def get(app: Starlette, headers: dict[str, str]) -> httpx.Response:
 def hub_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     env["HUB_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "hub", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 # --- authentication -----------------------------------------------------------------
 @pytest.mark.anyio
-async def test_anonymous_and_bad_credentials_get_401(tmp_path: Path,
-                                                     services: Services) -> None:
+async def test_anonymous_and_bad_credentials_get_401(tmp_path: Path, services: Services) -> None:
     app = create_app(settings(tmp_path), services)
     for headers in ({}, {"X-API-Key": "sp_nonsense"}, {"Authorization": "Basic abc"}):
         response = await post(app, {"query": PERSON}, headers)
@@ -105,22 +108,26 @@ async def test_anonymous_and_bad_credentials_get_401(tmp_path: Path,
 @pytest.mark.anyio
 @pytest.mark.slow
 async def test_a_read_is_audited_with_its_purpose_and_shows_in_the_access_report(
-        tmp_path: Path, services: Services) -> None:
+    tmp_path: Path, services: Services
+) -> None:
     s = settings(tmp_path)
     app = create_app(s, services)
     worker = key(s, "DINSOS", "social_worker")
     refused = await post(app, {"query": PERSON}, {"X-API-Key": worker})
     assert refused.json()["errors"][0]["extensions"]["code"] == "PURPOSE_REQUIRED"
-    response = await post(app, {"query": PERSON},
-                          {"X-API-Key": worker, "X-Purpose": "case_management: home visit"})
-    assert response.json() == {"data": {"person": {"fullName": "Hermawan",
-                                                   "nik": "3273011204800001"}}}
+    response = await post(
+        app, {"query": PERSON}, {"X-API-Key": worker, "X-Purpose": "case_management: home visit"}
+    )
+    assert response.json() == {
+        "data": {"person": {"fullName": "Hermawan", "nik": "3273011204800001"}}
+    }
 
     report = hub_cli(tmp_path, "audit", "report", "--person", "P1", "--json")
     assert report.returncode == 0, report.stderr
     events = json.loads(report.stdout)["reads"]
     assert [(e["organization"], e["role"], e["operation"], e["purpose"]) for e in events] == [
-        ("DINSOS", "social_worker", "read:person", "case_management [public_task]: home visit")]
+        ("DINSOS", "social_worker", "read:person", "case_management [public_task]: home visit")
+    ]
     assert events[0]["subject"].startswith("key:")
     table = hub_cli(tmp_path, "audit", "report", "--person", "P1")
     # the first report is itself a read of P1, and is logged
@@ -129,8 +136,9 @@ async def test_a_read_is_audited_with_its_purpose_and_shows_in_the_access_report
 
     # someone with file access edits the purpose: the chain says so
     conn = sqlite3.connect(tmp_path / "security.sqlite")
-    conn.executescript("DROP TRIGGER audit_log_no_update; "
-                       "UPDATE audit_log SET purpose = 'routine' WHERE seq = 1;")
+    conn.executescript(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET purpose = 'routine' WHERE seq = 1;"
+    )
     conn.close()
     broken = hub_cli(tmp_path, "audit", "verify")
     assert broken.returncode == 1 and "broken at seq 1" in broken.stderr
@@ -138,8 +146,9 @@ async def test_a_read_is_audited_with_its_purpose_and_shows_in_the_access_report
 
 # --- rate limit -----------------------------------------------------------------------
 @pytest.mark.anyio
-async def test_rate_limit_per_key_gives_429_with_retry_after(tmp_path: Path,
-                                                             services: Services) -> None:
+async def test_rate_limit_per_key_gives_429_with_retry_after(
+    tmp_path: Path, services: Services
+) -> None:
     s = settings(tmp_path, rate_limit=0.01, rate_burst=2)
     app = create_app(s, services)
     one, other = key(s, "DINSOS", "analyst"), key(s, "BAPPEDA", "analyst")
@@ -154,7 +163,8 @@ async def test_rate_limit_per_key_gives_429_with_retry_after(tmp_path: Path,
 
 @pytest.mark.anyio
 async def test_an_unregistered_purpose_is_refused_in_production_and_kept_as_text_in_dev(
-        tmp_path: Path, services: Services) -> None:
+    tmp_path: Path, services: Services
+) -> None:
     prod, dev = settings(tmp_path, "production"), settings(tmp_path / "dev")
     headers = {"X-API-Key": key(prod, "DINSOS", "social_worker"), "X-Purpose": "curiosity"}
     refused = (await post(create_app(prod, services), {"query": PERSON}, headers)).json()
@@ -163,15 +173,19 @@ async def test_an_unregistered_purpose_is_refused_in_production_and_kept_as_text
     assert error["extensions"]["code"] == "PURPOSE_UNKNOWN"
     assert "case_management" in error["message"] and "curiosity" in error["message"]
     argument = '{ person(id: "P1", purpose: "referral: to Dinkes") { id } }'
-    ok = await post(create_app(prod, services), {"query": argument},
-                    {"X-API-Key": headers["X-API-Key"]})
+    ok = await post(
+        create_app(prod, services), {"query": argument}, {"X-API-Key": headers["X-API-Key"]}
+    )
     assert ok.json() == {"data": {"person": {"id": "P1"}}}
     with SecurityDB.from_settings(prod) as db:
         assert [e.purpose for e in AuditLog(db).tail()] == ["referral [public_task]: to Dinkes"]
 
     dev_key = key(dev, "DINSOS", "social_worker")
-    kept = await post(create_app(dev, services), {"query": PERSON},
-                      {"X-API-Key": dev_key, "X-Purpose": "curiosity"})
+    kept = await post(
+        create_app(dev, services),
+        {"query": PERSON},
+        {"X-API-Key": dev_key, "X-Purpose": "curiosity"},
+    )
     assert "errors" not in kept.json()
     with SecurityDB.from_settings(dev) as db:
         assert [e.purpose for e in AuditLog(db).tail()] == ["curiosity [unregistered]"]
@@ -185,15 +199,19 @@ BATCH = '{ searchPersons(name: "asep", first: 1000) { totalCount } }'
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("query", "says"), [
-    (DEEP, "depth"), (ALIASES, "aliases"), (TOKENS, "token"), (BATCH, "1000")])
-async def test_query_limits_over_http(tmp_path: Path, services: Services, query: str,
-                                      says: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "says"), [(DEEP, "depth"), (ALIASES, "aliases"), (TOKENS, "token"), (BATCH, "1000")]
+)
+async def test_query_limits_over_http(
+    tmp_path: Path, services: Services, query: str, says: str
+) -> None:
     s = settings(tmp_path)
     app = create_app(s, services)
-    response = await post(app, {"query": query},
-                          {"X-API-Key": key(s, "DINSOS", "dinsos_admin"),
-                           "X-Purpose": "oversight"})
+    response = await post(
+        app,
+        {"query": query},
+        {"X-API-Key": key(s, "DINSOS", "dinsos_admin"), "X-Purpose": "oversight"},
+    )
     body = response.json()
     assert body.get("data") is None and body["errors"], body
     assert says in json.dumps(body["errors"]).lower()
@@ -210,7 +228,8 @@ class ExplodingRepository:
 
 @pytest.mark.anyio
 async def test_production_has_no_introspection_no_graphiql_and_masks_errors(
-        tmp_path: Path, services: Services) -> None:
+    tmp_path: Path, services: Services
+) -> None:
     prod, dev = settings(tmp_path, "production"), settings(tmp_path / "dev")
     admin = key(prod, "DINSOS", "dinsos_admin")
     headers = {"X-API-Key": admin, "X-Purpose": "oversight"}
@@ -223,8 +242,10 @@ async def test_production_has_no_introspection_no_graphiql_and_masks_errors(
 
     page = await get(app, {**headers, "accept": "text/html"})
     assert "graphiql" not in page.text.lower() and "<html" not in page.text.lower()
-    dev_page = await get(create_app(dev, services),
-                         {"X-API-Key": key(dev, "DINSOS", "dinsos_admin"), "accept": "text/html"})
+    dev_page = await get(
+        create_app(dev, services),
+        {"X-API-Key": key(dev, "DINSOS", "dinsos_admin"), "accept": "text/html"},
+    )
     assert dev_page.status_code == 200 and "graphiql" in dev_page.text.lower()
 
     broken = create_app(prod, Services(repository=ExplodingRepository()))  # type: ignore[arg-type]
@@ -240,8 +261,9 @@ async def test_production_has_no_introspection_no_graphiql_and_masks_errors(
 
 
 @pytest.mark.anyio
-async def test_production_partners_run_only_trusted_documents(tmp_path: Path,
-                                                              services: Services) -> None:
+async def test_production_partners_run_only_trusted_documents(
+    tmp_path: Path, services: Services
+) -> None:
     known = '{ household(id: "H1") { id noKk } }'
     (tmp_path / "trusted-documents.json").write_text(json.dumps({document_id(known): known}))
     s = settings(tmp_path, "production")
@@ -250,12 +272,10 @@ async def test_production_partners_run_only_trusted_documents(tmp_path: Path,
 
     free = (await post(app, {"query": known}, agency)).json()
     assert free.get("data") is None and "trusted documents" in free["errors"][0]["message"]
-    by_id = {"extensions": {"persistedQuery": {"version": 1,
-                                               "sha256Hash": document_id(known)[7:]}}}
+    by_id = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": document_id(known)[7:]}}}
     trusted = (await post(app, by_id, agency)).json()
     assert trusted == {"data": {"household": {"id": "H1", "noKk": "3273**********01"}}}
-    unknown = (await post(app, {"extensions": {"documentId": "sha256:" + "0" * 64}},
-                          agency)).json()
+    unknown = (await post(app, {"extensions": {"documentId": "sha256:" + "0" * 64}}, agency)).json()
     assert "Unknown document id" in unknown["errors"][0]["message"]
     staff = {"X-API-Key": key(s, "DINSOS", "social_worker"), "X-Purpose": "case_management"}
     assert (await post(app, {"query": known}, staff)).json()["data"]["household"]["id"] == "H1"
@@ -284,8 +304,11 @@ def test_websocket_needs_credentials_and_carries_role_and_purpose(tmp_path: Path
     s = settings(tmp_path)
     worker, analyst = key(s, "DINSOS", "social_worker"), key(s, "BAPPEDA", "analyst")
     app = create_app(s, Services(repository=OneHousehold(), pubsub=PubSub()))  # type: ignore[arg-type]
-    subscribe = {"id": "1", "type": "subscribe", "payload": {
-        "query": 'subscription { householdChanged(id: "H1") { kind } }'}}
+    subscribe = {
+        "id": "1",
+        "type": "subscribe",
+        "payload": {"query": 'subscription { householdChanged(id: "H1") { kind } }'},
+    }
     with TestClient(app) as client:
         ws, session = _ws_session(client, None)
         with pytest.raises(WebSocketDisconnect) as closed:
@@ -293,14 +316,17 @@ def test_websocket_needs_credentials_and_carries_role_and_purpose(tmp_path: Path
         assert closed.value.code == 4403
         ws.__exit__(None, None, None)
 
-        for payload, code in (({"X-API-Key": worker}, "PURPOSE_REQUIRED"),
-                              ({"X-API-Key": analyst, "X-Purpose": "x"}, "FORBIDDEN")):
+        for payload, code in (
+            ({"X-API-Key": worker}, "PURPOSE_REQUIRED"),
+            ({"X-API-Key": analyst, "X-Purpose": "x"}, "FORBIDDEN"),
+        ):
             ws, session = _ws_session(client, payload)
             assert session.receive_json()["type"] == "connection_ack"
             session.send_json(subscribe)
             message = session.receive_json()
             assert message["type"] == "error" or message["type"] == "next", message
-            errors = message["payload"] if message["type"] == "error" else \
-                message["payload"]["errors"]
+            errors = (
+                message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+            )
             assert errors[0]["extensions"]["code"] == code
             ws.__exit__(None, None, None)

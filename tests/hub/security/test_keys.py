@@ -119,7 +119,8 @@ def test_list_and_last_used_is_throttled(db: SecurityDB) -> None:
 
 
 def test_revoke_and_rotate_right_after_use_do_not_wait_on_the_last_use_write(
-        db: SecurityDB) -> None:
+    db: SecurityDB,
+) -> None:
     store = KeyStore(db)
     done: list[str] = []
 

@@ -62,9 +62,12 @@ def test_invalid_limits() -> None:
 def test_processes_sharing_the_store_share_one_bucket(tmp_path: Path) -> None:
     clock = Clock()
     limit = RateLimit(rate=10.0, burst=40)  # leases of one token (rate / 10)
-    one, two = (RateLimiter(limit, clock=clock,
-                            shared=SharedBuckets(tmp_path / "ratelimit.sqlite", clock=clock))
-                for _ in range(2))
+    one, two = (
+        RateLimiter(
+            limit, clock=clock, shared=SharedBuckets(tmp_path / "ratelimit.sqlite", clock=clock)
+        )
+        for _ in range(2)
+    )
     allowed = [(one if i % 2 else two).try_acquire("k") == 0.0 for i in range(60)]
     assert allowed.count(True) == 40
     assert one.try_acquire("other") == 0.0  # another key has its own bucket
@@ -76,8 +79,9 @@ def test_an_unspent_lease_lapses_for_the_others(tmp_path: Path) -> None:
     clock = Clock()
     limit = RateLimit(rate=100.0, burst=200)  # leases of ten tokens
     store = tmp_path / "ratelimit.sqlite"
-    one, two = (RateLimiter(limit, clock=clock, shared=SharedBuckets(store, clock=clock))
-                for _ in range(2))
+    one, two = (
+        RateLimiter(limit, clock=clock, shared=SharedBuckets(store, clock=clock)) for _ in range(2)
+    )
     assert one.try_acquire("k") == 0.0  # one leased ten and spent one
     clock.now += LEASE_TTL_S + 0.5
     # its nine left lapse: it takes a fresh lease, and the bucket has refilled for two

@@ -21,4 +21,8 @@ def test_casework_and_audit_reading_are_in_the_table() -> None:
     assert {r for r in ROLES if ROLE_POLICIES[r].casework} == {"dinsos_admin", "social_worker"}
     assert {r for r in ROLES if ROLE_POLICIES[r].reads_audit_log} == {"dinsos_admin", "auditor"}
     assert {r for r in ROLES if ROLE_POLICIES[r].can_write} == {
-        "dinsos_admin", "social_worker", "agency", "foundation"}
+        "dinsos_admin",
+        "social_worker",
+        "agency",
+        "foundation",
+    }

@@ -29,8 +29,11 @@ def test_limits_come_from_the_submissions_section_of_hub_toml(tmp_path: Path) ->
     limits = SubmissionLimits.from_settings(load_settings({}, toml))
     assert (limits.rate_per_minute, limits.burst, limits.misses) == (6.0, 10, 7)
     assert limits.matches == SubmissionLimits().matches  # the rest keep their defaults
-    for bad, says in (("mises = 7", "unknown"), ("misses = 0", "above 0"),
-                      ("burst = 'lots'", "numbers")):
+    for bad, says in (
+        ("mises = 7", "unknown"),
+        ("misses = 0", "above 0"),
+        ("burst = 'lots'", "numbers"),
+    ):
         toml.write_text(f"[submissions]\n{bad}\n")
         with pytest.raises(ConfigError, match=says):
             SubmissionLimits.from_settings(load_settings({}, toml))
@@ -41,8 +44,9 @@ def test_alerts_survive_a_restart_and_are_raised_once_per_window(tmp_path: Path)
     limits = SubmissionLimits(misses=2)
 
     async def submit(watch: SubmissionWatch, n: int, at: datetime) -> list[str]:
-        raised = await watch.submitted("YAY-X", person_id=f"P{n}", household_id=f"H{n}",
-                                       nik_given=False, matched=False, at=at)
+        raised = await watch.submitted(
+            "YAY-X", person_id=f"P{n}", household_id=f"H{n}", nik_given=False, matched=False, at=at
+        )
         return [r["kind"] for r in raised]
 
     with SecurityDB(path) as db:
@@ -64,22 +68,37 @@ def test_hub_alerts_and_consents_list(tmp_path: Path) -> None:
     settings.home.mkdir()
     with SecurityDB(settings.home / "security.sqlite") as db:
         watch = SubmissionWatch(db, SubmissionLimits(matches=1))
-        asyncio.run(watch.submitted("YAY-X", person_id="P1", household_id="H1",
-                                    nik_given=True, matched=True, at=NOW))
-        asyncio.run(SqliteGrants(db).record_consent({
-            "person_id": "P1", "organization": "YAY-X",
-            "categories": ["HOUSEHOLD", "PROBLEMS", "PROGRAMS", "SERVICES"],
-            "purpose": "food parcel", "legal_basis": "consent", "method": "signed form",
-            "recorded_by": "peksos-1", "recorded_at": NOW, "valid_from": NOW,
-            "valid_until": NOW + timedelta(days=365)}))
+        asyncio.run(
+            watch.submitted(
+                "YAY-X", person_id="P1", household_id="H1", nik_given=True, matched=True, at=NOW
+            )
+        )
+        asyncio.run(
+            SqliteGrants(db).record_consent(
+                {
+                    "person_id": "P1",
+                    "organization": "YAY-X",
+                    "categories": ["HOUSEHOLD", "PROBLEMS", "PROGRAMS", "SERVICES"],
+                    "purpose": "food parcel",
+                    "legal_basis": "consent",
+                    "method": "signed form",
+                    "recorded_by": "peksos-1",
+                    "recorded_at": NOW,
+                    "valid_from": NOW,
+                    "valid_until": NOW + timedelta(days=365),
+                }
+            )
+        )
     alerts = runner.invoke(make_alerts_app(lambda: settings), ["list", "--json"])
     assert alerts.exit_code == 0, alerts.output
-    assert [(a["organization"], a["kind"]) for a in json.loads(alerts.output)] == \
-        [("YAY-X", "MANY_MATCHES")]
+    assert [(a["organization"], a["kind"]) for a in json.loads(alerts.output)] == [
+        ("YAY-X", "MANY_MATCHES")
+    ]
     table = runner.invoke(make_alerts_app(lambda: settings), ["list", "--org", "YAY-X"])
     assert "MANY_MATCHES" in table.output and "1 alerts." in table.output
-    consents = runner.invoke(make_consents_app(lambda: settings),
-                             ["list", "--person", "P1", "--json"])
+    consents = runner.invoke(
+        make_consents_app(lambda: settings), ["list", "--person", "P1", "--json"]
+    )
     assert consents.exit_code == 0, consents.output
     [receipt] = json.loads(consents.output)
     assert (receipt["organization"], receipt["withdrawn_at"]) == ("YAY-X", None)

@@ -19,7 +19,10 @@ def test_a_token_carries_its_payload_for_its_kind_only(tmp_path: Path) -> None:
     payload = signer.verify(token, "session")
     assert payload is not None
     assert (payload["org"], payload["role"], payload["kind"]) == (
-        "ORG-DINSOS", "dinsos_admin", "session")
+        "ORG-DINSOS",
+        "dinsos_admin",
+        "session",
+    )
     assert signer.verify(token, "link") is None
 
 

@@ -43,10 +43,23 @@ from schema.pubsub import PubSub
 
 HUGE = 20_000
 #: text that only internals would put in a message
-INTERNALS = ("java", "org.neo4j", "neo4j.exceptions", "traceback", "duckdb", 'file "',
-             "exception", "lucene")
-SCALARS: dict[str, Any] = {"Int": 1, "Float": 1.0, "Boolean": True, "Date": "2026-01-01",
-                           "DateTime": "2026-01-01T00:00:00"}
+INTERNALS = (
+    "java",
+    "org.neo4j",
+    "neo4j.exceptions",
+    "traceback",
+    "duckdb",
+    'file "',
+    "exception",
+    "lucene",
+)
+SCALARS: dict[str, Any] = {
+    "Int": 1,
+    "Float": 1.0,
+    "Boolean": True,
+    "Date": "2026-01-01",
+    "DateTime": "2026-01-01T00:00:00",
+}
 
 
 @pytest.fixture
@@ -55,14 +68,16 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def app(city_graph: Any, graph_target: GraphTarget,
-              tmp_path: Path) -> AsyncIterator[tuple[Starlette, dict[str, str]]]:
+async def app(
+    city_graph: Any, graph_target: GraphTarget, tmp_path: Path
+) -> AsyncIterator[tuple[Starlette, dict[str, str]]]:
     driver = await open_async_driver(graph_target)
     settings = Settings(home=tmp_path, extra={"rate_limit": 10_000, "rate_burst": 10_000})
     with SecurityDB.from_settings(settings) as db:
         key = KeyStore(db).create("DINSOS", "dinsos_admin")[1]
-    services = Services(repository=GraphRepository(driver, graph_target.database,
-                                                   graph_target.uri), pubsub=PubSub())
+    services = Services(
+        repository=GraphRepository(driver, graph_target.database, graph_target.uri), pubsub=PubSub()
+    )
     yield create_app(settings, services), {"X-API-Key": key, "X-Purpose": "limits test"}
     await driver.close()
 
@@ -105,8 +120,9 @@ def positions(schema: GraphQLSchema) -> Iterator[Position]:
                 yield from _walk(op, name, f"{root.name}.{name}({arg}:)", definition.type, seen)
 
 
-def _walk(op: str, field: str, coordinate: str, type_: GraphQLInputType,
-          seen: set[str]) -> Iterator[Position]:
+def _walk(
+    op: str, field: str, coordinate: str, type_: GraphQLInputType, seen: set[str]
+) -> Iterator[Position]:
     nullable = get_nullable_type(type_)
     named = get_named_type(type_)
     if is_list_type(nullable):
@@ -129,8 +145,9 @@ def sample(type_: GraphQLInputType, coordinate: str, attack: str) -> Any:
         item = sample(nullable.of_type, coordinate, attack)
         return [item] * (150 if attack == coordinate + "[]" else 1)  # 2,000 tokens allow it
     if is_input_object_type(named):
-        return {name: sample(f.type, f"{named.name}.{name}", attack)
-                for name, f in named.fields.items()}
+        return {
+            name: sample(f.type, f"{named.name}.{name}", attack) for name, f in named.fields.items()
+        }
     if is_enum_type(named):
         return next(iter(named.values))
     if named.name == "JSON":
@@ -147,8 +164,11 @@ def literal(value: Any, type_: GraphQLInputType) -> str:
     if is_list_type(nullable):
         return "[" + ", ".join(literal(v, nullable.of_type) for v in value) + "]"
     if is_input_object_type(named):
-        return "{" + ", ".join(f"{k}: {literal(v, named.fields[k].type)}"
-                               for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{k}: {literal(v, named.fields[k].type)}" for k, v in value.items())
+            + "}"
+        )
     if named.name == "JSON":
         return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in value.items()) + "}"
     if is_enum_type(named) or isinstance(value, bool | int | float):
@@ -156,10 +176,10 @@ def literal(value: Any, type_: GraphQLInputType) -> str:
     return json.dumps(value)
 
 
-def request(op: str, field: str, fld: GraphQLField, root: str, attack: str,
-            inline: bool) -> dict[str, Any]:
-    values = {arg: sample(d.type, f"{root}.{field}({arg}:)", attack)
-              for arg, d in fld.args.items()}
+def request(
+    op: str, field: str, fld: GraphQLField, root: str, attack: str, inline: bool
+) -> dict[str, Any]:
+    values = {arg: sample(d.type, f"{root}.{field}({arg}:)", attack) for arg, d in fld.args.items()}
     selection = " { __typename }" if is_object_type(get_named_type(fld.type)) else ""
     if inline:
         args = ", ".join(f"{arg}: {literal(values[arg], d.type)}" for arg, d in fld.args.items())
@@ -175,27 +195,36 @@ NAME = "x" * HUGE
 
 @pytest.mark.anyio
 async def test_a_20000_character_name_is_refused_inline_and_as_a_variable(
-        app: tuple[Starlette, dict[str, str]]) -> None:
+    app: tuple[Starlette, dict[str, str]],
+) -> None:
     server, headers = app
-    inline = await post(server, headers, json={
-        "query": f'{{ searchPersons(name: "{NAME}") {{ totalCount }} }}'})
+    inline = await post(
+        server, headers, json={"query": f'{{ searchPersons(name: "{NAME}") {{ totalCount }} }}'}
+    )
     error = refused_for(inline, "Query.searchPersons(name:)")
     assert error["extensions"]["limit"] == 100 and "20,000 characters" in error["message"]
-    variable = await post(server, headers, json={
-        "query": "query($n: String!) { searchPersons(name: $n) { totalCount } }",
-        "variables": {"n": NAME}})
+    variable = await post(
+        server,
+        headers,
+        json={
+            "query": "query($n: String!) { searchPersons(name: $n) { totalCount } }",
+            "variables": {"n": NAME},
+        },
+    )
     error = refused_for(variable, "Query.searchPersons(name:)")
     assert error["extensions"]["variable"] == "n"
     # a name within the limit still searches
-    fine = await post(server, headers, json={"query": '{ searchPersons(name: "hermawan") '
-                                                      "{ totalCount } }"})
+    fine = await post(
+        server, headers, json={"query": '{ searchPersons(name: "hermawan") { totalCount } }'}
+    )
     assert fine.json()["data"]["searchPersons"]["totalCount"] >= 1
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("inline", [False, True], ids=["variables", "inline"])
 async def test_every_string_and_list_position_of_every_root_field_is_limited(
-        app: tuple[Starlette, dict[str, str]], inline: bool) -> None:
+    app: tuple[Starlette, dict[str, str]], inline: bool
+) -> None:
     server, headers = app
     schema = build_schema()._schema
     attacked = 0
@@ -214,10 +243,15 @@ async def test_every_string_and_list_position_of_every_root_field_is_limited(
 @pytest.mark.anyio
 async def test_huge_and_deep_json_is_refused(app: tuple[Starlette, dict[str, str]]) -> None:
     server, headers = app
-    query = ("mutation($c: JSON) { fileChangeRequest(request: {kind: PERBAIKAN, "
-             'personId: "P1", reason: "r", changes: $c}) { id } }')
-    wide = await post(server, headers, json={
-        "query": query, "variables": {"c": {f"k{i}": "v" * 50 for i in range(2_000)}}})
+    query = (
+        "mutation($c: JSON) { fileChangeRequest(request: {kind: PERBAIKAN, "
+        'personId: "P1", reason: "r", changes: $c}) { id } }'
+    )
+    wide = await post(
+        server,
+        headers,
+        json={"query": query, "variables": {"c": {f"k{i}": "v" * 50 for i in range(2_000)}}},
+    )
     error = refused_for(wide, "ChangeRequestInput.changes")
     assert error["extensions"]["limit"] == INPUT_LIMITS.json_chars
     deep: Any = "x"
@@ -226,7 +260,8 @@ async def test_huge_and_deep_json_is_refused(app: tuple[Starlette, dict[str, str
     nested = await post(server, headers, json={"query": query, "variables": {"c": deep}})
     assert "nested" in refused_for(nested, "ChangeRequestInput.changes")["message"]
     inline = query.replace("mutation($c: JSON) ", "mutation ").replace(
-        "$c", '{big: "' + "y" * 5_000 + '"}')
+        "$c", '{big: "' + "y" * 5_000 + '"}'
+    )
     literal = await post(server, headers, json={"query": inline})
     refused_for(literal, "ChangeRequestInput.changes")
 
@@ -235,13 +270,17 @@ async def test_huge_and_deep_json_is_refused(app: tuple[Starlette, dict[str, str
 async def test_a_giant_body_gets_413(app: tuple[Starlette, dict[str, str]]) -> None:
     server, headers = app
     giant = '{"query": "{ programs { code } }", "variables": {"x": "' + "z" * (2 << 20) + '"}}'
-    for extra in ({"Content-Type": "application/json"},
-                  {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}):
+    for extra in (
+        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+    ):
         content: Any = giant.encode()
         if "Transfer-Encoding" in extra:
+
             async def chunks() -> AsyncIterator[bytes]:
                 for i in range(0, len(giant), 65_536):
-                    yield giant[i:i + 65_536].encode()
+                    yield giant[i : i + 65_536].encode()
+
             content = chunks()
         response = await post(server, {**headers, **extra}, content=content)
         assert response.status_code == 413
@@ -251,8 +290,11 @@ async def test_a_giant_body_gets_413(app: tuple[Starlette, dict[str, str]]) -> N
     # the dashboard's login form is behind the same limit
     transport = httpx.ASGITransport(app=server)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-        form = await client.post("/dashboard/login", content=b"api_key=" + b"k" * (1 << 20),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        form = await client.post(
+            "/dashboard/login",
+            content=b"api_key=" + b"k" * (1 << 20),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
     assert form.status_code == 413
 
 
@@ -264,13 +306,22 @@ def test_every_limit_names_a_real_coordinate() -> None:
 async def test_subscription_arguments_are_limited_too(api: Any) -> None:
     schema = build_schema(protection_extensions("dev"))
     for query, variables, coordinate in (
-        ('subscription { householdChanged(id: "' + NAME + '") { kind } }', None,
-         "Subscription.householdChanged(id:)"),
-        ("subscription($o: String!) { referralsForOrganization(organization: $o) { id } }",
-         {"o": NAME}, "Subscription.referralsForOrganization(organization:)"),
+        (
+            'subscription { householdChanged(id: "' + NAME + '") { kind } }',
+            None,
+            "Subscription.householdChanged(id:)",
+        ),
+        (
+            "subscription($o: String!) { referralsForOrganization(organization: $o) { id } }",
+            {"o": NAME},
+            "Subscription.referralsForOrganization(organization:)",
+        ),
     ):
-        stream = await schema.subscribe(query, variable_values=variables, context_value=(
-            Context.for_request(api.services, YAY_A, purpose="test")))
+        stream = await schema.subscribe(
+            query,
+            variable_values=variables,
+            context_value=(Context.for_request(api.services, YAY_A, purpose="test")),
+        )
         first = await stream.__anext__() if isinstance(stream, AsyncGenerator) else stream
         assert first.errors, first
         error = first.errors[0]
