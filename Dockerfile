@@ -10,6 +10,7 @@ COPY linkage ./linkage
 COPY connectors ./connectors
 COPY graph ./graph
 COPY simulator ./simulator
+COPY reports ./reports
 RUN pip install --no-cache-dir . \
  && useradd --system --home /var/lib/satupintu satupintu \
  && mkdir -p /var/lib/satupintu && chown satupintu /var/lib/satupintu
