@@ -65,6 +65,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_api import HOUSEHOLD_360
 from cpu import Meter, descendants, listener
+from http_client import HTTPError, Pool
 
 HUB = [sys.executable, "-m", "hub"]
 
@@ -144,24 +145,32 @@ async def clients(base: str, api_keys: list[str], ids: list[str], until: Any) ->
     latencies: list[float] = []
     errors = 0
     started = time.perf_counter()
+    pool = Pool(base)
 
     async def one(key: str) -> None:
         nonlocal errors
         headers = {"X-API-Key": key, "X-Purpose": "bench"}
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            while not until():
-                body = {"query": HOUSEHOLD_360, "variables": {"id": random.choice(ids)}}
-                t0 = time.perf_counter()
-                try:
-                    r = await client.post("/graphql", json=body, headers=headers)
-                    ok = r.status_code == 200 and not r.json().get("errors")
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append(time.perf_counter() - t0)
-                errors += not ok
+        while not until():
+            t0 = time.perf_counter()
+            ok = await ask(pool, headers, random.choice(ids))
+            latencies.append(time.perf_counter() - t0)
+            errors += not ok
 
-    await asyncio.gather(*(one(k) for k in api_keys))
+    try:
+        await asyncio.gather(*(one(k) for k in api_keys))
+    finally:
+        await pool.close()
     return summary(latencies, errors, time.perf_counter() - started)
+
+
+async def ask(pool: Pool, headers: dict[str, str], household_id: str) -> bool:
+    """One household-360 request; True when it answered 200 without GraphQL errors."""
+    body = {"query": HOUSEHOLD_360, "variables": {"id": household_id}}
+    try:
+        status, answer = await pool.post_json("/graphql", body, headers)
+    except HTTPError:
+        return False
+    return status == 200 and isinstance(answer, dict) and not answer.get("errors")
 
 
 def summary(latencies: list[float], errors: int, elapsed: float) -> dict[str, Any]:
@@ -182,32 +191,27 @@ async def at_rate(
     latency counts from the request's scheduled time."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    pool = Pool(base)
 
-    async def one(client: httpx.AsyncClient, key: str, scheduled: float) -> None:
+    async def one(key: str, scheduled: float) -> None:
         nonlocal errors
-        body = {"query": HOUSEHOLD_360, "variables": {"id": random.choice(ids)}}
-        try:
-            r = await client.post(
-                "/graphql", json=body, headers={"X-API-Key": key, "X-Purpose": "bench"}
-            )
-            ok = r.status_code == 200 and not r.json().get("errors")
-        except httpx.HTTPError:
-            ok = False
+        ok = await ask(pool, {"X-API-Key": key, "X-Purpose": "bench"}, random.choice(ids))
         latencies.append(time.perf_counter() - scheduled)
         errors += not ok
 
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        started = time.perf_counter()
-        scheduled, sent, pending = started, 0, set()
+    started = time.perf_counter()
+    scheduled, sent, pending = started, 0, set()
+    try:
         while not until():
-            task = asyncio.create_task(one(client, api_keys[sent % len(api_keys)], scheduled))
+            task = asyncio.create_task(one(api_keys[sent % len(api_keys)], scheduled))
             pending.add(task)
             task.add_done_callback(pending.discard)
             sent += 1
             scheduled = started + sent / rate
             await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
         await asyncio.gather(*pending)
+    finally:
+        await pool.close()
     return {"offered_rps": rate, **summary(latencies, errors, time.perf_counter() - started)}
 
 
@@ -305,7 +309,12 @@ def main() -> None:
         default=0,
         help="open-loop requests/s (default: half the first idle throughput)",
     )
-    parser.add_argument("--refresh", choices=("full", "load"), default="full")
+    parser.add_argument(
+        "--refresh",
+        choices=("full", "load", "none"),
+        default="full",
+        help="none: only the saturated and idle phases (to compare worker counts quickly)",
+    )
     parser.add_argument(
         "--refresh-nice",
         type=int,
@@ -373,8 +382,10 @@ def measure(
         )
         if args.refresh == "load":
             forget_load_state(env)
-        busy = asyncio.run(
-            refresh_phase(env, base, api_keys, ids, args.refresh, args.seconds, rate)
+        busy = (
+            asyncio.run(refresh_phase(env, base, api_keys, ids, args.refresh, args.seconds, rate))
+            if args.refresh != "none"
+            else None
         )
         if proc.poll() is not None:
             raise SystemExit(
@@ -383,7 +394,8 @@ def measure(
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    return {"saturated": saturated, "idle": idle, "refresh": busy}, rate
+    run = {"saturated": saturated, "idle": idle}
+    return ({**run, "refresh": busy} if busy else run), rate
 
 
 def cpu_groups(server: int, neo4j_uri: str) -> dict[str, list[int]]:
@@ -403,6 +415,12 @@ def conclude(report: dict[str, Any]) -> None:
             runs[2]["saturated"]["rps"] / runs[1]["saturated"]["rps"], 2
         )
     for workers, run in runs.items():
+        if "refresh" not in run:
+            print(
+                f"workers={workers}: saturated {run['saturated']['rps']} req/s; at "
+                f"{report['rate']} req/s idle p99 {run['idle']['p99_ms']} ms"
+            )
+            continue
         busy = run["refresh"]
         run["goal_met"] = busy["p99_ms"] <= 100 and busy["errors"] == 0
         print(

@@ -7,10 +7,17 @@ threads: one for reads and one for write transactions. WAL lets reads go on
 while a write transaction waits for SQLite's write lock (which another process,
 e.g. a second server worker appending to the audit log, may hold): an API key
 look-up on the server's event loop never queues behind an audit write.
+
+Writers queue for SQLite's write lock in the kernel first (`WriteTurn`): while
+another process writes, SQLite's own busy handler would sleep 1, 2, 5, 10 ms
+between tries, so `hub serve --workers 2` would take turns at the audit chain
+in millisecond steps although each write holds it for a fraction of one.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -73,10 +80,48 @@ def security_db_path(settings: Settings) -> Path:
     return settings.home / "security.sqlite"
 
 
+class WriteTurn:
+    """Whose turn it is to write one SQLite file, across threads and processes.
+
+    A thread lock, then an exclusive `flock` on `<file>.lock`: the kernel wakes
+    the next waiting process the moment the holder lets go, where SQLite's busy
+    handler would sleep in steps of milliseconds. It only orders writers; a
+    writer that does not take it (another program) is still kept out by
+    SQLite's own lock and busy timeout. One per process and file (the server's
+    workers are spawned, not forked, so none shares another's open file).
+    """
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(database.name + ".lock")
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+
+
 class SecurityDB:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._turn = WriteTurn(path)
         self._conn = _connect(path)
         self._lock = threading.RLock()
         with self._lock:
@@ -101,7 +146,7 @@ class SecurityDB:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that takes SQLite's write lock up front, so a
         read-then-write (the audit chain's last hash) cannot race another process."""
-        with self._lock:
+        with self._turn.held(), self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -115,6 +160,7 @@ class SecurityDB:
             self._reader.close()
         with self._lock:
             self._conn.close()
+        self._turn.close()
 
     def __enter__(self) -> SecurityDB:
         return self
@@ -128,4 +174,4 @@ class SecurityDB:
         self.close()
 
 
-__all__ = ["SCHEMA", "SecurityDB", "security_db_path"]
+__all__ = ["SCHEMA", "SecurityDB", "WriteTurn", "security_db_path"]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from hub.security.db import WriteTurn
 from hub.security.errors import RateLimited
 
 #: seconds an unspent lease stays usable
@@ -67,13 +68,14 @@ class SharedBuckets:
         )
         self._clock = clock
         self._lock = threading.Lock()
+        self._turn = WriteTurn(path)
         self._writes = 0
 
     def take(self, key: str, want: float, cost: float, limit: RateLimit) -> tuple[float, float]:
         """Take up to `want` tokens (at least `cost`) from the key's bucket:
         (tokens taken, 0.0), or (0.0, seconds until `cost` tokens are there)."""
         rate, burst = limit.rate, float(limit.burst)
-        with self._lock:
+        with self._turn.held(), self._lock:
             now = self._clock()
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -102,6 +104,7 @@ class SharedBuckets:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        self._turn.close()
 
 
 class RateLimiter:
