@@ -30,6 +30,7 @@ import duckdb
 from connectors.canonical import INTAKE_SOURCE_PREFIX, PERSON_FIELDS
 from connectors.config import write_config
 from hub.failures import describe
+from hub.priority import in_yielding_thread
 from hub.published import Generation, current, open_generation, publish
 from hub.settings import Settings
 from journal import Journal, NewFact, kinds
@@ -318,11 +319,13 @@ class Held:
 class Generations:
     """The published staging generation a server reads (hub.published), swapped
     for a newer one without failing a request: the new one is opened and its
-    linker built first (in the caller's thread), then it becomes current; the
-    old one is closed when its last user lets go."""
+    linker built first (in the caller's thread; `watch` runs it in a thread at
+    the refresh's lowered priority, see hub.priority), then it becomes current;
+    the old one is closed when its last user lets go."""
 
     def __init__(self, settings: Settings, ledger: IdentityLedger) -> None:
         self._home = settings.home
+        self._nice = settings.refresh_nice
         self._models = settings.home / "models"
         self._ledger = ledger
         self._lock = threading.Lock()
@@ -394,7 +397,7 @@ class Generations:
         while True:
             await asyncio.sleep(interval_s)
             try:
-                if await asyncio.to_thread(self.refresh):
+                if await in_yielding_thread(self.refresh, self._nice, "hub-generation"):
                     _log.info("serving staging generation %s", self.name)
             except Exception as exc:  # keep serving the generation held...
                 _log.error("staging generation not taken: %s", describe(exc))
