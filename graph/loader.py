@@ -82,7 +82,7 @@ class Writes:
         """The statement's parameters for `chunk`, some of `data`'s rows."""
         if self.fast:
             return statements.create_params(self.table, chunk)
-        return {"c": {name: chunk.column(name).to_pylist() for name in chunk.column_names}}
+        return {"c": {name: statements.wire(chunk.column(name)) for name in chunk.column_names}}
 
     def pair_batches(self, chunk: Any, size: int) -> list[tuple[str, dict[str, Any]]]:
         """On the create path, the statements merging the pairs `chunk`
@@ -112,7 +112,7 @@ def prepare(driver: Driver, name: str, rows: Rows, database: str) -> Writes:
     data = columns(table, rows)
     fast = bool(data.num_rows) and _all_new(table, data) and _absent(driver, table, database)
     make = statements.create if fast else statements.upsert
-    return Writes(table, data, fast, make(table, data.column_names))
+    return Writes(table, data, fast, make(table, statements.shape(data.schema)))
 
 
 @dataclass
@@ -279,8 +279,8 @@ def upsert_statement(name: str, rows: Rows) -> tuple[LiteralString, dict[str, An
         raise GraphInputError(f"unknown table {name!r}: the loader takes {', '.join(ORDER)}.")
     data = columns(table, rows)
     return (
-        statements.upsert(table, data.column_names),
-        {"c": {c: data.column(c).to_pylist() for c in data.column_names}},
+        statements.upsert(table, statements.shape(data.schema)),
+        {"c": {c: statements.wire(data.column(c)) for c in data.column_names}},
     )
 
 

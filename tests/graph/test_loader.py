@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 import pyarrow as pa
 import pytest
 from city import city
@@ -225,3 +227,31 @@ def test_first_load_batches_are_even_and_a_multiple_of_the_writers() -> None:
     ]
     assert _slices(3, 5_000, 2) == [(0, 3)]
     assert _slices(7, 2, 1) == [(0, 1), (1, 2), (3, 2), (5, 2)]
+
+
+def test_dates_and_local_datetimes_keep_their_types_on_both_paths(empty_graph: Driver) -> None:
+    """They travel as ISO text that the statement parses (graph.statements.wire)."""
+    at = datetime(2026, 12, 2, 13, 15, 4, 91812)
+    rows = pa.table(
+        {
+            "record_key": ["r1", "r2"],
+            "birth_date": pa.array([date(1980, 4, 12), None], pa.date32()),
+            "loaded_at": pa.array([at, at], pa.timestamp("us")),
+        }
+    )
+    read = (
+        "MATCH (n:SourceRecord) RETURN n.record_key AS k, n.birth_date AS born, "
+        "n.loaded_at AS at, valueType(n.birth_date) AS tb, valueType(n.loaded_at) AS ta "
+        "ORDER BY k"
+    )
+    for later in (None, at + timedelta(microseconds=1)):  # the create path, then an upsert
+        if later is not None:
+            rows = rows.set_column(2, "loaded_at", pa.array([later, at], pa.timestamp("us")))
+        load(empty_graph, {"source_records": rows})
+        got = [r.data() for r in empty_graph.execute_query(read).records]
+        assert [(g["tb"], g["ta"]) for g in got] == [
+            ("DATE NOT NULL", "LOCAL DATETIME NOT NULL"),
+            ("NULL", "LOCAL DATETIME NOT NULL"),
+        ]
+        assert got[0]["born"].to_native() == date(1980, 4, 12)
+        assert [g["at"].to_native() for g in got] == rows.column("loaded_at").to_pylist()

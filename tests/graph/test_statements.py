@@ -56,7 +56,9 @@ def written(cypher: str) -> set[tuple[str, str]]:
     out |= {
         (rel, label)
         for label, rel in re.findall(  # pairs
-            r"MERGE \(y:(\w+) \{[^}]*\}\) MERGE \(x\)-\[:(\w+)\]->\(y\)", cypher
+            r"MERGE \(y:(\w+) \{[^}]*\}\) (?:WITH x, y WHERE NOT EXISTS \{ [^}]* \} )?"
+            r"(?:MERGE|CREATE) \(x\)-\[:(\w+)\]->\(y\)",
+            cypher,
         )
     }
     if "end_nodes" in cypher:  # a relationship table's own, create path
