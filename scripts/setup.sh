@@ -20,8 +20,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[dev]"
   touch "$stamp"
 fi
-if [ -z "${NEO4J_URI:-}" ] && [ ! -f graph/launcher/target/classes/org/satupintu/neo4j/Launcher.class ]; then
-  echo "setup: building the local Neo4j launcher (Maven; first time only)"
+launcher_class=graph/launcher/target/classes/org/satupintu/neo4j/Launcher.class
+launcher_src=graph/launcher/src/main/java/org/satupintu/neo4j/Launcher.java
+if [ -z "${NEO4J_URI:-}" ] && { [ ! -f "$launcher_class" ] || [ "$launcher_src" -nt "$launcher_class" ] || [ graph/launcher/pom.xml -nt "$launcher_class" ]; }; then
+  echo "setup: building the local Neo4j launcher (Maven; first time and after it changes)"
   (cd graph/launcher && mvn -q -B package -DskipTests)
 fi
 # The test command's own tools, from Debian's packages: headless Chromium for the browser

@@ -41,6 +41,10 @@ public final class Launcher {
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pageCacheMb))
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(10))
+                // Neo4j keeps two days of transaction logs by default: a day of
+                // repeated loads wrote 12 GB. The graph is rebuilt from staging and
+                // the journal, so logs beyond recovery's need are not kept.
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "512M size")
                 .build();
 
         CountDownLatch stopped = new CountDownLatch(1);
