@@ -45,3 +45,7 @@ __all__ = [
 REPORT_CUTOFF_DAY: Final[int] = 17
 #: the latest cut-off day every month has
 REPORT_CUTOFF_MAX: Final[int] = 28
+#: The office's time zone: a report month's days start at 00:00 here, and a fact
+#: recorded at 03:00 WIB on the 18th is the 18th's, not the 17th's as in UTC.
+#: A setting (`report_timezone`, an IANA name); this is its default (Bandung: WIB).
+OFFICE_TIMEZONE: Final[str] = "Asia/Jakarta"

@@ -8,7 +8,6 @@ else the current published generation, else hub.duckdb, read-only."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -127,7 +126,7 @@ class StagingAnalytics:
         read: Callable[[duckdb.DuckDBPyConnection], Any],
     ) -> Any:
         head = self._journal.head() if what[1] else None
-        period = Period.containing(dt.date.today(), self._settings.report_cutoff_day)
+        period = Period.current(self._settings.report_cutoff_day, self._settings.report_timezone)
         with published_staging(self._settings, self._staging()) as opened:
             if opened is None:
                 raise ConnectionError("no published staging yet: run `hub link`.")

@@ -17,7 +17,6 @@ published or the journal grows.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import time
 from collections.abc import Callable
@@ -139,9 +138,9 @@ def dashboard_routes(
         month = request.query_params.get("month")
         try:
             period = (
-                Period.parse(month, settings.report_cutoff_day)
+                Period.parse(month, settings.report_cutoff_day, settings.report_timezone)
                 if month
-                else Period.containing(dt.date.today(), settings.report_cutoff_day)
+                else Period.current(settings.report_cutoff_day, settings.report_timezone)
             )
         except Exception as exc:
             return _html(message_page("400", str(exc)), 400)

@@ -44,7 +44,7 @@ def make_report_app(
         recorded through the API), summaries. The month ends on the cut-off day
         (`report_cutoff_day`, default the 17th)."""
         settings = get_settings()
-        period = Period.parse(month, settings.report_cutoff_day)
+        period = Period.parse(month, settings.report_cutoff_day, settings.report_timezone)
         journal = Journal.at_home(settings.home)
         con = open_db()
         try:

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.thresholds import REPORT_CUTOFF_DAY, REPORT_CUTOFF_MAX
+from domain.thresholds import OFFICE_TIMEZONE, REPORT_CUTOFF_DAY, REPORT_CUTOFF_MAX
 from graph import GraphTarget
 from hub.errors import ConfigError
 
@@ -41,6 +42,7 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_AUDIT_ANCHOR_DIR": "audit_anchor_dir",
     "HUB_AUDIT_ANCHOR_INTERVAL": "audit_anchor_interval_s",
     "HUB_REPORT_CUTOFF_DAY": "report_cutoff_day",
+    "HUB_REPORT_TIMEZONE": "report_timezone",
     "HUB_REFRESH_NICE": "refresh_nice",
 }
 
@@ -71,6 +73,9 @@ class Settings:
     # The monthly report's cut-off day (`[report] cutoff_day`): month M runs from
     # the day after M-1's cut-off to M's, inclusive (DTSEN's cycle: the 17th).
     report_cutoff_day: int = REPORT_CUTOFF_DAY
+    # The office's time zone (`[report] timezone`, IANA): where a month's days
+    # begin and end, and what "today" is for the dashboard's current month.
+    report_timezone: str = OFFICE_TIMEZONE
     # How much lower than the server the batch commands run (`nice`, 0-19):
     # `hub ingest`, `link`, `load`, `report` and `generate` give the CPU to
     # `hub serve` when both want it, so the API keeps its latency during a refresh.
@@ -192,6 +197,14 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             f"report_cutoff_day is a day of the month, 1 to {REPORT_CUTOFF_MAX} "
             f"(every month has it), not {known['report_cutoff_day']}."
         )
+    zone = known.get("report_timezone", OFFICE_TIMEZONE)
+    try:
+        ZoneInfo(str(zone))
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigError(
+            f"report_timezone must be an IANA time zone such as 'Asia/Jakarta' (WIB), "
+            f"'Asia/Makassar' (WITA) or 'Asia/Jayapura' (WIT), not {zone!r}."
+        ) from None
     if not 0 <= known.get("refresh_nice", 0) <= 19:
         raise ConfigError(
             f"refresh_nice is a niceness, 0 (as the server) to 19 (only idle "

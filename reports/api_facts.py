@@ -6,8 +6,11 @@ recorded through the API before the month's end, as last recorded) and
 approved or applied at its end). The report's sheets
 and the dashboard count them with the staged ones (see reports.queries).
 
-A fact's time is when it was recorded (UTC); the month's boundaries are the
-report period's days (`Period`, by the cut-off day) at 00:00 UTC.
+A fact's time is when it was recorded (an instant); the month's boundaries
+are the report period's first and last instants (`Period.starts_at`,
+`ends_at`: its days at 00:00 in the office's time zone, `report_timezone`),
+so a service recorded at 03:00 WIB on the day after the cut-off belongs to
+the next month, as the office's calendar says.
 """
 
 from __future__ import annotations
@@ -41,10 +44,6 @@ _CHANGE_KINDS: Final = (
 )
 
 
-def _utc(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-
-
 def _row(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     row = payload.get("row")
     return row if isinstance(row, Mapping) else {}
@@ -64,9 +63,14 @@ def corrections_text(changes: Any) -> str | None:
 
 
 def stage(
-    con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, journal: Journal | None
+    con: duckdb.DuckDBPyConnection,
+    start: dt.datetime,
+    end: dt.datetime,
+    journal: Journal | None,
 ) -> None:
-    """Create and fill the two tables for the period [start, end)."""
+    """Create and fill the tables for the instants [start, end) (time-zone aware)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("a report period's bounds are instants: give them a time zone")
     con.execute(_SERVICE_DDL)
     con.execute(_ENROLMENT_DDL)
     con.execute(_REQUEST_DDL)
@@ -74,7 +78,7 @@ def stage(
         return
     _stage_enrolments(con, end, journal)
     services = []
-    for fact in journal.between(_EPOCH, _utc(end), [kinds.SERVICE_RECORDED]):
+    for fact in journal.between(_EPOCH, end, [kinds.SERVICE_RECORDED]):
         r = _row(fact.payload)
         services.append(
             (
@@ -92,11 +96,11 @@ def stage(
         con.executemany("INSERT INTO _rp_api_service VALUES (?, ?, ?, ?, ?, ?, ?, ?)", services)
     latest: dict[str, Mapping[str, Any]] = {}
     approved: dict[str, dt.datetime] = {}
-    for fact in journal.between(_EPOCH, _utc(end), _CHANGE_KINDS):
+    for fact in journal.between(_EPOCH, end, _CHANGE_KINDS):
         r = _row(fact.payload)
         key = str(r.get("request_id"))
         latest[key] = r
-        if fact.kind == kinds.CHANGE_REQUEST_APPROVED and fact.at >= _utc(start):
+        if fact.kind == kinds.CHANGE_REQUEST_APPROVED and fact.at >= start:
             approved[key] = fact.at
     requests = [
         (
@@ -119,10 +123,10 @@ def stage(
     _to_survivors(con, "_rp_api_enrolment", ("household",))
 
 
-def _stage_enrolments(con: duckdb.DuckDBPyConnection, end: dt.date, journal: Journal) -> None:
+def _stage_enrolments(con: duckdb.DuckDBPyConnection, end: dt.datetime, journal: Journal) -> None:
     """The last enrolment recorded for each household and program before `end`."""
     latest: dict[tuple[Any, Any], Mapping[str, Any]] = {}
-    for fact in journal.between(_EPOCH, _utc(end), [kinds.ENROLMENT_RECORDED]):
+    for fact in journal.between(_EPOCH, end, [kinds.ENROLMENT_RECORDED]):
         r = _row(fact.payload)
         latest[(r.get("household_id"), r.get("program"))] = r
     rows = [

@@ -38,6 +38,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -47,6 +48,7 @@ from domain.city import CITY_NAME, CITY_NAME_UPPER
 from domain.city import CITY_POPULATION as CITY_POPULATION  # re-exported for the workbook
 from domain.thresholds import (
     ACTIVE_DAYS,
+    OFFICE_TIMEZONE,
     POOR_DECILE_MAX,
     REPORT_CUTOFF_DAY,
     REPORT_CUTOFF_MAX,
@@ -98,13 +100,27 @@ class Period:
     end: dt.date
     month: dt.date
     cutoff_day: int = REPORT_CUTOFF_DAY
+    zone: str = OFFICE_TIMEZONE
+    """The office's time zone: the days begin at 00:00 there (`report_timezone`)."""
+
+    @property
+    def starts_at(self) -> dt.datetime:
+        """The first instant of the period: `start` at 00:00 in the office's zone."""
+        return dt.datetime.combine(self.start, dt.time(), ZoneInfo(self.zone))
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        """The first instant after the period: `end` at 00:00 in the office's zone."""
+        return dt.datetime.combine(self.end, dt.time(), ZoneInfo(self.zone))
 
     @property
     def label(self) -> str:
         return f"{self.month:%Y-%m}"
 
     @classmethod
-    def of_month(cls, month: dt.date, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
+    def of_month(
+        cls, month: dt.date, cutoff_day: int = REPORT_CUTOFF_DAY, zone: str = OFFICE_TIMEZONE
+    ) -> Period:
         if not 1 <= cutoff_day <= REPORT_CUTOFF_MAX:
             raise ReportError(
                 f"the report's cut-off day is 1 to {REPORT_CUTOFF_MAX}, not {cutoff_day}."
@@ -116,25 +132,42 @@ class Period:
             first.replace(day=cutoff_day) + dt.timedelta(days=1),
             first,
             cutoff_day,
+            zone,
         )
 
     @classmethod
-    def parse(cls, text: str, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
+    def parse(
+        cls, text: str, cutoff_day: int = REPORT_CUTOFF_DAY, zone: str = OFFICE_TIMEZONE
+    ) -> Period:
         try:
             month = dt.datetime.strptime(text.strip(), "%Y-%m").date()
         except ValueError:
             raise ReportError(
                 f"--month {text!r}: write the month as YYYY-MM, e.g. 2026-11."
             ) from None
-        return cls.of_month(month, cutoff_day)
+        return cls.of_month(month, cutoff_day, zone)
 
     @classmethod
-    def containing(cls, day: dt.date, cutoff_day: int = REPORT_CUTOFF_DAY) -> Period:
+    def containing(
+        cls, day: dt.date, cutoff_day: int = REPORT_CUTOFF_DAY, zone: str = OFFICE_TIMEZONE
+    ) -> Period:
         """The report month a day belongs to (after the cut-off: the next one)."""
         month = day.replace(day=1)
         if day.day > cutoff_day:
             month = (month + dt.timedelta(days=31)).replace(day=1)
-        return cls.of_month(month, cutoff_day)
+        return cls.of_month(month, cutoff_day, zone)
+
+    @classmethod
+    def current(
+        cls,
+        cutoff_day: int = REPORT_CUTOFF_DAY,
+        zone: str = OFFICE_TIMEZONE,
+        now: dt.datetime | None = None,
+    ) -> Period:
+        """The report month of this moment, by the office's calendar (not the
+        server's: a server in UTC is still on the 17th at 03:00 WIB on the 18th)."""
+        at = now or dt.datetime.now(dt.UTC)
+        return cls.containing(at.astimezone(ZoneInfo(zone)).date(), cutoff_day, zone)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -699,7 +732,7 @@ def prepare(
     what the API wrote from `journal` (None: the staged data only)."""
     require_linked(con)
     if step is None or step == JOURNAL_STEP:
-        api_facts.stage(con, period.start, period.end, journal)
+        api_facts.stage(con, period.starts_at, period.ends_at, journal)
     for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
         con.execute(statement)
     prepare_status_rules(con)  # the rules a person's status (deceased, moved) is read by

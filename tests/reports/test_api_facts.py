@@ -7,10 +7,14 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from journal import Journal, NewFact, kinds
 from linkage.registry import ensure_registry_tables
 from reports.api_facts import stage
+from reports.queries import Period
+
+NOV = Period.of_month(dt.date(2026, 11, 1), 17, "Asia/Jakarta")
 
 
 def test_services_on_merged_households_and_persons_count_for_their_survivors(
@@ -56,7 +60,7 @@ def test_services_on_merged_households_and_persons_count_for_their_survivors(
             for h, p in (("H-1", "P-1"), ("H-9", None))
         ]
     )
-    stage(con, dt.date(2026, 10, 18), dt.date(2026, 11, 18), journal)
+    stage(con, NOV.starts_at, NOV.ends_at, journal)
     rows = con.execute(
         "SELECT service_id, household_id, person_id FROM _rp_api_service ORDER BY 1"
     ).fetchall()
@@ -91,8 +95,42 @@ def test_an_enrolment_counts_as_last_recorded_before_the_month_ends(tmp_path: Pa
 
     # enrolled on the 2nd, ended on the 10th, and (after the cut-off) enrolled again
     journal.append([enrol(2, None), enrol(10, "2026-11-10"), enrol(20, None)])
-    stage(con, dt.date(2026, 10, 18), dt.date(2026, 11, 18), journal)
+    stage(con, NOV.starts_at, NOV.ends_at, journal)
     rows = con.execute(
         "SELECT household_id, program, since, until FROM _rp_api_enrolment"
     ).fetchall()
     assert rows == [("H-2", "PKH", dt.date(2026, 11, 1), dt.date(2026, 11, 10))]
+
+
+def test_the_month_ends_at_midnight_in_the_office_not_in_utc(tmp_path: Path) -> None:
+    """Bandung is UTC+7: a service recorded at 03:00 WIB on the 18th (20:00 UTC
+    on the 17th) is after the 17th's cut-off, so November's report leaves it
+    for December's; one at 23:00 WIB on the 17th (16:00 UTC) is November's."""
+    con = duckdb.connect()
+    ensure_registry_tables(con)
+    journal = Journal.at_home(tmp_path)
+
+    def service(sid: str, at: dt.datetime) -> NewFact:
+        row = {"service_id": sid, "household_id": "H-1", "program": "PKH", "amount": 1}
+        return NewFact(kinds.SERVICE_RECORDED, household_ids=("H-1",), at=at, payload={"row": row})
+
+    journal.append(
+        [
+            service("late-evening", dt.datetime(2026, 11, 17, 16, 0, tzinfo=dt.UTC)),
+            service("next-morning", dt.datetime(2026, 11, 17, 20, 0, tzinfo=dt.UTC)),
+        ]
+    )
+    dec = Period.of_month(dt.date(2026, 12, 1), 17, "Asia/Jakarta")
+    assert NOV.ends_at == dec.starts_at == dt.datetime(2026, 11, 17, 17, 0, tzinfo=dt.UTC)
+
+    def staged(period: Period) -> list[str]:
+        stage(con, period.starts_at, period.ends_at, journal)
+        return [r[0] for r in con.execute("SELECT service_id FROM _rp_api_service").fetchall()]
+
+    assert staged(NOV) == ["late-evening"]  # the table holds everything before the end
+    assert sorted(staged(dec)) == ["late-evening", "next-morning"]
+
+
+def test_naive_bounds_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        stage(duckdb.connect(), dt.datetime(2026, 10, 18), dt.datetime(2026, 11, 18), None)

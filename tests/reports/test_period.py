@@ -53,3 +53,22 @@ def test_the_cut_off_day_is_a_day_every_month_has(tmp_path: Path) -> None:
     for bad in ("0", "31"):
         with pytest.raises(ConfigError, match="report_cutoff_day"):
             load_settings({"HUB_REPORT_CUTOFF_DAY": bad}, toml_path=toml)
+
+
+def test_the_current_month_follows_the_offices_calendar() -> None:
+    """At 20:00 UTC on the 17th it is already 03:00 on the 18th in Bandung
+    (WIB): past the cut-off, so the current report month is the next one;
+    in Jayapura (WIT, UTC+9) too, and in UTC it is still the 17th."""
+    at = dt.datetime(2026, 11, 17, 20, 0, tzinfo=dt.UTC)
+    assert Period.current(17, "Asia/Jakarta", now=at).label == "2026-12"
+    assert Period.current(17, "Asia/Jayapura", now=at).label == "2026-12"
+    assert Period.current(17, "UTC", now=at).label == "2026-11"
+
+
+def test_the_time_zone_is_a_setting_checked_when_read(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text('[report]\ntimezone = "Asia/Makassar"\n', encoding="utf-8")
+    assert load_settings({}, toml_path=toml).report_timezone == "Asia/Makassar"
+    assert load_settings({}, toml_path=tmp_path / "absent").report_timezone == "Asia/Jakarta"
+    with pytest.raises(ConfigError, match="IANA time zone"):
+        load_settings({"HUB_REPORT_TIMEZONE": "WIB"}, toml_path=tmp_path / "absent")
