@@ -465,8 +465,16 @@ class GraphRepository:
     async def duplicated_aid(
         self, scope: Scope, *, start: date, end: date, offset: int = 0, limit: int = 20
     ) -> Page:
-        """Households that got benefits for the same need from programs of more
-        than one funder in [start, end], except allowed program combinations."""
+        """Households whose services in [start, end] overlap, by three rules
+        (`domain.targeting.DUPLICATION_RULES`), one finding per household and
+        rule and program pair (or program), with its services and reason:
+
+        - same_program: one program from more than one funder or organization
+          (a food parcel from three foundations in one month);
+        - not_allowed: two programs the combination table says must not go
+          together, whatever their needs (PKH with the city's elderly cash);
+        - same_need: two programs for one need from different funders, unless
+          the table allows the pair."""
         if end < start:
             raise GraphInputError("to: the end of the period is before its start.")
         rows = await self._read(
@@ -474,16 +482,28 @@ class GraphRepository:
             " (h)<-[:RECEIVED_BY]-(s2:Service)-[:UNDER]->(p2:Program) "
             "WHERE s1.service_date >= $start AND s1.service_date <= $end "
             " AND s2.service_date >= $start AND s2.service_date <= $end "
-            " AND p1.code < p2.code AND p1.need = p2.need "
-            " AND coalesce(s1.funder, '') <> coalesce(s2.funder, '') "
-            " AND NOT EXISTS { MATCH (p1)-[c:COMBINES_WITH]-(p2) WHERE c.allowed } "
+            " AND (p1.code < p2.code OR (p1 = p2 AND s1.service_id < s2.service_id)) "
             " AND " + ACTIVE_H + " AND " + VISIBLE + " "
-            "WITH h, p1.need AS need, collect(DISTINCT s1) + collect(DISTINCT s2) AS ss "
-            "UNWIND ss AS s WITH h, need, s ORDER BY s.service_date, s.service_id "
-            "WITH h, need, collect(DISTINCT s) AS services ORDER BY h.household_id, need "
-            "WITH collect({household_id: h.household_id, need: need,"
-            " programs: reduce(a = [], s IN services | CASE WHEN s.program IN a THEN a"
-            "  ELSE a + s.program END), services: [s IN services | s {"
+            "OPTIONAL MATCH (p1)-[c:COMBINES_WITH]-(p2) WHERE p1 <> p2 "
+            "WITH h, s1, s2, p1, p2, c, CASE "
+            " WHEN p1 = p2 AND (coalesce(s1.funder, '') <> coalesce(s2.funder, '') "
+            "  OR coalesce(s1.organization, '') <> coalesce(s2.organization, '')) "
+            "  THEN 'same_program' "
+            " WHEN p1 <> p2 AND c IS NOT NULL AND NOT c.allowed THEN 'not_allowed' "
+            " WHEN p1 <> p2 AND p1.need = p2.need AND c IS NULL "
+            "  AND coalesce(s1.funder, '') <> coalesce(s2.funder, '') THEN 'same_need' "
+            "END AS rule "
+            "WHERE rule IS NOT NULL "
+            "WITH h, rule, p1, p2, c, collect(s1) + collect(s2) AS ss "
+            "UNWIND ss AS s WITH h, rule, p1, p2, c, s ORDER BY s.service_date, s.service_id "
+            "WITH h, rule, p1, p2, c, collect(DISTINCT s) AS services "
+            "ORDER BY h.household_id, rule, p1.code, p2.code "
+            "WITH collect({household_id: h.household_id, rule: rule,"
+            " need: CASE WHEN p1.need = p2.need THEN p1.need"
+            "  ELSE p1.need + ' / ' + p2.need END,"
+            " programs: CASE WHEN p1 = p2 THEN [p1.code] ELSE [p1.code, p2.code] END,"
+            " reason: c.reason,"
+            " services: [s IN services | s {"
             "  .service_id, .service_date, .amount, .program, .funder, .organization, .source,"
             "  funder_is_organization: " + FUNDER_IS_ORGANIZATION + "}]}) AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",

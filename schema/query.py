@@ -12,6 +12,7 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from domain.identity import ID_LENGTH, id_digits
+from domain.targeting import explain
 from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET, is_decile
 from schema.audit import personal, read, rows_read
 from schema.change_requests import ChangeRequestQueries
@@ -296,8 +297,9 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
         )
 
     @strawberry.field(
-        description="Overlapping benefits for the same need from several "
-        "funders in [from, to], leaving out allowed combinations."
+        description="Overlapping benefits in [from, to]: one program from several funders or "
+        "organizations, pairs the combination table forbids, and one need from several "
+        "funders unless the pair is allowed."
     )
     async def duplicated_aid(
         self,
@@ -325,6 +327,8 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
             services = [Service.from_row(s, shown) for s in r["services"]]  # type: ignore[attr-defined]
             return DuplicatedAid(
                 household=Household.from_row(by_id[str(r["household_id"])], policy),
+                rule=str(r["rule"]),
+                explanation=explain(str(r["rule"]), r.get("reason")),  # type: ignore[arg-type]
                 need=str(r["need"]),
                 programs=list(r["programs"]),  # type: ignore[call-overload]
                 funders=sorted({s.funder for s in services if s.funder}),

@@ -41,12 +41,24 @@ class CoverageGaps:
 
 
 @strawberry.type(
-    description="A household that got benefits for the same need from programs "
-    "of several funders in the period (not an allowed combination)."
+    description="A household whose services in the period overlap: the same program from "
+    "several funders or organizations, a forbidden pair of programs, or one need from "
+    "several funders (see `rule`)."
 )
 class DuplicatedAid:
     household: Household
-    need: str
+    rule: str = strawberry.field(
+        description="Which rule found it: same_program (one program from several funders or "
+        "organizations), not_allowed (a pair the combination table forbids, whatever the "
+        "need) or same_need (one need from several funders, the pair not allowed)."
+    )
+    explanation: str = strawberry.field(
+        description="The rule in words a social worker can read out (Bahasa Indonesia), "
+        "with the combination table's reason when it gives one."
+    )
+    need: str = strawberry.field(
+        description="The need the programs address; 'a / b' when a forbidden pair's differ."
+    )
     programs: list[str]
     funders: list[str] = strawberry.field(
         description="The funders of these services; an organization's own money is left out "

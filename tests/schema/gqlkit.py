@@ -158,7 +158,7 @@ class CityAnalytics:
     ) -> dict[str, Any]:
         period = Period.containing(date.today())
         con = self.con.cursor()
-        stage(con, period.start, period.end, self.journal)
+        stage(con, period.starts_at, period.ends_at, self.journal)
         enrolments = self.enrolments
         con.execute(
             "INSERT INTO _rp_api_enrolment BY NAME "

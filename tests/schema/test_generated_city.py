@@ -835,43 +835,51 @@ SERVICE = """mutation($s: ServiceInput!) { recordService(service: $s) {
 DUPLICATED = """query($from: Date!, $to: Date!, $first: Int!, $after: String) {
   duplicatedAid(from: $from, to: $to, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { cursor node { household { id } need programs funders
+    edges { cursor node { household { id } rule explanation need programs funders
       services { serviceDate program funder } } } } }"""
 
 
 def duplicated_aid(
     city: GeneratedCity, con: duckdb.DuckDBPyConnection, start: date, end: date
-) -> set[tuple[str, str]]:
-    """(household, need) with programs of that need from different funders in
-    [start, end], no allowed combination between them; from a plain read of
-    every service in the graph and the reference tables."""
+) -> set[tuple[str, str, tuple[str, ...]]]:
+    """(household, rule, programs) for every overlap of services in [start, end],
+    from a plain read of every service in the graph and the reference tables
+    (domain.targeting's rules): one program from two funders or organizations;
+    a pair the combination table forbids; one need from two funders, the pair
+    not in the table."""
     need = dict(rows(con, "SELECT code, need FROM ref_program"))
     allowed = {
-        frozenset((a, b))
-        for a, b in rows(
-            con, "SELECT program_a, program_b FROM ref_program_combination WHERE allowed"
+        frozenset((a, b)): bool(ok)
+        for a, b, ok in rows(
+            con, "SELECT program_a, program_b, allowed FROM ref_program_combination"
         )
     }
-    services: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    services: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for r in city.cypher(
         "MATCH (s:Service)-[:RECEIVED_BY]->(h:Household) RETURN "
-        "h.household_id AS h, s.program AS p, s.funder AS f, "
+        "h.household_id AS h, s.program AS p, s.funder AS f, s.organization AS o, "
         "s.service_date AS d"
     ):
         if r["p"] in need and start <= r["d"].to_native() <= end:
-            services[r["h"]].append((r["p"], r["f"] or ""))
+            services[r["h"]].append((r["p"], r["f"] or "", r["o"] or ""))
     out = set()
     for h, got in services.items():
-        for p1, f1 in got:
-            for p2, f2 in got:
-                if (
-                    p1 < p2
-                    and need[p1] == need[p2]
-                    and f1 != f2
-                    and frozenset((p1, p2)) not in allowed
-                ):
-                    out.add((h, need[p1]))
+        for i, (p1, f1, o1) in enumerate(got):
+            for p2, f2, o2 in got[i + 1 :]:
+                pair = tuple(sorted((p1, p2)))
+                combination = allowed.get(frozenset(pair))
+                if p1 == p2:
+                    if f1 != f2 or o1 != o2:
+                        out.add((h, "same_program", (p1,)))
+                elif combination is False:
+                    out.add((h, "not_allowed", pair))
+                elif combination is None and need[p1] == need[p2] and f1 != f2:
+                    out.add((h, "same_need", pair))
     return out
+
+
+def found(nodes: list[dict[str, Any]]) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {(n["household"]["id"], n["rule"], tuple(n["programs"])) for n in nodes}
 
 
 async def test_record_service_shows_in_the_history_and_in_duplicated_aid(
@@ -928,7 +936,8 @@ async def test_record_service_shows_in_the_history_and_in_duplicated_aid(
 
     start, end = when - timedelta(days=30), when + timedelta(days=30)
     want = duplicated_aid(city, staging, start, end)
-    assert (hid, "food") in want and zakat not in {h for h, _ in want}
+    assert (hid, "not_allowed", ("BPNT", "SEMBAKO-YAYASAN")) in want
+    assert not any(h == zakat and {"BLT", "ZAKAT"} <= set(p) for h, _, p in want)
     got = await hub.walk(
         "admin",
         DUPLICATED,
@@ -936,10 +945,11 @@ async def test_record_service_shows_in_the_history_and_in_duplicated_aid(
         first=3,
         **{"from": start.isoformat(), "to": end.isoformat()},
     )
-    assert {(n["household"]["id"], n["need"]) for n in got} == want
-    mine = next(n for n in got if n["household"]["id"] == hid)
-    assert {"BPNT", "SEMBAKO-YAYASAN"} <= set(mine["programs"])
+    assert found(got) == want
+    pair = ["BPNT", "SEMBAKO-YAYASAN"]
+    mine = next(n for n in got if n["household"]["id"] == hid and n["programs"] == pair)
     assert "APBN" in mine["funders"] and len(mine["funders"]) >= 2
+    assert mine["explanation"].startswith("Dua program ini menurut tabel kombinasi")
     # before the foundation's parcel, nothing duplicated for this household
     early = when - timedelta(days=400), when - timedelta(days=370)
     got = await hub.walk(
@@ -949,7 +959,7 @@ async def test_record_service_shows_in_the_history_and_in_duplicated_aid(
         first=20,
         **{"from": early[0].isoformat(), "to": early[1].isoformat()},
     )
-    assert {(n["household"]["id"], n["need"]) for n in got} == duplicated_aid(city, staging, *early)
+    assert found(got) == duplicated_aid(city, staging, *early)
 
     # a foundation records what it funds itself, on its own households
     own = sorted(visible_to(staging, foundation))[0]
@@ -1307,3 +1317,61 @@ async def test_state_programs_of_two_funders_delivered_by_dinsos_are_duplicated_
         "admin", DUPLICATED, "duplicatedAid", first=20, **{"from": "2026-09-01", "to": "2026-10-31"}
     )
     assert hid in {n["household"]["id"] for n in got}
+
+
+async def test_one_program_from_three_foundations_is_duplicated_aid(
+    hub: Hub, staging: duckdb.DuckDBPyConnection, city: GeneratedCity
+) -> None:
+    """The seed's own example: a family got SEMBAKO-YAYASAN from three
+    foundations in one month. Two programs are not needed to see it."""
+    hid = sorted(all_households(staging))[len(all_households(staging)) // 5]
+    parcels = (("2026-08-03", "YAY-001"), ("2026-08-11", "YAY-002"), ("2026-08-20", "YAY-003"))
+    for day, funder in parcels:
+        await hub.data(
+            "admin",
+            SERVICE,
+            s={
+                "householdId": hid,
+                "program": "SEMBAKO-YAYASAN",
+                "serviceDate": day,
+                "amount": 150000,
+                "funder": funder,
+            },
+        )
+    window = {"from": "2026-08-01", "to": "2026-08-31"}
+    got = await hub.walk("admin", DUPLICATED, "duplicatedAid", first=20, **window)
+    mine = [n for n in got if n["household"]["id"] == hid and n["rule"] == "same_program"]
+    assert [n["programs"] for n in mine] == [["SEMBAKO-YAYASAN"]]
+    assert {"YAY-001", "YAY-002", "YAY-003"} <= set(mine[0]["funders"])
+    assert len([s for s in mine[0]["services"] if s["program"] == "SEMBAKO-YAYASAN"]) >= 3
+    assert found(got) == duplicated_aid(city, staging, date(2026, 8, 1), date(2026, 8, 31))
+
+
+async def test_a_forbidden_pair_of_different_needs_is_duplicated_aid(
+    hub: Hub, staging: duckdb.DuckDBPyConnection
+) -> None:
+    """PKH already pays an elderly component: with the city's elderly cash it is
+    forbidden by the combination table although their needs differ (income,
+    elderly_income), and both come from the state."""
+    hid = sorted(all_households(staging))[len(all_households(staging)) // 7]
+    for program, funder in (("PKH", "APBN"), ("BANSOS-LANSIA-KOTA", "APBD_KOTA")):
+        await hub.data(
+            "admin",
+            SERVICE,
+            s={
+                "householdId": hid,
+                "program": program,
+                "serviceDate": "2026-07-10",
+                "amount": 300000,
+                "funder": funder,
+            },
+        )
+    got = await hub.walk(
+        "admin", DUPLICATED, "duplicatedAid", first=20, **{"from": "2026-07-01", "to": "2026-07-31"}
+    )
+    mine = [n for n in got if n["household"]["id"] == hid]
+    pairs = [(n["rule"], n["programs"]) for n in mine]
+    assert ("not_allowed", ["BANSOS-LANSIA-KOTA", "PKH"]) in pairs
+    pair = next(n for n in mine if n["programs"] == ["BANSOS-LANSIA-KOTA", "PKH"])
+    assert pair["need"] == "elderly_income / income"
+    assert "PKH already pays an elderly component" in pair["explanation"]
