@@ -94,27 +94,53 @@ class IntakeStore:
     def forget(self, record_keys: Sequence[str]) -> int:
         """Delete the submissions behind these record keys (`api-<org>:<id>`),
         so that `hub ingest` never stages an erased one again; how many went."""
+        gone = 0
+        with self._lock, self._connect() as con:
+            for organization, record_id in self._behind(con, record_keys):
+                gone += con.execute(
+                    "DELETE FROM submissions WHERE organization = ? AND source_record_id = ?",
+                    [organization, record_id],
+                ).rowcount
+        return gone
+
+    def submissions(self, record_keys: Sequence[str]) -> list[dict[str, Any]]:
+        """The submissions behind these record keys as they were received (the
+        subject access report shows those not staged yet), oldest first."""
+        names = ["organization", *_FIELDS, "submitted_at"]
+        found: list[dict[str, Any]] = []
+        with self._lock, self._connect() as con:
+            for organization, record_id in self._behind(con, record_keys):
+                row = con.execute(
+                    f"SELECT {', '.join(names)} FROM submissions"
+                    " WHERE organization = ? AND source_record_id = ?",
+                    [organization, record_id],
+                ).fetchone()
+                if row is not None:
+                    found.append(
+                        {
+                            "record_key": f"{intake_source_id(organization)}:{record_id}",
+                            **{k: v for k, v in zip(names, row, strict=True) if v is not None},
+                        }
+                    )
+        return sorted(found, key=lambda r: (r["submitted_at"], r["record_key"]))
+
+    @staticmethod
+    def _behind(con: sqlite3.Connection, record_keys: Sequence[str]) -> list[tuple[str, str]]:
+        """(organization, source_record_id) of each submission's record key."""
         wanted: dict[str, set[str]] = {}
         for key in record_keys:
             source, _, record_id = key.partition(":")
             if source.startswith(INTAKE_SOURCE_PREFIX) and record_id:
                 wanted.setdefault(source, set()).add(record_id)
         if not wanted:
-            return 0
-        gone = 0
-        with self._lock, self._connect() as con:
+            return []
+        return [
+            (organization, record_id)
             for (organization,) in con.execute(
-                "SELECT DISTINCT organization FROM submissions"
-            ).fetchall():
-                ids = wanted.get(intake_source_id(organization), set())
-                gone += sum(
-                    con.execute(
-                        "DELETE FROM submissions WHERE organization = ? AND source_record_id = ?",
-                        [organization, i],
-                    ).rowcount
-                    for i in sorted(ids)
-                )
-        return gone
+                "SELECT DISTINCT organization FROM submissions ORDER BY 1"
+            ).fetchall()
+            for record_id in sorted(wanted.get(intake_source_id(organization), set()))
+        ]
 
     def _write_config(self, organization: str) -> None:
         source = intake_source_id(organization)

@@ -21,9 +21,10 @@ import duckdb
 
 from connectors.canonical import PERSON_FIELDS
 from graph import GraphError, open_driver, subject_graph
+from hub.intake import IntakeStore
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings, graph_target
-from linkage import records_of_person
+from linkage import IdentityLedger, records_of_person
 
 PURPOSE = "subject_access [legal_obligation]"
 
@@ -143,6 +144,22 @@ def _event(e: Any) -> dict[str, Any]:
     }
 
 
+def pending_part(
+    settings: Settings, person_id: str, staged: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """What partners submitted through the API that was given this person's id
+    and is not among the person's linked records yet (the next `hub ingest` and
+    `hub link` take it in): as received, with who sent it and when."""
+    ledger = IdentityLedger.at_home(settings.home)
+    try:
+        assigned = [a.record_key for a in ledger.assignments() if a.person_id == person_id]
+    finally:
+        ledger.close()
+    known = {r.get("record_key") for r in staged.get("records", [])}
+    waiting = [key for key in assigned if key not in known]
+    return IntakeStore(settings.home).submissions(waiting) if waiting else []
+
+
 def build_report(
     settings: Settings, con: duckdb.DuckDBPyConnection, person_id: str, *, actor: str | None = None
 ) -> dict[str, Any]:
@@ -152,6 +169,7 @@ def build_report(
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     report.update(staged_part(con, person_id))
+    report["pending_submissions"] = pending_part(settings, person_id, report)
     try:
         with open_driver(graph_target(settings)) as driver:
             report["graph"] = subject_graph(driver, settings.neo4j_database, person_id)

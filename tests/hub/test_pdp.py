@@ -396,3 +396,40 @@ def test_an_erasure_the_graph_missed_is_finished_by_the_next_run(
     assert found[0]["n"] == 0
     with staging(env) as con:
         assert con.execute("SELECT count(*) FROM graph_erasure_pending").fetchone() == (0,)
+
+
+def test_a_submission_not_yet_ingested_is_in_the_subject_access_report(
+    city: tuple[dict[str, str], Path],
+) -> None:
+    """The API gave the person an id at once; until `hub ingest` and `hub link`
+    take the submission in, it lives only in the intake store, and the report
+    must still show it (what was sent, by whom, when)."""
+    env, _ = city
+    home = Path(env["HUB_HOME"])
+    record = {
+        "source_record_id": "SAR-9",
+        "full_name": "Rahma Menunggu Ingest",
+        "nik": "3273014404880003",
+        "birth_date": date(1988, 4, 4),
+        "sex": "P",
+        "address": "Jl. Dago No. 9",
+        "city": "Kota Bandung",
+    }
+    services = LinkageServices.open(Settings(home=home))
+    assert services.intake is not None
+    try:
+        answer = asyncio.run(services.intake.submit(record, "YAYASAN-SAR"))
+    finally:
+        services.close()
+    sar = report(env, answer["person_id"])
+    assert answer["record_key"] not in {r["record_key"] for r in sar["records"]}
+    [pending] = sar["pending_submissions"]
+    assert pending["record_key"] == answer["record_key"] == "api-yayasan-sar:SAR-9"
+    assert (pending["organization"], pending["full_name"], pending["nik"]) == (
+        "YAYASAN-SAR",
+        record["full_name"],
+        record["nik"],
+    )
+    assert pending["submitted_at"]
+    other = people_with_records(env, 1)[0][0]
+    assert report(env, other)["pending_submissions"] == []
