@@ -163,3 +163,24 @@ def test_a_script_or_formula_in_a_name_is_rendered_inert(city: City, dinsos: htt
     page = dinsos.get("/app/cari", params={"name": "script alert hyperlink evil"}).text
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;=HYPERLINK" in page
+
+
+def test_a_household_read_is_audited_with_the_tasks_purpose(
+    city: City, dinsos: httpx.Client
+) -> None:
+    admin = city.key("dinsos_admin")
+    hid = city.graphql(admin, SOME)["data"]["households"]["edges"][1]["node"]["id"]
+    assert dinsos.get(f"/app/keluarga/{hid}").status_code == 200
+    log = city.graphql(
+        admin, "{ auditLog(first: 50) { edges { node { operation householdIds purpose } } } }"
+    )["data"]["auditLog"]["edges"]
+    # the console's Household operation (the test's own `households` read has its own purpose)
+    reads = [
+        e["node"]
+        for e in log
+        if hid in e["node"]["householdIds"]
+        and e["node"]["operation"].startswith("read:household")
+        and not e["node"]["operation"].startswith("read:households")
+    ]
+    assert {r["operation"] for r in reads} >= {"read:household", "read:household.serviceHistory"}
+    assert all(r["purpose"] == "case_management [public_task]" for r in reads), reads
