@@ -8,6 +8,8 @@ staging themselves: each runs named operations as the signed-in principal.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,8 +319,19 @@ class Console:
 
         return endpoint
 
-    def routes(self, extra: Sequence[BaseRoute] = ()) -> list[BaseRoute]:
-        """The pages, under /app; `extra`: other slices' routes (e.g. upload)."""
+    def slices(self) -> list[BaseRoute]:
+        """The routes of the console's other slices, built alongside this one."""
+        extra: list[BaseRoute] = []
+        # -- issue 15's spreadsheet upload: `console.upload_routes.routes(console)`, ----------
+        # -- mounted here under /app once the module exists (the lead wires it at merge). -----
+        if importlib.util.find_spec("console.upload_routes") is not None:
+            upload_routes = importlib.import_module("console.upload_routes")
+            extra.extend(upload_routes.routes(self))
+        return extra
+
+    def routes(self, extra: Sequence[BaseRoute] | None = None) -> list[BaseRoute]:
+        """The pages, under /app; `extra`: other slices' routes (default: `slices()`)."""
+        extra = self.slices() if extra is None else extra
 
         async def root(_: Request) -> Response:
             return self.redirect(f"{PREFIX}/cari")

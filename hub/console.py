@@ -5,7 +5,6 @@ the console's operations join the trusted documents when the hub keeps them."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -55,11 +54,4 @@ def console_routes(
         ),
         check_login,
     )
-    extra: list[BaseRoute] = []
-    # -- console slices built alongside (issue 15): the spreadsheet upload ----------
-    # `console.upload_routes.routes(console)` is mounted here once it exists.
-    if importlib.util.find_spec("console.upload_routes") is not None:
-        from console import upload_routes  # type: ignore[attr-defined,unused-ignore]
-
-        extra.extend(upload_routes.routes(console))
-    return console.routes(extra)
+    return console.routes()
