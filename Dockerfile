@@ -11,6 +11,7 @@ COPY connectors ./connectors
 COPY graph ./graph
 COPY simulator ./simulator
 COPY reports ./reports
+COPY console ./console
 RUN pip install --no-cache-dir . \
  && useradd --system --home /var/lib/satupintu satupintu \
  && mkdir -p /var/lib/satupintu && chown satupintu /var/lib/satupintu

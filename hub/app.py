@@ -31,7 +31,8 @@ from strawberry.types import ExecutionResult
 from graph import GraphRepository, GraphUnavailable, open_async_driver
 from hub.analytics import StagingAnalytics
 from hub.body_limit import MAX_BODY_BYTES, BodyLimit
-from hub.dashboard import dashboard_routes
+from hub.console import console_routes, register_console_documents
+from hub.dashboard import Sessions, dashboard_routes
 from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
 from hub.security import (
@@ -77,6 +78,21 @@ class Runtime:
     #: the published staging generation the server reads (see hub.intake)
     linkage: LinkageServices | None = None
 
+    def graphql_context(
+        self,
+        principal: Principal | None,
+        purpose: str | None,
+        request: Any = None,
+        response: Any = None,
+    ) -> Context:
+        """The GraphQL context of one call as `principal`: the one home of how
+        /graphql and the console (console.runner) build it."""
+        if self.services is None:
+            raise GraphUnavailable("the graph is not connected yet; retry in a moment.")
+        return Context.for_request(
+            self.services, principal, request=request, response=response, purpose=purpose
+        )
+
 
 class HubGraphQL(GraphQL[Context, None]):
     def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
@@ -84,18 +100,11 @@ class HubGraphQL(GraphQL[Context, None]):
         super().__init__(**kwargs)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
-        services = self.runtime.services
-        if services is None:
-            raise GraphUnavailable("the graph is not connected yet; retry in a moment.")
         # an empty starlette State is falsy: ask it for the attribute, do not `and` it
         principal = getattr(getattr(request, "state", None), "principal", None)
         # a websocket has no principal yet (None may do nothing): on_ws_connect binds one
-        return Context.for_request(
-            services,
-            principal,
-            request=request,
-            response=response,
-            purpose=purpose_from_headers(getattr(request, "headers", {})),
+        return self.runtime.graphql_context(
+            principal, purpose_from_headers(getattr(request, "headers", {})), request, response
         )
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -227,6 +236,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     production = settings.mode == "production"
     trusted_path = settings.home / "trusted-documents.json"
     trusted = TrustedDocuments.load(trusted_path) if trusted_path.exists() else None
+    if trusted is not None:
+        register_console_documents(trusted)
     schema = build_schema(
         protection_extensions(
             settings.mode,
@@ -240,6 +251,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             safe_errors=(SecurityError,),
         )
     )
+    sessions = Sessions(settings, runtime.authenticator)
     graphql = HubGraphQL(
         runtime,
         schema=schema,
@@ -322,13 +334,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Route("/health", health),
             *dashboard_routes(
                 settings,
-                runtime.authenticator,
+                sessions,
                 runtime.limiter,
                 journal,
                 staging=lambda: (
                     runtime.linkage.generations if runtime.linkage is not None else None
                 ),
             ),
+            *console_routes(settings, sessions, runtime.limiter, runtime.graphql_context, schema),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodyLimit, max_bytes=max_body_bytes(settings))],

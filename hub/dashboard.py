@@ -2,7 +2,8 @@
 `reports.dashboard`'s; the tokens are `hub.security.tokens`'.
 
 Sign-in, three ways, all ending in the same session cookie (HttpOnly,
-SameSite=Strict, HMAC-signed with `$HUB_HOME/keys/dashboard-secret`, 8 hours):
+SameSite=Strict, HMAC-signed with `$HUB_HOME/keys/dashboard-secret`, 8 hours),
+which the console at /app shares (`Sessions`):
 
 - the login form posts an API key of a `dinsos_admin` or `social_worker`;
 - a request with the API key in a header (`X-API-Key`, `Authorization`) is
@@ -30,7 +31,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from hub.analytics import published_staging
-from hub.security import Authenticator, RateLimiter, SecurityError, TokenSigner, token_secret
+from hub.security import (
+    Authenticator,
+    Principal,
+    RateLimiter,
+    SecurityError,
+    TokenSigner,
+    token_secret,
+)
 from hub.settings import Settings
 from journal import Journal
 from reports.dashboard import Figures, dashboard_page, figures, login_form, message_page
@@ -41,6 +49,8 @@ if TYPE_CHECKING:
 
 DASHBOARD_ROLES: Final[frozenset[str]] = frozenset({"dinsos_admin", "social_worker"})
 COOKIE: Final[str] = "hub_dashboard"
+#: the cookie goes to /dashboard and to the console at /app
+COOKIE_PATH: Final[str] = "/"
 SESSION_SECONDS: Final[int] = 8 * 3600
 LINK_SECONDS: Final[int] = 300
 SESSION, LINK = "session", "link"
@@ -82,9 +92,85 @@ def _html(text: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(text, status_code=status, headers=_HEADERS)
 
 
+class Sessions:
+    """The signed session cookie of /dashboard and the console (/app): who is
+    signed in (cookie, or an API key in a header), the one-time links (each
+    used once), and the cookie itself. A cookie's payload carries `csrf`, a
+    random token the console's forms echo back (console.session)."""
+
+    def __init__(self, settings: Settings, authenticator: Authenticator) -> None:
+        self.tokens = signer(settings)
+        self.authenticator = authenticator
+        self.secure = settings.mode == "production"
+        self._used_links: dict[str, float] = {}
+
+    def current(self, request: Request) -> dict[str, Any] | None:
+        """The session's payload (sub, org, role, key_id...), else None."""
+        if request.headers.get("x-api-key") or request.headers.get("authorization"):
+            try:
+                p = self.authenticator.authenticate(request.headers)
+            except SecurityError:
+                return None
+            return {"sub": p.subject, "org": p.organization, "role": p.role, "header": True}
+        payload = self.tokens.verify(request.cookies.get(COOKIE), SESSION)
+        if payload and payload.get("key_id"):
+            try:
+                if not self.authenticator.keys.get(str(payload["key_id"])).active:
+                    return None
+            except SecurityError:
+                return None
+        return payload
+
+    def redeem_link(self, token: str) -> dict[str, Any] | None:
+        """A one-time link's session payload; None when expired, forged or used."""
+        payload = self.tokens.verify(token, LINK)
+        now = time.time()
+        for nonce, exp in list(self._used_links.items()):
+            if exp < now:
+                del self._used_links[nonce]
+        if payload is None or payload["nonce"] in self._used_links:
+            return None
+        self._used_links[payload["nonce"]] = float(payload["exp"])
+        return {"sub": payload["sub"], "org": payload["org"], "role": payload["role"]}
+
+    def with_api_key(self, api_key: str) -> dict[str, Any]:
+        """The session payload of an API key's holder; SecurityError when unknown."""
+        p = self.authenticator.authenticate({"x-api-key": api_key})
+        return {"sub": p.subject, "org": p.organization, "role": p.role, "key_id": p.key_id}
+
+    def store(self, response: Response, payload: dict[str, Any]) -> None:
+        """Set the cookie to `payload` (a new CSRF token when it has none)."""
+        claims = {k: v for k, v in payload.items() if k not in ("kind", "exp", "header")}
+        claims.setdefault("csrf", secrets.token_urlsafe(24))
+        response.set_cookie(
+            COOKIE,
+            self.tokens.issue(SESSION, claims, SESSION_SECONDS),
+            max_age=SESSION_SECONDS,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+        )
+
+    def clear(self, response: Response) -> None:
+        response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
+
+
+def principal_of(payload: dict[str, Any]) -> Principal:
+    """The principal a session payload names, as the API authenticates it."""
+    key_id = payload.get("key_id")
+    return Principal(
+        subject=str(payload["sub"]),
+        organization=str(payload["org"]),
+        role=payload["role"],
+        auth_method="api_key" if key_id else "jwt",
+        key_id=str(key_id) if key_id else None,
+    )
+
+
 def dashboard_routes(
     settings: Settings,
-    authenticator: Authenticator,
+    sessions: Sessions,
     limiter: RateLimiter,
     journal: Journal,
     staging: Callable[[], Generations | None] = lambda: None,
@@ -92,39 +178,12 @@ def dashboard_routes(
     """`journal`: the app's journal (what the API recorded counts too);
     `staging`: the server's published generations (hub.intake); without them
     the dashboard reads the current published generation, else hub.duckdb."""
-    tokens = signer(settings)
-    used_links: dict[str, float] = {}
     cache: dict[tuple[str, str, int], Figures] = {}
-    secure = settings.mode == "production"
-
-    def session(request: Request) -> dict[str, Any] | None:
-        if request.headers.get("x-api-key") or request.headers.get("authorization"):
-            try:
-                p = authenticator.authenticate(request.headers)
-            except SecurityError:
-                return None
-            return {"sub": p.subject, "org": p.organization, "role": p.role}
-        payload = tokens.verify(request.cookies.get(COOKIE), SESSION)
-        if payload and payload.get("key_id"):
-            try:
-                if not authenticator.keys.get(str(payload["key_id"])).active:
-                    return None
-            except SecurityError:
-                return None
-        return payload
+    session = sessions.current
 
     def signed_in(payload: dict[str, Any]) -> Response:
-        cookie = tokens.issue(SESSION, payload, SESSION_SECONDS)
         response = RedirectResponse("/dashboard", status_code=303, headers=_HEADERS)
-        response.set_cookie(
-            COOKIE,
-            cookie,
-            max_age=SESSION_SECONDS,
-            path="/dashboard",
-            httponly=True,
-            samesite="strict",
-            secure=secure,
-        )
+        sessions.store(response, payload)
         return response
 
     async def show(request: Request) -> Response:
@@ -173,19 +232,12 @@ def dashboard_routes(
             token = request.query_params.get("token")
             if not token:
                 return _html(login_form())
-            payload = tokens.verify(token, LINK)
-            now = time.time()
-            for nonce, exp in list(used_links.items()):
-                if exp < now:
-                    del used_links[nonce]
-            if payload is None or payload["nonce"] in used_links:
+            payload = sessions.redeem_link(token)
+            if payload is None:
                 return _html(
                     login_form("Tautan tidak berlaku (kedaluwarsa atau sudah dipakai)."), 401
                 )
-            used_links[payload["nonce"]] = float(payload["exp"])
-            return signed_in(
-                {"sub": payload["sub"], "org": payload["org"], "role": payload["role"]}
-            )
+            return signed_in(payload)
         client = request.client.host if request.client else "unknown"
         try:
             limiter.check(f"dashboard-login:{client}")
@@ -194,18 +246,16 @@ def dashboard_routes(
         form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
         api_key = (form.get("api_key") or [""])[0].strip()
         try:
-            p = authenticator.authenticate({"x-api-key": api_key})
+            payload = sessions.with_api_key(api_key)
         except SecurityError:
             return _html(login_form("API key tidak dikenal atau sudah dicabut."), 401)
-        if p.role not in DASHBOARD_ROLES:
-            return _html(login_form(f"Peran {p.role} tidak dapat membuka dasbor."), 403)
-        return signed_in(
-            {"sub": p.subject, "org": p.organization, "role": p.role, "key_id": p.key_id}
-        )
+        if payload["role"] not in DASHBOARD_ROLES:
+            return _html(login_form(f"Peran {payload['role']} tidak dapat membuka dasbor."), 403)
+        return signed_in(payload)
 
     async def logout(_: Request) -> Response:
         response = RedirectResponse("/dashboard/login", status_code=303, headers=_HEADERS)
-        response.delete_cookie(COOKIE, path="/dashboard", httponly=True, samesite="strict")
+        sessions.clear(response)
         return response
 
     return [

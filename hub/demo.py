@@ -122,6 +122,11 @@ def _narrate(
         "(sign in with the dinsos_admin or social_worker key).",
         markup=False,
     )
+    console.print(
+        f"The web console (Konsol) is at http://{settings.host}:{settings.port}/app "
+        "(sign in with any of these keys; Bahasa Indonesia first).",
+        markup=False,
+    )
     if example:
         hid, names, sources = example
         console.print(

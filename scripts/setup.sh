@@ -48,4 +48,11 @@ if [ "${1:-}" = "--test" ]; then
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends \
       "${missing[@]}" >/dev/null
   fi
+  # axe-core, the accessibility checker the console's browser tests run in the page
+  # (npm's package, into a git-ignored folder; the tests fail clearly without it)
+  if [ ! -f .browser-tools/node_modules/axe-core/axe.min.js ]; then
+    need npm "install Node.js and npm (apt-get install npm): the browser tests fetch axe-core with it"
+    echo "setup: fetching axe-core for the browser tests (npm)"
+    npm install --silent --no-audit --no-fund --prefix .browser-tools "axe-core@^4" >/dev/null
+  fi
 fi

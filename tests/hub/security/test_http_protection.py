@@ -281,6 +281,33 @@ async def test_production_partners_run_only_trusted_documents(
     assert (await post(app, {"query": known}, staff)).json()["data"]["household"]["id"] == "H1"
 
 
+@pytest.mark.anyio
+async def test_the_console_runs_its_operations_as_trusted_documents(
+    tmp_path: Path, services: Services
+) -> None:
+    """In production a foundation held to trusted documents can still use the
+    console at /app: it names each of its operations by document id."""
+    known = '{ household(id: "H1") { id noKk } }'
+    (tmp_path / "trusted-documents.json").write_text(json.dumps({document_id(known): known}))
+    s = settings(tmp_path, "production")
+    app = create_app(s, services)
+    transport = httpx.ASGITransport(app=app)
+    # the session cookie is Secure in production
+    async with httpx.AsyncClient(transport=transport, base_url="https://hub") as console:
+        signed = await console.post("/app/login", data={"api_key": key(s, "YAY-A", "foundation")})
+        assert signed.status_code == 303
+        form = (await console.get("/app/tujuan?task=cari")).text
+        token = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        chosen = await console.post(
+            "/app/tujuan",
+            data={"csrf": token, "task": "cari", "purpose": "foundation_service", "next": "/app/"},
+        )
+        assert chosen.status_code == 303
+        page = await console.get("/app/keluarga/H1")
+    assert page.status_code == 200, page.text
+    assert "3273**********01" in page.text and "trusted documents" not in page.text
+
+
 # --- websocket -------------------------------------------------------------------------------
 class OneHousehold:
     async def households(self, ids: Any, scope: Any) -> Any:

@@ -1,0 +1,381 @@
+"""The console's pages and the object that holds what they share.
+
+`Console` holds the runner (console.runner), the session store the hub hands
+over (console.session), the templates and the settings; `routes()` are the
+pages, mounted by hub/console.py under /app. Pages never read the graph or
+staging themselves: each runs named operations as the signed-in principal.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qs, urlencode
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from console.i18n import Labels
+from console.runner import Outcome, Runner
+from console.session import Session, SessionStore
+
+HERE: Final = Path(__file__).parent
+PREFIX: Final = "/app"
+#: the task whose purpose covers searching and reading households
+SEARCH_TASK: Final = "cari"
+MAX_FORM_BYTES: Final = 16_384
+
+HEADERS: Final[dict[str, str]] = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    purposes: Sequence[tuple[str, str]]
+    """The purpose registry as (code, name), offered when a task asks its purpose."""
+    dashboard_roles: frozenset[str] = frozenset({"dinsos_admin", "social_worker"})
+    refusals: tuple[type[Exception], ...] = field(default_factory=tuple)
+    """Exceptions `principal_of` raises to refuse a session (e.g. over the rate limit)."""
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Console:
+    def __init__(
+        self,
+        runner: Runner,
+        sessions: SessionStore,
+        principal_of: Callable[[Mapping[str, Any]], Any],
+        settings: ConsoleSettings,
+        check_login: Callable[[Request], None] = lambda _r: None,
+    ) -> None:
+        """`principal_of`: the principal a session payload names (raises one of
+        `settings.refusals` to refuse it); `check_login`: raises one of them
+        when a client tries too many sign-ins."""
+        self.runner = runner
+        self.sessions = sessions
+        self.principal_of = principal_of
+        self.settings = settings
+        self.check_login = check_login
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+
+    # -- rendering ---------------------------------------------------------
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        status: int = 200,
+        session: Session | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
+        labels = Labels(request.query_params.get("lang") or "id")
+        text = self.templates.get_template(template).render(
+            labels=labels,
+            lang=labels.lang,
+            session=session,
+            prefix=PREFIX,
+            path=request.url.path,
+            **values,
+        )
+        return HTMLResponse(text, status_code=status, headers=HEADERS)
+
+    def message(self, request: Request, status: int, title: str, text: str) -> HTMLResponse:
+        return self.render(
+            request, "message.html", status, self.session(request), title=title, text=text
+        )
+
+    def redirect(self, url: str) -> RedirectResponse:
+        return RedirectResponse(url, status_code=303, headers=HEADERS)
+
+    # -- sessions ----------------------------------------------------------
+
+    def session(self, request: Request) -> Session | None:
+        payload = self.sessions.current(request)
+        return Session(payload) if payload else None
+
+    async def form(self, request: Request, session: Session | None) -> dict[str, str]:
+        """The POSTed form; Refused(403) unless it carries the session's CSRF token."""
+        body = (await request.body())[:MAX_FORM_BYTES].decode("utf-8", "replace")
+        form = {k: v[0] for k, v in parse_qs(body).items()}
+        if session is None or not session.csrf_ok(form.get("csrf")):
+            raise Refused(403, Labels()["csrf"])
+        return form
+
+    async def run(
+        self, session: Session, operation: str, task: str | None, **variables: Any
+    ) -> Outcome:
+        try:
+            principal = self.principal_of(session.payload)
+        except self.settings.refusals as exc:
+            raise Refused(getattr(exc, "status_code", 403), str(exc)) from exc
+        purpose = session.purpose(task) if task else None
+        return await self.runner.run(operation, principal, purpose=purpose, variables=variables)
+
+    # -- pages -------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        labels = Labels()
+        if request.method == "GET":
+            token = request.query_params.get("token")
+            if not token:
+                return self.render(request, "login.html", error=None)
+            payload = self.sessions.redeem_link(token)
+            if payload is None:
+                return self.render(request, "login.html", 401, error=labels["bad_link"])
+            return self.signed_in(payload)
+        try:
+            self.check_login(request)
+        except self.settings.refusals:
+            return self.render(request, "login.html", 429, error=labels["too_many"])
+        body = (await request.body())[:4096].decode("utf-8", "replace")
+        api_key = (parse_qs(body).get("api_key") or [""])[0].strip()
+        try:
+            payload = self.sessions.with_api_key(api_key)
+        except self.settings.refusals:
+            return self.render(request, "login.html", 401, error=labels["bad_key"])
+        return self.signed_in(payload)
+
+    def signed_in(self, payload: dict[str, Any]) -> Response:
+        response = self.redirect(f"{PREFIX}/cari")
+        self.sessions.store(response, payload)
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        await self.form(request, self.session(request))
+        response = self.redirect(f"{PREFIX}/login")
+        self.sessions.clear(response)
+        return response
+
+    async def purpose(self, request: Request, session: Session) -> Response:
+        task = request.query_params.get("task") or SEARCH_TASK
+        back = _local(request.query_params.get("next"))
+        if request.method == "GET":
+            return self.render(
+                request,
+                "purpose.html",
+                session=session,
+                task=task,
+                next=back,
+                purposes=self.settings.purposes,
+                current=session.purpose(task),
+            )
+        form = await self.form(request, session)
+        codes = {code for code, _ in self.settings.purposes}
+        code = form.get("purpose", "")
+        if code not in codes:
+            raise Refused(400, f"unknown purpose {code!r}: pick one from the list")
+        note = form.get("note", "").strip()[:200]
+        response = self.redirect(_local(form.get("next")))
+        self.sessions.store(
+            response,
+            session.with_purpose(form.get("task") or task, f"{code}: {note}" if note else code),
+        )
+        return response
+
+    def ask_purpose(self, request: Request, task: str) -> Response:
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return self.redirect(f"{PREFIX}/tujuan?" + urlencode({"task": task, "next": back}))
+
+    async def search(self, request: Request, session: Session) -> Response:
+        q = request.query_params
+        name, nik, kk = (q.get(k, "").strip() for k in ("name", "nik", "kk"))
+        persons: list[Any] = []
+        households: list[Any] = []
+        errors: list[dict[str, Any]] = []
+        searched = bool(name or nik or kk)
+        if searched and session.purpose(SEARCH_TASK) is None:
+            return self.ask_purpose(request, SEARCH_TASK)
+        if name:
+            out = await self.run(session, "SearchPersons", SEARCH_TASK, name=name)
+            errors += out.errors
+            persons = [e["node"] for e in _get(out.data, "searchPersons", "edges")]
+        if nik or kk:
+            flt = {"nik": nik} if nik else {"noKk": kk}
+            out = await self.run(session, "SearchHouseholds", SEARCH_TASK, filter=flt)
+            errors += out.errors
+            households = [e["node"] for e in _get(out.data, "households", "edges")]
+        return self.render(
+            request,
+            "search.html",
+            session=session,
+            q={"name": name, "nik": nik, "kk": kk},
+            searched=searched,
+            persons=persons,
+            households=households,
+            errors=errors,
+            purpose=session.purpose(SEARCH_TASK),
+        )
+
+    async def household(self, request: Request, session: Session) -> Response:
+        if session.purpose(SEARCH_TASK) is None:
+            return self.ask_purpose(request, SEARCH_TASK)
+        hid = request.path_params["household_id"]
+        out = await self.run(session, "Household", SEARCH_TASK, id=hid)
+        if out.data is None or out.data.get("household") is None:
+            return self.render(
+                request,
+                "household.html",
+                404 if not out.errors else 403,
+                session=session,
+                household=None,
+                errors=out.errors,
+                change_requests=[],
+                purpose=session.purpose(SEARCH_TASK),
+            )
+        changes = await self.run(session, "HouseholdChangeRequests", SEARCH_TASK)
+        household = out.data["household"]
+        requests = [
+            e["node"]
+            for e in _get(changes.data, "changeRequests", "edges")
+            if e["node"]["householdId"] == household["id"]
+        ]
+        return self.render(
+            request,
+            "household.html",
+            session=session,
+            household=household,
+            errors=out.errors,
+            change_requests=requests,
+            purpose=session.purpose(SEARCH_TASK),
+        )
+
+    async def household_pick(self, request: Request, session: Session) -> Response:
+        hid = request.query_params.get("id", "").strip()
+        if hid:
+            return self.redirect(f"{PREFIX}/keluarga/{hid}")
+        return self.render(request, "household_pick.html", session=session)
+
+    async def caseload(self, request: Request, session: Session) -> Response:
+        if session.purpose(SEARCH_TASK) is None:
+            return self.ask_purpose(request, SEARCH_TASK)
+        out = await self.run(session, "Caseload", SEARCH_TASK)
+        data = out.data or {}
+        gaps = _get(data, "coverageGaps", "households", "edges")
+        return self.render(
+            request,
+            "caseload.html",
+            session=session,
+            filed=[e["node"] for e in _get(data, "filed", "edges")],
+            verified=[e["node"] for e in _get(data, "verified", "edges")],
+            gaps=[e["node"] for e in gaps],
+            gaps_total=(data.get("coverageGaps") or {}).get("totalHouseholds"),
+            errors=out.errors,
+        )
+
+    async def dashboard(self, request: Request, session: Session) -> Response:
+        out = await self.run(session, "Poverty", None)
+        areas = list((out.data or {}).get("povertyIndicators") or [])
+        poor = sum(a["poorPeople"] or 0 for a in areas)
+        people = sum((a["population"] or a["people"] or 0) for a in areas)
+        headline = {
+            "rate": poor / people if people else None,
+            "target": areas[0]["target"] if areas else None,
+        }
+        return self.render(
+            request,
+            "dashboard.html",
+            session=session,
+            areas=areas,
+            headline=headline,
+            errors=out.errors,
+            full=session.role in self.settings.dashboard_roles,
+        )
+
+    # -- routing -----------------------------------------------------------
+
+    def page(self, handler: Callable[[Request, Session], Any]) -> Callable[[Request], Any]:
+        """A page for the signed-in: others are sent to the sign-in form."""
+
+        async def endpoint(request: Request) -> Response:
+            session = self.session(request)
+            if session is None:
+                return self.redirect(f"{PREFIX}/login")
+            try:
+                response: Response = await handler(request, session)
+            except Refused as exc:
+                return self.message(request, exc.status, Labels()["forbidden"], str(exc))
+            return response
+
+        return endpoint
+
+    def slices(self) -> list[BaseRoute]:
+        """The routes of the console's other slices, built alongside this one."""
+        extra: list[BaseRoute] = []
+        # -- issue 15's spreadsheet upload: `console.upload_routes.routes(console)`, ----------
+        # -- mounted here under /app once the module exists (the lead wires it at merge). -----
+        if importlib.util.find_spec("console.upload_routes") is not None:
+            upload_routes = importlib.import_module("console.upload_routes")
+            extra.extend(upload_routes.routes(self))
+        return extra
+
+    def routes(self, extra: Sequence[BaseRoute] | None = None) -> list[BaseRoute]:
+        """The pages, under /app; `extra`: other slices' routes (default: `slices()`)."""
+        extra = self.slices() if extra is None else extra
+
+        async def root(_: Request) -> Response:
+            return self.redirect(f"{PREFIX}/cari")
+
+        async def logout(request: Request) -> Response:
+            try:
+                return await self.logout(request)
+            except Refused as exc:
+                return self.message(request, exc.status, Labels()["forbidden"], str(exc))
+
+        return [
+            Mount(
+                PREFIX,
+                routes=[
+                    Route("/", root),
+                    Route("/login", self.login, methods=["GET", "POST"]),
+                    Route("/logout", logout, methods=["POST"]),
+                    Route("/tujuan", self.page(self.purpose), methods=["GET", "POST"]),
+                    Route("/cari", self.page(self.search)),
+                    Route("/keluarga", self.page(self.household_pick)),
+                    Route("/keluarga/{household_id}", self.page(self.household)),
+                    Route("/beban-kasus", self.page(self.caseload)),
+                    Route("/dasbor", self.page(self.dashboard)),
+                    Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+                    *extra,
+                ],
+            )
+        ]
+
+
+def _get(data: Any, *path: str) -> list[Any]:
+    """A list deep in an operation's data, or [] when any step is missing."""
+    for key in path:
+        if not isinstance(data, Mapping):
+            return []
+        data = data.get(key)
+    return data if isinstance(data, list) else []
+
+
+def _local(url: str | None) -> str:
+    """Only a path inside the console may be a redirect target."""
+    if url and url.startswith(PREFIX + "/") and not url.startswith("//"):
+        return url
+    return f"{PREFIX}/cari"
+
+
+__all__ = ["HEADERS", "PREFIX", "Console", "ConsoleSettings", "Refused"]

@@ -1,0 +1,70 @@
+"""The console's view of the signed session cookie it shares with /dashboard.
+
+The hub keeps the cookie (hub.dashboard.Sessions: HMAC-signed, HttpOnly,
+SameSite=Strict) and hands the console a `SessionStore`. The console adds two
+things to the payload, both signed with it:
+
+- `csrf`: a random token made at sign-in; every POST form carries it back in
+  the `csrf` field and a missing or wrong one is refused (403);
+- `purposes`: the purpose stated for each task (e.g. `cari` for searching and
+  reading households), asked once per task and sent with each operation.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+class SessionStore(Protocol):
+    def current(self, request: Request) -> dict[str, Any] | None: ...
+
+    def redeem_link(self, token: str) -> dict[str, Any] | None: ...
+
+    def with_api_key(self, api_key: str) -> dict[str, Any]: ...
+
+    def store(self, response: Response, payload: dict[str, Any]) -> None: ...
+
+    def clear(self, response: Response) -> None: ...
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who is signed in, as the cookie's payload says."""
+
+    payload: Mapping[str, Any]
+
+    @property
+    def organization(self) -> str:
+        return str(self.payload.get("org", ""))
+
+    @property
+    def role(self) -> str:
+        return str(self.payload.get("role", ""))
+
+    @property
+    def csrf(self) -> str:
+        return str(self.payload.get("csrf", ""))
+
+    def purpose(self, task: str) -> str | None:
+        purposes = self.payload.get("purposes")
+        value = purposes.get(task) if isinstance(purposes, Mapping) else None
+        return value if isinstance(value, str) and value else None
+
+    def with_purpose(self, task: str, purpose: str) -> dict[str, Any]:
+        """The payload with `purpose` kept for `task`."""
+        purposes = dict(self.payload.get("purposes") or {})
+        purposes[task] = purpose
+        return {**self.payload, "purposes": purposes}
+
+    def csrf_ok(self, sent: str | None) -> bool:
+        """Whether a form's token is this session's (constant-time)."""
+        return bool(self.csrf) and bool(sent) and hmac.compare_digest(self.csrf, str(sent))
+
+
+__all__ = ["Session", "SessionStore"]

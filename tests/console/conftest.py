@@ -1,0 +1,95 @@
+"""One generated city per test session, linked, loaded into the test Neo4j and
+served by `hub serve`; the console's tests sign in to it with real API keys."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from hubcli import hub, linked_city, served
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from hub.security import KeyStore, SecurityDB
+from hub.settings import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class City:
+    base: str
+    settings: Settings
+    env: dict[str, str]
+
+    def key(self, role: str, organization: str = "ORG-DINSOS") -> str:
+        return KeyStore(SecurityDB.from_settings(self.settings)).create(organization, role)[1]
+
+    def graphql(
+        self, key: str, query: str, purpose: str = "pelayanan", **variables: object
+    ) -> dict:
+        r = httpx.post(
+            f"{self.base}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"X-API-Key": key, "X-Purpose": purpose},
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        body: dict = r.json()
+        return body
+
+
+@pytest.fixture(scope="session")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
+    env, _ = linked_city(tmp_path_factory, "console", households=150, seed=15, foundations=3)
+    hub(env, "load")
+    with served(env) as base:
+        yield City(base, load_settings(env), env)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / ".browser-tools" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[WebDriver]:
+    """One headless Debian Chromium for the session; failing (not skipping)
+    when it cannot start: scripts/test.sh installs chromium and chromium-driver."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if binary is None or driver_path is None:
+        pytest.fail(
+            "chromium and chromedriver are needed: scripts/test.sh installs them "
+            "(apt-get install chromium chromium-driver)"
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1024,900",
+    ):
+        options.add_argument(arg)
+    try:
+        driver = webdriver.Chrome(options=options, service=ChromeService(driver_path))
+    except WebDriverException as exc:
+        pytest.fail(f"headless Chromium did not start: {exc.msg}")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.is_file():
+        pytest.fail(
+            f"axe-core is missing at {AXE}: run `bash scripts/setup.sh --test` "
+            "(it runs `npm install --prefix .browser-tools axe-core`)"
+        )
+    return AXE.read_text(encoding="utf-8")
