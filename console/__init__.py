@@ -1,0 +1,1 @@
+"""Konsol Satupintu: the web console (server-rendered pages over the GraphQL schema)."""
