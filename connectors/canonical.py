@@ -51,7 +51,6 @@ IDENTIFYING_FIELDS: Final[tuple[str, ...]] = ("nik", "no_kk", "full_name")
 INTAKE_SOURCE_PREFIX: Final[str] = "api-"
 
 
-
 def organization_slug(organization: str) -> str:
     """An organization id as it appears in the source ids made for it (`api-<slug>`)."""
     return re.sub(r"[^a-z0-9]+", "-", organization.lower()).strip("-")

@@ -16,7 +16,10 @@ UPLOAD_LABELS: Final[dict[str, tuple[str, str]]] = {
         "Choose an Excel (.xlsx) or CSV file with your beneficiaries. The first row must hold "
         "the column names. Formulas are never run.",
     ),
-    "upload_file": ("Berkas (.xlsx atau .csv, paling besar {mb} MB)", "File (.xlsx or .csv, at most {mb} MB)"),
+    "upload_file": (
+        "Berkas (.xlsx atau .csv, paling besar {mb} MB)",
+        "File (.xlsx or .csv, at most {mb} MB)",
+    ),
     "upload_send": ("Unggah", "Upload"),
     "upload_problem": ("Berkas tidak dapat dibaca", "The file cannot be read"),
     "upload_no_org": (
@@ -25,9 +28,9 @@ UPLOAD_LABELS: Final[dict[str, tuple[str, str]]] = {
     ),
     "map_title": ("Cocokkan kolom", "Match the columns"),
     "map_intro": (
-        "Untuk setiap kolom, pilih isian Satupintu yang sesuai, atau \"abaikan\". "
+        'Untuk setiap kolom, pilih isian Satupintu yang sesuai, atau "abaikan". '
         "Pilihan ini diingat untuk unggahan berikutnya.",
-        "For each column choose the Satupintu field it holds, or \"ignore\". "
+        'For each column choose the Satupintu field it holds, or "ignore". '
         "The choice is remembered for your next upload.",
     ),
     "map_remembered": (
@@ -75,7 +78,10 @@ UPLOAD_LABELS: Final[dict[str, tuple[str, str]]] = {
     "field_phone": ("Telepon", "Phone"),
     "field_ppks": ("PPKS", "PPKS"),
     "field_welfare_decile": ("Desil kesejahteraan", "Welfare decile"),
-    "reason_no_identifying_field": ("Tanpa NIK, KK, atau nama yang sah", "No valid NIK, KK or name"),
+    "reason_no_identifying_field": (
+        "Tanpa NIK, KK, atau nama yang sah",
+        "No valid NIK, KK or name",
+    ),
     "reason_missing_source_record_id": ("ID baris kosong", "Row id is empty"),
     "reason_impossible_date": ("Tanggal tidak mungkin", "Impossible date"),
     "reason_unknown_area": ("Wilayah tidak dikenal", "Unknown area"),

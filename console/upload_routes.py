@@ -1,19 +1,20 @@
 """The console's upload pages: `/unggah` (choose a file; POST: the proposed mapping)
 and `/unggah/kolom` (POST the confirmed mapping: staged, quarantined, matched). The
-logic is console.upload; the matching is the API's `submitRecord`, run as the
+logic is connectors.upload, handed in by the hub as an `Uploads` (the console imports
+nothing of ours but itself); the matching is the API's `submitRecord`, run as the
 signed-in organization.
 
-The console core offers what `Console` names; the lead wires
-`routes(console, UploadStore(IntakeStore.config_dir_of(settings.home)))`. Templates get
-the core's `labels`, `session` and `prefix`; every POST form carries the session's
-CSRF token as `csrf`, checked here with `console.csrf_ok` (the upload is multipart, which
-the core's own form reader does not parse); a missing or wrong one is 403.
+The lead wires `routes(console, UploadStore(IntakeStore.config_dir_of(settings.home)))`
+(connectors.upload.UploadStore, hub.intake.IntakeStore). Templates get the core's
+`labels`, `session` and `prefix`; every POST form carries the session's CSRF token as
+`csrf`, checked here with `console.csrf_ok` (the upload is multipart, which the core's
+own form reader does not parse); a missing or wrong one is 403.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,21 +23,36 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from connectors.canonical import PERSON_FIELDS
-from console.upload import (
-    MAX_BYTES,
-    StagedRow,
-    UploadRejected,
-    UploadStore,
-    Validation,
-    submission_input,
-    validate,
-)
-
 #: The operation (console/operations/upload_submit.graphql) each staged row is sent with.
 SUBMIT_OPERATION = "UploadSubmitRecord"
 #: The form field of each column's choice: `col-<index>`, its header in `head-<index>`.
 _COLUMN, _HEADER = "col-", "head-"
+
+
+class Checked(Protocol):
+    """connectors.upload.Validation, as the pages use it."""
+
+    @property
+    def source(self) -> str: ...
+
+    def submissions(self) -> list[tuple[int, dict[str, Any]]]: ...
+
+
+class Uploads(Protocol):
+    """connectors.upload.UploadStore, as the pages use it; its methods raise
+    ValueError (UploadRejected) with a message for the person uploading."""
+
+    @property
+    def max_bytes(self) -> int: ...
+
+    @property
+    def fields(self) -> Sequence[str]: ...
+
+    def accept(self, organization: str, filename: str, data: bytes) -> str: ...
+
+    def preview(self, organization: str, filename: str) -> Any: ...
+
+    def check(self, organization: str, mapping: Mapping[str, str]) -> Checked: ...
 
 
 class Principal(Protocol):
@@ -47,9 +63,7 @@ class Principal(Protocol):
 class Console(Protocol):
     """What the upload pages use of the console core."""
 
-    def render(
-        self, request: Request, template: str, context: Mapping[str, Any]
-    ) -> Response: ...
+    def render(self, request: Request, template: str, context: Mapping[str, Any]) -> Response: ...
 
     def run(
         self, request: Request, operation_name: str, variables: Mapping[str, Any]
@@ -76,16 +90,19 @@ class Matched:
     person_ids: list[str] = field(default_factory=list)
 
 
-async def submit_rows(console: Console, request: Request, rows: list[StagedRow]) -> Matched:
-    """Each staged row through submitRecord, one at a time (the API links in real time
-    one at a time anyway): how many matched known people, how many are new."""
+async def submit_rows(
+    console: Console, request: Request, rows: Sequence[tuple[int, Mapping[str, Any]]]
+) -> Matched:
+    """Each staged row (row number, RecordInput) through submitRecord, one at a time
+    (the API links in real time one at a time anyway): how many matched known people,
+    how many are new, which the API refused and why."""
     matched = Matched()
-    for row in rows:
-        answer = await console.run(request, SUBMIT_OPERATION, {"record": submission_input(row)})
+    for row_number, record in rows:
+        answer = await console.run(request, SUBMIT_OPERATION, {"record": dict(record)})
         result = (answer.get("data") or {}).get("submitRecord")
         if not result:
             errors = answer.get("errors") or [{"message": "no answer"}]
-            matched.refused.append((row.row_number, str(errors[0].get("message"))))
+            matched.refused.append((row_number, str(errors[0].get("message"))))
             continue
         matched.record_keys.append(str(result["recordKey"]))
         matched.person_ids.append(str(result["personId"]))
@@ -96,18 +113,18 @@ async def submit_rows(console: Console, request: Request, rows: list[StagedRow])
     return matched
 
 
-def routes(console: Console, store: UploadStore) -> list[BaseRoute]:
+def routes(console: Console, store: Uploads) -> list[BaseRoute]:
     def organization(request: Request) -> str | None:
         principal = console.principal(request)
         return principal.organization if principal is not None else None
 
     def forbidden(request: Request) -> Response:
-        return _page(console, request, 403, no_organization=True)
+        return _page(console, store, request, 403, no_organization=True)
 
     async def start(request: Request) -> Response:
         if organization(request) is None:
             return forbidden(request)
-        return _page(console, request, 200)
+        return _page(console, store, request, 200)
 
     async def receive(request: Request) -> Response:
         org = organization(request)
@@ -118,16 +135,16 @@ def routes(console: Console, store: UploadStore) -> list[BaseRoute]:
                 return Response("CSRF token missing or wrong", status_code=403)
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
-                return _again(console, request, "choose a file to upload.")
-            data = await upload.read(MAX_BYTES + 1)
+                return _again(console, store, request, "choose a file to upload.")
+            data = await upload.read(store.max_bytes + 1)
             name = upload.filename or ""
         try:
             await asyncio.to_thread(store.accept, org, name, data)
             preview = await asyncio.to_thread(store.preview, org, name)
-        except UploadRejected as exc:
-            return _again(console, request, str(exc))
+        except ValueError as exc:  # UploadRejected
+            return _again(console, store, request, str(exc))
         return console.render(
-            request, "upload_map.html", {"preview": preview, "fields": list(PERSON_FIELDS)}
+            request, "upload_map.html", {"preview": preview, "fields": list(store.fields)}
         )
 
     async def confirm(request: Request) -> Response:
@@ -143,15 +160,14 @@ def routes(console: Console, store: UploadStore) -> list[BaseRoute]:
                 if key.startswith(_COLUMN) and _HEADER + key[len(_COLUMN) :] in form
             }
         try:
-            config = await asyncio.to_thread(store.confirm, org, mapping)
-            checked: Validation = await asyncio.to_thread(validate, config)
-        except UploadRejected as exc:
-            return _again(console, request, str(exc))
-        matched = await submit_rows(console, request, checked.staged)
+            checked = await asyncio.to_thread(store.check, org, mapping)
+        except ValueError as exc:  # UploadRejected
+            return _again(console, store, request, str(exc))
+        matched = await submit_rows(console, request, checked.submissions())
         return console.render(
             request,
             "upload_result.html",
-            {"validation": checked, "matched": matched, "source": config.id},
+            {"validation": checked, "matched": matched, "source": checked.source},
         )
 
     async def back(request: Request) -> Response:
@@ -167,6 +183,7 @@ def routes(console: Console, store: UploadStore) -> list[BaseRoute]:
 
 def _page(
     console: Console,
+    store: Uploads,
     request: Request,
     status: int,
     problem: str | None = None,
@@ -175,18 +192,31 @@ def _page(
     response = console.render(
         request,
         "upload.html",
-        {"problem": problem, "no_organization": no_organization, "max_mb": MAX_BYTES // 1_000_000},
+        {
+            "problem": problem,
+            "no_organization": no_organization,
+            "max_mb": store.max_bytes // 1_000_000,
+        },
     )
     response.status_code = status
     return response
 
 
-def _again(console: Console, request: Request, problem: str) -> Response:
-    return _page(console, request, 400, problem)
+def _again(console: Console, store: Uploads, request: Request, problem: str) -> Response:
+    return _page(console, store, request, 400, problem)
 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-__all__ = ["SUBMIT_OPERATION", "Console", "Matched", "Principal", "routes", "submit_rows"]
+__all__ = [
+    "SUBMIT_OPERATION",
+    "Checked",
+    "Console",
+    "Matched",
+    "Principal",
+    "Uploads",
+    "routes",
+    "submit_rows",
+]

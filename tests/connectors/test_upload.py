@@ -1,21 +1,19 @@
-"""console.upload: files checked, headers mapped, rows validated by ingest's own code,
+"""connectors.upload: files checked, headers mapped, rows validated by ingest's own code,
 and the TOML written so that `hub ingest` stages the same file the same way."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import duckdb
 import pytest
-from openpyxl import Workbook
+from sheets import csv_bytes, xlsx_bytes
 
 from connectors import ingest, load_configs
 from connectors.canonical import INTAKE_SOURCE_PREFIX, PERSON_FIELDS
 from connectors.mapping import REASONS
 from connectors.reference import load_reference
-from console.upload import (
+from connectors.upload import (
     MAX_BYTES,
     UploadRejected,
     UploadStore,
@@ -29,7 +27,7 @@ from domain.formula import escape_cell, formula_like
 
 ORG = "ORG-YAYASAN-UPLOAD"
 HEADERS = ["No.", "Nama Lengkap", "NIK", "No KK", "Tgl. Lahir", "Jenis Kelamin", "Kelurahan"]
-ROWS = [
+ROWS: list[list[str | None]] = [
     ["A-1", "Siti Aminah", "3273014501800001", "3273010101100001", "05-01-1980", "P", "Sukajadi"],
     ["A-2", "Budi Santoso", "123", None, "12 Maret 1975", "L", "Cipedes"],  # NIK malformed
     ["A-3", None, None, None, None, "L", None],  # identifies nobody
@@ -37,29 +35,6 @@ ROWS = [
     ["A-5", '=HYPERLINK("http://x","klik")', None, None, None, None, None],  # formula text
     ["A-1", "Siti Lain", None, None, None, "P", None],  # id used twice
 ]
-
-
-def xlsx_bytes(headers: list[str], rows: list[list[str | None]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:  # text, as a person typed it: openpyxl would store '=...' as a formula
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def csv_bytes(headers: list[str], rows: list[list[str | None]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerows([headers, *[[v or "" for v in r] for r in rows]])
-    return out.getvalue().encode()
 
 
 @pytest.fixture
@@ -161,8 +136,9 @@ def test_validation_is_ingests_and_the_toml_stages_the_same(store: UploadStore) 
             [config.id],
         ).fetchall()
         quarantined = dict(
-            con.execute("SELECT row_number, reason FROM quarantine WHERE source = ?", [config.id])
-            .fetchall()
+            con.execute(
+                "SELECT row_number, reason FROM quarantine WHERE source = ?", [config.id]
+            ).fetchall()
         )
     assert [k for (k,) in staged] == [r.record_key for r in checked.staged]
     assert quarantined == reasons
@@ -180,7 +156,11 @@ def test_the_mapping_is_remembered_and_a_bad_one_refused(store: UploadStore) -> 
         store.confirm(ORG, {"Kode": "source_record_id"})
     with pytest.raises(UploadRejected, match="chosen twice"):
         store.confirm(ORG, {"Kode": "nik", "Nomor Induk": "nik"})
-    chosen = {"Kode": "source_record_id", "Nama Penerima Bantuan": "full_name", "Nomor Induk": "nik"}
+    chosen = {
+        "Kode": "source_record_id",
+        "Nama Penerima Bantuan": "full_name",
+        "Nomor Induk": "nik",
+    }
     store.confirm(ORG, chosen)
     assert store.remembered(ORG) == chosen
 

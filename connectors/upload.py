@@ -1,21 +1,25 @@
-"""Uploading a beneficiary spreadsheet (XLSX or CSV): the logic behind the console's
-upload pages, for foundations without developers.
+"""A beneficiary spreadsheet (XLSX or CSV) uploaded by a foundation without developers:
+checked, its columns mapped to the canonical person fields, validated as `hub ingest`
+would, and kept as a source. The console's upload pages (console/upload_routes.py) are
+its only user; the hub hands them an `UploadStore`, so the console imports none of this.
 
-1. `accept` checks the file (type, size) and keeps it as the organization's pending upload.
+1. `UploadStore.accept` checks the file (type, size) and keeps it as the organization's
+   pending upload.
 2. `UploadStore.preview` reads its header row with the connectors' own readers and
-   proposes a mapping of its columns to the canonical person fields
-   (`connectors.canonical.PERSON_FIELDS`): the mapping the organization confirmed last
-   time, else one guessed from the header names (`propose_mapping`), with sample values.
-3. `UploadStore.confirm` writes the confirmed mapping as the source's TOML beside the
-   API submissions' (`api-upload-<org>.toml` in `$HUB_HOME/intake/config/`), so
-   `hub ingest` stages the same file the same way, and `validate` stages the file once in
-   a throw-away DuckDB with ingest's own code (`connectors.staging.ingest_source`): the
-   rows staged and the rows quarantined with ingest's reasons; the counts reconcile.
-4. The staged rows are then sent to the API's `submitRecord` as the signed-in
-   organization (`submission_input`; upload_routes runs it), so permissions, audit and
-   linkage are the API's. The record key of a row is `api-<org>:<its id>`, the same on
-   every upload of the same file, and submitRecord is idempotent by record key: a
-   re-upload changes nothing.
+   proposes a mapping of its columns to `connectors.canonical.PERSON_FIELDS`: the mapping
+   the organization confirmed last time, else one guessed from the header names in Bahasa
+   Indonesia and English (`propose_mapping`), with sample values.
+3. `UploadStore.check` writes the confirmed mapping as the source's TOML beside the API
+   submissions' (`api-upload-<org>.toml` in `$HUB_HOME/intake/config/`), so `hub ingest`
+   stages the same file the same way, and `validate`s it: staged once in a throw-away
+   DuckDB by ingest's own code (`connectors.staging.ingest_source`, with the reference
+   data), giving the rows staged and the rows quarantined with ingest's reasons; the
+   counts reconcile (read = staged + quarantined).
+4. `Validation.submissions` are the staged rows as the API's `RecordInput`: the console
+   sends each to `submitRecord` as the signed-in organization, so permissions, audit and
+   linkage are the API's. A row's record key is `api-<org>:<its id>`, the same on every
+   upload of the same file, and submitRecord is idempotent by record key (the real-time
+   linker returns the ids a key already has): a re-upload changes nothing.
 
 The upload source's id starts with the API prefix (`INTAKE_SOURCE_PREFIX`) on purpose:
 a self-service upload must not open a known person's household to its uploader any more
@@ -220,11 +224,16 @@ class QuarantinedRow:
 class Validation:
     """What `hub ingest` would do with the file: read = staged + quarantined."""
 
+    source: str
     read: int
     staged: list[StagedRow]
     quarantined: list[QuarantinedRow]
     by_reason: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    def submissions(self) -> list[tuple[int, dict[str, Any]]]:
+        """(row number, RecordInput) of every staged row, in row order."""
+        return [(row.row_number, submission_input(row)) for row in self.staged]
 
 
 class UploadStore:
@@ -232,6 +241,10 @@ class UploadStore:
     `uploads/<source>.pending.<kind>` until the mapping is confirmed, then
     `uploads/<source>.<kind>` with `config/<source>.toml` (`config_dir` is the
     API submissions' config folder, `hub.intake.IntakeStore.config_dir_of(home)`)."""
+
+    #: the largest file taken, and the fields a column may be mapped to
+    max_bytes: Final = MAX_BYTES
+    fields: Final = tuple(PERSON_FIELDS)
 
     def __init__(self, config_dir: Path) -> None:
         self.config_dir = config_dir
@@ -313,6 +326,10 @@ class UploadStore:
         [config] = read_config_file(path)
         return config
 
+    def check(self, organization: str, mapping: Mapping[str, str]) -> Validation:
+        """`confirm`, then `validate`."""
+        return validate(self.confirm(organization, mapping))
+
     def _require_pending(self, organization: str) -> str:
         kind = self.pending_kind(organization)
         if kind is None:
@@ -384,7 +401,12 @@ def validate(config: SourceConfig) -> Validation:
     finally:
         con.close()
     return Validation(
-        summary.read, staged, quarantined, summary.quarantined_by_reason, summary.warnings
+        config.id,
+        summary.read,
+        staged,
+        quarantined,
+        summary.quarantined_by_reason,
+        summary.warnings,
     )
 
 
