@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-#: The operation (console/operations/upload_submit.graphql) each staged row is sent with.
+#: The operation (console/operations/UploadSubmitRecord.graphql) each staged row is sent with.
 SUBMIT_OPERATION = "UploadSubmitRecord"
 #: The form field of each column's choice: `col-<index>`, its header in `head-<index>`.
 _COLUMN, _HEADER = "col-", "head-"

@@ -3,10 +3,12 @@ and the TOML written so that `hub ingest` stages the same file the same way."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import duckdb
 import pytest
+from openpyxl import Workbook
 from sheets import csv_bytes, xlsx_bytes
 
 from connectors import ingest, load_configs
@@ -177,3 +179,18 @@ def test_a_file_without_a_header_is_refused_clearly(store: UploadStore) -> None:
     store.accept(ORG, "kosong.xlsx", xlsx_bytes([], []))
     with pytest.raises(UploadRejected):
         store.preview(ORG, "kosong.xlsx")
+
+
+def test_a_formula_cell_is_neither_run_nor_shown(store: UploadStore) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Nama", "Catatan"])
+    sheet.append(["Ani", "=1+1"])  # openpyxl stores this as a formula, with no cached value
+    assert sheet["B2"].data_type == "f"
+    out = io.BytesIO()
+    book.save(out)
+    store.accept(ORG, "rumus.xlsx", out.getvalue())
+    preview = store.preview(ORG, "rumus.xlsx")
+    notes = {c.header: c.samples for c in preview.columns}["Catatan"]
+    assert notes == ()  # the stored value only: none was stored, and nothing computes one
