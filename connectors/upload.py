@@ -32,6 +32,8 @@ Formulas are never run: XLSX cells are read with cached values only (openpyxl
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import tempfile
@@ -220,6 +222,16 @@ class QuarantinedRow:
     detail: str
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A staged row as the API's `RecordInput`, with a digest of it: a row whose digest
+    the organization already submitted is not sent again (`UploadStore.submitted`)."""
+
+    row_number: int
+    record: Mapping[str, Any]
+    digest: str
+
+
 @dataclass
 class Validation:
     """What `hub ingest` would do with the file: read = staged + quarantined."""
@@ -231,9 +243,16 @@ class Validation:
     by_reason: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
-    def submissions(self) -> list[tuple[int, dict[str, Any]]]:
-        """(row number, RecordInput) of every staged row, in row order."""
-        return [(row.row_number, submission_input(row)) for row in self.staged]
+    def submissions(self) -> list[Submission]:
+        """Every staged row as a submission, in row order."""
+        out = []
+        for row in self.staged:
+            record = submission_input(row)
+            text = json.dumps(record, sort_keys=True, ensure_ascii=False)
+            out.append(
+                Submission(row.row_number, record, hashlib.sha256(text.encode()).hexdigest())
+            )
+        return out
 
 
 class UploadStore:
@@ -325,6 +344,26 @@ class UploadStore:
         write_config(path, self._config_data(organization, kind, final, columns))
         [config] = read_config_file(path)
         return config
+
+    def _submitted_path(self, organization: str) -> Path:
+        return self.upload_dir / f"{upload_source_id(organization)}.submitted.json"
+
+    def submitted(self, organization: str) -> dict[str, str]:
+        """sourceRecordId -> digest of what the organization's uploads submitted and
+        the API took, so that a re-upload sends only new or changed rows (each send
+        spends the organization's submission budget, see README "Submissions")."""
+        path = self._submitted_path(organization)
+        if not path.is_file():
+            return {}
+        found = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in found.items()}
+
+    def remember_submitted(self, organization: str, taken: Mapping[str, str]) -> None:
+        if not taken:
+            return
+        merged = {**self.submitted(organization), **taken}
+        text = json.dumps(merged, sort_keys=True, ensure_ascii=False)
+        _write_atomic(self._submitted_path(organization), text.encode())
 
     def check(self, organization: str, mapping: Mapping[str, str]) -> Validation:
         """`confirm`, then `validate`."""
@@ -446,6 +485,7 @@ __all__ = [
     "Preview",
     "QuarantinedRow",
     "StagedRow",
+    "Submission",
     "UploadRejected",
     "UploadStore",
     "Validation",

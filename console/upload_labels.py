@@ -49,14 +49,26 @@ UPLOAD_LABELS: Final[dict[str, tuple[str, str]]] = {
     "result_quarantined": ("Dikarantina", "Quarantined"),
     "result_known": ("Cocok dengan warga yang sudah dikenal", "Matched known people"),
     "result_new": ("Warga baru", "New people"),
-    "result_refused": ("Tidak terkirim", "Not submitted"),
+    "result_refused": ("Ditolak", "Refused"),
+    "result_unchanged": (
+        "Sudah dikirim sebelumnya, tidak berubah",
+        "Sent before, unchanged",
+    ),
+    "result_waiting": ("Menunggu", "Waiting"),
+    "result_waiting_note": (
+        "Batas pengiriman organisasi Anda untuk saat ini sudah tercapai. Unggah berkas yang "
+        "sama lagi setelah {seconds} detik: hanya baris yang belum terkirim yang dikirim.",
+        "Your organization's submission budget is spent for now. Upload the same file again "
+        "after {seconds} seconds: only the rows not yet sent are sent.",
+    ),
     "result_row": ("Baris", "Row"),
     "result_id": ("ID", "ID"),
     "result_reason": ("Alasan", "Reason"),
     "result_detail": ("Rincian", "Detail"),
     "result_same": (
-        "Mengunggah berkas yang sama lagi tidak mengubah apa pun.",
-        "Uploading the same file again changes nothing.",
+        "Mengunggah berkas yang sama lagi tidak mengubah apa pun: baris yang tidak berubah "
+        "tidak dikirim lagi.",
+        "Uploading the same file again changes nothing: unchanged rows are not sent again.",
     ),
     "result_again": ("Unggah berkas lain", "Upload another file"),
     "field_source_record_id": ("ID baris (nomor penerima)", "Row id (beneficiary number)"),

@@ -29,13 +29,26 @@ SUBMIT_OPERATION = "UploadSubmitRecord"
 _COLUMN, _HEADER = "col-", "head-"
 
 
+class Submission(Protocol):
+    """connectors.upload.Submission: a staged row as RecordInput, and its digest."""
+
+    @property
+    def row_number(self) -> int: ...
+
+    @property
+    def record(self) -> Mapping[str, Any]: ...
+
+    @property
+    def digest(self) -> str: ...
+
+
 class Checked(Protocol):
     """connectors.upload.Validation, as the pages use it."""
 
     @property
     def source(self) -> str: ...
 
-    def submissions(self) -> list[tuple[int, dict[str, Any]]]: ...
+    def submissions(self) -> Sequence[Submission]: ...
 
 
 class Uploads(Protocol):
@@ -53,6 +66,10 @@ class Uploads(Protocol):
     def preview(self, organization: str, filename: str) -> Any: ...
 
     def check(self, organization: str, mapping: Mapping[str, str]) -> Checked: ...
+
+    def submitted(self, organization: str) -> Mapping[str, str]: ...
+
+    def remember_submitted(self, organization: str, taken: Mapping[str, str]) -> None: ...
 
 
 class Principal(Protocol):
@@ -85,25 +102,52 @@ class Matched:
 
     known: int = 0
     new: int = 0
+    #: rows sent before with the same values: not sent again
+    unchanged: int = 0
+    #: rows not sent because the submission budget was spent, and when to try again
+    waiting: int = 0
+    retry_after: int | None = None
     refused: list[tuple[int, str]] = field(default_factory=list)  # row number, why
     record_keys: list[str] = field(default_factory=list)
     person_ids: list[str] = field(default_factory=list)
+    #: sourceRecordId -> digest of the rows the API took
+    taken: dict[str, str] = field(default_factory=dict)
 
 
 async def submit_rows(
-    console: Console, request: Request, rows: Sequence[tuple[int, Mapping[str, Any]]]
+    console: Console,
+    request: Request,
+    rows: Sequence[Submission],
+    already: Mapping[str, str] | None = None,
 ) -> Matched:
-    """Each staged row (row number, RecordInput) through submitRecord, one at a time
-    (the API links in real time one at a time anyway): how many matched known people,
-    how many are new, which the API refused and why."""
+    """Each staged row through submitRecord, one at a time (the API links in real time
+    one at a time anyway), except those `already` submitted with the same values: how
+    many matched known people, how many are new, which the API refused and why. Once
+    the submission budget is spent the rest wait (re-uploading the file later sends
+    only them)."""
     matched = Matched()
-    for row_number, record in rows:
-        answer = await console.run(request, SUBMIT_OPERATION, {"record": dict(record)})
+    for row in rows:
+        sid = str(row.record.get("sourceRecordId"))
+        if (already or {}).get(sid) == row.digest:
+            matched.unchanged += 1
+            continue
+        if matched.retry_after is not None:
+            matched.waiting += 1
+            continue
+        answer = await console.run(request, SUBMIT_OPERATION, {"record": dict(row.record)})
         result = (answer.get("data") or {}).get("submitRecord")
         if not result:
-            errors = answer.get("errors") or [{"message": "no answer"}]
-            matched.refused.append((row_number, str(errors[0].get("message"))))
+            error = (answer.get("errors") or [{"message": "no answer"}])[0]
+            extensions = error.get("extensions") or {}
+            if (error.get("code") or extensions.get("code")) == "RATE_LIMITED":
+                matched.retry_after = int(
+                    error.get("retryAfter") or extensions.get("retryAfter") or 60
+                )
+                matched.waiting += 1
+                continue
+            matched.refused.append((row.row_number, str(error.get("message"))))
             continue
+        matched.taken[sid] = row.digest
         matched.record_keys.append(str(result["recordKey"]))
         matched.person_ids.append(str(result["personId"]))
         if result["newPerson"]:
@@ -163,7 +207,9 @@ def routes(console: Console, store: Uploads) -> list[BaseRoute]:
             checked = await asyncio.to_thread(store.check, org, mapping)
         except ValueError as exc:  # UploadRejected
             return _again(console, store, request, str(exc))
-        matched = await submit_rows(console, request, checked.submissions())
+        already = await asyncio.to_thread(store.submitted, org)
+        matched = await submit_rows(console, request, checked.submissions(), already)
+        await asyncio.to_thread(store.remember_submitted, org, matched.taken)
         return console.render(
             request,
             "upload_result.html",
@@ -216,6 +262,7 @@ __all__ = [
     "Console",
     "Matched",
     "Principal",
+    "Submission",
     "Uploads",
     "routes",
     "submit_rows",

@@ -133,12 +133,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     fields = ("full_name", "nik", "birth_date", "sex", "kelurahan")
     known = [dict(zip(fields, r, strict=True)) for r in rows]
     with served(env) as base:
-        for _ in range(300):  # the real-time linker waits for the published generation
-            if httpx.get(f"{base}/health", timeout=5).json().get("staging"):
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("hub serve has no staging generation")
+        wait_for_staging(base)
         yield City(env, home, base, key, known)
 
 
@@ -252,6 +247,7 @@ async def test_a_foundation_uploads_maps_sees_quarantine_and_matches(
     # the known people matched, the invented one is new; the formula row has a name too
     assert first["known"] >= len(city.known)
     assert first["new"] >= 1
+    assert first["unchanged"] == 0
     assert first["known"] + first["new"] + first.get("refused", 0) == first["staged"]
     # the source's TOML sits beside the API submissions', named for the organization
     toml = IntakeStore.config_dir_of(city.home) / f"{upload_source_id(ORG)}.toml"
@@ -269,8 +265,46 @@ async def test_a_foundation_uploads_maps_sees_quarantine_and_matches(
         first["staged"],
         first["quarantined"],
     )
-    assert second["new"] == 0  # everyone is known now: the same people, not new ones
+    # nothing is sent again: every staged row was sent before with the same values
+    assert (second["unchanged"], second["known"], second["new"]) == (first["staged"], 0, 0)
     assert (intake_rows(city.home), graph_counts(city)) == before
+
+
+def wait_for_staging(base: str) -> None:
+    for _ in range(300):  # the real-time linker waits for the published generation
+        if httpx.get(f"{base}/health", timeout=5).json().get("staging"):
+            return
+        time.sleep(0.2)
+    pytest.fail("hub serve has no staging generation")
+
+
+async def test_a_spent_budget_leaves_the_rest_waiting_for_the_next_upload(
+    city: City, tmp_path: Path
+) -> None:
+    small = "ORG-YAYASAN-KECIL"
+    config = tmp_path / "hub.toml"
+    config.write_text("[submissions]\nrate_per_minute = 0.001\nburst = 2\n")
+    key = hub(city.env, "keys", "create", "--org", small, "--role", "foundation")
+    with served({**city.env, "HUB_CONFIG": str(config)}) as base:
+        wait_for_staging(base)
+        app = Starlette(
+            routes=routes(
+                MinimalConsole(base, {small: key.stdout.splitlines()[-1]}),
+                UploadStore(tmp_path / "config"),
+            )
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://console",
+            headers={"X-Test-Org": small},
+        ) as client:
+            page = await upload(client, xlsx_bytes(HEADERS, sheet(city)))
+            answer = await confirm(client, page)
+    assert answer.status_code == 200, answer.text
+    found = counts(answer.text)
+    assert found["known"] + found["new"] == 2  # the burst
+    assert found["waiting"] == found["staged"] - 2
+    assert "Unggah berkas yang sama lagi setelah" in answer.text
 
 
 async def test_submitrecord_is_idempotent_by_record_key(city: City, tmp_path: Path) -> None:
