@@ -6,6 +6,7 @@ Every source, whatever its headers, is mapped to these fields before staging.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 #: field name -> DuckDB type, in the order of the staging tables.
@@ -49,4 +50,16 @@ IDENTIFYING_FIELDS: Final[tuple[str, ...]] = ("nik", "no_kk", "full_name")
 #: household to its submitter (a file source so named is treated alike: the safe direction).
 INTAKE_SOURCE_PREFIX: Final[str] = "api-"
 
-__all__ = ["IDENTIFYING_FIELDS", "INTAKE_SOURCE_PREFIX", "PERSON_FIELDS", "SERVICE_FIELDS"]
+
+def organization_slug(organization: str) -> str:
+    """An organization id as it appears in the source ids made for it (`api-<slug>`)."""
+    return re.sub(r"[^a-z0-9]+", "-", organization.lower()).strip("-")
+
+
+__all__ = [
+    "IDENTIFYING_FIELDS",
+    "INTAKE_SOURCE_PREFIX",
+    "PERSON_FIELDS",
+    "SERVICE_FIELDS",
+    "organization_slug",
+]

@@ -8,8 +8,6 @@ staging themselves: each runs named operations as the signed-in principal.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -319,19 +317,8 @@ class Console:
 
         return endpoint
 
-    def slices(self) -> list[BaseRoute]:
-        """The routes of the console's other slices, built alongside this one."""
-        extra: list[BaseRoute] = []
-        # -- issue 15's spreadsheet upload: `console.upload_routes.routes(console)`, ----------
-        # -- mounted here under /app once the module exists (the lead wires it at merge). -----
-        if importlib.util.find_spec("console.upload_routes") is not None:
-            upload_routes = importlib.import_module("console.upload_routes")
-            extra.extend(upload_routes.routes(self))
-        return extra
-
-    def routes(self, extra: Sequence[BaseRoute] | None = None) -> list[BaseRoute]:
-        """The pages, under /app; `extra`: other slices' routes (default: `slices()`)."""
-        extra = self.slices() if extra is None else extra
+    def routes(self, extra: Sequence[BaseRoute] = ()) -> list[BaseRoute]:
+        """The pages, under /app; `extra`: other slices' routes (the upload's)."""
 
         async def root(_: Request) -> Response:
             return self.redirect(f"{PREFIX}/cari")
@@ -360,6 +347,36 @@ class Console:
                 ],
             )
         ]
+
+
+class UploadView:
+    """The console core as the upload pages use it (`console.upload_routes.Console`):
+    the signed-in session is their principal, and their operations run as it."""
+
+    def __init__(self, core: Console) -> None:
+        self.core = core
+
+    def render(self, request: Request, template: str, context: Mapping[str, Any]) -> Response:
+        return self.core.render(request, template, session=self.core.session(request), **context)
+
+    async def run(
+        self, request: Request, operation_name: str, variables: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        session = self.core.session(request)
+        if session is None:
+            return {"data": None, "errors": [{"message": Labels()["forbidden"]}]}
+        try:
+            out = await self.core.run(session, operation_name, None, **variables)
+        except Refused as exc:
+            return {"data": None, "errors": [{"message": str(exc)}]}
+        return {"data": out.data, "errors": out.errors}
+
+    def principal(self, request: Request) -> Session | None:
+        return self.core.session(request)
+
+    def csrf_ok(self, request: Request, token: str | None) -> bool:
+        session = self.core.session(request)
+        return session is not None and session.csrf_ok(token)
 
 
 def _get(data: Any, *path: str) -> list[Any]:

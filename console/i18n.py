@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from console.upload_labels import UPLOAD_LABELS
+
 LANGUAGES: Final[tuple[str, ...]] = ("id", "en")
 
 CATALOGUE: Final[dict[str, tuple[str, str]]] = {
@@ -130,6 +132,7 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "language": ("Bahasa", "Language"),
     "suppressed": ("disembunyikan (sel kecil)", "withheld (small cell)"),
 }
+CATALOGUE.update(UPLOAD_LABELS)  # the upload pages' labels (console/upload_labels.py)
 
 
 class Labels:

@@ -12,9 +12,12 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from connectors import legal
-from console import Console, ConsoleSettings
+from connectors.upload import UploadStore
+from console import Console, ConsoleSettings, upload_routes
+from console.app import UploadView
 from console.runner import Executor, Runner, load_operations
 from hub.dashboard import DASHBOARD_ROLES, Sessions, principal_of
+from hub.intake import IntakeStore
 from hub.security import Principal, RateLimiter, SecurityError
 from hub.settings import Settings
 from schema.context import Context
@@ -54,4 +57,5 @@ def console_routes(
         ),
         check_login,
     )
-    return console.routes()
+    uploads = UploadStore(IntakeStore.config_dir_of(settings.home))
+    return console.routes(extra=upload_routes.routes(UploadView(console), uploads))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from connectors.canonical import INTAKE_SOURCE_PREFIX, PERSON_FIELDS
+from connectors.canonical import INTAKE_SOURCE_PREFIX, PERSON_FIELDS, organization_slug
 from connectors.config import write_config
 from hub.failures import describe
 from hub.priority import in_yielding_thread
@@ -52,7 +51,7 @@ _COLUMNS = ", ".join(f'"{f}" TEXT' for f in _FIELDS)
 
 def intake_source_id(organization: str) -> str:
     """`api-<organization>`: the source id of an organization's submissions."""
-    return INTAKE_SOURCE_PREFIX + re.sub(r"[^a-z0-9]+", "-", organization.lower()).strip("-")
+    return INTAKE_SOURCE_PREFIX + organization_slug(organization)
 
 
 class IntakeStore:

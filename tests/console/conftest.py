@@ -5,42 +5,17 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+from consolecity import City
 from hubcli import hub, linked_city, served
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from hub.security import KeyStore, SecurityDB
-from hub.settings import Settings, load_settings
-
-
-@dataclass(frozen=True)
-class City:
-    base: str
-    settings: Settings
-    env: dict[str, str]
-
-    def key(self, role: str, organization: str = "ORG-DINSOS") -> str:
-        return KeyStore(SecurityDB.from_settings(self.settings)).create(organization, role)[1]
-
-    def graphql(
-        self, key: str, query: str, purpose: str = "pelayanan", **variables: object
-    ) -> dict:
-        r = httpx.post(
-            f"{self.base}/graphql",
-            json={"query": query, "variables": variables},
-            headers={"X-API-Key": key, "X-Purpose": purpose},
-            timeout=30,
-        )
-        assert r.status_code == 200, r.text
-        body: dict = r.json()
-        return body
+from hub.settings import load_settings
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from conftest import City
+from consolecity import City
 
 from hub.dashboard import COOKIE, login_link
 
@@ -184,3 +184,16 @@ def test_a_household_read_is_audited_with_the_tasks_purpose(
     ]
     assert {r["operation"] for r in reads} >= {"read:household", "read:household.serviceHistory"}
     assert all(r["purpose"] == "case_management [public_task]" for r in reads), reads
+
+
+def test_the_served_console_mounts_the_upload_pages_for_a_foundation(city: City) -> None:
+    """`hub serve` wires the upload slice into /app: a foundation signed in gets
+    the file form with its session's CSRF token, and its menu links to it."""
+    with signed_in(city, city.key("foundation", "YAY-UPLOAD")) as client:
+        page = client.get("/app/unggah")
+        assert page.status_code == 200
+        assert 'type="file"' in page.text and 'enctype="multipart/form-data"' in page.text
+        assert f'value="{csrf(page.text)}"' in page.text
+        assert 'href="/app/unggah"' in client.get("/app/cari").text
+        refused = client.post("/app/unggah", files={"file": ("a.csv", b"nama\nSiti\n")})
+        assert refused.status_code == 403  # no CSRF token in the form

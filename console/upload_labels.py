@@ -1,0 +1,104 @@
+"""The upload pages' labels, in console.i18n's form (key: (Bahasa Indonesia, English)).
+
+Kept apart only while the console core is built in parallel: the lead merges them into
+`console.i18n.CATALOGUE` (`CATALOGUE.update(UPLOAD_LABELS)` or by pasting them in)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+UPLOAD_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "nav_upload": ("Unggah", "Upload"),
+    "upload_title": ("Unggah daftar penerima", "Upload a beneficiary list"),
+    "upload_intro": (
+        "Pilih berkas Excel (.xlsx) atau CSV berisi daftar penerima manfaat. Baris pertama "
+        "harus berisi nama kolom. Rumus tidak pernah dijalankan.",
+        "Choose an Excel (.xlsx) or CSV file with your beneficiaries. The first row must hold "
+        "the column names. Formulas are never run.",
+    ),
+    "upload_file": (
+        "Berkas (.xlsx atau .csv, paling besar {mb} MB)",
+        "File (.xlsx or .csv, at most {mb} MB)",
+    ),
+    "upload_send": ("Unggah", "Upload"),
+    "upload_problem": ("Berkas tidak dapat dibaca", "The file cannot be read"),
+    "upload_no_org": (
+        "Pengunggahan hanya untuk akun sebuah organisasi.",
+        "Uploading is for an organization's account only.",
+    ),
+    "map_title": ("Cocokkan kolom", "Match the columns"),
+    "map_intro": (
+        'Untuk setiap kolom, pilih isian Satupintu yang sesuai, atau "abaikan". '
+        "Pilihan ini diingat untuk unggahan berikutnya.",
+        'For each column choose the Satupintu field it holds, or "ignore". '
+        "The choice is remembered for your next upload.",
+    ),
+    "map_remembered": (
+        "Pilihan dari unggahan sebelumnya sudah diisi.",
+        "Your choices from the last upload are filled in.",
+    ),
+    "map_rows": ("Baris data", "Data rows"),
+    "map_column": ("Kolom", "Column"),
+    "map_samples": ("Contoh isi", "Sample values"),
+    "map_field": ("Isian Satupintu", "Satupintu field"),
+    "map_ignore": ("(abaikan)", "(ignore)"),
+    "map_confirm": ("Periksa dan kirim", "Check and submit"),
+    "result_title": ("Hasil unggahan", "Upload result"),
+    "result_read": ("Baris dibaca", "Rows read"),
+    "result_staged": ("Diterima", "Staged"),
+    "result_quarantined": ("Dikarantina", "Quarantined"),
+    "result_known": ("Cocok dengan warga yang sudah dikenal", "Matched known people"),
+    "result_new": ("Warga baru", "New people"),
+    "result_refused": ("Ditolak", "Refused"),
+    "result_unchanged": (
+        "Sudah dikirim sebelumnya, tidak berubah",
+        "Sent before, unchanged",
+    ),
+    "result_waiting": ("Menunggu", "Waiting"),
+    "result_waiting_note": (
+        "Batas pengiriman organisasi Anda untuk saat ini sudah tercapai. Unggah berkas yang "
+        "sama lagi setelah {seconds} detik: hanya baris yang belum terkirim yang dikirim.",
+        "Your organization's submission budget is spent for now. Upload the same file again "
+        "after {seconds} seconds: only the rows not yet sent are sent.",
+    ),
+    "result_row": ("Baris", "Row"),
+    "result_id": ("ID", "ID"),
+    "result_reason": ("Alasan", "Reason"),
+    "result_detail": ("Rincian", "Detail"),
+    "result_same": (
+        "Mengunggah berkas yang sama lagi tidak mengubah apa pun: baris yang tidak berubah "
+        "tidak dikirim lagi.",
+        "Uploading the same file again changes nothing: unchanged rows are not sent again.",
+    ),
+    "result_again": ("Unggah berkas lain", "Upload another file"),
+    "field_source_record_id": ("ID baris (nomor penerima)", "Row id (beneficiary number)"),
+    "field_nik": ("NIK", "NIK"),
+    "field_no_kk": ("Nomor KK", "Family card number"),
+    "field_full_name": ("Nama lengkap", "Full name"),
+    "field_birth_date": ("Tanggal lahir", "Date of birth"),
+    "field_birth_place": ("Tempat lahir", "Place of birth"),
+    "field_sex": ("Jenis kelamin", "Sex"),
+    "field_relationship": ("Hubungan dalam keluarga", "Relationship to the head"),
+    "field_address": ("Alamat", "Address"),
+    "field_street": ("Jalan", "Street"),
+    "field_house_number": ("Nomor rumah", "House number"),
+    "field_rt": ("RT", "RT"),
+    "field_rw": ("RW", "RW"),
+    "field_kelurahan": ("Kelurahan", "Kelurahan"),
+    "field_kecamatan": ("Kecamatan", "Kecamatan"),
+    "field_city": ("Kota/kabupaten", "City/regency"),
+    "field_phone": ("Telepon", "Phone"),
+    "field_ppks": ("PPKS", "PPKS"),
+    "field_welfare_decile": ("Desil kesejahteraan", "Welfare decile"),
+    "reason_no_identifying_field": (
+        "Tanpa NIK, KK, atau nama yang sah",
+        "No valid NIK, KK or name",
+    ),
+    "reason_missing_source_record_id": ("ID baris kosong", "Row id is empty"),
+    "reason_impossible_date": ("Tanggal tidak mungkin", "Impossible date"),
+    "reason_unknown_area": ("Wilayah tidak dikenal", "Unknown area"),
+    "reason_invalid_amount": ("Jumlah tidak sah", "Invalid amount"),
+    "reason_duplicate_source_record_id": ("ID baris dipakai dua kali", "Row id used twice"),
+}
+
+__all__ = ["UPLOAD_LABELS"]

@@ -1,0 +1,34 @@
+"""The served city the console's tests sign in to (tests/console/conftest.py
+builds one per session)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from hub.security import KeyStore, SecurityDB
+from hub.settings import Settings
+
+
+@dataclass(frozen=True)
+class City:
+    base: str
+    settings: Settings
+    env: dict[str, str]
+
+    def key(self, role: str, organization: str = "ORG-DINSOS") -> str:
+        return KeyStore(SecurityDB.from_settings(self.settings)).create(organization, role)[1]
+
+    def graphql(
+        self, key: str, query: str, purpose: str = "pelayanan", **variables: object
+    ) -> dict:
+        r = httpx.post(
+            f"{self.base}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"X-API-Key": key, "X-Purpose": purpose},
+            timeout=30,
+        )
+        assert r.status_code == 200, r.text
+        body: dict = r.json()
+        return body
