@@ -43,7 +43,8 @@ HEADERS: Final[dict[str, str]] = {
 class ConsoleSettings:
     purposes: Sequence[tuple[str, str]]
     """The purpose registry as (code, name), offered when a task asks its purpose."""
-    dashboard_roles: frozenset[str] = frozenset({"dinsos_admin", "social_worker"})
+    dashboard_roles: frozenset[str]
+    """The roles that see the full /dashboard (the hub's `DASHBOARD_ROLES`, not a copy)."""
     refusals: tuple[type[Exception], ...] = field(default_factory=tuple)
     """Exceptions `principal_of` raises to refuse a session (e.g. over the rate limit)."""
 
