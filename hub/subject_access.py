@@ -218,6 +218,7 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 _SECTIONS = (
     ("records", "Source records that hold your data (as staged)"),
+    ("pending_submissions", "Sent by partners through the API, not yet linked"),
     ("services", "Services recorded by the sources"),
     ("links", "How your records were linked"),
     ("match_evidence", "Match evidence between records"),

@@ -421,7 +421,9 @@ def test_a_submission_not_yet_ingested_is_in_the_subject_access_report(
         answer = asyncio.run(services.intake.submit(record, "YAYASAN-SAR"))
     finally:
         services.close()
-    sar = report(env, answer["person_id"])
+    page = home / "sar-pending.html"
+    sar = report(env, answer["person_id"], "--html", str(page))
+    assert record["full_name"] in page.read_text(encoding="utf-8")  # the HTML copy has it too
     assert answer["record_key"] not in {r["record_key"] for r in sar["records"]}
     [pending] = sar["pending_submissions"]
     assert pending["record_key"] == answer["record_key"] == "api-yayasan-sar:SAR-9"
