@@ -29,6 +29,8 @@ PREFIX: Final = "/app"
 #: the task whose purpose covers searching and reading households
 SEARCH_TASK: Final = "cari"
 MAX_FORM_BYTES: Final = 16_384
+#: the search form's fields (query parameters of /app/cari)
+SEARCH_FIELDS: Final = ("name", "nik", "kk", "kelurahan", "rt", "rw", "address", "ppks", "decile")
 
 HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -72,6 +74,7 @@ class Console:
         self.principal_of = principal_of
         self.settings = settings
         self.check_login = check_login
+        self._ppks: list[Any] | None = None
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -197,34 +200,52 @@ class Console:
         return self.redirect(f"{PREFIX}/tujuan?" + urlencode({"task": task, "next": back}))
 
     async def search(self, request: Request, session: Session) -> Response:
-        q = request.query_params
-        name, nik, kk = (q.get(k, "").strip() for k in ("name", "nik", "kk"))
+        q = {k: request.query_params.get(k, "").strip()[:200] for k in SEARCH_FIELDS}
         persons: list[Any] = []
         households: list[Any] = []
+        totals: dict[str, int] = {}
         errors: list[dict[str, Any]] = []
-        searched = bool(name or nik or kk)
+        area = {k: q[k] or None for k in ("kelurahan", "rt", "rw")}
+        by_household = {k: q[k] for k in ("nik", "kk", "address", "ppks", "decile") if q[k]}
+        searched = any(q.values())
         if searched and session.purpose(SEARCH_TASK) is None:
             return self.ask_purpose(request, SEARCH_TASK)
-        if name:
-            out = await self.run(session, "SearchPersons", SEARCH_TASK, name=name)
+        if q["name"]:
+            out = await self.run(session, "SearchPersons", SEARCH_TASK, name=q["name"], **area)
             errors += out.errors
             persons = [e["node"] for e in _get(out.data, "searchPersons", "edges")]
-        if nik or kk:
-            flt = {"nik": nik} if nik else {"noKk": kk}
-            out = await self.run(session, "SearchHouseholds", SEARCH_TASK, filter=flt)
+            totals["persons"] = _total(out.data, "searchPersons")
+        if by_household or (searched and not q["name"]):
+            out = await self.run(
+                session, "SearchHouseholds", SEARCH_TASK, filter=_household_filter(q)
+            )
             errors += out.errors
             households = [e["node"] for e in _get(out.data, "households", "edges")]
+            totals["households"] = _total(out.data, "households")
         return self.render(
             request,
             "search.html",
             session=session,
-            q={"name": name, "nik": nik, "kk": kk},
+            q=q,
             searched=searched,
             persons=persons,
             households=households,
+            totals=totals,
+            ppks=await self.ppks_categories(session),
+            deciles=range(1, 11),
             errors=errors,
             purpose=session.purpose(SEARCH_TASK),
         )
+
+    async def ppks_categories(self, session: Session) -> list[Any]:
+        """The PPKS list for the search form: reference data, asked once per process."""
+        if self._ppks is None:
+            out = await self.run(session, "PpksCategories", None)
+            found = _get(out.data, "ppksCategories")
+            if not found:
+                return []
+            self._ppks = found
+        return self._ppks
 
     async def household(self, request: Request, session: Session) -> Response:
         if session.purpose(SEARCH_TASK) is None:
@@ -387,6 +408,24 @@ def _get(data: Any, *path: str) -> list[Any]:
             return []
         data = data.get(key)
     return data if isinstance(data, list) else []
+
+
+def _total(data: Any, field: str) -> int:
+    found = (data or {}).get(field) if isinstance(data, Mapping) else None
+    return int(found.get("totalCount") or 0) if isinstance(found, Mapping) else 0
+
+
+def _household_filter(q: Mapping[str, str]) -> dict[str, Any]:
+    """The search form as the `households` query's filter (the API checks each value)."""
+    names = {"nik": "nik", "kk": "noKk", "kelurahan": "kelurahan", "rt": "rt", "rw": "rw"}
+    flt: dict[str, Any] = {api: q[form] for form, api in names.items() if q.get(form)}
+    if q.get("address"):
+        flt["address"] = q["address"]
+    if q.get("ppks"):
+        flt["ppks"] = q["ppks"]
+    if q.get("decile"):
+        flt["maxDecile"] = int(q["decile"]) if q["decile"].isdigit() else -1
+    return flt
 
 
 def _local(url: str | None) -> str:

@@ -398,8 +398,12 @@ class GraphRepository:
             "  AND ($rt IS NULL OR h.rt = $rt) AND ($rw IS NULL OR h.rw = $rw) AND "
             + VISIBLE
             + " WITH p, score ORDER BY score DESC, p.person_id "
-            "WITH collect(p {" + PERSON_FIELDS + ", score: score}) AS found "
-            "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
+            # every match counts; only the page's persons are read out
+            "WITH collect({p: p, score: score}) AS found "
+            "CALL (found) { UNWIND found[$offset..$offset + $limit] AS hit "
+            "  WITH hit.p AS p, hit.score AS score "
+            "  RETURN collect(p {" + PERSON_FIELDS + ", score: score}) AS rows } "
+            "RETURN rows, size(found) AS total",
             scope,
             q=query,
             kel=kelurahan,
@@ -429,7 +433,10 @@ class GraphRepository:
             "MATCH (h:Household) "
             "WHERE coalesce(h.status, 'active') IN $statuses "
             " AND ($kel IS NULL OR h.kelurahan_code = $kel) "
+            " AND ($kel_any IS NULL OR h.kelurahan_code = $kel_any OR "
+            "   EXISTS { MATCH (h)-[:LIVES_IN]->(k) WHERE toLower(k.name) = toLower($kel_any) }) "
             " AND ($kec IS NULL OR h.kecamatan_code = $kec) "
+            " AND ($address IS NULL OR toLower(h.address) CONTAINS $address) "
             " AND ($rt IS NULL OR h.rt = $rt) AND ($rw IS NULL OR h.rw = $rw) "
             " AND ($decile IS NULL OR h.welfare_decile = $decile) "
             " AND ($max_decile IS NULL OR h.welfare_decile <= $max_decile) "
@@ -447,7 +454,9 @@ class GraphRepository:
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
             scope,
             kel=filters.get("kelurahan_code"),
+            kel_any=filters.get("kelurahan"),
             kec=filters.get("kecamatan_code"),
+            address=(filters.get("address") or "").lower() or None,
             rt=_rtrw(filters.get("rt")),
             rw=_rtrw(filters.get("rw")),
             decile=filters.get("decile"),
@@ -517,6 +526,18 @@ class GraphRepository:
         for r in page["rows"]:
             r["funders"] = sorted({s["funder"] for s in r["services"] if s["funder"]})
         return page
+
+    async def problems(self, scope: Scope) -> list[Row]:
+        """The PPKS catalogue in its order; special-category PPKS only for a
+        scope that may see them (others cannot search by them either)."""
+        return await self._read(
+            "MATCH (pr:Problem) WHERE $special OR NOT coalesce(pr.special_category, false) "
+            "WITH pr ORDER BY pr.number, pr.code "
+            "RETURN pr.code AS code, pr.number AS number, pr.name AS name, "
+            "pr.name_en AS name_en, pr.special_category AS special_category, "
+            "pr.special_kind AS special_kind",
+            scope,
+        )
 
     async def programs(self, scope: Scope) -> list[Row]:
         """Each program: funder, problems addressed, households reached

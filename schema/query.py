@@ -38,6 +38,7 @@ from schema.types.analysis import (
 from schema.types.audit import AuditEvent
 from schema.types.household import Household
 from schema.types.person import Person, PersonStatus
+from schema.types.problem import Problem
 from schema.types.program import Funder, Program
 from schema.types.service import Service
 
@@ -97,9 +98,33 @@ class HouseholdFilter:
     max_decile: int | None = None
     nik: str | None = None
     no_kk: str | None = None
+    kelurahan: str | None = strawberry.field(
+        default=None, description="Kelurahan by code or by name (any letter case)."
+    )
+    address: str | None = strawberry.field(
+        default=None,
+        description="Words the address contains (any letter case; at least 3 characters).",
+    )
     status: list[HouseholdStatus] | None = strawberry.field(
         default=None, description="Default: active households only."
     )
+
+
+#: the shortest address text `households(filter: {address})` looks for
+MIN_ADDRESS_TEXT = 3
+MAX_ADDRESS_TEXT = 200
+
+
+def _address(field: str, value: str | None) -> str | None:
+    """Address words to look for, with runs of spaces made one."""
+    text = " ".join((value or "").split())
+    if not text:
+        return None
+    if not MIN_ADDRESS_TEXT <= len(text) <= MAX_ADDRESS_TEXT:
+        raise InputError(
+            field, f"give {MIN_ADDRESS_TEXT} to {MAX_ADDRESS_TEXT} characters of the address."
+        )
+    return text
 
 
 def _digits(field: str, value: str | None) -> str | None:
@@ -235,6 +260,8 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
             "max_decile": _decile("filter.maxDecile", f.max_decile),
             "nik": _digits("filter.nik", f.nik),
             "no_kk": _digits("filter.noKk", f.no_kk),
+            "kelurahan": (f.kelurahan or "").strip() or None,
+            "address": _address("filter.address", f.address),
             "statuses": [s.value for s in f.status or [HouseholdStatus.ACTIVE]],
         }
         page = await info.context.repository.find_households(
@@ -338,6 +365,15 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
         rows = [r for r in page["rows"] if r["household_id"] in by_id]
         rows_read(info, rows)
         return connection(rows, page["total"], offset, make)
+
+    @strawberry.field(
+        description="The PPKS categories a search by problem can name (reference "
+        "data, open to every role): all 26 for a role that may see special-category "
+        "data, the others without the special-category ones."
+    )
+    async def ppks_categories(self, info: Info) -> list[Problem]:
+        rows = await info.context.repository.problems(info.context.scope)
+        return [Problem.from_row(r) for r in rows]
 
     @strawberry.field(
         description="Programs: funder, problems addressed, households reached "

@@ -197,3 +197,42 @@ def test_the_served_console_mounts_the_upload_pages_for_a_foundation(city: City)
         assert 'href="/app/unggah"' in client.get("/app/cari").text
         refused = client.post("/app/unggah", files={"file": ("a.csv", b"nama\nSiti\n")})
         assert refused.status_code == 403  # no CSRF token in the form
+
+
+AREA = """query($filter: HouseholdFilter!) { households(filter: $filter, first: 20) {
+  totalCount edges { node { id kelurahan rt problems { code } } } } }"""
+
+
+def test_search_by_area_problem_and_decile_finds_what_the_api_finds(
+    city: City, dinsos: httpx.Client
+) -> None:
+    """The form's kelurahan (by name), RT, PPKS and highest decile reach the
+    `households` filter unchanged: the page lists the API's households and count."""
+    admin = city.key("dinsos_admin")
+    some = city.graphql(admin, AREA, filter={"maxDecile": 10})["data"]["households"]["edges"]
+    home = next(e["node"] for e in some if e["node"]["problems"])
+    form = {
+        "kelurahan": home["kelurahan"].upper(),
+        "rt": home["rt"],
+        "ppks": home["problems"][0]["code"],
+        "decile": "10",
+    }
+    api = city.graphql(
+        admin,
+        AREA,
+        filter={
+            "kelurahan": form["kelurahan"],
+            "rt": form["rt"],
+            "ppks": form["ppks"],
+            "maxDecile": 10,
+        },
+    )["data"]["households"]
+    page = dinsos.get("/app/cari", params=form)
+    assert page.status_code == 200
+    listed = re.findall(r'href="/app/keluarga/([^"]+)"', page.text)
+    assert listed == [e["node"]["id"] for e in api["edges"]] and home["id"] in listed
+    assert f"Keluarga ditemukan: {api['totalCount']}" in page.text
+    # the PPKS list comes from the API's catalogue, the chosen one stays selected
+    assert f'<option value="{form["ppks"]}" selected>' in page.text
+    bad = dinsos.get("/app/cari", params={"address": "jl"})
+    assert bad.status_code == 200 and "3 to 200 characters" in bad.text

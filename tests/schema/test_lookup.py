@@ -140,3 +140,31 @@ async def test_households_filters_and_sorting(api: Api) -> None:
     assert bad.errors and bad.errors[0].extensions["field"] == "filter.nik"
     special = (await api.data(HOUSEHOLDS, YAY_A, filter={"ppks": "PPKS16"}))["households"]
     assert special["totalCount"] == 0
+
+
+async def test_households_by_kelurahan_name_and_address_words(api: Api) -> None:
+    def ids(page: dict) -> list[str]:
+        return [e["node"]["id"] for e in page["households"]["edges"]]
+
+    by_code = await api.data(HOUSEHOLDS, filter={"kelurahanCode": "3273021001"})
+    by_name = await api.data(HOUSEHOLDS, filter={"kelurahan": "dAGO"})
+    assert ids(by_name) == ids(by_code) == ["H4"]
+    assert ids(await api.data(HOUSEHOLDS, filter={"kelurahan": "3273021001"})) == ["H4"]
+    # the address holds "Jl. Contoh H<n>": words in any letter case, runs of spaces made one
+    assert ids(await api.data(HOUSEHOLDS, filter={"address": "contoh   h2"})) == ["H2"]
+    both = await api.data(HOUSEHOLDS, filter={"address": "jl. contoh", "kelurahan": "Dago"})
+    assert ids(both) == ["H4"]
+    short = await api.run(HOUSEHOLDS, filter={"address": "jl"})
+    assert short.errors and short.errors[0].extensions["field"] == "filter.address"
+
+
+async def test_the_ppks_catalogue_leaves_out_special_categories_a_role_may_not_see(
+    api: Api,
+) -> None:
+    query = "{ ppksCategories { code number name specialCategory } }"
+    everything = (await api.data(query, ADMIN))["ppksCategories"]
+    assert [c["code"] for c in everything] == ["PPKS08", "PPKS16", "PPKS24"]
+    assert [c["number"] for c in everything] == sorted(c["number"] for c in everything)
+    for who in (ANALYST, AUDITOR, YAY_A):
+        found = (await api.data(query, who))["ppksCategories"]
+        assert found == [c for c in everything if not c["specialCategory"]], who

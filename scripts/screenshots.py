@@ -1,0 +1,97 @@
+"""Screenshots of the console's main pages, for the README.
+
+    hub demo                                  # in one shell: a synthetic city, served
+    .venv/bin/python scripts/screenshots.py --base http://127.0.0.1:8000 \
+        --api-key <the Dinsos key hub demo printed> [--out docs/screenshots]
+
+It signs in as a person does (the sign-in form, the purpose form), then opens
+each page in Debian's headless Chromium at a desktop width and at a phone
+width (390 px) and saves one PNG per page and width. The city is synthetic
+(`hub generate`), so the pictures show no real person. Pages a role cannot use
+are skipped with a line on stderr, not drawn as an error page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+#: the window sizes each page is drawn at
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def browser() -> WebDriver:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if binary is None or driver is None:
+        raise SystemExit(
+            "chromium and chromedriver are needed: apt-get install chromium chromium-driver"
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars"):
+        options.add_argument(arg)
+    return webdriver.Chrome(options=options, service=ChromeService(driver))
+
+
+def sign_in(b: WebDriver, base: str, api_key: str) -> None:
+    b.get(f"{base}/app/login")
+    b.find_element(By.ID, "api_key").send_keys(api_key)
+    b.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    b.get(f"{base}/app/tujuan?task=cari&next=/app/cari")
+    b.find_element(By.CSS_SELECTOR, "input[name=purpose], select[name=purpose]")
+    choices = b.find_elements(By.CSS_SELECTOR, "input[name=purpose]")
+    if choices:
+        choices[0].click()
+    b.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+
+
+def shoot(b: WebDriver, out: Path, stem: str) -> None:
+    for width_name, (width, height) in WIDTHS.items():
+        b.set_window_size(width, height)
+        full = b.execute_script("return document.documentElement.scrollHeight")
+        b.set_window_size(width, min(max(height, int(full)), 2400))
+        path = out / f"{stem}-{width_name}.png"
+        b.save_screenshot(str(path))
+        print(f"wrote {path}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--base", default="http://127.0.0.1:8000")
+    ap.add_argument("--api-key", required=True, help="a Dinsos key (hub demo prints one)")
+    ap.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    b = browser()
+    try:
+        b.set_window_size(*WIDTHS["desktop"])
+        sign_in(b, args.base, args.api_key)
+        b.get(f"{args.base}/app/cari?decile=2&rt=1")
+        shoot(b, args.out, "cari")
+        first = b.find_elements(By.CSS_SELECTOR, "a[href^='/app/keluarga/']")
+        if first:
+            b.get(first[0].get_attribute("href") or "")
+            shoot(b, args.out, "keluarga")
+        else:
+            print("no household found to show", file=sys.stderr)
+        for stem, path in (
+            ("beban-kasus", "/app/beban-kasus"),
+            ("dasbor", "/app/dasbor"),
+            ("unggah", "/app/unggah"),
+        ):
+            b.get(args.base + path)
+            shoot(b, args.out, stem)
+    finally:
+        b.quit()
+
+
+if __name__ == "__main__":
+    main()
