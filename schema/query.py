@@ -13,7 +13,7 @@ from strawberry.types.nodes import SelectedField
 
 from domain.identity import ID_LENGTH, id_digits
 from domain.targeting import explain
-from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET, is_decile
+from domain.thresholds import POOR_DECILE_MAX, is_decile
 from schema.audit import personal, read, rows_read
 from schema.change_requests import ChangeRequestQueries
 from schema.context import Context
@@ -34,6 +34,7 @@ from schema.types.analysis import (
     DecileCount,
     DuplicatedAid,
     PovertyIndicator,
+    PovertyTarget,
 )
 from schema.types.audit import AuditEvent
 from schema.types.household import Household
@@ -136,6 +137,11 @@ def _analytics(info: Info) -> Analytics:
     if analytics is None:
         raise ServiceError("the city figures are not configured on this hub.")
     return analytics
+
+
+def _rate(poor: int | None, population: int | None) -> float | None:
+    """Poor people over the population, when both are known."""
+    return round(poor / population, 6) if poor is not None and population else None
 
 
 async def _among(info: Info) -> list[str] | None:
@@ -386,26 +392,26 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
         return out
 
     @strawberry.field(
-        description="Poverty counts by kecamatan or kelurahan and decile, "
-        f"against the city's target rate ({POVERTY_TARGET:.2%}). "
-        "Poor: people in households at or below poorDecile "
-        f"(the hub's definition: {POOR_DECILE_MAX}) or listed by "
-        "P3KE. The monthly report's figures: active people of "
-        "the households staged and linked."
+        description="Poverty by kecamatan or kelurahan: poor people over the area's "
+        "population (the hub's population file), against the city's baseline and target "
+        "rates (settings). Poor: people in households at or below poorDecile "
+        f"(the hub's definition: {POOR_DECILE_MAX}) or listed by P3KE. The monthly "
+        "report's figures: active people of the households staged and linked."
     )
     async def poverty_indicators(
         self, info: Info, level: AreaLevel = AreaLevel.KECAMATAN, poor_decile: int = POOR_DECILE_MAX
     ) -> list[PovertyIndicator]:
         policy = require_aggregates(info.context.principal)
         _decile("poorDecile", poor_decile)
-        rows = await _analytics(info).poverty(
+        analytics = _analytics(info)
+        rows = await analytics.poverty(
             level=level.value, poor_decile=poor_decile, households=await _among(info)
         )
+        goals = await analytics.targets()
         out = []
         for r in rows:
             poor = suppress(r["poor_people"], policy)
-            base = suppress(r.get("population") or r["people"], policy)
-            rate = round(poor / base, 4) if poor is not None and base else None
+            rate = _rate(poor, r.get("population"))
             out.append(
                 PovertyIndicator(
                     code=r["code"],
@@ -416,8 +422,9 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
                     poor_people=poor,
                     population=r.get("population"),
                     poverty_rate=rate,
-                    target=POVERTY_TARGET,
-                    above_target=rate > POVERTY_TARGET if rate is not None else None,
+                    baseline=goals["baseline"],
+                    target=goals["target"],
+                    above_target=rate > goals["target"] if rate is not None else None,
                     by_decile=[
                         DecileCount(
                             decile=d["decile"], households=suppress(d["households"], policy)
@@ -427,6 +434,32 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
                 )
             )
         return out
+
+    @strawberry.field(
+        description="The city's poverty rate (poor people over its population) against "
+        "the baseline and the target, with the population file's version: the headline "
+        "of the dashboard and the report."
+    )
+    async def poverty_target(self, info: Info) -> PovertyTarget:
+        policy = require_aggregates(info.context.principal)
+        analytics = _analytics(info)
+        rows = await analytics.poverty(level="KECAMATAN", households=await _among(info))
+        goals = await analytics.targets()
+        poor = suppress(sum(r["poor_people"] for r in rows), policy)
+        rate = _rate(poor, goals["population"])
+        return PovertyTarget(
+            population=goals["population"],
+            population_year=goals["population_year"],
+            population_source=goals["population_source"],
+            poor_people=poor,
+            poverty_rate=rate,
+            baseline=goals["baseline"],
+            target=goals["target"],
+            above_target=rate > goals["target"] if rate is not None else None,
+            poor_people_above_target=None
+            if poor is None
+            else max(0, poor - round(goals["target"] * goals["population"])),
+        )
 
     @strawberry.field(
         description="The audit log, newest first: who read or changed whose "

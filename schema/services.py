@@ -106,7 +106,11 @@ class Analytics(Protocol):
     households}]) and `households` ([{household_id, unmet_ppks}], by id): the
     households with an active person with a PPKS problem and no active program
     that addresses it, in `area` (a kecamatan or kelurahan code) and of `ppks`
-    when given, special-category problems only when `special_category`."""
+    when given, special-category problems only when `special_category`.
+
+    `targets` returns what the poverty rate is weighed against: baseline and
+    target (fractions), population (the city's), population_year and
+    population_source (the population file's version)."""
 
     async def poverty(
         self,
@@ -123,6 +127,7 @@ class Analytics(Protocol):
         special_category: bool = True,
         households: Sequence[str] | None = None,
     ) -> dict[str, Any]: ...
+    async def targets(self) -> Row: ...
 
 
 class Intake(Protocol):

@@ -90,12 +90,14 @@ class PovertyIndicator:
     poor_people: int | None = strawberry.field(
         description="People in households at or below the poor decile or listed by P3KE."
     )
-    population: int | None
-    poverty_rate: float | None = strawberry.field(
-        description="poorPeople / population (or / registered people when the area has no "
-        "population figure)."
+    population: int | None = strawberry.field(
+        description="The area's population (the population file's), null when it has none."
     )
-    target: float
+    poverty_rate: float | None = strawberry.field(
+        description="poorPeople / population; null when either is unknown or withheld."
+    )
+    baseline: float = strawberry.field(description="The city's baseline rate (4.25% in 2022).")
+    target: float = strawberry.field(description="The city's target rate.")
     above_target: bool | None
     by_decile: list[DecileCount]
 
@@ -105,6 +107,24 @@ class PovertyIndicator:
     )
     def suppressed(self) -> bool:
         return None in (self.households, self.people, self.poor_people)
+
+
+@strawberry.type(description="The city's poverty rate against its baseline and target.")
+class PovertyTarget:
+    population: int = strawberry.field(description="The city's population, the denominator.")
+    population_year: int = strawberry.field(description="The population file's year.")
+    population_source: str = strawberry.field(description="Where the population figures come from.")
+    poor_people: int | None = strawberry.field(
+        description="Active people in poor households (decile 1-4 or P3KE), as you may count "
+        "them (a scoped organization: among the households it serves)."
+    )
+    poverty_rate: float | None = strawberry.field(description="poorPeople / population.")
+    baseline: float
+    target: float
+    above_target: bool | None
+    poor_people_above_target: int | None = strawberry.field(
+        description="How many fewer poor people the target needs."
+    )
 
 
 @strawberry.type

@@ -16,6 +16,7 @@ from domain.thresholds import POOR_DECILE_MAX
 from journal import Journal
 from reports.analytics import coverage_gaps, poverty
 from reports.api_facts import stage
+from reports.goals import default_goals, stage_population
 from reports.queries import PREPARE_SQL, Period
 from schema.context import Context, Services
 from schema.services import AuditEntry
@@ -114,7 +115,8 @@ class CityAnalytics:
     "coverage gaps" step) on the city's tables, laid out in DuckDB as the report's
     prepared tables. Every person of the tiny city is active, no P3KE source lists
     a household, it has no staged services, and its enrolments are as if recorded
-    through the API (with those the API records in `journal`)."""
+    through the API (with those the API records in `journal`). Its areas' population
+    is the shipped population file's (the tiny city's codes are Bandung's)."""
 
     def __init__(self, tables: dict[str, pa.Table], journal: Journal | None = None) -> None:
         self.journal = journal
@@ -138,6 +140,9 @@ class CityAnalytics:
                 SELECT h.household_id, h.kecamatan_code, h.kelurahan_code, h.welfare_decile,
                        false AS p3ke, count(*) AS people
                 FROM city_households h JOIN city_persons p USING (household_id) GROUP BY ALL""")
+        self.goals = default_goals()
+        stage_population(self.con, self.goals.population)  # a temp table: the cursors
+        self.con.execute("CREATE TABLE main._rp_population AS FROM temp._rp_population")
 
     async def poverty(
         self,
@@ -147,6 +152,9 @@ class CityAnalytics:
         households: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
         return poverty(self.con.cursor(), level, poor_decile=poor_decile, households=households)
+
+    async def targets(self) -> dict[str, Any]:
+        return self.goals.targets()
 
     async def coverage_gaps(
         self,
