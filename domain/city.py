@@ -13,7 +13,7 @@ CITY_NAME: Final[str] = "Kota Bandung"
 #: The city's name in upper case, as Kemensos' templates write it.
 CITY_NAME_UPPER: Final[str] = CITY_NAME.upper()
 #: Version of connectors/reference (PPKS, programs, the city's kecamatan and kelurahan).
-REFERENCE_VERSION: Final[str] = "2025.1"
+REFERENCE_VERSION: Final[str] = "2025.2"
 #: Version of Indonesia's region codes (domain/regions).
 REGIONS_VERSION: Final[str] = REGION_DATA_VERSION
 

@@ -21,6 +21,7 @@ from hub.published import current
 from hub.settings import Settings
 from journal import Journal
 from reports.analytics import coverage_gaps, poverty, prepare_figures
+from reports.budgets import BudgetFileError, Budgets, funding_pool, read_budgets, spending
 from reports.errors import ReportError
 from reports.goals import Goals, city_population
 from reports.queries import Period
@@ -37,7 +38,11 @@ def goals_of(settings: Settings) -> Goals:
         population = city_population(settings.population_file)
     except PopulationError as exc:
         raise ConfigError(f"population_file: {exc}") from None
-    return Goals(population, settings.poverty_baseline, settings.poverty_target)
+    try:
+        budgets = read_budgets(settings.budgets_file) if settings.budgets_file else Budgets()
+    except BudgetFileError as exc:
+        raise ConfigError(f"budgets_file: {exc}") from None
+    return Goals(population, settings.poverty_baseline, settings.poverty_target, budgets)
 
 
 @contextlib.contextmanager
@@ -92,6 +97,27 @@ class StagingAnalytics:
 
     async def targets(self) -> dict[str, Any]:
         return self.goals.targets()
+
+    async def budgets(self, *, year: int | None = None) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            await self._figure(
+                ("budgets", True, year),
+                None,
+                lambda con: {
+                    "budgets": spending(con, year),
+                    "quarantined": [
+                        {"row": q.row, "reason": q.reason} for q in self.goals.budgets.quarantined
+                    ],
+                },
+            ),
+        )
+
+    async def funding_pool(self, *, year: int) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            await self._figure(("pool", True, year), None, lambda con: funding_pool(con, year)),
+        )
 
     async def poverty(
         self,

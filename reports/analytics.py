@@ -22,7 +22,7 @@ from domain.thresholds import POOR_DECILE_MAX, poor_sql
 from journal import Journal
 from reports.errors import ReportError
 from reports.goals import POPULATION_TABLE, Goals
-from reports.queries import POPULATION_STEP, Period, prepare
+from reports.queries import BUDGETS_STEP, POPULATION_STEP, Period, prepare
 
 #: the area tables a figure is given for, by level
 LEVELS: Final[dict[str, str]] = {"KECAMATAN": "ref_kecamatan", "KELURAHAN": "ref_kelurahan"}
@@ -30,6 +30,7 @@ LEVELS: Final[dict[str, str]] = {"KECAMATAN": "ref_kecamatan", "KELURAHAN": "ref
 _STEPS: Final = (
     "journal",
     POPULATION_STEP,
+    BUDGETS_STEP,
     "rules",
     "persons",
     "households",

@@ -1,12 +1,13 @@
 """What the city's figures are weighed against: the population behind the poverty
 rate (`domain.regions.population`), the baseline and the target rate (settings,
-defaults in `domain.thresholds`). The hub builds one `Goals` from its settings and
-hands it to the report, the API's figures and the dashboard alike.
+defaults in `domain.thresholds`), and the funders' budgets (`reports.budgets`).
+The hub builds one `Goals` from its settings and hands it to the report, the
+API's figures and the dashboard alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import duckdb
 from connectors import reference
 from domain.regions.population import POPULATION_FILE, Population, read_population
 from domain.thresholds import POVERTY_BASELINE, POVERTY_TARGET
+from reports.budgets import Budgets
 
 #: the temp table of population figures: code, level (KECAMATAN, KELURAHAN), population
 POPULATION_TABLE = "_rp_population"
@@ -31,6 +33,7 @@ class Goals:
     population: Population
     baseline: float = POVERTY_BASELINE
     target: float = POVERTY_TARGET
+    budgets: Budgets = field(default_factory=Budgets)
 
     def targets(self) -> dict[str, Any]:
         """The row `schema.services.Analytics.targets` returns."""

@@ -71,6 +71,7 @@ from linkage import (
     rules_select,
 )
 from reports import api_facts
+from reports.budgets import SPENDING_SQL, stage_budgets
 from reports.errors import ReportError
 from reports.goals import POPULATION_TABLE, Goals, default_goals, stage_population
 
@@ -687,6 +688,23 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
             ORDER BY code = 'KOTA', code = '-', code""",
     ),
     SheetSpec(
+        "Anggaran",
+        "Anggaran per penyandang dana, program dan tahun (tahun laporan): kuota, "
+        "realisasi dari layanan tercatat",
+        (
+            "PENYANDANG_DANA",
+            "PROGRAM",
+            "TAHUN",
+            "KUOTA_KELUARGA",
+            "ANGGARAN",
+            "REALISASI",
+            "KELUARGA_TERLAYANI",
+        ),
+        SPENDING_SQL.replace("$year::INTEGER", "year($month)::INTEGER").replace(
+            "$year", "year($month)"
+        ),
+    ),
+    SheetSpec(
         "Tren Bulanan",
         "Tren bulan ke bulan: orang baru, layanan, keluarga terlayani, nilai",
         ("BULAN", "ORANG_BARU", "LAYANAN", "KELUARGA_TERLAYANI", "NILAI"),
@@ -728,9 +746,12 @@ def require_linked(con: duckdb.DuckDBPyConnection) -> None:
 JOURNAL_STEP: Final = "journal"
 #: the population file's figures (reports.goals), the poverty rate's denominator
 POPULATION_STEP: Final = "population"
+#: the budgets file's usable rows (reports.budgets)
+BUDGETS_STEP: Final = "budgets"
 PREPARE_STEPS: Final[tuple[str, ...]] = (
     JOURNAL_STEP,
     POPULATION_STEP,
+    BUDGETS_STEP,
     *(name for name, _ in _PREPARE),
 )
 
@@ -744,12 +765,15 @@ def prepare(
 ) -> None:
     """Build the `_rp_*` temp tables (all, or only `step`) for `period`, with
     what the API wrote from `journal` (None: the staged data only) and the
-    population of `goals` (None: the shipped file)."""
+    population and budgets of `goals` (None: the shipped file, no budgets)."""
     require_linked(con)
     if step is None or step == JOURNAL_STEP:
         api_facts.stage(con, period.starts_at, period.ends_at, journal)
+    goals = goals or default_goals()
     if step is None or step == POPULATION_STEP:
-        stage_population(con, (goals or default_goals()).population)
+        stage_population(con, goals.population)
+    if step is None or step == BUDGETS_STEP:
+        stage_budgets(con, goals.budgets)
     for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
         con.execute(statement)
     prepare_status_rules(con)  # the rules a person's status (deceased, moved) is read by

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.nodes import SelectedField
@@ -22,19 +22,26 @@ from schema.feed import FeedQueries
 from schema.grants import GrantQueries
 from schema.pagination import Connection, connection, cursor_snapshot, window
 from schema.permissions import (
+    Policy,
     provenance_for,
     require_aggregates,
     require_audit_reader,
+    require_budget_reader,
     suppress,
 )
 from schema.services import Analytics
 from schema.types.analysis import (
+    Budget,
+    BudgetProblem,
+    Budgets,
     CoverageGapCount,
     CoverageGaps,
     DecileCount,
     DuplicatedAid,
+    FundingPool,
     PovertyIndicator,
     PovertyTarget,
+    ProgramNeed,
 )
 from schema.types.audit import AuditEvent
 from schema.types.household import Household
@@ -142,6 +149,20 @@ def _analytics(info: Info) -> Analytics:
 def _rate(poor: int | None, population: int | None) -> float | None:
     """Poor people over the population, when both are known."""
     return round(poor / population, 6) if poor is not None and population else None
+
+
+def _program_need(row: dict[str, Any], policy: Policy) -> ProgramNeed:
+    """A program's need; its cost too is withheld with a small count (it is one)."""
+    households = suppress(row["households_in_need"], policy)
+    shown = households is not None
+    return ProgramNeed(
+        program=row["program"],
+        households_in_need=households,
+        cost_per_household=row["cost_per_household"],
+        need_cost=row["need_cost"] if shown else None,
+        budget=row["budget"],
+        payable=row["payable"] if shown else None,
+    )
 
 
 async def _among(info: Info) -> list[str] | None:
@@ -459,6 +480,50 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
             poor_people_above_target=None
             if poor is None
             else max(0, poor - round(goals["target"] * goals["population"])),
+        )
+
+    @strawberry.field(
+        description="Budgets per funder, program and year (the hub's budgets file), each "
+        "with what was spent on it from the recorded services; and the file's rows left "
+        "out with their reason. Analysts and Dinsos staff."
+    )
+    async def budgets(self, info: Info, year: int | None = None) -> Budgets:
+        policy = require_budget_reader(info.context.principal)
+        found = await _analytics(info).budgets(year=year)
+        return Budgets(
+            budgets=[
+                Budget(
+                    funder=b["funder"],
+                    program=b["program"],
+                    year=b["year"],
+                    quota_households=b["quota_households"],
+                    amount=b["amount"],
+                    spent=b["spent"],
+                    households_served=suppress(b["households"], policy),
+                )
+                for b in found["budgets"]
+            ],
+            quarantined=[
+                BudgetProblem(row=q["row"], reason=q["reason"]) for q in found["quarantined"]
+            ],
+        )
+
+    @strawberry.field(
+        description="The share of need covered in a year (this year by default): what the "
+        "funders' budgets can pay against the cost of serving every poor household in need "
+        "of each program (cost per household from the program catalogue). Analysts and "
+        "Dinsos staff."
+    )
+    async def funding_pool(self, info: Info, year: int | None = None) -> FundingPool:
+        policy = require_budget_reader(info.context.principal)
+        found = await _analytics(info).funding_pool(year=year or date.today().year)
+        return FundingPool(
+            year=found["year"],
+            pool=found["pool"],
+            need_cost=found["need_cost"],
+            payable=found["payable"],
+            share_of_need_covered=found["share_of_need_covered"],
+            programs=[_program_need(p, policy) for p in found["programs"]],
         )
 
     @strawberry.field(

@@ -127,6 +127,64 @@ class PovertyTarget:
     )
 
 
+@strawberry.type(description="One funder's budget for a program and year, and its spending.")
+class Budget:
+    funder: str
+    program: str
+    year: int
+    quota_households: int
+    amount: float = strawberry.field(description="The budget (IDR).")
+    spent: float = strawberry.field(
+        description="The amounts of the services of its program its funder paid in its year."
+    )
+    households_served: int | None = strawberry.field(
+        description="Households those services reached (null: a small cell withheld)."
+    )
+
+    @strawberry.field(description="amount - spent.")
+    def remaining(self) -> float:
+        return self.amount - self.spent
+
+
+@strawberry.type(description="A row of the budgets file left out, and why.")
+class BudgetProblem:
+    row: int
+    reason: str
+
+
+@strawberry.type
+class Budgets:
+    budgets: list[Budget]
+    quarantined: list[BudgetProblem]
+
+
+@strawberry.type(description="One program's need against its budgets in a year.")
+class ProgramNeed:
+    program: str
+    households_in_need: int | None = strawberry.field(
+        description="Poor households (decile 1-4 or P3KE) with an active person with a "
+        "problem the program addresses."
+    )
+    cost_per_household: int = strawberry.field(description="The program catalogue's, IDR a year.")
+    need_cost: float | None = strawberry.field(
+        description="householdsInNeed x costPerHousehold (null when the count is withheld)."
+    )
+    budget: float
+    payable: float | None = strawberry.field(description="The least of needCost and budget.")
+
+
+@strawberry.type(description="What the funding pool can pay against the cost of the need.")
+class FundingPool:
+    year: int
+    pool: float = strawberry.field(description="Every budget of the year (IDR).")
+    need_cost: float = strawberry.field(
+        description="The cost of serving every household in need of each program."
+    )
+    payable: float = strawberry.field(description="Of needCost, what the budgets can pay.")
+    share_of_need_covered: float | None = strawberry.field(description="payable / needCost.")
+    programs: list[ProgramNeed]
+
+
 @strawberry.type
 class Period:
     start: date
