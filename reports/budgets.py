@@ -130,10 +130,9 @@ def stage_budgets(con: duckdb.DuckDBPyConnection, budgets: Budgets) -> None:
         f"CREATE OR REPLACE TEMP TABLE {BUDGET_TABLE} (funder VARCHAR, program VARCHAR, "
         "year INTEGER, quota_households BIGINT, amount DOUBLE)"
     )
-    con.executemany(
-        f"INSERT INTO {BUDGET_TABLE} VALUES (?, ?, ?, ?, ?)",
-        [(b.funder, b.program, b.year, b.quota_households, b.amount) for b in budgets.budgets],
-    )
+    rows = [(b.funder, b.program, b.year, b.quota_households, b.amount) for b in budgets.budgets]
+    if rows:
+        con.executemany(f"INSERT INTO {BUDGET_TABLE} VALUES (?, ?, ?, ?, ?)", rows)
 
 
 #: each budget of year `$year` (all when NULL) with what was spent on it and how

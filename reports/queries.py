@@ -682,8 +682,8 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
                        sum(poor_households), sum(poor_people), sum(population)
                 FROM areas)
             SELECT *, round(poor_people / nullif(population, 0), 6)::DOUBLE FROM (
-                SELECT code, name, households, people::BIGINT, poor_households,
-                       poor_people::BIGINT, population FROM areas
+                SELECT code, name, households, people::BIGINT AS people, poor_households,
+                       poor_people::BIGINT AS poor_people, population FROM areas
                 UNION ALL SELECT * FROM city)
             ORDER BY code = 'KOTA', code = '-', code""",
     ),

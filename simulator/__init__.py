@@ -154,6 +154,8 @@ def _write(emission: Emission, out: Path, truth: BinaryIO) -> int:
 
 __all__ = [
     "PROFILES",
+    "REGISTERED_SHARE",
+    "UNLISTED_PER_KELURAHAN",
     "GenerateSummary",
     "Profile",
     "ProfileError",
