@@ -19,6 +19,7 @@ import strawberry
 from authz import (
     AGGREGATES,
     AUDIT_READERS,
+    BUDGET_READERS,
     HOUSEHOLDS,
     PERSONAL,
     PRINCIPALS,
@@ -236,6 +237,19 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
         "povertyTarget",
         AGGREGATES,
         "{ povertyTarget { population poorPeople povertyRate baseline target aboveTarget } }",
+        False,
+    ),
+    (
+        "budgets",
+        BUDGET_READERS,
+        "{ budgets { budgets { funder spent } quarantined { row } } }",
+        False,
+    ),
+    (
+        "fundingPool",
+        BUDGET_READERS,
+        "{ fundingPool { pool needCost shareOfNeedCovered programs { program "
+        "householdsInNeed needCost payable } } }",
         False,
     ),
     ("programs", AGGREGATES, "{ programs { code householdsReached suppressed } }", False),
