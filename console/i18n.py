@@ -142,6 +142,8 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "suppressed": ("disembunyikan (sel kecil)", "withheld (small cell)"),
 }
 CATALOGUE.update(UPLOAD_LABELS)  # the upload pages' labels (console/upload_labels.py)
+# the dashboard's poverty headline
+CATALOGUE.update({"baseline": ("Baseline", "Baseline")})
 
 
 class Labels:

@@ -5,10 +5,12 @@ and it imports nothing of ours (only the standard library).
   for women, serial), Python;
 - `domain.sql`: the same identity rules, and the sex words, as DuckDB SQL;
 - `domain.regions`: Kemendagri's province, regency and district codes (idn-area-data,
-  ODbL; see `domain/regions/NOTICE.md`);
+  ODbL; see `domain/regions/NOTICE.md`), and the population per kecamatan and
+  kelurahan (`domain.regions.population`, the poverty rate's denominator);
 - `domain.sex`: the words sources write for a sex, read as 'L' or 'P';
-- `domain.city`: the city served (code 3273, name, population, data versions);
-- `domain.thresholds`: "active" (183 days), "poor" (decile <= 4 or P3KE), the targets;
+- `domain.city`: the city served (code 3273, name, data versions);
+- `domain.thresholds`: "active" (183 days), "poor" (decile <= 4 or P3KE, also as SQL),
+  the baseline and target poverty rates (defaults of the settings);
 - `domain.roles`: the role names;
 - `domain.shapes`: the shapes every read crosses packages with (`Row`, `Scope`, `Page`).
 - `domain.rows`: the typed rows the API writes (a household's fields among them),

@@ -12,10 +12,8 @@ CITY_CODE: Final[str] = "3273"
 CITY_NAME: Final[str] = "Kota Bandung"
 #: The city's name in upper case, as Kemensos' templates write it.
 CITY_NAME_UPPER: Final[str] = CITY_NAME.upper()
-#: The city's population, the denominator of the poverty rate.
-CITY_POPULATION: Final[int] = 2_500_000
 #: Version of connectors/reference (PPKS, programs, the city's kecamatan and kelurahan).
-REFERENCE_VERSION: Final[str] = "2025.1"
+REFERENCE_VERSION: Final[str] = "2025.2"
 #: Version of Indonesia's region codes (domain/regions).
 REGIONS_VERSION: Final[str] = REGION_DATA_VERSION
 
@@ -23,7 +21,6 @@ __all__ = [
     "CITY_CODE",
     "CITY_NAME",
     "CITY_NAME_UPPER",
-    "CITY_POPULATION",
     "REFERENCE_VERSION",
     "REGIONS_VERSION",
 ]

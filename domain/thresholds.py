@@ -28,6 +28,17 @@ def is_poor_decile(decile: int | None) -> bool:
     return decile is not None and decile <= POOR_DECILE_MAX
 
 
+def poor_sql(
+    decile_max: int | str = POOR_DECILE_MAX, decile: str = "welfare_decile", p3ke: str = "p3ke"
+) -> str:
+    """The *poor* rule as DuckDB SQL over a household row: its lowest decile column
+    `decile` is at most `decile_max` (a number, or a `$parameter`), or its boolean
+    column `p3ke` says a P3KE source lists it. Every figure that counts the poor
+    (the API, the report, the dashboard, the need budgets are weighed against)
+    reads this."""
+    return f"(coalesce({decile} <= {decile_max}, false) OR coalesce({p3ke}, false))"
+
+
 __all__ = [
     "ACTIVE_DAYS",
     "DECILE_MAX",
@@ -37,6 +48,7 @@ __all__ = [
     "POVERTY_TARGET",
     "is_decile",
     "is_poor_decile",
+    "poor_sql",
 ]
 
 #: The monthly cut-off day (as in the DTSEN update cycle): month M's report

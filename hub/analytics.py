@@ -14,18 +14,35 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio.to_thread
 import duckdb
 
+from domain.regions.population import PopulationError
 from domain.thresholds import POOR_DECILE_MAX
+from hub.errors import ConfigError
 from hub.published import current
 from hub.settings import Settings
 from journal import Journal
 from reports.analytics import coverage_gaps, poverty, prepare_figures
+from reports.budgets import BudgetFileError, Budgets, funding_pool, read_budgets, spending
 from reports.errors import ReportError
+from reports.goals import Goals, city_population
 from reports.queries import Period
 
 if TYPE_CHECKING:
     from hub.intake import Generations
 
 Staging = Callable[[], "Generations | None"]
+
+
+def goals_of(settings: Settings) -> Goals:
+    """The population file, baseline and target the settings name, checked."""
+    try:
+        population = city_population(settings.population_file)
+    except PopulationError as exc:
+        raise ConfigError(f"population_file: {exc}") from None
+    try:
+        budgets = read_budgets(settings.budgets_file) if settings.budgets_file else Budgets()
+    except BudgetFileError as exc:
+        raise ConfigError(f"budgets_file: {exc}") from None
+    return Goals(population, settings.poverty_baseline, settings.poverty_target, budgets)
 
 
 @contextlib.contextmanager
@@ -70,6 +87,37 @@ class StagingAnalytics:
         self._staging = staging
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._head: int | None = None  # the journal's head the cached gaps hold for
+        self._goals: Goals | None = None  # read on first use: a bad file fails the figures
+
+    @property
+    def goals(self) -> Goals:
+        if self._goals is None:
+            self._goals = goals_of(self._settings)
+        return self._goals
+
+    async def targets(self) -> dict[str, Any]:
+        return self.goals.targets()
+
+    async def budgets(self, *, year: int | None = None) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            await self._figure(
+                ("budgets", True, year),
+                None,
+                lambda con: {
+                    "budgets": spending(con, year),
+                    "quarantined": [
+                        {"row": q.row, "reason": q.reason} for q in self.goals.budgets.quarantined
+                    ],
+                },
+            ),
+        )
+
+    async def funding_pool(self, *, year: int) -> dict[str, Any]:
+        return cast(
+            dict[str, Any],
+            await self._figure(("pool", True, year), None, lambda con: funding_pool(con, year)),
+        )
 
     async def poverty(
         self,
@@ -135,7 +183,7 @@ class StagingAnalytics:
             if households is None and key in self._cache:
                 return self._cache[key]
             try:
-                prepare_figures(con, period, self._journal)
+                prepare_figures(con, period, self._journal, self.goals)
             except ReportError as exc:  # nothing linked yet: the figures are unavailable
                 raise ConnectionError(str(exc)) from exc
             found = read(con)
@@ -149,4 +197,4 @@ class StagingAnalytics:
         return found
 
 
-__all__ = ["StagingAnalytics", "published_staging"]
+__all__ = ["StagingAnalytics", "goals_of", "published_staging"]

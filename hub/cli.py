@@ -211,7 +211,8 @@ def generate(
     )
     console.print(
         f"{summary.households:,} households, {summary.people:,} people, "
-        f"{summary.records:,} records in {summary.sources} sources written to {out}"
+        f"{summary.records:,} records in {summary.sources} sources written to {out}; "
+        f"its population in {summary.population_file} (set HUB_POPULATION_FILE to it)"
     )
 
 

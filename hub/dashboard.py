@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from hub.analytics import published_staging
+from hub.analytics import goals_of, published_staging
 from hub.security import (
     Authenticator,
     Principal,
@@ -216,7 +216,7 @@ def dashboard_routes(
                         )
                     stamp, con = opened
                     cached = cache.get((period.label, stamp, head))
-                    return stamp, cached or figures(con, period, journal)
+                    return stamp, cached or figures(con, period, journal, goals_of(settings))
             except duckdb.Error as exc:
                 return "", Figures(period.label, [], [], [], f"staging database unavailable: {exc}")
 

@@ -8,6 +8,7 @@ recorded under two spellings by two sources.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -57,6 +58,8 @@ def run_demo(
         generate_city(households, seed, city)
     else:
         console.print(f"2/6 using the synthetic city already in {city}")
+    # the poverty rate's denominator is the generated city's population, not Bandung's
+    settings = replace(settings, population_file=city / "reference" / "population.csv")
     con = pipeline.open_db(settings)
     try:
         summaries = ingest(con, load_configs(city / "config"))

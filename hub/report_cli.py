@@ -12,8 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from domain.city import CITY_POPULATION
-from domain.thresholds import POVERTY_TARGET
+from hub.analytics import goals_of
 from hub.settings import Settings
 from journal import Journal
 from reports.queries import Period
@@ -34,16 +33,16 @@ def make_report_app(
         csv: Annotated[
             Path | None, typer.Option("--csv", help="Also write one CSV per sheet here.")
         ] = None,
-        population: Annotated[
-            int, typer.Option(min=1, help="City population, the denominator of the poverty rate.")
-        ] = CITY_POPULATION,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     ) -> None:
         """The month's update to Kemensos: new, corrected and deactivated persons (from the
         sources and from the change requests approved in the month), services (staged and
         recorded through the API), summaries. The month ends on the cut-off day
-        (`report_cutoff_day`, default the 17th)."""
+        (`report_cutoff_day`, default the 17th). The poverty rate is poor people over the
+        population file's figures (`population_file`), against `poverty_baseline` and
+        `poverty_target`."""
         settings = get_settings()
+        goals = goals_of(settings)
         period = Period.parse(month, settings.report_cutoff_day, settings.report_timezone)
         journal = Journal.at_home(settings.home)
         con = open_db()
@@ -62,9 +61,7 @@ def make_report_app(
                 def progress(step: str, done: int, total: int) -> None:
                     bar.update(task, description=step, completed=done, total=total)
 
-                summary = monthly_report(
-                    con, period, out, csv, progress, population, journal=journal
-                )
+                summary = monthly_report(con, period, out, csv, progress, goals, journal=journal)
         finally:
             con.close()
         if as_json:
@@ -85,7 +82,8 @@ def make_report_app(
         rate = summary.poverty["rate"]
         console.print(
             f"poverty: {summary.poverty['poor_people']:,} poor people, "
-            f"rate {float(rate):.2%} against the {POVERTY_TARGET:.2%} target"
+            f"rate {float(rate):.2%} of {summary.poverty['population']:,} people, against the "
+            f"{goals.target:.2%} target (baseline {goals.baseline:.2%})"
         )
         console.print(
             f"wrote {out}" + (f" and {len(summary.csv_files)} CSV files in {csv}" if csv else "")

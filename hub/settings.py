@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.thresholds import OFFICE_TIMEZONE, REPORT_CUTOFF_DAY, REPORT_CUTOFF_MAX
+from domain.regions.population import POPULATION_FILE
+from domain.thresholds import (
+    OFFICE_TIMEZONE,
+    POVERTY_BASELINE,
+    POVERTY_TARGET,
+    REPORT_CUTOFF_DAY,
+    REPORT_CUTOFF_MAX,
+)
 from graph import GraphTarget
 from hub.errors import ConfigError
 
@@ -44,6 +51,10 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_REPORT_CUTOFF_DAY": "report_cutoff_day",
     "HUB_REPORT_TIMEZONE": "report_timezone",
     "HUB_REFRESH_NICE": "refresh_nice",
+    "HUB_POPULATION_FILE": "population_file",
+    "HUB_POVERTY_BASELINE": "poverty_baseline",
+    "HUB_POVERTY_TARGET": "poverty_target",
+    "HUB_BUDGETS_FILE": "budgets_file",
 }
 
 
@@ -80,6 +91,16 @@ class Settings:
     # `hub ingest`, `link`, `load`, `report` and `generate` give the CPU to
     # `hub serve` when both want it, so the API keeps its latency during a refresh.
     refresh_nice: int = 10
+    # The poverty rate's denominator (`[population] file`): population per
+    # kecamatan and kelurahan (domain.regions.population); a generated city writes
+    # its own (DIR/reference/population.csv). The rate is weighed against the
+    # baseline and the target (`[poverty] baseline`, `target`, fractions: 0.0314).
+    population_file: Path = POPULATION_FILE
+    poverty_baseline: float = POVERTY_BASELINE
+    poverty_target: float = POVERTY_TARGET
+    # The funders' budgets per program and year (`[budgets] file`, CSV; see
+    # reports.budgets); none when unset.
+    budgets_file: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -183,7 +204,27 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
                 known[k] = int(known[k])
     except ValueError as exc:
         raise ConfigError(f"{origin}: {exc}; ports and sizes are whole numbers.") from exc
-    for k in ("home", "jwt_jwks_file", "audit_key_file", "audit_anchor_dir"):
+    for k in ("poverty_baseline", "poverty_target"):
+        if k in known:
+            try:
+                known[k] = float(known[k])
+            except ValueError:
+                raise ConfigError(
+                    f"{origin}: {k} is a fraction such as 0.0314, not {known[k]!r}."
+                ) from None
+            if not 0 < known[k] < 1:
+                raise ConfigError(
+                    f"{origin}: {k} is a fraction between 0 and 1 "
+                    f"(3.14% is 0.0314), not {known[k]}."
+                )
+    for k in (
+        "home",
+        "jwt_jwks_file",
+        "audit_key_file",
+        "audit_anchor_dir",
+        "population_file",
+        "budgets_file",
+    ):
         if known.get(k) is not None:
             known[k] = Path(known[k])
     if known.get("mode", "dev") not in ("dev", "production"):

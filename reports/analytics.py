@@ -18,16 +18,19 @@ from typing import Any, Final
 
 import duckdb
 
-from domain.thresholds import POOR_DECILE_MAX
+from domain.thresholds import POOR_DECILE_MAX, poor_sql
 from journal import Journal
 from reports.errors import ReportError
-from reports.queries import Period, poor_sql, prepare
+from reports.goals import POPULATION_TABLE, Goals
+from reports.queries import BUDGETS_STEP, POPULATION_STEP, Period, prepare
 
 #: the area tables a figure is given for, by level
 LEVELS: Final[dict[str, str]] = {"KECAMATAN": "ref_kecamatan", "KELURAHAN": "ref_kelurahan"}
 #: the steps of `reports.queries.prepare` the figures read
 _STEPS: Final = (
     "journal",
+    POPULATION_STEP,
+    BUDGETS_STEP,
     "rules",
     "persons",
     "households",
@@ -39,12 +42,16 @@ _STEPS: Final = (
 
 
 def prepare_figures(
-    con: duckdb.DuckDBPyConnection, period: Period, journal: Journal | None = None
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    journal: Journal | None = None,
+    goals: Goals | None = None,
 ) -> None:
-    """Build the temp tables the figures read (`_rp_counted`, `_rp_gap`), as the
-    report does for `period`, with what the API recorded from `journal`."""
+    """Build the temp tables the figures read (`_rp_counted`, `_rp_gap`,
+    `_rp_population`), as the report does for `period`, with what the API
+    recorded from `journal` and the population of `goals`."""
     for step in _STEPS:
-        prepare(con, period, step, journal)
+        prepare(con, period, step, journal, goals)
 
 
 def _among(households: Sequence[str] | None) -> dict[str, Any]:
@@ -64,9 +71,9 @@ def poverty(
     households: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Per area of `level` (every one in the reference data, in code order):
-    households counted, their active people, poor people, and households per
-    decile; only among `households` when given (a scoped caller's). Needs
-    `prepare_figures` first."""
+    its population (the population file's), households counted, their active
+    people, poor people, and households per decile; only among `households`
+    when given (a scoped caller's). Needs `prepare_figures` first."""
     table = LEVELS.get(level)
     if table is None:
         raise ReportError(f"level {level!r}: choose one of {', '.join(LEVELS)}.")
@@ -77,8 +84,10 @@ def poverty(
         f"""
         WITH c AS ({counted})
         SELECT a.code, a.name, count(c.household_id), coalesce(sum(c.people), 0)::BIGINT,
-               coalesce(sum(c.people) FILTER (WHERE {poor_sql("$poor")}), 0)::BIGINT
+               coalesce(sum(c.people) FILTER (WHERE {poor_sql("$poor")}), 0)::BIGINT,
+               pop.population
         FROM {table} a LEFT JOIN c ON c.{column} = a.code
+        LEFT JOIN {POPULATION_TABLE} pop ON pop.level = '{level}' AND pop.code = a.code
         GROUP BY ALL ORDER BY a.code""",
         {**params, "poor": poor_decile},
     ).fetchall()
@@ -96,13 +105,13 @@ def poverty(
         {
             "code": code,
             "name": name,
-            "population": None,
+            "population": None if population is None else int(population),
             "households": int(h),
             "people": int(people),
             "poor_people": int(poor),
             "by_decile": deciles.get(str(code), []),
         }
-        for code, name, h, people, poor in rows
+        for code, name, h, people, poor, population in rows
     ]
 
 

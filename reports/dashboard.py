@@ -16,6 +16,7 @@ from typing import Any, Final
 import duckdb
 
 from journal import Journal
+from reports.goals import Goals, default_goals
 from reports.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
 
 
@@ -27,18 +28,28 @@ class Figures:
     funding: list[tuple[Any, ...]]  # funder, name, amount, share
     trend: list[tuple[Any, ...]]  # month, new persons, services, households, amount
     error: str | None = None
+    #: the city's poor people, population, rate, and the baseline and target rates
+    poverty: tuple[int, int, float | None, float, float] | None = None
 
 
 def figures(
-    con: duckdb.DuckDBPyConnection, period: Period, journal: Journal | None = None
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    journal: Journal | None = None,
+    goals: Goals | None = None,
 ) -> Figures:
-    """The dashboard's three series from the report's queries, on `con` (staging),
-    with what the API recorded from `journal`, as the report counts it."""
+    """The dashboard's series and its poverty headline from the report's queries, on
+    `con` (staging), with what the API recorded from `journal`, as the report counts
+    it, against `goals` (None: the shipped population file and default rates)."""
+    goals = goals or default_goals()
     try:
-        prepare(con, period, journal=journal)
+        prepare(con, period, journal=journal, goals=goals)
         cov = sheet_rows(con, SHEET_BY_NAME["Cakupan per Kecamatan"], period)
         fund = sheet_rows(con, SHEET_BY_NAME["Layanan per Penyandang Dana"], period)
         trend = sheet_rows(con, SHEET_BY_NAME["Tren Bulanan"], period)
+        city = next(
+            r for r in sheet_rows(con, SHEET_BY_NAME["Target Kemiskinan"], period) if r[0] == "KOTA"
+        )
     except Exception as exc:  # shown on the page, e.g. "run hub link first"
         return Figures(period.label, [], [], [], str(exc))
     return Figures(
@@ -46,7 +57,27 @@ def figures(
         [(r[1], r[2], r[3], r[4], r[5]) for r in cov],
         [(r[0], r[1], float(r[7]), float(r[8] or 0)) for r in fund],
         [(r[0], r[1], r[2], r[3], float(r[4])) for r in trend],
+        poverty=(int(city[5]), int(city[6] or 0), city[7], goals.baseline, goals.target),
     )
+
+
+def poverty_html(poverty: tuple[int, int, float | None, float, float] | None) -> str:
+    """The headline: the city's rate against the target and the baseline."""
+    if poverty is None:
+        return ""
+    poor, population, rate, baseline, target = poverty
+    shown = "-" if rate is None else _pct(rate)
+    return (
+        f"<section><h2>Target kemiskinan</h2><p class='headline' id='poverty-headline'>"
+        f"Tingkat kemiskinan <strong>{shown}</strong> ({poor:,} orang miskin dari "
+        f"{population:,} penduduk); target {_pct(target)}, baseline {_pct(baseline)}.</p>"
+        "</section>"
+    )
+
+
+def _pct(rate: float) -> str:
+    """3,14%: a rate as an Indonesian reader writes it."""
+    return f"{rate:.2%}".replace(".", ",")
 
 
 # --- charts (inline SVG) ----------------------------------------------------------------
@@ -218,6 +249,7 @@ def dashboard_page(fig: Figures, who: str) -> str:
         f"""<h1>Dasbor Satupintu — {_E(fig.month)}</h1>
 <p class="note">Masuk sebagai {_E(who)}.
 <form class="inline" method="post" action="/dashboard/logout"><button>Keluar</button></form></p>
+{poverty_html(fig.poverty)}
 <section><h2>Cakupan per kecamatan</h2><p class="note">{total_cov:,} dari {total_need:,}
 keluarga dengan masalah PPKS terlayani program aktif ({share}).</p>
 {coverage_svg(fig.coverage)}</section>

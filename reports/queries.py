@@ -27,9 +27,13 @@ Definitions (also printed on the report's cover sheet):
 - the poverty figures count the households with at least one person still
   active (not deceased, not moved out: `linkage.status`) and those persons;
   a household is *poor* when its lowest DTSEN decile is 1 to
-  `domain.thresholds.POOR_DECILE_MAX` (4) or a P3KE source lists it; the rate
-  is poor people over the city's population (`domain.city`). The API's
-  `povertyIndicators` reads the same figures (`reports.analytics`).
+  `domain.thresholds.POOR_DECILE_MAX` (4) or a P3KE source lists it
+  (`domain.thresholds.poor_sql`, the one definition); the poverty rate is
+  poor people over the population of the area (the population file, setting
+  `population_file`: `domain/regions/population.csv` by default), weighed
+  against the baseline (4.25%) and the target (3.14%) rates (settings
+  `poverty_baseline`, `poverty_target`). The API's `povertyIndicators` and the
+  dashboard read the same figures (`reports.analytics`).
 """
 
 from __future__ import annotations
@@ -45,15 +49,14 @@ import duckdb
 from connectors.canonical import PERSON_FIELDS
 from domain import sql as identity_sql
 from domain.city import CITY_NAME, CITY_NAME_UPPER
-from domain.city import CITY_POPULATION as CITY_POPULATION  # re-exported for the workbook
 from domain.thresholds import (
     ACTIVE_DAYS,
     OFFICE_TIMEZONE,
     POOR_DECILE_MAX,
     REPORT_CUTOFF_DAY,
     REPORT_CUTOFF_MAX,
+    poor_sql,
 )
-from domain.thresholds import POVERTY_TARGET as POVERTY_TARGET
 from journal import Journal
 from linkage import (
     RECORD_SCORE,
@@ -68,7 +71,9 @@ from linkage import (
     rules_select,
 )
 from reports import api_facts
+from reports.budgets import SPENDING_SQL, stage_budgets
 from reports.errors import ReportError
+from reports.goals import POPULATION_TABLE, Goals, default_goals, stage_population
 
 TREND_MONTHS: Final[int] = 24
 #: the report's own rules (the P3KE sources); a person's status rules are
@@ -194,18 +199,8 @@ _REPORT_MONTH: Final = (
 )
 
 
-def poor_sql(decile_max: int | str) -> str:
-    """Whether a `_rp_counted` household is *poor*: its lowest decile is at most
-    `decile_max` (a number, or a `$parameter`), or a P3KE source lists it."""
-    return f"(coalesce(welfare_decile <= {decile_max}, false) OR p3ke)"
-
-
-_POOR: Final = poor_sql(POOR_DECILE_MAX)
-
-
-def _percent(rate: float) -> str:
-    """3,14%: a rate as an Indonesian reader writes it."""
-    return f"{rate:.2%}".replace(".", ",")
+#: whether a `_rp_counted` household is *poor* (`domain.thresholds.poor_sql`)
+_POOR: Final = poor_sql()
 
 
 _PREPARE: Final[tuple[tuple[str, str], ...]] = (
@@ -655,8 +650,8 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
     ),
     SheetSpec(
         "Target Kemiskinan",
-        f"Kemajuan terhadap target kemiskinan {_percent(POVERTY_TARGET)} (miskin: desil 1-"
-        f"{POOR_DECILE_MAX} atau P3KE)",
+        f"Tingkat kemiskinan per kecamatan: orang miskin (desil 1-{POOR_DECILE_MAX} atau P3KE) "
+        "/ penduduk",
         (
             "KODE_KECAMATAN",
             "KECAMATAN",
@@ -664,20 +659,50 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
             "ORANG_TERDAFTAR",
             "KELUARGA_MISKIN",
             "ORANG_MISKIN",
-            "PANGSA_MISKIN_TERDAFTAR",
+            "PENDUDUK",
+            "TINGKAT_KEMISKINAN",
         ),
-        f"""SELECT CASE WHEN grouping(h.kecamatan_code) = 1 THEN 'KOTA'
-                       ELSE coalesce(h.kecamatan_code, '-') END,
-                  CASE WHEN grouping(h.kecamatan_code) = 1 THEN '{CITY_NAME_UPPER}'
-                       ELSE coalesce(any_value(kec.name), 'tidak diketahui') END,
-                  count(*), sum(h.people)::BIGINT,
-                  count(*) FILTER (WHERE {_POOR}),
-                  coalesce(sum(h.people) FILTER (WHERE {_POOR}), 0)::BIGINT,
-                  round(count(*) FILTER (WHERE {_POOR}) / count(*), 4)::DOUBLE
-           FROM _rp_counted h
-           LEFT JOIN ref_kecamatan kec ON kec.code = h.kecamatan_code
-           GROUP BY GROUPING SETS ((h.kecamatan_code), ())
-           ORDER BY grouping(h.kecamatan_code), h.kecamatan_code NULLS LAST""",
+        f"""WITH per AS (
+                SELECT coalesce(kecamatan_code, '-') AS code, count(*) AS households,
+                       sum(people) AS people, count(*) FILTER (WHERE {_POOR}) AS poor_households,
+                       coalesce(sum(people) FILTER (WHERE {_POOR}), 0) AS poor_people
+                FROM _rp_counted GROUP BY 1),
+            areas AS (
+                SELECT coalesce(kec.code, per.code) AS code,
+                       coalesce(kec.name, 'tidak diketahui') AS name,
+                       coalesce(per.households, 0) AS households,
+                       coalesce(per.people, 0) AS people,
+                       coalesce(per.poor_households, 0) AS poor_households,
+                       coalesce(per.poor_people, 0) AS poor_people, pop.population
+                FROM ref_kecamatan kec FULL JOIN per ON per.code = kec.code
+                LEFT JOIN {POPULATION_TABLE} pop
+                       ON pop.level = 'KECAMATAN' AND pop.code = kec.code),
+            city AS (
+                SELECT 'KOTA', '{CITY_NAME_UPPER}', sum(households), sum(people),
+                       sum(poor_households), sum(poor_people), sum(population)
+                FROM areas)
+            SELECT *, round(poor_people / nullif(population, 0), 6)::DOUBLE FROM (
+                SELECT code, name, households, people::BIGINT AS people, poor_households,
+                       poor_people::BIGINT AS poor_people, population FROM areas
+                UNION ALL SELECT * FROM city)
+            ORDER BY code = 'KOTA', code = '-', code""",
+    ),
+    SheetSpec(
+        "Anggaran",
+        "Anggaran per penyandang dana, program dan tahun (tahun laporan): kuota, "
+        "realisasi dari layanan tercatat",
+        (
+            "PENYANDANG_DANA",
+            "PROGRAM",
+            "TAHUN",
+            "KUOTA_KELUARGA",
+            "ANGGARAN",
+            "REALISASI",
+            "KELUARGA_TERLAYANI",
+        ),
+        SPENDING_SQL.replace("$year::INTEGER", "year($month)::INTEGER").replace(
+            "$year", "year($month)"
+        ),
     ),
     SheetSpec(
         "Tren Bulanan",
@@ -719,7 +744,16 @@ def require_linked(con: duckdb.DuckDBPyConnection) -> None:
 
 #: the first step: what was written through the API, from the journal (reports.api_facts)
 JOURNAL_STEP: Final = "journal"
-PREPARE_STEPS: Final[tuple[str, ...]] = (JOURNAL_STEP, *(name for name, _ in _PREPARE))
+#: the population file's figures (reports.goals), the poverty rate's denominator
+POPULATION_STEP: Final = "population"
+#: the budgets file's usable rows (reports.budgets)
+BUDGETS_STEP: Final = "budgets"
+PREPARE_STEPS: Final[tuple[str, ...]] = (
+    JOURNAL_STEP,
+    POPULATION_STEP,
+    BUDGETS_STEP,
+    *(name for name, _ in _PREPARE),
+)
 
 
 def prepare(
@@ -727,12 +761,19 @@ def prepare(
     period: Period,
     step: str | None = None,
     journal: Journal | None = None,
+    goals: Goals | None = None,
 ) -> None:
     """Build the `_rp_*` temp tables (all, or only `step`) for `period`, with
-    what the API wrote from `journal` (None: the staged data only)."""
+    what the API wrote from `journal` (None: the staged data only) and the
+    population and budgets of `goals` (None: the shipped file, no budgets)."""
     require_linked(con)
     if step is None or step == JOURNAL_STEP:
         api_facts.stage(con, period.starts_at, period.ends_at, journal)
+    goals = goals or default_goals()
+    if step is None or step == POPULATION_STEP:
+        stage_population(con, goals.population)
+    if step is None or step == BUDGETS_STEP:
+        stage_budgets(con, goals.budgets)
     for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
         con.execute(statement)
     prepare_status_rules(con)  # the rules a person's status (deceased, moved) is read by

@@ -23,6 +23,7 @@ from domain.thresholds import POOR_DECILE_MAX
 from journal import Journal
 from reports import queries
 from reports.errors import ReportError
+from reports.goals import Goals, default_goals
 from reports.queries import SHEETS, Period, SheetSpec
 
 COVER = "Ringkasan"
@@ -36,7 +37,7 @@ class ReportSummary:
     month: str
     out: Path
     rows: dict[str, int] = field(default_factory=dict)
-    poverty: dict[str, float | int] = field(default_factory=dict)
+    poverty: dict[str, Any] = field(default_factory=dict)
     csv_files: list[Path] = field(default_factory=list)
 
 
@@ -46,7 +47,7 @@ def monthly_report(
     out: Path,
     csv_dir: Path | None = None,
     progress: Progress | None = None,
-    population: int = queries.CITY_POPULATION,
+    goals: Goals | None = None,
     journal: Journal | None = None,
 ) -> ReportSummary:
     """Compute every sheet for `period` and write `out` (.xlsx) and the CSVs."""
@@ -64,14 +65,14 @@ def monthly_report(
     queries.require_linked(con)
     for name in queries.PREPARE_STEPS:
         tick(name)
-        queries.prepare(con, period, name, journal)
+        queries.prepare(con, period, name, journal, goals)
     data: dict[str, list[tuple[Any, ...]]] = {}
     for spec in SHEETS:
         tick(spec.name)
         data[spec.name] = queries.sheet_rows(con, spec, period)
     tick("write")
     summary = ReportSummary(period.label, out, {n: len(r) for n, r in data.items()})
-    summary.poverty = _poverty(data["Target Kemiskinan"], population)
+    summary.poverty = _poverty(data["Target Kemiskinan"], goals or default_goals())
     cover = _cover_rows(period, summary)
     _write_xlsx(out, cover, data)
     if csv_dir is not None:
@@ -81,17 +82,19 @@ def monthly_report(
     return summary
 
 
-def _poverty(rows: Sequence[tuple[Any, ...]], population: int) -> dict[str, float | int]:
-    city = next((r for r in rows if r[0] == "KOTA"), None)
-    poor_people = int(city[5]) if city else 0
-    rate = poor_people / population if population else 0.0
-    target_people = round(queries.POVERTY_TARGET * population)
+def _poverty(rows: Sequence[tuple[Any, ...]], goals: Goals) -> dict[str, Any]:
+    """The city row of Target Kemiskinan against the baseline and the target."""
+    city = next(r for r in rows if r[0] == "KOTA")
+    poor_people, population = int(city[5]), int(city[6] or 0)
+    target_people = round(goals.target * population)
     return {
         "population": population,
-        "poor_households": int(city[4]) if city else 0,
+        "population_version": goals.population.version,
+        "poor_households": int(city[4]),
         "poor_people": poor_people,
-        "rate": round(rate, 6),
-        "target_rate": queries.POVERTY_TARGET,
+        "rate": float(city[7] or 0.0),
+        "baseline_rate": goals.baseline,
+        "target_rate": goals.target,
         "people_above_target": max(0, poor_people - target_people),
     }
 
@@ -115,9 +118,11 @@ def _cover_rows(period: Period, summary: ReportSummary) -> list[tuple[Any, ...]]
         ("", ""),
         ("Target kemiskinan", ""),
         ("Penduduk kota (penyebut)", p["population"]),
+        ("Data penduduk (tahun, sumber)", p["population_version"]),
         (f"Keluarga miskin terdaftar (desil 1-{POOR_DECILE_MAX} atau P3KE)", p["poor_households"]),
         ("Orang aktif dalam keluarga miskin", p["poor_people"]),
         ("Tingkat kemiskinan (orang miskin / penduduk)", p["rate"]),
+        ("Baseline", p["baseline_rate"]),
         ("Target", p["target_rate"]),
         ("Orang di atas target", p["people_above_target"]),
         ("", ""),

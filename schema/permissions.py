@@ -253,6 +253,17 @@ def require_aggregates(principal: Any) -> Policy:
     return policy
 
 
+def require_budget_reader(principal: Any) -> Policy:
+    """Budgets, spending and the funding pool: analysts and Dinsos roles."""
+    policy = policy_for(principal)
+    if not (policy.aggregates_only or policy.casework):
+        raise Forbidden(
+            f"the {_role(principal)} role cannot read budgets; they are for analysts "
+            "and Dinsos staff."
+        )
+    return policy
+
+
 def require_write(principal: Any) -> Policy:
     policy = policy_for(principal)
     if not policy.can_write:
@@ -491,6 +502,7 @@ __all__ = [
     "require_aggregates",
     "require_alert_reader",
     "require_audit_reader",
+    "require_budget_reader",
     "require_casework",
     "require_personal",
     "require_write",

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types.nodes import SelectedField
 
 from domain.identity import ID_LENGTH, id_digits
 from domain.targeting import explain
-from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET, is_decile
+from domain.thresholds import POOR_DECILE_MAX, is_decile
 from schema.audit import personal, read, rows_read
 from schema.change_requests import ChangeRequestQueries
 from schema.context import Context
@@ -22,18 +22,26 @@ from schema.feed import FeedQueries
 from schema.grants import GrantQueries
 from schema.pagination import Connection, connection, cursor_snapshot, window
 from schema.permissions import (
+    Policy,
     provenance_for,
     require_aggregates,
     require_audit_reader,
+    require_budget_reader,
     suppress,
 )
 from schema.services import Analytics
 from schema.types.analysis import (
+    Budget,
+    BudgetProblem,
+    Budgets,
     CoverageGapCount,
     CoverageGaps,
     DecileCount,
     DuplicatedAid,
+    FundingPool,
     PovertyIndicator,
+    PovertyTarget,
+    ProgramNeed,
 )
 from schema.types.audit import AuditEvent
 from schema.types.household import Household
@@ -161,6 +169,25 @@ def _analytics(info: Info) -> Analytics:
     if analytics is None:
         raise ServiceError("the city figures are not configured on this hub.")
     return analytics
+
+
+def _rate(poor: int | None, population: int | None) -> float | None:
+    """Poor people over the population, when both are known."""
+    return round(poor / population, 6) if poor is not None and population else None
+
+
+def _program_need(row: dict[str, Any], policy: Policy) -> ProgramNeed:
+    """A program's need; its cost too is withheld with a small count (it is one)."""
+    households = suppress(row["households_in_need"], policy)
+    shown = households is not None
+    return ProgramNeed(
+        program=row["program"],
+        households_in_need=households,
+        cost_per_household=row["cost_per_household"],
+        need_cost=row["need_cost"] if shown else None,
+        budget=row["budget"],
+        payable=row["payable"] if shown else None,
+    )
 
 
 async def _among(info: Info) -> list[str] | None:
@@ -422,26 +449,26 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
         return out
 
     @strawberry.field(
-        description="Poverty counts by kecamatan or kelurahan and decile, "
-        f"against the city's target rate ({POVERTY_TARGET:.2%}). "
-        "Poor: people in households at or below poorDecile "
-        f"(the hub's definition: {POOR_DECILE_MAX}) or listed by "
-        "P3KE. The monthly report's figures: active people of "
-        "the households staged and linked."
+        description="Poverty by kecamatan or kelurahan: poor people over the area's "
+        "population (the hub's population file), against the city's baseline and target "
+        "rates (settings). Poor: people in households at or below poorDecile "
+        f"(the hub's definition: {POOR_DECILE_MAX}) or listed by P3KE. The monthly "
+        "report's figures: active people of the households staged and linked."
     )
     async def poverty_indicators(
         self, info: Info, level: AreaLevel = AreaLevel.KECAMATAN, poor_decile: int = POOR_DECILE_MAX
     ) -> list[PovertyIndicator]:
         policy = require_aggregates(info.context.principal)
         _decile("poorDecile", poor_decile)
-        rows = await _analytics(info).poverty(
+        analytics = _analytics(info)
+        rows = await analytics.poverty(
             level=level.value, poor_decile=poor_decile, households=await _among(info)
         )
+        goals = await analytics.targets()
         out = []
         for r in rows:
             poor = suppress(r["poor_people"], policy)
-            base = suppress(r.get("population") or r["people"], policy)
-            rate = round(poor / base, 4) if poor is not None and base else None
+            rate = _rate(poor, r.get("population"))
             out.append(
                 PovertyIndicator(
                     code=r["code"],
@@ -452,8 +479,9 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
                     poor_people=poor,
                     population=r.get("population"),
                     poverty_rate=rate,
-                    target=POVERTY_TARGET,
-                    above_target=rate > POVERTY_TARGET if rate is not None else None,
+                    baseline=goals["baseline"],
+                    target=goals["target"],
+                    above_target=rate > goals["target"] if rate is not None else None,
                     by_decile=[
                         DecileCount(
                             decile=d["decile"], households=suppress(d["households"], policy)
@@ -463,6 +491,76 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
                 )
             )
         return out
+
+    @strawberry.field(
+        description="The city's poverty rate (poor people over its population) against "
+        "the baseline and the target, with the population file's version: the headline "
+        "of the dashboard and the report."
+    )
+    async def poverty_target(self, info: Info) -> PovertyTarget:
+        policy = require_aggregates(info.context.principal)
+        analytics = _analytics(info)
+        rows = await analytics.poverty(level="KECAMATAN", households=await _among(info))
+        goals = await analytics.targets()
+        poor = suppress(sum(r["poor_people"] for r in rows), policy)
+        rate = _rate(poor, goals["population"])
+        return PovertyTarget(
+            population=goals["population"],
+            population_year=goals["population_year"],
+            population_source=goals["population_source"],
+            poor_people=poor,
+            poverty_rate=rate,
+            baseline=goals["baseline"],
+            target=goals["target"],
+            above_target=rate > goals["target"] if rate is not None else None,
+            poor_people_above_target=None
+            if poor is None
+            else max(0, poor - round(goals["target"] * goals["population"])),
+        )
+
+    @strawberry.field(
+        description="Budgets per funder, program and year (the hub's budgets file), each "
+        "with what was spent on it from the recorded services; and the file's rows left "
+        "out with their reason. Analysts and Dinsos staff."
+    )
+    async def budgets(self, info: Info, year: int | None = None) -> Budgets:
+        policy = require_budget_reader(info.context.principal)
+        found = await _analytics(info).budgets(year=year)
+        return Budgets(
+            budgets=[
+                Budget(
+                    funder=b["funder"],
+                    program=b["program"],
+                    year=b["year"],
+                    quota_households=b["quota_households"],
+                    amount=b["amount"],
+                    spent=b["spent"],
+                    households_served=suppress(b["households"], policy),
+                )
+                for b in found["budgets"]
+            ],
+            quarantined=[
+                BudgetProblem(row=q["row"], reason=q["reason"]) for q in found["quarantined"]
+            ],
+        )
+
+    @strawberry.field(
+        description="The share of need covered in a year (this year by default): what the "
+        "funders' budgets can pay against the cost of serving every poor household in need "
+        "of each program (cost per household from the program catalogue). Analysts and "
+        "Dinsos staff."
+    )
+    async def funding_pool(self, info: Info, year: int | None = None) -> FundingPool:
+        policy = require_budget_reader(info.context.principal)
+        found = await _analytics(info).funding_pool(year=year or date.today().year)
+        return FundingPool(
+            year=found["year"],
+            pool=found["pool"],
+            need_cost=found["need_cost"],
+            payable=found["payable"],
+            share_of_need_covered=found["share_of_need_covered"],
+            programs=[_program_need(p, policy) for p in found["programs"]],
+        )
 
     @strawberry.field(
         description="The audit log, newest first: who read or changed whose "

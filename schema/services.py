@@ -108,7 +108,20 @@ class Analytics(Protocol):
     households}]) and `households` ([{household_id, unmet_ppks}], by id): the
     households with an active person with a PPKS problem and no active program
     that addresses it, in `area` (a kecamatan or kelurahan code) and of `ppks`
-    when given, special-category problems only when `special_category`."""
+    when given, special-category problems only when `special_category`.
+
+    `targets` returns what the poverty rate is weighed against: baseline and
+    target (fractions), population (the city's), population_year and
+    population_source (the population file's version).
+
+    `budgets` returns `budgets` ([{funder, program, year, quota_households,
+    amount, spent, households}], of `year` when given: what was spent on each
+    from the recorded services) and `quarantined` ([{row, reason}], the budgets
+    file's rows left out). `funding_pool` returns the year's pool against the
+    cost of serving every household in need: year, pool, need_cost, payable,
+    share_of_need_covered (None without need) and programs ([{program,
+    households_in_need, cost_per_household, need_cost, budget, payable}]);
+    see reports.budgets for the definitions."""
 
     async def poverty(
         self,
@@ -125,6 +138,9 @@ class Analytics(Protocol):
         special_category: bool = True,
         households: Sequence[str] | None = None,
     ) -> dict[str, Any]: ...
+    async def targets(self) -> Row: ...
+    async def budgets(self, *, year: int | None = None) -> Row: ...
+    async def funding_pool(self, *, year: int) -> Row: ...
 
 
 class Intake(Protocol):

@@ -2,8 +2,10 @@
 
 `generate_city` builds households and people (`population`), then writes what
 each source would export about them (`sources`, `foundations`), one config
-per source (`configs`) and `truth.csv`, which says who every row really is.
-The same seed gives byte-identical files.
+per source (`configs`), `truth.csv`, which says who every row really is, and
+`reference/population.csv`, the city's population per kecamatan and kelurahan
+(`domain.regions.population`): the true people of each kelurahan are
+`REGISTERED_SHARE` of it. The same seed gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from connectors import reference
+from domain.city import CITY_CODE
+from domain.regions.population import write_population
 from simulator import configs, foundations, population, sources, writers
 from simulator.profile import PROFILES, Profile, ProfileError, load_profile
 from simulator.spec import Emission
@@ -25,6 +30,10 @@ from simulator.spec import Emission
 Progress = Callable[[str, int, int], None]
 
 TRUTH_COLUMNS = ("source", "source_record_id", "person_truth_id", "household_truth_id")
+#: the generated people (every one is on some list) are this share of the population
+REGISTERED_SHARE = 0.25
+#: and each kelurahan has this many people on no list at all
+UNLISTED_PER_KELURAHAN = 40
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ class GenerateSummary:
     sources: int
     records: int  # source rows written, equal to the rows of truth.csv
     records_by_source: dict[str, int]
+    population_file: Path
 
 
 def person_truth_id(index: pd.Series) -> pd.Series:
@@ -66,6 +76,8 @@ def generate_city(
     report("population", 0, total)
     pop = population.build(rng, households)
     report("population", 1, total)
+    population_file = out / "reference" / "population.csv"
+    _write_population(pop, population_file)
     truth_path = out / "truth.csv"
     counts: dict[str, int] = {}
     with truth_path.open("wb") as truth:
@@ -87,7 +99,25 @@ def generate_city(
         sources=len(counts),
         records=sum(counts.values()),
         records_by_source=counts,
+        population_file=population_file,
     )
+
+
+def _write_population(pop: population.Population, path: Path) -> None:
+    """The population file of the generated city: each kelurahan's true people
+    over `REGISTERED_SHARE`, plus `UNLISTED_PER_KELURAHAN`."""
+    code = {(k.kecamatan_code, k.name): k.code for k in reference.kelurahan()}
+    kecamatan = {k.name: k.code for k in reference.kecamatan()}
+    people = pop.people.groupby(["kecamatan", "kelurahan"]).size()
+    true = {code[(kecamatan[kec], kel)]: int(n) for (kec, kel), n in people.items()}
+    figures = {
+        k.code: (
+            k.kecamatan_code,
+            round(true.get(k.code, 0) / REGISTERED_SHARE) + UNLISTED_PER_KELURAHAN,
+        )
+        for k in reference.kelurahan()
+    }
+    write_population(path, figures, int(str(population.TODAY)[:4]), "generated city", CITY_CODE)
 
 
 def foundations_profiles(
@@ -124,6 +154,8 @@ def _write(emission: Emission, out: Path, truth: BinaryIO) -> int:
 
 __all__ = [
     "PROFILES",
+    "REGISTERED_SHARE",
+    "UNLISTED_PER_KELURAHAN",
     "GenerateSummary",
     "Profile",
     "ProfileError",

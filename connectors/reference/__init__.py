@@ -66,6 +66,8 @@ class Program:
     benefit_kind: str  # cash, food, health, education, rehab, housing
     need: str
     description: str
+    #: what serving one household costs a year (IDR): the need budgets are weighed against
+    cost_per_household: int
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,13 @@ def regions() -> tuple[Region, ...]:
 def programs() -> tuple[Program, ...]:
     return tuple(
         Program(
-            r["code"], r["name"], r["funder_type"], r["benefit_kind"], r["need"], r["description"]
+            r["code"],
+            r["name"],
+            r["funder_type"],
+            r["benefit_kind"],
+            r["need"],
+            r["description"],
+            int(r["cost_per_household"]),
         )
         for r in _rows("program")
     )
@@ -196,6 +204,7 @@ _TABLES: Final[dict[str, tuple[str, dict[str, str]]]] = {
             "benefit_kind": "VARCHAR",
             "need": "VARCHAR",
             "description": "VARCHAR",
+            "cost_per_household": "BIGINT",
         },
     ),
     "ref_program_ppks": ("program_ppks", {"program_code": "VARCHAR", "ppks_code": "VARCHAR"}),

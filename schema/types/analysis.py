@@ -90,12 +90,14 @@ class PovertyIndicator:
     poor_people: int | None = strawberry.field(
         description="People in households at or below the poor decile or listed by P3KE."
     )
-    population: int | None
-    poverty_rate: float | None = strawberry.field(
-        description="poorPeople / population (or / registered people when the area has no "
-        "population figure)."
+    population: int | None = strawberry.field(
+        description="The area's population (the population file's), null when it has none."
     )
-    target: float
+    poverty_rate: float | None = strawberry.field(
+        description="poorPeople / population; null when either is unknown or withheld."
+    )
+    baseline: float = strawberry.field(description="The city's baseline rate (4.25% in 2022).")
+    target: float = strawberry.field(description="The city's target rate.")
     above_target: bool | None
     by_decile: list[DecileCount]
 
@@ -105,6 +107,82 @@ class PovertyIndicator:
     )
     def suppressed(self) -> bool:
         return None in (self.households, self.people, self.poor_people)
+
+
+@strawberry.type(description="The city's poverty rate against its baseline and target.")
+class PovertyTarget:
+    population: int = strawberry.field(description="The city's population, the denominator.")
+    population_year: int = strawberry.field(description="The population file's year.")
+    population_source: str = strawberry.field(description="Where the population figures come from.")
+    poor_people: int | None = strawberry.field(
+        description="Active people in poor households (decile 1-4 or P3KE), as you may count "
+        "them (a scoped organization: among the households it serves)."
+    )
+    poverty_rate: float | None = strawberry.field(description="poorPeople / population.")
+    baseline: float
+    target: float
+    above_target: bool | None
+    poor_people_above_target: int | None = strawberry.field(
+        description="How many fewer poor people the target needs."
+    )
+
+
+@strawberry.type(description="One funder's budget for a program and year, and its spending.")
+class Budget:
+    funder: str
+    program: str
+    year: int
+    quota_households: int
+    amount: float = strawberry.field(description="The budget (IDR).")
+    spent: float = strawberry.field(
+        description="The amounts of the services of its program its funder paid in its year."
+    )
+    households_served: int | None = strawberry.field(
+        description="Households those services reached (null: a small cell withheld)."
+    )
+
+    @strawberry.field(description="amount - spent.")
+    def remaining(self) -> float:
+        return self.amount - self.spent
+
+
+@strawberry.type(description="A row of the budgets file left out, and why.")
+class BudgetProblem:
+    row: int
+    reason: str
+
+
+@strawberry.type
+class Budgets:
+    budgets: list[Budget]
+    quarantined: list[BudgetProblem]
+
+
+@strawberry.type(description="One program's need against its budgets in a year.")
+class ProgramNeed:
+    program: str
+    households_in_need: int | None = strawberry.field(
+        description="Poor households (decile 1-4 or P3KE) with an active person with a "
+        "problem the program addresses."
+    )
+    cost_per_household: int = strawberry.field(description="The program catalogue's, IDR a year.")
+    need_cost: float | None = strawberry.field(
+        description="householdsInNeed x costPerHousehold (null when the count is withheld)."
+    )
+    budget: float
+    payable: float | None = strawberry.field(description="The least of needCost and budget.")
+
+
+@strawberry.type(description="What the funding pool can pay against the cost of the need.")
+class FundingPool:
+    year: int
+    pool: float = strawberry.field(description="Every budget of the year (IDR).")
+    need_cost: float = strawberry.field(
+        description="The cost of serving every household in need of each program."
+    )
+    payable: float = strawberry.field(description="Of needCost, what the budgets can pay.")
+    share_of_need_covered: float | None = strawberry.field(description="payable / needCost.")
+    programs: list[ProgramNeed]
 
 
 @strawberry.type

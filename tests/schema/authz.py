@@ -31,6 +31,8 @@ SCOPED = frozenset({"agency", "foundation"})
 PERSONAL = SEES_ALL | SCOPED
 AGGREGATES = PERSONAL | {"analyst"}
 AUDIT_READERS = frozenset({"dinsos_admin", "auditor"})
+#: budgets and the funding pool: analysts and Dinsos
+BUDGET_READERS = SEES_ALL | {"analyst"}
 WRITERS = PERSONAL
 CASEWORK = SEES_ALL
 SUPPRESSED = frozenset({"analyst"})

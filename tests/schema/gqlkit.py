@@ -11,11 +11,14 @@ import duckdb
 import pyarrow as pa
 import strawberry
 
+from connectors.reference import REFERENCE_DIR
 from domain.shapes import AuditPage
 from domain.thresholds import POOR_DECILE_MAX
 from journal import Journal
 from reports.analytics import coverage_gaps, poverty
 from reports.api_facts import stage
+from reports.budgets import funding_pool, spending, stage_budgets
+from reports.goals import default_goals, stage_population
 from reports.queries import PREPARE_SQL, Period
 from schema.context import Context, Services
 from schema.services import AuditEntry
@@ -114,7 +117,8 @@ class CityAnalytics:
     "coverage gaps" step) on the city's tables, laid out in DuckDB as the report's
     prepared tables. Every person of the tiny city is active, no P3KE source lists
     a household, it has no staged services, and its enrolments are as if recorded
-    through the API (with those the API records in `journal`)."""
+    through the API (with those the API records in `journal`). Its areas' population
+    is the shipped population file's (the tiny city's codes are Bandung's)."""
 
     def __init__(self, tables: dict[str, pa.Table], journal: Journal | None = None) -> None:
         self.journal = journal
@@ -138,6 +142,13 @@ class CityAnalytics:
                 SELECT h.household_id, h.kecamatan_code, h.kelurahan_code, h.welfare_decile,
                        false AS p3ke, count(*) AS people
                 FROM city_households h JOIN city_persons p USING (household_id) GROUP BY ALL""")
+        self.con.execute(
+            "CREATE TABLE ref_program AS FROM read_csv(?)",
+            [str(REFERENCE_DIR / "program.csv")],
+        )
+        self.goals = default_goals()
+        stage_population(self.con, self.goals.population)  # a temp table: the cursors
+        self.con.execute("CREATE TABLE main._rp_population AS FROM temp._rp_population")
 
     async def poverty(
         self,
@@ -148,6 +159,27 @@ class CityAnalytics:
     ) -> list[dict[str, Any]]:
         return poverty(self.con.cursor(), level, poor_decile=poor_decile, households=households)
 
+    async def targets(self) -> dict[str, Any]:
+        return self.goals.targets()
+
+    async def budgets(self, *, year: int | None = None) -> dict[str, Any]:
+        """The tiny city has no budgets file: no budgets, nothing quarantined."""
+        con = self.con.cursor()
+        stage_budgets(con, self.goals.budgets)
+        con.execute(
+            "CREATE TEMP TABLE _rp_service (household_id VARCHAR, program VARCHAR, "
+            "service_date DATE, funder VARCHAR, amount DOUBLE)"
+        )
+        return {"budgets": spending(con, year), "quarantined": []}
+
+    async def funding_pool(self, *, year: int) -> dict[str, Any]:
+        """Its need (no budgets): its coverage gaps' households, when poor, at the
+        program catalogue's costs."""
+        con = self.con.cursor()
+        stage_budgets(con, self.goals.budgets)
+        self._gaps(con)
+        return funding_pool(con, year)
+
     async def coverage_gaps(
         self,
         *,
@@ -156,8 +188,15 @@ class CityAnalytics:
         special_category: bool = True,
         households: Sequence[str] | None = None,
     ) -> dict[str, Any]:
-        period = Period.containing(date.today())
         con = self.con.cursor()
+        self._gaps(con)
+        return coverage_gaps(
+            con, area=area, ppks=ppks, special_category=special_category, households=households
+        )
+
+    def _gaps(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The report's coverage-gaps step on `con`, with the enrolments."""
+        period = Period.containing(date.today())
         stage(con, period.starts_at, period.ends_at, self.journal)
         enrolments = self.enrolments
         con.execute(
@@ -166,9 +205,6 @@ class CityAnalytics:
         )
         con.execute(PREPARE_SQL["coverage gaps"], {"end": period.end})
         del enrolments  # read by name above
-        return coverage_gaps(
-            con, area=area, ppks=ppks, special_category=special_category, households=households
-        )
 
 
 class CountingDriver:

@@ -19,6 +19,7 @@ import strawberry
 from authz import (
     AGGREGATES,
     AUDIT_READERS,
+    BUDGET_READERS,
     HOUSEHOLDS,
     PERSONAL,
     PRINCIPALS,
@@ -232,6 +233,25 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
         "{ povertyIndicators { code households suppressed byDecile { households suppressed } } }",
         False,
     ),
+    (
+        "povertyTarget",
+        AGGREGATES,
+        "{ povertyTarget { population poorPeople povertyRate baseline target aboveTarget } }",
+        False,
+    ),
+    (
+        "budgets",
+        BUDGET_READERS,
+        "{ budgets { budgets { funder spent } quarantined { row } } }",
+        False,
+    ),
+    (
+        "fundingPool",
+        BUDGET_READERS,
+        "{ fundingPool { pool needCost shareOfNeedCovered programs { program "
+        "householdsInNeed needCost payable } } }",
+        False,
+    ),
     ("programs", AGGREGATES, "{ programs { code householdsReached suppressed } }", False),
     ("funders", AGGREGATES, "{ funders { code householdsReached amount suppressed } }", False),
     (
@@ -313,6 +333,15 @@ async def test_root_field_gate(
         # the tiny city has only cells under 5: analysts get null + suppressed
         assert ("'suppressed': True" in text) is (role in SUPPRESSED)
         assert ("None" in text) or role not in SUPPRESSED
+    if field == "povertyTarget":
+        # the city's figure is counted among a scoped caller's households only, and
+        # a small count is withheld from aggregate-only roles, with the rate
+        target = result.data["povertyTarget"]
+        assert target["population"] > 0 and 0 < target["target"] < target["baseline"]
+        if target["poorPeople"] is None:
+            assert role in SUPPRESSED and target["povertyRate"] is None
+        else:
+            assert target["povertyRate"] == round(target["poorPeople"] / target["population"], 6)
     if field == "coverageGaps.households" and role in SCOPED:
         assert "H4" not in text  # H4 is a gap, but not theirs
     if field == "duplicatedAid":
