@@ -602,8 +602,8 @@ async def test_funders_agree_with_staged_services(
 
 
 POVERTY = """query($level: AreaLevel!, $poor: Int!) { povertyIndicators(level: $level,
-  poorDecile: $poor) { code level households people poorPeople povertyRate aboveTarget target
-  suppressed byDecile { decile households suppressed } } }"""
+  poorDecile: $poor) { code level households people poorPeople population povertyRate
+  aboveTarget target suppressed byDecile { decile households suppressed } } }"""
 
 
 async def test_poverty_indicators_are_the_monthly_reports_figures(
@@ -621,19 +621,23 @@ async def test_poverty_indicators_are_the_monthly_reports_figures(
     assert {r["code"] for r in got} == column(staging, "SELECT code FROM ref_kecamatan")
     for row in got:
         # the report lists the kecamatan with households; the API every kecamatan
-        _, _, households, people, _, poor, _ = sheet.get(row["code"], (0,) * 7)
-        assert (row["households"], row["people"], row["poorPeople"]) == (
+        _, _, households, people, _, poor, population, rate = sheet.get(
+            row["code"], (0,) * 6 + (None, None)
+        )
+        assert (row["households"], row["people"], row["poorPeople"], row["population"]) == (
             households,
             people,
             poor,
+            population,
         ), row["code"]
         assert row["level"] == "KECAMATAN"
-        rate = round(poor / people, 4) if people else None
-        assert row["povertyRate"] == rate
+        # the rate's denominator is the area's population, not its registered people
+        assert population is None or population >= people, row["code"]
+        assert row["povertyRate"] == rate == (round(poor / population, 6) if population else None)
         assert row["aboveTarget"] == (rate > row["target"] if rate is not None else None)
         assert sum(d["households"] for d in row["byDecile"]) <= row["households"]
     city_row = sheet["KOTA"]
-    unplaced = sheet.get("-", (0,) * 7)
+    unplaced = sheet.get("-", (0,) * 8)
     for i, key in ((2, "households"), (3, "people"), (5, "poorPeople")):
         assert sum(r[key] for r in got) + unplaced[i] == city_row[i], key
     assert city_row[3] > 0 and 0 < city_row[5] <= city_row[3]
