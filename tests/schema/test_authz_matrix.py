@@ -19,6 +19,7 @@ import strawberry
 from authz import (
     AGGREGATES,
     AUDIT_READERS,
+    CASEWORK,
     HOUSEHOLDS,
     PERSONAL,
     PRINCIPALS,
@@ -32,7 +33,7 @@ from authz import (
     related,
 )
 from city import city as tiny_city
-from gqlkit import CityAnalytics, MemoryAudit
+from gqlkit import CityAnalytics, FakeReview, MemoryAudit
 from neo4j import Driver
 
 from graph.driver import GraphTarget, open_async_driver
@@ -123,6 +124,7 @@ async def services(
         grants=SqliteGrants(db),
         submissions=SubmissionWatch(db, SubmissionLimits()),
         analytics=CityAnalytics(tiny_city()),
+        review=FakeReview(),
     )
     db.close()
     await driver.close()
@@ -234,6 +236,12 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
     ),
     ("programs", AGGREGATES, "{ programs { code householdsReached suppressed } }", False),
     ("funders", AGGREGATES, "{ funders { code householdsReached amount suppressed } }", False),
+    (
+        "reviewQueue",
+        CASEWORK,
+        "{ reviewQueue(first: 5) { totalCount edges { node { pairId left { nik } } } } }",
+        False,
+    ),
     (
         "auditLog",
         AUDIT_READERS,
