@@ -83,6 +83,7 @@ class Repository(Protocol):
         *,
         statuses: Sequence[str],
         kinds: Sequence[str],
+        household: str | None = None,
         offset: int = 0,
         limit: int = 20,
     ) -> Page: ...
