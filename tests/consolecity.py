@@ -4,7 +4,6 @@ builds one per session)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
@@ -17,8 +16,6 @@ class City:
     base: str
     settings: Settings
     env: dict[str, str]
-    folder: Path | None = None
-    """The generated city's folder (`sources/`, `config/`, `truth.csv`)."""
 
     def key(self, role: str, organization: str = "ORG-DINSOS") -> str:
         return KeyStore(SecurityDB.from_settings(self.settings)).create(organization, role)[1]

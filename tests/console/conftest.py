@@ -24,7 +24,7 @@ REVIEW_LINK_THRESHOLD = 0.9999
 @pytest.fixture(scope="session")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     # a strict link threshold leaves 20-odd pairs to a clerk (the review page's test)
-    env, folder = linked_city(
+    env, _ = linked_city(
         tmp_path_factory,
         "console",
         households=150,
@@ -34,7 +34,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     )
     hub(env, "load")
     with served(env) as base:
-        yield City(base, load_settings(env), env, folder)
+        yield City(base, load_settings(env), env)
 
 
 ROOT = Path(__file__).resolve().parents[2]

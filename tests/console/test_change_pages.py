@@ -13,7 +13,12 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from consolecity import City
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from test_app import csrf
+from test_browser import axe_violations
 
 pytestmark = pytest.mark.slow
 
@@ -134,3 +139,32 @@ def test_a_role_without_personal_data_gets_a_clear_refusal(city: City) -> None:
         inbox = analyst.get("/app/usulan")
         assert inbox.status_code == 403
         assert "Peran Anda tidak diizinkan" in inbox.text
+
+
+def test_the_inbox_in_a_browser_is_accessible_and_verifies_a_request(
+    city: City, browser: WebDriver, axe_source: str
+) -> None:
+    household = city.graphql(city.key("dinsos_admin"), SOME)["data"]["households"]["edges"][2][
+        "node"
+    ]["id"]
+    rid = file_request(city, household, "RT tertulis salah")
+    wait = WebDriverWait(browser, 20)
+    browser.delete_all_cookies()
+    browser.get(f"{city.base}/app/login")
+    browser.find_element(By.ID, "api_key").send_keys(city.key("social_worker"))
+    browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "name")))
+    browser.get(f"{city.base}/app/usulan")
+    Select(wait.until(ec.presence_of_element_located((By.ID, "purpose")))).select_by_value(
+        "case_management"
+    )
+    browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "changes")))
+    assert axe_violations(browser, axe_source) == []
+    browser.find_element(By.CSS_SELECTOR, f'a[href="/app/usulan/{rid}"]').click()
+    wait.until(ec.presence_of_element_located((By.ID, "step-verify"))).click()
+    saved = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.saved")))
+    assert saved.text == "Usulan diverifikasi."
+    assert browser.find_element(By.ID, "request-status").text == "Diverifikasi"
+    assert axe_violations(browser, axe_source) == []
+    assert status(city, rid)["status"] == "VERIFIED"
