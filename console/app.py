@@ -263,13 +263,11 @@ class Console:
                 change_requests=[],
                 purpose=session.purpose(SEARCH_TASK),
             )
-        changes = await self.run(session, "HouseholdChangeRequests", SEARCH_TASK)
         household = out.data["household"]
-        requests = [
-            e["node"]
-            for e in _get(changes.data, "changeRequests", "edges")
-            if e["node"]["householdId"] == household["id"]
-        ]
+        changes = await self.run(
+            session, "HouseholdChangeRequests", SEARCH_TASK, household=household["id"]
+        )
+        requests = [e["node"] for e in _get(changes.data, "changeRequests", "edges")]
         return self.render(
             request,
             "household.html",

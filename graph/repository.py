@@ -671,20 +671,24 @@ class GraphRepository:
         *,
         statuses: Sequence[str],
         kinds: Sequence[str],
+        household: str | None = None,
         offset: int = 0,
         limit: int = 20,
     ) -> Page:
-        """Change requests newest first; a scoped caller sees those it filed."""
+        """Change requests newest first (about `household` only, when given); a
+        scoped caller sees those it filed."""
         rows = await self._read(
             "MATCH (c:ChangeRequest) WHERE ($org IS NULL OR c.organization = $org) "
             " AND (size($statuses) = 0 OR c.status IN $statuses) "
             " AND (size($kinds) = 0 OR c.kind IN $kinds) "
+            " AND ($household IS NULL OR c.household_id = $household) "
             "WITH c ORDER BY c.filed_at DESC, c.request_id "
             "WITH collect(c {.*}) AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
             scope,
             statuses=list(statuses),
             kinds=list(kinds),
+            household=household,
             offset=offset,
             limit=limit,
         )

@@ -15,6 +15,8 @@ from connectors import legal
 from connectors.upload import UploadStore
 from console import Console, ConsoleSettings, upload_routes
 from console.app import UploadView
+from console.change_pages import ChangePages
+from console.review_pages import ReviewPages
 from console.runner import Executor, Runner, load_operations
 from hub.dashboard import DASHBOARD_ROLES, Sessions, principal_of
 from hub.intake import IntakeStore
@@ -58,4 +60,10 @@ def console_routes(
         check_login,
     )
     uploads = UploadStore(IntakeStore.config_dir_of(settings.home))
-    return console.routes(extra=upload_routes.routes(UploadView(console), uploads))
+    return console.routes(
+        extra=[
+            *upload_routes.routes(UploadView(console), uploads),
+            *ReviewPages(console).routes(),
+            *ChangePages(console).routes(),
+        ]
+    )

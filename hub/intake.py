@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -28,7 +29,9 @@ import duckdb
 
 from connectors.canonical import INTAKE_SOURCE_PREFIX, PERSON_FIELDS, organization_slug
 from connectors.config import write_config
+from domain.shapes import Page
 from hub.failures import describe
+from hub.pipeline import linkage_settings
 from hub.priority import in_yielding_thread
 from hub.published import Generation, current, open_generation, publish
 from hub.settings import Settings
@@ -38,8 +41,11 @@ from linkage import (
     NameTokens,
     RealtimeLinker,
     ReviewDecisionRow,
+    count_open,
     is_linked,
     latest_model,
+    list_open,
+    pair_records,
     resolve_pair,
 )
 from schema.errors import ServiceError
@@ -302,6 +308,31 @@ class Review:
             "note": note,
         }
 
+    async def open_pairs(self, *, offset: int, limit: int) -> Page:
+        return await asyncio.to_thread(self._open_pairs, offset, limit)
+
+    def _open_pairs(self, offset: int, limit: int) -> Page:
+        """The published queue, less the pairs decided in the ledger since it was made."""
+        decided = [d.pair_id for d in self._ledger.decisions()]
+        with self._generations.lease() as held:
+            if held is None:
+                return {"rows": [], "total": 0}
+            con = held.con.cursor()
+            try:
+                pairs = list_open(con, limit, offset=offset, decided=decided)
+                total = count_open(con, decided=decided)
+                records = pair_records(
+                    con, [k for p in pairs for k in (p.record_key_l, p.record_key_r)]
+                )
+            finally:
+                con.close()
+        rows = []
+        for p in pairs:
+            keys = (p.record_key_l, p.record_key_r)
+            shown = {k: records[k] for k in keys if k in records}
+            rows.append({**dataclasses.asdict(p), "records": shown})
+        return {"rows": rows, "total": total}
+
     def _check(self, decision: str, keys: tuple[str, str]) -> tuple[str, str, str, tuple[str, ...]]:
         with self._generations.lease() as held:
             if held is None:
@@ -352,6 +383,7 @@ class Generations:
         self._home = settings.home
         self._nice = settings.refresh_nice
         self._models = settings.home / "models"
+        self._linkage = linkage_settings(settings)
         self._ledger = ledger
         self._lock = threading.Lock()
         self._current: Held | None = None
@@ -414,7 +446,7 @@ class Generations:
     def _linker(self, con: duckdb.DuckDBPyConnection) -> RealtimeLinker | None:
         if not is_linked(con) or latest_model(self._models) is None:
             return None
-        return RealtimeLinker(con, self._models, ledger=self._ledger)
+        return RealtimeLinker(con, self._models, ledger=self._ledger, settings=self._linkage)
 
     async def watch(self, interval_s: float = 1.0) -> None:
         """Look for a new generation every `interval_s` seconds, for ever; a

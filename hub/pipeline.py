@@ -3,6 +3,7 @@ model folder. Each step is also a CLI command (see hub.cli)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,14 @@ from hub.localgraph import ensure_neo4j
 from hub.published import KEEP_PREVIOUS, Generation, publish
 from hub.settings import Settings, graph_target
 from journal import Journal, NewFact, kinds
-from linkage import IdentityLedger, LinkSummary, output_views, reconcile, run_linkage
+from linkage import (
+    IdentityLedger,
+    LinkageSettings,
+    LinkSummary,
+    output_views,
+    reconcile,
+    run_linkage,
+)
 
 
 def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -79,6 +87,14 @@ def publish_staging(
     )
 
 
+def linkage_settings(settings: Settings, base: LinkageSettings | None = None) -> LinkageSettings:
+    """The linkage's knobs as the hub's settings set them (`base`: the command's own)."""
+    chosen = base or LinkageSettings()
+    if settings.link_threshold is None:
+        return chosen
+    return dataclasses.replace(chosen, link_threshold=settings.link_threshold)
+
+
 def link(
     settings: Settings, con: duckdb.DuckDBPyConnection, model: Path, /, **options: Any
 ) -> LinkSummary:
@@ -89,6 +105,7 @@ def link(
     ledger = IdentityLedger.at_home(settings.home)
     try:
         reconcile(con, ledger)
+        options["settings"] = linkage_settings(settings, options.get("settings"))
         summary = run_linkage(con, model, allocator=ledger, **options)
     finally:
         ledger.close()

@@ -43,6 +43,7 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_NEO4J_HEAP": "neo4j_heap",
     "HUB_NEO4J_PAGECACHE_MB": "neo4j_pagecache_mb",
     "HUB_LINKAGE_ENGINE": "linkage_engine",
+    "HUB_LINK_THRESHOLD": "link_threshold",
     "HUB_JWT_ISSUER": "jwt_issuer",
     "HUB_JWT_JWKS": "jwt_jwks_file",
     "HUB_AUDIT_KEY_FILE": "audit_key_file",
@@ -74,6 +75,10 @@ class Settings:
     neo4j_heap: str = "4g"
     neo4j_pagecache_mb: int = 1024
     linkage_engine: LinkageEngine = "duckdb"
+    # The match probability from which two records are one person without a clerk
+    # (`link_threshold`); the pairs below it, down to the queue's floor, wait in the
+    # review queue. None: linkage's own default (linkage.LinkageSettings).
+    link_threshold: float | None = None
     jwt_issuer: str | None = None
     jwt_jwks_file: Path | None = None
     # The audit chain's HMAC key (default $HUB_HOME/keys/audit-key), a second
@@ -204,6 +209,19 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
                 known[k] = int(known[k])
     except ValueError as exc:
         raise ConfigError(f"{origin}: {exc}; ports and sizes are whole numbers.") from exc
+    if known.get("link_threshold") is not None:
+        try:
+            known["link_threshold"] = float(known["link_threshold"])
+        except ValueError:
+            raise ConfigError(
+                f"{origin}: link_threshold is a match probability such as 0.9, "
+                f"not {known['link_threshold']!r}."
+            ) from None
+        if not 0.5 < known["link_threshold"] < 1:
+            raise ConfigError(
+                f"{origin}: link_threshold is a match probability above 0.5 and below 1, "
+                f"not {known['link_threshold']}."
+            )
     for k in ("poverty_baseline", "poverty_target"):
         if k in known:
             try:

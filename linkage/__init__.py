@@ -52,7 +52,14 @@ from linkage.output import (
 from linkage.pipeline import STEPS, LinkageSettings, LinkSummary, run_linkage
 from linkage.realtime import LinkResult, RealtimeLinker
 from linkage.reconcile import reconcile
-from linkage.review import decide, list_open, pair_id, resolve_pair
+from linkage.review import (
+    count_open,
+    decide,
+    list_open,
+    pair_id,
+    pair_records,
+    resolve_pair,
+)
 from linkage.standardise import standardise as standardise_table
 from linkage.standardise.record import RecordStandardiser
 from linkage.standardise.search import NameTokens
@@ -96,6 +103,7 @@ __all__ = [
     "TruthFileError",
     "city_norm",
     "cluster",
+    "count_open",
     "current_status_sql",
     "deceased_source",
     "deceased_value",
@@ -116,6 +124,7 @@ __all__ = [
     "output_views",
     "outside_city",
     "pair_id",
+    "pair_records",
     "prepare_status_rules",
     "reconcile",
     "records_of_person",

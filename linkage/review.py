@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Final
 
 import duckdb
 
@@ -25,11 +27,14 @@ from linkage.errors import ReviewError
 
 __all__ = [
     "COST_TIERS",
+    "RECORD_COLUMNS",
     "ReviewPair",
+    "count_open",
     "decide",
     "ensure_review_tables",
     "list_open",
     "pair_id",
+    "pair_records",
     "resolve_pair",
 ]
 
@@ -86,16 +91,25 @@ class ReviewPair:
         return COST_TIERS.get(self.cost, "")
 
 
-def list_open(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[ReviewPair]:
-    """Open pairs, costliest first (see the module doc), with their evidence."""
-    ensure_review_tables(con)
+def list_open(
+    con: duckdb.DuckDBPyConnection,
+    limit: int = 50,
+    *,
+    offset: int = 0,
+    decided: Collection[str] = (),
+) -> list[ReviewPair]:
+    """Open pairs, costliest first (see the module doc), with their evidence;
+    `decided`: pair ids decided since the queue was made (a server's ledger),
+    left out. Reads only, so a server may list a read-only published staging."""
+    if not table_exists(con, "review_queue"):
+        return []
     rows = con.execute(
-        f"""WITH q AS (SELECT * FROM review_queue WHERE status = 'open')
+        f"""WITH q AS ({_OPEN})
             SELECT q.pair_id, q.record_key_l, q.record_key_r, q.match_probability, q.status,
                    {_cost_sql(con)} AS cost, {_evidence_sql(con)} AS evidence
             FROM q ORDER BY cost DESC, abs(q.match_probability - 0.5), q.pair_id
-            LIMIT $limit""",
-        {"limit": limit},
+            LIMIT $limit OFFSET $offset""",
+        {"limit": limit, "offset": offset, "decided": list(decided)},
     ).fetchall()
     out = []
     for pid, left, right, probability, status, cost, evidence in rows:
@@ -107,6 +121,48 @@ def list_open(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[ReviewPai
         ]
         out.append(ReviewPair(pid, left, right, probability, status, int(cost), found, check))
     return out
+
+
+def count_open(con: duckdb.DuckDBPyConnection, *, decided: Collection[str] = ()) -> int:
+    """How many pairs `list_open` lists in all."""
+    if not table_exists(con, "review_queue"):
+        return 0
+    row = first_row(con, f"SELECT count(*) FROM ({_OPEN})", {"decided": list(decided)})
+    return int(row[0]) if row else 0
+
+
+#: the open pairs of the queue, less those named by the `$decided` parameter
+_OPEN: Final = (
+    "SELECT * FROM review_queue WHERE status = 'open' "
+    "AND NOT list_contains($decided::VARCHAR[], pair_id)"
+)
+
+
+#: what `pair_records` tells of each record: as its source sent it, with its identities
+RECORD_COLUMNS: Final = (
+    "record_key", "source", "organization", "source_record_id", "full_name", "nik", "no_kk",
+    "birth_date", "birth_place", "sex", "address", "rt", "rw", "kelurahan", "phone",
+)  # fmt: skip
+
+
+def pair_records(
+    con: duckdb.DuckDBPyConnection, record_keys: Collection[str]
+) -> dict[str, dict[str, object]]:
+    """The records of some pairs by key (`RECORD_COLUMNS`, with `person_id` and
+    `household_id` when linked), for a reviewer to see side by side."""
+    if not record_keys or not table_exists(con, "current_records"):
+        return {}
+    linked = table_exists(con, "identity_map")
+    columns = ", ".join(f"c.{c}" for c in RECORD_COLUMNS)
+    ids = "m.person_id, m.household_id" if linked else "NULL AS person_id, NULL AS household_id"
+    join = "LEFT JOIN identity_map m USING (record_key)" if linked else ""
+    cursor = con.execute(
+        f"SELECT {columns}, {ids} FROM current_records c {join} "
+        "WHERE list_contains($keys::VARCHAR[], c.record_key)",
+        {"keys": list(record_keys)},
+    )
+    names = [d[0] for d in cursor.description]
+    return {str(row[0]): dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 
 
 def _cost_sql(con: duckdb.DuckDBPyConnection) -> str:

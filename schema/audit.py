@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -25,6 +25,12 @@ from strawberry.extensions import SchemaExtension
 from schema.errors import AuditUnavailable, PurposeRequired, PurposeUnknown
 from schema.permissions import Policy, require_personal
 from schema.services import AuditEntry, PurposeResolver
+
+PURPOSE_HELP = (
+    "Why you read this personal data (recorded in the audit log); instead of the X-Purpose header."
+)
+#: the `purpose` argument of every root field `personal` gates
+Purpose = Annotated[str | None, strawberry.argument(description=PURPOSE_HELP)]
 
 
 @dataclass
@@ -169,4 +175,14 @@ class AuditFlush(SchemaExtension):
                 raise AuditUnavailable() from None
 
 
-__all__ = ["AuditFlush", "AuditTrail", "flush", "personal", "read", "rows_read", "wrote"]
+__all__ = [
+    "PURPOSE_HELP",
+    "AuditFlush",
+    "AuditTrail",
+    "Purpose",
+    "flush",
+    "personal",
+    "read",
+    "rows_read",
+    "wrote",
+]

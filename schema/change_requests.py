@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import strawberry
 
@@ -200,6 +200,10 @@ class ChangeRequestQueries:
         kind: ChangeKind | None = None,
         first: int = 20,
         after: str | None = None,
+        household: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the requests about this household."),
+        ] = None,
     ) -> Connection[ChangeRequest]:
         policy = require_personal(info.context.principal)
         offset, limit = window(first, after)
@@ -207,6 +211,7 @@ class ChangeRequestQueries:
             info.context.scope,
             statuses=[status.value] if status else [],
             kinds=[kind.value] if kind else [],
+            household=household,
             offset=offset,
             limit=limit,
         )
@@ -217,6 +222,18 @@ class ChangeRequestQueries:
             offset,
             lambda r: ChangeRequest.from_row(r).shown_to(policy),
         )
+
+    @strawberry.field(
+        description="One change request by id: Dinsos roles any, an agency or "
+        "foundation one it filed (another's does not exist for it)."
+    )
+    async def change_request(self, info: Info, id: strawberry.ID) -> ChangeRequest:
+        policy = require_personal(info.context.principal)
+        row = (await info.context.repository.change_requests_by_id([id], info.context.scope))[0]
+        if row is None:
+            raise NotFound("change request", id)
+        rows_read(info, [row])
+        return ChangeRequest.from_row(row).shown_to(policy)
 
 
 __all__ = ["ChangeRequestMutations", "ChangeRequestQueries"]

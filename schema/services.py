@@ -85,6 +85,7 @@ class Repository(Protocol):
         *,
         statuses: Sequence[str],
         kinds: Sequence[str],
+        household: str | None = None,
         offset: int = 0,
         limit: int = 20,
     ) -> Page: ...
@@ -154,8 +155,15 @@ class Intake(Protocol):
 
 
 class ReviewDecider(Protocol):
-    """Stores a reviewer's same / not-same decision on an uncertain pair; the
-    decision sticks across later linkage runs. Returns the stored decision."""
+    """The clerical review queue. `decide` stores a reviewer's same / not-same
+    decision on an uncertain pair (it sticks across later linkage runs) and
+    returns it. `open_pairs` lists the open pairs, costliest first, less those
+    decided since: rows with pair_id, record_key_l, record_key_r,
+    match_probability, cost, to_check (comparison names), evidence (linkage's
+    list of comparisons) and records ({record_key: the record as staged, with
+    its person_id and household_id})."""
+
+    async def open_pairs(self, *, offset: int, limit: int) -> Page: ...
 
     async def decide(
         self, record_key_l: str, record_key_r: str, same: bool, reviewer: str, note: str | None

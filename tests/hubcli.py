@@ -49,13 +49,22 @@ def hub(env: dict[str, str], *args: str, code: int = 0) -> subprocess.CompletedP
 
 
 def linked_city(
-    factory: pytest.TempPathFactory, name: str, *, households: int, seed: int, foundations: int
+    factory: pytest.TempPathFactory,
+    name: str,
+    *,
+    households: int,
+    seed: int,
+    foundations: int,
+    link_threshold: float | None = None,
 ) -> tuple[dict[str, str], Path]:
     """A generated city ingested and linked (with training) by the `hub` CLI in a fresh
-    HUB_HOME: (the environment to run `hub` in, the city's folder)."""
+    HUB_HOME: (the environment to run `hub` in, the city's folder). `link_threshold`
+    (HUB_LINK_THRESHOLD, kept in the environment) sends more pairs to the review queue."""
     city = factory.mktemp(f"{name}-city")
     generate_city(households=households, seed=seed, out=city, foundations=foundations)
     env = hub_env(factory.mktemp(f"{name}-home"))
+    if link_threshold is not None:
+        env["HUB_LINK_THRESHOLD"] = str(link_threshold)
     hub(env, "ingest", "--config", str(city / "config"))
     hub(env, "link", "--train")
     return env, city

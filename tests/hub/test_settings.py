@@ -54,3 +54,12 @@ def test_broken_toml_names_the_file(tmp_path: Path) -> None:
     toml.write_text("home = \n")
     with pytest.raises(ConfigError, match=r"hub\.toml"):
         load_settings({}, toml_path=toml)
+
+
+def test_link_threshold_is_a_probability_between_the_review_band_and_one(tmp_path: Path) -> None:
+    absent = tmp_path / "absent.toml"
+    assert load_settings({}, toml_path=absent).link_threshold is None
+    assert load_settings({"HUB_LINK_THRESHOLD": "0.99"}, toml_path=absent).link_threshold == 0.99
+    for bad in ("0.4", "1", "high"):
+        with pytest.raises(ConfigError, match="link_threshold"):
+            load_settings({"HUB_LINK_THRESHOLD": bad}, toml_path=absent)

@@ -20,6 +20,7 @@ from authz import (
     AGGREGATES,
     AUDIT_READERS,
     BUDGET_READERS,
+    CASEWORK,
     HOUSEHOLDS,
     PERSONAL,
     PRINCIPALS,
@@ -33,7 +34,7 @@ from authz import (
     related,
 )
 from city import city as tiny_city
-from gqlkit import CityAnalytics, MemoryAudit
+from gqlkit import CityAnalytics, FakeReview, MemoryAudit
 from neo4j import Driver
 
 from graph.driver import GraphTarget, open_async_driver
@@ -124,6 +125,7 @@ async def services(
         grants=SqliteGrants(db),
         submissions=SubmissionWatch(db, SubmissionLimits()),
         analytics=CityAnalytics(tiny_city()),
+        review=FakeReview(),
     )
     db.close()
     await driver.close()
@@ -254,6 +256,12 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
     ),
     ("programs", AGGREGATES, "{ programs { code householdsReached suppressed } }", False),
     ("funders", AGGREGATES, "{ funders { code householdsReached amount suppressed } }", False),
+    (
+        "reviewQueue",
+        CASEWORK,
+        "{ reviewQueue(first: 5) { totalCount edges { node { pairId left { nik } } } } }",
+        False,
+    ),
     (
         "auditLog",
         AUDIT_READERS,

@@ -294,3 +294,34 @@ async def test_a_step_another_process_claimed_first_is_refused(api: Api) -> None
         s="VERIFIED",
     )
     assert rid in [e["node"]["id"] for e in listed["changeRequests"]["edges"]]
+
+
+ONE = "query($id: ID!) { changeRequest(id: $id) { id status reason organization } }"
+OF_HOUSEHOLD = """query($h: ID!) { changeRequests(household: $h, first: 100) {
+  totalCount edges { node { id householdId } } } }"""
+
+
+async def test_one_request_and_a_households_requests_follow_the_role(api: Api) -> None:
+    def file(who: Any, household: str, reason: str) -> Any:
+        return api.data(FILE, who, c={"kind": "USULAN", "householdId": household, "reason": reason})
+
+    on_h1 = [(await file(YAY_A, "H1", f"r{i}"))["fileChangeRequest"]["id"] for i in range(2)]
+    on_h3 = (await file(ADMIN, "H3", "lives alone"))["fileChangeRequest"]["id"]
+
+    async def of(who: Any, household: str) -> list[str]:
+        page = (await api.data(OF_HOUSEHOLD, who, h=household))["changeRequests"]
+        assert all(e["node"]["householdId"] == household for e in page["edges"])
+        return sorted(e["node"]["id"] for e in page["edges"])
+
+    assert await of(ADMIN, "H1") == sorted(on_h1)
+    assert await of(ADMIN, "H3") == [on_h3]
+    assert await of(YAY_A, "H3") == []  # filed by Dinsos: not the foundation's
+    assert await of(YAY_B, "H1") == []
+
+    assert (await api.data(ONE, ADMIN, id=on_h1[0]))["changeRequest"]["reason"] == "r0"
+    assert (await api.data(ONE, YAY_A, id=on_h1[1]))["changeRequest"]["organization"] == "YAY-A"
+    assert await code(api, ONE, YAY_B, id=on_h1[0]) == "NOT_FOUND"
+    assert await code(api, ONE, ADMIN, id="chg-none") == "NOT_FOUND"
+    for who in (ANALYST, AUDITOR):
+        assert await code(api, ONE, who, id=on_h3) == "FORBIDDEN"
+        assert await code(api, OF_HOUSEHOLD, who, h="H3") == "FORBIDDEN"

@@ -10,6 +10,7 @@ tests come first; the mutation tests follow and each re-derives what it checks.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
@@ -1209,6 +1210,82 @@ async def test_review_decision_is_kept_for_the_next_link(
         if (d.record_key_l, d.record_key_r) == (min(left, right), max(left, right))
     ]
     assert kept == [("not_same", "different mothers' names")]
+
+
+QUEUE = """query($after: String) { reviewQueue(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor }
+  edges { node { pairId matchProbability toCheck
+    left { recordKey fullName nik personId } right { recordKey fullName nik personId }
+    comparisons { comparison level matchWeight values { name left right } } } } } }"""
+
+
+async def _review_queue(hub: Hub) -> list[dict[str, Any]]:
+    nodes, after = [], None
+    while True:
+        page = (await hub.data("worker", QUEUE, after=after))["reviewQueue"]
+        nodes += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            assert page["totalCount"] == len(nodes)
+            return nodes
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_review_queue_shows_each_open_pair_side_by_side_until_it_is_decided(
+    hub: Hub, staging: duckdb.DuckDBPyConnection, city: GeneratedCity
+) -> None:
+    decided = {d.pair_id for d in IdentityLedger.at_home(city.settings.home).decisions()}
+    open_pairs = {
+        pid: (left, right)
+        for pid, left, right in rows(
+            staging,
+            "SELECT pair_id, record_key_l, record_key_r FROM review_queue WHERE status = 'open'",
+        )
+        if pid not in decided
+    }
+    assert open_pairs, "the generated city has no open review pair"
+    assert await hub.error_code("foundation", QUEUE) == "FORBIDDEN"
+    assert await hub.error_code("analyst", QUEUE) == "FORBIDDEN"
+
+    queue = await _review_queue(hub)
+    assert {p["pairId"] for p in queue} == set(open_pairs)
+    for pair in queue:
+        left, right = open_pairs[pair["pairId"]]
+        assert (pair["left"]["recordKey"], pair["right"]["recordKey"]) == (left, right)
+        for side, key in ((pair["left"], left), (pair["right"], right)):
+            name, nik, person = rows(
+                staging,
+                "SELECT c.full_name, c.nik, m.person_id FROM current_records c "
+                "JOIN identity_map m USING (record_key) WHERE record_key = ?",
+                key,
+            )[0]
+            assert (side["fullName"], side["nik"], side["personId"]) == (name, nik, person)
+        assert pair["left"]["personId"] != pair["right"]["personId"]
+        evidence = json.loads(
+            one(
+                staging,
+                "SELECT CAST(evidence AS VARCHAR) FROM link_evidence "
+                "WHERE record_key_l = ? AND record_key_r = ?",
+                left,
+                right,
+            )
+        )
+        assert [(c["comparison"], c["level"], c["matchWeight"]) for c in pair["comparisons"]] == [
+            (e["comparison"], e["level"], e["match_weight"]) for e in evidence
+        ]
+        assert pair["toCheck"] == [
+            e["comparison"] for e in evidence if (e["match_weight"] or 0) <= 0
+        ]
+
+    first = queue[0]
+    await hub.data(
+        "worker",
+        DECIDE,
+        l=first["left"]["recordKey"],
+        r=first["right"]["recordKey"],
+        d="SAME",
+    )
+    after = await _review_queue(hub)
+    assert [p["pairId"] for p in after] == [p["pairId"] for p in queue[1:]]
 
 
 AUDIT = """query($p: ID, $first: Int!, $after: String) { auditLog(personId: $p, first: $first,
