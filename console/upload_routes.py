@@ -176,17 +176,19 @@ def routes(console: Console, store: Uploads) -> list[BaseRoute]:
             return forbidden(request)
         async with request.form(max_files=1, max_fields=10) as form:
             if not console.csrf_ok(request, _text(form.get("csrf"))):
-                return Response("CSRF token missing or wrong", status_code=403)
+                return _refused_csrf(console, store, request)
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
-                return _again(console, store, request, "choose a file to upload.")
+                return _again(
+                    console, store, request, Problem("choose a file to upload.", "no_file")
+                )
             data = await upload.read(store.max_bytes + 1)
             name = upload.filename or ""
         try:
             await asyncio.to_thread(store.accept, org, name, data)
             preview = await asyncio.to_thread(store.preview, org, name)
         except ValueError as exc:  # UploadRejected
-            return _again(console, store, request, str(exc))
+            return _again(console, store, request, Problem.of(exc))
         return console.render(
             request, "upload_map.html", {"preview": preview, "fields": list(store.fields)}
         )
@@ -197,7 +199,7 @@ def routes(console: Console, store: Uploads) -> list[BaseRoute]:
             return forbidden(request)
         async with request.form(max_files=0, max_fields=2 * 200 + 10) as form:
             if not console.csrf_ok(request, _text(form.get("csrf"))):
-                return Response("CSRF token missing or wrong", status_code=403)
+                return _refused_csrf(console, store, request)
             mapping = {
                 str(form[_HEADER + key[len(_COLUMN) :]]): str(value)
                 for key, value in form.multi_items()
@@ -206,7 +208,7 @@ def routes(console: Console, store: Uploads) -> list[BaseRoute]:
         try:
             checked = await asyncio.to_thread(store.check, org, mapping)
         except ValueError as exc:  # UploadRejected
-            return _again(console, store, request, str(exc))
+            return _again(console, store, request, Problem.of(exc))
         already = await asyncio.to_thread(store.submitted, org)
         matched = await submit_rows(console, request, checked.submissions(), already)
         await asyncio.to_thread(store.remember_submitted, org, matched.taken)
@@ -227,12 +229,32 @@ def routes(console: Console, store: Uploads) -> list[BaseRoute]:
     ]
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why the file was not taken, for the page to word in its language: the label
+    `key` (`upload_error_<code>` of console/upload_labels.py) filled with `params`;
+    `text` (the English message the CLI and logs use) when the catalogue has none."""
+
+    text: str
+    code: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return "csrf" if self.code == "csrf" else f"upload_error_{self.code}"
+
+    @classmethod
+    def of(cls, exc: ValueError) -> Problem:
+        """An UploadRejected's code and params (connectors.upload.REJECTIONS)."""
+        return cls(str(exc), str(getattr(exc, "code", "")), dict(getattr(exc, "params", {})))
+
+
 def _page(
     console: Console,
     store: Uploads,
     request: Request,
     status: int,
-    problem: str | None = None,
+    problem: Problem | None = None,
     no_organization: bool = False,
 ) -> Response:
     response = console.render(
@@ -248,8 +270,13 @@ def _page(
     return response
 
 
-def _again(console: Console, store: Uploads, request: Request, problem: str) -> Response:
+def _again(console: Console, store: Uploads, request: Request, problem: Problem) -> Response:
     return _page(console, store, request, 400, problem)
+
+
+def _refused_csrf(console: Console, store: Uploads, request: Request) -> Response:
+    """A form without the session's CSRF token: 403, and the form again."""
+    return _page(console, store, request, 403, Problem("CSRF token missing or wrong", "csrf"))
 
 
 def _text(value: object) -> str | None:
@@ -262,6 +289,7 @@ __all__ = [
     "Console",
     "Matched",
     "Principal",
+    "Problem",
     "Submission",
     "Uploads",
     "routes",
