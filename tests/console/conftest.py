@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from consolecity import City
 from hubcli import hub, linked_city, served
+from jwtissuer import ISSUER, Issuer
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
@@ -22,8 +23,10 @@ from hub.settings import load_settings
 def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     env, _ = linked_city(tmp_path_factory, "console", households=150, seed=15, foundations=3)
     hub(env, "load")
+    issuer = Issuer(tmp_path_factory.mktemp("console-sso") / "jwks.json")
+    env = {**env, "HUB_JWT_ISSUER": ISSUER, "HUB_JWT_JWKS": str(issuer.jwks_file)}
     with served(env) as base:
-        yield City(base, load_settings(env), env)
+        yield City(base, load_settings(env), env, issuer)
 
 
 ROOT = Path(__file__).resolve().parents[2]
