@@ -391,4 +391,4 @@ class BatchSql:
         )
 
 
-__all__ = ["FLAGS", "REASONS", "BatchSql"]
+__all__ = ["FLAGS", "REASONS", "REASON_FIELDS", "BatchSql"]

@@ -543,6 +543,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 __all__ = [
     "HEADER_NAMES",
     "MAX_BYTES",
+    "REJECTIONS",
     "Column",
     "Preview",
     "QuarantinedRow",
