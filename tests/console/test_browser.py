@@ -195,7 +195,7 @@ def test_a_foundation_uploads_its_sheet_in_the_browser(
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "form.mapping")))
         assert fits(browser) and axe_violations(browser, axe_source) == []
         samples = [s.text for s in browser.find_elements(By.CSS_SELECTOR, ".sample")]
-        assert '\'=HYPERLINK("http://x","klik")' in samples  # shown escaped, inert
+        assert samples and not [s for s in samples if s.startswith(("=", "+", "-", "@"))]
         proposed = choose_columns(browser, choices)
         browser.find_element(By.CSS_SELECTOR, "form.mapping button[type=submit]").click()
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "dl.counts")))
