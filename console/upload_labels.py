@@ -127,6 +127,24 @@ UPLOAD_LABELS: Final[dict[str, tuple[str, str]]] = {
         "ID ini sudah dipakai baris lain dengan isi berbeda: beri setiap penerima ID sendiri.",
         "Another row uses this id with different values: give each beneficiary its own id.",
     ),
+    "refused_bad_user_input": (
+        "isian {field} tidak diterima API (mis. nama wajib diisi): perbaiki di berkas lalu "
+        "unggah lagi.",
+        "the API did not accept the field {field} (a name is required, for example): fix it "
+        "in the file and upload again.",
+    ),
+    "refused_other": (
+        "API tidak menerima baris ini ({message}); perbaiki di berkas lalu unggah lagi.",
+        "The API did not take this row ({message}); fix it in the file and upload again.",
+    ),
+    "refused_forbidden": (
+        "akun Anda tidak boleh mengirim data ini; hubungi Dinsos.",
+        "your account may not submit this; ask Dinsos.",
+    ),
+    "refused_service_unavailable": (
+        "hub sedang tidak dapat menautkan data; unggah berkas yang sama lagi nanti.",
+        "the hub cannot link records right now; upload the same file again later.",
+    ),
     "upload_error_no_file": ("Pilih berkas untuk diunggah.", "Choose a file to upload."),
     "upload_error_old_xls": (
         "Berkas .xls lama tidak dibaca: simpan lembarnya sebagai .xlsx atau .csv.",

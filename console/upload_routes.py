@@ -96,6 +96,23 @@ class Console(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A staged row submitRecord refused: the API's error `code` (e.g. BAD_USER_INPUT)
+    and `field` (e.g. record.fullName), worded by the catalogue (`refused_<code>`, or
+    `refused_other` for an error without a code, such as a required field missing from
+    the variables, quoting the API's English `message`)."""
+
+    row_number: int
+    message: str
+    code: str = ""
+    field: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"refused_{self.code.lower() or 'other'}"
+
+
 @dataclass
 class Matched:
     """What submitRecord answered for the staged rows."""
@@ -107,7 +124,7 @@ class Matched:
     #: rows not sent because the submission budget was spent, and when to try again
     waiting: int = 0
     retry_after: int | None = None
-    refused: list[tuple[int, str]] = field(default_factory=list)  # row number, why
+    refused: list[Refusal] = field(default_factory=list)
     record_keys: list[str] = field(default_factory=list)
     person_ids: list[str] = field(default_factory=list)
     #: sourceRecordId -> digest of the rows the API took
@@ -145,7 +162,16 @@ async def submit_rows(
                 )
                 matched.waiting += 1
                 continue
-            matched.refused.append((row.row_number, str(error.get("message"))))
+            matched.refused.append(
+                Refusal(
+                    row.row_number,
+                    str(error.get("message")),
+                    str(error.get("code") or extensions.get("code") or ""),
+                    str(error.get("field") or extensions.get("field") or "").removeprefix(
+                        "record."
+                    ),
+                )
+            )
             continue
         matched.taken[sid] = row.digest
         matched.record_keys.append(str(result["recordKey"]))
@@ -290,6 +316,7 @@ __all__ = [
     "Matched",
     "Principal",
     "Problem",
+    "Refusal",
     "Submission",
     "Uploads",
     "routes",

@@ -120,15 +120,16 @@ KNOWN = """{ households(first: 30) { edges { node { members {
 
 def beneficiary_sheet(city: City, path: Path) -> Path:
     """An XLSX as a foundation keeps it: three people the hub knows, one it does not,
-    a malformed NIK on a row without a name, a name that is formula text, a row id
-    used twice, and a real formula in a notes column."""
+    a malformed NIK on a row without a name, a name that is formula text, a NIK
+    without a name (staged, but submitRecord wants a name), a row id used twice,
+    and a real formula in a notes column."""
     members = [
         m
         for e in city.graphql(city.key("dinsos_admin"), KNOWN)["data"]["households"]["edges"]
         for m in e["node"]["members"]
         if m["fullName"] and m["birthDate"] and re.fullmatch(r"\d{16}", m["nik"] or "")
     ]
-    assert len(members) >= 3, "the generated city has too few people with a NIK"
+    assert len(members) >= 4, "the generated city has too few people with a NIK"
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -139,6 +140,7 @@ def beneficiary_sheet(city: City, path: Path) -> Path:
     sheet.append(["B-4", "Zulkarnaen Wiratmadja Putra", None, "03-02-1931", "Gg. Melati 2", None])
     sheet.append(["B-5", None, "12", None, "Jl. Kenanga 5", None])  # bad NIK, no name
     sheet.append(["B-6", '=HYPERLINK("http://x","klik")', None, None, None, None])
+    sheet.append(["B-7", None, members[3]["nik"], None, None, None])  # staged; the API wants a name
     sheet.append(["B-3", "Orang Lain Sama Sekali", None, None, None, None])  # B-3 again
     for cells in sheet.iter_rows(min_row=2):
         for cell in cells:  # typed text stays text (openpyxl would make '=...' a formula)
@@ -212,7 +214,7 @@ def test_a_foundation_uploads_its_sheet_in_the_browser(
         "Keterangan": "",
     }
     first = upload_counts(browser)
-    assert first["read"] == 7 == first["staged"] + first["quarantined"]
+    assert first["read"] == 8 == first["staged"] + first["quarantined"]
     assert first["quarantined"] == 2
     rows = {
         tr.find_element(By.CSS_SELECTOR, "td[data-reason]").get_attribute("data-reason"): tr.text
@@ -225,7 +227,12 @@ def test_a_foundation_uploads_its_sheet_in_the_browser(
     assert ids["fix_no_identifying_field"] in rows["no_identifying_field"]
     assert "No. Penerima: B-3" in rows["duplicate_source_record_id"]
     assert first["known"] >= 3 and first["new"] >= 1 and first["unchanged"] == 0
-    assert first["known"] + first["new"] + first.get("refused", 0) == first["staged"]
+    assert first["refused"] == 1
+    assert first["known"] + first["new"] + first["refused"] == first["staged"]
+    [refusal] = browser.find_elements(By.CSS_SELECTOR, "li.refusal")
+    # a required field missing from the variables: GraphQL gives no code, only words
+    assert refusal.get_attribute("data-code") == ""
+    assert ids["refused_other"].split("{", 1)[0] in refusal.text and "fullName" in refusal.text
 
     browser.set_window_size(360, 800)
     try:
@@ -239,4 +246,6 @@ def test_a_foundation_uploads_its_sheet_in_the_browser(
         first["staged"],
         first["quarantined"],
     )
-    assert (second["unchanged"], second["known"], second["new"]) == (first["staged"], 0, 0)
+    # the refused row is tried again (and refused again); the others are not sent
+    assert (second["known"], second["new"], second["refused"]) == (0, 0, first["refused"])
+    assert second["unchanged"] == first["known"] + first["new"]
