@@ -39,6 +39,16 @@ REASONS: Final[tuple[str, ...]] = (
     "invalid_amount",
     "duplicate_source_record_id",
 )
+#: The canonical fields each reason's check reads: a quarantined row shows their values
+#: (connectors.upload), so the person fixing the sheet sees which cells to fix.
+REASON_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "no_identifying_field": ("nik", "no_kk", "full_name"),
+    "missing_source_record_id": ("source_record_id",),
+    "impossible_date": ("birth_date", "service_date"),
+    "unknown_area": ("kelurahan", "kecamatan"),
+    "invalid_amount": ("amount",),
+    "duplicate_source_record_id": ("source_record_id",),
+}
 
 FLAGS: Final[tuple[str, ...]] = (
     "nik_invalid_structure",
@@ -381,4 +391,4 @@ class BatchSql:
         )
 
 
-__all__ = ["FLAGS", "REASONS", "BatchSql"]
+__all__ = ["FLAGS", "REASONS", "REASON_FIELDS", "BatchSql"]

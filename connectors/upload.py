@@ -49,6 +49,7 @@ from connectors.base import ROW_COLUMN, to_text
 from connectors.canonical import INTAKE_SOURCE_PREFIX, PERSON_FIELDS, organization_slug
 from connectors.config import SourceConfig, read_config_file, write_config
 from connectors.errors import ConnectorError
+from connectors.mapping import REASON_FIELDS
 from connectors.reference import load_reference
 from connectors.staging import READERS, ingest_source
 from domain.formula import escape_cell
@@ -132,8 +133,32 @@ HEADER_NAMES: Final[dict[str, tuple[str, ...]]] = {
 }  # fmt: skip
 
 
+#: Why an upload is refused (`UploadRejected.code`); the console words each in its
+#: language (`upload_error_<code>` in console/upload_labels.py) with the error's `params`.
+REJECTIONS: Final[tuple[str, ...]] = (
+    "old_xls",
+    "wrong_type",
+    "empty",
+    "too_large",
+    "not_xlsx",
+    "not_csv",
+    "unreadable",
+    "no_header",
+    "unknown_field",
+    "field_twice",
+    "no_identity",
+    "nothing_waiting",
+)
+
+
 class UploadRejected(ValueError):
-    """The file cannot be taken; the message says why, for the person uploading it."""
+    """The file cannot be taken; the message says why (in English, for logs and the
+    CLI), `code` (one of `REJECTIONS`) and `params` say it for a page to word."""
+
+    def __init__(self, message: str, code: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = {k: str(v) for k, v in params.items()}
 
 
 def upload_source_id(organization: str) -> str:
@@ -145,22 +170,33 @@ def file_kind(filename: str, data: bytes) -> str:
     """The connector kind of an uploaded file ("xlsx" or "csv"), or UploadRejected."""
     suffix = Path(filename or "").suffix.lower()
     if suffix == ".xls":
-        raise UploadRejected("old .xls workbooks are not read: save the sheet as .xlsx or .csv.")
+        raise UploadRejected(
+            "old .xls workbooks are not read: save the sheet as .xlsx or .csv.", "old_xls"
+        )
     kind = SUFFIXES.get(suffix)
     if kind is None:
         raise UploadRejected(
-            f"{filename or 'the file'} is not an .xlsx or .csv file: save the sheet as one."
+            f"{filename or 'the file'} is not an .xlsx or .csv file: save the sheet as one.",
+            "wrong_type",
+            file=filename,
         )
     if not data:
-        raise UploadRejected("the file is empty.")
+        raise UploadRejected("the file is empty.", "empty", file=filename)
     if len(data) > MAX_BYTES:
+        mb = MAX_BYTES // 1_000_000
         raise UploadRejected(
-            f"the file is larger than {MAX_BYTES // 1_000_000} MB: split it into smaller files."
+            f"the file is larger than {mb} MB: split it into smaller files.", "too_large", mb=mb
         )
     if kind == "xlsx" and not data.startswith(b"PK\x03\x04"):
-        raise UploadRejected(f"{filename} is not an .xlsx workbook: save the sheet as .xlsx.")
+        raise UploadRejected(
+            f"{filename} is not an .xlsx workbook: save the sheet as .xlsx.",
+            "not_xlsx",
+            file=filename,
+        )
     if kind == "csv" and b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UploadRejected(f"{filename} is not a text CSV file: save the sheet as .csv.")
+        raise UploadRejected(
+            f"{filename} is not a text CSV file: save the sheet as .csv.", "not_csv", file=filename
+        )
     return kind
 
 
@@ -220,6 +256,9 @@ class QuarantinedRow:
     source_record_id: str | None
     reason: str
     detail: str
+    """ingest's words (English, as `hub ingest` records them)"""
+    cells: tuple[tuple[str, str], ...] = ()
+    """(column header, value as written) of the cells the reason's check read"""
 
 
 @dataclass(frozen=True)
@@ -306,10 +345,12 @@ class UploadStore:
         try:
             table = READERS[kind]().read(config)
         except ConnectorError as exc:
-            raise UploadRejected(str(exc)) from exc
+            raise UploadRejected(str(exc), "unreadable", detail=exc) from exc
         headers = [c for c in table.column_names if c != ROW_COLUMN and c.strip()]
         if not headers:
-            raise UploadRejected("the first row holds no column names: put the header first.")
+            raise UploadRejected(
+                "the first row holds no column names: put the header first.", "no_header"
+            )
         remembered = self.remembered(organization)
         proposed = propose_mapping(headers, remembered)
         columns = []
@@ -328,13 +369,21 @@ class UploadStore:
         columns = {h: f for h, f in mapping.items() if f}
         unknown = sorted(set(columns.values()) - set(PERSON_FIELDS))
         if unknown:
-            raise UploadRejected(f"unknown field(s): {', '.join(unknown)}.")
+            fields = ", ".join(unknown)
+            raise UploadRejected(f"unknown field(s): {fields}.", "unknown_field", fields=fields)
         used = list(columns.values())
         twice = sorted({f for f in used if used.count(f) > 1})
         if twice:
-            raise UploadRejected(f"each field takes one column; chosen twice: {', '.join(twice)}.")
+            fields = ", ".join(twice)
+            raise UploadRejected(
+                f"each field takes one column; chosen twice: {fields}.",
+                "field_twice",
+                fields=fields,
+            )
         if not set(columns.values()) & {"nik", "no_kk", "full_name"}:
-            raise UploadRejected("choose the column with the name, the NIK or the KK number.")
+            raise UploadRejected(
+                "choose the column with the name, the NIK or the KK number.", "no_identity"
+            )
         final = self._final(organization, kind)
         for other in SUFFIXES.values():
             if other != kind:
@@ -372,7 +421,9 @@ class UploadStore:
     def _require_pending(self, organization: str) -> str:
         kind = self.pending_kind(organization)
         if kind is None:
-            raise UploadRejected("no file is waiting: upload the spreadsheet again.")
+            raise UploadRejected(
+                "no file is waiting: upload the spreadsheet again.", "nothing_waiting"
+            )
         return kind
 
     def _config_data(
@@ -415,7 +466,7 @@ def validate(config: SourceConfig) -> Validation:
         try:
             summary = ingest_source(con, config)
         except ConnectorError as exc:
-            raise UploadRejected(str(exc)) from exc
+            raise UploadRejected(str(exc), "unreadable", detail=exc) from exc
         fields = ", ".join(SUBMITTED)
         staged = [
             StagedRow(
@@ -427,12 +478,17 @@ def validate(config: SourceConfig) -> Validation:
                 [config.id],
             ).fetchall()
         ]
+        header = {fld: col for col, fld in config.columns.items()}
         quarantined = [
             QuarantinedRow(
-                int(n), None if sid is None else str(escape_cell(sid)), reason, escape_cell(detail)
+                int(n),
+                None if sid is None else str(escape_cell(sid)),
+                reason,
+                escape_cell(detail),
+                _cells(json.loads(raw), [header[f] for f in REASON_FIELDS[reason] if f in header]),
             )
-            for n, sid, reason, detail in con.execute(
-                "SELECT row_number, source_record_id, reason, detail FROM quarantine"
+            for n, sid, reason, detail, raw in con.execute(
+                "SELECT row_number, source_record_id, reason, detail, raw FROM quarantine"
                 " WHERE source = ? ORDER BY row_number",
                 [config.id],
             ).fetchall()
@@ -466,6 +522,12 @@ def submission_input(row: StagedRow) -> dict[str, Any]:
     return record
 
 
+def _cells(raw: Mapping[str, Any], headers: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(header, value) of the row's cells under `headers`, escaped for display; an empty
+    cell shows as ''."""
+    return tuple((h, escape_cell(to_text(raw.get(h)) or "")) for h in headers)
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -481,6 +543,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 __all__ = [
     "HEADER_NAMES",
     "MAX_BYTES",
+    "REJECTIONS",
     "Column",
     "Preview",
     "QuarantinedRow",

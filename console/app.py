@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlencode
@@ -20,7 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from console.i18n import Labels
+from console.i18n import LANGUAGES, Labels
 from console.runner import Outcome, Runner
 from console.session import Session, SessionStore
 
@@ -31,6 +32,8 @@ SEARCH_TASK: Final = "cari"
 MAX_FORM_BYTES: Final = 16_384
 #: the search form's fields (query parameters of /app/cari)
 SEARCH_FIELDS: Final = ("name", "nik", "kk", "kelurahan", "rt", "rw", "address", "ppks", "decile")
+#: the household page's duplicated-aid warnings cover this long up to today by default
+AID_WINDOW: Final = timedelta(days=365)
 
 HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -89,18 +92,29 @@ class Console:
         template: str,
         status: int = 200,
         session: Session | None = None,
+        lang: str | None = None,
         **values: Any,
     ) -> HTMLResponse:
-        labels = Labels(request.query_params.get("lang") or "id")
+        """`lang`: the language to render in, else the session's (`labels`)."""
+        labels = Labels(lang) if lang else self.labels(request, session)
         text = self.templates.get_template(template).render(
             labels=labels,
             lang=labels.lang,
+            languages=LANGUAGES,
             session=session,
             prefix=PREFIX,
             path=request.url.path,
+            here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **values,
         )
         return HTMLResponse(text, status_code=status, headers=HEADERS)
+
+    def labels(self, request: Request, session: Session | None = None) -> Labels:
+        """The catalogue in the session's language; before sign-in, the `lang` asked
+        for in the query (the sign-in page's language links)."""
+        session = session or self.session(request)
+        lang = session.lang if session and session.lang else request.query_params.get("lang")
+        return Labels(lang or LANGUAGES[0])
 
     def message(self, request: Request, status: int, title: str, text: str) -> HTMLResponse:
         return self.render(
@@ -121,7 +135,7 @@ class Console:
         body = (await request.body())[:MAX_FORM_BYTES].decode("utf-8", "replace")
         form = {k: v[0] for k, v in parse_qs(body).items()}
         if session is None or not session.csrf_ok(form.get("csrf")):
-            raise Refused(403, Labels()["csrf"])
+            raise Refused(403, self.labels(request, session)["csrf"])
         return form
 
     async def run(
@@ -137,30 +151,52 @@ class Console:
     # -- pages -------------------------------------------------------------
 
     async def login(self, request: Request) -> Response:
-        labels = Labels()
-        if request.method == "GET":
+        """Sign-in with an API key or a staff JWT (the form, or `Authorization: Bearer`
+        on GET), or with a one-time link (`?token=`)."""
+        labels = self.labels(request, None)
+        bearer = request.method == "GET" and "authorization" in request.headers
+        if request.method == "GET" and not bearer:
             token = request.query_params.get("token")
             if not token:
                 return self.render(request, "login.html", error=None)
             payload = self.sessions.redeem_link(token)
             if payload is None:
                 return self.render(request, "login.html", 401, error=labels["bad_link"])
-            return self.signed_in(payload)
+            return self.signed_in(payload, labels.lang)
         try:
             self.check_login(request)
         except self.settings.refusals:
             return self.render(request, "login.html", 429, error=labels["too_many"])
-        body = (await request.body())[:4096].decode("utf-8", "replace")
-        api_key = (parse_qs(body).get("api_key") or [""])[0].strip()
+        if bearer:
+            scheme, _, credential = request.headers["authorization"].partition(" ")
+            credential = credential if scheme.lower() == "bearer" else ""
+            kind = "token"
+        else:
+            body = (await request.body())[:MAX_FORM_BYTES].decode("utf-8", "replace")
+            form = {k: v[0] for k, v in parse_qs(body).items()}
+            labels = Labels(form.get("lang") or labels.lang)
+            kind = "token" if form.get("token", "").strip() else "api_key"
+            credential = form.get(kind, "")
         try:
-            payload = self.sessions.with_api_key(api_key)
-        except self.settings.refusals:
-            return self.render(request, "login.html", 401, error=labels["bad_key"])
-        return self.signed_in(payload)
+            payload = self.sessions.with_credential(credential)
+        except self.settings.refusals as exc:
+            error = _refusal(labels, kind, exc)
+            return self.render(request, "login.html", 401, lang=labels.lang, error=error)
+        return self.signed_in(payload, labels.lang)
 
-    def signed_in(self, payload: dict[str, Any]) -> Response:
+    def signed_in(self, payload: dict[str, Any], lang: str) -> Response:
         response = self.redirect(f"{PREFIX}/cari")
-        self.sessions.store(response, payload)
+        self.sessions.store(response, {**payload, "lang": lang})
+        return response
+
+    async def language(self, request: Request, session: Session) -> Response:
+        """The header's language control: the pages' language, kept in the session."""
+        form = await self.form(request, session)
+        lang = form.get("lang", "")
+        if lang not in LANGUAGES:
+            raise Refused(400, f"unknown language {lang!r}: use one of {', '.join(LANGUAGES)}")
+        response = self.redirect(_local(form.get("next")))
+        self.sessions.store(response, session.with_lang(lang))
         return response
 
     async def logout(self, request: Request) -> Response:
@@ -261,6 +297,9 @@ class Console:
                 household=None,
                 errors=out.errors,
                 change_requests=[],
+                duplicated_aid=[],
+                aid_period=_period(request),
+                errors_aid=[],
                 purpose=session.purpose(SEARCH_TASK),
             )
         household = out.data["household"]
@@ -268,6 +307,14 @@ class Console:
             session, "HouseholdChangeRequests", SEARCH_TASK, household=household["id"]
         )
         requests = [e["node"] for e in _get(changes.data, "changeRequests", "edges")]
+        start, end = _period(request)
+        found = await self.run(
+            session,
+            "HouseholdDuplicatedAid",
+            SEARCH_TASK,
+            id=household["id"],
+            **{"from": start.isoformat(), "to": end.isoformat()},
+        )
         return self.render(
             request,
             "household.html",
@@ -275,6 +322,9 @@ class Console:
             household=household,
             errors=out.errors,
             change_requests=requests,
+            duplicated_aid=[e["node"] for e in _get(found.data, "duplicatedAid", "edges")],
+            aid_period=(start, end),
+            errors_aid=found.errors,
             purpose=session.purpose(SEARCH_TASK),
         )
 
@@ -332,7 +382,9 @@ class Console:
             try:
                 response: Response = await handler(request, session)
             except Refused as exc:
-                return self.message(request, exc.status, Labels()["forbidden"], str(exc))
+                return self.message(
+                    request, exc.status, self.labels(request)["forbidden"], str(exc)
+                )
             return response
 
         return endpoint
@@ -347,7 +399,9 @@ class Console:
             try:
                 return await self.logout(request)
             except Refused as exc:
-                return self.message(request, exc.status, Labels()["forbidden"], str(exc))
+                return self.message(
+                    request, exc.status, self.labels(request)["forbidden"], str(exc)
+                )
 
         return [
             Mount(
@@ -356,6 +410,7 @@ class Console:
                     Route("/", root),
                     Route("/login", self.login, methods=["GET", "POST"]),
                     Route("/logout", logout, methods=["POST"]),
+                    Route("/bahasa", self.page(self.language), methods=["POST"]),
                     Route("/tujuan", self.page(self.purpose), methods=["GET", "POST"]),
                     Route("/cari", self.page(self.search)),
                     Route("/keluarga", self.page(self.household_pick)),
@@ -424,6 +479,26 @@ def _household_filter(q: Mapping[str, str]) -> dict[str, Any]:
     if q.get("decile"):
         flt["maxDecile"] = int(q["decile"]) if q["decile"].isdigit() else -1
     return flt
+
+
+def _period(request: Request) -> tuple[date, date]:
+    """The household page's duplicated-aid period: `?dari=` to `?sampai=` (ISO dates),
+    by default the `AID_WINDOW` up to today."""
+    q = request.query_params
+    try:
+        end = date.fromisoformat(q["sampai"]) if q.get("sampai") else date.today()
+        start = date.fromisoformat(q["dari"]) if q.get("dari") else end - AID_WINDOW
+    except ValueError as exc:
+        raise Refused(400, f"{exc}: write the period's dates as YYYY-MM-DD") from exc
+    return (start, end) if start <= end else (end, start)
+
+
+def _refusal(labels: Labels, kind: str, exc: Exception) -> str:
+    """Why a sign-in was refused, in words: an unknown API key, or what was wrong
+    with a staff JWT (its refusal's `code`: expired, wrong issuer...)."""
+    if kind == "api_key":
+        return labels["bad_key"]
+    return labels.get(f"login_{getattr(exc, 'code', 'invalid')}") or labels["login_invalid"]
 
 
 def _local(url: str | None) -> str:

@@ -264,6 +264,43 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     ),
     "changes_bad_filter": ("Status atau jenis tidak dikenal.", "Unknown status or kind."),
     "changes_bad_step": ("Langkah tidak dikenal.", "Unknown step."),
+    # -- polish (session 8): staff JWT sign-in, language control, duplicated aid --
+    "sign_in_key": ("Masuk dengan API key", "Sign in with an API key"),
+    "sign_in_token": ("Masuk dengan token staf", "Sign in with a staff token"),
+    "staff_token": ("Token staf (JWT)", "Staff token (JWT)"),
+    "staff_token_hint": (
+        "Tempel token dari layanan masuk tunggal (SSO) Dinsos.",
+        "Paste the token from the Dinsos single sign-on (SSO).",
+    ),
+    "login_missing": ("Isi API key atau token staf.", "Enter an API key or a staff token."),
+    "login_invalid": (
+        "Token tidak sah (tanda tangan, klaim, atau bentuknya salah); minta token baru.",
+        "The token is not valid (signature, claims or shape); ask for a new one.",
+    ),
+    "login_expired": (
+        "Token sudah kedaluwarsa; minta token baru dari SSO lalu coba lagi.",
+        "The token has expired; get a new one from the SSO and try again.",
+    ),
+    "login_wrong_issuer": (
+        "Token diterbitkan oleh penerbit yang tidak diterima hub ini; pakai token dari SSO Dinsos.",
+        "The token comes from an issuer this hub does not accept; use one from the Dinsos SSO.",
+    ),
+    "login_no_issuer": (
+        "Hub ini belum menerima token staf (HUB_JWT_ISSUER belum diatur); masuk dengan API key.",
+        "This hub does not take staff tokens yet (HUB_JWT_ISSUER is not set); use an API key.",
+    ),
+    "language_switch": ("Ganti bahasa", "Change language"),
+    "lang_id": ("Bahasa Indonesia", "Bahasa Indonesia"),
+    "lang_en": ("English", "English"),
+    "duplicated_aid": ("Peringatan bantuan ganda", "Duplicated aid warnings"),
+    "duplicated_aid_intro": (
+        "Temuan aturan bantuan ganda untuk keluarga ini; periksa sebelum menyalurkan bantuan.",
+        "Duplicated-aid findings for this household; check them before giving aid.",
+    ),
+    "need": ("Kebutuhan", "Need"),
+    "period_from": ("Dari tanggal", "From"),
+    "period_to": ("Sampai tanggal", "To"),
+    "period_show": ("Tampilkan", "Show"),
 }
 CATALOGUE.update(UPLOAD_LABELS)  # the upload pages' labels (console/upload_labels.py)
 # the dashboard's poverty headline
@@ -279,6 +316,11 @@ class Labels:
 
     def __getitem__(self, key: str) -> str:
         return CATALOGUE[key][self._column]
+
+    def get(self, key: str) -> str | None:
+        """The label of `key`, or None for a key the catalogue lacks (a code from
+        elsewhere, e.g. a refusal's, that may not have words yet)."""
+        return self[key] if key in CATALOGUE else None
 
 
 __all__ = ["CATALOGUE", "LANGUAGES", "Labels"]

@@ -53,7 +53,8 @@ def load_operations(directory: Path = OPERATIONS_DIR) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """An operation's data and its errors' messages and codes."""
+    """An operation's data and its errors: each its message, code and the rest of its
+    extensions (e.g. `field`, `retryAfter`)."""
 
     data: Mapping[str, Any] | None
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -97,7 +98,7 @@ class Runner:
             operation_extensions={"documentId": document_id(text)},
         )
         errors = [
-            {"message": e.message, "code": (e.extensions or {}).get("code")}
+            {**(e.extensions or {}), "message": e.message, "code": (e.extensions or {}).get("code")}
             for e in result.errors or []
         ]
         return Outcome(result.data, errors)

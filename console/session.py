@@ -7,7 +7,9 @@ things to the payload, both signed with it:
 - `csrf`: a random token made at sign-in; every POST form carries it back in
   the `csrf` field and a missing or wrong one is refused (403);
 - `purposes`: the purpose stated for each task (e.g. `cari` for searching and
-  reading households), asked once per task and sent with each operation.
+  reading households), asked once per task and sent with each operation;
+- `lang`: the language the pages are shown in (console.i18n.LANGUAGES), switched by
+  the header's language control.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ class SessionStore(Protocol):
 
     def redeem_link(self, token: str) -> dict[str, Any] | None: ...
 
-    def with_api_key(self, api_key: str) -> dict[str, Any]: ...
+    def with_credential(self, credential: str) -> dict[str, Any]:
+        """An API key's or a staff JWT's session payload; raises (with a `code`) if refused."""
+        ...
 
     def store(self, response: Response, payload: dict[str, Any]) -> None: ...
 
@@ -50,6 +54,15 @@ class Session:
     @property
     def csrf(self) -> str:
         return str(self.payload.get("csrf", ""))
+
+    @property
+    def lang(self) -> str | None:
+        value = self.payload.get("lang")
+        return value if isinstance(value, str) else None
+
+    def with_lang(self, lang: str) -> dict[str, Any]:
+        """The payload with the pages' language set to `lang`."""
+        return {**self.payload, "lang": lang}
 
     def purpose(self, task: str) -> str | None:
         purposes = self.payload.get("purposes")

@@ -99,6 +99,98 @@ UPLOAD_LABELS: Final[dict[str, tuple[str, str]]] = {
     "reason_unknown_area": ("Wilayah tidak dikenal", "Unknown area"),
     "reason_invalid_amount": ("Jumlah tidak sah", "Invalid amount"),
     "reason_duplicate_source_record_id": ("ID baris dipakai dua kali", "Row id used twice"),
+    # -- polish (session 8): the upload's refusals and the quarantine's advice, worded --
+    "result_cells": ("Isi sel", "Cell values"),
+    "result_fix": ("Yang perlu diperbaiki", "What to fix"),
+    "empty_cell": ("(kosong)", "(empty)"),
+    "fix_no_identifying_field": (
+        "Isi NIK (16 angka), nomor KK (16 angka), atau nama lengkap pada baris ini.",
+        "Fill in the NIK (16 digits), the family card number (16 digits) or the full name.",
+    ),
+    "fix_missing_source_record_id": (
+        "Beri baris ini ID (nomor penerima) yang tidak dipakai baris lain.",
+        "Give this row an id (beneficiary number) no other row uses.",
+    ),
+    "fix_impossible_date": (
+        "Tulis tanggal yang mungkin (tidak di masa depan, tidak sebelum 1900), mis. 17-08-1980.",
+        "Write a possible date (not in the future, not before 1900), e.g. 17-08-1980.",
+    ),
+    "fix_unknown_area": (
+        "Tulis nama kelurahan/kecamatan di Kota Bandung seperti ejaan resminya.",
+        "Write the kelurahan/kecamatan name as Kota Bandung officially spells it.",
+    ),
+    "fix_invalid_amount": (
+        "Tulis jumlah sebagai angka saja, mis. 150000.",
+        "Write the amount as a plain number, e.g. 150000.",
+    ),
+    "fix_duplicate_source_record_id": (
+        "ID ini sudah dipakai baris lain dengan isi berbeda: beri setiap penerima ID sendiri.",
+        "Another row uses this id with different values: give each beneficiary its own id.",
+    ),
+    "refused_bad_user_input": (
+        "isian {field} tidak diterima API (mis. nama wajib diisi): perbaiki di berkas lalu "
+        "unggah lagi.",
+        "the API did not accept the field {field} (a name is required, for example): fix it "
+        "in the file and upload again.",
+    ),
+    "refused_other": (
+        "API tidak menerima baris ini ({message}); perbaiki di berkas lalu unggah lagi.",
+        "The API did not take this row ({message}); fix it in the file and upload again.",
+    ),
+    "refused_forbidden": (
+        "akun Anda tidak boleh mengirim data ini; hubungi Dinsos.",
+        "your account may not submit this; ask Dinsos.",
+    ),
+    "refused_service_unavailable": (
+        "hub sedang tidak dapat menautkan data; unggah berkas yang sama lagi nanti.",
+        "the hub cannot link records right now; upload the same file again later.",
+    ),
+    "upload_error_no_file": ("Pilih berkas untuk diunggah.", "Choose a file to upload."),
+    "upload_error_old_xls": (
+        "Berkas .xls lama tidak dibaca: simpan lembarnya sebagai .xlsx atau .csv.",
+        "Old .xls workbooks are not read: save the sheet as .xlsx or .csv.",
+    ),
+    "upload_error_wrong_type": (
+        "{file} bukan berkas .xlsx atau .csv: simpan lembarnya sebagai salah satunya.",
+        "{file} is not an .xlsx or .csv file: save the sheet as one.",
+    ),
+    "upload_error_empty": ("Berkas {file} kosong.", "The file {file} is empty."),
+    "upload_error_too_large": (
+        "Berkas lebih besar dari {mb} MB: bagi menjadi beberapa berkas.",
+        "The file is larger than {mb} MB: split it into smaller files.",
+    ),
+    "upload_error_not_xlsx": (
+        "{file} bukan buku kerja .xlsx: simpan lembarnya sebagai .xlsx.",
+        "{file} is not an .xlsx workbook: save the sheet as .xlsx.",
+    ),
+    "upload_error_not_csv": (
+        "{file} bukan berkas teks CSV: simpan lembarnya sebagai .csv.",
+        "{file} is not a text CSV file: save the sheet as .csv.",
+    ),
+    "upload_error_unreadable": (
+        "Berkas tidak dapat dibaca ({detail}). Simpan ulang dari Excel lalu coba lagi.",
+        "The file cannot be read ({detail}). Save it again from Excel and try again.",
+    ),
+    "upload_error_no_header": (
+        "Baris pertama tidak berisi nama kolom: letakkan judul kolom di baris pertama.",
+        "The first row holds no column names: put the header first.",
+    ),
+    "upload_error_unknown_field": (
+        "Isian tidak dikenal: {fields}.",
+        "Unknown field(s): {fields}.",
+    ),
+    "upload_error_field_twice": (
+        "Setiap isian hanya untuk satu kolom; dipilih dua kali: {fields}.",
+        "Each field takes one column; chosen twice: {fields}.",
+    ),
+    "upload_error_no_identity": (
+        "Pilih kolom yang berisi nama, NIK, atau nomor KK.",
+        "Choose the column with the name, the NIK or the KK number.",
+    ),
+    "upload_error_nothing_waiting": (
+        "Tidak ada berkas yang menunggu: unggah lembarnya lagi.",
+        "No file is waiting: upload the spreadsheet again.",
+    ),
 }
 
 __all__ = ["UPLOAD_LABELS"]

@@ -96,6 +96,23 @@ class Console(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A staged row submitRecord refused: the API's error `code` (e.g. BAD_USER_INPUT)
+    and `field` (e.g. record.fullName), worded by the catalogue (`refused_<code>`, or
+    `refused_other` for an error without a code, such as a required field missing from
+    the variables, quoting the API's English `message`)."""
+
+    row_number: int
+    message: str
+    code: str = ""
+    field: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"refused_{self.code.lower() or 'other'}"
+
+
 @dataclass
 class Matched:
     """What submitRecord answered for the staged rows."""
@@ -107,7 +124,7 @@ class Matched:
     #: rows not sent because the submission budget was spent, and when to try again
     waiting: int = 0
     retry_after: int | None = None
-    refused: list[tuple[int, str]] = field(default_factory=list)  # row number, why
+    refused: list[Refusal] = field(default_factory=list)
     record_keys: list[str] = field(default_factory=list)
     person_ids: list[str] = field(default_factory=list)
     #: sourceRecordId -> digest of the rows the API took
@@ -145,7 +162,16 @@ async def submit_rows(
                 )
                 matched.waiting += 1
                 continue
-            matched.refused.append((row.row_number, str(error.get("message"))))
+            matched.refused.append(
+                Refusal(
+                    row.row_number,
+                    str(error.get("message")),
+                    str(error.get("code") or extensions.get("code") or ""),
+                    str(error.get("field") or extensions.get("field") or "").removeprefix(
+                        "record."
+                    ),
+                )
+            )
             continue
         matched.taken[sid] = row.digest
         matched.record_keys.append(str(result["recordKey"]))
@@ -176,17 +202,19 @@ def routes(console: Console, store: Uploads) -> list[BaseRoute]:
             return forbidden(request)
         async with request.form(max_files=1, max_fields=10) as form:
             if not console.csrf_ok(request, _text(form.get("csrf"))):
-                return Response("CSRF token missing or wrong", status_code=403)
+                return _refused_csrf(console, store, request)
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
-                return _again(console, store, request, "choose a file to upload.")
+                return _again(
+                    console, store, request, Problem("choose a file to upload.", "no_file")
+                )
             data = await upload.read(store.max_bytes + 1)
             name = upload.filename or ""
         try:
             await asyncio.to_thread(store.accept, org, name, data)
             preview = await asyncio.to_thread(store.preview, org, name)
         except ValueError as exc:  # UploadRejected
-            return _again(console, store, request, str(exc))
+            return _again(console, store, request, Problem.of(exc))
         return console.render(
             request, "upload_map.html", {"preview": preview, "fields": list(store.fields)}
         )
@@ -197,7 +225,7 @@ def routes(console: Console, store: Uploads) -> list[BaseRoute]:
             return forbidden(request)
         async with request.form(max_files=0, max_fields=2 * 200 + 10) as form:
             if not console.csrf_ok(request, _text(form.get("csrf"))):
-                return Response("CSRF token missing or wrong", status_code=403)
+                return _refused_csrf(console, store, request)
             mapping = {
                 str(form[_HEADER + key[len(_COLUMN) :]]): str(value)
                 for key, value in form.multi_items()
@@ -206,7 +234,7 @@ def routes(console: Console, store: Uploads) -> list[BaseRoute]:
         try:
             checked = await asyncio.to_thread(store.check, org, mapping)
         except ValueError as exc:  # UploadRejected
-            return _again(console, store, request, str(exc))
+            return _again(console, store, request, Problem.of(exc))
         already = await asyncio.to_thread(store.submitted, org)
         matched = await submit_rows(console, request, checked.submissions(), already)
         await asyncio.to_thread(store.remember_submitted, org, matched.taken)
@@ -227,12 +255,32 @@ def routes(console: Console, store: Uploads) -> list[BaseRoute]:
     ]
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why the file was not taken, for the page to word in its language: the label
+    `key` (`upload_error_<code>` of console/upload_labels.py) filled with `params`;
+    `text` (the English message the CLI and logs use) when the catalogue has none."""
+
+    text: str
+    code: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return "csrf" if self.code == "csrf" else f"upload_error_{self.code}"
+
+    @classmethod
+    def of(cls, exc: ValueError) -> Problem:
+        """An UploadRejected's code and params (connectors.upload.REJECTIONS)."""
+        return cls(str(exc), str(getattr(exc, "code", "")), dict(getattr(exc, "params", {})))
+
+
 def _page(
     console: Console,
     store: Uploads,
     request: Request,
     status: int,
-    problem: str | None = None,
+    problem: Problem | None = None,
     no_organization: bool = False,
 ) -> Response:
     response = console.render(
@@ -248,8 +296,13 @@ def _page(
     return response
 
 
-def _again(console: Console, store: Uploads, request: Request, problem: str) -> Response:
+def _again(console: Console, store: Uploads, request: Request, problem: Problem) -> Response:
     return _page(console, store, request, 400, problem)
+
+
+def _refused_csrf(console: Console, store: Uploads, request: Request) -> Response:
+    """A form without the session's CSRF token: 403, and the form again."""
+    return _page(console, store, request, 403, Problem("CSRF token missing or wrong", "csrf"))
 
 
 def _text(value: object) -> str | None:
@@ -262,6 +315,8 @@ __all__ = [
     "Console",
     "Matched",
     "Principal",
+    "Problem",
+    "Refusal",
     "Submission",
     "Uploads",
     "routes",

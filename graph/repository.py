@@ -472,7 +472,14 @@ class GraphRepository:
 
     # --- analysis -------------------------------------------------------------------
     async def duplicated_aid(
-        self, scope: Scope, *, start: date, end: date, offset: int = 0, limit: int = 20
+        self,
+        scope: Scope,
+        *,
+        start: date,
+        end: date,
+        offset: int = 0,
+        limit: int = 20,
+        household_id: str | None = None,
     ) -> Page:
         """Households whose services in [start, end] overlap, by three rules
         (`domain.targeting.DUPLICATION_RULES`), one finding per household and
@@ -483,11 +490,14 @@ class GraphRepository:
         - not_allowed: two programs the combination table says must not go
           together, whatever their needs (PKH with the city's elderly cash);
         - same_need: two programs for one need from different funders, unless
-          the table allows the pair."""
+          the table allows the pair.
+
+        `household_id`: only that household's findings (still within the scope)."""
         if end < start:
             raise GraphInputError("to: the end of the period is before its start.")
         rows = await self._read(
-            "MATCH (h:Household)<-[:RECEIVED_BY]-(s1:Service)-[:UNDER]->(p1:Program), "
+            "MATCH (h:Household" + (" {household_id: $household_id}" if household_id else "") + ")"
+            "<-[:RECEIVED_BY]-(s1:Service)-[:UNDER]->(p1:Program), "
             " (h)<-[:RECEIVED_BY]-(s2:Service)-[:UNDER]->(p2:Program) "
             "WHERE s1.service_date >= $start AND s1.service_date <= $end "
             " AND s2.service_date >= $start AND s2.service_date <= $end "
@@ -521,6 +531,7 @@ class GraphRepository:
             end=end,
             offset=offset,
             limit=limit,
+            household_id=household_id,
         )
         page = _page(rows)
         for r in page["rows"]:

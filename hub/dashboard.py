@@ -30,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from console.i18n import Labels
+from console.session import Session
 from hub.analytics import goals_of, published_staging
 from hub.security import (
     Authenticator,
@@ -111,7 +113,7 @@ class Sessions:
                 p = self.authenticator.authenticate(request.headers)
             except SecurityError:
                 return None
-            return {"sub": p.subject, "org": p.organization, "role": p.role, "header": True}
+            return {**_payload(p), "header": True}
         payload = self.tokens.verify(request.cookies.get(COOKIE), SESSION)
         if payload and payload.get("key_id"):
             try:
@@ -133,19 +135,23 @@ class Sessions:
         self._used_links[payload["nonce"]] = float(payload["exp"])
         return {"sub": payload["sub"], "org": payload["org"], "role": payload["role"]}
 
-    def with_api_key(self, api_key: str) -> dict[str, Any]:
-        """The session payload of an API key's holder; SecurityError when unknown."""
-        p = self.authenticator.authenticate({"x-api-key": api_key})
-        return {"sub": p.subject, "org": p.organization, "role": p.role, "key_id": p.key_id}
+    def with_credential(self, credential: str) -> dict[str, Any]:
+        """The session payload of an API key's holder or a staff JWT's bearer, verified
+        as the API verifies them (`Authenticator.authenticate_token`); Unauthenticated
+        when refused, its `code` saying why (e.g. `expired`, `wrong_issuer`)."""
+        return _payload(self.authenticator.authenticate_token(credential.strip()))
 
     def store(self, response: Response, payload: dict[str, Any]) -> None:
-        """Set the cookie to `payload` (a new CSRF token when it has none)."""
+        """Set the cookie to `payload` (a new CSRF token when it has none). The session
+        of a staff JWT ends when the token does (`until`), if before 8 hours."""
         claims = {k: v for k, v in payload.items() if k not in ("kind", "exp", "header")}
         claims.setdefault("csrf", secrets.token_urlsafe(24))
+        until = claims.get("until")
+        seconds = SESSION_SECONDS if until is None else min(SESSION_SECONDS, until - time.time())
         response.set_cookie(
             COOKIE,
-            self.tokens.issue(SESSION, claims, SESSION_SECONDS),
-            max_age=SESSION_SECONDS,
+            self.tokens.issue(SESSION, claims, seconds),
+            max_age=max(0, int(seconds)),
             path=COOKIE_PATH,
             httponly=True,
             samesite="strict",
@@ -154,6 +160,16 @@ class Sessions:
 
     def clear(self, response: Response) -> None:
         response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
+
+
+def _payload(p: Principal) -> dict[str, Any]:
+    """A session payload naming `p` (`key_id` for an API key, `until` for a staff JWT)."""
+    payload: dict[str, Any] = {"sub": p.subject, "org": p.organization, "role": p.role}
+    if p.key_id:
+        payload["key_id"] = p.key_id
+    if p.expires_at is not None:
+        payload["until"] = p.expires_at
+    return payload
 
 
 def principal_of(payload: dict[str, Any]) -> Principal:
@@ -225,7 +241,7 @@ def dashboard_routes(
             return _html(dashboard_page(fig, ""), 503)
         cache.clear()
         cache[(period.label, stamp, head)] = fig
-        return _html(dashboard_page(fig, f"{who.get('org')} ({who.get('role')})"))
+        return _html(dashboard_page(fig, f"{who.get('org')} ({who.get('role')})", who.get("csrf")))
 
     async def login(request: Request) -> Response:
         if request.method == "GET":
@@ -246,14 +262,18 @@ def dashboard_routes(
         form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
         api_key = (form.get("api_key") or [""])[0].strip()
         try:
-            payload = sessions.with_api_key(api_key)
+            payload = sessions.with_credential(api_key)
         except SecurityError:
             return _html(login_form("API key tidak dikenal atau sudah dicabut."), 401)
         if payload["role"] not in DASHBOARD_ROLES:
             return _html(login_form(f"Peran {payload['role']} tidak dapat membuka dasbor."), 403)
         return signed_in(payload)
 
-    async def logout(_: Request) -> Response:
+    async def logout(request: Request) -> Response:
+        who = session(request)
+        form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
+        if who is not None and not Session(who).csrf_ok((form.get("csrf") or [""])[0]):
+            return _html(message_page("403", Labels()["csrf"]), 403)
         response = RedirectResponse("/dashboard/login", status_code=303, headers=_HEADERS)
         sessions.clear(response)
         return response

@@ -235,8 +235,10 @@ social_worker)<br><input type="password" name="api_key" autocomplete="off" requi
     )
 
 
-def dashboard_page(fig: Figures, who: str) -> str:
-    """The dashboard for `who` (escaped), or the data error when there is one."""
+def dashboard_page(fig: Figures, who: str, csrf: str | None = None) -> str:
+    """The dashboard for `who` (escaped), or the data error when there is one;
+    `csrf`: the session's token its sign-out form sends back (none for a caller
+    authenticated by a header, who has no session to end)."""
     if fig.error:
         return page(
             "Dasbor Satupintu", f"<h1>Dasbor Satupintu</h1><p id='data-error'>{_E(fig.error)}</p>"
@@ -244,11 +246,17 @@ def dashboard_page(fig: Figures, who: str) -> str:
     total_need = sum(int(r[1]) for r in fig.coverage)
     total_cov = sum(int(r[2]) for r in fig.coverage)
     share = f"{total_cov / total_need:.0%}" if total_need else "-"
+    logout = (
+        '<form class="inline" method="post" action="/dashboard/logout">'
+        f'<input type="hidden" name="csrf" value="{_E(csrf)}"><button>Keluar</button></form>'
+        if csrf
+        else ""
+    )
     return page(
         "Dasbor Satupintu",
         f"""<h1>Dasbor Satupintu — {_E(fig.month)}</h1>
 <p class="note">Masuk sebagai {_E(who)}.
-<form class="inline" method="post" action="/dashboard/logout"><button>Keluar</button></form></p>
+{logout}</p>
 {poverty_html(fig.poverty)}
 <section><h2>Cakupan per kecamatan</h2><p class="note">{total_cov:,} dari {total_need:,}
 keluarga dengan masalah PPKS terlayani program aktif ({share}).</p>

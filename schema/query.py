@@ -359,13 +359,24 @@ class Query(GrantQueries, ChangeRequestQueries, FeedQueries, ReviewQueries):
         first: int = 20,
         after: str | None = None,
         purpose: Purpose = None,
+        household: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Only this household's findings (its 360 page's warnings)."
+            ),
+        ] = None,
     ) -> Connection[DuplicatedAid]:
         policy = personal(info, purpose)
         if to < from_:
             raise InputError("to", "the end of the period is before its start.")
         offset, limit = window(first, after)
         page = await info.context.repository.duplicated_aid(
-            info.context.scope, start=from_, end=to, offset=offset, limit=limit
+            info.context.scope,
+            start=from_,
+            end=to,
+            offset=offset,
+            limit=limit,
+            household_id=None if household is None else str(household),
         )
         households = await info.context.loaders.household.load_many(
             [r["household_id"] for r in page["rows"]]

@@ -65,7 +65,14 @@ class Repository(Protocol):
         limit: int = 20,
     ) -> Page: ...
     async def duplicated_aid(
-        self, scope: Scope, *, start: date, end: date, offset: int = 0, limit: int = 20
+        self,
+        scope: Scope,
+        *,
+        start: date,
+        end: date,
+        offset: int = 0,
+        limit: int = 20,
+        household_id: str | None = None,
     ) -> Page: ...
     async def problems(self, scope: Scope) -> list[Row]: ...
 

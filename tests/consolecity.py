@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from jwtissuer import Issuer
 
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings
@@ -16,6 +17,13 @@ class City:
     base: str
     settings: Settings
     env: dict[str, str]
+    issuer: Issuer | None = None
+    """The staff identity provider the hub trusts (HUB_JWT_ISSUER, HUB_JWT_JWKS)."""
+
+    def staff_token(self, **claims: object) -> str:
+        """A staff JWT the hub accepts, with `claims` overriding (None drops one)."""
+        assert self.issuer is not None, "this city trusts no staff JWT issuer"
+        return self.issuer.token(**claims)
 
     def key(self, role: str, organization: str = "ORG-DINSOS") -> str:
         return KeyStore(SecurityDB.from_settings(self.settings)).create(organization, role)[1]

@@ -52,7 +52,7 @@ class Authenticator:
 
     def authenticate_token(self, token: str | None) -> Principal:
         if not token:
-            raise Unauthenticated(_MISSING, reason="no credentials")
+            raise Unauthenticated(_MISSING, reason="no credentials", code="missing")
         if looks_like_api_key(token):
             principal = self.keys.authenticate(token)
             if principal is None:
@@ -60,10 +60,12 @@ class Authenticator:
             return principal
         if token.count(".") == 2:
             if self.jwt is None:
-                raise Unauthenticated(_INVALID, reason="JWT sent but no issuer is configured")
+                raise Unauthenticated(
+                    _INVALID, reason="JWT sent but no issuer is configured", code="no_issuer"
+                )
             outcome = self.jwt.verify(token)
             if outcome.principal is None:
-                raise Unauthenticated(_INVALID, reason=outcome.reason)
+                raise Unauthenticated(_INVALID, reason=outcome.reason, code=outcome.code)
             return outcome.principal
         raise Unauthenticated(_INVALID, reason="credential is neither an API key nor a JWT")
 

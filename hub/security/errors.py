@@ -40,13 +40,16 @@ class KeyRevokedError(SecurityError):
 
 
 class Unauthenticated(SecurityError):
-    """`reason` is for the server log; the message is what the caller sees."""
+    """`reason` is for the server log; the message is what the caller sees; `code`
+    names the refusal for a sign-in page to word (`missing`, `invalid`, `expired`,
+    `wrong_issuer`, `no_issuer`)."""
 
     status_code = 401
 
-    def __init__(self, message: str, reason: str | None = None) -> None:
+    def __init__(self, message: str, reason: str | None = None, code: str = "invalid") -> None:
         super().__init__(message)
         self.reason = reason or message
+        self.code = code
 
 
 class RateLimited(SecurityError):

@@ -30,6 +30,9 @@ class JwtOutcome:
     principal: Principal | None
     reason: str | None = None
     """Why the token was refused (for the server log), when it was."""
+    code: str = "invalid"
+    """The refusal as a code a sign-in page can word for people: `expired`,
+    `wrong_issuer` or `invalid`."""
 
 
 class JwtVerifier:
@@ -86,9 +89,9 @@ class JwtVerifier:
                 },
             )
         except pyjwt.ExpiredSignatureError:
-            return JwtOutcome(None, "token expired")
+            return JwtOutcome(None, "token expired", "expired")
         except pyjwt.InvalidIssuerError:
-            return JwtOutcome(None, f"wrong issuer (expected {self.issuer})")
+            return JwtOutcome(None, f"wrong issuer (expected {self.issuer})", "wrong_issuer")
         except pyjwt.InvalidSignatureError:
             return JwtOutcome(None, "bad signature")
         except pyjwt.PyJWTError as exc:
@@ -106,7 +109,9 @@ class JwtVerifier:
             checked = parse_role(role)
         except UnknownRoleError as exc:
             return JwtOutcome(None, str(exc))
-        return JwtOutcome(Principal(str(claims["sub"]), org, checked, "jwt"))
+        return JwtOutcome(
+            Principal(str(claims["sub"]), org, checked, "jwt", expires_at=float(claims["exp"]))
+        )
 
     def _key_for(self, token: str) -> pyjwt.PyJWK:
         keys = self._current_keys()

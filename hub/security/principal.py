@@ -47,6 +47,9 @@ class Principal:
     role: Role
     auth_method: AuthMethod
     key_id: str | None = None
+    expires_at: float | None = None
+    """When the credential stops being accepted (a staff JWT's `exp`, Unix seconds);
+    None for an API key, which holds until it is revoked."""
 
     @property
     def policy(self) -> RolePolicy:

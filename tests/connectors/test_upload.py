@@ -17,6 +17,7 @@ from connectors.mapping import REASONS
 from connectors.reference import load_reference
 from connectors.upload import (
     MAX_BYTES,
+    REJECTIONS,
     UploadRejected,
     UploadStore,
     file_kind,
@@ -25,6 +26,7 @@ from connectors.upload import (
     upload_source_id,
     validate,
 )
+from console.i18n import Labels
 from domain.formula import escape_cell, formula_like
 
 ORG = "ORG-YAYASAN-UPLOAD"
@@ -55,8 +57,24 @@ def test_only_xlsx_and_csv_within_the_size_limit_are_taken() -> None:
         ("daftar.csv", b"a\x00b\x00", "not a text"),
         ("daftar.csv", b"x" * (MAX_BYTES + 1), "larger than"),
     ]:
-        with pytest.raises(UploadRejected, match=says.replace(".", r"\.")):
+        with pytest.raises(UploadRejected, match=says.replace(".", r"\.")) as refused:
             file_kind(name, data)
+        said(refused.value)
+
+
+def said(refused: UploadRejected) -> str:
+    """The refusal as the console words it, in Bahasa Indonesia: its code is one of
+    REJECTIONS and its label takes exactly the params it carries."""
+    assert refused.code in REJECTIONS, refused.code
+    for lang in ("id", "en"):
+        text = Labels(lang)[f"upload_error_{refused.code}"].format(**refused.params)
+        assert "{" not in text and text.strip()
+    return Labels("id")[f"upload_error_{refused.code}"].format(**refused.params)
+
+
+def test_every_refusal_has_words_in_both_languages() -> None:
+    for code in REJECTIONS:
+        assert all(Labels(lang)[f"upload_error_{code}"] for lang in ("id", "en")), code
 
 
 def test_headers_in_bahasa_and_english_are_proposed_once_each() -> None:
@@ -120,6 +138,10 @@ def test_validation_is_ingests_and_the_toml_stages_the_same(store: UploadStore) 
     }
     assert set(reasons.values()) <= set(REASONS)
     assert checked.by_reason == {r: list(reasons.values()).count(r) for r in set(reasons.values())}
+    cells = {q.row_number: dict(q.cells) for q in checked.quarantined}
+    assert cells[5] == {"Tgl. Lahir": "31-02-1990"}  # the cell to fix, as written
+    assert cells[4] == {"NIK": "", "No KK": "", "Nama Lengkap": ""}
+    assert cells[7] == {"No.": "A-1"}
     malformed = next(r for r in checked.staged if r.values["source_record_id"] == "A-2")
     assert "nik_invalid_structure" in malformed.flags
     assert "nik" not in submission_input(malformed)  # left out, as linkage leaves it out
@@ -154,10 +176,12 @@ def test_the_mapping_is_remembered_and_a_bad_one_refused(store: UploadStore) -> 
     first = store.preview(ORG, "a.csv")
     assert not first.remembered
     assert {c.header: c.proposed for c in first.columns}["Nama Penerima Bantuan"] is None
-    with pytest.raises(UploadRejected, match="name, the NIK or the KK"):
+    with pytest.raises(UploadRejected, match="name, the NIK or the KK") as refused:
         store.confirm(ORG, {"Kode": "source_record_id"})
-    with pytest.raises(UploadRejected, match="chosen twice"):
+    assert said(refused.value) == "Pilih kolom yang berisi nama, NIK, atau nomor KK."
+    with pytest.raises(UploadRejected, match="chosen twice") as refused:
         store.confirm(ORG, {"Kode": "nik", "Nomor Induk": "nik"})
+    assert said(refused.value).endswith("dipilih dua kali: nik.")
     chosen = {
         "Kode": "source_record_id",
         "Nama Penerima Bantuan": "full_name",
@@ -171,14 +195,16 @@ def test_the_mapping_is_remembered_and_a_bad_one_refused(store: UploadStore) -> 
     assert second.remembered
     assert {c.header: c.proposed for c in second.columns} == chosen
     store.confirm(ORG, chosen)
-    with pytest.raises(UploadRejected, match="no file is waiting"):
+    with pytest.raises(UploadRejected, match="no file is waiting") as refused:
         store.confirm(ORG, chosen)
+    said(refused.value)
 
 
 def test_a_file_without_a_header_is_refused_clearly(store: UploadStore) -> None:
     store.accept(ORG, "kosong.xlsx", xlsx_bytes([], []))
-    with pytest.raises(UploadRejected):
+    with pytest.raises(UploadRejected) as refused:
         store.preview(ORG, "kosong.xlsx")
+    said(refused.value)
 
 
 def test_a_formula_cell_is_neither_run_nor_shown(store: UploadStore) -> None:

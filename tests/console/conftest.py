@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from consolecity import City
 from hubcli import hub, linked_city, served
+from jwtissuer import ISSUER, Issuer
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as ChromeService
@@ -33,8 +34,10 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
         link_threshold=REVIEW_LINK_THRESHOLD,
     )
     hub(env, "load")
+    issuer = Issuer(tmp_path_factory.mktemp("console-sso") / "jwks.json")
+    env = {**env, "HUB_JWT_ISSUER": ISSUER, "HUB_JWT_JWKS": str(issuer.jwks_file)}
     with served(env) as base:
-        yield City(base, load_settings(env), env)
+        yield City(base, load_settings(env), env, issuer)
 
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,13 +4,16 @@ API's masking, no-store, and hostile text rendered inert."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
 from consolecity import City
+from markupsafe import escape
 
+from console.i18n import Labels
 from hub.dashboard import COOKIE, login_link
 
 pytestmark = pytest.mark.slow
@@ -236,3 +239,92 @@ def test_search_by_area_problem_and_decile_finds_what_the_api_finds(
     assert f'<option value="{form["ppks"]}" selected>' in page.text
     bad = dinsos.get("/app/cari", params={"address": "jl"})
     assert bad.status_code == 200 and "3 to 200 characters" in bad.text
+
+
+def test_a_staff_jwt_signs_in_as_its_role_and_organization(city: City) -> None:
+    """A staff token pasted in the form, or sent as `Authorization: Bearer` to the
+    sign-in page, gives a session as the token's organization and role, which ends
+    when the token does."""
+    token = city.staff_token(sub="staff:rina", org="ORG-DINSOS", role="social_worker")
+    with httpx.Client(base_url=city.base, timeout=30) as c:
+        r = c.post("/app/login", data={"token": token})
+        assert r.status_code == 303 and r.headers["location"] == "/app/cari", r.text
+        max_age = re.search(r"max-age=(\d+)", r.headers["set-cookie"].lower())
+        assert max_age and int(max_age.group(1)) <= 300  # the token's own lifetime
+        page = c.get("/app/cari").text
+        assert "<strong>ORG-DINSOS</strong> (social_worker)" in page
+        household = with_purpose(c).get("/app/keluarga/" + some_household(city))
+        assert household.status_code == 200 and 'id="members"' in household.text
+    foundation = city.staff_token(sub="staff:yanti", org="YAY-JWT", role="foundation")
+    with httpx.Client(base_url=city.base, timeout=30) as c:
+        r = c.get("/app/login", headers={"Authorization": f"Bearer {foundation}"})
+        assert r.status_code == 303
+        # the cookie alone carries the session from here
+        assert "<strong>YAY-JWT</strong> (foundation)" in c.get("/app/cari").text
+
+
+def test_an_expired_or_foreign_staff_jwt_is_refused_in_words(city: City) -> None:
+    expired = city.staff_token(exp=int(time.time()) - 3600)
+    foreign = city.staff_token(iss="https://sso.example.org/realms/other")
+    for token, key in ((expired, "login_expired"), (foreign, "login_wrong_issuer")):
+        for r in (
+            httpx.post(city.base + "/app/login", data={"token": token}),
+            httpx.get(city.base + "/app/login", headers={"Authorization": f"Bearer {token}"}),
+        ):
+            assert r.status_code == 401 and COOKIE not in r.headers.get("set-cookie", "")
+            assert escape(Labels("id")[key]) in r.text, key
+    english = httpx.post(city.base + "/app/login", data={"token": expired, "lang": "en"})
+    assert english.status_code == 401 and Labels("en")["login_expired"] in english.text
+    assert '<html lang="en">' in english.text
+
+
+def test_the_language_is_switched_in_the_header_and_kept_in_the_session(city: City) -> None:
+    assert '<html lang="en">' in httpx.get(city.base + "/app/login?lang=en").text
+    with signed_in(city, city.key("social_worker")) as c:
+        page = c.get("/app/cari").text
+        assert '<html lang="id">' in page and Labels("id")["search_title"] in page
+        refused = c.post("/app/bahasa", data={"lang": "en", "next": "/app/cari"})
+        assert refused.status_code == 403
+        r = c.post("/app/bahasa", data={"csrf": csrf(page), "lang": "en", "next": "/app/dasbor"})
+        assert r.status_code == 303 and r.headers["location"] == "/app/dasbor"
+        for path in ("/app/cari", "/app/keluarga"):
+            page = c.get(path).text
+            assert '<html lang="en">' in page, path
+            assert (
+                f">{Labels('en')['sign_out']}<" in page
+                and f">{Labels('id')['sign_out']}<" not in page
+            )
+        # the control offers the other language, in that language
+        assert 'name="lang" value="id" lang="id"' in page
+        back = c.post("/app/bahasa", data={"csrf": csrf(page), "lang": "id", "next": "/app/cari"})
+        assert back.status_code == 303 and '<html lang="id">' in c.get("/app/cari").text
+
+
+SERVED_SPAN = {"from": "2024-01-01", "to": "2026-12-31"}  # every service the city generates
+DUPLICATED = """query($from: Date!, $to: Date!, $household: ID) {
+  duplicatedAid(from: $from, to: $to, household: $household, first: 100) {
+    totalCount edges { node { household { id } rule explanation programs } } } }"""
+
+
+def some_household(city: City) -> str:
+    found = city.graphql(city.key("dinsos_admin"), SOME)["data"]["households"]["edges"]
+    return str(found[0]["node"]["id"])
+
+
+def test_the_household_page_warns_of_its_duplicated_aid(city: City, dinsos: httpx.Client) -> None:
+    admin = city.key("dinsos_admin")
+    every = city.graphql(admin, DUPLICATED, **SERVED_SPAN)["data"]["duplicatedAid"]["edges"]
+    assert every, "the generated city has no duplicated aid"
+    hid = every[0]["node"]["household"]["id"]
+    own = [e["node"] for e in every if e["node"]["household"]["id"] == hid]
+    query = f"?dari={SERVED_SPAN['from']}&sampai={SERVED_SPAN['to']}"
+    page = dinsos.get(f"/app/keluarga/{hid}{query}").text
+    section = page.split('id="duplicated-aid"', 1)[1].split("</section>", 1)[0]
+    assert re.findall(r'data-rule="([a-z_]+)"', section) == [n["rule"] for n in own]
+    for n in own:
+        assert escape(n["explanation"]) in section
+        assert " + ".join(n["programs"]) in section
+    # a period without services shows none, with the period in the form
+    quiet = dinsos.get(f"/app/keluarga/{hid}?dari=2020-01-01&sampai=2020-12-31").text
+    section = quiet.split('id="duplicated-aid"', 1)[1].split("</section>", 1)[0]
+    assert "data-rule=" not in section and 'value="2020-01-01"' in section

@@ -4,14 +4,20 @@ serious or critical accessibility violation on the pages."""
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from consolecity import City
+from openpyxl import Workbook
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from console.i18n import Labels
 
 pytestmark = pytest.mark.slow
 
@@ -88,3 +94,158 @@ def test_pages_fit_a_phone(city: City, browser: WebDriver, axe_source: str) -> N
             assert axe_violations(browser, axe_source) == [], path
     finally:
         browser.set_window_size(1024, 900)
+
+
+#: A foundation's own headers: only "No. KTP" and "Tgl Lahir" are names the upload knows.
+UPLOAD_HEADERS = [
+    "No. Penerima",
+    "Nama Lengkap KPM",
+    "No. KTP",
+    "Tgl Lahir",
+    "Alamat Rumah",
+    "Keterangan",
+]
+#: What the person picks for each column in the mapping form ("" leaves it out).
+UPLOAD_CHOICES = {
+    "No. Penerima": "source_record_id",
+    "Nama Lengkap KPM": "full_name",
+    "No. KTP": "nik",
+    "Tgl Lahir": "birth_date",
+    "Alamat Rumah": "address",
+    "Keterangan": "",
+}
+KNOWN = """{ households(first: 30) { edges { node { members {
+  fullName nik birthDate } } } } }"""
+
+
+def beneficiary_sheet(city: City, path: Path) -> Path:
+    """An XLSX as a foundation keeps it: three people the hub knows, one it does not,
+    a malformed NIK on a row without a name, a name that is formula text, a NIK
+    without a name (staged, but submitRecord wants a name), a row id used twice,
+    and a real formula in a notes column."""
+    members = [
+        m
+        for e in city.graphql(city.key("dinsos_admin"), KNOWN)["data"]["households"]["edges"]
+        for m in e["node"]["members"]
+        if m["fullName"] and m["birthDate"] and re.fullmatch(r"\d{16}", m["nik"] or "")
+    ]
+    assert len(members) >= 4, "the generated city has too few people with a NIK"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(UPLOAD_HEADERS)
+    for i, m in enumerate(members[:3], start=1):
+        born = date.fromisoformat(m["birthDate"]).strftime("%d-%m-%Y")
+        sheet.append([f"B-{i}", m["fullName"], m["nik"], born, "Jl. Mawar No. 1", None])
+    sheet.append(["B-4", "Zulkarnaen Wiratmadja Putra", None, "03-02-1931", "Gg. Melati 2", None])
+    sheet.append(["B-5", None, "12", None, "Jl. Kenanga 5", None])  # bad NIK, no name
+    sheet.append(["B-6", '=HYPERLINK("http://x","klik")', None, None, None, None])
+    sheet.append(["B-7", None, members[3]["nik"], None, None, None])  # staged; the API wants a name
+    sheet.append(["B-3", "Orang Lain Sama Sekali", None, None, None, None])  # B-3 again
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:  # typed text stays text (openpyxl would make '=...' a formula)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    sheet["F2"] = "=1+1"  # a real formula: never run, read as its (absent) cached value
+    book.save(path)
+    return path
+
+
+def choose_columns(browser: WebDriver, choices: dict[str, str]) -> dict[str, str]:
+    """Pick each column's field in the mapping form; what was proposed before."""
+    proposed = {}
+    for fieldset in browser.find_elements(By.CSS_SELECTOR, "fieldset.column"):
+        header = fieldset.find_element(By.CSS_SELECTOR, "input[type=hidden]").get_attribute("value")
+        assert header is not None
+        select = Select(fieldset.find_element(By.TAG_NAME, "select"))
+        proposed[header] = select.first_selected_option.get_attribute("value") or ""
+        select.select_by_value(choices[header])
+    return proposed
+
+
+def upload_counts(browser: WebDriver) -> dict[str, int]:
+    return {
+        str(dd.get_attribute("id")).removeprefix("count-"): int(dd.text)
+        for dd in browser.find_elements(By.CSS_SELECTOR, "dl.counts dd")
+    }
+
+
+def fits(browser: WebDriver) -> bool:
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    return bool(width <= browser.execute_script("return window.innerWidth"))
+
+
+def test_a_foundation_uploads_its_sheet_in_the_browser(
+    city: City, browser: WebDriver, axe_source: str, tmp_path: Path
+) -> None:
+    """Sign in, upload an XLSX with unfamiliar headers, map them in the form, see the
+    quarantined rows and why (in Bahasa Indonesia) and the matches; then the same
+    file again on a phone: the mapping is remembered and nothing changes."""
+    sheet = beneficiary_sheet(city, tmp_path / "daftar penerima.xlsx")
+    wait = WebDriverWait(browser, 60)
+    browser.delete_all_cookies()
+    browser.get(f"{city.base}/app/login")
+    browser.find_element(By.ID, "api_key").send_keys(city.key("foundation", "YAY-PERAMBAN"))
+    browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "name")))
+
+    def upload(choices: dict[str, str]) -> dict[str, str]:
+        browser.get(f"{city.base}/app/unggah")
+        assert fits(browser) and axe_violations(browser, axe_source) == []
+        browser.find_element(By.ID, "file").send_keys(str(sheet))
+        browser.find_element(By.CSS_SELECTOR, "form.upload button[type=submit]").click()
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "form.mapping")))
+        assert fits(browser) and axe_violations(browser, axe_source) == []
+        samples = [s.text for s in browser.find_elements(By.CSS_SELECTOR, ".sample")]
+        assert samples and not [s for s in samples if s.startswith(("=", "+", "-", "@"))]
+        proposed = choose_columns(browser, choices)
+        browser.find_element(By.CSS_SELECTOR, "form.mapping button[type=submit]").click()
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "dl.counts")))
+        assert fits(browser) and axe_violations(browser, axe_source) == []
+        return proposed
+
+    first_proposed = upload(UPLOAD_CHOICES)
+    assert first_proposed == {
+        "No. Penerima": "",
+        "Nama Lengkap KPM": "",
+        "No. KTP": "nik",
+        "Tgl Lahir": "birth_date",
+        "Alamat Rumah": "",
+        "Keterangan": "",
+    }
+    first = upload_counts(browser)
+    assert first["read"] == 8 == first["staged"] + first["quarantined"]
+    assert first["quarantined"] == 2
+    rows = {
+        tr.find_element(By.CSS_SELECTOR, "td[data-reason]").get_attribute("data-reason"): tr.text
+        for tr in browser.find_elements(By.CSS_SELECTOR, "table.quarantine tbody tr")
+    }
+    assert set(rows) == {"no_identifying_field", "duplicate_source_record_id"}
+    ids = Labels("id")
+    assert ids["reason_no_identifying_field"] in rows["no_identifying_field"]
+    assert "No. KTP: 12" in rows["no_identifying_field"]  # the cell to fix, as written
+    assert ids["fix_no_identifying_field"] in rows["no_identifying_field"]
+    assert "No. Penerima: B-3" in rows["duplicate_source_record_id"]
+    assert first["known"] >= 3 and first["new"] >= 1 and first["unchanged"] == 0
+    assert first["refused"] == 1
+    assert first["known"] + first["new"] + first["refused"] == first["staged"]
+    [refusal] = browser.find_elements(By.CSS_SELECTOR, "li.refusal")
+    # a required field missing from the variables: GraphQL gives no code, only words
+    assert refusal.get_attribute("data-code") == ""
+    assert ids["refused_other"].split("{", 1)[0] in refusal.text and "fullName" in refusal.text
+
+    browser.set_window_size(360, 800)
+    try:
+        again_proposed = upload(UPLOAD_CHOICES)
+    finally:
+        browser.set_window_size(1024, 900)
+    assert again_proposed == UPLOAD_CHOICES  # remembered from the first upload
+    second = upload_counts(browser)
+    assert (second["read"], second["staged"], second["quarantined"]) == (
+        first["read"],
+        first["staged"],
+        first["quarantined"],
+    )
+    # the refused row is tried again (and refused again); the others are not sent
+    assert (second["known"], second["new"], second["refused"]) == (0, 0, first["refused"])
+    assert second["unchanged"] == first["known"] + first["new"]

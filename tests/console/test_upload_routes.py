@@ -243,7 +243,7 @@ async def test_a_foundation_uploads_maps_sees_quarantine_and_matches(
     assert first["quarantined"] == 2
     assert 'data-reason="no_identifying_field"' in answer.text
     assert 'data-reason="impossible_date"' in answer.text
-    assert "30-02-1990" in answer.text  # ingest's detail names the value
+    assert "30-02-1990" in answer.text  # the cell to fix, as written
     # the known people matched, the invented one is new; the formula row has a name too
     assert first["known"] >= len(city.known)
     assert first["new"] >= 1
@@ -328,7 +328,9 @@ async def test_other_files_and_forms_are_refused(client: httpx.AsyncClient) -> N
         "/unggah", data={"csrf": CSRF}, files={"file": ("daftar.pdf", b"%PDF-1.4", "x")}
     )
     assert answer.status_code == 400
-    assert ".xlsx or .csv" in answer.text
+    # worded in the console's language from the refusal's code (console/upload_labels.py)
+    assert 'data-code="wrong_type"' in answer.text
+    assert "daftar.pdf bukan berkas .xlsx atau .csv" in answer.text
     no_token = await client.post(
         "/unggah", files={"file": ("daftar.csv", b"Nama\nAni\n", "text/csv")}
     )

@@ -4,6 +4,7 @@ session cookie, the charts; and a real headless Chromium rendering it."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -99,6 +100,26 @@ async def test_revoked_key_ends_the_session(client: httpx.AsyncClient, linked: S
     await client.post("/dashboard/login", data={"api_key": key})
     assert (await client.get("/dashboard")).status_code == 200
     store.revoke(record.key_id)
+    assert (await client.get("/dashboard")).status_code == 303
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_signing_out_needs_the_sessions_csrf_token(
+    client: httpx.AsyncClient, linked: Settings
+) -> None:
+    """A cross-site form cannot sign a person out: /dashboard/logout wants the token
+    the session's own page carries."""
+    await client.post("/dashboard/login", data={"api_key": _key(linked, "dinsos_admin")})
+    page = await client.get("/dashboard")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token, "the dashboard's sign-out form carries no CSRF token"
+    for sent in ({}, {"csrf": "forged"}):
+        refused = await client.post("/dashboard/logout", data=sent)
+        assert refused.status_code == 403 and COOKIE not in refused.headers.get("set-cookie", "")
+        assert (await client.get("/dashboard")).status_code == 200  # still signed in
+    out = await client.post("/dashboard/logout", data={"csrf": token.group(1)})
+    assert out.status_code == 303 and out.headers["location"] == "/dashboard/login"
     assert (await client.get("/dashboard")).status_code == 303
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from gqlkit import ADMIN, ANALYST, AUDITOR, YAY_A, Api
+from gqlkit import ADMIN, ANALYST, AUDITOR, YAY_A, YAY_B, Api
 
 pytestmark = pytest.mark.anyio
 
@@ -53,6 +53,35 @@ async def test_duplicated_aid_leaves_out_allowed_combinations(api: Api) -> None:
     assert empty["duplicatedAid"]["totalCount"] == 0
     bad = await api.run(DUPLICATED, ADMIN, **{"from": "2026-10-31", "to": "2026-10-01"})
     assert bad.errors and bad.errors[0].extensions["field"] == "to"
+
+
+HOUSEHOLD_DUPLICATED = """query($from: Date!, $to: Date!, $household: ID!) {
+  duplicatedAid(from: $from, to: $to, household: $household) {
+    totalCount edges { node { household { id } rule programs } }
+  }
+}"""
+
+
+async def test_duplicated_aid_of_one_household(api: Api) -> None:
+    """The household argument keeps that household's findings, all of them, and none
+    of a household the caller cannot see (its 360 page's warnings)."""
+    october = {"from": "2026-10-01", "to": "2026-10-31"}
+    every = (await api.data(DUPLICATED, ADMIN, **october))["duplicatedAid"]["edges"]
+    for household in ("H1", "H2", "H3"):
+        one = await api.data(HOUSEHOLD_DUPLICATED, ADMIN, household=household, **october)
+        found = [e["node"] for e in one["duplicatedAid"]["edges"]]
+        assert {n["household"]["id"] for n in found} <= {household}
+        expected = [e for e in every if e["node"]["household"]["id"] == household]
+        assert one["duplicatedAid"]["totalCount"] == len(expected) == len(found)
+    assert every, "the tiny city has a duplicated-aid finding in October"
+    seen = await api.data(DUPLICATED, YAY_B, **october)
+    hidden = {e["node"]["household"]["id"] for e in every} - {
+        e["node"]["household"]["id"] for e in seen["duplicatedAid"]["edges"]
+    }
+    assert hidden, "YAY-B serves none of the households with a finding"
+    for household in hidden:
+        out = await api.data(HOUSEHOLD_DUPLICATED, YAY_B, household=household, **october)
+        assert out["duplicatedAid"]["totalCount"] == 0
 
 
 PROGRAMS = """{ programs { code funder ppks householdsReached householdsInNeed

@@ -3,13 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from jwtissuer import ISSUER, Issuer
 
 from hub.security.authn import Authenticator, authenticate, purpose_from_headers
 from hub.security.errors import Unauthenticated
 from hub.security.jwt import JwtVerifier
 from hub.security.keys import KeyStore
-
-from .jwt_helpers import ISSUER, Issuer
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ from pathlib import Path
 
 import jwt
 import pytest
+from jwtissuer import ISSUER, Issuer
 
 from hub.security.jwt import JwtVerifier
 from hub.settings import Settings
-
-from .jwt_helpers import ISSUER, Issuer
 
 
 @pytest.fixture
