@@ -353,20 +353,27 @@ class Console:
 
     async def dashboard(self, request: Request, session: Session) -> Response:
         out = await self.run(session, "Poverty", None)
-        areas = list((out.data or {}).get("povertyIndicators") or [])
-        poor = sum(a["poorPeople"] or 0 for a in areas)
-        people = sum((a["population"] or a["people"] or 0) for a in areas)
-        headline = {
-            "rate": poor / people if people else None,
-            "target": areas[0]["target"] if areas else None,
-        }
+        data = out.data or {}
+        gaps: dict[str, int | None] = {}
+        for c in _get(data, "coverageGaps", "counts"):
+            code = c.get("kecamatanCode") or "-"
+            if c.get("households") is None or gaps.get(code, 0) is None:
+                gaps[code] = None  # a withheld count makes the area's sum unknown
+            else:
+                gaps[code] = (gaps.get(code) or 0) + c["households"]
+        funding = await self.run(session, "Funding", None)
+        # the funding picture is for roles that read budgets; others see no section
+        refused = any(e.get("code") == "FORBIDDEN" for e in funding.errors)
         return self.render(
             request,
             "dashboard.html",
             session=session,
-            areas=areas,
-            headline=headline,
-            errors=out.errors,
+            headline=data.get("povertyTarget"),
+            areas=list(data.get("povertyIndicators") or []),
+            gaps=gaps,
+            gaps_total=(data.get("coverageGaps") or {}).get("totalHouseholds"),
+            funding=None if refused else (funding.data or {}).get("fundingPool"),
+            errors=out.errors + ([] if refused else funding.errors),
             full=session.role in self.settings.dashboard_roles,
         )
 

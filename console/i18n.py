@@ -304,7 +304,33 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
 }
 CATALOGUE.update(UPLOAD_LABELS)  # the upload pages' labels (console/upload_labels.py)
 # the dashboard's poverty headline
-CATALOGUE.update({"baseline": ("Baseline", "Baseline")})
+CATALOGUE.update(
+    {
+        # -- Dasbor: the headline, coverage by kecamatan, the funding picture (session 8)
+        "baseline": ("Baseline", "Baseline"),
+        "dash_above_target_people": (
+            "Warga miskin di atas target",
+            "Poor people above the target",
+        ),
+        "dash_population_source": ("Penduduk menurut", "Population from"),
+        "dash_people": ("jiwa", "people"),
+        "dash_gaps": ("Celah layanan", "Service gaps"),
+        "dash_gaps_hint": (
+            "Celah layanan: pasangan keluarga dan PPKS tanpa program aktif yang menanganinya.",
+            "Service gaps: household and PPKS pairs with no active program addressing them.",
+        ),
+        "dash_gaps_total": ("Keluarga dengan celah", "Households with a gap"),
+        "dash_funding": ("Pendanaan", "Funding"),
+        "dash_share_covered": ("Kebutuhan yang terdanai", "Share of need covered"),
+        "dash_pool": ("Anggaran", "Budgets"),
+        "dash_need_cost": ("Biaya kebutuhan", "Cost of need"),
+        "dash_program": ("Program", "Program"),
+        "dash_in_need": ("Keluarga membutuhkan", "Households in need"),
+        "dash_budget": ("Anggaran", "Budget"),
+        "dash_payable": ("Terbayar", "Payable"),
+        "yes": ("ya", "yes"),
+    }
+)
 
 
 class Labels:

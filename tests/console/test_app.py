@@ -328,3 +328,31 @@ def test_the_household_page_warns_of_its_duplicated_aid(city: City, dinsos: http
     quiet = dinsos.get(f"/app/keluarga/{hid}?dari=2020-01-01&sampai=2020-12-31").text
     section = quiet.split('id="duplicated-aid"', 1)[1].split("</section>", 1)[0]
     assert "data-rule=" not in section and 'value="2020-01-01"' in section
+
+
+TARGET = "{ povertyTarget { povertyRate target baseline } }"
+
+
+def test_the_dashboard_headline_is_the_apis_and_funding_shows_for_budget_readers(
+    city: City,
+) -> None:
+    """Dasbor reads the rate from `povertyTarget` (poor people over the population
+    file's), not a sum of its own; the funding picture is there for Dinsos and
+    absent, without an error, for a foundation that may not read budgets."""
+    for role, org, funding in (
+        ("dinsos_admin", "ORG-DINSOS", True),
+        ("foundation", "ORG-YAYASAN-TEST", False),
+    ):
+        key = city.key(role, org)
+        api = city.graphql(key, TARGET)["data"]["povertyTarget"]
+        with signed_in(city, key) as c:
+            page = c.get("/app/dasbor")
+        assert page.status_code == 200, role
+        rate = re.search(r'<strong id="poverty-rate">([^<]*)</strong>', page.text)
+        assert rate, role
+        shown = f"{api['povertyRate'] * 100:.2f}%" if api["povertyRate"] is not None else None
+        assert rate.group(1) == (shown or "disembunyikan (sel kecil)"), role
+        assert f"Target {api['target'] * 100:.2f}%" in page.text
+        assert f"Baseline {api['baseline'] * 100:.2f}%" in page.text
+        assert ('id="funding-title"' in page.text) is funding, role
+        assert 'role="alert"' not in page.text, role
