@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -122,6 +122,13 @@ def rows_read(info: strawberry.Info[Any, Any], rows: Iterable[dict[str, Any]]) -
         persons.append(r.get("person_id"))
         households.append(r.get("household_id"))
     read(info, persons=persons, households=households)
+
+
+PURPOSE_HELP = (
+    "Why you read this personal data (recorded in the audit log); instead of the X-Purpose header."
+)
+#: The `purpose` argument of a root field that hands out personal data (see `personal`).
+Purpose = Annotated[str | None, strawberry.argument(description=PURPOSE_HELP)]
 
 
 def personal(info: strawberry.Info[Any, Any], purpose: str | None = None) -> Policy:

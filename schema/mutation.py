@@ -24,11 +24,17 @@ from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
 from schema.journaling import append, fact, journaled_write
-from schema.permissions import provenance_for, require_casework, require_write
+from schema.permissions import Policy, provenance_for, require_casework, require_write
 from schema.targets import resolve, visible_household
 from schema.types.assessment import Assessment
 from schema.types.program import Enrolment
-from schema.types.referral import TRANSITIONS, Referral, ReferralStatus
+from schema.types.referral import (
+    NOTE_REQUIRED,
+    SENDER_MOVES,
+    TRANSITIONS,
+    Referral,
+    ReferralStatus,
+)
 from schema.types.service import Service
 
 Info = strawberry.Info[Context, None]
@@ -250,6 +256,17 @@ def _submitted_rows(record: RecordInput, linked: Row, org: str, key: str) -> lis
     return out
 
 
+def _may_move(policy: Policy, org: str, referral: Row, status: str) -> None:
+    """A scoped organization answers referrals sent to it and cancels those it
+    sent; it does not accept its own referral for the receiver."""
+    if not policy.relationship_scoped:
+        return
+    side = "from_org" if status in SENDER_MOVES else "to_org"
+    if referral.get(side) != org:
+        who = "the organization that sent it" if side == "from_org" else "the receiving one"
+        raise Forbidden(f"only {who} moves a referral to {status}.")
+
+
 def _identity_numbers(record: RecordInput) -> None:
     """NIK and KK by the rules every path uses (`domain.identity`); kept as their digits."""
     for name, label, problem in (
@@ -436,6 +453,13 @@ class Mutation(GrantMutations, ChangeRequestMutations):
                 "status",
                 f"a referral that is {current['status']} can move to "
                 f"{', '.join(sorted(allowed)) or 'nothing'}, not {status.value}.",
+            )
+        _may_move(policy, str(info.context.principal.organization), current, status.value)
+        if status.value in NOTE_REQUIRED and not (note or "").strip():
+            raise InputError(
+                "note",
+                f"a referral moved to {status.value} says in the note why, what came "
+                "of it or where it went; write it in the note.",
             )
         at = inputs.now()
         moved = rows.ReferralMove(

@@ -113,6 +113,32 @@ async def test_referral_lifecycle_gives_the_receiver_visibility(api: Api) -> Non
     assert stranger.errors and stranger.errors[0].extensions["code"] == "NOT_FOUND"
 
 
+MOVE = """mutation($id: ID!, $s: ReferralStatus!, $note: String) {
+  advanceReferral(id: $id, status: $s, note: $note) { status note history } }"""
+
+
+async def test_the_receiver_answers_a_referral_and_says_why_or_what_came_of_it(api: Api) -> None:
+    sent = await api.data(REFER, YAY_A, r={"householdId": "H1", "toOrganization": "YAY-B"})
+    # the sender cancels; it does not answer for the receiver
+    own = await api.run(MOVE, YAY_A, id=sent["createReferral"]["id"], s="ACCEPTED")
+    assert own.errors and own.errors[0].extensions["code"] == "FORBIDDEN"
+    made = await api.data(REFER, WORKER, r={"householdId": "H2", "toOrganization": "YAY-A"})
+    rid = made["createReferral"]["id"]
+    received = await api.data(MOVE, YAY_A, id=rid, s="RECEIVED")
+    assert received["advanceReferral"]["history"] == ["OPEN", "RECEIVED"]
+    bare = await api.run(MOVE, YAY_A, id=rid, s="DECLINED")
+    assert bare.errors and bare.errors[0].extensions["field"] == "note"
+    onward = await api.data(MOVE, YAY_A, id=rid, s="REFERRED_ONWARD", note="to YAY-C: eye care")
+    assert onward["advanceReferral"] == {
+        "status": "REFERRED_ONWARD",
+        "note": "to YAY-C: eye care",
+        "history": ["OPEN", "RECEIVED", "REFERRED_ONWARD"],
+    }
+    # passed on, it no longer opens the household to the receiver
+    gone = await api.run('{ household(id: "H2") { id } }', YAY_A)
+    assert gone.errors and gone.errors[0].extensions["code"] == "NOT_FOUND"
+
+
 ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) {
   programCode active organization } }"""
 
