@@ -135,6 +135,20 @@ REFERRAL_FIELDS: Final = """
   .referral_id, .status, .created_at, .updated_at, .note, .history, .from_org, .to_org,
   .program"""
 
+
+def _assessment(a: LiteralString) -> LiteralString:
+    """The fields of assessment `a` and its plan (the problems found and the
+    programs planned are links); `revises`: the version it replaced."""
+    return (
+        " .assessment_id, .assessed_on, .social_worker, .organization, .plan, .notes,"
+        " .goals, .follow_up_on, version: coalesce(" + a + ".version, 1),"
+        " person_id: head([(" + a + ")-[:ABOUT]->(p) | p.person_id]),"
+        " ppks: [(" + a + ")-[:FOUND]->(pr) | pr.code],"
+        " programs: [(" + a + ")-[:PLANS]->(pg) | pg.code],"
+        " revises: head([(" + a + ")-[:REVISES]->(o) | o.assessment_id]) "
+    )
+
+
 #: The code of program `pg`'s funder.
 PROGRAM_FUNDER: Final = "head([(pg)-[:FUNDED_BY]->(f) | f.code])"
 
@@ -181,11 +195,13 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     + FUNDER_IS_ORGANIZATION
     + ", person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS service_history }",
     "assessments": "CALL (h) { OPTIONAL MATCH (a:Assessment)-[:ASSESSES]->(h) WHERE $special "
+    " AND NOT EXISTS { MATCH (:Assessment)-[:REVISES]->(a) } "
     " WITH a ORDER BY a.assessed_on DESC "
-    " RETURN collect(a {.assessment_id, .assessed_on, .social_worker, .organization,"
-    " .plan, .notes, household_id: h.household_id,"
-    " person_id: head([(a)-[:ABOUT]->(p) | p.person_id]),"
-    " ppks: [(a)-[:FOUND]->(pr) | pr.code]}) AS assessments }",
+    " RETURN collect(a {" + _assessment("a") + ", household_id: h.household_id,"
+    " history: COLLECT { MATCH (a)-[:REVISES*1..]->(old:Assessment) "
+    "  WITH old ORDER BY coalesce(old.version, 1) DESC "
+    "  RETURN old {" + _assessment("old") + ", household_id: h.household_id} }"
+    " }) AS assessments }",
     "referrals": "CALL (h) { MATCH (r:Referral)-[:CONCERNS]->(h) "
     " WHERE $org IS NULL OR r.from_org = $org OR r.to_org = $org "
     " WITH r ORDER BY r.created_at DESC "
