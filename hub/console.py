@@ -15,6 +15,7 @@ from connectors import legal
 from connectors.upload import UploadStore
 from console import Console, ConsoleSettings, upload_routes
 from console.app import UploadView
+from console.casework import Casework
 from console.runner import Executor, Runner, load_operations
 from hub.dashboard import DASHBOARD_ROLES, Sessions, principal_of
 from hub.intake import IntakeStore
@@ -58,4 +59,6 @@ def console_routes(
         check_login,
     )
     uploads = UploadStore(IntakeStore.config_dir_of(settings.home))
-    return console.routes(extra=upload_routes.routes(UploadView(console), uploads))
+    return console.routes(
+        extra=[*upload_routes.routes(UploadView(console), uploads), *Casework(console).routes()]
+    )

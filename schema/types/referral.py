@@ -71,6 +71,14 @@ class Referral:
             self.status, moved.date() if moved else None, datetime.now(UTC).date()
         )
 
+    @strawberry.field(
+        description="The statuses it may move to next: CANCELLED is the sender's "
+        "move, the others the receiver's; DECLINED, COMPLETED and REFERRED_ONWARD "
+        "need a note."
+    )
+    def next_statuses(self) -> list[ReferralStatus]:
+        return [ReferralStatus(s) for s in sorted(TRANSITIONS.get(self.status, frozenset()))]
+
     @classmethod
     def from_row(cls, row: Row) -> Referral:
         return cls(
