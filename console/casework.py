@@ -174,7 +174,7 @@ class Casework:
             values = await self.core.form(request, session)
             org, _, program = values.get("choice", "").partition(ORG_PROGRAM_SEP)
             if not org:
-                problems_found.append({"message": Labels()["choose_receiver"]})
+                problems_found.append(_say(Labels()["choose_receiver"]))
             else:
                 out = await self.core.run(
                     session,
@@ -266,14 +266,12 @@ class Casework:
         back = f"{PREFIX}/kotak-masuk"
         if target in NOTE_FOR and not note:
             return await self._inbox(
-                request, session, [{"message": labels[f"need_{NOTE_FOR[target]}"]}], 400
+                request, session, [_say(labels[f"need_{NOTE_FOR[target]}"])], 400
             )
         if target == "REFERRED_ONWARD":
             org = form.get("to", "").strip()
             if not org:
-                return await self._inbox(
-                    request, session, [{"message": labels["choose_receiver"]}], 400
-                )
+                return await self._inbox(request, session, [_say(labels["choose_receiver"])], 400)
             hid = form.get("household", "")
             made = await self.core.run(
                 session,
@@ -330,19 +328,19 @@ def _assessment_input(
     problems = []
     assessed = _date(str(values.get("assessed_on", "")))
     if assessed is None:
-        problems.append({"message": labels["bad_assessed_on"]})
+        problems.append(_say(labels["bad_assessed_on"]))
     follow = str(values.get("follow_up_on", "")).strip()
     follow_up = _date(follow) if follow else None
     if follow and follow_up is None:
-        problems.append({"message": labels["bad_follow_up"]})
+        problems.append(_say(labels["bad_follow_up"]))
     elif follow_up is not None and assessed is not None and follow_up < assessed:
-        problems.append({"message": labels["follow_up_before"]})
+        problems.append(_say(labels["follow_up_before"]))
     ppks = [p for p in values.get("ppks", []) if p.strip()]
     if not ppks:
-        problems.append({"message": labels["need_ppks"]})
+        problems.append(_say(labels["need_ppks"]))
     plan = str(values.get("plan", "")).strip()
     if not plan:
-        problems.append({"message": labels["need_plan"]})
+        problems.append(_say(labels["need_plan"]))
     return problems, {
         "householdId": household_id,
         "assessedOn": assessed.isoformat() if assessed else None,
@@ -353,6 +351,11 @@ def _assessment_input(
         "programs": list(values.get("programs", [])),
         "followUpOn": follow_up.isoformat() if follow_up else None,
     }
+
+
+def _say(message: str) -> dict[str, Any]:
+    """A form's own complaint, as the error list shows it."""
+    return {"message": message, "code": None}
 
 
 def _refused(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
