@@ -81,7 +81,7 @@ class Casework:
         return self.core.render(
             request,
             "message.html",
-            404 if not errors else 403,
+            403 if any(e.get("code") == "FORBIDDEN" for e in errors) else 404,
             session,
             title=labels["household"],
             text=labels["household_not_open"],
@@ -92,6 +92,7 @@ class Casework:
     async def assessment(self, request: Request, session: Session) -> Response:
         if session.purpose(SEARCH_TASK) is None:
             return self.core.ask_purpose(request, SEARCH_TASK)
+        form = await self.core.form_lists(request, session) if request.method == "POST" else {}
         household, errors = await self._household(request, session)
         if household is None:
             return self._missing(request, session, errors)
@@ -106,7 +107,6 @@ class Casework:
         if request.method == "GET":
             values = _assessment_values(editing)
             return await self._assessment_form(request, session, household, editing, values, [])
-        form = await self.core.form_lists(request, session)
         values = {k: v if k in ("ppks", "programs") else v[0] for k, v in form.items()}
         problems, variables = _assessment_input(values, household["id"])
         if problems:
@@ -161,6 +161,7 @@ class Casework:
     async def referral(self, request: Request, session: Session) -> Response:
         if session.purpose(SEARCH_TASK) is None:
             return self.core.ask_purpose(request, SEARCH_TASK)
+        values = await self.core.form(request, session) if request.method == "POST" else {}
         household, errors = await self._household(request, session)
         if household is None:
             return self._missing(request, session, errors)
@@ -168,10 +169,8 @@ class Casework:
         q = request.query_params
         ppks = q.get("ppks", problems[0]["code"] if problems else "")
         area = q.get("kelurahan", household.get("kelurahanCode") or "")
-        values: dict[str, str] = {}
         problems_found: list[dict[str, Any]] = []
         if request.method == "POST":
-            values = await self.core.form(request, session)
             org, _, program = values.get("choice", "").partition(ORG_PROGRAM_SEP)
             if not org:
                 problems_found.append(_say(Labels()["choose_receiver"]))

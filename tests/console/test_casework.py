@@ -114,3 +114,30 @@ def test_a_foundation_cannot_act_on_or_list_another_organizations_referral(
         e["node"] for e in shown["data"]["referrals"]["edges"] if e["node"]["id"] == sent["id"]
     ]
     assert moved == [{"id": sent["id"], "status": "DECLINED", "note": "di luar wilayah"}]
+
+
+def test_referring_onward_sends_the_household_on_and_closes_the_referral(city: City) -> None:
+    worker = city.key("social_worker")
+    hid = _household(city, worker)["id"]
+    first, second = _foundations(city, worker)[:2]
+    sent = city.graphql(worker, REFER, hid=hid, to=first)["data"]["createReferral"]
+    with signed_in(city, city.key("foundation", first)) as c:
+        with_purpose(c, "rujukan")
+        inbox = c.get("/app/kotak-masuk")
+        assert f'<option value="{second}">' in inbox.text  # the directory to pick from
+        form = {"csrf": csrf(inbox.text), "status": "REFERRED_ONWARD", "household": hid}
+        r = c.post(f"/app/rujukan/{sent['id']}", data={**form, "note": "perlu layanan mata"})
+        assert r.status_code == 400 and "Pilih organisasi penerima" in r.text
+        r = c.post(
+            f"/app/rujukan/{sent['id']}", data={**form, "to": second, "note": "layanan mata"}
+        )
+        assert r.status_code == 303
+    with signed_in(city, city.key("foundation", second)) as c:
+        with_purpose(c, "rujukan")
+        inbox = c.get("/app/kotak-masuk").text
+        assert f"/app/keluarga/{hid}" in inbox and f"dari {first}" in inbox
+    shown = city.graphql(worker, "{ referrals(first: 100) { edges { node { id status note } } } }")
+    moved = next(
+        e["node"] for e in shown["data"]["referrals"]["edges"] if e["node"]["id"] == sent["id"]
+    )
+    assert moved["status"] == "REFERRED_ONWARD" and second in moved["note"]
