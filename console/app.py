@@ -132,9 +132,14 @@ class Console:
 
     async def form(self, request: Request, session: Session | None) -> dict[str, str]:
         """The POSTed form; Refused(403) unless it carries the session's CSRF token."""
+        return {k: v[0] for k, v in (await self.form_lists(request, session)).items()}
+
+    async def form_lists(self, request: Request, session: Session | None) -> dict[str, list[str]]:
+        """The POSTed form with every value of a repeated field (checkboxes);
+        Refused(403) unless it carries the session's CSRF token."""
         body = (await request.body())[:MAX_FORM_BYTES].decode("utf-8", "replace")
-        form = {k: v[0] for k, v in parse_qs(body).items()}
-        if session is None or not session.csrf_ok(form.get("csrf")):
+        form = parse_qs(body)
+        if session is None or not session.csrf_ok(next(iter(form.get("csrf") or []), None)):
             raise Refused(403, self.labels(request, session)["csrf"])
         return form
 
@@ -300,6 +305,7 @@ class Console:
                 duplicated_aid=[],
                 aid_period=_period(request),
                 errors_aid=[],
+                timeline=[],
                 purpose=session.purpose(SEARCH_TASK),
             )
         household = out.data["household"]
@@ -325,6 +331,7 @@ class Console:
             duplicated_aid=[e["node"] for e in _get(found.data, "duplicatedAid", "edges")],
             aid_period=(start, end),
             errors_aid=found.errors,
+            timeline=timeline(household),
             purpose=session.purpose(SEARCH_TASK),
         )
 
@@ -506,6 +513,23 @@ def _refusal(labels: Labels, kind: str, exc: Exception) -> str:
     if kind == "api_key":
         return labels["bad_key"]
     return labels.get(f"login_{getattr(exc, 'code', 'invalid')}") or labels["login_invalid"]
+
+
+def timeline(household: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Services, assessments and referrals of a household, newest first."""
+    entries = [
+        {"kind": "service", "on": str(s.get("serviceDate") or ""), "item": s}
+        for s in household.get("serviceHistory", [])
+    ]
+    entries += [
+        {"kind": "assessment", "on": str(a.get("assessedOn") or ""), "item": a}
+        for a in household.get("assessments", [])
+    ]
+    entries += [
+        {"kind": "referral", "on": str(r.get("createdAt") or "")[:10], "item": r}
+        for r in household.get("referrals", [])
+    ]
+    return sorted(entries, key=lambda e: e["on"], reverse=True)
 
 
 def _local(url: str | None) -> str:

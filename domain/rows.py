@@ -176,7 +176,10 @@ class Enrolment(GraphRow):
 @dataclass(frozen=True, kw_only=True)
 class Assessment(GraphRow):
     """A social worker's assessment; `ppks` (the problems found) is special
-    category data."""
+    category data. Its intervention plan: `plan` in words, `goals`, the
+    `programs` (catalogue codes) matched to the problems and the
+    `follow_up_on` date. An edit is a new version that `revises` the one it
+    replaces, which is kept."""
 
     ENTITY: ClassVar[str] = "assessments"
     KEYS: ClassVar[tuple[str, ...]] = ("assessment_id",)
@@ -189,6 +192,11 @@ class Assessment(GraphRow):
     plan: str | None = None
     notes: str | None = None
     ppks: tuple[str, ...] = ()
+    goals: tuple[str, ...] = ()
+    programs: tuple[str, ...] = ()
+    follow_up_on: date | None = None
+    version: int = 1
+    revises: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

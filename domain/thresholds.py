@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Final
 
 #: A household's program is *active* when it received a service of it within this many
@@ -17,6 +18,24 @@ DECILE_MAX: Final[int] = 10
 POVERTY_BASELINE: Final[float] = 0.0425
 #: The city's poverty-rate target.
 POVERTY_TARGET: Final[float] = 0.0314
+#: A referral is *overdue* when the receiving organization has left it waiting
+#: (sent or received, not yet accepted or declined) this many days since its last move.
+REFERRAL_OVERDUE_DAYS: Final[int] = 7
+#: The referral statuses that wait for the receiving organization's answer.
+REFERRAL_WAITING: Final[frozenset[str]] = frozenset({"OPEN", "RECEIVED"})
+
+
+def referral_waiting_since_before(today: date) -> date:
+    """A waiting referral last moved before this day is overdue."""
+    return today - timedelta(days=REFERRAL_OVERDUE_DAYS)
+
+
+def is_referral_overdue(status: str, moved_on: date | None, today: date) -> bool:
+    return (
+        status in REFERRAL_WAITING
+        and moved_on is not None
+        and moved_on < referral_waiting_since_before(today)
+    )
 
 
 def is_decile(value: int) -> bool:
@@ -46,9 +65,13 @@ __all__ = [
     "POOR_DECILE_MAX",
     "POVERTY_BASELINE",
     "POVERTY_TARGET",
+    "REFERRAL_OVERDUE_DAYS",
+    "REFERRAL_WAITING",
     "is_decile",
     "is_poor_decile",
+    "is_referral_overdue",
     "poor_sql",
+    "referral_waiting_since_before",
 ]
 
 #: The monthly cut-off day (as in the DTSEN update cycle): month M's report

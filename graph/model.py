@@ -294,13 +294,24 @@ TABLES: Final[tuple[Table, ...]] = (
     ),
     Table(
         "assessments",
-        ("assessed_on", "social_worker", "organization", "plan", "notes"),
+        (
+            "assessed_on",
+            "social_worker",
+            "organization",
+            "plan",
+            "notes",
+            "goals",
+            "follow_up_on",
+            "version",
+        ),
         ASSESSMENT,
         phase="household",
         links=(
             Link("household_id", "ASSESSES", HOUSEHOLD, required=True),
             Link("person_id", "ABOUT", PERSON),
             Link("ppks", "FOUND", PROBLEM, many=True),
+            Link("programs", "PLANS", PROGRAM, many=True),
+            Link("revises", "REVISES", ASSESSMENT),
         ),
     ),
     Table(

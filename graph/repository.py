@@ -35,8 +35,9 @@ from graph.driver import guarded
 from graph.errors import GraphInputError
 from graph.loader import upsert_statement
 
-#: A referral that no longer stands (declined or cancelled) opens nothing.
-CLOSED_REFERRAL: Final = "['DECLINED', 'CANCELLED']"
+#: A referral that no longer stands (declined, passed on to another
+#: organization or cancelled) opens nothing.
+CLOSED_REFERRAL: Final = "['DECLINED', 'REFERRED_ONWARD', 'CANCELLED']"
 
 #: Records the caller's organization submitted itself.
 OWN_RECORD: Final = "EXISTS { MATCH (sr)-[:SUBMITTED_BY]->(:Organization {id: $org}) }"
@@ -134,6 +135,20 @@ REFERRAL_FIELDS: Final = """
   .referral_id, .status, .created_at, .updated_at, .note, .history, .from_org, .to_org,
   .program"""
 
+
+def _assessment(a: LiteralString) -> LiteralString:
+    """The fields of assessment `a` and its plan (the problems found and the
+    programs planned are links); `revises`: the version it replaced."""
+    return (
+        " .assessment_id, .assessed_on, .social_worker, .organization, .plan, .notes,"
+        " .goals, .follow_up_on, version: coalesce(" + a + ".version, 1),"
+        " person_id: head([(" + a + ")-[:ABOUT]->(p) | p.person_id]),"
+        " ppks: [(" + a + ")-[:FOUND]->(pr) | pr.code],"
+        " programs: [(" + a + ")-[:PLANS]->(pg) | pg.code],"
+        " revises: head([(" + a + ")-[:REVISES]->(o) | o.assessment_id]) "
+    )
+
+
 #: The code of program `pg`'s funder.
 PROGRAM_FUNDER: Final = "head([(pg)-[:FUNDED_BY]->(f) | f.code])"
 
@@ -180,11 +195,13 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     + FUNDER_IS_ORGANIZATION
     + ", person_id: head([(s)-[:RECEIVED_BY]->(p:Person) | p.person_id])}) AS service_history }",
     "assessments": "CALL (h) { OPTIONAL MATCH (a:Assessment)-[:ASSESSES]->(h) WHERE $special "
+    " AND NOT EXISTS { MATCH (:Assessment)-[:REVISES]->(a) } "
     " WITH a ORDER BY a.assessed_on DESC "
-    " RETURN collect(a {.assessment_id, .assessed_on, .social_worker, .organization,"
-    " .plan, .notes, household_id: h.household_id,"
-    " person_id: head([(a)-[:ABOUT]->(p) | p.person_id]),"
-    " ppks: [(a)-[:FOUND]->(pr) | pr.code]}) AS assessments }",
+    " RETURN collect(a {" + _assessment("a") + ", household_id: h.household_id,"
+    " history: COLLECT { MATCH (a)-[:REVISES*1..]->(old:Assessment) "
+    "  WITH old ORDER BY coalesce(old.version, 1) DESC "
+    "  RETURN old {" + _assessment("old") + ", household_id: h.household_id} }"
+    " }) AS assessments }",
     "referrals": "CALL (h) { MATCH (r:Referral)-[:CONCERNS]->(h) "
     " WHERE $org IS NULL OR r.from_org = $org OR r.to_org = $org "
     " WITH r ORDER BY r.created_at DESC "
@@ -348,6 +365,58 @@ class GraphRepository:
             ids,
             scope,
         )
+
+    async def referrals(
+        self,
+        scope: Scope,
+        *,
+        organization: str | None,
+        statuses: Sequence[str],
+        waiting: Sequence[str],
+        moved_before: date | None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page:
+        """Referrals newest first, from or to `organization` (any when None), in
+        `statuses` (any when empty); with `moved_before`, only those in a
+        `waiting` status last moved before that day. A scoped caller sees only those
+        from or to it."""
+        rows = await self._read(
+            "MATCH (r:Referral)-[:CONCERNS]->(h:Household) "
+            "WHERE ($org IS NULL OR r.from_org = $org OR r.to_org = $org) "
+            " AND ($organization IS NULL OR r.from_org = $organization "
+            "      OR r.to_org = $organization) "
+            " AND (size($statuses) = 0 OR coalesce(r.status, 'OPEN') IN $statuses) "
+            " AND ($before IS NULL OR (coalesce(r.status, 'OPEN') IN $waiting "
+            "      AND date(coalesce(r.updated_at, r.created_at)) < $before)) "
+            "WITH r, h ORDER BY r.created_at DESC, r.referral_id "
+            "WITH collect(r {" + REFERRAL_FIELDS + ", household_id: h.household_id}) AS found "
+            "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
+            scope,
+            organization=organization,
+            statuses=list(statuses),
+            waiting=list(waiting),
+            before=moved_before,
+            offset=offset,
+            limit=limit,
+        )
+        return _page(rows)
+
+    async def service_directory(self, ppks: str | None, kelurahan_code: str | None) -> list[Row]:
+        """Organizations and the programs they have delivered or enrolled
+        households in, narrowed to programs addressing problem `ppks` and to
+        deliveries in kelurahan `kelurahan_code`: where a household can be
+        referred. Names no household."""
+        rows = await self._run(
+            "MATCH (o:Organization)<-[:DELIVERED_BY]-(s:Service)-[:UNDER]->(pg:Program) "
+            "WHERE ($ppks IS NULL OR EXISTS { MATCH (pg)-[:ADDRESSES]->(:Problem {code: $ppks}) }) "
+            " AND ($kel IS NULL OR EXISTS { MATCH (s)-[:RECEIVED_BY]->(:Household)"
+            "      -[:LIVES_IN]->(:Kelurahan {code: $kel}) }) "
+            "WITH o, collect(DISTINCT pg {.code, .name}) AS programs "
+            "RETURN o {.id, .name, .type, programs: programs} AS row ORDER BY o.name, o.id",
+            {"ppks": ppks, "kel": kelurahan_code},
+        )
+        return [r["row"] for r in rows]
 
     async def source_records(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]:
         """Every record of a person whose household the caller may see, with

@@ -15,6 +15,7 @@ from connectors import legal
 from connectors.upload import UploadStore
 from console import Console, ConsoleSettings, upload_routes
 from console.app import UploadView
+from console.casework import Casework
 from console.change_pages import ChangePages
 from console.review_pages import ReviewPages
 from console.runner import Executor, Runner, load_operations
@@ -65,5 +66,6 @@ def console_routes(
             *upload_routes.routes(UploadView(console), uploads),
             *ReviewPages(console).routes(),
             *ChangePages(console).routes(),
+            *Casework(console).routes(),
         ]
     )

@@ -24,11 +24,17 @@ from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
 from schema.journaling import append, fact, journaled_write
-from schema.permissions import provenance_for, require_casework, require_write
+from schema.permissions import Policy, provenance_for, require_casework, require_write
 from schema.targets import resolve, visible_household
 from schema.types.assessment import Assessment
 from schema.types.program import Enrolment
-from schema.types.referral import TRANSITIONS, Referral, ReferralStatus
+from schema.types.referral import (
+    NOTE_REQUIRED,
+    SENDER_MOVES,
+    TRANSITIONS,
+    Referral,
+    ReferralStatus,
+)
 from schema.types.service import Service
 
 Info = strawberry.Info[Context, None]
@@ -85,7 +91,11 @@ class ServiceInput:
     funder: str | None = None
 
 
-@strawberry.input
+@strawberry.input(
+    description="An assessment and its intervention plan: `plan` in words, its "
+    "`goals`, the `programs` (catalogue codes) matched to the problems, and "
+    "when to follow up."
+)
 class AssessmentInput:
     household_id: strawberry.ID
     person_id: strawberry.ID | None = None
@@ -93,6 +103,9 @@ class AssessmentInput:
     ppks: list[str]
     plan: str
     notes: str | None = None
+    goals: list[str] = strawberry.field(default_factory=list)
+    programs: list[str] = strawberry.field(default_factory=list)
+    follow_up_on: date | None = None
 
 
 @strawberry.input
@@ -250,6 +263,63 @@ def _submitted_rows(record: RecordInput, linked: Row, org: str, key: str) -> lis
     return out
 
 
+async def _record_assessment(
+    info: Info, assessment: AssessmentInput, revises: Row | None
+) -> Assessment:
+    """Write an assessment (a new version of `revises`, when given) and its plan."""
+    principal = info.context.principal
+    programs = [inputs.required_text("assessment.programs", p) for p in assessment.programs]
+    known = await info.context.repository.program_funders(programs)
+    unknown = sorted(set(programs) - set(known))
+    if unknown:
+        raise InputError(
+            "assessment.programs",
+            f"no program {', '.join(unknown)} in the catalogue; pick programs from it.",
+        )
+    if assessment.follow_up_on is not None and assessment.follow_up_on < assessment.assessed_on:
+        raise InputError("assessment.followUpOn", "is before assessment.assessedOn.")
+    row = rows.Assessment(
+        assessment_id=f"asm-{uuid.uuid4()}",
+        household_id=assessment.household_id,
+        person_id=assessment.person_id,
+        assessed_on=assessment.assessed_on,
+        social_worker=str(getattr(principal, "subject", None) or principal.role),
+        organization=str(principal.organization),
+        plan=inputs.required_text("assessment.plan", assessment.plan),
+        notes=assessment.notes,
+        ppks=tuple(assessment.ppks),
+        goals=tuple(g.strip() for g in assessment.goals if g.strip()),
+        programs=tuple(dict.fromkeys(programs)),
+        follow_up_on=assessment.follow_up_on,
+        version=int(revises.get("version") or 1) + 1 if revises else 1,
+        revises=str(revises["assessment_id"]) if revises else None,
+    )
+    await journaled_write(
+        info,
+        kinds.ASSESSMENT_RECORDED,
+        row,
+        households=[assessment.household_id],
+        persons=[assessment.person_id],
+    )
+    wrote(info, persons=[assessment.person_id], households=[assessment.household_id])
+    shown = Assessment.from_row(row.as_dict())
+    if revises is not None:
+        history = [revises, *(revises.get("history") or [])]
+        shown.previous_versions = [Assessment.from_row(r) for r in history]
+    return shown
+
+
+def _may_move(policy: Policy, org: str, referral: Row, status: str) -> None:
+    """A scoped organization answers referrals sent to it and cancels those it
+    sent; it does not accept its own referral for the receiver."""
+    if not policy.relationship_scoped:
+        return
+    side = "from_org" if status in SENDER_MOVES else "to_org"
+    if referral.get(side) != org:
+        who = "the organization that sent it" if side == "from_org" else "the receiving one"
+        raise Forbidden(f"only {who} moves a referral to {status}.")
+
+
 def _identity_numbers(record: RecordInput) -> None:
     """NIK and KK by the rules every path uses (`domain.identity`); kept as their digits."""
     for name, label, problem in (
@@ -363,27 +433,22 @@ class Mutation(GrantMutations, ChangeRequestMutations):
     async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:
         require_casework(info.context.principal)
         await resolve(info, "assessment", assessment)
-        principal = info.context.principal
-        row = rows.Assessment(
-            assessment_id=f"asm-{uuid.uuid4()}",
-            household_id=assessment.household_id,
-            person_id=assessment.person_id,
-            assessed_on=assessment.assessed_on,
-            social_worker=str(getattr(principal, "subject", None) or principal.role),
-            organization=str(principal.organization),
-            plan=inputs.required_text("assessment.plan", assessment.plan),
-            notes=assessment.notes,
-            ppks=tuple(assessment.ppks),
-        )
-        await journaled_write(
-            info,
-            kinds.ASSESSMENT_RECORDED,
-            row,
-            households=[assessment.household_id],
-            persons=[assessment.person_id],
-        )
-        wrote(info, persons=[assessment.person_id], households=[assessment.household_id])
-        return Assessment.from_row(row.as_dict())
+        return await _record_assessment(info, assessment, None)
+
+    @strawberry.mutation(
+        description="Edit an assessment: the edit is recorded as a new version of it, "
+        "and the version it replaces is kept (see Assessment.previousVersions)."
+    )
+    async def revise_assessment(
+        self, info: Info, id: strawberry.ID, assessment: AssessmentInput
+    ) -> Assessment:
+        require_casework(info.context.principal)
+        await resolve(info, "assessment", assessment)
+        current = await info.context.loaders.assessments.load(assessment.household_id)
+        found = next((r for r in current if r["assessment_id"] == id), None)
+        if found is None:
+            raise NotFound("assessment", id)
+        return await _record_assessment(info, assessment, found)
 
     @strawberry.mutation(description="Refer a household to another organization.")
     async def create_referral(self, info: Info, referral: ReferralInput) -> Referral:
@@ -436,6 +501,13 @@ class Mutation(GrantMutations, ChangeRequestMutations):
                 "status",
                 f"a referral that is {current['status']} can move to "
                 f"{', '.join(sorted(allowed)) or 'nothing'}, not {status.value}.",
+            )
+        _may_move(policy, str(info.context.principal.organization), current, status.value)
+        if status.value in NOTE_REQUIRED and not (note or "").strip():
+            raise InputError(
+                "note",
+                f"a referral moved to {status.value} says in the note why, what came "
+                "of it or where it went; write it in the note.",
             )
         at = inputs.now()
         moved = rows.ReferralMove(

@@ -29,6 +29,7 @@ from schema.permissions import (
     require_budget_reader,
     suppress,
 )
+from schema.referrals import ReferralQueries
 from schema.review import ReviewQueries
 from schema.services import Analytics
 from schema.types.analysis import (
@@ -196,7 +197,7 @@ async def _among(info: Info) -> list[str] | None:
 
 
 @strawberry.type
-class Query(GrantQueries, ChangeRequestQueries, FeedQueries, ReviewQueries):
+class Query(GrantQueries, ChangeRequestQueries, FeedQueries, ReviewQueries, ReferralQueries):
     @strawberry.field(
         description="A household by id, if you may see it. An id merged into "
         "another household answers with that one (see resolvedFrom)."

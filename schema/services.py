@@ -41,6 +41,20 @@ class Repository(Protocol):
         ...
 
     async def referrals_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]: ...
+    async def referrals(
+        self,
+        scope: Scope,
+        *,
+        organization: str | None,
+        statuses: Sequence[str],
+        waiting: Sequence[str],
+        moved_before: date | None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page: ...
+    async def service_directory(
+        self, ppks: str | None, kelurahan_code: str | None
+    ) -> list[Row]: ...
     async def source_records(self, person_ids: Sequence[str], scope: Scope) -> list[list[Row]]: ...
     async def search_persons(
         self,

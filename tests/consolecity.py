@@ -3,6 +3,9 @@ builds one per session)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -40,3 +43,33 @@ class City:
         assert r.status_code == 200, r.text
         body: dict = r.json()
         return body
+
+
+@contextmanager
+def signed_in(city: City, key: str, purpose: bool = False) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=city.base, timeout=30) as client:
+        r = client.post("/app/login", data={"api_key": key})
+        assert r.status_code == 303 and r.headers["location"] == "/app/cari", r.text
+        yield with_purpose(client) if purpose else client
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def with_purpose(client: httpx.Client, task: str = "cari") -> httpx.Client:
+    """State the purpose of `task` (searching and reading households, unless told)."""
+    form = client.get(f"/app/tujuan?task={task}")
+    r = client.post(
+        "/app/tujuan",
+        data={
+            "csrf": csrf(form.text),
+            "task": task,
+            "purpose": "case_management",
+            "next": "/app/cari",
+        },
+    )
+    assert r.status_code == 303
+    return client

@@ -9,7 +9,9 @@ from domain.shapes import Row
 
 @strawberry.type(
     description="A social worker's (pekerja sosial) assessment of a household: "
-    "the problems found and a plan. Social workers and Dinsos only."
+    "the problems found and an intervention plan (in words, its goals, the "
+    "programs matched to the problems and a follow-up date). Social workers "
+    "and Dinsos only. An edit is a new version; earlier ones are kept."
 )
 class Assessment:
     id: strawberry.ID
@@ -21,6 +23,16 @@ class Assessment:
     ppks: list[str]
     plan: str | None
     notes: str | None
+    goals: list[str]
+    programs: list[str] = strawberry.field(description="Program codes from the catalogue.")
+    follow_up_on: date | None
+    version: int
+    revises: strawberry.ID | None = strawberry.field(
+        description="The version this one replaced, if it is an edit."
+    )
+    previous_versions: list[Assessment] = strawberry.field(
+        description="The versions this one replaced, newest first."
+    )
 
     @classmethod
     def from_row(cls, row: Row) -> Assessment:
@@ -34,4 +46,10 @@ class Assessment:
             ppks=list(row.get("ppks") or []),
             plan=row.get("plan"),
             notes=row.get("notes"),
+            goals=list(row.get("goals") or []),
+            programs=list(row.get("programs") or []),
+            follow_up_on=row.get("follow_up_on"),
+            version=int(row.get("version") or 1),
+            revises=strawberry.ID(row["revises"]) if row.get("revises") else None,
+            previous_versions=[cls.from_row(r) for r in row.get("history") or []],
         )

@@ -1,34 +1,51 @@
+# strawberry.field(description=...) is typed as returning Any; the resolvers are typed.
+# mypy: disable-error-code="untyped-decorator"
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 
 import strawberry
 
 from domain.shapes import Row
+from domain.thresholds import is_referral_overdue
 from schema.permissions import Policy, mask_text
 
 
-@strawberry.enum(description="Where a referral stands.")
+@strawberry.enum(
+    description="Where a referral stands: OPEN (sent), RECEIVED (the receiving "
+    "organization has seen it), ACCEPTED, IN_SERVICE, COMPLETED (done; the note "
+    "says the outcome), DECLINED (the note says why), REFERRED_ONWARD (the receiver "
+    "passed it to another organization; the note says where), CANCELLED (by the sender)."
+)
 class ReferralStatus(Enum):
     OPEN = "OPEN"
+    RECEIVED = "RECEIVED"
     ACCEPTED = "ACCEPTED"
     IN_SERVICE = "IN_SERVICE"
     COMPLETED = "COMPLETED"
     DECLINED = "DECLINED"
+    REFERRED_ONWARD = "REFERRED_ONWARD"
     CANCELLED = "CANCELLED"
 
 
 #: status -> statuses it may move to
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "OPEN": frozenset({"ACCEPTED", "DECLINED", "CANCELLED"}),
-    "ACCEPTED": frozenset({"IN_SERVICE", "COMPLETED", "CANCELLED"}),
+    "OPEN": frozenset({"RECEIVED", "ACCEPTED", "DECLINED", "REFERRED_ONWARD", "CANCELLED"}),
+    "RECEIVED": frozenset({"ACCEPTED", "DECLINED", "REFERRED_ONWARD", "CANCELLED"}),
+    "ACCEPTED": frozenset({"IN_SERVICE", "COMPLETED", "REFERRED_ONWARD", "CANCELLED"}),
     "IN_SERVICE": frozenset({"COMPLETED", "CANCELLED"}),
     "COMPLETED": frozenset(),
     "DECLINED": frozenset(),
+    "REFERRED_ONWARD": frozenset(),
     "CANCELLED": frozenset(),
 }
+#: moves that must say something in the note: why (declined), the outcome
+#: (completed), where to (referred onward)
+NOTE_REQUIRED: frozenset[str] = frozenset({"DECLINED", "COMPLETED", "REFERRED_ONWARD"})
+#: the only move a scoped sender makes; every other is the receiver's
+SENDER_MOVES: frozenset[str] = frozenset({"CANCELLED"})
 
 
 @strawberry.type(description="A referral of a household from one organization to another.")
@@ -43,6 +60,24 @@ class Referral:
     created_at: datetime | None
     updated_at: datetime | None
     history: list[str]
+
+    @strawberry.field(
+        description="Waiting (OPEN or RECEIVED) for the receiving organization longer "
+        "than the hub's limit (domain.thresholds.REFERRAL_OVERDUE_DAYS) since its last move."
+    )
+    def overdue(self) -> bool:
+        moved = self.updated_at or self.created_at
+        return is_referral_overdue(
+            self.status, moved.date() if moved else None, datetime.now(UTC).date()
+        )
+
+    @strawberry.field(
+        description="The statuses it may move to next: CANCELLED is the sender's "
+        "move, the others the receiver's; DECLINED, COMPLETED and REFERRED_ONWARD "
+        "need a note."
+    )
+    def next_statuses(self) -> list[ReferralStatus]:
+        return [ReferralStatus(s) for s in sorted(TRANSITIONS.get(self.status, frozenset()))]
 
     @classmethod
     def from_row(cls, row: Row) -> Referral:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
-from consolecity import City
+from consolecity import City, csrf, signed_in, with_purpose
 from markupsafe import escape
 
 from console.i18n import Labels
@@ -21,35 +20,6 @@ pytestmark = pytest.mark.slow
 FIND = """query($name: String!) { searchPersons(name: $name, first: 20) {
   edges { node { id fullName nik household { id } } } } }"""
 SOME = "{ households(first: 5) { edges { node { id members { fullName nik } } } } }"
-
-
-@contextmanager
-def signed_in(city: City, key: str, purpose: bool = False) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=city.base, timeout=30) as client:
-        r = client.post("/app/login", data={"api_key": key})
-        assert r.status_code == 303 and r.headers["location"] == "/app/cari", r.text
-        yield with_purpose(client) if purpose else client
-
-
-def csrf(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-def with_purpose(client: httpx.Client) -> httpx.Client:
-    form = client.get("/app/tujuan?task=cari")
-    r = client.post(
-        "/app/tujuan",
-        data={
-            "csrf": csrf(form.text),
-            "task": "cari",
-            "purpose": "case_management",
-            "next": "/app/cari",
-        },
-    )
-    assert r.status_code == 303
-    return client
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from authz import (
     SEES_ALL,
     SPECIAL,
     SUPPRESSED,
+    WRITERS,
     add_relationships,
     error_code,
     related,
@@ -281,6 +282,13 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
         False,
     ),
     (
+        "referrals",
+        PERSONAL,
+        "{ referrals(first: 50) { totalCount edges { node { id overdue } } } }",
+        False,
+    ),
+    ("serviceDirectory", WRITERS, "{ serviceDirectory { organization } }", False),
+    (
         "submissionAlerts",
         SEES_ALL | {"auditor"},
         "{ submissionAlerts(first: 5) { totalCount edges { node { kind } } } }",
@@ -367,6 +375,43 @@ async def test_analyst_asking_for_gap_households_gets_null(
     )
     assert result.errors is None
     assert result.data["coverageGaps"] == {"totalHouseholds": None, "households": None}
+
+
+@pytest.mark.parametrize("role", sorted(PERSONAL))
+async def test_referrals_list_only_the_organizations_own(
+    gql_schema: strawberry.Schema, services: Services, role: str
+) -> None:
+    """The same rule as referrals elsewhere: an agency or foundation lists the
+    referrals from or to itself, and may not ask for another organization's."""
+    query = """query($org: String) { referrals(organization: $org, first: 100) {
+      edges { node { fromOrganization toOrganization } } } }"""
+    everyone = await run(gql_schema, services, "dinsos_admin", query)
+    listed = await run(gql_schema, services, role, query)
+    assert listed.errors is None, listed.errors
+    org = PRINCIPALS[role].organization
+    parties = [
+        {e["node"]["fromOrganization"], e["node"]["toOrganization"]}
+        for e in everyone.data["referrals"]["edges"]
+    ]
+    assert role not in SCOPED or any(org not in p for p in parties)  # something to withhold
+    mine = [p for p in parties if role not in SCOPED or org in p]
+    assert len(listed.data["referrals"]["edges"]) == len(mine)
+    other = await run(gql_schema, services, role, query, org="YAY-B")
+    if role in SCOPED and org != "YAY-B":
+        assert error_code(other) == "FORBIDDEN" and not other.data
+    else:
+        assert other.errors is None
+
+
+async def test_overdue_referrals_are_those_left_waiting_past_the_limit(
+    gql_schema: strawberry.Schema, services: Services
+) -> None:
+    """R1 (to YAY-B) is OPEN since 2026-10-01, long past the limit."""
+    query = "{ referrals(overdue: true) { edges { node { id overdue status } } } }"
+    listed = await run(gql_schema, services, "dinsos_admin", query)
+    nodes = [e["node"] for e in listed.data["referrals"]["edges"]]
+    assert nodes and all(n["overdue"] and n["status"] in ("OPEN", "RECEIVED") for n in nodes)
+    assert "R1" in {n["id"] for n in nodes}
 
 
 # --- 3. subscriptions: role x own/other ------------------------------------------

@@ -42,6 +42,13 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
         '$hid, program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }',
         True,
     ),
+    "reviseAssessment": (
+        CASEWORK,
+        "mutation($hid: ID!, $aid: ID!) { reviseAssessment(id: $aid, assessment: "
+        '{householdId: $hid, assessedOn: "2026-11-02", ppks: ["PPKS24"], '
+        'plan: "PKH and BPNT", programs: ["PKH"]}) { id version } }',
+        True,
+    ),
     "recordAssessment": (
         CASEWORK,
         "mutation($hid: ID!) { recordAssessment(assessment: "
@@ -116,6 +123,10 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
 }
 
 
+#: household -> its assessment (A1 in the tiny city, A2 added by authz.EXTRAS)
+ASSESSMENT_OF: dict[str, str] = {"H1": "A1", "H4": "A2"}
+
+
 @pytest.fixture
 def related_city(city_graph: Driver, graph_target: GraphTarget) -> Driver:
     add_relationships(city_graph, graph_target.database)
@@ -183,6 +194,8 @@ async def test_mutation_matrix(
     allowed, query, named = MUTATIONS[mutation]
     hid = HOUSEHOLDS.get(which, HOUSEHOLDS["own"])["hid"]
     variables: dict[str, Any] = {"hid": hid} if "$hid" in query else {}
+    if "$aid" in query:  # the assessment the city (or authz.EXTRAS) holds on it
+        variables["aid"] = ASSESSMENT_OF[hid]
     if "$rid" in query:
         variables = {"rid": await _referral_for(api, role, which)}
     if "$cid" in query:

@@ -87,6 +87,54 @@ async def test_record_assessment_is_casework_only(api: Api) -> None:
     assert denied.errors and denied.errors[0].extensions["code"] == "FORBIDDEN"
 
 
+PLAN = """id version revises goals programs followUpOn plan
+  previousVersions { id version plan }"""
+REVISE = f"""mutation($id: ID!, $a: AssessmentInput!) {{
+  reviseAssessment(id: $id, assessment: $a) {{ {PLAN} }} }}"""
+
+
+async def test_an_assessment_carries_a_plan_and_an_edit_keeps_the_earlier_version(
+    api: Api,
+) -> None:
+    a = {
+        "householdId": "H2",
+        "assessedOn": "2026-11-01",
+        "ppks": ["PPKS24"],
+        "plan": "enrol in PKH",
+        "goals": ["children back to school"],
+        "programs": ["PKH"],
+        "followUpOn": "2026-12-01",
+    }
+    first = (
+        await api.data(
+            f"mutation($a: AssessmentInput!) {{ recordAssessment(assessment: $a) {{ {PLAN} }} }}",
+            WORKER,
+            a=a,
+        )
+    )["recordAssessment"]
+    assert (first["programs"], first["followUpOn"], first["version"]) == (
+        ["PKH"],
+        "2026-12-01",
+        1,
+    )
+    edited = (await api.data(REVISE, WORKER, id=first["id"], a={**a, "plan": "PKH and BPNT"}))[
+        "reviseAssessment"
+    ]
+    assert (edited["version"], edited["revises"]) == (2, first["id"])
+    h = await api.data(f'{{ household(id: "H2") {{ assessments {{ {PLAN} }} }} }}', WORKER)
+    shown = [x for x in h["household"]["assessments"] if x["goals"]]
+    assert [x["id"] for x in shown] == [edited["id"]]  # the current version only
+    assert shown[0]["previousVersions"] == [
+        {"id": first["id"], "version": 1, "plan": "enrol in PKH"}
+    ]
+    unknown = await api.run(REVISE, WORKER, id=edited["id"], a={**a, "programs": ["NO-SUCH"]})
+    assert unknown.errors[0].extensions["field"] == "assessment.programs"
+    early = await api.run(REVISE, WORKER, id=edited["id"], a={**a, "followUpOn": "2026-10-01"})
+    assert early.errors[0].extensions["field"] == "assessment.followUpOn"
+    stale = await api.run(REVISE, WORKER, id=first["id"], a=a)  # replaced: edit the current
+    assert stale.errors[0].extensions["code"] == "NOT_FOUND"
+
+
 REFER = """mutation($r: ReferralInput!) { createReferral(referral: $r) { id status } }"""
 ADVANCE = """mutation($id: ID!, $s: ReferralStatus!) {
   advanceReferral(id: $id, status: $s) { id status history } }"""
@@ -111,6 +159,32 @@ async def test_referral_lifecycle_gives_the_receiver_visibility(api: Api) -> Non
     assert wrong.errors and wrong.errors[0].extensions["field"] == "status"
     stranger = await api.run(ADVANCE, YAY_B, id=ref["id"], s="COMPLETED")
     assert stranger.errors and stranger.errors[0].extensions["code"] == "NOT_FOUND"
+
+
+MOVE = """mutation($id: ID!, $s: ReferralStatus!, $note: String) {
+  advanceReferral(id: $id, status: $s, note: $note) { status note history } }"""
+
+
+async def test_the_receiver_answers_a_referral_and_says_why_or_what_came_of_it(api: Api) -> None:
+    sent = await api.data(REFER, YAY_A, r={"householdId": "H1", "toOrganization": "YAY-B"})
+    # the sender cancels; it does not answer for the receiver
+    own = await api.run(MOVE, YAY_A, id=sent["createReferral"]["id"], s="ACCEPTED")
+    assert own.errors and own.errors[0].extensions["code"] == "FORBIDDEN"
+    made = await api.data(REFER, WORKER, r={"householdId": "H2", "toOrganization": "YAY-A"})
+    rid = made["createReferral"]["id"]
+    received = await api.data(MOVE, YAY_A, id=rid, s="RECEIVED")
+    assert received["advanceReferral"]["history"] == ["OPEN", "RECEIVED"]
+    bare = await api.run(MOVE, YAY_A, id=rid, s="DECLINED")
+    assert bare.errors and bare.errors[0].extensions["field"] == "note"
+    onward = await api.data(MOVE, YAY_A, id=rid, s="REFERRED_ONWARD", note="to YAY-C: eye care")
+    assert onward["advanceReferral"] == {
+        "status": "REFERRED_ONWARD",
+        "note": "to YAY-C: eye care",
+        "history": ["OPEN", "RECEIVED", "REFERRED_ONWARD"],
+    }
+    # passed on, it no longer opens the household to the receiver
+    gone = await api.run('{ household(id: "H2") { id } }', YAY_A)
+    assert gone.errors and gone.errors[0].extensions["code"] == "NOT_FOUND"
 
 
 ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) {

@@ -224,7 +224,8 @@ async def test_a_referral_opens_the_household_while_it_stands(probed: Api) -> No
     rid = made["createReferral"]["id"]
     await assert_open(probed)
     await probed.data(
-        "mutation($id: ID!) { advanceReferral(id: $id, status: DECLINED) { status } }",
+        "mutation($id: ID!) { advanceReferral(id: $id, status: DECLINED, "
+        'note: "not our area") { status } }',
         YAY_B,
         id=rid,
     )
