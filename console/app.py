@@ -347,11 +347,17 @@ class Console:
         out = await self.run(session, "Caseload", SEARCH_TASK)
         data = out.data or {}
         gaps = _get(data, "coverageGaps", "households", "edges")
+        mine = await self.run(
+            session, "CaseloadMine", SEARCH_TASK, organization=session.organization
+        )
         return self.render(
             request,
             "caseload.html",
             session=session,
-            filed=[e["node"] for e in _get(data, "filed", "edges")],
+            follow_ups=[e["node"] for e in _get(mine.data, "followUps", "edges")],
+            waiting=[e["node"] for e in _get(mine.data, "waiting", "edges")],
+            today=date.today().isoformat(),
+            errors_mine=mine.errors,
             verified=[e["node"] for e in _get(data, "verified", "edges")],
             gaps=[e["node"] for e in gaps],
             gaps_total=(data.get("coverageGaps") or {}).get("totalHouseholds"),

@@ -119,12 +119,16 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "Keluarga bermasalah tanpa program (perlu tindak lanjut)",
         "Households with a problem and no program (to follow up)",
     ),
-    "caseload_limits": (
-        "Skema belum memuat daftar keluarga dan rujukan per petugas; yang tampil adalah "
-        "antrean yang dapat dibaca peran Anda.",
-        "The schema has no per-worker household or referral list yet; shown are the queues "
-        "your role can read.",
+    "caseload_follow_ups": (
+        "Tindak lanjut asesmen saya yang segera jatuh tempo atau terlewat",
+        "My assessments' follow-ups coming due or missed",
     ),
+    "caseload_waiting": (
+        "Rujukan organisasi saya yang menunggu penerima",
+        "My organization's referrals waiting for the receiver",
+    ),
+    "caseload_assessed": ("asesmen", "assessed"),
+    "caseload_late": ("Terlambat", "Late"),
     "dashboard_title": ("Dasbor", "Dashboard"),
     "poverty_rate": ("Angka kemiskinan kota", "City poverty rate"),
     "target": ("Target", "Target"),

@@ -25,6 +25,15 @@ REFERRAL_OVERDUE_DAYS: Final[int] = 7
 REFERRAL_WAITING: Final[frozenset[str]] = frozenset({"OPEN", "RECEIVED"})
 
 
+#: a social worker's caseload lists the follow-ups due within this many days
+FOLLOW_UP_AHEAD_DAYS: Final = 7
+
+
+def follow_ups_due_by(today: date) -> date:
+    """The last follow-up date a caseload lists as due (overdue ones included)."""
+    return today + timedelta(days=FOLLOW_UP_AHEAD_DAYS)
+
+
 def referral_waiting_since_before(today: date) -> date:
     """A waiting referral last moved before this day is overdue."""
     return today - timedelta(days=REFERRAL_OVERDUE_DAYS)
@@ -62,11 +71,13 @@ __all__ = [
     "ACTIVE_DAYS",
     "DECILE_MAX",
     "DECILE_MIN",
+    "FOLLOW_UP_AHEAD_DAYS",
     "POOR_DECILE_MAX",
     "POVERTY_BASELINE",
     "POVERTY_TARGET",
     "REFERRAL_OVERDUE_DAYS",
     "REFERRAL_WAITING",
+    "follow_ups_due_by",
     "is_decile",
     "is_poor_decile",
     "is_referral_overdue",

@@ -402,6 +402,34 @@ class GraphRepository:
         )
         return _page(rows)
 
+    async def follow_ups(
+        self, scope: Scope, *, social_worker: str, due: date, offset: int = 0, limit: int = 20
+    ) -> Page:
+        """The current version of each assessment `social_worker` signed whose
+        follow-up falls on or before `due`, soonest first, on households the
+        caller may see; none for a caller without special-category access
+        (assessments are special-category data)."""
+        rows = await self._read(
+            "MATCH (a:Assessment {social_worker: $worker})-[:ASSESSES]->(h:Household) "
+            "WHERE $special AND a.follow_up_on IS NOT NULL AND a.follow_up_on <= $due "
+            " AND NOT EXISTS { MATCH (:Assessment)-[:REVISES]->(a) } AND "
+            + VISIBLE
+            + " WITH a, h ORDER BY a.follow_up_on, a.assessment_id "
+            "WITH collect({a: a, h: h}) AS found "
+            "CALL (found) { UNWIND found[$offset..$offset + $limit] AS hit "
+            "  WITH hit.a AS a, hit.h AS h "
+            "  RETURN collect(a {"
+            + _assessment("a")
+            + ", household_id: h.household_id}) AS rows } "
+            "RETURN rows, size(found) AS total",
+            scope,
+            worker=social_worker,
+            due=due,
+            offset=offset,
+            limit=limit,
+        )
+        return _page(rows)
+
     async def service_directory(self, ppks: str | None, kelurahan_code: str | None) -> list[Row]:
         """Organizations and the programs they have delivered or enrolled
         households in, narrowed to programs addressing problem `ppks` and to

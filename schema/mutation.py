@@ -26,7 +26,7 @@ from schema.grants import GrantMutations
 from schema.journaling import append, fact, journaled_write
 from schema.permissions import Policy, provenance_for, require_casework, require_write
 from schema.targets import resolve, visible_household
-from schema.types.assessment import Assessment
+from schema.types.assessment import Assessment, signer
 from schema.types.program import Enrolment
 from schema.types.referral import (
     NOTE_REQUIRED,
@@ -283,7 +283,7 @@ async def _record_assessment(
         household_id=assessment.household_id,
         person_id=assessment.person_id,
         assessed_on=assessment.assessed_on,
-        social_worker=str(getattr(principal, "subject", None) or principal.role),
+        social_worker=signer(principal),
         organization=str(principal.organization),
         plan=inputs.required_text("assessment.plan", assessment.plan),
         notes=assessment.notes,

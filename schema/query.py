@@ -15,6 +15,7 @@ from domain.identity import ID_LENGTH, id_digits
 from domain.targeting import explain
 from domain.thresholds import POOR_DECILE_MAX, is_decile
 from schema.audit import Purpose, personal, read, rows_read
+from schema.caseload import CaseloadQueries
 from schema.change_requests import ChangeRequestQueries
 from schema.context import Context
 from schema.errors import InputError, NotFound, ServiceError
@@ -197,7 +198,9 @@ async def _among(info: Info) -> list[str] | None:
 
 
 @strawberry.type
-class Query(GrantQueries, ChangeRequestQueries, FeedQueries, ReviewQueries, ReferralQueries):
+class Query(
+    GrantQueries, ChangeRequestQueries, FeedQueries, ReviewQueries, ReferralQueries, CaseloadQueries
+):
     @strawberry.field(
         description="A household by id, if you may see it. An id merged into "
         "another household answers with that one (see resolvedFrom)."

@@ -7,6 +7,12 @@ import strawberry
 from domain.shapes import Row
 
 
+def signer(principal: object) -> str:
+    """The name an assessment is signed with: the person signed in (a staff
+    JWT's subject, a key's label), else their role."""
+    return str(getattr(principal, "subject", None) or getattr(principal, "role", ""))
+
+
 @strawberry.type(
     description="A social worker's (pekerja sosial) assessment of a household: "
     "the problems found and an intervention plan (in words, its goals, the "
