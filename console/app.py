@@ -358,6 +358,7 @@ class Console:
             waiting=[e["node"] for e in _get(mine.data, "waiting", "edges")],
             today=date.today().isoformat(),
             errors_mine=mine.errors,
+            filed=[e["node"] for e in _get(data, "filed", "edges")],
             verified=[e["node"] for e in _get(data, "verified", "edges")],
             gaps=[e["node"] for e in gaps],
             gaps_total=(data.get("coverageGaps") or {}).get("totalHouseholds"),

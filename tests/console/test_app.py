@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -281,11 +282,20 @@ def some_household(city: City) -> str:
     return str(found[0]["node"]["id"])
 
 
+RECORD = """mutation($s: ServiceInput!) { recordService(service: $s) { id } }"""
+
+
 def test_the_household_page_warns_of_its_duplicated_aid(city: City, dinsos: httpx.Client) -> None:
     admin = city.key("dinsos_admin")
+    # plant one finding whatever the generated city holds: a food parcel paid by
+    # two funders for one household in one month (the same_program rule)
+    hid = some_household(city)
+    for funder in ("FOUNDATION", "ZAKAT"):
+        service = {"householdId": hid, "program": "SEMBAKO-YAYASAN", "funder": funder}
+        done = city.graphql(admin, RECORD, s={**service, "serviceDate": "2025-06-10"})
+        assert not done.get("errors"), done
     every = city.graphql(admin, DUPLICATED, **SERVED_SPAN)["data"]["duplicatedAid"]["edges"]
-    assert every, "the generated city has no duplicated aid"
-    hid = every[0]["node"]["household"]["id"]
+    assert hid in {e["node"]["household"]["id"] for e in every}
     own = [e["node"] for e in every if e["node"]["household"]["id"] == hid]
     query = f"?dari={SERVED_SPAN['from']}&sampai={SERVED_SPAN['to']}"
     page = dinsos.get(f"/app/keluarga/{hid}{query}").text
@@ -326,3 +336,29 @@ def test_the_dashboard_headline_is_the_apis_and_funding_shows_for_budget_readers
         assert f"Baseline {api['baseline'] * 100:.2f}%" in page.text
         assert ('id="funding-title"' in page.text) is funding, role
         assert 'role="alert"' not in page.text, role
+
+
+ASSESS = """mutation($a: AssessmentInput!) { recordAssessment(assessment: $a) { id } }"""
+
+
+def test_the_caseload_lists_my_follow_ups_and_not_another_workers(city: City) -> None:
+    mine, other = city.key("social_worker"), city.key("social_worker")
+    hid = some_household(city)
+    today = date.today()
+    for key, days in ((mine, 3), (other, 2)):
+        a = {
+            "householdId": hid,
+            "assessedOn": today.isoformat(),
+            "ppks": [],
+            "plan": "kunjungan ulang",
+            "goals": [f"tujuan {days}"],
+            "followUpOn": (today + timedelta(days=days)).isoformat(),
+        }
+        done = city.graphql(key, ASSESS, a=a)
+        assert not done.get("errors"), done
+    with signed_in(city, mine, purpose=True) as c:
+        page = c.get("/app/beban-kasus").text
+    assert 'id="follow-ups"' in page, page
+    section = page.split('id="follow-ups"', 1)[1].split("</section>", 1)[0]
+    assert "tujuan 3" in section and f"/app/keluarga/{hid}" in section
+    assert "tujuan 2" not in section  # another worker's follow-up

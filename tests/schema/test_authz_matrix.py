@@ -289,6 +289,12 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
     ),
     ("serviceDirectory", WRITERS, "{ serviceDirectory { organization } }", False),
     (
+        "followUps",
+        PERSONAL,
+        '{ followUps(due: "2100-01-01") { totalCount edges { node { id followUpOn } } } }',
+        False,
+    ),
+    (
         "submissionAlerts",
         SEES_ALL | {"auditor"},
         "{ submissionAlerts(first: 5) { totalCount edges { node { kind } } } }",

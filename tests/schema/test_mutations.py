@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, YAY_B, Api
+from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, YAY_B, Api, Principal
 
 pytestmark = pytest.mark.anyio
 
@@ -133,6 +133,38 @@ async def test_an_assessment_carries_a_plan_and_an_edit_keeps_the_earlier_versio
     assert early.errors[0].extensions["field"] == "assessment.followUpOn"
     stale = await api.run(REVISE, WORKER, id=first["id"], a=a)  # replaced: edit the current
     assert stale.errors[0].extensions["code"] == "NOT_FOUND"
+
+
+FOLLOW_UPS = """query($due: Date) { followUps(due: $due) {
+  totalCount edges { node { id householdId followUpOn version } } } }"""
+
+
+async def test_follow_ups_list_the_signers_current_assessments_due(api: Api) -> None:
+    """A social worker's caseload: the current version of each assessment they
+    signed with a follow-up on or before the day asked, soonest first; not
+    another worker's, not a replaced version, not past the day."""
+    other = Principal("DINSOS", "social_worker", "peksos-lain")
+    base = {"householdId": "H3", "assessedOn": "2026-11-01", "ppks": ["PPKS24"], "plan": "visit"}
+
+    async def assess(who: Principal, on: str) -> str:
+        done = await api.data(ASSESS, who, a={**base, "followUpOn": on})
+        return str(done["recordAssessment"]["id"])
+
+    later, sooner = await assess(WORKER, "2026-12-20"), await assess(WORKER, "2026-12-05")
+    await assess(other, "2026-12-06")
+    replaced = await api.data(REVISE, WORKER, id=later, a={**base, "followUpOn": "2026-12-15"})
+    current = replaced["reviseAssessment"]["id"]
+    mine = (await api.data(FOLLOW_UPS, WORKER, due="2026-12-31"))["followUps"]
+    assert [(n["node"]["id"], n["node"]["followUpOn"]) for n in mine["edges"]] == [
+        (sooner, "2026-12-05"),
+        (current, "2026-12-15"),
+    ]
+    early = (await api.data(FOLLOW_UPS, WORKER, due="2026-12-10"))["followUps"]
+    assert [n["node"]["id"] for n in early["edges"]] == [sooner]
+    theirs = (await api.data(FOLLOW_UPS, other, due="2026-12-31"))["followUps"]
+    assert [n["node"]["followUpOn"] for n in theirs["edges"]] == ["2026-12-06"]
+    # a foundation may not see assessments (special-category data): none
+    assert (await api.data(FOLLOW_UPS, YAY_A, due="2026-12-31"))["followUps"]["totalCount"] == 0
 
 
 REFER = """mutation($r: ReferralInput!) { createReferral(referral: $r) { id status } }"""
