@@ -19,6 +19,18 @@ POVERTY_BASELINE: Final[float] = 0.0425
 POVERTY_TARGET: Final[float] = 0.0314
 
 
+# --- eligibility facts (domain.eligibility.household_facts) ---------------------
+#: A child is a member under this age (UU 35/2014 on child protection).
+CHILD_AGE_BELOW: Final[int] = 18
+#: An elder (lanjut usia) is a member of this age or older (UU 13/1998).
+ELDER_AGE: Final[int] = 60
+#: School age, inclusive, as KIP (Program Indonesia Pintar) counts it.
+SCHOOL_AGES: Final[tuple[int, int]] = (6, 21)
+#: The PPKS codes that mark a member as disabled: a disabled child (PPKS05) and
+#: a person with a disability (PPKS09).
+DISABILITY_PPKS: Final[frozenset[str]] = frozenset({"PPKS05", "PPKS09"})
+
+
 def is_decile(value: int) -> bool:
     return DECILE_MIN <= value <= DECILE_MAX
 
@@ -30,11 +42,15 @@ def is_poor_decile(decile: int | None) -> bool:
 
 __all__ = [
     "ACTIVE_DAYS",
+    "CHILD_AGE_BELOW",
     "DECILE_MAX",
     "DECILE_MIN",
+    "DISABILITY_PPKS",
+    "ELDER_AGE",
     "POOR_DECILE_MAX",
     "POVERTY_BASELINE",
     "POVERTY_TARGET",
+    "SCHOOL_AGES",
     "is_decile",
     "is_poor_decile",
 ]
