@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions import SchemaExtension
@@ -124,6 +124,13 @@ def rows_read(info: strawberry.Info[Any, Any], rows: Iterable[dict[str, Any]]) -
     read(info, persons=persons, households=households)
 
 
+PURPOSE_HELP = (
+    "Why you read this personal data (recorded in the audit log); instead of the X-Purpose header."
+)
+#: the `purpose` argument of a root field that reads personal data (see `personal`)
+Purpose = Annotated[str | None, strawberry.argument(description=PURPOSE_HELP)]
+
+
 def personal(info: strawberry.Info[Any, Any], purpose: str | None = None) -> Policy:
     """The gate of every root field that returns named people or households:
     the role must see personal data, and a purpose must be stated."""
@@ -169,4 +176,14 @@ class AuditFlush(SchemaExtension):
                 raise AuditUnavailable() from None
 
 
-__all__ = ["AuditFlush", "AuditTrail", "flush", "personal", "read", "rows_read", "wrote"]
+__all__ = [
+    "PURPOSE_HELP",
+    "AuditFlush",
+    "AuditTrail",
+    "Purpose",
+    "flush",
+    "personal",
+    "read",
+    "rows_read",
+    "wrote",
+]

@@ -14,7 +14,7 @@ from strawberry.types.nodes import SelectedField
 from domain.identity import ID_LENGTH, id_digits
 from domain.targeting import explain
 from domain.thresholds import POOR_DECILE_MAX, POVERTY_TARGET, is_decile
-from schema.audit import personal, read, rows_read
+from schema.audit import Purpose, personal, read, rows_read
 from schema.change_requests import ChangeRequestQueries
 from schema.context import Context
 from schema.errors import InputError, NotFound, ServiceError
@@ -28,6 +28,7 @@ from schema.permissions import (
     suppress,
 )
 from schema.services import Analytics
+from schema.targeting import TargetingQueries
 from schema.types.analysis import (
     CoverageGapCount,
     CoverageGaps,
@@ -42,11 +43,6 @@ from schema.types.program import Funder, Program
 from schema.types.service import Service
 
 Info = strawberry.Info[Context, None]
-
-PURPOSE_HELP = (
-    "Why you read this personal data (recorded in the audit log); instead of the X-Purpose header."
-)
-Purpose = Annotated[str | None, strawberry.argument(description=PURPOSE_HELP)]
 
 
 @strawberry.enum
@@ -148,7 +144,7 @@ async def _among(info: Info) -> list[str] | None:
 
 
 @strawberry.type
-class Query(GrantQueries, ChangeRequestQueries, FeedQueries):
+class Query(GrantQueries, ChangeRequestQueries, FeedQueries, TargetingQueries):
     @strawberry.field(
         description="A household by id, if you may see it. An id merged into "
         "another household answers with that one (see resolvedFrom)."
