@@ -34,6 +34,10 @@ AUDIT_READERS = frozenset({"dinsos_admin", "auditor"})
 WRITERS = PERSONAL
 CASEWORK = SEES_ALL
 SUPPRESSED = frozenset({"analyst"})
+#: eligibility and named targeting findings: their conditions name disabilities
+ELIGIBILITY = SEES_ALL
+#: city-wide targeting counts and the what-if: not a relationship-scoped organization
+CITY_AGGREGATES = SEES_ALL | {"analyst"}
 
 # --- the households ----------------------------------------------------------
 HOUSEHOLDS: dict[str, dict[str, str]] = {
