@@ -27,7 +27,7 @@ import itertools
 import re
 import tomllib
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -204,12 +204,18 @@ def _fact_values(facts: HouseholdFacts) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RuleBook:
-    """Every rule of a rules file, by program; `version` is the file's."""
+    """Every rule of a rules file, by program; `version` is the file's.
+
+    `covered_by` says, per program, which programs already give what it gives:
+    those the combination table forbids alongside it (SEMBAKO-KOTA is for
+    families outside BPNT). A household served by one of them is not excluded
+    from the program, whatever its rule says."""
 
     version: str
     path: Path
     conditions: Mapping[str, Condition]
     rules: tuple[Rule, ...]
+    covered_by: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def programs(self) -> tuple[str, ...]:
@@ -265,9 +271,14 @@ _IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SENTENCES: Final = ("held", "failed", "held_en", "failed_en")
 
 
-def load_rules(path: Path, programs: Collection[str] | None = None) -> RuleBook:
+def load_rules(
+    path: Path,
+    programs: Collection[str] | None = None,
+    forbidden_pairs: Iterable[tuple[str, str]] = (),
+) -> RuleBook:
     """Read, compile and check a rules file; `programs`, when given, are the
-    catalogue's program codes every rule must name one of."""
+    catalogue's program codes every rule must name one of; `forbidden_pairs`
+    the combination table's pairs not allowed together (see `covered_by`)."""
     text = path.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(text)
@@ -281,7 +292,17 @@ def load_rules(path: Path, programs: Collection[str] | None = None) -> RuleBook:
         _rule(i, spec, conditions, lines, programs) for i, spec in enumerate(data.get("rule") or [])
     )
     _check_overlaps(rules)
-    return RuleBook(str(data.get("version", "")), path, conditions, rules)
+    covered: dict[str, set[str]] = {}
+    for a, b in forbidden_pairs:
+        covered.setdefault(a, set()).add(b)
+        covered.setdefault(b, set()).add(a)
+    return RuleBook(
+        str(data.get("version", "")),
+        path,
+        conditions,
+        rules,
+        {p: frozenset(c) for p, c in covered.items()},
+    )
 
 
 class _Lines:

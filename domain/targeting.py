@@ -1,7 +1,9 @@
 """The targeting findings: aid that misses ("salah sasaran") and aid given twice.
 
 - `exclusion`: a household the program's rule finds eligible, that neither
-  received a service of it in the period nor is enrolled in it;
+  received a service of it in the period nor is enrolled in it, nor in a
+  program that gives the same (`RuleBook.covered_by`: SEMBAKO-KOTA is for
+  families outside BPNT);
 - `inclusion`: a household served by a program (a service in the period, or an
   active enrolment) whose rule finds it not eligible;
 - `duplication`: duplicated aid ("bantuan ganda"), by the rules below.
@@ -89,14 +91,19 @@ def eligibility_findings(
         facts = household_facts(row.get("decile"), row["members"], on)
         got = served(row)
         for e in book.evaluate(facts, on):
-            finding = _finding(row, e, e.program in got)
+            covered = bool(got & book.covered_by.get(e.program, frozenset()))
+            finding = _finding(row, e, e.program in got, covered)
             if finding is not None:
                 found.append(finding)
     return found
 
 
-def _finding(row: Mapping[str, Any], e: Eligibility, was_served: bool) -> Finding | None:
-    if e.eligible == was_served:
+def _finding(
+    row: Mapping[str, Any], e: Eligibility, was_served: bool, covered: bool
+) -> Finding | None:
+    """`covered`: served by a program that gives what `e.program` gives (the
+    combination table forbids both), so not excluded from it."""
+    if e.eligible == was_served or (e.eligible and covered):
         return None
     kind = "inclusion" if was_served else "exclusion"
     words = FINDING_KINDS[kind].format(program=e.program)

@@ -163,8 +163,13 @@ ELIGIBILITY_RULES: Final[Path] = REFERENCE_DIR / "eligibility.toml"
 
 @cache
 def eligibility_rules() -> RuleBook:
-    """The catalogue's eligibility rules, compiled and checked against its programs."""
-    return load_rules(ELIGIBILITY_RULES, {p.code for p in programs()})
+    """The catalogue's eligibility rules, compiled and checked against its programs,
+    with the pairs of programs its combination table forbids."""
+    return load_rules(
+        ELIGIBILITY_RULES,
+        {p.code for p in programs()},
+        [(c.program_a, c.program_b) for c in program_combinations() if not c.allowed],
+    )
 
 
 def combination_allowed(program_a: str, program_b: str) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from city import city as tiny_city
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api
 
-from connectors.reference import eligibility_rules
+from connectors.reference import eligibility_rules, program_combinations
 from domain.eligibility import household_facts
 
 pytestmark = pytest.mark.anyio
@@ -50,7 +50,8 @@ async def all_findings(api: Api, principal: Any = ADMIN, **args: Any) -> list[di
 def expected(city: dict[str, Any]) -> set[tuple[str, str, str]]:
     """(household, kind, program) of every exclusion and inclusion error in the
     tiny city's own tables: facts from its people, served from its services in
-    the period and its active enrolments."""
+    the period and its active enrolments; not excluded from a program when served
+    one the catalogue's combination table forbids with it."""
     people = city["persons"].to_pylist()
     served: dict[str, set[str]] = {}
     for s in city["services"].to_pylist():
@@ -59,6 +60,9 @@ def expected(city: dict[str, Any]) -> set[tuple[str, str, str]]:
     for e in city["enrolments"].to_pylist():
         if e["active"]:
             served.setdefault(e["household_id"], set()).add(e["program"])
+    forbidden = {
+        frozenset((c.program_a, c.program_b)) for c in program_combinations() if not c.allowed
+    }
     out = set()
     for h in city["households"].to_pylist():
         hid = h["household_id"]
@@ -68,7 +72,8 @@ def expected(city: dict[str, Any]) -> set[tuple[str, str, str]]:
             household_facts(h["welfare_decile"], members, on), on
         ):
             got = e.program in served.get(hid, set())
-            if e.eligible and not got:
+            instead = any(frozenset((e.program, p)) in forbidden for p in served.get(hid, ()))
+            if e.eligible and not got and not instead:
                 out.add((hid, "EXCLUSION", e.program))
             elif got and not e.eligible:
                 out.add((hid, "INCLUSION", e.program))
