@@ -131,39 +131,49 @@ class TargetingQueries:
         ]
 
     @strawberry.field(
-        description="What a changed rule of `program` would do, before anything is applied: "
-        "give `decileMax` (the decile cut-off, e.g. PKH from 4 to 3) or `expression` (the "
-        "rule's `when`, over the rules file's conditions), or both. Households judged on "
-        "`to`; the cost from the program's services in [from, to]. Read-only; analysts "
-        "and Dinsos."
+        description="What a changed rule would do, before anything is applied: give "
+        "`decileMax` (the decile cut-off, e.g. PKH from 4 to 3) or `expression` (the rule's "
+        "`when`, over the rules file's conditions; needs `program`), or both; neither "
+        "gives the rules in force, no difference. One answer per program with a rule valid "
+        "on `to` (or `program`'s); households judged on `to`, the cost from the program's "
+        "services in [from, to]. Read-only; analysts and Dinsos."
     )
     async def eligibility_what_if(
         self,
         info: Info,
-        program: str,
         from_: From,
         to: date,
+        program: str | None = None,
         decile_max: int | None = None,
         expression: str | None = None,
-    ) -> EligibilityWhatIf:
+    ) -> list[EligibilityWhatIf]:
         policy = require_city_aggregates(info.context.principal)
         _period(from_, to)
         book = rules(info)
-        now = book.rule(program, to)
-        if now is None:
+        if expression is not None and program is None:
+            raise InputError("expression", "an expression is one program's: give program too.")
+        programs = [program] if program is not None else list(book.programs)
+        if any(book.rule(p, to) is None for p in programs):
             raise InputError("program", f"{program} has no eligibility rule valid on {to}.")
-        if decile_max is None and expression is None:
-            raise InputError("decileMax", "give decileMax or expression: what to change.")
         params = {"decile_max": decile_max} if decile_max is not None else None
-        try:
-            then = book.what_if(program, to, when=expression, params=params)
-        except RuleError as e:
-            raise InputError("expression", str(e)) from None
+        changed = []
+        for code in programs:
+            try:
+                changed.append(book.what_if(code, to, when=expression, params=params))
+            except RuleError as e:
+                raise InputError("expression", str(e)) from None
         rows = await info.context.repository.targeting_facts(
             full_facts(info.context.scope), start=from_, end=to
         )
-        result = what_if(now, then, rows, to)
         shown = sees_eligibility(policy)
-        if shown and result.newly_excluded:
-            rows_read(info, [{"household_id": h} for h in result.newly_excluded])
-        return EligibilityWhatIf.of(result, then.when, shown, lambda n: suppress(n, policy))
+        out = []
+        for then in changed:
+            now = book.rule(then.program, to)
+            assert now is not None
+            result = what_if(now, then, rows, to)
+            if shown and result.newly_excluded:
+                rows_read(info, [{"household_id": h} for h in result.newly_excluded])
+            out.append(
+                EligibilityWhatIf.of(result, then.when, shown, lambda n: suppress(n, policy))
+            )
+        return out

@@ -31,8 +31,10 @@ class ProgramEligibility:
     program: str
     eligible: bool
     rule_version: str
-    valid_from: date
-    valid_to: date | None
+    valid_since: date = strawberry.field(description="The first day the rule version holds.")
+    valid_until: date | None = strawberry.field(
+        description="Its last day; null while it is the version in force."
+    )
     conditions: list[EligibilityCondition] = strawberry.field(
         description="Every condition the rule names, in its order, held or failed."
     )
@@ -43,7 +45,7 @@ class ProgramEligibility:
             program=e.program,
             eligible=e.eligible,
             rule_version=e.rule_version,
-            valid_from=e.valid_from,
-            valid_to=e.valid_to,
+            valid_since=e.valid_from,
+            valid_until=e.valid_to,
             conditions=[EligibilityCondition.of(c) for c in e.conditions],
         )

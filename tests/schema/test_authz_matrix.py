@@ -350,7 +350,7 @@ async def test_root_field_gate(
     if field == "targetingSummary" and role in SUPPRESSED:
         assert all(r["households"] is None for r in result.data["targetingSummary"])
     if field == "eligibilityWhatIf":  # the ids are for those who see eligibility
-        shown = result.data["eligibilityWhatIf"]["newlyExcludedHouseholds"]
+        shown = result.data["eligibilityWhatIf"][0]["newlyExcludedHouseholds"]
         assert (shown is not None) is (role in ELIGIBILITY)
 
 

@@ -163,10 +163,10 @@ async def test_summary_counts_the_findings_by_area(ruled: Api) -> None:
     assert all(r["households"] is None for r in withheld)  # every cell here is under 5
 
 
-WHAT_IF = """query($program: String!, $from: Date!, $to: Date!, $max: Int, $when: String) {
+WHAT_IF = """query($program: String, $from: Date!, $to: Date!, $max: Int, $when: String) {
   eligibilityWhatIf(program: $program, from: $from, to: $to, decileMax: $max, expression: $when) {
     ruleVersion expression households eligibleNow eligibleThen newlyExcluded newlyIncluded
-    unitCost costChange newlyExcludedHouseholds } }"""
+    program unitCost costChange newlyExcludedHouseholds } }"""
 
 
 async def test_what_if_bpnt_cut_off_1_excludes_decile_2_to_5_and_changes_nothing(
@@ -174,7 +174,7 @@ async def test_what_if_bpnt_cut_off_1_excludes_decile_2_to_5_and_changes_nothing
 ) -> None:
     args = {"from": FROM, "to": TO}
     before = await all_findings(ruled)
-    got = (await ruled.data(WHAT_IF, ADMIN, program="BPNT", max=1, **args))["eligibilityWhatIf"]
+    (got,) = (await ruled.data(WHAT_IF, ADMIN, program="BPNT", max=1, **args))["eligibilityWhatIf"]
     assert got["ruleVersion"] == "2024.1+what-if"
     assert (got["households"], got["eligibleNow"], got["eligibleThen"]) == (4, 4, 2)
     assert sorted(got["newlyExcludedHouseholds"]) == ["H2", "H4"]
@@ -184,6 +184,9 @@ async def test_what_if_bpnt_cut_off_1_excludes_decile_2_to_5_and_changes_nothing
     assert await all_findings(ruled) == before  # nothing applied
     bad = await ruled.run(WHAT_IF, ADMIN, program="PKH", when="desil && kaya", **args)
     assert bad.errors and "unknown condition kaya" in bad.errors[0].message
+    every = (await ruled.data(WHAT_IF, ADMIN, **args))["eligibilityWhatIf"]
+    assert [w["program"] for w in every] == sorted(eligibility_rules().programs)
+    assert all(w["newlyExcluded"] == w["newlyIncluded"] == 0 for w in every)
 
 
 ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) { programCode } }"""
