@@ -96,6 +96,9 @@ def truth_city(households: int, aid: Aid, seed: int = 11) -> dict[str, Any]:
                 for p in reference.programs()
             ]
         ),
+        "program_combinations": pa.Table.from_pylist(
+            [vars(c) for c in reference.program_combinations()]
+        ),
         "households": hh,
         "persons": persons,
         "source_records": pa.table(
