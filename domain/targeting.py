@@ -32,7 +32,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from domain.eligibility import ConditionResult, Eligibility, Rule, RuleBook, household_facts
+from domain.eligibility import (
+    ConditionResult,
+    Eligibility,
+    HouseholdFacts,
+    Rule,
+    RuleBook,
+    household_facts,
+)
 
 DUPLICATION_RULES: Final[dict[str, str]] = {
     "same_program": "Program yang sama diterima dari lebih dari satu penyandang dana atau "
@@ -87,10 +94,13 @@ def eligibility_findings(
     """Exclusion and inclusion errors of every household in `rows` (as
     `targeting_facts` reads them), each program judged by its rule valid on `on`."""
     found: list[Finding] = []
+    judged: dict[HouseholdFacts, list[Eligibility]] = {}  # households alike are judged once
     for row in rows:
         facts = household_facts(row.get("decile"), row["members"], on)
+        if facts not in judged:
+            judged[facts] = book.evaluate(facts, on)
         got = served(row)
-        for e in book.evaluate(facts, on):
+        for e in judged[facts]:
             covered = bool(got & book.covered_by.get(e.program, frozenset()))
             finding = _finding(row, e, e.program in got, covered)
             if finding is not None:
@@ -166,10 +176,13 @@ def what_if(now: Rule, then: Rule, rows: Iterable[Mapping[str, Any]], on: date) 
     excluded: list[str] = []
     included: list[str] = []
     paid: dict[str, float] = {}
+    judged: dict[HouseholdFacts, tuple[bool, bool]] = {}  # households alike are judged once
     for row in rows:
         households += 1
         facts = household_facts(row.get("decile"), row["members"], on)
-        before, after = now.evaluate(facts).eligible, then.evaluate(facts).eligible
+        if facts not in judged:
+            judged[facts] = (now.evaluate(facts).eligible, then.evaluate(facts).eligible)
+        before, after = judged[facts]
         eligible_now += before
         eligible_then += after
         if before and not after:
