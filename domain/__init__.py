@@ -1,5 +1,6 @@
 """The domain's rules, each written once: every package of the hub may import this one,
-and it imports nothing of ours (only the standard library).
+and it imports nothing of ours (only the standard library, and `cel` for the
+eligibility rules).
 
 - `domain.identity`: NIK and KK structure (district of issue, birth date with day + 40
   for women, serial), Python;
@@ -13,6 +14,9 @@ and it imports nothing of ours (only the standard library).
   the baseline and target poverty rates (defaults of the settings);
 - `domain.roles`: the role names;
 - `domain.shapes`: the shapes every read crosses packages with (`Row`, `Scope`, `Page`).
+- `domain.eligibility`: eligibility rules as data (CEL), a household's facts, and
+  each result with the words for every condition that held or failed;
+- `domain.targeting`: duplicated aid, exclusion and inclusion errors, and their words.
 - `domain.rows`: the typed rows the API writes (a household's fields among them),
   journals and replays.
 """

@@ -171,6 +171,9 @@ class Enrolment(GraphRow):
     until: date | None = None
     active: bool | None = None
     organization: str | None = None
+    override_reason: str | None = None
+    """Why a social worker or Dinsos enrolled a household its program's rule
+    finds not eligible (see `enrolHousehold`); None when it is eligible."""
 
 
 @dataclass(frozen=True, kw_only=True)

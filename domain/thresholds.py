@@ -47,6 +47,18 @@ def is_referral_overdue(status: str, moved_on: date | None, today: date) -> bool
     )
 
 
+# --- eligibility facts (domain.eligibility.household_facts) ---------------------
+#: A child is a member under this age (UU 35/2014 on child protection).
+CHILD_AGE_BELOW: Final[int] = 18
+#: An elder (lanjut usia) is a member of this age or older (UU 13/1998).
+ELDER_AGE: Final[int] = 60
+#: School age, inclusive, as KIP (Program Indonesia Pintar) counts it.
+SCHOOL_AGES: Final[tuple[int, int]] = (6, 21)
+#: The PPKS codes that mark a member as disabled: a disabled child (PPKS05) and
+#: a person with a disability (PPKS09).
+DISABILITY_PPKS: Final[frozenset[str]] = frozenset({"PPKS05", "PPKS09"})
+
+
 def is_decile(value: int) -> bool:
     return DECILE_MIN <= value <= DECILE_MAX
 
@@ -69,14 +81,18 @@ def poor_sql(
 
 __all__ = [
     "ACTIVE_DAYS",
+    "CHILD_AGE_BELOW",
     "DECILE_MAX",
     "DECILE_MIN",
+    "DISABILITY_PPKS",
+    "ELDER_AGE",
     "FOLLOW_UP_AHEAD_DAYS",
     "POOR_DECILE_MAX",
     "POVERTY_BASELINE",
     "POVERTY_TARGET",
     "REFERRAL_OVERDUE_DAYS",
     "REFERRAL_WAITING",
+    "SCHOOL_AGES",
     "follow_ups_due_by",
     "is_decile",
     "is_poor_decile",

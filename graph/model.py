@@ -26,7 +26,8 @@ load and of the API's writes. Adding a relationship is one `Link` here.
     services            (:Service {service_id})-[:RECEIVED_BY]->(:Household / :Person),
                         -[:UNDER]->(:Program), -[:FUNDED_BY]->(:Funder),
                         -[:DELIVERED_BY]->(:Organization); (:Organization)-[:SERVES]->(:Household)
-    enrolments          (:Household)-[:ENROLLED_IN {since, until, active}]->(:Program),
+    enrolments          (:Household)-[:ENROLLED_IN {since, until, active,
+                          override_reason}]->(:Program),
                         (:Organization)-[:SERVES]->(:Household)
     assessments         (:Assessment {assessment_id})-[:ASSESSES]->(:Household),
                         -[:ABOUT]->(:Person), -[:FOUND]->(:Problem)
@@ -287,7 +288,7 @@ TABLES: Final[tuple[Table, ...]] = (
     ),
     Table(
         "enrolments",
-        ("since", "until", "active", "organization"),
+        ("since", "until", "active", "organization", "override_reason"),
         phase="household",
         relationship=Pair("ENROLLED_IN", End(HOUSEHOLD, "household_id"), End(PROGRAM, "program")),
         pairs=(_serves(),),

@@ -647,6 +647,43 @@ class GraphRepository:
             scope,
         )
 
+    async def targeting_facts(
+        self, scope: Scope, *, start: date, end: date, ids: Sequence[str] | None = None
+    ) -> list[Row]:
+        """What eligibility and the targeting findings read, for every active
+        household the caller may see (or those of `ids`), in one statement:
+        its area and decile, its members (birth date, status, PPKS codes), its
+        services in [start, end] and the programs it is actively enrolled in.
+        `domain.eligibility.household_facts` turns a row into facts."""
+        if end < start:
+            raise GraphInputError("to: the end of the period is before its start.")
+        head: LiteralString = (
+            "MATCH (h:Household) WHERE "
+            if ids is None
+            else "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE "
+        )
+        return await self._read(
+            head + ACTIVE_H + " AND " + VISIBLE + " "
+            "RETURN h.household_id AS household_id, h.kelurahan_code AS kelurahan_code,"
+            " h.kecamatan_code AS kecamatan_code, h.welfare_decile AS decile,"
+            " COLLECT { MATCH (p:Person)-[:MEMBER_OF]->(h) RETURN p {.birth_date, .status,"
+            "  ppks: COLLECT { MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE "
+            + SHOWN_PROBLEM
+            + "  RETURN pr.code }} } AS members,"
+            " COLLECT { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
+            "  WHERE s.service_date >= $start AND s.service_date <= $end "
+            "  WITH s ORDER BY s.service_date, s.service_id "
+            "  RETURN s {.service_id, .service_date, .amount, .program, .funder, .organization,"
+            "  .source, funder_is_organization: " + FUNDER_IS_ORGANIZATION + "} } AS services,"
+            " COLLECT { MATCH (h)-[e:ENROLLED_IN]->(pg:Program) WHERE coalesce(e.active, true) "
+            "  RETURN pg.code } AS enrolled "
+            "ORDER BY household_id",
+            scope,
+            start=start,
+            end=end,
+            ids=list(ids or []),
+        )
+
     async def programs(self, scope: Scope) -> list[Row]:
         """Each program: funder, problems addressed, households reached
         (enrolled or served), households in need, and the share covered."""

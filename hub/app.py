@@ -28,6 +28,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
+from connectors.reference import eligibility_rules
 from graph import GraphRepository, GraphUnavailable, open_async_driver
 from hub.analytics import StagingAnalytics
 from hub.body_limit import MAX_BODY_BYTES, BodyLimit
@@ -295,6 +296,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 submissions=watch,
                 journal=journal,
                 analytics=analytics,
+                rules=eligibility_rules(),
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from domain.eligibility import RuleBook
 from domain.shapes import Scope
 from journal import Journal
 from schema.audit import AuditTrail
@@ -63,6 +64,10 @@ class Services:
     analytics: Analytics | None = None
     """The city figures the monthly report computes (`povertyIndicators`); None
     answers them with SERVICE_UNAVAILABLE."""
+    rules: RuleBook | None = None
+    """The programs' eligibility rules (`connectors.reference.eligibility_rules`);
+    None answers eligibility and targeting with SERVICE_UNAVAILABLE and lets
+    `enrolHousehold` enrol without a check (tests only: the hub always sets it)."""
     journal: Journal | None = None
     """The journal of every change: every API write is appended to it before it
     reaches the graph (schema.journaling), each process's tailer (schema.tailer)

@@ -21,10 +21,17 @@ from schema import inputs
 from schema.audit import wrote
 from schema.change_requests import ChangeRequestMutations
 from schema.context import Context
+from schema.eligibility import household_eligibility
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
 from schema.journaling import append, fact, journaled_write
-from schema.permissions import Policy, provenance_for, require_casework, require_write
+from schema.permissions import (
+    Policy,
+    provenance_for,
+    require_casework,
+    require_write,
+    sees_eligibility,
+)
 from schema.targets import resolve, visible_household
 from schema.types.assessment import Assessment, signer
 from schema.types.program import Enrolment
@@ -122,6 +129,44 @@ class EnrolmentInput:
     program: str
     since: date
     until: date | None = None
+    override_reason: str | None = strawberry.field(
+        default=None,
+        description="Why to enrol a household the program's rule finds not eligible on "
+        "`since` (a social worker's or Dinsos' decision, kept on the enrolment); without "
+        "it such an enrolment is refused.",
+    )
+
+
+async def check_enrolment(info: Info, enrolment: EnrolmentInput, policy: Policy) -> str | None:
+    """The override reason to keep, when the program's rule finds the household
+    not eligible on `since` and a social worker or Dinsos overrides it; raises
+    InputError when it is not eligible and not overridden. A program without a
+    rule (a foundation's), or a hub without rules, checks nothing. The refusal
+    names the failed conditions only to those who may see them (they name
+    disabilities)."""
+    if info.context.services.rules is None:
+        return None
+    reason = (enrolment.override_reason or "").strip() or None
+    found = await household_eligibility(
+        info, str(enrolment.household_id), enrolment.since, enrolment.program
+    )
+    if not found or found[0].eligible:
+        return None
+    e = found[0]
+    shown = sees_eligibility(policy)
+    if reason is not None and policy.casework:
+        return reason
+    why = " ".join(c.explanation for c in e.failed) if shown else ""
+    then = (
+        "Give overrideReason to enrol it anyway, with your reason."
+        if policy.casework
+        else "Ask a social worker or Dinsos to check the household's eligibility."
+    )
+    raise InputError(
+        "enrolment.program",
+        f"the household is not eligible for {e.program} on {enrolment.since} by rule "
+        f"{e.rule_version}. {why + ' ' if why else ''}{then}",
+    )
 
 
 @strawberry.enum
@@ -531,9 +576,14 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         wrote(info, households=[row["household_id"]])
         return result.shown_to(policy)
 
-    @strawberry.mutation(description="Enrol a household in a program.")
+    @strawberry.mutation(
+        description="Enrol a household in a program. A program with an eligibility rule "
+        "valid on `since` must find the household eligible; if it does not, the enrolment "
+        "is refused with the conditions that failed, unless a social worker or Dinsos "
+        "gives `overrideReason`."
+    )
     async def enrol_household(self, info: Info, enrolment: EnrolmentInput) -> Enrolment:
-        require_write(info.context.principal)
+        policy = require_write(info.context.principal)
         enrolment.household_id = strawberry.ID(
             (await visible_household(info, "enrolment.householdId", enrolment.household_id))[
                 "household_id"
@@ -541,6 +591,7 @@ class Mutation(GrantMutations, ChangeRequestMutations):
         )
         if enrolment.until is not None and enrolment.until < enrolment.since:
             raise InputError("enrolment.until", "is before enrolment.since.")
+        override = await check_enrolment(info, enrolment, policy)
         org = str(info.context.principal.organization)
         active = enrolment.until is None or enrolment.until >= date.today()
         row = rows.Enrolment(
@@ -550,6 +601,7 @@ class Mutation(GrantMutations, ChangeRequestMutations):
             until=enrolment.until,
             active=active,
             organization=org,
+            override_reason=override,
         )
         await journaled_write(
             info, kinds.ENROLMENT_RECORDED, row, households=[enrolment.household_id]

@@ -282,6 +282,38 @@ def require_casework(principal: Any) -> Policy:
     return policy
 
 
+def sees_eligibility(policy: Policy) -> bool:
+    """Whether a household's eligibility and targeting findings show: their
+    conditions name a disabled member (special-category health data), and an
+    outcome gives it away by inference, so only for those who see that."""
+    return policy.can_see_personal and policy.sees_special_category
+
+
+def require_eligibility(principal: Any) -> Policy:
+    """Named targeting findings: social workers and Dinsos only (`sees_eligibility`)."""
+    policy = policy_for(principal)
+    if not sees_eligibility(policy):
+        raise Forbidden(
+            f"the {_role(principal)} role cannot read households' eligibility: its "
+            "conditions name disabilities, which only social workers and Dinsos see. "
+            "Ask targetingSummary for counts by area instead."
+        )
+    return policy
+
+
+def require_city_aggregates(principal: Any) -> Policy:
+    """Counts over the whole city (targeting summary, eligibility what-if): analysts
+    and Dinsos; not a relationship-scoped organization, whose few households
+    would let a count name one."""
+    policy = require_aggregates(principal)
+    if policy.relationship_scoped:
+        raise Forbidden(
+            f"the {_role(principal)} role cannot read city-wide targeting figures; "
+            "they are for analysts and Dinsos."
+        )
+    return policy
+
+
 def require_alert_reader(principal: Any) -> Policy:
     """Consent receipts, link confirmations and submission alerts: Dinsos
     roles and the auditor."""
@@ -504,8 +536,11 @@ __all__ = [
     "require_audit_reader",
     "require_budget_reader",
     "require_casework",
+    "require_city_aggregates",
+    "require_eligibility",
     "require_personal",
     "require_write",
     "scope_for",
+    "sees_eligibility",
     "suppress",
 ]

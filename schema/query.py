@@ -33,6 +33,7 @@ from schema.permissions import (
 from schema.referrals import ReferralQueries
 from schema.review import ReviewQueries
 from schema.services import Analytics
+from schema.targeting import TargetingQueries
 from schema.types.analysis import (
     Budget,
     BudgetProblem,
@@ -199,7 +200,13 @@ async def _among(info: Info) -> list[str] | None:
 
 @strawberry.type
 class Query(
-    GrantQueries, ChangeRequestQueries, FeedQueries, ReviewQueries, ReferralQueries, CaseloadQueries
+    GrantQueries,
+    ChangeRequestQueries,
+    FeedQueries,
+    ReviewQueries,
+    ReferralQueries,
+    CaseloadQueries,
+    TargetingQueries,
 ):
     @strawberry.field(
         description="A household by id, if you may see it. An id merged into "

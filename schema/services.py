@@ -92,6 +92,13 @@ class Repository(Protocol):
     async def follow_ups(
         self, scope: Scope, *, social_worker: str, due: date, offset: int = 0, limit: int = 20
     ) -> Page: ...
+    async def targeting_facts(
+        self, scope: Scope, *, start: date, end: date, ids: Sequence[str] | None = None
+    ) -> list[Row]:
+        """Per active visible household (or those of `ids`): household_id,
+        kelurahan_code, kecamatan_code, decile, members ([{birth_date, status,
+        ppks}]), services in [start, end] and enrolled (active program codes)."""
+        ...
 
     async def programs(self, scope: Scope) -> list[Row]: ...
     async def funders(self, scope: Scope) -> list[Row]: ...

@@ -23,6 +23,7 @@ from typing import Final
 import duckdb
 
 from domain.city import REFERENCE_VERSION
+from domain.eligibility import RuleBook, load_rules
 
 REFERENCE_DIR: Final[Path] = Path(__file__).resolve().parent
 
@@ -164,6 +165,21 @@ def funder_types() -> tuple[FunderType, ...]:
     return tuple(FunderType(r["code"], r["name"], _bool(r["public"])) for r in _rows("funder_type"))
 
 
+#: The programs' eligibility rules (see `domain.eligibility` for the format).
+ELIGIBILITY_RULES: Final[Path] = REFERENCE_DIR / "eligibility.toml"
+
+
+@cache
+def eligibility_rules() -> RuleBook:
+    """The catalogue's eligibility rules, compiled and checked against its programs,
+    with the pairs of programs its combination table forbids."""
+    return load_rules(
+        ELIGIBILITY_RULES,
+        {p.code for p in programs()},
+        [(c.program_a, c.program_b) for c in program_combinations() if not c.allowed],
+    )
+
+
 def combination_allowed(program_a: str, program_b: str) -> bool:
     """Whether one family may receive both programs; unknown pairs are allowed."""
     a, b = sorted((program_a, program_b))
@@ -272,6 +288,7 @@ def _loaded_digest(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 __all__ = [
+    "ELIGIBILITY_RULES",
     "REFERENCE_DIR",
     "REFERENCE_VERSION",
     "FunderType",
@@ -283,6 +300,7 @@ __all__ = [
     "ProgramPpks",
     "Region",
     "combination_allowed",
+    "eligibility_rules",
     "funder_types",
     "kecamatan",
     "kelurahan",

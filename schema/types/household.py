@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Any, Final
 
 import strawberry
@@ -13,9 +14,11 @@ from domain.rows import HOUSEHOLD_FIELDS
 from domain.shapes import Row
 from schema.audit import read, rows_read
 from schema.context import Context
+from schema.eligibility import household_eligibility
 from schema.loaders import Resolved, now_or_later
-from schema.permissions import Policy, mask, provenance_for
+from schema.permissions import Policy, mask, provenance_for, sees_eligibility
 from schema.types.assessment import Assessment
+from schema.types.eligibility import ProgramEligibility
 from schema.types.person import RESOLVED_FROM_HELP, Person, PersonStatus
 from schema.types.problem import Problem, visible_problems
 from schema.types.program import Enrolment
@@ -127,6 +130,23 @@ class Household:
             return [Assessment.from_row(r) for r in rows]
 
         return now_or_later(info.context.loaders.assessments, self.id, shown)
+
+    @strawberry.field(
+        description="Eligibility for each program with a rule valid on `on` (default: "
+        "today), condition by condition; empty unless you are a social worker or Dinsos "
+        "(the conditions name disabilities)."
+    )
+    async def eligibility(
+        self,
+        info: strawberry.Info[Context, None],
+        on: date | None = None,
+        program: str | None = None,
+    ) -> list[ProgramEligibility]:
+        if not sees_eligibility(info.context.policy):
+            return []
+        found = await household_eligibility(info, self.id, on or date.today(), program)
+        read(info, households=[self.id])
+        return [ProgramEligibility.of(e) for e in found]
 
     @strawberry.field(
         graphql_type=list[Referral],

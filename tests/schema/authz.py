@@ -36,6 +36,10 @@ BUDGET_READERS = SEES_ALL | {"analyst"}
 WRITERS = PERSONAL
 CASEWORK = SEES_ALL
 SUPPRESSED = frozenset({"analyst"})
+#: eligibility and named targeting findings: their conditions name disabilities
+ELIGIBILITY = SEES_ALL
+#: city-wide targeting counts and the what-if: not a relationship-scoped organization
+CITY_AGGREGATES = SEES_ALL | {"analyst"}
 
 # --- the households ----------------------------------------------------------
 HOUSEHOLDS: dict[str, dict[str, str]] = {

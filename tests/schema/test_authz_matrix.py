@@ -21,6 +21,8 @@ from authz import (
     AUDIT_READERS,
     BUDGET_READERS,
     CASEWORK,
+    CITY_AGGREGATES,
+    ELIGIBILITY,
     HOUSEHOLDS,
     PERSONAL,
     PRINCIPALS,
@@ -38,6 +40,7 @@ from city import city as tiny_city
 from gqlkit import CityAnalytics, FakeReview, MemoryAudit
 from neo4j import Driver
 
+from connectors.reference import eligibility_rules
 from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from hub.security.db import SecurityDB
@@ -55,7 +58,10 @@ MEMBER = (
     "id nik phone problems { code } "
     "sourceRecords { recordKey organization evidence { otherRecordKey fields } }"
 )
-HOUSEHOLD = f"id noKk members {{ {MEMBER} }} assessments {{ id }}"
+HOUSEHOLD = (
+    f"id noKk members {{ {MEMBER} }} assessments {{ id }} "
+    'eligibility(on: "2026-10-31") { program eligible }'
+)
 
 View = dict[str, Any]
 
@@ -98,7 +104,7 @@ READS: dict[str, tuple[str, Callable[[Any, dict[str, str]], View | None]]] = {
         _households,
     ),
 }
-FIELDS = ("nik", "noKk", "phone", "specialProblems", "assessments", "evidence")
+FIELDS = ("nik", "noKk", "phone", "specialProblems", "assessments", "evidence", "eligibility")
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +133,7 @@ async def services(
         submissions=SubmissionWatch(db, SubmissionLimits()),
         analytics=CityAnalytics(tiny_city()),
         review=FakeReview(),
+        rules=eligibility_rules(),
     )
     db.close()
     await driver.close()
@@ -190,6 +197,8 @@ async def test_read_matrix(
                 PRINCIPALS[role].organization
             }
             assert "dtks" not in text
+    elif field == "eligibility":
+        assert bool(view["eligibility"]) is (role in ELIGIBILITY)
     else:
         assert bool(view["assessments"]) is whole
 
@@ -222,6 +231,27 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
         PERSONAL,
         'query { duplicatedAid(from: "2026-10-01", to: "2026-10-31") '
         "{ edges { node { household { id } need } } } }",
+        False,
+    ),
+    (
+        "targetingFindings",
+        ELIGIBILITY,
+        'query { targetingFindings(from: "2026-10-01", to: "2026-10-31") '
+        "{ edges { node { household { id } kind conditions { explanation } } } } }",
+        False,
+    ),
+    (
+        "targetingSummary",
+        CITY_AGGREGATES,
+        'query { targetingSummary(from: "2026-10-01", to: "2026-10-31") '
+        "{ kelurahanCode kind program households } }",
+        False,
+    ),
+    (
+        "eligibilityWhatIf",
+        CITY_AGGREGATES,
+        'query { eligibilityWhatIf(program: "PKH", from: "2026-10-01", to: "2026-10-31", '
+        "decileMax: 3) { newlyExcluded newlyExcludedHouseholds } }",
         False,
     ),
     (
@@ -368,6 +398,11 @@ async def test_root_field_gate(
         assert "H4" not in text  # H4 is a gap, but not theirs
     if field == "duplicatedAid":
         assert "H1" in text  # BPNT and SEMBAKO-YAYASAN in October
+    if field == "targetingSummary" and role in SUPPRESSED:
+        assert all(r["households"] is None for r in result.data["targetingSummary"])
+    if field == "eligibilityWhatIf":  # the ids are for those who see eligibility
+        shown = result.data["eligibilityWhatIf"][0]["newlyExcludedHouseholds"]
+        assert (shown is not None) is (role in ELIGIBILITY)
 
 
 async def test_analyst_asking_for_gap_households_gets_null(

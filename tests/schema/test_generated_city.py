@@ -1107,7 +1107,15 @@ async def test_enrolment_closes_a_coverage_gap(
 
     done = (
         await hub.data(
-            "worker", ENROL, e={"householdId": hid, "program": program, "since": "2026-12-01"}
+            "worker",
+            ENROL,
+            # a gap closes whatever the program's rule says: a social worker's override
+            e={
+                "householdId": hid,
+                "program": program,
+                "since": "2026-12-01",
+                "overrideReason": "assessed at home",
+            },
         )
     )["enrolHousehold"]
     assert (done["programCode"], done["active"], done["organization"]) == (

@@ -305,7 +305,8 @@ async def record_facts(hub: Hub, ha: str, hb: str, pb: str) -> tuple[str, str]:
     await hub.data(
         "worker",
         """mutation($h: ID!) { enrolHousehold(enrolment:
-        {householdId: $h, program: "ATENSI", since: "2026-11-01"}) { programCode } }""",
+        {householdId: $h, program: "ATENSI", since: "2026-11-01",
+         overrideReason: "assessed: PPKS01"}) { programCode } }""",
         h=hb,
     )
     change = (

@@ -1,0 +1,173 @@
+"""Targeting findings for a whole city, and one household's eligibility, against
+baselines in the same run.
+
+    python bench/bench_targeting.py --uri bolt://127.0.0.1:7714 --password ... \
+        [--households 20000 --load --wipe] [--samples 200]
+
+- `targetingFindings` (exclusion, inclusion and duplicated aid of every
+  household, first page) against `duplicatedAid` over the same period, the
+  whole-city query it folds in;
+- `household { eligibility }` p50/p95 over `--samples` households against
+  `household { id decile }` on the same households.
+
+Both run in process through the real schema (`schema.build_schema`) and
+repository as a Dinsos administrator, the eligibility rules of the catalogue
+loaded; no HTTP, so the figures are the query and the rules, not the server.
+--load --wipe loads the generator's ground-truth city first (bench_api's
+`truth_city`, not linked from source exports), WIPING the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from results import Figure, report, table  # noqa: E402
+
+FROM, TO = "2026-01-01", "2026-12-31"
+FINDINGS = """query($from: Date!, $to: Date!) { targetingFindings(from: $from, to: $to, first: 1) {
+  totalCount edges { node { kind programs } } } }"""
+DUPLICATED = """query($from: Date!, $to: Date!) { duplicatedAid(from: $from, to: $to, first: 1) {
+  totalCount edges { node { rule programs } } } }"""
+ELIGIBILITY = """query($id: ID!) { household(id: $id) {
+  id eligibility(on: "2026-12-31") { program eligible conditions { name held explanation } } } }"""
+HOUSEHOLD = """query($id: ID!) { household(id: $id) { id decile } }"""
+
+
+@dataclass(frozen=True)
+class Admin:
+    organization: str = "DINSOS"
+    role: str = "dinsos_admin"
+    subject: str = "bench"
+
+
+async def timed(run: Callable[[], Awaitable[Any]]) -> float:
+    started = time.perf_counter()
+    await run()
+    return time.perf_counter() - started
+
+
+def p95(times: list[float]) -> float:
+    return statistics.quantiles(times, n=20)[-1]
+
+
+async def measure(args: argparse.Namespace, ids: list[str]) -> list[Figure]:
+    from connectors.reference import eligibility_rules
+    from graph import GraphRepository, GraphTarget, open_async_driver
+    from schema import build_schema
+    from schema.context import Context, Services
+
+    conn = GraphTarget(args.uri, args.user, args.password, args.database)
+    driver = await open_async_driver(conn)
+    services = Services(
+        repository=GraphRepository(driver, args.database, args.uri), rules=eligibility_rules()
+    )
+    schema = build_schema()
+
+    async def ask(query: str, **variables: Any) -> Any:
+        context = Context.for_request(services, Admin(), purpose="bench targeting")
+        result = await schema.execute(query, variable_values=variables, context_value=context)
+        assert result.errors is None, result.errors
+        return result.data
+
+    period = {"from": FROM, "to": TO}
+    try:
+        await ask(HOUSEHOLD, id=ids[0])  # warm the driver's pool
+        found = await ask(FINDINGS, **period)
+        duplicated = await ask(DUPLICATED, **period)
+        findings_s = min([await timed(lambda: ask(FINDINGS, **period)) for _ in range(args.runs)])
+        dup_s = min([await timed(lambda: ask(DUPLICATED, **period)) for _ in range(args.runs)])
+        sample = ids[: args.samples]
+        elig = [await timed(lambda h=h: ask(ELIGIBILITY, id=h)) for h in sample]  # type: ignore[misc]
+        plain = [await timed(lambda h=h: ask(HOUSEHOLD, id=h)) for h in sample]  # type: ignore[misc]
+    finally:
+        await driver.close()
+    total = found["targetingFindings"]["totalCount"]
+    dups = duplicated["duplicatedAid"]["totalCount"]
+    return [
+        Figure(
+            f"targetingFindings, whole city ({args.households_found:,} households, "
+            f"{total:,} findings), best of {args.runs}",
+            f"{findings_s:.2f} s",
+            f"duplicatedAid ({dups:,} findings): {dup_s:.2f} s",
+            f"{findings_s / dup_s:.1f}x",
+        ),
+        Figure(
+            f"household eligibility p95 ({len(sample)} households; p50 "
+            f"{statistics.median(elig) * 1000:.1f} ms)",
+            f"{p95(elig) * 1000:.1f} ms",
+            f"household {{ id decile }} p95: {p95(plain) * 1000:.1f} ms",
+            f"{p95(elig) / p95(plain):.1f}x",
+        ),
+    ]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--uri", default=os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"))
+    p.add_argument("--user", default="neo4j")
+    p.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD"))
+    p.add_argument("--database", default="neo4j")
+    p.add_argument("--households", type=int, default=20_000)
+    p.add_argument("--load", action="store_true")
+    p.add_argument("--wipe", action="store_true")
+    p.add_argument("--samples", type=int, default=200)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--no-record", action="store_true", help="do not write bench/results.md")
+    args = p.parse_args()
+    if not args.password:
+        p.error("give --password or NEO4J_PASSWORD")
+
+    from graph import GraphTarget, ensure_constraints, load, open_driver
+
+    sync = open_driver(GraphTarget(args.uri, args.user, args.password, args.database))
+    if args.load:
+        if not args.wipe:
+            p.error("--load wipes the database first: pass --wipe too")
+        from bench_api import truth_city
+        from bench_graph_load import wipe
+
+        started = time.perf_counter()
+        tables = truth_city(args.households)
+        wipe(sync)
+        ensure_constraints(sync, args.database)
+        load(sync, tables, args.database)
+        took = time.perf_counter() - started
+        print(f"city of {args.households:,} households built and loaded in {took:.0f} s")
+    ids = [
+        r["id"]
+        for r in sync.execute_query(
+            "MATCH (h:Household) RETURN h.household_id AS id ORDER BY rand() LIMIT 5000",
+            database_=args.database,
+        ).records
+    ]
+    args.households_found = sync.execute_query(
+        "MATCH (h:Household) RETURN count(h) AS n", database_=args.database
+    ).records[0]["n"]
+    sync.close()
+    if not ids:
+        print("no households in the graph: pass --load --wipe", file=sys.stderr)
+        return 1
+    figures = asyncio.run(measure(args, ids))
+    notes = [f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"]
+    if args.no_record:
+        print(table(figures, notes))
+    else:
+        report("bench_targeting", figures, notes)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
