@@ -45,22 +45,22 @@ def sign_in(b: WebDriver, base: str, api_key: str) -> None:
     b.get(f"{base}/app/login")
     b.find_element(By.ID, "api_key").send_keys(api_key)
     b.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    b.get(f"{base}/app/tujuan?task=cari&next=/app/cari")
-    b.find_element(By.CSS_SELECTOR, "input[name=purpose], select[name=purpose]")
-    choices = b.find_elements(By.CSS_SELECTOR, "input[name=purpose]")
-    if choices:
-        choices[0].click()
+    b.get(f"{base}/app/tujuan?task=cari&next=/app/cari")  # the first purpose offered
     b.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
 
 
 def shoot(b: WebDriver, out: Path, stem: str) -> None:
+    """The page at each width, as tall as its content (at most 2400 px)."""
     for width_name, (width, height) in WIDTHS.items():
-        b.set_window_size(width, height)
-        full = b.execute_script("return document.documentElement.scrollHeight")
-        b.set_window_size(width, min(max(height, int(full)), 2400))
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
+        b.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)  # type: ignore[attr-defined]
+        full = int(b.execute_script("return document.documentElement.scrollHeight"))
+        metrics["height"] = min(max(height, full), 2400)
+        b.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)  # type: ignore[attr-defined]
         path = out / f"{stem}-{width_name}.png"
         b.save_screenshot(str(path))
         print(f"wrote {path}")
+    b.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})  # type: ignore[attr-defined]
 
 
 def main() -> None:
@@ -74,7 +74,7 @@ def main() -> None:
     try:
         b.set_window_size(*WIDTHS["desktop"])
         sign_in(b, args.base, args.api_key)
-        b.get(f"{args.base}/app/cari?decile=2&rt=1")
+        b.get(f"{args.base}/app/cari?decile=4")
         shoot(b, args.out, "cari")
         first = b.find_elements(By.CSS_SELECTOR, "a[href^='/app/keluarga/']")
         if first:
@@ -84,10 +84,15 @@ def main() -> None:
             print("no household found to show", file=sys.stderr)
         for stem, path in (
             ("beban-kasus", "/app/beban-kasus"),
+            ("kotak-masuk", "/app/kotak-masuk"),
+            ("tinjauan", "/app/tinjauan"),
+            ("usulan", "/app/usulan"),
             ("dasbor", "/app/dasbor"),
             ("unggah", "/app/unggah"),
         ):
             b.get(args.base + path)
+            if "/app/tujuan" in b.current_url:  # a task that asks its purpose first
+                b.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
             shoot(b, args.out, stem)
     finally:
         b.quit()
