@@ -77,7 +77,7 @@ class Console:
         self.principal_of = principal_of
         self.settings = settings
         self.check_login = check_login
-        self._ppks: list[Any] | None = None
+        self._ppks: dict[str, list[Any]] = {}
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -279,14 +279,15 @@ class Console:
         )
 
     async def ppks_categories(self, session: Session) -> list[Any]:
-        """The PPKS list for the search form: reference data, asked once per process."""
-        if self._ppks is None:
+        """The PPKS list for the search form: reference data, asked once per role
+        (a role without special-category access is offered fewer)."""
+        if session.role not in self._ppks:
             out = await self.run(session, "PpksCategories", None)
             found = _get(out.data, "ppksCategories")
             if not found:
                 return []
-            self._ppks = found
-        return self._ppks
+            self._ppks[session.role] = found
+        return self._ppks[session.role]
 
     async def household(self, request: Request, session: Session) -> Response:
         if session.purpose(SEARCH_TASK) is None:

@@ -526,9 +526,18 @@ class GraphRepository:
         if order is None:
             raise GraphInputError(f"sort: {sort!r} is not one of {', '.join(HOUSEHOLD_SORT)}.")
         direction: LiteralString = " DESC" if descending else ""
+        # a NIK or KK names a few households: start from the person index, not every one
+        head: LiteralString = "MATCH (h:Household) "
+        if filters.get("nik"):
+            head = "MATCH (:Person {nik: $nik})-[:MEMBER_OF]->(hh:Household) WITH DISTINCT hh AS h "
+        elif filters.get("no_kk"):
+            head = (
+                "CALL { MATCH (hh:Household {no_kk: $no_kk}) RETURN hh UNION "
+                "MATCH (:Person {no_kk: $no_kk})-[:MEMBER_OF]->(hh:Household) RETURN hh } "
+                "WITH DISTINCT hh AS h "
+            )
         rows = await self._read(
-            "MATCH (h:Household) "
-            "WHERE coalesce(h.status, 'active') IN $statuses "
+            head + "WHERE coalesce(h.status, 'active') IN $statuses "
             " AND ($kel IS NULL OR h.kelurahan_code = $kel) "
             " AND ($kel_any IS NULL OR h.kelurahan_code = $kel_any OR "
             "   EXISTS { MATCH (h)-[:LIVES_IN]->(k) WHERE toLower(k.name) = toLower($kel_any) }) "

@@ -27,6 +27,7 @@ is refused.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,8 @@ def _budget(
         quota, amount = int(row["quota_households"]), float(row["amount"])
     except ValueError:
         return None, "quota_households is a whole number and amount a number (IDR)"
+    if not math.isfinite(amount):
+        return None, f"amount {row['amount']!r} is not a finite number (IDR)"
     if quota < 0 or amount < 0:
         return None, "quota_households and amount may not be negative"
     return Budget(funder, program, year, quota, amount), ""

@@ -146,6 +146,11 @@ async def check_enrolment(info: Info, enrolment: EnrolmentInput, policy: Policy)
     disabilities)."""
     if info.context.services.rules is None:
         return None
+    if not sees_eligibility(policy):
+        # the rule reads special-category facts (disabilities, health): its answer
+        # to an agency or foundation would tell them by trying. Their enrolments go
+        # unchecked; the targeting findings show Dinsos any that break the rule.
+        return None
     reason = (enrolment.override_reason or "").strip() or None
     found = await household_eligibility(
         info, str(enrolment.household_id), enrolment.since, enrolment.program
@@ -153,10 +158,9 @@ async def check_enrolment(info: Info, enrolment: EnrolmentInput, policy: Policy)
     if not found or found[0].eligible:
         return None
     e = found[0]
-    shown = sees_eligibility(policy)
     if reason is not None and policy.casework:
         return reason
-    why = " ".join(c.explanation for c in e.failed) if shown else ""
+    why = " ".join(c.explanation for c in e.failed)
     then = (
         "Give overrideReason to enrol it anyway, with your reason."
         if policy.casework

@@ -521,6 +521,8 @@ class Query(
         rows = await analytics.poverty(level="KECAMATAN", households=await _among(info))
         goals = await analytics.targets()
         poor = suppress(sum(r["poor_people"] for r in rows), policy)
+        if any(suppress(r["poor_people"], policy) is None for r in rows):
+            poor = None  # the city less the kecamatan shown would give back a withheld one
         rate = _rate(poor, goals["population"])
         return PovertyTarget(
             population=goals["population"],
@@ -552,7 +554,7 @@ class Query(
                     year=b["year"],
                     quota_households=b["quota_households"],
                     amount=b["amount"],
-                    spent=b["spent"],
+                    spent=b["spent"] if suppress(b["households"], policy) is not None else None,
                     households_served=suppress(b["households"], policy),
                 )
                 for b in found["budgets"]
@@ -571,13 +573,16 @@ class Query(
     async def funding_pool(self, info: Info, year: int | None = None) -> FundingPool:
         policy = require_budget_reader(info.context.principal)
         found = await _analytics(info).funding_pool(year=year or date.today().year)
+        programs = [_program_need(p, policy) for p in found["programs"]]
+        # a total less the programs shown would give back a withheld program's need
+        whole = all(p.households_in_need is not None for p in programs)
         return FundingPool(
             year=found["year"],
             pool=found["pool"],
-            need_cost=found["need_cost"],
-            payable=found["payable"],
-            share_of_need_covered=found["share_of_need_covered"],
-            programs=[_program_need(p, policy) for p in found["programs"]],
+            need_cost=found["need_cost"] if whole else None,
+            payable=found["payable"] if whole else None,
+            share_of_need_covered=found["share_of_need_covered"] if whole else None,
+            programs=programs,
         )
 
     @strawberry.field(

@@ -134,16 +134,17 @@ class Budget:
     year: int
     quota_households: int
     amount: float = strawberry.field(description="The budget (IDR).")
-    spent: float = strawberry.field(
-        description="The amounts of the services of its program its funder paid in its year."
+    spent: float | None = strawberry.field(
+        description="The amounts of the services of its program its funder paid in its year "
+        "(null with a withheld households count: one household's aid is personal)."
     )
     households_served: int | None = strawberry.field(
         description="Households those services reached (null: a small cell withheld)."
     )
 
-    @strawberry.field(description="amount - spent.")
-    def remaining(self) -> float:
-        return self.amount - self.spent
+    @strawberry.field(description="amount - spent (null when spent is withheld).")
+    def remaining(self) -> float | None:
+        return None if self.spent is None else self.amount - self.spent
 
 
 @strawberry.type(description="A row of the budgets file left out, and why.")
@@ -177,10 +178,13 @@ class ProgramNeed:
 class FundingPool:
     year: int
     pool: float = strawberry.field(description="Every budget of the year (IDR).")
-    need_cost: float = strawberry.field(
-        description="The cost of serving every household in need of each program."
+    need_cost: float | None = strawberry.field(
+        description="The cost of serving every household in need of each program (null "
+        "when a program's count is withheld: the total less the others would give it)."
     )
-    payable: float = strawberry.field(description="Of needCost, what the budgets can pay.")
+    payable: float | None = strawberry.field(
+        description="Of needCost, what the budgets can pay (null as needCost)."
+    )
     share_of_need_covered: float | None = strawberry.field(description="payable / needCost.")
     programs: list[ProgramNeed]
 

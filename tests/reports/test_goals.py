@@ -143,6 +143,8 @@ def _budgets_file(path: Path, staging: duckdb.DuckDBPyConnection) -> tuple[int, 
         f"NOBODY,PKH,{year},1,1",  # not a funder
         f"APBN,NO-SUCH,{year},1,1",  # not a program
         f"APBN,PKH,{year},-1,5",  # negative
+        f"APBN,BPNT,{year},1,nan",  # not a finite amount (GraphQL could not send it)
+        f"APBN,KIP,{year},1,inf",
         f"{pairs[0][0]},{pairs[0][1]},{year},1,1",  # a second budget of one key
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -157,7 +159,7 @@ def test_budgets_spending_and_the_share_of_need_covered(
     goals = goals_of(replace(settings, budgets_file=tmp_path / "budgets.csv"))
     assert [(q.row, q.reason.split(" ")[0]) for q in goals.budgets.quarantined] == [
         (len(goals.budgets.budgets) + 2 + i, word)
-        for i, word in enumerate(("funder", "program", "quota_households", "a"))
+        for i, word in enumerate(("funder", "program", "quota_households", "amount", "amount", "a"))
     ]
     con = staging.cursor()
     prepare_figures(con, PERIOD, None, goals)

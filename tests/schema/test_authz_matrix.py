@@ -275,7 +275,7 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
     (
         "budgets",
         BUDGET_READERS,
-        "{ budgets { budgets { funder spent } quarantined { row } } }",
+        "{ budgets { budgets { funder spent householdsServed } quarantined { row } } }",
         False,
     ),
     (
@@ -394,6 +394,15 @@ async def test_root_field_gate(
             assert role in SUPPRESSED and target["povertyRate"] is None
         else:
             assert target["povertyRate"] == round(target["poorPeople"] / target["population"], 6)
+    if field == "fundingPool":
+        # the totals less the programs shown would give back a withheld program's need
+        pool = result.data["fundingPool"]
+        withheld = any(p["householdsInNeed"] is None for p in pool["programs"])
+        assert (pool["needCost"] is None) is withheld
+        assert (pool["shareOfNeedCovered"] is None) is (withheld or not pool["needCost"])
+    if field == "budgets":  # one household's aid is what a withheld count would hide
+        for b in result.data["budgets"]["budgets"]:
+            assert b["householdsServed"] is not None or b["spent"] is None
     if field == "coverageGaps.households" and role in SCOPED:
         assert "H4" not in text  # H4 is a gap, but not theirs
     if field == "duplicatedAid":
