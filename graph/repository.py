@@ -536,6 +536,13 @@ class GraphRepository:
                 "MATCH (:Person {no_kk: $no_kk})-[:MEMBER_OF]->(hh:Household) RETURN hh } "
                 "WITH DISTINCT hh AS h "
             )
+        elif filters.get("kelurahan") or filters.get("kelurahan_code"):
+            # one kelurahan's households, through its node (151 of them), not a scan
+            head = (
+                "MATCH (k:Kelurahan) WHERE k.code IN [$kel, $kel_any] "
+                "  OR toLower(k.name) = toLower($kel_any) "
+                "MATCH (hh:Household)-[:LIVES_IN]->(k) WITH DISTINCT hh AS h "
+            )
         rows = await self._read(
             head + "WHERE coalesce(h.status, 'active') IN $statuses "
             " AND ($kel IS NULL OR h.kelurahan_code = $kel) "
