@@ -52,7 +52,7 @@ SUMMARY_KEYS: Final = (
     "active",
 )
 #: free-text fields: kept, with identifiers typed into them masked
-FREE_TEXT: Final = ("note", "notes", "plan", "reason", "rejection_reason")
+FREE_TEXT: Final = ("note", "notes", "plan", "reason", "rejection_reason", "override_reason")
 #: rows never carry these (a submission's personal data stays in intake and staging)
 IDENTIFYING: Final = frozenset({"nik", "no_kk", "phone", "full_name", "name_tokens"})
 
@@ -65,6 +65,8 @@ def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
     for name in FREE_TEXT:
         if isinstance(out.get(name), str):
             out[name] = mask_text(out[name], _MASKING)
+    if isinstance(out.get("goals"), list):  # an assessment's goals: free text, one a line
+        out["goals"] = [mask_text(g, _MASKING) if isinstance(g, str) else g for g in out["goals"]]
     return out
 
 

@@ -13,6 +13,7 @@ import strawberry
 
 from domain.eligibility import RuleError
 from domain.targeting import Finding, what_if
+from domain.thresholds import is_decile
 from schema.audit import personal, rows_read
 from schema.context import Context
 from schema.eligibility import city_findings, full_facts, in_area, rules
@@ -152,9 +153,16 @@ class TargetingQueries:
         book = rules(info)
         if expression is not None and program is None:
             raise InputError("expression", "an expression is one program's: give program too.")
-        programs = [program] if program is not None else list(book.programs)
-        if any(book.rule(p, to) is None for p in programs):
+        if decile_max is not None and not is_decile(decile_max):
+            raise InputError("decileMax", "a DTSEN decile is a whole number from 1 to 10.")
+        if program is not None and book.rule(program, to) is None:
             raise InputError("program", f"{program} has no eligibility rule valid on {to}.")
+        # without a program: every program whose rule is in force on `to`
+        programs = (
+            [program]
+            if program is not None
+            else [p for p in book.programs if book.rule(p, to) is not None]
+        )
         params = {"decile_max": decile_max} if decile_max is not None else None
         changed = []
         for code in programs:

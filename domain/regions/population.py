@@ -73,6 +73,8 @@ def read_population(path: Path, kelurahan_of: Mapping[str, str]) -> Population:
     first = rows[0]
     for n, row in enumerate(rows, start=2):
         where = f"{path}, row {n}"
+        if None in row.values() or None in row:
+            raise PopulationError(f"{where}: the row has fewer or more cells than the header.")
         code, level = row["code"].strip(), row["level"].strip()
         if level not in figures:
             raise PopulationError(f"{where}, level: {level!r}; write kecamatan or kelurahan.")

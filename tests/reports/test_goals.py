@@ -223,6 +223,7 @@ def _population_with(tmp_path: Path, change: str, to: str) -> Path:
         ("3273011001,kelurahan,327301,16557", "3273011001,kelurahan,327301,16558", "add up"),
         ("3273011001,kelurahan,327301,16557", "3273011001,kelurahan,327301,many", "whole number"),
         ("code,level,parent", "code,kind,parent", "no column level"),
+        ("3273011001,kelurahan,327301,16557,", "3273011001,kelurahan,", "fewer or more cells"),
         ("\n3273011001,kelurahan", "\n3273011001,kelurahan,327301,16557,2024,x\nz", "one version"),
     ],
 )
