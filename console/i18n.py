@@ -450,6 +450,11 @@ CATALOGUE.update(
         "dash_budget": ("Anggaran", "Budget"),
         "dash_payable": ("Terbayar", "Payable"),
         "yes": ("ya", "yes"),
+        # -- Keluarga: eligibility flags (household.eligibility)
+        "eligibility_title": ("Kelayakan program", "Program eligibility"),
+        "eligibility_yes": ("layak", "eligible"),
+        "eligibility_no": ("tidak layak", "not eligible"),
+        "eligibility_rule": ("aturan", "rule"),
     }
 )
 

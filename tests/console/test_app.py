@@ -362,3 +362,24 @@ def test_the_caseload_lists_my_follow_ups_and_not_another_workers(city: City) ->
     section = page.split('id="follow-ups"', 1)[1].split("</section>", 1)[0]
     assert "tujuan 3" in section and f"/app/keluarga/{hid}" in section
     assert "tujuan 2" not in section  # another worker's follow-up
+
+
+ELIGIBILITY = """query($id: ID!) { household(id: $id) { eligibility { program eligible
+  conditions { held explanation } } } }"""
+
+
+def test_the_household_page_flags_eligibility_as_the_api_judges_it(
+    city: City, dinsos: httpx.Client
+) -> None:
+    """Each program's rule, eligible or not, with the failed conditions in words,
+    exactly as `household.eligibility` answers Dinsos."""
+    hid = some_household(city)
+    api = city.graphql(city.key("dinsos_admin"), ELIGIBILITY, id=hid)["data"]["household"]
+    assert api["eligibility"], "the hub has eligibility rules"
+    page = dinsos.get(f"/app/keluarga/{hid}").text
+    flags = dict(re.findall(r'data-program="([^"]+)" data-eligible="(yes|no)"', page))
+    assert flags == {e["program"]: "yes" if e["eligible"] else "no" for e in api["eligibility"]}
+    for e in api["eligibility"]:
+        for c in e["conditions"]:
+            if not e["eligible"] and not c["held"]:
+                assert str(escape(c["explanation"])) in page
