@@ -450,6 +450,29 @@ CATALOGUE.update(
         "dash_budget": ("Anggaran", "Budget"),
         "dash_payable": ("Terbayar", "Payable"),
         "yes": ("ya", "yes"),
+        # -- Catat layanan (console/deliveries.py)
+        "delivery_title": ("Catat layanan", "Record a delivery"),
+        "delivery_program": ("Program", "Program"),
+        "delivery_choose": ("Pilih program", "Choose a program"),
+        "delivery_date": ("Tanggal layanan", "Date of the delivery"),
+        "delivery_amount": ("Nilai (Rp, boleh kosong)", "Amount (IDR, optional)"),
+        "delivery_person": ("Penerima", "Received by"),
+        "delivery_whole_household": ("Seluruh keluarga", "The whole household"),
+        "delivery_save": ("Simpan layanan", "Save the delivery"),
+        "delivery_back": ("Kembali ke keluarga", "Back to the household"),
+        "delivery_need_program": ("Pilih programnya.", "Choose the program."),
+        "delivery_bad_date": (
+            "Tulis tanggal layanan sebagai TTTT-BB-HH.",
+            "Write the date of the delivery as YYYY-MM-DD.",
+        ),
+        "delivery_bad_amount": (
+            "Nilai ditulis dalam rupiah, angka saja, paling banyak 1.000.000.000.",
+            "The amount is in rupiah, digits only, at most 1,000,000,000.",
+        ),
+        "delivery_bad_person": (
+            "Penerima harus anggota keluarga ini.",
+            "The receiver must be a member of this household.",
+        ),
         # -- Keluarga: eligibility flags (household.eligibility)
         "eligibility_title": ("Kelayakan program", "Program eligibility"),
         "eligibility_yes": ("layak", "eligible"),

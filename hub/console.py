@@ -17,6 +17,7 @@ from console import Console, ConsoleSettings, upload_routes
 from console.app import UploadView
 from console.casework import Casework
 from console.change_pages import ChangePages
+from console.deliveries import Deliveries
 from console.review_pages import ReviewPages
 from console.runner import Executor, Runner, load_operations
 from hub.dashboard import DASHBOARD_ROLES, Sessions, principal_of
@@ -67,5 +68,6 @@ def console_routes(
             *ReviewPages(console).routes(),
             *ChangePages(console).routes(),
             *Casework(console).routes(),
+            *Deliveries(console).routes(),
         ]
     )

@@ -383,3 +383,27 @@ def test_the_household_page_flags_eligibility_as_the_api_judges_it(
         for c in e["conditions"]:
             if not e["eligible"] and not c["held"]:
                 assert str(escape(c["explanation"])) in page
+
+
+SERVICES = (
+    """query($id: ID!) { household(id: $id) { serviceHistory { serviceDate program amount } } }"""
+)
+
+
+def test_a_delivery_is_recorded_from_the_household_page(city: City, dinsos: httpx.Client) -> None:
+    hid = some_household(city)
+    form_page = dinsos.get(f"/app/keluarga/{hid}/layanan")
+    assert form_page.status_code == 200 and 'id="delivery-form"' in form_page.text
+    sent = {"program": "SEMBAKO-KOTA", "service_date": "2025-07-01", "amount": "150.000"}
+    assert dinsos.post(f"/app/keluarga/{hid}/layanan", data=sent).status_code == 403  # no CSRF
+    token = csrf(form_page.text)
+    bad = dinsos.post(f"/app/keluarga/{hid}/layanan", data={**sent, "csrf": token, "amount": "-5"})
+    assert bad.status_code == 400 and "angka saja" in bad.text
+    done = dinsos.post(f"/app/keluarga/{hid}/layanan", data={**sent, "csrf": token})
+    assert done.status_code == 303 and done.headers["location"].endswith("#s-timeline")
+    history = city.graphql(city.key("dinsos_admin"), SERVICES, id=hid)["data"]["household"]
+    assert {"serviceDate": "2025-07-01", "program": "SEMBAKO-KOTA", "amount": 150000.0} in history[
+        "serviceHistory"
+    ]
+    page = dinsos.get(f"/app/keluarga/{hid}").text
+    assert "2025-07-01" in page and "SEMBAKO-KOTA" in page
