@@ -356,6 +356,13 @@ class Console:
             "caseload.html",
             session=session,
             follow_ups=[e["node"] for e in _get(mine.data, "followUps", "edges")],
+            # my households: those of the assessments I signed, each once, soonest due first
+            households=list(
+                {
+                    e["node"]["householdId"]: e["node"]
+                    for e in reversed(_get(mine.data, "households", "edges"))
+                }.values()
+            )[::-1],
             waiting=[e["node"] for e in _get(mine.data, "waiting", "edges")],
             today=date.today().isoformat(),
             errors_mine=mine.errors,

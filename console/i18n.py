@@ -128,6 +128,11 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "My organization's referrals waiting for the receiver",
     ),
     "caseload_assessed": ("asesmen", "assessed"),
+    "caseload_households": (
+        "Keluarga saya (yang saya asesmen)",
+        "My households (those I assessed)",
+    ),
+    "caseload_next": ("tindak lanjut", "follow-up"),
     "caseload_late": ("Terlambat", "Late"),
     "dashboard_title": ("Dasbor", "Dashboard"),
     "poverty_rate": ("Angka kemiskinan kota", "City poverty rate"),

@@ -403,15 +403,22 @@ class GraphRepository:
         return _page(rows)
 
     async def follow_ups(
-        self, scope: Scope, *, social_worker: str, due: date, offset: int = 0, limit: int = 20
+        self,
+        scope: Scope,
+        *,
+        social_worker: str,
+        due: date | None,
+        offset: int = 0,
+        limit: int = 20,
     ) -> Page:
         """The current version of each assessment `social_worker` signed whose
-        follow-up falls on or before `due`, soonest first, on households the
-        caller may see; none for a caller without special-category access
-        (assessments are special-category data)."""
+        follow-up falls on or before `due` (every one when `due` is None: the
+        worker's households), soonest first, on households the caller may see;
+        none for a caller without special-category access (assessments are
+        special-category data)."""
         rows = await self._read(
             "MATCH (a:Assessment {social_worker: $worker})-[:ASSESSES]->(h:Household) "
-            "WHERE $special AND a.follow_up_on IS NOT NULL AND a.follow_up_on <= $due "
+            "WHERE $special AND ($due IS NULL OR a.follow_up_on <= $due) "
             " AND NOT EXISTS { MATCH (:Assessment)-[:REVISES]->(a) } AND "
             + VISIBLE
             + " WITH a, h ORDER BY a.follow_up_on, a.assessment_id "

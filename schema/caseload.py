@@ -7,6 +7,7 @@ Referrals waiting are `referrals` (schema.referrals)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -32,6 +33,13 @@ class CaseloadQueries:
         self,
         info: Info,
         due: date | None = None,
+        every: Annotated[
+            bool,
+            strawberry.argument(
+                description="Every current assessment you signed, due or not and with or "
+                "without a follow-up date: your households."
+            ),
+        ] = False,
         first: int = 20,
         after: str | None = None,
         purpose: Purpose = None,
@@ -41,7 +49,7 @@ class CaseloadQueries:
         page = await info.context.repository.follow_ups(
             info.context.scope,
             social_worker=signer(info.context.principal),
-            due=due or follow_ups_due_by(inputs.now().date()),
+            due=None if every else due or follow_ups_due_by(inputs.now().date()),
             offset=offset,
             limit=limit,
         )

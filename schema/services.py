@@ -90,7 +90,13 @@ class Repository(Protocol):
     ) -> Page: ...
     async def problems(self, scope: Scope) -> list[Row]: ...
     async def follow_ups(
-        self, scope: Scope, *, social_worker: str, due: date, offset: int = 0, limit: int = 20
+        self,
+        scope: Scope,
+        *,
+        social_worker: str,
+        due: date | None,
+        offset: int = 0,
+        limit: int = 20,
     ) -> Page: ...
     async def targeting_facts(
         self, scope: Scope, *, start: date, end: date, ids: Sequence[str] | None = None

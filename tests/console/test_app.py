@@ -362,6 +362,8 @@ def test_the_caseload_lists_my_follow_ups_and_not_another_workers(city: City) ->
     section = page.split('id="follow-ups"', 1)[1].split("</section>", 1)[0]
     assert "tujuan 3" in section and f"/app/keluarga/{hid}" in section
     assert "tujuan 2" not in section  # another worker's follow-up
+    mine_section = page.split('id="my-households"', 1)[1].split("</section>", 1)[0]
+    assert f"/app/keluarga/{hid}" in mine_section
 
 
 ELIGIBILITY = """query($id: ID!) { household(id: $id) { eligibility { program eligible

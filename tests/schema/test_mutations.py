@@ -163,6 +163,11 @@ async def test_follow_ups_list_the_signers_current_assessments_due(api: Api) -> 
     assert [n["node"]["id"] for n in early["edges"]] == [sooner]
     theirs = (await api.data(FOLLOW_UPS, other, due="2026-12-31"))["followUps"]
     assert [n["node"]["followUpOn"] for n in theirs["edges"]] == ["2026-12-06"]
+    # every: the worker's current assessments, due or not (their households)
+    every = await api.data(
+        "{ followUps(every: true) { edges { node { id followUpOn } } } }", WORKER
+    )
+    assert {sooner, current} <= {n["node"]["id"] for n in every["followUps"]["edges"]}
     # a foundation may not see assessments (special-category data): none
     assert (await api.data(FOLLOW_UPS, YAY_A, due="2026-12-31"))["followUps"]["totalCount"] == 0
 
