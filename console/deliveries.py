@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from console.app import PREFIX, SEARCH_TASK, Console
-from console.casework import Casework
+from console.casework import Casework, _date, _refused, _say
 from console.i18n import Labels
 from console.session import Session
 
@@ -40,11 +40,7 @@ class Deliveries:
                 out = await self.core.run(session, "RecordService", SEARCH_TASK, service=service)
                 if out.ok:
                     return self.core.redirect(f"{PREFIX}/keluarga/{household['id']}#s-timeline")
-                intro = Labels()["api_refused"]
-                problems = [
-                    {"message": f"{intro} {e['message']}", "code": e.get("code")}
-                    for e in out.errors
-                ]
+                problems = _refused(out.errors)
         catalogue = await self.core.run(session, "ProgramCatalogue", None)
         return self.core.render(
             request,
@@ -76,23 +72,21 @@ def delivery_input(
     problems = []
     program = values.get("program", "").strip()
     if not program:
-        problems.append({"message": labels["delivery_need_program"], "code": None})
-    try:
-        served = date.fromisoformat(values.get("service_date", "").strip())
-    except ValueError:
-        served = None
-        problems.append({"message": labels["delivery_bad_date"], "code": None})
+        problems.append(_say(labels["delivery_need_program"]))
+    served = _date(values.get("service_date", ""))
+    if served is None:
+        problems.append(_say(labels["delivery_bad_date"]))
     amount: float | None = None
     text = values.get("amount", "").strip().replace(".", "").replace(",", "")
     if text:
         if not text.isdigit() or int(text) > MAX_AMOUNT:
-            problems.append({"message": labels["delivery_bad_amount"], "code": None})
+            problems.append(_say(labels["delivery_bad_amount"]))
         else:
             amount = float(text)
     members = {m["id"] for m in household.get("members", [])}
     person = values.get("person", "").strip() or None
     if person is not None and person not in members:
-        problems.append({"message": labels["delivery_bad_person"], "code": None})
+        problems.append(_say(labels["delivery_bad_person"]))
     return {
         "householdId": household["id"],
         "personId": person,
