@@ -11,6 +11,35 @@ TESTS = Path(__file__).parent
 if str(TESTS) not in sys.path:
     sys.path.append(str(TESTS))
 
+#: Test folders whose tests never reach the Neo4j server (DuckDB, files, SQLite and
+#: their own subprocesses only). scripts/test.sh runs the suite on two pytest-xdist
+#: workers: these run on one while the other runs every test that shares the one
+#: test Neo4j, in order, so no two modules ever load or wipe the graph at once.
+WITHOUT_GRAPH = tuple(
+    TESTS / folder
+    for folder in (
+        "connectors",
+        "domain",
+        "hub/security",
+        "hub/test_intake.py",
+        "journal",
+        "linkage",
+        "simulator",
+    )
+)
+#: ... except these, which do
+WITH_GRAPH = (TESTS / "hub" / "security" / "test_http_protection.py",)
+
+
+def _uses_graph(path: Path) -> bool:
+    return path in WITH_GRAPH or not any(path.is_relative_to(p) for p in WITHOUT_GRAPH)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        group = "graph" if _uses_graph(Path(item.path)) else "without-graph"
+        item.add_marker(pytest.mark.xdist_group(group))
+
 
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
