@@ -24,11 +24,12 @@ from typing import Any, Final
 
 import duckdb
 
+from domain.city import CITY_CODE
 from domain.thresholds import POOR_DECILE_MAX, poor_sql
 from journal import Journal, kinds
 from reports.errors import ReportError
 from reports.goals import POPULATION_TABLE
-from reports.queries import Period
+from reports.queries import Period, SheetSpec
 
 #: the levels a trend is given at: the whole city, or each area of a level
 LEVELS: Final[dict[str, str | None]] = {
@@ -42,10 +43,23 @@ _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _NEVER: Final = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 
 
-def months(first: str, last: str, cutoff_day: int, zone: str) -> list[Period]:
-    """The report months from `first` to `last` (YYYY-MM, both included)."""
+#: the months a trend covers when not told which: the year up to this month
+DEFAULT_MONTHS: Final = 12
+
+
+def months(first: str | None, last: str | None, cutoff_day: int, zone: str) -> list[Period]:
+    """The report months from `first` to `last` (YYYY-MM, both included); `last`
+    is the current report month when None, `first` the one DEFAULT_MONTHS - 1
+    before `last` when None."""
+    end = (
+        Period.current(cutoff_day, zone) if last is None else Period.parse(last, cutoff_day, zone)
+    ).month
+    if first is None:
+        year, month = divmod(end.year * 12 + end.month - DEFAULT_MONTHS, 12)
+        start = dt.date(year, month + 1, 1)
+        first = f"{start:%Y-%m}"
     start = Period.parse(first, cutoff_day, zone).month
-    end = Period.parse(last, cutoff_day, zone).month
+    last = f"{end:%Y-%m}"
     count = (end.year - start.year) * 12 + end.month - start.month + 1
     if count < 1:
         raise ReportError(f"the months run from {first} to {last}: give the earlier first.")
@@ -176,4 +190,52 @@ def poverty_trend(
     return out
 
 
-__all__ = ["LEVELS", "MAX_MONTHS", "months", "poverty_trend", "stage_changes"]
+#: the monthly report's sheet of the poverty trend: the city, then each kecamatan
+SHEET: Final = SheetSpec(
+    "Tren Kemiskinan",
+    f"Tingkat kemiskinan per bulan laporan ({DEFAULT_MONTHS} bulan): orang dalam keluarga "
+    f"miskin pada tanggal batas (desil 1-{POOR_DECILE_MAX} saat itu, dari perubahan desil "
+    "yang tercatat di jurnal, atau P3KE) / penduduk",
+    ("BULAN", "TINGKAT", "KODE_WILAYAH", "ORANG_MISKIN", "PENDUDUK", "TINGKAT_KEMISKINAN"),
+    "",  # computed by `sheet_rows`, from the journal as well as staging
+)
+#: how the sheet writes a month that ended before the hub's first load
+NOT_RECORDED: Final = "belum tercatat"
+
+
+def sheet_rows(
+    con: duckdb.DuckDBPyConnection, period: Period, journal: Journal | None
+) -> list[tuple[Any, ...]]:
+    """The sheet's rows for the DEFAULT_MONTHS report months up to `period`
+    (after `reports.queries.prepare`)."""
+    periods = months(None, period.label, period.cutoff_day, period.zone)
+    rows = [
+        r
+        for level in ("CITY", "KECAMATAN")
+        for r in poverty_trend(con, journal, periods, level=level)
+    ]
+    rows.sort(key=lambda r: (r["month"], r["level"] != "CITY", r["code"]))
+    return [
+        (
+            r["month"],
+            "KOTA" if r["level"] == "CITY" else r["level"],
+            CITY_CODE if r["level"] == "CITY" else r["code"],
+            r["poor_people"] if r["known"] else NOT_RECORDED,
+            r["population"],
+            r["rate"] if r["known"] else NOT_RECORDED,
+        )
+        for r in rows
+    ]
+
+
+__all__ = [
+    "DEFAULT_MONTHS",
+    "LEVELS",
+    "MAX_MONTHS",
+    "NOT_RECORDED",
+    "SHEET",
+    "months",
+    "poverty_trend",
+    "sheet_rows",
+    "stage_changes",
+]

@@ -548,22 +548,22 @@ class Query(
 
     @strawberry.field(
         description="The poverty rate per report month (the cut-off day's rules) from "
-        "`from` to `to` (YYYY-MM), for the city, or for `area` (a kecamatan or kelurahan "
-        "code), or for every area of `level`: poor people then over the population. A "
-        "month's deciles are the journal's (each load's decile changes); see README, "
-        "Poverty trend."
+        "`from` to `to` (YYYY-MM; by default the twelve months up to this one), for the "
+        "city, or for `area` (a kecamatan or kelurahan code), or for every area of "
+        "`level`: poor people then over the population. A month's deciles are the "
+        "journal's (each load's decile changes); see README, Poverty trend."
     )
     async def poverty_trend(
         self,
         info: Info,
-        from_: Annotated[str, strawberry.argument(name="from")],
-        to: str,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
         area: str | None = None,
         level: AreaLevel | None = None,
     ) -> list[PovertyMonth]:
         policy = require_aggregates(info.context.principal)
         for name, value in (("from", from_), ("to", to)):
-            if not _MONTH.fullmatch(value):
+            if value is not None and not _MONTH.fullmatch(value):
                 raise InputError(name, f"{value!r}: write the month as YYYY-MM, e.g. 2026-11.")
         try:
             rows = await _analytics(info).poverty_trend(

@@ -161,9 +161,10 @@ class Analytics(Protocol):
     households_in_need, cost_per_household, need_cost, budget, payable}]);
     see reports.budgets for the definitions.
 
-    `poverty_trend` returns, per report month from `first` to `last` (YYYY-MM)
-    and per area of `level` (CITY, KECAMATAN, KELURAHAN; only `area`, at its
-    own level, when given), a row with: month, code, level, population,
+    `poverty_trend` returns, per report month from `first` to `last` (YYYY-MM;
+    by default the twelve months up to the current one) and per area of
+    `level` (CITY, KECAMATAN, KELURAHAN; only `area`, at its own level, when
+    given), a row with: month, code, level, population,
     people, poor_people, rate and known (False for a month before the hub's
     first load, whose figures are None); see reports.trend. Raises ValueError
     for months or an area it cannot give."""
@@ -189,8 +190,8 @@ class Analytics(Protocol):
     async def poverty_trend(
         self,
         *,
-        first: str,
-        last: str,
+        first: str | None = None,
+        last: str | None = None,
         level: str = "CITY",
         area: str | None = None,
         households: Sequence[str] | None = None,

@@ -189,8 +189,8 @@ class CityAnalytics:
     async def poverty_trend(
         self,
         *,
-        first: str,
-        last: str,
+        first: str | None = None,
+        last: str | None = None,
         level: str = "CITY",
         area: str | None = None,
         households: Sequence[str] | None = None,
