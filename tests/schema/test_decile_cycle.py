@@ -1,5 +1,6 @@
-"""Issue 16 on the shared generated city: a real `hub load` that moves a
-household's decile out of a program's rule raises the alert, and the monthly
+"""Issue 16 on the shared generated city: a DTSEN decile file ingested as a
+source sets a household's decile (it wins over the records' deciles), and the
+`hub load` that moves the decile out of a program's rule raises the alert; the monthly
 report's Tren Kemiskinan sheet and the dashboard give the poverty rate by
 month from the journal's decile changes (here a journal of the test's own,
 with planted changes), agreeing with the report's own city figure now."""
@@ -16,6 +17,7 @@ import openpyxl
 import pytest
 from generated_city import GeneratedCity
 
+from connectors import ingest, load_configs
 from domain.thresholds import POOR_DECILE_MAX
 from hub import pipeline
 from journal import Journal, NewFact, kinds
@@ -44,36 +46,51 @@ def _enrolled(con: duckdb.DuckDBPyConnection, program: str) -> tuple[str, int]:
     return str(found[0][0]), int(found[0][1])
 
 
+DECILE_FILE = """id = "dtsen-desil-test"
+kind = "csv"
+content = "deciles"
+location = "desil.csv"
+organization = "ORG-BPS-DTSEN"
+organization_type = "agency"
+[columns]
+NIK = "nik"
+DESIL = "welfare_decile"
+PERIODE = "dtsen_period"
+"""
+
+
 @pytest.fixture
-def moved(city: GeneratedCity) -> Iterator[tuple[str, int]]:
-    """A BPNT household whose records now say decile 7; put back afterwards."""
+def moved(city: GeneratedCity, tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """A PBI-JK (health insurance) household that a DTSEN decile file, naming a
+    member's NIK, now puts in decile 7, ingested through the connectors; the
+    file's rows are taken out and the graph loaded again afterwards."""
     con = pipeline.open_db(city.settings)
     try:
-        hid, decile = _enrolled(con, "BPNT")
-        keys = "SELECT record_key FROM identity_map WHERE household_id = $h"
-        saved = con.execute(
-            f"SELECT record_key, welfare_decile FROM linkage_records WHERE record_key IN ({keys})",
+        hid, decile = _enrolled(con, "PBI-JK")
+        [(nik,)] = con.execute(
+            """SELECT min(r.nik_clean) FROM linkage_records r JOIN identity_map i USING (record_key)
+               WHERE i.household_id = $h AND r.nik_valid AND NOT r.nik_is_kk""",
             {"h": hid},
         ).fetchall()
-        con.execute(
-            f"UPDATE linkage_records SET welfare_decile = 7 WHERE record_key IN ({keys})",
-            {"h": hid},
-        )
+        assert nik is not None
+        (tmp_path / "desil.csv").write_text(f"NIK,DESIL,PERIODE\n{nik},7,2026-11\n")
+        (tmp_path / "desil.toml").write_text(DECILE_FILE)
+        [summary] = ingest(con, load_configs(tmp_path / "desil.toml"))
+        assert (summary.read, summary.staged) == (1, 1)
     finally:
         con.close()
     yield hid, decile
     con = pipeline.open_db(city.settings)
     try:
-        con.executemany(
-            "UPDATE linkage_records SET welfare_decile = ? WHERE record_key = ?",
-            [(d, k) for k, d in saved],
-        )
+        for table in ("dtsen_deciles", "quarantine", "batches"):
+            con.execute(f"DELETE FROM {table} WHERE source = 'dtsen-desil-test'")
+        con.execute("DELETE FROM sources WHERE id = 'dtsen-desil-test'")
         pipeline.load_graph(city.settings, con)
     finally:
         con.close()
 
 
-def test_a_load_moving_a_bpnt_household_to_decile_7_raises_its_alert(
+def test_a_decile_file_moving_a_pbi_household_to_decile_7_raises_its_alert_at_load(
     city: GeneratedCity, moved: tuple[str, int]
 ) -> None:
     hid, decile = moved
@@ -96,9 +113,9 @@ def test_a_load_moving_a_bpnt_household_to_decile_7_raises_its_alert(
         7,
     )
     alerts = {f.payload["program"]: f.payload for f in facts if f.kind == kinds.DECILE_ALERT_RAISED}
-    bpnt = alerts["BPNT"]
-    assert bpnt["status"] == "PAUSED_FOR_FIELD_CHECK" and bpnt["failed"] == ["desil"]
-    assert bpnt["explanation"] == "Keluarga berada di desil 7, di luar batas desil 1 sampai 5."
+    pbi = alerts["PBI-JK"]
+    assert pbi["status"] == "PAUSED_FOR_FIELD_CHECK" and pbi["failed"] == ["desil"]
+    assert pbi["explanation"] == "Keluarga berada di desil 7, di luar batas desil 1 sampai 5."
 
 
 def test_the_report_and_the_dashboard_give_the_rate_by_month(
