@@ -551,7 +551,8 @@ class Query(
         "`from` to `to` (YYYY-MM; by default the twelve months up to this one), for the "
         "city, or for `area` (a kecamatan or kelurahan code), or for every area of "
         "`level`: poor people then over the population. A month's deciles are the "
-        "journal's (each load's decile changes); see README, Poverty trend."
+        "journal's (each load's decile changes): README, DTSEN deciles, threshold alerts "
+        "and the poverty trend."
     )
     async def poverty_trend(
         self,
