@@ -4,6 +4,7 @@ and a re-import giving the same table; CSV and XLSX alike."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -11,8 +12,9 @@ import openpyxl
 import pytest
 
 from connectors import ingest, quarantined_rows
+from connectors.erasure import erase_staged
 from connectors.errors import SourceConfigError
-from tests.connectors.conftest import WriteSource
+from tests.connectors.conftest import BUDI, SITI, WriteSource, csv_text
 
 #: NIK of Budi (a valid Bandung NIK) and a valid KK number of the city
 NIK = "3273011501900001"
@@ -124,3 +126,20 @@ def test_a_decile_file_that_names_no_household_decile_or_period_is_refused(
 ) -> None:
     with pytest.raises(SourceConfigError, match=words):
         write_source(_csv(*ROWS[:1]), id="dtsen-desil", extra=DECILES, columns=columns)
+
+
+def test_erasing_a_person_takes_the_decile_rows_naming_their_nik(
+    con: duckdb.DuckDBPyConnection, write_source: WriteSource
+) -> None:
+    people = write_source(csv_text(BUDI, SITI))
+    deciles = write_source(
+        _csv(f"{NIK};;5;2026-11", f";{KK};3;2026-11"),
+        id="dtsen-desil",
+        file="desil.csv",
+        extra=DECILES,
+        columns=COLUMNS,
+    )
+    ingest(con, [people, deciles])
+    erase_staged(con, ["yayasan-001:A1"], "test", dt.datetime(2026, 12, 2))
+    # Budi's NIK goes; the KK row names the family, which stays
+    assert con.execute("SELECT nik, no_kk FROM dtsen_deciles").fetchall() == [(None, KK)]
