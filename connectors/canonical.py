@@ -41,6 +41,17 @@ SERVICE_FIELDS: Final[dict[str, str]] = {
     "funder": "VARCHAR",
 }
 
+#: A DTSEN decile file's fields (a source with `content = "deciles"`, staged by
+#: connectors.deciles): a household named by a member's NIK or its KK number,
+#: its DTSEN welfare decile (desil) and the DTSEN period (YYYY-MM) it is of.
+DECILE_FIELDS: Final[dict[str, str]] = {
+    "source_record_id": "VARCHAR",
+    "nik": "VARCHAR",
+    "no_kk": "VARCHAR",
+    "welfare_decile": "INTEGER",
+    "dtsen_period": "VARCHAR",
+}
+
 #: Fields that identify a person; a row with none of them usable (no valid NIK, no valid
 #: KK, no name) is quarantined. A malformed NIK or KK alone is a flagged field.
 IDENTIFYING_FIELDS: Final[tuple[str, ...]] = ("nik", "no_kk", "full_name")
@@ -57,6 +68,7 @@ def organization_slug(organization: str) -> str:
 
 
 __all__ = [
+    "DECILE_FIELDS",
     "IDENTIFYING_FIELDS",
     "INTAKE_SOURCE_PREFIX",
     "PERSON_FIELDS",

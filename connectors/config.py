@@ -4,6 +4,7 @@ Adding the 301st foundation is writing one small file like this::
 
     id = "yayasan-001"
     kind = "csv"                      # csv | xlsx | json | http-json | sql
+    content = "persons"               # persons (the default) | deciles (a DTSEN decile file)
     location = "../sources/yayasan-001.csv"   # relative to this file
     organization = "ORG-YAYASAN-001"
     organization_type = "foundation"  # agency | foundation | dinsos
@@ -37,11 +38,13 @@ from typing import Any, Final
 
 import tomli_w
 
-from connectors.canonical import PERSON_FIELDS, SERVICE_FIELDS
+from connectors.canonical import DECILE_FIELDS, PERSON_FIELDS, SERVICE_FIELDS
 from connectors.errors import SourceConfigError
 from connectors.legal import LEGAL_BASES, purposes
 
 KINDS: Final[tuple[str, ...]] = ("csv", "xlsx", "json", "http-json", "sql")
+#: what a source's rows are: person records (with services), or a DTSEN decile file
+CONTENTS: Final[tuple[str, ...]] = ("persons", "deciles")
 ORGANIZATION_TYPES: Final[tuple[str, ...]] = ("agency", "foundation", "dinsos")
 SERVICE_COLUMNS: Final[tuple[str, ...]] = tuple(
     f for f in SERVICE_FIELDS if f != "source_record_id"
@@ -52,7 +55,7 @@ _KNOWN_KEYS: Final[frozenset[str]] = frozenset(
         "id", "kind", "location", "organization", "organization_name", "organization_type",
         "encoding", "delimiter", "header_row", "sheet", "date_formats", "personal",
         "special_category", "columns", "values", "services", "http", "sql", "query", "table",
-        "allow_empty", "description", "legal_basis", "purposes", "retention",
+        "allow_empty", "description", "legal_basis", "purposes", "retention", "content",
     }
 )  # fmt: skip
 _HTTP_KEYS: Final[frozenset[str]] = frozenset(
@@ -111,6 +114,9 @@ class SourceConfig:
     purposes: tuple[str, ...] = ()
     #: "N months" after last delivered, "until withdrawn", or None (kept)
     retention: str | None = None
+    #: "persons" (records of people, with services) or "deciles" (a DTSEN decile file:
+    #: connectors.deciles; its columns map to canonical.DECILE_FIELDS)
+    content: str = "persons"
 
     @property
     def retention_months(self) -> int | None:
@@ -212,26 +218,32 @@ def parse_config(data: Mapping[str, Any], file: Path, prefix: str = "") -> Sourc
             "organization_type", f"'{org_type}' is not one of {', '.join(ORGANIZATION_TYPES)}."
         )
 
+    content = data.get("content", "persons")
+    if content not in CONTENTS:
+        raise fail("content", f"'{content}' is not one of {', '.join(CONTENTS)}.")
+    fields = DECILE_FIELDS if content == "deciles" else PERSON_FIELDS
     columns = _str_table(data.get("columns", {}), fail, "columns")
     seen_fields: dict[str, str] = {}
     for col, fld in columns.items():
-        if fld not in PERSON_FIELDS:
+        if fld not in fields:
             raise fail(
                 f"columns.{col}",
-                f"'{fld}' is not a canonical field; use one of {', '.join(PERSON_FIELDS)}.",
+                f"'{fld}' is not a canonical field; use one of {', '.join(fields)}.",
             )
         if fld in seen_fields:
             raise fail(f"columns.{col}", f"'{fld}' is already mapped from '{seen_fields[fld]}'.")
         seen_fields[fld] = col
     if not columns:
         raise fail("columns", "map at least one source column to a canonical field.")
+    if content == "deciles":
+        _check_decile_file(data, set(columns.values()), fail)
 
     values_raw = data.get("values", {})
     if not isinstance(values_raw, dict):
         raise fail("values", 'must be a table of tables: [values.sex] "Laki-laki" = "L".')
     values: dict[str, dict[str, str]] = {}
     for fld, vmap in values_raw.items():
-        if fld not in PERSON_FIELDS and fld not in SERVICE_COLUMNS:
+        if fld not in fields and fld not in SERVICE_COLUMNS:
             raise fail(f"values.{fld}", f"'{fld}' is not a canonical field.")
         values[fld] = _str_table(vmap, fail, f"values.{fld}")
 
@@ -295,7 +307,23 @@ def parse_config(data: Mapping[str, Any], file: Path, prefix: str = "") -> Sourc
         legal_basis=legal_basis,
         purposes=declared,
         retention=retention,
+        content=content,
     )
+
+
+def _check_decile_file(data: Mapping[str, Any], mapped: set[str], fail: Any) -> None:
+    """A DTSEN decile file names each household (NIK or KK), its decile and period."""
+    lacking = [f for f in ("welfare_decile", "dtsen_period") if f not in mapped]
+    if not {"nik", "no_kk"} & mapped:
+        lacking.insert(0, "nik or no_kk")
+    if lacking:
+        raise fail(
+            "columns",
+            f"a DTSEN decile file maps {', '.join(lacking)}: each row names a household by "
+            "a member's NIK or its KK number, with its decile and the DTSEN period (YYYY-MM).",
+        )
+    if data.get("services"):
+        raise fail("services", "a DTSEN decile file records no services; remove [services].")
 
 
 _MONTHS = re.compile(r"(\d+)\s*months?")
@@ -371,6 +399,7 @@ def _opt_str(data: Mapping[str, Any], key: str, fail: Any) -> str | None:
 
 
 __all__ = [
+    "CONTENTS",
     "KINDS",
     "UNTIL_WITHDRAWN",
     "HttpOptions",

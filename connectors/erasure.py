@@ -1,12 +1,13 @@
 """Erasing records from staging (UU PDP: retention and the right to erasure).
 
-Every version of an erased record goes, with its services, its raw rows and
-its quarantined rows; a tombstone keeps only the source and the SHA-256 of the
-record key, so that the next delivery of the same record is not staged again
-(staging drops it with a warning). Retention rules per source
-(`retention` in the source TOML, see connectors.config) pick records that
-are no longer delivered: "until withdrawn" at once, "N months" once N months
-have passed since the source last delivered them.
+Every version of an erased record goes, with its services, its raw rows, its
+quarantined rows and the DTSEN decile rows naming its NIK; a tombstone keeps
+only the source and the SHA-256 of the record key, so that the next delivery
+of the same record is not staged again (staging drops it with a warning).
+Retention rules per source (`retention` in the source TOML, see
+connectors.config) pick records that are no longer delivered: "until
+withdrawn" at once, "N months" once N months have passed since the source
+last delivered them.
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ def erase_staged(
                    USING (record_key) WHERE e.record_key LIKE '%:%'
                    ON CONFLICT DO NOTHING""",
         [now, cause],
+    )
+    # a DTSEN decile file's rows that name the person by NIK (a KK number names the
+    # family, which is not erased with one member)
+    con.execute(
+        "DELETE FROM dtsen_deciles WHERE nik IN (SELECT nik FROM records"
+        " WHERE record_key IN (SELECT record_key FROM _erase) AND nik IS NOT NULL)"
     )
     con.execute("DELETE FROM records WHERE record_key IN (SELECT record_key FROM _erase)")
     con.execute("DROP TABLE _erase")

@@ -19,6 +19,7 @@ from connectors.base import Loaded, Reader, literal, quote, release, resolve_col
 from connectors.canonical import PERSON_FIELDS
 from connectors.config import SourceConfig
 from connectors.csv_file import CsvReader
+from connectors.deciles import stage_deciles
 from connectors.errors import ConnectorError, EmptySourceError, StagingError
 from connectors.http_json import HttpJsonReader
 from connectors.json_file import JsonReader
@@ -111,7 +112,10 @@ def ingest_source(
             )
         con.execute("BEGIN TRANSACTION")
         try:
-            _stage(con, config, loaded, resolved, summary, step)
+            if config.content == "deciles":  # a DTSEN decile file (connectors.deciles)
+                stage_deciles(con, config, loaded, resolved, summary)
+            else:
+                _stage(con, config, loaded, resolved, summary, step)
             _finish_batch(con, config, summary, started, loaded.columns)
             con.execute("COMMIT")
         except BaseException:

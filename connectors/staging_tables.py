@@ -9,6 +9,8 @@ records          every version of every record; never deleted
                  (`content_hash` in both is a 64-bit hash, see staging.content_hash)
 services         service/benefit rows, per record version
 quarantine       rejected rows with a reason code and a detail
+dtsen_deciles    the rows of DTSEN decile files (connectors.deciles): NIK or KK
+                 number, decile and DTSEN period; replaced on each import
 erased_records   tombstones of erased records (source, SHA-256 of the record key,
                  when, cause): an erased record is not staged again
 current_records  the latest version of each record, if it is active
@@ -23,6 +25,8 @@ import hashlib
 import duckdb
 
 from connectors.canonical import PERSON_FIELDS
+from connectors.deciles import DDL as DECILES_DDL
+from connectors.deciles import TABLE as DECILES_TABLE
 
 PERSON_COLUMNS = ", ".join(PERSON_FIELDS)
 
@@ -177,8 +181,17 @@ JOIN (SELECT source, max(batch_id) AS batch_id FROM batches WHERE status = 'ok' 
 """
 
 
-_DDL = _ddl()
-_TABLES = ("sources", "batches", "raw_rows", "records", "services", "quarantine", "erased_records")
+_DDL = _ddl() + DECILES_DDL
+_TABLES = (
+    "sources",
+    "batches",
+    "raw_rows",
+    "records",
+    "services",
+    "quarantine",
+    "erased_records",
+    DECILES_TABLE,
+)
 
 
 __all__ = ["ensure_staging_tables"]

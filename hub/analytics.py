@@ -25,6 +25,7 @@ from reports.budgets import BudgetFileError, Budgets, funding_pool, read_budgets
 from reports.errors import ReportError
 from reports.goals import Goals, city_population
 from reports.queries import Period
+from reports.trend import months, poverty_trend
 
 if TYPE_CHECKING:
     from hub.intake import Generations
@@ -133,6 +134,31 @@ class StagingAnalytics:
                 households,
                 lambda con: poverty(con, level, poor_decile=poor_decile, households=households),
             ),
+        )
+
+    async def poverty_trend(
+        self,
+        *,
+        first: str | None = None,
+        last: str | None = None,
+        level: str = "CITY",
+        area: str | None = None,
+        households: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        settings = self._settings
+
+        def trend(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+            try:
+                periods = months(first, last, settings.report_cutoff_day, settings.report_timezone)
+                return poverty_trend(
+                    con, self._journal, periods, level=level, area=area, households=households
+                )
+            except ReportError as exc:  # the months or the area asked for
+                raise ValueError(str(exc)) from None
+
+        return cast(
+            list[dict[str, Any]],
+            await self._figure(("trend", True, first, last, level, area), households, trend),
         )
 
     async def coverage_gaps(

@@ -1,16 +1,21 @@
 """Wiring: the journal facts of one `hub load` (graph.pipeline_facts derives
 them). Only a load against a graph whose state is known says what changed;
 a first load, or one into a new or wiped Neo4j, sends everything and is no
-news to anyone, so it appends no facts."""
+news to anyone, so it appends no facts. A decile change that makes a program's
+rule fail for a household enrolled in it also raises an alert
+(hub.decile_alerts), judged by the rules valid on the day of the load."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 import duckdb
 from neo4j import Driver
 
+from connectors.reference import eligibility_rules
 from graph import derive_facts
+from hub.decile_alerts import decile_alerts
 from journal import NewFact
 
 if TYPE_CHECKING:
@@ -24,4 +29,5 @@ def load_facts(
         return []
     marks = con.execute("SELECT max(loaded_at) FROM graph_load_mark").fetchall()
     epoch = str(marks[0][0]) if marks and marks[0][0] is not None else "first"
-    return derive_facts(driver, database, todo.tables, todo.retired, epoch)
+    facts = derive_facts(driver, database, todo.tables, todo.retired, epoch)
+    return [*facts, *decile_alerts(con, facts, eligibility_rules(), date.today())]

@@ -33,6 +33,12 @@ LOAD_PUBLISHED: Final = "load.published"
 #: a service from a source file, new in the graph after a load
 SERVICE_LOADED: Final = "service.loaded"
 
+# decile threshold alerts (issue 16, DTSEN deciles): a load's decile change made
+# a program's rule fail for a household enrolled in it (pipeline); a social
+# worker or Dinsos resolved the field check (API)
+DECILE_ALERT_RAISED: Final = "decile_alert.raised"
+DECILE_ALERT_RESOLVED: Final = "decile_alert.resolved"
+
 API: Final = frozenset(
     {
         SUBMISSION_RECEIVED,
@@ -47,6 +53,7 @@ API: Final = frozenset(
         CHANGE_REQUEST_APPROVED,
         CHANGE_REQUEST_APPLIED,
         CHANGE_REQUEST_REJECTED,
+        DECILE_ALERT_RESOLVED,
     }
 )
 PIPELINE: Final = frozenset(
@@ -59,6 +66,7 @@ PIPELINE: Final = frozenset(
         LINK_PUBLISHED,
         LOAD_PUBLISHED,
         SERVICE_LOADED,
+        DECILE_ALERT_RAISED,
     }
 )
 #: facts that reveal special-category data (UU PDP: a person was assessed for a

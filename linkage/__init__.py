@@ -38,12 +38,14 @@ from linkage.ledger import IdentityLedger, ReviewDecisionRow
 from linkage.model import latest_model
 from linkage.output import (
     COLUMNS,
+    DTSEN_DECILE_VIEW,
     PROBABILITY_DECIMALS,
     RECORD_SCORE,
     RETIRED,
     SERVICE_FUNDER,
     TABLES,
     WEIGHT_DECIMALS,
+    dtsen_decile_view,
     is_linked,
     output_queries,
     output_tables,
@@ -76,6 +78,7 @@ from linkage.status import prepare as prepare_status_rules
 
 __all__ = [
     "COLUMNS",
+    "DTSEN_DECILE_VIEW",
     "PROBABILITY_DECIMALS",
     "RECORD_SCORE",
     "RETIRED",
@@ -108,6 +111,7 @@ __all__ = [
     "deceased_source",
     "deceased_value",
     "decide",
+    "dtsen_decile_view",
     "ensure_gazetteer",
     "evaluate",
     "explain_pair",

@@ -26,7 +26,9 @@ The linked city, one row per current identity:
 - households (household_id, no_kk, address, street, house_number, rt, rw,
   kelurahan_code, kecamatan_code, welfare_decile, status): the most common
   valid KK and place of the members' records, the address of a record that
-  standardisation placed, the lowest welfare decile; status 'active';
+  standardisation placed, the decile a DTSEN decile file gives it
+  (`DTSEN_DECILE_VIEW`), else the lowest welfare decile of its records;
+  status 'active';
 - persons (person_id, full_name, name_tokens, nik, no_kk, birth_date,
   birth_place, sex, relationship, phone, status, household_id, ppks): the name
   of the person's best record (a valid NIK, then an agency's, then the most
@@ -118,6 +120,37 @@ def _weights_in(evidence: str) -> str:
     )
 
 
+#: The decile a DTSEN decile file gives each household (connectors.deciles
+#: stages the files in `dtsen_deciles`): a row names the household of the
+#: records carrying its NIK (a valid one) or its KK number; of the household's
+#: rows the latest DTSEN period's count, and of those the lowest decile. It is
+#: the registry's source of truth for deciles: a household a file names takes
+#: this decile, one no file names keeps the lowest decile of its records.
+DTSEN_DECILE_VIEW: Final = "linkage_dtsen_decile"
+_DTSEN_DECILE: Final = """
+    WITH named AS (
+        SELECT DISTINCT i.household_id, d.decile, d.period, d.source, d.row_number
+        FROM dtsen_deciles d JOIN linkage_records r
+          ON (d.nik IS NOT NULL AND r.nik_valid AND NOT r.nik_is_kk AND r.nik_clean = d.nik)
+          OR (d.no_kk IS NOT NULL AND r.kk_valid AND r.kk_clean = d.no_kk)
+        JOIN identity_map i USING (record_key)),
+    latest AS (SELECT *, max(period) OVER (PARTITION BY household_id) AS newest FROM named)
+    SELECT household_id, min(decile) AS dtsen_decile, max(period) AS dtsen_period
+    FROM latest WHERE period = newest GROUP BY household_id"""
+_NO_DTSEN_DECILE: Final = (
+    "SELECT NULL::VARCHAR AS household_id, NULL::INTEGER AS dtsen_decile,"
+    " NULL::VARCHAR AS dtsen_period WHERE false"
+)
+
+
+def dtsen_decile_view(con: duckdb.DuckDBPyConnection) -> str:
+    """(Re)create `DTSEN_DECILE_VIEW` (household_id, dtsen_decile, dtsen_period)
+    on `con`: empty when no decile file was ever staged. Its name."""
+    sql = _DTSEN_DECILE if table_exists(con, "dtsen_deciles") else _NO_DTSEN_DECILE
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {DTSEN_DECILE_VIEW} AS {sql}")
+    return DTSEN_DECILE_VIEW
+
+
 #: Who paid for a staged delivery (services `s`, joined to ref_program `p`): the
 #: funder its source names, else its program's funder (a health office's
 #: PBI-JK by APBN). The monthly report uses the same rule.
@@ -154,9 +187,12 @@ _SQL: dict[str, str] = {
                mode(rt_clean ORDER BY rt_clean) AS rt, mode(rw_clean ORDER BY rw_clean) AS rw,
                mode(kelurahan_code ORDER BY kelurahan_code) AS kelurahan_code,
                mode(kecamatan_code ORDER BY kecamatan_code) AS kecamatan_code,
-               min(welfare_decile) AS welfare_decile,
+               coalesce(any_value(dt.dtsen_decile), min(welfare_decile)) AS welfare_decile,
                'active' AS status
-        FROM linked GROUP BY household_id ORDER BY household_id""",
+        FROM linked LEFT JOIN """
+    + DTSEN_DECILE_VIEW
+    + """ dt USING (household_id)
+        GROUP BY household_id ORDER BY household_id""",
     "persons": f"""
         WITH linked AS ({_LINKED}), gone AS ({status.current_status_sql()})
         SELECT person_id,
@@ -345,6 +381,7 @@ def output_views(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     if missing:
         raise NotLinkedError(missing)
     status.prepare(con)
+    dtsen_decile_view(con)
     queries = {
         name: sql
         for name, sql in _SQL.items()
@@ -380,6 +417,7 @@ def output_tables(
 
 __all__ = [
     "COLUMNS",
+    "DTSEN_DECILE_VIEW",
     "PROBABILITY_DECIMALS",
     "RECORD_SCORE",
     "RETIRED",
@@ -387,6 +425,7 @@ __all__ = [
     "TABLES",
     "VIEW_PREFIX",
     "WEIGHT_DECIMALS",
+    "dtsen_decile_view",
     "is_linked",
     "output_queries",
     "output_tables",

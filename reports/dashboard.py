@@ -1,5 +1,6 @@
-"""The dashboard's figures and pages: coverage by kecamatan, funding shares and
-the monthly trend, as server-rendered HTML with inline SVG (no scripts, no CDN).
+"""The dashboard's figures and pages: coverage by kecamatan, funding shares, the
+monthly trend and the poverty rate by month (a table), as server-rendered HTML
+with inline SVG (no scripts, no CDN).
 Every value goes through `html.escape`. The figures are the monthly report's
 (`reports.queries`, DuckDB, with what the API recorded from the journal); the
 routes, sign-in and caching are `hub.dashboard`'s.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import duckdb
@@ -18,6 +19,7 @@ import duckdb
 from journal import Journal
 from reports.goals import Goals, default_goals
 from reports.queries import SHEET_BY_NAME, Period, prepare, sheet_rows
+from reports.trend import NOT_RECORDED, months, poverty_trend
 
 
 # --- data ------------------------------------------------------------------------
@@ -30,6 +32,11 @@ class Figures:
     error: str | None = None
     #: the city's poor people, population, rate, and the baseline and target rates
     poverty: tuple[int, int, float | None, float, float] | None = None
+    #: the city's poverty rate per report month (reports.trend): month, poor
+    #: people, population, rate; poor people and rate None before the first load
+    poverty_trend: list[tuple[str, int | None, int | None, float | None]] = field(
+        default_factory=list
+    )
 
 
 def figures(
@@ -50,6 +57,9 @@ def figures(
         city = next(
             r for r in sheet_rows(con, SHEET_BY_NAME["Target Kemiskinan"], period) if r[0] == "KOTA"
         )
+        rates = poverty_trend(
+            con, journal, months(None, period.label, period.cutoff_day, period.zone)
+        )
     except Exception as exc:  # shown on the page, e.g. "run hub link first"
         return Figures(period.label, [], [], [], str(exc))
     return Figures(
@@ -58,6 +68,25 @@ def figures(
         [(r[0], r[1], float(r[7]), float(r[8] or 0)) for r in fund],
         [(r[0], r[1], r[2], r[3], float(r[4])) for r in trend],
         poverty=(int(city[5]), int(city[6] or 0), city[7], goals.baseline, goals.target),
+        poverty_trend=[(r["month"], r["poor_people"], r["population"], r["rate"]) for r in rates],
+    )
+
+
+def poverty_trend_html(rows: Sequence[tuple[str, int | None, int | None, float | None]]) -> str:
+    """The city's poverty rate per month as a table (read by screen readers as one)."""
+    body = "".join(
+        f'<tr><th scope="row">{_E(month)}</th>'
+        f"<td>{NOT_RECORDED if poor is None else f'{poor:,}'}</td>"
+        f"<td>{'-' if population is None else f'{population:,}'}</td>"
+        f"<td>{NOT_RECORDED if rate is None else _pct(rate)}</td></tr>"
+        for month, poor, population, rate in rows
+    )
+    return (
+        '<table id="poverty-trend"><caption>Tingkat kemiskinan kota per bulan laporan: '
+        "orang dalam keluarga miskin pada tanggal batas / penduduk</caption>"
+        '<thead><tr><th scope="col">Bulan</th><th scope="col">Orang miskin</th>'
+        '<th scope="col">Penduduk</th><th scope="col">Tingkat</th></tr></thead>'
+        f"<tbody>{body}</tbody></table>"
     )
 
 
@@ -208,7 +237,9 @@ def trend_svg(rows: Sequence[tuple[Any, ...]]) -> str:
 _STYLE = """body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}section{margin-bottom:18px}
 .note{color:#666;font-size:13px}form.inline{display:inline}
-input{padding:6px;font-size:14px;width:340px}button{padding:6px 12px}"""
+input{padding:6px;font-size:14px;width:340px}button{padding:6px 12px}
+table{border-collapse:collapse}caption{text-align:left;color:#666;font-size:13px}
+td,th{padding:2px 10px;text-align:right}"""
 
 
 def page(title: str, body: str) -> str:
@@ -263,5 +294,6 @@ keluarga dengan masalah PPKS terlayani program aktif ({share}).</p>
 {coverage_svg(fig.coverage)}</section>
 <section><h2>Pangsa pendanaan</h2><p class="note">Nilai layanan kumulatif per penyandang dana.</p>
 {funding_svg(fig.funding)}</section>
-<section><h2>Tren bulan ke bulan</h2>{trend_svg(fig.trend)}</section>""",
+<section><h2>Tren bulan ke bulan</h2>{trend_svg(fig.trend)}</section>
+<section><h2>Tren kemiskinan</h2>{poverty_trend_html(fig.poverty_trend)}</section>""",
     )

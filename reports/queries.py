@@ -59,6 +59,7 @@ from domain.thresholds import (
 )
 from journal import Journal
 from linkage import (
+    DTSEN_DECILE_VIEW,
     RECORD_SCORE,
     SERVICE_FUNDER,
     STATUS_RULES_SELECT,
@@ -66,6 +67,7 @@ from linkage import (
     current_status_sql,
     deceased_source,
     deceased_value,
+    dtsen_decile_view,
     outside_city,
     prepare_status_rules,
     rules_select,
@@ -241,7 +243,7 @@ FROM identity_map i JOIN records r USING (record_key) GROUP BY 1""",
     ),
     (
         "households",
-        """
+        f"""
 CREATE OR REPLACE TEMP TABLE _rp_household AS
 SELECT p.household_id,
        mode(p.no_kk) AS no_kk,
@@ -249,12 +251,13 @@ SELECT p.household_id,
        arg_max(p.address, p.address IS NOT NULL) AS address,
        mode(p.rt) AS rt, mode(p.rw) AS rw,
        mode(p.kelurahan_code) AS kelurahan_code, mode(p.kecamatan_code) AS kecamatan_code,
-       min(p.welfare_decile) AS welfare_decile,
+       -- a DTSEN decile file's decile first (linkage.DTSEN_DECILE_VIEW, as the graph's)
+       coalesce(any_value(dt.dtsen_decile), min(p.welfare_decile)) AS welfare_decile,
        count(*) AS persons,
        bool_or(list_has_any(p.sources, (SELECT list(value) FROM _rp_rules
                                         WHERE rule = 'p3ke_source'))) AS p3ke,
        list_sort(list_distinct(flatten(list(p.ppks)))) AS ppks
-FROM _rp_person p GROUP BY 1""",
+FROM _rp_person p LEFT JOIN {DTSEN_DECILE_VIEW} dt USING (household_id) GROUP BY 1""",
     ),
     (
         "statuses",
@@ -777,6 +780,7 @@ def prepare(
     for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
         con.execute(statement)
     prepare_status_rules(con)  # the rules a person's status (deceased, moved) is read by
+    dtsen_decile_view(con)  # the decile files' deciles, which households take first
     for name, sql in _PREPARE:
         if step is None or step == name:
             con.execute(sql, _used(sql, period.params()))

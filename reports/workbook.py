@@ -21,12 +21,15 @@ from openpyxl.styles import Font
 from domain.formula import escape_row
 from domain.thresholds import POOR_DECILE_MAX
 from journal import Journal
-from reports import queries
+from reports import queries, trend
 from reports.errors import ReportError
 from reports.goals import Goals, default_goals
 from reports.queries import SHEETS, Period, SheetSpec
 
 COVER = "Ringkasan"
+#: every sheet after the cover: the report's SELECTs, then the poverty trend
+#: (reports.trend, which reads the journal's decile changes as well)
+ALL_SHEETS: tuple[SheetSpec, ...] = (*SHEETS, trend.SHEET)
 
 #: progress(step, done, total)
 Progress = Callable[[str, int, int], None]
@@ -53,7 +56,7 @@ def monthly_report(
     """Compute every sheet for `period` and write `out` (.xlsx) and the CSVs."""
     if out.suffix.lower() != ".xlsx":
         raise ReportError(f"--out {out}: the report is an Excel file; name it *.xlsx.")
-    steps = [*queries.PREPARE_STEPS, *(s.name for s in SHEETS), "write"]
+    steps = [*queries.PREPARE_STEPS, *(s.name for s in ALL_SHEETS), "write"]
     done = 0
 
     def tick(name: str) -> None:
@@ -70,6 +73,8 @@ def monthly_report(
     for spec in SHEETS:
         tick(spec.name)
         data[spec.name] = queries.sheet_rows(con, spec, period)
+    tick(trend.SHEET.name)
+    data[trend.SHEET.name] = trend.sheet_rows(con, period, journal)
     tick("write")
     summary = ReportSummary(period.label, out, {n: len(r) for n, r in data.items()})
     summary.poverty = _poverty(data["Target Kemiskinan"], goals or default_goals())
@@ -113,7 +118,7 @@ def _cover_rows(period: Period, summary: ReportSummary) -> list[tuple[Any, ...]]
         ("", ""),
         ("Lembar", "Baris"),
     ]
-    rows += [(spec.name, summary.rows[spec.name]) for spec in SHEETS]
+    rows += [(spec.name, summary.rows[spec.name]) for spec in ALL_SHEETS]
     rows += [
         ("", ""),
         ("Target kemiskinan", ""),
@@ -145,7 +150,7 @@ def _write_xlsx(
     ws.column_dimensions["B"].width = 90
     for row in cover:
         ws.append(escape_row(row))
-    for spec in SHEETS:
+    for spec in ALL_SHEETS:
         _write_sheet(wb, spec, data[spec.name])
     try:
         wb.save(out)
@@ -235,7 +240,7 @@ def _write_csv(
     written = []
     tables: list[tuple[str, Sequence[str], list[tuple[Any, ...]]]] = [
         (COVER, ("ITEM", "NILAI"), cover),
-        *((s.name, s.columns, data[s.name]) for s in SHEETS),
+        *((s.name, s.columns, data[s.name]) for s in ALL_SHEETS),
     ]
     for name, columns, rows in tables:
         path = folder / csv_name(name)

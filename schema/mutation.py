@@ -21,6 +21,7 @@ from schema import inputs
 from schema.audit import wrote
 from schema.change_requests import ChangeRequestMutations
 from schema.context import Context
+from schema.decile_alerts import DecileAlertMutations
 from schema.eligibility import household_eligibility
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
@@ -381,7 +382,7 @@ def _identity_numbers(record: RecordInput) -> None:
 
 
 @strawberry.type
-class Mutation(GrantMutations, ChangeRequestMutations):
+class Mutation(GrantMutations, ChangeRequestMutations, DecileAlertMutations):
     @strawberry.mutation(
         description="Submit a beneficiary record; it is linked in real time. "
         "You see the record and the person as you sent them; "

@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import strawberry
 from strawberry.types.nodes import SelectedField
@@ -18,6 +19,7 @@ from schema.audit import Purpose, personal, read, rows_read
 from schema.caseload import CaseloadQueries
 from schema.change_requests import ChangeRequestQueries
 from schema.context import Context
+from schema.decile_alerts import DecileAlertQueries
 from schema.errors import InputError, NotFound, ServiceError
 from schema.feed import FeedQueries
 from schema.grants import GrantQueries
@@ -44,6 +46,7 @@ from schema.types.analysis import (
     DuplicatedAid,
     FundingPool,
     PovertyIndicator,
+    PovertyMonth,
     PovertyTarget,
     ProgramNeed,
 )
@@ -198,8 +201,13 @@ async def _among(info: Info) -> list[str] | None:
     return await info.context.repository.visible_households(scope)
 
 
+#: a report month as the API takes it
+_MONTH: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
 @strawberry.type
 class Query(
+    DecileAlertQueries,
     GrantQueries,
     ChangeRequestQueries,
     FeedQueries,
@@ -537,6 +545,53 @@ class Query(
             if poor is None
             else max(0, poor - round(goals["target"] * goals["population"])),
         )
+
+    @strawberry.field(
+        description="The poverty rate per report month (the cut-off day's rules) from "
+        "`from` to `to` (YYYY-MM; by default the twelve months up to this one), for the "
+        "city, or for `area` (a kecamatan or kelurahan code), or for every area of "
+        "`level`: poor people then over the population. A month's deciles are the "
+        "journal's (each load's decile changes): README, DTSEN deciles, threshold alerts "
+        "and the poverty trend."
+    )
+    async def poverty_trend(
+        self,
+        info: Info,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+        area: str | None = None,
+        level: AreaLevel | None = None,
+    ) -> list[PovertyMonth]:
+        policy = require_aggregates(info.context.principal)
+        for name, value in (("from", from_), ("to", to)):
+            if value is not None and not _MONTH.fullmatch(value):
+                raise InputError(name, f"{value!r}: write the month as YYYY-MM, e.g. 2026-11.")
+        try:
+            rows = await _analytics(info).poverty_trend(
+                first=from_,
+                last=to,
+                level=level.value if level else "CITY",
+                area=area,
+                households=await _among(info),
+            )
+        except ValueError as exc:
+            field = "area" if str(exc).startswith("area") else "from"
+            raise InputError(field, str(exc)) from None
+        out = []
+        for r in rows:
+            poor = suppress(r["poor_people"], policy) if r["known"] else None
+            out.append(
+                PovertyMonth(
+                    month=r["month"],
+                    code=r["code"],
+                    level=r["level"],
+                    population=r["population"],
+                    poor_people=poor,
+                    poverty_rate=r["rate"] if poor is not None else None,
+                    known=r["known"],
+                )
+            )
+        return out
 
     @strawberry.field(
         description="Budgets per funder, program and year (the hub's budgets file), each "

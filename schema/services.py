@@ -159,7 +159,15 @@ class Analytics(Protocol):
     cost of serving every household in need: year, pool, need_cost, payable,
     share_of_need_covered (None without need) and programs ([{program,
     households_in_need, cost_per_household, need_cost, budget, payable}]);
-    see reports.budgets for the definitions."""
+    see reports.budgets for the definitions.
+
+    `poverty_trend` returns, per report month from `first` to `last` (YYYY-MM;
+    by default the twelve months up to the current one) and per area of
+    `level` (CITY, KECAMATAN, KELURAHAN; only `area`, at its own level, when
+    given), a row with: month, code, level, population,
+    people, poor_people, rate and known (False for a month before the hub's
+    first load, whose figures are None); see reports.trend. Raises ValueError
+    for months or an area it cannot give."""
 
     async def poverty(
         self,
@@ -179,6 +187,15 @@ class Analytics(Protocol):
     async def targets(self) -> Row: ...
     async def budgets(self, *, year: int | None = None) -> Row: ...
     async def funding_pool(self, *, year: int) -> Row: ...
+    async def poverty_trend(
+        self,
+        *,
+        first: str | None = None,
+        last: str | None = None,
+        level: str = "CITY",
+        area: str | None = None,
+        households: Sequence[str] | None = None,
+    ) -> list[Row]: ...
 
 
 class Intake(Protocol):

@@ -127,6 +127,26 @@ class PovertyTarget:
     )
 
 
+@strawberry.type(
+    description="The poverty rate of one area in one report month: people in households "
+    "poor at the month's cut-off (their decile then, from the journal's decile changes) "
+    "over the area's population."
+)
+class PovertyMonth:
+    month: str = strawberry.field(description="The report month, YYYY-MM.")
+    code: str = strawberry.field(description="The area's code, or CITY.")
+    level: str = strawberry.field(description="CITY, KECAMATAN or KELURAHAN.")
+    population: int | None = strawberry.field(description="The denominator (population file).")
+    poor_people: int | None = strawberry.field(
+        description="Active people in poor households then (null: unknown or withheld)."
+    )
+    poverty_rate: float | None = strawberry.field(description="poorPeople / population.")
+    known: bool = strawberry.field(
+        description="False for a month that ended before the hub's first load: nothing "
+        "was recorded then."
+    )
+
+
 @strawberry.type(description="One funder's budget for a program and year, and its spending.")
 class Budget:
     funder: str

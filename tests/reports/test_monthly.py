@@ -18,7 +18,8 @@ import openpyxl
 import pytest
 from hubcli import hub, hub_env, linked_city
 
-from reports.queries import SHEETS, Period
+from reports.queries import Period
+from reports.workbook import ALL_SHEETS
 
 #: the report month today falls in (by the default cut-off day, the 17th)
 PERIOD = Period.containing(dt.date.today())
@@ -140,8 +141,8 @@ def _person_of(city: City, source_record_id: str) -> str:
 @pytest.mark.slow
 def test_workbook_has_every_sheet_with_its_header(report: tuple[Path, Path]) -> None:
     wb = openpyxl.load_workbook(report[0], read_only=True)
-    assert wb.sheetnames == ["Ringkasan", *(s.name for s in SHEETS)]
-    for spec in SHEETS:
+    assert wb.sheetnames == ["Ringkasan", *(s.name for s in ALL_SHEETS)]
+    for spec in ALL_SHEETS:
         header = next(wb[spec.name].iter_rows(max_row=1, values_only=True))
         assert tuple(header) == spec.columns, spec.name
     wb.close()
@@ -243,7 +244,7 @@ def test_summaries_add_up(city: City, report: tuple[Path, Path]) -> None:
 def test_csv_option_writes_one_file_per_sheet(report: tuple[Path, Path]) -> None:
     xlsx, folder = report
     names = sorted(p.name for p in folder.glob("*.csv"))
-    assert len(names) == len(SHEETS) + 1
+    assert len(names) == len(ALL_SHEETS) + 1
     with (folder / "usulan-baru.csv").open(encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert len(rows) - 1 == len(_sheet(xlsx, "Usulan Baru"))

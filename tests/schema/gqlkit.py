@@ -13,13 +13,15 @@ import strawberry
 
 from connectors.reference import REFERENCE_DIR
 from domain.shapes import AuditPage
-from domain.thresholds import POOR_DECILE_MAX
+from domain.thresholds import OFFICE_TIMEZONE, POOR_DECILE_MAX, REPORT_CUTOFF_DAY
 from journal import Journal
 from reports.analytics import coverage_gaps, poverty
 from reports.api_facts import stage
 from reports.budgets import funding_pool, spending, stage_budgets
+from reports.errors import ReportError
 from reports.goals import default_goals, stage_population
 from reports.queries import PREPARE_SQL, Period
+from reports.trend import months, poverty_trend
 from schema.context import Context, Services
 from schema.services import AuditEntry
 
@@ -183,6 +185,30 @@ class CityAnalytics:
         stage_budgets(con, self.goals.budgets)
         self._gaps(con)
         return funding_pool(con, year)
+
+    async def poverty_trend(
+        self,
+        *,
+        first: str | None = None,
+        last: str | None = None,
+        level: str = "CITY",
+        area: str | None = None,
+        households: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The trend of `reports.trend` on the city's tables and the journal's
+        decile changes (the report's cut-off and time zone defaults)."""
+        try:
+            periods = months(first, last, REPORT_CUTOFF_DAY, OFFICE_TIMEZONE)
+            return poverty_trend(
+                self.con.cursor(),
+                self.journal,
+                periods,
+                level=level,
+                area=area,
+                households=households,
+            )
+        except ReportError as exc:
+            raise ValueError(str(exc)) from None
 
     async def coverage_gaps(
         self,

@@ -46,6 +46,7 @@ from graph.repository import GraphRepository
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
+from journal import Journal
 from schema.context import Context, Services
 from schema.permissions import mask_nik, mask_phone
 from schema.pubsub import PubSub, household_topic
@@ -125,16 +126,19 @@ async def services(
 ) -> AsyncIterator[Services]:
     driver = await open_async_driver(graph_target)
     db = SecurityDB(tmp_path_factory.mktemp("matrix-security") / "security.sqlite")
+    journal = Journal.at_home(tmp_path_factory.mktemp("matrix-journal"))
     yield Services(
         repository=GraphRepository(driver, graph_target.database),
         pubsub=PubSub(),
         audit=MemoryAudit(),
         grants=SqliteGrants(db),
         submissions=SubmissionWatch(db, SubmissionLimits()),
-        analytics=CityAnalytics(tiny_city()),
+        analytics=CityAnalytics(tiny_city(), journal),
         review=FakeReview(),
         rules=eligibility_rules(),
+        journal=journal,
     )
+    journal.close()
     db.close()
     await driver.close()
 
@@ -270,6 +274,19 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
         "povertyTarget",
         AGGREGATES,
         "{ povertyTarget { population poorPeople povertyRate baseline target aboveTarget } }",
+        False,
+    ),
+    (
+        "povertyTrend",
+        AGGREGATES,
+        '{ povertyTrend(from: "2026-10", to: "2026-11") { month code population poorPeople '
+        "povertyRate known } }",
+        False,
+    ),
+    (
+        "decileAlerts",
+        ELIGIBILITY,
+        "{ decileAlerts { id householdId program status explanation } }",
         False,
     ),
     (

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from authz import (
     CASEWORK,
+    ELIGIBILITY,
     HOUSEHOLDS,
     PRINCIPALS,
     ROLES,
@@ -25,6 +26,7 @@ from gqlkit import WORKER, Api
 from neo4j import Driver
 
 from graph.driver import GraphTarget
+from journal import NewFact, kinds
 
 pytestmark = pytest.mark.anyio
 
@@ -113,6 +115,12 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
         'mutation($cid: ID!) { rejectChangeRequest(id: $cid, reason: "not poor") { status } }',
         True,
     ),
+    "resolveDecileAlert": (
+        ELIGIBILITY,
+        "mutation($did: ID!) { resolveDecileAlert(id: $did, outcome: CONFIRMED_CONTINUE, "
+        'note: "field check: still poor") { status } }',
+        False,
+    ),
     "fileChangeRequest": (
         WRITERS,
         "mutation($hid: ID!) { fileChangeRequest(request: "
@@ -178,6 +186,23 @@ async def _change_request_for(api: Api, mutation: str, which: str) -> str:
     return rid
 
 
+def _decile_alert(api: Api) -> str:
+    """A decile alert a load raised on the own household (as hub.decile_alerts writes it)."""
+    hid = HOUSEHOLDS["own"]["hid"]
+    assert api.services.journal is not None
+    (seq,) = api.services.journal.append(
+        [
+            NewFact(
+                kind=kinds.DECILE_ALERT_RAISED,
+                subject=hid,
+                household_ids=(hid,),
+                payload={"household_id": hid, "program": "BPNT", "from": 5, "to": 6},
+            )
+        ]
+    )
+    return f"DA-{seq}"
+
+
 def _cases() -> list[Any]:
     return [
         pytest.param(name, role, which, id=f"{name}-{role}-{which}")
@@ -200,6 +225,8 @@ async def test_mutation_matrix(
         variables = {"rid": await _referral_for(api, role, which)}
     if "$cid" in query:
         variables = {"cid": await _change_request_for(api, mutation, which)}
+    if "$did" in query:
+        variables = {"did": _decile_alert(api)}
     result = await api.run(query, PRINCIPALS[role], **variables)
     writes = [e for e in api.audit.events if e.operation == f"write:{mutation}"]
     if role not in allowed:

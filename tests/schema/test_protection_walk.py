@@ -189,6 +189,32 @@ async def hub(
                     )
                 ]
             )
+            # a decile alert a load raised on it, resolved with identifiers in the note
+            (seq,) = Journal.at_home(city.settings.home).append(
+                [
+                    NewFact(
+                        kind=kinds.DECILE_ALERT_RAISED,
+                        household_ids=(hid,),
+                        subject=hid,
+                        payload={
+                            "household_id": hid,
+                            "program": "PBI-JK",
+                            "from": 5,
+                            "to": 6,
+                            "failed": ["desil"],
+                            "explanation": "Keluarga berada di desil 6, di luar batas desil "
+                            "1 sampai 5.",
+                        },
+                    )
+                ]
+            )
+            await running.data(
+                "social_worker",
+                """mutation($id: ID!, $n: String!) {
+                resolveDecileAlert(id: $id, outcome: STOP, note: $n) { id } }""",
+                id=f"DA-{seq}",
+                n=f"NIK {nik}, call {phone}",
+            )
         yield running
 
 
