@@ -184,6 +184,7 @@ class ProgramCycleMutations:
                 )
             ],
         )
+        wrote(info)  # the re-check's fact
         read(info, households=[d.household_id for d in found])
         return CycleRecheck(
             cycle=ProgramCycle.from_row(current, policy),

@@ -47,7 +47,9 @@ class CycleFacts:
         return cls(**{**asdict(facts), "ppks": list(facts.ppks)})
 
 
-@strawberry.type(description="One household of a cycle's roster, as the rule saw it.")
+@strawberry.type(
+    name="CycleRosterEntry", description="One household of a cycle's roster, as the rule saw it."
+)
 class RosterEntryType:
     household_id: strawberry.ID
     kelurahan_code: str | None
@@ -180,7 +182,7 @@ class CycleDifferenceKind(Enum):
     """On the roster, and no longer an active household of the registry."""
 
 
-@strawberry.type(description="A fact the rule reads, then (frozen) and now.")
+@strawberry.type(name="FactChange", description="A fact the rule reads, then (frozen) and now.")
 class FactChangeType:
     fact: str
     then: str

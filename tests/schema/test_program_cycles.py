@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api, Principal
 
 from connectors.reference import eligibility_rules
-from hub.cycles import SqliteCycles
 from journal import Journal, kinds
 
 pytestmark = pytest.mark.anyio
@@ -44,10 +42,9 @@ STEP = "mutation($id: ID!) {{ {name}(id: $id) {{ status }} }}"
 
 
 @pytest.fixture
-def cycled(api: Api, tmp_path: Path) -> Api:
-    """The tiny city's API with the catalogue's rules and a cycle store of its own."""
-    store = SqliteCycles(tmp_path / "cycles.sqlite")
-    return replace(api, services=replace(api.services, rules=eligibility_rules(), cycles=store))
+def cycled(api: Api) -> Api:
+    """The tiny city's API with the catalogue's rules."""
+    return replace(api, services=replace(api.services, rules=eligibility_rules()))
 
 
 async def opened(api: Api, program: str, who: Any = WORKER) -> dict[str, Any]:
