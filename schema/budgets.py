@@ -20,10 +20,9 @@ from schema.audit import read, wrote
 from schema.context import Context
 from schema.eligibility import city_facts, rule_on
 from schema.errors import InputError, ServiceError
-from schema.journaling import append, plain_fact
+from schema.journaling import append, clean_row, plain_fact
 from schema.permissions import (
     Policy,
-    mask_text,
     require_budget_reader,
     require_budget_setter,
     sees_eligibility,
@@ -147,10 +146,12 @@ class BudgetMutations:
             "amount": float(amount),
             "quota_households": quota_households,
             "previous": previous,
-            "reason": mask_text(reason.strip(), policy) if reason and reason.strip() else None,
+            "reason": reason.strip() if reason and reason.strip() else None,
         }
         subject = f"{funder}:{program}:{year}"
-        await append(info, [plain_fact(info, kinds.BUDGET_SET, payload, subject=subject)])
+        # kept as every journaled write is: identifiers typed into the reason masked
+        fact = plain_fact(info, kinds.BUDGET_SET, clean_row(payload), subject=subject)
+        await append(info, [fact])
         wrote(info)
         after = await _budget(info, funder, program, year)
         assert after is not None, "a budget just set is in force"

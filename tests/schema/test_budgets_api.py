@@ -58,7 +58,7 @@ async def test_a_budget_set_twice_keeps_both_values_and_is_what_everyone_reads(
         "quotaHouseholds": 10,
         "spent": 0.0,
     }
-    await set_budget(ruled, BPNT, 1, r="APBN-P dipotong")
+    await set_budget(ruled, BPNT, 1, r="APBN-P dipotong, aduan NIK 3273011204800001")
     read = await ruled.data(BUDGETS, ANALYST)
     assert read["budgets"]["budgets"] == [
         {"funder": "APBN", "program": "BPNT", "amount": BPNT, "quotaHouseholds": 1}
@@ -68,7 +68,7 @@ async def test_a_budget_set_twice_keeps_both_values_and_is_what_everyone_reads(
         {"amount": 2 * BPNT, "quotaHouseholds": 10, "source": "api", "setBy": "tester"}
         | {"reason": None},
         {"amount": BPNT, "quotaHouseholds": 1, "source": "api", "setBy": "tester"}
-        | {"reason": "APBN-P dipotong"},
+        | {"reason": "APBN-P dipotong, aduan NIK 3273**********01"},  # kept masked
     ]
     journal = ruled.services.journal
     assert isinstance(journal, Journal)
