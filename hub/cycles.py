@@ -88,20 +88,40 @@ class SqliteCycles:
         return self._cycle(str(row["cycle_id"])) or {}
 
     async def approve(
-        self, cycle_id: str, approved_by: str, approved_at: datetime, roster: Sequence[str]
+        self,
+        cycle_id: str,
+        approved_by: str,
+        approved_at: datetime,
+        rule_version: str,
+        roster: Sequence[str],
     ) -> Row | None:
-        return await asyncio.to_thread(self._approve, cycle_id, approved_by, approved_at, roster)
+        return await asyncio.to_thread(
+            self._approve, cycle_id, approved_by, approved_at, rule_version, roster
+        )
 
     def _approve(
-        self, cycle_id: str, approved_by: str, approved_at: datetime, roster: Sequence[str]
+        self,
+        cycle_id: str,
+        approved_by: str,
+        approved_at: datetime,
+        rule_version: str,
+        roster: Sequence[str],
     ) -> Row | None:
         entries = [(json.loads(e)["household_id"], e) for e in roster]
         members = sum(int(json.loads(e)["facts"]["members"]) for _, e in entries)
         with self._file.write() as con:
             moved = con.execute(
                 "UPDATE cycles SET status = 'APPROVED', approved_by = ?, approved_at = ?, "
-                "households = ?, members = ? WHERE cycle_id = ? AND status = 'DRAFT'",
-                [approved_by, approved_at.isoformat(), len(entries), members, cycle_id],
+                "rule_version = ?, households = ?, members = ? "
+                "WHERE cycle_id = ? AND status = 'DRAFT'",
+                [
+                    approved_by,
+                    approved_at.isoformat(),
+                    rule_version,
+                    len(entries),
+                    members,
+                    cycle_id,
+                ],
             ).rowcount
             if not moved:
                 return None

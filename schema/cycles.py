@@ -123,11 +123,12 @@ class ProgramCycleMutations:
         who = _who(info)
         require_four_eyes(current["opened_by"], who, "the cycle was opened", "approves")
         start = date.fromisoformat(current["period_start"])
+        version = rule_on(info, current["program"], start, "id").version
         entries = await draw_roster_now(info, current["program"], start)
         frozen = {
             **_summary(current),
             "status": ProgramCycleStatus.APPROVED.value,
-            "rule_version": rule_on(info, current["program"], start, "id").version,
+            "rule_version": version,
             "households": len(entries),
             "members": sum(e.facts.members for e in entries),
             "roster_digest": digest(entries),
@@ -144,7 +145,7 @@ class ProgramCycleMutations:
             ),
         ):
             raise InputError("id", f"the cycle moved on meanwhile; it is no longer {status}.")
-        moved = await store.approve(id, who, inputs.now(), [e.to_json() for e in entries])
+        moved = await store.approve(id, who, inputs.now(), version, [e.to_json() for e in entries])
         if moved is None:
             raise InputError("id", f"the cycle moved on meanwhile; it is no longer {status}.")
         wrote(info, households=[e.household_id for e in entries])

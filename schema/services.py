@@ -203,10 +203,16 @@ class ProgramCycles(Protocol):
 
     async def open(self, cycle: Mapping[str, Any]) -> Row: ...
     async def approve(
-        self, cycle_id: str, approved_by: str, approved_at: datetime, roster: Sequence[str]
+        self,
+        cycle_id: str,
+        approved_by: str,
+        approved_at: datetime,
+        rule_version: str,
+        roster: Sequence[str],
     ) -> Row | None:
-        """Freeze `roster` (entries' JSON) with the cycle and mark it APPROVED,
-        only if it is still a DRAFT (else None: nothing is changed)."""
+        """Freeze `roster` (entries' JSON, drawn by `rule_version`) with the cycle
+        and mark it APPROVED, only if it is still a DRAFT (else None: nothing is
+        changed)."""
         ...
 
     async def cycles(self, *, program: str | None, offset: int, limit: int) -> Page: ...

@@ -34,13 +34,13 @@ async def test_approve_once_then_forget_a_household(tmp_path: Path) -> None:
     store = SqliteCycles.at_home(tmp_path)
     await store.open(CYCLE)
     at = datetime(2026, 11, 2, tzinfo=UTC)
-    done = await store.approve("cyc-1", "admin-1", at, [entry("H2", 3), entry("H1", 2)])
+    done = await store.approve("cyc-1", "admin-1", at, "2024.1", [entry("H2", 3), entry("H1", 2)])
     assert done is not None and (done["status"], done["households"], done["members"]) == (
         "APPROVED",
         2,
         5,
     )
-    assert await store.approve("cyc-1", "admin-2", at, [entry("H9", 1)]) is None  # frozen
+    assert await store.approve("cyc-1", "admin-2", at, "2024.1", [entry("H9", 1)]) is None  # frozen
     assert [
         json.loads(e)["household_id"] for e in await store.roster("cyc-1", offset=0, limit=None)
     ] == ["H1", "H2"]
