@@ -21,7 +21,15 @@ from hub.published import current
 from hub.settings import Settings
 from journal import Journal
 from reports.analytics import coverage_gaps, poverty, prepare_figures
-from reports.budgets import BudgetFileError, Budgets, funding_pool, read_budgets, spending
+from reports.budgets import (
+    BudgetFileError,
+    Budgets,
+    budget_problem,
+    funding_pool,
+    read_budgets,
+    spending,
+    versions,
+)
 from reports.errors import ReportError
 from reports.goals import Goals, city_population
 from reports.queries import Period
@@ -118,6 +126,16 @@ class StagingAnalytics:
         return cast(
             dict[str, Any],
             await self._figure(("pool", True, year), None, lambda con: funding_pool(con, year)),
+        )
+
+    async def budget_problem(
+        self, *, funder: str, program: str, year: int, quota_households: int, amount: float
+    ) -> str:
+        return budget_problem(funder, program, year, quota_households, amount)
+
+    async def budget_history(self, *, funder: str, program: str, year: int) -> list[dict[str, Any]]:
+        return await anyio.to_thread.run_sync(
+            versions, self.goals.budgets, self._journal, funder, program, year
         )
 
     async def poverty(

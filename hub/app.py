@@ -33,6 +33,7 @@ from graph import GraphRepository, GraphUnavailable, open_async_driver
 from hub.analytics import StagingAnalytics
 from hub.body_limit import MAX_BODY_BYTES, BodyLimit
 from hub.console import console_routes, register_console_documents
+from hub.cycles import SqliteCycles
 from hub.dashboard import Sessions, dashboard_routes
 from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
@@ -206,6 +207,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     grants = SqliteGrants(security)
     watch = SubmissionWatch.from_settings(security, settings)
     journal = Journal.at_home(settings.home)
+    cycles = SqliteCycles.at_home(settings.home)
     analytics = StagingAnalytics(
         settings,
         journal,
@@ -220,6 +222,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             purposes=services.purposes or purposes,
             grants=services.grants or grants,
             submissions=services.submissions or watch,
+            cycles=services.cycles or cycles,
         )
     runtime = Runtime(
         settings=settings,
@@ -297,6 +300,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 journal=journal,
                 analytics=analytics,
                 rules=eligibility_rules(),
+                cycles=cycles,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)
@@ -322,6 +326,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             runtime.linkage = None
             linkage.close()
             journal.close()
+            cycles.close()
             if driver is not None:
                 await driver.close()
 

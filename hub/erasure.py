@@ -17,6 +17,7 @@ import duckdb
 
 from connectors.erasure import erase_staged, expired_records
 from graph import open_driver
+from hub.cycles import SqliteCycles, cycles_path
 from hub.errors import HubError
 from hub.graph_sync import drain_erasures, queue_erasure
 from hub.intake import IntakeStore
@@ -151,6 +152,9 @@ def _erase(
     # the journal forgets what the API recorded about them (hub load would replay it)
     Journal.at_home(settings.home).forget(persons=result.persons, households=result.households)
     IdentityLedger.at_home(settings.home).forget(keys, result.persons)
+    # and the program cycles' frozen rosters (the cycles keep their approved counts)
+    if cycles_path(settings.home).exists():
+        SqliteCycles.at_home(settings.home).forget(result.households)
     # the graph loses what is queued: these, and what an earlier erasure could
     # not reach (Neo4j down); on failure the queue keeps it for the next run
     ensure_neo4j(settings)

@@ -21,6 +21,12 @@ CHANGE_REQUEST_VERIFIED: Final = "change_request.verified"
 CHANGE_REQUEST_APPROVED: Final = "change_request.approved"
 CHANGE_REQUEST_APPLIED: Final = "change_request.applied"
 CHANGE_REQUEST_REJECTED: Final = "change_request.rejected"
+# program cycles and budgets (issue 16): a cycle opened, approved (its roster
+# frozen), re-checked; a funder's budget set through the API (the old value kept)
+PROGRAM_CYCLE_OPENED: Final = "program_cycle.opened"
+PROGRAM_CYCLE_APPROVED: Final = "program_cycle.approved"
+PROGRAM_CYCLE_RECHECKED: Final = "program_cycle.rechecked"
+BUDGET_SET: Final = "budget.set"
 
 # pipeline runs
 HOUSEHOLD_MERGED: Final = "household.merged"
@@ -54,6 +60,10 @@ API: Final = frozenset(
         CHANGE_REQUEST_APPLIED,
         CHANGE_REQUEST_REJECTED,
         DECILE_ALERT_RESOLVED,
+        PROGRAM_CYCLE_OPENED,
+        PROGRAM_CYCLE_APPROVED,
+        PROGRAM_CYCLE_RECHECKED,
+        BUDGET_SET,
     }
 )
 PIPELINE: Final = frozenset(

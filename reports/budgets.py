@@ -22,6 +22,12 @@ is refused.
   `cost_per_household` (the program catalogue); the pool *can pay* of it the
   least of that cost and the program's budgets in the year; the *share of need
   covered* is what the pool can pay over the cost of need, all programs together.
+
+The file is the seed: a Dinsos administrator changes a budget through the API
+(`setBudget`), which appends a `budget.set` fact to the journal with the new
+figures and the old ones. The budgets in force are the file's with every such
+fact applied in journal order (`in_force`), the one home the API, the funding
+pool and the monthly report read; `versions` lists a budget's values over time.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ import duckdb
 
 from connectors import reference
 from domain.thresholds import poor_sql
+from journal import Journal, kinds
+from journal.store import MAX_READ
 
 COLUMNS: Final[tuple[str, ...]] = ("funder", "program", "year", "quota_households", "amount")
 #: the temp table the budgets are put in
@@ -127,6 +135,73 @@ def _budget(
     return Budget(funder, program, year, quota, amount), ""
 
 
+def budget_problem(funder: str, program: str, year: int, quota: int, amount: float) -> str:
+    """Why a budget given through the API may not be used ("" when it may): the
+    budgets file's own rules for a row."""
+    row = {
+        "funder": funder,
+        "program": program,
+        "year": str(year),
+        "quota_households": str(quota),
+        "amount": repr(float(amount)),
+    }
+    programs = {p.code for p in reference.programs()}
+    funders = {f.code for f in reference.funder_types()}
+    return _budget(row, programs, funders)[1]
+
+
+def _changes(journal: Journal | None) -> list[tuple[Budget, str, str | None, str | None]]:
+    """Every budget set through the API, oldest first: (the budget, when, by whom, why)."""
+    found: list[tuple[Budget, str, str | None, str | None]] = []
+    after = 0
+    while journal is not None:
+        facts = journal.read(after, MAX_READ, kinds=[kinds.BUDGET_SET])
+        if not facts:
+            break
+        for f in facts:
+            p = f.payload
+            budget = Budget(
+                str(p["funder"]),
+                str(p["program"]),
+                int(p["year"]),
+                int(p["quota_households"]),
+                float(p["amount"]),
+            )
+            found.append((budget, f.at.isoformat(), f.actor, p.get("reason")))
+        after = facts[-1].seq
+    return found
+
+
+def in_force(seed: Budgets, journal: Journal | None) -> Budgets:
+    """The budgets in force: the file's, each replaced (or added) by the budgets
+    set through the API since, in journal order; the file's quarantine as it was."""
+    current = {(b.funder, b.program, b.year): b for b in seed.budgets}
+    for budget, *_ in _changes(journal):
+        current[(budget.funder, budget.program, budget.year)] = budget
+    return Budgets(tuple(current.values()), seed.quarantined, seed.file)
+
+
+def versions(
+    seed: Budgets, journal: Journal | None, funder: str, program: str, year: int
+) -> list[dict[str, Any]]:
+    """One budget's values over time, oldest first: the file's (set_at and
+    set_by None), then each set through the API."""
+    key = (funder, program, year)
+    out = [
+        {"quota_households": b.quota_households, "amount": b.amount, "source": "file"}
+        | {"set_at": None, "set_by": None, "reason": None}
+        for b in seed.budgets
+        if (b.funder, b.program, b.year) == key
+    ]
+    for b, at, by, why in _changes(journal):
+        if (b.funder, b.program, b.year) == key:
+            out.append(
+                {"quota_households": b.quota_households, "amount": b.amount, "source": "api"}
+                | {"set_at": at, "set_by": by, "reason": why}
+            )
+    return out
+
+
 def stage_budgets(con: duckdb.DuckDBPyConnection, budgets: Budgets) -> None:
     """Put the usable budgets in `BUDGET_TABLE` on `con` (a temp table)."""
     con.execute(
@@ -208,8 +283,11 @@ __all__ = [
     "BudgetFileError",
     "Budgets",
     "Quarantined",
+    "budget_problem",
     "funding_pool",
+    "in_force",
     "read_budgets",
     "spending",
     "stage_budgets",
+    "versions",
 ]

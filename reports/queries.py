@@ -73,7 +73,7 @@ from linkage import (
     rules_select,
 )
 from reports import api_facts
-from reports.budgets import SPENDING_SQL, stage_budgets
+from reports.budgets import SPENDING_SQL, in_force, stage_budgets
 from reports.errors import ReportError
 from reports.goals import POPULATION_TABLE, Goals, default_goals, stage_population
 
@@ -776,7 +776,7 @@ def prepare(
     if step is None or step == POPULATION_STEP:
         stage_population(con, goals.population)
     if step is None or step == BUDGETS_STEP:
-        stage_budgets(con, goals.budgets)
+        stage_budgets(con, in_force(goals.budgets, journal))
     for statement in identity_sql.SETUP:  # the district list the NIK/KK problems read
         con.execute(statement)
     prepare_status_rules(con)  # the rules a person's status (deceased, moved) is read by

@@ -25,6 +25,7 @@ from schema.permissions import (
     CHANGE_REQUEST_REJECTED,
     require_change_mover,
     require_change_step,
+    require_four_eyes,
     require_personal,
     require_write,
 )
@@ -66,10 +67,8 @@ async def _move(
     status = str(current.get("status") or "FILED")
     require_change_step(info.context.principal, status, target)
     who = _who(info)
-    if target == "APPROVED" and current.get("verified_by") == who:
-        raise InputError(
-            "id", "the request was verified by you; another person approves it (four eyes)."
-        )
+    if target == "APPROVED":
+        require_four_eyes(current.get("verified_by"), who, "the request was verified", "approves")
     kind, by, at = _STEP[target]
     now = inputs.now()
     update: dict[str, Any] = {

@@ -36,6 +36,7 @@ from schema.services import (
     AuditSink,
     Intake,
     NameNormaliser,
+    ProgramCycles,
     PurposeResolver,
     Repository,
     ReviewDecider,
@@ -68,6 +69,9 @@ class Services:
     """The programs' eligibility rules (`connectors.reference.eligibility_rules`);
     None answers eligibility and targeting with SERVICE_UNAVAILABLE and lets
     `enrolHousehold` enrol without a check (tests only: the hub always sets it)."""
+    cycles: ProgramCycles | None = None
+    """Program cycles and their frozen rosters; None answers them with
+    SERVICE_UNAVAILABLE."""
     journal: Journal | None = None
     """The journal of every change: every API write is appended to it before it
     reaches the graph (schema.journaling), each process's tailer (schema.tailer)

@@ -11,10 +11,11 @@ from typing import Any
 
 import strawberry
 
-from domain.eligibility import Eligibility, RuleBook, household_facts
-from domain.shapes import Scope
+from domain.cycles import RosterEntry, draw_roster
+from domain.eligibility import Eligibility, Rule, RuleBook, household_facts
+from domain.shapes import Row, Scope
 from domain.targeting import Finding, duplication_finding, eligibility_findings
-from schema.errors import ServiceError
+from schema.errors import InputError, ServiceError
 
 #: all of a city's duplicated aid in one read
 WHOLE_CITY: int = 10**9
@@ -41,6 +42,31 @@ async def household_eligibility(
         return []
     facts = household_facts(rows[0].get("decile"), rows[0]["members"], on)
     return book.evaluate(facts, on, {program} if program else None)
+
+
+def rule_on(info: strawberry.Info[Any, Any], program: str, on: date, field: str) -> Rule:
+    """`program`'s rule valid on `on`; an InputError on `field` when none is."""
+    rule = rules(info).rule(program, on)
+    if rule is None:
+        raise InputError(field, f"{program} has no eligibility rule valid on {on}.")
+    return rule
+
+
+async def city_facts(info: strawberry.Info[Any, Any], on: date) -> list[Row]:
+    """Every active household's `targeting_facts` row (all its facts) on `on`."""
+    rows: list[Row] = await info.context.repository.targeting_facts(
+        full_facts(info.context.scope), start=on, end=on
+    )
+    return rows
+
+
+async def draw_roster_now(
+    info: strawberry.Info[Any, Any], program: str, on: date
+) -> list[RosterEntry]:
+    """A cycle's roster as the registry stands now: the households `program`'s
+    rule valid on `on` (the cycle's first day) finds eligible then."""
+    rule = rule_on(info, program, on, "periodStart")
+    return draw_roster(rule, await city_facts(info, on), on)
 
 
 def full_facts(scope: Scope) -> Scope:
@@ -73,9 +99,12 @@ def in_area(finding: Finding, area: str | None) -> bool:
 
 __all__ = [
     "WHOLE_CITY",
+    "city_facts",
     "city_findings",
+    "draw_roster_now",
     "full_facts",
     "household_eligibility",
     "in_area",
+    "rule_on",
     "rules",
 ]

@@ -81,17 +81,41 @@ def fact(
 ) -> NewFact:
     """The fact an API write appends: who did it, about whom, the row (the
     subject is the row's id; an enrolment's is household:program)."""
-    principal = info.context.principal
     kept = clean_row(row.as_dict())
     payload: dict[str, Any] = {k: kept[k] for k in SUMMARY_KEYS if k in kept}
     payload["table"] = row.ENTITY
     payload["row"] = kept
+    return plain_fact(
+        info,
+        kind,
+        payload,
+        subject=row.key,
+        households=households,
+        persons=persons,
+        key=key,
+    )
+
+
+def plain_fact(
+    info: strawberry.Info[Any, Any],
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    subject: str | None,
+    households: Iterable[object] = (),
+    persons: Iterable[object] = (),
+    key: str | None = None,
+) -> NewFact:
+    """The fact of an API write, its payload as given (a write that is no graph
+    row, such as a program cycle's step or a budget, gives ids and figures only;
+    naming no household, it is for Dinsos roles in the feed)."""
+    principal = info.context.principal
     return NewFact(
         kind=kind,
         payload=payload,
         household_ids=tuple(dict.fromkeys(str(h) for h in households if h)),
         person_ids=tuple(dict.fromkeys(str(p) for p in persons if p)),
-        subject=row.key,
+        subject=subject,
         actor=str(getattr(principal, "subject", None) or principal.role),
         organization=str(getattr(principal, "organization", None) or "") or None,
         key=key,
@@ -129,4 +153,13 @@ async def journaled_write(
     await info.context.repository.write([row])
 
 
-__all__ = ["FREE_TEXT", "SUMMARY_KEYS", "append", "claim", "clean_row", "fact", "journaled_write"]
+__all__ = [
+    "FREE_TEXT",
+    "SUMMARY_KEYS",
+    "append",
+    "claim",
+    "clean_row",
+    "fact",
+    "journaled_write",
+    "plain_fact",
+]

@@ -19,8 +19,10 @@ from domain.thresholds import is_decile
 from journal import kinds
 from schema import inputs
 from schema.audit import wrote
+from schema.budgets import BudgetMutations
 from schema.change_requests import ChangeRequestMutations
 from schema.context import Context
+from schema.cycles import ProgramCycleMutations
 from schema.decile_alerts import DecileAlertMutations
 from schema.eligibility import household_eligibility
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
@@ -382,7 +384,13 @@ def _identity_numbers(record: RecordInput) -> None:
 
 
 @strawberry.type
-class Mutation(GrantMutations, ChangeRequestMutations, DecileAlertMutations):
+class Mutation(
+    GrantMutations,
+    ChangeRequestMutations,
+    DecileAlertMutations,
+    ProgramCycleMutations,
+    BudgetMutations,
+):
     @strawberry.mutation(
         description="Submit a beneficiary record; it is linked in real time. "
         "You see the record and the person as you sent them; "

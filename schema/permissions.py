@@ -57,6 +57,8 @@ class Policy:
     casework: bool = False
     """May record assessments and decide review pairs (social workers, Dinsos)."""
     reads_audit_log: bool = False
+    sets_budgets: bool = False
+    """May change a funder's budget (`setBudget`): Dinsos administrators."""
     own_funding_only: bool = False
     """Services it records are funded by itself (a foundation's own money)."""
     names_other_providers: bool = True
@@ -88,6 +90,7 @@ POLICIES: Final = MappingProxyType(
             can_write=True,
             casework=True,
             reads_audit_log=True,
+            sets_budgets=True,
             description="Dinas Sosial staff: everything, including "
             "special-category PPKS, and the audit log.",
         ),
@@ -357,23 +360,59 @@ def require_change_step(principal: Any, current: str, target: str) -> None:
     """May the principal move a change request that is `current` to `target`
     (the next status, or REJECTED)? Raises Forbidden, or InputError for a
     move the lifecycle does not have."""
-    step = CHANGE_REQUEST_STEPS.get(current)
+    require_step(CHANGE_REQUEST_STEPS, "change request", principal, current, target)
+
+
+def require_step(
+    steps: Mapping[str, tuple[str, frozenset[str]]],
+    noun: str,
+    principal: Any,
+    current: str,
+    target: str,
+) -> None:
+    """The one check of a lifecycle table (`CHANGE_REQUEST_STEPS`,
+    `PROGRAM_CYCLE_STEPS`): a `noun` that is `current` moves to its next status
+    (or is REJECTED) by one of that step's roles."""
+    step = steps.get(current)
     if step is None:
-        raise InputError(
-            "id", f"a change request that is {current} is closed; it moves no further."
-        )
+        raise InputError("id", f"a {noun} that is {current} is closed; it moves no further.")
     following, roles = step
     if target not in (following, CHANGE_REQUEST_REJECTED):
         raise InputError(
             "id",
-            f"a change request that is {current} moves to {following} "
+            f"a {noun} that is {current} moves to {following} "
             f"or {CHANGE_REQUEST_REJECTED}, not {target}.",
         )
     if _role(principal) not in roles:
         raise Forbidden(
-            f"the {_role(principal)} role cannot move a {current} change request: "
+            f"the {_role(principal)} role cannot move a {current} {noun}: "
             f"{' or '.join(sorted(roles))} does."
         )
+
+
+def require_four_eyes(done_by: object, who: str, done: str, step: str) -> None:
+    """Four eyes: whoever did the earlier step (`done`, e.g. "the request was
+    verified") may not take `step` too (e.g. "approves")."""
+    if done_by is not None and str(done_by) == who:
+        raise InputError("id", f"{done} by you; another person {step} it (four eyes).")
+
+
+#: A program cycle's lifecycle (`schema.cycles`): a social worker or Dinsos
+#: opens a DRAFT (its roster drawn live), a Dinsos administrator other than the
+#: opener approves it, which freezes the roster (APPROVED).
+PROGRAM_CYCLE_STEPS: Final[Mapping[str, tuple[str, frozenset[str]]]] = MappingProxyType(
+    {"DRAFT": ("APPROVED", frozenset({"dinsos_admin"}))}
+)
+
+
+def require_budget_setter(principal: Any) -> Policy:
+    """Changing a budget (`setBudget`): Dinsos administrators only."""
+    policy = policy_for(principal)
+    if not policy.sets_budgets:
+        raise Forbidden(
+            f"the {_role(principal)} role cannot change budgets; Dinsos administrators do."
+        )
+    return policy
 
 
 def require_change_mover(principal: Any) -> None:
@@ -516,6 +555,7 @@ __all__ = [
     "EVIDENCE_VALUES",
     "HOUSEHOLD_VIEW_CATEGORIES",
     "POLICIES",
+    "PROGRAM_CYCLE_STEPS",
     "SMALL_CELL_THRESHOLD",
     "ConsentCategory",
     "Policy",
@@ -535,10 +575,13 @@ __all__ = [
     "require_alert_reader",
     "require_audit_reader",
     "require_budget_reader",
+    "require_budget_setter",
     "require_casework",
     "require_city_aggregates",
     "require_eligibility",
+    "require_four_eyes",
     "require_personal",
+    "require_step",
     "require_write",
     "scope_for",
     "sees_eligibility",

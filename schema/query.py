@@ -16,9 +16,11 @@ from domain.identity import ID_LENGTH, id_digits
 from domain.targeting import explain
 from domain.thresholds import POOR_DECILE_MAX, is_decile
 from schema.audit import Purpose, personal, read, rows_read
+from schema.budgets import BudgetQueries, budget_shown
 from schema.caseload import CaseloadQueries
 from schema.change_requests import ChangeRequestQueries
 from schema.context import Context
+from schema.cycles import ProgramCycleQueries
 from schema.decile_alerts import DecileAlertQueries
 from schema.errors import InputError, NotFound, ServiceError
 from schema.feed import FeedQueries
@@ -37,7 +39,6 @@ from schema.review import ReviewQueries
 from schema.services import Analytics
 from schema.targeting import TargetingQueries
 from schema.types.analysis import (
-    Budget,
     BudgetProblem,
     Budgets,
     CoverageGapCount,
@@ -215,6 +216,8 @@ class Query(
     ReferralQueries,
     CaseloadQueries,
     TargetingQueries,
+    ProgramCycleQueries,
+    BudgetQueries,
 ):
     @strawberry.field(
         description="A household by id, if you may see it. An id merged into "
@@ -594,7 +597,8 @@ class Query(
         return out
 
     @strawberry.field(
-        description="Budgets per funder, program and year (the hub's budgets file), each "
+        description="Budgets per funder, program and year (the hub's budgets file with the "
+        "changes set through setBudget), each "
         "with what was spent on it from the recorded services; and the file's rows left "
         "out with their reason. Analysts and Dinsos staff."
     )
@@ -602,18 +606,7 @@ class Query(
         policy = require_budget_reader(info.context.principal)
         found = await _analytics(info).budgets(year=year)
         return Budgets(
-            budgets=[
-                Budget(
-                    funder=b["funder"],
-                    program=b["program"],
-                    year=b["year"],
-                    quota_households=b["quota_households"],
-                    amount=b["amount"],
-                    spent=b["spent"] if suppress(b["households"], policy) is not None else None,
-                    households_served=suppress(b["households"], policy),
-                )
-                for b in found["budgets"]
-            ],
+            budgets=[budget_shown(b, policy) for b in found["budgets"]],
             quarantined=[
                 BudgetProblem(row=q["row"], reason=q["reason"]) for q in found["quarantined"]
             ],

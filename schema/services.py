@@ -159,7 +159,8 @@ class Analytics(Protocol):
     cost of serving every household in need: year, pool, need_cost, payable,
     share_of_need_covered (None without need) and programs ([{program,
     households_in_need, cost_per_household, need_cost, budget, payable}]);
-    see reports.budgets for the definitions.
+    see reports.budgets for the definitions. Budgets are the budgets file's
+    with the journal's `budget.set` facts applied (reports.budgets.in_force).
 
     `poverty_trend` returns, per report month from `first` to `last` (YYYY-MM;
     by default the twelve months up to the current one) and per area of
@@ -196,6 +197,46 @@ class Analytics(Protocol):
         area: str | None = None,
         households: Sequence[str] | None = None,
     ) -> list[Row]: ...
+    async def budget_problem(
+        self, *, funder: str, program: str, year: int, quota_households: int, amount: float
+    ) -> str:
+        """Why such a budget may not be set ("" when it may): the budgets file's rules."""
+        ...
+
+    async def budget_history(self, *, funder: str, program: str, year: int) -> list[Row]:
+        """The budget's values, oldest first: [{quota_households, amount, source
+        ('file' or 'api'), set_at, set_by, reason}]."""
+        ...
+
+
+class ProgramCycles(Protocol):
+    """Program cycles and their frozen rosters (`schema.cycles`); the hub keeps
+    them in `$HUB_HOME/cycles.sqlite` (hub.cycles).
+
+    A cycle row has: cycle_id, program, name, period_start, period_end, status
+    (DRAFT, APPROVED), rule_version, opened_by, opened_at, approved_by,
+    approved_at, households and members (the frozen roster's, None while a
+    draft). A roster entry is `domain.cycles.RosterEntry.to_json`'s text."""
+
+    async def open(self, cycle: Mapping[str, Any]) -> Row: ...
+    async def approve(
+        self,
+        cycle_id: str,
+        approved_by: str,
+        approved_at: datetime,
+        rule_version: str,
+        roster: Sequence[str],
+    ) -> Row | None:
+        """Freeze `roster` (entries' JSON, drawn by `rule_version`) with the cycle
+        and mark it APPROVED, only if it is still a DRAFT (else None: nothing is
+        changed)."""
+        ...
+
+    async def cycles(self, *, program: str | None, offset: int, limit: int) -> Page: ...
+    async def cycle(self, cycle_id: str) -> Row | None: ...
+    async def roster(self, cycle_id: str, *, offset: int, limit: int | None) -> list[str]:
+        """The frozen entries, by household id (all of them when `limit` is None)."""
+        ...
 
 
 class Intake(Protocol):

@@ -16,7 +16,7 @@ from domain.targeting import Finding, what_if
 from domain.thresholds import is_decile
 from schema.audit import personal, rows_read
 from schema.context import Context
-from schema.eligibility import city_findings, full_facts, in_area, rules
+from schema.eligibility import city_findings, full_facts, in_area, rule_on, rules
 from schema.errors import InputError
 from schema.pagination import Connection, connection, window
 from schema.permissions import (
@@ -155,8 +155,8 @@ class TargetingQueries:
             raise InputError("expression", "an expression is one program's: give program too.")
         if decile_max is not None and not is_decile(decile_max):
             raise InputError("decileMax", "a DTSEN decile is a whole number from 1 to 10.")
-        if program is not None and book.rule(program, to) is None:
-            raise InputError("program", f"{program} has no eligibility rule valid on {to}.")
+        if program is not None:
+            rule_on(info, program, to, "program")
         # without a program: every program whose rule is in force on `to`
         programs = (
             [program]

@@ -26,6 +26,7 @@ from neo4j import Driver
 
 from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
+from hub.cycles import SqliteCycles
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
@@ -125,6 +126,7 @@ async def api(
         submissions=SubmissionWatch(security_db, SubmissionLimits()),
         journal=journal,
         analytics=CityAnalytics(tiny_city(), journal),
+        cycles=SqliteCycles(tmp_path / "cycles.sqlite"),
     )
     # the process's journal tailer, as the hub's lifespan runs it
     tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)

@@ -17,7 +17,14 @@ from domain.thresholds import OFFICE_TIMEZONE, POOR_DECILE_MAX, REPORT_CUTOFF_DA
 from journal import Journal
 from reports.analytics import coverage_gaps, poverty
 from reports.api_facts import stage
-from reports.budgets import funding_pool, spending, stage_budgets
+from reports.budgets import (
+    budget_problem,
+    funding_pool,
+    in_force,
+    spending,
+    stage_budgets,
+    versions,
+)
 from reports.errors import ReportError
 from reports.goals import default_goals, stage_population
 from reports.queries import PREPARE_SQL, Period
@@ -169,9 +176,10 @@ class CityAnalytics:
         return self.goals.targets()
 
     async def budgets(self, *, year: int | None = None) -> dict[str, Any]:
-        """The tiny city has no budgets file: no budgets, nothing quarantined."""
+        """The tiny city has no budgets file: the budgets set through the API
+        (in `journal`), nothing quarantined."""
         con = self.con.cursor()
-        stage_budgets(con, self.goals.budgets)
+        stage_budgets(con, in_force(self.goals.budgets, self.journal))
         con.execute(
             "CREATE TEMP TABLE _rp_service (household_id VARCHAR, program VARCHAR, "
             "service_date DATE, funder VARCHAR, amount DOUBLE)"
@@ -179,10 +187,10 @@ class CityAnalytics:
         return {"budgets": spending(con, year), "quarantined": []}
 
     async def funding_pool(self, *, year: int) -> dict[str, Any]:
-        """Its need (no budgets): its coverage gaps' households, when poor, at the
-        program catalogue's costs."""
+        """Its need (its coverage gaps' households, when poor, at the program
+        catalogue's costs) against the budgets set through the API."""
         con = self.con.cursor()
-        stage_budgets(con, self.goals.budgets)
+        stage_budgets(con, in_force(self.goals.budgets, self.journal))
         self._gaps(con)
         return funding_pool(con, year)
 
@@ -209,6 +217,14 @@ class CityAnalytics:
             )
         except ReportError as exc:
             raise ValueError(str(exc)) from None
+
+    async def budget_problem(
+        self, *, funder: str, program: str, year: int, quota_households: int, amount: float
+    ) -> str:
+        return budget_problem(funder, program, year, quota_households, amount)
+
+    async def budget_history(self, *, funder: str, program: str, year: int) -> list[dict[str, Any]]:
+        return versions(self.goals.budgets, self.journal, funder, program, year)
 
     async def coverage_gaps(
         self,

@@ -43,6 +43,7 @@ from neo4j import Driver
 from connectors.reference import eligibility_rules
 from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
+from hub.cycles import SqliteCycles
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
@@ -137,6 +138,7 @@ async def services(
         review=FakeReview(),
         rules=eligibility_rules(),
         journal=journal,
+        cycles=SqliteCycles(tmp_path_factory.mktemp("matrix-cycles") / "cycles.sqlite"),
     )
     journal.close()
     db.close()
@@ -302,6 +304,25 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
         "householdsInNeed needCost payable } } }",
         False,
     ),
+    (
+        "programCycles",
+        CITY_AGGREGATES,
+        "{ programCycles { totalCount edges { node { id households members } } } }",
+        False,
+    ),
+    (
+        "budgetHistory",
+        BUDGET_READERS,
+        '{ budgetHistory(funder: "APBN", program: "BPNT", year: 2026) { amount setBy } }',
+        False,
+    ),
+    (
+        "budgetWhatIf",
+        BUDGET_READERS,
+        'query { budgetWhatIf(funder: "APBN", program: "BPNT", year: 2026, amount: 2400000, '
+        'on: "2026-10-31") { eligible coveredThen costThen leftOutHouseholds } }',
+        False,
+    ),
     ("programs", AGGREGATES, "{ programs { code householdsReached suppressed } }", False),
     ("funders", AGGREGATES, "{ funders { code householdsReached amount suppressed } }", False),
     (
@@ -426,6 +447,11 @@ async def test_root_field_gate(
         assert "H1" in text  # BPNT and SEMBAKO-YAYASAN in October
     if field == "targetingSummary" and role in SUPPRESSED:
         assert all(r["households"] is None for r in result.data["targetingSummary"])
+    if field == "budgetWhatIf":  # the ids are for those who see eligibility, small counts
+        got = result.data["budgetWhatIf"]  # (and the cost that counts them) withheld
+        assert (got["leftOutHouseholds"] is not None) is (role in ELIGIBILITY)
+        assert (got["eligible"] is None) is (role in SUPPRESSED)
+        assert (got["costThen"] is None) is (role in SUPPRESSED)
     if field == "eligibilityWhatIf":  # the ids are for those who see eligibility
         shown = result.data["eligibilityWhatIf"][0]["newlyExcludedHouseholds"]
         assert (shown is not None) is (role in ELIGIBILITY)
@@ -479,6 +505,54 @@ async def test_overdue_referrals_are_those_left_waiting_past_the_limit(
     nodes = [e["node"] for e in listed.data["referrals"]["edges"]]
     assert nodes and all(n["overdue"] and n["status"] in ("OPEN", "RECEIVED") for n in nodes)
     assert "R1" in {n["id"] for n in nodes}
+
+
+CYCLE = """query($id: ID!) { programCycle(id: $id) { status households
+  roster { totalCount edges { node { householdId facts { decile ppks } } } } } }"""
+
+
+@pytest.fixture(scope="module")
+async def cycle_id(gql_schema: strawberry.Schema, services: Services) -> str:
+    """A BPNT cycle opened by the social worker and approved by Dinsos."""
+    opened = await run(
+        gql_schema,
+        services,
+        "social_worker",
+        'mutation { openProgramCycle(program: "BPNT", name: "Nov", periodStart: "2026-11-01", '
+        'periodEnd: "2026-11-30") { id } }',
+    )
+    cid = str(opened.data["openProgramCycle"]["id"])
+    done = await run(
+        gql_schema,
+        services,
+        "dinsos_admin",
+        "mutation($id: ID!) { approveProgramCycle(id: $id) { status } }",
+        id=cid,
+    )
+    assert done.errors is None, done.errors
+    return cid
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_a_cycle_roster_is_for_those_who_see_eligibility(
+    gql_schema: strawberry.Schema, services: Services, cycle_id: str, role: str
+) -> None:
+    result = await run(gql_schema, services, role, CYCLE, id=cycle_id)
+    if role not in CITY_AGGREGATES:
+        assert error_code(result) == "FORBIDDEN" and not result.data
+        return
+    if role not in ELIGIBILITY:  # the cycle's counts, not its households
+        assert error_code(result) == "FORBIDDEN"
+        assert "H1" not in str(result.data) and "PPKS" not in str(result.data)
+        return
+    assert result.errors is None, result.errors
+    roster = result.data["programCycle"]["roster"]
+    assert roster["totalCount"] == 4 and {e["node"]["householdId"] for e in roster["edges"]} == {
+        "H1",
+        "H2",
+        "H3",
+        "H4",
+    }
 
 
 # --- 3. subscriptions: role x own/other ------------------------------------------

@@ -8,6 +8,7 @@ starts from a fresh city.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from authz import (
 from gqlkit import WORKER, Api
 from neo4j import Driver
 
+from connectors.reference import eligibility_rules
 from graph.driver import GraphTarget
 from journal import NewFact, kinds
 
@@ -128,6 +130,29 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
         "{ id } }",
         True,
     ),
+    "openProgramCycle": (
+        CASEWORK,
+        'mutation { openProgramCycle(program: "BPNT", name: "Nov", periodStart: "2026-11-01", '
+        'periodEnd: "2026-11-30") { id } }',
+        False,
+    ),
+    "approveProgramCycle": (
+        frozenset({"dinsos_admin"}),
+        "mutation($cyc: ID!) { approveProgramCycle(id: $cyc) { status } }",
+        False,
+    ),
+    "recheckProgramCycle": (
+        CASEWORK,
+        'mutation($cyc: ID!) { recheckProgramCycle(id: $cyc, on: "2026-11-15") '
+        "{ differences { householdId } } }",
+        False,
+    ),
+    "setBudget": (
+        frozenset({"dinsos_admin"}),
+        'mutation { setBudget(funder: "APBN", program: "BPNT", year: 2026, amount: 1000, '
+        "quotaHouseholds: 1) { amount } }",
+        False,
+    ),
 }
 
 
@@ -203,6 +228,24 @@ def _decile_alert(api: Api) -> str:
     return f"DA-{seq}"
 
 
+async def _cycle_for(api: Api, mutation: str) -> str:
+    """A BPNT cycle opened by a social worker, approved by Dinsos when `mutation`
+    re-checks it."""
+    made = await api.data(
+        'mutation { openProgramCycle(program: "BPNT", name: "Nov", periodStart: "2026-11-01", '
+        'periodEnd: "2026-11-30") { id } }',
+        WORKER,
+    )
+    cid = str(made["openProgramCycle"]["id"])
+    if mutation == "recheckProgramCycle":
+        await api.data(
+            f'mutation {{ approveProgramCycle(id: "{cid}") {{ id }} }}',
+            PRINCIPALS["dinsos_admin"],
+        )
+    api.audit.events.clear()
+    return cid
+
+
 def _cases() -> list[Any]:
     return [
         pytest.param(name, role, which, id=f"{name}-{role}-{which}")
@@ -217,6 +260,8 @@ async def test_mutation_matrix(
     api: Api, related_city: Driver, mutation: str, role: str, which: str
 ) -> None:
     allowed, query, named = MUTATIONS[mutation]
+    if "ProgramCycle" in mutation:  # a cycle's roster is its program's rule's
+        api = replace(api, services=replace(api.services, rules=eligibility_rules()))
     hid = HOUSEHOLDS.get(which, HOUSEHOLDS["own"])["hid"]
     variables: dict[str, Any] = {"hid": hid} if "$hid" in query else {}
     if "$aid" in query:  # the assessment the city (or authz.EXTRAS) holds on it
@@ -227,6 +272,8 @@ async def test_mutation_matrix(
         variables = {"cid": await _change_request_for(api, mutation, which)}
     if "$did" in query:
         variables = {"did": _decile_alert(api)}
+    if "$cyc" in query:
+        variables = {"cyc": await _cycle_for(api, mutation)}
     result = await api.run(query, PRINCIPALS[role], **variables)
     writes = [e for e in api.audit.events if e.operation == f"write:{mutation}"]
     if role not in allowed:

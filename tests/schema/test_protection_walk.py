@@ -215,7 +215,31 @@ async def hub(
                 id=f"DA-{seq}",
                 n=f"NIK {nik}, call {phone}",
             )
+        await _cycle_and_budget(running)
         yield running
+
+
+async def _cycle_and_budget(hub: Hub) -> None:
+    """An approved program cycle (its roster of named households) and a budget set
+    through the API, so their fields have something to hide."""
+    opened = await hub.data(
+        "social_worker",
+        'mutation { openProgramCycle(program: "BPNT", name: "walk", periodStart: "2026-11-01", '
+        'periodEnd: "2026-11-30") { id } }',
+        purpose=PURPOSE,
+    )
+    await hub.data(
+        "dinsos_admin",
+        "mutation($id: ID!) { approveProgramCycle(id: $id) { id } }",
+        purpose=PURPOSE,
+        id=opened["openProgramCycle"]["id"],
+    )
+    await hub.data(
+        "dinsos_admin",
+        'mutation { setBudget(funder: "APBN", program: "BPNT", year: 2026, amount: 24000000, '
+        'quotaHouseholds: 10, reason: "walk") { amount } }',
+        purpose=PURPOSE,
+    )
 
 
 async def _change_requests(hub: Hub, role: str, household: str, text: str) -> None:
