@@ -27,6 +27,7 @@ from domain.eligibility import RuleBook
 from domain.shapes import Scope
 from journal import Journal
 from schema.audit import AuditTrail
+from schema.eligibility import FindingsCache
 from schema.loaders import Loaders
 from schema.permissions import Policy, policy_for, scope_for
 from schema.pubsub import PubSub
@@ -68,6 +69,8 @@ class Services:
     """The programs' eligibility rules (`connectors.reference.eligibility_rules`);
     None answers eligibility and targeting with SERVICE_UNAVAILABLE and lets
     `enrolHousehold` enrol without a check (tests only: the hub always sets it)."""
+    findings: FindingsCache = field(default_factory=FindingsCache)
+    """The city's targeting findings, kept until anything is written (needs `journal`)."""
     journal: Journal | None = None
     """The journal of every change: every API write is appended to it before it
     reaches the graph (schema.journaling), each process's tailer (schema.tailer)
