@@ -18,15 +18,19 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Font
 
+from connectors.reference import eligibility_rules
+from domain.eligibility import RuleBook
 from domain.formula import escape_row
 from domain.thresholds import POOR_DECILE_MAX
 from journal import Journal
-from reports import queries
+from reports import queries, targeting
 from reports.errors import ReportError
 from reports.goals import Goals, default_goals
 from reports.queries import SHEETS, Period, SheetSpec
 
 COVER = "Ringkasan"
+#: every sheet after the cover, in order: the SQL ones, then the targeting findings
+WORKBOOK_SHEETS: tuple[SheetSpec, ...] = (*SHEETS, *targeting.SHEETS)
 
 #: progress(step, done, total)
 Progress = Callable[[str, int, int], None]
@@ -49,11 +53,13 @@ def monthly_report(
     progress: Progress | None = None,
     goals: Goals | None = None,
     journal: Journal | None = None,
+    rules: RuleBook | None = None,
 ) -> ReportSummary:
-    """Compute every sheet for `period` and write `out` (.xlsx) and the CSVs."""
+    """Compute every sheet for `period` and write `out` (.xlsx) and the CSVs;
+    the targeting findings by `rules` (None: the program catalogue's)."""
     if out.suffix.lower() != ".xlsx":
         raise ReportError(f"--out {out}: the report is an Excel file; name it *.xlsx.")
-    steps = [*queries.PREPARE_STEPS, *(s.name for s in SHEETS), "write"]
+    steps = [*queries.PREPARE_STEPS, *(s.name for s in SHEETS), "findings", "write"]
     done = 0
 
     def tick(name: str) -> None:
@@ -70,6 +76,8 @@ def monthly_report(
     for spec in SHEETS:
         tick(spec.name)
         data[spec.name] = queries.sheet_rows(con, spec, period)
+    tick("findings")
+    data.update(targeting.findings_sheets(con, period, rules or eligibility_rules()))
     tick("write")
     summary = ReportSummary(period.label, out, {n: len(r) for n, r in data.items()})
     summary.poverty = _poverty(data["Target Kemiskinan"], goals or default_goals())
@@ -113,7 +121,7 @@ def _cover_rows(period: Period, summary: ReportSummary) -> list[tuple[Any, ...]]
         ("", ""),
         ("Lembar", "Baris"),
     ]
-    rows += [(spec.name, summary.rows[spec.name]) for spec in SHEETS]
+    rows += [(spec.name, summary.rows[spec.name]) for spec in WORKBOOK_SHEETS]
     rows += [
         ("", ""),
         ("Target kemiskinan", ""),
@@ -145,7 +153,7 @@ def _write_xlsx(
     ws.column_dimensions["B"].width = 90
     for row in cover:
         ws.append(escape_row(row))
-    for spec in SHEETS:
+    for spec in WORKBOOK_SHEETS:
         _write_sheet(wb, spec, data[spec.name])
     try:
         wb.save(out)
@@ -235,7 +243,7 @@ def _write_csv(
     written = []
     tables: list[tuple[str, Sequence[str], list[tuple[Any, ...]]]] = [
         (COVER, ("ITEM", "NILAI"), cover),
-        *((s.name, s.columns, data[s.name]) for s in SHEETS),
+        *((s.name, s.columns, data[s.name]) for s in WORKBOOK_SHEETS),
     ]
     for name, columns, rows in tables:
         path = folder / csv_name(name)

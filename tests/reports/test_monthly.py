@@ -10,6 +10,7 @@ import datetime as dt
 import shutil
 import subprocess
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import openpyxl
 import pytest
 from hubcli import hub, hub_env, linked_city
 
-from reports.queries import SHEETS, Period
+from reports.queries import Period
+from reports.targeting import TOP
+from reports.workbook import WORKBOOK_SHEETS
 
 #: the report month today falls in (by the default cut-off day, the 17th)
 PERIOD = Period.containing(dt.date.today())
@@ -140,8 +143,8 @@ def _person_of(city: City, source_record_id: str) -> str:
 @pytest.mark.slow
 def test_workbook_has_every_sheet_with_its_header(report: tuple[Path, Path]) -> None:
     wb = openpyxl.load_workbook(report[0], read_only=True)
-    assert wb.sheetnames == ["Ringkasan", *(s.name for s in SHEETS)]
-    for spec in SHEETS:
+    assert wb.sheetnames == ["Ringkasan", *(s.name for s in WORKBOOK_SHEETS)]
+    for spec in WORKBOOK_SHEETS:
         header = next(wb[spec.name].iter_rows(max_row=1, values_only=True))
         assert tuple(header) == spec.columns, spec.name
     wb.close()
@@ -240,10 +243,29 @@ def test_summaries_add_up(city: City, report: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.slow
+def test_findings_sheets_count_and_list_the_same_findings(report: tuple[Path, Path]) -> None:
+    counts = _sheet(report[0], "Temuan per Kecamatan")
+    top = _sheet(report[0], "Temuan Teratas")
+    total = sum(int(str(r["KELUARGA"])) for r in counts)
+    assert total > 0 and len(top) == min(total, TOP)
+    assert {str(r["JENIS"]) for r in counts} <= {"EXCLUSION", "INCLUSION"}
+    listed = Counter((r["KODE_KECAMATAN"], r["JENIS"], r["PROGRAM"]) for r in top)
+    counted = {(r["KODE_KECAMATAN"], r["JENIS"], r["PROGRAM"]): r["KELUARGA"] for r in counts}
+    assert all(n <= int(str(counted[key])) for key, n in listed.items())
+    # inclusion errors come first, each with the program's services as evidence
+    kinds = [r["JENIS"] for r in top]
+    assert kinds == sorted(kinds, key=lambda k: k != "INCLUSION")
+    for r in top:
+        if r["JENIS"] == "INCLUSION" and r["LAYANAN"]:
+            assert str(r["PROGRAM"]) in str(r["LAYANAN"])
+        assert r["SYARAT"]
+
+
+@pytest.mark.slow
 def test_csv_option_writes_one_file_per_sheet(report: tuple[Path, Path]) -> None:
     xlsx, folder = report
     names = sorted(p.name for p in folder.glob("*.csv"))
-    assert len(names) == len(SHEETS) + 1
+    assert len(names) == len(WORKBOOK_SHEETS) + 1
     with (folder / "usulan-baru.csv").open(encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert len(rows) - 1 == len(_sheet(xlsx, "Usulan Baru"))
