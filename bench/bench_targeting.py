@@ -48,6 +48,9 @@ ELIGIBILITY = """query($id: ID!) { household(id: $id) {
 HOUSEHOLD = """query($id: ID!) { household(id: $id) { id decile } }"""
 PAGE = """query($first: Int!) { households(first: $first) {
   edges { node { id eligibility(on: "2026-12-31") { program eligible } } } } }"""
+PAGE_PLAIN = (
+    """query($first: Int!) { households(first: $first) { edges { node { id decile } } } }"""
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ async def measure(args: argparse.Namespace, ids: list[str]) -> list[Figure]:
         elig = [await timed(lambda h=h: ask(ELIGIBILITY, id=h)) for h in sample]  # type: ignore[misc]
         plain = [await timed(lambda h=h: ask(HOUSEHOLD, id=h)) for h in sample]  # type: ignore[misc]
         page = min([await timed(lambda: ask(PAGE, first=50)) for _ in range(args.runs)])
+        page_plain = min([await timed(lambda: ask(PAGE_PLAIN, first=50)) for _ in range(args.runs)])
     finally:
         await driver.close()
         scratch.cleanup()
@@ -134,10 +138,10 @@ async def measure(args: argparse.Namespace, ids: list[str]) -> list[Figure]:
             f"{p95(elig) / p95(plain):.1f}x",
         ),
         Figure(
-            "50 households with their eligibility, one page (one facts read)",
+            f"a page of 50 households with their eligibility (one facts read), best of {args.runs}",
             f"{page * 1000:.1f} ms",
-            f"one household's eligibility p50: {statistics.median(elig) * 1000:.1f} ms",
-            f"{page / statistics.median(elig):.1f}x",
+            f"the same page without eligibility: {page_plain * 1000:.1f} ms",
+            f"{page / page_plain:.1f}x",
         ),
     ]
 
