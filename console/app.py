@@ -34,6 +34,8 @@ MAX_FORM_BYTES: Final = 16_384
 SEARCH_FIELDS: Final = ("name", "nik", "kk", "kelurahan", "rt", "rw", "address", "ppks", "decile")
 #: the household page's duplicated-aid warnings cover this long up to today by default
 AID_WINDOW: Final = timedelta(days=365)
+#: the targeting findings' kinds (the API's TargetingKind), in the dashboard's order
+FINDING_KINDS: Final = ("EXCLUSION", "INCLUSION", "DUPLICATION")
 
 HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -386,6 +388,11 @@ class Console:
         funding = await self.run(session, "Funding", None)
         # the funding picture is for roles that read budgets; others see no section
         refused = any(e.get("code") == "FORBIDDEN" for e in funding.errors)
+        start, end = _period(request)
+        period = {"from": start.isoformat(), "to": end.isoformat()}
+        summary = await self.run(session, "TargetingSummary", None, **period)
+        # the findings' counts are for roles that read city aggregates; others see none
+        unseen = any(e.get("code") == "FORBIDDEN" for e in summary.errors)
         return self.render(
             request,
             "dashboard.html",
@@ -395,8 +402,52 @@ class Console:
             gaps=gaps,
             gaps_total=(data.get("coverageGaps") or {}).get("totalHouseholds"),
             funding=None if refused else (funding.data or {}).get("fundingPool"),
-            errors=out.errors + ([] if refused else funding.errors),
+            errors=out.errors
+            + ([] if refused else funding.errors)
+            + ([] if unseen else summary.errors),
             full=session.role in self.settings.dashboard_roles,
+            findings=None if unseen else findings_by_area(_get(summary.data, "targetingSummary")),
+            findings_period=(start, end),
+            finding_kinds=FINDING_KINDS,
+            kecamatan_names={
+                a.get("code"): a.get("name") for a in data.get("povertyIndicators") or []
+            },
+            # the households behind a count: for the roles that read named findings
+            findings_linked=session.role in self.settings.dashboard_roles,
+        )
+
+    async def findings(self, request: Request, session: Session) -> Response:
+        """The households behind a dashboard count: targeting findings of one
+        kind in one area (`?area=`, `?kind=`) over the dashboard's period."""
+        if session.purpose(SEARCH_TASK) is None:
+            return self.ask_purpose(request, SEARCH_TASK)
+        start, end = _period(request)
+        q = request.query_params
+        kind = q.get("kind") if q.get("kind") in FINDING_KINDS else None
+        out = await self.run(
+            session,
+            "TargetingFindings",
+            SEARCH_TASK,
+            area=q.get("area") or None,
+            kind=[kind] if kind else None,
+            after=q.get("after") or None,
+            **{"from": start.isoformat(), "to": end.isoformat()},
+        )
+        found = (out.data or {}).get("targetingFindings") or {}
+        return self.render(
+            request,
+            "findings.html",
+            session=session,
+            findings=[e["node"] for e in found.get("edges") or []],
+            total=found.get("totalCount"),
+            next_after=(found.get("pageInfo") or {}).get("endCursor")
+            if (found.get("pageInfo") or {}).get("hasNextPage")
+            else None,
+            area=q.get("area") or "",
+            kind=kind or "",
+            period=(start, end),
+            errors=out.errors,
+            purpose=session.purpose(SEARCH_TASK),
         )
 
     # -- routing -----------------------------------------------------------
@@ -446,6 +497,7 @@ class Console:
                     Route("/keluarga/{household_id}", self.page(self.household)),
                     Route("/beban-kasus", self.page(self.caseload)),
                     Route("/dasbor", self.page(self.dashboard)),
+                    Route("/temuan", self.page(self.findings)),
                     Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
                     *extra,
                 ],
@@ -508,6 +560,21 @@ def _household_filter(q: Mapping[str, str]) -> dict[str, Any]:
     if q.get("decile"):
         flt["maxDecile"] = int(q["decile"]) if q["decile"].isdigit() else -1
     return flt
+
+
+def findings_by_area(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int | None]]:
+    """`targetingSummary` rows summed per kecamatan and kind (findings: a
+    household found for two programs counts twice); None where a withheld
+    count makes the sum unknown."""
+    out: dict[str, dict[str, int | None]] = {}
+    for r in rows:
+        kinds = out.setdefault(r.get("kecamatanCode") or "-", {})
+        n, kind = r.get("households"), r["kind"]
+        if n is None or (kind in kinds and kinds[kind] is None):
+            kinds[kind] = None
+        else:
+            kinds[kind] = (kinds.get(kind) or 0) + n
+    return out
 
 
 def _period(request: Request) -> tuple[date, date]:

@@ -483,6 +483,22 @@ CATALOGUE.update(
         "eligibility_yes": ("layak", "eligible"),
         "eligibility_no": ("tidak layak", "not eligible"),
         "eligibility_rule": ("aturan", "rule"),
+        # -- Dasbor and /temuan: targeting findings (targetingSummary, targetingFindings)
+        "findings_title": ("Temuan penargetan", "Targeting findings"),
+        "findings_hint": (
+            "Jumlah temuan per kecamatan (keluarga per program; satu keluarga dapat "
+            "muncul untuk beberapa program), periode",
+            "Findings per kecamatan (households per program; one household may count "
+            "for several programs), period",
+        ),
+        "finding_EXCLUSION": ("Layak tetapi tidak menerima", "Eligible but not served"),
+        "finding_INCLUSION": ("Menerima tetapi tidak layak", "Served but not eligible"),
+        "finding_DUPLICATION": ("Bantuan ganda", "Duplicated aid"),
+        "findings_none": ("Tidak ada temuan.", "No findings."),
+        "findings_total": ("jumlah", "total"),
+        "findings_kind": ("Jenis", "Kind"),
+        "findings_why": ("Penjelasan", "Explanation"),
+        "findings_next": ("Halaman berikutnya", "Next page"),
     }
 )
 

@@ -23,10 +23,12 @@ with a rule valid that day whether the household is eligible and why.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+import string
 import tomllib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
@@ -76,12 +78,25 @@ def household_facts(
     `problems`, a list of `{code}`), ages counted on `on`. A member without a
     birth date counts in no age group."""
     active = [m for m in members if (m.get("status") or "active") == "active"]
-    ages = [age_on(m["birth_date"], on) for m in active if m.get("birth_date")]
-    codes = [set(_ppks(m)) for m in active]
+    return facts_of(decile, [m.get("birth_date") for m in active], map(_ppks, active), on)
+
+
+def facts_of(
+    decile: int | None,
+    births: Sequence[date | None],
+    problems: Iterable[Collection[str]],
+    on: date,
+) -> HouseholdFacts:
+    """The facts of a household from its active members alone: their birth
+    dates (one per member, None when not recorded) and the PPKS codes of each
+    (members without a problem may be left out), ages counted on `on`. The one
+    home of the household's facts; `household_facts` reads members into it."""
+    ages = [age_on(b, on) for b in births if b is not None]
+    codes = [set(c) for c in problems]
     school_from, school_to = SCHOOL_AGES
     return HouseholdFacts(
         decile=decile,
-        members=len(active),
+        members=len(births),
         children_under_18=sum(a < CHILD_AGE_BELOW for a in ages),
         school_age_children=sum(school_from <= a <= school_to for a in ages),
         elders=sum(a >= ELDER_AGE for a in ages),
@@ -111,6 +126,17 @@ class Condition:
     @property
     def variables(self) -> list[str]:
         return list(self.program.variables())
+
+    @functools.cached_property
+    def reads(self) -> tuple[str, ...]:
+        """Every name its outcome and its sentences depend on."""
+        named = {
+            field_name
+            for text in (self.held, self.failed, self.held_en, self.failed_en)
+            for _, field_name, _, _ in string.Formatter().parse(text)
+            if field_name
+        }
+        return tuple(sorted({*self.variables, *named}))
 
 
 @dataclass(frozen=True)
@@ -152,32 +178,45 @@ class Rule:
     def valid_on(self, on: date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
+    judged: dict[tuple[Any, ...], ConditionResult] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Each condition's result by the values it reads: a city has a few thousand
+    kinds of household, so each condition runs once per kind, not per household."""
+
     def evaluate(self, facts: HouseholdFacts) -> Eligibility:
         values: dict[str, Any] = {**_fact_values(facts), **self.params}
-        words = _Words(values)
-        results = []
-        held: dict[str, bool] = {}
-        for c in self.conditions:
-            outcome = c.program.execute(values)
-            if not isinstance(outcome, bool):
-                raise RuleError(
-                    f"{self.where}: condition {c.name} gave {outcome!r}, not true or "
-                    "false; write it as a comparison."
-                )
-            held[c.name] = outcome
-            id_, en = (c.held, c.held_en) if outcome else (c.failed, c.failed_en)
-            results.append(
-                ConditionResult(c.name, outcome, id_.format_map(words), en.format_map(words.en))
-            )
-        eligible = self.compiled.execute(held)
+        results = tuple(self._judge(c, values) for c in self.conditions)
+        eligible = self.compiled.execute({r.name: r.held for r in results})
         return Eligibility(
             self.program,
             bool(eligible),
             self.version,
             self.valid_from,
             self.valid_to,
-            tuple(results),
+            results,
         )
+
+    def _judge(self, c: Condition, values: Mapping[str, Any]) -> ConditionResult:
+        key = (c.name, *(_hashable(values.get(n)) for n in c.reads))
+        found = self.judged.get(key)
+        if found is not None:
+            return found
+        outcome = c.program.execute(dict(values))
+        if not isinstance(outcome, bool):
+            raise RuleError(
+                f"{self.where}: condition {c.name} gave {outcome!r}, not true or "
+                "false; write it as a comparison."
+            )
+        words = _Words(values)
+        id_, en = (c.held, c.held_en) if outcome else (c.failed, c.failed_en)
+        found = ConditionResult(c.name, outcome, id_.format_map(words), en.format_map(words.en))
+        self.judged[key] = found
+        return found
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 class _Words(dict[str, Any]):
@@ -435,6 +474,7 @@ __all__ = [
     "RuleBook",
     "RuleError",
     "age_on",
+    "facts_of",
     "household_facts",
     "load_rules",
 ]

@@ -9,7 +9,8 @@
 - `duplication`: duplicated aid ("bantuan ganda"), by the rules below.
 
 Eligibility is `domain.eligibility`'s; `eligibility_findings` finds the first
-two for a whole city in one pass over the rows `targeting_facts` reads. The
+two for a whole city in one pass over its `TargetingRow`s (each kind of
+household judged once, then set arithmetic per household). The
 graph finds duplicated aid (`graph.repository.GraphRepository.duplicated_aid`);
 the API, the console and the report explain every kind from here.
 
@@ -27,8 +28,8 @@ A household's services in a period overlap when:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final
 
@@ -38,6 +39,7 @@ from domain.eligibility import (
     HouseholdFacts,
     Rule,
     RuleBook,
+    facts_of,
     household_facts,
 )
 
@@ -82,68 +84,109 @@ class Finding:
     enrolled: bool = False
 
 
+@dataclass(frozen=True)
+class TargetingRow:
+    """What the findings read of one household: where it is, its facts on the
+    day it is judged, the programs that served it in the period (a service)
+    and those it is actively enrolled in."""
+
+    household_id: str
+    facts: HouseholdFacts
+    served: frozenset[str]
+    enrolled: frozenset[str] = frozenset()
+    kelurahan_code: str | None = None
+    kecamatan_code: str | None = None
+
+
 def served(row: Mapping[str, Any]) -> set[str]:
     """The programs a `targeting_facts` row was served by: a service in the
     period, or an active enrolment."""
     return {s["program"] for s in row["services"]} | set(row["enrolled"])
 
 
-def eligibility_findings(
-    book: RuleBook, rows: Iterable[Mapping[str, Any]], on: date
-) -> list[Finding]:
-    """Exclusion and inclusion errors of every household in `rows` (as
-    `targeting_facts` reads them), each program judged by its rule valid on `on`."""
+@dataclass(frozen=True)
+class _Judged:
+    """One kind of household (one `HouseholdFacts`) judged by every rule."""
+
+    by_program: Mapping[str, Eligibility]
+    eligible: frozenset[str]
+    ruled: frozenset[str]
+
+
+def eligibility_findings(book: RuleBook, rows: Iterable[TargetingRow], on: date) -> list[Finding]:
+    """Exclusion and inclusion errors of every household in `rows`, each
+    program judged by its rule valid on `on`: each kind of household is judged
+    once, then each household is set arithmetic on the programs it got."""
     found: list[Finding] = []
-    judged: dict[HouseholdFacts, list[Eligibility]] = {}  # households alike are judged once
+    kinds: dict[HouseholdFacts, _Judged] = {}
     for row in rows:
-        facts = household_facts(row.get("decile"), row["members"], on)
-        if facts not in judged:
-            judged[facts] = book.evaluate(facts, on)
-        got = served(row)
-        for e in judged[facts]:
-            covered = bool(got & book.covered_by.get(e.program, frozenset()))
-            finding = _finding(row, e, e.program in got, covered)
-            if finding is not None:
-                found.append(finding)
+        judged = kinds.get(row.facts)
+        if judged is None:
+            results = book.evaluate(row.facts, on)
+            judged = kinds[row.facts] = _Judged(
+                {e.program: e for e in results},
+                frozenset(e.program for e in results if e.eligible),
+                frozenset(e.program for e in results),
+            )
+        got = row.served | row.enrolled
+        missed: Collection[str] = judged.eligible - got
+        if got:  # not excluded from what a program it got already gives
+            missed = {p for p in missed if not got & book.covered_by.get(p, frozenset())}
+        wrong = (got & judged.ruled) - judged.eligible
+        for program in sorted({*missed, *wrong}):
+            found.append(_finding(row, judged.by_program[program], program in wrong))
     return found
 
 
-def _finding(
-    row: Mapping[str, Any], e: Eligibility, was_served: bool, covered: bool
-) -> Finding | None:
-    """`covered`: served by a program that gives what `e.program` gives (the
-    combination table forbids both), so not excluded from it."""
-    if e.eligible == was_served or (e.eligible and covered):
-        return None
+def _finding(row: TargetingRow, e: Eligibility, was_served: bool) -> Finding:
     kind = "inclusion" if was_served else "exclusion"
     words = FINDING_KINDS[kind].format(program=e.program)
     if kind == "inclusion":
         words = " ".join([words, *(c.explanation for c in e.failed)])
     return Finding(
-        household_id=str(row["household_id"]),
+        household_id=row.household_id,
         kind=kind,
         programs=(e.program,),
         rule=f"{e.program} {e.rule_version}",
         explanation=words,
-        kelurahan_code=row.get("kelurahan_code"),
-        kecamatan_code=row.get("kecamatan_code"),
+        kelurahan_code=row.kelurahan_code,
+        kecamatan_code=row.kecamatan_code,
         conditions=e.conditions,
-        services=tuple(s for s in row["services"] if s["program"] == e.program),
-        enrolled=e.program in row["enrolled"],
+        enrolled=e.program in row.enrolled,
     )
 
 
-def duplication_finding(row: Mapping[str, Any], area: Mapping[str, Any]) -> Finding:
-    """A `duplicated_aid` row as a finding; `area` is its household's codes."""
+def with_services(finding: Finding, services: Iterable[Mapping[str, Any]]) -> Finding:
+    """An eligibility finding with its evidence: the household's services of
+    its program in the period (`services`: all of the household's)."""
+    return replace(finding, services=tuple(s for s in services if s["program"] in finding.programs))
+
+
+def duplication_finding(row: Mapping[str, Any], home: TargetingRow | None) -> Finding:
+    """A `duplicated_aid` row as a finding; `home` is its household's row (for its area)."""
     return Finding(
         household_id=str(row["household_id"]),
         kind="duplication",
         programs=tuple(row["programs"]),
         rule=str(row["rule"]),
         explanation=explain(str(row["rule"]), row.get("reason")),
-        kelurahan_code=area.get("kelurahan_code"),
-        kecamatan_code=area.get("kecamatan_code"),
+        kelurahan_code=home.kelurahan_code if home else None,
+        kecamatan_code=home.kecamatan_code if home else None,
         services=tuple(row["services"]),
+    )
+
+
+def targeting_row(row: Mapping[str, Any], on: date) -> TargetingRow:
+    """A household as the graph's `city_targeting_facts` reads it (births as
+    ISO dates or dates), its facts counted on `on`."""
+    births = [date.fromisoformat(b) if isinstance(b, str) else b for b in row["births"]]
+    return TargetingRow(
+        household_id=str(row["household_id"]),
+        facts=facts_of(row.get("decile"), births, row["problems"], on),
+        served=frozenset(row["served"]),
+        enrolled=frozenset(row["enrolled"]),
+        kelurahan_code=row.get("kelurahan_code"),
+        kecamatan_code=row.get("kecamatan_code"),
     )
 
 
@@ -208,10 +251,13 @@ __all__ = [
     "DUPLICATION_RULES",
     "FINDING_KINDS",
     "Finding",
+    "TargetingRow",
     "WhatIf",
     "duplication_finding",
     "eligibility_findings",
     "explain",
     "served",
+    "targeting_row",
     "what_if",
+    "with_services",
 ]

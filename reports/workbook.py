@@ -18,18 +18,21 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, PieChart, Reference
 from openpyxl.styles import Font
 
+from connectors.reference import eligibility_rules
+from domain.eligibility import RuleBook
 from domain.formula import escape_row
 from domain.thresholds import POOR_DECILE_MAX
 from journal import Journal
-from reports import queries, trend
+from reports import queries, targeting, trend
 from reports.errors import ReportError
 from reports.goals import Goals, default_goals
 from reports.queries import SHEETS, Period, SheetSpec
 
 COVER = "Ringkasan"
-#: every sheet after the cover: the report's SELECTs, then the poverty trend
-#: (reports.trend, which reads the journal's decile changes as well)
-ALL_SHEETS: tuple[SheetSpec, ...] = (*SHEETS, trend.SHEET)
+#: every sheet after the cover, in order: the report's SELECTs, the poverty trend
+#: (reports.trend, which reads the journal's decile changes as well), then the
+#: targeting findings (reports.targeting)
+ALL_SHEETS: tuple[SheetSpec, ...] = (*SHEETS, trend.SHEET, *targeting.SHEETS)
 
 #: progress(step, done, total)
 Progress = Callable[[str, int, int], None]
@@ -52,11 +55,19 @@ def monthly_report(
     progress: Progress | None = None,
     goals: Goals | None = None,
     journal: Journal | None = None,
+    rules: RuleBook | None = None,
 ) -> ReportSummary:
-    """Compute every sheet for `period` and write `out` (.xlsx) and the CSVs."""
+    """Compute every sheet for `period` and write `out` (.xlsx) and the CSVs;
+    the targeting findings by `rules` (None: the program catalogue's)."""
     if out.suffix.lower() != ".xlsx":
         raise ReportError(f"--out {out}: the report is an Excel file; name it *.xlsx.")
-    steps = [*queries.PREPARE_STEPS, *(s.name for s in ALL_SHEETS), "write"]
+    steps = [
+        *queries.PREPARE_STEPS,
+        *(s.name for s in SHEETS),
+        trend.SHEET.name,
+        "findings",
+        "write",
+    ]
     done = 0
 
     def tick(name: str) -> None:
@@ -75,6 +86,8 @@ def monthly_report(
         data[spec.name] = queries.sheet_rows(con, spec, period)
     tick(trend.SHEET.name)
     data[trend.SHEET.name] = trend.sheet_rows(con, period, journal)
+    tick("findings")
+    data.update(targeting.findings_sheets(con, period, rules or eligibility_rules()))
     tick("write")
     summary = ReportSummary(period.label, out, {n: len(r) for n, r in data.items()})
     summary.poverty = _poverty(data["Target Kemiskinan"], goals or default_goals())

@@ -27,6 +27,7 @@ from domain.eligibility import RuleBook
 from domain.shapes import Scope
 from journal import Journal
 from schema.audit import AuditTrail
+from schema.eligibility import FindingsCache
 from schema.loaders import Loaders
 from schema.permissions import Policy, policy_for, scope_for
 from schema.pubsub import PubSub
@@ -72,6 +73,8 @@ class Services:
     cycles: ProgramCycles | None = None
     """Program cycles and their frozen rosters; None answers them with
     SERVICE_UNAVAILABLE."""
+    findings: FindingsCache = field(default_factory=FindingsCache)
+    """The city's targeting findings, kept until anything is written (needs `journal`)."""
     journal: Journal | None = None
     """The journal of every change: every API write is appended to it before it
     reaches the graph (schema.journaling), each process's tailer (schema.tailer)

@@ -1,11 +1,14 @@
 """Eligibility and targeting for the resolvers: the rules from the request's
-services, a household's facts from the graph, the findings of a whole city from
-two set-based reads (`targeting_facts` and `duplicated_aid`), never one read
-per household."""
+services, a household's facts from the graph (batched per request by the
+`eligibility_facts` loader), the findings of a whole city from two set-based
+reads (`city_targeting_facts` and `duplicated_aid`), never one read per
+household, kept in `FindingsCache` until something is written."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date
 from typing import Any
 
@@ -14,7 +17,13 @@ import strawberry
 from domain.cycles import RosterEntry, draw_roster
 from domain.eligibility import Eligibility, Rule, RuleBook, household_facts
 from domain.shapes import Row, Scope
-from domain.targeting import Finding, duplication_finding, eligibility_findings
+from domain.targeting import (
+    Finding,
+    duplication_finding,
+    eligibility_findings,
+    targeting_row,
+    with_services,
+)
 from schema.errors import InputError, ServiceError
 
 #: all of a city's duplicated aid in one read
@@ -33,14 +42,13 @@ async def household_eligibility(
 ) -> list[Eligibility]:
     """One household's eligibility on `on`, for every program with a rule then
     (or `program`), from all its facts (`full_facts`: callers show it only to
-    those who may see it); [] when the household is not visible."""
+    those who may see it); [] when the household is not visible. The households
+    of one request are read together (`Loaders.eligibility_facts`)."""
     book = rules(info)
-    rows = await info.context.repository.targeting_facts(
-        full_facts(info.context.scope), start=on, end=on, ids=[household_id]
-    )
-    if not rows:
+    row = await info.context.loaders.eligibility_facts.load((household_id, on))
+    if row is None:
         return []
-    facts = household_facts(rows[0].get("decile"), rows[0]["members"], on)
+    facts = household_facts(row.get("decile"), row["members"], on)
     return book.evaluate(facts, on, {program} if program else None)
 
 
@@ -75,22 +83,98 @@ def full_facts(scope: Scope) -> Scope:
     return {**scope, "special_category": True}
 
 
+class FindingsCache:
+    """A city's findings, kept until anything is written: the key holds the
+    journal's head (every API write is journaled before it reaches the graph),
+    the graph's stamp (a load generation begun or published, an erasure), the
+    rules' version, the caller's scope and the period. Calls that arrive while
+    one computes wait for it. `held`: how many keys are kept (newest last)."""
+
+    def __init__(self, held: int = 4) -> None:
+        self._held = held
+        self._found: OrderedDict[Hashable, asyncio.Future[list[Finding]]] = OrderedDict()
+        self.computed = 0
+        """How many times the findings were computed (read, not served from here)."""
+
+    async def get(
+        self, key: Hashable, compute: Callable[[], Awaitable[list[Finding]]]
+    ) -> list[Finding]:
+        held = self._found.get(key)
+        if held is not None:
+            self._found.move_to_end(key)
+            return await asyncio.shield(held)
+        future: asyncio.Future[list[Finding]] = asyncio.get_running_loop().create_future()
+        self._found[key] = future
+        while len(self._found) > self._held:
+            self._found.popitem(last=False)
+        try:
+            self.computed += 1
+            future.set_result(await compute())
+        except asyncio.CancelledError:
+            self._found.pop(key, None)
+            future.cancel()
+            raise
+        except Exception as exc:
+            self._found.pop(key, None)
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiting callers get it, nobody else
+            raise
+        return future.result()
+
+
 async def city_findings(
     info: strawberry.Info[Any, Any], scope: Scope, start: date, end: date
 ) -> list[Finding]:
     """Every finding in the city the scope sees, eligibility judged on `end`:
-    two statements, then the rules in one pass."""
+    two statements, then the rules in one pass; served from `FindingsCache`
+    while nothing is written (without a journal, every call computes)."""
     book = rules(info)
+    services = info.context.services
     repository = info.context.repository
-    facts, duplicated = await asyncio.gather(
-        repository.targeting_facts(scope, start=start, end=end),
-        repository.duplicated_aid(scope, start=start, end=end, limit=WHOLE_CITY),
+
+    async def compute() -> list[Finding]:
+        facts, duplicated = await asyncio.gather(
+            repository.city_targeting_facts(scope, start=start, end=end),
+            repository.duplicated_aid(scope, start=start, end=end, limit=WHOLE_CITY),
+        )
+        rows = [targeting_row(r, end) for r in facts]
+        found = eligibility_findings(book, rows, end)
+        homes = {r.household_id: r for r in rows}
+        found += [duplication_finding(r, homes.get(r["household_id"])) for r in duplicated["rows"]]
+        found.sort(key=lambda f: (f.household_id, f.kind, f.programs, f.rule))
+        return found
+
+    if services.journal is None:
+        return await compute()
+    key = (
+        await repository.graph_stamp(),
+        services.journal.head(),
+        book.version,
+        str(book.path),
+        scope["organization"],
+        scope["special_category"],
+        tuple(sorted(scope.get("opened") or ())),
+        start,
+        end,
     )
-    found = eligibility_findings(book, facts, end)
-    areas = {r["household_id"]: r for r in facts}
-    found += [duplication_finding(r, areas.get(r["household_id"], {})) for r in duplicated["rows"]]
-    found.sort(key=lambda f: (f.household_id, f.kind, f.programs, f.rule))
-    return found
+    cache: FindingsCache = services.findings
+    return await cache.get(key, compute)
+
+
+async def with_evidence(
+    info: strawberry.Info[Any, Any], scope: Scope, found: Sequence[Finding], start: date, end: date
+) -> list[Finding]:
+    """`found` (a page) with the services behind each inclusion error, in one
+    read for the page: the city's findings carry only the programs served."""
+    ids = sorted({f.household_id for f in found if f.kind == "inclusion"})
+    if not ids:
+        return list(found)
+    rows = await info.context.repository.targeting_facts(scope, start=start, end=end, ids=ids)
+    services = {r["household_id"]: r["services"] for r in rows}
+    return [
+        with_services(f, services.get(f.household_id, ())) if f.kind == "inclusion" else f
+        for f in found
+    ]
 
 
 def in_area(finding: Finding, area: str | None) -> bool:
@@ -99,6 +183,7 @@ def in_area(finding: Finding, area: str | None) -> bool:
 
 __all__ = [
     "WHOLE_CITY",
+    "FindingsCache",
     "city_facts",
     "city_findings",
     "draw_roster_now",
@@ -107,4 +192,5 @@ __all__ = [
     "in_area",
     "rule_on",
     "rules",
+    "with_evidence",
 ]

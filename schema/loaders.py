@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import Any, TypeAlias, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from domain.shapes import Row, Scope
+from schema.eligibility import full_facts
 from schema.errors import Forbidden
 from schema.services import Repository
 
@@ -155,6 +157,26 @@ class Loaders:
             return out
 
         self.household = DataLoader(household_360, max_batch_size=1000)
+
+        async def eligibility_facts(keys: list[tuple[str, date]]) -> list[Row | None]:
+            # one statement per day asked (a request asks one)
+            if not personal:
+                raise Forbidden("this role cannot read named people or households.")
+            days: dict[date, list[str]] = {}
+            for household_id, on in keys:
+                days.setdefault(on, []).append(household_id)
+            found: dict[tuple[str, date], Row] = {}
+            for on, ids in days.items():
+                rows = await repository.targeting_facts(
+                    full_facts(scope), start=on, end=on, ids=ids
+                )
+                found.update({(r["household_id"], on): r for r in rows})
+            return [found.get(k) for k in keys]
+
+        #: (household id, day) -> its `targeting_facts` row, None when not visible
+        self.eligibility_facts: DataLoader[tuple[str, date], Row | None] = DataLoader(
+            eligibility_facts, max_batch_size=1000
+        )
 
     @staticmethod
     def _part_loader(

@@ -13,7 +13,7 @@ one); the API turns that into a SERVICE_UNAVAILABLE error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -104,6 +104,18 @@ class Repository(Protocol):
         """Per active visible household (or those of `ids`): household_id,
         kelurahan_code, kecamatan_code, decile, members ([{birth_date, status,
         ppks}]), services in [start, end] and enrolled (active program codes)."""
+        ...
+
+    async def city_targeting_facts(self, scope: Scope, *, start: date, end: date) -> list[Row]:
+        """Per active visible household, what the whole city's findings read:
+        household_id, kelurahan_code, kecamatan_code, decile, births (ISO date or
+        None per active member), problems (PPKS codes per active member with
+        one), served (programs with a service in [start, end]) and enrolled."""
+        ...
+
+    async def graph_stamp(self) -> Hashable:
+        """A value that changes whenever the graph changes other than through
+        an API write (a load generation begun or published, an erasure)."""
         ...
 
     async def programs(self, scope: Scope) -> list[Row]: ...

@@ -16,7 +16,7 @@ from domain.targeting import Finding, what_if
 from domain.thresholds import is_decile
 from schema.audit import personal, rows_read
 from schema.context import Context
-from schema.eligibility import city_findings, full_facts, in_area, rule_on, rules
+from schema.eligibility import city_findings, full_facts, in_area, rule_on, rules, with_evidence
 from schema.errors import InputError
 from schema.pagination import Connection, connection, window
 from schema.permissions import (
@@ -78,7 +78,9 @@ class TargetingQueries:
             for f in await city_findings(info, info.context.scope, from_, to)
             if f.kind in kinds and in_area(f, area) and (program is None or program in f.programs)
         ]
-        page = found[offset : offset + limit]
+        page = await with_evidence(
+            info, info.context.scope, found[offset : offset + limit], from_, to
+        )
         households = await info.context.loaders.household.load_many([f.household_id for f in page])
         by_id = {h["household_id"]: h for h in households if h}
         shown = provenance_for(info.context.principal)

@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from connectors import reference
 from domain.eligibility import RuleBook, household_facts
-from domain.targeting import eligibility_findings
+from domain.targeting import TargetingRow, eligibility_findings
 from simulator.graph_city import FOUNDATIONS, Aid
 
 PAIR: Final[tuple[str, str]] = ("BANSOS-LANSIA-KOTA", "PKH")
@@ -94,15 +94,11 @@ def planting(book: RuleBook, month: date, planted: Planted, rates: Rates = Rates
                 if frozenset((a, b)) in forbidden:  # it clashes with (PKH with BLT)
                     planted.truth.add((h, "DUPLICATION", f"not_allowed:{a}+{b}"))
             facts_rows.append(
-                {
-                    "household_id": h,
-                    "decile": int(d),
-                    "members": members[h],
-                    "services": [
-                        {"program": p} for p in served + ([FOOD_PARCEL] if triple else [])
-                    ],
-                    "enrolled": [],
-                }
+                TargetingRow(
+                    h,
+                    household_facts(int(d), members[h], on),
+                    frozenset(served + ([FOOD_PARCEL] if triple else [])),
+                )
             )
         for f in eligibility_findings(book, facts_rows, on):
             planted.truth.add((f.household_id, f.kind.upper(), f.programs[0]))

@@ -3,6 +3,7 @@ API's masking, no-store, and hostile text rendered inert."""
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import Iterator
@@ -409,3 +410,27 @@ def test_a_delivery_is_recorded_from_the_household_page(city: City, dinsos: http
     ]
     page = dinsos.get(f"/app/keluarga/{hid}").text
     assert "2025-07-01" in page and "SEMBAKO-KOTA" in page
+
+
+TARGETING_SUMMARY = """query($from: Date!, $to: Date!) {
+  targetingSummary(from: $from, to: $to) { kecamatanCode kind households } }"""
+
+
+def test_the_dashboard_counts_findings_by_kecamatan_and_links_their_households(
+    city: City, dinsos: httpx.Client
+) -> None:
+    page = dinsos.get("/app/dasbor").text
+    assert 'id="findings"' in page
+    end = date.today()
+    period = {"from": (end - timedelta(days=365)).isoformat(), "to": end.isoformat()}
+    rows = city.graphql(city.key("dinsos_admin"), TARGETING_SUMMARY, **period)["data"]
+    missed: dict[str, int] = {}
+    for r in rows["targetingSummary"]:
+        if r["kind"] == "EXCLUSION":
+            missed[r["kecamatanCode"]] = missed.get(r["kecamatanCode"], 0) + r["households"]
+    code, count = max(missed.items(), key=lambda kv: kv[1])
+    link = re.search(rf'href="(/app/temuan\?area={code}&amp;kind=EXCLUSION[^"]*)">(\d+)<', page)
+    assert link is not None and int(link[2]) == count
+    listed = dinsos.get(html.unescape(link[1])).text
+    assert f"{Labels()['findings_total']}: {count}" in listed
+    assert len(re.findall(r'<a href="/app/keluarga/[^"]+">', listed)) == min(count, 50)

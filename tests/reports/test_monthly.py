@@ -10,6 +10,7 @@ import datetime as dt
 import shutil
 import subprocess
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from hubcli import hub, hub_env, linked_city
 
 from reports.queries import Period
+from reports.targeting import TOP
 from reports.workbook import ALL_SHEETS
 
 #: the report month today falls in (by the default cut-off day, the 17th)
@@ -238,6 +240,25 @@ def test_summaries_add_up(city: City, report: tuple[Path, Path]) -> None:
     assert sum(int(str(r["KELUARGA_CELAH"])) for r in coverage) == len(gaps)
     trend = _sheet(report[0], "Tren Bulanan")
     assert len(trend) == 24 and trend[-1]["BULAN"] == MONTH
+
+
+@pytest.mark.slow
+def test_findings_sheets_count_and_list_the_same_findings(report: tuple[Path, Path]) -> None:
+    counts = _sheet(report[0], "Temuan per Kecamatan")
+    top = _sheet(report[0], "Temuan Teratas")
+    total = sum(int(str(r["KELUARGA"])) for r in counts)
+    assert total > 0 and len(top) == min(total, TOP)
+    assert {str(r["JENIS"]) for r in counts} <= {"EXCLUSION", "INCLUSION"}
+    listed = Counter((r["KODE_KECAMATAN"], r["JENIS"], r["PROGRAM"]) for r in top)
+    counted = {(r["KODE_KECAMATAN"], r["JENIS"], r["PROGRAM"]): r["KELUARGA"] for r in counts}
+    assert all(n <= int(str(counted[key])) for key, n in listed.items())
+    # inclusion errors come first, each with the program's services as evidence
+    kinds = [r["JENIS"] for r in top]
+    assert kinds == sorted(kinds, key=lambda k: k != "INCLUSION")
+    for r in top:
+        if r["JENIS"] == "INCLUSION" and r["LAYANAN"]:
+            assert str(r["PROGRAM"]) in str(r["LAYANAN"])
+        assert r["SYARAT"]
 
 
 @pytest.mark.slow

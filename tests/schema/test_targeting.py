@@ -214,3 +214,41 @@ async def test_enrolling_an_ineligible_household_is_refused_unless_overridden(ru
     )
     assert kept[0]["enrolled"] == ["PKH"]
     await ruled.data(ENROL, WORKER, e={**e, "program": "BPNT"})  # eligible: no reason needed
+
+
+async def test_findings_are_kept_until_a_write_then_read_again(ruled: Api) -> None:
+    cache = ruled.services.findings
+    before = await all_findings(ruled)  # several pages, one computation
+    assert cache.computed == 1
+    ruled.counter.queries.clear()
+    assert await all_findings(ruled) == before
+    assert cache.computed == 1
+    assert not [q for q in ruled.counter.queries if "AS births" in q]  # no facts read
+    missed = ("H4", "EXCLUSION", "BANSOS-LANSIA-KOTA")
+    assert missed in {(f["household"]["id"], f["kind"], *f["programs"]) for f in before}
+    enrol = {"householdId": "H4", "program": "BANSOS-LANSIA-KOTA", "since": "2026-10-01"}
+    await ruled.data(ENROL, WORKER, e=enrol)  # a real write: journaled, then the graph
+    after = await all_findings(ruled)
+    assert cache.computed == 2
+    assert missed not in {(f["household"]["id"], f["kind"], *f["programs"]) for f in after}
+
+
+PAGE_ELIGIBILITY = """query($first: Int!, $on: Date) { households(first: $first) {
+  edges { node { id eligibility(on: $on) { program eligible } } } } }"""
+
+
+async def test_a_page_of_households_reads_its_eligibility_facts_in_one_statement(
+    ruled: Api,
+) -> None:
+    def facts_reads() -> int:
+        return len([q for q in ruled.counter.queries if "AS enrolled" in q])
+
+    ruled.counter.queries.clear()
+    one = await ruled.data(PAGE_ELIGIBILITY, ADMIN, first=1, on=TO)
+    assert facts_reads() == 1
+    ruled.counter.queries.clear()
+    four = await ruled.data(PAGE_ELIGIBILITY, ADMIN, first=4, on=TO)
+    assert facts_reads() == 1, ruled.counter.queries
+    edges = four["households"]["edges"]
+    assert len(edges) == 4 and all(e["node"]["eligibility"] for e in edges)
+    assert edges[0] == one["households"]["edges"][0]
