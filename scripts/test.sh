@@ -25,4 +25,4 @@ echo "== ruff";  .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy";  .venv/bin/mypy
 # two workers (HUB_TEST_WORKERS): one runs every test that uses the test Neo4j, in
 # order; the other the tests that never touch it (tests/conftest.py groups them)
-echo "== pytest"; .venv/bin/python -m pytest -q -n "${HUB_TEST_WORKERS:-2}" --dist loadgroup "$@"
+echo "== pytest"; .venv/bin/python -m pytest -q -n "${HUB_TEST_WORKERS:-2}" "$@"

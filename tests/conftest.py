@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 TESTS = Path(__file__).parent
 if str(TESTS) not in sys.path:
@@ -35,10 +37,18 @@ def _uses_graph(path: Path) -> bool:
     return path in WITH_GRAPH or not any(path.is_relative_to(p) for p in WITHOUT_GRAPH)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        group = "graph" if _uses_graph(Path(item.path)) else "without-graph"
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Two units of work for pytest-xdist: the tests that use the graph and those
+    that do not; each goes whole, in collection order, to one worker. (Its own
+    `--dist loadgroup` marks tests by rewriting their ids, which pytest 9 no longer
+    lets a plugin do.)"""
+
+    class GraphOrNot(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = config.rootpath / nodeid.split("::", 1)[0]
+            return "graph" if _uses_graph(path) else "without-graph"
+
+    return GraphOrNot(config, log)
 
 
 @pytest.fixture(scope="session")
