@@ -34,6 +34,7 @@ from domain.shapes import Page, Row, Scope
 from graph.driver import guarded
 from graph.errors import GraphInputError
 from graph.loader import upsert_statement
+from graph.service_desk import ServiceDeskStatements
 
 #: A referral that no longer stands (declined, passed on to another
 #: organization or cancelled) opens nothing.
@@ -225,7 +226,7 @@ _PRESENT: Final[dict[str, LiteralString]] = {
 }
 
 
-class GraphRepository:
+class GraphRepository(ServiceDeskStatements):
     def __init__(self, driver: AsyncDriver, database: str = "neo4j", uri: str = "") -> None:
         self._driver = driver
         self._database = database

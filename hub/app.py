@@ -28,14 +28,16 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
-from connectors.reference import eligibility_rules
+from connectors.reference import eligibility_rules, worker_areas
 from graph import GraphRepository, GraphUnavailable, open_async_driver
 from hub.analytics import StagingAnalytics
 from hub.body_limit import MAX_BODY_BYTES, BodyLimit
 from hub.console import console_routes, register_console_documents
 from hub.dashboard import Sessions, dashboard_routes
+from hub.errors import ConfigError
 from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
+from hub.notify import notifier_for
 from hub.security import (
     AuditLog,
     Authenticator,
@@ -211,9 +213,16 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         journal,
         lambda: runtime.linkage.generations if runtime.linkage is not None else None,
     )
+    try:
+        areas = worker_areas(settings.worker_areas_file)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"worker_areas_file: {exc}") from None
+    notifier = notifier_for(settings)
     if services is not None:
         services = replace(
             services,
+            worker_areas=services.worker_areas or areas,
+            notifier=services.notifier or notifier,
             audit=services.audit or audit,
             analytics=services.analytics or analytics,
             journal=services.journal or journal,
@@ -297,6 +306,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 journal=journal,
                 analytics=analytics,
                 rules=eligibility_rules(),
+                worker_areas=areas,
+                notifier=notifier,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)

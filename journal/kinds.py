@@ -21,6 +21,19 @@ CHANGE_REQUEST_VERIFIED: Final = "change_request.verified"
 CHANGE_REQUEST_APPROVED: Final = "change_request.approved"
 CHANGE_REQUEST_APPLIED: Final = "change_request.applied"
 CHANGE_REQUEST_REJECTED: Final = "change_request.rejected"
+# the one-door front desk (layanan satu pintu): requests and complaints
+SERVICE_REQUEST_REGISTERED: Final = "service_request.registered"
+SERVICE_REQUEST_MOVED: Final = "service_request.moved"
+SERVICE_REQUEST_ENDED: Final = "service_request.ended"
+GRIEVANCE_FILED: Final = "grievance.filed"
+GRIEVANCE_ACTED: Final = "grievance.acted"
+GRIEVANCE_ANSWERED: Final = "grievance.answered"
+#: a request's states: its needs may name special-category PPKS
+SERVICE_REQUESTS: Final = frozenset(
+    {SERVICE_REQUEST_REGISTERED, SERVICE_REQUEST_MOVED, SERVICE_REQUEST_ENDED}
+)
+#: the front desk's kinds (a request's or complaint's every state)
+SERVICE_DESK: Final = SERVICE_REQUESTS | {GRIEVANCE_FILED, GRIEVANCE_ACTED, GRIEVANCE_ANSWERED}
 
 # pipeline runs
 HOUSEHOLD_MERGED: Final = "household.merged"
@@ -48,6 +61,7 @@ API: Final = frozenset(
         CHANGE_REQUEST_APPLIED,
         CHANGE_REQUEST_REJECTED,
     }
+    | SERVICE_DESK
 )
 PIPELINE: Final = frozenset(
     {
@@ -63,7 +77,7 @@ PIPELINE: Final = frozenset(
 )
 #: facts that reveal special-category data (UU PDP: a person was assessed for a
 #: social-welfare problem): shown only to roles that see special categories
-SPECIAL_CATEGORY: Final = frozenset({ASSESSMENT_RECORDED})
+SPECIAL_CATEGORY: Final = frozenset({ASSESSMENT_RECORDED}) | SERVICE_REQUESTS
 #: facts whose subject is a source record key (who holds which record): the
 #: subject is shown with its organization only
 SUBJECT_IS_RECORD_KEY: Final = frozenset({SUBMISSION_RECEIVED})

@@ -32,6 +32,7 @@ from schema.permissions import (
 )
 from schema.referrals import ReferralQueries
 from schema.review import ReviewQueries
+from schema.service_desk import ServiceDeskQueries
 from schema.services import Analytics
 from schema.targeting import TargetingQueries
 from schema.types.analysis import (
@@ -200,6 +201,7 @@ async def _among(info: Info) -> list[str] | None:
 
 @strawberry.type
 class Query(
+    ServiceDeskQueries,
     GrantQueries,
     ChangeRequestQueries,
     FeedQueries,

@@ -24,8 +24,10 @@ from generated_city import (
 from gqlkit import Api, CityAnalytics, CountingDriver, FakeIntake, FakeReview, MemoryAudit
 from neo4j import Driver
 
+from connectors.reference import worker_areas
 from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
+from hub.notify import Outbox, OutboxSender
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
@@ -125,6 +127,8 @@ async def api(
         submissions=SubmissionWatch(security_db, SubmissionLimits()),
         journal=journal,
         analytics=CityAnalytics(tiny_city(), journal),
+        worker_areas=worker_areas(),
+        notifier=OutboxSender(Outbox(tmp_path / "notify.sqlite")),
     )
     # the process's journal tailer, as the hub's lifespan runs it
     tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)
