@@ -616,7 +616,8 @@ CATALOGUE.update(
         "grv_status_answered": ("Dijawab", "Answered"),
         "grv_escalated": ("Eskalasi", "Escalated"),
         "grv_act_hint": (
-            "Untuk usulan perubahan, catatan ini menjadi alasannya; untuk kasus, pilih kebutuhannya.",
+            "Untuk usulan perubahan, catatan ini menjadi alasannya; untuk kasus, pilih "
+            "kebutuhannya.",
             "For a change request this note is its reason; for a case, pick the needs.",
         ),
         "grv_change_kind": ("Jenis usulan perubahan", "Kind of change request"),

@@ -32,13 +32,14 @@ from console.app import MAX_FORM_BYTES, Console, Refused
 from console.i18n import LANGUAGES, Labels
 from console.runner import Outcome
 from console.service_desk import request_input
-from domain.service_desk import NIK_SUFFIX_DIGITS
+from domain.service_desk import NIK_SUFFIX_DIGITS, normalise_number
 
 #: the double-submit cookie of the public forms
 FORM_COOKIE: Final = "satupintu_form"
 
-StatusCheck = Callable[[str, str, str], Awaitable[Any]]
-"""(number, NIK suffix, client address) -> the public status, or None; audits the check."""
+StatusCheck = Callable[[str, str], Awaitable[Any]]
+"""(number, NIK suffix) -> the public status, or None for an unknown number and a
+wrong suffix alike; audits the check (hub.status_check)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class PublicPages:
     ) -> Response:
         token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
         response = self.core.render(
-            request, template, status, None, lang, csrf_token=token, **values
+            request, template, status, None, lang, csrf_token=token, **{"errors": [], **values}
         )
         response.set_cookie(
             FORM_COOKIE,
@@ -92,9 +93,12 @@ class PublicPages:
             raise Refused(403, labels["csrf"])
         return form, labels
 
-    def _limited(self, request: Request) -> bool:
+    def _limited(self, request: Request, *more: str) -> bool:
+        """Whether the client address (and each of `more`, e.g. the number tried)
+        has spent its budget for this page."""
         try:
-            self.door.limit(f"public:{request.url.path}:{self._client(request)}")
+            for key in (self._client(request), *more):
+                self.door.limit(f"public:{request.url.path}:{key}")
         except self.core.settings.refusals:
             return True
         return False
@@ -107,7 +111,10 @@ class PublicPages:
             return self._page(request, "public_status.html", lang, values={}, result=None)
         form, labels = await self._form(request)
         values = {k: v[0].strip()[:40] for k, v in form.items() if k in ("nomor", "nik4")}
-        if self._limited(request):
+        number = values.get("nomor", "")
+        suffix = values.get("nik4", "")
+        # per client, and per number: one number cannot be tried with every suffix
+        if self._limited(request, "number:" + normalise_number(number)):
             return self._page(
                 request,
                 "public_status.html",
@@ -117,8 +124,6 @@ class PublicPages:
                 result=None,
                 errors=[{"message": labels["too_many"], "code": None}],
             )
-        number = values.get("nomor", "").upper()
-        suffix = values.get("nik4", "")
         if not (number and suffix.isdigit() and len(suffix) == NIK_SUFFIX_DIGITS):
             return self._page(
                 request,
@@ -129,12 +134,14 @@ class PublicPages:
                 result=None,
                 errors=[{"message": labels["cek_bad_input"], "code": None}],
             )
-        found = await self.door.check(number, suffix, self._client(request))
+        found = await self.door.check(number, suffix)
         return self._page(
             request,
             "public_status.html",
             labels.lang,
-            values={"nomor": number},
+            # nothing typed is echoed: a wrong suffix and an unknown number read the same
+            values={},
+            number=number if found is not None else None,
             result=found if found is not None else False,
         )
 
@@ -156,12 +163,12 @@ class PublicPages:
         if problems:
             return await self._request_form(request, labels.lang, values, needs, problems, 400)
         out = await self.door.run("RegisterServiceRequest", {"request": made})
-        made = (out.data or {}).get("registerServiceRequest") if out.ok else None
-        if not made:
+        registered = (out.data or {}).get("registerServiceRequest") if out.ok else None
+        if not registered:
             intro = labels["api_refused"]
             errors = [{"message": f"{intro} {e['message']}", "code": None} for e in out.errors]
             return await self._request_form(request, labels.lang, values, needs, errors, 400)
-        return self._page(request, "receipt.html", labels.lang, made=made)
+        return self._page(request, "receipt.html", labels.lang, made=registered)
 
     async def _request_form(
         self,

@@ -15,6 +15,7 @@ resident reads are the API's answers (domain/service_desk.py behind it).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -30,6 +31,8 @@ from domain import service_desk as desk
 
 #: the task whose purpose covers the front desk, requests and complaints
 DESK_TASK: Final = "loket"
+#: what a complaint's change request may be (issue 8's kinds a complaint leads to)
+CHANGE_KINDS: Final = ("PERBAIKAN", "PENONAKTIFAN")
 #: the new resident's fields on the front desk form (RecordInput's, as form names)
 APPLICANT_FIELDS: Final[dict[str, str]] = {
     "full_name": "fullName",
@@ -67,7 +70,9 @@ def request_input(
     if household:
         made["householdId"] = household
     else:
-        made["applicant"] = {**applicant, "phone": phone}
+        # the record's id at its source (the desk's channel), new for each registration
+        source_id = f"{channel.lower().replace('_', '-')}-{secrets.token_hex(8)}"
+        made["applicant"] = {**applicant, "phone": phone, "sourceRecordId": source_id}
     return problems, made
 
 
@@ -231,7 +236,7 @@ class ServiceDesk:
                 "AssignServiceRequest",
                 DESK_TASK,
                 id=rid,
-                worker=form.get("worker", "").strip() or session.payload.get("sub"),
+                worker=form.get("worker", "").strip() or str(session.payload.get("sub", "")),
             )
         elif action == "advance":
             out = await self.core.run(
@@ -288,7 +293,7 @@ class ServiceDesk:
             "Grievances",
             DESK_TASK,
             kind=q.get("jenis") or None,
-            escalated=True if q.get("eskalasi") == "1" else None,
+            status=q.get("status") or None,
         )
         found = [e["node"] for e in _get(out.data, "grievances", "edges")]
         return self.core.render(
@@ -300,7 +305,8 @@ class ServiceDesk:
             values=values,
             kinds=list(desk.GRIEVANCE_KINDS),
             kind=q.get("jenis", ""),
-            escalated_only=q.get("eskalasi") == "1",
+            status_filter=q.get("status", ""),
+            statuses=desk.GRIEVANCE_STATUSES,
             errors=errors + out.errors,
             purpose=session.purpose(DESK_TASK),
             task=DESK_TASK,
@@ -327,6 +333,9 @@ class ServiceDesk:
             session,
             g=found,
             actions=desk.GRIEVANCE_ACTIONS,
+            change_kinds=CHANGE_KINDS,
+            catalogue=await self.core.ppks_categories(session),
+            needs=[],
             errors=(errors or []) + out.errors,
             purpose=session.purpose(DESK_TASK),
             task=DESK_TASK,
@@ -335,23 +344,29 @@ class ServiceDesk:
     async def grievance_act(self, request: Request, session: Session) -> Response:
         """Turn a complaint into a change request, a finding or a case; or answer it."""
         gid = request.path_params["grievance_id"]
-        form = await self.core.form(request, session)
+        lists = await self.core.form_lists(request, session)
+        form = {k: v[0] for k, v in lists.items()}
         labels = self._labels(request, session)
         text = form.get("text", "").strip()
-        if form.get("action") == "answer":
+        action = form.get("action", "")
+        if action == "answer":
             if not text:
                 return await self.grievance(
                     request, session, [_say(labels["desk_need_answer"])], 400
                 )
             out = await self.core.run(session, "AnswerGrievance", DESK_TASK, id=gid, answer=text)
+        elif action == "CHANGE_REQUEST" and not text:
+            return await self.grievance(request, session, [_say(labels["desk_need_reason"])], 400)
         else:
             out = await self.core.run(
                 session,
                 "ActOnGrievance",
                 DESK_TASK,
                 id=gid,
-                action=form.get("action", ""),
+                action=action,
                 note=text or None,
+                needs=[n for n in lists.get("needs", []) if n.strip()] or None,
+                changeRequest=grievance_change(form, text) if action == "CHANGE_REQUEST" else None,
             )
         if not out.ok:
             return await self.grievance(request, session, _refused(out.errors), 400)
@@ -388,6 +403,15 @@ def grievance_input(
         "anonymous": values.get("anonymous") == "1",
         "text": text,
         "contactPhone": values.get("phone", "").strip() or None,
+    }
+
+
+def grievance_change(form: Mapping[str, str], reason: str) -> dict[str, Any]:
+    """The ChangeRequestInput a complaint becomes: its kind, its household, the note as reason."""
+    return {
+        "kind": form.get("change_kind", ""),
+        "householdId": form.get("household") or None,
+        "reason": reason,
     }
 
 

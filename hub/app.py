@@ -354,7 +354,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                     runtime.linkage.generations if runtime.linkage is not None else None
                 ),
             ),
-            *console_routes(settings, sessions, runtime.limiter, runtime.graphql_context, schema),
+            *console_routes(
+                settings,
+                sessions,
+                runtime.limiter,
+                runtime.graphql_context,
+                schema,
+                lambda: runtime.services,
+            ),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodyLimit, max_bytes=max_body_bytes(settings))],

@@ -14,11 +14,11 @@ from starlette.routing import BaseRoute
 from connectors import legal
 from connectors.upload import UploadStore
 from console import Console, ConsoleSettings, upload_routes
-from console.app import UploadView
+from console.app import Refused, UploadView
 from console.casework import Casework
 from console.change_pages import ChangePages
 from console.deliveries import Deliveries
-from console.public import PublicDoor, PublicPages
+from console.public import PublicDoor, PublicPages, StatusCheck
 from console.review_pages import ReviewPages
 from console.runner import Executor, Outcome, Runner, load_operations
 from console.service_desk import ServiceDesk
@@ -26,9 +26,9 @@ from hub.dashboard import DASHBOARD_ROLES, Sessions, principal_of
 from hub.intake import IntakeStore
 from hub.security import Principal, RateLimit, RateLimiter, SecurityError
 from hub.settings import Settings
-from schema.context import Context
+from hub.status_check import PublicStatus, check_status
+from schema.context import Context, Services
 from schema.extensions import TrustedDocuments
-
 
 #: checks (or web-form requests) a client address may make at once, then per minute
 PUBLIC_BURST = 5
@@ -52,7 +52,11 @@ def console_routes(
     limiter: RateLimiter,
     context: Callable[[Principal | None, str | None], Context],
     schema: Executor,
+    services: Callable[[], Services | None] = lambda: None,
 ) -> list[BaseRoute]:
+    """`services`: the app's services once the graph is connected (Cek status
+    reads the request through them)."""
+
     def principal(payload: Mapping[str, Any]) -> Principal:
         p = principal_of(dict(payload))
         limiter.check(p.rate_limit_key)
@@ -84,7 +88,7 @@ def console_routes(
         )
 
     door = PublicDoor(
-        check=status_check(context),
+        check=status_check(services),
         limit=public.check,
         run=as_web_form,
         secure=settings.mode == "production",
@@ -117,6 +121,19 @@ def web_form_identity(settings: Settings) -> Principal:
         role="social_worker",
         auth_method="service",
     )
+
+
+def status_check(services: Callable[[], Services | None]) -> StatusCheck:
+    """Cek status as the public page calls it: `hub.status_check` (which audits
+    each check and answers an unknown number and a wrong NIK alike)."""
+
+    async def check(number: str, nik_suffix: str) -> PublicStatus | None:
+        found = services()
+        if found is None:
+            raise Refused(503, "The hub is starting; try again in a moment.")
+        return await check_status(found, number, nik_suffix)
+
+    return check
 
 
 def public_limiter(settings: Settings, limiter: RateLimiter) -> RateLimiter:
