@@ -292,14 +292,20 @@ async def _grievance(info: Info, grievance_id: str) -> Row:
     return found
 
 
-async def _move_grievance(
-    info: Info, current: Row, target: str, changes: dict[str, Any], kind: str
-) -> Row:
+def _grievance_may_move(current: Row, target: str) -> str:
+    """The complaint's status, when it may move to `target` (acted on once, answered once)."""
     status = str(current.get("status") or desk.FILED)
     if status == desk.ANSWERED or (target == desk.ACTED and status != desk.FILED):
         raise InputError(
             "id", f"a complaint that is {status} cannot be {target.lower()}; it moved on."
         )
+    return status
+
+
+async def _move_grievance(
+    info: Info, current: Row, target: str, changes: dict[str, Any], kind: str
+) -> Row:
+    status = _grievance_may_move(current, target)
     row = rows.Grievance.from_mapping(
         {
             **current,
@@ -462,6 +468,7 @@ class ServiceDeskMutations:
         note: str | None = None,
     ) -> Grievance:
         current = await _grievance(info, id)
+        _grievance_may_move(current, desk.ACTED)  # before the change request or case is made
         chosen = str(action.value)
         hid = current.get("household_id")
         linked: str | None = None

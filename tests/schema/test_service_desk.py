@@ -206,3 +206,20 @@ async def test_what_a_request_must_say(api: Api) -> None:
     assert await code(api, REGISTER, YAY_A, r=ok) == "FORBIDDEN"
     assert await code(api, REGISTER, ANALYST, r=ok) == "FORBIDDEN"
     assert outbox(api) == []  # no number given, no message
+
+
+async def test_a_request_past_its_step_sla_is_overdue(api: Api) -> None:
+    late = await register(api, householdId="H1", needs=["food"])
+    await register(api, householdId="H4", needs=["food"])
+    # as if assigned longer ago than the step allows
+    days = desk.STEP_SLA_DAYS["ASSIGNED"] + 1
+    await api.counter.execute_query(
+        "MATCH (s:ServiceRequest {service_request_id: $id}) "
+        "SET s.assigned_at = s.assigned_at - duration({days: $days})",
+        {"id": late["id"], "days": days},
+    )
+    listed = (await api.data(LIST, ADMIN, o=True))["serviceRequests"]
+    assert [e["node"]["id"] for e in listed["edges"]] == [late["id"]]
+    shown = (await api.data(ONE, WORKER, id=late["id"]))["serviceRequest"]
+    assert shown["overdue"] is True
+    assert (await api.data(LIST, ADMIN, o=False))["serviceRequests"]["totalCount"] == 1
