@@ -278,21 +278,20 @@ class Console:
             purpose=session.purpose(SEARCH_TASK),
         )
 
-    async def find(self, session: Session, q: Mapping[str, str]) -> Found:
+    async def find(self, session: Session, q: Mapping[str, str], task: str = SEARCH_TASK) -> Found:
         """The console's search (the Cari page's, and the front desk's): persons by
-        name, households by the other fields, as the signed-in principal."""
+        name, households by the other fields, as the signed-in principal with the
+        purpose stated for `task`."""
         found = Found()
         area = {k: q.get(k) or None for k in ("kelurahan", "rt", "rw")}
         by_household = any(q.get(k) for k in ("nik", "kk", "address", "ppks", "decile"))
         if q.get("name"):
-            out = await self.run(session, "SearchPersons", SEARCH_TASK, name=q["name"], **area)
+            out = await self.run(session, "SearchPersons", task, name=q["name"], **area)
             found.errors += out.errors
             found.persons = [e["node"] for e in _get(out.data, "searchPersons", "edges")]
             found.totals["persons"] = _total(out.data, "searchPersons")
         if by_household or (any(q.values()) and not q.get("name")):
-            out = await self.run(
-                session, "SearchHouseholds", SEARCH_TASK, filter=_household_filter(q)
-            )
+            out = await self.run(session, "SearchHouseholds", task, filter=_household_filter(q))
             found.errors += out.errors
             found.households = [e["node"] for e in _get(out.data, "households", "edges")]
             found.totals["households"] = _total(out.data, "households")

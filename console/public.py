@@ -18,6 +18,7 @@ browser sees.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,8 +35,10 @@ from console.runner import Outcome
 from console.service_desk import request_input
 from domain.service_desk import NIK_SUFFIX_DIGITS, normalise_number
 
-#: the double-submit cookie of the public forms
+#: the double-submit cookie of the public forms, and the shape of its token
 FORM_COOKIE: Final = "satupintu_form"
+TOKEN_BYTES: Final = 24
+TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{32}")
 
 StatusCheck = Callable[[str, str], Awaitable[Any]]
 """(number, NIK suffix) -> the public status, or None for an unknown number and a
@@ -68,7 +71,8 @@ class PublicPages:
     def _page(
         self, request: Request, template: str, lang: str, status: int = 200, **values: Any
     ) -> Response:
-        token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(24)
+        kept = request.cookies.get(FORM_COOKIE, "")
+        token = kept if TOKEN.fullmatch(kept) else secrets.token_urlsafe(TOKEN_BYTES)
         response = self.core.render(
             request, template, status, None, lang, csrf_token=token, **{"errors": [], **values}
         )
@@ -89,7 +93,7 @@ class PublicPages:
         labels = Labels(next(iter(form.get("lang") or []), LANGUAGES[0]))
         sent = next(iter(form.get("csrf") or []), "")
         cookie = request.cookies.get(FORM_COOKIE, "")
-        if not (sent and cookie and hmac.compare_digest(sent, cookie)):
+        if not (sent and cookie and hmac.compare_digest(sent.encode(), cookie.encode())):
             raise Refused(403, labels["csrf"])
         return form, labels
 

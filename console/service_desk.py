@@ -113,7 +113,7 @@ class ServiceDesk:
                 errors = _refused(out.errors)
             status = 400
         searched = any(q.values())
-        found = await self.core.find(session, q) if searched else None
+        found = await self.core.find(session, q, DESK_TASK) if searched else None
         return self.core.render(
             request,
             "desk.html",
