@@ -92,6 +92,7 @@ def test_pages_fit_a_phone(city: City, browser: WebDriver, axe_source: str) -> N
             "/app/loket",
             "/app/permohonan",
             "/app/pengaduan",
+            "/permohonan-baru",
         ):
             browser.get(f"{city.base}{path}")
             if "/app/tujuan" in browser.current_url:
