@@ -120,6 +120,45 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
         "{ id } }",
         True,
     ),
+    # the one-door front desk: Dinsos' (social workers and administrators)
+    "registerServiceRequest": (
+        CASEWORK,
+        "mutation($hid: ID!) { registerServiceRequest(request: "
+        '{householdId: $hid, needs: ["food"]}) { id } }',
+        True,
+    ),
+    "advanceServiceRequest": (
+        CASEWORK,
+        "mutation($sid: ID!) { advanceServiceRequest(id: $sid, step: ASSESSED) { status } }",
+        True,
+    ),
+    "assignServiceRequest": (
+        CASEWORK,
+        'mutation($sid: ID!) { assignServiceRequest(id: $sid, worker: "peksos.lain") { id } }',
+        True,
+    ),
+    "endServiceRequest": (
+        CASEWORK,
+        "mutation($sid: ID!) { endServiceRequest(id: $sid, outcome: REFUSED, "
+        'reason: "sudah menerima") { status } }',
+        True,
+    ),
+    "fileGrievance": (
+        CASEWORK,
+        "mutation($hid: ID!) { fileGrievance(grievance: {kind: WRONG_DATA, "
+        'householdId: $hid, text: "alamat salah"}) { id } }',
+        True,
+    ),
+    "actOnGrievance": (
+        CASEWORK,
+        "mutation($gid: ID!) { actOnGrievance(id: $gid, action: TARGETING_FINDING) { status } }",
+        True,
+    ),
+    "answerGrievance": (
+        CASEWORK,
+        'mutation($gid: ID!) { answerGrievance(id: $gid, answer: "sudah diperbaiki") { id } }',
+        True,
+    ),
 }
 
 
@@ -178,6 +217,30 @@ async def _change_request_for(api: Api, mutation: str, which: str) -> str:
     return rid
 
 
+async def _desk_item_for(api: Api, kind: str, which: str) -> str:
+    """A service request (`sid`) or complaint (`gid`) about the own or other
+    household, made at the front desk by a social worker."""
+    hid = HOUSEHOLDS[which]["hid"]
+    if kind == "sid":
+        made = await api.data(
+            "mutation($hid: ID!) { registerServiceRequest(request: "
+            '{householdId: $hid, needs: ["food"]}) { id } }',
+            WORKER,
+            hid=hid,
+        )
+        item = str(made["registerServiceRequest"]["id"])
+    else:
+        made = await api.data(
+            "mutation($hid: ID!) { fileGrievance(grievance: {kind: WRONG_DATA, "
+            'householdId: $hid, text: "alamat salah"}) { id } }',
+            WORKER,
+            hid=hid,
+        )
+        item = str(made["fileGrievance"]["id"])
+    api.audit.events.clear()
+    return item
+
+
 def _cases() -> list[Any]:
     return [
         pytest.param(name, role, which, id=f"{name}-{role}-{which}")
@@ -200,6 +263,9 @@ async def test_mutation_matrix(
         variables = {"rid": await _referral_for(api, role, which)}
     if "$cid" in query:
         variables = {"cid": await _change_request_for(api, mutation, which)}
+    for kind in ("sid", "gid"):
+        if f"${kind}" in query:
+            variables = {kind: await _desk_item_for(api, kind, which)}
     result = await api.run(query, PRINCIPALS[role], **variables)
     writes = [e for e in api.audit.events if e.operation == f"write:{mutation}"]
     if role not in allowed:
