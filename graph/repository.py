@@ -223,6 +223,10 @@ _PRESENT: Final[dict[str, LiteralString]] = {
     "} AS found",
     "change_requests": "UNWIND $keys AS k RETURN k.i AS i, "
     "EXISTS { MATCH (:ChangeRequest {request_id: k.request_id}) } AS found",
+    "service_requests": "UNWIND $keys AS k RETURN k.i AS i, EXISTS { MATCH "
+    "(:ServiceRequest {service_request_id: k.service_request_id}) } AS found",
+    "grievances": "UNWIND $keys AS k RETURN k.i AS i, "
+    "EXISTS { MATCH (:Grievance {grievance_id: k.grievance_id}) } AS found",
 }
 
 

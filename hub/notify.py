@@ -4,7 +4,7 @@ notifier the settings choose (`notify_sender`):
 
 - "outbox" (the default): the message is written to the outbox table
   (`$HUB_HOME/notify.sqlite`) as `queued`, for an office's own sender to pick up;
-- "http": the message is also POSTed as JSON (`{"to", "text", "reference",
+- "http": the message is also POSTed as JSON (`{"phone", "text", "reference",
   "status"}`) to `notify_url`, an SMS/WhatsApp gateway's webhook, in the
   background, up to `attempts` times; every attempt is recorded in the outbox
   (`sent`, or `failed` with the last error).

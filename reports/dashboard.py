@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import duckdb
@@ -30,6 +30,8 @@ class Figures:
     error: str | None = None
     #: the city's poor people, population, rate, and the baseline and target rates
     poverty: tuple[int, int, float | None, float, float] | None = None
+    #: the front desk's figures for the month (section, key, value), as the report's sheet
+    desk: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def figures(
@@ -47,6 +49,7 @@ def figures(
         cov = sheet_rows(con, SHEET_BY_NAME["Cakupan per Kecamatan"], period)
         fund = sheet_rows(con, SHEET_BY_NAME["Layanan per Penyandang Dana"], period)
         trend = sheet_rows(con, SHEET_BY_NAME["Tren Bulanan"], period)
+        desk = sheet_rows(con, SHEET_BY_NAME["Layanan Satu Pintu"], period)
         city = next(
             r for r in sheet_rows(con, SHEET_BY_NAME["Target Kemiskinan"], period) if r[0] == "KOTA"
         )
@@ -58,6 +61,7 @@ def figures(
         [(r[0], r[1], float(r[7]), float(r[8] or 0)) for r in fund],
         [(r[0], r[1], r[2], r[3], float(r[4])) for r in trend],
         poverty=(int(city[5]), int(city[6] or 0), city[7], goals.baseline, goals.target),
+        desk=[tuple(r) for r in desk],
     )
 
 
@@ -235,6 +239,18 @@ social_worker)<br><input type="password" name="api_key" autocomplete="off" requi
     )
 
 
+def desk_html(rows: Sequence[tuple[Any, ...]]) -> str:
+    """The front desk's figures as a table (the report sheet's rows)."""
+    if not rows:
+        return "<p class='note'>Belum ada permohonan atau pengaduan bulan ini.</p>"
+    body = "".join(
+        f"<tr><td>{_E(str(section))}</td><td>{_E(str(key))}</td>"
+        f"<td>{'-' if value is None else _E(f'{float(value):g}')}</td></tr>"
+        for section, key, value in rows
+    )
+    return f"<table id='desk'><tr><th>Bagian</th><th>Kunci</th><th>Nilai</th></tr>{body}</table>"
+
+
 def dashboard_page(fig: Figures, who: str, csrf: str | None = None) -> str:
     """The dashboard for `who` (escaped), or the data error when there is one;
     `csrf`: the session's token its sign-out form sends back (none for a caller
@@ -263,5 +279,6 @@ keluarga dengan masalah PPKS terlayani program aktif ({share}).</p>
 {coverage_svg(fig.coverage)}</section>
 <section><h2>Pangsa pendanaan</h2><p class="note">Nilai layanan kumulatif per penyandang dana.</p>
 {funding_svg(fig.funding)}</section>
-<section><h2>Tren bulan ke bulan</h2>{trend_svg(fig.trend)}</section>""",
+<section><h2>Tren bulan ke bulan</h2>{trend_svg(fig.trend)}</section>
+<section><h2>Layanan satu pintu</h2>{desk_html(fig.desk)}</section>""",
     )

@@ -12,6 +12,8 @@ import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, YAY_B, Api
 
 from domain import service_desk as desk
+from graph.repository import GraphRepository
+from hub.journal_replay import replay_into
 from hub.notify import OutboxSender
 from journal import Journal, kinds
 from schema.journaling import IDENTIFYING
@@ -223,3 +225,22 @@ async def test_a_request_past_its_step_sla_is_overdue(api: Api) -> None:
     shown = (await api.data(ONE, WORKER, id=late["id"]))["serviceRequest"]
     assert shown["overdue"] is True
     assert (await api.data(LIST, ADMIN, o=False))["serviceRequests"]["totalCount"] == 1
+
+
+async def test_a_fresh_graph_gets_the_requests_back_from_the_journal(api: Api) -> None:
+    made = await register(api, householdId="H3", needs=["food"], contactPhone="081234567890")
+    await api.data(END, WORKER, id=made["id"], o="PARTLY_FULFILLED", r="Sebagian diterima.")
+    await api.counter.execute_query("MATCH (s:ServiceRequest) DETACH DELETE s")
+    repo = api.services.repository
+    assert isinstance(repo, GraphRepository)
+    report = await replay_into(repo, journal(api))
+    assert report.rows["service_requests"] == 1
+    back = (await api.data(ONE, ADMIN, id=made["id"]))["serviceRequest"]
+    assert (back["number"], back["status"], back["outcome"]) == (
+        made["number"],
+        "ENDED",
+        "PARTLY_FULFILLED",
+    )
+    assert back["contactPhone"] is None  # the journal never held it
+    again = await replay_into(repo, journal(api))
+    assert again.rows["service_requests"] == 0
