@@ -555,6 +555,22 @@ CATALOGUE.update(
         "req_status_assessed": ("Diasesmen", "Assessed"),
         "req_status_in_service": ("Dilayani", "In service"),
         "req_status_ended": ("Selesai", "Ended"),
+        "req_status_pending_verification": ("Menunggu verifikasi", "Awaiting verification"),
+        "req_verify": ("Verifikasi dan tautkan", "Verify and link"),
+        "req_verify_title": ("Verifikasi pemohon", "Verify the applicant"),
+        "req_verify_hint": (
+            "Permohonan dari formulir web belum diperiksa. Cocokkan dengan KTP dan KK "
+            "pemohon, lalu isi nomor keluarga yang ditemukan di Loket, atau data pemohon "
+            "sesuai KTP untuk ditautkan.",
+            "A web-form request is not checked yet. Check it against the applicant's KTP "
+            "and KK, then give the household found at the front desk, or the applicant's "
+            "data as on the KTP to link them.",
+        ),
+        "req_typed": (
+            "Yang diketik pemohon (belum diperiksa)",
+            "What the applicant typed (unchecked)",
+        ),
+        "req_household_id": ("Nomor keluarga (dari Loket)", "Household id (from the front desk)"),
         "req_outcome": ("Hasil", "Outcome"),
         "req_outcome_fulfilled": ("dipenuhi", "fulfilled"),
         "req_outcome_partly_fulfilled": ("dipenuhi sebagian", "partly fulfilled"),

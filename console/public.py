@@ -5,10 +5,15 @@
   number and a known number with the wrong digits get the same page, so the
   page cannot tell whether a NIK or a number exists.
 - `/permohonan-baru`: a resident registers a request themselves (channel
-  WEB_FORM); the front desk checks it like any other.
+  WEB_FORM). It waits PENDING_VERIFICATION until the front desk checks who
+  they are, so its receipt reads the same whatever NIK was typed. The POST
+  redirects (303) to `/permohonan-baru/tanda-terima`, which shows the number
+  kept in a short-lived cookie of that browser only: a refresh registers
+  nothing again.
 
-Both are rate-limited per client address (`PublicDoor.limit`, the hub's own
-rate limiter) and protected by a double-submit CSRF cookie (there is no
+Both are rate-limited per client address, GET and POST (`PublicDoor.limit`,
+the hub's own rate limiter; a spent budget anywhere is a 429 page with
+Retry-After, never an error), and protected by a double-submit CSRF cookie (there is no
 session to hold the token). The status comes from the check function the hub
 hands over (which audits each check); the request is registered through the
 console's runner as the web form's own service identity, never with a key the
@@ -18,27 +23,41 @@ browser sees.
 from __future__ import annotations
 
 import hmac
+import math
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from console.app import MAX_FORM_BYTES, Console, Refused
 from console.i18n import LANGUAGES, Labels
 from console.runner import Outcome
 from console.service_desk import request_input
-from domain.service_desk import NIK_SUFFIX_DIGITS, normalise_number
+from domain.service_desk import (
+    NIK_SUFFIX_DIGITS,
+    PENDING_VERIFICATION,
+    normalise_number,
+    status_sentence,
+)
 
 #: the double-submit cookie of the public forms, and the shape of its token
 FORM_COOKIE: Final = "satupintu_form"
 TOKEN_BYTES: Final = 24
 TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{32}")
+#: the receipt of the request this browser just sent (its number and day), for
+#: the page the form's POST redirects to
+RECEIPT_COOKIE: Final = "satupintu_receipt"
+RECEIPT: Final = re.compile(r"(SP-[0-9A-Z]{1,12})\.(\d{4}-\d{2}-\d{2})")
+RECEIPT_PATH: Final = "/permohonan-baru/tanda-terima"
+#: seconds the public form keeps the needs catalogue before asking the API again
+CATALOGUE_SECONDS: Final = 3600.0
 
 StatusCheck = Callable[[str, str], Awaitable[Any]]
 """(number, NIK suffix) -> the public status, or None for an unknown number and a
@@ -62,6 +81,7 @@ class PublicPages:
     def __init__(self, core: Console, door: PublicDoor) -> None:
         self.core = core
         self.door = door
+        self._catalogue: tuple[float, list[Any]] | None = None
 
     # -- helpers -------------------------------------------------------------
 
@@ -154,6 +174,8 @@ class PublicPages:
     async def new_request(self, request: Request) -> Response:
         lang = self.core.labels(request).lang
         if request.method == "GET":
+            if self._limited(request):
+                return await self._too_many(request, lang)
             return await self._request_form(request, lang, {}, [], [])
         form, labels = await self._form(request)
         values = {k: v[0].strip()[:400] for k, v in form.items() if k != "needs"}
@@ -172,7 +194,60 @@ class PublicPages:
             intro = labels["api_refused"]
             errors = [{"message": f"{intro} {e['message']}", "code": None} for e in out.errors]
             return await self._request_form(request, labels.lang, values, needs, errors, 400)
-        return self._page(request, "receipt.html", labels.lang, made=registered)
+        # redirect after POST: a refresh shows the receipt again, and registers nothing
+        day = str(registered.get("receivedAt") or registered.get("registeredAt") or "")[:10]
+        response = RedirectResponse(f"{RECEIPT_PATH}?lang={labels.lang}", status_code=303)
+        response.set_cookie(
+            RECEIPT_COOKIE,
+            f"{registered['number']}.{day}",
+            max_age=3600,
+            path=RECEIPT_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=self.door.secure,
+        )
+        return response
+
+    async def receipt(self, request: Request) -> Response:
+        """The receipt of the request this browser sent: from its cookie alone (no
+        look-up), so the page tells nothing to a browser that did not send it."""
+        lang = self.core.labels(request).lang
+        kept = RECEIPT.fullmatch(request.cookies.get(RECEIPT_COOKIE, ""))
+        if kept is None:
+            return RedirectResponse("/permohonan-baru", status_code=303)
+        made = {
+            "number": kept.group(1),
+            "registeredAt": None,
+            "receivedAt": kept.group(2),
+            "status": PENDING_VERIFICATION,
+            "statusText": status_sentence(PENDING_VERIFICATION),
+        }
+        return self._page(request, "receipt.html", lang, made=made)
+
+    async def _too_many(self, request: Request, lang: str, retry_after: float = 60) -> Response:
+        labels = Labels(lang)
+        response = self.core.render(
+            request,
+            "message.html",
+            429,
+            None,
+            lang,
+            title=labels["too_many"],
+            text=labels["too_many"],
+        )
+        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+        return response
+
+    async def _needs_catalogue(self) -> tuple[list[Any], list[dict[str, Any]]]:
+        """The PPKS catalogue, asked of the API once an hour, not on every page."""
+        now = time.monotonic()
+        if self._catalogue is not None and now - self._catalogue[0] < CATALOGUE_SECONDS:
+            return self._catalogue[1], []
+        out = await self.door.run("PpksCategories", {})
+        found = list((out.data or {}).get("ppksCategories") or [])
+        if out.ok and found:
+            self._catalogue = (now, found)
+        return found, out.errors
 
     async def _request_form(
         self,
@@ -183,7 +258,7 @@ class PublicPages:
         errors: list[dict[str, Any]],
         status: int = 200,
     ) -> Response:
-        catalogue = await self.door.run("PpksCategories", {})
+        catalogue, refused = await self._needs_catalogue()
         return self._page(
             request,
             "public_request.html",
@@ -191,8 +266,8 @@ class PublicPages:
             status,
             values=values,
             needs=needs,
-            catalogue=list((catalogue.data or {}).get("ppksCategories") or []),
-            errors=errors + catalogue.errors,
+            catalogue=catalogue,
+            errors=errors + refused,
         )
 
     def routes(self) -> list[BaseRoute]:
@@ -202,6 +277,10 @@ class PublicPages:
             async def endpoint(request: Request) -> Response:
                 try:
                     return await handler(request)
+                except self.core.settings.refusals as exc:
+                    # a spent budget (the web form's own, say) is a 429 page, not a 500
+                    wait = float(getattr(exc, "retry_after", 60) or 60)
+                    return await self._too_many(request, self.core.labels(request).lang, wait)
                 except Refused as exc:
                     labels = self.core.labels(request)
                     return self.core.render(
@@ -219,6 +298,7 @@ class PublicPages:
         return [
             Route("/cek-status", guarded(self.status), methods=["GET", "POST"]),
             Route("/permohonan-baru", guarded(self.new_request), methods=["GET", "POST"]),
+            Route(RECEIPT_PATH, guarded(self.receipt), methods=["GET"]),
         ]
 
 

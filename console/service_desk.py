@@ -76,6 +76,23 @@ def request_input(
     return problems, made
 
 
+def verify_input(
+    values: Mapping[str, str], labels: Labels
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """What verifying a web-form request links it to: the household the desk found
+    (its id), else the applicant as on their KTP (linked in real time)."""
+    household = values.get("household", "").strip()
+    if household:
+        return [], {"householdId": household}
+    applicant = {
+        api: values.get(form, "").strip() or None for form, api in APPLICANT_FIELDS.items()
+    }
+    if not applicant["fullName"]:
+        return [_say(labels["desk_need_who"])], {}
+    source_id = f"front-desk-{secrets.token_hex(8)}"
+    return [], {"applicant": {**applicant, "sourceRecordId": source_id}}
+
+
 class ServiceDesk:
     def __init__(self, core: Console) -> None:
         self.core = core
@@ -147,7 +164,8 @@ class ServiceDesk:
             return self.core.ask_purpose(request, DESK_TASK)
         q = request.query_params
         filters = {
-            "status": q.get("status", ""),
+            # one step (the API's filter takes one), or none for every step
+            "status": q.get("status", "") if q.get("status", "") in desk.STEPS else "",
             "mine": q.get("saya") == "1",
             "kelurahan": q.get("kelurahan", "").strip()[:80],
             "overdue": q.get("terlambat") == "1",
@@ -156,7 +174,7 @@ class ServiceDesk:
             session,
             "ServiceRequests",
             DESK_TASK,
-            status=[filters["status"]] if filters["status"] else None,
+            status=filters["status"] or None,
             assignedTo=session.payload.get("sub") if filters["mine"] else None,
             kelurahanCode=filters["kelurahan"] or None,
             overdue=True if filters["overdue"] else None,
@@ -218,6 +236,11 @@ class ServiceDesk:
             # the moves by hand the domain allows from here; the API refuses a role that may not
             moves=[s for s in desk.STEPS if desk.may_advance(made["status"], s)],
             outcomes=desk.OUTCOMES,
+            # what a web-form applicant typed, in the applicant fields' names
+            typed={
+                form: (made.get("applicant") or {}).get(api)
+                for form, api in APPLICANT_FIELDS.items()
+            },
             sla=desk.STEP_SLA_DAYS,
             purpose=session.purpose(DESK_TASK),
             task=DESK_TASK,
@@ -247,6 +270,11 @@ class ServiceDesk:
                 step=form.get("step", ""),
                 note=note or None,
             )
+        elif action == "verify":
+            problems, found = verify_input(form, labels)
+            if problems:
+                return await self.request_page(request, session, problems, 400)
+            out = await self.core.run(session, "VerifyServiceRequest", DESK_TASK, id=rid, **found)
         elif action == "end":
             if not note:
                 return await self.request_page(

@@ -274,9 +274,11 @@ class ChangeRequest(GraphRow):
 @dataclass(frozen=True, kw_only=True)
 class ServiceRequest(GraphRow):
     """A resident's request at the front desk (permohonan) as it stands (see
-    `domain.service_desk`). `phone` (the contact) and `nik_check` (a salted
-    digest of the applicant's NIK's last digits, with `nik_salt`) stay out of
-    the journal (`schema.journaling.IDENTIFYING`)."""
+    `domain.service_desk`). `phone` (the contact), `nik_check` (a salted
+    digest of the applicant's NIK's last digits, with `nik_salt`) and
+    `applicant` (what a web-form applicant typed, as JSON, kept only until the
+    front desk verifies them) stay out of the journal
+    (`schema.journaling.IDENTIFYING`)."""
 
     ENTITY: ClassVar[str] = "service_requests"
     KEYS: ClassVar[tuple[str, ...]] = ("service_request_id",)
@@ -293,6 +295,7 @@ class ServiceRequest(GraphRow):
     history: tuple[str, ...] = ()
     organization: str | None = None
     registered_by: str | None = None
+    received_at: datetime | None = None
     registered_at: datetime | None = None
     assigned_to: str | None = None
     assigned_at: datetime | None = None
@@ -306,6 +309,7 @@ class ServiceRequest(GraphRow):
     phone: str | None = None
     nik_check: str | None = None
     nik_salt: str | None = None
+    applicant: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,7 +1,10 @@
 """Layanan satu pintu (the one-door front desk): the rules of a resident's
 request (permohonan) and complaint (pengaduan), each written once.
 
-A request is REGISTERED once at the front desk or through the public web form,
+A request is REGISTERED once at the front desk, or comes in through the
+public web form PENDING_VERIFICATION: what the applicant typed stays on the
+request alone (no intake, no household, no casework moves, no message) until
+the front desk checks who they are and links it, when it is REGISTERED. It is
 ASSIGNED to a social worker by area, ASSESSED, IN_SERVICE (referred or
 enrolled) and ENDED as FULFILLED, PARTLY_FULFILLED or REFUSED, always with a
 reason the resident can read. Each step has a service-level time (SLA, in
@@ -28,25 +31,35 @@ from datetime import date, datetime
 from typing import Any, Final
 
 # --- requests (permohonan) --------------------------------------------------------
+PENDING_VERIFICATION: Final = "PENDING_VERIFICATION"
 REGISTERED: Final = "REGISTERED"
 ASSIGNED: Final = "ASSIGNED"
 ASSESSED: Final = "ASSESSED"
 IN_SERVICE: Final = "IN_SERVICE"
 ENDED: Final = "ENDED"
 #: a request's steps, in order
-STEPS: Final[tuple[str, ...]] = (REGISTERED, ASSIGNED, ASSESSED, IN_SERVICE, ENDED)
-#: days a request may stay at a step before it is overdue (to be assigned, to be
-#: assessed, to be served, to be ended)
+STEPS: Final[tuple[str, ...]] = (
+    PENDING_VERIFICATION,
+    REGISTERED,
+    ASSIGNED,
+    ASSESSED,
+    IN_SERVICE,
+    ENDED,
+)
+#: days a request may stay at a step before it is overdue (to be verified, to be
+#: assigned, to be assessed, to be served, to be ended)
 STEP_SLA_DAYS: Final[Mapping[str, int]] = {
+    PENDING_VERIFICATION: 2,
     REGISTERED: 2,
     ASSIGNED: 7,
     ASSESSED: 14,
     IN_SERVICE: 30,
 }
 #: the whole request, registered to ended: it ended within the SLA when within this
-END_SLA_DAYS: Final[int] = sum(STEP_SLA_DAYS.values())
+END_SLA_DAYS: Final[int] = sum(d for s, d in STEP_SLA_DAYS.items() if s != PENDING_VERIFICATION)
 #: the graph's property holding when a request reached each step
 STEP_AT: Final[Mapping[str, str]] = {
+    PENDING_VERIFICATION: "received_at",
     REGISTERED: "registered_at",
     ASSIGNED: "assigned_at",
     ASSESSED: "assessed_at",
@@ -78,13 +91,20 @@ def step_index(step: str) -> int:
 
 def may_advance(current: str, target: str) -> bool:
     """A request moves forward by hand to any later step but ENDED (which
-    `endServiceRequest` takes, with an outcome and a reason)."""
+    `endServiceRequest` takes, with an outcome and a reason); one
+    PENDING_VERIFICATION moves only by being verified (`verifies`)."""
     return (
         current in STEPS
+        and current != PENDING_VERIFICATION
         and target in STEPS
         and target != ENDED
         and step_index(target) > step_index(current)
     )
+
+
+def verifies(current: str) -> bool:
+    """Whether the front desk may verify (and link) a request that is `current`."""
+    return current == PENDING_VERIFICATION
 
 
 def casework_moves(current: str, target: str) -> bool:
@@ -132,6 +152,9 @@ class GrievanceKind:
     anonymous_allowed: bool
     """misconduct may be reported without a name (and without a household)"""
     description: str
+    administrators_only: bool = False
+    """read only by Dinsos' administrators: the officer complained about may be
+    a social worker who reads the desk's complaints"""
 
 
 GRIEVANCE_KINDS: Final[Mapping[str, GrievanceKind]] = {
@@ -140,7 +163,7 @@ GRIEVANCE_KINDS: Final[Mapping[str, GrievanceKind]] = {
         GrievanceKind(WRONG_DATA, 14, False, "Data tentang keluarga salah"),
         GrievanceKind(AID_NOT_RECEIVED, 7, False, "Bantuan tidak diterima"),
         GrievanceKind(AID_TO_INELIGIBLE, 14, False, "Bantuan diterima yang tidak berhak"),
-        GrievanceKind(SERVICE_CONDUCT, 5, True, "Perlakuan petugas atau layanan"),
+        GrievanceKind(SERVICE_CONDUCT, 5, True, "Perlakuan petugas atau layanan", True),
     )
 }
 #: after its SLA a complaint escalates to level 1 (kepala bidang), and after this
@@ -232,6 +255,8 @@ def mobile_number(text: str) -> str | None:
 
 # --- what the resident reads -------------------------------------------------------
 STATUS_TEXT: Final[Mapping[str, str]] = {
+    PENDING_VERIFICATION: "Permohonan Anda sudah kami terima dan menunggu verifikasi "
+    "identitas di Dinas Sosial.",
     REGISTERED: "Permohonan Anda sudah kami terima dan dicatat.",
     ASSIGNED: "Pekerja sosial sudah ditunjuk untuk permohonan Anda.",
     ASSESSED: "Pekerja sosial sudah menilai kebutuhan Anda (asesmen).",
@@ -239,6 +264,8 @@ STATUS_TEXT: Final[Mapping[str, str]] = {
     ENDED: "Permohonan Anda sudah selesai.",
 }
 NEXT_STEP_TEXT: Final[Mapping[str, str]] = {
+    PENDING_VERIFICATION: "Petugas Dinas Sosial akan memeriksa identitas Anda dalam "
+    f"{STEP_SLA_DAYS[PENDING_VERIFICATION]} hari; bawa KTP dan KK bila dihubungi.",
     REGISTERED: "Dinas Sosial akan menunjuk pekerja sosial di wilayah Anda dalam "
     f"{STEP_SLA_DAYS[REGISTERED]} hari.",
     ASSIGNED: "Pekerja sosial akan menghubungi atau mengunjungi Anda untuk asesmen dalam "
@@ -255,6 +282,8 @@ OUTCOME_TEXT: Final[Mapping[str, str]] = {
     REFUSED: "Permohonan Anda tidak dapat dipenuhi.",
 }
 GRIEVANCE_STATUS_TEXT: Final[Mapping[str, str]] = {
+    PENDING_VERIFICATION: "Permohonan Anda sudah kami terima dan menunggu verifikasi "
+    "identitas di Dinas Sosial.",
     FILED: "Pengaduan Anda sudah kami terima dan dicatat.",
     ACTED: "Pengaduan Anda sedang ditindaklanjuti.",
     ANSWERED: "Pengaduan Anda sudah dijawab.",
@@ -416,6 +445,7 @@ __all__ = [
     "NIK_SUFFIX_DIGITS",
     "OUTCOMES",
     "PARTLY_FULFILLED",
+    "PENDING_VERIFICATION",
     "REFUSED",
     "REGISTERED",
     "REQUEST_PREFIX",
@@ -443,5 +473,6 @@ __all__ = [
     "request_message",
     "request_overdue",
     "status_sentence",
+    "verifies",
     "workers_for",
 ]

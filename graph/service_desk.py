@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final, LiteralString
 
 from domain.rows import Grievance, ServiceRequest
-from domain.service_desk import STEP_AT, STEP_SLA_DAYS
+from domain.service_desk import PENDING_VERIFICATION, STEP_AT, STEP_SLA_DAYS
 from domain.shapes import Page, Row, Scope
 
 #: a live referral to the caller's organization concerns the household `h`
@@ -121,7 +121,8 @@ class ServiceDeskStatements:
             " AND ($overdue IS NULL OR " + OVERDUE + " = $overdue) "
             "OPTIONAL MATCH (s)-[:CONCERNS]->(h:Household) WITH s, h WHERE "
             + REFERRED
-            + " WITH s ORDER BY s.registered_at DESC, s.service_request_id "
+            + " WITH s ORDER BY coalesce(s.registered_at, s.received_at) DESC, "
+            "s.service_request_id "
             "WITH collect(" + REQUEST + ") AS found "
             "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
             scope,
@@ -148,6 +149,20 @@ class ServiceDeskStatements:
             "MATCH (s:ServiceRequest {service_request_id: $id}) WHERE s.status = $expected "
             "SET s += $row RETURN s {.*} AS row",
             {"id": row.service_request_id, "expected": expected, "row": changed},
+            write=True,
+        )
+        return rows[0]["row"] if rows else None
+
+    async def verify_service_request(self, row: ServiceRequest) -> Row | None:
+        """Link a request still PENDING_VERIFICATION to the household the front
+        desk verified (`row` as it now stands, with its NIK check and no
+        applicant's text any more); None when another hand verified it first."""
+        rows = await self._run(
+            "MATCH (s:ServiceRequest {service_request_id: $row.service_request_id}) "
+            "WHERE s.status = $pending SET s += $row WITH s "
+            "MATCH (h:Household {household_id: $row.household_id}) "
+            "MERGE (s)-[:CONCERNS]->(h) RETURN s {.*} AS row",
+            {"row": row.as_dict(), "pending": PENDING_VERIFICATION},
             write=True,
         )
         return rows[0]["row"] if rows else None
@@ -180,8 +195,8 @@ class ServiceDeskStatements:
         rows = await self._run(
             "OPTIONAL MATCH (s:ServiceRequest {number: $number}) "
             "RETURN CASE WHEN s IS NULL THEN null ELSE s {.service_request_id, .household_id,"
-            " .status, .outcome, .outcome_reason, .registered_at, .assigned_at, .assessed_at,"
-            " .in_service_at, .ended_at, .nik_check, .nik_salt} END AS row",
+            " .status, .outcome, .outcome_reason, .received_at, .registered_at, .assigned_at,"
+            " .assessed_at, .in_service_at, .ended_at, .nik_check, .nik_salt} END AS row",
             {"number": number},
         )
         return rows[0]["row"] if rows else None
@@ -217,14 +232,17 @@ class ServiceDeskStatements:
         *,
         statuses: Sequence[str] = (),
         kinds: Sequence[str] = (),
+        hidden_kinds: Sequence[str] = (),
         household: str | None = None,
         offset: int = 0,
         limit: int = 20,
     ) -> Page:
+        """Complaints newest first, by status, kind and household; never those of
+        `hidden_kinds` (the kinds the caller may not read)."""
         rows = await self._read(
             "MATCH (g:Grievance) WHERE $org IS NULL "
             " AND (size($statuses) = 0 OR g.status IN $statuses) "
-            " AND (size($kinds) = 0 OR g.kind IN $kinds) "
+            " AND (size($kinds) = 0 OR g.kind IN $kinds) AND NOT g.kind IN $hidden "
             " AND ($household IS NULL OR g.household_id = $household) "
             "WITH g ORDER BY g.filed_at DESC, g.grievance_id "
             "WITH collect(g {.*}) AS found "
@@ -232,6 +250,7 @@ class ServiceDeskStatements:
             scope,
             statuses=list(statuses),
             kinds=list(kinds),
+            hidden=list(hidden_kinds),
             household=household,
             offset=offset,
             limit=limit,

@@ -66,7 +66,7 @@ FREE_TEXT: Final = (
 )
 #: rows never carry these (a submission's personal data stays in intake and staging)
 IDENTIFYING: Final = frozenset(
-    {"nik", "no_kk", "phone", "full_name", "name_tokens", "nik_check", "nik_salt"}
+    {"nik", "no_kk", "phone", "full_name", "name_tokens", "nik_check", "nik_salt", "applicant"}
 )
 
 _MASKING: Final = POLICIES["agency"]

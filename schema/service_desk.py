@@ -15,6 +15,9 @@ and, when the resident gave a number, told to them (`services.notifier`).
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -31,17 +34,18 @@ from schema import inputs
 from schema.audit import rows_read, wrote
 from schema.change_requests import file_request
 from schema.context import Context
-from schema.errors import InputError, NotFound, ServiceError
+from schema.errors import Forbidden, InputError, NotFound, ServiceError
 from schema.journaling import append, claim, fact
 from schema.pagination import Connection, connection, window
 from schema.permissions import (
+    hidden_grievance_kinds,
     require_casework,
     require_city_aggregates,
     require_personal,
     suppress,
 )
 from schema.services import Notification
-from schema.submission import check_record, link_record
+from schema.submission import RecordInput, check_record, link_record
 from schema.targets import visible_household
 from schema.types.assessment import signer
 from schema.types.change_request import ChangeKind, ChangeRequestInput
@@ -54,6 +58,7 @@ from schema.types.grievance import (
 )
 from schema.types.service_desk_summary import ServiceDeskSummary
 from schema.types.service_request import (
+    ServiceChannel,
     ServiceRequest,
     ServiceRequestInput,
     ServiceRequestOutcome,
@@ -61,6 +66,7 @@ from schema.types.service_request import (
 )
 
 Info = strawberry.Info[Context, None]
+log = logging.getLogger(__name__)
 
 
 # --- requests ------------------------------------------------------------------------
@@ -167,13 +173,61 @@ def _nik_check(nik: str | None) -> tuple[str | None, str | None]:
     return desk.nik_digest(salt, suffix), salt
 
 
+def _from_web_form(info: Info, request: ServiceRequestInput) -> bool:
+    """The public form's requests, and whatever its service identity sends."""
+    principal = info.context.principal
+    return (
+        request.channel is ServiceChannel.WEB_FORM
+        or getattr(principal, "auth_method", None) == "service"
+    )
+
+
+async def _receive(
+    info: Info, request: ServiceRequestInput, needs: tuple[str, ...], phone: str | None
+) -> ServiceRequest:
+    """A web-form request, PENDING_VERIFICATION: nobody has checked who typed it, so
+    what they typed stays on the request alone (no intake, no household, no
+    casework moves, no message) until the front desk verifies them
+    (`verifyServiceRequest`). Its receipt reads the same whatever NIK was typed."""
+    if request.applicant is None or request.household_id is not None:
+        raise InputError(
+            "request.applicant",
+            "a web-form request gives the applicant as typed, not a household; the front "
+            "desk links it when it verifies them.",
+        )
+    check_record(request.applicant, "request.applicant")
+    check, salt = _nik_check(request.applicant.nik)
+    row = rows.ServiceRequest(
+        service_request_id=f"srq-{uuid.uuid4()}",
+        number=desk.new_number(desk.REQUEST_PREFIX),
+        needs=needs,
+        channel=ServiceChannel.WEB_FORM.value,
+        note=(request.note or "").strip() or None,
+        status=desk.PENDING_VERIFICATION,
+        history=(desk.PENDING_VERIFICATION,),
+        organization=str(info.context.principal.organization),
+        registered_by=signer(info.context.principal),
+        received_at=inputs.now(),
+        phone=phone,
+        nik_check=check,
+        nik_salt=salt,
+        applicant=json.dumps(dataclasses.asdict(request.applicant), default=str),
+    )
+    await append(info, [fact(info, kinds.SERVICE_REQUEST_REGISTERED, row)])
+    stored = await info.context.repository.register_service_request(row)
+    return ServiceRequest.from_row(stored).shown_to(info.context.policy)
+
+
 async def register(
     info: Info, request: ServiceRequestInput, grievance_id: str | None = None
 ) -> ServiceRequest:
-    """Register a request: its household found or linked, a worker assigned by area."""
+    """Register a request: its household found or linked, a worker assigned by
+    area; one from the web form waits for the front desk (`_receive`)."""
     require_casework(info.context.principal)
     needs = await _needs(info, "request.needs", request.needs)
     phone = _phone("request.contactPhone", request.contact_phone)
+    if _from_web_form(info, request):
+        return await _receive(info, request, needs, phone)
     household, person_id, nik = await _household_of(info, request)
     hid = str(household["household_id"])
     kelurahan, kecamatan = household.get("kelurahan_code"), household.get("kecamatan_code")
@@ -235,10 +289,11 @@ async def move(info: Info, current: Row, target: str, changes: dict[str, Any], k
     graph, audit it and tell the resident."""
     status = str(current.get("status") or desk.REGISTERED)
     now = inputs.now()
-    update: dict[str, Any] = dict(changes)
+    update: dict[str, Any] = {}
     if target != status:
         update[desk.STEP_AT[target]] = now
         update["history"] = [*(current.get("history") or [status]), target]
+    update.update(changes)
     update["status"] = target
     row = rows.ServiceRequest.from_mapping({**current, **update})
     key = f"{current['service_request_id']}:from:{status}" if target != status else None
@@ -246,15 +301,20 @@ async def move(info: Info, current: Row, target: str, changes: dict[str, Any], k
         info,
         kind,
         row,
-        households=[current.get("household_id")],
-        persons=[current.get("person_id")],
+        households=[row.household_id],
+        persons=[row.person_id],
         key=key,
     )
     if key is None:
         await append(info, [one])
     elif not await claim(info, one):
         raise InputError("id", f"the request moved on meanwhile; it is no longer {status}.")
-    moved = await info.context.repository.move_service_request(status, row)
+    repository = info.context.repository
+    moved = await (
+        repository.verify_service_request(row)
+        if desk.verifies(status)
+        else repository.move_service_request(status, row)
+    )
     if moved is None:
         raise InputError("id", f"the request moved on meanwhile; it is no longer {status}.")
     wrote(info, persons=[moved.get("person_id")], households=[moved.get("household_id")])
@@ -268,14 +328,25 @@ async def follow_casework(info: Info, household_id: str, work: str) -> None:
     (`domain.service_desk.CASEWORK_STEP`): an assessment to ASSESSED, a
     referral or an enrolment to IN_SERVICE."""
     target = desk.CASEWORK_STEP[work]
-    for current in await info.context.repository.open_service_requests(household_id):
-        if desk.casework_moves(str(current.get("status")), target):
+    try:
+        found = await info.context.repository.open_service_requests(household_id)
+    except Exception:  # the casework is saved: its caller must not see an error
+        log.exception("the open requests of %s could not be read to follow %s", household_id, work)
+        return
+    for current in found:
+        if not desk.casework_moves(str(current.get("status")), target):
+            continue
+        try:
             await move(
                 info,
                 current,
                 target,
                 {"step_note": f"{work} recorded"},
                 kinds.SERVICE_REQUEST_MOVED,
+            )
+        except Exception:  # logged for the desk to move it by hand; the casework stands
+            log.exception(
+                "request %s did not follow the %s recorded", current.get("service_request_id"), work
             )
 
 
@@ -287,7 +358,7 @@ def _shown(info: Info, row: Row) -> ServiceRequest:
 async def _grievance(info: Info, grievance_id: str) -> Row:
     require_casework(info.context.principal)
     found = (await info.context.repository.grievances_by_id([grievance_id], info.context.scope))[0]
-    if found is None:
+    if found is None or found.get("kind") in hidden_grievance_kinds(info.context.principal):
         raise NotFound("grievance", grievance_id)
     return found
 
@@ -404,10 +475,66 @@ class ServiceDeskMutations:
         status = str(current.get("status"))
         if status == desk.ENDED:
             raise InputError("id", "the request has ended; it is assigned to no one any more.")
+        if desk.verifies(status):
+            raise InputError("id", "verify the applicant first (verifyServiceRequest).")
         target = desk.ASSIGNED if status == desk.REGISTERED else status
         return _shown(
             info,
             await move(info, current, target, {"assigned_to": who}, kinds.SERVICE_REQUEST_MOVED),
+        )
+
+    @strawberry.mutation(
+        description="Verify a web-form request (PENDING_VERIFICATION) once the front desk "
+        "has checked who the applicant is (KTP, KK): link it to the household found by "
+        "search (householdId, and personId) or to the applicant as checked (applicant: "
+        "linked in real time, as at the front desk). It is then REGISTERED, assigned by "
+        "area, and the resident is told; what they typed is dropped from the request."
+    )
+    async def verify_service_request(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        household_id: strawberry.ID | None = None,
+        person_id: strawberry.ID | None = None,
+        applicant: RecordInput | None = None,
+        note: str | None = None,
+    ) -> ServiceRequest:
+        require_casework(info.context.principal)
+        if getattr(info.context.principal, "auth_method", None) == "service":
+            raise Forbidden("a service identity cannot verify who a resident is.")
+        current = await _current(info, id)
+        status = str(current.get("status"))
+        if not desk.verifies(status):
+            raise InputError(
+                "id", f"only a request {desk.PENDING_VERIFICATION} is verified; it is {status}."
+            )
+        household, pid, nik = await _household_of(
+            info,
+            ServiceRequestInput(
+                needs=[], household_id=household_id, person_id=person_id, applicant=applicant
+            ),
+        )
+        kelurahan, kecamatan = household.get("kelurahan_code"), household.get("kecamatan_code")
+        worker = await _assign(info, kelurahan, kecamatan)
+        now = inputs.now()
+        check, salt = _nik_check(nik)
+        steps = (desk.REGISTERED, desk.ASSIGNED) if worker else (desk.REGISTERED,)
+        changes: dict[str, Any] = {
+            "household_id": str(household["household_id"]),
+            "person_id": pid,
+            "kelurahan_code": kelurahan,
+            "kecamatan_code": kecamatan or (kelurahan[:6] if kelurahan else None),
+            "registered_at": now,
+            "assigned_to": worker,
+            "assigned_at": now if worker else None,
+            "history": [*(current.get("history") or [status]), *steps],
+            "step_note": (note or "").strip() or None,
+            "nik_check": check,
+            "nik_salt": salt,
+            "applicant": None,
+        }
+        return _shown(
+            info, await move(info, current, steps[-1], changes, kinds.SERVICE_REQUEST_MOVED)
         )
 
     @strawberry.mutation(
@@ -468,10 +595,9 @@ class ServiceDeskMutations:
         note: str | None = None,
     ) -> Grievance:
         current = await _grievance(info, id)
-        _grievance_may_move(current, desk.ACTED)  # before the change request or case is made
+        _grievance_may_move(current, desk.ACTED)
         chosen = str(action.value)
         hid = current.get("household_id")
-        linked: str | None = None
         if chosen == "CHANGE_REQUEST":
             if change_request is None or change_request.kind not in (
                 ChangeKind.PERBAIKAN,
@@ -481,28 +607,34 @@ class ServiceDeskMutations:
                     "changeRequest",
                     "give the change request to file: a PERBAIKAN or a PENONAKTIFAN.",
                 )
-            linked = str((await file_request(info, change_request)).id)
         elif hid is None:
             raise InputError("action", f"{chosen} needs a complaint about a household.")
         elif chosen == "CASE":
+            await _needs(info, "needs", needs or [])
+        changes = {
+            "action": chosen,
+            "acted_by": signer(info.context.principal),
+            "acted_at": inputs.now(),
+        }
+        # claimed first: two hands acting at once make one change request or case
+        moved = await _move_grievance(info, current, desk.ACTED, changes, kinds.GRIEVANCE_ACTED)
+        linked: str | None = None
+        if chosen == "CHANGE_REQUEST" and change_request is not None:
+            linked = str((await file_request(info, change_request)).id)
+        elif chosen == "CASE":
             opened = await register(
                 info,
+                # not the complainant's phone: they may be a neighbour of the household
                 ServiceRequestInput(
-                    needs=needs or [],
-                    household_id=strawberry.ID(str(hid)),
-                    note=note,
-                    contact_phone=current.get("phone"),
+                    needs=needs or [], household_id=strawberry.ID(str(hid)), note=note
                 ),
                 grievance_id=str(current["grievance_id"]),
             )
             linked = str(opened.id)
-        changes = {
-            "action": chosen,
-            "linked_id": linked,
-            "acted_by": signer(info.context.principal),
-            "acted_at": inputs.now(),
-        }
-        moved = await _move_grievance(info, current, desk.ACTED, changes, kinds.GRIEVANCE_ACTED)
+        if linked is not None:
+            row = rows.Grievance.from_mapping({**moved, "linked_id": linked})
+            await append(info, [fact(info, kinds.GRIEVANCE_ACTED, row)])
+            moved = await info.context.repository.move_grievance(desk.ACTED, row) or moved
         return Grievance.from_row(moved).shown_to(info.context.policy)
 
     @strawberry.mutation(
@@ -601,6 +733,7 @@ class ServiceDeskQueries:
             info.context.scope,
             statuses=[str(status.value)] if status else [],
             kinds=[str(kind.value)] if kind else [],
+            hidden_kinds=hidden_grievance_kinds(info.context.principal),
             household=household,
             offset=offset,
             limit=limit,

@@ -108,18 +108,20 @@ class Grievance:
 
     @classmethod
     def from_row(cls, row: Row) -> Grievance:
+        """An anonymous complaint names neither who filed it nor its contact, to anyone."""
         action = row.get("action")
+        anonymous = bool(row.get("anonymous"))
         return cls(
             id=strawberry.ID(row["grievance_id"]),
             number=row.get("number") or "",
             kind=GrievanceKind(row["kind"]),
             household_id=_id(row.get("household_id")),
-            anonymous=bool(row.get("anonymous")),
+            anonymous=anonymous,
             text=row.get("text") or "",
             status=GrievanceStatus(row.get("status") or desk.FILED),
             history=list(row.get("history") or []),
             organization=row.get("organization"),
-            filed_by=row.get("filed_by"),
+            filed_by=None if anonymous else row.get("filed_by"),
             filed_at=row.get("filed_at"),
             action=GrievanceAction(action) if action else None,
             linked_id=_id(row.get("linked_id")),
@@ -128,7 +130,7 @@ class Grievance:
             answer=row.get("answer"),
             answered_by=row.get("answered_by"),
             answered_at=row.get("answered_at"),
-            contact_phone=row.get("phone"),
+            contact_phone=None if anonymous else row.get("phone"),
         )
 
     def shown_to(self, policy: Policy) -> Grievance:

@@ -6,6 +6,7 @@ stands; the steps, their SLA and the sentences are `domain.service_desk`'s."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, date, datetime
 from enum import Enum
 
@@ -13,15 +14,17 @@ import strawberry
 
 from domain import service_desk as desk
 from domain.shapes import Row
-from schema.permissions import Policy, mask_contact, mask_text
+from schema.permissions import Policy, mask, mask_contact, mask_text
 from schema.submission import RecordInput
 
 
 @strawberry.enum(
-    description="Where a request stands: REGISTERED -> ASSIGNED (a social worker by "
+    description="Where a request stands: (PENDING_VERIFICATION: from the web form, "
+    "until the front desk verifies the applicant) REGISTERED -> ASSIGNED (a social worker by "
     "area) -> ASSESSED -> IN_SERVICE (referred or enrolled) -> ENDED (with an outcome)."
 )
 class ServiceRequestStep(Enum):
+    PENDING_VERIFICATION = desk.PENDING_VERIFICATION
     REGISTERED = desk.REGISTERED
     ASSIGNED = desk.ASSIGNED
     ASSESSED = desk.ASSESSED
@@ -70,6 +73,33 @@ class ServiceRequestInput:
     note: str | None = None
 
 
+@strawberry.type(
+    description="What a web-form applicant typed, unverified: kept on the request alone "
+    "until the front desk verifies who they are (verifyServiceRequest), then dropped."
+)
+class ServiceRequestApplicant:
+    full_name: str | None
+    nik: str | None
+    no_kk: str | None
+    birth_date: str | None
+    birth_place: str | None
+    sex: str | None
+    address: str | None
+    rt: str | None
+    rw: str | None
+    kelurahan: str | None
+    kecamatan: str | None
+
+    @classmethod
+    def from_text(cls, text: object, policy: Policy) -> ServiceRequestApplicant | None:
+        if not isinstance(text, str) or not text:
+            return None
+        typed = json.loads(text)
+        shown = {f.name: typed.get(f.name) for f in dataclasses.fields(cls)}
+        shown["nik"], shown["no_kk"] = mask(shown["nik"], policy), mask(shown["no_kk"], policy)
+        return cls(**{k: None if v is None else str(v) for k, v in shown.items()})
+
+
 @strawberry.type(description="One step a request reached, and when.")
 class ServiceRequestStepDate:
     step: ServiceRequestStep
@@ -93,6 +123,9 @@ class ServiceRequest:
     history: list[str]
     organization: str | None
     registered_by: str | None
+    received_at: datetime | None = strawberry.field(
+        description="When a web-form request came in (before it was verified)."
+    )
     registered_at: datetime | None
     assigned_to: str | None
     assigned_at: datetime | None
@@ -108,6 +141,14 @@ class ServiceRequest:
         description="The complaint it was opened for, if any."
     )
     contact_phone: str | None
+    applicant_text: strawberry.Private[str | None] = None
+    policy: strawberry.Private[Policy | None] = None
+
+    @strawberry.field(description="What a web-form applicant typed, until verified.")
+    def applicant(self) -> ServiceRequestApplicant | None:
+        if self.policy is None:
+            return None
+        return ServiceRequestApplicant.from_text(self.applicant_text, self.policy)
 
     @strawberry.field(
         description="The day by which it should move on from its step (the step's SLA "
@@ -167,6 +208,7 @@ class ServiceRequest:
             history=list(row.get("history") or []),
             organization=row.get("organization"),
             registered_by=row.get("registered_by"),
+            received_at=row.get("received_at"),
             registered_at=row.get("registered_at"),
             assigned_to=row.get("assigned_to"),
             assigned_at=row.get("assigned_at"),
@@ -178,6 +220,7 @@ class ServiceRequest:
             outcome_reason=row.get("outcome_reason"),
             grievance_id=_id(row.get("grievance_id")),
             contact_phone=row.get("phone"),
+            applicant_text=row.get("applicant"),
         )
 
     def shown_to(self, policy: Policy) -> ServiceRequest:
@@ -188,6 +231,7 @@ class ServiceRequest:
             step_note=mask_text(self.step_note, policy),
             outcome_reason=mask_text(self.outcome_reason, policy),
             contact_phone=mask_contact(self.contact_phone, policy),
+            policy=policy,
         )
 
 
@@ -208,6 +252,7 @@ def _id(value: object) -> strawberry.ID | None:
 __all__ = [
     "ServiceChannel",
     "ServiceRequest",
+    "ServiceRequestApplicant",
     "ServiceRequestInput",
     "ServiceRequestOutcome",
     "ServiceRequestStep",

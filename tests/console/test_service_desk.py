@@ -115,7 +115,29 @@ def test_public_forms_need_their_cookies_token(city: City) -> None:
     assert r.status_code == 403
 
 
-def test_the_public_form_registers_a_request_the_front_desk_sees(city: City) -> None:
+def send_form(resident: httpx.Client, nik: str, need: str) -> httpx.Response:
+    form = resident.get("/permohonan-baru")
+    return resident.post(
+        "/permohonan-baru",
+        data={
+            "csrf": csrf(form.text),
+            "full_name": "Siti Warga Formulir",
+            "nik": nik,
+            "address": "Jl. Melati 3",
+            "needs": need,
+            "phone": "081234567890",
+        },
+    )
+
+
+def receipt_text(page: httpx.Response) -> str:
+    """The receipt without its number (random) and the form's token (per browser)."""
+    text = re.sub(r"SP-[0-9A-Z]+", "SP-", page.text)
+    return re.sub(r'name="csrf" value="[^"]+"', "", text)
+
+
+def test_the_public_form_registers_a_request_the_front_desk_verifies(city: City) -> None:
+    _, nik = known_request(city)  # a NIK in the register
     with public_client(city, "127.0.0.7") as resident:
         form = resident.get("/permohonan-baru")
         assert form.status_code == 200 and "X-API-Key" not in form.text
@@ -123,22 +145,50 @@ def test_the_public_form_registers_a_request_the_front_desk_sees(city: City) -> 
         assert need, "the public form offers the needs catalogue"
         missing = resident.post("/permohonan-baru", data={"csrf": csrf(form.text)})
         assert missing.status_code == 400 and Labels()["desk_need_needs"] in missing.text
-        done = resident.post(
-            "/permohonan-baru",
-            data={
-                "csrf": csrf(form.text),
-                "full_name": "Siti Warga Formulir",
-                "address": "Jl. Melati 3",
-                "needs": need.group(1),
-                "phone": "081234567890",
-            },
-        )
-    assert done.status_code == 200, done.text
-    number = re.search(r'id="request-number">([^<]+)<', done.text)
-    assert number, done.text
+        known = send_form(resident, nik, need.group(1))
+        # redirect after POST: the receipt is a page of its own, a refresh sends nothing
+        assert known.status_code == 303
+        assert known.headers["location"].startswith("/permohonan-baru/tanda-terima")
+        shown = resident.get(known.headers["location"])
+        again = resident.get(known.headers["location"])
+    with public_client(city, "127.0.0.8") as other:
+        unknown = other.get(send_form(other, "3273011505800007", need.group(1)).headers["location"])
+    with public_client(city, "127.0.0.9") as stranger:  # a browser that sent nothing
+        nothing = stranger.get("/permohonan-baru/tanda-terima")
+        assert nothing.status_code == 303 and 'id="request-number"' not in nothing.text
+    number = re.search(r'id="request-number">([^<]+)<', shown.text)
+    assert number, shown.text
+    assert again.text.count(number.group(1)) == shown.text.count(number.group(1))
+    # whether the NIK is in the register, the receipt reads the same
+    assert receipt_text(shown) == receipt_text(unknown)
     with signed_in(city, city.key("dinsos_admin")) as desk:
-        listed = with_purpose(desk, "loket").get("/app/permohonan").text
-    assert number.group(1) in listed
+        desk = with_purpose(desk, "loket")
+        pending = desk.get("/app/permohonan?status=PENDING_VERIFICATION").text
+        assert number.group(1) in pending
+        assert number.group(1) not in desk.get("/app/permohonan?status=ASSIGNED").text
+        rid = re.search(r'href="/app/permohonan/([^"/]+)"[^>]*>\s*' + number.group(1), pending)
+        assert rid, pending
+        page = desk.get(f"/app/permohonan/{rid.group(1)}")
+        assert 'id="verify-form"' in page.text and "Siti Warga Formulir" in page.text
+        done = desk.post(
+            f"/app/permohonan/{rid.group(1)}/aksi",
+            data={"csrf": csrf(page.text), "action": "verify", **_typed(page.text)},
+        )
+        assert done.status_code == 303, done.text
+        after = desk.get(f"/app/permohonan/{rid.group(1)}").text
+        assert 'id="verify-form"' not in after
+
+
+def _typed(page: str) -> dict[str, str]:
+    """The verify form's applicant fields as the page filled them in."""
+    return {
+        name: value
+        for name, value in re.findall(
+            r'<input id="[^"]+" name="(full_name|nik|birth_date|address|rt|rw|kelurahan)"'
+            r'[^>]*value="([^"]*)"',
+            page,
+        )
+    }
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api, Principal
 
 from domain import service_desk as desk
+from hub.notify import OutboxSender
 from journal import Journal, kinds
 from reports.api_facts import stage
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.anyio
 
 HEAD = Principal("DINSOS", "dinsos_admin", subject="kepala-bidang")
 FIELDS = """id number kind householdId anonymous text status history action linkedId answer
-  escalation escalatedTo dueOn contactPhone"""
+  escalation escalatedTo dueOn contactPhone filedBy"""
 FILE = "mutation($g: GrievanceInput!) { fileGrievance(grievance: $g) { " + FIELDS + " } }"
 ACT = (
     """mutation($id: ID!, $a: GrievanceAction!, $c: ChangeRequestInput, $n: [String!]) {
@@ -34,7 +35,8 @@ ANSWER = (
 ONE = "query($id: ID!) { grievance(id: $id) { " + FIELDS + " } }"
 LIST = """query($k: GrievanceKind) { grievances(kind: $k) { totalCount edges { node { id } } } }"""
 STEP = "mutation($id: ID!) {{ {name}(id: $id) {{ id status }} }}"
-REQUEST = "query($id: ID!) { serviceRequest(id: $id) { id status grievanceId assignedTo } }"
+REQUEST = """query($id: ID!) { serviceRequest(id: $id) {
+  id status grievanceId assignedTo contactPhone } }"""
 SUMMARY = """query($f: Date!, $t: Date!) { serviceDeskSummary(from: $f, to: $t) {
   requests byNeed { key count } byKecamatan { key count } byStatus { key count }
   medianDaysToFirstAnswer medianDaysToEnd ended endedWithinSla shareEndedWithinSla
@@ -104,20 +106,39 @@ async def test_a_mistargeted_benefit_becomes_a_change_request_in_the_report(api:
     ]
     assert await code(api, ANSWER, WORKER, id=filed["id"], t="lagi") == "BAD_USER_INPUT"
     facts = journal(api).read(0, 100, kinds=kinds.SERVICE_DESK)
+    # acting is claimed first (one change request however many hands), then linked
     assert [f.kind for f in facts] == [
         kinds.GRIEVANCE_FILED,
         kinds.GRIEVANCE_ACTED,
+        kinds.GRIEVANCE_ACTED,
         kinds.GRIEVANCE_ANSWERED,
     ]
+    assert facts[1].payload["row"].get("linked_id") is None
+    assert facts[2].payload["row"]["linked_id"] == answered["linkedId"]
     # a complaint stays off the household's feed
     assert all(f.household_ids == () for f in facts)
 
 
 async def test_a_case_opens_a_request_and_targeting_is_noted(api: Api) -> None:
-    case = await file(api, kind="AID_NOT_RECEIVED", householdId="H3", text="BPNT belum sampai.")
+    # a neighbour complains about H3, giving their own number
+    case = await file(
+        api,
+        kind="AID_NOT_RECEIVED",
+        householdId="H3",
+        text="BPNT belum sampai.",
+        contactPhone="081299998888",
+    )
     opened = (await api.data(ACT, ADMIN, id=case["id"], a="CASE", n=["food"]))["actOnGrievance"]
     request = (await api.data(REQUEST, ADMIN, id=opened["linkedId"]))["serviceRequest"]
     assert request["grievanceId"] == case["id"] and request["assignedTo"] == "peksos.sukasari"
+    # the case is H3's: the neighbour's number is not on it, and hears nothing of it
+    assert request["contactPhone"] is None
+    notifier = api.services.notifier
+    assert isinstance(notifier, OutboxSender)
+    told = [m for m in notifier.outbox.messages() if m["phone"] == "6281299998888"]
+    assert [m["reference"] for m in told] == [case["number"], case["number"]]
+    # acted on once: a second hand makes no second case
+    assert await code(api, ACT, ADMIN, id=case["id"], a="CASE", n=["food"]) == "BAD_USER_INPUT"
     finding = await file(api, kind="AID_TO_INELIGIBLE", householdId="H1", text="Dobel sembako.")
     noted = (await api.data(ACT, ADMIN, id=finding["id"], a="TARGETING_FINDING"))["actOnGrievance"]
     assert (noted["action"], noted["linkedId"]) == ("TARGETING_FINDING", None)
@@ -136,8 +157,18 @@ async def test_only_misconduct_is_anonymous_and_only_dinsos_sees_complaints(api:
         contactPhone="+62 812 3456 7890",
     )
     assert made["anonymous"] is True and made["householdId"] is None
+    # nobody reads who filed it or its contact: not even the one who filed it
+    assert made["filedBy"] is None and made["contactPhone"] is None
     # a step it cannot take: it names no household to open a case for
-    assert await code(api, ACT, WORKER, id=made["id"], a="CASE", n=["food"]) == "BAD_USER_INPUT"
+    assert await code(api, ACT, HEAD, id=made["id"], a="CASE", n=["food"]) == "BAD_USER_INPUT"
+    # a social worker (maybe the officer complained about) cannot read or act on it
+    assert await code(api, ONE, WORKER, id=made["id"]) == "NOT_FOUND"
+    assert await code(api, ANSWER, WORKER, id=made["id"], t="x") == "NOT_FOUND"
+    mine = (await api.data(LIST, WORKER, k="SERVICE_CONDUCT"))["grievances"]
+    assert mine["totalCount"] == 0
+    seen = (await api.data(ONE, HEAD, id=made["id"]))["grievance"]
+    assert seen["text"].startswith("Petugas meminta uang")
+    assert seen["filedBy"] is None and seen["contactPhone"] is None
     for who in (YAY_A, ANALYST):
         assert await code(api, ONE, who, id=made["id"]) == "FORBIDDEN"
         assert await code(api, LIST, who) == "FORBIDDEN"

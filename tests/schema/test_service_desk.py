@@ -6,10 +6,11 @@ ended with a reason; who may do what; the resident's messages; complaints."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, YAY_B, Api
+from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, YAY_B, Api, Principal
 
 from domain import service_desk as desk
 from graph.repository import GraphRepository
@@ -107,11 +108,10 @@ async def test_an_unknown_applicant_is_linked_to_the_household_they_match(api: A
             "birthDate": "1970-02-02",
         },
         needs=["PPKS24"],
-        channel="WEB_FORM",
     )
     # the real-time linker found Jajang (P4) of H3
     assert (made["householdId"], made["personId"]) == ("H3", "P4")
-    assert made["channel"] == "WEB_FORM"
+    assert made["channel"] == "FRONT_DESK"
     assert api.intake.calls[-1]["nik"] == "3273010202700004"
     # a new person makes a new household, which the request follows
     fresh = await register(
@@ -121,6 +121,83 @@ async def test_an_unknown_applicant_is_linked_to_the_household_they_match(api: A
     )
     assert fresh["householdId"].startswith("HN") and fresh["personId"].startswith("PN")
     assert fresh["kelurahanCode"] == "3273011002"
+
+
+VERIFY = (
+    """mutation($id: ID!, $h: ID, $p: ID, $a: RecordInput) {
+  verifyServiceRequest(id: $id, householdId: $h, personId: $p, applicant: $a) { """
+    + FIELDS
+    + " } }"
+)
+
+
+@dataclass(frozen=True)
+class Service(Principal):
+    auth_method: str = "service"
+
+
+#: the public form's own identity (hub.console.web_form_identity)
+WEB_FORM_SERVICE = Service("DINSOS", "social_worker", subject="service:permohonan-baru")
+
+
+def typed(nik: str, phone: str = "081299998888") -> dict[str, Any]:
+    """What someone types into the public form: a victim's NIK and their own phone."""
+    return {
+        "applicant": {"sourceRecordId": f"web-{nik}", "fullName": "Siapa Saja", "nik": nik},
+        "needs": ["PPKS24"],
+        "contactPhone": phone,
+        "channel": "WEB_FORM",
+    }
+
+
+async def test_a_web_form_request_waits_for_the_desk_to_verify_the_applicant(api: Api) -> None:
+    calls = len(api.intake.calls)
+    # Jajang's NIK (P4 of H3, in the register) and a NIK nobody holds read the same
+    victim = await register(api, WEB_FORM_SERVICE, **typed("3273010202700004"))
+    # the channel decides too, whoever sends it
+    nobody = await register(api, WORKER, **typed("3273011505800007"))
+    for made in (victim, nobody):
+        assert (made["status"], made["history"]) == (
+            "PENDING_VERIFICATION",
+            ["PENDING_VERIFICATION"],
+        )
+        assert made["householdId"] is None and made["personId"] is None
+        assert made["assignedTo"] is None and made["channel"] == "WEB_FORM"
+    assert victim["statusText"] == nobody["statusText"]
+    assert victim["statusText"] == desk.status_sentence(desk.PENDING_VERIFICATION)
+    # no intake, no message, no household's feed
+    assert len(api.intake.calls) == calls and outbox(api) == []
+    facts = journal(api).read(0, 100, kinds={kinds.SERVICE_REQUEST_REGISTERED})
+    assert all(f.household_ids == () and f.person_ids == () for f in facts)
+    assert all(not IDENTIFYING & set(f.payload["row"]) for f in facts)
+    # H3's casework does not move it, and H3's requests do not list it
+    assessment = {"householdId": "H3", "assessedOn": "2026-11-20", "ppks": ["PPKS24"]}
+    await api.data(ASSESS, WORKER, a={**assessment, "plan": "visit"})
+    again = (await api.data(ONE, ADMIN, id=victim["id"]))["serviceRequest"]
+    assert again["status"] == "PENDING_VERIFICATION"
+    # by hand it moves only by being verified; the form's identity cannot verify
+    assert await code(api, ADVANCE, ADMIN, id=victim["id"], s="ASSIGNED") == "BAD_USER_INPUT"
+    assert await code(api, VERIFY, WEB_FORM_SERVICE, id=victim["id"], h="H3") == "FORBIDDEN"
+    # the desk checked the KTP: the caller was Jajang after all
+    verified = (await api.data(VERIFY, ADMIN, id=victim["id"], h="H3", p="P4"))[
+        "verifyServiceRequest"
+    ]
+    assert (verified["householdId"], verified["personId"]) == ("H3", "P4")
+    assert verified["status"] == "ASSIGNED" and verified["assignedTo"] == "peksos.sukasari"
+    assert verified["history"] == ["PENDING_VERIFICATION", "REGISTERED", "ASSIGNED"]
+    assert [m["reference"] for m in outbox(api)] == [victim["number"]]
+    assert await code(api, VERIFY, ADMIN, id=victim["id"], h="H3") == "BAD_USER_INPUT"
+    # an applicant the desk types from their KTP is linked in real time
+    linked = (
+        await api.data(
+            VERIFY,
+            ADMIN,
+            id=nobody["id"],
+            a={"sourceRecordId": "desk-9", "fullName": "Ujang Baru", "nik": "3273011505800007"},
+        )
+    )["verifyServiceRequest"]
+    assert linked["householdId"].startswith("HN") and linked["status"] in ("REGISTERED", "ASSIGNED")
+    assert api.intake.calls[-1]["nik"] == "3273011505800007"
 
 
 async def test_casework_moves_a_request_on_and_it_ends_with_a_reason(api: Api) -> None:
