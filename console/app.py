@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlencode
@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from console.i18n import LANGUAGES, Labels
 from console.runner import Outcome, Runner
 from console.session import Session, SessionStore
+from domain.service_desk import office_day
 
 HERE: Final = Path(__file__).parent
 PREFIX: Final = "/app"
@@ -44,6 +45,17 @@ HEADERS: Final[dict[str, str]] = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+def office_day_text(value: object) -> str:
+    """`2026-12-02T23:30:00Z` -> `2026-12-03` (`domain.service_desk.office_day`);
+    a day as it is; "" for nothing."""
+    text = str(value or "")
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text[:10]
+    return office_day(at).isoformat() if "T" in text else text[:10]
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,8 @@ class Console:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        # a time the API gives (ISO, UTC) as the office's day (WIB), not UTC's
+        self.templates.filters["office_day"] = office_day_text
 
     # -- rendering ---------------------------------------------------------
 

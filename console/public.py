@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from console.app import MAX_FORM_BYTES, Console, Refused
+from console.app import MAX_FORM_BYTES, Console, Refused, office_day_text
 from console.i18n import LANGUAGES, Labels
 from console.runner import Outcome
 from console.service_desk import request_input
@@ -195,7 +195,7 @@ class PublicPages:
             errors = [{"message": f"{intro} {e['message']}", "code": None} for e in out.errors]
             return await self._request_form(request, labels.lang, values, needs, errors, 400)
         # redirect after POST: a refresh shows the receipt again, and registers nothing
-        day = str(registered.get("receivedAt") or registered.get("registeredAt") or "")[:10]
+        day = office_day_text(registered.get("receivedAt") or registered.get("registeredAt"))
         response = RedirectResponse(f"{RECEIPT_PATH}?lang={labels.lang}", status_code=303)
         response.set_cookie(
             RECEIPT_COOKIE,

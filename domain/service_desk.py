@@ -27,8 +27,11 @@ import secrets
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from domain.thresholds import OFFICE_TIMEZONE
 
 # --- requests (permohonan) --------------------------------------------------------
 PENDING_VERIFICATION: Final = "PENDING_VERIFICATION"
@@ -120,8 +123,26 @@ def days_between(start: datetime | date, end: datetime | date) -> float:
     return float((_day(end) - _day(start)).days)
 
 
-def _day(value: datetime | date) -> date:
-    return value.date() if isinstance(value, datetime) else value
+def office_day(value: datetime | date, zone: str = OFFICE_TIMEZONE) -> date:
+    """The office's day (`domain.thresholds.OFFICE_TIMEZONE`) of a time: a request
+    registered 06:30 WIB on the 3rd (23:30 UTC on the 2nd) is the 3rd's. A time
+    without a zone is UTC; a day is itself."""
+    if not isinstance(value, datetime):
+        return value
+    at = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return at.astimezone(ZoneInfo(zone)).date()
+
+
+def office_today(zone: str = OFFICE_TIMEZONE) -> date:
+    return office_day(datetime.now(UTC), zone)
+
+
+def office_midnight(day: date, zone: str = OFFICE_TIMEZONE) -> datetime:
+    """When the office's `day` starts, in UTC (a period's bounds)."""
+    return datetime.combine(day, time.min, ZoneInfo(zone)).astimezone(UTC)
+
+
+_day = office_day
 
 
 def request_due(status: str, since: datetime | None) -> date | None:
@@ -322,6 +343,8 @@ class DeskFigures:
     by_status: dict[str, int]
     median_days_to_first_answer: float | None
     median_days_to_end: float | None
+    first_answered: int
+    """requests with a first answer: what the first median is taken over"""
     ended: int
     ended_within_sla: int
     share_ended_within_sla: float | None
@@ -382,6 +405,7 @@ def figures(
         by_status={s: by_status[s] for s in STEPS if s in by_status},
         median_days_to_first_answer=_median(to_first),
         median_days_to_end=_median(to_end),
+        first_answered=len(to_first),
         ended=len(to_end),
         ended_within_sla=within,
         share_ended_within_sla=within / len(to_end) if to_end else None,
@@ -469,6 +493,9 @@ __all__ = [
     "nik_digest",
     "nik_suffix",
     "normalise_number",
+    "office_day",
+    "office_midnight",
+    "office_today",
     "request_due",
     "request_message",
     "request_overdue",

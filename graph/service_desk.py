@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, LiteralString
 from domain.rows import Grievance, ServiceRequest
 from domain.service_desk import PENDING_VERIFICATION, STEP_AT, STEP_SLA_DAYS
 from domain.shapes import Page, Row, Scope
+from domain.thresholds import OFFICE_TIMEZONE
 
 #: a live referral to the caller's organization concerns the household `h`
 REFERRED: Final = (
@@ -34,7 +35,11 @@ REQUEST: Final = (
 )
 #: the request `s` is overdue: past its step's SLA (`$due`: status -> the day
 #: before which reaching it makes it overdue; `$at`: status -> its time property)
-OVERDUE: Final = "(s.status IN keys($due) AND date(s[$at[s.status]]) < date($due[s.status]))"
+#: (the office's day of it: `$zone`, domain.thresholds.OFFICE_TIMEZONE)
+OVERDUE: Final = (
+    "(s.status IN keys($due) AND date(datetime({datetime: s[$at[s.status]], timezone: $zone}))"
+    " < date($due[s.status]))"
+)
 
 
 def overdue_cutoffs(today: date) -> dict[str, str]:
@@ -133,6 +138,7 @@ class ServiceDeskStatements:
             overdue=overdue,
             due=overdue_cutoffs(today),
             at=dict(STEP_AT),
+            zone=OFFICE_TIMEZONE,
             offset=offset,
             limit=limit,
         )

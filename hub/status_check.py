@@ -85,7 +85,7 @@ async def check_status(services: Services, number: str, nik_suffix: str) -> Publ
         status_text=desk.status_sentence(status, outcome),
         next_step=desk.next_step_sentence(status),
         steps=tuple(
-            (step, row[desk.STEP_AT[step]].date())
+            (step, desk.office_day(row[desk.STEP_AT[step]]))
             for step in desk.STEPS
             if row.get(desk.STEP_AT[step]) is not None
         ),

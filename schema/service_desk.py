@@ -21,7 +21,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Annotated, Any
 
 import strawberry
@@ -697,7 +697,7 @@ class ServiceDeskQueries:
             kelurahan_code=kelurahan_code,
             household=household,
             overdue=overdue,
-            today=datetime.now(UTC).date(),
+            today=desk.office_today(),
             offset=offset,
             limit=limit,
         )
@@ -759,10 +759,11 @@ class ServiceDeskQueries:
         policy = require_city_aggregates(info.context.principal)
         if to < from_:
             raise InputError("to", "is before from.")
-        start = datetime.combine(from_, time.min, UTC)
-        end = datetime.combine(date.fromordinal(to.toordinal() + 1), time.min, UTC)
+        # the office's days (WIB), not UTC's
+        start = desk.office_midnight(from_)
+        end = desk.office_midnight(date.fromordinal(to.toordinal() + 1))
         facts = await info.context.repository.service_desk_facts(start, end)
-        found = desk.figures(facts["requests"], facts["grievances"], datetime.now(UTC).date())
+        found = desk.figures(facts["requests"], facts["grievances"], desk.office_today())
         return ServiceDeskSummary.of(found, from_, to, lambda n: suppress(n, policy))
 
 

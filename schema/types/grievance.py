@@ -6,7 +6,7 @@ are `domain.service_desk`'s."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -95,7 +95,7 @@ class Grievance:
     )
     def escalation(self) -> int:
         return desk.escalation_level(
-            self._kind, str(self.status.value), self.filed_at, datetime.now(UTC).date()
+            self._kind, str(self.status.value), self.filed_at, desk.office_today()
         )
 
     @strawberry.field(description="Who it is escalated to, when it is.")

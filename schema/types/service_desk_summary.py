@@ -58,6 +58,13 @@ class ServiceDeskSummary:
         def counts(by: Mapping[str, int]) -> list[KeyCount]:
             return [KeyCount(key=k, count=shown(v)) for k, v in by.items()]
 
+        def derived(value: float | None, *made_of: int) -> float | None:
+            """A figure computed from counts, shown only when each count is (2 of 3
+            is read back from 0.6667 as well as from the 2)."""
+            return value if all(shown(n) is not None for n in made_of) else None
+
+        late = found.ended - found.ended_within_sla
+
         return cls(
             from_=start,
             to=end,
@@ -65,11 +72,15 @@ class ServiceDeskSummary:
             by_need=counts(found.by_need),
             by_kecamatan=counts(found.by_kecamatan),
             by_status=counts(found.by_status),
-            median_days_to_first_answer=found.median_days_to_first_answer,
-            median_days_to_end=found.median_days_to_end,
+            median_days_to_first_answer=derived(
+                found.median_days_to_first_answer, found.first_answered
+            ),
+            median_days_to_end=derived(found.median_days_to_end, found.ended),
             ended=shown(found.ended),
             ended_within_sla=shown(found.ended_within_sla),
-            share_ended_within_sla=found.share_ended_within_sla,
+            share_ended_within_sla=derived(
+                found.share_ended_within_sla, found.ended, found.ended_within_sla, late
+            ),
             grievances=shown(found.grievances),
             grievances_by_kind=counts(found.grievances_by_kind),
             grievances_escalated=shown(found.grievances_escalated),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
@@ -159,7 +159,7 @@ class ServiceRequest:
 
     @strawberry.field(description="Past its step's SLA and not ended.")
     def overdue(self) -> bool:
-        return desk.request_overdue(self._step, self._since, datetime.now(UTC).date())
+        return desk.request_overdue(self._step, self._since, desk.office_today())
 
     @strawberry.field(description="Where it stands, as the resident reads it.")
     def status_text(self) -> str:

@@ -94,6 +94,7 @@ def test_the_figures() -> None:
     assert found.by_status == {"ASSIGNED": 1, "ENDED": 2}
     assert found.median_days_to_first_answer == 3.0  # 2 and 4; assignment is no answer
     assert found.median_days_to_end == 50.0
+    assert found.first_answered == 2  # the medians are taken over these
     assert (found.ended, found.ended_within_sla, found.share_ended_within_sla) == (2, 1, 0.5)
     assert found.grievances_escalated == 1
 
@@ -140,3 +141,24 @@ def test_messages_and_the_nik_check_name_nothing_personal() -> None:
     assert desk.nik_suffix("3273010202700004") == "0004" and desk.nik_suffix("12") is None
     digest = desk.nik_digest("salt", "0004")
     assert "0004" not in digest and digest != desk.nik_digest("other", "0004")
+
+
+def test_desk_days_are_the_office_days_not_utcs() -> None:
+    # 06:30 WIB on 3 December is 23:30 UTC on the 2nd
+    late_evening = datetime(2026, 12, 2, 23, 30, tzinfo=UTC)
+    assert desk.office_day(late_evening) == date(2026, 12, 3)
+    assert desk.request_due(desk.REGISTERED, late_evening) == date(2026, 12, 5)
+    # not overdue a day early: on the 5th (WIB) it is still within its two days
+    assert not desk.request_overdue(desk.REGISTERED, late_evening, date(2026, 12, 5))
+    assert desk.request_overdue(desk.REGISTERED, late_evening, date(2026, 12, 6))
+    assert desk.grievance_due(desk.AID_NOT_RECEIVED, late_evening) == date(2026, 12, 10)
+    # a period's day starts at 00:00 WIB
+    assert desk.office_midnight(date(2026, 12, 3)) == datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
+
+
+def test_a_web_form_request_moves_only_by_being_verified() -> None:
+    assert desk.verifies(desk.PENDING_VERIFICATION) and not desk.verifies(desk.REGISTERED)
+    assert not any(desk.may_advance(desk.PENDING_VERIFICATION, s) for s in desk.STEPS)
+    assert not desk.casework_moves(desk.PENDING_VERIFICATION, desk.ASSESSED)
+    assert desk.STEP_SLA_DAYS[desk.PENDING_VERIFICATION] > 0
+    assert desk.status_sentence(desk.PENDING_VERIFICATION) != desk.status_sentence(desk.REGISTERED)
