@@ -227,6 +227,10 @@ REQUEST_PREFIX: Final = "SP"
 GRIEVANCE_PREFIX: Final = "AD"
 #: the last digits of the NIK a resident gives to check a request
 NIK_SUFFIX_DIGITS: Final = 4
+#: wrong Cek status checks a number takes in an office day; after them it answers
+#: "not found" to every check, right digits too, until the next day (a setting,
+#: `status_check_failures_per_day`; this is its default)
+STATUS_CHECK_FAILURES_PER_DAY: Final = 10
 
 
 def new_number(prefix: str) -> str:
@@ -474,6 +478,7 @@ __all__ = [
     "REGISTERED",
     "REQUEST_PREFIX",
     "SERVICE_CONDUCT",
+    "STATUS_CHECK_FAILURES_PER_DAY",
     "STEPS",
     "STEP_AT",
     "STEP_SLA_DAYS",

@@ -26,7 +26,7 @@ from hub.dashboard import DASHBOARD_ROLES, Sessions, principal_of
 from hub.intake import IntakeStore
 from hub.security import Principal, RateLimit, RateLimiter, SecurityError
 from hub.settings import Settings
-from hub.status_check import PublicStatus, check_status
+from hub.status_check import FailedChecks, PublicStatus, check_status
 from schema.context import Context, Services
 from schema.extensions import TrustedDocuments
 
@@ -88,7 +88,7 @@ def console_routes(
         )
 
     door = PublicDoor(
-        check=status_check(services),
+        check=status_check(services, FailedChecks(settings.status_check_failures_per_day)),
         limit=public.check,
         run=as_web_form,
         secure=settings.mode == "production",
@@ -123,7 +123,9 @@ def web_form_identity(settings: Settings) -> Principal:
     )
 
 
-def status_check(services: Callable[[], Services | None]) -> StatusCheck:
+def status_check(
+    services: Callable[[], Services | None], failures: FailedChecks | None = None
+) -> StatusCheck:
     """Cek status as the public page calls it: `hub.status_check` (which audits
     each check and answers an unknown number and a wrong NIK alike)."""
 
@@ -131,7 +133,7 @@ def status_check(services: Callable[[], Services | None]) -> StatusCheck:
         found = services()
         if found is None:
             raise Refused(503, "The hub is starting; try again in a moment.")
-        return await check_status(found, number, nik_suffix)
+        return await check_status(found, number, nik_suffix, failures)
 
     return check
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.regions.population import POPULATION_FILE
+from domain.service_desk import STATUS_CHECK_FAILURES_PER_DAY
 from domain.thresholds import (
     OFFICE_TIMEZONE,
     POVERTY_BASELINE,
@@ -96,6 +97,9 @@ class Settings:
     # The office's time zone (`[report] timezone`, IANA): where a month's days
     # begin and end, and what "today" is for the dashboard's current month.
     report_timezone: str = OFFICE_TIMEZONE
+    # Wrong Cek status checks a request's number takes in a day before it answers
+    # "not found" to every check until the next day (`status_check_failures_per_day`).
+    status_check_failures_per_day: int = STATUS_CHECK_FAILURES_PER_DAY
     # How much lower than the server the batch commands run (`nice`, 0-19):
     # `hub ingest`, `link`, `load`, `report` and `generate` give the CPU to
     # `hub serve` when both want it, so the API keeps its latency during a refresh.
@@ -216,6 +220,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             "audit_anchor_interval_s",
             "report_cutoff_day",
             "refresh_nice",
+            "status_check_failures_per_day",
         ):
             if k in known:
                 known[k] = int(known[k])

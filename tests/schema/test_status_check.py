@@ -10,7 +10,7 @@ import pytest
 from gqlkit import WORKER, Api
 
 from domain import service_desk as desk
-from hub.status_check import PUBLIC, check_status
+from hub.status_check import PUBLIC, FailedChecks, check_status
 
 pytestmark = pytest.mark.anyio
 
@@ -88,3 +88,33 @@ async def test_a_wrong_suffix_and_an_unknown_number_look_the_same(api: Api) -> N
     )["registerServiceRequest"]
     for guess in ("0000", "----", "", "abcd"):
         assert await check_status(api.services, fresh["number"], guess) is None
+
+
+async def test_a_number_tried_too_often_answers_nothing_until_tomorrow(api: Api) -> None:
+    made = await registered(api)
+    failures = FailedChecks(per_day=3)
+    for guess in ("1111", "2222"):
+        assert await check_status(api.services, made["number"], guess, failures) is None
+    # still open: the right digits show it
+    assert await check_status(api.services, made["number"], "0004", failures) is not None
+    assert await check_status(api.services, made["number"], "3333", failures) is None
+    # the third wrong check locked it: the right digits now read as a wrong number
+    assert await check_status(api.services, made["number"], "0004", failures) is None
+    # an unknown number counts the same, and another number is not held back
+    for _ in range(3):
+        await check_status(api.services, "SP-22222222", "0004", failures)
+    assert failures.locked("SP-22222222")
+    other = await registered(api)
+    assert await check_status(api.services, other["number"], "0004", failures) is not None
+
+
+async def test_the_reason_shown_masks_identifiers_typed_into_it(api: Api) -> None:
+    made = await registered(api)
+    reason = "Ditolak; hubungi 0812-3456-7890 atau NIK 3273010202700004 salah."
+    end = """mutation($id: ID!, $r: String!) { endServiceRequest(id: $id, outcome: REFUSED,
+      reason: $r) { status } }"""
+    await api.data(end, WORKER, id=made["id"], r=reason)
+    shown = await check_status(api.services, made["number"], "0004")
+    assert shown is not None and shown.reason is not None
+    assert "0812-3456-7890" not in shown.reason and "3273010202700004" not in shown.reason
+    assert shown.reason.startswith("Ditolak; hubungi")
