@@ -10,6 +10,10 @@ notifier the settings choose (`notify_sender`):
   (`sent`, or `failed` with the last error).
 
 A failed send never fails the request that caused it.
+
+A message's phone and text are personal data: `Outbox.forget` blanks them once
+a message was sent or given up `notify_retention_days` ago (`hub retention`
+runs it), keeping the row's reference, status and how the sending went.
 """
 
 from __future__ import annotations
@@ -83,6 +87,17 @@ class Outbox:
     def gave_up(self, message_id: int) -> None:
         with self._lock, self._con:
             self._con.execute("UPDATE outbox SET state = 'failed' WHERE id = ?", (message_id,))
+
+    def forget(self, before: datetime) -> int:
+        """Blank the phone and text of messages done (sent or failed) before
+        `before`; how many were blanked."""
+        with self._lock, self._con:
+            cur = self._con.execute(
+                "UPDATE outbox SET phone = '', text = '' WHERE state IN ('sent', 'failed') "
+                "AND created_at < ? AND (phone <> '' OR text <> '')",
+                (before.astimezone(UTC).isoformat(),),
+            )
+            return int(cur.rowcount)
 
     def messages(self, reference: str | None = None) -> list[dict[str, Any]]:
         with self._lock:

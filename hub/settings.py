@@ -122,6 +122,9 @@ class Settings:
     worker_areas_file: Path | None = None
     notify_sender: str = "outbox"
     notify_url: str | None = None
+    # Days the outbox keeps a message's phone and text once it was sent or given up
+    # (`notify_retention_days`); `hub retention` blanks them after.
+    notify_retention_days: int = 30
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -221,6 +224,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             "report_cutoff_day",
             "refresh_nice",
             "status_check_failures_per_day",
+            "notify_retention_days",
         ):
             if k in known:
                 known[k] = int(known[k])

@@ -32,8 +32,11 @@ GRIEVANCE_ANSWERED: Final = "grievance.answered"
 SERVICE_REQUESTS: Final = frozenset(
     {SERVICE_REQUEST_REGISTERED, SERVICE_REQUEST_MOVED, SERVICE_REQUEST_ENDED}
 )
+#: a complaint's states: tagged with its household (erasure forgets them with it),
+#: but read on the feed by Dinsos only, as the API's complaints are
+GRIEVANCES: Final = frozenset({GRIEVANCE_FILED, GRIEVANCE_ACTED, GRIEVANCE_ANSWERED})
 #: the front desk's kinds (a request's or complaint's every state)
-SERVICE_DESK: Final = SERVICE_REQUESTS | {GRIEVANCE_FILED, GRIEVANCE_ACTED, GRIEVANCE_ANSWERED}
+SERVICE_DESK: Final = SERVICE_REQUESTS | GRIEVANCES
 
 # pipeline runs
 HOUSEHOLD_MERGED: Final = "household.merged"

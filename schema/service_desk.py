@@ -109,14 +109,16 @@ async def _notify(info: Info, row: Row, text: str) -> None:
     notifier = info.context.services.notifier
     if notifier is None or not row.get("phone"):
         return
-    await notifier.send(
-        Notification(
-            phone=str(row["phone"]),
-            text=text,
-            reference=str(row.get("number") or ""),
-            status=str(row.get("status") or ""),
-        )
+    message = Notification(
+        phone=str(row["phone"]),
+        text=text,
+        reference=str(row.get("number") or ""),
+        status=str(row.get("status") or ""),
     )
+    try:
+        await notifier.send(message)
+    except Exception:  # the write is saved: a message that cannot be queued does not undo it
+        log.exception("the message for %s could not be queued", message.reference)
 
 
 def _told(row: Row) -> str:
@@ -385,7 +387,9 @@ async def _move_grievance(
             "history": [*(current.get("history") or [status]), target],
         }
     )
-    if not await claim(info, fact(info, kind, row, key=f"{current['grievance_id']}:from:{status}")):
+    tags = [current.get("household_id")]
+    one = fact(info, kind, row, households=tags, key=f"{current['grievance_id']}:from:{status}")
+    if not await claim(info, one):
         raise InputError("id", f"the complaint moved on meanwhile; it is no longer {status}.")
     moved = await info.context.repository.move_grievance(status, row)
     if moved is None:
@@ -571,9 +575,9 @@ class ServiceDeskMutations:
             filed_at=inputs.now(),
             phone=_phone("grievance.contactPhone", grievance.contact_phone),
         )
-        # not on the household's feed: a complaint about conduct must not reach
-        # the organization complained about
-        await append(info, [fact(info, kinds.GRIEVANCE_FILED, row)])
+        # tagged with its household so erasure forgets it; the feed shows complaints
+        # to Dinsos only (schema.feed), so it never reaches an organization
+        await append(info, [fact(info, kinds.GRIEVANCE_FILED, row, households=[hid])])
         stored = await info.context.repository.file_grievance(row)
         wrote(info, households=[hid])
         await _notify(info, stored, desk.grievance_message(str(row.number), desk.FILED))
@@ -633,7 +637,7 @@ class ServiceDeskMutations:
             linked = str(opened.id)
         if linked is not None:
             row = rows.Grievance.from_mapping({**moved, "linked_id": linked})
-            await append(info, [fact(info, kinds.GRIEVANCE_ACTED, row)])
+            await append(info, [fact(info, kinds.GRIEVANCE_ACTED, row, households=[hid])])
             moved = await info.context.repository.move_grievance(desk.ACTED, row) or moved
         return Grievance.from_row(moved).shown_to(info.context.policy)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,19 @@ async def test_a_gateway_that_stays_down_is_recorded_as_failed(tmp_path: Path) -
     [kept] = sender.outbox.messages()
     assert (kept["state"], kept["attempts"]) == ("failed", 2)
     assert kept["last_error"] and "6281234567890" not in kept["last_error"]
+
+
+async def test_retention_blanks_the_phone_and_text_of_messages_done(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "notify.sqlite")
+    done, waiting = box.add(MESSAGE, "http"), box.add(MESSAGE, "outbox")
+    box.attempted(done, None)  # sent
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert box.forget(later) == 1 and box.forget(later) == 0
+    kept = {m["id"]: m for m in box.messages()}
+    assert (kept[done]["phone"], kept[done]["text"]) == ("", "")
+    assert kept[done]["reference"] == "SP-23456789" and kept[done]["state"] == "sent"
+    # a message still waiting to go keeps what it needs to be sent
+    assert kept[waiting]["phone"] == "6281234567890"
+    # nothing done before the cut-off: nothing blanked
+    assert box.forget(datetime.now(UTC) - timedelta(days=1)) == 0
+    box.close()

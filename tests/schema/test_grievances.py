@@ -115,8 +115,8 @@ async def test_a_mistargeted_benefit_becomes_a_change_request_in_the_report(api:
     ]
     assert facts[1].payload["row"].get("linked_id") is None
     assert facts[2].payload["row"]["linked_id"] == answered["linkedId"]
-    # a complaint stays off the household's feed
-    assert all(f.household_ids == () for f in facts)
+    # tagged with its household, so erasure forgets it with the household
+    assert all(f.household_ids == (filed["householdId"],) for f in facts)
 
 
 async def test_a_case_opens_a_request_and_targeting_is_noted(api: Api) -> None:
@@ -223,3 +223,19 @@ async def test_the_desk_figures_for_the_head_of_dinsos(api: Api) -> None:
     assert sheet[("Permohonan per kebutuhan", "food")] == 2
     assert sheet[("Selesai", "dalam SLA")] == 1
     assert sheet[("Pengaduan per jenis", "WRONG_DATA")] == 1
+
+
+async def test_complaints_reach_the_feed_of_those_who_read_them_only(api: Api) -> None:
+    feed = "query { feed(first: 100) { events { kind householdIds } } }"
+    await file(api, kind="WRONG_DATA", householdId="H1", text="alamat salah")
+    await file(api, kind="SERVICE_CONDUCT", anonymous=True, text="petugas kasar")
+
+    async def seen(who: Any) -> list[tuple[str, list[str]]]:
+        events = (await api.data(feed, who))["feed"]["events"]
+        return [(e["kind"], e["householdIds"]) for e in events if e["kind"].startswith("grie")]
+
+    # the head of Dinsos reads both; the household's tag lets erasure forget the first
+    assert await seen(HEAD) == [(kinds.GRIEVANCE_FILED, ["H1"]), (kinds.GRIEVANCE_FILED, [])]
+    # a social worker not the conduct complaint; YAY-A (which serves H1) neither
+    assert await seen(WORKER) == [(kinds.GRIEVANCE_FILED, ["H1"])]
+    assert await seen(YAY_A) == []
