@@ -628,8 +628,18 @@ class ServiceDeskQueries:
             raise InputError("to", "is before from.")
         start = datetime.combine(from_, time.min, UTC)
         end = datetime.combine(date.fromordinal(to.toordinal() + 1), time.min, UTC)
-        facts = await info.context.repository.service_desk_facts(start, end)
-        found = desk.figures(facts["requests"], facts["grievances"], datetime.now(UTC).date())
+        repo = info.context.repository
+        facts = await repo.service_desk_facts(start, end)
+        requests = facts["requests"]
+        if not policy.sees_special_category:  # not even counted: a need is a person's problem
+            every = await repo.problems({**info.context.scope, "special_category": True})
+            shown = {r["code"] for r in await repo.problems(info.context.scope)}
+            hidden = {r["code"] for r in every} - shown
+            requests = [
+                {**r, "needs": [n for n in r.get("needs") or [] if n not in hidden]}
+                for r in requests
+            ]
+        found = desk.figures(requests, facts["grievances"], datetime.now(UTC).date())
         return ServiceDeskSummary.of(found, from_, to, lambda n: suppress(n, policy))
 
 
