@@ -49,7 +49,15 @@ def figures(
         cov = sheet_rows(con, SHEET_BY_NAME["Cakupan per Kecamatan"], period)
         fund = sheet_rows(con, SHEET_BY_NAME["Layanan per Penyandang Dana"], period)
         trend = sheet_rows(con, SHEET_BY_NAME["Tren Bulanan"], period)
-        desk = sheet_rows(con, SHEET_BY_NAME["Layanan Satu Pintu"], period)
+        special = {
+            str(r[0])
+            for r in con.execute("SELECT code FROM ref_ppks WHERE special_category").fetchall()
+        }
+        desk = [  # the dashboard is read by analysts: no special-category need, even counted
+            r
+            for r in sheet_rows(con, SHEET_BY_NAME["Layanan Satu Pintu"], period)
+            if not (r[0] == "Permohonan per kebutuhan" and r[1] in special)
+        ]
         city = next(
             r for r in sheet_rows(con, SHEET_BY_NAME["Target Kemiskinan"], period) if r[0] == "KOTA"
         )

@@ -766,8 +766,18 @@ class ServiceDeskQueries:
         # the office's days (WIB), not UTC's
         start = desk.office_midnight(from_)
         end = desk.office_midnight(date.fromordinal(to.toordinal() + 1))
-        facts = await info.context.repository.service_desk_facts(start, end)
-        found = desk.figures(facts["requests"], facts["grievances"], desk.office_today())
+        repo = info.context.repository
+        facts = await repo.service_desk_facts(start, end)
+        requests = facts["requests"]
+        if not policy.sees_special_category:  # not even counted: a need is a person's problem
+            every = await repo.problems({**info.context.scope, "special_category": True})
+            shown = {r["code"] for r in await repo.problems(info.context.scope)}
+            hidden = {r["code"] for r in every} - shown
+            requests = [
+                {**r, "needs": [n for n in r.get("needs") or [] if n not in hidden]}
+                for r in requests
+            ]
+        found = desk.figures(requests, facts["grievances"], desk.office_today())
         return ServiceDeskSummary.of(found, from_, to, lambda n: suppress(n, policy))
 
 
