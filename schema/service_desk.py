@@ -660,16 +660,15 @@ class ServiceDeskMutations:
 @strawberry.type
 class ServiceDeskQueries:
     @strawberry.field(
-        description="One request by its id or its public number: Dinsos roles any, an "
-        "agency or foundation one whose household is referred to it."
+        description='One request by its id or its public number (as typed: "sp 7k3q-x9m2" '
+        "finds SP-7K3QX9M2): Dinsos roles any, an agency or foundation one whose household "
+        "is referred to it."
     )
-    async def service_request(
-        self, info: Info, id: strawberry.ID | None = None, number: str | None = None
-    ) -> ServiceRequest:
+    async def service_request(self, info: Info, id: strawberry.ID) -> ServiceRequest:
         require_personal(info.context.principal)
-        key = str(id) if id is not None else desk.normalise_number(number or "")
-        if not key:
-            raise InputError("id", "give the request's id or its number.")
+        key = str(id).strip()
+        if not key.startswith("srq-"):
+            key = desk.normalise_number(key)
         row = await _current(info, key)
         rows_read(info, [row])
         return _shown(info, row)

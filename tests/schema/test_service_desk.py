@@ -41,7 +41,7 @@ ASSIGN = (
     + FIELDS
     + " } }"
 )
-ONE = "query($id: ID, $n: String) { serviceRequest(id: $id, number: $n) { " + FIELDS + " } }"
+ONE = "query($id: ID!) { serviceRequest(id: $id) { " + FIELDS + " } }"
 LIST = """query($s: ServiceRequestStep, $o: Boolean, $k: String, $w: String) {
   serviceRequests(status: $s, overdue: $o, kelurahanCode: $k, assignedTo: $w) {
     totalCount edges { node { id status } } } }"""
@@ -86,7 +86,7 @@ async def test_a_request_for_a_known_household_is_assigned_by_area(api: Api) -> 
     assert made["statusText"] == desk.status_sentence("ASSIGNED")
     assert made["nextStep"] == desk.next_step_sentence("ASSIGNED")
     # the number finds it as the id does
-    again = (await api.data(ONE, ADMIN, n=made["number"].lower()))["serviceRequest"]
+    again = (await api.data(ONE, ADMIN, id=made["number"].lower()))["serviceRequest"]
     assert again["id"] == made["id"]
     # journaled without the contact or anything of the NIK; one message, no names
     facts = journal(api).read(0, 100, kinds={kinds.SERVICE_REQUEST_REGISTERED})
