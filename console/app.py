@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlencode
@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from console.i18n import LANGUAGES, Labels
 from console.runner import Outcome, Runner
 from console.session import Session, SessionStore
+from domain.service_desk import office_day
 
 HERE: Final = Path(__file__).parent
 PREFIX: Final = "/app"
@@ -36,6 +37,8 @@ SEARCH_FIELDS: Final = ("name", "nik", "kk", "kelurahan", "rt", "rw", "address",
 AID_WINDOW: Final = timedelta(days=365)
 #: the targeting findings' kinds (the API's TargetingKind), in the dashboard's order
 FINDING_KINDS: Final = ("EXCLUSION", "INCLUSION", "DUPLICATION")
+#: the dashboard's front-desk figures cover this long up to today
+DESK_WINDOW: Final = timedelta(days=30)
 
 HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -46,6 +49,17 @@ HEADERS: Final[dict[str, str]] = {
 }
 
 
+def office_day_text(value: object) -> str:
+    """`2026-12-02T23:30:00Z` -> `2026-12-03` (`domain.service_desk.office_day`);
+    a day as it is; "" for nothing."""
+    text = str(value or "")
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text[:10]
+    return office_day(at).isoformat() if "T" in text else text[:10]
+
+
 @dataclass(frozen=True)
 class ConsoleSettings:
     purposes: Sequence[tuple[str, str]]
@@ -54,6 +68,21 @@ class ConsoleSettings:
     """The roles that see the full /dashboard (the hub's `DASHBOARD_ROLES`, not a copy)."""
     refusals: tuple[type[Exception], ...] = field(default_factory=tuple)
     """Exceptions `principal_of` raises to refuse a session (e.g. over the rate limit)."""
+
+
+@dataclass
+class Found:
+    """What the console's search found (`Console.find`)."""
+
+    persons: list[Any] = field(default_factory=list)
+    households: list[Any] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def search_query(request: Request) -> dict[str, str]:
+    """The search form's fields from the query string, trimmed."""
+    return {k: request.query_params.get(k, "").strip()[:200] for k in SEARCH_FIELDS}
 
 
 class Refused(Exception):
@@ -85,6 +114,8 @@ class Console:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        # a time the API gives (ISO, UTC) as the office's day (WIB), not UTC's
+        self.templates.filters["office_day"] = office_day_text
 
     # -- rendering ---------------------------------------------------------
 
@@ -243,42 +274,44 @@ class Console:
         return self.redirect(f"{PREFIX}/tujuan?" + urlencode({"task": task, "next": back}))
 
     async def search(self, request: Request, session: Session) -> Response:
-        q = {k: request.query_params.get(k, "").strip()[:200] for k in SEARCH_FIELDS}
-        persons: list[Any] = []
-        households: list[Any] = []
-        totals: dict[str, int] = {}
-        errors: list[dict[str, Any]] = []
-        area = {k: q[k] or None for k in ("kelurahan", "rt", "rw")}
-        by_household = {k: q[k] for k in ("nik", "kk", "address", "ppks", "decile") if q[k]}
+        q = search_query(request)
         searched = any(q.values())
         if searched and session.purpose(SEARCH_TASK) is None:
             return self.ask_purpose(request, SEARCH_TASK)
-        if q["name"]:
-            out = await self.run(session, "SearchPersons", SEARCH_TASK, name=q["name"], **area)
-            errors += out.errors
-            persons = [e["node"] for e in _get(out.data, "searchPersons", "edges")]
-            totals["persons"] = _total(out.data, "searchPersons")
-        if by_household or (searched and not q["name"]):
-            out = await self.run(
-                session, "SearchHouseholds", SEARCH_TASK, filter=_household_filter(q)
-            )
-            errors += out.errors
-            households = [e["node"] for e in _get(out.data, "households", "edges")]
-            totals["households"] = _total(out.data, "households")
+        found = await self.find(session, q) if searched else Found()
         return self.render(
             request,
             "search.html",
             session=session,
             q=q,
             searched=searched,
-            persons=persons,
-            households=households,
-            totals=totals,
+            persons=found.persons,
+            households=found.households,
+            totals=found.totals,
             ppks=await self.ppks_categories(session),
             deciles=range(1, 11),
-            errors=errors,
+            errors=found.errors,
             purpose=session.purpose(SEARCH_TASK),
         )
+
+    async def find(self, session: Session, q: Mapping[str, str], task: str = SEARCH_TASK) -> Found:
+        """The console's search (the Cari page's, and the front desk's): persons by
+        name, households by the other fields, as the signed-in principal with the
+        purpose stated for `task`."""
+        found = Found()
+        area = {k: q.get(k) or None for k in ("kelurahan", "rt", "rw")}
+        by_household = any(q.get(k) for k in ("nik", "kk", "address", "ppks", "decile"))
+        if q.get("name"):
+            out = await self.run(session, "SearchPersons", task, name=q["name"], **area)
+            found.errors += out.errors
+            found.persons = [e["node"] for e in _get(out.data, "searchPersons", "edges")]
+            found.totals["persons"] = _total(out.data, "searchPersons")
+        if by_household or (any(q.values()) and not q.get("name")):
+            out = await self.run(session, "SearchHouseholds", task, filter=_household_filter(q))
+            found.errors += out.errors
+            found.households = [e["node"] for e in _get(out.data, "households", "edges")]
+            found.totals["households"] = _total(out.data, "households")
+        return found
 
     async def ppks_categories(self, session: Session) -> list[Any]:
         """The PPKS list for the search form: reference data, asked once per role
@@ -393,6 +426,15 @@ class Console:
         summary = await self.run(session, "TargetingSummary", None, **period)
         # the findings' counts are for roles that read city aggregates; others see none
         unseen = any(e.get("code") == "FORBIDDEN" for e in summary.errors)
+        # so are the front desk's figures (layanan satu pintu), for the roles that may read them
+        today = date.today()
+        desk = await self.run(
+            session,
+            "ServiceDeskSummary",
+            None,
+            **{"from": (today - DESK_WINDOW).isoformat(), "to": today.isoformat()},
+        )
+        desk_refused = any(e.get("code") == "FORBIDDEN" for e in desk.errors)
         return self.render(
             request,
             "dashboard.html",
@@ -402,9 +444,11 @@ class Console:
             gaps=gaps,
             gaps_total=(data.get("coverageGaps") or {}).get("totalHouseholds"),
             funding=None if refused else (funding.data or {}).get("fundingPool"),
+            desk=None if desk_refused else (desk.data or {}).get("serviceDeskSummary"),
             errors=out.errors
             + ([] if refused else funding.errors)
-            + ([] if unseen else summary.errors),
+            + ([] if unseen else summary.errors)
+            + ([] if desk_refused else desk.errors),
             full=session.role in self.settings.dashboard_roles,
             findings=None if unseen else findings_by_area(_get(summary.data, "targetingSummary")),
             findings_period=(start, end),

@@ -499,6 +499,218 @@ CATALOGUE.update(
         "findings_kind": ("Jenis", "Kind"),
         "findings_why": ("Penjelasan", "Explanation"),
         "findings_next": ("Halaman berikutnya", "Next page"),
+        # -- Loket, Permohonan, Pengaduan, Cek status (console/service_desk.py, console/public.py)
+        "nav_desk": ("Loket", "Front desk"),
+        "nav_requests": ("Permohonan", "Requests"),
+        "nav_grievances": ("Pengaduan", "Complaints"),
+        "no": ("tidak", "no"),
+        "desk_title": ("Loket layanan satu pintu", "One-door front desk"),
+        "desk_intro": (
+            "Catat permohonan warga sekali di sini: cari keluarganya, atau isi data warga baru; "
+            "pilih kebutuhannya dan nomor yang bisa dihubungi.",
+            "Register a resident's request once here: find the household, or enter a new "
+            "resident; pick the needs and a number to reach them.",
+        ),
+        "desk_find": ("Cari keluarga pemohon", "Find the applicant's household"),
+        "desk_who": ("Untuk keluarga", "For the household"),
+        "desk_new_resident": ("Warga baru (belum ada di data)", "A new resident (not in the data)"),
+        "desk_new_hint": (
+            "Data warga baru masuk lewat intake langsung dan dicocokkan dengan keluarga yang ada.",
+            "A new resident goes through the real-time intake and is matched to the households "
+            "the hub knows.",
+        ),
+        "desk_full_name": ("Nama lengkap", "Full name"),
+        "desk_needs": ("Kebutuhan", "Needs"),
+        "desk_phone": ("Nomor HP/WhatsApp", "Phone/WhatsApp number"),
+        "desk_phone_hint": (
+            "Boleh kosong. Jika diisi, warga menerima SMS/WhatsApp setiap status berubah.",
+            "Optional. When given, the resident gets an SMS/WhatsApp at each status change.",
+        ),
+        "desk_note": ("Catatan", "Note"),
+        "desk_register": ("Catat permohonan", "Register the request"),
+        "desk_another": ("Catat permohonan lain", "Register another request"),
+        "desk_need_who": (
+            "Pilih keluarga pemohon, atau isi nama lengkap warga baru.",
+            "Pick the applicant's household, or enter the new resident's full name.",
+        ),
+        "desk_need_needs": ("Pilih minimal satu kebutuhan.", "Pick at least one need."),
+        "desk_request": ("Permohonan", "Request"),
+        "desk_grievance": ("Pengaduan", "Complaint"),
+        "desk_not_found": (
+            "Tidak ditemukan, atau Anda tidak berhak membukanya.",
+            "Not found, or you may not open it.",
+        ),
+        "desk_need_reason": (
+            "Tulis alasan yang dapat dibaca warga.",
+            "Write a reason the resident can read.",
+        ),
+        "desk_unknown_action": ("Tindakan tidak dikenal.", "Unknown action."),
+        "desk_need_kind": ("Pilih jenis pengaduan.", "Choose the kind of complaint."),
+        "desk_need_text": ("Tulis isi pengaduan.", "Write what the complaint is about."),
+        "desk_need_answer": ("Tulis jawabannya.", "Write the answer."),
+        "receipt_title": ("Tanda terima", "Receipt"),
+        "receipt_number": ("Nomor permohonan Anda:", "Your request number:"),
+        "receipt_how": (
+            "Cek status kapan saja di /cek-status dengan nomor ini dan 4 angka terakhir NIK Anda.",
+            "Check the status any time at /cek-status with this number and the last 4 digits "
+            "of your NIK.",
+        ),
+        "receipt_keep": (
+            "Simpan tanda terima ini. Petugas tidak akan meminta uang untuk layanan ini.",
+            "Keep this receipt. Staff will never ask for money for this service.",
+        ),
+        "receipt_print": (
+            "Cetak halaman ini (Ctrl+P) untuk diberikan kepada warga.",
+            "Print this page (Ctrl+P) to give to the resident.",
+        ),
+        "requests_title": ("Permohonan", "Requests"),
+        "req_open": ("Buka permohonan", "Open the request"),
+        "req_status": ("Status", "Status"),
+        "req_status_registered": ("Terdaftar", "Registered"),
+        "req_status_assigned": ("Ditugaskan", "Assigned"),
+        "req_status_assessed": ("Diasesmen", "Assessed"),
+        "req_status_in_service": ("Dilayani", "In service"),
+        "req_status_ended": ("Selesai", "Ended"),
+        "req_status_pending_verification": ("Menunggu verifikasi", "Awaiting verification"),
+        "req_verify": ("Verifikasi dan tautkan", "Verify and link"),
+        "req_verify_title": ("Verifikasi pemohon", "Verify the applicant"),
+        "req_verify_hint": (
+            "Permohonan dari formulir web belum diperiksa. Cocokkan dengan KTP dan KK "
+            "pemohon, lalu isi nomor keluarga yang ditemukan di Loket, atau data pemohon "
+            "sesuai KTP untuk ditautkan.",
+            "A web-form request is not checked yet. Check it against the applicant's KTP "
+            "and KK, then give the household found at the front desk, or the applicant's "
+            "data as on the KTP to link them.",
+        ),
+        "req_typed": (
+            "Yang diketik pemohon (belum diperiksa)",
+            "What the applicant typed (unchecked)",
+        ),
+        "req_household_id": ("Nomor keluarga (dari Loket)", "Household id (from the front desk)"),
+        "req_outcome": ("Hasil", "Outcome"),
+        "req_outcome_fulfilled": ("dipenuhi", "fulfilled"),
+        "req_outcome_partly_fulfilled": ("dipenuhi sebagian", "partly fulfilled"),
+        "req_outcome_refused": ("ditolak", "refused"),
+        "req_mine": ("Hanya yang ditugaskan kepada saya", "Only those assigned to me"),
+        "req_registered_on": ("Didaftarkan", "Registered on"),
+        "req_due": ("Batas waktu", "Due by"),
+        "req_overdue_words": (
+            "lewat batas waktu layanan",
+            "past its service-level time",
+        ),
+        "req_assigned": ("Pekerja sosial", "Social worker"),
+        "req_unassigned": ("Belum ditugaskan", "Not assigned yet"),
+        "req_channel": ("Saluran", "Channel"),
+        "req_channel_front_desk": ("Loket", "Front desk"),
+        "req_channel_web_form": ("Formulir web", "Web form"),
+        "req_steps": ("Langkah", "Steps"),
+        "req_step": ("Langkah", "Step"),
+        "req_on": ("Tanggal", "Date"),
+        "req_sla_days": ("Batas (hari)", "SLA (days)"),
+        "req_note": ("Catatan", "Note"),
+        "req_actions": ("Tindakan", "Actions"),
+        "req_worker": ("Pekerja sosial", "Social worker"),
+        "req_worker_hint": (
+            "Kosongkan untuk menugaskan diri sendiri. Saat didaftarkan, permohonan sudah "
+            "ditugaskan ke pekerja sosial wilayahnya bila ada.",
+            "Leave it empty to assign yourself. At registration a request is assigned to "
+            "the area's social worker when there is one.",
+        ),
+        "req_assign": ("Tugaskan", "Assign"),
+        "req_advance_to": ("Lanjut ke", "Move on to"),
+        "req_end": ("Akhiri permohonan", "End the request"),
+        "req_reason": ("Alasan untuk warga", "Reason for the resident"),
+        "req_reason_hint": (
+            "Warga membaca alasan ini di Cek status: tulis dengan bahasa sederhana.",
+            "The resident reads this on Cek status: write it plainly.",
+        ),
+        "grievances_title": ("Pengaduan", "Complaints"),
+        "grv_file": ("Catat pengaduan", "File a complaint"),
+        "grv_file_button": ("Catat pengaduan", "File the complaint"),
+        "grv_kind": ("Jenis pengaduan", "Kind of complaint"),
+        "grv_choose_kind": ("Pilih jenis", "Choose a kind"),
+        "grv_kind_wrong_data": ("Data salah", "Wrong data"),
+        "grv_kind_aid_not_received": ("Bantuan tidak diterima", "Aid not received"),
+        "grv_kind_aid_to_ineligible": (
+            "Bantuan diterima yang tidak berhak",
+            "Aid received by someone not eligible",
+        ),
+        "grv_kind_service_conduct": ("Perlakuan petugas/layanan", "Treatment by a service"),
+        "grv_household": ("Keluarga (ID, boleh kosong)", "Household (ID, optional)"),
+        "grv_anonymous": ("Tanpa nama (anonim)", "Anonymous"),
+        "grv_anonymous_hint": (
+            "Hanya untuk pengaduan perlakuan petugas atau penyimpangan.",
+            "Only for complaints about treatment by staff or misconduct.",
+        ),
+        "grv_text": ("Isi pengaduan", "The complaint"),
+        "grv_status_filed": ("Diterima", "Filed"),
+        "grv_status_acted": ("Ditindaklanjuti", "Acted on"),
+        "grv_status_answered": ("Dijawab", "Answered"),
+        "grv_escalated": ("Eskalasi", "Escalated"),
+        "grv_act_hint": (
+            "Untuk usulan perubahan, catatan ini menjadi alasannya; untuk kasus, pilih "
+            "kebutuhannya.",
+            "For a change request this note is its reason; for a case, pick the needs.",
+        ),
+        "grv_change_kind": ("Jenis usulan perubahan", "Kind of change request"),
+        "grv_escalated_words": (
+            "lewat batas waktu, dinaikkan ke",
+            "past its time, escalated to",
+        ),
+        "grv_linked": ("Ditindaklanjuti sebagai", "Acted on as"),
+        "grv_to_change_request": ("Jadikan usulan perubahan", "Make a change request"),
+        "grv_to_targeting_finding": ("Jadikan temuan sasaran", "Make a targeting finding"),
+        "grv_to_case": ("Jadikan kasus pekerja sosial", "Make a case for a social worker"),
+        "grv_answer": ("Jawaban", "Answer"),
+        "grv_answer_hint": (
+            "Jawaban menutup pengaduan; pengadu membacanya.",
+            "The answer closes the complaint; the complainant reads it.",
+        ),
+        "grv_answer_button": ("Kirim jawaban", "Send the answer"),
+        "dash_desk": ("Layanan satu pintu", "One-door service"),
+        "dash_desk_first": ("Median sampai jawaban pertama", "Median to a first answer"),
+        "dash_desk_end": ("Median sampai selesai", "Median to the end"),
+        "dash_desk_days": ("hari", "days"),
+        "dash_desk_within": ("Selesai dalam batas waktu", "Ended within the SLA"),
+        "dash_desk_by_need": ("Permohonan per kebutuhan", "Requests by need"),
+        "dash_desk_by_area": ("Permohonan per kecamatan", "Requests by kecamatan"),
+        "dash_desk_by_status": ("Permohonan per status", "Requests by status"),
+        "dash_desk_by_kind": ("Pengaduan per jenis", "Complaints by kind"),
+        "dash_desk_count": ("Jumlah", "Count"),
+        "dash_desk_requests": ("Permohonan", "Requests"),
+        "dash_desk_grievances": ("Pengaduan", "Complaints"),
+        "cek_title": ("Cek status permohonan", "Check a request's status"),
+        "cek_intro": (
+            "Masukkan nomor permohonan dari tanda terima dan 4 angka terakhir NIK pemohon.",
+            "Enter the request number from the receipt and the last 4 digits of the "
+            "applicant's NIK.",
+        ),
+        "cek_number": ("Nomor permohonan", "Request number"),
+        "cek_nik4": ("4 angka terakhir NIK", "Last 4 digits of the NIK"),
+        "cek_nik4_hint": ("Contoh: 0123", "For example: 0123"),
+        "cek_button": ("Cek status", "Check the status"),
+        "cek_bad_input": (
+            "Isi nomor permohonan dan tepat 4 angka terakhir NIK.",
+            "Enter the request number and exactly the last 4 digits of the NIK.",
+        ),
+        "cek_not_found": (
+            "Nomor dan angka NIK ini tidak cocok dengan permohonan mana pun. Periksa tanda "
+            "terima Anda, atau tanyakan ke loket Dinas Sosial.",
+            "This number and these NIK digits match no request. Check your receipt, or ask "
+            "at the Dinas Sosial front desk.",
+        ),
+        "cek_status": ("Status", "Status"),
+        "cek_next": ("Langkah berikutnya", "Next step"),
+        "pub_request_title": ("Ajukan permohonan layanan", "Ask for a service"),
+        "pub_request_intro": (
+            "Isi formulir ini sekali; petugas loket Dinas Sosial memeriksanya dan menghubungi "
+            "Anda. Anda tidak perlu datang ke banyak kantor.",
+            "Fill in this form once; the Dinas Sosial front desk checks it and contacts you. "
+            "You need not go from office to office.",
+        ),
+        "pub_request_button": ("Kirim permohonan", "Send the request"),
+        "pub_request_link": ("Ajukan permohonan baru", "Ask for a service"),
+        "pub_check_link": ("Cek status permohonan", "Check a request's status"),
     }
 )
 

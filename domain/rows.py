@@ -271,6 +271,76 @@ class ChangeRequest(GraphRow):
     effect: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class ServiceRequest(GraphRow):
+    """A resident's request at the front desk (permohonan) as it stands (see
+    `domain.service_desk`). `phone` (the contact), `nik_check` (a salted
+    digest of the applicant's NIK's last digits, with `nik_salt`) and
+    `applicant` (what a web-form applicant typed, as JSON, kept only until the
+    front desk verifies them) stay out of the journal
+    (`schema.journaling.IDENTIFYING`)."""
+
+    ENTITY: ClassVar[str] = "service_requests"
+    KEYS: ClassVar[tuple[str, ...]] = ("service_request_id",)
+    service_request_id: str
+    number: str | None = None
+    household_id: str | None = None
+    person_id: str | None = None
+    kelurahan_code: str | None = None
+    kecamatan_code: str | None = None
+    needs: tuple[str, ...] = ()
+    channel: str | None = None
+    note: str | None = None
+    status: str | None = None
+    history: tuple[str, ...] = ()
+    organization: str | None = None
+    registered_by: str | None = None
+    received_at: datetime | None = None
+    registered_at: datetime | None = None
+    assigned_to: str | None = None
+    assigned_at: datetime | None = None
+    assessed_at: datetime | None = None
+    in_service_at: datetime | None = None
+    ended_at: datetime | None = None
+    step_note: str | None = None
+    outcome: str | None = None
+    outcome_reason: str | None = None
+    grievance_id: str | None = None
+    phone: str | None = None
+    nik_check: str | None = None
+    nik_salt: str | None = None
+    applicant: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Grievance(GraphRow):
+    """A complaint (pengaduan) as it stands: `household_id` is None for an
+    anonymous one; `action` what it became (`linked_id` the change request or
+    service request made of it); `answer` what the resident reads."""
+
+    ENTITY: ClassVar[str] = "grievances"
+    KEYS: ClassVar[tuple[str, ...]] = ("grievance_id",)
+    grievance_id: str
+    number: str | None = None
+    kind: str | None = None
+    household_id: str | None = None
+    anonymous: bool = False
+    text: str | None = None
+    status: str | None = None
+    history: tuple[str, ...] = ()
+    organization: str | None = None
+    filed_by: str | None = None
+    filed_at: datetime | None = None
+    action: str | None = None
+    linked_id: str | None = None
+    acted_by: str | None = None
+    acted_at: datetime | None = None
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    phone: str | None = None
+
+
 #: A household's fields, in order; the first is its key.
 HOUSEHOLD_FIELDS: Final[tuple[str, ...]] = Household.field_names()
 #: What the graph stores on a household besides its key.
@@ -286,7 +356,16 @@ WrittenRow: TypeAlias = (
 
 #: The rows the API journals, by entity (a journal fact's `table`).
 JOURNALED: Final[dict[str, type[GraphRow]]] = {
-    row.ENTITY: row for row in (Service, Enrolment, Assessment, Referral, ChangeRequest)
+    row.ENTITY: row
+    for row in (
+        Service,
+        Enrolment,
+        Assessment,
+        Referral,
+        ChangeRequest,
+        ServiceRequest,
+        Grievance,
+    )
 }
 
 
@@ -323,12 +402,14 @@ __all__ = [
     "ChangeRequest",
     "Enrolment",
     "GraphRow",
+    "Grievance",
     "Household",
     "MatchEvidence",
     "Person",
     "Referral",
     "ReferralMove",
     "Service",
+    "ServiceRequest",
     "SourceRecord",
     "WrittenRow",
 ]

@@ -19,6 +19,11 @@ from graph.model import NODES
 UNIQUE_KEYS: Final[tuple[tuple[str, str], ...]] = (
     *((node.label, node.key) for node in NODES),
     ("ChangeRequest", "request_id"),
+    # the front desk's requests and complaints, by id and by public number
+    ("ServiceRequest", "service_request_id"),
+    ("ServiceRequest", "number"),
+    ("Grievance", "grievance_id"),
+    ("Grievance", "number"),
 )
 
 #: (name, label, properties) range indexes for the API's look-ups.
@@ -31,6 +36,7 @@ RANGE_INDEXES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
     ("service_date", "Service", ("service_date",)),
     ("source_record_org", "SourceRecord", ("organization",)),
     ("referral_status", "Referral", ("status",)),
+    ("service_request_status", "ServiceRequest", ("status",)),
 )
 
 #: Full-text index over the name as written and its standardised tokens.

@@ -1,7 +1,8 @@
 """Erasing people from the graph: their source records, their own services,
 assessments and change requests, the person, and a household left without
 members with what hangs on it (services, assessments, referrals, change
-requests). Idempotent."""
+requests); the front desk's requests and complaints about them or the
+household. Idempotent."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ RETURN count(*) AS n"""
 _CHANGE_REQUESTS = """
 MATCH (c:ChangeRequest) WHERE c.person_id IN $persons OR c.household_id IN $households
 DETACH DELETE c RETURN count(*) AS n"""
+
+_SERVICE_DESK = """
+MATCH (x) WHERE (x:ServiceRequest OR x:Grievance)
+  AND (x.person_id IN $persons OR x.household_id IN $households)
+DETACH DELETE x RETURN count(*) AS n"""
 
 _HOUSEHOLDS = """
 UNWIND $households AS hid
@@ -63,6 +69,7 @@ def erase(
         ("persons", _PERSONS),
         ("households", _HOUSEHOLDS),
         ("change_requests", _CHANGE_REQUESTS),
+        ("service_desk", _SERVICE_DESK),
     ):
         records, _, _ = driver.execute_query(cypher, params, database_=database)
         counts[name] = int(records[0]["n"]) if records else 0

@@ -34,6 +34,7 @@ from domain.shapes import Page, Row, Scope
 from graph.driver import guarded
 from graph.errors import GraphInputError
 from graph.loader import upsert_statement
+from graph.service_desk import ServiceDeskStatements
 
 #: A referral that no longer stands (declined, passed on to another
 #: organization or cancelled) opens nothing.
@@ -242,10 +243,14 @@ _PRESENT: Final[dict[str, LiteralString]] = {
     "} AS found",
     "change_requests": "UNWIND $keys AS k RETURN k.i AS i, "
     "EXISTS { MATCH (:ChangeRequest {request_id: k.request_id}) } AS found",
+    "service_requests": "UNWIND $keys AS k RETURN k.i AS i, EXISTS { MATCH "
+    "(:ServiceRequest {service_request_id: k.service_request_id}) } AS found",
+    "grievances": "UNWIND $keys AS k RETURN k.i AS i, "
+    "EXISTS { MATCH (:Grievance {grievance_id: k.grievance_id}) } AS found",
 }
 
 
-class GraphRepository:
+class GraphRepository(ServiceDeskStatements):
     def __init__(self, driver: AsyncDriver, database: str = "neo4j", uri: str = "") -> None:
         self._driver = driver
         self._database = database

@@ -28,15 +28,17 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
-from connectors.reference import eligibility_rules
+from connectors.reference import eligibility_rules, worker_areas
 from graph import GraphRepository, GraphUnavailable, open_async_driver
 from hub.analytics import StagingAnalytics
 from hub.body_limit import MAX_BODY_BYTES, BodyLimit
 from hub.console import console_routes, register_console_documents
 from hub.cycles import SqliteCycles
 from hub.dashboard import Sessions, dashboard_routes
+from hub.errors import ConfigError
 from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
+from hub.notify import notifier_for
 from hub.security import (
     AuditLog,
     Authenticator,
@@ -213,9 +215,16 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         journal,
         lambda: runtime.linkage.generations if runtime.linkage is not None else None,
     )
+    try:
+        areas = worker_areas(settings.worker_areas_file)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"worker_areas_file: {exc}") from None
+    notifier = notifier_for(settings)
     if services is not None:
         services = replace(
             services,
+            worker_areas=services.worker_areas or areas,
+            notifier=services.notifier or notifier,
             audit=services.audit or audit,
             analytics=services.analytics or analytics,
             journal=services.journal or journal,
@@ -301,6 +310,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 analytics=analytics,
                 rules=eligibility_rules(),
                 cycles=cycles,
+                worker_areas=areas,
+                notifier=notifier,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)
@@ -348,7 +359,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                     runtime.linkage.generations if runtime.linkage is not None else None
                 ),
             ),
-            *console_routes(settings, sessions, runtime.limiter, runtime.graphql_context, schema),
+            *console_routes(
+                settings,
+                sessions,
+                runtime.limiter,
+                runtime.graphql_context,
+                schema,
+                lambda: runtime.services,
+            ),
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodyLimit, max_bytes=max_body_bytes(settings))],

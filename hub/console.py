@@ -14,18 +14,29 @@ from starlette.routing import BaseRoute
 from connectors import legal
 from connectors.upload import UploadStore
 from console import Console, ConsoleSettings, upload_routes
-from console.app import UploadView
+from console.app import Refused, UploadView
 from console.casework import Casework
 from console.change_pages import ChangePages
 from console.deliveries import Deliveries
+from console.public import PublicDoor, PublicPages, StatusCheck
 from console.review_pages import ReviewPages
-from console.runner import Executor, Runner, load_operations
+from console.runner import Executor, Outcome, Runner, load_operations
+from console.service_desk import ServiceDesk
 from hub.dashboard import DASHBOARD_ROLES, Sessions, principal_of
 from hub.intake import IntakeStore
-from hub.security import Principal, RateLimiter, SecurityError
+from hub.security import Principal, RateLimit, RateLimiter, SecurityError
 from hub.settings import Settings
-from schema.context import Context
+from hub.status_check import FailedChecks, PublicStatus, check_status
+from schema.context import Context, Services
 from schema.extensions import TrustedDocuments
+
+#: checks (or web-form requests) a client address may make at once, then per minute
+PUBLIC_BURST = 5
+PUBLIC_RATE_PER_MINUTE = 6
+#: the organization that keeps the front desk, unless hub.toml names it
+DESK_ORGANIZATION = "ORG-DINSOS"
+#: the purpose a web-form request is registered with (connectors.legal's registry)
+WEB_FORM_PURPOSE = "social_assistance"
 
 
 def register_console_documents(store: TrustedDocuments) -> None:
@@ -41,7 +52,11 @@ def console_routes(
     limiter: RateLimiter,
     context: Callable[[Principal | None, str | None], Context],
     schema: Executor,
+    services: Callable[[], Services | None] = lambda: None,
 ) -> list[BaseRoute]:
+    """`services`: the app's services once the graph is connected (Cek status
+    reads the request through them)."""
+
     def principal(payload: Mapping[str, Any]) -> Principal:
         p = principal_of(dict(payload))
         limiter.check(p.rate_limit_key)
@@ -62,12 +77,75 @@ def console_routes(
         check_login,
     )
     uploads = UploadStore(IntakeStore.config_dir_of(settings.home))
-    return console.routes(
-        extra=[
-            *upload_routes.routes(UploadView(console), uploads),
-            *ReviewPages(console).routes(),
-            *ChangePages(console).routes(),
-            *Casework(console).routes(),
-            *Deliveries(console).routes(),
-        ]
+    public = public_limiter(settings, limiter)
+
+    web_form = web_form_identity(settings)
+
+    async def as_web_form(operation: str, variables: dict[str, Any]) -> Outcome:
+        limiter.check(web_form.rate_limit_key)  # all residents' forms together, as a key
+        return await console.runner.run(
+            operation, web_form, purpose=WEB_FORM_PURPOSE, variables=variables
+        )
+
+    door = PublicDoor(
+        check=status_check(services, FailedChecks(settings.status_check_failures_per_day)),
+        limit=public.check,
+        run=as_web_form,
+        secure=settings.mode == "production",
+    )
+    return [
+        *console.routes(
+            extra=[
+                *upload_routes.routes(UploadView(console), uploads),
+                *ReviewPages(console).routes(),
+                *ChangePages(console).routes(),
+                *Casework(console).routes(),
+                *Deliveries(console).routes(),
+                *ServiceDesk(console).routes(),
+            ]
+        ),
+        *PublicPages(console, door).routes(),
+    ]
+
+
+def web_form_identity(settings: Settings) -> Principal:
+    """Who the public request form acts as: the narrowest role the API lets
+    register a request (`social_worker`: the front desk's casework, without the
+    audit log an administrator reads), in Dinsos' organization
+    (`desk_organization` in hub.toml). The console only runs the form's two
+    operations with it (the PPKS list and `registerServiceRequest`, which
+    answers the number alone); the audit log names it `service:permohonan-baru`."""
+    return Principal(
+        subject="service:permohonan-baru",
+        organization=str(settings.extra.get("desk_organization", DESK_ORGANIZATION)),
+        role="social_worker",
+        auth_method="service",
+    )
+
+
+def status_check(
+    services: Callable[[], Services | None], failures: FailedChecks | None = None
+) -> StatusCheck:
+    """Cek status as the public page calls it: `hub.status_check` (which audits
+    each check and answers an unknown number and a wrong NIK alike)."""
+
+    async def check(number: str, nik_suffix: str) -> PublicStatus | None:
+        found = services()
+        if found is None:
+            raise Refused(503, "The hub is starting; try again in a moment.")
+        return await check_status(found, number, nik_suffix, failures)
+
+    return check
+
+
+def public_limiter(settings: Settings, limiter: RateLimiter) -> RateLimiter:
+    """The public pages' budget per client address (`public_rate_per_minute`,
+    `public_burst` in hub.toml), in the hub's shared buckets: a resident checks a
+    few times, a script trying numbers or NIK digits soon waits."""
+    return RateLimiter(
+        RateLimit(
+            rate=float(settings.extra.get("public_rate_per_minute", PUBLIC_RATE_PER_MINUTE)) / 60,
+            burst=int(settings.extra.get("public_burst", PUBLIC_BURST)),
+        ),
+        shared=limiter.shared,
     )

@@ -22,6 +22,7 @@ from hub.errors import HubError
 from hub.graph_sync import drain_erasures, queue_erasure
 from hub.intake import IntakeStore
 from hub.localgraph import ensure_neo4j
+from hub.notify import Outbox, outbox_path
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings, graph_target
 from journal import Journal
@@ -43,6 +44,8 @@ class Erasure:
     persons: list[str] = field(default_factory=list)
     households: list[str] = field(default_factory=list)
     staged_records: int = 0
+    messages: int = 0
+    """residents' messages whose phone and text were blanked (retention)"""
     graph: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
 
@@ -53,6 +56,7 @@ class Erasure:
             f"{verb} {len(self.record_keys)} records ({self.staged_records} staged), "
             f"{len(self.persons)} people and {len(self.households)} households"
             + (f"; graph: {graph}" if graph else "")
+            + (f"; {self.messages} messages blanked" if self.messages else "")
         )
 
 
@@ -104,9 +108,17 @@ def apply_retention(
     dry_run: bool = False,
     now: dt.datetime | None = None,
 ) -> Erasure:
-    """Erase every record its source's retention rule lets go."""
+    """Erase every record its source's retention rule lets go, and blank the
+    residents' messages done more than `notify_retention_days` ago."""
     expired = expired_records(con, now or dt.datetime.now())
     result = _erase(settings, con, [k for k, _ in expired], "retention", dry_run)
+    if not dry_run and outbox_path(settings).exists():
+        at = now.astimezone(dt.UTC) if now else dt.datetime.now(dt.UTC)
+        box = Outbox(outbox_path(settings))
+        try:
+            result.messages = box.forget(at - dt.timedelta(days=settings.notify_retention_days))
+        finally:
+            box.close()
     if not dry_run and expired:
         rules = sorted({rule for _, rule in expired})
         _audit(

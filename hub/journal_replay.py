@@ -17,7 +17,10 @@ an older state (nor its free text to the journal's masked copy).
   out, and so is the person of a row whose person is gone;
 - change requests are stored as they stand, and every applied one is applied
   again (a source row written by this load may have undone its correction or
-  withdrawal).
+  withdrawal);
+- the front desk's requests and complaints are stored as they stand, without
+  the resident's contact and NIK digest (the journal never held them: such a
+  request sends no more messages and its Cek status answers nothing).
 
 So a replay on a graph that already holds the rows writes nothing but the
 applied corrections again: it is safe to repeat.
@@ -31,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
-from domain.rows import JOURNALED, ChangeRequest, GraphRow
+from domain.rows import JOURNALED, ChangeRequest, GraphRow, Grievance, ServiceRequest
 from domain.shapes import Scope
 from graph import GraphRepository, GraphTarget, open_async_driver
 from journal import Journal, kinds
@@ -51,10 +54,13 @@ REPLAYED: Final = frozenset(
         kinds.CHANGE_REQUEST_APPLIED,
         kinds.CHANGE_REQUEST_REJECTED,
     }
+    | kinds.SERVICE_DESK
 )
 #: the entities written as rows, in this order; then the change requests
 TABLES: Final = ("services", "enrolments", "assessments", "referrals")
 CHANGE_REQUESTS: Final = ChangeRequest.ENTITY
+#: the front desk's entities, written after the change requests
+DESK: Final = (ServiceRequest.ENTITY, Grievance.ENTITY)
 _EVERYTHING: Final[Scope] = {"organization": None, "special_category": True, "opened": []}
 _BATCH: Final = 500
 
@@ -151,6 +157,16 @@ async def replay_into(repo: GraphRepository, journal: Journal) -> ReplayReport:
             await repo.apply_change_request(request)
             report.applied += 1
     report.rows[CHANGE_REQUESTS] = len(absent)
+    for table in DESK:
+        rows = list(state.get(table, {}).values())
+        report.left_out += await _survivors(repo, rows)
+        missing = await _missing(repo, table, rows)
+        for row in missing:
+            if isinstance(row, ServiceRequest):
+                await repo.register_service_request(row)
+            elif isinstance(row, Grievance):
+                await repo.file_grievance(row)
+        report.rows[table] = len(missing)
     return report
 
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.regions.population import POPULATION_FILE
+from domain.service_desk import STATUS_CHECK_FAILURES_PER_DAY
 from domain.thresholds import (
     OFFICE_TIMEZONE,
     POVERTY_BASELINE,
@@ -56,6 +57,10 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_POVERTY_BASELINE": "poverty_baseline",
     "HUB_POVERTY_TARGET": "poverty_target",
     "HUB_BUDGETS_FILE": "budgets_file",
+    # the one-door front desk (layanan satu pintu)
+    "HUB_WORKER_AREAS_FILE": "worker_areas_file",
+    "HUB_NOTIFY_SENDER": "notify_sender",
+    "HUB_NOTIFY_URL": "notify_url",
 }
 
 
@@ -92,6 +97,9 @@ class Settings:
     # The office's time zone (`[report] timezone`, IANA): where a month's days
     # begin and end, and what "today" is for the dashboard's current month.
     report_timezone: str = OFFICE_TIMEZONE
+    # Wrong Cek status checks a request's number takes in a day before it answers
+    # "not found" to every check until the next day (`status_check_failures_per_day`).
+    status_check_failures_per_day: int = STATUS_CHECK_FAILURES_PER_DAY
     # How much lower than the server the batch commands run (`nice`, 0-19):
     # `hub ingest`, `link`, `load`, `report` and `generate` give the CPU to
     # `hub serve` when both want it, so the API keeps its latency during a refresh.
@@ -106,6 +114,17 @@ class Settings:
     # The funders' budgets per program and year (`[budgets] file`, CSV; see
     # reports.budgets); none when unset.
     budgets_file: Path | None = None
+    # The front desk (layanan satu pintu): which social worker serves which area
+    # (`worker_areas_file`, CSV like connectors/reference/worker_areas.csv; the
+    # shipped file when unset), and where residents' status messages go
+    # (`[notify] sender`: "outbox", a table in $HUB_HOME/notify.sqlite, or "http",
+    # a POST of JSON to `[notify] url`, an SMS/WhatsApp gateway's webhook).
+    worker_areas_file: Path | None = None
+    notify_sender: str = "outbox"
+    notify_url: str | None = None
+    # Days the outbox keeps a message's phone and text once it was sent or given up
+    # (`notify_retention_days`); `hub retention` blanks them after.
+    notify_retention_days: int = 30
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -204,6 +223,8 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             "audit_anchor_interval_s",
             "report_cutoff_day",
             "refresh_nice",
+            "status_check_failures_per_day",
+            "notify_retention_days",
         ):
             if k in known:
                 known[k] = int(known[k])
@@ -242,6 +263,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
         "audit_anchor_dir",
         "population_file",
         "budgets_file",
+        "worker_areas_file",
     ):
         if known.get(k) is not None:
             known[k] = Path(known[k])
@@ -250,6 +272,15 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
     if known.get("linkage_engine", "duckdb") not in ("duckdb", "spark"):
         raise ConfigError(
             f"linkage_engine must be 'duckdb' or 'spark', not {known['linkage_engine']!r}."
+        )
+    if known.get("notify_sender", "outbox") not in ("outbox", "http"):
+        raise ConfigError(
+            f"notify_sender must be 'outbox' or 'http', not {known['notify_sender']!r}."
+        )
+    if known.get("notify_sender") == "http" and not known.get("notify_url"):
+        raise ConfigError(
+            "notify_sender is 'http' but notify_url is not set: set HUB_NOTIFY_URL to the "
+            "SMS/WhatsApp gateway's webhook."
         )
     if not 1 <= known.get("report_cutoff_day", REPORT_CUTOFF_DAY) <= REPORT_CUTOFF_MAX:
         raise ConfigError(

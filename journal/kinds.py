@@ -27,6 +27,22 @@ PROGRAM_CYCLE_OPENED: Final = "program_cycle.opened"
 PROGRAM_CYCLE_APPROVED: Final = "program_cycle.approved"
 PROGRAM_CYCLE_RECHECKED: Final = "program_cycle.rechecked"
 BUDGET_SET: Final = "budget.set"
+# the one-door front desk (layanan satu pintu): requests and complaints
+SERVICE_REQUEST_REGISTERED: Final = "service_request.registered"
+SERVICE_REQUEST_MOVED: Final = "service_request.moved"
+SERVICE_REQUEST_ENDED: Final = "service_request.ended"
+GRIEVANCE_FILED: Final = "grievance.filed"
+GRIEVANCE_ACTED: Final = "grievance.acted"
+GRIEVANCE_ANSWERED: Final = "grievance.answered"
+#: a request's states: its needs may name special-category PPKS
+SERVICE_REQUESTS: Final = frozenset(
+    {SERVICE_REQUEST_REGISTERED, SERVICE_REQUEST_MOVED, SERVICE_REQUEST_ENDED}
+)
+#: a complaint's states: tagged with its household (erasure forgets them with it),
+#: but read on the feed by Dinsos only, as the API's complaints are
+GRIEVANCES: Final = frozenset({GRIEVANCE_FILED, GRIEVANCE_ACTED, GRIEVANCE_ANSWERED})
+#: the front desk's kinds (a request's or complaint's every state)
+SERVICE_DESK: Final = SERVICE_REQUESTS | GRIEVANCES
 
 # pipeline runs
 HOUSEHOLD_MERGED: Final = "household.merged"
@@ -65,6 +81,7 @@ API: Final = frozenset(
         PROGRAM_CYCLE_RECHECKED,
         BUDGET_SET,
     }
+    | SERVICE_DESK
 )
 PIPELINE: Final = frozenset(
     {
@@ -81,7 +98,7 @@ PIPELINE: Final = frozenset(
 )
 #: facts that reveal special-category data (UU PDP: a person was assessed for a
 #: social-welfare problem): shown only to roles that see special categories
-SPECIAL_CATEGORY: Final = frozenset({ASSESSMENT_RECORDED})
+SPECIAL_CATEGORY: Final = frozenset({ASSESSMENT_RECORDED}) | SERVICE_REQUESTS
 #: facts whose subject is a source record key (who holds which record): the
 #: subject is shown with its organization only
 SUBJECT_IS_RECORD_KEY: Final = frozenset({SUBMISSION_RECEIVED})

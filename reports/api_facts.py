@@ -3,7 +3,9 @@ tables: `_rp_api_service` (every service recorded through the API before the
 month's end), `_rp_api_enrolment` (each household's enrolment in a program
 recorded through the API before the month's end, as last recorded) and
 `_rp_api_request` (the change requests approved in the month that were still
-approved or applied at its end). The report's sheets
+approved or applied at its end) and `_rp_api_desk` (the front desk's figures
+over the requests registered and complaints filed in the month, as they stood
+at its end: `domain.service_desk.figures`). The report's sheets
 and the dashboard count them with the staged ones (see reports.queries).
 
 A fact's time is when it was recorded (an instant); the month's boundaries
@@ -22,6 +24,8 @@ from typing import Any, Final
 
 import duckdb
 
+from domain import service_desk as desk
+from domain.rows import Grievance, ServiceRequest
 from journal import Journal, kinds
 
 _SERVICE_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_service (
@@ -32,6 +36,8 @@ _ENROLMENT_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_enrolment (
 _REQUEST_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_request (
     request_id VARCHAR, kind VARCHAR, household_id VARCHAR, person_id VARCHAR,
     organization VARCHAR, reason VARCHAR, changes VARCHAR, approved_at TIMESTAMP)"""
+_DESK_DDL: Final = """CREATE OR REPLACE TEMP TABLE _rp_api_desk (
+    ord INTEGER, section VARCHAR, key VARCHAR, value DOUBLE)"""
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: a request approved in the month counts unless it was rejected by the month's end
 _STILL_APPROVED: Final = frozenset({"APPROVED", "APPLIED"})
@@ -74,8 +80,10 @@ def stage(
     con.execute(_SERVICE_DDL)
     con.execute(_ENROLMENT_DDL)
     con.execute(_REQUEST_DDL)
+    con.execute(_DESK_DDL)
     if journal is None:
         return
+    _stage_desk(con, start, end, journal)
     _stage_enrolments(con, end, journal)
     services = []
     for fact in journal.between(_EPOCH, end, [kinds.SERVICE_RECORDED]):
@@ -135,6 +143,44 @@ def _stage_enrolments(con: duckdb.DuckDBPyConnection, end: dt.datetime, journal:
     ]
     if rows:
         con.executemany("INSERT INTO _rp_api_enrolment VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def _stage_desk(
+    con: duckdb.DuckDBPyConnection, start: dt.datetime, end: dt.datetime, journal: Journal
+) -> None:
+    """The front desk's figures for the month, one row per figure (section, key, value)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for fact in journal.between(_EPOCH, end, sorted(kinds.SERVICE_DESK)):
+        r = _row(fact.payload)
+        shape = ServiceRequest if fact.kind in kinds.SERVICE_REQUESTS else Grievance
+        key = shape.key_of(r)
+        if key is not None:
+            latest.setdefault(key, {}).update(shape.typed(r))
+
+    def within(at: Any) -> bool:
+        return isinstance(at, dt.datetime) and start <= at < end
+
+    requests = [r for r in latest.values() if within(r.get("registered_at"))]
+    grievances = [r for r in latest.values() if within(r.get("filed_at"))]
+    found = desk.figures(requests, grievances, (end - dt.timedelta(microseconds=1)).date())
+    rows: list[tuple[str, str, float | None]] = [
+        ("Permohonan", "jumlah", found.requests),
+        *(("Permohonan per kebutuhan", k, v) for k, v in found.by_need.items()),
+        *(("Permohonan per kecamatan", k, v) for k, v in found.by_kecamatan.items()),
+        *(("Permohonan per status", k, v) for k, v in found.by_status.items()),
+        ("Median hari", "sampai jawaban pertama", found.median_days_to_first_answer),
+        ("Median hari", "sampai selesai", found.median_days_to_end),
+        ("Selesai", "jumlah", found.ended),
+        ("Selesai", "dalam SLA", found.ended_within_sla),
+        ("Selesai", "bagian dalam SLA", found.share_ended_within_sla),
+        ("Pengaduan", "jumlah", found.grievances),
+        *(("Pengaduan per jenis", k, v) for k, v in found.grievances_by_kind.items()),
+        ("Pengaduan", "eskalasi", found.grievances_escalated),
+    ]
+    con.executemany(
+        "INSERT INTO _rp_api_desk VALUES (?, ?, ?, ?)",
+        [(n, section, key, value) for n, (section, key, value) in enumerate(rows)],
+    )
 
 
 #: the longest merge chain followed (A merged into B, B later into C, ...)

@@ -37,6 +37,8 @@ class Figures:
     poverty_trend: list[tuple[str, int | None, int | None, float | None]] = field(
         default_factory=list
     )
+    #: the front desk's figures for the month (section, key, value), as the report's sheet
+    desk: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def figures(
@@ -54,6 +56,15 @@ def figures(
         cov = sheet_rows(con, SHEET_BY_NAME["Cakupan per Kecamatan"], period)
         fund = sheet_rows(con, SHEET_BY_NAME["Layanan per Penyandang Dana"], period)
         trend = sheet_rows(con, SHEET_BY_NAME["Tren Bulanan"], period)
+        special = {
+            str(r[0])
+            for r in con.execute("SELECT code FROM ref_ppks WHERE special_category").fetchall()
+        }
+        desk = [  # the dashboard is read by analysts: no special-category need, even counted
+            r
+            for r in sheet_rows(con, SHEET_BY_NAME["Layanan Satu Pintu"], period)
+            if not (r[0] == "Permohonan per kebutuhan" and r[1] in special)
+        ]
         city = next(
             r for r in sheet_rows(con, SHEET_BY_NAME["Target Kemiskinan"], period) if r[0] == "KOTA"
         )
@@ -69,6 +80,7 @@ def figures(
         [(r[0], r[1], r[2], r[3], float(r[4])) for r in trend],
         poverty=(int(city[5]), int(city[6] or 0), city[7], goals.baseline, goals.target),
         poverty_trend=[(r["month"], r["poor_people"], r["population"], r["rate"]) for r in rates],
+        desk=[tuple(r) for r in desk],
     )
 
 
@@ -266,6 +278,18 @@ social_worker)<br><input type="password" name="api_key" autocomplete="off" requi
     )
 
 
+def desk_html(rows: Sequence[tuple[Any, ...]]) -> str:
+    """The front desk's figures as a table (the report sheet's rows)."""
+    if not rows:
+        return "<p class='note'>Belum ada permohonan atau pengaduan bulan ini.</p>"
+    body = "".join(
+        f"<tr><td>{_E(str(section))}</td><td>{_E(str(key))}</td>"
+        f"<td>{'-' if value is None else _E(f'{float(value):g}')}</td></tr>"
+        for section, key, value in rows
+    )
+    return f"<table id='desk'><tr><th>Bagian</th><th>Kunci</th><th>Nilai</th></tr>{body}</table>"
+
+
 def dashboard_page(fig: Figures, who: str, csrf: str | None = None) -> str:
     """The dashboard for `who` (escaped), or the data error when there is one;
     `csrf`: the session's token its sign-out form sends back (none for a caller
@@ -295,5 +319,6 @@ keluarga dengan masalah PPKS terlayani program aktif ({share}).</p>
 <section><h2>Pangsa pendanaan</h2><p class="note">Nilai layanan kumulatif per penyandang dana.</p>
 {funding_svg(fig.funding)}</section>
 <section><h2>Tren bulan ke bulan</h2>{trend_svg(fig.trend)}</section>
-<section><h2>Tren kemiskinan</h2>{poverty_trend_html(fig.poverty_trend)}</section>""",
+<section><h2>Tren kemiskinan</h2>{poverty_trend_html(fig.poverty_trend)}</section>
+<section><h2>Layanan satu pintu</h2>{desk_html(fig.desk)}</section>""",
     )

@@ -708,6 +708,16 @@ SHEETS: Final[tuple[SheetSpec, ...]] = (
         ),
     ),
     SheetSpec(
+        "Layanan Satu Pintu",
+        "Layanan satu pintu: permohonan yang terdaftar dan pengaduan yang masuk bulan ini, "
+        "per kebutuhan, kecamatan, status dan jenis; median hari; bagian selesai dalam SLA",
+        ("BAGIAN", "KUNCI", "NILAI"),
+        """SELECT d.section, CASE WHEN d.section = 'Permohonan per kecamatan'
+                   THEN coalesce(k.name || ' (' || d.key || ')', d.key) ELSE d.key END, d.value
+            FROM _rp_api_desk d LEFT JOIN ref_kecamatan k ON k.code = d.key
+            ORDER BY d.ord""",
+    ),
+    SheetSpec(
         "Tren Bulanan",
         "Tren bulan ke bulan: orang baru, layanan, keluarga terlayani, nilai",
         ("BULAN", "ORANG_BARU", "LAYANAN", "KELUARGA_TERLAYANI", "NILAI"),

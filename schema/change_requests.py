@@ -101,6 +101,51 @@ async def _move(
     return ChangeRequest.from_row(moved).shown_to(info.context.policy)
 
 
+async def file_request(info: Info, request: ChangeRequestInput) -> ChangeRequest:
+    """File a change request (the caller may write): `fileChangeRequest`, and a
+    complaint acted on as one (`schema.service_desk`)."""
+    require_write(info.context.principal)
+    if (
+        request.household_id is None
+        and request.person_id is None
+        and request.kind is not ChangeKind.USULAN
+    ):
+        raise InputError(
+            "request.householdId", f"name the household or person to {request.kind.value}."
+        )
+    await resolve(info, "request", request)
+    fixes = corrections(request.kind, request.changes, request.household_id, request.person_id)
+    now = inputs.now()
+    row = ChangeRequestRow(
+        request_id=f"chg-{uuid.uuid4()}",
+        kind=request.kind.value,
+        household_id=request.household_id,
+        person_id=request.person_id,
+        reason=inputs.required_text("request.reason", request.reason),
+        status="FILED",
+        history=("FILED",),
+        organization=str(info.context.principal.organization),
+        filed_at=now,
+        filed_by=_who(info),
+        changes=None if fixes is None else json.dumps(fixes),
+    )
+    await append(
+        info,
+        [
+            fact(
+                info,
+                kinds.CHANGE_REQUEST_FILED,
+                row,
+                households=[request.household_id],
+                persons=[request.person_id],
+            )
+        ],
+    )
+    stored = await info.context.repository.file_change_request(row)
+    wrote(info, persons=[request.person_id], households=[request.household_id])
+    return ChangeRequest.from_row(stored).shown_to(info.context.policy)
+
+
 @strawberry.type
 class ChangeRequestMutations:
     @strawberry.mutation(
@@ -108,46 +153,7 @@ class ChangeRequestMutations:
         "(correct) or penonaktifan (deactivate)."
     )
     async def file_change_request(self, info: Info, request: ChangeRequestInput) -> ChangeRequest:
-        require_write(info.context.principal)
-        if (
-            request.household_id is None
-            and request.person_id is None
-            and request.kind is not ChangeKind.USULAN
-        ):
-            raise InputError(
-                "request.householdId", f"name the household or person to {request.kind.value}."
-            )
-        await resolve(info, "request", request)
-        fixes = corrections(request.kind, request.changes, request.household_id, request.person_id)
-        now = inputs.now()
-        row = ChangeRequestRow(
-            request_id=f"chg-{uuid.uuid4()}",
-            kind=request.kind.value,
-            household_id=request.household_id,
-            person_id=request.person_id,
-            reason=inputs.required_text("request.reason", request.reason),
-            status="FILED",
-            history=("FILED",),
-            organization=str(info.context.principal.organization),
-            filed_at=now,
-            filed_by=_who(info),
-            changes=None if fixes is None else json.dumps(fixes),
-        )
-        await append(
-            info,
-            [
-                fact(
-                    info,
-                    kinds.CHANGE_REQUEST_FILED,
-                    row,
-                    households=[request.household_id],
-                    persons=[request.person_id],
-                )
-            ],
-        )
-        stored = await info.context.repository.file_change_request(row)
-        wrote(info, persons=[request.person_id], households=[request.household_id])
-        return ChangeRequest.from_row(stored).shown_to(info.context.policy)
+        return await file_request(info, request)
 
     @strawberry.mutation(
         description="Verify a filed change request against the family and "
@@ -235,4 +241,4 @@ class ChangeRequestQueries:
         return ChangeRequest.from_row(row).shown_to(policy)
 
 
-__all__ = ["ChangeRequestMutations", "ChangeRequestQueries"]
+__all__ = ["ChangeRequestMutations", "ChangeRequestQueries", "file_request"]

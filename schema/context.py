@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.eligibility import RuleBook
+from domain.service_desk import WorkerArea
 from domain.shapes import Scope
 from journal import Journal
 from schema.audit import AuditTrail
@@ -37,6 +38,7 @@ from schema.services import (
     AuditSink,
     Intake,
     NameNormaliser,
+    Notifier,
     ProgramCycles,
     PurposeResolver,
     Repository,
@@ -80,6 +82,11 @@ class Services:
     reaches the graph (schema.journaling), each process's tailer (schema.tailer)
     publishes it, the feed reads it. None keeps no journal and no feed (only
     tests and benchmarks: the hub always sets it)."""
+    worker_areas: tuple[WorkerArea, ...] = ()
+    """Which social worker serves which area (`connectors.reference.worker_areas`):
+    the front desk assigns a request by it; empty assigns none (by hand only)."""
+    notifier: Notifier | None = None
+    """Where residents' status messages go (hub.notify); None sends none."""
 
 
 @dataclass

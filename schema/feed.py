@@ -24,7 +24,7 @@ from journal import Fact, Journal, kinds
 from schema.audit import personal, read
 from schema.context import Context
 from schema.errors import InputError, ServiceError
-from schema.permissions import provenance_for
+from schema.permissions import hidden_grievance_kinds, provenance_for
 from schema.types.feed import FeedEvent, FeedPage
 
 Info = strawberry.Info[Context, None]
@@ -61,6 +61,7 @@ async def visible(context: Context, facts: Sequence[Fact]) -> list[Fact]:
     only if its role sees those."""
     if not context.policy.sees_special_category:
         facts = [f for f in facts if f.kind not in kinds.SPECIAL_CATEGORY]
+    facts = [f for f in facts if f.kind not in kinds.GRIEVANCES or _reads(context, f)]
     if context.scope["organization"] is None:
         return list(facts)
     households = sorted({h for f in facts for h in f.household_ids})
@@ -69,6 +70,14 @@ async def visible(context: Context, facts: Sequence[Fact]) -> list[Fact]:
         granted = await context.services.repository.granted(households, context.scope)
         shown = {h for h, ok in zip(households, granted, strict=True) if ok}
     return [f for f in facts if shown.intersection(f.household_ids)]
+
+
+def _reads(context: Context, complaint: Fact) -> bool:
+    """A complaint's fact: Dinsos' roles, and only the kinds the role may read."""
+    if context.scope["organization"] is not None or not context.policy.casework:
+        return False
+    row = complaint.payload.get("row") or {}
+    return row.get("kind") not in hidden_grievance_kinds(context.principal)
 
 
 async def page(context: Context, after: int, first: int) -> tuple[list[Fact], int, bool]:

@@ -52,9 +52,22 @@ SUMMARY_KEYS: Final = (
     "active",
 )
 #: free-text fields: kept, with identifiers typed into them masked
-FREE_TEXT: Final = ("note", "notes", "plan", "reason", "rejection_reason", "override_reason")
+FREE_TEXT: Final = (
+    "note",
+    "notes",
+    "plan",
+    "reason",
+    "rejection_reason",
+    "override_reason",
+    "step_note",
+    "outcome_reason",
+    "text",
+    "answer",
+)
 #: rows never carry these (a submission's personal data stays in intake and staging)
-IDENTIFYING: Final = frozenset({"nik", "no_kk", "phone", "full_name", "name_tokens"})
+IDENTIFYING: Final = frozenset(
+    {"nik", "no_kk", "phone", "full_name", "name_tokens", "nik_check", "nik_salt", "applicant"}
+)
 
 _MASKING: Final = POLICIES["agency"]
 

@@ -5,7 +5,6 @@ review decisions and change requests. Each publishes what it changed."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from enum import Enum
@@ -13,9 +12,7 @@ from enum import Enum
 import strawberry
 
 from domain import rows
-from domain.identity import PROBLEMS, id_digits, kk_problem, nik_problem
 from domain.shapes import Row
-from domain.thresholds import is_decile
 from journal import kinds
 from schema import inputs
 from schema.audit import wrote
@@ -35,6 +32,8 @@ from schema.permissions import (
     require_write,
     sees_eligibility,
 )
+from schema.service_desk import ServiceDeskMutations, follow_casework
+from schema.submission import RecordInput, check_record, link_record
 from schema.targets import resolve, visible_household
 from schema.types.assessment import Assessment, signer
 from schema.types.program import Enrolment
@@ -48,26 +47,6 @@ from schema.types.referral import (
 from schema.types.service import Service
 
 Info = strawberry.Info[Context, None]
-
-
-@strawberry.input(description="A beneficiary record as a partner holds it (canonical fields).")
-class RecordInput:
-    source_record_id: str
-    full_name: str
-    nik: str | None = None
-    no_kk: str | None = None
-    birth_date: date | None = None
-    birth_place: str | None = None
-    sex: str | None = None
-    relationship: str | None = None
-    address: str | None = None
-    rt: str | None = None
-    rw: str | None = None
-    kelurahan: str | None = None
-    kecamatan: str | None = None
-    phone: str | None = None
-    ppks: list[str] = strawberry.field(default_factory=list)
-    welfare_decile: int | None = None
 
 
 @strawberry.type
@@ -242,79 +221,6 @@ async def _served_household(info: Info, service: ServiceInput) -> tuple[str, boo
     )
 
 
-def _submitted_rows(record: RecordInput, linked: Row, org: str, key: str) -> list[rows.WrittenRow]:
-    """What a linked submission writes to the graph: its household and person
-    when the linker made them new, the record, and the link's evidence (as a
-    bulk load writes it), in that order."""
-    pid, hid = str(linked["person_id"]), str(linked["household_id"])
-    out: list[rows.WrittenRow] = []
-    if linked.get("new_household"):
-        out.append(
-            rows.Household(
-                household_id=hid,
-                no_kk=record.no_kk,
-                address=record.address,
-                rt=linked.get("rt"),
-                rw=linked.get("rw"),
-                kelurahan_code=linked.get("kelurahan_code"),
-                kecamatan_code=linked.get("kecamatan_code"),
-                welfare_decile=record.welfare_decile,
-                status="active",
-            )
-        )
-    if linked.get("new_person"):
-        out.append(
-            rows.Person(
-                person_id=pid,
-                household_id=hid,
-                full_name=record.full_name,
-                name_tokens=" ".join(linked.get("name_tokens") or []) or None,
-                nik=record.nik,
-                no_kk=record.no_kk,
-                birth_date=record.birth_date,
-                birth_place=record.birth_place,
-                sex=record.sex,
-                relationship=record.relationship,
-                phone=record.phone,
-                status="active",
-                ppks=tuple(record.ppks),
-            )
-        )
-    out.append(
-        rows.SourceRecord(
-            record_key=key,
-            source=linked.get("source") or org,
-            organization=org,
-            source_record_id=record.source_record_id,
-            person_id=pid,
-            full_name=record.full_name,
-            nik=record.nik,
-            no_kk=record.no_kk,
-            birth_date=record.birth_date,
-            address=record.address,
-            rt=record.rt,
-            rw=record.rw,
-            kelurahan=record.kelurahan,
-            match_probability=linked.get("match_probability"),
-            loaded_at=inputs.now(),
-            via_api=True,
-        )
-    )
-    matched = linked.get("matched_record_key")
-    if matched:
-        left, right = sorted((key, str(matched)))
-        out.append(
-            rows.MatchEvidence(
-                record_key_l=left,
-                record_key_r=right,
-                match_probability=linked.get("match_probability"),
-                match_weight=linked.get("match_weight"),
-                evidence=json.dumps(linked.get("evidence") or []),
-            )
-        )
-    return out
-
-
 async def _record_assessment(
     info: Info, assessment: AssessmentInput, revises: Row | None
 ) -> Assessment:
@@ -372,17 +278,6 @@ def _may_move(policy: Policy, org: str, referral: Row, status: str) -> None:
         raise Forbidden(f"only {who} moves a referral to {status}.")
 
 
-def _identity_numbers(record: RecordInput) -> None:
-    """NIK and KK by the rules every path uses (`domain.identity`); kept as their digits."""
-    for name, label, problem in (
-        ("record.nik", "NIK", nik_problem(record.nik)),
-        ("record.noKk", "KK number", kk_problem(record.no_kk)),
-    ):
-        if problem is not None:  # the value is not echoed: errors may be logged
-            raise InputError(name, f"not a valid {label}: it {PROBLEMS[problem]}.")
-    record.nik, record.no_kk = id_digits(record.nik), id_digits(record.no_kk)
-
-
 @strawberry.type
 class Mutation(
     GrantMutations,
@@ -390,6 +285,7 @@ class Mutation(
     DecileAlertMutations,
     ProgramCycleMutations,
     BudgetMutations,
+    ServiceDeskMutations,
 ):
     @strawberry.mutation(
         description="Submit a beneficiary record; it is linked in real time. "
@@ -406,19 +302,13 @@ class Mutation(
             raise ServiceError("real-time linkage is not configured on this hub.")
         org = str(info.context.principal.organization)
         watch = info.context.services.submissions
-        inputs.required_text("record.fullName", record.full_name)
-        inputs.required_text("record.sourceRecordId", record.source_record_id)
-        _identity_numbers(record)
-        if record.welfare_decile is not None and not is_decile(record.welfare_decile):
-            raise InputError("record.welfareDecile", "is between 1 and 10.")
+        check_record(record)
         wait = watch.admit(org) if watch is not None else 0.0
         if wait > 0:
             raise RateLimited("submissions", wait)
-        fields = strawberry.asdict(record)
-        linked = await intake.submit(fields, org)
+        linked = await link_record(info, intake, record)
         pid, hid = str(linked["person_id"]), str(linked["household_id"])
-        key = str(linked.get("record_key") or f"{org}:{record.source_record_id}")
-        await info.context.repository.write(_submitted_rows(record, linked, org, key))
+        key = str(linked["record_key"])
         wrote(info, persons=[pid], households=[hid])
         if watch is not None:
             for alert in await watch.submitted(
@@ -491,7 +381,9 @@ class Mutation(
     async def record_assessment(self, info: Info, assessment: AssessmentInput) -> Assessment:
         require_casework(info.context.principal)
         await resolve(info, "assessment", assessment)
-        return await _record_assessment(info, assessment, None)
+        recorded = await _record_assessment(info, assessment, None)
+        await follow_casework(info, str(assessment.household_id), "assessment")
+        return recorded
 
     @strawberry.mutation(
         description="Edit an assessment: the edit is recorded as a new version of it, "
@@ -542,6 +434,7 @@ class Mutation(
         await journaled_write(info, kinds.REFERRAL_CREATED, row, households=[referral.household_id])
         result = Referral.from_row(row.as_dict())
         wrote(info, households=[referral.household_id])
+        await follow_casework(info, str(referral.household_id), "referral")
         return result.shown_to(policy)
 
     @strawberry.mutation(description="Move a referral to its next status.")
@@ -620,6 +513,7 @@ class Mutation(
             info, kinds.ENROLMENT_RECORDED, row, households=[enrolment.household_id]
         )
         wrote(info, households=[enrolment.household_id])
+        await follow_casework(info, str(enrolment.household_id), "enrolment")
         return Enrolment(
             program_code=enrolment.program,
             program_name=None,

@@ -18,6 +18,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
+from domain.service_desk import GRIEVANCE_KINDS
 from domain.shapes import Scope
 from schema.errors import Forbidden, InputError
 
@@ -283,6 +284,14 @@ def require_casework(principal: Any) -> Policy:
             "Dinsos staff record assessments and decide review pairs."
         )
     return policy
+
+
+def hidden_grievance_kinds(principal: Any) -> tuple[str, ...]:
+    """The complaint kinds the caller may not read at all: those for Dinsos'
+    administrators only (`domain.service_desk.GrievanceKind.administrators_only`)."""
+    if _role(principal) == "dinsos_admin":
+        return ()
+    return tuple(k.code for k in GRIEVANCE_KINDS.values() if k.administrators_only)
 
 
 def sees_eligibility(policy: Policy) -> bool:
@@ -561,6 +570,7 @@ __all__ = [
     "Policy",
     "Principal",
     "Provenance",
+    "hidden_grievance_kinds",
     "mask",
     "mask_contact",
     "mask_evidence",

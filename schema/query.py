@@ -36,6 +36,7 @@ from schema.permissions import (
 )
 from schema.referrals import ReferralQueries
 from schema.review import ReviewQueries
+from schema.service_desk import ServiceDeskQueries
 from schema.services import Analytics
 from schema.targeting import TargetingQueries
 from schema.types.analysis import (
@@ -209,6 +210,7 @@ _MONTH: Final = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 @strawberry.type
 class Query(
     DecileAlertQueries,
+    ServiceDeskQueries,
     GrantQueries,
     ChangeRequestQueries,
     FeedQueries,

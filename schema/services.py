@@ -18,12 +18,59 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from domain.rows import ChangeRequest, ReferralMove, WrittenRow
+from domain.rows import ChangeRequest, Grievance, ReferralMove, ServiceRequest, WrittenRow
 from domain.shapes import AuditPage, Page, Row, Scope
 from domain.thresholds import POOR_DECILE_MAX
 
 
-class Repository(Protocol):
+class ServiceDeskStore(Protocol):
+    """The front desk's requests and complaints (graph.service_desk): rows with
+    the fields of `domain.rows.ServiceRequest` and `Grievance`. Reads by id
+    take the id or the public number."""
+
+    async def unknown_needs(self, codes: Sequence[str]) -> list[str]: ...
+    async def register_service_request(self, row: ServiceRequest) -> Row: ...
+    async def service_requests_by_id(
+        self, ids: Sequence[str], scope: Scope
+    ) -> list[Row | None]: ...
+    async def service_requests(
+        self,
+        scope: Scope,
+        *,
+        statuses: Sequence[str] = (),
+        assigned_to: str | None = None,
+        kelurahan_code: str | None = None,
+        household: str | None = None,
+        overdue: bool | None = None,
+        today: date,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page: ...
+    async def move_service_request(self, expected: str, row: ServiceRequest) -> Row | None: ...
+    async def verify_service_request(self, row: ServiceRequest) -> Row | None: ...
+    async def open_service_requests(self, household_id: str) -> list[Row]: ...
+    async def open_requests_by_worker(self, workers: Sequence[str]) -> dict[str, int]: ...
+    async def service_request_for_status(self, number: str) -> Row | None: ...
+    async def file_grievance(self, row: Grievance) -> Row: ...
+    async def grievances_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]: ...
+    async def grievances(
+        self,
+        scope: Scope,
+        *,
+        statuses: Sequence[str] = (),
+        kinds: Sequence[str] = (),
+        hidden_kinds: Sequence[str] = (),
+        household: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page: ...
+    async def move_grievance(self, expected: str, row: Grievance) -> Row | None: ...
+    async def service_desk_facts(self, start: datetime, end: datetime) -> Row:
+        """`requests` and `grievances` registered or filed in [start, end)."""
+        ...
+
+
+class Repository(ServiceDeskStore, Protocol):
     """Reads and writes of the one-data graph. Batched reads return lists
     aligned with the ids they were given."""
 
@@ -251,6 +298,24 @@ class ProgramCycles(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Notification:
+    """One SMS or WhatsApp message to a resident: to `phone`, about the request
+    or complaint `reference` (its public number), at a status change."""
+
+    phone: str
+    text: str
+    reference: str
+    status: str
+
+
+class Notifier(Protocol):
+    """Sends residents' messages (hub.notify: an outbox table, or a gateway
+    webhook). It never raises for a failed send: it records the failure."""
+
+    async def send(self, message: Notification) -> None: ...
+
+
 class Intake(Protocol):
     """Real-time linkage of one submitted record (linkage's realtime API).
 
@@ -400,8 +465,11 @@ __all__ = [
     "AuditSink",
     "Intake",
     "NameNormaliser",
+    "Notification",
+    "Notifier",
     "PurposeResolver",
     "Repository",
     "ReviewDecider",
+    "ServiceDeskStore",
     "SubmissionGuard",
 ]

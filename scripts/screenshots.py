@@ -89,6 +89,11 @@ def main() -> None:
             ("usulan", "/app/usulan"),
             ("dasbor", "/app/dasbor"),
             ("unggah", "/app/unggah"),
+            ("loket", "/app/loket"),
+            ("permohonan", "/app/permohonan"),
+            ("pengaduan", "/app/pengaduan"),
+            ("cek-status", "/cek-status"),
+            ("permohonan-baru", "/permohonan-baru"),
         ):
             b.get(args.base + path)
             if "/app/tujuan" in b.current_url:  # a task that asks its purpose first

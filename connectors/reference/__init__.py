@@ -24,6 +24,7 @@ import duckdb
 
 from domain.city import REFERENCE_VERSION
 from domain.eligibility import RuleBook, load_rules
+from domain.service_desk import WorkerArea
 
 REFERENCE_DIR: Final[Path] = Path(__file__).resolve().parent
 
@@ -180,6 +181,45 @@ def eligibility_rules() -> RuleBook:
     )
 
 
+#: Which social worker serves which area, for the front desk's assignment
+#: (`domain.service_desk.workers_for`); an office points `worker_areas_file` at its own.
+WORKER_AREAS: Final[Path] = REFERENCE_DIR / "worker_areas.csv"
+_WORKER_AREA_COLUMNS: Final = ("worker", "organization", "kecamatan_code", "kelurahan_code")
+
+
+def worker_areas(path: Path | None = None) -> tuple[WorkerArea, ...]:
+    """The social workers' areas, from `path` (the shipped file when None): one
+    row per worker and kecamatan, or kelurahan when `kelurahan_code` is given.
+    A kecamatan or kelurahan code the city does not have is refused, naming the
+    file, the row and the field."""
+    source = path or WORKER_AREAS
+    districts = {k.code for k in kecamatan()}
+    villages = {k.code: k.kecamatan_code for k in kelurahan()}
+    with source.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in _WORKER_AREA_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"{source}: the header lacks {', '.join(missing)}.")
+        out = []
+        for n, r in enumerate(reader, start=2):
+            worker, district = r["worker"].strip(), r["kecamatan_code"].strip()
+            village = r["kelurahan_code"].strip() or None
+            if not worker:
+                raise ValueError(f"{source}, row {n}, worker: empty; name the worker's login.")
+            if district not in districts:
+                raise ValueError(
+                    f"{source}, row {n}, kecamatan_code: {district!r} is not a kecamatan of "
+                    "the city (connectors/reference/kecamatan.csv)."
+                )
+            if village is not None and villages.get(village) != district:
+                raise ValueError(
+                    f"{source}, row {n}, kelurahan_code: {village!r} is not a kelurahan of "
+                    f"kecamatan {district} (connectors/reference/kelurahan.csv)."
+                )
+            out.append(WorkerArea(worker, r["organization"].strip() or "DINSOS", district, village))
+    return tuple(out)
+
+
 def combination_allowed(program_a: str, program_b: str) -> bool:
     """Whether one family may receive both programs; unknown pairs are allowed."""
     a, b = sorted((program_a, program_b))
@@ -291,6 +331,7 @@ __all__ = [
     "ELIGIBILITY_RULES",
     "REFERENCE_DIR",
     "REFERENCE_VERSION",
+    "WORKER_AREAS",
     "FunderType",
     "Kecamatan",
     "Kelurahan",
@@ -310,4 +351,5 @@ __all__ = [
     "program_ppks",
     "programs",
     "regions",
+    "worker_areas",
 ]

@@ -26,7 +26,9 @@ from schema.permissions import (
 )
 from schema.permissions import Policy as RolePolicy
 
-AuthMethod = Literal["api_key", "jwt"]
+AuthMethod = Literal["api_key", "jwt", "service"]
+"""`service`: the hub's own identity for a page without sign-in (the console's
+public request form, hub/console.py), never a credential from outside."""
 
 ROLE_POLICIES: Mapping[str, RolePolicy] = POLICIES
 """The one role table; it lives in schema.permissions (schema/ cannot import hub/)."""

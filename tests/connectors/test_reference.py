@@ -1,4 +1,7 @@
+from pathlib import Path
+
 import duckdb
+import pytest
 
 from connectors import reference
 
@@ -102,3 +105,18 @@ def test_load_reference_skips_unchanged_files_but_restores_a_dropped_table() -> 
     reference.load_reference(con)
     assert con.execute("SELECT count(*) FROM ref_ppks").fetchone() == (26,)
     assert con.execute(marker).fetchone() == (0,)
+
+
+def test_every_kecamatan_has_a_social_worker_and_an_office_file_is_checked(
+    tmp_path: Path,
+) -> None:
+    areas = reference.worker_areas()
+    assert {a.kecamatan_code for a in areas} == {k.code for k in reference.kecamatan()}
+    own = tmp_path / "areas.csv"
+    own.write_text(
+        "worker,organization,kecamatan_code,kelurahan_code\n"
+        "rina,DINSOS,327301,3273011001\n"
+        "budi,,327301,3273021001\n"
+    )
+    with pytest.raises(ValueError, match="row 3, kelurahan_code"):
+        reference.worker_areas(own)

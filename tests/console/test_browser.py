@@ -85,7 +85,15 @@ def test_pages_fit_a_phone(city: City, browser: WebDriver, axe_source: str) -> N
         if "/app/login" in browser.current_url:
             browser.find_element(By.ID, "api_key").send_keys(city.key("social_worker"))
             browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
-        for path in ("/app/cari", "/app/beban-kasus", "/app/dasbor"):
+        for path in (
+            "/app/cari",
+            "/app/beban-kasus",
+            "/app/dasbor",
+            "/app/loket",
+            "/app/permohonan",
+            "/app/pengaduan",
+            "/permohonan-baru",
+        ):
             browser.get(f"{city.base}{path}")
             if "/app/tujuan" in browser.current_url:
                 browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
@@ -350,3 +358,139 @@ def test_assess_refer_and_the_foundation_accepts_from_its_inbox(
     assessments = browser.find_elements(By.CSS_SELECTOR, "#timeline tr.assessment")
     assert any("Kunjungan rumah" in r.text for r in assessments)
     assert axe_violations(browser, axe_source) == []
+
+
+RESIDENTS = """{ households(first: 100) { edges { node { id problems { code }
+  members { fullName nik birthDate } } } } }"""
+REQUEST_STEPS = """query($id: ID!) { serviceRequest(id: $id) { householdId status outcome
+  steps { step } } }"""
+
+
+def test_a_request_from_the_front_desk_to_fulfilled_and_the_residents_cek_status(
+    city: City, browser: WebDriver, axe_source: str
+) -> None:
+    """Issue 19's whole flow: the front desk registers a request for a resident it
+    did not find (the real-time intake links them to their household); a social
+    worker assesses and refers to a foundation, which accepts and records a
+    delivery; the worker ends the request fulfilled; the resident's Cek status
+    shows each step."""
+    worker = city.key("social_worker")
+    resident, hid = next(
+        (m, e["node"]["id"])
+        for e in city.graphql(worker, RESIDENTS)["data"]["households"]["edges"]
+        if e["node"]["problems"]
+        for m in e["node"]["members"]
+        if m["fullName"] and m["birthDate"] and re.fullmatch(r"\d{16}", m["nik"] or "")
+    )
+    directory = city.graphql(worker, FOUNDATIONS)["data"]["serviceDirectory"]
+    foundation = next(d["organization"] for d in directory if d["type"] == "foundation")
+    wait = WebDriverWait(browser, 30)
+    browser.delete_all_cookies()
+
+    # Loket: a new resident (not searched for), a need and a number; the receipt
+    sign_in(browser, city, worker)
+    wait.until(ec.presence_of_element_located((By.ID, "name")))
+    browser.get(f"{city.base}/app/loket")
+    state_purpose(browser, wait)
+    wait.until(ec.presence_of_element_located((By.ID, "desk-form")))
+    assert fits(browser) and axe_violations(browser, axe_source) == []
+    browser.find_element(By.ID, "hh-new").click()
+    browser.find_element(By.ID, "full_name").send_keys(resident["fullName"])
+    browser.find_element(By.ID, "a_nik").send_keys(resident["nik"])
+    born = date.fromisoformat(resident["birthDate"])
+    browser.execute_script(
+        "arguments[0].value = arguments[1]",
+        browser.find_element(By.ID, "birth_date"),
+        born.isoformat(),
+    )
+    browser.find_element(By.CSS_SELECTOR, "#needs input[name=needs]").click()
+    browser.find_element(By.ID, "phone").send_keys("081234567890")
+    browser.find_element(By.CSS_SELECTOR, "#desk-form button[type=submit]").click()
+    number = wait.until(ec.presence_of_element_located((By.ID, "request-number"))).text
+    assert axe_violations(browser, axe_source) == []
+    assert "/cek-status" in browser.find_element(By.CSS_SELECTOR, ".receipt").text
+
+    # the request page: linked by the intake to the resident's own household
+    browser.find_element(By.CSS_SELECTOR, "a[href^='/app/permohonan/']").click()
+    wait.until(ec.presence_of_element_located((By.ID, "steps")))
+    assert axe_violations(browser, axe_source) == []
+    request_url = browser.current_url
+    rid = request_url.rsplit("/", 1)[1]
+    assert browser.find_elements(By.CSS_SELECTOR, f'#request-facts a[href="/app/keluarga/{hid}"]')
+
+    # the social worker assesses and refers to the foundation (the request follows)
+    browser.get(f"{city.base}/app/keluarga/{hid}/asesmen")
+    state_purpose(browser, wait)
+    wait.until(ec.presence_of_element_located((By.ID, "assessment-form")))
+    browser.find_element(By.CSS_SELECTOR, "input[name=ppks]").click()
+    browser.find_element(By.ID, "plan").send_keys("Pendampingan dari loket")
+    browser.find_element(By.CSS_SELECTOR, "#assessment-form button[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "assessments")))
+    browser.get(f"{city.base}/app/keluarga/{hid}/rujukan")
+    wait.until(ec.presence_of_element_located((By.ID, "referral-form")))
+    Select(browser.find_element(By.ID, "ppks")).select_by_value("")
+    Select(browser.find_element(By.ID, "kelurahan")).select_by_value("")
+    browser.find_element(By.CSS_SELECTOR, "#directory-filter button[type=submit]").click()
+    wait.until(
+        ec.presence_of_element_located(
+            (By.CSS_SELECTOR, f'#referral-form input[data-organization="{foundation}"]')
+        )
+    ).click()
+    browser.find_element(By.CSS_SELECTOR, "#referral-form button[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "referrals")))
+
+    # the foundation accepts from its inbox and records its delivery
+    sign_in(browser, city, city.key("foundation", foundation))
+    wait.until(ec.presence_of_element_located((By.ID, "name")))
+    browser.get(f"{city.base}/app/kotak-masuk")
+    state_purpose(browser, wait)
+    card = next(
+        li
+        for li in wait.until(
+            ec.presence_of_all_elements_located((By.CSS_SELECTOR, "#incoming li.referral"))
+        )
+        if f"/app/keluarga/{hid}" in li.get_attribute("innerHTML")
+    )
+    card.find_element(By.CSS_SELECTOR, "button[value=accepted]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "incoming")))
+    browser.get(f"{city.base}/app/keluarga/{hid}/layanan")
+    state_purpose(browser, wait)
+    Select(wait.until(ec.presence_of_element_located((By.ID, "program")))).select_by_index(1)
+    browser.find_element(By.CSS_SELECTOR, "#delivery-form button[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "timeline")))
+
+    # back at the request: the worker ends it fulfilled, with a reason for the resident
+    sign_in(browser, city, worker)
+    wait.until(ec.presence_of_element_located((By.ID, "name")))
+    browser.get(request_url)
+    state_purpose(browser, wait)
+    wait.until(ec.presence_of_element_located((By.ID, "end-form")))
+    Select(browser.find_element(By.ID, "outcome")).select_by_value("FULFILLED")
+    browser.find_element(By.ID, "reason").send_keys("Bantuan sudah diterima dari yayasan.")
+    browser.find_element(By.CSS_SELECTOR, "#end-form button[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "outcome-reason")))
+    api = city.graphql(worker, REQUEST_STEPS, id=rid)["data"]["serviceRequest"]
+    assert api["householdId"] == hid and (api["status"], api["outcome"]) == ("ENDED", "FULFILLED")
+    steps = [s["step"] for s in api["steps"]]
+    assert {"REGISTERED", "ASSESSED", "IN_SERVICE", "ENDED"} <= set(steps)
+
+    # the resident, signed out, on a phone: Cek status shows each step, and no names
+    browser.delete_all_cookies()
+    browser.set_window_size(360, 800)
+    try:
+        browser.get(f"{city.base}/cek-status")
+        assert fits(browser) and axe_violations(browser, axe_source) == []
+        browser.find_element(By.ID, "nomor").send_keys(number)
+        browser.find_element(By.ID, "nik4").send_keys(resident["nik"][-4:])
+        browser.find_element(By.CSS_SELECTOR, "#cek-form button[type=submit]").click()
+        result = wait.until(ec.presence_of_element_located((By.ID, "cek-result")))
+        assert fits(browser) and axe_violations(browser, axe_source) == []
+    finally:
+        browser.set_window_size(1024, 900)
+    shown = [
+        li.get_attribute("data-step")
+        for li in result.find_elements(By.CSS_SELECTOR, "#cek-steps li")
+    ]
+    assert shown == steps
+    assert resident["fullName"] not in browser.page_source
+    assert foundation not in browser.page_source

@@ -17,7 +17,7 @@ from domain.sex import sex_code
 from linkage.standardise import INPUT_FIELDS, standardise
 from linkage.standardise.record import RecordStandardiser
 from schema.errors import InputError
-from schema.mutation import RecordInput, _identity_numbers
+from schema.submission import RecordInput, identity_numbers
 
 GOOD_KK = "3273010101100001"
 #: (label, NIK, KK, sex as written)
@@ -120,7 +120,7 @@ def realtime() -> dict[str, dict[str, Any]]:
 
 def _api_accepts(nik: str | None, kk: str | None) -> bool:
     try:
-        _identity_numbers(RecordInput(source_record_id="x", full_name="x", nik=nik, no_kk=kk))
+        identity_numbers(RecordInput(source_record_id="x", full_name="x", nik=nik, no_kk=kk))
     except InputError:
         return False
     return True
@@ -159,5 +159,5 @@ def test_every_path_reads_the_nik_kk_and_sex_alike(
     assert _api_accepts(nik, kk) == (nik_problem(nik) is None and kk_problem(kk) is None)
     if _api_accepts(nik, kk):
         record = RecordInput(source_record_id="x", full_name="x", nik=nik, no_kk=kk)
-        _identity_numbers(record)
+        identity_numbers(record)
         assert (record.nik, record.no_kk) == (id_digits(nik), id_digits(kk))

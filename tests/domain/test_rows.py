@@ -84,6 +84,8 @@ def test_each_row_is_known_by_its_keys() -> None:
         "assessments",
         "referrals",
         "change_requests",
+        "service_requests",
+        "grievances",
     }
 
 

@@ -24,9 +24,11 @@ from generated_city import (
 from gqlkit import Api, CityAnalytics, CountingDriver, FakeIntake, FakeReview, MemoryAudit
 from neo4j import Driver
 
+from connectors.reference import worker_areas
 from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from hub.cycles import SqliteCycles
+from hub.notify import Outbox, OutboxSender
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
@@ -127,6 +129,8 @@ async def api(
         journal=journal,
         analytics=CityAnalytics(tiny_city(), journal),
         cycles=SqliteCycles(tmp_path / "cycles.sqlite"),
+        worker_areas=worker_areas(),
+        notifier=OutboxSender(Outbox(tmp_path / "notify.sqlite")),
     )
     # the process's journal tailer, as the hub's lifespan runs it
     tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)

@@ -368,6 +368,21 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
         "{ submissionAlerts(first: 5) { totalCount edges { node { kind } } } }",
         False,
     ),
+    # the one-door front desk: requests for Dinsos and the referred; complaints
+    # for Dinsos; the figures for analysts and Dinsos
+    (
+        "serviceRequests",
+        PERSONAL,
+        "{ serviceRequests { totalCount edges { node { id } } } }",
+        False,
+    ),
+    ("grievances", CASEWORK, "{ grievances { totalCount } }", False),
+    (
+        "serviceDeskSummary",
+        CITY_AGGREGATES,
+        'query { serviceDeskSummary(from: "2026-10-01", to: "2026-10-31") { requests } }',
+        False,
+    ),
 ]
 
 

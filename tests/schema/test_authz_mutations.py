@@ -153,6 +153,45 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
         "quotaHouseholds: 1) { amount } }",
         False,
     ),
+    # the one-door front desk: Dinsos' (social workers and administrators)
+    "registerServiceRequest": (
+        CASEWORK,
+        "mutation($hid: ID!) { registerServiceRequest(request: "
+        '{householdId: $hid, needs: ["food"]}) { id } }',
+        True,
+    ),
+    "advanceServiceRequest": (
+        CASEWORK,
+        "mutation($sid: ID!) { advanceServiceRequest(id: $sid, step: ASSESSED) { status } }",
+        True,
+    ),
+    "assignServiceRequest": (
+        CASEWORK,
+        'mutation($sid: ID!) { assignServiceRequest(id: $sid, worker: "peksos.lain") { id } }',
+        True,
+    ),
+    "endServiceRequest": (
+        CASEWORK,
+        "mutation($sid: ID!) { endServiceRequest(id: $sid, outcome: REFUSED, "
+        'reason: "sudah menerima") { status } }',
+        True,
+    ),
+    "fileGrievance": (
+        CASEWORK,
+        "mutation($hid: ID!) { fileGrievance(grievance: {kind: WRONG_DATA, "
+        'householdId: $hid, text: "alamat salah"}) { id } }',
+        True,
+    ),
+    "actOnGrievance": (
+        CASEWORK,
+        "mutation($gid: ID!) { actOnGrievance(id: $gid, action: TARGETING_FINDING) { status } }",
+        True,
+    ),
+    "answerGrievance": (
+        CASEWORK,
+        'mutation($gid: ID!) { answerGrievance(id: $gid, answer: "sudah diperbaiki") { id } }',
+        True,
+    ),
 }
 
 
@@ -246,6 +285,30 @@ async def _cycle_for(api: Api, mutation: str) -> str:
     return cid
 
 
+async def _desk_item_for(api: Api, kind: str, which: str) -> str:
+    """A service request (`sid`) or complaint (`gid`) about the own or other
+    household, made at the front desk by a social worker."""
+    hid = HOUSEHOLDS[which]["hid"]
+    if kind == "sid":
+        made = await api.data(
+            "mutation($hid: ID!) { registerServiceRequest(request: "
+            '{householdId: $hid, needs: ["food"]}) { id } }',
+            WORKER,
+            hid=hid,
+        )
+        item = str(made["registerServiceRequest"]["id"])
+    else:
+        made = await api.data(
+            "mutation($hid: ID!) { fileGrievance(grievance: {kind: WRONG_DATA, "
+            'householdId: $hid, text: "alamat salah"}) { id } }',
+            WORKER,
+            hid=hid,
+        )
+        item = str(made["fileGrievance"]["id"])
+    api.audit.events.clear()
+    return item
+
+
 def _cases() -> list[Any]:
     return [
         pytest.param(name, role, which, id=f"{name}-{role}-{which}")
@@ -274,6 +337,9 @@ async def test_mutation_matrix(
         variables = {"did": _decile_alert(api)}
     if "$cyc" in query:
         variables = {"cyc": await _cycle_for(api, mutation)}
+    for kind in ("sid", "gid"):
+        if f"${kind}" in query:
+            variables = {kind: await _desk_item_for(api, kind, which)}
     result = await api.run(query, PRINCIPALS[role], **variables)
     writes = [e for e in api.audit.events if e.operation == f"write:{mutation}"]
     if role not in allowed:

@@ -148,6 +148,8 @@ async def test_the_graph_is_rebuilt_from_the_journal(api: Api, city_graph: Drive
         "assessments": 1,
         "referrals": 1,
         "change_requests": 1,
+        "service_requests": 0,
+        "grievances": 0,
     }
     assert report.applied == 1 and report.left_out == 0
     rebuilt = api_nodes()

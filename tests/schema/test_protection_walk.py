@@ -177,6 +177,7 @@ async def hub(
             )
             await _refer(running, hid, organizations[role], f"NIK {nik}, call {phone}")
             await _change_requests(running, role, hid, f"NIK {nik}, call {phone}")
+            await _front_desk(running, hid, f"NIK {nik}, call {phone}")
             # a change-feed fact whose payload carries identifiers, whole and in free text
             Journal.at_home(city.settings.home).append(
                 [
@@ -270,6 +271,26 @@ async def _change_requests(hub: Hub, role: str, household: str, text: str) -> No
         rejectChangeRequest(id: $id, reason: $r) { id } }""",
         id=rejected,
         r=text,
+    )
+
+
+async def _front_desk(hub: Hub, household: str, text: str) -> None:
+    """A request at the front desk (a special-category need, a contact, identifiers
+    in its note) and a complaint with identifiers in its text, about the household."""
+    await hub.data(
+        "social_worker",
+        """mutation($r: ServiceRequestInput!) { registerServiceRequest(request: $r) { id } }""",
+        r={
+            "householdId": household,
+            "needs": ["PPKS16", "food"],
+            "contactPhone": "081234567890",
+            "note": text,
+        },
+    )
+    await hub.data(
+        "social_worker",
+        """mutation($g: GrievanceInput!) { fileGrievance(grievance: $g) { id } }""",
+        g={"kind": "WRONG_DATA", "householdId": household, "text": text},
     )
 
 
