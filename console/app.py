@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlencode
@@ -24,7 +24,6 @@ from starlette.staticfiles import StaticFiles
 from console.i18n import LANGUAGES, Labels
 from console.runner import Outcome, Runner
 from console.session import Session, SessionStore
-from domain.service_desk import office_day
 
 HERE: Final = Path(__file__).parent
 PREFIX: Final = "/app"
@@ -49,15 +48,22 @@ HEADERS: Final[dict[str, str]] = {
 }
 
 
-def office_day_text(value: object) -> str:
-    """`2026-12-02T23:30:00Z` -> `2026-12-03` (`domain.service_desk.office_day`);
-    a day as it is; "" for nothing."""
+def _utc_day(at: datetime) -> date:
+    return at.astimezone(UTC).date()
+
+
+def office_day_text(value: object, day_of: Callable[[datetime], date]) -> str:
+    """`2026-12-02T23:30:00Z` -> `2026-12-03` by `day_of` (the hub passes
+    `domain.service_desk.office_day` in the office's time zone); a day as it is;
+    "" for nothing."""
     text = str(value or "")
     try:
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return text[:10]
-    return office_day(at).isoformat() if "T" in text else text[:10]
+    if "T" not in text:
+        return text[:10]
+    return day_of(at if at.tzinfo is not None else at.replace(tzinfo=UTC)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,9 @@ class ConsoleSettings:
     """The roles that see the full /dashboard (the hub's `DASHBOARD_ROLES`, not a copy)."""
     refusals: tuple[type[Exception], ...] = field(default_factory=tuple)
     """Exceptions `principal_of` raises to refuse a session (e.g. over the rate limit)."""
+    office_day: Callable[[datetime], date] = _utc_day
+    """The office's day of a time (the hub's `domain.service_desk.office_day` in its
+    time zone): the day a request was registered or moved, as the resident reads it."""
 
 
 @dataclass
@@ -115,7 +124,7 @@ class Console:
             undefined=jinja2.StrictUndefined,
         )
         # a time the API gives (ISO, UTC) as the office's day (WIB), not UTC's
-        self.templates.filters["office_day"] = office_day_text
+        self.templates.filters["office_day"] = lambda v: office_day_text(v, settings.office_day)
 
     # -- rendering ---------------------------------------------------------
 

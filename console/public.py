@@ -195,7 +195,10 @@ class PublicPages:
             errors = [{"message": f"{intro} {e['message']}", "code": None} for e in out.errors]
             return await self._request_form(request, labels.lang, values, needs, errors, 400)
         # redirect after POST: a refresh shows the receipt again, and registers nothing
-        day = office_day_text(registered.get("receivedAt") or registered.get("registeredAt"))
+        day = office_day_text(
+            registered.get("receivedAt") or registered.get("registeredAt"),
+            self.core.settings.office_day,
+        )
         response = RedirectResponse(f"{RECEIPT_PATH}?lang={labels.lang}", status_code=303)
         response.set_cookie(
             RECEIPT_COOKIE,

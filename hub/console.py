@@ -6,6 +6,7 @@ the console's operations join the trusted documents when the hub keeps them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from console.public import PublicDoor, PublicPages, StatusCheck
 from console.review_pages import ReviewPages
 from console.runner import Executor, Outcome, Runner, load_operations
 from console.service_desk import ServiceDesk
+from domain.service_desk import office_day
 from hub.dashboard import DASHBOARD_ROLES, Sessions, principal_of
 from hub.intake import IntakeStore
 from hub.security import Principal, RateLimit, RateLimiter, SecurityError
@@ -73,6 +75,7 @@ def console_routes(
             purposes=[(p.code, p.name) for p in legal.purposes().values()],
             dashboard_roles=DASHBOARD_ROLES,
             refusals=(SecurityError,),
+            office_day=partial(office_day, zone=settings.report_timezone),
         ),
         check_login,
     )

@@ -14,7 +14,7 @@ import pytest
 from consolecity import City
 from openpyxl import Workbook
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webdriver import WebDriver, WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -271,6 +271,14 @@ def sign_in(browser: WebDriver, city: City, key: str) -> None:
     browser.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
 
 
+def submit(browser: WebDriver, wait: WebDriverWait, button: WebElement) -> None:
+    """Click a form's button and wait until the browser has left the page (so the
+    next look-up cannot find, or click, an element of the page it came from)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    button.click()
+    wait.until(ec.staleness_of(page))
+
+
 def state_purpose(browser: WebDriver, wait: WebDriverWait) -> None:
     select = Select(wait.until(ec.presence_of_element_located((By.ID, "purpose"))))
     select.select_by_value("case_management")
@@ -405,7 +413,7 @@ def test_a_request_from_the_front_desk_to_fulfilled_and_the_residents_cek_status
     )
     browser.find_element(By.CSS_SELECTOR, "#needs input[name=needs]").click()
     browser.find_element(By.ID, "phone").send_keys("081234567890")
-    browser.find_element(By.CSS_SELECTOR, "#desk-form button[type=submit]").click()
+    submit(browser, wait, browser.find_element(By.CSS_SELECTOR, "#desk-form button[type=submit]"))
     number = wait.until(ec.presence_of_element_located((By.ID, "request-number"))).text
     assert axe_violations(browser, axe_source) == []
     assert "/cek-status" in browser.find_element(By.CSS_SELECTOR, ".receipt").text
@@ -424,19 +432,27 @@ def test_a_request_from_the_front_desk_to_fulfilled_and_the_residents_cek_status
     wait.until(ec.presence_of_element_located((By.ID, "assessment-form")))
     browser.find_element(By.CSS_SELECTOR, "input[name=ppks]").click()
     browser.find_element(By.ID, "plan").send_keys("Pendampingan dari loket")
-    browser.find_element(By.CSS_SELECTOR, "#assessment-form button[type=submit]").click()
+    submit(
+        browser, wait, browser.find_element(By.CSS_SELECTOR, "#assessment-form button[type=submit]")
+    )
     wait.until(ec.presence_of_element_located((By.ID, "assessments")))
     browser.get(f"{city.base}/app/keluarga/{hid}/rujukan")
     wait.until(ec.presence_of_element_located((By.ID, "referral-form")))
     Select(browser.find_element(By.ID, "ppks")).select_by_value("")
     Select(browser.find_element(By.ID, "kelurahan")).select_by_value("")
-    browser.find_element(By.CSS_SELECTOR, "#directory-filter button[type=submit]").click()
+    submit(
+        browser,
+        wait,
+        browser.find_element(By.CSS_SELECTOR, "#directory-filter button[type=submit]"),
+    )
     wait.until(
         ec.presence_of_element_located(
             (By.CSS_SELECTOR, f'#referral-form input[data-organization="{foundation}"]')
         )
     ).click()
-    browser.find_element(By.CSS_SELECTOR, "#referral-form button[type=submit]").click()
+    submit(
+        browser, wait, browser.find_element(By.CSS_SELECTOR, "#referral-form button[type=submit]")
+    )
     wait.until(ec.presence_of_element_located((By.ID, "referrals")))
 
     # the foundation accepts from its inbox and records its delivery
@@ -451,12 +467,14 @@ def test_a_request_from_the_front_desk_to_fulfilled_and_the_residents_cek_status
         )
         if f"/app/keluarga/{hid}" in li.get_attribute("innerHTML")
     )
-    card.find_element(By.CSS_SELECTOR, "button[value=accepted]").click()
+    submit(browser, wait, card.find_element(By.CSS_SELECTOR, "button[value=accepted]"))
     wait.until(ec.presence_of_element_located((By.ID, "incoming")))
     browser.get(f"{city.base}/app/keluarga/{hid}/layanan")
     state_purpose(browser, wait)
     Select(wait.until(ec.presence_of_element_located((By.ID, "program")))).select_by_index(1)
-    browser.find_element(By.CSS_SELECTOR, "#delivery-form button[type=submit]").click()
+    submit(
+        browser, wait, browser.find_element(By.CSS_SELECTOR, "#delivery-form button[type=submit]")
+    )
     wait.until(ec.presence_of_element_located((By.ID, "timeline")))
 
     # back at the request: the worker ends it fulfilled, with a reason for the resident
@@ -467,7 +485,7 @@ def test_a_request_from_the_front_desk_to_fulfilled_and_the_residents_cek_status
     wait.until(ec.presence_of_element_located((By.ID, "end-form")))
     Select(browser.find_element(By.ID, "outcome")).select_by_value("FULFILLED")
     browser.find_element(By.ID, "reason").send_keys("Bantuan sudah diterima dari yayasan.")
-    browser.find_element(By.CSS_SELECTOR, "#end-form button[type=submit]").click()
+    submit(browser, wait, browser.find_element(By.CSS_SELECTOR, "#end-form button[type=submit]"))
     wait.until(ec.presence_of_element_located((By.ID, "outcome-reason")))
     api = city.graphql(worker, REQUEST_STEPS, id=rid)["data"]["serviceRequest"]
     assert api["householdId"] == hid and (api["status"], api["outcome"]) == ("ENDED", "FULFILLED")
@@ -482,7 +500,9 @@ def test_a_request_from_the_front_desk_to_fulfilled_and_the_residents_cek_status
         assert fits(browser) and axe_violations(browser, axe_source) == []
         browser.find_element(By.ID, "nomor").send_keys(number)
         browser.find_element(By.ID, "nik4").send_keys(resident["nik"][-4:])
-        browser.find_element(By.CSS_SELECTOR, "#cek-form button[type=submit]").click()
+        submit(
+            browser, wait, browser.find_element(By.CSS_SELECTOR, "#cek-form button[type=submit]")
+        )
         result = wait.until(ec.presence_of_element_located((By.ID, "cek-result")))
         assert fits(browser) and axe_violations(browser, axe_source) == []
     finally:

@@ -7,8 +7,9 @@ simulator, the simulator only the reference data and the source configuration fo
 of the connectors it writes for, and reports/ staging's contract, linkage's output
 and the journal; hub/ wires reports/ and schema/ gets its figures through the
 request context, so nothing else imports it. console/ (the web console) imports
-nothing else of ours: its pages run GraphQL operations through the schema the hub
-hands it, and only hub/ imports it."""
+only domain/ of ours, for the rules' names and words it shows (a request's steps,
+their SLA days, the sentences a resident reads), never data: its pages run GraphQL
+operations through the schema the hub hands it, and only hub/ imports it."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ OURS: dict[str, tuple[str, ...]] = {
     "linkage": ("linkage", "domain", "journal", "connectors.canonical"),
     "simulator": ("simulator", "domain", "connectors.reference", "connectors.config"),
     "reports": ("reports", "domain", "journal", "connectors", "linkage"),
-    # the console reads people's data only through GraphQL operations the hub runs for it
-    "console": ("console",),
+    # the console reads people's data only through GraphQL operations the hub runs for
+    # it; domain/ gives it the rules' names and words, and holds no data
+    "console": ("console", "domain"),
 }
 OUR_PACKAGES = {*OURS, "hub"}
 
