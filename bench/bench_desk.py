@@ -26,7 +26,6 @@ and journal. The load average is printed before and after.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -37,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_api import HOUSEHOLD_360
-from bench_console import timed
+from bench_console import against_baseline, measure
 from bench_refresh import build, household_ids, keys, serve
 
 #: the issue's goal for registering a request
@@ -107,21 +106,13 @@ def main() -> None:
         print(f"load average before: {os.getloadavg()}", flush=True)
         proc, base = serve(env, 1)
         try:
-            results: dict[str, Any] = {}
             warm = operations(api_key, ids, args.warmup, seed=1)
             runs = operations(api_key, ids, args.requests, seed=2)
-            for name, requests in runs.items():
-                asyncio.run(timed(base, warm[name]))
-                results[name] = asyncio.run(timed(base, requests))
-                print(f"  {name}: {results[name]}", flush=True)
+            results = measure(base, warm, runs)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-        baseline = results["api_household"]["p95_ms"] or 1.0
-        for name, row in results.items():
-            row["p95_vs_api"] = round(row["p95_ms"] / baseline, 2)
-            if name != "api_household":
-                row["meets_goal"] = row["p95_ms"] <= GOAL_P95_MS
+        against_baseline(results, GOAL_P95_MS)
         report = {
             "households": args.households,
             "load_average_after": os.getloadavg(),
