@@ -10,9 +10,13 @@
 
 Eligibility is `domain.eligibility`'s; `eligibility_findings` finds the first
 two for a whole city in one pass over its `TargetingRow`s (each kind of
-household judged once, then set arithmetic per household). The
-graph finds duplicated aid (`graph.repository.GraphRepository.duplicated_aid`);
-the API, the console and the report explain every kind from here.
+household judged once, then set arithmetic per household). Duplicated aid is
+a set-based join of a household's services two by two: the graph's
+(`graph.repository.GraphRepository.duplicated_aid`, Cypher) and the monthly
+report's (`reports.targeting`, DuckDB SQL) both judge each pair by the one
+expression `DUPLICATION_RULE_EXPR` and pair services by `DUPLICATION_PAIR`,
+over the combination table as loaded from `program_combination.csv`; the
+API, the console and the report explain every kind from here.
 
 A household's services in a period overlap when:
 
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 
 from domain.eligibility import (
@@ -50,6 +54,32 @@ DUPLICATION_RULES: Final[dict[str, str]] = {
     "same_need": "Dua program untuk kebutuhan yang sama dari penyandang dana berbeda, "
     "dan kombinasinya tidak diizinkan dalam tabel.",
 }
+
+
+#: Which rule a pair of a household's services breaks, if any: one expression,
+#: valid as Cypher and as DuckDB SQL, over `s1`, `s2` (the services: `funder`,
+#: `organization`), `p1`, `p2` (their programs: `code`, `need`) and `c` (the
+#: combination table's row for the pair of programs, `allowed`; null when the
+#: table has none, and always for one program). A missing funder or
+#: organization compares as ''. Null when the pair breaks none.
+DUPLICATION_RULE_EXPR: Final = (
+    "CASE"
+    " WHEN p1.code = p2.code AND (coalesce(s1.funder, '') <> coalesce(s2.funder, '')"
+    "  OR coalesce(s1.organization, '') <> coalesce(s2.organization, ''))"
+    "  THEN 'same_program'"
+    " WHEN p1.code <> p2.code AND c.allowed = false THEN 'not_allowed'"
+    " WHEN p1.code <> p2.code AND p1.need = p2.need AND c.allowed IS NULL"
+    "  AND coalesce(s1.funder, '') <> coalesce(s2.funder, '') THEN 'same_need'"
+    " END"
+)
+#: Each unordered pair of a household's services once (Cypher and SQL): programs
+#: in code order, and two services of one program by `service_id`.
+DUPLICATION_PAIR: Final = (
+    "(p1.code < p2.code OR (p1.code = p2.code AND s1.service_id < s2.service_id))"
+)
+#: How far back the findings look by default: the console's dashboard and the
+#: household page's warnings end it today, the monthly report at its month's end.
+FINDINGS_WINDOW: Final = timedelta(days=365)
 
 
 def explain(rule: str, reason: str | None) -> str:
@@ -248,7 +278,10 @@ def what_if(now: Rule, then: Rule, rows: Iterable[Mapping[str, Any]], on: date) 
 
 
 __all__ = [
+    "DUPLICATION_PAIR",
     "DUPLICATION_RULES",
+    "DUPLICATION_RULE_EXPR",
+    "FINDINGS_WINDOW",
     "FINDING_KINDS",
     "Finding",
     "TargetingRow",

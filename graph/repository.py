@@ -31,6 +31,7 @@ from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
 
 from domain.rows import HOUSEHOLD_FIELDS, ChangeRequest, GraphRow, ReferralMove, WrittenRow
 from domain.shapes import Page, Row, Scope
+from domain.targeting import DUPLICATION_PAIR, DUPLICATION_RULE_EXPR
 from graph.driver import guarded
 from graph.errors import GraphInputError
 from graph.loader import upsert_statement
@@ -639,8 +640,10 @@ class GraphRepository(ServiceDeskStatements):
         household_id: str | None = None,
     ) -> Page:
         """Households whose services in [start, end] overlap, by three rules
-        (`domain.targeting.DUPLICATION_RULES`), one finding per household and
-        rule and program pair (or program), with its services and reason:
+        (`domain.targeting.DUPLICATION_RULES`, judged by its
+        `DUPLICATION_RULE_EXPR`, which the monthly report's SQL shares), one
+        finding per household and rule and program pair (or program), with its
+        services and reason:
 
         - same_program: one program from more than one funder or organization
           (a food parcel from three foundations in one month);
@@ -658,17 +661,9 @@ class GraphRepository(ServiceDeskStatements):
             " (h)<-[:RECEIVED_BY]-(s2:Service)-[:UNDER]->(p2:Program) "
             "WHERE s1.service_date >= $start AND s1.service_date <= $end "
             " AND s2.service_date >= $start AND s2.service_date <= $end "
-            " AND (p1.code < p2.code OR (p1 = p2 AND s1.service_id < s2.service_id)) "
-            " AND " + ACTIVE_H + " AND " + VISIBLE + " "
+            " AND " + DUPLICATION_PAIR + " AND " + ACTIVE_H + " AND " + VISIBLE + " "
             "OPTIONAL MATCH (p1)-[c:COMBINES_WITH]-(p2) WHERE p1 <> p2 "
-            "WITH h, s1, s2, p1, p2, c, CASE "
-            " WHEN p1 = p2 AND (coalesce(s1.funder, '') <> coalesce(s2.funder, '') "
-            "  OR coalesce(s1.organization, '') <> coalesce(s2.organization, '')) "
-            "  THEN 'same_program' "
-            " WHEN p1 <> p2 AND c IS NOT NULL AND NOT c.allowed THEN 'not_allowed' "
-            " WHEN p1 <> p2 AND p1.need = p2.need AND c IS NULL "
-            "  AND coalesce(s1.funder, '') <> coalesce(s2.funder, '') THEN 'same_need' "
-            "END AS rule "
+            "WITH h, s1, s2, p1, p2, c, " + DUPLICATION_RULE_EXPR + " AS rule "
             "WHERE rule IS NOT NULL "
             "WITH h, rule, p1, p2, c, collect(s1) + collect(s2) AS ss "
             "UNWIND ss AS s WITH h, rule, p1, p2, c, s ORDER BY s.service_date, s.service_id "

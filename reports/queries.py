@@ -279,13 +279,13 @@ GROUP BY ALL""",
         f"""
 CREATE OR REPLACE TEMP TABLE _rp_service AS
 SELECT i.household_id, i.person_id, s.program, s.service_date, s.amount,
-       coalesce({SERVICE_FUNDER}, 'TIDAK_DIKETAHUI') AS funder
+       coalesce({SERVICE_FUNDER}, 'TIDAK_DIKETAHUI') AS funder, s.organization
 FROM current_services s JOIN identity_map i USING (record_key)
 LEFT JOIN ref_program p ON p.code = s.program
 WHERE s.service_date < $end
 UNION ALL
 SELECT s.household_id, s.person_id, s.program, s.service_date, s.amount,
-       coalesce({SERVICE_FUNDER}, 'TIDAK_DIKETAHUI')
+       coalesce({SERVICE_FUNDER}, 'TIDAK_DIKETAHUI'), s.organization
 FROM _rp_api_service s LEFT JOIN ref_program p ON p.code = s.program
 WHERE s.service_date < $end""",
     ),
