@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from console.i18n import LANGUAGES, Labels
 from console.runner import Outcome, Runner
 from console.session import Session, SessionStore
+from domain.targeting import FINDINGS_WINDOW
 
 HERE: Final = Path(__file__).parent
 PREFIX: Final = "/app"
@@ -33,7 +34,7 @@ MAX_FORM_BYTES: Final = 16_384
 #: the search form's fields (query parameters of /app/cari)
 SEARCH_FIELDS: Final = ("name", "nik", "kk", "kelurahan", "rt", "rw", "address", "ppks", "decile")
 #: the household page's duplicated-aid warnings cover this long up to today by default
-AID_WINDOW: Final = timedelta(days=365)
+AID_WINDOW: Final = FINDINGS_WINDOW
 #: the targeting findings' kinds (the API's TargetingKind), in the dashboard's order
 FINDING_KINDS: Final = ("EXCLUSION", "INCLUSION", "DUPLICATION")
 #: the dashboard's front-desk figures cover this long up to today

@@ -9,6 +9,12 @@ alert names the conditions that failed, in the rule's own words (a PKH family
 moving from desil 4 to desil 5: "Keluarga berada di desil 5, di luar batas
 desil 1 sampai 4."). A social worker or Dinsos resolves it after the visit:
 `CONFIRMED_CONTINUE` (the enrolment goes on) or `STOP`.
+
+An alert is raised by a load that moves a decile (`hub.decile_alerts`) and by
+an enrolment recorded through the API for a household already over a
+program's decile threshold (`at_enrolment`). The enrolment itself carries the
+pause (`ENROLMENT_MARKS`): `PAUSED` with the alert's id while it waits,
+lifted by `CONFIRMED_CONTINUE`, `STOPPED` (no longer active) by `STOP`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import date
 from typing import Final
 
 from domain.eligibility import ConditionResult, HouseholdFacts, RuleBook
+from domain.thresholds import DECILE_MIN
 
 #: an alert waiting for its field check: the enrolment is paused meanwhile
 PAUSED_FOR_FIELD_CHECK: Final = "PAUSED_FOR_FIELD_CHECK"
@@ -26,6 +33,12 @@ PAUSED_FOR_FIELD_CHECK: Final = "PAUSED_FOR_FIELD_CHECK"
 OUTCOMES: Final[dict[str, str]] = {"CONFIRMED_CONTINUE": "CONTINUED", "STOP": "STOPPED"}
 #: every status an alert can have
 STATUSES: Final[tuple[str, ...]] = (PAUSED_FOR_FIELD_CHECK, *OUTCOMES.values())
+#: an alert's status -> the mark its enrolment carries (None: no mark, the pause is lifted)
+ENROLMENT_MARKS: Final[dict[str, str | None]] = {
+    PAUSED_FOR_FIELD_CHECK: "PAUSED",
+    OUTCOMES["CONFIRMED_CONTINUE"]: None,
+    OUTCOMES["STOP"]: "STOPPED",
+}
 
 
 @dataclass(frozen=True)
@@ -73,4 +86,47 @@ def crossings(
     return out
 
 
-__all__ = ["OUTCOMES", "PAUSED_FOR_FIELD_CHECK", "STATUSES", "Crossing", "crossings"]
+def at_enrolment(book: RuleBook, facts: HouseholdFacts, program: str, on: date) -> Crossing | None:
+    """An enrolment in `program` of a household already over its decile
+    threshold: the rule valid on `on` holds for it at the lowest decile and
+    fails at its own, as if its decile had crossed from there (a household the
+    rule fails for other reasons, or without a decile, is not a decile matter)."""
+    if facts.decile is None:
+        return None
+    found = crossings(book, facts, DECILE_MIN, facts.decile, on, [program])
+    return found[0] if found else None
+
+
+def alert_payload(
+    household_id: str,
+    crossing: Crossing,
+    kecamatan_code: str | None = None,
+    kelurahan_code: str | None = None,
+) -> dict[str, object]:
+    """What a `decile_alert.raised` fact says: the household, the program and
+    rule, the deciles before and after, the failed conditions in words."""
+    return {
+        "household_id": household_id,
+        "program": crossing.program,
+        "rule_version": crossing.rule_version,
+        "from": crossing.decile_from,
+        "to": crossing.decile_to,
+        "status": PAUSED_FOR_FIELD_CHECK,
+        "failed": [c.name for c in crossing.failed],
+        "explanation": crossing.explanation,
+        "explanation_en": crossing.explanation_en,
+        "kecamatan_code": kecamatan_code,
+        "kelurahan_code": kelurahan_code,
+    }
+
+
+__all__ = [
+    "ENROLMENT_MARKS",
+    "OUTCOMES",
+    "PAUSED_FOR_FIELD_CHECK",
+    "STATUSES",
+    "Crossing",
+    "alert_payload",
+    "at_enrolment",
+    "crossings",
+]

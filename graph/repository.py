@@ -209,6 +209,7 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     " WHERE coalesce(e.active, true) WITH e, pg ORDER BY pg.code "
     " RETURN collect(pg {.code, .name, .benefit_kind, .need, since: e.since, "
     " until: e.until, active: coalesce(e.active, true), organization: e.organization,"
+    " status: coalesce(e.status, 'ACTIVE'), alert_id: e.alert_id,"
     " funder: " + PROGRAM_FUNDER + "}) AS current_programs }",
     "service_history": "CALL (h) { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
     " WITH s ORDER BY s.service_date DESC, s.service_id "
@@ -689,6 +690,30 @@ class GraphRepository(ServiceDeskStatements):
         for r in page["rows"]:
             r["funders"] = sorted({s["funder"] for s in r["services"] if s["funder"]})
         return page
+
+    async def mark_enrolments(self, marks: Sequence[Mapping[str, Any]]) -> int:
+        """The decile alerts' marks on enrolments (`domain.decile_alerts.
+        ENROLMENT_MARKS`), in the order given, each `{household_id, program,
+        alert_id, mark, on}`: `PAUSED` sets the enrolment's `status` and
+        `alert_id`; None lifts the pause of that alert only; `STOPPED` ends it
+        (`active` false, `until` `on` unless it ended before). How many
+        enrolments were marked; a mark whose enrolment is not in the graph is
+        left (the next load's replay marks it)."""
+        rows = await self._run(
+            "UNWIND $marks AS m "
+            "MATCH (:Household {household_id: m.household_id})-[e:ENROLLED_IN]->"
+            "(:Program {code: m.program}) "
+            "WHERE m.mark IS NOT NULL OR e.alert_id = m.alert_id "
+            "SET e.status = m.mark, e.alert_id = CASE WHEN m.mark IS NULL THEN null "
+            " ELSE m.alert_id END, "
+            " e.active = CASE WHEN m.mark = 'STOPPED' THEN false ELSE e.active END, "
+            " e.until = CASE WHEN m.mark = 'STOPPED' AND (e.until IS NULL OR e.until > m.on) "
+            "  THEN m.on ELSE e.until END "
+            "RETURN count(e) AS marked",
+            {"marks": [dict(m) for m in marks]},
+            write=True,
+        )
+        return int(rows[0]["marked"]) if rows else 0
 
     async def problems(self, scope: Scope) -> list[Row]:
         """The PPKS catalogue in its order; special-category PPKS only for a

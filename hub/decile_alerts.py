@@ -9,8 +9,10 @@ Dinsos resolves it (`resolveDecileAlert`). The household's other facts
 (members, ages, PPKS) are read from the same output the load sends, so the
 rule sees the household as the graph will.
 
-Not yet: an enrolment recorded only through the API (never delivered in a
-source file) is not in linkage's output, so its program raises no alert.
+An enrolment recorded only through the API is not in linkage's output: it
+raises its alert when it is recorded (`schema.decile_alerts.raise_at_enrolment`)
+if the household is over the threshold then. The graph's enrolments carry the
+pauses: `hub.journal_replay` marks them after every load.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from domain.decile_alerts import PAUSED_FOR_FIELD_CHECK, crossings
+from domain.decile_alerts import alert_payload, crossings
 from domain.eligibility import RuleBook, household_facts
 from journal import NewFact, kinds
 
@@ -70,19 +72,9 @@ def decile_alerts(
                     kind=kinds.DECILE_ALERT_RAISED,
                     subject=hid,
                     household_ids=(hid,),
-                    payload={
-                        "household_id": hid,
-                        "program": crossing.program,
-                        "rule_version": crossing.rule_version,
-                        "from": old,
-                        "to": new,
-                        "status": PAUSED_FOR_FIELD_CHECK,
-                        "failed": [c.name for c in crossing.failed],
-                        "explanation": crossing.explanation,
-                        "explanation_en": crossing.explanation_en,
-                        "kecamatan_code": area.get("kecamatan_code"),
-                        "kelurahan_code": area.get("kelurahan_code"),
-                    },
+                    payload=alert_payload(
+                        hid, crossing, area.get("kecamatan_code"), area.get("kelurahan_code")
+                    ),
                     key=f"{kinds.DECILE_ALERT_RAISED}:{crossing.program}:{change.key}",
                 )
             )

@@ -22,8 +22,12 @@ an older state (nor its free text to the journal's masked copy).
   the resident's contact and NIK digest (the journal never held them: such a
   request sends no more messages and its Cek status answers nothing).
 
+Last, every decile alert's mark is written on its enrolment (PAUSED while it
+waits, lifted or STOPPED once resolved: `schema.decile_alerts.enrolment_marks`),
+since a load rebuilds the enrolments from the sources.
+
 So a replay on a graph that already holds the rows writes nothing but the
-applied corrections again: it is safe to repeat.
+applied corrections and the alerts' marks again: it is safe to repeat.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from domain.shapes import Scope
 from graph import GraphRepository, GraphTarget, open_async_driver
 from journal import Journal, kinds
 from journal.store import MAX_READ
+from schema.decile_alerts import enrolment_marks, every_alert
 
 #: the facts replayed
 REPLAYED: Final = frozenset(
@@ -73,6 +78,7 @@ class ReplayReport:
     rows: dict[str, int] = field(default_factory=dict)
     left_out: int = 0
     applied: int = 0
+    marked: int = 0
 
 
 def fold(journal: Journal) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
@@ -167,6 +173,7 @@ async def replay_into(repo: GraphRepository, journal: Journal) -> ReplayReport:
             elif isinstance(row, Grievance):
                 await repo.file_grievance(row)
         report.rows[table] = len(missing)
+    report.marked = await repo.mark_enrolments(enrolment_marks(every_alert(journal)))
     return report
 
 

@@ -4,23 +4,37 @@
 alerts a load raised (`decile_alert.raised`, see hub.decile_alerts and
 domain.decile_alerts) and their resolutions (`decile_alert.resolved`), both
 read from the journal, which is the alerts' only home. An alert's id is
-`DA-<the raised fact's sequence number>`."""
+`DA-<the raised fact's sequence number>`.
+
+An enrolment recorded through the API for a household already over the
+program's decile threshold raises its alert then (`raise_at_enrolment`). The
+graph's enrolment carries each alert's mark (`enrolment_marks`: PAUSED with
+the alert's id, lifted or STOPPED by the resolution), written when the alert
+is raised or resolved and again after every load (`hub.journal_replay`)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Final
 
 import strawberry
 
-from domain.decile_alerts import OUTCOMES, PAUSED_FOR_FIELD_CHECK
+from domain.decile_alerts import (
+    ENROLMENT_MARKS,
+    OUTCOMES,
+    PAUSED_FOR_FIELD_CHECK,
+    alert_payload,
+    at_enrolment,
+)
+from domain.eligibility import household_facts
 from journal import Fact, Journal, NewFact, kinds
 from journal.store import MAX_READ
 from schema.audit import read, wrote
 from schema.context import Context
+from schema.eligibility import full_facts
 from schema.errors import InputError, NotFound, ServiceError
 from schema.journaling import claim, clean_row
 from schema.permissions import require_eligibility, require_write
@@ -97,7 +111,7 @@ def _alert(raised: Fact, resolved: Fact | None) -> DecileAlert:
     )
 
 
-def _every(journal: Journal) -> list[DecileAlert]:
+def every_alert(journal: Journal) -> list[DecileAlert]:
     """Every alert, oldest first, with its resolution when it has one."""
     raised: list[Fact] = []
     resolved: dict[str, Fact] = {}
@@ -118,7 +132,60 @@ async def _alerts(info: Info) -> list[DecileAlert]:
     journal = info.context.services.journal
     if journal is None:
         raise ServiceError("the journal is not configured on this hub: no decile alerts.")
-    return await asyncio.to_thread(_every, journal)
+    return await asyncio.to_thread(every_alert, journal)
+
+
+def enrolment_marks(alerts: list[DecileAlert]) -> list[dict[str, Any]]:
+    """Each alert's mark on its enrolment, oldest first, for
+    `Repository.mark_enrolments`: PAUSED while it waits, lifted or STOPPED (on
+    the day it was resolved) once resolved."""
+    return [
+        {
+            "household_id": str(a.household_id),
+            "program": a.program,
+            "alert_id": str(a.id),
+            "mark": ENROLMENT_MARKS[a.status.value],
+            "on": (a.resolved_at or a.raised_at).date(),
+        }
+        for a in alerts
+    ]
+
+
+async def raise_at_enrolment(
+    info: Info, household_id: str, program: str, on: date
+) -> DecileAlert | None:
+    """The alert of an enrolment recorded through the API for a household
+    already over `program`'s decile threshold on `on` (`domain.decile_alerts.
+    at_enrolment`): journaled, and its enrolment paused. None when it is not
+    over it, or the hub has no rules or no journal."""
+    book = info.context.services.rules
+    journal = info.context.services.journal
+    if book is None or journal is None:
+        return None
+    # every fact the rule reads, whoever enrols (the household is visible to them)
+    found = await info.context.repository.targeting_facts(
+        full_facts(info.context.scope), start=on, end=on, ids=[household_id]
+    )
+    if not found:
+        return None
+    row = found[0]
+    crossing = at_enrolment(
+        book, household_facts(row.get("decile"), row["members"], on), program, on
+    )
+    if crossing is None:
+        return None
+    fact = NewFact(
+        kind=kinds.DECILE_ALERT_RAISED,
+        subject=household_id,
+        household_ids=(household_id,),
+        payload=alert_payload(
+            household_id, crossing, row.get("kecamatan_code"), row.get("kelurahan_code")
+        ),
+    )
+    (seq,) = await asyncio.to_thread(journal.append, [fact])
+    alert = next(a for a in await _alerts(info) if a.id == f"{_PREFIX}{seq}")
+    await info.context.repository.mark_enrolments(enrolment_marks([alert]))
+    return alert
 
 
 @strawberry.type
@@ -184,7 +251,16 @@ class DecileAlertMutations:
         if alert.status != DecileAlertStatus.PAUSED_FOR_FIELD_CHECK or not await claim(info, taken):
             raise InputError("id", f"alert {id} is already resolved.")
         wrote(info, households=[alert.household_id])
-        return next(a for a in await _alerts(info) if a.id == id)
+        done = next(a for a in await _alerts(info) if a.id == id)
+        await info.context.repository.mark_enrolments(enrolment_marks([done]))
+        return done
 
 
-__all__ = ["DecileAlert", "DecileAlertMutations", "DecileAlertQueries"]
+__all__ = [
+    "DecileAlert",
+    "DecileAlertMutations",
+    "DecileAlertQueries",
+    "enrolment_marks",
+    "every_alert",
+    "raise_at_enrolment",
+]

@@ -12,6 +12,7 @@ from enum import Enum
 import strawberry
 
 from domain import rows
+from domain.decile_alerts import ENROLMENT_MARKS
 from domain.shapes import Row
 from journal import kinds
 from schema import inputs
@@ -20,7 +21,7 @@ from schema.budgets import BudgetMutations
 from schema.change_requests import ChangeRequestMutations
 from schema.context import Context
 from schema.cycles import ProgramCycleMutations
-from schema.decile_alerts import DecileAlertMutations
+from schema.decile_alerts import DecileAlertMutations, raise_at_enrolment
 from schema.eligibility import household_eligibility
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
@@ -486,7 +487,9 @@ class Mutation(
         description="Enrol a household in a program. A program with an eligibility rule "
         "valid on `since` must find the household eligible; if it does not, the enrolment "
         "is refused with the conditions that failed, unless a social worker or Dinsos "
-        "gives `overrideReason`."
+        "gives `overrideReason`. An enrolment no one checked (an agency's or foundation's) "
+        "of a household already over the program's decile threshold raises a decile alert "
+        "and is PAUSED for a field check."
     )
     async def enrol_household(self, info: Info, enrolment: EnrolmentInput) -> Enrolment:
         policy = require_write(info.context.principal)
@@ -514,6 +517,15 @@ class Mutation(
         )
         wrote(info, households=[enrolment.household_id])
         await follow_casework(info, str(enrolment.household_id), "enrolment")
+        # over the program's decile threshold already: paused for a field check, unless
+        # a social worker or Dinsos overrode the rule (that is the field decision)
+        paused = (
+            None
+            if override or not active
+            else await raise_at_enrolment(
+                info, str(enrolment.household_id), row.program, enrolment.since
+            )
+        )
         return Enrolment(
             program_code=enrolment.program,
             program_name=None,
@@ -524,6 +536,8 @@ class Mutation(
             since=enrolment.since,
             until=enrolment.until,
             active=active,
+            status=(paused and ENROLMENT_MARKS[paused.status.value]) or "ACTIVE",
+            decile_alert=paused.id if paused else None,
         )
 
     @strawberry.mutation(

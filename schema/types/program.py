@@ -23,6 +23,14 @@ class Enrolment:
     since: date | None
     until: date | None
     active: bool
+    status: str = strawberry.field(
+        default="ACTIVE",
+        description="ACTIVE; PAUSED while a decile alert waits for its field check "
+        "(`decileAlert`); STOPPED when the field check stopped it.",
+    )
+    decile_alert: strawberry.ID | None = strawberry.field(
+        default=None, description="The decile alert that paused or stopped it (see decileAlerts)."
+    )
 
     @classmethod
     def from_row(cls, row: Row, shown: Provenance) -> Enrolment:
@@ -37,6 +45,8 @@ class Enrolment:
             since=row.get("since"),
             until=row.get("until"),
             active=bool(row.get("active", True)),
+            status=str(row.get("status") or "ACTIVE"),
+            decile_alert=strawberry.ID(row["alert_id"]) if row.get("alert_id") else None,
         )
 
 

@@ -10,17 +10,20 @@ changes."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
 import pytest
 from city import city as tiny_city
-from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api
+from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, YAY_B, Api
 
 from connectors.reference import eligibility_rules
+from domain.decile_alerts import Crossing, alert_payload
 from domain.thresholds import POOR_DECILE_MAX, REPORT_CUTOFF_DAY
 from hub.decile_alerts import decile_alerts
+from hub.journal_replay import replay_into
 from journal import NewFact, kinds
 from reports.goals import default_goals
 
@@ -207,3 +210,60 @@ async def test_the_poverty_rate_by_month_follows_the_planted_decile_changes(api:
         "povertyTrend"
     ]
     assert all((r["povertyRate"] is None) is (r["poorPeople"] is None) for r in analyst)
+
+
+PROGRAMS = """query($id: ID!) { household(id: $id) {
+  currentPrograms { programCode status decileAlert active } } }"""
+ENROL = """mutation($h: ID!, $program: String!, $reason: String) {
+  enrolHousehold(enrolment: {householdId: $h, program: $program, since: "2026-12-01",
+                             overrideReason: $reason}) { programCode status decileAlert } }"""
+
+
+def _statuses(body: dict[str, object]) -> dict[str, tuple[str, str | None]]:
+    programs = body["household"]["currentPrograms"]  # type: ignore[index]
+    return {p["programCode"]: (p["status"], p["decileAlert"]) for p in programs}
+
+
+def _alert_on(hid: str, program: str, old: int, new: int) -> NewFact:
+    crossing = Crossing(program, "2024.1", old, new, ())
+    return NewFact(
+        kind=kinds.DECILE_ALERT_RAISED,
+        subject=hid,
+        household_ids=(hid,),
+        payload=alert_payload(hid, crossing, "327301", "3273011001"),
+        key=f"test-alert:{hid}:{program}",
+    )
+
+
+async def test_the_graphs_enrolment_carries_the_pause_until_resolved(api: Api) -> None:
+    journal = api.services.journal
+    assert journal is not None
+    pkh, bpnt = journal.append([_alert_on("H2", "PKH", 4, 5), _alert_on("H2", "BPNT", 5, 6)])
+    # after a load, the replay marks every alert's enrolment (a load rebuilds them)
+    await replay_into(api.services.repository, journal)  # type: ignore[arg-type]
+    seen = _statuses(await api.data(PROGRAMS, WORKER, id="H2"))
+    assert seen == {"PKH": ("PAUSED", f"DA-{pkh}"), "BPNT": ("PAUSED", f"DA-{bpnt}")}
+    await api.data(RESOLVE, WORKER, id=f"DA-{pkh}", outcome="CONFIRMED_CONTINUE", note="ok")
+    await api.data(RESOLVE, ADMIN, id=f"DA-{bpnt}", outcome="STOP", note="desil 6")
+    # resolving lifts the pause, or ends the enrolment (no longer a current program)
+    assert _statuses(await api.data(PROGRAMS, WORKER, id="H2")) == {"PKH": ("ACTIVE", None)}
+    await replay_into(api.services.repository, journal)  # type: ignore[arg-type]
+    assert _statuses(await api.data(PROGRAMS, WORKER, id="H2")) == {"PKH": ("ACTIVE", None)}
+
+
+async def test_an_unchecked_enrolment_over_the_threshold_raises_an_alert(api: Api) -> None:
+    ruled = replace(api, services=replace(api.services, rules=eligibility_rules()))
+    # H4 is in desil 5: BLT's rule (desil 1-4) fails on the decile alone; the foundation
+    # the household was referred to enrols it unchecked, so it is paused for a field check
+    (enrolled,) = [(await ruled.data(ENROL, YAY_B, h="H4", program="BLT"))["enrolHousehold"]]
+    assert enrolled["status"] == "PAUSED" and enrolled["decileAlert"]
+    (alert,) = (await ruled.data(ALERTS, WORKER, program="BLT"))["decileAlerts"]
+    assert alert["id"] == enrolled["decileAlert"] and alert["householdId"] == "H4"
+    assert (alert["decileFrom"], alert["decileTo"], alert["failedConditions"]) == (1, 5, ["desil"])
+    assert alert["explanation"] == "Keluarga berada di desil 5, di luar batas desil 1 sampai 4."
+    seen = _statuses(await ruled.data(PROGRAMS, WORKER, id="H4"))
+    assert seen["BLT"] == ("PAUSED", alert["id"])
+    # a social worker's override is the field decision: no alert, not paused
+    over = await ruled.data(ENROL, WORKER, h="H4", program="BPNT", reason="kunjungan 1 Des")
+    assert over["enrolHousehold"]["status"] == "ACTIVE"
+    assert len((await ruled.data(ALERTS, WORKER))["decileAlerts"]) == 1
