@@ -90,7 +90,11 @@ def stage_deciles(
             return "NULL::VARCHAR"
         return value_map(clean("s." + quote(column[fld])), config.values.get(fld, {}))
 
-    sid = text("source_record_id") if "source_record_id" in column else "row_number::VARCHAR"
+    sid = (
+        text("source_record_id")
+        if "source_record_id" in column
+        else f"({loaded.row_expr})::VARCHAR"
+    )
     for statement in rules.SETUP:  # the district list the NIK/KK checks read
         con.execute(statement)
     con.execute(
@@ -98,9 +102,10 @@ def stage_deciles(
 CREATE OR REPLACE TEMP TABLE {_ROWS} AS
 WITH t AS (SELECT s.{loaded.rowid} AS src_rowid, {loaded.row_expr} AS row_number,
                   {text("nik")} AS r_nik, {text("no_kk")} AS r_kk,
-                  {text("welfare_decile")} AS r_decile, {text("dtsen_period")} AS r_period
+                  {text("welfare_decile")} AS r_decile, {text("dtsen_period")} AS r_period,
+                  {sid} AS source_record_id
            FROM {loaded.table} s),
-d AS (SELECT *, {sid} AS source_record_id, {rules.id_digits("r_nik")} AS nik_digits,
+d AS (SELECT *, {rules.id_digits("r_nik")} AS nik_digits,
              {rules.id_digits("r_kk")} AS kk_digits FROM t),
 v AS (SELECT *, {rules.nik_valid("nik_digits")} AS nik_ok, {rules.kk_valid("kk_digits")} AS kk_ok,
              try_cast(r_decile AS INTEGER) AS decile,

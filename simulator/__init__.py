@@ -5,7 +5,9 @@ each source would export about them (`sources`, `foundations`), one config
 per source (`configs`), `truth.csv`, which says who every row really is, and
 `reference/population.csv`, the city's population per kecamatan and kelurahan
 (`domain.regions.population`): the true people of each kelurahan are
-`REGISTERED_SHARE` of it. The same seed gives byte-identical files.
+`REGISTERED_SHARE` of it, and `updates/`, the next DTSEN period's decile
+file with threshold crossings planted (`simulator.deciles`), for a second
+ingest and load. The same seed gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pyarrow.csv as pacsv
 from connectors import reference
 from domain.city import CITY_CODE
 from domain.regions.population import write_population
-from simulator import configs, foundations, population, sources, writers
+from simulator import configs, deciles, foundations, population, sources, writers
 from simulator.profile import PROFILES, Profile, ProfileError, load_profile
 from simulator.spec import Emission
 
@@ -34,6 +36,8 @@ TRUTH_COLUMNS = ("source", "source_record_id", "person_truth_id", "household_tru
 REGISTERED_SHARE = 0.25
 #: and each kelurahan has this many people on no list at all
 UNLISTED_PER_KELURAHAN = 40
+#: the decile update draws from its own stream of the seed
+DECILE_STREAM = 16
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class GenerateSummary:
     records: int  # source rows written, equal to the rows of truth.csv
     records_by_source: dict[str, int]
     population_file: Path
+    decile_update: deciles.DecileUpdate | None = None
 
 
 def person_truth_id(index: pd.Series) -> pd.Series:
@@ -91,6 +96,11 @@ def generate_city(
             emission = profile.rename(emission)
             counts[emission.spec.id] = _write(emission, out, truth)
             report(emission.spec.id, len(counts) + 1, total)
+    # the next DTSEN period's deciles, a month's update beside the city (its own
+    # generator, so the city's files are what they were without it)
+    update = deciles.decile_update(
+        pop, np.random.default_rng([seed, DECILE_STREAM]), out, household_truth_id
+    )
     report("done", total, total)
     return GenerateSummary(
         out=out,
@@ -100,6 +110,7 @@ def generate_city(
         records=sum(counts.values()),
         records_by_source=counts,
         population_file=population_file,
+        decile_update=update,
     )
 
 

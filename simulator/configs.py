@@ -99,6 +99,8 @@ def declaration(spec: SourceSpec) -> dict[str, Any]:
         "retention": retention,
         "columns": dict(spec.columns),
     }
+    if spec.content != "persons":
+        data["content"] = spec.content
     if spec.values:
         data["values"] = {field: dict(mapping) for field, mapping in spec.values.items()}
     if spec.services:

@@ -23,6 +23,7 @@ class SourceSpec:
     header_row: int | None = None
     title: str | None = None  # text in the row(s) above the header
     sheet: str | None = None
+    content: str = "persons"  # persons | deciles (a DTSEN decile file)
 
     @property
     def file_name(self) -> str:
