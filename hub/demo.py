@@ -19,7 +19,10 @@ from hub import localgraph, pipeline
 from hub.security import KeyStore, SecurityDB
 from hub.server import serve_app
 from hub.settings import Settings
+from journal import Journal, kinds
+from journal.store import MAX_READ
 from simulator import generate_city
+from simulator.deciles import UPDATES
 
 DEMO_KEYS: tuple[tuple[str, str], ...] = (
     ("dinsos_admin", "ORG-DINSOS"),
@@ -81,6 +84,7 @@ def run_demo(
         console.print(
             f"5/6 loaded into Neo4j: {report.entities_written:,} nodes and relationships written"
         )
+        _decile_update(settings, con, city, console)
         example = _two_spellings(con)
     finally:
         con.close()
@@ -89,6 +93,30 @@ def run_demo(
     _narrate(settings, console, keys, example)
     if serve:
         serve_app(settings, settings.host, settings.port)
+
+
+def _decile_update(
+    settings: Settings, con: duckdb.DuckDBPyConnection, city: Path, console: Console
+) -> None:
+    """The next DTSEN period's decile file (`simulator.deciles`), ingested and
+    loaded as a second month: its threshold crossings raise decile alerts."""
+    update = city / UPDATES / "config"
+    if not update.is_dir():
+        return
+    journal = Journal.at_home(settings.home)
+    try:
+        head = journal.head()
+        ingest(con, load_configs(update))
+        pipeline.load_graph(settings, con)
+        raised = 0
+        while batch := journal.read(head, MAX_READ, kinds=[kinds.DECILE_ALERT_RAISED]):
+            raised, head = raised + len(batch), batch[-1].seq
+    finally:
+        journal.close()
+    console.print(
+        f"    a DTSEN decile update loaded: decile alerts raised, enrolments paused for a "
+        f"field check: {raised:,} (`{{ decileAlerts {{ householdId program decileTo }} }}`)"
+    )
 
 
 def _two_spellings(con: duckdb.DuckDBPyConnection) -> tuple[str, list[str], list[str]] | None:
