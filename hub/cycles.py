@@ -1,7 +1,8 @@
 """Program cycles and their frozen rosters, in `$HUB_HOME/cycles.sqlite`.
 
 `SqliteCycles` is the schema's `ProgramCycles`. A roster is written once, in
-the transaction that approves its cycle, and never changed: later registry
+the transaction that approves its cycle, and never changed (what was paid
+against it is written once too, when the cycle is DISTRIBUTED): later registry
 edits, `hub load` rebuilding the graph and new rule versions leave it as it
 was approved (the README's "Program cycles" says why this file, not the graph,
 holds it). Erasure removes a household's entries (`forget`).
@@ -12,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from domain.shapes import Page, Row
 from journal.sqlite import SqliteFile
@@ -41,7 +42,28 @@ _SCHEMA = (
         entry TEXT NOT NULL,
         PRIMARY KEY (cycle_id, household_id)
     )""",
+    # what was paid out against the frozen roster (DISTRIBUTED), one row per household
+    """CREATE TABLE IF NOT EXISTS payouts (
+        cycle_id TEXT NOT NULL REFERENCES cycles (cycle_id),
+        household_id TEXT NOT NULL,
+        amount REAL NOT NULL,
+        paid_on TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        PRIMARY KEY (cycle_id, household_id)
+    )""",
 )
+#: the columns the distribution and closing steps added (a file from before gets them)
+_LATER: Final = {
+    "distributed_by": "TEXT",
+    "distributed_at": "TEXT",
+    "paid_on": "TEXT",
+    "funder": "TEXT",
+    "paid_households": "INTEGER",
+    "paid_amount": "REAL",
+    "closed_by": "TEXT",
+    "closed_at": "TEXT",
+    "close_note": "TEXT",
+}
 _COLUMNS = (
     "cycle_id",
     "program",
@@ -56,6 +78,7 @@ _COLUMNS = (
     "approved_at",
     "households",
     "members",
+    *_LATER,
 )
 
 
@@ -69,6 +92,10 @@ class SqliteCycles:
         with self._file.write() as con:
             for statement in _SCHEMA:
                 con.execute(statement)
+            have = {r[1] for r in con.execute("PRAGMA table_info(cycles)").fetchall()}
+            for column, kind in _LATER.items():
+                if column not in have:
+                    con.execute(f"ALTER TABLE cycles ADD COLUMN {column} {kind}")
 
     @classmethod
     def at_home(cls, home: Path) -> SqliteCycles:
@@ -131,6 +158,82 @@ class SqliteCycles:
             )
         return self._cycle(cycle_id)
 
+    async def distribute(
+        self,
+        cycle_id: str,
+        distributed_by: str,
+        distributed_at: datetime,
+        paid_on: date,
+        funder: str | None,
+        payouts: Sequence[tuple[str, float, str]],
+    ) -> Row | None:
+        return await asyncio.to_thread(
+            self._distribute, cycle_id, distributed_by, distributed_at, paid_on, funder, payouts
+        )
+
+    def _distribute(
+        self,
+        cycle_id: str,
+        distributed_by: str,
+        distributed_at: datetime,
+        paid_on: date,
+        funder: str | None,
+        payouts: Sequence[tuple[str, float, str]],
+    ) -> Row | None:
+        """Record what was paid (household, amount, the service recorded for it)
+        and mark the cycle DISTRIBUTED, only if it is APPROVED (else None)."""
+        with self._file.write() as con:
+            moved = con.execute(
+                "UPDATE cycles SET status = 'DISTRIBUTED', distributed_by = ?, "
+                "distributed_at = ?, paid_on = ?, funder = ?, paid_households = ?, "
+                "paid_amount = ? WHERE cycle_id = ? AND status = 'APPROVED'",
+                [
+                    distributed_by,
+                    distributed_at.isoformat(),
+                    paid_on.isoformat(),
+                    funder,
+                    len(payouts),
+                    sum(amount for _, amount, _ in payouts),
+                    cycle_id,
+                ],
+            ).rowcount
+            if not moved:
+                return None
+            con.executemany(
+                "INSERT INTO payouts (cycle_id, household_id, amount, paid_on, service_id) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(cycle_id, h, a, paid_on.isoformat(), sid) for h, a, sid in payouts],
+            )
+        return self._cycle(cycle_id)
+
+    async def close_cycle(
+        self, cycle_id: str, closed_by: str, closed_at: datetime, note: str
+    ) -> Row | None:
+        return await asyncio.to_thread(self._close_cycle, cycle_id, closed_by, closed_at, note)
+
+    def _close_cycle(
+        self, cycle_id: str, closed_by: str, closed_at: datetime, note: str
+    ) -> Row | None:
+        """Mark a DISTRIBUTED cycle CLOSED (else None: nothing changes)."""
+        with self._file.write() as con:
+            moved = con.execute(
+                "UPDATE cycles SET status = 'CLOSED', closed_by = ?, closed_at = ?, "
+                "close_note = ? WHERE cycle_id = ? AND status = 'DISTRIBUTED'",
+                [closed_by, closed_at.isoformat(), note, cycle_id],
+            ).rowcount
+        return self._cycle(cycle_id) if moved else None
+
+    async def payouts(self, cycle_id: str) -> dict[str, float]:
+        return await asyncio.to_thread(self._payouts, cycle_id)
+
+    def _payouts(self, cycle_id: str) -> dict[str, float]:
+        rows = (
+            self._file.connection()
+            .execute("SELECT household_id, amount FROM payouts WHERE cycle_id = ?", [cycle_id])
+            .fetchall()
+        )
+        return {str(h): float(a) for h, a in rows}
+
     async def cycles(self, *, program: str | None, offset: int, limit: int) -> Page:
         return await asyncio.to_thread(self._cycles, program, offset, limit)
 
@@ -177,12 +280,11 @@ class SqliteCycles:
         ids = list(households)
         if not ids:
             return 0
+        marks = ", ".join("?" for _ in ids)
         with self._file.write() as con:
+            con.execute(f"DELETE FROM payouts WHERE household_id IN ({marks})", ids)
             return int(
-                con.execute(
-                    f"DELETE FROM roster WHERE household_id IN ({', '.join('?' for _ in ids)})",
-                    ids,
-                ).rowcount
+                con.execute(f"DELETE FROM roster WHERE household_id IN ({marks})", ids).rowcount
             )
 
     def close(self) -> None:

@@ -27,6 +27,10 @@ PROGRAM_CYCLE_OPENED: Final = "program_cycle.opened"
 PROGRAM_CYCLE_APPROVED: Final = "program_cycle.approved"
 PROGRAM_CYCLE_RECHECKED: Final = "program_cycle.rechecked"
 BUDGET_SET: Final = "budget.set"
+# program cycles' last steps (issue 16, session 10): what was paid out against the
+# frozen roster (each payment also a service.recorded), then the cycle closed
+PROGRAM_CYCLE_DISTRIBUTED: Final = "program_cycle.distributed"
+PROGRAM_CYCLE_CLOSED: Final = "program_cycle.closed"
 # the one-door front desk (layanan satu pintu): requests and complaints
 SERVICE_REQUEST_REGISTERED: Final = "service_request.registered"
 SERVICE_REQUEST_MOVED: Final = "service_request.moved"
@@ -80,6 +84,8 @@ API: Final = frozenset(
         PROGRAM_CYCLE_APPROVED,
         PROGRAM_CYCLE_RECHECKED,
         BUDGET_SET,
+        PROGRAM_CYCLE_DISTRIBUTED,
+        PROGRAM_CYCLE_CLOSED,
     }
     | SERVICE_DESK
 )

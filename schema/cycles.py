@@ -2,9 +2,11 @@
 # mypy: disable-error-code="untyped-decorator"
 """Program cycles: open one (a DRAFT whose roster is drawn live), approve it
 (four eyes; the roster is frozen), re-check it against today's rule and data,
-and list them (`domain.cycles`; who may take which step:
-`schema.permissions.PROGRAM_CYCLE_STEPS`). Every step is journaled first
-(kinds `program_cycle.*`) and audited."""
+record what was paid out against the frozen roster (DISTRIBUTED: each payment
+is also a service of the program, so budgets' spending, the findings and the
+household's history see it), close it, and list them (`domain.cycles`; who
+may take which step: `schema.permissions.PROGRAM_CYCLE_STEPS`). Every step is
+journaled first (kinds `program_cycle.*`) and audited."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from domain import rows
 from domain.cycles import RosterEntry, recheck
 from journal import kinds
 from schema import inputs
@@ -22,7 +25,7 @@ from schema.audit import personal, read, wrote
 from schema.context import Context
 from schema.eligibility import city_facts, draw_roster_now, rule_on
 from schema.errors import InputError, NotFound
-from schema.journaling import append, claim, plain_fact
+from schema.journaling import append, claim, fact, plain_fact
 from schema.pagination import Connection, connection, window
 from schema.permissions import (
     PROGRAM_CYCLE_STEPS,
@@ -42,6 +45,8 @@ from schema.types.cycle import (
 )
 
 Info = strawberry.Info[Context, None]
+#: payments written to the graph per statement
+_BATCH = 500
 Purpose = Annotated[str | None, strawberry.argument(description="Why you read this.")]
 
 
@@ -195,6 +200,142 @@ class ProgramCycleMutations:
         )
 
 
+async def _step(info: Info, id: strawberry.ID, target: ProgramCycleStatus) -> dict[str, Any]:
+    """The cycle, checked that the caller may move it to `target` now."""
+    current = await _cycle(info, id)
+    require_step(
+        PROGRAM_CYCLE_STEPS,
+        "program cycle",
+        info.context.principal,
+        current["status"],
+        target.value,
+    )
+    return current
+
+
+async def _claim_step(
+    info: Info, id: str, current: dict[str, Any], payload: dict[str, Any]
+) -> None:
+    """One step out of a status: whoever claims it in the journal first takes it."""
+    target = payload["status"]
+    kind = {
+        ProgramCycleStatus.DISTRIBUTED.value: kinds.PROGRAM_CYCLE_DISTRIBUTED,
+        ProgramCycleStatus.CLOSED.value: kinds.PROGRAM_CYCLE_CLOSED,
+    }[target]
+    status = current["status"]
+    fact = plain_fact(info, kind, payload, subject=id, key=f"{id}:from:{status}")
+    if not await claim(info, fact):
+        raise InputError("id", f"the cycle moved on meanwhile; it is no longer {status}.")
+
+
+@strawberry.type
+class ProgramCycleDistribution:
+    @strawberry.mutation(
+        description="Record what was paid out against an APPROVED cycle's frozen roster "
+        "(Dinsos administrators; not the one who approved it): every roster household "
+        "but `notPaid` was paid `amount` (IDR) on `paidOn`, within the period, by the "
+        "program's funder. Each payment is recorded as a service of the program, so it "
+        "counts as spending against the funder's budget and as serving the household. "
+        "The cycle becomes DISTRIBUTED."
+    )
+    async def distribute_program_cycle(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        paid_on: date,
+        amount: float,
+        not_paid: list[strawberry.ID] | None = None,
+        purpose: Purpose = None,
+    ) -> ProgramCycle:
+        policy = require_eligibility(info.context.principal)
+        personal(info, purpose)
+        current = await _step(info, id, ProgramCycleStatus.DISTRIBUTED)
+        who = _who(info)
+        require_four_eyes(current["approved_by"], who, "the cycle was approved", "pays it out")
+        start, end = (date.fromisoformat(current[k]) for k in ("period_start", "period_end"))
+        if not start <= paid_on <= end:
+            raise InputError("paidOn", f"pay a cycle within its period, {start} to {end}.")
+        if amount < 0:
+            raise InputError("amount", "must not be negative.")
+        frozen, _ = await roster_entries(info, current)
+        roster = [e.household_id for e in frozen]
+        skipped = {str(h) for h in not_paid or []}
+        stray = sorted(skipped - set(roster))
+        if stray:
+            raise InputError("notPaid", f"not on the cycle's roster: {', '.join(stray[:5])}.")
+        program = current["program"]
+        funder = (await info.context.repository.program_funders([program])).get(program)
+        org = str(info.context.principal.organization)
+        paid = [
+            rows.Service(
+                service_id=f"svc-{id}-{hid}",
+                household_id=hid,
+                person_id=None,
+                program=program,
+                service_date=paid_on,
+                amount=amount,
+                funder=funder or org,
+                organization=org,
+                source=f"cycle:{id}",
+                record_key=None,
+                link_pending=False,
+            )
+            for hid in roster
+            if hid not in skipped
+        ]
+        payload = {
+            **_summary(current),
+            "status": ProgramCycleStatus.DISTRIBUTED.value,
+            "paid_on": paid_on.isoformat(),
+            "funder": funder or org,
+            "paid_households": len(paid),
+            "not_paid": len(roster) - len(paid),
+            "paid_amount": amount * len(paid),
+        }
+        await _claim_step(info, id, current, payload)
+        # each payment a service, journaled before it reaches the graph (replayed if not)
+        await append(
+            info,
+            [fact(info, kinds.SERVICE_RECORDED, r, households=[r.household_id]) for r in paid],
+        )
+        for i in range(0, len(paid), _BATCH):
+            await info.context.repository.write(paid[i : i + _BATCH])
+        moved = await cycle_store(info).distribute(
+            id,
+            who,
+            inputs.now(),
+            paid_on,
+            funder or org,
+            [(r.household_id, amount, r.service_id) for r in paid],
+        )
+        if moved is None:
+            raise InputError(
+                "id", f"the cycle moved on meanwhile; it is no longer {current['status']}."
+            )
+        wrote(info, households=[r.household_id for r in paid])
+        return ProgramCycle.from_row(moved, policy)
+
+    @strawberry.mutation(
+        description="Close a DISTRIBUTED cycle (Dinsos administrators; not the one who "
+        "recorded its distribution), with a note. A closed cycle moves no further."
+    )
+    async def close_program_cycle(self, info: Info, id: strawberry.ID, note: str) -> ProgramCycle:
+        policy = require_eligibility(info.context.principal)
+        current = await _step(info, id, ProgramCycleStatus.CLOSED)
+        who = _who(info)
+        require_four_eyes(current["distributed_by"], who, "the distribution was recorded", "closes")
+        text = inputs.required_text("note", note)
+        payload = {**_summary(current), "status": ProgramCycleStatus.CLOSED.value}
+        await _claim_step(info, id, current, payload)
+        moved = await cycle_store(info).close_cycle(id, who, inputs.now(), text)
+        if moved is None:
+            raise InputError(
+                "id", f"the cycle moved on meanwhile; it is no longer {current['status']}."
+            )
+        wrote(info)
+        return ProgramCycle.from_row(moved, policy)
+
+
 @strawberry.type
 class ProgramCycleQueries:
     @strawberry.field(
@@ -222,4 +363,4 @@ class ProgramCycleQueries:
         return ProgramCycle.from_row(await _cycle(info, id), policy)
 
 
-__all__ = ["ProgramCycleMutations", "ProgramCycleQueries", "digest"]
+__all__ = ["ProgramCycleDistribution", "ProgramCycleMutations", "ProgramCycleQueries", "digest"]

@@ -20,7 +20,7 @@ from schema.audit import wrote
 from schema.budgets import BudgetMutations
 from schema.change_requests import ChangeRequestMutations
 from schema.context import Context
-from schema.cycles import ProgramCycleMutations
+from schema.cycles import ProgramCycleDistribution, ProgramCycleMutations
 from schema.decile_alerts import DecileAlertMutations, raise_at_enrolment
 from schema.eligibility import household_eligibility
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
@@ -285,6 +285,7 @@ class Mutation(
     ChangeRequestMutations,
     DecileAlertMutations,
     ProgramCycleMutations,
+    ProgramCycleDistribution,
     BudgetMutations,
     ServiceDeskMutations,
 ):

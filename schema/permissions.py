@@ -408,9 +408,15 @@ def require_four_eyes(done_by: object, who: str, done: str, step: str) -> None:
 
 #: A program cycle's lifecycle (`schema.cycles`): a social worker or Dinsos
 #: opens a DRAFT (its roster drawn live), a Dinsos administrator other than the
-#: opener approves it, which freezes the roster (APPROVED).
+#: opener approves it, which freezes the roster (APPROVED); a Dinsos
+#: administrator other than the approver records what was paid out against it
+#: (DISTRIBUTED), and one other than that recorder closes it (CLOSED).
 PROGRAM_CYCLE_STEPS: Final[Mapping[str, tuple[str, frozenset[str]]]] = MappingProxyType(
-    {"DRAFT": ("APPROVED", frozenset({"dinsos_admin"}))}
+    {
+        "DRAFT": ("APPROVED", frozenset({"dinsos_admin"})),
+        "APPROVED": ("DISTRIBUTED", frozenset({"dinsos_admin"})),
+        "DISTRIBUTED": ("CLOSED", frozenset({"dinsos_admin"})),
+    }
 )
 
 

@@ -274,9 +274,11 @@ class ProgramCycles(Protocol):
     them in `$HUB_HOME/cycles.sqlite` (hub.cycles).
 
     A cycle row has: cycle_id, program, name, period_start, period_end, status
-    (DRAFT, APPROVED), rule_version, opened_by, opened_at, approved_by,
-    approved_at, households and members (the frozen roster's, None while a
-    draft). A roster entry is `domain.cycles.RosterEntry.to_json`'s text."""
+    (DRAFT, APPROVED, DISTRIBUTED, CLOSED), rule_version, opened_by, opened_at,
+    approved_by, approved_at, households and members (the frozen roster's, None
+    while a draft), distributed_by, distributed_at, paid_on, funder,
+    paid_households, paid_amount, closed_by, closed_at and close_note. A roster
+    entry is `domain.cycles.RosterEntry.to_json`'s text."""
 
     async def open(self, cycle: Mapping[str, Any]) -> Row: ...
     async def approve(
@@ -290,6 +292,29 @@ class ProgramCycles(Protocol):
         """Freeze `roster` (entries' JSON, drawn by `rule_version`) with the cycle
         and mark it APPROVED, only if it is still a DRAFT (else None: nothing is
         changed)."""
+        ...
+
+    async def distribute(
+        self,
+        cycle_id: str,
+        distributed_by: str,
+        distributed_at: datetime,
+        paid_on: date,
+        funder: str | None,
+        payouts: Sequence[tuple[str, float, str]],
+    ) -> Row | None:
+        """Record the payouts (household, amount, its service's id) and mark the
+        cycle DISTRIBUTED, only if it is APPROVED (else None)."""
+        ...
+
+    async def close_cycle(
+        self, cycle_id: str, closed_by: str, closed_at: datetime, note: str
+    ) -> Row | None:
+        """Mark a DISTRIBUTED cycle CLOSED (else None)."""
+        ...
+
+    async def payouts(self, cycle_id: str) -> dict[str, float]:
+        """What each household was paid when the cycle was distributed."""
         ...
 
     async def cycles(self, *, program: str | None, offset: int, limit: int) -> Page: ...

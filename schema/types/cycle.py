@@ -29,6 +29,10 @@ class ProgramCycleStatus(Enum):
     """Opened; its roster is drawn afresh each time it is read."""
     APPROVED = "APPROVED"
     """Approved by a Dinsos administrator other than the opener: its roster is frozen."""
+    DISTRIBUTED = "DISTRIBUTED"
+    """What was paid out against the frozen roster is recorded (by another administrator)."""
+    CLOSED = "CLOSED"
+    """Closed by an administrator other than the one who recorded the distribution."""
 
 
 @strawberry.type(description="What a program's rule read about a household on a day.")
@@ -94,6 +98,10 @@ async def roster_entries(
     return drawn[offset:end], len(drawn)
 
 
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
 @strawberry.type(
     description="A program's cycle (siklus): its period, its status and its roster, frozen "
     "when approved so later registry edits and rule changes leave it as approved."
@@ -119,13 +127,29 @@ class ProgramCycle:
     members: int | None = strawberry.field(
         description="Their active members when frozen (null as households)."
     )
-    row: strawberry.Private[Row]
+    distributed_by: str | None = None
+    distributed_at: datetime | None = None
+    paid_on: date | None = strawberry.field(default=None, description="The day it was paid out.")
+    funder: str | None = strawberry.field(default=None, description="Who paid it.")
+    paid_households: int | None = strawberry.field(
+        default=None,
+        description="Roster households paid (null until distributed, and under 5 for "
+        "aggregate-only roles).",
+    )
+    paid_amount: float | None = strawberry.field(
+        default=None, description="What was paid out in all, IDR (null as paidHouseholds)."
+    )
+    closed_by: str | None = None
+    closed_at: datetime | None = None
+    row: strawberry.Private[Row] = strawberry.field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: Row, policy: Any) -> ProgramCycle:
         households = None if row["households"] is None else suppress(row["households"], policy)
         # withheld with its households: the two together would tell of a small cell
         members = None if households is None else row["members"]
+        paid_count = row.get("paid_households")
+        paid = None if paid_count is None else suppress(paid_count, policy)
 
         return cls(
             id=strawberry.ID(row["cycle_id"]),
@@ -143,6 +167,14 @@ class ProgramCycle:
             else None,
             households=households,
             members=members,
+            distributed_by=row.get("distributed_by"),
+            distributed_at=_instant(row.get("distributed_at")),
+            paid_on=date.fromisoformat(row["paid_on"]) if row.get("paid_on") else None,
+            funder=row.get("funder"),
+            paid_households=paid,
+            paid_amount=None if paid is None else row.get("paid_amount"),
+            closed_by=row.get("closed_by"),
+            closed_at=_instant(row.get("closed_at")),
             row=row,
         )
 

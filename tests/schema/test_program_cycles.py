@@ -10,11 +10,14 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import duckdb
 import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api, Principal
 
 from connectors.reference import eligibility_rules
 from journal import Journal, kinds
+from reports.api_facts import stage
+from reports.queries import Period
 
 pytestmark = pytest.mark.anyio
 
@@ -224,8 +227,9 @@ async def test_four_eyes_and_who_takes_which_step(cycled: Api) -> None:
     assert draft.errors and "approve it first" in draft.errors[0].message
     await cycled.data(APPROVE, HEAD, id=cycle["id"])
     again = await cycled.run(APPROVE, HEAD, id=cycle["id"])
-    assert again.errors and again.errors[0].message == (
-        "id: a program cycle that is APPROVED is closed; it moves no further."
+    # an approved cycle moves on only to DISTRIBUTED (`distributeProgramCycle`)
+    assert again.errors and again.errors[0].message.startswith(
+        "id: a program cycle that is APPROVED moves to DISTRIBUTED"
     )
     for who in (ANALYST, YAY_A):
         refused = await cycled.run(OPEN, who, p="BPNT", s="2026-11-01", e="2026-11-30")
@@ -282,3 +286,74 @@ async def test_analysts_see_counts_only_and_every_step_is_journaled_and_audited(
     assert all(e.purpose == "test" for e in reads)
     writes = [e for e in cycled.audit.events if e.operation == "write:approveProgramCycle"]
     assert [sorted(e.household_ids) for e in writes] == [["H1", "H2", "H3", "H4"]]
+
+
+DISTRIBUTE = """mutation($id: ID!, $on: Date!, $amount: Float!, $skip: [ID!]) {
+  distributeProgramCycle(id: $id, paidOn: $on, amount: $amount, notPaid: $skip) {
+    status distributedBy paidOn funder paidHouseholds paidAmount households } }"""
+CLOSE = """mutation($id: ID!) { closeProgramCycle(id: $id, note: "tahap selesai") {
+  status closedBy paidHouseholds } }"""
+PAID = """query($id: ID!) { household(id: $id) { serviceHistory { program amount serviceDate
+  funder } } }"""
+
+
+async def test_a_cycle_is_paid_out_against_its_roster_then_closed(cycled: Api) -> None:
+    cycle = await approved(cycled, "BPNT")  # WORKER opened it, HEAD approved it
+    roster = [
+        e["node"]["householdId"]
+        for e in (await cycled.data(ROSTER, ADMIN, id=cycle["id"]))["programCycle"]["roster"][
+            "edges"
+        ]
+    ]
+    total = cycle["households"]
+    assert total >= 2
+    args = {"id": cycle["id"], "on": "2026-11-20", "amount": 200000.0}
+    # four eyes: the approver does not pay it out; a payment is within the period and
+    # only to households on the roster
+    for who, more, message in (
+        (HEAD, {}, "another person pays it out"),
+        (ADMIN, {"on": "2026-12-01"}, "within its period"),
+        (ADMIN, {"skip": ["H-NOT-ON-IT"]}, "not on the cycle's roster"),
+        (WORKER, {}, "social_worker"),
+    ):
+        refused = await cycled.run(DISTRIBUTE, who, **{**args, **more})
+        assert refused.errors and message in refused.errors[0].message, refused.errors
+    skipped = roster[0]
+    done = (await cycled.data(DISTRIBUTE, ADMIN, **args, skip=[skipped]))["distributeProgramCycle"]
+    assert done["status"] == "DISTRIBUTED" and done["funder"] == "APBN"
+    assert done["paidHouseholds"] == total - 1 and done["paidAmount"] == 200000.0 * (total - 1)
+    # each payment is a service of the program in the household's history (not the skipped)
+    paid = roster[1]
+    history = (await cycled.data(PAID, ADMIN, id=paid))["household"]["serviceHistory"]
+    assert {"program": "BPNT", "amount": 200000.0, "serviceDate": "2026-11-20"} | {
+        "funder": "APBN"
+    } in history
+    skipped_history = (await cycled.data(PAID, ADMIN, id=skipped))["household"]["serviceHistory"]
+    assert "2026-11-20" not in {s["serviceDate"] for s in skipped_history}
+    # ...journaled as any service, so the report stages it as spending of APBN on BPNT
+    journal = cycled.services.journal
+    assert isinstance(journal, Journal)
+    con = duckdb.connect()
+    period = Period.containing(date.today())
+    stage(con, period.starts_at, period.ends_at, journal)
+    staged = con.execute(
+        "SELECT count(*), sum(amount) FROM _rp_api_service WHERE program = 'BPNT' "
+        "AND funder = 'APBN' AND service_date = DATE '2026-11-20'"
+    ).fetchone()
+    assert staged == (total - 1, 200000.0 * (total - 1))
+    again = await cycled.run(DISTRIBUTE, ADMIN, **args)
+    assert again.errors and "DISTRIBUTED" in again.errors[0].message
+    # closing: not by the one who recorded the distribution; then it moves no further
+    refused = await cycled.run(CLOSE, ADMIN, id=cycle["id"])
+    assert refused.errors and "another person closes it" in refused.errors[0].message
+    closed = (await cycled.data(CLOSE, HEAD, id=cycle["id"]))["closeProgramCycle"]
+    assert closed == {"status": "CLOSED", "closedBy": "kepala-bidang", "paidHouseholds": total - 1}
+    after = await cycled.run(CLOSE, HEAD, id=cycle["id"])
+    assert after.errors and "moves no further" in after.errors[0].message
+    steps = [
+        f.kind
+        for f in journal.read(kinds=[kinds.PROGRAM_CYCLE_DISTRIBUTED, kinds.PROGRAM_CYCLE_CLOSED])
+    ]
+    assert steps == [kinds.PROGRAM_CYCLE_DISTRIBUTED, kinds.PROGRAM_CYCLE_CLOSED]
+    (fact,) = journal.read(kinds=[kinds.PROGRAM_CYCLE_DISTRIBUTED])
+    assert fact.household_ids == () and fact.payload["paid_households"] == total - 1
