@@ -714,6 +714,16 @@ CATALOGUE.update(
     }
 )
 
+# --- household page (session 10, targeting): an enrolment paused by a decile alert ---
+CATALOGUE.update(
+    {
+        "enrolment_paused": (
+            "Dijeda untuk cek lapangan (peringatan desil {alert})",
+            "Paused for a field check (decile alert {alert})",
+        ),
+    }
+)
+
 
 class Labels:
     """The catalogue in one language; `labels["key"]` in templates."""
