@@ -266,6 +266,7 @@ class ProgramCycleDistribution:
         program = current["program"]
         funder = (await info.context.repository.program_funders([program])).get(program)
         org = str(info.context.principal.organization)
+        paid_ids = [hid for hid in roster if hid not in skipped]
         paid = [
             rows.Service(
                 service_id=f"svc-{id}-{hid}",
@@ -280,8 +281,7 @@ class ProgramCycleDistribution:
                 record_key=None,
                 link_pending=False,
             )
-            for hid in roster
-            if hid not in skipped
+            for hid in paid_ids
         ]
         payload = {
             **_summary(current),
@@ -306,13 +306,13 @@ class ProgramCycleDistribution:
             inputs.now(),
             paid_on,
             funder or org,
-            [(r.household_id, amount, r.service_id) for r in paid],
+            [(hid, amount, r.service_id) for hid, r in zip(paid_ids, paid, strict=True)],
         )
         if moved is None:
             raise InputError(
                 "id", f"the cycle moved on meanwhile; it is no longer {current['status']}."
             )
-        wrote(info, households=[r.household_id for r in paid])
+        wrote(info, households=paid_ids)
         return ProgramCycle.from_row(moved, policy)
 
     @strawberry.mutation(
