@@ -143,3 +143,17 @@ def test_erasing_a_person_takes_the_decile_rows_naming_their_nik(
     erase_staged(con, ["yayasan-001:A1"], "test", dt.datetime(2026, 12, 2))
     # Budi's NIK goes; the KK row names the family, which stays
     assert con.execute("SELECT nik, no_kk FROM dtsen_deciles").fetchall() == [(None, KK)]
+
+
+def test_a_mapped_row_id_is_each_rows_source_record_id(
+    con: duckdb.DuckDBPyConnection, write_source: WriteSource
+) -> None:
+    columns = COLUMNS.replace("[columns]\n", '[columns]\n"ID" = "source_record_id"\n')
+    text = "ID;NIK;NO_KK;DESIL;PERIODE\n" + f"D-1;{NIK};;3;2026-11\nD-2;;{KK};4;2026-11\n"
+    config = write_source(text, id="dtsen-desil", extra=DECILES, columns=columns)
+    [summary] = ingest(con, [config])
+    assert summary.staged == 2 and not summary.warnings
+    staged = con.execute(
+        "SELECT source_record_id, decile FROM dtsen_deciles ORDER BY source_record_id"
+    ).fetchall()
+    assert staged == [("D-1", 3), ("D-2", 4)]
