@@ -198,6 +198,16 @@ ANSWERED: Final = "ANSWERED"
 GRIEVANCE_STATUSES: Final[tuple[str, ...]] = (FILED, ACTED, ANSWERED)
 #: what acting on a complaint makes of it
 GRIEVANCE_ACTIONS: Final[tuple[str, ...]] = ("CHANGE_REQUEST", "TARGETING_FINDING", "CASE")
+#: a complaint made a targeting finding checks its household's aid over this many
+#: days up to the day it is acted on (eligibility judged on that day)
+FINDING_CHECK_DAYS: Final[int] = 365
+#: what a complaint's targeting check says when the rules found nothing
+NO_RULE_FINDING: Final = "Tidak ada temuan aturan: perlu dicek di lapangan."
+
+
+def finding_check_period(today: date) -> tuple[date, date]:
+    """The period a complaint's targeting check reads: `FINDING_CHECK_DAYS` up to `today`."""
+    return date.fromordinal(today.toordinal() - FINDING_CHECK_DAYS), today
 
 
 def escalation_level(kind: str, status: str, filed_at: datetime | None, today: date) -> int:
@@ -330,7 +340,7 @@ def request_message(number: str, status: str, outcome: str | None = None) -> str
     stands and what comes next; no name, no problem, no program."""
     return (
         f"Satupintu {number}: {status_sentence(status, outcome)} {next_step_sentence(status)} "
-        "Cek status dengan nomor ini dan 4 angka terakhir NIK Anda."
+        f"Cek status dengan nomor ini dan {NIK_SUFFIX_DIGITS} angka terakhir NIK Anda."
     )
 
 
@@ -464,6 +474,7 @@ __all__ = [
     "ESCALATED_TO",
     "ESCALATION_DAYS",
     "FILED",
+    "FINDING_CHECK_DAYS",
     "FULFILLED",
     "GRIEVANCE_ACTIONS",
     "GRIEVANCE_KINDS",
@@ -471,6 +482,7 @@ __all__ = [
     "GRIEVANCE_STATUSES",
     "IN_SERVICE",
     "NIK_SUFFIX_DIGITS",
+    "NO_RULE_FINDING",
     "OUTCOMES",
     "PARTLY_FULFILLED",
     "PENDING_VERIFICATION",
@@ -489,6 +501,7 @@ __all__ = [
     "casework_moves",
     "escalation_level",
     "figures",
+    "finding_check_period",
     "grievance_due",
     "grievance_message",
     "may_advance",
