@@ -14,10 +14,13 @@ import duckdb
 import pytest
 from city import city as tiny_city
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api, Principal
+from neo4j import Driver
 
 from connectors.reference import eligibility_rules
 from domain import service_desk as desk
 from domain.eligibility import load_rules
+from graph.driver import GraphTarget
+from graph.erasure import erase
 from graph.repository import GraphRepository
 from hub.journal_replay import replay_into
 from hub.notify import OutboxSender
@@ -365,3 +368,15 @@ async def test_a_complaint_the_rules_find_nothing_in_is_to_be_checked_in_the_fie
     ]
     assert reported["fieldCheck"] is True and reported["findings"] == []
     assert reported["explanation"] == desk.NO_RULE_FINDING
+
+
+async def test_a_reported_finding_is_erased_with_its_household(
+    api: Api, city_graph: Driver, graph_target: GraphTarget
+) -> None:
+    api = ruled(api)
+    filed = await file(api, kind="AID_TO_INELIGIBLE", householdId="H2", text="Sudah mampu.")
+    await api.data(ACT_FINDING, WORKER, id=filed["id"])
+    assert (await api.data(REPORTED_LIST, ADMIN, h="H2"))["reportedFindings"]["totalCount"] == 1
+    counts = erase(city_graph, graph_target.database, record_keys=[], persons=[], households=["H2"])
+    assert counts["service_desk"] == 2  # the complaint and its finding
+    assert (await api.data(REPORTED_LIST, ADMIN))["reportedFindings"]["totalCount"] == 0
