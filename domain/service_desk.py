@@ -460,6 +460,12 @@ def workers_for(
     return [a for a in known if not a.kelurahan_code and a.kecamatan_code == district]
 
 
+def known_worker(areas: Iterable[WorkerArea], worker: str) -> bool:
+    """Whether `worker` is a social worker of the worker areas (a request is
+    assigned to no one else)."""
+    return any(a.worker == worker for a in areas)
+
+
 __all__ = [
     "ACTED",
     "AID_NOT_RECEIVED",
@@ -504,6 +510,7 @@ __all__ = [
     "finding_check_period",
     "grievance_due",
     "grievance_message",
+    "known_worker",
     "may_advance",
     "mobile_number",
     "new_number",

@@ -506,7 +506,8 @@ class ServiceDeskMutations:
 
     @strawberry.mutation(
         description="Assign (or re-assign) a request to a social worker (the subject "
-        "they sign in as); a REGISTERED request becomes ASSIGNED."
+        "they sign in as, one of the worker areas: worker_areas_file); a REGISTERED "
+        "request becomes ASSIGNED."
     )
     async def assign_service_request(
         self, info: Info, id: strawberry.ID, worker: str
@@ -514,6 +515,17 @@ class ServiceDeskMutations:
         require_casework(info.context.principal)
         who = inputs.required_text("worker", worker)
         current = await _current(info, id)
+        areas = info.context.services.worker_areas
+        if not desk.known_worker(areas, who):
+            serving = desk.workers_for(
+                areas, current.get("kelurahan_code"), current.get("kecamatan_code")
+            )
+            hint = f" ({', '.join(sorted({a.worker for a in serving}))} serve its area)"
+            raise InputError(
+                "worker",
+                f"{who!r} is not a social worker of the worker areas (worker_areas_file); "
+                f"give the login of one listed there{hint if serving else ''}.",
+            )
         status = str(current.get("status"))
         if status == desk.ENDED:
             raise InputError("id", "the request has ended; it is assigned to no one any more.")

@@ -252,14 +252,23 @@ async def test_steps_move_forward_by_hand_and_the_list_filters(api: Api) -> None
         "advanceServiceRequest"
     ]
     assert moved["status"] == "ASSESSED"
-    reassigned = (await api.data(ASSIGN, ADMIN, id=first["id"], w="peksos.lain"))[
-        "assignServiceRequest"
-    ]
-    assert (reassigned["status"], reassigned["assignedTo"]) == ("ASSESSED", "peksos.lain")
+    # only a social worker of the worker areas: an unknown login is refused, nothing written
+    unknown = await api.run(ASSIGN, ADMIN, id=first["id"], w="peksos.lain")
+    assert unknown.errors and unknown.errors[0].extensions["code"] == "BAD_USER_INPUT"  # type: ignore[index]
+    assert "peksos.gegerkalong" in unknown.errors[0].message  # who serves its area
+    unchanged = (await api.data(ONE, ADMIN, id=first["id"]))["serviceRequest"]
+    assert unchanged["assignedTo"] == "peksos.gegerkalong"
+    other = next(
+        a.worker
+        for a in api.services.worker_areas
+        if a.worker not in (first["assignedTo"], second["assignedTo"])
+    )
+    reassigned = (await api.data(ASSIGN, ADMIN, id=first["id"], w=other))["assignServiceRequest"]
+    assert (reassigned["status"], reassigned["assignedTo"]) == ("ASSESSED", other)
     listed = (await api.data(LIST, ADMIN, s="ASSESSED"))["serviceRequests"]
     assert [e["node"]["id"] for e in listed["edges"]] == [first["id"]]
     assert (await api.data(LIST, ADMIN, k="3273021001"))["serviceRequests"]["totalCount"] == 1
-    assert (await api.data(LIST, ADMIN, w="peksos.lain"))["serviceRequests"]["totalCount"] == 1
+    assert (await api.data(LIST, ADMIN, w=other))["serviceRequests"]["totalCount"] == 1
     # nothing is overdue on the day it is registered
     assert (await api.data(LIST, ADMIN, o=True))["serviceRequests"]["totalCount"] == 0
     assert (await api.data(LIST, ADMIN, o=False))["serviceRequests"]["totalCount"] == 2
