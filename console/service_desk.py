@@ -9,8 +9,10 @@ pengaduan (grievance) is a complaint: wrong data, aid not received, aid to
 someone who should not get it, or how a service treated someone.
 
 The pages hold no rule of their own: the steps, their SLA, whether a request
-is overdue, which moves the signed-in role may make and the sentences a
-resident reads are the API's answers (domain/service_desk.py behind it).
+is overdue, which moves the signed-in role may make now (allowedSteps,
+mayAssign, mayVerify, mayEnd, reasonRequired) and the sentences a resident
+reads are the API's answers (domain/service_desk.py behind it); what a move
+lacks (a reason, a need) is the API's refusal.
 """
 
 from __future__ import annotations
@@ -233,8 +235,6 @@ class ServiceDesk:
             session,
             made=made,
             errors=(errors or []) + found_errors,
-            # the moves by hand the domain allows from here; the API refuses a role that may not
-            moves=[s for s in desk.STEPS if desk.may_advance(made["status"], s)],
             outcomes=desk.OUTCOMES,
             # what a web-form applicant typed, in the applicant fields' names
             typed={
@@ -275,11 +275,7 @@ class ServiceDesk:
             if problems:
                 return await self.request_page(request, session, problems, 400)
             out = await self.core.run(session, "VerifyServiceRequest", DESK_TASK, id=rid, **found)
-        elif action == "end":
-            if not note:
-                return await self.request_page(
-                    request, session, [_say(labels["desk_need_reason"])], 400
-                )
+        elif action == "end":  # the API refuses an end without a reason
             out = await self.core.run(
                 session,
                 "EndServiceRequest",
@@ -383,9 +379,7 @@ class ServiceDesk:
                     request, session, [_say(labels["desk_need_answer"])], 400
                 )
             out = await self.core.run(session, "AnswerGrievance", DESK_TASK, id=gid, answer=text)
-        elif action == "CHANGE_REQUEST" and not text:
-            return await self.grievance(request, session, [_say(labels["desk_need_reason"])], 400)
-        else:
+        else:  # the API says what an action lacks (a change request's reason, a case's needs)
             out = await self.core.run(
                 session,
                 "ActOnGrievance",

@@ -105,6 +105,21 @@ def may_advance(current: str, target: str) -> bool:
     )
 
 
+def may_assign(current: str) -> bool:
+    """Whether a request that is `current` may be assigned (or re-assigned) to a
+    social worker: once verified, until it ends."""
+    return current in STEPS and current not in (PENDING_VERIFICATION, ENDED)
+
+
+def may_end(current: str) -> bool:
+    """Whether a request that is `current` may still be ended (once only)."""
+    return current in STEPS and current != ENDED
+
+
+#: a request ends with a reason the resident reads (`endServiceRequest`'s reason)
+END_NEEDS_REASON: Final = True
+
+
 def verifies(current: str) -> bool:
     """Whether the front desk may verify (and link) a request that is `current`."""
     return current == PENDING_VERIFICATION
@@ -241,6 +256,15 @@ NIK_SUFFIX_DIGITS: Final = 4
 #: "not found" to every check, right digits too, until the next day (a setting,
 #: `status_check_failures_per_day`; this is its default)
 STATUS_CHECK_FAILURES_PER_DAY: Final = 10
+
+
+#: the organization that keeps the front desk (a setting, `desk_organization`;
+#: this is its default): the worker areas' social workers are its staff
+DESK_ORGANIZATION: Final = "ORG-DINSOS"
+#: Cek status checks and web-form requests a client address may make at once,
+#: then per minute (settings `public_burst`, `public_rate_per_minute`; defaults)
+PUBLIC_BURST: Final = 5
+PUBLIC_RATE_PER_MINUTE: Final = 6.0
 
 
 def new_number(prefix: str) -> str:
@@ -475,7 +499,9 @@ __all__ = [
     "ASSIGNED",
     "CASEWORK_STEP",
     "CHANNELS",
+    "DESK_ORGANIZATION",
     "ENDED",
+    "END_NEEDS_REASON",
     "END_SLA_DAYS",
     "ESCALATED_TO",
     "ESCALATION_DAYS",
@@ -492,6 +518,8 @@ __all__ = [
     "OUTCOMES",
     "PARTLY_FULFILLED",
     "PENDING_VERIFICATION",
+    "PUBLIC_BURST",
+    "PUBLIC_RATE_PER_MINUTE",
     "REFUSED",
     "REGISTERED",
     "REQUEST_PREFIX",
@@ -512,6 +540,8 @@ __all__ = [
     "grievance_message",
     "known_worker",
     "may_advance",
+    "may_assign",
+    "may_end",
     "mobile_number",
     "new_number",
     "next_step_sentence",

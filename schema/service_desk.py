@@ -495,9 +495,9 @@ class ServiceDeskMutations:
         reason: str,
     ) -> ServiceRequest:
         require_casework(info.context.principal)
-        text = inputs.required_text("reason", reason)
+        text = inputs.required_text("reason", reason) if desk.END_NEEDS_REASON else reason
         current = await _current(info, id)
-        if current.get("status") == desk.ENDED:
+        if not desk.may_end(str(current.get("status"))):
             raise InputError("id", "the request has ended already.")
         changes = {"outcome": str(outcome.value), "outcome_reason": text, "step_note": None}
         return _shown(
@@ -527,10 +527,13 @@ class ServiceDeskMutations:
                 f"give the login of one listed there{hint if serving else ''}.",
             )
         status = str(current.get("status"))
-        if status == desk.ENDED:
-            raise InputError("id", "the request has ended; it is assigned to no one any more.")
-        if desk.verifies(status):
-            raise InputError("id", "verify the applicant first (verifyServiceRequest).")
+        if not desk.may_assign(status):
+            raise InputError(
+                "id",
+                "verify the applicant first (verifyServiceRequest)."
+                if desk.verifies(status)
+                else "the request has ended; it is assigned to no one any more.",
+            )
         target = desk.ASSIGNED if status == desk.REGISTERED else status
         return _shown(
             info,
@@ -663,6 +666,8 @@ class ServiceDeskMutations:
                     "changeRequest",
                     "give the change request to file: a PERBAIKAN or a PENONAKTIFAN.",
                 )
+            # checked before the complaint moves: it is acted on once, with its request
+            inputs.required_text("changeRequest.reason", change_request.reason)
         elif hid is None:
             raise InputError("action", f"{chosen} needs a complaint about a household.")
         elif chosen == "CASE":

@@ -277,6 +277,36 @@ async def test_steps_move_forward_by_hand_and_the_list_filters(api: Api) -> None
     assert await code(api, LIST, ANALYST) == "FORBIDDEN"
 
 
+MOVES = """query($id: ID!) { serviceRequest(id: $id) {
+  status allowedSteps mayAssign mayVerify mayEnd reasonRequired } }"""
+
+
+async def test_a_request_says_which_moves_the_caller_may_make_now(api: Api) -> None:
+    made = await register(api, householdId="H3", needs=["food"])
+    moves = (await api.data(MOVES, WORKER, id=made["id"]))["serviceRequest"]
+    assert moves["mayAssign"] and moves["mayEnd"] and moves["reasonRequired"]
+    assert not moves["mayVerify"] and moves["allowedSteps"]
+    # the API takes exactly the steps it offers
+    for step in desk.STEPS:
+        if step not in moves["allowedSteps"]:
+            assert await code(api, ADVANCE, WORKER, id=made["id"], s=step) == "BAD_USER_INPUT"
+    target = moves["allowedSteps"][0]
+    moved = (await api.data(ADVANCE, WORKER, id=made["id"], s=target))["advanceServiceRequest"]
+    assert moved["status"] == target
+    # and ends it only with a reason, as it says
+    assert await code(api, END, WORKER, id=made["id"], o="REFUSED", r=" ") == "BAD_USER_INPUT"
+    await api.data(END, WORKER, id=made["id"], o="REFUSED", r="Sudah menerima yang sama.")
+    ended = (await api.data(MOVES, WORKER, id=made["id"]))["serviceRequest"]
+    assert ended == {
+        "status": "ENDED",
+        "allowedSteps": [],
+        "mayAssign": False,
+        "mayVerify": False,
+        "mayEnd": False,
+        "reasonRequired": False,
+    }
+
+
 async def test_what_a_request_must_say(api: Api) -> None:
     bad = {"householdId": "H3", "needs": ["PPKS99"]}
     assert await code(api, REGISTER, WORKER, r=bad) == "BAD_USER_INPUT"
