@@ -32,13 +32,13 @@ from domain.shapes import Row
 from domain.targeting import finding_record
 from journal import kinds
 from schema import inputs
-from schema.audit import personal, rows_read, wrote
+from schema.audit import personal, read_page, rows_read, wrote
 from schema.change_requests import file_request
 from schema.context import Context
 from schema.eligibility import household_findings, rules
 from schema.errors import Forbidden, InputError, NotFound, ServiceError
 from schema.journaling import append, claim, fact
-from schema.pagination import Connection, connection, window
+from schema.pagination import Connection
 from schema.permissions import (
     hidden_grievance_kinds,
     require_casework,
@@ -752,23 +752,21 @@ class ServiceDeskQueries:
         after: str | None = None,
     ) -> Connection[ServiceRequest]:
         policy = require_personal(info.context.principal)
-        offset, limit = window(first, after)
-        page = await info.context.repository.service_requests(
-            info.context.scope,
-            statuses=[str(status.value)] if status else [],
-            assigned_to=assigned_to,
-            kelurahan_code=kelurahan_code,
-            household=household,
-            overdue=overdue,
-            today=desk.office_today(),
-            offset=offset,
-            limit=limit,
-        )
-        rows_read(info, page["rows"])
-        return connection(
-            page["rows"],
-            page["total"],
-            offset,
+        return await read_page(
+            info,
+            first,
+            after,
+            lambda offset, limit: info.context.repository.service_requests(
+                info.context.scope,
+                statuses=[str(status.value)] if status else [],
+                assigned_to=assigned_to,
+                kelurahan_code=kelurahan_code,
+                household=household,
+                overdue=overdue,
+                today=desk.office_today(),
+                offset=offset,
+                limit=limit,
+            ),
             lambda r: ServiceRequest.from_row(r).shown_to(policy),
         )
 
@@ -791,19 +789,20 @@ class ServiceDeskQueries:
         after: str | None = None,
     ) -> Connection[Grievance]:
         policy = require_casework(info.context.principal)
-        offset, limit = window(first, after)
-        page = await info.context.repository.grievances(
-            info.context.scope,
-            statuses=[str(status.value)] if status else [],
-            kinds=[str(kind.value)] if kind else [],
-            hidden_kinds=hidden_grievance_kinds(info.context.principal),
-            household=household,
-            offset=offset,
-            limit=limit,
-        )
-        rows_read(info, page["rows"])
-        return connection(
-            page["rows"], page["total"], offset, lambda r: Grievance.from_row(r).shown_to(policy)
+        return await read_page(
+            info,
+            first,
+            after,
+            lambda offset, limit: info.context.repository.grievances(
+                info.context.scope,
+                statuses=[str(status.value)] if status else [],
+                kinds=[str(kind.value)] if kind else [],
+                hidden_kinds=hidden_grievance_kinds(info.context.principal),
+                household=household,
+                offset=offset,
+                limit=limit,
+            ),
+            lambda r: Grievance.from_row(r).shown_to(policy),
         )
 
     @strawberry.field(
@@ -823,16 +822,19 @@ class ServiceDeskQueries:
     ) -> Connection[ReportedFinding]:
         require_eligibility(info.context.principal)
         personal(info, purpose)
-        offset, limit = window(first, after)
-        page = await info.context.repository.reported_findings(
-            info.context.scope,
-            household=household,
-            hidden_kinds=hidden_grievance_kinds(info.context.principal),
-            offset=offset,
-            limit=limit,
+        return await read_page(
+            info,
+            first,
+            after,
+            lambda offset, limit: info.context.repository.reported_findings(
+                info.context.scope,
+                household=household,
+                hidden_kinds=hidden_grievance_kinds(info.context.principal),
+                offset=offset,
+                limit=limit,
+            ),
+            ReportedFinding.from_row,
         )
-        rows_read(info, page["rows"])
-        return connection(page["rows"], page["total"], offset, ReportedFinding.from_row)
 
     @strawberry.field(
         description="The front desk's figures for the head of Dinsos over the requests "
