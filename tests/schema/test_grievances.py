@@ -79,6 +79,12 @@ async def test_a_mistargeted_benefit_becomes_a_change_request_in_the_report(api:
     )
     assert (filed["status"], filed["escalation"], filed["escalatedTo"]) == ("FILED", 0, None)
     assert filed["number"].startswith(desk.GRIEVANCE_PREFIX + "-")
+    # a change request without a reason is refused before the complaint moves
+    blank = {"kind": "PENONAKTIFAN", "householdId": "H2", "reason": " "}
+    assert await code(api, ACT, WORKER, id=filed["id"], a="CHANGE_REQUEST", c=blank) == (
+        "BAD_USER_INPUT"
+    )
+    assert (await api.data(ONE, WORKER, id=filed["id"]))["grievance"]["status"] == "FILED"
     acted = (
         await api.data(
             ACT,
@@ -330,6 +336,14 @@ async def test_a_complaint_about_aid_to_the_ineligible_becomes_its_targeting_fin
     (fact,) = journal(api).read(0, 100, kinds={kinds.REPORTED_FINDING_RECORDED})
     assert fact.household_ids == ("H2",)
     assert fact.payload["row"]["grievance_number"] == filed["number"]
+    # on the feed for Dinsos' roles only, as complaints
+    feed = "query { feed(first: 100) { events { kind householdIds } } }"
+    for who, shown in ((HEAD, True), (YAY_A, False)):
+        events = (await api.data(feed, who))["feed"]["events"]
+        found = [e for e in events if e["kind"] == kinds.REPORTED_FINDING_RECORDED]
+        assert found == (
+            [{"kind": kinds.REPORTED_FINDING_RECORDED, "householdIds": ["H2"]}] if shown else []
+        )
     # a fresh graph gets it back from the journal, linked to its complaint
     await api.counter.execute_query("MATCH (f:ReportedFinding) DETACH DELETE f")
     repo = api.services.repository
