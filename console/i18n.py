@@ -6,6 +6,10 @@ from __future__ import annotations
 from typing import Final
 
 from console.upload_labels import UPLOAD_LABELS
+from domain.service_desk import NIK_SUFFIX_DIGITS
+
+#: how many of the NIK's last digits check a request (the domain's rule, in words)
+_NIK = NIK_SUFFIX_DIGITS
 
 LANGUAGES: Final[tuple[str, ...]] = ("id", "en")
 
@@ -540,10 +544,6 @@ CATALOGUE.update(
             "Tidak ditemukan, atau Anda tidak berhak membukanya.",
             "Not found, or you may not open it.",
         ),
-        "desk_need_reason": (
-            "Tulis alasan yang dapat dibaca warga.",
-            "Write a reason the resident can read.",
-        ),
         "desk_unknown_action": ("Tindakan tidak dikenal.", "Unknown action."),
         "desk_need_kind": ("Pilih jenis pengaduan.", "Choose the kind of complaint."),
         "desk_need_text": ("Tulis isi pengaduan.", "Write what the complaint is about."),
@@ -551,9 +551,10 @@ CATALOGUE.update(
         "receipt_title": ("Tanda terima", "Receipt"),
         "receipt_number": ("Nomor permohonan Anda:", "Your request number:"),
         "receipt_how": (
-            "Cek status kapan saja di /cek-status dengan nomor ini dan 4 angka terakhir NIK Anda.",
-            "Check the status any time at /cek-status with this number and the last 4 digits "
-            "of your NIK.",
+            f"Cek status kapan saja di /cek-status dengan nomor ini dan {_NIK} angka terakhir "
+            "NIK Anda.",
+            f"Check the status any time at /cek-status with this number and the last {_NIK} "
+            "digits of your NIK.",
         ),
         "receipt_keep": (
             "Simpan tanda terima ini. Petugas tidak akan meminta uang untuk layanan ini.",
@@ -681,17 +682,20 @@ CATALOGUE.update(
         "dash_desk_grievances": ("Pengaduan", "Complaints"),
         "cek_title": ("Cek status permohonan", "Check a request's status"),
         "cek_intro": (
-            "Masukkan nomor permohonan dari tanda terima dan 4 angka terakhir NIK pemohon.",
-            "Enter the request number from the receipt and the last 4 digits of the "
+            f"Masukkan nomor permohonan dari tanda terima dan {_NIK} angka terakhir NIK pemohon.",
+            f"Enter the request number from the receipt and the last {_NIK} digits of the "
             "applicant's NIK.",
         ),
         "cek_number": ("Nomor permohonan", "Request number"),
-        "cek_nik4": ("4 angka terakhir NIK", "Last 4 digits of the NIK"),
-        "cek_nik4_hint": ("Contoh: 0123", "For example: 0123"),
+        "cek_nik4": (f"{_NIK} angka terakhir NIK", f"Last {_NIK} digits of the NIK"),
+        "cek_nik4_hint": (
+            f"Contoh: {'0123456789'[:_NIK]}",
+            f"For example: {'0123456789'[:_NIK]}",
+        ),
         "cek_button": ("Cek status", "Check the status"),
         "cek_bad_input": (
-            "Isi nomor permohonan dan tepat 4 angka terakhir NIK.",
-            "Enter the request number and exactly the last 4 digits of the NIK.",
+            f"Isi nomor permohonan dan tepat {_NIK} angka terakhir NIK.",
+            f"Enter the request number and exactly the last {_NIK} digits of the NIK.",
         ),
         "cek_not_found": (
             "Nomor dan angka NIK ini tidak cocok dengan permohonan mana pun. Periksa tanda "
@@ -711,6 +715,9 @@ CATALOGUE.update(
         "pub_request_button": ("Kirim permohonan", "Send the request"),
         "pub_request_link": ("Ajukan permohonan baru", "Ask for a service"),
         "pub_check_link": ("Cek status permohonan", "Check a request's status"),
+        # -- Pengaduan: the targeting finding a complaint reported (reportedFinding)
+        "grv_finding_checked": ("Diperiksa untuk periode", "Checked over"),
+        "grv_finding_evidence": ("bukti: pengaduan", "evidence: complaint"),
     }
 )
 

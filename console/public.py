@@ -94,7 +94,14 @@ class PublicPages:
         kept = request.cookies.get(FORM_COOKIE, "")
         token = kept if TOKEN.fullmatch(kept) else secrets.token_urlsafe(TOKEN_BYTES)
         response = self.core.render(
-            request, template, status, None, lang, csrf_token=token, **{"errors": [], **values}
+            request,
+            template,
+            status,
+            None,
+            lang,
+            csrf_token=token,
+            nik_digits=NIK_SUFFIX_DIGITS,
+            **{"errors": [], **values},
         )
         response.set_cookie(
             FORM_COOKIE,

@@ -9,15 +9,17 @@ pengaduan (grievance) is a complaint: wrong data, aid not received, aid to
 someone who should not get it, or how a service treated someone.
 
 The pages hold no rule of their own: the steps, their SLA, whether a request
-is overdue, which moves the signed-in role may make and the sentences a
-resident reads are the API's answers (domain/service_desk.py behind it).
+is overdue, which moves the signed-in role may make now (allowedSteps,
+mayAssign, mayVerify, mayEnd, reasonRequired) and the sentences a resident
+reads are the API's answers (domain/service_desk.py behind it); what a move
+lacks (a reason, a need) is the API's refusal.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Concatenate, Final, ParamSpec
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -93,6 +95,23 @@ def verify_input(
     return [], {"applicant": {**applicant, "sourceRecordId": source_id}}
 
 
+P = ParamSpec("P")
+DeskPage = Callable[Concatenate["ServiceDesk", Request, Session, P], Awaitable[Response]]
+
+
+def asks_purpose(page: DeskPage[P]) -> DeskPage[P]:
+    """A desk page asks its task's purpose first (once a session: `DESK_TASK`)."""
+
+    async def asked(
+        pages: ServiceDesk, request: Request, session: Session, /, *args: P.args, **kwargs: P.kwargs
+    ) -> Response:
+        if session.purpose(DESK_TASK) is None:
+            return pages.core.ask_purpose(request, DESK_TASK)
+        return await page(pages, request, session, *args, **kwargs)
+
+    return asked
+
+
 class ServiceDesk:
     def __init__(self, core: Console) -> None:
         self.core = core
@@ -100,13 +119,26 @@ class ServiceDesk:
     def _labels(self, request: Request, session: Session) -> Labels:
         return self.core.labels(request, session)
 
+    def _render(
+        self, request: Request, template: str, status: int, session: Session, **values: Any
+    ) -> Response:
+        """A desk page, with its task and the purpose the session gave it."""
+        return self.core.render(
+            request,
+            template,
+            status,
+            session,
+            purpose=session.purpose(DESK_TASK),
+            task=DESK_TASK,
+            **values,
+        )
+
     # -- Loket ---------------------------------------------------------------
 
+    @asks_purpose
     async def desk(self, request: Request, session: Session) -> Response:
         """Find the household with the console's search, or enter a new resident;
         pick the needs and a number; register once."""
-        if session.purpose(DESK_TASK) is None:
-            return self.core.ask_purpose(request, DESK_TASK)
         labels = self._labels(request, session)
         q = search_query(request)
         values: dict[str, str] = {}
@@ -131,7 +163,7 @@ class ServiceDesk:
             status = 400
         searched = any(q.values())
         found = await self.core.find(session, q, DESK_TASK) if searched else None
-        return self.core.render(
+        return self._render(
             request,
             "desk.html",
             status,
@@ -144,14 +176,11 @@ class ServiceDesk:
             values=values,
             catalogue=await self.core.ppks_categories(session),
             errors=errors + (found.errors if found else []),
-            purpose=session.purpose(DESK_TASK),
-            task=DESK_TASK,
         )
 
+    @asks_purpose
     async def receipt(self, request: Request, session: Session) -> Response:
         """Tanda terima: the request's number and how the resident checks it."""
-        if session.purpose(DESK_TASK) is None:
-            return self.core.ask_purpose(request, DESK_TASK)
         made, errors = await self._request(request, session)
         if made is None:
             return self._missing(request, session, errors, "desk_request")
@@ -159,9 +188,8 @@ class ServiceDesk:
 
     # -- Permohonan ----------------------------------------------------------
 
+    @asks_purpose
     async def requests(self, request: Request, session: Session) -> Response:
-        if session.purpose(DESK_TASK) is None:
-            return self.core.ask_purpose(request, DESK_TASK)
         q = request.query_params
         filters = {
             # one step (the API's filter takes one), or none for every step
@@ -180,17 +208,16 @@ class ServiceDesk:
             overdue=True if filters["overdue"] else None,
         )
         found = [e["node"] for e in _get(out.data, "serviceRequests", "edges")]
-        return self.core.render(
+        return self._render(
             request,
             "requests.html",
-            session=session,
+            200,
+            session,
             # overdue first, each group as the API ordered it
             found=sorted(found, key=lambda r: not r.get("overdue")),
             filters=filters,
             steps=desk.STEPS,
             errors=out.errors,
-            purpose=session.purpose(DESK_TASK),
-            task=DESK_TASK,
         )
 
     async def _request(
@@ -214,6 +241,7 @@ class ServiceDesk:
             text=labels["desk_not_found"],
         )
 
+    @asks_purpose
     async def request_page(
         self,
         request: Request,
@@ -221,20 +249,16 @@ class ServiceDesk:
         errors: list[dict[str, Any]] | None = None,
         status: int = 200,
     ) -> Response:
-        if session.purpose(DESK_TASK) is None:
-            return self.core.ask_purpose(request, DESK_TASK)
         made, found_errors = await self._request(request, session)
         if made is None:
             return self._missing(request, session, found_errors, "desk_request")
-        return self.core.render(
+        return self._render(
             request,
             "request.html",
             status,
             session,
             made=made,
             errors=(errors or []) + found_errors,
-            # the moves by hand the domain allows from here; the API refuses a role that may not
-            moves=[s for s in desk.STEPS if desk.may_advance(made["status"], s)],
             outcomes=desk.OUTCOMES,
             # what a web-form applicant typed, in the applicant fields' names
             typed={
@@ -242,8 +266,6 @@ class ServiceDesk:
                 for form, api in APPLICANT_FIELDS.items()
             },
             sla=desk.STEP_SLA_DAYS,
-            purpose=session.purpose(DESK_TASK),
-            task=DESK_TASK,
         )
 
     async def act(self, request: Request, session: Session) -> Response:
@@ -275,11 +297,7 @@ class ServiceDesk:
             if problems:
                 return await self.request_page(request, session, problems, 400)
             out = await self.core.run(session, "VerifyServiceRequest", DESK_TASK, id=rid, **found)
-        elif action == "end":
-            if not note:
-                return await self.request_page(
-                    request, session, [_say(labels["desk_need_reason"])], 400
-                )
+        elif action == "end":  # the API refuses an end without a reason
             out = await self.core.run(
                 session,
                 "EndServiceRequest",
@@ -298,9 +316,8 @@ class ServiceDesk:
 
     # -- Pengaduan -----------------------------------------------------------
 
+    @asks_purpose
     async def grievances(self, request: Request, session: Session) -> Response:
-        if session.purpose(DESK_TASK) is None:
-            return self.core.ask_purpose(request, DESK_TASK)
         values: dict[str, str] = {}
         errors: list[dict[str, Any]] = []
         status = 200
@@ -324,7 +341,7 @@ class ServiceDesk:
             status=q.get("status") or None,
         )
         found = [e["node"] for e in _get(out.data, "grievances", "edges")]
-        return self.core.render(
+        return self._render(
             request,
             "grievances.html",
             status,
@@ -336,10 +353,9 @@ class ServiceDesk:
             status_filter=q.get("status", ""),
             statuses=desk.GRIEVANCE_STATUSES,
             errors=errors + out.errors,
-            purpose=session.purpose(DESK_TASK),
-            task=DESK_TASK,
         )
 
+    @asks_purpose
     async def grievance(
         self,
         request: Request,
@@ -347,14 +363,12 @@ class ServiceDesk:
         errors: list[dict[str, Any]] | None = None,
         status: int = 200,
     ) -> Response:
-        if session.purpose(DESK_TASK) is None:
-            return self.core.ask_purpose(request, DESK_TASK)
         gid = request.path_params["grievance_id"]
         out = await self.core.run(session, "Grievance", DESK_TASK, id=gid)
         found = (out.data or {}).get("grievance")
         if found is None:
             return self._missing(request, session, out.errors, "desk_grievance")
-        return self.core.render(
+        return self._render(
             request,
             "grievance.html",
             status,
@@ -365,8 +379,6 @@ class ServiceDesk:
             catalogue=await self.core.ppks_categories(session),
             needs=[],
             errors=(errors or []) + out.errors,
-            purpose=session.purpose(DESK_TASK),
-            task=DESK_TASK,
         )
 
     async def grievance_act(self, request: Request, session: Session) -> Response:
@@ -383,9 +395,7 @@ class ServiceDesk:
                     request, session, [_say(labels["desk_need_answer"])], 400
                 )
             out = await self.core.run(session, "AnswerGrievance", DESK_TASK, id=gid, answer=text)
-        elif action == "CHANGE_REQUEST" and not text:
-            return await self.grievance(request, session, [_say(labels["desk_need_reason"])], 400)
-        else:
+        else:  # the API says what an action lacks (a change request's reason, a case's needs)
             out = await self.core.run(
                 session,
                 "ActOnGrievance",

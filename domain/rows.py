@@ -341,6 +341,31 @@ class Grievance(GraphRow):
     phone: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReportedFinding(GraphRow):
+    """A targeting finding a complaint reported (a grievance acted on as
+    TARGETING_FINDING): the household's targeting check (`domain.targeting`)
+    run then, over [period_start, period_end] with eligibility judged on
+    period_end. `findings` holds what the check found, as JSON (a list of
+    `domain.targeting.finding_record`s; empty: no rule finding, to be checked in
+    the field); the complaint's number is its evidence."""
+
+    ENTITY: ClassVar[str] = "reported_findings"
+    KEYS: ClassVar[tuple[str, ...]] = ("reported_finding_id",)
+    reported_finding_id: str
+    grievance_id: str | None = None
+    grievance_number: str | None = None
+    grievance_kind: str | None = None
+    household_id: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    findings: str | None = None
+    rules_version: str | None = None
+    organization: str | None = None
+    reported_by: str | None = None
+    reported_at: datetime | None = None
+
+
 #: A household's fields, in order; the first is its key.
 HOUSEHOLD_FIELDS: Final[tuple[str, ...]] = Household.field_names()
 #: What the graph stores on a household besides its key.
@@ -365,6 +390,7 @@ JOURNALED: Final[dict[str, type[GraphRow]]] = {
         ChangeRequest,
         ServiceRequest,
         Grievance,
+        ReportedFinding,
     )
 }
 
@@ -408,6 +434,7 @@ __all__ = [
     "Person",
     "Referral",
     "ReferralMove",
+    "ReportedFinding",
     "Service",
     "ServiceRequest",
     "SourceRecord",

@@ -105,6 +105,21 @@ def may_advance(current: str, target: str) -> bool:
     )
 
 
+def may_assign(current: str) -> bool:
+    """Whether a request that is `current` may be assigned (or re-assigned) to a
+    social worker: once verified, until it ends."""
+    return current in STEPS and current not in (PENDING_VERIFICATION, ENDED)
+
+
+def may_end(current: str) -> bool:
+    """Whether a request that is `current` may still be ended (once only)."""
+    return current in STEPS and current != ENDED
+
+
+#: a request ends with a reason the resident reads (`endServiceRequest`'s reason)
+END_NEEDS_REASON: Final = True
+
+
 def verifies(current: str) -> bool:
     """Whether the front desk may verify (and link) a request that is `current`."""
     return current == PENDING_VERIFICATION
@@ -198,6 +213,16 @@ ANSWERED: Final = "ANSWERED"
 GRIEVANCE_STATUSES: Final[tuple[str, ...]] = (FILED, ACTED, ANSWERED)
 #: what acting on a complaint makes of it
 GRIEVANCE_ACTIONS: Final[tuple[str, ...]] = ("CHANGE_REQUEST", "TARGETING_FINDING", "CASE")
+#: a complaint made a targeting finding checks its household's aid over this many
+#: days up to the day it is acted on (eligibility judged on that day)
+FINDING_CHECK_DAYS: Final[int] = 365
+#: what a complaint's targeting check says when the rules found nothing
+NO_RULE_FINDING: Final = "Tidak ada temuan aturan: perlu dicek di lapangan."
+
+
+def finding_check_period(today: date) -> tuple[date, date]:
+    """The period a complaint's targeting check reads: `FINDING_CHECK_DAYS` up to `today`."""
+    return date.fromordinal(today.toordinal() - FINDING_CHECK_DAYS), today
 
 
 def escalation_level(kind: str, status: str, filed_at: datetime | None, today: date) -> int:
@@ -231,6 +256,15 @@ NIK_SUFFIX_DIGITS: Final = 4
 #: "not found" to every check, right digits too, until the next day (a setting,
 #: `status_check_failures_per_day`; this is its default)
 STATUS_CHECK_FAILURES_PER_DAY: Final = 10
+
+
+#: the organization that keeps the front desk (a setting, `desk_organization`;
+#: this is its default): the worker areas' social workers are its staff
+DESK_ORGANIZATION: Final = "ORG-DINSOS"
+#: Cek status checks and web-form requests a client address may make at once,
+#: then per minute (settings `public_burst`, `public_rate_per_minute`; defaults)
+PUBLIC_BURST: Final = 5
+PUBLIC_RATE_PER_MINUTE: Final = 6.0
 
 
 def new_number(prefix: str) -> str:
@@ -330,7 +364,7 @@ def request_message(number: str, status: str, outcome: str | None = None) -> str
     stands and what comes next; no name, no problem, no program."""
     return (
         f"Satupintu {number}: {status_sentence(status, outcome)} {next_step_sentence(status)} "
-        "Cek status dengan nomor ini dan 4 angka terakhir NIK Anda."
+        f"Cek status dengan nomor ini dan {NIK_SUFFIX_DIGITS} angka terakhir NIK Anda."
     )
 
 
@@ -450,6 +484,12 @@ def workers_for(
     return [a for a in known if not a.kelurahan_code and a.kecamatan_code == district]
 
 
+def known_worker(areas: Iterable[WorkerArea], worker: str) -> bool:
+    """Whether `worker` is a social worker of the worker areas (a request is
+    assigned to no one else)."""
+    return any(a.worker == worker for a in areas)
+
+
 __all__ = [
     "ACTED",
     "AID_NOT_RECEIVED",
@@ -459,11 +499,14 @@ __all__ = [
     "ASSIGNED",
     "CASEWORK_STEP",
     "CHANNELS",
+    "DESK_ORGANIZATION",
     "ENDED",
+    "END_NEEDS_REASON",
     "END_SLA_DAYS",
     "ESCALATED_TO",
     "ESCALATION_DAYS",
     "FILED",
+    "FINDING_CHECK_DAYS",
     "FULFILLED",
     "GRIEVANCE_ACTIONS",
     "GRIEVANCE_KINDS",
@@ -471,9 +514,12 @@ __all__ = [
     "GRIEVANCE_STATUSES",
     "IN_SERVICE",
     "NIK_SUFFIX_DIGITS",
+    "NO_RULE_FINDING",
     "OUTCOMES",
     "PARTLY_FULFILLED",
     "PENDING_VERIFICATION",
+    "PUBLIC_BURST",
+    "PUBLIC_RATE_PER_MINUTE",
     "REFUSED",
     "REGISTERED",
     "REQUEST_PREFIX",
@@ -489,9 +535,13 @@ __all__ = [
     "casework_moves",
     "escalation_level",
     "figures",
+    "finding_check_period",
     "grievance_due",
     "grievance_message",
+    "known_worker",
     "may_advance",
+    "may_assign",
+    "may_end",
     "mobile_number",
     "new_number",
     "next_step_sentence",

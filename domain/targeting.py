@@ -33,7 +33,7 @@ A household's services in a period overlap when:
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Final
 
@@ -220,6 +220,53 @@ def targeting_row(row: Mapping[str, Any], on: date) -> TargetingRow:
     )
 
 
+def household_row(row: Mapping[str, Any], on: date) -> TargetingRow:
+    """A household as `targeting_facts` reads it (members, services, enrolments),
+    its facts counted on `on`: one household judged as the city's rows are."""
+    return TargetingRow(
+        household_id=str(row["household_id"]),
+        facts=household_facts(row.get("decile"), row["members"], on),
+        served=frozenset(s["program"] for s in row["services"]),
+        enrolled=frozenset(row["enrolled"]),
+        kelurahan_code=row.get("kelurahan_code"),
+        kecamatan_code=row.get("kecamatan_code"),
+    )
+
+
+def finding_record(finding: Finding) -> dict[str, Any]:
+    """A finding as plain data (JSON keeps it: dates as ISO text), to store."""
+    out = asdict(finding)
+    out["services"] = [
+        {k: v.isoformat() if isinstance(v, date) else v for k, v in s.items()}
+        for s in finding.services
+    ]
+    return out
+
+
+def finding_from(record: Mapping[str, Any]) -> Finding:
+    """A stored `finding_record` back as a finding."""
+    return Finding(
+        household_id=str(record["household_id"]),
+        kind=str(record["kind"]),
+        programs=tuple(record["programs"]),
+        rule=str(record["rule"]),
+        explanation=str(record["explanation"]),
+        kelurahan_code=record.get("kelurahan_code"),
+        kecamatan_code=record.get("kecamatan_code"),
+        conditions=tuple(ConditionResult(**c) for c in record.get("conditions") or ()),
+        services=tuple(
+            {
+                **s,
+                "service_date": date.fromisoformat(s["service_date"])
+                if isinstance(s.get("service_date"), str)
+                else s.get("service_date"),
+            }
+            for s in record.get("services") or ()
+        ),
+        enrolled=bool(record.get("enrolled")),
+    )
+
+
 @dataclass(frozen=True)
 class WhatIf:
     """A rule changed for a look, against the rule in force: who it newly
@@ -289,6 +336,9 @@ __all__ = [
     "duplication_finding",
     "eligibility_findings",
     "explain",
+    "finding_from",
+    "finding_record",
+    "household_row",
     "served",
     "targeting_row",
     "what_if",

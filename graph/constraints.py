@@ -24,6 +24,8 @@ UNIQUE_KEYS: Final[tuple[tuple[str, str], ...]] = (
     ("ServiceRequest", "number"),
     ("Grievance", "grievance_id"),
     ("Grievance", "number"),
+    # a complaint's targeting finding (actOnGrievance TARGETING_FINDING)
+    ("ReportedFinding", "reported_finding_id"),
 )
 
 #: (name, label, properties) range indexes for the API's look-ups.

@@ -2,7 +2,7 @@
 assessments and change requests, the person, and a household left without
 members with what hangs on it (services, assessments, referrals, change
 requests); the front desk's requests and complaints about them or the
-household. Idempotent."""
+household, and the targeting findings those complaints reported. Idempotent."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ MATCH (c:ChangeRequest) WHERE c.person_id IN $persons OR c.household_id IN $hous
 DETACH DELETE c RETURN count(*) AS n"""
 
 _SERVICE_DESK = """
-MATCH (x) WHERE (x:ServiceRequest OR x:Grievance)
+MATCH (x) WHERE (x:ServiceRequest OR x:Grievance OR x:ReportedFinding)
   AND (x.person_id IN $persons OR x.household_id IN $households)
 DETACH DELETE x RETURN count(*) AS n"""
 

@@ -249,6 +249,8 @@ _PRESENT: Final[dict[str, LiteralString]] = {
     "(:ServiceRequest {service_request_id: k.service_request_id}) } AS found",
     "grievances": "UNWIND $keys AS k RETURN k.i AS i, "
     "EXISTS { MATCH (:Grievance {grievance_id: k.grievance_id}) } AS found",
+    "reported_findings": "UNWIND $keys AS k RETURN k.i AS i, EXISTS { MATCH "
+    "(:ReportedFinding {reported_finding_id: k.reported_finding_id}) } AS found",
 }
 
 

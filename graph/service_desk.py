@@ -1,11 +1,12 @@
 """The front desk's reads and writes (layanan satu pintu): residents' requests
-(:ServiceRequest) and complaints (:Grievance), each linked to its household
-(CONCERNS) when it has one. `GraphRepository` takes these methods as a base
+(:ServiceRequest), complaints (:Grievance) and the targeting findings
+complaints reported (:ReportedFinding, REPORTED_IN its complaint), each linked
+to its household (CONCERNS) when it has one. `GraphRepository` takes these methods as a base
 class; the rules they follow are `domain.service_desk`'s.
 
 A relationship-scoped caller (an agency, a foundation) sees a request only
 when a live referral to it concerns the request's household (`REFERRED`),
-and never a complaint. Special-category PPKS among a request's needs are
+and never a complaint nor its reported finding. Special-category PPKS among a request's needs are
 left out for a scope without special categories.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final, LiteralString
 
-from domain.rows import Grievance, ServiceRequest
+from domain.rows import Grievance, ReportedFinding, ServiceRequest
 from domain.service_desk import PENDING_VERIFICATION, STEP_AT, STEP_SLA_DAYS
 from domain.shapes import Page, Row, Scope
 from domain.thresholds import OFFICE_TIMEZONE
@@ -272,6 +273,58 @@ class ServiceDeskStatements:
             write=True,
         )
         return rows[0]["row"] if rows else None
+
+    # --- a complaint's targeting finding -------------------------------------------
+    async def record_reported_finding(self, row: ReportedFinding) -> Row:
+        rows = await self._run(
+            "MERGE (f:ReportedFinding {reported_finding_id: $row.reported_finding_id}) "
+            "SET f += $row WITH f "
+            "OPTIONAL MATCH (h:Household {household_id: $row.household_id}) "
+            "FOREACH (x IN CASE WHEN h IS NULL THEN [] ELSE [h] END |"
+            " MERGE (f)-[:CONCERNS]->(x)) "
+            "WITH f OPTIONAL MATCH (g:Grievance {grievance_id: $row.grievance_id}) "
+            "FOREACH (x IN CASE WHEN g IS NULL THEN [] ELSE [g] END |"
+            " MERGE (f)-[:REPORTED_IN]->(x)) "
+            "RETURN f {.*} AS row",
+            {"row": row.as_dict()},
+            write=True,
+        )
+        out: Row = rows[0]["row"]
+        return out
+
+    async def reported_findings_by_id(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
+        return await self._aligned(
+            "UNWIND $ids AS id MATCH (f:ReportedFinding {reported_finding_id: id}) "
+            "WHERE $org IS NULL RETURN id, f {.*} AS items",
+            ids,
+            scope,
+        )
+
+    async def reported_findings(
+        self,
+        scope: Scope,
+        *,
+        household: str | None = None,
+        hidden_kinds: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page:
+        """Complaints' targeting findings newest first (of `household` only, when
+        given); never those of complaints of `hidden_kinds`."""
+        rows = await self._read(
+            "MATCH (f:ReportedFinding) WHERE $org IS NULL "
+            " AND ($household IS NULL OR f.household_id = $household) "
+            " AND NOT coalesce(f.grievance_kind, '') IN $hidden "
+            "WITH f ORDER BY f.reported_at DESC, f.reported_finding_id "
+            "WITH collect(f {.*}) AS found "
+            "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
+            scope,
+            household=household,
+            hidden=list(hidden_kinds),
+            offset=offset,
+            limit=limit,
+        )
+        return {"rows": rows[0]["rows"], "total": rows[0]["total"]} if rows else _EMPTY
 
     # --- figures ----------------------------------------------------------------
     async def service_desk_facts(self, start: datetime, end: datetime) -> Row:

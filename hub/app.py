@@ -216,7 +216,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         lambda: runtime.linkage.generations if runtime.linkage is not None else None,
     )
     try:
-        areas = worker_areas(settings.worker_areas_file)
+        areas = worker_areas(settings.worker_areas_file, settings.desk_organization)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"worker_areas_file: {exc}") from None
     notifier = notifier_for(settings)

@@ -32,11 +32,6 @@ from hub.status_check import FailedChecks, PublicStatus, check_status
 from schema.context import Context, Services
 from schema.extensions import TrustedDocuments
 
-#: checks (or web-form requests) a client address may make at once, then per minute
-PUBLIC_BURST = 5
-PUBLIC_RATE_PER_MINUTE = 6
-#: the organization that keeps the front desk, unless hub.toml names it
-DESK_ORGANIZATION = "ORG-DINSOS"
 #: the purpose a web-form request is registered with (connectors.legal's registry)
 WEB_FORM_PURPOSE = "social_assistance"
 
@@ -115,12 +110,12 @@ def web_form_identity(settings: Settings) -> Principal:
     """Who the public request form acts as: the narrowest role the API lets
     register a request (`social_worker`: the front desk's casework, without the
     audit log an administrator reads), in Dinsos' organization
-    (`desk_organization` in hub.toml). The console only runs the form's two
+    (the `desk_organization` setting). The console only runs the form's two
     operations with it (the PPKS list and `registerServiceRequest`, which
     answers the number alone); the audit log names it `service:permohonan-baru`."""
     return Principal(
         subject="service:permohonan-baru",
-        organization=str(settings.extra.get("desk_organization", DESK_ORGANIZATION)),
+        organization=settings.desk_organization,
         role="social_worker",
         auth_method="service",
     )
@@ -142,13 +137,10 @@ def status_check(
 
 
 def public_limiter(settings: Settings, limiter: RateLimiter) -> RateLimiter:
-    """The public pages' budget per client address (`public_rate_per_minute`,
-    `public_burst` in hub.toml), in the hub's shared buckets: a resident checks a
+    """The public pages' budget per client address (the `public_rate_per_minute`
+    and `public_burst` settings), in the hub's shared buckets: a resident checks a
     few times, a script trying numbers or NIK digits soon waits."""
     return RateLimiter(
-        RateLimit(
-            rate=float(settings.extra.get("public_rate_per_minute", PUBLIC_RATE_PER_MINUTE)) / 60,
-            burst=int(settings.extra.get("public_burst", PUBLIC_BURST)),
-        ),
+        RateLimit(rate=settings.public_rate_per_minute / 60, burst=settings.public_burst),
         shared=limiter.shared,
     )

@@ -18,9 +18,10 @@ an older state (nor its free text to the journal's masked copy).
 - change requests are stored as they stand, and every applied one is applied
   again (a source row written by this load may have undone its correction or
   withdrawal);
-- the front desk's requests and complaints are stored as they stand, without
-  the resident's contact and NIK digest (the journal never held them: such a
-  request sends no more messages and its Cek status answers nothing).
+- the front desk's requests, complaints and complaints' targeting findings
+  are stored as they stand, without the resident's contact and NIK digest
+  (the journal never held them: such a request sends no more messages and its
+  Cek status answers nothing).
 
 Last, every decile alert's mark is written on its enrolment (PAUSED while it
 waits, lifted or STOPPED once resolved: `schema.decile_alerts.enrolment_marks`),
@@ -38,7 +39,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
-from domain.rows import JOURNALED, ChangeRequest, GraphRow, Grievance, ServiceRequest
+from domain.rows import (
+    JOURNALED,
+    ChangeRequest,
+    GraphRow,
+    Grievance,
+    ReportedFinding,
+    ServiceRequest,
+)
 from domain.shapes import Scope
 from graph import GraphRepository, GraphTarget, open_async_driver
 from journal import Journal, kinds
@@ -58,14 +66,16 @@ REPLAYED: Final = frozenset(
         kinds.CHANGE_REQUEST_APPROVED,
         kinds.CHANGE_REQUEST_APPLIED,
         kinds.CHANGE_REQUEST_REJECTED,
+        kinds.REPORTED_FINDING_RECORDED,
     }
     | kinds.SERVICE_DESK
 )
 #: the entities written as rows, in this order; then the change requests
 TABLES: Final = ("services", "enrolments", "assessments", "referrals")
 CHANGE_REQUESTS: Final = ChangeRequest.ENTITY
-#: the front desk's entities, written after the change requests
-DESK: Final = (ServiceRequest.ENTITY, Grievance.ENTITY)
+#: the front desk's entities, written after the change requests (a complaint
+#: before the targeting finding it reported)
+DESK: Final = (ServiceRequest.ENTITY, Grievance.ENTITY, ReportedFinding.ENTITY)
 _EVERYTHING: Final[Scope] = {"organization": None, "special_category": True, "opened": []}
 _BATCH: Final = 500
 
@@ -172,6 +182,8 @@ async def replay_into(repo: GraphRepository, journal: Journal) -> ReplayReport:
                 await repo.register_service_request(row)
             elif isinstance(row, Grievance):
                 await repo.file_grievance(row)
+            elif isinstance(row, ReportedFinding):
+                await repo.record_reported_finding(row)
         report.rows[table] = len(missing)
     report.marked = await repo.mark_enrolments(enrolment_marks(every_alert(journal)))
     return report

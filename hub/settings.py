@@ -17,7 +17,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.regions.population import POPULATION_FILE
-from domain.service_desk import STATUS_CHECK_FAILURES_PER_DAY
+from domain.service_desk import (
+    DESK_ORGANIZATION,
+    PUBLIC_BURST,
+    PUBLIC_RATE_PER_MINUTE,
+    STATUS_CHECK_FAILURES_PER_DAY,
+)
 from domain.thresholds import (
     OFFICE_TIMEZONE,
     POVERTY_BASELINE,
@@ -61,6 +66,9 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_WORKER_AREAS_FILE": "worker_areas_file",
     "HUB_NOTIFY_SENDER": "notify_sender",
     "HUB_NOTIFY_URL": "notify_url",
+    "HUB_DESK_ORGANIZATION": "desk_organization",
+    "HUB_PUBLIC_RATE_PER_MINUTE": "public_rate_per_minute",
+    "HUB_PUBLIC_BURST": "public_burst",
 }
 
 
@@ -125,6 +133,15 @@ class Settings:
     # Days the outbox keeps a message's phone and text once it was sent or given up
     # (`notify_retention_days`); `hub retention` blanks them after.
     notify_retention_days: int = 30
+    # The organization that keeps the front desk (`[desk] organization`): the
+    # public web form registers requests as it, and the worker areas' social
+    # workers are its staff.
+    desk_organization: str = DESK_ORGANIZATION
+    # The public pages' budget per client address (`[public] rate_per_minute`,
+    # `[public] burst`): Cek status checks and web-form requests a client may make
+    # at once, then per minute.
+    public_rate_per_minute: float = PUBLIC_RATE_PER_MINUTE
+    public_burst: int = PUBLIC_BURST
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -225,6 +242,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             "refresh_nice",
             "status_check_failures_per_day",
             "notify_retention_days",
+            "public_burst",
         ):
             if k in known:
                 known[k] = int(known[k])
@@ -243,6 +261,24 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
                 f"{origin}: link_threshold is a match probability above 0.5 and below 1, "
                 f"not {known['link_threshold']}."
             )
+    if "public_rate_per_minute" in known:
+        try:
+            known["public_rate_per_minute"] = float(known["public_rate_per_minute"])
+        except ValueError:
+            raise ConfigError(
+                f"{origin}: public_rate_per_minute is a number of requests per minute "
+                f"such as 6, not {known['public_rate_per_minute']!r}."
+            ) from None
+    if known.get("public_rate_per_minute", 1) <= 0 or known.get("public_burst", 1) < 1:
+        raise ConfigError(
+            f"{origin}: public_rate_per_minute must be above 0 and public_burst at least 1 "
+            "(the public pages would refuse everyone)."
+        )
+    if not str(known.get("desk_organization", DESK_ORGANIZATION)).strip():
+        raise ConfigError(
+            f"{origin}: desk_organization is empty; name the organization id that keeps "
+            f"the front desk (default {DESK_ORGANIZATION})."
+        )
     for k in ("poverty_baseline", "poverty_target"):
         if k in known:
             try:

@@ -47,6 +47,12 @@ SERVICE_REQUESTS: Final = frozenset(
 GRIEVANCES: Final = frozenset({GRIEVANCE_FILED, GRIEVANCE_ACTED, GRIEVANCE_ANSWERED})
 #: the front desk's kinds (a request's or complaint's every state)
 SERVICE_DESK: Final = SERVICE_REQUESTS | GRIEVANCES
+# a complaint made a targeting finding (issue 19 -> issue 12): the household's
+# targeting check, recorded with the complaint's number; read like a complaint
+# (Dinsos only), and special-category (its conditions name disabilities)
+REPORTED_FINDING_RECORDED: Final = "reported_finding.recorded"
+#: facts the feed shows to Dinsos' roles only, as the API's complaints
+COMPLAINTS: Final = GRIEVANCES | {REPORTED_FINDING_RECORDED}
 
 # pipeline runs
 HOUSEHOLD_MERGED: Final = "household.merged"
@@ -86,6 +92,7 @@ API: Final = frozenset(
         BUDGET_SET,
         PROGRAM_CYCLE_DISTRIBUTED,
         PROGRAM_CYCLE_CLOSED,
+        REPORTED_FINDING_RECORDED,
     }
     | SERVICE_DESK
 )
@@ -104,7 +111,9 @@ PIPELINE: Final = frozenset(
 )
 #: facts that reveal special-category data (UU PDP: a person was assessed for a
 #: social-welfare problem): shown only to roles that see special categories
-SPECIAL_CATEGORY: Final = frozenset({ASSESSMENT_RECORDED}) | SERVICE_REQUESTS
+SPECIAL_CATEGORY: Final = (
+    frozenset({ASSESSMENT_RECORDED, REPORTED_FINDING_RECORDED}) | SERVICE_REQUESTS
+)
 #: facts whose subject is a source record key (who holds which record): the
 #: subject is shown with its organization only
 SUBJECT_IS_RECORD_KEY: Final = frozenset({SUBMISSION_RECEIVED})

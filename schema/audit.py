@@ -15,14 +15,16 @@ legal basis the audit log records with it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.extensions import SchemaExtension
 
+from domain.shapes import Page, Row
 from schema.errors import AuditUnavailable, PurposeRequired, PurposeUnknown
+from schema.pagination import Connection, connection, window
 from schema.permissions import Policy, require_personal
 from schema.services import AuditEntry, PurposeResolver
 
@@ -130,6 +132,24 @@ def rows_read(info: strawberry.Info[Any, Any], rows: Iterable[dict[str, Any]]) -
     read(info, persons=persons, households=households)
 
 
+T = TypeVar("T")
+
+
+async def read_page(
+    info: strawberry.Info[Any, Any],
+    first: int,
+    after: str | None,
+    fetch: Callable[[int, int], Awaitable[Page]],
+    make: Callable[[Row], T],
+) -> Connection[T]:
+    """A list field's page of named rows: the window asked (`first`, `after`),
+    the rows `fetch(offset, limit)` reads, recorded as read, each `make`d a node."""
+    offset, limit = window(first, after)
+    page = await fetch(offset, limit)
+    rows_read(info, page["rows"])
+    return connection(page["rows"], page["total"], offset, make)
+
+
 def personal(info: strawberry.Info[Any, Any], purpose: str | None = None) -> Policy:
     """The gate of every root field that returns named people or households:
     the role must see personal data, and a purpose must be stated."""
@@ -183,6 +203,7 @@ __all__ = [
     "flush",
     "personal",
     "read",
+    "read_page",
     "rows_read",
     "wrote",
 ]

@@ -16,11 +16,11 @@ import strawberry
 from domain.rows import ChangeRequest as ChangeRequestRow
 from journal import kinds
 from schema import inputs
-from schema.audit import rows_read, wrote
+from schema.audit import read_page, rows_read, wrote
 from schema.context import Context
 from schema.errors import InputError, NotFound
 from schema.journaling import append, claim, fact
-from schema.pagination import Connection, connection, window
+from schema.pagination import Connection
 from schema.permissions import (
     CHANGE_REQUEST_REJECTED,
     require_change_mover,
@@ -211,20 +211,18 @@ class ChangeRequestQueries:
         ] = None,
     ) -> Connection[ChangeRequest]:
         policy = require_personal(info.context.principal)
-        offset, limit = window(first, after)
-        page = await info.context.repository.change_requests(
-            info.context.scope,
-            statuses=[status.value] if status else [],
-            kinds=[kind.value] if kind else [],
-            household=household,
-            offset=offset,
-            limit=limit,
-        )
-        rows_read(info, page["rows"])
-        return connection(
-            page["rows"],
-            page["total"],
-            offset,
+        return await read_page(
+            info,
+            first,
+            after,
+            lambda offset, limit: info.context.repository.change_requests(
+                info.context.scope,
+                statuses=[status.value] if status else [],
+                kinds=[kind.value] if kind else [],
+                household=household,
+                offset=offset,
+                limit=limit,
+            ),
             lambda r: ChangeRequest.from_row(r).shown_to(policy),
         )
 

@@ -21,6 +21,7 @@ from domain.targeting import (
     Finding,
     duplication_finding,
     eligibility_findings,
+    household_row,
     targeting_row,
     with_services,
 )
@@ -177,6 +178,33 @@ async def with_evidence(
     ]
 
 
+async def household_findings(
+    info: strawberry.Info[Any, Any], scope: Scope, household_id: str, start: date, end: date
+) -> list[Finding]:
+    """One household's findings in [start, end], eligibility judged on `end`, by
+    the rules the city's findings use (`eligibility_findings`, the graph's
+    `duplicated_aid`), with their evidence; [] when the scope does not see it.
+    Read fresh (not from `FindingsCache`): a complaint's check is of now."""
+    book = rules(info)
+    repository = info.context.repository
+    facts, duplicated = await asyncio.gather(
+        repository.targeting_facts(scope, start=start, end=end, ids=[household_id]),
+        repository.duplicated_aid(
+            scope, start=start, end=end, limit=WHOLE_CITY, household_id=household_id
+        ),
+    )
+    if not facts:
+        return []
+    home = household_row(facts[0], end)
+    found = [
+        with_services(f, facts[0]["services"]) if f.kind == "inclusion" else f
+        for f in eligibility_findings(book, [home], end)
+    ]
+    found += [duplication_finding(r, home) for r in duplicated["rows"]]
+    found.sort(key=lambda f: (f.household_id, f.kind, f.programs, f.rule))
+    return found
+
+
 def in_area(finding: Finding, area: str | None) -> bool:
     return area is None or area in (finding.kelurahan_code, finding.kecamatan_code)
 
@@ -189,6 +217,7 @@ __all__ = [
     "draw_roster_now",
     "full_facts",
     "household_eligibility",
+    "household_findings",
     "in_area",
     "rule_on",
     "rules",

@@ -61,7 +61,7 @@ async def visible(context: Context, facts: Sequence[Fact]) -> list[Fact]:
     only if its role sees those."""
     if not context.policy.sees_special_category:
         facts = [f for f in facts if f.kind not in kinds.SPECIAL_CATEGORY]
-    facts = [f for f in facts if f.kind not in kinds.GRIEVANCES or _reads(context, f)]
+    facts = [f for f in facts if f.kind not in kinds.COMPLAINTS or _reads(context, f)]
     if context.scope["organization"] is None:
         return list(facts)
     households = sorted({h for f in facts for h in f.household_ids})
@@ -73,11 +73,13 @@ async def visible(context: Context, facts: Sequence[Fact]) -> list[Fact]:
 
 
 def _reads(context: Context, complaint: Fact) -> bool:
-    """A complaint's fact: Dinsos' roles, and only the kinds the role may read."""
+    """A complaint's fact (or its reported finding's): Dinsos' roles, and only the
+    kinds of complaint the role may read."""
     if context.scope["organization"] is not None or not context.policy.casework:
         return False
     row = complaint.payload.get("row") or {}
-    return row.get("kind") not in hidden_grievance_kinds(context.principal)
+    kind = row.get("grievance_kind", row.get("kind"))
+    return kind not in hidden_grievance_kinds(context.principal)
 
 
 async def page(context: Context, after: int, first: int) -> tuple[list[Fact], int, bool]:

@@ -29,18 +29,21 @@ import strawberry
 from domain import rows
 from domain import service_desk as desk
 from domain.shapes import Row
+from domain.targeting import finding_record
 from journal import kinds
 from schema import inputs
-from schema.audit import rows_read, wrote
+from schema.audit import personal, read_page, rows_read, wrote
 from schema.change_requests import file_request
 from schema.context import Context
+from schema.eligibility import household_findings, rules
 from schema.errors import Forbidden, InputError, NotFound, ServiceError
 from schema.journaling import append, claim, fact
-from schema.pagination import Connection, connection, window
+from schema.pagination import Connection
 from schema.permissions import (
     hidden_grievance_kinds,
     require_casework,
     require_city_aggregates,
+    require_eligibility,
     require_personal,
     suppress,
 )
@@ -56,6 +59,7 @@ from schema.types.grievance import (
     GrievanceKind,
     GrievanceStatus,
 )
+from schema.types.reported_finding import ReportedFinding
 from schema.types.service_desk_summary import ServiceDeskSummary
 from schema.types.service_request import (
     ServiceChannel,
@@ -399,6 +403,40 @@ async def _move_grievance(
     return moved
 
 
+async def _targeting_check(info: Info, complaint: Row) -> rows.ReportedFinding:
+    """The household's targeting check as the complaint reports it: its findings
+    over `domain.service_desk.finding_check_period` up to today, by the rules
+    `targetingFindings` uses, as a row to record (not yet journaled)."""
+    book = rules(info)  # before anything moves: no rules, no check, nothing acted on
+    hid = str(complaint["household_id"])
+    start, end = desk.finding_check_period(desk.office_today())
+    found = await household_findings(info, info.context.scope, hid, start, end)
+    return rows.ReportedFinding(
+        reported_finding_id=f"rpf-{uuid.uuid4()}",
+        grievance_id=str(complaint["grievance_id"]),
+        grievance_number=complaint.get("number"),
+        grievance_kind=complaint.get("kind"),
+        household_id=hid,
+        period_start=start,
+        period_end=end,
+        findings=json.dumps([finding_record(f) for f in found], default=str),
+        rules_version=book.version,
+        organization=str(info.context.principal.organization),
+        reported_by=signer(info.context.principal),
+        reported_at=inputs.now(),
+    )
+
+
+async def _record_finding(info: Info, row: rows.ReportedFinding) -> str:
+    """Journal the complaint's finding with its household (erasure forgets it with
+    the household), then write it to the graph; its id."""
+    hid = row.household_id
+    await append(info, [fact(info, kinds.REPORTED_FINDING_RECORDED, row, households=[hid])])
+    stored = await info.context.repository.record_reported_finding(row)
+    wrote(info, households=[hid])
+    return str(stored["reported_finding_id"])
+
+
 @strawberry.type
 class ServiceDeskMutations:
     @strawberry.mutation(
@@ -457,9 +495,9 @@ class ServiceDeskMutations:
         reason: str,
     ) -> ServiceRequest:
         require_casework(info.context.principal)
-        text = inputs.required_text("reason", reason)
+        text = inputs.required_text("reason", reason) if desk.END_NEEDS_REASON else reason
         current = await _current(info, id)
-        if current.get("status") == desk.ENDED:
+        if not desk.may_end(str(current.get("status"))):
             raise InputError("id", "the request has ended already.")
         changes = {"outcome": str(outcome.value), "outcome_reason": text, "step_note": None}
         return _shown(
@@ -468,7 +506,8 @@ class ServiceDeskMutations:
 
     @strawberry.mutation(
         description="Assign (or re-assign) a request to a social worker (the subject "
-        "they sign in as); a REGISTERED request becomes ASSIGNED."
+        "they sign in as, one of the worker areas: worker_areas_file); a REGISTERED "
+        "request becomes ASSIGNED."
     )
     async def assign_service_request(
         self, info: Info, id: strawberry.ID, worker: str
@@ -476,11 +515,25 @@ class ServiceDeskMutations:
         require_casework(info.context.principal)
         who = inputs.required_text("worker", worker)
         current = await _current(info, id)
+        areas = info.context.services.worker_areas
+        if not desk.known_worker(areas, who):
+            serving = desk.workers_for(
+                areas, current.get("kelurahan_code"), current.get("kecamatan_code")
+            )
+            hint = f" ({', '.join(sorted({a.worker for a in serving}))} serve its area)"
+            raise InputError(
+                "worker",
+                f"{who!r} is not a social worker of the worker areas (worker_areas_file); "
+                f"give the login of one listed there{hint if serving else ''}.",
+            )
         status = str(current.get("status"))
-        if status == desk.ENDED:
-            raise InputError("id", "the request has ended; it is assigned to no one any more.")
-        if desk.verifies(status):
-            raise InputError("id", "verify the applicant first (verifyServiceRequest).")
+        if not desk.may_assign(status):
+            raise InputError(
+                "id",
+                "verify the applicant first (verifyServiceRequest)."
+                if desk.verifies(status)
+                else "the request has ended; it is assigned to no one any more.",
+            )
         target = desk.ASSIGNED if status == desk.REGISTERED else status
         return _shown(
             info,
@@ -585,9 +638,11 @@ class ServiceDeskMutations:
 
     @strawberry.mutation(
         description="Act on a complaint: CHANGE_REQUEST files the change request given "
-        "(perbaikan or penonaktifan) and links it; TARGETING_FINDING notes it for Dinsos' "
-        "targeting check of the household; CASE opens a service request for the "
-        "household (needs given), assigned by area."
+        "(perbaikan or penonaktifan) and links it; TARGETING_FINDING runs the household's "
+        "targeting check now (inclusion and exclusion errors and duplicated aid over the "
+        "year up to today, as targetingFindings) and links the ReportedFinding it records "
+        "(reportedFinding on the complaint; none found: to be checked in the field); CASE "
+        "opens a service request for the household (needs given), assigned by area."
     )
     async def act_on_grievance(
         self,
@@ -611,10 +666,13 @@ class ServiceDeskMutations:
                     "changeRequest",
                     "give the change request to file: a PERBAIKAN or a PENONAKTIFAN.",
                 )
+            # checked before the complaint moves: it is acted on once, with its request
+            inputs.required_text("changeRequest.reason", change_request.reason)
         elif hid is None:
             raise InputError("action", f"{chosen} needs a complaint about a household.")
         elif chosen == "CASE":
             await _needs(info, "needs", needs or [])
+        checked = await _targeting_check(info, current) if chosen == "TARGETING_FINDING" else None
         changes = {
             "action": chosen,
             "acted_by": signer(info.context.principal),
@@ -635,6 +693,8 @@ class ServiceDeskMutations:
                 grievance_id=str(current["grievance_id"]),
             )
             linked = str(opened.id)
+        elif checked is not None:
+            linked = await _record_finding(info, checked)
         if linked is not None:
             row = rows.Grievance.from_mapping({**moved, "linked_id": linked})
             await append(info, [fact(info, kinds.GRIEVANCE_ACTED, row, households=[hid])])
@@ -692,23 +752,21 @@ class ServiceDeskQueries:
         after: str | None = None,
     ) -> Connection[ServiceRequest]:
         policy = require_personal(info.context.principal)
-        offset, limit = window(first, after)
-        page = await info.context.repository.service_requests(
-            info.context.scope,
-            statuses=[str(status.value)] if status else [],
-            assigned_to=assigned_to,
-            kelurahan_code=kelurahan_code,
-            household=household,
-            overdue=overdue,
-            today=desk.office_today(),
-            offset=offset,
-            limit=limit,
-        )
-        rows_read(info, page["rows"])
-        return connection(
-            page["rows"],
-            page["total"],
-            offset,
+        return await read_page(
+            info,
+            first,
+            after,
+            lambda offset, limit: info.context.repository.service_requests(
+                info.context.scope,
+                statuses=[str(status.value)] if status else [],
+                assigned_to=assigned_to,
+                kelurahan_code=kelurahan_code,
+                household=household,
+                overdue=overdue,
+                today=desk.office_today(),
+                offset=offset,
+                limit=limit,
+            ),
             lambda r: ServiceRequest.from_row(r).shown_to(policy),
         )
 
@@ -731,19 +789,51 @@ class ServiceDeskQueries:
         after: str | None = None,
     ) -> Connection[Grievance]:
         policy = require_casework(info.context.principal)
-        offset, limit = window(first, after)
-        page = await info.context.repository.grievances(
-            info.context.scope,
-            statuses=[str(status.value)] if status else [],
-            kinds=[str(kind.value)] if kind else [],
-            hidden_kinds=hidden_grievance_kinds(info.context.principal),
-            household=household,
-            offset=offset,
-            limit=limit,
+        return await read_page(
+            info,
+            first,
+            after,
+            lambda offset, limit: info.context.repository.grievances(
+                info.context.scope,
+                statuses=[str(status.value)] if status else [],
+                kinds=[str(kind.value)] if kind else [],
+                hidden_kinds=hidden_grievance_kinds(info.context.principal),
+                household=household,
+                offset=offset,
+                limit=limit,
+            ),
+            lambda r: Grievance.from_row(r).shown_to(policy),
         )
-        rows_read(info, page["rows"])
-        return connection(
-            page["rows"], page["total"], offset, lambda r: Grievance.from_row(r).shown_to(policy)
+
+    @strawberry.field(
+        description="Targeting findings complaints reported (actOnGrievance "
+        "TARGETING_FINDING), newest first; of one household when given. Social workers "
+        "and Dinsos only, as targetingFindings."
+    )
+    async def reported_findings(
+        self,
+        info: Info,
+        household: strawberry.ID | None = None,
+        first: int = 20,
+        after: str | None = None,
+        purpose: Annotated[
+            str | None, strawberry.argument(description="Why you read this.")
+        ] = None,
+    ) -> Connection[ReportedFinding]:
+        require_eligibility(info.context.principal)
+        personal(info, purpose)
+        return await read_page(
+            info,
+            first,
+            after,
+            lambda offset, limit: info.context.repository.reported_findings(
+                info.context.scope,
+                household=household,
+                hidden_kinds=hidden_grievance_kinds(info.context.principal),
+                offset=offset,
+                limit=limit,
+            ),
+            ReportedFinding.from_row,
         )
 
     @strawberry.field(

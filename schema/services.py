@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from domain.rows import ChangeRequest, Grievance, ReferralMove, ServiceRequest, WrittenRow
+from domain.rows import (
+    ChangeRequest,
+    Grievance,
+    ReferralMove,
+    ReportedFinding,
+    ServiceRequest,
+    WrittenRow,
+)
 from domain.shapes import AuditPage, Page, Row, Scope
 from domain.thresholds import POOR_DECILE_MAX
 
@@ -65,6 +72,19 @@ class ServiceDeskStore(Protocol):
         limit: int = 20,
     ) -> Page: ...
     async def move_grievance(self, expected: str, row: Grievance) -> Row | None: ...
+    async def record_reported_finding(self, row: ReportedFinding) -> Row: ...
+    async def reported_findings_by_id(
+        self, ids: Sequence[str], scope: Scope
+    ) -> list[Row | None]: ...
+    async def reported_findings(
+        self,
+        scope: Scope,
+        *,
+        household: str | None = None,
+        hidden_kinds: Sequence[str] = (),
+        offset: int = 0,
+        limit: int = 20,
+    ) -> Page: ...
     async def service_desk_facts(self, start: datetime, end: datetime) -> Row:
         """`requests` and `grievances` registered or filed in [start, end)."""
         ...

@@ -26,9 +26,7 @@ from schema.permissions import (
     sees_eligibility,
     suppress,
 )
-from schema.types.eligibility import EligibilityCondition
 from schema.types.household import Household
-from schema.types.service import Service
 from schema.types.targeting import (
     EligibilityWhatIf,
     TargetingCount,
@@ -87,16 +85,7 @@ class TargetingQueries:
         rows_read(info, [{"household_id": f.household_id} for f in page])
 
         def make(f: Finding) -> TargetingFinding:
-            return TargetingFinding(
-                household=Household.from_row(by_id[f.household_id], policy),
-                kind=TargetingKind(f.kind),
-                programs=list(f.programs),
-                rule=f.rule,
-                explanation=f.explanation,
-                conditions=[EligibilityCondition.of(c) for c in f.conditions],
-                services=[Service.from_row(dict(s), shown) for s in f.services],
-                enrolled=f.enrolled,
-            )
+            return TargetingFinding.of(f, Household.from_row(by_id[f.household_id], policy), shown)
 
         shown_rows = [{"finding": f} for f in page if f.household_id in by_id]
         return connection(shown_rows, len(found), offset, lambda r: make(r["finding"]))

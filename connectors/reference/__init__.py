@@ -187,11 +187,15 @@ WORKER_AREAS: Final[Path] = REFERENCE_DIR / "worker_areas.csv"
 _WORKER_AREA_COLUMNS: Final = ("worker", "organization", "kecamatan_code", "kelurahan_code")
 
 
-def worker_areas(path: Path | None = None) -> tuple[WorkerArea, ...]:
+def worker_areas(
+    path: Path | None = None, organization: str | None = None
+) -> tuple[WorkerArea, ...]:
     """The social workers' areas, from `path` (the shipped file when None): one
-    row per worker and kecamatan, or kelurahan when `kelurahan_code` is given.
-    A kecamatan or kelurahan code the city does not have is refused, naming the
-    file, the row and the field."""
+    row per worker and kecamatan, or kelurahan when `kelurahan_code` is given;
+    `organization` the organization id each worker must belong to (the desk's:
+    the `desk_organization` setting), when given. A kecamatan or kelurahan code
+    the city does not have, an empty organization or another one is refused,
+    naming the file, the row and the field."""
     source = path or WORKER_AREAS
     districts = {k.code for k in kecamatan()}
     villages = {k.code: k.kecamatan_code for k in kelurahan()}
@@ -216,7 +220,14 @@ def worker_areas(path: Path | None = None) -> tuple[WorkerArea, ...]:
                     f"{source}, row {n}, kelurahan_code: {village!r} is not a kelurahan of "
                     f"kecamatan {district} (connectors/reference/kelurahan.csv)."
                 )
-            out.append(WorkerArea(worker, r["organization"].strip() or "DINSOS", district, village))
+            org = r["organization"].strip()
+            if not org or (organization is not None and org != organization):
+                raise ValueError(
+                    f"{source}, row {n}, organization: {org!r} is not the front desk's "
+                    f"organization id{f' ({organization})' if organization else ''}; write "
+                    "the id its staff sign in with (ORG-DINSOS), or set desk_organization."
+                )
+            out.append(WorkerArea(worker, org, district, village))
     return tuple(out)
 
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from domain import service_desk as desk
 from domain.shapes import Row
-from schema.permissions import Policy, mask_contact, mask_text
+from schema.permissions import Policy, mask_contact, mask_text, require_eligibility
+
+if TYPE_CHECKING:
+    from schema.types.reported_finding import ReportedFinding
 
 
 @strawberry.enum(
@@ -40,8 +44,9 @@ class GrievanceStatus(Enum):
 
 @strawberry.enum(
     description="CHANGE_REQUEST: files a change request (perbaikan or penonaktifan) "
-    "and links it; TARGETING_FINDING: notes it as a duplicated-aid or targeting "
-    "finding for Dinsos to check; CASE: opens a service request assigned by area."
+    "and links it; TARGETING_FINDING: runs the household's targeting check (duplicated "
+    "aid, inclusion and exclusion errors) and links the ReportedFinding it makes; CASE: "
+    "opens a service request assigned by area."
 )
 class GrievanceAction(Enum):
     CHANGE_REQUEST = "CHANGE_REQUEST"
@@ -76,7 +81,7 @@ class Grievance:
     filed_at: datetime | None
     action: GrievanceAction | None
     linked_id: strawberry.ID | None = strawberry.field(
-        description="The change request or service request it became."
+        description="The change request, service request or reported finding it became."
     )
     acted_by: str | None
     acted_at: datetime | None
@@ -101,6 +106,23 @@ class Grievance:
     @strawberry.field(description="Who it is escalated to, when it is.")
     def escalated_to(self) -> str | None:
         return desk.ESCALATED_TO[self.escalation()] or None
+
+    @strawberry.field(
+        description="The targeting finding it reported (action TARGETING_FINDING), with "
+        "what the household's targeting check found. Social workers and Dinsos."
+    )
+    async def reported_finding(
+        self, info: strawberry.Info[Any, None]
+    ) -> Annotated[ReportedFinding, strawberry.lazy("schema.types.reported_finding")] | None:
+        from schema.types.reported_finding import ReportedFinding
+
+        if self.action is not GrievanceAction.TARGETING_FINDING or self.linked_id is None:
+            return None
+        require_eligibility(info.context.principal)
+        found = await info.context.repository.reported_findings_by_id(
+            [str(self.linked_id)], info.context.scope
+        )
+        return None if found[0] is None else ReportedFinding.from_row(found[0])
 
     @property
     def _kind(self) -> str:

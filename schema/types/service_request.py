@@ -161,6 +161,39 @@ class ServiceRequest:
     def overdue(self) -> bool:
         return desk.request_overdue(self._step, self._since, desk.office_today())
 
+    @strawberry.field(
+        description="The steps the caller may move it to by hand now (advanceServiceRequest): "
+        "later steps but ENDED, once verified; none for a role without casework."
+    )
+    def allowed_steps(self) -> list[ServiceRequestStep]:
+        if not self._moves:
+            return []
+        return [ServiceRequestStep(s) for s in desk.STEPS if desk.may_advance(self._step, s)]
+
+    @strawberry.field(description="Whether the caller may assign it now (assignServiceRequest).")
+    def may_assign(self) -> bool:
+        return self._moves and desk.may_assign(self._step)
+
+    @strawberry.field(description="Whether the caller may verify it now (verifyServiceRequest).")
+    def may_verify(self) -> bool:
+        return self._moves and desk.verifies(self._step)
+
+    @strawberry.field(description="Whether the caller may end it now (endServiceRequest).")
+    def may_end(self) -> bool:
+        return self._moves and desk.may_end(self._step)
+
+    @strawberry.field(
+        description="Whether ending it needs a reason (words the resident reads); false "
+        "when the caller may not end it."
+    )
+    def reason_required(self) -> bool:
+        return self.may_end() and desk.END_NEEDS_REASON
+
+    @property
+    def _moves(self) -> bool:
+        """Whether the caller's role moves requests (casework: Dinsos)."""
+        return self.policy is not None and self.policy.casework
+
     @strawberry.field(description="Where it stands, as the resident reads it.")
     def status_text(self) -> str:
         return desk.status_sentence(self._step, self._outcome)

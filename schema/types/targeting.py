@@ -9,7 +9,8 @@ from enum import Enum
 
 import strawberry
 
-from domain.targeting import WhatIf
+from domain.targeting import Finding, WhatIf
+from schema.permissions import Provenance
 from schema.types.eligibility import EligibilityCondition
 from schema.types.household import Household
 from schema.types.service import Service
@@ -41,6 +42,19 @@ class TargetingFinding:
     conditions: list[EligibilityCondition]
     services: list[Service]
     enrolled: bool = strawberry.field(description="Whether the household is enrolled in it.")
+
+    @classmethod
+    def of(cls, finding: Finding, household: Household, shown: Provenance) -> TargetingFinding:
+        return cls(
+            household=household,
+            kind=TargetingKind(finding.kind),
+            programs=list(finding.programs),
+            rule=finding.rule,
+            explanation=finding.explanation,
+            conditions=[EligibilityCondition.of(c) for c in finding.conditions],
+            services=[Service.from_row(dict(s), shown) for s in finding.services],
+            enrolled=finding.enrolled,
+        )
 
 
 @strawberry.type(description="Targeting findings in one kelurahan, of one kind and program.")

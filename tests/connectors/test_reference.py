@@ -4,6 +4,7 @@ import duckdb
 import pytest
 
 from connectors import reference
+from hub.settings import Settings
 
 
 def test_ppks_has_26_stable_codes_with_special_categories() -> None:
@@ -119,4 +120,18 @@ def test_every_kecamatan_has_a_social_worker_and_an_office_file_is_checked(
         "budi,,327301,3273021001\n"
     )
     with pytest.raises(ValueError, match="row 3, kelurahan_code"):
+        reference.worker_areas(own)
+
+
+def test_the_social_workers_belong_to_the_front_desks_organization(tmp_path: Path) -> None:
+    desk = Settings().desk_organization
+    # the shipped file names the organization id its staff sign in with
+    assert {a.organization for a in reference.worker_areas(organization=desk)} == {desk}
+    own = tmp_path / "areas.csv"
+    header = "worker,organization,kecamatan_code,kelurahan_code\n"
+    own.write_text(header + f"rina,{desk},327301,\nbudi,DINSOS,327302,\n")
+    with pytest.raises(ValueError, match="row 3, organization: 'DINSOS'"):
+        reference.worker_areas(own, desk)
+    own.write_text(header + "rina,,327301,\n")
+    with pytest.raises(ValueError, match="row 2, organization"):
         reference.worker_areas(own)

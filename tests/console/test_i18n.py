@@ -31,3 +31,19 @@ def test_bahasa_indonesia_comes_first_and_unknown_languages_fall_back_to_it() ->
     assert Labels()["nav_search"] == "Cari"
     assert Labels("en")["nav_search"] == "Search"
     assert Labels("xx").lang == "id"
+
+
+def test_the_nik_digits_a_resident_gives_are_the_domains_count_everywhere() -> None:
+    from domain.service_desk import NIK_SUFFIX_DIGITS, request_message
+
+    said = [
+        (lang, key, text)
+        for lang in ("id", "en")
+        for key, text in ((k, Labels(lang)[k]) for k in CATALOGUE)
+        if re.search(r"angka terakhir NIK|digits of .*NIK", text)
+    ]
+    assert len(said) >= 8, said  # the receipt and Cek status, in both languages
+    for lang, key, text in said:
+        counts = re.findall(r"(\d+) (?:angka|digits)", text)
+        assert counts == [str(NIK_SUFFIX_DIGITS)], (lang, key, text)
+    assert f"{NIK_SUFFIX_DIGITS} angka terakhir NIK" in request_message("SP-X", "REGISTERED")

@@ -7,6 +7,7 @@ the complaint's answer go through the API."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,8 @@ WITH_NIK = """{ households(first: 40) { edges { node { id
   members { id nik } } } } }"""
 REGISTER = """mutation($r: ServiceRequestInput!) { registerServiceRequest(request: $r) {
   id number status } }"""
+MOVES = """query($id: ID!) { serviceRequest(id: $id) {
+  allowedSteps mayAssign mayVerify mayEnd reasonRequired } }"""
 
 
 def known_request(city: City) -> tuple[dict[str, Any], str]:
@@ -44,6 +47,12 @@ def known_request(city: City) -> tuple[dict[str, Any], str]:
     )
     assert not made.get("errors"), made
     return made["data"]["registerServiceRequest"], nik
+
+
+def known_household(city: City) -> str:
+    """A household of the served city (the first the API lists)."""
+    key = city.key("dinsos_admin")
+    return str(city.graphql(key, WITH_NIK)["data"]["households"]["edges"][0]["node"]["id"])
 
 
 def public_client(city: City, address: str = "127.0.0.1") -> httpx.Client:
@@ -214,9 +223,24 @@ def test_the_front_desk_registers_once_and_ends_only_with_a_reason(
     request_url = done.headers["location"].removesuffix("/tanda-terima")
     shown = desk.get(request_url)
     assert f"/app/keluarga/{hid.group(1)}" in shown.text and 'id="steps"' in shown.text
+    # the page offers the moves the API says the caller may make now, no others
+    rid = request_url.rsplit("/", 1)[1]
+    key = city.key("dinsos_admin")
+    allowed = city.graphql(key, MOVES, id=rid)["data"]["serviceRequest"]
+    offered = re.findall(r'name="step" value="([^"]+)"', shown.text)
+    assert offered == [s for s in allowed["allowedSteps"] if s != "ASSIGNED"] and offered
+    assert allowed["mayEnd"] and allowed["reasonRequired"]
+    assert re.search(r'<textarea id="reason"[^>]* required', shown.text)
+    # ending without a reason: the API's refusal, and the request stays open
     end = {"csrf": csrf(shown.text), "action": "end", "outcome": "REFUSED", "note": " "}
     refused = desk.post(request_url + "/aksi", data=end)
-    assert refused.status_code == 400 and Labels()["desk_need_reason"] in refused.text
+    assert refused.status_code == 400 and Labels()["api_refused"] in refused.text
+    assert city.graphql(key, MOVES, id=rid)["data"]["serviceRequest"]["mayEnd"]
+    end["note"] = "Sudah menerima bantuan yang sama."
+    assert desk.post(request_url + "/aksi", data=end).status_code == 303
+    ended = desk.get(request_url)
+    assert 'id="end-form"' not in ended.text and 'name="step"' not in ended.text
+    assert not city.graphql(key, MOVES, id=rid)["data"]["serviceRequest"]["allowedSteps"]
 
 
 def test_a_complaint_is_filed_anonymously_only_for_misconduct_and_answered(
@@ -238,6 +262,44 @@ def test_a_complaint_is_filed_anonymously_only_for_misconduct_and_answered(
     answer = {"csrf": token, "action": "answer", "text": "Petugas sudah ditegur."}
     assert desk.post(url + "/aksi", data=answer).status_code == 303
     assert "Petugas sudah ditegur." in desk.get(url).text
+
+
+REPORTED = """query($id: ID!) { grievance(id: $id) { action linkedId reportedFinding {
+  id grievanceNumber fieldCheck explanation findings { explanation } } } }"""
+
+
+def test_a_complaint_made_a_targeting_finding_shows_what_the_check_found(
+    city: City, desk: httpx.Client
+) -> None:
+    hid = known_household(city)
+    page = desk.get("/app/pengaduan")
+    filed = desk.post(
+        "/app/pengaduan",
+        data={
+            "csrf": csrf(page.text),
+            "kind": "AID_TO_INELIGIBLE",
+            "household": hid,
+            "text": "Keluarga ini sudah mampu.",
+        },
+    )
+    assert filed.status_code == 303, filed.text
+    url = filed.headers["location"]
+    shown = desk.get(url)
+    act = {"csrf": csrf(shown.text), "action": "TARGETING_FINDING", "household": hid}
+    assert desk.post(url + "/aksi", data=act).status_code == 303
+    gid = url.rsplit("/", 1)[1]
+    api = city.graphql(city.key("dinsos_admin"), REPORTED, id=gid)["data"]["grievance"]
+    found = api["reportedFinding"]
+    assert api["linkedId"] == found["id"]
+    page = desk.get(url)
+    assert 'id="reported-finding"' in page.text and found["grievanceNumber"] in page.text
+    said = (
+        [found["explanation"]]
+        if found["fieldCheck"]
+        else [f["explanation"] for f in found["findings"]]
+    )
+    for words in said:
+        assert html.escape(words, quote=False) in page.text
 
 
 def test_the_dashboard_shows_the_desk_figures_to_dinsos_only(city: City) -> None:

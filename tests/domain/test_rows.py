@@ -86,6 +86,7 @@ def test_each_row_is_known_by_its_keys() -> None:
         "change_requests",
         "service_requests",
         "grievances",
+        "reported_findings",
     }
 
 

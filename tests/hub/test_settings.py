@@ -63,3 +63,19 @@ def test_link_threshold_is_a_probability_between_the_review_band_and_one(tmp_pat
     for bad in ("0.4", "1", "high"):
         with pytest.raises(ConfigError, match="link_threshold"):
             load_settings({"HUB_LINK_THRESHOLD": bad}, toml_path=absent)
+
+
+def test_the_front_desks_settings_come_from_the_environment_and_toml(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text('[desk]\norganization = "ORG-DINSOS-KAB"\n[public]\nburst = 3\n')
+    s = load_settings({"HUB_PUBLIC_RATE_PER_MINUTE": "2.5"}, toml_path=toml)
+    assert (s.desk_organization, s.public_burst, s.public_rate_per_minute) == (
+        "ORG-DINSOS-KAB",
+        3,
+        2.5,
+    )
+    assert not s.extra  # real settings, not leftovers
+    with pytest.raises(ConfigError, match="public_rate_per_minute"):
+        load_settings({"HUB_PUBLIC_RATE_PER_MINUTE": "banyak"}, toml_path=toml)
+    with pytest.raises(ConfigError, match="public_burst at least 1"):
+        load_settings({"HUB_PUBLIC_BURST": "0"}, toml_path=toml)

@@ -377,6 +377,8 @@ GATES: list[tuple[str, frozenset[str], str, bool]] = [
         False,
     ),
     ("grievances", CASEWORK, "{ grievances { totalCount } }", False),
+    # a complaint's targeting finding: read as the targeting findings are
+    ("reportedFindings", ELIGIBILITY, "{ reportedFindings { totalCount } }", False),
     (
         "serviceDeskSummary",
         CITY_AGGREGATES,

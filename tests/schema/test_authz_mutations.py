@@ -167,7 +167,7 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
     ),
     "assignServiceRequest": (
         CASEWORK,
-        'mutation($sid: ID!) { assignServiceRequest(id: $sid, worker: "peksos.lain") { id } }',
+        'mutation($sid: ID!) { assignServiceRequest(id: $sid, worker: "peksos.coblong") { id } }',
         True,
     ),
     "endServiceRequest": (
@@ -323,7 +323,8 @@ async def test_mutation_matrix(
     api: Api, related_city: Driver, mutation: str, role: str, which: str
 ) -> None:
     allowed, query, named = MUTATIONS[mutation]
-    if "ProgramCycle" in mutation:  # a cycle's roster is its program's rule's
+    # a cycle's roster is its program's rule's; a complaint's finding its household's check
+    if "ProgramCycle" in mutation or mutation == "actOnGrievance":
         api = replace(api, services=replace(api.services, rules=eligibility_rules()))
     hid = HOUSEHOLDS.get(which, HOUSEHOLDS["own"])["hid"]
     variables: dict[str, Any] = {"hid": hid} if "$hid" in query else {}

@@ -6,13 +6,23 @@ who may see them; and the desk's figures in the API and the monthly report."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from city import city as tiny_city
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api, Principal
+from neo4j import Driver
 
+from connectors.reference import eligibility_rules
 from domain import service_desk as desk
+from domain.eligibility import load_rules
+from graph.driver import GraphTarget
+from graph.erasure import erase
+from graph.repository import GraphRepository
+from hub.journal_replay import replay_into
 from hub.notify import OutboxSender
 from journal import Journal, kinds
 from reports.api_facts import stage
@@ -69,6 +79,12 @@ async def test_a_mistargeted_benefit_becomes_a_change_request_in_the_report(api:
     )
     assert (filed["status"], filed["escalation"], filed["escalatedTo"]) == ("FILED", 0, None)
     assert filed["number"].startswith(desk.GRIEVANCE_PREFIX + "-")
+    # a change request without a reason is refused before the complaint moves
+    blank = {"kind": "PENONAKTIFAN", "householdId": "H2", "reason": " "}
+    assert await code(api, ACT, WORKER, id=filed["id"], a="CHANGE_REQUEST", c=blank) == (
+        "BAD_USER_INPUT"
+    )
+    assert (await api.data(ONE, WORKER, id=filed["id"]))["grievance"]["status"] == "FILED"
     acted = (
         await api.data(
             ACT,
@@ -139,9 +155,11 @@ async def test_a_case_opens_a_request_and_targeting_is_noted(api: Api) -> None:
     assert [m["reference"] for m in told] == [case["number"], case["number"]]
     # acted on once: a second hand makes no second case
     assert await code(api, ACT, ADMIN, id=case["id"], a="CASE", n=["food"]) == "BAD_USER_INPUT"
+    # a targeting finding needs the eligibility rules: without them nothing is acted on
     finding = await file(api, kind="AID_TO_INELIGIBLE", householdId="H1", text="Dobel sembako.")
-    noted = (await api.data(ACT, ADMIN, id=finding["id"], a="TARGETING_FINDING"))["actOnGrievance"]
-    assert (noted["action"], noted["linkedId"]) == ("TARGETING_FINDING", None)
+    refused = {"id": finding["id"], "a": "TARGETING_FINDING"}
+    assert await code(api, ACT, ADMIN, **refused) == "SERVICE_UNAVAILABLE"
+    assert (await api.data(ONE, ADMIN, id=finding["id"]))["grievance"]["status"] == "FILED"
 
 
 async def test_only_misconduct_is_anonymous_and_only_dinsos_sees_complaints(api: Api) -> None:
@@ -239,3 +257,140 @@ async def test_complaints_reach_the_feed_of_those_who_read_them_only(api: Api) -
     # a social worker not the conduct complaint; YAY-A (which serves H1) neither
     assert await seen(WORKER) == [(kinds.GRIEVANCE_FILED, ["H1"])]
     assert await seen(YAY_A) == []
+
+
+# --- a complaint made a targeting finding (issue 12) -------------------------------
+REPORTED = """id grievanceNumber grievanceKind householdId checkedFrom checkedTo fieldCheck
+  explanation findings { kind programs rule explanation enrolled
+    conditions { name held explanation } services { id } }"""
+ACT_FINDING = (
+    """mutation($id: ID!) { actOnGrievance(id: $id, action: TARGETING_FINDING) {
+  status action linkedId reportedFinding { """
+    + REPORTED
+    + " } } }"
+)
+REPORTED_LIST = (
+    "query($h: ID) { reportedFindings(household: $h) { totalCount edges { node { "
+    + REPORTED
+    + " } } } }"
+)
+CITY_FINDINGS = """query($f: Date!, $t: Date!, $after: String) {
+  targetingFindings(from: $f, to: $t, first: 50, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { node { household { id } kind programs rule explanation enrolled
+      conditions { name held explanation } services { id } } } } }"""
+
+
+def ruled(api: Api) -> Api:
+    """The tiny city's API with the catalogue's eligibility rules loaded."""
+    return replace(api, services=replace(api.services, rules=eligibility_rules()))
+
+
+async def city_findings(api: Api, start: str, end: str) -> list[dict[str, Any]]:
+    found, after = [], None
+    while True:
+        page = (await api.data(CITY_FINDINGS, ADMIN, f=start, t=end, after=after))[
+            "targetingFindings"
+        ]
+        found += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_a_complaint_about_aid_to_the_ineligible_becomes_its_targeting_finding(
+    api: Api,
+) -> None:
+    api = ruled(api)
+    filed = await file(
+        api, kind="AID_TO_INELIGIBLE", householdId="H2", text="Sudah mampu, masih dapat PKH."
+    )
+    acted = (await api.data(ACT_FINDING, WORKER, id=filed["id"]))["actOnGrievance"]
+    reported = acted["reportedFinding"]
+    assert (acted["status"], acted["action"]) == ("ACTED", "TARGETING_FINDING")
+    assert acted["linkedId"] == reported["id"] and reported["id"].startswith("rpf-")
+    assert (reported["grievanceNumber"], reported["grievanceKind"]) == (
+        filed["number"],
+        "AID_TO_INELIGIBLE",
+    )
+    assert reported["checkedTo"] == desk.office_today().isoformat()
+    # the household's findings as the city's targeting findings give them, same period
+    city = await city_findings(api, reported["checkedFrom"], reported["checkedTo"])
+    own = [{k: v for k, v in f.items() if k != "household"} for f in city]
+    own = [f for f, c in zip(own, city, strict=True) if c["household"]["id"] == "H2"]
+    assert reported["findings"] == own and not reported["fieldCheck"]
+    # the planted inclusion error (PKH, H2) names the rule conditions that failed
+    (pkh,) = [
+        f for f in reported["findings"] if (f["kind"], f["programs"]) == ("INCLUSION", ["PKH"])
+    ]
+    failed = [c for c in pkh["conditions"] if not c["held"]]
+    assert failed and all(c["explanation"] in pkh["explanation"] for c in failed)
+    assert pkh["explanation"] in reported["explanation"]
+    # read where targeting findings are read, and on the complaint
+    listed = (await api.data(REPORTED_LIST, ADMIN, h="H2"))["reportedFindings"]
+    assert [e["node"]["id"] for e in listed["edges"]] == [reported["id"]]
+    assert (await api.data(REPORTED_LIST, ADMIN, h="H1"))["reportedFindings"]["totalCount"] == 0
+    for who in (YAY_A, ANALYST):
+        assert await code(api, REPORTED_LIST, who) == "FORBIDDEN"
+    # journaled with its household and the complaint's number
+    (fact,) = journal(api).read(0, 100, kinds={kinds.REPORTED_FINDING_RECORDED})
+    assert fact.household_ids == ("H2",)
+    assert fact.payload["row"]["grievance_number"] == filed["number"]
+    # on the feed for Dinsos' roles only, as complaints
+    feed = "query { feed(first: 100) { events { kind householdIds } } }"
+    for who, shown in ((HEAD, True), (YAY_A, False)):
+        events = (await api.data(feed, who))["feed"]["events"]
+        found = [e for e in events if e["kind"] == kinds.REPORTED_FINDING_RECORDED]
+        assert found == (
+            [{"kind": kinds.REPORTED_FINDING_RECORDED, "householdIds": ["H2"]}] if shown else []
+        )
+    # a fresh graph gets it back from the journal, linked to its complaint
+    await api.counter.execute_query("MATCH (f:ReportedFinding) DETACH DELETE f")
+    repo = api.services.repository
+    assert isinstance(repo, GraphRepository)
+    assert (await replay_into(repo, journal(api))).rows["reported_findings"] == 1
+    back = (
+        await api.data(
+            ONE.replace("filedBy", "filedBy reportedFinding { " + REPORTED + " }"),
+            ADMIN,
+            id=filed["id"],
+        )
+    )["grievance"]["reportedFinding"]
+    assert back == reported
+    assert (await replay_into(repo, journal(api))).rows["reported_findings"] == 0
+
+
+async def test_a_complaint_the_rules_find_nothing_in_is_to_be_checked_in_the_field(
+    api: Api, tmp_path: Path
+) -> None:
+    # one rule nobody meets, of a program nobody gets: only duplicated aid is found
+    rules = tmp_path / "eligibility.toml"
+    rules.write_text(
+        'version = "uji"\n[condition.desil]\nwhen = "decile != null && decile <= decile_max"\n'
+        'held = "ya"\nfailed = "tidak"\nheld_en = "yes"\nfailed_en = "no"\n'
+        '[[rule]]\nprogram = "PROGRAM-UJI"\nversion = "1"\nvalid_from = 2020-01-01\n'
+        'when = "desil"\nparams = { decile_max = 0 }\n'
+    )
+    api = replace(api, services=replace(api.services, rules=load_rules(rules)))
+    start, end = desk.finding_check_period(desk.office_today())
+    found = {f["household"]["id"] for f in await city_findings(api, str(start), str(end))}
+    clean = sorted({h["household_id"] for h in tiny_city()["households"].to_pylist()} - found)
+    assert clean, "the tiny city has a household without duplicated aid"
+    filed = await file(api, kind="AID_NOT_RECEIVED", householdId=clean[0], text="Belum dapat.")
+    reported = (await api.data(ACT_FINDING, ADMIN, id=filed["id"]))["actOnGrievance"][
+        "reportedFinding"
+    ]
+    assert reported["fieldCheck"] is True and reported["findings"] == []
+    assert reported["explanation"] == desk.NO_RULE_FINDING
+
+
+async def test_a_reported_finding_is_erased_with_its_household(
+    api: Api, city_graph: Driver, graph_target: GraphTarget
+) -> None:
+    api = ruled(api)
+    filed = await file(api, kind="AID_TO_INELIGIBLE", householdId="H2", text="Sudah mampu.")
+    await api.data(ACT_FINDING, WORKER, id=filed["id"])
+    assert (await api.data(REPORTED_LIST, ADMIN, h="H2"))["reportedFindings"]["totalCount"] == 1
+    counts = erase(city_graph, graph_target.database, record_keys=[], persons=[], households=["H2"])
+    assert counts["service_desk"] == 2  # the complaint and its finding
+    assert (await api.data(REPORTED_LIST, ADMIN))["reportedFindings"]["totalCount"] == 0

@@ -150,6 +150,7 @@ async def test_the_graph_is_rebuilt_from_the_journal(api: Api, city_graph: Drive
         "change_requests": 1,
         "service_requests": 0,
         "grievances": 0,
+        "reported_findings": 0,
     }
     assert report.applied == 1 and report.left_out == 0
     rebuilt = api_nodes()

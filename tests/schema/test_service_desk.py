@@ -252,20 +252,59 @@ async def test_steps_move_forward_by_hand_and_the_list_filters(api: Api) -> None
         "advanceServiceRequest"
     ]
     assert moved["status"] == "ASSESSED"
-    reassigned = (await api.data(ASSIGN, ADMIN, id=first["id"], w="peksos.lain"))[
-        "assignServiceRequest"
-    ]
-    assert (reassigned["status"], reassigned["assignedTo"]) == ("ASSESSED", "peksos.lain")
+    # only a social worker of the worker areas: an unknown login is refused, nothing written
+    unknown = await api.run(ASSIGN, ADMIN, id=first["id"], w="peksos.lain")
+    assert unknown.errors and unknown.errors[0].extensions["code"] == "BAD_USER_INPUT"  # type: ignore[index]
+    assert "peksos.gegerkalong" in unknown.errors[0].message  # who serves its area
+    unchanged = (await api.data(ONE, ADMIN, id=first["id"]))["serviceRequest"]
+    assert unchanged["assignedTo"] == "peksos.gegerkalong"
+    other = next(
+        a.worker
+        for a in api.services.worker_areas
+        if a.worker not in (first["assignedTo"], second["assignedTo"])
+    )
+    reassigned = (await api.data(ASSIGN, ADMIN, id=first["id"], w=other))["assignServiceRequest"]
+    assert (reassigned["status"], reassigned["assignedTo"]) == ("ASSESSED", other)
     listed = (await api.data(LIST, ADMIN, s="ASSESSED"))["serviceRequests"]
     assert [e["node"]["id"] for e in listed["edges"]] == [first["id"]]
     assert (await api.data(LIST, ADMIN, k="3273021001"))["serviceRequests"]["totalCount"] == 1
-    assert (await api.data(LIST, ADMIN, w="peksos.lain"))["serviceRequests"]["totalCount"] == 1
+    assert (await api.data(LIST, ADMIN, w=other))["serviceRequests"]["totalCount"] == 1
     # nothing is overdue on the day it is registered
     assert (await api.data(LIST, ADMIN, o=True))["serviceRequests"]["totalCount"] == 0
     assert (await api.data(LIST, ADMIN, o=False))["serviceRequests"]["totalCount"] == 2
     # a foundation sees none (nothing referred to it), an analyst may not ask
     assert (await api.data(LIST, YAY_A))["serviceRequests"]["totalCount"] == 0
     assert await code(api, LIST, ANALYST) == "FORBIDDEN"
+
+
+MOVES = """query($id: ID!) { serviceRequest(id: $id) {
+  status allowedSteps mayAssign mayVerify mayEnd reasonRequired } }"""
+
+
+async def test_a_request_says_which_moves_the_caller_may_make_now(api: Api) -> None:
+    made = await register(api, householdId="H3", needs=["food"])
+    moves = (await api.data(MOVES, WORKER, id=made["id"]))["serviceRequest"]
+    assert moves["mayAssign"] and moves["mayEnd"] and moves["reasonRequired"]
+    assert not moves["mayVerify"] and moves["allowedSteps"]
+    # the API takes exactly the steps it offers
+    for step in desk.STEPS:
+        if step not in moves["allowedSteps"]:
+            assert await code(api, ADVANCE, WORKER, id=made["id"], s=step) == "BAD_USER_INPUT"
+    target = moves["allowedSteps"][0]
+    moved = (await api.data(ADVANCE, WORKER, id=made["id"], s=target))["advanceServiceRequest"]
+    assert moved["status"] == target
+    # and ends it only with a reason, as it says
+    assert await code(api, END, WORKER, id=made["id"], o="REFUSED", r=" ") == "BAD_USER_INPUT"
+    await api.data(END, WORKER, id=made["id"], o="REFUSED", r="Sudah menerima yang sama.")
+    ended = (await api.data(MOVES, WORKER, id=made["id"]))["serviceRequest"]
+    assert ended == {
+        "status": "ENDED",
+        "allowedSteps": [],
+        "mayAssign": False,
+        "mayVerify": False,
+        "mayEnd": False,
+        "reasonRequired": False,
+    }
 
 
 async def test_what_a_request_must_say(api: Api) -> None:
