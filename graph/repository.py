@@ -407,7 +407,7 @@ class GraphRepository(ServiceDeskStatements):
                 f"household, {', '.join(HOUSEHOLD_PARTS)}."
             )
         wanted = [p for p in HOUSEHOLD_PARTS if p in parts]
-        query: LiteralString = RESOLVE_HOUSEHOLD + "WHERE " + VISIBLE + " "
+        query: LiteralString = RESOLVE_HOUSEHOLD + "WHERE " + _visible(scope) + " "
         for part in wanted:
             query += HOUSEHOLD_PARTS[part] + " "
         fields = [f"{p}: {p}" for p in wanted]
@@ -781,7 +781,7 @@ class GraphRepository(ServiceDeskStatements):
             "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE "
             + ACTIVE_H
             + " AND "
-            + VISIBLE
+            + _visible(scope)
             + " RETURN id, "
             + ELIGIBILITY_FACTS
             + " AS items",
