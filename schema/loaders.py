@@ -110,7 +110,9 @@ class HouseholdParts:
 class Loaders:
     """`personal` False (a role that may not read named people) makes every
     loader refuse before it reaches the graph: a second line behind the
-    resolvers' own checks."""
+    resolvers' own checks. `eligibility` (the caller sees eligibility): a
+    household fetched by id brings its eligibility facts too, priming
+    `eligibility_facts`."""
 
     def __init__(
         self,
