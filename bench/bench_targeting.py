@@ -10,7 +10,9 @@ baselines in the same run.
   graph is read and the rules run) and then warm (asked again, nothing
   written in between: served from the cache, keyed by a real journal's head);
 - `household { eligibility }` p50/p95 over `--samples` households against
-  `household { id decile }` on the same households.
+  `household { id decile }` on the same households;
+- a page of 50 households (with eligibility, without, and from the middle of
+  the city) and `eligibilityWhatIf` after the findings (their rows are kept).
 
 Both run in process through the real schema (`schema.build_schema`) and
 repository as a Dinsos administrator, the eligibility rules of the catalogue
@@ -51,6 +53,10 @@ PAGE = """query($first: Int!) { households(first: $first) {
 PAGE_PLAIN = (
     """query($first: Int!) { households(first: $first) { edges { node { id decile } } } }"""
 )
+PAGE_DEEP = """query($first: Int!, $after: String) { households(first: $first, after: $after) {
+  totalCount edges { node { id decile } } } }"""
+WHAT_IF = """query($from: Date!, $to: Date!) { eligibilityWhatIf(from: $from, to: $to,
+  program: "PKH", decileMax: 3) { households eligibleNow eligibleThen unitCost } }"""
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ async def measure(args: argparse.Namespace, ids: list[str]) -> list[Figure]:
     from schema import build_schema
     from schema.context import Context, Services
     from schema.eligibility import FindingsCache
+    from schema.pagination import encode_cursor
 
     conn = GraphTarget(args.uri, args.user, args.password, args.database)
     driver = await open_async_driver(conn)
@@ -110,6 +117,12 @@ async def measure(args: argparse.Namespace, ids: list[str]) -> list[Figure]:
         plain = [await timed(lambda h=h: ask(HOUSEHOLD, id=h)) for h in sample]  # type: ignore[misc]
         page = min([await timed(lambda: ask(PAGE, first=50)) for _ in range(args.runs)])
         page_plain = min([await timed(lambda: ask(PAGE_PLAIN, first=50)) for _ in range(args.runs)])
+        middle = encode_cursor(args.households_found // 2)
+        deep = min(
+            [await timed(lambda: ask(PAGE_DEEP, first=50, after=middle)) for _ in range(args.runs)]
+        )
+        # the what-if over the findings' period: the city's rows the findings read are kept
+        what_if_s = min([await timed(lambda: ask(WHAT_IF, **period)) for _ in range(args.runs)])
     finally:
         await driver.close()
         scratch.cleanup()
@@ -142,6 +155,20 @@ async def measure(args: argparse.Namespace, ids: list[str]) -> list[Figure]:
             f"{page * 1000:.1f} ms",
             f"the same page without eligibility: {page_plain * 1000:.1f} ms",
             f"{page / page_plain:.1f}x",
+        ),
+        Figure(
+            f"a page of 50 households {{ id decile }} from the middle of the city, best of "
+            f"{args.runs}",
+            f"{deep * 1000:.1f} ms",
+            f"household {{ id decile }} p95: {p95(plain) * 1000:.1f} ms",
+            f"{deep / p95(plain):.1f}x",
+        ),
+        Figure(
+            "eligibilityWhatIf PKH decileMax 3 over the findings' period, nothing written "
+            f"(the city's rows kept), best of {args.runs}",
+            f"{what_if_s * 1000:.1f} ms",
+            f"targetingFindings cold: {findings_s:.2f} s",
+            f"{what_if_s / findings_s:.3f}x",
         ),
     ]
 

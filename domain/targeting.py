@@ -44,7 +44,6 @@ from domain.eligibility import (
     Rule,
     RuleBook,
     facts_of,
-    household_facts,
 )
 
 DUPLICATION_RULES: Final[dict[str, str]] = {
@@ -289,37 +288,36 @@ class WhatIf:
         return (len(self.newly_included) - len(self.newly_excluded)) * self.unit_cost
 
 
-def what_if(now: Rule, then: Rule, rows: Iterable[Mapping[str, Any]], on: date) -> WhatIf:
-    """Every household of `rows` judged by the rule in force (`now`) and by the
-    changed one (`then`)."""
+def what_if(
+    now: Rule, then: Rule, rows: Iterable[TargetingRow], paid: Mapping[str, float]
+) -> WhatIf:
+    """Every household of `rows` (its facts counted on the day judged) judged by
+    the rule in force (`now`) and by the changed one (`then`); `paid`: what the
+    program paid each household it paid in the period, for the unit cost."""
     households = eligible_now = eligible_then = 0
     excluded: list[str] = []
     included: list[str] = []
-    paid: dict[str, float] = {}
     judged: dict[HouseholdFacts, tuple[bool, bool]] = {}  # households alike are judged once
     for row in rows:
         households += 1
-        facts = household_facts(row.get("decile"), row["members"], on)
+        facts = row.facts
         if facts not in judged:
             judged[facts] = (now.evaluate(facts).eligible, then.evaluate(facts).eligible)
         before, after = judged[facts]
         eligible_now += before
         eligible_then += after
         if before and not after:
-            excluded.append(str(row["household_id"]))
+            excluded.append(row.household_id)
         elif after and not before:
-            included.append(str(row["household_id"]))
-        amounts = [s["amount"] for s in row["services"] if s["program"] == now.program]
-        if any(a is not None for a in amounts):
-            paid[str(row["household_id"])] = sum(a or 0.0 for a in amounts)
+            included.append(row.household_id)
     return WhatIf(
         program=now.program,
         rule_version=then.version,
         households=households,
         eligible_now=eligible_now,
         eligible_then=eligible_then,
-        newly_excluded=tuple(excluded),
-        newly_included=tuple(included),
+        newly_excluded=tuple(sorted(excluded)),
+        newly_included=tuple(sorted(included)),
         unit_cost=sum(paid.values()) / len(paid) if paid else None,
     )
 

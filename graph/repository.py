@@ -187,8 +187,26 @@ HOUSEHOLD_SORT: Final[dict[str, str]] = {
 }
 
 
+#: What a household's eligibility reads of its members (`domain.eligibility.household_facts`):
+#: each member's birth date, status and the PPKS codes the scope shows (eligibility
+#: passes a scope that shows every one), after a MATCH of household `h`.
+MEMBER_FACTS: Final = (
+    "COLLECT { MATCH (p:Person)-[:MEMBER_OF]->(h) RETURN p {.birth_date, .status,"
+    " ppks: COLLECT { MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE "
+    + SHOWN_PROBLEM
+    + " RETURN pr.code }} }"
+)
+
+#: An active household's eligibility facts (`eligibility_facts`' row), after a MATCH of `h`.
+ELIGIBILITY_FACTS: Final = (
+    "{household_id: h.household_id, decile: h.welfare_decile, members: " + MEMBER_FACTS + "}"
+)
+
 #: The parts of a household's 360° view, each a subquery on `h` (a visible
 #: household) giving one list; `household_parts` asks for any of them at once.
+#: `eligibility` (its facts as `eligibility_facts` reads them, [] when not active)
+#: is there for `Loaders`, which fetches it with the 360° view for callers who see
+#: eligibility (they see every PPKS, as eligibility reads them).
 HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     "members": "CALL (h) { MATCH (p:Person)-[:MEMBER_OF]->(h) "
     " WITH p ORDER BY p.relationship <> 'KEPALA', p.person_id "
@@ -229,6 +247,11 @@ HOUSEHOLD_PARTS: Final[dict[str, LiteralString]] = {
     " WHERE $org IS NULL OR r.from_org = $org OR r.to_org = $org "
     " WITH r ORDER BY r.created_at DESC "
     " RETURN collect(r {" + REFERRAL_FIELDS + ", household_id: h.household_id}) AS referrals }",
+    "eligibility": "CALL (h) { RETURN CASE WHEN "
+    + ACTIVE_H
+    + " THEN ["
+    + ELIGIBILITY_FACTS
+    + "] ELSE [] END AS eligibility }",
 }
 
 
@@ -388,7 +411,7 @@ class GraphRepository(ServiceDeskStatements):
                 f"household, {', '.join(HOUSEHOLD_PARTS)}."
             )
         wanted = [p for p in HOUSEHOLD_PARTS if p in parts]
-        query: LiteralString = RESOLVE_HOUSEHOLD + "WHERE " + VISIBLE + " "
+        query: LiteralString = RESOLVE_HOUSEHOLD + "WHERE " + _visible(scope) + " "
         for part in wanted:
             query += HOUSEHOLD_PARTS[part] + " "
         fields = [f"{p}: {p}" for p in wanted]
@@ -610,9 +633,16 @@ class GraphRepository(ServiceDeskStatements):
             + " AND "
             + ACTIVE_P
             + " }) "
-            " AND " + VISIBLE + " WITH h ORDER BY " + order + direction + ", h.household_id "
-            "WITH collect(" + HOUSEHOLD + ") AS found "
-            "RETURN found[$offset..$offset + $limit] AS rows, size(found) AS total",
+            " AND "
+            + _visible(scope)
+            + " WITH h ORDER BY "
+            + order
+            + direction
+            + ", h.household_id "
+            # the matches' nodes are counted and sliced; only the page's are read out
+            "WITH collect(h) AS found "
+            "RETURN [h IN found[$offset..$offset + $limit] | " + HOUSEHOLD + "] AS rows,"
+            " size(found) AS total",
             scope,
             kel=filters.get("kelurahan_code"),
             kel_any=filters.get("kelurahan"),
@@ -747,11 +777,9 @@ class GraphRepository(ServiceDeskStatements):
         return await self._read(
             head + ACTIVE_H + " AND " + VISIBLE + " "
             "RETURN h.household_id AS household_id, h.kelurahan_code AS kelurahan_code,"
-            " h.kecamatan_code AS kecamatan_code, h.welfare_decile AS decile,"
-            " COLLECT { MATCH (p:Person)-[:MEMBER_OF]->(h) RETURN p {.birth_date, .status,"
-            "  ppks: COLLECT { MATCH (p)-[:HAS_PROBLEM]->(pr:Problem) WHERE "
-            + SHOWN_PROBLEM
-            + "  RETURN pr.code }} } AS members,"
+            " h.kecamatan_code AS kecamatan_code, h.welfare_decile AS decile, "
+            + MEMBER_FACTS
+            + " AS members,"
             " COLLECT { MATCH (s:Service)-[:RECEIVED_BY]->(h) "
             "  WHERE s.service_date >= $start AND s.service_date <= $end "
             "  WITH s ORDER BY s.service_date, s.service_id "
@@ -764,6 +792,23 @@ class GraphRepository(ServiceDeskStatements):
             start=start,
             end=end,
             ids=list(ids or []),
+        )
+
+    async def eligibility_facts(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
+        """What a household's eligibility reads, for each of `ids` (None when it
+        is not an active household the caller may see), in one statement:
+        household_id, decile and members ([{birth_date, status, ppks}]). Nothing
+        of it depends on the day eligibility is judged (ages are counted then)."""
+        return await self._aligned(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) WHERE "
+            + ACTIVE_H
+            + " AND "
+            + _visible(scope)
+            + " RETURN id, "
+            + ELIGIBILITY_FACTS
+            + " AS items",
+            ids,
+            scope,
         )
 
     async def city_targeting_facts(self, scope: Scope, *, start: date, end: date) -> list[Row]:
@@ -798,6 +843,35 @@ class GraphRepository(ServiceDeskStatements):
         )
         # one record of lists: the driver's cost per record is most of a city's read
         return [dict(zip(_CITY_FACTS, r, strict=True)) for r in rows[0]["rows"]]
+
+    async def programs_paid(
+        self, scope: Scope, programs: Sequence[str], *, start: date, end: date
+    ) -> dict[str, dict[str, float]]:
+        """What each of `programs` paid each active household the caller may see
+        in [start, end], by program then household id (in id order): the sum of
+        its services' amounts (a missing amount counts 0, in service order), for
+        households with at least one amount. One statement."""
+        if end < start:
+            raise GraphInputError("to: the end of the period is before its start.")
+        rows = await self._read(
+            "MATCH (s:Service)-[:RECEIVED_BY]->(h:Household) "
+            "WHERE s.service_date >= $start AND s.service_date <= $end"
+            " AND s.program IN $programs AND " + ACTIVE_H + " AND " + _visible(scope) + " "
+            "WITH h, s ORDER BY s.service_date, s.service_id "
+            "WITH s.program AS program, h, collect(s.amount) AS amounts "
+            "WHERE any(a IN amounts WHERE a IS NOT NULL) "
+            "RETURN program, h.household_id AS household_id, amounts "
+            "ORDER BY program, household_id",
+            scope,
+            start=start,
+            end=end,
+            programs=list(programs),
+            plain=True,
+        )
+        paid: dict[str, dict[str, float]] = {p: {} for p in programs}
+        for r in rows:
+            paid[r["program"]][r["household_id"]] = sum(a or 0.0 for a in r["amounts"])
+        return paid
 
     async def graph_stamp(self) -> tuple[int, ...]:
         """What changes whenever the graph is changed other than through the

@@ -30,7 +30,7 @@ from journal import Journal
 from schema.audit import AuditTrail
 from schema.eligibility import FindingsCache
 from schema.loaders import Loaders
-from schema.permissions import Policy, policy_for, scope_for
+from schema.permissions import Policy, policy_for, scope_for, sees_eligibility
 from schema.pubsub import PubSub
 from schema.services import (
     AccessGrants,
@@ -121,7 +121,12 @@ class Context:
         return cls(
             services=services,
             principal=principal,
-            loaders=Loaders(services.repository, scope, personal=policy.can_see_personal),
+            loaders=Loaders(
+                services.repository,
+                scope,
+                personal=policy.can_see_personal,
+                eligibility=sees_eligibility(policy),
+            ),
             scope=scope,
             policy=policy,
             audit=AuditTrail(purpose.strip() or None if purpose else None, services.purposes),

@@ -1,16 +1,17 @@
 """Eligibility and targeting for the resolvers: the rules from the request's
 services, a household's facts from the graph (batched per request by the
-`eligibility_facts` loader), the findings of a whole city from two set-based
-reads (`city_targeting_facts` and `duplicated_aid`), never one read per
-household, kept in `FindingsCache` until something is written."""
+`eligibility_facts` loader, or with its 360° view), the findings of a whole
+city from two set-based reads (`city_targeting_facts` and `duplicated_aid`),
+never one read per household, kept in `FindingsCache` until something is
+written."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -19,6 +20,7 @@ from domain.eligibility import Eligibility, Rule, RuleBook, household_facts
 from domain.shapes import Row, Scope
 from domain.targeting import (
     Finding,
+    TargetingRow,
     duplication_finding,
     eligibility_findings,
     household_row,
@@ -26,6 +28,8 @@ from domain.targeting import (
     with_services,
 )
 from schema.errors import InputError, ServiceError
+
+T = TypeVar("T")
 
 #: all of a city's duplicated aid in one read
 WHOLE_CITY: int = 10**9
@@ -44,9 +48,10 @@ async def household_eligibility(
     """One household's eligibility on `on`, for every program with a rule then
     (or `program`), from all its facts (`full_facts`: callers show it only to
     those who may see it); [] when the household is not visible. The households
-    of one request are read together (`Loaders.eligibility_facts`)."""
+    of one request are read together (`Loaders.eligibility_facts`), and a
+    household asked for by id brings them with its 360° view."""
     book = rules(info)
-    row = await info.context.loaders.eligibility_facts.load((household_id, on))
+    row = await info.context.loaders.eligibility_facts.load(household_id)
     if row is None:
         return []
     facts = household_facts(row.get("decile"), row["members"], on)
@@ -85,31 +90,32 @@ def full_facts(scope: Scope) -> Scope:
 
 
 class FindingsCache:
-    """A city's findings, kept until anything is written: the key holds the
-    journal's head (every API write is journaled before it reaches the graph),
-    the graph's stamp (a load generation begun or published, an erasure), the
-    rules' version, the caller's scope and the period. Calls that arrive while
-    one computes wait for it. `held`: how many keys are kept (newest last)."""
+    """A city's targeting rows and findings, kept until anything is written:
+    each key holds the journal's head (every API write is journaled before it
+    reaches the graph), the graph's stamp (a load generation begun or
+    published, an erasure), the caller's scope and the period, and for the
+    findings the rules' version; its first item names the kind ("rows",
+    "findings"). Calls that arrive while one computes wait for it. `held`: how
+    many keys are kept (newest last)."""
 
-    def __init__(self, held: int = 4) -> None:
+    def __init__(self, held: int = 8) -> None:
         self._held = held
-        self._found: OrderedDict[Hashable, asyncio.Future[list[Finding]]] = OrderedDict()
-        self.computed = 0
-        """How many times the findings were computed (read, not served from here)."""
+        self._found: OrderedDict[Hashable, asyncio.Future[Any]] = OrderedDict()
+        self.computed: Counter[str] = Counter()
+        """How many times each kind was computed (read, not served from here)."""
 
-    async def get(
-        self, key: Hashable, compute: Callable[[], Awaitable[list[Finding]]]
-    ) -> list[Finding]:
+    async def get(self, key: tuple[str, Hashable], compute: Callable[[], Awaitable[T]]) -> T:
         held = self._found.get(key)
         if held is not None:
             self._found.move_to_end(key)
-            return await asyncio.shield(held)
-        future: asyncio.Future[list[Finding]] = asyncio.get_running_loop().create_future()
+            found: T = await asyncio.shield(held)
+            return found
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._found[key] = future
         while len(self._found) > self._held:
             self._found.popitem(last=False)
         try:
-            self.computed += 1
+            self.computed[key[0]] += 1
             future.set_result(await compute())
         except asyncio.CancelledError:
             self._found.pop(key, None)
@@ -123,43 +129,68 @@ class FindingsCache:
         return future.result()
 
 
+async def _kept(
+    info: strawberry.Info[Any, Any],
+    kind: str,
+    key: tuple[Hashable, ...],
+    compute: Callable[[], Awaitable[T]],
+) -> T:
+    """`compute()`, served from `FindingsCache` while nothing is written
+    (without a journal, every call computes)."""
+    services = info.context.services
+    if services.journal is None:
+        return await compute()
+    stamp = (await info.context.repository.graph_stamp(), services.journal.head())
+    cache: FindingsCache = services.findings
+    return await cache.get((kind, (*stamp, *key)), compute)
+
+
+def _scope_key(scope: Scope) -> tuple[Hashable, ...]:
+    return (
+        scope["organization"],
+        scope["special_category"],
+        tuple(sorted(scope.get("opened") or ())),
+    )
+
+
+async def city_rows(
+    info: strawberry.Info[Any, Any], scope: Scope, start: date, end: date
+) -> list[TargetingRow]:
+    """Every active household the scope sees as the findings read it, facts
+    counted on `end`: one statement (`city_targeting_facts`), kept in
+    `FindingsCache` while nothing is written, for the findings and the what-if."""
+    repository = info.context.repository
+
+    async def compute() -> list[TargetingRow]:
+        facts = await repository.city_targeting_facts(scope, start=start, end=end)
+        return [targeting_row(r, end) for r in facts]
+
+    return await _kept(info, "rows", (*_scope_key(scope), start, end), compute)
+
+
 async def city_findings(
     info: strawberry.Info[Any, Any], scope: Scope, start: date, end: date
 ) -> list[Finding]:
     """Every finding in the city the scope sees, eligibility judged on `end`:
-    two statements, then the rules in one pass; served from `FindingsCache`
-    while nothing is written (without a journal, every call computes)."""
+    two statements (the city's rows, `city_rows`, and its duplicated aid), then
+    the rules in one pass; served from `FindingsCache` while nothing is written
+    (without a journal, every call computes)."""
     book = rules(info)
-    services = info.context.services
     repository = info.context.repository
 
     async def compute() -> list[Finding]:
-        facts, duplicated = await asyncio.gather(
-            repository.city_targeting_facts(scope, start=start, end=end),
+        rows, duplicated = await asyncio.gather(
+            city_rows(info, scope, start, end),
             repository.duplicated_aid(scope, start=start, end=end, limit=WHOLE_CITY),
         )
-        rows = [targeting_row(r, end) for r in facts]
         found = eligibility_findings(book, rows, end)
         homes = {r.household_id: r for r in rows}
         found += [duplication_finding(r, homes.get(r["household_id"])) for r in duplicated["rows"]]
         found.sort(key=lambda f: (f.household_id, f.kind, f.programs, f.rule))
         return found
 
-    if services.journal is None:
-        return await compute()
-    key = (
-        await repository.graph_stamp(),
-        services.journal.head(),
-        book.version,
-        str(book.path),
-        scope["organization"],
-        scope["special_category"],
-        tuple(sorted(scope.get("opened") or ())),
-        start,
-        end,
-    )
-    cache: FindingsCache = services.findings
-    return await cache.get(key, compute)
+    key = (book.version, str(book.path), *_scope_key(scope), start, end)
+    return await _kept(info, "findings", key, compute)
 
 
 async def with_evidence(
@@ -214,6 +245,7 @@ __all__ = [
     "FindingsCache",
     "city_facts",
     "city_findings",
+    "city_rows",
     "draw_roster_now",
     "full_facts",
     "household_eligibility",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
 from typing import Any, TypeAlias, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -111,9 +110,18 @@ class HouseholdParts:
 class Loaders:
     """`personal` False (a role that may not read named people) makes every
     loader refuse before it reaches the graph: a second line behind the
-    resolvers' own checks."""
+    resolvers' own checks. `eligibility` (the caller sees eligibility): a
+    household fetched by id brings its eligibility facts too, priming
+    `eligibility_facts`."""
 
-    def __init__(self, repository: Repository, scope: Scope, *, personal: bool = True) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        scope: Scope,
+        *,
+        personal: bool = True,
+        eligibility: bool = False,
+    ) -> None:
         def make(
             fn: Callable[[Sequence[str], Scope], Awaitable[list[T]]],
         ) -> DataLoader[str, T]:
@@ -139,12 +147,18 @@ class Loaders:
         for attr, part in PARTS.items():
             setattr(self, attr, self._part_loader(parts, part, personal))
 
+        # a caller who sees eligibility gets a household's eligibility facts with its
+        # 360° view, so `household(id) { eligibility }` is one statement too; the
+        # part reads the PPKS the scope shows, so only a scope showing every one
+        eligibility = eligibility and bool(scope.get("special_category"))
+        wanted = ["household", *PARTS.values(), *(["eligibility"] if eligibility else [])]
+
         async def household_360(keys: list[str]) -> list[Row | None]:
-            # a household asked for by id is nearly always shown with its 360°
-            # view: fetch it all at once and prime the part loaders
+            # a household asked for by id is nearly always shown with its 360° view:
+            # fetch it all at once and prime the part loaders
             if not personal:
                 raise Forbidden("this role cannot read named people or households.")
-            found = await fetch(keys, ["household", *PARTS.values()], scope)
+            found = await fetch(keys, wanted, scope)
             out: list[Row | None] = []
             for key, views in zip(keys, found, strict=True):
                 if not views:
@@ -153,28 +167,23 @@ class Loaders:
                 self._prime_member_problems(views["members"])
                 for attr, part in PARTS.items():
                     getattr(self, attr).prime(key, views[part])
+                if eligibility:
+                    # by the id it answers with (a merged id resolves to another)
+                    facts = views["eligibility"]
+                    household_id = views["household"]["household_id"]
+                    self.eligibility_facts.prime(household_id, facts[0] if facts else None)
                 out.append(views["household"])
             return out
 
         self.household = DataLoader(household_360, max_batch_size=1000)
 
-        async def eligibility_facts(keys: list[tuple[str, date]]) -> list[Row | None]:
-            # one statement per day asked (a request asks one)
+        async def eligibility_facts(keys: list[str]) -> list[Row | None]:
             if not personal:
                 raise Forbidden("this role cannot read named people or households.")
-            days: dict[date, list[str]] = {}
-            for household_id, on in keys:
-                days.setdefault(on, []).append(household_id)
-            found: dict[tuple[str, date], Row] = {}
-            for on, ids in days.items():
-                rows = await repository.targeting_facts(
-                    full_facts(scope), start=on, end=on, ids=ids
-                )
-                found.update({(r["household_id"], on): r for r in rows})
-            return [found.get(k) for k in keys]
+            return await repository.eligibility_facts(keys, full_facts(scope))
 
-        #: (household id, day) -> its `targeting_facts` row, None when not visible
-        self.eligibility_facts: DataLoader[tuple[str, date], Row | None] = DataLoader(
+        #: household id -> its `eligibility_facts` row, None when not visible
+        self.eligibility_facts: DataLoader[str, Row | None] = DataLoader(
             eligibility_facts, max_batch_size=1000
         )
 

@@ -174,11 +174,23 @@ class Repository(ServiceDeskStore, Protocol):
         ppks}]), services in [start, end] and enrolled (active program codes)."""
         ...
 
+    async def eligibility_facts(self, ids: Sequence[str], scope: Scope) -> list[Row | None]:
+        """Per id, None unless an active household the caller may see: household_id,
+        decile and members ([{birth_date, status, ppks}])."""
+        ...
+
     async def city_targeting_facts(self, scope: Scope, *, start: date, end: date) -> list[Row]:
         """Per active visible household, what the whole city's findings read:
         household_id, kelurahan_code, kecamatan_code, decile, births (ISO date or
         None per active member), problems (PPKS codes per active member with
         one), served (programs with a service in [start, end]) and enrolled."""
+        ...
+
+    async def programs_paid(
+        self, scope: Scope, programs: Sequence[str], *, start: date, end: date
+    ) -> dict[str, dict[str, float]]:
+        """By program, per active visible household with an amount from it in
+        [start, end]: the sum of those amounts (a missing one counts 0)."""
         ...
 
     async def graph_stamp(self) -> Hashable:

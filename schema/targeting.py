@@ -5,6 +5,7 @@ what-if of a changed rule (`domain.targeting`, `schema.eligibility`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import date
 from typing import Annotated
@@ -16,7 +17,15 @@ from domain.targeting import Finding, what_if
 from domain.thresholds import is_decile
 from schema.audit import personal, rows_read
 from schema.context import Context
-from schema.eligibility import city_findings, full_facts, in_area, rule_on, rules, with_evidence
+from schema.eligibility import (
+    city_findings,
+    city_rows,
+    full_facts,
+    in_area,
+    rule_on,
+    rules,
+    with_evidence,
+)
 from schema.errors import InputError
 from schema.pagination import Connection, connection, window
 from schema.permissions import (
@@ -161,15 +170,18 @@ class TargetingQueries:
                 changed.append(book.what_if(code, to, when=expression, params=params))
             except RuleError as e:
                 raise InputError("expression", str(e)) from None
-        rows = await info.context.repository.targeting_facts(
-            full_facts(info.context.scope), start=from_, end=to
+        # the city's rows the findings read (kept while nothing is written)
+        scope = full_facts(info.context.scope)
+        rows, paid = await asyncio.gather(
+            city_rows(info, scope, from_, to),
+            info.context.repository.programs_paid(scope, programs, start=from_, end=to),
         )
         shown = sees_eligibility(policy)
         out = []
         for then in changed:
             now = book.rule(then.program, to)
             assert now is not None
-            result = what_if(now, then, rows, to)
+            result = what_if(now, then, rows, paid[now.program])
             if shown and result.newly_excluded:
                 rows_read(info, [{"household_id": h} for h in result.newly_excluded])
             out.append(
