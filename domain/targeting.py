@@ -44,6 +44,7 @@ from domain.eligibility import (
     Rule,
     RuleBook,
     facts_of,
+    household_facts,
 )
 
 DUPLICATION_RULES: Final[dict[str, str]] = {
