@@ -326,9 +326,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         tailer = JournalTailer(runtime.services.journal or journal, runtime.services.pubsub)
         await tailer.poll()  # from the head: what is appended from now on
         tailing = asyncio.create_task(tailer.run())
+        # residents' messages left unsent by the last run go now (hub.notify)
+        await notifier.start()
         try:
             yield
         finally:
+            await notifier.stop()  # bounded: what is not sent waits for the next start
             for task in (anchoring, watching, tailing):
                 if task is not None:
                     task.cancel()
