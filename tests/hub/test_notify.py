@@ -20,8 +20,12 @@ from typing import Any
 
 import pytest
 
+from graph.driver import GraphTarget, open_async_driver
+from graph.repository import GraphRepository
+from hub.app import create_app
 from hub.notify import HttpSender, Outbox, OutboxSender, message_key, notifier_for
-from hub.settings import Settings
+from hub.settings import Settings, load_settings
+from schema.context import Services
 from schema.services import Notification
 
 pytestmark = pytest.mark.anyio
@@ -156,6 +160,9 @@ async def test_messages_left_at_a_stop_are_sent_once_at_the_next_start(
 
 CHILD = """
 import asyncio, sys
+from graph.driver import GraphTarget, open_async_driver
+from graph.repository import GraphRepository
+from hub.app import create_app
 from hub.notify import HttpSender, Outbox
 from schema.services import Notification
 
@@ -245,4 +252,36 @@ def test_an_erasure_deletes_the_messages_of_a_persons_requests(tmp_path: Path) -
     assert box.erase(["SP-00000001"], ["6289999999999"]) == 3
     assert [m["reference"] for m in box.messages()] == ["SP-00000003"]
     assert box.erase([], []) == 0
+    box.close()
+
+
+async def test_the_hub_sends_at_start_what_a_stopped_hub_left(
+    tmp_path: Path, gateway: Gateway
+) -> None:
+    gateway.failures = 0
+    left = Outbox(tmp_path / "notify.sqlite")  # queued by the last run, never sent
+    left.add(MESSAGE, "http")
+    left.close()
+    settings = load_settings(
+        {"HUB_HOME": str(tmp_path), "HUB_NOTIFY_SENDER": "http", "HUB_NOTIFY_URL": gateway.url},
+        toml_path=tmp_path / "none.toml",
+    )
+    # only the app's start and stop run: the graph is connected to, never asked
+    driver = await open_async_driver(
+        GraphTarget(
+            uri=os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
+            user=os.environ.get("NEO4J_TEST_USER", "neo4j"),
+            password=os.environ.get("NEO4J_TEST_PASSWORD", ""),
+        )
+    )
+    app = create_app(settings, Services(repository=GraphRepository(driver, "neo4j")))
+    async with app.router.lifespan_context(app):
+        for _ in range(1000):  # a bound, not a timing claim
+            if gateway.accepted:
+                break
+            await asyncio.sleep(0.01)
+    await driver.close()
+    assert keys(gateway.accepted) == [message_key(MESSAGE)]
+    box = Outbox(tmp_path / "notify.sqlite")
+    assert [m["state"] for m in box.messages()] == ["sent"]
     box.close()
