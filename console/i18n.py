@@ -731,6 +731,20 @@ CATALOGUE.update(
     }
 )
 
+# request page: lifting Cek status' lock on a request's number (unlockStatusCheck)
+CATALOGUE.update(
+    {
+        "req_unlock_title": ("Cek status terkunci?", "Cek status locked?"),
+        "req_unlock_hint": (
+            "Setelah terlalu banyak percobaan NIK yang salah, Cek status untuk nomor ini "
+            "tidak menjawab sampai besok. Buka kuncinya setelah Anda memeriksa KTP pemohon.",
+            "After too many wrong NIK digits, Cek status answers nothing for this number "
+            "until tomorrow. Unlock it once you have checked the applicant's KTP.",
+        ),
+        "req_unlock": ("Buka kunci Cek status", "Unlock Cek status"),
+    }
+)
+
 
 class Labels:
     """The catalogue in one language; `labels["key"]` in templates."""

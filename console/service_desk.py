@@ -306,6 +306,13 @@ class ServiceDesk:
                 outcome=form.get("outcome", ""),
                 reason=note,
             )
+        elif action == "unlock":  # Cek status' lock on the number (dinsos_admin; audited)
+            made, errors = await self._request(request, session)
+            if made is None:
+                return self._missing(request, session, errors, "desk_request")
+            out = await self.core.run(
+                session, "UnlockStatusCheck", DESK_TASK, number=str(made["number"])
+            )
         else:
             return await self.request_page(
                 request, session, [_say(labels["desk_unknown_action"])], 400

@@ -22,6 +22,7 @@ program. Nobody else writes them.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 import statistics
@@ -280,10 +281,29 @@ def normalise_number(text: str) -> str:
     return f"{clean[:2]}-{clean[2:]}" if len(clean) > 2 else clean
 
 
-def nik_digest(salt: str, nik_suffix: str) -> str:
-    """What a request keeps of its applicant's NIK: a salted digest of its last
-    `NIK_SUFFIX_DIGITS` digits, never the digits."""
-    return hashlib.sha256(f"{salt}:{nik_suffix}".encode()).hexdigest()
+#: the version prefix of a NIK digest made with the server's key (an HMAC); a
+#: digest without a prefix is the first kind, a salted SHA-256, still verified
+NIK_DIGEST_VERSION: Final = "h1"
+
+
+def nik_digest(key: bytes, salt: str, nik_suffix: str) -> str:
+    """What a request keeps of its applicant's NIK: an HMAC-SHA256, under the
+    server's key, of a per-request salt and the last `NIK_SUFFIX_DIGITS` digits,
+    never the digits. Without the key, a copy of the graph does not give the
+    10,000 possible suffixes away to a loop."""
+    mac = hmac.new(key, f"{salt}:{nik_suffix}".encode(), hashlib.sha256).hexdigest()
+    return f"{NIK_DIGEST_VERSION}:{mac}"
+
+
+def nik_matches(key: bytes, salt: str, nik_suffix: str, stored: str) -> bool:
+    """Whether `nik_suffix` is the one `stored` was made of, by the stored
+    digest's own rule (an older, unprefixed one is a salted SHA-256); one digest
+    computed and compared in constant time either way."""
+    if stored.startswith(f"{NIK_DIGEST_VERSION}:"):
+        given = nik_digest(key, salt, nik_suffix)
+    else:
+        given = hashlib.sha256(f"{salt}:{nik_suffix}".encode()).hexdigest()
+    return hmac.compare_digest(given.encode(), stored.encode())
 
 
 def nik_suffix(nik: str | None) -> str | None:
@@ -513,6 +533,7 @@ __all__ = [
     "GRIEVANCE_PREFIX",
     "GRIEVANCE_STATUSES",
     "IN_SERVICE",
+    "NIK_DIGEST_VERSION",
     "NIK_SUFFIX_DIGITS",
     "NO_RULE_FINDING",
     "OUTCOMES",
@@ -546,6 +567,7 @@ __all__ = [
     "new_number",
     "next_step_sentence",
     "nik_digest",
+    "nik_matches",
     "nik_suffix",
     "normalise_number",
     "office_day",

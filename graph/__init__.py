@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from graph.constraints import ensure as ensure_constraints
 from graph.driver import GraphTarget, open_async_driver, open_driver, refused
+from graph.erasure import desk_items
 from graph.erasure import erase as erase_in_graph
 from graph.errors import (
     GraphError,
@@ -63,6 +64,7 @@ __all__ = [
     "LocalNeo4jStatus",
     "begin_generation",
     "derive_facts",
+    "desk_items",
     "drop_step",
     "ensure_constraints",
     "erase_in_graph",

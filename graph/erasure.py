@@ -2,7 +2,8 @@
 assessments and change requests, the person, and a household left without
 members with what hangs on it (services, assessments, referrals, change
 requests); the front desk's requests and complaints about them or the
-household, and the targeting findings those complaints reported. Idempotent."""
+household, the targeting findings those complaints reported, and web-form
+requests named by id (`desk_items` finds those a person typed). Idempotent."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from neo4j import Driver
+
+from domain.service_desk import PENDING_VERIFICATION
 
 _RECORDS = """
 UNWIND $keys AS k
@@ -38,6 +41,20 @@ MATCH (x) WHERE (x:ServiceRequest OR x:Grievance OR x:ReportedFinding)
   AND (x.person_id IN $persons OR x.household_id IN $households)
 DETACH DELETE x RETURN count(*) AS n"""
 
+_WEB_FORM_REQUESTS = """
+MATCH (s:ServiceRequest) WHERE s.service_request_id IN $service_requests
+DETACH DELETE s RETURN count(*) AS n"""
+
+_DESK_ITEMS = """
+MATCH (s:ServiceRequest)
+WHERE s.person_id IN $persons OR s.household_id IN $households
+   OR (s.status = $pending AND s.applicant IS NOT NULL)
+RETURN s.service_request_id AS id, s.number AS number, s.phone AS phone,
+       CASE WHEN s.status = $pending THEN s.applicant END AS applicant
+UNION ALL
+MATCH (g:Grievance) WHERE g.person_id IN $persons OR g.household_id IN $households
+RETURN g.grievance_id AS id, g.number AS number, g.phone AS phone, null AS applicant"""
+
 _HOUSEHOLDS = """
 UNWIND $households AS hid
 MATCH (h:Household {household_id: hid}) WHERE NOT EXISTS { (:Person)-[:MEMBER_OF]->(h) }
@@ -55,12 +72,15 @@ def erase(
     record_keys: Sequence[str],
     persons: Sequence[str],
     households: Sequence[str],
+    service_requests: Sequence[str] = (),
 ) -> dict[str, int]:
-    """Delete these records, people and (memberless) households; counts deleted."""
+    """Delete these records, people and (memberless) households, and these
+    service requests (web-form ones whose applicant is erased); counts deleted."""
     params: dict[str, Any] = {
         "keys": list(record_keys),
         "persons": list(persons),
         "households": list(households),
+        "service_requests": list(service_requests),
     }
     counts: dict[str, int] = {}
     for name, cypher in (
@@ -70,10 +90,26 @@ def erase(
         ("households", _HOUSEHOLDS),
         ("change_requests", _CHANGE_REQUESTS),
         ("service_desk", _SERVICE_DESK),
+        ("web_form_requests", _WEB_FORM_REQUESTS),
     ):
         records, _, _ = driver.execute_query(cypher, params, database_=database)
         counts[name] = int(records[0]["n"]) if records else 0
     return counts
 
 
-__all__ = ["erase"]
+def desk_items(
+    driver: Driver, database: str, *, persons: Sequence[str], households: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The front desk's requests and complaints about these people or
+    households (id, public number, contact phone), and every web-form request
+    still PENDING_VERIFICATION with what its applicant typed (`applicant`, JSON):
+    the caller picks those a person typed, whom no id names yet."""
+    records, _, _ = driver.execute_query(
+        _DESK_ITEMS,
+        {"persons": list(persons), "households": list(households), "pending": PENDING_VERIFICATION},
+        database_=database,
+    )
+    return [dict(r) for r in records]
+
+
+__all__ = ["desk_items", "erase"]

@@ -59,6 +59,7 @@ from hub.security.purposes import PurposeRegistry
 from hub.security.ratelimit import SharedBuckets, ratelimit_path
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings, graph_target
+from hub.status_check import FailedChecks, nik_key
 from journal import Journal
 from linkage import NameTokens
 from schema import build_schema
@@ -220,6 +221,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     except (OSError, ValueError) as exc:
         raise ConfigError(f"worker_areas_file: {exc}") from None
     notifier = notifier_for(settings)
+    desk_key = nik_key(settings)
+    failures = FailedChecks(security, settings.status_check_failures_per_day)
     if services is not None:
         services = replace(
             services,
@@ -232,6 +235,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             grants=services.grants or grants,
             submissions=services.submissions or watch,
             cycles=services.cycles or cycles,
+            status_checks=services.status_checks or failures,
         )
     runtime = Runtime(
         settings=settings,
@@ -312,6 +316,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 cycles=cycles,
                 worker_areas=areas,
                 notifier=notifier,
+                nik_key=desk_key,
+                status_checks=failures,
             )
         # everything alive now lives as long as the app: keep it out of the
         # collector's full passes, which otherwise stall every request (~200 ms)
@@ -326,9 +332,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         tailer = JournalTailer(runtime.services.journal or journal, runtime.services.pubsub)
         await tailer.poll()  # from the head: what is appended from now on
         tailing = asyncio.create_task(tailer.run())
+        # residents' messages left unsent by the last run go now (hub.notify)
+        await notifier.start()
         try:
             yield
         finally:
+            await notifier.stop()  # bounded: what is not sent waits for the next start
             for task in (anchoring, watching, tailing):
                 if task is not None:
                     task.cancel()
@@ -366,6 +375,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 runtime.graphql_context,
                 schema,
                 lambda: runtime.services,
+                failures,
             ),
         ],
         lifespan=lifespan,

@@ -50,9 +50,11 @@ def console_routes(
     context: Callable[[Principal | None, str | None], Context],
     schema: Executor,
     services: Callable[[], Services | None] = lambda: None,
+    failures: FailedChecks | None = None,
 ) -> list[BaseRoute]:
     """`services`: the app's services once the graph is connected (Cek status
-    reads the request through them)."""
+    reads the request through them); `failures`: the shared count of wrong
+    checks per number (hub.status_check.FailedChecks; None locks nothing)."""
 
     def principal(payload: Mapping[str, Any]) -> Principal:
         p = principal_of(dict(payload))
@@ -86,7 +88,7 @@ def console_routes(
         )
 
     door = PublicDoor(
-        check=status_check(services, FailedChecks(settings.status_check_failures_per_day)),
+        check=status_check(services, failures),
         limit=public.check,
         run=as_web_form,
         secure=settings.mode == "production",

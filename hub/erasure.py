@@ -1,5 +1,7 @@
 """Retention and erasure wired together: staging (connectors.erasure), the
-linkage tables (linkage.erasure), the graph (graph.erasure) and the audit log.
+linkage tables (linkage.erasure), the graph (graph.erasure), the front desk's
+data beyond them (the residents' messages in the outbox, and web-form requests
+the person typed, found by their NIK) and the audit log.
 
 The audit event names the person ids (internal ids, kept as `erased` in the
 registry so they are never reused), the cause, and counts: never the erased
@@ -10,13 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from collections.abc import Sequence
+import hashlib
+import hmac
+import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
 from connectors.erasure import erase_staged, expired_records
-from graph import open_driver
+from connectors.staging_tables import ensure_staging_tables
+from graph import desk_items, open_driver
 from hub.cycles import SqliteCycles, cycles_path
 from hub.errors import HubError
 from hub.graph_sync import drain_erasures, queue_erasure
@@ -25,7 +32,8 @@ from hub.localgraph import ensure_neo4j
 from hub.notify import Outbox, outbox_path
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings, graph_target
-from journal import Journal
+from hub.status_check import nik_key
+from journal import Journal, kinds
 from linkage import (
     IdentityLedger,
     forget_records,
@@ -35,6 +43,8 @@ from linkage import (
 )
 
 ERASE_PURPOSE = "subject_access [legal_obligation]"
+#: the NIKs (as HMACs) whose unverified web-form requests an erasure still has to delete
+_TYPED = "desk_erasure_pending"
 RETENTION_PURPOSE = "oversight [legal_obligation]"
 
 
@@ -46,6 +56,10 @@ class Erasure:
     staged_records: int = 0
     messages: int = 0
     """residents' messages whose phone and text were blanked (retention)"""
+    desk_messages: int = 0
+    """residents' messages about the person's requests and complaints, deleted"""
+    web_form_requests: int = 0
+    """web-form requests the person typed, not verified yet, deleted"""
     graph: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
 
@@ -57,6 +71,12 @@ class Erasure:
             f"{len(self.persons)} people and {len(self.households)} households"
             + (f"; graph: {graph}" if graph else "")
             + (f"; {self.messages} messages blanked" if self.messages else "")
+            + (f"; {self.desk_messages} messages deleted" if self.desk_messages else "")
+            + (
+                f"; {self.web_form_requests} web-form requests deleted"
+                if self.web_form_requests
+                else ""
+            )
         )
 
 
@@ -145,6 +165,8 @@ def _erase(
     if dry_run:
         result.staged_records = len(keys)
         return result
+    key = nik_key(settings)  # web-form requests they typed are found by their NIKs' HMAC
+    marks = {_mark(key, n) for n in _niks(settings, con, keys)}
     con.execute("BEGIN TRANSACTION")
     try:
         result.staged_records = erase_staged(con, keys, cause, now)
@@ -154,6 +176,7 @@ def _erase(
         result.persons = sorted({*forgotten.persons, *also})
         result.households = list(forgotten.households)
         queue_erasure(con, record_keys=keys, persons=result.persons, households=result.households)
+        _queue_typed(con, marks)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -161,8 +184,20 @@ def _erase(
     # submissions through the API not ingested yet: `hub ingest` must not stage them again
     if (settings.home / "intake.sqlite").exists():
         IntakeStore(settings.home).forget(keys)
-    # the journal forgets what the API recorded about them (hub load would replay it)
-    Journal.at_home(settings.home).forget(persons=result.persons, households=result.households)
+    # the journal forgets what the API recorded about them (hub load would replay
+    # it), every fact of their desk requests and complaints too, and the messages
+    # about those go from the outbox (a web-form request's first fact names no one)
+    journal = Journal.at_home(settings.home)
+    desk = journal.about(
+        persons=result.persons, households=result.households, kinds=kinds.SERVICE_DESK
+    )
+    numbers = {str(f.payload.get("row", {}).get("number") or "") for f in desk} - {""}
+    result.desk_messages = _erase_messages(settings, numbers, ())
+    journal.forget(
+        persons=result.persons,
+        households=result.households,
+        subjects=sorted({f.subject for f in desk if f.subject}),
+    )
     IdentityLedger.at_home(settings.home).forget(keys, result.persons)
     # and the program cycles' frozen rosters (the cycles keep their approved counts)
     if cycles_path(settings.home).exists():
@@ -171,8 +206,91 @@ def _erase(
     # not reach (Neo4j down); on failure the queue keeps it for the next run
     ensure_neo4j(settings)
     with open_driver(graph_target(settings)) as driver:
+        items = desk_items(
+            driver,
+            settings.neo4j_database,
+            persons=result.persons,
+            households=result.households,
+        )
+        # the NIKs of this erasure, and of any earlier one the graph was down for
+        con.execute(f"CREATE TABLE IF NOT EXISTS {_TYPED} (nik_mark VARCHAR PRIMARY KEY)")
+        wanted = {m for (m,) in con.execute(f"SELECT nik_mark FROM {_TYPED}").fetchall()}
+        typed = [i for i in items if i["applicant"] is not None and _typed(key, i) in wanted]
+        queue_erasure(
+            con,
+            record_keys=(),
+            persons=(),
+            households=(),
+            service_requests=[str(i["id"]) for i in typed],
+        )
         result.graph = drain_erasures(con, driver, settings.neo4j_database)
+        con.execute(f"DELETE FROM {_TYPED} WHERE nik_mark IN (SELECT unnest(?))", [list(wanted)])
+    result.web_form_requests = len(typed)
+    mine = [i for i in items if i["applicant"] is None or i in typed]
+    journal.forget(subjects=[str(i["id"]) for i in typed])
+    result.desk_messages += _erase_messages(
+        settings,
+        {str(i["number"]) for i in mine if i["number"]},
+        {str(i["phone"]) for i in mine if i["phone"]},
+    )
+    journal.close()
     return result
+
+
+def _niks(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> set[str]:
+    """The NIKs these records give (staged, or submitted and not staged yet)."""
+    ensure_staging_tables(con)
+    found = {
+        str(nik)
+        for (nik,) in con.execute(
+            "SELECT DISTINCT nik FROM records WHERE record_key IN (SELECT unnest(?))"
+            " AND nik IS NOT NULL",
+            [list(keys)],
+        ).fetchall()
+    }
+    if (settings.home / "intake.sqlite").exists():
+        found |= {
+            str(s["nik"]) for s in IntakeStore(settings.home).submissions(keys) if s.get("nik")
+        }
+    return {_digits(n) for n in found} - {""}
+
+
+def _queue_typed(con: duckdb.DuckDBPyConnection, marks: Collection[str]) -> None:
+    """Remember (in the erasure's transaction) the NIKs, as their HMAC under the
+    desk's key, whose web-form requests must go, until a run with the graph up
+    (any later `hub erase` or `hub retention apply`) has taken them."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {_TYPED} (nik_mark VARCHAR PRIMARY KEY)")
+    con.execute(f"INSERT INTO {_TYPED} SELECT unnest(?) ON CONFLICT DO NOTHING", [sorted(marks)])
+
+
+def _typed(key: bytes, item: dict[str, Any]) -> str:
+    """The mark of the NIK a web-form applicant typed (as `registerServiceRequest`
+    kept it), or "" without one."""
+    try:
+        typed = json.loads(str(item["applicant"]))
+    except ValueError:
+        return ""
+    nik = _digits(str(typed.get("nik") or "")) if isinstance(typed, dict) else ""
+    return _mark(key, nik) if nik else ""
+
+
+def _mark(key: bytes, nik: str) -> str:
+    return hmac.new(key, nik.encode(), hashlib.sha256).hexdigest()
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _erase_messages(settings: Settings, numbers: Collection[str], phones: Collection[str]) -> int:
+    """Delete the outbox's messages about these requests or complaints, or to these phones."""
+    if not (numbers or phones) or not outbox_path(settings).exists():
+        return 0
+    box = Outbox(outbox_path(settings))
+    try:
+        return box.erase(sorted(numbers), sorted(phones))
+    finally:
+        box.close()
 
 
 def _audit(

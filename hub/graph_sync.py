@@ -68,6 +68,7 @@ _PENDING_KINDS: Final[dict[str, str]] = {
     "record": "record_keys",
     "person": "persons",
     "household": "households",
+    "service_request": "service_requests",
 }
 
 
@@ -272,14 +273,21 @@ def queue_erasure(
     record_keys: Sequence[str],
     persons: Sequence[str],
     households: Sequence[str],
+    service_requests: Sequence[str] = (),
 ) -> None:
-    """Remember that these records, people and households must go from the
-    graph, and forget that they were loaded. Runs in the caller's transaction
+    """Remember that these records, people and households (and web-form
+    service requests their applicant typed) must go from the graph, and forget
+    that they were loaded. Runs in the caller's transaction
     (the one erasing them from staging), so a graph that is down when they are
     erased is cleaned by the next `drain_erasures` (hub erase, hub retention
     apply, hub load)."""
     con.execute(_STATE_DDL + _PENDING_DDL)
-    for kind, ids in (("record", record_keys), ("person", persons), ("household", households)):
+    for kind, ids in (
+        ("record", record_keys),
+        ("person", persons),
+        ("household", households),
+        ("service_request", service_requests),
+    ):
         con.execute(
             "INSERT INTO graph_erasure_pending (kind, id) SELECT $k, unnest($i)"
             " ON CONFLICT DO NOTHING",

@@ -1,36 +1,60 @@
 """Residents' status messages (SMS or WhatsApp), behind one small interface
 (`schema.services.Notifier`): the front desk hands each message to the
-notifier the settings choose (`notify_sender`):
+notifier the settings choose (`notify_sender`). Every message is written to
+the outbox table (`$HUB_HOME/notify.sqlite`) first, with a state, and is sent
+from there:
 
-- "outbox" (the default): the message is written to the outbox table
-  (`$HUB_HOME/notify.sqlite`) as `queued`, for an office's own sender to pick up;
-- "http": the message is also POSTed as JSON (`{"phone", "text", "reference",
-  "status"}`) to `notify_url`, an SMS/WhatsApp gateway's webhook, in the
-  background, up to `attempts` times; every attempt is recorded in the outbox
-  (`sent`, or `failed` with the last error).
+- "outbox" (the default): the row stays `queued`, for an office's own sender
+  to pick up;
+- "http": a pump in each server process claims due rows and POSTs each as
+  JSON (`{"phone", "text", "reference", "status", "key"}`, and the header
+  `Idempotency-Key: <key>`) to `notify_url`, an SMS/WhatsApp gateway's
+  webhook. A failure is retried with a growing wait (`backoff_s`, doubled each
+  time) up to `attempts` tries, then the row is `failed`; every attempt is
+  recorded (`sent`, or `retrying`/`failed` with the last error).
+
+Durable: a row is `queued` before anything is sent, so a message written
+before a stop or a crash is sent when the hub starts again (`start` resends
+what is due). Stopping (`stop`) waits up to `drain_s` for the posts under way,
+and leaves the rest queued for the next start. A process claims a row before
+it posts it (`sending`, with a lease of `lease_s`), so the workers of
+`hub serve --workers N` never post one row twice; a claim whose process died
+lapses and the row is sent again.
+
+Idempotent: a message's key is its reference and status (`message_key`): one
+status change gives one row, however often it is handed over. The gateway gets
+the key too, so it can drop the one post that may repeat: a process killed
+after the gateway answered and before the answer was recorded.
 
 A failed send never fails the request that caused it.
 
 A message's phone and text are personal data: `Outbox.forget` blanks them once
 a message was sent or given up `notify_retention_days` ago (`hub retention`
-runs it), keeping the row's reference, status and how the sending went.
+runs it), keeping the row's reference, status and how the sending went; a
+person's erasure deletes the rows of their requests and complaints
+(`Outbox.erase`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import sqlite3
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Collection
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from hub.settings import Settings
-from schema.services import Notification, Notifier
+from schema.services import Notification
+
+log = logging.getLogger(__name__)
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -47,14 +71,34 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at    TEXT
 )
 """
+#: columns added since the first outbox; an older file gets them on open
+_ADDED: Final = {
+    "key": "TEXT",
+    "next_at": "TEXT",
+    "lease_until": "TEXT",
+}
+#: a message's states: waiting to go, being posted (claimed), retried later,
+#: sent, given up
+QUEUED: Final = "queued"
+SENDING: Final = "sending"
+RETRYING: Final = "retrying"
+SENT: Final = "sent"
+FAILED: Final = "failed"
 
 
 def outbox_path(settings: Settings) -> Path:
     return settings.home / "notify.sqlite"
 
 
+def message_key(message: Notification) -> str:
+    """One status change of one request or complaint: its public number and
+    the status it reached (a status is reached once: steps only go forward)."""
+    return f"{message.reference}:{message.status}"
+
+
 class Outbox:
-    """The outbox table: every message, with how its sending went."""
+    """The outbox table: every message, with how its sending went. Shared by
+    the processes of one hub home (SQLite in WAL mode)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,38 +108,126 @@ class Outbox:
         with self._lock, self._con:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute(SCHEMA)
+            have = {str(r[1]) for r in self._con.execute("PRAGMA table_info(outbox)")}
+            for column, kind in _ADDED.items():
+                if column not in have:
+                    self._con.execute(f"ALTER TABLE outbox ADD COLUMN {column} {kind}")
+            self._con.execute(
+                "CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (key) WHERE key IS NOT NULL"
+            )
+            self._con.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_at)")
 
-    def add(self, message: Notification, sender: str) -> int:
+    def add(self, message: Notification, sender: str) -> tuple[int, bool]:
+        """Keep a message, `queued` and due now: its row id, and whether it is new
+        (False: this status change was kept before, and nothing is added)."""
+        now = _now()
         with self._lock, self._con:
             cur = self._con.execute(
-                "INSERT INTO outbox (created_at, phone, text, reference, status, sender, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'queued')",
-                (_now(), message.phone, message.text, message.reference, message.status, sender),
+                "INSERT INTO outbox (created_at, phone, text, reference, status, sender, state,"
+                " key, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    now,
+                    message.phone,
+                    message.text,
+                    message.reference,
+                    message.status,
+                    sender,
+                    QUEUED,
+                    message_key(message),
+                    now,
+                ),
             )
-            return int(cur.lastrowid or 0)
+            if cur.rowcount:
+                return int(cur.lastrowid or 0), True
+            row = self._con.execute(
+                "SELECT id FROM outbox WHERE key = ?", (message_key(message),)
+            ).fetchone()
+            return int(row[0]), False
 
-    def attempted(self, message_id: int, error: str | None) -> None:
-        """One attempt: sent (no error), or its error kept."""
+    def claim(self, sender: str, lease: timedelta, limit: int = 50) -> list[dict[str, Any]]:
+        """Take the due rows of `sender` to post (at most `limit`): queued or
+        retrying whose time has come, or claimed by a process whose lease
+        lapsed. One transaction: two processes never take the same row."""
+        now = datetime.now(UTC)
+        with self._lock, self._con:
+            self._con.execute("BEGIN IMMEDIATE")  # the read below is the write's
+            rows = self._con.execute(
+                "SELECT * FROM outbox WHERE sender = ? AND ("
+                " (state IN (?, ?) AND coalesce(next_at, created_at) <= ?)"
+                " OR (state = ? AND lease_until < ?)) ORDER BY id LIMIT ?",
+                (sender, QUEUED, RETRYING, now.isoformat(), SENDING, now.isoformat(), limit),
+            ).fetchall()
+            ids = [int(r["id"]) for r in rows]
+            self._con.executemany(
+                "UPDATE outbox SET state = ?, lease_until = ? WHERE id = ?",
+                [(SENDING, (now + lease).isoformat(), i) for i in ids],
+            )
+        return [dict(r) for r in rows]
+
+    def attempted(
+        self, message_id: int, error: str | None, retry_at: datetime | None = None
+    ) -> None:
+        """One attempt: sent (no error), or its error kept and the row retried at
+        `retry_at` (None: given up, `failed`)."""
+        state = SENT if error is None else RETRYING if retry_at is not None else FAILED
         with self._lock, self._con:
             self._con.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
-                "state = CASE WHEN ? IS NULL THEN 'sent' ELSE 'retrying' END, "
-                "sent_at = CASE WHEN ? IS NULL THEN ? ELSE sent_at END WHERE id = ?",
-                (error, error, error, _now(), message_id),
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = ?,"
+                " lease_until = NULL, next_at = ?,"
+                " sent_at = CASE WHEN ? IS NULL THEN ? ELSE sent_at END WHERE id = ?",
+                (
+                    error,
+                    state,
+                    retry_at.isoformat() if retry_at else None,
+                    error,
+                    _now(),
+                    message_id,
+                ),
             )
 
-    def gave_up(self, message_id: int) -> None:
+    def release(self, message_ids: Collection[int]) -> None:
+        """Give back claimed rows not posted (the process is stopping): due again."""
         with self._lock, self._con:
-            self._con.execute("UPDATE outbox SET state = 'failed' WHERE id = ?", (message_id,))
+            self._con.executemany(
+                "UPDATE outbox SET state = CASE WHEN attempts = 0 THEN ? ELSE ? END,"
+                " lease_until = NULL WHERE id = ? AND state = ?",
+                [(QUEUED, RETRYING, i, SENDING) for i in message_ids],
+            )
+
+    def next_due(self, sender: str) -> datetime | None:
+        """When the earliest row waiting for `sender` is due (a lapsing claim too)."""
+        with self._lock:
+            row = self._con.execute(
+                "SELECT min(CASE WHEN state = ? THEN lease_until"
+                " ELSE coalesce(next_at, created_at) END) FROM outbox"
+                " WHERE sender = ? AND state IN (?, ?, ?)",
+                (SENDING, sender, QUEUED, RETRYING, SENDING),
+            ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def forget(self, before: datetime) -> int:
         """Blank the phone and text of messages done (sent or failed) before
         `before`; how many were blanked."""
         with self._lock, self._con:
             cur = self._con.execute(
-                "UPDATE outbox SET phone = '', text = '' WHERE state IN ('sent', 'failed') "
+                "UPDATE outbox SET phone = '', text = '' WHERE state IN (?, ?) "
                 "AND created_at < ? AND (phone <> '' OR text <> '')",
-                (before.astimezone(UTC).isoformat(),),
+                (SENT, FAILED, before.astimezone(UTC).isoformat()),
+            )
+            return int(cur.rowcount)
+
+    def erase(self, references: Collection[str], phones: Collection[str]) -> int:
+        """Delete every message about these requests or complaints (their public
+        numbers) or to these phones, whatever its state (an erased person is
+        told nothing more); how many went."""
+        refs, numbers = list(references), list(phones)
+        if not refs and not numbers:
+            return 0
+        with self._lock, self._con:
+            cur = self._con.execute(
+                f"DELETE FROM outbox WHERE reference IN ({_marks(refs)})"
+                f" OR phone IN ({_marks(numbers)})",
+                [*refs, *numbers],
             )
             return int(cur.rowcount)
 
@@ -120,49 +252,134 @@ class OutboxSender:
     async def send(self, message: Notification) -> None:
         await asyncio.to_thread(self.outbox.add, message, "outbox")
 
+    async def start(self) -> None:
+        """Nothing to resend: the office's sender reads the outbox."""
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.outbox.close)
+
 
 class HttpSender:
-    """POSTs each message to a gateway's webhook in the background, retrying,
-    with every attempt recorded in the outbox."""
+    """Sends the outbox's `http` rows to a gateway's webhook: a pump per
+    process claims what is due, posts it, and records each attempt."""
+
+    SENDER: Final = "http"
 
     def __init__(
         self,
         url: str,
         outbox: Outbox,
         *,
-        attempts: int = 3,
+        attempts: int = 5,
         timeout_s: float = 5.0,
-        backoff_s: float = 0.5,
+        backoff_s: float = 2.0,
+        drain_s: float = 10.0,
+        lease_s: float | None = None,
+        sweep_s: float = 30.0,
     ) -> None:
         self.url, self.outbox = url, outbox
         self.attempts, self.timeout_s, self.backoff_s = attempts, timeout_s, backoff_s
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.drain_s, self.sweep_s = drain_s, sweep_s
+        #: how long a claim holds a row: a post's timeout and then some
+        self.lease = timedelta(seconds=lease_s if lease_s is not None else timeout_s * 2 + 5)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._pump: asyncio.Task[None] | None = None
+        self._posts: set[asyncio.Task[None]] = set()
 
     async def send(self, message: Notification) -> None:
-        message_id = await asyncio.to_thread(self.outbox.add, message, "http")
-        task = asyncio.create_task(self._deliver(message_id, message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Keep the message (once per status change), then wake the pump; started
+        on first use when `start` was not called (a test, a script)."""
+        await asyncio.to_thread(self.outbox.add, message, self.SENDER)
+        if self._pump is None and not self._stopping:
+            await self.start()
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Start the pump: it sends at once what an earlier run left unsent."""
+        if self._pump is None:
+            self._stopping = False
+            self._pump = asyncio.create_task(self._run())
 
     async def drain(self) -> None:
-        """Wait for the messages being sent (at shutdown, and in tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def _deliver(self, message_id: int, message: Notification) -> None:
-        body = json.dumps(asdict(message)).encode()
-        for attempt in range(1, self.attempts + 1):
-            error = await asyncio.to_thread(self._post, body)
-            await asyncio.to_thread(self.outbox.attempted, message_id, error)
-            if error is None:
+        """Wait until nothing is due or being posted (tests; `stop` is bounded)."""
+        while True:
+            due = await asyncio.to_thread(self.outbox.next_due, self.SENDER)
+            if due is None:
                 return
-            if attempt < self.attempts:
-                await asyncio.sleep(self.backoff_s * attempt)
-        await asyncio.to_thread(self.outbox.gave_up, message_id)
+            self._wake.set()
+            await asyncio.sleep(min(0.05, self.backoff_s))
 
-    def _post(self, body: bytes) -> str | None:
+    async def stop(self) -> None:
+        """Stop claiming; wait up to `drain_s` for the posts under way; what is
+        left stays in the outbox for the next start."""
+        self._stopping = True
+        self._wake.set()
+        if self._pump is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            self._pump = None
+        if self._posts:
+            _, late = await asyncio.wait(set(self._posts), timeout=self.drain_s)
+            for task in late:  # the lease lapses and the next start resends it
+                task.cancel()
+            if late:
+                log.warning("%d messages were still being sent at shutdown", len(late))
+        await asyncio.to_thread(self.outbox.close)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                rows = await asyncio.to_thread(self.outbox.claim, self.SENDER, self.lease)
+            except sqlite3.Error:
+                log.exception("the outbox could not be read; trying again")
+                rows = []
+            for row in rows:
+                if self._stopping:
+                    await asyncio.to_thread(self.outbox.release, [int(row["id"])])
+                    continue
+                task = asyncio.create_task(self._deliver(row))
+                self._posts.add(task)
+                task.add_done_callback(self._posts.discard)
+            await self._wait()
+
+    async def _wait(self) -> None:
+        """Until a message is added, the next row is due, or a sweep (another
+        process's lapsed claim)."""
+        due = await asyncio.to_thread(self.outbox.next_due, self.SENDER)
+        wait = self.sweep_s
+        if due is not None:
+            wait = min(wait, max(0.0, (due - datetime.now(UTC)).total_seconds()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.01))
+
+    async def _deliver(self, row: dict[str, Any]) -> None:
+        message = Notification(
+            phone=str(row["phone"]),
+            text=str(row["text"]),
+            reference=str(row["reference"]),
+            status=str(row["status"]),
+        )
+        error = await asyncio.to_thread(self._post, message, str(row["key"] or ""))
+        tried = int(row["attempts"]) + 1
+        retry_at = None
+        if error is not None and tried < self.attempts:
+            retry_at = datetime.now(UTC) + timedelta(seconds=self.backoff_s * 2 ** (tried - 1))
+        await asyncio.to_thread(self.outbox.attempted, int(row["id"]), error, retry_at)
+        if error is not None and retry_at is None:
+            log.warning(
+                "message for %s given up after %d tries: %s", message.reference, tried, error
+            )
+        self._wake.set()
+
+    def _post(self, message: Notification, key: str) -> str | None:
+        body = json.dumps({**asdict(message), "key": key}).encode()
         request = urllib.request.Request(
-            self.url, data=body, method="POST", headers={"Content-Type": "application/json"}
+            self.url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Idempotency-Key": key},
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
@@ -174,16 +391,33 @@ class HttpSender:
         return None if 200 <= status < 300 else f"HTTP {status}"
 
 
-def notifier_for(settings: Settings, outbox: Outbox | None = None) -> Notifier:
-    """The notifier the settings choose, writing to the hub's outbox."""
+def notifier_for(settings: Settings, outbox: Outbox | None = None) -> OutboxSender | HttpSender:
+    """The notifier the settings choose, writing to the hub's outbox; the app
+    starts it with the server and stops it at shutdown."""
     box = outbox or Outbox(outbox_path(settings))
     if settings.notify_sender == "http" and settings.notify_url:
         return HttpSender(settings.notify_url, box)
     return OutboxSender(box)
 
 
+def _marks(values: Collection[object]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-__all__ = ["HttpSender", "Outbox", "OutboxSender", "notifier_for", "outbox_path"]
+__all__ = [
+    "FAILED",
+    "QUEUED",
+    "RETRYING",
+    "SENDING",
+    "SENT",
+    "HttpSender",
+    "Outbox",
+    "OutboxSender",
+    "message_key",
+    "notifier_for",
+    "outbox_path",
+]

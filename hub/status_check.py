@@ -8,16 +8,22 @@ resident reads): no names, no problems, no programs.
 
 It cannot be used to learn whether a number or a NIK exists: an unknown
 number and a known one with the wrong digits get the same answer (None)
-after the same work (the same one graph query, a digest computed and
-compared in constant time, one audit entry of the same shape). The audit
-entry keeps the number and whether it was shown, never the digits given.
+after the same work (the same one graph query, one HMAC digest computed and
+compared in constant time, the same read and write of the failure count, one
+audit entry of the same shape). The audit entry keeps the number and whether
+it was shown, never the digits given. The digest's key is the server's
+(`nik_key`, `$HUB_HOME/keys/desk-nik-key`): a copy of the graph alone does not
+give the suffixes away (`domain.service_desk.nik_digest`).
+
 Rate limiting is the page's (console): key it on the client and on
 `normalise_number(number)`. Behind it, `FailedChecks` caps the wrong checks a
 number takes in an office day (`status_check_failures_per_day`): past them the
-number answers None to every check, right digits too, until the next day, and
-an alert is logged. Rotating addresses therefore try at most that many of the
-10,000 suffixes a day. The ledger is the serving process's (a restart clears
-it); unknown numbers count the same as known ones, so the work stays the same.
+number answers None to every check, right digits too, until the next day (or
+until Dinsos unlocks it, `unlockStatusCheck`), and an alert is logged.
+Rotating addresses therefore try at most that many of the 10,000 suffixes a
+day. The count is kept in the hub's security database, shared by every server
+process and kept across restarts; unknown numbers count the same as known
+ones, so the work stays the same.
 
 The reason shown once a request ended is Dinsos' free text: any NIK, KK or
 phone number typed into it is masked (`schema.permissions.mask_text`).
@@ -25,24 +31,36 @@ phone number typed into it is masked (`schema.permissions.mask_text`).
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Final
 
 from domain import service_desk as desk
+from hub.security.chain import load_or_create_key
+from hub.security.db import SecurityDB
+from hub.settings import Settings
 from schema.context import Services
 from schema.permissions import POLICIES, mask_text
 from schema.services import AuditEntry
 
 log = logging.getLogger(__name__)
 
+#: the file of the NIK digests' key, under `$HUB_HOME/keys/`
+NIK_KEY_FILE: Final = "desk-nik-key"
+FAILURES_TABLE: Final = """CREATE TABLE IF NOT EXISTS status_check_failures (
+    number TEXT NOT NULL,
+    day    TEXT NOT NULL,
+    count  INTEGER NOT NULL,
+    PRIMARY KEY (number, day))"""
 #: who the audit log names for a resident's check
 PUBLIC: Final = "public"
-#: compared against when the number is unknown, so the work is the same
+#: compared against when the number is unknown, so the work is the same (one
+#: digest of the current kind, whose value no suffix gives: "-" is no digit)
 _NO_SALT: Final = "0" * 32
-_NO_DIGEST: Final = desk.nik_digest(_NO_SALT, "-" * desk.NIK_SUFFIX_DIGITS)
+_NO_DIGEST: Final = f"{desk.NIK_DIGEST_VERSION}:{'0' * 64}"
 #: how the public page shows free text: identifiers masked, as for an agency
 _MASKED: Final = POLICIES["agency"]
 
@@ -59,32 +77,75 @@ class PublicStatus:
     """Once ended: why, as Dinsos wrote it for the resident."""
 
 
-@dataclass
 class FailedChecks:
-    """Wrong checks per number in the office's day (`domain.service_desk.office_day`)."""
+    """Wrong checks per number in the office's day (`domain.service_desk.office_day`),
+    in the hub's shared security database (`$HUB_HOME/security.sqlite`, table
+    `status_check_failures`), so every server process of a home counts against
+    the same lock. Dinsos lifts a lock with `unlockStatusCheck` (audited)."""
 
-    per_day: int = desk.STATUS_CHECK_FAILURES_PER_DAY
-    day: date | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+    def __init__(self, db: SecurityDB, per_day: int = desk.STATUS_CHECK_FAILURES_PER_DAY) -> None:
+        self.db, self.per_day = db, per_day
+        with db.write() as con:
+            con.execute(FAILURES_TABLE)
 
-    def _today(self) -> dict[str, int]:
-        today = desk.office_today()
-        if self.day != today:  # a new day: yesterday's count is forgotten
-            self.day, self.counts = today, {}
-        return self.counts
+    async def locked(self, number: str) -> bool:
+        return await asyncio.to_thread(self._count, number) >= self.per_day
 
-    def locked(self, number: str) -> bool:
-        return self._today().get(number, 0) >= self.per_day
-
-    def failed(self, number: str) -> None:
-        counts = self._today()
-        counts[number] = counts.get(number, 0) + 1
-        if counts[number] == self.per_day:
+    async def failed(self, number: str) -> None:
+        """Count one wrong check (an unknown number's too)."""
+        count = await asyncio.to_thread(self._failed, number)
+        if count == self.per_day:
             log.warning(
                 "cek status %s: %d wrong checks today; it answers nothing until tomorrow",
                 number,
                 self.per_day,
             )
+
+    async def unlock(self, number: str) -> bool:
+        """Forget a number's wrong checks; whether it had any."""
+        return await asyncio.to_thread(self._unlock, desk.normalise_number(number))
+
+    def _count(self, number: str) -> int:
+        with self.db.read() as con:
+            row = con.execute(
+                "SELECT count FROM status_check_failures WHERE number = ? AND day = ?",
+                (number, _today()),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _failed(self, number: str) -> int:
+        today = _today()
+        with self.db.write() as con:
+            con.execute("DELETE FROM status_check_failures WHERE day < ?", (today,))
+            row = con.execute(
+                "INSERT INTO status_check_failures (number, day, count) VALUES (?, ?, 1)"
+                " ON CONFLICT (number, day) DO UPDATE SET count = count + 1 RETURNING count",
+                (number, today),
+            ).fetchone()
+        return int(row[0])
+
+    def _unlock(self, number: str) -> bool:
+        with self.db.write() as con:
+            cur = con.execute("DELETE FROM status_check_failures WHERE number = ?", (number,))
+        return cur.rowcount > 0
+
+
+def _today() -> str:
+    """The office's day: yesterday's counts are forgotten."""
+    return desk.office_today().isoformat()
+
+
+def nik_key_path(settings: Settings) -> Path:
+    return settings.home / "keys" / NIK_KEY_FILE
+
+
+def nik_key(settings: Settings) -> bytes:
+    """The key of the NIK-suffix digests: 32 random bytes made once (hex, mode
+    0600) in `$HUB_HOME/keys/desk-nik-key`. Back it up with the audit key: a
+    lost key leaves every request's Cek status answering nothing until the
+    front desk registers it again."""
+    key, _ = load_or_create_key(nik_key_path(settings))
+    return key
 
 
 def suffix_of(text: str) -> str:
@@ -100,15 +161,14 @@ async def check_status(
     """The request's public status when the number is known, not locked, and the
     digits are its applicant's NIK's last ones; None otherwise (whichever it was)."""
     key = desk.normalise_number(number)
-    locked = failures is not None and failures.locked(key)
+    locked = failures is not None and await failures.locked(key)
     row = await services.repository.service_request_for_status(key)
     salt = str((row or {}).get("nik_salt") or _NO_SALT)
     expected = str((row or {}).get("nik_check") or _NO_DIGEST)
-    given = desk.nik_digest(salt, suffix_of(nik_suffix))
-    same = hmac.compare_digest(given.encode(), expected.encode())
+    same = desk.nik_matches(services.nik_key, salt, suffix_of(nik_suffix), expected)
     matched = same and row is not None and bool(row.get("nik_check")) and not locked
     if failures is not None and not matched:
-        failures.failed(key)
+        await failures.failed(key)
     if services.audit is not None:
         await services.audit.record(
             [
@@ -140,4 +200,14 @@ async def check_status(
     )
 
 
-__all__ = ["PUBLIC", "FailedChecks", "PublicStatus", "check_status", "suffix_of"]
+__all__ = [
+    "FAILURES_TABLE",
+    "NIK_KEY_FILE",
+    "PUBLIC",
+    "FailedChecks",
+    "PublicStatus",
+    "check_status",
+    "nik_key",
+    "nik_key_path",
+    "suffix_of",
+]

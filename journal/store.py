@@ -133,23 +133,56 @@ class Journal:
         )
         return [_fact(row) for row in rows]
 
-    def forget(self, *, persons: Collection[str] = (), households: Collection[str] = ()) -> int:
+    def about(
+        self,
+        *,
+        persons: Collection[str] = (),
+        households: Collection[str] = (),
+        kinds: Collection[str],
+    ) -> list[Fact]:
+        """Every fact of these kinds about these persons or households, oldest
+        first (an erasure reads what it must reach beyond the journal)."""
+        people, homes, wanted = list(persons), list(households), list(kinds)
+        if not (people or homes) or not wanted:
+            return []
+        rows = (
+            self._file.connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM facts WHERE kind IN ({_marks(wanted)}) AND seq IN ("
+                f"SELECT f.seq FROM facts f, json_each(f.person_ids) j WHERE j.value IN "
+                f"({_marks(people)}) UNION SELECT seq FROM fact_households WHERE household_id"
+                f" IN ({_marks(homes)})) ORDER BY seq",
+                [*wanted, *people, *homes],
+            )
+            .fetchall()
+        )
+        return [_fact(row) for row in rows]
+
+    def forget(
+        self,
+        *,
+        persons: Collection[str] = (),
+        households: Collection[str] = (),
+        subjects: Collection[str] = (),
+    ) -> int:
         """Erasure (UU PDP): delete every fact about these persons or these
-        households; how many went. Sequence numbers are never reused, so a
-        reader's cursor stays valid."""
-        people, homes = list(persons), list(households)
-        if not people and not homes:
+        households, and every fact whose subject is one of `subjects` (the
+        front desk's first fact of a web-form request names no one yet); how
+        many went. Sequence numbers are never reused, so a reader's cursor
+        stays valid."""
+        people, homes, ids = list(persons), list(households), list(subjects)
+        if not people and not homes and not ids:
             return 0
-        marks_p = ", ".join("?" for _ in people) or "NULL"
-        marks_h = ", ".join("?" for _ in homes) or "NULL"
         with self._file.write() as con:
             seqs = [
                 int(r[0])
                 for r in con.execute(
                     "SELECT f.seq FROM facts f, json_each(f.person_ids) j "
-                    f"WHERE j.value IN ({marks_p})"
-                    f" UNION SELECT seq FROM fact_households WHERE household_id IN ({marks_h})",
-                    [*people, *homes],
+                    f"WHERE j.value IN ({_marks(people)})"
+                    " UNION SELECT seq FROM fact_households"
+                    f" WHERE household_id IN ({_marks(homes)})"
+                    f" UNION SELECT seq FROM facts WHERE subject IN ({_marks(ids)})",
+                    [*people, *homes, *ids],
                 ).fetchall()
             ]
             for i in range(0, len(seqs), 500):
@@ -161,6 +194,10 @@ class Journal:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _marks(values: Collection[object]) -> str:
+    return ", ".join("?" for _ in values) or "NULL"
 
 
 def _utc(moment: datetime) -> str:

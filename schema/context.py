@@ -19,6 +19,7 @@ touched, written to `services.audit` when it ends; see `schema.audit`).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,7 @@ from schema.services import (
     PurposeResolver,
     Repository,
     ReviewDecider,
+    StatusCheckLocks,
     SubmissionGuard,
 )
 
@@ -87,6 +89,13 @@ class Services:
     the front desk assigns a request by it; empty assigns none (by hand only)."""
     notifier: Notifier | None = None
     """Where residents' status messages go (hub.notify); None sends none."""
+    status_checks: StatusCheckLocks | None = None
+    """Cek status' wrong checks per number (hub.status_check); None: no lock to
+    lift (`unlockStatusCheck` answers SERVICE_UNAVAILABLE)."""
+    nik_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """The key of the front desk's NIK-suffix digests (`domain.service_desk.nik_digest`);
+    the hub reads it from `$HUB_HOME/keys/desk-nik-key`. The default, a key of this
+    process only, is for tests and benchmarks: a restart would orphan its digests."""
 
 
 @dataclass

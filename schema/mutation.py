@@ -34,6 +34,7 @@ from schema.permissions import (
     sees_eligibility,
 )
 from schema.service_desk import ServiceDeskMutations, follow_casework
+from schema.status_checks import StatusCheckMutations
 from schema.submission import RecordInput, check_record, link_record
 from schema.targets import resolve, visible_household
 from schema.types.assessment import Assessment, signer
@@ -288,6 +289,7 @@ class Mutation(
     ProgramCycleDistribution,
     BudgetMutations,
     ServiceDeskMutations,
+    StatusCheckMutations,
 ):
     @strawberry.mutation(
         description="Submit a beneficiary record; it is linked in real time. "

@@ -171,12 +171,12 @@ async def _household_of(
     return household, pid, _applicant_nik(members, pid)
 
 
-def _nik_check(nik: str | None) -> tuple[str | None, str | None]:
+def _nik_check(info: Info, nik: str | None) -> tuple[str | None, str | None]:
     suffix = desk.nik_suffix(nik)
     if suffix is None:
         return None, None
     salt = secrets.token_hex(16)
-    return desk.nik_digest(salt, suffix), salt
+    return desk.nik_digest(info.context.services.nik_key, salt, suffix), salt
 
 
 def _from_web_form(info: Info, request: ServiceRequestInput) -> bool:
@@ -202,7 +202,7 @@ async def _receive(
             "desk links it when it verifies them.",
         )
     check_record(request.applicant, "request.applicant")
-    check, salt = _nik_check(request.applicant.nik)
+    check, salt = _nik_check(info, request.applicant.nik)
     row = rows.ServiceRequest(
         service_request_id=f"srq-{uuid.uuid4()}",
         number=desk.new_number(desk.REQUEST_PREFIX),
@@ -239,7 +239,7 @@ async def register(
     kelurahan, kecamatan = household.get("kelurahan_code"), household.get("kecamatan_code")
     worker = await _assign(info, kelurahan, kecamatan)
     now = inputs.now()
-    check, salt = _nik_check(nik)
+    check, salt = _nik_check(info, nik)
     row = rows.ServiceRequest(
         service_request_id=f"srq-{uuid.uuid4()}",
         number=desk.new_number(desk.REQUEST_PREFIX),
@@ -574,7 +574,7 @@ class ServiceDeskMutations:
         kelurahan, kecamatan = household.get("kelurahan_code"), household.get("kecamatan_code")
         worker = await _assign(info, kelurahan, kecamatan)
         now = inputs.now()
-        check, salt = _nik_check(nik)
+        check, salt = _nik_check(info, nik)
         steps = (desk.REGISTERED, desk.ASSIGNED) if worker else (desk.REGISTERED,)
         changes: dict[str, Any] = {
             "household_id": str(household["household_id"]),

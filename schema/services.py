@@ -374,6 +374,15 @@ class Notifier(Protocol):
     async def send(self, message: Notification) -> None: ...
 
 
+class StatusCheckLocks(Protocol):
+    """Cek status' wrong checks per number (hub.status_check.FailedChecks): past
+    a day's allowance a number answers nothing until Dinsos unlocks it."""
+
+    async def unlock(self, number: str) -> bool:
+        """Forget the number's wrong checks; whether it had any."""
+        ...
+
+
 class Intake(Protocol):
     """Real-time linkage of one submitted record (linkage's realtime API).
 
@@ -529,5 +538,6 @@ __all__ = [
     "Repository",
     "ReviewDecider",
     "ServiceDeskStore",
+    "StatusCheckLocks",
     "SubmissionGuard",
 ]

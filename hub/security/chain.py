@@ -52,7 +52,7 @@ def load_or_create_key(path: Path) -> tuple[bytes, bool]:
     except FileNotFoundError:
         pass
     except ValueError as exc:
-        raise ValueError(f"{path} does not hold a hex audit key; restore it from backup.") from exc
+        raise ValueError(f"{path} does not hold a hex key; restore it from backup.") from exc
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

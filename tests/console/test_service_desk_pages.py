@@ -7,6 +7,7 @@ the complaint's answer go through the API."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from consolecity import City, csrf, signed_in, with_purpose
 from console.i18n import Labels
 from console.public import FORM_COOKIE
 from hub.security import AuditLog
+from hub.security.db import SecurityDB
+from hub.status_check import FailedChecks
 
 pytestmark = pytest.mark.slow
 
@@ -311,3 +314,31 @@ def test_the_dashboard_shows_the_desk_figures_to_dinsos_only(city: City) -> None
             page = c.get("/app/dasbor")
         assert page.status_code == 200 and ('id="desk-summary"' in page.text) is shown, role
         assert 'role="alert"' not in page.text, role
+
+
+def test_dinsos_unlocks_cek_status_from_the_request_page(city: City, desk: httpx.Client) -> None:
+    made, nik = known_request(city)
+    # the day's wrong checks, as the page's check counts them (any server process)
+    db = SecurityDB.from_settings(city.settings)
+    failures = FailedChecks(db, city.settings.status_check_failures_per_day)
+    for _ in range(failures.per_day):
+        asyncio.run(failures.failed(made["number"]))
+    with public_client(city, "127.0.0.16") as resident:
+        assert 'id="cek-none"' in check(resident, made["number"], nik[-4:]).text
+    url = f"/app/permohonan/{made['id']}"
+    with signed_in(city, city.key("social_worker")) as worker:
+        page = with_purpose(worker, "loket").get(url)
+        assert page.status_code == 200 and 'id="unlock-form"' not in page.text
+        refused = worker.post(url + "/aksi", data={"csrf": csrf(page.text), "action": "unlock"})
+        assert refused.status_code == 400 and asyncio.run(failures.locked(made["number"]))
+    page = desk.get(url)
+    assert 'id="unlock-form"' in page.text
+    done = desk.post(url + "/aksi", data={"csrf": csrf(page.text), "action": "unlock"})
+    assert done.status_code == 303 and not asyncio.run(failures.locked(made["number"]))
+    with public_client(city, "127.0.0.16") as resident:
+        assert 'id="cek-result"' in check(resident, made["number"], nik[-4:]).text
+    log = AuditLog.from_settings(city.settings)
+    unlocks = [r for r in log.tail(50) if r.operation == "write:unlockStatusCheck"]
+    assert unlocks and made["number"] in (unlocks[-1].purpose or "")
+    assert unlocks[-1].role == "dinsos_admin"
+    db.close()

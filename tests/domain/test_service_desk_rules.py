@@ -4,6 +4,7 @@ name the domain's values, no more and no fewer."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -139,8 +140,22 @@ def test_messages_and_the_nik_check_name_nothing_personal() -> None:
     text = desk.request_message("SP-23456789", "ENDED", "REFUSED")
     assert "SP-23456789" in text and desk.OUTCOME_TEXT["REFUSED"] in text
     assert desk.nik_suffix("3273010202700004") == "0004" and desk.nik_suffix("12") is None
-    digest = desk.nik_digest("salt", "0004")
-    assert "0004" not in digest and digest != desk.nik_digest("other", "0004")
+    key = b"k" * 32
+    digest = desk.nik_digest(key, "salt", "0004")
+    assert "0004" not in digest and digest != desk.nik_digest(key, "other", "0004")
+
+
+def test_the_nik_check_is_keyed_and_older_digests_still_verify() -> None:
+    key, other = b"k" * 32, b"o" * 32
+    digest = desk.nik_digest(key, "salt", "0004")
+    assert digest.startswith(f"{desk.NIK_DIGEST_VERSION}:")
+    assert desk.nik_matches(key, "salt", "0004", digest)
+    assert not desk.nik_matches(key, "salt", "0005", digest)
+    assert not desk.nik_matches(other, "salt", "0004", digest)  # another server's key
+    # a digest from before the key: a salted SHA-256, no prefix
+    legacy = hashlib.sha256(b"salt:0004").hexdigest()
+    assert desk.nik_matches(key, "salt", "0004", legacy)
+    assert not desk.nik_matches(key, "salt", "0005", legacy)
 
 
 def test_desk_days_are_the_office_days_not_utcs() -> None:

@@ -1,10 +1,16 @@
-"""Residents' messages: the outbox keeps each one; the http sender POSTs it to
-a gateway (a real local HTTP server here), retries a failure, and records
-every attempt in the outbox."""
+"""Residents' messages: the outbox keeps each one, once per status change; the
+http sender POSTs it to a gateway (a real local HTTP server here), retries a
+failure, records every attempt in the outbox, and sends after a stop or a
+kill what was left unsent, exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,8 +20,12 @@ from typing import Any
 
 import pytest
 
-from hub.notify import HttpSender, Outbox, OutboxSender, notifier_for
-from hub.settings import Settings
+from graph.driver import GraphTarget, open_async_driver
+from graph.repository import GraphRepository
+from hub.app import create_app
+from hub.notify import HttpSender, Outbox, OutboxSender, message_key, notifier_for
+from hub.settings import Settings, load_settings
+from schema.context import Services
 from schema.services import Notification
 
 pytestmark = pytest.mark.anyio
@@ -29,25 +39,30 @@ MESSAGE = Notification(
 
 
 class Gateway:
-    """A fake SMS/WhatsApp gateway: answers 503 to the first `failures` posts."""
+    """A fake SMS/WhatsApp gateway: answers 503 to the first `failures` posts;
+    `accepted` holds the messages it answered 200 to (what reached residents)."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, port: int = 0) -> None:
         self.failures = failures
         self.received: list[dict[str, Any]] = []
+        self.accepted: list[dict[str, Any]] = []
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                gateway.received.append(json.loads(body))
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                gateway.received.append(body)
                 failing = len(gateway.received) <= gateway.failures
+                if not failing:
+                    assert self.headers["Idempotency-Key"] == body["key"]
+                    gateway.accepted.append(body)
                 self.send_response(503 if failing else 200)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
 
 
@@ -61,10 +76,24 @@ def gateway() -> Iterator[Gateway]:
     fake.server.server_close()
 
 
-async def test_the_outbox_keeps_each_message(tmp_path: Path) -> None:
+def message(number: int, status: str = "ASSIGNED") -> Notification:
+    return Notification(
+        phone="6281234567890",
+        text=f"Satupintu SP-{number:08d}: ...",
+        reference=f"SP-{number:08d}",
+        status=status,
+    )
+
+
+def keys(bodies: list[dict[str, Any]]) -> list[str]:
+    return sorted(b["key"] for b in bodies)
+
+
+async def test_the_outbox_keeps_each_message_once(tmp_path: Path) -> None:
     sender = notifier_for(Settings(home=tmp_path))
     assert isinstance(sender, OutboxSender)
     await sender.send(MESSAGE)
+    await sender.send(MESSAGE)  # the same status change handed over again
     [kept] = sender.outbox.messages()
     assert (kept["phone"], kept["reference"], kept["state"], kept["sender"]) == (
         "6281234567890",
@@ -72,17 +101,22 @@ async def test_the_outbox_keeps_each_message(tmp_path: Path) -> None:
         "queued",
         "outbox",
     )
+    assert kept["key"] == message_key(MESSAGE) == "SP-23456789:ASSIGNED"
 
 
 async def test_the_gateway_gets_the_message_after_a_retry(tmp_path: Path, gateway: Gateway) -> None:
     sender = notifier_for(Settings(home=tmp_path, notify_sender="http", notify_url=gateway.url))
     assert isinstance(sender, HttpSender)
     sender.backoff_s = 0.01
+    await sender.start()
     await sender.send(MESSAGE)
+    await sender.send(MESSAGE)  # once per status change: not posted again
     await sender.drain()
-    assert gateway.received == [json.loads(json.dumps(vars(MESSAGE)))] * 2
+    body = {**vars(MESSAGE), "key": "SP-23456789:ASSIGNED"}
+    assert gateway.received == [body] * 2 and gateway.accepted == [body]
     [kept] = sender.outbox.messages("SP-23456789")
     assert (kept["state"], kept["attempts"], kept["sent_at"] is not None) == ("sent", 2, True)
+    await sender.stop()
 
 
 async def test_a_gateway_that_stays_down_is_recorded_as_failed(tmp_path: Path) -> None:
@@ -95,11 +129,107 @@ async def test_a_gateway_that_stays_down_is_recorded_as_failed(tmp_path: Path) -
     [kept] = sender.outbox.messages()
     assert (kept["state"], kept["attempts"]) == ("failed", 2)
     assert kept["last_error"] and "6281234567890" not in kept["last_error"]
+    await sender.stop()
+
+
+async def test_messages_left_at_a_stop_are_sent_once_at_the_next_start(
+    tmp_path: Path, gateway: Gateway
+) -> None:
+    gateway.failures = 10**6  # down while the hub runs
+    first = HttpSender(gateway.url, Outbox(tmp_path / "notify.sqlite"), backoff_s=0.05, drain_s=1)
+    await first.start()
+    sent = [message(n) for n in range(3)]
+    for m in sent:
+        await first.send(m)
+        await first.send(m)
+    while len(gateway.received) < 3:  # each tried at least once
+        await asyncio.sleep(0.01)
+    await first.stop()
+    waiting = Outbox(tmp_path / "notify.sqlite")
+    assert {m["state"] for m in waiting.messages()} <= {"queued", "retrying"}
+    assert len(waiting.messages()) == 3
+    waiting.close()
+    gateway.failures = 0  # the gateway is back; the hub starts again
+    again = HttpSender(gateway.url, Outbox(tmp_path / "notify.sqlite"), backoff_s=0.05)
+    await again.start()
+    await again.drain()
+    assert keys(gateway.accepted) == sorted(message_key(m) for m in sent)
+    assert {m["state"] for m in again.outbox.messages()} == {"sent"}
+    await again.stop()
+
+
+CHILD = """
+import asyncio, sys
+from graph.driver import GraphTarget, open_async_driver
+from graph.repository import GraphRepository
+from hub.app import create_app
+from hub.notify import HttpSender, Outbox
+from schema.services import Notification
+
+async def main():
+    sender = HttpSender(sys.argv[1], Outbox(__import__("pathlib").Path(sys.argv[2])),
+                        attempts=100, backoff_s=0.2, lease_s=1)
+    await sender.start()
+    for n in range(3):
+        await sender.send(Notification("6281234567890", "teks", f"SP-{n:08d}", "ASSIGNED"))
+    print("queued", flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+async def test_messages_left_by_a_killed_hub_are_sent_once_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    down = Gateway(failures=0)
+    port = down.server.server_address[1]
+    down.server.server_close()  # the gateway is unreachable while the hub runs
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, down.url, str(tmp_path / "notify.sqlite")],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == b"queued"
+    os.kill(child.pid, signal.SIGKILL)  # no shutdown at all
+    child.wait()
+    back = Gateway(failures=0, port=port)
+    thread = threading.Thread(target=back.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        sender = HttpSender(back.url, Outbox(tmp_path / "notify.sqlite"), backoff_s=0.05)
+        await sender.start()
+        await sender.drain()
+        assert keys(back.accepted) == [f"SP-{n:08d}:ASSIGNED" for n in range(3)]
+        await sender.stop()
+    finally:
+        back.server.shutdown()
+        back.server.server_close()
+
+
+async def test_two_processes_share_the_outbox_and_post_each_row_once(
+    tmp_path: Path, gateway: Gateway
+) -> None:
+    gateway.failures = 0
+    one, two = (
+        HttpSender(gateway.url, Outbox(tmp_path / "notify.sqlite"), backoff_s=0.05)
+        for _ in range(2)
+    )
+    await one.start()
+    await two.start()
+    sent = [message(n) for n in range(20)]
+    for n, m in enumerate(sent):
+        await (one if n % 2 else two).send(m)
+    await one.drain()
+    await two.drain()
+    assert keys(gateway.accepted) == sorted(message_key(m) for m in sent)
+    await one.stop()
+    await two.stop()
 
 
 async def test_retention_blanks_the_phone_and_text_of_messages_done(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "notify.sqlite")
-    done, waiting = box.add(MESSAGE, "http"), box.add(MESSAGE, "outbox")
+    (done, _), (waiting, _) = box.add(MESSAGE, "http"), box.add(message(1), "outbox")
     box.attempted(done, None)  # sent
     later = datetime.now(UTC) + timedelta(days=1)
     assert box.forget(later) == 1 and box.forget(later) == 0
@@ -110,4 +240,48 @@ async def test_retention_blanks_the_phone_and_text_of_messages_done(tmp_path: Pa
     assert kept[waiting]["phone"] == "6281234567890"
     # nothing done before the cut-off: nothing blanked
     assert box.forget(datetime.now(UTC) - timedelta(days=1)) == 0
+    box.close()
+
+
+def test_an_erasure_deletes_the_messages_of_a_persons_requests(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "notify.sqlite")
+    box.add(message(1), "http")
+    box.add(message(1, "ENDED"), "outbox")
+    box.add(Notification("6289999999999", "teks", "AD-00000002", "FILED"), "outbox")
+    box.add(Notification("6287777777777", "teks", "SP-00000003", "ASSIGNED"), "outbox")
+    assert box.erase(["SP-00000001"], ["6289999999999"]) == 3
+    assert [m["reference"] for m in box.messages()] == ["SP-00000003"]
+    assert box.erase([], []) == 0
+    box.close()
+
+
+async def test_the_hub_sends_at_start_what_a_stopped_hub_left(
+    tmp_path: Path, gateway: Gateway
+) -> None:
+    gateway.failures = 0
+    left = Outbox(tmp_path / "notify.sqlite")  # queued by the last run, never sent
+    left.add(MESSAGE, "http")
+    left.close()
+    settings = load_settings(
+        {"HUB_HOME": str(tmp_path), "HUB_NOTIFY_SENDER": "http", "HUB_NOTIFY_URL": gateway.url},
+        toml_path=tmp_path / "none.toml",
+    )
+    # only the app's start and stop run: the graph is connected to, never asked
+    driver = await open_async_driver(
+        GraphTarget(
+            uri=os.environ.get("NEO4J_TEST_URI", "bolt://127.0.0.1:7687"),
+            user=os.environ.get("NEO4J_TEST_USER", "neo4j"),
+            password=os.environ.get("NEO4J_TEST_PASSWORD", ""),
+        )
+    )
+    app = create_app(settings, Services(repository=GraphRepository(driver, "neo4j")))
+    async with app.router.lifespan_context(app):
+        for _ in range(1000):  # a bound, not a timing claim
+            if gateway.accepted:
+                break
+            await asyncio.sleep(0.01)
+    await driver.close()
+    assert keys(gateway.accepted) == [message_key(MESSAGE)]
+    box = Outbox(tmp_path / "notify.sqlite")
+    assert [m["state"] for m in box.messages()] == ["sent"]
     box.close()

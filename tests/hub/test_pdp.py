@@ -435,3 +435,195 @@ def test_a_submission_not_yet_ingested_is_in_the_subject_access_report(
     assert pending["submitted_at"]
     other = people_with_records(env, 1)[0][0]
     assert report(env, other)["pending_submissions"] == []
+
+
+def desk_writes(env: dict[str, str], person: str, household: str, nik: str, name: str) -> None:
+    """What the front desk's API writes about a person, through the real schema
+    on the city's graph, journal and outbox: a web-form request they typed (not
+    verified, so it names no one), a desk request for them and a complaint about
+    their household, each with a phone; and someone else's web-form request."""
+    from graph import GraphRepository, open_async_driver
+    from graph.driver import GraphTarget
+    from hub.notify import Outbox, OutboxSender
+    from hub.security import Principal
+    from schema import build_schema
+    from schema.context import Context, Services
+
+    home = Path(env["HUB_HOME"])
+    web = Principal("service:permohonan-baru", "ORG-DINSOS", "social_worker", "service")
+    desk = Principal("cli:test", "ORG-DINSOS", "dinsos_admin", "jwt")
+    writes: list[tuple[Principal, str, dict[str, Any]]] = [
+        (
+            web,
+            "mutation($r: ServiceRequestInput!) { registerServiceRequest(request: $r) { id } }",
+            {
+                "r": {
+                    "channel": "WEB_FORM",
+                    "needs": ["food"],
+                    "contactPhone": "0812-7000-1111",
+                    "applicant": {"sourceRecordId": "web-1", "fullName": name, "nik": nik},
+                }
+            },
+        ),
+        (
+            web,
+            "mutation($r: ServiceRequestInput!) { registerServiceRequest(request: $r) { id } }",
+            {
+                "r": {
+                    "channel": "WEB_FORM",
+                    "needs": ["food"],
+                    "contactPhone": "0812-7000-9999",
+                    "applicant": {"sourceRecordId": "web-2", "fullName": "Orang Lain"},
+                }
+            },
+        ),
+        (
+            desk,
+            "mutation($r: ServiceRequestInput!) { registerServiceRequest(request: $r) { id } }",
+            {
+                "r": {
+                    "householdId": household,
+                    "personId": person,
+                    "needs": ["food"],
+                    "contactPhone": "0812-7000-2222",
+                }
+            },
+        ),
+        (
+            desk,
+            "mutation($g: GrievanceInput!) { fileGrievance(grievance: $g) { id } }",
+            {
+                "g": {
+                    "kind": "WRONG_DATA",
+                    "householdId": household,
+                    "text": "alamat salah",
+                    "contactPhone": "0812-7000-3333",
+                }
+            },
+        ),
+    ]
+
+    async def run() -> None:
+        target = GraphTarget(env["NEO4J_URI"], env["NEO4J_USER"], env["NEO4J_PASSWORD"])
+        driver = await open_async_driver(target)
+        journal = Journal.at_home(home)
+        services = Services(
+            repository=GraphRepository(driver, target.database, target.uri),
+            journal=journal,
+            notifier=OutboxSender(Outbox(home / "notify.sqlite")),
+        )
+        schema = build_schema()
+        try:
+            for who, query, variables in writes:
+                done = await schema.execute(
+                    query,
+                    variable_values=variables,
+                    context_value=Context.for_request(services, who, purpose="social_assistance"),
+                )
+                assert done.errors is None, done.errors
+        finally:
+            journal.close()
+            await driver.close()
+
+    asyncio.run(run())
+
+
+#: the phones of what `desk_writes` leaves that is not the erased person's
+OTHERS = ("6281270009999", "6281270003333")
+
+
+@pytest.fixture
+def desk_city(city: tuple[dict[str, str], Path], graph: Driver) -> Iterator[dict[str, str]]:
+    """The city, and afterwards no desk item of `desk_writes` left in the shared graph."""
+    yield city[0]
+    graph.execute_query(
+        "MATCH (x) WHERE (x:ServiceRequest OR x:Grievance) AND x.phone IN $p DETACH DELETE x",
+        {"p": list(OTHERS)},
+    )
+
+
+def test_erasure_reaches_the_front_desks_requests_messages_and_web_form(
+    desk_city: dict[str, str], graph: Driver
+) -> None:
+    env = desk_city
+    [(person, _)] = people_with_records(env, 1)
+    with staging(env) as con:
+        [(name, nik, household)] = con.execute(
+            "SELECT any_value(r.full_name), any_value(r.nik), any_value(m.household_id)"
+            " FROM records r JOIN identity_map m USING (record_key)"
+            " WHERE m.person_id = ? AND r.nik IS NOT NULL",
+            [person],
+        ).fetchall()
+    # the complaint is the household's (anyone in it may have filed it): it stays
+    mine, households = ("6281270001111", "6281270002222"), OTHERS[1]
+
+    def desk_nodes() -> list[dict[str, Any]]:
+        found, _, _ = graph.execute_query(
+            "MATCH (x) WHERE x:ServiceRequest OR x:Grievance RETURN properties(x) AS p"
+        )
+        return [dict(r["p"]) for r in found]
+
+    def outbox() -> list[dict[str, Any]]:
+        with sqlite3.connect(Path(env["HUB_HOME"]) / "notify.sqlite") as con:
+            con.row_factory = sqlite3.Row
+            return [dict(r) for r in con.execute("SELECT * FROM outbox")]
+
+    earlier = {json.dumps(n, sort_keys=True, default=str) for n in desk_nodes()}
+    desk_writes(env, person, household, nik, name)
+    before = [n for n in desk_nodes() if json.dumps(n, sort_keys=True, default=str) not in earlier]
+    typed = [n for n in before if nik in str(n.get("applicant"))]
+    assert len(typed) == 1 and typed[0]["nik_check"]  # the web form kept what was typed
+    assert {m["phone"] for m in outbox()} >= {"6281270002222", households}
+    digests = {str(n["nik_check"]) for n in before if n.get("phone") in mine and n.get("nik_check")}
+    assert len(digests) == 2  # the typed request's and the desk request's
+
+    hub(env, "erase", "--person", person, "--reason", "surat permohonan 21/2026")
+
+    after = json.dumps(desk_nodes(), default=str)
+    for gone in (nik, name, *mine, *digests):
+        assert gone not in after
+    assert OTHERS[0] in after  # someone else's web-form request stays
+    assert households in after and households in json.dumps(outbox())
+    left = json.dumps(outbox())
+    for gone in (*mine, *(str(n["number"]) for n in before if n.get("phone") in mine)):
+        assert gone not in left
+    journal = Journal.at_home(Path(env["HUB_HOME"]))
+    facts = json.dumps(
+        [vars(f) for f in journal.read(0, 1000, kinds=kinds.SERVICE_DESK)], default=str
+    )
+    journal.close()
+    for n in before:
+        if n.get("phone") in mine:
+            assert str(n["number"]) not in facts and n.get("service_request_id", "-") not in facts
+
+
+def test_a_web_form_request_the_graph_missed_is_erased_by_the_next_run(
+    desk_city: dict[str, str], graph: Driver
+) -> None:
+    env = desk_city
+    [(person, _)] = people_with_records(env, 1)
+    with staging(env) as con:
+        [(name, nik, household)] = con.execute(
+            "SELECT any_value(r.full_name), any_value(r.nik), any_value(m.household_id)"
+            " FROM records r JOIN identity_map m USING (record_key)"
+            " WHERE m.person_id = ? AND r.nik IS NOT NULL",
+            [person],
+        ).fetchall()
+    desk_writes(env, person, household, nik, name)
+
+    def typed() -> int:
+        found, _, _ = graph.execute_query(
+            "MATCH (s:ServiceRequest) WHERE s.applicant CONTAINS $nik RETURN count(s) AS n",
+            {"nik": nik},
+        )
+        return int(found[0]["n"])
+
+    assert typed() >= 1
+    down = {**env, "NEO4J_URI": "bolt://127.0.0.1:9"}  # nothing listens there
+    hub(down, "erase", "--person", person, "--reason", "permohonan 22/2026", code=1)
+    assert typed() >= 1  # staging is erased: the NIK is kept only as a keyed mark
+    with staging(env) as con:
+        marks = json.dumps(con.execute("SELECT * FROM desk_erasure_pending").fetchall())
+    assert marks != "[]" and nik not in marks
+    applied = hub(env, "retention", "apply")
+    assert "web-form requests deleted" in applied.stdout and typed() == 0

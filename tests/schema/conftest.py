@@ -32,6 +32,7 @@ from hub.notify import Outbox, OutboxSender
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
+from hub.status_check import FailedChecks
 from journal import Journal
 from schema import build_schema
 from schema.context import Services
@@ -131,6 +132,7 @@ async def api(
         cycles=SqliteCycles(tmp_path / "cycles.sqlite"),
         worker_areas=worker_areas(),
         notifier=OutboxSender(Outbox(tmp_path / "notify.sqlite")),
+        status_checks=FailedChecks(security_db),
     )
     # the process's journal tailer, as the hub's lifespan runs it
     tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)

@@ -192,6 +192,11 @@ MUTATIONS: dict[str, tuple[frozenset[str], str, bool]] = {
         'mutation($gid: ID!) { answerGrievance(id: $gid, answer: "sudah diperbaiki") { id } }',
         True,
     ),
+    "unlockStatusCheck": (
+        frozenset({"dinsos_admin"}),
+        'mutation { unlockStatusCheck(number: "SP-22222222") }',
+        False,
+    ),
 }
 
 
