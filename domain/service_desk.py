@@ -266,6 +266,10 @@ DESK_ORGANIZATION: Final = "ORG-DINSOS"
 #: then per minute (settings `public_burst`, `public_rate_per_minute`; defaults)
 PUBLIC_BURST: Final = 5
 PUBLIC_RATE_PER_MINUTE: Final = 6.0
+#: days a web-form request may wait for the desk to check who typed it
+#: (PENDING_VERIFICATION, whose SLA is 2 days) before `hub retention apply`
+#: deletes it with what was typed (`web_form_retention_days`)
+WEB_FORM_RETENTION_DAYS: Final = 30
 
 
 def new_number(prefix: str) -> str:
@@ -549,6 +553,7 @@ __all__ = [
     "STEPS",
     "STEP_AT",
     "STEP_SLA_DAYS",
+    "WEB_FORM_RETENTION_DAYS",
     "WRONG_DATA",
     "DeskFigures",
     "GrievanceKind",

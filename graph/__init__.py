@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from graph.constraints import ensure as ensure_constraints
 from graph.driver import GraphTarget, open_async_driver, open_driver, refused
-from graph.erasure import desk_items
+from graph.erasure import desk_items, stale_web_forms
 from graph.erasure import erase as erase_in_graph
 from graph.errors import (
     GraphError,
@@ -78,6 +78,7 @@ __all__ = [
     "retire_step",
     "server_status",
     "set_load_token",
+    "stale_web_forms",
     "start_server",
     "stop_server",
     "subject_graph",

@@ -8,6 +8,7 @@ requests named by id (`desk_items` finds those a person typed). Idempotent."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from neo4j import Driver
@@ -54,6 +55,10 @@ RETURN s.service_request_id AS id, s.number AS number, s.phone AS phone,
 UNION ALL
 MATCH (g:Grievance) WHERE g.person_id IN $persons OR g.household_id IN $households
 RETURN g.grievance_id AS id, g.number AS number, g.phone AS phone, null AS applicant"""
+
+_STALE_WEB_FORMS = """
+MATCH (s:ServiceRequest) WHERE s.status = $pending AND s.received_at < $before
+RETURN s.service_request_id AS id, s.number AS number, s.phone AS phone"""
 
 _HOUSEHOLDS = """
 UNWIND $households AS hid
@@ -112,4 +117,15 @@ def desk_items(
     return [dict(r) for r in records]
 
 
-__all__ = ["desk_items", "erase"]
+def stale_web_forms(driver: Driver, database: str, *, before: datetime) -> list[dict[str, Any]]:
+    """Web-form requests still PENDING_VERIFICATION received before `before`
+    (id, public number, contact phone): nobody checked who typed them in time."""
+    records, _, _ = driver.execute_query(
+        _STALE_WEB_FORMS,
+        {"pending": PENDING_VERIFICATION, "before": before},
+        database_=database,
+    )
+    return [dict(r) for r in records]
+
+
+__all__ = ["desk_items", "erase", "stale_web_forms"]

@@ -23,7 +23,7 @@ import duckdb
 
 from connectors.erasure import erase_staged, expired_records
 from connectors.staging_tables import ensure_staging_tables
-from graph import desk_items, open_driver
+from graph import desk_items, open_driver, stale_web_forms
 from hub.cycles import SqliteCycles, cycles_path
 from hub.errors import HubError
 from hub.graph_sync import drain_erasures, queue_erasure
@@ -128,28 +128,65 @@ def apply_retention(
     dry_run: bool = False,
     now: dt.datetime | None = None,
 ) -> Erasure:
-    """Erase every record its source's retention rule lets go, and blank the
-    residents' messages done more than `notify_retention_days` ago."""
+    """Erase every record its source's retention rule lets go, blank the
+    residents' messages done more than `notify_retention_days` ago, and delete
+    the web-form requests nobody verified within `web_form_retention_days`."""
     expired = expired_records(con, now or dt.datetime.now())
     result = _erase(settings, con, [k for k, _ in expired], "retention", dry_run)
-    if not dry_run and outbox_path(settings).exists():
-        at = now.astimezone(dt.UTC) if now else dt.datetime.now(dt.UTC)
+    if dry_run:
+        return result
+    at = now.astimezone(dt.UTC) if now else dt.datetime.now(dt.UTC)
+    if outbox_path(settings).exists():
         box = Outbox(outbox_path(settings))
         try:
             result.messages = box.forget(at - dt.timedelta(days=settings.notify_retention_days))
         finally:
             box.close()
-    if not dry_run and expired:
-        rules = sorted({rule for _, rule in expired})
+    unverified = _expire_web_forms(
+        settings, con, at - dt.timedelta(days=settings.web_form_retention_days)
+    )
+    result.web_form_requests += unverified
+    rules = (
+        [f"retention rules {'; '.join(sorted({rule for _, rule in expired}))}"] if expired else []
+    )
+    if unverified:
+        rules.append(f"web-form requests unverified after {settings.web_form_retention_days} days")
+    if rules:
         _audit(
             settings,
             actor,
             "erase:retention",
             result.persons,
             result,
-            f"{RETENTION_PURPOSE}: retention rules " + "; ".join(rules),
+            f"{RETENTION_PURPOSE}: " + "; ".join(rules),
         )
     return result
+
+
+def _expire_web_forms(
+    settings: Settings, con: duckdb.DuckDBPyConnection, before: dt.datetime
+) -> int:
+    """Delete the web-form requests still waiting for the desk's check that
+    arrived before `before`: from the graph (through the erasure queue, so a
+    failure is retried), their journal facts (`hub load` would replay them),
+    and their messages. How many went."""
+    ensure_neo4j(settings)
+    with open_driver(graph_target(settings)) as driver:
+        stale = stale_web_forms(driver, settings.neo4j_database, before=before)
+        if not stale:
+            return 0
+        ids = [str(i["id"]) for i in stale]
+        queue_erasure(con, record_keys=(), persons=(), households=(), service_requests=ids)
+        drain_erasures(con, driver, settings.neo4j_database)
+    journal = Journal.at_home(settings.home)
+    try:
+        journal.forget(subjects=ids)
+    finally:
+        journal.close()
+    # by number only: the phone was typed by someone nobody checked, and may be
+    # a verified household's too
+    _erase_messages(settings, {str(i["number"]) for i in stale if i["number"]}, ())
+    return len(stale)
 
 
 def _erase(

@@ -22,6 +22,7 @@ from domain.service_desk import (
     PUBLIC_BURST,
     PUBLIC_RATE_PER_MINUTE,
     STATUS_CHECK_FAILURES_PER_DAY,
+    WEB_FORM_RETENTION_DAYS,
 )
 from domain.thresholds import (
     OFFICE_TIMEZONE,
@@ -69,6 +70,7 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_DESK_ORGANIZATION": "desk_organization",
     "HUB_PUBLIC_RATE_PER_MINUTE": "public_rate_per_minute",
     "HUB_PUBLIC_BURST": "public_burst",
+    "HUB_WEB_FORM_RETENTION_DAYS": "web_form_retention_days",
 }
 
 
@@ -142,6 +144,10 @@ class Settings:
     # at once, then per minute.
     public_rate_per_minute: float = PUBLIC_RATE_PER_MINUTE
     public_burst: int = PUBLIC_BURST
+    # Days an unverified web-form request (PENDING_VERIFICATION) is kept
+    # (`[web_form] retention_days`); `hub retention apply` deletes older ones,
+    # with what was typed, their journal facts and their messages.
+    web_form_retention_days: int = WEB_FORM_RETENTION_DAYS
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -243,6 +249,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             "status_check_failures_per_day",
             "notify_retention_days",
             "public_burst",
+            "web_form_retention_days",
         ):
             if k in known:
                 known[k] = int(known[k])
@@ -308,6 +315,11 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
     if known.get("linkage_engine", "duckdb") not in ("duckdb", "spark"):
         raise ConfigError(
             f"linkage_engine must be 'duckdb' or 'spark', not {known['linkage_engine']!r}."
+        )
+    if known.get("web_form_retention_days", WEB_FORM_RETENTION_DAYS) < 1:
+        raise ConfigError(
+            f"{origin}: web_form_retention_days is a number of days, 1 or more, "
+            f"not {known['web_form_retention_days']}."
         )
     if known.get("notify_sender", "outbox") not in ("outbox", "http"):
         raise ConfigError(

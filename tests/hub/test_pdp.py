@@ -627,3 +627,48 @@ def test_a_web_form_request_the_graph_missed_is_erased_by_the_next_run(
     assert marks != "[]" and nik not in marks
     applied = hub(env, "retention", "apply")
     assert "web-form requests deleted" in applied.stdout and typed() == 0
+
+
+def test_retention_deletes_web_form_requests_nobody_verified_in_time(
+    desk_city: dict[str, str], graph: Driver
+) -> None:
+    env = desk_city
+    [(person, _)] = people_with_records(env, 1)
+    with staging(env) as con:
+        [(name, nik, household)] = con.execute(
+            "SELECT any_value(r.full_name), any_value(r.nik), any_value(m.household_id)"
+            " FROM records r JOIN identity_map m USING (record_key)"
+            " WHERE m.person_id = ? AND r.nik IS NOT NULL",
+            [person],
+        ).fetchall()
+    desk_writes(env, person, household, nik, name)
+    # the typed request arrived 31 days ago (a day past the default 30); the
+    # other web-form request and the desk's own, verified, are today's
+    [[old, number]] = graph.execute_query(
+        "MATCH (s:ServiceRequest) WHERE s.applicant CONTAINS $nik"
+        " SET s.received_at = s.received_at - duration({days: 31})"
+        " RETURN s.service_request_id, s.number",
+        {"nik": nik},
+    ).records
+
+    applied = hub(env, "retention", "apply")
+
+    assert "1 web-form requests deleted" in applied.stdout
+    left, _, _ = graph.execute_query(
+        "MATCH (s:ServiceRequest) WHERE s.phone IN $p RETURN s.service_request_id AS id,"
+        " s.status AS status",
+        {"p": ["6281270001111", "6281270002222", OTHERS[0]]},
+    )
+    ids = {r["id"] for r in left}
+    assert old not in ids and len(ids) == 2  # the young web-form one and the verified one stay
+    journal = Journal.at_home(Path(env["HUB_HOME"]))
+    facts = json.dumps([vars(f) for f in journal.read(0, 10_000)], default=str)
+    journal.close()
+    assert old not in facts and number not in facts
+    with sqlite3.connect(Path(env["HUB_HOME"]) / "security.sqlite") as db:
+        [(purpose,)] = db.execute(
+            "SELECT purpose FROM audit_log WHERE operation = 'erase:retention'"
+            " ORDER BY seq DESC LIMIT 1"
+        ).fetchall()
+    assert "web-form requests unverified after 30 days" in purpose
+    assert "intact" in hub(env, "audit", "verify").stdout

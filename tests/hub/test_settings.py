@@ -79,3 +79,13 @@ def test_the_front_desks_settings_come_from_the_environment_and_toml(tmp_path: P
         load_settings({"HUB_PUBLIC_RATE_PER_MINUTE": "banyak"}, toml_path=toml)
     with pytest.raises(ConfigError, match="public_burst at least 1"):
         load_settings({"HUB_PUBLIC_BURST": "0"}, toml_path=toml)
+
+
+def test_web_form_retention_days_come_from_toml_and_environment(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text("[web_form]\nretention_days = 14\n")
+    assert load_settings({}, toml_path=toml).web_form_retention_days == 14
+    env = {"HUB_WEB_FORM_RETENTION_DAYS": "60"}
+    assert load_settings(env, toml_path=toml).web_form_retention_days == 60
+    with pytest.raises(ConfigError, match="web_form_retention_days"):
+        load_settings({"HUB_WEB_FORM_RETENTION_DAYS": "0"}, toml_path=toml)
