@@ -19,7 +19,9 @@ what is due). Stopping (`stop`) waits up to `drain_s` for the posts under way,
 and leaves the rest queued for the next start. A process claims a row before
 it posts it (`sending`, with a lease of `lease_s`), so the workers of
 `hub serve --workers N` never post one row twice; a claim whose process died
-lapses and the row is sent again.
+lapses and the row is sent again. A process claims only as many rows as it
+has threads free to post them (`concurrency`, its own): a claimed row is being
+posted, so its lease never lapses while it waits behind a slow gateway.
 
 Idempotent: a message's key is its reference and status (`message_key`): one
 status change gives one row, however often it is handed over. The gateway gets
@@ -46,6 +48,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -276,8 +279,15 @@ class HttpSender:
         drain_s: float = 10.0,
         lease_s: float | None = None,
         sweep_s: float = 30.0,
+        concurrency: int = 4,
     ) -> None:
         self.url, self.outbox = url, outbox
+        #: posts under way at once, on threads of their own: a row is claimed only
+        #: when a thread is free to post it, so its lease runs while it is posted,
+        #: not while it waits (a slow gateway would see it again), and the app's
+        #: shared executor is never filled with posts
+        self.concurrency = concurrency
+        self._pool: ThreadPoolExecutor | None = None
         self.attempts, self.timeout_s, self.backoff_s = attempts, timeout_s, backoff_s
         self.drain_s, self.sweep_s = drain_s, sweep_s
         #: how long a claim holds a row: a post's timeout and then some
@@ -299,6 +309,8 @@ class HttpSender:
         """Start the pump: it sends at once what an earlier run left unsent."""
         if self._pump is None:
             self._stopping = False
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="notify")
             self._pump = asyncio.create_task(self._run())
 
     async def drain(self) -> None:
@@ -325,13 +337,21 @@ class HttpSender:
                 task.cancel()
             if late:
                 log.warning("%d messages were still being sent at shutdown", len(late))
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
         await asyncio.to_thread(self.outbox.close)
 
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            free = self.concurrency - len(self._posts)
             try:
-                rows = await asyncio.to_thread(self.outbox.claim, self.SENDER, self.lease)
+                rows = (
+                    await asyncio.to_thread(self.outbox.claim, self.SENDER, self.lease, free)
+                    if free > 0
+                    else []
+                )
             except sqlite3.Error:
                 log.exception("the outbox could not be read; trying again")
                 rows = []
@@ -347,8 +367,11 @@ class HttpSender:
     async def _wait(self) -> None:
         """Until a message is added, the next row is due, or a sweep (another
         process's lapsed claim)."""
-        due = await asyncio.to_thread(self.outbox.next_due, self.SENDER)
         wait = self.sweep_s
+        if len(self._posts) >= self.concurrency:  # busy: a post's end wakes us
+            due = None
+        else:
+            due = await asyncio.to_thread(self.outbox.next_due, self.SENDER)
         if due is not None:
             wait = min(wait, max(0.0, (due - datetime.now(UTC)).total_seconds()))
         with contextlib.suppress(TimeoutError):
@@ -361,7 +384,8 @@ class HttpSender:
             reference=str(row["reference"]),
             status=str(row["status"]),
         )
-        error = await asyncio.to_thread(self._post, message, str(row["key"] or ""))
+        loop = asyncio.get_running_loop()
+        error = await loop.run_in_executor(self._pool, self._post, message, str(row["key"] or ""))
         tried = int(row["attempts"]) + 1
         retry_at = None
         if error is not None and tried < self.attempts:
@@ -371,6 +395,8 @@ class HttpSender:
             log.warning(
                 "message for %s given up after %d tries: %s", message.reference, tried, error
             )
+        # a thread is free now: let the pump count it before it wakes
+        self._posts.discard(asyncio.current_task())
         self._wake.set()
 
     def _post(self, message: Notification, key: str) -> str | None:
