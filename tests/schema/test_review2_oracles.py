@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from gqlkit import YAY_B, Api
+from gqlkit import WORKER, YAY_B, Api
 
 from connectors.reference import eligibility_rules
+from domain.decile_alerts import Crossing, alert_payload
+from hub.journal_replay import replay_into
+from journal import NewFact, kinds
 
 pytestmark = pytest.mark.anyio
 
@@ -32,3 +35,41 @@ async def test_an_unchecked_enrolment_does_not_tell_a_foundation_the_rules_hidde
     pkh = (await ruled.data(ENROL, YAY_B, h="H4", program="PKH"))["enrolHousehold"]
     # today: BLT PAUSED, PKH ACTIVE -- the difference is PKH's special-category conditions
     assert blt["status"] == pkh["status"], (blt, pkh)
+
+
+PROGRAMS = """query($id: ID!) { household(id: $id) {
+  currentPrograms { programCode status decileAlert } } }"""
+RESOLVE = """mutation($id: ID!, $outcome: DecileAlertOutcome!, $note: String!) {
+  resolveDecileAlert(id: $id, outcome: $outcome, note: $note) { id status } }"""
+
+
+def _raised(hid: str, program: str, old: int, new: int, key: str) -> NewFact:
+    crossing = Crossing(program, "2024.1", old, new, ())
+    return NewFact(
+        kind=kinds.DECILE_ALERT_RAISED,
+        subject=hid,
+        household_ids=(hid,),
+        payload=alert_payload(hid, crossing, "327301", "3273011001"),
+        key=key,
+    )
+
+
+async def test_an_enrolment_stays_paused_while_any_of_its_alerts_waits(api: Api) -> None:
+    """Two alerts wait on one enrolment (desil 4 -> 5, back to 3, then 3 -> 6 before
+    the first visit). Resolving the newer must leave it paused by the older, as
+    the replay after the next load marks it."""
+    journal = api.services.journal
+    assert journal is not None
+    older, newer = journal.append(
+        [
+            _raised("H2", "PKH", 4, 5, "review2:H2:PKH:1"),
+            _raised("H2", "PKH", 3, 6, "review2:H2:PKH:2"),
+        ]
+    )
+    await replay_into(api.services.repository, journal)  # type: ignore[arg-type]
+    await api.data(RESOLVE, WORKER, id=f"DA-{newer}", outcome="CONFIRMED_CONTINUE", note="ok")
+    live = (await api.data(PROGRAMS, WORKER, id="H2"))["household"]["currentPrograms"]
+    await replay_into(api.services.repository, journal)  # type: ignore[arg-type]
+    replayed = (await api.data(PROGRAMS, WORKER, id="H2"))["household"]["currentPrograms"]
+    assert live == replayed, (live, replayed)
+    assert {p["programCode"]: p["status"] for p in live}["PKH"] == "PAUSED", (older, live)
