@@ -251,6 +251,23 @@ async def test_the_graphs_enrolment_carries_the_pause_until_resolved(api: Api) -
     assert _statuses(await api.data(PROGRAMS, WORKER, id="H2")) == {"PKH": ("ACTIVE", None)}
 
 
+async def test_a_foundation_does_not_read_a_loads_pause_off_current_programs(api: Api) -> None:
+    """A load raises an alert only when the rule held at the old decile, so a pause
+    tells the rule's hidden conditions (PKH: a pregnant or disabled member), which
+    check_enrolment keeps from agencies and foundations: they read ACTIVE and no
+    alert. YAY-A submitted H1, whose BPNT enrolment a load's alert paused."""
+    journal = api.services.journal
+    assert journal is not None
+    (alert,) = journal.append([_alert_on("H1", "BPNT", 4, 5)])
+    await replay_into(api.services.repository, journal)  # type: ignore[arg-type]
+    assert _statuses(await api.data(PROGRAMS, WORKER, id="H1"))["BPNT"] == (
+        "PAUSED",
+        f"DA-{alert}",
+    )
+    seen = _statuses(await api.data(PROGRAMS, YAY_A, id="H1"))
+    assert seen["BPNT"] == ("ACTIVE", None), seen
+
+
 async def test_an_unchecked_enrolment_over_the_threshold_raises_an_alert(api: Api) -> None:
     ruled = replace(api, services=replace(api.services, rules=eligibility_rules()))
     # H4 is in desil 5: BLT's rule (desil 1-4) fails on the decile alone; the foundation
