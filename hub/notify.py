@@ -80,6 +80,16 @@ _ADDED: Final = {
     "next_at": "TEXT",
     "lease_until": "TEXT",
 }
+#: a message the old sender left queued or retrying, with no key (the sender kept
+#: no record of a post that may have reached the gateway): sent once if younger
+#: than this, else given up as `failed`, since a resident told days late of a
+#: status change (twice, perhaps) is worse off than not told by this message
+UNKEYED_RESEND_WINDOW: Final = timedelta(hours=24)
+#: why an older unkeyed message was given up (its `last_error`)
+UNKEYED_STALE: Final = (
+    "not sent: left queued by the sender before the outbox had keys, older than "
+    "the resend window (UNKEYED_RESEND_WINDOW)"
+)
 #: a message's states: waiting to go, being posted (claimed), retried later,
 #: sent, given up
 QUEUED: Final = "queued"
@@ -119,6 +129,37 @@ class Outbox:
                 "CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (key) WHERE key IS NOT NULL"
             )
             self._con.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_at)")
+            self._key_old_rows()
+
+    def _key_old_rows(self) -> None:
+        """The old sender's rows still to go (no key): those younger than
+        `UNKEYED_RESEND_WINDOW` get their key and are sent once; older ones, and a
+        second row of one status change, are `failed` with the reason."""
+        bound = datetime.now(UTC) - UNKEYED_RESEND_WINDOW
+        rows = self._con.execute(
+            "SELECT id, created_at, phone, text, reference, status FROM outbox"
+            " WHERE key IS NULL AND state IN (?, ?) ORDER BY id",
+            (QUEUED, RETRYING),
+        ).fetchall()
+        taken = {
+            str(k) for (k,) in self._con.execute("SELECT key FROM outbox WHERE key IS NOT NULL")
+        }
+        for row in rows:
+            key = message_key(
+                Notification(row["phone"], row["text"], row["reference"], row["status"])
+            )
+            created = datetime.fromisoformat(str(row["created_at"]))
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            if created < bound or key in taken:
+                reason = UNKEYED_STALE if created < bound else f"not sent: a repeat of {key}"
+                self._con.execute(
+                    "UPDATE outbox SET state = ?, last_error = ? WHERE id = ?",
+                    (FAILED, reason, row["id"]),
+                )
+            else:
+                taken.add(key)
+                self._con.execute("UPDATE outbox SET key = ? WHERE id = ?", (key, row["id"]))
 
     def add(self, message: Notification, sender: str) -> tuple[int, bool]:
         """Keep a message, `queued` and due now: its row id, and whether it is new

@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -27,6 +28,8 @@ from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from hub.app import create_app
 from hub.notify import (
+    SCHEMA,
+    UNKEYED_RESEND_WINDOW,
     HttpSender,
     Outbox,
     OutboxSender,
@@ -334,3 +337,47 @@ async def test_a_backlog_to_a_slow_gateway_is_posted_once(tmp_path: Path) -> Non
         await sender.stop()
         server.shutdown()
         server.server_close()
+
+
+async def test_an_old_outboxs_waiting_messages_are_sent_once_or_given_up(
+    tmp_path: Path, gateway: Gateway
+) -> None:
+    """An outbox the sender kept before messages had keys: what it left queued or
+    retrying has no key. On upgrade the ones younger than the resend window are
+    sent once; older ones (days late, perhaps sent already) and a repeat of one
+    status change are `failed`, with the reason."""
+    path = tmp_path / "notify.sqlite"
+    now = datetime.now(UTC)
+    young, old = now - timedelta(hours=1), now - UNKEYED_RESEND_WINDOW - timedelta(hours=1)
+    with sqlite3.connect(path) as con:
+        con.execute(SCHEMA)
+        con.executemany(
+            "INSERT INTO outbox (created_at, phone, text, reference, status, sender, state)"
+            " VALUES (?, '6281234567890', 'Satupintu', ?, 'ASSIGNED', 'http', ?)",
+            [
+                (old.isoformat(), "SP-00000001", "queued"),
+                (old.isoformat(), "SP-00000002", "retrying"),
+                (young.isoformat(), "SP-00000003", "retrying"),
+                (young.isoformat(), "SP-00000003", "queued"),  # the same change twice
+                (young.isoformat(), "SP-00000004", "queued"),
+                (old.isoformat(), "SP-00000005", "sent"),
+            ],
+        )
+    con.close()
+    gateway.failures = 0
+    sender = HttpSender(gateway.url, Outbox(path), backoff_s=0.01)
+    await sender.start()
+    await sender.drain()
+    found = sender.outbox.messages()
+    await sender.stop()
+    assert keys(gateway.accepted) == ["SP-00000003:ASSIGNED", "SP-00000004:ASSIGNED"]
+    assert len(gateway.received) == 2
+    states = {(m["id"], m["state"], m["last_error"] is not None) for m in found}
+    assert states == {
+        (1, "failed", True),
+        (2, "failed", True),
+        (3, "sent", False),
+        (4, "failed", True),
+        (5, "sent", False),
+        (6, "sent", False),
+    }, states
