@@ -88,13 +88,21 @@ def crossings(
 
 def at_enrolment(book: RuleBook, facts: HouseholdFacts, program: str, on: date) -> Crossing | None:
     """An enrolment in `program` of a household already over its decile
-    threshold: the rule valid on `on` holds for it at the lowest decile and
-    fails at its own, as if its decile had crossed from there (a household the
-    rule fails for other reasons, or without a decile, is not a decile matter)."""
-    if facts.decile is None:
+    threshold: the conditions of the rule valid on `on` that hold at the
+    lowest decile and fail at its own, as if its decile had crossed from there.
+    Judged on the decile alone, whatever the rule's other conditions say: the
+    pause is shown to whoever enrolled it (an agency, a foundation), who sees
+    the decile but must not learn the rule's answer on the rest (disabilities,
+    pregnancy: `schema.mutation.check_enrolment` keeps it from them). A
+    household without a decile is not a decile matter."""
+    rule = book.rule(program, on)
+    if facts.decile is None or rule is None:
         return None
-    found = crossings(book, facts, DECILE_MIN, facts.decile, on, [program])
-    return found[0] if found else None
+    lowest = rule.evaluate(replace(facts, decile=DECILE_MIN))
+    own = rule.evaluate(facts)
+    held = {c.name for c in lowest.conditions if c.held}
+    failed = tuple(c for c in own.failed if c.name in held)
+    return Crossing(program, rule.version, DECILE_MIN, facts.decile, failed) if failed else None
 
 
 def alert_payload(

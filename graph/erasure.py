@@ -24,6 +24,13 @@ _SERVICES_OF_RECORDS = """
 MATCH (s:Service) WHERE s.record_key IN $keys
 DETACH DELETE s RETURN count(*) AS n"""
 
+# a complaint's targeting finding about a household holds conditions and services
+# derived from each member (its `findings`): it goes when one member does
+_FINDINGS_OF_PERSONS = """
+MATCH (p:Person)-[:MEMBER_OF]->(h:Household) WHERE p.person_id IN $persons
+MATCH (f:ReportedFinding {household_id: h.household_id})
+WITH DISTINCT f DETACH DELETE f RETURN count(*) AS n"""
+
 _PERSONS = """
 UNWIND $persons AS pid
 MATCH (p:Person {person_id: pid})
@@ -79,8 +86,9 @@ def erase(
     households: Sequence[str],
     service_requests: Sequence[str] = (),
 ) -> dict[str, int]:
-    """Delete these records, people and (memberless) households, and these
-    service requests (web-form ones whose applicant is erased); counts deleted."""
+    """Delete these records, people and (memberless) households, the reported
+    targeting findings of these people's households, and these service requests
+    (web-form ones whose applicant is erased); counts deleted."""
     params: dict[str, Any] = {
         "keys": list(record_keys),
         "persons": list(persons),
@@ -91,6 +99,7 @@ def erase(
     for name, cypher in (
         ("records", _RECORDS),
         ("services", _SERVICES_OF_RECORDS),
+        ("reported_findings", _FINDINGS_OF_PERSONS),
         ("persons", _PERSONS),
         ("households", _HOUSEHOLDS),
         ("change_requests", _CHANGE_REQUESTS),

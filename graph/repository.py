@@ -725,9 +725,10 @@ class GraphRepository(ServiceDeskStatements):
 
     async def mark_enrolments(self, marks: Sequence[Mapping[str, Any]]) -> int:
         """The decile alerts' marks on enrolments (`domain.decile_alerts.
-        ENROLMENT_MARKS`), in the order given, each `{household_id, program,
-        alert_id, mark, on}`: `PAUSED` sets the enrolment's `status` and
-        `alert_id`; None lifts the pause of that alert only; `STOPPED` ends it
+        ENROLMENT_MARKS`), one per enrolment (`schema.decile_alerts.
+        enrolment_marks`), each `{household_id, program, alert_id, mark, on,
+        alerts}`: `PAUSED` sets the enrolment's `status` and `alert_id`; None
+        lifts a pause by one of `alerts` only; `STOPPED` ends it
         (`active` false, `until` `on` unless it ended before). How many
         enrolments were marked; a mark whose enrolment is not in the graph is
         left (the next load's replay marks it)."""
@@ -735,7 +736,7 @@ class GraphRepository(ServiceDeskStatements):
             "UNWIND $marks AS m "
             "MATCH (:Household {household_id: m.household_id})-[e:ENROLLED_IN]->"
             "(:Program {code: m.program}) "
-            "WHERE m.mark IS NOT NULL OR e.alert_id = m.alert_id "
+            "WHERE m.mark IS NOT NULL OR e.alert_id IN m.alerts "
             "SET e.status = m.mark, e.alert_id = CASE WHEN m.mark IS NULL THEN null "
             " ELSE m.alert_id END, "
             " e.active = CASE WHEN m.mark = 'STOPPED' THEN false ELSE e.active END, "

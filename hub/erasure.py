@@ -212,6 +212,7 @@ def _erase(
         # ids) even when the staging side was already erased
         result.persons = sorted({*forgotten.persons, *also})
         result.households = list(forgotten.households)
+        touched_households = forgotten.touched_households
         queue_erasure(con, record_keys=keys, persons=result.persons, households=result.households)
         _queue_typed(con, marks)
         con.execute("COMMIT")
@@ -230,10 +231,16 @@ def _erase(
     )
     numbers = {str(f.payload.get("row", {}).get("number") or "") for f in desk} - {""}
     result.desk_messages = _erase_messages(settings, numbers, ())
+    # a complaint's targeting finding about a household of theirs holds what was
+    # derived from them; its fact names the household only (graph.erasure drops
+    # the node with the person)
+    findings = journal.about(
+        households=touched_households, kinds=(kinds.REPORTED_FINDING_RECORDED,)
+    )
     journal.forget(
         persons=result.persons,
         households=result.households,
-        subjects=sorted({f.subject for f in desk if f.subject}),
+        subjects=sorted({f.subject for f in (*desk, *findings) if f.subject}),
     )
     IdentityLedger.at_home(settings.home).forget(keys, result.persons)
     # and the program cycles' frozen rosters (the cycles keep their approved counts)

@@ -19,7 +19,9 @@ what is due). Stopping (`stop`) waits up to `drain_s` for the posts under way,
 and leaves the rest queued for the next start. A process claims a row before
 it posts it (`sending`, with a lease of `lease_s`), so the workers of
 `hub serve --workers N` never post one row twice; a claim whose process died
-lapses and the row is sent again.
+lapses and the row is sent again. A process claims only as many rows as it
+has threads free to post them (`concurrency`, its own): a claimed row is being
+posted, so its lease never lapses while it waits behind a slow gateway.
 
 Idempotent: a message's key is its reference and status (`message_key`): one
 status change gives one row, however often it is handed over. The gateway gets
@@ -46,6 +48,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -77,6 +80,16 @@ _ADDED: Final = {
     "next_at": "TEXT",
     "lease_until": "TEXT",
 }
+#: a message the old sender left queued or retrying, with no key (the sender kept
+#: no record of a post that may have reached the gateway): sent once if younger
+#: than this, else given up as `failed`, since a resident told days late of a
+#: status change (twice, perhaps) is worse off than not told by this message
+UNKEYED_RESEND_WINDOW: Final = timedelta(hours=24)
+#: why an older unkeyed message was given up (its `last_error`)
+UNKEYED_STALE: Final = (
+    "not sent: left queued by the sender before the outbox had keys, older than "
+    "the resend window (UNKEYED_RESEND_WINDOW)"
+)
 #: a message's states: waiting to go, being posted (claimed), retried later,
 #: sent, given up
 QUEUED: Final = "queued"
@@ -116,6 +129,37 @@ class Outbox:
                 "CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (key) WHERE key IS NOT NULL"
             )
             self._con.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_at)")
+            self._key_old_rows()
+
+    def _key_old_rows(self) -> None:
+        """The old sender's rows still to go (no key): those younger than
+        `UNKEYED_RESEND_WINDOW` get their key and are sent once; older ones, and a
+        second row of one status change, are `failed` with the reason."""
+        bound = datetime.now(UTC) - UNKEYED_RESEND_WINDOW
+        rows = self._con.execute(
+            "SELECT id, created_at, phone, text, reference, status FROM outbox"
+            " WHERE key IS NULL AND state IN (?, ?) ORDER BY id",
+            (QUEUED, RETRYING),
+        ).fetchall()
+        taken = {
+            str(k) for (k,) in self._con.execute("SELECT key FROM outbox WHERE key IS NOT NULL")
+        }
+        for row in rows:
+            key = message_key(
+                Notification(row["phone"], row["text"], row["reference"], row["status"])
+            )
+            created = datetime.fromisoformat(str(row["created_at"]))
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=UTC)
+            if created < bound or key in taken:
+                reason = UNKEYED_STALE if created < bound else f"not sent: a repeat of {key}"
+                self._con.execute(
+                    "UPDATE outbox SET state = ?, last_error = ? WHERE id = ?",
+                    (FAILED, reason, row["id"]),
+                )
+            else:
+                taken.add(key)
+                self._con.execute("UPDATE outbox SET key = ? WHERE id = ?", (key, row["id"]))
 
     def add(self, message: Notification, sender: str) -> tuple[int, bool]:
         """Keep a message, `queued` and due now: its row id, and whether it is new
@@ -276,8 +320,15 @@ class HttpSender:
         drain_s: float = 10.0,
         lease_s: float | None = None,
         sweep_s: float = 30.0,
+        concurrency: int = 4,
     ) -> None:
         self.url, self.outbox = url, outbox
+        #: posts under way at once, on threads of their own: a row is claimed only
+        #: when a thread is free to post it, so its lease runs while it is posted,
+        #: not while it waits (a slow gateway would see it again), and the app's
+        #: shared executor is never filled with posts
+        self.concurrency = concurrency
+        self._pool: ThreadPoolExecutor | None = None
         self.attempts, self.timeout_s, self.backoff_s = attempts, timeout_s, backoff_s
         self.drain_s, self.sweep_s = drain_s, sweep_s
         #: how long a claim holds a row: a post's timeout and then some
@@ -299,6 +350,8 @@ class HttpSender:
         """Start the pump: it sends at once what an earlier run left unsent."""
         if self._pump is None:
             self._stopping = False
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="notify")
             self._pump = asyncio.create_task(self._run())
 
     async def drain(self) -> None:
@@ -325,13 +378,21 @@ class HttpSender:
                 task.cancel()
             if late:
                 log.warning("%d messages were still being sent at shutdown", len(late))
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
         await asyncio.to_thread(self.outbox.close)
 
     async def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
+            free = self.concurrency - len(self._posts)
             try:
-                rows = await asyncio.to_thread(self.outbox.claim, self.SENDER, self.lease)
+                rows = (
+                    await asyncio.to_thread(self.outbox.claim, self.SENDER, self.lease, free)
+                    if free > 0
+                    else []
+                )
             except sqlite3.Error:
                 log.exception("the outbox could not be read; trying again")
                 rows = []
@@ -347,8 +408,11 @@ class HttpSender:
     async def _wait(self) -> None:
         """Until a message is added, the next row is due, or a sweep (another
         process's lapsed claim)."""
-        due = await asyncio.to_thread(self.outbox.next_due, self.SENDER)
         wait = self.sweep_s
+        if len(self._posts) >= self.concurrency:  # busy: a post's end wakes us
+            due = None
+        else:
+            due = await asyncio.to_thread(self.outbox.next_due, self.SENDER)
         if due is not None:
             wait = min(wait, max(0.0, (due - datetime.now(UTC)).total_seconds()))
         with contextlib.suppress(TimeoutError):
@@ -361,7 +425,8 @@ class HttpSender:
             reference=str(row["reference"]),
             status=str(row["status"]),
         )
-        error = await asyncio.to_thread(self._post, message, str(row["key"] or ""))
+        loop = asyncio.get_running_loop()
+        error = await loop.run_in_executor(self._pool, self._post, message, str(row["key"] or ""))
         tried = int(row["attempts"]) + 1
         retry_at = None
         if error is not None and tried < self.attempts:
@@ -371,6 +436,8 @@ class HttpSender:
             log.warning(
                 "message for %s given up after %d tries: %s", message.reference, tried, error
             )
+        # a thread is free now: let the pump count it before it wakes
+        self._posts.discard(asyncio.current_task())
         self._wake.set()
 
     def _post(self, message: Notification, key: str) -> str | None:

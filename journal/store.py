@@ -78,6 +78,15 @@ class Journal:
         with self._file.write() as con:
             return _insert(con, fact, datetime.now(UTC))[1]
 
+    def keyed(self, key: str) -> Fact | None:
+        """The fact stored under this key, if any (a claim's winner)."""
+        row = (
+            self._file.connection()
+            .execute(f"SELECT {_COLUMNS} FROM facts WHERE key = ?", [key])
+            .fetchone()
+        )
+        return _fact(row) if row else None
+
     def head(self) -> int:
         """The newest sequence number (0 for an empty journal)."""
         row = self._file.connection().execute("SELECT coalesce(max(seq), 0) FROM facts").fetchone()

@@ -23,6 +23,8 @@ class Forgotten:
     households: tuple[str, ...]
     touched_persons: tuple[str, ...]
     """Everyone who held one of the records (including the above)."""
+    touched_households: tuple[str, ...] = ()
+    """Every household one of the records was in (including the above)."""
 
 
 def merge_chain(con: duckdb.DuckDBPyConnection, entity: str, ids: Sequence[str]) -> list[str]:
@@ -104,7 +106,7 @@ def forget_records(
                 f" WHERE {entity}_id IN (SELECT unnest($ids))",
                 {"now": now, "ids": ids},
             )
-    return Forgotten(tuple(gone_p), tuple(gone_h), tuple(persons))
+    return Forgotten(tuple(gone_p), tuple(gone_h), tuple(persons), tuple(households))
 
 
 def _owners(con: duckdb.DuckDBPyConnection, keys: list[str]) -> tuple[list[str], list[str]]:

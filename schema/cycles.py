@@ -224,7 +224,8 @@ async def _claim_step(
     }[target]
     status = current["status"]
     fact = plain_fact(info, kind, payload, subject=id, key=f"{id}:from:{status}")
-    if not await claim(info, fact):
+    # the same caller again with the same step: theirs failed after its claim
+    if not await claim(info, fact, retry=True):
         raise InputError("id", f"the cycle moved on meanwhile; it is no longer {status}.")
 
 
@@ -293,10 +294,21 @@ class ProgramCycleDistribution:
             "paid_amount": amount * len(paid),
         }
         await _claim_step(info, id, current, payload)
-        # each payment a service, journaled before it reaches the graph (replayed if not)
+        # each payment a service, journaled before it reaches the graph (replayed if not);
+        # keyed, and its id is the cycle's and household's, so a retry after a failure
+        # past the claim (the graph down) journals and writes each once
         await append(
             info,
-            [fact(info, kinds.SERVICE_RECORDED, r, households=[r.household_id]) for r in paid],
+            [
+                fact(
+                    info,
+                    kinds.SERVICE_RECORDED,
+                    r,
+                    households=[r.household_id],
+                    key=f"{kinds.SERVICE_RECORDED}:{r.service_id}",
+                )
+                for r in paid
+            ],
         )
         for i in range(0, len(paid), _BATCH):
             await info.context.repository.write(paid[i : i + _BATCH])

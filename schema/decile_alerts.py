@@ -136,19 +136,27 @@ async def _alerts(info: Info) -> list[DecileAlert]:
 
 
 def enrolment_marks(alerts: list[DecileAlert]) -> list[dict[str, Any]]:
-    """Each alert's mark on its enrolment, oldest first, for
-    `Repository.mark_enrolments`: PAUSED while it waits, lifted or STOPPED (on
-    the day it was resolved) once resolved."""
-    return [
-        {
-            "household_id": str(a.household_id),
-            "program": a.program,
-            "alert_id": str(a.id),
-            "mark": ENROLMENT_MARKS[a.status.value],
-            "on": (a.resolved_at or a.raised_at).date(),
-        }
-        for a in alerts
-    ]
+    """The mark each enrolment ends with after its `alerts` (oldest first), one
+    per enrolment, for `Repository.mark_enrolments`: PAUSED by the newest alert
+    still waiting (an older one too: lifting a newer leaves it), STOPPED (on the
+    day it was resolved), or lifted (`mark` None) when none waits. `alerts`
+    lists every alert id that may be lifted; pass all of an enrolment's alerts
+    (the graph applies the marks of one statement at once, not in turn)."""
+    marks: dict[tuple[str, str], dict[str, Any]] = {}
+    for a in alerts:
+        key = (str(a.household_id), a.program)
+        mark = marks.setdefault(
+            key,
+            {"household_id": key[0], "program": key[1], "alert_id": None, "mark": None},
+        )
+        mark.setdefault("alerts", []).append(str(a.id))
+        kind = ENROLMENT_MARKS[a.status.value]
+        if kind is not None:
+            mark.update(alert_id=str(a.id), mark=kind, on=(a.resolved_at or a.raised_at).date())
+        elif mark["alert_id"] == str(a.id):  # this alert's pause lifted
+            mark.update(alert_id=None, mark=None)
+        mark.setdefault("on", (a.resolved_at or a.raised_at).date())
+    return list(marks.values())
 
 
 async def raise_at_enrolment(
@@ -251,8 +259,14 @@ class DecileAlertMutations:
         if alert.status != DecileAlertStatus.PAUSED_FOR_FIELD_CHECK or not await claim(info, taken):
             raise InputError("id", f"alert {id} is already resolved.")
         wrote(info, households=[alert.household_id])
-        done = next(a for a in await _alerts(info) if a.id == id)
-        await info.context.repository.mark_enrolments(enrolment_marks([done]))
+        every = await _alerts(info)
+        done = next(a for a in every if a.id == id)
+        # the enrolment's marks from all its alerts, oldest first, as the replay
+        # writes them: lifting this one leaves it paused by an older one still waiting
+        same = [
+            a for a in every if (a.household_id, a.program) == (done.household_id, done.program)
+        ]
+        await info.context.repository.mark_enrolments(enrolment_marks(same))
         return done
 
 

@@ -19,6 +19,7 @@ Special-category findings (an assessment's PPKS) are only in `row`.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -26,6 +27,7 @@ import strawberry
 
 from domain.rows import GraphRow, WrittenRow
 from journal import NewFact
+from journal.facts import jsonable
 from schema.permissions import POLICIES, mask_text
 
 #: the keys of a row shown at the top of a fact's payload, for partners
@@ -143,14 +145,22 @@ async def append(info: strawberry.Info[Any, Any], facts: list[NewFact]) -> None:
         await asyncio.to_thread(journal.append, facts)
 
 
-async def claim(info: strawberry.Info[Any, Any], one: NewFact) -> bool:
+async def claim(info: strawberry.Info[Any, Any], one: NewFact, *, retry: bool = False) -> bool:
     """Append a keyed fact unless another write claimed its key first (two
     steps racing out of one status: the journal decides); True without a
-    journal."""
+    journal. With `retry`, True too when the same actor claimed it with the
+    same payload: their write failed after the claim and is done again (its
+    writes must be idempotent)."""
     journal = info.context.services.journal
     if journal is None:
         return True
-    return await asyncio.to_thread(journal.claim, one)
+    if await asyncio.to_thread(journal.claim, one):
+        return True
+    if not retry or one.key is None:
+        return False
+    stored = await asyncio.to_thread(journal.keyed, one.key)
+    same = json.loads(json.dumps(dict(one.payload), default=jsonable, sort_keys=True))
+    return stored is not None and stored.actor == one.actor and stored.payload == same
 
 
 async def journaled_write(

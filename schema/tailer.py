@@ -53,6 +53,7 @@ class JournalTailer:
                         kind=change_kind(fact.kind),
                         at=fact.at,
                         cursor=str(fact.seq),
+                        fact=fact,
                     ),
                 )
             if fact.kind.startswith("referral."):

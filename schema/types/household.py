@@ -101,7 +101,7 @@ class Household:
         def shown(rows: list[Row]) -> list[Enrolment]:
             read(info, households=[self.id])
             shown_to = provenance_for(info.context.principal)
-            return [Enrolment.from_row(r, shown_to) for r in rows]
+            return [Enrolment.from_row(r, shown_to, info.context.policy) for r in rows]
 
         return now_or_later(info.context.loaders.current_programs, self.id, shown)
 

@@ -6,7 +6,7 @@ from datetime import date
 import strawberry
 
 from domain.shapes import Row
-from schema.permissions import Provenance
+from schema.permissions import Policy, Provenance, sees_eligibility
 
 
 @strawberry.type(description="A household's enrolment in a program.")
@@ -26,15 +26,23 @@ class Enrolment:
     status: str = strawberry.field(
         default="ACTIVE",
         description="ACTIVE; PAUSED while a decile alert waits for its field check "
-        "(`decileAlert`); STOPPED when the field check stopped it.",
+        "(`decileAlert`); STOPPED when the field check stopped it. Always ACTIVE for "
+        "agencies and foundations: a load's alert is raised only when the rule held at "
+        "the old decile, so a pause would tell them the rule's hidden conditions.",
     )
     decile_alert: strawberry.ID | None = strawberry.field(
-        default=None, description="The decile alert that paused or stopped it (see decileAlerts)."
+        default=None,
+        description="The decile alert that paused or stopped it (see decileAlerts); "
+        "null for agencies and foundations.",
     )
 
     @classmethod
-    def from_row(cls, row: Row, shown: Provenance) -> Enrolment:
+    def from_row(cls, row: Row, shown: Provenance, policy: Policy) -> Enrolment:
+        """The enrolment as `policy` may read it: its decile pause only for those who
+        see eligibility (`sees_eligibility`), since a load raises an alert only when
+        the rule's other (special-category) conditions held at the old decile."""
         owner = row.get("organization")
+        marked = sees_eligibility(policy)
         return cls(
             program_code=row["code"],
             program_name=row.get("name"),
@@ -45,8 +53,8 @@ class Enrolment:
             since=row.get("since"),
             until=row.get("until"),
             active=bool(row.get("active", True)),
-            status=str(row.get("status") or "ACTIVE"),
-            decile_alert=strawberry.ID(row["alert_id"]) if row.get("alert_id") else None,
+            status=str(row.get("status") or "ACTIVE") if marked else "ACTIVE",
+            decile_alert=strawberry.ID(row["alert_id"]) if marked and row.get("alert_id") else None,
         )
 
 

@@ -4,6 +4,8 @@ from datetime import datetime
 
 import strawberry
 
+from journal import Fact
+
 
 @strawberry.type(
     description="Something changed on a household: re-read what you need. "
@@ -16,3 +18,5 @@ class HouseholdChange:
     kind: str
     at: datetime
     cursor: str | None = None
+    fact: strawberry.Private[Fact | None] = None
+    """The journal fact, for the feed's visibility rule (`schema.feed.visible`)."""

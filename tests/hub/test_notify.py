@@ -9,10 +9,14 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +27,15 @@ import pytest
 from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
 from hub.app import create_app
-from hub.notify import HttpSender, Outbox, OutboxSender, message_key, notifier_for
+from hub.notify import (
+    SCHEMA,
+    UNKEYED_RESEND_WINDOW,
+    HttpSender,
+    Outbox,
+    OutboxSender,
+    message_key,
+    notifier_for,
+)
 from hub.settings import Settings, load_settings
 from schema.context import Services
 from schema.services import Notification
@@ -285,3 +297,87 @@ async def test_the_hub_sends_at_start_what_a_stopped_hub_left(
     box = Outbox(tmp_path / "notify.sqlite")
     assert [m["state"] for m in box.messages()] == ["sent"]
     box.close()
+
+
+async def test_a_backlog_to_a_slow_gateway_is_posted_once(tmp_path: Path) -> None:
+    """A claim's lease runs while the post waits for a thread of the shared
+    default executor (and its `attempted` waits behind the other posts), so a
+    backlog to a slow gateway was claimed and posted again. Scaled down: posts
+    of 0.4 s, 4 threads, a lease of 1 s stand for posts of 2-5 s (a slow or down
+    gateway), 6 threads (2 cores) and the 15 s default."""
+    posted: Counter[str] = Counter()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            posted[body["key"]] += 1
+            time.sleep(0.4)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=4))
+    url = f"http://127.0.0.1:{server.server_address[1]}/send"
+    # what a stopped hub (or a gateway outage) left: the next start sends the backlog
+    box = Outbox(tmp_path / "notify.sqlite")
+    for n in range(24):
+        box.add(Notification("628120000000", "t", f"SP-{n:08d}", "ASSIGNED"), "http")
+    box.close()
+    sender = HttpSender(url, Outbox(tmp_path / "notify.sqlite"), lease_s=1.0)
+    try:
+        await sender.start()
+        await asyncio.wait_for(sender.drain(), timeout=60)
+        twice = {k: c for k, c in posted.items() if c > 1}
+        assert len(posted) == 24 and not twice, twice
+    finally:
+        await sender.stop()
+        server.shutdown()
+        server.server_close()
+
+
+async def test_an_old_outboxs_waiting_messages_are_sent_once_or_given_up(
+    tmp_path: Path, gateway: Gateway
+) -> None:
+    """An outbox the sender kept before messages had keys: what it left queued or
+    retrying has no key. On upgrade the ones younger than the resend window are
+    sent once; older ones (days late, perhaps sent already) and a repeat of one
+    status change are `failed`, with the reason."""
+    path = tmp_path / "notify.sqlite"
+    now = datetime.now(UTC)
+    young, old = now - timedelta(hours=1), now - UNKEYED_RESEND_WINDOW - timedelta(hours=1)
+    with sqlite3.connect(path) as con:
+        con.execute(SCHEMA)
+        con.executemany(
+            "INSERT INTO outbox (created_at, phone, text, reference, status, sender, state)"
+            " VALUES (?, '6281234567890', 'Satupintu', ?, 'ASSIGNED', 'http', ?)",
+            [
+                (old.isoformat(), "SP-00000001", "queued"),
+                (old.isoformat(), "SP-00000002", "retrying"),
+                (young.isoformat(), "SP-00000003", "retrying"),
+                (young.isoformat(), "SP-00000003", "queued"),  # the same change twice
+                (young.isoformat(), "SP-00000004", "queued"),
+                (old.isoformat(), "SP-00000005", "sent"),
+            ],
+        )
+    con.close()
+    gateway.failures = 0
+    sender = HttpSender(gateway.url, Outbox(path), backoff_s=0.01)
+    await sender.start()
+    await sender.drain()
+    found = sender.outbox.messages()
+    await sender.stop()
+    assert keys(gateway.accepted) == ["SP-00000003:ASSIGNED", "SP-00000004:ASSIGNED"]
+    assert len(gateway.received) == 2
+    states = {(m["id"], m["state"], m["last_error"] is not None) for m in found}
+    assert states == {
+        (1, "failed", True),
+        (2, "failed", True),
+        (3, "sent", False),
+        (4, "failed", True),
+        (5, "sent", False),
+        (6, "sent", False),
+    }, states

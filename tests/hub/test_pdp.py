@@ -17,6 +17,7 @@ import pytest
 from hubcli import hub, linked_city
 from neo4j import Driver, GraphDatabase
 
+from domain.rows import ReportedFinding
 from hub.intake import IntakeStore, LinkageServices
 from hub.settings import Settings
 from hub.subject_access import to_html
@@ -672,3 +673,66 @@ def test_retention_deletes_web_form_requests_nobody_verified_in_time(
         ).fetchall()
     assert "web-form requests unverified after 30 days" in purpose
     assert "intact" in hub(env, "audit", "verify").stdout
+
+
+def test_erasing_a_member_takes_the_households_reported_findings(
+    city: tuple[dict[str, str], Path], graph: Driver
+) -> None:
+    """A complaint's targeting finding about a household holds conditions and
+    services derived from each member, and its fact names the household only:
+    erasing one member (the household stays) takes it from the graph and the
+    journal (`hub load` would replay it); another household's stays."""
+    env, _ = city
+    [(person, _)] = people_with_records(env, 1)
+    with staging(env) as con:
+        [(household, other)] = con.execute(
+            "SELECT any_value(household_id) FILTER (WHERE person_id = $p),"
+            " min(household_id) FILTER (WHERE household_id NOT IN"
+            "   (SELECT household_id FROM identity_map WHERE person_id = $p))"
+            " FROM identity_map",
+            {"p": person},
+        ).fetchall()
+    journal = Journal.at_home(Path(env["HUB_HOME"]))
+    ids = {hid: f"RF-pdp-{hid}" for hid in (household, other)}
+    for hid, rid in ids.items():
+        row = ReportedFinding(
+            reported_finding_id=rid,
+            household_id=hid,
+            findings=json.dumps([{"kind": "EXCLUSION", "person_id": person, "condition": "D01"}]),
+        )
+        graph.execute_query(
+            "MERGE (f:ReportedFinding {reported_finding_id: $row.reported_finding_id})"
+            " SET f = $row",
+            {"row": row.as_dict()},
+        )
+        journal.append(
+            [
+                NewFact(
+                    kind=kinds.REPORTED_FINDING_RECORDED,
+                    subject=rid,
+                    household_ids=(hid,),
+                    payload={"table": row.ENTITY, "row": row.as_dict()},
+                )
+            ]
+        )
+
+    def findings() -> tuple[set[str], set[str]]:
+        found, _, _ = graph.execute_query(
+            "MATCH (f:ReportedFinding) WHERE f.reported_finding_id IN $ids"
+            " RETURN f.reported_finding_id AS id",
+            {"ids": list(ids.values())},
+        )
+        facts = journal.read(0, 100_000, kinds=(kinds.REPORTED_FINDING_RECORDED,))
+        return {r["id"] for r in found}, {f.subject for f in facts} & set(ids.values())
+
+    assert findings() == (set(ids.values()), set(ids.values()))
+    hub(env, "erase", "--person", person, "--reason", "permohonan 23/2026")
+    try:
+        assert findings() == ({ids[other]}, {ids[other]})
+    finally:
+        graph.execute_query(
+            "MATCH (f:ReportedFinding {reported_finding_id: $id}) DETACH DELETE f",
+            {"id": ids[other]},
+        )
+        journal.forget(subjects=[ids[other]])
+        journal.close()

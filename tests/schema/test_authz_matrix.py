@@ -47,7 +47,7 @@ from hub.cycles import SqliteCycles
 from hub.security.db import SecurityDB
 from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
-from journal import Journal
+from journal import Fact, Journal
 from schema.context import Context, Services
 from schema.permissions import mask_nik, mask_phone
 from schema.pubsub import PubSub, household_topic
@@ -601,8 +601,10 @@ async def test_household_changed_subscription(
     from datetime import UTC, datetime
 
     hid = HOUSEHOLDS[which]["hid"]
+    at = datetime.now(UTC)
+    fact = Fact(1, at, "service.recorded", "api", {}, (hid,), (), None, None, None)
     event = HouseholdChange(
-        household_id=strawberry.ID(hid), kind="SERVICE_RECORDED", at=datetime.now(UTC)
+        household_id=strawberry.ID(hid), kind="SERVICE_RECORDED", at=at, fact=fact
     )
     result = await _first_event(
         gql_schema,

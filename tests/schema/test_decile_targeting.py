@@ -224,14 +224,14 @@ def _statuses(body: dict[str, object]) -> dict[str, tuple[str, str | None]]:
     return {p["programCode"]: (p["status"], p["decileAlert"]) for p in programs}
 
 
-def _alert_on(hid: str, program: str, old: int, new: int) -> NewFact:
+def _alert_on(hid: str, program: str, old: int, new: int, key: str | None = None) -> NewFact:
     crossing = Crossing(program, "2024.1", old, new, ())
     return NewFact(
         kind=kinds.DECILE_ALERT_RAISED,
         subject=hid,
         household_ids=(hid,),
         payload=alert_payload(hid, crossing, "327301", "3273011001"),
-        key=f"test-alert:{hid}:{program}",
+        key=key or f"test-alert:{hid}:{program}",
     )
 
 
@@ -251,6 +251,23 @@ async def test_the_graphs_enrolment_carries_the_pause_until_resolved(api: Api) -
     assert _statuses(await api.data(PROGRAMS, WORKER, id="H2")) == {"PKH": ("ACTIVE", None)}
 
 
+async def test_a_foundation_does_not_read_a_loads_pause_off_current_programs(api: Api) -> None:
+    """A load raises an alert only when the rule held at the old decile, so a pause
+    tells the rule's hidden conditions (PKH: a pregnant or disabled member), which
+    check_enrolment keeps from agencies and foundations: they read ACTIVE and no
+    alert. YAY-A submitted H1, whose BPNT enrolment a load's alert paused."""
+    journal = api.services.journal
+    assert journal is not None
+    (alert,) = journal.append([_alert_on("H1", "BPNT", 4, 5)])
+    await replay_into(api.services.repository, journal)  # type: ignore[arg-type]
+    assert _statuses(await api.data(PROGRAMS, WORKER, id="H1"))["BPNT"] == (
+        "PAUSED",
+        f"DA-{alert}",
+    )
+    seen = _statuses(await api.data(PROGRAMS, YAY_A, id="H1"))
+    assert seen["BPNT"] == ("ACTIVE", None), seen
+
+
 async def test_an_unchecked_enrolment_over_the_threshold_raises_an_alert(api: Api) -> None:
     ruled = replace(api, services=replace(api.services, rules=eligibility_rules()))
     # H4 is in desil 5: BLT's rule (desil 1-4) fails on the decile alone; the foundation
@@ -267,3 +284,43 @@ async def test_an_unchecked_enrolment_over_the_threshold_raises_an_alert(api: Ap
     over = await ruled.data(ENROL, WORKER, h="H4", program="BPNT", reason="kunjungan 1 Des")
     assert over["enrolHousehold"]["status"] == "ACTIVE"
     assert len((await ruled.data(ALERTS, WORKER))["decileAlerts"]) == 1
+
+
+DECILE = """query($id: ID!) { household(id: $id) { decile } }"""
+
+
+async def test_an_unchecked_enrolment_does_not_tell_a_foundation_the_rules_hidden_conditions(
+    api: Api,
+) -> None:
+    """check_enrolment keeps a rule's answer from a foundation (its conditions
+    name disabilities, pregnancy); the decile pause must not give it back. H4 is
+    in desil 5, which YAY-B sees; PKH (desil 1-4 and a child, a pregnant member,
+    an elder or a disabled member) and BLT (desil 1-4) both fail on the decile
+    alone, so a pause judged on what the foundation sees treats both alike."""
+    ruled = replace(api, services=replace(api.services, rules=eligibility_rules()))
+    assert (await ruled.data(DECILE, YAY_B, id="H4"))["household"]["decile"] == 5
+    blt = (await ruled.data(ENROL, YAY_B, h="H4", program="BLT"))["enrolHousehold"]
+    pkh = (await ruled.data(ENROL, YAY_B, h="H4", program="PKH"))["enrolHousehold"]
+    # before: BLT PAUSED, PKH ACTIVE -- the difference was PKH's special-category conditions
+    assert blt["status"] == pkh["status"] == "PAUSED", (blt, pkh)
+
+
+async def test_an_enrolment_stays_paused_while_any_of_its_alerts_waits(api: Api) -> None:
+    """Two alerts wait on one enrolment (desil 4 -> 5, back to 3, then 3 -> 6 before
+    the first visit). Resolving the newer must leave it paused by the older, as
+    the replay after the next load marks it."""
+    journal = api.services.journal
+    assert journal is not None
+    older, newer = journal.append(
+        [
+            _alert_on("H2", "PKH", 4, 5, "review2:H2:PKH:1"),
+            _alert_on("H2", "PKH", 3, 6, "review2:H2:PKH:2"),
+        ]
+    )
+    await replay_into(api.services.repository, journal)  # type: ignore[arg-type]
+    await api.data(RESOLVE, WORKER, id=f"DA-{newer}", outcome="CONFIRMED_CONTINUE", note="ok")
+    live = (await api.data(PROGRAMS, WORKER, id="H2"))["household"]["currentPrograms"]
+    await replay_into(api.services.repository, journal)  # type: ignore[arg-type]
+    replayed = (await api.data(PROGRAMS, WORKER, id="H2"))["household"]["currentPrograms"]
+    assert live == replayed, (live, replayed)
+    assert {p["programCode"]: p["status"] for p in live}["PKH"] == "PAUSED", (older, live)

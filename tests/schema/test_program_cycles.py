@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api, Principal
+from neo4j.exceptions import ServiceUnavailable
 
 from connectors.reference import eligibility_rules
 from journal import Journal, kinds
@@ -357,3 +358,55 @@ async def test_a_cycle_is_paid_out_against_its_roster_then_closed(cycled: Api) -
     assert steps == [kinds.PROGRAM_CYCLE_DISTRIBUTED, kinds.PROGRAM_CYCLE_CLOSED]
     (fact,) = journal.read(kinds=[kinds.PROGRAM_CYCLE_DISTRIBUTED])
     assert fact.household_ids == () and fact.payload["paid_households"] == total - 1
+
+
+class _GraphDownOnce:
+    """The real repository, whose first write fails as the driver does when
+    Neo4j goes away (an injected failure: stopping the shared test server, or a
+    constraint the service rows would break, is not available here)."""
+
+    def __init__(self, repository: Any) -> None:
+        self._repository = repository
+        self.failed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._repository, name)
+
+    async def write(self, rows: Any) -> None:
+        if not self.failed:
+            self.failed = True
+            raise ServiceUnavailable("Neo4j went away")
+        await self._repository.write(rows)
+
+
+async def test_a_distribution_that_failed_after_its_claim_is_completed_by_a_retry(
+    cycled: Api,
+) -> None:
+    """The journal claim is taken before the payments reach the graph: if the graph
+    write fails, the same administrator's retry completes it (no second claim is
+    refused, no payment journaled twice); another's attempt is still refused."""
+    cycle = await approved(cycled, "BPNT")
+    args = {"id": cycle["id"], "on": "2026-11-20", "amount": 150000.0}
+    flaky = _GraphDownOnce(cycled.services.repository)
+    down = replace(cycled, services=replace(cycled.services, repository=flaky))
+    failed = await down.run(DISTRIBUTE, ADMIN, **args)
+    assert flaky.failed and failed.errors, failed
+    other = await cycled.run(
+        DISTRIBUTE, Principal("DINSOS", "dinsos_admin", subject="lain"), **args
+    )
+    assert other.errors and "moved on meanwhile" in other.errors[0].message, other.errors
+    done = (await cycled.data(DISTRIBUTE, ADMIN, **args))["distributeProgramCycle"]
+    assert done["status"] == "DISTRIBUTED" and done["paidHouseholds"] == cycle["households"]
+    journal = cycled.services.journal
+    assert isinstance(journal, Journal)
+    services = [
+        f.subject
+        for f in journal.read(0, 1000, kinds=[kinds.SERVICE_RECORDED])
+        if f.payload.get("row", {}).get("source") == f"cycle:{cycle['id']}"
+    ]
+    assert len(services) == len(set(services)) == cycle["households"], services
+    for hid in {s.removeprefix(f"svc-{cycle['id']}-") for s in services}:
+        history = (await cycled.data(PAID, ADMIN, id=hid))["household"]["serviceHistory"]
+        assert {"program": "BPNT", "amount": 150000.0, "serviceDate": "2026-11-20"} | {
+            "funder": "APBN"
+        } in history

@@ -91,3 +91,31 @@ async def test_subscriptions_are_scoped(api: Api) -> None:
     first = await hidden.__anext__() if isinstance(hidden, AsyncGenerator) else hidden
     assert first.errors and first.errors[0].extensions["code"] == "NOT_FOUND"
     assert ADMIN.role == "dinsos_admin"
+
+
+@pytest.mark.parametrize(
+    ("follower", "complaint"), [(YAY_A, "WRONG_DATA"), (WORKER, "SERVICE_CONDUCT")]
+)
+async def test_household_changed_skips_the_complaints_the_role_does_not_read(
+    api: Api, follower: Any, complaint: str
+) -> None:
+    """The feed's rule (`schema.feed.visible`): a foundation reads no complaint,
+    a social worker no complaint about an officer's conduct (administrators
+    only). Filed first, it is not the first change they are told of."""
+    query = 'subscription { householdChanged(id: "H1") { householdId kind } }'
+    stream = await _subscribe(api, query, follower, household_topic("H1"))
+
+    async def trigger() -> None:
+        await api.data(
+            """mutation($g: GrievanceInput!) { fileGrievance(grievance: $g) { id } }""",
+            ADMIN,
+            g={"kind": complaint, "householdId": "H1", "text": "keluhan"},
+        )
+        await api.data(
+            """mutation { recordService(service: {householdId: "H1",
+            program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""",
+            YAY_A,
+        )
+
+    data = await _first(stream, api, household_topic("H1"), trigger)
+    assert data["householdChanged"] == {"householdId": "H1", "kind": "SERVICE_RECORDED"}
