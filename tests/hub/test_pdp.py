@@ -17,6 +17,7 @@ import pytest
 from hubcli import hub, linked_city
 from neo4j import Driver, GraphDatabase
 
+from domain.identity import id_digits, nik_problem
 from domain.rows import ReportedFinding
 from hub.intake import IntakeStore, LinkageServices
 from hub.settings import Settings
@@ -438,6 +439,23 @@ def test_a_submission_not_yet_ingested_is_in_the_subject_access_report(
     assert report(env, other)["pending_submissions"] == []
 
 
+def desk_person(env: dict[str, str]) -> tuple[str, str, str, str]:
+    """A person still in the city with a valid NIK on a record (what the web form
+    takes): their id, name, that NIK and their household."""
+    for person, _ in people_with_records(env, 50):
+        with staging(env) as con:
+            found = con.execute(
+                "SELECT r.full_name, r.nik, m.household_id"
+                " FROM records r JOIN identity_map m USING (record_key)"
+                " WHERE m.person_id = ? AND r.nik IS NOT NULL ORDER BY r.record_key",
+                [person],
+            ).fetchall()
+        for name, nik, household in found:
+            if nik_problem(nik) is None:
+                return person, str(name), str(id_digits(nik)), str(household)
+    raise AssertionError("no person with a valid NIK left in the city")
+
+
 def desk_writes(env: dict[str, str], person: str, household: str, nik: str, name: str) -> None:
     """What the front desk's API writes about a person, through the real schema
     on the city's graph, journal and outbox: a web-form request they typed (not
@@ -547,14 +565,7 @@ def test_erasure_reaches_the_front_desks_requests_messages_and_web_form(
     desk_city: dict[str, str], graph: Driver
 ) -> None:
     env = desk_city
-    [(person, _)] = people_with_records(env, 1)
-    with staging(env) as con:
-        [(name, nik, household)] = con.execute(
-            "SELECT any_value(r.full_name), any_value(r.nik), any_value(m.household_id)"
-            " FROM records r JOIN identity_map m USING (record_key)"
-            " WHERE m.person_id = ? AND r.nik IS NOT NULL",
-            [person],
-        ).fetchall()
+    person, name, nik, household = desk_person(env)
     # the complaint is the household's (anyone in it may have filed it): it stays
     mine, households = ("6281270001111", "6281270002222"), OTHERS[1]
 
@@ -602,14 +613,7 @@ def test_a_web_form_request_the_graph_missed_is_erased_by_the_next_run(
     desk_city: dict[str, str], graph: Driver
 ) -> None:
     env = desk_city
-    [(person, _)] = people_with_records(env, 1)
-    with staging(env) as con:
-        [(name, nik, household)] = con.execute(
-            "SELECT any_value(r.full_name), any_value(r.nik), any_value(m.household_id)"
-            " FROM records r JOIN identity_map m USING (record_key)"
-            " WHERE m.person_id = ? AND r.nik IS NOT NULL",
-            [person],
-        ).fetchall()
+    person, name, nik, household = desk_person(env)
     desk_writes(env, person, household, nik, name)
 
     def typed() -> int:
@@ -634,14 +638,7 @@ def test_retention_deletes_web_form_requests_nobody_verified_in_time(
     desk_city: dict[str, str], graph: Driver
 ) -> None:
     env = desk_city
-    [(person, _)] = people_with_records(env, 1)
-    with staging(env) as con:
-        [(name, nik, household)] = con.execute(
-            "SELECT any_value(r.full_name), any_value(r.nik), any_value(m.household_id)"
-            " FROM records r JOIN identity_map m USING (record_key)"
-            " WHERE m.person_id = ? AND r.nik IS NOT NULL",
-            [person],
-        ).fetchall()
+    person, name, nik, household = desk_person(env)
     desk_writes(env, person, household, nik, name)
     # the typed request arrived 31 days ago (a day past the default 30); the
     # other web-form request and the desk's own, verified, are today's
