@@ -56,10 +56,11 @@ from hub.security.audit import AuditLogSink
 from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
 from hub.security.grants import SqliteGrants
 from hub.security.purposes import PurposeRegistry
-from hub.security.ratelimit import SharedBuckets, ratelimit_path
+from hub.security.ratelimit import SharedBuckets
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings, graph_target
-from hub.status_check import FailedChecks, nik_key
+from hub.status_check import FailedChecks, nik_key, nik_key_path
+from hub.store import open_store
 from journal import Journal
 from linkage import NameTokens
 from schema import build_schema
@@ -204,7 +205,9 @@ async def export_anchors(log: AuditLog, interval_s: int) -> None:
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """The hub's ASGI app. Without `services`, the graph repository is opened
     at start-up from the settings (the graph may come up later: /health says so)."""
-    security = SecurityDB.from_settings(settings)
+    # keys, audit, rate limits: SQLite files in the home, or PostgreSQL shared by servers
+    store = open_store(settings)
+    security = SecurityDB.on(store, settings.home)
     audit = AuditLogSink(AuditLog.from_settings(settings, security))
     purposes = PurposeRegistry(strict=settings.mode == "production")
     grants = SqliteGrants(security)
@@ -222,6 +225,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         raise ConfigError(f"worker_areas_file: {exc}") from None
     notifier = notifier_for(settings)
     desk_key = nik_key(settings)
+    if security.shared:  # every server sharing the database digests NIKs alike
+        security.claim_key("desk-nik", desk_key, nik_key_path(settings))
     failures = FailedChecks(security, settings.status_check_failures_per_day)
     if services is not None:
         services = replace(
@@ -246,7 +251,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 rate=float(settings.extra.get("rate_limit", 200)),
                 burst=int(settings.extra.get("rate_burst", 400)),
             ),
-            shared=SharedBuckets(ratelimit_path(settings.home)),
+            shared=SharedBuckets(store.database("ratelimit")),
         ),
         services=services,
     )
