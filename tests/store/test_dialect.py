@@ -7,6 +7,10 @@ import json
 
 import pytest
 
+import hub.store
+import hub.store.base
+import hub.store.postgres
+import hub.store.sqlite
 from hub.store import Ddl, Store
 
 
@@ -64,3 +68,10 @@ def test_a_failed_write_leaves_nothing(store_backend: Store) -> None:
                 " DO UPDATE SET n = counters.n + 1 RETURNING n"
             ).fetchone()[0]
     assert n == 2
+
+
+def test_the_seams_public_surface_is_importable() -> None:
+    for module in (hub.store, hub.store.base, hub.store.sqlite, hub.store.postgres):
+        missing = [name for name in module.__all__ if not hasattr(module, name)]
+        assert missing == []
+        assert len(set(module.__all__)) == len(module.__all__)
