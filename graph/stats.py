@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from neo4j import GraphDatabase
+from neo4j import GraphDatabase, RoutingControl
 
-from graph.driver import GraphTarget
+from graph.driver import GraphTarget, options
 from graph.generation import Generation, generations
 from graph.loader import last_load_at
 
@@ -28,11 +28,10 @@ def graph_stats(conn: GraphTarget, timeout: float = 5.0) -> GraphStats:
     """Probe the server with a short timeout; never raises for an unreachable graph."""
     driver = GraphDatabase.driver(
         conn.uri,
-        auth=(conn.user, conn.password),
         connection_timeout=timeout,
         connection_acquisition_timeout=timeout,
         max_transaction_retry_time=0,
-        notifications_min_severity="OFF",
+        **options(conn),
     )
     try:
         driver.verify_connectivity()
@@ -41,6 +40,7 @@ def graph_stats(conn: GraphTarget, timeout: float = 5.0) -> GraphStats:
             "CALL (label) { MATCH (n) WHERE label IN labels(n) RETURN count(n) AS n } "
             "RETURN label, n ORDER BY label",
             database_=conn.database,
+            routing_=RoutingControl.READ,
         ).records
         nodes = {str(r["label"]): int(r["n"]) for r in records}
         current, loading = generations(driver, conn.database)

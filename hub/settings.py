@@ -31,7 +31,7 @@ from domain.thresholds import (
     REPORT_CUTOFF_DAY,
     REPORT_CUTOFF_MAX,
 )
-from graph import GraphTarget
+from graph import GraphTarget, scheme_problem
 from hub.errors import ConfigError
 
 Mode = Literal["dev", "production"]
@@ -71,6 +71,8 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_PUBLIC_RATE_PER_MINUTE": "public_rate_per_minute",
     "HUB_PUBLIC_BURST": "public_burst",
     "HUB_WEB_FORM_RETENTION_DAYS": "web_form_retention_days",
+    # Neo4j clusters and Aura (issue 17): a certificate authority of one's own
+    "NEO4J_TRUSTED_CA": "neo4j_trusted_ca",
 }
 
 
@@ -148,6 +150,11 @@ class Settings:
     # (`[web_form] retention_days`); `hub retention apply` deletes older ones,
     # with what was typed, their journal facts and their messages.
     web_form_retention_days: int = WEB_FORM_RETENTION_DAYS
+    # Neo4j clusters and Aura (issue 17): NEO4J_URI's scheme says direct (bolt://)
+    # or routed (neo4j://: writes to the leader, reads to the readers), plain or
+    # encrypted (+s, +ssc: Aura is neo4j+s://). A cluster whose certificates a CA of
+    # its own signed: neo4j:// and `[neo4j] trusted_ca`, that CA's PEM file.
+    neo4j_trusted_ca: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -197,7 +204,11 @@ def graph_target(settings: Settings) -> GraphTarget:
     """Where the graph is and how to log in: the server and every CLI command take it here."""
     user, password = settings.neo4j_auth()
     return GraphTarget(
-        uri=settings.bolt_uri, user=user, password=password, database=settings.neo4j_database
+        uri=settings.bolt_uri,
+        user=user,
+        password=password,
+        database=settings.neo4j_database,
+        trusted_ca=str(settings.neo4j_trusted_ca) if settings.neo4j_trusted_ca else None,
     )
 
 
@@ -255,6 +266,20 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
                 known[k] = int(known[k])
     except ValueError as exc:
         raise ConfigError(f"{origin}: {exc}; ports and sizes are whole numbers.") from exc
+    if known.get("neo4j_trusted_ca"):
+        known["neo4j_trusted_ca"] = Path(known["neo4j_trusted_ca"])
+        if not known["neo4j_trusted_ca"].is_file():
+            raise ConfigError(
+                f"{origin}: neo4j_trusted_ca names {known['neo4j_trusted_ca']}, which is not "
+                "a file; give the PEM file of the CA that signed the Neo4j servers' certificates."
+            )
+    if known.get("neo4j_uri") or known.get("neo4j_trusted_ca"):
+        problem = scheme_problem(
+            str(known.get("neo4j_uri") or "bolt://"),
+            str(known["neo4j_trusted_ca"]) if known.get("neo4j_trusted_ca") else None,
+        )
+        if problem is not None:
+            raise ConfigError(f"{origin}: NEO4J_URI {problem}")
     if known.get("link_threshold") is not None:
         try:
             known["link_threshold"] = float(known["link_threshold"])
