@@ -1,11 +1,13 @@
-"""What the graph holds, for `hub status`: node counts per label and the last load."""
+"""What the graph holds, for `hub status`: node counts per label, the last load,
+and the servers that answer (the routing table: a cluster's leader, readers and
+routers; one server answers all three)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from neo4j import GraphDatabase, RoutingControl
+from neo4j import Driver, GraphDatabase, RoutingControl
 
 from graph.driver import GraphTarget, options
 from graph.generation import Generation, generations
@@ -22,6 +24,8 @@ class GraphStats:
     #: the published load generation, and a later one still loading (or stopped)
     generation: Generation | None = None
     loading: Generation | None = None
+    #: role (WRITE, READ, ROUTE) -> the servers' addresses, as the cluster routes
+    routing: dict[str, list[str]] = field(default_factory=dict)
 
 
 def graph_stats(conn: GraphTarget, timeout: float = 5.0) -> GraphStats:
@@ -45,12 +49,30 @@ def graph_stats(conn: GraphTarget, timeout: float = 5.0) -> GraphStats:
         nodes = {str(r["label"]): int(r["n"]) for r in records}
         current, loading = generations(driver, conn.database)
         return GraphStats(
-            conn.uri, True, None, last_load_at(driver, conn.database), nodes, current, loading
+            conn.uri,
+            True,
+            None,
+            last_load_at(driver, conn.database),
+            nodes,
+            current,
+            loading,
+            _routing(driver, conn.database),
         )
     except Exception as exc:  # the status report says what failed
         return GraphStats(conn.uri, False, f"{type(exc).__name__}: {exc}".splitlines()[0])
     finally:
         driver.close()
+
+
+def _routing(driver: Driver, database: str) -> dict[str, list[str]]:
+    records = driver.execute_query(
+        "CALL dbms.routing.getRoutingTable({}, $db) YIELD servers "
+        "UNWIND servers AS s RETURN s.role AS role, s.addresses AS addresses",
+        db=database,
+        database_=database,
+        routing_=RoutingControl.READ,
+    ).records
+    return {str(r["role"]): sorted(str(a) for a in r["addresses"]) for r in records}
 
 
 __all__ = ["GraphStats", "graph_stats"]

@@ -211,7 +211,11 @@ def _narrate(
     keys: dict[str, str],
     example: tuple[str, list[str], list[str]] | None,
 ) -> None:
-    url = f"http://{settings.host}:{settings.port}/graphql"
+    # in a container the server listens on every address; the host reaches it
+    # on its own loopback (docker-compose.yml publishes 127.0.0.1:8000)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    base = f"http://{host}:{settings.port}"
+    url = f"{base}/graphql"
     console.print("\nA key for each role (send as X-API-Key, or Authorization: Bearer):")
     for role, org in DEMO_KEYS:
         console.print(
@@ -225,12 +229,12 @@ def _narrate(
         highlight=False,
     )
     console.print(
-        f"The dashboard is at http://{settings.host}:{settings.port}/dashboard "
+        f"The dashboard is at {base}/dashboard "
         "(sign in with the dinsos_admin or social_worker key).",
         markup=False,
     )
     console.print(
-        f"The web console (Konsol) is at http://{settings.host}:{settings.port}/app "
+        f"The web console (Konsol) is at {base}/app "
         "(sign in with any of these keys; Bahasa Indonesia first).",
         markup=False,
     )

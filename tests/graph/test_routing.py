@@ -121,6 +121,9 @@ def test_status_and_subject_reads_work_through_a_routing_uri(
     stats = graph_stats(target)
     assert stats.healthy, stats.error
     assert stats.nodes["Household"] == 4
+    # the routing table `hub status` shows: a cluster of one plays every role
+    server = target.uri.split("://", 1)[1]
+    assert stats.routing == {"READ": [server], "ROUTE": [server], "WRITE": [server]}
     with open_driver(target) as driver:
         found = subject_graph(driver, target.database, "P1")
     assert found is not None and found["household"]["household_id"] == "H1"
