@@ -5,7 +5,7 @@ hub/ and bench/ import these names from `graph` and never a submodule
 graph/'s own to rearrange.
 
 - the connection and its errors: `GraphTarget`, `open_driver`, `open_async_driver`,
-  `refused`, and the `GraphError` tree;
+  `refused`, `scheme_problem` (is a URI a Neo4j address), and the `GraphError` tree;
 - the local server: `LocalNeo4j`, `start_server`, `stop_server`, `server_status`;
 - loading: `ensure_constraints`, then `load` (the tables of `SPECS`, in order),
   with the load generations (`begin_generation`, `publish_generation`), retiring
@@ -19,7 +19,7 @@ graph/'s own to rearrange.
 from __future__ import annotations
 
 from graph.constraints import ensure as ensure_constraints
-from graph.driver import GraphTarget, open_async_driver, open_driver, refused
+from graph.driver import GraphTarget, open_async_driver, open_driver, refused, scheme_problem
 from graph.erasure import desk_items, stale_web_forms
 from graph.erasure import erase as erase_in_graph
 from graph.errors import (
@@ -76,6 +76,7 @@ __all__ = [
     "publish_generation",
     "refused",
     "retire_step",
+    "scheme_problem",
     "server_status",
     "set_load_token",
     "stale_web_forms",

@@ -2,15 +2,21 @@
 
 The driver is opened on a `GraphTarget` (uri, user, password, database), plain
 values, so the caller decides where they come from (`hub.settings.graph_target`).
+
+The URI's scheme says how: `bolt://` one server, `neo4j://` a cluster (or
+Aura) through its routing table, writes to the leader and reads to the
+readers; `+s` encrypts with the system's certificate authorities (Aura:
+`neo4j+s://`), `+ssc` accepts a self-signed certificate. A cluster with its
+own certificate authority uses `neo4j://` with `trusted_ca`, a PEM file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Final, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
+from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase, TrustCustomCAs
 from neo4j.exceptions import (
     AuthError,
     DriverError,
@@ -34,12 +40,46 @@ class GraphTarget:
     user: str
     password: str
     database: str = "neo4j"
+    #: a PEM file of the certificate authority that signed the servers' certificates
+    trusted_ca: str | None = None
+
+
+#: the URI schemes the driver takes: direct or routed, plain or encrypted
+SCHEMES: Final[tuple[str, ...]] = tuple(
+    f"{kind}{tls}" for kind in ("bolt", "neo4j") for tls in ("", "+s", "+ssc")
+)
+
+
+def scheme_problem(uri: str, trusted_ca: str | None = None) -> str | None:
+    """What is wrong with `uri` (and `trusted_ca`) as a Neo4j address, or None."""
+    scheme = uri.partition("://")[0].lower() if "://" in uri else ""
+    if scheme not in SCHEMES:
+        return (
+            f"{uri!r} is not a Neo4j address: use bolt://host:7687 for one server, "
+            "neo4j://host:7687 for a cluster, neo4j+s://... for Aura (encrypted)."
+        )
+    if trusted_ca is not None and "+" in scheme:
+        return (
+            f"{uri} already says how to check the server's certificate ({scheme}); with "
+            f"a certificate authority of your own use {scheme.split('+')[0]}:// instead."
+        )
+    return None
+
+
+def options(target: GraphTarget) -> dict[str, Any]:
+    """The driver options every opener passes: credentials, no notifications,
+    and encryption with `trusted_ca` when the target names one."""
+    out: dict[str, Any] = {
+        "auth": (target.user, target.password),
+        "notifications_min_severity": "OFF",
+    }
+    if target.trusted_ca is not None:
+        out |= {"encrypted": True, "trusted_certificates": TrustCustomCAs(target.trusted_ca)}
+    return out
 
 
 def open_driver(target: GraphTarget) -> Driver:
-    driver = GraphDatabase.driver(
-        target.uri, auth=(target.user, target.password), notifications_min_severity="OFF"
-    )
+    driver = GraphDatabase.driver(target.uri, **options(target))
     try:
         driver.verify_connectivity()
     except BaseException as exc:
@@ -56,10 +96,9 @@ async def open_async_driver(
     waiting on an answer) before GraphUnavailable."""
     driver = AsyncGraphDatabase.driver(
         target.uri,
-        auth=(target.user, target.password),
         max_transaction_retry_time=max_retry_seconds,
         connection_acquisition_timeout=max_retry_seconds * 2,
-        notifications_min_severity="OFF",
+        **options(target),
     )
     if verify:
         try:
@@ -117,10 +156,13 @@ async def guarded(uri: str, call: Callable[[], Awaitable[T]]) -> T:
 
 
 __all__ = [
+    "SCHEMES",
     "GraphTarget",
     "guarded",
     "open_async_driver",
     "open_driver",
+    "options",
     "refused",
+    "scheme_problem",
     "unavailable",
 ]

@@ -5,8 +5,12 @@ Every `hub load` is one generation, a `(:LoadGeneration {number})` node:
 anything, `publish` marks it 'published' (when, what it wrote) after the
 last household's transaction committed. The published generation with the
 highest number is the graph's current one; a 'loading' one above it is a
-load under way, or one that stopped (the next load repairs, and takes the
-next number).
+load under way, or one that stopped.
+
+`begin` is keyed by the caller's token: the same token names the same
+generation, so a `begin` run again (its commit's answer lost, or the whole
+load re-run after it stopped: hub.graph_sync keeps the token until the load
+is recorded) makes no second one.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from neo4j import Driver
+from neo4j import Driver, RoutingControl
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,15 @@ class Generation:
 _COUNTS = ("rows_sent", "rows_built", "retired", "merged", "dropped", "written")
 
 
-def begin(driver: Driver, database: str = "neo4j") -> int:
-    """Start the next generation; returns its number."""
+def begin(driver: Driver, token: str, database: str = "neo4j") -> int:
+    """Start the generation of the load `token` names (the next number), or
+    find it when it was started already; returns its number."""
     records = driver.execute_query(
         "OPTIONAL MATCH (g:LoadGeneration) WITH coalesce(max(g.number), 0) + 1 AS n "
-        "CREATE (g:LoadGeneration {number: n, status: 'loading', started_at: datetime()}) "
-        "RETURN n",
+        "MERGE (g:LoadGeneration {token: $token}) "
+        "ON CREATE SET g.number = n, g.status = 'loading', g.started_at = datetime() "
+        "RETURN g.number AS n",
+        token=token,
         database_=database,
     ).records
     return int(records[0]["n"])
@@ -62,6 +69,7 @@ def generations(
     records = driver.execute_query(
         "MATCH (g:LoadGeneration) WITH g ORDER BY g.number DESC LIMIT 50 RETURN properties(g) AS g",
         database_=database,
+        routing_=RoutingControl.READ,
     ).records
     current = pending = None
     for r in records:

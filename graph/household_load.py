@@ -85,26 +85,20 @@ def write(
     plan = plan_transactions(touched, transaction_rows)
     by_name = {s.name: s for s in steps}
 
-    def statements(txn: dict[str, Any]) -> list[tuple[str, str, dict[str, Any], str | None]]:
-        out: list[tuple[str, str, dict[str, Any], str | None]] = []
+    def statements(txn: dict[str, Any]) -> list[_Statement]:
+        out: list[_Statement] = []
         for name, rows in txn.items():
             if name in work:
                 chunk = work[name].data.take(rows)
-                out.append((name, work[name].statement, work[name].params(chunk), None))
+                out.append((name, work[name].first(chunk), None))
                 out.extend(
-                    (name, statement, params, None)
+                    (name, ld.Attempts(ld.Statement(statement, params)), None)
                     for statement, params in work[name].pair_batches(chunk, chunk.num_rows or 1)
                 )
             else:
                 step = by_name[name]
-                out.append(
-                    (
-                        name,
-                        step.statement,
-                        {"rows": [step.rows[i] for i in rows.to_pylist()]},
-                        step.count,
-                    )
-                )
+                rows_ = {"rows": [step.rows[i] for i in rows.to_pylist()]}
+                out.append((name, ld.Attempts(ld.Statement(step.statement, rows_)), step.count))
         return out
 
     homed = [t for t in plan if _has_home(t, touched)]
@@ -164,31 +158,39 @@ def _has_home(txn: dict[str, Any], touched: Mapping[str, Touched]) -> bool:
 
 
 _Result = list[tuple[str, Any, int | None, float]]
+#: one statement of a household transaction: (table or step name, the
+#: statement and what a repeated run takes instead, the column to sum or None)
+_Statement = tuple[str, ld.Attempts, str | None]
 
 
 def _run(
     driver: Driver,
-    batches: Iterator[list[tuple[str, str, dict[str, Any], str | None]]],
+    batches: Iterator[list[_Statement]],
     database: str,
     writers: int,
 ) -> Iterator[_Result]:
     """Run each batch of statements as one transaction, `writers` at a time
-    (see `loader.pipelined`)."""
+    (see `loader.pipelined`); a transaction that runs again runs each
+    statement's `again` (see `loader.Attempts`)."""
 
-    def run(batch: list[tuple[str, str, dict[str, Any], str | None]]) -> _Result:
+    def run(batch: list[_Statement]) -> _Result:
+        attempt = 0
+
         def work(tx: ManagedTransaction) -> _Result:
+            nonlocal attempt
+            attempt += 1
             out: _Result = []
-            for name, statement, params, count in batch:
+            for name, attempts, count in batch:
                 started = time.perf_counter()
-                result = tx.run(statement, params)
+                statement = attempts.statement(attempt)
+                result = tx.run(statement.text, statement.params)
                 total = sum(int(r[count]) for r in result) if count else None
                 out.append((name, result.consume().counters, total, time.perf_counter() - started))
             return out
 
         # initial_retry_delay is a session option the driver marks unsupported:
         # a driver that drops it refuses the session, which every load test shows
-        with driver.session(database=database, initial_retry_delay=RETRY_DELAY) as session:
-            return session.execute_write(work)
+        return ld.write_transaction(driver, database, work, initial_retry_delay=RETRY_DELAY)
 
     return ld.pipelined(run, batches, writers)
 

@@ -12,6 +12,14 @@ whose nodes (or relationship type) do not exist yet, with unique keys, takes
 the create path (CREATE, the links in the same statement) with two
 concurrent writers; otherwise the upsert path runs.
 
+Every transaction of a load may run twice: the driver runs a transaction
+function again after a failure it deems passing (a leader switch in a
+cluster, a deadlock), and a re-run `hub load` sends again what a stopped one
+sent. The upsert path, the pairs and the lifecycle steps are safe to run
+twice (MERGE, and MATCH-guarded moves and deletes); the create path is not
+(its CREATE meets the uniqueness constraint, or makes a relationship twice),
+so a create-path batch that runs again runs as its upsert (`Writes.again`).
+
 Incremental upserts: every row carries a content hash (`row_hash`) computed
 here from its stored columns (or given by the caller). A node or
 relationship whose hash is unchanged is not touched, so re-loading the same
@@ -30,11 +38,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Final, LiteralString, TypeAlias, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from neo4j import Driver
+from neo4j import Driver, ManagedTransaction, RoutingControl
 from neo4j.exceptions import (
     DriverError,
     IncompleteCommit,
@@ -68,6 +77,38 @@ ORDER: Final[tuple[str, ...]] = tuple(t.name for t in TABLES)
 
 
 @dataclass(frozen=True)
+class Statement:
+    """A Cypher statement and its parameters."""
+
+    text: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """A statement of a load's transaction, and (`again`, made when needed)
+    the one to run instead when the transaction runs again; None: the same."""
+
+    first: Statement
+    again: Callable[[], Statement] | None = None
+
+    def statement(self, attempt: int) -> Statement:
+        return self.first if attempt == 1 or self.again is None else self.again()
+
+
+def write_transaction(
+    driver: Driver, database: str, work: Callable[[ManagedTransaction], T], **session: Any
+) -> T:
+    """Run `work` as a managed write transaction (retried by the driver), in a
+    session that shares the driver's bookmarks with `execute_query`: a read
+    routed to a cluster's reader after the load waits for its writes."""
+    with driver.session(
+        database=database, bookmark_manager=driver.execute_query_bookmark_manager, **session
+    ) as s:
+        return s.execute_write(work)
+
+
+@dataclass(frozen=True)
 class Writes:
     """One table's rows, shaped (`columns`), and how they are written: by the
     create path (`fast`, nothing of the table exists yet and every row is
@@ -77,6 +118,30 @@ class Writes:
     data: Any  # a pyarrow.Table
     fast: bool
     statement: str
+
+    @cached_property
+    def upsert(self) -> str:
+        """The upsert path's statement for `data`'s columns."""
+        return self.statement if not self.fast else statements.upsert(self.table, self.shape)
+
+    @property
+    def shape(self) -> dict[str, str | None]:
+        return statements.shape(self.data.schema)
+
+    def again(self, chunk: Any) -> Statement:
+        """What `chunk`'s transaction runs when it runs again (it may have
+        committed already): the upsert, which writes nothing twice."""
+        return Statement(
+            self.upsert,
+            {"c": {name: statements.wire(chunk.column(name)) for name in chunk.column_names}},
+        )
+
+    def first(self, chunk: Any) -> Attempts:
+        """`chunk`'s statement, and the one a repeated run takes instead."""
+        return Attempts(
+            Statement(self.statement, self.params(chunk)),
+            (lambda: self.again(chunk)) if self.fast else None,
+        )
 
     def params(self, chunk: Any) -> dict[str, Any]:
         """The statement's parameters for `chunk`, some of `data`'s rows."""
@@ -89,7 +154,7 @@ class Writes:
         implies (the upsert merges them itself), in batches of `size`."""
         if not self.fast:
             return []
-        out = []
+        out: list[tuple[str, dict[str, Any]]] = []
         for pair in self.table.pairs:
             both = statements.pair_columns(pair, chunk)
             out += [
@@ -261,12 +326,18 @@ def load_table(
         )
         _run_all(
             driver,
-            ((writes.statement, writes.params(data.slice(s, n))) for s, n in slices),
+            (writes.first(data.slice(s, n)) for s, n in slices),
             database,
             writers if writes.fast else 1,
             report,
         )
-        _run_all(driver, writes.pair_batches(data, batch_size), database, 1, report)
+        _run_all(
+            driver,
+            (Attempts(Statement(*b)) for b in writes.pair_batches(data, batch_size)),
+            database,
+            1,
+            report,
+        )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -287,7 +358,9 @@ def upsert_statement(name: str, rows: Rows) -> tuple[LiteralString, dict[str, An
 def last_load_at(driver: Driver, database: str = "neo4j") -> datetime | None:
     """When `load` last finished, for `--since` style incremental pulls."""
     records = driver.execute_query(
-        "MATCH (m:LoadMark {name: 'last_load'}) RETURN m.at AS at", database_=database
+        "MATCH (m:LoadMark {name: 'last_load'}) RETURN m.at AS at",
+        database_=database,
+        routing_=RoutingControl.READ,
     ).records
     if not records:
         return None
@@ -467,17 +540,24 @@ def pipelined(work: Callable[[T], R], items: Iterable[T], writers: int) -> Itera
 
 def _run_all(
     driver: Driver,
-    batches: Iterable[tuple[str, dict[str, Any]]],
+    batches: Iterable[Attempts],
     database: str,
     writers: int,
     report: TableReport,
 ) -> None:
-    """Run each (statement, parameters) batch, `writers` at a time (see
-    `pipelined`), and add up what they wrote."""
+    """Run each batch as a transaction, `writers` at a time (see `pipelined`),
+    and add up what they wrote."""
 
-    def run(batch: tuple[str, dict[str, Any]]) -> Any:
-        statement, params = batch
-        return driver.execute_query(statement, params, database_=database).summary.counters
+    def run(batch: Attempts) -> Any:
+        attempt = 0
+
+        def work(tx: ManagedTransaction) -> Any:
+            nonlocal attempt
+            attempt += 1
+            statement = batch.statement(attempt)
+            return tx.run(statement.text, statement.params).consume().counters
+
+        return write_transaction(driver, database, work)
 
     for c in pipelined(run, batches, writers):
         report.nodes_created += c.nodes_created
@@ -500,9 +580,11 @@ __all__ = [
     "DEFAULT_WRITERS",
     "ORDER",
     "SPECS",
+    "Attempts",
     "LoadReport",
     "Row",
     "Rows",
+    "Statement",
     "TableReport",
     "Writes",
     "columns",
@@ -512,4 +594,5 @@ __all__ = [
     "pipelined",
     "prepare",
     "upsert_statement",
+    "write_transaction",
 ]

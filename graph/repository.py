@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final, LiteralString
 
-from neo4j import READ_ACCESS, AsyncDriver, RoutingControl
+from neo4j import AsyncDriver, RoutingControl
 
 from domain.rows import HOUSEHOLD_FIELDS, ChangeRequest, GraphRow, ReferralMove, WrittenRow
 from domain.shapes import Page, Row, Scope
@@ -295,22 +295,21 @@ class GraphRepository(ServiceDeskStatements):
         rows need no conversion (a whole city's rows go faster without)."""
 
         async def call() -> list[Row]:
-            if write:
-                result = await self._driver.execute_query(
-                    query,
-                    dict(params),
-                    database_=self._database,
-                    routing_=RoutingControl.WRITE,
-                )
-                return [_native(dict(r)) for r in result.records]
-            # reads: one auto-commit RUN+PULL round trip instead of BEGIN/RUN/COMMIT
-            async with self._driver.session(
-                database=self._database, default_access_mode=READ_ACCESS
-            ) as session:
-                cursor = await session.run(query, dict(params))
-                if plain:
-                    return [dict(r) async for r in cursor]
-                return [_native(dict(r)) async for r in cursor]
+            # Managed transactions, retried by the driver (for at most the
+            # driver's max_transaction_retry_time) on a leader switch or a lost
+            # server. Writes go to the cluster's leader, reads to its readers;
+            # both use the driver's one bookmark manager (execute_query's
+            # default), so a read after a write of this server waits, on
+            # whichever reader it lands, until that reader holds the write.
+            result = await self._driver.execute_query(
+                query,
+                dict(params),
+                database_=self._database,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+            )
+            if plain:
+                return [dict(r) for r in result.records]
+            return [_native(dict(r)) for r in result.records]
 
         return await guarded(self._uri or "Neo4j", call)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neo4j import Driver
+from neo4j import Driver, RoutingControl
 
 _PERSON = """
 MATCH (p:Person {person_id: $pid})
@@ -47,12 +47,17 @@ def _clean(value: Any) -> Any:
 
 def subject_graph(driver: Driver, database: str, person_id: str) -> dict[str, Any] | None:
     """The graph's part of a subject access report; None when the person is not there."""
-    records, _, _ = driver.execute_query(_PERSON, {"pid": person_id}, database_=database)
+    records, _, _ = driver.execute_query(
+        _PERSON, {"pid": person_id}, database_=database, routing_=RoutingControl.READ
+    )
     if not records:
         return None
     found = _clean(records[0].data())
     matches, _, _ = driver.execute_query(
-        _MATCHES, {"keys": found["record_keys"]}, database_=database
+        _MATCHES,
+        {"keys": found["record_keys"]},
+        database_=database,
+        routing_=RoutingControl.READ,
     )
     found["matches"] = [_clean(r.data()) for r in matches]
     return dict(found)

@@ -54,6 +54,7 @@ from linkage import RETIRED, output_queries
 _STATE_DDL: Final[str] = """
 CREATE TABLE IF NOT EXISTS graph_load_state (tbl VARCHAR, key VARCHAR, row_hash UBIGINT);
 CREATE TABLE IF NOT EXISTS graph_load_mark (graph_id VARCHAR, loaded_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS graph_load_generation (token VARCHAR);
 """
 
 _SEP: Final[str] = "chr(31)"
@@ -165,6 +166,7 @@ def commit(con: duckdb.DuckDBPyConnection, token: str) -> None:
             )
         con.execute("DELETE FROM graph_load_mark")
         con.execute("INSERT INTO graph_load_mark VALUES ($t, now())", {"t": token})
+        con.execute("DELETE FROM graph_load_generation")  # the next load is a new one
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -191,7 +193,7 @@ def sync(
     facts = kept_facts(con, load_facts(con, driver, database, todo)) if journal is not None else []
     if progress:
         progress("write")
-    generation = begin_generation(driver, database)
+    generation = begin_generation(driver, generation_token(con), database)
     # persons first: merged ones leave households before those are retired
     steps = [
         retire_step(driver, entity, todo.retired.get(entity, []), database)
@@ -246,6 +248,28 @@ def sync(
         con.execute("DELETE FROM graph_pending_facts")  # the journal has them now
     commit(con, str(token))
     return report
+
+
+def recorded_token(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The token of the graph the last recorded load went to (see `commit`), or
+    None when no load was recorded here."""
+    con.execute(_STATE_DDL)
+    row = con.execute("SELECT graph_id FROM graph_load_mark").fetchone()
+    return str(row[0]) if row else None
+
+
+def generation_token(con: duckdb.DuckDBPyConnection) -> str:
+    """The token of this load's generation (graph.generation.begin): the one a
+    load that did not finish took, kept until `commit`, else a new one. A load
+    re-run after it stopped (or whose `begin` ran twice) thus names the same
+    generation and makes no second one."""
+    con.execute(_STATE_DDL)
+    kept = con.execute("SELECT token FROM graph_load_generation").fetchone()
+    if kept is not None:
+        return str(kept[0])
+    token = uuid.uuid4().hex
+    con.execute("INSERT INTO graph_load_generation VALUES ($t)", {"t": token})
+    return token
 
 
 def kept_facts(con: duckdb.DuckDBPyConnection, fresh: Sequence[NewFact]) -> list[NewFact]:

@@ -77,6 +77,8 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_DATABASE_URL": "database_url",
     "HUB_DATABASE_SCHEMA": "database_schema",
     "HUB_DESK_NIK_KEY_FILE": "desk_nik_key_file",
+    # Neo4j clusters and Aura (issue 17): a certificate authority of one's own
+    "NEO4J_TRUSTED_CA": "neo4j_trusted_ca",
 }
 
 
@@ -163,6 +165,11 @@ class Settings:
     database_url: str | None = None
     database_schema: str = "satupintu"
     desk_nik_key_file: Path | None = None
+    # Neo4j clusters and Aura (issue 17): NEO4J_URI's scheme says direct (bolt://)
+    # or routed (neo4j://: writes to the leader, reads to the readers), plain or
+    # encrypted (+s, +ssc: Aura is neo4j+s://). A cluster whose certificates a CA of
+    # its own signed: neo4j:// and `[neo4j] trusted_ca`, that CA's PEM file.
+    neo4j_trusted_ca: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -214,7 +221,11 @@ def graph_target(settings: Settings) -> GraphTarget:
 
     user, password = settings.neo4j_auth()
     return GraphTarget(
-        uri=settings.bolt_uri, user=user, password=password, database=settings.neo4j_database
+        uri=settings.bolt_uri,
+        user=user,
+        password=password,
+        database=settings.neo4j_database,
+        trusted_ca=str(settings.neo4j_trusted_ca) if settings.neo4j_trusted_ca else None,
     )
 
 
@@ -272,6 +283,22 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
                 known[k] = int(known[k])
     except ValueError as exc:
         raise ConfigError(f"{origin}: {exc}; ports and sizes are whole numbers.") from exc
+    if known.get("neo4j_trusted_ca"):
+        known["neo4j_trusted_ca"] = Path(known["neo4j_trusted_ca"])
+        if not known["neo4j_trusted_ca"].is_file():
+            raise ConfigError(
+                f"{origin}: neo4j_trusted_ca names {known['neo4j_trusted_ca']}, which is not "
+                "a file; give the PEM file of the CA that signed the Neo4j servers' certificates."
+            )
+    if known.get("neo4j_uri") or known.get("neo4j_trusted_ca"):
+        from graph.driver import scheme_problem  # only here: the driver loads on demand
+
+        problem = scheme_problem(
+            str(known.get("neo4j_uri") or "bolt://"),
+            str(known["neo4j_trusted_ca"]) if known.get("neo4j_trusted_ca") else None,
+        )
+        if problem is not None:
+            raise ConfigError(f"{origin}: NEO4J_URI {problem}")
     if known.get("link_threshold") is not None:
         try:
             known["link_threshold"] = float(known["link_threshold"])

@@ -64,6 +64,7 @@ def collect_status(settings: Settings, probe_graph: bool = True) -> dict[str, An
             "nodes": g.nodes,
             "generation": _generation(g.generation),
             "loading": _generation(g.loading),
+            "routing": g.routing,
         }
     result: dict[str, Any] = _jsonable(out)
     return result
@@ -212,6 +213,14 @@ def print_status(status: dict[str, Any], console: Console) -> None:
             )
         if graph["nodes"]:
             console.print("  " + ", ".join(f"{k} {v:,}" for k, v in graph["nodes"].items()))
+        if graph.get("routing"):
+            console.print(
+                "  servers: "
+                + "; ".join(
+                    f"{role.lower()} {', '.join(addresses)}"
+                    for role, addresses in sorted(graph["routing"].items())
+                )
+            )
     link = status["linkage"]
     if link.get("linked"):
         console.print(

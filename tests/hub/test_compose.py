@@ -35,3 +35,47 @@ def test_the_volumes_named_by_services_are_declared() -> None:
             name = volume.split(":")[0]
             if not name.startswith((".", "/")):
                 assert name in declared
+
+
+def test_the_hub_runs_the_demo_in_a_mode_that_takes_its_example_purpose() -> None:
+    """`docker compose up` shows something: the hub service builds the demo city
+    (its size from DEMO_HOUSEHOLDS) before it serves, and the purpose the demo
+    prints is one the API takes in the mode compose gives it."""
+    from hub.demo import DEMO_PURPOSE
+    from hub.security.purposes import PurposeRegistry
+
+    hub = compose()["services"]["hub"]
+    command = hub["command"]
+    assert command[:2] == ["hub", "demo"]
+    assert command[command.index("--households") + 1].startswith("${DEMO_HOUSEHOLDS")
+    mode = hub["environment"]["HUB_MODE"].removeprefix("${HUB_MODE:-").removesuffix("}")
+    assert mode in ("dev", "production")
+    for strict in (mode == "production", True):  # and a real deployment's mode
+        resolved = PurposeRegistry(strict=strict).resolve(DEMO_PURPOSE)
+        assert resolved is not None and resolved.startswith(DEMO_PURPOSE), resolved
+        assert "unregistered" not in resolved
+    # the first start builds the city before /health answers: minutes
+    period = hub["healthcheck"]["start_period"]
+    assert period.endswith("m") and int(period[:-1]) >= 10
+
+
+def test_the_image_gets_every_file_the_packages_need() -> None:
+    """The Dockerfile copies each package and installs `.` (not editable): a
+    package's data file reaches the image only when pyproject's package-data
+    names its kind (the console's script, the reference CSVs, the templates)."""
+    import fnmatch
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    data = project["tool"]["setuptools"]["package-data"]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for pattern in packages:
+        package = pattern.rstrip("*")
+        assert f"COPY {package} ./{package}" in dockerfile
+        for path in (ROOT / package).rglob("*"):
+            if not path.is_file() or path.suffix in (".py", ".pyc") or "launcher" in path.parts:
+                continue
+            dotted = ".".join(path.parent.relative_to(ROOT).parts)
+            wanted = [*data.get("*", []), *data.get(dotted, [])]
+            assert any(fnmatch.fnmatch(path.name, w) for w in wanted), path

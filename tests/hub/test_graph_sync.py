@@ -8,6 +8,7 @@ Cypher; no timing is asserted.
 from __future__ import annotations
 
 import csv
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from hubcli import linked_city
 from neo4j import Driver
+from retries import Twice, snapshot
 
 from connectors import ingest, load_configs
 from domain.rows import HOUSEHOLD_FIELDS
@@ -24,7 +26,7 @@ from graph.driver import GraphTarget, open_driver
 from graph.generation import generations
 from graph.loader import LoadReport
 from hub import pipeline
-from hub.graph_sync import kept_facts, sync
+from hub.graph_sync import commit, generation_token, kept_facts, sync
 from hub.settings import Settings
 from journal import NewFact, kinds
 from linkage import output_queries, run_linkage
@@ -172,6 +174,82 @@ def test_a_reader_never_sees_half_a_household(city: tuple[Settings, Path, Driver
     current, loading = generations(driver)
     assert current is not None and loading is None
     assert current.counts["rows_sent"] == report.rows_sent
+
+
+def test_a_load_whose_every_transaction_runs_twice_loads_the_city_once(
+    city: tuple[Settings, Path, Driver],
+) -> None:
+    """Neo4j clusters (issue 17): `hub load` safe to retry. Each transaction
+    commits, its answer is lost and it runs again; the graph ends as one run
+    leaves it, with one published generation."""
+    settings, _, driver = city
+    wipe(driver)
+    load(settings, driver)
+    # the load's bookkeeping (its token, its generation) is new on every load
+    once = snapshot(driver, without=("LoadMark", "LoadGeneration"))
+    wipe(driver)
+    load(settings, Twice(driver))  # type: ignore[arg-type]
+    assert snapshot(driver, without=("LoadMark", "LoadGeneration")) == once
+    current, loading = generations(driver)
+    assert current is not None and current.number == 1 and loading is None
+
+
+def test_hub_demo_restarted_on_a_loaded_home_redoes_nothing_and_keeps_its_keys(
+    city: tuple[Settings, Path, Driver],
+) -> None:
+    """Compose that shows something (issue 17): `hub demo` on a home whose load
+    the graph holds (a container restarted on its volume) neither generates,
+    ingests, links nor loads, and prints the keys it kept (mode 0600), minting
+    only the one that was revoked. Here the home is this module's city, linked
+    and loaded by the tests above."""
+    import io
+    import stat
+
+    from rich.console import Console
+
+    from hub.demo import DEMO_KEYS, demo_city, demo_keys_file, run_demo
+    from hub.security import KeyStore, SecurityDB
+
+    settings, _, driver = city
+    before = generations(driver)[0]
+    assert before is not None
+
+    def demo() -> str:
+        out = io.StringIO()
+        run_demo(settings, Console(file=out, width=200), households=10, seed=1, serve=False)
+        return out.getvalue()
+
+    first, second = demo(), demo()
+    for text in (first, second):
+        assert "nothing to redo" in text and "linked:" not in text and "loaded into" not in text
+    assert not demo_city(settings).exists()
+    after = generations(driver)[0]
+    assert after is not None and after.number == before.number  # no load ran
+    kept = json.loads(demo_keys_file(settings).read_text())
+    assert stat.S_IMODE(demo_keys_file(settings).stat().st_mode) == 0o600
+    assert set(kept) == {role for role, _ in DEMO_KEYS}
+    assert all(key in first and key in second for key in kept.values())
+    store = KeyStore(SecurityDB.from_settings(settings))
+    [analyst] = [k for k in store.list(include_revoked=False) if k.role == "analyst"]
+    store.revoke(analyst.key_id)
+    demo()
+    now = json.loads(demo_keys_file(settings).read_text())
+    assert now["analyst"] != kept["analyst"]
+    assert {r: k for r, k in now.items() if r != "analyst"} == {
+        r: k for r, k in kept.items() if r != "analyst"
+    }
+
+
+def test_a_load_run_again_after_it_stopped_takes_the_same_generation_token(
+    tmp_path: Path,
+) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "hub.duckdb"))
+    stopped = generation_token(con)  # the load stops here; `hub load` runs again
+    assert generation_token(con) == stopped
+    commit(con, "graph-1")  # a load is recorded: the next is a new one
+    assert generation_token(con) != stopped
 
 
 def test_facts_of_a_load_that_did_not_finish_are_kept_for_the_next(tmp_path: Path) -> None:

@@ -89,3 +89,27 @@ def test_web_form_retention_days_come_from_toml_and_environment(tmp_path: Path) 
     assert load_settings(env, toml_path=toml).web_form_retention_days == 60
     with pytest.raises(ConfigError, match="web_form_retention_days"):
         load_settings({"HUB_WEB_FORM_RETENTION_DAYS": "0"}, toml_path=toml)
+
+
+def test_neo4j_uri_schemes_and_a_certificate_authority_of_ones_own(tmp_path: Path) -> None:
+    """Neo4j clusters and Aura (issue 17): bolt or neo4j, plain, +s or +ssc; a CA
+    file goes with a plain scheme (the driver then encrypts and trusts that CA)."""
+    from hub.settings import graph_target
+
+    absent = tmp_path / "absent.toml"
+    for uri in ("bolt://db:7687", "neo4j://lb:7687", "neo4j+s://x.databases.neo4j.io"):
+        assert load_settings({"NEO4J_URI": uri}, toml_path=absent).neo4j_uri == uri
+    for uri in ("http://db:7474", "db:7687", "neo4j+x://db"):
+        with pytest.raises(ConfigError, match="not a Neo4j address"):
+            load_settings({"NEO4J_URI": uri}, toml_path=absent)
+    ca = tmp_path / "ca.pem"
+    with pytest.raises(ConfigError, match="not a file"):
+        load_settings({"NEO4J_URI": "neo4j://lb", "NEO4J_TRUSTED_CA": str(ca)}, toml_path=absent)
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    with pytest.raises(ConfigError, match="use neo4j:// instead"):
+        load_settings({"NEO4J_URI": "neo4j+s://lb", "NEO4J_TRUSTED_CA": str(ca)}, toml_path=absent)
+    s = load_settings(
+        {"NEO4J_URI": "neo4j://lb", "NEO4J_TRUSTED_CA": str(ca), "NEO4J_PASSWORD": "p"},
+        toml_path=absent,
+    )
+    assert graph_target(s).trusted_ca == str(ca)

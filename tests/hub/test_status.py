@@ -39,6 +39,7 @@ def test_status_after_ingest_lists_every_source(tmp_path: Path) -> None:
     assert isinstance(status["neo4j"]["nodes"], dict)
     text = hub(env, "status")
     assert text.returncode == 0 and "DuckDB healthy" in text.stdout and "dtks" in text.stdout
+    assert "servers: read " in text.stdout  # the routing table (issue 17)
 
 
 def test_unreachable_neo4j_is_reported_not_raised(tmp_path: Path) -> None:
