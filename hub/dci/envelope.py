@@ -49,6 +49,9 @@ SIGNING_KEY_FILE = "dci-signing-key"
 DEFAULT_TTL_S = 300
 #: how far a partner's clock may be ahead of ours
 CLOCK_SKEW_S = 30
+#: the longest a signature may be valid (`expires - created`): a replayed message
+#: is refused by its message_id for this long, and by its expiry after
+MAX_LIFETIME_S = 3600
 
 
 class DciRefusal(Exception):
@@ -200,9 +203,9 @@ def verify_envelope(
 
     Refusals (DciRefusal): no signature (`err.signature.missing`); a keyId whose
     sender is not the header's, or that the registry does not know
-    (`err.sender_id.invalid`, from `lookup`); created in the future, expired, a
-    digest that does not match or a signature that does not verify
-    (`err.signature.invalid`)."""
+    (`err.sender_id.invalid`, from `lookup`); created in the future, expired,
+    valid for longer than MAX_LIFETIME_S, a digest that does not match or a
+    signature that does not verify (`err.signature.invalid`)."""
     parts = parse_signature(envelope.get("signature"))
     header = envelope.get("header")
     header_sender = header.get("sender_id") if isinstance(header, Mapping) else None
@@ -217,6 +220,11 @@ def verify_envelope(
         raise DciRefusal("err.signature.invalid", "the signature was created in the future")
     if parts.expires < at - skew_s or parts.expires < parts.created:
         raise DciRefusal("err.signature.invalid", "the signature has expired")
+    if parts.expires - parts.created > MAX_LIFETIME_S:
+        raise DciRefusal(
+            "err.signature.invalid",
+            f"a signature may be valid for at most {MAX_LIFETIME_S} s (expires - created)",
+        )
     digest = digest_of(envelope)
     try:
         public.verify(parts.signature, signing_string(parts.created, parts.expires, digest))
@@ -312,6 +320,7 @@ __all__ = [
     "ALGORITHM",
     "CLOCK_SKEW_S",
     "DEFAULT_TTL_S",
+    "MAX_LIFETIME_S",
     "SIGNED_HEADERS",
     "SIGNING_KEY_FILE",
     "DciRefusal",

@@ -20,13 +20,20 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from domain.roles import Role
-from hub.dci.envelope import DciRefusal, key_id_of, public_key_from_text, public_key_text
+from hub.dci.envelope import (
+    CLOCK_SKEW_S,
+    MAX_LIFETIME_S,
+    DciRefusal,
+    key_id_of,
+    public_key_from_text,
+    public_key_text,
+)
 from hub.errors import HubError
 from hub.security.db import SecurityDB
 from hub.security.principal import parse_role
@@ -229,8 +236,12 @@ class SenderRegistry:
         return [s for s in self.list() if s.sender_id == sender_id and s.revoked_at == stamp]
 
     def first_seen(self, sender_id: str, message_id: str) -> bool:
-        """Remember a message; False when this sender sent this message_id before."""
+        """Remember a message; False when this sender sent this message_id before.
+        Ids older than a signature can live (plus the clock skew) are forgotten:
+        a message that old is refused as expired."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=MAX_LIFETIME_S + 2 * CLOCK_SKEW_S)
         with self.db.write() as con:
+            con.execute("DELETE FROM dci_messages WHERE received_at < ?", (cutoff.isoformat(),))
             cur = con.execute(
                 "INSERT INTO dci_messages (sender_id, message_id, received_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (sender_id, message_id) DO NOTHING",

@@ -17,8 +17,9 @@ refusal with the specification's codes (`common/schema/Error.yaml`):
 6. a message_id the sender has not used before (else 409,
    `rjct.message_id.duplicate`).
 
-Refusals at steps 2, 4 and 5 are `HttpErrorResponse` (`{errors: [{code,
-message}]}`), as every path lists for 401/403. The others are the path's
+Refusals with 401, 403 (steps 2, 4 and 5) and 500 are `HttpErrorResponse`
+(`{errors: [{code, message}]}`), as every path lists for them. The others
+(400, 409, 429, 503) are the path's
 `default` answer: for an asynchronous path the `Response` ack with
 `ack_status: ERR` and `error {code, message}`; for a synchronous path a signed
 envelope whose callback header says `status: rjct` with the reason.
@@ -253,17 +254,19 @@ class DciService:
             ) from None
         header = body.get("header") if isinstance(body, dict) else None
         header = header if isinstance(header, dict) else None
-        subject = self._authenticate(request)
+        subject = self._authenticate(request, sync_action, header)
         schemas = self.schemas
         if schemas is None:
             raise Refused(
-                self.http_error(
+                self.reject(
+                    sync_action,
+                    header,
                     DciRefusal(
                         "err.service.unavailable",
                         f"the DCI specification is not at {spec_dir(self.settings)}: "
                         "set HUB_DCI_SPEC_DIR",
                         503,
-                    )
+                    ),
                 )
             )
         problems = await asyncio.to_thread(schemas.validate_request, path, body)
@@ -335,7 +338,9 @@ class DciService:
         )
         return DciCall(path, body, header, message, sender, principal, parts)
 
-    def _authenticate(self, request: Request) -> Principal:
+    def _authenticate(
+        self, request: Request, sync_action: str | None, header: Mapping[str, Any] | None
+    ) -> Principal:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if self.jwt is None:
             raise Refused(
@@ -366,7 +371,11 @@ class DciService:
                 self.limiter.check(outcome.principal.rate_limit_key)
             except SecurityError as exc:
                 raise Refused(
-                    self.http_error(DciRefusal("err.request.too_many_requests", str(exc), 429))
+                    self.reject(
+                        sync_action,
+                        header,
+                        DciRefusal("err.request.too_many_requests", str(exc), 429),
+                    )
                 ) from None
         return outcome.principal
 

@@ -224,15 +224,19 @@ def _household_ids(item: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def sample(city: City) -> dict[str, Any]:
-    """A household with a member's NIK, read through GraphQL as Dinsos."""
+def samples(city: City) -> list[dict[str, Any]]:
+    """Households with a KK and a member's NIK, read through GraphQL as Dinsos."""
     q = """{ households(first: 30, filter: {maxDecile: 4}) { edges { node {
         id noKk kelurahanCode members { id nik } } } } }"""
     edges = city.graphql(city.key("dinsos_admin"), q, purpose="social_assistance")["data"][
         "households"
     ]["edges"]
-    node = next(e["node"] for e in edges if e["node"]["noKk"] and e["node"]["members"][0]["nik"])
-    return node
+    return [e["node"] for e in edges if e["node"]["noKk"] and e["node"]["members"][0]["nik"]]
+
+
+@pytest.fixture(scope="module")
+def sample(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    return samples[0]
 
 
 def test_sync_search_by_nik_and_kk_finds_the_household_as_graphql_does(
@@ -325,6 +329,37 @@ def test_a_consent_assertion_opens_nothing_and_special_ppks_is_refused(
     again = dci.envelope(dci.dinsos, "search", _search(_where(("ppks", "eq", special))))
     sw = dci.post("/registry/sync/search", again, dci.token(dci.dinsos))
     assert dci.verified(sw.json())["message"]["search_response"][0]["status"] == "succ"
+
+
+def test_a_consent_receipt_opens_a_household_to_the_agency_masked(
+    dci: Dci, city: City, samples: list[dict[str, Any]]
+) -> None:
+    other = samples[1]  # not `sample`, which must stay closed to the agency
+    person = other["members"][0]
+    mutation = """mutation($c: ConsentInput!) { recordConsent(consent: $c) { id } }"""
+    consent = {
+        "personId": person["id"],
+        "organization": AGENCY,
+        # a consent opens the household when it covers these (README "Consent receipts")
+        "categories": ["IDENTITY", "HOUSEHOLD", "PROBLEMS", "PROGRAMS", "SERVICES"],
+        "purpose": "social_assistance",
+        "validUntil": "2099-01-01T00:00:00Z",
+    }
+    recorded = city.graphql(city.key("dinsos_admin"), mutation, c=consent)
+    assert "errors" not in recorded, recorded
+    body = dci.envelope(dci.agency, "search", _search(_by_id("KK", other["noKk"])))
+    r = dci.post("/registry/sync/search", body, dci.token(dci.agency))
+    item = dci.verified(r.json())["message"]["search_response"][0]
+    assert _household_ids(item) == [other["id"]]
+    group = item["data"]["reg_records"][0]
+    kk = next(i for i in group["group_identifier"] if i["identifier_type"] == "KK")
+    assert kk["identifier_value"] != other["noKk"] and "*" in kk["identifier_value"]
+    niks = [
+        m["member_identifier"][0]["identifier_value"]
+        for m in group["member_list"]
+        if "member_identifier" in m
+    ]
+    assert niks and all("*" in n for n in niks) and person["nik"] not in niks
 
 
 def test_async_search_acks_then_posts_a_signed_on_search_with_retries(

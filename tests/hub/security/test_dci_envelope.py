@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from hub.dci.cli import make_dci_app
 from hub.dci.envelope import (
+    MAX_LIFETIME_S,
     DciRefusal,
     HubSigner,
     canonical_json,
@@ -27,10 +28,12 @@ from hub.dci.envelope import (
     verify_envelope,
 )
 from hub.dci.schemas import PATCHES, DciSchemas
+from hub.dci.search import CriteriaError, household_filter, stated_purpose
 from hub.dci.senders import SenderError, SenderRegistry
 from hub.dci.service import hub_signer
 from hub.security.db import SecurityDB
 from hub.settings import Settings
+from schema.extensions.input_limits import INPUT_LIMITS
 
 runner = CliRunner()
 
@@ -367,3 +370,88 @@ def test_the_schemas_still_refuse_what_is_wrong(schemas: DciSchemas) -> None:
         p.startswith("header/action")
         for p in schemas.validate_request("/registry/search", wrong_action)
     )
+
+
+def test_a_signature_valid_for_too_long_is_refused(
+    partner: Ed25519PrivateKey, registry: SenderRegistry
+) -> None:
+    forever = _signed(partner, ttl_s=MAX_LIFETIME_S + 60)
+    refusal = _refusal(forever, registry)
+    assert refusal.code == "err.signature.invalid" and "at most" in refusal.message
+
+
+# --- search criteria -> the GraphQL HouseholdFilter ------------------------------------
+
+
+def _predicates(*triples: tuple[str, str, Any], condition: str | None = None) -> dict[str, Any]:
+    items = []
+    for name, op, value in triples:
+        items.append(
+            {"expression1": {"attribute_name": name, "operator": op, "attribute_value": value}}
+        )
+    if condition is not None:
+        items[0]["condition"] = condition
+        items[0]["expression2"] = items.pop()["expression1"]
+    return {"query_type": "predicate", "query": items}
+
+
+def test_search_criteria_become_household_filters() -> None:
+    assert household_filter(
+        {"query_type": "idtype-value", "query": {"type": "nik", "value": "32"}}
+    ) == {"nik": "32"}
+    assert household_filter(
+        {"query_type": "idtype-value", "query": {"type": "KK", "value": 32}}
+    ) == {"noKk": "32"}
+    assert household_filter(
+        _predicates(
+            ("kelurahan_code", "eq", "3273021004"), ("decile", "lt", 4), ("ppks", "eq", "P01")
+        )
+    ) == {"kelurahanCode": "3273021004", "maxDecile": 3, "ppks": "P01"}
+    assert household_filter(
+        _predicates(("rt", "eq", "001"), ("decile", "eq", 2), condition="and")
+    ) == {"rt": "001", "decile": 2}
+
+
+@pytest.mark.parametrize(
+    ("criteria", "code"),
+    [
+        (
+            {"query_type": "idtype-value", "query": {"type": "UIN", "value": "1"}},
+            "rjct.search_criteria.invalid",
+        ),
+        (
+            {"query_type": "expression", "query": {"type": "NoSql", "value": {}}},
+            "rjct.search_criteria.invalid",
+        ),
+        (_predicates(("decile", "gt", 3)), "rjct.filter.invalid"),
+        (_predicates(("income", "eq", 3)), "rjct.filter.invalid"),
+        (
+            _predicates(("rt", "eq", "001"), ("rw", "eq", "002"), condition="or"),
+            "rjct.filter.invalid",
+        ),
+        (_predicates(("decile", "eq", 2), ("decile", "eq", 3)), "rjct.filter.invalid"),
+        (_predicates(("decile", "le", 2.5)), "rjct.filter.invalid"),
+    ],
+)
+def test_search_criteria_the_hub_cannot_answer_are_refused(
+    criteria: dict[str, Any], code: str
+) -> None:
+    with pytest.raises(CriteriaError) as caught:
+        household_filter(criteria)
+    assert caught.value.code == code
+
+
+def test_the_stated_purpose_records_the_consent_as_an_assertion_within_graphqls_limit() -> None:
+    criteria = {
+        "consent": {
+            "ts": "2026-12-03T04:00:00Z",
+            "purpose": {"code": "social_assistance", "text": "x" * 500},
+            "ref_uri": "https://spmis.example.org/consent/42",
+        }
+    }
+    stated = stated_purpose(criteria, "spmis.example.org", "t" * 32, "r-1")
+    assert stated.startswith("social_assistance: DCI spmis.example.org txn ")
+    assert "consent asserted by the sender: ts=2026-12-03T04:00:00Z, ref_uri=https://" in stated
+    assert len(stated) == INPUT_LIMITS.string
+    with pytest.raises(CriteriaError, match="PURPOSE_REQUIRED"):
+        stated_purpose({"consent": {"ts": "2026-12-03T04:00:00Z"}}, "s", "t", "r")
