@@ -7,20 +7,17 @@ verified with the hub's public key."""
 
 from __future__ import annotations
 
-import json
-import queue
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from consolecity import City
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from dcireceiver import Receiver, receiving
 
 from hub.dci.envelope import key_id_of, public_key_text, sign_envelope, verify_envelope
 from hub.dci.schemas import DciSchemas, schemas_at
@@ -38,52 +35,10 @@ AGENCY = "ORG-DCI-AGENCY"
 # --- a partner's side: its keys, its callback receiver --------------------------
 
 
-@dataclass
-class Receiver:
-    """The partner's callback endpoint: records each POST; answers 500 to the
-    first `fail_first` of them (to see the hub retry)."""
-
-    base: str
-    got: queue.Queue[tuple[str, dict[str, Any]]] = field(default_factory=queue.Queue)
-    fail_first: int = 0
-    calls: int = 0
-
-    def next(self, timeout: float = 30) -> tuple[str, dict[str, Any]]:
-        return self.got.get(timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
-    box: list[Receiver] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            rec = box[0]
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            rec.calls += 1
-            if rec.calls <= rec.fail_first:
-                self.send_response(500)
-                self.end_headers()
-                return
-            rec.got.put((self.path, body))
-            ack = {"message": {"ack_status": "ACK", "timestamp": utc_now(), "correlation_id": "x"}}
-            data = json.dumps(ack).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    box.append(Receiver(f"http://127.0.0.1:{server.server_address[1]}/dci"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield box[0]
-    server.shutdown()
-    server.server_close()
+    with receiving() as rec:
+        yield rec
 
 
 @dataclass(frozen=True)
@@ -224,13 +179,17 @@ def _household_ids(item: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def samples(city: City) -> list[dict[str, Any]]:
+def admin(city: City) -> str:
+    """One Dinsos API key for the module's GraphQL reads."""
+    return city.key("dinsos_admin")
+
+
+@pytest.fixture(scope="module")
+def samples(city: City, admin: str) -> list[dict[str, Any]]:
     """Households with a KK and a member's NIK, read through GraphQL as Dinsos."""
     q = """{ households(first: 30, filter: {maxDecile: 4}) { edges { node {
         id noKk kelurahanCode members { id nik } } } } }"""
-    edges = city.graphql(city.key("dinsos_admin"), q, purpose="social_assistance")["data"][
-        "households"
-    ]["edges"]
+    edges = city.graphql(admin, q, purpose="social_assistance")["data"]["households"]["edges"]
     return [e["node"] for e in edges if e["node"]["noKk"] and e["node"]["members"][0]["nik"]]
 
 
@@ -300,9 +259,9 @@ def test_predicate_search_answers_what_graphql_answers(dci: Dci, sample: dict[st
 
 
 def test_a_consent_assertion_opens_nothing_and_special_ppks_is_refused(
-    dci: Dci, city: City, sample: dict[str, Any]
+    dci: Dci, city: City, admin: str, sample: dict[str, Any]
 ) -> None:
-    ppks = city.graphql(city.key("dinsos_admin"), "{ ppksCategories { code specialCategory } }")
+    ppks = city.graphql(admin, "{ ppksCategories { code specialCategory } }")
     special = next(p["code"] for p in ppks["data"]["ppksCategories"] if p["specialCategory"])
     plain = next(p["code"] for p in ppks["data"]["ppksCategories"] if not p["specialCategory"])
     body = dci.envelope(
@@ -332,7 +291,7 @@ def test_a_consent_assertion_opens_nothing_and_special_ppks_is_refused(
 
 
 def test_a_consent_receipt_opens_a_household_to_the_agency_masked(
-    dci: Dci, city: City, samples: list[dict[str, Any]]
+    dci: Dci, city: City, admin: str, samples: list[dict[str, Any]]
 ) -> None:
     other = samples[1]  # not `sample`, which must stay closed to the agency
     person = other["members"][0]
@@ -345,7 +304,7 @@ def test_a_consent_receipt_opens_a_household_to_the_agency_masked(
         "purpose": "social_assistance",
         "validUntil": "2099-01-01T00:00:00Z",
     }
-    recorded = city.graphql(city.key("dinsos_admin"), mutation, c=consent)
+    recorded = city.graphql(admin, mutation, c=consent)
     assert "errors" not in recorded, recorded
     body = dci.envelope(dci.agency, "search", _search(_by_id("KK", other["noKk"])))
     r = dci.post("/registry/sync/search", body, dci.token(dci.agency))
