@@ -79,6 +79,9 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_DESK_NIK_KEY_FILE": "desk_nik_key_file",
     # Neo4j clusters and Aura (issue 17): a certificate authority of one's own
     "NEO4J_TRUSTED_CA": "neo4j_trusted_ca",
+    # the DCI Social Registry API (hub.dci)
+    "HUB_DCI_SENDER_ID": "dci_sender_id",
+    "HUB_DCI_SPEC_DIR": "dci_spec_dir",
 }
 
 
@@ -170,6 +173,12 @@ class Settings:
     # encrypted (+s, +ssc: Aura is neo4j+s://). A cluster whose certificates a CA of
     # its own signed: neo4j:// and `[neo4j] trusted_ca`, that CA's PEM file.
     neo4j_trusted_ca: Path | None = None
+    # The DCI Social Registry API (hub.dci): the sender id the hub signs its
+    # answers and callbacks as (`[dci] sender_id`), and where the copy of the
+    # specification's schemas is (`[dci] spec_dir`; default ../shared/standards/dci
+    # beside the checkout), against which every request is validated.
+    dci_sender_id: str = "satupintu"
+    dci_spec_dir: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -393,6 +402,11 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             f"CPU), not {known['refresh_nice']}."
         )
     _check_database(known, origin)
+    # the DCI Social Registry API
+    if known.get("dci_spec_dir") is not None:
+        known["dci_spec_dir"] = Path(known["dci_spec_dir"])
+    if not str(known.get("dci_sender_id", "satupintu")).strip():
+        raise ConfigError(f"{origin}: dci_sender_id is empty; name the hub's DCI sender id.")
     return Settings(**known, extra=unknown)
 
 
