@@ -12,10 +12,12 @@ COPY graph ./graph
 COPY simulator ./simulator
 COPY reports ./reports
 COPY console ./console
+# the DCI specification the DCI endpoints validate against (an unmodified copy)
+COPY standards ./standards
 RUN pip install --no-cache-dir . \
  && useradd --system --home /var/lib/satupintu satupintu \
  && mkdir -p /var/lib/satupintu && chown satupintu /var/lib/satupintu
 USER satupintu
-ENV HUB_HOME=/var/lib/satupintu HUB_HOST=0.0.0.0
+ENV HUB_HOME=/var/lib/satupintu HUB_HOST=0.0.0.0 HUB_DCI_SPEC_DIR=/app/standards/dci
 EXPOSE 8000
 CMD ["hub", "serve"]

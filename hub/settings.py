@@ -175,8 +175,8 @@ class Settings:
     neo4j_trusted_ca: Path | None = None
     # The DCI Social Registry API (hub.dci): the sender id the hub signs its
     # answers and callbacks as (`[dci] sender_id`), and where the copy of the
-    # specification's schemas is (`[dci] spec_dir`; default ../shared/standards/dci
-    # beside the checkout), against which every request is validated.
+    # specification's schemas is (`[dci] spec_dir`; default standards/dci
+    # in the checkout), against which every request is validated.
     dci_sender_id: str = "satupintu"
     dci_spec_dir: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

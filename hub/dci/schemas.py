@@ -31,8 +31,10 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-#: where the copy of the specification lives in a checkout (beside the repository)
-DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "dci"
+#: where the copy of the specification lives in a checkout: standards/dci, an
+#: unmodified copy of spdci/standards (Apache-2.0, its LICENSE.md beside it); an
+#: installed hub (the Docker image) names it with HUB_DCI_SPEC_DIR
+DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[2] / "standards" / "dci"
 
 SOCIAL_API = "registry/social_api_v1.0.0.yaml"
 CORE_API = "registry/registry_core_api_v1.0.0.yaml"

@@ -79,3 +79,17 @@ def test_the_image_gets_every_file_the_packages_need() -> None:
             dotted = ".".join(path.parent.relative_to(ROOT).parts)
             wanted = [*data.get("*", []), *data.get(dotted, [])]
             assert any(fnmatch.fnmatch(path.name, w) for w in wanted), path
+
+
+def test_the_image_validates_dci_against_the_copy_it_carries() -> None:
+    """The DCI endpoints validate every request against the specification's
+    schemas; an installed hub finds them only where HUB_DCI_SPEC_DIR points, so
+    the image copies standards/ and sets it (otherwise every DCI call is a 503)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY standards ./standards" in dockerfile
+    env = next(line for line in dockerfile.splitlines() if line.startswith("ENV "))
+    spec = env.split("HUB_DCI_SPEC_DIR=")[1].split()[0]
+    assert spec.startswith("/app/")
+    assert (
+        ROOT / spec.removeprefix("/app/") / "src" / "registry" / "social_api_v1.0.0.yaml"
+    ).is_file()
