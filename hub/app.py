@@ -35,6 +35,8 @@ from hub.body_limit import MAX_BODY_BYTES, BodyLimit
 from hub.console import console_routes, register_console_documents
 from hub.cycles import SqliteCycles
 from hub.dashboard import Sessions, dashboard_routes
+from hub.dci.routes import dci_routes
+from hub.dci.service import DciService
 from hub.errors import ConfigError
 from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
@@ -269,6 +271,18 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         )
     )
     sessions = Sessions(settings, runtime.authenticator)
+    # the DCI Social Registry API (hub.dci), beside GraphQL
+    dci = DciService.create(
+        settings,
+        security,
+        runtime.authenticator.jwt,
+        runtime.limiter,
+        runtime.graphql_context,
+        schema,
+    )
+    dci_endpoints = dci_routes(dci)
+    if trusted is not None:
+        dci.trust_documents(trusted)
     graphql = HubGraphQL(
         runtime,
         schema=schema,
@@ -334,9 +348,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         tailing = asyncio.create_task(tailer.run())
         # residents' messages left unsent by the last run go now (hub.notify)
         await notifier.start()
+        await dci.start()  # DCI callbacks left undelivered by the last run go now
         try:
             yield
         finally:
+            await dci.stop()
             await notifier.stop()  # bounded: what is not sent waits for the next start
             for task in (anchoring, watching, tailing):
                 if task is not None:
@@ -377,6 +393,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 lambda: runtime.services,
                 failures,
             ),
+            *dci_endpoints,
         ],
         lifespan=lifespan,
         middleware=[Middleware(BodyLimit, max_bytes=max_body_bytes(settings))],

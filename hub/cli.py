@@ -22,6 +22,7 @@ from connectors.errors import ConnectorError
 from graph import GraphError
 from hub import erasure, localgraph, pipeline, subject_access
 from hub.dashboard import login_link
+from hub.dci.cli import make_dci_app
 from hub.demo import run_demo
 from hub.errors import HubError
 from hub.failures import DEBUG_ENV, debug_requested, describe
@@ -155,6 +156,11 @@ app.add_typer(
 )
 app.add_typer(
     make_report_app(_open_db, console, get_settings), name="report", help="The monthly report."
+)
+app.add_typer(
+    make_dci_app(get_settings),
+    name="dci",
+    help="The DCI Social Registry API: the hub's signing key and partner senders.",
 )
 
 

@@ -71,6 +71,9 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_PUBLIC_RATE_PER_MINUTE": "public_rate_per_minute",
     "HUB_PUBLIC_BURST": "public_burst",
     "HUB_WEB_FORM_RETENTION_DAYS": "web_form_retention_days",
+    # the DCI Social Registry API (hub.dci)
+    "HUB_DCI_SENDER_ID": "dci_sender_id",
+    "HUB_DCI_SPEC_DIR": "dci_spec_dir",
 }
 
 
@@ -148,6 +151,12 @@ class Settings:
     # (`[web_form] retention_days`); `hub retention apply` deletes older ones,
     # with what was typed, their journal facts and their messages.
     web_form_retention_days: int = WEB_FORM_RETENTION_DAYS
+    # The DCI Social Registry API (hub.dci): the sender id the hub signs its
+    # answers and callbacks as (`[dci] sender_id`), and where the copy of the
+    # specification's schemas is (`[dci] spec_dir`; default ../shared/standards/dci
+    # beside the checkout), against which every request is validated.
+    dci_sender_id: str = "satupintu"
+    dci_spec_dir: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -348,4 +357,9 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             f"refresh_nice is a niceness, 0 (as the server) to 19 (only idle "
             f"CPU), not {known['refresh_nice']}."
         )
+    # the DCI Social Registry API
+    if known.get("dci_spec_dir") is not None:
+        known["dci_spec_dir"] = Path(known["dci_spec_dir"])
+    if not str(known.get("dci_sender_id", "satupintu")).strip():
+        raise ConfigError(f"{origin}: dci_sender_id is empty; name the hub's DCI sender id.")
     return Settings(**known, extra=unknown)

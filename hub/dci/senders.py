@@ -1,0 +1,253 @@
+"""The registry of DCI partner senders, in `$HUB_HOME/security.sqlite`.
+
+A sender is a partner system (an SPMIS, a benefit system) that calls the hub's
+DCI endpoints. Each row is one of its signing keys: the `sender_id` of the
+envelope header, the key id named in the signature's `keyId`, the ed25519
+public key, the organization and role the sender acts as (what it may see is
+that role's, in that organization), and the base URI of its callbacks
+(`on-search`, `notify`). Rows are never deleted: revocation stamps
+`revoked_at`, and from then on that key's signatures are refused.
+
+`first_seen` remembers each (sender, message_id) so a replayed message is
+refused (`rjct.message_id.duplicate`).
+
+All SQL goes through `SecurityDB.read()`/`write()` in portable forms, so the
+tables move with the security database to another store.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from domain.roles import Role
+from hub.dci.envelope import (
+    CLOCK_SKEW_S,
+    MAX_LIFETIME_S,
+    DciRefusal,
+    key_id_of,
+    public_key_from_text,
+    public_key_text,
+)
+from hub.errors import HubError
+from hub.security.db import SecurityDB
+from hub.security.principal import parse_role
+
+TABLES: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS dci_senders (
+        sender_id     TEXT NOT NULL,
+        key_id        TEXT NOT NULL,
+        public_key    TEXT NOT NULL,
+        organization  TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        callback_base TEXT,
+        created_at    TEXT NOT NULL,
+        revoked_at    TEXT,
+        PRIMARY KEY (sender_id, key_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS dci_messages (
+        sender_id   TEXT NOT NULL,
+        message_id  TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (sender_id, message_id)
+    )""",
+)
+
+_COLUMNS = (
+    "sender_id, key_id, public_key, organization, role, callback_base, created_at, revoked_at"
+)
+
+
+class SenderError(HubError):
+    """A sender that cannot be added or changed as asked."""
+
+
+@dataclass(frozen=True)
+class Sender:
+    sender_id: str
+    key_id: str
+    public_key: str
+    """base64 of the 32 raw bytes of the ed25519 public key"""
+    organization: str
+    role: Role
+    callback_base: str | None
+    created_at: str
+    revoked_at: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def key(self) -> Ed25519PublicKey:
+        return public_key_from_text(self.public_key)
+
+    def callback(self, path: str) -> str | None:
+        """The URI of one of its callbacks, e.g. `/registry/on-search`."""
+        if self.callback_base is None:
+            return None
+        return self.callback_base.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _row(row: Sequence[object]) -> Sender:
+    return Sender(
+        sender_id=str(row[0]),
+        key_id=str(row[1]),
+        public_key=str(row[2]),
+        organization=str(row[3]),
+        role=parse_role(str(row[4])),
+        callback_base=None if row[5] is None else str(row[5]),
+        created_at=str(row[6]),
+        revoked_at=None if row[7] is None else str(row[7]),
+    )
+
+
+class SenderRegistry:
+    def __init__(self, db: SecurityDB) -> None:
+        self.db = db
+        with db.write() as con:
+            for statement in TABLES:
+                con.execute(statement)
+
+    def add(
+        self,
+        sender_id: str,
+        public_key: str,
+        organization: str,
+        role: str,
+        callback_base: str | None = None,
+        key_id: str | None = None,
+    ) -> Sender:
+        """Register a sender's key (a second key of a known sender rotates: both
+        hold until the old one is revoked). The key id defaults to the key's
+        fingerprint (`envelope.key_id_of`)."""
+        if not sender_id.strip() or "|" in sender_id:
+            raise SenderError("a sender id is a non-empty name without '|'")
+        checked_role = parse_role(role)
+        if not organization.strip():
+            raise SenderError("a sender acts for an organization: give --org")
+        try:
+            key = public_key_from_text(public_key)
+        except ValueError as exc:
+            raise SenderError(str(exc)) from None
+        if callback_base is not None:
+            parts = urlsplit(callback_base)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise SenderError(f"a callback base is an http(s) URI, not {callback_base!r}")
+        kid = key_id or key_id_of(key)
+        if "|" in kid:
+            raise SenderError("a key id has no '|'")
+        sender = Sender(
+            sender_id, kid, public_key_text(key), organization, checked_role, callback_base, _now()
+        )
+        with self.db.write() as con:
+            if con.execute(
+                "SELECT 1 FROM dci_senders WHERE sender_id = ? AND key_id = ?", (sender_id, kid)
+            ).fetchone():
+                raise SenderError(f"sender {sender_id!r} already has key {kid!r}")
+            other = con.execute(
+                "SELECT organization, role FROM dci_senders "
+                "WHERE sender_id = ? AND revoked_at IS NULL",
+                (sender_id,),
+            ).fetchone()
+            if other is not None and (other[0], other[1]) != (organization, checked_role):
+                raise SenderError(
+                    f"sender {sender_id!r} acts for {other[0]} ({other[1]}); "
+                    "revoke its keys before registering it for another organization or role"
+                )
+            con.execute(
+                f"INSERT INTO dci_senders ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sender.sender_id,
+                    sender.key_id,
+                    sender.public_key,
+                    sender.organization,
+                    sender.role,
+                    sender.callback_base,
+                    sender.created_at,
+                    None,
+                ),
+            )
+        return sender
+
+    def list(self, include_revoked: bool = True) -> list[Sender]:
+        where = "" if include_revoked else " WHERE revoked_at IS NULL"
+        with self.db.read() as con:
+            rows = con.execute(
+                f"SELECT {_COLUMNS} FROM dci_senders{where} ORDER BY sender_id, created_at"
+            ).fetchall()
+        return [_row(r) for r in rows]
+
+    def get(self, sender_id: str, key_id: str) -> Sender | None:
+        with self.db.read() as con:
+            row = con.execute(
+                f"SELECT {_COLUMNS} FROM dci_senders WHERE sender_id = ? AND key_id = ?",
+                (sender_id, key_id),
+            ).fetchone()
+        return None if row is None else _row(row)
+
+    def active(self, sender_id: str) -> Sender | None:
+        """The sender's newest unrevoked key (for its organization, role and callbacks)."""
+        with self.db.read() as con:
+            row = con.execute(
+                f"SELECT {_COLUMNS} FROM dci_senders WHERE sender_id = ? AND revoked_at IS NULL "
+                "ORDER BY created_at DESC",
+                (sender_id,),
+            ).fetchone()
+        return None if row is None else _row(row)
+
+    def verifying_key(self, sender_id: str, key_id: str) -> Ed25519PublicKey:
+        """envelope.KeyLookup: the key that verifies this sender's signatures;
+        `err.sender_id.invalid` for an unknown or revoked sender or key."""
+        sender = self.get(sender_id, key_id)
+        if sender is None:
+            raise DciRefusal(
+                "err.sender_id.invalid", f"unknown sender {sender_id!r} (key {key_id!r})"
+            )
+        if sender.revoked:
+            raise DciRefusal(
+                "err.sender_id.invalid",
+                f"sender {sender_id!r} key {key_id!r} was revoked at {sender.revoked_at}",
+            )
+        return sender.key()
+
+    def revoke(self, sender_id: str, key_id: str | None = None) -> builtins.list[Sender]:
+        """Revoke one key of a sender, or all its keys; the rows revoked now."""
+        stamp = _now()
+        query = "UPDATE dci_senders SET revoked_at = ? WHERE sender_id = ? AND revoked_at IS NULL"
+        args: tuple[str, ...] = (stamp, sender_id)
+        if key_id is not None:
+            query += " AND key_id = ?"
+            args = (*args, key_id)
+        with self.db.write() as con:
+            cur = con.execute(query, args)
+            changed = cur.rowcount
+        if not changed:
+            which = f"key {key_id!r} of " if key_id else ""
+            raise SenderError(f"no active {which}sender {sender_id!r} to revoke")
+        return [s for s in self.list() if s.sender_id == sender_id and s.revoked_at == stamp]
+
+    def first_seen(self, sender_id: str, message_id: str) -> bool:
+        """Remember a message; False when this sender sent this message_id before.
+        Ids older than a signature can live (plus the clock skew) are forgotten:
+        a message that old is refused as expired."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=MAX_LIFETIME_S + 2 * CLOCK_SKEW_S)
+        with self.db.write() as con:
+            con.execute("DELETE FROM dci_messages WHERE received_at < ?", (cutoff.isoformat(),))
+            cur = con.execute(
+                "INSERT INTO dci_messages (sender_id, message_id, received_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (sender_id, message_id) DO NOTHING",
+                (sender_id, message_id, _now()),
+            )
+            return cur.rowcount == 1
+
+
+__all__ = ["TABLES", "Sender", "SenderError", "SenderRegistry"]

@@ -1,0 +1,420 @@
+"""What every DCI endpoint does before and after its own work.
+
+`DciService.receive` takes one POST through the checks in this order, each
+refusal with the specification's codes (`common/schema/Error.yaml`):
+
+1. a JSON body (else 400, `err.request.bad`);
+2. a bearer JWT the hub's issuer signed (`hub.security.jwt`; else 401,
+   `err.request.unauthorized`), within the rate limit (429,
+   `err.request.too_many_requests`);
+3. the request valid against the path's schema in the specification (else
+   400, `err.request.bad`, or `rjct.action.invalid` for a wrong action);
+   an encrypted message is refused (`err.encryption.invalid`: not supported);
+4. the ed25519 signature of a registered, unrevoked sender over header and
+   message, not expired (401: `err.signature.missing`, `err.signature.invalid`,
+   `err.sender_id.invalid`; hub.dci.envelope);
+5. the JWT's organization is the sender's (else 403, `err.request.forbidden`);
+6. a message_id the sender has not used before (else 409,
+   `rjct.message_id.duplicate`).
+
+Refusals with 401, 403 (steps 2, 4 and 5) and 500 are `HttpErrorResponse`
+(`{errors: [{code, message}]}`), as every path lists for them. The others
+(400, 409, 429, 503) are the path's
+`default` answer: for an asynchronous path the `Response` ack with
+`ack_status: ERR` and `error {code, message}`; for a synchronous path a signed
+envelope whose callback header says `status: rjct` with the reason.
+
+The call then runs as the sender's principal: its registered organization and
+role (hub.dci.senders), the JWT's subject, so visibility, masking, purpose and
+audit are GraphQL's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from console.runner import Runner
+from hub.dci.envelope import (
+    SIGNING_KEY_FILE,
+    DciRefusal,
+    HubSigner,
+    SignatureParts,
+    load_or_create_signing_key,
+    verify_envelope,
+)
+from hub.dci.schemas import DEFAULT_SPEC_DIR, DciSchemas, schemas_at
+from hub.dci.senders import Sender, SenderRegistry
+from hub.security import JwtVerifier, Principal, RateLimiter, SecurityDB, SecurityError
+from hub.settings import Settings
+
+_log = logging.getLogger("hub.dci")
+
+#: the answer of a synchronous path that could not run (sync) or an ack (async)
+ContextFactory = Callable[[Principal | None, str | None], Any]
+
+
+def utc_now() -> str:
+    """A `date-time` as the specification writes them (RFC 3339, UTC)."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def hub_signer(settings: Settings) -> HubSigner:
+    """The hub's DCI signing identity: `dci_sender_id` and the ed25519 key in
+    `$HUB_HOME/keys/dci-signing-key` (made, mode 0600, on first use)."""
+    key = load_or_create_signing_key(settings.keys_dir / SIGNING_KEY_FILE)
+    return HubSigner(settings.dci_sender_id, key)
+
+
+def spec_dir(settings: Settings) -> Path:
+    return settings.dci_spec_dir or DEFAULT_SPEC_DIR
+
+
+@dataclass(frozen=True)
+class DciCall:
+    """A received request that passed every check."""
+
+    path: str
+    envelope: Mapping[str, Any]
+    header: Mapping[str, Any]
+    message: Mapping[str, Any]
+    sender: Sender
+    principal: Principal
+    signature: SignatureParts
+
+    @property
+    def sender_id(self) -> str:
+        return self.sender.sender_id
+
+
+class Refused(Exception):
+    """A request answered with `response` instead of being run."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("refused")
+        self.response = response
+
+
+@dataclass
+class DciService:
+    settings: Settings
+    security: SecurityDB
+    senders: SenderRegistry
+    signer: HubSigner
+    jwt: JwtVerifier | None
+    limiter: RateLimiter | None
+    context: ContextFactory
+    """(principal, purpose) -> a GraphQL context, as /graphql makes it"""
+    executor: Any
+    """the hub's GraphQL schema (console.runner.Executor)"""
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+    #: what runs beside the server from start-up (a feature's delivery worker):
+    #: each is started by `start()` and cancelled by `stop()`
+    workers: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    #: the GraphQL operations the features run as the sender (name -> text);
+    #: trusted like the console's, so a partner held to trusted documents can search
+    operations: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        security: SecurityDB,
+        jwt: JwtVerifier | None,
+        limiter: RateLimiter | None,
+        context: ContextFactory,
+        executor: Any,
+    ) -> DciService:
+        return cls(
+            settings,
+            security,
+            SenderRegistry(security),
+            hub_signer(settings),
+            jwt,
+            limiter,
+            context,
+            executor,
+        )
+
+    @property
+    def schemas(self) -> DciSchemas | None:
+        """The specification's schemas (loaded on first use, once per process);
+        None when the copy is missing, and every call is refused (503)."""
+        try:
+            return schemas_at(spec_dir(self.settings))
+        except FileNotFoundError as exc:
+            _log.error("DCI API disabled: %s (set HUB_DCI_SPEC_DIR)", exc)
+            return None
+
+    # --- answers ------------------------------------------------------------
+    def callback_header(
+        self,
+        action: str,
+        status: str,
+        request_header: Mapping[str, Any] | None = None,
+        *,
+        reason_code: str | None = None,
+        reason: str | None = None,
+        total_count: int | None = None,
+        completed_count: int | None = None,
+    ) -> dict[str, Any]:
+        """A `MsgCallbackHeader` from the hub to the request's sender."""
+        header: dict[str, Any] = {
+            "version": "1.0.0",
+            "message_id": new_id(),
+            "message_ts": utc_now(),
+            "action": action,
+            "status": status,
+            "sender_id": self.signer.sender_id,
+        }
+        receiver = (request_header or {}).get("sender_id")
+        if isinstance(receiver, str):
+            header["receiver_id"] = receiver
+        if reason_code is not None:
+            header["status_reason_code"] = reason_code
+        if reason is not None:
+            header["status_reason_message"] = reason[:999]
+        if total_count is not None:
+            header["total_count"] = total_count
+        if completed_count is not None:
+            header["completed_count"] = completed_count
+        return header
+
+    def signed(self, header: Mapping[str, Any], message: Any = None) -> dict[str, Any]:
+        envelope: dict[str, Any] = {"header": dict(header)}
+        if message is not None:
+            envelope["message"] = message
+        return self.signer.sign(envelope)
+
+    @staticmethod
+    def ack(
+        correlation_id: str, status: str = "ACK", error: DciRefusal | None = None
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "ack_status": status,
+            "timestamp": utc_now(),
+            "correlation_id": correlation_id,
+        }
+        if error is not None:
+            message["error"] = {"code": error.code, "message": error.message[:999]}
+        return {"message": message}
+
+    @staticmethod
+    def http_error(refusal: DciRefusal) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else {}
+        return JSONResponse(
+            {"errors": [{"code": refusal.code, "message": refusal.message}]},
+            status_code=refusal.status,
+            headers=headers,
+        )
+
+    def reject(
+        self,
+        sync_action: str | None,
+        header: Mapping[str, Any] | None,
+        refusal: DciRefusal,
+        reason_code: str | None = None,
+    ) -> Response:
+        """The path's `default` answer to a request that cannot run:
+        `sync_action` names the callback action of a synchronous path (its
+        answer is a signed header with `status: rjct`); None for an async path
+        (an ack with `ERR`)."""
+        if sync_action is None:
+            return JSONResponse(self.ack(new_id(), "ERR", refusal), status_code=refusal.status)
+        head = self.callback_header(
+            sync_action, "rjct", header, reason_code=reason_code, reason=refusal.message
+        )
+        return JSONResponse(self.signed(head), status_code=refusal.status)
+
+    # --- receiving ----------------------------------------------------------
+    async def receive(self, request: Request, path: str, sync_action: str | None = None) -> DciCall:
+        """The checked request, or Refused with the answer (see the module doc)."""
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            raise Refused(
+                self.reject(
+                    sync_action, None, DciRefusal("err.request.bad", "the body is not JSON", 400)
+                )
+            ) from None
+        header = body.get("header") if isinstance(body, dict) else None
+        header = header if isinstance(header, dict) else None
+        subject = self._authenticate(request, sync_action, header)
+        schemas = self.schemas
+        if schemas is None:
+            raise Refused(
+                self.reject(
+                    sync_action,
+                    header,
+                    DciRefusal(
+                        "err.service.unavailable",
+                        f"the DCI specification is not at {spec_dir(self.settings)}: "
+                        "set HUB_DCI_SPEC_DIR",
+                        503,
+                    ),
+                )
+            )
+        problems = await asyncio.to_thread(schemas.validate_request, path, body)
+        if problems:
+            wrong_action = any(p.startswith("header/action") for p in problems)
+            raise Refused(
+                self.reject(
+                    sync_action,
+                    header,
+                    DciRefusal("err.request.bad", "; ".join(problems[:5]), 400),
+                    "rjct.action.invalid" if wrong_action else None,
+                )
+            )
+        assert isinstance(body, dict) and header is not None  # the schema requires them
+        message = body.get("message")
+        if (
+            header.get("is_msg_encrypted")
+            or not isinstance(message, dict)
+            or "ciphertext" in message
+        ):
+            raise Refused(
+                self.reject(
+                    sync_action,
+                    header,
+                    DciRefusal(
+                        "err.encryption.invalid",
+                        "encrypted messages are not supported: send the message in clear over TLS",
+                        400,
+                    ),
+                )
+            )
+        try:
+            parts = await asyncio.to_thread(verify_envelope, body, self.senders.verifying_key)
+        except DciRefusal as refusal:
+            raise Refused(self.http_error(refusal)) from None
+        sender = await asyncio.to_thread(self.senders.get, parts.sender_id, parts.key_id)
+        assert sender is not None  # verifying_key found it
+        if subject.organization != sender.organization:
+            raise Refused(
+                self.http_error(
+                    DciRefusal(
+                        "err.request.forbidden",
+                        f"the bearer token is for {subject.organization}, the sender "
+                        f"{sender.sender_id} acts for another organization",
+                        403,
+                    )
+                )
+            )
+        message_id = str(header["message_id"])
+        if not await asyncio.to_thread(self.senders.first_seen, sender.sender_id, message_id):
+            raise Refused(
+                self.reject(
+                    sync_action,
+                    header,
+                    DciRefusal(
+                        "err.request.bad",
+                        f"rjct.message_id.duplicate: message_id {message_id!r} was received before",
+                        409,
+                    ),
+                    "rjct.message_id.duplicate",
+                )
+            )
+        principal = Principal(
+            subject.subject,
+            sender.organization,
+            sender.role,
+            "jwt",
+            expires_at=subject.expires_at,
+        )
+        return DciCall(path, body, header, message, sender, principal, parts)
+
+    def _authenticate(
+        self, request: Request, sync_action: str | None, header: Mapping[str, Any] | None
+    ) -> Principal:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if self.jwt is None:
+            raise Refused(
+                self.http_error(
+                    DciRefusal(
+                        "err.request.unauthorized",
+                        "the DCI API needs staff JWTs configured (HUB_JWT_ISSUER, HUB_JWT_JWKS)",
+                    )
+                )
+            )
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Refused(
+                self.http_error(
+                    DciRefusal("err.request.unauthorized", "send Authorization: Bearer <jwt>")
+                )
+            )
+        outcome = self.jwt.verify(token.strip())
+        if outcome.principal is None:
+            raise Refused(
+                self.http_error(
+                    DciRefusal(
+                        "err.request.unauthorized", f"bearer token refused: {outcome.reason}"
+                    )
+                )
+            )
+        if self.limiter is not None:
+            try:
+                self.limiter.check(outcome.principal.rate_limit_key)
+            except SecurityError as exc:
+                raise Refused(
+                    self.reject(
+                        sync_action,
+                        header,
+                        DciRefusal("err.request.too_many_requests", str(exc), 429),
+                    )
+                ) from None
+        return outcome.principal
+
+    def trust_documents(self, store: Any) -> None:
+        """Trust the features' operations (schema.extensions.TrustedDocuments)."""
+        for text in self.operations.values():
+            store.add(text)
+
+    def runner(self) -> Runner:
+        """Runs the features' operations through the hub's schema as a principal
+        (console.runner: the context /graphql builds, by trusted-document id)."""
+        return Runner(self.executor, self.context, self.operations)
+
+    # --- background work ----------------------------------------------------
+    async def start(self) -> None:
+        """Start the features' workers (hub.app's lifespan)."""
+        for worker in self.workers:
+            self.spawn(worker())
+
+    def spawn(self, work: Any) -> None:
+        """Run a coroutine beside the request, kept until it ends."""
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def stop(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+        for task in list(self.background):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # what is left waits
+                await task
+
+
+__all__ = [
+    "DciCall",
+    "DciService",
+    "Refused",
+    "hub_signer",
+    "new_id",
+    "spec_dir",
+    "utc_now",
+]

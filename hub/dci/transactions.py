@@ -1,0 +1,321 @@
+"""DCI transactions and their callbacks, durable in `$HUB_HOME/security.sqlite`.
+
+Each accepted search (sync or async) and async status request is a row keyed
+by the hub's `correlation_id`. An async one is answered at once with an ACK;
+the worker (`Deliveries.run`, started with the server) then runs it, keeps the
+answer and POSTs it, signed at sending time, to the sender's callback, retrying
+with a growing pause (1 s, 2 s, 4 s ... at most 5 min) up to `MAX_ATTEMPTS`.
+What is not delivered when the server stops is delivered at the next start; a
+row is claimed for `LEASE_S` before it is worked on, so two servers sharing the
+store do not both send it.
+
+Once delivered, the records are dropped from the stored answer: `txn/status`
+answers each request's status and counts, never the households again (a new
+search reads them anew, and is audited anew).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from hub.security.db import SecurityDB
+
+_log = logging.getLogger("hub.dci")
+
+TABLES: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS dci_transactions (
+        correlation_id  TEXT PRIMARY KEY,
+        sender_id       TEXT NOT NULL,
+        subject         TEXT NOT NULL,
+        transaction_id  TEXT NOT NULL,
+        action          TEXT NOT NULL,
+        reference_ids   TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        request         TEXT NOT NULL,
+        answer          TEXT,
+        callback        TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        lease_until     TEXT,
+        delivered_at    TEXT,
+        given_up_at     TEXT,
+        last_error      TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS dci_transactions_sender "
+    "ON dci_transactions (sender_id, transaction_id)",
+)
+
+MAX_ATTEMPTS = 10
+LEASE_S = 120
+MAX_PAUSE_S = 300
+_COLUMNS = (
+    "correlation_id, sender_id, subject, transaction_id, action, reference_ids, status, "
+    "request, answer, callback, attempts, delivered_at, given_up_at, last_error, created_at"
+)
+
+
+def _stamp(at: datetime | None = None) -> str:
+    return (at or datetime.now(UTC)).isoformat()
+
+
+@dataclass(frozen=True)
+class Transaction:
+    correlation_id: str
+    sender_id: str
+    subject: str
+    transaction_id: str
+    action: str
+    reference_ids: list[str]
+    status: str
+    """pdng (accepted, not run yet), succ or rjct (run: see the answer)"""
+    request: dict[str, Any]
+    """the request's header and message"""
+    answer: dict[str, Any] | None
+    """the callback's header and message (records dropped once delivered)"""
+    callback: str | None
+    attempts: int
+    delivered_at: str | None
+    given_up_at: str | None
+    last_error: str | None
+    created_at: str
+
+
+def _row(row: Sequence[Any]) -> Transaction:
+    return Transaction(
+        str(row[0]),
+        str(row[1]),
+        str(row[2]),
+        str(row[3]),
+        str(row[4]),
+        list(json.loads(row[5])),
+        str(row[6]),
+        json.loads(row[7]),
+        None if row[8] is None else json.loads(row[8]),
+        row[9],
+        int(row[10]),
+        row[11],
+        row[12],
+        row[13],
+        str(row[14]),
+    )
+
+
+def without_records(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """A callback's header and message with every search item's `data` dropped."""
+    message = answer.get("message")
+    if not isinstance(message, Mapping):
+        return dict(answer)
+    slim = dict(message)
+    if isinstance(slim.get("search_response"), list):
+        slim["search_response"] = [
+            {k: v for k, v in item.items() if k != "data"} for item in slim["search_response"]
+        ]
+    return {**answer, "message": slim}
+
+
+class Transactions:
+    def __init__(self, db: SecurityDB) -> None:
+        self.db = db
+        with db.write() as con:
+            for statement in TABLES:
+                con.execute(statement)
+
+    def add(
+        self,
+        correlation_id: str,
+        sender_id: str,
+        subject: str,
+        transaction_id: str,
+        action: str,
+        reference_ids: Sequence[str],
+        request: Mapping[str, Any],
+        callback: str | None,
+        *,
+        status: str = "pdng",
+        answer: Mapping[str, Any] | None = None,
+        delivered: bool = False,
+    ) -> None:
+        now = _stamp()
+        stored = None if answer is None else (without_records(answer) if delivered else answer)
+        with self.db.write() as con:
+            con.execute(
+                "INSERT INTO dci_transactions (correlation_id, sender_id, subject, "
+                "transaction_id, action, reference_ids, status, request, answer, callback, "
+                "next_attempt_at, delivered_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    correlation_id,
+                    sender_id,
+                    subject,
+                    transaction_id,
+                    action,
+                    json.dumps(list(reference_ids)),
+                    status,
+                    json.dumps(request),
+                    None if stored is None else json.dumps(stored),
+                    callback,
+                    now,
+                    now if delivered else None,
+                    now,
+                    now,
+                ),
+            )
+
+    def get(self, correlation_id: str) -> Transaction | None:
+        with self.db.read() as con:
+            row = con.execute(
+                f"SELECT {_COLUMNS} FROM dci_transactions WHERE correlation_id = ?",
+                (correlation_id,),
+            ).fetchone()
+        return None if row is None else _row(row)
+
+    def find(self, sender_id: str, attribute: str, value: Any) -> list[Transaction]:
+        """The sender's own search transactions by `transaction_id`,
+        `correlation_id` or `reference_id_list` (newest first)."""
+        with self.db.read() as con:
+            rows = con.execute(
+                f"SELECT {_COLUMNS} FROM dci_transactions WHERE sender_id = ? "
+                "AND action = 'search' ORDER BY created_at DESC",
+                (sender_id,),
+            ).fetchall()
+        found = [_row(r) for r in rows]
+        if attribute == "transaction_id":
+            return [t for t in found if t.transaction_id == str(value)]
+        if attribute == "correlation_id":
+            return [t for t in found if t.correlation_id == str(value)]
+        wanted = {str(v) for v in value} if isinstance(value, list) else {str(value)}
+        return [t for t in found if wanted & set(t.reference_ids)]
+
+    def due(self, now: datetime | None = None) -> list[str]:
+        """Correlation ids with work left whose time has come and that nobody holds."""
+        at = _stamp(now)
+        with self.db.read() as con:
+            rows = con.execute(
+                "SELECT correlation_id FROM dci_transactions "
+                "WHERE callback IS NOT NULL AND delivered_at IS NULL AND given_up_at IS NULL "
+                "AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) "
+                "ORDER BY next_attempt_at",
+                (at, at),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def claim(self, correlation_id: str) -> bool:
+        now = datetime.now(UTC)
+        with self.db.write() as con:
+            cur = con.execute(
+                "UPDATE dci_transactions SET lease_until = ? WHERE correlation_id = ? "
+                "AND delivered_at IS NULL AND given_up_at IS NULL "
+                "AND (lease_until IS NULL OR lease_until < ?)",
+                (_stamp(now + timedelta(seconds=LEASE_S)), correlation_id, _stamp(now)),
+            )
+            return cur.rowcount == 1
+
+    def answered(self, correlation_id: str, status: str, answer: Mapping[str, Any]) -> None:
+        with self.db.write() as con:
+            con.execute(
+                "UPDATE dci_transactions SET status = ?, answer = ?, updated_at = ? "
+                "WHERE correlation_id = ?",
+                (status, json.dumps(answer), _stamp(), correlation_id),
+            )
+
+    def delivered(self, correlation_id: str) -> None:
+        found = self.get(correlation_id)
+        slim = None if found is None or found.answer is None else without_records(found.answer)
+        now = _stamp()
+        with self.db.write() as con:
+            con.execute(
+                "UPDATE dci_transactions SET delivered_at = ?, answer = ?, "
+                "attempts = attempts + 1, lease_until = NULL, last_error = NULL, "
+                "updated_at = ? WHERE correlation_id = ?",
+                (now, None if slim is None else json.dumps(slim), now, correlation_id),
+            )
+
+    def failed(self, correlation_id: str, error: str) -> None:
+        """One more failed attempt: try again after a pause, or give up."""
+        found = self.get(correlation_id)
+        attempts = (found.attempts if found else 0) + 1
+        now = datetime.now(UTC)
+        pause = min(2 ** (attempts - 1), MAX_PAUSE_S)
+        with self.db.write() as con:
+            con.execute(
+                "UPDATE dci_transactions SET attempts = ?, last_error = ?, lease_until = NULL, "
+                "next_attempt_at = ?, given_up_at = ?, updated_at = ? WHERE correlation_id = ?",
+                (
+                    attempts,
+                    error[:500],
+                    _stamp(now + timedelta(seconds=pause)),
+                    _stamp(now) if attempts >= MAX_ATTEMPTS else None,
+                    _stamp(now),
+                    correlation_id,
+                ),
+            )
+
+
+#: runs a pending transaction: (its row) -> (status, the callback's header and message)
+Runner = Callable[[Transaction], Awaitable[tuple[str, dict[str, Any]]]]
+#: signs a callback's header and message for sending
+Signer = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+class Deliveries:
+    """The worker that runs accepted async requests and delivers their callbacks."""
+
+    def __init__(
+        self,
+        store: Transactions,
+        run: Runner,
+        sign: Signer,
+        poll_s: float = 1.0,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.run_one = run
+        self.sign = sign
+        self.poll_s = poll_s
+        self.timeout_s = timeout_s
+        self.wake = asyncio.Event()
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+            while True:
+                for correlation_id in await asyncio.to_thread(self.store.due):
+                    await self.work(client, correlation_id)
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.poll_s)
+
+    async def work(self, client: httpx.AsyncClient, correlation_id: str) -> None:
+        if not await asyncio.to_thread(self.store.claim, correlation_id):
+            return
+        found = await asyncio.to_thread(self.store.get, correlation_id)
+        if found is None or found.callback is None:
+            return
+        try:
+            answer = found.answer
+            if answer is None:
+                status, answer = await self.run_one(found)
+                await asyncio.to_thread(self.store.answered, correlation_id, status, answer)
+            response = await client.post(found.callback, json=self.sign(answer))
+            if response.status_code >= 300:
+                raise RuntimeError(f"callback answered HTTP {response.status_code}")
+        except Exception as exc:  # the next attempt may succeed: keep it, say why
+            _log.warning("DCI callback %s to %s failed: %s", correlation_id, found.callback, exc)
+            await asyncio.to_thread(
+                self.store.failed, correlation_id, str(exc) or type(exc).__name__
+            )
+            return
+        await asyncio.to_thread(self.store.delivered, correlation_id)
+
+
+__all__ = ["MAX_ATTEMPTS", "TABLES", "Deliveries", "Transaction", "Transactions", "without_records"]

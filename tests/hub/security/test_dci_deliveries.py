@@ -1,0 +1,109 @@
+"""DCI callbacks are durable (hub.dci.transactions): a failed delivery is kept and
+retried, a new worker (the next start, or another server) delivers what is
+left, the search runs once, the records go once delivered, and the worker gives
+up after MAX_ATTEMPTS. A real HTTP receiver, a real SQLite store; no graph."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from dcireceiver import receiving
+
+from hub.dci.envelope import HubSigner, verify_envelope
+from hub.dci.transactions import MAX_ATTEMPTS, Deliveries, Transaction, Transactions
+from hub.security.db import SecurityDB
+
+pytestmark = pytest.mark.anyio
+
+ANSWER: dict[str, Any] = {
+    "header": {
+        "message_id": "a-1",
+        "action": "on-search",
+        "status": "succ",
+        "sender_id": "satupintu",
+    },
+    "message": {
+        "transaction_id": "t-1",
+        "correlation_id": "c-1",
+        "search_response": [
+            {"reference_id": "r-1", "status": "succ", "data": {"reg_records": [{"@id": "x"}]}}
+        ],
+    },
+}
+
+
+async def test_a_failed_callback_is_kept_retried_and_delivered_by_the_next_worker(
+    tmp_path: Path,
+) -> None:
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+    ran: list[str] = []
+
+    async def run(row: Transaction) -> tuple[str, dict[str, Any]]:
+        ran.append(row.correlation_id)
+        return "succ", ANSWER
+
+    with receiving() as rec, SecurityDB(tmp_path / "security.sqlite") as db:
+        store = Transactions(db)
+        request = {"header": {"message_id": "m-1"}, "message": {"transaction_id": "t-1"}}
+        store.add(
+            "c-1",
+            "spmis",
+            "system:spmis",
+            "t-1",
+            "search",
+            ["r-1"],
+            request,
+            rec.base + "/registry/on-search",
+        )
+        rec.fail_first = 1
+        async with httpx.AsyncClient() as client:
+            await Deliveries(store, run, signer.sign).work(client, "c-1")
+        failed = store.get("c-1")
+        assert failed is not None
+        assert (failed.attempts, failed.delivered_at, failed.status) == (1, None, "succ")
+        assert failed.last_error is not None and "500" in failed.last_error
+        assert failed.answer == ANSWER  # kept, records and all, for the next attempt
+        assert store.due() == []  # not before its pause
+        assert store.due(datetime.now(UTC) + timedelta(seconds=2)) == ["c-1"]
+
+        # the next start (a fresh worker) delivers it without running the search again
+        async with httpx.AsyncClient() as client:
+            await Deliveries(store, run, signer.sign).work(client, "c-1")
+        path, body = rec.next(timeout=5)
+        assert path == "/dci/registry/on-search" and ran == ["c-1"]
+        verify_envelope(body, lambda s, k: signer.private_key.public_key())
+        assert body["message"]["search_response"][0]["data"]["reg_records"] == [{"@id": "x"}]
+        done = store.get("c-1")
+        assert done is not None and done.delivered_at is not None and done.attempts == 2
+        assert done.answer is not None
+        assert "data" not in done.answer["message"]["search_response"][0]  # records dropped
+        assert store.due(datetime.now(UTC) + timedelta(days=1)) == []
+        assert not store.claim("c-1")  # nothing left to claim
+
+
+async def test_the_worker_gives_up_after_max_attempts(tmp_path: Path) -> None:
+    with SecurityDB(tmp_path / "security.sqlite") as db:
+        store = Transactions(db)
+        store.add(
+            "c-2",
+            "spmis",
+            "s",
+            "t-2",
+            "search",
+            ["r"],
+            {"header": {}, "message": {}},
+            "http://127.0.0.1:9/registry/on-search",
+            status="succ",
+            answer=ANSWER,
+        )
+        for _ in range(MAX_ATTEMPTS):
+            assert store.claim("c-2")
+            store.failed("c-2", "connection refused")
+        gone = store.get("c-2")
+        assert gone is not None and gone.given_up_at is not None
+        assert store.due(datetime.now(UTC) + timedelta(days=1)) == []
