@@ -47,8 +47,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from graph.errors import GraphUnavailable
-from hub.dci.envelope import HubSigner
-from hub.dci.senders import Sender, SenderRegistry
+from hub.dci.senders import Sender
+from hub.dci.service import DciService
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
 from journal import Fact, kinds
@@ -393,28 +393,9 @@ class Subscriptions:
 # --- envelopes ------------------------------------------------------------------
 
 
-def timestamp(moment: datetime | None = None) -> str:
-    return (
-        (moment or _now()).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
-
-
-def callback_header(
-    signer: HubSigner, action: str, receiver_id: str, count: int, status: str = "succ"
-) -> dict[str, Any]:
-    """`MsgCallbackHeader_V1.0.0` of a message the hub sends (on-subscribe, notify)."""
-    return {
-        "version": "1.0.0",
-        "message_id": secrets.token_hex(16),
-        "message_ts": timestamp(),
-        "action": action,
-        "status": status,
-        "total_count": count,
-        "completed_count": count,
-        "sender_id": signer.sender_id,
-        "receiver_id": receiver_id,
-        "is_msg_encrypted": False,
-    }
+def timestamp(moment: datetime) -> str:
+    """A fact's time as the specification writes a `date-time` (RFC 3339, UTC)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def principal_of(sender: Sender, subject: str) -> Principal:
@@ -498,9 +479,7 @@ class NotifyPump:
     def __init__(
         self,
         subscriptions: Subscriptions,
-        senders: SenderRegistry,
-        signer: HubSigner,
-        context: Callable[[Principal | None, str | None], Context],
+        dci: DciService,
         *,
         post: Poster = post_envelope,
         interval_s: float = 1.0,
@@ -509,8 +488,7 @@ class NotifyPump:
         max_backoff_s: float = 600.0,
         lease_s: float = 60.0,
     ) -> None:
-        self.subscriptions, self.senders = subscriptions, senders
-        self.signer, self.context, self.post = signer, context, post
+        self.subscriptions, self.dci, self.post = subscriptions, dci, post
         self.interval_s, self.batch = interval_s, batch
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.lease = timedelta(seconds=lease_s)
@@ -536,7 +514,7 @@ class NotifyPump:
     async def round(self) -> int:
         """One pass over the due subscriptions; how many events were sent."""
         try:
-            self.context(None, None)
+            self.dci.context(None, None)
         except GraphUnavailable:  # the graph is not up yet: nothing can be judged
             return 0
         sent = 0
@@ -550,12 +528,13 @@ class NotifyPump:
         return sent
 
     async def _one(self, subscription: Subscription) -> int:
-        sender = await asyncio.to_thread(self.senders.active, subscription.sender_id)
+        sender = await asyncio.to_thread(self.dci.senders.active, subscription.sender_id)
         url = sender.callback(self.NOTIFY_PATH) if sender is not None else None
         if sender is None or url is None:
             await self._retry(subscription, "the sender has no active key or no callback base")
             return 0
-        context = self.context(principal_of(sender, subscription.subject), subscription.purpose)
+        principal = principal_of(sender, subscription.subject)
+        context: Context = self.dci.context(principal, subscription.purpose)
         journal = journal_of(context)
         facts = await asyncio.to_thread(journal.read, subscription.cursor, self.batch, kinds=KINDS)
         if not facts:
@@ -573,12 +552,14 @@ class NotifyPump:
             await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, 0)
             return 0
         await self._audit(context, subscription, shown)  # never shown without a record of it
-        envelope = self.signer.sign(
-            {
-                "header": callback_header(self.signer, "notify", sender.sender_id, len(shown)),
-                "message": notify_message(subscription, shown, context),
-            }
+        header = self.dci.callback_header(
+            "notify",
+            "succ",
+            {"sender_id": sender.sender_id},
+            total_count=len(shown),
+            completed_count=len(shown),
         )
+        envelope = self.dci.signed(header, notify_message(subscription, shown, context))
         error = await asyncio.to_thread(self.post, url, envelope)
         if error is not None:
             await self._retry(subscription, error)
@@ -630,7 +611,6 @@ __all__ = [
     "Subscription",
     "Subscriptions",
     "area_filter",
-    "callback_header",
     "events_of",
     "in_area",
     "notify_message",

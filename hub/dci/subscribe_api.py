@@ -130,7 +130,7 @@ class SubscribeApi:
         self.dci = dci
         self.subscriptions = Subscriptions(dci.security)
         self.transactions = Transactions(dci.security)
-        self.pump = NotifyPump(self.subscriptions, dci.senders, dci.signer, dci.context)
+        self.pump = NotifyPump(self.subscriptions, dci)
 
     def routes(self) -> list[BaseRoute]:
         self.dci.workers.append(self.pump.run)
