@@ -2,6 +2,10 @@
 
 - `envelope`: the `{signature, header, message}` envelope and its ed25519 signature;
 - `senders`: the registry of partner senders and their keys (`hub dci senders`);
-- `schemas`: validation against the specification's JSON schemas;
-- `routes`: the Starlette routes `hub.app` mounts.
+- `schemas`: validation against the specification's own JSON schemas;
+- `service`: what every endpoint checks first (bearer, schema, signature, sender,
+  message id) and how it answers;
+- `search`: a `SearchRequest` run as the sender through the hub's GraphQL;
+- `transactions`: accepted requests and their durable, retried callbacks;
+- `routes`: the Starlette routes `hub.app` mounts; `cli`: `hub dci ...`.
 """

@@ -15,7 +15,7 @@ Search and transaction status (the SR side of `social_api_v1.0.0.yaml`):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -85,7 +85,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
         """An accepted async search, run now as its sender (as registered now:
         a sender revoked since is answered `rjct`, without records)."""
         request_header = row.request["header"]
-        principal = await _in_thread(principal_of, row)
+        principal = await asyncio.to_thread(principal_of, row)
         if principal is None:
             head = dci.callback_header(
                 "on-search", "rjct", request_header, reason="the sender was revoked"
@@ -131,7 +131,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
             ),
             "message": outcome.response,
         }
-        await _in_thread(
+        await asyncio.to_thread(
             store.add,
             correlation_id,
             call.sender_id,
@@ -157,7 +157,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
         except DciRefusal as refusal:
             return JSONResponse(dci.ack(new_id(), "ERR", refusal), status_code=refusal.status)
         correlation_id = new_id()
-        await _in_thread(
+        await asyncio.to_thread(
             store.add,
             correlation_id,
             call.sender_id,
@@ -210,7 +210,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
             call = await dci.receive(request, SYNC_TXN_STATUS, sync_action="txn-on-status")
         except Refused as refused:
             return refused.response
-        return JSONResponse(dci.signer.sign(await _in_thread(status_answer, call)))
+        return JSONResponse(dci.signer.sign(await asyncio.to_thread(status_answer, call)))
 
     async def async_txn_status(request: Request) -> Response:
         try:
@@ -220,9 +220,9 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
             return refused.response
         except DciRefusal as refusal:
             return JSONResponse(dci.ack(new_id(), "ERR", refusal), status_code=refusal.status)
-        answer = await _in_thread(status_answer, call)
+        answer = await asyncio.to_thread(status_answer, call)
         correlation_id = new_id()
-        await _in_thread(
+        await asyncio.to_thread(
             store.add,
             correlation_id,
             call.sender_id,
@@ -281,10 +281,6 @@ def _search_state(row: Transaction) -> dict[str, Any]:
         if row.answer is None
         else [],
     }
-
-
-async def _in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(function, *args, **kwargs)
 
 
 __all__ = ["callback_for", "dci_routes", "search_routes"]
