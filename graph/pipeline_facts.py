@@ -16,7 +16,8 @@ and the ids it retires with what the graph holds now, before the load writes:
 - `household.members_changed`  people joined or left a household the graph
                       held and that stays (moved in or out, new, withdrawn,
                       deceased; a person merged into a duplicate does not
-                      count);
+                      count; the members a merged household brings to its
+                      survivor do);
 - `service.loaded`    a service from a source file that the graph did not hold.
 
 Each fact carries the household ids it concerns (who may see it in the feed
