@@ -11,6 +11,13 @@ and the ids it retires with what the graph holds now, before the load writes:
                       person no longer active (deceased, moved): the
                       payload's `status` says which;
 - `household.decile_changed`  a household's welfare decile moved;
+- `household.registered`  a household the graph did not hold (a new family
+                      card, or one a split made);
+- `household.members_changed`  people joined or left a household the graph
+                      held and that stays (moved in or out, new, withdrawn,
+                      deceased; a person merged into a duplicate does not
+                      count; the members a merged household brings to its
+                      survivor do);
 - `service.loaded`    a service from a source file that the graph did not hold.
 
 Each fact carries the household ids it concerns (who may see it in the feed
@@ -87,6 +94,16 @@ def derive(
         epoch,
     )
     facts += _deciles(households, {r["id"]: r["decile"] for r in before if r["known"]}, epoch)
+    new = {str(r["id"]) for r in before if not r["known"]}
+    facts += _registered(households, persons, new, epoch)
+    facts += _members_changed(
+        persons,
+        retired_persons,
+        member_of,
+        status_of,
+        new | {str(r["id"]) for r in retired_households},
+        epoch,
+    )
     facts += _loaded_services(services, known_services, epoch)
     return facts
 
@@ -243,6 +260,85 @@ def _deciles(
                     key=f"{kinds.DECILE_CHANGED}:{hid}:{old}>{new}@{epoch}",
                 )
             )
+    return out
+
+
+def _registered(
+    households: Iterable[Mapping[str, Any]],
+    persons: Iterable[Mapping[str, Any]],
+    new: set[str],
+    epoch: str,
+) -> list[NewFact]:
+    """Households the graph did not hold, still active: where they live (codes),
+    their decile and how many members the load gives them."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for row in persons:
+        if row.get("household_id") and row.get("status") in (None, "active"):
+            members[str(row["household_id"])].append(str(row["person_id"]))
+    out = []
+    for row in households:
+        hid = str(row["household_id"])
+        if hid not in new or row.get("status") not in (None, "active"):
+            continue
+        people = tuple(sorted(members.get(hid, ())))
+        out.append(
+            NewFact(
+                kind=kinds.HOUSEHOLD_REGISTERED,
+                subject=hid,
+                household_ids=(hid,),
+                person_ids=people,
+                payload={
+                    "household_id": hid,
+                    "kelurahan_code": row.get("kelurahan_code"),
+                    "kecamatan_code": row.get("kecamatan_code"),
+                    "welfare_decile": row.get("welfare_decile"),
+                    "members": len(people),
+                },
+                key=f"{kinds.HOUSEHOLD_REGISTERED}:{hid}@{epoch}",
+            )
+        )
+    return out
+
+
+def _members_changed(
+    persons: Iterable[Mapping[str, Any]],
+    retired: Iterable[Mapping[str, Any]],
+    member_of: Mapping[str, str | None],
+    status_of: Mapping[str, str | None],
+    skipped: set[str],
+    epoch: str,
+) -> list[NewFact]:
+    """Who joined and who left each household that the graph held and that
+    stays (`skipped`: new or retired households, told by their own facts)."""
+    joined: dict[str, set[str]] = defaultdict(set)
+    left: dict[str, set[str]] = defaultdict(set)
+    for row in persons:
+        pid, new, status = str(row["person_id"]), row.get("household_id"), row.get("status")
+        old = member_of.get(pid)
+        active = status in (None, "active")
+        if old and (new != old or (not active and status_of.get(pid) in (None, "active"))):
+            left[old].add(pid)
+        if new and active and new != old:
+            joined[str(new)].add(pid)
+    for row in retired:
+        pid = str(row["id"])
+        old = member_of.get(pid)
+        if old and row.get("status") != "merged":
+            left[old].add(pid)
+    out = []
+    for hid in sorted((set(joined) | set(left)) - skipped):
+        came, went = sorted(joined.get(hid, ())), sorted(left.get(hid, ()))
+        out.append(
+            NewFact(
+                kind=kinds.HOUSEHOLD_MEMBERS_CHANGED,
+                subject=hid,
+                household_ids=(hid,),
+                person_ids=(*came, *went),
+                payload={"household_id": hid, "joined": came, "left": went},
+                key=f"{kinds.HOUSEHOLD_MEMBERS_CHANGED}:{hid}"
+                f":+{','.join(came)}-{','.join(went)}@{epoch}",
+            )
+        )
     return out
 
 

@@ -71,6 +71,11 @@ SERVICE_LOADED: Final = "service.loaded"
 DECILE_ALERT_RAISED: Final = "decile_alert.raised"
 DECILE_ALERT_RESOLVED: Final = "decile_alert.resolved"
 
+# registry events for the DCI subscribe/notify API (issue 17): `hub load` tells of
+# a household new to the graph and of people joining or leaving one it held
+HOUSEHOLD_REGISTERED: Final = "household.registered"
+HOUSEHOLD_MEMBERS_CHANGED: Final = "household.members_changed"
+
 API: Final = frozenset(
     {
         SUBMISSION_RECEIVED,
@@ -107,6 +112,8 @@ PIPELINE: Final = frozenset(
         LOAD_PUBLISHED,
         SERVICE_LOADED,
         DECILE_ALERT_RAISED,
+        HOUSEHOLD_REGISTERED,
+        HOUSEHOLD_MEMBERS_CHANGED,
     }
 )
 #: facts that reveal special-category data (UU PDP: a person was assessed for a

@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from hub.dci.envelope import DciRefusal
 from hub.dci.search import MAX_ITEMS, OPERATIONS, SearchUnavailable, run_search
 from hub.dci.service import DciCall, DciService, Refused, new_id
+from hub.dci.subscribe_api import subscribe_routes
 from hub.dci.transactions import Deliveries, Transaction, Transactions, without_records
 from hub.security import Principal
 
@@ -63,7 +64,10 @@ def callback_for(call: DciCall, path: str) -> str:
 def dci_routes(dci: DciService) -> list[BaseRoute]:
     """Every DCI route of the app's one DciService (a feature that needs a
     worker beside the server appends it to `dci.workers` here)."""
-    return [*search_routes(dci)]
+    return [
+        *search_routes(dci),
+        *subscribe_routes(dci),  # subscribe, unsubscribe; the notify pump (hub.dci.subscribe)
+    ]
 
 
 def search_routes(dci: DciService) -> list[BaseRoute]:

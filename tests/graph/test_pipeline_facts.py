@@ -68,6 +68,8 @@ def test_a_load_tells_merges_splits_retirements_deciles_and_new_services(
             kinds.HOUSEHOLD_SPLIT,
             kinds.DECILE_CHANGED,
             kinds.SERVICE_LOADED,
+            kinds.HOUSEHOLD_REGISTERED,
+            kinds.HOUSEHOLD_MEMBERS_CHANGED,
         ]
     )
     # S-1 was in the graph: not news; P4 retired and P5 moved away: two retirements
@@ -99,6 +101,22 @@ def test_a_load_tells_merges_splits_retirements_deciles_and_new_services(
         ("H1",),
         "BPNT",
     )
+    # H9 is new (the split's): registered with the member the load gives it
+    registered = by_kind[kinds.HOUSEHOLD_REGISTERED]
+    assert (registered.household_ids, registered.person_ids, registered.payload["members"]) == (
+        ("H9",),
+        ("P2",),
+        1,
+    )
+    assert registered.payload["welfare_decile"] == 1
+    # H1 stays: P2 moved out and P5 moved away; H2 is merged away (its own fact),
+    # and P3's merge into P1 is no member leaving
+    members = by_kind[kinds.HOUSEHOLD_MEMBERS_CHANGED]
+    assert (members.household_ids, members.payload["joined"], members.payload["left"]) == (
+        ("H1",),
+        [],
+        ["P2", "P5"],
+    )
     # ids, codes, dates and deciles only: no name reaches a payload
     assert "Siti" not in repr([f.payload for f in facts])
 
@@ -108,3 +126,47 @@ def test_a_load_tells_merges_splits_retirements_deciles_and_new_services(
     assert again == first and journal.head() == len(facts)  # a re-run load adds nothing
     later = journal.append(derive(empty_graph, graph_target.database, TABLES, RETIRED, epoch="e2"))
     assert min(later) > max(first)  # the same change in a later load is news again
+
+
+def test_a_new_family_card_and_a_newborn_are_registry_events(
+    empty_graph: Driver, graph_target: GraphTarget
+) -> None:
+    """A household new to the graph is `household.registered`; a person new to
+    a household it held is `household.members_changed`; a row sent again with
+    the same household is neither."""
+    empty_graph.execute_query(
+        "CREATE (h:Household {household_id: 'H1', welfare_decile: 3}),"
+        " (:Person {person_id: 'P1', status: 'active'})-[:MEMBER_OF]->(h)",
+        database_=graph_target.database,
+    )
+    tables = {
+        "households": [
+            {"household_id": "H8", "kelurahan_code": "3273010001", "welfare_decile": 2},
+            {"household_id": "H1", "welfare_decile": 3},
+        ],
+        "persons": [
+            {"person_id": "P1", "household_id": "H1", "full_name": "Asep", "status": "active"},
+            {"person_id": "P7", "household_id": "H1", "status": "active"},
+            {"person_id": "P8", "household_id": "H8"},
+            {"person_id": "P9", "household_id": "H8"},
+        ],
+    }
+    facts = derive(empty_graph, graph_target.database, tables, {}, epoch="e1")
+    assert [(f.kind, f.household_ids, dict(f.payload)) for f in facts] == [
+        (
+            kinds.HOUSEHOLD_REGISTERED,
+            ("H8",),
+            {
+                "household_id": "H8",
+                "kelurahan_code": "3273010001",
+                "kecamatan_code": None,
+                "welfare_decile": 2,
+                "members": 2,
+            },
+        ),
+        (
+            kinds.HOUSEHOLD_MEMBERS_CHANGED,
+            ("H1",),
+            {"household_id": "H1", "joined": ["P7"], "left": []},
+        ),
+    ]

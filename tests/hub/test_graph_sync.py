@@ -28,7 +28,7 @@ from graph.loader import LoadReport
 from hub import pipeline
 from hub.graph_sync import commit, generation_token, kept_facts, sync
 from hub.settings import Settings
-from journal import NewFact, kinds
+from journal import Journal, NewFact, kinds
 from linkage import output_queries, run_linkage
 
 pytestmark = [pytest.mark.graph, pytest.mark.slow]
@@ -279,3 +279,86 @@ def test_facts_of_a_load_that_did_not_finish_are_kept_for_the_next(tmp_path: Pat
     assert [f.key for f in again] == ["merge:H-1:m1", "decile:H-5:m1"]
     assert again[0].household_ids == ("H-1", "H-2") and again[0].at == merged.at
     assert again[0].payload == {"survivor_id": "H-2", "at": "2026-12-01"}
+
+
+def test_a_new_family_and_a_newborn_are_told_as_registry_events(
+    city: tuple[Settings, Path, Driver], tmp_path: Path
+) -> None:
+    """The civil registry's next export brings a new family card and a baby into
+    a family it had: the load after the re-link appends `household.registered`
+    for the new household and `household.members_changed` (joined) for the
+    other (what DCI subscribers are told, hub.dci.subscribe)."""
+    settings, src, driver = city
+    load(settings, driver)  # the graph as staging holds the city now
+    path = src / "sources" / "disdukcapil.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    header, parent = rows[0], rows[1]
+    col = {name: i for i, name in enumerate(header)}
+    region = parent[col["NIK"]][:6]
+    baby, family = list(parent), list(parent)
+    for row, values in (
+        (
+            baby,
+            {
+                "ID_PDDK": "PDDK-TEST-BAYI",
+                "NIK": f"{region}0110260099",
+                "NAMA_LGKP": "ZAHRANA PUSPITASARI",
+                "TGL_LHR": "2026-10-01",
+                "JENIS_KLMN": "2",
+                "STAT_HBKEL": "ANAK",
+            },
+        ),
+        (
+            family,
+            {
+                "ID_PDDK": "PDDK-TEST-KK",
+                "NIK": f"{region}1503850099",
+                "NO_KK": f"{region}1511260099",
+                "NAMA_LGKP": "WIRAHADI KUSUMADINATA",
+                "TGL_LHR": "1985-03-15",
+                "JENIS_KLMN": "1",
+                "STAT_HBKEL": "KEPALA KELUARGA",
+                "ALAMAT": "JL. PERCOBAAN NO. 1",
+                "NO_RT": "001",
+                "NO_RW": "001",
+            },
+        ),
+    ):
+        for name, value in values.items():
+            row[col[name]] = value
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f, quoting=csv.QUOTE_ALL).writerows([*rows, baby, family])
+    relink(settings, src, reingest=True)
+    journal = Journal.at_home(tmp_path)
+    try:
+        load(settings, driver, journal=journal)
+        facts = journal.read(
+            0, 1000, kinds=[kinds.HOUSEHOLD_REGISTERED, kinds.HOUSEHOLD_MEMBERS_CHANGED]
+        )
+    finally:
+        journal.close()
+    con = pipeline.open_db(settings)
+    try:
+        where = {
+            str(key).split(":", 1)[1]: (str(person), str(household))
+            for key, person, household in con.execute(
+                "SELECT record_key, person_id, household_id FROM identity_map"
+                " WHERE record_key IN ($1, $2, $3)",
+                [f"disdukcapil:{r[col['ID_PDDK']]}" for r in (parent, baby, family)],
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    home, new_family = where[parent[col["ID_PDDK"]]][1], where["PDDK-TEST-KK"]
+    assert where["PDDK-TEST-BAYI"][1] == home  # linked into its parents' household
+    told = {(f.kind, f.subject): f for f in facts}
+    registered = told[(kinds.HOUSEHOLD_REGISTERED, new_family[1])]
+    assert registered.person_ids == (new_family[0],) and registered.payload["members"] == 1
+    joined = told[(kinds.HOUSEHOLD_MEMBERS_CHANGED, home)]
+    assert joined.payload["joined"] == [where["PDDK-TEST-BAYI"][0]]
+    assert joined.payload["left"] == []
+    # nothing else came or went in this export
+    assert sorted(told) == sorted(
+        [(kinds.HOUSEHOLD_REGISTERED, new_family[1]), (kinds.HOUSEHOLD_MEMBERS_CHANGED, home)]
+    )

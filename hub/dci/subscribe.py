@@ -1,0 +1,619 @@
+"""DCI subscribe and notify (README "DCI Social Registry API", "Subscribe and
+notify"): a partner subscribes to registry events; the hub tells it of each
+one on a household it may see, as a signed `/registry/notify`.
+
+Events come from the journal (issue 8's change feed), from the facts `hub load`
+appends (graph.pipeline_facts):
+
+- `REGISTER` <- `household.registered`;
+- `NewHouseHoldMember` <- `household.members_changed` with someone joined;
+- `ns:satupintu:RegistryEventType:HouseHoldMemberLeft` <- `household.members_changed`
+  with someone left;
+- `ns:satupintu:RegistryEventType:DecileChanged` <- `household.decile_changed`.
+
+The last two are our extension codes: the social API's enum has only the first
+two (inconsistency 9), the core API's `RegistryEventType` is any string of the
+`ns:org:…` form its examples use.
+
+A subscription (table `dci_subscriptions` in the security database, through
+`SecurityDB.read()/write()`, so it moves with the store) is one
+`subscribe_request` item: the sender, one event type, an area filter, the
+purpose it stated and a journal cursor, the journal's head when it subscribed
+(only what happens from then on is told). The pump (`NotifyPump`, one per server
+process) claims each due subscription with a lease (so two processes never post
+one batch twice), reads the facts after its cursor, keeps those the sender may
+see (`schema.feed.visible` as the sender's principal: the graph's VISIBLE rule,
+special categories, complaints) and those in its filter's area, audits them as
+reads by the sender (`read:dci.notify`, with its purpose) and POSTs them, signed
+with the hub's key, to the sender's callback base + `/registry/notify`. A 2xx
+answer moves the cursor past the batch; anything else is retried with a growing
+wait (`backoff_s` doubled each try, at most `max_backoff_s`), the cursor kept, so
+nothing is skipped; the subscription's `attempts` and `last_error` say how it
+goes. Payloads are masked as the feed masks them (`schema.types.feed.shown_payload`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from graph.errors import GraphUnavailable
+from hub.dci.senders import Sender
+from hub.dci.service import DciService
+from hub.security.db import SecurityDB
+from hub.security.principal import Principal
+from journal import Fact, kinds
+from schema.context import Context
+from schema.feed import journal_of, visible
+from schema.permissions import provenance_for
+from schema.services import AuditEntry
+from schema.types.feed import shown_payload
+
+log = logging.getLogger(__name__)
+
+REGISTER: Final = "REGISTER"
+NEW_MEMBER: Final = "NewHouseHoldMember"
+MEMBER_LEFT: Final = "ns:satupintu:RegistryEventType:HouseHoldMemberLeft"
+DECILE_CHANGED: Final = "ns:satupintu:RegistryEventType:DecileChanged"
+#: every event type a partner may subscribe to
+EVENT_TYPES: Final = (REGISTER, NEW_MEMBER, MEMBER_LEFT, DECILE_CHANGED)
+#: the journal kinds they come from
+KINDS: Final = (kinds.HOUSEHOLD_REGISTERED, kinds.HOUSEHOLD_MEMBERS_CHANGED, kinds.DECILE_CHANGED)
+#: what a notify's `reg_records` holds, and its `reg_type`
+RECORD_TYPE: Final = "ns:satupintu:RegistryRecordType:HouseholdEvent"
+REGISTRY_TYPE: Final = "ns:org:RegistryType:Social"
+#: the area attributes a filter may name (the household's codes)
+AREA_ATTRIBUTES: Final = ("kelurahan_code", "kecamatan_code")
+#: the operation the audit log records for a delivery
+AUDIT_OPERATION: Final = "read:dci.notify"
+#: the audit operation of a subscription made or ended
+AUDIT_SUBSCRIBE: Final = "write:dci.subscribe"
+
+TABLES: Final = (
+    """CREATE TABLE IF NOT EXISTS dci_subscriptions (
+        code           TEXT PRIMARY KEY,
+        sender_id      TEXT NOT NULL,
+        subject        TEXT NOT NULL,
+        transaction_id TEXT NOT NULL,
+        reference_id   TEXT NOT NULL,
+        event_type     TEXT NOT NULL,
+        filter         TEXT NOT NULL,
+        record_type    TEXT,
+        purpose        TEXT NOT NULL,
+        cursor         INTEGER NOT NULL,
+        created_at     TEXT NOT NULL,
+        ended_at       TEXT,
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        next_at        TEXT,
+        lease_until    TEXT,
+        last_error     TEXT,
+        delivered      INTEGER NOT NULL DEFAULT 0,
+        delivered_at   TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS dci_subscriptions_sender ON dci_subscriptions (sender_id)",
+)
+_COLUMNS: Final = (
+    "code, sender_id, subject, transaction_id, reference_id, event_type, filter, record_type,"
+    " purpose, cursor, created_at, ended_at, attempts, next_at, lease_until, last_error, delivered,"
+    " delivered_at"
+)
+
+
+class SubscribeRefusal(Exception):
+    """A `subscribe_request` item refused, with its `SubscribeStatusReasonCode`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def events_of(fact: Fact) -> tuple[str, ...]:
+    """The DCI event types one journal fact is."""
+    if fact.kind == kinds.HOUSEHOLD_REGISTERED:
+        return (REGISTER,)
+    if fact.kind == kinds.DECILE_CHANGED:
+        return (DECILE_CHANGED,)
+    if fact.kind == kinds.HOUSEHOLD_MEMBERS_CHANGED:
+        out = []
+        if fact.payload.get("joined"):
+            out.append(NEW_MEMBER)
+        if fact.payload.get("left"):
+            out.append(MEMBER_LEFT)
+        return tuple(out)
+    return ()
+
+
+# --- the filter -----------------------------------------------------------------
+
+
+def area_filter(filter_type: object, query: object) -> dict[str, list[str]]:
+    """A subscription's filter as {area attribute: allowed codes}, all to hold
+    (empty: every household the sender may see). Only `filter_type:
+    predicate` with `eq`/`in` on `kelurahan_code` / `kecamatan_code`, joined by
+    `and`, is understood; anything else is refused (`rjct.notify_details.invalid`),
+    never taken as "everything"."""
+    if filter_type != "predicate" or not isinstance(query, list):
+        raise SubscribeRefusal(
+            "rjct.notify_details.invalid",
+            "the filter must be filter_type 'predicate', a list of expressions on "
+            f"{' / '.join(AREA_ATTRIBUTES)} (an empty list: every household you may see)",
+        )
+    out: dict[str, list[str]] = {}
+    for item in query:
+        if not isinstance(item, Mapping):
+            raise SubscribeRefusal("rjct.notify_details.invalid", "a predicate is an object")
+        if item.get("condition") not in (None, "and"):
+            raise SubscribeRefusal(
+                "rjct.notify_details.invalid", "only 'and' joins a subscription's predicates"
+            )
+        for side in ("expression1", "expression2"):
+            expression = item.get(side)
+            if expression is None:
+                continue
+            name, values = _area_expression(expression)
+            kept = set(out[name]) & set(values) if name in out else set(values)
+            out[name] = sorted(kept)
+    return out
+
+
+def _area_expression(expression: object) -> tuple[str, list[str]]:
+    if not isinstance(expression, Mapping):
+        raise SubscribeRefusal("rjct.notify_details.invalid", "an expression is an object")
+    name, operator = expression.get("attribute_name"), expression.get("operator")
+    value = expression.get("attribute_value")
+    if name not in AREA_ATTRIBUTES:
+        raise SubscribeRefusal(
+            "rjct.notify_details.invalid",
+            f"a subscription filters on {' or '.join(AREA_ATTRIBUTES)}, not {name!r}",
+        )
+    # `in` takes a list, or (as `AttributeValue` has no array) codes joined by commas
+    if operator == "in" and isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    values = value if operator == "in" and isinstance(value, list) else [value]
+    if operator not in ("eq", "in") or not all(isinstance(v, str | int) for v in values):
+        raise SubscribeRefusal(
+            "rjct.notify_details.invalid",
+            f"{name}: use eq with a code, or in with codes joined by commas",
+        )
+    return str(name), [str(v) for v in values]
+
+
+def in_area(area: Mapping[str, list[str]], household: Mapping[str, Any] | None) -> bool:
+    if not area:
+        return True
+    if household is None:
+        return False
+    return all(str(household.get(name)) in codes for name, codes in area.items())
+
+
+# --- the store ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subscription:
+    code: str
+    sender_id: str
+    subject: str
+    """who subscribed (the bearer token's subject): deliveries are audited as theirs"""
+    transaction_id: str
+    reference_id: str
+    event_type: str
+    area: dict[str, list[str]]
+    record_type: str | None
+    purpose: str
+    cursor: int
+    created_at: str
+    ended_at: str | None = None
+    attempts: int = 0
+    next_at: str | None = None
+    lease_until: str | None = None
+    last_error: str | None = None
+    delivered: int = 0
+    delivered_at: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+
+def _row(row: Sequence[Any]) -> Subscription:
+    (code, sender_id, subject, transaction, reference, event, area, record, purpose) = row[:9]
+    return Subscription(
+        code=str(code),
+        sender_id=str(sender_id),
+        subject=str(subject),
+        transaction_id=str(transaction),
+        reference_id=str(reference),
+        event_type=str(event),
+        area=json.loads(area),
+        record_type=record,
+        purpose=str(purpose),
+        cursor=int(row[9]),
+        created_at=str(row[10]),
+        ended_at=row[11],
+        attempts=int(row[12]),
+        next_at=row[13],
+        lease_until=row[14],
+        last_error=row[15],
+        delivered=int(row[16]),
+        delivered_at=row[17],
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Subscriptions:
+    """The subscriptions of every sender, shared by the hub's processes."""
+
+    def __init__(self, db: SecurityDB) -> None:
+        self.db = db
+        with db.write() as con:
+            for statement in TABLES:
+                con.execute(statement)
+
+    def add(
+        self,
+        sender_id: str,
+        subject: str,
+        transaction_id: str,
+        reference_id: str,
+        event_type: str,
+        area: Mapping[str, list[str]],
+        record_type: str | None,
+        purpose: str,
+        cursor: int,
+    ) -> Subscription:
+        """A new subscription from `cursor` on; refused when the sender already
+        has an active one for the same event type and filter."""
+        canonical = json.dumps(dict(sorted(area.items())), sort_keys=True)
+        code = "sub-" + secrets.token_hex(8)
+        stamp = _now().isoformat()
+        with self.db.write() as con:
+            same = con.execute(
+                "SELECT code FROM dci_subscriptions WHERE sender_id = ? AND event_type = ?"
+                " AND filter = ? AND ended_at IS NULL",
+                (sender_id, event_type, canonical),
+            ).fetchone()
+            if same is not None:
+                raise SubscribeRefusal(
+                    "rjct.event.already_subscribed",
+                    f"already subscribed to {event_type} with this filter ({same[0]})",
+                )
+            con.execute(
+                "INSERT INTO dci_subscriptions (code, sender_id, subject, transaction_id,"
+                " reference_id, event_type, filter, record_type, purpose, cursor, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    code,
+                    sender_id,
+                    subject,
+                    transaction_id,
+                    reference_id,
+                    event_type,
+                    canonical,
+                    record_type,
+                    purpose,
+                    cursor,
+                    stamp,
+                ),
+            )
+        found = self.get(code)
+        assert found is not None
+        return found
+
+    def get(self, code: str) -> Subscription | None:
+        with self.db.read() as con:
+            row = con.execute(
+                f"SELECT {_COLUMNS} FROM dci_subscriptions WHERE code = ?", (code,)
+            ).fetchone()
+        return None if row is None else _row(row)
+
+    def of_sender(self, sender_id: str, transaction_id: str | None = None) -> list[Subscription]:
+        with self.db.read() as con:
+            rows = con.execute(
+                f"SELECT {_COLUMNS} FROM dci_subscriptions WHERE sender_id = ?"
+                " AND (? IS NULL OR transaction_id = ?) ORDER BY created_at, code",
+                (sender_id, transaction_id, transaction_id),
+            ).fetchall()
+        return [_row(r) for r in rows]
+
+    def end(self, sender_id: str, code: str) -> bool | None:
+        """End a sender's subscription: True when ended now, False when it had
+        ended before, None when the sender has no such subscription."""
+        with self.db.write() as con:
+            row = con.execute(
+                "SELECT ended_at FROM dci_subscriptions WHERE code = ? AND sender_id = ?",
+                (code, sender_id),
+            ).fetchone()
+            if row is None:
+                return None
+            if row[0] is not None:
+                return False
+            con.execute(
+                "UPDATE dci_subscriptions SET ended_at = ?, lease_until = NULL WHERE code = ?",
+                (_now().isoformat(), code),
+            )
+        return True
+
+    def claim(self, lease: timedelta, limit: int = 20) -> list[Subscription]:
+        """Take the active subscriptions due now (not retrying later, not leased
+        by a live claim) for one round of the pump."""
+        now = _now()
+        with self.db.write() as con:
+            rows = con.execute(
+                f"SELECT {_COLUMNS} FROM dci_subscriptions WHERE ended_at IS NULL"
+                " AND (next_at IS NULL OR next_at <= ?)"
+                " AND (lease_until IS NULL OR lease_until < ?) ORDER BY code LIMIT ?",
+                (now.isoformat(), now.isoformat(), limit),
+            ).fetchall()
+            until = (now + lease).isoformat()
+            con.executemany(
+                "UPDATE dci_subscriptions SET lease_until = ? WHERE code = ?",
+                [(until, r[0]) for r in rows],
+            )
+        return [_row(r) for r in rows]
+
+    def advanced(self, code: str, cursor: int, delivered: int) -> None:
+        """A batch done (sent, or nothing in it to send): the cursor moves past it."""
+        stamp = _now().isoformat()
+        with self.db.write() as con:
+            con.execute(
+                "UPDATE dci_subscriptions SET cursor = max(cursor, ?), lease_until = NULL,"
+                " attempts = CASE WHEN ? > 0 THEN 0 ELSE attempts END,"
+                " next_at = NULL, last_error = CASE WHEN ? > 0 THEN NULL ELSE last_error END,"
+                " delivered = delivered + ?,"
+                " delivered_at = CASE WHEN ? > 0 THEN ? ELSE delivered_at END WHERE code = ?",
+                (cursor, delivered, delivered, delivered, delivered, stamp, code),
+            )
+
+    def failed(self, code: str, error: str, retry_at: datetime) -> None:
+        with self.db.write() as con:
+            con.execute(
+                "UPDATE dci_subscriptions SET attempts = attempts + 1, last_error = ?,"
+                " next_at = ?, lease_until = NULL WHERE code = ?",
+                (error, retry_at.isoformat(), code),
+            )
+
+    def release(self, code: str) -> None:
+        with self.db.write() as con:
+            con.execute("UPDATE dci_subscriptions SET lease_until = NULL WHERE code = ?", (code,))
+
+
+# --- envelopes ------------------------------------------------------------------
+
+
+def timestamp(moment: datetime) -> str:
+    """A fact's time as the specification writes a `date-time` (RFC 3339, UTC)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def principal_of(sender: Sender, subject: str) -> Principal:
+    """Who a subscription's deliveries are read by: the sender's organization and
+    role (hub.dci.senders), as the bearer token's `subject` who subscribed."""
+    return Principal(subject, sender.organization, sender.role, "jwt")
+
+
+def notify_message(
+    subscription: Subscription, facts: Sequence[Fact], context: Context
+) -> dict[str, Any]:
+    """`NotifyEventRequest` of a batch: one `notify_event` per fact, its record the
+    household and what changed, masked as the feed masks it for the sender."""
+    policy, provenance = context.policy, provenance_for(context.principal)
+    events = []
+    for fact in facts:
+        hid = fact.household_ids[0] if fact.household_ids else fact.subject
+        events.append(
+            {
+                "reference_id": f"{subscription.code}:{fact.seq}",
+                "timestamp": timestamp(fact.at),
+                "data": {
+                    "version": "1.0.0",
+                    "reg_type": REGISTRY_TYPE,
+                    "reg_record_type": subscription.record_type or RECORD_TYPE,
+                    "reg_records": {
+                        "reg_event_type": subscription.event_type,
+                        "subscription_code": subscription.code,
+                        "group_identifier": [
+                            {"identifier_type": "household_id", "identifier_value": hid}
+                        ],
+                        "event": fact.kind,
+                        "change": shown_payload(
+                            fact.payload, policy, provenance, fact.organization
+                        ),
+                    },
+                },
+            }
+        )
+    return {"transaction_id": subscription.transaction_id, "notify_event": events}
+
+
+#: POST a signed envelope to a URL: None when the partner took it, else why not
+Poster = Callable[[str, Mapping[str, Any]], str | None]
+
+
+def post_envelope(url: str, envelope: Mapping[str, Any], timeout_s: float = 5.0) -> str | None:
+    """POST a signed envelope as JSON; None on a 2xx answer (an ack with
+    `ack_status` ERR counts as refused), else the reason."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(envelope).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            status, body = int(response.status), response.read()
+    except urllib.error.HTTPError as exc:
+        return f"HTTP {exc.code}"
+    except (OSError, ValueError) as exc:
+        return type(exc).__name__
+    if not 200 <= status < 300:
+        return f"HTTP {status}"
+    with contextlib.suppress(ValueError, AttributeError):
+        ack = json.loads(body or b"{}").get("message", {}).get("ack_status")
+        if ack == "ERR":
+            return "ack ERR"
+    return None
+
+
+# --- the pump -------------------------------------------------------------------
+
+
+class NotifyPump:
+    """Sends each subscription's events: one per server process, run beside the
+    server as a DCI worker (hub.dci.service.DciService.workers)."""
+
+    NOTIFY_PATH: Final = "/registry/notify"
+
+    def __init__(
+        self,
+        subscriptions: Subscriptions,
+        dci: DciService,
+        *,
+        post: Poster = post_envelope,
+        interval_s: float = 1.0,
+        batch: int = 100,
+        backoff_s: float = 2.0,
+        max_backoff_s: float = 600.0,
+        lease_s: float = 60.0,
+    ) -> None:
+        self.subscriptions, self.dci, self.post = subscriptions, dci, post
+        self.interval_s, self.batch = interval_s, batch
+        self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
+        self.lease = timedelta(seconds=lease_s)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look now (a subscription was made), not at the next interval."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Rounds until cancelled: every `interval_s`, or when woken."""
+        while True:
+            try:
+                await self.round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the pump keeps going; the next round tries again
+                log.exception("DCI notify round failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+
+    async def round(self) -> int:
+        """One pass over the due subscriptions; how many events were sent."""
+        try:
+            self.dci.context(None, None)
+        except GraphUnavailable:  # the graph is not up yet: nothing can be judged
+            return 0
+        sent = 0
+        claimed = await asyncio.to_thread(self.subscriptions.claim, self.lease)
+        for subscription in claimed:
+            try:
+                sent += await self._one(subscription)
+            except Exception as exc:
+                log.exception("DCI notify for %s failed", subscription.code)
+                await self._retry(subscription, f"{type(exc).__name__}: {exc}")
+        return sent
+
+    async def _one(self, subscription: Subscription) -> int:
+        sender = await asyncio.to_thread(self.dci.senders.active, subscription.sender_id)
+        url = sender.callback(self.NOTIFY_PATH) if sender is not None else None
+        if sender is None or url is None:
+            await self._retry(subscription, "the sender has no active key or no callback base")
+            return 0
+        principal = principal_of(sender, subscription.subject)
+        context: Context = self.dci.context(principal, subscription.purpose)
+        journal = journal_of(context)
+        facts = await asyncio.to_thread(journal.read, subscription.cursor, self.batch, kinds=KINDS)
+        if not facts:
+            await asyncio.to_thread(self.subscriptions.release, subscription.code)
+            return 0
+        last = facts[-1].seq
+        wanted = [f for f in facts if subscription.event_type in events_of(f)]
+        shown = await visible(context, wanted) if wanted else []
+        if shown and subscription.area:
+            ids = sorted({f.household_ids[0] for f in shown})
+            rows = await context.repository.households(ids, context.scope)
+            where = dict(zip(ids, rows, strict=True))
+            shown = [f for f in shown if in_area(subscription.area, where.get(f.household_ids[0]))]
+        if not shown:
+            await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, 0)
+            return 0
+        await self._audit(context, subscription, shown)  # never shown without a record of it
+        header = self.dci.callback_header(
+            "notify",
+            "succ",
+            {"sender_id": sender.sender_id},
+            total_count=len(shown),
+            completed_count=len(shown),
+        )
+        envelope = self.dci.signed(header, notify_message(subscription, shown, context))
+        error = await asyncio.to_thread(self.post, url, envelope)
+        if error is not None:
+            await self._retry(subscription, error)
+            return 0
+        await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, len(shown))
+        return len(shown)
+
+    @staticmethod
+    async def _audit(context: Context, subscription: Subscription, shown: Sequence[Fact]) -> None:
+        sink = context.services.audit
+        if sink is None:
+            return
+        principal = context.principal
+        await sink.record(
+            [
+                AuditEntry(
+                    principal.subject,
+                    principal.organization,
+                    principal.role,
+                    AUDIT_OPERATION,
+                    tuple(dict.fromkeys(p for f in shown for p in f.person_ids)),
+                    tuple(dict.fromkeys(h for f in shown for h in f.household_ids)),
+                    subscription.purpose,
+                )
+            ]
+        )
+
+    async def _retry(self, subscription: Subscription, error: str) -> None:
+        wait = min(self.max_backoff_s, self.backoff_s * 2**subscription.attempts)
+        await asyncio.to_thread(
+            self.subscriptions.failed, subscription.code, error, _now() + timedelta(seconds=wait)
+        )
+
+
+__all__ = [
+    "AREA_ATTRIBUTES",
+    "AUDIT_OPERATION",
+    "AUDIT_SUBSCRIBE",
+    "DECILE_CHANGED",
+    "EVENT_TYPES",
+    "KINDS",
+    "MEMBER_LEFT",
+    "NEW_MEMBER",
+    "RECORD_TYPE",
+    "REGISTER",
+    "TABLES",
+    "NotifyPump",
+    "SubscribeRefusal",
+    "Subscription",
+    "Subscriptions",
+    "area_filter",
+    "events_of",
+    "in_area",
+    "notify_message",
+    "post_envelope",
+    "principal_of",
+]
