@@ -71,6 +71,9 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_PUBLIC_RATE_PER_MINUTE": "public_rate_per_minute",
     "HUB_PUBLIC_BURST": "public_burst",
     "HUB_WEB_FORM_RETENTION_DAYS": "web_form_retention_days",
+    # the province bench (issue 17): DuckDB's memory cap and where it spills
+    "HUB_DUCKDB_MEMORY_LIMIT": "duckdb_memory_limit",
+    "HUB_DUCKDB_TEMP_DIRECTORY": "duckdb_temp_directory",
 }
 
 
@@ -148,6 +151,12 @@ class Settings:
     # (`[web_form] retention_days`); `hub retention apply` deletes older ones,
     # with what was typed, their journal facts and their messages.
     web_form_retention_days: int = WEB_FORM_RETENTION_DAYS
+    # The province bench (issue 17): DuckDB's memory_limit for the staging database
+    # and every linkage query run beside it (`[duckdb] memory_limit`, e.g. "12GB";
+    # DuckDB's default, 80% of RAM, when unset), and the folder it spills to beyond
+    # it (`[duckdb] temp_directory`; DuckDB's default, next to hub.duckdb, when unset).
+    duckdb_memory_limit: str | None = None
+    duckdb_temp_directory: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
