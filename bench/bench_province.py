@@ -181,14 +181,15 @@ def fit(points: list[tuple[float, float]]) -> tuple[float, float] | None:
     return math.exp(my - b * mx), b
 
 
-def fits(runs: list[Run]) -> dict[str, tuple[float, float]]:
-    """A fit per command and link step over the runs."""
+def fits(runs: list[Run], cpu_time: bool = False) -> dict[str, tuple[float, float]]:
+    """A fit per command and link step over the runs, of wall (or CPU) seconds.
+    CPU seconds are the steadier measure on a shared machine."""
     series: dict[str, list[tuple[float, float]]] = {}
     for run in runs:
-        for step in run.steps:
-            series.setdefault(step.name, []).append((run.records, step.wall_s))
-        for step in run.link_steps:
-            series.setdefault(f"link: {step.name}", []).append((run.records, step.wall_s))
+        for prefix, pool in (("", run.steps), ("link: ", run.link_steps)):
+            for step in pool:
+                seconds = step.cpu_s if cpu_time else step.wall_s
+                series.setdefault(prefix + step.name, []).append((run.records, seconds))
     return {name: f for name, pts in series.items() if (f := fit(pts))}
 
 
@@ -249,12 +250,13 @@ def one_run(args: argparse.Namespace, records: int) -> Run:
     if counts:
         pairs, _clusters, persons, hh = (int(g.replace(",", "")) for g in counts.groups())
         run.steps[-1].extra.update(pairs=pairs, persons=persons, households=hh)
-    subprocess.run([*hub, "neo4j", "start"], env=env, check=True, capture_output=True)
-    try:
-        server = cpu.listener(args.neo4j_port)
-        step("load", [*hub, "load"], cpu.descendants(server) if server else None)
-    finally:
-        subprocess.run([*hub, "neo4j", "stop"], env=env, check=False, capture_output=True)
+    if not args.no_load:
+        subprocess.run([*hub, "neo4j", "start"], env=env, check=True, capture_output=True)
+        try:
+            server = cpu.listener(args.neo4j_port)
+            step("load", [*hub, "load"], cpu.descendants(server) if server else None)
+        finally:
+            subprocess.run([*hub, "neo4j", "stop"], env=env, check=False, capture_output=True)
     run.sizes_mb = {
         "sources": round(dir_mb(city / "sources"), 1),
         "hub.duckdb": round(dir_mb(home / "hub.duckdb"), 1),
@@ -269,7 +271,11 @@ def one_run(args: argparse.Namespace, records: int) -> Run:
     return run
 
 
-def measured_md(runs: list[Run], found: dict[str, tuple[float, float]]) -> str:
+def measured_md(
+    runs: list[Run],
+    found: dict[str, tuple[float, float]],
+    found_cpu: dict[str, tuple[float, float]],
+) -> str:
     """The measured tables of province.md."""
     names = [s.name for s in runs[0].steps] + [f"link: {s.name}" for s in runs[0].link_steps]
 
@@ -279,8 +285,8 @@ def measured_md(runs: list[Run], found: dict[str, tuple[float, float]]) -> str:
 
     head = " | ".join(f"{r.records:,} rec ({r.engine})" for r in runs)
     lines = [
-        f"| step | {head} | fit a·N^b: b | a |",
-        "|---|" + "---|" * len(runs) + "---|---|",
+        f"| step | {head} | wall: b | wall: a | CPU: b | CPU: a |",
+        "|---|" + "---|" * len(runs) + "---|---|---|---|",
     ]
     for name in names:
         cells = []
@@ -292,12 +298,11 @@ def measured_md(runs: list[Run], found: dict[str, tuple[float, float]]) -> str:
                 else f"{s.wall_s:,.1f} s, {s.cpu_s:,.0f} CPU s, {s.peak_rss_mb:,.0f} MB"
                 + (f", load {s.load_before:.1f}→{s.load_after:.1f}" if s.load_after else "")
             )
-        f = found.get(name)
-        lines.append(
-            f"| {name} | "
-            + " | ".join(cells)
-            + (f" | {f[1]:.2f} | {f[0]:.3g} |" if f else " | - | - |")
-        )
+        fitted = [
+            f"{f[1]:.2f} | {f[0]:.3g}" if (f := pool.get(name)) else "- | -"
+            for pool in (found, found_cpu)
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " | " + " | ".join(fitted) + " |")
     lines += ["", "| size (MB) | " + head + " |", "|---|" + "---|" * len(runs)]
     for key in runs[0].sizes_mb:
         sizes = " | ".join(f"{r.sizes_mb.get(key, 0):,.0f}" for r in runs)
@@ -325,6 +330,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep each run's city and home")
     parser.add_argument("--also", type=Path, nargs="*", default=[], help="earlier province.json")
     parser.add_argument("--write-md", action="store_true", help="rewrite bench/province.md")
+    parser.add_argument("--no-load", action="store_true", help="stop after `hub link`")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -337,19 +343,25 @@ def main() -> None:
     fresh = [one_run(args, n) for n in args.records]
     runs += fresh
     runs.sort(key=lambda r: (r.engine, r.records))
-    found = fits([r for r in runs if r.engine == args.engine])
+    same = [r for r in runs if r.engine == args.engine]
+    found, found_cpu = fits(same), fits(same, cpu_time=True)
     out = args.workdir / f"province-{args.engine}-{'-'.join(str(n) for n in args.records)}.json"
     out.write_text(
-        json.dumps({"runs": [asdict(r) for r in runs], "fits": found}, indent=1, default=str)
+        json.dumps(
+            {"runs": [asdict(r) for r in runs], "fits": found, "cpu_fits": found_cpu},
+            indent=1,
+            default=str,
+        )
     )
     print(f"figures: {out}")
-    text = measured_md(runs, found)
+    text = measured_md(runs, found, found_cpu)
     print(text)
     if args.write_md:
         write_md(text)
     figures = []
     for run in fresh:
         total = sum(s.wall_s for s in run.steps)
+        # ratios against this run's own ingest (same machine, same minutes)
         ingest = next(s for s in run.steps if s.name == "ingest")
         for s in run.steps:
             figures.append(
@@ -361,8 +373,8 @@ def main() -> None:
                     f"{s.wall_s / max(ingest.wall_s, 0.01):.1f}× ingest",
                 )
             )
-    for name, (_a, b) in sorted(found.items()):
-        figures.append(Figure(f"growth of {name} (time = a·N^b)", f"b = {b:.2f}", "1", f"{b:.2f}"))
+    for name, (_a, b) in sorted(found_cpu.items()):
+        figures.append(Figure(f"growth of {name}, CPU s = a·N^b", f"b = {b:.2f}", "1", f"{b:.2f}"))
     notes = [
         f"load average (1 min) before → after each command is in the value; "
         f"at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
