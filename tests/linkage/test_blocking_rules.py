@@ -9,7 +9,7 @@ from linkage.blocking import blocked_pairs_sql, rule_sql
 from linkage.model import _either_side_unknown, prediction_blocking_rules
 from linkage.pipeline import model_input_sql, standardise_records
 
-# the two rules as one OR each, as they were before the province bench split them
+# the three rules as one condition each, as they were before the province bench split them
 ONE_RULE_EACH = [
     "l.name_phonetic = r.name_phonetic AND l.birth_year = r.birth_year AND "
     "(l.birth_month = r.birth_month OR l.birth_day = r.birth_day "
@@ -17,6 +17,8 @@ ONE_RULE_EACH = [
     "OR l.kecamatan_code IS NULL OR r.kecamatan_code IS NULL)",
     "l.name_phonetic = r.name_phonetic AND l.rt = r.rt AND l.rw = r.rw AND "
     "(l.kelurahan_code IS NULL OR r.kelurahan_code IS NULL)",
+    "l.first_name_alias = r.first_name_alias AND l.home_key = r.home_key "
+    "AND coalesce(l.kelurahan_code = r.kelurahan_code, true)",
 ]
 
 
@@ -47,6 +49,9 @@ def test_split_rules_find_the_pairs_of_the_or_rules_they_replace(
                 "kecamatan_code",
             ),
             *_either_side_unknown(("name_phonetic", "rt", "rw"), (), "kelurahan_code"),
+            *_either_side_unknown(
+                ("first_name_alias", "home_key"), ("kelurahan_code",), "kelurahan_code"
+            ),
         ]
     }
     assert split <= {rule_sql(r) for r in rules}  # the model uses them
