@@ -359,7 +359,7 @@ def main() -> None:
     if args.write_md:
         write_md(text)
     figures = []
-    for run in fresh:
+    for run in fresh or runs:  # with --records "" the runs of --also are recorded
         total = sum(s.wall_s for s in run.steps)
         # ratios against this run's own ingest (same machine, same minutes)
         ingest = next(s for s in run.steps if s.name == "ingest")
@@ -378,6 +378,11 @@ def main() -> None:
     notes = [
         f"load average (1 min) before → after each command is in the value; "
         f"at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        *(
+            [f"recorded from earlier runs: {', '.join(str(p) for p in args.also)}"]
+            if args.also and not fresh
+            else []
+        ),
         f"DuckDB memory_limit {args.memory_limit or 'default (80% of RAM)'}; Neo4j heap "
         f"{args.neo4j_heap}, page cache {args.neo4j_pagecache_mb} MB",
     ]
