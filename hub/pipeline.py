@@ -40,6 +40,12 @@ def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:
             f"cannot open {settings.duckdb_path}: {exc}. Another hub process (`hub serve`, "
             "`hub demo`) may hold it: stop that process first."
         ) from exc
+    # global settings of the database instance: the linkage engine made beside
+    # this connection (linkage.engine.make_engine) shares them
+    if settings.duckdb_memory_limit:
+        con.execute("SET memory_limit = ?", [settings.duckdb_memory_limit])
+    if settings.duckdb_temp_directory:
+        con.execute("SET temp_directory = ?", [settings.duckdb_temp_directory])
     load_reference(con)
     ensure_staging_tables(con)
     return con

@@ -82,6 +82,9 @@ _ENV_KEYS: dict[str, str] = {
     # the DCI Social Registry API (hub.dci)
     "HUB_DCI_SENDER_ID": "dci_sender_id",
     "HUB_DCI_SPEC_DIR": "dci_spec_dir",
+    # the province bench (issue 17): DuckDB's memory cap and where it spills
+    "HUB_DUCKDB_MEMORY_LIMIT": "duckdb_memory_limit",
+    "HUB_DUCKDB_TEMP_DIRECTORY": "duckdb_temp_directory",
 }
 
 
@@ -179,6 +182,12 @@ class Settings:
     # in the checkout), against which every request is validated.
     dci_sender_id: str = "satupintu"
     dci_spec_dir: Path | None = None
+    # The province bench (issue 17): DuckDB's memory_limit for the staging database
+    # and every linkage query run beside it (`[duckdb] memory_limit`, e.g. "12GB";
+    # DuckDB's default, 80% of RAM, when unset), and the folder it spills to beyond
+    # it (`[duckdb] temp_directory`; DuckDB's default, next to hub.duckdb, when unset).
+    duckdb_memory_limit: str | None = None
+    duckdb_temp_directory: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------

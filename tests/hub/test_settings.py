@@ -113,3 +113,27 @@ def test_neo4j_uri_schemes_and_a_certificate_authority_of_ones_own(tmp_path: Pat
         toml_path=absent,
     )
     assert graph_target(s).trusted_ca == str(ca)
+
+
+def test_duckdb_memory_limit_and_temp_directory_reach_the_staging_database(
+    tmp_path: Path,
+) -> None:
+    from hub.pipeline import open_db
+
+    s = load_settings(
+        {
+            "HUB_HOME": str(tmp_path),
+            "HUB_DUCKDB_MEMORY_LIMIT": "1GB",
+            "HUB_DUCKDB_TEMP_DIRECTORY": str(tmp_path / "spill"),
+        },
+        toml_path=tmp_path / "n",
+    )
+    con = open_db(s)
+    try:
+        [(limit, spill)] = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()
+    finally:
+        con.close()
+    assert limit == "953.6 MiB"  # DuckDB shows 1GB (10^9 bytes) in MiB
+    assert spill == str(tmp_path / "spill")
