@@ -71,6 +71,10 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_PUBLIC_RATE_PER_MINUTE": "public_rate_per_minute",
     "HUB_PUBLIC_BURST": "public_burst",
     "HUB_WEB_FORM_RETENTION_DAYS": "web_form_retention_days",
+    # shared state for several servers (issue 17): PostgreSQL instead of SQLite files
+    "HUB_DATABASE_URL": "database_url",
+    "HUB_DATABASE_SCHEMA": "database_schema",
+    "HUB_DESK_NIK_KEY_FILE": "desk_nik_key_file",
 }
 
 
@@ -148,6 +152,15 @@ class Settings:
     # (`[web_form] retention_days`); `hub retention apply` deletes older ones,
     # with what was typed, their journal facts and their messages.
     web_form_retention_days: int = WEB_FORM_RETENTION_DAYS
+    # Shared state for several servers (`[database] url`, `[database] schema`): a
+    # PostgreSQL URL (postgresql://user:pass@host/db) holds keys, audit, rate limits,
+    # intake and the journal in one schema (default satupintu) instead of SQLite
+    # files under `home`. Every server sharing it then needs the same audit key
+    # (`audit_key_file`) and front-desk NIK key (`desk_nik_key_file`, default
+    # $HUB_HOME/keys/desk-nik-key): neither is made on its own.
+    database_url: str | None = None
+    database_schema: str = "satupintu"
+    desk_nik_key_file: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -348,4 +361,17 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
             f"refresh_nice is a niceness, 0 (as the server) to 19 (only idle "
             f"CPU), not {known['refresh_nice']}."
         )
+    _check_database(known, origin)
     return Settings(**known, extra=unknown)
+
+
+def _check_database(known: dict[str, Any], origin: str) -> None:
+    """Shared state for several servers (issue 17): the database settings."""
+    if known.get("desk_nik_key_file") is not None:
+        known["desk_nik_key_file"] = Path(known["desk_nik_key_file"])
+    url = known.get("database_url")
+    if url is not None and not str(url).startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            f"{origin}: database_url must be a PostgreSQL URL such as "
+            "postgresql://hub:secret@db.example/satupintu; leave it unset for SQLite files."
+        )

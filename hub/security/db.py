@@ -1,48 +1,43 @@
-"""The security database: `$HUB_HOME/security.sqlite`, shared by the server and
-the CLI (separate processes), so it runs in WAL mode with a busy timeout.
+"""The security database: API keys, the audit log, consent receipts and link
+confirmations, submission alerts, Cek status failures. Logical database
+"security" of the hub's store (`hub.store`): `$HUB_HOME/security.sqlite` by
+default, shared by the server and the CLI (separate processes); the tables of
+the PostgreSQL schema when `HUB_DATABASE_URL` is set, shared by every server.
 
-One `SecurityDB` per process: `KeyStore` and `AuditLog` share it. It holds
-two connections, each behind its own lock so either is safe from several
-threads: one for reads and one for write transactions. WAL lets reads go on
-while a write transaction waits for SQLite's write lock (which another process,
-e.g. a second server worker appending to the audit log, may hold): an API key
-look-up on the server's event loop never queues behind an audit write.
-
-Writers queue for SQLite's write lock in the kernel first (`WriteTurn`): while
-another process writes, SQLite's own busy handler would sleep 1, 2, 5, 10 ms
-between tries, so `hub serve --workers 2` would take turns at the audit chain
-in millisecond steps although each write holds it for a fraction of one.
+One `SecurityDB` per process: `KeyStore`, `AuditLog` and the rest share it.
+`read()` sees the latest commit and never waits for a writer (SQLite's WAL,
+PostgreSQL's MVCC): an API key look-up on the server's event loop never queues
+behind an audit write. `write(lock=...)` is one transaction; a block that
+reads and then writes names what it serialises on (`hub.store.base`).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 from hub.settings import Settings
+from hub.store import Conn, Database, Ddl, Dialect, Store, open_store
+from hub.store.sqlite import SqliteDatabase, WriteTurn
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
+SCHEMA: tuple[str | Ddl, ...] = (
+    """CREATE TABLE IF NOT EXISTS api_keys (
+    {rowid}
     key_id       TEXT PRIMARY KEY,
     organization TEXT NOT NULL,
     role         TEXT NOT NULL,
     label        TEXT,
-    salt         BLOB NOT NULL,
-    secret_hash  BLOB NOT NULL,
+    salt         {blob} NOT NULL,
+    secret_hash  {blob} NOT NULL,
     created_at   TEXT NOT NULL,
     revoked_at   TEXT,
     last_used_at TEXT,
     replaces     TEXT
-);
-
-CREATE TABLE IF NOT EXISTS audit_log (
-    seq           INTEGER PRIMARY KEY,
+)""",
+    """CREATE TABLE IF NOT EXISTS audit_log (
+    seq           {bigint} PRIMARY KEY,
     ts            TEXT NOT NULL,
     subject       TEXT NOT NULL,
     organization  TEXT NOT NULL,
@@ -53,114 +48,97 @@ CREATE TABLE IF NOT EXISTS audit_log (
     purpose       TEXT,
     prev_hash     TEXT NOT NULL,
     hash          TEXT NOT NULL
-);
-
--- where the keyed (HMAC) chain starts; the anchors files outside hold the same
-CREATE TABLE IF NOT EXISTS audit_meta (
+)""",
+    # where the keyed (HMAC) chain starts and the shared keys' fingerprints
+    """CREATE TABLE IF NOT EXISTS audit_meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
-);
-
-CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be changed'); END;
-
-CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be deleted'); END;
-"""
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
+)""",
+    Ddl(
+        sqlite="CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log\n"
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be changed'); END",
+        postgres="""CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_log is append-only: rows cannot be %',
+        CASE TG_OP WHEN 'UPDATE' THEN 'changed' ELSE 'deleted' END
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$""",
+    ),
+    Ddl(
+        sqlite="CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log\n"
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be deleted'); END",
+        postgres="CREATE OR REPLACE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE"
+        " ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    ),
+)
 
 
 def security_db_path(settings: Settings) -> Path:
     return settings.home / "security.sqlite"
 
 
-class WriteTurn:
-    """Whose turn it is to write one SQLite file, across threads and processes.
-
-    A thread lock, then an exclusive `flock` on `<file>.lock`: the kernel wakes
-    the next waiting process the moment the holder lets go, where SQLite's busy
-    handler would sleep in steps of milliseconds. It only orders writers; a
-    writer that does not take it (another program) is still kept out by
-    SQLite's own lock and busy timeout. One per process and file (the server's
-    workers are spawned, not forked, so none shares another's open file).
-    """
-
-    def __init__(self, database: Path) -> None:
-        self.path = database.with_name(database.name + ".lock")
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        self._lock = threading.RLock()
-        self._depth = 0
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth == 0:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._fd >= 0:
-                os.close(self._fd)
-                self._fd = -1
-
-
 class SecurityDB:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._turn = WriteTurn(path)
-        self._conn = _connect(path)
-        self._lock = threading.RLock()
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(SCHEMA)
-        self._reader = _connect(path)
-        self._read_lock = threading.RLock()
-        with suppress(OSError):  # e.g. a file owned by another user
-            path.chmod(0o600)
+    """`SecurityDB(path)`: the SQLite file at `path`; `SecurityDB.on(store)` or
+    `from_settings`: the store's "security" database (PostgreSQL when set)."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        database: Database | None = None,
+        owned: Store | None = None,
+    ) -> None:
+        self._own_database = database is None
+        if database is None:
+            if path is None:
+                raise ValueError("SecurityDB needs a path or a database")
+            database = SqliteDatabase(path, name="security", timeout_s=10.0)
+        self.database = database
+        #: the SQLite file, or where it would be (its folder is the home)
+        self.path = database.path or path or Path("security.sqlite")
+        self._owned = owned
+        database.apply(SCHEMA)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecurityDB:
-        return cls(security_db_path(settings))
+        store = open_store(settings)
+        return cls(security_db_path(settings), database=store.database("security"), owned=store)
+
+    @classmethod
+    def on(cls, store: Store, home: Path | None = None) -> SecurityDB:
+        """The store's security database (the store stays the caller's to close)."""
+        path = None if home is None else home / "security.sqlite"
+        return cls(path, database=store.database("security"))
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.database.dialect
+
+    @property
+    def shared(self) -> bool:
+        """Whether several homes may share it (PostgreSQL)."""
+        return self.database.path is None
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """The read connection (autocommit: each statement sees the latest commit)."""
-        with self._read_lock:
-            yield self._reader
+    def read(self) -> Iterator[Conn]:
+        """A connection on which each statement sees the latest commit."""
+        with self.database.read() as con:
+            yield con
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes SQLite's write lock up front, so a
-        read-then-write (the audit chain's last hash) cannot race another process."""
-        with self._turn.held(), self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def write(self, lock: str | None = None) -> Iterator[Conn]:
+        """One transaction. A block that reads and then writes (the audit
+        chain's last hash) passes `lock`, what it serialises on: SQLite locks
+        the whole file anyway, PostgreSQL takes an advisory lock of that name."""
+        with self.database.write(lock) as con:
+            yield con
 
     def close(self) -> None:
-        with self._read_lock:
-            self._reader.close()
-        with self._lock:
-            self._conn.close()
-        self._turn.close()
+        if self._owned is not None:
+            self._owned.close()
+        elif self._own_database:
+            self.database.close()
 
     def __enter__(self) -> SecurityDB:
         return self

@@ -28,6 +28,7 @@ from hub.security.errors import (
     KeyRevokedError,
 )
 from hub.security.principal import Principal, parse_role
+from hub.store import Conn
 
 _log = logging.getLogger(__name__)
 KEY_PREFIX = "sp"
@@ -122,7 +123,7 @@ class KeyStore:
 
     def _insert(
         self,
-        conn: sqlite3.Connection,
+        conn: Conn,
         organization: str,
         role: Role,
         label: str | None,
