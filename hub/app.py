@@ -38,7 +38,7 @@ from hub.dashboard import Sessions, dashboard_routes
 from hub.errors import ConfigError
 from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
-from hub.notify import notifier_for
+from hub.notify import Outbox, notifier_for
 from hub.security import (
     AuditLog,
     Authenticator,
@@ -60,6 +60,7 @@ from hub.security.ratelimit import SharedBuckets, ratelimit_path
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings, graph_target
 from hub.status_check import FailedChecks, nik_key
+from hub.store import open_store
 from journal import Journal
 from linkage import NameTokens
 from schema import build_schema
@@ -204,13 +205,15 @@ async def export_anchors(log: AuditLog, interval_s: int) -> None:
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """The hub's ASGI app. Without `services`, the graph repository is opened
     at start-up from the settings (the graph may come up later: /health says so)."""
-    security = SecurityDB.from_settings(settings)
+    # keys, audit, rate limits: SQLite files in the home, or PostgreSQL shared by servers
+    store = open_store(settings)
+    security = SecurityDB.on(store, settings.home)
     audit = AuditLogSink(AuditLog.from_settings(settings, security))
     purposes = PurposeRegistry(strict=settings.mode == "production")
     grants = SqliteGrants(security)
     watch = SubmissionWatch.from_settings(security, settings)
-    journal = Journal.at_home(settings.home)
-    cycles = SqliteCycles.at_home(settings.home)
+    journal = Journal(store.database("journal"))
+    cycles = SqliteCycles(store.database("cycles"))
     analytics = StagingAnalytics(
         settings,
         journal,
@@ -220,7 +223,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         areas = worker_areas(settings.worker_areas_file, settings.desk_organization)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"worker_areas_file: {exc}") from None
-    notifier = notifier_for(settings)
+    notifier = notifier_for(settings, Outbox(store.database("notify")))
     desk_key = nik_key(settings)
     failures = FailedChecks(security, settings.status_check_failures_per_day)
     if services is not None:
@@ -295,7 +298,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         driver = None
-        linkage = await asyncio.to_thread(LinkageServices.open, settings, journal)
+        linkage = await asyncio.to_thread(LinkageServices.open, settings, journal, store)
         runtime.linkage = linkage
         if runtime.services is None:
             conn = graph_target(settings)
@@ -349,6 +352,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             cycles.close()
             if driver is not None:
                 await driver.close()
+            store.close()  # the state's files or pool, last: the stores above are on it
 
     return Starlette(
         routes=[

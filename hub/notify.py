@@ -163,7 +163,10 @@ class Outbox:
             " WHERE key IS NULL AND state IN (?, ?) ORDER BY id",
             (QUEUED, RETRYING),
         ).fetchall()
-        taken = {str(k) for (k,) in con.execute("SELECT key FROM outbox WHERE key IS NOT NULL")}
+        taken = {
+            str(k)
+            for (k,) in con.execute("SELECT key FROM outbox WHERE key IS NOT NULL").fetchall()
+        }
         for row_id, created_at, phone, text, reference, status in rows:
             key = message_key(Notification(phone, text, reference, status))
             created = datetime.fromisoformat(str(created_at))

@@ -256,7 +256,7 @@ class IdentityLedger:
                     r[0]
                     for r in con.execute(
                         "SELECT record_key FROM assignments WHERE person_id = ?", [person]
-                    )
+                    ).fetchall()
                 ]
             gone = 0
             for key in dict.fromkeys(keys):
