@@ -56,10 +56,10 @@ from hub.security.audit import AuditLogSink
 from hub.security.authn import PURPOSE_HEADER, WWW_AUTHENTICATE
 from hub.security.grants import SqliteGrants
 from hub.security.purposes import PurposeRegistry
-from hub.security.ratelimit import SharedBuckets, ratelimit_path
+from hub.security.ratelimit import SharedBuckets
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings, graph_target
-from hub.status_check import FailedChecks, nik_key
+from hub.status_check import FailedChecks, nik_key, nik_key_path
 from hub.store import open_store
 from journal import Journal
 from linkage import NameTokens
@@ -225,6 +225,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         raise ConfigError(f"worker_areas_file: {exc}") from None
     notifier = notifier_for(settings, Outbox(store.database("notify")))
     desk_key = nik_key(settings)
+    if security.shared:  # every server sharing the database digests NIKs alike
+        security.claim_key("desk-nik", desk_key, nik_key_path(settings))
     failures = FailedChecks(security, settings.status_check_failures_per_day)
     if services is not None:
         services = replace(
@@ -249,7 +251,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
                 rate=float(settings.extra.get("rate_limit", 200)),
                 burst=int(settings.extra.get("rate_burst", 400)),
             ),
-            shared=SharedBuckets(ratelimit_path(settings.home)),
+            shared=SharedBuckets(store.database("ratelimit")),
         ),
         services=services,
     )

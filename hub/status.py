@@ -16,6 +16,7 @@ from rich.table import Table
 from graph import Generation, graph_stats
 from hub.published import current, open_generation
 from hub.settings import Settings, graph_target
+from hub.store import describe_store
 
 _SOURCES = """
 SELECT s.id, s.kind, s.organization, s.last_batch_id, s.last_ingested_at,
@@ -50,6 +51,8 @@ _SOURCE_KEYS = (
 def collect_status(settings: Settings, probe_graph: bool = True) -> dict[str, Any]:
     """Everything `hub status` shows, as plain JSON-ready values."""
     out: dict[str, Any] = {"home": str(settings.home), "mode": settings.mode}
+    # where keys, audit, rate limits, intake and the journal are (never the password)
+    out["store"] = describe_store(settings)
     out["duckdb"], out["sources"], out["linkage"] = _duckdb_status(settings)
     if probe_graph:
         g = graph_stats(graph_target(settings))
@@ -170,6 +173,8 @@ def healthy(status: dict[str, Any]) -> bool:
 def print_status(status: dict[str, Any], console: Console) -> None:
     db = status["duckdb"]
     console.print(f"[bold]HUB_HOME[/bold] {status['home']} ({status['mode']})")
+    if status.get("store"):
+        console.print(f"[bold]shared state[/bold] {status['store']}")
     console.print(
         _health(
             "DuckDB",

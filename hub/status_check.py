@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Final
 
 from domain import service_desk as desk
-from hub.security.chain import load_or_create_key
+from hub.security.chain import load_or_create_key, load_shared_key
 from hub.security.db import SecurityDB
 from hub.settings import Settings
 from schema.context import Services
@@ -53,7 +53,7 @@ NIK_KEY_FILE: Final = "desk-nik-key"
 FAILURES_TABLE: Final = """CREATE TABLE IF NOT EXISTS status_check_failures (
     number TEXT NOT NULL,
     day    TEXT NOT NULL,
-    count  INTEGER NOT NULL,
+    count  {bigint} NOT NULL,
     PRIMARY KEY (number, day))"""
 #: who the audit log names for a resident's check
 PUBLIC: Final = "public"
@@ -79,14 +79,13 @@ class PublicStatus:
 
 class FailedChecks:
     """Wrong checks per number in the office's day (`domain.service_desk.office_day`),
-    in the hub's shared security database (`$HUB_HOME/security.sqlite`, table
-    `status_check_failures`), so every server process of a home counts against
-    the same lock. Dinsos lifts a lock with `unlockStatusCheck` (audited)."""
+    in the hub's shared security database (table `status_check_failures`), so every
+    server process of a home (and every server sharing `HUB_DATABASE_URL`) counts
+    against the same lock. Dinsos lifts a lock with `unlockStatusCheck` (audited)."""
 
     def __init__(self, db: SecurityDB, per_day: int = desk.STATUS_CHECK_FAILURES_PER_DAY) -> None:
         self.db, self.per_day = db, per_day
-        with db.write() as con:
-            con.execute(FAILURES_TABLE)
+        db.database.apply([FAILURES_TABLE])
 
     async def locked(self, number: str) -> bool:
         return await asyncio.to_thread(self._count, number) >= self.per_day
@@ -119,7 +118,8 @@ class FailedChecks:
             con.execute("DELETE FROM status_check_failures WHERE day < ?", (today,))
             row = con.execute(
                 "INSERT INTO status_check_failures (number, day, count) VALUES (?, ?, 1)"
-                " ON CONFLICT (number, day) DO UPDATE SET count = count + 1 RETURNING count",
+                " ON CONFLICT (number, day) DO UPDATE SET count = status_check_failures.count + 1"
+                " RETURNING count",
                 (number, today),
             ).fetchone()
         return int(row[0])
@@ -136,14 +136,18 @@ def _today() -> str:
 
 
 def nik_key_path(settings: Settings) -> Path:
-    return settings.home / "keys" / NIK_KEY_FILE
+    return settings.desk_nik_key_file or settings.home / "keys" / NIK_KEY_FILE
 
 
 def nik_key(settings: Settings) -> bytes:
     """The key of the NIK-suffix digests: 32 random bytes made once (hex, mode
-    0600) in `$HUB_HOME/keys/desk-nik-key`. Back it up with the audit key: a
-    lost key leaves every request's Cek status answering nothing until the
-    front desk registers it again."""
+    0600) in `$HUB_HOME/keys/desk-nik-key` (or `desk_nik_key_file`). Back it up
+    with the audit key: a lost key leaves every request's Cek status answering
+    nothing until the front desk registers it again. With `HUB_DATABASE_URL`
+    every server must hold the same one: it is read from `desk_nik_key_file`,
+    never made (`SecurityDB.claim_key` checks it against the database's)."""
+    if settings.database_url:
+        return load_shared_key(settings.desk_nik_key_file, "HUB_DESK_NIK_KEY_FILE")
     key, _ = load_or_create_key(nik_key_path(settings))
     return key
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
+
+from hub.store import Store, StoreError
+from hub.store.postgres import PgStore
+from hub.store.sqlite import SqliteStore
 
 TESTS = Path(__file__).parent
 if str(TESTS) not in sys.path:
@@ -57,3 +64,43 @@ def anyio_backend() -> str:
     also run every async test on trio when trio is installed (selenium brings it),
     doubling them and failing on asyncio-only code."""
     return "asyncio"
+
+
+# --- the store back-ends (issue 17): store tests run on SQLite and on PostgreSQL -------
+#: scripts/test.sh starts a throw-away PostgreSQL and exports HUB_TEST_DATABASE_URL
+STORE_BACKENDS = ("sqlite", "postgres")
+
+
+def test_database_url() -> str:
+    """The test PostgreSQL; a test that needs it fails (never skips) without it."""
+    url = os.environ.get("HUB_TEST_DATABASE_URL")
+    if not url:
+        pytest.fail(
+            "HUB_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh, which starts"
+            " a throw-away PostgreSQL, or point it at one (postgresql://...).",
+            pytrace=False,
+        )
+    return url
+
+
+test_database_url.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store of each back-end: SQLite files in tmp_path, or a schema of its
+    own in the test PostgreSQL (dropped after), so tests run side by side (xdist)."""
+    if request.param == "sqlite":
+        sqlite = SqliteStore(tmp_path)
+        yield sqlite
+        sqlite.close()
+        return
+    try:
+        pg = PgStore(test_database_url(), f"t_{uuid.uuid4().hex[:20]}", max_size=4)
+    except StoreError as exc:
+        pytest.fail(f"the test PostgreSQL is unreachable: {exc}", pytrace=False)
+    try:
+        yield pg
+    finally:
+        pg.drop_schema()
+        pg.close()

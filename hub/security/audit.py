@@ -4,7 +4,7 @@ hash-chained, in the `audit_log` table of the security database.
 Each row's hash is an HMAC (key outside the database, see `hub.security.chain`)
 over its own columns and the previous row's hash, so changing or removing a
 row breaks the chain from that row on, and a chain recomputed without the key
-does not verify; SQLite triggers refuse UPDATE and DELETE outright. The head is
+does not verify; triggers refuse UPDATE and DELETE outright. The head is
 exported to anchors files outside the database (`anchor`), so a tail cut off
 the log is found by `verify` too.
 """
@@ -30,6 +30,7 @@ from hub.security.chain import (
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
 from hub.settings import Settings
+from hub.store import Conn
 from schema.services import AuditEntry
 
 _COLUMNS = (
@@ -37,6 +38,8 @@ _COLUMNS = (
     " prev_hash, hash"
 )
 _VERIFY_BATCH = 10_000
+#: what appends serialise on (the chain's head)
+_CHAIN = "audit-chain"
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ class VerifyResult:
         )
 
 
-#: One audit_log row as SQLite returns it (not a `domain.shapes.Row`: a tuple, in column order).
+#: One audit_log row as the database returns it (not a `domain.shapes.Row`: a tuple, in
+#: column order).
 AuditLogRow = tuple[int, str, str, str, str, str, str, str, str | None, str, str]
 
 
@@ -157,6 +161,8 @@ class AuditLog:
         self.db = db
         self._now = now
         self.chain = chain or ChainConfig.beside(db.path)
+        if db.shared:  # every server must chain with the same key
+            db.claim_key("audit", self.chain.key, self.chain.key_file or db.path)
         self._mark_keyed_start()
 
     @classmethod
@@ -166,8 +172,11 @@ class AuditLog:
         )
 
     def _mark_keyed_start(self) -> None:
-        with self.db.write() as conn:
-            if conn.execute("SELECT 1 FROM audit_meta WHERE name = 'legacy_until'").fetchone():
+        with self.db.write(lock=_CHAIN) as conn:
+            marked = conn.execute("SELECT value FROM audit_meta WHERE name = 'legacy_until'")
+            found = marked.fetchone()
+            if found:
+                self._first_anchor_here(conn, int(found[0]))
                 return
             last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             seq, head = last.fetchone() or (0, GENESIS_HASH)
@@ -183,7 +192,38 @@ class AuditLog:
             conn.execute(
                 "INSERT INTO audit_meta (name, value) VALUES ('legacy_until', ?)", (str(seq),)
             )
+            if self.db.shared:
+                conn.execute(
+                    "INSERT INTO audit_meta (name, value) VALUES (?, '1')", (self._started,)
+                )
             self.chain.write_anchor(Anchor(seq, head, now_text(self._now()), seq))
+
+    def _first_anchor_here(self, conn: Conn, legacy_until: int) -> None:
+        """A server joining a shared database from another home starts its
+        anchors file where the keyed chain starts, as the first server's did
+        (that blesses nothing the marker does not already say), once: the
+        database remembers which anchors files were started, so a file deleted
+        later is reported by verify, not started again."""
+        if not self.db.shared:
+            return
+        started = conn.execute("SELECT 1 FROM audit_meta WHERE name = ?", (self._started,))
+        if started.fetchone():
+            return
+        try:
+            if self.chain.read_anchors():
+                return
+        except AnchorError:
+            return  # verify names it
+        start = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (legacy_until,))
+        row = start.fetchone()
+        head = GENESIS_HASH if legacy_until == 0 or row is None else str(row[0])
+        conn.execute("INSERT INTO audit_meta (name, value) VALUES (?, '1')", (self._started,))
+        self.chain.write_anchor(Anchor(legacy_until, head, now_text(self._now()), legacy_until))
+
+    @property
+    def _started(self) -> str:
+        """The audit_meta row that says this home's anchors file was started."""
+        return f"anchors_started:{self.chain.anchor_files[0].resolve()}"
 
     def _hash(self, row: Sequence[object], legacy_until: int) -> str:
         return (
@@ -201,7 +241,7 @@ class AuditLog:
         for event in batch:
             if not event.operation:
                 raise ValueError("An audit event needs an operation, e.g. 'read:household'.")
-        with self.db.write() as conn:
+        with self.db.write(lock=_CHAIN) as conn:  # one head at a time, in every server
             last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
             seq, prev = last.fetchone() or (0, GENESIS_HASH)
             rows: list[tuple[object, ...]] = []
@@ -345,7 +385,8 @@ class AuditLog:
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         sql = (
             f"SELECT {_COLUMNS} FROM audit_log WHERE {column} LIKE ? ESCAPE '\\'"
-            f" AND EXISTS (SELECT 1 FROM json_each(audit_log.{column}) WHERE value = ?)"
+            f" AND EXISTS (SELECT 1 FROM {self.db.dialect.json_each(f'audit_log.{column}')}"
+            " WHERE value = ?)"
             " ORDER BY seq"
         )
         with self.db.read() as conn:
@@ -371,9 +412,8 @@ class AuditLog:
             where = " WHERE seq <= ?"
             params: tuple[object, ...] = (as_of,)
             if person_id is not None:
-                where += (
-                    " AND EXISTS (SELECT 1 FROM json_each(audit_log.person_ids) WHERE value = ?)"
-                )
+                persons = self.db.dialect.json_each("audit_log.person_ids")
+                where += f" AND EXISTS (SELECT 1 FROM {persons} WHERE value = ?)"
                 params = (as_of, str(person_id))
             total = conn.execute(f"SELECT count(*) FROM audit_log{where}", params).fetchone()[0]
             rows = conn.execute(
@@ -399,7 +439,7 @@ class _Batch:
 
 
 class AuditLogSink:
-    """The AuditLog as the schema's `AuditSink`: SQLite work off the event loop.
+    """The AuditLog as the schema's `AuditSink`: database work off the event loop.
 
     Group commit: the requests that finish while a batch is being written wait
     together and go into the next transaction, one thread hop and one commit

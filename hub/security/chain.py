@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from hub.errors import ConfigError
 from hub.settings import Settings
 
 GENESIS_HASH = "0" * 64
@@ -63,6 +64,26 @@ def load_or_create_key(path: Path) -> tuple[bytes, bool]:
     return bytes.fromhex(path.read_text().strip()), True
 
 
+def load_shared_key(path: Path | None, setting: str) -> bytes:
+    """A key every server sharing one database must hold: read, never made here
+    (a home that made its own would write what the others cannot verify)."""
+    if path is None:
+        raise ConfigError(
+            f"HUB_DATABASE_URL is set, so several servers share the state: set {setting}"
+            " to the key file they all use (make it once with"
+            " `python -c 'import secrets; print(secrets.token_hex(32))' > FILE`, mode 0600)."
+        )
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{setting} names {path}, which does not exist: copy the key file the other"
+            " servers use (a server sharing HUB_DATABASE_URL never makes its own)."
+        ) from None
+    except ValueError as exc:
+        raise ConfigError(f"{path} does not hold a hex key; restore it from backup.") from exc
+
+
 @dataclass(frozen=True)
 class Anchor:
     seq: int
@@ -86,22 +107,28 @@ class ChainConfig:
     key: bytes
     anchor_files: tuple[Path, ...]
     key_created: bool = False
+    key_file: Path | None = None
 
     @classmethod
     def beside(cls, db_path: Path) -> ChainConfig:
         """The default layout for a security database in a hub home."""
         home = db_path.parent
-        key, created = load_or_create_key(home / "keys" / KEY_FILE)
-        return cls(key, (home / ANCHORS_FILE,), created)
+        key_file = home / "keys" / KEY_FILE
+        key, created = load_or_create_key(key_file)
+        return cls(key, (home / ANCHORS_FILE,), created, key_file)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChainConfig:
-        key_path = settings.audit_key_file or settings.keys_dir / KEY_FILE
-        key, created = load_or_create_key(key_path)
+        if settings.database_url:
+            key_file = settings.audit_key_file
+            key, created = load_shared_key(key_file, "HUB_AUDIT_KEY_FILE"), False
+        else:
+            key_file = settings.audit_key_file or settings.keys_dir / KEY_FILE
+            key, created = load_or_create_key(key_file)
         files = [settings.home / ANCHORS_FILE]
         if settings.audit_anchor_dir is not None:
             files.append(settings.audit_anchor_dir / ANCHORS_FILE)
-        return cls(key, tuple(files), created)
+        return cls(key, tuple(files), created, key_file)
 
     def write_anchor(self, anchor: Anchor) -> None:
         line = json.dumps(
@@ -160,5 +187,6 @@ __all__ = [
     "ChainConfig",
     "keyed_hash",
     "load_or_create_key",
+    "load_shared_key",
     "plain_hash",
 ]

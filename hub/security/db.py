@@ -13,13 +13,14 @@ reads and then writes names what it serialises on (`hub.store.base`).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 from hub.settings import Settings
-from hub.store import Conn, Database, Ddl, Dialect, Store, open_store
+from hub.store import Conn, Database, Ddl, Dialect, Store, StoreError, open_store
 from hub.store.sqlite import SqliteDatabase, WriteTurn
 
 SCHEMA: tuple[str | Ddl, ...] = (
@@ -72,6 +73,11 @@ END $$""",
         " ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
     ),
 )
+
+
+def key_fingerprint(key: bytes) -> str:
+    """What the database keeps of a shared key: enough to tell two apart, nothing to sign with."""
+    return hashlib.sha256(b"satupintu-key-fingerprint:" + key).hexdigest()[:32]
 
 
 def security_db_path(settings: Settings) -> Path:
@@ -134,6 +140,26 @@ class SecurityDB:
         with self.database.write(lock) as con:
             yield con
 
+    def claim_key(self, name: str, key: bytes, origin: Path) -> None:
+        """Servers sharing this database must hold the same key `name` (the audit
+        chain's, the NIK digests'): the first to start records the key's
+        fingerprint, every later one must match it. Raises `StoreError` when it
+        does not (a home with a key of its own would write what the others
+        cannot verify)."""
+        mark = f"key_fingerprint:{name}"
+        print_ = key_fingerprint(key)
+        with self.write(lock="keys") as con:
+            found = con.execute("SELECT value FROM audit_meta WHERE name = ?", (mark,)).fetchone()
+            if found is None:
+                con.execute("INSERT INTO audit_meta (name, value) VALUES (?, ?)", (mark, print_))
+                return
+        if found[0] != print_:
+            raise StoreError(
+                f"{origin} is not the {name} key the other servers sharing this database use"
+                f" (fingerprint {print_}, the database expects {found[0]}): copy the shared"
+                " key file to this server, or point the setting at it."
+            )
+
     def close(self) -> None:
         if self._owned is not None:
             self._owned.close()
@@ -152,4 +178,4 @@ class SecurityDB:
         self.close()
 
 
-__all__ = ["SCHEMA", "SecurityDB", "WriteTurn", "security_db_path"]
+__all__ = ["SCHEMA", "SecurityDB", "WriteTurn", "key_fingerprint", "security_db_path"]

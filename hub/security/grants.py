@@ -1,4 +1,4 @@
-"""Consent receipts and Dinsos link confirmations, in `$HUB_HOME/security.sqlite`.
+"""Consent receipts and Dinsos link confirmations, in the security database.
 
 A consent receipt (in the spirit of ISO/IEC TS 27560) records that a person
 agreed that an organization may see some categories of their data for a
@@ -10,8 +10,8 @@ household to the organization (`opened_persons`); a withdrawn or expired
 consent, or a revoked link, closes it again at the next request.
 
 Rows are never deleted: withdrawal and revocation are stamped on the row, so
-the receipts stay as evidence. `SqliteGrants` is the schema's `AccessGrants`;
-a PostgreSQL store would implement the same Protocol with the same columns.
+the receipts stay as evidence. `SqliteGrants` is the schema's `AccessGrants`,
+on either back-end of the store (the name is kept for its callers).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from schema.permissions import HOUSEHOLD_VIEW_CATEGORIES
 
 TABLES: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS consent_receipts (
+        {rowid}
         receipt_id        TEXT PRIMARY KEY,
         person_id         TEXT NOT NULL,
         organization      TEXT NOT NULL,
@@ -47,6 +48,7 @@ TABLES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS consent_by_org ON consent_receipts (organization, valid_until)",
     "CREATE INDEX IF NOT EXISTS consent_by_person ON consent_receipts (person_id)",
     """CREATE TABLE IF NOT EXISTS link_confirmations (
+        {rowid}
         link_id       TEXT PRIMARY KEY,
         person_id     TEXT NOT NULL,
         organization  TEXT NOT NULL,
@@ -94,9 +96,7 @@ _TIMES = frozenset(
 
 
 def ensure_tables(db: SecurityDB) -> None:
-    with db.write() as con:
-        for statement in TABLES:
-            con.execute(statement)
+    db.database.apply(TABLES)
 
 
 def utc_stamp(at: datetime) -> str:
@@ -230,7 +230,8 @@ class SqliteGrants:
         changed = await asyncio.to_thread(
             self._write,
             f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in stamps)} "
-            f"WHERE {columns[0]} = ? AND {first} IS NULL AND (? IS NULL OR organization = ?)",
+            f"WHERE {columns[0]} = ? AND {first} IS NULL"
+            " AND (CAST(? AS TEXT) IS NULL OR organization = ?)",
             [*stamps.values(), key, organization, organization],
         )
         return await self._one(table, columns, columns[0], key) if changed else None
@@ -259,7 +260,10 @@ class SqliteGrants:
         offset: int,
         limit: int,
     ) -> Page:
-        where = "(? IS NULL OR person_id = ?) AND (? IS NULL OR organization = ?)"
+        where = (
+            "(CAST(? AS TEXT) IS NULL OR person_id = ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR organization = ?)"
+        )
         params = [person_id, person_id, organization, organization]
 
         def read() -> Page:

@@ -12,7 +12,6 @@ import hmac
 import logging
 import re
 import secrets
-import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,7 +27,7 @@ from hub.security.errors import (
     KeyRevokedError,
 )
 from hub.security.principal import Principal, parse_role
-from hub.store import Conn
+from hub.store import DB_ERRORS, Conn
 
 _log = logging.getLogger(__name__)
 KEY_PREFIX = "sp"
@@ -235,7 +234,7 @@ class KeyStore:
                 conn.execute(
                     "UPDATE api_keys SET last_used_at = ? WHERE key_id = ?", (_ts(now), key_id)
                 )
-        except sqlite3.Error as exc:  # bookkeeping only: the request was authenticated
+        except DB_ERRORS as exc:  # bookkeeping only: the request was authenticated
             _log.warning("could not record the last use of API key %s: %s", key_id, exc)
 
     def _settle(self) -> None:

@@ -2,9 +2,11 @@
 process.
 
 Each key may make `burst` requests at once and then `rate` per second, in
-all of `hub serve --workers N`'s processes together: the buckets live in
-SQLite (`$HUB_HOME/ratelimit.sqlite`, WAL; a read-modify-write under
-`BEGIN IMMEDIATE`, so two processes never spend the same token). To keep a
+all of `hub serve --workers N`'s processes together, and of every server
+sharing `HUB_DATABASE_URL`: the buckets live in the store's "ratelimit"
+database (`$HUB_HOME/ratelimit.sqlite`, or the PostgreSQL schema); each take
+is a read-modify-write in one write transaction (the file's lock, or an
+advisory lock per key), so two processes never spend the same token. To keep a
 request cheap, a process takes a small lease of tokens at a time (a tenth of
 a second's worth, at most a twentieth of the burst) and spends it locally;
 a lease left unspent for a second lapses, so idle processes do not sit on
@@ -14,7 +16,6 @@ are this process's own.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from hub.security.db import WriteTurn
 from hub.security.errors import RateLimited
+from hub.store import Database
+from hub.store.sqlite import SqliteDatabase
 
 #: seconds an unspent lease stays usable
 LEASE_TTL_S: Final = 1.0
@@ -52,59 +54,52 @@ def ratelimit_path(home: Path) -> Path:
     return home / "ratelimit.sqlite"
 
 
-class SharedBuckets:
-    """The buckets of every process, in one SQLite file."""
+BUCKETS: Final = """CREATE TABLE IF NOT EXISTS buckets (
+    key   TEXT PRIMARY KEY,
+    tokens {real} NOT NULL,
+    stamp  {real} NOT NULL)"""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            path, timeout=10.0, isolation_level=None, check_same_thread=False
+
+class SharedBuckets:
+    """The buckets of every process: the store's "ratelimit" database (its own
+    SQLite file, or the shared PostgreSQL schema); a path opens that file."""
+
+    def __init__(self, where: Path | Database, clock: Callable[[], float] = time.time) -> None:
+        self._own = isinstance(where, Path)
+        self._db: Database = (
+            SqliteDatabase(where, name="ratelimit", timeout_s=10.0, synchronous="OFF")
+            if isinstance(where, Path)
+            else where
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=OFF")  # losing the last refills on a crash is fine
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY,"
-            " tokens REAL NOT NULL, stamp REAL NOT NULL)"
-        )
+        self._db.apply([BUCKETS])
         self._clock = clock
-        self._lock = threading.Lock()
-        self._turn = WriteTurn(path)
         self._writes = 0
 
     def take(self, key: str, want: float, cost: float, limit: RateLimit) -> tuple[float, float]:
         """Take up to `want` tokens (at least `cost`) from the key's bucket:
         (tokens taken, 0.0), or (0.0, seconds until `cost` tokens are there)."""
         rate, burst = limit.rate, float(limit.burst)
-        with self._turn.held(), self._lock:
+        with self._db.write(lock=f"ratelimit:{key}") as con:  # read-modify-write
             now = self._clock()
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._conn.execute(
-                    "SELECT tokens, stamp FROM buckets WHERE key = ?", [key]
-                ).fetchone()
-                tokens = (
-                    burst if row is None else min(burst, row[0] + max(0.0, now - row[1]) * rate)
+            row = con.execute("SELECT tokens, stamp FROM buckets WHERE key = ?", [key]).fetchone()
+            tokens = burst if row is None else min(burst, row[0] + max(0.0, now - row[1]) * rate)
+            taken = min(tokens, max(want, cost)) if tokens >= cost else 0.0
+            con.execute(
+                "INSERT INTO buckets (key, tokens, stamp) VALUES (?, ?, ?) ON CONFLICT (key)"
+                " DO UPDATE SET tokens = excluded.tokens, stamp = excluded.stamp",
+                [key, tokens - taken, now],
+            )
+            self._writes += 1
+            if self._writes % _SWEEP_EVERY == 0:  # refilled buckets say nothing
+                con.execute(
+                    "DELETE FROM buckets WHERE tokens + (? - stamp) * ? >= ?",
+                    [now, rate, burst],
                 )
-                taken = min(tokens, max(want, cost)) if tokens >= cost else 0.0
-                self._conn.execute(
-                    "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", [key, tokens - taken, now]
-                )
-                self._writes += 1
-                if self._writes % _SWEEP_EVERY == 0:  # refilled buckets say nothing
-                    self._conn.execute(
-                        "DELETE FROM buckets WHERE tokens + (? - stamp) * ? >= ?",
-                        [now, rate, burst],
-                    )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
         return (taken, 0.0) if taken else (0.0, (cost - tokens) / rate)
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-        self._turn.close()
+        if self._own:
+            self._db.close()
 
 
 class RateLimiter:
@@ -190,4 +185,4 @@ class RateLimiter:
         }
 
 
-__all__ = ["LEASE_TTL_S", "RateLimit", "RateLimiter", "SharedBuckets", "ratelimit_path"]
+__all__ = ["BUCKETS", "LEASE_TTL_S", "RateLimit", "RateLimiter", "SharedBuckets", "ratelimit_path"]

@@ -12,7 +12,7 @@ sliding window, three patterns raise an alert:
     MANY_MISSES    many submissions that matched no one
     MANY_MATCHES   many submissions that matched existing people
 
-An alert is kept in `$HUB_HOME/security.sqlite` (`submission_alerts`), raised
+An alert is kept in the security database (`submission_alerts`), raised
 at most once per organization and kind within a window, and the request that
 raised it writes `alert:<KIND>` to the audit log. Dinsos and the auditor read
 alerts with `submissionAlerts` in GraphQL or `hub alerts list`.
@@ -51,12 +51,13 @@ TABLES: tuple[str, ...] = (
         matched      INTEGER NOT NULL DEFAULT 0)""",
     "CREATE INDEX IF NOT EXISTS submission_events_by_org ON submission_events (organization, at)",
     """CREATE TABLE IF NOT EXISTS submission_alerts (
+        {rowid}
         alert_id     TEXT PRIMARY KEY,
         organization TEXT NOT NULL,
         kind         TEXT NOT NULL,
         count        INTEGER NOT NULL,
         threshold    INTEGER NOT NULL,
-        window_hours REAL NOT NULL,
+        window_hours {real} NOT NULL,
         raised_at    TEXT NOT NULL,
         detail       TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS submission_alerts_by_org ON submission_alerts "
@@ -129,16 +130,16 @@ class SubmissionLimits:
 _COUNTS: dict[str, str] = {
     UNSERVED_NIKS: """
         SELECT count(DISTINCT s.person_id) FROM submission_events s
-        WHERE s.organization = ? AND s.at >= ? AND s.kind = 'submitted' AND s.nik_given
+        WHERE s.organization = ? AND s.at >= ? AND s.kind = 'submitted' AND s.nik_given <> 0
           AND NOT EXISTS (SELECT 1 FROM submission_events v WHERE v.kind = 'served'
                           AND v.organization = s.organization
                           AND v.household_id = s.household_id)""",
     MANY_MISSES: """
         SELECT count(*) FROM submission_events WHERE organization = ? AND at >= ?
-          AND kind = 'submitted' AND NOT matched""",
+          AND kind = 'submitted' AND matched = 0""",
     MANY_MATCHES: """
         SELECT count(*) FROM submission_events WHERE organization = ? AND at >= ?
-          AND kind = 'submitted' AND matched""",
+          AND kind = 'submitted' AND matched <> 0""",
 }
 
 _ALERT = (
@@ -174,9 +175,7 @@ class SubmissionWatch:
         bucket = RateLimit(rate=limits.rate_per_minute / 60.0, burst=limits.burst)
         self._limiter = RateLimiter(bucket, clock=clock) if clock else RateLimiter(bucket)
         self._lock = asyncio.Lock()
-        with db.write() as con:
-            for statement in TABLES:
-                con.execute(statement)
+        db.database.apply(TABLES)
 
     @classmethod
     def from_settings(cls, db: SecurityDB, settings: Settings) -> SubmissionWatch:
@@ -207,7 +206,7 @@ class SubmissionWatch:
 
     async def alerts(self, *, organization: str | None, offset: int, limit: int) -> Page:
         def read() -> Page:
-            where = "? IS NULL OR organization = ?"
+            where = "CAST(? AS TEXT) IS NULL OR organization = ?"
             with self._db.read() as con:
                 total = con.execute(
                     f"SELECT count(*) FROM submission_alerts WHERE {where}",
@@ -260,7 +259,8 @@ class SubmissionWatch:
         self._note(organization, "submitted", person_id, household_id, nik_given, matched, at)
         since = utc_stamp(at - timedelta(hours=self.limits.window_hours))
         raised: list[Row] = []
-        with self._db.write() as con:
+        # counted then raised once: one check per organization at a time, in every server
+        with self._db.write(lock=f"submission-alerts:{organization}") as con:
             for kind, threshold in self.limits.thresholds().items():
                 found = con.execute(_COUNTS[kind], (organization, since)).fetchone()
                 count = int(found[0]) if found else 0

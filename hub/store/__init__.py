@@ -11,6 +11,7 @@ from __future__ import annotations
 from hub.settings import Settings
 from hub.store.base import (
     DATABASES,
+    DB_ERRORS,
     POSTGRES,
     SQLITE,
     Conn,
@@ -45,6 +46,7 @@ def describe_store(settings: Settings) -> str:
 
 __all__ = [
     "DATABASES",
+    "DB_ERRORS",
     "POSTGRES",
     "SQLITE",
     "Conn",

@@ -32,6 +32,7 @@ transaction (and see its writes) on both back-ends.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -57,6 +58,16 @@ Params = Sequence[Any] | Mapping[str, Any]
 class StoreError(RuntimeError):
     """The store could not be opened or used (PostgreSQL unreachable, a key
     file that does not match the shared store, ...)."""
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    import psycopg
+
+    return (sqlite3.Error, psycopg.Error, StoreError)
+
+
+#: what either back-end raises when the database fails (for `except`)
+DB_ERRORS: tuple[type[Exception], ...] = _errors()
 
 
 class Cursor(Protocol):
@@ -203,6 +214,7 @@ def statements(schema: Schema, dialect: Dialect) -> Iterator[str]:
 
 __all__ = [
     "DATABASES",
+    "DB_ERRORS",
     "POSTGRES",
     "SQLITE",
     "Conn",

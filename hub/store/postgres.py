@@ -94,6 +94,10 @@ class PgDatabase:
     def name(self) -> str:
         return self._name
 
+    @property
+    def store(self) -> PgStore:
+        return self._store
+
     def read(self) -> AbstractContextManager[Conn]:
         return self._store.read()
 

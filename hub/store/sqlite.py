@@ -18,7 +18,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from hub.store.base import DATABASES, SQLITE, Conn, Cursor, Dialect, Params, Schema, statements
+from hub.store.base import (
+    DATABASES,
+    SQLITE,
+    Conn,
+    Cursor,
+    Dialect,
+    Params,
+    Schema,
+    StoreError,
+    statements,
+)
 
 
 class WriteTurn:
@@ -95,6 +105,11 @@ class SqliteDatabase:
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
+        # blocks in progress: close() waits for them (closing a connection another
+        # thread is using crashes sqlite3)
+        self._busy = 0
+        self._idle = threading.Condition(self._guard)
+        self._closed = False
         self.connection()  # made now: a file that cannot be opened fails here
         with suppress(OSError):  # e.g. a file owned by another user
             path.chmod(0o600)
@@ -111,6 +126,8 @@ class SqliteDatabase:
         """This thread's connection (autocommit outside `write()`)."""
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
         if con is None:
+            if self._closed:
+                raise StoreError(f"{self._path} was closed")
             con = sqlite3.connect(
                 self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
@@ -124,33 +141,46 @@ class SqliteDatabase:
         return con
 
     @contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        with self._guard:
+            self._busy += 1
+        try:
+            yield self.connection()
+        finally:
+            with self._guard:
+                self._busy -= 1
+                if not self._busy:
+                    self._idle.notify_all()
+
+    @contextmanager
     def read(self) -> Iterator[Conn]:
-        yield SqliteConn(self.connection())
+        with self._using() as con:
+            yield SqliteConn(con)
 
     @contextmanager
     def write(self, lock: str | None = None) -> Iterator[Conn]:
         """One transaction holding the file's write lock in every process (the
         whole file is the lock, so `lock` is not needed here); rolled back if
         the block fails. Nested on one thread: part of the outer one."""
-        con = self.connection()
-        if self._local.depth:
-            self._local.depth += 1
-            try:
-                yield SqliteConn(con)
-            finally:
-                self._local.depth -= 1
-            return
-        with self._turn.held():
-            con.execute("BEGIN IMMEDIATE")
-            self._local.depth = 1
-            try:
-                yield SqliteConn(con)
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            finally:
-                self._local.depth = 0
-            con.execute("COMMIT")
+        with self._using() as con:
+            if self._local.depth:
+                self._local.depth += 1
+                try:
+                    yield SqliteConn(con)
+                finally:
+                    self._local.depth -= 1
+                return
+            with self._turn.held():
+                con.execute("BEGIN IMMEDIATE")
+                self._local.depth = 1
+                try:
+                    yield SqliteConn(con)
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                finally:
+                    self._local.depth = 0
+                con.execute("COMMIT")
 
     def apply(self, schema: Schema) -> None:
         with self.write() as con:
@@ -162,9 +192,12 @@ class SqliteDatabase:
             return {row[1] for row in con.execute(f"PRAGMA table_info({table})").fetchall()}
 
     def close(self) -> None:
-        """Close the connections of every thread (a worker thread's too)."""
+        """Close the connections of every thread (a worker thread's too), once
+        the blocks in progress on other threads are done."""
         with self._guard:
+            self._idle.wait_for(lambda: self._busy == 0, timeout=60)
             opened, self._opened = self._opened, []
+            self._closed = True
         for con in opened:
             con.close()
         self._local = threading.local()

@@ -7,11 +7,13 @@ import pytest
 
 from hub.security.db import SecurityDB
 from hub.security.keys import KeyStore
+from hub.store import Store
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[SecurityDB]:
-    with SecurityDB(tmp_path / "security.sqlite") as opened:
+def db(store_backend: Store, tmp_path: Path) -> Iterator[SecurityDB]:
+    """The security database on each store back-end (SQLite: tmp_path/security.sqlite)."""
+    with SecurityDB.on(store_backend, tmp_path) as opened:
         yield opened
 
 

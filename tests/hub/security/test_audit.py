@@ -6,8 +6,10 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from storetest import INTEGRITY_ERRORS, security_again, tamper
 
 from hub.security.audit import GENESIS_HASH, AuditEvent, AuditLog, AuditLogSink
 from hub.security.db import SecurityDB
@@ -58,23 +60,16 @@ def test_empty_log_verifies(log: AuditLog) -> None:
 def test_update_and_delete_are_refused(log: AuditLog, db: SecurityDB) -> None:
     fill(log)
     with db.read() as conn:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
             conn.execute("UPDATE audit_log SET purpose = 'x' WHERE seq = 2")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
             conn.execute("DELETE FROM audit_log WHERE seq = 2")
     assert log.verify().ok
 
 
-def _tamper(db: SecurityDB, sql: str) -> None:
-    """What an attacker with file access does: drop the trigger and edit."""
-    conn = sqlite3.connect(db.path)
-    conn.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;" + sql)
-    conn.close()
-
-
 def test_tampering_with_a_row_is_detected(log: AuditLog, db: SecurityDB) -> None:
     fill(log)
-    _tamper(db, "UPDATE audit_log SET organization = 'someone-else' WHERE seq = 2;")
+    tamper(db, "UPDATE audit_log SET organization = 'someone-else' WHERE seq = 2")
     result = log.verify()
     assert (result.ok, result.first_bad_seq, result.checked) == (False, 2, 1)
     assert result.reason is not None and "hash" in result.reason
@@ -82,7 +77,7 @@ def test_tampering_with_a_row_is_detected(log: AuditLog, db: SecurityDB) -> None
 
 def test_deleting_a_row_is_detected(log: AuditLog, db: SecurityDB) -> None:
     fill(log)
-    _tamper(db, "DELETE FROM audit_log WHERE seq = 3;")
+    tamper(db, "DELETE FROM audit_log WHERE seq = 3")
     result = log.verify()
     assert (result.ok, result.first_bad_seq) == (False, 4)
     assert "missing" in str(result.reason)
@@ -90,7 +85,7 @@ def test_deleting_a_row_is_detected(log: AuditLog, db: SecurityDB) -> None:
 
 def test_rewriting_a_hash_breaks_the_next_link(log: AuditLog, db: SecurityDB) -> None:
     fill(log)
-    _tamper(db, "UPDATE audit_log SET purpose = 'x', hash = 'f' || substr(hash, 2) WHERE seq = 1;")
+    tamper(db, "UPDATE audit_log SET purpose = 'x', hash = 'f' || substr(hash, 2) WHERE seq = 1")
     assert log.verify().first_bad_seq == 1
 
 
@@ -113,8 +108,10 @@ def test_operation_is_required(log: AuditLog) -> None:
         log.append(AuditEvent.of(WORKER, ""))
 
 
-def test_appends_from_threads_and_two_connections_keep_one_chain(db: SecurityDB) -> None:
-    other = SecurityDB(db.path)  # as if a second server process
+def test_appends_from_threads_and_two_connections_keep_one_chain(
+    db: SecurityDB, tmp_path: Path
+) -> None:
+    other = security_again(db, tmp_path)  # as if a second server process
     logs = [AuditLog(db), AuditLog(other)]
 
     def work(i: int) -> None:

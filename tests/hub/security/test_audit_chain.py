@@ -7,10 +7,13 @@ import hashlib
 import json
 import sqlite3
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import typer
+from storetest import security_again
 from typer.testing import CliRunner
 
 from hub.security.audit import AuditEvent, AuditLog
@@ -20,6 +23,8 @@ from hub.security.db import SecurityDB
 from hub.security.errors import AuditChainBroken
 from hub.security.principal import Principal
 from hub.settings import Settings
+from hub.store import Conn
+from hub.store.sqlite import SqliteConn
 
 WORKER = Principal("staff:siti", "dinsos-bandung", "social_worker", "jwt")
 _COLS = (
@@ -33,13 +38,23 @@ def _fill(log: AuditLog, n: int, first: int = 0) -> None:
     )
 
 
-def _raw(db: SecurityDB) -> sqlite3.Connection:
-    """The attacker's connection: no triggers in the way."""
-    conn = sqlite3.connect(db.path, isolation_level=None)
-    conn.executescript(
-        "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;"
-    )
-    return conn
+@contextmanager
+def _raw(db: SecurityDB) -> Iterator[Conn]:
+    """The attacker's connection: no triggers in the way (SQLite: a connection of
+    its own with the triggers dropped; PostgreSQL: the trigger disabled)."""
+    if not db.shared:
+        conn = sqlite3.connect(db.path, isolation_level=None)
+        conn.executescript(
+            "DROP TRIGGER IF EXISTS audit_log_no_update;"
+            " DROP TRIGGER IF EXISTS audit_log_no_delete;"
+        )
+        yield SqliteConn(conn)
+        conn.close()
+        return
+    with db.write() as pg:
+        pg.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
+        yield pg
+        pg.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change")
 
 
 def _plain(row: tuple[object, ...]) -> str:
@@ -47,7 +62,7 @@ def _plain(row: tuple[object, ...]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _recompute_plain_chain(conn: sqlite3.Connection) -> None:
+def _recompute_plain_chain(conn: Conn) -> None:
     """Rewrite every row's hashes with the unkeyed rule, consistently."""
     prev = GENESIS_HASH
     for row in conn.execute(f"SELECT {_COLS} FROM audit_log ORDER BY seq").fetchall():
@@ -68,15 +83,21 @@ def test_the_key_is_made_once_outside_the_database(db: SecurityDB, log: AuditLog
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert log.chain.key == bytes.fromhex(key_file.read_text())
     assert AuditLog(db).chain.key == log.chain.key
-    assert log.chain.key.hex() not in db.path.read_bytes().hex()
+    with db.read() as conn:
+        stored = [
+            conn.execute(f"SELECT * FROM {table}").fetchall()
+            for table in ("audit_log", "audit_meta", "api_keys")
+        ]
+    assert log.chain.key.hex() not in repr(stored)
+    if not db.shared:
+        assert log.chain.key.hex() not in db.path.read_bytes().hex()
 
 
 def test_a_consistently_recomputed_plain_chain_is_detected(db: SecurityDB, log: AuditLog) -> None:
     _fill(log, 5)
-    conn = _raw(db)
-    conn.execute("UPDATE audit_log SET organization = 'nobody' WHERE seq = 3")
-    _recompute_plain_chain(conn)
-    conn.close()
+    with _raw(db) as conn:
+        conn.execute("UPDATE audit_log SET organization = 'nobody' WHERE seq = 3")
+        _recompute_plain_chain(conn)
     result = log.verify()
     assert (result.ok, result.first_bad_seq) == (False, 1)
     assert "keyed hash" in result.message()
@@ -86,10 +107,9 @@ def test_moving_the_legacy_marker_to_pass_off_a_plain_chain_is_detected(
     db: SecurityDB, log: AuditLog
 ) -> None:
     _fill(log, 5)
-    conn = _raw(db)
-    _recompute_plain_chain(conn)
-    conn.execute("UPDATE audit_meta SET value = '5' WHERE name = 'legacy_until'")
-    conn.close()
+    with _raw(db) as conn:
+        _recompute_plain_chain(conn)
+        conn.execute("UPDATE audit_meta SET value = '5' WHERE name = 'legacy_until'")
     result = log.verify()
     assert not result.ok and "marker" in str(result.reason)
 
@@ -97,9 +117,8 @@ def test_moving_the_legacy_marker_to_pass_off_a_plain_chain_is_detected(
 def test_a_truncated_tail_is_detected_against_the_anchor(db: SecurityDB, log: AuditLog) -> None:
     _fill(log, 6)
     assert log.anchor().seq == 6
-    conn = _raw(db)
-    conn.execute("DELETE FROM audit_log WHERE seq > 4")
-    conn.close()
+    with _raw(db) as conn:
+        conn.execute("DELETE FROM audit_log WHERE seq > 4")
     result = log.verify()
     assert (result.ok, result.first_bad_seq) == (False, 5)
     assert "rows 5..6 are missing" in result.message()
@@ -109,22 +128,30 @@ def test_a_truncated_tail_is_detected_against_the_anchor(db: SecurityDB, log: Au
 
 def test_an_edited_row_is_detected(db: SecurityDB, log: AuditLog) -> None:
     _fill(log, 4)
-    conn = _raw(db)
-    conn.execute("UPDATE audit_log SET purpose = 'nothing to see' WHERE seq = 2")
-    conn.close()
+    with _raw(db) as conn:
+        conn.execute("UPDATE audit_log SET purpose = 'nothing to see' WHERE seq = 2")
     result = log.verify()
     assert (result.ok, result.first_bad_seq, result.checked) == (False, 2, 1)
     assert result.message().startswith("Audit chain broken at seq 2:")
 
 
-def test_replacing_the_whole_database_is_detected(db: SecurityDB, log: AuditLog) -> None:
+def test_replacing_the_whole_database_is_detected(
+    db: SecurityDB, log: AuditLog, tmp_path: Path
+) -> None:
     _fill(log, 3)
     log.anchor()
-    db.close()
-    db.path.unlink()
-    for extra in db.path.parent.glob("security.sqlite-*"):
-        extra.unlink()
-    with SecurityDB(db.path) as fresh:
+    if db.shared:  # every table emptied, the schema made again
+        with db.write() as conn:
+            for table in ("audit_log", "audit_meta", "api_keys"):
+                conn.execute(f"DROP TABLE {table}")
+        fresh = security_again(db, tmp_path)
+    else:
+        db.close()
+        db.path.unlink()
+        for extra in db.path.parent.glob("security.sqlite-*"):
+            extra.unlink()
+        fresh = SecurityDB(db.path)
+    with fresh:
         reopened = AuditLog(fresh)  # the key exists: no new marker is made
         result = reopened.verify()
     assert not result.ok and "marker" in str(result.reason)
@@ -159,9 +186,8 @@ def test_a_second_anchor_directory_catches_a_cut_of_both_log_and_local_anchors(
         local = settings.home / ANCHORS_FILE
         first_line = local.read_text().splitlines()[0]
         local.write_text(first_line + "\n")  # the attacker's own copy, shortened
-        conn = _raw(db)
-        conn.execute("DELETE FROM audit_log WHERE seq = 3")
-        conn.close()
+        with _raw(db) as conn:
+            conn.execute("DELETE FROM audit_log WHERE seq = 3")
         result = log.verify()
     assert (result.ok, result.first_bad_seq) == (False, 3)
     assert (tmp_path / "remote" / ANCHORS_FILE).exists()
@@ -201,9 +227,8 @@ def test_an_old_unkeyed_log_keeps_verifying_and_continues_keyed(tmp_path: Path) 
         with db.read() as read:
             marker = read.execute("SELECT value FROM audit_meta").fetchall()
         assert marker == [("3",)]
-        conn = _raw(db)
-        conn.execute("UPDATE audit_log SET subject = 'staff:b' WHERE seq = 2")
-        conn.close()
+        with _raw(db) as conn:
+            conn.execute("UPDATE audit_log SET subject = 'staff:b' WHERE seq = 2")
         broken = log.verify()
     assert (broken.ok, broken.first_bad_seq) == (False, 2)
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from storetest import security_again
 
 from domain.roles import ROLE_NAMES as ROLES
 from hub.security import principal as principal_module
@@ -21,7 +22,6 @@ from hub.security.keys import (
     create_key,
     list_keys,
     parse_key,
-    revoke_key,
     rotate_key,
 )
 from hub.security.principal import mask_kk, mask_nik, mask_phone
@@ -45,8 +45,8 @@ def test_create_then_authenticate(keys: KeyStore) -> None:
 def test_secret_is_not_stored(keys: KeyStore, db: SecurityDB) -> None:
     _, plaintext = keys.create("dinsos", "dinsos_admin")
     secret = plaintext.split("_", 2)[2]
-    raw = db.path.read_bytes()
-    assert secret.encode() not in raw
+    if not db.shared:
+        assert secret.encode() not in db.path.read_bytes()
     with db.read() as conn:
         row = conn.execute("SELECT * FROM api_keys").fetchone()
     assert secret not in [str(v) for v in row]
@@ -139,13 +139,13 @@ def test_revoke_and_rotate_right_after_use_do_not_wait_on_the_last_use_write(
     assert done == ["ok"], "revoke/rotate hung behind the queued last-use write"
 
 
-def test_revocation_in_another_process_takes_effect(tmp_path: Path) -> None:
-    path = tmp_path / "security.sqlite"
-    with SecurityDB(path) as server_db:
-        server = KeyStore(server_db)
-        record, plaintext = create_key(path, "dinsos", "auditor")  # the CLI's connection
+def test_revocation_in_another_process_takes_effect(db: SecurityDB, tmp_path: Path) -> None:
+    server = KeyStore(db)
+    with security_again(db, tmp_path) as cli_db:  # the CLI's (or another server's) connections
+        cli = KeyStore(cli_db)
+        record, plaintext = cli.create("dinsos", "auditor")
         assert server.authenticate(plaintext) is not None
-        revoke_key(path, record.key_id)
+        cli.revoke(record.key_id)
         assert server.authenticate(plaintext) is None
 
 

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
+from storetest import another
 
 from hub.security.errors import RateLimited
 from hub.security.ratelimit import LEASE_TTL_S, RateLimit, RateLimiter, SharedBuckets
+from hub.store import Store
 
 
 class Clock:
@@ -59,15 +61,18 @@ def test_invalid_limits() -> None:
         RateLimit(rate=1, burst=0)
 
 
-def test_processes_sharing_the_store_share_one_bucket(tmp_path: Path) -> None:
+def _two_processes(store: Store, limit: RateLimit, clock: Clock) -> Iterator[RateLimiter]:
+    """Two limiters on the store's buckets, each with connections of its own."""
+    for opened in (store, another(store)):
+        yield RateLimiter(
+            limit, clock=clock, shared=SharedBuckets(opened.database("ratelimit"), clock=clock)
+        )
+
+
+def test_processes_sharing_the_store_share_one_bucket(store_backend: Store) -> None:
     clock = Clock()
     limit = RateLimit(rate=10.0, burst=40)  # leases of one token (rate / 10)
-    one, two = (
-        RateLimiter(
-            limit, clock=clock, shared=SharedBuckets(tmp_path / "ratelimit.sqlite", clock=clock)
-        )
-        for _ in range(2)
-    )
+    one, two = _two_processes(store_backend, limit, clock)
     allowed = [(one if i % 2 else two).try_acquire("k") == 0.0 for i in range(60)]
     assert allowed.count(True) == 40
     assert one.try_acquire("other") == 0.0  # another key has its own bucket
@@ -75,13 +80,10 @@ def test_processes_sharing_the_store_share_one_bucket(tmp_path: Path) -> None:
     assert [two.try_acquire("k") == 0.0 for _ in range(12)].count(True) == 10
 
 
-def test_an_unspent_lease_lapses_for_the_others(tmp_path: Path) -> None:
+def test_an_unspent_lease_lapses_for_the_others(store_backend: Store) -> None:
     clock = Clock()
     limit = RateLimit(rate=100.0, burst=200)  # leases of ten tokens
-    store = tmp_path / "ratelimit.sqlite"
-    one, two = (
-        RateLimiter(limit, clock=clock, shared=SharedBuckets(store, clock=clock)) for _ in range(2)
-    )
+    one, two = _two_processes(store_backend, limit, clock)
     assert one.try_acquire("k") == 0.0  # one leased ten and spent one
     clock.now += LEASE_TTL_S + 0.5
     # its nine left lapse: it takes a fresh lease, and the bucket has refilled for two

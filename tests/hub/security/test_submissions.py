@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from storetest import security_again, store_settings
 from typer.testing import CliRunner
 
 from hub.errors import ConfigError
@@ -18,6 +19,7 @@ from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
 from hub.security.watch_cli import make_alerts_app, make_consents_app
 from hub.settings import Settings, load_settings
+from hub.store import Store
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -39,8 +41,9 @@ def test_limits_come_from_the_submissions_section_of_hub_toml(tmp_path: Path) ->
             SubmissionLimits.from_settings(load_settings({}, toml))
 
 
-def test_alerts_survive_a_restart_and_are_raised_once_per_window(tmp_path: Path) -> None:
-    path = tmp_path / "security.sqlite"
+def test_alerts_survive_a_restart_and_are_raised_once_per_window(
+    db: SecurityDB, tmp_path: Path
+) -> None:
     limits = SubmissionLimits(misses=2)
 
     async def submit(watch: SubmissionWatch, n: int, at: datetime) -> list[str]:
@@ -49,13 +52,12 @@ def test_alerts_survive_a_restart_and_are_raised_once_per_window(tmp_path: Path)
         )
         return [r["kind"] for r in raised]
 
-    with SecurityDB(path) as db:
-        watch = SubmissionWatch(db, limits)
-        assert asyncio.run(submit(watch, 1, NOW)) == []
-        assert asyncio.run(submit(watch, 2, NOW)) == ["MANY_MISSES"]
-        assert asyncio.run(submit(watch, 3, NOW)) == []  # the same window: no second alert
-    with SecurityDB(path) as db:  # a new process
-        watch = SubmissionWatch(db, limits)
+    watch = SubmissionWatch(db, limits)
+    assert asyncio.run(submit(watch, 1, NOW)) == []
+    assert asyncio.run(submit(watch, 2, NOW)) == ["MANY_MISSES"]
+    assert asyncio.run(submit(watch, 3, NOW)) == []  # the same window: no second alert
+    with security_again(db, tmp_path) as again:  # a new process
+        watch = SubmissionWatch(again, limits)
         page = asyncio.run(watch.alerts(organization="YAY-X", offset=0, limit=10))
         assert [(r["kind"], r["count"]) for r in page["rows"]] == [("MANY_MISSES", 2)]
         later = NOW + timedelta(days=2)  # a new window counts afresh
@@ -63,10 +65,9 @@ def test_alerts_survive_a_restart_and_are_raised_once_per_window(tmp_path: Path)
         assert asyncio.run(submit(watch, 5, later)) == ["MANY_MISSES"]
 
 
-def test_hub_alerts_and_consents_list(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home")
-    settings.home.mkdir()
-    with SecurityDB(settings.home / "security.sqlite") as db:
+def test_hub_alerts_and_consents_list(store_backend: Store, tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, **store_settings(store_backend))
+    with SecurityDB.from_settings(settings) as db:
         watch = SubmissionWatch(db, SubmissionLimits(matches=1))
         asyncio.run(
             watch.submitted(
@@ -102,7 +103,7 @@ def test_hub_alerts_and_consents_list(tmp_path: Path) -> None:
     assert consents.exit_code == 0, consents.output
     [receipt] = json.loads(consents.output)
     assert (receipt["organization"], receipt["withdrawn_at"]) == ("YAY-X", None)
-    with SecurityDB(settings.home / "security.sqlite") as db:
+    with SecurityDB.from_settings(settings) as db:
         grants = SqliteGrants(db)
         assert grants.opened_persons("YAY-X", NOW + timedelta(days=1)) == ["P1"]
         assert grants.opened_persons("YAY-X", NOW + timedelta(days=366)) == []  # expired
