@@ -13,6 +13,7 @@ from connectors import ingest, load_configs
 from hub import pipeline
 from hub.intake import IntakeReader, IntakeStore, LinkageServices, intake_readers, intake_source_id
 from hub.settings import Settings
+from hub.store import Store
 from journal import Journal, kinds
 from linkage import output_tables
 from linkage.ledger import IdentityLedger
@@ -159,9 +160,9 @@ async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
 
 @pytest.mark.parametrize("organization", ['ORG "QUOTED"', "ORG\\BACKSLASH", "O'BRIEN & SONS"])
 def test_an_api_intake_config_reads_back_for_any_organization_name(
-    tmp_path: Path, organization: str
+    tmp_path: Path, organization: str, store_backend: Store
 ) -> None:
-    store = IntakeStore(tmp_path)
+    store = IntakeStore(tmp_path, store_backend.database("intake"))
     store.save(organization, {"source_record_id": "R1", "full_name": "Budi"})
     [config] = load_configs(store.config_dir)
     assert config.id == intake_source_id(organization)
