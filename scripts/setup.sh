@@ -34,6 +34,8 @@ if [ "${1:-}" = "--test" ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium chromium-driver)
   command -v libreoffice >/dev/null || missing+=(libreoffice-calc)
+  # PostgreSQL's server binaries: scripts/test.sh runs the store tests on a throw-away cluster
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       as_root=()

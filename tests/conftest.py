@@ -34,6 +34,7 @@ WITHOUT_GRAPH = tuple(
         "journal",
         "linkage",
         "simulator",
+        "store",
     )
 )
 #: ... except these, which do
@@ -86,11 +87,10 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
-@pytest.fixture(params=STORE_BACKENDS)
-def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh store of each back-end: SQLite files in tmp_path, or a schema of its
-    own in the test PostgreSQL (dropped after), so tests run side by side (xdist)."""
-    if request.param == "sqlite":
+def open_backend(name: str, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store: SQLite files in tmp_path, or a schema of its own in the test
+    PostgreSQL (dropped after), so tests run side by side (xdist)."""
+    if name == "sqlite":
         sqlite = SqliteStore(tmp_path)
         yield sqlite
         sqlite.close()
@@ -104,3 +104,17 @@ def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
     finally:
         pg.drop_schema()
         pg.close()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store of each back-end (`open_backend`): the test runs once on each."""
+    yield from open_backend(request.param, tmp_path)
+
+
+@pytest.fixture
+def postgres_store(tmp_path: Path) -> Iterator[PgStore]:
+    """A fresh schema in the test PostgreSQL, for what only a shared store does."""
+    for store in open_backend("postgres", tmp_path):
+        assert isinstance(store, PgStore)
+        yield store

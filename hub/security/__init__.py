@@ -2,7 +2,7 @@
 role lets them see, and a tamper-evident record of every read and write.
 
     principal   Principal, the role table (RolePolicy), NIK/KK/phone masking
-    keys        per-organization API keys in $HUB_HOME/security.sqlite
+    keys        per-organization API keys in the security database (hub.security.db)
     jwt         staff JWT bearer tokens against an issuer and a JWKS file
     authn       headers or a websocket connection_init payload -> Principal
     audit       the append-only audit log, HMAC-chained

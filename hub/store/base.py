@@ -8,7 +8,8 @@ A `Store` holds the hub's logical databases ("security", "ratelimit",
 
 Code above the seam writes one SQL that both run:
 
-- placeholders are `?` (PostgreSQL's backend rewrites them);
+- placeholders are `?` (PostgreSQL's backend rewrites them, outside quoted
+  literals; so no `?` in SQL comments);
 - upserts are `INSERT ... ON CONFLICT (...) DO UPDATE SET c = excluded.c` or
   `DO NOTHING` (no `INSERT OR REPLACE/IGNORE`); new ids come back by `RETURNING`
   (no `lastrowid`); `greatest`/`max(a, b)` is spelt `CASE WHEN`;

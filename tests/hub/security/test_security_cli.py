@@ -1,28 +1,34 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 import typer
+from storetest import store_settings, tamper
 from typer.testing import CliRunner
 
 from hub.errors import HubError
 from hub.security.audit import AuditEvent, AuditLog
+from hub.security.chain import load_or_create_key
 from hub.security.cli import make_audit_app, make_keys_app
-from hub.security.db import SecurityDB, security_db_path
+from hub.security.db import SecurityDB
 from hub.security.errors import AuditChainBroken, KeyNotFoundError, UnknownRoleError
 from hub.security.keys import KeyStore
 from hub.security.principal import Principal
 from hub.settings import Settings
+from hub.store import Store
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "hub-home")
+def settings(store_backend: Store, tmp_path: Path) -> Settings:
+    """A home on each store back-end; its audit key where both the CLI and a log
+    opened beside the database find it (made here: a shared store never makes one)."""
+    key = tmp_path / "keys" / "audit-key"
+    load_or_create_key(key)
+    return Settings(home=tmp_path, audit_key_file=key, **store_settings(store_backend))
 
 
 @pytest.fixture
@@ -95,11 +101,8 @@ def test_audit_verify_and_report(audit_app: typer.Typer, settings: Settings) -> 
     table = runner.invoke(audit_app, ["report", "--person", "p1"])
     assert "staff:siti" in table.output and "1 events involve person p1" in table.output
 
-    conn = sqlite3.connect(security_db_path(settings))
-    conn.executescript(
-        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET purpose = 'x' WHERE seq = 2;"
-    )
-    conn.close()
+    with SecurityDB.from_settings(settings) as db:
+        tamper(db, "UPDATE audit_log SET purpose = 'x' WHERE seq = 2")
     broken = runner.invoke(audit_app, ["verify"])
     assert broken.exit_code == 1
     assert isinstance(broken.exception, AuditChainBroken)

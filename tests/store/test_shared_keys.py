@@ -1,0 +1,139 @@
+"""Servers sharing PostgreSQL must share their keys (issue 17): the audit key and
+the desk NIK key are read, never made, and a server holding another key than the
+first one's refuses to start. Also: which store the settings name, and how."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+
+import pytest
+from storetest import store_settings
+
+from domain import service_desk as desk
+from hub.app import create_app
+from hub.errors import ConfigError
+from hub.security.audit import AuditEvent, AuditLog
+from hub.security.chain import ChainConfig
+from hub.security.db import SecurityDB
+from hub.settings import Settings, load_settings
+from hub.status_check import FailedChecks, nik_key
+from hub.store import Store, StoreError, describe_store, open_store
+from hub.store.postgres import PgStore
+
+
+def _key(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secrets.token_hex(32))
+    return path
+
+
+def test_a_shared_store_never_makes_a_key_of_its_own(tmp_path: Path) -> None:
+    shared = Settings(home=tmp_path / "home", database_url="postgresql://hub@db.example/sp")
+    with pytest.raises(ConfigError, match="set HUB_AUDIT_KEY_FILE"):
+        ChainConfig.from_settings(shared)
+    with pytest.raises(ConfigError, match="set HUB_DESK_NIK_KEY_FILE"):
+        nik_key(shared)
+    missing = Settings(
+        home=tmp_path / "home",
+        database_url="postgresql://hub@db.example/sp",
+        audit_key_file=tmp_path / "vault" / "audit-key",
+        desk_nik_key_file=tmp_path / "vault" / "desk-nik-key",
+    )
+    with pytest.raises(ConfigError, match="does not exist: copy the key file"):
+        ChainConfig.from_settings(missing)
+    with pytest.raises(ConfigError, match="does not exist: copy the key file"):
+        nik_key(missing)
+    assert not (tmp_path / "vault").exists() and not (tmp_path / "home" / "keys").exists()
+
+
+def test_a_server_with_another_audit_key_refuses_to_start(
+    postgres_store: PgStore, tmp_path: Path
+) -> None:
+    first = Settings(
+        home=tmp_path / "a",
+        audit_key_file=_key(tmp_path / "vault" / "audit-key"),
+        **store_settings(postgres_store),
+    )
+    with SecurityDB.from_settings(first) as db:
+        AuditLog.from_settings(first, db).append(
+            AuditEvent("staff:a", "dinsos", "auditor", "read:person", ["p1"])
+        )
+    same = Settings(**{**vars(first), "home": tmp_path / "b"})
+    with SecurityDB.from_settings(same) as db:  # a second home with the same key file
+        log = AuditLog.from_settings(same, db)
+        log.append(AuditEvent("staff:b", "dinsos", "auditor", "read:person", ["p2"]))
+        assert log.verify().ok
+    other = Settings(
+        **{**vars(first), "home": tmp_path / "c", "audit_key_file": _key(tmp_path / "other")}
+    )
+    with (
+        SecurityDB.from_settings(other) as db,
+        pytest.raises(StoreError, match="not the audit key the other servers"),
+    ):
+        AuditLog.from_settings(other, db)
+
+
+def test_a_server_with_another_nik_key_refuses_to_start(
+    postgres_store: PgStore, tmp_path: Path
+) -> None:
+    vault = tmp_path / "vault"
+    shared = {
+        **store_settings(postgres_store),
+        "audit_key_file": _key(vault / "audit-key"),
+        "desk_nik_key_file": _key(vault / "desk-nik-key"),
+    }
+    create_app(Settings(home=tmp_path / "a", **shared))
+    create_app(Settings(home=tmp_path / "b", **shared))  # the same keys: it starts
+    other = {**shared, "desk_nik_key_file": _key(tmp_path / "own-nik-key")}
+    with pytest.raises(StoreError, match="not the desk-nik key"):
+        create_app(Settings(home=tmp_path / "c", **other))
+
+
+def test_the_database_url_comes_from_the_environment_or_hub_toml(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text('[database]\nurl = "postgresql://hub:s3cret@db.example:5433/sp"\n')
+    from_toml = load_settings({}, toml)
+    assert (from_toml.database_url, from_toml.database_schema) == (
+        "postgresql://hub:s3cret@db.example:5433/sp",
+        "satupintu",
+    )
+    described = describe_store(from_toml)
+    assert described == "PostgreSQL hub@db.example:5433/sp, schema satupintu"
+    assert "s3cret" not in described
+    env = load_settings(
+        {"HUB_DATABASE_URL": "postgres://x@h/d", "HUB_DATABASE_SCHEMA": "city_b"}, toml
+    )
+    assert (env.database_url, env.database_schema) == ("postgres://x@h/d", "city_b")
+    assert describe_store(load_settings({"HUB_HOME": str(tmp_path)}, tmp_path / "none.toml")) == (
+        f"SQLite files in {tmp_path}"
+    )
+    with pytest.raises(ConfigError, match="must be a PostgreSQL URL"):
+        load_settings({"HUB_DATABASE_URL": "mysql://x@h/d"}, toml)
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
+    settings = Settings(
+        home=tmp_path, database_url="postgresql://hub:s3cret@127.0.0.1:1/sp?connect_timeout=1"
+    )
+    with pytest.raises(StoreError, match="cannot be reached") as refused:
+        open_store(settings)
+    assert "hub@127.0.0.1:1/sp" in str(refused.value) and "s3cret" not in str(refused.value)
+
+
+def test_cek_status_failures_count_in_the_store(store_backend: Store, tmp_path: Path) -> None:
+    with SecurityDB.on(store_backend, tmp_path) as db:
+        checks = FailedChecks(db, per_day=2)
+        number = desk.normalise_number("sp-2026-0001")  # as check_status keys it
+
+        async def fail_twice() -> tuple[bool, bool]:
+            await checks.failed(number)
+            once = await checks.locked(number)
+            await checks.failed(number)
+            return once, await checks.locked(number)
+
+        assert asyncio.run(fail_twice()) == (False, True)
+        assert asyncio.run(checks.locked(desk.normalise_number("sp-2026-0002"))) is False
+        assert asyncio.run(checks.unlock("sp-2026-0001")) is True
+        assert asyncio.run(checks.locked(number)) is False
