@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import test_database_url
 from hubcli import hub, hub_env, served
 
 from hub.security import KeyStore, SecurityDB
@@ -60,10 +59,10 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+def pair(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Pair]:
     root = tmp_path_factory.mktemp("two-servers")
     schema = f"t_{uuid.uuid4().hex[:20]}"
-    url = test_database_url()
+    url = database_url
     shared = root / "shared-keys"
     shared.mkdir()
     for name in ("audit-key", "desk-nik-key"):
