@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from domain.shapes import Page, Row
+from hub.store.base import DATABASES
 from journal.sqlite import Closeable, open_database, settings_database
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ _COLUMNS = (
 
 
 def cycles_path(home: Path) -> Path:
-    return home / "cycles.sqlite"
+    return home / DATABASES["cycles"]
 
 
 class SqliteCycles:

@@ -41,6 +41,7 @@ from hub.priority import in_yielding_thread
 from hub.published import Generation, current, open_generation, publish
 from hub.settings import Settings
 from hub.store import open_store
+from hub.store.base import DATABASES
 from journal import Journal, NewFact, kinds
 from journal.sqlite import Closeable, open_database, settings_database
 from linkage import (
@@ -79,7 +80,7 @@ class IntakeStore:
         `$HUB_HOME/intake.sqlite` when none is given (tests, tools)."""
         self.config_dir = self.config_dir_of(home)
         home.mkdir(parents=True, exist_ok=True)
-        self._db, opened = open_database(db or home / "intake.sqlite", "intake")
+        self._db, opened = open_database(db or home / DATABASES["intake"], "intake")
         self._owner: Closeable | None = opened
         self._db.apply(
             [

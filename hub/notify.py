@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from hub.settings import Settings
-from hub.store.base import Ddl
+from hub.store.base import DATABASES, Ddl
 from journal.sqlite import Closeable, open_database, settings_database
 from schema.services import Notification
 
@@ -116,7 +116,7 @@ FAILED: Final = "failed"
 
 
 def outbox_path(settings: Settings) -> Path:
-    return settings.home / "notify.sqlite"
+    return settings.home / DATABASES["notify"]
 
 
 def message_key(message: Notification) -> str:

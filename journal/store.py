@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hub.store.base import DATABASES
 from journal.facts import Fact, NewFact, jsonable
 from journal.kinds import origin_of
 from journal.sqlite import Closeable, open_database, settings_database
@@ -51,7 +52,7 @@ MAX_READ = 1000
 
 
 def journal_path(home: Path) -> Path:
-    return home / "journal.sqlite"
+    return home / DATABASES["journal"]
 
 
 class Journal:

@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hub.store.base import DATABASES
 from journal.sqlite import Closeable, open_database, settings_database
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ _SCHEMA = (
 
 
 def ledger_path(home: Path) -> Path:
-    return home / "identities.sqlite"
+    return home / DATABASES["identities"]
 
 
 @dataclass(frozen=True)
