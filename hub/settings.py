@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.regions.population import POPULATION_FILE
@@ -31,8 +31,10 @@ from domain.thresholds import (
     REPORT_CUTOFF_DAY,
     REPORT_CUTOFF_MAX,
 )
-from graph import GraphTarget
 from hub.errors import ConfigError
+
+if TYPE_CHECKING:  # the graph package (the Neo4j driver) loads only where a command needs it
+    from graph import GraphTarget
 
 Mode = Literal["dev", "production"]
 LinkageEngine = Literal["duckdb", "spark"]
@@ -208,6 +210,8 @@ class Settings:
 
 def graph_target(settings: Settings) -> GraphTarget:
     """Where the graph is and how to log in: the server and every CLI command take it here."""
+    from graph import GraphTarget
+
     user, password = settings.neo4j_auth()
     return GraphTarget(
         uri=settings.bolt_uri, user=user, password=password, database=settings.neo4j_database
