@@ -227,11 +227,8 @@ def _erase(
     # the journal forgets what the API recorded about them (hub load would replay
     # it), every fact of their desk requests and complaints too, and the messages
     # about those go from the outbox (a web-form request's first fact names no one)
-    journal = Journal.of(settings)
-    try:
-        _forget_facts(settings, journal, result, touched_households)
-    finally:
-        journal.close()
+    journal = Journal.of(settings)  # closed at the end: the desk's requests need it too
+    _forget_facts(settings, journal, result, touched_households)
     ledger = IdentityLedger.of(settings)
     try:
         ledger.forget(keys, result.persons)
