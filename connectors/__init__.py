@@ -8,11 +8,12 @@ record, validate, quarantine, and stage versioned records in DuckDB.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
 
+from connectors.base import Reader
 from connectors.config import HttpOptions, SourceConfig, load_configs, write_config
 from connectors.errors import (
     ConnectorError,
@@ -35,17 +36,21 @@ def ingest(
     progress: Progress | None = None,
     *,
     raise_errors: bool = True,
+    readers: Mapping[str, Reader] | None = None,
 ) -> list[SourceSummary]:
     """Ingest each source as one batch, in order.
 
     With `raise_errors=False` a failing source is reported in its summary's
     `error` and the others still run; its earlier data stays as it was.
+    `readers` reads the sources of these kinds (the hub's API submissions,
+    `kind = "intake"`, which only the hub can read).
     """
     ensure_staging_tables(con)
     summaries: list[SourceSummary] = []
+    chosen = readers or {}
     for config in configs:
         try:
-            summaries.append(ingest_source(con, config, progress))
+            summaries.append(ingest_source(con, config, progress, chosen.get(config.kind)))
         except ConnectorError as exc:
             if raise_errors:
                 raise

@@ -6,7 +6,8 @@ make_ingest_commands(app, open_db, default_config=Path("sources"))
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from connectors import flagged_rows, ingest, load_configs, quarantined_rows
+from connectors.base import Reader
 from connectors.config import SourceConfig
 from connectors.errors import ConnectorError
 from connectors.staging import SourceSummary
@@ -30,13 +32,15 @@ def make_ingest_commands(
     default_config: Path = Path("sources"),
     extra_configs: Callable[[], list[Path]] | None = None,
     after_ingest: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+    readers: Callable[[], AbstractContextManager[Mapping[str, Reader]]] | None = None,
 ) -> None:
     """Register `ingest` and `quarantine` on `app`; `open_db` opens the staging DuckDB.
 
     `extra_configs` names config folders read on every ingest besides `--config`
     (the hub's API submissions); folders that do not exist yet are skipped.
     `after_ingest` runs on the open database after a successful ingest (the
-    hub publishes it for its servers)."""
+    hub publishes it for its servers). `readers` opens, for one ingest, the
+    readers of kinds only the caller can read (the hub's API submissions)."""
 
     @app.command("ingest")
     def ingest_command(
@@ -61,7 +65,8 @@ def make_ingest_commands(
                 raise _fail(console, f"no source with id '{source}' in {config or default_config}.")
         con = open_db()
         try:
-            summaries = _ingest_with_progress(con, configs, console, quiet=as_json)
+            with readers() if readers else nullcontext({}) as chosen:
+                summaries = _ingest_with_progress(con, configs, console, as_json, chosen)
             if after_ingest is not None:
                 after_ingest(con)
         finally:
@@ -146,6 +151,7 @@ def _ingest_with_progress(
     configs: list[SourceConfig],
     console: Console,
     quiet: bool,
+    readers: Mapping[str, Reader],
 ) -> list[SourceSummary]:
     with Progress(
         TextColumn("{task.description}"),
@@ -163,7 +169,7 @@ def _ingest_with_progress(
                 tasks[source] = bar.add_task(source, total=total, step=step)
             bar.update(tasks[source], completed=done, step=step)
 
-        return ingest(con, configs, progress, raise_errors=False)
+        return ingest(con, configs, progress, raise_errors=False, readers=readers)
 
 
 def summary_table(summaries: list[SourceSummary]) -> Table:

@@ -42,7 +42,8 @@ from connectors.canonical import DECILE_FIELDS, PERSON_FIELDS, SERVICE_FIELDS
 from connectors.errors import SourceConfigError
 from connectors.legal import LEGAL_BASES, purposes
 
-KINDS: Final[tuple[str, ...]] = ("csv", "xlsx", "json", "http-json", "sql")
+#: "intake" is the hub's API submissions, read from its store (`hub.intake.IntakeReader`)
+KINDS: Final[tuple[str, ...]] = ("csv", "xlsx", "json", "http-json", "sql", "intake")
 #: what a source's rows are: person records (with services), or a DTSEN decile file
 CONTENTS: Final[tuple[str, ...]] = ("persons", "deciles")
 ORGANIZATION_TYPES: Final[tuple[str, ...]] = ("agency", "foundation", "dinsos")

@@ -14,13 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
+import pyarrow as pa
 
 from connectors.base import Loaded, Reader, literal, quote, release, resolve_columns
 from connectors.canonical import PERSON_FIELDS
 from connectors.config import SourceConfig
 from connectors.csv_file import CsvReader
 from connectors.deciles import stage_deciles
-from connectors.errors import ConnectorError, EmptySourceError, StagingError
+from connectors.errors import ConnectorError, EmptySourceError, SourceConfigError, StagingError
 from connectors.http_json import HttpJsonReader
 from connectors.json_file import JsonReader
 from connectors.mapping import BatchSql, clean, norm_area, value_map
@@ -29,12 +30,27 @@ from connectors.staging_tables import ensure_staging_tables
 from connectors.xlsx_file import XlsxReader
 from domain import sql as identity_sql
 
+
+class _HubIntake(Reader):
+    """Stands for the hub's API submissions (`kind = "intake"`), which only the
+    hub can read: it gives `ingest` a reader over its store."""
+
+    kind = "intake"
+
+    def read(self, config: SourceConfig) -> pa.Table:
+        raise SourceConfigError(
+            str(config.config_file), "kind",
+            "an 'intake' source is the hub's API submissions: run `hub ingest`.",
+        )  # fmt: skip
+
+
 READERS: dict[str, Callable[[], Reader]] = {
     "csv": CsvReader,
     "xlsx": XlsxReader,
     "json": JsonReader,
     "http-json": HttpJsonReader,
     "sql": SqlReader,
+    "intake": _HubIntake,
 }
 _AREA_REFS = {"kelurahan": "ref_kelurahan", "kecamatan": "ref_kecamatan"}
 _INCOMING = "_stg_incoming"

@@ -40,7 +40,7 @@ from hub.dci.service import DciService
 from hub.errors import ConfigError
 from hub.intake import LinkageServices
 from hub.media import GraphQLResponseMedia
-from hub.notify import notifier_for
+from hub.notify import Outbox, notifier_for
 from hub.security import (
     AuditLog,
     Authenticator,
@@ -214,8 +214,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     purposes = PurposeRegistry(strict=settings.mode == "production")
     grants = SqliteGrants(security)
     watch = SubmissionWatch.from_settings(security, settings)
-    journal = Journal.at_home(settings.home)
-    cycles = SqliteCycles.at_home(settings.home)
+    journal = Journal(store.database("journal"))
+    cycles = SqliteCycles(store.database("cycles"))
     analytics = StagingAnalytics(
         settings,
         journal,
@@ -225,7 +225,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         areas = worker_areas(settings.worker_areas_file, settings.desk_organization)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"worker_areas_file: {exc}") from None
-    notifier = notifier_for(settings)
+    notifier = notifier_for(settings, Outbox(store.database("notify")))
     desk_key = nik_key(settings)
     if security.shared:  # every server sharing the database digests NIKs alike
         security.claim_key("desk-nik", desk_key, nik_key_path(settings))
@@ -314,7 +314,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         driver = None
-        linkage = await asyncio.to_thread(LinkageServices.open, settings, journal)
+        linkage = await asyncio.to_thread(LinkageServices.open, settings, journal, store)
         runtime.linkage = linkage
         if runtime.services is None:
             conn = graph_target(settings)
@@ -370,6 +370,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             cycles.close()
             if driver is not None:
                 await driver.close()
+            store.close()  # the state's files or pool, last: the stores above are on it
 
     return Starlette(
         routes=[

@@ -26,7 +26,7 @@ from hub.dci.cli import make_dci_app
 from hub.demo import run_demo
 from hub.errors import HubError
 from hub.failures import DEBUG_ENV, debug_requested, describe
-from hub.intake import IntakeStore
+from hub.intake import IntakeStore, intake_readers
 from hub.priority import yield_to_server
 from hub.report_cli import make_report_app
 from hub.security.cli import make_audit_app, make_keys_app
@@ -125,6 +125,7 @@ make_ingest_commands(
     default_config=Path("sources"),
     extra_configs=lambda: [IntakeStore.config_dir_of(get_settings().home)],
     after_ingest=lambda con: pipeline.publish_staging(get_settings(), con),
+    readers=lambda: intake_readers(get_settings()),
 )
 make_linkage_commands(app, _open_db, _model_dir, run=_link)
 app.add_typer(make_keys_app(get_settings), name="keys", help="API keys per organization.")

@@ -1,4 +1,5 @@
-"""Program cycles and their frozen rosters, in `$HUB_HOME/cycles.sqlite`.
+"""Program cycles and their frozen rosters, in the store's "cycles" database
+(`$HUB_HOME/cycles.sqlite`, or the shared PostgreSQL of `HUB_DATABASE_URL`).
 
 `SqliteCycles` is the schema's `ProgramCycles`. A roster is written once, in
 the transaction that approves its cycle, and never changed (what was paid
@@ -15,10 +16,15 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from domain.shapes import Page, Row
-from journal.sqlite import SqliteFile
+from hub.store.base import DATABASES
+from journal.sqlite import Closeable, open_database, settings_database
+
+if TYPE_CHECKING:
+    from hub.settings import Settings
+    from hub.store.base import Database
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS cycles (
@@ -46,7 +52,7 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS payouts (
         cycle_id TEXT NOT NULL REFERENCES cycles (cycle_id),
         household_id TEXT NOT NULL,
-        amount REAL NOT NULL,
+        amount {real} NOT NULL,
         paid_on TEXT NOT NULL,
         service_id TEXT NOT NULL,
         PRIMARY KEY (cycle_id, household_id)
@@ -59,7 +65,7 @@ _LATER: Final = {
     "paid_on": "TEXT",
     "funder": "TEXT",
     "paid_households": "INTEGER",
-    "paid_amount": "REAL",
+    "paid_amount": "{real}",
     "closed_by": "TEXT",
     "closed_at": "TEXT",
     "close_note": "TEXT",
@@ -83,30 +89,43 @@ _COLUMNS = (
 
 
 def cycles_path(home: Path) -> Path:
-    return home / "cycles.sqlite"
+    return home / DATABASES["cycles"]
 
 
 class SqliteCycles:
-    def __init__(self, path: Path) -> None:
-        self._file = SqliteFile(path)
-        with self._file.write() as con:
-            for statement in _SCHEMA:
-                con.execute(statement)
-            have = {r[1] for r in con.execute("PRAGMA table_info(cycles)").fetchall()}
+    """The cycles on the store's seam (SQLite or PostgreSQL; the name is older
+    than the seam). A status moves by one conditional UPDATE, which both
+    back-ends re-check under the writer's lock, so no extra lock is named."""
+
+    def __init__(self, db: Database | Path, *, owner: Closeable | None = None) -> None:
+        """`owner`: what `close` closes besides a file opened here (a store of
+        the instance's own)."""
+        self._db, opened = open_database(db, "cycles")
+        self._owner = opened or owner
+        self._db.apply(_SCHEMA)
+        have = self._db.columns("cycles")
+        with self._db.write() as con:
             for column, kind in _LATER.items():
                 if column not in have:
-                    con.execute(f"ALTER TABLE cycles ADD COLUMN {column} {kind}")
+                    con.execute(f"ALTER TABLE cycles ADD COLUMN {column} {con.dialect.ddl(kind)}")
 
     @classmethod
     def at_home(cls, home: Path) -> SqliteCycles:
+        """The cycles file of a home (SQLite; tests and tools without settings)."""
         return cls(cycles_path(home))
+
+    @classmethod
+    def of(cls, settings: Settings) -> SqliteCycles:
+        """The cycles of the store the settings name (`HUB_DATABASE_URL`)."""
+        db, store = settings_database(settings, "cycles")
+        return cls(db, owner=store)
 
     async def open(self, cycle: Mapping[str, Any]) -> Row:
         return await asyncio.to_thread(self._open, cycle)
 
     def _open(self, cycle: Mapping[str, Any]) -> Row:
         row = {c: cycle.get(c) for c in _COLUMNS}
-        with self._file.write() as con:
+        with self._db.write() as con:
             con.execute(
                 f"INSERT INTO cycles ({', '.join(_COLUMNS)}) VALUES "
                 f"({', '.join('?' for _ in _COLUMNS)})",
@@ -136,7 +155,7 @@ class SqliteCycles:
     ) -> Row | None:
         entries = [(json.loads(e)["household_id"], e) for e in roster]
         members = sum(int(json.loads(e)["facts"]["members"]) for _, e in entries)
-        with self._file.write() as con:
+        with self._db.write() as con:
             moved = con.execute(
                 "UPDATE cycles SET status = 'APPROVED', approved_by = ?, approved_at = ?, "
                 "rule_version = ?, households = ?, members = ? "
@@ -182,7 +201,7 @@ class SqliteCycles:
     ) -> Row | None:
         """Record what was paid (household, amount, the service recorded for it)
         and mark the cycle DISTRIBUTED, only if it is APPROVED (else None)."""
-        with self._file.write() as con:
+        with self._db.write() as con:
             moved = con.execute(
                 "UPDATE cycles SET status = 'DISTRIBUTED', distributed_by = ?, "
                 "distributed_at = ?, paid_on = ?, funder = ?, paid_households = ?, "
@@ -215,7 +234,7 @@ class SqliteCycles:
         self, cycle_id: str, closed_by: str, closed_at: datetime, note: str
     ) -> Row | None:
         """Mark a DISTRIBUTED cycle CLOSED (else None: nothing changes)."""
-        with self._file.write() as con:
+        with self._db.write() as con:
             moved = con.execute(
                 "UPDATE cycles SET status = 'CLOSED', closed_by = ?, closed_at = ?, "
                 "close_note = ? WHERE cycle_id = ? AND status = 'DISTRIBUTED'",
@@ -227,51 +246,48 @@ class SqliteCycles:
         return await asyncio.to_thread(self._payouts, cycle_id)
 
     def _payouts(self, cycle_id: str) -> dict[str, float]:
-        rows = (
-            self._file.connection()
-            .execute("SELECT household_id, amount FROM payouts WHERE cycle_id = ?", [cycle_id])
-            .fetchall()
-        )
+        with self._db.read() as con:
+            rows = con.execute(
+                "SELECT household_id, amount FROM payouts WHERE cycle_id = ?", [cycle_id]
+            ).fetchall()
         return {str(h): float(a) for h, a in rows}
 
     async def cycles(self, *, program: str | None, offset: int, limit: int) -> Page:
         return await asyncio.to_thread(self._cycles, program, offset, limit)
 
     def _cycles(self, program: str | None, offset: int, limit: int) -> Page:
-        con = self._file.connection()
         where, params = ("WHERE program = ?", [program]) if program else ("", [])
-        total = con.execute(f"SELECT count(*) FROM cycles {where}", params).fetchone()[0]
-        rows = con.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM cycles {where} "
-            "ORDER BY period_start DESC, opened_at DESC, cycle_id LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        ).fetchall()
+        with self._db.read() as con:
+            total = con.execute(f"SELECT count(*) FROM cycles {where}", params).fetchone()[0]
+            rows = con.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM cycles {where} "
+                "ORDER BY period_start DESC, opened_at DESC, cycle_id LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ).fetchall()
         return {"rows": [dict(zip(_COLUMNS, r, strict=True)) for r in rows], "total": int(total)}
 
     async def cycle(self, cycle_id: str) -> Row | None:
         return await asyncio.to_thread(self._cycle, cycle_id)
 
     def _cycle(self, cycle_id: str) -> Row | None:
-        found = (
-            self._file.connection()
-            .execute(f"SELECT {', '.join(_COLUMNS)} FROM cycles WHERE cycle_id = ?", [cycle_id])
-            .fetchone()
-        )
+        with self._db.read() as con:
+            found = con.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM cycles WHERE cycle_id = ?", [cycle_id]
+            ).fetchone()
         return dict(zip(_COLUMNS, found, strict=True)) if found else None
 
     async def roster(self, cycle_id: str, *, offset: int, limit: int | None) -> list[str]:
         return await asyncio.to_thread(self._roster, cycle_id, offset, limit)
 
     def _roster(self, cycle_id: str, offset: int, limit: int | None) -> list[str]:
-        rows = (
-            self._file.connection()
-            .execute(
-                "SELECT entry FROM roster WHERE cycle_id = ? ORDER BY household_id "
-                "LIMIT ? OFFSET ?",
-                [cycle_id, -1 if limit is None else limit, offset],
-            )
-            .fetchall()
-        )
+        with self._db.read() as con:
+            # all of it: LIMIT -1 in SQLite (which wants a LIMIT before OFFSET), ALL in PostgreSQL
+            bound = ("-1" if con.dialect.name == "sqlite" else "ALL") if limit is None else "?"
+            rows = con.execute(
+                f"SELECT entry FROM roster WHERE cycle_id = ? ORDER BY household_id"
+                f" LIMIT {bound} OFFSET ?",
+                [cycle_id, *([] if limit is None else [limit]), offset],
+            ).fetchall()
         return [str(r[0]) for r in rows]
 
     def forget(self, households: Collection[str]) -> int:
@@ -281,14 +297,15 @@ class SqliteCycles:
         if not ids:
             return 0
         marks = ", ".join("?" for _ in ids)
-        with self._file.write() as con:
+        with self._db.write() as con:
             con.execute(f"DELETE FROM payouts WHERE household_id IN ({marks})", ids)
             return int(
                 con.execute(f"DELETE FROM roster WHERE household_id IN ({marks})", ids).rowcount
             )
 
     def close(self) -> None:
-        self._file.close()
+        if self._owner is not None:
+            self._owner.close()
 
 
 def _text(value: Any) -> Any:

@@ -156,7 +156,7 @@ def _decile_update(
     update = city / UPDATES / "config"
     if not update.is_dir():
         return
-    journal = Journal.at_home(settings.home)
+    journal = Journal.of(settings)
     try:
         head = journal.head()
         ingest(con, load_configs(update))

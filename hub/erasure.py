@@ -24,12 +24,12 @@ import duckdb
 from connectors.erasure import erase_staged, expired_records
 from connectors.staging_tables import ensure_staging_tables
 from graph import desk_items, open_driver, stale_web_forms
-from hub.cycles import SqliteCycles, cycles_path
+from hub.cycles import SqliteCycles
 from hub.errors import HubError
 from hub.graph_sync import drain_erasures, queue_erasure
 from hub.intake import IntakeStore
 from hub.localgraph import ensure_neo4j
-from hub.notify import Outbox, outbox_path
+from hub.notify import Outbox
 from hub.security.audit import AuditEvent, AuditLog
 from hub.settings import Settings, graph_target
 from hub.status_check import nik_key
@@ -94,11 +94,11 @@ def erase_person(
         raise HubError("say why with --reason (e.g. the request's letter number); it is audited.")
     keys = records_of_person(con, person_id)  # under every id the person had
     # and records linked through the API but not staged yet (linkage.ledger)
-    pending = [
-        a.record_key
-        for a in IdentityLedger.at_home(settings.home).assignments()
-        if a.person_id == person_id
-    ]
+    ledger = IdentityLedger.of(settings)
+    try:
+        pending = [a.record_key for a in ledger.assignments() if a.person_id == person_id]
+    finally:
+        ledger.close()
     keys = sorted({*keys, *pending})
     if not keys and not known_person(con, person_id):
         raise HubError(
@@ -136,12 +136,11 @@ def apply_retention(
     if dry_run:
         return result
     at = now.astimezone(dt.UTC) if now else dt.datetime.now(dt.UTC)
-    if outbox_path(settings).exists():
-        box = Outbox(outbox_path(settings))
-        try:
-            result.messages = box.forget(at - dt.timedelta(days=settings.notify_retention_days))
-        finally:
-            box.close()
+    box = Outbox.of(settings)
+    try:
+        result.messages = box.forget(at - dt.timedelta(days=settings.notify_retention_days))
+    finally:
+        box.close()
     unverified = _expire_web_forms(
         settings, con, at - dt.timedelta(days=settings.web_form_retention_days)
     )
@@ -178,7 +177,7 @@ def _expire_web_forms(
         ids = [str(i["id"]) for i in stale]
         queue_erasure(con, record_keys=(), persons=(), households=(), service_requests=ids)
         drain_erasures(con, driver, settings.neo4j_database)
-    journal = Journal.at_home(settings.home)
+    journal = Journal.of(settings)
     try:
         journal.forget(subjects=ids)
     finally:
@@ -220,32 +219,27 @@ def _erase(
         con.execute("ROLLBACK")
         raise
     # submissions through the API not ingested yet: `hub ingest` must not stage them again
-    if (settings.home / "intake.sqlite").exists():
-        IntakeStore(settings.home).forget(keys)
+    intake = IntakeStore.of(settings)
+    try:
+        intake.forget(keys)
+    finally:
+        intake.close()
     # the journal forgets what the API recorded about them (hub load would replay
     # it), every fact of their desk requests and complaints too, and the messages
     # about those go from the outbox (a web-form request's first fact names no one)
-    journal = Journal.at_home(settings.home)
-    desk = journal.about(
-        persons=result.persons, households=result.households, kinds=kinds.SERVICE_DESK
-    )
-    numbers = {str(f.payload.get("row", {}).get("number") or "") for f in desk} - {""}
-    result.desk_messages = _erase_messages(settings, numbers, ())
-    # a complaint's targeting finding about a household of theirs holds what was
-    # derived from them; its fact names the household only (graph.erasure drops
-    # the node with the person)
-    findings = journal.about(
-        households=touched_households, kinds=(kinds.REPORTED_FINDING_RECORDED,)
-    )
-    journal.forget(
-        persons=result.persons,
-        households=result.households,
-        subjects=sorted({f.subject for f in (*desk, *findings) if f.subject}),
-    )
-    IdentityLedger.at_home(settings.home).forget(keys, result.persons)
+    journal = Journal.of(settings)  # closed at the end: the desk's requests need it too
+    _forget_facts(settings, journal, result, touched_households)
+    ledger = IdentityLedger.of(settings)
+    try:
+        ledger.forget(keys, result.persons)
+    finally:
+        ledger.close()
     # and the program cycles' frozen rosters (the cycles keep their approved counts)
-    if cycles_path(settings.home).exists():
-        SqliteCycles.at_home(settings.home).forget(result.households)
+    cycles = SqliteCycles.of(settings)
+    try:
+        cycles.forget(result.households)
+    finally:
+        cycles.close()
     # the graph loses what is queued: these, and what an earlier erasure could
     # not reach (Neo4j down); on failure the queue keeps it for the next run
     ensure_neo4j(settings)
@@ -281,6 +275,27 @@ def _erase(
     return result
 
 
+def _forget_facts(
+    settings: Settings, journal: Journal, result: Erasure, touched_households: Sequence[str]
+) -> None:
+    desk = journal.about(
+        persons=result.persons, households=result.households, kinds=kinds.SERVICE_DESK
+    )
+    numbers = {str(f.payload.get("row", {}).get("number") or "") for f in desk} - {""}
+    result.desk_messages = _erase_messages(settings, numbers, ())
+    # a complaint's targeting finding about a household of theirs holds what was
+    # derived from them; its fact names the household only (graph.erasure drops
+    # the node with the person)
+    findings = journal.about(
+        households=touched_households, kinds=(kinds.REPORTED_FINDING_RECORDED,)
+    )
+    journal.forget(
+        persons=result.persons,
+        households=result.households,
+        subjects=sorted({f.subject for f in (*desk, *findings) if f.subject}),
+    )
+
+
 def _niks(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[str]) -> set[str]:
     """The NIKs these records give (staged, or submitted and not staged yet)."""
     ensure_staging_tables(con)
@@ -292,10 +307,11 @@ def _niks(settings: Settings, con: duckdb.DuckDBPyConnection, keys: Sequence[str
             [list(keys)],
         ).fetchall()
     }
-    if (settings.home / "intake.sqlite").exists():
-        found |= {
-            str(s["nik"]) for s in IntakeStore(settings.home).submissions(keys) if s.get("nik")
-        }
+    intake = IntakeStore.of(settings)
+    try:
+        found |= {str(s["nik"]) for s in intake.submissions(keys) if s.get("nik")}
+    finally:
+        intake.close()
     return {_digits(n) for n in found} - {""}
 
 
@@ -328,9 +344,9 @@ def _digits(text: str) -> str:
 
 def _erase_messages(settings: Settings, numbers: Collection[str], phones: Collection[str]) -> int:
     """Delete the outbox's messages about these requests or complaints, or to these phones."""
-    if not (numbers or phones) or not outbox_path(settings).exists():
+    if not (numbers or phones):
         return 0
-    box = Outbox(outbox_path(settings))
+    box = Outbox.of(settings)
     try:
         return box.erase(sorted(numbers), sorted(phones))
     finally:

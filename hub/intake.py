@@ -1,12 +1,15 @@
 """Records submitted through the API (`submitRecord`): kept, linked at once,
 and staged like any other source on the next `hub ingest`.
 
-Each submission is written first to `$HUB_HOME/intake.sqlite` (SQLite, so
-the server and the CLI can both use it), then linked in real time against the
+Each submission is written first to the store's "intake" database
+(`$HUB_HOME/intake.sqlite`, or the shared PostgreSQL of `HUB_DATABASE_URL`, so
+the servers and the CLI all use it), then linked in real time against the
 identities of the published staging generation (hub.published); the ids it gets
 are kept in the identity ledger (linkage.ledger), never in staging, so the
 server holds no lock on `hub.duckdb`. Every submitting organization gets a source config under
-`$HUB_HOME/intake/config/`, which `hub ingest` reads along with the others, so
+`$HUB_HOME/intake/config/` (`kind = "intake"`: it names no file; `hub ingest`
+reads the organization's rows from the store through `IntakeReader`), which
+`hub ingest` reads along with the others, so
 submissions get the same validation, quarantine and lineage as a file source,
 and the next full `hub link` keeps the ids handed out here.
 """
@@ -17,25 +20,30 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 
+from connectors.base import Reader, arrow_from_rows
 from connectors.canonical import INTAKE_SOURCE_PREFIX, PERSON_FIELDS, organization_slug
-from connectors.config import write_config
+from connectors.config import SourceConfig, read_config_file, write_config
+from connectors.errors import ConnectorError
 from domain.shapes import Page
 from hub.failures import describe
 from hub.pipeline import linkage_settings
 from hub.priority import in_yielding_thread
 from hub.published import Generation, current, open_generation, publish
 from hub.settings import Settings
+from hub.store import open_store
+from hub.store.base import DATABASES
 from journal import Journal, NewFact, kinds
+from journal.sqlite import Closeable, open_database, settings_database
 from linkage import (
     IdentityLedger,
     NameTokens,
@@ -49,6 +57,9 @@ from linkage import (
     resolve_pair,
 )
 from schema.errors import ServiceError
+
+if TYPE_CHECKING:
+    from hub.store.base import Conn, Database, Store
 
 _log = logging.getLogger("hub.intake")
 _FIELDS: tuple[str, ...] = tuple(PERSON_FIELDS)
@@ -64,43 +75,64 @@ class IntakeStore:
     """The submissions, one row per (organization, source_record_id); a resubmission
     replaces the row, and `hub ingest` then stages it as a new version."""
 
-    def __init__(self, home: Path) -> None:
-        self.path = home / "intake.sqlite"
+    def __init__(self, home: Path, db: Database | None = None) -> None:
+        """The submissions of `home` in `db` (the server's store), or in
+        `$HUB_HOME/intake.sqlite` when none is given (tests, tools)."""
         self.config_dir = self.config_dir_of(home)
-        self._lock = threading.Lock()
         home.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute(
+        self._db, opened = open_database(db or home / DATABASES["intake"], "intake")
+        self._owner: Closeable | None = opened
+        self._db.apply(
+            [
                 f"CREATE TABLE IF NOT EXISTS submissions (organization TEXT NOT NULL, "
                 f"{_COLUMNS}, submitted_at TEXT NOT NULL, "
                 "PRIMARY KEY (organization, source_record_id))"
-            )
+            ]
+        )
+        self._upgrade_configs()
+
+    @classmethod
+    def of(cls, settings: Settings) -> IntakeStore:
+        """The intake of the store the settings name (`HUB_DATABASE_URL`)."""
+        db, store = settings_database(settings, "intake")
+        made = cls(settings.home, db)
+        made._owner = store
+        return made
 
     @staticmethod
     def config_dir_of(home: Path) -> Path:
         return home / "intake" / "config"
 
-    def _connect(self) -> sqlite3.Connection:
-        con = sqlite3.connect(self.path, timeout=30)
-        con.execute("PRAGMA journal_mode=WAL")
-        return con
-
     def save(self, organization: str, record: Mapping[str, Any]) -> None:
         values = [_text(record.get(f)) for f in _FIELDS]
         marks = ", ".join("?" for _ in range(len(_FIELDS) + 2))
-        with self._lock, self._connect() as con:
+        later = ", ".join(f"{f} = excluded.{f}" for f in (*_FIELDS, "submitted_at"))
+        with self._db.write() as con:
             con.execute(
-                f"INSERT OR REPLACE INTO submissions (organization, {', '.join(_FIELDS)}, "
-                f"submitted_at) VALUES ({marks})",
+                f"INSERT INTO submissions (organization, {', '.join(_FIELDS)}, "
+                f"submitted_at) VALUES ({marks}) ON CONFLICT (organization, source_record_id)"
+                f" DO UPDATE SET {later}",
                 [organization, *values, datetime.now(UTC).isoformat()],
             )
         self._write_config(organization)
+
+    def rows(self, organization: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """An organization's submissions as `hub ingest` reads them (columns,
+        rows), oldest first."""
+        names = ["organization", *_FIELDS, "submitted_at"]
+        with self._db.read() as con:
+            rows = con.execute(
+                f"SELECT {', '.join(names)} FROM submissions WHERE organization = ?"
+                " ORDER BY submitted_at, source_record_id",
+                [organization],
+            ).fetchall()
+        return names, [tuple(r) for r in rows]
 
     def forget(self, record_keys: Sequence[str]) -> int:
         """Delete the submissions behind these record keys (`api-<org>:<id>`),
         so that `hub ingest` never stages an erased one again; how many went."""
         gone = 0
-        with self._lock, self._connect() as con:
+        with self._db.write() as con:
             for organization, record_id in self._behind(con, record_keys):
                 gone += con.execute(
                     "DELETE FROM submissions WHERE organization = ? AND source_record_id = ?",
@@ -113,7 +145,7 @@ class IntakeStore:
         subject access report shows those not staged yet), oldest first."""
         names = ["organization", *_FIELDS, "submitted_at"]
         found: list[dict[str, Any]] = []
-        with self._lock, self._connect() as con:
+        with self._db.read() as con:
             for organization, record_id in self._behind(con, record_keys):
                 row = con.execute(
                     f"SELECT {', '.join(names)} FROM submissions"
@@ -130,7 +162,7 @@ class IntakeStore:
         return sorted(found, key=lambda r: (r["submitted_at"], r["record_key"]))
 
     @staticmethod
-    def _behind(con: sqlite3.Connection, record_keys: Sequence[str]) -> list[tuple[str, str]]:
+    def _behind(con: Conn, record_keys: Sequence[str]) -> list[tuple[str, str]]:
         """(organization, source_record_id) of each submission's record key."""
         wanted: dict[str, set[str]] = {}
         for key in record_keys:
@@ -147,30 +179,73 @@ class IntakeStore:
             for record_id in sorted(wanted.get(intake_source_id(organization), set()))
         ]
 
-    def _write_config(self, organization: str) -> None:
+    def close(self) -> None:
+        if self._owner is not None:
+            self._owner.close()
+
+    def _write_config(self, organization: str, *, again: bool = False) -> None:
         source = intake_source_id(organization)
         path = self.config_dir / f"{source}.toml"
-        if path.exists():
+        if path.exists() and not again:
             return
-        org = organization.replace("'", "''")
         write_config(
             path,
             {
                 "id": source,
-                "kind": "sql",
-                "location": "../../intake.sqlite",
+                "kind": IntakeReader.kind,
+                # read from the store (IntakeReader), whichever it is: no file
+                "location": "intake",
                 "organization": organization,
                 "organization_name": f"{organization} (API submissions)",
                 "organization_type": "foundation",
                 "date_formats": ["%Y-%m-%d"],
                 # erasure deletes submissions: an organization may have none left
                 "allow_empty": True,
-                "query": f"SELECT * FROM submissions WHERE organization = '{org}'",
                 "personal": ["nik", "no_kk", "full_name", "birth_date", "phone", "address"],
                 "special_category": ["ppks"],
                 "columns": {f: f for f in _FIELDS},
             },
         )
+
+    def _upgrade_configs(self) -> None:
+        """An organization's config written before the store (kind "sql" on
+        `intake.sqlite`) is written again to read through the store: with
+        `HUB_DATABASE_URL` the file is no longer where submissions go."""
+        if not self.config_dir.is_dir():
+            return
+        for file in sorted(self.config_dir.glob(f"{INTAKE_SOURCE_PREFIX}*.toml")):
+            try:
+                configs = read_config_file(file)
+            except ConnectorError:
+                continue
+            for config in configs:
+                if config.kind == "sql" and config.location.endswith("intake.sqlite"):
+                    self._write_config(config.organization, again=True)
+
+
+@contextlib.contextmanager
+def intake_readers(settings: Settings) -> Iterator[dict[str, Reader]]:
+    """For one `hub ingest`: the reader of the API submissions in the store the
+    settings name (`HUB_DATABASE_URL`, else `$HUB_HOME/intake.sqlite`)."""
+    store = IntakeStore.of(settings)
+    try:
+        yield {IntakeReader.kind: IntakeReader(store)}
+    finally:
+        store.close()
+
+
+class IntakeReader(Reader):
+    """`kind = "intake"`: an organization's API submissions, read from the
+    intake store (`hub ingest` gives the hub's own; see `intake_readers`)."""
+
+    kind = "intake"
+
+    def __init__(self, store: IntakeStore) -> None:
+        self._store = store
+
+    def read(self, config: SourceConfig) -> pa.Table:
+        columns, rows = self._store.rows(config.organization)
+        return arrow_from_rows(columns, rows, range(1, len(rows) + 1))
 
 
 def _text(value: Any) -> str | None:
@@ -192,10 +267,10 @@ class Intake:
     and the event loop keeps serving reads."""
 
     def __init__(
-        self, generations: Generations, home: Path, journal: Journal | None = None
+        self, generations: Generations, store: IntakeStore, journal: Journal | None = None
     ) -> None:
         self._generations = generations
-        self._store = IntakeStore(home)
+        self._store = store
         self._journal = journal
         self._lock = asyncio.Lock()
         self._names = NameTokens()
@@ -254,6 +329,7 @@ class Intake:
 
     def close(self) -> None:
         self._names.close()
+        self._store.close()
 
 
 class Review:
@@ -498,17 +574,27 @@ class LinkageServices:
     generations: Generations | None = None
     intake: Intake | None = None
     review: Review | None = None
+    #: a store opened for these services alone (closed with them)
+    owned: Closeable | None = None
 
     @classmethod
-    def open(cls, settings: Settings, journal: Journal | None = None) -> LinkageServices:
+    def open(
+        cls, settings: Settings, journal: Journal | None = None, store: Store | None = None
+    ) -> LinkageServices:
+        """The services over `store` (the server's), or over a store of their
+        own for these settings when none is given."""
         bootstrap_publish(settings)
-        ledger = IdentityLedger.at_home(settings.home)
+        owned = open_store(settings) if store is None else None
+        shared = store or owned
+        assert shared is not None
+        ledger = IdentityLedger(shared.database("identities"))
         generations = Generations(settings, ledger)
         generations.refresh()
         return cls(
             generations,
-            Intake(generations, settings.home, journal),
+            Intake(generations, IntakeStore(settings.home, shared.database("intake")), journal),
             Review(generations, ledger, journal),
+            owned,
         )
 
     def close(self) -> None:
@@ -516,3 +602,5 @@ class LinkageServices:
             self.intake.close()
         if self.generations is not None:
             self.generations.close()
+        if self.owned is not None:
+            self.owned.close()

@@ -1,7 +1,8 @@
 """Residents' status messages (SMS or WhatsApp), behind one small interface
 (`schema.services.Notifier`): the front desk hands each message to the
 notifier the settings choose (`notify_sender`). Every message is written to
-the outbox table (`$HUB_HOME/notify.sqlite`) first, with a state, and is sent
+the outbox table (`$HUB_HOME/notify.sqlite`, or the shared PostgreSQL of
+`HUB_DATABASE_URL`) first, with a state, and is sent
 from there:
 
 - "outbox" (the default): the row stays `queued`, for an office's own sender
@@ -43,8 +44,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import sqlite3
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Collection
@@ -52,10 +51,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from hub.settings import Settings
+from hub.store.base import DATABASES, Ddl
+from journal.sqlite import Closeable, open_database, settings_database
 from schema.services import Notification
+
+if TYPE_CHECKING:
+    from hub.store.base import Conn, Database
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +84,18 @@ _ADDED: Final = {
     "next_at": "TEXT",
     "lease_until": "TEXT",
 }
+#: PostgreSQL's outbox: the same table, born with the added columns
+_PG_SCHEMA: Final = SCHEMA.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY").replace(
+    "    sent_at    TEXT\n", "    sent_at    TEXT,\n    key TEXT, next_at TEXT, lease_until TEXT\n"
+)
+#: a row as the outbox hands it out (a dict of these)
+_COLUMNS: Final = (
+    "id", "created_at", "phone", "text", "reference", "status", "sender", "state", "attempts",
+    "last_error", "sent_at", *_ADDED,
+)  # fmt: skip
+_ROW: Final = ", ".join(_COLUMNS)
+#: what an upgrade of old rows serialises on in PostgreSQL (servers starting at once)
+_LOCK: Final = "notify-upgrade"
 #: a message the old sender left queued or retrying, with no key (the sender kept
 #: no record of a post that may have reached the gateway): sent once if younger
 #: than this, else given up as `failed`, since a resident told days late of a
@@ -100,7 +116,7 @@ FAILED: Final = "failed"
 
 
 def outbox_path(settings: Settings) -> Path:
-    return settings.home / "notify.sqlite"
+    return settings.home / DATABASES["notify"]
 
 
 def message_key(message: Notification) -> str:
@@ -111,64 +127,70 @@ def message_key(message: Notification) -> str:
 
 class Outbox:
     """The outbox table: every message, with how its sending went. Shared by
-    the processes of one hub home (SQLite in WAL mode)."""
+    the processes of one hub home (SQLite in WAL mode), or by every server on
+    the shared PostgreSQL of `HUB_DATABASE_URL`."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        self._con.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        with self._lock, self._con:
-            self._con.execute("PRAGMA journal_mode=WAL")
-            self._con.execute(SCHEMA)
-            have = {str(r[1]) for r in self._con.execute("PRAGMA table_info(outbox)")}
+    def __init__(self, db: Database | Path, *, owner: Closeable | None = None) -> None:
+        """`owner`: what `close` closes besides a file opened here (a store of
+        the outbox's own)."""
+        self._db, opened = open_database(db, "notify")
+        self._owner = opened or owner
+        self._db.apply([Ddl(sqlite=SCHEMA, postgres=_PG_SCHEMA)])
+        have = self._db.columns("outbox")
+        with self._db.write(lock=_LOCK) as con:
             for column, kind in _ADDED.items():
                 if column not in have:
-                    self._con.execute(f"ALTER TABLE outbox ADD COLUMN {column} {kind}")
-            self._con.execute(
+                    con.execute(f"ALTER TABLE outbox ADD COLUMN {column} {kind}")
+            con.execute(
                 "CREATE UNIQUE INDEX IF NOT EXISTS outbox_key ON outbox (key) WHERE key IS NOT NULL"
             )
-            self._con.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_at)")
-            self._key_old_rows()
+            con.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_at)")
+            self._key_old_rows(con)
 
-    def _key_old_rows(self) -> None:
+    @classmethod
+    def of(cls, settings: Settings) -> Outbox:
+        """The outbox of the store the settings name (`HUB_DATABASE_URL`)."""
+        db, store = settings_database(settings, "notify")
+        return cls(db, owner=store)
+
+    def _key_old_rows(self, con: Conn) -> None:
         """The old sender's rows still to go (no key): those younger than
         `UNKEYED_RESEND_WINDOW` get their key and are sent once; older ones, and a
         second row of one status change, are `failed` with the reason."""
         bound = datetime.now(UTC) - UNKEYED_RESEND_WINDOW
-        rows = self._con.execute(
+        rows = con.execute(
             "SELECT id, created_at, phone, text, reference, status FROM outbox"
             " WHERE key IS NULL AND state IN (?, ?) ORDER BY id",
             (QUEUED, RETRYING),
         ).fetchall()
         taken = {
-            str(k) for (k,) in self._con.execute("SELECT key FROM outbox WHERE key IS NOT NULL")
+            str(k)
+            for (k,) in con.execute("SELECT key FROM outbox WHERE key IS NOT NULL").fetchall()
         }
-        for row in rows:
-            key = message_key(
-                Notification(row["phone"], row["text"], row["reference"], row["status"])
-            )
-            created = datetime.fromisoformat(str(row["created_at"]))
+        for row_id, created_at, phone, text, reference, status in rows:
+            key = message_key(Notification(phone, text, reference, status))
+            created = datetime.fromisoformat(str(created_at))
             if created.tzinfo is None:
                 created = created.replace(tzinfo=UTC)
             if created < bound or key in taken:
                 reason = UNKEYED_STALE if created < bound else f"not sent: a repeat of {key}"
-                self._con.execute(
+                con.execute(
                     "UPDATE outbox SET state = ?, last_error = ? WHERE id = ?",
-                    (FAILED, reason, row["id"]),
+                    (FAILED, reason, row_id),
                 )
             else:
                 taken.add(key)
-                self._con.execute("UPDATE outbox SET key = ? WHERE id = ?", (key, row["id"]))
+                con.execute("UPDATE outbox SET key = ? WHERE id = ?", (key, row_id))
 
     def add(self, message: Notification, sender: str) -> tuple[int, bool]:
         """Keep a message, `queued` and due now: its row id, and whether it is new
         (False: this status change was kept before, and nothing is added)."""
         now = _now()
-        with self._lock, self._con:
-            cur = self._con.execute(
+        with self._db.write() as con:
+            row = con.execute(
                 "INSERT INTO outbox (created_at, phone, text, reference, status, sender, state,"
-                " key, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                " key, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+                " RETURNING id",
                 (
                     now,
                     message.phone,
@@ -180,10 +202,10 @@ class Outbox:
                     message_key(message),
                     now,
                 ),
-            )
-            if cur.rowcount:
-                return int(cur.lastrowid or 0), True
-            row = self._con.execute(
+            ).fetchone()
+            if row is not None:
+                return int(row[0]), True
+            row = con.execute(
                 "SELECT id FROM outbox WHERE key = ?", (message_key(message),)
             ).fetchone()
             return int(row[0]), False
@@ -191,22 +213,28 @@ class Outbox:
     def claim(self, sender: str, lease: timedelta, limit: int = 50) -> list[dict[str, Any]]:
         """Take the due rows of `sender` to post (at most `limit`): queued or
         retrying whose time has come, or claimed by a process whose lease
-        lapsed. One transaction: two processes never take the same row."""
+        lapsed. One statement: two processes never take the same row (SQLite
+        holds the file's write lock; PostgreSQL locks the rows it picks and
+        skips those another claimer holds). Each row as it was before the claim."""
         now = datetime.now(UTC)
-        with self._lock, self._con:
-            self._con.execute("BEGIN IMMEDIATE")  # the read below is the write's
-            rows = self._con.execute(
-                "SELECT * FROM outbox WHERE sender = ? AND ("
+        with self._db.write() as con:
+            skip = "" if con.dialect.name == "sqlite" else " FOR UPDATE SKIP LOCKED"
+            due = (
+                "SELECT id FROM outbox WHERE sender = ? AND ("
                 " (state IN (?, ?) AND coalesce(next_at, created_at) <= ?)"
-                " OR (state = ? AND lease_until < ?)) ORDER BY id LIMIT ?",
-                (sender, QUEUED, RETRYING, now.isoformat(), SENDING, now.isoformat(), limit),
-            ).fetchall()
-            ids = [int(r["id"]) for r in rows]
-            self._con.executemany(
-                "UPDATE outbox SET state = ?, lease_until = ? WHERE id = ?",
-                [(SENDING, (now + lease).isoformat(), i) for i in ids],
+                f" OR (state = ? AND lease_until < ?)) ORDER BY id LIMIT ?{skip}"
             )
-        return [dict(r) for r in rows]
+            params = (sender, QUEUED, RETRYING, now.isoformat(), SENDING, now.isoformat(), limit)
+            rows = con.execute(
+                f"SELECT {_ROW} FROM outbox WHERE id IN ({due}) ORDER BY id", params
+            ).fetchall()
+            ids = [int(r[0]) for r in rows]
+            if ids:
+                con.execute(
+                    f"UPDATE outbox SET state = ?, lease_until = ? WHERE id IN ({_marks(ids)})",
+                    [SENDING, (now + lease).isoformat(), *ids],
+                )
+        return [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
 
     def attempted(
         self, message_id: int, error: str | None, retry_at: datetime | None = None
@@ -214,16 +242,16 @@ class Outbox:
         """One attempt: sent (no error), or its error kept and the row retried at
         `retry_at` (None: given up, `failed`)."""
         state = SENT if error is None else RETRYING if retry_at is not None else FAILED
-        with self._lock, self._con:
-            self._con.execute(
+        with self._db.write() as con:
+            con.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = ?,"
-                " lease_until = NULL, next_at = ?,"
-                " sent_at = CASE WHEN ? IS NULL THEN ? ELSE sent_at END WHERE id = ?",
+                " lease_until = NULL, next_at = ?, sent_at = CASE WHEN ? THEN ? ELSE sent_at END"
+                " WHERE id = ?",
                 (
                     error,
                     state,
                     retry_at.isoformat() if retry_at else None,
-                    error,
+                    error is None,
                     _now(),
                     message_id,
                 ),
@@ -231,8 +259,8 @@ class Outbox:
 
     def release(self, message_ids: Collection[int]) -> None:
         """Give back claimed rows not posted (the process is stopping): due again."""
-        with self._lock, self._con:
-            self._con.executemany(
+        with self._db.write() as con:
+            con.executemany(
                 "UPDATE outbox SET state = CASE WHEN attempts = 0 THEN ? ELSE ? END,"
                 " lease_until = NULL WHERE id = ? AND state = ?",
                 [(QUEUED, RETRYING, i, SENDING) for i in message_ids],
@@ -240,8 +268,8 @@ class Outbox:
 
     def next_due(self, sender: str) -> datetime | None:
         """When the earliest row waiting for `sender` is due (a lapsing claim too)."""
-        with self._lock:
-            row = self._con.execute(
+        with self._db.read() as con:
+            row = con.execute(
                 "SELECT min(CASE WHEN state = ? THEN lease_until"
                 " ELSE coalesce(next_at, created_at) END) FROM outbox"
                 " WHERE sender = ? AND state IN (?, ?, ?)",
@@ -252,8 +280,8 @@ class Outbox:
     def forget(self, before: datetime) -> int:
         """Blank the phone and text of messages done (sent or failed) before
         `before`; how many were blanked."""
-        with self._lock, self._con:
-            cur = self._con.execute(
+        with self._db.write() as con:
+            cur = con.execute(
                 "UPDATE outbox SET phone = '', text = '' WHERE state IN (?, ?) "
                 "AND created_at < ? AND (phone <> '' OR text <> '')",
                 (SENT, FAILED, before.astimezone(UTC).isoformat()),
@@ -267,8 +295,8 @@ class Outbox:
         refs, numbers = list(references), list(phones)
         if not refs and not numbers:
             return 0
-        with self._lock, self._con:
-            cur = self._con.execute(
+        with self._db.write() as con:
+            cur = con.execute(
                 f"DELETE FROM outbox WHERE reference IN ({_marks(refs)})"
                 f" OR phone IN ({_marks(numbers)})",
                 [*refs, *numbers],
@@ -276,15 +304,14 @@ class Outbox:
             return int(cur.rowcount)
 
     def messages(self, reference: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._con.execute(
-                "SELECT * FROM outbox WHERE ? IS NULL OR reference = ? ORDER BY id",
-                (reference, reference),
-            ).fetchall()
-        return [dict(r) for r in rows]
+        where, params = ("WHERE reference = ?", [reference]) if reference is not None else ("", [])
+        with self._db.read() as con:
+            rows = con.execute(f"SELECT {_ROW} FROM outbox {where} ORDER BY id", params).fetchall()
+        return [dict(zip(_COLUMNS, r, strict=True)) for r in rows]
 
     def close(self) -> None:
-        self._con.close()
+        if self._owner is not None:
+            self._owner.close()
 
 
 class OutboxSender:
@@ -393,7 +420,7 @@ class HttpSender:
                     if free > 0
                     else []
                 )
-            except sqlite3.Error:
+            except Exception:  # the store's error, whichever back-end (sqlite3, psycopg)
                 log.exception("the outbox could not be read; trying again")
                 rows = []
             for row in rows:
@@ -459,9 +486,10 @@ class HttpSender:
 
 
 def notifier_for(settings: Settings, outbox: Outbox | None = None) -> OutboxSender | HttpSender:
-    """The notifier the settings choose, writing to the hub's outbox; the app
-    starts it with the server and stops it at shutdown."""
-    box = outbox or Outbox(outbox_path(settings))
+    """The notifier the settings choose, writing to the hub's outbox (the
+    server's store's; one of its own without it); the app starts it with the
+    server and stops it at shutdown."""
+    box = outbox or Outbox.of(settings)
     if settings.notify_sender == "http" and settings.notify_url:
         return HttpSender(settings.notify_url, box)
     return OutboxSender(box)

@@ -65,7 +65,7 @@ def load_graph(
     output_views(con)  # first: nothing staged or linked is the likelier mistake
     ensure_neo4j(settings)
     conn = graph_target(settings)
-    journal = Journal.at_home(settings.home)
+    journal = Journal.of(settings)
     try:
         with open_driver(conn) as driver:
             ensure_constraints(driver, settings.neo4j_database)
@@ -108,7 +108,7 @@ def link(
     review decisions; linkage.reconcile), link with ids from the shared ledger,
     then publish the result for the servers. `options` go to `run_linkage`
     (its own `settings` among them)."""
-    ledger = IdentityLedger.at_home(settings.home)
+    ledger = IdentityLedger.of(settings)
     try:
         reconcile(con, ledger)
         options["settings"] = linkage_settings(settings, options.get("settings"))
@@ -116,7 +116,7 @@ def link(
     finally:
         ledger.close()
     generation = publish_staging(settings, con)
-    journal = Journal.at_home(settings.home)
+    journal = Journal.of(settings)
     try:
         journal.append(
             [

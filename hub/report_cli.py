@@ -44,7 +44,7 @@ def make_report_app(
         settings = get_settings()
         goals = goals_of(settings)
         period = Period.parse(month, settings.report_cutoff_day, settings.report_timezone)
-        journal = Journal.at_home(settings.home)
+        journal = Journal.of(settings)
         con = open_db()
         try:
             with Progress(
@@ -64,6 +64,7 @@ def make_report_app(
                 summary = monthly_report(con, period, out, csv, progress, goals, journal=journal)
         finally:
             con.close()
+            journal.close()
         if as_json:
             console.print_json(
                 json.dumps(

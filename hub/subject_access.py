@@ -150,14 +150,20 @@ def pending_part(
     """What partners submitted through the API that was given this person's id
     and is not among the person's linked records yet (the next `hub ingest` and
     `hub link` take it in): as received, with who sent it and when."""
-    ledger = IdentityLedger.at_home(settings.home)
+    ledger = IdentityLedger.of(settings)
     try:
         assigned = [a.record_key for a in ledger.assignments() if a.person_id == person_id]
     finally:
         ledger.close()
     known = {r.get("record_key") for r in staged.get("records", [])}
     waiting = [key for key in assigned if key not in known]
-    return IntakeStore(settings.home).submissions(waiting) if waiting else []
+    if not waiting:
+        return []
+    intake = IntakeStore.of(settings)
+    try:
+        return intake.submissions(waiting)
+    finally:
+        intake.close()
 
 
 def build_report(

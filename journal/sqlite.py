@@ -1,60 +1,42 @@
-"""`SqliteFile`: one SQLite file shared by several processes and threads.
+"""Opening one logical database of the store for a class that keeps state in it.
 
-WAL mode, so readers never wait for the writer; one connection per thread;
-`write()` takes the file's write lock first (`BEGIN IMMEDIATE`), so what a
-block reads and then writes is one step across every process. The journal and
-linkage's identity ledger are both kept this way.
+The journal, linkage's identity ledger, the intake, the outbox and the program
+cycles each take either a `Database` of the store (`hub.store`: SQLite files
+under `$HUB_HOME`, or the shared PostgreSQL of `HUB_DATABASE_URL`), which its
+store closes, or a file path (tests, tools without settings), which they open
+as SQLite and close themselves.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from hub.settings import Settings
+    from hub.store.base import Database
 
 
-class SqliteFile:
-    def __init__(self, path: Path, *, timeout_s: float = 30) -> None:
-        self.path = path
-        self._timeout = timeout_s
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()
+class Closeable(Protocol):
+    def close(self) -> None: ...
 
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection (autocommit outside `write()`)."""
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-            )
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            self._local.con = con
-            with self._guard:
-                self._opened.append(con)
-        return con
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction holding the write lock of every process; rolled
-        back if the block fails."""
-        con = self.connection()
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+def open_database(
+    source: Database | Path, name: str, *, timeout_s: float = 30.0
+) -> tuple[Database, Closeable | None]:
+    """The database, and what its user must close (None: its store's)."""
+    if isinstance(source, Path):
+        from hub.store.sqlite import SqliteDatabase
 
-    def close(self) -> None:
-        """Close the connections of every thread (a worker thread's too)."""
-        with self._guard:
-            opened, self._opened = self._opened, []
-        for con in opened:
-            con.close()
-        self._local = threading.local()
+        db = SqliteDatabase(source, name=name, timeout_s=timeout_s)
+        return db, db
+    return source, None
+
+
+def settings_database(settings: Settings, name: str) -> tuple[Database, Closeable]:
+    """The database `name` of a store of its own for these settings (a one-shot
+    command's), and the store to close with it."""
+    from hub.store import open_store
+
+    store = open_store(settings)
+    return store.database(name), store

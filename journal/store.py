@@ -1,27 +1,34 @@
-"""`Journal`: the facts in `$HUB_HOME/journal.sqlite`.
+"""`Journal`: the facts, in the store's "journal" database
+(`$HUB_HOME/journal.sqlite`, or the shared PostgreSQL of `HUB_DATABASE_URL`).
 
-SQLite in WAL mode: any number of processes read while one appends, and every
-append takes the write lock first (`BEGIN IMMEDIATE`), so sequence numbers are
-handed out in commit order and a reader that has seen `seq` n will never later
-find a fact below n appear (the feed's cursor relies on it).
+Any number of processes read while one appends, and every append holds the
+journal's write lock (SQLite's `BEGIN IMMEDIATE`; in PostgreSQL an advisory
+lock held to commit, since a sequence hands out numbers at insert, not at
+commit), so sequence numbers are handed out in commit order and a reader that
+has seen `seq` n will never later find a fact below n appear (the feed's cursor
+relies on it).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hub.store.base import DATABASES
 from journal.facts import Fact, NewFact, jsonable
 from journal.kinds import origin_of
-from journal.sqlite import SqliteFile
+from journal.sqlite import Closeable, open_database, settings_database
+
+if TYPE_CHECKING:
+    from hub.settings import Settings
+    from hub.store.base import Conn, Database
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS facts (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq {autoincrement},
         at TEXT NOT NULL,
         kind TEXT NOT NULL,
         origin TEXT NOT NULL,
@@ -38,27 +45,36 @@ _SCHEMA = (
     " PRIMARY KEY (household_id, seq))",
 )
 _COLUMNS = "seq, at, kind, origin, payload, household_ids, person_ids, subject, actor, organization"
+#: what appends serialise on (PostgreSQL's advisory lock; SQLite locks the file)
+_LOCK = "journal"
 #: the most facts one read returns
 MAX_READ = 1000
 
 
 def journal_path(home: Path) -> Path:
-    return home / "journal.sqlite"
+    return home / DATABASES["journal"]
 
 
 class Journal:
     """Append and read facts. Thread-safe; one connection per thread."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file = SqliteFile(path)
-        with self._file.write() as con:
-            for statement in _SCHEMA:
-                con.execute(statement)
+    def __init__(self, db: Database | Path, *, owner: Closeable | None = None) -> None:
+        """`owner`: what `close` closes besides a file opened here (a store of
+        the instance's own)."""
+        self._db, opened = open_database(db, "journal")
+        self._owner = opened or owner
+        self._db.apply(_SCHEMA)
 
     @classmethod
     def at_home(cls, home: Path) -> Journal:
+        """The journal file of a home (SQLite; tests and tools without settings)."""
         return cls(journal_path(home))
+
+    @classmethod
+    def of(cls, settings: Settings) -> Journal:
+        """The journal of the store the settings name (`HUB_DATABASE_URL`)."""
+        db, store = settings_database(settings, "journal")
+        return cls(db, owner=store)
 
     def append(self, facts: Sequence[NewFact]) -> list[int]:
         """Store the facts in order, in one transaction; their sequence numbers
@@ -66,7 +82,7 @@ class Journal:
         if not facts:
             return []
         now = datetime.now(UTC)
-        with self._file.write() as con:
+        with self._db.write(lock=_LOCK) as con:
             return [_insert(con, fact, now)[0] for fact in facts]
 
     def claim(self, fact: NewFact) -> bool:
@@ -75,21 +91,19 @@ class Journal:
         (a change request's step out of a status is claimed this way)."""
         if fact.key is None:
             raise ValueError("only a fact with a key can be claimed")
-        with self._file.write() as con:
+        with self._db.write(lock=_LOCK) as con:
             return _insert(con, fact, datetime.now(UTC))[1]
 
     def keyed(self, key: str) -> Fact | None:
         """The fact stored under this key, if any (a claim's winner)."""
-        row = (
-            self._file.connection()
-            .execute(f"SELECT {_COLUMNS} FROM facts WHERE key = ?", [key])
-            .fetchone()
-        )
+        with self._db.read() as con:
+            row = con.execute(f"SELECT {_COLUMNS} FROM facts WHERE key = ?", [key]).fetchone()
         return _fact(row) if row else None
 
     def head(self) -> int:
         """The newest sequence number (0 for an empty journal)."""
-        row = self._file.connection().execute("SELECT coalesce(max(seq), 0) FROM facts").fetchone()
+        with self._db.read() as con:
+            row = con.execute("SELECT coalesce(max(seq), 0) FROM facts").fetchone()
         return int(row[0]) if row else 0
 
     def read(
@@ -117,29 +131,23 @@ class Journal:
                 f"({', '.join('?' for _ in ids)}))"
             )
             params.extend(ids)
-        rows = (
-            self._file.connection()
-            .execute(
+        with self._db.read() as con:
+            rows = con.execute(
                 f"SELECT {_COLUMNS} FROM facts f WHERE {' AND '.join(where)} "
                 "ORDER BY f.seq LIMIT ?",
                 [*params, limit],
-            )
-            .fetchall()
-        )
+            ).fetchall()
         return [_fact(row) for row in rows]
 
     def between(self, start: datetime, end: datetime, kinds: Collection[str]) -> list[Fact]:
         """Every fact of these kinds with `start <= at < end`, oldest first
         (the report's month)."""
-        rows = (
-            self._file.connection()
-            .execute(
+        with self._db.read() as con:
+            rows = con.execute(
                 f"SELECT {_COLUMNS} FROM facts WHERE at >= ? AND at < ? AND kind IN "
-                f"({', '.join('?' for _ in kinds)}) ORDER BY seq",
+                f"({_marks(kinds)}) ORDER BY seq",
                 [_utc(start), _utc(end), *kinds],
-            )
-            .fetchall()
-        )
+            ).fetchall()
         return [_fact(row) for row in rows]
 
     def about(
@@ -154,17 +162,14 @@ class Journal:
         people, homes, wanted = list(persons), list(households), list(kinds)
         if not (people or homes) or not wanted:
             return []
-        rows = (
-            self._file.connection()
-            .execute(
+        with self._db.read() as con:
+            rows = con.execute(
                 f"SELECT {_COLUMNS} FROM facts WHERE kind IN ({_marks(wanted)}) AND seq IN ("
-                f"SELECT f.seq FROM facts f, json_each(f.person_ids) j WHERE j.value IN "
-                f"({_marks(people)}) UNION SELECT seq FROM fact_households WHERE household_id"
+                f"SELECT f.seq FROM facts f, {con.dialect.json_each('f.person_ids')} WHERE value"
+                f" IN ({_marks(people)}) UNION SELECT seq FROM fact_households WHERE household_id"
                 f" IN ({_marks(homes)})) ORDER BY seq",
                 [*wanted, *people, *homes],
-            )
-            .fetchall()
-        )
+            ).fetchall()
         return [_fact(row) for row in rows]
 
     def forget(
@@ -182,12 +187,12 @@ class Journal:
         people, homes, ids = list(persons), list(households), list(subjects)
         if not people and not homes and not ids:
             return 0
-        with self._file.write() as con:
+        with self._db.write() as con:
             seqs = [
                 int(r[0])
                 for r in con.execute(
-                    "SELECT f.seq FROM facts f, json_each(f.person_ids) j "
-                    f"WHERE j.value IN ({_marks(people)})"
+                    f"SELECT f.seq FROM facts f, {con.dialect.json_each('f.person_ids')} "
+                    f"WHERE value IN ({_marks(people)})"
                     " UNION SELECT seq FROM fact_households"
                     f" WHERE household_id IN ({_marks(homes)})"
                     f" UNION SELECT seq FROM facts WHERE subject IN ({_marks(ids)})",
@@ -202,7 +207,8 @@ class Journal:
         return len(seqs)
 
     def close(self) -> None:
-        self._file.close()
+        if self._owner is not None:
+            self._owner.close()
 
 
 def _marks(values: Collection[object]) -> str:
@@ -231,7 +237,7 @@ def _fact(row: Sequence[Any]) -> Fact:
     )
 
 
-def _insert(con: sqlite3.Connection, fact: NewFact, now: datetime) -> tuple[int, bool]:
+def _insert(con: Conn, fact: NewFact, now: datetime) -> tuple[int, bool]:
     """Store one fact inside the caller's write transaction: its sequence
     number, and whether it was stored now (False: its key was stored before)."""
     if fact.key is not None:
@@ -239,9 +245,9 @@ def _insert(con: sqlite3.Connection, fact: NewFact, now: datetime) -> tuple[int,
         if found is not None:
             return int(found[0]), False
     at = (fact.at or now).astimezone(UTC).isoformat()
-    cursor = con.execute(
+    row = con.execute(
         "INSERT INTO facts (at, kind, origin, subject, actor, organization,"
-        " household_ids, person_ids, payload, key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " household_ids, person_ids, payload, key) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING seq",
         [
             at,
             fact.kind,
@@ -254,10 +260,10 @@ def _insert(con: sqlite3.Connection, fact: NewFact, now: datetime) -> tuple[int,
             json.dumps(dict(fact.payload), default=jsonable, sort_keys=True),
             fact.key,
         ],
-    )
-    seq = int(cursor.lastrowid or 0)
+    ).fetchone()
+    seq = int(row[0])
     con.executemany(
-        "INSERT OR IGNORE INTO fact_households VALUES (?, ?)",
+        "INSERT INTO fact_households VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(seq, h) for h in dict.fromkeys(fact.household_ids)],
     )
     return seq, True

@@ -1,9 +1,11 @@
 """The identity ledger: what real-time linking hands out, kept outside staging.
 
 The staging DuckDB has one writer at a time (`hub ingest`, `hub link`), so the
-servers never write to it. What they decide lives here instead, in a small
-SQLite file (WAL: any number of processes, one writer at a time, each write
-under `BEGIN IMMEDIATE`):
+servers never write to it. What they decide lives here instead, in the store's
+"identities" database (`$HUB_HOME/identities.sqlite`, or the shared PostgreSQL
+of `HUB_DATABASE_URL`): any number of processes read, one writes at a time
+(SQLite's `BEGIN IMMEDIATE`, PostgreSQL's advisory lock held to commit, so
+assignments' `seq` grows in commit order and `since(seq)` never misses one):
 
     id_counters   one counter per entity. Every person and household id, minted
                   by `hub link` or by a server in real time, is taken from it,
@@ -22,32 +24,36 @@ of every `hub link`, so the ids handed out are kept.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from journal.sqlite import SqliteFile
+from hub.store.base import DATABASES
+from journal.sqlite import Closeable, open_database, settings_database
+
+if TYPE_CHECKING:
+    from hub.settings import Settings
+    from hub.store.base import Conn, Database
 
 __all__ = ["Assignment", "IdentityLedger", "LedgerSession", "ReviewDecisionRow", "ledger_path"]
 
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS id_counters (entity TEXT PRIMARY KEY, last INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS id_counters (entity TEXT PRIMARY KEY, last {bigint} NOT NULL)",
     """CREATE TABLE IF NOT EXISTS assignments (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq {autoincrement},
         record_key TEXT NOT NULL UNIQUE,
         source TEXT,
         source_record_id TEXT,
         person_id TEXT NOT NULL,
         household_id TEXT NOT NULL,
-        match_probability REAL,
+        match_probability {real},
         model_version TEXT,
         evidence TEXT NOT NULL,
         matched_record_key TEXT,
-        match_weight REAL,
+        match_weight {real},
         minted TEXT NOT NULL,
         record TEXT NOT NULL,
         linked_at TEXT NOT NULL)""",
@@ -63,7 +69,7 @@ _SCHEMA = (
 
 
 def ledger_path(home: Path) -> Path:
-    return home / "identities.sqlite"
+    return home / DATABASES["identities"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ class LedgerSession:
     """The ledger inside one write transaction: what a linker reads, mints and
     records while it holds the write lock."""
 
-    def __init__(self, con: sqlite3.Connection) -> None:
+    def __init__(self, con: Conn) -> None:
         self._con = con
 
     def allocate(self, entity: str, count: int = 1, floor: int = 0) -> int:
@@ -111,10 +117,11 @@ class LedgerSession:
         handed out before and above `floor`; the first of them."""
         if count <= 0:
             return 0
-        self._con.execute("INSERT OR IGNORE INTO id_counters VALUES (?, 0)", [entity])
+        self._con.execute("INSERT INTO id_counters VALUES (?, 0) ON CONFLICT DO NOTHING", [entity])
         row = self._con.execute(
-            "UPDATE id_counters SET last = max(last, ?) + ? WHERE entity = ? RETURNING last",
-            [floor, count, entity],
+            "UPDATE id_counters SET last = CASE WHEN last > ? THEN last ELSE ? END + ?"
+            " WHERE entity = ? RETURNING last",
+            [floor, floor, count, entity],
         ).fetchone()
         assert row is not None
         return int(row[0]) - count + 1
@@ -130,8 +137,8 @@ class LedgerSession:
         a = assignment
         at = (a.linked_at or datetime.now(UTC)).isoformat()
         self._con.execute(
-            f"INSERT OR IGNORE INTO assignments ({_ASSIGNMENT_COLUMNS.replace('seq, ', '')}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO assignments ({_ASSIGNMENT_COLUMNS.replace('seq, ', '')}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 a.record_key,
                 a.source,
@@ -154,6 +161,8 @@ class LedgerSession:
         return int(row[0]) if row else 0
 
 
+#: what writers serialise on (PostgreSQL's advisory lock; SQLite locks the file)
+_LOCK = "identities"
 _ASSIGNMENT_COLUMNS = (
     "seq, record_key, source, source_record_id, person_id, household_id, match_probability, "
     "model_version, evidence, matched_record_key, match_weight, minted, record, linked_at"
@@ -161,24 +170,31 @@ _ASSIGNMENT_COLUMNS = (
 
 
 class IdentityLedger:
-    """The ledger file; thread-safe (one connection per thread)."""
+    """The ledger; thread-safe (one connection per thread)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file = SqliteFile(path, timeout_s=60)
-        with self.exclusive() as session:
-            for statement in _SCHEMA:
-                session._con.execute(statement)
+    def __init__(self, db: Database | Path, *, owner: Closeable | None = None) -> None:
+        """`owner`: what `close` closes besides a file opened here (a store of
+        the instance's own)."""
+        self._db, opened = open_database(db, "identities", timeout_s=60)
+        self._owner = opened or owner
+        self._db.apply(_SCHEMA)
 
     @classmethod
     def at_home(cls, home: Path) -> IdentityLedger:
+        """The ledger file of a home (SQLite; tests and tools without settings)."""
         return cls(ledger_path(home))
+
+    @classmethod
+    def of(cls, settings: Settings) -> IdentityLedger:
+        """The ledger of the store the settings name (`HUB_DATABASE_URL`)."""
+        db, store = settings_database(settings, "identities")
+        return cls(db, owner=store)
 
     @contextmanager
     def exclusive(self) -> Iterator[LedgerSession]:
         """The write lock of every process, for the block: read, mint and
         record as one step (a second process waits)."""
-        with self._file.write() as con:
+        with self._db.write(lock=_LOCK) as con:
             yield LedgerSession(con)
 
     def allocate(self, entity: str, count: int = 1, floor: int = 0) -> int:
@@ -187,28 +203,27 @@ class IdentityLedger:
             return session.allocate(entity, count, floor)
 
     def assignments(self) -> list[Assignment]:
-        rows = (
-            self._file.connection()
-            .execute(f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments ORDER BY seq")
-            .fetchall()
-        )
+        with self._db.read() as con:
+            rows = con.execute(
+                f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments ORDER BY seq"
+            ).fetchall()
         return [_assignment(row) for row in rows]
 
     def assignment(self, record_key: str) -> Assignment | None:
-        row = (
-            self._file.connection()
-            .execute(
+        with self._db.read() as con:
+            row = con.execute(
                 f"SELECT {_ASSIGNMENT_COLUMNS} FROM assignments WHERE record_key = ?", [record_key]
-            )
-            .fetchone()
-        )
+            ).fetchone()
         return _assignment(row) if row else None
 
     def save_decision(self, decision: ReviewDecisionRow) -> None:
         d = decision
         with self.exclusive() as session:
             session._con.execute(
-                "INSERT OR REPLACE INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pair_id) DO UPDATE"
+                " SET record_key_l = excluded.record_key_l, record_key_r = excluded.record_key_r,"
+                " decision = excluded.decision, decided_by = excluded.decided_by,"
+                " decided_at = excluded.decided_at, note = excluded.note",
                 [
                     d.pair_id,
                     d.record_key_l,
@@ -221,14 +236,11 @@ class IdentityLedger:
             )
 
     def decisions(self) -> list[ReviewDecisionRow]:
-        rows = (
-            self._file.connection()
-            .execute(
+        with self._db.read() as con:
+            rows = con.execute(
                 "SELECT pair_id, record_key_l, record_key_r, decision, decided_by, decided_at, note"
                 " FROM decisions ORDER BY decided_at, pair_id"
-            )
-            .fetchall()
-        )
+            ).fetchall()
         return [
             ReviewDecisionRow(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]), r[6])
             for r in rows
@@ -245,7 +257,7 @@ class IdentityLedger:
                     r[0]
                     for r in con.execute(
                         "SELECT record_key FROM assignments WHERE person_id = ?", [person]
-                    )
+                    ).fetchall()
                 ]
             gone = 0
             for key in dict.fromkeys(keys):
@@ -256,7 +268,8 @@ class IdentityLedger:
             return gone
 
     def close(self) -> None:
-        self._file.close()
+        if self._owner is not None:
+            self._owner.close()
 
 
 def _jsonable(value: Any) -> Any:

@@ -118,3 +118,10 @@ def postgres_store(tmp_path: Path) -> Iterator[PgStore]:
     for store in open_backend("postgres", tmp_path):
         assert isinstance(store, PgStore)
         yield store
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """The test PostgreSQL's URL, for a module that starts servers on it (a test
+    module cannot import this conftest by name: several conftests share it)."""
+    return test_database_url()

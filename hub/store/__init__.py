@@ -8,7 +8,8 @@ seam and the SQL both back-ends run.
 
 from __future__ import annotations
 
-from hub.settings import Settings
+from typing import TYPE_CHECKING
+
 from hub.store.base import (
     DATABASES,
     DB_ERRORS,
@@ -24,6 +25,9 @@ from hub.store.base import (
     StoreError,
 )
 from hub.store.sqlite import SqliteDatabase, SqliteStore, WriteTurn
+
+if TYPE_CHECKING:  # not at run time: a process opening a store needs no graph imports
+    from hub.settings import Settings
 
 
 def open_store(settings: Settings) -> Store:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from hub.cycles import SqliteCycles
+from hub.store import Store
 
 pytestmark = pytest.mark.anyio
 
@@ -30,8 +30,8 @@ def entry(household: str, members: int) -> str:
     return json.dumps({"household_id": household, "facts": {"members": members}})
 
 
-async def test_approve_once_then_forget_a_household(tmp_path: Path) -> None:
-    store = SqliteCycles.at_home(tmp_path)
+async def test_approve_once_then_forget_a_household(store_backend: Store) -> None:
+    store = SqliteCycles(store_backend.database("cycles"))
     await store.open(CYCLE)
     at = datetime(2026, 11, 2, tzinfo=UTC)
     done = await store.approve("cyc-1", "admin-1", at, "2024.1", [entry("H2", 3), entry("H1", 2)])

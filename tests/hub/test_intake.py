@@ -11,8 +11,9 @@ import pytest
 
 from connectors import ingest, load_configs
 from hub import pipeline
-from hub.intake import IntakeStore, LinkageServices, intake_source_id
+from hub.intake import IntakeReader, IntakeStore, LinkageServices, intake_readers, intake_source_id
 from hub.settings import Settings
+from hub.store import Store
 from journal import Journal, kinds
 from linkage import output_tables
 from linkage.ledger import IdentityLedger
@@ -133,10 +134,10 @@ async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
     assert given["name_tokens"] == ["RAHMAT", "HIDAYATULLAH"]
     con = pipeline.open_db(settings)
     try:
-        store = IntakeStore(home)
-        configs = load_configs(store.config_dir)
+        configs = load_configs(IntakeStore.config_dir_of(home))
         assert [c.id for c in configs if c.id.endswith("yayasan-y")] == ["api-org-yayasan-y"]
-        summary = ingest(con, configs)
+        with intake_readers(settings) as readers:
+            summary = ingest(con, configs, readers=readers)
         assert all(s.read == s.staged + s.quarantined for s in summary)
         pipeline.link(settings, con, home / "models")
         after = con.execute(
@@ -159,12 +160,15 @@ async def test_submissions_are_staged_by_ingest_and_keep_their_ids(
 
 @pytest.mark.parametrize("organization", ['ORG "QUOTED"', "ORG\\BACKSLASH", "O'BRIEN & SONS"])
 def test_an_api_intake_config_reads_back_for_any_organization_name(
-    tmp_path: Path, organization: str
+    tmp_path: Path, organization: str, store_backend: Store
 ) -> None:
-    store = IntakeStore(tmp_path)
+    store = IntakeStore(tmp_path, store_backend.database("intake"))
     store.save(organization, {"source_record_id": "R1", "full_name": "Budi"})
     [config] = load_configs(store.config_dir)
     assert config.id == intake_source_id(organization)
     assert config.organization == organization
-    quoted = organization.replace("'", "''")
-    assert config.query == f"SELECT * FROM submissions WHERE organization = '{quoted}'"
+    # read back through the store, not a query on a file named in the config
+    assert config.kind == "intake" and config.query is None
+    table = IntakeReader(store).read(config)
+    assert table.column("organization").to_pylist() == [organization]
+    assert table.column("full_name").to_pylist() == ["Budi"]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from storetest import store_settings
 
 from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
@@ -37,6 +38,7 @@ from hub.notify import (
     notifier_for,
 )
 from hub.settings import Settings, load_settings
+from hub.store import Store
 from schema.context import Services
 from schema.services import Notification
 
@@ -101,8 +103,8 @@ def keys(bodies: list[dict[str, Any]]) -> list[str]:
     return sorted(b["key"] for b in bodies)
 
 
-async def test_the_outbox_keeps_each_message_once(tmp_path: Path) -> None:
-    sender = notifier_for(Settings(home=tmp_path))
+async def test_the_outbox_keeps_each_message_once(tmp_path: Path, store_backend: Store) -> None:
+    sender = notifier_for(Settings(home=tmp_path, **store_settings(store_backend)))
     assert isinstance(sender, OutboxSender)
     await sender.send(MESSAGE)
     await sender.send(MESSAGE)  # the same status change handed over again
@@ -239,8 +241,8 @@ async def test_two_processes_share_the_outbox_and_post_each_row_once(
     await two.stop()
 
 
-async def test_retention_blanks_the_phone_and_text_of_messages_done(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "notify.sqlite")
+async def test_retention_blanks_the_phone_and_text_of_messages_done(store_backend: Store) -> None:
+    box = Outbox(store_backend.database("notify"))
     (done, _), (waiting, _) = box.add(MESSAGE, "http"), box.add(message(1), "outbox")
     box.attempted(done, None)  # sent
     later = datetime.now(UTC) + timedelta(days=1)
@@ -255,8 +257,8 @@ async def test_retention_blanks_the_phone_and_text_of_messages_done(tmp_path: Pa
     box.close()
 
 
-def test_an_erasure_deletes_the_messages_of_a_persons_requests(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "notify.sqlite")
+def test_an_erasure_deletes_the_messages_of_a_persons_requests(store_backend: Store) -> None:
+    box = Outbox(store_backend.database("notify"))
     box.add(message(1), "http")
     box.add(message(1, "ENDED"), "outbox")
     box.add(Notification("6289999999999", "teks", "AD-00000002", "FILED"), "outbox")

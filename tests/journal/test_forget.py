@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from hub.store import Store
 from journal import Journal, NewFact, kinds
 
 
-def test_forget_deletes_the_facts_about_them_and_nothing_else(tmp_path: Path) -> None:
-    journal = Journal.at_home(tmp_path)
+def test_forget_deletes_the_facts_about_them_and_nothing_else(store_backend: Store) -> None:
+    journal = Journal(store_backend.database("journal"))
     journal.append(
         [
             NewFact(kind=kinds.SERVICE_RECORDED, household_ids=("H-1",), person_ids=("P-1",)),

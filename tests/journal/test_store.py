@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import multiprocessing
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from storespec import StoreSpec, open_spec, store_spec
 
+from hub.store import Store
 from journal import Journal, NewFact, kinds
 
 
@@ -21,8 +22,8 @@ def _service(household: str, **extra: object) -> NewFact:
     )
 
 
-def test_facts_come_back_in_append_order_with_their_fields(tmp_path: Path) -> None:
-    journal = Journal.at_home(tmp_path)
+def test_facts_come_back_in_append_order_with_their_fields(store_backend: Store) -> None:
+    journal = Journal(store_backend.database("journal"))
     seqs = journal.append([_service("H-1", amount=5), _service("H-2")])
     assert seqs == sorted(seqs) and len(set(seqs)) == 2
     facts = journal.read()
@@ -34,16 +35,16 @@ def test_facts_come_back_in_append_order_with_their_fields(tmp_path: Path) -> No
     assert journal.read(after=seqs[0]) == facts[1:]
 
 
-def test_a_fact_with_a_stored_key_is_not_stored_again(tmp_path: Path) -> None:
-    journal = Journal.at_home(tmp_path)
+def test_a_fact_with_a_stored_key_is_not_stored_again(store_backend: Store) -> None:
+    journal = Journal(store_backend.database("journal"))
     first = journal.append([NewFact(kinds.PERSON_MERGED, key="merge:P-1", person_ids=("P-1",))])
     again = journal.append([NewFact(kinds.PERSON_MERGED, key="merge:P-1", person_ids=("P-1",))])
     assert again == first
     assert len(journal.read()) == 1
 
 
-def test_reads_select_by_household_and_kind(tmp_path: Path) -> None:
-    journal = Journal.at_home(tmp_path)
+def test_reads_select_by_household_and_kind(store_backend: Store) -> None:
+    journal = Journal(store_backend.database("journal"))
     journal.append(
         [
             _service("H-1"),
@@ -60,15 +61,15 @@ def test_reads_select_by_household_and_kind(tmp_path: Path) -> None:
     assert [f.origin for f in merged] == ["pipeline"]
 
 
-def test_an_unknown_kind_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
-    journal = Journal.at_home(tmp_path)
+def test_an_unknown_kind_is_refused_and_nothing_is_stored(store_backend: Store) -> None:
+    journal = Journal(store_backend.database("journal"))
     with pytest.raises(ValueError, match="unknown journal fact kind"):
         journal.append([_service("H-1"), NewFact(kind="household.teleported")])
     assert journal.read() == []
 
 
-def test_between_selects_a_period_by_time(tmp_path: Path) -> None:
-    journal = Journal.at_home(tmp_path)
+def test_between_selects_a_period_by_time(store_backend: Store) -> None:
+    journal = Journal(store_backend.database("journal"))
     march = datetime(2026, 3, 20, tzinfo=UTC)
     journal.append(
         [
@@ -81,23 +82,25 @@ def test_between_selects_a_period_by_time(tmp_path: Path) -> None:
     assert [f.at for f in got] == [march]
 
 
-def _append_many(path: str, worker: int) -> None:
-    journal = Journal(Path(path))
+def _append_many(spec: StoreSpec, worker: int) -> None:
+    store = open_spec(spec)
+    journal = Journal(store.database("journal"))
     for n in range(50):
         journal.append([_service(f"H-{worker}-{n}")])
+    store.close()
 
 
-def test_processes_appending_at_once_get_distinct_growing_numbers(tmp_path: Path) -> None:
-    path = tmp_path / "journal.sqlite"
-    Journal(path)
+def test_processes_appending_at_once_get_distinct_growing_numbers(store_backend: Store) -> None:
+    journal = Journal(store_backend.database("journal"))
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_append_many, args=(str(path), w)) for w in range(3)]
+    spec = store_spec(store_backend)
+    workers = [context.Process(target=_append_many, args=(spec, w)) for w in range(3)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(60)
         assert worker.exitcode == 0
-    facts = Journal(path).read(limit=1000)
+    facts = journal.read(limit=1000)
     assert len(facts) == 150
     assert [f.seq for f in facts] == sorted({f.seq for f in facts})
     for worker_id in range(3):  # each process's own facts stay in its order
@@ -105,26 +108,28 @@ def test_processes_appending_at_once_get_distinct_growing_numbers(tmp_path: Path
         assert mine == [f"H-{worker_id}-{n}" for n in range(50)]
 
 
-def _claim(path: str, worker: int, results: Any) -> None:
+def _claim(spec: StoreSpec, worker: int, results: Any) -> None:
+    store = open_spec(spec)
     results.put(
-        Journal(Path(path)).claim(
+        Journal(store.database("journal")).claim(
             NewFact(
                 kinds.CHANGE_REQUEST_APPROVED, subject=f"by-{worker}", key="chg-1:from:VERIFIED"
             )
         )
     )
+    store.close()
 
 
-def test_of_processes_claiming_one_key_exactly_one_wins(tmp_path: Path) -> None:
-    path = tmp_path / "journal.sqlite"
-    Journal(path)
+def test_of_processes_claiming_one_key_exactly_one_wins(store_backend: Store) -> None:
+    journal = Journal(store_backend.database("journal"))
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    workers = [context.Process(target=_claim, args=(str(path), w, results)) for w in range(4)]
+    spec = store_spec(store_backend)
+    workers = [context.Process(target=_claim, args=(spec, w, results)) for w in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(60)
         assert worker.exitcode == 0
     assert sorted(results.get(timeout=5) for _ in workers) == [False, False, False, True]
-    assert len(Journal(path).read()) == 1
+    assert len(journal.read()) == 1

@@ -7,6 +7,7 @@ import duckdb
 import pytest
 from linkage_city import mini_city, stage
 
+from hub.store import Store
 from linkage import LinkageError, run_linkage
 from linkage.ledger import IdentityLedger
 from linkage.realtime import RealtimeLinker
@@ -131,7 +132,7 @@ def test_default_record_standardiser_matches_the_bulk_path(
 
 
 def test_two_linkers_sharing_a_ledger_give_one_person_one_identity(
-    con: duckdb.DuckDBPyConnection, model_dir: Path, tmp_path: Path
+    con: duckdb.DuckDBPyConnection, model_dir: Path, store_backend: Store
 ) -> None:
     """Two server processes each hold a linker on the same staging and share the
     ledger: the same new person submitted to both gets one identity, and two new
@@ -141,9 +142,9 @@ def test_two_linkers_sharing_a_ledger_give_one_person_one_identity(
     rows, _ = mini_city(households=30, seed=44)
     stage(con, rows)
     run_linkage(con, model_dir)
-    path = tmp_path / "identities.sqlite"
-    first = RealtimeLinker(con, model_dir, ledger=IdentityLedger(path))
-    second = RealtimeLinker(con, model_dir, ledger=IdentityLedger(path))
+    identities = store_backend.database("identities")
+    first = RealtimeLinker(con, model_dir, ledger=IdentityLedger(identities))
+    second = RealtimeLinker(con, model_dir, ledger=IdentityLedger(identities))
     person = {
         "full_name": "Zulkarnaen Batubara",
         "birth_date": date(1931, 2, 3),
@@ -181,5 +182,6 @@ def test_two_linkers_sharing_a_ledger_give_one_person_one_identity(
     finally:
         first.close()
         second.close()
-    numbers = [a.person_id for a in IdentityLedger(path).assignments() if "person" in a.minted]
+    ledger = IdentityLedger(identities)
+    numbers = [a.person_id for a in ledger.assignments() if "person" in a.minted]
     assert len(numbers) == len(set(numbers)) == 2

@@ -5,10 +5,10 @@ into those ids, never left behind as a second identity."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 
+from hub.store import Store
 from linkage.ledger import Assignment, IdentityLedger
 from linkage.reconcile import reconcile
 from linkage.registry import ensure_registry_tables
@@ -41,9 +41,9 @@ def _assign(ledger: IdentityLedger, key: str, person: str, household: str) -> No
         )
 
 
-def test_a_realtime_id_the_link_superseded_is_merged_into_the_links(tmp_path: Path) -> None:
+def test_a_realtime_id_the_link_superseded_is_merged_into_the_links(store_backend: Store) -> None:
     con = _staging()
-    ledger = IdentityLedger.at_home(tmp_path)
+    ledger = IdentityLedger(store_backend.database("identities"))
     # the batch link got there first: api-yay-a:1 is P-000000007 in H-000000003
     con.execute("INSERT INTO current_records VALUES ('api-yay-a:1'), ('api-yay-a:2')")
     con.execute(
