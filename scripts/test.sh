@@ -50,7 +50,7 @@ if [ -z "${HUB_TEST_DATABASE_URL:-}" ]; then
   pgdata=$(mktemp -d /tmp/satupintu-pg.XXXXXX)
   chmod 755 "$pgdata"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$pgdata"; fi
-  pg_as_owner "$PGBIN/initdb" -D "$pgdata/data" -A trust -U postgres --no-sync -E UTF8 >/dev/null
+  pg_as_owner "$PGBIN/initdb" -D "$pgdata/data" -A trust -U postgres --no-sync -E UTF8 --locale=C >/dev/null
   pg_as_owner "$PGBIN/pg_ctl" -D "$pgdata/data" -w -l "$pgdata/log" \
     -o "-p $pgport -k $pgdata -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
     start >/dev/null
