@@ -242,7 +242,7 @@ class SparkEngine:
         )
         # Splink registers its jar's functions here; ours replaces its jaro_winkler.
         # Shipped by value: executors need no satupintu, only pyspark's Python.
-        cloudpickle.register_pickle_by_value(similarity)
+        cloudpickle.register_pickle_by_value(similarity)  # type: ignore[no-untyped-call]
         self._api = SparkAPI(spark_session=self._spark)  # type: ignore[no-untyped-call]
         self._spark.udf.register(
             SPARK_JARO_WINKLER, similarity.jaro_winkler_similarity, DoubleType()
