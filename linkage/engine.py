@@ -80,12 +80,16 @@ class SparkOptions:
     engine builds (driver and executor memory, shuffle partitions...). `staging`:
     the folder for Parquet handed between DuckDB and Spark; on a cluster, a path
     the driver writes and every executor reads (a shared mount). `checkpoints`:
-    Spark's checkpoint folder (HDFS, S3, DBFS on a cluster)."""
+    Spark's checkpoint folder (HDFS, S3, DBFS on a cluster). `break_lineage`:
+    how Splink cuts Spark's query plans between its steps (None: Splink's default,
+    Parquet under the checkpoints, a Delta table on Databricks; "persist" keeps
+    them in memory, quicker for a small city in local mode)."""
 
     master: str | None = None
     conf: tuple[tuple[str, str], ...] = ()
     staging: str | None = None
     checkpoints: str | None = None
+    break_lineage: str | None = None
 
 
 class LinkageEngine(Protocol):
@@ -243,7 +247,9 @@ class SparkEngine:
         # Splink registers its jar's functions here; ours replaces its jaro_winkler.
         # Shipped by value: executors need no satupintu, only pyspark's Python.
         cloudpickle.register_pickle_by_value(similarity)  # type: ignore[no-untyped-call]
-        self._api = SparkAPI(spark_session=self._spark)  # type: ignore[no-untyped-call]
+        self._api = SparkAPI(  # type: ignore[no-untyped-call]
+            spark_session=self._spark, break_lineage_method=options.break_lineage
+        )
         self._spark.udf.register(
             SPARK_JARO_WINKLER, similarity.jaro_winkler_similarity, DoubleType()
         )
