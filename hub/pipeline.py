@@ -24,11 +24,11 @@ from linkage import (
     IdentityLedger,
     LinkageSettings,
     LinkSummary,
+    SparkOptions,
     output_views,
     reconcile,
     run_linkage,
 )
-from linkage.engine import SparkOptions
 
 
 def open_db(settings: Settings) -> duckdb.DuckDBPyConnection:
