@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 import shutil
 import sys
 import tempfile
@@ -317,22 +318,28 @@ class SparkEngine:
 
 
 def _build_session(options: SparkOptions) -> Any:
-    from pyspark import SparkConf
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
     builder = SparkSession.builder.appName("satupintu-linkage")
-    # spark-submit passes its --master as spark.master: it wins over the default
-    if options.master or not SparkConf().contains("spark.master"):
+    # under spark-submit (it starts the JVM and hands Python its gateway) the
+    # session takes spark-submit's --master, --jars and --conf: our defaults
+    # must not replace them
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ
+    if options.master or not submitted:
         builder = builder.master(options.master or "local[*]")
-    defaults = {
-        # local mode: Python workers run this interpreter (not the system's python3)
-        "spark.pyspark.python": sys.executable,
-        "spark.sql.shuffle.partitions": "8",
-        "spark.ui.enabled": "false",
-        # Splink's jar: damerau_levenshtein (the model's NIK, name and date typos)
-        "spark.jars": similarity_jar_location(),
-    }
+    defaults = (
+        {}
+        if submitted
+        else {
+            # local mode: Python workers run this interpreter (not the system's python3)
+            "spark.pyspark.python": sys.executable,
+            "spark.sql.shuffle.partitions": "8",
+            "spark.ui.enabled": "false",
+            # Splink's jar: damerau_levenshtein (the model's NIK, name and date typos)
+            "spark.jars": similarity_jar_location(),
+        }
+    )
     for key, value in {**defaults, **dict(options.conf), **SPARK_PINNED_CONF}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
