@@ -161,7 +161,7 @@ class Settings:
     # over as Parquet, default $HUB_HOME/spark-staging; on a cluster a path that
     # the driver writes and every executor reads (NFS, /dbfs/...). Spark's
     # checkpoints go to `spark_checkpoint_uri` (hdfs://, s3a://, dbfs:/ on a
-    # cluster; default: the staging folder's checkpoints/).
+    # cluster; default: inside each run's staging folder, removed after the run).
     spark_master: str | None = None
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     spark_staging_uri: str | None = None

@@ -81,7 +81,8 @@ class SparkOptions:
     engine builds (driver and executor memory, shuffle partitions...). `staging`:
     the folder for Parquet handed between DuckDB and Spark; on a cluster, a path
     the driver writes and every executor reads (a shared mount). `checkpoints`:
-    Spark's checkpoint folder (HDFS, S3, DBFS on a cluster). `break_lineage`:
+    Spark's checkpoint folder (HDFS, S3, DBFS on a cluster; default: the run's
+    staging folder, removed when the run ends). `break_lineage`:
     how Splink cuts Spark's query plans between its steps (None: Splink's default,
     Parquet under the checkpoints, a Delta table on Databricks; "persist" keeps
     them in memory, quicker for a small city in local mode)."""
@@ -243,7 +244,8 @@ class SparkEngine:
         self._staging = Path(root) / uuid.uuid4().hex[:12]
         self._staging.mkdir(parents=True, exist_ok=True)
         self._spark.sparkContext.setCheckpointDir(
-            options.checkpoints or str(Path(root) / "checkpoints")
+            # by default inside this run's folder: removed with it at close
+            options.checkpoints or str(self._staging / "checkpoints")
         )
         # Splink registers its jar's functions here; ours replaces its jaro_winkler.
         # Shipped by value: executors need no satupintu, only pyspark's Python.
