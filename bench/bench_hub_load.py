@@ -62,7 +62,12 @@ def build(workdir: Path, households: int, seed: int, settings: Settings) -> floa
     con = pipeline.open_db(settings)
     try:
         ingest(con, load_configs(workdir / "city" / "config"))
-        run_linkage(con, pipeline.model_dir(settings), train=True)
+        run_linkage(
+            con,
+            pipeline.model_dir(settings),
+            train=True,
+            settings=pipeline.linkage_settings(settings),
+        )
     finally:
         con.close()
     done.touch()
@@ -158,7 +163,7 @@ def relink(settings: Settings, city: Path) -> None:
     try:
         configs = [c for c in load_configs(city / "config") if c.id == CHANGED_SOURCE]
         ingest(con, configs)
-        run_linkage(con, pipeline.model_dir(settings))
+        run_linkage(con, pipeline.model_dir(settings), settings=pipeline.linkage_settings(settings))
     finally:
         con.close()
 

@@ -39,8 +39,11 @@ sys.path.insert(0, str(ROOT))
 from results import Figure, report  # noqa: E402
 
 from connectors import ingest, load_configs  # noqa: E402
+from hub import pipeline  # noqa: E402
+from hub.settings import load_settings  # noqa: E402
 from linkage import (  # noqa: E402
     Evaluation,
+    LinkageSettings,
     RealtimeLinker,
     Scores,
     cluster,
@@ -48,6 +51,11 @@ from linkage import (  # noqa: E402
     run_linkage,
 )
 from simulator import Profile, generate_city, load_profile  # noqa: E402
+
+
+def hub_linkage_settings() -> LinkageSettings:
+    """The linkage's settings as `hub link` takes them (HUB_LINKAGE_ENGINE, HUB_SPARK_*)."""
+    return pipeline.linkage_settings(load_settings())
 
 
 def staged_city(
@@ -80,7 +88,9 @@ def run_setup(setup: str, workdir: Path) -> dict[str, Any]:
     if setup == "vanilla":
         identities = vanilla(con)
     else:
-        summary = run_linkage(con, model_dir, train=setup == "train")
+        summary = run_linkage(
+            con, model_dir, train=setup == "train", settings=hub_linkage_settings()
+        )
         identities = "identity_map"
         out["review_open"] = summary.review_open
         out["stages"] = [asdict(stage) for stage in summary.stages]

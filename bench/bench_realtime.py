@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_linkage import staged_city  # noqa: E402
+from bench_linkage import hub_linkage_settings, staged_city  # noqa: E402
 from results import Figure, report  # noqa: E402
 
 from linkage import (  # noqa: E402
@@ -55,7 +55,7 @@ def linked_city(households: int, seed: int, workdir: Path) -> Path:
     con = staged_city(households, seed, workdir)
     tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
     if "identity_map" not in tables or not list((workdir / "model").glob("*.json")):
-        run_linkage(con, workdir / "model", train=True)
+        run_linkage(con, workdir / "model", train=True, settings=hub_linkage_settings())
     con.close()
     return workdir / "hub.duckdb"
 

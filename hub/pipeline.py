@@ -24,6 +24,7 @@ from linkage import (
     IdentityLedger,
     LinkageSettings,
     LinkSummary,
+    SparkOptions,
     output_views,
     reconcile,
     run_linkage,
@@ -94,11 +95,26 @@ def publish_staging(
 
 
 def linkage_settings(settings: Settings, base: LinkageSettings | None = None) -> LinkageSettings:
-    """The linkage's knobs as the hub's settings set them (`base`: the command's own)."""
-    chosen = base or LinkageSettings()
+    """The linkage's knobs as the hub's settings set them (`base`: the command's
+    own; its engine, from `hub link --engine`, wins over linkage_engine)."""
+    chosen = base or LinkageSettings(engine=settings.linkage_engine)
+    if chosen.spark == SparkOptions():
+        chosen = dataclasses.replace(chosen, spark=spark_options(settings))
     if settings.link_threshold is None:
         return chosen
     return dataclasses.replace(chosen, link_threshold=settings.link_threshold)
+
+
+def spark_options(settings: Settings) -> SparkOptions:
+    """The Spark engine's master, spark.* settings and folders (HUB_SPARK_*);
+    Parquet is staged under $HUB_HOME/spark-staging unless set."""
+    staging = settings.spark_staging_uri or str(settings.home.absolute() / "spark-staging")
+    return SparkOptions(
+        master=settings.spark_master,
+        conf=tuple(sorted(settings.spark_conf.items())),
+        staging=staging,
+        checkpoints=settings.spark_checkpoint_uri,
+    )
 
 
 def link(

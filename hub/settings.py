@@ -85,6 +85,11 @@ _ENV_KEYS: dict[str, str] = {
     # the province bench (issue 17): DuckDB's memory cap and where it spills
     "HUB_DUCKDB_MEMORY_LIMIT": "duckdb_memory_limit",
     "HUB_DUCKDB_TEMP_DIRECTORY": "duckdb_temp_directory",
+    # linkage on Spark (issue 17): where it runs, its spark.* settings, its folders
+    "HUB_SPARK_MASTER": "spark_master",
+    "HUB_SPARK_CONF": "spark_conf",
+    "HUB_SPARK_STAGING_URI": "spark_staging_uri",
+    "HUB_SPARK_CHECKPOINT_URI": "spark_checkpoint_uri",
 }
 
 
@@ -188,6 +193,19 @@ class Settings:
     # it (`[duckdb] temp_directory`; DuckDB's default, next to hub.duckdb, when unset).
     duckdb_memory_limit: str | None = None
     duckdb_temp_directory: str | None = None
+    # Linkage on Spark (linkage_engine = "spark"; issue 17). `spark_master`: None
+    # is spark-submit's --master or Databricks' session, else local[*].
+    # `spark_conf` ([spark.conf] table, or HUB_SPARK_CONF "key=value,key=value"):
+    # spark.* settings for the session the hub starts (driver and executor memory).
+    # `spark_staging_uri`: the folder where DuckDB and Spark hand records and pairs
+    # over as Parquet, default $HUB_HOME/spark-staging; on a cluster a path that
+    # the driver writes and every executor reads (NFS, /dbfs/...). Spark's
+    # checkpoints go to `spark_checkpoint_uri` (hdfs://, s3a://, dbfs:/ on a
+    # cluster; default: inside each run's staging folder, removed after the run).
+    spark_master: str | None = None
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
+    spark_staging_uri: str | None = None
+    spark_checkpoint_uri: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -378,6 +396,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
         raise ConfigError(
             f"linkage_engine must be 'duckdb' or 'spark', not {known['linkage_engine']!r}."
         )
+    _spark_settings(known, origin)
     if known.get("web_form_retention_days", WEB_FORM_RETENTION_DAYS) < 1:
         raise ConfigError(
             f"{origin}: web_form_retention_days is a number of days, 1 or more, "
@@ -429,3 +448,34 @@ def _check_database(known: dict[str, Any], origin: str) -> None:
             f"{origin}: database_url must be a PostgreSQL URL such as "
             "postgresql://hub:secret@db.example/satupintu; leave it unset for SQLite files."
         )
+
+
+def _spark_settings(known: dict[str, Any], origin: str) -> None:
+    """HUB_SPARK_CONF as a mapping of spark.* keys; a staging folder DuckDB can write."""
+    conf = known.get("spark_conf", {})
+    if isinstance(conf, str):
+        pairs = [item.strip() for item in conf.split(",") if item.strip()]
+        if any("=" not in item for item in pairs):
+            raise ConfigError(
+                f"{origin}: spark_conf is key=value pairs separated by commas "
+                f"(spark.driver.memory=8g,spark.executor.memory=16g), not {conf!r}."
+            )
+        conf = dict(item.split("=", 1) for item in pairs)
+    if not isinstance(conf, Mapping):
+        raise ConfigError(f"{origin}: spark_conf is a table of spark.* settings, not {conf!r}.")
+    conf = {str(k).strip(): str(v).strip() for k, v in conf.items()}
+    wrong = sorted(k for k in conf if not k.startswith("spark."))
+    if wrong:
+        raise ConfigError(
+            f"{origin}: spark_conf takes Spark settings (spark.*), not {', '.join(wrong)}."
+        )
+    known["spark_conf"] = conf
+    staging = known.get("spark_staging_uri")
+    if staging and "://" in str(staging) and not str(staging).startswith("file://"):
+        raise ConfigError(
+            f"{origin}: spark_staging_uri must be a folder DuckDB writes and Spark reads "
+            f"(a local path, or a shared mount such as NFS or /dbfs/... on a cluster), "
+            f"not {staging!r}."
+        )
+    if staging and str(staging).startswith("file://"):
+        known["spark_staging_uri"] = str(staging).removeprefix("file://")

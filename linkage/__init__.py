@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from linkage.cli import make_linkage_commands
 from linkage.components import cluster
+from linkage.engine import SparkOptions
 from linkage.erasure import forget_records, known_person, merge_chain, records_of_person
 from linkage.errors import (
     EngineError,
@@ -103,6 +104,7 @@ __all__ = [
     "ReviewDecisionRow",
     "ReviewError",
     "Scores",
+    "SparkOptions",
     "TruthFileError",
     "city_norm",
     "cluster",

@@ -57,7 +57,10 @@ def make_linkage_commands(
     @app.command("link")
     def link_command(
         train: Annotated[bool, typer.Option(help="Retrain the person model first.")] = False,
-        engine: Annotated[str, typer.Option(help="duckdb or spark.")] = "duckdb",
+        engine: Annotated[
+            str | None,
+            typer.Option(help="duckdb or spark (default: the linkage_engine setting)."),
+        ] = None,
         profile: Annotated[
             bool, typer.Option("--profile", help="Print the time each step took.")
         ] = False,
@@ -75,7 +78,8 @@ def make_linkage_commands(
                 model_dir(),
                 progress=step,
                 train=train,
-                settings=LinkageSettings(engine=engine),
+                # no --engine: the hub's setting (HUB_LINKAGE_ENGINE) chooses
+                settings=LinkageSettings(engine=engine) if engine else None,
             )
         table = Table(title=f"hub link ({summary.model_version})")
         for name in (

@@ -22,7 +22,7 @@ import pyarrow as pa
 from linkage._sql import scalar, table_exists
 from linkage.components import cluster, drop_ambiguous_links
 from linkage.context import link_in_household
-from linkage.engine import LinkageEngine, make_engine
+from linkage.engine import LinkageEngine, SparkOptions, make_engine
 from linkage.errors import NoStagedRecordsError
 from linkage.explain import write_link_evidence
 from linkage.gazetteer import ensure_gazetteer
@@ -125,9 +125,11 @@ class StageClock:
 
 @dataclass(frozen=True)
 class LinkageSettings:
-    """Knobs for one linkage run. `engine` is 'duckdb' (default) or 'spark'."""
+    """Knobs for one linkage run. `engine` is 'duckdb' (default) or 'spark'
+    (run as `spark` says: master, spark.* settings, Parquet staging)."""
 
     engine: str = "duckdb"
+    spark: SparkOptions = field(default_factory=SparkOptions)
     link_threshold: float = 0.9
     #: pairs scored at or above this are kept, with their evidence (link_evidence)
     review_threshold: float = 0.5
@@ -173,7 +175,7 @@ def run_linkage(
     step("standardise")
     standardise_records(con, standardiser)
     owned = engine is None
-    engine = engine or make_engine(settings.engine, beside=con)
+    engine = engine or make_engine(settings.engine, beside=con, spark=settings.spark)
     try:
         model, pairs = _predict(con, engine, Path(model_dir), train, settings, step)
     finally:
@@ -297,7 +299,9 @@ def _predict(
     else:
         model = load_model(model_dir)
     step("predict")
-    predictions = score_pairs(engine, records, model.settings, settings.review_threshold, linker)
+    # a model is saved in DuckDB's SQL: the engine reads it in its own
+    scoring = engine.model_settings(model.settings)
+    predictions = score_pairs(engine, records, scoring, settings.review_threshold, linker)
     engine.expose(predictions, con, "_scored_pairs")
     gammas = [
         str(c[0])
