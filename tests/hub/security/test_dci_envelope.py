@@ -1,12 +1,16 @@
 """The DCI envelope's signature, the sender registry and the schema patches
-(hub.dci.envelope, hub.dci.senders, hub.dci.schemas): no graph, no server."""
+(hub.dci.envelope, hub.dci.senders, hub.dci.schemas): no graph, no server. The
+registry's tests run on both store back-ends (the `db` fixture), with two
+servers racing to register, revoke and accept the same message."""
 
 from __future__ import annotations
 
 import base64
 import json
 import stat
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ import pytest
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from referencing.exceptions import Unresolvable
+from storetest import security_again
 from typer.testing import CliRunner
 
 from hub.dci.cli import make_dci_app
@@ -68,8 +73,8 @@ def partner() -> Ed25519PrivateKey:
 
 
 @pytest.fixture
-def registry(tmp_path: Path, partner: Ed25519PrivateKey) -> SenderRegistry:
-    db = SecurityDB(tmp_path / "security.sqlite")
+def registry(db: SecurityDB, partner: Ed25519PrivateKey) -> SenderRegistry:
+    """The registry on each store back-end, with one agency sender."""
     reg = SenderRegistry(db)
     reg.add(
         "spmis.example.org",
@@ -189,6 +194,70 @@ def test_the_registry_refuses_what_it_cannot_use(
     second = registry.add("spmis.example.org", key, "dinkes", "agency")  # a second key rotates
     assert second.key_id != key_id_of(partner.public_key())
     assert registry.active("spmis.example.org") is not None
+
+
+def _at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run each call in its own thread, released together; what each returned or raised."""
+    start = threading.Barrier(len(calls))
+    out: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            out[i] = calls[i]()
+        except Exception as exc:  # what the caller sees, kept to assert on
+            out[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_two_servers_at_once_register_revoke_and_accept_a_message_once(
+    registry: SenderRegistry, db: SecurityDB, partner: Ed25519PrivateKey, tmp_path: Path
+) -> None:
+    with security_again(db, tmp_path) as other_db:
+        other = SenderRegistry(other_db)
+        # the same message reaching two servers at once is accepted by one
+        ids = [f"m-{i}" for i in range(20)]
+        seen = _at_once(
+            lambda: [registry.first_seen("spmis.example.org", m) for m in ids],
+            lambda: [other.first_seen("spmis.example.org", m) for m in ids],
+        )
+        assert [a + b for a, b in zip(*seen, strict=True)] == [1] * len(ids)
+
+        # two registrations of one sender for two organizations: one holds, the
+        # other is refused as a registration error (never a database error)
+        for n in range(5):
+            keys = [public_key_text(Ed25519PrivateKey.generate().public_key()) for _ in "ab"]
+            added = _at_once(
+                lambda k=keys[0], n=n: registry.add(f"race-{n}", k, "dinkes", "agency"),
+                lambda k=keys[1], n=n: other.add(f"race-{n}", k, "yayasan", "foundation"),
+            )
+            assert sorted(type(a).__name__ for a in added) == ["Sender", "SenderError"]
+            held = {(s.organization, s.role) for s in other.list() if s.sender_id == f"race-{n}"}
+            assert len(held) == 1
+
+        # two revoking at once: each key is revoked, and reported, by one of them
+        second = registry.add(
+            "spmis.example.org",
+            public_key_text(Ed25519PrivateKey.generate().public_key()),
+            "dinkes",
+            "agency",
+        )
+        revoked = _at_once(
+            lambda: registry.revoke("spmis.example.org"),
+            lambda: other.revoke("spmis.example.org"),
+        )
+        lists = [r for r in revoked if isinstance(r, list)]
+        refused = [r for r in revoked if isinstance(r, SenderError)]
+        assert len(lists) + len(refused) == 2
+        reported = sorted(s.key_id for got in lists for s in got)
+        assert reported == sorted([second.key_id, key_id_of(partner.public_key())])
+        assert all(s.revoked for s in registry.list() if s.sender_id == "spmis.example.org")
 
 
 def test_jcs_writes_numbers_and_keys_as_rfc_8785() -> None:
