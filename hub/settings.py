@@ -82,6 +82,8 @@ _ENV_KEYS: dict[str, str] = {
     # the DCI Social Registry API (hub.dci)
     "HUB_DCI_SENDER_ID": "dci_sender_id",
     "HUB_DCI_SPEC_DIR": "dci_spec_dir",
+    # the DCI signing key shared by every server on one database (issue 17)
+    "HUB_DCI_SIGNING_KEY_FILE": "dci_signing_key_file",
 }
 
 
@@ -179,6 +181,11 @@ class Settings:
     # in the checkout), against which every request is validated.
     dci_sender_id: str = "satupintu"
     dci_spec_dir: Path | None = None
+    # The key the hub signs its DCI answers and callbacks with (`[dci]
+    # signing_key_file`; default $HUB_HOME/keys/dci-signing-key, made on first
+    # start). With `database_url` every server must sign with the same one: it is
+    # then required, read from here and never made.
+    dci_signing_key_file: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -407,6 +414,9 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
         known["dci_spec_dir"] = Path(known["dci_spec_dir"])
     if not str(known.get("dci_sender_id", "satupintu")).strip():
         raise ConfigError(f"{origin}: dci_sender_id is empty; name the hub's DCI sender id.")
+    # the DCI signing key shared by every server on one database
+    if known.get("dci_signing_key_file") is not None:
+        known["dci_signing_key_file"] = Path(known["dci_signing_key_file"])
     return Settings(**known, extra=unknown)
 
 
