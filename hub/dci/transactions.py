@@ -224,13 +224,13 @@ class Transactions:
         so of several servers claiming at once exactly one gets it."""
         now = datetime.now(UTC)
         with self.db.write() as con:
-            row = con.execute(
+            rows = con.execute(  # all fetched: the statement is done before COMMIT
                 "UPDATE dci_transactions SET lease_until = ? WHERE correlation_id = ? "
                 "AND delivered_at IS NULL AND given_up_at IS NULL "
                 f"AND (lease_until IS NULL OR lease_until < ?) RETURNING {_COLUMNS}",
                 (_stamp(now + timedelta(seconds=LEASE_S)), correlation_id, _stamp(now)),
-            ).fetchone()
-        return None if row is None else _row(row)
+            ).fetchall()
+        return _row(rows[0]) if rows else None
 
     def answered(self, correlation_id: str, status: str, answer: Mapping[str, Any]) -> None:
         with self.db.write() as con:
