@@ -67,6 +67,7 @@ async def test_a_failed_callback_is_kept_retried_and_delivered_by_the_next_worke
             rec.base + "/registry/on-search",
         )
         rec.fail_first = 1
+        before = datetime.now(UTC)
         async with httpx.AsyncClient() as client:
             await Deliveries(store, run, signer.sign).work(client, "c-1")
         failed = store.get("c-1")
@@ -74,7 +75,9 @@ async def test_a_failed_callback_is_kept_retried_and_delivered_by_the_next_worke
         assert (failed.attempts, failed.delivered_at, failed.status) == (1, None, "succ")
         assert failed.last_error is not None and "500" in failed.last_error
         assert failed.answer == ANSWER  # kept, records and all, for the next attempt
-        assert store.due() == []  # not before its pause
+        # not before its pause of 1 s (counted from before it failed: a slow machine
+        # taking seconds to get here does not make it due)
+        assert store.due(before + timedelta(seconds=0.99)) == []
         assert store.due(datetime.now(UTC) + timedelta(seconds=2)) == ["c-1"]
 
         # the next start (a fresh worker) delivers it without running the search again
