@@ -90,6 +90,8 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_SPARK_CONF": "spark_conf",
     "HUB_SPARK_STAGING_URI": "spark_staging_uri",
     "HUB_SPARK_CHECKPOINT_URI": "spark_checkpoint_uri",
+    # the DCI signing key shared by every server on one database (issue 17)
+    "HUB_DCI_SIGNING_KEY_FILE": "dci_signing_key_file",
 }
 
 
@@ -206,6 +208,11 @@ class Settings:
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     spark_staging_uri: str | None = None
     spark_checkpoint_uri: str | None = None
+    # The key the hub signs its DCI answers and callbacks with (`[dci]
+    # signing_key_file`; default $HUB_HOME/keys/dci-signing-key, made on first
+    # start). With `database_url` every server must sign with the same one: it is
+    # then required, read from here and never made.
+    dci_signing_key_file: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -435,6 +442,9 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
         known["dci_spec_dir"] = Path(known["dci_spec_dir"])
     if not str(known.get("dci_sender_id", "satupintu")).strip():
         raise ConfigError(f"{origin}: dci_sender_id is empty; name the hub's DCI sender id.")
+    # the DCI signing key shared by every server on one database
+    if known.get("dci_signing_key_file") is not None:
+        known["dci_signing_key_file"] = Path(known["dci_signing_key_file"])
     return Settings(**known, extra=unknown)
 
 

@@ -52,7 +52,12 @@ def make_dci_app(get_settings: GetSettings = load_settings) -> typer.Typer:
         partners so they can verify the hub's answers and callbacks)."""
         from hub.dci.service import hub_signer  # the one place the key file is named
 
-        signer: HubSigner = hub_signer(get_settings())
+        settings = get_settings()
+        if settings.database_url:  # the key every server shares: never print another
+            with SecurityDB.from_settings(settings) as db:
+                signer: HubSigner = hub_signer(settings, db)
+        else:
+            signer = hub_signer(settings)
         info = {
             "sender_id": signer.sender_id,
             "key_id": signer.key_id,

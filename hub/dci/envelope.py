@@ -290,9 +290,25 @@ class HubSigner:
         )
 
 
+#: how to make the hub's signing key once (a PKCS#8 PEM, as the hub makes it)
+SIGNING_KEY_RECIPE = "`openssl genpkey -algorithm ed25519 -out FILE`, mode 0600"
+
+
+def signing_key_from_pem(data: bytes, origin: Path) -> Ed25519PrivateKey:
+    """The ed25519 private key in a PKCS#8 PEM file's bytes."""
+    try:
+        loaded = serialization.load_pem_private_key(data, password=None)
+    except ValueError:
+        loaded = None
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise ValueError(f"{origin} does not hold an ed25519 private key (PKCS#8 PEM)")
+    return loaded
+
+
 def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
     """The ed25519 key in `path` (PKCS#8 PEM), made (mode 0600, exclusively) when
-    missing. Several servers share it as they share the audit key."""
+    missing: one server's own. Servers sharing a database never make it
+    (`hub.dci.service.hub_signer`)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -310,10 +326,14 @@ def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
         return key
-    loaded = serialization.load_pem_private_key(data, password=None)
-    if not isinstance(loaded, Ed25519PrivateKey):
-        raise ValueError(f"{path} does not hold an ed25519 private key")
-    return loaded
+    return signing_key_from_pem(data, path)
+
+
+def raw_private_bytes(key: Ed25519PrivateKey) -> bytes:
+    """The key's 32 raw bytes (what its fingerprint is taken of)."""
+    return key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
 
 
 __all__ = [
@@ -323,6 +343,7 @@ __all__ = [
     "MAX_LIFETIME_S",
     "SIGNED_HEADERS",
     "SIGNING_KEY_FILE",
+    "SIGNING_KEY_RECIPE",
     "DciRefusal",
     "HubSigner",
     "KeyLookup",
@@ -334,7 +355,9 @@ __all__ = [
     "parse_signature",
     "public_key_from_text",
     "public_key_text",
+    "raw_private_bytes",
     "sign_envelope",
+    "signing_key_from_pem",
     "signing_string",
     "verify_envelope",
 ]

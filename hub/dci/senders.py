@@ -1,4 +1,5 @@
-"""The registry of DCI partner senders, in `$HUB_HOME/security.sqlite`.
+"""The registry of DCI partner senders, in the hub's security database
+(`$HUB_HOME/security.sqlite`, or the PostgreSQL schema every server shares).
 
 A sender is a partner system (an SPMIS, a benefit system) that calls the hub's
 DCI endpoints. Each row is one of its signing keys: the `sender_id` of the
@@ -12,7 +13,11 @@ that role's, in that organization), and the base URI of its callbacks
 refused (`rjct.message_id.duplicate`).
 
 All SQL goes through `SecurityDB.read()`/`write()` in portable forms, so the
-tables move with the security database to another store.
+tables move with the security database to another store. What two servers
+could race on is one step on both back-ends: registering a key (checked, then
+inserted) and revoking hold the sender's lock (`write(lock=...)`), and a
+message id is remembered by one `INSERT ... ON CONFLICT DO NOTHING`, so of two
+servers receiving the same message at once exactly one accepts it.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from hub.dci.envelope import (
 from hub.errors import HubError
 from hub.security.db import SecurityDB
 from hub.security.principal import parse_role
+from hub.store import Schema
 
-TABLES: tuple[str, ...] = (
+TABLES: Schema = (
     """CREATE TABLE IF NOT EXISTS dci_senders (
         sender_id     TEXT NOT NULL,
         key_id        TEXT NOT NULL,
@@ -110,12 +116,15 @@ def _row(row: Sequence[object]) -> Sender:
     )
 
 
+def _lock(sender_id: str) -> str:
+    """What changes to one sender's keys serialise on, in every server."""
+    return f"dci-sender:{sender_id}"
+
+
 class SenderRegistry:
     def __init__(self, db: SecurityDB) -> None:
         self.db = db
-        with db.write() as con:
-            for statement in TABLES:
-                con.execute(statement)
+        db.database.apply(TABLES)
 
     def add(
         self,
@@ -148,7 +157,7 @@ class SenderRegistry:
         sender = Sender(
             sender_id, kid, public_key_text(key), organization, checked_role, callback_base, _now()
         )
-        with self.db.write() as con:
+        with self.db.write(lock=_lock(sender_id)) as con:  # checked, then inserted
             if con.execute(
                 "SELECT 1 FROM dci_senders WHERE sender_id = ? AND key_id = ?", (sender_id, kid)
             ).fetchone():
@@ -220,28 +229,30 @@ class SenderRegistry:
         return sender.key()
 
     def revoke(self, sender_id: str, key_id: str | None = None) -> builtins.list[Sender]:
-        """Revoke one key of a sender, or all its keys; the rows revoked now."""
-        stamp = _now()
+        """Revoke one key of a sender, or all its keys; the rows revoked now (of
+        two revoking at once, each row is revoked, and reported, by one)."""
         query = "UPDATE dci_senders SET revoked_at = ? WHERE sender_id = ? AND revoked_at IS NULL"
-        args: tuple[str, ...] = (stamp, sender_id)
+        args: tuple[str, ...] = (_now(), sender_id)
         if key_id is not None:
             query += " AND key_id = ?"
             args = (*args, key_id)
-        with self.db.write() as con:
-            cur = con.execute(query, args)
-            changed = cur.rowcount
-        if not changed:
+        with self.db.write(lock=_lock(sender_id)) as con:
+            rows = con.execute(f"{query} RETURNING {_COLUMNS}", args).fetchall()
+        if not rows:
             which = f"key {key_id!r} of " if key_id else ""
             raise SenderError(f"no active {which}sender {sender_id!r} to revoke")
-        return [s for s in self.list() if s.sender_id == sender_id and s.revoked_at == stamp]
+        return sorted((_row(r) for r in rows), key=lambda s: s.created_at)
 
     def first_seen(self, sender_id: str, message_id: str) -> bool:
         """Remember a message; False when this sender sent this message_id before.
         Ids older than a signature can live (plus the clock skew) are forgotten:
         a message that old is refused as expired."""
         cutoff = datetime.now(UTC) - timedelta(seconds=MAX_LIFETIME_S + 2 * CLOCK_SKEW_S)
-        with self.db.write() as con:
+        # one purge at a time: two servers deleting the same rows could lock them in
+        # different orders (PostgreSQL's synchronised scans) and deadlock
+        with self.db.write(lock="dci-messages:purge") as con:
             con.execute("DELETE FROM dci_messages WHERE received_at < ?", (cutoff.isoformat(),))
+        with self.db.write() as con:  # one statement: of two at once, one inserts
             cur = con.execute(
                 "INSERT INTO dci_messages (sender_id, message_id, received_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (sender_id, message_id) DO NOTHING",

@@ -48,15 +48,20 @@ from starlette.responses import JSONResponse, Response
 from console.runner import Runner
 from hub.dci.envelope import (
     SIGNING_KEY_FILE,
+    SIGNING_KEY_RECIPE,
     DciRefusal,
     HubSigner,
     SignatureParts,
     load_or_create_signing_key,
+    raw_private_bytes,
+    signing_key_from_pem,
     verify_envelope,
 )
 from hub.dci.schemas import DEFAULT_SPEC_DIR, DciSchemas, schemas_at
 from hub.dci.senders import Sender, SenderRegistry
+from hub.errors import ConfigError
 from hub.security import JwtVerifier, Principal, RateLimiter, SecurityDB, SecurityError
+from hub.security.chain import read_shared_key_file
 from hub.settings import Settings
 
 _log = logging.getLogger("hub.dci")
@@ -74,10 +79,30 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def hub_signer(settings: Settings) -> HubSigner:
+def signing_key_path(settings: Settings) -> Path:
+    return settings.dci_signing_key_file or settings.keys_dir / SIGNING_KEY_FILE
+
+
+def hub_signer(settings: Settings, security: SecurityDB | None = None) -> HubSigner:
     """The hub's DCI signing identity: `dci_sender_id` and the ed25519 key in
-    `$HUB_HOME/keys/dci-signing-key` (made, mode 0600, on first use)."""
-    key = load_or_create_signing_key(settings.keys_dir / SIGNING_KEY_FILE)
+    `$HUB_HOME/keys/dci-signing-key` or `dci_signing_key_file` (made, mode 0600,
+    on first use). With `HUB_DATABASE_URL` every server must sign with the same
+    key, as partners know one: it is read from `dci_signing_key_file`, never
+    made, and, given the shared security database, checked against the
+    fingerprint the first server recorded (`SecurityDB.claim_key`)."""
+    path = signing_key_path(settings)
+    try:
+        if settings.database_url:
+            shared = read_shared_key_file(
+                settings.dci_signing_key_file, "HUB_DCI_SIGNING_KEY_FILE", SIGNING_KEY_RECIPE
+            )
+            key = signing_key_from_pem(shared, path)
+        else:
+            key = load_or_create_signing_key(path)
+    except ValueError as exc:
+        raise ConfigError(f"{exc}; restore it from backup.") from None
+    if security is not None and security.shared:
+        security.claim_key("dci-signing", raw_private_bytes(key), path)
     return HubSigner(settings.dci_sender_id, key)
 
 
@@ -144,7 +169,7 @@ class DciService:
             settings,
             security,
             SenderRegistry(security),
-            hub_signer(settings),
+            hub_signer(settings, security),
             jwt,
             limiter,
             context,
@@ -415,6 +440,7 @@ __all__ = [
     "Refused",
     "hub_signer",
     "new_id",
+    "signing_key_path",
     "spec_dir",
     "utc_now",
 ]

@@ -16,7 +16,8 @@ two (inconsistency 9), the core API's `RegistryEventType` is any string of the
 `ns:org:…` form its examples use.
 
 A subscription (table `dci_subscriptions` in the security database, through
-`SecurityDB.read()/write()`, so it moves with the store) is one
+`SecurityDB.read()/write()`, so it moves with the store: SQLite files or the
+PostgreSQL every server shares) is one
 `subscribe_request` item: the sender, one event type, an area filter, the
 purpose it stated and a journal cursor, the journal's head when it subscribed
 (only what happens from then on is told). The pump (`NotifyPump`, one per server
@@ -51,6 +52,7 @@ from hub.dci.senders import Sender
 from hub.dci.service import DciService
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
+from hub.store import Schema
 from journal import Fact, kinds
 from schema.context import Context
 from schema.feed import journal_of, visible
@@ -78,7 +80,7 @@ AUDIT_OPERATION: Final = "read:dci.notify"
 #: the audit operation of a subscription made or ended
 AUDIT_SUBSCRIBE: Final = "write:dci.subscribe"
 
-TABLES: Final = (
+TABLES: Final[Schema] = (
     """CREATE TABLE IF NOT EXISTS dci_subscriptions (
         code           TEXT PRIMARY KEY,
         sender_id      TEXT NOT NULL,
@@ -89,7 +91,7 @@ TABLES: Final = (
         filter         TEXT NOT NULL,
         record_type    TEXT,
         purpose        TEXT NOT NULL,
-        cursor         INTEGER NOT NULL,
+        cursor         {bigint} NOT NULL,
         created_at     TEXT NOT NULL,
         ended_at       TEXT,
         attempts       INTEGER NOT NULL DEFAULT 0,
@@ -253,14 +255,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+#: what the pumps' claims serialise on: one pump at a time picks the due ones
+_CLAIMS: Final = "dci-subscriptions:claim"
+
+
+def _sender_lock(sender_id: str) -> str:
+    """What a sender's subscribing and unsubscribing (checked, then written) serialise on."""
+    return f"dci-subscriptions:{sender_id}"
+
+
 class Subscriptions:
-    """The subscriptions of every sender, shared by the hub's processes."""
+    """The subscriptions of every sender, shared by the hub's processes (and by
+    every server on a shared PostgreSQL: what is read and then written holds a
+    lock, `hub.store.base`)."""
 
     def __init__(self, db: SecurityDB) -> None:
         self.db = db
-        with db.write() as con:
-            for statement in TABLES:
-                con.execute(statement)
+        db.database.apply(TABLES)
 
     def add(
         self,
@@ -279,7 +290,7 @@ class Subscriptions:
         canonical = json.dumps(dict(sorted(area.items())), sort_keys=True)
         code = "sub-" + secrets.token_hex(8)
         stamp = _now().isoformat()
-        with self.db.write() as con:
+        with self.db.write(lock=_sender_lock(sender_id)) as con:  # checked, then inserted
             same = con.execute(
                 "SELECT code FROM dci_subscriptions WHERE sender_id = ? AND event_type = ?"
                 " AND filter = ? AND ended_at IS NULL",
@@ -323,7 +334,7 @@ class Subscriptions:
         with self.db.read() as con:
             rows = con.execute(
                 f"SELECT {_COLUMNS} FROM dci_subscriptions WHERE sender_id = ?"
-                " AND (? IS NULL OR transaction_id = ?) ORDER BY created_at, code",
+                " AND (CAST(? AS TEXT) IS NULL OR transaction_id = ?) ORDER BY created_at, code",
                 (sender_id, transaction_id, transaction_id),
             ).fetchall()
         return [_row(r) for r in rows]
@@ -331,7 +342,7 @@ class Subscriptions:
     def end(self, sender_id: str, code: str) -> bool | None:
         """End a sender's subscription: True when ended now, False when it had
         ended before, None when the sender has no such subscription."""
-        with self.db.write() as con:
+        with self.db.write(lock=_sender_lock(sender_id)) as con:
             row = con.execute(
                 "SELECT ended_at FROM dci_subscriptions WHERE code = ? AND sender_id = ?",
                 (code, sender_id),
@@ -348,9 +359,10 @@ class Subscriptions:
 
     def claim(self, lease: timedelta, limit: int = 20) -> list[Subscription]:
         """Take the active subscriptions due now (not retrying later, not leased
-        by a live claim) for one round of the pump."""
+        by a live claim) for one round of the pump. Read, then leased, under
+        one lock: two servers' pumps never take the same subscription."""
         now = _now()
-        with self.db.write() as con:
+        with self.db.write(lock=_CLAIMS) as con:
             rows = con.execute(
                 f"SELECT {_COLUMNS} FROM dci_subscriptions WHERE ended_at IS NULL"
                 " AND (next_at IS NULL OR next_at <= ?)"
@@ -369,12 +381,13 @@ class Subscriptions:
         stamp = _now().isoformat()
         with self.db.write() as con:
             con.execute(
-                "UPDATE dci_subscriptions SET cursor = max(cursor, ?), lease_until = NULL,"
+                "UPDATE dci_subscriptions SET cursor = CASE WHEN cursor > ? THEN cursor ELSE ? END,"
+                " lease_until = NULL,"
                 " attempts = CASE WHEN ? > 0 THEN 0 ELSE attempts END,"
                 " next_at = NULL, last_error = CASE WHEN ? > 0 THEN NULL ELSE last_error END,"
                 " delivered = delivered + ?,"
                 " delivered_at = CASE WHEN ? > 0 THEN ? ELSE delivered_at END WHERE code = ?",
-                (cursor, delivered, delivered, delivered, delivered, stamp, code),
+                (cursor, cursor, delivered, delivered, delivered, delivered, stamp, code),
             )
 
     def failed(self, code: str, error: str, retry_at: datetime) -> None:

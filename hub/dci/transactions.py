@@ -1,4 +1,5 @@
-"""DCI transactions and their callbacks, durable in `$HUB_HOME/security.sqlite`.
+"""DCI transactions and their callbacks, durable in the hub's security database
+(`$HUB_HOME/security.sqlite`, or the PostgreSQL schema every server shares).
 
 Each accepted search (sync or async) and async status request is a row keyed
 by the hub's `correlation_id`. An async one is answered at once with an ACK;
@@ -7,7 +8,10 @@ answer and POSTs it, signed at sending time, to the sender's callback, retrying
 with a growing pause (1 s, 2 s, 4 s ... at most 5 min) up to `MAX_ATTEMPTS`.
 What is not delivered when the server stops is delivered at the next start; a
 row is claimed for `LEASE_S` before it is worked on, so two servers sharing the
-store do not both send it.
+store do not both send it: the claim is one conditional `UPDATE ... RETURNING`
+(PostgreSQL re-checks a row's lease once the other claimer's update commits;
+SQLite runs one writer at a time), and the outcome of an attempt (delivered,
+or failed and when to retry) is read and written under the row's lock.
 
 Once delivered, the records are dropped from the stored answer: `txn/status`
 answers each request's status and counts, never the households again (a new
@@ -28,10 +32,11 @@ from typing import Any
 import httpx
 
 from hub.security.db import SecurityDB
+from hub.store import Schema
 
 _log = logging.getLogger("hub.dci")
 
-TABLES: tuple[str, ...] = (
+TABLES: Schema = (
     """CREATE TABLE IF NOT EXISTS dci_transactions (
         correlation_id  TEXT PRIMARY KEY,
         sender_id       TEXT NOT NULL,
@@ -124,12 +129,15 @@ def without_records(answer: Mapping[str, Any]) -> dict[str, Any]:
     return {**answer, "message": slim}
 
 
+def _lock(correlation_id: str) -> str:
+    """What an attempt's outcome, read then written, serialises on."""
+    return f"dci-transaction:{correlation_id}"
+
+
 class Transactions:
     def __init__(self, db: SecurityDB) -> None:
         self.db = db
-        with db.write() as con:
-            for statement in TABLES:
-                con.execute(statement)
+        db.database.apply(TABLES)
 
     def add(
         self,
@@ -210,16 +218,19 @@ class Transactions:
             ).fetchall()
         return [str(r[0]) for r in rows]
 
-    def claim(self, correlation_id: str) -> bool:
+    def claim(self, correlation_id: str) -> Transaction | None:
+        """Hold the transaction for `LEASE_S`: its row when this caller got it,
+        None when it is done, given up or held by another worker. One statement,
+        so of several servers claiming at once exactly one gets it."""
         now = datetime.now(UTC)
         with self.db.write() as con:
-            cur = con.execute(
+            rows = con.execute(  # all fetched: the statement is done before COMMIT
                 "UPDATE dci_transactions SET lease_until = ? WHERE correlation_id = ? "
                 "AND delivered_at IS NULL AND given_up_at IS NULL "
-                "AND (lease_until IS NULL OR lease_until < ?)",
+                f"AND (lease_until IS NULL OR lease_until < ?) RETURNING {_COLUMNS}",
                 (_stamp(now + timedelta(seconds=LEASE_S)), correlation_id, _stamp(now)),
-            )
-            return cur.rowcount == 1
+            ).fetchall()
+        return _row(rows[0]) if rows else None
 
     def answered(self, correlation_id: str, status: str, answer: Mapping[str, Any]) -> None:
         with self.db.write() as con:
@@ -230,10 +241,13 @@ class Transactions:
             )
 
     def delivered(self, correlation_id: str) -> None:
-        found = self.get(correlation_id)
-        slim = None if found is None or found.answer is None else without_records(found.answer)
         now = _stamp()
-        with self.db.write() as con:
+        with self.db.write(lock=_lock(correlation_id)) as con:
+            found = con.execute(
+                "SELECT answer FROM dci_transactions WHERE correlation_id = ?", (correlation_id,)
+            ).fetchone()
+            answer = None if found is None or found[0] is None else json.loads(found[0])
+            slim = None if answer is None else without_records(answer)
             con.execute(
                 "UPDATE dci_transactions SET delivered_at = ?, answer = ?, "
                 "attempts = attempts + 1, lease_until = NULL, last_error = NULL, "
@@ -243,11 +257,14 @@ class Transactions:
 
     def failed(self, correlation_id: str, error: str) -> None:
         """One more failed attempt: try again after a pause, or give up."""
-        found = self.get(correlation_id)
-        attempts = (found.attempts if found else 0) + 1
-        now = datetime.now(UTC)
-        pause = min(2 ** (attempts - 1), MAX_PAUSE_S)
-        with self.db.write() as con:
+        with self.db.write(lock=_lock(correlation_id)) as con:
+            found = con.execute(
+                "SELECT attempts FROM dci_transactions WHERE correlation_id = ?",
+                (correlation_id,),
+            ).fetchone()
+            attempts = (int(found[0]) if found else 0) + 1
+            now = datetime.now(UTC)
+            pause = min(2 ** (attempts - 1), MAX_PAUSE_S)
             con.execute(
                 "UPDATE dci_transactions SET attempts = ?, last_error = ?, lease_until = NULL, "
                 "next_attempt_at = ?, given_up_at = ?, updated_at = ? WHERE correlation_id = ?",
@@ -296,9 +313,7 @@ class Deliveries:
                     await asyncio.wait_for(self.wake.wait(), self.poll_s)
 
     async def work(self, client: httpx.AsyncClient, correlation_id: str) -> None:
-        if not await asyncio.to_thread(self.store.claim, correlation_id):
-            return
-        found = await asyncio.to_thread(self.store.get, correlation_id)
+        found = await asyncio.to_thread(self.store.claim, correlation_id)
         if found is None or found.callback is None:
             return
         try:

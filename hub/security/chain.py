@@ -64,23 +64,34 @@ def load_or_create_key(path: Path) -> tuple[bytes, bool]:
     return bytes.fromhex(path.read_text().strip()), True
 
 
-def load_shared_key(path: Path | None, setting: str) -> bytes:
-    """A key every server sharing one database must hold: read, never made here
-    (a home that made its own would write what the others cannot verify)."""
+#: how to make a shared hex key (the audit key, the desk NIK key) once
+HEX_KEY_RECIPE = "`python -c 'import secrets; print(secrets.token_hex(32))' > FILE`, mode 0600"
+
+
+def read_shared_key_file(path: Path | None, setting: str, recipe: str = HEX_KEY_RECIPE) -> bytes:
+    """What is in a key file every server sharing one database must hold: read,
+    never made here (a home that made its own would write what the others
+    cannot verify). `recipe` says how to make it once."""
     if path is None:
         raise ConfigError(
             f"HUB_DATABASE_URL is set, so several servers share the state: set {setting}"
-            " to the key file they all use (make it once with"
-            " `python -c 'import secrets; print(secrets.token_hex(32))' > FILE`, mode 0600)."
+            f" to the key file they all use (make it once with {recipe})."
         )
     try:
-        return bytes.fromhex(path.read_text().strip())
+        return path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"{setting} names {path}, which does not exist: copy the key file the other"
             " servers use (a server sharing HUB_DATABASE_URL never makes its own)."
         ) from None
-    except ValueError as exc:
+
+
+def load_shared_key(path: Path | None, setting: str) -> bytes:
+    """A hex key every server sharing one database must hold (`read_shared_key_file`)."""
+    data = read_shared_key_file(path, setting)
+    try:
+        return bytes.fromhex(data.decode().strip())
+    except ValueError as exc:  # not text, or not hex
         raise ConfigError(f"{path} does not hold a hex key; restore it from backup.") from exc
 
 
@@ -181,6 +192,7 @@ def now_text(when: datetime) -> str:
 __all__ = [
     "ANCHORS_FILE",
     "GENESIS_HASH",
+    "HEX_KEY_RECIPE",
     "KEY_FILE",
     "Anchor",
     "AnchorError",
@@ -189,4 +201,5 @@ __all__ = [
     "load_or_create_key",
     "load_shared_key",
     "plain_hash",
+    "read_shared_key_file",
 ]

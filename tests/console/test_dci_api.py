@@ -402,6 +402,45 @@ def test_another_senders_transactions_are_not_found(dci: Dci) -> None:
     assert answer["header"]["status"] == "rjct" and "message" not in answer
 
 
+def test_a_sender_whose_role_sees_no_named_households_is_refused(
+    dci: Dci, sample: dict[str, Any]
+) -> None:
+    """A sender registered as analyst (aggregates only) or auditor (the audit log
+    only) gets no household: each search item is `rjct.search_criteria.invalid`
+    with GraphQL's reason, the answer's status is `rjct`, and nothing is read."""
+    suffix = uuid.uuid4().hex[:6]
+    partners = {
+        role: Partner(f"{role}-{suffix}.dci.test", DINSOS, Ed25519PrivateKey.generate())
+        for role in ("analyst", "auditor")
+    }
+    with SecurityDB.from_settings(dci.city.settings) as db:
+        registry = SenderRegistry(db)
+        for role, p in partners.items():
+            registry.add(p.sender_id, public_key_text(p.key.public_key()), DINSOS, role)
+    for role, p in partners.items():
+        search = _search(_by_id("NIK", sample["members"][0]["nik"]), _where(("decile", "le", 3)))
+        r = dci.post("/registry/sync/search", dci.envelope(p, "search", search), dci.token(p))
+        assert r.status_code == 200, r.text
+        answer = dci.verified(r.json())
+        assert answer["header"]["status"] == "rjct", role
+        items = answer["message"]["search_response"]
+        assert [(i["status"], i["status_reason_code"]) for i in items] == [
+            ("rjct", "rjct.search_criteria.invalid")
+        ] * 2, role
+        assert not any("data" in i for i in items)
+        assert all(
+            f"the {role} role cannot read named" in i["status_reason_message"] for i in items
+        )
+        log = AuditLog.from_settings(dci.city.settings)
+        assert (
+            not [  # nothing was read, so nothing names the household for it
+                e
+                for e in log.household_access_report(sample["id"])
+                if e.subject == f"system:{p.sender_id}"
+            ]
+        )
+
+
 def _error(r: httpx.Response) -> tuple[int, str]:
     return r.status_code, r.json()["errors"][0]["code"]
 

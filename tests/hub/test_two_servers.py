@@ -1,9 +1,9 @@
 """Two hub servers on two homes sharing one PostgreSQL (`HUB_DATABASE_URL`).
 
 What `hub serve` on two hosts must share, with the key files they must hold
-alike (`HUB_AUDIT_KEY_FILE`, `HUB_DESK_NIK_KEY_FILE`): a key made through one
-home authenticates on the other, a revocation through one is refused by the
-other within a second, the rate limit is one bucket for both, the audit chain
+alike (`HUB_AUDIT_KEY_FILE`, `HUB_DESK_NIK_KEY_FILE`, `HUB_DCI_SIGNING_KEY_FILE`):
+a key made through one home authenticates on the other, a revocation through
+one is refused by the other within a second, the rate limit is one bucket for both, the audit chain
 stays one verifiable chain under writes to both, and a record submitted to one
 is in the other's feed and is what the other's real-time linker links the same
 person to. One small city is linked once through home A; home B gets a copy of
@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hubcli import hub, hub_env, served
 
 from hub.security import KeyStore, SecurityDB
@@ -68,6 +70,15 @@ def pair(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
     for name in ("audit-key", "desk-nik-key"):
         (shared / name).write_text(secrets.token_hex(32))
         (shared / name).chmod(0o600)
+    # the DCI signing key: an ed25519 key, as `openssl genpkey -algorithm ed25519` makes
+    (shared / "dci-signing-key").write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (shared / "dci-signing-key").chmod(0o600)
     # a tiny rate limit (one bucket per key: each other call below has its own key)
     (root / "hub.toml").write_text(f"rate_limit = 0.001\nrate_burst = {BURST}\n")
     envs = [
@@ -78,6 +89,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
             "HUB_DATABASE_SCHEMA": schema,
             "HUB_AUDIT_KEY_FILE": str(shared / "audit-key"),
             "HUB_DESK_NIK_KEY_FILE": str(shared / "desk-nik-key"),
+            "HUB_DCI_SIGNING_KEY_FILE": str(shared / "dci-signing-key"),
         }
         for side in "ab"
     ]

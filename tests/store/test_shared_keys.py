@@ -1,6 +1,7 @@
-"""Servers sharing PostgreSQL must share their keys (issue 17): the audit key and
-the desk NIK key are read, never made, and a server holding another key than the
-first one's refuses to start. Also: which store the settings name, and how."""
+"""Servers sharing PostgreSQL must share their keys (issue 17): the audit key, the
+desk NIK key and the DCI signing key are read, never made, and a server holding
+another key than the first one's refuses to start. Also: which store the
+settings name, and how."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import secrets
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from storetest import store_settings
+from typer.testing import CliRunner
 
 from domain import service_desk as desk
 from hub.app import create_app
+from hub.dci.cli import make_dci_app
+from hub.dci.service import hub_signer
 from hub.errors import ConfigError
 from hub.security.audit import AuditEvent, AuditLog
 from hub.security.chain import ChainConfig
@@ -29,22 +35,40 @@ def _key(path: Path) -> Path:
     return path
 
 
+def _dci_key(path: Path) -> Path:
+    """An ed25519 signing key file as `openssl genpkey -algorithm ed25519` makes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
 def test_a_shared_store_never_makes_a_key_of_its_own(tmp_path: Path) -> None:
     shared = Settings(home=tmp_path / "home", database_url="postgresql://hub@db.example/sp")
     with pytest.raises(ConfigError, match="set HUB_AUDIT_KEY_FILE"):
         ChainConfig.from_settings(shared)
     with pytest.raises(ConfigError, match="set HUB_DESK_NIK_KEY_FILE"):
         nik_key(shared)
+    with pytest.raises(ConfigError, match=r"set HUB_DCI_SIGNING_KEY_FILE.*openssl genpkey"):
+        hub_signer(shared)
     missing = Settings(
         home=tmp_path / "home",
         database_url="postgresql://hub@db.example/sp",
         audit_key_file=tmp_path / "vault" / "audit-key",
         desk_nik_key_file=tmp_path / "vault" / "desk-nik-key",
+        dci_signing_key_file=tmp_path / "vault" / "dci-signing-key",
     )
     with pytest.raises(ConfigError, match="does not exist: copy the key file"):
         ChainConfig.from_settings(missing)
     with pytest.raises(ConfigError, match="does not exist: copy the key file"):
         nik_key(missing)
+    with pytest.raises(ConfigError, match="does not exist: copy the key file"):
+        hub_signer(missing)
     assert not (tmp_path / "vault").exists() and not (tmp_path / "home" / "keys").exists()
 
 
@@ -83,12 +107,43 @@ def test_a_server_with_another_nik_key_refuses_to_start(
         **store_settings(postgres_store),
         "audit_key_file": _key(vault / "audit-key"),
         "desk_nik_key_file": _key(vault / "desk-nik-key"),
+        "dci_signing_key_file": _dci_key(vault / "dci-signing-key"),
     }
     create_app(Settings(home=tmp_path / "a", **shared))
     create_app(Settings(home=tmp_path / "b", **shared))  # the same keys: it starts
     other = {**shared, "desk_nik_key_file": _key(tmp_path / "own-nik-key")}
     with pytest.raises(StoreError, match="not the desk-nik key"):
         create_app(Settings(home=tmp_path / "c", **other))
+
+
+def test_a_server_with_another_dci_signing_key_refuses_to_start(
+    postgres_store: PgStore, tmp_path: Path
+) -> None:
+    """Partners know the hub by one public key: every server signs with it."""
+    vault = tmp_path / "vault"
+    shared = {
+        **store_settings(postgres_store),
+        "audit_key_file": _key(vault / "audit-key"),
+        "desk_nik_key_file": _key(vault / "desk-nik-key"),
+        "dci_signing_key_file": _dci_key(vault / "dci-signing-key"),
+    }
+    create_app(Settings(home=tmp_path / "a", **shared))
+    same = Settings(home=tmp_path / "b", **shared)
+    create_app(same)  # the same key file: it starts, and signs as the first one
+    assert (
+        hub_signer(same).public_key
+        == hub_signer(Settings(home=tmp_path / "a", **shared)).public_key
+    )
+    assert not (tmp_path / "a" / "keys" / "dci-signing-key").exists()  # none made per home
+    other = Settings(
+        home=tmp_path / "c",
+        **{**shared, "dci_signing_key_file": _dci_key(tmp_path / "own-dci-key")},
+    )
+    with pytest.raises(StoreError, match="not the dci-signing key"):
+        create_app(other)
+    # `hub dci key` on that server does not print a key partners would then trust
+    shown = CliRunner().invoke(make_dci_app(lambda: other), ["key", "--json"])
+    assert shown.exit_code != 0 and isinstance(shown.exception, StoreError)
 
 
 def test_the_database_url_comes_from_the_environment_or_hub_toml(tmp_path: Path) -> None:

@@ -1,10 +1,15 @@
 """DCI callbacks are durable (hub.dci.transactions): a failed delivery is kept and
 retried, a new worker (the next start, or another server) delivers what is
 left, the search runs once, the records go once delivered, and the worker gives
-up after MAX_ATTEMPTS. A real HTTP receiver, a real SQLite store; no graph."""
+up after MAX_ATTEMPTS, and two servers claiming at once never hand a delivery out
+twice. A real HTTP receiver, both real store back-ends (the `db` fixture:
+SQLite files and PostgreSQL); no graph."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +18,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dcireceiver import receiving
+from storetest import security_again
 
 from hub.dci.envelope import HubSigner, verify_envelope
 from hub.dci.transactions import MAX_ATTEMPTS, Deliveries, Transaction, Transactions
@@ -38,7 +44,7 @@ ANSWER: dict[str, Any] = {
 
 
 async def test_a_failed_callback_is_kept_retried_and_delivered_by_the_next_worker(
-    tmp_path: Path,
+    db: SecurityDB,
 ) -> None:
     signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
     ran: list[str] = []
@@ -47,7 +53,7 @@ async def test_a_failed_callback_is_kept_retried_and_delivered_by_the_next_worke
         ran.append(row.correlation_id)
         return "succ", ANSWER
 
-    with receiving() as rec, SecurityDB(tmp_path / "security.sqlite") as db:
+    with receiving() as rec:
         store = Transactions(db)
         request = {"header": {"message_id": "m-1"}, "message": {"transaction_id": "t-1"}}
         store.add(
@@ -61,6 +67,7 @@ async def test_a_failed_callback_is_kept_retried_and_delivered_by_the_next_worke
             rec.base + "/registry/on-search",
         )
         rec.fail_first = 1
+        before = datetime.now(UTC)
         async with httpx.AsyncClient() as client:
             await Deliveries(store, run, signer.sign).work(client, "c-1")
         failed = store.get("c-1")
@@ -68,7 +75,9 @@ async def test_a_failed_callback_is_kept_retried_and_delivered_by_the_next_worke
         assert (failed.attempts, failed.delivered_at, failed.status) == (1, None, "succ")
         assert failed.last_error is not None and "500" in failed.last_error
         assert failed.answer == ANSWER  # kept, records and all, for the next attempt
-        assert store.due() == []  # not before its pause
+        # not before its pause of 1 s (counted from before it failed: a slow machine
+        # taking seconds to get here does not make it due)
+        assert store.due(before + timedelta(seconds=0.99)) == []
         assert store.due(datetime.now(UTC) + timedelta(seconds=2)) == ["c-1"]
 
         # the next start (a fresh worker) delivers it without running the search again
@@ -86,24 +95,75 @@ async def test_a_failed_callback_is_kept_retried_and_delivered_by_the_next_worke
         assert not store.claim("c-1")  # nothing left to claim
 
 
-async def test_the_worker_gives_up_after_max_attempts(tmp_path: Path) -> None:
-    with SecurityDB(tmp_path / "security.sqlite") as db:
-        store = Transactions(db)
-        store.add(
-            "c-2",
-            "spmis",
-            "s",
-            "t-2",
-            "search",
-            ["r"],
-            {"header": {}, "message": {}},
-            "http://127.0.0.1:9/registry/on-search",
-            status="succ",
-            answer=ANSWER,
-        )
-        for _ in range(MAX_ATTEMPTS):
-            assert store.claim("c-2")
-            store.failed("c-2", "connection refused")
-        gone = store.get("c-2")
-        assert gone is not None and gone.given_up_at is not None
-        assert store.due(datetime.now(UTC) + timedelta(days=1)) == []
+def _answered(store: Transactions, correlation_id: str, callback: str) -> None:
+    """An accepted search already run, its callback still to deliver."""
+    answer = {**ANSWER, "message": {**ANSWER["message"], "correlation_id": correlation_id}}
+    store.add(
+        correlation_id,
+        "spmis",
+        "s",
+        "t-" + correlation_id,
+        "search",
+        ["r"],
+        {"header": {}, "message": {}},
+        callback,
+        status="succ",
+        answer=answer,
+    )
+
+
+async def test_the_worker_gives_up_after_max_attempts(db: SecurityDB) -> None:
+    store = Transactions(db)
+    _answered(store, "c-2", "http://127.0.0.1:9/registry/on-search")
+    for _ in range(MAX_ATTEMPTS):
+        assert store.claim("c-2")
+        store.failed("c-2", "connection refused")
+    gone = store.get("c-2")
+    assert gone is not None and gone.given_up_at is not None and gone.attempts == MAX_ATTEMPTS
+    assert store.due(datetime.now(UTC) + timedelta(days=1)) == []
+
+
+async def test_two_servers_claiming_at_once_never_hand_a_delivery_out_twice(
+    db: SecurityDB, tmp_path: Path
+) -> None:
+    """Two servers (each its own connections to the shared store) sweep the same
+    due deliveries at the same moment: each is claimed by exactly one, and the
+    partner receives each callback exactly once."""
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+
+    async def never(row: Transaction) -> tuple[str, dict[str, Any]]:
+        raise AssertionError("the answers are stored: no search runs again")
+
+    with receiving() as rec, security_again(db, tmp_path) as other_db:
+        servers = [Transactions(db), Transactions(other_db)]
+        claims = [f"claim-{i}" for i in range(30)]
+        for cid in claims:
+            _answered(servers[0], cid, rec.base + "/registry/on-search")
+        start = threading.Barrier(2)
+
+        def sweep(store: Transactions) -> list[str]:
+            due = store.due()
+            start.wait()  # both have read the same due list; now both claim it
+            return [cid for cid in due if store.claim(cid) is not None]
+
+        got = await asyncio.gather(*(asyncio.to_thread(sweep, s) for s in servers))
+        assert sorted(got[0] + got[1]) == sorted(claims)  # every one, none twice
+
+        deliveries = [f"deliver-{i}" for i in range(12)]
+        for cid in deliveries:
+            _answered(servers[1], cid, rec.base + "/registry/on-search")
+        workers = [Deliveries(s, never, signer.sign) for s in servers]
+        due = servers[0].due()
+        assert sorted(due) == sorted(deliveries)  # the claimed ones are held
+
+        async def deliver(worker: Deliveries) -> None:
+            async with httpx.AsyncClient() as client:
+                for cid in due:
+                    await worker.work(client, cid)
+
+        await asyncio.gather(*(deliver(w) for w in workers))
+        posted = Counter(rec.next(timeout=5)[1]["message"]["correlation_id"] for _ in due)
+        assert rec.got.empty() and posted == Counter(deliveries)
+        for cid in deliveries:
+            row = servers[0].get(cid)
+            assert row is not None and row.delivered_at is not None and row.attempts == 1

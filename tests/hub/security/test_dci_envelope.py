@@ -1,12 +1,16 @@
 """The DCI envelope's signature, the sender registry and the schema patches
-(hub.dci.envelope, hub.dci.senders, hub.dci.schemas): no graph, no server."""
+(hub.dci.envelope, hub.dci.senders, hub.dci.schemas): no graph, no server. The
+registry's tests run on both store back-ends (the `db` fixture), with two
+servers racing to register, revoke and accept the same message."""
 
 from __future__ import annotations
 
 import base64
 import json
 import stat
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ import pytest
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from referencing.exceptions import Unresolvable
+from storetest import security_again
 from typer.testing import CliRunner
 
 from hub.dci.cli import make_dci_app
@@ -67,9 +72,7 @@ def partner() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
-@pytest.fixture
-def registry(tmp_path: Path, partner: Ed25519PrivateKey) -> SenderRegistry:
-    db = SecurityDB(tmp_path / "security.sqlite")
+def _registered(db: SecurityDB, partner: Ed25519PrivateKey) -> SenderRegistry:
     reg = SenderRegistry(db)
     reg.add(
         "spmis.example.org",
@@ -79,6 +82,20 @@ def registry(tmp_path: Path, partner: Ed25519PrivateKey) -> SenderRegistry:
         "https://spmis.example.org/dci",
     )
     return reg
+
+
+@pytest.fixture
+def registry(db: SecurityDB, partner: Ed25519PrivateKey) -> SenderRegistry:
+    """The registry on each store back-end, with one agency sender."""
+    return _registered(db, partner)
+
+
+@pytest.fixture
+def keyring(tmp_path: Path, partner: Ed25519PrivateKey) -> Iterator[SenderRegistry]:
+    """The same, on SQLite only, for the signature checks (what they test is the
+    signature; the look-up is tested on both back-ends by the registry's own tests)."""
+    with SecurityDB(tmp_path / "security.sqlite") as db:
+        yield _registered(db, partner)
 
 
 def _signed(partner: Ed25519PrivateKey, **kw: Any) -> dict[str, Any]:
@@ -98,35 +115,35 @@ def _refusal(envelope: dict[str, Any], registry: SenderRegistry, **kw: Any) -> D
 
 
 def test_a_signed_envelope_verifies_and_names_its_sender(
-    partner: Ed25519PrivateKey, registry: SenderRegistry
+    partner: Ed25519PrivateKey, keyring: SenderRegistry
 ) -> None:
     envelope = _signed(partner)
     assert envelope["signature"].startswith(
         'Signature: namespace="spdci",keyId="spmis.example.org|'
     )
-    parts = verify_envelope(envelope, registry.verifying_key)
+    parts = verify_envelope(envelope, keyring.verifying_key)
     assert parts.sender_id == "spmis.example.org"
     assert parts.key_id == key_id_of(partner.public_key())
     # the specification's own spelling of the key parameter is read too
     assert (
         verify_envelope(
             {**envelope, "signature": envelope["signature"].replace("keyId=", "kidId=")},
-            registry.verifying_key,
+            keyring.verifying_key,
         ).sender_id
         == "spmis.example.org"
     )
     # key order and spacing do not matter: the digest is over canonical JSON
     reordered = json.loads(json.dumps(envelope, sort_keys=True, indent=3))
-    assert verify_envelope(reordered, registry.verifying_key).key_id == parts.key_id
+    assert verify_envelope(reordered, keyring.verifying_key).key_id == parts.key_id
 
 
 def test_a_changed_message_a_stranger_or_an_old_signature_is_refused(
-    partner: Ed25519PrivateKey, registry: SenderRegistry
+    partner: Ed25519PrivateKey, keyring: SenderRegistry
 ) -> None:
     envelope = _signed(partner)
     tampered = json.loads(json.dumps(envelope))
     tampered["message"]["search_request"][0]["search_criteria"]["query"]["value"] = "2"
-    assert _refusal(tampered, registry).code == "err.signature.invalid"
+    assert _refusal(tampered, keyring).code == "err.signature.invalid"
 
     stranger = Ed25519PrivateKey.generate()
     forged = sign_envelope(
@@ -135,7 +152,7 @@ def test_a_changed_message_a_stranger_or_an_old_signature_is_refused(
         "spmis.example.org",
         key_id_of(partner.public_key()),
     )
-    assert _refusal(forged, registry).code == "err.signature.invalid"
+    assert _refusal(forged, keyring).code == "err.signature.invalid"
 
     unknown = sign_envelope(
         {"header": _header("nobody.example.org"), "message": envelope["message"]},
@@ -143,20 +160,20 @@ def test_a_changed_message_a_stranger_or_an_old_signature_is_refused(
         "nobody.example.org",
         key_id_of(stranger.public_key()),
     )
-    assert _refusal(unknown, registry).code == "err.sender_id.invalid"
+    assert _refusal(unknown, keyring).code == "err.sender_id.invalid"
 
     old = _signed(partner, now=time.time() - 3600, ttl_s=300)
-    refusal = _refusal(old, registry)
+    refusal = _refusal(old, keyring)
     assert (refusal.code, "expired" in refusal.message) == ("err.signature.invalid", True)
     future = _signed(partner, now=time.time() + 3600)
-    assert _refusal(future, registry).code == "err.signature.invalid"
+    assert _refusal(future, keyring).code == "err.signature.invalid"
 
-    assert _refusal({k: v for k, v in envelope.items() if k != "signature"}, registry).code == (
+    assert _refusal({k: v for k, v in envelope.items() if k != "signature"}, keyring).code == (
         "err.signature.missing"
     )
     # a signature naming another sender than the header
     other = {**envelope, "header": {**envelope["header"], "sender_id": "someone.else"}}
-    assert _refusal(other, registry).code == "err.sender_id.invalid"
+    assert _refusal(other, keyring).code == "err.sender_id.invalid"
 
 
 def test_a_revoked_sender_is_refused_and_a_message_id_counts_once(
@@ -189,6 +206,70 @@ def test_the_registry_refuses_what_it_cannot_use(
     second = registry.add("spmis.example.org", key, "dinkes", "agency")  # a second key rotates
     assert second.key_id != key_id_of(partner.public_key())
     assert registry.active("spmis.example.org") is not None
+
+
+def _at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run each call in its own thread, released together; what each returned or raised."""
+    start = threading.Barrier(len(calls))
+    out: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        start.wait()
+        try:
+            out[i] = calls[i]()
+        except Exception as exc:  # what the caller sees, kept to assert on
+            out[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_two_servers_at_once_register_revoke_and_accept_a_message_once(
+    registry: SenderRegistry, db: SecurityDB, partner: Ed25519PrivateKey, tmp_path: Path
+) -> None:
+    with security_again(db, tmp_path) as other_db:
+        other = SenderRegistry(other_db)
+        # the same message reaching two servers at once is accepted by one
+        ids = [f"m-{i}" for i in range(20)]
+        seen = _at_once(
+            lambda: [registry.first_seen("spmis.example.org", m) for m in ids],
+            lambda: [other.first_seen("spmis.example.org", m) for m in ids],
+        )
+        assert [a + b for a, b in zip(*seen, strict=True)] == [1] * len(ids)
+
+        # two registrations of one sender for two organizations: one holds, the
+        # other is refused as a registration error (never a database error)
+        for n in range(5):
+            keys = [public_key_text(Ed25519PrivateKey.generate().public_key()) for _ in "ab"]
+            added = _at_once(
+                lambda k=keys[0], n=n: registry.add(f"race-{n}", k, "dinkes", "agency"),
+                lambda k=keys[1], n=n: other.add(f"race-{n}", k, "yayasan", "foundation"),
+            )
+            assert sorted(type(a).__name__ for a in added) == ["Sender", "SenderError"]
+            held = {(s.organization, s.role) for s in other.list() if s.sender_id == f"race-{n}"}
+            assert len(held) == 1
+
+        # two revoking at once: each key is revoked, and reported, by one of them
+        second = registry.add(
+            "spmis.example.org",
+            public_key_text(Ed25519PrivateKey.generate().public_key()),
+            "dinkes",
+            "agency",
+        )
+        revoked = _at_once(
+            lambda: registry.revoke("spmis.example.org"),
+            lambda: other.revoke("spmis.example.org"),
+        )
+        lists = [r for r in revoked if isinstance(r, list)]
+        refused = [r for r in revoked if isinstance(r, SenderError)]
+        assert len(lists) + len(refused) == 2
+        reported = sorted(s.key_id for got in lists for s in got)
+        assert reported == sorted([second.key_id, key_id_of(partner.public_key())])
+        assert all(s.revoked for s in registry.list() if s.sender_id == "spmis.example.org")
 
 
 def test_jcs_writes_numbers_and_keys_as_rfc_8785() -> None:
@@ -373,10 +454,10 @@ def test_the_schemas_still_refuse_what_is_wrong(schemas: DciSchemas) -> None:
 
 
 def test_a_signature_valid_for_too_long_is_refused(
-    partner: Ed25519PrivateKey, registry: SenderRegistry
+    partner: Ed25519PrivateKey, keyring: SenderRegistry
 ) -> None:
     forever = _signed(partner, ttl_s=MAX_LIFETIME_S + 60)
-    refusal = _refusal(forever, registry)
+    refusal = _refusal(forever, keyring)
     assert refusal.code == "err.signature.invalid" and "at most" in refusal.message
 
 

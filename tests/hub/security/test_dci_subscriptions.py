@@ -1,14 +1,17 @@
 """hub.dci.subscribe.Subscriptions: DCI subscriptions in the security database,
-shared by two server processes (two SecurityDB handles on one file): a due
-subscription is claimed by one of them only, a failure keeps its cursor until the
-retry is due, an ended one is never claimed again."""
+shared by two servers (two SecurityDB handles on one store, on each back-end: the
+`db` fixture): a due subscription is claimed by one of them only, also when both
+claim at the same moment, a failure keeps its cursor until the retry is due, an
+ended one is never claimed again."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from storetest import security_again
 
 from hub.dci.subscribe import REGISTER, SubscribeRefusal, Subscriptions
 from hub.security import SecurityDB
@@ -16,8 +19,10 @@ from hub.security import SecurityDB
 LEASE = timedelta(seconds=60)
 
 
-def test_two_servers_share_subscriptions_and_never_claim_one_twice(tmp_path: Path) -> None:
-    one_db, two_db = SecurityDB(tmp_path / "s.sqlite"), SecurityDB(tmp_path / "s.sqlite")
+def test_two_servers_share_subscriptions_and_never_claim_one_twice(
+    db: SecurityDB, tmp_path: Path
+) -> None:
+    one_db, two_db = db, security_again(db, tmp_path)
     try:
         one, two = Subscriptions(one_db), Subscriptions(two_db)
         made = one.add(
@@ -49,5 +54,29 @@ def test_two_servers_share_subscriptions_and_never_claim_one_twice(tmp_path: Pat
         assert one.claim(LEASE) == [] and two.claim(LEASE) == []  # ended: never sent again
         assert [s.active for s in one.of_sender("partner")] == [False]
     finally:
-        one_db.close()
         two_db.close()
+
+
+def test_two_pumps_claiming_at_once_take_each_subscription_once(
+    db: SecurityDB, tmp_path: Path
+) -> None:
+    with security_again(db, tmp_path) as other_db:
+        servers = [Subscriptions(db), Subscriptions(other_db)]
+        made = {
+            servers[i % 2].add(f"p-{i}", "sys:p", f"t-{i}", "r", REGISTER, {}, None, "p", 0).code
+            for i in range(30)
+        }
+        start = threading.Barrier(2)
+        got: list[list[str]] = [[], []]
+
+        def pump(i: int) -> None:
+            start.wait()
+            while batch := servers[i].claim(LEASE, limit=3):
+                got[i].extend(s.code for s in batch)
+
+        threads = [threading.Thread(target=pump, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(got[0] + got[1]) == sorted(made)  # every one, none twice
