@@ -103,7 +103,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
             "message": outcome.response,
         }
 
-    deliveries = Deliveries(store, run_pending, dci.signer.sign)
+    deliveries = Deliveries(store, run_pending, dci.signer.sign, senders=dci.senders)
     dci.workers.append(deliveries.run)
 
     async def sync_search(request: Request) -> Response:

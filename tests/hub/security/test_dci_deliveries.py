@@ -14,7 +14,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dcireceiver import receiving
 
-from hub.dci.envelope import HubSigner, verify_envelope
+from hub.dci.envelope import HubSigner, public_key_text, verify_envelope
+from hub.dci.senders import SenderRegistry
 from hub.dci.transactions import MAX_ATTEMPTS, Deliveries, Transaction, Transactions
 from hub.security.db import SecurityDB
 
@@ -106,4 +107,48 @@ async def test_the_worker_gives_up_after_max_attempts(tmp_path: Path) -> None:
             store.failed("c-2", "connection refused")
         gone = store.get("c-2")
         assert gone is not None and gone.given_up_at is not None
+        assert store.due(datetime.now(UTC) + timedelta(days=1)) == []
+        # households nobody will receive are not kept
+        assert gone.answer is not None
+        assert "data" not in gone.answer["message"]["search_response"][0]
+
+
+async def test_an_answer_kept_for_a_sender_revoked_since_is_never_sent(tmp_path: Path) -> None:
+    """A search ran and its callback failed; Dinsos then revokes the partner.
+    The retry must not send the households it read before the revocation."""
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+
+    async def run(row: Transaction) -> tuple[str, dict[str, Any]]:
+        return "succ", ANSWER
+
+    with receiving() as rec, SecurityDB(tmp_path / "security.sqlite") as db:
+        senders = SenderRegistry(db)
+        partner = Ed25519PrivateKey.generate().public_key()
+        senders.add("spmis", public_key_text(partner), "dinkes", "agency", rec.base)
+        store = Transactions(db)
+        store.add(
+            "c-3",
+            "spmis",
+            "system:spmis",
+            "t-3",
+            "search",
+            ["r-1"],
+            {"header": {"message_id": "m-3"}, "message": {"transaction_id": "t-3"}},
+            rec.base + "/registry/on-search",
+        )
+        rec.fail_first = 1
+        async with httpx.AsyncClient() as client:
+            await Deliveries(store, run, signer.sign, senders=senders).work(client, "c-3")
+        kept = store.get("c-3")
+        assert kept is not None and kept.answer == ANSWER and kept.given_up_at is None
+
+        senders.revoke("spmis")
+        async with httpx.AsyncClient() as client:
+            await Deliveries(store, run, signer.sign, senders=senders).work(client, "c-3")
+        assert rec.calls == 1 and rec.got.empty()  # only the first, failed, attempt
+        gone = store.get("c-3")
+        assert gone is not None and gone.given_up_at is not None and gone.delivered_at is None
+        assert gone.last_error is not None and "revoked" in gone.last_error
+        assert gone.answer is not None
+        assert "data" not in gone.answer["message"]["search_response"][0]
         assert store.due(datetime.now(UTC) + timedelta(days=1)) == []
