@@ -3,7 +3,8 @@
 `DciService.receive` takes one POST through the checks in this order, each
 refusal with the specification's codes (`common/schema/Error.yaml`):
 
-1. a JSON body (else 400, `err.request.bad`);
+1. a JSON body, without NaN or Infinity and at most MAX_DEPTH deep (else 400,
+   `err.request.bad`);
 2. a bearer JWT the hub's issuer signed (`hub.security.jwt`; else 401,
    `err.request.unauthorized`), within the rate limit (429,
    `err.request.too_many_requests`);
@@ -83,6 +84,35 @@ def hub_signer(settings: Settings) -> HubSigner:
 
 def spec_dir(settings: Settings) -> Path:
     return settings.dci_spec_dir or DEFAULT_SPEC_DIR
+
+
+#: the deepest a request's JSON may nest (a search request is about ten deep)
+MAX_DEPTH = 64
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"JSON has no {name}")
+
+
+def read_json(raw: bytes) -> Any:
+    """A request body as JSON; ValueError for what JSON does not have (NaN,
+    Infinity: Python reads them, the signature's canonical JSON cannot) and
+    for nesting deeper than MAX_DEPTH (the parser's, the schema validator's
+    and the digest's recursion would fail on it as a server error)."""
+    try:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError(f"the body nests deeper than {MAX_DEPTH}") from None
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"the body nests deeper than {MAX_DEPTH}")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return value
 
 
 @dataclass(frozen=True)
@@ -245,11 +275,15 @@ class DciService:
     async def receive(self, request: Request, path: str, sync_action: str | None = None) -> DciCall:
         """The checked request, or Refused with the answer (see the module doc)."""
         try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+            body = read_json(await request.body())
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise Refused(
                 self.reject(
-                    sync_action, None, DciRefusal("err.request.bad", "the body is not JSON", 400)
+                    sync_action,
+                    None,
+                    DciRefusal(
+                        "err.request.bad", f"the body is not JSON the hub takes: {exc}", 400
+                    ),
                 )
             ) from None
         header = body.get("header") if isinstance(body, dict) else None
@@ -410,11 +444,13 @@ class DciService:
 
 
 __all__ = [
+    "MAX_DEPTH",
     "DciCall",
     "DciService",
     "Refused",
     "hub_signer",
     "new_id",
+    "read_json",
     "spec_dir",
     "utc_now",
 ]

@@ -7,6 +7,7 @@ verified with the hub's public key."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -482,3 +483,35 @@ def test_a_search_without_a_purpose_or_beyond_the_spec_is_rejected_per_item(dci:
         ("rjct", "rjct.search_criteria.invalid"),
         ("rjct", "rjct.filter.invalid"),
     ]
+
+
+def test_a_body_too_deep_or_with_nan_is_a_bad_request_not_a_server_error(dci: Dci) -> None:
+    """JSON that Python reads but the envelope cannot be checked over (nesting
+    past the parser's recursion limit, NaN or Infinity, which JSON does not
+    have) is the request's fault: 400 in the path's shape, never a 500."""
+    token = dci.token(dci.dinsos)
+    deep = "[" * 100_000 + "]" * 100_000
+    for path in ("/registry/sync/search", "/registry/search"):
+        # before any token: whoever can reach the port could raise 500s before
+        r = httpx.post(dci.city.base + path, content=deep, timeout=60)
+        assert r.status_code == 400, r.text
+        assert dci.schemas.validate_response(path, r.json(), 400) == []
+    body = dci.envelope(dci.dinsos, "search", _search(_where(("decile", "eq", 1))))
+    text = json.dumps(body).replace('"attribute_value": 1', '"attribute_value": NaN')
+    assert "NaN" in text
+    r = httpx.post(
+        dci.city.base + "/registry/search",
+        content=text,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["message"]["error"]["code"] == "err.request.bad"
+    sync = httpx.post(
+        dci.city.base + "/registry/sync/search",
+        content=text.replace("NaN", "Infinity"),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert sync.status_code == 400
+    assert dci.verified(sync.json())["header"]["status"] == "rjct"
