@@ -515,3 +515,20 @@ def test_a_body_too_deep_or_with_nan_is_a_bad_request_not_a_server_error(dci: Dc
     )
     assert sync.status_code == 400
     assert dci.verified(sync.json())["header"]["status"] == "rjct"
+
+
+def test_numbers_beyond_what_the_graph_takes_are_rejected_per_item(dci: Dci) -> None:
+    """A page number or decile past 64 bits is the request's fault (rjct per item),
+    not an outage: the sync answer is not a 500, and an async search is not retried."""
+    huge = 10**20
+    message = _search(_where(("decile", "eq", huge)), _where(("decile", "le", 3)))
+    message["search_request"][1]["search_criteria"]["pagination"]["page_number"] = huge
+    r = dci.post(
+        "/registry/sync/search", dci.envelope(dci.dinsos, "search", message), dci.token(dci.dinsos)
+    )
+    assert r.status_code == 200, r.text
+    items = dci.verified(r.json())["message"]["search_response"]
+    assert [(i["status"], i["status_reason_code"]) for i in items] == [
+        ("rjct", "rjct.filter.invalid"),
+        ("rjct", "rjct.pagination.invalid"),
+    ]
