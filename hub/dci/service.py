@@ -14,7 +14,10 @@ refusal with the specification's codes (`common/schema/Error.yaml`):
 4. the ed25519 signature of a registered, unrevoked sender over header and
    message, not expired (401: `err.signature.missing`, `err.signature.invalid`,
    `err.sender_id.invalid`; hub.dci.envelope);
-5. the JWT's organization is the sender's (else 403, `err.request.forbidden`);
+5. a `receiver_id`, when given, names this hub (`dci_sender_id`; else 401,
+   `err.receiver_id.invalid`: a message signed for another registry is not
+   replayed here), and the JWT's organization is the sender's (else 403,
+   `err.request.forbidden`);
 6. a message_id the sender has not used before (else 409,
    `rjct.message_id.duplicate`).
 
@@ -336,6 +339,17 @@ class DciService:
             parts = await asyncio.to_thread(verify_envelope, body, self.senders.verifying_key)
         except DciRefusal as refusal:
             raise Refused(self.http_error(refusal)) from None
+        receiver = header.get("receiver_id")
+        if receiver is not None and receiver != self.signer.sender_id:
+            raise Refused(  # signed for another registry: not ours to run, nor to replay here
+                self.http_error(
+                    DciRefusal(
+                        "err.receiver_id.invalid",
+                        f"the message is for {receiver!r}; this registry is "
+                        f"{self.signer.sender_id!r}",
+                    )
+                )
+            )
         sender = await asyncio.to_thread(self.senders.get, parts.sender_id, parts.key_id)
         assert sender is not None  # verifying_key found it
         if subject.organization != sender.organization:

@@ -436,6 +436,10 @@ def test_refusals_carry_the_specifications_codes(dci: Dci, sample: dict[str, Any
     del unsigned["signature"]
     assert _error(dci.post(path, unsigned, token)) == (401, "err.signature.missing")
 
+    # signed for another registry (the province's hub): not run, nor replayable here
+    theirs = dci.envelope(dci.dinsos, "search", search, receiver_id="hub.jabar.example")
+    assert _error(dci.post(path, theirs, token)) == (401, "err.receiver_id.invalid")
+
     # the bearer token is another organization's
     other = dci.post(path, dci.envelope(dci.dinsos, "search", search), dci.token(dci.agency))
     assert _error(other) == (403, "err.request.forbidden")
