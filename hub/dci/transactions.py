@@ -319,8 +319,11 @@ class Deliveries:
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=self.timeout_s) as client:
             while True:
-                for correlation_id in await asyncio.to_thread(self.store.due):
-                    await self.work(client, correlation_id)
+                try:
+                    for correlation_id in await asyncio.to_thread(self.store.due):
+                        await self.work(client, correlation_id)
+                except Exception as exc:  # the store away for a moment: the next round retries
+                    _log.error("DCI delivery worker: %s (trying again)", exc)
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.poll_s)

@@ -5,6 +5,8 @@ up after MAX_ATTEMPTS. A real HTTP receiver, a real SQLite store; no graph."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -152,3 +154,48 @@ async def test_an_answer_kept_for_a_sender_revoked_since_is_never_sent(tmp_path:
         assert gone.answer is not None
         assert "data" not in gone.answer["message"]["search_response"][0]
         assert store.due(datetime.now(UTC) + timedelta(days=1)) == []
+
+
+async def test_a_store_error_does_not_stop_the_worker(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store failing for a moment (here: its table gone, then back) is logged
+    and the worker carries on; before, the error left the task dead and no
+    callback went out until the server was restarted."""
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+
+    async def run(row: Transaction) -> tuple[str, dict[str, Any]]:
+        return "succ", ANSWER
+
+    with receiving() as rec, SecurityDB(tmp_path / "security.sqlite") as db:
+        store = Transactions(db)
+        worker = Deliveries(store, run, signer.sign, poll_s=0.05)
+        with db.write() as con:
+            con.execute("ALTER TABLE dci_transactions RENAME TO dci_transactions_away")
+        task = asyncio.create_task(worker.run())
+        try:
+            for _ in range(100):  # until the worker has met the missing table
+                await asyncio.sleep(0.05)
+                if task.done() or "dci_transactions" in caplog.text:
+                    break
+            assert not task.done(), task.exception()
+            assert "dci_transactions" in caplog.text  # logged, with the store's reason
+            with db.write() as con:
+                con.execute("ALTER TABLE dci_transactions_away RENAME TO dci_transactions")
+            store.add(
+                "c-4",
+                "spmis",
+                "s",
+                "t-4",
+                "search",
+                ["r"],
+                {"header": {}, "message": {}},
+                rec.base + "/registry/on-search",
+            )
+            worker.wake.set()
+            path, _ = await asyncio.to_thread(rec.next, 10)
+            assert path == "/dci/registry/on-search"
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
