@@ -99,9 +99,10 @@ def _no_constant(name: str) -> Any:
 
 def read_json(raw: bytes) -> Any:
     """A request body as JSON; ValueError for what JSON does not have (NaN,
-    Infinity: Python reads them, the signature's canonical JSON cannot) and
-    for nesting deeper than MAX_DEPTH (the parser's, the schema validator's
-    and the digest's recursion would fail on it as a server error)."""
+    Infinity, a lone surrogate `\\ud800`: Python reads them, the signature's
+    canonical UTF-8 JSON cannot) and for nesting deeper than MAX_DEPTH (the
+    parser's, the schema validator's and the digest's recursion would fail on
+    it as a server error)."""
     try:
         value = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
@@ -112,9 +113,12 @@ def read_json(raw: bytes) -> Any:
         if depth > MAX_DEPTH:
             raise ValueError(f"the body nests deeper than {MAX_DEPTH}")
         if isinstance(item, dict):
+            stack.extend((k, depth) for k in item)
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
     return value
 
 

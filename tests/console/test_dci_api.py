@@ -519,6 +519,18 @@ def test_a_body_too_deep_or_with_nan_is_a_bad_request_not_a_server_error(dci: Dc
     )
     assert sync.status_code == 400
     assert dci.verified(sync.json())["header"]["status"] == "rjct"
+    # a lone surrogate: JSON text Python reads, but no UTF-8 the digest can be taken over
+    signed = json.dumps(dci.envelope(dci.dinsos, "search", _search(_by_id("NIK", "LONE"))))
+    lone = signed.replace('"LONE"', '"\\ud800"')
+    assert json.loads(lone) != json.loads(signed)
+    r = httpx.post(
+        dci.city.base + "/registry/search",
+        content=lone,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["message"]["error"]["code"] == "err.request.bad"
 
 
 def test_numbers_beyond_what_the_graph_takes_are_rejected_per_item(dci: Dci) -> None:
