@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -51,13 +52,17 @@ def callback_for(call: DciCall, path: str) -> str:
     uri = call.header.get("sender_uri")
     if not uri:
         return base.rstrip("/") + path
-    if not str(uri).startswith(base.rstrip("/") + "/"):
+    try:  # as the HTTP client will send it: dot segments resolved (`/dci/../admin` is `/admin`)
+        sent = str(httpx.URL(str(uri)))
+    except httpx.InvalidURL:
+        sent = ""
+    if not sent.startswith(base.rstrip("/") + "/"):
         raise DciRefusal(
             "err.sender_uri.invalid",
             f"sender_uri {uri!r} is not under the registered callback base {base!r}",
             400,
         )
-    return str(uri)
+    return sent
 
 
 def dci_routes(dci: DciService) -> list[BaseRoute]:

@@ -407,7 +407,9 @@ def _error(r: httpx.Response) -> tuple[int, str]:
     return r.status_code, r.json()["errors"][0]["code"]
 
 
-def test_refusals_carry_the_specifications_codes(dci: Dci, sample: dict[str, Any]) -> None:
+def test_refusals_carry_the_specifications_codes(
+    dci: Dci, sample: dict[str, Any], receiver: Receiver
+) -> None:
     search = _search(_by_id("KK", sample["noKk"]))
     token = dci.token(dci.dinsos)
     path = "/registry/sync/search"
@@ -471,6 +473,12 @@ def test_refusals_carry_the_specifications_codes(dci: Dci, sample: dict[str, Any
         dci.dinsos, "search", search, sender_uri="https://evil.example.org/on-search"
     )
     refused = dci.post("/registry/search", elsewhere, token)
+    assert refused.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
+    # under the base as text, elsewhere once the client resolves the dot segments
+    climbing = dci.envelope(
+        dci.dinsos, "search", search, sender_uri=receiver.base + "/../admin/on-search"
+    )
+    refused = dci.post("/registry/search", climbing, token)
     assert refused.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
 
 
