@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -52,13 +53,17 @@ def callback_for(call: DciCall, path: str) -> str:
     uri = call.header.get("sender_uri")
     if not uri:
         return base.rstrip("/") + path
-    if not str(uri).startswith(base.rstrip("/") + "/"):
+    try:  # as the HTTP client will send it: dot segments resolved (`/dci/../admin` is `/admin`)
+        sent = str(httpx.URL(str(uri)))
+    except httpx.InvalidURL:
+        sent = ""
+    if not sent.startswith(base.rstrip("/") + "/"):
         raise DciRefusal(
             "err.sender_uri.invalid",
             f"sender_uri {uri!r} is not under the registered callback base {base!r}",
             400,
         )
-    return str(uri)
+    return sent
 
 
 def dci_routes(dci: DciService) -> list[BaseRoute]:
@@ -107,7 +112,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
             "message": outcome.response,
         }
 
-    deliveries = Deliveries(store, run_pending, dci.signer.sign)
+    deliveries = Deliveries(store, run_pending, dci.signer.sign, senders=dci.senders)
     dci.workers.append(deliveries.run)
 
     async def sync_search(request: Request) -> Response:

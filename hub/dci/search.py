@@ -63,6 +63,9 @@ EQUAL_ATTRIBUTES = {
 #: the most search requests one message may carry
 MAX_ITEMS = 20
 DEFAULT_PAGE_SIZE = 20
+#: the furthest a page may start (more households than DTSEN's 95 million families,
+#: and what the graph's SKIP takes; beyond 64 bits the search failed as an outage)
+MAX_OFFSET = 2**31 - 1
 
 
 class CriteriaError(Exception):
@@ -135,7 +138,12 @@ def _predicate(expression: Any) -> tuple[str, Any]:
     operator = expression.get("operator")
     value = expression.get("attribute_value")
     if name == "decile" and operator in ("eq", "le", "lt"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 1 <= value <= 10
+            or value != int(value)
+        ):
             raise CriteriaError("rjct.filter.invalid", "a decile is a whole number 1..10")
         decile = int(value) - (1 if operator == "lt" else 0)
         return ("decile", decile) if operator == "eq" else ("maxDecile", decile)
@@ -200,11 +208,12 @@ def _page(criteria: Mapping[str, Any]) -> tuple[int, int]:
         or size != int(size)
         or number != int(number)
         or not 1 <= size <= MAX_FIRST
-        or number < 1
+        or not 1 <= number <= MAX_OFFSET // size + 1
     ):
         raise CriteriaError(
             "rjct.pagination.invalid",
-            f"page_size is a whole number 1..{MAX_FIRST} and page_number 1 or more",
+            f"page_size is a whole number 1..{MAX_FIRST} and page_number 1 or more, "
+            f"at most {MAX_OFFSET:,} households in",
         )
     return int(size), int(number)
 

@@ -3,7 +3,8 @@
 `DciService.receive` takes one POST through the checks in this order, each
 refusal with the specification's codes (`common/schema/Error.yaml`):
 
-1. a JSON body (else 400, `err.request.bad`);
+1. a JSON body, without NaN or Infinity and at most MAX_DEPTH deep (else 400,
+   `err.request.bad`);
 2. a bearer JWT the hub's issuer signed (`hub.security.jwt`; else 401,
    `err.request.unauthorized`), within the rate limit (429,
    `err.request.too_many_requests`);
@@ -13,7 +14,10 @@ refusal with the specification's codes (`common/schema/Error.yaml`):
 4. the ed25519 signature of a registered, unrevoked sender over header and
    message, not expired (401: `err.signature.missing`, `err.signature.invalid`,
    `err.sender_id.invalid`; hub.dci.envelope);
-5. the JWT's organization is the sender's (else 403, `err.request.forbidden`);
+5. a `receiver_id`, when given, names this hub (`dci_sender_id`; else 401,
+   `err.receiver_id.invalid`: a message signed for another registry is not
+   replayed here), and the JWT's organization is the sender's (else 403,
+   `err.request.forbidden`);
 6. a message_id the sender has not used before (else 409,
    `rjct.message_id.duplicate`).
 
@@ -108,6 +112,39 @@ def hub_signer(settings: Settings, security: SecurityDB | None = None) -> HubSig
 
 def spec_dir(settings: Settings) -> Path:
     return settings.dci_spec_dir or DEFAULT_SPEC_DIR
+
+
+#: the deepest a request's JSON may nest (a search request is about ten deep)
+MAX_DEPTH = 64
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"JSON has no {name}")
+
+
+def read_json(raw: bytes) -> Any:
+    """A request body as JSON; ValueError for what JSON does not have (NaN,
+    Infinity, a lone surrogate `\\ud800`: Python reads them, the signature's
+    canonical UTF-8 JSON cannot) and for nesting deeper than MAX_DEPTH (the
+    parser's, the schema validator's and the digest's recursion would fail on
+    it as a server error)."""
+    try:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError(f"the body nests deeper than {MAX_DEPTH}") from None
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"the body nests deeper than {MAX_DEPTH}")
+        if isinstance(item, dict):
+            stack.extend((k, depth) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
+    return value
 
 
 @dataclass(frozen=True)
@@ -270,11 +307,15 @@ class DciService:
     async def receive(self, request: Request, path: str, sync_action: str | None = None) -> DciCall:
         """The checked request, or Refused with the answer (see the module doc)."""
         try:
-            body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+            body = read_json(await request.body())
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise Refused(
                 self.reject(
-                    sync_action, None, DciRefusal("err.request.bad", "the body is not JSON", 400)
+                    sync_action,
+                    None,
+                    DciRefusal(
+                        "err.request.bad", f"the body is not JSON the hub takes: {exc}", 400
+                    ),
                 )
             ) from None
         header = body.get("header") if isinstance(body, dict) else None
@@ -327,6 +368,17 @@ class DciService:
             parts = await asyncio.to_thread(verify_envelope, body, self.senders.verifying_key)
         except DciRefusal as refusal:
             raise Refused(self.http_error(refusal)) from None
+        receiver = header.get("receiver_id")
+        if receiver is not None and receiver != self.signer.sender_id:
+            raise Refused(  # signed for another registry: not ours to run, nor to replay here
+                self.http_error(
+                    DciRefusal(
+                        "err.receiver_id.invalid",
+                        f"the message is for {receiver!r}; this registry is "
+                        f"{self.signer.sender_id!r}",
+                    )
+                )
+            )
         sender = await asyncio.to_thread(self.senders.get, parts.sender_id, parts.key_id)
         assert sender is not None  # verifying_key found it
         if subject.organization != sender.organization:
@@ -435,11 +487,13 @@ class DciService:
 
 
 __all__ = [
+    "MAX_DEPTH",
     "DciCall",
     "DciService",
     "Refused",
     "hub_signer",
     "new_id",
+    "read_json",
     "signing_key_path",
     "spec_dir",
     "utc_now",

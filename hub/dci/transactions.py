@@ -15,7 +15,8 @@ or failed and when to retry) is read and written under the row's lock.
 
 Once delivered, the records are dropped from the stored answer: `txn/status`
 answers each request's status and counts, never the households again (a new
-search reads them anew, and is audited anew).
+search reads them anew, and is audited anew). They are dropped too when the
+worker gives up, and an answer kept for a sender revoked since is never sent.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from hub.dci.senders import SenderRegistry
 from hub.security.db import SecurityDB
 from hub.store import Schema
 
@@ -256,24 +258,54 @@ class Transactions:
             )
 
     def failed(self, correlation_id: str, error: str) -> None:
-        """One more failed attempt: try again after a pause, or give up."""
+        """One more failed attempt: try again after a pause, or give up (and
+        drop the records: households nobody will receive are not kept)."""
         with self.db.write(lock=_lock(correlation_id)) as con:
             found = con.execute(
-                "SELECT attempts FROM dci_transactions WHERE correlation_id = ?",
+                "SELECT attempts, answer FROM dci_transactions WHERE correlation_id = ?",
                 (correlation_id,),
             ).fetchone()
             attempts = (int(found[0]) if found else 0) + 1
             now = datetime.now(UTC)
             pause = min(2 ** (attempts - 1), MAX_PAUSE_S)
+            giving_up = attempts >= MAX_ATTEMPTS
+            answer = None if found is None or found[1] is None else json.loads(found[1])
+            if giving_up and answer is not None:
+                answer = without_records(answer)
             con.execute(
                 "UPDATE dci_transactions SET attempts = ?, last_error = ?, lease_until = NULL, "
-                "next_attempt_at = ?, given_up_at = ?, updated_at = ? WHERE correlation_id = ?",
+                "next_attempt_at = ?, given_up_at = ?, answer = ?, updated_at = ? "
+                "WHERE correlation_id = ?",
                 (
                     attempts,
                     error[:500],
                     _stamp(now + timedelta(seconds=pause)),
-                    _stamp(now) if attempts >= MAX_ATTEMPTS else None,
+                    _stamp(now) if giving_up else None,
+                    None if answer is None else json.dumps(answer),
                     _stamp(now),
+                    correlation_id,
+                ),
+            )
+
+    def withdrawn(self, correlation_id: str, reason: str) -> None:
+        """Never to be sent (its sender was revoked): given up, records dropped."""
+        now = _stamp()
+        with self.db.write(lock=_lock(correlation_id)) as con:
+            found = con.execute(
+                "SELECT answer FROM dci_transactions WHERE correlation_id = ?",
+                (correlation_id,),
+            ).fetchone()
+            answer = (
+                None if found is None or found[0] is None else without_records(json.loads(found[0]))
+            )
+            con.execute(
+                "UPDATE dci_transactions SET given_up_at = ?, last_error = ?, answer = ?, "
+                "lease_until = NULL, updated_at = ? WHERE correlation_id = ?",
+                (
+                    now,
+                    reason[:500],
+                    None if answer is None else json.dumps(answer),
+                    now,
                     correlation_id,
                 ),
             )
@@ -295,10 +327,13 @@ class Deliveries:
         sign: Signer,
         poll_s: float = 1.0,
         timeout_s: float = 10.0,
+        senders: SenderRegistry | None = None,
     ) -> None:
         self.store = store
         self.run_one = run
         self.sign = sign
+        #: when given, an answer kept for a sender revoked since is never sent
+        self.senders = senders
         self.poll_s = poll_s
         self.timeout_s = timeout_s
         self.wake = asyncio.Event()
@@ -306,8 +341,11 @@ class Deliveries:
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=self.timeout_s) as client:
             while True:
-                for correlation_id in await asyncio.to_thread(self.store.due):
-                    await self.work(client, correlation_id)
+                try:
+                    for correlation_id in await asyncio.to_thread(self.store.due):
+                        await self.work(client, correlation_id)
+                except Exception as exc:  # the store away for a moment: the next round retries
+                    _log.error("DCI delivery worker: %s (trying again)", exc)
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.poll_s)
@@ -315,6 +353,17 @@ class Deliveries:
     async def work(self, client: httpx.AsyncClient, correlation_id: str) -> None:
         found = await asyncio.to_thread(self.store.claim, correlation_id)
         if found is None or found.callback is None:
+            return
+        if (
+            found.answer is not None
+            and self.senders is not None
+            and await asyncio.to_thread(self.senders.active, found.sender_id) is None
+        ):  # households read for a sender revoked since: not sent to it
+            await asyncio.to_thread(
+                self.store.withdrawn,
+                correlation_id,
+                f"sender {found.sender_id} was revoked: the answer was not sent",
+            )
             return
         try:
             answer = found.answer

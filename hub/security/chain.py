@@ -46,22 +46,48 @@ def keyed_hash(key: bytes, row: Sequence[object]) -> str:
     return hmac.new(key, _payload(row), hashlib.sha256).hexdigest()
 
 
-def load_or_create_key(path: Path) -> tuple[bytes, bool]:
-    """The key in `path`, made (0600, exclusively) when missing; and whether it was made."""
+#: the shortest key a chain or digest is keyed with (the keys made here are 32 bytes)
+MIN_KEY_BYTES = 32
+
+
+def _read_key(path: Path) -> bytes:
+    """The hex key in `path`; ValueError when it is not hex or too short (an
+    empty file would key every HMAC with nothing)."""
     try:
-        return bytes.fromhex(path.read_text().strip()), False
-    except FileNotFoundError:
-        pass
+        key = bytes.fromhex(path.read_text().strip())
     except ValueError as exc:
         raise ValueError(f"{path} does not hold a hex key; restore it from backup.") from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(
+            f"{path} holds a {len(key)}-byte key, not {MIN_KEY_BYTES} bytes or more;"
+            " restore it from backup."
+        )
+    return key
+
+
+def load_or_create_key(path: Path) -> tuple[bytes, bool]:
+    """The key in `path`, made (0600) when missing; and whether it was made.
+    It is written whole to a file of its own and then linked into place, so a
+    process starting at the same moment reads the winner's key, never an empty
+    file the winner has opened but not yet written."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return load_or_create_key(path)
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip()), True
+        return _read_key(path), False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(fresh, path)  # fails when another process linked its key first
+            made = True
+        except FileExistsError:
+            made = False
+    finally:
+        fresh.unlink()
+    return _read_key(path), made
 
 
 #: how to make a shared hex key (the audit key, the desk NIK key) once
@@ -87,12 +113,14 @@ def read_shared_key_file(path: Path | None, setting: str, recipe: str = HEX_KEY_
 
 
 def load_shared_key(path: Path | None, setting: str) -> bytes:
-    """A hex key every server sharing one database must hold (`read_shared_key_file`)."""
-    data = read_shared_key_file(path, setting)
+    """A hex key every server sharing one database must hold (`read_shared_key_file`
+    refuses a missing setting or file), 32 bytes or more (`_read_key`)."""
+    read_shared_key_file(path, setting)
+    assert path is not None  # read_shared_key_file refused None
     try:
-        return bytes.fromhex(data.decode().strip())
-    except ValueError as exc:  # not text, or not hex
-        raise ConfigError(f"{path} does not hold a hex key; restore it from backup.") from exc
+        return _read_key(path)
+    except ValueError as exc:  # not hex, or too short
+        raise ConfigError(str(exc)) from exc
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,12 @@ class SqliteDatabase:
                     raise
                 finally:
                     self._local.depth = 0
-                con.execute("COMMIT")
+                try:
+                    con.execute("COMMIT")
+                except BaseException:  # a failed COMMIT leaves the transaction open
+                    with suppress(sqlite3.Error):
+                        con.execute("ROLLBACK")
+                    raise
 
     def apply(self, schema: Schema) -> None:
         with self.write() as con:

@@ -7,6 +7,7 @@ verified with the hub's public key."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -445,7 +446,9 @@ def _error(r: httpx.Response) -> tuple[int, str]:
     return r.status_code, r.json()["errors"][0]["code"]
 
 
-def test_refusals_carry_the_specifications_codes(dci: Dci, sample: dict[str, Any]) -> None:
+def test_refusals_carry_the_specifications_codes(
+    dci: Dci, sample: dict[str, Any], receiver: Receiver
+) -> None:
     search = _search(_by_id("KK", sample["noKk"]))
     token = dci.token(dci.dinsos)
     path = "/registry/sync/search"
@@ -473,6 +476,10 @@ def test_refusals_carry_the_specifications_codes(dci: Dci, sample: dict[str, Any
     unsigned = {k: v for k, v in dci.envelope(dci.dinsos, "search", search).items()}
     del unsigned["signature"]
     assert _error(dci.post(path, unsigned, token)) == (401, "err.signature.missing")
+
+    # signed for another registry (the province's hub): not run, nor replayable here
+    theirs = dci.envelope(dci.dinsos, "search", search, receiver_id="hub.jabar.example")
+    assert _error(dci.post(path, theirs, token)) == (401, "err.receiver_id.invalid")
 
     # the bearer token is another organization's
     other = dci.post(path, dci.envelope(dci.dinsos, "search", search), dci.token(dci.agency))
@@ -506,6 +513,12 @@ def test_refusals_carry_the_specifications_codes(dci: Dci, sample: dict[str, Any
     )
     refused = dci.post("/registry/search", elsewhere, token)
     assert refused.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
+    # under the base as text, elsewhere once the client resolves the dot segments
+    climbing = dci.envelope(
+        dci.dinsos, "search", search, sender_uri=receiver.base + "/../admin/on-search"
+    )
+    refused = dci.post("/registry/search", climbing, token)
+    assert refused.json()["message"]["error"]["code"] == "err.sender_uri.invalid"
 
 
 def test_a_search_without_a_purpose_or_beyond_the_spec_is_rejected_per_item(dci: Dci) -> None:
@@ -520,4 +533,65 @@ def test_a_search_without_a_purpose_or_beyond_the_spec_is_rejected_per_item(dci:
     assert [(i["status"], i["status_reason_code"]) for i in items] == [
         ("rjct", "rjct.search_criteria.invalid"),
         ("rjct", "rjct.filter.invalid"),
+    ]
+
+
+def test_a_body_too_deep_or_with_nan_is_a_bad_request_not_a_server_error(dci: Dci) -> None:
+    """JSON that Python reads but the envelope cannot be checked over (nesting
+    past the parser's recursion limit, NaN or Infinity, which JSON does not
+    have) is the request's fault: 400 in the path's shape, never a 500."""
+    token = dci.token(dci.dinsos)
+    deep = "[" * 100_000 + "]" * 100_000
+    for path in ("/registry/sync/search", "/registry/search"):
+        # before any token: whoever can reach the port could raise 500s before
+        r = httpx.post(dci.city.base + path, content=deep, timeout=60)
+        assert r.status_code == 400, r.text
+        assert dci.schemas.validate_response(path, r.json(), 400) == []
+    body = dci.envelope(dci.dinsos, "search", _search(_where(("decile", "eq", 1))))
+    text = json.dumps(body).replace('"attribute_value": 1', '"attribute_value": NaN')
+    assert "NaN" in text
+    r = httpx.post(
+        dci.city.base + "/registry/search",
+        content=text,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["message"]["error"]["code"] == "err.request.bad"
+    sync = httpx.post(
+        dci.city.base + "/registry/sync/search",
+        content=text.replace("NaN", "Infinity"),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert sync.status_code == 400
+    assert dci.verified(sync.json())["header"]["status"] == "rjct"
+    # a lone surrogate: JSON text Python reads, but no UTF-8 the digest can be taken over
+    signed = json.dumps(dci.envelope(dci.dinsos, "search", _search(_by_id("NIK", "LONE"))))
+    lone = signed.replace('"LONE"', '"\\ud800"')
+    assert json.loads(lone) != json.loads(signed)
+    r = httpx.post(
+        dci.city.base + "/registry/search",
+        content=lone,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["message"]["error"]["code"] == "err.request.bad"
+
+
+def test_numbers_beyond_what_the_graph_takes_are_rejected_per_item(dci: Dci) -> None:
+    """A page number or decile past 64 bits is the request's fault (rjct per item),
+    not an outage: the sync answer is not a 500, and an async search is not retried."""
+    huge = 10**20
+    message = _search(_where(("decile", "eq", huge)), _where(("decile", "le", 3)))
+    message["search_request"][1]["search_criteria"]["pagination"]["page_number"] = huge
+    r = dci.post(
+        "/registry/sync/search", dci.envelope(dci.dinsos, "search", message), dci.token(dci.dinsos)
+    )
+    assert r.status_code == 200, r.text
+    items = dci.verified(r.json())["message"]["search_response"]
+    assert [(i["status"], i["status_reason_code"]) for i in items] == [
+        ("rjct", "rjct.filter.invalid"),
+        ("rjct", "rjct.pagination.invalid"),
     ]

@@ -4,6 +4,7 @@ and `%`, the DDL tokens, json_each, upserts with RETURNING, nested writes."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -68,6 +69,40 @@ def test_a_failed_write_leaves_nothing(store_backend: Store) -> None:
                 " DO UPDATE SET n = counters.n + 1 RETURNING n"
             ).fetchone()[0]
     assert n == 2
+
+
+def test_a_write_whose_commit_fails_leaves_nothing_open(store_backend: Store) -> None:
+    """A COMMIT can fail (a deferred constraint, here; a full disk in the field).
+    The transaction must not stay open on the thread's connection: it would hold
+    the write lock against every other writer and refuse this thread's next
+    BEGIN for the life of the process."""
+    db = store_backend.database("scratch")
+    db.apply(
+        [
+            "CREATE TABLE IF NOT EXISTS parents (id TEXT PRIMARY KEY)",
+            "CREATE TABLE IF NOT EXISTS children (id TEXT PRIMARY KEY, parent TEXT"
+            " REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)",
+        ]
+    )
+    if store_backend.dialect.name == "sqlite":
+        with db.read() as con:  # per connection, and off by default in SQLite
+            con.execute("PRAGMA foreign_keys = ON")
+    with pytest.raises(hub.store.base.DB_ERRORS), db.write() as con:
+        con.execute("INSERT INTO children (id, parent) VALUES ('c', 'nobody')")
+    with db.write() as con:  # this thread writes again
+        con.execute("INSERT INTO parents (id) VALUES ('p')")
+    seen: list[int] = []
+
+    def elsewhere() -> None:  # and so does another thread, not kept waiting
+        with db.write() as con:
+            con.execute("INSERT INTO children (id, parent) VALUES ('c', 'p')")
+        with db.read() as con:
+            seen.append(con.execute("SELECT count(*) FROM children").fetchone()[0])
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    worker.join(timeout=60)
+    assert seen == [1]
 
 
 def test_the_seams_public_surface_is_importable() -> None:

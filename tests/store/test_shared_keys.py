@@ -72,6 +72,27 @@ def test_a_shared_store_never_makes_a_key_of_its_own(tmp_path: Path) -> None:
     assert not (tmp_path / "vault").exists() and not (tmp_path / "home" / "keys").exists()
 
 
+def test_an_empty_or_short_shared_key_file_is_refused(tmp_path: Path) -> None:
+    """`> FILE` with a command that failed leaves an empty file: hex of nothing
+    is an empty key, and an audit chain keyed with it is one anybody can
+    recompute. A shared key is 32 bytes or more, as the README makes it."""
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for text in ("", "\n", secrets.token_hex(8)):
+        (vault / "audit-key").write_text(text)
+        (vault / "desk-nik-key").write_text(text)
+        shared = Settings(
+            home=tmp_path / "home",
+            database_url="postgresql://hub@db.example/sp",
+            audit_key_file=vault / "audit-key",
+            desk_nik_key_file=vault / "desk-nik-key",
+        )
+        with pytest.raises(ConfigError, match="32 bytes"):
+            ChainConfig.from_settings(shared)
+        with pytest.raises(ConfigError, match="32 bytes"):
+            nik_key(shared)
+
+
 def test_a_server_with_another_audit_key_refuses_to_start(
     postgres_store: PgStore, tmp_path: Path
 ) -> None:

@@ -7,7 +7,9 @@ import hashlib
 import json
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,7 +19,13 @@ from storetest import security_again
 from typer.testing import CliRunner
 
 from hub.security.audit import AuditEvent, AuditLog
-from hub.security.chain import ANCHORS_FILE, GENESIS_HASH, AnchorError, ChainConfig
+from hub.security.chain import (
+    ANCHORS_FILE,
+    GENESIS_HASH,
+    AnchorError,
+    ChainConfig,
+    load_or_create_key,
+)
 from hub.security.cli import make_audit_app
 from hub.security.db import SecurityDB
 from hub.security.errors import AuditChainBroken
@@ -287,3 +295,30 @@ async def test_the_server_exports_the_head_on_its_schedule(db: SecurityDB, log: 
     finally:
         task.cancel()
     assert [a.seq for a in log.chain.read_anchors()] == [0, 3]
+
+
+def test_processes_starting_at_once_read_the_one_key_made(tmp_path: Path) -> None:
+    """Two processes making the key at once (`hub serve` and a CLI command on a new
+    home): the loser must read the winner's key, never the empty file the winner
+    has made but not yet written (an empty HMAC key: a chain anyone can forge)."""
+    for attempt in range(40):
+        path = tmp_path / f"home{attempt}" / "keys" / "audit-key"
+        start = threading.Barrier(6)
+
+        def make(path: Path = path, start: threading.Barrier = start) -> bytes:
+            start.wait()
+            return load_or_create_key(path)[0]
+
+        with ThreadPoolExecutor(6) as pool:
+            keys = list(pool.map(lambda _: make(), range(6)))
+        assert len(set(keys)) == 1 and len(keys[0]) == 32
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_an_empty_or_short_key_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "audit-key"
+    path.parent.mkdir()
+    for text in ("", "ab" * 8):
+        path.write_text(text)
+        with pytest.raises(ValueError, match="32 bytes"):
+            load_or_create_key(path)
