@@ -26,7 +26,6 @@ import base64
 import hashlib
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -40,6 +39,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+
+from hub.security.chain import place_new_key_file
 
 ALGORITHM = "ed25519"
 SIGNED_HEADERS = "(created) (expires) digest"
@@ -306,26 +307,19 @@ def signing_key_from_pem(data: bytes, origin: Path) -> Ed25519PrivateKey:
 
 
 def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
-    """The ed25519 key in `path` (PKCS#8 PEM), made (mode 0600, exclusively) when
+    """The ed25519 key in `path` (PKCS#8 PEM), made (mode 0600, whole) when
     missing: one server's own. Servers sharing a database never make it
     (`hub.dci.service.hub_signer`)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
+        pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return load_or_create_signing_key(path)
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-        return key
+        place_new_key_file(path, pem)  # whole, then linked: a racing server reads the winner's
+        data = path.read_bytes()
     return signing_key_from_pem(data, path)
 
 

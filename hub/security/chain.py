@@ -65,28 +65,34 @@ def _read_key(path: Path) -> bytes:
     return key
 
 
-def load_or_create_key(path: Path) -> tuple[bytes, bool]:
-    """The key in `path`, made (0600) when missing; and whether it was made.
-    It is written whole to a file of its own and then linked into place, so a
-    process starting at the same moment reads the winner's key, never an empty
-    file the winner has opened but not yet written."""
-    try:
-        return _read_key(path), False
-    except FileNotFoundError:
-        pass
+def place_new_key_file(path: Path, content: bytes) -> bool:
+    """Write `content` as the key file `path` (0600) unless one is there; whether
+    this call placed it. It is written whole to a file of its own and then
+    linked into place, so a process starting at the same moment reads the
+    winner's key, never an empty file the winner has opened but not yet written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fresh = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32))
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
         try:
             os.link(fresh, path)  # fails when another process linked its key first
-            made = True
+            return True
         except FileExistsError:
-            made = False
+            return False
     finally:
         fresh.unlink()
+
+
+def load_or_create_key(path: Path) -> tuple[bytes, bool]:
+    """The key in `path`, made (0600, `place_new_key_file`) when missing; and
+    whether it was made."""
+    try:
+        return _read_key(path), False
+    except FileNotFoundError:
+        pass
+    made = place_new_key_file(path, secrets.token_hex(32).encode())
     return _read_key(path), made
 
 

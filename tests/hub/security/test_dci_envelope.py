@@ -11,6 +11,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ from hub.dci.envelope import (
     HubSigner,
     canonical_json,
     key_id_of,
+    load_or_create_signing_key,
     public_key_text,
+    raw_private_bytes,
     sign_envelope,
     verify_envelope,
 )
@@ -536,3 +539,20 @@ def test_the_stated_purpose_records_the_consent_as_an_assertion_within_graphqls_
     assert len(stated) == INPUT_LIMITS.string
     with pytest.raises(CriteriaError, match="PURPOSE_REQUIRED"):
         stated_purpose({"consent": {"ts": "2026-12-03T04:00:00Z"}}, "s", "t", "r")
+
+
+def test_servers_starting_at_once_sign_with_the_one_key_made(tmp_path: Path) -> None:
+    """Two processes making a new home's DCI signing key at once: the loser reads
+    the winner's whole key, never an empty file it has opened but not written."""
+    for attempt in range(20):
+        path = tmp_path / f"home{attempt}" / "keys" / "dci-signing-key"
+        start = threading.Barrier(4)
+
+        def make(path: Path = path, start: threading.Barrier = start) -> bytes:
+            start.wait()
+            return raw_private_bytes(load_or_create_signing_key(path))
+
+        with ThreadPoolExecutor(4) as pool:
+            keys = list(pool.map(lambda _: make(), range(4)))
+        assert len(set(keys)) == 1
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
