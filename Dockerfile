@@ -12,8 +12,9 @@ COPY graph ./graph
 COPY simulator ./simulator
 COPY reports ./reports
 COPY console ./console
+COPY store ./store
 # the DCI specification the DCI endpoints validate against (an unmodified copy)
-COPY standards ./standards
+COPY standards/ /app/standards/
 RUN pip install --no-cache-dir . \
  && useradd --system --home /var/lib/satupintu satupintu \
  && mkdir -p /var/lib/satupintu && chown satupintu /var/lib/satupintu

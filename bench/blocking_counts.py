@@ -22,9 +22,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from linkage.blocking import rule_sql  # noqa: E402
-from linkage.model import prediction_blocking_rules  # noqa: E402
-from linkage.pipeline import model_input_sql  # noqa: E402
+from linkage import model_input_sql, prediction_blocking_rules, rule_sql  # noqa: E402
 
 # `l.x = r.x` or `f(l.x, …) = f(r.x, …)`: an equal key of a rule's top-level AND
 _EQUI = re.compile(r"^(.*?)\bl\.(\w+)(.*?)\s*=\s*\1r\.\2\3$")

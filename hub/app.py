@@ -62,7 +62,6 @@ from hub.security.ratelimit import SharedBuckets
 from hub.security.submissions import SubmissionWatch
 from hub.settings import Settings, graph_target
 from hub.status_check import FailedChecks, nik_key, nik_key_path
-from hub.store import open_store
 from journal import Journal
 from linkage import NameTokens
 from schema import build_schema
@@ -70,6 +69,7 @@ from schema.context import Context, Services
 from schema.extensions import ProtectionLimits, TrustedDocuments, protection_extensions
 from schema.pubsub import PubSub
 from schema.tailer import JournalTailer
+from store import open_store
 
 _log = logging.getLogger("hub.audit")
 

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from domain.shapes import Page, Row
-from hub.store.base import DATABASES
 from journal.sqlite import Closeable, open_database, settings_database
+from store.base import DATABASES
 
 if TYPE_CHECKING:
     from hub.settings import Settings
-    from hub.store.base import Database
+    from store.base import Database
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS cycles (

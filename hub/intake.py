@@ -40,8 +40,6 @@ from hub.pipeline import linkage_settings
 from hub.priority import in_yielding_thread
 from hub.published import Generation, current, open_generation, publish
 from hub.settings import Settings
-from hub.store import open_store
-from hub.store.base import DATABASES
 from journal import Journal, NewFact, kinds
 from journal.sqlite import Closeable, open_database, settings_database
 from linkage import (
@@ -57,9 +55,11 @@ from linkage import (
     resolve_pair,
 )
 from schema.errors import ServiceError
+from store import open_store
+from store.base import DATABASES
 
 if TYPE_CHECKING:
-    from hub.store.base import Conn, Database, Store
+    from store.base import Conn, Database, Store
 
 _log = logging.getLogger("hub.intake")
 _FIELDS: tuple[str, ...] = tuple(PERSON_FIELDS)

@@ -54,12 +54,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from hub.settings import Settings
-from hub.store.base import DATABASES, Ddl
 from journal.sqlite import Closeable, open_database, settings_database
 from schema.services import Notification
+from store.base import DATABASES, Ddl
 
 if TYPE_CHECKING:
-    from hub.store.base import Conn, Database
+    from store.base import Conn, Database
 
 log = logging.getLogger(__name__)
 

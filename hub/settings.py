@@ -334,7 +334,7 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
                 "a file; give the PEM file of the CA that signed the Neo4j servers' certificates."
             )
     if known.get("neo4j_uri") or known.get("neo4j_trusted_ca"):
-        from graph.driver import scheme_problem  # only here: the driver loads on demand
+        from graph import scheme_problem  # only here: the driver loads on demand
 
         problem = scheme_problem(
             str(known.get("neo4j_uri") or "bolt://"),

@@ -16,7 +16,7 @@ from rich.table import Table
 from graph import Generation, graph_stats
 from hub.published import current, open_generation
 from hub.settings import Settings, graph_target
-from hub.store import describe_store
+from store import describe_store
 
 _SOURCES = """
 SELECT s.id, s.kind, s.organization, s.last_batch_id, s.last_ingested_at,

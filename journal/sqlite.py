@@ -1,7 +1,7 @@
 """Opening one logical database of the store for a class that keeps state in it.
 
 The journal, linkage's identity ledger, the intake, the outbox and the program
-cycles each take either a `Database` of the store (`hub.store`: SQLite files
+cycles each take either a `Database` of the store (`store`: SQLite files
 under `$HUB_HOME`, or the shared PostgreSQL of `HUB_DATABASE_URL`), which its
 store closes, or a file path (tests, tools without settings), which they open
 as SQLite and close themselves.
@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from hub.settings import Settings
-    from hub.store.base import Database
+    from store import StoreSettings
+    from store.base import Database
 
 
 class Closeable(Protocol):
@@ -26,17 +26,17 @@ def open_database(
 ) -> tuple[Database, Closeable | None]:
     """The database, and what its user must close (None: its store's)."""
     if isinstance(source, Path):
-        from hub.store.sqlite import SqliteDatabase
+        from store.sqlite import SqliteDatabase
 
         db = SqliteDatabase(source, name=name, timeout_s=timeout_s)
         return db, db
     return source, None
 
 
-def settings_database(settings: Settings, name: str) -> tuple[Database, Closeable]:
+def settings_database(settings: StoreSettings, name: str) -> tuple[Database, Closeable]:
     """The database `name` of a store of its own for these settings (a one-shot
     command's), and the store to close with it."""
-    from hub.store import open_store
+    from store import open_store
 
     store = open_store(settings)
     return store.database(name), store

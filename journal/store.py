@@ -17,14 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.store.base import DATABASES
 from journal.facts import Fact, NewFact, jsonable
 from journal.kinds import origin_of
 from journal.sqlite import Closeable, open_database, settings_database
+from store.base import DATABASES
 
 if TYPE_CHECKING:
-    from hub.settings import Settings
-    from hub.store.base import Conn, Database
+    from store import StoreSettings
+    from store.base import Conn, Database
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS facts (
@@ -71,7 +71,7 @@ class Journal:
         return cls(journal_path(home))
 
     @classmethod
-    def of(cls, settings: Settings) -> Journal:
+    def of(cls, settings: StoreSettings) -> Journal:
         """The journal of the store the settings name (`HUB_DATABASE_URL`)."""
         db, store = settings_database(settings, "journal")
         return cls(db, owner=store)

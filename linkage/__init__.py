@@ -18,6 +18,7 @@ and that). Splink's private API is wrapped in linkage.splink_private.
 
 from __future__ import annotations
 
+from linkage.blocking import rule_sql
 from linkage.cli import make_linkage_commands
 from linkage.components import cluster
 from linkage.engine import SparkOptions
@@ -36,7 +37,7 @@ from linkage.explain import explain_pair
 from linkage.export import export_identities
 from linkage.gazetteer import ensure_gazetteer
 from linkage.ledger import IdentityLedger, ReviewDecisionRow
-from linkage.model import latest_model
+from linkage.model import latest_model, prediction_blocking_rules
 from linkage.output import (
     COLUMNS,
     DTSEN_DECILE_VIEW,
@@ -52,7 +53,7 @@ from linkage.output import (
     output_tables,
     output_views,
 )
-from linkage.pipeline import STEPS, LinkageSettings, LinkSummary, run_linkage
+from linkage.pipeline import STEPS, LinkageSettings, LinkSummary, model_input_sql, run_linkage
 from linkage.realtime import LinkResult, RealtimeLinker
 from linkage.reconcile import reconcile
 from linkage.review import (
@@ -125,16 +126,19 @@ __all__ = [
     "list_open",
     "make_linkage_commands",
     "merge_chain",
+    "model_input_sql",
     "output_queries",
     "output_tables",
     "output_views",
     "outside_city",
     "pair_id",
     "pair_records",
+    "prediction_blocking_rules",
     "prepare_status_rules",
     "reconcile",
     "records_of_person",
     "resolve_pair",
+    "rule_sql",
     "rules_select",
     "run_linkage",
     "standardise_table",

@@ -31,12 +31,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.store.base import DATABASES
 from journal.sqlite import Closeable, open_database, settings_database
+from store.base import DATABASES
 
 if TYPE_CHECKING:
-    from hub.settings import Settings
-    from hub.store.base import Conn, Database
+    from store import StoreSettings
+    from store.base import Conn, Database
 
 __all__ = ["Assignment", "IdentityLedger", "LedgerSession", "ReviewDecisionRow", "ledger_path"]
 
@@ -185,7 +185,7 @@ class IdentityLedger:
         return cls(ledger_path(home))
 
     @classmethod
-    def of(cls, settings: Settings) -> IdentityLedger:
+    def of(cls, settings: StoreSettings) -> IdentityLedger:
         """The ledger of the store the settings name (`HUB_DATABASE_URL`)."""
         db, store = settings_database(settings, "identities")
         return cls(db, owner=store)

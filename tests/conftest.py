@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from hub.store import Store, StoreError
-from hub.store.postgres import PgStore
-from hub.store.sqlite import SqliteStore
+from store import Store, StoreError
+from store.postgres import PgStore
+from store.sqlite import SqliteStore
 
 TESTS = Path(__file__).parent
 if str(TESTS) not in sys.path:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.store.base import Store
-from hub.store.postgres import PgStore
-from hub.store.sqlite import SqliteStore
+from store.base import Store
+from store.postgres import PgStore
+from store.sqlite import SqliteStore
 
 StoreSpec = tuple[str, str, str]
 

@@ -9,9 +9,9 @@ from typing import Any
 import psycopg
 
 from hub.security.db import SecurityDB
-from hub.store import Store
-from hub.store.postgres import PgDatabase, PgStore
-from hub.store.sqlite import SqliteStore
+from store import Store
+from store.postgres import PgDatabase, PgStore
+from store.sqlite import SqliteStore
 
 #: what refusing an UPDATE or DELETE of the audit log raises on either back-end
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.errors.IntegrityConstraintViolation)

@@ -42,7 +42,7 @@ from hub.dci.envelope import (
 from hub.errors import HubError
 from hub.security.db import SecurityDB
 from hub.security.principal import parse_role
-from hub.store import Schema
+from store import Schema
 
 TABLES: Schema = (
     """CREATE TABLE IF NOT EXISTS dci_senders (

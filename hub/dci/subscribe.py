@@ -47,18 +47,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from graph.errors import GraphUnavailable
+from graph import GraphUnavailable
 from hub.dci.senders import Sender
 from hub.dci.service import DciService
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
-from hub.store import Schema
 from journal import Fact, kinds
 from schema.context import Context
 from schema.feed import journal_of, visible
 from schema.permissions import provenance_for
 from schema.services import AuditEntry
 from schema.types.feed import shown_payload
+from store import Schema
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ def _sender_lock(sender_id: str) -> str:
 class Subscriptions:
     """The subscriptions of every sender, shared by the hub's processes (and by
     every server on a shared PostgreSQL: what is read and then written holds a
-    lock, `hub.store.base`)."""
+    lock, `store.base`)."""
 
     def __init__(self, db: SecurityDB) -> None:
         self.db = db

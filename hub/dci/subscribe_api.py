@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from graph.errors import GraphUnavailable
+from graph import GraphUnavailable
 from hub.dci.envelope import DciRefusal
 from hub.dci.service import DciCall, DciService, Refused, new_id, utc_now
 from hub.dci.subscribe import (

@@ -34,7 +34,7 @@ import httpx
 
 from hub.dci.senders import SenderRegistry
 from hub.security.db import SecurityDB
-from hub.store import Schema
+from store import Schema
 
 _log = logging.getLogger("hub.dci")
 

@@ -30,8 +30,8 @@ from hub.security.chain import (
 from hub.security.db import SecurityDB
 from hub.security.principal import Principal
 from hub.settings import Settings
-from hub.store import Conn
 from schema.services import AuditEntry
+from store import Conn
 
 _COLUMNS = (
     "seq, ts, subject, organization, role, operation, person_ids, household_ids, purpose,"

@@ -1,6 +1,6 @@
 """The security database: API keys, the audit log, consent receipts and link
 confirmations, submission alerts, Cek status failures. Logical database
-"security" of the hub's store (`hub.store`): `$HUB_HOME/security.sqlite` by
+"security" of the hub's store (`store`): `$HUB_HOME/security.sqlite` by
 default, shared by the server and the CLI (separate processes); the tables of
 the PostgreSQL schema when `HUB_DATABASE_URL` is set, shared by every server.
 
@@ -8,7 +8,7 @@ One `SecurityDB` per process: `KeyStore`, `AuditLog` and the rest share it.
 `read()` sees the latest commit and never waits for a writer (SQLite's WAL,
 PostgreSQL's MVCC): an API key look-up on the server's event loop never queues
 behind an audit write. `write(lock=...)` is one transaction; a block that
-reads and then writes names what it serialises on (`hub.store.base`).
+reads and then writes names what it serialises on (`store.base`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 from types import TracebackType
 
 from hub.settings import Settings
-from hub.store import Conn, Database, Ddl, Dialect, Store, StoreError, open_store
-from hub.store.sqlite import SqliteDatabase, WriteTurn
+from store import Conn, Database, Ddl, Dialect, Store, StoreError, open_store
+from store.sqlite import SqliteDatabase, WriteTurn
 
 SCHEMA: tuple[str | Ddl, ...] = (
     """CREATE TABLE IF NOT EXISTS api_keys (

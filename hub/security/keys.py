@@ -27,7 +27,7 @@ from hub.security.errors import (
     KeyRevokedError,
 )
 from hub.security.principal import Principal, parse_role
-from hub.store import DB_ERRORS, Conn
+from store import DB_ERRORS, Conn
 
 _log = logging.getLogger(__name__)
 KEY_PREFIX = "sp"

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Final
 
 from hub.security.errors import RateLimited
-from hub.store import Database
-from hub.store.sqlite import SqliteDatabase
+from store import Database
+from store.sqlite import SqliteDatabase
 
 #: seconds an unspent lease stays usable
 LEASE_TTL_S: Final = 1.0

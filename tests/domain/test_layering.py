@@ -28,17 +28,19 @@ ROOT = Path(__file__).resolve().parents[2]
 #: place that does).
 STDLIB_ONLY: dict[str, set[str]] = {
     "domain": {"domain", "cel"},
-    "journal": {"journal", "domain"},
+    "journal": {"journal", "domain", "store"},
 }
 
 #: Each package, and the modules of ours it may import (a name and everything under it).
 OURS: dict[str, tuple[str, ...]] = {
     "domain": ("domain",),
-    "journal": ("journal", "domain"),
+    # the shared state seam (SQLite files or PostgreSQL): below journal, linkage and hub
+    "store": ("store",),
+    "journal": ("journal", "domain", "store"),
     "connectors": ("connectors", "domain"),
     "graph": ("graph", "domain", "journal"),
     "schema": ("schema", "domain", "journal"),
-    "linkage": ("linkage", "domain", "journal", "connectors.canonical"),
+    "linkage": ("linkage", "domain", "journal", "connectors.canonical", "store"),
     "simulator": ("simulator", "domain", "connectors.reference", "connectors.config"),
     "reports": ("reports", "domain", "journal", "connectors", "linkage"),
     # the console reads people's data only through GraphQL operations the hub runs for

@@ -86,7 +86,7 @@ def test_the_image_validates_dci_against_the_copy_it_carries() -> None:
     schemas; an installed hub finds them only where HUB_DCI_SPEC_DIR points, so
     the image copies standards/ and sets it (otherwise every DCI call is a 503)."""
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "COPY standards ./standards" in dockerfile
+    assert "COPY standards/ /app/standards/" in dockerfile
     env = next(line for line in dockerfile.splitlines() if line.startswith("ENV "))
     spec = env.split("HUB_DCI_SPEC_DIR=")[1].split()[0]
     assert spec.startswith("/app/")

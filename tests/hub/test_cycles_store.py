@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from hub.cycles import SqliteCycles
-from hub.store import Store
+from store import Store
 
 pytestmark = pytest.mark.anyio
 

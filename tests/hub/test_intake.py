@@ -13,11 +13,11 @@ from connectors import ingest, load_configs
 from hub import pipeline
 from hub.intake import IntakeReader, IntakeStore, LinkageServices, intake_readers, intake_source_id
 from hub.settings import Settings
-from hub.store import Store
 from journal import Journal, kinds
 from linkage import output_tables
 from linkage.ledger import IdentityLedger
 from simulator import generate_city
+from store import Store
 
 pytestmark = pytest.mark.anyio
 

@@ -38,9 +38,9 @@ from hub.notify import (
     notifier_for,
 )
 from hub.settings import Settings, load_settings
-from hub.store import Store
 from schema.context import Services
 from schema.services import Notification
+from store import Store
 
 pytestmark = pytest.mark.anyio
 

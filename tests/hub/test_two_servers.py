@@ -29,8 +29,8 @@ from hubcli import hub, hub_env, served
 
 from hub.security import KeyStore, SecurityDB
 from hub.settings import load_settings
-from hub.store.postgres import PgStore
 from simulator import generate_city
+from store.postgres import PgStore
 
 pytestmark = [pytest.mark.graph, pytest.mark.slow]
 

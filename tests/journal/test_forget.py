@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hub.store import Store
 from journal import Journal, NewFact, kinds
+from store import Store
 
 
 def test_forget_deletes_the_facts_about_them_and_nothing_else(store_backend: Store) -> None:

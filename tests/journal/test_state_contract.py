@@ -20,10 +20,10 @@ from typing import Any
 from storespec import StoreSpec, open_spec, store_spec
 
 from hub.notify import Outbox
-from hub.store import Store
 from journal import Journal, NewFact, kinds
 from linkage.ledger import IdentityLedger
 from schema.services import Notification
+from store import Store
 
 APPENDS = 200
 MESSAGES = 120

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from storespec import StoreSpec, open_spec, store_spec
 
-from hub.store import Store
 from journal import Journal, NewFact, kinds
+from store import Store
 
 
 def _service(household: str, **extra: object) -> NewFact:

@@ -7,10 +7,10 @@ import duckdb
 import pytest
 from linkage_city import mini_city, stage
 
-from hub.store import Store
 from linkage import LinkageError, run_linkage
 from linkage.ledger import IdentityLedger
 from linkage.realtime import RealtimeLinker
+from store import Store
 
 
 def test_a_new_record_of_a_known_person_gets_their_ids(

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from hub.store import Store
 from linkage.ledger import Assignment, IdentityLedger
 from linkage.reconcile import reconcile
 from linkage.registry import ensure_registry_tables
+from store import Store
 
 
 def _staging() -> duckdb.DuckDBPyConnection:

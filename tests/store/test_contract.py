@@ -16,7 +16,7 @@ from storetest import store_env
 
 from hub.security.audit import AuditLog
 from hub.security.db import SecurityDB
-from hub.store import Store
+from store import Store
 
 #: appends per process, one transaction each (so the two interleave)
 APPENDS = 60
@@ -30,7 +30,7 @@ from pathlib import Path
 from hub.security.audit import AuditEvent, AuditLog
 from hub.security.db import SecurityDB
 from hub.security.ratelimit import RateLimit, RateLimiter, SharedBuckets
-from hub.store import open_store
+from store import open_store
 from hub.settings import load_settings
 
 name, home, appends, burst = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])

@@ -1,4 +1,4 @@
-"""One SQL for both back-ends (hub.store.base): placeholders, literals holding `?`
+"""One SQL for both back-ends (store.base): placeholders, literals holding `?`
 and `%`, the DDL tokens, json_each, upserts with RETURNING, nested writes."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
-import hub.store
-import hub.store.base
-import hub.store.postgres
-import hub.store.sqlite
-from hub.store import Ddl, Store
+import store
+import store.base
+import store.postgres
+import store.sqlite
+from store import Ddl, Store
 
 
 def test_the_same_sql_runs_on_both_back_ends(store_backend: Store) -> None:
@@ -87,7 +87,7 @@ def test_a_write_whose_commit_fails_leaves_nothing_open(store_backend: Store) ->
     if store_backend.dialect.name == "sqlite":
         with db.read() as con:  # per connection, and off by default in SQLite
             con.execute("PRAGMA foreign_keys = ON")
-    with pytest.raises(hub.store.base.DB_ERRORS), db.write() as con:
+    with pytest.raises(store.base.DB_ERRORS), db.write() as con:
         con.execute("INSERT INTO children (id, parent) VALUES ('c', 'nobody')")
     with db.write() as con:  # this thread writes again
         con.execute("INSERT INTO parents (id) VALUES ('p')")
@@ -106,7 +106,7 @@ def test_a_write_whose_commit_fails_leaves_nothing_open(store_backend: Store) ->
 
 
 def test_the_seams_public_surface_is_importable() -> None:
-    for module in (hub.store, hub.store.base, hub.store.sqlite, hub.store.postgres):
+    for module in (store, store.base, store.sqlite, store.postgres):
         missing = [name for name in module.__all__ if not hasattr(module, name)]
         assert missing == []
         assert len(set(module.__all__)) == len(module.__all__)

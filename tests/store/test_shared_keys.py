@@ -25,8 +25,8 @@ from hub.security.chain import ChainConfig
 from hub.security.db import SecurityDB
 from hub.settings import Settings, load_settings
 from hub.status_check import FailedChecks, nik_key
-from hub.store import Store, StoreError, describe_store, open_store
-from hub.store.postgres import PgStore
+from store import Store, StoreError, describe_store, open_store
+from store.postgres import PgStore
 
 
 def _key(path: Path) -> Path:

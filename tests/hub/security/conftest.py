@@ -7,7 +7,7 @@ import pytest
 
 from hub.security.db import SecurityDB
 from hub.security.keys import KeyStore
-from hub.store import Store
+from store import Store
 
 
 @pytest.fixture

@@ -31,8 +31,8 @@ from hub.security.db import SecurityDB
 from hub.security.errors import AuditChainBroken
 from hub.security.principal import Principal
 from hub.settings import Settings
-from hub.store import Conn
-from hub.store.sqlite import SqliteConn
+from store import Conn
+from store.sqlite import SqliteConn
 
 WORKER = Principal("staff:siti", "dinsos-bandung", "social_worker", "jwt")
 _COLS = (

@@ -7,7 +7,7 @@ from storetest import another
 
 from hub.security.errors import RateLimited
 from hub.security.ratelimit import LEASE_TTL_S, RateLimit, RateLimiter, SharedBuckets
-from hub.store import Store
+from store import Store
 
 
 class Clock:

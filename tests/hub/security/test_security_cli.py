@@ -17,7 +17,7 @@ from hub.security.errors import AuditChainBroken, KeyNotFoundError, UnknownRoleE
 from hub.security.keys import KeyStore
 from hub.security.principal import Principal
 from hub.settings import Settings
-from hub.store import Store
+from store import Store
 
 runner = CliRunner()
 

@@ -19,7 +19,7 @@ from hub.security.grants import SqliteGrants
 from hub.security.submissions import SubmissionLimits, SubmissionWatch
 from hub.security.watch_cli import make_alerts_app, make_consents_app
 from hub.settings import Settings, load_settings
-from hub.store import Store
+from store import Store
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from hub.store.base import (
+from store.base import (
     DATABASES,
     SQLITE,
     Conn,

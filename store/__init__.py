@@ -2,15 +2,20 @@
 
 SQLite files under `$HUB_HOME` by default (one server host); PostgreSQL when
 `HUB_DATABASE_URL` names one, so several `hub serve` on different hosts share
-keys, audit, rate limits, intake and the journal. See `hub.store.base` for the
+keys, audit, rate limits, intake and the journal. See `store.base` for the
 seam and the SQL both back-ends run.
+
+A package of its own, below journal/, linkage/ and hub/ (which all keep state
+in it): it imports nothing of ours, and takes the hub's settings as the three
+values it reads (`StoreSettings`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
-from hub.store.base import (
+from store.base import (
     DATABASES,
     DB_ERRORS,
     POSTGRES,
@@ -24,25 +29,33 @@ from hub.store.base import (
     Store,
     StoreError,
 )
-from hub.store.sqlite import SqliteDatabase, SqliteStore, WriteTurn
-
-if TYPE_CHECKING:  # not at run time: a process opening a store needs no graph imports
-    from hub.settings import Settings
+from store.sqlite import SqliteDatabase, SqliteStore, WriteTurn
 
 
-def open_store(settings: Settings) -> Store:
+class StoreSettings(Protocol):
+    """What a store is opened from (`hub.settings.Settings` has these)."""
+
+    @property
+    def database_url(self) -> str | None: ...
+    @property
+    def database_schema(self) -> str: ...
+    @property
+    def home(self) -> Path: ...
+
+
+def open_store(settings: StoreSettings) -> Store:
     """The store the settings name; the caller closes it."""
     if settings.database_url:
-        from hub.store.postgres import PgStore  # psycopg only when it is used
+        from store.postgres import PgStore  # psycopg only when it is used
 
         return PgStore(settings.database_url, settings.database_schema)
     return SqliteStore(settings.home)
 
 
-def describe_store(settings: Settings) -> str:
+def describe_store(settings: StoreSettings) -> str:
     """Which store the settings name, without opening it or showing a password."""
     if settings.database_url:
-        from hub.store.postgres import describe_url
+        from store.postgres import describe_url
 
         return describe_url(settings.database_url, settings.database_schema)
     return f"SQLite files in {settings.home}"
@@ -63,6 +76,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "StoreError",
+    "StoreSettings",
     "WriteTurn",
     "describe_store",
     "open_store",

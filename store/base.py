@@ -3,8 +3,8 @@
 A `Store` holds the hub's logical databases ("security", "ratelimit",
 "journal", "identities", "intake", "notify", "cycles", ...). Each is a
 `Database`: SQLite keeps one file per logical database under `$HUB_HOME`
-(`hub.store.sqlite`), PostgreSQL keeps them all as tables of one schema
-(`hub.store.postgres`), so table names must not clash between databases.
+(`store.sqlite`), PostgreSQL keeps them all as tables of one schema
+(`store.postgres`), so table names must not clash between databases.
 
 Code above the seam writes one SQL that both run:
 

@@ -9,7 +9,7 @@ raised) are serialised across every server sharing the database, as
 `BEGIN IMMEDIATE` serialises them on one SQLite file. The lock is let go at
 commit or rollback.
 
-The SQL is the SQLite one (`hub.store.base`): `?` becomes `%s` (outside quoted
+The SQL is the SQLite one (`store.base`): `?` becomes `%s` (outside quoted
 literals) and `%` becomes `%%`, once per statement text.
 """
 
@@ -27,7 +27,7 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from hub.store.base import POSTGRES, Conn, Cursor, Dialect, Params, Schema, StoreError, statements
+from store.base import POSTGRES, Conn, Cursor, Dialect, Params, Schema, StoreError, statements
 
 DEFAULT_SCHEMA = "satupintu"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
