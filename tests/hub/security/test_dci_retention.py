@@ -1,0 +1,134 @@
+"""DCI state is not kept forever (hub.dci.transactions, hub.dci.senders):
+`hub retention apply` deletes the transactions finished more than
+`dci_retention_days` ago, with the numbers searched, audited; txn-status finds
+a search by an indexed query; a message id outlives the clock skew between
+servers. Both real store back-ends (the `db` fixture); no graph."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hub.dci.envelope import CLOCK_SKEW_S, MAX_LIFETIME_S
+from hub.dci.senders import SERVER_CLOCK_SKEW_S, SenderRegistry
+from hub.dci.transactions import Transactions
+from hub.erasure import forget_dci
+from hub.security.audit import AuditLog
+from hub.security.db import SecurityDB
+from hub.settings import Settings
+
+REQUEST = {"header": {"message_id": "m"}, "message": {"transaction_id": "t"}}
+
+
+def _search(store: Transactions, cid: str, refs: list[str], *, delivered: bool) -> None:
+    store.add(
+        cid, "spmis", "system:spmis", f"t-{cid}", "search", refs, REQUEST, None,
+        status="succ", answer={"header": {}}, delivered=delivered,
+    )  # fmt: skip
+
+
+def _age(db: SecurityDB, cid: str, days: int) -> None:
+    then = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+    with db.write() as con:
+        con.execute(
+            "UPDATE dci_transactions SET created_at = ?, delivered_at = CASE WHEN "
+            "delivered_at IS NULL THEN NULL ELSE ? END WHERE correlation_id = ?",
+            (then, then, cid),
+        )
+
+
+def test_finished_transactions_are_forgotten_after_the_retention_days(db: SecurityDB) -> None:
+    store = Transactions(db)
+    _search(store, "old", ["3171010101010001"], delivered=True)
+    _search(store, "new", ["3171010101010002"], delivered=True)
+    _search(store, "waiting", ["3171010101010003"], delivered=False)
+    _age(db, "old", 31)
+    _age(db, "waiting", 31)  # never delivered nor given up: still owed to the sender
+
+    assert store.forget(datetime.now(UTC) - timedelta(days=30)) == 1
+
+    assert (
+        store.get("old") is None
+        and store.find("spmis", "reference_id_list", ["3171010101010001"]) == []
+    )
+    assert store.get("new") is not None and store.get("waiting") is not None
+    with db.read() as con:  # the reference index holds no number of a forgotten search
+        refs = {
+            r[0] for r in con.execute("SELECT reference_id FROM dci_transaction_refs").fetchall()
+        }
+    assert refs == {"3171010101010002", "3171010101010003"}
+
+
+def test_txn_status_finds_a_search_by_its_ids_with_one_indexed_query(db: SecurityDB) -> None:
+    store = Transactions(db)
+    _search(store, "c-1", ["r-1", "r-2"], delivered=True)
+    _search(store, "c-2", ["r-2"], delivered=True)
+    store.add("c-3", "other", "system:other", "t-c-1", "search", ["r-1"], REQUEST, None)
+    by_ref = store.find("spmis", "reference_id_list", ["r-2", "r-9"])
+    assert {t.correlation_id for t in by_ref} == {"c-1", "c-2"}
+    assert [t.correlation_id for t in store.find("spmis", "reference_id_list", "r-1")] == ["c-1"]
+    assert [t.correlation_id for t in store.find("spmis", "transaction_id", "t-c-1")] == ["c-1"]
+    assert [t.correlation_id for t in store.find("other", "correlation_id", "c-3")] == ["c-3"]
+    assert store.find("spmis", "correlation_id", "c-3") == []  # another sender's
+    if db.dialect.name == "sqlite":  # the plan uses the indexes, not a scan of the table
+        with db.read() as con:
+            plan = " ".join(
+                str(r[-1])
+                for r in con.execute(
+                    "EXPLAIN QUERY PLAN SELECT correlation_id FROM dci_transaction_refs "
+                    "WHERE sender_id = ? AND reference_id IN (?)",
+                    ("spmis", "r-2"),
+                ).fetchall()
+            )
+        assert "USING" in plan and "INDEX" in plan
+
+
+def test_searches_stored_before_the_index_are_found_by_reference(db: SecurityDB) -> None:
+    store = Transactions(db)
+    _search(store, "c-1", ["r-1"], delivered=True)
+    with db.write() as con:  # as a hub of the previous version left them
+        con.execute("DELETE FROM dci_transaction_refs")
+    again = Transactions(db)
+    assert [t.correlation_id for t in again.find("spmis", "reference_id_list", ["r-1"])] == ["c-1"]
+
+
+def test_retention_apply_forgets_dci_transactions_audited(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, dci_retention_days=7)
+    db = SecurityDB.from_settings(settings)
+    try:
+        store = Transactions(db)
+        _search(store, "old", ["3171010101010001"], delivered=True)
+        _age(db, "old", 8)
+        _search(store, "new", ["3171010101010002"], delivered=True)
+    finally:
+        db.close()
+
+    assert forget_dci(settings, now=datetime.now(UTC)) == 1
+    assert forget_dci(settings, now=datetime.now(UTC)) == 0  # nothing more: no second event
+
+    log = AuditLog.from_settings(settings)
+    try:
+        events = [e for e in log.tail() if e.operation == "erase:retention"]
+        assert len(events) == 1 and "1 DCI transactions deleted" in (events[0].purpose or "")
+        assert "more than 7 days ago" in (events[0].purpose or "")
+        assert "3171010101010001" not in (events[0].purpose or "")
+        assert log.verify().ok
+    finally:
+        log.db.close()
+
+
+def test_a_message_id_outlives_the_clock_skew_between_servers(db: SecurityDB) -> None:
+    registry = SenderRegistry(db)
+    received = datetime.now(UTC)
+    assert registry.first_seen("spmis", "m-1", now=received)
+    # the last moment a server whose clock is behind the receiver's may still take
+    # the message as unexpired, seen by a server whose clock runs ahead: another
+    # message's purge there must not forget m-1
+    ahead = received + timedelta(
+        seconds=MAX_LIFETIME_S + 2 * CLOCK_SKEW_S + SERVER_CLOCK_SKEW_S - 1
+    )
+    assert registry.first_seen("spmis", "m-2", now=ahead)
+    assert not registry.first_seen("spmis", "m-1", now=ahead)
+    later = ahead + timedelta(seconds=2)
+    assert registry.first_seen("spmis", "m-3", now=later)
+    assert registry.first_seen("spmis", "m-1", now=later)  # forgotten at last
