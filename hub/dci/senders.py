@@ -131,9 +131,24 @@ def _lock(sender_id: str) -> str:
 
 
 class SenderRegistry:
-    def __init__(self, db: SecurityDB) -> None:
+    def __init__(self, db: SecurityDB, *, production: bool = False) -> None:
         self.db = db
+        #: production mode (HUB_MODE=production): callbacks over https only
+        self.production = production
         db.database.apply(TABLES)
+
+    def refused_callback(self, uri: str) -> str | None:
+        """Why households may not be sent to `uri`; None when they may. In
+        production only https: an http callback would carry them in clear."""
+        parts = urlsplit(uri)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return f"a callback base is an http(s) URI, not {uri!r}"
+        if self.production and parts.scheme != "https":
+            return (
+                f"callback {uri!r} is not https: in production (HUB_MODE=production) "
+                "households are sent over https only; register the sender's https:// base"
+            )
+        return None
 
     def add(
         self,
@@ -157,9 +172,9 @@ class SenderRegistry:
         except ValueError as exc:
             raise SenderError(str(exc)) from None
         if callback_base is not None:
-            parts = urlsplit(callback_base)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise SenderError(f"a callback base is an http(s) URI, not {callback_base!r}")
+            refused = self.refused_callback(callback_base)
+            if refused is not None:
+                raise SenderError(refused)
         kid = key_id or key_id_of(key)
         if "|" in kid:
             raise SenderError("a key id has no '|'")

@@ -205,7 +205,7 @@ class DciService:
         return cls(
             settings,
             security,
-            SenderRegistry(security),
+            SenderRegistry(security, production=settings.mode == "production"),
             hub_signer(settings, security),
             jwt,
             limiter,

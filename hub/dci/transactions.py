@@ -410,6 +410,10 @@ class Deliveries:
         found = await asyncio.to_thread(self.store.claim, correlation_id)
         if found is None or found.callback is None:
             return
+        refused = None if self.senders is None else self.senders.refused_callback(found.callback)
+        if refused is not None:  # never sent there: not run, not retried
+            await asyncio.to_thread(self.store.withdrawn, correlation_id, refused)
+            return
         if (
             found.answer is not None
             and self.senders is not None

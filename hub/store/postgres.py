@@ -174,7 +174,8 @@ class PgStore:
                     )
                 )
         except psycopg.OperationalError as exc:
-            raise StoreError(f"{self.describe()} cannot be reached: {exc}".strip()) from exc
+            why = " ".join(str(exc).split())  # libpq's hint on a line of its own: one line
+            raise StoreError(f"{self.describe()} cannot be reached: {why}") from exc
 
     def _configure(self, con: psycopg.Connection[Any]) -> None:
         con.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.schema)))

@@ -2,16 +2,23 @@
 `hub retention apply` deletes the transactions finished more than
 `dci_retention_days` ago, with the numbers searched, audited; txn-status finds
 a search by an indexed query; a message id outlives the clock skew between
-servers. Both real store back-ends (the `db` fixture); no graph."""
+servers; in production households go to https callbacks only. Both real store
+back-ends (the `db` fixture) where the store matters; no graph."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from hub.dci.envelope import CLOCK_SKEW_S, MAX_LIFETIME_S
-from hub.dci.senders import SERVER_CLOCK_SKEW_S, SenderRegistry
-from hub.dci.transactions import Transactions
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from dcireceiver import receiving
+
+from hub.dci.envelope import CLOCK_SKEW_S, MAX_LIFETIME_S, HubSigner, public_key_text
+from hub.dci.senders import SERVER_CLOCK_SKEW_S, SenderError, SenderRegistry
+from hub.dci.transactions import Deliveries, Transaction, Transactions
 from hub.erasure import forget_dci
 from hub.security.audit import AuditLog
 from hub.security.db import SecurityDB
@@ -132,3 +139,43 @@ def test_a_message_id_outlives_the_clock_skew_between_servers(db: SecurityDB) ->
     later = ahead + timedelta(seconds=2)
     assert registry.first_seen("spmis", "m-3", now=later)
     assert registry.first_seen("spmis", "m-1", now=later)  # forgotten at last
+
+
+# --- production sends households over https only ------------------------------
+
+
+def test_production_refuses_an_http_callback_base_at_add(tmp_path: Path) -> None:
+    partner = public_key_text(Ed25519PrivateKey.generate().public_key())
+    with SecurityDB(tmp_path / "security.sqlite") as sec:
+        production = SenderRegistry(sec, production=True)
+        with pytest.raises(SenderError, match=r"not https.*HUB_MODE=production"):
+            production.add("spmis", partner, "dinkes", "agency", "http://spmis.example.org/dci")
+        production.add("spmis", partner, "dinkes", "agency", "https://spmis.example.org/dci")
+        dev = SenderRegistry(sec)  # dev keeps http, for local receivers
+        dev.add("local", partner, "dinkes", "agency", "http://127.0.0.1:9/dci")
+
+
+@pytest.mark.anyio
+async def test_production_never_sends_to_an_http_callback(tmp_path: Path) -> None:
+    """A sender registered over http before the hub went to production: the
+    search is not run and nothing is sent; the transaction is given up, saying why."""
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+    ran: list[str] = []
+
+    async def run(row: Transaction) -> tuple[str, dict[str, Any]]:
+        ran.append(row.correlation_id)
+        return "succ", {"header": {}, "message": {}}
+
+    with receiving() as rec, SecurityDB(tmp_path / "security.sqlite") as sec:
+        partner = public_key_text(Ed25519PrivateKey.generate().public_key())
+        SenderRegistry(sec).add("spmis", partner, "dinkes", "agency", rec.base)
+        store = Transactions(sec)
+        store.add("c-1", "spmis", "system:spmis", "t-1", "search", ["r-1"], REQUEST,
+                  rec.base + "/registry/on-search")  # fmt: skip
+        senders = SenderRegistry(sec, production=True)
+        async with httpx.AsyncClient() as client:
+            await Deliveries(store, run, signer.sign, senders=senders).work(client, "c-1")
+        assert ran == [] and rec.calls == 0
+        row = store.get("c-1")
+        assert row is not None and row.given_up_at is not None and row.delivered_at is None
+        assert row.last_error is not None and "https" in row.last_error
