@@ -7,6 +7,7 @@ back-ends (the `db` fixture) where the store matters; no graph."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,19 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dcireceiver import receiving
 
-from hub.dci.envelope import CLOCK_SKEW_S, MAX_LIFETIME_S, HubSigner, public_key_text
+from hub.dci.envelope import (
+    CLOCK_SKEW_S,
+    MAX_LIFETIME_S,
+    HubSigner,
+    SignatureParts,
+    public_key_text,
+)
+from hub.dci.routes import SYNC_SEARCH, _check_count
 from hub.dci.senders import SERVER_CLOCK_SKEW_S, SenderError, SenderRegistry
+from hub.dci.service import DciCall, DciService, Refused, hub_signer
 from hub.dci.transactions import Deliveries, Transaction, Transactions
 from hub.erasure import forget_dci
+from hub.security import Principal, RateLimit, RateLimiter
 from hub.security.audit import AuditLog
 from hub.security.db import SecurityDB
 from hub.settings import Settings
@@ -179,3 +189,43 @@ async def test_production_never_sends_to_an_http_callback(tmp_path: Path) -> Non
         row = store.get("c-1")
         assert row is not None and row.given_up_at is not None and row.delivered_at is None
         assert row.last_error is not None and "https" in row.last_error
+
+
+# --- the rate limit counts searches, not messages -----------------------------
+
+
+def test_each_search_item_costs_one_token(tmp_path: Path) -> None:
+    """A bucket of 10: with one token a message, a partner would run 10 messages
+    of 4 searches (40 searches) at once; with one a search, two messages (8)."""
+    with SecurityDB(tmp_path / "security.sqlite") as sec:
+        settings = Settings(home=tmp_path)
+        limiter = RateLimiter(RateLimit(rate=0.001, burst=10))
+        dci = DciService(
+            settings, sec, SenderRegistry(sec), hub_signer(settings), None, limiter, None, None
+        )
+        sender = SenderRegistry(sec).add(
+            "spmis", public_key_text(Ed25519PrivateKey.generate().public_key()), "dinkes", "agency"
+        )
+        principal = Principal("system:spmis", "dinkes", sender.role, "jwt")
+        items = [{"reference_id": f"r-{i}"} for i in range(4)]
+        call = DciCall(
+            SYNC_SEARCH, {}, {"sender_id": "spmis"}, {"search_request": items}, sender,
+            principal, SignatureParts("spmis", sender.key_id, "ed25519", 0, 0, "", b""),
+        )  # fmt: skip
+
+        def message() -> None:  # as a message is received: its token, then its items'
+            dci.charge(principal, 1, "on-search", call.header)
+            _check_count(dci, call, "on-search")
+
+        message()
+        message()
+        with pytest.raises(Refused) as refused:
+            message()
+        assert refused.value.response.status_code == 429
+        assert b"Too many requests" in bytes(refused.value.response.body)
+        # a message of more searches than the bucket holds still runs when it is full
+        big = replace(call, message={"search_request": [*items, *items, *items]})
+        fresh = RateLimiter(RateLimit(rate=0.001, burst=10))
+        dci.limiter = fresh
+        _check_count(dci, big, "on-search")
+        assert fresh.try_acquire(principal.rate_limit_key) > 0
