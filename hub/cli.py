@@ -34,6 +34,7 @@ from hub.security.watch_cli import make_alerts_app, make_consents_app
 from hub.server import serve_app
 from hub.settings import Settings, load_settings
 from hub.status import collect_status, healthy, print_status
+from hub.store import StoreError
 from linkage import LinkageError, LinkSummary, make_linkage_commands
 from reports.errors import ReportError
 from simulator import ProfileError, generate_city, load_profile
@@ -330,6 +331,7 @@ def _step_printer(label: str) -> Callable[[str], None]:
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     HubError,
+    StoreError,  # the shared store unreachable, a key file it does not know: say so, no "bug"
     GraphError,
     ConnectorError,
     LinkageError,

@@ -25,12 +25,15 @@ from connectors.erasure import erase_staged, expired_records
 from connectors.staging_tables import ensure_staging_tables
 from graph import desk_items, open_driver, stale_web_forms
 from hub.cycles import SqliteCycles
+from hub.dci.senders import MESSAGE_ID_KEEP_S, SenderRegistry
+from hub.dci.transactions import Transactions
 from hub.errors import HubError
 from hub.graph_sync import drain_erasures, queue_erasure
 from hub.intake import IntakeStore
 from hub.localgraph import ensure_neo4j
 from hub.notify import Outbox
 from hub.security.audit import AuditEvent, AuditLog
+from hub.security.db import SecurityDB
 from hub.settings import Settings, graph_target
 from hub.status_check import nik_key
 from journal import Journal, kinds
@@ -60,6 +63,8 @@ class Erasure:
     """residents' messages about the person's requests and complaints, deleted"""
     web_form_requests: int = 0
     """web-form requests the person typed, not verified yet, deleted"""
+    dci_transactions: int = 0
+    """DCI transactions (with the numbers searched) finished long ago, deleted"""
     graph: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
 
@@ -75,6 +80,11 @@ class Erasure:
             + (
                 f"; {self.web_form_requests} web-form requests deleted"
                 if self.web_form_requests
+                else ""
+            )
+            + (
+                f"; {self.dci_transactions} DCI transactions deleted"
+                if self.dci_transactions
                 else ""
             )
         )
@@ -145,6 +155,7 @@ def apply_retention(
         settings, con, at - dt.timedelta(days=settings.web_form_retention_days)
     )
     result.web_form_requests += unverified
+    result.dci_transactions = forget_dci(settings, actor=actor, now=at)
     rules = (
         [f"retention rules {'; '.join(sorted({rule for _, rule in expired}))}"] if expired else []
     )
@@ -160,6 +171,30 @@ def apply_retention(
             f"{RETENTION_PURPOSE}: " + "; ".join(rules),
         )
     return result
+
+
+def forget_dci(settings: Settings, *, actor: str | None = None, now: dt.datetime) -> int:
+    """Delete the DCI transactions finished more than `dci_retention_days`
+    before `now`, with their requests (the NIK/KK numbers searched), and the
+    message ids remembered past their time; audited when any went. How many
+    transactions went."""
+    db = SecurityDB.from_settings(settings)
+    try:
+        gone = Transactions(db).forget(now - dt.timedelta(days=settings.dci_retention_days))
+        SenderRegistry(db).forget_messages(now - dt.timedelta(seconds=MESSAGE_ID_KEEP_S))
+    finally:
+        db.close()
+    if gone:
+        _audit(
+            settings,
+            actor,
+            "erase:retention",
+            [],
+            Erasure([], dci_transactions=gone),
+            f"{RETENTION_PURPOSE}: DCI transactions finished more than "
+            f"{settings.dci_retention_days} days ago",
+        )
+    return gone
 
 
 def _expire_web_forms(
@@ -379,4 +414,4 @@ def _audit(
         log.db.close()
 
 
-__all__ = ["Erasure", "apply_retention", "erase_person"]
+__all__ = ["Erasure", "apply_retention", "erase_person", "forget_dci"]

@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # the graph package (the Neo4j driver) loads only where a com
 
 Mode = Literal["dev", "production"]
 LinkageEngine = Literal["duckdb", "spark"]
+#: days a finished DCI transaction is kept (`dci_retention_days`)
+DCI_RETENTION_DAYS = 30
 
 _ENV_KEYS: dict[str, str] = {
     "HUB_HOME": "home",
@@ -92,6 +94,8 @@ _ENV_KEYS: dict[str, str] = {
     "HUB_SPARK_CHECKPOINT_URI": "spark_checkpoint_uri",
     # the DCI signing key shared by every server on one database (issue 17)
     "HUB_DCI_SIGNING_KEY_FILE": "dci_signing_key_file",
+    # DCI transactions kept only so long (issue 17 hardening)
+    "HUB_DCI_RETENTION_DAYS": "dci_retention_days",
 }
 
 
@@ -213,6 +217,11 @@ class Settings:
     # start). With `database_url` every server must sign with the same one: it is
     # then required, read from here and never made.
     dci_signing_key_file: Path | None = None
+    # DCI transactions (issue 17 hardening): `hub retention apply` deletes a DCI
+    # transaction (with the request: the NIK/KK numbers searched) this many days
+    # after it was delivered or given up (`[dci] retention_days`), and a sync one
+    # (answered at once) this many days after it came.
+    dci_retention_days: int = DCI_RETENTION_DAYS
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     # --- derived locations -------------------------------------------------
@@ -445,6 +454,17 @@ def _build(values: dict[str, Any], origin: str) -> Settings:
     # the DCI signing key shared by every server on one database
     if known.get("dci_signing_key_file") is not None:
         known["dci_signing_key_file"] = Path(known["dci_signing_key_file"])
+    # DCI transactions kept only so long
+    try:
+        days = int(known.get("dci_retention_days", DCI_RETENTION_DAYS))
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ConfigError(
+            f"{origin}: dci_retention_days is a number of days, 1 or more, "
+            f"not {known['dci_retention_days']!r}."
+        )
+    known["dci_retention_days"] = days
     return Settings(**known, extra=unknown)
 
 

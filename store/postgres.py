@@ -7,7 +7,8 @@ that first takes `pg_advisory_xact_lock` on the schema and the lock's name, so
 blocks that read and then write (the audit chain's head, an alert checked then
 raised) are serialised across every server sharing the database, as
 `BEGIN IMMEDIATE` serialises them on one SQLite file. The lock is let go at
-commit or rollback.
+commit or rollback. The pool checks each connection as it hands it out (one
+round trip), so after PostgreSQL restarts the next call succeeds.
 
 The SQL is the SQLite one (`store.base`): `?` becomes `%s` (outside quoted
 literals) and `%` becomes `%%`, once per statement text.
@@ -151,6 +152,9 @@ class PgStore:
             max_size=max_size,
             kwargs={"autocommit": True},
             configure=self._configure,
+            # a connection the server closed since (a restart, an idle timeout) is
+            # replaced before it is handed out, not failed on in a request
+            check=ConnectionPool.check_connection,
             timeout=timeout_s,
             name=f"satupintu-{schema}",
             open=True,
@@ -174,7 +178,8 @@ class PgStore:
                     )
                 )
         except psycopg.OperationalError as exc:
-            raise StoreError(f"{self.describe()} cannot be reached: {exc}".strip()) from exc
+            why = " ".join(str(exc).split())  # libpq's hint on a line of its own: one line
+            raise StoreError(f"{self.describe()} cannot be reached: {why}") from exc
 
     def _configure(self, con: psycopg.Connection[Any]) -> None:
         con.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.schema)))

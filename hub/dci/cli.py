@@ -42,7 +42,10 @@ def make_dci_app(get_settings: GetSettings = load_settings) -> typer.Typer:
     app.add_typer(senders_app, name="senders")
 
     def registry() -> SenderRegistry:
-        return SenderRegistry(SecurityDB.from_settings(get_settings()))
+        settings = get_settings()
+        return SenderRegistry(
+            SecurityDB.from_settings(settings), production=settings.mode == "production"
+        )
 
     @app.command("key")
     def key(

@@ -252,6 +252,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
 
 
 def _check_count(dci: DciService, call: DciCall, sync_action: str | None) -> None:
+    """At most MAX_ITEMS searches a message, each charged to the rate limit."""
     items = call.message.get("search_request") or []
     if len(items) > MAX_ITEMS:
         raise Refused(
@@ -266,6 +267,7 @@ def _check_count(dci: DciService, call: DciCall, sync_action: str | None) -> Non
                 "rjct.total_count.limit_exceeded",
             )
         )
+    dci.charge_items(call, len(items), sync_action)  # one token per search, not per message
 
 
 def _references(message: Mapping[str, Any]) -> list[str]:

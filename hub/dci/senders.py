@@ -69,6 +69,15 @@ _COLUMNS = (
 )
 
 
+#: how far the clocks of two servers sharing the store may differ (keep them on
+#: NTP): a message id is remembered on the receiving server's clock and forgotten
+#: on another's, which may run ahead
+SERVER_CLOCK_SKEW_S = 300
+#: how long a message id is remembered: as long as a signature can live, plus a
+#: partner's clock skew either way, plus the skew between the hub's servers
+MESSAGE_ID_KEEP_S = MAX_LIFETIME_S + 2 * CLOCK_SKEW_S + SERVER_CLOCK_SKEW_S
+
+
 class SenderError(HubError):
     """A sender that cannot be added or changed as asked."""
 
@@ -122,9 +131,24 @@ def _lock(sender_id: str) -> str:
 
 
 class SenderRegistry:
-    def __init__(self, db: SecurityDB) -> None:
+    def __init__(self, db: SecurityDB, *, production: bool = False) -> None:
         self.db = db
+        #: production mode (HUB_MODE=production): callbacks over https only
+        self.production = production
         db.database.apply(TABLES)
+
+    def refused_callback(self, uri: str) -> str | None:
+        """Why households may not be sent to `uri`; None when they may. In
+        production only https: an http callback would carry them in clear."""
+        parts = urlsplit(uri)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return f"a callback base is an http(s) URI, not {uri!r}"
+        if self.production and parts.scheme != "https":
+            return (
+                f"callback {uri!r} is not https: in production (HUB_MODE=production) "
+                "households are sent over https only; register the sender's https:// base"
+            )
+        return None
 
     def add(
         self,
@@ -148,9 +172,9 @@ class SenderRegistry:
         except ValueError as exc:
             raise SenderError(str(exc)) from None
         if callback_base is not None:
-            parts = urlsplit(callback_base)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise SenderError(f"a callback base is an http(s) URI, not {callback_base!r}")
+            refused = self.refused_callback(callback_base)
+            if refused is not None:
+                raise SenderError(refused)
         kid = key_id or key_id_of(key)
         if "|" in kid:
             raise SenderError("a key id has no '|'")
@@ -243,22 +267,37 @@ class SenderRegistry:
             raise SenderError(f"no active {which}sender {sender_id!r} to revoke")
         return sorted((_row(r) for r in rows), key=lambda s: s.created_at)
 
-    def first_seen(self, sender_id: str, message_id: str) -> bool:
+    def first_seen(self, sender_id: str, message_id: str, now: datetime | None = None) -> bool:
         """Remember a message; False when this sender sent this message_id before.
-        Ids older than a signature can live (plus the clock skew) are forgotten:
-        a message that old is refused as expired."""
-        cutoff = datetime.now(UTC) - timedelta(seconds=MAX_LIFETIME_S + 2 * CLOCK_SKEW_S)
-        # one purge at a time: two servers deleting the same rows could lock them in
-        # different orders (PostgreSQL's synchronised scans) and deadlock
-        with self.db.write(lock="dci-messages:purge") as con:
-            con.execute("DELETE FROM dci_messages WHERE received_at < ?", (cutoff.isoformat(),))
+        Ids older than `MESSAGE_ID_KEEP_S` are forgotten: a message that old is
+        refused as expired, by every server whose clock is within
+        `SERVER_CLOCK_SKEW_S` of the one that received it."""
+        at = now or datetime.now(UTC)
+        self.forget_messages(at - timedelta(seconds=MESSAGE_ID_KEEP_S))
         with self.db.write() as con:  # one statement: of two at once, one inserts
             cur = con.execute(
                 "INSERT INTO dci_messages (sender_id, message_id, received_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (sender_id, message_id) DO NOTHING",
-                (sender_id, message_id, _now()),
+                (sender_id, message_id, at.isoformat()),
             )
             return cur.rowcount == 1
 
+    def forget_messages(self, before: datetime) -> int:
+        """Forget the message ids received before `before`; how many."""
+        # one purge at a time: two servers deleting the same rows could lock them in
+        # different orders (PostgreSQL's synchronised scans) and deadlock
+        with self.db.write(lock="dci-messages:purge") as con:
+            cur = con.execute(
+                "DELETE FROM dci_messages WHERE received_at < ?", (before.isoformat(),)
+            )
+            return max(cur.rowcount, 0)
 
-__all__ = ["TABLES", "Sender", "SenderError", "SenderRegistry"]
+
+__all__ = [
+    "MESSAGE_ID_KEEP_S",
+    "SERVER_CLOCK_SKEW_S",
+    "TABLES",
+    "Sender",
+    "SenderError",
+    "SenderRegistry",
+]

@@ -205,7 +205,7 @@ class DciService:
         return cls(
             settings,
             security,
-            SenderRegistry(security),
+            SenderRegistry(security, production=settings.mode == "production"),
             hub_signer(settings, security),
             jwt,
             limiter,
@@ -443,18 +443,38 @@ class DciService:
                     )
                 )
             )
-        if self.limiter is not None:
-            try:
-                self.limiter.check(outcome.principal.rate_limit_key)
-            except SecurityError as exc:
-                raise Refused(
-                    self.reject(
-                        sync_action,
-                        header,
-                        DciRefusal("err.request.too_many_requests", str(exc), 429),
-                    )
-                ) from None
+        self.charge(outcome.principal, 1, sync_action, header)
         return outcome.principal
+
+    def charge(
+        self,
+        principal: Principal,
+        tokens: int,
+        sync_action: str | None,
+        header: Mapping[str, Any] | None,
+    ) -> None:
+        """Take `tokens` from the caller's rate-limit bucket (the one GraphQL
+        uses); Refused with 429 when it holds too few. One token when the token
+        is checked, then one more for each search item past the first
+        (`charge_items`): a message of 20 searches costs 20 requests' worth. At
+        most the bucket's size at once, so a full bucket takes any allowed message."""
+        if self.limiter is None or tokens <= 0:
+            return
+        try:
+            self.limiter.check(principal.rate_limit_key, min(tokens, self.limiter.limit.burst))
+        except SecurityError as exc:
+            raise Refused(
+                self.reject(
+                    sync_action,
+                    header,
+                    DciRefusal("err.request.too_many_requests", str(exc), 429),
+                )
+            ) from None
+
+    def charge_items(self, call: DciCall, items: int, sync_action: str | None) -> None:
+        """The tokens of a search message's items past the first (the first
+        was taken with the bearer token)."""
+        self.charge(call.principal, items - 1, sync_action, call.header)
 
     def trust_documents(self, store: Any) -> None:
         """Trust the features' operations (schema.extensions.TrustedDocuments)."""

@@ -546,6 +546,10 @@ class NotifyPump:
         if sender is None or url is None:
             await self._retry(subscription, "the sender has no active key or no callback base")
             return 0
+        refused = self.dci.senders.refused_callback(url)
+        if refused is not None:  # until Dinsos registers an https base
+            await self._retry(subscription, refused)
+            return 0
         principal = principal_of(sender, subscription.subject)
         context: Context = self.dci.context(principal, subscription.purpose)
         journal = journal_of(context)

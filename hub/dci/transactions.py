@@ -61,6 +61,17 @@ TABLES: Schema = (
     )""",
     "CREATE INDEX IF NOT EXISTS dci_transactions_sender "
     "ON dci_transactions (sender_id, transaction_id)",
+    # txn-status by a search's reference id: one row per (transaction, reference id)
+    """CREATE TABLE IF NOT EXISTS dci_transaction_refs (
+        sender_id      TEXT NOT NULL,
+        reference_id   TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        PRIMARY KEY (sender_id, reference_id, correlation_id)
+    )""",
+    "CREATE INDEX IF NOT EXISTS dci_transaction_refs_txn ON dci_transaction_refs (correlation_id)",
+    # retention: finished transactions by when they finished
+    "CREATE INDEX IF NOT EXISTS dci_transactions_delivered ON dci_transactions (delivered_at)",
+    "CREATE INDEX IF NOT EXISTS dci_transactions_given_up ON dci_transactions (given_up_at)",
 )
 
 MAX_ATTEMPTS = 10
@@ -140,6 +151,20 @@ class Transactions:
     def __init__(self, db: SecurityDB) -> None:
         self.db = db
         db.database.apply(TABLES)
+        self._index_references()
+
+    def _index_references(self) -> None:
+        """Index the reference ids of searches stored before the index was
+        (once: only while the index is empty and searches exist)."""
+        with self.db.write(lock="dci-transactions:refs") as con:
+            if con.execute("SELECT 1 FROM dci_transaction_refs LIMIT 1").fetchone():
+                return
+            con.execute(
+                "INSERT INTO dci_transaction_refs (sender_id, reference_id, correlation_id) "
+                f"SELECT t.sender_id, value, t.correlation_id FROM dci_transactions t, "
+                f"{con.dialect.json_each('t.reference_ids')} WHERE t.action = 'search' "
+                "ON CONFLICT (sender_id, reference_id, correlation_id) DO NOTHING"
+            )
 
     def add(
         self,
@@ -181,6 +206,13 @@ class Transactions:
                     now,
                 ),
             )
+            if action == "search":  # found again by reference id (txn-status)
+                con.executemany(
+                    "INSERT INTO dci_transaction_refs (sender_id, reference_id, correlation_id) "
+                    "VALUES (?, ?, ?) ON CONFLICT (sender_id, reference_id, correlation_id) "
+                    "DO NOTHING",
+                    [(sender_id, str(ref), correlation_id) for ref in dict.fromkeys(reference_ids)],
+                )
 
     def get(self, correlation_id: str) -> Transaction | None:
         with self.db.read() as con:
@@ -192,20 +224,44 @@ class Transactions:
 
     def find(self, sender_id: str, attribute: str, value: Any) -> list[Transaction]:
         """The sender's own search transactions by `transaction_id`,
-        `correlation_id` or `reference_id_list` (newest first)."""
+        `correlation_id` or `reference_id_list` (newest first): one indexed
+        query, never a scan of the sender's transactions."""
+        if attribute in ("transaction_id", "correlation_id"):
+            where, args = f"{attribute} = ?", [str(value)]
+        else:
+            wanted = sorted({str(v) for v in value} if isinstance(value, list) else {str(value)})
+            if not wanted:
+                return []
+            marks = ", ".join("?" for _ in wanted)
+            where = (
+                "correlation_id IN (SELECT correlation_id FROM dci_transaction_refs "
+                f"WHERE sender_id = ? AND reference_id IN ({marks}))"
+            )
+            args = [sender_id, *wanted]
         with self.db.read() as con:
             rows = con.execute(
                 f"SELECT {_COLUMNS} FROM dci_transactions WHERE sender_id = ? "
-                "AND action = 'search' ORDER BY created_at DESC",
-                (sender_id,),
+                f"AND action = 'search' AND {where} ORDER BY created_at DESC",
+                (sender_id, *args),
             ).fetchall()
-        found = [_row(r) for r in rows]
-        if attribute == "transaction_id":
-            return [t for t in found if t.transaction_id == str(value)]
-        if attribute == "correlation_id":
-            return [t for t in found if t.correlation_id == str(value)]
-        wanted = {str(v) for v in value} if isinstance(value, list) else {str(value)}
-        return [t for t in found if wanted & set(t.reference_ids)]
+        return [_row(r) for r in rows]
+
+    def forget(self, before: datetime) -> int:
+        """Delete the transactions finished before `before` (delivered, given up,
+        or answered at once), with their requests (the numbers searched) and
+        reference ids; a transaction still to be delivered is kept. How many went."""
+        cutoff = _stamp(before)
+        with self.db.write(lock="dci-transactions:forget") as con:
+            rows = con.execute(
+                "DELETE FROM dci_transactions WHERE delivered_at < ? OR given_up_at < ? "
+                "RETURNING correlation_id",
+                (cutoff, cutoff),
+            ).fetchall()
+            con.executemany(
+                "DELETE FROM dci_transaction_refs WHERE correlation_id = ?",
+                [(str(r[0]),) for r in rows],
+            )
+        return len(rows)
 
     def due(self, now: datetime | None = None) -> list[str]:
         """Correlation ids with work left whose time has come and that nobody holds."""
@@ -353,6 +409,10 @@ class Deliveries:
     async def work(self, client: httpx.AsyncClient, correlation_id: str) -> None:
         found = await asyncio.to_thread(self.store.claim, correlation_id)
         if found is None or found.callback is None:
+            return
+        refused = None if self.senders is None else self.senders.refused_callback(found.callback)
+        if refused is not None:  # never sent there: not run, not retried
+            await asyncio.to_thread(self.store.withdrawn, correlation_id, refused)
             return
         if (
             found.answer is not None
