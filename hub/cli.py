@@ -34,10 +34,10 @@ from hub.security.watch_cli import make_alerts_app, make_consents_app
 from hub.server import serve_app
 from hub.settings import Settings, load_settings
 from hub.status import collect_status, healthy, print_status
-from hub.store import StoreError
 from linkage import LinkageError, LinkSummary, make_linkage_commands
 from reports.errors import ReportError
 from simulator import ProfileError, generate_city, load_profile
+from store import StoreError
 
 console = Console()
 err_console = Console(stderr=True)

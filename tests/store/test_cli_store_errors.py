@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.dci.envelope import public_key_text
 from hub.security.db import SecurityDB
-from hub.store.postgres import PgStore
+from store.postgres import PgStore
 
 
 def hub(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

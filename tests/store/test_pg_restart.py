@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import psycopg
 
-from hub.store.postgres import PgStore
+from store.postgres import PgStore
 
 
 def test_the_next_call_after_the_backends_are_terminated_succeeds(
