@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import queue
+import shutil
 import sqlite3
 import time
 import uuid
@@ -103,12 +104,17 @@ def receiver() -> Iterator[Arrivals]:
 def partner(
     city: GeneratedCity, receiver: Arrivals, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Settings, Issuer, Ed25519PrivateKey, str]:
-    """The city's settings trusting a staff JWT issuer; a foundation's system
-    registered as a DCI sender with its key and the receiver as callback base."""
+    """The city's settings, in a copy of its home (the notify test ingests and
+    loads a decile file: the shared staging and journal stay as the sources made
+    them), trusting a staff JWT issuer; a foundation's system registered as a DCI
+    sender with its key and the receiver as callback base."""
     issuer = Issuer(tmp_path_factory.mktemp("dci-jwks") / "jwks.json")
-    settings = replace(city.settings, jwt_issuer=ISSUER, jwt_jwks_file=issuer.jwks_file)
     with city.staging() as con:
         organization = busiest_foundation(con)
+        con.execute("CHECKPOINT")
+    home = tmp_path_factory.mktemp("dci-notify") / "home"
+    shutil.copytree(city.settings.home, home)
+    settings = replace(city.settings, home=home, jwt_issuer=ISSUER, jwt_jwks_file=issuer.jwks_file)
     key = Ed25519PrivateKey.generate()
     db = SecurityDB.from_settings(settings)
     try:
@@ -267,10 +273,10 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
             f"{hidden_nik},{hidden_decile % 10 + 1},2026-12\n"
         )
         (tmp_path / "desil.toml").write_text(DECILE_FILE)
-        con = pipeline.open_db(city.settings)
+        con = pipeline.open_db(settings)
         try:
             ingest(con, load_configs(tmp_path / "desil.toml"))
-            pipeline.load_graph(city.settings, con)
+            pipeline.load_graph(settings, con)
         finally:
             con.close()
         changes = notified(await asyncio.to_thread(receiver.wait, NOTIFY), settings, DECILE_CHANGED)
@@ -287,7 +293,7 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
         # partner's server fails the first post: it is retried, nothing skipped
         posts = receiver.receiver.calls
         receiver.receiver.fail_first = posts + 1
-        journal = Journal.at_home(city.settings.home)
+        journal = Journal.at_home(settings.home)
         try:
             # the load did tell of the closed household's change: it was held back
             told = journal.read(0, 100, kinds=[kinds.DECILE_CHANGED], household_ids=[hidden])
@@ -348,13 +354,6 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
         assert not any(s.active for s in Subscriptions(db).of_sender(SENDER))
     finally:
         db.close()
-    con = pipeline.open_db(city.settings)
-    try:  # later modules load the city from its sources again, without this file
-        for table in ("dtsen_deciles", "quarantine", "batches"):
-            con.execute(f"DELETE FROM {table} WHERE source = 'dci-notify-desil'")
-        con.execute("DELETE FROM sources WHERE id = 'dci-notify-desil'")
-    finally:
-        con.close()
 
 
 async def test_a_bad_signature_and_an_unknown_sender_are_refused(
