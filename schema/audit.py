@@ -154,6 +154,15 @@ def personal(info: strawberry.Info[Any, Any], purpose: str | None = None) -> Pol
     """The gate of every root field that returns named people or households:
     the role must see personal data, and a purpose must be stated."""
     policy = require_personal(info.context.principal)
+    require_purpose(info, purpose)
+    return policy
+
+
+def require_purpose(info: strawberry.Info[Any, Any], purpose: str | None = None) -> None:
+    """A purpose stated for this root field (its `purpose` argument, else the
+    request's X-Purpose header) and known to the registry: every root field that
+    hands out named people or households calls it after its role's gate (as
+    `personal` does), whatever that gate is."""
     root = _path(info)[0]
     stated = (purpose or "").strip() or info.context.audit.purpose_for(root)
     if not stated:
@@ -165,7 +174,6 @@ def personal(info: strawberry.Info[Any, Any], purpose: str | None = None) -> Pol
             raise PurposeUnknown(info.field_name, stated, registry.codes())
         stated = recorded
     info.context.audit.root_purposes[root] = stated
-    return policy
 
 
 async def flush(context: Any) -> None:
@@ -204,6 +212,7 @@ __all__ = [
     "personal",
     "read",
     "read_page",
+    "require_purpose",
     "rows_read",
     "wrote",
 ]

@@ -9,14 +9,14 @@ budgets in force are the budgets file's with the journal's changes applied
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from domain.cover import Funds, capacity, cover
 from domain.cycles import draw_roster
 from journal import kinds
-from schema.audit import read, wrote
+from schema.audit import PURPOSE_HELP, read, require_purpose, wrote
 from schema.context import Context
 from schema.eligibility import city_facts, rule_on
 from schema.errors import InputError, ServiceError
@@ -199,8 +199,17 @@ class BudgetQueries:
         amount: float,
         quota_households: int | None = None,
         on: date | None = None,
+        purpose: Annotated[
+            str | None,
+            strawberry.argument(
+                description=PURPOSE_HELP + " Needed by the roles shown the households."
+            ),
+        ] = None,
     ) -> BudgetWhatIf:
         policy = require_budget_reader(info.context.principal)
+        shown = sees_eligibility(policy)
+        if shown:  # the households left out are named: their read needs a purpose
+            require_purpose(info, purpose)
         analytics = _analytics(info)
         day = on or date.today()
         rule = rule_on(info, program, day, "program")
@@ -225,7 +234,6 @@ class BudgetQueries:
         now = cover(eligible, capacity(now_funds, cost))
         then = cover(eligible, capacity(then_funds, cost))
         newly = tuple(h for h in then.left_out if h not in set(now.left_out))
-        shown = sees_eligibility(policy)
         if shown:
             read(info, households=then.left_out)
 

@@ -16,7 +16,7 @@ import strawberry
 from domain.rows import ChangeRequest as ChangeRequestRow
 from journal import kinds
 from schema import inputs
-from schema.audit import read_page, rows_read, wrote
+from schema.audit import Purpose, personal, read_page, rows_read, wrote
 from schema.context import Context
 from schema.errors import InputError, NotFound
 from schema.journaling import append, claim, fact
@@ -26,7 +26,6 @@ from schema.permissions import (
     require_change_mover,
     require_change_step,
     require_four_eyes,
-    require_personal,
     require_write,
 )
 from schema.targets import resolve
@@ -209,8 +208,9 @@ class ChangeRequestQueries:
             strawberry.ID | None,
             strawberry.argument(description="Only the requests about this household."),
         ] = None,
+        purpose: Purpose = None,
     ) -> Connection[ChangeRequest]:
-        policy = require_personal(info.context.principal)
+        policy = personal(info, purpose)
         return await read_page(
             info,
             first,
@@ -230,8 +230,10 @@ class ChangeRequestQueries:
         description="One change request by id: Dinsos roles any, an agency or "
         "foundation one it filed (another's does not exist for it)."
     )
-    async def change_request(self, info: Info, id: strawberry.ID) -> ChangeRequest:
-        policy = require_personal(info.context.principal)
+    async def change_request(
+        self, info: Info, id: strawberry.ID, purpose: Purpose = None
+    ) -> ChangeRequest:
+        policy = personal(info, purpose)
         row = (await info.context.repository.change_requests_by_id([id], info.context.scope))[0]
         if row is None:
             raise NotFound("change request", id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 
@@ -21,7 +21,7 @@ from domain import rows
 from domain.cycles import RosterEntry, recheck
 from journal import kinds
 from schema import inputs
-from schema.audit import personal, read, wrote
+from schema.audit import Purpose, personal, read, wrote
 from schema.context import Context
 from schema.eligibility import city_facts, draw_roster_now, rule_on
 from schema.errors import InputError, NotFound
@@ -47,7 +47,6 @@ from schema.types.cycle import (
 Info = strawberry.Info[Context, None]
 #: payments written to the graph per statement
 _BATCH = 500
-Purpose = Annotated[str | None, strawberry.argument(description="Why you read this.")]
 
 
 def _who(info: Info) -> str:

@@ -32,7 +32,7 @@ from domain.decile_alerts import (
 from domain.eligibility import household_facts
 from journal import Fact, Journal, NewFact, kinds
 from journal.store import MAX_READ
-from schema.audit import read, wrote
+from schema.audit import Purpose, read, require_purpose, wrote
 from schema.context import Context
 from schema.eligibility import full_facts
 from schema.errors import InputError, NotFound, ServiceError
@@ -211,8 +211,10 @@ class DecileAlertQueries:
             str | None, strawberry.argument(description="A kecamatan code.")
         ] = None,
         status: DecileAlertStatus | None = None,
+        purpose: Purpose = None,
     ) -> list[DecileAlert]:
         require_eligibility(info.context.principal)
+        require_purpose(info, purpose)
         found = [
             a
             for a in await _alerts(info)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from schema import inputs
-from schema.audit import read, wrote
+from schema.audit import Purpose, read, require_purpose, wrote
 from schema.context import Context
 from schema.errors import Forbidden, InputError, NotFound, ServiceError
 from schema.pagination import Connection, connection, window
@@ -202,12 +202,14 @@ class GrantQueries:
         organization: str | None = None,
         first: int = 20,
         after: str | None = None,
+        purpose: Purpose = None,
     ) -> Connection[ConsentReceipt]:
         principal = info.context.principal
         if not policy_for(principal).relationship_scoped:
             require_alert_reader(principal)
         else:
             require_write(principal)
+        require_purpose(info, purpose)
         org = _own_organization(info, organization)
         offset, limit = window(first, after)
         page = await _grants(info).consents(
@@ -232,8 +234,10 @@ class GrantQueries:
         organization: str | None = None,
         first: int = 20,
         after: str | None = None,
+        purpose: Purpose = None,
     ) -> Connection[LinkConfirmation]:
         require_alert_reader(info.context.principal)
+        require_purpose(info, purpose)
         offset, limit = window(first, after)
         page = await _grants(info).links(
             person_id=person_id, organization=organization, offset=offset, limit=limit

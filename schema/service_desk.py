@@ -32,7 +32,7 @@ from domain.shapes import Row
 from domain.targeting import finding_record
 from journal import kinds
 from schema import inputs
-from schema.audit import personal, read_page, rows_read, wrote
+from schema.audit import Purpose, personal, read_page, require_purpose, rows_read, wrote
 from schema.change_requests import file_request
 from schema.context import Context
 from schema.eligibility import household_findings, rules
@@ -44,7 +44,6 @@ from schema.permissions import (
     require_casework,
     require_city_aggregates,
     require_eligibility,
-    require_personal,
     suppress,
 )
 from schema.services import Notification
@@ -724,8 +723,10 @@ class ServiceDeskQueries:
         "finds SP-7K3QX9M2): Dinsos roles any, an agency or foundation one whose household "
         "is referred to it."
     )
-    async def service_request(self, info: Info, id: strawberry.ID) -> ServiceRequest:
-        require_personal(info.context.principal)
+    async def service_request(
+        self, info: Info, id: strawberry.ID, purpose: Purpose = None
+    ) -> ServiceRequest:
+        personal(info, purpose)
         key = str(id).strip()
         if not key.startswith("srq-"):
             key = desk.normalise_number(key)
@@ -750,8 +751,9 @@ class ServiceDeskQueries:
         ] = None,
         first: int = 20,
         after: str | None = None,
+        purpose: Purpose = None,
     ) -> Connection[ServiceRequest]:
-        policy = require_personal(info.context.principal)
+        policy = personal(info, purpose)
         return await read_page(
             info,
             first,
@@ -771,7 +773,9 @@ class ServiceDeskQueries:
         )
 
     @strawberry.field(description="One complaint by its id or number (social workers, Dinsos).")
-    async def grievance(self, info: Info, id: strawberry.ID) -> Grievance:
+    async def grievance(self, info: Info, id: strawberry.ID, purpose: Purpose = None) -> Grievance:
+        require_casework(info.context.principal)
+        require_purpose(info, purpose)
         row = await _grievance(info, id)
         rows_read(info, [row])
         return Grievance.from_row(row).shown_to(info.context.policy)
@@ -787,8 +791,10 @@ class ServiceDeskQueries:
         household: strawberry.ID | None = None,
         first: int = 20,
         after: str | None = None,
+        purpose: Purpose = None,
     ) -> Connection[Grievance]:
         policy = require_casework(info.context.principal)
+        require_purpose(info, purpose)
         return await read_page(
             info,
             first,
@@ -816,9 +822,7 @@ class ServiceDeskQueries:
         household: strawberry.ID | None = None,
         first: int = 20,
         after: str | None = None,
-        purpose: Annotated[
-            str | None, strawberry.argument(description="Why you read this.")
-        ] = None,
+        purpose: Purpose = None,
     ) -> Connection[ReportedFinding]:
         require_eligibility(info.context.principal)
         personal(info, purpose)

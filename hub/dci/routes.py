@@ -115,6 +115,29 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
     deliveries = Deliveries(store, run_pending, dci.signer.sign, senders=dci.senders)
     dci.workers.append(deliveries.run)
 
+    async def record(
+        call: DciCall,
+        correlation_id: str,
+        kind: str,
+        references: list[str],
+        callback: str | None,
+        **outcome: Any,
+    ) -> None:
+        """Keep the transaction (its request as received, for txn status and the
+        deliveries worker); `outcome`: status, answer, delivered when known now."""
+        await asyncio.to_thread(
+            store.add,
+            correlation_id,
+            call.sender_id,
+            call.principal.subject,
+            str(call.message["transaction_id"]),
+            kind,
+            references,
+            {"header": call.header, "message": call.message},
+            callback,
+            **outcome,
+        )
+
     async def sync_search(request: Request) -> Response:
         try:
             call = await dci.receive(request, SYNC_SEARCH, sync_action="on-search")
@@ -136,15 +159,11 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
             ),
             "message": outcome.response,
         }
-        await asyncio.to_thread(
-            store.add,
+        await record(
+            call,
             correlation_id,
-            call.sender_id,
-            call.principal.subject,
-            str(call.message["transaction_id"]),
             "search",
             _references(call.message),
-            {"header": call.header, "message": call.message},
             None,
             status=status,
             answer=answer,
@@ -162,17 +181,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
         except DciRefusal as refusal:
             return JSONResponse(dci.ack(new_id(), "ERR", refusal), status_code=refusal.status)
         correlation_id = new_id()
-        await asyncio.to_thread(
-            store.add,
-            correlation_id,
-            call.sender_id,
-            call.principal.subject,
-            str(call.message["transaction_id"]),
-            "search",
-            _references(call.message),
-            {"header": call.header, "message": call.message},
-            callback,
-        )
+        await record(call, correlation_id, "search", _references(call.message), callback)
         deliveries.wake.set()
         return JSONResponse(dci.ack(correlation_id))
 
@@ -227,15 +236,11 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
             return JSONResponse(dci.ack(new_id(), "ERR", refusal), status_code=refusal.status)
         answer = await asyncio.to_thread(status_answer, call)
         correlation_id = new_id()
-        await asyncio.to_thread(
-            store.add,
+        await record(
+            call,
             correlation_id,
-            call.sender_id,
-            call.principal.subject,
-            str(call.message["transaction_id"]),
             "txn-status",
             [str(call.message["txnstatus_request"]["reference_id"])],
-            {"header": call.header, "message": call.message},
             callback,
             status=answer["header"]["status"],
             answer=answer,

@@ -38,6 +38,7 @@ from schemawalk import (
     split,
 )
 
+from hub.security import SecurityDB
 from journal import Journal, NewFact, kinds
 
 pytestmark = [pytest.mark.anyio, pytest.mark.graph, pytest.mark.slow]
@@ -524,6 +525,69 @@ async def test_the_walk_reaches_every_field_and_subscription(
     assert subscriptions <= admin_walk.delivered
     reachable_events = schema_map.reachable(schema_map.subscription)
     assert reachable_events - admin_walk.answered == set()
+
+
+def _audit_reads_after(city: GeneratedCity, seq: int) -> list[tuple[str, str | None]]:
+    """(operation, purpose) of every read the audit log recorded after `seq`."""
+    db = SecurityDB.from_settings(city.settings)
+    try:
+        with db.read() as con:
+            return [
+                (str(op), purpose)
+                for op, purpose in con.execute(
+                    "SELECT operation, purpose FROM audit_log"
+                    " WHERE seq > ? AND operation LIKE 'read:%' ORDER BY seq",
+                    (seq,),
+                ).fetchall()
+            ]
+    finally:
+        db.close()
+
+
+def _last_audit_seq(city: GeneratedCity) -> int:
+    db = SecurityDB.from_settings(city.settings)
+    try:
+        with db.read() as con:
+            (seq,) = con.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()
+            return int(seq)
+    finally:
+        db.close()
+
+
+async def test_no_root_field_hands_out_named_people_without_a_purpose(
+    hub: Hub, schema_map: SchemaMap, admin_walk: Walk, city: GeneratedCity
+) -> None:
+    """Every root query field, asked by Dinsos (who may see everything) with the
+    arguments the walk found data with, but without X-Purpose or a `purpose`
+    argument: it answers PURPOSE_REQUIRED, or the audit log records no read of a
+    named person or household for it (a read without a purpose is a hole, UU PDP)."""
+    start = _last_audit_seq(city)
+    refused, answered = set(), set()
+    for root in schema_map.roots(schema_map.query):
+        args = schema_map.arguments(root, admin_walk.harvest, admin_walk.harvest)[0]
+        named = root.type.named
+        if schema_map.kinds[named] == "OBJECT":
+            part = split(schema_map.selection(named), TOKEN_BUDGET)[0]
+            doc = f"query {{ {root.name}{_call(args)} {render(part)} }}"
+        else:
+            doc = f"query {{ {root.name}{_call(args)} }}"
+        body = await hub.body("dinsos_admin", doc, purpose=None)
+        codes = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
+        (refused if "PURPOSE_REQUIRED" in codes else answered).add(root.name)
+        if "purpose" in {a.name for a in root.args}:
+            assert "PURPOSE_REQUIRED" in codes, f"{root.name} answered without a purpose"
+    assert _audit_reads_after(city, start) == [], sorted(answered)
+    # the fields that hand out named people, households or their cases are refused
+    assert {
+        "household",
+        "households",
+        "changeRequests",
+        "serviceRequests",
+        "grievances",
+        "consents",
+        "linkConfirmations",
+        "decileAlerts",
+    } <= refused
 
 
 # --- the attacks that found issue 14's holes 1 and 2 -------------------------------------
