@@ -161,19 +161,20 @@ def drop_ambiguous_links(
             WITH per AS (SELECT n, other, max(weight) AS w FROM _weak GROUP BY ALL),
             many AS (SELECT n FROM per GROUP BY n HAVING count(*) > 1),
             cand AS (SELECT per.* FROM per JOIN many USING (n)),
-            linked AS (
-                SELECT DISTINCT a.cluster_key AS x, b.cluster_key AS y
+            scored AS (
+                SELECT a.cluster_key AS x, b.cluster_key AS y
                 FROM {pairs} p JOIN _core a ON a.node = p.record_key_l
                 JOIN _core b ON b.node = p.record_key_r
                 WHERE a.cluster_key IN (SELECT other FROM cand)
                   AND b.cluster_key IN (SELECT other FROM cand)),
+            -- both directions, so that the test below is one equi-join (an OR
+            -- of the two directions is a nested loop, candidates x pairs)
+            linked AS (SELECT x, y FROM scored UNION SELECT y, x FROM scored),
             conflict AS (
                 SELECT DISTINCT c1.n FROM cand c1
                 JOIN cand c2 ON c1.n = c2.n AND c1.other < c2.other
                 WHERE NOT EXISTS (
-                    SELECT 1 FROM linked l
-                    WHERE (l.x = c1.other AND l.y = c2.other)
-                       OR (l.x = c2.other AND l.y = c1.other))),
+                    SELECT 1 FROM linked l WHERE l.x = c1.other AND l.y = c2.other)),
             ranked AS (
                 SELECT c.*, row_number() OVER (PARTITION BY c.n ORDER BY c.w DESC, c.other) AS rk,
                        lead(c.w) OVER (PARTITION BY c.n ORDER BY c.w DESC, c.other) AS runner_up
@@ -181,10 +182,17 @@ def drop_ambiguous_links(
             SELECT r.n, r.other FROM ranked r
             WHERE r.rk > 1 OR r.w - r.runner_up < 0.02"""
     )
+    # the weak edges dropped, as (a, b) = (the ambiguous record, its neighbour);
+    # an edge goes when it is one of them either way round: two anti-joins on
+    # equalities (one NOT EXISTS with an OR of both ways is a nested loop, edges
+    # x dropped, which grew as N^1.5 with the province)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _dropped AS
+           SELECT w.n AS a, w.m AS b FROM _weak w JOIN _ambiguous x USING (n, other)"""
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {out} AS
             SELECT e.* FROM {edges} e
-            WHERE NOT EXISTS (
-                SELECT 1 FROM _weak w JOIN _ambiguous a ON a.n = w.n AND a.other = w.other
-                WHERE (w.n = e.node_l AND w.m = e.node_r) OR (w.n = e.node_r AND w.m = e.node_l))"""
+            WHERE NOT EXISTS (SELECT 1 FROM _dropped d WHERE d.a = e.node_l AND d.b = e.node_r)
+              AND NOT EXISTS (SELECT 1 FROM _dropped d WHERE d.a = e.node_r AND d.b = e.node_l)"""
     )

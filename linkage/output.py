@@ -128,12 +128,17 @@ def _weights_in(evidence: str) -> str:
 #: this decile, one no file names keeps the lowest decile of its records.
 DTSEN_DECILE_VIEW: Final = "linkage_dtsen_decile"
 _DTSEN_DECILE: Final = """
-    WITH named AS (
-        SELECT DISTINCT i.household_id, d.decile, d.period, d.source, d.row_number
-        FROM dtsen_deciles d JOIN linkage_records r
-          ON (d.nik IS NOT NULL AND r.nik_valid AND NOT r.nik_is_kk AND r.nik_clean = d.nik)
-          OR (d.no_kk IS NOT NULL AND r.kk_valid AND r.kk_clean = d.no_kk)
-        JOIN identity_map i USING (record_key)),
+    WITH matched AS (  -- two equi-joins: an OR of them is a nested loop, rows x records
+        SELECT d.decile, d.period, d.source, d.row_number, r.record_key
+        FROM dtsen_deciles d JOIN linkage_records r ON r.nik_clean = d.nik
+        WHERE r.nik_valid AND NOT r.nik_is_kk
+        UNION ALL
+        SELECT d.decile, d.period, d.source, d.row_number, r.record_key
+        FROM dtsen_deciles d JOIN linkage_records r ON r.kk_clean = d.no_kk
+        WHERE r.kk_valid),
+    named AS (
+        SELECT DISTINCT i.household_id, m.decile, m.period, m.source, m.row_number
+        FROM matched m JOIN identity_map i USING (record_key)),
     latest AS (SELECT *, max(period) OVER (PARTITION BY household_id) AS newest FROM named)
     SELECT household_id, min(decile) AS dtsen_decile, max(period) AS dtsen_period
     FROM latest WHERE period = newest GROUP BY household_id"""
