@@ -76,6 +76,24 @@ OWN_SUBMISSIONS: Final = """(
 )"""
 VISIBLE: Final = "(" + GRANTED + " OR " + OWN_SUBMISSIONS + ")"
 
+#: Every household `VISIBLE` may hold for `$org`, found from the organization's
+#: side (what it serves, what is referred to it, what holds a record it
+#: submitted, its opened people), as `h`: a superset of the visible ones, so a
+#: scoped list starts here and keeps those VISIBLE holds for, instead of testing
+#: VISIBLE on every household of the city. A new basis in GRANTED needs its way
+#: in here too (a test in tests/graph/test_repository.py holds the two together).
+VISIBLE_CANDIDATES: Final = """CALL () {
+  MATCH (:Organization {id: $org})-[:SERVES]->(hh:Household) RETURN hh
+  UNION
+  MATCH (:Organization {id: $org})<-[:TO]-(:Referral)-[:CONCERNS]->(hh:Household) RETURN hh
+  UNION
+  MATCH (:Organization {id: $org})<-[:SUBMITTED_BY]-(:SourceRecord)-[:IDENTIFIES]->(:Person)
+        -[:MEMBER_OF]->(hh:Household) RETURN hh
+  UNION
+  UNWIND $opened AS opened
+  MATCH (:Person {person_id: opened})-[:MEMBER_OF]->(hh:Household) RETURN hh
+} WITH DISTINCT hh AS h """
+
 
 #: the columns of `city_targeting_facts`, in the order its statement lists them
 _CITY_FACTS: Final = (
@@ -94,6 +112,13 @@ def _visible(scope: Scope) -> LiteralString:
     """`VISIBLE`, left out for a caller who sees every household (no
     organization): Neo4j evaluates its subqueries even then, seconds over a city."""
     return "true" if scope["organization"] is None else VISIBLE
+
+
+def _households_of(scope: Scope) -> LiteralString:
+    """Where a list of the households `scope` may see starts, as `h`: every
+    household for a caller who sees all, else `VISIBLE_CANDIDATES` (the list
+    still keeps only those `VISIBLE` holds for)."""
+    return "MATCH (h:Household) " if scope["organization"] is None else VISIBLE_CANDIDATES
 
 
 #: After `UNWIND $ids AS id MATCH (p:Person ...)`: keep `p` only when the caller may
@@ -596,8 +621,9 @@ class GraphRepository(ServiceDeskStatements):
         if order is None:
             raise GraphInputError(f"sort: {sort!r} is not one of {', '.join(HOUSEHOLD_SORT)}.")
         direction: LiteralString = " DESC" if descending else ""
-        # a NIK or KK names a few households: start from the person index, not every one
-        head: LiteralString = "MATCH (h:Household) "
+        # a NIK or KK names a few households: start from the person index, not every
+        # one; a scoped caller's from what is open to it, not the whole city
+        head: LiteralString = _households_of(scope)
         if filters.get("nik"):
             head = "MATCH (:Person {nik: $nik})-[:MEMBER_OF]->(hh:Household) WITH DISTINCT hh AS h "
         elif filters.get("no_kk"):
@@ -948,7 +974,7 @@ class GraphRepository(ServiceDeskStatements):
         elsewhere (the poverty figures are the reports' and are narrowed to
         these for a scoped caller)."""
         rows = await self._read(
-            "MATCH (h:Household) WHERE " + ACTIVE_H + " AND " + VISIBLE + " "
+            _households_of(scope) + "WHERE " + ACTIVE_H + " AND " + VISIBLE + " "
             "RETURN h.household_id AS id ORDER BY id",
             scope,
         )

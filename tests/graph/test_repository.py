@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from neo4j import Driver
 
 from domain.rows import SourceRecord
 from domain.shapes import Scope
+from graph.driver import GraphTarget
 from graph.errors import GraphInputError
-from graph.repository import GraphRepository, lucene_query
+from graph.repository import VISIBLE, GraphRepository, lucene_query
 
 pytestmark = pytest.mark.anyio
 
@@ -164,3 +166,59 @@ async def test_lineage_with_match_evidence(repository: GraphRepository) -> None:
 def test_lucene_query_escapes_and_fuzzes() -> None:
     assert lucene_query('Hj. "Euis"') == "(hj OR hj*) AND (euis~1 OR euis*)"
     assert lucene_query("+-!") == ""
+
+
+#: every status a household may have, so the list is compared whole
+EVERY_STATUS = {"statuses": ["active", "merged", "withdrawn", "proposed"]}
+
+
+async def test_a_scoped_list_starts_from_what_is_open_and_finds_what_visible_finds(
+    repository: GraphRepository, city_graph: Driver, graph_target: GraphTarget
+) -> None:
+    """`VISIBLE_CANDIDATES` is a superset of what `VISIBLE` opens: for each
+    organization, on each basis (serving, a referral to it, its ingested
+    records, a record it submitted through the API, an opened person), the
+    scoped list is the households VISIBLE holds for when tested on every one."""
+    await repository.write(  # YAY-B submits a record of its own about a new household
+        [
+            SourceRecord(
+                record_key="api-yay-b:own",
+                source="api-yay-b",
+                organization="YAY-B",
+                source_record_id="own",
+                person_id="P-OWN",
+                full_name="Euis Own",
+                via_api=True,
+            )
+        ]
+    )
+    city_graph.execute_query(
+        "MERGE (p:Person {person_id: 'P-OWN'}) MERGE (h:Household {household_id: 'H-OWN'}) "
+        "MERGE (p)-[:MEMBER_OF]->(h) WITH p "
+        "MATCH (sr:SourceRecord {record_key: 'api-yay-b:own'}) MERGE (sr)-[:IDENTIFIES]->(p)",
+        database_=graph_target.database,
+    )
+    scopes: list[Scope] = [
+        {"organization": org, "special_category": False, "opened": opened}
+        for org in ("DINSOS", "YAY-A", "YAY-B", "NOBODY")
+        for opened in ([], ["P3"])
+    ]
+    seen = {}
+    for scope in scopes:
+        every, _, _ = city_graph.execute_query(
+            "MATCH (h:Household) WHERE coalesce(h.status, 'active') IN $statuses AND "
+            + VISIBLE
+            + " RETURN h.household_id AS id ORDER BY id",
+            {"org": scope["organization"], "opened": scope["opened"], **EVERY_STATUS},
+            database_=graph_target.database,
+        )
+        page = await repository.find_households(scope, filters=EVERY_STATUS, offset=0, limit=1000)
+        listed = sorted(r["household_id"] for r in page["rows"])
+        assert listed == [r["id"] for r in every], scope
+        assert page["total"] == len(listed)
+        seen[(scope["organization"], bool(scope["opened"]))] = set(listed)
+    # the bases were all there: each organization opens something, YAY-B its own
+    # submission, an opened person more than none
+    assert seen[("YAY-A", False)] and seen[("YAY-B", False)]
+    assert "H-OWN" in seen[("YAY-B", False)] and "H-OWN" not in seen[("YAY-A", False)]
+    assert seen[("NOBODY", False)] == set() and seen[("NOBODY", True)]
