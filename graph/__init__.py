@@ -34,7 +34,15 @@ from graph.generation import Generation
 from graph.generation import begin as begin_generation
 from graph.generation import publish as publish_generation
 from graph.lifecycle import DROPPABLE, drop_step, load_token, retire_step, set_load_token
-from graph.loader import DEFAULT_BATCH, DEFAULT_WRITERS, SPECS, LoadReport, load
+from graph.loader import (
+    DEFAULT_BATCH,
+    DEFAULT_WRITERS,
+    SPECS,
+    LoadReport,
+    TableReport,
+    absent_tables,
+    load,
+)
 from graph.local_neo4j import LocalNeo4j, LocalNeo4jStatus
 from graph.local_neo4j import start as start_server
 from graph.local_neo4j import status as server_status
@@ -43,6 +51,7 @@ from graph.pipeline_facts import derive as derive_facts
 from graph.repository import GraphRepository
 from graph.stats import GraphStats, graph_stats
 from graph.subject import subject_graph
+from graph.transactions import Step
 
 __all__ = [
     "DEFAULT_BATCH",
@@ -62,6 +71,9 @@ __all__ = [
     "LocalNeo4j",
     "LocalNeo4jError",
     "LocalNeo4jStatus",
+    "Step",
+    "TableReport",
+    "absent_tables",
     "begin_generation",
     "derive_facts",
     "desk_items",

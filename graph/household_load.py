@@ -17,7 +17,7 @@ holds it in now (so a move is one transaction for both households).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 import pyarrow as pa
@@ -66,6 +66,7 @@ def write(
     transaction_rows: int,
     report: ld.LoadReport,
     step_counts: dict[str, int],
+    absent: Collection[str] = (),
 ) -> None:
     """Write the household tables and run the steps, whole households per
     transaction (see the module's doc)."""
@@ -73,7 +74,7 @@ def write(
     touched: dict[str, Touched] = {}
     for name in (n for n in ld.ORDER if n in tables and n in HOUSEHOLD_TABLES):
         given = household_column(tables[name])
-        writes = ld.prepare(driver, name, tables[name], database)
+        writes = ld.prepare(driver, name, tables[name], database, absent)
         report.tables[name] = ld.TableReport(rows=writes.data.num_rows)
         if not writes.data.num_rows:
             continue

@@ -33,7 +33,7 @@ import hashlib
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,11 +171,19 @@ class Writes:
         return out
 
 
-def prepare(driver: Driver, name: str, rows: Rows, database: str) -> Writes:
-    """Shape `rows` of table `name` and choose its path."""
+def prepare(
+    driver: Driver, name: str, rows: Rows, database: str, absent: Collection[str] = ()
+) -> Writes:
+    """Shape `rows` of table `name` and choose its path (`absent`: tables the
+    caller found absent from the graph before it began writing them part by
+    part, each part's keys new: the create path stays open to every part)."""
     table = SPECS[name]
     data = columns(table, rows)
-    fast = bool(data.num_rows) and _all_new(table, data) and _absent(driver, table, database)
+    fast = (
+        bool(data.num_rows)
+        and _all_new(table, data)
+        and (name in absent or _absent(driver, table, database))
+    )
     make = statements.create if fast else statements.upsert
     return Writes(table, data, fast, make(table, statements.shape(data.schema)))
 
@@ -234,6 +242,7 @@ def load(
     server: str = "Neo4j",
     steps: Sequence[Step] = (),
     transaction_rows: int | None = None,
+    absent: Collection[str] = (),
 ) -> LoadReport:
     """Upsert every given table, in dependency order (`progress` hears each
     phase's name before it starts; `server` names Neo4j in errors, e.g.
@@ -283,10 +292,11 @@ def load(
                     transaction_rows or household_load.DEFAULT_TRANSACTION_ROWS,
                     report,
                     report.steps,
+                    absent,
                 )
             else:
                 report.tables[phase] = load_table(
-                    driver, phase, tables[phase], database, batch_size, writers
+                    driver, phase, tables[phase], database, batch_size, writers, absent
                 )
         except (ServiceUnavailable, SessionExpired, IncompleteCommit, OSError) as exc:
             raise LoadInterrupted(server, phase, done, len(phases)) from exc
@@ -310,12 +320,13 @@ def load_table(
     database: str = "neo4j",
     batch_size: int = DEFAULT_BATCH,
     writers: int = DEFAULT_WRITERS,
+    absent: Collection[str] = (),
 ) -> TableReport:
     """Write one table batch by batch: on the create path `writers` at a
     time, then its pairs; on the upsert path one at a time."""
     report = TableReport()
     started = time.perf_counter()
-    writes = prepare(driver, name, rows, database)
+    writes = prepare(driver, name, rows, database, absent)
     data = writes.data
     report.rows = data.num_rows
     if data.num_rows:
@@ -504,6 +515,12 @@ def _all_new(spec: Table, table: Any) -> bool:
 def _absent(driver: Driver, table: Table, database: str) -> bool:
     records = driver.execute_query(statements.target(table), database_=database).records
     return int(records[0]["c"]) == 0
+
+
+def absent_tables(driver: Driver, names: Iterable[str], database: str = "neo4j") -> set[str]:
+    """The tables of `names` of which the graph holds nothing yet: a load that
+    writes them part by part passes these to each part's `load(absent=...)`."""
+    return {name for name in names if _absent(driver, SPECS[name], database)}
 
 
 def _slices(rows: int, batch_size: int, writers: int) -> list[tuple[int, int]]:

@@ -28,16 +28,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import duckdb
+import pyarrow as pa
 from neo4j import Driver
 
 from graph import (
     DROPPABLE,
     SPECS,
     LoadReport,
+    Step,
+    TableReport,
+    absent_tables,
     begin_generation,
     drop_step,
     erase_in_graph,
@@ -73,13 +77,23 @@ _PENDING_KINDS: Final[dict[str, str]] = {
 }
 
 
+#: Rows of the household tables one part of a load sends at most. A part
+#: holds whole households (each household's rows, of every table, are in one
+#: part) and is built into Arrow in the hub's memory, then planned into
+#: transactions (graph.household_load): a province's first load sends ~13M
+#: such rows for 5M records, which as one part took 15 GB and was killed.
+PART_ROWS: Final[int] = 500_000
+
+
 @dataclass
 class Plan:
-    """What one load sends: changed rows per loader table, gone keys per
-    table, and the retired ids; `known` is False when the state did not
-    belong to this graph (everything is sent)."""
+    """What one load sends: changed rows per loader table (kept in DuckDB,
+    `_send_<table>`, until each part is sent: `sent_rows` counts them), gone
+    keys per table, and the retired ids; `known` is False when the state did
+    not belong to this graph (everything is sent)."""
 
-    tables: dict[str, Any] = field(default_factory=dict)
+    con: duckdb.DuckDBPyConnection | None = None
+    sent_rows: dict[str, int] = field(default_factory=dict)
     gone: dict[str, list[Any]] = field(default_factory=dict)
     retired: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     known: bool = False
@@ -87,7 +101,20 @@ class Plan:
 
     @property
     def sent(self) -> int:
-        return sum(t.num_rows for t in self.tables.values())
+        return sum(self.sent_rows.values())
+
+    def table(self, name: str, where: str = "true") -> pa.Table:
+        """The changed rows of table `name` (those `where` keeps), in key order."""
+        assert self.con is not None
+        return self.con.sql(
+            f"SELECT * EXCLUDE (_key, _part) FROM _send_{name} WHERE {where} ORDER BY _key"
+        ).to_arrow_table()
+
+    @property
+    def tables(self) -> dict[str, pa.Table]:
+        """Every changed row, in memory (the facts of a load whose graph is
+        known are derived from them: a month's changes, not a province)."""
+        return {name: self.table(name) for name in self.sent_rows}
 
 
 def _key(name: str) -> str:
@@ -95,6 +122,14 @@ def _key(name: str) -> str:
     if len(keys) == 1:
         return f"CAST(q.{keys[0]} AS VARCHAR)"
     return "concat_ws(" + _SEP + ", " + ", ".join(f"q.{k}" for k in keys) + ")"
+
+
+def _part(name: str) -> str:
+    """A row's part key: its household (a household table's rows; none: the
+    last part), else none (the reference and "after" tables go whole or by rows)."""
+    if name in SPECS and SPECS[name].phase == "household":
+        return "c.household_id"
+    return "NULL::VARCHAR"
 
 
 def plan(
@@ -105,7 +140,7 @@ def plan(
     con.execute(_STATE_DDL)
     queries = output_queries(con)
     marks = con.execute("SELECT graph_id FROM graph_load_mark").fetchall()
-    out = Plan(known=token is not None and [(token,)] == marks)
+    out = Plan(con, known=token is not None and [(token,)] == marks)
     for name, sql in queries.items():
         if progress:
             progress(name)
@@ -115,7 +150,8 @@ def plan(
         )
         out.rows += _count(con, f"_gs_{name}")
         rows = (
-            f"SELECT * EXCLUDE (_key, _hash), CAST(_hash AS VARCHAR) AS row_hash FROM _gs_{name} c"
+            f"SELECT * EXCLUDE (_key, _hash), CAST(_hash AS VARCHAR) AS row_hash, c._key,"
+            f" {_part(name)} AS _part FROM _gs_{name} c"
         )
         if out.known:
             rows += (
@@ -130,11 +166,15 @@ def plan(
             if gone and name in DROPPABLE:
                 split = len(SPECS[name].keys) > 1
                 out.gone[name] = [k.split("\x1f") if split else k for (k,) in gone]
-        table = con.sql(rows + " ORDER BY c._key").to_arrow_table()
         if name in RETIRED:
-            out.retired[RETIRED[name]] = table.drop_columns(["row_hash"]).to_pylist()
+            table = con.sql(rows + " ORDER BY c._key").to_arrow_table()
+            kept = table.drop_columns(["row_hash", "_key", "_part"])
+            out.retired[RETIRED[name]] = kept.to_pylist()
         else:
-            out.tables[name] = table
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _send_{name} AS {rows} ORDER BY _part, c._key"
+            )
+            out.sent_rows[name] = _count(con, f"_send_{name}")
     if not out.known:  # no state for this graph: drop every withdrawn record
         out.gone["source_records"] = [
             k
@@ -181,6 +221,7 @@ def sync(
     server: str = "Neo4j",
     journal: Journal | None = None,
     transaction_rows: int | None = None,
+    part_rows: int = PART_ROWS,
 ) -> LoadReport:
     """Make the graph equal the linkage output: upsert what changed, retire
     merged and withdrawn ids, drop gone rows, a whole household per
@@ -200,15 +241,7 @@ def sync(
         for entity in ("person", "household")
     ]
     steps += [drop_step(driver, table, keys, database) for table, keys in todo.gone.items()]
-    report = load(
-        driver,
-        todo.tables,
-        database,
-        progress=progress,
-        server=server,
-        steps=steps,
-        transaction_rows=transaction_rows,
-    )
+    report = send(driver, todo, steps, database, progress, server, transaction_rows, part_rows)
     report.rows_built, report.rows_sent = todo.rows, todo.sent
     report.retired = sum(len(v) for v in todo.retired.values())
     report.merged = sum(report.steps.get(f"retire {e}", 0) for e in ("person", "household"))
@@ -248,6 +281,119 @@ def sync(
         con.execute("DELETE FROM graph_pending_facts")  # the journal has them now
     commit(con, str(token))
     return report
+
+
+def send(
+    driver: Driver,
+    todo: Plan,
+    steps: Sequence[Step],
+    database: str = "neo4j",
+    progress: Callable[[str], None] | None = None,
+    server: str = "Neo4j",
+    transaction_rows: int | None = None,
+    part_rows: int = PART_ROWS,
+) -> LoadReport:
+    """Write what `todo` sends. When its household tables hold at most `part_rows` rows (and
+    each "after" table too), as one `graph.load` (a reader sees each household whole before
+    or after the load). Else in parts, so the hub's memory holds one part at a time: the
+    reference tables; then the household tables by parts of whole households (a household's
+    rows by the hash of its id, in DuckDB), each lifecycle step's row in the last part of
+    the households it touches (those written before it, as in one load); then the "after"
+    tables (match evidence, between records) by `part_rows` rows. The tables the graph holds
+    nothing of keep the create path in every part. A person moving between two households of
+    different parts is written with the household it joins, and the one it leaves in its own
+    part's transaction."""
+    con = todo.con
+    assert con is not None
+    phase = {name: SPECS[name].phase for name in todo.sent_rows}
+    grouped = [n for n in todo.sent_rows if phase[n] == "household"]
+    after = [n for n in todo.sent_rows if phase[n] == "after"]
+    parts = -(-sum(todo.sent_rows[n] for n in grouped) // max(part_rows, 1))
+    whole = parts <= 1 and all(todo.sent_rows[n] <= part_rows for n in after)
+
+    def write(tables: dict[str, pa.Table], placed: Sequence[Step] = ()) -> LoadReport:
+        return load(
+            driver,
+            tables,
+            database,
+            progress=progress,
+            server=server,
+            steps=placed,
+            transaction_rows=transaction_rows,
+            absent=absent,
+        )
+
+    absent: set[str] = set()
+    if whole:
+        return write(todo.tables, steps)
+    parts = max(parts, 1)
+    absent = absent_tables(driver, [n for n in todo.sent_rows if todo.sent_rows[n]], database)
+    report = write({n: todo.table(n) for n in todo.sent_rows if phase[n] == "reference"})
+    placed = _step_parts(con, steps, parts)
+    for part in range(parts):
+        if progress:
+            progress(f"households, part {part + 1} of {parts}")
+        where = _in_part(part, parts)
+        _add(report, write({n: todo.table(n, where) for n in grouped}, placed[part]))
+    for name in after:
+        count = todo.sent_rows[name]
+        for start in range(0, count, part_rows):
+            if progress:
+                progress(f"{name}, rows {start + 1} to {min(start + part_rows, count)} of {count}")
+            _add(report, write({name: _rows(con, name, start, part_rows)}))
+    return report
+
+
+def _in_part(part: int, parts: int) -> str:
+    """The rows of part `part` of `parts` (of a `_send_` table): their
+    household's hash; rows of no household in the last part."""
+    return f"(CASE WHEN _part IS NULL THEN {parts - 1} ELSE hash(_part) % {parts} END) = {part}"
+
+
+def _rows(con: duckdb.DuckDBPyConnection, name: str, start: int, count: int) -> pa.Table:
+    return con.sql(
+        f"SELECT * EXCLUDE (_key, _part) FROM _send_{name} ORDER BY _key"
+        f" LIMIT {count} OFFSET {start}"
+    ).to_arrow_table()
+
+
+def _step_parts(
+    con: duckdb.DuckDBPyConnection, steps: Sequence[Step], parts: int
+) -> list[list[Step]]:
+    """Each step, split: each row in the last part of the households it
+    touches (the last part when it touches none)."""
+    ids = sorted({h for step in steps for hs in step.households for h in hs})
+    part_of = dict(
+        con.execute(
+            f"SELECT h, (hash(h) % {parts})::BIGINT FROM unnest($ids::VARCHAR[]) t(h)",
+            {"ids": ids},
+        ).fetchall()
+    )
+    placed: list[list[Step]] = [[] for _ in range(parts)]
+    for step in steps:
+        rows: dict[int, list[int]] = {}
+        for i, households in enumerate(step.households):
+            last = max((part_of[h] for h in households), default=parts - 1)
+            rows.setdefault(int(last), []).append(i)
+        for part, index in rows.items():
+            placed[part].append(
+                replace(
+                    step,
+                    rows=[step.rows[i] for i in index],
+                    households=[step.households[i] for i in index],
+                )
+            )
+    return placed
+
+
+def _add(report: LoadReport, part: LoadReport) -> None:
+    """Add one part's counts to the load's report."""
+    for name, table in part.tables.items():
+        into = report.tables.setdefault(name, TableReport())
+        for attribute in vars(table):
+            setattr(into, attribute, getattr(into, attribute) + getattr(table, attribute))
+    for name, count in part.steps.items():
+        report.steps[name] = report.steps.get(name, 0) + count
 
 
 def recorded_token(con: duckdb.DuckDBPyConnection) -> str | None:

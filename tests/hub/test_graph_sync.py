@@ -24,6 +24,7 @@ from domain.rows import HOUSEHOLD_FIELDS
 from graph.constraints import ensure
 from graph.driver import GraphTarget, open_driver
 from graph.generation import generations
+from graph.household_load import HOUSEHOLD_TABLES
 from graph.loader import LoadReport
 from hub import pipeline
 from hub.graph_sync import commit, generation_token, kept_facts, sync
@@ -192,6 +193,38 @@ def test_a_load_whose_every_transaction_runs_twice_loads_the_city_once(
     assert snapshot(driver, without=("LoadMark", "LoadGeneration")) == once
     current, loading = generations(driver)
     assert current is not None and current.number == 1 and loading is None
+
+
+def test_a_load_sent_in_parts_makes_the_graph_one_load_makes(
+    city: tuple[Settings, Path, Driver],
+) -> None:
+    """A load too big for the hub's memory in one piece (a province's first
+    load) goes in parts of whole households, then match evidence by rows: the
+    graph ends as one load leaves it, every row sent once, and a reload of the
+    same output in parts sends nothing."""
+    settings, _, driver = city
+    wipe(driver)
+    whole = load(settings, driver)
+    once = snapshot(driver, without=("LoadMark", "LoadGeneration"))
+    wipe(driver)
+    steps: list[str] = []
+    parted = load(settings, driver, part_rows=97, progress=steps.append)
+    assert snapshot(driver, without=("LoadMark", "LoadGeneration")) == once
+    parts = [s for s in steps if s.startswith("households, part ")]
+    evidence = [s for s in steps if s.startswith("match_evidence, rows ")]
+    assert (
+        len(parts)
+        == -(-sum(whole.tables[t].rows for t in whole.tables if t in HOUSEHOLD_TABLES) // 97)
+        > 1
+    )
+    assert len(evidence) == -(-whole.tables["match_evidence"].rows // 97) > 1
+    assert parted.rows_sent == whole.rows_sent
+    assert {t: r.rows for t, r in parted.tables.items()} == {
+        t: r.rows for t, r in whole.tables.items()
+    }
+    assert parted.entities_written == whole.entities_written
+    again = load(settings, driver, part_rows=97)
+    assert again.rows_sent == 0 and not again.changed
 
 
 def test_hub_demo_restarted_on_a_loaded_home_redoes_nothing_and_keeps_its_keys(
