@@ -171,9 +171,12 @@ def plan(
             kept = table.drop_columns(["row_hash", "_key", "_part"])
             out.retired[RETIRED[name]] = kept.to_pylist()
         else:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _send_{name} AS {rows} ORDER BY _part, c._key"
-            )
+            # a load into a graph whose state is unknown sends every row: a view
+            # of the built table, not a second copy of the province in memory
+            if out.known:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _changed_{name} AS {rows}")
+                rows = f"SELECT * FROM _changed_{name}"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _send_{name} AS {rows}")
             out.sent_rows[name] = _count(con, f"_send_{name}")
     if not out.known:  # no state for this graph: drop every withdrawn record
         out.gone["source_records"] = [
