@@ -26,10 +26,11 @@ one batch twice), reads the facts after its cursor, keeps those the sender may
 see (`schema.feed.visible` as the sender's principal: the graph's VISIBLE rule,
 special categories, complaints) and those in its filter's area, audits them as
 reads by the sender (`read:dci.notify`, with its purpose) and POSTs them, signed
-with the hub's key, to the sender's callback base + `/registry/notify`. A 2xx
-answer moves the cursor past the batch; anything else is retried with a growing
-wait (`backoff_s` doubled each try, at most `max_backoff_s`), the cursor kept, so
-nothing is skipped; the subscription's `attempts` and `last_error` say how it
+with the hub's key, to the sender's callback base + `/registry/notify`, through
+hub.dci.callbacks `post_signed` (the async answers' own POST). Delivered moves
+the cursor past the batch; anything else is retried after `pause_after` (1 s,
+2 s, 4 s ... at most 5 min), the cursor kept, so nothing is skipped (never given
+up: the subscription waits); the subscription's `attempts` and `last_error` say how it
 goes. Payloads are masked as the feed masks them (`schema.types.feed.shown_payload`).
 """
 
@@ -40,14 +41,15 @@ import contextlib
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+import httpx
+
 from graph import GraphUnavailable
+from hub.dci.callbacks import Sent, pause_after, post_signed
 from hub.dci.senders import Sender
 from hub.dci.service import DciService
 from hub.security.db import SecurityDB
@@ -259,6 +261,11 @@ def _now() -> datetime:
 _CLAIMS: Final = "dci-subscriptions:claim"
 
 
+def _subscription_lock(code: str) -> str:
+    """What a delivery's outcome, read then written, serialises on."""
+    return f"dci-subscription:{code}"
+
+
 def _sender_lock(sender_id: str) -> str:
     """What a sender's subscribing and unsubscribing (checked, then written) serialise on."""
     return f"dci-subscriptions:{sender_id}"
@@ -390,12 +397,19 @@ class Subscriptions:
                 (cursor, cursor, delivered, delivered, delivered, delivered, stamp, code),
             )
 
-    def failed(self, code: str, error: str, retry_at: datetime) -> None:
-        with self.db.write() as con:
+    def failed(self, code: str, error: str, retry_at: datetime | None = None) -> None:
+        """One more failed attempt: due again at `retry_at`, by default after
+        the callbacks' pause for this many failures in a row (hub.dci.callbacks)."""
+        with self.db.write(lock=_subscription_lock(code)) as con:
+            found = con.execute(
+                "SELECT attempts FROM dci_subscriptions WHERE code = ?", (code,)
+            ).fetchone()
+            attempts = (int(found[0]) if found else 0) + 1
+            at = retry_at or _now() + timedelta(seconds=pause_after(attempts))
             con.execute(
-                "UPDATE dci_subscriptions SET attempts = attempts + 1, last_error = ?,"
+                "UPDATE dci_subscriptions SET attempts = ?, last_error = ?,"
                 " next_at = ?, lease_until = NULL WHERE code = ?",
-                (error, retry_at.isoformat(), code),
+                (attempts, error[:500], at.isoformat(), code),
             )
 
     def release(self, code: str) -> None:
@@ -451,35 +465,6 @@ def notify_message(
     return {"transaction_id": subscription.transaction_id, "notify_event": events}
 
 
-#: POST a signed envelope to a URL: None when the partner took it, else why not
-Poster = Callable[[str, Mapping[str, Any]], str | None]
-
-
-def post_envelope(url: str, envelope: Mapping[str, Any], timeout_s: float = 5.0) -> str | None:
-    """POST a signed envelope as JSON; None on a 2xx answer (an ack with
-    `ack_status` ERR counts as refused), else the reason."""
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(envelope).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            status, body = int(response.status), response.read()
-    except urllib.error.HTTPError as exc:
-        return f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
-        return type(exc).__name__
-    if not 200 <= status < 300:
-        return f"HTTP {status}"
-    with contextlib.suppress(ValueError, AttributeError):
-        ack = json.loads(body or b"{}").get("message", {}).get("ack_status")
-        if ack == "ERR":
-            return "ack ERR"
-    return None
-
-
 # --- the pump -------------------------------------------------------------------
 
 
@@ -494,18 +479,15 @@ class NotifyPump:
         subscriptions: Subscriptions,
         dci: DciService,
         *,
-        post: Poster = post_envelope,
         interval_s: float = 1.0,
         batch: int = 100,
-        backoff_s: float = 2.0,
-        max_backoff_s: float = 600.0,
         lease_s: float = 60.0,
     ) -> None:
-        self.subscriptions, self.dci, self.post = subscriptions, dci, post
+        self.subscriptions, self.dci = subscriptions, dci
         self.interval_s, self.batch = interval_s, batch
-        self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.lease = timedelta(seconds=lease_s)
         self._wake = asyncio.Event()
+        self._client: httpx.AsyncClient | None = None
 
     def wake(self) -> None:
         """Look now (a subscription was made), not at the next interval."""
@@ -513,16 +495,17 @@ class NotifyPump:
 
     async def run(self) -> None:
         """Rounds until cancelled: every `interval_s`, or when woken."""
-        while True:
-            try:
-                await self.round()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the pump keeps going; the next round tries again
-                log.exception("DCI notify round failed")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+        async with httpx.AsyncClient() as self._client:
+            while True:
+                try:
+                    await self.round()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the pump keeps going; the next round tries again
+                    log.exception("DCI notify round failed")
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
 
     async def round(self) -> int:
         """One pass over the due subscriptions; how many events were sent."""
@@ -532,22 +515,26 @@ class NotifyPump:
             return 0
         sent = 0
         claimed = await asyncio.to_thread(self.subscriptions.claim, self.lease)
-        for subscription in claimed:
-            try:
-                sent += await self._one(subscription)
-            except Exception as exc:
-                log.exception("DCI notify for %s failed", subscription.code)
-                await self._retry(subscription, f"{type(exc).__name__}: {exc}")
+        async with contextlib.AsyncExitStack() as stack:
+            client = self._client
+            if client is None:  # a round run on its own (not by `run`)
+                client = await stack.enter_async_context(httpx.AsyncClient())
+            for subscription in claimed:
+                try:
+                    sent += await self._one(client, subscription)
+                except Exception as exc:
+                    log.exception("DCI notify for %s failed", subscription.code)
+                    await self._retry(subscription, f"{type(exc).__name__}: {exc}")
         return sent
 
-    async def _one(self, subscription: Subscription) -> int:
+    async def _one(self, client: httpx.AsyncClient, subscription: Subscription) -> int:
         sender = await asyncio.to_thread(self.dci.senders.active, subscription.sender_id)
         url = sender.callback(self.NOTIFY_PATH) if sender is not None else None
         if sender is None or url is None:
             await self._retry(subscription, "the sender has no active key or no callback base")
             return 0
         refused = self.dci.senders.refused_callback(url)
-        if refused is not None:  # until Dinsos registers an https base
+        if refused is not None:  # until Dinsos registers an https base (nothing read)
             await self._retry(subscription, refused)
             return 0
         principal = principal_of(sender, subscription.subject)
@@ -576,10 +563,12 @@ class NotifyPump:
             total_count=len(shown),
             completed_count=len(shown),
         )
-        envelope = self.dci.signed(header, notify_message(subscription, shown, context))
-        error = await asyncio.to_thread(self.post, url, envelope)
-        if error is not None:
-            await self._retry(subscription, error)
+        content = {"header": header, "message": notify_message(subscription, shown, context)}
+        sent: Sent = await post_signed(
+            client, url, content, self.dci.signer.sign, self.dci.senders.refused_callback
+        )
+        if not sent.ok:
+            await self._retry(subscription, sent.error or sent.refused or "not sent")
             return 0
         await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, len(shown))
         return len(shown)
@@ -605,10 +594,7 @@ class NotifyPump:
         )
 
     async def _retry(self, subscription: Subscription, error: str) -> None:
-        wait = min(self.max_backoff_s, self.backoff_s * 2**subscription.attempts)
-        await asyncio.to_thread(
-            self.subscriptions.failed, subscription.code, error, _now() + timedelta(seconds=wait)
-        )
+        await asyncio.to_thread(self.subscriptions.failed, subscription.code, error)
 
 
 __all__ = [
@@ -631,6 +617,5 @@ __all__ = [
     "events_of",
     "in_area",
     "notify_message",
-    "post_envelope",
     "principal_of",
 ]

@@ -4,8 +4,9 @@
 Each accepted search (sync or async) and async status request is a row keyed
 by the hub's `correlation_id`. An async one is answered at once with an ACK;
 the worker (`Deliveries.run`, started with the server) then runs it, keeps the
-answer and POSTs it, signed at sending time, to the sender's callback, retrying
-with a growing pause (1 s, 2 s, 4 s ... at most 5 min) up to `MAX_ATTEMPTS`.
+answer and POSTs it, signed at sending time, to the sender's callback
+(hub.dci.callbacks `post_signed`, as the notify pump does), retrying with its
+growing pause (1 s, 2 s, 4 s ... at most 5 min) up to `MAX_ATTEMPTS`.
 What is not delivered when the server stops is delivered at the next start; a
 row is claimed for `LEASE_S` before it is worked on, so two servers sharing the
 store do not both send it: the claim is one conditional `UPDATE ... RETURNING`
@@ -32,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from hub.dci.callbacks import Sent, Signer, pause_after, post_signed
 from hub.dci.senders import SenderRegistry
 from hub.security.db import SecurityDB
 from store import Schema
@@ -76,7 +78,6 @@ TABLES: Schema = (
 
 MAX_ATTEMPTS = 10
 LEASE_S = 120
-MAX_PAUSE_S = 300
 _COLUMNS = (
     "correlation_id, sender_id, subject, transaction_id, action, reference_ids, status, "
     "request, answer, callback, attempts, delivered_at, given_up_at, last_error, created_at"
@@ -323,7 +324,7 @@ class Transactions:
             ).fetchone()
             attempts = (int(found[0]) if found else 0) + 1
             now = datetime.now(UTC)
-            pause = min(2 ** (attempts - 1), MAX_PAUSE_S)
+            pause = pause_after(attempts)
             giving_up = attempts >= MAX_ATTEMPTS
             answer = None if found is None or found[1] is None else json.loads(found[1])
             if giving_up and answer is not None:
@@ -369,8 +370,6 @@ class Transactions:
 
 #: runs a pending transaction: (its row) -> (status, the callback's header and message)
 Runner = Callable[[Transaction], Awaitable[tuple[str, dict[str, Any]]]]
-#: signs a callback's header and message for sending
-Signer = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 class Deliveries:
@@ -382,7 +381,6 @@ class Deliveries:
         run: Runner,
         sign: Signer,
         poll_s: float = 1.0,
-        timeout_s: float = 10.0,
         senders: SenderRegistry | None = None,
     ) -> None:
         self.store = store
@@ -391,11 +389,10 @@ class Deliveries:
         #: when given, an answer kept for a sender revoked since is never sent
         self.senders = senders
         self.poll_s = poll_s
-        self.timeout_s = timeout_s
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
-        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+        async with httpx.AsyncClient() as client:
             while True:
                 try:
                     for correlation_id in await asyncio.to_thread(self.store.due):
@@ -430,16 +427,20 @@ class Deliveries:
             if answer is None:
                 status, answer = await self.run_one(found)
                 await asyncio.to_thread(self.store.answered, correlation_id, status, answer)
-            response = await client.post(found.callback, json=self.sign(answer))
-            if response.status_code >= 300:
-                raise RuntimeError(f"callback answered HTTP {response.status_code}")
-        except Exception as exc:  # the next attempt may succeed: keep it, say why
-            _log.warning("DCI callback %s to %s failed: %s", correlation_id, found.callback, exc)
-            await asyncio.to_thread(
-                self.store.failed, correlation_id, str(exc) or type(exc).__name__
+        except Exception as exc:  # the next attempt may run it: keep it, say why
+            sent = Sent(error=str(exc) or type(exc).__name__)
+        else:
+            check = None if self.senders is None else self.senders.refused_callback
+            sent = await post_signed(client, found.callback, answer, self.sign, check)
+        if sent.refused is not None:
+            await asyncio.to_thread(self.store.withdrawn, correlation_id, sent.refused)
+        elif sent.error is not None:
+            _log.warning(
+                "DCI callback %s to %s failed: %s", correlation_id, found.callback, sent.error
             )
-            return
-        await asyncio.to_thread(self.store.delivered, correlation_id)
+            await asyncio.to_thread(self.store.failed, correlation_id, sent.error)
+        else:
+            await asyncio.to_thread(self.store.delivered, correlation_id)
 
 
 __all__ = ["MAX_ATTEMPTS", "TABLES", "Deliveries", "Transaction", "Transactions", "without_records"]
