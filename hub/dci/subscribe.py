@@ -50,6 +50,15 @@ import httpx
 
 from graph import GraphUnavailable
 from hub.dci.callbacks import Sent, pause_after, post_signed
+from hub.dci.criteria import (
+    ATTRIBUTES,
+    FILTER_INVALID,
+    PREDICATE_TYPES,
+    Criteria,
+    CriteriaError,
+    criteria_of,
+    row_matches,
+)
 from hub.dci.senders import Sender
 from hub.dci.service import DciService
 from hub.security.db import SecurityDB
@@ -75,8 +84,6 @@ KINDS: Final = (kinds.HOUSEHOLD_REGISTERED, kinds.HOUSEHOLD_MEMBERS_CHANGED, kin
 #: what a notify's `reg_records` holds, and its `reg_type`
 RECORD_TYPE: Final = "ns:satupintu:RegistryRecordType:HouseholdEvent"
 REGISTRY_TYPE: Final = "ns:org:RegistryType:Social"
-#: the area attributes a filter may name (the household's codes)
-AREA_ATTRIBUTES: Final = ("kelurahan_code", "kecamatan_code")
 #: the operation the audit log records for a delivery
 AUDIT_OPERATION: Final = "read:dci.notify"
 #: the audit operation of a subscription made or ended
@@ -139,64 +146,24 @@ def events_of(fact: Fact) -> tuple[str, ...]:
 # --- the filter -----------------------------------------------------------------
 
 
-def area_filter(filter_type: object, query: object) -> dict[str, list[str]]:
-    """A subscription's filter as {area attribute: allowed codes}, all to hold
-    (empty: every household the sender may see). Only `filter_type:
-    predicate` with `eq`/`in` on `kelurahan_code` / `kecamatan_code`, joined by
-    `and`, is understood; anything else is refused (`rjct.notify_details.invalid`),
-    never taken as "everything"."""
-    if filter_type != "predicate" or not isinstance(query, list):
+def area_filter(filter_type: object, query: object) -> Criteria:
+    """A subscription's filter as {attribute: allowed values}, all to hold
+    (empty: every household the sender may see), read as a search's predicates
+    are (hub.dci.criteria); anything else is refused
+    (`rjct.notify_details.invalid`, the search's reason code first in the
+    message), never taken as "everything"."""
+    if filter_type not in PREDICATE_TYPES:
         raise SubscribeRefusal(
             "rjct.notify_details.invalid",
-            "the filter must be filter_type 'predicate', a list of expressions on "
-            f"{' / '.join(AREA_ATTRIBUTES)} (an empty list: every household you may see)",
+            f"{FILTER_INVALID}: the filter must be filter_type 'predicate', a list of "
+            f"expressions on {', '.join(ATTRIBUTES)} (an empty list: every household you may see)",
         )
-    out: dict[str, list[str]] = {}
-    for item in query:
-        if not isinstance(item, Mapping):
-            raise SubscribeRefusal("rjct.notify_details.invalid", "a predicate is an object")
-        if item.get("condition") not in (None, "and"):
-            raise SubscribeRefusal(
-                "rjct.notify_details.invalid", "only 'and' joins a subscription's predicates"
-            )
-        for side in ("expression1", "expression2"):
-            expression = item.get(side)
-            if expression is None:
-                continue
-            name, values = _area_expression(expression)
-            kept = set(out[name]) & set(values) if name in out else set(values)
-            out[name] = sorted(kept)
-    return out
-
-
-def _area_expression(expression: object) -> tuple[str, list[str]]:
-    if not isinstance(expression, Mapping):
-        raise SubscribeRefusal("rjct.notify_details.invalid", "an expression is an object")
-    name, operator = expression.get("attribute_name"), expression.get("operator")
-    value = expression.get("attribute_value")
-    if name not in AREA_ATTRIBUTES:
+    try:
+        return criteria_of(query)
+    except CriteriaError as refused:
         raise SubscribeRefusal(
-            "rjct.notify_details.invalid",
-            f"a subscription filters on {' or '.join(AREA_ATTRIBUTES)}, not {name!r}",
-        )
-    # `in` takes a list, or (as `AttributeValue` has no array) codes joined by commas
-    if operator == "in" and isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    values = value if operator == "in" and isinstance(value, list) else [value]
-    if operator not in ("eq", "in") or not all(isinstance(v, str | int) for v in values):
-        raise SubscribeRefusal(
-            "rjct.notify_details.invalid",
-            f"{name}: use eq with a code, or in with codes joined by commas",
-        )
-    return str(name), [str(v) for v in values]
-
-
-def in_area(area: Mapping[str, list[str]], household: Mapping[str, Any] | None) -> bool:
-    if not area:
-        return True
-    if household is None:
-        return False
-    return all(str(household.get(name)) in codes for name, codes in area.items())
+            "rjct.notify_details.invalid", f"{refused.code}: {refused.message}"
+        ) from None
 
 
 # --- the store ------------------------------------------------------------------
@@ -211,7 +178,8 @@ class Subscription:
     transaction_id: str
     reference_id: str
     event_type: str
-    area: dict[str, list[str]]
+    area: Criteria
+    """the filter (hub.dci.criteria): attribute -> the values allowed"""
     record_type: str | None
     purpose: str
     cursor: int
@@ -548,10 +516,7 @@ class NotifyPump:
         wanted = [f for f in facts if subscription.event_type in events_of(f)]
         shown = await visible(context, wanted) if wanted else []
         if shown and subscription.area:
-            ids = sorted({f.household_ids[0] for f in shown})
-            rows = await context.repository.households(ids, context.scope)
-            where = dict(zip(ids, rows, strict=True))
-            shown = [f for f in shown if in_area(subscription.area, where.get(f.household_ids[0]))]
+            shown = await self._in_filter(context, subscription.area, shown)
         if not shown:
             await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, 0)
             return 0
@@ -572,6 +537,32 @@ class NotifyPump:
             return 0
         await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, len(shown))
         return len(shown)
+
+    @staticmethod
+    async def _in_filter(context: Context, area: Criteria, facts: Sequence[Fact]) -> list[Fact]:
+        """The facts whose household meets the filter now (hub.dci.criteria),
+        a PPKS as the search reads it: an active member's, shown to the sender."""
+        ids = sorted({f.household_ids[0] for f in facts})
+        rows = await context.repository.households(ids, context.scope)
+        ppks: dict[str, set[str]] = {}
+        if "ppks" in area:
+            found = await context.repository.eligibility_facts(ids, context.scope)
+            for hid, facts_of in zip(ids, found, strict=True):
+                members = (facts_of or {}).get("members") or []
+                ppks[hid] = {
+                    code
+                    for m in members
+                    if (m.get("status") or "active") == "active"
+                    for code in m.get("ppks") or []
+                }
+        where = dict(zip(ids, rows, strict=True))
+        return [
+            f
+            for f in facts
+            if row_matches(
+                area, where.get(f.household_ids[0]), sorted(ppks.get(f.household_ids[0], ()))
+            )
+        ]
 
     @staticmethod
     async def _audit(context: Context, subscription: Subscription, shown: Sequence[Fact]) -> None:
@@ -598,7 +589,6 @@ class NotifyPump:
 
 
 __all__ = [
-    "AREA_ATTRIBUTES",
     "AUDIT_OPERATION",
     "AUDIT_SUBSCRIBE",
     "DECILE_CHANGED",
@@ -615,7 +605,6 @@ __all__ = [
     "Subscriptions",
     "area_filter",
     "events_of",
-    "in_area",
     "notify_message",
     "principal_of",
 ]

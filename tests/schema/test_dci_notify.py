@@ -29,6 +29,7 @@ from jwtissuer import ISSUER, Issuer
 
 from connectors import ingest, load_configs
 from hub import pipeline
+from hub.dci.criteria import row_matches
 from hub.dci.envelope import (
     SIGNING_KEY_FILE,
     key_id_of,
@@ -50,7 +51,6 @@ from hub.dci.subscribe import (
     Subscriptions,
     area_filter,
     events_of,
-    in_area,
 )
 from hub.dci.subscribe_api import ON_SUBSCRIBE, ON_UNSUBSCRIBE, SUBSCRIBE, UNSUBSCRIBE
 from hub.security import SecurityDB
@@ -414,14 +414,14 @@ def test_an_area_filter_keeps_its_area_and_refuses_what_it_cannot_read() -> None
         ],
     )
     assert area == {"kecamatan_code": ["3273010", "3273020"], "kelurahan_code": ["3273010001"]}
-    assert in_area(area, {"kecamatan_code": "3273010", "kelurahan_code": "3273010001"})
-    assert not in_area(area, {"kecamatan_code": "3273010", "kelurahan_code": "3273010002"})
-    assert not in_area(area, None) and in_area({}, None)
+    assert row_matches(area, {"kecamatan_code": "3273010", "kelurahan_code": "3273010001"})
+    assert not row_matches(area, {"kecamatan_code": "3273010", "kelurahan_code": "3273010002"})
+    assert not row_matches(area, None) and row_matches({}, None)
     for filter_type, query in (
         ("idtype-value", {"type": "KK", "value": "1"}),
         (
             "predicate",
-            [{"expression1": {"attribute_name": "decile", "operator": "le", "attribute_value": 3}}],
+            [{"expression1": {"attribute_name": "decile", "operator": "gt", "attribute_value": 3}}],
         ),
         (
             "predicate",
