@@ -76,8 +76,9 @@ async def test_the_pump_and_the_worker_wait_the_same_after_a_failure(db: Securit
               "http://127.0.0.1:9/registry/on-search", status="succ", answer=ANSWER)  # fmt: skip
     before = datetime.now(UTC)
     for failures in (1, 2):
-        assert store.claim("c-1") is not None
-        store.failed("c-1", "HTTP 500")
+        held = store.claim("c-1")
+        assert held is not None
+        store.failed("c-1", "HTTP 500", held.lease_token)
         subscriptions.failed(made.code, "HTTP 500")
         after = datetime.now(UTC)
         sub = subscriptions.get(made.code)
