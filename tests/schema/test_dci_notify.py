@@ -357,8 +357,12 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
 
 
 async def test_a_bad_signature_and_an_unknown_sender_are_refused(
-    city: GeneratedCity, partner: tuple[Settings, Issuer, Ed25519PrivateKey, str]
+    city: GeneratedCity,
+    partner: tuple[Settings, Issuer, Ed25519PrivateKey, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Refused, and each refusal logged on `hub.dci` (path, claimed sender,
+    code, client address), never with the message or its purpose."""
     settings, issuer, key, organization = partner
     schemas = schemas_at()
     bearer = {"Authorization": f"Bearer {issuer.token(org=organization, role='foundation')}"}
@@ -374,6 +378,14 @@ async def test_a_bad_signature_and_an_unknown_sender_are_refused(
             assert response.status_code == 401, response.text
             assert schemas.validate_response(SUBSCRIBE, response.json(), 401) == []
             assert [e["code"] for e in response.json()["errors"]] == [code]
+    logged = [r for r in caplog.records if r.name == "hub.dci" and "refused" in r.getMessage()]
+    assert [r.levelname for r in logged] == ["WARNING", "WARNING"]
+    claimed = ((SENDER, "err.signature.invalid"), ("stranger", "err.sender_id.invalid"))
+    assert [r.getMessage() for r in logged] == [
+        f"DCI request refused: path={SUBSCRIBE} sender_id={sender!r} code={code} client=127.0.0.1"
+        for sender, code in claimed
+    ]
+    assert "txn-forged" not in caplog.text and PURPOSE["text"] not in caplog.text
     try:
         assert len(Subscriptions(db).of_sender(SENDER)) == before  # nothing was subscribed
     finally:
