@@ -1,7 +1,7 @@
 """A DCI partner's callback endpoint for tests: a real HTTP server on 127.0.0.1
 that records each POST (path, JSON body) and acknowledges it as the
 specification's `Response` ack; it answers 500 to the first `fail_first` POSTs,
-to see the hub retry."""
+to see the hub retry, and acks with `ack_status` (ERR: the partner refused it)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class Receiver:
     got: queue.Queue[tuple[str, dict[str, Any]]] = field(default_factory=queue.Queue)
     fail_first: int = 0
     calls: int = 0
+    ack_status: str = "ACK"
 
     def next(self, timeout: float = 30) -> tuple[str, dict[str, Any]]:
         return self.got.get(timeout=timeout)
@@ -42,7 +43,9 @@ def receiving() -> Iterator[Receiver]:
                 return
             rec.got.put((self.path, body))
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
-            ack = {"message": {"ack_status": "ACK", "timestamp": stamp, "correlation_id": "x"}}
+            ack = {
+                "message": {"ack_status": rec.ack_status, "timestamp": stamp, "correlation_id": "x"}
+            }
             data = json.dumps(ack).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

@@ -10,10 +10,10 @@ asserted. A DCI `consent` object is that: an assertion; it opens nothing.
 What a query may be (README "DCI Social Registry API"):
 
 - `idtype-value`: `{type: NIK | KK, value}`;
-- `predicate` (or `expression` with the same list): `[{expression1: {attribute_name,
-  operator, attribute_value}, condition: and, expression2}]` over `kecamatan_code`,
-  `kelurahan_code`, `rt`, `rw` (eq), `decile` (eq, le, lt) and `ppks` (eq: a PPKS
-  code the sender's role may see; any other is refused, never answered empty);
+- `predicate` (or `expression` with the same list): read by hub.dci.criteria,
+  as a subscription's filter is, over `kecamatan_code`, `kelurahan_code`, `rt`,
+  `rw`, `decile` and `ppks` (a PPKS code the sender's role may see; any other is
+  refused, never answered empty), one value each (a decile also as a bound);
 - an `ExpTemplate` is refused (`rjct.search_criteria.invalid`).
 """
 
@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hub.dci.criteria import PREDICATE_TYPES, CriteriaError, criteria_of, household_filter_of
 from hub.dci.service import DciService, utc_now
 from hub.security import Principal
 from schema.extensions.input_limits import INPUT_LIMITS
@@ -51,30 +52,12 @@ OPERATIONS = {"DciSearch": SEARCH_DOCUMENT, "DciPpks": PPKS_DOCUMENT}
 
 #: identifier types -> HouseholdFilter fields
 ID_TYPES = {"NIK": "nik", "KK": "noKk"}
-#: predicate attributes -> HouseholdFilter fields, for `eq`
-EQUAL_ATTRIBUTES = {
-    "kecamatan_code": "kecamatanCode",
-    "kelurahan_code": "kelurahanCode",
-    "rt": "rt",
-    "rw": "rw",
-    "ppks": "ppks",
-    "decile": "decile",
-}
 #: the most search requests one message may carry
 MAX_ITEMS = 20
 DEFAULT_PAGE_SIZE = 20
 #: the furthest a page may start (more households than DTSEN's 95 million families,
 #: and what the graph's SKIP takes; beyond 64 bits the search failed as an outage)
 MAX_OFFSET = 2**31 - 1
-
-
-class CriteriaError(Exception):
-    """A search item that cannot run: its `SearchStatusReasonCode` and why."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _invalid(message: str) -> CriteriaError:
@@ -98,64 +81,12 @@ def household_filter(criteria: Mapping[str, Any]) -> dict[str, Any]:
         if field is None:
             raise _invalid(f"identifier type {query['type']!r} is not searchable: use NIK or KK")
         return {field: _text(query["value"], "the identifier value")}
-    if query_type in ("predicate", "expression"):
-        if not isinstance(query, list):
-            raise _invalid(
-                "expression templates are not supported: send a predicate list "
-                "[{expression1: {attribute_name, operator, attribute_value}, ...}]"
-            )
-        return _predicates(query)
+    if query_type in PREDICATE_TYPES:
+        found = household_filter_of(criteria_of(query))
+        if not found:
+            raise _invalid("a predicate search needs at least one predicate")
+        return found
     raise _invalid(f"query_type {query_type!r} is not supported")
-
-
-def _predicates(items: Sequence[Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for item in items:
-        if not isinstance(item, Mapping):
-            raise _invalid("each predicate is an object")
-        condition = item.get("condition")
-        if "expression2" in item and condition not in ("and", None):
-            raise CriteriaError(
-                "rjct.filter.invalid", f"only 'and' joins predicates, not {condition!r}"
-            )
-        for key in ("expression1", "expression2"):
-            if key in item:
-                name, value = _predicate(item[key])
-                if name in found and found[name] != value:
-                    raise CriteriaError(
-                        "rjct.filter.invalid", f"two different conditions on {name}"
-                    )
-                found[name] = value
-    if not found:
-        raise _invalid("a predicate search needs at least one predicate")
-    return found
-
-
-def _predicate(expression: Any) -> tuple[str, Any]:
-    if not isinstance(expression, Mapping):
-        raise _invalid("a predicate is {attribute_name, operator, attribute_value}")
-    name = str(expression.get("attribute_name", ""))
-    operator = expression.get("operator")
-    value = expression.get("attribute_value")
-    if name == "decile" and operator in ("eq", "le", "lt"):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not 1 <= value <= 10
-            or value != int(value)
-        ):
-            raise CriteriaError("rjct.filter.invalid", "a decile is a whole number 1..10")
-        decile = int(value) - (1 if operator == "lt" else 0)
-        return ("decile", decile) if operator == "eq" else ("maxDecile", decile)
-    field = EQUAL_ATTRIBUTES.get(name)
-    if field is None:
-        raise CriteriaError(
-            "rjct.filter.invalid",
-            f"attribute {name!r} is not searchable: use one of {', '.join(EQUAL_ATTRIBUTES)}",
-        )
-    if operator != "eq":
-        raise CriteriaError("rjct.filter.invalid", f"{name} takes operator eq (decile also le, lt)")
-    return field, _text(value, name)
 
 
 def _purpose_source(criteria: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -355,7 +286,7 @@ async def _run_item(
         size, number = _page(criteria)
         purpose = stated_purpose(criteria, sender_id, transaction_id, reference_id)
         if "ppks" in filters:
-            await _check_ppks(dci, principal, str(filters["ppks"]))
+            await check_ppks(dci, principal, str(filters["ppks"]))
         offset = (number - 1) * size
         outcome = await dci.runner().run(
             "DciSearch",
@@ -396,7 +327,7 @@ async def _run_item(
     }
 
 
-async def _check_ppks(dci: DciService, principal: Principal, code: str) -> None:
+async def check_ppks(dci: DciService, principal: Principal, code: str) -> None:
     """A PPKS the sender's role may not see is refused, the same way as an
     unknown one: an empty answer would tell that nobody has it."""
     outcome = await dci.runner().run("DciPpks", principal)
@@ -431,6 +362,7 @@ __all__ = [
     "CriteriaError",
     "SearchOutcome",
     "SearchUnavailable",
+    "check_ppks",
     "group",
     "household_filter",
     "run_search",

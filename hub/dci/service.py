@@ -28,6 +28,11 @@ Refusals with 401, 403 (steps 2, 4 and 5) and 500 are `HttpErrorResponse`
 `ack_status: ERR` and `error {code, message}`; for a synchronous path a signed
 envelope whose callback header says `status: rjct` with the reason.
 
+Every refusal is logged at WARNING on the `hub.dci` logger: the path, the
+sender_id the header claims (unverified when the signature was refused), the
+code and the client's address; never the body, the refusal's message or
+anything personal (`log_refusal`).
+
 The call then runs as the sender's principal: its registered organization and
 role (hub.dci.senders), the JWT's subject, so visibility, masking, purpose and
 audit are GraphQL's own.
@@ -165,11 +170,28 @@ class DciCall:
 
 
 class Refused(Exception):
-    """A request answered with `response` instead of being run."""
+    """A request answered with `response` instead of being run, for `code`
+    (the specification's error or reason code)."""
 
-    def __init__(self, response: Response) -> None:
-        super().__init__("refused")
+    def __init__(self, response: Response, code: str = "") -> None:
+        super().__init__(code or "refused")
         self.response = response
+        self.code = code
+
+
+#: the longest claimed sender id a refusal's log line repeats
+_LOGGED_ID = 64
+
+
+def log_refusal(request: Request, path: str, header: Mapping[str, Any] | None, code: str) -> None:
+    """One WARNING line for a refused DCI request: path, the claimed sender_id
+    (as sent, cut and quoted: it is not verified), code, client address."""
+    claimed = (header or {}).get("sender_id")
+    sender = repr(claimed[:_LOGGED_ID]) if isinstance(claimed, str) else "-"
+    client = request.client.host if request.client else "unknown"
+    _log.warning(
+        "DCI request refused: path=%s sender_id=%s code=%s client=%s", path, sender, code, client
+    )
 
 
 @dataclass
@@ -303,48 +325,65 @@ class DciService:
         )
         return JSONResponse(self.signed(head), status_code=refusal.status)
 
+    def refused(
+        self,
+        refusal: DciRefusal,
+        sync_action: str | None = None,
+        header: Mapping[str, Any] | None = None,
+        reason_code: str | None = None,
+    ) -> Refused:
+        """Refused with the answer the refusal takes: `HttpErrorResponse` for
+        401, 403 and 500, else the path's `default` answer (`reject`)."""
+        if refusal.status in (401, 403, 500):
+            response: Response = self.http_error(refusal)
+        else:
+            response = self.reject(sync_action, header, refusal, reason_code)
+        return Refused(response, reason_code or refusal.code)
+
     # --- receiving ----------------------------------------------------------
     async def receive(self, request: Request, path: str, sync_action: str | None = None) -> DciCall:
-        """The checked request, or Refused with the answer (see the module doc)."""
+        """The checked request, or Refused with the answer (see the module doc);
+        every refusal logged (`log_refusal`)."""
+        seen: dict[str, Any] = {}
+        try:
+            return await self._receive(request, path, sync_action, seen)
+        except Refused as refused:
+            log_refusal(request, path, seen.get("header"), refused.code)
+            raise
+
+    async def _receive(
+        self, request: Request, path: str, sync_action: str | None, seen: dict[str, Any]
+    ) -> DciCall:
         try:
             body = read_json(await request.body())
         except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            raise Refused(
-                self.reject(
-                    sync_action,
-                    None,
-                    DciRefusal(
-                        "err.request.bad", f"the body is not JSON the hub takes: {exc}", 400
-                    ),
-                )
+            raise self.refused(
+                DciRefusal("err.request.bad", f"the body is not JSON the hub takes: {exc}", 400),
+                sync_action,
             ) from None
         header = body.get("header") if isinstance(body, dict) else None
-        header = header if isinstance(header, dict) else None
+        header = seen["header"] = header if isinstance(header, dict) else None
         subject = self._authenticate(request, sync_action, header)
         schemas = self.schemas
         if schemas is None:
-            raise Refused(
-                self.reject(
-                    sync_action,
-                    header,
-                    DciRefusal(
-                        "err.service.unavailable",
-                        f"the DCI specification is not at {spec_dir(self.settings)}: "
-                        "set HUB_DCI_SPEC_DIR",
-                        503,
-                    ),
-                )
+            raise self.refused(
+                DciRefusal(
+                    "err.service.unavailable",
+                    f"the DCI specification is not at {spec_dir(self.settings)}: "
+                    "set HUB_DCI_SPEC_DIR",
+                    503,
+                ),
+                sync_action,
+                header,
             )
         problems = await asyncio.to_thread(schemas.validate_request, path, body)
         if problems:
             wrong_action = any(p.startswith("header/action") for p in problems)
-            raise Refused(
-                self.reject(
-                    sync_action,
-                    header,
-                    DciRefusal("err.request.bad", "; ".join(problems[:5]), 400),
-                    "rjct.action.invalid" if wrong_action else None,
-                )
+            raise self.refused(
+                DciRefusal("err.request.bad", "; ".join(problems[:5]), 400),
+                sync_action,
+                header,
+                "rjct.action.invalid" if wrong_action else None,
             )
         assert isinstance(body, dict) and header is not None  # the schema requires them
         message = body.get("message")
@@ -353,58 +392,50 @@ class DciService:
             or not isinstance(message, dict)
             or "ciphertext" in message
         ):
-            raise Refused(
-                self.reject(
-                    sync_action,
-                    header,
-                    DciRefusal(
-                        "err.encryption.invalid",
-                        "encrypted messages are not supported: send the message in clear over TLS",
-                        400,
-                    ),
-                )
+            raise self.refused(
+                DciRefusal(
+                    "err.encryption.invalid",
+                    "encrypted messages are not supported: send the message in clear over TLS",
+                    400,
+                ),
+                sync_action,
+                header,
             )
         try:
             parts = await asyncio.to_thread(verify_envelope, body, self.senders.verifying_key)
         except DciRefusal as refusal:
-            raise Refused(self.http_error(refusal)) from None
+            raise self.refused(refusal, sync_action, header) from None
         receiver = header.get("receiver_id")
         if receiver is not None and receiver != self.signer.sender_id:
-            raise Refused(  # signed for another registry: not ours to run, nor to replay here
-                self.http_error(
-                    DciRefusal(
-                        "err.receiver_id.invalid",
-                        f"the message is for {receiver!r}; this registry is "
-                        f"{self.signer.sender_id!r}",
-                    )
+            # signed for another registry: not ours to run, nor to replay here
+            raise self.refused(
+                DciRefusal(
+                    "err.receiver_id.invalid",
+                    f"the message is for {receiver!r}; this registry is {self.signer.sender_id!r}",
                 )
             )
         sender = await asyncio.to_thread(self.senders.get, parts.sender_id, parts.key_id)
         assert sender is not None  # verifying_key found it
         if subject.organization != sender.organization:
-            raise Refused(
-                self.http_error(
-                    DciRefusal(
-                        "err.request.forbidden",
-                        f"the bearer token is for {subject.organization}, the sender "
-                        f"{sender.sender_id} acts for another organization",
-                        403,
-                    )
+            raise self.refused(
+                DciRefusal(
+                    "err.request.forbidden",
+                    f"the bearer token is for {subject.organization}, the sender "
+                    f"{sender.sender_id} acts for another organization",
+                    403,
                 )
             )
         message_id = str(header["message_id"])
         if not await asyncio.to_thread(self.senders.first_seen, sender.sender_id, message_id):
-            raise Refused(
-                self.reject(
-                    sync_action,
-                    header,
-                    DciRefusal(
-                        "err.request.bad",
-                        f"rjct.message_id.duplicate: message_id {message_id!r} was received before",
-                        409,
-                    ),
-                    "rjct.message_id.duplicate",
-                )
+            raise self.refused(
+                DciRefusal(
+                    "err.request.bad",
+                    f"rjct.message_id.duplicate: message_id {message_id!r} was received before",
+                    409,
+                ),
+                sync_action,
+                header,
+                "rjct.message_id.duplicate",
             )
         principal = Principal(
             subject.subject,
@@ -420,28 +451,20 @@ class DciService:
     ) -> Principal:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if self.jwt is None:
-            raise Refused(
-                self.http_error(
-                    DciRefusal(
-                        "err.request.unauthorized",
-                        "the DCI API needs staff JWTs configured (HUB_JWT_ISSUER, HUB_JWT_JWKS)",
-                    )
+            raise self.refused(
+                DciRefusal(
+                    "err.request.unauthorized",
+                    "the DCI API needs staff JWTs configured (HUB_JWT_ISSUER, HUB_JWT_JWKS)",
                 )
             )
         if scheme.lower() != "bearer" or not token.strip():
-            raise Refused(
-                self.http_error(
-                    DciRefusal("err.request.unauthorized", "send Authorization: Bearer <jwt>")
-                )
+            raise self.refused(
+                DciRefusal("err.request.unauthorized", "send Authorization: Bearer <jwt>")
             )
         outcome = self.jwt.verify(token.strip())
         if outcome.principal is None:
-            raise Refused(
-                self.http_error(
-                    DciRefusal(
-                        "err.request.unauthorized", f"bearer token refused: {outcome.reason}"
-                    )
-                )
+            raise self.refused(
+                DciRefusal("err.request.unauthorized", f"bearer token refused: {outcome.reason}")
             )
         self.charge(outcome.principal, 1, sync_action, header)
         return outcome.principal
@@ -463,12 +486,8 @@ class DciService:
         try:
             self.limiter.check(principal.rate_limit_key, min(tokens, self.limiter.limit.burst))
         except SecurityError as exc:
-            raise Refused(
-                self.reject(
-                    sync_action,
-                    header,
-                    DciRefusal("err.request.too_many_requests", str(exc), 429),
-                )
+            raise self.refused(
+                DciRefusal("err.request.too_many_requests", str(exc), 429), sync_action, header
             ) from None
 
     def charge_items(self, call: DciCall, items: int, sync_action: str | None) -> None:
@@ -512,6 +531,7 @@ __all__ = [
     "DciService",
     "Refused",
     "hub_signer",
+    "log_refusal",
     "new_id",
     "read_json",
     "signing_key_path",

@@ -26,10 +26,11 @@ one batch twice), reads the facts after its cursor, keeps those the sender may
 see (`schema.feed.visible` as the sender's principal: the graph's VISIBLE rule,
 special categories, complaints) and those in its filter's area, audits them as
 reads by the sender (`read:dci.notify`, with its purpose) and POSTs them, signed
-with the hub's key, to the sender's callback base + `/registry/notify`. A 2xx
-answer moves the cursor past the batch; anything else is retried with a growing
-wait (`backoff_s` doubled each try, at most `max_backoff_s`), the cursor kept, so
-nothing is skipped; the subscription's `attempts` and `last_error` say how it
+with the hub's key, to the sender's callback base + `/registry/notify`, through
+hub.dci.callbacks `post_signed` (the async answers' own POST). Delivered moves
+the cursor past the batch; anything else is retried after `pause_after` (1 s,
+2 s, 4 s ... at most 5 min), the cursor kept, so nothing is skipped (never given
+up: the subscription waits); the subscription's `attempts` and `last_error` say how it
 goes. Payloads are masked as the feed masks them (`schema.types.feed.shown_payload`).
 """
 
@@ -40,14 +41,24 @@ import contextlib
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+import httpx
+
 from graph import GraphUnavailable
+from hub.dci.callbacks import Sent, pause_after, post_signed
+from hub.dci.criteria import (
+    ATTRIBUTES,
+    FILTER_INVALID,
+    PREDICATE_TYPES,
+    Criteria,
+    CriteriaError,
+    criteria_of,
+    row_matches,
+)
 from hub.dci.senders import Sender
 from hub.dci.service import DciService
 from hub.security.db import SecurityDB
@@ -73,8 +84,6 @@ KINDS: Final = (kinds.HOUSEHOLD_REGISTERED, kinds.HOUSEHOLD_MEMBERS_CHANGED, kin
 #: what a notify's `reg_records` holds, and its `reg_type`
 RECORD_TYPE: Final = "ns:satupintu:RegistryRecordType:HouseholdEvent"
 REGISTRY_TYPE: Final = "ns:org:RegistryType:Social"
-#: the area attributes a filter may name (the household's codes)
-AREA_ATTRIBUTES: Final = ("kelurahan_code", "kecamatan_code")
 #: the operation the audit log records for a delivery
 AUDIT_OPERATION: Final = "read:dci.notify"
 #: the audit operation of a subscription made or ended
@@ -137,64 +146,24 @@ def events_of(fact: Fact) -> tuple[str, ...]:
 # --- the filter -----------------------------------------------------------------
 
 
-def area_filter(filter_type: object, query: object) -> dict[str, list[str]]:
-    """A subscription's filter as {area attribute: allowed codes}, all to hold
-    (empty: every household the sender may see). Only `filter_type:
-    predicate` with `eq`/`in` on `kelurahan_code` / `kecamatan_code`, joined by
-    `and`, is understood; anything else is refused (`rjct.notify_details.invalid`),
-    never taken as "everything"."""
-    if filter_type != "predicate" or not isinstance(query, list):
+def area_filter(filter_type: object, query: object) -> Criteria:
+    """A subscription's filter as {attribute: allowed values}, all to hold
+    (empty: every household the sender may see), read as a search's predicates
+    are (hub.dci.criteria); anything else is refused
+    (`rjct.notify_details.invalid`, the search's reason code first in the
+    message), never taken as "everything"."""
+    if filter_type not in PREDICATE_TYPES:
         raise SubscribeRefusal(
             "rjct.notify_details.invalid",
-            "the filter must be filter_type 'predicate', a list of expressions on "
-            f"{' / '.join(AREA_ATTRIBUTES)} (an empty list: every household you may see)",
+            f"{FILTER_INVALID}: the filter must be filter_type 'predicate', a list of "
+            f"expressions on {', '.join(ATTRIBUTES)} (an empty list: every household you may see)",
         )
-    out: dict[str, list[str]] = {}
-    for item in query:
-        if not isinstance(item, Mapping):
-            raise SubscribeRefusal("rjct.notify_details.invalid", "a predicate is an object")
-        if item.get("condition") not in (None, "and"):
-            raise SubscribeRefusal(
-                "rjct.notify_details.invalid", "only 'and' joins a subscription's predicates"
-            )
-        for side in ("expression1", "expression2"):
-            expression = item.get(side)
-            if expression is None:
-                continue
-            name, values = _area_expression(expression)
-            kept = set(out[name]) & set(values) if name in out else set(values)
-            out[name] = sorted(kept)
-    return out
-
-
-def _area_expression(expression: object) -> tuple[str, list[str]]:
-    if not isinstance(expression, Mapping):
-        raise SubscribeRefusal("rjct.notify_details.invalid", "an expression is an object")
-    name, operator = expression.get("attribute_name"), expression.get("operator")
-    value = expression.get("attribute_value")
-    if name not in AREA_ATTRIBUTES:
+    try:
+        return criteria_of(query)
+    except CriteriaError as refused:
         raise SubscribeRefusal(
-            "rjct.notify_details.invalid",
-            f"a subscription filters on {' or '.join(AREA_ATTRIBUTES)}, not {name!r}",
-        )
-    # `in` takes a list, or (as `AttributeValue` has no array) codes joined by commas
-    if operator == "in" and isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    values = value if operator == "in" and isinstance(value, list) else [value]
-    if operator not in ("eq", "in") or not all(isinstance(v, str | int) for v in values):
-        raise SubscribeRefusal(
-            "rjct.notify_details.invalid",
-            f"{name}: use eq with a code, or in with codes joined by commas",
-        )
-    return str(name), [str(v) for v in values]
-
-
-def in_area(area: Mapping[str, list[str]], household: Mapping[str, Any] | None) -> bool:
-    if not area:
-        return True
-    if household is None:
-        return False
-    return all(str(household.get(name)) in codes for name, codes in area.items())
+            "rjct.notify_details.invalid", f"{refused.code}: {refused.message}"
+        ) from None
 
 
 # --- the store ------------------------------------------------------------------
@@ -209,7 +178,8 @@ class Subscription:
     transaction_id: str
     reference_id: str
     event_type: str
-    area: dict[str, list[str]]
+    area: Criteria
+    """the filter (hub.dci.criteria): attribute -> the values allowed"""
     record_type: str | None
     purpose: str
     cursor: int
@@ -257,6 +227,11 @@ def _now() -> datetime:
 
 #: what the pumps' claims serialise on: one pump at a time picks the due ones
 _CLAIMS: Final = "dci-subscriptions:claim"
+
+
+def _subscription_lock(code: str) -> str:
+    """What a delivery's outcome, read then written, serialises on."""
+    return f"dci-subscription:{code}"
 
 
 def _sender_lock(sender_id: str) -> str:
@@ -390,12 +365,19 @@ class Subscriptions:
                 (cursor, cursor, delivered, delivered, delivered, delivered, stamp, code),
             )
 
-    def failed(self, code: str, error: str, retry_at: datetime) -> None:
-        with self.db.write() as con:
+    def failed(self, code: str, error: str, retry_at: datetime | None = None) -> None:
+        """One more failed attempt: due again at `retry_at`, by default after
+        the callbacks' pause for this many failures in a row (hub.dci.callbacks)."""
+        with self.db.write(lock=_subscription_lock(code)) as con:
+            found = con.execute(
+                "SELECT attempts FROM dci_subscriptions WHERE code = ?", (code,)
+            ).fetchone()
+            attempts = (int(found[0]) if found else 0) + 1
+            at = retry_at or _now() + timedelta(seconds=pause_after(attempts))
             con.execute(
-                "UPDATE dci_subscriptions SET attempts = attempts + 1, last_error = ?,"
+                "UPDATE dci_subscriptions SET attempts = ?, last_error = ?,"
                 " next_at = ?, lease_until = NULL WHERE code = ?",
-                (error, retry_at.isoformat(), code),
+                (attempts, error[:500], at.isoformat(), code),
             )
 
     def release(self, code: str) -> None:
@@ -451,35 +433,6 @@ def notify_message(
     return {"transaction_id": subscription.transaction_id, "notify_event": events}
 
 
-#: POST a signed envelope to a URL: None when the partner took it, else why not
-Poster = Callable[[str, Mapping[str, Any]], str | None]
-
-
-def post_envelope(url: str, envelope: Mapping[str, Any], timeout_s: float = 5.0) -> str | None:
-    """POST a signed envelope as JSON; None on a 2xx answer (an ack with
-    `ack_status` ERR counts as refused), else the reason."""
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(envelope).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            status, body = int(response.status), response.read()
-    except urllib.error.HTTPError as exc:
-        return f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
-        return type(exc).__name__
-    if not 200 <= status < 300:
-        return f"HTTP {status}"
-    with contextlib.suppress(ValueError, AttributeError):
-        ack = json.loads(body or b"{}").get("message", {}).get("ack_status")
-        if ack == "ERR":
-            return "ack ERR"
-    return None
-
-
 # --- the pump -------------------------------------------------------------------
 
 
@@ -494,18 +447,15 @@ class NotifyPump:
         subscriptions: Subscriptions,
         dci: DciService,
         *,
-        post: Poster = post_envelope,
         interval_s: float = 1.0,
         batch: int = 100,
-        backoff_s: float = 2.0,
-        max_backoff_s: float = 600.0,
         lease_s: float = 60.0,
     ) -> None:
-        self.subscriptions, self.dci, self.post = subscriptions, dci, post
+        self.subscriptions, self.dci = subscriptions, dci
         self.interval_s, self.batch = interval_s, batch
-        self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.lease = timedelta(seconds=lease_s)
         self._wake = asyncio.Event()
+        self._client: httpx.AsyncClient | None = None
 
     def wake(self) -> None:
         """Look now (a subscription was made), not at the next interval."""
@@ -513,16 +463,17 @@ class NotifyPump:
 
     async def run(self) -> None:
         """Rounds until cancelled: every `interval_s`, or when woken."""
-        while True:
-            try:
-                await self.round()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the pump keeps going; the next round tries again
-                log.exception("DCI notify round failed")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+        async with httpx.AsyncClient() as self._client:
+            while True:
+                try:
+                    await self.round()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the pump keeps going; the next round tries again
+                    log.exception("DCI notify round failed")
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
 
     async def round(self) -> int:
         """One pass over the due subscriptions; how many events were sent."""
@@ -532,22 +483,26 @@ class NotifyPump:
             return 0
         sent = 0
         claimed = await asyncio.to_thread(self.subscriptions.claim, self.lease)
-        for subscription in claimed:
-            try:
-                sent += await self._one(subscription)
-            except Exception as exc:
-                log.exception("DCI notify for %s failed", subscription.code)
-                await self._retry(subscription, f"{type(exc).__name__}: {exc}")
+        async with contextlib.AsyncExitStack() as stack:
+            client = self._client
+            if client is None:  # a round run on its own (not by `run`)
+                client = await stack.enter_async_context(httpx.AsyncClient())
+            for subscription in claimed:
+                try:
+                    sent += await self._one(client, subscription)
+                except Exception as exc:
+                    log.exception("DCI notify for %s failed", subscription.code)
+                    await self._retry(subscription, f"{type(exc).__name__}: {exc}")
         return sent
 
-    async def _one(self, subscription: Subscription) -> int:
+    async def _one(self, client: httpx.AsyncClient, subscription: Subscription) -> int:
         sender = await asyncio.to_thread(self.dci.senders.active, subscription.sender_id)
         url = sender.callback(self.NOTIFY_PATH) if sender is not None else None
         if sender is None or url is None:
             await self._retry(subscription, "the sender has no active key or no callback base")
             return 0
         refused = self.dci.senders.refused_callback(url)
-        if refused is not None:  # until Dinsos registers an https base
+        if refused is not None:  # until Dinsos registers an https base (nothing read)
             await self._retry(subscription, refused)
             return 0
         principal = principal_of(sender, subscription.subject)
@@ -561,10 +516,7 @@ class NotifyPump:
         wanted = [f for f in facts if subscription.event_type in events_of(f)]
         shown = await visible(context, wanted) if wanted else []
         if shown and subscription.area:
-            ids = sorted({f.household_ids[0] for f in shown})
-            rows = await context.repository.households(ids, context.scope)
-            where = dict(zip(ids, rows, strict=True))
-            shown = [f for f in shown if in_area(subscription.area, where.get(f.household_ids[0]))]
+            shown = await self._in_filter(context, subscription.area, shown)
         if not shown:
             await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, 0)
             return 0
@@ -576,13 +528,41 @@ class NotifyPump:
             total_count=len(shown),
             completed_count=len(shown),
         )
-        envelope = self.dci.signed(header, notify_message(subscription, shown, context))
-        error = await asyncio.to_thread(self.post, url, envelope)
-        if error is not None:
-            await self._retry(subscription, error)
+        content = {"header": header, "message": notify_message(subscription, shown, context)}
+        sent: Sent = await post_signed(
+            client, url, content, self.dci.signer.sign, self.dci.senders.refused_callback
+        )
+        if not sent.ok:
+            await self._retry(subscription, sent.error or sent.refused or "not sent")
             return 0
         await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, len(shown))
         return len(shown)
+
+    @staticmethod
+    async def _in_filter(context: Context, area: Criteria, facts: Sequence[Fact]) -> list[Fact]:
+        """The facts whose household meets the filter now (hub.dci.criteria),
+        a PPKS as the search reads it: an active member's, shown to the sender."""
+        ids = sorted({f.household_ids[0] for f in facts})
+        rows = await context.repository.households(ids, context.scope)
+        ppks: dict[str, set[str]] = {}
+        if "ppks" in area:
+            found = await context.repository.eligibility_facts(ids, context.scope)
+            for hid, facts_of in zip(ids, found, strict=True):
+                members = (facts_of or {}).get("members") or []
+                ppks[hid] = {
+                    code
+                    for m in members
+                    if (m.get("status") or "active") == "active"
+                    for code in m.get("ppks") or []
+                }
+        where = dict(zip(ids, rows, strict=True))
+        return [
+            f
+            for f in facts
+            if row_matches(
+                area, where.get(f.household_ids[0]), sorted(ppks.get(f.household_ids[0], ()))
+            )
+        ]
 
     @staticmethod
     async def _audit(context: Context, subscription: Subscription, shown: Sequence[Fact]) -> None:
@@ -605,14 +585,10 @@ class NotifyPump:
         )
 
     async def _retry(self, subscription: Subscription, error: str) -> None:
-        wait = min(self.max_backoff_s, self.backoff_s * 2**subscription.attempts)
-        await asyncio.to_thread(
-            self.subscriptions.failed, subscription.code, error, _now() + timedelta(seconds=wait)
-        )
+        await asyncio.to_thread(self.subscriptions.failed, subscription.code, error)
 
 
 __all__ = [
-    "AREA_ATTRIBUTES",
     "AUDIT_OPERATION",
     "AUDIT_SUBSCRIBE",
     "DECILE_CHANGED",
@@ -629,8 +605,6 @@ __all__ = [
     "Subscriptions",
     "area_filter",
     "events_of",
-    "in_area",
     "notify_message",
-    "post_envelope",
     "principal_of",
 ]

@@ -30,7 +30,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from graph import GraphUnavailable
+from hub.dci.criteria import CriteriaError
 from hub.dci.envelope import DciRefusal
+from hub.dci.search import SearchUnavailable, check_ppks
 from hub.dci.service import DciCall, DciService, Refused, new_id, utc_now
 from hub.dci.subscribe import (
     AUDIT_SUBSCRIBE,
@@ -148,7 +150,7 @@ class SubscribeApi:
         correlation = new_id()
         head = await asyncio.to_thread(journal_of(context).head)
         answers = [
-            await asyncio.to_thread(self._subscribe_one, call, context, item, head)
+            await self._subscribe_one(call, context, item, head)
             for item in call.message.get("subscribe_request", [])
         ]
         made = [s for _, s in answers if s is not None]
@@ -170,7 +172,7 @@ class SubscribeApi:
             self.pump.wake()
         return JSONResponse(self.dci.ack(correlation))
 
-    def _subscribe_one(
+    async def _subscribe_one(
         self, call: DciCall, context: Context, item: Mapping[str, Any], head: int
     ) -> tuple[dict[str, Any], Subscription | None]:
         answer: dict[str, Any] = {"reference_id": item["reference_id"], "timestamp": utc_now()}
@@ -183,8 +185,11 @@ class SubscribeApi:
                     f"{event!r} is not an event this registry sends ({', '.join(EVENT_TYPES)})",
                 )
             area = area_filter(criteria.get("filter_type"), criteria.get("filter"))
+            for code in area.get("ppks", ()):  # one the sender may see, as a search checks
+                await self._check_ppks(call, code)
             purpose = recorded_purpose(context, criteria)
-            made = self.subscriptions.add(
+            made = await asyncio.to_thread(
+                self.subscriptions.add,
                 call.sender_id,
                 call.principal.subject,
                 str(call.message["transaction_id"]),
@@ -240,6 +245,19 @@ class SubscribeApi:
             )[:999]
         await self._callback(call, correlation, "on-unsubscribe", [], answer, len(codes))
         return JSONResponse(self.dci.ack(correlation))
+
+    async def _check_ppks(self, call: DciCall, code: str) -> None:
+        """A PPKS filter the sender's role may see (hub.dci.search.check_ppks)."""
+        try:
+            await check_ppks(self.dci, call.principal, code)
+        except CriteriaError as refused:
+            raise SubscribeRefusal(
+                "rjct.notify_details.invalid", f"{refused.code}: {refused.message}"
+            ) from None
+        except SearchUnavailable as exc:
+            raise SubscribeRefusal(
+                "rjct.notify_details.invalid", f"the PPKS codes could not be read now: {exc}"
+            ) from None
 
     def _context(self, call: DciCall) -> Context:
         try:

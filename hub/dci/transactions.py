@@ -4,14 +4,19 @@
 Each accepted search (sync or async) and async status request is a row keyed
 by the hub's `correlation_id`. An async one is answered at once with an ACK;
 the worker (`Deliveries.run`, started with the server) then runs it, keeps the
-answer and POSTs it, signed at sending time, to the sender's callback, retrying
-with a growing pause (1 s, 2 s, 4 s ... at most 5 min) up to `MAX_ATTEMPTS`.
+answer and POSTs it, signed at sending time, to the sender's callback
+(hub.dci.callbacks `post_signed`, as the notify pump does), retrying with its
+growing pause (1 s, 2 s, 4 s ... at most 5 min) up to `MAX_ATTEMPTS`.
 What is not delivered when the server stops is delivered at the next start; a
 row is claimed for `LEASE_S` before it is worked on, so two servers sharing the
 store do not both send it: the claim is one conditional `UPDATE ... RETURNING`
 (PostgreSQL re-checks a row's lease once the other claimer's update commits;
 SQLite runs one writer at a time), and the outcome of an attempt (delivered,
-or failed and when to retry) is read and written under the row's lock.
+or failed and when to retry) is read and written under the row's lock. Each
+claim increments the row's `lease_token` (a fencing token) and every outcome
+is written only while the token is still the claimer's: a worker whose lease
+ran out (a search or a callback slower than `LEASE_S`) and whose row another
+worker claimed since writes nothing, and says so in the log.
 
 Once delivered, the records are dropped from the stored answer: `txn/status`
 answers each request's status and counts, never the households again (a new
@@ -32,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from hub.dci.callbacks import Sent, Signer, pause_after, post_signed
 from hub.dci.senders import SenderRegistry
 from hub.security.db import SecurityDB
 from store import Schema
@@ -57,7 +63,8 @@ TABLES: Schema = (
         given_up_at     TEXT,
         last_error      TEXT,
         created_at      TEXT NOT NULL,
-        updated_at      TEXT NOT NULL
+        updated_at      TEXT NOT NULL,
+        lease_token     INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS dci_transactions_sender "
     "ON dci_transactions (sender_id, transaction_id)",
@@ -76,11 +83,13 @@ TABLES: Schema = (
 
 MAX_ATTEMPTS = 10
 LEASE_S = 120
-MAX_PAUSE_S = 300
 _COLUMNS = (
     "correlation_id, sender_id, subject, transaction_id, action, reference_ids, status, "
-    "request, answer, callback, attempts, delivered_at, given_up_at, last_error, created_at"
+    "request, answer, callback, attempts, delivered_at, given_up_at, last_error, created_at, "
+    "lease_token"
 )
+#: columns added after the table was first made: name -> DDL
+_LATER = {"lease_token": "INTEGER NOT NULL DEFAULT 0"}
 
 
 def _stamp(at: datetime | None = None) -> str:
@@ -107,6 +116,8 @@ class Transaction:
     given_up_at: str | None
     last_error: str | None
     created_at: str
+    lease_token: int = 0
+    """the claim's fencing token: the outcome methods write only while it is current"""
 
 
 def _row(row: Sequence[Any]) -> Transaction:
@@ -126,6 +137,7 @@ def _row(row: Sequence[Any]) -> Transaction:
         row[12],
         row[13],
         str(row[14]),
+        int(row[15]),
     )
 
 
@@ -148,10 +160,23 @@ def _lock(correlation_id: str) -> str:
 
 
 class Transactions:
-    def __init__(self, db: SecurityDB) -> None:
+    def __init__(self, db: SecurityDB, lease_s: float = LEASE_S) -> None:
         self.db = db
+        #: how long a claim holds a transaction before another worker may take it
+        self.lease = timedelta(seconds=lease_s)
         db.database.apply(TABLES)
+        self._add_columns()
         self._index_references()
+
+    def _add_columns(self) -> None:
+        """Columns of later versions, added once (under a lock: servers start at once)."""
+        if not set(_LATER) - self.db.database.columns("dci_transactions"):
+            return
+        with self.db.write(lock="dci-transactions:columns") as con:
+            have = self.db.database.columns("dci_transactions")
+            for column, ddl in _LATER.items():
+                if column not in have:
+                    con.execute(f"ALTER TABLE dci_transactions ADD COLUMN {column} {ddl}")
 
     def _index_references(self) -> None:
         """Index the reference ids of searches stored before the index was
@@ -277,30 +302,57 @@ class Transactions:
         return [str(r[0]) for r in rows]
 
     def claim(self, correlation_id: str) -> Transaction | None:
-        """Hold the transaction for `LEASE_S`: its row when this caller got it,
-        None when it is done, given up or held by another worker. One statement,
-        so of several servers claiming at once exactly one gets it."""
+        """Hold the transaction for the lease (`LEASE_S`): its row, with a new
+        `lease_token`, when this caller got it; None when it is done, given up
+        or held by another worker. One statement, so of several servers
+        claiming at once exactly one gets it."""
         now = datetime.now(UTC)
         with self.db.write() as con:
             rows = con.execute(  # all fetched: the statement is done before COMMIT
-                "UPDATE dci_transactions SET lease_until = ? WHERE correlation_id = ? "
-                "AND delivered_at IS NULL AND given_up_at IS NULL "
+                "UPDATE dci_transactions SET lease_until = ?, lease_token = lease_token + 1 "
+                "WHERE correlation_id = ? AND delivered_at IS NULL AND given_up_at IS NULL "
                 f"AND (lease_until IS NULL OR lease_until < ?) RETURNING {_COLUMNS}",
-                (_stamp(now + timedelta(seconds=LEASE_S)), correlation_id, _stamp(now)),
+                (_stamp(now + self.lease), correlation_id, _stamp(now)),
             ).fetchall()
         return _row(rows[0]) if rows else None
 
-    def answered(self, correlation_id: str, status: str, answer: Mapping[str, Any]) -> None:
-        with self.db.write() as con:
+    @staticmethod
+    def _stale(con: Any, correlation_id: str, token: int, outcome: str) -> bool:
+        """Whether `token` lost the row to a later claim (logged: its outcome is not written)."""
+        found = con.execute(
+            "SELECT lease_token FROM dci_transactions WHERE correlation_id = ?", (correlation_id,)
+        ).fetchone()
+        if found is not None and int(found[0]) == token:
+            return False
+        _log.warning(
+            "DCI transaction %s: %s not written, the worker's lease %s was taken over (now %s)",
+            correlation_id,
+            outcome,
+            token,
+            None if found is None else found[0],
+        )
+        return True
+
+    def answered(
+        self, correlation_id: str, status: str, answer: Mapping[str, Any], token: int
+    ) -> bool:
+        """Keep the answer of a claimed transaction; False (nothing written) when
+        `token` is not its lease's any more."""
+        with self.db.write(lock=_lock(correlation_id)) as con:
+            if self._stale(con, correlation_id, token, "the answer"):
+                return False
             con.execute(
                 "UPDATE dci_transactions SET status = ?, answer = ?, updated_at = ? "
-                "WHERE correlation_id = ?",
-                (status, json.dumps(answer), _stamp(), correlation_id),
+                "WHERE correlation_id = ? AND lease_token = ?",
+                (status, json.dumps(answer), _stamp(), correlation_id, token),
             )
+        return True
 
-    def delivered(self, correlation_id: str) -> None:
+    def delivered(self, correlation_id: str, token: int) -> bool:
         now = _stamp()
         with self.db.write(lock=_lock(correlation_id)) as con:
+            if self._stale(con, correlation_id, token, "delivered"):
+                return False
             found = con.execute(
                 "SELECT answer FROM dci_transactions WHERE correlation_id = ?", (correlation_id,)
             ).fetchone()
@@ -309,21 +361,25 @@ class Transactions:
             con.execute(
                 "UPDATE dci_transactions SET delivered_at = ?, answer = ?, "
                 "attempts = attempts + 1, lease_until = NULL, last_error = NULL, "
-                "updated_at = ? WHERE correlation_id = ?",
-                (now, None if slim is None else json.dumps(slim), now, correlation_id),
+                "updated_at = ? WHERE correlation_id = ? AND lease_token = ?",
+                (now, None if slim is None else json.dumps(slim), now, correlation_id, token),
             )
+        return True
 
-    def failed(self, correlation_id: str, error: str) -> None:
+    def failed(self, correlation_id: str, error: str, token: int) -> bool:
         """One more failed attempt: try again after a pause, or give up (and
-        drop the records: households nobody will receive are not kept)."""
+        drop the records: households nobody will receive are not kept). False
+        (nothing written) when `token` is not the lease's any more."""
         with self.db.write(lock=_lock(correlation_id)) as con:
+            if self._stale(con, correlation_id, token, "a failed attempt"):
+                return False
             found = con.execute(
                 "SELECT attempts, answer FROM dci_transactions WHERE correlation_id = ?",
                 (correlation_id,),
             ).fetchone()
             attempts = (int(found[0]) if found else 0) + 1
             now = datetime.now(UTC)
-            pause = min(2 ** (attempts - 1), MAX_PAUSE_S)
+            pause = pause_after(attempts)
             giving_up = attempts >= MAX_ATTEMPTS
             answer = None if found is None or found[1] is None else json.loads(found[1])
             if giving_up and answer is not None:
@@ -331,7 +387,7 @@ class Transactions:
             con.execute(
                 "UPDATE dci_transactions SET attempts = ?, last_error = ?, lease_until = NULL, "
                 "next_attempt_at = ?, given_up_at = ?, answer = ?, updated_at = ? "
-                "WHERE correlation_id = ?",
+                "WHERE correlation_id = ? AND lease_token = ?",
                 (
                     attempts,
                     error[:500],
@@ -340,13 +396,18 @@ class Transactions:
                     None if answer is None else json.dumps(answer),
                     _stamp(now),
                     correlation_id,
+                    token,
                 ),
             )
+        return True
 
-    def withdrawn(self, correlation_id: str, reason: str) -> None:
-        """Never to be sent (its sender was revoked): given up, records dropped."""
+    def withdrawn(self, correlation_id: str, reason: str, token: int) -> bool:
+        """Never to be sent (its sender was revoked): given up, records dropped.
+        False (nothing written) when `token` is not the lease's any more."""
         now = _stamp()
         with self.db.write(lock=_lock(correlation_id)) as con:
+            if self._stale(con, correlation_id, token, "withdrawn"):
+                return False
             found = con.execute(
                 "SELECT answer FROM dci_transactions WHERE correlation_id = ?",
                 (correlation_id,),
@@ -356,21 +417,21 @@ class Transactions:
             )
             con.execute(
                 "UPDATE dci_transactions SET given_up_at = ?, last_error = ?, answer = ?, "
-                "lease_until = NULL, updated_at = ? WHERE correlation_id = ?",
+                "lease_until = NULL, updated_at = ? WHERE correlation_id = ? AND lease_token = ?",
                 (
                     now,
                     reason[:500],
                     None if answer is None else json.dumps(answer),
                     now,
                     correlation_id,
+                    token,
                 ),
             )
+        return True
 
 
 #: runs a pending transaction: (its row) -> (status, the callback's header and message)
 Runner = Callable[[Transaction], Awaitable[tuple[str, dict[str, Any]]]]
-#: signs a callback's header and message for sending
-Signer = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 class Deliveries:
@@ -382,7 +443,6 @@ class Deliveries:
         run: Runner,
         sign: Signer,
         poll_s: float = 1.0,
-        timeout_s: float = 10.0,
         senders: SenderRegistry | None = None,
     ) -> None:
         self.store = store
@@ -391,11 +451,10 @@ class Deliveries:
         #: when given, an answer kept for a sender revoked since is never sent
         self.senders = senders
         self.poll_s = poll_s
-        self.timeout_s = timeout_s
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
-        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+        async with httpx.AsyncClient() as client:
             while True:
                 try:
                     for correlation_id in await asyncio.to_thread(self.store.due):
@@ -410,9 +469,10 @@ class Deliveries:
         found = await asyncio.to_thread(self.store.claim, correlation_id)
         if found is None or found.callback is None:
             return
+        token = found.lease_token  # every outcome below is written only while it holds
         refused = None if self.senders is None else self.senders.refused_callback(found.callback)
         if refused is not None:  # never sent there: not run, not retried
-            await asyncio.to_thread(self.store.withdrawn, correlation_id, refused)
+            await asyncio.to_thread(self.store.withdrawn, correlation_id, refused, token)
             return
         if (
             found.answer is not None
@@ -423,23 +483,32 @@ class Deliveries:
                 self.store.withdrawn,
                 correlation_id,
                 f"sender {found.sender_id} was revoked: the answer was not sent",
+                token,
             )
             return
         try:
             answer = found.answer
             if answer is None:
                 status, answer = await self.run_one(found)
-                await asyncio.to_thread(self.store.answered, correlation_id, status, answer)
-            response = await client.post(found.callback, json=self.sign(answer))
-            if response.status_code >= 300:
-                raise RuntimeError(f"callback answered HTTP {response.status_code}")
-        except Exception as exc:  # the next attempt may succeed: keep it, say why
-            _log.warning("DCI callback %s to %s failed: %s", correlation_id, found.callback, exc)
-            await asyncio.to_thread(
-                self.store.failed, correlation_id, str(exc) or type(exc).__name__
+                kept = await asyncio.to_thread(
+                    self.store.answered, correlation_id, status, answer, token
+                )
+                if not kept:  # another worker holds it now: it runs and sends it
+                    return
+        except Exception as exc:  # the next attempt may run it: keep it, say why
+            sent = Sent(error=str(exc) or type(exc).__name__)
+        else:
+            check = None if self.senders is None else self.senders.refused_callback
+            sent = await post_signed(client, found.callback, answer, self.sign, check)
+        if sent.refused is not None:
+            await asyncio.to_thread(self.store.withdrawn, correlation_id, sent.refused, token)
+        elif sent.error is not None:
+            _log.warning(
+                "DCI callback %s to %s failed: %s", correlation_id, found.callback, sent.error
             )
-            return
-        await asyncio.to_thread(self.store.delivered, correlation_id)
+            await asyncio.to_thread(self.store.failed, correlation_id, sent.error, token)
+        else:
+            await asyncio.to_thread(self.store.delivered, correlation_id, token)
 
 
 __all__ = ["MAX_ATTEMPTS", "TABLES", "Deliveries", "Transaction", "Transactions", "without_records"]

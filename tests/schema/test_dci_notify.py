@@ -29,6 +29,7 @@ from jwtissuer import ISSUER, Issuer
 
 from connectors import ingest, load_configs
 from hub import pipeline
+from hub.dci.criteria import row_matches
 from hub.dci.envelope import (
     SIGNING_KEY_FILE,
     key_id_of,
@@ -50,7 +51,6 @@ from hub.dci.subscribe import (
     Subscriptions,
     area_filter,
     events_of,
-    in_area,
 )
 from hub.dci.subscribe_api import ON_SUBSCRIBE, ON_UNSUBSCRIBE, SUBSCRIBE, UNSUBSCRIBE
 from hub.security import SecurityDB
@@ -172,6 +172,10 @@ def subscribe_message(*events: str) -> dict[str, Any]:
     }
 
 
+def _predicate(name: str, operator: str, value: object) -> dict[str, Any]:
+    return {"expression1": {"attribute_name": name, "operator": operator, "attribute_value": value}}
+
+
 def hub_key(settings: Settings) -> Any:
     return load_or_create_signing_key(settings.keys_dir / SIGNING_KEY_FILE).public_key()
 
@@ -248,13 +252,27 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
     schemas = schemas_at()
     token = issuer.token(org=organization, role="foundation", sub="sys:partner")
     bearer = {"Authorization": f"Bearer {token}"}
+    [place] = city.cypher(
+        "MATCH (h:Household {household_id: $h}) RETURN h.kelurahan_code AS k, h.rt AS rt", h=seen
+    )
+    moved = seen_decile % 10 + 1
+    # besides: the decile change filtered as a search reads a filter (hub.dci.criteria),
+    # once met by the household after the load, once not; and a PPKS it may not search by
+    events = (DECILE_CHANGED, REGISTER, "LiveBirth", DECILE_CHANGED, DECILE_CHANGED, DECILE_CHANGED)
+    message = subscribe_message(*events)
+    met = [_predicate("kelurahan_code", "eq", place["k"]), _predicate("decile", "le", moved)]
+    if place["rt"] is not None:
+        met.append(_predicate("rt", "in", f"{place['rt']},999"))
+    filters = (
+        met,
+        [_predicate("decile", "eq", moved % 10 + 1)],
+        [_predicate("ppks", "eq", "NOPE")],
+    )
+    for item, query in zip(message["subscribe_request"][3:], filters, strict=True):
+        item["subscribe_criteria"]["filter"] = query
     async with serve(replace(city, settings=settings), {}) as hub:
         response = await hub.client.post(
-            SUBSCRIBE,
-            json=envelope(
-                "subscribe", subscribe_message(DECILE_CHANGED, REGISTER, "LiveBirth"), key
-            ),
-            headers=bearer,
+            SUBSCRIBE, json=envelope("subscribe", message, key), headers=bearer
         )
         assert response.status_code == 200, response.text
         assert schemas.validate_response(SUBSCRIBE, response.json(), 200) == []
@@ -266,6 +284,10 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
         assert [items[r]["status"] for r in ("ref-1", "ref-2", "ref-3")] == ["succ", "succ", "rjct"]
         assert items["ref-3"]["status_reason_code"] == "rjct.notify_types.invalid"
         codes = {items[r]["subscriptions"][0]["code"] for r in ("ref-1", "ref-2")}
+        assert [items[r]["status"] for r in ("ref-4", "ref-5", "ref-6")] == ["succ", "succ", "rjct"]
+        filtered, unmet = (items[r]["subscriptions"][0]["code"] for r in ("ref-4", "ref-5"))
+        assert items["ref-6"]["status_reason_code"] == "rjct.notify_details.invalid"
+        assert items["ref-6"]["status_reason_message"].startswith("rjct.search_criteria.invalid")
 
         # the next DTSEN file moves both households' deciles; hub load tells of it
         (tmp_path / "desil.csv").write_text(
@@ -279,15 +301,17 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
             pipeline.load_graph(settings, con)
         finally:
             con.close()
-        changes = notified(await asyncio.to_thread(receiver.wait, NOTIFY), settings, DECILE_CHANGED)
-        assert changes, "no notify of the decile change arrived"
+        changes = notified(
+            await asyncio.to_thread(receiver.wait, NOTIFY, 2), settings, DECILE_CHANGED
+        )
+        assert len(changes) == 2, "no notify of the decile change arrived"
         assert {r["group_identifier"][0]["identifier_value"] for r in changes} == {seen}
-        assert changes[0]["change"] == {
-            "household_id": seen,
-            "from": seen_decile,
-            "to": seen_decile % 10 + 1,
-        }
-        assert changes[0]["subscription_code"] in codes
+        assert all(
+            r["change"] == {"household_id": seen, "from": seen_decile, "to": moved} for r in changes
+        )
+        # the unfiltered subscription and the one whose filter the household meets
+        everything = items["ref-1"]["subscriptions"][0]["code"]
+        assert {r["subscription_code"] for r in changes} == {everything, filtered}
 
         # new households (planted in the journal as hub load appends them); the
         # partner's server fails the first post: it is retried, nothing skipped
@@ -312,11 +336,12 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
             )
         finally:
             journal.close()
-        bodies = await asyncio.to_thread(receiver.wait, NOTIFY, 2)
+        bodies = await asyncio.to_thread(receiver.wait, NOTIFY, 3)
         registered = notified(bodies, settings, REGISTER)
         assert [r["group_identifier"][0]["identifier_value"] for r in registered] == [seen]
         assert all(hidden not in json.dumps(b) for b in bodies)
         assert receiver.receiver.calls == posts + 2  # the failed post, then the retry
+        assert unmet not in json.dumps(bodies)  # its household is not at that decile
 
         # each post is in the audit log first, as a read by the sender, with its purpose
         audit = sqlite3.connect(settings.home / "security.sqlite")
@@ -327,7 +352,7 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
             ).fetchall()
         finally:
             audit.close()
-        assert len(rows) == 3  # the decile batch; the new household's, posted twice
+        assert len(rows) == 4  # two decile batches; the new household's, posted twice
         assert all(org == organization and json.loads(ids) == [seen] for org, ids, _ in rows)
         assert all("social_assistance" in str(purpose) for _, _, purpose in rows)
 
@@ -335,8 +360,8 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
         unsubscribe = {
             "transaction_id": "txn-end",
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "subscription_codes": sorted(codes),
-            "sunscription_codes": sorted(codes),
+            "subscription_codes": sorted(codes | {filtered, unmet}),
+            "sunscription_codes": sorted(codes | {filtered, unmet}),
         }
         response = await hub.client.post(
             UNSUBSCRIBE, json=envelope("unsubscribe", unsubscribe, key), headers=bearer
@@ -348,7 +373,7 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
         [ended] = await asyncio.to_thread(receiver.wait, ON_UNSUBSCRIBE)
         message = checked_callback(settings, ON_UNSUBSCRIBE, ended)
         assert message["status"] == "succ"
-        assert {s["code"] for s in message["subscription_status"]} == codes
+        assert {s["code"] for s in message["subscription_status"]} == codes | {filtered, unmet}
     db = SecurityDB.from_settings(settings)
     try:
         assert not any(s.active for s in Subscriptions(db).of_sender(SENDER))
@@ -357,8 +382,12 @@ async def test_a_load_that_changes_a_household_is_notified_to_a_subscriber_who_m
 
 
 async def test_a_bad_signature_and_an_unknown_sender_are_refused(
-    city: GeneratedCity, partner: tuple[Settings, Issuer, Ed25519PrivateKey, str]
+    city: GeneratedCity,
+    partner: tuple[Settings, Issuer, Ed25519PrivateKey, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Refused, and each refusal logged on `hub.dci` (path, claimed sender,
+    code, client address), never with the message or its purpose."""
     settings, issuer, key, organization = partner
     schemas = schemas_at()
     bearer = {"Authorization": f"Bearer {issuer.token(org=organization, role='foundation')}"}
@@ -374,6 +403,14 @@ async def test_a_bad_signature_and_an_unknown_sender_are_refused(
             assert response.status_code == 401, response.text
             assert schemas.validate_response(SUBSCRIBE, response.json(), 401) == []
             assert [e["code"] for e in response.json()["errors"]] == [code]
+    logged = [r for r in caplog.records if r.name == "hub.dci" and "refused" in r.getMessage()]
+    assert [r.levelname for r in logged] == ["WARNING", "WARNING"]
+    claimed = ((SENDER, "err.signature.invalid"), ("stranger", "err.sender_id.invalid"))
+    assert [r.getMessage() for r in logged] == [
+        f"DCI request refused: path={SUBSCRIBE} sender_id={sender!r} code={code} client=127.0.0.1"
+        for sender, code in claimed
+    ]
+    assert "txn-forged" not in caplog.text and PURPOSE["text"] not in caplog.text
     try:
         assert len(Subscriptions(db).of_sender(SENDER)) == before  # nothing was subscribed
     finally:
@@ -414,14 +451,14 @@ def test_an_area_filter_keeps_its_area_and_refuses_what_it_cannot_read() -> None
         ],
     )
     assert area == {"kecamatan_code": ["3273010", "3273020"], "kelurahan_code": ["3273010001"]}
-    assert in_area(area, {"kecamatan_code": "3273010", "kelurahan_code": "3273010001"})
-    assert not in_area(area, {"kecamatan_code": "3273010", "kelurahan_code": "3273010002"})
-    assert not in_area(area, None) and in_area({}, None)
+    assert row_matches(area, {"kecamatan_code": "3273010", "kelurahan_code": "3273010001"})
+    assert not row_matches(area, {"kecamatan_code": "3273010", "kelurahan_code": "3273010002"})
+    assert not row_matches(area, None) and row_matches({}, None)
     for filter_type, query in (
         ("idtype-value", {"type": "KK", "value": "1"}),
         (
             "predicate",
-            [{"expression1": {"attribute_name": "decile", "operator": "le", "attribute_value": 3}}],
+            [{"expression1": {"attribute_name": "decile", "operator": "gt", "attribute_value": 3}}],
         ),
         (
             "predicate",

@@ -118,8 +118,9 @@ async def test_the_worker_gives_up_after_max_attempts(db: SecurityDB) -> None:
     store = Transactions(db)
     _answered(store, "c-2", "http://127.0.0.1:9/registry/on-search")
     for _ in range(MAX_ATTEMPTS):
-        assert store.claim("c-2")
-        store.failed("c-2", "connection refused")
+        held = store.claim("c-2")
+        assert held is not None
+        assert store.failed("c-2", "connection refused", held.lease_token)
     gone = store.get("c-2")
     assert gone is not None and gone.given_up_at is not None and gone.attempts == MAX_ATTEMPTS
     assert store.due(datetime.now(UTC) + timedelta(days=1)) == []
@@ -258,3 +259,64 @@ async def test_a_store_error_does_not_stop_the_worker(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def test_a_worker_whose_lease_ran_out_writes_nothing_over_the_next_holder(
+    db: SecurityDB, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Worker A claims a search and runs it past its lease; worker B (another
+    server) claims it then, runs it, delivers it. A's outcome (its answer, and
+    so its POST) is refused by the fencing token and logged: the partner gets
+    one callback, and the row says delivered, by B."""
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+    with receiving() as rec, security_again(db, tmp_path) as other_db:
+        # a lease of 10 ms stands for LEASE_S: A's search outlives it
+        mine, theirs = Transactions(db, lease_s=0.01), Transactions(other_db, lease_s=60)
+        mine.add("c-5", "spmis", "s", "t-5", "search", ["r"], {"header": {}, "message": {}},
+                 rec.base + "/registry/on-search")  # fmt: skip
+
+        async def b_runs(row: Transaction) -> tuple[str, dict[str, Any]]:
+            return "succ", ANSWER
+
+        async def a_runs_slowly(row: Transaction) -> tuple[str, dict[str, Any]]:
+            await asyncio.sleep(0.05)  # A's lease lapses; B takes the row and delivers it
+            async with httpx.AsyncClient() as client:
+                await Deliveries(theirs, b_runs, signer.sign).work(client, "c-5")
+            stale = {**ANSWER, "message": {**ANSWER["message"], "transaction_id": "stale"}}
+            return "succ", stale
+
+        async with httpx.AsyncClient() as client:
+            await Deliveries(mine, a_runs_slowly, signer.sign).work(client, "c-5")
+        posted = [rec.next(timeout=5)[1] for _ in range(rec.got.qsize())]
+        assert [b["message"]["transaction_id"] for b in posted] == ["t-1"]  # B's, once
+        row = mine.get("c-5")
+        assert row is not None and row.delivered_at is not None and row.attempts == 1
+        assert row.lease_token == 2
+        assert "c-5: the answer not written" in caplog.text
+
+        # the store itself: claim, lapse, claim again; the first token's writes are refused
+        _answered(mine, "c-6", rec.base + "/registry/on-search")
+        first = mine.claim("c-6")
+        assert first is not None
+        await asyncio.sleep(0.05)
+        second = theirs.claim("c-6")
+        assert second is not None and second.lease_token == first.lease_token + 1
+        assert not mine.failed("c-6", "late", first.lease_token)
+        assert not mine.delivered("c-6", first.lease_token)
+        assert not mine.withdrawn("c-6", "late", first.lease_token)
+        untouched = mine.get("c-6")
+        assert untouched is not None and untouched.attempts == 0 and untouched.last_error is None
+        assert untouched.delivered_at is None and untouched.given_up_at is None
+        assert theirs.failed("c-6", "HTTP 500", second.lease_token)
+        landed = mine.get("c-6")
+        assert landed is not None and (landed.attempts, landed.last_error) == (1, "HTTP 500")
+
+
+def test_a_store_made_before_the_fencing_token_gets_it_at_start(db: SecurityDB) -> None:
+    store = Transactions(db)
+    _answered(store, "c-7", "http://127.0.0.1:9/registry/on-search")
+    with db.write() as con:  # the table as an older version made it
+        con.execute("ALTER TABLE dci_transactions DROP COLUMN lease_token")
+    again = Transactions(db)
+    claimed = again.claim("c-7")
+    assert claimed is not None and claimed.lease_token == 1

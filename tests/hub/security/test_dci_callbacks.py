@@ -1,0 +1,93 @@
+"""One way of sending a DCI callback (hub.dci.callbacks): the async answers'
+worker and the notify pump take the same answers as delivered (a 2xx whose ack
+is not ERR) and wait the same after a failure. A real HTTP receiver, both real
+store back-ends (the `db` fixture); no graph."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from dcireceiver import receiving
+
+from hub.dci.callbacks import pause_after, post_signed
+from hub.dci.envelope import HubSigner, verify_envelope
+from hub.dci.subscribe import REGISTER, Subscriptions
+from hub.dci.transactions import Deliveries, Transaction, Transactions
+from hub.security.db import SecurityDB
+
+pytestmark = pytest.mark.anyio
+
+ANSWER: dict[str, Any] = {
+    "header": {
+        "message_id": "a-1",
+        "action": "on-search",
+        "status": "succ",
+        "sender_id": "satupintu",
+    },
+    "message": {"transaction_id": "t-1", "search_response": []},
+}
+
+
+async def _never(row: Transaction) -> tuple[str, dict[str, Any]]:
+    raise AssertionError("the answer is stored: no search runs")
+
+
+async def test_an_err_ack_is_not_a_delivery(db: SecurityDB) -> None:
+    """A partner answering 200 with `ack_status: ERR` refused the callback: the
+    worker keeps it and retries (before, any 2xx counted as delivered)."""
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+    with receiving() as rec:
+        rec.ack_status = "ERR"
+        store = Transactions(db)
+        store.add("c-err", "spmis", "s", "t-1", "search", ["r"], {"header": {}, "message": {}},
+                  rec.base + "/registry/on-search", status="succ", answer=ANSWER)  # fmt: skip
+        async with httpx.AsyncClient() as client:
+            await Deliveries(store, _never, signer.sign).work(client, "c-err")
+        _, body = rec.next(timeout=5)
+        verify_envelope(body, lambda s, k: signer.private_key.public_key())  # signed when sent
+        kept = store.get("c-err")
+        assert kept is not None and kept.delivered_at is None and kept.given_up_at is None
+        assert (kept.attempts, kept.last_error) == (1, "ack ERR")
+
+        rec.ack_status = "ACK"  # the same function, called as the pump calls it
+        async with httpx.AsyncClient() as client:
+            sent = await post_signed(client, rec.base + "/registry/notify", ANSWER, signer.sign)
+        assert sent.ok and rec.next(timeout=5)[0] == "/dci/registry/notify"
+
+
+async def test_a_refused_url_is_never_posted_to(db: SecurityDB) -> None:
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+    with receiving() as rec:
+        async with httpx.AsyncClient() as client:
+            sent = await post_signed(client, rec.base, ANSWER, signer.sign, lambda url: "http")
+        assert (sent.ok, sent.refused) == (False, "http") and rec.calls == 0
+
+
+async def test_the_pump_and_the_worker_wait_the_same_after_a_failure(db: SecurityDB) -> None:
+    """One failure each: a subscription and a transaction are due again after
+    the same pause (before, the pump waited 2 s and the worker 1 s)."""
+    subscriptions, store = Subscriptions(db), Transactions(db)
+    made = subscriptions.add("p", "sys:p", "t", "r", REGISTER, {}, None, "p", 0)
+    store.add("c-1", "p", "s", "t", "search", ["r"], {"header": {}, "message": {}},
+              "http://127.0.0.1:9/registry/on-search", status="succ", answer=ANSWER)  # fmt: skip
+    before = datetime.now(UTC)
+    for failures in (1, 2):
+        held = store.claim("c-1")
+        assert held is not None
+        store.failed("c-1", "HTTP 500", held.lease_token)
+        subscriptions.failed(made.code, "HTTP 500")
+        after = datetime.now(UTC)
+        sub = subscriptions.get(made.code)
+        assert sub is not None and sub.next_at is not None and sub.attempts == failures
+        with db.read() as con:
+            (txn_next,) = con.execute(
+                "SELECT next_attempt_at FROM dci_transactions WHERE correlation_id = 'c-1'"
+            ).fetchone()
+        pause = timedelta(seconds=pause_after(failures))
+        for due in (datetime.fromisoformat(sub.next_at), datetime.fromisoformat(txn_next)):
+            assert before + pause <= due <= after + pause
+        before = after
