@@ -24,11 +24,13 @@ from console.session import Session
 
 #: the task whose purpose covers the inbox (reading the referrals sent to you)
 INBOX_TASK: Final = "rujukan"
+#: the move that sends the household on to another organization (`referOnward`)
+ONWARD: Final = "REFERRED_ONWARD"
 #: referral moves that need a note, and the label of the note each asks for
 NOTE_FOR: Final[dict[str, str]] = {
     "DECLINED": "reason",
     "COMPLETED": "outcome",
-    "REFERRED_ONWARD": "note",
+    ONWARD: "note",
 }
 #: the move that belongs to the sender; the inbox offers the others
 SENDER_MOVE: Final = "CANCELLED"
@@ -233,7 +235,7 @@ class Casework:
             key=lambda r: not r["overdue"],
         )
         sent = [r for r in referrals if r["toOrganization"] != session.organization]
-        onward = any("REFERRED_ONWARD" in r["nextStatuses"] for r in incoming)
+        onward = any(ONWARD in r["nextStatuses"] for r in incoming)
         directory = await self.core.run(session, "ServiceDirectory", None) if onward else None
         return self.core.render(
             request,
@@ -255,40 +257,34 @@ class Casework:
         )
 
     async def move(self, request: Request, session: Session) -> Response:
-        """Answer a referral (or cancel one you sent); referring onward first
-        sends the household to the next organization, then closes this one."""
+        """Answer a referral (or cancel one you sent). Referring it onward is one
+        API call (`referOnward`): the referral to the next organization and this
+        one's move are made together, and the same form posted twice makes one."""
         rid = request.path_params["referral_id"]
         form = await self.core.form(request, session)
         labels = Labels()
         target = form.get("status", "")
         note = form.get("note", "").strip()
-        back = f"{PREFIX}/kotak-masuk"
         if target in NOTE_FOR and not note:
             return await self._inbox(
                 request, session, [_say(labels[f"need_{NOTE_FOR[target]}"])], 400
             )
-        if target == "REFERRED_ONWARD":
+        if target == ONWARD:
             org = form.get("to", "").strip()
             if not org:
                 return await self._inbox(request, session, [_say(labels["choose_receiver"])], 400)
-            hid = form.get("household", "")
-            made = await self.core.run(
-                session,
-                "CreateReferral",
-                INBOX_TASK,
-                referral={"householdId": hid, "toOrganization": org, "note": note},
+            out = await self.core.run(
+                session, "ReferOnward", INBOX_TASK, id=rid, toOrganization=org, note=note
             )
-            if not made.ok:
-                return await self._inbox(request, session, _refused(made.errors), 400)
-            note = f"{labels['onward_to']} {org}: {note}"
-        out = await self.core.run(
-            session, "AdvanceReferral", INBOX_TASK, id=rid, status=target, note=note or None
-        )
+        else:
+            out = await self.core.run(
+                session, "AdvanceReferral", INBOX_TASK, id=rid, status=target, note=note or None
+            )
         if not out.ok:
             codes = {e.get("code") for e in out.errors}
             status = 404 if "NOT_FOUND" in codes else 403 if "FORBIDDEN" in codes else 400
             return await self._inbox(request, session, _refused(out.errors), status)
-        return self.core.redirect(back)
+        return self.core.redirect(f"{PREFIX}/kotak-masuk")
 
     def routes(self) -> list[BaseRoute]:
         page = self.core.page

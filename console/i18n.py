@@ -745,6 +745,14 @@ CATALOGUE.update(
     }
 )
 
+# --- Kotak masuk: "Rujuk lanjut" in one step (referOnward), and the link it leaves ---
+CATALOGUE.update(
+    {
+        "onward_from_referral": ("Lanjutan dari rujukan", "Onward from referral"),
+        "onward_as_referral": ("sebagai rujukan", "as referral"),
+    }
+)
+
 
 class Labels:
     """The catalogue in one language; `labels["key"]` in templates."""

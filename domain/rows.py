@@ -206,7 +206,9 @@ class Assessment(GraphRow):
 class Referral(GraphRow):
     """A referral of a household to another organization, as created.
     `from_scoped`: made by a relationship-scoped organization (it opens
-    nothing once its household is merged)."""
+    nothing once its household is merged). Referred onward (`referOnward`):
+    the referral it was made from (`onward_from`), and on that one the
+    referral it became (`onward_to`) and its receiver (`onward_org`)."""
 
     ENTITY: ClassVar[str] = "referrals"
     KEYS: ClassVar[tuple[str, ...]] = ("referral_id",)
@@ -221,12 +223,16 @@ class Referral(GraphRow):
     note: str | None = None
     history: tuple[str, ...] = ()
     from_scoped: bool | None = None
+    onward_from: str | None = None
+    onward_to: str | None = None
+    onward_org: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReferralMove(GraphRow):
     """A referral moved to its next status: what changes, journaled as a
-    referral's row (a replay folds it into the referral it moves)."""
+    referral's row (a replay folds it into the referral it moves). Referred
+    onward, it names the referral it became and that one's receiver."""
 
     ENTITY: ClassVar[str] = "referrals"
     KEYS: ClassVar[tuple[str, ...]] = ("referral_id",)
@@ -239,6 +245,8 @@ class ReferralMove(GraphRow):
     program: str | None = None
     note: str | None = None
     history: tuple[str, ...] = ()
+    onward_to: str | None = None
+    onward_org: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -180,7 +180,7 @@ PERSON_FIELDS: Final = """
 
 REFERRAL_FIELDS: Final = """
   .referral_id, .status, .created_at, .updated_at, .note, .history, .from_org, .to_org,
-  .program"""
+  .program, .onward_from, .onward_to, .onward_org"""
 
 
 def _assessment(a: LiteralString) -> LiteralString:
@@ -994,19 +994,28 @@ class GraphRepository(ServiceDeskStatements):
             query, params = upsert_statement(table, batch)
             await self._run(query, params, write=True)
 
-    async def advance_referral(self, move: ReferralMove, scope: Scope) -> Row | None:
-        """Move a referral from or to the caller's organization (any, unscoped)."""
+    async def advance_referral(
+        self, move: ReferralMove, scope: Scope, from_status: str
+    ) -> Row | None:
+        """Move a referral from or to the caller's organization (any, unscoped)
+        out of `from_status`; None when it is not (or no longer) in it."""
         rows = await self._run(
             "MATCH (r:Referral {referral_id: $id})-[:CONCERNS]->(h:Household) "
-            "WHERE $org IS NULL OR r.to_org = $org OR r.from_org = $org "
+            "WHERE ($org IS NULL OR r.to_org = $org OR r.from_org = $org) "
+            " AND coalesce(r.status, 'OPEN') = $from "
             "SET r.status = $status, r.updated_at = $at, r.note = coalesce($note, r.note), "
-            " r.history = coalesce(r.history, []) + [$status], r.row_hash = null "
+            " r.history = coalesce(r.history, []) + [$status], r.row_hash = null, "
+            " r.onward_to = coalesce($onward_to, r.onward_to), "
+            " r.onward_org = coalesce($onward_org, r.onward_org) "
             "RETURN r {" + REFERRAL_FIELDS + ", household_id: h.household_id} AS row",
             {
                 "id": move.referral_id,
+                "from": from_status,
                 "status": move.status,
                 "note": move.note,
                 "at": move.updated_at,
+                "onward_to": move.onward_to,
+                "onward_org": move.onward_org,
                 "org": scope["organization"],
             },
             write=True,

@@ -85,14 +85,21 @@ class Journal:
         with self._db.write(lock=_LOCK) as con:
             return [_insert(con, fact, now)[0] for fact in facts]
 
-    def claim(self, fact: NewFact) -> bool:
+    def claim(self, fact: NewFact, also: Sequence[NewFact] = ()) -> bool:
         """Append a keyed fact unless its key is stored already; whether this
         call stored it. Of several processes racing on one key exactly one wins
-        (a change request's step out of a status is claimed this way)."""
+        (a change request's step out of a status is claimed this way). `also`:
+        facts stored after it in the same transaction, only when it wins (a
+        referral referred onward: its move, then the onward referral made)."""
         if fact.key is None:
             raise ValueError("only a fact with a key can be claimed")
+        now = datetime.now(UTC)
         with self._db.write(lock=_LOCK) as con:
-            return _insert(con, fact, datetime.now(UTC))[1]
+            if not _insert(con, fact, now)[1]:
+                return False
+            for other in also:
+                _insert(con, other, now)
+            return True
 
     def keyed(self, key: str) -> Fact | None:
         """The fact stored under this key, if any (a claim's winner)."""

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import strawberry
 
 from domain.rows import GraphRow, WrittenRow
-from journal import NewFact
+from journal import Fact, NewFact
 from journal.facts import jsonable
 from schema.permissions import POLICIES, mask_text
 
@@ -145,22 +145,35 @@ async def append(info: strawberry.Info[Any, Any], facts: list[NewFact]) -> None:
         await asyncio.to_thread(journal.append, facts)
 
 
-async def claim(info: strawberry.Info[Any, Any], one: NewFact, *, retry: bool = False) -> bool:
+async def claim(
+    info: strawberry.Info[Any, Any],
+    one: NewFact,
+    *,
+    retry: bool = False,
+    also: Sequence[NewFact] = (),
+) -> bool:
     """Append a keyed fact unless another write claimed its key first (two
     steps racing out of one status: the journal decides); True without a
-    journal. With `retry`, True too when the same actor claimed it with the
-    same payload: their write failed after the claim and is done again (its
-    writes must be idempotent)."""
+    journal. `also`: facts appended with it in one transaction when it wins
+    (a step that makes something). With `retry`, True too when the same actor
+    claimed it with the same payload: their write failed after the claim and
+    is done again (its writes must be idempotent)."""
     journal = info.context.services.journal
     if journal is None:
         return True
-    if await asyncio.to_thread(journal.claim, one):
+    if await asyncio.to_thread(journal.claim, one, also):
         return True
     if not retry or one.key is None:
         return False
     stored = await asyncio.to_thread(journal.keyed, one.key)
     same = json.loads(json.dumps(dict(one.payload), default=jsonable, sort_keys=True))
     return stored is not None and stored.actor == one.actor and stored.payload == same
+
+
+async def keyed(info: strawberry.Info[Any, Any], key: str) -> Fact | None:
+    """The fact stored under `key` (a claim's winner); None without a journal."""
+    journal = info.context.services.journal
+    return None if journal is None else await asyncio.to_thread(journal.keyed, key)
 
 
 async def journaled_write(
@@ -184,5 +197,6 @@ __all__ = [
     "clean_row",
     "fact",
     "journaled_write",
+    "keyed",
     "plain_fact",
 ]

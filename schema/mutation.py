@@ -25,7 +25,7 @@ from schema.decile_alerts import DecileAlertMutations, raise_at_enrolment
 from schema.eligibility import household_eligibility
 from schema.errors import Forbidden, InputError, NotFound, RateLimited, ServiceError
 from schema.grants import GrantMutations
-from schema.journaling import append, fact, journaled_write
+from schema.journaling import claim, fact, journaled_write
 from schema.permissions import (
     Policy,
     provenance_for,
@@ -33,19 +33,22 @@ from schema.permissions import (
     require_write,
     sees_eligibility,
 )
+from schema.referrals import (
+    ReferralMutations,
+    check_note,
+    check_step,
+    may_move,
+    moved_on,
+    referral_by_id,
+    step_key,
+)
 from schema.service_desk import ServiceDeskMutations, follow_casework
 from schema.status_checks import StatusCheckMutations
 from schema.submission import RecordInput, check_record, link_record
 from schema.targets import resolve, visible_household
 from schema.types.assessment import Assessment, signer
 from schema.types.program import Enrolment
-from schema.types.referral import (
-    NOTE_REQUIRED,
-    SENDER_MOVES,
-    TRANSITIONS,
-    Referral,
-    ReferralStatus,
-)
+from schema.types.referral import Referral, ReferralStatus
 from schema.types.service import Service
 
 Info = strawberry.Info[Context, None]
@@ -269,17 +272,6 @@ async def _record_assessment(
     return shown
 
 
-def _may_move(policy: Policy, org: str, referral: Row, status: str) -> None:
-    """A scoped organization answers referrals sent to it and cancels those it
-    sent; it does not accept its own referral for the receiver."""
-    if not policy.relationship_scoped:
-        return
-    side = "from_org" if status in SENDER_MOVES else "to_org"
-    if referral.get(side) != org:
-        who = "the organization that sent it" if side == "from_org" else "the receiving one"
-        raise Forbidden(f"only {who} moves a referral to {status}.")
-
-
 @strawberry.type
 class Mutation(
     GrantMutations,
@@ -290,6 +282,7 @@ class Mutation(
     BudgetMutations,
     ServiceDeskMutations,
     StatusCheckMutations,
+    ReferralMutations,
 ):
     @strawberry.mutation(
         description="Submit a beneficiary record; it is linked in real time. "
@@ -441,30 +434,25 @@ class Mutation(
         await follow_casework(info, str(referral.household_id), "referral")
         return result.shown_to(policy)
 
-    @strawberry.mutation(description="Move a referral to its next status.")
+    @strawberry.mutation(
+        description="Move a referral to its next status (one of its `nextStatuses`). "
+        "REFERRED_ONWARD is `referOnward`'s, which makes the onward referral with it. "
+        "Of two moves racing out of one status, one wins and the other is refused."
+    )
     async def advance_referral(
         self, info: Info, id: strawberry.ID, status: ReferralStatus, note: str | None = None
     ) -> Referral:
         policy = require_write(info.context.principal)
-        repo, scope = info.context.repository, info.context.scope
-        current = (await repo.referrals_by_id([id], scope))[0]
-        if current is None:
-            raise NotFound("referral", id)
-        allowed = TRANSITIONS.get(current["status"], frozenset())
-        if status.value not in allowed:
+        current = await referral_by_id(info, id)
+        check_step(current, status.value)
+        if status is ReferralStatus.REFERRED_ONWARD:
             raise InputError(
                 "status",
-                f"a referral that is {current['status']} can move to "
-                f"{', '.join(sorted(allowed)) or 'nothing'}, not {status.value}.",
+                "refer a referral onward with referOnward: it sends the household to the "
+                "next organization and closes this referral together.",
             )
-        _may_move(policy, str(info.context.principal.organization), current, status.value)
-        if status.value in NOTE_REQUIRED and not (note or "").strip():
-            raise InputError(
-                "note",
-                f"a referral moved to {status.value} says in the note why, what came "
-                "of it or where it went; write it in the note.",
-            )
-        at = inputs.now()
+        may_move(policy, str(info.context.principal.organization), current, status.value)
+        check_note(status.value, note)
         moved = rows.ReferralMove(
             referral_id=current["referral_id"],
             household_id=current["household_id"],
@@ -472,16 +460,19 @@ class Mutation(
             to_org=current.get("to_org"),
             program=current.get("program"),
             status=status.value,
-            updated_at=at,
+            updated_at=inputs.now(),
             note=note if note is not None else current.get("note"),
             history=(*(current.get("history") or []), status.value),
         )
-        await append(
-            info, [fact(info, kinds.REFERRAL_MOVED, moved, households=[current["household_id"]])]
+        hid = current["household_id"]
+        step = fact(info, kinds.REFERRAL_MOVED, moved, households=[hid], key=step_key(current))
+        if not await claim(info, step):
+            raise moved_on(current)
+        row = await info.context.repository.advance_referral(
+            moved, info.context.scope, str(current.get("status") or "OPEN")
         )
-        row = await repo.advance_referral(moved, scope)
         if row is None:
-            raise NotFound("referral", id)
+            raise moved_on(current)
         result = Referral.from_row(row)
         wrote(info, households=[row["household_id"]])
         return result.shown_to(policy)

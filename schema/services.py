@@ -206,7 +206,12 @@ class Repository(ServiceDeskStore, Protocol):
         """Upsert typed rows (`domain.rows`), in order."""
         ...
 
-    async def advance_referral(self, move: ReferralMove, scope: Scope) -> Row | None: ...
+    async def advance_referral(
+        self, move: ReferralMove, scope: Scope, from_status: str
+    ) -> Row | None:
+        """Move a referral out of `from_status`; None when it is no longer in it."""
+        ...
+
     async def file_change_request(self, row: ChangeRequest) -> Row: ...
     async def change_requests(
         self,

@@ -92,6 +92,7 @@ INPUT_LIMITS = InputLimits(
         "AssessmentInput.notes": 4_000,
         "ReferralInput.note": 1_000,
         "Mutation.advanceReferral(note:)": 1_000,
+        "Mutation.referOnward(note:)": 1_000,
         "Mutation.decideReviewPair(note:)": 1_000,
         "ChangeRequestInput.reason": 1_000,
     },

@@ -60,6 +60,19 @@ class Referral:
     created_at: datetime | None
     updated_at: datetime | None
     history: list[str]
+    onward_from: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The referral this one was referred onward from (`referOnward`); "
+        "null for a first referral.",
+    )
+    onward_to: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Referred onward: the referral it became (from its receiver to "
+        "`onwardOrganization`).",
+    )
+    onward_organization: str | None = strawberry.field(
+        default=None, description="Referred onward: the organization it went on to."
+    )
 
     @strawberry.field(
         description="Waiting (OPEN or RECEIVED) for the receiving organization longer "
@@ -74,7 +87,7 @@ class Referral:
     @strawberry.field(
         description="The statuses it may move to next: CANCELLED is the sender's "
         "move, the others the receiver's; DECLINED, COMPLETED and REFERRED_ONWARD "
-        "need a note."
+        "need a note. REFERRED_ONWARD is made with `referOnward`."
     )
     def next_statuses(self) -> list[ReferralStatus]:
         return [ReferralStatus(s) for s in sorted(TRANSITIONS.get(self.status, frozenset()))]
@@ -92,11 +105,18 @@ class Referral:
             created_at=_dt(row.get("created_at")),
             updated_at=_dt(row.get("updated_at")),
             history=list(row.get("history") or []),
+            onward_from=_id(row.get("onward_from")),
+            onward_to=_id(row.get("onward_to")),
+            onward_organization=row.get("onward_org"),
         )
 
     def shown_to(self, policy: Policy) -> Referral:
         """As the role may read it: identifiers someone wrote into the note masked."""
         return dataclasses.replace(self, note=mask_text(self.note, policy))
+
+
+def _id(value: object) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
 
 
 def _dt(value: object) -> datetime | None:

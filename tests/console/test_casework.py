@@ -116,6 +116,16 @@ def test_a_foundation_cannot_act_on_or_list_another_organizations_referral(
     assert moved == [{"id": sent["id"], "status": "DECLINED", "note": "di luar wilayah"}]
 
 
+ONWARD_OF = """{ referrals(first: 100) { edges { node {
+  id status note toOrganization fromOrganization onwardFrom onwardTo onwardOrganization } } } }"""
+
+
+def _onward_of(city: City, key: str, rid: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The referral `rid` as `key` reads it, and the referrals made onward from it."""
+    nodes = [e["node"] for e in city.graphql(key, ONWARD_OF)["data"]["referrals"]["edges"]]
+    return next(n for n in nodes if n["id"] == rid), [n for n in nodes if n["onwardFrom"] == rid]
+
+
 def test_referring_onward_sends_the_household_on_and_closes_the_referral(city: City) -> None:
     worker = city.key("social_worker")
     hid = _household(city, worker)["id"]
@@ -125,19 +135,31 @@ def test_referring_onward_sends_the_household_on_and_closes_the_referral(city: C
         with_purpose(c, "rujukan")
         inbox = c.get("/app/kotak-masuk")
         assert f'<option value="{second}">' in inbox.text  # the directory to pick from
-        form = {"csrf": csrf(inbox.text), "status": "REFERRED_ONWARD", "household": hid}
+        form = {"csrf": csrf(inbox.text), "status": "REFERRED_ONWARD"}
         r = c.post(f"/app/rujukan/{sent['id']}", data={**form, "note": "perlu layanan mata"})
         assert r.status_code == 400 and "Pilih organisasi penerima" in r.text
-        r = c.post(
-            f"/app/rujukan/{sent['id']}", data={**form, "to": second, "note": "layanan mata"}
-        )
+        assert _onward_of(city, worker, sent["id"])[1] == []  # nothing made by a refused form
+        onward_form = {**form, "to": second, "note": "layanan mata"}
+        r = c.post(f"/app/rujukan/{sent['id']}", data=onward_form)
         assert r.status_code == 303
+        # that one POST made the onward referral and closed this one
+        moved, made = _onward_of(city, worker, sent["id"])
+        assert [(m["fromOrganization"], m["toOrganization"], m["status"]) for m in made] == [
+            (first, second, "OPEN")
+        ]
+        assert (moved["status"], moved["onwardTo"], moved["onwardOrganization"]) == (
+            "REFERRED_ONWARD",
+            made[0]["id"],
+            second,
+        )
+        # the same form posted again (a double click, a reload): still that one referral
+        assert c.post(f"/app/rujukan/{sent['id']}", data=onward_form).status_code == 303
+        assert _onward_of(city, worker, sent["id"]) == (moved, made)
     with signed_in(city, city.key("foundation", second)) as c:
         with_purpose(c, "rujukan")
         inbox = c.get("/app/kotak-masuk").text
         assert f"/app/keluarga/{hid}" in inbox and f"dari {first}" in inbox
-    shown = city.graphql(worker, "{ referrals(first: 100) { edges { node { id status note } } } }")
-    moved = next(
-        e["node"] for e in shown["data"]["referrals"]["edges"] if e["node"]["id"] == sent["id"]
-    )
-    assert moved["status"] == "REFERRED_ONWARD" and second in moved["note"]
+        assert f"Lanjutan dari rujukan {sent['id']}" in inbox
+    with signed_in(city, worker, purpose=True) as c:
+        page = c.get(f"/app/keluarga/{hid}").text
+        assert f"Dirujuk lanjut ke {second} (sebagai rujukan {made[0]['id']})" in page

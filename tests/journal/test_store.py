@@ -108,6 +108,23 @@ def test_processes_appending_at_once_get_distinct_growing_numbers(store_backend:
         assert mine == [f"H-{worker_id}-{n}" for n in range(50)]
 
 
+def test_what_a_claim_makes_is_stored_with_it_and_only_when_it_wins(
+    store_backend: Store,
+) -> None:
+    journal = Journal(store_backend.database("journal"))
+    step = NewFact(kinds.REFERRAL_MOVED, subject="ref-1", key="ref-1:from:OPEN")
+    made = NewFact(kinds.REFERRAL_CREATED, subject="ref-2", key="ref-1:onward")
+    assert journal.claim(step, also=[made])
+    other = NewFact(kinds.REFERRAL_CREATED, subject="ref-3")
+    assert not journal.claim(step, also=[other])  # lost: what it would make is not stored
+    assert [(f.kind, f.subject) for f in journal.read()] == [
+        (kinds.REFERRAL_MOVED, "ref-1"),
+        (kinds.REFERRAL_CREATED, "ref-2"),
+    ]
+    found = journal.keyed("ref-1:onward")
+    assert found is not None and found.subject == "ref-2"
+
+
 def _claim(spec: StoreSpec, worker: int, results: Any) -> None:
     store = open_spec(spec)
     results.put(

@@ -188,3 +188,41 @@ async def test_the_graph_is_rebuilt_from_the_journal(api: Api, city_graph: Drive
     kept = {r["label"]: r["props"] for r in api_nodes()}
     assert kept["Assessment"]["notes"] == "NIK 3273010101900004 checked (edited)"
     assert kept["Referral"]["status"] == "COMPLETED"
+
+
+async def test_a_referral_referred_onward_is_rebuilt_with_its_link(
+    api: Api, city_graph: Driver
+) -> None:
+    made = await api.data(
+        """mutation { createReferral(referral: {householdId: "H2",
+        toOrganization: "YAY-A"}) { id } }""",
+        WORKER,
+    )
+    rid = made["createReferral"]["id"]
+    await api.data(
+        """mutation($id: ID!) { referOnward(id: $id, toOrganization: "YAY-B",
+        note: "eye care") { onward { id } } }""",
+        YAY_A,
+        id=rid,
+    )
+    links = """MATCH (r:Referral)-[:CONCERNS]->(:Household {household_id: 'H2'})
+      WHERE r.referral_id STARTS WITH 'ref-' RETURN r.referral_id AS id, r.status AS status,
+      r.onward_from AS onward_from, r.onward_to AS onward_to, r.onward_org AS onward_org,
+      [(r)-[:TO]->(o) | o.id] AS to ORDER BY id"""
+
+    def stored() -> list[dict[str, Any]]:
+        return [dict(r) for r in city_graph.execute_query(links).records]
+
+    written = stored()
+    assert sorted((r["status"], r["onward_org"]) for r in written) == [
+        ("OPEN", None),
+        ("REFERRED_ONWARD", "YAY-B"),
+    ]
+    city_graph.execute_query(
+        "MATCH (r:Referral) WHERE r.referral_id STARTS WITH 'ref-' DETACH DELETE r"
+    )
+    repo = api.services.repository
+    assert isinstance(repo, GraphRepository)
+    report = await replay_into(repo, journal_of(api))
+    assert report.rows["referrals"] == 2
+    assert stored() == written

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, YAY_B, Api, Principal
+
+from journal import kinds
 
 pytestmark = pytest.mark.anyio
 
@@ -213,15 +217,144 @@ async def test_the_receiver_answers_a_referral_and_says_why_or_what_came_of_it(a
     assert received["advanceReferral"]["history"] == ["OPEN", "RECEIVED"]
     bare = await api.run(MOVE, YAY_A, id=rid, s="DECLINED")
     assert bare.errors and bare.errors[0].extensions["field"] == "note"
-    onward = await api.data(MOVE, YAY_A, id=rid, s="REFERRED_ONWARD", note="to YAY-C: eye care")
-    assert onward["advanceReferral"] == {
-        "status": "REFERRED_ONWARD",
-        "note": "to YAY-C: eye care",
-        "history": ["OPEN", "RECEIVED", "REFERRED_ONWARD"],
+    # passing it on is referOnward's: it makes the onward referral with the move
+    two_step = await api.run(MOVE, YAY_A, id=rid, s="REFERRED_ONWARD", note="to YAY-B")
+    assert two_step.errors and "referOnward" in two_step.errors[0].message
+    declined = await api.data(MOVE, YAY_A, id=rid, s="DECLINED", note="outside our area")
+    assert declined["advanceReferral"] == {
+        "status": "DECLINED",
+        "note": "outside our area",
+        "history": ["OPEN", "RECEIVED", "DECLINED"],
     }
-    # passed on, it no longer opens the household to the receiver
+    # declined, it no longer opens the household to the receiver
     gone = await api.run('{ household(id: "H2") { id } }', YAY_A)
     assert gone.errors and gone.errors[0].extensions["code"] == "NOT_FOUND"
+
+
+ONWARD = """mutation($id: ID!, $to: String!, $note: String!) {
+  referOnward(id: $id, toOrganization: $to, note: $note) {
+    referral { id status note history onwardTo onwardOrganization }
+    onward { id householdId fromOrganization toOrganization status note onwardFrom } } }"""
+REFERRALS_OF = """query($hid: ID!) { household(id: $hid) { referrals {
+  id status fromOrganization toOrganization onwardFrom onwardTo onwardOrganization } } }"""
+
+
+async def _received_by_yay_a(api: Api, hid: str) -> str:
+    """A referral from Dinsos to YAY-A that YAY-A has received."""
+    made = await api.data(REFER, WORKER, r={"householdId": hid, "toOrganization": "YAY-A"})
+    rid = str(made["createReferral"]["id"])
+    await api.data(MOVE, YAY_A, id=rid, s="RECEIVED")
+    api.audit.events.clear()
+    return rid
+
+
+async def _referrals(api: Api, hid: str) -> list[dict[str, object]]:
+    return list((await api.data(REFERRALS_OF, ADMIN, hid=hid))["household"]["referrals"])
+
+
+async def test_referring_onward_makes_the_next_referral_and_closes_this_one_together(
+    api: Api,
+) -> None:
+    rid = await _received_by_yay_a(api, "H2")
+    out = (await api.data(ONWARD, YAY_A, id=rid, to="YAY-B", note="eye care"))["referOnward"]
+    onward = out["onward"]
+    assert out["referral"] == {
+        "id": rid,
+        "status": "REFERRED_ONWARD",
+        "note": "eye care",
+        "history": ["OPEN", "RECEIVED", "REFERRED_ONWARD"],
+        "onwardTo": onward["id"],
+        "onwardOrganization": "YAY-B",
+    }
+    assert onward == {
+        "id": onward["id"],
+        "householdId": "H2",
+        "fromOrganization": "YAY-A",
+        "toOrganization": "YAY-B",
+        "status": "OPEN",
+        "note": "eye care",
+        "onwardFrom": rid,
+    }
+    # the graph holds both, each naming the other
+    stored = {r["id"]: r for r in await _referrals(api, "H2")}
+    assert stored[rid]["status"] == "REFERRED_ONWARD"
+    assert (stored[rid]["onwardTo"], stored[rid]["onwardOrganization"]) == (onward["id"], "YAY-B")
+    assert stored[onward["id"]]["onwardFrom"] == rid and stored[onward["id"]]["status"] == "OPEN"
+    # journaled as one claim: the original's step out of RECEIVED, the onward referral with it
+    journal = api.services.journal
+    assert journal is not None
+    step, made = journal.keyed(f"{rid}:from:RECEIVED"), journal.keyed(f"{rid}:onward")
+    assert step is not None and made is not None
+    assert (step.kind, step.subject, step.payload["row"]["onward_to"]) == (
+        kinds.REFERRAL_MOVED,
+        rid,
+        onward["id"],
+    )
+    assert (made.kind, made.subject, made.payload["to_org"]) == (
+        kinds.REFERRAL_CREATED,
+        onward["id"],
+        "YAY-B",
+    )
+    # audited once, naming the household
+    writes = [e for e in api.audit.events if e.operation == "write:referOnward"]
+    assert [w.household_ids for w in writes] == [("H2",)]
+    # the next organization now sees the household; the one that passed it on does not
+    assert (await api.data('{ household(id: "H2") { id } }', YAY_B))["household"]["id"] == "H2"
+    gone = await api.run('{ household(id: "H2") { id } }', YAY_A)
+    assert gone.errors and gone.errors[0].extensions["code"] == "NOT_FOUND"
+    # referred onward once: it cannot be referred onward (or moved) again
+    again = await api.run(ONWARD, YAY_A, id=rid, to="DINSOS", note="eye care")
+    assert again.errors and again.errors[0].extensions["field"] == "status"
+
+
+async def test_who_may_not_move_a_referral_cannot_refer_it_onward_and_nothing_is_made(
+    api: Api,
+) -> None:
+    sent = await api.data(REFER, YAY_A, r={"householdId": "H1", "toOrganization": "YAY-B"})
+    rid = sent["createReferral"]["id"]
+    before = await _referrals(api, "H1")
+    # the sender does not pass on its own referral for the receiver; an analyst writes nothing
+    for who in (YAY_A, ANALYST):
+        refused = await api.run(ONWARD, who, id=rid, to="DINSOS", note="eye care")
+        assert refused.errors and refused.errors[0].extensions["code"] == "FORBIDDEN"
+    assert await _referrals(api, "H1") == before
+    journal = api.services.journal
+    assert journal is not None and journal.keyed(f"{rid}:onward") is None
+    assert not [e for e in api.audit.events if e.operation == "write:referOnward"]
+
+
+async def test_a_referral_is_referred_onward_once_however_often_or_concurrently_asked(
+    api: Api,
+) -> None:
+    # the same form submitted twice at once: one onward referral, both answered with it
+    rid = await _received_by_yay_a(api, "H2")
+    twice = await asyncio.gather(
+        *(api.run(ONWARD, YAY_A, id=rid, to="YAY-B", note="eye care") for _ in range(2))
+    )
+    assert [r.errors for r in twice] == [None, None]
+    made = {r.data["referOnward"]["onward"]["id"] for r in twice if r.data}
+    onward = [r for r in await _referrals(api, "H2") if r["onwardFrom"] == rid]
+    assert [r["id"] for r in onward] == sorted(made) and len(made) == 1
+    # and once more later (the browser's back button): still that one
+    later = await api.data(ONWARD, YAY_A, id=rid, to="YAY-B", note="eye care")
+    assert later["referOnward"]["onward"]["id"] in made
+    # moves racing out of one status (each closing it): one wins, the others are refused
+    rid = await _received_by_yay_a(api, "H2")
+    raced = await asyncio.gather(
+        api.run(ONWARD, YAY_A, id=rid, to="YAY-B", note="eye care"),
+        api.run(ONWARD, YAY_A, id=rid, to="DINSOS", note="needs a visit"),
+        api.run(MOVE, YAY_A, id=rid, s="DECLINED", note="no capacity"),
+    )
+    won = [r for r in raced if r.errors is None]
+    assert len(won) == 1
+    assert {r.errors[0].extensions["code"] for r in raced if r.errors} == {"BAD_USER_INPUT"}
+    onward = [r for r in await _referrals(api, "H2") if r["onwardFrom"] == rid]
+    (shown,) = [r for r in await _referrals(api, "H2") if r["id"] == rid]
+    if won[0].data and "referOnward" in won[0].data:
+        assert [r["id"] for r in onward] == [shown["onwardTo"]]
+        assert shown["status"] == "REFERRED_ONWARD"
+    else:
+        assert onward == [] and shown["status"] == "DECLINED"
 
 
 ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) {

@@ -77,6 +77,60 @@ async def test_referrals_for_organization(api: Api) -> None:
     }
 
 
+async def test_referring_onward_is_published_to_both_receivers_followers(api: Api) -> None:
+    """The sender is told its referral went onward, the next receiver of the
+    referral made for it: as the other referral moves are published."""
+    made = await api.data(
+        """mutation { createReferral(referral: {householdId: "H2",
+        toOrganization: "YAY-A"}) { id } }""",
+        WORKER,
+    )
+    rid = made["createReferral"]["id"]
+    fields = "id status fromOrganization toOrganization onwardFrom onwardTo"
+    streams = [
+        await _subscribe(
+            api,
+            f'subscription {{ referralsForOrganization(organization: "{org}") {{ {fields} }} }}',
+            who,
+            REFERRALS_TOPIC,
+        )
+        for org, who in (("DINSOS", ADMIN), ("YAY-B", YAY_B))
+    ]
+    pending = [asyncio.ensure_future(s.__anext__()) for s in streams]
+    for _ in range(100):
+        if api.services.pubsub.subscribers(REFERRALS_TOPIC) == len(streams):
+            break
+        await asyncio.sleep(0.01)
+    out = await api.data(
+        """mutation($id: ID!) { referOnward(id: $id, toOrganization: "YAY-B",
+        note: "eye care") { onward { id } } }""",
+        YAY_A,
+        id=rid,
+    )
+    onward = out["referOnward"]["onward"]["id"]
+    told = [(await asyncio.wait_for(p, 5)).data["referralsForOrganization"] for p in pending]
+    for stream in streams:
+        await stream.aclose()
+    assert told == [
+        {
+            "id": rid,
+            "status": "REFERRED_ONWARD",
+            "fromOrganization": "DINSOS",
+            "toOrganization": "YAY-A",
+            "onwardFrom": None,
+            "onwardTo": onward,
+        },
+        {
+            "id": onward,
+            "status": "OPEN",
+            "fromOrganization": "YAY-A",
+            "toOrganization": "YAY-B",
+            "onwardFrom": rid,
+            "onwardTo": None,
+        },
+    ]
+
+
 async def test_subscriptions_are_scoped(api: Api) -> None:
     other = await api.schema.subscribe(
         'subscription { referralsForOrganization(organization: "YAY-B") { status } }',
