@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from hub.dci.envelope import DciRefusal
 from hub.dci.search import MAX_ITEMS, OPERATIONS, SearchUnavailable, run_search
-from hub.dci.service import DciCall, DciService, Refused, new_id
+from hub.dci.service import DciCall, DciService, Refused, log_refusal, new_id
 from hub.dci.subscribe_api import subscribe_routes
 from hub.dci.transactions import Deliveries, Transaction, Transactions, without_records
 from hub.security import Principal
@@ -141,7 +141,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
     async def sync_search(request: Request) -> Response:
         try:
             call = await dci.receive(request, SYNC_SEARCH, sync_action="on-search")
-            _check_count(dci, call, "on-search")
+            _check_count(dci, request, call, "on-search")
         except Refused as refused:
             return refused.response
         correlation_id = new_id()
@@ -174,7 +174,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
     async def async_search(request: Request) -> Response:
         try:
             call = await dci.receive(request, SEARCH)
-            _check_count(dci, call, None)
+            _check_count(dci, request, call, None)
             callback = callback_for(call, ON_SEARCH)
         except Refused as refused:
             return refused.response
@@ -256,23 +256,27 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
     ]
 
 
-def _check_count(dci: DciService, call: DciCall, sync_action: str | None) -> None:
-    """At most MAX_ITEMS searches a message, each charged to the rate limit."""
+def _check_count(dci: DciService, request: Request, call: DciCall, sync_action: str | None) -> None:
+    """At most MAX_ITEMS searches a message, each charged to the rate limit;
+    a refusal logged as `receive` logs its own (`log_refusal`), which it
+    cannot: it comes after `receive` returned."""
     items = call.message.get("search_request") or []
-    if len(items) > MAX_ITEMS:
-        raise Refused(
-            dci.reject(
-                sync_action,
-                call.header,
+    try:
+        if len(items) > MAX_ITEMS:
+            raise dci.refused(
                 DciRefusal(
                     "err.request.bad",
                     f"rjct.total_count.limit_exceeded: at most {MAX_ITEMS} searches a message",
                     400,
                 ),
+                sync_action,
+                call.header,
                 "rjct.total_count.limit_exceeded",
             )
-        )
-    dci.charge_items(call, len(items), sync_action)  # one token per search, not per message
+        dci.charge_items(call, len(items), sync_action)  # one token per search, not per message
+    except Refused as refused:
+        log_refusal(request, call.path, call.header, refused.code)
+        raise
 
 
 def _references(message: Mapping[str, Any]) -> list[str]:

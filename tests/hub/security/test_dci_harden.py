@@ -16,6 +16,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dcireceiver import receiving
+from starlette.requests import Request
 
 from hub.dci.envelope import (
     CLOCK_SKEW_S,
@@ -194,9 +195,12 @@ async def test_production_never_sends_to_an_http_callback(tmp_path: Path) -> Non
 # --- the rate limit counts searches, not messages -----------------------------
 
 
-def test_each_search_item_costs_one_token(tmp_path: Path) -> None:
+def test_each_search_item_costs_one_token(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A bucket of 10: with one token a message, a partner would run 10 messages
-    of 4 searches (40 searches) at once; with one a search, two messages (8)."""
+    of 4 searches (40 searches) at once; with one a search, two messages (8).
+    Refused after `receive` returned (over the limit by its items, or too many
+    items), a message is logged as `receive` logs its refusals: one WARNING line
+    on `hub.dci` with path, claimed sender, code and client, never the message."""
     with SecurityDB(tmp_path / "security.sqlite") as sec:
         settings = Settings(home=tmp_path)
         limiter = RateLimiter(RateLimit(rate=0.001, burst=10))
@@ -208,14 +212,16 @@ def test_each_search_item_costs_one_token(tmp_path: Path) -> None:
         )
         principal = Principal("system:spmis", "dinkes", sender.role, "jwt")
         items = [{"reference_id": f"r-{i}"} for i in range(4)]
+        request = Request({"type": "http", "headers": [], "client": ("10.0.0.7", 40000)})
+        claimed = "spmis" + "x" * 100  # as the header claims it: quoted and cut
         call = DciCall(
-            SYNC_SEARCH, {}, {"sender_id": "spmis"}, {"search_request": items}, sender,
+            SYNC_SEARCH, {}, {"sender_id": claimed}, {"search_request": items}, sender,
             principal, SignatureParts("spmis", sender.key_id, "ed25519", 0, 0, "", b""),
         )  # fmt: skip
 
         def message() -> None:  # as a message is received: its token, then its items'
             dci.charge(principal, 1, "on-search", call.header)
-            _check_count(dci, call, "on-search")
+            _check_count(dci, request, call, "on-search")
 
         message()
         message()
@@ -223,9 +229,20 @@ def test_each_search_item_costs_one_token(tmp_path: Path) -> None:
             message()
         assert refused.value.response.status_code == 429
         assert b"Too many requests" in bytes(refused.value.response.body)
+        with pytest.raises(Refused) as refused:  # too many items: refused before any charge
+            _check_count(dci, request, replace(call, message={"search_request": items * 6}), None)
+        assert refused.value.response.status_code == 400
+        logged = [r for r in caplog.records if r.name == "hub.dci"]
+        assert [r.levelname for r in logged] == ["WARNING", "WARNING"]
+        assert [r.getMessage() for r in logged] == [
+            f"DCI request refused: path={SYNC_SEARCH} sender_id={claimed[:64]!r} code={code}"
+            " client=10.0.0.7"
+            for code in ("err.request.too_many_requests", "rjct.total_count.limit_exceeded")
+        ]
+        assert "r-0" not in caplog.text and "Too many" not in caplog.text
         # a message of more searches than the bucket holds still runs when it is full
         big = replace(call, message={"search_request": [*items, *items, *items]})
         fresh = RateLimiter(RateLimit(rate=0.001, burst=10))
         dci.limiter = fresh
-        _check_count(dci, big, "on-search")
+        _check_count(dci, request, big, "on-search")
         assert fresh.try_acquire(principal.rate_limit_key) > 0
