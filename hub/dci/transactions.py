@@ -13,7 +13,8 @@ store do not both send it: the claim is one conditional `UPDATE ... RETURNING`
 (PostgreSQL re-checks a row's lease once the other claimer's update commits;
 SQLite runs one writer at a time), and the outcome of an attempt (delivered,
 or failed and when to retry) is read and written under the row's lock. Each
-claim increments the row's `lease_token` (a fencing token) and every outcome
+claim increments the row's `lease_token` (a fencing token, hub.dci.lease, the
+notify pump's rule too) and every outcome
 is written only while the token is still the claimer's: a worker whose lease
 ran out (a search or a callback slower than `LEASE_S`) and whose row another
 worker claimed since writes nothing, and says so in the log.
@@ -38,6 +39,7 @@ from typing import Any
 import httpx
 
 from hub.dci.callbacks import Sent, Signer, pause_after, post_signed
+from hub.dci.lease import TOKEN, TOKEN_DDL, Fence, add_columns
 from hub.dci.senders import SenderRegistry
 from hub.security.db import SecurityDB
 from store import Schema
@@ -89,7 +91,9 @@ _COLUMNS = (
     "lease_token"
 )
 #: columns added after the table was first made: name -> DDL
-_LATER = {"lease_token": "INTEGER NOT NULL DEFAULT 0"}
+_LATER = {TOKEN: TOKEN_DDL}
+#: the claims' fencing token (hub.dci.lease)
+_FENCE = Fence("dci_transactions", "correlation_id", "DCI transaction")
 
 
 def _stamp(at: datetime | None = None) -> str:
@@ -165,18 +169,8 @@ class Transactions:
         #: how long a claim holds a transaction before another worker may take it
         self.lease = timedelta(seconds=lease_s)
         db.database.apply(TABLES)
-        self._add_columns()
+        add_columns(db, "dci_transactions", _LATER)
         self._index_references()
-
-    def _add_columns(self) -> None:
-        """Columns of later versions, added once (under a lock: servers start at once)."""
-        if not set(_LATER) - self.db.database.columns("dci_transactions"):
-            return
-        with self.db.write(lock="dci-transactions:columns") as con:
-            have = self.db.database.columns("dci_transactions")
-            for column, ddl in _LATER.items():
-                if column not in have:
-                    con.execute(f"ALTER TABLE dci_transactions ADD COLUMN {column} {ddl}")
 
     def _index_references(self) -> None:
         """Index the reference ids of searches stored before the index was
@@ -316,30 +310,13 @@ class Transactions:
             ).fetchall()
         return _row(rows[0]) if rows else None
 
-    @staticmethod
-    def _stale(con: Any, correlation_id: str, token: int, outcome: str) -> bool:
-        """Whether `token` lost the row to a later claim (logged: its outcome is not written)."""
-        found = con.execute(
-            "SELECT lease_token FROM dci_transactions WHERE correlation_id = ?", (correlation_id,)
-        ).fetchone()
-        if found is not None and int(found[0]) == token:
-            return False
-        _log.warning(
-            "DCI transaction %s: %s not written, the worker's lease %s was taken over (now %s)",
-            correlation_id,
-            outcome,
-            token,
-            None if found is None else found[0],
-        )
-        return True
-
     def answered(
         self, correlation_id: str, status: str, answer: Mapping[str, Any], token: int
     ) -> bool:
         """Keep the answer of a claimed transaction; False (nothing written) when
         `token` is not its lease's any more."""
         with self.db.write(lock=_lock(correlation_id)) as con:
-            if self._stale(con, correlation_id, token, "the answer"):
+            if _FENCE.taken_over(con, correlation_id, token, "the answer"):
                 return False
             con.execute(
                 "UPDATE dci_transactions SET status = ?, answer = ?, updated_at = ? "
@@ -351,7 +328,7 @@ class Transactions:
     def delivered(self, correlation_id: str, token: int) -> bool:
         now = _stamp()
         with self.db.write(lock=_lock(correlation_id)) as con:
-            if self._stale(con, correlation_id, token, "delivered"):
+            if _FENCE.taken_over(con, correlation_id, token, "delivered"):
                 return False
             found = con.execute(
                 "SELECT answer FROM dci_transactions WHERE correlation_id = ?", (correlation_id,)
@@ -371,7 +348,7 @@ class Transactions:
         drop the records: households nobody will receive are not kept). False
         (nothing written) when `token` is not the lease's any more."""
         with self.db.write(lock=_lock(correlation_id)) as con:
-            if self._stale(con, correlation_id, token, "a failed attempt"):
+            if _FENCE.taken_over(con, correlation_id, token, "a failed attempt"):
                 return False
             found = con.execute(
                 "SELECT attempts, answer FROM dci_transactions WHERE correlation_id = ?",
@@ -406,7 +383,7 @@ class Transactions:
         False (nothing written) when `token` is not the lease's any more."""
         now = _stamp()
         with self.db.write(lock=_lock(correlation_id)) as con:
-            if self._stale(con, correlation_id, token, "withdrawn"):
+            if _FENCE.taken_over(con, correlation_id, token, "withdrawn"):
                 return False
             found = con.execute(
                 "SELECT answer FROM dci_transactions WHERE correlation_id = ?",
