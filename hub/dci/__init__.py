@@ -7,6 +7,8 @@
   message id) and how it answers;
 - `search`: a `SearchRequest` run as the sender through the hub's GraphQL;
 - `transactions`: accepted requests and their durable, retried callbacks;
+- `callbacks`: the one signed POST of every callback; `lease`: the fencing token
+  of the workers' leases (deliveries and notify);
 - `subscribe`, `subscribe_api`: subscriptions, the notify pump, `/registry/subscribe`
   and `/registry/unsubscribe`;
 - `routes`: the Starlette routes `hub.app` mounts; `cli`: `hub dci ...`.

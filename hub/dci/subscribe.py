@@ -22,7 +22,11 @@ PostgreSQL every server shares) is one
 purpose it stated and a journal cursor, the journal's head when it subscribed
 (only what happens from then on is told). The pump (`NotifyPump`, one per server
 process) claims each due subscription with a lease (so two processes never post
-one batch twice), reads the facts after its cursor, keeps those the sender may
+one batch twice) and a fencing token (hub.dci.lease: a pump whose lease ran out
+and was claimed since does not post, and writes no cursor or failure; a round
+that outlives its lease leaves its remaining subscriptions to the next claim;
+before posting, the pump renews the lease for the audit and the POST), reads
+the facts after its cursor, keeps those the sender may
 see (`schema.feed.visible` as the sender's principal: the graph's VISIBLE rule,
 special categories, complaints) and those in its filter's area, audits them as
 reads by the sender (`read:dci.notify`, with its purpose) and POSTs them, signed
@@ -59,6 +63,7 @@ from hub.dci.criteria import (
     criteria_of,
     row_matches,
 )
+from hub.dci.lease import TOKEN, TOKEN_DDL, Fence, add_columns
 from hub.dci.senders import Sender
 from hub.dci.service import DciService
 from hub.security.db import SecurityDB
@@ -108,15 +113,20 @@ TABLES: Final[Schema] = (
         lease_until    TEXT,
         last_error     TEXT,
         delivered      INTEGER NOT NULL DEFAULT 0,
-        delivered_at   TEXT
+        delivered_at   TEXT,
+        lease_token    INTEGER NOT NULL DEFAULT 0
     )""",
     "CREATE INDEX IF NOT EXISTS dci_subscriptions_sender ON dci_subscriptions (sender_id)",
 )
 _COLUMNS: Final = (
     "code, sender_id, subject, transaction_id, reference_id, event_type, filter, record_type,"
     " purpose, cursor, created_at, ended_at, attempts, next_at, lease_until, last_error, delivered,"
-    " delivered_at"
+    " delivered_at, lease_token"
 )
+#: columns added after the table was first made: name -> DDL
+_LATER: Final = {TOKEN: TOKEN_DDL}
+#: the claims' fencing token (hub.dci.lease)
+_FENCE: Final = Fence("dci_subscriptions", "code", "DCI subscription")
 
 
 class SubscribeRefusal(Exception):
@@ -191,6 +201,8 @@ class Subscription:
     last_error: str | None = None
     delivered: int = 0
     delivered_at: str | None = None
+    lease_token: int = 0
+    """the last claim's fencing token: a claimer writes only while it is current"""
 
     @property
     def active(self) -> bool:
@@ -218,11 +230,18 @@ def _row(row: Sequence[Any]) -> Subscription:
         last_error=row[15],
         delivered=int(row[16]),
         delivered_at=row[17],
+        lease_token=int(row[18]),
     )
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _lapsed(subscription: Subscription) -> bool:
+    """Whether the lease a claim gave `subscription` has run out."""
+    until = subscription.lease_until
+    return until is None or datetime.fromisoformat(until) <= _now()
 
 
 #: what the pumps' claims serialise on: one pump at a time picks the due ones
@@ -247,6 +266,7 @@ class Subscriptions:
     def __init__(self, db: SecurityDB) -> None:
         self.db = db
         db.database.apply(TABLES)
+        add_columns(db, "dci_subscriptions", _LATER)
 
     def add(
         self,
@@ -334,41 +354,64 @@ class Subscriptions:
 
     def claim(self, lease: timedelta, limit: int = 20) -> list[Subscription]:
         """Take the active subscriptions due now (not retrying later, not leased
-        by a live claim) for one round of the pump. Read, then leased, under
-        one lock: two servers' pumps never take the same subscription."""
-        now = _now()
+        by a live claim) for one round of the pump, each with a new `lease_token`
+        (hub.dci.lease). Picked under one lock, and leased by an UPDATE that
+        re-checks the lease: two servers' pumps never take the same subscription."""
+        moment = _now()
+        now = moment.isoformat()
+        due = (
+            "ended_at IS NULL AND (next_at IS NULL OR next_at <= ?)"
+            " AND (lease_until IS NULL OR lease_until < ?)"
+        )
         with self.db.write(lock=_CLAIMS) as con:
-            rows = con.execute(
-                f"SELECT {_COLUMNS} FROM dci_subscriptions WHERE ended_at IS NULL"
-                " AND (next_at IS NULL OR next_at <= ?)"
-                " AND (lease_until IS NULL OR lease_until < ?) ORDER BY code LIMIT ?",
-                (now.isoformat(), now.isoformat(), limit),
+            rows = con.execute(  # all fetched: the statement is done before COMMIT
+                "UPDATE dci_subscriptions SET lease_until = ?, lease_token = lease_token + 1"
+                f" WHERE {due} AND code IN (SELECT code FROM dci_subscriptions WHERE {due}"
+                f" ORDER BY code LIMIT ?) RETURNING {_COLUMNS}",
+                ((moment + lease).isoformat(), now, now, now, now, limit),
             ).fetchall()
-            until = (now + lease).isoformat()
-            con.executemany(
-                "UPDATE dci_subscriptions SET lease_until = ? WHERE code = ?",
-                [(until, r[0]) for r in rows],
-            )
-        return [_row(r) for r in rows]
+        return sorted((_row(r) for r in rows), key=lambda s: s.code)
 
-    def advanced(self, code: str, cursor: int, delivered: int) -> None:
-        """A batch done (sent, or nothing in it to send): the cursor moves past it."""
+    def renew(self, code: str, lease: timedelta, *, token: int) -> bool:
+        """Hold the subscription for `lease` from now, before posting to the
+        partner; False (nothing written, logged) when a later claim took it."""
+        with self.db.write(lock=_subscription_lock(code)) as con:
+            if _FENCE.taken_over(con, code, token, "the lease's renewal (and so the post)"):
+                return False
+            con.execute(
+                "UPDATE dci_subscriptions SET lease_until = ? WHERE code = ? AND lease_token = ?",
+                ((_now() + lease).isoformat(), code, token),
+            )
+        return True
+
+    def advanced(self, code: str, cursor: int, delivered: int, *, token: int) -> bool:
+        """A batch done (sent, or nothing in it to send): the cursor moves past
+        it. False (nothing written, logged) when `token` is not the lease's any more."""
         stamp = _now().isoformat()
-        with self.db.write() as con:
+        with self.db.write(lock=_subscription_lock(code)) as con:
+            if _FENCE.taken_over(con, code, token, "the cursor"):
+                return False
             con.execute(
                 "UPDATE dci_subscriptions SET cursor = CASE WHEN cursor > ? THEN cursor ELSE ? END,"
                 " lease_until = NULL,"
                 " attempts = CASE WHEN ? > 0 THEN 0 ELSE attempts END,"
                 " next_at = NULL, last_error = CASE WHEN ? > 0 THEN NULL ELSE last_error END,"
                 " delivered = delivered + ?,"
-                " delivered_at = CASE WHEN ? > 0 THEN ? ELSE delivered_at END WHERE code = ?",
-                (cursor, cursor, delivered, delivered, delivered, delivered, stamp, code),
+                " delivered_at = CASE WHEN ? > 0 THEN ? ELSE delivered_at END"
+                " WHERE code = ? AND lease_token = ?",
+                (cursor, cursor, delivered, delivered, delivered, delivered, stamp, code, token),
             )
+        return True
 
-    def failed(self, code: str, error: str, retry_at: datetime | None = None) -> None:
+    def failed(
+        self, code: str, error: str, retry_at: datetime | None = None, *, token: int
+    ) -> bool:
         """One more failed attempt: due again at `retry_at`, by default after
-        the callbacks' pause for this many failures in a row (hub.dci.callbacks)."""
+        the callbacks' pause for this many failures in a row (hub.dci.callbacks).
+        False (nothing written, logged) when `token` is not the lease's any more."""
         with self.db.write(lock=_subscription_lock(code)) as con:
+            if _FENCE.taken_over(con, code, token, "a failed attempt"):
+                return False
             found = con.execute(
                 "SELECT attempts FROM dci_subscriptions WHERE code = ?", (code,)
             ).fetchone()
@@ -376,13 +419,23 @@ class Subscriptions:
             at = retry_at or _now() + timedelta(seconds=pause_after(attempts))
             con.execute(
                 "UPDATE dci_subscriptions SET attempts = ?, last_error = ?,"
-                " next_at = ?, lease_until = NULL WHERE code = ?",
-                (attempts, error[:500], at.isoformat(), code),
+                " next_at = ?, lease_until = NULL WHERE code = ? AND lease_token = ?",
+                (attempts, error[:500], at.isoformat(), code, token),
             )
+        return True
 
-    def release(self, code: str) -> None:
-        with self.db.write() as con:
-            con.execute("UPDATE dci_subscriptions SET lease_until = NULL WHERE code = ?", (code,))
+    def release(self, code: str, *, token: int) -> bool:
+        """Nothing to send now: free for the next claim. False (nothing written,
+        logged) when `token` is not the lease's any more."""
+        with self.db.write(lock=_subscription_lock(code)) as con:
+            if _FENCE.taken_over(con, code, token, "the release"):
+                return False
+            con.execute(
+                "UPDATE dci_subscriptions SET lease_until = NULL"
+                " WHERE code = ? AND lease_token = ?",
+                (code, token),
+            )
+        return True
 
 
 # --- envelopes ------------------------------------------------------------------
@@ -487,7 +540,16 @@ class NotifyPump:
             client = self._client
             if client is None:  # a round run on its own (not by `run`)
                 client = await stack.enter_async_context(httpx.AsyncClient())
-            for subscription in claimed:
+            for n, subscription in enumerate(claimed):
+                # past the first, a slow round's lease may have run out: the rest may be
+                # another server's now (the first is checked when it renews, before posting)
+                if n and _lapsed(subscription):
+                    log.info(
+                        "DCI notify: the lease ran out before %d subscriptions' turn"
+                        " (left for the next claim)",
+                        len(claimed) - n,
+                    )
+                    break
                 try:
                     sent += await self._one(client, subscription)
                 except Exception as exc:
@@ -509,8 +571,9 @@ class NotifyPump:
         context: Context = self.dci.context(principal, subscription.purpose)
         journal = journal_of(context)
         facts = await asyncio.to_thread(journal.read, subscription.cursor, self.batch, kinds=KINDS)
+        token = subscription.lease_token  # every write below holds only while it does
         if not facts:
-            await asyncio.to_thread(self.subscriptions.release, subscription.code)
+            await asyncio.to_thread(self.subscriptions.release, subscription.code, token=token)
             return 0
         last = facts[-1].seq
         wanted = [f for f in facts if subscription.event_type in events_of(f)]
@@ -518,7 +581,15 @@ class NotifyPump:
         if shown and subscription.area:
             shown = await self._in_filter(context, subscription.area, shown)
         if not shown:
-            await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, 0)
+            await asyncio.to_thread(
+                self.subscriptions.advanced, subscription.code, last, 0, token=token
+            )
+            return 0
+        # held for the audit and the post (a POST's timeout is well within a lease):
+        # not when another server claimed it since, which sends this batch itself
+        if not await asyncio.to_thread(
+            self.subscriptions.renew, subscription.code, self.lease, token=token
+        ):
             return 0
         await self._audit(context, subscription, shown)  # never shown without a record of it
         header = self.dci.callback_header(
@@ -535,7 +606,9 @@ class NotifyPump:
         if not sent.ok:
             await self._retry(subscription, sent.error or sent.refused or "not sent")
             return 0
-        await asyncio.to_thread(self.subscriptions.advanced, subscription.code, last, len(shown))
+        await asyncio.to_thread(
+            self.subscriptions.advanced, subscription.code, last, len(shown), token=token
+        )
         return len(shown)
 
     @staticmethod
@@ -585,7 +658,9 @@ class NotifyPump:
         )
 
     async def _retry(self, subscription: Subscription, error: str) -> None:
-        await asyncio.to_thread(self.subscriptions.failed, subscription.code, error)
+        await asyncio.to_thread(
+            self.subscriptions.failed, subscription.code, error, token=subscription.lease_token
+        )
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import queue
 import shutil
 import sqlite3
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dcireceiver import receiving
 from generated_city import GeneratedCity, busiest_foundation, serve
 from jwtissuer import ISSUER, Issuer
+from starlette.routing import Route
 
 from connectors import ingest, load_configs
 from hub import pipeline
@@ -47,6 +49,7 @@ from hub.dci.subscribe import (
     NEW_MEMBER,
     RECORD_TYPE,
     REGISTER,
+    NotifyPump,
     SubscribeRefusal,
     Subscriptions,
     area_filter,
@@ -415,6 +418,105 @@ async def test_a_bad_signature_and_an_unknown_sender_are_refused(
         assert len(Subscriptions(db).of_sender(SENDER)) == before  # nothing was subscribed
     finally:
         db.close()
+
+
+async def test_a_pump_whose_lease_ran_out_does_not_post_what_another_server_took(
+    city: GeneratedCity,
+    partner: tuple[Settings, Issuer, Ed25519PrivateKey, str],
+    receiver: Arrivals,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Pump A claims two subscriptions and is slow past its lease on the first
+    (here: its filter's graph read); pump B, another server (its own connections
+    to the store), claims both then and delivers them. A learns before posting
+    that the first was taken over: no post, no audit, nothing written, said on
+    `hub.dci`; it leaves the second, its lease gone, untouched. The partner
+    gets each batch once, from B."""
+    settings, _, _, organization = partner
+    (seen, _, _), _ = households(city, organization)
+    [place] = city.cypher(
+        "MATCH (h:Household {household_id: $h}) RETURN h.kelurahan_code AS k", h=seen
+    )
+    purpose = "social_assistance: lease test"
+    caplog.set_level(logging.INFO, "hub.dci")
+    async with serve(replace(city, settings=settings), {}) as hub:
+        [api] = {
+            r.endpoint.__self__
+            for r in hub.app.routes
+            if isinstance(r, Route) and r.path == SUBSCRIBE  # the app's SubscribeApi
+        }
+        await api.dci.stop()  # the app's own pump rests: the test runs A and B
+        theirs = NotifyPump(api.subscriptions, api.dci)
+        lapsed: list[str] = []
+
+        class SlowPump(NotifyPump):
+            @staticmethod
+            async def _in_filter(context: Any, area: Any, facts: Any) -> list[Fact]:
+                if not lapsed:
+                    await asyncio.sleep(0.05)  # A's lease of 10 ms runs out
+                    lapsed.append("once")
+                    assert await theirs.round() == 2  # B takes and delivers both
+                return await NotifyPump._in_filter(context, area, facts)
+
+        journal = Journal.at_home(settings.home)
+        mine = SecurityDB.from_settings(settings)
+        try:
+            codes = [
+                api.subscriptions.add(
+                    SENDER, "sys:partner", "txn-lease", f"ref-{n}", REGISTER,
+                    {"kelurahan_code": [place["k"], f"none-{n}"]},
+                    RECORD_TYPE, purpose, journal.head(),
+                ).code
+                for n in (1, 2)
+            ]  # fmt: skip
+            journal.append(
+                [
+                    NewFact(
+                        kinds.HOUSEHOLD_REGISTERED,
+                        {"household_id": seen, "members": 1},
+                        household_ids=(seen,),
+                        subject=seen,
+                        key=f"dci-lease-test:{uuid.uuid4().hex}",
+                    )
+                ]
+            )
+            while not receiver.receiver.got.empty():  # what earlier tests left
+                receiver.got.append(receiver.receiver.next(timeout=1))
+            before = len(receiver.got)
+            pump = SlowPump(Subscriptions(mine), api.dci, lease_s=0.01)
+            assert await pump.round() == 0  # A sent nothing
+            while not receiver.receiver.got.empty():
+                receiver.got.append(receiver.receiver.next(timeout=1))
+            posted = [
+                item["data"]["reg_records"]["subscription_code"]
+                for path, body in receiver.got[before:]
+                if path.endswith(NOTIFY)
+                for item in checked_callback(settings, NOTIFY, body)["notify_event"]
+            ]
+            assert sorted(posted) == sorted(codes)  # each once, by B
+            first, second = sorted(codes)
+            for code in codes:
+                row = api.subscriptions.get(code)
+                assert row is not None and (row.delivered, row.attempts) == (1, 0)
+                assert row.lease_token == 2 and row.cursor == journal.head()
+            assert (
+                f"DCI subscription {first}: the lease's renewal (and so the post) not written,"
+                " the worker's lease 1 was taken over (now 2)" in caplog.text
+            )
+            assert second not in caplog.text  # not even read by A: its lease was gone
+            assert "the lease ran out before 1 subscriptions' turn" in caplog.text
+        finally:
+            mine.close()
+            journal.close()
+    audit = sqlite3.connect(settings.home / "security.sqlite")
+    try:
+        [(audited,)] = audit.execute(
+            "SELECT count(*) FROM audit_log WHERE operation = 'read:dci.notify'"
+            " AND purpose LIKE '%lease test%'"
+        ).fetchall()
+    finally:
+        audit.close()
+    assert audited == 2  # B's two posts; A audited nothing it did not send
 
 
 def _fact(kind: str, payload: dict[str, Any]) -> Fact:

@@ -79,7 +79,9 @@ async def test_the_pump_and_the_worker_wait_the_same_after_a_failure(db: Securit
         held = store.claim("c-1")
         assert held is not None
         store.failed("c-1", "HTTP 500", held.lease_token)
-        subscriptions.failed(made.code, "HTTP 500")
+        last = subscriptions.get(made.code)
+        assert last is not None  # failed as its last claimer, whose token it still holds
+        assert subscriptions.failed(made.code, "HTTP 500", token=last.lease_token)
         after = datetime.now(UTC)
         sub = subscriptions.get(made.code)
         assert sub is not None and sub.next_at is not None and sub.attempts == failures

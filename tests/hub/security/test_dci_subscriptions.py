@@ -7,6 +7,7 @@ ended one is never claimed again."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,14 +36,16 @@ def test_two_servers_share_subscriptions_and_never_claim_one_twice(
             )
         assert again.value.code == "rjct.event.already_subscribed"
 
-        assert [s.code for s in two.claim(LEASE)] == [made.code]
+        [held] = two.claim(LEASE)
+        assert held.code == made.code
         assert one.claim(LEASE) == []  # leased by the other server
-        two.advanced(made.code, 57, delivered=3)
+        assert two.advanced(made.code, 57, 3, token=held.lease_token)
         after = one.get(made.code)
         assert after is not None and (after.cursor, after.delivered) == (57, 3)
 
         [claimed] = one.claim(LEASE)
-        one.failed(claimed.code, "HTTP 500", datetime.now(UTC) + timedelta(hours=1))
+        hour = datetime.now(UTC) + timedelta(hours=1)
+        assert one.failed(claimed.code, "HTTP 500", hour, token=claimed.lease_token)
         assert two.claim(LEASE) == []  # not due before its retry
         failed = two.get(made.code)
         assert failed is not None and (failed.cursor, failed.attempts) == (57, 1)
@@ -50,7 +53,8 @@ def test_two_servers_share_subscriptions_and_never_claim_one_twice(
 
         assert two.end("stranger", made.code) is None  # not another sender's to end
         assert two.end("partner", made.code) is True and one.end("partner", made.code) is False
-        one.failed(made.code, "x", datetime.now(UTC) - timedelta(seconds=1))  # due again
+        due = datetime.now(UTC) - timedelta(seconds=1)
+        assert one.failed(made.code, "x", due, token=claimed.lease_token)  # due again
         assert one.claim(LEASE) == [] and two.claim(LEASE) == []  # ended: never sent again
         assert [s.active for s in one.of_sender("partner")] == [False]
     finally:
@@ -80,3 +84,49 @@ def test_two_pumps_claiming_at_once_take_each_subscription_once(
         for t in threads:
             t.join()
         assert sorted(got[0] + got[1]) == sorted(made)  # every one, none twice
+
+
+def test_a_pump_whose_lease_ran_out_writes_nothing_over_the_next_holder(
+    db: SecurityDB, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pump A's claim lapses (a slow round), pump B (another server) claims the
+    subscription: each claim takes a new token, and A's renewal before posting,
+    cursor, failure and release are refused, logged on `hub.dci`; B's land."""
+    with security_again(db, tmp_path) as other_db:
+        mine, theirs = Subscriptions(db), Subscriptions(other_db)
+        made = mine.add("partner", "sys:p", "t-1", "r-1", REGISTER, {}, None, "p", 40)
+        [first] = mine.claim(timedelta(milliseconds=10))  # stands for a round past its lease
+        time.sleep(0.05)
+        [second] = theirs.claim(LEASE)
+        assert (first.lease_token, second.lease_token) == (1, 2)
+        assert not mine.renew(made.code, LEASE, token=1)  # A does not post
+        assert not mine.advanced(made.code, 57, 3, token=1)
+        assert not mine.failed(made.code, "timed out", token=1)
+        assert not mine.release(made.code, token=1)
+        untouched = theirs.get(made.code)
+        assert untouched is not None and untouched.lease_until == second.lease_until
+        assert (untouched.cursor, untouched.delivered, untouched.attempts) == (40, 0, 0)
+        assert untouched.last_error is None and untouched.next_at is None
+        logged = [r.getMessage() for r in caplog.records if r.name == "hub.dci"]
+        assert logged == [
+            f"DCI subscription {made.code}: {outcome} not written,"
+            " the worker's lease 1 was taken over (now 2)"
+            for outcome in (
+                "the lease's renewal (and so the post)",
+                "the cursor",
+                "a failed attempt",
+                "the release",
+            )
+        ]
+        assert theirs.renew(made.code, LEASE, token=2)
+        assert theirs.advanced(made.code, 57, 3, token=2)
+        done = mine.get(made.code)
+        assert done is not None and (done.cursor, done.delivered, done.lease_until) == (57, 3, None)
+
+
+def test_a_store_made_before_the_fencing_token_gets_it_at_start(db: SecurityDB) -> None:
+    made = Subscriptions(db).add("p", "sys:p", "t", "r", REGISTER, {}, None, "p", 0)
+    with db.write() as con:  # the table as an older version made it
+        con.execute("ALTER TABLE dci_subscriptions DROP COLUMN lease_token")
+    [claimed] = Subscriptions(db).claim(LEASE)
+    assert (claimed.code, claimed.lease_token) == (made.code, 1)
