@@ -374,6 +374,16 @@ class ReportedFinding(GraphRow):
     reported_at: datetime | None = None
 
 
+def rt_rw(value: Any) -> str | None:
+    """An RT or RW as the graph stores it: three digits ('3' -> '003'); None
+    for none. Every reader matching a given RT/RW (a search, a DCI filter)
+    pads it so."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    return text.zfill(3) if text.isdigit() else text
+
+
 #: A household's fields, in order; the first is its key.
 HOUSEHOLD_FIELDS: Final[tuple[str, ...]] = Household.field_names()
 #: What the graph stores on a household besides its key.
@@ -447,4 +457,5 @@ __all__ = [
     "ServiceRequest",
     "SourceRecord",
     "WrittenRow",
+    "rt_rw",
 ]

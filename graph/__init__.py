@@ -47,6 +47,7 @@ from graph.local_neo4j import LocalNeo4j, LocalNeo4jStatus
 from graph.local_neo4j import start as start_server
 from graph.local_neo4j import status as server_status
 from graph.local_neo4j import stop as stop_server
+from graph.pipeline_facts import FACT_TABLES
 from graph.pipeline_facts import derive as derive_facts
 from graph.repository import GraphRepository
 from graph.stats import GraphStats, graph_stats
@@ -57,6 +58,7 @@ __all__ = [
     "DEFAULT_BATCH",
     "DEFAULT_WRITERS",
     "DROPPABLE",
+    "FACT_TABLES",
     "SPECS",
     "Generation",
     "GraphError",

@@ -40,6 +40,9 @@ from journal import NewFact, kinds
 
 #: ids per read of what the graph holds
 _CHUNK: Final = 20_000
+#: the loader tables whose changed rows `derive` reads (a caller holding a big
+#: load's rows out of memory hands over only these)
+FACT_TABLES: Final[tuple[str, ...]] = ("households", "persons", "services")
 _HOUSEHOLDS: Final[LiteralString] = (
     "UNWIND $ids AS hid OPTIONAL MATCH (h:Household {household_id: hid}) "
     "RETURN hid AS id, h IS NOT NULL AS known, h.welfare_decile AS decile"
@@ -64,9 +67,7 @@ def derive(
     """The facts of a load: `tables` are the changed rows per loader table
     (pyarrow tables or lists of dicts), `retired` the retired ids per entity
     ({id, status, survivor_id}); call it before the load writes."""
-    households = _rows(tables.get("households"))
-    persons = _rows(tables.get("persons"))
-    services = _rows(tables.get("services"))
+    households, persons, services = (_rows(tables.get(name)) for name in FACT_TABLES)
     retired_persons = list(retired.get("person", ()))
     retired_households = list(retired.get("household", ()))
     before = _read(driver, database, _HOUSEHOLDS, [str(r["household_id"]) for r in households])
@@ -372,4 +373,4 @@ def _loaded_services(
     return out
 
 
-__all__ = ["derive"]
+__all__ = ["FACT_TABLES", "derive"]

@@ -29,7 +29,14 @@ from typing import Any, Final, LiteralString
 
 from neo4j import AsyncDriver, RoutingControl
 
-from domain.rows import HOUSEHOLD_FIELDS, ChangeRequest, GraphRow, ReferralMove, WrittenRow
+from domain.rows import (
+    HOUSEHOLD_FIELDS,
+    ChangeRequest,
+    GraphRow,
+    ReferralMove,
+    WrittenRow,
+    rt_rw,
+)
 from domain.shapes import Page, Row, Scope
 from domain.targeting import DUPLICATION_PAIR, DUPLICATION_RULE_EXPR
 from graph.driver import guarded
@@ -599,8 +606,8 @@ class GraphRepository(ServiceDeskStatements):
             scope,
             q=query,
             kel=kelurahan,
-            rt=_rtrw(rt),
-            rw=_rtrw(rw),
+            rt=rt_rw(rt),
+            rw=rt_rw(rw),
             offset=offset,
             limit=limit,
             statuses=list(statuses),
@@ -673,8 +680,8 @@ class GraphRepository(ServiceDeskStatements):
             kel_any=filters.get("kelurahan"),
             kec=filters.get("kecamatan_code"),
             address=(filters.get("address") or "").lower() or None,
-            rt=_rtrw(filters.get("rt")),
-            rw=_rtrw(filters.get("rw")),
+            rt=rt_rw(filters.get("rt")),
+            rw=rt_rw(filters.get("rw")),
             decile=filters.get("decile"),
             max_decile=filters.get("max_decile"),
             no_kk=filters.get("no_kk"),
@@ -1173,14 +1180,6 @@ def lucene_query(text: str) -> str:
         fuzz = "~2" if len(t) >= 7 else "~1" if len(t) >= 4 else ""
         parts.append(f"({t}{fuzz} OR {t}*)")
     return " AND ".join(parts)
-
-
-def _rtrw(value: Any) -> str | None:
-    """RT/RW as stored: three digits ('3' -> '003')."""
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    return text.zfill(3) if text.isdigit() else text
 
 
 def _page(rows: list[Row]) -> Page:

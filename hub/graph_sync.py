@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import duckdb
@@ -300,8 +300,10 @@ def send(
     each "after" table too), as one `graph.load` (a reader sees each household whole before
     or after the load). Else in parts, so the hub's memory holds one part at a time: the
     reference tables; then the household tables by parts of whole households (a household's
-    rows by the hash of its id, in DuckDB), each lifecycle step's row in the last part of
-    the households it touches (those written before it, as in one load); then the "after"
+    rows by the hash of its id, in DuckDB), the lifecycle steps in the last part, after every
+    row of every part (one load runs a step after the rows of its households and of any row
+    moving out of them: a member leaving a merged household must be gone before the merge
+    carries what its records open to the survivor); then the "after"
     tables (match evidence, between records) by `part_rows` rows. The tables the graph holds
     nothing of keep the create path in every part. A person moving between two households of
     different parts is written with the household it joins, and the one it leaves in its own
@@ -332,12 +334,12 @@ def send(
     parts = max(parts, 1)
     absent = absent_tables(driver, [n for n in todo.sent_rows if todo.sent_rows[n]], database)
     report = write({n: todo.table(n) for n in todo.sent_rows if phase[n] == "reference"})
-    placed = _step_parts(con, steps, parts)
     for part in range(parts):
         if progress:
             progress(f"households, part {part + 1} of {parts}")
         where = _in_part(part, parts)
-        _add(report, write({n: todo.table(n, where) for n in grouped}, placed[part]))
+        last = part == parts - 1
+        _add(report, write({n: todo.table(n, where) for n in grouped}, steps if last else ()))
     for name in after:
         count = todo.sent_rows[name]
         for start in range(0, count, part_rows):
@@ -358,35 +360,6 @@ def _rows(con: duckdb.DuckDBPyConnection, name: str, start: int, count: int) -> 
         f"SELECT * EXCLUDE (_key, _part) FROM _send_{name} ORDER BY _key"
         f" LIMIT {count} OFFSET {start}"
     ).to_arrow_table()
-
-
-def _step_parts(
-    con: duckdb.DuckDBPyConnection, steps: Sequence[Step], parts: int
-) -> list[list[Step]]:
-    """Each step, split: each row in the last part of the households it
-    touches (the last part when it touches none)."""
-    ids = sorted({h for step in steps for hs in step.households for h in hs})
-    part_of = dict(
-        con.execute(
-            f"SELECT h, (hash(h) % {parts})::BIGINT FROM unnest($ids::VARCHAR[]) t(h)",
-            {"ids": ids},
-        ).fetchall()
-    )
-    placed: list[list[Step]] = [[] for _ in range(parts)]
-    for step in steps:
-        rows: dict[int, list[int]] = {}
-        for i, households in enumerate(step.households):
-            last = max((part_of[h] for h in households), default=parts - 1)
-            rows.setdefault(int(last), []).append(i)
-        for part, index in rows.items():
-            placed[part].append(
-                replace(
-                    step,
-                    rows=[step.rows[i] for i in index],
-                    households=[step.households[i] for i in index],
-                )
-            )
-    return placed
 
 
 def _add(report: LoadReport, part: LoadReport) -> None:

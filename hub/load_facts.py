@@ -14,7 +14,7 @@ import duckdb
 from neo4j import Driver
 
 from connectors.reference import eligibility_rules
-from graph import derive_facts
+from graph import FACT_TABLES, derive_facts
 from hub.decile_alerts import decile_alerts
 from journal import NewFact
 
@@ -29,5 +29,7 @@ def load_facts(
         return []
     marks = con.execute("SELECT max(loaded_at) FROM graph_load_mark").fetchall()
     epoch = str(marks[0][0]) if marks and marks[0][0] is not None else "first"
-    facts = derive_facts(driver, database, todo.tables, todo.retired, epoch)
+    # only the tables the facts read: a big reload's match evidence and records stay in DuckDB
+    changed = {name: todo.table(name) for name in FACT_TABLES if name in todo.sent_rows}
+    facts = derive_facts(driver, database, changed, todo.retired, epoch)
     return [*facts, *decile_alerts(con, facts, eligibility_rules(), date.today())]

@@ -33,6 +33,12 @@ PURPOSE_HELP = (
 )
 #: the `purpose` argument of every root field `personal` gates
 Purpose = Annotated[str | None, strawberry.argument(description=PURPOSE_HELP)]
+#: the `purpose` of a root field that names households only to the roles shown
+#: them (`require_purpose` when it does): a what-if's households left out
+ShownPurpose = Annotated[
+    str | None,
+    strawberry.argument(description=PURPOSE_HELP + " Needed by the roles shown the households."),
+]
 
 
 @dataclass
@@ -208,6 +214,7 @@ __all__ = [
     "AuditFlush",
     "AuditTrail",
     "Purpose",
+    "ShownPurpose",
     "flush",
     "personal",
     "read",

@@ -9,14 +9,14 @@ budgets in force are the budgets file's with the journal's changes applied
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 
 from domain.cover import Funds, capacity, cover
 from domain.cycles import draw_roster
 from journal import kinds
-from schema.audit import PURPOSE_HELP, read, require_purpose, wrote
+from schema.audit import ShownPurpose, read, require_purpose, wrote
 from schema.context import Context
 from schema.eligibility import city_facts, rule_on
 from schema.errors import InputError, ServiceError
@@ -199,12 +199,7 @@ class BudgetQueries:
         amount: float,
         quota_households: int | None = None,
         on: date | None = None,
-        purpose: Annotated[
-            str | None,
-            strawberry.argument(
-                description=PURPOSE_HELP + " Needed by the roles shown the households."
-            ),
-        ] = None,
+        purpose: ShownPurpose = None,
     ) -> BudgetWhatIf:
         policy = require_budget_reader(info.context.principal)
         shown = sees_eligibility(policy)

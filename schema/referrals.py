@@ -31,6 +31,7 @@ from schema.journaling import claim, fact, keyed
 from schema.pagination import Connection, connection, window
 from schema.permissions import Policy, require_write
 from schema.service_desk import follow_casework
+from schema.targets import visible_household
 from schema.types.referral import (
     NOTE_REQUIRED,
     SENDER_MOVES,
@@ -303,6 +304,10 @@ class ReferralMutations:
             key=onward_key(current["referral_id"]),
         )
         if ONWARD in TRANSITIONS.get(status_of(current), frozenset()):
+            # the onward referral opens the household to `to_org`: only one the caller
+            # may see goes on, as createReferral's (a scoped sender's referral on a
+            # household merged since opens nothing, graph.lifecycle `merged_from`)
+            await visible_household(info, "id", hid)
             step = fact(
                 info,
                 kinds.REFERRAL_MOVED,

@@ -15,7 +15,7 @@ import strawberry
 from domain.eligibility import RuleError
 from domain.targeting import Finding, what_if
 from domain.thresholds import is_decile
-from schema.audit import personal, rows_read
+from schema.audit import ShownPurpose, personal, require_purpose, rows_read
 from schema.context import Context
 from schema.eligibility import (
     city_findings,
@@ -147,8 +147,12 @@ class TargetingQueries:
         program: str | None = None,
         decile_max: int | None = None,
         expression: str | None = None,
+        purpose: ShownPurpose = None,
     ) -> list[EligibilityWhatIf]:
         policy = require_city_aggregates(info.context.principal)
+        shown = sees_eligibility(policy)
+        if shown:  # the households left out are named: their read needs a purpose
+            require_purpose(info, purpose)
         _period(from_, to)
         book = rules(info)
         if expression is not None and program is None:
@@ -176,7 +180,6 @@ class TargetingQueries:
             city_rows(info, scope, from_, to),
             info.context.repository.programs_paid(scope, programs, start=from_, end=to),
         )
-        shown = sees_eligibility(policy)
         out = []
         for then in changed:
             now = book.rule(then.program, to)

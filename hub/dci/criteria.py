@@ -10,7 +10,8 @@ to hold. The attributes, what they read and the operators they take are
 `ATTRIBUTES`:
 
 - `kecamatan_code`, `kelurahan_code`, `rt`, `rw`, `ppks`: `eq` a code, `in`
-  codes (a list, or joined by commas: `AttributeValue` has no array);
+  codes (a list, or joined by commas: `AttributeValue` has no array); an RT or
+  RW as the graph stores it, three digits (`3` is RT 003);
 - `decile`: `eq`, `in`, `le`, `lt` a whole number 1..10 (`le 3` is 1, 2, 3).
 
 Two conditions on one attribute both hold (the values both allow); when none
@@ -26,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+
+from domain.rows import rt_rw
 
 #: the reason codes of a refused filter (the search's `SearchStatusReasonCode`)
 FILTER_INVALID: Final = "rjct.filter.invalid"
@@ -54,13 +57,15 @@ class Attribute:
     operators: tuple[str, ...] = ("eq", "in")
     deciles: bool = False
     """values are deciles, whole numbers 1..10"""
+    padded: bool = False
+    """an RT or RW: read as the graph stores it, three digits (domain.rows `rt_rw`)"""
 
 
 ATTRIBUTES: Final[dict[str, Attribute]] = {
     "kecamatan_code": Attribute("kecamatanCode", "kecamatan_code"),
     "kelurahan_code": Attribute("kelurahanCode", "kelurahan_code"),
-    "rt": Attribute("rt", "rt"),
-    "rw": Attribute("rw", "rw"),
+    "rt": Attribute("rt", "rt", padded=True),
+    "rw": Attribute("rw", "rw", padded=True),
     "ppks": Attribute("ppks", None),
     "decile": Attribute("decile", "welfare_decile", ("eq", "in", "le", "lt"), deciles=True),
 }
@@ -81,15 +86,19 @@ def _code(value: object, name: str) -> str:
 
 
 def _decile(value: object) -> int:
+    text = str(value).strip()
+    # read as text: a number too long for a float (JSON gives it as an int) is no decile
+    whole, _, fraction = text.partition(".")
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float | str)
-        or not str(value).strip().replace(".", "", 1).isdigit()
-        or float(value) != int(float(value))
-        or int(float(value)) not in DECILES
+        or not whole.isdigit()
+        or fraction.strip("0")
+        or len(whole.lstrip("0")) > 2
+        or int(whole) not in DECILES
     ):
         raise _refused("a decile is a whole number 1..10")
-    return int(float(value))
+    return int(whole)
 
 
 def _listed(value: object) -> list[object]:
@@ -108,6 +117,8 @@ def _values(name: str, operator: object, value: object) -> set[str]:
     if operator not in attribute.operators:
         raise _refused(f"{name} takes operator {', '.join(attribute.operators)}, not {operator!r}")
     listed = _listed(value) if operator == "in" else [value]
+    if attribute.padded:  # '3' is RT 003, for a search and a subscription alike
+        return {rt_rw(code) or code for code in (_code(v, name) for v in listed)}
     if not attribute.deciles:
         return {_code(v, name) for v in listed}
     if operator == "eq" or operator == "in":

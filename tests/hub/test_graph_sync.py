@@ -395,3 +395,100 @@ def test_a_new_family_and_a_newborn_are_told_as_registry_events(
     assert sorted(told) == sorted(
         [(kinds.HOUSEHOLD_REGISTERED, new_family[1]), (kinds.HOUSEHOLD_MEMBERS_CHANGED, home)]
     )
+
+
+def test_a_merge_in_a_load_sent_in_parts_runs_after_the_rows_as_in_one_load(
+    city: tuple[Settings, Path, Driver],
+) -> None:
+    """A household merged in a load that goes in parts: its members' rows, in
+    whatever part, are written before the merge runs, as one load writes them in
+    the merge's transaction. Here P, the member whose record ORG-O's own files
+    hold, moves out of A into W while A merges into S; W's part comes after A's
+    and S's. One load leaves ORG-O serving nothing (its record's person is in W
+    now, which it does not serve); the merge must not carry A's SERVES on to S
+    because it ran before P left (S would open to an organization holding no
+    record of anyone in it)."""
+    import duckdb
+    import pyarrow as pa
+
+    from graph.lifecycle import retire_step
+    from graph.loader import load as load_tables
+    from hub.graph_sync import Plan, send
+
+    _, _, driver = city
+    con = duckdb.connect()
+    # graph_sync parts a household's rows by hash(household_id) % parts: two parts here
+    ids = [f"H-PART-{i}" for i in range(40)]
+    first, second = (
+        [h for h in ids if con.execute("SELECT hash(?) % 2", [h]).fetchone() == (k,)]
+        for k in (0, 1)
+    )
+    a, s, w = first[0], first[1], second[0]
+    before: dict[str, Any] = {
+        "organizations": [{"id": "ORG-O", "name": "O", "type": "foundation"}],
+        "households": [{"household_id": h} for h in (a, s, w)],
+        "persons": [
+            {"person_id": "P-PART-P", "household_id": a, "full_name": "P"},
+            {"person_id": "P-PART-Q", "household_id": a, "full_name": "Q"},
+            {"person_id": "P-PART-R", "household_id": s, "full_name": "R"},
+            {"person_id": "P-PART-V", "household_id": w, "full_name": "V"},
+        ],
+        "source_records": [
+            {
+                "record_key": "org-o:p",
+                "source": "org-o",
+                "organization": "ORG-O",
+                "source_record_id": "p",
+                "person_id": "P-PART-P",
+                "household_id": a,
+                "via_api": False,
+            }
+        ],
+        "services": [
+            {
+                "service_id": "S-PART-1",
+                "household_id": a,
+                "person_id": "P-PART-Q",
+                "organization": "ORG-O",
+            }
+        ],
+    }
+    moved = [
+        {"person_id": "P-PART-P", "household_id": w, "full_name": "P", "row_hash": "2"},
+        {"person_id": "P-PART-Q", "household_id": s, "full_name": "Q", "row_hash": "2"},
+    ]
+    merge = [{"id": a, "status": "merged", "survivor_id": s}]
+
+    def served() -> list[str]:
+        records, _, _ = driver.execute_query(
+            "MATCH (:Organization {id: 'ORG-O'})-[:SERVES]->(h) RETURN h.household_id AS h"
+        )
+        return sorted(r["h"] for r in records)
+
+    wipe(driver)
+    load_tables(driver, before)
+    assert served() == [a]
+    # as Arrow, as the plan hands rows over (a list's rows get the loader's own hash)
+    changed = {"persons": pa.Table.from_pylist(moved)}
+    load_tables(driver, changed, steps=[retire_step(driver, "household", merge)])
+    one = snapshot(driver, without=("LoadMark",))
+    assert served() == []
+
+    wipe(driver)
+    load_tables(driver, before)
+    con.execute(  # the plan's changed rows, as graph_sync.plan keeps them in DuckDB
+        "CREATE TEMP TABLE _send_persons AS SELECT *, person_id AS _key, household_id AS _part"
+        " FROM (SELECT unnest($rows, recursive := true))",
+        {"rows": moved},
+    )
+    todo = Plan(con, sent_rows={"persons": len(moved)}, known=True)
+    steps: list[str] = []
+    send(
+        driver, todo, [retire_step(driver, "household", merge)], part_rows=1, progress=steps.append
+    )
+    assert [s for s in steps if s.startswith("households, part ")] == [
+        "households, part 1 of 2",
+        "households, part 2 of 2",
+    ]
+    assert served() == [] and snapshot(driver, without=("LoadMark",)) == one
+    wipe(driver)

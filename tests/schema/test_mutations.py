@@ -4,7 +4,10 @@ import asyncio
 
 import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, YAY_B, Api, Principal
+from neo4j import Driver
 
+from graph.driver import GraphTarget
+from graph.lifecycle import retire
 from journal import kinds
 
 pytestmark = pytest.mark.anyio
@@ -355,6 +358,30 @@ async def test_a_referral_is_referred_onward_once_however_often_or_concurrently_
         assert shown["status"] == "REFERRED_ONWARD"
     else:
         assert onward == [] and shown["status"] == "DECLINED"
+
+
+async def test_a_referral_whose_household_was_merged_is_not_referred_onward_to_open_it(
+    api: Api, city_graph: Driver, graph_target: GraphTarget
+) -> None:
+    """A scoped organization's referral on a household later merged opens nothing
+    (graph.lifecycle marks it `merged_from`): its receiver may not refer it onward
+    either, or the onward referral would open the survivor to the next organization,
+    which a new referral of the receiver's (createReferral) may not do."""
+    sent = await api.data(REFER, YAY_A, r={"householdId": "H1", "toOrganization": "YAY-B"})
+    rid = sent["createReferral"]["id"]
+    # a later load merges H1 into H2: the referral now concerns H2 and opens nothing
+    merge = [{"id": "H1", "status": "merged", "survivor_id": "H2"}]
+    retire(city_graph, "household", merge, graph_target.database)
+    hidden = await api.run('{ household(id: "H2") { id } }', YAY_B)
+    assert hidden.errors and hidden.errors[0].extensions["code"] == "NOT_FOUND"
+    refused = await api.run(ONWARD, YAY_B, id=rid, to="YAY-C", note="eye care")
+    assert refused.errors, refused.data
+    assert [r for r in await _referrals(api, "H2") if r["onwardFrom"] == rid] == []
+    journal = api.services.journal
+    assert journal is not None and journal.keyed(f"{rid}:onward") is None
+    yay_c = Principal("YAY-C", "foundation")
+    still = await api.run('{ household(id: "H2") { id } }', yay_c)
+    assert still.errors and still.errors[0].extensions["code"] == "NOT_FOUND"
 
 
 ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) {

@@ -206,6 +206,24 @@ async def test_what_if_bpnt_cut_off_1_excludes_decile_2_to_5_and_changes_nothing
     assert all(w["newlyExcluded"] == w["newlyIncluded"] == 0 for w in every)
 
 
+async def test_what_if_names_the_households_it_leaves_out_only_for_a_stated_purpose(
+    ruled: Api,
+) -> None:
+    """The households a what-if leaves out are named to the roles shown them (as
+    budgetWhatIf's): that read needs a purpose like every other named one (UU
+    PDP); the counts alone, as an analyst sees them, do not."""
+    args = {"from": FROM, "to": TO, "program": "BPNT", "max": 1}
+    ruled.audit.events.clear()
+    bare = await ruled.run(WHAT_IF, ADMIN, purpose=None, **args)
+    assert bare.errors and bare.errors[0].extensions["code"] == "PURPOSE_REQUIRED", bare.data
+    assert not [e for e in ruled.audit.events if e.household_ids]
+    (counted,) = (await ruled.data(WHAT_IF, ANALYST, purpose=None, **args))["eligibilityWhatIf"]
+    assert counted["newlyExcludedHouseholds"] is None
+    (named,) = (await ruled.data(WHAT_IF, ADMIN, **args))["eligibilityWhatIf"]
+    assert sorted(named["newlyExcludedHouseholds"]) == ["H2", "H4"]
+    assert [e.purpose for e in ruled.audit.events if e.household_ids] == ["test"]
+
+
 ENROL = """mutation($e: EnrolmentInput!) { enrolHousehold(enrolment: $e) { programCode } }"""
 
 

@@ -63,6 +63,7 @@ UNREADABLE = [
     _where(("decile", "gt", 3)),
     _where(("decile", "le", 2.5)),
     _where(("decile", "eq", 11)),
+    _where(("decile", "le", 10**400)),  # JSON reads a long number as an int, past any float
     _where(("rt", "eq", "001"), ("rw", "eq", "002"), condition="or"),
     _where(("kelurahan_code", "eq", "1"), ("kelurahan_code", "eq", "2")),
     _where(("rt", "eq", True)),
@@ -88,3 +89,17 @@ def test_several_codes_are_a_subscription_s_and_refused_by_a_search() -> None:
     with pytest.raises(CriteriaError) as refused:
         household_filter({"query_type": "predicate", "query": query})
     assert refused.value.code == "rjct.filter.invalid"
+
+
+@pytest.mark.parametrize(("name", "given"), [("rt", "3"), ("rw", 2), ("rt", " 7 ")])
+def test_an_rt_or_rw_without_its_zeros_meets_the_households_a_search_finds(
+    name: str, given: Any
+) -> None:
+    """The graph stores RT and RW as three digits ('003'), and a search pads
+    what it is given ('3' finds RT 003): a subscription's filter, read by the
+    same criteria, meets the same households."""
+    query = _where((name, "eq", given))
+    stored = str(given).strip().zfill(3)
+    row = {"kelurahan_code": "3273021004", "rt": "001", "rw": "002", name: stored}
+    assert row_matches(area_filter("predicate", query), row)
+    assert household_filter({"query_type": "predicate", "query": query}) == {name: stored}
