@@ -304,7 +304,8 @@ def send(
     row of every part (one load runs a step after the rows of its households and of any row
     moving out of them: a member leaving a merged household must be gone before the merge
     carries what its records open to the survivor); then the "after"
-    tables (match evidence, between records) by `part_rows` rows. The tables the graph holds
+    tables (match evidence, between records) by parts of about `part_rows` rows (by the hash
+    of each row's key). The tables the graph holds
     nothing of keep the create path in every part. A person moving between two households of
     different parts is written with the household it joins, and the one it leaves in its own
     part's transaction."""
@@ -332,7 +333,11 @@ def send(
     if whole:
         return write(todo.tables, steps)
     parts = max(parts, 1)
-    absent = absent_tables(driver, [n for n in todo.sent_rows if todo.sent_rows[n]], database)
+    # the create path for a table the graph holds nothing of, when no key repeats
+    # across the parts (each part checks its own rows; a repeat takes the upsert)
+    absent = absent_tables(
+        driver, [n for n in todo.sent_rows if todo.sent_rows[n] and _unique(con, n)], database
+    )
     report = write({n: todo.table(n) for n in todo.sent_rows if phase[n] == "reference"})
     for part in range(parts):
         if progress:
@@ -340,12 +345,13 @@ def send(
         where = _in_part(part, parts)
         last = part == parts - 1
         _add(report, write({n: todo.table(n, where) for n in grouped}, steps if last else ()))
-    for name in after:
-        count = todo.sent_rows[name]
-        for start in range(0, count, part_rows):
+    for name in after:  # by the hash of each row's key: one pass each, no sort of the whole
+        pieces = -(-todo.sent_rows[name] // max(part_rows, 1))
+        for piece in range(pieces):
             if progress:
-                progress(f"{name}, rows {start + 1} to {min(start + part_rows, count)} of {count}")
-            _add(report, write({name: _rows(con, name, start, part_rows)}))
+                progress(f"{name}, part {piece + 1} of {pieces}")
+            where = f"hash(_key) % {pieces} = {piece}"
+            _add(report, write({name: todo.table(name, where)}))
     return report
 
 
@@ -355,11 +361,12 @@ def _in_part(part: int, parts: int) -> str:
     return f"(CASE WHEN _part IS NULL THEN {parts - 1} ELSE hash(_part) % {parts} END) = {part}"
 
 
-def _rows(con: duckdb.DuckDBPyConnection, name: str, start: int, count: int) -> pa.Table:
-    return con.sql(
-        f"SELECT * EXCLUDE (_key, _part) FROM _send_{name} ORDER BY _key"
-        f" LIMIT {count} OFFSET {start}"
-    ).to_arrow_table()
+def _unique(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether no key repeats in the rows of table `name` a load sends."""
+    [(unique,)] = con.execute(
+        f"SELECT count(*) = count(DISTINCT _key) FROM _send_{name}"
+    ).fetchall()
+    return bool(unique)
 
 
 def _add(report: LoadReport, part: LoadReport) -> None:
