@@ -106,6 +106,8 @@ class Plan:
     def table(self, name: str, where: str = "true") -> pa.Table:
         """The changed rows of table `name` (those `where` keeps), in key order."""
         assert self.con is not None
+        # the relational API, not execute(): no extra copy of the rows (every
+        # execute() result on this connection is fetched whole, see fetchall below)
         return self.con.sql(
             f"SELECT * EXCLUDE (_key, _part) FROM _send_{name} WHERE {where} ORDER BY _key"
         ).to_arrow_table()
@@ -383,7 +385,8 @@ def recorded_token(con: duckdb.DuckDBPyConnection) -> str | None:
     """The token of the graph the last recorded load went to (see `commit`), or
     None when no load was recorded here."""
     con.execute(_STATE_DDL)
-    row = con.execute("SELECT graph_id FROM graph_load_mark").fetchone()
+    rows = con.execute("SELECT graph_id FROM graph_load_mark").fetchall()
+    row = rows[0] if rows else None
     return str(row[0]) if row else None
 
 
@@ -393,9 +396,9 @@ def generation_token(con: duckdb.DuckDBPyConnection) -> str:
     re-run after it stopped (or whose `begin` ran twice) thus names the same
     generation and makes no second one."""
     con.execute(_STATE_DDL)
-    kept = con.execute("SELECT token FROM graph_load_generation").fetchone()
-    if kept is not None:
-        return str(kept[0])
+    kept = con.execute("SELECT token FROM graph_load_generation").fetchall()
+    if kept:
+        return str(kept[0][0])
     token = uuid.uuid4().hex
     con.execute("INSERT INTO graph_load_generation VALUES ($t)", {"t": token})
     return token

@@ -29,7 +29,9 @@ from generated_city import (
     serve,
 )
 
+from hub.analytics import goals_of, published_staging
 from hub.security import AuditLog, SecurityDB
+from journal import Journal
 from linkage import PROBABILITY_DECIMALS, WEIGHT_DECIMALS
 from linkage.ledger import IdentityLedger
 from linkage.standardise.search import NameTokens
@@ -608,16 +610,27 @@ POVERTY = """query($level: AreaLevel!, $poor: Int!) { povertyIndicators(level: $
 
 
 async def test_poverty_indicators_are_the_monthly_reports_figures(
-    hub: Hub, staging: duckdb.DuckDBPyConnection
+    hub: Hub, staging: duckdb.DuckDBPyConnection, city: GeneratedCity
 ) -> None:
     """One figure, computed once (reports.analytics): the API's povertyIndicators and
     the monthly report's Target Kemiskinan sheet agree on the same city, per
-    kecamatan and for the whole city; the kelurahan rows add up to them."""
-    period = Period.containing(date.today())
-    con = staging.cursor()
-    prepare(con, period)
-    sheet = {str(r[0]): r for r in sheet_rows(con, SHEET_BY_NAME["Target Kemiskinan"], period)}
-    con.close()
+    kecamatan and for the whole city; the kelurahan rows add up to them. The sheet
+    is computed as `hub report` computes it, on what the API reads: the published
+    staging generation, the journal and the report's period of the settings
+    (other modules change the live staging of the shared city in between)."""
+    settings = city.settings  # the served app's
+    period = Period.current(settings.report_cutoff_day, settings.report_timezone)
+    journal = Journal.at_home(settings.home)
+    try:
+        with published_staging(settings, None) as opened:
+            assert opened is not None
+            _, con = opened
+            prepare(con, period, journal=journal, goals=goals_of(settings))
+            sheet = {
+                str(r[0]): r for r in sheet_rows(con, SHEET_BY_NAME["Target Kemiskinan"], period)
+            }
+    finally:
+        journal.close()
     got = (await hub.data("admin", POVERTY, level="KECAMATAN", poor=4))["povertyIndicators"]
     assert {r["code"] for r in got} == column(staging, "SELECT code FROM ref_kecamatan")
     for row in got:
