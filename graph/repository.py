@@ -310,6 +310,10 @@ _PRESENT: Final[dict[str, LiteralString]] = {
 
 
 class GraphRepository(ServiceDeskStatements):
+    #: where a list of the households a scope may see starts (`_households_of`;
+    #: bench/bench_scoped_list.py swaps in every household as its baseline)
+    households_from = staticmethod(_households_of)
+
     def __init__(self, driver: AsyncDriver, database: str = "neo4j", uri: str = "") -> None:
         self._driver = driver
         self._database = database
@@ -630,7 +634,7 @@ class GraphRepository(ServiceDeskStatements):
         direction: LiteralString = " DESC" if descending else ""
         # a NIK or KK names a few households: start from the person index, not every
         # one; a scoped caller's from what is open to it, not the whole city
-        head: LiteralString = _households_of(scope)
+        head: LiteralString = self.households_from(scope)
         if filters.get("nik"):
             head = "MATCH (:Person {nik: $nik})-[:MEMBER_OF]->(hh:Household) WITH DISTINCT hh AS h "
         elif filters.get("no_kk"):
@@ -981,7 +985,7 @@ class GraphRepository(ServiceDeskStatements):
         elsewhere (the poverty figures are the reports' and are narrowed to
         these for a scoped caller)."""
         rows = await self._read(
-            _households_of(scope) + "WHERE " + ACTIVE_H + " AND " + VISIBLE + " "
+            self.households_from(scope) + "WHERE " + ACTIVE_H + " AND " + VISIBLE + " "
             "RETURN h.household_id AS id ORDER BY id",
             scope,
         )
