@@ -298,19 +298,19 @@ def send(
     transaction_rows: int | None = None,
     part_rows: int = PART_ROWS,
 ) -> LoadReport:
-    """Write what `todo` sends. When its household tables hold at most `part_rows` rows (and
-    each "after" table too), as one `graph.load` (a reader sees each household whole before
-    or after the load). Else in parts, so the hub's memory holds one part at a time: the
-    reference tables; then the household tables by parts of whole households (a household's
-    rows by the hash of its id, in DuckDB), the lifecycle steps in the last part, after every
-    row of every part (one load runs a step after the rows of its households and of any row
-    moving out of them: a member leaving a merged household must be gone before the merge
-    carries what its records open to the survivor); then the "after"
-    tables (match evidence, between records) by parts of about `part_rows` rows (by the hash
-    of each row's key). The tables the graph holds
-    nothing of keep the create path in every part. A person moving between two households of
-    different parts is written with the household it joins, and the one it leaves in its own
-    part's transaction."""
+    """Write what `todo` sends. When its household tables hold at most `part_rows` rows
+    (and each "after" table too), as one `graph.load` (a reader sees each household
+    whole before or after the load). Else in parts, so the hub's memory holds one part
+    at a time: the reference tables; then the household tables by parts of whole
+    households (a household's rows by the hash of its id, in DuckDB), the lifecycle
+    steps in the last part, after every row of every part (one load runs a step after
+    the rows of its households and of any row moving out of them: a member leaving a
+    merged household must be gone before the merge carries what its records open to the
+    survivor); then the "after" tables (match evidence, between records) by parts of
+    about `part_rows` rows (by the hash of each row's key). The tables the graph holds
+    nothing of keep the create path in every part. A person moving between two
+    households of different parts is written with the household it joins, and the one it
+    leaves in its own part's transaction."""
     con = todo.con
     assert con is not None
     phase = {name: SPECS[name].phase for name in todo.sent_rows}
@@ -318,6 +318,7 @@ def send(
     after = [n for n in todo.sent_rows if phase[n] == "after"]
     parts = -(-sum(todo.sent_rows[n] for n in grouped) // max(part_rows, 1))
     whole = parts <= 1 and all(todo.sent_rows[n] <= part_rows for n in after)
+    absent: set[str] = set()  # set below for a load in parts
 
     def write(tables: dict[str, pa.Table], placed: Sequence[Step] = ()) -> LoadReport:
         return load(
@@ -331,7 +332,6 @@ def send(
             absent=absent,
         )
 
-    absent: set[str] = set()
     if whole:
         return write(todo.tables, steps)
     parts = max(parts, 1)
@@ -386,8 +386,7 @@ def recorded_token(con: duckdb.DuckDBPyConnection) -> str | None:
     None when no load was recorded here."""
     con.execute(_STATE_DDL)
     rows = con.execute("SELECT graph_id FROM graph_load_mark").fetchall()
-    row = rows[0] if rows else None
-    return str(row[0]) if row else None
+    return str(rows[0][0]) if rows else None
 
 
 def generation_token(con: duckdb.DuckDBPyConnection) -> str:
