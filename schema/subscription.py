@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
-from typing import Annotated
+from collections.abc import AsyncGenerator, Mapping
+from typing import Annotated, Any
 
 import strawberry
 
@@ -77,7 +77,8 @@ class Subscription:
             if not referral_id or (scoped is not None and parties and organization not in parties):
                 continue  # not this organization's: no graph look-up, no wait
             # as it is now, and only if the caller may see it
-            row = await _settled(repository, str(referral_id), scope, fact.payload.get("status"))
+            written = fact.payload.get("row") or fact.payload
+            row = await _settled(repository, str(referral_id), scope, written)
             if row is None or organization not in (row.get("to_org"), row.get("from_org")):
                 continue
             read(info, households=[row["household_id"]])
@@ -123,20 +124,36 @@ class Subscription:
 
 
 #: how long a subscription waits for the graph to hold a journaled write: the
-#: journal is written first (schema.journaling), the graph a few ms later
-SETTLE_TRIES, SETTLE_PAUSE_S = 20, 0.05
+#: journal is written first (schema.journaling), the graph a few ms later, or
+#: seconds later on a loaded server; the pause doubles up to its cap
+SETTLE_WAIT_S, SETTLE_FIRST_PAUSE_S, SETTLE_MAX_PAUSE_S = 10.0, 0.02, 0.5
+
+
+def _landed(row: Row, written: Mapping[str, Any]) -> bool:
+    """Whether the graph's referral holds the journaled write: its history is
+    at least as long as the fact's (a later move counts), or, for a fact
+    without a history, its status is the fact's."""
+    steps = written.get("history")
+    if steps:
+        return len(row.get("history") or ()) >= len(steps)
+    status = written.get("status")
+    return status is None or row.get("status") == status
 
 
 async def _settled(
-    repository: Repository, referral_id: str, scope: Scope, status: object
+    repository: Repository, referral_id: str, scope: Scope, written: Mapping[str, Any]
 ) -> Row | None:
-    """The referral as the graph holds it once the fact's write has landed
-    (it exists, with the fact's status); None if it never shows (or is not
-    the caller's to see)."""
+    """The referral as the graph holds it once the fact's write has landed;
+    as it stands if the write has not landed within `SETTLE_WAIT_S`; None if
+    it never shows (or is not the caller's to see)."""
     row: Row | None = None
-    for _ in range(SETTLE_TRIES):
+    deadline = asyncio.get_running_loop().time() + SETTLE_WAIT_S
+    pause = SETTLE_FIRST_PAUSE_S
+    while True:
         row = (await repository.referrals_by_id([referral_id], scope))[0]
-        if row is not None and (status is None or row.get("status") == status):
+        if row is not None and _landed(row, written):
             return row
-        await asyncio.sleep(SETTLE_PAUSE_S)
-    return row
+        if asyncio.get_running_loop().time() >= deadline:
+            return row
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, SETTLE_MAX_PAUSE_S)

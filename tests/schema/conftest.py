@@ -138,7 +138,7 @@ async def api(
     tailer = JournalTailer(journal, services.pubsub, interval_s=0.02)
     await tailer.poll()
     tailing = asyncio.create_task(tailer.run())
-    yield Api(gql_schema, services, counter, intake, review, audit)
+    yield Api(gql_schema, services, counter, intake, review, audit, tailer)
     tailing.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await tailing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,7 @@ from reports.queries import PREPARE_SQL, Period
 from reports.trend import months, poverty_trend
 from schema.context import Context, Services
 from schema.services import AuditEntry
+from schema.tailer import JournalTailer
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,19 @@ class Api:
     intake: FakeIntake
     review: FakeReview
     audit: MemoryAudit = field(default_factory=MemoryAudit)
+    tailer: JournalTailer | None = None
+
+    async def published(self) -> None:
+        """Wait until the process's tailer has published every fact journaled
+        so far, so a subscription opened next sees only what comes after."""
+        journal = self.services.journal
+        assert self.tailer is not None and journal is not None, "this Api runs no journal tailer"
+        head = await asyncio.to_thread(journal.head)
+        for _ in range(3000):  # a loaded machine polls late
+            if self.tailer.last is not None and self.tailer.last >= head:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"the tailer stopped at {self.tailer.last}, the journal is at {head}")
 
     def context(self, principal: Any = ADMIN, purpose: str | None = "test") -> Context:
         return Context.for_request(self.services, principal, purpose=purpose)

@@ -86,6 +86,7 @@ async def test_referring_onward_is_published_to_both_receivers_followers(api: Ap
         WORKER,
     )
     rid = made["createReferral"]["id"]
+    await api.published()  # the creation is out before anyone follows: only the move is told
     fields = "id status fromOrganization toOrganization onwardFrom onwardTo"
     streams = [
         await _subscribe(
