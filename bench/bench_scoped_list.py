@@ -1,7 +1,7 @@
 """A foundation's households page and its visible-household ids, on a loaded graph.
 
     PYTHONPATH=. python bench/bench_scoped_list.py --uri bolt://127.0.0.1:7698 \
-        --password ... [--organizations 2] [--runs 3]
+        --password ... [--organizations 2] [--runs 3] [--no-record]
 
 For the foundations serving the most households, runs what the API runs for
 `households(first: 50)` and for the poverty figures' visible ids
@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results import Figure, report
+from results import Figure, report, table
 
 from domain.shapes import Scope
 from graph import GraphRepository, GraphTarget, open_async_driver
@@ -62,6 +62,9 @@ async def main(args: argparse.Namespace) -> None:
         )
     ).records
     households = (await driver.execute_query("MATCH (h:Household) RETURN count(h) AS n")).records
+    if not records:
+        await driver.close()
+        raise SystemExit("no foundation serves a household in this graph: load a city first")
     now = GraphRepository.households_from
     figures = []
     try:
@@ -87,11 +90,11 @@ async def main(args: argparse.Namespace) -> None:
             print(figures[-1])
     finally:
         await driver.close()
-    report(
-        "bench_scoped_list",
-        figures,
-        [f"graph: {households[0]['n']:,} households", f"median of {args.runs} alternating runs"],
-    )
+    notes = [f"graph: {households[0]['n']:,} households", f"median of {args.runs} alternating runs"]
+    if args.no_record:
+        print(table(figures, notes))
+    else:
+        report("bench_scoped_list", figures, notes)
 
 
 if __name__ == "__main__":
@@ -101,4 +104,5 @@ if __name__ == "__main__":
     parser.add_argument("--password", required=True)
     parser.add_argument("--organizations", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-record", action="store_true", help="do not write bench/results.md")
     asyncio.run(main(parser.parse_args()))

@@ -163,6 +163,8 @@ def main() -> int:
             [*size["hub_load"], *graph, "--workdir", str(work / "hub-load"), "--wipe"],
         ),
         ("api", "bench_api.py", [*size["api"], *graph, "--load", "--wipe"]),
+        # on the city bench_api has just loaded (its foundations serve households)
+        ("scoped_list", "bench_scoped_list.py", graph),
     ]
     plan = [(n, s, a) for n, s, a in plan if n != "linkage_1m" or size["linkage_more"]]
     runs = [run(n, s, a, timeout) for n, s, a in plan if not args.only or n in args.only]
