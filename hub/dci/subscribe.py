@@ -336,7 +336,10 @@ class Subscriptions:
 
     def end(self, sender_id: str, code: str) -> bool | None:
         """End a sender's subscription: True when ended now, False when it had
-        ended before, None when the sender has no such subscription."""
+        ended before, None when the sender has no such subscription. Ending
+        takes the lease as a claim does (a new `lease_token`, under the row's
+        lock): a pump holding it now posts nothing more (its renewal before the
+        post is refused) and writes no cursor over the ended row."""
         with self.db.write(lock=_sender_lock(sender_id)) as con:
             row = con.execute(
                 "SELECT ended_at FROM dci_subscriptions WHERE code = ? AND sender_id = ?",
@@ -346,10 +349,12 @@ class Subscriptions:
                 return None
             if row[0] is not None:
                 return False
-            con.execute(
-                "UPDATE dci_subscriptions SET ended_at = ?, lease_until = NULL WHERE code = ?",
-                (_now().isoformat(), code),
-            )
+            with self.db.write(lock=_subscription_lock(code)):  # the same transaction
+                con.execute(
+                    "UPDATE dci_subscriptions SET ended_at = ?, lease_until = NULL,"
+                    f" {TOKEN} = {TOKEN} + 1 WHERE code = ?",
+                    (_now().isoformat(), code),
+                )
         return True
 
     def claim(self, lease: timedelta, limit: int = 20) -> list[Subscription]:
