@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from starlette.requests import Request
@@ -54,16 +55,25 @@ def callback_for(call: DciCall, path: str) -> str:
     if not uri:
         return base.rstrip("/") + path
     try:  # as the HTTP client will send it: dot segments resolved (`/dci/../admin` is `/admin`)
-        sent = str(httpx.URL(str(uri)))
+        url: httpx.URL | None = httpx.URL(str(uri))
     except httpx.InvalidURL:
-        sent = ""
-    if not sent.startswith(base.rstrip("/") + "/"):
+        url = None
+    sent = str(url or "")
+    if url is None or not sent.startswith(base.rstrip("/") + "/") or _climbs(url.path):
         raise DciRefusal(
             "err.sender_uri.invalid",
             f"sender_uri {uri!r} is not under the registered callback base {base!r}",
             400,
         )
     return sent
+
+
+def _climbs(path: str) -> bool:
+    """Whether a path still names a dot segment once decoded (`%2e%2e`, `..%2f`)
+    or holds a backslash: the client sends it as it is, and the partner's server
+    or a gateway in front of several partners may resolve it to another path."""
+    decoded = unquote(path)
+    return "\\" in decoded or any(part in (".", "..") for part in decoded.split("/"))
 
 
 def dci_routes(dci: DciService) -> list[BaseRoute]:
