@@ -114,17 +114,19 @@ TABLES: Final[Schema] = (
         last_error     TEXT,
         delivered      INTEGER NOT NULL DEFAULT 0,
         delivered_at   TEXT,
-        lease_token    INTEGER NOT NULL DEFAULT 0
+        lease_token    INTEGER NOT NULL DEFAULT 0,
+        organization   TEXT,
+        role           TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS dci_subscriptions_sender ON dci_subscriptions (sender_id)",
 )
 _COLUMNS: Final = (
     "code, sender_id, subject, transaction_id, reference_id, event_type, filter, record_type,"
     " purpose, cursor, created_at, ended_at, attempts, next_at, lease_until, last_error, delivered,"
-    " delivered_at, lease_token"
+    " delivered_at, lease_token, organization, role"
 )
 #: columns added after the table was first made: name -> DDL
-_LATER: Final = {TOKEN: TOKEN_DDL}
+_LATER: Final = {TOKEN: TOKEN_DDL, "organization": "TEXT", "role": "TEXT"}
 #: the claims' fencing token (hub.dci.lease)
 _FENCE: Final = Fence("dci_subscriptions", "code", "DCI subscription")
 
@@ -203,10 +205,21 @@ class Subscription:
     delivered_at: str | None = None
     lease_token: int = 0
     """the last claim's fencing token: a claimer writes only while it is current"""
+    organization: str | None = None
+    role: str | None = None
+    """what the sender acted as when it subscribed (None: made before it was kept)"""
 
     @property
     def active(self) -> bool:
         return self.ended_at is None
+
+    def subscriber(self, sender: Sender) -> bool:
+        """Whether `sender`, as registered now, is who subscribed: a sender id
+        revoked and registered again for another organization or role is another
+        party, told nothing of what the first one asked for."""
+        if self.organization is None:
+            return True
+        return (sender.organization, sender.role) == (self.organization, self.role)
 
 
 def _row(row: Sequence[Any]) -> Subscription:
@@ -231,6 +244,8 @@ def _row(row: Sequence[Any]) -> Subscription:
         delivered=int(row[16]),
         delivered_at=row[17],
         lease_token=int(row[18]),
+        organization=row[19],
+        role=row[20],
     )
 
 
@@ -279,9 +294,13 @@ class Subscriptions:
         record_type: str | None,
         purpose: str,
         cursor: int,
+        *,
+        organization: str | None = None,
+        role: str | None = None,
     ) -> Subscription:
-        """A new subscription from `cursor` on; refused when the sender already
-        has an active one for the same event type and filter."""
+        """A new subscription from `cursor` on, by the sender acting as
+        `organization` and `role`; refused when the sender already has an
+        active one for the same event type and filter."""
         canonical = json.dumps(dict(sorted(area.items())), sort_keys=True)
         code = "sub-" + secrets.token_hex(8)
         stamp = _now().isoformat()
@@ -298,8 +317,8 @@ class Subscriptions:
                 )
             con.execute(
                 "INSERT INTO dci_subscriptions (code, sender_id, subject, transaction_id,"
-                " reference_id, event_type, filter, record_type, purpose, cursor, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " reference_id, event_type, filter, record_type, purpose, cursor, created_at,"
+                " organization, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     code,
                     sender_id,
@@ -312,6 +331,8 @@ class Subscriptions:
                     purpose,
                     cursor,
                     stamp,
+                    organization,
+                    role,
                 ),
             )
         found = self.get(code)
@@ -567,6 +588,19 @@ class NotifyPump:
         url = sender.callback(self.NOTIFY_PATH) if sender is not None else None
         if sender is None or url is None:
             await self._retry(subscription, "the sender has no active key or no callback base")
+            return 0
+        if not subscription.subscriber(sender):  # nothing read for, nor sent to, another party
+            log.warning(
+                "DCI subscription %s ended: sender %s acts for %s (%s) now,"
+                " it subscribed as %s (%s)",
+                subscription.code,
+                sender.sender_id,
+                sender.organization,
+                sender.role,
+                subscription.organization,
+                subscription.role,
+            )
+            await asyncio.to_thread(self.subscriptions.end, sender.sender_id, subscription.code)
             return 0
         refused = self.dci.senders.refused_callback(url)
         if refused is not None:  # until Dinsos registers an https base (nothing read)

@@ -199,6 +199,8 @@ class SubscribeApi:
                 criteria.get("notify_record_type"),
                 purpose,
                 head,
+                organization=call.sender.organization,
+                role=call.sender.role,
             )
         except SubscribeRefusal as refusal:
             return {
