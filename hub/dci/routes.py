@@ -25,8 +25,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.dci.envelope import DciRefusal
-from hub.dci.search import MAX_ITEMS, OPERATIONS, SearchUnavailable, run_search
-from hub.dci.service import DciCall, DciService, Refused, log_refusal, new_id
+from hub.dci.search import OPERATIONS, SearchUnavailable, run_search
+from hub.dci.service import DciCall, DciService, Refused, new_id
 from hub.dci.subscribe_api import subscribe_routes
 from hub.dci.transactions import Deliveries, Transaction, Transactions, without_records
 from hub.security import Principal
@@ -37,6 +37,8 @@ SYNC_TXN_STATUS = "/registry/sync/txn/status"
 TXN_STATUS = "/registry/txn/status"
 ON_SEARCH = "/registry/on-search"
 ON_STATUS = "/registry/txn/on-status"
+#: a search message's list of searches
+SEARCH_ITEMS = "search_request"
 
 
 def callback_for(call: DciCall, path: str) -> str:
@@ -151,7 +153,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
     async def sync_search(request: Request) -> Response:
         try:
             call = await dci.receive(request, SYNC_SEARCH, sync_action="on-search")
-            _check_count(dci, request, call, "on-search")
+            dci.check_items(request, call, SEARCH_ITEMS, "on-search")
         except Refused as refused:
             return refused.response
         correlation_id = new_id()
@@ -184,7 +186,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
     async def async_search(request: Request) -> Response:
         try:
             call = await dci.receive(request, SEARCH)
-            _check_count(dci, request, call, None)
+            dci.check_items(request, call, SEARCH_ITEMS, None)
             callback = callback_for(call, ON_SEARCH)
         except Refused as refused:
             return refused.response
@@ -266,31 +268,8 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
     ]
 
 
-def _check_count(dci: DciService, request: Request, call: DciCall, sync_action: str | None) -> None:
-    """At most MAX_ITEMS searches a message, each charged to the rate limit;
-    a refusal logged as `receive` logs its own (`log_refusal`), which it
-    cannot: it comes after `receive` returned."""
-    items = call.message.get("search_request") or []
-    try:
-        if len(items) > MAX_ITEMS:
-            raise dci.refused(
-                DciRefusal(
-                    "err.request.bad",
-                    f"rjct.total_count.limit_exceeded: at most {MAX_ITEMS} searches a message",
-                    400,
-                ),
-                sync_action,
-                call.header,
-                "rjct.total_count.limit_exceeded",
-            )
-        dci.charge_items(call, len(items), sync_action)  # one token per search, not per message
-    except Refused as refused:
-        log_refusal(request, call.path, call.header, refused.code)
-        raise
-
-
 def _references(message: Mapping[str, Any]) -> list[str]:
-    return [str(item["reference_id"]) for item in message.get("search_request") or []]
+    return [str(item["reference_id"]) for item in message.get(SEARCH_ITEMS) or []]
 
 
 def _search_state(row: Transaction) -> dict[str, Any]:

@@ -121,6 +121,9 @@ def spec_dir(settings: Settings) -> Path:
 
 #: the deepest a request's JSON may nest (a search request is about ten deep)
 MAX_DEPTH = 64
+#: the most items (searches, subscriptions) one message may carry: the schema sets
+#: no bound, and each item is work (a search, a subscription the pump serves)
+MAX_ITEMS = 20
 
 
 def _no_constant(name: str) -> Any:
@@ -491,9 +494,35 @@ class DciService:
             ) from None
 
     def charge_items(self, call: DciCall, items: int, sync_action: str | None) -> None:
-        """The tokens of a search message's items past the first (the first
-        was taken with the bearer token)."""
+        """The tokens of a message's items past the first (the first was taken
+        with the bearer token)."""
         self.charge(call.principal, items - 1, sync_action, call.header)
+
+    def check_items(
+        self, request: Request, call: DciCall, field: str, sync_action: str | None
+    ) -> None:
+        """At most MAX_ITEMS items in the message's list `field` (`search_request`,
+        `subscribe_request`), each charged to the rate limit (a message of 20
+        searches costs 20 requests' worth); Refused, and logged as `receive`
+        logs its refusals (`log_refusal`), which it cannot: this comes after."""
+        items = call.message.get(field) or []
+        try:
+            if len(items) > MAX_ITEMS:
+                raise self.refused(
+                    DciRefusal(
+                        "err.request.bad",
+                        f"rjct.total_count.limit_exceeded: at most {MAX_ITEMS} items "
+                        f"({field}) a message",
+                        400,
+                    ),
+                    sync_action,
+                    call.header,
+                    "rjct.total_count.limit_exceeded",
+                )
+            self.charge_items(call, len(items), sync_action)  # one token an item
+        except Refused as refused:
+            log_refusal(request, call.path, call.header, refused.code)
+            raise
 
     def trust_documents(self, store: Any) -> None:
         """Trust the features' operations (schema.extensions.TrustedDocuments)."""
@@ -527,6 +556,7 @@ class DciService:
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_ITEMS",
     "DciCall",
     "DciService",
     "Refused",

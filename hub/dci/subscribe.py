@@ -93,6 +93,9 @@ REGISTRY_TYPE: Final = "ns:org:RegistryType:Social"
 AUDIT_OPERATION: Final = "read:dci.notify"
 #: the audit operation of a subscription made or ended
 AUDIT_SUBSCRIBE: Final = "write:dci.subscribe"
+#: the most active subscriptions one sender may hold (the pump serves them all in turn,
+#: every partner's: a sender with thousands would hold the others' notifications back)
+MAX_SUBSCRIPTIONS: Final = 100
 
 TABLES: Final[Schema] = (
     """CREATE TABLE IF NOT EXISTS dci_subscriptions (
@@ -300,7 +303,7 @@ class Subscriptions:
     ) -> Subscription:
         """A new subscription from `cursor` on, by the sender acting as
         `organization` and `role`; refused when the sender already has an
-        active one for the same event type and filter."""
+        active one for the same event type and filter, or MAX_SUBSCRIPTIONS."""
         canonical = json.dumps(dict(sorted(area.items())), sort_keys=True)
         code = "sub-" + secrets.token_hex(8)
         stamp = _now().isoformat()
@@ -314,6 +317,16 @@ class Subscriptions:
                 raise SubscribeRefusal(
                     "rjct.event.already_subscribed",
                     f"already subscribed to {event_type} with this filter ({same[0]})",
+                )
+            (held,) = con.execute(
+                "SELECT count(*) FROM dci_subscriptions WHERE sender_id = ? AND ended_at IS NULL",
+                (sender_id,),
+            ).fetchone()
+            if int(held) >= MAX_SUBSCRIPTIONS:
+                raise SubscribeRefusal(
+                    "rjct.notify_details.invalid",
+                    f"a sender holds at most {MAX_SUBSCRIPTIONS} active subscriptions: "
+                    "unsubscribe some, or join filters with `in`",
                 )
             con.execute(
                 "INSERT INTO dci_subscriptions (code, sender_id, subject, transaction_id,"
@@ -708,6 +721,7 @@ __all__ = [
     "DECILE_CHANGED",
     "EVENT_TYPES",
     "KINDS",
+    "MAX_SUBSCRIPTIONS",
     "MEMBER_LEFT",
     "NEW_MEMBER",
     "RECORD_TYPE",

@@ -144,6 +144,7 @@ class SubscribeApi:
     async def subscribe(self, request: Request) -> Response:
         try:
             call = await self.dci.receive(request, SUBSCRIBE)
+            self.dci.check_items(request, call, "subscribe_request", None)
             context = self._context(call)
         except Refused as refused:
             return refused.response

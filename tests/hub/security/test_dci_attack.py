@@ -8,19 +8,31 @@ graph (the routes' checks, the sender registry, the subscriptions' store):
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dcireceiver import receiving
+from jwtissuer import ISSUER, Issuer
+from starlette.applications import Starlette
 
-from hub.dci.envelope import DciRefusal, SignatureParts, public_key_text
+from graph import GraphUnavailable
+from hub.dci.envelope import DciRefusal, SignatureParts, public_key_text, sign_envelope
 from hub.dci.routes import ON_SEARCH, SEARCH, callback_for
 from hub.dci.senders import Sender, SenderRegistry
-from hub.dci.service import DciCall, DciService, hub_signer
-from hub.dci.subscribe import REGISTER, NotifyPump, Subscriptions
-from hub.security import Principal
+from hub.dci.service import MAX_ITEMS, DciCall, DciService, hub_signer, utc_now
+from hub.dci.subscribe import (
+    MAX_SUBSCRIPTIONS,
+    REGISTER,
+    NotifyPump,
+    SubscribeRefusal,
+    Subscriptions,
+)
+from hub.dci.subscribe_api import SUBSCRIBE, SubscribeApi
+from hub.security import JwtVerifier, Principal, RateLimit, RateLimiter
 from hub.security.db import SecurityDB
 from hub.settings import Settings
 
@@ -118,3 +130,94 @@ async def test_a_sender_registered_again_for_another_organization_is_told_nothin
         ]
         kept = subscriptions.get(again.code)
         assert kept is not None and kept.active
+
+
+def _subscribe(sender_id: str, key: Ed25519PrivateKey, key_id: str, items: int) -> dict[str, Any]:
+    """A signed subscribe message of `items` items, each for another kecamatan."""
+    requests = [
+        {
+            "reference_id": f"r-{i}",
+            "timestamp": utc_now(),
+            "subscribe_criteria": {
+                "reg_event_type": REGISTER,
+                "notify_record_type": "ns:satupintu:RegistryRecordType:HouseholdEvent",
+                "filter_type": "predicate",
+                "filter": [
+                    {"expression1": {"attribute_name": "kecamatan_code", "operator": "eq",
+                                     "attribute_value": str(3273000 + i)}}
+                ],
+                "authorize": {"purpose": {"code": "social_assistance"}},
+            },
+        }
+        for i in range(items)
+    ]  # fmt: skip
+    header = {
+        "version": "1.0.0", "message_id": uuid.uuid4().hex, "message_ts": utc_now(),
+        "action": "subscribe", "sender_id": sender_id, "total_count": items,
+    }  # fmt: skip
+    message = {"transaction_id": uuid.uuid4().hex, "subscribe_request": requests}
+    return sign_envelope({"header": header, "message": message}, key, sender_id, key_id)
+
+
+def _graph_down(principal: Principal | None, purpose: str | None) -> Any:
+    raise GraphUnavailable("no graph in this test")
+
+
+@pytest.mark.anyio
+async def test_a_subscribe_message_holds_at_most_max_items_each_charged(tmp_path: Path) -> None:
+    """Over MAX_ITEMS items: 400 and an ERR ack, nothing subscribed. Within it,
+    each item takes a token, as a search's does: two messages of MAX_ITEMS
+    items empty a bucket of 2 * MAX_ITEMS, and the next message is 429 (with a
+    token a message, it would have gone on, here to the graph, which is down)."""
+    settings = Settings(home=tmp_path)
+    issuer = Issuer(tmp_path / "jwks.json")
+    key = Ed25519PrivateKey.generate()
+    with SecurityDB(tmp_path / "security.sqlite") as sec:
+        senders = SenderRegistry(sec)
+        sender = senders.add(
+            "spmis", public_key_text(key.public_key()), "ORG-DINKES", "agency",
+            "http://127.0.0.1:9/dci",
+        )  # fmt: skip
+        limiter = RateLimiter(RateLimit(rate=0.001, burst=2 * MAX_ITEMS))
+        verifier = JwtVerifier(ISSUER, issuer.jwks_file)
+        dci = DciService(
+            settings, sec, senders, hub_signer(settings), verifier, limiter, _graph_down, None
+        )
+        api = SubscribeApi(dci)
+        token = issuer.token(sub="system:spmis", org="ORG-DINKES", role="agency")
+        transport = httpx.ASGITransport(app=Starlette(routes=api.routes()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+
+            async def post(items: int) -> httpx.Response:
+                body = _subscribe("spmis", key, sender.key_id, items)
+                headers = {"Authorization": f"Bearer {token}"}
+                return await client.post(SUBSCRIBE, json=body, headers=headers)
+
+            many = await post(MAX_ITEMS + 1)
+            assert many.status_code == 400
+            error = many.json()["message"]["error"]
+            assert error["code"] == "err.request.bad"
+            assert f"at most {MAX_ITEMS}" in error["message"]
+            assert (await post(MAX_ITEMS)).status_code == 503  # taken; the graph is down
+            assert (await post(MAX_ITEMS - 1)).status_code == 503
+            assert (await post(1)).status_code == 429
+        assert api.subscriptions.of_sender("spmis") == []
+
+
+def test_a_sender_holds_at_most_max_subscriptions(db: SecurityDB) -> None:
+    subscriptions = Subscriptions(db)
+
+    def subscribe(n: int) -> str:
+        return subscriptions.add(
+            "spmis", "sys:p", "t", f"r-{n}", REGISTER, {"kecamatan_code": [str(n)]}, None,
+            "p", 0,
+        ).code  # fmt: skip
+
+    codes = [subscribe(n) for n in range(MAX_SUBSCRIPTIONS)]
+    with pytest.raises(SubscribeRefusal) as refused:
+        subscribe(MAX_SUBSCRIPTIONS)
+    assert refused.value.code == "rjct.notify_details.invalid"
+    assert f"at most {MAX_SUBSCRIPTIONS}" in refused.value.message
+    subscriptions.add("other", "sys:o", "t", "r", REGISTER, {}, None, "p", 0)  # its own count
+    assert subscriptions.end("spmis", codes[0])  # an ended one frees a place
+    subscribe(MAX_SUBSCRIPTIONS)
