@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from console.i18n import Labels
-from console.session import Session
+from console.session import Session, from_another_site
 from hub.analytics import goals_of, published_staging
 from hub.security import (
     Authenticator,
@@ -254,6 +254,13 @@ def dashboard_routes(
                     login_form("Tautan tidak berlaku (kedaluwarsa atau sudah dipakai)."), 401
                 )
             return signed_in(payload)
+        if from_another_site(request):  # login CSRF: the console's rule (console.session)
+            return _html(
+                login_form(
+                    "Masuk dari halaman situs lain ditolak: buka halaman masuk dasbor langsung."
+                ),
+                403,
+            )
         client = request.client.host if request.client else "unknown"
         try:
             limiter.check(f"dashboard-login:{client}")
