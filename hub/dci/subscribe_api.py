@@ -215,13 +215,18 @@ class SubscribeApi:
     async def unsubscribe(self, request: Request) -> Response:
         try:
             call = await self.dci.receive(request, UNSUBSCRIBE)
+            # the schema requires `sunscription_codes` and declares `subscription_codes`
+            field = next(
+                (f for f in ("subscription_codes", "sunscription_codes") if f in call.message),
+                "subscription_codes",
+            )
+            self.dci.check_items(request, call, field, None)  # each code a write
             context = self._context(call)
         except Refused as refused:
             return refused.response
         correlation = new_id()
         message = call.message
-        # the schema requires `sunscription_codes` and declares `subscription_codes`
-        codes = message.get("subscription_codes", message.get("sunscription_codes")) or []
+        codes = message.get(field) or []
         ended: list[dict[str, str]] = []
         unknown: list[str] = []
         for code in codes:

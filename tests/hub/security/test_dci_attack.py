@@ -31,7 +31,7 @@ from hub.dci.subscribe import (
     SubscribeRefusal,
     Subscriptions,
 )
-from hub.dci.subscribe_api import SUBSCRIBE, SubscribeApi
+from hub.dci.subscribe_api import SUBSCRIBE, UNSUBSCRIBE, SubscribeApi
 from hub.security import JwtVerifier, Principal, RateLimit, RateLimiter
 from hub.security.db import SecurityDB
 from hub.settings import Settings
@@ -192,6 +192,20 @@ async def test_a_subscribe_message_holds_at_most_max_items_each_charged(tmp_path
                 body = _subscribe("spmis", key, sender.key_id, items)
                 headers = {"Authorization": f"Bearer {token}"}
                 return await client.post(SUBSCRIBE, json=body, headers=headers)
+
+            codes = [f"sub-{n}" for n in range(MAX_ITEMS + 1)]  # as the schema wants both
+            end = {"transaction_id": "t", "timestamp": utc_now(), "subscription_codes": codes,
+                   "sunscription_codes": codes}  # fmt: skip
+            header = {
+                "version": "1.0.0", "message_id": uuid.uuid4().hex, "message_ts": utc_now(),
+                "action": "unsubscribe", "sender_id": "spmis", "total_count": len(codes),
+            }  # fmt: skip
+            body = sign_envelope({"header": header, "message": end}, key, "spmis", sender.key_id)
+            other = issuer.token(sub="staff:other", org="ORG-DINKES", role="agency")
+            auth = {"Authorization": f"Bearer {other}"}  # its own rate-limit bucket
+            ending = await client.post(UNSUBSCRIBE, json=body, headers=auth)
+            assert ending.status_code == 400, ending.text
+            assert f"at most {MAX_ITEMS}" in ending.json()["message"]["error"]["message"]
 
             many = await post(MAX_ITEMS + 1)
             assert many.status_code == 400
