@@ -11,7 +11,10 @@ console's upload preview (connectors.upload, the XLSX reader `hub ingest` uses):
   holds;
 - one header cell far right (`XFD1`) makes every row as wide: a sheet is read up to
   `MAX_COLUMNS` columns and `MAX_CELLS` cells (rows by columns), else refused with
-  what to do, before a cell of the table is made.
+  what to do, before a cell of the table is made;
+- a zip bomb: an upload of a few hundred KB that unpacks to gigabytes of XML, each
+  cell of which the reader would parse; refused at upload by what it declares it
+  unpacks to (`MAX_UNPACKED_BYTES`), which the zip reader holds it to.
 
 Each read runs in a child process under a CPU limit far above what it needs (a
 few seconds): a reader that pads again is killed there and fails this test
@@ -27,9 +30,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from sheets import xlsx_bytes
 
-from connectors.upload import UploadStore
+from connectors.upload import MAX_BYTES, MAX_UNPACKED_BYTES, UploadRejected, UploadStore
 from connectors.xlsx_file import MAX_CELLS, MAX_COLUMNS
 
 #: the CPU seconds a child may use: each read here takes a few
@@ -119,3 +123,20 @@ def test_a_header_far_right_or_too_many_cells_is_refused_saying_what_to_do(
     many = preview(tmp_path / "many", workbook(last, rows, dimension=f"A1:{last}2"))
     assert many.startswith("rejected unreadable")
     assert f"{people + 1:,} rows of {MAX_COLUMNS:,} columns" in many
+
+
+def test_a_workbook_that_unpacks_past_the_limit_is_refused_at_upload(tmp_path: Path) -> None:
+    data = workbook("C")
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as book:
+        for item in source.infolist():
+            book.writestr(item, source.read(item))
+        book.writestr("xl/media/padding.bin", bytes(MAX_UNPACKED_BYTES))  # zeros zip to KBs
+    bomb = out.getvalue()
+    assert len(bomb) < MAX_BYTES // 10
+    with pytest.raises(UploadRejected) as refused:
+        UploadStore(tmp_path / "config").accept(ORG, "daftar.xlsx", bomb)
+    assert refused.value.code == "too_large_unpacked"
+    assert refused.value.params == {"file": "daftar.xlsx", "mb": f"{MAX_UNPACKED_BYTES // 10**6}"}
+    UploadStore(tmp_path / "config").accept(ORG, "daftar.xlsx", data)  # its sheet alone: taken
