@@ -44,6 +44,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -130,14 +131,24 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"JSON has no {name}")
 
 
+def _finite(text: str) -> float:
+    """A JSON number as a float; `1e400` is read by Python as infinity, which the
+    signature's canonical JSON cannot write (a server error in the digest)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"JSON has no Infinity ({text[:20]} is beyond a float)")
+    return value
+
+
 def read_json(raw: bytes) -> Any:
     """A request body as JSON; ValueError for what JSON does not have (NaN,
-    Infinity, a lone surrogate `\\ud800`: Python reads them, the signature's
+    Infinity, a number beyond a float such as `1e400`, a lone surrogate
+    `\\ud800`: Python reads them, the signature's
     canonical UTF-8 JSON cannot) and for nesting deeper than MAX_DEPTH (the
     parser's, the schema validator's and the digest's recursion would fail on
     it as a server error)."""
     try:
-        value = json.loads(raw, parse_constant=_no_constant)
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
         raise ValueError(f"the body nests deeper than {MAX_DEPTH}") from None
     stack: list[tuple[Any, int]] = [(value, 1)]

@@ -8,6 +8,7 @@ graph (the routes' checks, the sender registry, the subscriptions' store):
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,33 @@ def test_a_sender_holds_at_most_max_subscriptions(db: SecurityDB) -> None:
     subscriptions.add("other", "sys:o", "t", "r", REGISTER, {}, None, "p", 0)  # its own count
     assert subscriptions.end("spmis", codes[0])  # an ended one frees a place
     subscribe(MAX_SUBSCRIPTIONS)
+
+
+@pytest.mark.anyio
+async def test_a_number_beyond_a_float_is_a_bad_request_not_a_server_error(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(home=tmp_path)
+    issuer = Issuer(tmp_path / "jwks.json")
+    key = Ed25519PrivateKey.generate()
+    with SecurityDB(tmp_path / "security.sqlite") as sec:
+        senders = SenderRegistry(sec)
+        sender = senders.add(
+            "spmis", public_key_text(key.public_key()), "ORG-DINKES", "agency",
+            "http://127.0.0.1:9/dci",
+        )  # fmt: skip
+        verifier = JwtVerifier(ISSUER, issuer.jwks_file)
+        dci = DciService(settings, sec, senders, hub_signer(settings), verifier, None, None, None)
+        token = issuer.token(sub="system:spmis", org="ORG-DINKES", role="agency")
+        signed = _subscribe("spmis", key, sender.key_id, 1)
+        text = json.dumps(signed).replace('"transaction_id": ', '"note": 1e400, "transaction_id": ')
+        transport = httpx.ASGITransport(app=Starlette(routes=SubscribeApi(dci).routes()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            r = await client.post(
+                SUBSCRIBE,
+                content=text.encode(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+        assert r.status_code == 400, r.text
+        assert r.json()["message"]["error"]["code"] == "err.request.bad"
+        assert "Infinity" in r.json()["message"]["error"]["message"]
