@@ -61,6 +61,7 @@ from hub.dci.criteria import (
     Criteria,
     CriteriaError,
     criteria_of,
+    criteria_sets,
     row_matches,
 )
 from hub.dci.lease import TOKEN, TOKEN_DDL, Fence, add_columns
@@ -681,11 +682,12 @@ class NotifyPump:
                     for code in m.get("ppks") or []
                 }
         where = dict(zip(ids, rows, strict=True))
+        wanted = criteria_sets(area)  # read against each fact: sets, not lists
         return [
             f
             for f in facts
             if row_matches(
-                area, where.get(f.household_ids[0]), sorted(ppks.get(f.household_ids[0], ()))
+                wanted, where.get(f.household_ids[0]), sorted(ppks.get(f.household_ids[0], ()))
             )
         ]
 
