@@ -147,6 +147,8 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
             references,
             {"header": call.header, "message": call.message},
             callback,
+            organization=call.sender.organization,
+            role=call.sender.role,
             **outcome,
         )
 

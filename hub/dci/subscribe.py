@@ -218,12 +218,8 @@ class Subscription:
         return self.ended_at is None
 
     def subscriber(self, sender: Sender) -> bool:
-        """Whether `sender`, as registered now, is who subscribed: a sender id
-        revoked and registered again for another organization or role is another
-        party, told nothing of what the first one asked for."""
-        if self.organization is None:
-            return True
-        return (sender.organization, sender.role) == (self.organization, self.role)
+        """Whether `sender`, as registered now, is who subscribed (`Sender.is_party`)."""
+        return sender.is_party(self.organization, self.role)
 
 
 def _row(row: Sequence[Any]) -> Subscription:

@@ -349,6 +349,8 @@ class SubscribeApi:
             call.sender.callback(CALLBACKS[action]),
             status="succ",
             answer={"header": header, "message": dict(message)},
+            organization=call.sender.organization,
+            role=call.sender.role,
         )
 
 

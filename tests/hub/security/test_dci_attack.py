@@ -33,6 +33,7 @@ from hub.dci.subscribe import (
     Subscriptions,
 )
 from hub.dci.subscribe_api import SUBSCRIBE, UNSUBSCRIBE, SubscribeApi
+from hub.dci.transactions import Deliveries, Transaction, Transactions
 from hub.security import JwtVerifier, Principal, RateLimit, RateLimiter
 from hub.security.db import SecurityDB
 from hub.settings import Settings
@@ -266,3 +267,43 @@ async def test_a_number_beyond_a_float_is_a_bad_request_not_a_server_error(
         assert r.status_code == 400, r.text
         assert r.json()["message"]["error"]["code"] == "err.request.bad"
         assert "Infinity" in r.json()["message"]["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_a_sender_registered_again_gets_no_answer_owed_to_the_first_one(
+    tmp_path: Path,
+) -> None:
+    """An async search accepted from ORG-DINKES's sender, not yet run, and an
+    answer kept for it, not yet delivered; the sender id is then revoked and
+    registered for a foundation. Neither is run as the foundation nor sent to it:
+    both are given up, saying why."""
+    ran: list[str] = []
+
+    async def run(row: Transaction) -> tuple[str, dict[str, Any]]:
+        ran.append(row.correlation_id)
+        return "succ", {"header": {}, "message": {}}
+
+    signer = hub_signer(Settings(home=tmp_path))
+    with receiving() as rec, SecurityDB(tmp_path / "security.sqlite") as sec:
+        senders = SenderRegistry(sec)
+        first = _partner(sec, rec.base)
+        store = Transactions(sec)
+        request = {"header": {"message_id": "m"}, "message": {"transaction_id": "t"}}
+        for cid, answer in (("pending", None), ("answered", {"header": {}, "message": {}})):
+            store.add(
+                cid, "spmis", "system:spmis", "t", "search", ["r"], request,
+                rec.base + ON_SEARCH, status="pdng" if answer is None else "succ",
+                answer=answer, organization=first.organization, role=first.role,
+            )  # fmt: skip
+        senders.revoke("spmis")
+        key = public_key_text(Ed25519PrivateKey.generate().public_key())
+        senders.add("spmis", key, "ORG-YAYASAN", "foundation", rec.base)
+        async with httpx.AsyncClient() as client:
+            worker = Deliveries(store, run, signer.sign, senders=senders)
+            for cid in ("pending", "answered"):
+                await worker.work(client, cid)
+        assert ran == [] and rec.calls == 0
+        for cid in ("pending", "answered"):
+            row = store.get(cid)
+            assert row is not None and row.given_up_at is not None and row.delivered_at is None
+            assert row.last_error is not None and "ORG-YAYASAN" in row.last_error
