@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from dcireceiver import receiving
 
 from hub.dci.callbacks import pause_after, post_signed
 from hub.dci.envelope import HubSigner, verify_envelope
+from hub.dci.senders import SenderRegistry
 from hub.dci.subscribe import REGISTER, Subscriptions
 from hub.dci.transactions import Deliveries, Transaction, Transactions
 from hub.security.db import SecurityDB
@@ -175,3 +177,41 @@ async def test_an_answer_without_end_is_not_read_to_its_end() -> None:
         time.sleep(0.5)  # the partner's last write meets the closed connection
     assert sent.ok
     assert written[0] < total // 4
+
+
+async def test_a_redirect_is_not_followed_and_no_other_scheme_is_posted_to(
+    tmp_path: Path,
+) -> None:
+    """What held, kept: a partner answering 307 to an address inside the hub's
+    network (here another local server standing for 169.254.169.254) is a failure to
+    retry, never followed with the households; `file:`, `gopher:` or a callback
+    without a host is never posted to (SenderRegistry.refused_callback)."""
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(307)
+            self.send_header("Location", inside)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+    with receiving() as metadata:
+        inside = metadata.base + "/latest/meta-data"
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}/dci/registry/on-search"
+            async with httpx.AsyncClient() as client:
+                sent = await post_signed(client, url, ANSWER, signer.sign)
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert (sent.ok, sent.error) == (False, "HTTP 307") and metadata.calls == 0
+    with SecurityDB(tmp_path / "security.sqlite") as sec:
+        registry = SenderRegistry(sec)
+        for url in ("file:///etc/passwd", "gopher://127.0.0.1:70/_", "https:///registry"):
+            assert registry.refused_callback(url) is not None, url
