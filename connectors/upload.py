@@ -33,10 +33,12 @@ Formulas are never run: XLSX cells are read with cached values only (openpyxl
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -56,6 +58,11 @@ from domain.formula import escape_cell
 
 #: The largest file accepted (a foundation's list of a few thousand rows is far smaller).
 MAX_BYTES: Final = 5_000_000
+#: the most an uploaded workbook may unpack to: a sheet of people zips 5 to 10 times
+#: smaller; far more is a zip bomb (a few hundred KB of repeated XML that unpack to
+#: gigabytes, every cell of which the reader parses). Python's zip reader holds each
+#: part to the size it declares, so the declared sizes are what is checked.
+MAX_UNPACKED_BYTES: Final = 20 * MAX_BYTES
 #: Sample values shown per column in the mapping form.
 SAMPLES: Final = 3
 #: Accepted kinds: file name ending -> connector kind.
@@ -148,6 +155,7 @@ REJECTIONS: Final[tuple[str, ...]] = (
     "field_twice",
     "no_identity",
     "nothing_waiting",
+    "too_large_unpacked",
 )
 
 
@@ -193,11 +201,35 @@ def file_kind(filename: str, data: bytes) -> str:
             "not_xlsx",
             file=filename,
         )
+    if kind == "xlsx":
+        _check_unpacked(filename, data)
     if kind == "csv" and b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise UploadRejected(
             f"{filename} is not a text CSV file: save the sheet as .csv.", "not_csv", file=filename
         )
     return kind
+
+
+def _check_unpacked(filename: str, data: bytes) -> None:
+    """UploadRejected for a workbook that is no zip, or that unpacks past MAX_UNPACKED_BYTES."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            unpacked = sum(part.file_size for part in book.infolist())
+    except zipfile.BadZipFile:
+        raise UploadRejected(
+            f"{filename} is not an .xlsx workbook: save the sheet as .xlsx.",
+            "not_xlsx",
+            file=filename,
+        ) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        mb = MAX_UNPACKED_BYTES // 1_000_000
+        raise UploadRejected(
+            f"{filename} unpacks to more than {mb} MB: save only the sheet of people, "
+            "without pictures or other sheets, or split it into smaller files.",
+            "too_large_unpacked",
+            file=filename,
+            mb=mb,
+        )
 
 
 def _norm(header: str) -> str:
@@ -543,6 +575,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 __all__ = [
     "HEADER_NAMES",
     "MAX_BYTES",
+    "MAX_UNPACKED_BYTES",
     "REJECTIONS",
     "Column",
     "Preview",

@@ -8,10 +8,18 @@ from typing import Any
 
 import pyarrow as pa
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from connectors.base import Reader, arrow_from_rows, to_text
 from connectors.config import SourceConfig
 from connectors.errors import EmptySourceError, MissingColumnError, SourceReadError
+
+#: the widest header read (a spreadsheet of people has tens of columns; Excel's last is
+#: XFD, 16,384), and the most cells (rows by header columns) one sheet becomes: each is
+#: a cell of the table whatever the file holds there, so one header cell far right times
+#: a million short rows (a few hundred KB zipped) would be billions
+MAX_COLUMNS = 1_000
+MAX_CELLS = 50_000_000
 
 
 class XlsxReader(Reader):
@@ -38,6 +46,10 @@ class XlsxReader(Reader):
                     source=config.id,
                 )
             sheet = book[config.sheet] if config.sheet else book.worksheets[0]
+            # the cells the sheet holds, not the used range it declares: read-only
+            # openpyxl pads every row to that range, and a file of a few KB declaring
+            # A1:XFD1048576 became a billion cells
+            sheet.reset_dimensions()
             rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
         finally:
             book.close()
@@ -49,13 +61,34 @@ class XlsxReader(Reader):
         header = [_header_text(v) for v in rows[config.header_row - 1]]
         _check_header(config, header, rows, str(path))
         width = max((i + 1 for i, h in enumerate(header) if h), default=0)
+        _check_size(width, 0, config, str(path))
         body = []
         numbers = []
         for n, row in enumerate(rows[config.header_row :], start=config.header_row + 1):
             if any(v is not None and str(v).strip() for v in row[:width]):
                 body.append(row[:width])
                 numbers.append(n)
+        _check_size(width, len(body), config, str(path))  # before a cell of each is made
         return arrow_from_rows(header[:width], body, numbers)
+
+
+def _check_size(width: int, rows: int, config: SourceConfig, file: str) -> None:
+    """SourceReadError for a sheet wider than MAX_COLUMNS or of more than MAX_CELLS."""
+    if width > MAX_COLUMNS:
+        raise SourceReadError(
+            file,
+            f"the header row reaches column {get_column_letter(width)} ({width:,} columns); "
+            f"at most {MAX_COLUMNS:,} are read: delete the columns past the data and save again.",
+            row=config.header_row,
+            source=config.id,
+        )
+    if width * rows > MAX_CELLS:
+        raise SourceReadError(
+            file,
+            f"{rows:,} rows of {width:,} columns are more than {MAX_CELLS:,} cells: "
+            "delete the empty rows and columns past the data, or split the sheet.",
+            source=config.id,
+        )
 
 
 def _header_text(value: Any) -> str:
@@ -95,4 +128,4 @@ def _check_header(
     )
 
 
-__all__ = ["XlsxReader"]
+__all__ = ["MAX_CELLS", "MAX_COLUMNS", "XlsxReader"]

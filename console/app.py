@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from console.i18n import LANGUAGES, Labels
 from console.runner import Outcome, Runner
-from console.session import Session, SessionStore
+from console.session import Session, SessionStore, from_another_site
 from domain.targeting import FINDINGS_WINDOW
 
 HERE: Final = Path(__file__).parent
@@ -211,6 +211,8 @@ class Console:
             if payload is None:
                 return self.render(request, "login.html", 401, error=labels["bad_link"])
             return self.signed_in(payload, labels.lang)
+        if not bearer and from_another_site(request):  # login CSRF (console.session)
+            return self.render(request, "login.html", 403, error=labels["login_cross_site"])
         try:
             self.check_login(request)
         except self.settings.refusals:

@@ -753,6 +753,17 @@ CATALOGUE.update(
     }
 )
 
+# --- Sign-in: a sign-in form posted from another site's page (login CSRF) ---
+CATALOGUE.update(
+    {
+        "login_cross_site": (
+            "Masuk dari halaman situs lain ditolak: buka halaman masuk konsol ini langsung.",
+            "A sign-in from another site's page is refused: open this console's sign-in "
+            "page directly.",
+        ),
+    }
+)
+
 
 class Labels:
     """The catalogue in one language; `labels["key"]` in templates."""

@@ -10,6 +10,9 @@ things to the payload, both signed with it:
   reading households), asked once per task and sent with each operation;
 - `lang`: the language the pages are shown in (console.i18n.LANGUAGES), switched by
   the header's language control.
+
+Before there is a session, a sign-in POST from another site's page is refused
+(`from_another_site`), by the console's sign-in and the dashboard's alike.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -80,4 +84,25 @@ class Session:
         return bool(self.csrf) and bool(sent) and hmac.compare_digest(self.csrf, str(sent))
 
 
-__all__ = ["Session", "SessionStore"]
+#: what `Sec-Fetch-Site` says of a request from one of our own pages, or typed in
+_OWN_SITE: Final = ("same-origin", "none")
+
+
+def from_another_site(request: Request) -> bool:
+    """Whether the browser says this request comes from a page of another site:
+    `Sec-Fetch-Site` (every current browser sends it; `same-site` is a sibling
+    host, not ours either), else an `Origin` other than this host (`null`: a
+    sandboxed frame or a data: page). The sign-in forms, which no session's CSRF
+    token can guard yet, refuse such a POST: a page elsewhere that submits the
+    attacker's own key would sign a social worker's browser in as the attacker
+    (login CSRF). A request with neither header is not a browser's form."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site.strip().lower() not in _OWN_SITE
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return urlsplit(origin.strip()).netloc.lower() != request.headers.get("host", "").lower()
+
+
+__all__ = ["Session", "SessionStore", "from_another_site"]

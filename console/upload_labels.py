@@ -191,6 +191,13 @@ UPLOAD_LABELS: Final[dict[str, tuple[str, str]]] = {
         "Tidak ada berkas yang menunggu: unggah lembarnya lagi.",
         "No file is waiting: upload the spreadsheet again.",
     ),
+    # a workbook that unpacks past connectors.upload.MAX_UNPACKED_BYTES (a zip bomb)
+    "upload_error_too_large_unpacked": (
+        "{file} terurai menjadi lebih dari {mb} MB: simpan hanya lembar daftar penerima, "
+        "tanpa gambar atau lembar lain, atau bagi menjadi beberapa berkas.",
+        "{file} unpacks to more than {mb} MB: save only the sheet of people, without "
+        "pictures or other sheets, or split it into smaller files.",
+    ),
 }
 
 __all__ = ["UPLOAD_LABELS"]

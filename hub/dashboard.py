@@ -9,7 +9,9 @@ which the console at /app shares (`Sessions`):
 - a request with the API key in a header (`X-API-Key`, `Authorization`) is
   served directly, without a cookie;
 - `hub dashboard-link` prints a one-time link valid for 5 minutes, which the
-  server exchanges for the cookie (for a headless browser or a kiosk).
+  server exchanges for the cookie (for a headless browser or a kiosk); the used
+  links are kept in the security database every process and server shares, so a
+  link signs in once, not once per worker.
 
 Other roles get 403. The figures are read (DuckDB, read-only) on the published
 staging generation the server holds, cached until a new generation is
@@ -31,7 +33,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from console.i18n import Labels
-from console.session import Session
+from console.session import Session, from_another_site
 from hub.analytics import goals_of, published_staging
 from hub.security import (
     Authenticator,
@@ -45,6 +47,7 @@ from hub.settings import Settings
 from journal import Journal
 from reports.dashboard import Figures, dashboard_page, figures, login_form, message_page
 from reports.queries import Period
+from store import Schema
 
 if TYPE_CHECKING:
     from hub.intake import Generations
@@ -56,6 +59,15 @@ COOKIE_PATH: Final[str] = "/"
 SESSION_SECONDS: Final[int] = 8 * 3600
 LINK_SECONDS: Final[int] = 300
 SESSION, LINK = "session", "link"
+#: the one-time links used, by nonce, in the security database every process shares
+USED_LINKS: Final[Schema] = (
+    """CREATE TABLE IF NOT EXISTS used_login_links (
+        nonce      TEXT PRIMARY KEY,
+        expires_at REAL NOT NULL
+    )""",
+)
+#: how long past its expiry a used link is remembered: another server's clock may lag
+_USED_LINK_MARGIN_S: Final = 600
 
 _HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -104,7 +116,8 @@ class Sessions:
         self.tokens = signer(settings)
         self.authenticator = authenticator
         self.secure = settings.mode == "production"
-        self._used_links: dict[str, float] = {}
+        self.db = authenticator.keys.db
+        self.db.database.apply(USED_LINKS)
 
     def current(self, request: Request) -> dict[str, Any] | None:
         """The session's payload (sub, org, role, key_id...), else None."""
@@ -124,15 +137,23 @@ class Sessions:
         return payload
 
     def redeem_link(self, token: str) -> dict[str, Any] | None:
-        """A one-time link's session payload; None when expired, forged or used."""
+        """A one-time link's session payload; None when expired, forged or used
+        (by any process: one statement, so of two redeeming at once one does)."""
         payload = self.tokens.verify(token, LINK)
-        now = time.time()
-        for nonce, exp in list(self._used_links.items()):
-            if exp < now:
-                del self._used_links[nonce]
-        if payload is None or payload["nonce"] in self._used_links:
+        if payload is None:
             return None
-        self._used_links[payload["nonce"]] = float(payload["exp"])
+        with self.db.write() as con:
+            con.execute(
+                "DELETE FROM used_login_links WHERE expires_at < ?",
+                (time.time() - _USED_LINK_MARGIN_S,),
+            )
+            taken = con.execute(
+                "INSERT INTO used_login_links (nonce, expires_at) VALUES (?, ?) "
+                "ON CONFLICT (nonce) DO NOTHING",
+                (str(payload["nonce"]), float(payload["exp"])),
+            ).rowcount
+        if taken != 1:
+            return None
         return {"sub": payload["sub"], "org": payload["org"], "role": payload["role"]}
 
     def with_credential(self, credential: str) -> dict[str, Any]:
@@ -254,6 +275,13 @@ def dashboard_routes(
                     login_form("Tautan tidak berlaku (kedaluwarsa atau sudah dipakai)."), 401
                 )
             return signed_in(payload)
+        if from_another_site(request):  # login CSRF: the console's rule (console.session)
+            return _html(
+                login_form(
+                    "Masuk dari halaman situs lain ditolak: buka halaman masuk dasbor langsung."
+                ),
+                403,
+            )
         client = request.client.host if request.client else "unknown"
         try:
             limiter.check(f"dashboard-login:{client}")

@@ -24,7 +24,7 @@ enum has) with the same message, the search code first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -70,6 +70,9 @@ ATTRIBUTES: Final[dict[str, Attribute]] = {
     "decile": Attribute("decile", "welfare_decile", ("eq", "in", "le", "lt"), deciles=True),
 }
 DECILES: Final = tuple(range(1, 11))
+#: the most codes one `in` may name: as many as a province has kelurahan. A
+#: subscription's filter is read against every fact the notify pump looks at
+MAX_CODES: Final = 10_000
 
 #: attribute -> the values a household may have (sorted; deciles as text)
 Criteria = dict[str, list[str]]
@@ -117,6 +120,8 @@ def _values(name: str, operator: object, value: object) -> set[str]:
     if operator not in attribute.operators:
         raise _refused(f"{name} takes operator {', '.join(attribute.operators)}, not {operator!r}")
     listed = _listed(value) if operator == "in" else [value]
+    if len(listed) > MAX_CODES:
+        raise _refused(f"at most {MAX_CODES:,} codes in one {name} in, not {len(listed):,}")
     if attribute.padded:  # '3' is RT 003, for a search and a subscription alike
         return {rt_rw(code) or code for code in (_code(v, name) for v in listed)}
     if not attribute.deciles:
@@ -185,10 +190,13 @@ def household_filter_of(criteria: Criteria) -> dict[str, Any]:
 
 
 def row_matches(
-    criteria: Criteria, household: Mapping[str, Any] | None, ppks: Sequence[str] = ()
+    criteria: Mapping[str, Collection[str]],
+    household: Mapping[str, Any] | None,
+    ppks: Sequence[str] = (),
 ) -> bool:
-    """Whether a household row (`repository.households`) meets the criteria;
-    `ppks`: the codes its active members have, as the reader may see them."""
+    """Whether a household row (`repository.households`) meets the criteria (its
+    values as sets, for a reader of many rows: `criteria_sets`); `ppks`: the codes
+    its active members have, as the reader may see them."""
     if not criteria:
         return True
     if household is None:
@@ -203,15 +211,22 @@ def row_matches(
     return True
 
 
+def criteria_sets(criteria: Criteria) -> dict[str, frozenset[str]]:
+    """The criteria with each attribute's values as a set, to read many rows by."""
+    return {name: frozenset(values) for name, values in criteria.items()}
+
+
 __all__ = [
     "ATTRIBUTES",
     "CRITERIA_INVALID",
     "FILTER_INVALID",
+    "MAX_CODES",
     "PREDICATE_TYPES",
     "Attribute",
     "Criteria",
     "CriteriaError",
     "criteria_of",
+    "criteria_sets",
     "household_filter_of",
     "row_matches",
 ]

@@ -9,7 +9,8 @@ the row; without more, the first one would still post and write its outcome
 over the second's. So:
 
 - each claim increments the row's `lease_token` (`TOKEN`, `TOKEN_DDL`) and the
-  claimer keeps the new value;
+  claimer keeps the new value; so does ending the row (an unsubscribe), which
+  takes the lease from whoever holds it;
 - every outcome written after is conditional on it (`... AND lease_token = ?`),
   checked first under the row's lock by `Fence.taken_over`, which logs on
   `hub.dci` when a later claim took the row: then nothing is written, and a

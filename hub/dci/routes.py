@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from starlette.requests import Request
@@ -24,8 +25,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from hub.dci.envelope import DciRefusal
-from hub.dci.search import MAX_ITEMS, OPERATIONS, SearchUnavailable, run_search
-from hub.dci.service import DciCall, DciService, Refused, log_refusal, new_id
+from hub.dci.search import OPERATIONS, SearchUnavailable, run_search
+from hub.dci.service import DciCall, DciService, Refused, new_id
 from hub.dci.subscribe_api import subscribe_routes
 from hub.dci.transactions import Deliveries, Transaction, Transactions, without_records
 from hub.security import Principal
@@ -36,6 +37,8 @@ SYNC_TXN_STATUS = "/registry/sync/txn/status"
 TXN_STATUS = "/registry/txn/status"
 ON_SEARCH = "/registry/on-search"
 ON_STATUS = "/registry/txn/on-status"
+#: a search message's list of searches
+SEARCH_ITEMS = "search_request"
 
 
 def callback_for(call: DciCall, path: str) -> str:
@@ -54,16 +57,25 @@ def callback_for(call: DciCall, path: str) -> str:
     if not uri:
         return base.rstrip("/") + path
     try:  # as the HTTP client will send it: dot segments resolved (`/dci/../admin` is `/admin`)
-        sent = str(httpx.URL(str(uri)))
+        url: httpx.URL | None = httpx.URL(str(uri))
     except httpx.InvalidURL:
-        sent = ""
-    if not sent.startswith(base.rstrip("/") + "/"):
+        url = None
+    sent = str(url or "")
+    if url is None or not sent.startswith(base.rstrip("/") + "/") or _climbs(url.path):
         raise DciRefusal(
             "err.sender_uri.invalid",
             f"sender_uri {uri!r} is not under the registered callback base {base!r}",
             400,
         )
     return sent
+
+
+def _climbs(path: str) -> bool:
+    """Whether a path still names a dot segment once decoded (`%2e%2e`, `..%2f`)
+    or holds a backslash: the client sends it as it is, and the partner's server
+    or a gateway in front of several partners may resolve it to another path."""
+    decoded = unquote(path)
+    return "\\" in decoded or any(part in (".", "..") for part in decoded.split("/"))
 
 
 def dci_routes(dci: DciService) -> list[BaseRoute]:
@@ -135,13 +147,15 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
             references,
             {"header": call.header, "message": call.message},
             callback,
+            organization=call.sender.organization,
+            role=call.sender.role,
             **outcome,
         )
 
     async def sync_search(request: Request) -> Response:
         try:
             call = await dci.receive(request, SYNC_SEARCH, sync_action="on-search")
-            _check_count(dci, request, call, "on-search")
+            dci.check_items(request, call, SEARCH_ITEMS, "on-search")
         except Refused as refused:
             return refused.response
         correlation_id = new_id()
@@ -174,7 +188,7 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
     async def async_search(request: Request) -> Response:
         try:
             call = await dci.receive(request, SEARCH)
-            _check_count(dci, request, call, None)
+            dci.check_items(request, call, SEARCH_ITEMS, None)
             callback = callback_for(call, ON_SEARCH)
         except Refused as refused:
             return refused.response
@@ -256,31 +270,8 @@ def search_routes(dci: DciService) -> list[BaseRoute]:
     ]
 
 
-def _check_count(dci: DciService, request: Request, call: DciCall, sync_action: str | None) -> None:
-    """At most MAX_ITEMS searches a message, each charged to the rate limit;
-    a refusal logged as `receive` logs its own (`log_refusal`), which it
-    cannot: it comes after `receive` returned."""
-    items = call.message.get("search_request") or []
-    try:
-        if len(items) > MAX_ITEMS:
-            raise dci.refused(
-                DciRefusal(
-                    "err.request.bad",
-                    f"rjct.total_count.limit_exceeded: at most {MAX_ITEMS} searches a message",
-                    400,
-                ),
-                sync_action,
-                call.header,
-                "rjct.total_count.limit_exceeded",
-            )
-        dci.charge_items(call, len(items), sync_action)  # one token per search, not per message
-    except Refused as refused:
-        log_refusal(request, call.path, call.header, refused.code)
-        raise
-
-
 def _references(message: Mapping[str, Any]) -> list[str]:
-    return [str(item["reference_id"]) for item in message.get("search_request") or []]
+    return [str(item["reference_id"]) for item in message.get(SEARCH_ITEMS) or []]
 
 
 def _search_state(row: Transaction) -> dict[str, Any]:

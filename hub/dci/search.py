@@ -52,8 +52,6 @@ OPERATIONS = {"DciSearch": SEARCH_DOCUMENT, "DciPpks": PPKS_DOCUMENT}
 
 #: identifier types -> HouseholdFilter fields
 ID_TYPES = {"NIK": "nik", "KK": "noKk"}
-#: the most search requests one message may carry
-MAX_ITEMS = 20
 DEFAULT_PAGE_SIZE = 20
 #: the furthest a page may start (more households than DTSEN's 95 million families,
 #: and what the graph's SKIP takes; beyond 64 bits the search failed as an outage)

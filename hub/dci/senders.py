@@ -101,6 +101,16 @@ class Sender:
     def key(self) -> Ed25519PublicKey:
         return public_key_from_text(self.public_key)
 
+    def is_party(self, organization: str | None, role: str | None) -> bool:
+        """Whether this sender, as registered now, is the party that acted as
+        `organization` and `role` when it asked for something kept (a
+        subscription, an async answer; None: made before that was kept). A sender
+        id whose keys were all revoked and that is registered again for another
+        organization or role is another party, owed nothing of the first one's."""
+        if organization is None:
+            return True
+        return (self.organization, self.role) == (organization, role)
+
     def callback(self, path: str) -> str | None:
         """The URI of one of its callbacks, e.g. `/registry/on-search`."""
         if self.callback_base is None:

@@ -44,6 +44,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -121,20 +122,33 @@ def spec_dir(settings: Settings) -> Path:
 
 #: the deepest a request's JSON may nest (a search request is about ten deep)
 MAX_DEPTH = 64
+#: the most items (searches, subscriptions) one message may carry: the schema sets
+#: no bound, and each item is work (a search, a subscription the pump serves)
+MAX_ITEMS = 20
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"JSON has no {name}")
 
 
+def _finite(text: str) -> float:
+    """A JSON number as a float; `1e400` is read by Python as infinity, which the
+    signature's canonical JSON cannot write (a server error in the digest)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"JSON has no Infinity ({text[:20]} is beyond a float)")
+    return value
+
+
 def read_json(raw: bytes) -> Any:
     """A request body as JSON; ValueError for what JSON does not have (NaN,
-    Infinity, a lone surrogate `\\ud800`: Python reads them, the signature's
+    Infinity, a number beyond a float such as `1e400`, a lone surrogate
+    `\\ud800`: Python reads them, the signature's
     canonical UTF-8 JSON cannot) and for nesting deeper than MAX_DEPTH (the
     parser's, the schema validator's and the digest's recursion would fail on
     it as a server error)."""
     try:
-        value = json.loads(raw, parse_constant=_no_constant)
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
     except RecursionError:
         raise ValueError(f"the body nests deeper than {MAX_DEPTH}") from None
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -491,9 +505,35 @@ class DciService:
             ) from None
 
     def charge_items(self, call: DciCall, items: int, sync_action: str | None) -> None:
-        """The tokens of a search message's items past the first (the first
-        was taken with the bearer token)."""
+        """The tokens of a message's items past the first (the first was taken
+        with the bearer token)."""
         self.charge(call.principal, items - 1, sync_action, call.header)
+
+    def check_items(
+        self, request: Request, call: DciCall, field: str, sync_action: str | None
+    ) -> None:
+        """At most MAX_ITEMS items in the message's list `field` (`search_request`,
+        `subscribe_request`), each charged to the rate limit (a message of 20
+        searches costs 20 requests' worth); Refused, and logged as `receive`
+        logs its refusals (`log_refusal`), which it cannot: this comes after."""
+        items = call.message.get(field) or []
+        try:
+            if len(items) > MAX_ITEMS:
+                raise self.refused(
+                    DciRefusal(
+                        "err.request.bad",
+                        f"rjct.total_count.limit_exceeded: at most {MAX_ITEMS} items "
+                        f"({field}) a message",
+                        400,
+                    ),
+                    sync_action,
+                    call.header,
+                    "rjct.total_count.limit_exceeded",
+                )
+            self.charge_items(call, len(items), sync_action)  # one token an item
+        except Refused as refused:
+            log_refusal(request, call.path, call.header, refused.code)
+            raise
 
     def trust_documents(self, store: Any) -> None:
         """Trust the features' operations (schema.extensions.TrustedDocuments)."""
@@ -527,6 +567,7 @@ class DciService:
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_ITEMS",
     "DciCall",
     "DciService",
     "Refused",

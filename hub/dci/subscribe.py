@@ -61,6 +61,7 @@ from hub.dci.criteria import (
     Criteria,
     CriteriaError,
     criteria_of,
+    criteria_sets,
     row_matches,
 )
 from hub.dci.lease import TOKEN, TOKEN_DDL, Fence, add_columns
@@ -93,6 +94,9 @@ REGISTRY_TYPE: Final = "ns:org:RegistryType:Social"
 AUDIT_OPERATION: Final = "read:dci.notify"
 #: the audit operation of a subscription made or ended
 AUDIT_SUBSCRIBE: Final = "write:dci.subscribe"
+#: the most active subscriptions one sender may hold (the pump serves them all in turn,
+#: every partner's: a sender with thousands would hold the others' notifications back)
+MAX_SUBSCRIPTIONS: Final = 100
 
 TABLES: Final[Schema] = (
     """CREATE TABLE IF NOT EXISTS dci_subscriptions (
@@ -114,17 +118,19 @@ TABLES: Final[Schema] = (
         last_error     TEXT,
         delivered      INTEGER NOT NULL DEFAULT 0,
         delivered_at   TEXT,
-        lease_token    INTEGER NOT NULL DEFAULT 0
+        lease_token    INTEGER NOT NULL DEFAULT 0,
+        organization   TEXT,
+        role           TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS dci_subscriptions_sender ON dci_subscriptions (sender_id)",
 )
 _COLUMNS: Final = (
     "code, sender_id, subject, transaction_id, reference_id, event_type, filter, record_type,"
     " purpose, cursor, created_at, ended_at, attempts, next_at, lease_until, last_error, delivered,"
-    " delivered_at, lease_token"
+    " delivered_at, lease_token, organization, role"
 )
 #: columns added after the table was first made: name -> DDL
-_LATER: Final = {TOKEN: TOKEN_DDL}
+_LATER: Final = {TOKEN: TOKEN_DDL, "organization": "TEXT", "role": "TEXT"}
 #: the claims' fencing token (hub.dci.lease)
 _FENCE: Final = Fence("dci_subscriptions", "code", "DCI subscription")
 
@@ -203,10 +209,17 @@ class Subscription:
     delivered_at: str | None = None
     lease_token: int = 0
     """the last claim's fencing token: a claimer writes only while it is current"""
+    organization: str | None = None
+    role: str | None = None
+    """what the sender acted as when it subscribed (None: made before it was kept)"""
 
     @property
     def active(self) -> bool:
         return self.ended_at is None
+
+    def subscriber(self, sender: Sender) -> bool:
+        """Whether `sender`, as registered now, is who subscribed (`Sender.is_party`)."""
+        return sender.is_party(self.organization, self.role)
 
 
 def _row(row: Sequence[Any]) -> Subscription:
@@ -231,6 +244,8 @@ def _row(row: Sequence[Any]) -> Subscription:
         delivered=int(row[16]),
         delivered_at=row[17],
         lease_token=int(row[18]),
+        organization=row[19],
+        role=row[20],
     )
 
 
@@ -279,9 +294,13 @@ class Subscriptions:
         record_type: str | None,
         purpose: str,
         cursor: int,
+        *,
+        organization: str | None = None,
+        role: str | None = None,
     ) -> Subscription:
-        """A new subscription from `cursor` on; refused when the sender already
-        has an active one for the same event type and filter."""
+        """A new subscription from `cursor` on, by the sender acting as
+        `organization` and `role`; refused when the sender already has an
+        active one for the same event type and filter, or MAX_SUBSCRIPTIONS."""
         canonical = json.dumps(dict(sorted(area.items())), sort_keys=True)
         code = "sub-" + secrets.token_hex(8)
         stamp = _now().isoformat()
@@ -296,10 +315,20 @@ class Subscriptions:
                     "rjct.event.already_subscribed",
                     f"already subscribed to {event_type} with this filter ({same[0]})",
                 )
+            (held,) = con.execute(
+                "SELECT count(*) FROM dci_subscriptions WHERE sender_id = ? AND ended_at IS NULL",
+                (sender_id,),
+            ).fetchone()
+            if int(held) >= MAX_SUBSCRIPTIONS:
+                raise SubscribeRefusal(
+                    "rjct.notify_details.invalid",
+                    f"a sender holds at most {MAX_SUBSCRIPTIONS} active subscriptions: "
+                    "unsubscribe some, or join filters with `in`",
+                )
             con.execute(
                 "INSERT INTO dci_subscriptions (code, sender_id, subject, transaction_id,"
-                " reference_id, event_type, filter, record_type, purpose, cursor, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " reference_id, event_type, filter, record_type, purpose, cursor, created_at,"
+                " organization, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     code,
                     sender_id,
@@ -312,6 +341,8 @@ class Subscriptions:
                     purpose,
                     cursor,
                     stamp,
+                    organization,
+                    role,
                 ),
             )
         found = self.get(code)
@@ -336,7 +367,10 @@ class Subscriptions:
 
     def end(self, sender_id: str, code: str) -> bool | None:
         """End a sender's subscription: True when ended now, False when it had
-        ended before, None when the sender has no such subscription."""
+        ended before, None when the sender has no such subscription. Ending
+        takes the lease as a claim does (a new `lease_token`, under the row's
+        lock): a pump holding it now posts nothing more (its renewal before the
+        post is refused) and writes no cursor over the ended row."""
         with self.db.write(lock=_sender_lock(sender_id)) as con:
             row = con.execute(
                 "SELECT ended_at FROM dci_subscriptions WHERE code = ? AND sender_id = ?",
@@ -346,10 +380,12 @@ class Subscriptions:
                 return None
             if row[0] is not None:
                 return False
-            con.execute(
-                "UPDATE dci_subscriptions SET ended_at = ?, lease_until = NULL WHERE code = ?",
-                (_now().isoformat(), code),
-            )
+            with self.db.write(lock=_subscription_lock(code)):  # the same transaction
+                con.execute(
+                    "UPDATE dci_subscriptions SET ended_at = ?, lease_until = NULL,"
+                    f" {TOKEN} = {TOKEN} + 1 WHERE code = ?",
+                    (_now().isoformat(), code),
+                )
         return True
 
     def claim(self, lease: timedelta, limit: int = 20) -> list[Subscription]:
@@ -563,6 +599,19 @@ class NotifyPump:
         if sender is None or url is None:
             await self._retry(subscription, "the sender has no active key or no callback base")
             return 0
+        if not subscription.subscriber(sender):  # nothing read for, nor sent to, another party
+            log.warning(
+                "DCI subscription %s ended: sender %s acts for %s (%s) now,"
+                " it subscribed as %s (%s)",
+                subscription.code,
+                sender.sender_id,
+                sender.organization,
+                sender.role,
+                subscription.organization,
+                subscription.role,
+            )
+            await asyncio.to_thread(self.subscriptions.end, sender.sender_id, subscription.code)
+            return 0
         refused = self.dci.senders.refused_callback(url)
         if refused is not None:  # until Dinsos registers an https base (nothing read)
             await self._retry(subscription, refused)
@@ -629,11 +678,12 @@ class NotifyPump:
                     for code in m.get("ppks") or []
                 }
         where = dict(zip(ids, rows, strict=True))
+        wanted = criteria_sets(area)  # read against each fact: sets, not lists
         return [
             f
             for f in facts
             if row_matches(
-                area, where.get(f.household_ids[0]), sorted(ppks.get(f.household_ids[0], ()))
+                wanted, where.get(f.household_ids[0]), sorted(ppks.get(f.household_ids[0], ()))
             )
         ]
 
@@ -669,6 +719,7 @@ __all__ = [
     "DECILE_CHANGED",
     "EVENT_TYPES",
     "KINDS",
+    "MAX_SUBSCRIPTIONS",
     "MEMBER_LEFT",
     "NEW_MEMBER",
     "RECORD_TYPE",

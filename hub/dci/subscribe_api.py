@@ -144,6 +144,7 @@ class SubscribeApi:
     async def subscribe(self, request: Request) -> Response:
         try:
             call = await self.dci.receive(request, SUBSCRIBE)
+            self.dci.check_items(request, call, "subscribe_request", None)
             context = self._context(call)
         except Refused as refused:
             return refused.response
@@ -199,6 +200,8 @@ class SubscribeApi:
                 criteria.get("notify_record_type"),
                 purpose,
                 head,
+                organization=call.sender.organization,
+                role=call.sender.role,
             )
         except SubscribeRefusal as refusal:
             return {
@@ -212,13 +215,18 @@ class SubscribeApi:
     async def unsubscribe(self, request: Request) -> Response:
         try:
             call = await self.dci.receive(request, UNSUBSCRIBE)
+            # the schema requires `sunscription_codes` and declares `subscription_codes`
+            field = next(
+                (f for f in ("subscription_codes", "sunscription_codes") if f in call.message),
+                "subscription_codes",
+            )
+            self.dci.check_items(request, call, field, None)  # each code a write
             context = self._context(call)
         except Refused as refused:
             return refused.response
         correlation = new_id()
         message = call.message
-        # the schema requires `sunscription_codes` and declares `subscription_codes`
-        codes = message.get("subscription_codes", message.get("sunscription_codes")) or []
+        codes = message.get(field) or []
         ended: list[dict[str, str]] = []
         unknown: list[str] = []
         for code in codes:
@@ -341,6 +349,8 @@ class SubscribeApi:
             call.sender.callback(CALLBACKS[action]),
             status="succ",
             answer={"header": header, "message": dict(message)},
+            organization=call.sender.organization,
+            role=call.sender.role,
         )
 
 

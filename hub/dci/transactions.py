@@ -66,7 +66,9 @@ TABLES: Schema = (
         last_error      TEXT,
         created_at      TEXT NOT NULL,
         updated_at      TEXT NOT NULL,
-        lease_token     INTEGER NOT NULL DEFAULT 0
+        lease_token     INTEGER NOT NULL DEFAULT 0,
+        organization    TEXT,
+        role            TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS dci_transactions_sender "
     "ON dci_transactions (sender_id, transaction_id)",
@@ -88,10 +90,10 @@ LEASE_S = 120
 _COLUMNS = (
     "correlation_id, sender_id, subject, transaction_id, action, reference_ids, status, "
     "request, answer, callback, attempts, delivered_at, given_up_at, last_error, created_at, "
-    "lease_token"
+    "lease_token, organization, role"
 )
 #: columns added after the table was first made: name -> DDL
-_LATER = {TOKEN: TOKEN_DDL}
+_LATER = {TOKEN: TOKEN_DDL, "organization": "TEXT", "role": "TEXT"}
 #: the claims' fencing token (hub.dci.lease)
 _FENCE = Fence("dci_transactions", "correlation_id", "DCI transaction")
 
@@ -122,6 +124,9 @@ class Transaction:
     created_at: str
     lease_token: int = 0
     """the claim's fencing token: the outcome methods write only while it is current"""
+    organization: str | None = None
+    role: str | None = None
+    """what the sender acted as when it asked (None: made before it was kept)"""
 
 
 def _row(row: Sequence[Any]) -> Transaction:
@@ -142,6 +147,8 @@ def _row(row: Sequence[Any]) -> Transaction:
         row[13],
         str(row[14]),
         int(row[15]),
+        row[16],
+        row[17],
     )
 
 
@@ -199,15 +206,19 @@ class Transactions:
         status: str = "pdng",
         answer: Mapping[str, Any] | None = None,
         delivered: bool = False,
+        organization: str | None = None,
+        role: str | None = None,
     ) -> None:
+        """Keep a transaction; `organization` and `role`: what its sender acts as
+        (`Sender.is_party`: nothing is run or sent for another party)."""
         now = _stamp()
         stored = None if answer is None else (without_records(answer) if delivered else answer)
         with self.db.write() as con:
             con.execute(
                 "INSERT INTO dci_transactions (correlation_id, sender_id, subject, "
                 "transaction_id, action, reference_ids, status, request, answer, callback, "
-                "next_attempt_at, delivered_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "next_attempt_at, delivered_at, created_at, updated_at, organization, role) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     correlation_id,
                     sender_id,
@@ -223,6 +234,8 @@ class Transactions:
                     now if delivered else None,
                     now,
                     now,
+                    organization,
+                    role,
                 ),
             )
             if action == "search":  # found again by reference id (txn-status)
@@ -451,15 +464,26 @@ class Deliveries:
         if refused is not None:  # never sent there: not run, not retried
             await asyncio.to_thread(self.store.withdrawn, correlation_id, refused, token)
             return
-        if (
-            found.answer is not None
-            and self.senders is not None
-            and await asyncio.to_thread(self.senders.active, found.sender_id) is None
-        ):  # households read for a sender revoked since: not sent to it
+        sender = (
+            None
+            if self.senders is None
+            else await asyncio.to_thread(self.senders.active, found.sender_id)
+        )
+        if found.answer is not None and self.senders is not None and sender is None:
+            # households read for a sender revoked since: not sent to it
             await asyncio.to_thread(
                 self.store.withdrawn,
                 correlation_id,
                 f"sender {found.sender_id} was revoked: the answer was not sent",
+                token,
+            )
+            return
+        if sender is not None and not sender.is_party(found.organization, found.role):
+            await asyncio.to_thread(
+                self.store.withdrawn,
+                correlation_id,
+                f"sender {found.sender_id} acts for {sender.organization} ({sender.role}) now,"
+                f" not {found.organization} ({found.role}), who asked: not run, not sent",
                 token,
             )
             return

@@ -5,7 +5,15 @@ store back-ends (the `db` fixture); no graph."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +23,7 @@ from dcireceiver import receiving
 
 from hub.dci.callbacks import pause_after, post_signed
 from hub.dci.envelope import HubSigner, verify_envelope
+from hub.dci.senders import SenderRegistry
 from hub.dci.subscribe import REGISTER, Subscriptions
 from hub.dci.transactions import Deliveries, Transaction, Transactions
 from hub.security.db import SecurityDB
@@ -93,3 +102,116 @@ async def test_the_pump_and_the_worker_wait_the_same_after_a_failure(db: Securit
         for due in (datetime.fromisoformat(sub.next_at), datetime.fromisoformat(txn_next)):
             assert before + pause <= due <= after + pause
         before = after
+
+
+# --- a partner that answers slowly, or without end ------------------------------
+
+
+@contextmanager
+def partner_answering(
+    body: Iterator[bytes], pause_s: float, written: list[int] | None = None
+) -> Iterator[str]:
+    """A partner's callback server that answers 200 at once, then sends `body`
+    a chunk every `pause_s` (chunked: no length), until it ends or the hub hangs
+    up; `written` gets the bytes of body it could send."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for chunk in body:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+                    if written is not None:
+                        written[0] += len(chunk)
+                    time.sleep(pause_s)
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the hub hung up, as it should
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/dci/registry/notify"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_partner_dripping_its_answer_is_given_up_on_as_a_whole() -> None:
+    """One byte every 0.2 s never trips a timeout that counts each read (httpx's):
+    the one worker (every partner's notify and answers, in turn) waited on it for as
+    long as the partner liked. The whole POST has `timeout_s`; after it, a failure
+    to retry. (The test's own 30 s bound only keeps a failing run from hanging.)"""
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+    with partner_answering(itertools.repeat(b" "), pause_s=0.2) as url:
+        async with httpx.AsyncClient() as client:
+            sent = await asyncio.wait_for(
+                post_signed(client, url, ANSWER, signer.sign, timeout_s=1.0), 30
+            )
+    assert not sent.ok and sent.error is not None and "timed out" in sent.error
+
+
+async def test_an_answer_without_end_is_not_read_to_its_end() -> None:
+    """A 200 whose body has no end in sight (here 256 MiB, as fast as it goes):
+    the hub read it all into memory. It reads what an ack can be
+    (MAX_ANSWER_BYTES) and hangs up, so the partner sends a small part of it (what
+    the sockets' buffers take); a 2xx that is no ack is delivered, as a 2xx
+    without JSON always was."""
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+    total, written = 256 * 2**20, [0]
+    chunks = itertools.repeat(b" " * 2**16, total // 2**16)
+    with partner_answering(chunks, pause_s=0, written=written) as url:
+        async with httpx.AsyncClient() as client:
+            sent = await asyncio.wait_for(post_signed(client, url, ANSWER, signer.sign), 60)
+        time.sleep(0.5)  # the partner's last write meets the closed connection
+    assert sent.ok
+    assert written[0] < total // 4
+
+
+async def test_a_redirect_is_not_followed_and_no_other_scheme_is_posted_to(
+    tmp_path: Path,
+) -> None:
+    """What held, kept: a partner answering 307 to an address inside the hub's
+    network (here another local server standing for 169.254.169.254) is a failure to
+    retry, never followed with the households; `file:`, `gopher:` or a callback
+    without a host is never posted to (SenderRegistry.refused_callback)."""
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(307)
+            self.send_header("Location", inside)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    signer = HubSigner("satupintu", Ed25519PrivateKey.generate())
+    with receiving() as metadata:
+        inside = metadata.base + "/latest/meta-data"
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}/dci/registry/on-search"
+            async with httpx.AsyncClient() as client:
+                sent = await post_signed(client, url, ANSWER, signer.sign)
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert (sent.ok, sent.error) == (False, "HTTP 307") and metadata.calls == 0
+    with SecurityDB(tmp_path / "security.sqlite") as sec:
+        registry = SenderRegistry(sec)
+        for url in ("file:///etc/passwd", "gopher://127.0.0.1:70/_", "https:///registry"):
+            assert registry.refused_callback(url) is not None, url

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hub.dci.criteria import CriteriaError, household_filter_of, row_matches
+from hub.dci.criteria import MAX_CODES, CriteriaError, household_filter_of, row_matches
 from hub.dci.search import household_filter
 from hub.dci.subscribe import SubscribeRefusal, area_filter
 
@@ -103,3 +103,18 @@ def test_an_rt_or_rw_without_its_zeros_meets_the_households_a_search_finds(
     row = {"kelurahan_code": "3273021004", "rt": "001", "rw": "002", name: stored}
     assert row_matches(area_filter("predicate", query), row)
     assert household_filter({"query_type": "predicate", "query": query}) == {name: stored}
+
+
+def test_an_in_of_more_codes_than_an_area_has_is_refused_by_both() -> None:
+    """A subscription's filter is kept and read against every fact the pump looks
+    at; `in` with tens of thousands of codes (what 256 KiB holds) made each read
+    that long. At most MAX_CODES codes, as many as a province has kelurahan."""
+    codes = [f"3273{n:06d}" for n in range(MAX_CODES + 1)]
+    query = _where(("kelurahan_code", "in", ",".join(codes)))
+    with pytest.raises(SubscribeRefusal) as refused:
+        area_filter("predicate", query)
+    assert refused.value.message.startswith(f"rjct.filter.invalid: at most {MAX_CODES:,} codes")
+    with pytest.raises(CriteriaError) as searched:
+        household_filter({"query_type": "predicate", "query": query})
+    assert refused.value.message == f"{searched.value.code}: {searched.value.message}"
+    assert area_filter("predicate", _where(("kelurahan_code", "in", codes[:-1])))

@@ -25,7 +25,7 @@ from hub.dci.envelope import (
     SignatureParts,
     public_key_text,
 )
-from hub.dci.routes import SYNC_SEARCH, _check_count
+from hub.dci.routes import SEARCH_ITEMS, SYNC_SEARCH
 from hub.dci.senders import SERVER_CLOCK_SKEW_S, SenderError, SenderRegistry
 from hub.dci.service import DciCall, DciService, Refused, hub_signer
 from hub.dci.transactions import Deliveries, Transaction, Transactions
@@ -221,7 +221,7 @@ def test_each_search_item_costs_one_token(tmp_path: Path, caplog: pytest.LogCapt
 
         def message() -> None:  # as a message is received: its token, then its items'
             dci.charge(principal, 1, "on-search", call.header)
-            _check_count(dci, request, call, "on-search")
+            dci.check_items(request, call, SEARCH_ITEMS, "on-search")
 
         message()
         message()
@@ -230,7 +230,9 @@ def test_each_search_item_costs_one_token(tmp_path: Path, caplog: pytest.LogCapt
         assert refused.value.response.status_code == 429
         assert b"Too many requests" in bytes(refused.value.response.body)
         with pytest.raises(Refused) as refused:  # too many items: refused before any charge
-            _check_count(dci, request, replace(call, message={"search_request": items * 6}), None)
+            dci.check_items(
+                request, replace(call, message={"search_request": items * 6}), SEARCH_ITEMS, None
+            )
         assert refused.value.response.status_code == 400
         logged = [r for r in caplog.records if r.name == "hub.dci"]
         assert [r.levelname for r in logged] == ["WARNING", "WARNING"]
@@ -244,5 +246,5 @@ def test_each_search_item_costs_one_token(tmp_path: Path, caplog: pytest.LogCapt
         big = replace(call, message={"search_request": [*items, *items, *items]})
         fresh = RateLimiter(RateLimit(rate=0.001, burst=10))
         dci.limiter = fresh
-        _check_count(dci, request, big, "on-search")
+        dci.check_items(request, big, SEARCH_ITEMS, "on-search")
         assert fresh.try_acquire(principal.rate_limit_key) > 0

@@ -54,7 +54,10 @@ def test_two_servers_share_subscriptions_and_never_claim_one_twice(
         assert two.end("stranger", made.code) is None  # not another sender's to end
         assert two.end("partner", made.code) is True and one.end("partner", made.code) is False
         due = datetime.now(UTC) - timedelta(seconds=1)
-        assert one.failed(made.code, "x", due, token=claimed.lease_token)  # due again
+        ended = one.get(made.code)
+        assert ended is not None  # ending took the lease: the last claimer writes nothing
+        assert not one.failed(made.code, "x", due, token=claimed.lease_token)
+        assert one.failed(made.code, "x", due, token=ended.lease_token)  # due again
         assert one.claim(LEASE) == [] and two.claim(LEASE) == []  # ended: never sent again
         assert [s.active for s in one.of_sender("partner")] == [False]
     finally:
@@ -130,3 +133,28 @@ def test_a_store_made_before_the_fencing_token_gets_it_at_start(db: SecurityDB) 
         con.execute("ALTER TABLE dci_subscriptions DROP COLUMN lease_token")
     [claimed] = Subscriptions(db).claim(LEASE)
     assert (claimed.code, claimed.lease_token) == (made.code, 1)
+
+
+def test_unsubscribing_fences_the_pump_that_holds_the_subscription(
+    db: SecurityDB, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The partner unsubscribes while a pump (here, another server's) holds the
+    subscription and has not posted yet: ending it takes the lease from that pump,
+    so its renewal before posting is refused and nothing more is sent, nor its
+    cursor written over the ended row."""
+    with security_again(db, tmp_path) as other_db:
+        pump, api = Subscriptions(db), Subscriptions(other_db)
+        made = api.add("partner", "sys:p", "t-1", "r-1", REGISTER, {}, None, "p", 40)
+        [held] = pump.claim(LEASE)
+        assert api.end("partner", made.code) is True
+        assert not pump.renew(made.code, LEASE, token=held.lease_token)  # no post after it
+        assert not pump.advanced(made.code, 57, 3, token=held.lease_token)
+        ended = api.get(made.code)
+        assert ended is not None and not ended.active
+        assert (ended.cursor, ended.delivered, ended.lease_until) == (40, 0, None)
+        assert ended.lease_token > held.lease_token
+        assert [r.getMessage() for r in caplog.records if r.name == "hub.dci"] == [
+            f"DCI subscription {made.code}: {outcome} not written,"
+            f" the worker's lease {held.lease_token} was taken over (now {ended.lease_token})"
+            for outcome in ("the lease's renewal (and so the post)", "the cursor")
+        ]
