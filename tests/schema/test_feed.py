@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api
+from waiting import BUDGET_S, until
 
 from journal import NewFact, kinds
 from schema.context import Context
@@ -110,16 +111,13 @@ async def test_feed_subscription_streams_new_facts_from_the_tailer(api: Api) -> 
     )
     assert isinstance(stream, AsyncGenerator), stream
     pending = asyncio.ensure_future(stream.__anext__())
-    for _ in range(200):
-        if api.services.pubsub.subscribers(FEED_TOPIC):
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: api.services.pubsub.subscribers(FEED_TOPIC), "the feed to listen")
     await api.data(
         """mutation { recordService(service: {householdId: "H1",
         program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""",
         WORKER,
     )
-    result = await asyncio.wait_for(pending, 5)
+    result = await asyncio.wait_for(pending, BUDGET_S)
     await stream.aclose()
     assert result.errors is None, result.errors
     assert result.data == {"feed": {"kind": kinds.SERVICE_RECORDED, "householdIds": ["H1"]}}
@@ -133,7 +131,7 @@ async def test_feed_subscription_with_a_cursor_replays_what_followed_it(api: Api
         context_value=Context.for_request(api.services, YAY_A, purpose="test"),
     )
     assert isinstance(stream, AsyncGenerator), stream
-    first = await asyncio.wait_for(stream.__anext__(), 5)
+    first = await asyncio.wait_for(stream.__anext__(), BUDGET_S)
     await stream.aclose()
     # YAY-A's next visible fact after the cursor is the merge into H1, not H4's decile
     assert first.data == {"feed": {"cursor": str(seqs[3]), "kind": kinds.HOUSEHOLD_MERGED}}
