@@ -318,6 +318,13 @@ def test_a_reader_sees_a_whole_generation_while_one_is_published(tmp_path: Path)
             con.execute("INSERT INTO a SELECT ?, range FROM range(20000)", [number])
             con.execute("INSERT INTO b SELECT ?, range FROM range(20000)", [number])
             publish(con, database, home)
+            # the reader opens again before the next publish (a starved thread could
+            # otherwise sleep through all eight): reads and publishes interleave
+            looked = len(seen) + len(errors)
+            wait_until(
+                lambda looked=looked: len(seen) + len(errors) > looked,
+                f"the reader to open a generation after generation {number}",
+            )
     finally:
         done.set()
         thread.join()
