@@ -286,7 +286,14 @@ def erase_command(
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Default from settings (127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Default from settings (8000).")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Default from settings (8000); 0: a free port, named in the log's "
+            "'Uvicorn running on' line.",
+        ),
+    ] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -299,7 +306,7 @@ def serve(
     """Serve GraphQL at /graphql (HTTP and websocket) with uvicorn."""
     settings = get_settings()
     localgraph.ensure_neo4j(settings)
-    serve_app(settings, host or settings.host, port or settings.port, workers)
+    serve_app(settings, host or settings.host, settings.port if port is None else port, workers)
 
 
 @app.command("demo")

@@ -20,10 +20,12 @@ from typing import Annotated, Final
 
 import strawberry
 
+from domain.shapes import Row
 from journal import Fact, Journal, kinds
 from schema.audit import personal, read
 from schema.context import Context
 from schema.errors import InputError, ServiceError
+from schema.journaling import settled
 from schema.permissions import hidden_grievance_kinds, provenance_for
 from schema.types.feed import FeedEvent, FeedPage
 
@@ -69,7 +71,38 @@ async def visible(context: Context, facts: Sequence[Fact]) -> list[Fact]:
     if households:
         granted = await context.services.repository.granted(households, context.scope)
         shown = {h for h, ok in zip(households, granted, strict=True) if ok}
+    opening = [f for f in facts if _opens(context, f) and not shown.intersection(f.household_ids)]
+    if opening:
+        shown |= await _opened(context, opening)
     return [f for f in facts if shown.intersection(f.household_ids)]
+
+
+def _opens(context: Context, fact: Fact) -> bool:
+    """A referral made to the caller's organization: its write opens the
+    household to it (the graph's GRANTED)."""
+    return (
+        fact.kind == kinds.REFERRAL_CREATED
+        and fact.payload.get("to_org") == context.scope["organization"]
+        and bool(fact.subject or fact.payload.get("referral_id"))
+    )
+
+
+async def _opened(context: Context, opening: Sequence[Fact]) -> set[str]:
+    """The households that referrals to the caller open, judged once the graph
+    holds the referrals: the journal has a fact before the graph has its write
+    (schema.journaling), and a subscriber is told of it in between, so the
+    household would be judged closed and the referral's event lost. A referral
+    the graph holds already (declined since, say) is judged as it stands."""
+    repository, scope = context.services.repository, context.scope
+    ids = [str(f.subject or f.payload.get("referral_id")) for f in opening]
+
+    async def read() -> list[Row | None]:
+        return await repository.referrals_by_id(ids, scope)
+
+    await settled(read, lambda rows: all(r is not None for r in rows))
+    households = sorted({h for f in opening for h in f.household_ids})
+    granted = await repository.granted(households, scope)
+    return {h for h, ok in zip(households, granted, strict=True) if ok}
 
 
 def _reads(context: Context, complaint: Fact) -> bool:

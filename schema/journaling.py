@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, TypeVar
 
 import strawberry
 
@@ -176,6 +176,30 @@ async def keyed(info: strawberry.Info[Any, Any], key: str) -> Fact | None:
     return None if journal is None else await asyncio.to_thread(journal.keyed, key)
 
 
+#: how long a reader told of a fact waits for the graph to hold its write: the
+#: journal is written first, the graph a few ms later, or seconds later on a
+#: loaded server; the pause between two looks doubles up to its cap
+SETTLE_WAIT_S, SETTLE_FIRST_PAUSE_S, SETTLE_MAX_PAUSE_S = 10.0, 0.02, 0.5
+
+T = TypeVar("T")
+
+
+async def settled(read: Callable[[], Awaitable[T]], holds: Callable[[T], bool]) -> T:
+    """What `read()` answers once `holds` of it (the graph has the write of a
+    fact the reader was told of), or when `SETTLE_WAIT_S` has passed: the last
+    answer either way (a write whose graph step failed waits for `hub load`'s
+    replay; the reader goes on without it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_WAIT_S
+    pause = SETTLE_FIRST_PAUSE_S
+    while True:
+        found = await read()
+        if holds(found) or loop.time() >= deadline:
+            return found
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, SETTLE_MAX_PAUSE_S)
+
+
 async def journaled_write(
     info: strawberry.Info[Any, Any],
     kind: str,
@@ -191,6 +215,7 @@ async def journaled_write(
 
 __all__ = [
     "FREE_TEXT",
+    "SETTLE_WAIT_S",
     "SUMMARY_KEYS",
     "append",
     "claim",
@@ -199,4 +224,5 @@ __all__ = [
     "journaled_write",
     "keyed",
     "plain_fact",
+    "settled",
 ]

@@ -25,6 +25,7 @@ from schema.audit import flush, personal, read
 from schema.context import Context
 from schema.errors import Forbidden, NotFound
 from schema.feed import deliver, journal_of, parse_cursor, visible
+from schema.journaling import settled
 from schema.pubsub import FEED_TOPIC, REFERRALS_TOPIC, household_topic
 from schema.services import Repository
 from schema.types.feed import FeedEvent
@@ -123,12 +124,6 @@ class Subscription:
             await updates.aclose()  # type: ignore[attr-defined]
 
 
-#: how long a subscription waits for the graph to hold a journaled write: the
-#: journal is written first (schema.journaling), the graph a few ms later, or
-#: seconds later on a loaded server; the pause doubles up to its cap
-SETTLE_WAIT_S, SETTLE_FIRST_PAUSE_S, SETTLE_MAX_PAUSE_S = 10.0, 0.02, 0.5
-
-
 def _landed(row: Row, written: Mapping[str, Any]) -> bool:
     """Whether the graph's referral holds the journaled write: its history is
     at least as long as the fact's (a later move counts), or, for a fact
@@ -144,16 +139,10 @@ async def _settled(
     repository: Repository, referral_id: str, scope: Scope, written: Mapping[str, Any]
 ) -> Row | None:
     """The referral as the graph holds it once the fact's write has landed;
-    as it stands if the write has not landed within `SETTLE_WAIT_S`; None if
-    it never shows (or is not the caller's to see)."""
-    row: Row | None = None
-    deadline = asyncio.get_running_loop().time() + SETTLE_WAIT_S
-    pause = SETTLE_FIRST_PAUSE_S
-    while True:
-        row = (await repository.referrals_by_id([referral_id], scope))[0]
-        if row is not None and _landed(row, written):
-            return row
-        if asyncio.get_running_loop().time() >= deadline:
-            return row
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, SETTLE_MAX_PAUSE_S)
+    as it stands if it has not landed within `schema.journaling.SETTLE_WAIT_S`;
+    None if it never shows (or is not the caller's to see)."""
+
+    async def read() -> Row | None:
+        return (await repository.referrals_by_id([referral_id], scope))[0]
+
+    return await settled(read, lambda row: row is not None and _landed(row, written))

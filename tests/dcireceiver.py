@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from waiting import BUDGET_S
+
 
 @dataclass
 class Receiver:
@@ -24,7 +26,9 @@ class Receiver:
     calls: int = 0
     ack_status: str = "ACK"
 
-    def next(self, timeout: float = 30) -> tuple[str, dict[str, Any]]:
+    def next(self, timeout: float = BUDGET_S) -> tuple[str, dict[str, Any]]:
+        """The next POST received; queue.Empty after `timeout` seconds (a bound
+        for callbacks the hub sends from its background worker)."""
         return self.got.get(timeout=timeout)
 
 

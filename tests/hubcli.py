@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import socket
+import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,31 +72,54 @@ def linked_city(
     return env, city
 
 
+#: how long `hub serve` may take to answer: imports, the linkage services and the
+#: graph on a loaded 2-core machine (a bound on a hang, not a timing claim)
+SERVE_BUDGET_S = 180.0
+
+_RUNNING = re.compile(rb"Uvicorn running on http://[^:]+:(\d+)")
+
+
 @contextmanager
 def served(env: dict[str, str], *args: str) -> Iterator[str]:
-    """`hub serve ARGS` on a free port in its own process, until /health answers
-    200: its base URL; stopped at the end."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail(f"hub serve at {base} did not answer /health")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    """`hub serve ARGS` in its own process, until /health answers 200: its base
+    URL; stopped at the end. The server binds a free port itself (`--port 0`)
+    and names it in its log: a port picked here and bound there could be taken
+    in between (by an outgoing connection, another test's server), and the
+    health check would then reach that other server."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "serve.log"
+        # a file, not a pipe nobody reads (a chatty server would stall on it)
+        with log.open("ab") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "hub", "serve", "--port", "0", *args],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        try:
+            yield _answering(proc, log)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+def _answering(proc: subprocess.Popen[bytes], log: Path) -> str:
+    """The server's base URL once its port is in the log and /health says 200."""
+
+    def said() -> str:
+        return log.read_bytes().decode(errors="replace")[-3000:]
+
+    deadline = time.monotonic() + SERVE_BUDGET_S
+    base = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"hub serve ended (code {proc.returncode}):\n{said()}")
+        if base is None:
+            found = _RUNNING.search(log.read_bytes())
+            base = f"http://127.0.0.1:{int(found[1])}" if found else None
+        if base is not None:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                    return base
+        time.sleep(0.2)
+    pytest.fail(f"hub serve did not answer /health in {SERVE_BUDGET_S:.0f} s:\n{said()}")

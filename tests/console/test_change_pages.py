@@ -148,7 +148,7 @@ def test_the_inbox_in_a_browser_is_accessible_and_verifies_a_request(
         "node"
     ]["id"]
     rid = file_request(city, household, "RT tertulis salah")
-    wait = WebDriverWait(browser, 20)
+    wait = WebDriverWait(browser, 60)  # a bound, not a timing claim
     browser.delete_all_cookies()
     browser.get(f"{city.base}/app/login")
     browser.find_element(By.ID, "api_key").send_keys(city.key("social_worker"))

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from storetest import store_settings
+from waiting import until
 
 from graph.driver import GraphTarget, open_async_driver
 from graph.repository import GraphRepository
@@ -150,14 +151,15 @@ async def test_messages_left_at_a_stop_are_sent_once_at_the_next_start(
     tmp_path: Path, gateway: Gateway
 ) -> None:
     gateway.failures = 10**6  # down while the hub runs
-    first = HttpSender(gateway.url, Outbox(tmp_path / "notify.sqlite"), backoff_s=0.05, drain_s=1)
+    # stop waits for the posts under way (the default 10 s bound): one cut off would
+    # be left `sending` under its lease, not waiting as this test says
+    first = HttpSender(gateway.url, Outbox(tmp_path / "notify.sqlite"), backoff_s=0.05)
     await first.start()
     sent = [message(n) for n in range(3)]
     for m in sent:
         await first.send(m)
         await first.send(m)
-    while len(gateway.received) < 3:  # each tried at least once
-        await asyncio.sleep(0.01)
+    await until(lambda: len(gateway.received) >= 3, "each message tried at least once")
     await first.stop()
     waiting = Outbox(tmp_path / "notify.sqlite")
     assert {m["state"] for m in waiting.messages()} <= {"queued", "retrying"}
@@ -290,10 +292,7 @@ async def test_the_hub_sends_at_start_what_a_stopped_hub_left(
     )
     app = create_app(settings, Services(repository=GraphRepository(driver, "neo4j")))
     async with app.router.lifespan_context(app):
-        for _ in range(1000):  # a bound, not a timing claim
-            if gateway.accepted:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: gateway.accepted, "the gateway to accept what the last run left")
     await driver.close()
     assert keys(gateway.accepted) == [message_key(MESSAGE)]
     box = Outbox(tmp_path / "notify.sqlite")
@@ -305,15 +304,17 @@ async def test_a_backlog_to_a_slow_gateway_is_posted_once(tmp_path: Path) -> Non
     """A claim's lease runs while the post waits for a thread of the shared
     default executor (and its `attempted` waits behind the other posts), so a
     backlog to a slow gateway was claimed and posted again. Scaled down: posts
-    of 0.4 s, 4 threads, a lease of 1 s stand for posts of 2-5 s (a slow or down
-    gateway), 6 threads (2 cores) and the 15 s default."""
+    of 0.2 s, 4 threads, a lease of 2 s stand for posts of 2-5 s (a slow or down
+    gateway), 6 threads (2 cores) and the 15 s default. The backlog (64 rows, 3.2 s
+    of posts) outlasts the lease, while one post has 1.8 s to spare: a loaded
+    machine that stalls a post's thread for a second does not lapse its claim."""
     posted: Counter[str] = Counter()
 
     class Slow(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             posted[body["key"]] += 1
-            time.sleep(0.4)
+            time.sleep(0.2)
             self.send_response(200)
             self.end_headers()
 
@@ -326,15 +327,15 @@ async def test_a_backlog_to_a_slow_gateway_is_posted_once(tmp_path: Path) -> Non
     url = f"http://127.0.0.1:{server.server_address[1]}/send"
     # what a stopped hub (or a gateway outage) left: the next start sends the backlog
     box = Outbox(tmp_path / "notify.sqlite")
-    for n in range(24):
+    for n in range(64):
         box.add(Notification("628120000000", "t", f"SP-{n:08d}", "ASSIGNED"), "http")
     box.close()
-    sender = HttpSender(url, Outbox(tmp_path / "notify.sqlite"), lease_s=1.0)
+    sender = HttpSender(url, Outbox(tmp_path / "notify.sqlite"), lease_s=2.0)
     try:
         await sender.start()
         await asyncio.wait_for(sender.drain(), timeout=60)
         twice = {k: c for k, c in posted.items() if c > 1}
-        assert len(posted) == 24 and not twice, twice
+        assert len(posted) == 64 and not twice, twice
     finally:
         await sender.stop()
         server.shutdown()

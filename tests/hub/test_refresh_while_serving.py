@@ -9,10 +9,7 @@ under the person id the API handed out."""
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,9 +19,11 @@ from typing import Any
 
 import duckdb
 import httpx
+import hubcli
 import pytest
 from hubcli import hub, linked_city
 from neo4j import GraphDatabase
+from waiting import wait_until
 
 from hub.published import current, open_generation, publish
 
@@ -39,12 +38,6 @@ class Served:
     @property
     def home(self) -> Path:
         return Path(self.env["HUB_HOME"])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _health(base: str) -> dict[str, Any]:
@@ -70,31 +63,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         .stdout.strip()
         .splitlines()[-1]
     )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hub", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if _health(base).get("staging"):
-                break
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"hub serve ended: {proc.stderr.read().decode()[-2000:]}"
-                    if proc.stderr
-                    else "hub serve ended"
-                )
-            time.sleep(0.2)
-        else:
-            pytest.fail("hub serve did not answer /health with a staging generation")
+    with hubcli.served(env) as base:
+        wait_until(lambda: _health(base).get("staging"), "hub serve to take a staging generation")
         yield Served(env, city, base, key)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 H360 = """query($id: ID!) { household(id: $id) { id resolvedFrom members { id fullName } } }"""
@@ -118,6 +89,8 @@ class Clients:
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     serial: int = 0
+    wanted: int = 16
+    """How many submissions to make (kept), before the refresh and after."""
 
     def call(self, client: httpx.Client, query: str, **variables: Any) -> dict[str, Any] | None:
         try:
@@ -158,10 +131,12 @@ class Clients:
                     self.fail(f"household {hid} answered as {answer}")
                 self.call(client, SEARCH, name=self.names[turn % len(self.names)])
 
-    def submitter(self, limit: int) -> None:
+    def submitter(self) -> None:
+        """Submits, 0.3 s apart, until `wanted` are kept (the test raises it)."""
         with self.client() as client:
-            while not self.stop.is_set() and len(self.submitted) < limit:
-                self.submit(client)
+            while not self.stop.is_set():
+                if len(self.submitted) < self.wanted:
+                    self.submit(client)
                 time.sleep(0.3)
 
     def submit(self, client: httpx.Client) -> None:
@@ -233,29 +208,39 @@ def test_ingest_link_load_and_status_while_clients_query_and_submit(served: Serv
     clients = Clients(served, households, names, known)
     before = _health(served.base)["staging"]
     threads = [threading.Thread(target=clients.reader, args=(n,)) for n in range(2)]
-    threads.append(threading.Thread(target=clients.submitter, args=(24,)))
+    threads.append(threading.Thread(target=clients.submitter))
     for thread in threads:
         thread.start()
     try:
-        time.sleep(2)
+        # the clients are at work before the refresh starts
+        wait_until(lambda: clients.submitted or clients.failures, "a first submission")
         status = json.loads(hub(served.env, "status", "--json").stdout)
         assert status["duckdb"]["healthy"] and status["linkage"]["linked"]
         hub(served.env, "ingest", "--config", str(served.city / "config"))
         hub(served.env, "link")
         hub(served.env, "load")
-        # the server takes the new generation without failing a request
-        for _ in range(150):
-            if _health(served.base).get("staging") != before:
-                break
-            time.sleep(0.2)
-        assert _health(served.base)["staging"] != before
-        time.sleep(3)  # and keeps linking submissions on it
+        # the server takes the new generation without failing a request (its
+        # refresh runs niced: seconds on a loaded machine)
+        wait_until(
+            lambda: _health(served.base).get("staging") not in (None, before),
+            f"hub serve to take the generation after {before}",
+            budget_s=180,
+        )
+        # and keeps linking submissions on it, and answering the readers
+        with clients.lock:
+            clients.wanted = len(clients.submitted) + 3
+        wait_until(
+            lambda: (
+                clients.failures
+                or (len(clients.submitted) >= clients.wanted and clients.answers > 20)
+            ),
+            "3 submissions on the new generation, and 20 answers in all",
+        )
     finally:
         clients.stop.set()
         for thread in threads:
             thread.join(timeout=120)
     assert clients.failures == []
-    assert clients.answers > 20 and len(clients.submitted) >= 8
 
     # every submission is kept: in the intake, and, after the next refresh (the
     # server still running), under the person id the API handed out
@@ -333,6 +318,13 @@ def test_a_reader_sees_a_whole_generation_while_one_is_published(tmp_path: Path)
             con.execute("INSERT INTO a SELECT ?, range FROM range(20000)", [number])
             con.execute("INSERT INTO b SELECT ?, range FROM range(20000)", [number])
             publish(con, database, home)
+            # the reader opens again before the next publish (a starved thread could
+            # otherwise sleep through all eight): reads and publishes interleave
+            looked = len(seen) + len(errors)
+            wait_until(
+                lambda looked=looked: len(seen) + len(errors) > looked,
+                f"the reader to open a generation after generation {number}",
+            )
     finally:
         done.set()
         thread.join()

@@ -3,7 +3,7 @@
 What `hub serve` on two hosts must share, with the key files they must hold
 alike (`HUB_AUDIT_KEY_FILE`, `HUB_DESK_NIK_KEY_FILE`, `HUB_DCI_SIGNING_KEY_FILE`):
 a key made through one home authenticates on the other, a revocation through
-one is refused by the other within a second, the rate limit is one bucket for both, the audit chain
+one is refused by the other at once, the rate limit is one bucket for both, the audit chain
 stays one verifiable chain under writes to both, and a record submitted to one
 is in the other's feed and is what the other's real-time linker links the same
 person to. One small city is linked once through home A; home B gets a copy of
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -145,14 +144,9 @@ def test_a_key_made_on_one_home_works_on_both_and_a_revocation_reaches_the_other
     for base in pair.bases:
         assert _post(base, key, "{ __typename }").status_code == 200
     hub(pair.envs[1], "keys", "revoke", key_id)  # through the other home
-    started = time.monotonic()
-    codes: list[int] = []
-    while time.monotonic() - started < 1.0:  # server A refuses it within a second
-        codes.append(_post(pair.bases[0], key, "{ __typename }").status_code)
-        if codes[-1] == 401:
-            break
-        time.sleep(0.05)
-    assert codes[-1] == 401, codes
+    # at once: each request reads the shared key table (no cache to outlive),
+    # so the first request after the revocation is refused, however slow
+    assert _post(pair.bases[0], key, "{ __typename }").status_code == 401
     assert _post(pair.bases[1], key, "{ __typename }").status_code == 401
 
 

@@ -141,7 +141,7 @@ def test_a_subscription_on_one_process_gets_a_write_through_the_other(
             )
         )
         message: dict[str, object] = {}
-        for _ in range(5):  # the subscription may not listen yet when the first write lands
+        for attempt in range(5):  # the subscription may not listen yet when the first write lands
             written = _post(
                 servers[1],
                 write,
@@ -149,8 +149,8 @@ def test_a_subscription_on_one_process_gets_a_write_through_the_other(
                 {householdId: "H1", program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""",
             )
             assert written.status_code == 200 and "errors" not in written.json(), written.text
-            try:
-                message = json.loads(ws.recv(timeout=3))
+            try:  # each look waits longer (3, 6, 12 s...): the tailer and a loaded machine
+                message = json.loads(ws.recv(timeout=3 * 2**attempt))
                 break
             except TimeoutError:
                 continue

@@ -10,6 +10,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from waiting import BUDGET_S
+
 PROTOCOL = "graphql-transport-ws"
 
 
@@ -39,14 +41,14 @@ class AsgiWebSocket:
 
     async def accept(self) -> None:
         await self._to_app.put({"type": "websocket.connect"})
-        message = await self._next(5)
+        message = await self._next(BUDGET_S)
         if message["type"] != "websocket.accept":
             raise WebSocketClosed(f"not accepted: {message}")
 
     async def send(self, payload: dict[str, Any]) -> None:
         await self._to_app.put({"type": "websocket.receive", "text": json.dumps(payload)})
 
-    async def receive(self, timeout: float = 5) -> dict[str, Any]:
+    async def receive(self, timeout: float = BUDGET_S) -> dict[str, Any]:
         message = await self._next(timeout)
         if message["type"] == "websocket.close":
             raise WebSocketClosed(f"closed: {message}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import strawberry
+from waiting import until
 
 from connectors.reference import REFERENCE_DIR
 from domain.shapes import AuditPage
@@ -243,8 +243,10 @@ class CityAnalytics:
         )
 
     def _gaps(self, con: duckdb.DuckDBPyConnection) -> None:
-        """The report's coverage-gaps step on `con`, with the enrolments."""
-        period = Period.containing(date.today())
+        """The report's coverage-gaps step on `con`, with the enrolments, in this
+        moment's report month by the office's calendar (as `hub.analytics` takes
+        it: what the API recorded just now is in it, whatever the UTC date)."""
+        period = Period.current(REPORT_CUTOFF_DAY, OFFICE_TIMEZONE)
         stage(con, period.starts_at, period.ends_at, self.journal)
         enrolments = self.enrolments
         con.execute(
@@ -301,12 +303,12 @@ class Api:
         so far, so a subscription opened next sees only what comes after."""
         journal = self.services.journal
         assert self.tailer is not None and journal is not None, "this Api runs no journal tailer"
+        tailer = self.tailer
         head = await asyncio.to_thread(journal.head)
-        for _ in range(3000):  # a loaded machine polls late
-            if self.tailer.last is not None and self.tailer.last >= head:
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"the tailer stopped at {self.tailer.last}, the journal is at {head}")
+        await until(
+            lambda: tailer.last is not None and tailer.last >= head,
+            f"the tailer to publish up to seq {head}",
+        )
 
     def context(self, principal: Any = ADMIN, purpose: str | None = "test") -> Context:
         return Context.for_request(self.services, principal, purpose=purpose)

@@ -39,6 +39,7 @@ from authz import (
 from city import city as tiny_city
 from gqlkit import CityAnalytics, FakeReview, MemoryAudit
 from neo4j import Driver
+from waiting import BUDGET_S, until
 
 from connectors.reference import eligibility_rules
 from graph.driver import GraphTarget, open_async_driver
@@ -582,13 +583,14 @@ async def _first_event(
     if not isinstance(stream, AsyncGenerator):
         return stream
     pending = asyncio.ensure_future(stream.__anext__())
-    for _ in range(200):
-        if services.pubsub.subscribers(topic) or pending.done():
-            break
-        await asyncio.sleep(0.005)
+    # listening, or refused (an error ends the stream before it subscribes)
+    await until(
+        lambda: services.pubsub.subscribers(topic) or pending.done(),
+        f"a subscriber on {topic}, or the stream's refusal",
+    )
     if not pending.done():
         services.pubsub.publish(topic, event)
-    result = await asyncio.wait_for(pending, 5)
+    result = await asyncio.wait_for(pending, BUDGET_S)
     await stream.aclose()
     return result
 

@@ -28,6 +28,7 @@ from dcireceiver import receiving
 from generated_city import GeneratedCity, busiest_foundation, serve
 from jwtissuer import ISSUER, Issuer
 from starlette.routing import Route
+from waiting import BUDGET_S
 
 from connectors import ingest, load_configs
 from hub import pipeline
@@ -85,8 +86,10 @@ class Arrivals:
         self.receiver = receiver
         self.got: list[tuple[str, dict[str, Any]]] = []
 
-    def wait(self, path: str, count: int = 1, timeout_s: float = 20.0) -> list[dict[str, Any]]:
-        """The bodies POSTed to `.../path`, once there are `count` of them."""
+    def wait(self, path: str, count: int = 1, timeout_s: float = BUDGET_S) -> list[dict[str, Any]]:
+        """The bodies POSTed to `.../path`, once there are `count` of them (what
+        came, if fewer come within the bound: the pump's rounds, 1 s apart, and a
+        retry's pause take seconds on a loaded machine)."""
         end = time.monotonic() + timeout_s
         while True:
             bodies = [b for p, b in self.got if p.endswith(path)]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api
+from waiting import BUDGET_S, until
 
 from journal import NewFact, kinds
 from schema.context import Context
@@ -110,19 +111,71 @@ async def test_feed_subscription_streams_new_facts_from_the_tailer(api: Api) -> 
     )
     assert isinstance(stream, AsyncGenerator), stream
     pending = asyncio.ensure_future(stream.__anext__())
-    for _ in range(200):
-        if api.services.pubsub.subscribers(FEED_TOPIC):
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: api.services.pubsub.subscribers(FEED_TOPIC), "the feed to listen")
     await api.data(
         """mutation { recordService(service: {householdId: "H1",
         program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""",
         WORKER,
     )
-    result = await asyncio.wait_for(pending, 5)
+    result = await asyncio.wait_for(pending, BUDGET_S)
     await stream.aclose()
     assert result.errors is None, result.errors
     assert result.data == {"feed": {"kind": kinds.SERVICE_RECORDED, "householdIds": ["H1"]}}
+
+
+async def test_a_referral_that_opens_a_household_reaches_the_receivers_live_feed(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A referral is journaled before the graph holds it (schema.journaling),
+    and the tailer may publish it in between: the receiver's live feed must
+    still tell it, not judge the household by a graph that does not yet show
+    the referral opening it. Here the graph write waits until the subscriber
+    has looked at the graph once."""
+    repository = api.services.repository
+    write, granted, landed = repository.write, repository.granted, asyncio.Event()
+    asked: list[tuple[str | None, list[str]]] = []
+
+    async def late_write(rows: Any) -> Any:
+        await landed.wait()
+        return await write(rows)
+
+    async def seen_granted(households: Any, scope: Any) -> Any:
+        asked.append((scope["organization"], list(households)))
+        return await granted(households, scope)
+
+    monkeypatch.setattr(repository, "write", late_write)
+    monkeypatch.setattr(repository, "granted", seen_granted)
+    stream = await api.schema.subscribe(
+        "subscription { feed { kind householdIds } }",
+        context_value=Context.for_request(api.services, YAY_A, purpose="test"),
+    )
+    assert isinstance(stream, AsyncGenerator), stream
+    pending = asyncio.ensure_future(stream.__anext__())
+    await until(lambda: api.services.pubsub.subscribers(FEED_TOPIC), "the feed to listen")
+    making = asyncio.ensure_future(
+        api.data(
+            """mutation { createReferral(referral: {householdId: "H4",
+            toOrganization: "YAY-A"}) { id } }""",
+            ADMIN,
+        )
+    )
+    # the fact is out, and the subscriber has asked the graph about H4
+    await until(
+        lambda: any(org == "YAY-A" and "H4" in ids for org, ids in asked),
+        "YAY-A's feed to ask the graph whether it may see H4",
+    )
+    landed.set()
+    await making
+    # then YAY-A records a service on its own H1: the next event, if the first was lost
+    await api.data(
+        """mutation { recordService(service: {householdId: "H1",
+        program: "ZAKAT", serviceDate: "2026-11-03"}) { id } }""",
+        YAY_A,
+    )
+    result = await asyncio.wait_for(pending, BUDGET_S)
+    await stream.aclose()
+    assert result.errors is None, result.errors
+    assert result.data == {"feed": {"kind": kinds.REFERRAL_CREATED, "householdIds": ["H4"]}}
 
 
 async def test_feed_subscription_with_a_cursor_replays_what_followed_it(api: Api) -> None:
@@ -133,7 +186,7 @@ async def test_feed_subscription_with_a_cursor_replays_what_followed_it(api: Api
         context_value=Context.for_request(api.services, YAY_A, purpose="test"),
     )
     assert isinstance(stream, AsyncGenerator), stream
-    first = await asyncio.wait_for(stream.__anext__(), 5)
+    first = await asyncio.wait_for(stream.__anext__(), BUDGET_S)
     await stream.aclose()
     # YAY-A's next visible fact after the cursor is the merge into H1, not H4's decile
     assert first.data == {"feed": {"cursor": str(seqs[3]), "kind": kinds.HOUSEHOLD_MERGED}}

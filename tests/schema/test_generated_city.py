@@ -512,8 +512,8 @@ async def test_coverage_gaps_agree_with_staging(
     ) == Counter((areas[h][1], c) for h, c in gaps)
 
     # one figure: the monthly report's Celah Cakupan sheet lists the same households
-    period = Period.containing(date.today())
-    con = staging.cursor()
+    period = Period.current(city.settings.report_cutoff_day, city.settings.report_timezone)
+    con = staging.cursor()  # the month the API's figures take (hub.analytics)
     prepare(con, period)
     sheet = sheet_rows(con, SHEET_BY_NAME["Celah Cakupan"], period)
     con.close()

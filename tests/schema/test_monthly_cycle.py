@@ -6,7 +6,6 @@ fresh graph brings them back from the journal."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import openpyxl
 import pytest
 from generated_city import GeneratedCity, busiest_foundation, serve
 
+from domain import service_desk as desk
 from hub import pipeline
 from journal import Journal
 from reports.dashboard import figures
@@ -66,7 +66,9 @@ async def test_the_month_holds_what_the_api_recorded(
     foundation = busiest_foundation(staging)
     (hid, pid), *rest = members(staging, foundation)
     other = next(p for h, p in rest if p != pid)
-    period = Period.containing(dt.datetime.now(dt.UTC).date())
+    # this moment's report month and day by the office's calendar: what the API
+    # records now is in it (the UTC date is a day behind from 17:00 UTC)
+    period = Period.current(city.settings.report_cutoff_day, city.settings.report_timezone)
     before = report(staging, city, period, tmp_path / "before.xlsx")
     fig_before = figures(staging, period, Journal.at_home(city.settings.home))
     callers = {
@@ -76,7 +78,7 @@ async def test_the_month_holds_what_the_api_recorded(
         "head": ("ORG-DINSOS", "dinsos_admin"),
     }
     async with serve(city, callers) as hub:
-        today = dt.datetime.now(dt.UTC).date().isoformat()
+        today = desk.office_today(city.settings.report_timezone).isoformat()
         service = (
             await hub.data(
                 "foundation",
@@ -182,7 +184,7 @@ GAPS = """query($ppks: String, $first: Int!, $after: String) {
 async def test_an_enrolment_closes_a_gap_in_the_api_and_the_report_alike(
     city: GeneratedCity, staging: duckdb.DuckDBPyConnection
 ) -> None:
-    period = Period.containing(dt.datetime.now(dt.UTC).date())
+    period = Period.current(city.settings.report_cutoff_day, city.settings.report_timezone)
 
     def report_gaps() -> set[str]:
         con = staging.cursor()

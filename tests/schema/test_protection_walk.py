@@ -427,10 +427,10 @@ async def _subscribe(
     init = {"apiKey": hub.keys[done.role], "X-Purpose": PURPOSE}
     async with graphql_ws(hub.app, init) as ws:
         await ws.send({"id": "1", "type": "subscribe", "payload": {"query": doc}})
-        for _ in range(10):  # the stream may not listen yet when the first trigger fires
+        for attempt in range(10):  # the stream may not listen yet when the first trigger fires
             await _refer(hub, target, to)
-            try:
-                message = await ws.receive(timeout=1)
+            try:  # each look waits longer (1, 2, 4, then 8 s): a loaded machine is slow
+                message = await ws.receive(timeout=min(2**attempt, 8))
             except TimeoutError:
                 continue
             payload = message.get("payload")

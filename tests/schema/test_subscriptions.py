@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from gqlkit import ADMIN, WORKER, YAY_A, YAY_B, Api
+from waiting import BUDGET_S, until
 
 from schema.context import Context
 from schema.pubsub import REFERRALS_TOPIC, household_topic
@@ -27,12 +28,10 @@ async def _subscribe(
 
 async def _first(stream: AsyncGenerator[Any, None], api: Api, topic: str, trigger: Any) -> Any:
     pending = asyncio.ensure_future(stream.__anext__())
-    for _ in range(100):
-        if api.services.pubsub.subscribers(topic):
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: api.services.pubsub.subscribers(topic), f"a subscriber on {topic}")
     await trigger()
-    result = await asyncio.wait_for(pending, 5)
+    # a referral's event waits for the graph to hold the write (schema.subscription)
+    result = await asyncio.wait_for(pending, BUDGET_S)
     await stream.aclose()
     assert result.errors is None, result.errors
     return result.data
@@ -98,11 +97,10 @@ async def test_referring_onward_is_published_to_both_receivers_followers(api: Ap
         for org, who in (("DINSOS", ADMIN), ("YAY-B", YAY_B))
     ]
     pending = [asyncio.ensure_future(s.__anext__()) for s in streams]
-    for _ in range(3000):  # both streams listen before the move (a loaded machine is slow)
-        if api.services.pubsub.subscribers(REFERRALS_TOPIC) == len(streams):
-            break
-        await asyncio.sleep(0.01)
-    assert api.services.pubsub.subscribers(REFERRALS_TOPIC) == len(streams)
+    await until(  # both streams listen before the move
+        lambda: api.services.pubsub.subscribers(REFERRALS_TOPIC) == len(streams),
+        f"{len(streams)} subscribers on {REFERRALS_TOPIC}",
+    )
     out = await api.data(
         """mutation($id: ID!) { referOnward(id: $id, toOrganization: "YAY-B",
         note: "eye care") { onward { id } } }""",
@@ -110,7 +108,7 @@ async def test_referring_onward_is_published_to_both_receivers_followers(api: Ap
         id=rid,
     )
     onward = out["referOnward"]["onward"]["id"]
-    told = [(await asyncio.wait_for(p, 30)).data["referralsForOrganization"] for p in pending]
+    told = [(await asyncio.wait_for(p, BUDGET_S)).data["referralsForOrganization"] for p in pending]
     for stream in streams:
         await stream.aclose()
     assert told == [

@@ -17,6 +17,7 @@ import pytest
 import typer
 from storetest import security_again
 from typer.testing import CliRunner
+from waiting import until
 
 from hub.security.audit import AuditEvent, AuditLog
 from hub.security.chain import (
@@ -287,11 +288,8 @@ async def test_the_server_exports_the_head_on_its_schedule(db: SecurityDB, log: 
 
     _fill(log, 3)
     task = asyncio.create_task(export_anchors(log, interval_s=1))
-    try:
-        for _ in range(500):  # until the first export is written (it runs at once)
-            if any(a.seq == 3 for a in log.chain.read_anchors()):
-                break
-            await asyncio.sleep(0.01)
+    try:  # the first export runs at once; later rounds write nothing (the head is unchanged)
+        await until(lambda: any(a.seq == 3 for a in log.chain.read_anchors()), "the head exported")
     finally:
         task.cancel()
     assert [a.seq for a in log.chain.read_anchors()] == [0, 3]

@@ -20,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from dcireceiver import receiving
 from storetest import security_again
+from waiting import BUDGET_S, until
 
 from hub.dci.envelope import HubSigner, public_key_text, verify_envelope
 from hub.dci.senders import SenderRegistry
@@ -234,10 +235,10 @@ async def test_a_store_error_does_not_stop_the_worker(
             con.execute("ALTER TABLE dci_transactions RENAME TO dci_transactions_away")
         task = asyncio.create_task(worker.run())
         try:
-            for _ in range(100):  # until the worker has met the missing table
-                await asyncio.sleep(0.05)
-                if task.done() or "dci_transactions" in caplog.text:
-                    break
+            await until(  # the worker has met the missing table
+                lambda: task.done() or "dci_transactions" in caplog.text,
+                "the worker to log the store's error",
+            )
             assert not task.done(), task.exception()
             assert "dci_transactions" in caplog.text  # logged, with the store's reason
             with db.write() as con:
@@ -253,7 +254,7 @@ async def test_a_store_error_does_not_stop_the_worker(
                 rec.base + "/registry/on-search",
             )
             worker.wake.set()
-            path, _ = await asyncio.to_thread(rec.next, 10)
+            path, _ = await asyncio.to_thread(rec.next, BUDGET_S)
             assert path == "/dci/registry/on-search"
         finally:
             task.cancel()
