@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Final
 
 import strawberry
@@ -25,7 +26,7 @@ from journal import Fact, Journal, kinds
 from schema.audit import personal, read
 from schema.context import Context
 from schema.errors import InputError, ServiceError
-from schema.journaling import settled
+from schema.journaling import SETTLE_WAIT_S, settled
 from schema.permissions import hidden_grievance_kinds, provenance_for
 from schema.types.feed import FeedEvent, FeedPage
 
@@ -78,10 +79,14 @@ async def visible(context: Context, facts: Sequence[Fact]) -> list[Fact]:
 
 
 def _opens(context: Context, fact: Fact) -> bool:
-    """A referral made to the caller's organization: its write opens the
-    household to it (the graph's GRANTED)."""
+    """A referral made to the caller's organization, journaled so lately that
+    its graph write may still be on its way: that write opens the household
+    to it (the graph's GRANTED). An older one is judged as the graph stands,
+    with no wait (a write whose graph step failed waits for `hub load`'s
+    replay, and a feed page over it must not wait each time)."""
     return (
         fact.kind == kinds.REFERRAL_CREATED
+        and datetime.now(UTC) - fact.at.astimezone(UTC) <= timedelta(seconds=2 * SETTLE_WAIT_S)
         and fact.payload.get("to_org") == context.scope["organization"]
         and bool(fact.subject or fact.payload.get("referral_id"))
     )
