@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from gqlkit import ADMIN, ANALYST, WORKER, YAY_A, Api
 from waiting import BUDGET_S, until
 
-from journal import NewFact, kinds
+from journal import Fact, NewFact, kinds
 from schema.context import Context
+from schema.feed import _opens
+from schema.journaling import SETTLE_WAIT_S
 from schema.pubsub import FEED_TOPIC
 
 pytestmark = pytest.mark.anyio
@@ -240,3 +243,29 @@ async def test_a_foundation_learns_no_assessment_funder_or_record_key_of_others(
     staff = {int(e["cursor"]): e for e in await pages(api, WORKER, first=50)}
     assert staff[seqs[1]]["kind"] == kinds.ASSESSMENT_RECORDED
     assert staff[seqs[2]]["subject"] == "api-yay-b:12345"
+
+
+async def test_only_a_fresh_referral_to_the_caller_waits_for_its_graph_write(api: Api) -> None:
+    """A referral journaled just now may still be on its way to the graph: the
+    feed waits for it. One journaled long ago, whose graph step failed, is
+    judged as the graph stands, so no feed page over it waits."""
+    now = datetime.now(UTC)
+
+    def referral(at: datetime, to_org: str) -> Fact:
+        return Fact(
+            seq=1,
+            at=at,
+            kind=kinds.REFERRAL_CREATED,
+            origin="api",
+            payload={"referral_id": "ref-x", "to_org": to_org},
+            household_ids=("H2",),
+            person_ids=(),
+            subject="ref-x",
+            actor="someone",
+            organization="DINSOS",
+        )
+
+    context = api.context(YAY_A)
+    assert _opens(context, referral(now, "YAY-A"))
+    assert not _opens(context, referral(now - timedelta(seconds=3 * SETTLE_WAIT_S), "YAY-A"))
+    assert not _opens(context, referral(now, "YAY-B"))
