@@ -40,6 +40,9 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
         yield City(base, load_settings(env), env, issuer)
 
 
+#: a name the shared browser resolves to 127.0.0.1 (test_sign_in_over_http)
+LAN_HOST = "hub.satupintu.test"
+
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / ".browser-tools" / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -62,6 +65,9 @@ def browser() -> Iterator[WebDriver]:
         "--no-sandbox",
         "--disable-dev-shm-usage",
         "--window-size=1024,900",
+        # a host name that is not loopback, as an office's hub on its LAN is: the
+        # browser treats it as not secure (no Sec-Fetch-* headers), unlike 127.0.0.1
+        f"--host-resolver-rules=MAP {LAN_HOST} 127.0.0.1",
     ):
         options.add_argument(arg)
     try:
