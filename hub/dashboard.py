@@ -73,7 +73,11 @@ _HEADERS: Final[dict[str, str]] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: no Referer leaves for another site either way, but
+    # under no-referrer the browser sends `Origin: null` with our own sign-in form's
+    # POST, and over plain HTTP (no Sec-Fetch-Site) the login-CSRF check
+    # (console.session.from_another_site) can then only refuse it
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
