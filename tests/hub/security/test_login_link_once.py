@@ -33,3 +33,19 @@ def test_a_login_link_signs_in_once_across_processes(db: SecurityDB, tmp_path: P
         assert one.redeem_link(token) is None
         fresh = login_link(settings, "ORG-DINSOS", "social_worker", "http://hub").split("=", 1)[1]
         assert two.redeem_link(fresh) is not None  # another link is another
+
+
+def test_a_used_link_is_kept_until_its_own_expiry(db: SecurityDB, tmp_path: Path) -> None:
+    """The used link's expiry is kept to the second on both back-ends: the row may
+    be forgotten only once the link itself is refused as expired (past the
+    margin for another server's clock), never before."""
+    settings = Settings(home=tmp_path)
+    sessions = Sessions(settings, Authenticator(KeyStore(db)))
+    token = login_link(settings, "ORG-DINSOS", "social_worker", "http://hub").split("=", 1)[1]
+    payload = sessions.tokens.verify(token, "link")
+    assert payload is not None and sessions.redeem_link(token) is not None
+    with db.database.read() as con:
+        (kept,) = con.execute(
+            "SELECT expires_at FROM used_login_links WHERE nonce = ?", (str(payload["nonce"]),)
+        ).fetchone()
+    assert kept == float(payload["exp"])
