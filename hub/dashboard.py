@@ -63,7 +63,7 @@ SESSION, LINK = "session", "link"
 USED_LINKS: Final[Schema] = (
     """CREATE TABLE IF NOT EXISTS used_login_links (
         nonce      TEXT PRIMARY KEY,
-        expires_at REAL NOT NULL
+        expires_at {real} NOT NULL
     )""",
 )
 #: how long past its expiry a used link is remembered: another server's clock may lag
