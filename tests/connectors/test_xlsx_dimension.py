@@ -140,3 +140,38 @@ def test_a_workbook_that_unpacks_past_the_limit_is_refused_at_upload(tmp_path: P
     assert refused.value.code == "too_large_unpacked"
     assert refused.value.params == {"file": "daftar.xlsx", "mb": f"{MAX_UNPACKED_BYTES // 10**6}"}
     UploadStore(tmp_path / "config").accept(ORG, "daftar.xlsx", data)  # its sheet alone: taken
+
+
+#: the address space a child may use: the reader needs a few hundred MB
+MEMORY_LIMIT_BYTES = 2 * 1024**3
+
+
+def _limit_cpu_and_memory() -> None:
+    _limit_cpu()
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+
+
+def test_a_note_far_right_on_every_row_is_read_without_holding_it(tmp_path: Path) -> None:
+    """A cell far right of the header on each row (a note in XFD, a stray space)
+    is past the table and dropped; each row was held at its full width (16,384
+    cells) until the whole sheet was read, so 30,000 such rows, a few hundred KB
+    unpacked, needed gigabytes before a check ran."""
+    people = 30_000
+    rows = "".join(
+        f'<row r="{n}">{_inline(f"A{n}", "x")}{_inline(f"XFD{n}", "n")}</row>'
+        for n in range(3, people + 3)
+    )
+    data = workbook("C", rows, dimension="A1:C2")
+    assert len(data) < MAX_BYTES
+    config = tmp_path / "intake" / "config"
+    UploadStore(config).accept(ORG, "daftar.xlsx", data)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(config)],
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_cpu_and_memory,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert done.returncode == 0, f"out of memory or CPU, or failed: {done.stderr[-2000:]}"
+    assert done.stdout.strip() == f"read {people + 1} ['Nama Lengkap', 'NIK', 'catatan']"
