@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -50,26 +51,59 @@ class XlsxReader(Reader):
             # openpyxl pads every row to that range, and a file of a few KB declaring
             # A1:XFD1048576 became a billion cells
             sheet.reset_dimensions()
-            rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+            head, body, numbers = _read_rows(sheet.iter_rows(values_only=True), config.header_row)
         finally:
             book.close()
-        if len(rows) < config.header_row:
+        if len(head) < config.header_row:
             raise EmptySourceError(
                 str(path), f"the sheet has no row {config.header_row} to read the header from.",
                 source=config.id,
             )  # fmt: skip
-        header = [_header_text(v) for v in rows[config.header_row - 1]]
-        _check_header(config, header, rows, str(path))
-        width = max((i + 1 for i, h in enumerate(header) if h), default=0)
+        header = _header(head[config.header_row - 1])
+        _check_header(config, header, head, str(path))
+        width = _width(header)
         _check_size(width, 0, config, str(path))
-        body = []
-        numbers = []
-        for n, row in enumerate(rows[config.header_row :], start=config.header_row + 1):
-            if any(v is not None and str(v).strip() for v in row[:width]):
-                body.append(row[:width])
-                numbers.append(n)
         _check_size(width, len(body), config, str(path))  # before a cell of each is made
         return arrow_from_rows(header[:width], body, numbers)
+
+
+#: the rows above and around the header kept whole (`_check_header` looks for it there)
+HINT_ROWS = 30
+
+
+def _read_rows(
+    rows: Iterator[tuple[Any, ...]], header_row: int
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[int]]:
+    """(the first rows whole, the body's rows that hold something, their row numbers):
+    each body row is cut to the header's width as it is read, and reading stops
+    once the body is past `MAX_COLUMNS` or `MAX_CELLS` (it is refused then), so a
+    cell far right of the table on every row is not held at that width."""
+    head: list[tuple[Any, ...]] = []
+    body: list[tuple[Any, ...]] = []
+    numbers: list[int] = []
+    width = 0
+    for n, row in enumerate(rows, start=1):
+        if n <= max(header_row, HINT_ROWS):
+            head.append(tuple(row))
+        if n == header_row:
+            width = _width(_header(row))
+        elif n > header_row:
+            if width > MAX_COLUMNS or width * len(body) > MAX_CELLS:
+                break  # refused by _check_size: nothing more is needed
+            cut = tuple(row[:width])
+            if any(v is not None and str(v).strip() for v in cut):
+                body.append(cut)
+                numbers.append(n)
+    return head, body, numbers
+
+
+def _header(row: Sequence[Any]) -> list[str]:
+    return [_header_text(v) for v in row]
+
+
+def _width(header: Sequence[str]) -> int:
+    """The columns read: up to the last named one."""
+    return max((i + 1 for i, h in enumerate(header) if h), default=0)
 
 
 def _check_size(width: int, rows: int, config: SourceConfig, file: str) -> None:
