@@ -158,3 +158,21 @@ def test_unsubscribing_fences_the_pump_that_holds_the_subscription(
             f" the worker's lease {held.lease_token} was taken over (now {ended.lease_token})"
             for outcome in ("the lease's renewal (and so the post)", "the cursor")
         ]
+
+
+def test_a_store_made_before_the_party_was_kept_gets_it_at_start(db: SecurityDB) -> None:
+    """A subscription made before its sender's organization and role were kept
+    (columns added by a later version) is read with None for both and is still
+    its sender's (`Sender.is_party`); a new one keeps them."""
+    made = Subscriptions(db).add("p", "sys:p", "t", "r", REGISTER, {}, None, "p", 0)
+    with db.write() as con:  # the table as an older version made it
+        con.execute("ALTER TABLE dci_subscriptions DROP COLUMN organization")
+        con.execute("ALTER TABLE dci_subscriptions DROP COLUMN role")
+    again = Subscriptions(db)
+    [claimed] = again.claim(LEASE)
+    assert (claimed.code, claimed.organization, claimed.role) == (made.code, None, None)
+    kept = again.add(
+        "p", "sys:p", "t-2", "r-2", REGISTER, {"x": ["1"]}, None, "p", 0,
+        organization="ORG-BPJS", role="partner_system",
+    )  # fmt: skip
+    assert (kept.organization, kept.role) == ("ORG-BPJS", "partner_system")
