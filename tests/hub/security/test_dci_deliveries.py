@@ -321,3 +321,23 @@ def test_a_store_made_before_the_fencing_token_gets_it_at_start(db: SecurityDB) 
     again = Transactions(db)
     claimed = again.claim("c-7")
     assert claimed is not None and claimed.lease_token == 1
+
+
+def test_a_store_made_before_the_party_was_kept_gets_it_at_start(db: SecurityDB) -> None:
+    """A transaction kept before its sender's organization and role were (columns
+    a later version adds) is read with None for both, which `Sender.is_party`
+    takes as its sender's; a new one keeps them."""
+    store = Transactions(db)
+    _answered(store, "c-8", "http://127.0.0.1:9/registry/on-search")
+    with db.write() as con:  # the table as an older version made it
+        con.execute("ALTER TABLE dci_transactions DROP COLUMN organization")
+        con.execute("ALTER TABLE dci_transactions DROP COLUMN role")
+    again = Transactions(db)
+    claimed = again.claim("c-8")
+    assert claimed is not None and (claimed.organization, claimed.role) == (None, None)
+    again.add(
+        "c-9", "spmis", "s", "t-c-9", "search", ["r"], {"header": {}, "message": {}}, None,
+        organization="ORG-BPJS", role="partner_system",
+    )  # fmt: skip
+    kept = again.get("c-9")
+    assert kept is not None and (kept.organization, kept.role) == ("ORG-BPJS", "partner_system")
