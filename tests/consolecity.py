@@ -14,6 +14,10 @@ from jwtissuer import Issuer
 from hub.security import KeyStore, SecurityDB
 from hub.settings import Settings
 
+#: a host name the shared browser (tests/console/conftest.py) resolves to 127.0.0.1:
+#: not loopback to the browser, as an office's hub on its network is not
+LAN_HOST = "hub.satupintu.test"
+
 
 @dataclass(frozen=True)
 class City:

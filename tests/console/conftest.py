@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from consolecity import City
+from consolecity import LAN_HOST, City
 from hubcli import hub, linked_city, served
 from jwtissuer import ISSUER, Issuer
 from selenium import webdriver
@@ -39,9 +39,6 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     with served(env) as base:
         yield City(base, load_settings(env), env, issuer)
 
-
-#: a name the shared browser resolves to 127.0.0.1 (test_sign_in_over_http)
-LAN_HOST = "hub.satupintu.test"
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / ".browser-tools" / "node_modules" / "axe-core" / "axe.min.js"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 import uvicorn
-from conftest import LAN_HOST
+from consolecity import LAN_HOST
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.expected_conditions import staleness_of
