@@ -75,7 +75,7 @@ class Subscription:
         async for fact in info.context.pubsub.subscribe(REFERRALS_TOPIC):
             referral_id = fact.subject or fact.payload.get("referral_id")
             parties = {fact.payload.get("from_org"), fact.payload.get("to_org")} - {None}
-            if not referral_id or (scoped is not None and parties and organization not in parties):
+            if not referral_id or (parties and organization not in parties):
                 continue  # not this organization's: no graph look-up, no wait
             # as it is now, and only if the caller may see it
             written = fact.payload.get("row") or fact.payload
