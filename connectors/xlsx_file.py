@@ -62,7 +62,6 @@ class XlsxReader(Reader):
         header = _header(head[config.header_row - 1])
         _check_header(config, header, head, str(path))
         width = _width(header)
-        _check_size(width, 0, config, str(path))
         _check_size(width, len(body), config, str(path))  # before a cell of each is made
         return arrow_from_rows(header[:width], body, numbers)
 

@@ -217,10 +217,6 @@ class Subscription:
     def active(self) -> bool:
         return self.ended_at is None
 
-    def subscriber(self, sender: Sender) -> bool:
-        """Whether `sender`, as registered now, is who subscribed (`Sender.is_party`)."""
-        return sender.is_party(self.organization, self.role)
-
 
 def _row(row: Sequence[Any]) -> Subscription:
     (code, sender_id, subject, transaction, reference, event, area, record, purpose) = row[:9]
@@ -599,7 +595,8 @@ class NotifyPump:
         if sender is None or url is None:
             await self._retry(subscription, "the sender has no active key or no callback base")
             return 0
-        if not subscription.subscriber(sender):  # nothing read for, nor sent to, another party
+        if not sender.is_party(subscription.organization, subscription.role):
+            # nothing read for, nor sent to, another party
             log.warning(
                 "DCI subscription %s ended: sender %s acts for %s (%s) now,"
                 " it subscribed as %s (%s)",
